@@ -1,0 +1,24 @@
+/** Roles of a workspace member, from most to least powerful. */
+export const ROLES = ['owner', 'admin', 'marketer', 'agent'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Who may do what: each capability lists the roles that have it. */
+export const CAPABILITIES = {
+  'workspace.manage': ['owner', 'admin'],
+  'members.manage': ['owner', 'admin'],
+  'api_keys.manage': ['owner', 'admin'],
+  'channels.manage': ['owner', 'admin'],
+  'channels.read': ['owner', 'admin', 'marketer', 'agent'],
+  'channels.simulate': ['owner', 'admin', 'marketer'],
+  'contacts.read': ['owner', 'admin', 'marketer', 'agent'],
+  'contacts.write': ['owner', 'admin', 'marketer', 'agent'],
+  'conversations.read': ['owner', 'admin', 'marketer', 'agent'],
+  'audit.read': ['owner', 'admin'],
+  'queues.dashboard': ['owner', 'admin'],
+} as const satisfies Record<string, readonly Role[]>;
+export type Capability = keyof typeof CAPABILITIES;
+
+/** True when `role` has `capability`. */
+export function can(role: Role, capability: Capability): boolean {
+  return (CAPABILITIES[capability] as readonly Role[]).includes(role);
+}

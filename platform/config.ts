@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { ConfigError } from './config-error.ts';
+import { loadSecretKey } from './secret-key.ts';
+
+/** Typed configuration, read once from the environment at the composition root. */
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  databaseUrl: string;
+  redisUrl: string;
+  /** Prefix for every Redis key this process writes (BullMQ queues included). */
+  redisPrefix: string;
+  port: number;
+  host: string;
+  secretKey: Buffer;
+  demo: { email: string; password: string };
+  logLevel: string;
+  /** Largest JSON body the API accepts. */
+  bodyLimitBytes: number;
+  /** Where the development secret key is kept when ONEMESSAGE_SECRET_KEY is unset. */
+  dataDir: string;
+}
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/onemessage'),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+  REDIS_PREFIX: z.string().regex(/^[a-zA-Z0-9:_-]+$/).default('om'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  ONEMESSAGE_SECRET_KEY: z.string().optional(),
+  ONEMESSAGE_DATA_DIR: z.string().default('.onemessage'),
+  DEMO_EMAIL: z.email().default('demo@onemessage.local'),
+  DEMO_PASSWORD: z.string().min(8).default('onemessage-demo'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(256 * 1024),
+});
+
+
+/** Reads and validates the environment. Warnings (such as a generated dev key) go to `warn`. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (msg: string) => void = () => {}): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`invalid environment variable ${issue.path.join('.')}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  return {
+    env: e.NODE_ENV,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX,
+    port: e.PORT,
+    host: e.HOST,
+    secretKey: loadSecretKey({ value: e.ONEMESSAGE_SECRET_KEY, production: e.NODE_ENV === 'production', dataDir: e.ONEMESSAGE_DATA_DIR, warn }),
+    demo: { email: e.DEMO_EMAIL, password: e.DEMO_PASSWORD },
+    logLevel: e.LOG_LEVEL,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    dataDir: e.ONEMESSAGE_DATA_DIR,
+  };
+}

@@ -1,0 +1,17 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+
+export const WorkspaceSchema = defineEntity({
+  name: 'Workspace',
+  tableName: 'workspaces',
+  properties: {
+    id: p.uuid().primary(),
+    name: p.text(),
+    timezone: p.text().default('UTC'),
+    plan: p.text().default('free'),
+    settings: p.json<Record<string, unknown>>().default('{}'),
+    isDemo: p.boolean().default(false),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+  },
+});
+export type Workspace = InferEntity<typeof WorkspaceSchema>;

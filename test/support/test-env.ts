@@ -1,0 +1,70 @@
+import { randomBytes } from 'node:crypto';
+import type { Config } from '../../platform/config.ts';
+import { ensureDatabase, dropDatabase } from '../../platform/db/ensure-database.ts';
+import { migrateUp } from '../../platform/db/migrate.ts';
+import { openOrm, type Orm } from '../../platform/db/orm.ts';
+import { createRedis, type Redis } from '../../platform/redis.ts';
+
+export const TEST_PG_BASE = process.env.TEST_DATABASE_BASE_URL ?? 'postgres://postgres@127.0.0.1:5432';
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export interface TestEnv {
+  /** A short unique id for this test file's database and Redis prefix. */
+  id: string;
+  config: Config;
+  orm: Orm;
+  redis: Redis;
+  cleanup(): Promise<void>;
+}
+
+/** A config for tests: its own database name and Redis prefix, a fixed random key, silent logs. */
+export function testConfig(id: string, overrides: Partial<Config> = {}): Config {
+  return {
+    env: 'test',
+    databaseUrl: `${TEST_PG_BASE}/om_test_${id}`,
+    redisUrl: TEST_REDIS_URL,
+    redisPrefix: `omtest:${id}`,
+    port: 0,
+    host: '127.0.0.1',
+    secretKey: randomBytes(32),
+    demo: { email: 'demo@onemessage.local', password: 'onemessage-demo' },
+    logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
+    bodyLimitBytes: 256 * 1024,
+    dataDir: `/tmp/onemessage-test-${id}`,
+    ...overrides,
+  };
+}
+
+/**
+ * Creates an isolated environment for one test file: a fresh database with every migration
+ * applied and a Redis key prefix of its own. `cleanup` drops both.
+ */
+export async function createTestEnv(overrides: Partial<Config> = {}): Promise<TestEnv> {
+  const id = randomBytes(6).toString('hex');
+  const config = testConfig(id, overrides);
+  await ensureDatabase(config.databaseUrl);
+  const orm = await openOrm(config.databaseUrl);
+  await migrateUp(orm);
+  const redis = createRedis(config.redisUrl);
+  return {
+    id,
+    config,
+    orm,
+    redis,
+    async cleanup() {
+      await orm.close();
+      await deleteKeys(redis, `${config.redisPrefix}:*`);
+      redis.disconnect();
+      await dropDatabase(config.databaseUrl);
+    },
+  };
+}
+
+async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    if (keys.length) await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+}
