@@ -24,14 +24,13 @@ export class Migration20261125000000_foundation extends Migration {
 
     this.addSql(`create table users (
       id uuid primary key,
-      email text not null,
+      email text not null unique check (email = lower(email)),
       name text not null,
       password_hash text not null,
       created_at timestamptz not null default now(),
       updated_at timestamptz not null default now(),
       last_login_at timestamptz
     )`);
-    this.addSql(`create unique index users_email_unique on users (lower(email))`);
 
     this.addSql(`create table memberships (
       id uuid primary key,

@@ -13,6 +13,7 @@ export const CAPABILITIES = {
   'contacts.read': ['owner', 'admin', 'marketer', 'agent'],
   'contacts.write': ['owner', 'admin', 'marketer', 'agent'],
   'conversations.read': ['owner', 'admin', 'marketer', 'agent'],
+  'conversations.reply': ['owner', 'admin', 'marketer', 'agent'],
   'audit.read': ['owner', 'admin'],
   'queues.dashboard': ['owner', 'admin'],
 } as const satisfies Record<string, readonly Role[]>;

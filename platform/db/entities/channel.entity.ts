@@ -14,8 +14,8 @@ export const ChannelSchema = defineEntity({
     statusChangedAt: p.datetime().onCreate(() => new Date()),
     /** E.164 number, webhook URL host, or a sandbox label: what a user sees to recognise it. */
     displayIdentifier: p.text().nullable(),
-    /** AES-256-GCM sealed JSON (see platform/crypto/sealed-box.ts); never serialised. */
-    credentials: p.blob().nullable().hidden(),
+    /** AES-256-GCM sealed JSON (see platform/crypto/sealed-box.ts); DTOs never include it. */
+    credentials: p.blob().nullable(),
     settings: p.json<Record<string, unknown>>().default('{}'),
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),

@@ -1,0 +1,62 @@
+import type { Config } from '../platform/config.ts';
+import type { Orm } from '../platform/db/orm.ts';
+import type { Logger } from '../platform/logger.ts';
+import type { Redis } from '../platform/redis.ts';
+import type { QueueFactory } from '../platform/queues/queue-factory.ts';
+import type { Clock } from '../engine/clock.ts';
+import type { AcceptedInbound, InboundMessage } from '../engine/ports/inbound-message.ts';
+import type { MessageType } from '../engine/messages/message-content.ts';
+import type { SessionTokens } from './auth/session-tokens.ts';
+
+/** One finished API request, as recorded for usage data and metrics. */
+export interface RequestRecord {
+  method: string;
+  /** The route pattern (`/api/v1/channels/:id`), never the raw path with ids. */
+  route: string;
+  /** The raw path, for usage events. */
+  path: string;
+  status: number;
+  durationMs: number;
+  ip: string | null;
+  userAgent: string | null;
+  workspaceId: string | null;
+  userId: string | null;
+  at: Date;
+}
+
+/** Receives every finished request (usage events are batched by the implementation). */
+export interface RequestObserver {
+  observe(record: RequestRecord): void;
+}
+
+/** What the HTTP API needs from the rest of the process. Narrow on purpose: each is a port. */
+export interface ApiDeps {
+  config: Config;
+  logger: Logger;
+  orm: Orm;
+  redis: Redis;
+  clock: Clock;
+  tokens: SessionTokens;
+  queues: QueueFactory;
+  inbound: { accept(message: InboundMessage): Promise<AcceptedInbound> };
+  /** The outbound pipeline: records the message and its outbox entry, then dispatches it. */
+  outbound: { send(request: OutboundSendRequest): Promise<{ messageId: string; created: boolean }> };
+  /** Told after a channel is created so that send workers start for it in every process. */
+  channels: { channelAdded(channelId: string): Promise<void> };
+  observers: RequestObserver[];
+  /** Extra routers mounted before the API (health, metrics, dashboard): owned by the process role. */
+  extraRouters?: import('express').Router[];
+}
+
+/** What the API asks the outbound pipeline to send. */
+export interface OutboundSendRequest {
+  workspaceId: string;
+  conversationId: string;
+  channelId: string;
+  contactId: string;
+  type: MessageType;
+  text?: string;
+  idempotencyKey: string;
+  sender: 'bot' | 'agent' | 'broadcast';
+  authorUserId?: string;
+}

@@ -1,0 +1,66 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import express, { type Express } from 'express';
+import type { ApiDeps } from './api-deps.ts';
+import { errorHandler, sendError } from './http-errors.ts';
+import { buildOpenApi } from './openapi.ts';
+import { registerRoutes, requestState } from './register-routes.ts';
+import { allRoutes } from './routes/index.ts';
+
+const EDITOR_DIST = fileURLToPath(new URL('../editor/dist', import.meta.url));
+const EDITOR_PUBLIC = fileURLToPath(new URL('../editor/public', import.meta.url));
+
+/** The HTTP application: API, OpenAPI document, the process role's extra routers, the editor. */
+export function createApp(deps: ApiDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.set('query parser', 'simple');
+
+  // Request id for logs and responses; a caller's own id is kept when it looks sane.
+  app.use((req, res, next) => {
+    const given = req.headers['x-request-id'];
+    const id = typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : randomUUID();
+    (req as { id?: string }).id = id;
+    res.setHeader('X-Request-Id', id);
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const state = requestState(req);
+      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+      const record = {
+        method: req.method,
+        route: state.route ?? (res.statusCode === 404 ? '<unmatched>' : req.path),
+        path: req.path,
+        status: res.statusCode,
+        durationMs,
+        ip: req.ip ?? null,
+        userAgent: req.headers['user-agent'] ?? null,
+        workspaceId: state.auth?.workspaceId ?? null,
+        userId: state.auth?.userId ?? null,
+        at: deps.clock.now(),
+      };
+      for (const observer of deps.observers) observer.observe(record);
+      deps.logger.debug({ reqId: id, method: req.method, path: req.path, status: res.statusCode, durationMs }, 'request');
+    });
+    next();
+  });
+
+  for (const router of deps.extraRouters ?? []) app.use(router);
+
+  const openApi = buildOpenApi(allRoutes);
+  app.get('/api/openapi.json', (_req, res) => {
+    res.json(openApi);
+  });
+
+  const json = express.json({ limit: deps.config.bodyLimitBytes, strict: true, type: ['application/json', 'application/*+json'] });
+  app.use('/api', json, registerRoutes(deps, allRoutes));
+  app.use('/api', (req, res) => sendError(res, 404, 'route_not_found', `no route ${req.method} ${req.originalUrl}`));
+
+  // The editor: the built app when present, otherwise the static landing page.
+  const editorDir = existsSync(EDITOR_DIST) ? EDITOR_DIST : EDITOR_PUBLIC;
+  app.use(express.static(editorDir, { index: 'index.html', maxAge: '1h' }));
+
+  app.use(errorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import type { Contact } from '../../platform/db/entities/contact.entity.ts';
+
+export const ContactDto = z.object({
+  id: z.uuid(),
+  phone: z.string().nullable(),
+  name: z.string().nullable(),
+  attributes: z.record(z.string(), z.unknown()),
+  tags: z.array(z.string()),
+  optedOut: z.boolean(),
+  restricted: z.boolean(),
+  legalHold: z.boolean(),
+  erased: z.boolean(),
+  createdAt: z.string(),
+  lastSeenAt: z.string().nullable(),
+});
+
+export function toContactDto(c: Contact): z.infer<typeof ContactDto> {
+  return {
+    id: c.id,
+    phone: c.phone ?? null,
+    name: c.name ?? null,
+    attributes: c.attributes,
+    tags: c.tags,
+    optedOut: c.optedOutAt != null,
+    restricted: c.restrictedAt != null,
+    legalHold: c.legalHold,
+    erased: c.erasedAt != null,
+    createdAt: c.createdAt.toISOString(),
+    lastSeenAt: c.lastSeenAt?.toISOString() ?? null,
+  };
+}

@@ -1,0 +1,55 @@
+import type { ErrorRequestHandler, Response } from 'express';
+import { z } from 'zod';
+import { AppError, RateLimitedError } from '../engine/errors/app-error.ts';
+import type { Logger } from '../platform/logger.ts';
+
+/** HTTP status per stable error code. */
+const STATUS_BY_CODE: Record<string, number> = {
+  validation_failed: 400,
+  malformed_json: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  route_not_found: 404,
+  conflict: 409,
+  wrong_channel_kind: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  unavailable: 503,
+};
+
+export interface ApiErrorBody {
+  error: { code: string; message: string; details?: unknown };
+}
+
+export const ApiErrorSchema = z.object({ error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }) });
+
+export function sendError(res: Response, status: number, code: string, message: string, details?: unknown): void {
+  const body: ApiErrorBody = { error: { code, message, ...(details === undefined ? {} : { details }) } };
+  res.status(status).json(body);
+}
+
+/** Turns zod issues into `{ path, message }` pairs that a client can show next to its fields. */
+export function zodDetails(error: z.ZodError): { path: string; message: string }[] {
+  return error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+}
+
+/** The last middleware: every error becomes `{ error: { code, message, details? } }`. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    if (res.headersSent) return;
+    if (err instanceof AppError) {
+      if (err instanceof RateLimitedError) res.setHeader('Retry-After', String(err.retryAfterSeconds));
+      const status = STATUS_BY_CODE[err.code] ?? (err.disposition === 'user' ? 400 : 500);
+      return sendError(res, status, err.code, err.message, err.details);
+    }
+    // body-parser's own errors carry `type`.
+    const type = (err as { type?: string }).type;
+    if (type === 'entity.parse.failed') return sendError(res, 400, 'malformed_json', 'the request body is not valid JSON');
+    if (type === 'entity.too.large') return sendError(res, 413, 'payload_too_large', `the request body is larger than ${(err as { limit?: number }).limit} bytes`);
+    if (type === 'encoding.unsupported' || type === 'charset.unsupported') return sendError(res, 415, 'unsupported_media_type', 'the request body encoding is not supported');
+    logger.error({ err, reqId: (req as { id?: string }).id }, 'unhandled error');
+    sendError(res, 500, 'internal', 'an internal error occurred; it has been logged');
+  };
+}

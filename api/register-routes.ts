@@ -1,0 +1,58 @@
+import { Router, type Request, type RequestHandler } from 'express';
+import { z } from 'zod';
+import { ForbiddenError, NotFoundError, ValidationError } from '../engine/errors/app-error.ts';
+import { can, CAPABILITIES, type Capability } from '../engine/tenancy/role.ts';
+import type { ApiDeps } from './api-deps.ts';
+import { authenticate, credentialOf } from './auth/authenticate.ts';
+import { zodDetails } from './http-errors.ts';
+import type { AnyRoute, AuthContext } from './route.ts';
+
+/** Set on the request once the caller is known, for logs, metrics and usage events. */
+export interface RequestState {
+  auth?: AuthContext | null;
+  route?: string;
+}
+
+export function requestState(req: Request): RequestState {
+  const r = req as Request & { omState?: RequestState };
+  r.omState ??= {};
+  return r.omState;
+}
+
+function parsePart(schema: z.ZodType | undefined, value: unknown, part: string, route: AnyRoute): unknown {
+  if (!schema) return undefined;
+  const result = schema.safeParse(value ?? (part === 'body' ? undefined : {}));
+  if (result.success) return result.data;
+  // A malformed id can name no resource of the caller's: answer as for any missing resource.
+  if (part === 'params') throw new NotFoundError(route.tag);
+  throw new ValidationError(part === 'body' && value === undefined ? 'this endpoint needs a JSON body' : `invalid ${part}`, { details: zodDetails(result.error) });
+}
+
+/** Registers each route: authenticate, check the role, validate params/query/body, run, answer. */
+export function registerRoutes(deps: ApiDeps, routes: AnyRoute[]): Router {
+  const router = Router();
+  for (const route of routes) {
+    const handler: RequestHandler = async (req, res) => {
+      const state = requestState(req);
+      state.route = route.path;
+      const em = deps.orm.em.fork();
+      let auth: AuthContext | null = null;
+      if (route.auth !== 'public') {
+        auth = await authenticate(em, deps.tokens, credentialOf(req));
+        state.auth = auth;
+        const capability = route.auth as Capability;
+        if (!can(auth.role, capability)) throw new ForbiddenError(CAPABILITIES[capability]);
+      }
+      const params = parsePart(route.params, req.params, 'params', route);
+      const query = parsePart(route.query, req.query, 'query', route);
+      const body = parsePart(route.body, req.body, 'body', route);
+      const result = await route.handler({ deps, em, auth, params, query, body, req, res });
+      if (res.headersSent) return;
+      const status = route.status ?? 200;
+      if (result === undefined) res.status(status === 200 ? 204 : status).end();
+      else res.status(status).json(result);
+    };
+    router[route.method](route.path, handler);
+  }
+  return router;
+}

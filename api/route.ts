@@ -1,0 +1,63 @@
+import type { Request, Response } from 'express';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { z } from 'zod';
+import type { Capability, Role } from '../engine/tenancy/role.ts';
+import type { ApiDeps } from './api-deps.ts';
+
+/** Who is calling, resolved from the bearer token or API key. Every query filters on `workspaceId`. */
+export interface AuthContext {
+  workspaceId: string;
+  role: Role;
+  actorKind: 'user' | 'api_key';
+  /** The user, for session tokens; null for API keys. */
+  userId: string | null;
+  apiKeyId: string | null;
+}
+
+type Schema = z.ZodType;
+type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+export interface RouteContext<P, Q, B, A> {
+  deps: ApiDeps;
+  /** A fork of the ORM's entity manager for this request only. */
+  em: EntityManager;
+  auth: A;
+  params: P;
+  query: Q;
+  body: B;
+  req: Request;
+  res: Response;
+}
+
+/**
+ * One HTTP route, described once: the table of these drives Express registration, request
+ * validation, role checks, the OpenAPI document and the cross-workspace walk test.
+ */
+export interface RouteDef<PS extends Schema | undefined = Schema | undefined, QS extends Schema | undefined = Schema | undefined, BS extends Schema | undefined = Schema | undefined, Auth extends 'public' | Capability = 'public' | Capability> {
+  method: 'get' | 'post' | 'patch' | 'put' | 'delete';
+  /** Express path; `:name` parameters. */
+  path: string;
+  summary: string;
+  tag: string;
+  /** `public`, or the capability the caller's role must have. */
+  auth: Auth;
+  params?: PS;
+  query?: QS;
+  body?: BS;
+  /** The success response's schema, for the OpenAPI document. */
+  response?: Schema;
+  /** Success status; 200 unless set. */
+  status?: number;
+  /** A valid body, used by the OpenAPI document and by tests that walk every route. */
+  exampleBody?: unknown;
+  handler: (ctx: RouteContext<Out<PS>, Out<QS>, Out<BS>, Auth extends 'public' ? AuthContext | null : AuthContext>) => Promise<unknown>;
+}
+
+// The erased form stored in route tables.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyRoute = RouteDef<any, any, any, any>;
+
+/** Declares a route with its types inferred from its schemas. */
+export function defineRoute<PS extends Schema | undefined = undefined, QS extends Schema | undefined = undefined, BS extends Schema | undefined = undefined, Auth extends 'public' | Capability = Capability>(def: RouteDef<PS, QS, BS, Auth>): AnyRoute {
+  return def as AnyRoute;
+}

@@ -1,0 +1,138 @@
+import type { Response } from 'express';
+import { z } from 'zod';
+import { ConflictError, NotFoundError, UnauthenticatedError } from '../../engine/errors/app-error.ts';
+import { audit } from '../../platform/audit/audit-log.ts';
+import { hashPassword, verifyPassword } from '../../platform/crypto/password.ts';
+import { MembershipSchema } from '../../platform/db/entities/membership.entity.ts';
+import { UserSchema, type User } from '../../platform/db/entities/user.entity.ts';
+import { WorkspaceSchema } from '../../platform/db/entities/workspace.entity.ts';
+import { newId } from '../../platform/ids.ts';
+import { SESSION_COOKIE } from '../auth/authenticate.ts';
+import { LoginRateLimit } from '../auth/login-rate-limit.ts';
+import { toUserDto, UserDto } from '../dto/user.dto.ts';
+import { toWorkspaceDto, WorkspaceDto } from '../dto/workspace.dto.ts';
+import { defineRoute } from '../route.ts';
+
+const Email = z.email().max(254).transform((e) => e.toLowerCase());
+/** Long enough to resist guessing, short enough that hashing stays bounded. */
+const Password = z.string().min(8, 'use at least 8 characters').max(200);
+
+const SessionResponse = z.object({ token: z.string(), user: UserDto, workspace: WorkspaceDto, role: z.string() });
+
+/** A hash of a random password, checked when the email is unknown so that timing does not reveal which emails exist. */
+let decoyHash: Promise<string> | undefined;
+
+/** The session cookie only reaches /admin (the queue dashboard), so API calls cannot ride on it. */
+function setSessionCookie(res: Response, token: string, secure: boolean): void {
+  res.cookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'strict', path: '/admin', secure, maxAge: 7 * 24 * 3600 * 1000 });
+}
+
+async function userWorkspaces(em: import('@mikro-orm/postgresql').EntityManager, userId: string) {
+  const memberships = await em.find(MembershipSchema, { userId }, { orderBy: { createdAt: 'asc' } });
+  const workspaces = await em.find(WorkspaceSchema, { id: { $in: memberships.map((m) => m.workspaceId) } });
+  const byId = new Map(workspaces.map((w) => [w.id, w]));
+  return memberships.flatMap((m) => {
+    const w = byId.get(m.workspaceId);
+    return w ? [{ workspace: w, role: m.role }] : [];
+  });
+}
+
+export const authRoutes = [
+  defineRoute({
+    method: 'post',
+    path: '/v1/auth/signup',
+    summary: 'Create an account and its first workspace',
+    tag: 'auth',
+    auth: 'public',
+    status: 201,
+    body: z.object({ email: Email, password: Password, name: z.string().trim().min(1).max(200), workspaceName: z.string().trim().min(1).max(200) }),
+    response: SessionResponse,
+    exampleBody: { email: 'ada@example.com', password: 'correct horse battery', name: 'Ada', workspaceName: 'Ada & Co' },
+    async handler({ deps, em, body, req, res }) {
+      if (await em.count(UserSchema, { email: body.email })) throw new ConflictError('an account with this email already exists; log in instead');
+      const passwordHash = await hashPassword(body.password);
+      const now = deps.clock.now();
+      const user = em.create(UserSchema, { id: newId(), email: body.email, name: body.name, passwordHash, createdAt: now, updatedAt: now, lastLoginAt: now });
+      const workspace = em.create(WorkspaceSchema, { id: newId(), name: body.workspaceName, createdAt: now, updatedAt: now });
+      em.create(MembershipSchema, { id: newId(), workspaceId: workspace.id, userId: user.id, role: 'owner', createdAt: now });
+      audit(em, { workspaceId: workspace.id, actor: { kind: 'user', id: user.id }, action: 'workspace.created', target: { kind: 'workspace', id: workspace.id }, ip: req.ip });
+      try {
+        await em.flush();
+      } catch (err) {
+        // Two signups with one email at once: the unique index decides.
+        if ((err as { code?: string }).code === '23505') throw new ConflictError('an account with this email already exists; log in instead', { cause: err });
+        throw err;
+      }
+      const token = await deps.tokens.issue({ userId: user.id, workspaceId: workspace.id });
+      setSessionCookie(res, token, req.secure);
+      return { token, user: toUserDto(user), workspace: toWorkspaceDto(workspace), role: 'owner' };
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/v1/auth/login',
+    summary: 'Log in; returns a session token for the first (or the named) workspace',
+    tag: 'auth',
+    auth: 'public',
+    body: z.object({ email: Email, password: z.string().min(1).max(200), workspaceId: z.uuid().optional() }),
+    response: SessionResponse,
+    exampleBody: { email: 'ada@example.com', password: 'correct horse battery' },
+    async handler({ deps, em, body, req, res }) {
+      const limiter = new LoginRateLimit(deps.redis, deps.config.redisPrefix);
+      const ip = req.ip ?? 'unknown';
+      await limiter.check(body.email, ip);
+      const user = await em.findOne(UserSchema, { email: body.email });
+      decoyHash ??= hashPassword(newId());
+      const ok = await verifyPassword(body.password, user?.passwordHash ?? (await decoyHash));
+      if (!user || !ok) {
+        await limiter.recordFailure(body.email, ip);
+        throw new UnauthenticatedError('invalid email or password');
+      }
+      await limiter.recordSuccess(body.email, ip);
+      const memberships = await userWorkspaces(em, user.id);
+      const chosen = body.workspaceId ? memberships.find((m) => m.workspace.id === body.workspaceId) : memberships[0];
+      if (!chosen) throw body.workspaceId ? new NotFoundError('workspace', body.workspaceId) : new UnauthenticatedError('this account belongs to no workspace');
+      user.lastLoginAt = deps.clock.now();
+      await em.flush();
+      const token = await deps.tokens.issue({ userId: user.id, workspaceId: chosen.workspace.id });
+      setSessionCookie(res, token, req.secure);
+      return { token, user: toUserDto(user), workspace: toWorkspaceDto(chosen.workspace), role: chosen.role };
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/v1/auth/me',
+    summary: 'The caller, the current workspace and every workspace the user belongs to',
+    tag: 'auth',
+    auth: 'channels.read',
+    async handler({ em, auth }) {
+      const workspace = await em.findOneOrFail(WorkspaceSchema, { id: auth.workspaceId });
+      let user: User | null = null;
+      let workspaces: { id: string; name: string; role: string }[] = [];
+      if (auth.userId) {
+        user = await em.findOneOrFail(UserSchema, { id: auth.userId });
+        workspaces = (await userWorkspaces(em, auth.userId)).map((m) => ({ id: m.workspace.id, name: m.workspace.name, role: m.role }));
+      }
+      return { user: user ? toUserDto(user) : null, workspace: toWorkspaceDto(workspace), role: auth.role, actorKind: auth.actorKind, workspaces };
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/v1/auth/switch',
+    summary: 'Get a session token for another workspace the user belongs to',
+    tag: 'auth',
+    auth: 'channels.read',
+    body: z.object({ workspaceId: z.uuid() }),
+    response: SessionResponse,
+    exampleBody: { workspaceId: '00000000-0000-7000-8000-000000000000' },
+    async handler({ deps, em, auth, body, req, res }) {
+      if (!auth.userId) throw new UnauthenticatedError('API keys belong to one workspace and cannot switch');
+      const membership = await em.findOne(MembershipSchema, { userId: auth.userId, workspaceId: body.workspaceId });
+      if (!membership) throw new NotFoundError('workspace', body.workspaceId);
+      const [user, workspace] = await Promise.all([em.findOneOrFail(UserSchema, { id: auth.userId }), em.findOneOrFail(WorkspaceSchema, { id: body.workspaceId })]);
+      const token = await deps.tokens.issue({ userId: auth.userId, workspaceId: body.workspaceId });
+      setSessionCookie(res, token, req.secure);
+      return { token, user: toUserDto(user), workspace: toWorkspaceDto(workspace), role: membership.role };
+    },
+  }),
+];

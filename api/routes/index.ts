@@ -1,0 +1,12 @@
+import type { AnyRoute } from '../route.ts';
+import { apiKeyRoutes } from './api-keys.routes.ts';
+import { auditRoutes } from './audit.routes.ts';
+import { authRoutes } from './auth.routes.ts';
+import { channelRoutes } from './channels.routes.ts';
+import { contactRoutes } from './contacts.routes.ts';
+import { conversationRoutes } from './conversations.routes.ts';
+import { memberRoutes } from './members.routes.ts';
+import { workspaceRoutes } from './workspace.routes.ts';
+
+/** Every API route, mounted under /api. Tests walk this table. */
+export const allRoutes: AnyRoute[] = [...authRoutes, ...workspaceRoutes, ...memberRoutes, ...apiKeyRoutes, ...channelRoutes, ...contactRoutes, ...conversationRoutes, ...auditRoutes];

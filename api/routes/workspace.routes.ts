@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { audit } from '../../platform/audit/audit-log.ts';
+import { WorkspaceSchema } from '../../platform/db/entities/workspace.entity.ts';
+import { toWorkspaceDto, WorkspaceDto } from '../dto/workspace.dto.ts';
+import { defineRoute } from '../route.ts';
+import { actorOf } from './actor.ts';
+
+/** An IANA time zone name that this runtime knows. */
+export const TimeZone = z.string().refine(
+  (tz) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be an IANA time zone such as Europe/Paris' },
+);
+
+export const workspaceRoutes = [
+  defineRoute({
+    method: 'get',
+    path: '/v1/workspace',
+    summary: 'The current workspace',
+    tag: 'workspace',
+    auth: 'channels.read',
+    response: WorkspaceDto,
+    async handler({ em, auth }) {
+      return toWorkspaceDto(await em.findOneOrFail(WorkspaceSchema, { id: auth.workspaceId }));
+    },
+  }),
+  defineRoute({
+    method: 'patch',
+    path: '/v1/workspace',
+    summary: 'Rename the workspace or change its time zone',
+    tag: 'workspace',
+    auth: 'workspace.manage',
+    body: z.object({ name: z.string().trim().min(1).max(200).optional(), timezone: TimeZone.optional() }).strict(),
+    response: WorkspaceDto,
+    exampleBody: { name: 'Renamed', timezone: 'Europe/Paris' },
+    async handler({ em, auth, body, req }) {
+      const workspace = await em.findOneOrFail(WorkspaceSchema, { id: auth.workspaceId });
+      em.assign(workspace, body);
+      audit(em, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'workspace.updated', target: { kind: 'workspace', id: workspace.id }, details: { fields: Object.keys(body) }, ip: req.ip });
+      await em.flush();
+      return toWorkspaceDto(workspace);
+    },
+  }),
+];
