@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allRoutes } from '../api/routes/index.ts';
+import type { AnyRoute } from '../api/route.ts';
+import { startTestApi, type TestApi } from './support/api-harness.ts';
+import type { ApiClient } from './support/api-client.ts';
+
+let api: TestApi;
+let owner: ApiClient;
+let ids: Record<string, string>;
+
+const UNKNOWN_ID = '01900000-0000-7000-8000-000000000000';
+const bodyRoutes = allRoutes.filter((r) => r.body);
+const idRoutes = allRoutes.filter((r) => r.path.includes(':id'));
+const name = (r: AnyRoute) => `${r.method.toUpperCase()} ${r.path}`;
+
+beforeAll(async () => {
+  api = await startTestApi();
+  const signup = await api.client.post('/api/v1/auth/signup', { email: 'bad-input@example.com', password: 'password-123', name: 'Owner', workspaceName: 'W' });
+  owner = api.client.as(signup.body.token);
+  const channel = await owner.post('/api/v1/channels', { kind: 'sandbox', name: 'S' });
+  const inbound = await owner.post(`/api/v1/channels/${channel.body.id}/sandbox/inbound`, { from: '+15550000009', text: 'hi' });
+  const member = await owner.post('/api/v1/members', { email: 'm@example.com', role: 'agent', name: 'M', password: 'password-m' });
+  const key = await owner.post('/api/v1/api-keys', { name: 'K' });
+  ids = { channels: channel.body.id, contacts: inbound.body.contactId, conversations: inbound.body.conversationId, members: member.body.id, 'api-keys': key.body.id };
+});
+
+afterAll(async () => {
+  await api?.close();
+});
+
+function pathOf(route: AnyRoute, id?: string): string {
+  return '/api' + route.path.replace(':id', id ?? ids[route.tag] ?? UNKNOWN_ID);
+}
+
+describe('when a body is malformed JSON', () => {
+  it.each(bodyRoutes.map((r) => [name(r), r] as const))('%s answers 400 malformed_json', async (_n, route) => {
+    const res = await owner.request(route.method, pathOf(route), undefined, { rawBody: '{"name": "x",' });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toEqual({ code: 'malformed_json', message: 'the request body is not valid JSON' });
+  });
+});
+
+describe('when a body is missing or not JSON', () => {
+  it.each(bodyRoutes.map((r) => [name(r), r] as const))('%s answers 400 validation_failed', async (_n, route) => {
+    const res = await owner.request(route.method, pathOf(route), undefined, { rawBody: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('validation_failed');
+    expect(res.body.error.message).toBe('this endpoint needs a JSON body');
+  });
+});
+
+describe('when required fields are missing', () => {
+  const strictRoutes = bodyRoutes.filter((r) => !r.body!.safeParse({}).success);
+  it.each(strictRoutes.map((r) => [name(r), r] as const))('%s answers 400 with the missing fields named', async (_n, route) => {
+    const res = await owner.request(route.method, pathOf(route), {});
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('validation_failed');
+    expect(res.body.error.details.length).toBeGreaterThan(0);
+    for (const d of res.body.error.details) expect(typeof d.message).toBe('string');
+  });
+});
+
+describe('when fields have the wrong types', () => {
+  it.each(bodyRoutes.map((r) => [name(r), r] as const))('%s answers 400', async (_n, route) => {
+    const wrong = Object.fromEntries(Object.keys(route.exampleBody as object).map((k) => [k, { nested: [1, 2, 3] }]));
+    const res = await owner.request(route.method, pathOf(route), wrong);
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('validation_failed');
+  });
+
+  it.each(bodyRoutes.map((r) => [name(r), r] as const))('%s refuses a JSON array in place of an object', async (_n, route) => {
+    const res = await owner.request(route.method, pathOf(route), [route.exampleBody]);
+    expect(res.status).toBe(400);
+  });
+});
+
+describe('when a body is too large', () => {
+  it.each(bodyRoutes.map((r) => [name(r), r] as const))('%s answers 413 payload_too_large', async (_n, route) => {
+    const res = await owner.request(route.method, pathOf(route), { ...(route.exampleBody as object), padding: 'x'.repeat(300 * 1024) });
+    expect(res.status).toBe(413);
+    expect(res.body.error.code).toBe('payload_too_large');
+  });
+});
+
+describe('when an id names nothing', () => {
+  it.each(idRoutes.map((r) => [name(r), r] as const))('%s answers 404 for an unknown id', async (_n, route) => {
+    const res = await owner.request(route.method, pathOf(route, UNKNOWN_ID), route.exampleBody);
+    expect(res.status).toBe(404);
+    expect(res.body.error.code).toBe('not_found');
+  });
+
+  it.each(idRoutes.map((r) => [name(r), r] as const))('%s answers 404 for an id that is not a UUID', async (_n, route) => {
+    const res = await owner.request(route.method, pathOf(route, 'not-a-uuid'), route.exampleBody);
+    expect(res.status).toBe(404);
+  });
+});
+
+describe('when query parameters are wrong', () => {
+  it.each([['limit=0'], ['limit=1000'], ['limit=abc'], ['cursor=garbage'], ['status=closed'], ['channelId=nope']])('GET /v1/conversations?%s answers 400', async (q) => {
+    const res = await owner.get(`/api/v1/conversations?${q}`);
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('validation_failed');
+  });
+});
+
+describe('when a route does not exist', () => {
+  it('answers 404 route_not_found in the error shape', async () => {
+    const res = await owner.get('/api/v1/nothing-here');
+    expect(res.status).toBe(404);
+    expect(res.body.error.code).toBe('route_not_found');
+  });
+});
+
+describe('when the sandbox inbound gets a bad phone', () => {
+  it('names the field and the expected format', async () => {
+    const res = await owner.post(`/api/v1/channels/${ids.channels}/sandbox/inbound`, { from: '0612345678', text: 'hi' });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details).toContainEqual({ path: 'from', message: 'must be a phone number in international format, such as +15551234567' });
+  });
+});
