@@ -1,0 +1,23 @@
+import { startupErrorLine } from '../platform/runtime/startup-error.ts';
+
+/**
+ * Ends the process after a command failed. An error a person can fix (configuration, a service
+ * not running) is one line on stderr; anything else is a bug and keeps its stack trace.
+ */
+export function failAndExit(err: unknown): never {
+  const line = startupErrorLine(err);
+  if (line) process.stderr.write(line + '\n');
+  else process.stderr.write(`onemessage: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+}
+
+/** Wraps a command's action so that every failure goes through failAndExit. */
+export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (err) {
+      failAndExit(err);
+    }
+  };
+}

@@ -1,0 +1,32 @@
+import { Command } from 'commander';
+import { ROLE_NAMES, runRoles, type RoleName } from '../platform/runtime/run-roles.ts';
+import { action } from './fail.ts';
+import { migrateCommand } from './migrate.command.ts';
+import { seedDemoCommand } from './seed-demo.command.ts';
+
+const ROLE_HELP: Record<RoleName, string> = {
+  api: 'Serve the HTTP API, the editor, health, metrics and the queue dashboard (creates and migrates the database, seeds the demo workspace)',
+  worker: 'Run the background jobs of the engine (the outbox reconciler for now)',
+  connector: 'Host the channel connectors and their send workers (the sandbox for now)',
+};
+
+function roleCommand(name: string, roles: readonly RoleName[], description: string): Command {
+  return new Command(name).description(description).action(
+    action(async () => {
+      // The process then lives on its server and workers until SIGINT or SIGTERM.
+      await runRoles(roles);
+    }),
+  );
+}
+
+const program = new Command('onemessage')
+  .description('OneMessage: self-hostable messaging automation. Configuration comes from the environment (see README.md).')
+  .showHelpAfterError()
+  .addCommand(roleCommand('start', ROLE_NAMES, 'Run the api, worker and connector roles in one process (creates and migrates the database, seeds the demo workspace)'))
+  .addCommand(roleCommand('api', ['api'], ROLE_HELP.api))
+  .addCommand(roleCommand('worker', ['worker'], ROLE_HELP.worker))
+  .addCommand(roleCommand('connector', ['connector'], ROLE_HELP.connector))
+  .addCommand(migrateCommand())
+  .addCommand(seedDemoCommand());
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,44 @@
+import { SandboxConnector } from '../../connectors/sandbox/sandbox.connector.ts';
+import { ConnectorRegistry } from '../pipeline/connector-registry.ts';
+import { SendWorker } from '../pipeline/send-worker.ts';
+import { StatusUpdater } from '../pipeline/status-updater.ts';
+import type { Runtime } from './runtime.ts';
+
+export interface ConnectorRoleHandle {
+  /** Starts the send worker of a new channel here and announces it to the other processes. */
+  channelAdded(channelId: string): Promise<void>;
+  /** Stops listening for new channels and closes the send workers (in-flight sends finish). */
+  stop(): Promise<void>;
+}
+
+/**
+ * The connector role: the connectors this process hosts (the sandbox for now; WhatsApp sessions
+ * later), a send worker per channel of those kinds, and the status updater they report to.
+ */
+export async function startConnectorRole(rt: Runtime): Promise<ConnectorRoleHandle> {
+  const logger = rt.logger.child({ role: 'connector' });
+  const statuses = new StatusUpdater({ orm: rt.orm, logger });
+  const sandbox = new SandboxConnector({ statuses, clock: rt.clock, logger: logger.child({ connector: 'sandbox' }) });
+  // The sandbox derives its provider id from the message id, so a resend after a crash is recognised.
+  const connectors = new ConnectorRegistry().register(sandbox, { deduplicatesSends: true });
+  const sendWorker = new SendWorker({ orm: rt.orm, queues: rt.queues, redis: rt.redis, connectors, logger, clock: rt.clock });
+  await sendWorker.start();
+  logger.info({ channels: (await sendWorker.activeChannels()).length }, 'connector: send workers started');
+  return {
+    channelAdded: (channelId) => sendWorker.channelAdded(channelId),
+    async stop() {
+      await sendWorker.stop();
+      sandbox.stop();
+    },
+  };
+}
+
+/**
+ * For a process without the connector role (`onemessage api`): announces new channels to the
+ * connector processes. A SendWorker with no connectors starts no worker here; its channelAdded
+ * only publishes the announcement, so the topic stays defined in one place.
+ */
+export function channelAnnouncer(rt: Runtime): { channelAdded(channelId: string): Promise<void> } {
+  const announcer = new SendWorker({ orm: rt.orm, queues: rt.queues, redis: rt.redis, connectors: new ConnectorRegistry(), logger: rt.logger.child({ role: 'api' }), clock: rt.clock });
+  return { channelAdded: (channelId) => announcer.channelAdded(channelId) };
+}

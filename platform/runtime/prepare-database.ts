@@ -1,0 +1,50 @@
+import pg from 'pg';
+import type { Clock } from '../../engine/clock.ts';
+import { ensureDatabase } from '../db/ensure-database.ts';
+import { migrateUp, migrationStatus } from '../db/migrate.ts';
+import type { Orm } from '../db/orm.ts';
+import type { Logger } from '../logger.ts';
+import { seedDemo } from '../seed/seed-demo.ts';
+import { StartupError } from './startup-error.ts';
+
+/** An arbitrary constant naming the "migrations running" advisory lock for this application. */
+const MIGRATION_LOCK_KEY = 0x6f6d_6d67; // "ommg"
+
+/**
+ * Runs pending migrations while holding a session advisory lock on a separate connection, so that
+ * two processes started at once do not both try to create the same tables: the second waits,
+ * then finds nothing pending.
+ */
+export async function migrateWithLock(orm: Orm, databaseUrl: string): Promise<string[]> {
+  const lock = new pg.Client({ connectionString: databaseUrl });
+  lock.on('error', () => undefined);
+  await lock.connect();
+  try {
+    await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    return await migrateUp(orm);
+  } finally {
+    // Ending the session releases the lock even if the unlock is never sent.
+    await lock.end().catch(() => undefined);
+  }
+}
+
+/** Creates the database when missing; the ORM can then be opened on it. */
+export async function createDatabaseIfMissing(databaseUrl: string, logger: Logger): Promise<void> {
+  if (await ensureDatabase(databaseUrl)) logger.info('database created');
+}
+
+/** What `start` and `api` do before serving: migrate, then seed the demo workspace. */
+export async function prepareDatabase(orm: Orm, opts: { databaseUrl: string; demo: { email: string; password: string }; clock: Clock; logger: Logger }): Promise<void> {
+  const applied = await migrateWithLock(orm, opts.databaseUrl);
+  opts.logger.info({ applied }, applied.length ? `applied ${applied.length} migration(s)` : 'database schema is up to date');
+  const seeded = await seedDemo(orm, { email: opts.demo.email, password: opts.demo.password, clock: opts.clock });
+  opts.logger.info({ workspaceId: seeded.workspaceId, created: seeded.createdWorkspace }, seeded.createdWorkspace ? `demo workspace created; log in as ${opts.demo.email}` : 'demo workspace present');
+}
+
+/** Worker and connector processes do not migrate: they refuse to start on a schema that is behind. */
+export async function requireMigratedSchema(orm: Orm): Promise<void> {
+  const { pending } = await migrationStatus(orm);
+  if (pending.length) {
+    throw new StartupError(`the database schema is behind (${pending.length} pending migration(s)): run \`onemessage migrate up\` or start an api process first`);
+  }
+}

@@ -1,0 +1,73 @@
+import { systemClock } from '../../engine/clock.ts';
+import { loadConfig } from '../config.ts';
+import { checkDependencies } from '../dependencies.ts';
+import { createLogger } from '../logger.ts';
+import { InboundPipeline } from '../pipeline/inbound-pipeline.ts';
+import { Outbox } from '../pipeline/outbox.ts';
+import { startApiRole } from './api.role.ts';
+import { channelAnnouncer, startConnectorRole } from './connector.role.ts';
+import { createDatabaseIfMissing, prepareDatabase, requireMigratedSchema } from './prepare-database.ts';
+import { openRuntime, runtimeShutdownSteps } from './runtime.ts';
+import { GracefulShutdown } from './shutdown.ts';
+import { startWorkerRole } from './worker.role.ts';
+
+export const ROLE_NAMES = ['api', 'worker', 'connector'] as const;
+export type RoleName = (typeof ROLE_NAMES)[number];
+
+export interface RunningProcess {
+  /** The HTTP port, when the api role runs. */
+  port: number | null;
+  shutdown: GracefulShutdown;
+}
+
+/**
+ * The composition root: reads the environment once, checks that Postgres and Redis answer,
+ * builds the shared runtime and the pipelines, starts the chosen roles and installs the
+ * graceful shutdown. Roles know nothing of each other: what one offers another (the connector's
+ * `channelAdded` to the API) is handed over here.
+ */
+export async function runRoles(roles: readonly RoleName[], env: NodeJS.ProcessEnv = process.env): Promise<RunningProcess> {
+  const started = Date.now();
+  const has = (role: RoleName) => roles.includes(role);
+  // The logger's level comes from the config, so warnings raised while reading it wait a moment.
+  const warnings: string[] = [];
+  const config = loadConfig(env, (msg) => warnings.push(msg));
+  const logger = createLogger(config.logLevel).child({ roles: roles.join('+') });
+  for (const warning of warnings) logger.warn(warning);
+
+  await checkDependencies({ databaseUrl: config.databaseUrl, redisUrl: config.redisUrl });
+  await createDatabaseIfMissing(config.databaseUrl, logger);
+  const clock = systemClock;
+  const rt = await openRuntime(config, logger, clock);
+  const shutdown = new GracefulShutdown({ logger });
+  const stopSteps: { name: string; run: () => Promise<void> }[] = [];
+  try {
+    if (has('api')) await prepareDatabase(rt.orm, { databaseUrl: config.databaseUrl, demo: config.demo, clock, logger });
+    else await requireMigratedSchema(rt.orm);
+
+    const inbound = new InboundPipeline({ orm: rt.orm, logger: logger.child({ component: 'inbound' }), clock });
+    const outbox = new Outbox({ orm: rt.orm, queues: rt.queues, logger: logger.child({ component: 'outbox' }), clock });
+
+    const connector = has('connector') ? await startConnectorRole(rt) : null;
+    if (connector) stopSteps.push({ name: 'stop send workers and connectors', run: () => connector.stop() });
+    const worker = has('worker') ? startWorkerRole(rt, { outbox }) : null;
+    if (worker) stopSteps.push({ name: 'stop the outbox reconciler', run: () => worker.stop() });
+    const api = has('api') ? await startApiRole(rt, { inbound, outbound: outbox, channels: connector ?? channelAnnouncer(rt) }) : null;
+    if (api) {
+      // HTTP stops first so that no new work arrives while the rest drains.
+      stopSteps.unshift({ name: 'stop accepting HTTP connections and finish requests in flight', run: () => api.stopHttp() });
+    }
+    const [closeQueues, ...closeConnections] = runtimeShutdownSteps(rt);
+    for (const step of stopSteps) shutdown.add(step.name, step.run);
+    shutdown.add(closeQueues!.name, closeQueues!.run);
+    if (api) shutdown.add('write the buffered usage events', () => api.flushUsage());
+    for (const step of closeConnections) shutdown.add(step.name, step.run);
+    shutdown.listen();
+    logger.info({ ms: Date.now() - started, port: api?.port ?? null }, `ready (${roles.join(', ')})`);
+    return { port: api?.port ?? null, shutdown };
+  } catch (err) {
+    // Start-up failed half way: close what was opened so that the error is the last word.
+    for (const step of [...stopSteps, ...runtimeShutdownSteps(rt)]) await step.run().catch(() => undefined);
+    throw err;
+  }
+}
