@@ -43,7 +43,7 @@ export interface UsageRecorderOptions {
  * INSERT each. While the database is down the buffer keeps the newest rows up to a bound and
  * counts what it drops. `stop` writes what is left (called at shutdown).
  *
- * Only `/api/` requests are usage: health probes, metrics scrapes, the dashboard and static files
+ * Only API requests are usage: health probes, metrics scrapes, the dashboard and static files
  * are operations traffic and would drown the table.
  */
 export class UsageRecorder implements RequestObserver {
@@ -79,7 +79,7 @@ export class UsageRecorder implements RequestObserver {
   }
 
   observe(record: RequestRecord): void {
-    if (!record.path.startsWith('/api/')) return;
+    if (!isApiRequest(record)) return;
     this.buffer.push({
       id: newId(),
       workspaceId: record.workspaceId,
@@ -159,6 +159,15 @@ export class UsageRecorder implements RequestObserver {
     this.droppedRows += rows;
     this.opts.onDropped?.(rows);
   }
+}
+
+/**
+ * An API request: a route of the API's table (patterns start with `/v1/`), or any path under
+ * `/api/`. Both are checked because `path` is read when the response finishes, and inside the
+ * `/api` router Express may still have the mount prefix stripped from it.
+ */
+function isApiRequest(record: RequestRecord): boolean {
+  return record.route.startsWith('/v1/') || record.path.startsWith('/api/');
 }
 
 /** SQLSTATE class 23: the rows break a constraint, so the same batch can never succeed. */
