@@ -1,8 +1,10 @@
 import { Command } from 'commander';
-import { ROLE_NAMES, runRoles, type RoleName } from '../platform/runtime/run-roles.ts';
+import { ROLE_NAMES, type RoleName } from '../platform/runtime/role-name.ts';
 import { action } from './fail.ts';
 import { migrateCommand } from './migrate.command.ts';
 import { seedDemoCommand } from './seed-demo.command.ts';
+
+// Commands import their implementation when they run, so that `--help` loads commander only.
 
 const ROLE_HELP: Record<RoleName, string> = {
   api: 'Serve the HTTP API, the editor, health, metrics and the queue dashboard (creates and migrates the database, seeds the demo workspace)',
@@ -13,6 +15,7 @@ const ROLE_HELP: Record<RoleName, string> = {
 function roleCommand(name: string, roles: readonly RoleName[], description: string): Command {
   return new Command(name).description(description).action(
     action(async () => {
+      const { runRoles } = await import('../platform/runtime/run-roles.ts');
       // The process then lives on its server and workers until SIGINT or SIGTERM.
       await runRoles(roles);
     }),

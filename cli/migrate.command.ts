@@ -1,29 +1,5 @@
-import { Command, InvalidArgumentError } from 'commander';
-import { loadConfig } from '../platform/config.ts';
-import { redactUrl } from '../platform/db/ensure-database.ts';
-import { migrateDown, migrationStatus } from '../platform/db/migrate.ts';
-import { openOrm, type Orm } from '../platform/db/orm.ts';
-import { checkPostgres } from '../platform/dependencies.ts';
-import { createLogger } from '../platform/logger.ts';
-import { createDatabaseIfMissing, migrateWithLock } from '../platform/runtime/prepare-database.ts';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { action } from './fail.ts';
-
-/** Opens the database for a migrate command (created when missing, so that `status` on a fresh install lists everything as pending). */
-async function withOrm(fn: (orm: Orm, databaseUrl: string) => Promise<void>): Promise<void> {
-  const warnings: string[] = [];
-  const config = loadConfig(process.env, (msg) => warnings.push(msg));
-  const logger = createLogger(config.logLevel);
-  for (const w of warnings) logger.warn(w);
-  await checkPostgres(config.databaseUrl);
-  await createDatabaseIfMissing(config.databaseUrl, logger);
-  const orm = await openOrm(config.databaseUrl, { poolMax: 2 });
-  try {
-    console.log(`database: ${redactUrl(config.databaseUrl)}`);
-    await fn(orm, config.databaseUrl);
-  } finally {
-    await orm.close();
-  }
-}
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -36,6 +12,7 @@ function list(label: string, names: string[]): void {
   for (const name of names) console.log(`  ${name}`);
 }
 
+/** `migrate up|down|status`. Each creates the database when missing, so `status` on a fresh install lists everything as pending. */
 export function migrateCommand(): Command {
   const migrate = new Command('migrate').description('Apply, revert or list database migrations (DATABASE_URL)');
 
@@ -44,19 +21,22 @@ export function migrateCommand(): Command {
     .description('Apply every pending migration (creates the database if it does not exist)')
     .action(
       action(async () => {
-        await withOrm(async (orm, url) => list('applied', await migrateWithLock(orm, url)));
+        const { withDatabase } = await import('./database-session.ts');
+        const { migrateWithLock } = await import('../platform/runtime/prepare-database.ts');
+        await withDatabase(async (orm, config) => list('applied', await migrateWithLock(orm, config.databaseUrl)));
       }),
     );
 
   migrate
     .command('down')
     .description('Revert the last migration, the last N with --steps, or all of them with --all')
-    .option('--steps <n>', 'how many migrations to revert', positiveInt)
+    .addOption(new Option('--steps <n>', 'how many migrations to revert').argParser(positiveInt).conflicts('all'))
     .option('--all', 'revert every migration (drops every table)')
     .action(
       action(async (opts: { steps?: number; all?: boolean }) => {
-        if (opts.steps !== undefined && opts.all) throw new InvalidArgumentError('use either --steps or --all, not both');
-        await withOrm(async (orm) => list('reverted', await migrateDown(orm, { steps: opts.steps ?? 1, all: opts.all ?? false })));
+        const { withDatabase } = await import('./database-session.ts');
+        const { migrateDown } = await import('../platform/db/migrate.ts');
+        await withDatabase(async (orm) => list('reverted', await migrateDown(orm, { steps: opts.steps ?? 1, all: opts.all ?? false })));
       }),
     );
 
@@ -65,8 +45,10 @@ export function migrateCommand(): Command {
     .description('List executed and pending migrations')
     .action(
       action(async () => {
-        await withOrm(async (orm) => {
-          const status = await migrationStatus(orm);
+        const { withDatabase } = await import('./database-session.ts');
+        const { readMigrationStatus } = await import('../platform/runtime/prepare-database.ts');
+        await withDatabase(async (orm) => {
+          const status = await readMigrationStatus(orm);
           list('executed', status.executed);
           list('pending', status.pending);
         });

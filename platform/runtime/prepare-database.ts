@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { Clock } from '../../engine/clock.ts';
 import { ensureDatabase } from '../db/ensure-database.ts';
-import { migrateUp, migrationStatus } from '../db/migrate.ts';
+import { migrateUp, migrationStatus, type MigrationStatus } from '../db/migrate.ts';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
 import { seedDemo } from '../seed/seed-demo.ts';
@@ -41,9 +41,20 @@ export async function prepareDatabase(orm: Orm, opts: { databaseUrl: string; dem
   opts.logger.info({ workspaceId: seeded.workspaceId, created: seeded.createdWorkspace }, seeded.createdWorkspace ? `demo workspace created; log in as ${opts.demo.email}` : 'demo workspace present');
 }
 
+/**
+ * The migration status, safe on a database that has never been migrated: `migrationStatus` asks
+ * for executed and pending migrations at once, and on a fresh database both would create the
+ * migrations table and one fails ("type mikro_orm_migrations already exists"). Listing the
+ * executed ones first creates the table alone.
+ */
+export async function readMigrationStatus(orm: Orm): Promise<MigrationStatus> {
+  await orm.getMigrator().getExecutedMigrations();
+  return migrationStatus(orm);
+}
+
 /** Worker and connector processes do not migrate: they refuse to start on a schema that is behind. */
 export async function requireMigratedSchema(orm: Orm): Promise<void> {
-  const { pending } = await migrationStatus(orm);
+  const { pending } = await readMigrationStatus(orm);
   if (pending.length) {
     throw new StartupError(`the database schema is behind (${pending.length} pending migration(s)): run \`onemessage migrate up\` or start an api process first`);
   }

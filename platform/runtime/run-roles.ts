@@ -7,12 +7,12 @@ import { Outbox } from '../pipeline/outbox.ts';
 import { startApiRole } from './api.role.ts';
 import { channelAnnouncer, startConnectorRole } from './connector.role.ts';
 import { createDatabaseIfMissing, prepareDatabase, requireMigratedSchema } from './prepare-database.ts';
+import type { RoleName } from './role-name.ts';
 import { openRuntime, runtimeShutdownSteps } from './runtime.ts';
 import { GracefulShutdown } from './shutdown.ts';
 import { startWorkerRole } from './worker.role.ts';
 
-export const ROLE_NAMES = ['api', 'worker', 'connector'] as const;
-export type RoleName = (typeof ROLE_NAMES)[number];
+export { ROLE_NAMES, type RoleName } from './role-name.ts';
 
 export interface RunningProcess {
   /** The HTTP port, when the api role runs. */

@@ -1,0 +1,86 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { dropDatabase } from '../platform/db/ensure-database.ts';
+import { cliEnv, runCli } from './support/cli-process.ts';
+
+const created: string[] = [];
+afterAll(async () => {
+  for (const url of created) await dropDatabase(url);
+});
+
+describe.concurrent('when a service the command needs cannot be reached', () => {
+  it('names PostgreSQL and the URL tried, password redacted, in one line, and exits 1', async () => {
+    const { env } = cliEnv({ DATABASE_URL: 'postgres://postgres:s3cret@127.0.0.1:1/onemessage' });
+    const res = await runCli(['start'], env);
+    expect(res.code).toBe(1);
+    const lines = res.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^PostgreSQL is not reachable at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/onemessage: start it .* or set DATABASE_URL$/);
+    expect(res.stderr).not.toContain('s3cret');
+    expect(res.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('names Redis and the URL tried in one line, and exits 1', async () => {
+    const { env } = cliEnv({ REDIS_URL: 'redis://127.0.0.1:1' });
+    const res = await runCli(['start'], env);
+    expect(res.code).toBe(1);
+    expect(res.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^Redis is not reachable at redis:\/\/127\.0\.0\.1:1: start it .* or set REDIS_URL$/)]);
+  });
+
+  it('reports an invalid environment variable by name in one line, and exits 1', async () => {
+    const { env } = cliEnv({ PORT: 'eighty' });
+    const res = await runCli(['api'], env);
+    expect(res.code).toBe(1);
+    expect(res.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^Configuration error: invalid environment variable PORT/)]);
+  });
+});
+
+describe.concurrent('when a command is asked for --help', () => {
+  const commands = [[], ['start'], ['api'], ['worker'], ['connector'], ['migrate'], ['migrate', 'up'], ['migrate', 'down'], ['migrate', 'status'], ['seed-demo']];
+  it.each(commands.map((c) => [c.join(' ') || '(none)', c] as const))('prints the usage of %s and exits 0', async (_name, args) => {
+    const res = await runCli([...args, '--help'], cliEnv().env);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain(`Usage: onemessage${args.length ? ' ' + args.join(' ') : ''}`);
+  });
+
+  it('lists every command at the top level', async () => {
+    const res = await runCli(['--help'], cliEnv().env);
+    for (const command of ['start', 'api', 'worker', 'connector', 'migrate', 'seed-demo']) expect(res.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+  });
+});
+
+describe('when migrations are reverted and applied through the CLI', () => {
+  it('goes from all pending, to all executed, to none executed with down --all, and back with up', async () => {
+    const { env, databaseUrl } = cliEnv();
+    created.push(databaseUrl);
+    const fresh = await runCli(['migrate', 'status'], env);
+    expect(fresh.code).toBe(0);
+    expect(fresh.stdout).toMatch(/executed: 0\n/);
+    expect(fresh.stdout).toMatch(/pending: [1-9]/);
+
+    const up = await runCli(['migrate', 'up'], env);
+    expect(up.code).toBe(0);
+    expect(up.stdout).toMatch(/applied: [1-9]/);
+    const after = await runCli(['migrate', 'status'], env);
+    expect(after.stdout).toMatch(/pending: 0\n/);
+    expect(after.stdout).toContain('Migration20261125000000_foundation');
+
+    const downOne = await runCli(['migrate', 'down', '--steps', '1'], env);
+    expect(downOne.stdout).toMatch(/reverted: 1\n/);
+    await runCli(['migrate', 'up'], env);
+
+    const down = await runCli(['migrate', 'down', '--all'], env);
+    expect(down.code).toBe(0);
+    expect(down.stdout).toContain('Migration20261125000000_foundation');
+    expect((await runCli(['migrate', 'status'], env)).stdout).toMatch(/executed: 0\n/);
+
+    const again = await runCli(['migrate', 'up'], env);
+    expect(again.code).toBe(0);
+    expect((await runCli(['migrate', 'status'], env)).stdout).toMatch(/pending: 0\n/);
+  }, 60_000);
+
+  it('refuses --steps 0 with a usage error', async () => {
+    const res = await runCli(['migrate', 'down', '--steps', '0'], cliEnv().env);
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toContain('must be a whole number of 1 or more');
+  });
+});
