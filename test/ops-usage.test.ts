@@ -22,8 +22,8 @@ function record(path: string, overrides: Partial<RequestRecord> = {}): RequestRe
 }
 
 async function paths(): Promise<string[]> {
-  const rows = await env.orm.em.fork().getConnection().execute(`select path from usage_events order by id`);
-  return rows.map((r: { path: string }) => r.path);
+  const rows = await env.orm.em.fork().getConnection().execute<{ path: string }[]>(`select path from usage_events order by id`);
+  return rows.map((r) => r.path);
 }
 
 /** An ORM whose queries fail as when Postgres is down, and that counts INSERTs. */
