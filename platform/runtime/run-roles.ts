@@ -1,4 +1,4 @@
-import { systemClock } from '../../engine/clock.ts';
+import { systemClock, type Clock } from '../../engine/clock.ts';
 import { loadConfig } from '../config.ts';
 import { checkDependencies } from '../dependencies.ts';
 import { createLogger } from '../logger.ts';
@@ -14,6 +14,14 @@ import { startWorkerRole } from './worker.role.ts';
 
 export { ROLE_NAMES, type RoleName } from './role-name.ts';
 
+export interface RunRolesOptions {
+  /** How the shutdown ends the process; tests that run the roles in-process pass a no-op. */
+  exit?: (code: number) => void;
+  /** Handle SIGINT and SIGTERM (default true); in-process tests call `shutdown.run` themselves. */
+  listenForSignals?: boolean;
+  clock?: Clock;
+}
+
 export interface RunningProcess {
   /** The HTTP port, when the api role runs. */
   port: number | null;
@@ -26,7 +34,7 @@ export interface RunningProcess {
  * graceful shutdown. Roles know nothing of each other: what one offers another (the connector's
  * `channelAdded` to the API) is handed over here.
  */
-export async function runRoles(roles: readonly RoleName[], env: NodeJS.ProcessEnv = process.env): Promise<RunningProcess> {
+export async function runRoles(roles: readonly RoleName[], env: NodeJS.ProcessEnv = process.env, opts: RunRolesOptions = {}): Promise<RunningProcess> {
   const started = Date.now();
   const has = (role: RoleName) => roles.includes(role);
   // The logger's level comes from the config, so warnings raised while reading it wait a moment.
@@ -37,9 +45,9 @@ export async function runRoles(roles: readonly RoleName[], env: NodeJS.ProcessEn
 
   await checkDependencies({ databaseUrl: config.databaseUrl, redisUrl: config.redisUrl });
   await createDatabaseIfMissing(config.databaseUrl, logger);
-  const clock = systemClock;
+  const clock = opts.clock ?? systemClock;
   const rt = await openRuntime(config, logger, clock);
-  const shutdown = new GracefulShutdown({ logger });
+  const shutdown = new GracefulShutdown({ logger, ...(opts.exit ? { exit: opts.exit } : {}) });
   const stopSteps: { name: string; run: () => Promise<void> }[] = [];
   try {
     if (has('api')) await prepareDatabase(rt.orm, { databaseUrl: config.databaseUrl, demo: config.demo, clock, logger });
@@ -62,7 +70,7 @@ export async function runRoles(roles: readonly RoleName[], env: NodeJS.ProcessEn
     shutdown.add(closeQueues!.name, closeQueues!.run);
     if (api) shutdown.add('write the buffered usage events', () => api.flushUsage());
     for (const step of closeConnections) shutdown.add(step.name, step.run);
-    shutdown.listen();
+    if (opts.listenForSignals ?? true) shutdown.listen();
     logger.info({ ms: Date.now() - started, port: api?.port ?? null }, `ready (${roles.join(', ')})`);
     return { port: api?.port ?? null, shutdown };
   } catch (err) {
