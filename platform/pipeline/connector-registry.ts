@@ -1,0 +1,34 @@
+import type { ChannelKind } from '../../engine/channels/channel-kind.ts';
+import type { ChannelConnector } from '../../engine/ports/channel-connector.port.ts';
+
+/** A connector and what the send worker may assume about it. */
+export interface RegisteredConnector {
+  connector: ChannelConnector;
+  /**
+   * True when sending the same message id twice reaches the contact once (the provider, or the
+   * connector through a provider id derived from the message id, drops the repeat). Only then may
+   * the worker resend after a crash that left the outcome of a previous attempt unknown; otherwise
+   * the message is marked failed rather than risk a second delivery (at most once).
+   */
+  deduplicatesSends: boolean;
+}
+
+/**
+ * The connectors this process can send with, one per channel kind. Built at the composition
+ * root; a process without the connector for a kind runs no send workers for channels of it.
+ */
+export class ConnectorRegistry {
+  private readonly byKind = new Map<ChannelKind, RegisteredConnector>();
+
+  /** Adds `connector` for its kind; a second one for the same kind is a wiring bug. */
+  register(connector: ChannelConnector, opts: { deduplicatesSends: boolean }): this {
+    if (this.byKind.has(connector.kind)) throw new Error(`a connector for ${connector.kind} channels is already registered`);
+    this.byKind.set(connector.kind, { connector, deduplicatesSends: opts.deduplicatesSends });
+    return this;
+  }
+
+  /** The connector for `kind`, if this process has one. */
+  get(kind: ChannelKind): RegisteredConnector | undefined {
+    return this.byKind.get(kind);
+  }
+}

@@ -1,0 +1,139 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Clock } from '../../engine/clock.ts';
+import { NotFoundError, ValidationError } from '../../engine/errors/app-error.ts';
+import { InboundMessageSchema, type AcceptedInbound, type InboundListener, type InboundMessage, type NormalisedInbound } from '../../engine/ports/inbound-message.ts';
+import type { Orm } from '../db/orm.ts';
+import { newId } from '../ids.ts';
+import type { Logger } from '../logger.ts';
+import { runSql } from './run-sql.ts';
+import { storeInbound, type InboundRow, type StoredInbound } from './store-inbound.sql.ts';
+
+interface ChannelAndDuplicate {
+  workspaceId: string;
+  deletedAt: Date | null;
+  messageId: string | null;
+  conversationId: string | null;
+  contactId: string | null;
+}
+
+/** The channel and, when this provider id was stored before, the first message's ids: one round trip. */
+const CHANNEL_AND_DUPLICATE_SQL = `
+select ch.workspace_id as "workspaceId", ch.deleted_at as "deletedAt",
+       m.id as "messageId", m.conversation_id as "conversationId", m.contact_id as "contactId"
+  from channels ch
+  left join messages m on m.channel_id = ch.id and m.provider_message_id = :providerMessageId
+ where ch.id = :channelId`;
+
+const FIRST_MESSAGE_SQL = `
+select id as "messageId", conversation_id as "conversationId", contact_id as "contactId"
+  from messages where channel_id = :channelId and provider_message_id = :providerMessageId`;
+
+/*
+ * Senders known only by a channel-side id have no unique index to upsert on, so two first
+ * messages from such a sender could create two contacts. A transaction-scoped advisory lock on
+ * the channel and identity serialises them; the lock is released at commit or rollback.
+ */
+const IDENTITY_LOCK_SQL = `select pg_advisory_xact_lock(hashtextextended(:lockKey, 0))`;
+
+/**
+ * Accepts normalised inbound messages from every connector: validates, deduplicates by
+ * (channel, provider message id), stores contact + conversation + message atomically,
+ * then tells the listeners. Accepted means persisted: a connector acknowledges the provider
+ * only after `accept` resolves.
+ */
+export class InboundPipeline {
+  private readonly listeners: InboundListener[] = [];
+
+  constructor(private readonly deps: { orm: Orm; logger: Logger; clock: Clock }) {}
+
+  /** Registers a listener called after commit, once per new (non-duplicate) message. */
+  onAccepted(listener: InboundListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Validates and persists one inbound message; a repeat answers the first message's ids. */
+  async accept(input: InboundMessage): Promise<AcceptedInbound> {
+    const parsed = InboundMessageSchema.safeParse(input);
+    if (!parsed.success) {
+      throw new ValidationError('the inbound message is invalid', { details: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
+    }
+    const message = parsed.data;
+    const em = this.deps.orm.em.fork();
+
+    const { rows } = await runSql<ChannelAndDuplicate>(em, CHANNEL_AND_DUPLICATE_SQL, { channelId: message.channelId, providerMessageId: message.providerMessageId });
+    const channel = rows[0];
+    if (!channel || channel.deletedAt !== null) throw new NotFoundError('channel', message.channelId);
+    const workspaceId = channel.workspaceId;
+    if (channel.messageId !== null) {
+      return { messageId: channel.messageId, conversationId: channel.conversationId!, contactId: channel.contactId!, workspaceId, channelId: message.channelId, duplicate: true };
+    }
+
+    const stored = await this.store(em, toRow(message, workspaceId, this.deps.clock.now()));
+    if (stored === null) {
+      // Lost the race to a concurrent accept of the same provider id: it committed first.
+      const first = await runSql<{ messageId: string; conversationId: string; contactId: string }>(em, FIRST_MESSAGE_SQL, { channelId: message.channelId, providerMessageId: message.providerMessageId });
+      const row = first.rows[0];
+      if (!row) throw new Error(`inbound message ${message.channelId}/${message.providerMessageId} conflicted but cannot be found`);
+      return { ...row, workspaceId, channelId: message.channelId, duplicate: true };
+    }
+
+    const accepted: AcceptedInbound = { ...stored, workspaceId, channelId: message.channelId, duplicate: false };
+    await this.notify(accepted);
+    return accepted;
+  }
+
+  /**
+   * Stores the message: one statement for a sender with a phone; for a sender known only by a
+   * channel-side id, a transaction that first takes the identity lock.
+   */
+  private async store(em: EntityManager, row: InboundRow): Promise<StoredInbound | null> {
+    if (row.phone !== null) return storeInbound(em, row);
+    const first = row.identities[0]!;
+    return em.transactional(async (tem) => {
+      await runSql(tem, IDENTITY_LOCK_SQL, { lockKey: `inbound-sender:${row.channelId}:${first.kind}:${first.value}` });
+      return storeInbound(tem, row);
+    });
+  }
+
+  /** A listener failure never loses the message (it is already stored); it is logged for the reconcilers. */
+  private async notify(accepted: AcceptedInbound): Promise<void> {
+    for (const listener of this.listeners) {
+      try {
+        await listener(accepted);
+      } catch (err) {
+        this.deps.logger.error({ err, messageId: accepted.messageId, channelId: accepted.channelId }, 'inbound listener failed; the message is stored');
+      }
+    }
+  }
+}
+
+function toRow(message: NormalisedInbound, workspaceId: string, now: Date): InboundRow {
+  const identities = [
+    ...(message.from.phone ? [{ kind: 'phone', value: message.from.phone }] : []),
+    ...message.from.externalIds.map((e) => ({ kind: e.kind, value: e.value })),
+  ]
+    // Sorted so that the identity lock key and the insert order are the same for every accept of this sender.
+    .sort((a, b) => (a.kind === b.kind ? a.value.localeCompare(b.value) : a.kind.localeCompare(b.kind)))
+    .filter((id, i, all) => i === 0 || id.kind !== all[i - 1]!.kind || id.value !== all[i - 1]!.value)
+    .map((id) => ({ id: newId(), ...id }));
+  const nowIso = now.toISOString();
+  return {
+    workspaceId,
+    channelId: message.channelId,
+    now,
+    phone: message.from.phone ?? null,
+    name: message.from.name ?? null,
+    identities,
+    newContactId: newId(),
+    newConversationId: newId(),
+    messageId: newId(),
+    providerMessageId: message.providerMessageId,
+    type: message.type,
+    text: message.text ?? null,
+    media: message.media ?? null,
+    metadata: message.metadata,
+    // For an inbound message, `sent` is when the contact sent it (the provider's time when known).
+    statusTimes: { sent: (message.sentAt ?? now).toISOString(), received: nowIso },
+    quotedProviderMessageId: message.quotedProviderMessageId ?? null,
+  };
+}

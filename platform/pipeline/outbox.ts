@@ -1,0 +1,155 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Clock } from '../../engine/clock.ts';
+import { automatedSendBlocker } from '../../engine/contacts/automated-send-blocker.ts';
+import { NotFoundError, ValidationError } from '../../engine/errors/app-error.ts';
+import { ContactUnreachableError } from '../../engine/errors/contact-unreachable.error.ts';
+import type { Orm } from '../db/orm.ts';
+import { newId } from '../ids.ts';
+import type { Logger } from '../logger.ts';
+import type { QueueFactory } from '../queues/queue-factory.ts';
+import { OutboundRequestSchema, type OutboundRequest } from './outbound-request.ts';
+import { runSql } from './run-sql.ts';
+import { DEFAULT_SEND_RETRY, SEND_JOB_NAME, sendJobOptions, sendQueueName, type SendJobData, type SendRetryPolicy } from './send-job.ts';
+
+/** A message recorded in the outbox, to dispatch after the caller's commit. */
+export interface QueuedSend {
+  messageId: string;
+  channelId: string;
+  /** False when the idempotency key was used before: the existing message is answered, nothing is added. */
+  created: boolean;
+}
+
+interface Target {
+  channelId: string;
+  contactId: string;
+  channelDeletedAt: Date | null;
+  optedOutAt: Date | null;
+  restrictedAt: Date | null;
+  erasedAt: Date | null;
+  existingId: string | null;
+}
+
+/** The conversation's channel and contact, the contact's consent state and a previous message with this key: one round trip. */
+const TARGET_SQL = `
+select conv.channel_id as "channelId", conv.contact_id as "contactId", ch.deleted_at as "channelDeletedAt",
+       c.opted_out_at as "optedOutAt", c.restricted_at as "restrictedAt", c.erased_at as "erasedAt",
+       existing.id as "existingId"
+  from conversations conv
+  join channels ch on ch.id = conv.channel_id
+  join contacts c on c.id = conv.contact_id
+  left join messages existing on existing.channel_id = conv.channel_id and existing.idempotency_key = :idempotencyKey
+ where conv.id = :conversationId and conv.workspace_id = :workspaceId`;
+
+/*
+ * The queued message row is the outbox record. ON CONFLICT on messages_channel_idempotency
+ * makes a concurrent request with the same key wait for the first to commit and insert nothing;
+ * the conversation's activity time moves only when a row was inserted.
+ */
+const INSERT_QUEUED_SQL = `
+with message as (
+  insert into messages (id, workspace_id, channel_id, conversation_id, contact_id, direction, sender, author_user_id,
+                        idempotency_key, type, text, media, status, status_times, run_id, created_at)
+  values (cast(:messageId as uuid), cast(:workspaceId as uuid), cast(:channelId as uuid), cast(:conversationId as uuid), cast(:contactId as uuid),
+          'outbound', :sender, cast(:authorUserId as uuid), :idempotencyKey, :messageType, :body, cast(:media as jsonb),
+          'queued', cast(:statusTimes as jsonb), cast(:runId as uuid), cast(:now as timestamptz))
+  on conflict (channel_id, idempotency_key) where idempotency_key is not null do nothing
+  returning id, conversation_id, created_at
+),
+touched as (
+  update conversations conv set last_message_at = greatest(conv.last_message_at, message.created_at), updated_at = message.created_at
+    from message where conv.id = message.conversation_id
+)
+select id from message`;
+
+const EXISTING_SQL = `select id from messages where channel_id = :channelId and idempotency_key = :idempotencyKey`;
+
+/**
+ * The transactional outbox for outbound messages: `queueSend` records a `queued` message inside
+ * the caller's transaction; `dispatch`, after commit, adds one job per message to the channel's
+ * send queue. A dispatch lost between commit and Redis is redone by the OutboxReconciler.
+ */
+export class Outbox {
+  private readonly retry: SendRetryPolicy;
+
+  constructor(private readonly deps: { orm: Orm; queues: QueueFactory; logger: Logger; clock: Clock; retry?: SendRetryPolicy }) {
+    this.retry = deps.retry ?? DEFAULT_SEND_RETRY;
+  }
+
+  /**
+   * Records the message within the caller's transaction (`em`). The same idempotency key on the
+   * same channel answers the existing message with `created: false`. Refuses automated sends to
+   * opted-out, restricted or erased contacts (ContactUnreachableError).
+   */
+  async queueSend(em: EntityManager, request: OutboundRequest): Promise<QueuedSend> {
+    const parsed = OutboundRequestSchema.safeParse(request);
+    if (!parsed.success) {
+      throw new ValidationError('the outbound message is invalid', { details: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
+    }
+    const req = parsed.data;
+    const { rows } = await runSql<Target>(em, TARGET_SQL, { conversationId: req.conversationId, workspaceId: req.workspaceId, idempotencyKey: req.idempotencyKey });
+    const target = rows[0];
+    if (!target) throw new NotFoundError('conversation', req.conversationId);
+    if (req.channelId !== undefined && req.channelId !== target.channelId) throw new ValidationError(`conversation ${req.conversationId} belongs to another channel`, { details: [{ path: 'channelId', message: 'must be the conversation\'s channel' }] });
+    if (req.contactId !== undefined && req.contactId !== target.contactId) throw new ValidationError(`conversation ${req.conversationId} belongs to another contact`, { details: [{ path: 'contactId', message: 'must be the conversation\'s contact' }] });
+    if (target.existingId !== null) return { messageId: target.existingId, channelId: target.channelId, created: false };
+    if (target.channelDeletedAt !== null) throw new NotFoundError('channel', target.channelId);
+    const blocker = automatedSendBlocker(target, req.sender);
+    if (blocker !== null) throw new ContactUnreachableError(target.contactId, blocker);
+
+    const now = this.deps.clock.now();
+    const messageId = newId();
+    const inserted = await runSql<{ id: string }>(em, INSERT_QUEUED_SQL, {
+      messageId,
+      workspaceId: req.workspaceId,
+      channelId: target.channelId,
+      conversationId: req.conversationId,
+      contactId: target.contactId,
+      sender: req.sender,
+      authorUserId: req.authorUserId ?? null,
+      idempotencyKey: req.idempotencyKey,
+      messageType: req.type,
+      body: req.text ?? null,
+      media: req.media === undefined ? null : JSON.stringify(req.media),
+      statusTimes: JSON.stringify({ queued: now.toISOString() }),
+      runId: req.runId ?? null,
+      now,
+    });
+    if (inserted.rows[0]) return { messageId, channelId: target.channelId, created: true };
+
+    // A concurrent request with the same key committed first.
+    const existing = await runSql<{ id: string }>(em, EXISTING_SQL, { channelId: target.channelId, idempotencyKey: req.idempotencyKey });
+    const existingId = existing.rows[0]?.id;
+    if (!existingId) throw new Error(`outbound message with key ${req.idempotencyKey} conflicted but cannot be found`);
+    return { messageId: existingId, channelId: target.channelId, created: false };
+  }
+
+  /** Adds a send job per message to its channel's queue; a message already queued in Redis is not added twice. */
+  async dispatch(items: { channelId: string; messageId: string }[]): Promise<void> {
+    const byChannel = new Map<string, string[]>();
+    for (const item of items) byChannel.set(item.channelId, [...(byChannel.get(item.channelId) ?? []), item.messageId]);
+    await Promise.all(
+      [...byChannel].map(([channelId, messageIds]) =>
+        this.deps.queues
+          .queue<SendJobData>(sendQueueName(channelId))
+          .addBulk(messageIds.map((messageId) => ({ name: SEND_JOB_NAME, data: { messageId }, opts: sendJobOptions(messageId, this.retry) }))),
+      ),
+    );
+  }
+
+  /**
+   * Records the message in its own transaction, then dispatches it. A dispatch failure is logged,
+   * not thrown: the message is stored, and the reconciler dispatches it later.
+   */
+  async send(request: OutboundRequest): Promise<{ messageId: string; created: boolean }> {
+    const em = this.deps.orm.em.fork();
+    const queued = await em.transactional((tem) => this.queueSend(tem, request));
+    if (queued.created) {
+      try {
+        await this.dispatch([queued]);
+      } catch (err) {
+        this.deps.logger.warn({ err, messageId: queued.messageId, channelId: queued.channelId }, 'send dispatch failed; the outbox reconciler will dispatch it');
+      }
+    }
+    return { messageId: queued.messageId, created: queued.created };
+  }
+}

@@ -1,0 +1,177 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { ChannelKind } from '../../engine/channels/channel-kind.ts';
+import type { Clock } from '../../engine/clock.ts';
+import { automatedSendBlocker, type OutboundSender } from '../../engine/contacts/automated-send-blocker.ts';
+import { AppError } from '../../engine/errors/app-error.ts';
+import type { MediaRef, MessageType } from '../../engine/messages/message-content.ts';
+import type { MessageStatus } from '../../engine/messages/message-status.ts';
+import type { OutboundSend } from '../../engine/ports/channel-connector.port.ts';
+import type { Orm } from '../db/orm.ts';
+import type { Logger } from '../logger.ts';
+import type { ConnectorRegistry } from './connector-registry.ts';
+import { runSql } from './run-sql.ts';
+import type { SendJobData } from './send-job.ts';
+
+/** What the processor did with a job (the job's return value, visible in the dashboard). */
+export type SendOutcome = 'sent' | 'already-handled' | 'missing';
+
+interface SendRow {
+  id: string;
+  workspaceId: string;
+  channelId: string;
+  contactId: string;
+  sender: OutboundSender;
+  idempotencyKey: string | null;
+  type: MessageType;
+  text: string | null;
+  media: MediaRef | null;
+  status: MessageStatus;
+  channelKind: ChannelKind;
+  channelDeletedAt: Date | null;
+  phone: string | null;
+  optedOutAt: Date | null;
+  restrictedAt: Date | null;
+  erasedAt: Date | null;
+  externalIds: { kind: string; value: string }[];
+}
+
+/** Attempt bookkeeping kept in messages.metadata.send. */
+interface SendState {
+  attempts?: number;
+  /** Set before the provider is called, cleared once the outcome is recorded: still set means a crash mid-send. */
+  inFlightSince?: string;
+  lastError?: string;
+}
+
+const LOAD_SQL = `
+select m.id, m.workspace_id as "workspaceId", m.channel_id as "channelId", m.contact_id as "contactId", m.sender,
+       m.idempotency_key as "idempotencyKey", m.type, m.text, m.media, m.status,
+       ch.kind as "channelKind", ch.deleted_at as "channelDeletedAt",
+       c.phone, c.opted_out_at as "optedOutAt", c.restricted_at as "restrictedAt", c.erased_at as "erasedAt",
+       coalesce((select json_agg(json_build_object('kind', ci.kind, 'value', ci.value) order by ci.created_at)
+                   from contact_identities ci
+                  where ci.contact_id = m.contact_id and ci.channel_id = m.channel_id and ci.kind <> 'phone'), '[]') as "externalIds"
+  from messages m
+  join channels ch on ch.id = m.channel_id
+  join contacts c on c.id = m.contact_id
+ where m.id = :messageId`;
+
+/*
+ * Claims an attempt: counts it and marks it in flight, in the same row lock that checks the
+ * message is still queued. Answers the state before the claim, so that an attempt left in
+ * flight by a killed worker is recognised.
+ */
+const CLAIM_SQL = `
+with previous as (
+  select id, coalesce(metadata -> 'send', '{}') as send from messages where id = :messageId and status = 'queued' for update
+)
+update messages m
+   set metadata = jsonb_set(m.metadata, '{send}', previous.send || jsonb_build_object(
+         'attempts', coalesce(cast(previous.send ->> 'attempts' as integer), 0) + 1,
+         'inFlightSince', cast(:startedAt as text)))
+  from previous
+ where m.id = previous.id
+returning previous.send as "previousSend"`;
+
+const RECORD_SENT_SQL = `
+update messages
+   set status = 'sent', provider_message_id = :providerMessageId,
+       status_times = status_times || cast(:times as jsonb),
+       metadata = metadata #- '{send,inFlightSince}'
+ where id = :messageId and status = 'queued'`;
+
+const RECORD_RETRYABLE_SQL = `
+update messages
+   set metadata = jsonb_set(metadata #- '{send,inFlightSince}', '{send,lastError}', to_jsonb(cast(:lastError as text)))
+ where id = :messageId and status = 'queued'`;
+
+const RECORD_FAILED_SQL = `
+update messages
+   set status = 'failed', failure_reason = :reason,
+       status_times = status_times || cast(:times as jsonb),
+       metadata = metadata #- '{send,inFlightSince}'
+ where id = :messageId and status = 'queued'`;
+
+/**
+ * Sends one queued message through its channel's connector, at most once:
+ * - a message no longer `queued` was handled by an earlier job: nothing is sent;
+ * - the attempt is recorded before the provider is called; finding it still in flight means a
+ *   worker died mid-send, and the message is resent only if the connector deduplicates sends
+ *   (otherwise it fails with `send_outcome_unknown`);
+ * - AppError `retry` → the job is retried with backoff (the provider did not take the message);
+ *   `never`/`user`, or the last attempt → the message fails with the reason;
+ * - any other error leaves the attempt in flight: whether the provider took the message is unknown.
+ */
+export class SendMessageProcessor {
+  constructor(private readonly deps: { orm: Orm; connectors: ConnectorRegistry; logger: Logger; clock: Clock }) {}
+
+  /** The BullMQ processor for send jobs. */
+  async process(job: Job<SendJobData>): Promise<SendOutcome> {
+    const em = this.deps.orm.em.fork();
+    const { messageId } = job.data;
+    const row = (await runSql<SendRow>(em, LOAD_SQL, { messageId })).rows[0];
+    if (!row) return 'missing';
+    if (row.status !== 'queued') return 'already-handled';
+
+    if (row.channelDeletedAt !== null) return this.fail(em, messageId, 'channel_deleted');
+    // Consent may have changed since the message was queued (a broadcast queued for hours).
+    const blocker = automatedSendBlocker(row, row.sender);
+    if (blocker !== null) return this.fail(em, messageId, `contact_unreachable: ${blocker}`);
+    const registered = this.deps.connectors.get(row.channelKind);
+    if (!registered) return this.fail(em, messageId, `no connector for ${row.channelKind} channels`);
+
+    const claim = (await runSql<{ previousSend: SendState }>(em, CLAIM_SQL, { messageId, startedAt: this.deps.clock.now().toISOString() })).rows[0];
+    if (!claim) return 'already-handled';
+    if (claim.previousSend.inFlightSince !== undefined) {
+      if (!registered.deduplicatesSends) return this.fail(em, messageId, `send_outcome_unknown: an attempt started at ${claim.previousSend.inFlightSince} was interrupted`);
+      this.deps.logger.warn({ messageId, since: claim.previousSend.inFlightSince }, 'resending after an interrupted attempt; the connector deduplicates');
+    }
+
+    let providerMessageId: string;
+    try {
+      ({ providerMessageId } = await registered.connector.send(toOutboundSend(row)));
+    } catch (err) {
+      return this.onSendError(em, job, messageId, err);
+    }
+    await runSql(em, RECORD_SENT_SQL, { messageId, providerMessageId, times: JSON.stringify({ sent: this.deps.clock.now().toISOString() }) });
+    return 'sent';
+  }
+
+  private async onSendError(em: EntityManager, job: Job<SendJobData>, messageId: string, err: unknown): Promise<never> {
+    if (!(err instanceof AppError)) throw err;
+    const reason = `${err.code}: ${err.message}`;
+    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    if (err.disposition === 'retry' && !lastAttempt) {
+      await runSql(em, RECORD_RETRYABLE_SQL, { messageId, lastError: reason });
+      throw err;
+    }
+    await this.recordFailed(em, messageId, reason);
+    throw new UnrecoverableError(reason);
+  }
+
+  /** Marks the message failed and fails the job without retries. */
+  private async fail(em: EntityManager, messageId: string, reason: string): Promise<never> {
+    await this.recordFailed(em, messageId, reason);
+    throw new UnrecoverableError(reason);
+  }
+
+  private async recordFailed(em: EntityManager, messageId: string, reason: string): Promise<void> {
+    await runSql(em, RECORD_FAILED_SQL, { messageId, reason, times: JSON.stringify({ failed: this.deps.clock.now().toISOString() }) });
+    this.deps.logger.warn({ messageId, reason }, 'outbound message failed');
+  }
+}
+
+function toOutboundSend(row: SendRow): OutboundSend {
+  return {
+    messageId: row.id,
+    workspaceId: row.workspaceId,
+    channelId: row.channelId,
+    // Every queued message has one (the outbox requires it); the message id is the fallback for old rows.
+    idempotencyKey: row.idempotencyKey ?? row.id,
+    to: { contactId: row.contactId, phone: row.phone, externalIds: row.externalIds },
+    type: row.type,
+    text: row.text,
+    media: row.media,
+  };
+}

@@ -1,0 +1,109 @@
+import type { Worker } from 'bullmq';
+import type { ChannelKind } from '../../engine/channels/channel-kind.ts';
+import type { Clock } from '../../engine/clock.ts';
+import type { Orm } from '../db/orm.ts';
+import type { Logger } from '../logger.ts';
+import type { QueueFactory } from '../queues/queue-factory.ts';
+import type { Redis } from '../redis.ts';
+import type { ConnectorRegistry } from './connector-registry.ts';
+import { runSql } from './run-sql.ts';
+import { SendMessageProcessor } from './send-message.processor.ts';
+import { sendQueueName, type SendJobData } from './send-job.ts';
+
+/*
+ * One job at a time per channel, across every process (BullMQ's global concurrency): a number
+ * sends in order and at one pace, whatever the number of workers.
+ */
+const SENDS_IN_FLIGHT_PER_CHANNEL = 1;
+
+const LIVE_CHANNELS_SQL = `select id, kind from channels where deleted_at is null`;
+const CHANNEL_SQL = `select id, kind from channels where id = :channelId and deleted_at is null`;
+
+/**
+ * Runs a BullMQ worker on `send-<channelId>` for every live channel whose kind has a connector
+ * in this process.
+ *
+ * Channels created later: the API calls `channelAdded`, which starts the worker here and
+ * publishes the channel id on the Redis pub/sub channel `<prefix>:channels`; every SendWorker
+ * subscribes to it and starts its own worker. Pub/sub is fire-and-forget (a process that is
+ * down misses the message), which is enough because each process loads every live channel at
+ * `start`, and a send dispatched before a worker exists simply waits in its queue.
+ */
+export class SendWorker {
+  private readonly processor: SendMessageProcessor;
+  private readonly workers = new Map<string, Promise<Worker | null>>();
+  private subscriber: Redis | null = null;
+  private stopped = false;
+
+  constructor(private readonly deps: { orm: Orm; queues: QueueFactory; redis: Redis; connectors: ConnectorRegistry; logger: Logger; clock: Clock }) {
+    this.processor = new SendMessageProcessor(deps);
+  }
+
+  /** The Redis pub/sub channel that announces new channels to every process. */
+  get announcements(): string {
+    return `${this.deps.queues.prefix}:channels`;
+  }
+
+  /** Subscribes to channel announcements, then starts a worker for every live channel. */
+  async start(): Promise<void> {
+    // A subscribed connection can run no other command, hence a connection of its own.
+    const subscriber = this.deps.redis.duplicate();
+    this.subscriber = subscriber;
+    subscriber.on('message', (topic: string, channelId: string) => {
+      if (topic !== this.announcements) return;
+      this.ensureWorker(channelId).catch((err: unknown) => this.deps.logger.error({ err, channelId }, 'could not start a send worker for an announced channel'));
+    });
+    await subscriber.subscribe(this.announcements);
+    const { rows } = await runSql<{ id: string; kind: ChannelKind }>(this.deps.orm.em.fork(), LIVE_CHANNELS_SQL);
+    await Promise.all(rows.map((row) => this.ensureWorker(row.id, row.kind)));
+  }
+
+  /** Starts sending for a new channel here, and tells the other processes to do the same. */
+  async channelAdded(channelId: string): Promise<void> {
+    await this.ensureWorker(channelId);
+    await this.deps.redis.publish(this.announcements, channelId);
+  }
+
+  /** Stops listening for channels and closes this class's workers, letting in-flight sends finish. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.subscriber) {
+      await this.subscriber.quit().catch(() => undefined);
+      this.subscriber = null;
+    }
+    const workers = await Promise.all(this.workers.values());
+    await Promise.all(workers.map((w) => w?.close()));
+  }
+
+  /** The ids of channels this process sends for (for health and tests). */
+  async activeChannels(): Promise<string[]> {
+    const entries = await Promise.all([...this.workers].map(async ([id, w]) => ((await w) ? id : null)));
+    return entries.filter((id): id is string => id !== null);
+  }
+
+  private ensureWorker(channelId: string, kind?: ChannelKind): Promise<Worker | null> {
+    let worker = this.workers.get(channelId);
+    if (!worker) {
+      worker = this.startWorker(channelId, kind);
+      this.workers.set(channelId, worker);
+      // A failed start (database down) may be retried by a later announcement or restart.
+      worker.catch(() => this.workers.delete(channelId));
+    }
+    return worker;
+  }
+
+  private async startWorker(channelId: string, knownKind?: ChannelKind): Promise<Worker | null> {
+    const kind = knownKind ?? (await runSql<{ kind: ChannelKind }>(this.deps.orm.em.fork(), CHANNEL_SQL, { channelId })).rows[0]?.kind;
+    if (this.stopped || kind === undefined || !this.deps.connectors.get(kind)) {
+      if (kind !== undefined) this.deps.logger.debug({ channelId, kind }, 'no connector for this channel kind in this process; not sending for it');
+      return null;
+    }
+    const name = sendQueueName(channelId);
+    await this.deps.queues.queue(name).setGlobalConcurrency(SENDS_IN_FLIGHT_PER_CHANNEL);
+    const worker = this.deps.queues.worker<SendJobData>(name, (job) => this.processor.process(job), { concurrency: SENDS_IN_FLIGHT_PER_CHANNEL });
+    worker.on('failed', (job, err) => this.deps.logger.warn({ err, channelId, messageId: job?.data.messageId, attemptsMade: job?.attemptsMade }, 'send job failed'));
+    worker.on('error', (err) => this.deps.logger.error({ err, channelId }, 'send worker error'));
+    this.deps.logger.info({ channelId, kind }, 'send worker started');
+    return worker;
+  }
+}

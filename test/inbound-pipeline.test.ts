@@ -1,0 +1,203 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { systemClock } from '../engine/clock.ts';
+import { NotFoundError, ValidationError } from '../engine/errors/app-error.ts';
+import type { AcceptedInbound, InboundMessage } from '../engine/ports/inbound-message.ts';
+import { newId } from '../platform/ids.ts';
+import { InboundPipeline } from '../platform/pipeline/inbound-pipeline.ts';
+import { runSql } from '../platform/pipeline/run-sql.ts';
+import { createTestEnv, type TestEnv } from './support/test-env.ts';
+
+let env: TestEnv;
+let pipeline: InboundPipeline;
+const accepted: AcceptedInbound[] = [];
+
+async function sql<Row = Record<string, unknown>>(text: string, bindings: Record<string, unknown> = {}): Promise<Row[]> {
+  return (await runSql<Row>(env.orm.em.fork(), text, bindings)).rows;
+}
+
+async function createChannel(opts: { deleted?: boolean } = {}): Promise<{ workspaceId: string; channelId: string }> {
+  const workspaceId = newId();
+  const channelId = newId();
+  await sql(`insert into workspaces (id, name) values (:workspaceId, 'Inbound test')`, { workspaceId });
+  await sql(`insert into channels (id, workspace_id, kind, name, status, deleted_at) values (:channelId, :workspaceId, 'sandbox', 'Sandbox', 'connected', :deletedAt)`, {
+    channelId,
+    workspaceId,
+    deletedAt: opts.deleted ? new Date() : null,
+  });
+  return { workspaceId, channelId };
+}
+
+function textFrom(channelId: string, phone: string, text = 'hello', providerMessageId = newId()): InboundMessage {
+  return { channelId, providerMessageId, from: { phone, name: 'Sam' }, type: 'text', text };
+}
+
+beforeAll(async () => {
+  env = await createTestEnv();
+  pipeline = new InboundPipeline({ orm: env.orm, logger: pino({ level: 'silent' }), clock: systemClock });
+  pipeline.onAccepted(async (a) => {
+    accepted.push(a);
+  });
+});
+
+afterAll(async () => {
+  await env?.cleanup();
+});
+
+describe('when a contact writes for the first time', () => {
+  it('persists the message with a new contact and an open conversation', async () => {
+    const { workspaceId, channelId } = await createChannel();
+    const result = await pipeline.accept(textFrom(channelId, '+15550000001', 'first words'));
+
+    expect(result).toMatchObject({ workspaceId, channelId, duplicate: false });
+    const [message] = await sql<any>(`select * from messages where id = :id`, { id: result.messageId });
+    expect(message).toMatchObject({ direction: 'inbound', sender: 'contact', status: 'received', text: 'first words', conversation_id: result.conversationId, contact_id: result.contactId, workspace_id: workspaceId });
+    expect(typeof message.status_times.received).toBe('string');
+    const [contact] = await sql<any>(`select * from contacts where id = :id`, { id: result.contactId });
+    expect(contact).toMatchObject({ phone: '+15550000001', name: 'Sam', workspace_id: workspaceId });
+    expect(contact.last_seen_at).not.toBeNull();
+    const [conversation] = await sql<any>(`select * from conversations where id = :id`, { id: result.conversationId });
+    expect(conversation).toMatchObject({ status: 'open', contact_id: result.contactId, channel_id: channelId });
+    expect(conversation.last_inbound_at).not.toBeNull();
+    const identities = await sql<any>(`select kind, value from contact_identities where contact_id = :id`, { id: result.contactId });
+    expect(identities).toEqual([{ kind: 'phone', value: '+15550000001' }]);
+  });
+
+  it('keeps the name the contact already has', async () => {
+    const { channelId } = await createChannel();
+    const first = await pipeline.accept({ ...textFrom(channelId, '+15550000002'), from: { phone: '+15550000002', name: 'Original' } });
+    await pipeline.accept({ ...textFrom(channelId, '+15550000002'), from: { phone: '+15550000002', name: 'Renamed' } });
+    const [contact] = await sql<any>(`select name from contacts where id = :id`, { id: first.contactId });
+    expect(contact.name).toBe('Original');
+  });
+});
+
+describe('when the same provider message id arrives twice', () => {
+  it('stores one message and answers the first message\'s ids', async () => {
+    const { channelId } = await createChannel();
+    const message = textFrom(channelId, '+15550000010', 'once', 'wamid.repeat');
+    const first = await pipeline.accept(message);
+    const second = await pipeline.accept(message);
+
+    expect(second).toEqual({ ...first, duplicate: true });
+    const rows = await sql(`select id from messages where channel_id = :channelId`, { channelId });
+    expect(rows).toHaveLength(1);
+  });
+
+  it('stores one message when ten identical accepts run at once', async () => {
+    const { channelId } = await createChannel();
+    const message = textFrom(channelId, '+15550000011', 'racing', 'wamid.race');
+    const results = await Promise.all(Array.from({ length: 10 }, () => pipeline.accept(message)));
+
+    const originals = results.filter((r) => !r.duplicate);
+    expect(originals).toHaveLength(1);
+    for (const r of results) expect(r.messageId).toBe(originals[0]!.messageId);
+    expect(await sql(`select id from messages where channel_id = :channelId`, { channelId })).toHaveLength(1);
+    expect(await sql(`select id from contacts c where exists (select 1 from conversations v where v.contact_id = c.id and v.channel_id = :channelId)`, { channelId })).toHaveLength(1);
+    expect(await sql(`select id from conversations where channel_id = :channelId`, { channelId })).toHaveLength(1);
+  });
+});
+
+describe('when the listener is registered', () => {
+  it('is called once per new message and not for duplicates', async () => {
+    const { channelId } = await createChannel();
+    const message = textFrom(channelId, '+15550000020', 'listen', 'wamid.listen');
+    const first = await pipeline.accept(message);
+    await pipeline.accept(message);
+    await Promise.all([pipeline.accept(message), pipeline.accept(message)]);
+
+    expect(accepted.filter((a) => a.channelId === channelId)).toEqual([first]);
+  });
+
+  it('still persists the message when a listener throws', async () => {
+    const { channelId } = await createChannel();
+    const failing = new InboundPipeline({ orm: env.orm, logger: pino({ level: 'silent' }), clock: systemClock });
+    failing.onAccepted(async () => {
+      throw new Error('engine down');
+    });
+    const result = await failing.accept(textFrom(channelId, '+15550000021'));
+    expect(await sql(`select id from messages where id = :id`, { id: result.messageId })).toHaveLength(1);
+  });
+});
+
+describe('when different phones write to the same channel', () => {
+  it('creates a contact and a conversation for each', async () => {
+    const { channelId } = await createChannel();
+    const a = await pipeline.accept(textFrom(channelId, '+15550000030'));
+    const b = await pipeline.accept(textFrom(channelId, '+15550000031'));
+    expect(a.contactId).not.toBe(b.contactId);
+    expect(a.conversationId).not.toBe(b.conversationId);
+  });
+});
+
+describe('when the same person writes with an external id and later with a phone', () => {
+  it('dedupes them into one contact that gains the phone', async () => {
+    const { channelId } = await createChannel();
+    const byLid = await pipeline.accept({ channelId, providerMessageId: newId(), from: { externalIds: [{ kind: 'wa_lid', value: '12345@lid' }] }, type: 'text', text: 'hi' });
+    const byBoth = await pipeline.accept({ channelId, providerMessageId: newId(), from: { phone: '+15550000040', externalIds: [{ kind: 'wa_lid', value: '12345@lid' }] }, type: 'text', text: 'again' });
+    const byPhone = await pipeline.accept(textFrom(channelId, '+15550000040'));
+
+    expect(byBoth.contactId).toBe(byLid.contactId);
+    expect(byPhone.contactId).toBe(byLid.contactId);
+    expect(byPhone.conversationId).toBe(byLid.conversationId);
+    const [contact] = await sql<any>(`select phone from contacts where id = :id`, { id: byLid.contactId });
+    expect(contact.phone).toBe('+15550000040');
+    const identities = await sql<any>(`select kind, value from contact_identities where contact_id = :id order by kind`, { id: byLid.contactId });
+    expect(identities).toEqual([
+      { kind: 'phone', value: '+15550000040' },
+      { kind: 'wa_lid', value: '12345@lid' },
+    ]);
+  });
+
+  it('creates one contact when ten first messages from an external-only sender race', async () => {
+    const { channelId } = await createChannel();
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => pipeline.accept({ channelId, providerMessageId: newId(), from: { externalIds: [{ kind: 'external', value: 'visitor-7' }] }, type: 'text', text: 'hi' })),
+    );
+    expect(new Set(results.map((r) => r.contactId)).size).toBe(1);
+    expect(new Set(results.map((r) => r.conversationId)).size).toBe(1);
+    expect(results.every((r) => !r.duplicate)).toBe(true);
+  });
+});
+
+describe('when the contact\'s conversation was resolved', () => {
+  it('starts a new conversation instead of reopening it', async () => {
+    const { channelId } = await createChannel();
+    const first = await pipeline.accept(textFrom(channelId, '+15550000050'));
+    await sql(`update conversations set status = 'resolved', resolved_at = now() where id = :id`, { id: first.conversationId });
+    const second = await pipeline.accept(textFrom(channelId, '+15550000050'));
+
+    expect(second.contactId).toBe(first.contactId);
+    expect(second.conversationId).not.toBe(first.conversationId);
+    const [old] = await sql<any>(`select status from conversations where id = :id`, { id: first.conversationId });
+    expect(old.status).toBe('resolved');
+  });
+});
+
+describe('when the input is invalid', () => {
+  it('throws a ValidationError listing the problems and stores nothing', async () => {
+    const { channelId } = await createChannel();
+    const bad = { channelId, providerMessageId: '', from: { phone: '5550000060' }, type: 'text' } as unknown as InboundMessage;
+    const error = await pipeline.accept(bad).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).message).toBe('the inbound message is invalid');
+    const paths = ((error as ValidationError).details as { path: string }[]).map((d) => d.path);
+    expect(paths).toEqual(expect.arrayContaining(['providerMessageId', 'from.phone']));
+    expect(await sql(`select id from messages where channel_id = :channelId`, { channelId })).toHaveLength(0);
+  });
+});
+
+describe('when the channel is unknown or deleted', () => {
+  it('throws NotFoundError for an unknown channel', async () => {
+    const missing = newId();
+    const error = await pipeline.accept(textFrom(missing, '+15550000070')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect((error as NotFoundError).message).toBe(`channel ${missing} was not found`);
+  });
+
+  it('throws NotFoundError for a deleted channel', async () => {
+    const { channelId } = await createChannel({ deleted: true });
+    await expect(pipeline.accept(textFrom(channelId, '+15550000071'))).rejects.toBeInstanceOf(NotFoundError);
+  });
+});

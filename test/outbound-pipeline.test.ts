@@ -1,0 +1,289 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { SandboxConnector, type SandboxOutbound } from '../connectors/sandbox/sandbox.connector.ts';
+import { systemClock, type Clock } from '../engine/clock.ts';
+import { PermanentError, UnavailableError, type AppError } from '../engine/errors/app-error.ts';
+import { ContactUnreachableError } from '../engine/errors/contact-unreachable.error.ts';
+import type { ChannelConnector } from '../engine/ports/channel-connector.port.ts';
+import { newId } from '../platform/ids.ts';
+import { ConnectorRegistry } from '../platform/pipeline/connector-registry.ts';
+import type { OutboundRequest } from '../platform/pipeline/outbound-request.ts';
+import { Outbox } from '../platform/pipeline/outbox.ts';
+import { OutboxReconciler } from '../platform/pipeline/outbox-reconciler.ts';
+import { runSql } from '../platform/pipeline/run-sql.ts';
+import { sendQueueName } from '../platform/pipeline/send-job.ts';
+import { SendWorker } from '../platform/pipeline/send-worker.ts';
+import { StatusUpdater } from '../platform/pipeline/status-updater.ts';
+import { QueueFactory } from '../platform/queues/queue-factory.ts';
+import { createTestEnv, type TestEnv } from './support/test-env.ts';
+
+const logger = pino({ level: 'silent' });
+/** Long enough for a send through Redis and Postgres on a slow CI machine; polling returns as soon as the condition holds. */
+const DEADLINE_MS = 10_000;
+
+let env: TestEnv;
+let queues: QueueFactory;
+let statuses: StatusUpdater;
+let sandbox: SandboxConnector;
+let outbox: Outbox;
+let worker: SendWorker;
+/** Errors the connector throws, in order, before it lets a channel's sends through to the sandbox. */
+const scriptedErrors = new Map<string, AppError[]>();
+const delivered: SandboxOutbound[] = [];
+
+async function sql<Row = Record<string, unknown>>(text: string, bindings: Record<string, unknown> = {}): Promise<Row[]> {
+  return (await runSql<Row>(env.orm.em.fork(), text, bindings)).rows;
+}
+
+async function until<T>(probe: () => Promise<T>, accept: (value: T) => boolean): Promise<T> {
+  const deadline = Date.now() + DEADLINE_MS;
+  for (;;) {
+    const value = await probe();
+    if (accept(value)) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${DEADLINE_MS} ms; last value: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function message(id: string): Promise<any> {
+  return (await sql(`select * from messages where id = :id`, { id }))[0];
+}
+
+async function messageReaches(id: string, status: string): Promise<any> {
+  return until(() => message(id), (m) => m?.status === status);
+}
+
+// A type alias, not an interface, so that a fixture can be passed as SQL bindings.
+type Fixture = {
+  workspaceId: string;
+  channelId: string;
+  contactId: string;
+  conversationId: string;
+};
+
+/** A sandbox channel with one contact and an open conversation; the send worker is told unless `announce` is false. */
+async function createFixture(opts: { announce?: boolean } = {}): Promise<Fixture> {
+  const f = { workspaceId: newId(), channelId: newId(), contactId: newId(), conversationId: newId() };
+  await sql(`insert into workspaces (id, name) values (:workspaceId, 'Outbound test')`, f);
+  await sql(`insert into channels (id, workspace_id, kind, name, status) values (:channelId, :workspaceId, 'sandbox', 'Sandbox', 'connected')`, f);
+  await sql(`insert into contacts (id, workspace_id, phone, name) values (:contactId, :workspaceId, '+15551230000', 'Sam')`, f);
+  await sql(`insert into conversations (id, workspace_id, channel_id, contact_id) values (:conversationId, :workspaceId, :channelId, :contactId)`, f);
+  if (opts.announce !== false) await worker.channelAdded(f.channelId);
+  return f;
+}
+
+function request(f: Fixture, overrides: Partial<OutboundRequest> = {}): OutboundRequest {
+  return { workspaceId: f.workspaceId, conversationId: f.conversationId, type: 'text', text: 'hello from the bot', idempotencyKey: newId(), sender: 'bot', ...overrides };
+}
+
+function deliveriesOf(messageId: string): SandboxOutbound[] {
+  return delivered.filter((d) => d.messageId === messageId);
+}
+
+beforeAll(async () => {
+  env = await createTestEnv();
+  queues = new QueueFactory(env.redis, env.config.redisPrefix);
+  statuses = new StatusUpdater({ orm: env.orm, logger });
+  sandbox = new SandboxConnector({ statuses, clock: systemClock, logger, deliveredAfterMs: 10, readAfterMs: 10 });
+  sandbox.onOutbound((m) => delivered.push(m));
+  const scripted: ChannelConnector = {
+    kind: 'sandbox',
+    async send(m) {
+      const next = scriptedErrors.get(m.channelId)?.shift();
+      if (next) throw next;
+      return sandbox.send(m);
+    },
+  };
+  const connectors = new ConnectorRegistry().register(scripted, { deduplicatesSends: true });
+  outbox = new Outbox({ orm: env.orm, queues, logger, clock: systemClock, retry: { attempts: 3, backoffMs: 20 } });
+  worker = new SendWorker({ orm: env.orm, queues, redis: env.redis, connectors, logger, clock: systemClock });
+  await worker.start();
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  sandbox?.stop();
+  await queues?.close();
+  await env?.cleanup();
+});
+
+describe('when a bot reply is queued in a transaction and dispatched after commit', () => {
+  it('is sent through the sandbox, then delivered and read, with a time for each status', async () => {
+    const f = await createFixture();
+    const queued = await env.orm.em.fork().transactional((em) => outbox.queueSend(em, request(f)));
+    expect(queued).toMatchObject({ created: true, channelId: f.channelId });
+    expect((await message(queued.messageId)).status).toBe('queued');
+
+    await outbox.dispatch([queued]);
+    const read = await messageReaches(queued.messageId, 'read');
+
+    expect(read).toMatchObject({ direction: 'outbound', sender: 'bot', provider_message_id: `sandbox:${queued.messageId}`, failure_reason: null });
+    const times = read.status_times;
+    expect(Object.keys(times).sort()).toEqual(['delivered', 'queued', 'read', 'sent']);
+    expect(Date.parse(times.queued)).toBeLessThanOrEqual(Date.parse(times.sent));
+    expect(Date.parse(times.sent)).toBeLessThanOrEqual(Date.parse(times.delivered));
+    expect(Date.parse(times.delivered)).toBeLessThanOrEqual(Date.parse(times.read));
+    expect(read.metadata.send).toEqual({ attempts: 1 });
+    expect(deliveriesOf(queued.messageId)).toHaveLength(1);
+    expect(deliveriesOf(queued.messageId)[0]).toMatchObject({ text: 'hello from the bot', to: { contactId: f.contactId, phone: '+15551230000' } });
+  });
+});
+
+describe('when the same idempotency key is sent twice', () => {
+  it('records one message and sends it once', async () => {
+    const f = await createFixture();
+    const key = `run:${newId()}:step-1`;
+    const first = await outbox.send(request(f, { idempotencyKey: key }));
+    const again = await outbox.send(request(f, { idempotencyKey: key }));
+    const racing = await Promise.all([outbox.send(request(f, { idempotencyKey: key })), outbox.send(request(f, { idempotencyKey: key }))]);
+
+    expect(first.created).toBe(true);
+    for (const r of [again, ...racing]) expect(r).toEqual({ messageId: first.messageId, created: false });
+    await messageReaches(first.messageId, 'read');
+    expect(await sql(`select id from messages where channel_id = :channelId and idempotency_key = :key`, { channelId: f.channelId, key })).toHaveLength(1);
+    // Re-dispatching the same message adds no job and sends nothing more.
+    await outbox.dispatch([{ channelId: f.channelId, messageId: first.messageId }]);
+    expect(deliveriesOf(first.messageId)).toHaveLength(1);
+  });
+
+  it('also concurrently with the first send, before anything is committed', async () => {
+    const f = await createFixture();
+    const key = `broadcast:${newId()}`;
+    const results = await Promise.all(Array.from({ length: 5 }, () => outbox.send(request(f, { idempotencyKey: key, sender: 'broadcast' }))));
+
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+    expect(new Set(results.map((r) => r.messageId)).size).toBe(1);
+    await messageReaches(results[0]!.messageId, 'read');
+    expect(deliveriesOf(results[0]!.messageId)).toHaveLength(1);
+  });
+});
+
+describe('when the contact opted out', () => {
+  it('refuses a bot or broadcast send and records nothing', async () => {
+    const f = await createFixture();
+    await sql(`update contacts set opted_out_at = now() where id = :contactId`, f);
+
+    for (const sender of ['bot', 'broadcast'] as const) {
+      const error = await outbox.send(request(f, { sender })).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ContactUnreachableError);
+      expect((error as ContactUnreachableError).message).toBe(`contact ${f.contactId} receives no automated messages (opted out)`);
+    }
+    expect(await sql(`select id from messages where conversation_id = :conversationId`, f)).toHaveLength(0);
+  });
+
+  it('still lets an agent reply', async () => {
+    const f = await createFixture();
+    await sql(`update contacts set opted_out_at = now() where id = :contactId`, f);
+    const sent = await outbox.send(request(f, { sender: 'agent', text: 'a person answering' }));
+    await messageReaches(sent.messageId, 'read');
+  });
+
+  it('fails a bot message queued before the opt-out instead of sending it', async () => {
+    const f = await createFixture();
+    const queued = await env.orm.em.fork().transactional((em) => outbox.queueSend(em, request(f)));
+    await sql(`update contacts set opted_out_at = now() where id = :contactId`, f);
+    await outbox.dispatch([queued]);
+
+    const failed = await messageReaches(queued.messageId, 'failed');
+    expect(failed.failure_reason).toBe('contact_unreachable: opted_out');
+    expect(deliveriesOf(queued.messageId)).toHaveLength(0);
+  });
+});
+
+describe('when provider status updates arrive out of order', () => {
+  it('records read, then ignores the late delivered without moving backward', async () => {
+    const f = await createFixture();
+    const queued = await env.orm.em.fork().transactional((em) => outbox.queueSend(em, request(f)));
+    // Stands for a message the worker sent: not dispatched, so the sandbox does not report on it.
+    await sql(`update messages set status = 'sent', provider_message_id = 'provider-1', status_times = status_times || '{"sent":"2026-01-01T00:00:00.000Z"}' where id = :id`, { id: queued.messageId });
+
+    const readAt = new Date('2026-01-01T00:00:05.000Z');
+    const update = { channelId: f.channelId, providerMessageId: 'provider-1' };
+    expect(await statuses.apply({ ...update, status: 'read', at: readAt })).toBe(true);
+    expect(await statuses.apply({ ...update, status: 'delivered', at: new Date('2026-01-01T00:00:03.000Z') })).toBe(false);
+    expect(await statuses.apply({ ...update, status: 'read', at: new Date('2026-01-01T00:00:09.000Z') })).toBe(false);
+    expect(await statuses.apply({ ...update, status: 'sent', at: new Date('2026-01-01T00:00:10.000Z') })).toBe(false);
+
+    const m = await message(queued.messageId);
+    expect(m.status).toBe('read');
+    expect(m.status_times).toMatchObject({ sent: '2026-01-01T00:00:00.000Z', delivered: readAt.toISOString(), read: readAt.toISOString() });
+  });
+
+  it('ignores an update for an unknown provider id', async () => {
+    const f = await createFixture({ announce: false });
+    expect(await statuses.apply({ channelId: f.channelId, providerMessageId: 'nobody', status: 'delivered', at: new Date() })).toBe(false);
+  });
+});
+
+describe('when the connector answers with a retryable error', () => {
+  it('retries with backoff and sends once it succeeds', async () => {
+    const f = await createFixture();
+    scriptedErrors.set(f.channelId, [new UnavailableError('provider busy')]);
+    const sent = await outbox.send(request(f));
+
+    const read = await messageReaches(sent.messageId, 'read');
+    expect(read.metadata.send).toEqual({ attempts: 2, lastError: 'unavailable: provider busy' });
+    expect(deliveriesOf(sent.messageId)).toHaveLength(1);
+  });
+
+  it('fails the message with the reason once the attempts are exhausted', async () => {
+    const f = await createFixture();
+    scriptedErrors.set(f.channelId, [1, 2, 3].map(() => new UnavailableError('provider down')));
+    const sent = await outbox.send(request(f));
+
+    const failed = await messageReaches(sent.messageId, 'failed');
+    expect(failed.failure_reason).toBe('unavailable: provider down');
+    expect(failed.metadata.send.attempts).toBe(3);
+    expect(deliveriesOf(sent.messageId)).toHaveLength(0);
+  });
+});
+
+describe('when the connector answers with a permanent error', () => {
+  it('marks the message failed with the reason and does not retry', async () => {
+    const f = await createFixture();
+    scriptedErrors.set(f.channelId, [new PermanentError('number is not on WhatsApp'), new PermanentError('retried by mistake')]);
+    const sent = await outbox.send(request(f));
+
+    const failed = await messageReaches(sent.messageId, 'failed');
+    expect(failed.failure_reason).toBe('permanent_failure: number is not on WhatsApp');
+    expect(typeof failed.status_times.failed).toBe('string');
+    expect(failed.metadata.send).toEqual({ attempts: 1 });
+    const job = await queues.queue(sendQueueName(f.channelId)).getJob(sent.messageId);
+    expect(job?.attemptsMade).toBe(1);
+  });
+});
+
+describe('when a queued message lost its job (Redis lost data)', () => {
+  it('is re-dispatched by the reconciler and sent exactly once', async () => {
+    const f = await createFixture({ announce: false });
+    const sent = await outbox.send(request(f));
+    const queue = queues.queue(sendQueueName(f.channelId));
+    await queue.obliterate({ force: true });
+    expect(await queue.getJobState(sent.messageId)).toBe('unknown');
+    await worker.channelAdded(f.channelId);
+
+    const later: Clock = { now: () => new Date(Date.now() + 60_000) };
+    const reconciler = new OutboxReconciler({ orm: env.orm, queues, outbox, logger, clock: later, afterMs: 30_000 });
+    const young = new OutboxReconciler({ orm: env.orm, queues, outbox, logger, clock: systemClock, afterMs: 30_000 });
+    expect(await young.runOnce()).toBe(0);
+    expect(await reconciler.runOnce()).toBe(1);
+
+    await messageReaches(sent.messageId, 'read');
+    expect(await reconciler.runOnce()).toBe(0);
+    expect(deliveriesOf(sent.messageId)).toHaveLength(1);
+  });
+});
+
+describe('when a channel is added in another process', () => {
+  it('starts a send worker here too, through the announcement', async () => {
+    const other = new SendWorker({ orm: env.orm, queues, redis: env.redis, connectors: new ConnectorRegistry().register(sandbox, { deduplicatesSends: true }), logger, clock: systemClock });
+    await other.start();
+    try {
+      const f = await createFixture();
+      const active = await until(() => other.activeChannels(), (ids) => ids.includes(f.channelId));
+      expect(active).toContain(f.channelId);
+    } finally {
+      await other.stop();
+    }
+  });
+});
