@@ -1,3 +1,4 @@
+import type { Router } from 'express';
 import type { Config } from '../platform/config.ts';
 import type { Orm } from '../platform/db/orm.ts';
 import type { Logger } from '../platform/logger.ts';
@@ -45,7 +46,7 @@ export interface ApiDeps {
   channels: { channelAdded(channelId: string): Promise<void> };
   observers: RequestObserver[];
   /** Extra routers mounted before the API (health, metrics, dashboard): owned by the process role. */
-  extraRouters?: import('express').Router[];
+  extraRouters?: Router[];
 }
 
 /** What the API asks the outbound pipeline to send. */

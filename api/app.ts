@@ -31,7 +31,8 @@ export function createApp(deps: ApiDeps): Express {
       const record = {
         method: req.method,
         route: state.route ?? (res.statusCode === 404 ? '<unmatched>' : req.path),
-        path: req.path,
+        // originalUrl: inside a mounted router req.path has lost its mount prefix.
+        path: req.originalUrl.split('?')[0]!,
         status: res.statusCode,
         durationMs,
         ip: req.ip ?? null,
@@ -41,7 +42,7 @@ export function createApp(deps: ApiDeps): Express {
         at: deps.clock.now(),
       };
       for (const observer of deps.observers) observer.observe(record);
-      deps.logger.debug({ reqId: id, method: req.method, path: req.path, status: res.statusCode, durationMs }, 'request');
+      deps.logger.debug({ reqId: id, method: req.method, path: record.path, status: res.statusCode, durationMs }, 'request');
     });
     next();
   });

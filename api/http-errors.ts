@@ -13,6 +13,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   route_not_found: 404,
   conflict: 409,
   wrong_channel_kind: 409,
+  contact_unreachable: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,

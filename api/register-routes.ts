@@ -1,5 +1,5 @@
 import { Router, type Request, type RequestHandler } from 'express';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { ForbiddenError, NotFoundError, ValidationError } from '../engine/errors/app-error.ts';
 import { can, CAPABILITIES, type Capability } from '../engine/tenancy/role.ts';
 import type { ApiDeps } from './api-deps.ts';

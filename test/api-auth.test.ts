@@ -26,7 +26,7 @@ describe('when someone signs up', () => {
 
   it('stores the password hashed with scrypt, never in clear', async () => {
     const em = api.env.orm.em.fork();
-    const [row] = await em.getConnection().execute(`select password_hash from users where email = 'ada@example.com'`);
+    const [row] = (await em.getConnection().execute(`select password_hash from users where email = 'ada@example.com'`)) as any[];
     expect(row.password_hash).toMatch(/^scrypt\$15\$8\$1\$/);
     expect(row.password_hash).not.toContain('a long password');
   });
@@ -98,7 +98,7 @@ describe('when API keys are used as bearer tokens', () => {
     expect(JSON.stringify(list.body)).not.toContain(created.body.secret);
     const byKey = api.client.as(created.body.secret);
     expect((await byKey.get('/api/v1/channels')).status).toBe(200);
-    const [row] = await api.env.orm.em.fork().getConnection().execute(`select key_hash from api_keys where id = ?`, [created.body.id]);
+    const [row] = (await api.env.orm.em.fork().getConnection().execute(`select key_hash from api_keys where id = ?`, [created.body.id])) as any[];
     expect(row.key_hash).not.toContain(created.body.secret);
     expect((await owner.delete(`/api/v1/api-keys/${created.body.id}`)).status).toBe(204);
     expect((await byKey.get('/api/v1/channels')).status).toBe(401);

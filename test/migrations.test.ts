@@ -14,8 +14,8 @@ afterAll(async () => {
 });
 
 async function tables(): Promise<string[]> {
-  const rows = await env.orm.em.fork().getConnection().execute(`select table_name from information_schema.tables where table_schema = 'public' and table_name <> 'mikro_orm_migrations' order by 1`);
-  return rows.map((r: { table_name: string }) => r.table_name);
+  const rows: { table_name: string }[] = await env.orm.em.fork().getConnection().execute(`select table_name from information_schema.tables where table_schema = 'public' and table_name <> 'mikro_orm_migrations' order by 1`);
+  return rows.map((r) => r.table_name);
 }
 
 describe('when every migration is reverted and applied again', () => {

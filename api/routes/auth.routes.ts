@@ -1,3 +1,4 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Response } from 'express';
 import { z } from 'zod';
 import { ConflictError, NotFoundError, UnauthenticatedError } from '../../engine/errors/app-error.ts';
@@ -5,7 +6,7 @@ import { audit } from '../../platform/audit/audit-log.ts';
 import { hashPassword, verifyPassword } from '../../platform/crypto/password.ts';
 import { MembershipSchema } from '../../platform/db/entities/membership.entity.ts';
 import { UserSchema, type User } from '../../platform/db/entities/user.entity.ts';
-import { WorkspaceSchema } from '../../platform/db/entities/workspace.entity.ts';
+import { WorkspaceSchema, type Workspace } from '../../platform/db/entities/workspace.entity.ts';
 import { newId } from '../../platform/ids.ts';
 import { SESSION_COOKIE } from '../auth/authenticate.ts';
 import { LoginRateLimit } from '../auth/login-rate-limit.ts';
@@ -27,7 +28,7 @@ function setSessionCookie(res: Response, token: string, secure: boolean): void {
   res.cookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'strict', path: '/admin', secure, maxAge: 7 * 24 * 3600 * 1000 });
 }
 
-async function userWorkspaces(em: import('@mikro-orm/postgresql').EntityManager, userId: string) {
+async function userWorkspaces(em: EntityManager, userId: string) {
   const memberships = await em.find(MembershipSchema, { userId }, { orderBy: { createdAt: 'asc' } });
   const workspaces = await em.find(WorkspaceSchema, { id: { $in: memberships.map((m) => m.workspaceId) } });
   const byId = new Map(workspaces.map((w) => [w.id, w]));
@@ -52,12 +53,18 @@ export const authRoutes = [
       if (await em.count(UserSchema, { email: body.email })) throw new ConflictError('an account with this email already exists; log in instead');
       const passwordHash = await hashPassword(body.password);
       const now = deps.clock.now();
-      const user = em.create(UserSchema, { id: newId(), email: body.email, name: body.name, passwordHash, createdAt: now, updatedAt: now, lastLoginAt: now });
-      const workspace = em.create(WorkspaceSchema, { id: newId(), name: body.workspaceName, createdAt: now, updatedAt: now });
-      em.create(MembershipSchema, { id: newId(), workspaceId: workspace.id, userId: user.id, role: 'owner', createdAt: now });
-      audit(em, { workspaceId: workspace.id, actor: { kind: 'user', id: user.id }, action: 'workspace.created', target: { kind: 'workspace', id: workspace.id }, ip: req.ip });
+      const user = { id: newId(), email: body.email, name: body.name, passwordHash, createdAt: now, updatedAt: now, lastLoginAt: now };
+      const workspace = { id: newId(), name: body.workspaceName, timezone: 'UTC', plan: 'free', createdAt: now, updatedAt: now };
       try {
-        await em.flush();
+        await em.transactional(async (tx) => {
+          // Entities hold ids, not relations, so the unit of work cannot order inserts by foreign
+          // key: the user and the workspace are written before the rows that refer to them.
+          tx.create(UserSchema, user);
+          tx.create(WorkspaceSchema, workspace);
+          await tx.flush();
+          tx.create(MembershipSchema, { id: newId(), workspaceId: workspace.id, userId: user.id, role: 'owner', createdAt: now });
+          audit(tx, { workspaceId: workspace.id, actor: { kind: 'user', id: user.id }, action: 'workspace.created', target: { kind: 'workspace', id: workspace.id }, ip: req.ip });
+        });
       } catch (err) {
         // Two signups with one email at once: the unique index decides.
         if ((err as { code?: string }).code === '23505') throw new ConflictError('an account with this email already exists; log in instead', { cause: err });
@@ -65,7 +72,7 @@ export const authRoutes = [
       }
       const token = await deps.tokens.issue({ userId: user.id, workspaceId: workspace.id });
       setSessionCookie(res, token, req.secure);
-      return { token, user: toUserDto(user), workspace: toWorkspaceDto(workspace), role: 'owner' };
+      return { token, user: toUserDto(user as User), workspace: toWorkspaceDto(workspace as Workspace), role: 'owner' };
     },
   }),
   defineRoute({

@@ -56,17 +56,20 @@ export const memberRoutes = [
     exampleBody: { email: 'agent@example.com', role: 'agent', name: 'An Agent', password: 'a long password' },
     async handler({ deps, em, auth, body, req }) {
       if (body.role === 'owner' && auth.role !== 'owner') throw new ValidationError('only an owner can add another owner');
-      let user = await em.findOne(UserSchema, { email: body.email });
-      if (!user) {
-        if (!body.password || !body.name) throw new ValidationError('no account has this email: give a name and a password to create one', { details: [{ path: 'password', message: 'required for a new account' }] });
-        const now = deps.clock.now();
-        user = em.create(UserSchema, { id: newId(), email: body.email, name: body.name, passwordHash: await hashPassword(body.password), createdAt: now, updatedAt: now });
-      } else if (await em.count(MembershipSchema, { workspaceId: auth.workspaceId, userId: user.id })) {
-        throw new ConflictError('this account is already a member');
-      }
-      const membership = em.create(MembershipSchema, { id: newId(), workspaceId: auth.workspaceId, userId: user.id, role: body.role, createdAt: deps.clock.now() });
-      audit(em, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'member.added', target: { kind: 'membership', id: membership.id }, details: { role: body.role }, ip: req.ip });
-      await em.flush();
+      const existing = await em.findOne(UserSchema, { email: body.email });
+      if (existing && (await em.count(MembershipSchema, { workspaceId: auth.workspaceId, userId: existing.id }))) throw new ConflictError('this account is already a member');
+      if (!existing && (!body.password || !body.name)) throw new ValidationError('no account has this email: give a name and a password to create one', { details: [{ path: 'password', message: 'required for a new account' }] });
+      const now = deps.clock.now();
+      const passwordHash = existing ? null : await hashPassword(body.password!);
+      const { user, membership } = await em.transactional(async (tx) => {
+        const user = existing ?? tx.create(UserSchema, { id: newId(), email: body.email, name: body.name!, passwordHash: passwordHash!, createdAt: now, updatedAt: now });
+        // The user row goes first: entities hold ids, not relations, so the unit of work does
+        // not order inserts by foreign key.
+        await tx.flush();
+        const membership = tx.create(MembershipSchema, { id: newId(), workspaceId: auth.workspaceId, userId: user.id, role: body.role, createdAt: now });
+        audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'member.added', target: { kind: 'membership', id: membership.id }, details: { role: body.role }, ip: req.ip });
+        return { user, membership };
+      });
       return toMemberDto(membership, user);
     },
   }),

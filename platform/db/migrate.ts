@@ -26,6 +26,8 @@ export async function migrateDown(orm: Orm, opts: { steps?: number; all?: boolea
 
 export async function migrationStatus(orm: Orm): Promise<MigrationStatus> {
   const migrator = orm.getMigrator();
-  const [executed, pending] = await Promise.all([migrator.getExecutedMigrations(), migrator.getPendingMigrations()]);
+  // One after the other: on a fresh database each call creates the migrations table, and two at once collide.
+  const executed = await migrator.getExecutedMigrations();
+  const pending = await migrator.getPendingMigrations();
   return { executed: executed.map((m) => m.name), pending: pending.map((m) => m.name) };
 }
