@@ -42,7 +42,8 @@ export function createApp(deps: ApiDeps): Express {
         at: deps.clock.now(),
       };
       for (const observer of deps.observers) observer.observe(record);
-      deps.logger.debug({ reqId: id, method: req.method, path: record.path, status: res.statusCode, durationMs }, 'request');
+      // Probes and static files would drown the log: API calls and errors only.
+      if (state.route || res.statusCode >= 400) deps.logger.info({ reqId: id, method: req.method, route: record.route, status: res.statusCode, durationMs: Math.round(durationMs * 10) / 10, workspaceId: record.workspaceId }, 'request');
     });
     next();
   });

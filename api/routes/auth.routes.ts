@@ -111,7 +111,7 @@ export const authRoutes = [
     path: '/v1/auth/me',
     summary: 'The caller, the current workspace and every workspace the user belongs to',
     tag: 'auth',
-    auth: 'channels.read',
+    auth: 'workspace.read',
     async handler({ em, auth }) {
       const workspace = await em.findOneOrFail(WorkspaceSchema, { id: auth.workspaceId });
       let user: User | null = null;
@@ -128,7 +128,7 @@ export const authRoutes = [
     path: '/v1/auth/switch',
     summary: 'Get a session token for another workspace the user belongs to',
     tag: 'auth',
-    auth: 'channels.read',
+    auth: 'workspace.read',
     body: z.object({ workspaceId: z.uuid() }),
     response: SessionResponse,
     exampleBody: { workspaceId: '00000000-0000-7000-8000-000000000000' },

@@ -36,7 +36,7 @@ export const memberRoutes = [
     path: '/v1/members',
     summary: 'Members of the workspace',
     tag: 'members',
-    auth: 'channels.read',
+    auth: 'workspace.read',
     response: z.object({ items: z.array(MemberDto) }),
     async handler({ em, auth }) {
       const memberships = await em.find(MembershipSchema, { workspaceId: auth.workspaceId }, { orderBy: { createdAt: 'asc' } });

@@ -24,7 +24,7 @@ export const workspaceRoutes = [
     path: '/v1/workspace',
     summary: 'The current workspace',
     tag: 'workspace',
-    auth: 'channels.read',
+    auth: 'workspace.read',
     response: WorkspaceDto,
     async handler({ em, auth }) {
       return toWorkspaceDto(await em.findOneOrFail(WorkspaceSchema, { id: auth.workspaceId }));

@@ -4,6 +4,7 @@ export type Role = (typeof ROLES)[number];
 
 /** Who may do what: each capability lists the roles that have it. */
 export const CAPABILITIES = {
+  'workspace.read': ['owner', 'admin', 'marketer', 'agent'],
   'workspace.manage': ['owner', 'admin'],
   'members.manage': ['owner', 'admin'],
   'api_keys.manage': ['owner', 'admin'],
