@@ -1,0 +1,261 @@
+import { z } from 'zod';
+import { FLOW_SCHEMA_VERSION, FlowEdgeSchema, MAX_FLOW_EDGES, MAX_FLOW_NODES, NodeShellSchema, type Flow, type FlowEdge, type FlowNode } from './flow.schema.ts';
+import type { FlowProblem } from './flow-problem.ts';
+import { validateJsonLogic } from './json-logic.ts';
+import { findNodeDefinition } from './node-catalog.ts';
+import type { NodeDefinition, NodeExpressions, OutputPort } from './node-definition.ts';
+import { checkRegex } from './regex-safety.ts';
+import { parseTemplate } from './template.ts';
+
+/** Largest document, in characters of JSON, that validation will look at. */
+export const MAX_FLOW_DOCUMENT_CHARS = 2_000_000;
+/** Most nodes named in one cycle problem's message. */
+const MAX_NODES_NAMED = 10;
+
+export type FlowValidation = { ok: true; flow: Flow } | { ok: false; problems: FlowProblem[] };
+
+type Path = (string | number)[];
+
+const EnvelopeSchema = z.strictObject({
+  schemaVersion: z.literal(FLOW_SCHEMA_VERSION),
+  nodes: z.array(z.unknown()).max(MAX_FLOW_NODES),
+  edges: z.array(z.unknown()).max(MAX_FLOW_EDGES),
+});
+
+/** A node that passed the shell check, with what the catalog says about it. */
+interface CheckedNode {
+  index: number;
+  id: string;
+  definition: NodeDefinition | undefined;
+  /** Set when the config passed its schema. */
+  parsed: FlowNode | undefined;
+  /** Known only with a valid config. */
+  ports: readonly OutputPort[] | undefined;
+}
+
+function zodProblems(error: z.ZodError, code: 'invalid_document' | 'invalid_config', prefix: Path, ids: { nodeId?: string; edgeId?: string }): FlowProblem[] {
+  return error.issues.map((issue) => {
+    const path = [...prefix, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];
+    return { code, message: `${path.join('.') || 'document'}: ${issue.message}`, path, ...ids };
+  });
+}
+
+function idOf(raw: unknown): string | undefined {
+  if (raw === null || typeof raw !== 'object' || !Object.hasOwn(raw, 'id')) return undefined;
+  const id = (raw as { id: unknown }).id;
+  return typeof id === 'string' && id.length <= 200 ? id : undefined;
+}
+
+function expressionProblems(expressions: NodeExpressions, nodeId: string, configPath: Path): FlowProblem[] {
+  const problems: FlowProblem[] = [];
+  for (const { path, rule } of expressions.jsonLogic ?? []) {
+    for (const p of validateJsonLogic(rule)) {
+      problems.push({ code: p.code, message: p.message, nodeId, path: [...configPath, ...path, ...p.path] });
+    }
+  }
+  for (const { path, pattern, caseInsensitive } of expressions.regexes ?? []) {
+    for (const p of checkRegex(pattern, caseInsensitive)) problems.push({ code: p.code, message: p.message, nodeId, path: [...configPath, ...path] });
+  }
+  for (const { path, source } of expressions.templates ?? []) {
+    const parsed = parseTemplate(source);
+    if (!parsed.ok) {
+      for (const p of parsed.problems) problems.push({ code: 'template_invalid', message: `${p.message} (at character ${p.offset})`, nodeId, path: [...configPath, ...path] });
+    }
+  }
+  return problems;
+}
+
+/** Tarjan's strongly connected components, iteratively (a 1,000-node chain must not blow the stack). */
+function stronglyConnected(ids: readonly string[], successors: (id: string) => readonly string[]): string[][] {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onStack = new Set<string>();
+  const stack: string[] = [];
+  const components: string[][] = [];
+  let counter = 0;
+  for (const root of ids) {
+    if (index.has(root)) continue;
+    const work: { id: string; next: number }[] = [{ id: root, next: 0 }];
+    index.set(root, counter);
+    low.set(root, counter);
+    counter += 1;
+    stack.push(root);
+    onStack.add(root);
+    while (work.length > 0) {
+      const frame = work[work.length - 1] as { id: string; next: number };
+      const succ = successors(frame.id);
+      if (frame.next < succ.length) {
+        const w = succ[frame.next] as string;
+        frame.next += 1;
+        if (!index.has(w)) {
+          index.set(w, counter);
+          low.set(w, counter);
+          counter += 1;
+          stack.push(w);
+          onStack.add(w);
+          work.push({ id: w, next: 0 });
+        } else if (onStack.has(w)) {
+          low.set(frame.id, Math.min(low.get(frame.id) as number, index.get(w) as number));
+        }
+        continue;
+      }
+      work.pop();
+      const parent = work[work.length - 1];
+      if (parent) low.set(parent.id, Math.min(low.get(parent.id) as number, low.get(frame.id) as number));
+      if (low.get(frame.id) === index.get(frame.id)) {
+        const component: string[] = [];
+        let w: string | undefined;
+        do {
+          w = stack.pop() as string;
+          onStack.delete(w);
+          component.push(w);
+        } while (w !== frame.id);
+        components.push(component);
+      }
+    }
+  }
+  return components;
+}
+
+/**
+ * Checks a flow document and returns either the parsed flow (configs with their defaults) or
+ * every problem found, each with a stable code and the node, edge and path it concerns.
+ */
+export function validateFlow(doc: unknown): FlowValidation {
+  let size: number;
+  try {
+    size = JSON.stringify(doc)?.length ?? 0;
+  } catch {
+    return { ok: false, problems: [{ code: 'invalid_document', message: 'the document is not JSON (a cycle or a value JSON cannot hold)' }] };
+  }
+  if (size > MAX_FLOW_DOCUMENT_CHARS) {
+    return { ok: false, problems: [{ code: 'invalid_document', message: `the document has ${size} characters; at most ${MAX_FLOW_DOCUMENT_CHARS} are allowed` }] };
+  }
+  const envelope = EnvelopeSchema.safeParse(doc);
+  if (!envelope.success) return { ok: false, problems: zodProblems(envelope.error, 'invalid_document', [], {}) };
+
+  const problems: FlowProblem[] = [];
+  const nodes = new Map<string, CheckedNode>();
+
+  envelope.data.nodes.forEach((raw, index) => {
+    const nodePath: Path = ['nodes', index];
+    const rawId = idOf(raw);
+    const shell = NodeShellSchema.safeParse(raw);
+    if (!shell.success) {
+      problems.push(...zodProblems(shell.error, 'invalid_document', nodePath, rawId === undefined ? {} : { nodeId: rawId }));
+      return;
+    }
+    const { id, type } = shell.data;
+    if (nodes.has(id)) {
+      problems.push({ code: 'duplicate_id', message: `the node id "${id}" is used by more than one node`, nodeId: id, path: [...nodePath, 'id'] });
+      return;
+    }
+    const definition = findNodeDefinition(type);
+    const checked: CheckedNode = { index, id, definition, parsed: undefined, ports: undefined };
+    nodes.set(id, checked);
+    if (!definition) {
+      problems.push({ code: 'unknown_node_type', message: `"${type}" is not a node type`, nodeId: id, path: [...nodePath, 'type'] });
+      return;
+    }
+    const configPath: Path = [...nodePath, 'config'];
+    const config = definition.configSchema.safeParse(shell.data.config);
+    if (!config.success) {
+      problems.push(...zodProblems(config.error, 'invalid_config', configPath, { nodeId: id }));
+      return;
+    }
+    checked.parsed = { ...shell.data, config: config.data } as FlowNode;
+    checked.ports = definition.outputs(config.data);
+    if (definition.expressions) problems.push(...expressionProblems(definition.expressions(config.data), id, configPath));
+  });
+
+  const edges: FlowEdge[] = [];
+  const edgeIds = new Set<string>();
+  const takenPorts = new Map<string, string>();
+  const successors = new Map<string, string[]>();
+  envelope.data.edges.forEach((raw, index) => {
+    const edgePath: Path = ['edges', index];
+    const rawId = idOf(raw);
+    const parsed = FlowEdgeSchema.safeParse(raw);
+    if (!parsed.success) {
+      problems.push(...zodProblems(parsed.error, 'invalid_document', edgePath, rawId === undefined ? {} : { edgeId: rawId }));
+      return;
+    }
+    const edge = parsed.data;
+    if (edgeIds.has(edge.id)) {
+      problems.push({ code: 'duplicate_id', message: `the edge id "${edge.id}" is used by more than one edge`, edgeId: edge.id, path: [...edgePath, 'id'] });
+      return;
+    }
+    edgeIds.add(edge.id);
+    const source = nodes.get(edge.source);
+    const target = nodes.get(edge.target);
+    let usable = true;
+    for (const [end, node, field] of [['source', source, edge.source], ['target', target, edge.target]] as const) {
+      if (!node) {
+        problems.push({ code: 'edge_missing_node', message: `the edge's ${end} "${field}" is not a node of this flow`, edgeId: edge.id, path: [...edgePath, end] });
+        usable = false;
+      }
+    }
+    if (!source || !target) return;
+    if (source.ports && !source.ports.some((p) => p.id === edge.sourceHandle)) {
+      const known = source.ports.map((p) => `"${p.id}"`).join(', ') || 'none';
+      problems.push({ code: 'edge_wrong_port', message: `node "${source.id}" has no output "${edge.sourceHandle}" (its outputs: ${known})`, edgeId: edge.id, nodeId: source.id, path: [...edgePath, 'sourceHandle'] });
+      usable = false;
+    }
+    if (target.definition?.category === 'trigger') {
+      problems.push({ code: 'edge_wrong_port', message: `node "${target.id}" is a trigger and cannot be the target of an edge`, edgeId: edge.id, nodeId: target.id, path: [...edgePath, 'target'] });
+      usable = false;
+    }
+    const portKey = `${edge.source}\u0000${edge.sourceHandle}`;
+    const holder = takenPorts.get(portKey);
+    if (usable && holder !== undefined) {
+      problems.push({ code: 'edge_port_taken', message: `output "${edge.sourceHandle}" of node "${source.id}" already leads to edge "${holder}"; a port has one next step`, edgeId: edge.id, nodeId: source.id, path: [...edgePath, 'sourceHandle'] });
+      usable = false;
+    }
+    if (!usable) return;
+    takenPorts.set(portKey, edge.id);
+    edges.push(edge);
+    successors.set(edge.source, [...(successors.get(edge.source) ?? []), edge.target]);
+  });
+
+  const triggers = [...nodes.values()].filter((n) => n.definition?.category === 'trigger');
+  if (triggers.length === 0) {
+    problems.push({ code: 'no_trigger', message: 'a flow needs at least one trigger (message received, schedule or inbound webhook)' });
+  } else {
+    const reached = new Set(triggers.map((t) => t.id));
+    const queue = [...reached];
+    for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+      for (const next of successors.get(id) ?? []) {
+        if (!reached.has(next)) {
+          reached.add(next);
+          queue.push(next);
+        }
+      }
+    }
+    for (const node of nodes.values()) {
+      if (!reached.has(node.id)) problems.push({ code: 'unreachable_node', message: `node "${node.id}" cannot be reached from any trigger`, nodeId: node.id, path: ['nodes', node.index] });
+    }
+  }
+
+  // A cycle without a wait is a cycle in the graph left after removing every waiting node.
+  const spinning = [...nodes.values()].filter((n) => n.definition !== undefined && !n.definition.waits);
+  const spinningIds = new Set(spinning.map((n) => n.id));
+  const innerSuccessors = (id: string) => (successors.get(id) ?? []).filter((s) => spinningIds.has(s));
+  for (const component of stronglyConnected(spinning.map((n) => n.id), innerSuccessors)) {
+    const first = component[0] as string;
+    const isCycle = component.length > 1 || innerSuccessors(first).includes(first);
+    if (!isCycle) continue;
+    const ordered = component.map((id) => nodes.get(id) as CheckedNode).sort((a, b) => a.index - b.index);
+    const head = ordered[0] as CheckedNode;
+    const named = ordered.slice(0, MAX_NODES_NAMED).map((n) => `"${n.id}"`).join(', ') + (ordered.length > MAX_NODES_NAMED ? ', …' : '');
+    problems.push({
+      code: 'cycle_without_wait',
+      message: `nodes ${named} form a loop with no delay, wait for reply or question in it`,
+      nodeId: head.id,
+      path: ['nodes', head.index],
+    });
+  }
+
+  if (problems.length > 0) return { ok: false, problems };
+  const flowNodes = [...nodes.values()].sort((a, b) => a.index - b.index).map((n) => n.parsed as FlowNode);
+  return { ok: true, flow: { schemaVersion: FLOW_SCHEMA_VERSION, nodes: flowNodes, edges } };
+}
