@@ -1,0 +1,192 @@
+import type { Flow } from './flow.schema.ts';
+import { compileGlobalKeywords, type GlobalKeywordConfig, type GlobalKeywordHit } from './global-keywords.ts';
+import { JsonLogicEvaluationError } from './json-logic-evaluation.error.ts';
+import { compileCondition, toJsonLogicData, type CompiledCondition } from './json-logic.ts';
+import { foldCase, keywordMatches, normaliseText } from './keyword-match.ts';
+import type { KeywordMode } from './nodes/message-received.node.ts';
+import { checkRegex, regexFlags } from './regex-safety.ts';
+
+/**
+ * How specific a trigger is, most specific first; a message matching several flows starts the
+ * most specific one. Keyword triggers rank by mode, then regexes, then triggers that only have a
+ * json-logic condition, then catch-alls.
+ */
+export const TRIGGER_RANKS = ['exact', 'starts_with', 'contains', 'regex', 'condition', 'catch_all'] as const;
+export type TriggerRank = (typeof TRIGGER_RANKS)[number];
+
+/** Longest prefix of a message a trigger regex is run on; bounds the cost of polynomial patterns. */
+export const MAX_REGEX_INPUT_CHARS = 4_096;
+
+/** A published version of a flow, as the index needs it. */
+export interface PublishedFlow {
+  flowId: string;
+  versionId: string;
+  /** Ties between equally specific triggers go to the flow published first. */
+  publishedAt: Date;
+  /** A flow that passed `validateFlow`. */
+  flow: Flow;
+}
+
+/** One message trigger, ready to test. */
+export interface CompiledTrigger {
+  flowId: string;
+  versionId: string;
+  nodeId: string;
+  rank: TriggerRank;
+  channels: ReadonlySet<string> | 'all';
+  firstMessageOnly: boolean;
+  /** Tests the normalised text (undefined for a message without text). */
+  matchesText: (text: PreparedText) => boolean;
+  condition: CompiledCondition | undefined;
+}
+
+/** A message text normalised once, and case-folded once. */
+export interface PreparedText {
+  normalised: string;
+  folded: string;
+}
+
+/** A trigger the index left out because it could not be compiled safely. */
+export interface SkippedTrigger {
+  flowId: string;
+  nodeId: string;
+  reason: string;
+}
+
+/** The message triggers of a workspace's published flows, in match order, plus its global keywords. */
+export interface TriggerIndex {
+  readonly triggers: readonly CompiledTrigger[];
+  readonly skipped: readonly SkippedTrigger[];
+  readonly globalKeywords: ReturnType<typeof compileGlobalKeywords>;
+}
+
+/** What the engine knows about an inbound message when it looks for triggers. */
+export interface InboundFacts {
+  message: { channelId: string; type: string; text?: string | undefined } & Record<string, unknown>;
+  contact: Record<string, unknown>;
+  conversation: { isFirstMessage: boolean } & Record<string, unknown>;
+}
+
+/** A trigger that matched: start `flowId` at `versionId` from node `nodeId`. */
+export interface TriggerMatch {
+  flowId: string;
+  versionId: string;
+  nodeId: string;
+  rank: TriggerRank;
+}
+
+export interface TriggerMatchResult {
+  /** Set when the whole message is a global keyword. After an opt-out, `matches` is empty. */
+  globalKeyword: GlobalKeywordHit | null;
+  /** At most one trigger per flow (its most specific), most specific first, then by publication. */
+  matches: TriggerMatch[];
+}
+
+function keywordTest(mode: KeywordMode, keywords: readonly string[], caseInsensitive: boolean): (text: PreparedText) => boolean {
+  const prepared = keywords.map((k) => (caseInsensitive ? foldCase(normaliseText(k)) : normaliseText(k)));
+  return (text) => prepared.some((k) => keywordMatches(mode, caseInsensitive ? text.folded : text.normalised, k));
+}
+
+/**
+ * Compiles the message triggers of published flows once (keywords folded, regexes compiled after
+ * a safety check, conditions validated) into an index sorted in match order. A trigger that
+ * fails a check is left out and listed in `skipped` rather than failing the whole workspace.
+ */
+export function compileTriggerIndex(flows: readonly PublishedFlow[], globalKeywords: GlobalKeywordConfig = {}): TriggerIndex {
+  const entries: { trigger: CompiledTrigger; publishedAt: number; order: number }[] = [];
+  const skipped: SkippedTrigger[] = [];
+  for (const published of flows) {
+    published.flow.nodes.forEach((node, order) => {
+      if (node.type !== 'message_received') return;
+      const { config } = node;
+      const skip = (reason: string) => skipped.push({ flowId: published.flowId, nodeId: node.id, reason });
+      let condition: CompiledCondition | undefined;
+      if (config.condition !== undefined) {
+        try {
+          condition = compileCondition(config.condition);
+        } catch (error) {
+          skip(error instanceof Error ? error.message : 'the condition was refused');
+          return;
+        }
+      }
+      let rank: TriggerRank;
+      let matchesText: (text: PreparedText) => boolean;
+      const match = config.match;
+      if (match.kind === 'keyword') {
+        rank = match.mode;
+        matchesText = keywordTest(match.mode, match.keywords, match.caseInsensitive);
+      } else if (match.kind === 'regex') {
+        const problems = checkRegex(match.pattern, match.caseInsensitive);
+        if (problems.length > 0) {
+          skip(problems.map((p) => p.message).join('; '));
+          return;
+        }
+        const regex = new RegExp(match.pattern, regexFlags(match.caseInsensitive));
+        rank = 'regex';
+        matchesText = (text) => regex.test(text.normalised.slice(0, MAX_REGEX_INPUT_CHARS));
+      } else {
+        rank = condition === undefined ? 'catch_all' : 'condition';
+        matchesText = () => true;
+      }
+      entries.push({
+        publishedAt: published.publishedAt.getTime(),
+        order,
+        trigger: {
+          flowId: published.flowId,
+          versionId: published.versionId,
+          nodeId: node.id,
+          rank,
+          channels: config.channels === 'all' ? 'all' : new Set(config.channels),
+          firstMessageOnly: config.firstMessageOnly,
+          matchesText,
+          condition,
+        },
+      });
+    });
+  }
+  const rankOrder = (rank: TriggerRank) => TRIGGER_RANKS.indexOf(rank);
+  entries.sort(
+    (a, b) =>
+      rankOrder(a.trigger.rank) - rankOrder(b.trigger.rank) ||
+      a.publishedAt - b.publishedAt ||
+      (a.trigger.flowId < b.trigger.flowId ? -1 : a.trigger.flowId > b.trigger.flowId ? 1 : 0) ||
+      a.order - b.order,
+  );
+  return { triggers: entries.map((e) => e.trigger), skipped, globalKeywords: compileGlobalKeywords(globalKeywords) };
+}
+
+/**
+ * Finds what an inbound message starts: first a global keyword (an opt-out stops there), then the
+ * matching message triggers in the index's deterministic order, one per flow. Keyword and regex
+ * triggers need text; a condition that cannot be evaluated on this data does not match.
+ */
+export function matchTriggers(index: TriggerIndex, facts: InboundFacts): TriggerMatchResult {
+  const rawText = facts.message.text;
+  const globalKeyword = index.globalKeywords.match(rawText);
+  if (globalKeyword?.action === 'opt_out') return { globalKeyword, matches: [] };
+
+  const normalised = rawText === undefined ? undefined : normaliseText(rawText);
+  const text = normalised === undefined || normalised === '' ? undefined : { normalised, folded: foldCase(normalised) };
+  let data: unknown;
+  const matches: TriggerMatch[] = [];
+  const flowsMatched = new Set<string>();
+  for (const trigger of index.triggers) {
+    if (flowsMatched.has(trigger.flowId)) continue;
+    if (trigger.channels !== 'all' && !trigger.channels.has(facts.message.channelId)) continue;
+    if (trigger.firstMessageOnly && !facts.conversation.isFirstMessage) continue;
+    const needsText = trigger.rank !== 'condition' && trigger.rank !== 'catch_all';
+    if (needsText && (text === undefined || !trigger.matchesText(text))) continue;
+    if (trigger.condition) {
+      data ??= toJsonLogicData({ message: facts.message, contact: facts.contact, conversation: facts.conversation });
+      try {
+        if (!trigger.condition.test(data)) continue;
+      } catch (error) {
+        if (error instanceof JsonLogicEvaluationError) continue;
+        throw error;
+      }
+    }
+    flowsMatched.add(trigger.flowId);
+    matches.push({ flowId: trigger.flowId, versionId: trigger.versionId, nodeId: trigger.nodeId, rank: trigger.rank });
+  }
+  return { globalKeyword, matches };
+}
