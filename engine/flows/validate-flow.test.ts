@@ -1,0 +1,217 @@
+import { describe, expect, it } from 'vitest';
+import { doc, edge, keywordTrigger, node, replyFlow } from './flow-document.fixture.ts';
+import { FLOW_PROBLEM_CODES, type FlowProblem, type FlowProblemCode } from './flow-problem.ts';
+import { MAX_FLOW_NODES } from './flow.schema.ts';
+import { validateFlow } from './validate-flow.ts';
+
+function problemsOf(input: unknown): FlowProblem[] {
+  const result = validateFlow(input);
+  if (result.ok) throw new Error('expected the flow to be refused');
+  return result.problems;
+}
+
+function codes(input: unknown): FlowProblemCode[] {
+  return problemsOf(input).map((p) => p.code);
+}
+
+const seenCodes = new Set<FlowProblemCode>();
+function expectProblem(input: unknown, expected: Partial<FlowProblem> & { code: FlowProblemCode }): FlowProblem {
+  const problems = problemsOf(input);
+  const found = problems.find((p) => p.code === expected.code);
+  expect(found, `${expected.code} in ${JSON.stringify(problems)}`).toMatchObject(expected);
+  seenCodes.add(expected.code);
+  return found as FlowProblem;
+}
+
+describe('when the flow is valid', () => {
+  it('returns the parsed flow with config defaults filled in', () => {
+    const result = validateFlow(replyFlow());
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    const trigger = result.flow.nodes[0];
+    expect(trigger?.type).toBe('message_received');
+    if (trigger?.type !== 'message_received') return;
+    expect(trigger.config.channels).toBe('all');
+    expect(trigger.config.firstMessageOnly).toBe(false);
+    expect(trigger.config.match).toEqual({ kind: 'keyword', mode: 'exact', keywords: ['hi'], caseInsensitive: true });
+  });
+
+  it('accepts a loop that goes through a wait for reply', () => {
+    const flow = doc(
+      [keywordTrigger('t', ['menu']), node('ask', 'send_message', { text: 'Reply 1 or 2' }), node('wait', 'wait_for_reply'), node('check', 'condition', { rule: { '==': [{ var: 'message.text' }, '1'] } }), node('done', 'end')],
+      [edge('t', 'out', 'ask'), edge('ask', 'out', 'wait'), edge('wait', 'reply', 'check'), edge('wait', 'timeout', 'done'), edge('check', 'true', 'done'), edge('check', 'false', 'ask')],
+    );
+    expect(validateFlow(flow)).toMatchObject({ ok: true });
+  });
+});
+
+describe('when the document itself is malformed', () => {
+  it('reports invalid_document for a wrong schema version or a missing list', () => {
+    expectProblem({ schemaVersion: 2, nodes: [], edges: [] }, { code: 'invalid_document', path: ['schemaVersion'] });
+    expect(codes({ schemaVersion: 1, nodes: [] })).toEqual(['invalid_document']);
+    expect(codes('not a flow')).toEqual(['invalid_document']);
+  });
+
+  it('reports invalid_document for more than the maximum number of nodes', () => {
+    const nodes = Array.from({ length: MAX_FLOW_NODES + 1 }, (_, i) => node(`n${i}`, 'end'));
+    expect(codes(doc(nodes))).toEqual(['invalid_document']);
+  });
+
+  it('reports a node with an unsafe id with its path, and keeps checking the rest', () => {
+    const problems = problemsOf(doc([node('bad id!', 'end'), keywordTrigger('t', ['hi']), node('x', 'nope')]));
+    expect(problems).toContainEqual(expect.objectContaining({ code: 'invalid_document', nodeId: 'bad id!', path: ['nodes', 0, 'id'] }));
+    expect(problems).toContainEqual(expect.objectContaining({ code: 'unknown_node_type', nodeId: 'x' }));
+  });
+
+  it('reports a node id that would reach a prototype', () => {
+    expectProblem(doc([node('__proto__', 'end')]), { code: 'invalid_document', path: ['nodes', 0, 'id'] });
+  });
+
+  it('reports a document that cannot be JSON', () => {
+    const cyclic: Record<string, unknown> = { schemaVersion: 1, nodes: [], edges: [] };
+    cyclic.self = cyclic;
+    expect(codes(cyclic)).toEqual(['invalid_document']);
+  });
+});
+
+describe('when nodes are wrong', () => {
+  it('reports invalid_config with the path inside the config', () => {
+    const flow = doc([keywordTrigger('t', ['hi']), node('http', 'http_request', { url: 'https://api.example.com', timeoutMs: 60_000 })], [edge('t', 'out', 'http')]);
+    expectProblem(flow, { code: 'invalid_config', nodeId: 'http', path: ['nodes', 1, 'config', 'timeoutMs'] });
+  });
+
+  it('reports unknown_node_type', () => {
+    expectProblem(doc([keywordTrigger('t', ['hi']), node('x', 'teleport')], [edge('t', 'out', 'x')]), { code: 'unknown_node_type', nodeId: 'x', path: ['nodes', 1, 'type'] });
+  });
+
+  it('reports no_trigger when no node starts the flow', () => {
+    expectProblem(doc([node('send', 'send_message', { text: 'hi' })]), { code: 'no_trigger' });
+  });
+
+  it('reports duplicate_id for two nodes and for two edges with the same id', () => {
+    expectProblem(doc([keywordTrigger('t', ['hi']), keywordTrigger('t', ['hello'])]), { code: 'duplicate_id', nodeId: 't', path: ['nodes', 1, 'id'] });
+    const flow = doc([keywordTrigger('t', ['hi']), node('a', 'end'), node('b', 'end')], [edge('t', 'out', 'a', 'e1'), edge('t', 'out', 'b', 'e1')]);
+    expectProblem(flow, { code: 'duplicate_id', edgeId: 'e1', path: ['edges', 1, 'id'] });
+  });
+
+  it('reports unreachable_node for a node no trigger leads to', () => {
+    expectProblem(doc([keywordTrigger('t', ['hi']), node('lost', 'end')]), { code: 'unreachable_node', nodeId: 'lost' });
+  });
+});
+
+describe('when edges are wrong', () => {
+  it('reports edge_missing_node for a source or target that does not exist', () => {
+    const flow = doc([keywordTrigger('t', ['hi'])], [edge('t', 'out', 'ghost', 'e1'), edge('phantom', 'out', 't', 'e2')]);
+    const problems = problemsOf(flow).filter((p) => p.code === 'edge_missing_node');
+    expect(problems.map((p) => [p.edgeId, p.path])).toEqual([
+      ['e1', ['edges', 0, 'target']],
+      ['e2', ['edges', 1, 'source']],
+    ]);
+    seenCodes.add('edge_missing_node');
+  });
+
+  it('reports edge_wrong_port for a handle the source does not have', () => {
+    const flow = doc([keywordTrigger('t', ['hi']), node('c', 'condition', { rule: true }), node('e', 'end')], [edge('t', 'out', 'c'), edge('c', 'maybe', 'e', 'bad')]);
+    const problem = expectProblem(flow, { code: 'edge_wrong_port', edgeId: 'bad', nodeId: 'c' });
+    expect(problem.message).toBe('node "c" has no output "maybe" (its outputs: "true", "false")');
+  });
+
+  it('reports edge_wrong_port for an edge into a trigger', () => {
+    const flow = doc([keywordTrigger('t', ['hi']), node('s', 'send_message', { text: 'x' })], [edge('t', 'out', 's'), edge('s', 'out', 't', 'back')]);
+    expectProblem(flow, { code: 'edge_wrong_port', edgeId: 'back', nodeId: 't', path: ['edges', 1, 'target'] });
+  });
+
+  it('derives ports from config: a switch case id is a port, an ask question without timeout has no timeout port', () => {
+    const flow = doc(
+      [
+        keywordTrigger('t', ['hi']),
+        node('sw', 'switch', { cases: [{ id: 'sales', label: 'Sales', rule: true }] }),
+        node('ask', 'ask_question', { prompt: 'Email?', validation: { kind: 'email' }, storeAs: { target: 'variable', name: 'email' } }),
+        node('e', 'end'),
+      ],
+      [edge('t', 'out', 'sw'), edge('sw', 'sales', 'ask'), edge('sw', 'default', 'e'), edge('ask', 'timeout', 'e', 'to')],
+    );
+    expect(problemsOf(flow)).toEqual([expect.objectContaining({ code: 'edge_wrong_port', edgeId: 'to' })]);
+  });
+
+  it('reports edge_port_taken for a second edge out of the same port', () => {
+    const flow = doc([keywordTrigger('t', ['hi']), node('a', 'end'), node('b', 'end')], [edge('t', 'out', 'a', 'e1'), edge('t', 'out', 'b', 'e2')]);
+    expectProblem(flow, { code: 'edge_port_taken', edgeId: 'e2', nodeId: 't' });
+  });
+});
+
+describe('when the graph loops', () => {
+  it('reports cycle_without_wait for a loop of instant steps', () => {
+    const flow = doc(
+      [keywordTrigger('t', ['hi']), node('a', 'add_tag', { tag: 'x' }), node('b', 'remove_tag', { tag: 'x' })],
+      [edge('t', 'out', 'a'), edge('a', 'out', 'b'), edge('b', 'out', 'a')],
+    );
+    const problem = expectProblem(flow, { code: 'cycle_without_wait', nodeId: 'a' });
+    expect(problem.message).toContain('"a", "b"');
+  });
+
+  it('reports a node that loops onto itself', () => {
+    const flow = doc([keywordTrigger('t', ['hi']), node('c', 'condition', { rule: true }), node('e', 'end')], [edge('t', 'out', 'c'), edge('c', 'true', 'c'), edge('c', 'false', 'e')]);
+    expectProblem(flow, { code: 'cycle_without_wait', nodeId: 'c' });
+  });
+
+  it('finds the loop without a wait even when another loop through the same node has one', () => {
+    // c -true-> d -out-> c has no wait; c -false-> w -reply-> c has one.
+    const flow = doc(
+      [keywordTrigger('t', ['hi']), node('c', 'condition', { rule: true }), node('d', 'add_tag', { tag: 'x' }), node('w', 'wait_for_reply')],
+      [edge('t', 'out', 'c'), edge('c', 'true', 'd'), edge('d', 'out', 'c'), edge('c', 'false', 'w'), edge('w', 'reply', 'c')],
+    );
+    expect(codes(flow)).toEqual(['cycle_without_wait']);
+  });
+});
+
+describe('when expressions inside configs are unsafe', () => {
+  it('reports jsonlogic_operator_not_allowed with the path to the operator', () => {
+    const flow = doc([keywordTrigger('t', ['hi']), node('c', 'condition', { rule: { and: [true, { log: 'x' }] } })], [edge('t', 'out', 'c')]);
+    expectProblem(flow, { code: 'jsonlogic_operator_not_allowed', nodeId: 'c', path: ['nodes', 1, 'config', 'rule', 'and', 1, 'log'] });
+  });
+
+  it('reports jsonlogic_forbidden_path for a var through __proto__', () => {
+    const flow = doc([node('t', 'message_received', { condition: { '==': [{ var: 'contact.__proto__.admin' }, true] } })]);
+    expectProblem(flow, { code: 'jsonlogic_forbidden_path', nodeId: 't', path: ['nodes', 0, 'config', 'condition', '==', 0, 'var'] });
+  });
+
+  it('reports jsonlogic_invalid for an object with two operators', () => {
+    const flow = doc([keywordTrigger('t', ['hi']), node('c', 'condition', { rule: { '==': [1, 1], '!=': [1, 2] } })], [edge('t', 'out', 'c')]);
+    expectProblem(flow, { code: 'jsonlogic_invalid', nodeId: 'c' });
+  });
+
+  it('reports regex_too_long, regex_invalid and regex_unsafe on message triggers', () => {
+    const trigger = (id: string, pattern: string) => node(id, 'message_received', { match: { kind: 'regex', pattern } });
+    const flow = doc([trigger('long', 'a'.repeat(201)), trigger('broken', '(unclosed'), trigger('evil', '^(a+)+$')]);
+    expectProblem(flow, { code: 'regex_too_long', nodeId: 'long', path: ['nodes', 0, 'config', 'match', 'pattern'] });
+    expectProblem(flow, { code: 'regex_invalid', nodeId: 'broken' });
+    expectProblem(flow, { code: 'regex_unsafe', nodeId: 'evil' });
+  });
+
+  it('reports template_invalid for a placeholder that does not parse', () => {
+    const flow = doc([keywordTrigger('t', ['hi']), node('s', 'send_message', { text: 'Hi {{contact.name | there}}' })], [edge('t', 'out', 's')]);
+    expectProblem(flow, { code: 'template_invalid', nodeId: 's', path: ['nodes', 1, 'config', 'text'] });
+  });
+
+  it('reports template_invalid inside an HTTP request body', () => {
+    const flow = doc([keywordTrigger('t', ['hi']), node('h', 'http_request', { method: 'POST', url: 'https://x.example', body: { user: { id: '{{contact.constructor}}' } } })], [edge('t', 'out', 'h')]);
+    expectProblem(flow, { code: 'template_invalid', nodeId: 'h', path: ['nodes', 1, 'config', 'body', 'user', 'id'] });
+  });
+});
+
+describe('when a document has many problems at once', () => {
+  it('returns every one of them', () => {
+    const flow = doc(
+      [node('s', 'send_message', { text: '{{oops' }), node('s', 'end'), node('u', 'mystery'), node('c', 'condition', { rule: { method: ['x', 'y'] } })],
+      [edge('s', 'out', 'nowhere'), edge('c', 'true', 'c')],
+    );
+    expect(new Set(codes(flow))).toEqual(new Set(['template_invalid', 'duplicate_id', 'unknown_node_type', 'jsonlogic_operator_not_allowed', 'edge_missing_node', 'no_trigger', 'cycle_without_wait']));
+  });
+});
+
+describe('when the test suite is complete', () => {
+  it('has produced every problem code at least once', () => {
+    expect(FLOW_PROBLEM_CODES.filter((c) => !seenCodes.has(c))).toEqual([]);
+  });
+});
