@@ -18,6 +18,8 @@ export interface Config {
   bodyLimitBytes: number;
   /** Where the development secret key is kept when ONEMESSAGE_SECRET_KEY is unset. */
   dataDir: string;
+  /** Hosts that flows' HTTP requests may reach although they resolve to private addresses. */
+  httpAllowHosts: string[];
 }
 
 const EnvSchema = z.object({
@@ -33,6 +35,7 @@ const EnvSchema = z.object({
   DEMO_PASSWORD: z.string().min(8).default('onemessage-demo'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(256 * 1024),
+  HTTP_ALLOW_HOSTS: z.string().default(''),
 });
 
 
@@ -56,5 +59,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (msg: str
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     dataDir: e.ONEMESSAGE_DATA_DIR,
+    httpAllowHosts: e.HTTP_ALLOW_HOSTS.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
   };
 }

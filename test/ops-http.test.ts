@@ -17,6 +17,7 @@ const noPipelines: ApiPipelines = {
   inbound: { accept: () => Promise.reject(new Error('not in this test')) },
   outbound: { send: () => Promise.reject(new Error('not in this test')) },
   channels: { channelAdded: () => Promise.resolve() },
+  flows: { changed: () => Promise.resolve() },
 };
 
 let env: TestEnv;

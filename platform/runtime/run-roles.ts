@@ -4,6 +4,8 @@ import { checkDependencies } from '../dependencies.ts';
 import { createLogger } from '../logger.ts';
 import { InboundPipeline } from '../pipeline/inbound-pipeline.ts';
 import { Outbox } from '../pipeline/outbox.ts';
+import { SafeHttpClient } from '../../connectors/http/safe-http-client.ts';
+import { Engine } from '../engine/engine.ts';
 import { startApiRole } from './api.role.ts';
 import { channelAnnouncer, startConnectorRole } from './connector.role.ts';
 import { createDatabaseIfMissing, prepareDatabase, requireMigratedSchema } from './prepare-database.ts';
@@ -55,12 +57,16 @@ export async function runRoles(roles: readonly RoleName[], env: NodeJS.ProcessEn
 
     const inbound = new InboundPipeline({ orm: rt.orm, logger: logger.child({ component: 'inbound' }), clock });
     const outbox = new Outbox({ orm: rt.orm, queues: rt.queues, logger: logger.child({ component: 'outbox' }), clock });
+    const http = new SafeHttpClient({ allowHosts: config.httpAllowHosts });
+    const engine = new Engine({ orm: rt.orm, redis: rt.redis, queues: rt.queues, logger, clock, outbox, http, prefix: config.redisPrefix });
+    // Accepted messages are handed to the engine: their conversation's drain job is enqueued.
+    inbound.onAccepted(engine.onInboundAccepted);
 
     const connector = has('connector') ? await startConnectorRole(rt) : null;
     if (connector) stopSteps.push({ name: 'stop send workers and connectors', run: () => connector.stop() });
-    const worker = has('worker') ? startWorkerRole(rt, { outbox }) : null;
-    if (worker) stopSteps.push({ name: 'stop the outbox reconciler', run: () => worker.stop() });
-    const api = has('api') ? await startApiRole(rt, { inbound, outbound: outbox, channels: connector ?? channelAnnouncer(rt) }) : null;
+    const worker = has('worker') ? startWorkerRole(rt, { outbox, engine }) : null;
+    if (worker) stopSteps.push({ name: 'stop the engine workers and reconcilers', run: () => worker.stop() });
+    const api = has('api') ? await startApiRole(rt, { inbound, outbound: outbox, channels: connector ?? channelAnnouncer(rt), flows: { changed: (workspaceId) => engine.flowsChanged(workspaceId) } }) : null;
     if (api) {
       // HTTP stops first so that no new work arrives while the rest drains.
       stopSteps.unshift({ name: 'stop accepting HTTP connections and finish requests in flight', run: () => api.stopHttp() });

@@ -31,6 +31,7 @@ export function testConfig(id: string, overrides: Partial<Config> = {}): Config 
     logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
     bodyLimitBytes: 256 * 1024,
     dataDir: `/tmp/onemessage-test-${id}`,
+    httpAllowHosts: [],
     ...overrides,
   };
 }

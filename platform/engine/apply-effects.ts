@@ -1,0 +1,100 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { ContactUnreachableError } from '../../engine/errors/contact-unreachable.error.ts';
+import type { Effect } from '../../engine/runs/run-types.ts';
+import type { Outbox, QueuedSend } from '../pipeline/outbox.ts';
+import { runSql } from '../pipeline/run-sql.ts';
+import type { RunRow } from './run-store.ts';
+
+/** What happened to one effect, recorded on its step so the run history explains it. */
+export type EffectResult = { kind: Effect['kind']; applied: true; messageId?: string } | { kind: Effect['kind']; applied: false; reason: string };
+
+/**
+ * Applies a step's effects inside the run's transaction. A send becomes an outbox row whose
+ * idempotency key is (run, step, effect index): a step re-executed after a crash finds the row
+ * its first execution committed, or none if that execution rolled back, so it is sent once.
+ */
+export async function applyEffects(
+  em: EntityManager,
+  deps: { outbox: Outbox; now: Date },
+  run: RunRow,
+  seq: number,
+  effects: readonly Effect[],
+  out: { sends: QueuedSend[]; startFlows: string[] },
+): Promise<EffectResult[]> {
+  const results: EffectResult[] = [];
+  for (const [index, effect] of effects.entries()) {
+    const needsContact = effect.kind !== 'start_flow';
+    if (needsContact && !run.contactId) {
+      results.push({ kind: effect.kind, applied: false, reason: 'the run has no contact' });
+      continue;
+    }
+    switch (effect.kind) {
+      case 'send': {
+        if (!run.conversationId) {
+          results.push({ kind: effect.kind, applied: false, reason: 'the run has no conversation to reply in' });
+          break;
+        }
+        try {
+          const queued = await deps.outbox.queueSend(em, {
+            workspaceId: run.workspaceId,
+            conversationId: run.conversationId,
+            type: effect.mediaUrl ? 'image' : 'text',
+            ...(effect.text ? { text: effect.text } : {}),
+            ...(effect.mediaUrl ? { media: { url: effect.mediaUrl } } : {}),
+            idempotencyKey: `run:${run.id}:${seq}:${index}`,
+            sender: 'bot',
+            runId: run.id,
+          });
+          if (queued.created) out.sends.push(queued);
+          results.push({ kind: effect.kind, applied: true, messageId: queued.messageId });
+        } catch (err) {
+          if (!(err instanceof ContactUnreachableError)) throw err;
+          results.push({ kind: effect.kind, applied: false, reason: err.message });
+        }
+        break;
+      }
+      case 'set_attribute':
+        await runSql(em, `update contacts set attributes = attributes || jsonb_build_object(cast(:key as text), cast(:value as text)), updated_at = :now where id = :id`, { id: run.contactId, key: effect.key, value: effect.value, now: deps.now });
+        results.push({ kind: effect.kind, applied: true });
+        break;
+      case 'add_tag':
+        await runSql(em, `update contacts set tags = array_append(tags, cast(:tag as text)), updated_at = :now where id = :id and not (cast(:tag as text) = any(tags))`, { id: run.contactId, tag: effect.tag, now: deps.now });
+        results.push({ kind: effect.kind, applied: true });
+        break;
+      case 'remove_tag':
+        await runSql(em, `update contacts set tags = array_remove(tags, cast(:tag as text)), updated_at = :now where id = :id`, { id: run.contactId, tag: effect.tag, now: deps.now });
+        results.push({ kind: effect.kind, applied: true });
+        break;
+      case 'opt_out':
+        await runSql(em, `update contacts set opted_out_at = coalesce(opted_out_at, :now), updated_at = :now where id = :id`, { id: run.contactId, now: deps.now });
+        results.push({ kind: effect.kind, applied: true });
+        break;
+      case 'opt_in':
+        await runSql(em, `update contacts set opted_out_at = null, updated_at = :now where id = :id`, { id: run.contactId, now: deps.now });
+        results.push({ kind: effect.kind, applied: true });
+        break;
+      case 'hand_off': {
+        if (!run.conversationId) {
+          results.push({ kind: effect.kind, applied: false, reason: 'the run has no conversation to hand off' });
+          break;
+        }
+        // An agent outside the workspace is ignored rather than assigned.
+        await runSql(
+          em,
+          `update conversations set bot_paused = true, status = 'pending', team_id = coalesce(cast(:teamId as uuid), team_id),
+                  assignee_user_id = coalesce((select user_id from memberships where workspace_id = :workspaceId and user_id = cast(:agentId as uuid)), assignee_user_id),
+                  updated_at = :now
+            where id = :id`,
+          { id: run.conversationId, workspaceId: run.workspaceId, teamId: effect.teamId ?? null, agentId: effect.agentId ?? null, now: deps.now },
+        );
+        results.push({ kind: effect.kind, applied: true });
+        break;
+      }
+      case 'start_flow':
+        out.startFlows.push(effect.flowId);
+        results.push({ kind: effect.kind, applied: true });
+        break;
+    }
+  }
+  return results;
+}

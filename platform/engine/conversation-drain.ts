@@ -1,0 +1,86 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Job } from 'bullmq';
+import type { Orm } from '../db/orm.ts';
+import type { Logger } from '../logger.ts';
+import type { QueueFactory } from '../queues/queue-factory.ts';
+import { runSql } from '../pipeline/run-sql.ts';
+import { emptyAfterCommit, type AfterCommit } from './after-commit.ts';
+import { tryLockConversation } from './conversation-lock.ts';
+import { INBOX_QUEUE, type InboxJobData } from './engine-queues.ts';
+import { NEXT_PENDING_SQL, type InboundHandler, type PendingMessage } from './inbound-handler.ts';
+
+/** Jobs the inbox worker runs at once per process; conversations are independent. */
+export const INBOX_CONCURRENCY = 16;
+
+/**
+ * Per-conversation ordering without BullMQ groups (see engine/README.md).
+ *
+ * The messages table is each conversation's inbox: inbound rows with `handled_at` null, in id
+ * (arrival) order. Every accepted message adds one job "drain conversation C". A job takes C's
+ * advisory lock without waiting: if another job holds it, this one ends, because the holder
+ * drains everything. The holder handles one message per transaction, in order, and after it
+ * releases the lock it looks once more for unhandled messages, so a message committed while it
+ * held the lock (whose own job found the lock taken) is never stranded.
+ */
+export class ConversationDrain {
+  constructor(
+    private readonly deps: {
+      orm: Orm;
+      queues: QueueFactory;
+      logger: Logger;
+      handler: InboundHandler;
+      afterCommit: (after: AfterCommit) => Promise<void>;
+    },
+  ) {}
+
+  /** Asks for the conversation to be drained; the message id as job id makes repeats no-ops. */
+  async enqueue(conversationId: string, messageId: string): Promise<void> {
+    await this.deps.queues.queue<InboxJobData>(INBOX_QUEUE).add('drain', { conversationId }, { jobId: messageId, removeOnComplete: true, removeOnFail: 1_000, attempts: 5, backoff: { type: 'exponential', delay: 200 } });
+  }
+
+  /** Starts this process's inbox worker. */
+  startWorker(concurrency = INBOX_CONCURRENCY): void {
+    this.deps.queues.worker<InboxJobData>(INBOX_QUEUE, (job: Job<InboxJobData>) => this.drain(job.data.conversationId), { concurrency });
+  }
+
+  /**
+   * Runs `work` in a transaction holding the conversation's lock, then drains its inbox.
+   * Returns false (and does nothing) when another job holds the lock.
+   */
+  async withConversation(conversationId: string, work: (em: EntityManager, after: AfterCommit) => Promise<void>): Promise<boolean> {
+    const after = emptyAfterCommit();
+    const locked = await this.deps.orm.em.fork().transactional(async (em) => {
+      if (!(await tryLockConversation(em, conversationId))) return false;
+      await work(em, after);
+      return true;
+    });
+    if (!locked) return false;
+    await this.deps.afterCommit(after);
+    await this.drain(conversationId);
+    return true;
+  }
+
+  /** Handles every unhandled inbound message of the conversation, in order. */
+  async drain(conversationId: string): Promise<void> {
+    for (;;) {
+      const after = emptyAfterCommit();
+      const step = await this.deps.orm.em.fork().transactional(async (em) => {
+        if (!(await tryLockConversation(em, conversationId))) return 'busy' as const;
+        const { rows } = await runSql<PendingMessage>(em, NEXT_PENDING_SQL, { conversationId });
+        const message = rows[0];
+        if (!message) return 'empty' as const;
+        const outcome = await this.deps.handler.handle(em, message, after);
+        await runSql(em, `update messages set handled_at = now() where id = :id`, { id: message.id });
+        this.deps.logger.debug({ conversationId, messageId: message.id, outcome }, 'inbound message handled');
+        return 'handled' as const;
+      });
+      if (step === 'busy') return;
+      await this.deps.afterCommit(after);
+      if (step === 'empty') {
+        // The lock is released: a message committed while we held it is seen now.
+        const { rows } = await runSql<{ pending: boolean }>(this.deps.orm.em.fork(), `select exists (select 1 from messages where conversation_id = :conversationId and direction = 'inbound' and handled_at is null) as pending`, { conversationId });
+        if (!rows[0]?.pending) return;
+      }
+    }
+  }
+}

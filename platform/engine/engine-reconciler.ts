@@ -1,0 +1,68 @@
+import type { Logger } from '../logger.ts';
+import type { Orm } from '../db/orm.ts';
+import type { QueueFactory } from '../queues/queue-factory.ts';
+import { runSql } from '../pipeline/run-sql.ts';
+import type { ConversationDrain } from './conversation-drain.ts';
+import { TIMER_QUEUE, timerJobId } from './engine-queues.ts';
+import type { RunTimers } from './run-timers.ts';
+
+/** An inbound message still unhandled after this long has probably lost its job. */
+export const UNHANDLED_GRACE_MS = 5_000;
+/** A waiting run this far past its due time has probably lost its timer. */
+export const OVERDUE_GRACE_MS = 2_000;
+const BATCH_ROWS = 500;
+
+/**
+ * Postgres is the truth and Redis carries signals, so a signal lost (Redis restarted without
+ * its data, a crash between commit and enqueue) must be re-sent from the truth: inbound
+ * messages not handled get their drain job again; waiting runs past their due time whose
+ * timer job is gone get it again. Both jobs are idempotent, so a duplicate costs nothing.
+ */
+export class EngineReconciler {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+
+  constructor(private readonly deps: { orm: Orm; queues: QueueFactory; logger: Logger; drain: ConversationDrain; timers: RunTimers }) {}
+
+  /** One pass; returns how many jobs it re-sent. */
+  async runOnce(): Promise<{ drains: number; timers: number }> {
+    const em = this.deps.orm.em.fork();
+    const unhandled = await runSql<{ conversationId: string; messageId: string }>(
+      em,
+      `select conversation_id as "conversationId", min(id::text) as "messageId" from messages
+        where direction = 'inbound' and handled_at is null and created_at < now() - make_interval(secs => :graceS)
+        group by conversation_id limit :limit`,
+      { graceS: UNHANDLED_GRACE_MS / 1000, limit: BATCH_ROWS },
+    );
+    for (const row of unhandled.rows) await this.deps.drain.enqueue(row.conversationId, row.messageId);
+
+    const overdue = await runSql<{ id: string; stepCount: number; dueAt: Date }>(
+      em,
+      `select id, step_count as "stepCount", due_at as "dueAt" from runs where status = 'waiting' and due_at < now() - make_interval(secs => :graceS) order by due_at limit :limit`,
+      { graceS: OVERDUE_GRACE_MS / 1000, limit: BATCH_ROWS },
+    );
+    const queue = this.deps.queues.queue(TIMER_QUEUE);
+    const lost = [];
+    for (const run of overdue.rows) {
+      if (!(await queue.getJob(timerJobId(run.id, run.stepCount)))) lost.push({ runId: run.id, waitSeq: run.stepCount, dueAt: new Date(run.dueAt) });
+    }
+    await this.deps.timers.schedule(lost);
+    if (unhandled.rows.length || lost.length) this.deps.logger.info({ drains: unhandled.rows.length, timers: lost.length }, 'engine reconciler re-sent lost jobs');
+    return { drains: unhandled.rows.length, timers: lost.length };
+  }
+
+  start(intervalMs: number): void {
+    this.timer = setInterval(() => {
+      if (this.running) return;
+      this.running = this.runOnce()
+        .catch((err) => this.deps.logger.error({ err }, 'engine reconciler pass failed'))
+        .finally(() => (this.running = undefined));
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+}

@@ -1,0 +1,107 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Clock } from '../../engine/clock.ts';
+import { MAX_RUNS_PER_CONTACT_PER_MINUTE } from '../../engine/runs/run-types.ts';
+import { runSql } from '../pipeline/run-sql.ts';
+import type { AfterCommit } from './after-commit.ts';
+import type { FlowCache } from './flow-cache.ts';
+import type { RunExecutor } from './run-executor.ts';
+import { countRunsStartedSince, lockWaitingRunOfConversation, lockWaitingRunsOfContact, stopRun } from './run-store.ts';
+import { matchTriggers } from '../../engine/flows/trigger-match.ts';
+import type { TriggerIndex } from './trigger-matcher.ts';
+
+const MINUTE_MS = 60_000;
+
+/** The next unhandled inbound message of a conversation, with what deciding about it needs. */
+export interface PendingMessage {
+  id: string;
+  workspaceId: string;
+  channelId: string;
+  conversationId: string;
+  contactId: string;
+  type: string;
+  text: string | null;
+  botPaused: boolean;
+  conversationStatus: string;
+  contactBlocked: boolean;
+  contact: { phone: string | null; name: string | null; attributes: Record<string, unknown>; tags: string[] };
+  isFirstMessage: boolean;
+}
+
+export const NEXT_PENDING_SQL = `
+select m.id, m.workspace_id as "workspaceId", m.channel_id as "channelId", m.conversation_id as "conversationId", m.contact_id as "contactId",
+       m.type, m.text, conv.bot_paused as "botPaused", conv.status as "conversationStatus",
+       (c.opted_out_at is not null or c.restricted_at is not null or c.erased_at is not null) as "contactBlocked",
+       json_build_object('phone', c.phone, 'name', c.name, 'attributes', c.attributes, 'tags', c.tags) as contact,
+       not exists (select 1 from messages p where p.conversation_id = m.conversation_id and p.direction = 'inbound' and p.id < m.id) as "isFirstMessage"
+  from messages m
+  join conversations conv on conv.id = m.conversation_id
+  join contacts c on c.id = m.contact_id
+ where m.conversation_id = :conversationId and m.direction = 'inbound' and m.handled_at is null
+ order by m.id
+ limit 1`;
+
+/**
+ * Decides what one inbound message does, inside the conversation's lock: a global opt-out
+ * keyword opts the contact out; a blocked contact or a paused bot starts nothing; a run
+ * waiting for a reply gets the message; otherwise the best matching published trigger starts
+ * a run, within the per-contact run limit.
+ */
+export class InboundHandler {
+  constructor(
+    private readonly deps: {
+      executor: RunExecutor;
+      flows: FlowCache<TriggerIndex>;
+      clock: Clock;
+    },
+  ) {}
+
+  async handle(em: EntityManager, msg: PendingMessage, after: AfterCommit): Promise<string> {
+    const now = this.deps.clock.now();
+    const messageFacts = { id: msg.id, text: msg.text, type: msg.type };
+    const index = await this.deps.flows.index(em, msg.workspaceId);
+    const result = matchTriggers(index, {
+      message: { channelId: msg.channelId, type: msg.type, text: msg.text ?? undefined, id: msg.id },
+      contact: { id: msg.contactId, ...msg.contact },
+      conversation: { id: msg.conversationId, status: msg.conversationStatus, isFirstMessage: msg.isFirstMessage },
+    });
+    // Global keywords work whatever the flows say, and for paused bots too.
+    if (result.globalKeyword?.action === 'opt_out') {
+      await runSql(em, `update contacts set opted_out_at = coalesce(opted_out_at, :now), updated_at = :now where id = :id`, { id: msg.contactId, now });
+      for (const run of await lockWaitingRunsOfContact(em, msg.contactId)) await stopRun(em, run.id, 'opted_out: the contact asked to stop', now);
+      return 'opted_out';
+    }
+    if (result.globalKeyword?.action === 'opt_in') {
+      await runSql(em, `update contacts set opted_out_at = null, updated_at = :now where id = :id`, { id: msg.contactId, now });
+      return 'opted_in';
+    }
+    if (msg.contactBlocked) return 'contact_blocked';
+    if (msg.botPaused) return 'bot_paused';
+
+    const waiting = await lockWaitingRunOfConversation(em, msg.conversationId);
+    if (waiting) {
+      await this.deps.executor.resume(em, waiting, { kind: 'reply', message: messageFacts }, after);
+      return 'resumed';
+    }
+
+    const match = result.matches[0];
+    if (!match) return 'no_match';
+    const params = {
+      workspaceId: msg.workspaceId,
+      flowId: match.flowId,
+      flowVersionId: match.versionId,
+      triggerNodeId: match.nodeId,
+      contactId: msg.contactId,
+      conversationId: msg.conversationId,
+      channelId: msg.channelId,
+      trigger: { kind: 'message', messageId: msg.id },
+      message: messageFacts,
+    };
+    const recent = await countRunsStartedSince(em, msg.contactId, new Date(now.getTime() - MINUTE_MS));
+    if (recent >= MAX_RUNS_PER_CONTACT_PER_MINUTE) {
+      await this.deps.executor.refuse(em, params, `run_limit: ${MAX_RUNS_PER_CONTACT_PER_MINUTE} runs already started for this contact in the last minute`);
+      return 'run_limit';
+    }
+    await this.deps.executor.start(em, params, after);
+    return 'started';
+  }
+}

@@ -1,0 +1,119 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { AdvanceOutcome, RunState, RunStatus, RunWait, StepRecord } from '../../engine/runs/run-types.ts';
+import { runSql } from '../pipeline/run-sql.ts';
+
+/** A run as the runtime reads it. */
+export interface RunRow {
+  id: string;
+  workspaceId: string;
+  flowId: string;
+  flowVersionId: string;
+  contactId: string | null;
+  conversationId: string | null;
+  channelId: string | null;
+  status: RunStatus;
+  currentNodeId: string | null;
+  state: RunState;
+  wait: RunWait | null;
+  stepCount: number;
+  trigger: Record<string, unknown>;
+}
+
+const RUN_COLUMNS = `id, workspace_id as "workspaceId", flow_id as "flowId", flow_version_id as "flowVersionId",
+  contact_id as "contactId", conversation_id as "conversationId", channel_id as "channelId", status,
+  current_node_id as "currentNodeId", state, wait, step_count as "stepCount", trigger`;
+
+/** The run of this conversation waiting for a reply, locked for this transaction. */
+export async function lockWaitingRunOfConversation(em: EntityManager, conversationId: string): Promise<RunRow | null> {
+  const { rows } = await runSql<RunRow>(em, `select ${RUN_COLUMNS} from runs where conversation_id = :conversationId and status = 'waiting' and wait->>'kind' = 'reply' order by started_at desc limit 1 for update`, { conversationId });
+  return rows[0] ?? null;
+}
+
+/** Every waiting run of a contact (for an opt-out), locked. */
+export async function lockWaitingRunsOfContact(em: EntityManager, contactId: string): Promise<RunRow[]> {
+  const { rows } = await runSql<RunRow>(em, `select ${RUN_COLUMNS} from runs where contact_id = :contactId and status = 'waiting' for update`, { contactId });
+  return rows;
+}
+
+export async function lockRun(em: EntityManager, runId: string): Promise<RunRow | null> {
+  const { rows } = await runSql<RunRow>(em, `select ${RUN_COLUMNS} from runs where id = :runId for update`, { runId });
+  return rows[0] ?? null;
+}
+
+/** How many runs were started for this contact since `since` (the loop limit). */
+export async function countRunsStartedSince(em: EntityManager, contactId: string, since: Date): Promise<number> {
+  const { rows } = await runSql<{ n: number }>(em, `select count(*)::int as n from runs where contact_id = :contactId and started_at > :since`, { contactId, since });
+  return rows[0]?.n ?? 0;
+}
+
+export async function insertRun(em: EntityManager, run: RunRow & { stopReason?: string | null; startedAt: Date }): Promise<void> {
+  await runSql(
+    em,
+    `insert into runs (id, workspace_id, flow_id, flow_version_id, contact_id, conversation_id, channel_id, status, current_node_id, state, wait, step_count, trigger, stop_reason, started_at, updated_at, ended_at)
+     values (:id, :workspaceId, :flowId, :flowVersionId, :contactId, :conversationId, :channelId, :status, :currentNodeId, cast(:state as jsonb), cast(:wait as jsonb), :stepCount, cast(:trigger as jsonb), :stopReason, :startedAt, :startedAt,
+             case when :status in ('completed', 'failed', 'stopped') then cast(:startedAt as timestamptz) end)`,
+    {
+      ...run,
+      state: JSON.stringify(run.state),
+      wait: run.wait ? JSON.stringify(run.wait) : null,
+      trigger: JSON.stringify(run.trigger),
+      stopReason: run.stopReason ?? null,
+    },
+  );
+}
+
+/** Records where a run stands after advancing, with its new state and step count. */
+export async function saveRunOutcome(em: EntityManager, runId: string, outcome: AdvanceOutcome, state: RunState, stepCount: number, now: Date): Promise<void> {
+  const ended = outcome.status !== 'waiting';
+  await runSql(
+    em,
+    `update runs set status = :status, current_node_id = :nodeId, state = cast(:state as jsonb), wait = cast(:wait as jsonb),
+            due_at = cast(:dueAt as timestamptz), step_count = :stepCount, stop_reason = :stopReason, error = cast(:error as jsonb),
+            updated_at = :now, ended_at = :endedAt
+      where id = :runId`,
+    {
+      runId,
+      status: outcome.status,
+      nodeId: outcome.nodeId,
+      state: JSON.stringify(state),
+      wait: outcome.status === 'waiting' ? JSON.stringify(outcome.wait) : null,
+      dueAt: outcome.status === 'waiting' ? outcome.wait.dueAt : null,
+      stepCount,
+      stopReason: outcome.status === 'stopped' ? outcome.reason : null,
+      error: outcome.status === 'failed' ? JSON.stringify(outcome.error) : null,
+      now,
+      endedAt: ended ? now : null,
+    },
+  );
+}
+
+/** Stops a run (an opt-out, a deactivated flow) with a reason the run history shows. */
+export async function stopRun(em: EntityManager, runId: string, reason: string, now: Date): Promise<void> {
+  await runSql(em, `update runs set status = 'stopped', stop_reason = :reason, wait = null, due_at = null, updated_at = :now, ended_at = :now where id = :runId and status in ('running', 'waiting')`, { runId, reason, now });
+}
+
+/** Inserts the executed steps in one statement. */
+export async function insertSteps(em: EntityManager, workspaceId: string, runId: string, steps: (StepRecord & { id: string })[]): Promise<void> {
+  if (steps.length === 0) return;
+  const rows = steps.map((s) => ({
+    id: s.id,
+    workspace_id: workspaceId,
+    run_id: runId,
+    seq: s.seq,
+    node_id: s.nodeId,
+    node_type: s.nodeType,
+    input: s.input,
+    output: s.output,
+    port: s.port,
+    error: s.error,
+    started_at: s.startedAt.toISOString(),
+    finished_at: s.finishedAt.toISOString(),
+  }));
+  await runSql(
+    em,
+    `insert into run_steps (id, workspace_id, run_id, seq, node_id, node_type, input, output, port, error, started_at, finished_at)
+     select id, workspace_id, run_id, seq, node_id, node_type, input, output, port, error, started_at, finished_at
+       from jsonb_to_recordset(cast(:rows as jsonb)) as x(id uuid, workspace_id uuid, run_id uuid, seq int, node_id text, node_type text, input jsonb, output jsonb, port text, error jsonb, started_at timestamptz, finished_at timestamptz)`,
+    { rows: JSON.stringify(rows) },
+  );
+}
