@@ -93,6 +93,9 @@ export class FlowCache<TIndex = ActiveFlow[]> {
         order by v.created_at, f.id`,
       { workspaceId },
     );
-    return Promise.all(rows.map(async (r) => ({ ...r, document: (await this.version(em, r.versionId)).document })));
+    // One after the other: the queries share the transaction's connection.
+    const flows: ActiveFlow[] = [];
+    for (const r of rows) flows.push({ ...r, document: (await this.version(em, r.versionId)).document });
+    return flows;
   }
 }

@@ -28,6 +28,8 @@ export interface RunningProcess {
   /** The HTTP port, when the api role runs. */
   port: number | null;
   shutdown: GracefulShutdown;
+  /** The flow engine of this process (tests drive its reconciler and cache). */
+  engine: Engine;
 }
 
 /**
@@ -78,7 +80,7 @@ export async function runRoles(roles: readonly RoleName[], env: NodeJS.ProcessEn
     for (const step of closeConnections) shutdown.add(step.name, step.run);
     if (opts.listenForSignals ?? true) shutdown.listen();
     logger.info({ ms: Date.now() - started, port: api?.port ?? null }, `ready (${roles.join(', ')})`);
-    return { port: api?.port ?? null, shutdown };
+    return { port: api?.port ?? null, shutdown, engine };
   } catch (err) {
     // Start-up failed half way: close what was opened so that the error is the last word.
     for (const step of [...stopSteps, ...runtimeShutdownSteps(rt)]) await step.run().catch(() => undefined);

@@ -1,0 +1,191 @@
+import { Queue } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { doc, edge, keywordTrigger, node } from '../engine/flows/flow-document.fixture.ts';
+import { runSql } from '../platform/pipeline/run-sql.ts';
+import { INBOX_QUEUE } from '../platform/engine/engine-queues.ts';
+import { startTestApi, type TestApi } from './support/api-harness.ts';
+import type { ApiClient } from './support/api-client.ts';
+import { publishFlow } from './support/publish-flow.ts';
+
+let api: TestApi;
+let owner: ApiClient;
+let workspaceId: string;
+let channelId: string;
+let phoneSeq = 0;
+
+function newPhone(): string {
+  phoneSeq += 1;
+  return `+1555${String(2_000_000 + phoneSeq).padStart(7, '0')}`;
+}
+
+async function say(from: string, text: string): Promise<{ conversationId: string; messageId: string; contactId: string }> {
+  const res = await owner.post(`/api/v1/channels/${channelId}/sandbox/inbound`, { from, text, name: 'Sam' });
+  expect(res.status).toBe(202);
+  return res.body;
+}
+
+async function sql<T = any>(query: string, bindings: Record<string, unknown> = {}): Promise<T[]> {
+  return (await runSql<T>(api.env.orm.em.fork(), query, bindings)).rows;
+}
+
+/** Polls until `check` returns a value other than undefined, or fails after `timeoutMs`. */
+async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function outboundTexts(conversationId: string): Promise<string[]> {
+  return (await sql<{ text: string }>(`select text from messages where conversation_id = :conversationId and direction = 'outbound' order by id`, { conversationId })).map((r) => r.text);
+}
+
+async function waitForOutbound(conversationId: string, count: number): Promise<string[]> {
+  return eventually(async () => {
+    const texts = await outboundTexts(conversationId);
+    return texts.length >= count ? texts : undefined;
+  });
+}
+
+beforeAll(async () => {
+  api = await startTestApi();
+  const signup = await api.client.post('/api/v1/auth/signup', { email: 'engine@example.com', password: 'password-123', name: 'Owner', workspaceName: 'Engine' });
+  owner = api.client.as(signup.body.token);
+  workspaceId = signup.body.workspace.id;
+  channelId = (await owner.post('/api/v1/channels', { kind: 'sandbox', name: 'S' })).body.id;
+  await publishFlow(api, workspaceId, doc([keywordTrigger('t', ['hi']), node('send', 'send_message', { text: 'Hello {{contact.name | "there"}}' })], [edge('t', 'out', 'send')]), 'greeting');
+  await publishFlow(
+    api,
+    workspaceId,
+    doc(
+      [keywordTrigger('t', ['survey']), node('ask', 'wait_for_reply', { timeout: { amount: 1, unit: 'hours' }, saveReplyAs: 'answer' }), node('thanks', 'send_message', { text: 'You said {{vars.answer}}' })],
+      [edge('t', 'out', 'ask'), edge('ask', 'reply', 'thanks')],
+    ),
+    'survey',
+  );
+  await publishFlow(
+    api,
+    workspaceId,
+    doc([keywordTrigger('t', ['later']), node('wait', 'delay', { mode: 'duration', duration: { amount: 1, unit: 'seconds' } }), node('send', 'send_message', { text: 'one second later' })], [edge('t', 'out', 'wait'), edge('wait', 'out', 'send')]),
+    'delay',
+  );
+  await publishFlow(api, workspaceId, doc([keywordTrigger('t', ['echo'], 'starts_with'), node('send', 'send_message', { text: '{{message.text}}' })], [edge('t', 'out', 'send')]), 'echo');
+});
+
+afterAll(async () => {
+  await api?.close();
+});
+
+describe('when a message matches a published keyword trigger', () => {
+  it('starts a run that replies with the rendered template, and records its steps', async () => {
+    const { conversationId } = await say(newPhone(), 'hi');
+    expect(await waitForOutbound(conversationId, 1)).toEqual(['Hello Sam']);
+    const [run] = await sql(`select id, status, step_count from runs where conversation_id = :conversationId`, { conversationId });
+    expect(run).toMatchObject({ status: 'completed', step_count: 2 });
+    const steps = await sql(`select node_id, port from run_steps where run_id = :id order by seq`, { id: run.id });
+    expect(steps).toEqual([
+      { node_id: 't', port: 'out' },
+      { node_id: 'send', port: 'out' },
+    ]);
+  });
+
+  it('starts nothing for a message that matches no trigger', async () => {
+    const { conversationId, messageId } = await say(newPhone(), 'nothing to see');
+    await eventually(async () => ((await sql(`select handled_at from messages where id = :messageId`, { messageId }))[0].handled_at ? true : undefined));
+    expect(await sql(`select id from runs where conversation_id = :conversationId`, { conversationId })).toEqual([]);
+  });
+});
+
+describe('when the conversation has a pending wait-for-reply', () => {
+  it('resumes the waiting run instead of starting a new one', async () => {
+    const phone = newPhone();
+    const { conversationId } = await say(phone, 'survey');
+    await eventually(async () => ((await sql(`select status from runs where conversation_id = :conversationId`, { conversationId }))[0]?.status === 'waiting' ? true : undefined));
+    // "hi" would start the greeting flow, but the waiting run gets it.
+    await say(phone, 'hi');
+    expect(await waitForOutbound(conversationId, 1)).toEqual(['You said hi']);
+    const runs = await sql(`select status from runs where conversation_id = :conversationId`, { conversationId });
+    expect(runs).toEqual([{ status: 'completed' }]);
+  });
+});
+
+describe('when a run reaches a delay', () => {
+  it('fires the delayed job within a second of its due time', async () => {
+    const { conversationId } = await say(newPhone(), 'later');
+    const [run] = await eventually(async () => {
+      const rows = await sql(`select id, due_at from runs where conversation_id = :conversationId and status = 'waiting'`, { conversationId });
+      return rows.length ? rows : undefined;
+    });
+    const dueAt = new Date(run.due_at).getTime();
+    expect(await waitForOutbound(conversationId, 1)).toEqual(['one second later']);
+    const [resumed] = await sql(`select finished_at from run_steps where run_id = :id and node_id = 'wait' order by seq desc limit 1`, { id: run.id });
+    const lateMs = new Date(resumed.finished_at).getTime() - dueAt;
+    expect(lateMs).toBeGreaterThanOrEqual(0);
+    expect(lateMs).toBeLessThan(1_000);
+  });
+});
+
+describe('when a contact writes STOP', () => {
+  it('opts the contact out, and later messages start no run', async () => {
+    const phone = newPhone();
+    const { conversationId, contactId } = await say(phone, 'STOP');
+    await eventually(async () => ((await sql(`select opted_out_at from contacts where id = :contactId`, { contactId }))[0].opted_out_at ? true : undefined));
+    const { messageId } = await say(phone, 'hi');
+    await eventually(async () => ((await sql(`select handled_at from messages where id = :messageId`, { messageId }))[0].handled_at ? true : undefined));
+    expect(await sql(`select id from runs where conversation_id = :conversationId`, { conversationId })).toEqual([]);
+    expect(await outboundTexts(conversationId)).toEqual([]);
+  });
+});
+
+describe('when one contact starts runs too fast', () => {
+  it('stops the 31st run of the minute with a visible reason', async () => {
+    const phone = newPhone();
+    let conversationId = '';
+    for (let i = 0; i < 31; i++) conversationId = (await say(phone, `echo ${i}`)).conversationId;
+    const runs = await eventually(async () => {
+      const rows = await sql<{ status: string; stop_reason: string | null }>(`select status, stop_reason from runs where conversation_id = :conversationId order by id`, { conversationId });
+      return rows.length === 31 ? rows : undefined;
+    });
+    expect(runs.filter((r) => r.status === 'completed')).toHaveLength(30);
+    expect(runs[30]!.status).toBe('stopped');
+    expect(runs[30]!.stop_reason).toMatch(/^run_limit: 30 runs/);
+  });
+});
+
+describe('when many messages arrive for many conversations at once', () => {
+  it('replies to each conversation in arrival order', async () => {
+    const phones = Array.from({ length: 20 }, () => newPhone());
+    const conversations = new Map<string, string>();
+    await Promise.all(
+      phones.map(async (phone) => {
+        for (let i = 0; i < 10; i++) conversations.set(phone, (await say(phone, `echo ${i}`)).conversationId);
+      }),
+    );
+    for (const conversationId of conversations.values()) {
+      expect(await waitForOutbound(conversationId, 10)).toEqual(Array.from({ length: 10 }, (_, i) => `echo ${i}`));
+    }
+  });
+});
+
+describe('when the drain jobs are lost (Redis lost its data)', () => {
+  it('the reconciler re-enqueues unhandled messages and they are handled once', async () => {
+    const phone = newPhone();
+    // Accept a message while the inbox queue is paused, then throw its job away.
+    const q = new Queue(INBOX_QUEUE, { connection: api.env.redis, prefix: api.env.config.redisPrefix });
+    await q.pause();
+    const { conversationId, messageId } = await say(phone, 'hi');
+    await q.obliterate({ force: true });
+    await q.resume();
+    await runSql(api.env.orm.em.fork(), `update messages set created_at = now() - interval '1 minute' where id = :messageId`, { messageId });
+    const resent = await api.process.engine.reconciler.runOnce();
+    expect(resent.drains).toBeGreaterThanOrEqual(1);
+    expect(await waitForOutbound(conversationId, 1)).toEqual(['Hello Sam']);
+    await api.process.engine.reconciler.runOnce();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await outboundTexts(conversationId)).toEqual(['Hello Sam']);
+    await q.close();
+  });
+});
