@@ -170,6 +170,20 @@ describe('when many messages arrive for many conversations at once', () => {
   });
 });
 
+describe('when a flow is deactivated or a new one published', () => {
+  it('takes effect for the very next message', async () => {
+    const phone = newPhone();
+    const { flowId } = await publishFlow(api, workspaceId, doc([keywordTrigger('t', ['toggle']), node('send', 'send_message', { text: 'on' })], [edge('t', 'out', 'send')]), 'toggle');
+    const first = await say(phone, 'toggle');
+    expect(await waitForOutbound(first.conversationId, 1)).toEqual(['on']);
+    await sql(`update flows set active = false where id = :flowId`, { flowId });
+    await api.process.engine.flowsChanged(workspaceId);
+    const { messageId } = await say(phone, 'toggle');
+    await eventually(async () => ((await sql(`select handled_at from messages where id = :messageId`, { messageId }))[0].handled_at ? true : undefined));
+    expect(await outboundTexts(first.conversationId)).toEqual(['on']);
+  });
+});
+
 describe('when the drain jobs are lost (Redis lost its data)', () => {
   it('the reconciler re-enqueues unhandled messages and they are handled once', async () => {
     const phone = newPhone();
