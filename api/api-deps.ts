@@ -44,6 +44,13 @@ export interface ApiDeps {
   outbound: { send(request: OutboundSendRequest): Promise<{ messageId: string; created: boolean }> };
   /** Told after a channel is created so that send workers start for it in every process. */
   channels: { channelAdded(channelId: string): Promise<void> };
+  /**
+   * Told after a workspace's published or active flows changed (publish, activate, deactivate,
+   * delete), once the change is committed, so that every process rebuilds its trigger index.
+   */
+  flows: { changed(workspaceId: string): Promise<void> };
+  /** Starts a run from a flow's inbound webhook; NotFoundError for an unknown flow or token. */
+  flowWebhooks: { start(flowId: string, tokenHash: string, body: unknown): Promise<{ runId: string }> };
   observers: RequestObserver[];
   /** Extra routers mounted before the API (health, metrics, dashboard): owned by the process role. */
   extraRouters?: Router[];

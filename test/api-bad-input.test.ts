@@ -21,7 +21,9 @@ beforeAll(async () => {
   const inbound = await owner.post(`/api/v1/channels/${channel.body.id}/sandbox/inbound`, { from: '+15550000009', text: 'hi' });
   const member = await owner.post('/api/v1/members', { email: 'm@example.com', role: 'agent', name: 'M', password: 'password-m' });
   const key = await owner.post('/api/v1/api-keys', { name: 'K' });
-  ids = { channels: channel.body.id, contacts: inbound.body.contactId, conversations: inbound.body.conversationId, members: member.body.id, 'api-keys': key.body.id };
+  const flow = await owner.post('/api/v1/flows', { name: 'F' });
+  // Runs are written by the engine only; no route here reaches a run with a body, so an unknown id serves.
+  ids = { channels: channel.body.id, contacts: inbound.body.contactId, conversations: inbound.body.conversationId, members: member.body.id, 'api-keys': key.body.id, flows: flow.body.id };
 });
 
 afterAll(async () => {

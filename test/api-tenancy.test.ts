@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allRoutes } from '../api/routes/index.ts';
 import type { AnyRoute } from '../api/route.ts';
+import { newId } from '../platform/ids.ts';
+import { runSql } from '../platform/pipeline/run-sql.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
 import type { ApiClient } from './support/api-client.ts';
 
@@ -11,6 +13,8 @@ const RESOURCE_BY_TAG: Record<string, keyof ResourcesOfA> = {
   conversations: 'conversationId',
   members: 'memberId',
   'api-keys': 'apiKeyId',
+  flows: 'flowId',
+  runs: 'runId',
 };
 
 interface ResourcesOfA {
@@ -21,6 +25,8 @@ interface ResourcesOfA {
   messageId: string;
   memberId: string;
   apiKeyId: string;
+  flowId: string;
+  runId: string;
 }
 
 let api: TestApi;
@@ -38,6 +44,16 @@ beforeAll(async () => {
   const inbound = await ownerA.post(`/api/v1/channels/${channel.body.id}/sandbox/inbound`, { from: '+15550000001', text: 'hello from A', name: 'Private Person' });
   const member = await ownerA.post('/api/v1/members', { email: 'agent-a@example.com', role: 'agent', name: 'Agent A', password: 'password-agent' });
   const key = await ownerA.post('/api/v1/api-keys', { name: 'A key', role: 'admin' });
+  const flow = await ownerA.post('/api/v1/flows', { name: 'A flow' });
+  const published = await ownerA.post(`/api/v1/flows/${flow.body.id}/publish`, {});
+  // Runs are written by the engine only: one is inserted as the engine would.
+  const runId = newId();
+  await runSql(api.env.orm.em.fork(), `insert into runs (id, workspace_id, flow_id, flow_version_id, status) values (:runId, :workspaceId, :flowId, :versionId, 'completed')`, {
+    runId,
+    workspaceId: signupA.body.workspace.id,
+    flowId: flow.body.id,
+    versionId: published.body.version.id,
+  });
   a = {
     workspaceId: signupA.body.workspace.id,
     channelId: channel.body.id,
@@ -46,6 +62,8 @@ beforeAll(async () => {
     messageId: inbound.body.messageId,
     memberId: member.body.id,
     apiKeyId: key.body.id,
+    flowId: flow.body.id,
+    runId,
   };
   for (const [name, value] of Object.entries(a)) expect(value, name).toMatch(/^[0-9a-f-]{36}$/);
 });
@@ -110,6 +128,9 @@ describe('when a member of another workspace walks every route', () => {
     expect(keys.body.items.map((k: any) => k.id)).toContain(a.apiKeyId);
     const messages = await ownerA.get(`/api/v1/conversations/${a.conversationId}/messages`);
     expect(messages.body.items.map((m: any) => m.text)).toEqual(['hello from A']);
+    const flow = await ownerA.get(`/api/v1/flows/${a.flowId}`);
+    expect(flow.body).toMatchObject({ name: 'A flow', draftRevision: 1, active: true, publishedVersion: 1, hasWebhookToken: false });
+    expect((await ownerA.get(`/api/v1/runs/${a.runId}`)).status).toBe(200);
   });
 });
 

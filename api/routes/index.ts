@@ -5,8 +5,10 @@ import { authRoutes } from './auth.routes.ts';
 import { channelRoutes } from './channels.routes.ts';
 import { contactRoutes } from './contacts.routes.ts';
 import { conversationRoutes } from './conversations.routes.ts';
+import { flowRoutes } from './flows.routes.ts';
 import { memberRoutes } from './members.routes.ts';
+import { runRoutes } from './runs.routes.ts';
 import { workspaceRoutes } from './workspace.routes.ts';
 
 /** Every API route, mounted under /api. Tests walk this table. */
-export const allRoutes: AnyRoute[] = [...authRoutes, ...workspaceRoutes, ...memberRoutes, ...apiKeyRoutes, ...channelRoutes, ...contactRoutes, ...conversationRoutes, ...auditRoutes];
+export const allRoutes: AnyRoute[] = [...authRoutes, ...workspaceRoutes, ...memberRoutes, ...apiKeyRoutes, ...channelRoutes, ...contactRoutes, ...conversationRoutes, ...flowRoutes, ...runRoutes, ...auditRoutes];

@@ -15,6 +15,9 @@ export const CAPABILITIES = {
   'contacts.write': ['owner', 'admin', 'marketer', 'agent'],
   'conversations.read': ['owner', 'admin', 'marketer', 'agent'],
   'conversations.reply': ['owner', 'admin', 'marketer', 'agent'],
+  'flows.read': ['owner', 'admin', 'marketer', 'agent'],
+  'flows.write': ['owner', 'admin', 'marketer'],
+  'runs.read': ['owner', 'admin', 'marketer', 'agent'],
   'audit.read': ['owner', 'admin'],
   'queues.dashboard': ['owner', 'admin'],
 } as const satisfies Record<string, readonly Role[]>;

@@ -3,6 +3,7 @@ import type { Clock } from '../../engine/clock.ts';
 import { hashPassword } from '../crypto/password.ts';
 import type { Orm } from '../db/orm.ts';
 import { newId } from '../ids.ts';
+import { seedDemoFlow } from './seed-demo-flow.ts';
 
 export interface DemoSeedOptions {
   email: string;
@@ -31,7 +32,7 @@ const DEMO_CHATS = [
 
 /**
  * Seeds the demo workspace: the workspace, its owner (DEMO_EMAIL / DEMO_PASSWORD), a sandbox
- * channel and a few sample conversations.
+ * channel, a few sample conversations and the keyword auto-reply flow (see seed-demo-flow.ts).
  *
  * Idempotent, and safe when several processes start at once: the workspace row is inserted with
  * `on conflict do nothing` against the partial unique index `workspaces_one_demo`, so exactly one
@@ -67,6 +68,7 @@ export async function seedDemo(orm: Orm, opts: DemoSeedOptions): Promise<DemoSee
     await tx.execute(`insert into memberships (id, workspace_id, user_id, role, created_at) values (?, ?, ?, 'owner', ?) on conflict (workspace_id, user_id) do nothing`, [newId(), workspaceId, userId, now]);
 
     if (createdWorkspace) await seedSampleData(tx, workspaceId, now);
+    await seedDemoFlow(tx, workspaceId, now);
     return { workspaceId, userId, createdWorkspace, createdUser };
   });
 }

@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { NotFoundError } from '../../engine/errors/app-error.ts';
+import { RUN_STATUSES } from '../../engine/runs/run-types.ts';
+import { runSql } from '../../platform/pipeline/run-sql.ts';
+import { RunDetailDto, RunDto, toRunDetailDto, toRunDto, type RunDetailRow, type RunRow, type RunStepRow } from '../dto/run.dto.ts';
+import { decodeCursor, page, PageQuery } from '../pagination.ts';
+import { defineRoute } from '../route.ts';
+import { findFlow } from './flows.routes.ts';
+
+const IdParams = z.object({ id: z.uuid() });
+/** More than a run can have (the engine stops a run at 500 steps): every step fits in one answer. */
+const MAX_STEPS_SHOWN = 1_000;
+
+const RUN_COLUMNS = `r.id, r.flow_id as "flowId", r.flow_version_id as "flowVersionId", v.version, r.contact_id as "contactId",
+  r.conversation_id as "conversationId", r.channel_id as "channelId", r.status, r.current_node_id as "currentNodeId",
+  r.step_count as "stepCount", r.stop_reason as "stopReason", r.error, r.due_at as "dueAt", r.started_at as "startedAt",
+  r.updated_at as "updatedAt", r.ended_at as "endedAt"`;
+
+export const runRoutes = [
+  defineRoute({
+    method: 'get',
+    path: '/v1/flows/:id/runs',
+    summary: "A flow's runs, newest first; filter by status",
+    // Tagged with the flow: `:id` names a flow.
+    tag: 'flows',
+    auth: 'runs.read',
+    params: IdParams,
+    query: PageQuery.extend({ status: z.enum(RUN_STATUSES).optional() }),
+    response: z.object({ items: z.array(RunDto), nextCursor: z.string().nullable() }),
+    async handler({ em, auth, params, query }) {
+      const flow = await findFlow(em, auth.workspaceId, params.id);
+      const cursor = decodeCursor(query.cursor);
+      // The cursor keeps Postgres' own text of started_at: microseconds that a JS Date would drop.
+      const { rows } = await runSql<RunRow & { cursorAt: string }>(
+        em,
+        `select ${RUN_COLUMNS}, cast(r.started_at as text) as "cursorAt"
+           from runs r join flow_versions v on v.id = r.flow_version_id
+          where r.workspace_id = :workspaceId and r.flow_id = :flowId
+            and (cast(:status as text) is null or r.status = :status)
+            and (cast(:cursorAt as timestamptz) is null or (r.started_at, r.id) < (cast(:cursorAt as timestamptz), cast(:cursorId as uuid)))
+          order by r.started_at desc, r.id desc
+          limit :limit`,
+        { workspaceId: auth.workspaceId, flowId: flow.id, status: query.status ?? null, cursorAt: cursor?.at ?? null, cursorId: cursor?.id ?? null, limit: query.limit + 1 },
+      );
+      const result = page(rows, query.limit, (r) => ({ at: r.cursorAt, id: r.id }));
+      return { items: result.items.map(toRunDto), nextCursor: result.nextCursor };
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/v1/runs/:id',
+    summary: 'One run with its steps in order: input, output, port, error and timing of each (secrets redacted)',
+    tag: 'runs',
+    auth: 'runs.read',
+    params: IdParams,
+    response: RunDetailDto,
+    async handler({ em, auth, params }) {
+      const { rows } = await runSql<RunDetailRow>(
+        em,
+        `select ${RUN_COLUMNS}, r.state, r.wait, r.trigger
+           from runs r join flow_versions v on v.id = r.flow_version_id
+          where r.id = :id and r.workspace_id = :workspaceId`,
+        { id: params.id, workspaceId: auth.workspaceId },
+      );
+      const run = rows[0];
+      if (!run) throw new NotFoundError('run', params.id);
+      const steps = await runSql<RunStepRow>(
+        em,
+        `select seq, node_id as "nodeId", node_type as "nodeType", input, output, port, error, started_at as "startedAt", finished_at as "finishedAt"
+           from run_steps where run_id = :id and workspace_id = :workspaceId order by seq limit :limit`,
+        { id: run.id, workspaceId: auth.workspaceId, limit: MAX_STEPS_SHOWN },
+      );
+      return toRunDetailDto(run, steps.rows);
+    },
+  }),
+];

@@ -1,0 +1,21 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import type { Flow as FlowDocument } from '../../../engine/flows/flow.schema.ts';
+
+/** A published version: immutable once written; runs are pinned to one. */
+export const FlowVersionSchema = defineEntity({
+  name: 'FlowVersion',
+  tableName: 'flow_versions',
+  properties: {
+    id: p.uuid().primary(),
+    workspaceId: p.uuid(),
+    flowId: p.uuid(),
+    /** 1, 2, 3… per flow. */
+    version: p.integer(),
+    /** The document as `validateFlow` parsed it (config defaults applied): the runtime compiles it without validating again. */
+    document: p.json<FlowDocument>(),
+    note: p.text().nullable(),
+    publishedBy: p.uuid().nullable(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+  },
+});
+export type FlowVersion = InferEntity<typeof FlowVersionSchema>;

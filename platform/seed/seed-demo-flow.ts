@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { validateFlow } from '../../engine/flows/validate-flow.ts';
+import { newId } from '../ids.ts';
+
+/** The example the demo workspace runs: replies to "hi" (and "price") on every channel. */
+const DEMO_FLOW_FILE = new URL('../../examples/flows/keyword-auto-reply.json', import.meta.url);
+
+interface ExportedFlow {
+  name: string;
+  description: string | null;
+  document: unknown;
+}
+
+/**
+ * Gives the demo workspace the keyword auto-reply flow, published (version 1) and active.
+ * Only when the workspace has no flow yet, so a flow the person deleted or edited is left
+ * alone; the workspace row is locked first, so that processes seeding at once add it once.
+ * Returns true when this call added it.
+ */
+export async function seedDemoFlow(tx: EntityManager, workspaceId: string, now: Date): Promise<boolean> {
+  await tx.execute(`select id from workspaces where id = ? for update`, [workspaceId]);
+  const existing = await tx.execute<{ id: string }[]>(`select id from flows where workspace_id = ? limit 1`, [workspaceId]);
+  if (existing.length > 0) return false;
+
+  const exported = JSON.parse(readFileSync(DEMO_FLOW_FILE, 'utf8')) as ExportedFlow;
+  const validation = validateFlow(exported.document);
+  if (!validation.ok) throw new Error(`examples/flows/keyword-auto-reply.json is not a valid flow: ${validation.problems.map((p) => `${p.code} ${p.message}`).join('; ')}`);
+  const flowId = newId();
+  await tx.execute(
+    `insert into flows (id, workspace_id, name, description, draft, draft_revision, active, published_version, created_at, updated_at) values (?, ?, ?, ?, ?, 1, true, 1, ?, ?)`,
+    [flowId, workspaceId, exported.name, exported.description, JSON.stringify(exported.document), now, now],
+  );
+  // The version holds the parsed document (defaults applied), as publishing through the API does.
+  await tx.execute(`insert into flow_versions (id, workspace_id, flow_id, version, document, note, created_at) values (?, ?, ?, 1, ?, ?, ?)`, [
+    newId(),
+    workspaceId,
+    flowId,
+    JSON.stringify(validation.flow),
+    'Demo flow',
+    now,
+  ]);
+  return true;
+}
