@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import express, { type Express } from 'express';
 import type { ApiDeps } from './api-deps.ts';
+import { flowWebhookRouter } from './hooks/flow-webhook.router.ts';
 import { errorHandler, sendError } from './http-errors.ts';
 import { buildOpenApi } from './openapi.ts';
 import { registerRoutes, requestState } from './register-routes.ts';
@@ -54,6 +55,8 @@ export function createApp(deps: ApiDeps): Express {
   app.get('/api/openapi.json', (_req, res) => {
     res.json(openApi);
   });
+
+  app.use(flowWebhookRouter(deps));
 
   const json = express.json({ limit: deps.config.bodyLimitBytes, strict: true, type: ['application/json', 'application/*+json'] });
   app.use('/api', json, registerRoutes(deps, allRoutes));

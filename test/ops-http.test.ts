@@ -18,6 +18,7 @@ const noPipelines: ApiPipelines = {
   outbound: { send: () => Promise.reject(new Error('not in this test')) },
   channels: { channelAdded: () => Promise.resolve() },
   flows: { changed: () => Promise.resolve() },
+  flowWebhooks: { start: () => Promise.reject(new Error('not in this test')) },
 };
 
 let env: TestEnv;

@@ -14,6 +14,7 @@ import { FlowCache } from './flow-cache.ts';
 import { InboundHandler } from './inbound-handler.ts';
 import { RunExecutor } from './run-executor.ts';
 import { RunTimers } from './run-timers.ts';
+import { TriggeredRuns } from './triggered-runs.ts';
 import { buildTriggerIndex, type TriggerIndex } from './trigger-matcher.ts';
 
 export interface EngineDeps {
@@ -40,6 +41,7 @@ export class Engine {
   readonly drain: ConversationDrain;
   readonly timers: RunTimers;
   readonly reconciler: EngineReconciler;
+  readonly triggered: TriggeredRuns;
 
   constructor(private readonly deps: EngineDeps) {
     const logger = deps.logger.child({ component: 'engine' });
@@ -49,6 +51,7 @@ export class Engine {
     const afterCommit = (after: AfterCommit) => this.afterCommit(after);
     this.drain = new ConversationDrain({ orm: deps.orm, queues: deps.queues, logger, handler, afterCommit });
     this.timers = new RunTimers({ orm: deps.orm, queues: deps.queues, logger, clock: deps.clock, executor: this.executor, drain: this.drain, afterCommit });
+    this.triggered = new TriggeredRuns({ orm: deps.orm, queues: deps.queues, logger, flows: this.flows, executor: this.executor, afterCommit });
     this.reconciler = new EngineReconciler({ orm: deps.orm, queues: deps.queues, logger, drain: this.drain, timers: this.timers });
   }
 
@@ -57,15 +60,17 @@ export class Engine {
     await this.drain.enqueue(accepted.conversationId, accepted.messageId);
   };
 
-  /** Tells every process that a workspace's published or active flows changed. */
+  /** Tells every process that a workspace's published or active flows changed, and re-syncs its schedules. */
   async flowsChanged(workspaceId: string): Promise<void> {
     await this.flows.invalidate(workspaceId);
+    await this.triggered.syncSchedules(workspaceId);
   }
 
   /** Starts the inbox and timer workers and the reconciler in this process. */
   startWorkers(opts: { reconcileIntervalMs: number; inboxConcurrency?: number }): void {
     this.drain.startWorker(opts.inboxConcurrency);
     this.timers.startWorker();
+    this.triggered.startWorker();
     this.reconciler.start(opts.reconcileIntervalMs);
   }
 

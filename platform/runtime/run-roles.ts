@@ -68,7 +68,7 @@ export async function runRoles(roles: readonly RoleName[], env: NodeJS.ProcessEn
     if (connector) stopSteps.push({ name: 'stop send workers and connectors', run: () => connector.stop() });
     const worker = has('worker') ? startWorkerRole(rt, { outbox, engine }) : null;
     if (worker) stopSteps.push({ name: 'stop the engine workers and reconcilers', run: () => worker.stop() });
-    const api = has('api') ? await startApiRole(rt, { inbound, outbound: outbox, channels: connector ?? channelAnnouncer(rt), flows: { changed: (workspaceId) => engine.flowsChanged(workspaceId) } }) : null;
+    const api = has('api') ? await startApiRole(rt, { inbound, outbound: outbox, channels: connector ?? channelAnnouncer(rt), flows: { changed: (workspaceId) => engine.flowsChanged(workspaceId) }, flowWebhooks: { start: (flowId, tokenHash, body) => engine.triggered.startFromWebhook(flowId, tokenHash, body) } }) : null;
     if (api) {
       // HTTP stops first so that no new work arrives while the rest drains.
       stopSteps.unshift({ name: 'stop accepting HTTP connections and finish requests in flight', run: () => api.stopHttp() });
