@@ -1,0 +1,235 @@
+import { availableParallelism, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { systemClock } from '../engine/clock.ts';
+import { createLogger } from '../platform/logger.ts';
+import { InboundPipeline } from '../platform/pipeline/inbound-pipeline.ts';
+import { startBenchEnv, type BenchEnv } from './support/bench-env.ts';
+import { bullmqBaseline } from './support/bullmq-baseline.ts';
+import { BENCH_KEYWORD, benchPhone, createContacts, createWorkspace, publishBenchFlow, type BenchWorkspace } from './support/engine-fixture.ts';
+import { closedLoop, openLoop, type LoadResult, type SendOne } from './support/load.ts';
+import { formatSummary, summarise } from './support/percentiles.ts';
+import { readPhaseTimings, readRunOutcomes, type PhaseTimings } from './support/phase-timings.ts';
+import { ReplyCounter } from './support/reply-counter.ts';
+import { readSendJobTimings, type SendJobTimings } from './support/send-job-timings.ts';
+
+const USAGE = `npm run bench -- engine [options]
+  --conversations N     conversations the load is spread over (2000)
+  --messages N          messages of the measured closed-loop run (20000)
+  --concurrency A,B,..  in-flight messages to try in the closed loop; the best is measured (64,128,200)
+  --sweep-messages N    messages per tried concurrency (3000); 0 skips the sweep and uses the first
+  --rate N              open-loop arrivals per second (200)
+  --seconds N           open-loop duration (15)
+  --baseline-jobs N     empty jobs of the BullMQ baseline (20000)
+  --warmup N            messages before anything is measured (2000)
+  --channels N          sandbox channels the conversations are spread over (1); a diagnostic:
+                        each channel sends one message at a time`;
+
+interface EngineBenchOptions {
+  conversations: number;
+  messages: number;
+  concurrencies: number[];
+  sweepMessages: number;
+  rate: number;
+  seconds: number;
+  baselineJobs: number;
+  warmup: number;
+  channels: number;
+}
+
+function parseOptions(args: string[]): EngineBenchOptions {
+  const { values } = parseArgs({
+    args,
+    options: {
+      conversations: { type: 'string', default: '2000' },
+      messages: { type: 'string', default: '20000' },
+      concurrency: { type: 'string', default: '64,128,200' },
+      'sweep-messages': { type: 'string', default: '3000' },
+      rate: { type: 'string', default: '200' },
+      seconds: { type: 'string', default: '15' },
+      'baseline-jobs': { type: 'string', default: '20000' },
+      warmup: { type: 'string', default: '2000' },
+      channels: { type: 'string', default: '1' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const int = (name: string, raw: string) => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a whole number, got "${raw}"\n${USAGE}`);
+    return n;
+  };
+  const concurrencies = values.concurrency.split(',').map((c) => int('concurrency', c.trim()));
+  if (concurrencies.length === 0 || concurrencies.some((c) => c === 0)) throw new Error(`--concurrency needs positive numbers\n${USAGE}`);
+  return {
+    conversations: int('conversations', values.conversations),
+    messages: int('messages', values.messages),
+    concurrencies,
+    sweepMessages: int('sweep-messages', values['sweep-messages']),
+    rate: int('rate', values.rate),
+    seconds: int('seconds', values.seconds),
+    baselineJobs: int('baseline-jobs', values['baseline-jobs']),
+    warmup: int('warmup', values.warmup),
+    channels: Math.max(1, int('channels', values.channels)),
+  };
+}
+
+function progress(line: string): void {
+  console.log(`[bench engine] ${line}`);
+}
+
+function load(): string {
+  return loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+}
+
+/** What one load phase measured. */
+interface PhaseReport {
+  name: string;
+  messages: number;
+  timings: PhaseTimings;
+  sendJobs: SendJobTimings;
+  load: LoadResult;
+  throughputPerS: number;
+}
+
+/**
+ * The engine bench (issue 3, "Performance"): the whole product in-process on a fresh database, a
+ * keyword → condition → send flow on a sandbox channel, inbound messages over N conversations
+ * handed to the inbound pipeline. Prints progress, then the result as one JSON line.
+ */
+export async function runEngineBench(args: string[]): Promise<void> {
+  const opts = parseOptions(args);
+  progress(`load average at start: ${load()} (${availableParallelism()} CPUs)`);
+  const env = await startBenchEnv(process.env.LOG_LEVEL ?? 'warn');
+  const interrupted = () => {
+    progress('interrupted: cleaning up');
+    void env.cleanup().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+  let replies: ReplyCounter | null = null;
+  try {
+    progress(`product started on database om_bench_${env.id}, redis prefix ${env.redisPrefix}; ${opts.channels} sandbox channel(s), ${opts.conversations} conversations`);
+    const ws = await createWorkspace(env, opts.channels);
+    await publishBenchFlow(env, ws.workspaceId);
+    replies = await ReplyCounter.open(env.redisUrl, env.redisPrefix, ws.channelIds);
+    // The inbound pipeline as the api role builds it, listened to by the product's engine.
+    const inbound = new InboundPipeline({ orm: env.orm, logger: createLogger('warn').child({ component: 'bench-inbound' }), clock: systemClock });
+    inbound.onAccepted(env.product.engine.onInboundAccepted);
+    const bench = new PhaseRunner(env, ws, inbound, replies, opts.conversations);
+
+    if (opts.warmup > 0) {
+      const warm = await bench.closed('warmup', opts.warmup, opts.concurrencies[0]!);
+      progress(`warmup: ${warm.messages} messages, ${warm.throughputPerS}/s`);
+    }
+
+    let best = opts.concurrencies[0]!;
+    if (opts.sweepMessages > 0 && opts.concurrencies.length > 1) {
+      let bestRate = -1;
+      for (const concurrency of opts.concurrencies) {
+        const r = await bench.closed(`sweep-c${concurrency}`, opts.sweepMessages, concurrency);
+        progress(`sweep: concurrency ${concurrency}: ${r.throughputPerS}/s; end to end ${formatSummary(summarise(r.timings.endToEndMs))}; load ${load()}`);
+        if (r.throughputPerS > bestRate) [best, bestRate] = [concurrency, r.throughputPerS];
+      }
+    }
+
+    const closed = await bench.closed(`closed-c${best}`, opts.messages, best);
+    progress(`closed loop: ${closed.messages} messages at concurrency ${best}: ${closed.throughputPerS}/s (${Math.round(closed.timings.spanMs)} ms first accept → last reply sent); load ${load()}`);
+    describeBreakdown(closed);
+
+    const open = await bench.open('open', opts.rate, opts.seconds);
+    const latency = summarise(open.timings.endToEndMs);
+    progress(`open loop: ${open.messages} messages at ${opts.rate}/s: end to end ${formatSummary(latency)}; load ${load()}`);
+    describeBreakdown(open);
+
+    progress(`BullMQ baseline: ${opts.baselineJobs} empty jobs...`);
+    const baseline = await bullmqBaseline({ redisUrl: env.redisUrl, prefix: `${env.redisPrefix}:baseline`, jobs: opts.baselineJobs, producers: 64, concurrency: 64 });
+    progress(`BullMQ baseline: ${baseline.jobsPerS} jobs/s (64 producers adding one job at a time, worker concurrency 64); load ${load()}`);
+
+    progress(`targets: throughput ≥ 1000/s: ${closed.throughputPerS >= 1000 ? 'met' : 'MISSED'}; p99 ≤ 100 ms: ${latency.p99 <= 100 ? 'met' : 'MISSED'}`);
+    progress(`load average at end: ${load()}`);
+    const result = {
+      bench: 'engine',
+      messages: closed.messages,
+      throughput_per_s: closed.throughputPerS,
+      p50_ms: latency.p50,
+      p95_ms: latency.p95,
+      p99_ms: latency.p99,
+      bullmq_baseline_jobs_per_s: baseline.jobsPerS,
+    };
+    await replies.close();
+    replies = null;
+    await env.cleanup();
+    progress('cleaned up: product stopped, database dropped, redis keys deleted');
+    console.log(JSON.stringify(result));
+  } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
+    if (replies) await replies.close().catch(() => undefined);
+    await env.cleanup();
+  }
+}
+
+/** Drives one phase at a time, each with contacts of its own, and reads back what the product recorded. */
+class PhaseRunner {
+  private phaseIndex = 0;
+
+  constructor(
+    private readonly env: BenchEnv,
+    private readonly ws: BenchWorkspace,
+    private readonly inbound: InboundPipeline,
+    private readonly replies: ReplyCounter,
+    private readonly conversations: number,
+  ) {}
+
+  async closed(name: string, messages: number, concurrency: number): Promise<PhaseReport> {
+    const send = await this.prepare(name);
+    const startedMs = Date.now();
+    const load = await closedLoop({ total: messages, concurrency, send, replies: this.replies });
+    return this.report(name, messages, load, startedMs);
+  }
+
+  async open(name: string, ratePerS: number, seconds: number): Promise<PhaseReport> {
+    const send = await this.prepare(name);
+    const startedMs = Date.now();
+    const load = await openLoop({ ratePerS, durationS: seconds, send, replies: this.replies });
+    if (load.lateArrivalsMs > 50) progress(`note: the bench handed some messages over up to ${Math.round(load.lateArrivalsMs)} ms late (event loop busy)`);
+    return this.report(name, Math.round(ratePerS * seconds), load, startedMs);
+  }
+
+  /** Creates the phase's contacts; message i goes to conversation i mod N, round robin. */
+  private async prepare(name: string): Promise<SendOne> {
+    const phase = ++this.phaseIndex;
+    await createContacts(this.env, this.ws.workspaceId, phase, this.conversations);
+    const { channelIds } = this.ws;
+    return async (i) => {
+      const index = i % this.conversations;
+      await this.inbound.accept({ channelId: channelIds[index % channelIds.length]!, providerMessageId: `${name}:${i}`, from: { phone: benchPhone(phase, index), name: `Contact ${index}` }, type: 'text', text: BENCH_KEYWORD });
+    };
+  }
+
+  private async report(name: string, messages: number, load: LoadResult, startedMs: number): Promise<PhaseReport> {
+    const timings = await readPhaseTimings(this.env.orm, this.ws.workspaceId, name, new Date(startedMs));
+    if (timings.replied !== messages) {
+      const outcomes = await readRunOutcomes(this.env.orm, this.ws.workspaceId, name);
+      throw new Error(`phase ${name}: ${timings.replied} of ${messages} messages have a reply recorded sent; runs: ${JSON.stringify(outcomes)}`);
+    }
+    if (this.replies.failures > 0) throw new Error(`phase ${name}: ${this.replies.failures} send jobs failed`);
+    const sendJobs = await readSendJobTimings(this.env.redis, this.env.redisPrefix, this.ws.channelIds, startedMs);
+    return { name, messages, timings, sendJobs, load, throughputPerS: Math.round((messages / timings.spanMs) * 1000) };
+  }
+}
+
+/** Where the time of a message goes, from the product's own timestamps. */
+function describeBreakdown(r: PhaseReport): void {
+  progress(`  ${r.name}: accept call (bench side)            ${formatSummary(summarise(r.load.acceptMs))}`);
+  progress(`  ${r.name}: received → drain tx began           ${formatSummary(summarise(r.timings.toHandledMs))}`);
+  progress(`  ${r.name}: drain tx began → reply queued       ${formatSummary(summarise(r.timings.handledToQueuedMs))}`);
+  progress(`  ${r.name}: reply queued → sent                 ${formatSummary(summarise(r.timings.queuedToSentMs))}`);
+  progress(`  ${r.name}:   send job waiting in its queue     ${formatSummary(summarise(r.sendJobs.waitMs))}`);
+  progress(`  ${r.name}:   send job processing               ${formatSummary(summarise(r.sendJobs.processMs))}`);
+}

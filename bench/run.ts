@@ -1,0 +1,22 @@
+import { runEngineBench } from './engine.bench.ts';
+
+/** The benches `npm run bench -- <name>` knows, each taking the arguments that follow its name. */
+const BENCHES: Record<string, { summary: string; run: (args: string[]) => Promise<void> }> = {
+  engine: { summary: 'inbound → flow → sandbox reply: closed-loop throughput, open-loop latency, BullMQ baseline', run: runEngineBench },
+};
+
+const [name, ...rest] = process.argv.slice(2);
+const bench = name === undefined ? undefined : BENCHES[name];
+if (!bench) {
+  console.error(`${name === undefined ? 'no bench named' : `unknown bench "${name}"`}; choose one of:`);
+  for (const [known, { summary }] of Object.entries(BENCHES)) console.error(`  ${known.padEnd(10)} ${summary}`);
+  process.exit(1);
+}
+try {
+  await bench.run(rest);
+  // Connections the product leaves to the event loop (timers, sockets being closed) must not keep the bench alive.
+  process.exit(0);
+} catch (err) {
+  console.error(err);
+  process.exit(1);
+}
