@@ -6,6 +6,7 @@ import { validateFlow } from '../engine/flows/validate-flow.ts';
 import { newId } from '../platform/ids.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
 import { seedDemo } from '../platform/seed/seed-demo.ts';
+import { eventually } from './support/eventually.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
 import type { ApiClient } from './support/api-client.ts';
 
@@ -24,16 +25,6 @@ async function sql<T = any>(query: string, bindings: Record<string, unknown> = {
   return (await runSql<T>(api.env.orm.em.fork(), query, bindings)).rows;
 }
 
-/** Polls until `check` returns a value other than undefined, or fails after `timeoutMs`. */
-async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 async function memberClient(email: string, role: string): Promise<ApiClient> {
   const created = await owner.post('/api/v1/members', { email, role, name: role, password: `password-${role}` });

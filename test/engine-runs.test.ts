@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { doc, edge, keywordTrigger, node } from '../engine/flows/flow-document.fixture.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
 import { INBOX_QUEUE } from '../platform/engine/engine-queues.ts';
+import { eventually } from './support/eventually.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
 import type { ApiClient } from './support/api-client.ts';
 import { publishFlow } from './support/publish-flow.ts';
@@ -28,16 +29,6 @@ async function sql<T = any>(query: string, bindings: Record<string, unknown> = {
   return (await runSql<T>(api.env.orm.em.fork(), query, bindings)).rows;
 }
 
-/** Polls until `check` returns a value other than undefined, or fails after `timeoutMs`. */
-async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 async function outboundTexts(conversationId: string): Promise<string[]> {
   return (await sql<{ text: string }>(`select text from messages where conversation_id = :conversationId and direction = 'outbound' order by id`, { conversationId })).map((r) => r.text);

@@ -4,6 +4,7 @@ import { doc, edge, node } from '../engine/flows/flow-document.fixture.ts';
 import { generateFlowWebhookToken } from '../api/auth/flow-webhook-token.ts';
 import { SCHEDULE_QUEUE } from '../platform/engine/triggered-runs.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
+import { eventually } from './support/eventually.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
 import { publishFlow } from './support/publish-flow.ts';
 
@@ -15,15 +16,6 @@ async function sql<T = any>(query: string, bindings: Record<string, unknown> = {
   return (await runSql<T>(api.env.orm.em.fork(), query, bindings)).rows;
 }
 
-async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 beforeAll(async () => {
   api = await startTestApi();
