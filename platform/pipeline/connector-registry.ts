@@ -11,6 +11,12 @@ export interface RegisteredConnector {
    * the message is marked failed rather than risk a second delivery (at most once).
    */
   deduplicatesSends: boolean;
+  /**
+   * True when a channel of this kind may send only from the process that holds its session lease
+   * (WhatsApp: one socket per number). The send worker then starts for such a channel only after
+   * `SendWorker.hostChannel`, and stops at `releaseChannel`.
+   */
+  hostedByLease: boolean;
 }
 
 /**
@@ -21,9 +27,9 @@ export class ConnectorRegistry {
   private readonly byKind = new Map<ChannelKind, RegisteredConnector>();
 
   /** Adds `connector` for its kind; a second one for the same kind is a wiring bug. */
-  register(connector: ChannelConnector, opts: { deduplicatesSends: boolean }): this {
+  register(connector: ChannelConnector, opts: { deduplicatesSends: boolean; hostedByLease?: boolean }): this {
     if (this.byKind.has(connector.kind)) throw new Error(`a connector for ${connector.kind} channels is already registered`);
-    this.byKind.set(connector.kind, { connector, deduplicatesSends: opts.deduplicatesSends });
+    this.byKind.set(connector.kind, { connector, deduplicatesSends: opts.deduplicatesSends, hostedByLease: opts.hostedByLease ?? false });
     return this;
   }
 

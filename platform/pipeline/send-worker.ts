@@ -32,6 +32,8 @@ const CHANNEL_SQL = `select id, kind from channels where id = :channelId and del
 export class SendWorker {
   private readonly processor: SendMessageProcessor;
   private readonly workers = new Map<string, Promise<Worker | null>>();
+  /** Channels of `hostedByLease` kinds whose lease this process holds: only these get a worker. */
+  private readonly hosted = new Set<string>();
   private subscriber: Redis | null = null;
   private stopped = false;
 
@@ -62,6 +64,22 @@ export class SendWorker {
   async channelAdded(channelId: string): Promise<void> {
     await this.ensureWorker(channelId);
     await this.deps.redis.publish(this.announcements, channelId);
+  }
+
+  /** Starts sending for a `hostedByLease` channel whose lease this process has just taken. */
+  async hostChannel(channelId: string): Promise<void> {
+    this.hosted.add(channelId);
+    // An earlier announcement may have left a "no worker here" entry; start afresh.
+    if ((await this.workers.get(channelId)) === null) this.workers.delete(channelId);
+    await this.ensureWorker(channelId);
+  }
+
+  /** Stops sending for a channel whose lease this process lost or gave up (the in-flight send finishes). */
+  async releaseChannel(channelId: string): Promise<void> {
+    this.hosted.delete(channelId);
+    const worker = this.workers.get(channelId);
+    this.workers.delete(channelId);
+    await (await worker)?.close();
   }
 
   /** Stops listening for channels and closes this class's workers, letting in-flight sends finish. */
@@ -98,6 +116,7 @@ export class SendWorker {
       if (kind !== undefined) this.deps.logger.debug({ channelId, kind }, 'no connector for this channel kind in this process; not sending for it');
       return null;
     }
+    if (this.deps.connectors.get(kind)!.hostedByLease && !this.hosted.has(channelId)) return null;
     const name = sendQueueName(channelId);
     await this.deps.queues.queue(name).setGlobalConcurrency(SENDS_IN_FLIGHT_PER_CHANNEL);
     const worker = this.deps.queues.worker<SendJobData>(name, (job) => this.processor.process(job), { concurrency: SENDS_IN_FLIGHT_PER_CHANNEL });
