@@ -1,0 +1,111 @@
+import type { FlowProblem } from '../../../engine/flows/flow-problem.ts';
+
+/** The shapes of the API answers the editor reads (see api/dto/*.dto.ts). */
+export interface UserInfo {
+  id: string;
+  email: string;
+  name: string;
+}
+export interface WorkspaceInfo {
+  id: string;
+  name: string;
+  timezone?: string;
+}
+export interface SessionAnswer {
+  token: string;
+  user: UserInfo;
+  workspace: WorkspaceInfo;
+  role: string;
+}
+export interface MeAnswer {
+  user: UserInfo | null;
+  workspace: WorkspaceInfo;
+  role: string;
+  workspaces: { id: string; name: string; role: string }[];
+}
+
+export interface FlowDocumentJson {
+  schemaVersion: 1;
+  nodes: unknown[];
+  edges: unknown[];
+}
+
+export interface FlowSummary {
+  id: string;
+  name: string;
+  description: string | null;
+  active: boolean;
+  publishedVersion: number | null;
+  draftRevision: number;
+  createdAt: string;
+  updatedAt: string;
+}
+export interface FlowListItem extends FlowSummary {
+  runsLast24h: Record<string, number>;
+}
+export interface FlowDetail extends FlowSummary {
+  document: FlowDocumentJson;
+  problems: FlowProblem[];
+}
+export interface FlowVersion {
+  id: string;
+  version: number;
+  note: string | null;
+  createdAt: string;
+}
+export interface FlowVersionDetail extends FlowVersion {
+  document: FlowDocumentJson;
+}
+export interface FlowExport {
+  name: string;
+  description: string | null;
+  document: FlowDocumentJson;
+}
+
+export interface Channel {
+  id: string;
+  kind: string;
+  name: string;
+  status: string;
+  displayIdentifier?: string | null;
+}
+
+export interface Message {
+  id: string;
+  direction: 'inbound' | 'outbound';
+  sender: string;
+  text: string | null;
+  status: string;
+  createdAt: string;
+}
+
+export interface RunSummary {
+  id: string;
+  version: number;
+  conversationId: string | null;
+  status: string;
+  currentNodeId: string | null;
+  stepCount: number;
+  stopReason: string | null;
+  error: unknown;
+  startedAt: string;
+}
+export interface RunStep {
+  seq: number;
+  nodeId: string;
+  nodeType: string;
+  input: unknown;
+  output: unknown;
+  port: string | null;
+  error: unknown;
+  startedAt: string;
+  finishedAt: string;
+}
+export interface RunDetail extends RunSummary {
+  steps: RunStep[];
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}

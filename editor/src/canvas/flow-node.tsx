@@ -1,0 +1,45 @@
+import { Handle, Position, type NodeProps } from '@xyflow/react';
+import { memo } from 'react';
+import { findNodeDefinition } from '../../../engine/flows/node-catalog.ts';
+import { useFlowDecorations } from './flow-decorations.ts';
+import { portsOf, TARGET_HANDLE, type EditorNode } from './flow-mapping.ts';
+import { nodeSummary } from './node-summary.ts';
+
+/** A node on the canvas: its title, a summary of its config, its problems and its ports. */
+export const FlowNodeView = memo(function FlowNodeView({ id, data, selected }: NodeProps<EditorNode>) {
+  const { problemsByNode, pathNodes, failedNode, runCounts } = useFlowDecorations();
+  const definition = findNodeDefinition(data.kind);
+  const problems = problemsByNode.get(id) ?? [];
+  const ports = portsOf(data.kind, data.config);
+  const onPath = pathNodes.has(id);
+  const count = runCounts.get(id);
+  const classes = ['flow-node', `category-${definition?.category ?? 'unknown'}`, selected ? 'selected' : '', problems.length > 0 ? 'has-problems' : '', onPath ? 'on-path' : '', failedNode === id ? 'failed' : ''];
+  const summary = nodeSummary(data.kind, data.config);
+  return (
+    <div className={classes.filter(Boolean).join(' ')} data-node-id={id} data-on-path={onPath ? 'true' : undefined}>
+      {definition?.category !== 'trigger' && <Handle type="target" position={Position.Top} id={TARGET_HANDLE} aria-label="Input" />}
+      <div className="flow-node-kind">{definition?.label ?? `Unknown: ${data.kind}`}</div>
+      <div className="flow-node-title">{data.label ?? definition?.label ?? data.kind}</div>
+      {summary && <div className="flow-node-summary">{summary}</div>}
+      {problems.length > 0 && (
+        <div className="flow-node-problems" role="note" title={problems.map((p) => p.message).join('\n')}>
+          ⚠ {problems.length === 1 ? problems[0]!.message : `${problems.length} problems`}
+        </div>
+      )}
+      {count !== undefined && <div className="flow-node-count">{count} runs</div>}
+      {ports.length > 0 && (
+        <div className="flow-node-ports">
+          {ports.map((port, i) => (
+            <div key={port.id} className="flow-node-port" style={{ left: `${((i + 1) / (ports.length + 1)) * 100}%` }}>
+              {ports.length > 1 && <span className="flow-node-port-label">{port.label}</span>}
+              <Handle type="source" position={Position.Bottom} id={port.id} aria-label={`Output ${port.label}`} data-port={port.id} />
+            </div>
+          ))}
+        </div>
+      )}
+    </div>
+  );
+});
+
+/** At module scope: a new object per render would make React Flow remount every node. */
+export const NODE_TYPES = { flow: FlowNodeView };

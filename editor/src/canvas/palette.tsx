@@ -1,0 +1,61 @@
+import { useState, type DragEvent } from 'react';
+import { NODE_CATALOG } from '../../../engine/flows/node-catalog.ts';
+import type { NodeCategory } from '../../../engine/flows/node-definition.ts';
+
+/** The drag payload's type: only drops from this palette add nodes. */
+export const PALETTE_MIME = 'application/x-onemessage-node';
+
+const CATEGORY_TITLES: Record<NodeCategory, string> = { trigger: 'Triggers', logic: 'Logic', action: 'Actions' };
+const CATEGORIES: readonly NodeCategory[] = ['trigger', 'logic', 'action'];
+
+/**
+ * The node kinds of the engine's catalog by category, with a search box. Drag one onto the
+ * canvas, or press Enter on it to add it in the middle of the view (the keyboard way).
+ */
+export function Palette({ onAdd }: { onAdd: (type: string) => void }) {
+  const [query, setQuery] = useState('');
+  const q = query.trim().toLowerCase();
+  const matches = NODE_CATALOG.filter((d) => !q || d.label.toLowerCase().includes(q) || d.description.toLowerCase().includes(q) || d.type.includes(q));
+
+  function onDragStart(event: DragEvent<HTMLButtonElement>, type: string) {
+    event.dataTransfer.setData(PALETTE_MIME, type);
+    event.dataTransfer.effectAllowed = 'move';
+  }
+
+  return (
+    <nav className="palette" aria-label="Node palette">
+      <label>
+        Search nodes
+        <input type="search" value={query} onChange={(e) => setQuery(e.target.value)} placeholder="send, delay, tag…" />
+      </label>
+      {CATEGORIES.map((category) => {
+        const items = matches.filter((d) => d.category === category);
+        if (items.length === 0) return null;
+        return (
+          <section key={category} aria-label={CATEGORY_TITLES[category]}>
+            <h3>{CATEGORY_TITLES[category]}</h3>
+            <ul>
+              {items.map((d) => (
+                <li key={d.type}>
+                  <button
+                    type="button"
+                    className={`palette-item category-${category}`}
+                    draggable
+                    data-node-type={d.type}
+                    onDragStart={(e) => onDragStart(e, d.type)}
+                    onClick={() => onAdd(d.type)}
+                    title={d.description}
+                    aria-description={`${d.description} Drag onto the canvas, or press Enter to add it.`}
+                  >
+                    {d.label}
+                  </button>
+                </li>
+              ))}
+            </ul>
+          </section>
+        );
+      })}
+      {matches.length === 0 && <p className="muted">No node matches “{query}”.</p>}
+    </nav>
+  );
+}
