@@ -1,0 +1,166 @@
+import { getContentType, isJidBroadcast, isJidGroup, isJidNewsletter, isJidStatusBroadcast, jidNormalizedUser, normalizeMessageContent, proto, toNumber, type WAMessage } from '@whiskeysockets/baileys';
+import type { MessageType } from '../../engine/messages/message-content.ts';
+import type { InboundMessage } from '../../engine/ports/inbound-message.ts';
+import { identityOf, providerIdOf, type WaIdentity } from './wa-ids.ts';
+
+/** Media of an inbound message still to be downloaded into the media store. */
+export interface PendingMedia {
+  mimeType: string | null;
+  sizeBytes: number | null;
+  fileName: string | null;
+}
+
+/** What one `messages.upsert` message means for us. */
+export type NormalisedWaEvent =
+  | { kind: 'ignored'; reason: string }
+  | { kind: 'message'; message: InboundMessage; media: PendingMedia | null }
+  /** Sent by the owner from the phone: recorded as outbound by a human. */
+  | { kind: 'owner_message'; providerMessageId: string; identities: WaIdentity[]; type: MessageType; text: string | null; sentAt: Date | null; metadata: Record<string, unknown> }
+  | { kind: 'edit'; targetProviderMessageId: string; text: string; at: Date | null }
+  | { kind: 'delete'; targetProviderMessageId: string; at: Date | null };
+
+export interface NormaliseContext {
+  channelId: string;
+  groupsEnabled: boolean;
+  /** This number's own JID and LID (normalised), to recognise replies to our messages. */
+  ownJids: string[];
+}
+
+const MEDIA_TYPES: Partial<Record<string, MessageType>> = {
+  imageMessage: 'image',
+  videoMessage: 'video',
+  ptvMessage: 'video',
+  audioMessage: 'audio',
+  documentMessage: 'document',
+  stickerMessage: 'sticker',
+};
+const MAX_CAPTION_CHARS = 4_096;
+
+interface MediaFields {
+  caption?: string | null;
+  mimetype?: string | null;
+  fileLength?: number | Long | null;
+  fileName?: string | null;
+  ptt?: boolean | null;
+  contextInfo?: proto.IContextInfo | null;
+}
+type Long = { toNumber(): number } | { low: number };
+
+/** Turns one upserted Baileys message into what the session should do with it. */
+export function normaliseWaMessage(msg: WAMessage, ctx: NormaliseContext): NormalisedWaEvent {
+  const key = msg.key;
+  const remoteJid = key.remoteJid ?? '';
+  if (isJidStatusBroadcast(remoteJid)) return { kind: 'ignored', reason: 'status_broadcast' };
+  if (isJidNewsletter(remoteJid)) return { kind: 'ignored', reason: 'newsletter' };
+  if (isJidBroadcast(remoteJid)) return { kind: 'ignored', reason: 'broadcast_list' };
+  const group = isJidGroup(remoteJid) === true;
+  if (group && !ctx.groupsEnabled) return { kind: 'ignored', reason: 'group_disabled' };
+  const providerMessageId = providerIdOf(key);
+  if (!providerMessageId) return { kind: 'ignored', reason: 'no_message_key' };
+
+  const content = normalizeMessageContent(msg.message);
+  // A stub (a message WhatsApp could not decrypt yet, a system notice): the real message, if any,
+  // arrives later with the same id, so storing the stub would deduplicate the real one away.
+  if (!content) return { kind: 'ignored', reason: msg.messageStubType ? `stub:${msg.messageStubType}` : 'no_content' };
+  const waType = getContentType(content);
+  if (!waType) return { kind: 'ignored', reason: 'no_content' };
+  const at = msg.messageTimestamp ? new Date(toNumber(msg.messageTimestamp) * 1000) : null;
+
+  if (waType === 'protocolMessage') {
+    const p = content.protocolMessage!;
+    const target = p.key ? providerIdOf({ ...p.key, remoteJid: p.key.remoteJid ?? remoteJid }) : null;
+    if (p.type === proto.Message.ProtocolMessage.Type.REVOKE && target) return { kind: 'delete', targetProviderMessageId: target, at };
+    if (p.type === proto.Message.ProtocolMessage.Type.MESSAGE_EDIT && target) {
+      const edited = normalizeMessageContent(p.editedMessage);
+      const text = edited?.conversation ?? edited?.extendedTextMessage?.text ?? edited?.imageMessage?.caption ?? edited?.videoMessage?.caption ?? null;
+      if (text !== null) return { kind: 'edit', targetProviderMessageId: target, text, at };
+    }
+    return { kind: 'ignored', reason: `protocol:${p.type ?? 'unknown'}` };
+  }
+
+  const body = bodyOf(content, waType, remoteJid, ctx);
+  const metadata: Record<string, unknown> = { waType, remoteJid, ...body.metadata };
+  if (group) metadata.groupJid = remoteJid;
+  if (msg.message?.viewOnceMessage || msg.message?.viewOnceMessageV2 || msg.message?.viewOnceMessageV2Extension) metadata.viewOnce = true;
+  if (msg.message?.ephemeralMessage) metadata.ephemeral = true;
+
+  const identities = senderIdentities(key, group);
+  if (key.fromMe) {
+    const chat = [identityOf(key.remoteJid), identityOf(key.remoteJidAlt)].filter((i): i is WaIdentity => i !== null);
+    return { kind: 'owner_message', providerMessageId, identities: chat, type: body.type, text: body.text ?? null, sentAt: at, metadata };
+  }
+  if (identities.length === 0) return { kind: 'ignored', reason: 'unknown_sender' };
+  const phone = identities.find((i): i is Extract<WaIdentity, { kind: 'wa_jid' }> => i.kind === 'wa_jid')?.phone ?? undefined;
+  const message: InboundMessage = {
+    channelId: ctx.channelId,
+    providerMessageId,
+    from: { phone, name: msg.pushName?.slice(0, 200) || undefined, externalIds: identities.map((i) => ({ kind: i.kind, value: i.value })) },
+    type: body.type,
+    text: body.text,
+    quotedProviderMessageId: body.quoted,
+    sentAt: at ?? undefined,
+    metadata,
+  };
+  if (body.media) message.media = { mimeType: body.media.mimeType ?? undefined, sizeBytes: body.media.sizeBytes ?? undefined, fileName: body.media.fileName ?? undefined, caption: body.caption };
+  return { kind: 'message', message, media: body.media };
+}
+
+interface Body {
+  type: MessageType;
+  text?: string;
+  caption?: string;
+  quoted?: string;
+  media: PendingMedia | null;
+  metadata: Record<string, unknown>;
+}
+
+function bodyOf(content: proto.IMessage, waType: string, remoteJid: string, ctx: NormaliseContext): Body {
+  const node = (content as Record<string, unknown>)[waType] as (MediaFields & Record<string, unknown>) | string | null | undefined;
+  const contextInfo = typeof node === 'object' && node ? node.contextInfo : null;
+  const quoted = contextInfo?.stanzaId ? quotedId(contextInfo, remoteJid, ctx) : undefined;
+  if (waType === 'conversation') return { type: 'text', text: content.conversation ?? '', media: null, metadata: {} };
+  if (waType === 'extendedTextMessage') return { type: 'text', text: content.extendedTextMessage?.text ?? '', quoted, media: null, metadata: {} };
+  const mediaType = MEDIA_TYPES[waType];
+  if (mediaType && typeof node === 'object' && node) {
+    const caption = node.caption ? node.caption.slice(0, MAX_CAPTION_CHARS) : undefined;
+    const size = node.fileLength ? toNumber(node.fileLength as number) : null;
+    return {
+      type: mediaType,
+      text: caption,
+      caption,
+      quoted,
+      media: { mimeType: node.mimetype ?? null, sizeBytes: size, fileName: node.fileName ?? null },
+      metadata: waType === 'audioMessage' && node.ptt ? { voice: true } : {},
+    };
+  }
+  if (waType === 'locationMessage' || waType === 'liveLocationMessage') {
+    const l = (content.locationMessage ?? content.liveLocationMessage)!;
+    const named = 'name' in l ? [l.name, l.address].filter(Boolean).join(', ') : '';
+    return { type: 'location', text: named || undefined, quoted, media: null, metadata: { location: { latitude: l.degreesLatitude ?? null, longitude: l.degreesLongitude ?? null, name: 'name' in l ? (l.name ?? null) : null, address: 'address' in l ? (l.address ?? null) : null, live: waType === 'liveLocationMessage' } } };
+  }
+  if (waType === 'contactMessage' || waType === 'contactsArrayMessage') {
+    const cards = content.contactMessage ? [content.contactMessage] : (content.contactsArrayMessage?.contacts ?? []);
+    return { type: 'contact', text: cards.map((c) => c.displayName).filter(Boolean).join(', ') || undefined, quoted, media: null, metadata: { contacts: cards.map((c) => ({ displayName: c.displayName ?? null, vcard: c.vcard ?? null })) } };
+  }
+  if (waType === 'reactionMessage') {
+    const r = content.reactionMessage!;
+    const target = r.key ? (providerIdOf({ ...r.key, remoteJid: r.key.remoteJid ?? remoteJid }) ?? undefined) : undefined;
+    // An empty reaction text is WhatsApp's way of removing a reaction.
+    return { type: 'reaction', text: r.text || undefined, quoted: target, media: null, metadata: r.text ? {} : { removed: true } };
+  }
+  return { type: 'unsupported', quoted, media: null, metadata: { unsupportedType: waType } };
+}
+
+/** The provider id of the message a reply quotes: ours ("me/…") when its author is this number. */
+function quotedId(info: proto.IContextInfo, remoteJid: string, ctx: NormaliseContext): string {
+  const author = info.participant ? jidNormalizedUser(info.participant) : null;
+  const fromMe = author !== null && ctx.ownJids.includes(author);
+  return providerIdOf({ id: info.stanzaId, fromMe, remoteJid: info.remoteJid ?? remoteJid })!;
+}
+
+/** Who sent it: the chat in a one-to-one conversation, the participant in a group; phone JID and LID when both are given. */
+function senderIdentities(key: WAMessage['key'], group: boolean): WaIdentity[] {
+  const jids = group ? [key.participant, key.participantAlt] : [key.remoteJid, key.remoteJidAlt];
+  const seen = new Set<string>();
+  return jids.map(identityOf).filter((i): i is WaIdentity => i !== null && !seen.has(i.value) && (seen.add(i.value), true));
+}

@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import type { Clock } from '../../engine/clock.ts';
+import { RateLimitedError } from '../../engine/errors/app-error.ts';
+
+/**
+ * How one number sends. The defaults stay well below the rates at which WhatsApp is known to
+ * restrict new or unwarmed numbers; a channel may set its own under `settings.pacing`.
+ */
+export const PacingSettingsSchema = z
+  .object({
+    minGapMs: z.number().int().min(0).max(600_000).default(4_000),
+    jitterMs: z.number().int().min(0).max(600_000).default(3_000),
+    perMinute: z.number().int().min(1).max(1_000).default(10),
+    perHour: z.number().int().min(1).max(50_000).default(200),
+    perDay: z.number().int().min(1).max(500_000).default(1_000),
+    /** Typing shown before a text, per character, between typingMinMs and typingMaxMs. */
+    typingMsPerChar: z.number().int().min(0).max(1_000).default(35),
+    typingMinMs: z.number().int().min(0).max(60_000).default(600),
+    typingMaxMs: z.number().int().min(0).max(60_000).default(6_000),
+  })
+  .strict();
+export type PacingSettings = z.output<typeof PacingSettingsSchema>;
+export const DEFAULT_PACING: PacingSettings = PacingSettingsSchema.parse({});
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
+const DAY_MS = 24 * HOUR_MS;
+
+export type Sleep = (ms: number) => Promise<void>;
+export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The pace of one number, in the process that holds its session (the send queue runs one
+ * message at a time per channel, so calls never overlap). A send waits for the minimum gap plus
+ * jitter since the previous one; a send that would exceed a per-minute/hour/day cap is refused
+ * with a retryable RateLimitedError carrying the wait, so the job comes back when the window has
+ * room instead of holding the queue.
+ */
+export class Pacer {
+  /** Times of the sends of the last day, oldest first. */
+  private readonly sent: number[] = [];
+  private nextGapMs: number;
+
+  constructor(private readonly deps: { clock: Clock; sleep: Sleep; random: () => number; settings: () => PacingSettings }) {
+    this.nextGapMs = this.drawGap();
+  }
+
+  /** Resolves when a send may start; throws RateLimitedError when a cap is reached. */
+  async waitTurn(): Promise<void> {
+    const s = this.deps.settings();
+    const now = this.deps.clock.now().getTime();
+    while (this.sent.length && this.sent[0]! <= now - DAY_MS) this.sent.shift();
+    const waitMs = Math.max(this.capWait(now, MINUTE_MS, s.perMinute), this.capWait(now, HOUR_MS, s.perHour), this.capWait(now, DAY_MS, s.perDay));
+    if (waitMs > 0) throw new RateLimitedError(Math.ceil(waitMs / 1000));
+    const last = this.sent.at(-1);
+    if (last !== undefined) {
+      const gapLeftMs = last + this.nextGapMs - now;
+      if (gapLeftMs > 0) await this.deps.sleep(gapLeftMs);
+    }
+  }
+
+  /** Records a send that reached WhatsApp. */
+  recordSend(): void {
+    this.sent.push(this.deps.clock.now().getTime());
+    this.nextGapMs = this.drawGap();
+  }
+
+  /** How long to show "typing" before sending `text`. */
+  typingMs(text: string): number {
+    const s = this.deps.settings();
+    return Math.min(s.typingMaxMs, Math.max(s.typingMinMs, text.length * s.typingMsPerChar));
+  }
+
+  /** The wait until a window of `windowMs` has room for one more send under `cap`; 0 when it has. */
+  private capWait(now: number, windowMs: number, cap: number): number {
+    const inWindow = this.sent.filter((t) => t > now - windowMs);
+    if (inWindow.length < cap) return 0;
+    // The oldest send that must leave the window before one more fits.
+    return inWindow[inWindow.length - cap]! + windowMs - now;
+  }
+
+  private drawGap(): number {
+    const s = this.deps.settings();
+    return s.minGapMs + Math.round(this.deps.random() * s.jitterMs);
+  }
+}

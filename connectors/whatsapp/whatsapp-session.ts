@@ -1,0 +1,447 @@
+import { generateMessageIDV2, jidNormalizedUser, proto, type AnyMessageContent, type AuthenticationCreds, type ConnectionState, type WAMessage, type WAMessageUpdate, type MessageUserReceiptUpdate } from '@whiskeysockets/baileys';
+import type { ChannelStatus } from '../../engine/channels/channel-kind.ts';
+import type { Clock } from '../../engine/clock.ts';
+import type { OutboundSend, ProviderStatusUpdate, SendReceipt } from '../../engine/ports/channel-connector.port.ts';
+import type { AcceptedInbound, InboundMessage } from '../../engine/ports/inbound-message.ts';
+import { audit } from '../../platform/audit/audit-log.ts';
+import type { Orm } from '../../platform/db/orm.ts';
+import type { Logger } from '../../platform/logger.ts';
+import { loadAuthState, PostgresAuthStore } from './auth-state.store.ts';
+import type { ChannelEvents } from './channel-events.ts';
+import { normaliseWaMessage, type NormalisedWaEvent, type PendingMedia } from './inbound-normaliser.ts';
+import { linkLidToPhone } from './lid-mapping.sql.ts';
+import type { MediaStore } from './media-store.ts';
+import { applyDelete, applyEdit } from './message-changes.sql.ts';
+import { recordOwnerMessage } from './owner-message.sql.ts';
+import { Pacer, type Sleep } from './pacer.ts';
+import { CONFLICT_RETRY_MS, disconnectCause, RECONNECT_POLICY, ReconnectBackoff } from './reconnect-policy.ts';
+import type { SentContentStore } from './sent-content.store.ts';
+import { StaleFenceError } from './stale-fence.error.ts';
+import { identityOf, providerIdOf, recipientJid } from './wa-ids.ts';
+import { SendingPausedError, SessionNotReadyError, UnsendableMessageError, WhatsappSendFailedError } from './whatsapp-send.errors.ts';
+import { loadSession, setChannelStatus, setDesired } from './whatsapp-sessions.sql.ts';
+import { whatsappSettingsOf, type WhatsappSettings } from './whatsapp-settings.ts';
+import type { WaSocket, WaSocketFactory } from './whatsapp-socket.port.ts';
+
+/** Downloads of one message's media before it is marked failed. */
+export const MEDIA_DOWNLOAD_ATTEMPTS = 3;
+const MEDIA_RETRY_BASE_MS = 1_000;
+/** Ids of our own sends remembered to recognise their echo (bounded: the echo comes within seconds). */
+const OWN_SEND_IDS_KEPT = 500;
+
+/** Baileys' message status (proto.WebMessageInfo.Status) as our forward-only statuses. */
+const STATUS_BY_WA: Partial<Record<number, ProviderStatusUpdate['status']>> = {
+  [proto.WebMessageInfo.Status.ERROR]: 'failed',
+  [proto.WebMessageInfo.Status.SERVER_ACK]: 'sent',
+  [proto.WebMessageInfo.Status.DELIVERY_ACK]: 'delivered',
+  [proto.WebMessageInfo.Status.READ]: 'read',
+  // A voice note or video that was played was read.
+  [proto.WebMessageInfo.Status.PLAYED]: 'read',
+};
+
+export type Schedule = (fn: () => void, ms: number) => () => void;
+export const realSchedule: Schedule = (fn, ms) => {
+  const t = setTimeout(fn, ms);
+  t.unref();
+  return () => clearTimeout(t);
+};
+
+export interface SessionDeps {
+  channelId: string;
+  fenceToken: number;
+  orm: Orm;
+  secretKey: Buffer;
+  socketFactory: WaSocketFactory;
+  inbound: { accept(message: InboundMessage): Promise<AcceptedInbound> };
+  statuses: { apply(update: ProviderStatusUpdate): Promise<boolean> };
+  events: ChannelEvents;
+  media: MediaStore;
+  sentContent: SentContentStore;
+  mediaMaxBytes: number;
+  clock: Clock;
+  sleep: Sleep;
+  schedule: Schedule;
+  random: () => number;
+  logger: Logger;
+  /** The session cannot go on here (stale fence: another process holds it); the host drops it. */
+  onFenced(channelId: string): void;
+}
+
+/** Where the session is in its lifecycle; see README.md. */
+type Phase = 'idle' | 'connecting' | 'open' | 'waiting' | 'stopped';
+
+/**
+ * One WhatsApp number's live session in the process holding its lease: the socket, the
+ * reconnect policy, inbound normalisation, status updates and paced sends.
+ */
+export class WhatsappSession {
+  private socket: WaSocket | null = null;
+  private phase: Phase = 'idle';
+  private paused = false;
+  private settings: WhatsappSettings = whatsappSettingsOf({});
+  private pairingPhone: string | null = null;
+  private pairingRequested = false;
+  private conflictRetried = false;
+  private ownJids: string[] = [];
+  private readonly ownSendIds = new Set<string>();
+  private cancelTimer: (() => void) | null = null;
+  private readonly backoff: ReconnectBackoff;
+  private readonly pacer: Pacer;
+  private readonly store: PostgresAuthStore;
+  private readonly log: Logger;
+  /** Work started by socket events, awaited by `stop` and by tests. */
+  private readonly pending = new Set<Promise<unknown>>();
+
+  constructor(private readonly deps: SessionDeps) {
+    this.log = deps.logger.child({ channelId: deps.channelId });
+    this.backoff = new ReconnectBackoff(deps.random);
+    this.pacer = new Pacer({ clock: deps.clock, sleep: deps.sleep, random: deps.random, settings: () => this.settings.pacing });
+    this.store = new PostgresAuthStore({ orm: deps.orm, secretKey: deps.secretKey, channelId: deps.channelId, fenceToken: deps.fenceToken });
+  }
+
+  get channelId(): string {
+    return this.deps.channelId;
+  }
+
+  /** Opens the socket with the stored auth state (or fresh creds before the first login). */
+  async start(): Promise<void> {
+    if (this.phase === 'stopped') return;
+    this.cancelTimer?.();
+    this.cancelTimer = null;
+    const row = await loadSession(this.deps.orm.em.fork(), this.deps.channelId);
+    if (!row) {
+      this.log.warn('whatsapp channel not found (deleted?); not connecting');
+      return;
+    }
+    this.settings = whatsappSettingsOf(row.settings);
+    this.pairingPhone = row.pairingPhone;
+    this.pairingRequested = false;
+    this.paused = row.status === 'restricted';
+    const { state, saveCreds } = await loadAuthState(this.store, this.log);
+    this.ownJids = [state.creds.me?.id, state.creds.me?.lid].filter((j): j is string => !!j).map((j) => jidNormalizedUser(j));
+    await this.setStatus('connecting', null);
+    const socket = this.deps.socketFactory({
+      auth: state,
+      logger: this.log,
+      getMessage: async (key) => (key.id ? this.deps.sentContent.get(this.deps.channelId, key.id) : undefined),
+    });
+    this.socket = socket;
+    this.phase = 'connecting';
+    socket.on('creds.update', () => this.track(this.fenced(saveCreds)));
+    socket.on('connection.update', (update) => this.track(this.onConnectionUpdate(socket, update, state.creds)));
+    socket.on('messages.upsert', ({ messages, type }) => {
+      // 'append' is history or the echo of our own sends: only live messages ('notify') are new.
+      if (type === 'notify') for (const m of messages) this.track(this.onMessage(m));
+    });
+    socket.on('messages.update', (updates) => this.track(this.onMessageUpdates(updates)));
+    socket.on('message-receipt.update', (receipts) => this.track(this.onReceipts(receipts)));
+    socket.on('lid-mapping.update', (mapping) => this.track(this.onLidMapping(mapping.lid, mapping.pn)));
+  }
+
+  /** Closes the socket without logging out (shutdown, lease lost); waits for event work in progress. */
+  async stop(): Promise<void> {
+    this.phase = 'stopped';
+    this.cancelTimer?.();
+    this.socket?.end();
+    this.socket = null;
+    await this.settled();
+  }
+
+  /** Logs the number out on WhatsApp's side, wipes the auth state and stops wanting a socket. */
+  async logout(reason = 'logout_requested'): Promise<void> {
+    const socket = this.socket;
+    this.phase = 'stopped';
+    this.cancelTimer?.();
+    if (socket) await socket.logout().catch((err: unknown) => this.log.warn({ err }, 'whatsapp logout call failed; wiping the session anyway'));
+    socket?.end();
+    this.socket = null;
+    await this.wipe(reason);
+  }
+
+  /** Re-reads the channel's settings (groups, pacing, owner pause). */
+  async reloadSettings(): Promise<void> {
+    const row = await loadSession(this.deps.orm.em.fork(), this.deps.channelId);
+    if (row) this.settings = whatsappSettingsOf(row.settings);
+  }
+
+  /** Resolves when the work started by events so far has finished (tests, shutdown). */
+  async settled(): Promise<void> {
+    while (this.pending.size) await Promise.allSettled([...this.pending]);
+  }
+
+  /** Sends one message, paced: gap and caps, "typing" for a time proportional to the text. */
+  async send(message: OutboundSend): Promise<SendReceipt> {
+    if (this.paused) throw new SendingPausedError(this.deps.channelId);
+    const socket = this.socket;
+    if (!socket || this.phase !== 'open') throw new SessionNotReadyError(this.deps.channelId, this.phase);
+    const jid = recipientJid(message.to);
+    if (!jid) throw new UnsendableMessageError(message.messageId, 'the contact has no phone number or WhatsApp id');
+    const content = await this.contentOf(message);
+    await this.pacer.waitTurn();
+    if (message.text) {
+      await socket.sendPresenceUpdate('composing', jid).catch(() => undefined);
+      await this.deps.sleep(this.pacer.typingMs(message.text));
+      await socket.sendPresenceUpdate('paused', jid).catch(() => undefined);
+    }
+    // Our own id, known before the send, so the echo of this message is never taken for the owner's.
+    const waId = generateMessageIDV2(this.ownJids[0]);
+    this.rememberOwnSend(waId);
+    let sent: WAMessage | undefined;
+    try {
+      sent = await socket.sendMessage(jid, content as AnyMessageContent, { messageId: waId });
+    } catch (cause) {
+      throw new WhatsappSendFailedError(message.messageId, { cause });
+    }
+    this.pacer.recordSend();
+    const id = sent?.key.id ?? waId;
+    if (sent?.message) await this.deps.sentContent.save(this.deps.channelId, id, sent.message).catch((err: unknown) => this.log.warn({ err }, 'could not keep sent content for retries'));
+    return { providerMessageId: `me/${id}` };
+  }
+
+  private async contentOf(message: OutboundSend): Promise<Record<string, unknown>> {
+    if (message.type === 'text') {
+      if (!message.text) throw new UnsendableMessageError(message.messageId, 'a text message without text');
+      return { text: message.text };
+    }
+    const media = message.media;
+    if (!media?.storageKey) throw new UnsendableMessageError(message.messageId, media?.url ? 'media by URL is not supported by this connector yet; store the file first' : 'a media message without a file');
+    const data = await this.deps.media.get(media.storageKey);
+    const caption = media.caption ?? message.text ?? undefined;
+    switch (message.type) {
+      case 'image':
+        return { image: data, caption, mimetype: media.mimeType };
+      case 'video':
+        return { video: data, caption, mimetype: media.mimeType };
+      case 'audio':
+        return { audio: data, mimetype: media.mimeType ?? 'audio/ogg; codecs=opus' };
+      case 'document':
+        return { document: data, mimetype: media.mimeType ?? 'application/octet-stream', fileName: media.fileName ?? 'file', caption };
+      default:
+        throw new UnsendableMessageError(message.messageId, `type ${message.type} cannot be sent`);
+    }
+  }
+
+  private async onConnectionUpdate(socket: WaSocket, update: Partial<ConnectionState>, creds: AuthenticationCreds): Promise<void> {
+    if (socket !== this.socket) return;
+    if (update.qr) {
+      if (this.pairingPhone) {
+        if (!this.pairingRequested) {
+          this.pairingRequested = true;
+          const code = await socket.requestPairingCode(this.pairingPhone.replace(/\D/g, ''));
+          await this.setStatus('pairing', null);
+          await this.deps.events.publish(this.deps.channelId, { type: 'pairing_code', code, at: this.now() });
+        }
+      } else {
+        await this.setStatus('qr', null);
+        await this.deps.events.publish(this.deps.channelId, { type: 'qr', qr: update.qr, at: this.now() });
+      }
+    }
+    if (update.connection === 'open') {
+      this.phase = 'open';
+      this.backoff.reset();
+      this.conflictRetried = false;
+      // Baileys has filled creds.me by now (at pairing, or from the stored creds).
+      this.ownJids = [creds.me?.id, creds.me?.lid].filter((j): j is string => !!j).map((j) => jidNormalizedUser(j));
+      const me = identityOf(creds.me?.id);
+      const phone = me?.kind === 'wa_jid' ? me.phone : null;
+      await this.setStatus(this.paused ? 'restricted' : 'connected', this.paused ? 'sending paused after a restriction' : null, phone);
+    }
+    if (update.connection === 'close') await this.onClose(update.lastDisconnect?.error);
+  }
+
+  private async onClose(error: unknown): Promise<void> {
+    this.socket = null;
+    if (this.phase === 'stopped') return;
+    this.phase = 'waiting';
+    const cause = disconnectCause(error);
+    const rule = RECONNECT_POLICY[cause];
+    this.log.info({ cause, action: rule.action }, 'whatsapp connection closed');
+    switch (rule.action) {
+      case 'wipe_and_stop':
+        this.phase = 'stopped';
+        await this.wipe(cause);
+        return;
+      case 'reconnect_now':
+        await this.setStatus(rule.status, cause);
+        await this.start();
+        return;
+      case 'backoff_once':
+        await this.setStatus(rule.status, cause);
+        if (this.conflictRetried) {
+          // A second conflict in a row: another client wants this number; a person decides (connect again).
+          this.phase = 'stopped';
+          await setDesired(this.deps.orm.em.fork(), this.deps.channelId, false);
+          return;
+        }
+        this.conflictRetried = true;
+        this.later(CONFLICT_RETRY_MS);
+        return;
+      case 'pause_and_alert':
+        this.paused = true;
+        this.phase = 'stopped';
+        await this.setStatus(rule.status, cause);
+        await this.alert('channel.restricted', { cause });
+        return;
+      case 'backoff': {
+        const { delayMs, breakerOpen } = this.backoff.next();
+        await this.setStatus(rule.status, breakerOpen ? `${cause}; reconnects paused (circuit open)` : cause);
+        this.later(delayMs);
+        return;
+      }
+    }
+  }
+
+  private later(ms: number): void {
+    this.cancelTimer?.();
+    this.cancelTimer = this.deps.schedule(() => {
+      this.cancelTimer = null;
+      this.track(this.start());
+    }, ms);
+  }
+
+  private async onMessage(msg: WAMessage): Promise<void> {
+    if (msg.key.fromMe && msg.key.id && this.ownSendIds.has(msg.key.id)) return;
+    const event = normaliseWaMessage(msg, { channelId: this.deps.channelId, groupsEnabled: this.settings.groupsEnabled, ownJids: this.ownJids });
+    await this.apply(event, msg);
+  }
+
+  private async apply(event: NormalisedWaEvent, msg: WAMessage): Promise<void> {
+    const em = this.deps.orm.em.fork();
+    const at = this.deps.clock.now();
+    switch (event.kind) {
+      case 'ignored':
+        this.log.debug({ reason: event.reason, id: msg.key.id }, 'whatsapp message ignored');
+        return;
+      case 'edit':
+        if (!(await applyEdit(em, this.deps.channelId, event.targetProviderMessageId, event.text, event.at ?? at))) this.log.info({ target: event.targetProviderMessageId }, 'edit of a message we do not have');
+        return;
+      case 'delete':
+        if (!(await applyDelete(em, this.deps.channelId, event.targetProviderMessageId, event.at ?? at))) this.log.info({ target: event.targetProviderMessageId }, 'delete of a message we do not have');
+        return;
+      case 'owner_message': {
+        const result = await recordOwnerMessage(em, { channelId: this.deps.channelId, providerMessageId: event.providerMessageId, identities: event.identities, type: event.type, text: event.text, metadata: event.metadata, at: event.sentAt ?? at, pauseBot: this.settings.pauseBotOnOwnerMessage });
+        if (!result.knownConversation) this.log.info({ id: msg.key.id }, 'owner message in a chat with no open conversation here; not recorded');
+        return;
+      }
+      case 'message': {
+        const message = event.message;
+        if (event.media) message.media = { ...message.media, ...(await this.download(msg, event.media, message)) };
+        await this.deps.inbound.accept(message);
+      }
+    }
+  }
+
+  /** Downloads media into the store; on failure the message still flows, marked. */
+  private async download(msg: WAMessage, media: PendingMedia, message: InboundMessage): Promise<{ storageKey?: string; sizeBytes?: number }> {
+    const socket = this.socket;
+    if (media.sizeBytes !== null && media.sizeBytes > this.deps.mediaMaxBytes) {
+      message.metadata = { ...message.metadata, mediaError: 'too_large' };
+      return {};
+    }
+    for (let attempt = 1; socket && attempt <= MEDIA_DOWNLOAD_ATTEMPTS; attempt++) {
+      try {
+        const data = await socket.downloadMedia(msg);
+        if (data.length > this.deps.mediaMaxBytes) {
+          message.metadata = { ...message.metadata, mediaError: 'too_large' };
+          return {};
+        }
+        const storageKey = await this.deps.media.put(this.deps.channelId, `${msg.key.id ?? 'media'}${extensionOf(media.mimeType)}`, data);
+        return { storageKey, sizeBytes: data.length };
+      } catch (err) {
+        this.log.warn({ err, attempt, id: msg.key.id }, 'whatsapp media download failed');
+        if (attempt < MEDIA_DOWNLOAD_ATTEMPTS) await this.deps.sleep(MEDIA_RETRY_BASE_MS * 2 ** (attempt - 1));
+      }
+    }
+    message.metadata = { ...message.metadata, mediaError: 'download_failed' };
+    return {};
+  }
+
+  private async onMessageUpdates(updates: WAMessageUpdate[]): Promise<void> {
+    for (const { key, update } of updates) {
+      const providerMessageId = providerIdOf(key);
+      if (!providerMessageId) continue;
+      if (update.status !== undefined && update.status !== null && key.fromMe) {
+        const status = STATUS_BY_WA[update.status];
+        if (status) await this.deps.statuses.apply({ channelId: this.deps.channelId, providerMessageId, status, at: this.deps.clock.now(), reason: status === 'failed' ? 'whatsapp reported an error' : undefined });
+      }
+      if (update.message) await this.apply(normaliseWaMessage({ key, message: update.message }, { channelId: this.deps.channelId, groupsEnabled: true, ownJids: this.ownJids }), { key, message: update.message });
+      else if (update.message === null && update.messageStubType === proto.WebMessageInfo.StubType.REVOKE) {
+        await applyDelete(this.deps.orm.em.fork(), this.deps.channelId, providerMessageId, this.deps.clock.now());
+      }
+    }
+  }
+
+  /** Receipts per recipient (groups): read or played means read, a delivery receipt means delivered. */
+  private async onReceipts(receipts: MessageUserReceiptUpdate[]): Promise<void> {
+    for (const { key, receipt } of receipts) {
+      const providerMessageId = providerIdOf(key);
+      if (!providerMessageId || !key.fromMe) continue;
+      const status = receipt.readTimestamp || receipt.playedTimestamp ? 'read' : receipt.receiptTimestamp ? 'delivered' : null;
+      if (status) await this.deps.statuses.apply({ channelId: this.deps.channelId, providerMessageId, status, at: this.deps.clock.now() });
+    }
+  }
+
+  private async onLidMapping(lid: string, pn: string): Promise<void> {
+    const l = identityOf(lid);
+    const p = identityOf(pn);
+    if (l?.kind !== 'wa_lid' || p?.kind !== 'wa_jid') return;
+    await linkLidToPhone(this.deps.orm.em.fork(), this.deps.channelId, l.value, p.value);
+  }
+
+  private async wipe(reason: string): Promise<void> {
+    await this.fenced(() => this.store.clear());
+    await setDesired(this.deps.orm.em.fork(), this.deps.channelId, false);
+    await this.setStatus('logged_out', reason);
+  }
+
+  private async alert(action: string, details: Record<string, unknown>): Promise<void> {
+    const em = this.deps.orm.em.fork();
+    const row = await loadSession(em, this.deps.channelId);
+    audit(em, { workspaceId: row?.workspaceId ?? null, actor: { kind: 'system', id: null }, action, target: { kind: 'channel', id: this.deps.channelId }, details });
+    await em.flush();
+    this.log.error({ action, ...details }, 'whatsapp channel needs attention');
+  }
+
+  private async setStatus(status: ChannelStatus, reason: string | null, display: string | null = null): Promise<void> {
+    await setChannelStatus(this.deps.orm.em.fork(), this.deps.channelId, status, reason, display);
+    await this.deps.events.publish(this.deps.channelId, { type: 'status', status, reason, at: this.now() });
+  }
+
+  /** Runs an auth-state write; a stale fence ends the session here at once. */
+  private async fenced(write: () => Promise<void>): Promise<void> {
+    try {
+      await write();
+    } catch (err) {
+      if (err instanceof StaleFenceError) {
+        this.log.error({ err }, 'another process holds this session; closing the socket here');
+        this.phase = 'stopped';
+        this.socket?.end();
+        this.socket = null;
+        this.deps.onFenced(this.deps.channelId);
+        return;
+      }
+      throw err;
+    }
+  }
+
+  private rememberOwnSend(id: string): void {
+    this.ownSendIds.add(id);
+    if (this.ownSendIds.size > OWN_SEND_IDS_KEPT) this.ownSendIds.delete(this.ownSendIds.values().next().value!);
+  }
+
+  private track(work: Promise<unknown>): void {
+    const p = work.catch((err: unknown) => this.log.error({ err }, 'whatsapp event handling failed'));
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
+  }
+
+  private now(): string {
+    return this.deps.clock.now().toISOString();
+  }
+}
+
+function extensionOf(mimeType: string | null): string {
+  const sub = mimeType?.split(';')[0]?.split('/')[1];
+  return sub && /^[a-z0-9.+-]{1,20}$/.test(sub) ? `.${sub}` : '';
+}
+
