@@ -20,6 +20,19 @@ export interface Config {
   dataDir: string;
   /** Hosts that flows' HTTP requests may reach although they resolve to private addresses. */
   httpAllowHosts: string[];
+  /** WhatsApp sessions; optional so that configs built by hand (tests) get the defaults. */
+  whatsapp?: WhatsappConfig;
+}
+
+export interface WhatsappConfig {
+  /** Folder of the local media store (downloaded and outbound media). */
+  mediaDir: string;
+  /** Largest media file downloaded from WhatsApp. */
+  mediaMaxBytes: number;
+  /** Most WhatsApp sessions one connector process holds. */
+  maxChannelsPerProcess: number;
+  /** Lease TTL: a dead holder's sessions move to another process within this time. */
+  leaseTtlMs: number;
 }
 
 const EnvSchema = z.object({
@@ -36,6 +49,10 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(256 * 1024),
   HTTP_ALLOW_HOSTS: z.string().default(''),
+  WHATSAPP_MEDIA_DIR: z.string().optional(),
+  WHATSAPP_MEDIA_MAX_BYTES: z.coerce.number().int().positive().default(32 * 1024 * 1024),
+  WHATSAPP_MAX_CHANNELS_PER_PROCESS: z.coerce.number().int().positive().default(50),
+  WHATSAPP_LEASE_TTL_MS: z.coerce.number().int().min(1_000).max(300_000).default(15_000),
 });
 
 
@@ -60,5 +77,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (msg: str
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     dataDir: e.ONEMESSAGE_DATA_DIR,
     httpAllowHosts: e.HTTP_ALLOW_HOSTS.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
+    whatsapp: {
+      mediaDir: e.WHATSAPP_MEDIA_DIR ?? `${e.ONEMESSAGE_DATA_DIR}/media`,
+      mediaMaxBytes: e.WHATSAPP_MEDIA_MAX_BYTES,
+      maxChannelsPerProcess: e.WHATSAPP_MAX_CHANNELS_PER_PROCESS,
+      leaseTtlMs: e.WHATSAPP_LEASE_TTL_MS,
+    },
   };
 }
