@@ -31,9 +31,13 @@ export function useDraftSaver(api: ApiClient, flow: FlowDetail | null, editCount
   const currentRef = useRef(current);
   currentRef.current = current;
 
+  // Only a fresh load sets the revision: later copies of the flow (after publishing) carry the
+  // revision it was loaded at, while the saves since have moved it on.
+  const loadedId = flow?.id;
+  const loadedRevision = flow?.draftRevision;
   useEffect(() => {
-    if (flow) revisionRef.current = flow.draftRevision;
-  }, [flow]);
+    if (loadedRevision !== undefined) revisionRef.current = loadedRevision;
+  }, [loadedId, loadedRevision]);
 
   const saveOnce = useCallback(async () => {
     if (!flow || conflicted.current) return;

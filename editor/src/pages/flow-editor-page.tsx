@@ -174,9 +174,14 @@ function FlowEditor({ flowId }: { flowId: string }) {
     },
     [setEdges, markEdited],
   );
-  const onConnectEnd = useCallback((_event: MouseEvent | TouchEvent, state: FinalConnectionState) => {
-    if (state.isValid || !state.toNode || !state.fromNode) return;
-    const reason = connectionRefusal({ source: state.fromNode.id, sourceHandle: state.fromHandle?.id ?? null, target: state.toNode.id, targetHandle: TARGET_HANDLE }, nodesRef.current, edgesRef.current);
+  // A drop that made no edge says why, also when it landed on a node body with no input (a trigger).
+  const onConnectEnd = useCallback((event: MouseEvent | TouchEvent, state: FinalConnectionState) => {
+    if (state.isValid || !state.fromNode) return;
+    const point = 'changedTouches' in event ? event.changedTouches[0] : event;
+    const under = point ? document.elementFromPoint(point.clientX, point.clientY)?.closest('.react-flow__node')?.getAttribute('data-id') : null;
+    const targetId = state.toNode?.id ?? under;
+    if (!targetId) return;
+    const reason = connectionRefusal({ source: state.fromNode.id, sourceHandle: state.fromHandle?.id ?? null, target: targetId, targetHandle: TARGET_HANDLE }, nodesRef.current, edgesRef.current);
     if (reason) setNotice(`Connection refused: ${reason}.`);
   }, []);
 
