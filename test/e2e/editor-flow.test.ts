@@ -162,6 +162,8 @@ describe.skipIf(!HAS_CHROMIUM)('the flow editor in Chromium', () => {
   });
 });
 
+/** The session token the editor keeps in localStorage (read through the page's storage state: this file has no DOM types). */
 async function tokenOf(page: Page): Promise<string> {
-  return page.evaluate(() => localStorage.getItem('onemessage.token') ?? '');
+  const state = await page.context().storageState();
+  return state.origins.flatMap((o) => o.localStorage).find((e) => e.name === 'onemessage.token')?.value ?? '';
 }
