@@ -1,0 +1,90 @@
+// @vitest-environment happy-dom
+import { cleanup, fireEvent, render, screen } from '@testing-library/react';
+import { useState } from 'react';
+import { afterEach, describe, expect, it } from 'vitest';
+import { findNodeDefinition } from '../../../engine/flows/node-catalog.ts';
+import { ConfigForm } from './config-form.tsx';
+import { configJsonSchema } from './json-schema.ts';
+
+/** A node's form over its kind's default config, recording every config it produces. */
+function NodeForm({ kind, seen, initial }: { kind: string; seen: unknown[]; initial?: unknown }) {
+  const [config, setConfig] = useState<unknown>(initial ?? structuredClone(findNodeDefinition(kind)!.defaultConfig));
+  return (
+    <ConfigForm
+      schema={configJsonSchema(kind)!}
+      value={config}
+      onChange={(next) => {
+        seen.push(next);
+        setConfig(next);
+      }}
+    />
+  );
+}
+
+const parses = (kind: string, config: unknown) => findNodeDefinition(kind)!.configSchema.safeParse(config).success;
+
+afterEach(cleanup);
+
+describe('the config form generated from a node schema', () => {
+  it('edits the keywords of a message trigger as a list, and the result passes the engine schema', () => {
+    const seen: unknown[] = [];
+    render(<NodeForm kind="message_received" seen={seen} />);
+    expect(screen.getByText('hi')).toBeTruthy();
+    const input = screen.getByLabelText('Keywords');
+    fireEvent.change(input, { target: { value: 'price' } });
+    fireEvent.keyDown(input, { key: 'Enter' });
+    fireEvent.click(screen.getByRole('button', { name: 'Remove hi' }));
+    const config = seen.at(-1) as { match: { keywords: string[] } };
+    expect(config.match.keywords).toEqual(['price']);
+    expect(parses('message_received', config)).toBe(true);
+  });
+
+  it('switches a discriminated union (match kind) to the fields of the chosen variant', () => {
+    const seen: unknown[] = [];
+    render(<NodeForm kind="message_received" seen={seen} />);
+    fireEvent.change(screen.getByLabelText('Match: kind'), { target: { value: 'regex' } });
+    expect((seen.at(-1) as { match: unknown }).match).toEqual({ kind: 'regex', pattern: '' });
+    fireEvent.change(screen.getByLabelText('Pattern'), { target: { value: '^price' } });
+    expect((seen.at(-1) as { match: unknown }).match).toEqual({ kind: 'regex', pattern: '^price' });
+  });
+
+  it('edits a delay as an amount and a unit', () => {
+    const seen: unknown[] = [];
+    render(<NodeForm kind="delay" seen={seen} />);
+    fireEvent.change(screen.getByLabelText('Duration: amount'), { target: { value: '2' } });
+    fireEvent.change(screen.getByLabelText('Duration: unit'), { target: { value: 'hours' } });
+    expect(seen.at(-1)).toEqual({ mode: 'duration', duration: { amount: 2, unit: 'hours' } });
+    expect(parses('delay', seen.at(-1))).toBe(true);
+  });
+
+  it('shows a cron expression in words, and the engine reason when it is invalid', () => {
+    render(<NodeForm kind="schedule" seen={[]} />);
+    expect(screen.getByText('At 09:00, Monday to Friday')).toBeTruthy();
+    fireEvent.change(screen.getByLabelText(/^Cron/), { target: { value: '0 25 * * *' } });
+    expect(screen.getByText(/outside the hour range/)).toBeTruthy();
+  });
+
+  it('inserts a variable into a message text at the cursor', () => {
+    const seen: unknown[] = [];
+    render(<NodeForm kind="send_message" seen={seen} initial={{ text: 'Hello ' }} />);
+    const text = screen.getByLabelText('Text') as HTMLTextAreaElement;
+    text.setSelectionRange(6, 6);
+    fireEvent.change(screen.getAllByLabelText('Insert variable')[0]!, { target: { value: 'contact.name' } });
+    expect(seen.at(-1)).toEqual({ text: 'Hello {{contact.name}}' });
+  });
+
+  it('leaves an optional field out of the config when it is emptied, instead of writing ""', () => {
+    const seen: unknown[] = [];
+    render(<NodeForm kind="send_message" seen={seen} initial={{ text: 'hi', mediaUrl: 'https://example.com/a.png' }} />);
+    fireEvent.change(screen.getByLabelText('Media url'), { target: { value: '' } });
+    expect(seen.at(-1)).toEqual({ text: 'hi' });
+  });
+
+  it('renders a form for every node kind of the catalog', async () => {
+    const { NODE_CATALOG } = await import('../../../engine/flows/node-catalog.ts');
+    for (const definition of NODE_CATALOG) {
+      const { unmount } = render(<NodeForm kind={definition.type} seen={[]} />);
+      unmount();
+    }
+  });
+});
