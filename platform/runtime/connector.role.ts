@@ -1,4 +1,7 @@
 import { SandboxConnector } from '../../connectors/sandbox/sandbox.connector.ts';
+import { createWhatsappHost } from '../../connectors/whatsapp/whatsapp-host.factory.ts';
+import type { AcceptedInbound, InboundMessage } from '../../engine/ports/inbound-message.ts';
+import { InboundPipeline } from '../pipeline/inbound-pipeline.ts';
 import { ConnectorRegistry } from '../pipeline/connector-registry.ts';
 import { SendWorker } from '../pipeline/send-worker.ts';
 import { StatusUpdater } from '../pipeline/status-updater.ts';
@@ -12,21 +15,29 @@ export interface ConnectorRoleHandle {
 }
 
 /**
- * The connector role: the connectors this process hosts (the sandbox for now; WhatsApp sessions
- * later), a send worker per channel of those kinds, and the status updater they report to.
+ * The connector role: the connectors this process hosts (the sandbox; the WhatsApp sessions whose
+ * leases it holds), a send worker per channel of those kinds, and the status updater they report to.
+ * `inbound` is the process's pipeline (its listeners hand messages to the engine).
  */
-export async function startConnectorRole(rt: Runtime): Promise<ConnectorRoleHandle> {
+export async function startConnectorRole(rt: Runtime, deps: { inbound?: { accept(message: InboundMessage): Promise<AcceptedInbound> } } = {}): Promise<ConnectorRoleHandle> {
   const logger = rt.logger.child({ role: 'connector' });
   const statuses = new StatusUpdater({ orm: rt.orm, logger });
+  const inbound = deps.inbound ?? new InboundPipeline({ orm: rt.orm, logger: logger.child({ component: 'inbound' }), clock: rt.clock });
+  // One socket per number across processes: a WhatsApp channel sends only where its lease is held,
+  // one message at a time (the pacer keeps the number's pace); WhatsApp does not deduplicate resends.
+  const whatsapp = createWhatsappHost(rt, { inbound, statuses, logger: logger.child({ connector: 'whatsapp' }) });
   const sandbox = new SandboxConnector({ statuses, clock: rt.clock, logger: logger.child({ connector: 'sandbox' }) });
   // The sandbox derives its provider id from the message id, so a resend after a crash is recognised.
-  const connectors = new ConnectorRegistry().register(sandbox, { deduplicatesSends: true });
+  const connectors = new ConnectorRegistry().register(sandbox, { deduplicatesSends: true }).register(whatsapp, { deduplicatesSends: false, hostedByLease: true });
   const sendWorker = new SendWorker({ orm: rt.orm, queues: rt.queues, redis: rt.redis, connectors, logger, clock: rt.clock });
   await sendWorker.start();
+  await whatsapp.start(sendWorker);
   logger.info({ channels: (await sendWorker.activeChannels()).length }, 'connector: send workers started');
   return {
     channelAdded: (channelId) => sendWorker.channelAdded(channelId),
     async stop() {
+      // Sessions first: their leases are released so that another process takes them at once.
+      await whatsapp.stop();
       await sendWorker.stop();
       sandbox.stop();
     },

@@ -64,7 +64,7 @@ export async function runRoles(roles: readonly RoleName[], env: NodeJS.ProcessEn
     // Accepted messages are handed to the engine: their conversation's drain job is enqueued.
     inbound.onAccepted(engine.onInboundAccepted);
 
-    const connector = has('connector') ? await startConnectorRole(rt) : null;
+    const connector = has('connector') ? await startConnectorRole(rt, { inbound }) : null;
     if (connector) stopSteps.push({ name: 'stop send workers and connectors', run: () => connector.stop() });
     const worker = has('worker') ? startWorkerRole(rt, { outbox, engine }) : null;
     if (worker) stopSteps.push({ name: 'stop the engine workers and reconcilers', run: () => worker.stop() });
