@@ -46,20 +46,23 @@ export const channelRoutes = [
   defineRoute({
     method: 'post',
     path: '/v1/channels',
-    summary: 'Add a channel (sandbox in this version)',
+    summary: 'Add a channel: a sandbox (connected at once) or a WhatsApp number (then POST /connect)',
     tag: 'channels',
     auth: 'channels.manage',
     status: 201,
     body: z.object({
-      kind: z.enum(['sandbox'], { error: "kind must be 'sandbox': WhatsApp and webhook channels arrive with their connectors" }),
+      kind: z.enum(['sandbox', 'whatsapp'], { error: "kind must be 'sandbox' or 'whatsapp'" }),
       name: z.string().trim().min(1).max(100),
     }),
     response: ChannelDto,
     exampleBody: { kind: 'sandbox', name: 'Test chat' },
     async handler({ deps, em, auth, body, req }) {
       const now = deps.clock.now();
-      // A sandbox has no phone to pair: it is connected from the start.
-      const channel = em.create(ChannelSchema, { id: newId(), workspaceId: auth.workspaceId, kind: body.kind, name: body.name, status: 'connected', displayIdentifier: 'sandbox', createdAt: now, updatedAt: now, statusChangedAt: now });
+      // A sandbox has no phone to pair: it is connected from the start. A WhatsApp number waits for a login.
+      const channel =
+        body.kind === 'sandbox'
+          ? em.create(ChannelSchema, { id: newId(), workspaceId: auth.workspaceId, kind: body.kind, name: body.name, status: 'connected', displayIdentifier: 'sandbox', createdAt: now, updatedAt: now, statusChangedAt: now })
+          : em.create(ChannelSchema, { id: newId(), workspaceId: auth.workspaceId, kind: body.kind, name: body.name, status: 'disconnected', statusReason: 'not_connected', createdAt: now, updatedAt: now, statusChangedAt: now });
       audit(em, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'channel.created', target: { kind: 'channel', id: channel.id }, details: { kind: body.kind }, ip: req.ip });
       await em.flush();
       await deps.channels.channelAdded(channel.id);

@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiClient } from './support/api-client.ts';
+import { startTestApi, type TestApi } from './support/api-harness.ts';
+import { eventually } from './support/eventually.ts';
+
+let api: TestApi;
+let client: ApiClient;
+
+beforeAll(async () => {
+  // This file's in-process connector role logs in with the self-opening fake socket, never the network.
+  process.env.ONEMESSAGE_WA_FAKE_SOCKET = 'auto-open';
+  api = await startTestApi();
+  const signup = await api.client.post('/api/v1/auth/signup', { email: 'wa@example.com', password: 'a long password', name: 'Wa', workspaceName: 'Wa Co' });
+  client = api.client.as(signup.body.token);
+});
+
+afterAll(async () => {
+  await api?.close();
+  delete process.env.ONEMESSAGE_WA_FAKE_SOCKET;
+});
+
+/** Reads server-sent events from `path` until `until` is true of the events so far. */
+async function readEvents(path: string, until: (events: { event: string; data: any }[]) => boolean, start: () => Promise<unknown>): Promise<{ event: string; data: any }[]> {
+  const abort = new AbortController();
+  const res = await fetch(client.baseUrl + path, { headers: { authorization: `Bearer ${client.token}` }, signal: abort.signal });
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toContain('text/event-stream');
+  const reader = res.body!.getReader();
+  const events: { event: string; data: any }[] = [];
+  let buffer = '';
+  const started = start();
+  const deadline = Date.now() + 20_000;
+  while (!until(events) && Date.now() < deadline) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += Buffer.from(value).toString('utf8');
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const event = /^event: (.*)$/m.exec(block)?.[1];
+      const data = /^data: (.*)$/m.exec(block)?.[1];
+      if (event && data) events.push({ event, data: JSON.parse(data) });
+    }
+  }
+  await started;
+  abort.abort();
+  return events;
+}
+
+describe('WhatsApp channels through the API', () => {
+  it('creates a WhatsApp channel that waits for a login', async () => {
+    const res = await client.post('/api/v1/channels', { kind: 'whatsapp', name: 'Sales phone' });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ kind: 'whatsapp', status: 'disconnected', statusReason: 'not_connected', hasCredentials: false });
+  });
+
+  it('connects on POST /connect, with the status moving live on /events to connected', async () => {
+    const created = await client.post('/api/v1/channels', { kind: 'whatsapp', name: 'Support phone' });
+    const id = created.body.id as string;
+    const events = await readEvents(
+      `/api/v1/channels/${id}/events`,
+      (got) => got.some((e) => e.event === 'status' && e.data.status === 'connected'),
+      async () => {
+        const connect = await client.post(`/api/v1/channels/${id}/connect`, {});
+        expect(connect.status).toBe(202);
+        expect(connect.body.status).toBe('connecting');
+      },
+    );
+    expect(events[0]).toMatchObject({ event: 'status', data: { status: 'disconnected', reason: 'not_connected' } });
+    expect(events.map((e) => e.data.status)).toContain('connected');
+    const channel = await client.get(`/api/v1/channels/${id}`);
+    expect(channel.body).toMatchObject({ status: 'connected', statusReason: null, displayIdentifier: '+15550009999' });
+  });
+
+  it('logs out: the keys are wiped and the status says logged_out', async () => {
+    const created = await client.post('/api/v1/channels', { kind: 'whatsapp', name: 'Temp phone' });
+    const id = created.body.id as string;
+    await client.post(`/api/v1/channels/${id}/connect`, {});
+    await eventually(async () => ((await client.get(`/api/v1/channels/${id}`)).body.status === 'connected' ? true : undefined));
+    const em = api.env.orm.em.fork();
+    const keys = async () => ((await em.getConnection().execute(`select count(*)::int as n from whatsapp_auth where channel_id = ?`, [id])) as { n: number }[])[0]!.n;
+    expect(await keys()).toBeGreaterThan(0);
+    expect((await client.post(`/api/v1/channels/${id}/logout`)).status).toBe(202);
+    await eventually(async () => ((await client.get(`/api/v1/channels/${id}`)).body.status === 'logged_out' ? true : undefined));
+    expect(await keys()).toBe(0);
+  });
+
+  it('refuses connect on a sandbox channel and an invalid pairing phone, with clear errors', async () => {
+    const sandbox = await client.post('/api/v1/channels', { kind: 'sandbox', name: 'Test chat' });
+    const wrong = await client.post(`/api/v1/channels/${sandbox.body.id}/connect`, {});
+    expect(wrong.status).toBe(409);
+    expect(wrong.body.error.code).toBe('wrong_channel_kind');
+    const wa = await client.post('/api/v1/channels', { kind: 'whatsapp', name: 'Phone' });
+    const bad = await client.post(`/api/v1/channels/${wa.body.id}/connect`, { pairingPhone: 'call me' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('validation_failed');
+  });
+
+  it('validates and stores per-channel settings (pacing caps, groups)', async () => {
+    const wa = await client.post('/api/v1/channels', { kind: 'whatsapp', name: 'Settings phone' });
+    const bad = await client.patch(`/api/v1/channels/${wa.body.id}/settings`, { pacing: { perMinute: 0 } });
+    expect(bad.status).toBe(400);
+    const ok = await client.patch(`/api/v1/channels/${wa.body.id}/settings`, { groupsEnabled: true, pacing: { perMinute: 5 } });
+    expect(ok.status).toBe(200);
+    expect(ok.body.settings).toMatchObject({ groupsEnabled: true, pauseBotOnOwnerMessage: true, pacing: { perMinute: 5, perHour: 200 } });
+  });
+});
