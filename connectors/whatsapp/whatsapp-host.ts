@@ -13,7 +13,7 @@ import { SentContentStore } from './sent-content.store.ts';
 import { commandTopic, SessionCommandSchema, type SessionCommand } from './session-commands.ts';
 import { SessionNotReadyError } from './whatsapp-send.errors.ts';
 import { realSchedule, WhatsappSession, type Schedule } from './whatsapp-session.ts';
-import { desiredChannels, ensureSessionRow } from './whatsapp-sessions.sql.ts';
+import { claimSession, desiredChannels } from './whatsapp-sessions.sql.ts';
 import type { WaSocketFactory } from './whatsapp-socket.port.ts';
 
 /** Default lease TTL: a dead holder's channels move to another process within this time. */
@@ -155,7 +155,12 @@ export class WhatsappHost implements ChannelConnector {
 
   private async host(lease: HeldLease): Promise<void> {
     const { channelId } = lease;
-    await ensureSessionRow(this.deps.orm.em.fork(), channelId);
+    if (!(await claimSession(this.deps.orm.em.fork(), channelId, lease.token))) {
+      // Redis lost the fencing counter (flushed, failed over): never write under a lower token.
+      this.log.error({ channelId, token: lease.token }, 'whatsapp lease token is older than the session fence; not taking the session');
+      await this.leases.release(lease);
+      return;
+    }
     const session = new WhatsappSession({
       channelId,
       fenceToken: lease.token,

@@ -13,6 +13,11 @@ export interface SessionRow {
 }
 
 const ENSURE_SQL = `insert into whatsapp_sessions (channel_id) values (cast(:channelId as uuid)) on conflict (channel_id) do nothing`;
+/* Raises the fence to a new holder's token at once, so that the old holder's writes fail from now on, not from the new holder's first write. */
+const CLAIM_SQL = `
+insert into whatsapp_sessions (channel_id, fence_token) values (cast(:channelId as uuid), cast(:token as bigint))
+on conflict (channel_id) do update set fence_token = excluded.fence_token, updated_at = now()
+ where whatsapp_sessions.fence_token <= excluded.fence_token`;
 const LOAD_SQL = `
 select ch.id as "channelId", ch.workspace_id as "workspaceId", coalesce(s.desired, false) as desired, s.pairing_phone as "pairingPhone",
        ch.settings, ch.status
@@ -35,6 +40,11 @@ update channels set status = cast(:status as text), status_reason = cast(:reason
 
 export async function ensureSessionRow(em: EntityManager, channelId: string): Promise<void> {
   await runSql(em, ENSURE_SQL, { channelId });
+}
+
+/** Claims the session for a new lease holder; false when a newer token has already written (the lease counter went backwards). */
+export async function claimSession(em: EntityManager, channelId: string, token: number): Promise<boolean> {
+  return (await runSql(em, CLAIM_SQL, { channelId, token })).rowCount > 0;
 }
 
 export async function loadSession(em: EntityManager, channelId: string): Promise<SessionRow | null> {
