@@ -21,6 +21,7 @@ export function ensureEditorBuilt(): void {
   const sourcesAt = Math.max(...SOURCES.map((s) => newestMtimeMs(join(REPO_ROOT, s))));
   if (existsSync(DIST_INDEX) && statSync(DIST_INDEX).mtimeMs >= sourcesAt) return;
   const vite = join(REPO_ROOT, 'node_modules/vite/bin/vite.js');
-  const result = spawnSync(process.execPath, [vite, 'build', '--config', 'editor/vite.config.ts', '--logLevel', 'warn'], { cwd: REPO_ROOT, encoding: 'utf8' });
+  // NODE_ENV=production: vitest's NODE_ENV=test would otherwise give React's development build.
+  const result = spawnSync(process.execPath, [vite, 'build', '--config', 'editor/vite.config.ts', '--logLevel', 'warn'], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production' } });
   if (result.status !== 0) throw new Error(`editor build failed:\n${result.stdout}\n${result.stderr}`);
 }
