@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 import express, { type Express } from 'express';
 import type { ApiDeps } from './api-deps.ts';
 import { flowWebhookRouter } from './hooks/flow-webhook.router.ts';
+import { webhookInboundRouter } from '../connectors/webhook/webhook-inbound.router.ts';
+import { StatusUpdater } from '../platform/pipeline/status-updater.ts';
 import { errorHandler, sendError } from './http-errors.ts';
 import { buildOpenApi } from './openapi.ts';
 import { registerRoutes, requestState } from './register-routes.ts';
@@ -57,6 +59,7 @@ export function createApp(deps: ApiDeps): Express {
   });
 
   app.use(flowWebhookRouter(deps));
+  app.use(webhookInboundRouter({ orm: deps.orm, secretKey: deps.config.secretKey, clock: deps.clock, bodyLimitBytes: deps.config.bodyLimitBytes, inbound: deps.inbound, statuses: new StatusUpdater({ orm: deps.orm, logger: deps.logger }) }));
 
   const json = express.json({ limit: deps.config.bodyLimitBytes, strict: true, type: ['application/json', 'application/*+json'] });
   app.use('/api', json, registerRoutes(deps, allRoutes));

@@ -12,6 +12,8 @@ export const ChannelDto = z.object({
   settings: z.record(z.string(), z.unknown()),
   hasCredentials: z.boolean(),
   createdAt: z.string(),
+  /** A webhook channel's signing secret: in the creation response only, never again. */
+  webhookSecret: z.string().optional(),
 });
 
 /** Credentials never leave the server: only whether some are stored. */

@@ -8,6 +8,9 @@ import { audit } from '../../platform/audit/audit-log.ts';
 import { ChannelSchema, type Channel } from '../../platform/db/entities/channel.entity.ts';
 import { newId } from '../../platform/ids.ts';
 import { ChannelDto, toChannelDto } from '../dto/channel.dto.ts';
+import { WebhookSettingsSchema } from '../../connectors/webhook/webhook-payloads.ts';
+import { sealWebhookSecret } from '../../connectors/webhook/webhook-secret.ts';
+import { newWebhookSecret } from '../../connectors/webhook/webhook-signature.ts';
 import { defineRoute } from '../route.ts';
 import { actorOf } from './actor.ts';
 
@@ -46,18 +49,29 @@ export const channelRoutes = [
   defineRoute({
     method: 'post',
     path: '/v1/channels',
-    summary: 'Add a channel: a sandbox (connected at once) or a WhatsApp number (then POST /connect)',
+    summary: 'Add a channel: a sandbox (connected at once), a WhatsApp number (then POST /connect) or a webhook to another service (url; the signing secret is in this response only)',
     tag: 'channels',
     auth: 'channels.manage',
     status: 201,
     body: z.object({
-      kind: z.enum(['sandbox', 'whatsapp'], { error: "kind must be 'sandbox' or 'whatsapp'" }),
+      kind: z.enum(['sandbox', 'whatsapp', 'webhook'], { error: "kind must be 'sandbox', 'whatsapp' or 'webhook'" }),
       name: z.string().trim().min(1).max(100),
-    }),
+      /** For a webhook channel: where outbound messages are POSTed. */
+      url: WebhookSettingsSchema.shape.url.optional(),
+    }).refine((b) => (b.kind === 'webhook') === (b.url !== undefined), { message: 'url is required for a webhook channel, and only for it', path: ['url'] }),
     response: ChannelDto,
     exampleBody: { kind: 'sandbox', name: 'Test chat' },
     async handler({ deps, em, auth, body, req }) {
       const now = deps.clock.now();
+      if (body.kind === 'webhook') {
+        const id = newId();
+        const secret = newWebhookSecret();
+        const channel = em.create(ChannelSchema, { id, workspaceId: auth.workspaceId, kind: 'webhook', name: body.name, status: 'connected', displayIdentifier: new URL(body.url!).host, settings: { url: body.url! }, credentials: sealWebhookSecret(deps.config.secretKey, id, secret), createdAt: now, updatedAt: now, statusChangedAt: now });
+        audit(em, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'channel.created', target: { kind: 'channel', id }, details: { kind: body.kind }, ip: req.ip });
+        await em.flush();
+        await deps.channels.channelAdded(id);
+        return { ...toChannelDto(channel), webhookSecret: secret };
+      }
       // A sandbox has no phone to pair: it is connected from the start. A WhatsApp number waits for a login.
       const channel =
         body.kind === 'sandbox'

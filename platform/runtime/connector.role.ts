@@ -1,4 +1,6 @@
 import { SandboxConnector } from '../../connectors/sandbox/sandbox.connector.ts';
+import { SafeHttpClient } from '../../connectors/http/safe-http-client.ts';
+import { WebhookConnector } from '../../connectors/webhook/webhook.connector.ts';
 import { createWhatsappHost } from '../../connectors/whatsapp/whatsapp-host.factory.ts';
 import type { AcceptedInbound, InboundMessage } from '../../engine/ports/inbound-message.ts';
 import { InboundPipeline } from '../pipeline/inbound-pipeline.ts';
@@ -28,7 +30,9 @@ export async function startConnectorRole(rt: Runtime, deps: { inbound?: { accept
   const whatsapp = createWhatsappHost(rt, { inbound, statuses, logger: logger.child({ connector: 'whatsapp' }) });
   const sandbox = new SandboxConnector({ statuses, clock: rt.clock, logger: logger.child({ connector: 'sandbox' }) });
   // The sandbox derives its provider id from the message id, so a resend after a crash is recognised.
-  const connectors = new ConnectorRegistry().register(sandbox, { deduplicatesSends: true }).register(whatsapp, { deduplicatesSends: false, hostedByLease: true });
+  const connectors = new ConnectorRegistry().register(sandbox, { deduplicatesSends: true }).register(whatsapp, { deduplicatesSends: false, hostedByLease: true })
+    // The receiving service may drop a repeat by our message id, but nothing guarantees it does.
+    .register(new WebhookConnector({ orm: rt.orm, http: new SafeHttpClient({ allowHosts: rt.config.httpAllowHosts }), secretKey: rt.config.secretKey, clock: rt.clock }), { deduplicatesSends: false });
   const sendWorker = new SendWorker({ orm: rt.orm, queues: rt.queues, redis: rt.redis, connectors, logger, clock: rt.clock });
   await sendWorker.start();
   await whatsapp.start(sendWorker);
