@@ -9,6 +9,7 @@ import { BENCH_KEYWORD, benchPhone, createContacts, createWorkspace, publishBenc
 import { closedLoop, openLoop, type LoadResult, type SendOne } from './support/load.ts';
 import { formatSummary, summarise } from './support/percentiles.ts';
 import { readPhaseTimings, readRunOutcomes, type PhaseTimings } from './support/phase-timings.ts';
+import { cpuPerMessage, cpuSnapshot, type CpuSnapshot } from './support/cpu-usage.ts';
 import { ReplyCounter } from './support/reply-counter.ts';
 import { readSendJobTimings, type SendJobTimings } from './support/send-job-timings.ts';
 
@@ -94,6 +95,7 @@ interface PhaseReport {
   sendJobs: SendJobTimings;
   load: LoadResult;
   throughputPerS: number;
+  cpu: CpuSnapshot;
 }
 
 /**
@@ -189,16 +191,22 @@ class PhaseRunner {
   async closed(name: string, messages: number, concurrency: number): Promise<PhaseReport> {
     const send = await this.prepare(name);
     const startedMs = Date.now();
+    const cpu = await this.cpu();
     const load = await closedLoop({ total: messages, concurrency, send, replies: this.replies });
-    return this.report(name, messages, load, startedMs);
+    return this.report(name, messages, load, startedMs, cpu);
   }
 
   async open(name: string, ratePerS: number, seconds: number): Promise<PhaseReport> {
     const send = await this.prepare(name);
     const startedMs = Date.now();
+    const cpu = await this.cpu();
     const load = await openLoop({ ratePerS, durationS: seconds, send, replies: this.replies });
     if (load.lateArrivalsMs > 50) progress(`note: the bench handed some messages over up to ${Math.round(load.lateArrivalsMs)} ms late (event loop busy)`);
-    return this.report(name, Math.round(ratePerS * seconds), load, startedMs);
+    return this.report(name, Math.round(ratePerS * seconds), load, startedMs, cpu);
+  }
+
+  private cpu(): Promise<CpuSnapshot> {
+    return cpuSnapshot(this.env.orm, this.env.redis, `om_bench_${this.env.id}`);
   }
 
   /** Creates the phase's contacts; message i goes to conversation i mod N, round robin. */
@@ -212,7 +220,8 @@ class PhaseRunner {
     };
   }
 
-  private async report(name: string, messages: number, load: LoadResult, startedMs: number): Promise<PhaseReport> {
+  private async report(name: string, messages: number, load: LoadResult, startedMs: number, cpuBefore: CpuSnapshot): Promise<PhaseReport> {
+    const cpu = cpuPerMessage(cpuBefore, await this.cpu(), messages);
     const timings = await readPhaseTimings(this.env.orm, this.ws.workspaceId, name, new Date(startedMs));
     if (timings.replied !== messages) {
       const outcomes = await readRunOutcomes(this.env.orm, this.ws.workspaceId, name);
@@ -220,7 +229,7 @@ class PhaseRunner {
     }
     if (this.replies.failures > 0) throw new Error(`phase ${name}: ${this.replies.failures} send jobs failed`);
     const sendJobs = await readSendJobTimings(this.env.redis, this.env.redisPrefix, this.ws.channelIds, startedMs);
-    return { name, messages, timings, sendJobs, load, throughputPerS: Math.round((messages / timings.spanMs) * 1000) };
+    return { name, messages, timings, sendJobs, load, throughputPerS: Math.round((messages / timings.spanMs) * 1000), cpu };
   }
 }
 
@@ -232,4 +241,5 @@ function describeBreakdown(r: PhaseReport): void {
   progress(`  ${r.name}: reply queued → sent                 ${formatSummary(summarise(r.timings.queuedToSentMs))}`);
   progress(`  ${r.name}:   send job waiting in its queue     ${formatSummary(summarise(r.sendJobs.waitMs))}`);
   progress(`  ${r.name}:   send job processing               ${formatSummary(summarise(r.sendJobs.processMs))}`);
+  progress(`  ${r.name}: CPU per message: product + bench process ${r.cpu.nodeMs} ms, PostgreSQL ${r.cpu.postgresMs} ms, Redis ≤ ${r.cpu.redisMs} ms`);
 }

@@ -15,7 +15,15 @@ export type EffectResult = { kind: Effect['kind']; applied: true; messageId?: st
  */
 export async function applyEffects(
   em: EntityManager,
-  deps: { outbox: Outbox; now: Date },
+  deps: {
+    outbox: Outbox;
+    now: Date;
+    /**
+     * True while the contact is locked in this transaction and known reachable: sends skip the
+     * outbox's target lookup. An effect that changes consent clears it (the lookup then decides).
+     */
+    contactReachable: boolean;
+  },
   run: RunRow,
   seq: number,
   effects: readonly Effect[],
@@ -44,7 +52,7 @@ export async function applyEffects(
             idempotencyKey: `run:${run.id}:${seq}:${index}`,
             sender: 'bot',
             runId: run.id,
-          });
+          }, deps.contactReachable && run.channelId ? { channelId: run.channelId, contactId: run.contactId! } : undefined);
           if (queued.created) out.sends.push(queued);
           results.push({ kind: effect.kind, applied: true, messageId: queued.messageId });
         } catch (err) {
@@ -66,10 +74,12 @@ export async function applyEffects(
         results.push({ kind: effect.kind, applied: true });
         break;
       case 'opt_out':
+        deps.contactReachable = false;
         await runSql(em, `update contacts set opted_out_at = coalesce(opted_out_at, :now), updated_at = :now where id = :id`, { id: run.contactId, now: deps.now });
         results.push({ kind: effect.kind, applied: true });
         break;
       case 'opt_in':
+        deps.contactReachable = false;
         await runSql(em, `update contacts set opted_out_at = null, updated_at = :now where id = :id`, { id: run.contactId, now: deps.now });
         results.push({ kind: effect.kind, applied: true });
         break;

@@ -7,7 +7,8 @@ import { runSql } from '../pipeline/run-sql.ts';
 import { emptyAfterCommit, type AfterCommit } from './after-commit.ts';
 import { tryLockConversation } from './conversation-lock.ts';
 import { INBOX_QUEUE, type InboxJobData } from './engine-queues.ts';
-import { NEXT_PENDING_SQL, type InboundHandler, type PendingMessage } from './inbound-handler.ts';
+import { LOCK_AND_NEXT_PENDING_SQL, RUN_LIMIT_WINDOW_MS, type InboundHandler, type PendingMessage } from './inbound-handler.ts';
+import type { Clock } from '../../engine/clock.ts';
 
 /** Jobs the inbox worker runs at once per process; conversations are independent. */
 export const INBOX_CONCURRENCY = 16;
@@ -28,6 +29,7 @@ export class ConversationDrain {
       orm: Orm;
       queues: QueueFactory;
       logger: Logger;
+      clock: Clock;
       handler: InboundHandler;
       afterCommit: (after: AfterCommit) => Promise<void>;
     },
@@ -40,7 +42,8 @@ export class ConversationDrain {
 
   /** Starts this process's inbox worker. */
   startWorker(concurrency = INBOX_CONCURRENCY): void {
-    this.deps.queues.worker<InboxJobData>(INBOX_QUEUE, (job: Job<InboxJobData>) => this.drain(job.data.conversationId), { concurrency });
+    const worker = this.deps.queues.worker<InboxJobData>(INBOX_QUEUE, (job: Job<InboxJobData>) => this.drain(job.data.conversationId), { concurrency });
+    worker.on('failed', (job, err) => this.deps.logger.warn({ err, conversationId: job?.data.conversationId, attemptsMade: job?.attemptsMade }, 'drain job failed; it is retried'));
   }
 
   /**
@@ -65,22 +68,26 @@ export class ConversationDrain {
     for (;;) {
       const after = emptyAfterCommit();
       const step = await this.deps.orm.em.fork().transactional(async (em) => {
-        if (!(await tryLockConversation(em, conversationId))) return 'busy' as const;
-        const { rows } = await runSql<PendingMessage>(em, NEXT_PENDING_SQL, { conversationId });
-        const message = rows[0];
+        const since = new Date(this.deps.clock.now().getTime() - RUN_LIMIT_WINDOW_MS);
+        const { rows } = await runSql<PendingRow>(em, LOCK_AND_NEXT_PENDING_SQL, { conversationId, since });
+        if (rows[0]?.locked !== true) return 'busy' as const;
+        const message = rows[0].id === null ? null : rows[0];
         if (!message) return 'empty' as const;
         const outcome = await this.deps.handler.handle(em, message, after);
         await runSql(em, `update messages set handled_at = now() where id = :id`, { id: message.id });
         this.deps.logger.debug({ conversationId, messageId: message.id, outcome }, 'inbound message handled');
-        return 'handled' as const;
+        return rows.length > 1 ? ('more' as const) : ('last' as const);
       });
       if (step === 'busy') return;
       await this.deps.afterCommit(after);
-      if (step === 'empty') {
-        // The lock is released: a message committed while we held it is seen now.
-        const { rows } = await runSql<{ pending: boolean }>(this.deps.orm.em.fork(), `select exists (select 1 from messages where conversation_id = :conversationId and direction = 'inbound' and handled_at is null) as pending`, { conversationId });
-        if (!rows[0]?.pending) return;
-      }
+      if (step === 'more') continue;
+      // The lock is released: a message committed while we held it (whose own job found the
+      // lock taken and ended) is seen now.
+      const { rows } = await runSql<{ pending: boolean }>(this.deps.orm.em.fork(), `select exists (select 1 from messages where conversation_id = :conversationId and direction = 'inbound' and handled_at is null) as pending`, { conversationId });
+      if (!rows[0]?.pending) return;
     }
   }
 }
+
+/** A row of LOCK_AND_NEXT_PENDING_SQL: the lock's outcome, and a message when there is one. */
+type PendingRow = { locked: boolean } & (PendingMessage | { [K in keyof PendingMessage]: null });

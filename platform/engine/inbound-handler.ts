@@ -5,13 +5,15 @@ import { runSql } from '../pipeline/run-sql.ts';
 import type { AfterCommit } from './after-commit.ts';
 import type { FlowCache } from './flow-cache.ts';
 import type { RunExecutor } from './run-executor.ts';
-import { countRunsStartedSince, lockWaitingRunOfConversation, lockWaitingRunsOfContact, stopRun } from './run-store.ts';
+import { lockRun, lockWaitingRunsOfContact, stopRun } from './run-store.ts';
+import { tryLockConversationSql } from './conversation-lock.ts';
 import { matchTriggers } from '../../engine/flows/trigger-match.ts';
 import type { TriggerIndex } from './trigger-matcher.ts';
 
-const MINUTE_MS = 60_000;
+/** The window of the per-contact run limit. */
+export const RUN_LIMIT_WINDOW_MS = 60_000;
 
-/** The next unhandled inbound message of a conversation, with what deciding about it needs. */
+/** An unhandled inbound message of a conversation, with everything deciding about it needs. */
 export interface PendingMessage {
   id: string;
   workspaceId: string;
@@ -25,20 +27,42 @@ export interface PendingMessage {
   contactBlocked: boolean;
   contact: { phone: string | null; name: string | null; attributes: Record<string, unknown>; tags: string[] };
   isFirstMessage: boolean;
+  timezone: string;
+  /** The run of the conversation waiting for a reply, if any (locked by the handler when used). */
+  waitingRunId: string | null;
+  /** Runs started for the contact since `:since` (the loop limit). */
+  recentRuns: number;
 }
 
-export const NEXT_PENDING_SQL = `
-select m.id, m.workspace_id as "workspaceId", m.channel_id as "channelId", m.conversation_id as "conversationId", m.contact_id as "contactId",
-       m.type, m.text, conv.bot_paused as "botPaused", conv.status as "conversationStatus",
-       (c.opted_out_at is not null or c.restricted_at is not null or c.erased_at is not null) as "contactBlocked",
-       json_build_object('phone', c.phone, 'name', c.name, 'attributes', c.attributes, 'tags', c.tags) as contact,
-       not exists (select 1 from messages p where p.conversation_id = m.conversation_id and p.direction = 'inbound' and p.id < m.id) as "isFirstMessage"
-  from messages m
-  join conversations conv on conv.id = m.conversation_id
-  join contacts c on c.id = m.contact_id
- where m.conversation_id = :conversationId and m.direction = 'inbound' and m.handled_at is null
- order by m.id
- limit 1`;
+/*
+ * One round trip at the start of a drain transaction: takes the conversation's advisory lock
+ * without waiting, and only if it got it, reads the next two unhandled inbound messages (the
+ * second says whether to loop) with the facts the handler needs, and locks the contact row
+ * (lockContact explains the lock order).
+ */
+export const LOCK_AND_NEXT_PENDING_SQL = `
+with lock as (select ${tryLockConversationSql('conversationId')} as locked)
+select lock.locked, pending.*
+  from lock
+  left join lateral (
+    select m.id, m.workspace_id as "workspaceId", m.channel_id as "channelId", m.conversation_id as "conversationId", m.contact_id as "contactId",
+           m.type, m.text, conv.bot_paused as "botPaused", conv.status as "conversationStatus",
+           (c.opted_out_at is not null or c.restricted_at is not null or c.erased_at is not null) as "contactBlocked",
+           json_build_object('phone', c.phone, 'name', c.name, 'attributes', c.attributes, 'tags', c.tags) as contact,
+           not exists (select 1 from messages p where p.conversation_id = m.conversation_id and p.direction = 'inbound' and p.id < m.id) as "isFirstMessage",
+           w.timezone,
+           (select r.id from runs r where r.conversation_id = m.conversation_id and r.status = 'waiting' and r.wait ->> 'kind' = 'reply'
+             order by r.started_at desc limit 1) as "waitingRunId",
+           (select count(*)::int from runs r where r.contact_id = m.contact_id and r.started_at > cast(:since as timestamptz)) as "recentRuns"
+      from messages m
+      join conversations conv on conv.id = m.conversation_id
+      join contacts c on c.id = m.contact_id
+      join workspaces w on w.id = m.workspace_id
+     where lock.locked and m.conversation_id = :conversationId and m.direction = 'inbound' and m.handled_at is null
+     order by m.id
+     limit 2
+       for no key update of c
+  ) pending on true`;
 
 /**
  * Decides what one inbound message does, inside the conversation's lock: a global opt-out
@@ -77,9 +101,11 @@ export class InboundHandler {
     if (msg.contactBlocked) return 'contact_blocked';
     if (msg.botPaused) return 'bot_paused';
 
-    const waiting = await lockWaitingRunOfConversation(em, msg.conversationId);
-    if (waiting) {
-      await this.deps.executor.resume(em, waiting, { kind: 'reply', message: messageFacts }, after);
+    // The contact is locked (the drain's first statement) and reachable (checked above).
+    const contactLock = { lockedReachable: true };
+    const waiting = msg.waitingRunId ? await lockRun(em, msg.waitingRunId) : null;
+    if (waiting && waiting.status === 'waiting' && waiting.wait?.kind === 'reply') {
+      await this.deps.executor.resume(em, waiting, { kind: 'reply', message: messageFacts }, after, contactLock);
       return 'resumed';
     }
 
@@ -95,13 +121,19 @@ export class InboundHandler {
       channelId: msg.channelId,
       trigger: { kind: 'message', messageId: msg.id },
       message: messageFacts,
+      facts: {
+        contact: { id: msg.contactId, ...msg.contact },
+        message: messageFacts,
+        conversation: { id: msg.conversationId, channelId: msg.channelId, status: msg.conversationStatus },
+        trigger: { kind: 'message', messageId: msg.id },
+        workspace: { id: msg.workspaceId, timezone: msg.timezone },
+      },
     };
-    const recent = await countRunsStartedSince(em, msg.contactId, new Date(now.getTime() - MINUTE_MS));
-    if (recent >= MAX_RUNS_PER_CONTACT_PER_MINUTE) {
+    if (msg.recentRuns >= MAX_RUNS_PER_CONTACT_PER_MINUTE) {
       await this.deps.executor.refuse(em, params, `run_limit: ${MAX_RUNS_PER_CONTACT_PER_MINUTE} runs already started for this contact in the last minute`);
       return 'run_limit';
     }
-    await this.deps.executor.start(em, params, after);
+    await this.deps.executor.start(em, params, after, contactLock);
     return 'started';
   }
 }

@@ -9,7 +9,7 @@ import type { AfterCommit } from './after-commit.ts';
 import { applyEffects } from './apply-effects.ts';
 import type { FlowCache } from './flow-cache.ts';
 import { loadRunFacts } from './run-facts.ts';
-import { insertRun, insertSteps, saveRunOutcome, type RunRow } from './run-store.ts';
+import { insertRun, insertSteps, lockContact, saveRunOutcome, type RunRow } from './run-store.ts';
 
 /** How deep "start another flow" may nest within one transaction: a flow starting itself ends. */
 const MAX_START_FLOW_DEPTH = 5;
@@ -24,6 +24,21 @@ export interface StartRunParams {
   channelId: string | null;
   trigger: Record<string, unknown>;
   message: RunFacts['message'];
+  /** Facts the caller read in this transaction after locking the contact (saves a round trip). */
+  facts?: RunFacts;
+}
+
+/** What the caller already did in this transaction for the run's contact. */
+export interface ContactLockState {
+  /** The contact row is locked here and automated messages may reach it. */
+  lockedReachable: boolean;
+}
+
+/** How one advance is written: a new run is inserted with its outcome, an existing one updated. */
+interface AdvanceMode {
+  newRunStartedAt: Date | null;
+  facts: RunFacts | undefined;
+  contact: ContactLockState | undefined;
 }
 
 /**
@@ -43,9 +58,11 @@ export class RunExecutor {
     },
   ) {}
 
-  /** Creates a run pinned to `flowVersionId` and advances it from its trigger. Returns its id. */
-  async start(em: EntityManager, params: StartRunParams, after: AfterCommit, depth = 0): Promise<string> {
-    const now = this.deps.clock.now();
+  /**
+   * Creates a run pinned to `flowVersionId` and advances it from its trigger. Returns its id.
+   * `contact`: the caller locked the contact in this transaction (the inbound drain does).
+   */
+  async start(em: EntityManager, params: StartRunParams, after: AfterCommit, contact?: ContactLockState, depth = 0): Promise<string> {
     const run: RunRow = {
       id: newId(),
       workspaceId: params.workspaceId,
@@ -61,42 +78,28 @@ export class RunExecutor {
       stepCount: 0,
       trigger: params.trigger,
     };
-    await insertRun(em, { ...run, startedAt: now });
-    await this.advance(em, run, params.triggerNodeId, params.message, undefined, after, depth);
+    await this.advance(em, run, params.triggerNodeId, params.message, undefined, after, depth, { newRunStartedAt: this.deps.clock.now(), facts: params.facts, contact });
     return run.id;
   }
 
   /** Records a run that a limit kept from starting, so that the reason is visible. */
   async refuse(em: EntityManager, params: StartRunParams, reason: string): Promise<void> {
-    await insertRun(em, {
-      id: newId(),
-      workspaceId: params.workspaceId,
-      flowId: params.flowId,
-      flowVersionId: params.flowVersionId,
-      contactId: params.contactId,
-      conversationId: params.conversationId,
-      channelId: params.channelId,
-      status: 'stopped',
-      currentNodeId: null,
-      state: { vars: {}, attempts: {} },
-      wait: null,
-      stepCount: 0,
-      trigger: params.trigger,
-      stopReason: reason,
-      startedAt: this.deps.clock.now(),
-    });
+    const now = this.deps.clock.now();
+    await insertRun(em, { ...params, id: newId(), startedAt: now }, { status: 'stopped', nodeId: null, reason }, { vars: {}, attempts: {} }, 0, now);
   }
 
   /** Wakes a waiting run (locked by the caller) with a reply or its timeout. */
-  async resume(em: EntityManager, run: RunRow, resume: Resume, after: AfterCommit): Promise<void> {
+  async resume(em: EntityManager, run: RunRow, resume: Resume, after: AfterCommit, contact?: ContactLockState): Promise<void> {
     if (!run.currentNodeId) throw new Error(`run ${run.id} is waiting on no node`);
     const message = resume.kind === 'reply' ? resume.message : null;
-    await this.advance(em, run, run.currentNodeId, message, resume, after, 0);
+    await this.advance(em, run, run.currentNodeId, message, resume, after, 0, { newRunStartedAt: null, facts: undefined, contact });
   }
 
-  private async advance(em: EntityManager, run: RunRow, nodeId: string, message: RunFacts['message'], resume: Resume | undefined, after: AfterCommit, depth: number): Promise<void> {
+  private async advance(em: EntityManager, run: RunRow, nodeId: string, message: RunFacts['message'], resume: Resume | undefined, after: AfterCommit, depth: number, mode: AdvanceMode): Promise<void> {
+    // The contact is locked before anything else is written (see lockContact for the lock order).
+    const contact = mode.contact ?? (run.contactId ? { lockedReachable: (await lockContact(em, run.contactId))?.reachable === true } : { lockedReachable: false });
     const flow = await this.deps.flows.version(em, run.flowVersionId);
-    const facts = await loadRunFacts(em, run, message, run.trigger);
+    const facts = mode.facts ?? (await loadRunFacts(em, run, message, run.trigger));
     const state: RunState = { vars: run.state.vars ?? {}, attempts: run.state.attempts ?? {} };
     const result = await advanceRun({
       flow,
@@ -109,15 +112,18 @@ export class RunExecutor {
       ports: { now: () => this.deps.clock.now(), random: this.deps.random ?? Math.random, http: this.deps.http },
     });
     const now = this.deps.clock.now();
+    const stepCount = run.stepCount + result.steps.length;
+    // Written before the effects: the run row is what their outbox rows and steps belong to.
+    if (mode.newRunStartedAt) await insertRun(em, { ...run, startedAt: mode.newRunStartedAt }, result.outcome, result.state, stepCount, now);
+    else await saveRunOutcome(em, run.id, result.outcome, result.state, stepCount, now);
     const startFlows: string[] = [];
     const steps = [];
+    const effectsCtx = { outbox: this.deps.outbox, now, contactReachable: contact.lockedReachable };
     for (const step of result.steps) {
-      const effectResults = step.effects.length ? await applyEffects(em, { outbox: this.deps.outbox, now }, run, step.seq, step.effects, { sends: after.sends, startFlows }) : [];
+      const effectResults = step.effects.length ? await applyEffects(em, effectsCtx, run, step.seq, step.effects, { sends: after.sends, startFlows }) : [];
       steps.push({ ...step, id: newId(), output: effectResults.length ? { result: step.output, effects: effectResults } : step.output });
     }
     await insertSteps(em, run.workspaceId, run.id, steps);
-    const stepCount = run.stepCount + result.steps.length;
-    await saveRunOutcome(em, run.id, result.outcome, result.state, stepCount, now);
     if (result.outcome.status === 'waiting' && result.outcome.wait.dueAt) {
       after.timers.push({ runId: run.id, waitSeq: stepCount, dueAt: new Date(result.outcome.wait.dueAt) });
     }
@@ -125,7 +131,9 @@ export class RunExecutor {
       if (depth >= MAX_START_FLOW_DEPTH) break;
       const target = await this.deps.flows.activeVersionOf(em, run.workspaceId, flowId);
       if (!target) continue;
-      await this.start(em, { workspaceId: run.workspaceId, flowId, flowVersionId: target.versionId, triggerNodeId: target.entryNodeId, contactId: run.contactId, conversationId: run.conversationId, channelId: run.channelId, trigger: { startedBy: run.id }, message }, after, depth + 1);
+      const params = { workspaceId: run.workspaceId, flowId, flowVersionId: target.versionId, triggerNodeId: target.entryNodeId, contactId: run.contactId, conversationId: run.conversationId, channelId: run.channelId, trigger: { startedBy: run.id }, message };
+      // The contact stays locked; its consent may have changed in this advance (effectsCtx tracks it).
+      await this.start(em, params, after, { lockedReachable: effectsCtx.contactReachable }, depth + 1);
     }
   }
 }

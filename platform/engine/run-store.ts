@@ -46,45 +46,80 @@ export async function countRunsStartedSince(em: EntityManager, contactId: string
   return rows[0]?.n ?? 0;
 }
 
-export async function insertRun(em: EntityManager, run: RunRow & { stopReason?: string | null; startedAt: Date }): Promise<void> {
+/** Where a run stands once it has advanced: the columns its outcome sets. */
+function outcomeColumns(outcome: AdvanceOutcome, state: RunState, stepCount: number, now: Date) {
+  return {
+    status: outcome.status,
+    nodeId: outcome.nodeId,
+    state: JSON.stringify(state),
+    wait: outcome.status === 'waiting' ? JSON.stringify(outcome.wait) : null,
+    dueAt: outcome.status === 'waiting' ? outcome.wait.dueAt : null,
+    stepCount,
+    stopReason: outcome.status === 'stopped' ? outcome.reason : null,
+    error: outcome.status === 'failed' ? JSON.stringify(outcome.error) : null,
+    now,
+    endedAt: outcome.status === 'waiting' ? null : now,
+  };
+}
+
+/**
+ * Inserts a new run as it stands after its first advance (or a run a limit refused, with a
+ * `stopped` outcome): one statement instead of an insert and an update.
+ */
+export async function insertRun(
+  em: EntityManager,
+  run: Pick<RunRow, 'id' | 'workspaceId' | 'flowId' | 'flowVersionId' | 'contactId' | 'conversationId' | 'channelId' | 'trigger'> & { startedAt: Date },
+  outcome: AdvanceOutcome,
+  state: RunState,
+  stepCount: number,
+  now: Date,
+): Promise<void> {
   await runSql(
     em,
-    `insert into runs (id, workspace_id, flow_id, flow_version_id, contact_id, conversation_id, channel_id, status, current_node_id, state, wait, step_count, trigger, stop_reason, started_at, updated_at, ended_at)
-     values (:id, :workspaceId, :flowId, :flowVersionId, :contactId, :conversationId, :channelId, :status, :currentNodeId, cast(:state as jsonb), cast(:wait as jsonb), :stepCount, cast(:trigger as jsonb), :stopReason, :startedAt, :startedAt,
-             case when :status in ('completed', 'failed', 'stopped') then cast(:startedAt as timestamptz) end)`,
+    `insert into runs (id, workspace_id, flow_id, flow_version_id, contact_id, conversation_id, channel_id, status, current_node_id, state, wait, due_at,
+                       step_count, trigger, stop_reason, error, started_at, updated_at, ended_at)
+     values (:id, :workspaceId, :flowId, :flowVersionId, :contactId, :conversationId, :channelId, :status, :nodeId, cast(:state as jsonb), cast(:wait as jsonb),
+             cast(:dueAt as timestamptz), :stepCount, cast(:trigger as jsonb), :stopReason, cast(:error as jsonb), :startedAt, :now, :endedAt)`,
     {
-      ...run,
-      state: JSON.stringify(run.state),
-      wait: run.wait ? JSON.stringify(run.wait) : null,
+      id: run.id,
+      workspaceId: run.workspaceId,
+      flowId: run.flowId,
+      flowVersionId: run.flowVersionId,
+      contactId: run.contactId,
+      conversationId: run.conversationId,
+      channelId: run.channelId,
       trigger: JSON.stringify(run.trigger),
-      stopReason: run.stopReason ?? null,
+      startedAt: run.startedAt,
+      ...outcomeColumns(outcome, state, stepCount, now),
     },
   );
 }
 
 /** Records where a run stands after advancing, with its new state and step count. */
 export async function saveRunOutcome(em: EntityManager, runId: string, outcome: AdvanceOutcome, state: RunState, stepCount: number, now: Date): Promise<void> {
-  const ended = outcome.status !== 'waiting';
   await runSql(
     em,
     `update runs set status = :status, current_node_id = :nodeId, state = cast(:state as jsonb), wait = cast(:wait as jsonb),
             due_at = cast(:dueAt as timestamptz), step_count = :stepCount, stop_reason = :stopReason, error = cast(:error as jsonb),
             updated_at = :now, ended_at = :endedAt
       where id = :runId`,
-    {
-      runId,
-      status: outcome.status,
-      nodeId: outcome.nodeId,
-      state: JSON.stringify(state),
-      wait: outcome.status === 'waiting' ? JSON.stringify(outcome.wait) : null,
-      dueAt: outcome.status === 'waiting' ? outcome.wait.dueAt : null,
-      stepCount,
-      stopReason: outcome.status === 'stopped' ? outcome.reason : null,
-      error: outcome.status === 'failed' ? JSON.stringify(outcome.error) : null,
-      now,
-      endedAt: ended ? now : null,
-    },
+    { runId, ...outcomeColumns(outcome, state, stepCount, now) },
   );
+}
+
+/**
+ * Locks the contact row for the rest of the transaction and answers whether automated messages
+ * may reach it. Every run transaction locks its contact before anything else it writes (the
+ * conversation included), in the same order as the inbound store statement (contact, then
+ * conversation), so that the two never deadlock.
+ */
+export async function lockContact(em: EntityManager, contactId: string): Promise<{ reachable: boolean } | null> {
+  const { rows } = await runSql<{ reachable: boolean }>(
+    em,
+    `select (opted_out_at is null and restricted_at is null and erased_at is null) as reachable from contacts where id = :contactId for no key update`,
+    { contactId },
+  );
+  return rows[0] ?? null;
 }
 
 /** Stops a run (an opt-out, a deactivated flow) with a reason the run history shows. */

@@ -17,6 +17,19 @@ export interface RegisteredConnector {
    * `SendWorker.hostChannel`, and stops at `releaseChannel`.
    */
   hostedByLease: boolean;
+  /**
+   * Sends of one channel in flight at once, across every process. Order within a conversation
+   * holds at any value (a message waits for the earlier queued messages of its conversation);
+   * a channel that must keep one pace for the whole number (WhatsApp) stays at 1.
+   */
+  sendsInFlightPerChannel: number;
+}
+
+/** How a connector is registered; see RegisteredConnector for what each option means. */
+export interface ConnectorOptions {
+  deduplicatesSends: boolean;
+  hostedByLease?: boolean;
+  sendsInFlightPerChannel?: number;
 }
 
 /**
@@ -27,9 +40,11 @@ export class ConnectorRegistry {
   private readonly byKind = new Map<ChannelKind, RegisteredConnector>();
 
   /** Adds `connector` for its kind; a second one for the same kind is a wiring bug. */
-  register(connector: ChannelConnector, opts: { deduplicatesSends: boolean; hostedByLease?: boolean }): this {
+  register(connector: ChannelConnector, opts: ConnectorOptions): this {
     if (this.byKind.has(connector.kind)) throw new Error(`a connector for ${connector.kind} channels is already registered`);
-    this.byKind.set(connector.kind, { connector, deduplicatesSends: opts.deduplicatesSends, hostedByLease: opts.hostedByLease ?? false });
+    const sendsInFlightPerChannel = opts.sendsInFlightPerChannel ?? 1;
+    if (!Number.isInteger(sendsInFlightPerChannel) || sendsInFlightPerChannel < 1) throw new Error(`sendsInFlightPerChannel must be a positive whole number, got ${sendsInFlightPerChannel}`);
+    this.byKind.set(connector.kind, { connector, deduplicatesSends: opts.deduplicatesSends, hostedByLease: opts.hostedByLease ?? false, sendsInFlightPerChannel });
     return this;
   }
 

@@ -19,6 +19,15 @@ export interface QueuedSend {
   created: boolean;
 }
 
+/**
+ * The conversation's channel and contact, given by a caller that holds the contact's row lock in
+ * this transaction and checked that automated messages may reach it (a run does).
+ */
+export interface ReachableTarget {
+  channelId: string;
+  contactId: string;
+}
+
 interface Target {
   channelId: string;
   contactId: string;
@@ -78,14 +87,16 @@ export class Outbox {
   /**
    * Records the message within the caller's transaction (`em`). The same idempotency key on the
    * same channel answers the existing message with `created: false`. Refuses automated sends to
-   * opted-out, restricted or erased contacts (ContactUnreachableError).
+   * opted-out, restricted or erased contacts (ContactUnreachableError). With `reachable`, the
+   * caller vouches for the target (see ReachableTarget) and the lookup is skipped.
    */
-  async queueSend(em: EntityManager, request: OutboundRequest): Promise<QueuedSend> {
+  async queueSend(em: EntityManager, request: OutboundRequest, reachable?: ReachableTarget): Promise<QueuedSend> {
     const parsed = OutboundRequestSchema.safeParse(request);
     if (!parsed.success) {
       throw new ValidationError('the outbound message is invalid', { details: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
     }
     const req = parsed.data;
+    if (reachable) return this.insertQueued(em, req, reachable);
     const { rows } = await runSql<Target>(em, TARGET_SQL, { conversationId: req.conversationId, workspaceId: req.workspaceId, idempotencyKey: req.idempotencyKey });
     const target = rows[0];
     if (!target) throw new NotFoundError('conversation', req.conversationId);
@@ -96,6 +107,11 @@ export class Outbox {
     const blocker = automatedSendBlocker(target, req.sender);
     if (blocker !== null) throw new ContactUnreachableError(target.contactId, blocker);
 
+    return this.insertQueued(em, req, target);
+  }
+
+  /** Inserts the queued row; a key used before answers the existing message. */
+  private async insertQueued(em: EntityManager, req: OutboundRequest, target: ReachableTarget): Promise<QueuedSend> {
     const now = this.deps.clock.now();
     const messageId = newId();
     const inserted = await runSql<{ id: string }>(em, INSERT_QUEUED_SQL, {

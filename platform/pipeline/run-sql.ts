@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { EntityManager, Knex } from '@mikro-orm/postgresql';
 
 /** The rows a statement returned and how many rows it changed. */
@@ -6,20 +7,69 @@ export interface SqlResult<Row> {
   rowCount: number;
 }
 
+/** The part of a node-postgres client runSql uses. */
+interface PgConnection {
+  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[]; rowCount: number | null }>;
+}
+
+/** A statement with `:name` bindings rewritten to `$n` placeholders, and its prepared-statement name. */
+interface CompiledSql {
+  name: string;
+  text: string;
+  names: string[];
+}
+
+/** Bounds the cache of compiled statements (they are a fixed set of literals in the code). */
+const MAX_COMPILED_STATEMENTS = 2_000;
+const compiled = new Map<string, CompiledSql>();
+
+/*
+ * `:name` where `name` is a binding: the same rule as knex's raw named bindings (a `::type` cast
+ * or a colon inside a name that is not bound stays as it is).
+ */
+const NAMED_BINDING = /(?<!:):(\w+)/g;
+
+function compile(sql: string, bindings: Record<string, unknown>): CompiledSql {
+  const key = `${sql}\u0000${Object.keys(bindings).sort().join(',')}`;
+  let found = compiled.get(key);
+  if (!found) {
+    const names: string[] = [];
+    const text = sql.replace(NAMED_BINDING, (match, name: string) => {
+      if (!Object.prototype.hasOwnProperty.call(bindings, name)) return match;
+      // One placeholder per occurrence, as knex does: each gets the type its own context infers.
+      return `$${names.push(name)}`;
+    });
+    found = { name: `om_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`, text, names };
+    if (compiled.size >= MAX_COMPILED_STATEMENTS) compiled.clear();
+    compiled.set(key, found);
+  }
+  return found;
+}
+
 /**
  * Runs one SQL statement with named `:bindings` on `em`'s connection, inside `em`'s transaction
  * when it has one.
  *
- * Why not `em.execute`: MikroORM formats the parameters into the SQL text on the client. Here
- * they travel separately to Postgres (server-side binding): less work per call on the hot
- * paths, and JSON or text from outside never becomes part of a statement. Binding names must
- * not collide with type names used in `::type` casts (knex reads `:name` as a binding); the
- * statements here write `cast(:x as type)` for bound values.
+ * Why not `em.execute` or knex's `raw`: the statements of the hot paths (inbound store, drain,
+ * send claim) are large CTEs whose parse and plan cost PostgreSQL more than running them. Here
+ * each distinct statement is a named prepared statement: parsed and planned once per
+ * connection, then only bound and executed. The parameters travel separately (server-side
+ * binding), so JSON or text from outside never becomes part of a statement. Binding names must
+ * not collide with type names used in `::type` casts; the statements here write
+ * `cast(:x as type)` for bound values.
  */
 export async function runSql<Row = Record<string, unknown>>(em: EntityManager, sql: string, bindings: Record<string, unknown> = {}): Promise<SqlResult<Row>> {
-  const query = em.getKnex().raw(sql, bindings as Knex.ValueDict);
-  const trx = em.getTransactionContext<Knex.Transaction>();
-  if (trx) query.transacting(trx);
-  const res = (await query) as { rows: Row[]; rowCount: number | null };
-  return { rows: res.rows, rowCount: res.rowCount ?? 0 };
+  const statement = compile(sql, bindings);
+  // A transaction's knex client hands out the transaction's own connection.
+  const client = (em.getTransactionContext<Knex.Transaction>() ?? em.getKnex()).client as unknown as {
+    acquireConnection(): Promise<PgConnection>;
+    releaseConnection(connection: PgConnection): Promise<unknown>;
+  };
+  const connection = await client.acquireConnection();
+  try {
+    const res = await connection.query({ name: statement.name, text: statement.text, values: statement.names.map((n) => bindings[n]) });
+    return { rows: res.rows as Row[], rowCount: res.rowCount ?? 0 };
+  } finally {
+    await client.releaseConnection(connection);
+  }
 }

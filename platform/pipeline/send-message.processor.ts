@@ -1,4 +1,4 @@
-import { UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ChannelKind } from '../../engine/channels/channel-kind.ts';
 import type { Clock } from '../../engine/clock.ts';
@@ -34,6 +34,7 @@ interface SendRow {
   restrictedAt: Date | null;
   erasedAt: Date | null;
   externalIds: { kind: string; value: string }[];
+  previousSend: SendState | null;
 }
 
 /** Attempt bookkeeping kept in messages.metadata.send. */
@@ -44,35 +45,59 @@ interface SendState {
   lastError?: string;
 }
 
-const LOAD_SQL = `
+/*
+ * Loads the message and claims an attempt in one round trip. The claim counts the attempt and
+ * marks it in flight, under the row lock that checks the message is still queued, and only when
+ * no earlier outbound message of the same conversation is still queued: a channel may send
+ * several messages at once, but a conversation's messages leave in the order they were queued
+ * (ids are time-ordered). `previousSend` is the attempt state before the claim (so that an
+ * attempt left in flight by a killed worker is recognised); null when nothing was claimed.
+ * The outer select reads the snapshot from before the claim: `status` is the status then.
+ */
+const CLAIM_SQL = `
+with previous as (
+  select m.id, coalesce(m.metadata -> 'send', '{}') as send
+    from messages m
+   where m.id = :messageId and m.status = 'queued'
+     and not exists (select 1 from messages earlier
+                      where earlier.conversation_id = m.conversation_id and earlier.direction = 'outbound'
+                        and earlier.status = 'queued' and earlier.id < m.id)
+     for update of m
+),
+claimed as (
+  update messages m
+     set metadata = jsonb_set(m.metadata, '{send}', previous.send || jsonb_build_object(
+           'attempts', coalesce(cast(previous.send ->> 'attempts' as integer), 0) + 1,
+           'inFlightSince', cast(:startedAt as text)))
+    from previous
+   where m.id = previous.id
+  returning m.id, previous.send
+)
 select m.id, m.workspace_id as "workspaceId", m.channel_id as "channelId", m.contact_id as "contactId", m.sender,
        m.idempotency_key as "idempotencyKey", m.type, m.text, m.media, m.status,
        ch.kind as "channelKind", ch.deleted_at as "channelDeletedAt",
        c.phone, c.opted_out_at as "optedOutAt", c.restricted_at as "restrictedAt", c.erased_at as "erasedAt",
        coalesce((select json_agg(json_build_object('kind', ci.kind, 'value', ci.value) order by ci.created_at)
                    from contact_identities ci
-                  where ci.contact_id = m.contact_id and ci.channel_id = m.channel_id and ci.kind <> 'phone'), '[]') as "externalIds"
+                  where ci.contact_id = m.contact_id and ci.channel_id = m.channel_id and ci.kind <> 'phone'), '[]') as "externalIds",
+       claimed.send as "previousSend"
   from messages m
   join channels ch on ch.id = m.channel_id
   join contacts c on c.id = m.contact_id
+  left join claimed on claimed.id = m.id
  where m.id = :messageId`;
 
 /*
- * Claims an attempt: counts it and marks it in flight, in the same row lock that checks the
- * message is still queued. Answers the state before the claim, so that an attempt left in
- * flight by a killed worker is recognised.
+ * How long a message waits for an earlier message of its conversation to leave before it looks
+ * again: short at first (the earlier one is usually being sent right now), longer the older the
+ * job (the earlier one may be in a retry backoff), so a long wait does not become a busy loop.
  */
-const CLAIM_SQL = `
-with previous as (
-  select id, coalesce(metadata -> 'send', '{}') as send from messages where id = :messageId and status = 'queued' for update
-)
-update messages m
-   set metadata = jsonb_set(m.metadata, '{send}', previous.send || jsonb_build_object(
-         'attempts', coalesce(cast(previous.send ->> 'attempts' as integer), 0) + 1,
-         'inFlightSince', cast(:startedAt as text)))
-  from previous
- where m.id = previous.id
-returning previous.send as "previousSend"`;
+const ORDER_WAIT_MIN_MS = 20;
+const ORDER_WAIT_MAX_MS = 1_000;
+
+function orderWaitMs(jobAgeMs: number): number {
+  return Math.min(ORDER_WAIT_MAX_MS, Math.max(ORDER_WAIT_MIN_MS, Math.round(jobAgeMs / 4)));
+}
 
 const RECORD_SENT_SQL = `
 update messages
@@ -107,12 +132,19 @@ export class SendMessageProcessor {
   constructor(private readonly deps: { orm: Orm; connectors: ConnectorRegistry; logger: Logger; clock: Clock }) {}
 
   /** The BullMQ processor for send jobs. */
-  async process(job: Job<SendJobData>): Promise<SendOutcome> {
+  async process(job: Job<SendJobData>, token?: string): Promise<SendOutcome> {
     const em = this.deps.orm.em.fork();
     const { messageId } = job.data;
-    const row = (await runSql<SendRow>(em, LOAD_SQL, { messageId })).rows[0];
+    const row = (await runSql<SendRow>(em, CLAIM_SQL, { messageId, startedAt: this.deps.clock.now().toISOString() })).rows[0];
     if (!row) return 'missing';
     if (row.status !== 'queued') return 'already-handled';
+    if (row.previousSend === null) {
+      // An earlier message of the conversation is still queued (or this one changed meanwhile):
+      // look again shortly, without spending one of the job's attempts.
+      const now = this.deps.clock.now().getTime();
+      await job.moveToDelayed(now + orderWaitMs(now - job.timestamp), token);
+      throw new DelayedError();
+    }
 
     if (row.channelDeletedAt !== null) return this.fail(em, messageId, 'channel_deleted');
     // Consent may have changed since the message was queued (a broadcast queued for hours).
@@ -120,12 +152,9 @@ export class SendMessageProcessor {
     if (blocker !== null) return this.fail(em, messageId, `contact_unreachable: ${blocker}`);
     const registered = this.deps.connectors.get(row.channelKind);
     if (!registered) return this.fail(em, messageId, `no connector for ${row.channelKind} channels`);
-
-    const claim = (await runSql<{ previousSend: SendState }>(em, CLAIM_SQL, { messageId, startedAt: this.deps.clock.now().toISOString() })).rows[0];
-    if (!claim) return 'already-handled';
-    if (claim.previousSend.inFlightSince !== undefined) {
-      if (!registered.deduplicatesSends) return this.fail(em, messageId, `send_outcome_unknown: an attempt started at ${claim.previousSend.inFlightSince} was interrupted`);
-      this.deps.logger.warn({ messageId, since: claim.previousSend.inFlightSince }, 'resending after an interrupted attempt; the connector deduplicates');
+    if (row.previousSend.inFlightSince !== undefined) {
+      if (!registered.deduplicatesSends) return this.fail(em, messageId, `send_outcome_unknown: an attempt started at ${row.previousSend.inFlightSince} was interrupted`);
+      this.deps.logger.warn({ messageId, since: row.previousSend.inFlightSince }, 'resending after an interrupted attempt; the connector deduplicates');
     }
 
     let providerMessageId: string;

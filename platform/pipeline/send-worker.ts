@@ -10,12 +10,6 @@ import { runSql } from './run-sql.ts';
 import { SendMessageProcessor } from './send-message.processor.ts';
 import { sendQueueName, type SendJobData } from './send-job.ts';
 
-/*
- * One job at a time per channel, across every process (BullMQ's global concurrency): a number
- * sends in order and at one pace, whatever the number of workers.
- */
-const SENDS_IN_FLIGHT_PER_CHANNEL = 1;
-
 const LIVE_CHANNELS_SQL = `select id, kind from channels where deleted_at is null`;
 const CHANNEL_SQL = `select id, kind from channels where id = :channelId and deleted_at is null`;
 
@@ -112,14 +106,16 @@ export class SendWorker {
 
   private async startWorker(channelId: string, knownKind?: ChannelKind): Promise<Worker | null> {
     const kind = knownKind ?? (await runSql<{ kind: ChannelKind }>(this.deps.orm.em.fork(), CHANNEL_SQL, { channelId })).rows[0]?.kind;
-    if (this.stopped || kind === undefined || !this.deps.connectors.get(kind)) {
+    const registered = kind === undefined ? undefined : this.deps.connectors.get(kind);
+    if (this.stopped || kind === undefined || !registered) {
       if (kind !== undefined) this.deps.logger.debug({ channelId, kind }, 'no connector for this channel kind in this process; not sending for it');
       return null;
     }
-    if (this.deps.connectors.get(kind)!.hostedByLease && !this.hosted.has(channelId)) return null;
+    if (registered.hostedByLease && !this.hosted.has(channelId)) return null;
     const name = sendQueueName(channelId);
-    await this.deps.queues.queue(name).setGlobalConcurrency(SENDS_IN_FLIGHT_PER_CHANNEL);
-    const worker = this.deps.queues.worker<SendJobData>(name, (job) => this.processor.process(job), { concurrency: SENDS_IN_FLIGHT_PER_CHANNEL });
+    // BullMQ's global concurrency bounds the channel's sends in flight across every process.
+    await this.deps.queues.queue(name).setGlobalConcurrency(registered.sendsInFlightPerChannel);
+    const worker = this.deps.queues.worker<SendJobData>(name, (job, token) => this.processor.process(job, token), { concurrency: registered.sendsInFlightPerChannel });
     worker.on('failed', (job, err) => this.deps.logger.warn({ err, channelId, messageId: job?.data.messageId, attemptsMade: job?.attemptsMade }, 'send job failed'));
     worker.on('error', (err) => this.deps.logger.error({ err, channelId }, 'send worker error'));
     this.deps.logger.info({ channelId, kind }, 'send worker started');

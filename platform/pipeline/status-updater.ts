@@ -13,39 +13,127 @@ const IMPLIED_BEFORE: Record<ProviderStatusUpdate['status'], OutboundStatus[]> =
 };
 
 /*
- * One guarded UPDATE: the WHERE clause admits only the statuses the message may leave for the
- * new one, so a repeated, late or backward update changes nothing, even when two arrive at once.
- * status_times: implied statuses that have no time yet get this update's time (left of the
- * merge, so that times already recorded win), then the new status's own time.
+ * One guarded UPDATE for a batch: the WHERE clause admits only the statuses a message may leave
+ * for its new one, so a repeated, late or backward update changes nothing, even when two arrive
+ * at once. status_times: implied statuses that have no time yet get the update's time (left of
+ * the merge, so that times already recorded win), then the new status's own time. Answers the
+ * input positions that changed a row.
  */
-const APPLY_SQL = `
-update messages
-   set status = :toStatus,
-       status_times = cast(:impliedTimes as jsonb) || status_times || cast(:reachedTimes as jsonb),
-       failure_reason = case when :toStatus = 'failed' then cast(:reason as text) else failure_reason end
- where channel_id = cast(:channelId as uuid)
-   and provider_message_id = :providerMessageId
-   and direction = 'outbound'
-   and status = any(string_to_array(:fromStatuses, ','))`;
+const APPLY_BATCH_SQL = `
+with input as (
+  select * from jsonb_to_recordset(cast(:updates as jsonb))
+    as u(i int, channel_id uuid, provider_message_id text, to_status text, implied jsonb, reached jsonb, reason text, from_statuses text)
+),
+-- One unique-index probe per update (a plain join lets the planner hash-join a whole scan of messages).
+target as materialized (
+  select input.*, found.id as message_id
+    from input cross join lateral (
+      select m.id from messages m
+       where m.channel_id = input.channel_id and m.provider_message_id = input.provider_message_id and m.direction = 'outbound'
+       limit 1
+    ) found
+)
+update messages m
+   set status = target.to_status,
+       status_times = target.implied || m.status_times || target.reached,
+       failure_reason = case when target.to_status = 'failed' then target.reason else m.failure_reason end
+  from target
+ where m.id = target.message_id
+   and m.status = any(string_to_array(target.from_statuses, ','))
+returning target.i`;
 
-/** Applies provider status updates (sent, delivered, read, failed) to outbound messages, forward only. */
+/** Updates written in one statement at most (a burst of receipts is split). */
+const MAX_BATCH_UPDATES = 500;
+/** A deadlock between two batches (two processes updating the same rows in another order) is retried this many times. */
+const DEADLOCK_RETRIES = 3;
+
+interface PendingUpdate {
+  update: ProviderStatusUpdate;
+  resolve: (applied: boolean) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Applies provider status updates (sent, delivered, read, failed) to outbound messages, forward
+ * only. Receipts come in bursts (a broadcast, a busy bot): updates arriving while a write is in
+ * flight are written together in the next statement, one row per message per statement (a second
+ * update of the same message waits for the next one, so both are judged in order).
+ */
 export class StatusUpdater {
+  private pending: PendingUpdate[] = [];
+  private flushing = false;
+
   constructor(private readonly deps: { orm: Orm; logger: Logger }) {}
 
-  /** Moves the message forward and records when; returns false when the update was stale, repeated or unknown. */
-  async apply(update: ProviderStatusUpdate): Promise<boolean> {
-    const at = update.at.toISOString();
-    const implied = Object.fromEntries(IMPLIED_BEFORE[update.status].map((s) => [s, at]));
-    const { rowCount } = await runSql(this.deps.orm.em.fork(), APPLY_SQL, {
-      toStatus: update.status,
-      impliedTimes: JSON.stringify(implied),
-      reachedTimes: JSON.stringify({ [update.status]: at }),
-      reason: update.status === 'failed' ? (update.reason ?? 'the provider reported a failure') : null,
-      channelId: update.channelId,
-      providerMessageId: update.providerMessageId,
-      fromStatuses: statusesBefore(update.status).join(','),
+  /** Moves the message forward and records when; resolves false when the update was stale, repeated or unknown. */
+  apply(update: ProviderStatusUpdate): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      this.pending.push({ update, resolve, reject });
+      if (!this.flushing) {
+        this.flushing = true;
+        // After the current tick, so that updates reported together are written together.
+        setImmediate(() => void this.flush());
+      }
     });
-    if (rowCount === 0) this.deps.logger.debug({ update }, 'status update ignored (stale, repeated or unknown message)');
-    return rowCount > 0;
+  }
+
+  private async flush(): Promise<void> {
+    while (this.pending.length > 0) {
+      const batch = this.takeBatch();
+      try {
+        const applied = await this.write(batch.map((p) => p.update));
+        batch.forEach((p, i) => {
+          if (!applied.has(i)) this.deps.logger.debug({ update: p.update }, 'status update ignored (stale, repeated or unknown message)');
+          p.resolve(applied.has(i));
+        });
+      } catch (err) {
+        for (const p of batch) p.reject(err);
+      }
+    }
+    this.flushing = false;
+  }
+
+  /** The oldest pending updates, at most one per message. */
+  private takeBatch(): PendingUpdate[] {
+    const batch: PendingUpdate[] = [];
+    const rest: PendingUpdate[] = [];
+    const keys = new Set<string>();
+    for (const p of this.pending) {
+      const key = `${p.update.channelId}/${p.update.providerMessageId}`;
+      if (batch.length >= MAX_BATCH_UPDATES || keys.has(key)) rest.push(p);
+      else {
+        keys.add(key);
+        batch.push(p);
+      }
+    }
+    this.pending = rest;
+    return batch;
+  }
+
+  private async write(updates: ProviderStatusUpdate[]): Promise<Set<number>> {
+    const rows = updates.map((update, i) => {
+      const at = update.at.toISOString();
+      return {
+        i,
+        channel_id: update.channelId,
+        provider_message_id: update.providerMessageId,
+        to_status: update.status,
+        implied: Object.fromEntries(IMPLIED_BEFORE[update.status].map((s) => [s, at])),
+        reached: { [update.status]: at },
+        reason: update.status === 'failed' ? (update.reason ?? 'the provider reported a failure') : null,
+        from_statuses: statusesBefore(update.status).join(','),
+      };
+    });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await runSql<{ i: number }>(this.deps.orm.em.fork(), APPLY_BATCH_SQL, { updates: JSON.stringify(rows) });
+        return new Set(result.rows.map((r) => r.i));
+      } catch (err) {
+        if (attempt > DEADLOCK_RETRIES || (err as { code?: string }).code !== DEADLOCK_DETECTED) throw err;
+      }
+    }
   }
 }
+
+/** PostgreSQL's SQLSTATE for a deadlock: the statement was rolled back and may be retried. */
+const DEADLOCK_DETECTED = '40P01';

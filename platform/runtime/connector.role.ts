@@ -9,6 +9,9 @@ import { SendWorker } from '../pipeline/send-worker.ts';
 import { StatusUpdater } from '../pipeline/status-updater.ts';
 import type { Runtime } from './runtime.ts';
 
+/** Sends in flight per sandbox channel: enough to keep the pool busy, not so many that they queue for connections. */
+const SANDBOX_SENDS_IN_FLIGHT = 16;
+
 export interface ConnectorRoleHandle {
   /** Starts the send worker of a new channel here and announces it to the other processes. */
   channelAdded(channelId: string): Promise<void>;
@@ -29,8 +32,9 @@ export async function startConnectorRole(rt: Runtime, deps: { inbound?: { accept
   // one message at a time (the pacer keeps the number's pace); WhatsApp does not deduplicate resends.
   const whatsapp = createWhatsappHost(rt, { inbound, statuses, logger: logger.child({ connector: 'whatsapp' }) });
   const sandbox = new SandboxConnector({ statuses, clock: rt.clock, logger: logger.child({ connector: 'sandbox' }) });
-  // The sandbox derives its provider id from the message id, so a resend after a crash is recognised.
-  const connectors = new ConnectorRegistry().register(sandbox, { deduplicatesSends: true }).register(whatsapp, { deduplicatesSends: false, hostedByLease: true })
+  // The sandbox derives its provider id from the message id, so a resend after a crash is
+  // recognised; it has no pace to keep, so a channel sends many messages at once.
+  const connectors = new ConnectorRegistry().register(sandbox, { deduplicatesSends: true, sendsInFlightPerChannel: SANDBOX_SENDS_IN_FLIGHT }).register(whatsapp, { deduplicatesSends: false, hostedByLease: true })
     // The receiving service may drop a repeat by our message id, but nothing guarantees it does.
     .register(new WebhookConnector({ orm: rt.orm, http: new SafeHttpClient({ allowHosts: rt.config.httpAllowHosts }), secretKey: rt.config.secretKey, clock: rt.clock }), { deduplicatesSends: false });
   const sendWorker = new SendWorker({ orm: rt.orm, queues: rt.queues, redis: rt.redis, connectors, logger, clock: rt.clock });

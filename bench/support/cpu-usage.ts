@@ -1,0 +1,42 @@
+import { readFile } from 'node:fs/promises';
+import type { Orm } from '../../platform/db/orm.ts';
+import type { Redis } from '../../platform/redis.ts';
+import { runSql } from '../../platform/pipeline/run-sql.ts';
+
+/** CPU time spent so far by this process, by the PostgreSQL backends of the bench database, and by Redis, ms. */
+export interface CpuSnapshot {
+  nodeMs: number;
+  postgresMs: number;
+  redisMs: number;
+}
+
+/** Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on Linux). */
+const USER_HZ = 100;
+
+/*
+ * CPU per message is what a loaded 2-core machine cannot hide: wall-clock figures move with
+ * whatever else runs, CPU time per message much less. PostgreSQL: the backends connected to the
+ * bench's database (both pools keep their connections, so a diff over a phase covers its work).
+ * Redis is shared with anything else running, so its figure is an upper bound.
+ */
+export async function cpuSnapshot(orm: Orm, redis: Redis, database: string): Promise<CpuSnapshot> {
+  const usage = process.cpuUsage();
+  const { rows } = await runSql<{ pid: number }>(orm.em.fork(), `select pid from pg_stat_activity where datname = :database`, { database });
+  let ticks = 0;
+  for (const { pid } of rows) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
+    if (!stat) continue;
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  const info = await redis.info('cpu');
+  const redisSeconds = ['used_cpu_user', 'used_cpu_sys'].reduce((sum, key) => sum + Number(new RegExp(`${key}:([\\d.]+)`).exec(info)?.[1] ?? 0), 0);
+  return { nodeMs: (usage.user + usage.system) / 1000, postgresMs: (ticks / USER_HZ) * 1000, redisMs: redisSeconds * 1000 };
+}
+
+/** CPU ms per message between two snapshots. */
+export function cpuPerMessage(before: CpuSnapshot, after: CpuSnapshot, messages: number): CpuSnapshot {
+  const per = (a: number, b: number) => Math.round(((b - a) / messages) * 100) / 100;
+  return { nodeMs: per(before.nodeMs, after.nodeMs), postgresMs: per(before.postgresMs, after.postgresMs), redisMs: per(before.redisMs, after.redisMs) };
+}
