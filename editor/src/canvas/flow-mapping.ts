@@ -69,6 +69,21 @@ export function toDocument(nodes: readonly EditorNode[], edges: readonly EditorE
  * field is being fixed (validation reports the config meanwhile).
  */
 export function portsOf(kind: string, config: unknown): readonly OutputPort[] {
+  // Configs are replaced, never mutated, so the ports of a config object never change: a node
+  // re-rendered while dragging or measuring reuses them instead of parsing its config again.
+  if (typeof config === 'object' && config !== null) {
+    const cached = PORTS_BY_CONFIG.get(config);
+    if (cached?.kind === kind) return cached.ports;
+    const ports = computePorts(kind, config);
+    PORTS_BY_CONFIG.set(config, { kind, ports });
+    return ports;
+  }
+  return computePorts(kind, config);
+}
+
+const PORTS_BY_CONFIG = new WeakMap<object, { kind: string; ports: readonly OutputPort[] }>();
+
+function computePorts(kind: string, config: unknown): readonly OutputPort[] {
   const definition = findNodeDefinition(kind);
   if (!definition) return [];
   const parsed = definition.configSchema.safeParse(config);

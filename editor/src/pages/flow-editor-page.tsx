@@ -12,12 +12,11 @@ import {
   type FinalConnectionState,
   type NodeChange,
 } from '@xyflow/react';
-import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
 import type { FlowProblem } from '../../../engine/flows/flow-problem.ts';
 import { findNodeDefinition } from '../../../engine/flows/node-catalog.ts';
 import { validateFlow } from '../../../engine/flows/validate-flow.ts';
 import type { FlowDetail, FlowDocumentJson } from '../api/api-types.ts';
-import { autoLayout } from '../canvas/auto-layout.ts';
 import { connectionRefusal } from '../canvas/connection-rules.ts';
 import { EditHistory } from '../canvas/edit-history.ts';
 import { FlowDecorationsContext, type FlowDecorations } from '../canvas/flow-decorations.ts';
@@ -25,14 +24,17 @@ import { newElementId, TARGET_HANDLE, toCanvas, toDocument, type EditorEdge, typ
 import { NODE_TYPES } from '../canvas/flow-node.tsx';
 import { Palette, PALETTE_MIME } from '../canvas/palette.tsx';
 import { useDraftSaver } from '../canvas/use-draft-saver.ts';
-import { NodePanel } from '../panels/node-panel.tsx';
-import { PublishDialog } from '../panels/publish-dialog.tsx';
-import { RunsPanel } from '../panels/runs-panel.tsx';
-import { TestChatPanel } from '../panels/test-chat-panel.tsx';
-import { VersionsPanel } from '../panels/versions-panel.tsx';
 import { useSession } from '../session/session-context.tsx';
 import { ProblemsList, problemsByNode } from '../validation/problems-list.tsx';
 import { messageOf } from './flows-page.tsx';
+
+// Loaded when first shown: the canvas of a large flow becomes interactive sooner without the
+// forms (and their JSON Schema conversion), the panels and the layout engine in its bundle.
+const NodePanel = lazy(() => import('../panels/node-panel.tsx').then((m) => ({ default: m.NodePanel })));
+const PublishDialog = lazy(() => import('../panels/publish-dialog.tsx').then((m) => ({ default: m.PublishDialog })));
+const RunsPanel = lazy(() => import('../panels/runs-panel.tsx').then((m) => ({ default: m.RunsPanel })));
+const TestChatPanel = lazy(() => import('../panels/test-chat-panel.tsx').then((m) => ({ default: m.TestChatPanel })));
+const VersionsPanel = lazy(() => import('../panels/versions-panel.tsx').then((m) => ({ default: m.VersionsPanel })));
 
 interface Snapshot {
   nodes: EditorNode[];
@@ -263,7 +265,8 @@ function FlowEditor({ flowId }: { flowId: string }) {
     return () => document.removeEventListener('keydown', onKey);
   }, [undo, redo, copy, paste]);
 
-  const layout = useCallback(() => {
+  const layout = useCallback(async () => {
+    const { autoLayout } = await import('../canvas/auto-layout.ts');
     setNodes((ns) => autoLayout(ns, edgesRef.current));
     markEdited();
     requestAnimationFrame(() => void rf.fitView({ duration: 200 }));
@@ -339,7 +342,7 @@ function FlowEditor({ flowId }: { flowId: string }) {
           <button type="button" className="secondary" onClick={redo} disabled={!history.current.canRedo} aria-keyshortcuts="Control+Shift+Z">
             Redo
           </button>
-          <button type="button" className="secondary" onClick={layout}>
+          <button type="button" className="secondary" onClick={() => void layout()}>
             Auto-layout
           </button>
           <button type="button" className="secondary" onClick={() => void rf.fitView({ duration: 200 })}>
@@ -369,6 +372,7 @@ function FlowEditor({ flowId }: { flowId: string }) {
         </div>
       )}
       {publishOpen && flow && (
+        <Suspense fallback={null}>
         <PublishDialog
           flowId={flow.id}
           problems={problems}
@@ -384,6 +388,7 @@ function FlowEditor({ flowId }: { flowId: string }) {
             setTab('problems');
           }}
         />
+        </Suspense>
       )}
       <div className="editor-body">
         <Palette onAdd={(type) => addNode(type)} />
@@ -411,6 +416,7 @@ function FlowEditor({ flowId }: { flowId: string }) {
           </FlowDecorationsContext.Provider>
         </div>
         <aside className="side" aria-label="Side panel">
+          <Suspense fallback={<p className="panel muted">Loading…</p>}>
           {selectedNode && (
             <NodePanel key={selectedNode.id} node={selectedNode} problems={problemMap.get(selectedNode.id) ?? []} onChange={(data) => updateNodeData(selectedNode.id, data)} onDelete={() => deleteNode(selectedNode.id)} />
           )}
@@ -434,6 +440,7 @@ function FlowEditor({ flowId }: { flowId: string }) {
               {tab === 'versions' && flow && <VersionsPanel flowId={flow.id} current={currentDocument} onRestore={replaceDocument} />}
             </div>
           </div>
+          </Suspense>
         </aside>
       </div>
     </div>

@@ -1,4 +1,3 @@
-import QRCode from 'qrcode';
 import { useEffect, useState, type FormEvent } from 'react';
 import { ApiError } from '../api/api-client.ts';
 import type { Channel } from '../api/api-types.ts';
@@ -10,6 +9,12 @@ import { readServerEvents } from './sse-events.ts';
  * Logging a WhatsApp number in: starts the connection (QR, or a pairing code for a phone) and
  * shows the live QR, pairing code and status from the channel's server-sent events.
  */
+/** The QR as an image URL; the library is loaded only when a QR arrives. */
+async function renderQr(data: string): Promise<string> {
+  const { default: QRCode } = await import('qrcode');
+  return QRCode.toDataURL(data, { margin: 1, width: 256 });
+}
+
 export function WhatsAppLogin({ channel }: { channel: Channel }) {
   const { api } = useSession();
   const [qr, setQr] = useState<string | null>(null);
@@ -31,7 +36,7 @@ export function WhatsAppLogin({ channel }: { channel: Channel }) {
       }
       await readServerEvents(res, ({ data }) => {
         const d = (data ?? {}) as { qr?: unknown; pairingCode?: unknown; status?: unknown; code?: unknown };
-        if (typeof d.qr === 'string') void QRCode.toDataURL(d.qr, { margin: 1, width: 256 }).then(setQr);
+        if (typeof d.qr === 'string') void renderQr(d.qr).then(setQr);
         if (typeof d.pairingCode === 'string' || typeof d.code === 'string') setPairingCode(String(d.pairingCode ?? d.code));
         if (typeof d.status === 'string') {
           setStatus(d.status);
