@@ -3,8 +3,8 @@ import { Migration } from '@mikro-orm/migrations';
 /**
  * WhatsApp sessions (whether a session is wanted, the fencing token of the last lease holder
  * that wrote), the encrypted Baileys auth state (creds and every signal key type, one row each),
- * the content of messages we sent (served back to Baileys' `getMessage` for retries), and the
- * webhook channel's sent-id dedupe.
+ * and the content of messages we sent (served back to Baileys' `getMessage` for retries). The
+ * webhook channel needs no table: its URL is in `channels.settings`, its secret in `credentials`.
  */
 export class Migration20261126000000_whatsapp_and_webhook extends Migration {
   override async up(): Promise<void> {
