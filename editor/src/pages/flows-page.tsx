@@ -126,7 +126,12 @@ export function FlowsPage() {
                       type="checkbox"
                       checked={flow.active}
                       disabled={flow.publishedVersion === null}
-                      onChange={(e) => void act(() => api.patch(`/flows/${flow.id}`, { active: e.target.checked }))}
+                      onChange={(e) => {
+                        const active = e.target.checked;
+                        // Shown at once; the reload after the request puts back the server's answer if it refused.
+                        setFlows((list) => list?.map((f) => (f.id === flow.id ? { ...f, active } : f)) ?? null);
+                        void act(() => api.patch(`/flows/${flow.id}`, { active }));
+                      }}
                     />
                     <span className="visually-hidden">Active: {flow.name}</span>
                     {flow.active ? 'On' : 'Off'}

@@ -1,0 +1,153 @@
+import { readFileSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApi, type TestApi } from '../support/api-harness.ts';
+import { HAS_CHROMIUM, launchChromium, screenshot } from './support/chromium.ts';
+import { ensureEditorBuilt } from './support/editor-build.ts';
+
+const EMAIL = `tools-${Date.now()}@example.com`;
+const PASSWORD = 'correct horse battery';
+
+const row = (page: Page, name: string) => page.getByRole('row').filter({ has: page.getByRole('link', { name, exact: true }) });
+
+describe.skipIf(!HAS_CHROMIUM)('the flows list, the canvas tools and the channels page in Chromium', () => {
+  let api: TestApi;
+  let browser: Browser;
+  let page: Page;
+  let base: string;
+
+  beforeAll(async () => {
+    ensureEditorBuilt();
+    api = await startTestApi();
+    base = `http://127.0.0.1:${api.process.port}`;
+    const signup = await api.client.post('/api/v1/auth/signup', { email: EMAIL, password: PASSWORD, name: 'Tess', workspaceName: 'Tools' });
+    expect(signup.status).toBe(201);
+    browser = await launchChromium();
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, acceptDownloads: true });
+    await context.addInitScript(`if (location.protocol === 'http:' && !sessionStorage.getItem('seeded')) { sessionStorage.setItem('seeded', '1'); localStorage.setItem('onemessage.token', ${JSON.stringify(signup.body.token)}); }`);
+    page = await context.newPage();
+    // Confirmations (delete, restore) are accepted, as a user would.
+    page.on('dialog', (dialog) => void dialog.accept());
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await api?.close();
+  });
+
+  it('creates, renames, duplicates, exports, imports and deletes flows from the list', async () => {
+    await page.goto(`${base}/#/flows`);
+    await page.getByLabel('New flow name').fill('Alpha');
+    await page.getByRole('button', { name: 'Create flow' }).click();
+    await page.waitForURL(/#\/flows\/[0-9a-f-]+$/);
+    await page.getByRole('link', { name: '← Flows' }).click();
+
+    await page.getByRole('button', { name: 'Rename Alpha' }).click();
+    await page.getByLabel('New name').fill('Beta');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await row(page, 'Beta').waitFor();
+
+    await page.getByRole('button', { name: 'Duplicate Beta' }).click();
+    await row(page, 'Copy of Beta').waitFor();
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export Beta' }).click()]);
+    const exported = JSON.parse(readFileSync((await download.path())!, 'utf8'));
+    expect(exported.name).toBe('Beta');
+    expect(exported.document.nodes).toHaveLength(1);
+
+    await page.getByLabel('Import JSON').setInputFiles({ name: 'gamma.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify({ ...exported, name: 'Gamma' })) });
+    await row(page, 'Gamma').waitFor();
+
+    await page.getByRole('button', { name: 'Delete Copy of Beta' }).click();
+    await expect.poll(() => row(page, 'Copy of Beta').count()).toBe(0);
+    await screenshot(page, '10-flows-list');
+  });
+
+  it('adds nodes by keyboard, undoes and redoes, copies and pastes, lays out, and publishes', async () => {
+    await page.getByRole('link', { name: 'Beta', exact: true }).click();
+    await page.locator('.react-flow__node').first().waitFor();
+    await page.locator('[data-node-type="send_message"]').focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.locator('.react-flow__node').count()).toBe(2);
+
+    await page.locator('.react-flow__pane').click({ position: { x: 10, y: 10 } });
+    await expect.poll(() => page.getByRole('button', { name: 'Undo' }).isEnabled()).toBe(true);
+    await page.keyboard.press('Control+z');
+    await expect.poll(() => page.locator('.react-flow__node').count()).toBe(1);
+    await page.keyboard.press('Control+Shift+z');
+    await expect.poll(() => page.locator('.react-flow__node').count()).toBe(2);
+
+    const send = page.locator('.react-flow__node').filter({ hasText: 'Send message' }).first();
+    await send.click();
+    await page.locator('.react-flow__pane').focus();
+    await page.keyboard.press('Control+c');
+    await page.keyboard.press('Control+v');
+    await expect.poll(() => page.locator('.react-flow__node').count()).toBe(3);
+    // The copy is a message nobody reaches: one problem, and deleting it by keyboard removes it.
+    await expect.poll(() => page.locator('.flow-node-problems').count()).toBeGreaterThan(0);
+    await page.keyboard.press('Delete');
+    await expect.poll(() => page.locator('.react-flow__node').count()).toBe(2);
+
+    // Connect the starter trigger to the message, then lay out: the message ends up below the trigger.
+    const trigger = page.locator('.react-flow__node').filter({ hasText: 'Message received' });
+    const source = (await trigger.locator('[data-handleid="out"]').boundingBox())!;
+    const target = (await send.locator('[data-handleid="in"]').boundingBox())!;
+    await page.mouse.move(source.x + 6, source.y + 6);
+    await page.mouse.down();
+    await page.mouse.move(target.x + 6, target.y + 6, { steps: 10 });
+    await page.mouse.up();
+    await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(1);
+    await page.getByRole('button', { name: 'Auto-layout' }).click();
+    await expect.poll(async () => (await send.boundingBox())!.y > (await trigger.boundingBox())!.y + 40).toBe(true);
+
+    await page.getByRole('button', { name: 'Publish…' }).click();
+    await page.getByRole('button', { name: 'Publish now' }).click();
+    await expect.poll(() => page.getByText('Published version 1').isVisible()).toBe(true);
+    await page.getByRole('tab', { name: 'Versions' }).click();
+    await page.getByRole('button', { name: 'Compare with draft' }).click();
+    await expect.poll(() => page.getByText('The draft is the same as this version.').isVisible()).toBe(true);
+    await page.getByRole('tab', { name: 'Runs' }).click();
+    await expect.poll(() => page.getByText('No runs yet').isVisible()).toBe(true);
+    await screenshot(page, '11-canvas-tools');
+  });
+
+  it('edits a condition with the builder in the side panel', async () => {
+    await page.locator('[data-node-type="condition"]').focus();
+    await page.keyboard.press('Enter');
+    const condition = page.locator('.react-flow__node').filter({ hasText: 'Condition' });
+    await condition.click();
+    await page.getByLabel('Value').fill('gold');
+    await expect.poll(() => page.getByLabel('Rule as JSON').inputValue()).toContain('"gold"');
+    await screenshot(page, '12-condition-builder');
+  });
+
+  it('switches a flow off from the list', async () => {
+    await page.getByRole('link', { name: '← Flows' }).click();
+    const active = row(page, 'Beta').getByRole('checkbox');
+    await expect.poll(() => active.isChecked()).toBe(true);
+    await active.uncheck();
+    await expect.poll(async () => (await api.client.as(await tokenOf(page)).get('/api/v1/flows')).body.items.find((f: any) => f.name === 'Beta').active).toBe(false);
+  });
+
+  it('adds a sandbox channel on the channels page', async () => {
+    await page.getByRole('link', { name: 'Channels' }).click();
+    await page.getByLabel('Name').fill('Support sandbox');
+    await page.getByRole('button', { name: 'Add channel' }).click();
+    await expect.poll(() => page.getByRole('listitem').filter({ hasText: 'Support sandbox' }).textContent()).toContain('connected');
+    await screenshot(page, '13-channels');
+  });
+
+  it('logs out and back in', async () => {
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByLabel('Email').fill(EMAIL);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await expect.poll(() => page.getByLabel('Workspace').inputValue().catch(() => '')).not.toBe('');
+    expect(await page.getByLabel('Workspace').locator('option:checked').textContent()).toBe('Tools');
+  });
+});
+
+async function tokenOf(page: Page): Promise<string> {
+  const state = await page.context().storageState();
+  return state.origins.flatMap((o) => o.localStorage).find((e) => e.name === 'onemessage.token')?.value ?? '';
+}
