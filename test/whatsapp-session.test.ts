@@ -1,10 +1,13 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Boom } from '@hapi/boom';
 import { DisconnectReason, proto } from '@whiskeysockets/baileys';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { content, waMessage } from '../connectors/whatsapp/wa-messages.fixture.ts';
 import { CONFLICT_RETRY_MS } from '../connectors/whatsapp/reconnect-policy.ts';
 import { MEDIA_DOWNLOAD_ATTEMPTS } from '../connectors/whatsapp/whatsapp-session.ts';
-import { SendingPausedError, SessionNotReadyError } from '../connectors/whatsapp/whatsapp-send.errors.ts';
+import { SendingPausedError, SessionNotReadyError, UnsendableMessageError } from '../connectors/whatsapp/whatsapp-send.errors.ts';
+import { BlockedAddressError } from '../connectors/http/http-request-errors.ts';
 import { eventually } from './support/eventually.ts';
 import { createTestEnv, type TestEnv } from './support/test-env.ts';
 import { startWhatsappHarness, WA_MEDIA_MAX_BYTES, type WhatsappHarness } from './support/whatsapp-harness.ts';
@@ -360,6 +363,46 @@ describe('WhatsApp outbound', () => {
     expect(Object.keys(rows[0]!.status_times).sort()).toEqual(['delivered', 'read', 'sent']);
     expect(rows[0]!.status_times.delivered).toBe(rows[0]!.status_times.read);
     expect(rows[1]!.failure_reason).toBe('whatsapp reported an error');
+  });
+});
+
+describe('WhatsApp outbound media', () => {
+  const media = (channelId: string, type: 'image' | 'document', ref: Record<string, unknown>) => ({ ...outbound(channelId, ''), text: null, type, media: ref });
+
+  it('sends an image from the media store and a document from a URL, with mime type, caption and file name', async () => {
+    const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/pdf' }).end('%PDF-1.4 fake'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { channelId, socket } = await wa.connectChannel({ settings: { pacing: { minGapMs: 0, jitterMs: 0 } } });
+      await wa.open(channelId, socket);
+      const storageKey = await wa.media.put(channelId, 'photo.jpeg', Buffer.from('jpeg'));
+      await wa.host.send(media(channelId, 'image', { storageKey, mimeType: 'image/jpeg', caption: 'our menu' }));
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/invoice.pdf`;
+      await wa.host.send(media(channelId, 'document', { url, fileName: 'invoice.pdf' }));
+      expect(socket.sent[0]!.content).toEqual({ image: Buffer.from('jpeg'), caption: 'our menu', mimetype: 'image/jpeg' });
+      expect(socket.sent[1]!.content).toEqual({ document: Buffer.from('%PDF-1.4 fake'), mimetype: 'application/pdf', fileName: 'invoice.pdf', caption: undefined });
+      // No typing presence for a message without text.
+      expect(socket.presences).toEqual([]);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('refuses media URLs that point into private networks, as the HTTP action does, never retrying', async () => {
+    const { channelId, socket } = await wa.connectChannel({ settings: { pacing: { minGapMs: 0, jitterMs: 0 } } });
+    await wa.open(channelId, socket);
+    const refused = await wa.host.send(media(channelId, 'image', { url: 'http://169.254.169.254/latest/meta-data' })).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(BlockedAddressError);
+    expect((refused as BlockedAddressError).disposition).toBe('never');
+    expect(socket.sent).toEqual([]);
+  });
+
+  it('refuses a media message with neither a file nor a URL, never retrying', async () => {
+    const { channelId, socket } = await wa.connectChannel();
+    await wa.open(channelId, socket);
+    const refused = await wa.host.send(media(channelId, 'image', {})).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(UnsendableMessageError);
+    expect((refused as UnsendableMessageError).disposition).toBe('never');
   });
 });
 

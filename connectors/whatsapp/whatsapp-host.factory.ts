@@ -4,6 +4,7 @@ import type { Logger } from '../../platform/logger.ts';
 import type { Runtime } from '../../platform/runtime/runtime.ts';
 import { baileysSocketFactory } from './baileys-socket.factory.ts';
 import { fakeSocketFactoryFromEnv } from './fake-wa-socket.ts';
+import { guardedMediaFetcher } from './guarded-media-fetch.ts';
 import { LocalMediaStore } from './media-store.ts';
 import { DEFAULT_LEASE_TTL_MS, WhatsappHost } from './whatsapp-host.ts';
 
@@ -17,6 +18,7 @@ export function createWhatsappHost(
   env: NodeJS.ProcessEnv = process.env,
 ): WhatsappHost {
   const wa = rt.config.whatsapp;
+  const mediaMaxBytes = wa?.mediaMaxBytes ?? 32 * 1024 * 1024;
   return new WhatsappHost({
     orm: rt.orm,
     redis: rt.redis,
@@ -26,7 +28,8 @@ export function createWhatsappHost(
     inbound: deps.inbound,
     statuses: deps.statuses,
     media: new LocalMediaStore(wa?.mediaDir ?? `${rt.config.dataDir}/media`),
-    mediaMaxBytes: wa?.mediaMaxBytes ?? 32 * 1024 * 1024,
+    fetchMedia: guardedMediaFetcher({ allowHosts: rt.config.httpAllowHosts, maxBytes: mediaMaxBytes }),
+    mediaMaxBytes,
     leaseTtlMs: wa?.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS,
     maxChannels: wa?.maxChannelsPerProcess ?? 50,
     clock: rt.clock,

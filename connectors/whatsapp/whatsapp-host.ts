@@ -7,6 +7,7 @@ import type { Logger } from '../../platform/logger.ts';
 import type { Redis } from '../../platform/redis.ts';
 import { ChannelEvents } from './channel-events.ts';
 import { ChannelLeases, type HeldLease } from './channel-lease.ts';
+import type { MediaFetcher } from './guarded-media-fetch.ts';
 import type { MediaStore } from './media-store.ts';
 import { realSleep, type Sleep } from './pacer.ts';
 import { SentContentStore } from './sent-content.store.ts';
@@ -39,6 +40,7 @@ export interface WhatsappHostDeps {
   inbound: { accept(message: InboundMessage): Promise<AcceptedInbound> };
   statuses: { apply(update: ProviderStatusUpdate): Promise<boolean> };
   media: MediaStore;
+  fetchMedia: MediaFetcher;
   mediaMaxBytes: number;
   leaseTtlMs: number;
   /** At most this many sessions in this process. */
@@ -171,6 +173,7 @@ export class WhatsappHost implements ChannelConnector {
       statuses: this.deps.statuses,
       events: this.events,
       media: this.deps.media,
+      fetchMedia: this.deps.fetchMedia,
       sentContent: this.sentContent,
       mediaMaxBytes: this.deps.mediaMaxBytes,
       clock: this.deps.clock,

@@ -10,6 +10,7 @@ import { loadAuthState, PostgresAuthStore } from './auth-state.store.ts';
 import type { ChannelEvents } from './channel-events.ts';
 import { normaliseWaMessage, type NormalisedWaEvent, type PendingMedia } from './inbound-normaliser.ts';
 import { linkLidToPhone } from './lid-mapping.sql.ts';
+import type { MediaFetcher } from './guarded-media-fetch.ts';
 import type { MediaStore } from './media-store.ts';
 import { applyDelete, applyEdit } from './message-changes.sql.ts';
 import { recordOwnerMessage } from './owner-message.sql.ts';
@@ -56,6 +57,8 @@ export interface SessionDeps {
   statuses: { apply(update: ProviderStatusUpdate): Promise<boolean> };
   events: ChannelEvents;
   media: MediaStore;
+  /** Media of an outbound message given by URL, behind the HTTP action's address guard. */
+  fetchMedia: MediaFetcher;
   sentContent: SentContentStore;
   mediaMaxBytes: number;
   clock: Clock;
@@ -204,18 +207,22 @@ export class WhatsappSession {
       return { text: message.text };
     }
     const media = message.media;
-    if (!media?.storageKey) throw new UnsendableMessageError(message.messageId, media?.url ? 'media by URL is not supported by this connector yet; store the file first' : 'a media message without a file');
-    const data = await this.deps.media.get(media.storageKey);
+    let data: Buffer;
+    let fetchedMime: string | null = null;
+    if (media?.storageKey) data = await this.deps.media.get(media.storageKey);
+    else if (media?.url) ({ data, mimeType: fetchedMime } = await this.deps.fetchMedia(media.url));
+    else throw new UnsendableMessageError(message.messageId, 'a media message without a file or URL');
+    const mimeType = media.mimeType ?? fetchedMime ?? undefined;
     const caption = media.caption ?? message.text ?? undefined;
     switch (message.type) {
       case 'image':
-        return { image: data, caption, mimetype: media.mimeType };
+        return { image: data, caption, mimetype: mimeType };
       case 'video':
-        return { video: data, caption, mimetype: media.mimeType };
+        return { video: data, caption, mimetype: mimeType };
       case 'audio':
-        return { audio: data, mimetype: media.mimeType ?? 'audio/ogg; codecs=opus' };
+        return { audio: data, mimetype: mimeType ?? 'audio/ogg; codecs=opus' };
       case 'document':
-        return { document: data, mimetype: media.mimeType ?? 'application/octet-stream', fileName: media.fileName ?? 'file', caption };
+        return { document: data, mimetype: mimeType ?? 'application/octet-stream', fileName: media.fileName ?? 'file', caption };
       default:
         throw new UnsendableMessageError(message.messageId, `type ${message.type} cannot be sent`);
     }

@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import { systemClock } from '../../engine/clock.ts';
 import { ChannelEvents, type ChannelEvent } from '../../connectors/whatsapp/channel-events.ts';
 import { FAKE_OWN_JID, recordingFakeFactory, type FakeWaSocket } from '../../connectors/whatsapp/fake-wa-socket.ts';
+import { guardedMediaFetcher } from '../../connectors/whatsapp/guarded-media-fetch.ts';
 import { LocalMediaStore } from '../../connectors/whatsapp/media-store.ts';
 import { WhatsappHost } from '../../connectors/whatsapp/whatsapp-host.ts';
 import { requestConnect } from '../../connectors/whatsapp/whatsapp-sessions.sql.ts';
@@ -34,6 +35,8 @@ export async function startWhatsappHarness(env: TestEnv, opts: { settings?: Reco
     inbound: new InboundPipeline({ orm: env.orm, logger, clock: systemClock }),
     statuses: new StatusUpdater({ orm: env.orm, logger }),
     media,
+    // 127.0.0.1 is allowed so that a test can serve media from a local server; everything else private stays refused.
+    fetchMedia: guardedMediaFetcher({ allowHosts: ['127.0.0.1'], maxBytes: WA_MEDIA_MAX_BYTES }),
     mediaMaxBytes: WA_MEDIA_MAX_BYTES,
     leaseTtlMs: 60_000,
     maxChannels: 1_000,
