@@ -73,6 +73,26 @@ describe('WhatsApp channels through the API', () => {
     expect(channel.body).toMatchObject({ status: 'connected', statusReason: null, displayIdentifier: '+15550009999' });
   });
 
+  it('sends an agent reply through the session held by the connector role, recording the WhatsApp id', async () => {
+    const created = await client.post('/api/v1/channels', { kind: 'whatsapp', name: 'Reply phone' });
+    const id = created.body.id as string;
+    await client.post(`/api/v1/channels/${id}/connect`, {});
+    await eventually(async () => ((await client.get(`/api/v1/channels/${id}`)).body.status === 'connected' ? true : undefined));
+    const conn = api.env.orm.em.fork().getConnection();
+    const [ws] = (await conn.execute(`select workspace_id from channels where id = ?`, [id])) as { workspace_id: string }[];
+    const contactId = crypto.randomUUID();
+    const conversationId = crypto.randomUUID();
+    await conn.execute(`insert into contacts (id, workspace_id, phone, name) values (?, ?, '+15551234567', 'Sam')`, [contactId, ws!.workspace_id]);
+    await conn.execute(`insert into conversations (id, workspace_id, channel_id, contact_id, status) values (?, ?, ?, ?, 'open')`, [conversationId, ws!.workspace_id, id, contactId]);
+    const sent = await client.post(`/api/v1/conversations/${conversationId}/messages`, { text: 'Hello from the team' });
+    expect(sent.status).toBe(202);
+    const row = await eventually(async () => {
+      const [m] = (await conn.execute(`select status, provider_message_id from messages where id = ?`, [sent.body.messageId])) as { status: string; provider_message_id: string | null }[];
+      return m?.status === 'sent' ? m : undefined;
+    }, 20_000);
+    expect(row.provider_message_id).toMatch(/^me\/[0-9A-F]+$/);
+  });
+
   it('logs out: the keys are wiped and the status says logged_out', async () => {
     const created = await client.post('/api/v1/channels', { kind: 'whatsapp', name: 'Temp phone' });
     const id = created.body.id as string;
@@ -80,10 +100,25 @@ describe('WhatsApp channels through the API', () => {
     await eventually(async () => ((await client.get(`/api/v1/channels/${id}`)).body.status === 'connected' ? true : undefined));
     const em = api.env.orm.em.fork();
     const keys = async () => ((await em.getConnection().execute(`select count(*)::int as n from whatsapp_auth where channel_id = ?`, [id])) as { n: number }[])[0]!.n;
-    expect(await keys()).toBeGreaterThan(0);
+    // The creds write of the login runs beside the status update: wait for it rather than race it.
+    await eventually(async () => ((await keys()) > 0 ? true : undefined));
     expect((await client.post(`/api/v1/channels/${id}/logout`)).status).toBe(202);
     await eventually(async () => ((await client.get(`/api/v1/channels/${id}`)).body.status === 'logged_out' ? true : undefined));
     expect(await keys()).toBe(0);
+  });
+
+  it('unlinks the number when the channel is deleted', async () => {
+    const created = await client.post('/api/v1/channels', { kind: 'whatsapp', name: 'Deleted phone' });
+    const id = created.body.id as string;
+    await client.post(`/api/v1/channels/${id}/connect`, {});
+    await eventually(async () => ((await client.get(`/api/v1/channels/${id}`)).body.status === 'connected' ? true : undefined));
+    const conn0 = api.env.orm.em.fork().getConnection();
+    await eventually(async () => (((await conn0.execute(`select count(*)::int as n from whatsapp_auth where channel_id = ?`, [id])) as { n: number }[])[0]!.n > 0 ? true : undefined));
+    expect((await client.delete(`/api/v1/channels/${id}`)).status).toBe(204);
+    const conn = api.env.orm.em.fork().getConnection();
+    await eventually(async () => (((await conn.execute(`select count(*)::int as n from whatsapp_auth where channel_id = ?`, [id])) as { n: number }[])[0]!.n === 0 ? true : undefined));
+    const [session] = (await conn.execute(`select desired from whatsapp_sessions where channel_id = ?`, [id])) as { desired: boolean }[];
+    expect(session!.desired).toBe(false);
   });
 
   it('refuses connect on a sandbox channel and an invalid pairing phone, with clear errors', async () => {
