@@ -2,8 +2,7 @@ import type { Request } from 'express';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { UnauthenticatedError } from '../../engine/errors/app-error.ts';
 import type { Role } from '../../engine/tenancy/role.ts';
-import { ApiKeySchema } from '../../platform/db/entities/api-key.entity.ts';
-import { MembershipSchema } from '../../platform/db/entities/membership.entity.ts';
+import { runSql } from '../../platform/pipeline/run-sql.ts';
 import type { AuthContext } from '../route.ts';
 import type { SessionTokens } from './session-tokens.ts';
 import { API_KEY_PREFIX, hashApiKey } from './api-key-secret.ts';
@@ -33,17 +32,15 @@ export function credentialOf(req: Request, opts: { allowCookie?: boolean } = {})
 export async function authenticate(em: EntityManager, tokens: SessionTokens, credential: string | null): Promise<AuthContext> {
   if (!credential) throw new UnauthenticatedError('this endpoint needs "Authorization: Bearer <token or API key>"');
   if (credential.startsWith(API_KEY_PREFIX)) {
-    const key = await em.findOne(ApiKeySchema, { keyHash: hashApiKey(credential), revokedAt: null });
+    // Plain statements, not the ORM: this runs before every API call.
+    const key = (await runSql<{ id: string; workspaceId: string; role: string }>(em, `select id, workspace_id as "workspaceId", role from api_keys where key_hash = :keyHash and revoked_at is null`, { keyHash: hashApiKey(credential) })).rows[0];
     if (!key) throw new UnauthenticatedError('unknown or revoked API key');
     // Recorded at most once a minute per key, outside the request's critical path.
-    void em
-      .getConnection()
-      .execute(`update api_keys set last_used_at = now() where id = ? and (last_used_at is null or last_used_at < now() - interval '1 minute')`, [key.id])
-      .catch(() => undefined);
+    void runSql(em, `update api_keys set last_used_at = now() where id = :id and (last_used_at is null or last_used_at < now() - interval '1 minute')`, { id: key.id }).catch(() => undefined);
     return { workspaceId: key.workspaceId, role: key.role as Role, actorKind: 'api_key', userId: null, apiKeyId: key.id };
   }
   const claims = await tokens.verify(credential);
-  const membership = await em.findOne(MembershipSchema, { userId: claims.userId, workspaceId: claims.workspaceId });
+  const membership = (await runSql<{ role: string }>(em, `select role from memberships where user_id = :userId and workspace_id = :workspaceId`, { userId: claims.userId, workspaceId: claims.workspaceId })).rows[0];
   if (!membership) throw new UnauthenticatedError('you are no longer a member of this workspace; log in again');
   return { workspaceId: claims.workspaceId, role: membership.role as Role, actorKind: 'user', userId: claims.userId, apiKeyId: null };
 }
