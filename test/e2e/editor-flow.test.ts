@@ -1,11 +1,11 @@
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from '../support/api-harness.ts';
-import { HAS_CHROMIUM, launchChromium, screenshot } from './support/chromium.ts';
+import { HAS_CHROMIUM, launchChromium, poll, screenshot } from './support/chromium.ts';
 import { ensureEditorBuilt } from './support/editor-build.ts';
 
 /** Long enough for a reply to go inbound → run → outbox → sandbox send on a loaded 2-core machine. */
-const REPLY_TIMEOUT_MS = 20_000;
+const REPLY_TIMEOUT_MS = 30_000;
 
 async function dragFromPalette(page: Page, type: string, x: number, y: number): Promise<void> {
   const canvas = page.locator('.canvas');
@@ -58,8 +58,8 @@ describe.skipIf(!HAS_CHROMIUM)('the flow editor in Chromium', () => {
     await page.getByLabel('Password').fill('correct horse battery');
     await screenshot(page, '01-signup');
     await page.getByRole('button', { name: 'Sign up' }).click();
-    await expect.poll(() => page.getByRole('heading', { name: 'Flows' }).isVisible()).toBe(true);
-    await expect.poll(() => page.getByText('No flows yet').isVisible()).toBe(true);
+    await poll(() => page.getByRole('heading', { name: 'Flows' }).isVisible()).toBe(true);
+    await poll(() => page.getByText('No flows yet').isVisible()).toBe(true);
     await screenshot(page, '02-flows-empty');
   });
 
@@ -73,29 +73,29 @@ describe.skipIf(!HAS_CHROMIUM)('the flow editor in Chromium', () => {
     // The starter trigger goes: the flow is drawn from the palette instead.
     await page.locator('.react-flow__node').first().click();
     await page.keyboard.press('Delete');
-    await expect.poll(() => page.locator('.react-flow__node').count()).toBe(0);
+    await poll(() => page.locator('.react-flow__node').count()).toBe(0);
 
     await dragFromPalette(page, 'message_received', 350, 120);
     await dragFromPalette(page, 'send_message', 350, 380);
     const trigger = nodeOfKind(page, 'Message received');
     const send = nodeOfKind(page, 'Send message');
-    await expect.poll(() => page.locator('.react-flow__node').count()).toBe(2);
+    await poll(() => page.locator('.react-flow__node').count()).toBe(2);
 
     // Not connected yet: the engine's validation says the message node cannot be reached.
-    await expect.poll(() => send.locator('.flow-node-problems').textContent()).toContain('reach');
+    await poll(() => send.locator('.flow-node-problems').textContent()).toContain('Not connected to a trigger');
     await page.locator('.react-flow__pane').click({ position: { x: 20, y: 20 } });
     await page.getByRole('tab', { name: /Problems \(1\)/ }).click();
-    await expect.poll(() => page.getByRole('list', { name: 'Validation problems' }).textContent()).toContain('Send message');
+    await poll(() => page.getByRole('list', { name: 'Validation problems' }).textContent()).toContain('Send message');
     await screenshot(page, '03-validation-error');
 
     // A trigger takes no input: that connection is refused while dragging.
     await connect(page, send, 'out', trigger);
-    await expect.poll(() => page.getByText('Connection refused: a trigger starts a flow').isVisible()).toBe(true);
+    await poll(() => page.getByText('Connection refused: a trigger starts a flow').isVisible()).toBe(true);
     expect(await page.locator('.react-flow__edge').count()).toBe(0);
 
     await connect(page, trigger, 'out', inputOf(send));
-    await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(1);
-    await expect.poll(() => page.locator('.flow-node-problems').count()).toBe(0);
+    await poll(() => page.locator('.react-flow__edge').count()).toBe(1);
+    await poll(() => page.locator('.flow-node-problems').count()).toBe(0);
 
     // Configure: keyword "price" on the trigger, the reply text on the message.
     await trigger.click();
@@ -104,17 +104,17 @@ describe.skipIf(!HAS_CHROMIUM)('the flow editor in Chromium', () => {
     await page.keyboard.press('Enter');
     await send.click();
     await page.getByLabel('Text', { exact: true }).fill('');
-    await expect.poll(() => send.locator('.flow-node-problems').textContent()).toContain('needs text');
+    await poll(() => send.locator('.flow-node-problems').textContent()).toContain('needs text');
     await page.getByLabel('Text', { exact: true }).fill('Our prices: basic 10 EUR, pro 20 EUR');
-    await expect.poll(() => page.locator('.flow-node-problems').count()).toBe(0);
-    await expect.poll(() => trigger.textContent()).toContain('keywords: price');
+    await poll(() => page.locator('.flow-node-problems').count()).toBe(0);
+    await poll(() => trigger.textContent()).toContain('keywords: price');
     await screenshot(page, '04-configured');
 
     await page.locator('.react-flow__pane').click({ position: { x: 20, y: 20 } });
     await page.getByRole('button', { name: 'Publish…' }).click();
     await page.getByLabel('Note for this version (optional)').fill('First version');
     await page.getByRole('button', { name: 'Publish now' }).click();
-    await expect.poll(() => page.getByText('Published version 1').isVisible()).toBe(true);
+    await poll(() => page.getByText('Published version 1').isVisible()).toBe(true);
     await screenshot(page, '05-published');
   }, 90_000);
 
@@ -124,13 +124,13 @@ describe.skipIf(!HAS_CHROMIUM)('the flow editor in Chromium', () => {
     await page.getByLabel('Message as the test contact').fill('price');
     await page.getByRole('button', { name: 'Send', exact: true }).click();
     const log = page.getByRole('log', { name: 'Conversation' });
-    await expect.poll(() => log.textContent(), { timeout: REPLY_TIMEOUT_MS }).toContain('Our prices: basic 10 EUR, pro 20 EUR');
-    await expect.poll(() => page.locator('.flow-node[data-on-path="true"]').count(), { timeout: REPLY_TIMEOUT_MS }).toBe(2);
+    await poll(() => log.textContent(), REPLY_TIMEOUT_MS).toContain('Our prices: basic 10 EUR, pro 20 EUR');
+    await poll(() => page.locator('.flow-node[data-on-path="true"]').count(), REPLY_TIMEOUT_MS).toBe(2);
     await screenshot(page, '06-test-chat');
   }, 60_000);
 
   it('finds everything saved after a reload', async () => {
-    await expect.poll(() => page.locator('[data-save-status]').getAttribute('data-save-status')).toBe('saved');
+    await poll(() => page.locator('[data-save-status]').getAttribute('data-save-status')).toBe('saved');
     await page.reload();
     await page.locator('.react-flow__node').first().waitFor();
     expect(await page.locator('.react-flow__node').count()).toBe(2);
@@ -148,11 +148,11 @@ describe.skipIf(!HAS_CHROMIUM)('the flow editor in Chromium', () => {
 
     await nodeOfKind(page, 'Send message').click();
     await page.getByLabel('Text', { exact: true }).fill('Edited in the first tab');
-    await expect.poll(() => page.locator('[data-save-status]').getAttribute('data-save-status')).toBe('saved');
+    await poll(() => page.locator('[data-save-status]').getAttribute('data-save-status')).toBe('saved');
 
     await nodeOfKind(other, 'Send message').click();
     await other.getByLabel('Text', { exact: true }).fill('Edited in the second tab');
-    await expect.poll(() => other.locator('[data-save-status]').getAttribute('data-save-status')).toBe('conflict');
+    await poll(() => other.locator('[data-save-status]').getAttribute('data-save-status')).toBe('conflict');
     expect(await other.getByRole('alert').first().textContent()).toContain('changed in another tab');
     await screenshot(other, '08-conflict');
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from '../support/api-harness.ts';
-import { HAS_CHROMIUM, launchChromium, screenshot } from './support/chromium.ts';
+import { HAS_CHROMIUM, launchChromium, poll, screenshot } from './support/chromium.ts';
 import { ensureEditorBuilt } from './support/editor-build.ts';
 
 const EMAIL = `tools-${Date.now()}@example.com`;
@@ -59,7 +59,7 @@ describe.skipIf(!HAS_CHROMIUM)('the flows list, the canvas tools and the channel
     await row(page, 'Gamma').waitFor();
 
     await page.getByRole('button', { name: 'Delete Copy of Beta' }).click();
-    await expect.poll(() => row(page, 'Copy of Beta').count()).toBe(0);
+    await poll(() => row(page, 'Copy of Beta').count()).toBe(0);
     await screenshot(page, '10-flows-list');
   });
 
@@ -68,25 +68,25 @@ describe.skipIf(!HAS_CHROMIUM)('the flows list, the canvas tools and the channel
     await page.locator('.react-flow__node').first().waitFor();
     await page.locator('[data-node-type="send_message"]').focus();
     await page.keyboard.press('Enter');
-    await expect.poll(() => page.locator('.react-flow__node').count()).toBe(2);
+    await poll(() => page.locator('.react-flow__node').count()).toBe(2);
 
     await page.locator('.react-flow__pane').click({ position: { x: 10, y: 10 } });
-    await expect.poll(() => page.getByRole('button', { name: 'Undo' }).isEnabled()).toBe(true);
+    await poll(() => page.getByRole('button', { name: 'Undo' }).isEnabled()).toBe(true);
     await page.keyboard.press('Control+z');
-    await expect.poll(() => page.locator('.react-flow__node').count()).toBe(1);
+    await poll(() => page.locator('.react-flow__node').count()).toBe(1);
     await page.keyboard.press('Control+Shift+z');
-    await expect.poll(() => page.locator('.react-flow__node').count()).toBe(2);
+    await poll(() => page.locator('.react-flow__node').count()).toBe(2);
 
     const send = page.locator('.react-flow__node').filter({ hasText: 'Send message' }).first();
     await send.click();
     await page.locator('.react-flow__pane').focus();
     await page.keyboard.press('Control+c');
     await page.keyboard.press('Control+v');
-    await expect.poll(() => page.locator('.react-flow__node').count()).toBe(3);
+    await poll(() => page.locator('.react-flow__node').count()).toBe(3);
     // The copy is a message nobody reaches: one problem, and deleting it by keyboard removes it.
-    await expect.poll(() => page.locator('.flow-node-problems').count()).toBeGreaterThan(0);
+    await poll(() => page.locator('.flow-node-problems').count()).toBeGreaterThan(0);
     await page.keyboard.press('Delete');
-    await expect.poll(() => page.locator('.react-flow__node').count()).toBe(2);
+    await poll(() => page.locator('.react-flow__node').count()).toBe(2);
 
     // Connect the starter trigger to the message, then lay out: the message ends up below the trigger.
     const trigger = page.locator('.react-flow__node').filter({ hasText: 'Message received' });
@@ -96,18 +96,18 @@ describe.skipIf(!HAS_CHROMIUM)('the flows list, the canvas tools and the channel
     await page.mouse.down();
     await page.mouse.move(target.x + 6, target.y + 6, { steps: 10 });
     await page.mouse.up();
-    await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(1);
+    await poll(() => page.locator('.react-flow__edge').count()).toBe(1);
     await page.getByRole('button', { name: 'Auto-layout' }).click();
-    await expect.poll(async () => (await send.boundingBox())!.y > (await trigger.boundingBox())!.y + 40).toBe(true);
+    await poll(async () => (await send.boundingBox())!.y > (await trigger.boundingBox())!.y + 40).toBe(true);
 
     await page.getByRole('button', { name: 'Publish…' }).click();
     await page.getByRole('button', { name: 'Publish now' }).click();
-    await expect.poll(() => page.getByText('Published version 1').isVisible()).toBe(true);
+    await poll(() => page.getByText('Published version 1').isVisible()).toBe(true);
     await page.getByRole('tab', { name: 'Versions' }).click();
     await page.getByRole('button', { name: 'Compare with draft' }).click();
-    await expect.poll(() => page.getByText('The draft is the same as this version.').isVisible()).toBe(true);
+    await poll(() => page.getByText('The draft is the same as this version.').isVisible()).toBe(true);
     await page.getByRole('tab', { name: 'Runs' }).click();
-    await expect.poll(() => page.getByText('No runs yet').isVisible()).toBe(true);
+    await poll(() => page.getByText('No runs yet').isVisible()).toBe(true);
     await screenshot(page, '11-canvas-tools');
   });
 
@@ -117,23 +117,23 @@ describe.skipIf(!HAS_CHROMIUM)('the flows list, the canvas tools and the channel
     const condition = page.locator('.react-flow__node').filter({ hasText: 'Condition' });
     await condition.click();
     await page.getByLabel('Value').fill('gold');
-    await expect.poll(() => page.getByLabel('Rule as JSON').inputValue()).toContain('"gold"');
+    await poll(() => page.getByLabel('Rule as JSON').inputValue()).toContain('"gold"');
     await screenshot(page, '12-condition-builder');
   });
 
   it('switches a flow off from the list', async () => {
     await page.getByRole('link', { name: '← Flows' }).click();
     const active = row(page, 'Beta').getByRole('checkbox');
-    await expect.poll(() => active.isChecked()).toBe(true);
+    await poll(() => active.isChecked()).toBe(true);
     await active.uncheck();
-    await expect.poll(async () => (await api.client.as(await tokenOf(page)).get('/api/v1/flows')).body.items.find((f: any) => f.name === 'Beta').active).toBe(false);
+    await poll(async () => (await api.client.as(await tokenOf(page)).get('/api/v1/flows')).body.items.find((f: any) => f.name === 'Beta').active).toBe(false);
   });
 
   it('adds a sandbox channel on the channels page', async () => {
     await page.getByRole('link', { name: 'Channels' }).click();
     await page.getByLabel('Name').fill('Support sandbox');
     await page.getByRole('button', { name: 'Add channel' }).click();
-    await expect.poll(() => page.getByRole('listitem').filter({ hasText: 'Support sandbox' }).textContent()).toContain('connected');
+    await poll(() => page.getByRole('listitem').filter({ hasText: 'Support sandbox' }).textContent()).toContain('connected');
     await screenshot(page, '13-channels');
   });
 
@@ -142,7 +142,7 @@ describe.skipIf(!HAS_CHROMIUM)('the flows list, the canvas tools and the channel
     await page.getByLabel('Email').fill(EMAIL);
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Log in' }).click();
-    await expect.poll(() => page.getByLabel('Workspace').inputValue().catch(() => '')).not.toBe('');
+    await poll(() => page.getByLabel('Workspace').inputValue().catch(() => '')).not.toBe('');
     expect(await page.getByLabel('Workspace').locator('option:checked').textContent()).toBe('Tools');
   });
 });

@@ -1,5 +1,6 @@
 import { Handle, Position, type NodeProps } from '@xyflow/react';
 import { memo } from 'react';
+import type { FlowProblem } from '../../../engine/flows/flow-problem.ts';
 import { findNodeDefinition } from '../../../engine/flows/node-catalog.ts';
 import { useFlowDecorations } from './flow-decorations.ts';
 import { portsOf, TARGET_HANDLE, type EditorNode } from './flow-mapping.ts';
@@ -23,7 +24,7 @@ export const FlowNodeView = memo(function FlowNodeView({ id, data, selected }: N
       {summary && <div className="flow-node-summary">{summary}</div>}
       {problems.length > 0 && (
         <div className="flow-node-problems" role="note" title={problems.map((p) => p.message).join('\n')}>
-          ⚠ {problems.length === 1 ? problems[0]!.message : `${problems.length} problems`}
+          ⚠ {problems.length === 1 ? shortProblem(problems[0]!) : `${problems.length} problems`}
         </div>
       )}
       {count !== undefined && <div className="flow-node-count">{count} runs</div>}
@@ -40,6 +41,17 @@ export const FlowNodeView = memo(function FlowNodeView({ id, data, selected }: N
     </div>
   );
 });
+
+/** The canvas has room for a few words; the full message is in the problems list and the tooltip. */
+function shortProblem(problem: FlowProblem): string {
+  return SHORT_MESSAGES[problem.code] ?? problem.message;
+}
+const SHORT_MESSAGES: Partial<Record<FlowProblem['code'], string>> = {
+  unreachable_node: 'Not connected to a trigger',
+  cycle_without_wait: 'Loop without a wait',
+  edge_port_taken: 'Two connections from one output',
+  edge_wrong_port: 'Connection from a missing output',
+};
 
 /** At module scope: a new object per render would make React Flow remount every node. */
 export const NODE_TYPES = { flow: FlowNodeView };

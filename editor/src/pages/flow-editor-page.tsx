@@ -52,6 +52,11 @@ const UNDO_COALESCE_MS = 300;
 /** Validation runs this long after the last edit: instant to a person, and not on every keystroke of a 300-node flow. */
 const VALIDATE_DELAY_MS = 120;
 const PASTE_OFFSET_PX = 40;
+/** About a node's size plus a gap: closer than this, two nodes overlap. */
+const NODE_SPACING_X_PX = 240;
+const NODE_SPACING_Y_PX = 140;
+/** A small flow is shown at its natural size, not blown up to fill the canvas. */
+const FIT_VIEW_OPTIONS = { maxZoom: 1 };
 
 /** The flow editor of one flow: palette, canvas, side panels, autosave. */
 export function FlowEditorPage({ flowId }: { flowId: string }) {
@@ -60,6 +65,14 @@ export function FlowEditorPage({ flowId }: { flowId: string }) {
       <FlowEditor flowId={flowId} />
     </ReactFlowProvider>
   );
+}
+
+/** Where a node added by keyboard goes: the middle of the view, moved down below any node already there. */
+function freeSpotNear(start: { x: number; y: number }, nodes: readonly EditorNode[]): { x: number; y: number } {
+  const spot = { ...start };
+  const taken = (y: number) => nodes.some((n) => Math.abs(n.position.x - spot.x) < NODE_SPACING_X_PX && Math.abs(n.position.y - y) < NODE_SPACING_Y_PX);
+  while (taken(spot.y)) spot.y += NODE_SPACING_Y_PX;
+  return spot;
 }
 
 function isTyping(target: EventTarget | null): boolean {
@@ -194,7 +207,10 @@ function FlowEditor({ flowId }: { flowId: string }) {
       let position = at;
       if (!position) {
         const rect = wrapper.current?.getBoundingClientRect();
-        position = rf.screenToFlowPosition({ x: (rect?.left ?? 0) + (rect?.width ?? 0) / 2, y: (rect?.top ?? 0) + (rect?.height ?? 0) / 2 });
+        const centre = rf.screenToFlowPosition({ x: (rect?.left ?? 0) + (rect?.width ?? 0) / 2, y: (rect?.top ?? 0) + (rect?.height ?? 0) / 2 });
+        position = freeSpotNear(centre, nodesRef.current);
+        // Moved below other nodes, it may be out of view: follow it, so the user sees what was added.
+        if (position.y !== centre.y) void rf.setCenter(position.x, position.y + NODE_SPACING_Y_PX / 2, { zoom: rf.getZoom(), duration: 200 });
       }
       const node: EditorNode = { id: newElementId(type.split('_')[0]!), type: 'flow', position, selected: true, data: { kind: type, config: structuredClone(definition.defaultConfig) } };
       setNodes((ns) => [...ns.map((n) => (n.selected ? { ...n, selected: false } : n)), node]);
@@ -405,6 +421,7 @@ function FlowEditor({ flowId }: { flowId: string }) {
               isValidConnection={isValidConnection}
               deleteKeyCode={['Delete', 'Backspace']}
               fitView
+              fitViewOptions={FIT_VIEW_OPTIONS}
               minZoom={0.1}
               onlyRenderVisibleElements
               aria-label="Flow canvas"

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { REPO_ROOT } from '../../support/cli-process.ts';
 
 /** Debian's Chromium (`apt-get install -y chromium`); playwright's own browser downloads are never used. */
@@ -20,4 +21,12 @@ export async function launchChromium(): Promise<Browser> {
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+}
+
+/** How long the UI gets to reach an expected state: generous, because CI machines run tests in parallel. */
+export const UI_TIMEOUT_MS = 15_000;
+
+/** `expect.poll` with the UI's timeout (vitest's default second is too short on a busy 2-core machine). */
+export function poll<T>(check: () => T | Promise<T>, timeout = UI_TIMEOUT_MS) {
+  return expect.poll(check, { timeout });
 }
