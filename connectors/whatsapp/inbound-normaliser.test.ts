@@ -131,6 +131,14 @@ describe('normaliseWaMessage', () => {
     });
   });
 
+  describe('when Baileys hands over a malformed key', () => {
+    it('ignores it with the problem named, rather than storing a message without an id', () => {
+      const broken = waMessage({ message: content({ conversation: 'x' }) });
+      broken.key.id = '';
+      expect(normaliseWaMessage(broken, ctx)).toMatchObject({ kind: 'ignored', reason: expect.stringMatching(/^invalid_key: id /) });
+    });
+  });
+
   describe('when the owner writes from the phone', () => {
     it('is an owner message to the chat, under our "me/" id', () => {
       const mine = waMessage({ fromMe: true, id: 'PHONE1', remoteJid: '15551234567@s.whatsapp.net', message: content({ conversation: 'I will call you' }) });

@@ -1,4 +1,5 @@
 import { getContentType, isJidBroadcast, isJidGroup, isJidNewsletter, isJidStatusBroadcast, jidNormalizedUser, normalizeMessageContent, proto, toNumber, type WAMessage } from '@whiskeysockets/baileys';
+import { z } from 'zod';
 import type { MessageType } from '../../engine/messages/message-content.ts';
 import type { InboundMessage } from '../../engine/ports/inbound-message.ts';
 import { identityOf, providerIdOf, type WaIdentity } from './wa-ids.ts';
@@ -46,9 +47,25 @@ interface MediaFields {
 }
 type Long = { toNumber(): number } | { low: number };
 
+/*
+ * The part of a Baileys message key we rely on, checked before anything else reads it: Baileys
+ * is a reverse-engineered protocol client, and its events are outside input like any other.
+ */
+const WaKeySchema = z.object({
+  remoteJid: z.string().min(3).max(200),
+  id: z.string().min(1).max(200),
+  fromMe: z.boolean().nullish(),
+  participant: z.string().max(200).nullish(),
+});
+
+/** Reasons to ignore a message that are part of normal operation (logged at debug); any other is a warning. */
+export const EXPECTED_IGNORE_REASONS: ReadonlySet<string> = new Set(['status_broadcast', 'newsletter', 'broadcast_list', 'group_disabled']);
+
 /** Turns one upserted Baileys message into what the session should do with it. */
 export function normaliseWaMessage(msg: WAMessage, ctx: NormaliseContext): NormalisedWaEvent {
   const key = msg.key;
+  const checked = WaKeySchema.safeParse(key);
+  if (!checked.success) return { kind: 'ignored', reason: `invalid_key: ${checked.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}` };
   const remoteJid = key.remoteJid ?? '';
   if (isJidStatusBroadcast(remoteJid)) return { kind: 'ignored', reason: 'status_broadcast' };
   if (isJidNewsletter(remoteJid)) return { kind: 'ignored', reason: 'newsletter' };

@@ -8,7 +8,7 @@ import type { Orm } from '../../platform/db/orm.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { loadAuthState, PostgresAuthStore } from './auth-state.store.ts';
 import type { ChannelEvents } from './channel-events.ts';
-import { normaliseWaMessage, type NormalisedWaEvent, type PendingMedia } from './inbound-normaliser.ts';
+import { EXPECTED_IGNORE_REASONS, normaliseWaMessage, type NormalisedWaEvent, type PendingMedia } from './inbound-normaliser.ts';
 import { linkLidToPhone } from './lid-mapping.sql.ts';
 import type { MediaFetcher } from './guarded-media-fetch.ts';
 import type { MediaStore } from './media-store.ts';
@@ -317,7 +317,8 @@ export class WhatsappSession {
     const at = this.deps.clock.now();
     switch (event.kind) {
       case 'ignored':
-        this.log.debug({ reason: event.reason, id: msg.key.id }, 'whatsapp message ignored');
+        if (EXPECTED_IGNORE_REASONS.has(event.reason) || event.reason.startsWith('protocol:') || event.reason.startsWith('stub:')) this.log.debug({ reason: event.reason, id: msg.key.id }, 'whatsapp message ignored');
+        else this.log.warn({ reason: event.reason, id: msg.key.id }, 'whatsapp message not usable; ignored');
         return;
       case 'edit':
         if (!(await applyEdit(em, this.deps.channelId, event.targetProviderMessageId, event.text, event.at ?? at))) this.log.info({ target: event.targetProviderMessageId }, 'edit of a message we do not have');
