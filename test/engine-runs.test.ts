@@ -64,6 +64,16 @@ beforeAll(async () => {
     'delay',
   );
   await publishFlow(api, workspaceId, doc([keywordTrigger('t', ['echo'], 'starts_with'), node('send', 'send_message', { text: '{{message.text}}' })], [edge('t', 'out', 'send')]), 'echo');
+  // Writes the conversation (the reply's outbox row) and then the contact: the order that once deadlocked with the inbound store.
+  await publishFlow(
+    api,
+    workspaceId,
+    doc(
+      [keywordTrigger('t', ['count me'], 'starts_with'), node('send', 'send_message', { text: 'counted' }), node('mark', 'set_contact_attribute', { key: 'counted', value: '{{message.text}}' })],
+      [edge('t', 'out', 'send'), edge('send', 'out', 'mark')],
+    ),
+    'reply-then-mark',
+  );
 });
 
 afterAll(async () => {
@@ -157,6 +167,37 @@ describe('when many messages arrive for many conversations at once', () => {
     );
     for (const conversationId of conversations.values()) {
       expect(await waitForOutbound(conversationId, 10)).toEqual(Array.from({ length: 10 }, (_, i) => `echo ${i}`));
+    }
+  });
+});
+
+describe('when a contact keeps writing while its runs update it (regression: deadlock between the inbound store and a run)', () => {
+  it('accepts every message and runs each one, without a deadlock', async () => {
+    // Messages keep arriving while earlier ones run: two sender loops per contact, four contacts.
+    const CONTACTS = 4;
+    const LOOPS_PER_CONTACT = 2;
+    const MESSAGES_PER_LOOP = 12; // 24 runs per contact: under the limit of 30 a minute
+    const phones = Array.from({ length: CONTACTS }, () => newPhone());
+    const statuses: number[] = [];
+    const conversations = new Set<string>();
+    await Promise.all(
+      phones.flatMap((phone) =>
+        Array.from({ length: LOOPS_PER_CONTACT }, async (_, loop) => {
+          for (let i = 0; i < MESSAGES_PER_LOOP; i++) {
+            const res = await owner.post(`/api/v1/channels/${channelId}/sandbox/inbound`, { from: phone, text: `count me ${loop}-${i}`, name: 'Sam' });
+            statuses.push(res.status);
+            if (res.status === 202) conversations.add(res.body.conversationId as string);
+          }
+        }),
+      ),
+    );
+    expect(statuses.filter((s) => s !== 202)).toEqual([]);
+    expect(conversations.size).toBe(CONTACTS);
+    const perConversation = LOOPS_PER_CONTACT * MESSAGES_PER_LOOP;
+    for (const conversationId of conversations) {
+      expect(await waitForOutbound(conversationId, perConversation)).toEqual(Array.from({ length: perConversation }, () => 'counted'));
+      const runs = await sql(`select status, count(*)::int as n from runs where conversation_id = :conversationId group by status`, { conversationId });
+      expect(runs).toEqual([{ status: 'completed', n: perConversation }]);
     }
   });
 });
