@@ -50,6 +50,39 @@ describe('ChannelLeases against the real Redis', () => {
   });
 });
 
+describe('when Redis lost the fencing counter', () => {
+  let wa: WhatsappHarness;
+
+  beforeAll(async () => {
+    wa = await startWhatsappHarness(env);
+  });
+
+  afterAll(async () => {
+    await wa?.stop();
+  });
+
+  it('never takes a session with a token below the fence, and takes it next round with a higher one', async () => {
+    const { channelId, socket } = await wa.connectChannel();
+    await wa.open(channelId, socket);
+    await wa.sql(`update whatsapp_sessions set fence_token = 41 where channel_id = :channelId`, { channelId });
+    await wa.host.stop().catch(() => undefined);
+    const again = await startWhatsappHarness(env);
+    try {
+      // Simulate a flushed Redis: no lease, counter back to zero.
+      await env.redis.del(again.host.leases.leaseKey(channelId), `${env.config.redisPrefix}:wa:fence:${channelId}`);
+      const sockets = again.fake.sockets.length;
+      await again.host.tick();
+      expect(again.host.channels()).not.toContain(channelId);
+      expect(again.fake.sockets.length).toBe(sockets);
+      await again.host.tick();
+      expect(again.host.channels()).toContain(channelId);
+      expect((await again.host.leases.holder(channelId))!.token).toBe(42);
+    } finally {
+      await again.stop();
+    }
+  });
+});
+
 describe('when a paused holder wakes up after another process took its channel', () => {
   let first: WhatsappHarness;
   let second: WhatsappHarness;

@@ -13,6 +13,9 @@ return token`;
 const RENEW_LUA = `
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
 return 0`;
+const RAISE_FLOOR_LUA = `
+if tonumber(redis.call('get', KEYS[1]) or '0') < tonumber(ARGV[1]) then redis.call('set', KEYS[1], ARGV[1]) end
+return 1`;
 const RELEASE_LUA = `
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
 return 0`;
@@ -53,6 +56,14 @@ export class ChannelLeases {
   /** Gives the lease up so another process may take it at once (graceful shutdown). */
   async release(lease: HeldLease): Promise<void> {
     await this.deps.redis.eval(RELEASE_LUA, 1, this.leaseKey(lease.channelId), this.value(lease));
+  }
+
+  /**
+   * Makes the next token higher than `floor` (the fence in Postgres), for when Redis lost the
+   * counter (flushed, restored from an old snapshot) and handed out a token below the fence.
+   */
+  async raiseTokenFloor(channelId: string, floor: number): Promise<void> {
+    await this.deps.redis.eval(RAISE_FLOOR_LUA, 1, this.fenceKey(channelId), String(floor));
   }
 
   /** Who holds the channel's lease, and with which token (for tests and health). */

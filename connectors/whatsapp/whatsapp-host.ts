@@ -14,7 +14,7 @@ import { SentContentStore } from './sent-content.store.ts';
 import { commandTopic, SessionCommandSchema, type SessionCommand } from './session-commands.ts';
 import { SessionNotReadyError } from './whatsapp-send.errors.ts';
 import { realSchedule, WhatsappSession, type Schedule } from './whatsapp-session.ts';
-import { claimSession, desiredChannels } from './whatsapp-sessions.sql.ts';
+import { claimSession, desiredChannels, sessionFence } from './whatsapp-sessions.sql.ts';
 import type { WaSocketFactory } from './whatsapp-socket.port.ts';
 
 /** Default lease TTL: a dead holder's channels move to another process within this time. */
@@ -159,7 +159,10 @@ export class WhatsappHost implements ChannelConnector {
     const { channelId } = lease;
     if (!(await claimSession(this.deps.orm.em.fork(), channelId, lease.token))) {
       // Redis lost the fencing counter (flushed, failed over): never write under a lower token.
-      this.log.error({ channelId, token: lease.token }, 'whatsapp lease token is older than the session fence; not taking the session');
+      // Raise the counter past the fence, so that the next round takes the channel with a valid one.
+      const fence = await sessionFence(this.deps.orm.em.fork(), channelId);
+      this.log.error({ channelId, token: lease.token, fence }, 'whatsapp lease token is older than the session fence; raising the counter and retrying next round');
+      await this.leases.raiseTokenFloor(channelId, fence);
       await this.leases.release(lease);
       return;
     }
