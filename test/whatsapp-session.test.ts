@@ -185,6 +185,29 @@ describe('WhatsApp inbound', () => {
     expect((await messagesOf(channelId)).map((r) => [r.provider_message_id, r.type, r.text])).toEqual([['15551234567@s.whatsapp.net/DUP1', 'text', 'hello']]);
   });
 
+  it('retries storing a message when the database fails for a moment, so an acknowledged message is not lost', async () => {
+    const { channelId, socket } = await wa.connectChannel();
+    await wa.open(channelId, socket);
+    // The harness's pipeline is shared; wrap its accept for this one test.
+    const session = wa.host.session(channelId)!;
+    const deps = (session as unknown as { deps: { inbound: { accept: (m: unknown) => Promise<unknown> } } }).deps;
+    const real = deps.inbound.accept.bind(deps.inbound);
+    let failures = 2;
+    deps.inbound.accept = async (m) => {
+      if (failures-- > 0) throw new Error('Connection terminated unexpectedly');
+      return real(m);
+    };
+    try {
+      wa.slept.splice(0);
+      socket.emit('messages.upsert', { messages: [waMessage({ id: 'RETRY1', message: content({ conversation: 'still here' }) })], type: 'notify' });
+      await wa.settled(channelId);
+      expect((await messagesOf(channelId)).map((r) => r.text)).toEqual(['still here']);
+      expect(wa.slept).toEqual([1_000, 2_000]);
+    } finally {
+      deps.inbound.accept = real;
+    }
+  });
+
   it('ignores appended (history) messages, status broadcasts and groups when groups are off', async () => {
     const { channelId, socket } = await wa.connectChannel();
     await wa.open(channelId, socket);

@@ -1,5 +1,6 @@
 import { generateMessageIDV2, jidNormalizedUser, proto, type AnyMessageContent, type AuthenticationCreds, type ConnectionState, type WAMessage, type WAMessageUpdate, type MessageUserReceiptUpdate } from '@whiskeysockets/baileys';
 import type { ChannelStatus } from '../../engine/channels/channel-kind.ts';
+import { AppError } from '../../engine/errors/app-error.ts';
 import type { Clock } from '../../engine/clock.ts';
 import type { OutboundSend, ProviderStatusUpdate, SendReceipt } from '../../engine/ports/channel-connector.port.ts';
 import type { AcceptedInbound, InboundMessage } from '../../engine/ports/inbound-message.ts';
@@ -27,6 +28,9 @@ import type { WaSocket, WaSocketFactory } from './whatsapp-socket.port.ts';
 /** Downloads of one message's media before it is marked failed. */
 export const MEDIA_DOWNLOAD_ATTEMPTS = 3;
 const MEDIA_RETRY_BASE_MS = 1_000;
+/** Attempts to store an inbound message before it is logged as lost (1 s, 2 s, 4 s, 8 s apart). */
+const ACCEPT_ATTEMPTS = 5;
+const ACCEPT_RETRY_BASE_MS = 1_000;
 /** Ids of our own sends remembered to recognise their echo (bounded: the echo comes within seconds). */
 const OWN_SEND_IDS_KEPT = 500;
 
@@ -334,7 +338,27 @@ export class WhatsappSession {
       case 'message': {
         const message = event.message;
         if (event.media) message.media = { ...message.media, ...(await this.download(msg, event.media, message)) };
+        await this.acceptWithRetry(message);
+      }
+    }
+  }
+
+  /*
+   * Baileys has acknowledged the message to WhatsApp by now, so a failed store would lose it: a
+   * passing failure (database restarting) is retried; an invalid message (the caller's fault) is not.
+   */
+  private async acceptWithRetry(message: InboundMessage): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
         await this.deps.inbound.accept(message);
+        return;
+      } catch (err) {
+        const retryable = !(err instanceof AppError) || err.disposition === 'retry';
+        if (!retryable || attempt >= ACCEPT_ATTEMPTS) {
+          this.log.error({ err, providerMessageId: message.providerMessageId, attempt }, 'whatsapp inbound message could not be stored');
+          return;
+        }
+        await this.deps.sleep(ACCEPT_RETRY_BASE_MS * 2 ** (attempt - 1));
       }
     }
   }
