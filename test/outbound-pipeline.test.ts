@@ -29,6 +29,8 @@ let outbox: Outbox;
 let worker: SendWorker;
 /** Errors the connector throws, in order, before it lets a channel's sends through to the sandbox. */
 const scriptedErrors = new Map<string, AppError[]>();
+/** Texts whose send the connector holds back this many ms (a slow provider call). */
+const slowTexts = new Map<string, number>();
 const delivered: SandboxOutbound[] = [];
 
 async function sql<Row = Record<string, unknown>>(text: string, bindings: Record<string, unknown> = {}): Promise<Row[]> {
@@ -91,10 +93,13 @@ beforeAll(async () => {
     async send(m) {
       const next = scriptedErrors.get(m.channelId)?.shift();
       if (next) throw next;
+      const slowMs = m.text ? slowTexts.get(m.text) : undefined;
+      if (slowMs) await new Promise((resolve) => setTimeout(resolve, slowMs));
       return sandbox.send(m);
     },
   };
-  const connectors = new ConnectorRegistry().register(scripted, { deduplicatesSends: true });
+  // As the connector role registers the sandbox: several sends of a channel in flight at once.
+  const connectors = new ConnectorRegistry().register(scripted, { deduplicatesSends: true, sendsInFlightPerChannel: 8 });
   outbox = new Outbox({ orm: env.orm, queues, logger, clock: systemClock, retry: { attempts: 3, backoffMs: 20 } });
   worker = new SendWorker({ orm: env.orm, queues, redis: env.redis, connectors, logger, clock: systemClock });
   await worker.start();
@@ -126,6 +131,30 @@ describe('when a bot reply is queued in a transaction and dispatched after commi
     expect(read.metadata.send).toEqual({ attempts: 1 });
     expect(deliveriesOf(queued.messageId)).toHaveLength(1);
     expect(deliveriesOf(queued.messageId)[0]).toMatchObject({ text: 'hello from the bot', to: { contactId: f.contactId, phone: '+15551230000' } });
+  });
+});
+
+describe('when a conversation has several replies queued and its channel sends in parallel', () => {
+  it('sends them in the order they were queued, while another conversation of the channel goes ahead', async () => {
+    const f = await createFixture();
+    const other = { ...f, contactId: newId(), conversationId: newId() };
+    await sql(`insert into contacts (id, workspace_id, phone, name) values (:contactId, :workspaceId, '+15551230001', 'Kim')`, other);
+    await sql(`insert into conversations (id, workspace_id, channel_id, contact_id) values (:conversationId, :workspaceId, :channelId, :contactId)`, other);
+    slowTexts.set('first, slow', 300);
+    const texts = ['first, slow', 'second', 'third', 'fourth'];
+    const queued = await env.orm.em.fork().transactional(async (em) => {
+      const mine = [];
+      for (const text of texts) mine.push(await outbox.queueSend(em, request(f, { text })));
+      return { mine, theirs: await outbox.queueSend(em, request(other, { text: 'meanwhile' })) };
+    });
+    await outbox.dispatch([...queued.mine, queued.theirs]);
+    for (const q of [...queued.mine, queued.theirs]) await until(() => message(q.messageId), (m) => ['sent', 'delivered', 'read'].includes(m?.status));
+
+    const order = delivered.filter((d) => d.to.contactId === f.contactId || d.to.contactId === other.contactId).map((d) => d.text);
+    expect(order.filter((t) => t !== 'meanwhile')).toEqual(texts);
+    // The other conversation did not wait for the slow send.
+    expect(order.indexOf('meanwhile')).toBeLessThan(order.indexOf('first, slow'));
+    for (const q of queued.mine) expect((await message(q.messageId)).metadata.send.attempts).toBe(1);
   });
 });
 
