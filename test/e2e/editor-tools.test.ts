@@ -111,13 +111,18 @@ describe.skipIf(!HAS_CHROMIUM)('the flows list, the canvas tools and the channel
     await screenshot(page, '11-canvas-tools');
   });
 
-  it('edits a condition with the builder in the side panel', async () => {
+  it('edits a condition with the builder in the side panel and connects it by keyboard', async () => {
     await page.locator('[data-node-type="condition"]').focus();
     await page.keyboard.press('Enter');
     const condition = page.locator('.react-flow__node').filter({ hasText: 'Condition' });
     await condition.click();
     await page.getByLabel('Value').fill('gold');
     await poll(() => page.getByLabel('Rule as JSON').inputValue()).toContain('"gold"');
+    // Connecting without a pointer: the output's "next step" chooser draws the edge.
+    const edges = await page.locator('.react-flow__edge').count();
+    const next = page.getByLabel('Next step when “True”');
+    await next.selectOption({ label: await next.locator('option').filter({ hasText: 'Send message' }).first().textContent() ?? '' });
+    await poll(() => page.locator('.react-flow__edge').count()).toBe(edges + 1);
     await screenshot(page, '12-condition-builder');
   });
 

@@ -20,7 +20,8 @@ import type { FlowDetail, FlowDocumentJson } from '../api/api-types.ts';
 import { connectionRefusal } from '../canvas/connection-rules.ts';
 import { EditHistory } from '../canvas/edit-history.ts';
 import { FlowDecorationsContext, type FlowDecorations } from '../canvas/flow-decorations.ts';
-import { newElementId, TARGET_HANDLE, toCanvas, toDocument, type EditorEdge, type EditorNode, type FlowNodeData } from '../canvas/flow-mapping.ts';
+import { newElementId, portsOf, TARGET_HANDLE, toCanvas, toDocument, type EditorEdge, type EditorNode, type FlowNodeData } from '../canvas/flow-mapping.ts';
+import type { NodeConnections } from '../panels/node-panel.tsx';
 import { NODE_TYPES } from '../canvas/flow-node.tsx';
 import { Palette, PALETTE_MIME } from '../canvas/palette.tsx';
 import { useDraftSaver } from '../canvas/use-draft-saver.ts';
@@ -327,6 +328,18 @@ function FlowEditor({ flowId }: { flowId: string }) {
     return node ? (node.data.label ?? findNodeDefinition(node.data.kind)?.label ?? node.data.kind) : id;
   }, []);
 
+  const connectionsOf = (node: EditorNode): NodeConnections => ({
+    outputs: portsOf(node.data.kind, node.data.config).map((port) => ({ port: port.id, label: port.label, target: edges.find((e) => e.source === node.id && e.sourceHandle === port.id)?.target ?? null })),
+    targets: nodes.filter((n) => n.id !== node.id && findNodeDefinition(n.data.kind)?.category !== 'trigger').map((n) => ({ id: n.id, label: `${nodeLabel(n.id)} (${n.id})` })),
+    connect(port, target) {
+      setEdges((es) => [
+        ...es.filter((e) => !(e.source === node.id && e.sourceHandle === port)),
+        ...(target ? [{ id: newElementId('e'), source: node.id, sourceHandle: port, target, targetHandle: TARGET_HANDLE }] : []),
+      ]);
+      markEdited();
+    },
+  });
+
   if (loadError) {
     return (
       <main className="page-main">
@@ -435,7 +448,7 @@ function FlowEditor({ flowId }: { flowId: string }) {
         <aside className="side" aria-label="Side panel">
           <Suspense fallback={<p className="panel muted">Loading…</p>}>
           {selectedNode && (
-            <NodePanel key={selectedNode.id} node={selectedNode} problems={problemMap.get(selectedNode.id) ?? []} onChange={(data) => updateNodeData(selectedNode.id, data)} onDelete={() => deleteNode(selectedNode.id)} />
+            <NodePanel key={selectedNode.id} node={selectedNode} problems={problemMap.get(selectedNode.id) ?? []} connections={connectionsOf(selectedNode)} onChange={(data) => updateNodeData(selectedNode.id, data)} onDelete={() => deleteNode(selectedNode.id)} />
           )}
           {/* Kept mounted while a node is selected, so that a test conversation survives a look at a node. */}
           <div hidden={selectedNode !== null}>
