@@ -7,7 +7,8 @@ export const baileysSocketFactory: WaSocketFactory = (opts) => {
     auth: opts.auth,
     logger: opts.logger.child({ component: 'baileys' }),
     getMessage: opts.getMessage,
-    browser: Browsers.ubuntu('OneMessage'),
+    // Baileys' default, kept explicit: pairing codes are accepted only for a browser WhatsApp knows.
+    browser: Browsers.macOS('Chrome'),
     // History is not imported: the product starts from the messages that arrive after login.
     syncFullHistory: false,
     markOnlineOnConnect: false,
