@@ -63,6 +63,20 @@ describe('WhatsApp login', () => {
     expect(await wa.events.latestLoginCode(channelId)).toMatchObject({ type: 'pairing_code', code: 'ABCD1234' });
   });
 
+  it('stops after WhatsApp gives up on an unscanned QR, instead of rotating QR codes forever', async () => {
+    const { channelId, socket } = await wa.connectChannel();
+    socket.emit('connection.update', { qr: 'QR-NOBODY-SCANS' });
+    await wa.settled(channelId);
+    const sockets = wa.fake.sockets.length;
+    wa.timers.splice(0);
+    socket.emit('connection.update', close(DisconnectReason.timedOut));
+    await wa.settled(channelId);
+    expect(await wa.channel(channelId)).toMatchObject({ status: 'disconnected', status_reason: 'login_not_completed (connection_lost)' });
+    expect(wa.fake.sockets.length).toBe(sockets);
+    expect(wa.timers).toEqual([]);
+    expect((await wa.sql<{ desired: boolean }>(`select desired from whatsapp_sessions where channel_id = :channelId`, { channelId }))[0]!.desired).toBe(false);
+  });
+
   it('keeps the auth state in Postgres across a restart of the session: the same creds come back', async () => {
     const { channelId, socket } = await wa.connectChannel();
     await wa.open(channelId, socket);

@@ -88,6 +88,8 @@ export class WhatsappSession {
   private settings: WhatsappSettings = whatsappSettingsOf({});
   private pairingPhone: string | null = null;
   private pairingRequested = false;
+  /** The creds Baileys works on (mutated in place): `registered` tells a login in progress from a session. */
+  private creds: AuthenticationCreds | null = null;
   private conflictRetried = false;
   private ownJids: string[] = [];
   private readonly ownSendIds = new Set<string>();
@@ -125,6 +127,7 @@ export class WhatsappSession {
     this.pairingRequested = false;
     this.paused = row.status === 'restricted';
     const { state, saveCreds } = await loadAuthState(this.store, this.log);
+    this.creds = state.creds;
     this.ownJids = [state.creds.me?.id, state.creds.me?.lid].filter((j): j is string => !!j).map((j) => jidNormalizedUser(j));
     await this.setStatus('connecting', null);
     const socket = this.deps.socketFactory({
@@ -265,6 +268,14 @@ export class WhatsappSession {
     if (this.phase === 'stopped') return;
     this.phase = 'waiting';
     const cause = disconnectCause(error);
+    if (this.creds && !this.creds.registered && cause !== 'restart_required' && cause !== 'logged_out') {
+      // Nobody scanned the QR or typed the code before WhatsApp gave up: reconnecting would only
+      // rotate QR codes forever. A person starts again with POST /connect.
+      this.phase = 'stopped';
+      await setDesired(this.deps.orm.em.fork(), this.deps.channelId, false);
+      await this.setStatus('disconnected', `login_not_completed (${cause})`);
+      return;
+    }
     const rule = RECONNECT_POLICY[cause];
     this.log.info({ cause, action: rule.action }, 'whatsapp connection closed');
     switch (rule.action) {
