@@ -9,6 +9,8 @@ import { MEDIA_DOWNLOAD_ATTEMPTS } from '../connectors/whatsapp/whatsapp-session
 import { SendingPausedError, SessionNotReadyError, UnsendableMessageError } from '../connectors/whatsapp/whatsapp-send.errors.ts';
 import { BlockedAddressError } from '../connectors/http/http-request-errors.ts';
 import { eventually } from './support/eventually.ts';
+import { publishSessionCommand } from '../connectors/whatsapp/session-commands.ts';
+import { RateLimitedError } from '../engine/errors/app-error.ts';
 import { createTestEnv, type TestEnv } from './support/test-env.ts';
 import { startWhatsappHarness, WA_MEDIA_MAX_BYTES, type WhatsappHarness } from './support/whatsapp-harness.ts';
 
@@ -351,6 +353,19 @@ describe('WhatsApp outbound', () => {
     ]);
     expect(first.providerMessageId).toBe(`me/${socket.sent[0]!.messageId}`);
     expect(second.providerMessageId).not.toBe(first.providerMessageId);
+  });
+
+  it('keeps the caps across a restart of the session (the send log is in Redis, not in the process)', async () => {
+    const { channelId, socket } = await wa.connectChannel({ settings: { pacing: { minGapMs: 0, jitterMs: 0, perMinute: 1 } } });
+    await wa.open(channelId, socket);
+    await wa.host.send(outbound(channelId, 'first'));
+    const sockets = wa.fake.sockets.length;
+    await publishSessionCommand(env.redis, env.config.redisPrefix, { channelId, action: 'connect' });
+    await eventually(async () => (wa.fake.sockets.length > sockets ? true : undefined));
+    await wa.open(channelId, wa.fake.last());
+    const refused = await wa.host.send(outbound(channelId, 'second')).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(RateLimitedError);
+    expect((refused as RateLimitedError).retryAfterSeconds).toBeGreaterThan(0);
   });
 
   it('serves getMessage for retries from the store of sent content', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RateLimitedError } from '../../engine/errors/app-error.ts';
-import { Pacer, PacingSettingsSchema, type PacingSettings } from './pacer.ts';
+import { MemorySendLog, Pacer, PacingSettingsSchema, type PacingSettings } from './pacer.ts';
 
 function pacerAt(settings: Partial<PacingSettings>, random = 0) {
   let now = Date.parse('2026-11-26T10:00:00Z');
@@ -14,6 +14,7 @@ function pacerAt(settings: Partial<PacingSettings>, random = 0) {
     },
     random: () => random,
     settings: () => PacingSettingsSchema.parse(settings),
+    log: new MemorySendLog(),
   });
   return { pacer, slept, advance: (ms: number) => (now += ms) };
 }
@@ -22,7 +23,7 @@ describe('Pacer', () => {
   it('lets the first send go at once, then waits for the minimum gap plus jitter', async () => {
     const { pacer, slept } = pacerAt({ minGapMs: 4_000, jitterMs: 2_000 }, 0.5);
     await pacer.waitTurn();
-    pacer.recordSend();
+    await pacer.recordSend();
     await pacer.waitTurn();
     expect(slept).toEqual([5_000]);
   });
@@ -30,7 +31,7 @@ describe('Pacer', () => {
   it('waits only for what is left of the gap when time has passed', async () => {
     const { pacer, slept, advance } = pacerAt({ minGapMs: 4_000, jitterMs: 0 });
     await pacer.waitTurn();
-    pacer.recordSend();
+    await pacer.recordSend();
     advance(3_000);
     await pacer.waitTurn();
     expect(slept).toEqual([1_000]);
@@ -40,7 +41,7 @@ describe('Pacer', () => {
     const { pacer, advance } = pacerAt({ minGapMs: 0, jitterMs: 0, perMinute: 2 });
     for (let i = 0; i < 2; i++) {
       await pacer.waitTurn();
-      pacer.recordSend();
+      await pacer.recordSend();
       advance(10_000);
     }
     const refused = await pacer.waitTurn().catch((e: unknown) => e);
@@ -56,12 +57,12 @@ describe('Pacer', () => {
     const { pacer, advance } = pacerAt({ minGapMs: 0, jitterMs: 0, perMinute: 100, perHour: 3, perDay: 4 });
     for (let i = 0; i < 3; i++) {
       await pacer.waitTurn();
-      pacer.recordSend();
+      await pacer.recordSend();
     }
     await expect(pacer.waitTurn()).rejects.toBeInstanceOf(RateLimitedError);
     advance(60 * 60_000);
     await pacer.waitTurn();
-    pacer.recordSend();
+    await pacer.recordSend();
     const refused = (await pacer.waitTurn().catch((e: unknown) => e)) as RateLimitedError;
     expect(refused).toBeInstanceOf(RateLimitedError);
     expect(refused.retryAfterSeconds).toBe(23 * 60 * 60);

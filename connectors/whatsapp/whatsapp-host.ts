@@ -10,6 +10,7 @@ import { ChannelLeases, type HeldLease } from './channel-lease.ts';
 import type { MediaFetcher } from './guarded-media-fetch.ts';
 import type { MediaStore } from './media-store.ts';
 import { realSleep, type Sleep } from './pacer.ts';
+import { RedisSendLog } from './redis-send-log.ts';
 import { SentContentStore } from './sent-content.store.ts';
 import { commandTopic, SessionCommandSchema, type SessionCommand } from './session-commands.ts';
 import { SessionNotReadyError } from './whatsapp-send.errors.ts';
@@ -177,6 +178,7 @@ export class WhatsappHost implements ChannelConnector {
       events: this.events,
       media: this.deps.media,
       fetchMedia: this.deps.fetchMedia,
+      sendLog: new RedisSendLog(this.deps.redis, `${this.deps.prefix}:wa:sends:${channelId}`),
       sentContent: this.sentContent,
       mediaMaxBytes: this.deps.mediaMaxBytes,
       clock: this.deps.clock,

@@ -15,7 +15,7 @@ import type { MediaFetcher } from './guarded-media-fetch.ts';
 import type { MediaStore } from './media-store.ts';
 import { applyDelete, applyEdit } from './message-changes.sql.ts';
 import { recordOwnerMessage } from './owner-message.sql.ts';
-import { Pacer, type Sleep } from './pacer.ts';
+import { Pacer, type SendLog, type Sleep } from './pacer.ts';
 import { CONFLICT_RETRY_MS, disconnectCause, RECONNECT_POLICY, ReconnectBackoff } from './reconnect-policy.ts';
 import type { SentContentStore } from './sent-content.store.ts';
 import { StaleFenceError } from './stale-fence.error.ts';
@@ -63,6 +63,8 @@ export interface SessionDeps {
   media: MediaStore;
   /** Media of an outbound message given by URL, behind the HTTP action's address guard. */
   fetchMedia: MediaFetcher;
+  /** This number's send times (kept across restarts and failovers, for the caps). */
+  sendLog: SendLog;
   sentContent: SentContentStore;
   mediaMaxBytes: number;
   clock: Clock;
@@ -104,7 +106,7 @@ export class WhatsappSession {
   constructor(private readonly deps: SessionDeps) {
     this.log = deps.logger.child({ channelId: deps.channelId });
     this.backoff = new ReconnectBackoff(deps.random);
-    this.pacer = new Pacer({ clock: deps.clock, sleep: deps.sleep, random: deps.random, settings: () => this.settings.pacing });
+    this.pacer = new Pacer({ clock: deps.clock, sleep: deps.sleep, random: deps.random, settings: () => this.settings.pacing, log: deps.sendLog });
     this.store = new PostgresAuthStore({ orm: deps.orm, secretKey: deps.secretKey, channelId: deps.channelId, fenceToken: deps.fenceToken });
   }
 
@@ -202,7 +204,7 @@ export class WhatsappSession {
     } catch (cause) {
       throw new WhatsappSendFailedError(message.messageId, { cause });
     }
-    this.pacer.recordSend();
+    await this.pacer.recordSend();
     const id = sent?.key.id ?? waId;
     if (sent?.message) await this.deps.sentContent.save(this.deps.channelId, id, sent.message).catch((err: unknown) => this.log.warn({ err }, 'could not keep sent content for retries'));
     return { providerMessageId: `me/${id}` };
