@@ -1,9 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from '../support/api-harness.ts';
 import { HAS_CHROMIUM, launchChromium, poll, screenshot } from './support/chromium.ts';
 import { ensureEditorBuilt } from './support/editor-build.ts';
+import { REPO_ROOT } from '../support/cli-process.ts';
 
 const EMAIL = `tools-${Date.now()}@example.com`;
 const PASSWORD = 'correct horse battery';
@@ -142,7 +144,25 @@ describe.skipIf(!HAS_CHROMIUM)('the flows list, the canvas tools and the channel
     await screenshot(page, '13-channels');
   });
 
+  it('opens every example flow with all its nodes and no problem', async () => {
+    const token = await tokenOf(page);
+    const dir = join(REPO_ROOT, 'examples/flows');
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
+      const example = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+      const imported = await api.client.as(token).post('/api/v1/flows/import', example);
+      expect(imported.status).toBe(201);
+      await page.goto(`${base}/#/flows/${imported.body.id}`);
+      await poll(() => page.locator('.react-flow__node').count()).toBe(example.document.nodes.length);
+      await poll(() => page.getByRole('tab', { name: 'Problems (0)' }).isVisible()).toBe(true);
+      await screenshot(page, `14-example-${file.replace(/\.json$/, '')}`);
+    }
+    expect(errors).toEqual([]);
+  });
+
   it('logs out and back in', async () => {
+    await page.goto(`${base}/#/flows`);
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.getByLabel('Email').fill(EMAIL);
     await page.getByLabel('Password').fill(PASSWORD);
