@@ -10,6 +10,7 @@ import { SendingPausedError, SessionNotReadyError, UnsendableMessageError } from
 import { BlockedAddressError } from '../connectors/http/http-request-errors.ts';
 import { eventually } from './support/eventually.ts';
 import { publishSessionCommand } from '../connectors/whatsapp/session-commands.ts';
+import { SentContentStore } from '../connectors/whatsapp/sent-content.store.ts';
 import { RateLimitedError } from '../engine/errors/app-error.ts';
 import { createTestEnv, type TestEnv } from './support/test-env.ts';
 import { startWhatsappHarness, WA_MEDIA_MAX_BYTES, type WhatsappHarness } from './support/whatsapp-harness.ts';
@@ -375,6 +376,17 @@ describe('WhatsApp outbound', () => {
     const id = socket.sent[0]!.messageId;
     expect(await socket.opts.getMessage({ remoteJid: '15551234567@s.whatsapp.net', fromMe: true, id })).toMatchObject({ conversation: 'retry me' });
     expect(await socket.opts.getMessage({ remoteJid: '15551234567@s.whatsapp.net', fromMe: true, id: 'UNKNOWN' })).toBeUndefined();
+  });
+
+  it('forgets sent content after the retention period', async () => {
+    const { channelId, socket } = await wa.connectChannel({ settings: { pacing: { minGapMs: 0, jitterMs: 0 } } });
+    await wa.open(channelId, socket);
+    await wa.host.send(outbound(channelId, 'old news'));
+    const id = socket.sent[0]!.messageId;
+    await wa.sql(`update whatsapp_sent_content set created_at = now() - interval '15 days' where channel_id = :channelId`, { channelId });
+    const store = new SentContentStore({ orm: env.orm, secretKey: env.config.secretKey });
+    expect(await store.prune(new Date())).toBeGreaterThanOrEqual(1);
+    expect(await socket.opts.getMessage({ remoteJid: '15551234567@s.whatsapp.net', fromMe: true, id })).toBeUndefined();
   });
 
   it('does not take the echo of its own send for an owner message', async () => {

@@ -25,6 +25,8 @@ export const DEFAULT_LEASE_TTL_MS = 15_000;
  * a free one, so a process with fewer sessions usually wins: channels spread across processes.
  */
 const SPREAD_DELAY_PER_HELD_MS = 150;
+/** How often a process prunes old sent content (every process does; the delete is idempotent). */
+const PRUNE_EVERY_MS = 60 * 60_000;
 
 /** The send worker, as the host sees it: a channel's sends run only where its session is. */
 export interface SendGate {
@@ -71,6 +73,7 @@ export class WhatsappHost implements ChannelConnector {
   private timer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
   private stopped = false;
+  private lastPruneMs = 0;
   private sendGate: SendGate | null = null;
   private readonly log: Logger;
 
@@ -145,6 +148,7 @@ export class WhatsappHost implements ChannelConnector {
         await this.drop(channelId, /* release= */ false);
       }
     }
+    await this.pruneSentContent();
     if (this.stopped || this.held.size >= this.deps.maxChannels) return;
     const wanted = (await desiredChannels(this.deps.orm.em.fork())).filter((id) => !this.held.has(id));
     if (wanted.length === 0) return;
@@ -154,6 +158,14 @@ export class WhatsappHost implements ChannelConnector {
       const lease = await this.leases.acquire(channelId);
       if (lease) await this.host(lease);
     }
+  }
+
+  private async pruneSentContent(): Promise<void> {
+    const now = this.deps.clock.now();
+    if (now.getTime() - this.lastPruneMs < PRUNE_EVERY_MS) return;
+    this.lastPruneMs = now.getTime();
+    const deleted = await this.sentContent.prune(now);
+    if (deleted) this.log.info({ deleted }, 'pruned old whatsapp sent content');
   }
 
   private async host(lease: HeldLease): Promise<void> {
