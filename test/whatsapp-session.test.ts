@@ -11,6 +11,7 @@ import { BlockedAddressError } from '../connectors/http/http-request-errors.ts';
 import { eventually } from './support/eventually.ts';
 import { publishSessionCommand } from '../connectors/whatsapp/session-commands.ts';
 import { SentContentStore } from '../connectors/whatsapp/sent-content.store.ts';
+import { PostgresAuthStore } from '../connectors/whatsapp/auth-state.store.ts';
 import { RateLimitedError } from '../engine/errors/app-error.ts';
 import { createTestEnv, type TestEnv } from './support/test-env.ts';
 import { startWhatsappHarness, WA_MEDIA_MAX_BYTES, type WhatsappHarness } from './support/whatsapp-harness.ts';
@@ -257,6 +258,22 @@ describe('WhatsApp inbound', () => {
     expect(new Set(rows.map((r) => r.contact_id)).size).toBe(1);
     const identities = await wa.sql<{ kind: string; value: string }>(`select kind, value from contact_identities where channel_id = :channelId order by kind, value`, { channelId });
     expect(identities).toEqual(expect.arrayContaining([{ kind: 'wa_jid', value: '15557778888@s.whatsapp.net' }, { kind: 'wa_lid', value: '777888@lid' }]));
+  });
+
+  it('adds the other identity from the LID mapping Baileys keeps, so a LID-only and a phone-only message reach one contact', async () => {
+    const { channelId, socket } = await wa.connectChannel();
+    await wa.open(channelId, socket);
+    // Baileys' LIDMappingStore writes this pair through our key store when it learns the mapping.
+    await new PostgresAuthStore({ orm: env.orm, secretKey: env.config.secretKey, channelId, fenceToken: 1 }).set({ 'lid-mapping': { '15554445555': '444555', '444555_reverse': '15554445555' } });
+    socket.emit('messages.upsert', { messages: [waMessage({ id: 'LO1', remoteJid: '444555@lid', message: content({ conversation: 'lid only' }) })], type: 'notify' });
+    await wa.settled(channelId);
+    socket.emit('messages.upsert', { messages: [waMessage({ id: 'PO1', remoteJid: '15554445555@s.whatsapp.net', message: content({ conversation: 'phone only' }) })], type: 'notify' });
+    await wa.settled(channelId);
+    const rows = await messagesOf(channelId);
+    expect(rows).toHaveLength(2);
+    expect(new Set(rows.map((r) => r.contact_id)).size).toBe(1);
+    const [contact] = await wa.sql<{ phone: string }>(`select phone from contacts where id = :id`, { id: rows[0]!.contact_id });
+    expect(contact!.phone).toBe('+15554445555');
   });
 
   it('applies edits and deletes to the stored message', async () => {

@@ -351,8 +351,37 @@ export class WhatsappSession {
       case 'message': {
         const message = event.message;
         if (event.media) message.media = { ...message.media, ...(await this.download(msg, event.media, message)) };
+        await this.completeIdentities(message);
         await this.acceptWithRetry(message);
       }
+    }
+  }
+
+  /*
+   * A message may name its sender by LID only or by phone only. Baileys keeps the LID <-> phone
+   * mappings it learns in the auth state ('lid-mapping': "<pn user>" -> lid user, "<lid user>_reverse"
+   * -> pn user), so the other identity is added from there: a contact first seen by LID and later
+   * by phone is then found by either, even when the mapping arrived before we had the contact.
+   */
+  private async completeIdentities(message: InboundMessage): Promise<void> {
+    const ids = message.from.externalIds ?? [];
+    const jid = ids.find((i) => i.kind === 'wa_jid');
+    const lid = ids.find((i) => i.kind === 'wa_lid');
+    if ((jid && lid) || (!jid && !lid)) return;
+    try {
+      if (lid) {
+        const lidUser = lid.value.split('@')[0]!;
+        const pnUser = (await this.store.get('lid-mapping', [`${lidUser}_reverse`]))[`${lidUser}_reverse`];
+        const pn = pnUser ? identityOf(`${pnUser}@s.whatsapp.net`) : null;
+        if (pn?.kind === 'wa_jid') message.from = { ...message.from, phone: message.from.phone ?? pn.phone ?? undefined, externalIds: [...ids, { kind: 'wa_jid', value: pn.value }] };
+      } else if (jid) {
+        const pnUser = jid.value.split('@')[0]!;
+        const lidUser = (await this.store.get('lid-mapping', [pnUser]))[pnUser];
+        if (lidUser) message.from = { ...message.from, externalIds: [...ids, { kind: 'wa_lid', value: `${lidUser}@lid` }] };
+      }
+    } catch (err) {
+      // The message matters more than the second identity: store it with the one it has.
+      this.log.warn({ err }, 'could not read the LID mapping; storing the message with the identity it carries');
     }
   }
 
