@@ -168,7 +168,8 @@ describe('when many messages arrive for many conversations at once', () => {
     for (const conversationId of conversations.values()) {
       expect(await waitForOutbound(conversationId, 10)).toEqual(Array.from({ length: 10 }, (_, i) => `echo ${i}`));
     }
-  });
+    // 200 messages through the HTTP API: about 8 s alone, several times that beside the whole suite on 2 cores.
+  }, 90_000);
 });
 
 describe('when a contact keeps writing while its runs update it (regression: deadlock between the inbound store and a run)', () => {
@@ -199,7 +200,7 @@ describe('when a contact keeps writing while its runs update it (regression: dea
       const runs = await sql(`select status, count(*)::int as n from runs where conversation_id = :conversationId group by status`, { conversationId });
       expect(runs).toEqual([{ status: 'completed', n: perConversation }]);
     }
-  });
+  }, 90_000);
 });
 
 describe('when a flow is deactivated or a new one published', () => {

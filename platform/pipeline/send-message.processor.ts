@@ -1,4 +1,4 @@
-import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, Job, UnrecoverableError, type Queue } from 'bullmq';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ChannelKind } from '../../engine/channels/channel-kind.ts';
 import type { Clock } from '../../engine/clock.ts';
@@ -99,12 +99,20 @@ function orderWaitMs(jobAgeMs: number): number {
   return Math.min(ORDER_WAIT_MAX_MS, Math.max(ORDER_WAIT_MIN_MS, Math.round(jobAgeMs / 4)));
 }
 
+/*
+ * RECORD_SENT_SQL and RECORD_FAILED_SQL answer the conversation's next queued outbound message:
+ * its job may be waiting (delayed) for this one to leave, and is woken at once.
+ */
 const RECORD_SENT_SQL = `
 update messages
    set status = 'sent', provider_message_id = :providerMessageId,
        status_times = status_times || cast(:times as jsonb),
        metadata = metadata #- '{send,inFlightSince}'
- where id = :messageId and status = 'queued'`;
+ where id = :messageId and status = 'queued'
+returning (select n.id from messages n
+            where n.conversation_id = messages.conversation_id and n.direction = 'outbound'
+              and n.status = 'queued' and n.id > messages.id
+            order by n.id limit 1) as "nextId"`;
 
 const RECORD_RETRYABLE_SQL = `
 update messages
@@ -116,7 +124,11 @@ update messages
    set status = 'failed', failure_reason = :reason,
        status_times = status_times || cast(:times as jsonb),
        metadata = metadata #- '{send,inFlightSince}'
- where id = :messageId and status = 'queued'`;
+ where id = :messageId and status = 'queued'
+returning (select n.id from messages n
+            where n.conversation_id = messages.conversation_id and n.direction = 'outbound'
+              and n.status = 'queued' and n.id > messages.id
+            order by n.id limit 1) as "nextId"`;
 
 /**
  * Sends one queued message through its channel's connector, at most once:
@@ -132,12 +144,41 @@ export class SendMessageProcessor {
   constructor(private readonly deps: { orm: Orm; connectors: ConnectorRegistry; logger: Logger; clock: Clock }) {}
 
   /** The BullMQ processor for send jobs. */
-  async process(job: Job<SendJobData>, token?: string): Promise<SendOutcome> {
+  async process(job: Job<SendJobData>, token?: string, queue?: Queue<SendJobData>): Promise<SendOutcome> {
+    const outcome = await this.attempt(job, token);
+    if (outcome.nextId && queue) await this.wake(queue, outcome.nextId);
+    if (outcome.error) throw outcome.error;
+    return outcome.result;
+  }
+
+  /*
+   * The next message of the conversation waits in the delayed set for this one to leave; its
+   * own delay is the fallback when the wake is missed (it was not delayed yet, Redis failed).
+   */
+  private async wake(queue: Queue<SendJobData>, nextId: string): Promise<void> {
+    try {
+      const next = await Job.fromId(queue, nextId);
+      if (next && (await next.isDelayed())) await next.promote();
+    } catch (err) {
+      this.deps.logger.debug({ err, messageId: nextId }, 'could not wake the next send of the conversation; its delay will');
+    }
+  }
+
+  private async attempt(job: Job<SendJobData>, token: string | undefined): Promise<{ result: SendOutcome; nextId: string | null; error?: Error }> {
+    try {
+      return await this.send(job, token);
+    } catch (err) {
+      if (err instanceof FinishedWithNext) return { result: 'sent', nextId: err.nextId, error: err.error };
+      throw err;
+    }
+  }
+
+  private async send(job: Job<SendJobData>, token: string | undefined): Promise<{ result: SendOutcome; nextId: string | null }> {
     const em = this.deps.orm.em.fork();
     const { messageId } = job.data;
     const row = (await runSql<SendRow>(em, CLAIM_SQL, { messageId, startedAt: this.deps.clock.now().toISOString() })).rows[0];
-    if (!row) return 'missing';
-    if (row.status !== 'queued') return 'already-handled';
+    if (!row) return { result: 'missing', nextId: null };
+    if (row.status !== 'queued') return { result: 'already-handled', nextId: null };
     if (row.previousSend === null) {
       // An earlier message of the conversation is still queued (or this one changed meanwhile):
       // look again shortly, without spending one of the job's attempts.
@@ -163,8 +204,8 @@ export class SendMessageProcessor {
     } catch (err) {
       return this.onSendError(em, job, messageId, err);
     }
-    await runSql(em, RECORD_SENT_SQL, { messageId, providerMessageId, times: JSON.stringify({ sent: this.deps.clock.now().toISOString() }) });
-    return 'sent';
+    const sent = await runSql<{ nextId: string | null }>(em, RECORD_SENT_SQL, { messageId, providerMessageId, times: JSON.stringify({ sent: this.deps.clock.now().toISOString() }) });
+    return { result: 'sent', nextId: sent.rows[0]?.nextId ?? null };
   }
 
   private async onSendError(em: EntityManager, job: Job<SendJobData>, messageId: string, err: unknown): Promise<never> {
@@ -175,19 +216,25 @@ export class SendMessageProcessor {
       await runSql(em, RECORD_RETRYABLE_SQL, { messageId, lastError: reason });
       throw err;
     }
-    await this.recordFailed(em, messageId, reason);
-    throw new UnrecoverableError(reason);
+    return this.fail(em, messageId, reason);
   }
 
-  /** Marks the message failed and fails the job without retries. */
+  /** Marks the message failed and fails the job without retries (after waking the conversation's next message). */
   private async fail(em: EntityManager, messageId: string, reason: string): Promise<never> {
-    await this.recordFailed(em, messageId, reason);
-    throw new UnrecoverableError(reason);
-  }
-
-  private async recordFailed(em: EntityManager, messageId: string, reason: string): Promise<void> {
-    await runSql(em, RECORD_FAILED_SQL, { messageId, reason, times: JSON.stringify({ failed: this.deps.clock.now().toISOString() }) });
+    const failed = await runSql<{ nextId: string | null }>(em, RECORD_FAILED_SQL, { messageId, reason, times: JSON.stringify({ failed: this.deps.clock.now().toISOString() }) });
     this.deps.logger.warn({ messageId, reason }, 'outbound message failed');
+    throw new FinishedWithNext(failed.rows[0]?.nextId ?? null, new UnrecoverableError(reason));
+  }
+}
+
+/** Carries a job's final error out of `send` together with the conversation's next message to wake. */
+class FinishedWithNext extends Error {
+  constructor(
+    readonly nextId: string | null,
+    readonly error: Error,
+  ) {
+    super(error.message);
+    this.name = 'FinishedWithNext';
   }
 }
 

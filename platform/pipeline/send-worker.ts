@@ -114,8 +114,9 @@ export class SendWorker {
     if (registered.hostedByLease && !this.hosted.has(channelId)) return null;
     const name = sendQueueName(channelId);
     // BullMQ's global concurrency bounds the channel's sends in flight across every process.
-    await this.deps.queues.queue(name).setGlobalConcurrency(registered.sendsInFlightPerChannel);
-    const worker = this.deps.queues.worker<SendJobData>(name, (job, token) => this.processor.process(job, token), { concurrency: registered.sendsInFlightPerChannel });
+    const queue = this.deps.queues.queue<SendJobData>(name);
+    await queue.setGlobalConcurrency(registered.sendsInFlightPerChannel);
+    const worker = this.deps.queues.worker<SendJobData>(name, (job, token) => this.processor.process(job, token, queue), { concurrency: registered.sendsInFlightPerChannel });
     worker.on('failed', (job, err) => this.deps.logger.warn({ err, channelId, messageId: job?.data.messageId, attemptsMade: job?.attemptsMade }, 'send job failed'));
     worker.on('error', (err) => this.deps.logger.error({ err, channelId }, 'send worker error'));
     this.deps.logger.info({ channelId, kind }, 'send worker started');
