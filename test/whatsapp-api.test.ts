@@ -138,6 +138,6 @@ describe('WhatsApp channels through the API', () => {
     expect(bad.status).toBe(400);
     const ok = await client.patch(`/api/v1/channels/${wa.body.id}/settings`, { groupsEnabled: true, pacing: { perMinute: 5 } });
     expect(ok.status).toBe(200);
-    expect(ok.body.settings).toMatchObject({ groupsEnabled: true, pauseBotOnOwnerMessage: true, pacing: { perMinute: 5, perHour: 200 } });
+    expect(ok.body.settings).toMatchObject({ groupsEnabled: true, pauseBotOnOwnerMessage: false, pacing: { perMinute: 5, perHour: 200 } });
   });
 });

@@ -295,8 +295,8 @@ describe('WhatsApp inbound', () => {
     expect(deleted.deleted_at).not.toBeNull();
   });
 
-  it('records a message the owner sent from the phone as outbound by the owner, and pauses the bot there', async () => {
-    const { channelId, socket } = await wa.connectChannel();
+  it('records a message the owner sent from the phone as outbound by the owner, and pauses the bot there when the channel says so', async () => {
+    const { channelId, socket } = await wa.connectChannel({ settings: { pauseBotOnOwnerMessage: true } });
     await wa.open(channelId, socket);
     socket.emit('messages.upsert', { messages: [waMessage({ id: 'IN1', message: content({ conversation: 'is anyone there?' }) })], type: 'notify' });
     await wa.settled(channelId);
@@ -309,6 +309,18 @@ describe('WhatsApp inbound', () => {
     ]);
     const [conversation] = await wa.sql<{ bot_paused: boolean }>(`select bot_paused from conversations where channel_id = :channelId`, { channelId });
     expect(conversation!.bot_paused).toBe(true);
+  });
+
+  it('records the owner message without pausing the bot when the channel does not ask for it', async () => {
+    const { channelId, socket } = await wa.connectChannel();
+    await wa.open(channelId, socket);
+    socket.emit('messages.upsert', { messages: [waMessage({ id: 'IN9', message: content({ conversation: 'hello?' }) })], type: 'notify' });
+    await wa.settled(channelId);
+    socket.emit('messages.upsert', { messages: [waMessage({ id: 'OWN9', fromMe: true, message: content({ conversation: 'hi from the phone' }) })], type: 'notify' });
+    await wa.settled(channelId);
+    expect((await messagesOf(channelId)).map((r) => r.sender).sort()).toEqual(['contact', 'owner']);
+    const [conversation] = await wa.sql<{ bot_paused: boolean }>(`select bot_paused from conversations where channel_id = :channelId`, { channelId });
+    expect(conversation!.bot_paused).toBe(false);
   });
 
   it('downloads media into the media store with its mime type and size', async () => {

@@ -6,8 +6,8 @@ export const WhatsappSettingsSchema = z
   .object({
     /** Group messages reach the inbox and flows only when enabled. */
     groupsEnabled: z.boolean().default(false),
-    /** A message the owner sends from the phone pauses the bot on that conversation. */
-    pauseBotOnOwnerMessage: z.boolean().default(true),
+    /** A message the owner sends from the phone pauses the bot on that conversation (opt-in: the issue says "if the channel says so"). */
+    pauseBotOnOwnerMessage: z.boolean().default(false),
     pacing: PacingSettingsSchema.default(PacingSettingsSchema.parse({})),
   });
 export type WhatsappSettings = z.output<typeof WhatsappSettingsSchema>;
