@@ -9,6 +9,15 @@ export const ChannelEventSchema = z.discriminatedUnion('type', [
 ]);
 export type ChannelEvent = z.infer<typeof ChannelEventSchema>;
 
+/** JSON from Redis, or undefined when it is not JSON (a stray publish must not throw in an event handler). */
+export function parseJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+}
+
 /** How long the latest QR or pairing code stays readable for an editor that subscribes late. */
 export const LOGIN_CODE_TTL_MS = 60_000;
 
@@ -39,7 +48,7 @@ export class ChannelEvents {
   async latestLoginCode(channelId: string): Promise<ChannelEvent | null> {
     const raw = await this.deps.redis.get(this.loginKey(channelId));
     if (!raw) return null;
-    const parsed = ChannelEventSchema.safeParse(JSON.parse(raw));
+    const parsed = ChannelEventSchema.safeParse(parseJson(raw));
     return parsed.success ? parsed.data : null;
   }
 
@@ -49,7 +58,7 @@ export class ChannelEvents {
     const sub = this.deps.redis.duplicate();
     sub.on('error', () => undefined);
     sub.on('message', (_topic: string, raw: string) => {
-      const parsed = ChannelEventSchema.safeParse(JSON.parse(raw));
+      const parsed = ChannelEventSchema.safeParse(parseJson(raw));
       if (parsed.success) listener(parsed.data);
     });
     await sub.subscribe(this.topic(channelId));

@@ -5,7 +5,7 @@ import type { AcceptedInbound, InboundMessage } from '../../engine/ports/inbound
 import type { Orm } from '../../platform/db/orm.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { Redis } from '../../platform/redis.ts';
-import { ChannelEvents } from './channel-events.ts';
+import { ChannelEvents, parseJson } from './channel-events.ts';
 import { ChannelLeases, type HeldLease } from './channel-lease.ts';
 import type { MediaFetcher } from './guarded-media-fetch.ts';
 import type { MediaStore } from './media-store.ts';
@@ -95,7 +95,7 @@ export class WhatsappHost implements ChannelConnector {
     this.subscriber = sub;
     sub.on('error', (err) => this.log.warn({ err }, 'whatsapp command subscriber error'));
     sub.on('message', (_topic: string, raw: string) => {
-      const parsed = SessionCommandSchema.safeParse(JSON.parse(raw));
+      const parsed = SessionCommandSchema.safeParse(parseJson(raw));
       if (!parsed.success) return this.log.warn({ issues: parsed.error.issues }, 'invalid whatsapp session command ignored');
       this.onCommand(parsed.data).catch((err: unknown) => this.log.error({ err, command: parsed.data }, 'whatsapp session command failed'));
     });
@@ -198,7 +198,7 @@ export class WhatsappHost implements ChannelConnector {
       schedule: this.deps.schedule ?? realSchedule,
       random: this.deps.random ?? Math.random,
       logger: this.log,
-      onFenced: (id) => void this.drop(id, /* release= */ false),
+      onFenced: (id) => void this.drop(id, /* release= */ false).catch((err: unknown) => this.log.error({ err, channelId: id }, 'could not drop a fenced-off session')),
     });
     this.held.set(channelId, { lease, session });
     this.log.info({ channelId, token: lease.token }, 'whatsapp session taken');
