@@ -68,7 +68,7 @@ export class WhatsappHost implements ChannelConnector {
   readonly leases: ChannelLeases;
   private readonly events: ChannelEvents;
   private readonly sentContent: SentContentStore;
-  private readonly held = new Map<string, { lease: HeldLease; session: WhatsappSession }>();
+  private readonly held = new Map<string, { lease: HeldLease; session: WhatsappSession; renewedAtMs: number }>();
   private subscriber: Redis | null = null;
   private timer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
@@ -142,11 +142,27 @@ export class WhatsappHost implements ChannelConnector {
   }
 
   private async round(): Promise<void> {
-    for (const [channelId, { lease }] of this.held) {
-      if (!(await this.leases.renew(lease))) {
-        this.log.warn({ channelId }, 'whatsapp lease lost; closing the session here');
-        await this.drop(channelId, /* release= */ false);
+    for (const [channelId, entry] of this.held) {
+      const now = this.deps.clock.now().getTime();
+      let renewed: boolean;
+      try {
+        renewed = await this.leases.renew(entry.lease);
+      } catch (err) {
+        // Redis unreachable: the lease may expire meanwhile and another process take the number.
+        // Past the TTL without a renewal, this process must assume it has, and let go.
+        if (now - entry.renewedAtMs <= this.deps.leaseTtlMs) {
+          this.log.warn({ err, channelId }, 'whatsapp lease renewal failed; retrying next round');
+          continue;
+        }
+        this.log.error({ err, channelId }, 'whatsapp lease not renewed within its TTL; closing the session here');
+        renewed = false;
       }
+      if (renewed) {
+        entry.renewedAtMs = now;
+        continue;
+      }
+      this.log.warn({ channelId }, 'whatsapp lease lost; closing the session here');
+      await this.drop(channelId, /* release= */ false);
     }
     await this.pruneSentContent();
     if (this.stopped || this.held.size >= this.deps.maxChannels) return;
@@ -200,7 +216,7 @@ export class WhatsappHost implements ChannelConnector {
       logger: this.log,
       onFenced: (id) => void this.drop(id, /* release= */ false).catch((err: unknown) => this.log.error({ err, channelId: id }, 'could not drop a fenced-off session')),
     });
-    this.held.set(channelId, { lease, session });
+    this.held.set(channelId, { lease, session, renewedAtMs: this.deps.clock.now().getTime() });
     this.log.info({ channelId, token: lease.token }, 'whatsapp session taken');
     try {
       await session.start();
