@@ -83,6 +83,29 @@ describe('when Redis lost the fencing counter', () => {
   });
 });
 
+describe('when Redis cannot be reached to renew a lease', () => {
+  it('keeps the session within the TTL, then closes it, since another process may hold the number by then', async () => {
+    const wa = await startWhatsappHarness(env);
+    try {
+      const { channelId, socket } = await wa.connectChannel();
+      await wa.open(channelId, socket);
+      wa.host.leases.renew = async () => {
+        throw new Error('connect ECONNREFUSED 127.0.0.1:6379');
+      };
+      wa.advance(30_000);
+      await wa.host.tick();
+      expect(wa.host.channels()).toContain(channelId);
+      wa.advance(31_000);
+      await wa.host.tick();
+      expect(wa.host.channels()).not.toContain(channelId);
+      expect(socket.ended).toBe(true);
+      expect(wa.hosted.has(channelId)).toBe(false);
+    } finally {
+      await wa.stop();
+    }
+  });
+});
+
 describe('when a paused holder wakes up after another process took its channel', () => {
   let first: WhatsappHarness;
   let second: WhatsappHarness;
