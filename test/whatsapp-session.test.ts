@@ -29,7 +29,8 @@ afterAll(async () => {
   await env?.cleanup();
 });
 
-const close = (statusCode: number) => ({ connection: 'close' as const, lastDisconnect: { error: new Boom('closed', { statusCode }), date: new Date() } });
+/** A close as Baileys reports it: a Boom with the status code (0: a plain Error, no code at all). */
+const close = (statusCode: number) => ({ connection: 'close' as const, lastDisconnect: { error: statusCode ? new Boom('closed', { statusCode }) : new Error('socket hang up'), date: new Date() } });
 
 async function messagesOf(channelId: string) {
   return wa.sql<{ provider_message_id: string; direction: string; sender: string; type: string; text: string | null; media: Record<string, unknown> | null; metadata: Record<string, unknown>; status: string; edited_at: Date | null; deleted_at: Date | null; contact_id: string }>(
@@ -154,6 +155,8 @@ describe('WhatsApp reconnect policy', () => {
     ['connection lost / timed out', DisconnectReason.connectionLost, 'connection_lost'],
     ['bad session', DisconnectReason.badSession, 'bad_session'],
     ['service unavailable', DisconnectReason.unavailableService, 'unavailable'],
+    ['multi-device mismatch', DisconnectReason.multideviceMismatch, 'multidevice_mismatch'],
+    ['a close without a code', 0, 'unknown'],
   ])('on %s: marks disconnected with the reason and reconnects after a jittered backoff', async (_name, code, reason) => {
     const { channelId, socket } = await wa.connectChannel();
     await wa.open(channelId, socket);
