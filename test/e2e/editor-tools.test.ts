@@ -144,6 +144,27 @@ describe.skipIf(!HAS_CHROMIUM)('the flows list, the canvas tools and the channel
     await screenshot(page, '13-channels');
   });
 
+  it('adds a webhook channel and shows its signing secret once', async () => {
+    await page.getByLabel('Kind').selectOption('webhook');
+    await page.getByLabel('Name').fill('Other service');
+    await page.getByLabel('Outbound URL').fill('https://example.com/onemessage');
+    await page.getByRole('button', { name: 'Add channel' }).click();
+    await poll(() => page.getByText(/Signing secret of “Other service”/).isVisible()).toBe(true);
+    await poll(() => page.getByRole('listitem').filter({ hasText: 'Other service' }).textContent()).toContain('example.com');
+  });
+
+  it('adds a WhatsApp number and follows its login status live', async () => {
+    await page.getByLabel('Kind').selectOption('whatsapp');
+    await page.getByLabel('Name').fill('Sales phone');
+    await page.getByRole('button', { name: 'Add channel' }).click();
+    const item = page.getByRole('listitem').filter({ hasText: 'Sales phone' });
+    await poll(() => item.locator('[data-channel-status]').textContent()).toBe('disconnected');
+    // The live events stream answered (a missing one would say so in an alert).
+    await page.waitForTimeout(500);
+    expect(await item.getByRole('alert').count()).toBe(0);
+    await screenshot(page, '15-whatsapp-login');
+  });
+
   it('opens every example flow with all its nodes and no problem', async () => {
     const token = await tokenOf(page);
     const dir = join(REPO_ROOT, 'examples/flows');

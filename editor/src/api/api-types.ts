@@ -67,6 +67,7 @@ export interface Channel {
   kind: string;
   name: string;
   status: string;
+  statusReason?: string | null;
   displayIdentifier?: string | null;
 }
 

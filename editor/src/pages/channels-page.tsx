@@ -16,6 +16,8 @@ export function ChannelsPage() {
   const [channels, setChannels] = useState<Channel[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [loginFor, setLoginFor] = useState<string | null>(null);
+  const [kind, setKind] = useState<string>('sandbox');
+  const [secret, setSecret] = useState<{ channel: string; value: string } | null>(null);
 
   const load = useCallback(async () => {
     try {
@@ -33,8 +35,11 @@ export function ChannelsPage() {
     const form = new FormData(event.currentTarget);
     setError(null);
     try {
-      const created = await api.post<Channel>('/channels', { kind: form.get('kind'), name: String(form.get('name') ?? '').trim() });
+      const url = String(form.get('url') ?? '').trim();
+      const created = await api.post<Channel & { webhookSecret?: string }>('/channels', { kind, name: String(form.get('name') ?? '').trim(), ...(kind === 'webhook' ? { url } : {}) });
       if (created.kind === 'whatsapp') setLoginFor(created.id);
+      // The webhook's signing secret is in this answer only: shown until dismissed, never stored.
+      if (created.webhookSecret) setSecret({ channel: created.name, value: created.webhookSecret });
       await load();
     } catch (err) {
       setError(messageOf(err));
@@ -47,7 +52,7 @@ export function ChannelsPage() {
       <form onSubmit={(e) => void add(e)} className="inline-form card">
         <label className="inline">
           Kind
-          <select name="kind" defaultValue="sandbox">
+          <select name="kind" value={kind} onChange={(e) => setKind(e.target.value)}>
             {KINDS.map((k) => (
               <option key={k.kind} value={k.kind}>
                 {k.label}
@@ -59,8 +64,22 @@ export function ChannelsPage() {
           Name
           <input name="name" required maxLength={100} placeholder="Support line" />
         </label>
+        {kind === 'webhook' && (
+          <label className="inline">
+            Outbound URL
+            <input name="url" type="url" required placeholder="https://example.com/onemessage" />
+          </label>
+        )}
         <button type="submit">Add channel</button>
       </form>
+      {secret && (
+        <div className="banner info" role="status">
+          Signing secret of “{secret.channel}” (shown once, copy it now): <code className="code">{secret.value}</code>{' '}
+          <button type="button" className="link" onClick={() => setSecret(null)}>
+            Done
+          </button>
+        </div>
+      )}
       {error && (
         <p role="alert" className="error">
           {error}
@@ -71,6 +90,7 @@ export function ChannelsPage() {
         {channels?.map((c) => (
           <li key={c.id} className="card">
             <strong>{c.name}</strong> · {c.kind} · <span className={`status ${c.status}`}>{c.status}</span>
+            {c.statusReason && <span className="muted"> ({c.statusReason})</span>}
             {c.displayIdentifier && <span className="muted"> · {c.displayIdentifier}</span>}
             {c.kind === 'whatsapp' && (
               <button type="button" className="secondary" onClick={() => setLoginFor(loginFor === c.id ? null : c.id)} aria-expanded={loginFor === c.id}>

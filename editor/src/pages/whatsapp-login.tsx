@@ -20,6 +20,7 @@ export function WhatsAppLogin({ channel }: { channel: Channel }) {
   const [qr, setQr] = useState<string | null>(null);
   const [pairingCode, setPairingCode] = useState<string | null>(null);
   const [status, setStatus] = useState(channel.status);
+  const [reason, setReason] = useState(channel.statusReason ?? null);
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
@@ -35,12 +36,15 @@ export function WhatsAppLogin({ channel }: { channel: Channel }) {
         return;
       }
       await readServerEvents(res, ({ data }) => {
-        const d = (data ?? {}) as { qr?: unknown; pairingCode?: unknown; status?: unknown; code?: unknown };
-        if (typeof d.qr === 'string') void renderQr(d.qr).then(setQr);
-        if (typeof d.pairingCode === 'string' || typeof d.code === 'string') setPairingCode(String(d.pairingCode ?? d.code));
-        if (typeof d.status === 'string') {
+        // The API's ChannelEvent: { type: 'status', status, reason } | { type: 'qr', qr } | { type: 'pairing_code', code }.
+        const d = (data ?? {}) as { type?: unknown; qr?: unknown; code?: unknown; status?: unknown; reason?: unknown };
+        if (d.type === 'qr' && typeof d.qr === 'string') void renderQr(d.qr).then(setQr);
+        if (d.type === 'pairing_code' && typeof d.code === 'string') setPairingCode(d.code);
+        if (d.type === 'status' && typeof d.status === 'string') {
           setStatus(d.status);
-          if (d.status === 'connected') setQr(null);
+          setReason(typeof d.reason === 'string' ? d.reason : null);
+          if (d.status !== 'qr') setQr(null);
+          if (d.status !== 'pairing') setPairingCode(null);
         }
       });
     })().catch((err: unknown) => {
@@ -63,7 +67,8 @@ export function WhatsAppLogin({ channel }: { channel: Channel }) {
   return (
     <div className="whatsapp-login">
       <p role="status">
-        Status: <strong>{status}</strong>
+        Status: <strong data-channel-status={status}>{status}</strong>
+        {reason && <span className="muted"> ({reason})</span>}
       </p>
       <form onSubmit={(e) => void connect(e)} className="row">
         <label className="inline">
@@ -71,6 +76,9 @@ export function WhatsAppLogin({ channel }: { channel: Channel }) {
           <input name="pairingPhone" placeholder="+15551234567" />
         </label>
         <button type="submit">Connect</button>
+        <button type="button" className="secondary" onClick={() => void api.post(`/channels/${channel.id}/logout`).catch((err: unknown) => setError(messageOf(err)))}>
+          Log this number out
+        </button>
       </form>
       {qr && <img src={qr} alt="QR code: in WhatsApp, open Linked devices and scan it" width={256} height={256} />}
       {pairingCode && (
