@@ -462,6 +462,36 @@ describe('WhatsApp outbound', () => {
   });
 });
 
+describe('WhatsApp receipts and replies', () => {
+  it('applies per-recipient receipts (groups): a read receipt reads, a delivery receipt never moves it back', async () => {
+    const { channelId, socket, workspaceId } = await wa.connectChannel();
+    await wa.open(channelId, socket);
+    socket.emit('messages.upsert', { messages: [waMessage({ id: 'IN4', message: content({ conversation: 'hi' }) })], type: 'notify' });
+    await wa.settled(channelId);
+    const [conv] = await wa.sql<{ id: string; contact_id: string }>(`select id, contact_id from conversations where channel_id = :channelId`, { channelId });
+    await wa.sql(
+      `insert into messages (id, workspace_id, channel_id, conversation_id, contact_id, direction, sender, provider_message_id, type, text, status, status_times) values (gen_random_uuid(), :workspaceId, :channelId, :conv, :contact, 'outbound', 'bot', 'me/GRP1', 'text', 'x', 'sent', '{}')`,
+      { workspaceId, channelId, conv: conv!.id, contact: conv!.contact_id },
+    );
+    const key = { remoteJid: '120363111111111111@g.us', fromMe: true, id: 'GRP1' };
+    socket.emit('message-receipt.update', [{ key, receipt: { userJid: '15551234567@s.whatsapp.net', readTimestamp: 1_764_000_100 } }]);
+    await wa.settled(channelId);
+    socket.emit('message-receipt.update', [{ key, receipt: { userJid: '15552223333@s.whatsapp.net', receiptTimestamp: 1_764_000_050 } }]);
+    await wa.settled(channelId);
+    const [row] = await wa.sql<{ status: string }>(`select status from messages where provider_message_id = 'me/GRP1'`);
+    expect(row!.status).toBe('read');
+  });
+
+  it('stores a reply with the id of the message it quotes, ours when it quotes ours', async () => {
+    const { channelId, socket } = await wa.connectChannel();
+    await wa.open(channelId, socket);
+    socket.emit('messages.upsert', { messages: [waMessage({ id: 'RE1', message: content({ extendedTextMessage: { text: 'yes please', contextInfo: { stanzaId: 'OURQ', participant: '15550009999@s.whatsapp.net' } } }) })], type: 'notify' });
+    await wa.settled(channelId);
+    const [row] = await wa.sql<{ quoted_provider_message_id: string }>(`select quoted_provider_message_id from messages where channel_id = :channelId`, { channelId });
+    expect(row!.quoted_provider_message_id).toBe('me/OURQ');
+  });
+});
+
 describe('WhatsApp outbound media', () => {
   const media = (channelId: string, type: 'image' | 'document', ref: Record<string, unknown>) => ({ ...outbound(channelId, ''), text: null, type, media: ref });
 
