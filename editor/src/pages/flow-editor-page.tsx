@@ -17,6 +17,7 @@ import type { FlowProblem } from '../../../engine/flows/flow-problem.ts';
 import { findNodeDefinition } from '../../../engine/flows/node-catalog.ts';
 import { validateFlow } from '../../../engine/flows/validate-flow.ts';
 import type { FlowDetail, FlowDocumentJson } from '../api/api-types.ts';
+import { takePrefetchedFlow } from '../api/flow-prefetch.ts';
 import { connectionRefusal } from '../canvas/connection-rules.ts';
 import { EditHistory } from '../canvas/edit-history.ts';
 import { FlowDecorationsContext, type FlowDecorations } from '../canvas/flow-decorations.ts';
@@ -114,7 +115,9 @@ function FlowEditor({ flowId }: { flowId: string }) {
 
   useEffect(() => {
     let cancelled = false;
-    api.get<FlowDetail>(`/flows/${flowId}`).then(
+    takePrefetchedFlow(flowId)
+      .then((prefetched) => prefetched ?? api.get<FlowDetail>(`/flows/${flowId}`))
+      .then(
       (loaded) => {
         if (cancelled) return;
         const canvas = toCanvas(loaded.document);
