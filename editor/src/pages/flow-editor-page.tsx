@@ -21,7 +21,7 @@ import { takePrefetchedFlow } from '../api/flow-prefetch.ts';
 import { connectionRefusal } from '../canvas/connection-rules.ts';
 import { EditHistory } from '../canvas/edit-history.ts';
 import { FlowDecorationsContext, type FlowDecorations } from '../canvas/flow-decorations.ts';
-import { newElementId, portsOf, TARGET_HANDLE, toCanvas, toDocument, type EditorEdge, type EditorNode, type FlowNodeData } from '../canvas/flow-mapping.ts';
+import { newElementId, nodeAriaLabel, portsOf, TARGET_HANDLE, toCanvas, toDocument, type EditorEdge, type EditorNode, type FlowNodeData } from '../canvas/flow-mapping.ts';
 import type { NodeConnections } from '../panels/node-panel.tsx';
 import { NODE_TYPES } from '../canvas/flow-node.tsx';
 import { Palette, PALETTE_MIME } from '../canvas/palette.tsx';
@@ -219,7 +219,8 @@ function FlowEditor({ flowId }: { flowId: string }) {
         // Moved below other nodes, it may be out of view: follow it, so the user sees what was added.
         if (position.y !== centre.y) void rf.setCenter(position.x, position.y + NODE_SPACING_Y_PX / 2, { zoom: rf.getZoom(), duration: 200 });
       }
-      const node: EditorNode = { id: newElementId(type.split('_')[0]!), type: 'flow', position, selected: true, data: { kind: type, config: structuredClone(definition.defaultConfig) } };
+      const data: FlowNodeData = { kind: type, config: structuredClone(definition.defaultConfig) };
+      const node: EditorNode = { id: newElementId(type.split('_')[0]!), type: 'flow', position, selected: true, data, ariaLabel: nodeAriaLabel(data) };
       setNodes((ns) => [...ns.map((n) => (n.selected ? { ...n, selected: false } : n)), node]);
       markEdited();
     },
@@ -238,7 +239,7 @@ function FlowEditor({ flowId }: { flowId: string }) {
 
   const updateNodeData = useCallback(
     (id: string, data: FlowNodeData) => {
-      setNodes((ns) => ns.map((n) => (n.id === id ? { ...n, data } : n)));
+      setNodes((ns) => ns.map((n) => (n.id === id ? { ...n, data, ariaLabel: nodeAriaLabel(data) } : n)));
       markEdited();
     },
     [setNodes, markEdited],
