@@ -1,7 +1,7 @@
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from '../support/api-harness.ts';
-import { HAS_CHROMIUM, launchChromium, poll, screenshot } from './support/chromium.ts';
+import { E2E_TEST_TIMEOUT_MS, HAS_CHROMIUM, launchChromium, poll, screenshot } from './support/chromium.ts';
 import { ensureEditorBuilt } from './support/editor-build.ts';
 
 /** Long enough for a reply to go inbound → run → outbox → sandbox send on a loaded 2-core machine. */
@@ -27,7 +27,8 @@ const inputOf = (node: Locator): Locator => node.locator('.react-flow__handle[da
 
 const nodeOfKind = (page: Page, kind: string): Locator => page.locator('.react-flow__node').filter({ has: page.locator('.flow-node-kind', { hasText: kind }) });
 
-describe.skipIf(!HAS_CHROMIUM)('the flow editor in Chromium', () => {
+// Browser steps on a CI machine that runs other test files beside them can take far longer than usual.
+describe.skipIf(!HAS_CHROMIUM)('the flow editor in Chromium', { timeout: E2E_TEST_TIMEOUT_MS }, () => {
   let api: TestApi;
   let browser: Browser;
   let context: BrowserContext;
@@ -116,7 +117,7 @@ describe.skipIf(!HAS_CHROMIUM)('the flow editor in Chromium', () => {
     await page.getByRole('button', { name: 'Publish now' }).click();
     await poll(() => page.getByText('Published version 1').isVisible()).toBe(true);
     await screenshot(page, '05-published');
-  }, 90_000);
+  });
 
   it('answers the keyword in the test chat and lights up the path taken', async () => {
     await page.getByRole('tab', { name: 'Test chat' }).click();
@@ -127,7 +128,7 @@ describe.skipIf(!HAS_CHROMIUM)('the flow editor in Chromium', () => {
     await poll(() => log.textContent(), REPLY_TIMEOUT_MS).toContain('Our prices: basic 10 EUR, pro 20 EUR');
     await poll(() => page.locator('.flow-node[data-on-path="true"]').count(), REPLY_TIMEOUT_MS).toBe(2);
     await screenshot(page, '06-test-chat');
-  }, 60_000);
+  });
 
   it('finds everything saved after a reload', async () => {
     await poll(() => page.locator('[data-save-status]').getAttribute('data-save-status')).toBe('saved');

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from '../support/api-harness.ts';
-import { HAS_CHROMIUM, launchChromium, poll, screenshot } from './support/chromium.ts';
+import { E2E_TEST_TIMEOUT_MS, HAS_CHROMIUM, launchChromium, poll, screenshot } from './support/chromium.ts';
 import { ensureEditorBuilt } from './support/editor-build.ts';
 import { REPO_ROOT } from '../support/cli-process.ts';
 
@@ -12,7 +12,7 @@ const PASSWORD = 'correct horse battery';
 
 const row = (page: Page, name: string) => page.getByRole('row').filter({ has: page.getByRole('link', { name, exact: true }) });
 
-describe.skipIf(!HAS_CHROMIUM)('the flows list, the canvas tools and the channels page in Chromium', () => {
+describe.skipIf(!HAS_CHROMIUM)('the flows list, the canvas tools and the channels page in Chromium', { timeout: E2E_TEST_TIMEOUT_MS }, () => {
   let api: TestApi;
   let browser: Browser;
   let page: Page;

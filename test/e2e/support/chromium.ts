@@ -30,3 +30,6 @@ export const UI_TIMEOUT_MS = 15_000;
 export function poll<T>(check: () => T | Promise<T>, timeout = UI_TIMEOUT_MS) {
   return expect.poll(check, { timeout });
 }
+
+/** Per test: a whole user journey of a dozen browser steps, each allowed UI_TIMEOUT_MS. */
+export const E2E_TEST_TIMEOUT_MS = 120_000;
