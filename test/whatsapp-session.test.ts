@@ -298,6 +298,28 @@ describe('WhatsApp inbound', () => {
     expect(deleted.deleted_at).not.toBeNull();
   });
 
+  it('handles events in order: an edit in the same batch as its message is applied, and messages keep their order', async () => {
+    const { channelId, socket } = await wa.connectChannel();
+    await wa.open(channelId, socket);
+    const remoteJid = '15551234567@s.whatsapp.net';
+    socket.emit('messages.upsert', {
+      messages: [
+        waMessage({ id: 'ORD1', message: content({ conversation: 'first, with a typo' }) }),
+        waMessage({ id: 'ORD2', message: content({ conversation: 'second' }) }),
+        waMessage({ id: 'ORD1-edit', message: content({ protocolMessage: { type: proto.Message.ProtocolMessage.Type.MESSAGE_EDIT, key: { remoteJid, fromMe: false, id: 'ORD1' }, editedMessage: { conversation: 'first' } } }) }),
+      ],
+      type: 'notify',
+    });
+    await wa.settled(channelId);
+    const rows = await wa.sql<{ provider_message_id: string; text: string; created_at: Date }>(`select provider_message_id, text, created_at from messages where channel_id = :channelId`, { channelId });
+    const first = rows.find((r) => r.provider_message_id === `${remoteJid}/ORD1`)!;
+    const second = rows.find((r) => r.provider_message_id === `${remoteJid}/ORD2`)!;
+    expect(rows).toHaveLength(2);
+    expect(first.text).toBe('first');
+    expect(second.text).toBe('second');
+    expect(new Date(first.created_at).getTime()).toBeLessThanOrEqual(new Date(second.created_at).getTime());
+  });
+
   it('records a message the owner sent from the phone as outbound by the owner, and pauses the bot there when the channel says so', async () => {
     const { channelId, socket } = await wa.connectChannel({ settings: { pauseBotOnOwnerMessage: true } });
     await wa.open(channelId, socket);

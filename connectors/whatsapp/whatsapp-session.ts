@@ -102,6 +102,7 @@ export class WhatsappSession {
   private readonly log: Logger;
   /** Work started by socket events, awaited by `stop` and by tests. */
   private readonly pending = new Set<Promise<unknown>>();
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: SessionDeps) {
     this.log = deps.logger.child({ channelId: deps.channelId });
@@ -139,15 +140,15 @@ export class WhatsappSession {
     });
     this.socket = socket;
     this.phase = 'connecting';
-    socket.on('creds.update', () => this.track(this.fenced(saveCreds)));
-    socket.on('connection.update', (update) => this.track(this.onConnectionUpdate(socket, update, state.creds)));
+    socket.on('creds.update', () => this.track(() => this.fenced(saveCreds)));
+    socket.on('connection.update', (update) => this.track(() => this.onConnectionUpdate(socket, update, state.creds)));
     socket.on('messages.upsert', ({ messages, type }) => {
       // 'append' is history or the echo of our own sends: only live messages ('notify') are new.
-      if (type === 'notify') for (const m of messages) this.track(this.onMessage(m));
+      if (type === 'notify') for (const m of messages) this.track(() => this.onMessage(m));
     });
-    socket.on('messages.update', (updates) => this.track(this.onMessageUpdates(updates)));
-    socket.on('message-receipt.update', (receipts) => this.track(this.onReceipts(receipts)));
-    socket.on('lid-mapping.update', (mapping) => this.track(this.onLidMapping(mapping.lid, mapping.pn)));
+    socket.on('messages.update', (updates) => this.track(() => this.onMessageUpdates(updates)));
+    socket.on('message-receipt.update', (receipts) => this.track(() => this.onReceipts(receipts)));
+    socket.on('lid-mapping.update', (mapping) => this.track(() => this.onLidMapping(mapping.lid, mapping.pn)));
   }
 
   /** Closes the socket without logging out (shutdown, lease lost); waits for event work in progress. */
@@ -319,7 +320,7 @@ export class WhatsappSession {
     this.cancelTimer?.();
     this.cancelTimer = this.deps.schedule(() => {
       this.cancelTimer = null;
-      this.track(this.start());
+      this.track(() => this.start());
     }, ms);
   }
 
@@ -503,8 +504,13 @@ export class WhatsappSession {
     if (this.ownSendIds.size > OWN_SEND_IDS_KEPT) this.ownSendIds.delete(this.ownSendIds.values().next().value!);
   }
 
-  private track(work: Promise<unknown>): void {
-    const p = work.catch((err: unknown) => this.log.error({ err }, 'whatsapp event handling failed'));
+  /*
+   * Socket events are handled one at a time, in the order Baileys emitted them: two messages of
+   * one chat are stored in order, and an edit never runs before the message it edits is stored.
+   */
+  private track(work: () => Promise<unknown>): void {
+    const p = this.queue.then(work).catch((err: unknown) => this.log.error({ err }, 'whatsapp event handling failed'));
+    this.queue = p;
     this.pending.add(p);
     void p.finally(() => this.pending.delete(p));
   }
