@@ -128,8 +128,14 @@ describe.skipIf(!HAS_CHROMIUM)('the flows list, the canvas tools and the channel
     await screenshot(page, '12-condition-builder');
   });
 
-  it('switches a flow off from the list', async () => {
+  it('saves the last edits when leaving the editor before autosave, and switches the flow off from the list', async () => {
+    await page.getByLabel('Value').fill('platinum');
     await page.getByRole('link', { name: '← Flows' }).click();
+    const client = api.client.as(await tokenOf(page));
+    await poll(async () => {
+      const beta = (await client.get('/api/v1/flows')).body.items.find((f: any) => f.name === 'Beta');
+      return JSON.stringify((await client.get(`/api/v1/flows/${beta.id}`)).body.document);
+    }).toContain('platinum');
     const active = row(page, 'Beta').getByRole('checkbox');
     await poll(() => active.isChecked()).toBe(true);
     await active.uncheck();

@@ -77,6 +77,12 @@ export function useDraftSaver(api: ApiClient, flow: FlowDetail | null, editCount
     return () => clearTimeout(timer);
   }, [editCount, flush]);
 
+  // Leaving the editor inside the app (back to the flows list) unmounts it before the autosave
+  // timer fires: the pending edits are saved on the way out instead of being dropped.
+  const flushRef = useRef(flush);
+  flushRef.current = flush;
+  useEffect(() => () => void flushRef.current(), []);
+
   useEffect(() => {
     const warn = (event: BeforeUnloadEvent) => {
       if (dirty.current && !conflicted.current) event.preventDefault();

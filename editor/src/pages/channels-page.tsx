@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import type { Channel } from '../api/api-types.ts';
 import { useSession } from '../session/session-context.tsx';
-import { messageOf } from './flows-page.tsx';
+import { messageOf } from '../error-message.ts';
 import { WhatsAppLogin } from './whatsapp-login.tsx';
 
 const KINDS = [

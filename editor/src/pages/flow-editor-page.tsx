@@ -28,7 +28,7 @@ import { Palette, PALETTE_MIME } from '../canvas/palette.tsx';
 import { useDraftSaver } from '../canvas/use-draft-saver.ts';
 import { useSession } from '../session/session-context.tsx';
 import { ProblemsList, problemsByNode } from '../validation/problems-list.tsx';
-import { messageOf } from './flows-page.tsx';
+import { messageOf } from '../error-message.ts';
 
 // Loaded when first shown: the canvas of a large flow becomes interactive sooner without the
 // forms (and their JSON Schema conversion), the panels and the layout engine in its bundle.

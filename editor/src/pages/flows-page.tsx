@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState, type ChangeEvent, type FormEvent } from 'react';
-import { ApiError } from '../api/api-client.ts';
 import type { FlowDetail, FlowExport, FlowListItem, Page } from '../api/api-types.ts';
 import { downloadJson } from '../download-json.ts';
+import { messageOf } from '../error-message.ts';
 import { useSession } from '../session/session-context.tsx';
 
 /** The workspace's flows: create, rename, duplicate, delete, import/export, activate. */
@@ -188,8 +188,4 @@ function formatRuns(counts: Record<string, number>): string {
   if (parts.length === 0) return 'none';
   const total = parts.reduce((sum, [, n]) => sum + n, 0);
   return `${total} (${parts.map(([status, n]) => `${n} ${status}`).join(', ')})`;
-}
-
-export function messageOf(err: unknown): string {
-  return err instanceof ApiError || err instanceof Error ? err.message : String(err);
 }

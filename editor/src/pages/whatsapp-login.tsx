@@ -2,7 +2,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { ApiError } from '../api/api-client.ts';
 import type { Channel } from '../api/api-types.ts';
 import { useSession } from '../session/session-context.tsx';
-import { messageOf } from './flows-page.tsx';
+import { messageOf } from '../error-message.ts';
 import { readServerEvents } from './sse-events.ts';
 
 /**

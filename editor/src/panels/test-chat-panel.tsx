@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import type { Channel, FlowDetail, Message, Page, RunDetail, RunSummary } from '../api/api-types.ts';
 import type { RunPath } from '../pages/flow-editor-page.tsx';
-import { messageOf } from '../pages/flows-page.tsx';
+import { messageOf } from '../error-message.ts';
 import { useSession } from '../session/session-context.tsx';
 import { runPathOf } from './run-path.ts';
 import { useInterval } from './use-interval.ts';

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { FlowDocumentJson, FlowVersion, FlowVersionDetail, Page } from '../api/api-types.ts';
-import { messageOf } from '../pages/flows-page.tsx';
+import { messageOf } from '../error-message.ts';
 import { useSession } from '../session/session-context.tsx';
 import { diffSummary } from './version-diff.ts';
 
