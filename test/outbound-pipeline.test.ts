@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { SandboxConnector, type SandboxOutbound } from '../connectors/sandbox/sandbox.connector.ts';
 import { systemClock, type Clock } from '../engine/clock.ts';
-import { PermanentError, UnavailableError, type AppError } from '../engine/errors/app-error.ts';
+import { PermanentError, RateLimitedError, UnavailableError, type AppError } from '../engine/errors/app-error.ts';
 import { ContactUnreachableError } from '../engine/errors/contact-unreachable.error.ts';
 import type { ChannelConnector } from '../engine/ports/channel-connector.port.ts';
 import { newId } from '../platform/ids.ts';
@@ -252,6 +252,17 @@ describe('when the connector answers with a retryable error', () => {
 
     const read = await messageReaches(sent.messageId, 'read');
     expect(read.metadata.send).toEqual({ attempts: 2, lastError: 'unavailable: provider busy' });
+    expect(deliveriesOf(sent.messageId)).toHaveLength(1);
+  });
+
+  it('waits out a lasting condition (a rate cap) without spending its attempts, then sends', async () => {
+    const f = await createFixture();
+    // More refusals than the 3 attempts allow: each asks to wait 50 ms, which is not an attempt.
+    scriptedErrors.set(f.channelId, [1, 2, 3, 4].map(() => new RateLimitedError(0.05)));
+    const sent = await outbox.send(request(f));
+
+    const read = await messageReaches(sent.messageId, 'read');
+    expect(read.metadata.send).toEqual({ attempts: 5, lastError: 'rate_limited: too many attempts; try again in 0.05 s' });
     expect(deliveriesOf(sent.messageId)).toHaveLength(1);
   });
 

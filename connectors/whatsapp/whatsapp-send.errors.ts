@@ -4,6 +4,8 @@ import { AppError } from '../../engine/errors/app-error.ts';
 export class SessionNotReadyError extends AppError {
   readonly code = 'whatsapp_session_not_ready';
   readonly disposition = 'retry';
+  /** Reconnects and lease moves take seconds; the send looks again without spending an attempt. */
+  override readonly deferMs = 5_000;
   constructor(
     readonly channelId: string,
     readonly state: string,
@@ -16,6 +18,8 @@ export class SessionNotReadyError extends AppError {
 export class SendingPausedError extends AppError {
   readonly code = 'whatsapp_sending_paused';
   readonly disposition = 'retry';
+  /** Until a person looks at the number; the messages stay queued and look again every minute. */
+  override readonly deferMs = 60_000;
   constructor(readonly channelId: string) {
     super(`channel ${channelId}: sending is paused because WhatsApp restricted the number`);
   }

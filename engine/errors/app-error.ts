@@ -11,6 +11,11 @@ export abstract class AppError extends Error {
   abstract readonly code: string;
   abstract readonly disposition: ErrorDisposition;
   readonly details?: unknown;
+  /**
+   * On a `retry` error: the condition is expected to last a while (a rate cap, a session that is
+   * reconnecting), so the caller should wait this long and try again without counting an attempt.
+   */
+  readonly deferMs?: number;
 
   constructor(message: string, options?: { cause?: unknown; details?: unknown }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
@@ -62,8 +67,10 @@ export class ForbiddenError extends AppError {
 export class RateLimitedError extends AppError {
   readonly code = 'rate_limited';
   readonly disposition = 'retry';
+  override readonly deferMs: number;
   constructor(readonly retryAfterSeconds: number) {
     super(`too many attempts; try again in ${retryAfterSeconds} s`);
+    this.deferMs = retryAfterSeconds * 1000;
   }
 }
 

@@ -35,6 +35,7 @@ interface SendRow {
   erasedAt: Date | null;
   externalIds: { kind: string; value: string }[];
   previousSend: SendState | null;
+  queuedAt: Date;
 }
 
 /** Attempt bookkeeping kept in messages.metadata.send. */
@@ -80,12 +81,15 @@ select m.id, m.workspace_id as "workspaceId", m.channel_id as "channelId", m.con
        coalesce((select json_agg(json_build_object('kind', ci.kind, 'value', ci.value) order by ci.created_at)
                    from contact_identities ci
                   where ci.contact_id = m.contact_id and ci.channel_id = m.channel_id and ci.kind <> 'phone'), '[]') as "externalIds",
-       claimed.send as "previousSend"
+       claimed.send as "previousSend", m.created_at as "queuedAt"
   from messages m
   join channels ch on ch.id = m.channel_id
   join contacts c on c.id = m.contact_id
   left join claimed on claimed.id = m.id
  where m.id = :messageId`;
+
+/** A message deferred by lasting conditions (caps, a paused number) fails once it has been queued this long. */
+const MAX_DEFERRED_MS = 24 * 3600 * 1000;
 
 /*
  * How long a message waits for an earlier message of its conversation to leave before it looks
@@ -202,15 +206,23 @@ export class SendMessageProcessor {
     try {
       ({ providerMessageId } = await registered.connector.send(toOutboundSend(row)));
     } catch (err) {
-      return this.onSendError(em, job, messageId, err);
+      return this.onSendError(em, job, token, row, err);
     }
     const sent = await runSql<{ nextId: string | null }>(em, RECORD_SENT_SQL, { messageId, providerMessageId, times: JSON.stringify({ sent: this.deps.clock.now().toISOString() }) });
     return { result: 'sent', nextId: sent.rows[0]?.nextId ?? null };
   }
 
-  private async onSendError(em: EntityManager, job: Job<SendJobData>, messageId: string, err: unknown): Promise<never> {
+  private async onSendError(em: EntityManager, job: Job<SendJobData>, token: string | undefined, row: SendRow, err: unknown): Promise<never> {
     if (!(err instanceof AppError)) throw err;
+    const messageId = row.id;
     const reason = `${err.code}: ${err.message}`;
+    const now = this.deps.clock.now().getTime();
+    if (err.disposition === 'retry' && err.deferMs !== undefined && now - new Date(row.queuedAt).getTime() < MAX_DEFERRED_MS) {
+      // A lasting condition (a cap reached, a session reconnecting): wait without spending an attempt.
+      await runSql(em, RECORD_RETRYABLE_SQL, { messageId, lastError: reason });
+      await job.moveToDelayed(now + err.deferMs, token);
+      throw new DelayedError();
+    }
     const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     if (err.disposition === 'retry' && !lastAttempt) {
       await runSql(em, RECORD_RETRYABLE_SQL, { messageId, lastError: reason });
