@@ -327,3 +327,63 @@ describe('when a channel is added in another process', () => {
     }
   });
 });
+
+describe('when a connector that waits before the provider call (pacing) is interrupted', () => {
+  /**
+   * A paced connector (like WhatsApp's) that does not deduplicate resends, hosted by its own
+   * send worker: the first attempt dies (a non-AppError, as a killed worker leaves it) either
+   * while still waiting or after handing the message over.
+   */
+  async function pacedWorker(dieAt: 'waiting' | 'handed-over'): Promise<{ worker: SendWorker; sent: string[] }> {
+    const sent: string[] = [];
+    let died = false;
+    const paced: ChannelConnector = {
+      kind: 'sandbox',
+      async send(m, handOver) {
+        if (!died && dieAt === 'waiting') {
+          died = true;
+          throw new Error('worker killed while pacing');
+        }
+        await handOver?.handingOver();
+        if (!died) {
+          died = true;
+          throw new Error('worker killed after the provider call began');
+        }
+        sent.push(m.messageId);
+        return { providerMessageId: `paced:${m.messageId}` };
+      },
+    };
+    const registry = new ConnectorRegistry().register(paced, { deduplicatesSends: false, hostedByLease: true, marksHandOver: true });
+    const worker = new SendWorker({ orm: env.orm, queues, redis: env.redis, connectors: registry, logger, clock: systemClock });
+    return { worker, sent };
+  }
+
+  it('sends the message on the next attempt when it died before handing it over', async () => {
+    const { worker: paced, sent } = await pacedWorker('waiting');
+    const f = await createFixture({ announce: false });
+    await paced.hostChannel(f.channelId);
+    try {
+      const queued = await outbox.send(request(f));
+      const done = await until(() => message(queued.messageId), (m) => m?.status === 'sent' || m?.status === 'failed');
+      expect(done.status).toBe('sent');
+      expect(sent).toEqual([queued.messageId]);
+    } finally {
+      await paced.stop();
+    }
+  });
+
+  it('fails the message as outcome unknown when it died after handing it over', async () => {
+    const { worker: paced, sent } = await pacedWorker('handed-over');
+    const f = await createFixture({ announce: false });
+    await paced.hostChannel(f.channelId);
+    try {
+      const queued = await outbox.send(request(f));
+      const done = await until(() => message(queued.messageId), (m) => m?.status === 'sent' || m?.status === 'failed');
+      expect(done.status).toBe('failed');
+      expect(done.failure_reason).toMatch(/^send_outcome_unknown: an attempt started at .* was interrupted$/);
+      expect(sent).toEqual([]);
+    } finally {
+      await paced.stop();
+    }
+  });
+});

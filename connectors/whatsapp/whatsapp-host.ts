@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../engine/clock.ts';
-import type { ChannelConnector, OutboundSend, ProviderStatusUpdate, SendReceipt } from '../../engine/ports/channel-connector.port.ts';
+import type { ChannelConnector, OutboundSend, ProviderStatusUpdate, SendHandOver, SendReceipt } from '../../engine/ports/channel-connector.port.ts';
 import type { AcceptedInbound, InboundMessage } from '../../engine/ports/inbound-message.ts';
 import type { Orm } from '../../platform/db/orm.ts';
 import type { Logger } from '../../platform/logger.ts';
@@ -124,10 +124,10 @@ export class WhatsappHost implements ChannelConnector {
     return this.held.get(channelId)?.session;
   }
 
-  async send(message: OutboundSend): Promise<SendReceipt> {
+  async send(message: OutboundSend, handOver?: SendHandOver): Promise<SendReceipt> {
     const entry = this.held.get(message.channelId);
     if (!entry) throw new SessionNotReadyError(message.channelId, 'not held by this process');
-    return entry.session.send(message);
+    return entry.session.send(message, handOver);
   }
 
   /** One round: renew what is held, then take free channels up to the cap. Rounds never overlap. */

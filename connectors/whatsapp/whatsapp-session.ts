@@ -2,7 +2,7 @@ import { generateMessageIDV2, jidNormalizedUser, proto, type AnyMessageContent, 
 import type { ChannelStatus } from '../../engine/channels/channel-kind.ts';
 import { AppError } from '../../engine/errors/app-error.ts';
 import type { Clock } from '../../engine/clock.ts';
-import type { OutboundSend, ProviderStatusUpdate, SendReceipt } from '../../engine/ports/channel-connector.port.ts';
+import type { OutboundSend, ProviderStatusUpdate, SendHandOver, SendReceipt } from '../../engine/ports/channel-connector.port.ts';
 import type { AcceptedInbound, InboundMessage } from '../../engine/ports/inbound-message.ts';
 import { audit } from '../../platform/audit/audit-log.ts';
 import type { Orm } from '../../platform/db/orm.ts';
@@ -183,7 +183,7 @@ export class WhatsappSession {
   }
 
   /** Sends one message, paced: gap and caps, "typing" for a time proportional to the text. */
-  async send(message: OutboundSend): Promise<SendReceipt> {
+  async send(message: OutboundSend, handOver?: SendHandOver): Promise<SendReceipt> {
     if (this.paused) throw new SendingPausedError(this.deps.channelId);
     const socket = this.socket;
     if (!socket || this.phase !== 'open') throw new SessionNotReadyError(this.deps.channelId, this.phase);
@@ -200,6 +200,8 @@ export class WhatsappSession {
     const waId = generateMessageIDV2(this.ownJids[0]);
     this.rememberOwnSend(waId);
     let sent: WAMessage | undefined;
+    // From here a crash leaves the outcome unknown (the pacing and typing waits above do not).
+    await handOver?.handingOver();
     try {
       sent = await socket.sendMessage(jid, content as AnyMessageContent, { messageId: waId });
     } catch (cause) {

@@ -29,11 +29,21 @@ export interface ProviderStatusUpdate {
 }
 
 /**
+ * Given to `send` for connectors that wait before the provider call (pacing, typing): calling
+ * `handingOver()` just before the provider is given the message records the attempt as in
+ * flight. A crash before that point is then known not to have reached the provider, and the
+ * message is simply sent again instead of failing as "outcome unknown".
+ */
+export interface SendHandOver {
+  handingOver(): Promise<void>;
+}
+
+/**
  * What every channel adapter implements to send. Errors thrown must be AppErrors: `retry`
  * disposition for transient failures (retried with backoff), `never` for permanent ones
  * (the message is marked failed with the reason).
  */
 export interface ChannelConnector {
   readonly kind: ChannelKind;
-  send(message: OutboundSend): Promise<SendReceipt>;
+  send(message: OutboundSend, handOver?: SendHandOver): Promise<SendReceipt>;
 }

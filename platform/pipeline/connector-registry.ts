@@ -23,6 +23,12 @@ export interface RegisteredConnector {
    * a channel that must keep one pace for the whole number (WhatsApp) stays at 1.
    */
   sendsInFlightPerChannel: number;
+  /**
+   * True when the connector calls `handOver.handingOver()` itself just before the provider call
+   * (it waits first: pacing, typing); the attempt is marked in flight from then on, instead of
+   * from the claim.
+   */
+  marksHandOver: boolean;
 }
 
 /** How a connector is registered; see RegisteredConnector for what each option means. */
@@ -30,6 +36,7 @@ export interface ConnectorOptions {
   deduplicatesSends: boolean;
   hostedByLease?: boolean;
   sendsInFlightPerChannel?: number;
+  marksHandOver?: boolean;
 }
 
 /**
@@ -44,7 +51,7 @@ export class ConnectorRegistry {
     if (this.byKind.has(connector.kind)) throw new Error(`a connector for ${connector.kind} channels is already registered`);
     const sendsInFlightPerChannel = opts.sendsInFlightPerChannel ?? 1;
     if (!Number.isInteger(sendsInFlightPerChannel) || sendsInFlightPerChannel < 1) throw new Error(`sendsInFlightPerChannel must be a positive whole number, got ${sendsInFlightPerChannel}`);
-    this.byKind.set(connector.kind, { connector, deduplicatesSends: opts.deduplicatesSends, hostedByLease: opts.hostedByLease ?? false, sendsInFlightPerChannel });
+    this.byKind.set(connector.kind, { connector, deduplicatesSends: opts.deduplicatesSends, hostedByLease: opts.hostedByLease ?? false, sendsInFlightPerChannel, marksHandOver: opts.marksHandOver ?? false });
     return this;
   }
 

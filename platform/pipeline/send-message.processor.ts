@@ -1,12 +1,12 @@
 import { DelayedError, Job, UnrecoverableError, type Queue } from 'bullmq';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { ChannelKind } from '../../engine/channels/channel-kind.ts';
+import { CHANNEL_KINDS, type ChannelKind } from '../../engine/channels/channel-kind.ts';
 import type { Clock } from '../../engine/clock.ts';
 import { automatedSendBlocker, type OutboundSender } from '../../engine/contacts/automated-send-blocker.ts';
 import { AppError } from '../../engine/errors/app-error.ts';
 import type { MediaRef, MessageType } from '../../engine/messages/message-content.ts';
 import type { MessageStatus } from '../../engine/messages/message-status.ts';
-import type { OutboundSend } from '../../engine/ports/channel-connector.port.ts';
+import type { OutboundSend, SendHandOver } from '../../engine/ports/channel-connector.port.ts';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
 import type { ConnectorRegistry } from './connector-registry.ts';
@@ -57,7 +57,9 @@ interface SendState {
  */
 const CLAIM_SQL = `
 with previous as (
-  select m.id, coalesce(m.metadata -> 'send', '{}') as send
+  select m.id, coalesce(m.metadata -> 'send', '{}') as send,
+         -- Connectors that wait before the provider call mark the hand-over themselves (SendHandOver).
+         (select ch.kind from channels ch where ch.id = m.channel_id) = any(string_to_array(:selfMarkingKinds, ',')) as self_marking
     from messages m
    where m.id = :messageId and m.status = 'queued'
      and not exists (select 1 from messages earlier
@@ -67,9 +69,9 @@ with previous as (
 ),
 claimed as (
   update messages m
-     set metadata = jsonb_set(m.metadata, '{send}', previous.send || jsonb_build_object(
+     set metadata = jsonb_set(m.metadata, '{send}', previous.send || jsonb_strip_nulls(jsonb_build_object(
            'attempts', coalesce(cast(previous.send ->> 'attempts' as integer), 0) + 1,
-           'inFlightSince', cast(:startedAt as text)))
+           'inFlightSince', case when previous.self_marking then null else cast(:startedAt as text) end)))
     from previous
    where m.id = previous.id
   returning m.id, previous.send
@@ -118,6 +120,10 @@ returning (select n.id from messages n
               and n.status = 'queued' and n.id > messages.id
             order by n.id limit 1) as "nextId"`;
 
+const MARK_IN_FLIGHT_SQL = `
+update messages set metadata = jsonb_set(metadata, '{send,inFlightSince}', to_jsonb(cast(:startedAt as text)))
+ where id = :messageId and status = 'queued'`;
+
 const RECORD_RETRYABLE_SQL = `
 update messages
    set metadata = jsonb_set(metadata #- '{send,inFlightSince}', '{send,lastError}', to_jsonb(cast(:lastError as text)))
@@ -148,6 +154,20 @@ export class SendMessageProcessor {
   constructor(private readonly deps: { orm: Orm; connectors: ConnectorRegistry; logger: Logger; clock: Clock }) {}
 
   /** The BullMQ processor for send jobs. */
+  /** The hand-over marker a connector calls just before the provider call. */
+  private handOverOf(em: EntityManager, messageId: string): SendHandOver {
+    return {
+      handingOver: async () => {
+        await runSql(em, MARK_IN_FLIGHT_SQL, { messageId, startedAt: this.deps.clock.now().toISOString() });
+      },
+    };
+  }
+
+  /** Channel kinds whose connectors mark the hand-over themselves, for the claim statement. */
+  private get selfMarkingKinds(): string {
+    return CHANNEL_KINDS.filter((kind) => this.deps.connectors.get(kind)?.marksHandOver === true).join(',');
+  }
+
   async process(job: Job<SendJobData>, token?: string, queue?: Queue<SendJobData>): Promise<SendOutcome> {
     const outcome = await this.attempt(job, token);
     if (outcome.nextId && queue) await this.wake(queue, outcome.nextId);
@@ -180,7 +200,7 @@ export class SendMessageProcessor {
   private async send(job: Job<SendJobData>, token: string | undefined): Promise<{ result: SendOutcome; nextId: string | null }> {
     const em = this.deps.orm.em.fork();
     const { messageId } = job.data;
-    const row = (await runSql<SendRow>(em, CLAIM_SQL, { messageId, startedAt: this.deps.clock.now().toISOString() })).rows[0];
+    const row = (await runSql<SendRow>(em, CLAIM_SQL, { messageId, startedAt: this.deps.clock.now().toISOString(), selfMarkingKinds: this.selfMarkingKinds })).rows[0];
     if (!row) return { result: 'missing', nextId: null };
     if (row.status !== 'queued') return { result: 'already-handled', nextId: null };
     if (row.previousSend === null) {
@@ -204,7 +224,7 @@ export class SendMessageProcessor {
 
     let providerMessageId: string;
     try {
-      ({ providerMessageId } = await registered.connector.send(toOutboundSend(row)));
+      ({ providerMessageId } = await registered.connector.send(toOutboundSend(row), this.handOverOf(em, messageId)));
     } catch (err) {
       return this.onSendError(em, job, token, row, err);
     }

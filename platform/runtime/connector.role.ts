@@ -34,7 +34,7 @@ export async function startConnectorRole(rt: Runtime, deps: { inbound?: { accept
   const sandbox = new SandboxConnector({ statuses, clock: rt.clock, logger: logger.child({ connector: 'sandbox' }) });
   // The sandbox derives its provider id from the message id, so a resend after a crash is
   // recognised; it has no pace to keep, so a channel sends many messages at once.
-  const connectors = new ConnectorRegistry().register(sandbox, { deduplicatesSends: true, sendsInFlightPerChannel: SANDBOX_SENDS_IN_FLIGHT }).register(whatsapp, { deduplicatesSends: false, hostedByLease: true })
+  const connectors = new ConnectorRegistry().register(sandbox, { deduplicatesSends: true, sendsInFlightPerChannel: SANDBOX_SENDS_IN_FLIGHT }).register(whatsapp, { deduplicatesSends: false, hostedByLease: true, marksHandOver: true })
     // The receiving service may drop a repeat by our message id, but nothing guarantees it does.
     .register(new WebhookConnector({ orm: rt.orm, http: new SafeHttpClient({ allowHosts: rt.config.httpAllowHosts }), secretKey: rt.config.secretKey, clock: rt.clock }), { deduplicatesSends: false });
   const sendWorker = new SendWorker({ orm: rt.orm, queues: rt.queues, redis: rt.redis, connectors, logger, clock: rt.clock });
