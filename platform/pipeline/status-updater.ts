@@ -24,7 +24,8 @@ with input as (
   select * from jsonb_to_recordset(cast(:updates as jsonb))
     as u(i int, channel_id uuid, provider_message_id text, to_status text, implied jsonb, reached jsonb, reason text, from_statuses text)
 ),
--- One unique-index probe per update (a plain join lets the planner hash-join a whole scan of messages).
+-- One unique-index probe per update, and the rows to update found by primary key (\`= any(array)\`):
+-- a plain join lets the planner hash-join a whole scan of messages, as it did under load.
 target as materialized (
   select input.*, found.id as message_id
     from input cross join lateral (
@@ -38,7 +39,7 @@ update messages m
        status_times = target.implied || m.status_times || target.reached,
        failure_reason = case when target.to_status = 'failed' then target.reason else m.failure_reason end
   from target
- where m.id = target.message_id
+ where m.id = any(array(select message_id from target)) and m.id = target.message_id
    and m.status = any(string_to_array(target.from_statuses, ','))
 returning target.i`;
 

@@ -63,12 +63,15 @@ identity as (
 ),
 found as (
   select candidate.id from (
-    -- A lateral lookup per identity: one unique-index probe each, however many identities the channel has.
-    select known.contact_id as id, 0 as preference
-      from identity i cross join input cross join lateral (
-        select ci.contact_id from contact_identities ci
-         where ci.channel_id = input.channel_id and ci.kind = i.kind and ci.value = i.value
-      ) known
+    -- A scalar subquery per identity: one unique-index probe each, however many identities the
+    -- channel has. (A lateral join was flattened by the generic plan of the prepared statement
+    -- into a scan of every identity of the channel.)
+    select known.id, 0 as preference from (
+      select (select ci.contact_id from contact_identities ci
+               where ci.channel_id = input.channel_id and ci.kind = i.kind and ci.value = i.value) as id
+        from identity i cross join input
+    ) known
+     where known.id is not null
     union all
     select c.id, 1 from contacts c, input
      where c.workspace_id = input.workspace_id and c.phone = input.phone
