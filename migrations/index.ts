@@ -2,6 +2,7 @@ import { Migration20261125000000_foundation } from './Migration20261125000000_fo
 import { Migration20261125100000_flows_and_runs } from './Migration20261125100000_flows_and_runs.ts';
 import { Migration20261126000000_whatsapp_and_webhook } from './Migration20261126000000_whatsapp_and_webhook.ts';
 import { Migration20261126010000_engine_hot_path_indexes } from './Migration20261126010000_engine_hot_path_indexes.ts';
+import { Migration20261126020000_outbox_conversation_order_index } from './Migration20261126020000_outbox_conversation_order_index.ts';
 
 /** Every migration, in order. Listed explicitly so that no file-system glob decides what runs. */
 export const migrations = [
@@ -9,4 +10,5 @@ export const migrations = [
   { name: 'Migration20261125100000_flows_and_runs', class: Migration20261125100000_flows_and_runs },
   { name: 'Migration20261126000000_whatsapp_and_webhook', class: Migration20261126000000_whatsapp_and_webhook },
   { name: 'Migration20261126010000_engine_hot_path_indexes', class: Migration20261126010000_engine_hot_path_indexes },
+  { name: 'Migration20261126020000_outbox_conversation_order_index', class: Migration20261126020000_outbox_conversation_order_index },
 ];
