@@ -7,7 +7,7 @@ import { runSql } from '../pipeline/run-sql.ts';
 import { emptyAfterCommit, type AfterCommit } from './after-commit.ts';
 import { tryLockConversation } from './conversation-lock.ts';
 import { INBOX_QUEUE, type InboxJobData } from './engine-queues.ts';
-import { LOCK_AND_NEXT_PENDING_SQL, RUN_LIMIT_WINDOW_MS, type InboundHandler, type PendingMessage } from './inbound-handler.ts';
+import { NEXT_PENDING_SQL, RUN_LIMIT_WINDOW_MS, type InboundHandler, type PendingMessage } from './inbound-handler.ts';
 import type { Clock } from '../../engine/clock.ts';
 
 /** Jobs the inbox worker runs at once per process; conversations are independent. */
@@ -68,10 +68,10 @@ export class ConversationDrain {
     for (;;) {
       const after = emptyAfterCommit();
       const step = await this.deps.orm.em.fork().transactional(async (em) => {
+        if (!(await tryLockConversation(em, conversationId))) return 'busy' as const;
         const since = new Date(this.deps.clock.now().getTime() - RUN_LIMIT_WINDOW_MS);
-        const { rows } = await runSql<PendingRow>(em, LOCK_AND_NEXT_PENDING_SQL, { conversationId, since });
-        if (rows[0]?.locked !== true) return 'busy' as const;
-        const message = rows[0].id === null ? null : rows[0];
+        const { rows } = await runSql<PendingMessage>(em, NEXT_PENDING_SQL, { conversationId, since });
+        const message = rows[0];
         if (!message) return 'empty' as const;
         const outcome = await this.deps.handler.handle(em, message, after);
         await runSql(em, `update messages set handled_at = now() where id = :id`, { id: message.id });
@@ -88,6 +88,3 @@ export class ConversationDrain {
     }
   }
 }
-
-/** A row of LOCK_AND_NEXT_PENDING_SQL: the lock's outcome, and a message when there is one. */
-type PendingRow = { locked: boolean } & (PendingMessage | { [K in keyof PendingMessage]: null });

@@ -7,11 +7,7 @@ import { runSql } from '../pipeline/run-sql.ts';
  * (and would only delay one of them). Released at commit or rollback.
  */
 export async function tryLockConversation(em: EntityManager, id: string): Promise<boolean> {
-  const { rows } = await runSql<{ locked: boolean }>(em, `select ${tryLockConversationSql('id')} as locked`, { id });
+  const { rows } = await runSql<{ locked: boolean }>(em, `select pg_try_advisory_xact_lock(('x' || substr(md5(:id), 1, 16))::bit(64)::bigint) as locked`, { id });
   return rows[0]?.locked === true;
 }
 
-/** The SQL expression that tries the lock of the id bound to `:param` (to fold it into a larger statement). */
-export function tryLockConversationSql(param: string): string {
-  return `pg_try_advisory_xact_lock(('x' || substr(md5(:${param}), 1, 16))::bit(64)::bigint)`;
-}

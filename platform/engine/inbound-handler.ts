@@ -6,7 +6,6 @@ import type { AfterCommit } from './after-commit.ts';
 import type { FlowCache } from './flow-cache.ts';
 import type { RunExecutor } from './run-executor.ts';
 import { lockRun, lockWaitingRunsOfContact, stopRun } from './run-store.ts';
-import { tryLockConversationSql } from './conversation-lock.ts';
 import { matchTriggers } from '../../engine/flows/trigger-match.ts';
 import type { TriggerIndex } from './trigger-matcher.ts';
 
@@ -35,34 +34,31 @@ export interface PendingMessage {
 }
 
 /*
- * One round trip at the start of a drain transaction: takes the conversation's advisory lock
- * without waiting, and only if it got it, reads the next two unhandled inbound messages (the
- * second says whether to loop) with the facts the handler needs, and locks the contact row
- * (lockContact explains the lock order).
+ * The next two unhandled inbound messages of a conversation (the second says whether to loop),
+ * with the facts the handler needs, locking the contact row (lockContact explains the lock order).
+ * Run only after the conversation's advisory lock is held, in a statement of its own: a statement
+ * reads from a snapshot taken when it starts, so a read folded into the statement that takes the
+ * lock could miss what the previous holder committed just before releasing it (its message
+ * handled, its run now waiting for this reply), and handle a message twice.
  */
-export const LOCK_AND_NEXT_PENDING_SQL = `
-with lock as (select ${tryLockConversationSql('conversationId')} as locked)
-select lock.locked, pending.*
-  from lock
-  left join lateral (
-    select m.id, m.workspace_id as "workspaceId", m.channel_id as "channelId", m.conversation_id as "conversationId", m.contact_id as "contactId",
-           m.type, m.text, conv.bot_paused as "botPaused", conv.status as "conversationStatus",
-           (c.opted_out_at is not null or c.restricted_at is not null or c.erased_at is not null) as "contactBlocked",
-           json_build_object('phone', c.phone, 'name', c.name, 'attributes', c.attributes, 'tags', c.tags) as contact,
-           not exists (select 1 from messages p where p.conversation_id = m.conversation_id and p.direction = 'inbound' and p.id < m.id) as "isFirstMessage",
-           w.timezone,
-           (select r.id from runs r where r.conversation_id = m.conversation_id and r.status = 'waiting' and r.wait ->> 'kind' = 'reply'
-             order by r.started_at desc limit 1) as "waitingRunId",
-           (select count(*)::int from runs r where r.contact_id = m.contact_id and r.started_at > cast(:since as timestamptz)) as "recentRuns"
-      from messages m
-      join conversations conv on conv.id = m.conversation_id
-      join contacts c on c.id = m.contact_id
-      join workspaces w on w.id = m.workspace_id
-     where lock.locked and m.conversation_id = :conversationId and m.direction = 'inbound' and m.handled_at is null
-     order by m.id
-     limit 2
-       for no key update of c
-  ) pending on true`;
+export const NEXT_PENDING_SQL = `
+select m.id, m.workspace_id as "workspaceId", m.channel_id as "channelId", m.conversation_id as "conversationId", m.contact_id as "contactId",
+       m.type, m.text, conv.bot_paused as "botPaused", conv.status as "conversationStatus",
+       (c.opted_out_at is not null or c.restricted_at is not null or c.erased_at is not null) as "contactBlocked",
+       json_build_object('phone', c.phone, 'name', c.name, 'attributes', c.attributes, 'tags', c.tags) as contact,
+       not exists (select 1 from messages p where p.conversation_id = m.conversation_id and p.direction = 'inbound' and p.id < m.id) as "isFirstMessage",
+       w.timezone,
+       (select r.id from runs r where r.conversation_id = m.conversation_id and r.status = 'waiting' and r.wait ->> 'kind' = 'reply'
+         order by r.started_at desc limit 1) as "waitingRunId",
+       (select count(*)::int from runs r where r.contact_id = m.contact_id and r.started_at > cast(:since as timestamptz)) as "recentRuns"
+  from messages m
+  join conversations conv on conv.id = m.conversation_id
+  join contacts c on c.id = m.contact_id
+  join workspaces w on w.id = m.workspace_id
+ where m.conversation_id = :conversationId and m.direction = 'inbound' and m.handled_at is null
+ order by m.id
+ limit 2
+   for no key update of c`;
 
 /**
  * Decides what one inbound message does, inside the conversation's lock: a global opt-out
