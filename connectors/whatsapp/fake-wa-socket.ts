@@ -98,10 +98,26 @@ export const autoOpenFakeFactory: WaSocketFactory = (opts) => {
   return socket;
 };
 
+/** The QR the QR-showing fake reports (what a browser test expects to see rendered). */
+export const FAKE_QR = '2@fake-qr-for-browser-tests,fake-noise-key,fake-identity-key,fake-adv-secret';
+
 /**
- * The socket factory a process uses: the fake only when NODE_ENV is `test` and
- * ONEMESSAGE_WA_FAKE_SOCKET=auto-open; otherwise null (use the real Baileys socket).
+ * A fake that waits for a login like a new number does: it reports a QR a moment after it is
+ * made and stays there (for browser tests of the login page, which cannot drive events).
+ */
+export const qrFakeFactory: WaSocketFactory = (opts) => {
+  const socket = new FakeWaSocket(opts);
+  setTimeout(() => socket.emit('connection.update', { qr: FAKE_QR }), 50).unref();
+  return socket;
+};
+
+/**
+ * The socket factory a process uses: a fake only when NODE_ENV is `test` and
+ * ONEMESSAGE_WA_FAKE_SOCKET is `auto-open` or `qr`; otherwise null (use the real Baileys socket).
  */
 export function fakeSocketFactoryFromEnv(env: NodeJS.ProcessEnv): WaSocketFactory | null {
-  return env.NODE_ENV === 'test' && env.ONEMESSAGE_WA_FAKE_SOCKET === 'auto-open' ? autoOpenFakeFactory : null;
+  if (env.NODE_ENV !== 'test') return null;
+  if (env.ONEMESSAGE_WA_FAKE_SOCKET === 'auto-open') return autoOpenFakeFactory;
+  if (env.ONEMESSAGE_WA_FAKE_SOCKET === 'qr') return qrFakeFactory;
+  return null;
 }

@@ -20,6 +20,8 @@ describe.skipIf(!HAS_CHROMIUM)('the flows list, the canvas tools and the channel
 
   beforeAll(async () => {
     ensureEditorBuilt();
+    // WhatsApp numbers get a fake socket that shows a QR and waits (no test reaches WhatsApp).
+    process.env.ONEMESSAGE_WA_FAKE_SOCKET = 'qr';
     api = await startTestApi();
     base = `http://127.0.0.1:${api.process.port}`;
     const signup = await api.client.post('/api/v1/auth/signup', { email: EMAIL, password: PASSWORD, name: 'Tess', workspaceName: 'Tools' });
@@ -33,6 +35,7 @@ describe.skipIf(!HAS_CHROMIUM)('the flows list, the canvas tools and the channel
   }, 120_000);
 
   afterAll(async () => {
+    delete process.env.ONEMESSAGE_WA_FAKE_SOCKET;
     await browser?.close();
     await api?.close();
   });
@@ -168,6 +171,12 @@ describe.skipIf(!HAS_CHROMIUM)('the flows list, the canvas tools and the channel
     // The live events stream answered (a missing one would say so in an alert).
     await page.waitForTimeout(500);
     expect(await item.getByRole('alert').count()).toBe(0);
+    // Connect: the QR arrives over the live events and is drawn as an image to scan.
+    await item.getByRole('button', { name: 'Connect' }).click();
+    const qr = item.getByRole('img', { name: /QR code/ });
+    await poll(() => qr.isVisible()).toBe(true);
+    expect(await qr.getAttribute('src')).toMatch(/^data:image\/png;base64,/);
+    await poll(() => item.locator('[data-channel-status]').textContent()).toBe('qr');
     await screenshot(page, '15-whatsapp-login');
   });
 
