@@ -336,6 +336,32 @@ describe('WhatsApp inbound', () => {
     expect(conversation!.bot_paused).toBe(true);
   });
 
+  it('records an owner message in a chat the product has never seen, with a new contact and conversation, and a later reply joins it', async () => {
+    const { channelId, socket } = await wa.connectChannel({ settings: { pauseBotOnOwnerMessage: true } });
+    await wa.open(channelId, socket);
+    const remoteJid = '15557654321@s.whatsapp.net';
+    socket.emit('messages.upsert', { messages: [waMessage({ id: 'OWNFIRST', remoteJid, fromMe: true, message: content({ conversation: 'hello, this is the shop' }) })], type: 'notify' });
+    await wa.settled(channelId);
+    const [owner] = await messagesOf(channelId);
+    expect(owner).toMatchObject({ direction: 'outbound', sender: 'owner', provider_message_id: 'me/OWNFIRST', status: 'sent', text: 'hello, this is the shop' });
+    const [contact] = await wa.sql<{ phone: string; last_seen_at: Date | null }>(`select phone, last_seen_at from contacts where id = :id`, { id: owner!.contact_id });
+    // The owner writing is not the contact being seen.
+    expect(contact).toEqual({ phone: '+15557654321', last_seen_at: null });
+    const [conversation] = await wa.sql<{ bot_paused: boolean; last_inbound_at: Date | null }>(`select bot_paused, last_inbound_at from conversations where channel_id = :channelId`, { channelId });
+    expect(conversation).toEqual({ bot_paused: true, last_inbound_at: null });
+
+    // The same message again (a replay from the phone) adds nothing; the contact's reply joins the conversation.
+    socket.emit('messages.upsert', { messages: [waMessage({ id: 'OWNFIRST', remoteJid, fromMe: true, message: content({ conversation: 'hello, this is the shop' }) })], type: 'notify' });
+    socket.emit('messages.upsert', { messages: [waMessage({ id: 'REPLY1', remoteJid, message: content({ conversation: 'hi!' }) })], type: 'notify' });
+    await wa.settled(channelId);
+    const rows = await messagesOf(channelId);
+    expect(rows.map((r) => [r.direction, r.sender, r.contact_id])).toEqual([
+      ['outbound', 'owner', owner!.contact_id],
+      ['inbound', 'contact', owner!.contact_id],
+    ]);
+    expect(await wa.sql(`select count(*)::int as n from conversations where channel_id = :channelId`, { channelId })).toEqual([{ n: 1 }]);
+  });
+
   it('records the owner message without pausing the bot when the channel does not ask for it', async () => {
     const { channelId, socket } = await wa.connectChannel();
     await wa.open(channelId, socket);

@@ -5,8 +5,8 @@ import { runSql } from '../../platform/pipeline/run-sql.ts';
 /*
  * A message the owner typed on the phone: an outbound message by a person ('owner'), already
  * sent, in the contact's open conversation; optionally the bot pauses there so that it does not
- * talk over the owner. Only for contacts we know: a chat the product has never seen stays the
- * owner's own business.
+ * talk over the owner. A chat with no open conversation here is recorded by the inbound
+ * pipeline instead (`acceptOwnerMessage`), which creates the contact and conversation.
  */
 const OWNER_MESSAGE_SQL = `
 with contact as (
@@ -60,4 +60,9 @@ export async function recordOwnerMessage(em: EntityManager, input: OwnerMessageI
   });
   const row = rows[0]!;
   return { recorded: row.messageId !== null, pausedBot: row.paused > 0, knownConversation: row.conversations > 0 };
+}
+
+/** Pauses the bot in a conversation the owner just wrote in from the phone. */
+export async function pauseBotInConversation(em: EntityManager, conversationId: string): Promise<void> {
+  await runSql(em, `update conversations set bot_paused = true, updated_at = now() where id = :conversationId and not bot_paused`, { conversationId });
 }

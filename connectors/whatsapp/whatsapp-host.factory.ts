@@ -1,5 +1,5 @@
 import type { ProviderStatusUpdate } from '../../engine/ports/channel-connector.port.ts';
-import type { AcceptedInbound, InboundMessage } from '../../engine/ports/inbound-message.ts';
+import type { InboundSink } from '../../engine/ports/inbound-message.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { Runtime } from '../../platform/runtime/runtime.ts';
 import { baileysSocketFactory } from './baileys-socket.factory.ts';
@@ -14,7 +14,7 @@ import { DEFAULT_LEASE_TTL_MS, WhatsappHost } from './whatsapp-host.ts';
  */
 export function createWhatsappHost(
   rt: Runtime,
-  deps: { inbound: { accept(message: InboundMessage): Promise<AcceptedInbound> }; statuses: { apply(update: ProviderStatusUpdate): Promise<boolean> }; logger: Logger },
+  deps: { inbound: InboundSink; statuses: { apply(update: ProviderStatusUpdate): Promise<boolean> }; logger: Logger },
   env: NodeJS.ProcessEnv = process.env,
 ): WhatsappHost {
   const wa = rt.config.whatsapp;

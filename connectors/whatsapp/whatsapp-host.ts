@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../engine/clock.ts';
 import type { ChannelConnector, OutboundSend, ProviderStatusUpdate, SendHandOver, SendReceipt } from '../../engine/ports/channel-connector.port.ts';
-import type { AcceptedInbound, InboundMessage } from '../../engine/ports/inbound-message.ts';
+import type { InboundSink } from '../../engine/ports/inbound-message.ts';
 import type { Orm } from '../../platform/db/orm.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { Redis } from '../../platform/redis.ts';
@@ -40,7 +40,7 @@ export interface WhatsappHostDeps {
   prefix: string;
   secretKey: Buffer;
   socketFactory: WaSocketFactory;
-  inbound: { accept(message: InboundMessage): Promise<AcceptedInbound> };
+  inbound: InboundSink;
   statuses: { apply(update: ProviderStatusUpdate): Promise<boolean> };
   media: MediaStore;
   fetchMedia: MediaFetcher;

@@ -3,7 +3,7 @@ import type { ChannelStatus } from '../../engine/channels/channel-kind.ts';
 import { AppError } from '../../engine/errors/app-error.ts';
 import type { Clock } from '../../engine/clock.ts';
 import type { OutboundSend, ProviderStatusUpdate, SendHandOver, SendReceipt } from '../../engine/ports/channel-connector.port.ts';
-import type { AcceptedInbound, InboundMessage } from '../../engine/ports/inbound-message.ts';
+import type { InboundMessage, InboundSink } from '../../engine/ports/inbound-message.ts';
 import { audit } from '../../platform/audit/audit-log.ts';
 import type { Orm } from '../../platform/db/orm.ts';
 import type { Logger } from '../../platform/logger.ts';
@@ -14,7 +14,7 @@ import { linkLidToPhone } from './lid-mapping.sql.ts';
 import type { MediaFetcher } from './guarded-media-fetch.ts';
 import type { MediaStore } from './media-store.ts';
 import { applyDelete, applyEdit } from './message-changes.sql.ts';
-import { recordOwnerMessage } from './owner-message.sql.ts';
+import { pauseBotInConversation, recordOwnerMessage } from './owner-message.sql.ts';
 import { Pacer, type SendLog, type Sleep } from './pacer.ts';
 import { CONFLICT_RETRY_MS, disconnectCause, RECONNECT_POLICY, ReconnectBackoff } from './reconnect-policy.ts';
 import type { SentContentStore } from './sent-content.store.ts';
@@ -57,7 +57,7 @@ export interface SessionDeps {
   orm: Orm;
   secretKey: Buffer;
   socketFactory: WaSocketFactory;
-  inbound: { accept(message: InboundMessage): Promise<AcceptedInbound> };
+  inbound: InboundSink;
   statuses: { apply(update: ProviderStatusUpdate): Promise<boolean> };
   events: ChannelEvents;
   media: MediaStore;
@@ -348,7 +348,20 @@ export class WhatsappSession {
         return;
       case 'owner_message': {
         const result = await recordOwnerMessage(em, { channelId: this.deps.channelId, providerMessageId: event.providerMessageId, identities: event.identities, type: event.type, text: event.text, metadata: event.metadata, at: event.sentAt ?? at, pauseBot: this.settings.pauseBotOnOwnerMessage });
-        if (!result.knownConversation) this.log.info({ id: msg.key.id }, 'owner message in a chat with no open conversation here; not recorded');
+        if (result.knownConversation) return;
+        // A chat the product has not seen yet (the owner writing first): its contact and
+        // conversation are created with the message, as for a first inbound message.
+        const phone = event.identities.find((i) => i.kind === 'wa_jid')?.phone ?? undefined;
+        const stored = await this.deps.inbound.acceptOwnerMessage({
+          channelId: this.deps.channelId,
+          providerMessageId: event.providerMessageId,
+          from: { phone, externalIds: event.identities.map((i) => ({ kind: i.kind, value: i.value })) },
+          type: event.type,
+          text: event.text ?? undefined,
+          metadata: event.metadata,
+          sentAt: event.sentAt ?? at,
+        });
+        if (!stored.duplicate && this.settings.pauseBotOnOwnerMessage) await pauseBotInConversation(em, stored.conversationId);
         return;
       }
       case 'message': {

@@ -44,3 +44,14 @@ export interface AcceptedInbound {
 
 /** The engine's side of the hand-off: called after commit for every new (non-duplicate) message. */
 export type InboundListener = (accepted: AcceptedInbound) => Promise<void>;
+
+/**
+ * Where connectors hand what they receive. `acceptOwnerMessage`: a message the channel's owner
+ * sent from their own device (WhatsApp on the phone), in a chat the product may not know yet; it
+ * is stored as an outbound message by the owner, with its contact and conversation, and starts
+ * no flow.
+ */
+export interface InboundSink {
+  accept(message: InboundMessage): Promise<AcceptedInbound>;
+  acceptOwnerMessage(message: InboundMessage): Promise<AcceptedInbound>;
+}

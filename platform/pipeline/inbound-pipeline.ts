@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Clock } from '../../engine/clock.ts';
 import { NotFoundError, ValidationError } from '../../engine/errors/app-error.ts';
-import { InboundMessageSchema, type AcceptedInbound, type InboundListener, type InboundMessage, type NormalisedInbound } from '../../engine/ports/inbound-message.ts';
+import { InboundMessageSchema, type AcceptedInbound, type InboundListener, type InboundMessage, type InboundSink, type NormalisedInbound } from '../../engine/ports/inbound-message.ts';
 import type { Orm } from '../db/orm.ts';
 import { newId } from '../ids.ts';
 import type { Logger } from '../logger.ts';
@@ -41,7 +41,7 @@ const IDENTITY_LOCK_SQL = `select pg_advisory_xact_lock(hashtextextended(:lockKe
  * then tells the listeners. Accepted means persisted: a connector acknowledges the provider
  * only after `accept` resolves.
  */
-export class InboundPipeline {
+export class InboundPipeline implements InboundSink {
   private readonly listeners: InboundListener[] = [];
 
   constructor(private readonly deps: { orm: Orm; logger: Logger; clock: Clock }) {}
@@ -52,7 +52,20 @@ export class InboundPipeline {
   }
 
   /** Validates and persists one inbound message; a repeat answers the first message's ids. */
-  async accept(input: InboundMessage): Promise<AcceptedInbound> {
+  accept(input: InboundMessage): Promise<AcceptedInbound> {
+    return this.acceptFrom('contact', input);
+  }
+
+  /**
+   * Stores a message the channel's owner sent from their own device (`from` is the chat's other
+   * party), as an outbound message by the owner, creating the contact and conversation when the
+   * chat is new. Listeners are not told: an owner's message starts no flow.
+   */
+  acceptOwnerMessage(input: InboundMessage): Promise<AcceptedInbound> {
+    return this.acceptFrom('owner', input);
+  }
+
+  private async acceptFrom(author: InboundRow['author'], input: InboundMessage): Promise<AcceptedInbound> {
     const parsed = InboundMessageSchema.safeParse(input);
     if (!parsed.success) {
       throw new ValidationError('the inbound message is invalid', { details: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
@@ -68,7 +81,7 @@ export class InboundPipeline {
       return { messageId: channel.messageId, conversationId: channel.conversationId!, contactId: channel.contactId!, workspaceId, channelId: message.channelId, duplicate: true };
     }
 
-    const stored = await this.store(em, toRow(message, workspaceId, this.deps.clock.now()));
+    const stored = await this.store(em, toRow(message, workspaceId, this.deps.clock.now(), author));
     if (stored === null) {
       // Lost the race to a concurrent accept of the same provider id: it committed first.
       const first = await runSql<{ messageId: string; conversationId: string; contactId: string }>(em, FIRST_MESSAGE_SQL, { channelId: message.channelId, providerMessageId: message.providerMessageId });
@@ -78,7 +91,7 @@ export class InboundPipeline {
     }
 
     const accepted: AcceptedInbound = { ...stored, workspaceId, channelId: message.channelId, duplicate: false };
-    await this.notify(accepted);
+    if (author === 'contact') await this.notify(accepted);
     return accepted;
   }
 
@@ -107,7 +120,7 @@ export class InboundPipeline {
   }
 }
 
-function toRow(message: NormalisedInbound, workspaceId: string, now: Date): InboundRow {
+function toRow(message: NormalisedInbound, workspaceId: string, now: Date, author: InboundRow['author']): InboundRow {
   const identities = [
     ...(message.from.phone ? [{ kind: 'phone', value: message.from.phone }] : []),
     ...message.from.externalIds.map((e) => ({ kind: e.kind, value: e.value })),
@@ -132,8 +145,9 @@ function toRow(message: NormalisedInbound, workspaceId: string, now: Date): Inbo
     text: message.text ?? null,
     media: message.media ?? null,
     metadata: message.metadata,
-    // For an inbound message, `sent` is when the contact sent it (the provider's time when known).
-    statusTimes: { sent: (message.sentAt ?? now).toISOString(), received: nowIso },
+    // `sent` is when the contact (or the owner) sent it, the provider's time when known.
+    statusTimes: author === 'contact' ? { sent: (message.sentAt ?? now).toISOString(), received: nowIso } : { sent: (message.sentAt ?? now).toISOString() },
     quotedProviderMessageId: message.quotedProviderMessageId ?? null,
+    author,
   };
 }

@@ -20,6 +20,11 @@ export interface InboundRow {
   metadata: Record<string, unknown>;
   statusTimes: Record<string, string>;
   quotedProviderMessageId: string | null;
+  /**
+   * Who wrote it: the contact (an inbound message, `received`), or the channel's owner from their
+   * own device (an outbound message, already `sent`, which does not count as the contact's activity).
+   */
+  author: 'contact' | 'owner';
 }
 
 /** Ids of the stored message, or null when the provider id was already stored (a duplicate). */
@@ -56,7 +61,8 @@ with input as (
          cast(:phone as text) as phone,
          cast(:name as text) as name,
          cast(:newContactId as uuid) as new_contact_id,
-         cast(:newConversationId as uuid) as new_conversation_id
+         cast(:newConversationId as uuid) as new_conversation_id,
+         cast(:fromContact as boolean) as from_contact
 ),
 identity as (
   select * from jsonb_to_recordset(cast(:identities as jsonb)) as i(id uuid, kind text, value text)
@@ -81,7 +87,7 @@ found as (
 ),
 inserted_contact as (
   insert into contacts (id, workspace_id, phone, name, last_seen_at, created_at, updated_at)
-  select new_contact_id, workspace_id, phone, name, now, now, now from input
+  select new_contact_id, workspace_id, phone, name, case when from_contact then now end, now, now from input
    where not exists (select 1 from found)
   on conflict (workspace_id, phone) where phone is not null do update
      set name = coalesce(contacts.name, excluded.name),
@@ -95,7 +101,7 @@ updated_contact as (
          phone = coalesce(c.phone, case when not exists (
                    select 1 from contacts other where other.workspace_id = input.workspace_id and other.phone = input.phone
                  ) then input.phone end),
-         last_seen_at = greatest(c.last_seen_at, input.now),
+         last_seen_at = case when input.from_contact then greatest(c.last_seen_at, input.now) else c.last_seen_at end,
          updated_at = input.now
     from found, input
    where c.id = found.id
@@ -113,7 +119,8 @@ new_identities as (
 ),
 conversation as (
   insert into conversations (id, workspace_id, channel_id, contact_id, status, last_message_at, last_inbound_at, created_at, updated_at)
-  select input.new_conversation_id, input.workspace_id, input.channel_id, contact.id, 'open', input.now, input.now, input.now, input.now
+  select input.new_conversation_id, input.workspace_id, input.channel_id, contact.id, 'open', input.now,
+         case when input.from_contact then input.now end, input.now, input.now
     from input, contact
   on conflict (channel_id, contact_id) where status <> 'resolved' do update
      set last_message_at = greatest(conversations.last_message_at, excluded.last_message_at),
@@ -124,9 +131,10 @@ conversation as (
 message as (
   insert into messages (id, workspace_id, channel_id, conversation_id, contact_id, direction, sender, provider_message_id,
                         type, text, media, metadata, status, status_times, quoted_provider_message_id, created_at)
-  select cast(:messageId as uuid), input.workspace_id, input.channel_id, conversation.id, conversation.contact_id, 'inbound', 'contact',
+  select cast(:messageId as uuid), input.workspace_id, input.channel_id, conversation.id, conversation.contact_id,
+         case when input.from_contact then 'inbound' else 'outbound' end, case when input.from_contact then 'contact' else 'owner' end,
          cast(:providerMessageId as text), cast(:messageType as text), cast(:body as text), cast(:media as jsonb), cast(:metadata as jsonb),
-         'received', cast(:statusTimes as jsonb), cast(:quotedProviderMessageId as text), input.now
+         case when input.from_contact then 'received' else 'sent' end, cast(:statusTimes as jsonb), cast(:quotedProviderMessageId as text), input.now
     from input, conversation
   on conflict (channel_id, provider_message_id) where provider_message_id is not null do nothing
   returning id, conversation_id, contact_id
@@ -143,6 +151,7 @@ export async function storeInbound(em: EntityManager, row: InboundRow): Promise<
     name: row.name,
     newContactId: row.newContactId,
     newConversationId: row.newConversationId,
+    fromContact: row.author === 'contact',
     identities: JSON.stringify(row.identities),
     messageId: row.messageId,
     providerMessageId: row.providerMessageId,

@@ -2,7 +2,7 @@ import { SandboxConnector } from '../../connectors/sandbox/sandbox.connector.ts'
 import { SafeHttpClient } from '../../connectors/http/safe-http-client.ts';
 import { WebhookConnector } from '../../connectors/webhook/webhook.connector.ts';
 import { createWhatsappHost } from '../../connectors/whatsapp/whatsapp-host.factory.ts';
-import type { AcceptedInbound, InboundMessage } from '../../engine/ports/inbound-message.ts';
+import type { InboundSink } from '../../engine/ports/inbound-message.ts';
 import { InboundPipeline } from '../pipeline/inbound-pipeline.ts';
 import { ConnectorRegistry } from '../pipeline/connector-registry.ts';
 import { SendWorker } from '../pipeline/send-worker.ts';
@@ -24,7 +24,7 @@ export interface ConnectorRoleHandle {
  * leases it holds), a send worker per channel of those kinds, and the status updater they report to.
  * `inbound` is the process's pipeline (its listeners hand messages to the engine).
  */
-export async function startConnectorRole(rt: Runtime, deps: { inbound?: { accept(message: InboundMessage): Promise<AcceptedInbound> } } = {}): Promise<ConnectorRoleHandle> {
+export async function startConnectorRole(rt: Runtime, deps: { inbound?: InboundSink } = {}): Promise<ConnectorRoleHandle> {
   const logger = rt.logger.child({ role: 'connector' });
   const statuses = new StatusUpdater({ orm: rt.orm, logger });
   const inbound = deps.inbound ?? new InboundPipeline({ orm: rt.orm, logger: logger.child({ component: 'inbound' }), clock: rt.clock });
