@@ -127,6 +127,11 @@ describe.skipIf(!HAS_CHROMIUM)('the flow editor in Chromium', { timeout: E2E_TES
     const log = page.getByRole('log', { name: 'Conversation' });
     await poll(() => log.textContent(), REPLY_TIMEOUT_MS).toContain('Our prices: basic 10 EUR, pro 20 EUR');
     await poll(() => page.locator('.flow-node[data-on-path="true"]').count(), REPLY_TIMEOUT_MS).toBe(2);
+    // Each node on the path shows what the run did there; the tooltip has the step's input and output.
+    const sendStep = nodeOfKind(page, 'Send message').locator('.flow-node-step');
+    await poll(() => sendStep.count(), REPLY_TIMEOUT_MS).toBe(1);
+    expect(await sendStep.getAttribute('data-step-error')).toBeNull();
+    expect(await sendStep.getAttribute('title')).toMatch(/^Input: [\s\S]*\nOutput: [\s\S]*Our prices/);
     await screenshot(page, '06-test-chat');
   });
 

@@ -1,5 +1,6 @@
 import { createContext, useContext } from 'react';
 import type { FlowProblem } from '../../../engine/flows/flow-problem.ts';
+import type { NodeStep } from '../pages/flow-editor-page.tsx';
 
 /**
  * What the canvas draws over the nodes without being part of the document: validation
@@ -14,9 +15,11 @@ export interface FlowDecorations {
   failedNode: string | null;
   /** How many of the last runs passed each node. */
   runCounts: ReadonlyMap<string, number>;
+  /** The shown run's step at each node: its output or error on the node, its input in the tooltip. */
+  stepsByNode: ReadonlyMap<string, NodeStep>;
 }
 
-export const EMPTY_DECORATIONS: FlowDecorations = { problemsByNode: new Map(), pathNodes: new Set(), failedNode: null, runCounts: new Map() };
+export const EMPTY_DECORATIONS: FlowDecorations = { problemsByNode: new Map(), pathNodes: new Set(), failedNode: null, runCounts: new Map(), stepsByNode: new Map() };
 
 export const FlowDecorationsContext = createContext<FlowDecorations>(EMPTY_DECORATIONS);
 

@@ -5,10 +5,12 @@ import { findNodeDefinition } from '../../../engine/flows/node-catalog.ts';
 import { useFlowDecorations } from './flow-decorations.ts';
 import { portsOf, TARGET_HANDLE, type EditorNode } from './flow-mapping.ts';
 import { nodeSummary } from './node-summary.ts';
+import type { NodeStep } from '../pages/flow-editor-page.tsx';
 
 /** A node on the canvas: its title, a summary of its config, its problems and its ports. */
 export const FlowNodeView = memo(function FlowNodeView({ id, data, selected }: NodeProps<EditorNode>) {
-  const { problemsByNode, pathNodes, failedNode, runCounts } = useFlowDecorations();
+  const { problemsByNode, pathNodes, failedNode, runCounts, stepsByNode } = useFlowDecorations();
+  const step = stepsByNode.get(id);
   const definition = findNodeDefinition(data.kind);
   const problems = problemsByNode.get(id) ?? [];
   const ports = portsOf(data.kind, data.config);
@@ -27,6 +29,7 @@ export const FlowNodeView = memo(function FlowNodeView({ id, data, selected }: N
           ⚠ {problems.length === 1 ? shortProblem(problems[0]!) : `${problems.length} problems`}
         </div>
       )}
+      {step && <NodeStepLine step={step} />}
       {count !== undefined && <div className="flow-node-count">{count} runs</div>}
       {ports.length > 0 && (
         <div className="flow-node-ports">
@@ -41,6 +44,34 @@ export const FlowNodeView = memo(function FlowNodeView({ id, data, selected }: N
     </div>
   );
 });
+
+/** The shown run's step at this node: its error or a short output on the node, all of it in the tooltip. */
+function NodeStepLine({ step }: { step: NodeStep }) {
+  const failed = step.error !== null && step.error !== undefined;
+  const full = `Input: ${JSON.stringify(step.input, null, 2)}\nOutput: ${JSON.stringify(step.output, null, 2)}${failed ? `\nError: ${JSON.stringify(step.error, null, 2)}` : ''}`;
+  // A branch taken says more than an output; a plain `out` says nothing.
+  const text = failed ? errorText(step.error) : step.port && step.port !== 'out' ? `→ ${step.port}` : shortJson(step.output);
+  return (
+    <div className={failed ? 'flow-node-step failed' : 'flow-node-step'} data-step-error={failed ? 'true' : undefined} title={full}>
+      {failed ? '✖ ' : '✓ '}
+      {text}
+    </div>
+  );
+}
+
+/** An error as the engine records it ({ code, message }) or any other shape, in a few words. */
+function errorText(error: unknown): string {
+  if (error && typeof error === 'object' && 'message' in error && typeof error.message === 'string') return error.message;
+  return shortJson(error);
+}
+
+const STEP_TEXT_MAX_CHARS = 60;
+
+function shortJson(value: unknown): string {
+  if (value === null || value === undefined) return 'done';
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return text.length > STEP_TEXT_MAX_CHARS ? `${text.slice(0, STEP_TEXT_MAX_CHARS - 1)}…` : text;
+}
 
 /** The canvas has room for a few words; the full message is in the problems list and the tooltip. */
 function shortProblem(problem: FlowProblem): string {

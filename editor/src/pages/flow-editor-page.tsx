@@ -46,8 +46,19 @@ interface Snapshot {
 export interface RunPath {
   nodeIds: readonly string[];
   failedNodeId: string | null;
+  /** What the run did at each node it went through (the last step there), drawn on that node. */
+  stepsByNode: ReadonlyMap<string, NodeStep>;
+}
+
+/** One step of a run as the canvas shows it on its node. */
+export interface NodeStep {
+  input: unknown;
+  output: unknown;
+  error: unknown;
+  port: string | null;
 }
 type Tab = 'problems' | 'test' | 'runs' | 'versions';
+const EMPTY_STEPS: ReadonlyMap<string, NodeStep> = new Map();
 
 /** Edits that land within this window are one undo step (typing a message is one step, not one per key). */
 const UNDO_COALESCE_MS = 300;
@@ -319,7 +330,7 @@ function FlowEditor({ flowId }: { flowId: string }) {
 
   const problemMap = useMemo(() => problemsByNode(problems), [problems]);
   const decorations = useMemo<FlowDecorations>(
-    () => ({ problemsByNode: problemMap, pathNodes: new Set(runPath?.nodeIds ?? []), failedNode: runPath?.failedNodeId ?? null, runCounts }),
+    () => ({ problemsByNode: problemMap, pathNodes: new Set(runPath?.nodeIds ?? []), failedNode: runPath?.failedNodeId ?? null, runCounts, stepsByNode: runPath?.stepsByNode ?? EMPTY_STEPS }),
     [problemMap, runPath, runCounts],
   );
   const shownEdges = useMemo(() => {
