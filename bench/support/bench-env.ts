@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { dropDatabase, ensureDatabase } from '../../platform/db/ensure-database.ts';
 import { openOrm, type Orm } from '../../platform/db/orm.ts';
-import { createRedis, type Redis } from '../../platform/redis.ts';
+import { createRedis, deleteKeysMatching, type Redis } from '../../platform/redis.ts';
 import { runRoles, type RunningProcess } from '../../platform/runtime/run-roles.ts';
 
 export const BENCH_PG_BASE = process.env.BENCH_DATABASE_BASE_URL ?? 'postgres://postgres@127.0.0.1:5432';
@@ -47,7 +47,7 @@ export async function startBenchEnv(logLevel = 'warn'): Promise<BenchEnv> {
     await dropDatabase(databaseUrl);
     if (orm) await orm.close().catch(() => undefined);
     const keys = redis ?? createRedis(BENCH_REDIS_URL);
-    await deleteKeys(keys, `${redisPrefix}:*`).catch((err: unknown) => console.error('redis cleanup failed', err));
+    await deleteKeysMatching(keys, `${redisPrefix}:*`).catch((err: unknown) => console.error('redis cleanup failed', err));
     keys.disconnect();
   };
   try {
@@ -75,11 +75,3 @@ export async function startBenchEnv(logLevel = 'warn'): Promise<BenchEnv> {
   }
 }
 
-async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    if (keys.length) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-}

@@ -7,7 +7,7 @@ import { validateFlow } from '../../engine/flows/validate-flow.ts';
 import { dropDatabase } from '../../platform/db/ensure-database.ts';
 import { FlowCache } from '../../platform/engine/flow-cache.ts';
 import { newId } from '../../platform/ids.ts';
-import { createRedis, type Redis } from '../../platform/redis.ts';
+import { createRedis, deleteKeysMatching, type Redis } from '../../platform/redis.ts';
 import type { RoleName } from '../../platform/runtime/role-name.ts';
 import { ApiClient } from './api-client.ts';
 import { cliEnv, collect, freePort, spawnCli, waitForStatus } from './cli-process.ts';
@@ -154,7 +154,7 @@ export class ProcessCluster {
     await Promise.all([...this.queues.values()].map((q) => q.close().catch(() => undefined)));
     await this.pool?.end().catch(() => undefined);
     await dropDatabase(this.databaseUrl);
-    await deleteKeys(this.redis, `${this.redisPrefix}:*`);
+    await deleteKeysMatching(this.redis, `${this.redisPrefix}:*`);
     this.redis.disconnect();
     if (this.env.ONEMESSAGE_DATA_DIR) await rm(this.env.ONEMESSAGE_DATA_DIR, { recursive: true, force: true });
   }
@@ -169,14 +169,6 @@ function isAlive(p: RoleProcess): boolean {
   return p.child.exitCode === null && p.child.signalCode === null;
 }
 
-async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    if (keys.length) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-}
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

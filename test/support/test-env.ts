@@ -3,7 +3,7 @@ import type { Config } from '../../platform/config.ts';
 import { ensureDatabase, dropDatabase } from '../../platform/db/ensure-database.ts';
 import { migrateUp } from '../../platform/db/migrate.ts';
 import { openOrm, type Orm } from '../../platform/db/orm.ts';
-import { createRedis, type Redis } from '../../platform/redis.ts';
+import { createRedis, deleteKeysMatching, type Redis } from '../../platform/redis.ts';
 
 export const TEST_PG_BASE = process.env.TEST_DATABASE_BASE_URL ?? 'postgres://postgres@127.0.0.1:5432';
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -54,18 +54,10 @@ export async function createTestEnv(overrides: Partial<Config> = {}): Promise<Te
     redis,
     async cleanup() {
       await orm.close();
-      await deleteKeys(redis, `${config.redisPrefix}:*`);
+      await deleteKeysMatching(redis, `${config.redisPrefix}:*`);
       redis.disconnect();
       await dropDatabase(config.databaseUrl);
     },
   };
 }
 
-async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    if (keys.length) await redis.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-}
