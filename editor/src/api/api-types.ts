@@ -1,3 +1,5 @@
+import type { z } from 'zod';
+import type { RunDetailDto, RunDto, RunStepDto } from '../../../api/dto/run.dto.ts';
 import type { FlowProblem } from '../../../engine/flows/flow-problem.ts';
 
 /** The shapes of the API answers the editor reads (see api/dto/*.dto.ts). */
@@ -80,31 +82,10 @@ export interface Message {
   createdAt: string;
 }
 
-export interface RunSummary {
-  id: string;
-  version: number;
-  conversationId: string | null;
-  status: string;
-  currentNodeId: string | null;
-  stepCount: number;
-  stopReason: string | null;
-  error: unknown;
-  startedAt: string;
-}
-export interface RunStep {
-  seq: number;
-  nodeId: string;
-  nodeType: string;
-  input: unknown;
-  output: unknown;
-  port: string | null;
-  error: unknown;
-  startedAt: string;
-  finishedAt: string;
-}
-export interface RunDetail extends RunSummary {
-  steps: RunStep[];
-}
+/* Runs as the API answers them: the API's own response schemas (types only, no runtime code). */
+export type RunSummary = z.infer<typeof RunDto>;
+export type RunStep = z.infer<typeof RunStepDto>;
+export type RunDetail = z.infer<typeof RunDetailDto>;
 
 export interface Page<T> {
   items: T[];

@@ -3,6 +3,7 @@ import type { Channel } from '../api/api-types.ts';
 import { useSession } from '../session/session-context.tsx';
 import { messageOf } from '../error-message.ts';
 import { WhatsAppLogin } from './whatsapp-login.tsx';
+import { ErrorAlert } from '../error-alert.tsx';
 
 const KINDS = [
   { kind: 'sandbox', label: 'Sandbox (test chat, no phone)' },
@@ -80,11 +81,7 @@ export function ChannelsPage() {
           </button>
         </div>
       )}
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <ErrorAlert message={error} />
       {channels?.length === 0 && <p>No channels yet.</p>}
       <ul className="channels">
         {channels?.map((c) => (

@@ -29,6 +29,7 @@ import { useDraftSaver } from '../canvas/use-draft-saver.ts';
 import { useSession } from '../session/session-context.tsx';
 import { ProblemsList, problemsByNode } from '../validation/problems-list.tsx';
 import { messageOf } from '../error-message.ts';
+import { ErrorAlert } from '../error-alert.tsx';
 
 // Loaded when first shown: the canvas of a large flow becomes interactive sooner without the
 // forms (and their JSON Schema conversion), the panels and the layout engine in its bundle.
@@ -361,9 +362,7 @@ function FlowEditor({ flowId }: { flowId: string }) {
   if (loadError) {
     return (
       <main className="page-main">
-        <p role="alert" className="error">
-          {loadError}
-        </p>
+        <ErrorAlert message={loadError} />
         <a href="#/flows">Back to flows</a>
       </main>
     );

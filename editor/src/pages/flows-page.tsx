@@ -3,6 +3,7 @@ import type { FlowDetail, FlowExport, FlowListItem, Page } from '../api/api-type
 import { downloadJson } from '../download-json.ts';
 import { messageOf } from '../error-message.ts';
 import { useSession } from '../session/session-context.tsx';
+import { ErrorAlert } from '../error-alert.tsx';
 
 /** The workspace's flows: create, rename, duplicate, delete, import/export, activate. */
 export function FlowsPage() {
@@ -76,11 +77,7 @@ export function FlowsPage() {
           <input type="file" accept="application/json,.json" className="visually-hidden" onChange={(e) => void importFile(e)} />
         </label>
       </div>
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <ErrorAlert message={error} />
       {flows === null ? (
         <p>Loading…</p>
       ) : flows.length === 0 ? (

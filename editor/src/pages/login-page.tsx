@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { ApiClient, ApiError } from '../api/api-client.ts';
 import type { SessionAnswer } from '../api/api-types.ts';
 import { useSession } from '../session/session-context.tsx';
+import { ErrorAlert } from '../error-alert.tsx';
 
 /** Log in, or create an account and its first workspace. */
 export function LoginPage() {
@@ -57,11 +58,7 @@ export function LoginPage() {
           Password
           <input name="password" type="password" required minLength={mode === 'signup' ? 8 : 1} autoComplete={mode === 'login' ? 'current-password' : 'new-password'} />
         </label>
-        {error && (
-          <p role="alert" className="error">
-            {error}
-          </p>
-        )}
+        <ErrorAlert message={error} />
         <button type="submit" disabled={busy}>
           {mode === 'login' ? 'Log in' : 'Sign up'}
         </button>

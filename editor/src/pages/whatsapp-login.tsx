@@ -4,6 +4,7 @@ import type { Channel } from '../api/api-types.ts';
 import { useSession } from '../session/session-context.tsx';
 import { messageOf } from '../error-message.ts';
 import { readServerEvents } from './sse-events.ts';
+import { ErrorAlert } from '../error-alert.tsx';
 
 /**
  * Logging a WhatsApp number in: starts the connection (QR, or a pairing code for a phone) and
@@ -86,11 +87,7 @@ export function WhatsAppLogin({ channel }: { channel: Channel }) {
           Pairing code: <strong className="code">{pairingCode}</strong> (in WhatsApp: Linked devices → Link with phone number)
         </p>
       )}
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <ErrorAlert message={error} />
     </div>
   );
 }

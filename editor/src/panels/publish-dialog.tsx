@@ -4,6 +4,7 @@ import { ApiError } from '../api/api-client.ts';
 import type { FlowSummary } from '../api/api-types.ts';
 import type { DraftSaver } from '../canvas/use-draft-saver.ts';
 import { useSession } from '../session/session-context.tsx';
+import { ErrorAlert } from '../error-alert.tsx';
 
 /**
  * Publishing with a note. Refused here while the draft has problems (the API refuses too); the
@@ -82,11 +83,7 @@ export function PublishDialog({
               Note for this version (optional)
               <input name="note" ref={first} maxLength={500} placeholder="What changed" />
             </label>
-            {error && (
-              <p role="alert" className="error">
-                {error}
-              </p>
-            )}
+            <ErrorAlert message={error} />
             <div className="row">
               <button type="submit" disabled={busy}>
                 Publish now

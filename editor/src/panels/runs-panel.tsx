@@ -4,6 +4,7 @@ import type { RunPath } from '../pages/flow-editor-page.tsx';
 import { messageOf } from '../error-message.ts';
 import { useSession } from '../session/session-context.tsx';
 import { runPathOf } from './run-path.ts';
+import { ErrorAlert } from '../error-alert.tsx';
 
 /** How many recent runs the list shows and the per-node counts cover. */
 const RECENT_RUNS = 20;
@@ -59,11 +60,7 @@ export function RunsPanel({ flowId, nodeLabel, onPath, onCounts }: { flowId: str
           Count per node
         </button>
       </div>
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <ErrorAlert message={error} />
       {runs?.length === 0 && <p className="muted">No runs yet. Publish the flow and send it a message from the test chat.</p>}
       <ul className="runs">
         {runs?.map((run) => (

@@ -5,6 +5,7 @@ import { messageOf } from '../error-message.ts';
 import { useSession } from '../session/session-context.tsx';
 import { runPathOf } from './run-path.ts';
 import { useInterval } from './use-interval.ts';
+import { ErrorAlert } from '../error-alert.tsx';
 
 /** How often the chat asks for new bot messages and the run's progress. */
 const POLL_INTERVAL_MS = 700;
@@ -121,11 +122,7 @@ export function TestChatPanel({ flow, onPath }: { flow: FlowDetail; onPath: (pat
           </li>
         ))}
       </ol>
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <ErrorAlert message={error} />
       <form onSubmit={(e) => void send(e)} className="row">
         <label htmlFor={`${id}-text`} className="visually-hidden">
           Message as the test contact

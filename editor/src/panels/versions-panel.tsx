@@ -3,6 +3,7 @@ import type { FlowDocumentJson, FlowVersion, FlowVersionDetail, Page } from '../
 import { messageOf } from '../error-message.ts';
 import { useSession } from '../session/session-context.tsx';
 import { diffSummary } from './version-diff.ts';
+import { ErrorAlert } from '../error-alert.tsx';
 
 /** Published versions, what each changes against the current draft, and restoring one as the draft. */
 export function VersionsPanel({ flowId, current, onRestore }: { flowId: string; current: () => FlowDocumentJson; onRestore: (doc: FlowDocumentJson) => void }) {
@@ -38,11 +39,7 @@ export function VersionsPanel({ flowId, current, onRestore }: { flowId: string; 
   return (
     <section aria-label="Version history">
       <h2>Versions</h2>
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <ErrorAlert message={error} />
       {versions?.length === 0 && <p className="muted">Nothing published yet.</p>}
       <ul className="versions">
         {versions?.map((v) => (
