@@ -78,10 +78,11 @@ export class InboundHandler {
   async handle(em: EntityManager, msg: PendingMessage, after: AfterCommit): Promise<string> {
     const now = this.deps.clock.now();
     const messageFacts = { id: msg.id, text: msg.text, type: msg.type };
+    const contact = { id: msg.contactId, ...msg.contact };
     const index = await this.deps.flows.index(em, msg.workspaceId);
     const result = matchTriggers(index, {
       message: { channelId: msg.channelId, type: msg.type, text: msg.text ?? undefined, id: msg.id },
-      contact: { id: msg.contactId, ...msg.contact },
+      contact,
       conversation: { id: msg.conversationId, status: msg.conversationStatus, isFirstMessage: msg.isFirstMessage },
     });
     // Global keywords work whatever the flows say, and for paused bots too.
@@ -107,6 +108,7 @@ export class InboundHandler {
 
     const match = result.matches[0];
     if (!match) return 'no_match';
+    const trigger = { kind: 'message', messageId: msg.id };
     const params = {
       workspaceId: msg.workspaceId,
       flowId: match.flowId,
@@ -115,13 +117,14 @@ export class InboundHandler {
       contactId: msg.contactId,
       conversationId: msg.conversationId,
       channelId: msg.channelId,
-      trigger: { kind: 'message', messageId: msg.id },
+      trigger,
       message: messageFacts,
+      // The facts the run would load, read by the drain's statement already.
       facts: {
-        contact: { id: msg.contactId, ...msg.contact },
+        contact,
         message: messageFacts,
         conversation: { id: msg.conversationId, channelId: msg.channelId, status: msg.conversationStatus },
-        trigger: { kind: 'message', messageId: msg.id },
+        trigger,
         workspace: { id: msg.workspaceId, timezone: msg.timezone },
       },
     };

@@ -23,12 +23,6 @@ const RUN_COLUMNS = `id, workspace_id as "workspaceId", flow_id as "flowId", flo
   contact_id as "contactId", conversation_id as "conversationId", channel_id as "channelId", status,
   current_node_id as "currentNodeId", state, wait, step_count as "stepCount", trigger`;
 
-/** The run of this conversation waiting for a reply, locked for this transaction. */
-export async function lockWaitingRunOfConversation(em: EntityManager, conversationId: string): Promise<RunRow | null> {
-  const { rows } = await runSql<RunRow>(em, `select ${RUN_COLUMNS} from runs where conversation_id = :conversationId and status = 'waiting' and wait->>'kind' = 'reply' order by started_at desc limit 1 for update`, { conversationId });
-  return rows[0] ?? null;
-}
-
 /** Every waiting run of a contact (for an opt-out), locked. */
 export async function lockWaitingRunsOfContact(em: EntityManager, contactId: string): Promise<RunRow[]> {
   const { rows } = await runSql<RunRow>(em, `select ${RUN_COLUMNS} from runs where contact_id = :contactId and status = 'waiting' for update`, { contactId });
@@ -38,12 +32,6 @@ export async function lockWaitingRunsOfContact(em: EntityManager, contactId: str
 export async function lockRun(em: EntityManager, runId: string): Promise<RunRow | null> {
   const { rows } = await runSql<RunRow>(em, `select ${RUN_COLUMNS} from runs where id = :runId for update`, { runId });
   return rows[0] ?? null;
-}
-
-/** How many runs were started for this contact since `since` (the loop limit). */
-export async function countRunsStartedSince(em: EntityManager, contactId: string, since: Date): Promise<number> {
-  const { rows } = await runSql<{ n: number }>(em, `select count(*)::int as n from runs where contact_id = :contactId and started_at > :since`, { contactId, since });
-  return rows[0]?.n ?? 0;
 }
 
 /** Where a run stands once it has advanced: the columns its outcome sets. */

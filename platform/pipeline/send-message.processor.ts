@@ -151,9 +151,51 @@ returning (select n.id from messages n
  * - any other error leaves the attempt in flight: whether the provider took the message is unknown.
  */
 export class SendMessageProcessor {
-  constructor(private readonly deps: { orm: Orm; connectors: ConnectorRegistry; logger: Logger; clock: Clock }) {}
+  /** Channel kinds whose connectors mark the hand-over themselves, for the claim statement. */
+  private readonly selfMarkingKinds: string;
 
-  /** The BullMQ processor for send jobs. */
+  constructor(private readonly deps: { orm: Orm; connectors: ConnectorRegistry; logger: Logger; clock: Clock }) {
+    this.selfMarkingKinds = CHANNEL_KINDS.filter((kind) => deps.connectors.get(kind)?.marksHandOver === true).join(',');
+  }
+
+  /** The BullMQ processor for send jobs; `queue` is the job's own, to wake the conversation's next message. */
+  async process(job: Job<SendJobData>, token?: string, queue?: Queue<SendJobData>): Promise<SendOutcome> {
+    const em = this.deps.orm.em.fork();
+    const { messageId } = job.data;
+    const row = (await runSql<SendRow>(em, CLAIM_SQL, { messageId, startedAt: this.deps.clock.now().toISOString(), selfMarkingKinds: this.selfMarkingKinds })).rows[0];
+    if (!row) return 'missing';
+    if (row.status !== 'queued') return 'already-handled';
+    if (row.previousSend === null) {
+      // An earlier message of the conversation is still queued (or this one changed meanwhile):
+      // look again shortly, without spending one of the job's attempts.
+      const now = this.deps.clock.now().getTime();
+      await job.moveToDelayed(now + orderWaitMs(now - job.timestamp), token);
+      throw new DelayedError();
+    }
+
+    const fail = (reason: string) => this.fail(em, queue, messageId, reason);
+    if (row.channelDeletedAt !== null) return fail('channel_deleted');
+    // Consent may have changed since the message was queued (a broadcast queued for hours).
+    const blocker = automatedSendBlocker(row, row.sender);
+    if (blocker !== null) return fail(`contact_unreachable: ${blocker}`);
+    const registered = this.deps.connectors.get(row.channelKind);
+    if (!registered) return fail(`no connector for ${row.channelKind} channels`);
+    if (row.previousSend.inFlightSince !== undefined) {
+      if (!registered.deduplicatesSends) return fail(`send_outcome_unknown: an attempt started at ${row.previousSend.inFlightSince} was interrupted`);
+      this.deps.logger.warn({ messageId, since: row.previousSend.inFlightSince }, 'resending after an interrupted attempt; the connector deduplicates');
+    }
+
+    let providerMessageId: string;
+    try {
+      ({ providerMessageId } = await registered.connector.send(toOutboundSend(row), this.handOverOf(em, messageId)));
+    } catch (err) {
+      return this.onSendError(em, job, token, row, err, fail);
+    }
+    const sent = await runSql<{ nextId: string | null }>(em, RECORD_SENT_SQL, { messageId, providerMessageId, times: JSON.stringify({ sent: this.deps.clock.now().toISOString() }) });
+    await this.wake(queue, sent.rows[0]?.nextId ?? null);
+    return 'sent';
+  }
+
   /** The hand-over marker a connector calls just before the provider call. */
   private handOverOf(em: EntityManager, messageId: string): SendHandOver {
     return {
@@ -163,23 +205,12 @@ export class SendMessageProcessor {
     };
   }
 
-  /** Channel kinds whose connectors mark the hand-over themselves, for the claim statement. */
-  private get selfMarkingKinds(): string {
-    return CHANNEL_KINDS.filter((kind) => this.deps.connectors.get(kind)?.marksHandOver === true).join(',');
-  }
-
-  async process(job: Job<SendJobData>, token?: string, queue?: Queue<SendJobData>): Promise<SendOutcome> {
-    const outcome = await this.attempt(job, token);
-    if (outcome.nextId && queue) await this.wake(queue, outcome.nextId);
-    if (outcome.error) throw outcome.error;
-    return outcome.result;
-  }
-
   /*
    * The next message of the conversation waits in the delayed set for this one to leave; its
    * own delay is the fallback when the wake is missed (it was not delayed yet, Redis failed).
    */
-  private async wake(queue: Queue<SendJobData>, nextId: string): Promise<void> {
+  private async wake(queue: Queue<SendJobData> | undefined, nextId: string | null): Promise<void> {
+    if (!queue || !nextId) return;
     try {
       const next = await Job.fromId(queue, nextId);
       if (next && (await next.isDelayed())) await next.promote();
@@ -188,51 +219,7 @@ export class SendMessageProcessor {
     }
   }
 
-  private async attempt(job: Job<SendJobData>, token: string | undefined): Promise<{ result: SendOutcome; nextId: string | null; error?: Error }> {
-    try {
-      return await this.send(job, token);
-    } catch (err) {
-      if (err instanceof FinishedWithNext) return { result: 'sent', nextId: err.nextId, error: err.error };
-      throw err;
-    }
-  }
-
-  private async send(job: Job<SendJobData>, token: string | undefined): Promise<{ result: SendOutcome; nextId: string | null }> {
-    const em = this.deps.orm.em.fork();
-    const { messageId } = job.data;
-    const row = (await runSql<SendRow>(em, CLAIM_SQL, { messageId, startedAt: this.deps.clock.now().toISOString(), selfMarkingKinds: this.selfMarkingKinds })).rows[0];
-    if (!row) return { result: 'missing', nextId: null };
-    if (row.status !== 'queued') return { result: 'already-handled', nextId: null };
-    if (row.previousSend === null) {
-      // An earlier message of the conversation is still queued (or this one changed meanwhile):
-      // look again shortly, without spending one of the job's attempts.
-      const now = this.deps.clock.now().getTime();
-      await job.moveToDelayed(now + orderWaitMs(now - job.timestamp), token);
-      throw new DelayedError();
-    }
-
-    if (row.channelDeletedAt !== null) return this.fail(em, messageId, 'channel_deleted');
-    // Consent may have changed since the message was queued (a broadcast queued for hours).
-    const blocker = automatedSendBlocker(row, row.sender);
-    if (blocker !== null) return this.fail(em, messageId, `contact_unreachable: ${blocker}`);
-    const registered = this.deps.connectors.get(row.channelKind);
-    if (!registered) return this.fail(em, messageId, `no connector for ${row.channelKind} channels`);
-    if (row.previousSend.inFlightSince !== undefined) {
-      if (!registered.deduplicatesSends) return this.fail(em, messageId, `send_outcome_unknown: an attempt started at ${row.previousSend.inFlightSince} was interrupted`);
-      this.deps.logger.warn({ messageId, since: row.previousSend.inFlightSince }, 'resending after an interrupted attempt; the connector deduplicates');
-    }
-
-    let providerMessageId: string;
-    try {
-      ({ providerMessageId } = await registered.connector.send(toOutboundSend(row), this.handOverOf(em, messageId)));
-    } catch (err) {
-      return this.onSendError(em, job, token, row, err);
-    }
-    const sent = await runSql<{ nextId: string | null }>(em, RECORD_SENT_SQL, { messageId, providerMessageId, times: JSON.stringify({ sent: this.deps.clock.now().toISOString() }) });
-    return { result: 'sent', nextId: sent.rows[0]?.nextId ?? null };
-  }
-
-  private async onSendError(em: EntityManager, job: Job<SendJobData>, token: string | undefined, row: SendRow, err: unknown): Promise<never> {
+  private async onSendError(em: EntityManager, job: Job<SendJobData>, token: string | undefined, row: SendRow, err: unknown, fail: (reason: string) => Promise<never>): Promise<never> {
     if (!(err instanceof AppError)) throw err;
     const messageId = row.id;
     const reason = `${err.code}: ${err.message}`;
@@ -248,25 +235,15 @@ export class SendMessageProcessor {
       await runSql(em, RECORD_RETRYABLE_SQL, { messageId, lastError: reason });
       throw err;
     }
-    return this.fail(em, messageId, reason);
+    return fail(reason);
   }
 
-  /** Marks the message failed and fails the job without retries (after waking the conversation's next message). */
-  private async fail(em: EntityManager, messageId: string, reason: string): Promise<never> {
+  /** Marks the message failed, wakes the conversation's next message, and fails the job without retries. */
+  private async fail(em: EntityManager, queue: Queue<SendJobData> | undefined, messageId: string, reason: string): Promise<never> {
     const failed = await runSql<{ nextId: string | null }>(em, RECORD_FAILED_SQL, { messageId, reason, times: JSON.stringify({ failed: this.deps.clock.now().toISOString() }) });
     this.deps.logger.warn({ messageId, reason }, 'outbound message failed');
-    throw new FinishedWithNext(failed.rows[0]?.nextId ?? null, new UnrecoverableError(reason));
-  }
-}
-
-/** Carries a job's final error out of `send` together with the conversation's next message to wake. */
-class FinishedWithNext extends Error {
-  constructor(
-    readonly nextId: string | null,
-    readonly error: Error,
-  ) {
-    super(error.message);
-    this.name = 'FinishedWithNext';
+    await this.wake(queue, failed.rows[0]?.nextId ?? null);
+    throw new UnrecoverableError(reason);
   }
 }
 
