@@ -1,0 +1,113 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { compileSegment } from '../../engine/broadcasts/segment.ts';
+import { runSql } from '../pipeline/run-sql.ts';
+
+/** A contact as a segment scan reads it: what the rule sees, and what decides whether it may be messaged. */
+export interface SegmentContact {
+  id: string;
+  name: string | null;
+  phone: string | null;
+  tags: string[];
+  attributes: Record<string, unknown>;
+  optedOutAt: Date | null;
+  restrictedAt: Date | null;
+  erasedAt: Date | null;
+  createdAt: Date;
+  lastSeenAt: Date | null;
+}
+
+/**
+ * Contacts read per batch. Measured on 100,000 contacts (2 cores, warm): 1,000 rows cost more
+ * round trips, 5,000 and 10,000 were slower again (larger results to buffer and collect), 2,000
+ * scanned them in about 0.4-0.5 s. A batch's matches are also what a broadcast snapshot inserts
+ * in one statement.
+ */
+export const SEGMENT_SCAN_BATCH_ROWS = 2_000;
+
+/** A timestamp as node-postgres hands it over: MikroORM sets its parser to keep Postgres' text. */
+type PgTimestamp = Date | string;
+
+interface ScanRow extends Omit<SegmentContact, 'optedOutAt' | 'restrictedAt' | 'erasedAt' | 'createdAt' | 'lastSeenAt'> {
+  optedOutAt: PgTimestamp | null;
+  restrictedAt: PgTimestamp | null;
+  erasedAt: PgTimestamp | null;
+  lastSeenAt: PgTimestamp | null;
+  /** Postgres' own text of created_at: the keyset needs its microseconds, which a JS Date drops. */
+  createdAtText: string;
+}
+
+const COLUMNS = `id, name, phone, tags, attributes, opted_out_at as "optedOutAt", restricted_at as "restrictedAt",
+  erased_at as "erasedAt", last_seen_at as "lastSeenAt", cast(created_at as text) as "createdAtText"`;
+
+function toDate(value: PgTimestamp): Date;
+function toDate(value: PgTimestamp | null): Date | null;
+function toDate(value: PgTimestamp | null): Date | null {
+  return value === null || value instanceof Date ? value : new Date(value);
+}
+
+function toSegmentContact(row: ScanRow): SegmentContact {
+  return {
+    id: row.id,
+    name: row.name,
+    phone: row.phone,
+    tags: row.tags,
+    attributes: row.attributes,
+    optedOutAt: toDate(row.optedOutAt),
+    restrictedAt: toDate(row.restrictedAt),
+    erasedAt: toDate(row.erasedAt),
+    createdAt: toDate(row.createdAtText),
+    lastSeenAt: toDate(row.lastSeenAt),
+  };
+}
+
+/*
+ * Two statements rather than one with `(:cursor is null or ...)`: each is a prepared statement,
+ * and a generic plan of the `or` form could not use the row comparison as the index's start.
+ */
+const FIRST_BATCH = `select ${COLUMNS} from contacts
+  where workspace_id = :workspaceId
+  order by created_at, id limit :limit`;
+const NEXT_BATCH = `select ${COLUMNS} from contacts
+  where workspace_id = :workspaceId and (created_at, id) > (cast(:cursorAt as timestamptz), cast(:cursorId as uuid))
+  order by created_at, id limit :limit`;
+
+/**
+ * Walks the workspace's contacts in keyset batches (created_at, id), evaluates the rule in JS, and
+ * hands each batch's matches to onBatch (awaited before the next batch is read).
+ *
+ * Matches arrive oldest first, each exactly once. The rule is validated before the first read
+ * (`SegmentInvalidError` with every problem). Opted-out, restricted and erased contacts are
+ * matched like any other: the caller decides what to do with them. For one consistent snapshot
+ * of the contacts, run it in a REPEATABLE READ transaction of `em` (runSql uses it); otherwise
+ * each batch reads the contacts as they are then, and a contact created or changed during the
+ * scan may or may not be matched.
+ */
+export async function scanSegment(
+  em: EntityManager,
+  params: { workspaceId: string; rule: unknown; batchRows?: number },
+  onBatch: (matched: SegmentContact[]) => Promise<void> | void,
+): Promise<{ scanned: number; matched: number }> {
+  const segment = compileSegment(params.rule);
+  const limit = params.batchRows ?? SEGMENT_SCAN_BATCH_ROWS;
+  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`batchRows must be a positive integer, not ${limit}`);
+  let scanned = 0;
+  let matched = 0;
+  let last: ScanRow | undefined;
+  for (;;) {
+    const { rows } = last
+      ? await runSql<ScanRow>(em, NEXT_BATCH, { workspaceId: params.workspaceId, cursorAt: last.createdAtText, cursorId: last.id, limit })
+      : await runSql<ScanRow>(em, FIRST_BATCH, { workspaceId: params.workspaceId, limit });
+    if (rows.length === 0) break;
+    scanned += rows.length;
+    const hits: SegmentContact[] = [];
+    for (const row of rows) {
+      const contact = toSegmentContact(row);
+      if (segment.matches(contact)) hits.push(contact);
+    }
+    matched += hits.length;
+    if (hits.length > 0) await onBatch(hits);
+    if (rows.length < limit) break;
+    last = rows[rows.length - 1];
+  }
+  return { scanned, matched };
+}
