@@ -17,6 +17,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   draft_conflict: 409,
   flow_not_published: 409,
   flow_invalid: 400,
+  broadcast_invalid: 400,
+  broadcast_state_conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,

@@ -3,6 +3,7 @@ import { Migration20261125100000_flows_and_runs } from './Migration2026112510000
 import { Migration20261126000000_whatsapp_and_webhook } from './Migration20261126000000_whatsapp_and_webhook.ts';
 import { Migration20261126010000_engine_hot_path_indexes } from './Migration20261126010000_engine_hot_path_indexes.ts';
 import { Migration20261126020000_outbox_conversation_order_index } from './Migration20261126020000_outbox_conversation_order_index.ts';
+import { Migration20261126030000_broadcasts } from './Migration20261126030000_broadcasts.ts';
 
 /** Every migration, in order. Listed explicitly so that no file-system glob decides what runs. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   { name: 'Migration20261126000000_whatsapp_and_webhook', class: Migration20261126000000_whatsapp_and_webhook },
   { name: 'Migration20261126010000_engine_hot_path_indexes', class: Migration20261126010000_engine_hot_path_indexes },
   { name: 'Migration20261126020000_outbox_conversation_order_index', class: Migration20261126020000_outbox_conversation_order_index },
+  { name: 'Migration20261126030000_broadcasts', class: Migration20261126030000_broadcasts },
 ];

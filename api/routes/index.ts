@@ -2,6 +2,7 @@ import type { AnyRoute } from '../route.ts';
 import { apiKeyRoutes } from './api-keys.routes.ts';
 import { auditRoutes } from './audit.routes.ts';
 import { authRoutes } from './auth.routes.ts';
+import { broadcastRoutes } from './broadcasts.routes.ts';
 import { channelSessionRoutes } from './channel-session.routes.ts';
 import { channelRoutes } from './channels.routes.ts';
 import { contactRoutes } from './contacts.routes.ts';
@@ -13,4 +14,4 @@ import { segmentRoutes } from './segments.routes.ts';
 import { workspaceRoutes } from './workspace.routes.ts';
 
 /** Every API route, mounted under /api. Tests walk this table. */
-export const allRoutes: AnyRoute[] = [...authRoutes, ...workspaceRoutes, ...memberRoutes, ...apiKeyRoutes, ...channelRoutes, ...channelSessionRoutes, ...contactRoutes, ...conversationRoutes, ...flowRoutes, ...runRoutes, ...segmentRoutes, ...auditRoutes];
+export const allRoutes: AnyRoute[] = [...authRoutes, ...workspaceRoutes, ...memberRoutes, ...apiKeyRoutes, ...channelRoutes, ...channelSessionRoutes, ...contactRoutes, ...conversationRoutes, ...flowRoutes, ...runRoutes, ...segmentRoutes, ...broadcastRoutes, ...auditRoutes];

@@ -98,6 +98,8 @@ export class WhatsappSession {
   private cancelTimer: (() => void) | null = null;
   private readonly backoff: ReconnectBackoff;
   private readonly pacer: Pacer;
+  /** The end of the last send asked for: the next one starts after it. */
+  private sendTurn: Promise<unknown> = Promise.resolve();
   private readonly store: PostgresAuthStore;
   private readonly log: Logger;
   /** Work started by socket events, awaited by `stop` and by tests. */
@@ -182,8 +184,18 @@ export class WhatsappSession {
     while (this.pending.size) await Promise.allSettled([...this.pending]);
   }
 
-  /** Sends one message, paced: gap and caps, "typing" for a time proportional to the text. */
-  async send(message: OutboundSend, handOver?: SendHandOver): Promise<SendReceipt> {
+  /**
+   * Sends one message, paced: gap and caps, "typing" for a time proportional to the text. Sends
+   * run one at a time, in call order: the channel's send queue and its broadcast batches both
+   * call here, and the pacer's gap holds only between sends that do not overlap.
+   */
+  send(message: OutboundSend, handOver?: SendHandOver): Promise<SendReceipt> {
+    const turn = this.sendTurn.then(() => this.sendNow(message, handOver));
+    this.sendTurn = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async sendNow(message: OutboundSend, handOver?: SendHandOver): Promise<SendReceipt> {
     if (this.paused) throw new SendingPausedError(this.deps.channelId);
     const socket = this.socket;
     if (!socket || this.phase !== 'open') throw new SessionNotReadyError(this.deps.channelId, this.phase);

@@ -18,6 +18,8 @@ export const CAPABILITIES = {
   'flows.read': ['owner', 'admin', 'marketer', 'agent'],
   'flows.write': ['owner', 'admin', 'marketer'],
   'runs.read': ['owner', 'admin', 'marketer', 'agent'],
+  'broadcasts.read': ['owner', 'admin', 'marketer', 'agent'],
+  'broadcasts.write': ['owner', 'admin', 'marketer'],
   'audit.read': ['owner', 'admin'],
   'queues.dashboard': ['owner', 'admin'],
 } as const satisfies Record<string, readonly Role[]>;

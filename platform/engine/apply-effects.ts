@@ -4,6 +4,7 @@ import type { Effect } from '../../engine/runs/run-types.ts';
 import type { Outbox, QueuedSend } from '../pipeline/outbox.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import type { RunRow } from './run-store.ts';
+import { countBroadcastOptOut } from '../broadcasts/broadcast-opt-outs.ts';
 
 /** What happened to one effect, recorded on its step so the run history explains it. */
 export type EffectResult = { kind: Effect['kind']; applied: true; messageId?: string } | { kind: Effect['kind']; applied: false; reason: string };
@@ -76,6 +77,7 @@ export async function applyEffects(
       case 'opt_out':
         deps.contactReachable = false;
         await runSql(em, `update contacts set opted_out_at = coalesce(opted_out_at, :now), updated_at = :now where id = :id`, { id: run.contactId, now: deps.now });
+        if (run.contactId !== null) await countBroadcastOptOut(em, run.contactId, deps.now);
         results.push({ kind: effect.kind, applied: true });
         break;
       case 'opt_in':

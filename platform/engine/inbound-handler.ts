@@ -8,6 +8,7 @@ import type { RunExecutor } from './run-executor.ts';
 import { lockRun, lockWaitingRunsOfContact, stopRun } from './run-store.ts';
 import { matchTriggers } from '../../engine/flows/trigger-match.ts';
 import type { TriggerIndex } from './trigger-matcher.ts';
+import { countBroadcastOptOut } from '../broadcasts/broadcast-opt-outs.ts';
 
 /** The window of the per-contact run limit. */
 export const RUN_LIMIT_WINDOW_MS = 60_000;
@@ -88,6 +89,7 @@ export class InboundHandler {
     // Global keywords work whatever the flows say, and for paused bots too.
     if (result.globalKeyword?.action === 'opt_out') {
       await runSql(em, `update contacts set opted_out_at = coalesce(opted_out_at, :now), updated_at = :now where id = :id`, { id: msg.contactId, now });
+      await countBroadcastOptOut(em, msg.contactId, now);
       for (const run of await lockWaitingRunsOfContact(em, msg.contactId)) await stopRun(em, run.id, 'opted_out: the contact asked to stop', now);
       return 'opted_out';
     }

@@ -40,7 +40,7 @@ export class TriggeredRuns {
       orm: Orm;
       queues: QueueFactory;
       logger: Logger;
-      flows: Pick<FlowCache<unknown>, 'version'>;
+      flows: Pick<FlowCache<unknown>, 'version' | 'activeVersionOf'>;
       executor: RunExecutor;
       afterCommit: (after: AfterCommit) => Promise<void>;
     },
@@ -74,6 +74,23 @@ export class TriggeredRuns {
     });
     await this.deps.afterCommit(after);
     return { runId };
+  }
+
+  /**
+   * Starts the active version of `flowId` for one contact inside the caller's transaction (a
+   * broadcast recipient's run); the caller holds the contact's lock and checked that automated
+   * messages may reach it. Null when the flow is not active any more. Hand `after` to
+   * `afterCommit` once the transaction committed.
+   */
+  async startForContact(em: EntityManager, p: { workspaceId: string; flowId: string; contactId: string; conversationId: string; channelId: string; trigger: Record<string, unknown> }, after: AfterCommit): Promise<string | null> {
+    const target = await this.deps.flows.activeVersionOf(em, p.workspaceId, p.flowId);
+    if (!target) return null;
+    return this.deps.executor.start(em, { ...p, flowVersionId: target.versionId, triggerNodeId: target.entryNodeId, message: null }, after, { lockedReachable: true });
+  }
+
+  /** Carries out what committed runs asked for (sends to dispatch, timers, drains). */
+  afterCommit(after: AfterCommit): Promise<void> {
+    return this.deps.afterCommit(after);
   }
 
   /** Makes the workspace's job schedulers match the schedule triggers of its active flows. */

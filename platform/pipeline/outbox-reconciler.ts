@@ -8,12 +8,13 @@ import { sendQueueName } from './send-job.ts';
 
 /** A queued message younger than this is left alone: its dispatch may simply not have run yet. */
 export const DEFAULT_RECONCILE_AFTER_MS = 30_000;
+const BATCH_ALIVE: ReadonlySet<string> = new Set(['active', 'waiting', 'delayed', 'prioritized']);
 /** Messages looked at per run; bounded so that a backlog never turns into one long scan. */
 export const DEFAULT_RECONCILE_BATCH_ROWS = 500;
 
 // Served by the partial index messages_queued (created_at) where status = 'queued'.
 const STALE_QUEUED_SQL = `
-select id as "messageId", channel_id as "channelId"
+select id as "messageId", channel_id as "channelId", metadata -> 'batchJob' as "batchJob"
   from messages
  where status = 'queued' and created_at < cast(:before as timestamptz)
  order by created_at
@@ -39,9 +40,11 @@ export class OutboxReconciler {
   /** One pass: returns how many messages were dispatched again. */
   async runOnce(): Promise<number> {
     const before = new Date(this.deps.clock.now().getTime() - this.afterMs);
-    const { rows } = await runSql<{ messageId: string; channelId: string }>(this.deps.orm.em.fork(), STALE_QUEUED_SQL, { before, limitRows: this.batchRows });
+    const { rows } = await runSql<{ messageId: string; channelId: string; batchJob: { queue: string; id: string } | null }>(this.deps.orm.em.fork(), STALE_QUEUED_SQL, { before, limitRows: this.batchRows });
     const lost: { messageId: string; channelId: string }[] = [];
     for (const row of rows) {
+      // A broadcast batch recorded it and sends it itself: while that job lives, it is not lost.
+      if (row.batchJob && BATCH_ALIVE.has(await this.deps.queues.queue(row.batchJob.queue).getJobState(row.batchJob.id))) continue;
       const queue = this.deps.queues.queue(sendQueueName(row.channelId));
       const state = await queue.getJobState(row.messageId);
       if (state === 'unknown') {

@@ -9,13 +9,29 @@ import type { ConnectorRegistry } from './connector-registry.ts';
 import { runSql } from './run-sql.ts';
 import { SendMessageProcessor } from './send-message.processor.ts';
 import { sendQueueName, type SendJobData } from './send-job.ts';
+import { BatchSender } from './batch-sender.ts';
+import { BroadcastBatchProcessor } from '../broadcasts/broadcast-batch.processor.ts';
+import { broadcastSendQueueName, type BroadcastBatchJobData } from '../broadcasts/broadcast-queues.ts';
+
+/*
+ * Broadcast batches of one channel handled at once in a process: each already sends several
+ * messages at once (the channel's sends in flight); two keep the channel busy while one records
+ * its batch, without crowding out the auto-replies that share the database and the CPU.
+ */
+const BROADCAST_BATCHES_IN_FLIGHT = 2;
+
+/** The two workers of a channel: its send queue and its broadcast batches. */
+interface ChannelWorkers {
+  send: Worker;
+  batches: Worker;
+}
 
 const LIVE_CHANNELS_SQL = `select id, kind from channels where deleted_at is null`;
 const CHANNEL_SQL = `select id, kind from channels where id = :channelId and deleted_at is null`;
 
 /**
- * Runs a BullMQ worker on `send-<channelId>` for every live channel whose kind has a connector
- * in this process.
+ * Runs BullMQ workers on `send-<channelId>` and `broadcast-send-<channelId>` (broadcast batches,
+ * see BroadcastBatchProcessor) for every live channel whose kind has a connector in this process.
  *
  * Channels created later: the API calls `channelAdded`, which starts the worker here and
  * publishes the channel id on the Redis pub/sub channel `<prefix>:channels`; every SendWorker
@@ -25,7 +41,8 @@ const CHANNEL_SQL = `select id, kind from channels where id = :channelId and del
  */
 export class SendWorker {
   private readonly processor: SendMessageProcessor;
-  private readonly workers = new Map<string, Promise<Worker | null>>();
+  private readonly batches: BroadcastBatchProcessor;
+  private readonly workers = new Map<string, Promise<ChannelWorkers | null>>();
   /** Channels of `hostedByLease` kinds whose lease this process holds: only these get a worker. */
   private readonly hosted = new Set<string>();
   private subscriber: Redis | null = null;
@@ -33,6 +50,7 @@ export class SendWorker {
 
   constructor(private readonly deps: { orm: Orm; queues: QueueFactory; redis: Redis; connectors: ConnectorRegistry; logger: Logger; clock: Clock }) {
     this.processor = new SendMessageProcessor(deps);
+    this.batches = new BroadcastBatchProcessor({ ...deps, sender: new BatchSender(deps) });
   }
 
   /** The Redis pub/sub channel that announces new channels to every process. */
@@ -73,7 +91,7 @@ export class SendWorker {
     this.hosted.delete(channelId);
     const worker = this.workers.get(channelId);
     this.workers.delete(channelId);
-    await (await worker)?.close();
+    await closeChannelWorkers(await worker);
   }
 
   /** Stops listening for channels and closes this class's workers, letting in-flight sends finish. */
@@ -84,7 +102,7 @@ export class SendWorker {
       this.subscriber = null;
     }
     const workers = await Promise.all(this.workers.values());
-    await Promise.all(workers.map((w) => w?.close()));
+    await Promise.all(workers.map(closeChannelWorkers));
   }
 
   /** The ids of channels this process sends for (for health and tests). */
@@ -93,7 +111,7 @@ export class SendWorker {
     return entries.filter((id): id is string => id !== null);
   }
 
-  private ensureWorker(channelId: string, kind?: ChannelKind): Promise<Worker | null> {
+  private ensureWorker(channelId: string, kind?: ChannelKind): Promise<ChannelWorkers | null> {
     let worker = this.workers.get(channelId);
     if (!worker) {
       worker = this.startWorker(channelId, kind);
@@ -104,7 +122,7 @@ export class SendWorker {
     return worker;
   }
 
-  private async startWorker(channelId: string, knownKind?: ChannelKind): Promise<Worker | null> {
+  private async startWorker(channelId: string, knownKind?: ChannelKind): Promise<ChannelWorkers | null> {
     const kind = knownKind ?? (await runSql<{ kind: ChannelKind }>(this.deps.orm.em.fork(), CHANNEL_SQL, { channelId })).rows[0]?.kind;
     const registered = kind === undefined ? undefined : this.deps.connectors.get(kind);
     if (this.stopped || kind === undefined || !registered) {
@@ -119,7 +137,19 @@ export class SendWorker {
     const worker = this.deps.queues.worker<SendJobData>(name, (job, token) => this.processor.process(job, token, queue), { concurrency: registered.sendsInFlightPerChannel });
     worker.on('failed', (job, err) => this.deps.logger.warn({ err, channelId, messageId: job?.data.messageId, attemptsMade: job?.attemptsMade }, 'send job failed'));
     worker.on('error', (err) => this.deps.logger.error({ err, channelId }, 'send worker error'));
+    const batchQueue = this.deps.queues.queue<BroadcastBatchJobData>(broadcastSendQueueName(channelId));
+    const batches = this.deps.queues.worker<BroadcastBatchJobData>(
+      broadcastSendQueueName(channelId),
+      (job, token) => this.batches.process(job, token, { own: batchQueue, send: queue }, registered.sendsInFlightPerChannel),
+      { concurrency: Math.min(BROADCAST_BATCHES_IN_FLIGHT, registered.sendsInFlightPerChannel) },
+    );
+    batches.on('failed', (job, err) => this.deps.logger.warn({ err, channelId, data: job?.data, attemptsMade: job?.attemptsMade }, 'broadcast batch job failed'));
+    batches.on('error', (err) => this.deps.logger.error({ err, channelId }, 'broadcast batch worker error'));
     this.deps.logger.info({ channelId, kind }, 'send worker started');
-    return worker;
+    return { send: worker, batches };
   }
+}
+
+async function closeChannelWorkers(workers: ChannelWorkers | null | undefined): Promise<void> {
+  if (workers) await Promise.all([workers.send.close(), workers.batches.close()]);
 }

@@ -1,0 +1,234 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
+import { BroadcastSpecSchema } from '../../engine/broadcasts/broadcast-spec.ts';
+import { RECIPIENT_STATUSES } from '../../engine/broadcasts/broadcast-state.ts';
+import { audit } from '../../platform/audit/audit-log.ts';
+import { BroadcastCommands } from '../../platform/broadcasts/broadcast-commands.ts';
+import { broadcastStats } from '../../platform/broadcasts/broadcast-stats.ts';
+import { BROADCAST_COLUMNS, loadBroadcast, RECIPIENT_JOINS, RECIPIENT_STATUS_SQL, toBroadcastRow, type BroadcastRow } from '../../platform/broadcasts/broadcast-store.ts';
+import { runSql } from '../../platform/pipeline/run-sql.ts';
+import type { ApiDeps } from '../api-deps.ts';
+import { BroadcastDto, BroadcastRecipientDto, BroadcastTimelineDto } from '../dto/broadcast.dto.ts';
+import { decodeCursor, page, PageQuery } from '../pagination.ts';
+import { defineRoute, type AuthContext } from '../route.ts';
+import { actorOf } from './actor.ts';
+
+const IdParams = z.object({ id: z.uuid() });
+/** A broadcast shorter than this is charted per minute, a longer one per hour. */
+const MINUTE_BUCKETS_UP_TO_MS = 6 * 3600 * 1000;
+
+const EXAMPLE_SPEC = {
+  name: 'Spring sale',
+  channelId: '00000000-0000-7000-8000-000000000001',
+  audience: { kind: 'segment', rule: { in: ['vip', { var: 'contact.tags' }] } },
+  content: { kind: 'message', text: 'Hi {{contact.name | "there"}}, 20% off this week.' },
+  schedule: { kind: 'at', localTime: '2030-03-01T09:00', timezone: 'Europe/Paris' },
+  quietHours: { start: '21:00', end: '08:00', timezone: 'contact' },
+  pacePerMinute: 60,
+};
+
+function commands(deps: ApiDeps): BroadcastCommands {
+  return new BroadcastCommands({ queues: deps.queues, clock: deps.clock, logger: deps.logger });
+}
+
+function iso(d: Date | null): string | null {
+  return d === null ? null : d.toISOString();
+}
+
+async function toDto(em: EntityManager, b: BroadcastRow, now: Date): Promise<BroadcastDto> {
+  return {
+    id: b.id,
+    name: b.name,
+    channelId: b.channelId,
+    audience: b.audience,
+    content: b.content,
+    schedule: b.schedule,
+    quietHours: b.quietHours,
+    pacePerMinute: b.pacePerMinute,
+    state: b.state,
+    stateReason: b.stateReason,
+    parentId: b.parentId,
+    nextRunAt: iso(b.nextRunAt),
+    startedAt: iso(b.startedAt),
+    finishedAt: iso(b.finishedAt),
+    createdAt: b.createdAt.toISOString(),
+    updatedAt: b.updatedAt.toISOString(),
+    stats: await broadcastStats(em, b, now),
+  };
+}
+
+/** Audits a change to a broadcast (ids only) and writes the entry. */
+async function recordAudit(em: EntityManager, auth: AuthContext, action: string, broadcastId: string): Promise<void> {
+  audit(em, { workspaceId: auth.workspaceId, actor: actorOf(auth), action, target: { kind: 'broadcast', id: broadcastId } });
+  await em.flush();
+}
+
+function byWhom(auth: AuthContext): string {
+  return auth.actorKind === 'user' ? `user ${auth.userId}` : `API key ${auth.apiKeyId}`;
+}
+
+/** The four state commands share their shape: POST /v1/broadcasts/:id/<action>. */
+function actionRoute(action: 'schedule' | 'pause' | 'resume' | 'cancel', summary: string, run: (c: BroadcastCommands, em: EntityManager, auth: AuthContext, id: string) => Promise<BroadcastRow>) {
+  return defineRoute({
+    method: 'post',
+    path: `/v1/broadcasts/:id/${action}`,
+    summary,
+    tag: 'broadcasts',
+    auth: 'broadcasts.write',
+    params: IdParams,
+    response: BroadcastDto,
+    async handler({ deps, em, auth, params }) {
+      const row = await run(commands(deps), em, auth, params.id);
+      await recordAudit(em, auth, `broadcast.${action}`, params.id);
+      return toDto(em, row, deps.clock.now());
+    },
+  });
+}
+
+export const broadcastRoutes = [
+  defineRoute({
+    method: 'get',
+    path: '/v1/broadcasts',
+    summary: "The workspace's broadcasts, newest first, with their progress (occurrences of a recurring broadcast have its id as parentId)",
+    tag: 'broadcasts',
+    auth: 'broadcasts.read',
+    query: PageQuery,
+    response: z.object({ items: z.array(BroadcastDto), nextCursor: z.string().nullable() }),
+    async handler({ deps, em, auth, query }) {
+      const cursor = decodeCursor(query.cursor);
+      const { rows } = await runSql<Record<string, unknown> & { cursorAt: string }>(
+        em,
+        `select ${BROADCAST_COLUMNS}, cast(b.created_at as text) as "cursorAt" from broadcasts b
+          where b.workspace_id = :workspaceId
+            and (cast(:cursorAt as timestamptz) is null or (b.created_at, b.id) < (cast(:cursorAt as timestamptz), cast(:cursorId as uuid)))
+          order by b.created_at desc, b.id desc limit :limit`,
+        { workspaceId: auth.workspaceId, cursorAt: cursor?.at ?? null, cursorId: cursor?.id ?? null, limit: query.limit + 1 },
+      );
+      const result = page(rows, query.limit, (r) => ({ at: r.cursorAt, id: r.id as string }));
+      const now = deps.clock.now();
+      const items = [];
+      for (const row of result.items) items.push(await toDto(em, toBroadcastRow(row), now));
+      return { items, nextCursor: result.nextCursor };
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/v1/broadcasts',
+    summary: 'Creates a broadcast as a draft: channel, audience (segment, phones or CSV), content (template or flow), schedule, quiet hours, pace',
+    tag: 'broadcasts',
+    auth: 'broadcasts.write',
+    body: BroadcastSpecSchema,
+    status: 201,
+    response: BroadcastDto,
+    exampleBody: EXAMPLE_SPEC,
+    async handler({ deps, em, auth, body }) {
+      const row = await commands(deps).create(em, auth.workspaceId, auth.userId, body);
+      await recordAudit(em, auth, 'broadcast.create', row.id);
+      return toDto(em, row, deps.clock.now());
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/v1/broadcasts/:id',
+    summary: 'One broadcast with its state, counts per recipient status, percent done and estimated finish',
+    tag: 'broadcasts',
+    auth: 'broadcasts.read',
+    params: IdParams,
+    response: BroadcastDto,
+    async handler({ deps, em, auth, params }) {
+      return toDto(em, await loadBroadcast(em, params.id, { workspaceId: auth.workspaceId }), deps.clock.now());
+    },
+  }),
+  defineRoute({
+    method: 'patch',
+    path: '/v1/broadcasts/:id',
+    summary: 'Changes a draft, scheduled or paused broadcast (a started one: only its name, pace and quiet hours)',
+    tag: 'broadcasts',
+    auth: 'broadcasts.write',
+    params: IdParams,
+    body: BroadcastSpecSchema.partial(),
+    response: BroadcastDto,
+    exampleBody: { name: 'Spring sale (final)', pacePerMinute: 30 },
+    async handler({ deps, em, auth, params, body }) {
+      const patch = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined));
+      const row = await commands(deps).update(em, auth.workspaceId, params.id, patch);
+      await recordAudit(em, auth, 'broadcast.update', params.id);
+      return toDto(em, row, deps.clock.now());
+    },
+  }),
+  defineRoute({
+    method: 'delete',
+    path: '/v1/broadcasts/:id',
+    summary: 'Deletes a draft (a broadcast that was scheduled keeps its record: cancel it)',
+    tag: 'broadcasts',
+    auth: 'broadcasts.write',
+    params: IdParams,
+    status: 204,
+    async handler({ deps, em, auth, params }) {
+      await commands(deps).remove(em, auth.workspaceId, params.id);
+      await recordAudit(em, auth, 'broadcast.delete', params.id);
+    },
+  }),
+  actionRoute('schedule', 'Schedules a draft: checks it fully (empty audience, past time), then starts it at its time or arms its recurring schedule', (c, em, auth, id) => c.schedule(em, auth.workspaceId, id)),
+  actionRoute('pause', 'Pauses a scheduled or running broadcast; a running one stops after the batch being sent', (c, em, auth, id) => c.pause(em, auth.workspaceId, id, byWhom(auth))),
+  actionRoute('resume', 'Resumes a paused broadcast where it stopped, at its pace from now', (c, em, auth, id) => c.resume(em, auth.workspaceId, id)),
+  actionRoute('cancel', 'Cancels a broadcast: recipients not yet sent to are skipped as cancelled; a recurring one stops recurring', (c, em, auth, id) => c.cancel(em, auth.workspaceId, id, byWhom(auth))),
+  defineRoute({
+    method: 'get',
+    path: '/v1/broadcasts/:id/recipients',
+    summary: "A broadcast's recipients with their status (pending, sent, delivered, read, failed, skipped with the reason); filter by status",
+    tag: 'broadcasts',
+    auth: 'broadcasts.read',
+    params: IdParams,
+    query: PageQuery.extend({ status: z.enum(RECIPIENT_STATUSES).optional() }),
+    response: z.object({ items: z.array(BroadcastRecipientDto), nextCursor: z.string().nullable() }),
+    async handler({ em, auth, params, query }) {
+      const b = await loadBroadcast(em, params.id, { workspaceId: auth.workspaceId });
+      const cursor = decodeCursor(query.cursor);
+      const { rows } = await runSql<{ id: string; contactId: string; name: string | null; phone: string | null; tags: string[]; status: string; skipReason: string | null; failureReason: string | null; messageId: string | null; runId: string | null; updatedAt: string }>(
+        em,
+        `select * from (
+           select r.id, r.contact_id as "contactId", c.name, c.phone, c.tags, ${RECIPIENT_STATUS_SQL} as status, r.skip_reason as "skipReason",
+                  coalesce(m.failure_reason, run.error ->> 'message') as "failureReason", r.message_id as "messageId", r.run_id as "runId", cast(r.updated_at as text) as "updatedAt"
+             from broadcast_recipients r join contacts c on c.id = r.contact_id ${RECIPIENT_JOINS}
+            where r.broadcast_id = :broadcastId and (cast(:cursorId as uuid) is null or r.id > cast(:cursorId as uuid))
+         ) x where (cast(:status as text) is null or x.status = :status)
+         order by x.id limit :limit`,
+        { broadcastId: b.id, cursorId: cursor?.id ?? null, status: query.status ?? null, limit: query.limit + 1 },
+      );
+      const result = page(rows, query.limit, (r) => ({ at: '', id: r.id }));
+      return {
+        items: result.items.map((r) => ({ id: r.id, contact: { id: r.contactId, name: r.name, phone: r.phone, tags: r.tags }, status: r.status, skipReason: r.skipReason, failureReason: r.failureReason, messageId: r.messageId, runId: r.runId, updatedAt: new Date(r.updatedAt).toISOString() })),
+        nextCursor: result.nextCursor,
+      };
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/v1/broadcasts/:id/timeline',
+    summary: "Sent, delivered, read and failed counts over time, from the broadcast's messages (per minute, or per hour for a long broadcast)",
+    tag: 'broadcasts',
+    auth: 'broadcasts.read',
+    params: IdParams,
+    response: BroadcastTimelineDto,
+    async handler({ deps, em, auth, params }) {
+      const b = await loadBroadcast(em, params.id, { workspaceId: auth.workspaceId });
+      if (b.startedAt === null) return { bucketSeconds: 60, buckets: [] };
+      const end = b.finishedAt ?? deps.clock.now();
+      const bucketSeconds = end.getTime() - b.startedAt.getTime() <= MINUTE_BUCKETS_UP_TO_MS ? 60 : 3600;
+      const { rows } = await runSql<{ at: string; sent: string; delivered: string; read: string; failed: string }>(
+        em,
+        `select cast(date_bin(make_interval(secs => :bucketSeconds), cast(e.at as timestamptz), cast(:origin as timestamptz)) as text) as at,
+                count(*) filter (where e.kind = 'sent') as sent, count(*) filter (where e.kind = 'delivered') as delivered,
+                count(*) filter (where e.kind = 'read') as read, count(*) filter (where e.kind = 'failed') as failed
+           from broadcast_recipients r join messages m on m.id = r.message_id
+           cross join lateral (values ('sent', m.status_times ->> 'sent'), ('delivered', m.status_times ->> 'delivered'),
+                                      ('read', m.status_times ->> 'read'), ('failed', m.status_times ->> 'failed')) as e(kind, at)
+          where r.broadcast_id = :broadcastId and e.at is not null
+          group by 1 order by 1`,
+        { broadcastId: b.id, bucketSeconds, origin: b.startedAt },
+      );
+      return { bucketSeconds, buckets: rows.map((r) => ({ at: new Date(r.at).toISOString(), sent: Number(r.sent), delivered: Number(r.delivered), read: Number(r.read), failed: Number(r.failed) })) };
+    },
+  }),
+];

@@ -1,0 +1,191 @@
+import { DelayedError, type Job, type Queue } from 'bullmq';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { batchDueAt } from '../../engine/broadcasts/broadcast-pace.ts';
+import { broadcastTemplateContext, parseBroadcastTemplate } from '../../engine/broadcasts/broadcast-template.ts';
+import { quietUntil } from '../../engine/broadcasts/quiet-hours.ts';
+import type { Clock } from '../../engine/clock.ts';
+import { automatedSendBlocker } from '../../engine/contacts/automated-send-blocker.ts';
+import { renderTemplate, type ParsedTemplate } from '../../engine/flows/template.ts';
+import type { MessageType } from '../../engine/messages/message-content.ts';
+import type { Orm } from '../db/orm.ts';
+import { newId } from '../ids.ts';
+import type { Logger } from '../logger.ts';
+import type { BatchSender } from '../pipeline/batch-sender.ts';
+import { runSql } from '../pipeline/run-sql.ts';
+import type { SendJobData } from '../pipeline/send-job.ts';
+import type { QueueFactory } from '../queues/queue-factory.ts';
+import { BATCH_JOB_NAME, BROADCAST_JOB_OPTIONS, BROADCASTS_QUEUE, batchJobId, type BroadcastBatchJobData, type BroadcastJobData } from './broadcast-queues.ts';
+import { deferRecipients, ensureConversations, lockPendingRecipients, markRecipientsQueued, skipRecipients, type PendingRecipient } from './broadcast-recipients.sql.ts';
+import { hasPendingRecipients, loadBroadcast, type BroadcastRow } from './broadcast-store.ts';
+import { recipientTimeZone } from './recipient-timezone.ts';
+
+/** A batch job that runs this much before its batch is due still sends it (timers are not exact). */
+const DUE_TOLERANCE_MS = 50;
+
+/** What a batch job did (its return value, visible in the dashboard). */
+export type BatchOutcome = 'stale' | { sent: number; failed: number; handedOff: number; skipped: number; deferred: number };
+
+/** The recipients of a batch, sorted by what happens to them now. */
+export interface SortedRecipients {
+  ready: PendingRecipient[];
+  skips: { id: string; reason: string }[];
+  /** Recipients in their quiet hours, with the earliest instant one of them may be sent to. */
+  deferred: string[];
+  deferredUntil: Date | null;
+}
+
+/** Sorts a batch's pending recipients: consent (skip with the reason), quiet hours (defer), or ready. */
+export function sortRecipients(b: BroadcastRow, rows: readonly PendingRecipient[], workspaceTimeZone: string, now: Date): SortedRecipients {
+  const sorted: SortedRecipients = { ready: [], skips: [], deferred: [], deferredUntil: null };
+  for (const r of rows) {
+    const blocker = automatedSendBlocker(r, 'broadcast');
+    if (blocker !== null) {
+      sorted.skips.push({ id: r.id, reason: blocker });
+      continue;
+    }
+    const until = b.quietHours ? quietUntil(now, b.quietHours, recipientTimeZone(b.quietHours, r.attributes ?? {}, workspaceTimeZone)) : null;
+    if (until !== null) {
+      sorted.deferred.push(r.id);
+      if (sorted.deferredUntil === null || until < sorted.deferredUntil) sorted.deferredUntil = until;
+      continue;
+    }
+    sorted.ready.push(r);
+  }
+  return sorted;
+}
+
+/** Message type of a media URL, by its extension; a document when it says nothing. */
+function mediaTypeOf(url: string): MessageType {
+  const path = new URL(url).pathname.toLowerCase();
+  if (/\.(jpe?g|png|gif|webp)$/.test(path)) return 'image';
+  if (/\.(mp4|3gp|mov)$/.test(path)) return 'video';
+  if (/\.(mp3|ogg|opus|m4a|aac|amr)$/.test(path)) return 'audio';
+  return 'document';
+}
+
+/*
+ * The batch's messages, recorded in the outbox in one statement. The key per (broadcast,
+ * recipient) makes a second recording of the same recipient (a retried job) insert nothing.
+ * `batchJob` tells the outbox reconciler which job is sending the message, so that it leaves a
+ * message alone while that job lives.
+ */
+const INSERT_MESSAGES_SQL = `
+with input as (
+  select * from unnest(cast(:ids as uuid[]), cast(:conversationIds as uuid[]), cast(:contactIds as uuid[]), cast(:keys as text[]), cast(:texts as text[]))
+    as i(id, conversation_id, contact_id, idempotency_key, body)
+),
+message as (
+  insert into messages (id, workspace_id, channel_id, conversation_id, contact_id, direction, sender, idempotency_key, type, text, media, status, status_times, metadata, created_at)
+  select i.id, :workspaceId, :channelId, i.conversation_id, i.contact_id, 'outbound', 'broadcast', i.idempotency_key, :messageType, i.body,
+         cast(:media as jsonb), 'queued', cast(:statusTimes as jsonb), cast(:metadata as jsonb), :now
+    from input i
+  on conflict (channel_id, idempotency_key) where idempotency_key is not null do nothing
+  returning id, conversation_id, idempotency_key
+),
+touched as (
+  update conversations conv set last_message_at = greatest(conv.last_message_at, :now), updated_at = :now
+    from message where conv.id = message.conversation_id
+)
+select id, idempotency_key as "key" from message`;
+
+const EXISTING_BY_KEY_SQL = `select id, idempotency_key as "key" from messages where channel_id = :channelId and idempotency_key = any(cast(:keys as text[]))`;
+
+/** Messages of the batch recorded by an earlier attempt of its job and still waiting to be sent. */
+const LEFTOVER_SQL = `
+select m.id from broadcast_recipients r join messages m on m.id = r.message_id
+ where r.broadcast_id = :broadcastId and r.batch = :batch and r.state = 'queued' and m.status = 'queued'`;
+
+/** The outbox key of a recipient's message: one message per (broadcast, recipient), ever. */
+export function recipientMessageKey(broadcastId: string, recipientId: string): string {
+  return `broadcast:${broadcastId}:${recipientId}`;
+}
+
+/**
+ * One batch of a message broadcast, run on the channel's broadcast send queue:
+ * 1. under a share lock on the broadcast (a pause or cancel waits for it, or it sees theirs), and
+ *    only while the broadcast runs in the job's generation: takes the batch's pending recipients,
+ *    skips those who may no longer be messaged, defers those in quiet hours, and records a message
+ *    for each of the rest in the outbox, in one transaction;
+ * 2. sends them with the BatchSender (one claim, the provider calls, one record);
+ * 3. adds a job for the deferred recipients at the end of their quiet hours, and a finish check
+ *    when nothing of the broadcast is pending any more.
+ * A batch not yet due at the broadcast's pace waits in the delayed set until it is.
+ */
+export class BroadcastBatchProcessor {
+  constructor(private readonly deps: { orm: Orm; queues: QueueFactory; clock: Clock; logger: Logger; sender: BatchSender }) {}
+
+  async process(job: Job<BroadcastBatchJobData>, token: string | undefined, queues: { own: Queue<BroadcastBatchJobData>; send: Queue<SendJobData> }, concurrency: number): Promise<BatchOutcome> {
+    const data = job.data;
+    const now = this.deps.clock.now();
+    const em = this.deps.orm.em.fork();
+    const recorded = await em.transactional((tem) => this.record(tem, job, now));
+    if (recorded === 'stale') return 'stale';
+    if ('dueAt' in recorded) {
+      await job.moveToDelayed(recorded.dueAt.getTime(), token);
+      throw new DelayedError();
+    }
+    const messageIds = [...recorded.messageIds];
+    // A retried job also sends what its killed predecessor recorded but did not send.
+    if (job.attemptsStarted > 1) {
+      for (const row of (await runSql<{ id: string }>(em, LEFTOVER_SQL, { broadcastId: data.broadcastId, batch: data.batch })).rows) if (!messageIds.includes(row.id)) messageIds.push(row.id);
+    }
+    const result = await this.deps.sender.send(messageIds, queues.send, concurrency);
+    if (recorded.deferredUntil !== null) {
+      const at = recorded.deferredUntil.getTime();
+      await queues.own.add(BATCH_JOB_NAME, data, { ...BROADCAST_JOB_OPTIONS, jobId: batchJobId(data, at), delay: Math.max(0, at - this.deps.clock.now().getTime()) });
+    } else if (!(await hasPendingRecipients(em, data.broadcastId))) {
+      await addFinishCheck(this.deps.queues, data.broadcastId, data.generation);
+    }
+    return { sent: result.sent, failed: result.failed, handedOff: result.handedOff, skipped: recorded.skipped, deferred: recorded.deferred };
+  }
+
+  private async record(em: EntityManager, job: Job<BroadcastBatchJobData>, now: Date): Promise<'stale' | { dueAt: Date } | { messageIds: string[]; skipped: number; deferred: number; deferredUntil: Date | null }> {
+    const data = job.data;
+    const b = await loadBroadcast(em, data.broadcastId, { lock: 'share' });
+    if (b.state !== 'running' || b.generation !== data.generation || b.content.kind !== 'message') return 'stale';
+    const dueAt = batchDueAt(data.batch, { batch: b.paceAnchorBatch, at: b.paceAnchorAt ?? now }, b.batchSize, b.effectivePacePerMinute);
+    if (dueAt.getTime() > now.getTime() + DUE_TOLERANCE_MS) return { dueAt };
+
+    const workspace = (await runSql<{ name: string; timezone: string }>(em, `select name, timezone from workspaces where id = :id`, { id: b.workspaceId })).rows[0] ?? { name: '', timezone: 'UTC' };
+    const sorted = sortRecipients(b, await lockPendingRecipients(em, b.id, data.batch), workspace.timezone, now);
+    await skipRecipients(em, sorted.skips, now);
+    if (sorted.deferredUntil !== null) await deferRecipients(em, sorted.deferred, sorted.deferredUntil, now);
+    const template = parseBroadcastTemplate(b.content.text).template;
+    if (!template) throw new Error(`broadcast ${b.id} has a template that no longer parses`);
+    const messageIds = await this.recordMessages(em, b, b.content.mediaUrl, template, workspace, sorted.ready, job, now);
+    return { messageIds, skipped: sorted.skips.length, deferred: sorted.deferred.length, deferredUntil: sorted.deferredUntil };
+  }
+
+  /** One queued message per ready recipient, and the recipients marked queued with it. */
+  private async recordMessages(em: EntityManager, b: BroadcastRow, mediaUrl: string | undefined, template: ParsedTemplate, workspace: { name: string; timezone: string }, ready: readonly PendingRecipient[], job: Job<BroadcastBatchJobData>, now: Date): Promise<string[]> {
+    if (ready.length === 0) return [];
+    const conversations = await ensureConversations(em, { workspaceId: b.workspaceId, channelId: b.channelId, contactIds: ready.map((r) => r.contactId), now, newId });
+    const keys = ready.map((r) => recipientMessageKey(b.id, r.id));
+    const inserted = await runSql<{ id: string; key: string }>(em, INSERT_MESSAGES_SQL, {
+      workspaceId: b.workspaceId,
+      channelId: b.channelId,
+      now,
+      messageType: mediaUrl === undefined ? 'text' : mediaTypeOf(mediaUrl),
+      media: mediaUrl === undefined ? null : JSON.stringify({ url: mediaUrl }),
+      statusTimes: JSON.stringify({ queued: now.toISOString() }),
+      metadata: JSON.stringify({ batchJob: { queue: job.queueName, id: job.id } }),
+      ids: ready.map(() => newId()),
+      conversationIds: ready.map((r) => conversations.get(r.contactId) as string),
+      contactIds: ready.map((r) => r.contactId),
+      keys,
+      texts: ready.map((r) => renderTemplate(template, broadcastTemplateContext({ contact: { id: r.contactId, name: r.name, phone: r.phone, tags: r.tags ?? [], attributes: r.attributes ?? {} }, workspace }))),
+    });
+    const byKey = new Map(inserted.rows.map((row) => [row.key, row.id]));
+    if (byKey.size < keys.length) {
+      for (const row of (await runSql<{ id: string; key: string }>(em, EXISTING_BY_KEY_SQL, { channelId: b.channelId, keys: keys.filter((k) => !byKey.has(k)) })).rows) byKey.set(row.key, row.id);
+    }
+    const queued = ready.map((r, i) => ({ id: r.id, messageId: byKey.get(keys[i] as string) ?? null, runId: null }));
+    await markRecipientsQueued(em, queued, now);
+    return [...byKey.values()];
+  }
+}
+
+/** Adds the check that completes a broadcast once none of its messages waits any more (one per generation at a time). */
+export async function addFinishCheck(queues: QueueFactory, broadcastId: string, generation: number): Promise<void> {
+  await queues.queue<BroadcastJobData>(BROADCASTS_QUEUE).add('finish', { kind: 'finish', broadcastId }, { ...BROADCAST_JOB_OPTIONS, jobId: `finish-${broadcastId}-${generation}` });
+}

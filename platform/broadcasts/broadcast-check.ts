@@ -1,0 +1,52 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { audiencePhones } from '../../engine/broadcasts/audience-phones.ts';
+import type { BroadcastProblem } from '../../engine/broadcasts/broadcast-problem.ts';
+import type { Audience, BroadcastContent, BroadcastSchedule } from '../../engine/broadcasts/broadcast-spec.ts';
+import { parseBroadcastTemplate } from '../../engine/broadcasts/broadcast-template.ts';
+import { scheduledInstant } from '../../engine/broadcasts/scheduled-instant.ts';
+import { validateSegmentRule } from '../../engine/broadcasts/segment.ts';
+import { runSql } from '../pipeline/run-sql.ts';
+
+/** The parts of a broadcast that `checkBroadcast` looks at. */
+export interface CheckedBroadcast {
+  workspaceId: string;
+  channelId: string;
+  audience: Audience;
+  content: BroadcastContent;
+  schedule: BroadcastSchedule;
+}
+
+/**
+ * Every problem with a broadcast as written: the channel and flow exist in the workspace, the
+ * segment rule is safe, every phone is a phone, the template's variables exist. With
+ * `forScheduling`, also what only matters once it is scheduled: a start time in the past.
+ */
+export async function checkBroadcast(em: EntityManager, b: CheckedBroadcast, opts: { forScheduling: boolean; now: Date }): Promise<BroadcastProblem[]> {
+  const problems: BroadcastProblem[] = [];
+  const { rows } = await runSql<{ channelFound: boolean; flowFound: boolean | null; flowPublished: boolean | null }>(
+    em,
+    `select exists (select 1 from channels where id = :channelId and workspace_id = :workspaceId and deleted_at is null) as "channelFound",
+            (select true from flows where id = cast(:flowId as uuid) and workspace_id = :workspaceId and deleted_at is null) as "flowFound",
+            (select published_version is not null and active from flows where id = cast(:flowId as uuid) and workspace_id = :workspaceId and deleted_at is null) as "flowPublished"`,
+    { channelId: b.channelId, workspaceId: b.workspaceId, flowId: b.content.kind === 'flow' ? b.content.flowId : null },
+  );
+  const found = rows[0];
+  if (!found?.channelFound) problems.push({ code: 'channel_not_found', message: `channel ${b.channelId} does not exist in this workspace`, path: 'channelId' });
+  if (b.content.kind === 'flow') {
+    if (!found?.flowFound) problems.push({ code: 'flow_not_found', message: `flow ${b.content.flowId} does not exist in this workspace`, path: 'content.flowId' });
+    else if (!found.flowPublished) problems.push({ code: 'flow_not_published', message: 'the flow must be published and active to start it for each recipient', path: 'content.flowId' });
+  } else {
+    problems.push(...parseBroadcastTemplate(b.content.text).problems);
+  }
+  if (b.audience.kind === 'segment') {
+    for (const p of validateSegmentRule(b.audience.rule)) {
+      problems.push({ code: 'segment_invalid', message: p.message, path: ['audience', 'rule', ...(p.path ?? [])].join('.') });
+    }
+  } else {
+    problems.push(...audiencePhones(b.audience).problems);
+  }
+  if (opts.forScheduling && b.schedule.kind === 'at' && scheduledInstant(b.schedule, opts.now).getTime() <= opts.now.getTime()) {
+    problems.push({ code: 'schedule_in_past', message: `${b.schedule.localTime} in ${b.schedule.timezone} is in the past`, path: 'schedule.localTime' });
+  }
+  return problems;
+}

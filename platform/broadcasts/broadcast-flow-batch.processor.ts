@@ -1,0 +1,83 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { batchDueAt } from '../../engine/broadcasts/broadcast-pace.ts';
+import type { Clock } from '../../engine/clock.ts';
+import type { Orm } from '../db/orm.ts';
+import { emptyAfterCommit, type AfterCommit } from '../engine/after-commit.ts';
+import type { TriggeredRuns } from '../engine/triggered-runs.ts';
+import { newId } from '../ids.ts';
+import type { Logger } from '../logger.ts';
+import { runSql } from '../pipeline/run-sql.ts';
+import type { QueueFactory } from '../queues/queue-factory.ts';
+import { addFinishCheck, sortRecipients } from './broadcast-batch.processor.ts';
+import { BROADCAST_JOB_OPTIONS, BROADCASTS_QUEUE, batchJobId, type BroadcastBatchJobData, type BroadcastJobData } from './broadcast-queues.ts';
+import { deferRecipients, ensureConversations, lockPendingRecipients, markRecipientsQueued, skipRecipients } from './broadcast-recipients.sql.ts';
+import { hasPendingRecipients, loadBroadcast } from './broadcast-store.ts';
+
+const DUE_TOLERANCE_MS = 50;
+
+export type FlowBatchOutcome = 'stale' | { dueAt: Date } | { started: number; skipped: number; deferred: number };
+
+/**
+ * One batch of a broadcast that starts a flow for each recipient, run where the engine runs.
+ * Like a message batch (BroadcastBatchProcessor), but each ready recipient gets a run of the
+ * flow's active version, inserted in the same transaction that marks the recipient queued with
+ * the run's id: a retried job finds the recipient no longer pending and starts nothing twice.
+ * Recipients are skipped as `flow_inactive` when the flow was deactivated since.
+ */
+export class BroadcastFlowBatchProcessor {
+  constructor(private readonly deps: { orm: Orm; queues: QueueFactory; clock: Clock; logger: Logger; triggered: Pick<TriggeredRuns, 'startForContact' | 'afterCommit'> }) {}
+
+  async process(data: BroadcastBatchJobData): Promise<FlowBatchOutcome> {
+    const now = this.deps.clock.now();
+    const after = emptyAfterCommit();
+    const em = this.deps.orm.em.fork();
+    const outcome = await em.transactional((tem) => this.record(tem, data, now, after));
+    if (outcome === 'stale' || 'dueAt' in outcome) return outcome;
+    await this.deps.triggered.afterCommit(after);
+    if (outcome.deferredUntil !== null) {
+      const at = outcome.deferredUntil.getTime();
+      await this.deps.queues.queue<BroadcastJobData>(BROADCASTS_QUEUE).add('flow-batch', { kind: 'flow-batch', ...data }, { ...BROADCAST_JOB_OPTIONS, jobId: batchJobId(data, at), delay: Math.max(0, at - now.getTime()) });
+    } else if (!(await hasPendingRecipients(em, data.broadcastId))) {
+      await addFinishCheck(this.deps.queues, data.broadcastId, data.generation);
+    }
+    return { started: outcome.started, skipped: outcome.skipped, deferred: outcome.deferred };
+  }
+
+  private async record(em: EntityManager, data: BroadcastBatchJobData, now: Date, after: AfterCommit): Promise<'stale' | { dueAt: Date } | { started: number; skipped: number; deferred: number; deferredUntil: Date | null }> {
+    const b = await loadBroadcast(em, data.broadcastId, { lock: 'share' });
+    if (b.state !== 'running' || b.generation !== data.generation || b.content.kind !== 'flow') return 'stale';
+    const dueAt = batchDueAt(data.batch, { batch: b.paceAnchorBatch, at: b.paceAnchorAt ?? now }, b.batchSize, b.effectivePacePerMinute);
+    if (dueAt.getTime() > now.getTime() + DUE_TOLERANCE_MS) return { dueAt };
+    const workspace = (await runSql<{ timezone: string }>(em, `select timezone from workspaces where id = :id`, { id: b.workspaceId })).rows[0] ?? { timezone: 'UTC' };
+    const pending = await lockPendingRecipients(em, b.id, data.batch);
+    // A run holds its contact's lock, taken first as the inbound store does; in id order, so batches never deadlock.
+    const locked = await runSql<{ id: string; reachable: boolean }>(
+      em,
+      `select id, (opted_out_at is null and restricted_at is null and erased_at is null) as reachable from contacts where id = any(cast(:ids as uuid[])) order by id for no key update`,
+      { ids: pending.map((p) => p.contactId) },
+    );
+    const reachable = new Set(locked.rows.filter((r) => r.reachable).map((r) => r.id));
+    const sorted = sortRecipients(b, pending, workspace.timezone, now);
+    const skips = [...sorted.skips];
+    const ready = sorted.ready.filter((r) => {
+      if (reachable.has(r.contactId)) return true;
+      skips.push({ id: r.id, reason: 'opted_out' });
+      return false;
+    });
+    const conversations = await ensureConversations(em, { workspaceId: b.workspaceId, channelId: b.channelId, contactIds: ready.map((r) => r.contactId), now, newId });
+    const queued: { id: string; messageId: null; runId: string }[] = [];
+    for (const r of ready) {
+      const runId = await this.deps.triggered.startForContact(
+        em,
+        { workspaceId: b.workspaceId, flowId: b.content.flowId, contactId: r.contactId, conversationId: conversations.get(r.contactId) as string, channelId: b.channelId, trigger: { kind: 'broadcast', broadcastId: b.id, recipientId: r.id } },
+        after,
+      );
+      if (runId === null) skips.push({ id: r.id, reason: 'flow_inactive' });
+      else queued.push({ id: r.id, messageId: null, runId });
+    }
+    await skipRecipients(em, skips, now);
+    await markRecipientsQueued(em, queued, now);
+    if (sorted.deferredUntil !== null) await deferRecipients(em, sorted.deferred, sorted.deferredUntil, now);
+    return { started: queued.length, skipped: skips.length, deferred: sorted.deferred.length, deferredUntil: sorted.deferredUntil };
+  }
+}

@@ -1,0 +1,36 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { estimatedFinish } from '../../engine/broadcasts/broadcast-pace.ts';
+import { RECIPIENT_STATUSES, SKIP_REASONS, type RecipientStatus, type SkipReason } from '../../engine/broadcasts/broadcast-state.ts';
+import { recipientCounts, type BroadcastRow } from './broadcast-store.ts';
+
+export interface BroadcastStats {
+  total: number;
+  byStatus: Record<RecipientStatus, number>;
+  skippedByReason: Record<SkipReason, number>;
+  optedOutAfter: number;
+  percentDone: number;
+  estimatedFinishAt: string | null;
+}
+
+/** Counts per recipient status and skip reason, progress, and an estimated finish from the pace (or the rate so far). */
+export async function broadcastStats(em: EntityManager, b: BroadcastRow, now: Date): Promise<BroadcastStats> {
+  const byStatus = Object.fromEntries(RECIPIENT_STATUSES.map((s) => [s, 0])) as Record<RecipientStatus, number>;
+  const skippedByReason = Object.fromEntries(SKIP_REASONS.map((s) => [s, 0])) as Record<SkipReason, number>;
+  let total = 0;
+  let optedOutAfter = 0;
+  for (const row of b.startedAt === null ? [] : await recipientCounts(em, b.id)) {
+    total += row.count;
+    optedOutAfter += row.optedOutAfter;
+    byStatus[row.status as RecipientStatus] = (byStatus[row.status as RecipientStatus] ?? 0) + row.count;
+    if (row.status === 'skipped' && row.skipReason !== null) skippedByReason[row.skipReason as SkipReason] = (skippedByReason[row.skipReason as SkipReason] ?? 0) + row.count;
+  }
+  const pending = byStatus.pending;
+  const percentDone = total === 0 ? (b.state === 'completed' ? 100 : 0) : Math.round(((total - pending) / total) * 1000) / 10;
+  let estimatedFinishAt: string | null = null;
+  if (b.state === 'running' && b.startedAt !== null) {
+    const minutes = (now.getTime() - b.startedAt.getTime()) / 60_000;
+    const observed = minutes > 0 ? (total - pending - byStatus.skipped) / minutes : null;
+    estimatedFinishAt = estimatedFinish(now, pending, b.effectivePacePerMinute, observed)?.toISOString() ?? null;
+  }
+  return { total, byStatus, skippedByReason, optedOutAfter, percentDone, estimatedFinishAt };
+}

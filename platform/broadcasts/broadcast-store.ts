@@ -1,0 +1,163 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Audience, BroadcastContent, BroadcastSchedule, QuietHours } from '../../engine/broadcasts/broadcast-spec.ts';
+import type { BroadcastState } from '../../engine/broadcasts/broadcast-state.ts';
+import { NotFoundError } from '../../engine/errors/app-error.ts';
+import { runSql } from '../pipeline/run-sql.ts';
+
+/** A broadcast row as the code reads it. */
+export interface BroadcastRow {
+  id: string;
+  workspaceId: string;
+  parentId: string | null;
+  occurrenceKey: string | null;
+  name: string;
+  channelId: string;
+  audience: Audience;
+  content: BroadcastContent;
+  schedule: BroadcastSchedule;
+  quietHours: QuietHours | null;
+  pacePerMinute: number | null;
+  state: BroadcastState;
+  stateReason: string | null;
+  nextRunAt: Date | null;
+  generation: number;
+  paceAnchorBatch: number;
+  paceAnchorAt: Date | null;
+  effectivePacePerMinute: number | null;
+  batchSize: number;
+  batchCount: number;
+  createdBy: string | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export const BROADCAST_COLUMNS = `b.id, b.workspace_id as "workspaceId", b.parent_id as "parentId", b.occurrence_key as "occurrenceKey", b.name,
+  b.channel_id as "channelId", b.audience, b.content, b.schedule, b.quiet_hours as "quietHours", b.pace_per_minute as "pacePerMinute",
+  b.state, b.state_reason as "stateReason", b.next_run_at as "nextRunAt", b.generation, b.pace_anchor_batch as "paceAnchorBatch",
+  b.pace_anchor_at as "paceAnchorAt", b.effective_pace_per_minute as "effectivePacePerMinute", b.batch_size as "batchSize", b.batch_count as "batchCount", b.created_by as "createdBy",
+  b.started_at as "startedAt", b.finished_at as "finishedAt", b.created_at as "createdAt", b.updated_at as "updatedAt"`;
+
+const DATE_FIELDS = ['nextRunAt', 'paceAnchorAt', 'startedAt', 'finishedAt', 'createdAt', 'updatedAt'] as const;
+
+/** A row as node-postgres returns it (timestamps as text, the ORM's setting) turned into a BroadcastRow. */
+export function toBroadcastRow(raw: Record<string, unknown>): BroadcastRow {
+  const row = { ...raw } as Record<string, unknown>;
+  for (const field of DATE_FIELDS) if (row[field] !== null && row[field] !== undefined) row[field] = new Date(row[field] as string);
+  return row as unknown as BroadcastRow;
+}
+
+/**
+ * Loads a broadcast; with `workspaceId`, only the workspace's own (else NotFoundError). `lock`
+ * takes the row lock that orders state changes: a batch job reads `for share`, a command `for update`.
+ */
+export async function loadBroadcast(em: EntityManager, id: string, opts: { workspaceId?: string; lock?: 'share' | 'update' } = {}): Promise<BroadcastRow> {
+  const lock = opts.lock === 'update' ? 'for update' : opts.lock === 'share' ? 'for share' : '';
+  const { rows } = await runSql<Record<string, unknown>>(
+    em,
+    `select ${BROADCAST_COLUMNS} from broadcasts b where b.id = :id and (cast(:workspaceId as uuid) is null or b.workspace_id = cast(:workspaceId as uuid)) ${lock}`,
+    { id, workspaceId: opts.workspaceId ?? null },
+  );
+  const row = rows[0];
+  if (!row) throw new NotFoundError('broadcast', id);
+  return toBroadcastRow(row);
+}
+
+/** The state columns a transition writes. */
+export interface StateChange {
+  state: BroadcastState;
+  stateReason?: string | null;
+  nextRunAt?: Date | null;
+  generation?: number;
+  startedAt?: Date | null;
+  finishedAt?: Date | null;
+  paceAnchorBatch?: number;
+  paceAnchorAt?: Date | null;
+}
+
+/** Writes a state change; a column not named keeps its value. */
+export async function writeState(em: EntityManager, id: string, change: StateChange, now: Date): Promise<void> {
+  await runSql(
+    em,
+    `update broadcasts set state = :state,
+            state_reason = case when :setReason then cast(:stateReason as text) else state_reason end,
+            next_run_at = case when :setNextRun then cast(:nextRunAt as timestamptz) else next_run_at end,
+            generation = coalesce(cast(:generation as integer), generation),
+            started_at = case when :setStarted then cast(:startedAt as timestamptz) else started_at end,
+            finished_at = case when :setFinished then cast(:finishedAt as timestamptz) else finished_at end,
+            pace_anchor_batch = coalesce(cast(:paceAnchorBatch as integer), pace_anchor_batch),
+            pace_anchor_at = case when :setAnchor then cast(:paceAnchorAt as timestamptz) else pace_anchor_at end,
+            updated_at = :now
+      where id = :id`,
+    {
+      id,
+      now,
+      state: change.state,
+      setReason: change.stateReason !== undefined,
+      stateReason: change.stateReason ?? null,
+      setNextRun: change.nextRunAt !== undefined,
+      nextRunAt: change.nextRunAt ?? null,
+      generation: change.generation ?? null,
+      setStarted: change.startedAt !== undefined,
+      startedAt: change.startedAt ?? null,
+      setFinished: change.finishedAt !== undefined,
+      finishedAt: change.finishedAt ?? null,
+      paceAnchorBatch: change.paceAnchorBatch ?? null,
+      setAnchor: change.paceAnchorAt !== undefined,
+      paceAnchorAt: change.paceAnchorAt ?? null,
+    },
+  );
+}
+
+/*
+ * A recipient's status as the API shows it (RECIPIENT_STATUSES): its row's state until its
+ * message exists, then the message's status; a flow broadcast's recipient is `sent` once its run
+ * started (`failed` when the run failed). A message deleted by retention had left: `sent`.
+ */
+export const RECIPIENT_STATUS_SQL = `case
+  when r.state = 'pending' then 'pending'
+  when r.state = 'skipped' then 'skipped'
+  when r.run_id is not null then case when run.status = 'failed' then 'failed' else 'sent' end
+  when m.status is null then 'sent'
+  when m.status = 'queued' then 'pending'
+  else m.status end`;
+
+export const RECIPIENT_JOINS = `left join messages m on m.id = r.message_id
+  left join runs run on run.id = r.run_id`;
+
+/** Recipient counts by status, skip reason and later opt-outs. */
+export async function recipientCounts(em: EntityManager, broadcastId: string): Promise<{ status: string; skipReason: string | null; count: number; optedOutAfter: number }[]> {
+  const { rows } = await runSql<{ status: string; skipReason: string | null; count: string; optedOutAfter: string }>(
+    em,
+    `select ${RECIPIENT_STATUS_SQL} as status, r.skip_reason as "skipReason", count(*) as count, count(r.opted_out_at) as "optedOutAfter"
+       from broadcast_recipients r ${RECIPIENT_JOINS}
+      where r.broadcast_id = :broadcastId
+      group by 1, 2`,
+    { broadcastId },
+  );
+  return rows.map((r) => ({ status: r.status, skipReason: r.skipReason, count: Number(r.count), optedOutAfter: Number(r.optedOutAfter) }));
+}
+
+/** True when the broadcast has recipients not yet recorded in the outbox. */
+export async function hasPendingRecipients(em: EntityManager, broadcastId: string): Promise<boolean> {
+  const { rows } = await runSql<{ pending: boolean }>(em, `select exists (select 1 from broadcast_recipients where broadcast_id = :broadcastId and state = 'pending') as pending`, { broadcastId });
+  return rows[0]?.pending === true;
+}
+
+/** True when a message of the broadcast still waits in the outbox. */
+export async function hasQueuedMessages(em: EntityManager, broadcastId: string): Promise<boolean> {
+  const { rows } = await runSql<{ queued: boolean }>(
+    em,
+    `select exists (select 1 from broadcast_recipients r join messages m on m.id = r.message_id
+                     where r.broadcast_id = :broadcastId and r.state = 'queued' and m.status = 'queued') as queued`,
+    { broadcastId },
+  );
+  return rows[0]?.queued === true;
+}
+
+/** Pending batches of a running broadcast, in order (to add their jobs at a resume or after a loss). */
+export async function pendingBatches(em: EntityManager, broadcastId: string): Promise<number[]> {
+  const { rows } = await runSql<{ batch: number }>(em, `select distinct batch from broadcast_recipients where broadcast_id = :broadcastId and state = 'pending' order by batch`, { broadcastId });
+  return rows.map((r) => r.batch);
+}

@@ -1,0 +1,104 @@
+import type { Queue } from 'bullmq';
+import { CHANNEL_KINDS } from '../../engine/channels/channel-kind.ts';
+import type { Clock } from '../../engine/clock.ts';
+import { AppError } from '../../engine/errors/app-error.ts';
+import type { Orm } from '../db/orm.ts';
+import type { Logger } from '../logger.ts';
+import type { ConnectorRegistry } from './connector-registry.ts';
+import { claimSends, recordFailed, recordRetryable, recordSent, sendRefusal, toOutboundSend, type SendRow } from './send-claim.ts';
+import { DEFAULT_SEND_RETRY, SEND_JOB_NAME, sendJobOptions, type SendJobData } from './send-job.ts';
+import { handOverOf, wakeSends } from './send-message.processor.ts';
+
+/** What became of a batch's messages. */
+export interface BatchSendResult {
+  sent: number;
+  failed: number;
+  /** Given to single send jobs: waiting behind an earlier message of their conversation, or to be retried. */
+  handedOff: number;
+  /** No longer queued (an earlier attempt finished them) or gone. */
+  alreadyHandled: number;
+}
+
+/**
+ * Sends many queued messages of one channel with a few statements instead of a few per message:
+ * one claim for all, the provider calls (at most `concurrency` at once), one statement recording
+ * every send. The guarantees are the single send job's (SendMessageProcessor): an attempt is
+ * marked in flight before the provider is called, a resend after an interrupted attempt happens
+ * only when the connector deduplicates. What a batch cannot finish is handed to the channel's
+ * single send jobs, which keep the conversation order, retries with backoff and deferrals:
+ * - a message waiting behind an earlier queued message of its conversation;
+ * - a retryable provider error (its single job starts after the first backoff step);
+ * - an error that is not an AppError: the attempt stays in flight, and the single job decides.
+ */
+export class BatchSender {
+  private readonly selfMarkingKinds: string;
+
+  constructor(private readonly deps: { orm: Orm; connectors: ConnectorRegistry; logger: Logger; clock: Clock }) {
+    this.selfMarkingKinds = CHANNEL_KINDS.filter((kind) => deps.connectors.get(kind)?.marksHandOver === true).join(',');
+  }
+
+  /** Sends `messageIds` (queued messages of the channel whose send queue is `queue`). */
+  async send(messageIds: readonly string[], queue: Queue<SendJobData>, concurrency: number): Promise<BatchSendResult> {
+    const result: BatchSendResult = { sent: 0, failed: 0, handedOff: 0, alreadyHandled: messageIds.length };
+    if (messageIds.length === 0) return result;
+    const em = this.deps.orm.em.fork();
+    const rows = await claimSends(em, messageIds, this.deps.clock.now(), this.selfMarkingKinds);
+    const handOff: { messageId: string; delayMs: number }[] = [];
+    const sent: { messageId: string; providerMessageId: string }[] = [];
+    const failures: { messageId: string; reason: string }[] = [];
+    const sendable: SendRow[] = [];
+    for (const row of rows) {
+      if (row.status !== 'queued') continue;
+      if (row.previousSend === null) {
+        handOff.push({ messageId: row.id, delayMs: 0 });
+        continue;
+      }
+      const refusal = sendRefusal(row, this.deps.connectors.get(row.channelKind));
+      if (refusal !== null) failures.push({ messageId: row.id, reason: refusal });
+      else sendable.push(row);
+    }
+
+    await forEachConcurrently(sendable, concurrency, async (row) => {
+      const registered = this.deps.connectors.get(row.channelKind)!;
+      try {
+        const receipt = await registered.connector.send(toOutboundSend(row), handOverOf(em, row.id, this.deps.clock));
+        sent.push({ messageId: row.id, providerMessageId: receipt.providerMessageId });
+      } catch (err) {
+        if (!(err instanceof AppError)) {
+          // Whether the provider took it is unknown: the attempt stays in flight for the single job to judge.
+          this.deps.logger.warn({ err, messageId: row.id }, 'batch send failed with an unexpected error; its single send job decides');
+          handOff.push({ messageId: row.id, delayMs: DEFAULT_SEND_RETRY.backoffMs });
+        } else if (err.disposition === 'retry') {
+          await recordRetryable(em, row.id, `${err.code}: ${err.message}`);
+          handOff.push({ messageId: row.id, delayMs: err.deferMs ?? DEFAULT_SEND_RETRY.backoffMs });
+        } else {
+          failures.push({ messageId: row.id, reason: `${err.code}: ${err.message}` });
+        }
+      }
+    });
+
+    const next = await recordSent(em, sent, this.deps.clock.now());
+    for (const failure of failures) {
+      const after = await recordFailed(em, failure.messageId, failure.reason, this.deps.clock.now());
+      if (after !== null) next.push(after);
+    }
+    if (failures.length > 0) this.deps.logger.warn({ count: failures.length, first: failures[0] }, 'batch: outbound messages failed');
+    if (handOff.length > 0) {
+      await queue.addBulk(handOff.map((h) => ({ name: SEND_JOB_NAME, data: { messageId: h.messageId }, opts: { ...sendJobOptions(h.messageId, DEFAULT_SEND_RETRY), delay: h.delayMs } })));
+    }
+    await wakeSends(queue, next, this.deps.logger);
+    return { sent: sent.length, failed: failures.length, handedOff: handOff.length, alreadyHandled: messageIds.length - sent.length - failures.length - handOff.length };
+  }
+}
+
+/** Runs `fn` over `items` with at most `concurrency` calls pending at once. */
+async function forEachConcurrently<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await fn(item);
+    }
+  });
+  await Promise.all(lanes);
+}

@@ -1,0 +1,187 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { ChannelKind } from '../../engine/channels/channel-kind.ts';
+import { automatedSendBlocker, type OutboundSender } from '../../engine/contacts/automated-send-blocker.ts';
+import type { MediaRef, MessageType } from '../../engine/messages/message-content.ts';
+import type { MessageStatus } from '../../engine/messages/message-status.ts';
+import type { OutboundSend } from '../../engine/ports/channel-connector.port.ts';
+import type { RegisteredConnector } from './connector-registry.ts';
+import { runSql } from './run-sql.ts';
+
+/** A queued message as a send worker needs it, with the attempt it claimed (see CLAIM_SQL). */
+export interface SendRow {
+  id: string;
+  workspaceId: string;
+  channelId: string;
+  contactId: string;
+  sender: OutboundSender;
+  idempotencyKey: string | null;
+  type: MessageType;
+  text: string | null;
+  media: MediaRef | null;
+  status: MessageStatus;
+  channelKind: ChannelKind;
+  channelDeletedAt: Date | null;
+  phone: string | null;
+  optedOutAt: Date | null;
+  restrictedAt: Date | null;
+  erasedAt: Date | null;
+  externalIds: { kind: string; value: string }[];
+  /** The attempt state before the claim; null when nothing was claimed (see CLAIM_SQL). */
+  previousSend: SendState | null;
+  queuedAt: Date;
+}
+
+/** Attempt bookkeeping kept in messages.metadata.send. */
+export interface SendState {
+  attempts?: number;
+  /** Set before the provider is called, cleared once the outcome is recorded: still set means a crash mid-send. */
+  inFlightSince?: string;
+  lastError?: string;
+}
+
+/*
+ * Loads messages and claims an attempt on each in one round trip. The claim counts the attempt
+ * and marks it in flight, under the row lock that checks the message is still queued, and only
+ * when no earlier outbound message of the same conversation is still queued: a channel may send
+ * several messages at once, but a conversation's messages leave in the order they were queued
+ * (ids are time-ordered). `previousSend` is the attempt state before the claim (so that an
+ * attempt left in flight by a killed worker is recognised); null when nothing was claimed.
+ * The outer select reads the snapshot from before the claim: `status` is the status then.
+ */
+const CLAIM_SQL = `
+with previous as (
+  select m.id, coalesce(m.metadata -> 'send', '{}') as send,
+         -- Connectors that wait before the provider call mark the hand-over themselves (SendHandOver).
+         (select ch.kind from channels ch where ch.id = m.channel_id) = any(string_to_array(:selfMarkingKinds, ',')) as self_marking
+    from messages m
+   where m.id = any(cast(:messageIds as uuid[])) and m.status = 'queued'
+     and not exists (select 1 from messages earlier
+                      where earlier.conversation_id = m.conversation_id and earlier.direction = 'outbound'
+                        and earlier.status = 'queued' and earlier.id < m.id)
+     for update of m
+),
+claimed as (
+  update messages m
+     set metadata = jsonb_set(m.metadata, '{send}', previous.send || jsonb_strip_nulls(jsonb_build_object(
+           'attempts', coalesce(cast(previous.send ->> 'attempts' as integer), 0) + 1,
+           'inFlightSince', case when previous.self_marking then null else cast(:startedAt as text) end)))
+    from previous
+   where m.id = previous.id
+  returning m.id, previous.send
+)
+select m.id, m.workspace_id as "workspaceId", m.channel_id as "channelId", m.contact_id as "contactId", m.sender,
+       m.idempotency_key as "idempotencyKey", m.type, m.text, m.media, m.status,
+       ch.kind as "channelKind", ch.deleted_at as "channelDeletedAt",
+       c.phone, c.opted_out_at as "optedOutAt", c.restricted_at as "restrictedAt", c.erased_at as "erasedAt",
+       coalesce((select json_agg(json_build_object('kind', ci.kind, 'value', ci.value) order by ci.created_at)
+                   from contact_identities ci
+                  where ci.contact_id = m.contact_id and ci.channel_id = m.channel_id and ci.kind <> 'phone'), '[]') as "externalIds",
+       claimed.send as "previousSend", m.created_at as "queuedAt"
+  from messages m
+  join channels ch on ch.id = m.channel_id
+  join contacts c on c.id = m.contact_id
+  left join claimed on claimed.id = m.id
+ where m.id = any(cast(:messageIds as uuid[]))
+ order by m.id`;
+
+/** Loads `messageIds` and claims an attempt on each that may be sent now (see CLAIM_SQL); missing ids are absent. */
+export async function claimSends(em: EntityManager, messageIds: readonly string[], startedAt: Date, selfMarkingKinds: string): Promise<SendRow[]> {
+  return (await runSql<SendRow>(em, CLAIM_SQL, { messageIds, startedAt: startedAt.toISOString(), selfMarkingKinds })).rows;
+}
+
+/**
+ * Why a claimed message must fail instead of being sent, or null when it may go: the channel is
+ * gone, consent changed since it was queued (a broadcast queued for hours), no connector here, or
+ * an earlier attempt was interrupted and the connector cannot tell a resend from a new message.
+ */
+export function sendRefusal(row: SendRow, registered: RegisteredConnector | undefined): string | null {
+  if (row.channelDeletedAt !== null) return 'channel_deleted';
+  const blocker = automatedSendBlocker(row, row.sender);
+  if (blocker !== null) return `contact_unreachable: ${blocker}`;
+  if (!registered) return `no connector for ${row.channelKind} channels`;
+  if (row.previousSend?.inFlightSince !== undefined && !registered.deduplicatesSends) {
+    return `send_outcome_unknown: an attempt started at ${row.previousSend.inFlightSince} was interrupted`;
+  }
+  return null;
+}
+
+/** The message as the connector port describes it. */
+export function toOutboundSend(row: SendRow): OutboundSend {
+  return {
+    messageId: row.id,
+    workspaceId: row.workspaceId,
+    channelId: row.channelId,
+    // Every queued message has one (the outbox requires it); the message id is the fallback for old rows.
+    idempotencyKey: row.idempotencyKey ?? row.id,
+    to: { contactId: row.contactId, phone: row.phone, externalIds: row.externalIds },
+    type: row.type,
+    text: row.text,
+    media: row.media,
+  };
+}
+
+/*
+ * RECORD_SENT_SQL and RECORD_FAILED_SQL answer the conversation's next queued outbound message:
+ * its job may be waiting (delayed) for this one to leave, and is woken at once.
+ */
+const RECORD_SENT_SQL = `
+with sent as (
+  select * from unnest(cast(:messageIds as uuid[]), cast(:providerMessageIds as text[])) as s(id, provider_message_id)
+)
+update messages
+   set status = 'sent', provider_message_id = sent.provider_message_id,
+       status_times = status_times || cast(:times as jsonb),
+       metadata = metadata #- '{send,inFlightSince}'
+  from sent
+ where messages.id = sent.id and messages.status = 'queued'
+returning (select n.id from messages n
+            where n.conversation_id = messages.conversation_id and n.direction = 'outbound'
+              and n.status = 'queued' and n.id > messages.id
+            order by n.id limit 1) as "nextId"`;
+
+/** Records messages as sent with their provider ids; answers the next queued message of each one's conversation. */
+export async function recordSent(em: EntityManager, sent: readonly { messageId: string; providerMessageId: string }[], at: Date): Promise<string[]> {
+  if (sent.length === 0) return [];
+  const { rows } = await runSql<{ nextId: string | null }>(em, RECORD_SENT_SQL, {
+    messageIds: sent.map((s) => s.messageId),
+    providerMessageIds: sent.map((s) => s.providerMessageId),
+    times: JSON.stringify({ sent: at.toISOString() }),
+  });
+  return rows.map((r) => r.nextId).filter((id): id is string => id !== null);
+}
+
+const RECORD_FAILED_SQL = `
+update messages
+   set status = 'failed', failure_reason = :reason,
+       status_times = status_times || cast(:times as jsonb),
+       metadata = metadata #- '{send,inFlightSince}'
+ where id = :messageId and status = 'queued'
+returning (select n.id from messages n
+            where n.conversation_id = messages.conversation_id and n.direction = 'outbound'
+              and n.status = 'queued' and n.id > messages.id
+            order by n.id limit 1) as "nextId"`;
+
+/** Records a message as failed; answers the next queued message of its conversation, if any. */
+export async function recordFailed(em: EntityManager, messageId: string, reason: string, at: Date): Promise<string | null> {
+  const { rows } = await runSql<{ nextId: string | null }>(em, RECORD_FAILED_SQL, { messageId, reason, times: JSON.stringify({ failed: at.toISOString() }) });
+  return rows[0]?.nextId ?? null;
+}
+
+const RECORD_RETRYABLE_SQL = `
+update messages
+   set metadata = jsonb_set(metadata #- '{send,inFlightSince}', '{send,lastError}', to_jsonb(cast(:lastError as text)))
+ where id = :messageId and status = 'queued'`;
+
+/** Records why an attempt failed in a way worth retrying, and that it is no longer in flight. */
+export async function recordRetryable(em: EntityManager, messageId: string, lastError: string): Promise<void> {
+  await runSql(em, RECORD_RETRYABLE_SQL, { messageId, lastError });
+}
+
+const MARK_IN_FLIGHT_SQL = `
+update messages set metadata = jsonb_set(metadata, '{send,inFlightSince}', to_jsonb(cast(:startedAt as text)))
+ where id = :messageId and status = 'queued'`;
+
+/** Marks the attempt in flight, for connectors that call it just before the provider (SendHandOver). */
+export async function markInFlight(em: EntityManager, messageId: string, startedAt: Date): Promise<void> {
+  await runSql(em, MARK_IN_FLIGHT_SQL, { messageId, startedAt: startedAt.toISOString() });
+}
