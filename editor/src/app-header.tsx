@@ -24,6 +24,7 @@ export function AppHeader({ children }: { children?: ReactNode }) {
       <nav aria-label="Main">
         <a href="#/flows">Flows</a>
         <a href="#/channels">Channels</a>
+        <a href="#/broadcasts">Broadcasts</a>
       </nav>
       {children}
       <div className="header-end">

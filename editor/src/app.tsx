@@ -1,4 +1,7 @@
 import { AppHeader } from './app-header.tsx';
+import { BroadcastCreatePage } from './pages/broadcast-create-page.tsx';
+import { BroadcastDetailPage } from './pages/broadcast-detail-page.tsx';
+import { BroadcastsPage } from './pages/broadcasts-page.tsx';
 import { ChannelsPage } from './pages/channels-page.tsx';
 import { FlowEditorPage } from './pages/flow-editor-page.tsx';
 import { FlowsPage } from './pages/flows-page.tsx';
@@ -6,7 +9,7 @@ import { LoginPage } from './pages/login-page.tsx';
 import { useSession } from './session/session-context.tsx';
 import { useHashRoute } from './use-hash-route.ts';
 
-/** The pages: login when there is no session, else flows, one flow's editor, or channels. */
+/** The pages: login when there is no session, else flows, one flow's editor, channels, or broadcasts. */
 export function App() {
   const { token } = useSession();
   const route = useHashRoute();
@@ -16,7 +19,16 @@ export function App() {
   return (
     <div className="page">
       <AppHeader />
-      <main className="page-main">{section === 'channels' ? <ChannelsPage /> : <FlowsPage />}</main>
+      <main className="page-main">{pageOf(section, id)}</main>
     </div>
   );
+}
+
+function pageOf(section: string | undefined, id: string | undefined) {
+  if (section === 'channels') return <ChannelsPage />;
+  if (section === 'broadcasts') {
+    if (id === 'new') return <BroadcastCreatePage />;
+    return id ? <BroadcastDetailPage key={id} broadcastId={id} /> : <BroadcastsPage />;
+  }
+  return <FlowsPage />;
 }

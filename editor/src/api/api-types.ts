@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { BroadcastDto, BroadcastRecipientDto, BroadcastStatsDto, BroadcastTimelineDto, SegmentPreviewDto } from '../../../api/dto/broadcast.dto.ts';
 import type { RunDetailDto, RunDto, RunStepDto } from '../../../api/dto/run.dto.ts';
 import type { FlowProblem } from '../../../engine/flows/flow-problem.ts';
 
@@ -86,6 +87,13 @@ export interface Message {
 export type RunSummary = z.infer<typeof RunDto>;
 export type RunStep = z.infer<typeof RunStepDto>;
 export type RunDetail = z.infer<typeof RunDetailDto>;
+
+/* Broadcasts as the API answers them: the API's own response schemas (types only). */
+export type Broadcast = z.infer<typeof BroadcastDto>;
+export type BroadcastStats = z.infer<typeof BroadcastStatsDto>;
+export type BroadcastRecipient = z.infer<typeof BroadcastRecipientDto>;
+export type BroadcastTimeline = z.infer<typeof BroadcastTimelineDto>;
+export type SegmentPreview = z.infer<typeof SegmentPreviewDto>;
 
 export interface Page<T> {
   items: T[];

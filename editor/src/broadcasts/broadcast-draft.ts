@@ -1,0 +1,105 @@
+import { BroadcastSpecSchema, type BroadcastSpecInput } from '../../../engine/broadcasts/broadcast-spec.ts';
+import type { JsonLogicRule } from '../../../engine/flows/json-logic.ts';
+
+/**
+ * The create form's state: every field as the user typed it, including the ones of the choices
+ * not currently selected (switching audience kind and back keeps the rule). `toSpecInput` turns it
+ * into the API's body, `checkDraft` validates that body with the API's own schema.
+ */
+export interface BroadcastDraft {
+  name: string;
+  channelId: string;
+  audienceKind: 'segment' | 'phones' | 'csv';
+  rule: unknown;
+  phonesText: string;
+  csv: string;
+  csvFileName: string | null;
+  contentKind: 'message' | 'flow';
+  text: string;
+  mediaUrl: string;
+  flowId: string;
+  scheduleKind: 'now' | 'at' | 'recurring';
+  localTime: string;
+  cron: string;
+  /** Empty means the workspace's time zone (the form passes it to `toSpecInput`). */
+  timezone: string;
+  quietHours: boolean;
+  quietStart: string;
+  quietEnd: string;
+  quietTimezone: 'contact' | 'workspace';
+  /** Messages per minute as typed; empty leaves the pace to the channel. */
+  pace: string;
+}
+
+/** The entries of a pasted list: one per line, or separated by commas or semicolons; blanks dropped. */
+export function splitPhoneList(text: string): string[] {
+  return text
+    .split(/[\n,;]+/)
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+}
+
+/** Everyone with a phone: a segment to narrow down, rather than an empty rule that matches nobody. */
+export const DEFAULT_SEGMENT_RULE = { '!!': { var: 'contact.phone' } };
+
+export function newDraft(): BroadcastDraft {
+  return {
+    name: '',
+    channelId: '',
+    audienceKind: 'segment',
+    rule: DEFAULT_SEGMENT_RULE,
+    phonesText: '',
+    csv: '',
+    csvFileName: null,
+    contentKind: 'message',
+    text: '',
+    mediaUrl: '',
+    flowId: '',
+    scheduleKind: 'now',
+    localTime: '',
+    cron: '0 9 * * 1',
+    timezone: '',
+    quietHours: false,
+    quietStart: '21:00',
+    quietEnd: '08:00',
+    quietTimezone: 'contact',
+    pace: '',
+  };
+}
+
+/** The API's create body for a draft; `fallbackTimezone` stands in for an empty time zone. */
+export function toSpecInput(draft: BroadcastDraft, fallbackTimezone: string): BroadcastSpecInput {
+  const timezone = draft.timezone.trim() || fallbackTimezone;
+  const audience: BroadcastSpecInput['audience'] =
+    draft.audienceKind === 'segment'
+      ? // Typed as JSON here and checked as JSON by `checkDraft` before anything is sent.
+        { kind: 'segment', rule: draft.rule as JsonLogicRule }
+      : draft.audienceKind === 'phones'
+        ? { kind: 'phones', phones: splitPhoneList(draft.phonesText) }
+        : { kind: 'csv', csv: draft.csv };
+  const content: BroadcastSpecInput['content'] =
+    draft.contentKind === 'message' ? { kind: 'message', text: draft.text, ...(draft.mediaUrl.trim() ? { mediaUrl: draft.mediaUrl.trim() } : {}) } : { kind: 'flow', flowId: draft.flowId };
+  const schedule: BroadcastSpecInput['schedule'] =
+    draft.scheduleKind === 'now' ? { kind: 'now' } : draft.scheduleKind === 'at' ? { kind: 'at', localTime: draft.localTime, timezone } : { kind: 'recurring', cron: draft.cron.trim(), timezone };
+  return {
+    name: draft.name,
+    channelId: draft.channelId,
+    audience,
+    content,
+    schedule,
+    quietHours: draft.quietHours ? { start: draft.quietStart, end: draft.quietEnd, timezone: draft.quietTimezone } : null,
+    pacePerMinute: draft.pace.trim() === '' ? null : Number(draft.pace),
+  };
+}
+
+/** A problem with one field of the body, as the API's validation errors list them. */
+export interface FieldProblem {
+  path: string;
+  message: string;
+}
+
+/** What the API's schema finds wrong with the body (empty when it would accept its shape). */
+export function checkDraft(spec: BroadcastSpecInput): FieldProblem[] {
+  const result = BroadcastSpecSchema.safeParse(spec);
+  return result.success ? [] : result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+}
