@@ -1,6 +1,6 @@
 import { AppHeader } from './app-header.tsx';
-import { BroadcastCreatePage } from './pages/broadcast-create-page.tsx';
 import { BroadcastDetailPage } from './pages/broadcast-detail-page.tsx';
+import { BroadcastFormPage } from './pages/broadcast-form-page.tsx';
 import { BroadcastsPage } from './pages/broadcasts-page.tsx';
 import { ChannelsPage } from './pages/channels-page.tsx';
 import { FlowEditorPage } from './pages/flow-editor-page.tsx';
@@ -14,20 +14,21 @@ export function App() {
   const { token } = useSession();
   const route = useHashRoute();
   if (!token) return <LoginPage />;
-  const [section, id] = route;
+  const [section, id, sub] = route;
   if (section === 'flows' && id) return <FlowEditorPage key={id} flowId={id} />;
   return (
     <div className="page">
       <AppHeader />
-      <main className="page-main">{pageOf(section, id)}</main>
+      <main className="page-main">{pageOf(section, id, sub)}</main>
     </div>
   );
 }
 
-function pageOf(section: string | undefined, id: string | undefined) {
+function pageOf(section: string | undefined, id: string | undefined, sub: string | undefined) {
   if (section === 'channels') return <ChannelsPage />;
   if (section === 'broadcasts') {
-    if (id === 'new') return <BroadcastCreatePage />;
+    if (id === 'new') return <BroadcastFormPage key="new" />;
+    if (id && sub === 'edit') return <BroadcastFormPage key={id} broadcastId={id} />;
     return id ? <BroadcastDetailPage key={id} broadcastId={id} /> : <BroadcastsPage />;
   }
   return <FlowsPage />;

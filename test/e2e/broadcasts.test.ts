@@ -107,7 +107,7 @@ describe.skipIf(!HAS_CHROMIUM)('the broadcasts page in Chromium', { timeout: E2E
     await screenshot(page, 'broadcasts-03-list');
   });
 
-  it('refuses a time in the past with the reason, then pauses, resumes and cancels a paced broadcast', async () => {
+  it('refuses a time in the past with the reason, then pauses, edits, resumes and cancels a paced broadcast', async () => {
     await page.goto(`${base}/#/broadcasts`);
     await page.getByRole('link', { name: 'New broadcast' }).click();
     await page.getByLabel('Name', { exact: true }).fill('Slow drip');
@@ -135,6 +135,15 @@ describe.skipIf(!HAS_CHROMIUM)('the broadcasts page in Chromium', { timeout: E2E
     const pausedAt = Number(await page.getByRole('progressbar', { name: 'Progress' }).getAttribute('aria-valuenow'));
     expect(pausedAt).toBeLessThan(100);
     await screenshot(page, 'broadcasts-05-paused');
+
+    // While paused, its pace can change: the edit sends that field alone.
+    await page.getByRole('link', { name: 'Edit' }).click();
+    await page.getByLabel('Pace (messages per minute)').fill('2');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.waitForURL(/#\/broadcasts\/[0-9a-f-]+$/);
+    await page.getByText('Settings and times').click();
+    await poll(() => page.locator('.broadcast-summary').textContent()).toContain('2 per minute');
+    expect(await stateOf(page)).toBe('paused');
 
     await page.getByRole('button', { name: 'Resume' }).click();
     await poll(() => stateOf(page)).toMatch(/^(scheduled|running)$/);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkDraft, newDraft, toSpecInput } from './broadcast-draft.ts';
+import { changedFields, checkDraft, draftOf, newDraft, toSpecInput } from './broadcast-draft.ts';
 
 const CHANNEL = '0196a3f0-7c2e-7a11-8b1c-2f3e4d5a6b7c';
 
@@ -34,5 +34,26 @@ describe('the create form as the API body', () => {
   it("lists the API schema's problems by field before anything is sent", () => {
     const problems = checkDraft(toSpecInput({ ...newDraft(), scheduleKind: 'at', localTime: '', pace: '0' }, 'UTC'));
     expect(problems.map((p) => p.path)).toEqual(expect.arrayContaining(['name', 'channelId', 'content.text', 'schedule.localTime', 'pacePerMinute']));
+  });
+});
+
+describe('an existing broadcast in the form', () => {
+  const spec = {
+    name: 'Weekly',
+    channelId: CHANNEL,
+    audience: { kind: 'phones' as const, phones: ['+15550000001', '+15550000002'] },
+    content: { kind: 'message' as const, text: 'Hi', mediaUrl: 'https://example.com/a.jpg' },
+    schedule: { kind: 'recurring' as const, cron: '0 9 * * 1', timezone: 'Asia/Tokyo' },
+    quietHours: { start: '22:00', end: '07:00', timezone: 'workspace' as const },
+    pacePerMinute: 120,
+  };
+
+  it('gives its spec back unchanged when nothing is edited', () => {
+    expect(toSpecInput(draftOf(spec), 'UTC')).toEqual(spec);
+  });
+
+  it('sends only the fields that were changed', () => {
+    const edited = toSpecInput({ ...draftOf(spec), name: 'Weekly (final)', pace: '' }, 'UTC');
+    expect(changedFields(edited, spec)).toEqual({ name: 'Weekly (final)', pacePerMinute: null });
   });
 });

@@ -103,3 +103,41 @@ export function checkDraft(spec: BroadcastSpecInput): FieldProblem[] {
   const result = BroadcastSpecSchema.safeParse(spec);
   return result.success ? [] : result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
 }
+
+/** The form's state for an existing broadcast, so that `toSpecInput` gives its spec back. */
+export function draftOf(spec: BroadcastSpecInput): BroadcastDraft {
+  const blank = newDraft();
+  const { audience, content, schedule, quietHours } = spec;
+  return {
+    ...blank,
+    name: spec.name,
+    channelId: spec.channelId,
+    audienceKind: audience.kind,
+    rule: audience.kind === 'segment' ? audience.rule : blank.rule,
+    phonesText: audience.kind === 'phones' ? audience.phones.join('\n') : '',
+    csv: audience.kind === 'csv' ? audience.csv : '',
+    contentKind: content.kind,
+    text: content.kind === 'message' ? content.text : '',
+    mediaUrl: content.kind === 'message' ? (content.mediaUrl ?? '') : '',
+    flowId: content.kind === 'flow' ? content.flowId : '',
+    scheduleKind: schedule.kind,
+    localTime: schedule.kind === 'at' ? schedule.localTime : '',
+    cron: schedule.kind === 'recurring' ? schedule.cron : blank.cron,
+    timezone: schedule.kind === 'now' ? '' : schedule.timezone,
+    quietHours: quietHours != null,
+    quietStart: quietHours?.start ?? blank.quietStart,
+    quietEnd: quietHours?.end ?? blank.quietEnd,
+    quietTimezone: quietHours?.timezone ?? blank.quietTimezone,
+    pace: spec.pacePerMinute == null ? '' : String(spec.pacePerMinute),
+  };
+}
+
+/**
+ * The top-level fields of `next` that differ from `before`: the body of an edit. A started
+ * broadcast accepts changes to its name, pace and quiet hours only, so an edit never resends
+ * the fields it did not touch.
+ */
+export function changedFields(next: BroadcastSpecInput, before: BroadcastSpecInput): Partial<BroadcastSpecInput> {
+  const keys = Object.keys(next) as (keyof BroadcastSpecInput)[];
+  return Object.fromEntries(keys.filter((k) => JSON.stringify(next[k] ?? null) !== JSON.stringify(before[k] ?? null)).map((k) => [k, next[k]]));
+}

@@ -15,7 +15,9 @@ export function shownError(err: unknown): ShownError {
   const problems = details.flatMap((d: unknown): FieldProblem[] => {
     if (typeof d !== 'object' || d === null) return [];
     const { path, message } = d as { path?: unknown; message?: unknown };
-    return typeof message === 'string' ? [{ path: typeof path === 'string' ? path : '', message }] : [];
+    // Broadcast problems locate themselves by a dotted string, segment problems by a list of keys.
+    const where = typeof path === 'string' ? path : Array.isArray(path) ? path.join('.') : '';
+    return typeof message === 'string' ? [{ path: where, message }] : [];
   });
   return { message: messageOf(err), problems };
 }

@@ -87,6 +87,11 @@ export function BroadcastDetailPage({ broadcastId }: { broadcastId: string }) {
                 {a.label}
               </button>
             ))}
+            {canApply('edit', broadcast.state) && (
+              <a className="button secondary" href={`#/broadcasts/${broadcastId}/edit`}>
+                Edit
+              </a>
+            )}
             {broadcast.state === 'draft' && (
               <button type="button" className="danger" onClick={() => void remove()}>
                 Delete draft

@@ -1,7 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { Broadcast, Channel, FlowListItem, MeAnswer, Page } from '../api/api-types.ts';
 import { AudienceField } from '../broadcasts/audience-field.tsx';
-import { checkDraft, newDraft, toSpecInput, type BroadcastDraft } from '../broadcasts/broadcast-draft.ts';
+import { changedFields, checkDraft, draftOf, newDraft, toSpecInput, type BroadcastDraft } from '../broadcasts/broadcast-draft.ts';
 import { ContentField } from '../broadcasts/content-field.tsx';
 import { ErrorWithDetails, shownError, type ShownError } from '../broadcasts/error-with-details.tsx';
 import { QuietHoursField, ScheduleField } from '../broadcasts/schedule-field.tsx';
@@ -13,13 +13,16 @@ import { navigate } from '../use-hash-route.ts';
 const BROWSER_TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
 
 /**
- * A new broadcast: saved as a draft, or saved and scheduled at once. When scheduling is refused
- * (an empty audience, a past time), the draft already exists: fixing the form and submitting
- * again updates that draft instead of creating a second one.
+ * A new broadcast, or an edit of one (`broadcastId`). A new one is saved as a draft, or saved and
+ * scheduled at once. When scheduling is refused (an empty audience, a past time), the draft
+ * already exists: fixing the form and submitting again updates that draft instead of creating a
+ * second one. An edit sends only the fields changed (see `changedFields`).
  */
-export function BroadcastCreatePage() {
+export function BroadcastFormPage({ broadcastId }: { broadcastId?: string }) {
   const { api } = useSession();
   const [draft, setDraft] = useState<BroadcastDraft>(newDraft);
+  /** The broadcast as loaded, when editing one. */
+  const [original, setOriginal] = useState<Broadcast | null>(null);
   const [channels, setChannels] = useState<Channel[] | null>(null);
   const [flows, setFlows] = useState<FlowListItem[] | null>(null);
   const [workspaceZone, setWorkspaceZone] = useState<string>(BROWSER_TIME_ZONE);
@@ -38,6 +41,17 @@ export function BroadcastCreatePage() {
     api.get<Page<FlowListItem>>('/flows?limit=200').then(({ items }) => setFlows(items), (err: unknown) => setError(shownError(err)));
     api.get<MeAnswer>('/auth/me').then((me) => me.workspace.timezone && setWorkspaceZone(me.workspace.timezone), () => undefined);
   }, [api]);
+  useEffect(() => {
+    if (!broadcastId) return;
+    api.get<Broadcast>(`/broadcasts/${broadcastId}`).then(
+      (b) => {
+        setOriginal(b);
+        setDraft(draftOf(b));
+        setSavedId(b.id);
+      },
+      (err: unknown) => setError(shownError(err)),
+    );
+  }, [api, broadcastId]);
 
   const update = (patch: Partial<BroadcastDraft>) => setDraft((d) => ({ ...d, ...patch }));
   const channel = channels?.find((c) => c.id === draft.channelId);
@@ -49,10 +63,14 @@ export function BroadcastCreatePage() {
     setError(null);
     setBusy(true);
     try {
-      const saved = savedId ? await api.patch<Broadcast>(`/broadcasts/${savedId}`, spec) : await api.post<Broadcast>('/broadcasts', spec);
-      setSavedId(saved.id);
-      if (schedule) await api.post<Broadcast>(`/broadcasts/${saved.id}/schedule`);
-      navigate(`#/broadcasts/${saved.id}`);
+      const body = original ? changedFields(spec, original) : spec;
+      let id = savedId;
+      if (id === null) {
+        id = (await api.post<Broadcast>('/broadcasts', body)).id;
+        setSavedId(id);
+      } else if (Object.keys(body).length > 0) await api.patch<Broadcast>(`/broadcasts/${id}`, body);
+      if (schedule) await api.post<Broadcast>(`/broadcasts/${id}/schedule`);
+      navigate(`#/broadcasts/${id}`);
     } catch (err) {
       setError(shownError(err));
     } finally {
@@ -60,12 +78,16 @@ export function BroadcastCreatePage() {
     }
   }
 
+  if (broadcastId && !original) return error ? <ErrorWithDetails error={error} /> : <p>Loading…</p>;
+  // A broadcast that is not a draft any more is only saved; scheduling is for drafts.
+  const canSchedule = original === null || original.state === 'draft';
   return (
-    <section aria-labelledby="new-broadcast-title" className="broadcast-form">
+    <section aria-labelledby="broadcast-form-title" className="broadcast-form">
       <div className="toolbar">
-        <a href="#/broadcasts">← Broadcasts</a>
-        <h1 id="new-broadcast-title">New broadcast</h1>
+        <a href={original ? `#/broadcasts/${original.id}` : '#/broadcasts'}>{original ? `← ${original.name}` : '← Broadcasts'}</a>
+        <h1 id="broadcast-form-title">{original ? 'Edit broadcast' : 'New broadcast'}</h1>
       </div>
+      {original?.startedAt && <p className="hint">It has started: only its name, pace and quiet hours can still change.</p>}
       {/* Enter in a field saves a draft: sending to a whole audience takes the explicit button. */}
       <form
         onSubmit={(e: FormEvent<HTMLFormElement>) => {
@@ -101,11 +123,13 @@ export function BroadcastCreatePage() {
         </label>
         <ErrorWithDetails error={error} />
         <div className="row">
-          <button type="button" disabled={busy} onClick={() => void save(true)}>
-            {draft.scheduleKind === 'now' ? 'Schedule and send now' : 'Schedule'}
-          </button>
-          <button type="submit" className="secondary" disabled={busy}>
-            {savedId ? 'Save draft' : 'Save as draft'}
+          {canSchedule && (
+            <button type="button" disabled={busy} onClick={() => void save(true)}>
+              {draft.scheduleKind === 'now' ? 'Schedule and send now' : 'Schedule'}
+            </button>
+          )}
+          <button type="submit" className={canSchedule ? 'secondary' : undefined} disabled={busy}>
+            {!canSchedule ? 'Save changes' : savedId ? 'Save draft' : 'Save as draft'}
           </button>
         </div>
       </form>

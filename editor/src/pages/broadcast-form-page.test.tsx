@@ -3,10 +3,24 @@ import { act, cleanup, fireEvent, render, screen } from '@testing-library/react'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PREVIEW_DEBOUNCE_MS } from '../broadcasts/use-segment-preview.ts';
 import { SessionProvider } from '../session/session-context.tsx';
-import { BroadcastCreatePage } from './broadcast-create-page.tsx';
+import { BroadcastFormPage } from './broadcast-form-page.tsx';
 
 const CHANNEL = '0196a3f0-7c2e-7a11-8b1c-000000000001';
 const CREATED = '0196a3f0-7c2e-7a11-8b1c-2f3e4d5a6b7c';
+
+/** A started broadcast, paused: editable, no longer schedulable. */
+const PAUSED = {
+  id: CREATED,
+  name: 'Spring sale',
+  channelId: CHANNEL,
+  audience: { kind: 'segment', rule: { in: ['vip', { var: 'contact.tags' }] } },
+  content: { kind: 'message', text: 'Hello' },
+  schedule: { kind: 'now' },
+  quietHours: null,
+  pacePerMinute: 60,
+  state: 'paused',
+  startedAt: '2026-11-26T10:00:00.000Z',
+};
 
 /** The API as the form sees it; the first schedule is refused for an empty audience, the next accepted. */
 function fakeApi() {
@@ -27,6 +41,7 @@ function fakeApi() {
     }
     if (method === 'POST' && path === '/broadcasts') return json({ id: CREATED }, 201);
     if (method === 'PATCH' && path === `/broadcasts/${CREATED}`) return json({ id: CREATED });
+    if (method === 'GET' && path === `/broadcasts/${CREATED}`) return json(PAUSED);
     if (path === `/broadcasts/${CREATED}/schedule`) {
       if (++schedules === 1) return json({ error: { code: 'broadcast_invalid', message: 'the broadcast cannot be scheduled', details: [{ path: 'audience', message: 'no contact can be messaged' }] } }, 400);
       return json({ id: CREATED, state: 'scheduled' });
@@ -53,7 +68,7 @@ describe('the new broadcast form', () => {
   it('counts the segment live, with its exclusions and sample, and counts again when the rule changes', async () => {
     const api = fakeApi();
     vi.stubGlobal('fetch', api.fetch);
-    render(<SessionProvider><BroadcastCreatePage /></SessionProvider>);
+    render(<SessionProvider><BroadcastFormPage /></SessionProvider>);
     await settle();
     expect(screen.getByTestId('audience-count').textContent).toBe('5');
     expect(screen.getByTestId('audience-excluded').textContent).toBe('Excluded: 1 opted out, 0 restricted, 0 erased');
@@ -71,7 +86,7 @@ describe('the new broadcast form', () => {
   it('lists what the schema finds wrong before sending anything', async () => {
     const api = fakeApi();
     vi.stubGlobal('fetch', api.fetch);
-    render(<SessionProvider><BroadcastCreatePage /></SessionProvider>);
+    render(<SessionProvider><BroadcastFormPage /></SessionProvider>);
     await settle();
     fireEvent.click(screen.getByRole('button', { name: 'Schedule and send now' }));
     expect(screen.getByRole('alert').textContent).toBe('Some fields need fixing before the broadcast can be saved.');
@@ -82,7 +97,7 @@ describe('the new broadcast form', () => {
   it("shows the server's refusal to schedule with its details, and a second try updates the same draft", async () => {
     const api = fakeApi();
     vi.stubGlobal('fetch', api.fetch);
-    render(<SessionProvider><BroadcastCreatePage /></SessionProvider>);
+    render(<SessionProvider><BroadcastFormPage /></SessionProvider>);
     await settle();
     fireEvent.change(screen.getByLabelText('Name'), { target: { value: 'Spring sale' } });
     fireEvent.change(screen.getByLabelText('Message text'), { target: { value: 'Hello {{contact.name}}' } });
@@ -101,7 +116,7 @@ describe('the new broadcast form', () => {
   it('counts the phones of an uploaded CSV as the server will read them, and sends the file as the audience', async () => {
     const api = fakeApi();
     vi.stubGlobal('fetch', api.fetch);
-    render(<SessionProvider><BroadcastCreatePage /></SessionProvider>);
+    render(<SessionProvider><BroadcastFormPage /></SessionProvider>);
     await settle();
     fireEvent.click(screen.getByRole('radio', { name: 'CSV file' }));
     const csv = 'name,phone\nAda,+15550000001\nBob,+1 555 000 0002\nAda again,+15550000001\nNo one,12\n';
@@ -117,5 +132,21 @@ describe('the new broadcast form', () => {
     await settle();
     expect(api.requests.find((r) => r.method === 'POST' && r.path === '/broadcasts')!.body).toMatchObject({ audience: { kind: 'csv', csv } });
     expect(api.requests.some((r) => r.path.endsWith('/schedule'))).toBe(false);
+  });
+
+  it('edits a paused broadcast: its saved settings in the form, only the changed field sent, no scheduling', async () => {
+    const api = fakeApi();
+    vi.stubGlobal('fetch', api.fetch);
+    render(<SessionProvider><BroadcastFormPage broadcastId={CREATED} /></SessionProvider>);
+    await settle();
+    expect(screen.getByRole('heading', { name: 'Edit broadcast' })).toBeTruthy();
+    expect((screen.getByLabelText('Value') as HTMLInputElement).value).toBe('vip');
+    expect((screen.getByLabelText(/^Pace \(messages per minute\)/) as HTMLInputElement).value).toBe('60');
+    expect(screen.queryByRole('button', { name: /Schedule/ })).toBeNull();
+    fireEvent.change(screen.getByLabelText(/^Pace \(messages per minute\)/), { target: { value: '30' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Save changes' }));
+    await settle();
+    expect(api.requests.filter((r) => r.method === 'PATCH').map((r) => r.body)).toEqual([{ pacePerMinute: 30 }]);
+    expect(window.location.hash).toBe(`#/broadcasts/${CREATED}`);
   });
 });
