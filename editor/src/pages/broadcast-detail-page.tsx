@@ -11,6 +11,9 @@ import { useInterval } from '../panels/use-interval.ts';
 import { useSession } from '../session/session-context.tsx';
 import { navigate } from '../use-hash-route.ts';
 
+/** How often the delivery chart is redrawn while the broadcast is live (its query reads every message). */
+const TIMELINE_POLL_MS = 5_000;
+
 /** The buttons of the life-cycle actions, in the order shown. */
 const ACTIONS: { action: Exclude<BroadcastAction, 'edit'>; label: string; danger?: boolean }[] = [
   { action: 'schedule', label: 'Schedule' },
@@ -43,12 +46,21 @@ export function BroadcastDetailPage({ broadcastId }: { broadcastId: string }) {
   const interval = broadcast ? pollIntervalMs(broadcast, Date.now()) : null;
   useInterval(load, interval ?? 0, interval !== null);
 
-  // The chart and the recipients are asked again only when the counts moved, not on every poll.
+  // The recipients are asked again only when the counts moved, not on every poll.
   const version = broadcast ? `${broadcast.state}:${JSON.stringify(broadcast.stats.byStatus)}` : '';
+  // The chart groups every message of the broadcast: asked when the state changes and every few seconds while it lives.
+  const loadTimeline = useCallback(async () => {
+    try {
+      setTimeline(await api.get<BroadcastTimeline>(`/broadcasts/${broadcastId}/timeline`));
+    } catch (err) {
+      setError(shownError(err));
+    }
+  }, [api, broadcastId]);
+  const state = broadcast?.state;
   useEffect(() => {
-    if (!version) return;
-    api.get<BroadcastTimeline>(`/broadcasts/${broadcastId}/timeline`).then(setTimeline, (err: unknown) => setError(shownError(err)));
-  }, [api, broadcastId, version]);
+    if (state) void loadTimeline();
+  }, [loadTimeline, state]);
+  useInterval(loadTimeline, TIMELINE_POLL_MS, interval !== null);
 
   async function apply(action: Exclude<BroadcastAction, 'edit'>) {
     if (action === 'cancel' && !window.confirm('Cancel this broadcast? Recipients not reached yet will not get it.')) return;
