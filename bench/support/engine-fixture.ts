@@ -28,6 +28,8 @@ export const BENCH_FLOW = {
 export interface BenchWorkspace {
   workspaceId: string;
   channelIds: string[];
+  /** The owner's session token, for API calls. */
+  token: string;
 }
 
 /** Signs up (workspace + owner) and adds `channels` sandbox channels through the HTTP API, as a user would. */
@@ -36,7 +38,7 @@ export async function createWorkspace(env: BenchEnv, channels: number): Promise<
   const { token, workspace } = signup as { token: string; workspace: { id: string } };
   const channelIds: string[] = [];
   for (let i = 0; i < channels; i++) channelIds.push(((await postJson(env.baseUrl, '/api/v1/channels', { kind: 'sandbox', name: `Bench sandbox ${i + 1}` }, token)) as { id: string }).id);
-  return { workspaceId: workspace.id, channelIds };
+  return { workspaceId: workspace.id, channelIds, token };
 }
 
 /** Publishes the bench flow straight into the database (validated as the API would) and tells the engine. */
@@ -74,7 +76,7 @@ export async function createContacts(env: BenchEnv, workspaceId: string, phase: 
   );
 }
 
-async function postJson(baseUrl: string, path: string, body: unknown, token?: string): Promise<unknown> {
+export async function postJson(baseUrl: string, path: string, body: unknown, token?: string): Promise<unknown> {
   const res = await fetch(baseUrl + path, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
   const text = await res.text();
   if (!res.ok) throw new Error(`POST ${path} answered ${res.status}: ${text}`);

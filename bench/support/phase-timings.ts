@@ -28,6 +28,8 @@ export interface PhaseTimings {
   replied: number;
   /** Reply sent − inbound received, ms, per message. */
   endToEndMs: number[];
+  /** When each of those messages was received (epoch ms), in the same order as endToEndMs. */
+  receivedMs: number[];
   /** Inbound received → its drain transaction began (inbox queue wait, waiting behind the conversation). */
   toHandledMs: number[];
   /** Drain transaction began → reply written to the outbox (trigger match, run, steps). */
@@ -48,7 +50,7 @@ export async function readPhaseTimings(orm: Orm, workspaceId: string, phase: str
   const inbound = await runSql<{ id: string; receivedMs: number; handledMs: number }>(orm.em.fork(), PHASE_INBOUND_SQL, { workspaceId, pattern: `${phase}:%` });
   const replies = await runSql<{ inboundId: string; queuedMs: number; sentMs: number }>(orm.em.fork(), REPLIES_SQL, { workspaceId, since });
   const replyOf = new Map(replies.rows.map((r) => [r.inboundId, r]));
-  const timings: PhaseTimings = { replied: 0, endToEndMs: [], toHandledMs: [], handledToQueuedMs: [], queuedToSentMs: [], spanMs: Number.NaN };
+  const timings: PhaseTimings = { replied: 0, endToEndMs: [], receivedMs: [], toHandledMs: [], handledToQueuedMs: [], queuedToSentMs: [], spanMs: Number.NaN };
   let first = Infinity;
   let last = -Infinity;
   for (const message of inbound.rows) {
@@ -56,6 +58,7 @@ export async function readPhaseTimings(orm: Orm, workspaceId: string, phase: str
     if (!reply) continue;
     timings.replied += 1;
     timings.endToEndMs.push(reply.sentMs - message.receivedMs);
+    timings.receivedMs.push(message.receivedMs);
     timings.toHandledMs.push(message.handledMs - message.receivedMs);
     timings.handledToQueuedMs.push(reply.queuedMs - message.handledMs);
     timings.queuedToSentMs.push(reply.sentMs - reply.queuedMs);

@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { batchDueAt } from '../../engine/broadcasts/broadcast-pace.ts';
 import { broadcastTemplateContext, parseBroadcastTemplate } from '../../engine/broadcasts/broadcast-template.ts';
 import { quietUntil } from '../../engine/broadcasts/quiet-hours.ts';
+import type { ChannelKind } from '../../engine/channels/channel-kind.ts';
 import type { Clock } from '../../engine/clock.ts';
 import { automatedSendBlocker } from '../../engine/contacts/automated-send-blocker.ts';
 import { renderTemplate, type ParsedTemplate } from '../../engine/flows/template.ts';
@@ -11,6 +12,7 @@ import type { Orm } from '../db/orm.ts';
 import { newId } from '../ids.ts';
 import type { Logger } from '../logger.ts';
 import type { BatchSender } from '../pipeline/batch-sender.ts';
+import type { SendRow } from '../pipeline/send-claim.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import type { SendJobData } from '../pipeline/send-job.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
@@ -77,16 +79,28 @@ with input as (
 message as (
   insert into messages (id, workspace_id, channel_id, conversation_id, contact_id, direction, sender, idempotency_key, type, text, media, status, status_times, metadata, created_at)
   select i.id, :workspaceId, :channelId, i.conversation_id, i.contact_id, 'outbound', 'broadcast', i.idempotency_key, :messageType, i.body,
-         cast(:media as jsonb), 'queued', cast(:statusTimes as jsonb), cast(:metadata as jsonb), :now
+         cast(:media as jsonb), 'queued', cast(:statusTimes as jsonb),
+         -- Claimed at once (the attempt counted and marked), unless an earlier message of the conversation still waits.
+         case when exists (select 1 from messages e where e.conversation_id = i.conversation_id and e.direction = 'outbound' and e.status = 'queued')
+              then cast(:metadata as jsonb) else cast(:claimedMetadata as jsonb) end,
+         :now
     from input i
   on conflict (channel_id, idempotency_key) where idempotency_key is not null do nothing
-  returning id, conversation_id, idempotency_key
+  returning id, conversation_id, idempotency_key, metadata ? 'send' as claimed
 ),
 touched as (
-  update conversations conv set last_message_at = greatest(conv.last_message_at, :now), updated_at = :now
-    from message where conv.id = message.conversation_id
+  -- A conversation created for this batch already has its activity time.
+  update conversations conv set last_message_at = :now, updated_at = :now
+    from message where conv.id = message.conversation_id and conv.last_message_at < :now
 )
-select id, idempotency_key as "key" from message`;
+select id, idempotency_key as "key", claimed from message`;
+
+/** The batch's contacts' ids on the channel (a WhatsApp JID or LID), which a send may need besides the phone. */
+const EXTERNAL_IDS_SQL = `
+select contact_id as "contactId", json_agg(json_build_object('kind', kind, 'value', value) order by created_at) as "externalIds"
+  from contact_identities
+ where channel_id = :channelId and contact_id = any(cast(:contactIds as uuid[])) and kind <> 'phone'
+ group by contact_id`;
 
 const EXISTING_BY_KEY_SQL = `select id, idempotency_key as "key" from messages where channel_id = :channelId and idempotency_key = any(cast(:keys as text[]))`;
 
@@ -124,12 +138,16 @@ export class BroadcastBatchProcessor {
       await job.moveToDelayed(recorded.dueAt.getTime(), token);
       throw new DelayedError();
     }
-    const messageIds = [...recorded.messageIds];
-    // A retried job also sends what its killed predecessor recorded but did not send.
+    const result = await this.deps.sender.sendClaimed(em, recorded.rows, queues.send, concurrency);
+    // A retried job also sends what its killed predecessor recorded but did not send (claimed again: the in-flight check decides).
     if (job.attemptsStarted > 1) {
-      for (const row of (await runSql<{ id: string }>(em, LEFTOVER_SQL, { broadcastId: data.broadcastId, batch: data.batch })).rows) if (!messageIds.includes(row.id)) messageIds.push(row.id);
+      const recordedNow = new Set(recorded.rows.map((r) => r.id));
+      const leftovers = (await runSql<{ id: string }>(em, LEFTOVER_SQL, { broadcastId: data.broadcastId, batch: data.batch })).rows.map((r) => r.id).filter((id) => !recordedNow.has(id));
+      const more = await this.deps.sender.send(leftovers, queues.send, concurrency);
+      result.sent += more.sent;
+      result.failed += more.failed;
+      result.handedOff += more.handedOff;
     }
-    const result = await this.deps.sender.send(messageIds, queues.send, concurrency);
     if (recorded.deferredUntil !== null) {
       const at = recorded.deferredUntil.getTime();
       await queues.own.add(BATCH_JOB_NAME, data, { ...BROADCAST_JOB_OPTIONS, jobId: batchJobId(data, at), delay: Math.max(0, at - this.deps.clock.now().getTime()) });
@@ -139,49 +157,98 @@ export class BroadcastBatchProcessor {
     return { sent: result.sent, failed: result.failed, handedOff: result.handedOff, skipped: recorded.skipped, deferred: recorded.deferred };
   }
 
-  private async record(em: EntityManager, job: Job<BroadcastBatchJobData>, now: Date): Promise<'stale' | { dueAt: Date } | { messageIds: string[]; skipped: number; deferred: number; deferredUntil: Date | null }> {
+  private async record(em: EntityManager, job: Job<BroadcastBatchJobData>, now: Date): Promise<'stale' | { dueAt: Date } | { rows: SendRow[]; skipped: number; deferred: number; deferredUntil: Date | null }> {
     const data = job.data;
     const b = await loadBroadcast(em, data.broadcastId, { lock: 'share' });
     if (b.state !== 'running' || b.generation !== data.generation || b.content.kind !== 'message') return 'stale';
     const dueAt = batchDueAt(data.batch, { batch: b.paceAnchorBatch, at: b.paceAnchorAt ?? now }, b.batchSize, b.effectivePacePerMinute);
     if (dueAt.getTime() > now.getTime() + DUE_TOLERANCE_MS) return { dueAt };
 
-    const workspace = (await runSql<{ name: string; timezone: string }>(em, `select name, timezone from workspaces where id = :id`, { id: b.workspaceId })).rows[0] ?? { name: '', timezone: 'UTC' };
+    const context = (await runSql<{ name: string; timezone: string; channelKind: ChannelKind }>(em, `select w.name, w.timezone, ch.kind as "channelKind" from workspaces w, channels ch where w.id = :workspaceId and ch.id = :channelId`, { workspaceId: b.workspaceId, channelId: b.channelId })).rows[0];
+    if (!context) return 'stale';
+    const workspace = { name: context.name, timezone: context.timezone };
     const sorted = sortRecipients(b, await lockPendingRecipients(em, b.id, data.batch), workspace.timezone, now);
     await skipRecipients(em, sorted.skips, now);
     if (sorted.deferredUntil !== null) await deferRecipients(em, sorted.deferred, sorted.deferredUntil, now);
     const template = parseBroadcastTemplate(b.content.text).template;
     if (!template) throw new Error(`broadcast ${b.id} has a template that no longer parses`);
-    const messageIds = await this.recordMessages(em, b, b.content.mediaUrl, template, workspace, sorted.ready, job, now);
-    return { messageIds, skipped: sorted.skips.length, deferred: sorted.deferred.length, deferredUntil: sorted.deferredUntil };
+    const rows = await this.recordMessages(em, b, { mediaUrl: b.content.mediaUrl, template, workspace, channelKind: context.channelKind }, sorted.ready, job, now);
+    return { rows, skipped: sorted.skips.length, deferred: sorted.deferred.length, deferredUntil: sorted.deferredUntil };
   }
 
-  /** One queued message per ready recipient, and the recipients marked queued with it. */
-  private async recordMessages(em: EntityManager, b: BroadcastRow, mediaUrl: string | undefined, template: ParsedTemplate, workspace: { name: string; timezone: string }, ready: readonly PendingRecipient[], job: Job<BroadcastBatchJobData>, now: Date): Promise<string[]> {
+  /**
+   * One queued message per ready recipient, and the recipients marked queued with it. Answers the
+   * messages recorded claimed, as the send path reads them (SendRow), ready for the BatchSender.
+   */
+  private async recordMessages(
+    em: EntityManager,
+    b: BroadcastRow,
+    content: { mediaUrl: string | undefined; template: ParsedTemplate; workspace: { name: string; timezone: string }; channelKind: ChannelKind },
+    ready: readonly PendingRecipient[],
+    job: Job<BroadcastBatchJobData>,
+    now: Date,
+  ): Promise<SendRow[]> {
     if (ready.length === 0) return [];
-    const conversations = await ensureConversations(em, { workspaceId: b.workspaceId, channelId: b.channelId, contactIds: ready.map((r) => r.contactId), now, newId });
+    const contactIds = ready.map((r) => r.contactId);
+    const conversations = await ensureConversations(em, { workspaceId: b.workspaceId, channelId: b.channelId, contactIds, now, newId });
     const keys = ready.map((r) => recipientMessageKey(b.id, r.id));
-    const inserted = await runSql<{ id: string; key: string }>(em, INSERT_MESSAGES_SQL, {
+    const texts = ready.map((r) => renderTemplate(content.template, broadcastTemplateContext({ contact: { id: r.contactId, name: r.name, phone: r.phone, tags: r.tags ?? [], attributes: r.attributes ?? {} }, workspace: content.workspace })));
+    const type: MessageType = content.mediaUrl === undefined ? 'text' : mediaTypeOf(content.mediaUrl);
+    const media = content.mediaUrl === undefined ? null : { url: content.mediaUrl };
+    const batchJob = { queue: job.queueName, id: job.id };
+    const claimed = this.deps.sender.claimedMetadata(content.channelKind, now);
+    const inserted = await runSql<{ id: string; key: string; claimed: boolean }>(em, INSERT_MESSAGES_SQL, {
       workspaceId: b.workspaceId,
       channelId: b.channelId,
       now,
-      messageType: mediaUrl === undefined ? 'text' : mediaTypeOf(mediaUrl),
-      media: mediaUrl === undefined ? null : JSON.stringify({ url: mediaUrl }),
+      messageType: type,
+      media: media === null ? null : JSON.stringify(media),
       statusTimes: JSON.stringify({ queued: now.toISOString() }),
-      metadata: JSON.stringify({ batchJob: { queue: job.queueName, id: job.id } }),
+      metadata: JSON.stringify({ batchJob }),
+      claimedMetadata: JSON.stringify({ batchJob, send: claimed }),
       ids: ready.map(() => newId()),
       conversationIds: ready.map((r) => conversations.get(r.contactId) as string),
-      contactIds: ready.map((r) => r.contactId),
+      contactIds,
       keys,
-      texts: ready.map((r) => renderTemplate(template, broadcastTemplateContext({ contact: { id: r.contactId, name: r.name, phone: r.phone, tags: r.tags ?? [], attributes: r.attributes ?? {} }, workspace }))),
+      texts,
     });
-    const byKey = new Map(inserted.rows.map((row) => [row.key, row.id]));
-    if (byKey.size < keys.length) {
-      for (const row of (await runSql<{ id: string; key: string }>(em, EXISTING_BY_KEY_SQL, { channelId: b.channelId, keys: keys.filter((k) => !byKey.has(k)) })).rows) byKey.set(row.key, row.id);
+    const byKey = new Map(inserted.rows.map((row) => [row.key, row]));
+    const existing = keys.filter((k) => !byKey.has(k));
+    const existingIds = new Map<string, string>();
+    if (existing.length > 0) {
+      for (const row of (await runSql<{ id: string; key: string }>(em, EXISTING_BY_KEY_SQL, { channelId: b.channelId, keys: existing })).rows) existingIds.set(row.key, row.id);
     }
-    const queued = ready.map((r, i) => ({ id: r.id, messageId: byKey.get(keys[i] as string) ?? null, runId: null }));
-    await markRecipientsQueued(em, queued, now);
-    return [...byKey.values()];
+    await markRecipientsQueued(em, ready.map((r, i) => ({ id: r.id, messageId: byKey.get(keys[i] as string)?.id ?? existingIds.get(keys[i] as string) ?? null, runId: null })), now);
+
+    const externalIds = new Map((await runSql<{ contactId: string; externalIds: SendRow['externalIds'] }>(em, EXTERNAL_IDS_SQL, { channelId: b.channelId, contactIds })).rows.map((r) => [r.contactId, r.externalIds]));
+    const rows: SendRow[] = [];
+    ready.forEach((r, i) => {
+      const row = byKey.get(keys[i] as string);
+      if (!row) return;
+      rows.push({
+        id: row.id,
+        workspaceId: b.workspaceId,
+        channelId: b.channelId,
+        contactId: r.contactId,
+        sender: 'broadcast',
+        idempotencyKey: row.key,
+        type,
+        text: texts[i] as string,
+        media,
+        status: 'queued',
+        channelKind: content.channelKind,
+        channelDeletedAt: null,
+        phone: r.phone,
+        optedOutAt: r.optedOutAt,
+        restrictedAt: r.restrictedAt,
+        erasedAt: r.erasedAt,
+        externalIds: externalIds.get(r.contactId) ?? [],
+        // Recorded claimed: nothing was attempted before. Unclaimed rows wait for an earlier message (handed off).
+        previousSend: row.claimed ? {} : null,
+        queuedAt: now,
+      });
+    });
+    return rows;
   }
 }
 

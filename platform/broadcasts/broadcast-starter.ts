@@ -20,7 +20,7 @@ export const CHANNEL_WAIT_MS = 30_000;
 const START_EARLY_TOLERANCE_MS = 1_000;
 
 /** What a start job did. */
-export type StartOutcome = { kind: 'started'; recipients: number; skipped: number } | { kind: 'waiting'; retryInMs: number } | { kind: 'not-due' } | { kind: 'failed'; reason: string };
+export type StartOutcome = { kind: 'started'; recipients: number; skipped: number; snapshotMs: number; enqueueMs: number } | { kind: 'waiting'; retryInMs: number } | { kind: 'not-due' } | { kind: 'failed'; reason: string };
 
 interface ChannelRow {
   kind: ChannelKind;
@@ -78,6 +78,7 @@ export class BroadcastStarter {
       return { kind: 'waiting', retryInMs: CHANNEL_WAIT_MS };
     }
 
+    const startedMs = performance.now();
     const result = await em.transactional(async (tem) => {
       const b = await loadBroadcast(tem, broadcastId, { lock: 'update' });
       if (b.state !== 'scheduled') return null;
@@ -94,10 +95,12 @@ export class BroadcastStarter {
     });
     if (!result) return { kind: 'not-due' };
     if (!result.started) return { kind: 'failed', reason: 'empty_audience' };
+    const snapshotMs = Math.round(performance.now() - startedMs);
     const batches = Array.from({ length: result.b.batchCount }, (_, i) => i);
     await enqueueBatches(this.deps.queues, result.b, batches, now);
-    this.deps.logger.info({ broadcastId, ...result.counts, batches: batches.length }, 'broadcast started');
-    return { kind: 'started', ...result.counts };
+    const enqueueMs = Math.round(performance.now() - startedMs - snapshotMs);
+    this.deps.logger.info({ broadcastId, ...result.counts, batches: batches.length, snapshotMs, enqueueMs }, 'broadcast started');
+    return { kind: 'started', ...result.counts, snapshotMs, enqueueMs };
   }
 
   /** Writes the recipient rows; answers how many may be sent to and how many were skipped. */

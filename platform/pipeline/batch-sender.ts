@@ -1,11 +1,12 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Queue } from 'bullmq';
-import { CHANNEL_KINDS } from '../../engine/channels/channel-kind.ts';
+import { CHANNEL_KINDS, type ChannelKind } from '../../engine/channels/channel-kind.ts';
 import type { Clock } from '../../engine/clock.ts';
 import { AppError } from '../../engine/errors/app-error.ts';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
 import type { ConnectorRegistry } from './connector-registry.ts';
-import { claimSends, recordFailed, recordRetryable, recordSent, sendRefusal, toOutboundSend, type SendRow } from './send-claim.ts';
+import { claimSends, recordFailed, recordRetryable, recordSent, sendRefusal, toOutboundSend, type SendRow, type SendState } from './send-claim.ts';
 import { DEFAULT_SEND_RETRY, SEND_JOB_NAME, sendJobOptions, type SendJobData } from './send-job.ts';
 import { handOverOf, wakeSends } from './send-message.processor.ts';
 
@@ -37,12 +38,26 @@ export class BatchSender {
     this.selfMarkingKinds = CHANNEL_KINDS.filter((kind) => deps.connectors.get(kind)?.marksHandOver === true).join(',');
   }
 
-  /** Sends `messageIds` (queued messages of the channel whose send queue is `queue`). */
+  /** Sends `messageIds` (queued messages of the channel whose send queue is `queue`), claiming them first. */
   async send(messageIds: readonly string[], queue: Queue<SendJobData>, concurrency: number): Promise<BatchSendResult> {
-    const result: BatchSendResult = { sent: 0, failed: 0, handedOff: 0, alreadyHandled: messageIds.length };
-    if (messageIds.length === 0) return result;
+    if (messageIds.length === 0) return { sent: 0, failed: 0, handedOff: 0, alreadyHandled: 0 };
     const em = this.deps.orm.em.fork();
     const rows = await claimSends(em, messageIds, this.deps.clock.now(), this.selfMarkingKinds);
+    const result = await this.sendClaimed(em, rows, queue, concurrency);
+    return { ...result, alreadyHandled: messageIds.length - result.sent - result.failed - result.handedOff };
+  }
+
+  /** The claim state a caller that records messages already claimed must give them (see SendRow.previousSend). */
+  claimedMetadata(kind: ChannelKind, startedAt: Date): SendState {
+    return this.selfMarkingKinds.split(',').includes(kind) ? { attempts: 1 } : { attempts: 1, inFlightSince: startedAt.toISOString() };
+  }
+
+  /**
+   * Sends rows claimed by `claimSends`, or recorded already claimed by their caller (a broadcast
+   * batch inserts its messages with the attempt counted and marked in flight: one write fewer per
+   * message). Rows not queued any more are left alone; rows with no claim are handed off.
+   */
+  async sendClaimed(em: EntityManager, rows: readonly SendRow[], queue: Queue<SendJobData>, concurrency: number): Promise<BatchSendResult> {
     const handOff: { messageId: string; delayMs: number }[] = [];
     const sent: { messageId: string; providerMessageId: string }[] = [];
     const failures: { messageId: string; reason: string }[] = [];
@@ -87,7 +102,7 @@ export class BatchSender {
       await queue.addBulk(handOff.map((h) => ({ name: SEND_JOB_NAME, data: { messageId: h.messageId }, opts: { ...sendJobOptions(h.messageId, DEFAULT_SEND_RETRY), delay: h.delayMs } })));
     }
     await wakeSends(queue, next, this.deps.logger);
-    return { sent: sent.length, failed: failures.length, handedOff: handOff.length, alreadyHandled: messageIds.length - sent.length - failures.length - handOff.length };
+    return { sent: sent.length, failed: failures.length, handedOff: handOff.length, alreadyHandled: rows.length - sent.length - failures.length - handOff.length };
   }
 }
 
