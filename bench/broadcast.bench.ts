@@ -176,6 +176,10 @@ export async function runBroadcastBench(args: string[]): Promise<void> {
     const duringLatency = summarise(during.endToEndMs.filter((_, i) => (during.receivedMs[i] as number) <= sent.lastMs));
     progress(`broadcast sent ${sentCount} messages in ${Math.round(sent.lastMs - sent.firstMs)} ms (first to last sent): ${sendRate}/s; load ${load()}`);
     progress(`auto-replies that arrived while it snapshotted and sent: ${duringLatency.count} at ${opts.inboundRate}/s: end to end ${formatSummary(duringLatency)}`);
+    const inWindow = (values: number[]) => summarise(values.filter((_, i) => (during.receivedMs[i] as number) <= sent.lastMs));
+    progress(`  received → drain tx began ${formatSummary(inWindow(during.toHandledMs))}`);
+    progress(`  drain tx began → reply queued ${formatSummary(inWindow(during.handledToQueuedMs))}`);
+    progress(`  reply queued → sent ${formatSummary(inWindow(during.queuedToSentMs))}`);
     progress(`event loop delay while it sent: p50 ${Math.round(loopDelay.percentile(50) / 1e6)} / p99 ${Math.round(loopDelay.percentile(99) / 1e6)} / max ${Math.round(loopDelay.max / 1e6)} ms`);
     progress(`CPU per broadcast message (whole product, auto-replies included): Node ${cpu.nodeMs} ms, PostgreSQL ${cpu.postgresMs} ms, Redis ≤ ${cpu.redisMs} ms`);
     progress(`targets: snapshot + enqueue ≤ 5000 ms: ${start.snapshotMs + start.enqueueMs <= 5000 ? 'met' : 'MISSED'}; send rate ≥ 2000/s: ${sendRate >= 2000 ? 'met' : 'MISSED'}; auto-reply p99 < 200 ms: ${duringLatency.p99 < 200 ? 'met' : 'MISSED'}`);

@@ -34,6 +34,7 @@ export class SandboxConnector implements ChannelConnector {
   readonly kind = 'sandbox' as const;
   private readonly listeners = new Set<SandboxOutboundListener>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  private stopped = false;
   private readonly deliveredAfterMs: number;
   private readonly readAfterMs: number;
 
@@ -64,6 +65,7 @@ export class SandboxConnector implements ChannelConnector {
 
   /** Cancels the status reports still pending (at shutdown, or at the end of a test). */
   stop(): void {
+    this.stopped = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
   }
@@ -79,7 +81,8 @@ export class SandboxConnector implements ChannelConnector {
   private later(ms: number, fn: () => Promise<void>): void {
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      fn().catch((err: unknown) => this.deps.logger.error({ err }, 'sandbox status report failed'));
+      // A report cut short by a shutdown is not an error: the process is going away with its pool.
+      fn().catch((err: unknown) => (this.stopped ? this.deps.logger.debug({ err }, 'sandbox status report dropped at shutdown') : this.deps.logger.error({ err }, 'sandbox status report failed')));
     }, ms);
     timer.unref();
     this.timers.add(timer);

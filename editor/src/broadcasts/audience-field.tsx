@@ -1,6 +1,7 @@
 import { useCallback, type ChangeEvent } from 'react';
 import type { SegmentPreview } from '../api/api-types.ts';
 import { ConditionBuilder } from '../forms/condition-builder.tsx';
+import { SEGMENT_VARIABLES } from '../forms/template-variables.ts';
 import { useSession } from '../session/session-context.tsx';
 import { audiencePhones } from '../../../engine/broadcasts/audience-phones.ts';
 import { SEGMENT_CONTACT_FIELDS } from '../../../engine/broadcasts/segment.ts';
@@ -54,7 +55,7 @@ export function AudienceField({ value, onChange }: { value: AudienceFields; onCh
             ))}
             {' '}(one attribute by its name: <code className="code">contact.attributes.plan</code>).
           </p>
-          <ConditionBuilder label="Segment rule" value={value.rule} onChange={(rule) => onChange({ rule })} />
+          <ConditionBuilder label="Segment rule" value={value.rule} variables={SEGMENT_VARIABLES} onChange={(rule) => onChange({ rule })} />
           <ErrorWithDetails error={segment.error} />
           <SegmentCount preview={segment.error ? null : segment.preview} stale={segment.stale} />
         </>

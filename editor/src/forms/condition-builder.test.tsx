@@ -4,6 +4,7 @@ import { useState } from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { validateJsonLogic } from '../../../engine/flows/json-logic.ts';
 import { ConditionBuilder } from './condition-builder.tsx';
+import { SEGMENT_VARIABLES } from './template-variables.ts';
 
 /** The builder is controlled: this keeps its value the way the config form does, and exposes it. */
 function Harness({ initial, seen }: { initial: unknown; seen: unknown[] }) {
@@ -73,5 +74,17 @@ describe('the condition builder', () => {
     render(<Harness initial={{ if: [{ var: 'a' }, 1, 2] }} seen={[]} />);
     expect(screen.getByText(/edit it as JSON below/)).toBeTruthy();
     expect(screen.queryByLabelText('Field')).toBeNull();
+  });
+
+  describe('when it edits a segment (contact variables only)', () => {
+    it('starts a new condition on a contact field and offers only contact fields', () => {
+      const seen: unknown[] = [];
+      render(<ConditionBuilder label="Rule" value={{ in: ['vip', { var: 'contact.tags' }] }} variables={SEGMENT_VARIABLES} onChange={(next) => seen.push(next)} />);
+      fireEvent.click(screen.getByRole('button', { name: 'Add condition' }));
+      expect(seen.at(-1)).toEqual({ and: [{ in: ['vip', { var: 'contact.tags' }] }, { '==': [{ var: 'contact.tags' }, ''] }] });
+      const offered = [...document.querySelectorAll('datalist option')].map((o) => (o as HTMLOptionElement).value);
+      expect(offered.length).toBeGreaterThan(0);
+      expect(offered.every((path) => path.startsWith('contact.'))).toBe(true);
+    });
   });
 });

@@ -123,6 +123,6 @@ export function emptyGroup(): ConditionGroup {
   return { kind: 'group', combinator: 'and', children: [] };
 }
 
-export function newRow(): ConditionRow {
-  return { kind: 'row', field: 'message.text', operator: 'equals', value: '' };
+export function newRow(field = 'message.text'): ConditionRow {
+  return { kind: 'row', field, operator: 'equals', value: '' };
 }

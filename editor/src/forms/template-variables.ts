@@ -2,7 +2,12 @@
  * Paths a template or a condition can read, offered by the variable picker. The roots are the
  * engine's (engine/flows/template.ts); `attributes.*` and `vars.*` are examples to adapt.
  */
-export const TEMPLATE_VARIABLES: readonly { path: string; label: string }[] = [
+export interface TemplateVariable {
+  path: string;
+  label: string;
+}
+
+export const TEMPLATE_VARIABLES: readonly TemplateVariable[] = [
   { path: 'contact.name', label: 'Contact name' },
   { path: 'contact.phone', label: 'Contact phone' },
   { path: 'contact.tags', label: 'Contact tags' },
@@ -13,4 +18,14 @@ export const TEMPLATE_VARIABLES: readonly { path: string; label: string }[] = [
   { path: 'vars.response', label: 'Flow variable: HTTP response' },
   { path: 'trigger.body', label: 'Webhook body' },
   { path: 'workspace.name', label: 'Workspace name' },
+];
+
+/** What a segment rule can read: the contact only (the server refuses any other variable). */
+export const SEGMENT_VARIABLES: readonly TemplateVariable[] = [
+  { path: 'contact.tags', label: 'Contact tags' },
+  { path: 'contact.name', label: 'Contact name' },
+  { path: 'contact.phone', label: 'Contact phone' },
+  { path: 'contact.attributes.email', label: 'Contact attribute: email' },
+  { path: 'contact.createdAt', label: 'Contact created at (ISO time)' },
+  { path: 'contact.lastSeenAt', label: 'Contact last seen at (ISO time)' },
 ];
