@@ -8,8 +8,8 @@ import { seedDemoCommand } from './seed-demo.command.ts';
 
 const ROLE_HELP: Record<RoleName, string> = {
   api: 'Serve the HTTP API, the editor, health, metrics and the queue dashboard (creates and migrates the database, seeds the demo workspace)',
-  worker: 'Run the background jobs of the engine (the outbox reconciler for now)',
-  connector: 'Host the channel connectors and their send workers (the sandbox for now)',
+  worker: 'Run the background jobs: flow runs (inbox drains, timers, schedules), broadcast starts and recurrences, and the reconcilers',
+  connector: 'Host the channel connectors (sandbox, WhatsApp, webhook), their send workers and broadcast batches',
 };
 
 function roleCommand(name: string, roles: readonly RoleName[], description: string): Command {

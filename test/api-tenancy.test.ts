@@ -15,6 +15,7 @@ const RESOURCE_BY_TAG: Record<string, keyof ResourcesOfA> = {
   'api-keys': 'apiKeyId',
   flows: 'flowId',
   runs: 'runId',
+  broadcasts: 'broadcastId',
 };
 
 interface ResourcesOfA {
@@ -27,6 +28,7 @@ interface ResourcesOfA {
   apiKeyId: string;
   flowId: string;
   runId: string;
+  broadcastId: string;
 }
 
 let api: TestApi;
@@ -54,8 +56,16 @@ beforeAll(async () => {
     flowId: flow.body.id,
     versionId: published.body.version.id,
   });
+  const broadcast = await ownerA.post('/api/v1/broadcasts', {
+    name: 'A broadcast',
+    channelId: channel.body.id,
+    audience: { kind: 'phones', phones: ['+15550000001'] },
+    content: { kind: 'message', text: 'Hello from A' },
+    schedule: { kind: 'at', localTime: '2099-01-01T09:00', timezone: 'UTC' },
+  });
   a = {
     workspaceId: signupA.body.workspace.id,
+    broadcastId: broadcast.body.id,
     channelId: channel.body.id,
     contactId: inbound.body.contactId,
     conversationId: inbound.body.conversationId,
@@ -120,6 +130,8 @@ describe('when a member of another workspace walks every route', () => {
   it('leaves every resource of the first workspace unchanged', async () => {
     const channel = await ownerA.get(`/api/v1/channels/${a.channelId}`);
     expect(channel.body.name).toBe('A sandbox');
+    const broadcast = await ownerA.get(`/api/v1/broadcasts/${a.broadcastId}`);
+    expect(broadcast.body).toMatchObject({ name: 'A broadcast', state: 'draft' });
     const contact = await ownerA.get(`/api/v1/contacts/${a.contactId}`);
     expect(contact.body.name).toBe('Private Person');
     const members = await ownerA.get('/api/v1/members');

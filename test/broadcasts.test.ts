@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BROADCAST_JOB_OPTIONS, BROADCASTS_QUEUE, recurringSchedulerId } from '../platform/broadcasts/broadcast-queues.ts';
+import { BROADCAST_JOB_OPTIONS, BROADCASTS_QUEUE, broadcastSendQueueName, recurringSchedulerId } from '../platform/broadcasts/broadcast-queues.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
 import { doc, keywordTrigger, node, edge } from '../engine/flows/flow-document.fixture.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
@@ -236,6 +236,16 @@ describe('when a broadcast has quiet hours on the contact\'s clock', () => {
     const held = await sql<{ contactId: string; notBefore: string }>(`select contact_id as "contactId", not_before as "notBefore" from broadcast_recipients where broadcast_id = :id and state = 'pending'`, { id });
     expect(held.map((h) => h.contactId).sort()).toEqual([...asleep].sort());
     for (const h of held) expect(Math.abs(new Date(h.notBefore).getTime() - (now.getTime() + 3600_000))).toBeLessThan(61_000);
+    // Their batch comes back when the quiet hours end: a delayed job due at not_before.
+    const sendQueue = new Queue(broadcastSendQueueName(channelId), { connection: api.env.redis, prefix: api.env.config.redisPrefix });
+    try {
+      const later = (await sendQueue.getDelayed()).filter((job) => job.id?.startsWith(`batch-${id}-`));
+      expect(later).toHaveLength(1);
+      // The job's own clock reading differs from the batch's by the few ms between them.
+      expect(Math.abs(later[0]!.timestamp + later[0]!.delay - new Date(held[0]!.notBefore).getTime())).toBeLessThan(1_000);
+    } finally {
+      await sendQueue.close();
+    }
     expect((await owner.get(`/api/v1/broadcasts/${id}`)).body.state).toBe('running');
   });
 });
@@ -252,7 +262,9 @@ describe('when a broadcast is recurring', () => {
     const edited = await owner.patch(`/api/v1/broadcasts/${id}`, { schedule: { kind: 'recurring', cron: '30 18 * * *', timezone: 'Asia/Tokyo' } });
     expect(edited.status, JSON.stringify(edited.body)).toBe(200);
     expect(await queue.getJobScheduler(recurringSchedulerId(id))).toMatchObject({ pattern: '30 18 * * *', tz: 'Asia/Tokyo' });
-    expect((await owner.post(`/api/v1/broadcasts/${id}/cancel`, {})).status).toBe(200);
+    const cancelled = await owner.post(`/api/v1/broadcasts/${id}/cancel`, {});
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body).toMatchObject({ state: 'cancelled', stateReason: 'cancelled by Owner' });
     expect(await queue.getJobScheduler(recurringSchedulerId(id))).toBeFalsy();
   });
 
@@ -291,5 +303,22 @@ describe('when a broadcast starts a flow for each recipient', () => {
       return rows.length === 3 ? rows : undefined;
     });
     expect(texts.every((t) => t.text.startsWith('From the flow, Contact'))).toBe(true);
+  });
+});
+
+describe('when the pace of a paused broadcast is raised', () => {
+  it('sends the rest at the new pace once resumed', async () => {
+    await contacts(60, { tags: ['pace-test'] });
+    // 60 a minute: batches of 10, one every 10 s; the 60 would take 50 s.
+    const id = await createAndSchedule(spec({ audience: { kind: 'segment', rule: { in: ['pace-test', { var: 'contact.tags' }] } }, pacePerMinute: 60 }));
+    await eventually(async () => ((await messagesOf(id)).length >= 10 ? true : undefined));
+    expect((await owner.post(`/api/v1/broadcasts/${id}/pause`, {})).status).toBe(200);
+    expect((await owner.patch(`/api/v1/broadcasts/${id}`, { pacePerMinute: 6_000 })).status).toBe(200);
+    const resumedAt = Date.now();
+    expect((await owner.post(`/api/v1/broadcasts/${id}/resume`, {})).status).toBe(200);
+    // At 6,000 a minute the five batches left are 100 ms apart.
+    await waitForState(id, 'completed', 8_000);
+    expect(Date.now() - resumedAt).toBeLessThan(8_000);
+    expect(await messagesOf(id)).toHaveLength(60);
   });
 });

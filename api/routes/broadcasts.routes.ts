@@ -63,8 +63,13 @@ async function recordAudit(em: EntityManager, auth: AuthContext, action: string,
   await em.flush();
 }
 
-function byWhom(auth: AuthContext): string {
-  return auth.actorKind === 'user' ? `user ${auth.userId}` : `API key ${auth.apiKeyId}`;
+/** Who paused or cancelled, as the state reason shows it: the member's name, or the API key's. */
+async function byWhom(em: EntityManager, auth: AuthContext): Promise<string> {
+  const { rows } = auth.actorKind === 'user'
+    ? await runSql<{ name: string }>(em, `select name from users where id = :id`, { id: auth.userId })
+    : await runSql<{ name: string }>(em, `select name from api_keys where id = :id`, { id: auth.apiKeyId });
+  const name = rows[0]?.name ?? 'unknown';
+  return auth.actorKind === 'user' ? name : `API key "${name}"`;
 }
 
 /** The four state commands share their shape: POST /v1/broadcasts/:id/<action>. */
@@ -170,9 +175,9 @@ export const broadcastRoutes = [
     },
   }),
   actionRoute('schedule', 'Schedules a draft: checks it fully (empty audience, past time), then starts it at its time or arms its recurring schedule', (c, em, auth, id) => c.schedule(em, auth.workspaceId, id)),
-  actionRoute('pause', 'Pauses a scheduled or running broadcast; a running one stops after the batch being sent', (c, em, auth, id) => c.pause(em, auth.workspaceId, id, byWhom(auth))),
+  actionRoute('pause', 'Pauses a scheduled or running broadcast; a running one stops after the batch being sent', async (c, em, auth, id) => c.pause(em, auth.workspaceId, id, await byWhom(em, auth))),
   actionRoute('resume', 'Resumes a paused broadcast where it stopped, at its pace from now', (c, em, auth, id) => c.resume(em, auth.workspaceId, id)),
-  actionRoute('cancel', 'Cancels a broadcast: recipients not yet sent to are skipped as cancelled; a recurring one stops recurring', (c, em, auth, id) => c.cancel(em, auth.workspaceId, id, byWhom(auth))),
+  actionRoute('cancel', 'Cancels a broadcast: recipients not yet sent to are skipped as cancelled; a recurring one stops recurring', async (c, em, auth, id) => c.cancel(em, auth.workspaceId, id, await byWhom(em, auth))),
   defineRoute({
     method: 'get',
     path: '/v1/broadcasts/:id/recipients',

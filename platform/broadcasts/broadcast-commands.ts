@@ -1,10 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Queue } from 'bullmq';
 import { audiencePhones } from '../../engine/broadcasts/audience-phones.ts';
+import { effectivePace } from '../../engine/broadcasts/broadcast-pace.ts';
 import type { BroadcastProblem } from '../../engine/broadcasts/broadcast-problem.ts';
 import type { BroadcastSpec } from '../../engine/broadcasts/broadcast-spec.ts';
 import { canApply, statesAllowing, type BroadcastAction } from '../../engine/broadcasts/broadcast-state.ts';
 import { scheduledInstant } from '../../engine/broadcasts/scheduled-instant.ts';
+import type { ChannelKind } from '../../engine/channels/channel-kind.ts';
 import type { Clock } from '../../engine/clock.ts';
 import { automatedSendBlocker } from '../../engine/contacts/automated-send-blocker.ts';
 import { BroadcastInvalidError } from '../../engine/errors/broadcast-invalid.error.ts';
@@ -18,6 +20,7 @@ import { BROADCAST_JOB_OPTIONS, BROADCASTS_QUEUE, recurringSchedulerId, startJob
 import { addFinishCheck } from './broadcast-batch.processor.ts';
 import { enqueueBatches } from './broadcast-batches.ts';
 import { loadBroadcast, pendingBatches, writeState, type BroadcastRow } from './broadcast-store.ts';
+import { channelPaceCap } from './channel-pace-cap.ts';
 import { scanSegment } from './segment-scan.ts';
 
 /** The spec fields a PATCH may change. */
@@ -129,6 +132,10 @@ export class BroadcastCommands {
         return { row: await loadBroadcast(tem, id), batches: null };
       }
       const pending = await pendingBatches(tem, id);
+      // The pace may have been edited while paused; the batches keep their size, their due times follow the new pace.
+      const channel = (await runSql<{ kind: ChannelKind; settings: unknown }>(tem, `select kind, settings from channels where id = :id`, { id: b.channelId })).rows[0];
+      const pace = channel ? effectivePace(b.pacePerMinute, channelPaceCap(channel.kind, channel.settings)) : b.effectivePacePerMinute;
+      await runSql(tem, `update broadcasts set effective_pace_per_minute = cast(:pace as integer) where id = :id`, { id, pace });
       await writeState(tem, id, { state: 'running', stateReason: null, generation, paceAnchorBatch: pending[0] ?? 0, paceAnchorAt: now }, now);
       return { row: await loadBroadcast(tem, id), batches: pending };
     });
