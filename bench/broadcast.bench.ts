@@ -1,4 +1,4 @@
-import { availableParallelism, loadavg } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { QueueEvents } from 'bullmq';
@@ -8,6 +8,7 @@ import { createLogger } from '../platform/logger.ts';
 import { InboundPipeline } from '../platform/pipeline/inbound-pipeline.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
 import { createRedis } from '../platform/redis.ts';
+import { cleanUpOnInterrupt, loadAverage } from './support/bench-process.ts';
 import { startBenchEnv } from './support/bench-env.ts';
 import { cpuPerMessage, cpuSnapshot } from './support/cpu-usage.ts';
 import { BENCH_KEYWORD, benchPhone, createContacts, createWorkspace, postJson, publishBenchFlow } from './support/engine-fixture.ts';
@@ -54,11 +55,6 @@ function progress(line: string): void {
   console.log(`[bench broadcast] ${line}`);
 }
 
-function load(): string {
-  return loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ');
-}
 
 /**
  * The broadcast bench (issue 6, "Performance"): the whole product in-process on a fresh database
@@ -69,14 +65,9 @@ function load(): string {
  */
 export async function runBroadcastBench(args: string[]): Promise<void> {
   const opts = parseOptions(args);
-  progress(`load average at start: ${load()} (${availableParallelism()} CPUs)`);
+  progress(`load average at start: ${loadAverage()} (${availableParallelism()} CPUs)`);
   const env = await startBenchEnv(process.env.LOG_LEVEL ?? 'warn');
-  const interrupted = () => {
-    progress('interrupted: cleaning up');
-    void env.cleanup().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', interrupted);
-  process.once('SIGTERM', interrupted);
+  const stopListening = cleanUpOnInterrupt(env, progress);
   let replies: ReplyCounter | null = null;
   const eventsConnection = createRedis(env.redisUrl);
   const startEvents = new QueueEvents(BROADCASTS_QUEUE, { connection: eventsConnection, prefix: env.redisPrefix });
@@ -146,7 +137,7 @@ export async function runBroadcastBench(args: string[]): Promise<void> {
     // Auto-replies keep arriving while the broadcast snapshots and sends.
     const duringLoad = openLoop({ ratePerS: opts.inboundRate, durationS: 30, send: sendInbound('during'), replies });
     const start = await started;
-    progress(`snapshot of ${start.recipients} recipients (${start.skipped} skipped): ${start.snapshotMs} ms; enqueue of their batches: ${start.enqueueMs} ms; load ${load()}`);
+    progress(`snapshot of ${start.recipients} recipients (${start.skipped} skipped): ${start.snapshotMs} ms; enqueue of their batches: ${start.enqueueMs} ms; load ${loadAverage()}`);
 
     const deadline = Date.now() + COMPLETE_TIMEOUT_MS;
     let state = '';
@@ -174,7 +165,7 @@ export async function runBroadcastBench(args: string[]): Promise<void> {
     // Only the auto-replies that arrived while the broadcast was snapshotting or sending.
     const during = await readPhaseTimings(env.orm, ws.workspaceId, 'during', broadcastStart);
     const duringLatency = summarise(during.endToEndMs.filter((_, i) => (during.receivedMs[i] as number) <= sent.lastMs));
-    progress(`broadcast sent ${sentCount} messages in ${Math.round(sent.lastMs - sent.firstMs)} ms (first to last sent): ${sendRate}/s; load ${load()}`);
+    progress(`broadcast sent ${sentCount} messages in ${Math.round(sent.lastMs - sent.firstMs)} ms (first to last sent): ${sendRate}/s; load ${loadAverage()}`);
     progress(`auto-replies that arrived while it snapshotted and sent: ${duringLatency.count} at ${opts.inboundRate}/s: end to end ${formatSummary(duringLatency)}`);
     const inWindow = (values: number[]) => summarise(values.filter((_, i) => (during.receivedMs[i] as number) <= sent.lastMs));
     progress(`  received → drain tx began ${formatSummary(inWindow(during.toHandledMs))}`);
@@ -198,8 +189,7 @@ export async function runBroadcastBench(args: string[]): Promise<void> {
     progress('cleaned up: product stopped, database dropped, redis keys deleted');
     console.log(JSON.stringify(result));
   } finally {
-    process.off('SIGINT', interrupted);
-    process.off('SIGTERM', interrupted);
+    stopListening();
     if (replies) await replies.close().catch(() => undefined);
     await startEvents.close().catch(() => undefined);
     eventsConnection.disconnect();

@@ -1,8 +1,9 @@
-import { availableParallelism, loadavg } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { systemClock } from '../engine/clock.ts';
 import { createLogger } from '../platform/logger.ts';
 import { InboundPipeline } from '../platform/pipeline/inbound-pipeline.ts';
+import { cleanUpOnInterrupt, loadAverage } from './support/bench-process.ts';
 import { startBenchEnv, type BenchEnv } from './support/bench-env.ts';
 import { bullmqBaseline } from './support/bullmq-baseline.ts';
 import { BENCH_KEYWORD, benchPhone, createContacts, createWorkspace, publishBenchFlow, type BenchWorkspace } from './support/engine-fixture.ts';
@@ -81,11 +82,6 @@ function progress(line: string): void {
   console.log(`[bench engine] ${line}`);
 }
 
-function load(): string {
-  return loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ');
-}
 
 /** What one load phase measured. */
 interface PhaseReport {
@@ -105,14 +101,9 @@ interface PhaseReport {
  */
 export async function runEngineBench(args: string[]): Promise<void> {
   const opts = parseOptions(args);
-  progress(`load average at start: ${load()} (${availableParallelism()} CPUs)`);
+  progress(`load average at start: ${loadAverage()} (${availableParallelism()} CPUs)`);
   const env = await startBenchEnv(process.env.LOG_LEVEL ?? 'warn');
-  const interrupted = () => {
-    progress('interrupted: cleaning up');
-    void env.cleanup().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', interrupted);
-  process.once('SIGTERM', interrupted);
+  const stopListening = cleanUpOnInterrupt(env, progress);
   let replies: ReplyCounter | null = null;
   try {
     progress(`product started on database om_bench_${env.id}, redis prefix ${env.redisPrefix}; ${opts.channels} sandbox channel(s), ${opts.conversations} conversations`);
@@ -134,26 +125,26 @@ export async function runEngineBench(args: string[]): Promise<void> {
       let bestRate = -1;
       for (const concurrency of opts.concurrencies) {
         const r = await bench.closed(`sweep-c${concurrency}`, opts.sweepMessages, concurrency);
-        progress(`sweep: concurrency ${concurrency}: ${r.throughputPerS}/s; end to end ${formatSummary(summarise(r.timings.endToEndMs))}; load ${load()}`);
+        progress(`sweep: concurrency ${concurrency}: ${r.throughputPerS}/s; end to end ${formatSummary(summarise(r.timings.endToEndMs))}; load ${loadAverage()}`);
         if (r.throughputPerS > bestRate) [best, bestRate] = [concurrency, r.throughputPerS];
       }
     }
 
     const closed = await bench.closed(`closed-c${best}`, opts.messages, best);
-    progress(`closed loop: ${closed.messages} messages at concurrency ${best}: ${closed.throughputPerS}/s (${Math.round(closed.timings.spanMs)} ms first accept → last reply sent); load ${load()}`);
+    progress(`closed loop: ${closed.messages} messages at concurrency ${best}: ${closed.throughputPerS}/s (${Math.round(closed.timings.spanMs)} ms first accept → last reply sent); load ${loadAverage()}`);
     describeBreakdown(closed);
 
     const open = await bench.open('open', opts.rate, opts.seconds);
     const latency = summarise(open.timings.endToEndMs);
-    progress(`open loop: ${open.messages} messages at ${opts.rate}/s: end to end ${formatSummary(latency)}; load ${load()}`);
+    progress(`open loop: ${open.messages} messages at ${opts.rate}/s: end to end ${formatSummary(latency)}; load ${loadAverage()}`);
     describeBreakdown(open);
 
     progress(`BullMQ baseline: ${opts.baselineJobs} empty jobs...`);
     const baseline = await bullmqBaseline({ redisUrl: env.redisUrl, prefix: `${env.redisPrefix}:baseline`, jobs: opts.baselineJobs, producers: 64, concurrency: 64 });
-    progress(`BullMQ baseline: ${baseline.jobsPerS} jobs/s (64 producers adding one job at a time, worker concurrency 64); load ${load()}`);
+    progress(`BullMQ baseline: ${baseline.jobsPerS} jobs/s (64 producers adding one job at a time, worker concurrency 64); load ${loadAverage()}`);
 
     progress(`targets: throughput ≥ 1000/s: ${closed.throughputPerS >= 1000 ? 'met' : 'MISSED'}; p99 ≤ 100 ms: ${latency.p99 <= 100 ? 'met' : 'MISSED'}`);
-    progress(`load average at end: ${load()}`);
+    progress(`load average at end: ${loadAverage()}`);
     const result = {
       bench: 'engine',
       messages: closed.messages,
@@ -169,8 +160,7 @@ export async function runEngineBench(args: string[]): Promise<void> {
     progress('cleaned up: product stopped, database dropped, redis keys deleted');
     console.log(JSON.stringify(result));
   } finally {
-    process.off('SIGINT', interrupted);
-    process.off('SIGTERM', interrupted);
+    stopListening();
     if (replies) await replies.close().catch(() => undefined);
     await env.cleanup();
   }

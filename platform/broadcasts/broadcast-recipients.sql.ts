@@ -1,17 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { runSql } from '../pipeline/run-sql.ts';
+import type { SegmentContact } from './segment-scan.ts';
 
-/** A pending recipient of a batch, with what its message and consent check need. */
-export interface PendingRecipient {
+/** A pending recipient of a batch, with what its message and consent check need: its contact's fields as a segment reads them. */
+export interface PendingRecipient extends Omit<SegmentContact, 'id' | 'createdAt' | 'lastSeenAt'> {
   id: string;
   contactId: string;
-  name: string | null;
-  phone: string | null;
-  tags: string[];
-  attributes: Record<string, unknown>;
-  optedOutAt: Date | null;
-  restrictedAt: Date | null;
-  erasedAt: Date | null;
 }
 
 /*

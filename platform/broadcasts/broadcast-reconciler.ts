@@ -8,6 +8,7 @@ import { addFinishCheck } from './broadcast-batch.processor.ts';
 import { enqueueBatches } from './broadcast-batches.ts';
 import { BROADCAST_JOB_OPTIONS, BROADCASTS_QUEUE, batchJobId, broadcastSendQueueName, recurringSchedulerId, startJobId, type BroadcastJobData } from './broadcast-queues.ts';
 import { BROADCAST_COLUMNS, toBroadcastRow, type BroadcastRow } from './broadcast-store.ts';
+import { PeriodicPass } from '../runtime/periodic-pass.ts';
 
 /** Work overdue by this much is taken for lost (its job is gone from Redis) and added again. */
 export const DEFAULT_BROADCAST_GRACE_MS = 60_000;
@@ -23,11 +24,11 @@ const ALIVE: ReadonlySet<string> = new Set(['active', 'waiting', 'delayed', 'pri
  *   job, gets one; a running broadcast with nothing pending gets its finish check.
  */
 export class BroadcastReconciler {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+  private readonly periodic: PeriodicPass;
   private readonly graceMs: number;
 
   constructor(private readonly deps: { orm: Orm; queues: QueueFactory; clock: Clock; logger: Logger; graceMs?: number }) {
+    this.periodic = new PeriodicPass(() => this.runOnce(), { logger: deps.logger, message: 'broadcast reconciler pass failed' });
     this.graceMs = deps.graceMs ?? DEFAULT_BROADCAST_GRACE_MS;
   }
 
@@ -91,22 +92,11 @@ export class BroadcastReconciler {
 
   /** Runs `runOnce` every `intervalMs`, one pass at a time. */
   start(intervalMs: number): void {
-    if (this.timer) return;
-    const tick = (): void => {
-      this.running = this.runOnce()
-        .then(() => undefined)
-        .catch((err: unknown) => this.deps.logger.error({ err }, 'broadcast reconciler pass failed'));
-      void this.running.finally(() => {
-        this.running = null;
-        if (this.timer) this.timer = setTimeout(tick, intervalMs).unref();
-      });
-    };
-    this.timer = setTimeout(tick, intervalMs).unref();
+    this.periodic.start(intervalMs);
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.running;
+  /** Stops the timer and waits for a pass in progress. */
+  stop(): Promise<void> {
+    return this.periodic.stop();
   }
 }

@@ -5,6 +5,7 @@ import type { QueueFactory } from '../queues/queue-factory.ts';
 import type { Outbox } from './outbox.ts';
 import { runSql } from './run-sql.ts';
 import { sendQueueName } from './send-job.ts';
+import { PeriodicPass } from '../runtime/periodic-pass.ts';
 
 /** A queued message younger than this is left alone: its dispatch may simply not have run yet. */
 export const DEFAULT_RECONCILE_AFTER_MS = 30_000;
@@ -27,12 +28,12 @@ select id as "messageId", channel_id as "channelId", metadata -> 'batchJob' as "
  * Running it in several processes at once is harmless: the job id is the message id.
  */
 export class OutboxReconciler {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<number> | null = null;
+  private readonly periodic: PeriodicPass;
   private readonly afterMs: number;
   private readonly batchRows: number;
 
   constructor(private readonly deps: { orm: Orm; queues: QueueFactory; outbox: Outbox; logger: Logger; clock: Clock; afterMs?: number; batchRows?: number }) {
+    this.periodic = new PeriodicPass(() => this.runOnce(), { logger: deps.logger, message: 'outbox reconciler pass failed' });
     this.afterMs = deps.afterMs ?? DEFAULT_RECONCILE_AFTER_MS;
     this.batchRows = deps.batchRows ?? DEFAULT_RECONCILE_BATCH_ROWS;
   }
@@ -65,24 +66,11 @@ export class OutboxReconciler {
 
   /** Runs `runOnce` every `intervalMs`, one pass at a time. */
   start(intervalMs: number): void {
-    if (this.timer) return;
-    const tick = (): void => {
-      this.running = this.runOnce().catch((err: unknown) => {
-        this.deps.logger.error({ err }, 'outbox reconciler pass failed');
-        return 0;
-      });
-      void this.running.finally(() => {
-        this.running = null;
-        if (this.timer) this.timer = setTimeout(tick, intervalMs).unref();
-      });
-    };
-    this.timer = setTimeout(tick, intervalMs).unref();
+    this.periodic.start(intervalMs);
   }
 
   /** Stops the timer and waits for a pass in progress. */
-  async stop(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.running;
+  stop(): Promise<void> {
+    return this.periodic.stop();
   }
 }
