@@ -14,6 +14,27 @@ import type { Clock } from '../../engine/clock.ts';
 export const INBOX_CONCURRENCY = 16;
 
 /**
+ * Handling a message that failed this many times is given up: the message is marked handled with
+ * the error (in `metadata.engine`), so that it no longer holds back its conversation's later
+ * messages. Transient failures (a deadlock, a restart) clear well before that: each failure also
+ * costs the drain job one of its attempts, retried with backoff.
+ */
+export const MAX_HANDLING_FAILURES = 3;
+
+/*
+ * Counts a failure of the message's handling and, at the limit, marks it handled with the error.
+ * Runs in a transaction of its own (the handling's was rolled back), under the conversation lock.
+ */
+const RECORD_HANDLING_FAILURE_SQL = `
+update messages
+   set metadata = jsonb_set(metadata, '{engine}', coalesce(metadata -> 'engine', '{}') || jsonb_build_object(
+         'failures', coalesce(cast(metadata #>> '{engine,failures}' as integer), 0) + 1,
+         'lastError', cast(:error as text))),
+       handled_at = case when coalesce(cast(metadata #>> '{engine,failures}' as integer), 0) + 1 >= :maxFailures then now() else handled_at end
+ where id = :id and handled_at is null
+returning cast(metadata #>> '{engine,failures}' as integer) as failures, handled_at is not null as "gaveUp"`;
+
+/**
  * Per-conversation ordering without BullMQ groups (see engine/README.md).
  *
  * The messages table is each conversation's inbox: inbound rows with `handled_at` null, in id
@@ -63,21 +84,32 @@ export class ConversationDrain {
     return true;
   }
 
-  /** Handles every unhandled inbound message of the conversation, in order. */
+  /**
+   * Handles every unhandled inbound message of the conversation, in order. A message whose
+   * handling throws is retried (the job's attempts); after MAX_HANDLING_FAILURES it is set aside
+   * with its error and the conversation moves on.
+   */
   async drain(conversationId: string): Promise<void> {
     for (;;) {
       const after = emptyAfterCommit();
-      const step = await this.deps.orm.em.fork().transactional(async (em) => {
-        if (!(await tryLockConversation(em, conversationId))) return 'busy' as const;
-        const since = new Date(this.deps.clock.now().getTime() - RUN_LIMIT_WINDOW_MS);
-        const { rows } = await runSql<PendingMessage>(em, NEXT_PENDING_SQL, { conversationId, since });
-        const message = rows[0];
-        if (!message) return 'empty' as const;
-        const outcome = await this.deps.handler.handle(em, message, after);
-        await runSql(em, `update messages set handled_at = now() where id = :id`, { id: message.id });
-        this.deps.logger.debug({ conversationId, messageId: message.id, outcome }, 'inbound message handled');
-        return rows.length > 1 ? ('more' as const) : ('last' as const);
-      });
+      let current: PendingMessage | undefined;
+      let step: 'busy' | 'empty' | 'more' | 'last';
+      try {
+        step = await this.deps.orm.em.fork().transactional(async (em) => {
+          if (!(await tryLockConversation(em, conversationId))) return 'busy' as const;
+          const since = new Date(this.deps.clock.now().getTime() - RUN_LIMIT_WINDOW_MS);
+          const { rows } = await runSql<PendingMessage>(em, NEXT_PENDING_SQL, { conversationId, since });
+          current = rows[0];
+          if (!current) return 'empty' as const;
+          const outcome = await this.deps.handler.handle(em, current, after);
+          await runSql(em, `update messages set handled_at = now() where id = :id`, { id: current.id });
+          this.deps.logger.debug({ conversationId, messageId: current.id, outcome }, 'inbound message handled');
+          return rows.length > 1 ? ('more' as const) : ('last' as const);
+        });
+      } catch (err) {
+        if (!current || !(await this.recordFailure(conversationId, current.id, err))) throw err;
+        step = 'more';
+      }
       if (step === 'busy') return;
       await this.deps.afterCommit(after);
       if (step === 'more') continue;
@@ -86,5 +118,23 @@ export class ConversationDrain {
       const { rows } = await runSql<{ pending: boolean }>(this.deps.orm.em.fork(), `select exists (select 1 from messages where conversation_id = :conversationId and direction = 'inbound' and handled_at is null) as pending`, { conversationId });
       if (!rows[0]?.pending) return;
     }
+  }
+
+  /**
+   * Counts a failed handling of `messageId`; true when that was its last allowed failure and the
+   * message is now set aside (the drain goes on with the next one), false when it is to be retried.
+   */
+  private async recordFailure(conversationId: string, messageId: string, err: unknown): Promise<boolean> {
+    const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    const recorded = await this.deps.orm.em.fork().transactional(async (em) => {
+      if (!(await tryLockConversation(em, conversationId))) return null;
+      return (await runSql<{ failures: number; gaveUp: boolean }>(em, RECORD_HANDLING_FAILURE_SQL, { id: messageId, error: error.slice(0, 1_000), maxFailures: MAX_HANDLING_FAILURES })).rows[0] ?? null;
+    });
+    if (!recorded?.gaveUp) {
+      this.deps.logger.warn({ err, conversationId, messageId, failures: recorded?.failures }, 'handling an inbound message failed; it is retried');
+      return false;
+    }
+    this.deps.logger.error({ err, conversationId, messageId, failures: recorded.failures }, 'handling an inbound message failed too often: it is set aside (metadata.engine) and the conversation moves on');
+    return true;
   }
 }
