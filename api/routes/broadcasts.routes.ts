@@ -94,10 +94,11 @@ export const broadcastRoutes = [
   defineRoute({
     method: 'get',
     path: '/v1/broadcasts',
-    summary: "The workspace's broadcasts, newest first, with their progress (occurrences of a recurring broadcast have its id as parentId)",
+    summary: "The workspace's broadcasts, newest first, with their progress; occurrences of a recurring broadcast have its id as parentId (filter with ?parentId=)",
     tag: 'broadcasts',
     auth: 'broadcasts.read',
-    query: PageQuery,
+    // parentId: only the occurrences of that recurring broadcast.
+    query: PageQuery.extend({ parentId: z.uuid().optional() }),
     response: z.object({ items: z.array(BroadcastDto), nextCursor: z.string().nullable() }),
     async handler({ deps, em, auth, query }) {
       const cursor = decodeCursor(query.cursor);
@@ -105,9 +106,10 @@ export const broadcastRoutes = [
         em,
         `select ${BROADCAST_COLUMNS}, cast(b.created_at as text) as "cursorAt" from broadcasts b
           where b.workspace_id = :workspaceId
+            and (cast(:parentId as uuid) is null or b.parent_id = cast(:parentId as uuid))
             and (cast(:cursorAt as timestamptz) is null or (b.created_at, b.id) < (cast(:cursorAt as timestamptz), cast(:cursorId as uuid)))
           order by b.created_at desc, b.id desc limit :limit`,
-        { workspaceId: auth.workspaceId, cursorAt: cursor?.at ?? null, cursorId: cursor?.id ?? null, limit: query.limit + 1 },
+        { workspaceId: auth.workspaceId, parentId: query.parentId ?? null, cursorAt: cursor?.at ?? null, cursorId: cursor?.id ?? null, limit: query.limit + 1 },
       );
       const result = page(rows, query.limit, (r) => ({ at: r.cursorAt, id: r.id as string }));
       const now = deps.clock.now();

@@ -39,5 +39,5 @@ export const RECIPIENT_STATUSES = ['pending', 'sent', 'delivered', 'read', 'fail
 export type RecipientStatus = (typeof RECIPIENT_STATUSES)[number];
 
 /** Why a recipient was skipped. */
-export const SKIP_REASONS = ['opted_out', 'restricted', 'erased', 'invalid_phone', 'no_conversation_channel', 'cancelled', 'flow_inactive'] as const;
+export const SKIP_REASONS = ['opted_out', 'restricted', 'erased', 'cancelled', 'flow_inactive'] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];

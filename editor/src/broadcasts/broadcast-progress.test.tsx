@@ -56,8 +56,8 @@ describe('the status counts', () => {
   });
 
   it('says why recipients were skipped and who opted out after receiving it', () => {
-    render(<SkippedCounts stats={stats({ skippedByReason: skipped({ opted_out: 2, invalid_phone: 1 }), optedOutAfter: 3 })} />);
-    expect(screen.getByTestId('skipped-counts').textContent).toBe('Skipped: 2 opted out, 1 invalid phone · 3 opted out after receiving it');
+    render(<SkippedCounts stats={stats({ skippedByReason: skipped({ opted_out: 2, restricted: 1 }), optedOutAfter: 3 })} />);
+    expect(screen.getByTestId('skipped-counts').textContent).toBe('Skipped: 2 opted out, 1 restricted · 3 opted out after receiving it');
   });
 
   it('says none were skipped when none were', () => {

@@ -6,8 +6,6 @@ export const SKIP_REASON_LABELS: Record<SkipReason, string> = {
   opted_out: 'opted out',
   restricted: 'restricted',
   erased: 'erased',
-  invalid_phone: 'invalid phone',
-  no_conversation_channel: 'not reachable on this channel',
   cancelled: 'cancelled before sending',
   flow_inactive: 'flow inactive',
 };

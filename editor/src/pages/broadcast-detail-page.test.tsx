@@ -6,8 +6,9 @@ import { SessionProvider } from '../session/session-context.tsx';
 import { BroadcastDetailPage } from './broadcast-detail-page.tsx';
 
 const ID = '0196a3f0-7c2e-7a11-8b1c-2f3e4d5a6b7c';
+const OCCURRENCE_ID = '0196a3f0-7c2e-7a11-8b1c-2f3e4d5a6b7d';
 
-const NONE_SKIPPED = { opted_out: 0, restricted: 0, erased: 0, invalid_phone: 0, no_conversation_channel: 0, cancelled: 0, flow_inactive: 0 };
+const NONE_SKIPPED = { opted_out: 0, restricted: 0, erased: 0, cancelled: 0, flow_inactive: 0 };
 
 /** A broadcast of 4 recipients, `percentDone` of them delivered. */
 function broadcastIn(state: Broadcast['state'], percentDone: number, extra: Partial<Broadcast> = {}): Broadcast {
@@ -45,6 +46,7 @@ function fakeApi(states: Broadcast[]) {
     if (path === `/broadcasts/${ID}`) return json(states[Math.min(served++, states.length - 1)]);
     if (path === `/broadcasts/${ID}/timeline`) return json({ bucketSeconds: 60, buckets: [] });
     if (path.startsWith(`/broadcasts/${ID}/recipients`)) return json({ items: [], nextCursor: null });
+    if (path.startsWith(`/broadcasts?parentId=${ID}`)) return json({ items: [broadcastIn('completed', 100, { id: OCCURRENCE_ID, name: 'Spring sale · 2026-11-26 09:00 UTC', parentId: ID })], nextCursor: null });
     if (path === `/broadcasts/${ID}/pause`) return json({ error: { code: 'broadcast_state_conflict', message: 'the broadcast is completed: pause needs scheduled or running' } }, 409);
     return json({ error: { code: 'not_found', message: 'no route' } }, 404);
   });
@@ -97,5 +99,16 @@ describe('the broadcast detail page', () => {
     await act(() => vi.advanceTimersByTimeAsync(10));
     expect(screen.getByRole('alert').textContent).toBe('the broadcast is completed: pause needs scheduled or running');
     expect(document.querySelector('[data-state]')!.getAttribute('data-state')).toBe('completed');
+  });
+
+  it('lists the occurrences of a recurring broadcast, each linked with its state and progress', async () => {
+    const api = fakeApi([broadcastIn('scheduled', 0, { schedule: { kind: 'recurring', cron: '0 9 * * 1', timezone: 'Europe/Paris' }, startedAt: null, nextRunAt: '2026-11-30T08:00:00.000Z' })]);
+    vi.stubGlobal('fetch', api.fetch);
+    render(<SessionProvider><BroadcastDetailPage broadcastId={ID} /></SessionProvider>);
+    await act(() => vi.advanceTimersByTimeAsync(10));
+    const link = screen.getByRole('link', { name: 'Spring sale · 2026-11-26 09:00 UTC' });
+    expect(link.getAttribute('href')).toBe(`#/broadcasts/${OCCURRENCE_ID}`);
+    expect(screen.getByRole('progressbar', { name: 'Progress of Spring sale · 2026-11-26 09:00 UTC' }).getAttribute('aria-valuenow')).toBe('100');
+    expect(api.calls.some((c) => c.startsWith(`GET /broadcasts/${ID}/recipients`))).toBe(false);
   });
 });

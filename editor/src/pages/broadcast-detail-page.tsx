@@ -5,6 +5,7 @@ import { ProgressBar, shortCounts, SkippedCounts, StateBadge, StatusCounts } fro
 import { BroadcastSummary } from '../broadcasts/broadcast-summary.tsx';
 import { DeliveryChart } from '../broadcasts/delivery-chart.tsx';
 import { ErrorWithDetails, shownError, type ShownError } from '../broadcasts/error-with-details.tsx';
+import { OccurrencesList } from '../broadcasts/occurrences-list.tsx';
 import { RecipientsTable } from '../broadcasts/recipients-table.tsx';
 import { canApply, type BroadcastAction } from '../../../engine/broadcasts/broadcast-state.ts';
 import { useInterval } from '../panels/use-interval.ts';
@@ -135,7 +136,7 @@ export function BroadcastDetailPage({ broadcastId }: { broadcastId: string }) {
             <h2 id="chart-title">Delivery and reads over time</h2>
             <DeliveryChart timeline={timeline} />
           </section>
-          <RecipientsTable broadcastId={broadcastId} version={version} />
+          {broadcast.schedule.kind === 'recurring' && broadcast.parentId === null ? <OccurrencesList parentId={broadcastId} /> : <RecipientsTable broadcastId={broadcastId} version={version} />}
         </>
       )}
     </section>
