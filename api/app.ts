@@ -10,6 +10,8 @@ import { errorHandler, sendError } from './http-errors.ts';
 import { buildOpenApi } from './openapi.ts';
 import { registerRoutes, requestState } from './register-routes.ts';
 import { allRoutes } from './routes/index.ts';
+import { BROADCAST_BODY_LIMIT_BYTES, BROADCASTS_PATH } from './routes/broadcasts.routes.ts';
+
 
 const EDITOR_DIST = fileURLToPath(new URL('../editor/dist', import.meta.url));
 const EDITOR_PUBLIC = fileURLToPath(new URL('../editor/public', import.meta.url));
@@ -62,6 +64,9 @@ export function createApp(deps: ApiDeps): Express {
   app.use(webhookInboundRouter({ orm: deps.orm, secretKey: deps.config.secretKey, clock: deps.clock, bodyLimitBytes: deps.config.bodyLimitBytes, inbound: deps.inbound, statuses: new StatusUpdater({ orm: deps.orm, logger: deps.logger }) }));
 
   const json = express.json({ limit: deps.config.bodyLimitBytes, strict: true, type: ['application/json', 'application/*+json'] });
+  // A broadcast's audience may be a list or a CSV of up to 100,000 phones: its routes take larger bodies (the schema bounds them).
+  const broadcastJson = express.json({ limit: Math.max(deps.config.bodyLimitBytes, BROADCAST_BODY_LIMIT_BYTES), strict: true, type: ['application/json', 'application/*+json'] });
+  app.use(BROADCASTS_PATH, broadcastJson);
   app.use('/api', json, registerRoutes(deps, allRoutes));
   app.use('/api', (req, res) => sendError(res, 404, 'route_not_found', `no route ${req.method} ${req.originalUrl}`));
 

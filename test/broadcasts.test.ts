@@ -166,6 +166,14 @@ describe('when a broadcast names explicit phones', () => {
   });
 });
 
+describe('when a broadcast imports a large CSV', () => {
+  it('accepts 50,000 phones in one request, larger than the API\'s usual body limit', async () => {
+    const csv = ['phone', ...Array.from({ length: 50_000 }, (_, i) => `+1668${String(i).padStart(7, '0')}`)].join('\n');
+    const res = await owner.post('/api/v1/broadcasts', spec({ audience: { kind: 'csv', csv } }));
+    expect(res.status, JSON.stringify(res.body).slice(0, 300)).toBe(201);
+  });
+});
+
 describe('when a broadcast is bad input', () => {
   it('refuses an unknown template variable, naming it', async () => {
     const res = await owner.post('/api/v1/broadcasts', spec({ content: { kind: 'message', text: 'Hi {{vars.name}}' } }));

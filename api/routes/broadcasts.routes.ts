@@ -14,6 +14,11 @@ import { defineRoute, type AuthContext } from '../route.ts';
 import { actorOf } from './actor.ts';
 
 const IdParams = z.object({ id: z.uuid() });
+
+/** Where the broadcast routes live, for the larger body parser mounted there (api/app.ts). */
+export const BROADCASTS_PATH = '/api/v1/broadcasts';
+/** Largest broadcast body: a CSV of MAX_AUDIENCE_CSV_CHARS characters, JSON-escaped, and the rest of the broadcast. */
+export const BROADCAST_BODY_LIMIT_BYTES = 5 * 1024 * 1024;
 /** A broadcast shorter than this is charted per minute, a longer one per hour. */
 const MINUTE_BUCKETS_UP_TO_MS = 6 * 3600 * 1000;
 
