@@ -168,6 +168,9 @@ export async function runBroadcastBench(args: string[]): Promise<void> {
     progress(`broadcast sent ${sentCount} messages in ${Math.round(sent.lastMs - sent.firstMs)} ms (first to last sent): ${sendRate}/s; load ${loadAverage()}`);
     progress(`auto-replies that arrived while it snapshotted and sent: ${duringLatency.count} at ${opts.inboundRate}/s: end to end ${formatSummary(duringLatency)}`);
     const inWindow = (values: number[]) => summarise(values.filter((_, i) => (during.receivedMs[i] as number) <= sent.lastMs));
+    const whileSnapshotting = summarise(during.endToEndMs.filter((_, i) => (during.receivedMs[i] as number) < sent.firstMs));
+    const whileSending = summarise(during.endToEndMs.filter((_, i) => (during.receivedMs[i] as number) >= sent.firstMs && (during.receivedMs[i] as number) <= sent.lastMs));
+    progress(`  arrived while it snapshotted ${formatSummary(whileSnapshotting)}; while it sent ${formatSummary(whileSending)}`);
     progress(`  received → drain tx began ${formatSummary(inWindow(during.toHandledMs))}`);
     progress(`  drain tx began → reply queued ${formatSummary(inWindow(during.handledToQueuedMs))}`);
     progress(`  reply queued → sent ${formatSummary(inWindow(during.queuedToSentMs))}`);

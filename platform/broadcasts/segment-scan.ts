@@ -17,12 +17,13 @@ export interface SegmentContact {
 }
 
 /**
- * Contacts read per batch. Measured on 100,000 contacts (2 cores, warm): 1,000 rows cost more
- * round trips, 5,000 and 10,000 were slower again (larger results to buffer and collect), 2,000
- * scanned them in about 0.4-0.5 s. A batch's matches are also what a broadcast snapshot inserts
- * in one statement.
+ * Contacts read per batch. Alone, 2,000 scanned 100,000 contacts fastest (about 0.4-0.5 s; 1,000
+ * cost more round trips, 5,000 and 10,000 more buffering). But a broadcast snapshot scans in the
+ * process that answers conversations, and a batch's matches are inserted in one statement: with
+ * 2,000, auto-replies arriving during a 50,000-recipient snapshot waited up to 340 ms (p95); with
+ * 500, 52-90 ms in most runs, and the snapshot took as long (`npm run bench -- broadcast`).
  */
-export const SEGMENT_SCAN_BATCH_ROWS = 2_000;
+export const SEGMENT_SCAN_BATCH_ROWS = 500;
 
 /** A timestamp as node-postgres hands it over: MikroORM sets its parser to keep Postgres' text. */
 type PgTimestamp = Date | string;
