@@ -4,7 +4,7 @@ import { BroadcastSpecSchema } from '../../engine/broadcasts/broadcast-spec.ts';
 import { RECIPIENT_STATUSES } from '../../engine/broadcasts/broadcast-state.ts';
 import { audit } from '../../platform/audit/audit-log.ts';
 import { BroadcastCommands } from '../../platform/broadcasts/broadcast-commands.ts';
-import { broadcastStats } from '../../platform/broadcasts/broadcast-stats.ts';
+import { broadcastStats, type BroadcastStats } from '../../platform/broadcasts/broadcast-stats.ts';
 import { BROADCAST_COLUMNS, loadBroadcast, RECIPIENT_JOINS, RECIPIENT_STATUS_SQL, toBroadcastRow, type BroadcastRow } from '../../platform/broadcasts/broadcast-store.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
 import type { ApiDeps } from '../api-deps.ts';
@@ -40,7 +40,17 @@ function iso(d: Date | null): string | null {
   return d === null ? null : d.toISOString();
 }
 
+/** The broadcasts as the API shows them, their counts read together. */
+async function toDtos(em: EntityManager, rows: readonly BroadcastRow[], now: Date): Promise<BroadcastDto[]> {
+  const stats = await broadcastStats(em, rows, now);
+  return rows.map((b) => dtoOf(b, stats.get(b.id)!));
+}
+
 async function toDto(em: EntityManager, b: BroadcastRow, now: Date): Promise<BroadcastDto> {
+  return (await toDtos(em, [b], now))[0]!;
+}
+
+function dtoOf(b: BroadcastRow, stats: BroadcastStats): BroadcastDto {
   return {
     id: b.id,
     name: b.name,
@@ -58,7 +68,7 @@ async function toDto(em: EntityManager, b: BroadcastRow, now: Date): Promise<Bro
     finishedAt: iso(b.finishedAt),
     createdAt: b.createdAt.toISOString(),
     updatedAt: b.updatedAt.toISOString(),
-    stats: await broadcastStats(em, b, now),
+    stats,
   };
 }
 
@@ -117,10 +127,7 @@ export const broadcastRoutes = [
         { workspaceId: auth.workspaceId, parentId: query.parentId ?? null, cursorAt: cursor?.at ?? null, cursorId: cursor?.id ?? null, limit: query.limit + 1 },
       );
       const result = page(rows, query.limit, (r) => ({ at: r.cursorAt, id: r.id as string }));
-      const now = deps.clock.now();
-      const items = [];
-      for (const row of result.items) items.push(await toDto(em, toBroadcastRow(row), now));
-      return { items, nextCursor: result.nextCursor };
+      return { items: await toDtos(em, result.items.map(toBroadcastRow), deps.clock.now()), nextCursor: result.nextCursor };
     },
   }),
   defineRoute({

@@ -1,11 +1,8 @@
 import { DelayedError, type Job, type Queue } from 'bullmq';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { batchDueAt } from '../../engine/broadcasts/broadcast-pace.ts';
 import { broadcastTemplateContext, parseBroadcastTemplate } from '../../engine/broadcasts/broadcast-template.ts';
-import { quietUntil } from '../../engine/broadcasts/quiet-hours.ts';
 import type { ChannelKind } from '../../engine/channels/channel-kind.ts';
 import type { Clock } from '../../engine/clock.ts';
-import { automatedSendBlocker } from '../../engine/contacts/automated-send-blocker.ts';
 import { renderTemplate, type ParsedTemplate } from '../../engine/flows/template.ts';
 import type { MessageType } from '../../engine/messages/message-content.ts';
 import type { Orm } from '../db/orm.ts';
@@ -16,45 +13,13 @@ import type { SendRow } from '../pipeline/send-claim.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import type { SendJobData } from '../pipeline/send-job.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
-import { BATCH_JOB_NAME, BROADCAST_JOB_OPTIONS, BROADCASTS_QUEUE, batchJobId, type BroadcastBatchJobData, type BroadcastJobData } from './broadcast-queues.ts';
-import { deferRecipients, ensureConversations, lockPendingRecipients, markRecipientsQueued, skipRecipients, type PendingRecipient } from './broadcast-recipients.sql.ts';
-import { hasPendingRecipients, loadBroadcast, type BroadcastRow } from './broadcast-store.ts';
-import { recipientTimeZone } from './recipient-timezone.ts';
-
-/** A batch job that runs this much before its batch is due still sends it (timers are not exact). */
-const DUE_TOLERANCE_MS = 50;
+import { BATCH_JOB_NAME, BROADCAST_JOB_OPTIONS, batchJobId, type BroadcastBatchJobData } from './broadcast-queues.ts';
+import { closeBatch, openBatch } from './broadcast-batch-opening.ts';
+import { ensureConversations, markRecipientsQueued, skipRecipients, type PendingRecipient } from './broadcast-recipients.sql.ts';
+import type { BroadcastRow } from './broadcast-store.ts';
 
 /** What a batch job did (its return value, visible in the dashboard). */
 export type BatchOutcome = 'stale' | { sent: number; failed: number; handedOff: number; skipped: number; deferred: number };
-
-/** The recipients of a batch, sorted by what happens to them now. */
-export interface SortedRecipients {
-  ready: PendingRecipient[];
-  skips: { id: string; reason: string }[];
-  /** Recipients in their quiet hours, with the earliest instant one of them may be sent to. */
-  deferred: string[];
-  deferredUntil: Date | null;
-}
-
-/** Sorts a batch's pending recipients: consent (skip with the reason), quiet hours (defer), or ready. */
-export function sortRecipients(b: BroadcastRow, rows: readonly PendingRecipient[], workspaceTimeZone: string, now: Date): SortedRecipients {
-  const sorted: SortedRecipients = { ready: [], skips: [], deferred: [], deferredUntil: null };
-  for (const r of rows) {
-    const blocker = automatedSendBlocker(r, 'broadcast');
-    if (blocker !== null) {
-      sorted.skips.push({ id: r.id, reason: blocker });
-      continue;
-    }
-    const until = b.quietHours ? quietUntil(now, b.quietHours, recipientTimeZone(b.quietHours, r.attributes ?? {}, workspaceTimeZone)) : null;
-    if (until !== null) {
-      sorted.deferred.push(r.id);
-      if (sorted.deferredUntil === null || until < sorted.deferredUntil) sorted.deferredUntil = until;
-      continue;
-    }
-    sorted.ready.push(r);
-  }
-  return sorted;
-}
 
 /** Message type of a media URL, by its extension; a document when it says nothing. */
 function mediaTypeOf(url: string): MessageType {
@@ -148,31 +113,20 @@ export class BroadcastBatchProcessor {
       result.failed += more.failed;
       result.handedOff += more.handedOff;
     }
-    if (recorded.deferredUntil !== null) {
-      const at = recorded.deferredUntil.getTime();
-      await queues.own.add(BATCH_JOB_NAME, data, { ...BROADCAST_JOB_OPTIONS, jobId: batchJobId(data, at), delay: Math.max(0, at - this.deps.clock.now().getTime()) });
-    } else if (!(await hasPendingRecipients(em, data.broadcastId))) {
-      await addFinishCheck(this.deps.queues, data.broadcastId, data.generation);
-    }
+    await closeBatch(em, this.deps.queues, data, recorded.deferredUntil, (at) =>
+      queues.own.add(BATCH_JOB_NAME, data, { ...BROADCAST_JOB_OPTIONS, jobId: batchJobId(data, at.getTime()), delay: Math.max(0, at.getTime() - this.deps.clock.now().getTime()) }),
+    );
     return { sent: result.sent, failed: result.failed, handedOff: result.handedOff, skipped: recorded.skipped, deferred: recorded.deferred };
   }
 
   private async record(em: EntityManager, job: Job<BroadcastBatchJobData>, now: Date): Promise<'stale' | { dueAt: Date } | { rows: SendRow[]; skipped: number; deferred: number; deferredUntil: Date | null }> {
-    const data = job.data;
-    const b = await loadBroadcast(em, data.broadcastId, { lock: 'share' });
-    if (b.state !== 'running' || b.generation !== data.generation || b.content.kind !== 'message') return 'stale';
-    const dueAt = batchDueAt(data.batch, { batch: b.paceAnchorBatch, at: b.paceAnchorAt ?? now }, b.batchSize, b.effectivePacePerMinute);
-    if (dueAt.getTime() > now.getTime() + DUE_TOLERANCE_MS) return { dueAt };
-
-    const context = (await runSql<{ name: string; timezone: string; channelKind: ChannelKind }>(em, `select w.name, w.timezone, ch.kind as "channelKind" from workspaces w, channels ch where w.id = :workspaceId and ch.id = :channelId`, { workspaceId: b.workspaceId, channelId: b.channelId })).rows[0];
-    if (!context) return 'stale';
-    const workspace = { name: context.name, timezone: context.timezone };
-    const sorted = sortRecipients(b, await lockPendingRecipients(em, b.id, data.batch), workspace.timezone, now);
+    const opened = await openBatch(em, job.data, 'message', now);
+    if (opened === 'stale' || 'dueAt' in opened) return opened;
+    const { b, workspace, channelKind, sorted } = opened;
     await skipRecipients(em, sorted.skips, now);
-    if (sorted.deferredUntil !== null) await deferRecipients(em, sorted.deferred, sorted.deferredUntil, now);
     const template = parseBroadcastTemplate(b.content.text).template;
     if (!template) throw new Error(`broadcast ${b.id} has a template that no longer parses`);
-    const rows = await this.recordMessages(em, b, { mediaUrl: b.content.mediaUrl, template, workspace, channelKind: context.channelKind }, sorted.ready, job, now);
+    const rows = await this.recordMessages(em, b, { mediaUrl: b.content.mediaUrl, template, workspace, channelKind }, sorted.ready, job, now);
     return { rows, skipped: sorted.skips.length, deferred: sorted.deferred.length, deferredUntil: sorted.deferredUntil };
   }
 
@@ -250,9 +204,4 @@ export class BroadcastBatchProcessor {
     });
     return rows;
   }
-}
-
-/** Adds the check that completes a broadcast once none of its messages waits any more (one per generation at a time). */
-export async function addFinishCheck(queues: QueueFactory, broadcastId: string, generation: number): Promise<void> {
-  await queues.queue<BroadcastJobData>(BROADCASTS_QUEUE).add('finish', { kind: 'finish', broadcastId }, { ...BROADCAST_JOB_OPTIONS, jobId: `finish-${broadcastId}-${generation}` });
 }

@@ -17,7 +17,7 @@ import { runSql } from '../pipeline/run-sql.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
 import { checkBroadcast } from './broadcast-check.ts';
 import { BROADCAST_JOB_OPTIONS, BROADCASTS_QUEUE, recurringSchedulerId, startJobId, type BroadcastJobData } from './broadcast-queues.ts';
-import { addFinishCheck } from './broadcast-batch.processor.ts';
+import { addFinishCheck } from './broadcast-batch-opening.ts';
 import { enqueueBatches } from './broadcast-batches.ts';
 import { loadBroadcast, pendingBatches, writeState, type BroadcastRow } from './broadcast-store.ts';
 import { channelPaceCap } from './channel-pace-cap.ts';
@@ -42,7 +42,7 @@ export class BroadcastCommands {
   /** Records a draft; a problem that needs no schedule (unknown variable, bad phone, unsafe rule) is refused now. */
   async create(em: EntityManager, workspaceId: string, userId: string | null, spec: BroadcastSpec): Promise<BroadcastRow> {
     const now = this.deps.clock.now();
-    await this.refuseProblems(await checkBroadcast(em, { workspaceId, ...spec }, { forScheduling: false, now }));
+    refuseProblems(await checkBroadcast(em, { workspaceId, ...spec }, { forScheduling: false, now }));
     const id = newId();
     await runSql(
       em,
@@ -67,7 +67,7 @@ export class BroadcastCommands {
       }
       const merged = { name: b.name, channelId: b.channelId, audience: b.audience, content: b.content, schedule: b.schedule, quietHours: b.quietHours, pacePerMinute: b.pacePerMinute, ...patch };
       const now = this.deps.clock.now();
-      await this.refuseProblems(await checkBroadcast(tem, { workspaceId, ...merged }, { forScheduling: b.state === 'scheduled', now }));
+      refuseProblems(await checkBroadcast(tem, { workspaceId, ...merged }, { forScheduling: b.state === 'scheduled', now }));
       await runSql(
         tem,
         `update broadcasts set name = :name, channel_id = :channelId, audience = cast(:audience as jsonb), content = cast(:content as jsonb), schedule = cast(:schedule as jsonb),
@@ -100,7 +100,7 @@ export class BroadcastCommands {
         const reachable = await reachableAudience(tem, workspaceId, b);
         if (reachable === 0) problems.push({ code: 'audience_empty', message: 'no contact that may receive automated messages matches this audience', path: 'audience' });
       }
-      await this.refuseProblems(problems);
+      refuseProblems(problems);
       await writeState(tem, id, { state: 'scheduled', stateReason: null, generation: b.generation + 1 }, now);
       return loadBroadcast(tem, id);
     });
@@ -182,10 +182,11 @@ export class BroadcastCommands {
     if (!canApply(action, b.state)) throw new BroadcastStateConflictError(id, action, b.state, statesAllowing(action));
     return b;
   }
+}
 
-  private async refuseProblems(problems: BroadcastProblem[]): Promise<void> {
-    if (problems.length > 0) throw new BroadcastInvalidError(problems);
-  }
+/** Refuses the broadcast with every problem found, if any. */
+function refuseProblems(problems: readonly BroadcastProblem[]): void {
+  if (problems.length > 0) throw new BroadcastInvalidError(problems);
 }
 
 /** How many contacts of the audience automated messages may reach now (phones not yet contacts count as reachable). */

@@ -1,5 +1,4 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { batchDueAt } from '../../engine/broadcasts/broadcast-pace.ts';
 import type { Clock } from '../../engine/clock.ts';
 import type { Orm } from '../db/orm.ts';
 import { emptyAfterCommit, type AfterCommit } from '../engine/after-commit.ts';
@@ -8,12 +7,9 @@ import { newId } from '../ids.ts';
 import type { Logger } from '../logger.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
-import { addFinishCheck, sortRecipients } from './broadcast-batch.processor.ts';
+import { closeBatch, openBatch } from './broadcast-batch-opening.ts';
 import { BROADCAST_JOB_OPTIONS, BROADCASTS_QUEUE, batchJobId, type BroadcastBatchJobData, type BroadcastJobData } from './broadcast-queues.ts';
-import { deferRecipients, ensureConversations, lockPendingRecipients, markRecipientsQueued, skipRecipients } from './broadcast-recipients.sql.ts';
-import { hasPendingRecipients, loadBroadcast } from './broadcast-store.ts';
-
-const DUE_TOLERANCE_MS = 50;
+import { ensureConversations, markRecipientsQueued, skipRecipients } from './broadcast-recipients.sql.ts';
 
 export type FlowBatchOutcome = 'stale' | { dueAt: Date } | { started: number; skipped: number; deferred: number };
 
@@ -34,30 +30,23 @@ export class BroadcastFlowBatchProcessor {
     const outcome = await em.transactional((tem) => this.record(tem, data, now, after));
     if (outcome === 'stale' || 'dueAt' in outcome) return outcome;
     await this.deps.triggered.afterCommit(after);
-    if (outcome.deferredUntil !== null) {
-      const at = outcome.deferredUntil.getTime();
-      await this.deps.queues.queue<BroadcastJobData>(BROADCASTS_QUEUE).add('flow-batch', { kind: 'flow-batch', ...data }, { ...BROADCAST_JOB_OPTIONS, jobId: batchJobId(data, at), delay: Math.max(0, at - now.getTime()) });
-    } else if (!(await hasPendingRecipients(em, data.broadcastId))) {
-      await addFinishCheck(this.deps.queues, data.broadcastId, data.generation);
-    }
+    await closeBatch(em, this.deps.queues, data, outcome.deferredUntil, (at) =>
+      this.deps.queues.queue<BroadcastJobData>(BROADCASTS_QUEUE).add('flow-batch', { kind: 'flow-batch', ...data }, { ...BROADCAST_JOB_OPTIONS, jobId: batchJobId(data, at.getTime()), delay: Math.max(0, at.getTime() - now.getTime()) }),
+    );
     return { started: outcome.started, skipped: outcome.skipped, deferred: outcome.deferred };
   }
 
   private async record(em: EntityManager, data: BroadcastBatchJobData, now: Date, after: AfterCommit): Promise<'stale' | { dueAt: Date } | { started: number; skipped: number; deferred: number; deferredUntil: Date | null }> {
-    const b = await loadBroadcast(em, data.broadcastId, { lock: 'share' });
-    if (b.state !== 'running' || b.generation !== data.generation || b.content.kind !== 'flow') return 'stale';
-    const dueAt = batchDueAt(data.batch, { batch: b.paceAnchorBatch, at: b.paceAnchorAt ?? now }, b.batchSize, b.effectivePacePerMinute);
-    if (dueAt.getTime() > now.getTime() + DUE_TOLERANCE_MS) return { dueAt };
-    const workspace = (await runSql<{ timezone: string }>(em, `select timezone from workspaces where id = :id`, { id: b.workspaceId })).rows[0] ?? { timezone: 'UTC' };
-    const pending = await lockPendingRecipients(em, b.id, data.batch);
-    // A run holds its contact's lock, taken first as the inbound store does; in id order, so batches never deadlock.
+    const opened = await openBatch(em, data, 'flow', now);
+    if (opened === 'stale' || 'dueAt' in opened) return opened;
+    const { b, sorted } = opened;
+    // A run holds its contact's lock; in id order, so batches never deadlock.
     const locked = await runSql<{ id: string; reachable: boolean }>(
       em,
       `select id, (opted_out_at is null and restricted_at is null and erased_at is null) as reachable from contacts where id = any(cast(:ids as uuid[])) order by id for no key update`,
-      { ids: pending.map((p) => p.contactId) },
+      { ids: sorted.ready.map((r) => r.contactId) },
     );
     const reachable = new Set(locked.rows.filter((r) => r.reachable).map((r) => r.id));
-    const sorted = sortRecipients(b, pending, workspace.timezone, now);
     const skips = [...sorted.skips];
     const ready = sorted.ready.filter((r) => {
       if (reachable.has(r.contactId)) return true;
@@ -77,7 +66,6 @@ export class BroadcastFlowBatchProcessor {
     }
     await skipRecipients(em, skips, now);
     await markRecipientsQueued(em, queued, now);
-    if (sorted.deferredUntil !== null) await deferRecipients(em, sorted.deferred, sorted.deferredUntil, now);
     return { started: queued.length, skipped: skips.length, deferred: sorted.deferred.length, deferredUntil: sorted.deferredUntil };
   }
 }

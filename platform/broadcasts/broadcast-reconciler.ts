@@ -4,7 +4,7 @@ import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
-import { addFinishCheck } from './broadcast-batch.processor.ts';
+import { addFinishCheck } from './broadcast-batch-opening.ts';
 import { enqueueBatches } from './broadcast-batches.ts';
 import { BROADCAST_JOB_OPTIONS, BROADCASTS_QUEUE, batchJobId, broadcastSendQueueName, recurringSchedulerId, startJobId, type BroadcastJobData } from './broadcast-queues.ts';
 import { BROADCAST_COLUMNS, toBroadcastRow, type BroadcastRow } from './broadcast-store.ts';

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { estimatedFinish } from '../../engine/broadcasts/broadcast-pace.ts';
 import { RECIPIENT_STATUSES, SKIP_REASONS, type RecipientStatus, type SkipReason } from '../../engine/broadcasts/broadcast-state.ts';
-import { recipientCounts, type BroadcastRow } from './broadcast-store.ts';
+import { recipientCounts, type BroadcastRow, type RecipientCount } from './broadcast-store.ts';
 
 export interface BroadcastStats {
   total: number;
@@ -12,13 +12,21 @@ export interface BroadcastStats {
   estimatedFinishAt: string | null;
 }
 
-/** Counts per recipient status and skip reason, progress, and an estimated finish from the pace (or the rate so far). */
-export async function broadcastStats(em: EntityManager, b: BroadcastRow, now: Date): Promise<BroadcastStats> {
+/**
+ * Each broadcast's counts per recipient status and skip reason, progress, and an estimated finish
+ * from the pace (or the rate so far); the recipients of all of them are counted in one statement.
+ */
+export async function broadcastStats(em: EntityManager, broadcasts: readonly BroadcastRow[], now: Date): Promise<Map<string, BroadcastStats>> {
+  const counts = await recipientCounts(em, broadcasts.filter((b) => b.startedAt !== null).map((b) => b.id));
+  return new Map(broadcasts.map((b) => [b.id, statsOf(b, counts.get(b.id) ?? [], now)]));
+}
+
+function statsOf(b: BroadcastRow, counts: readonly RecipientCount[], now: Date): BroadcastStats {
   const byStatus = Object.fromEntries(RECIPIENT_STATUSES.map((s) => [s, 0])) as Record<RecipientStatus, number>;
   const skippedByReason = Object.fromEntries(SKIP_REASONS.map((s) => [s, 0])) as Record<SkipReason, number>;
   let total = 0;
   let optedOutAfter = 0;
-  for (const row of b.startedAt === null ? [] : await recipientCounts(em, b.id)) {
+  for (const row of counts) {
     total += row.count;
     optedOutAfter += row.optedOutAfter;
     byStatus[row.status as RecipientStatus] = (byStatus[row.status as RecipientStatus] ?? 0) + row.count;

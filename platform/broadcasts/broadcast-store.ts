@@ -126,17 +126,28 @@ export const RECIPIENT_STATUS_SQL = `case
 export const RECIPIENT_JOINS = `left join messages m on m.id = r.message_id
   left join runs run on run.id = r.run_id`;
 
-/** Recipient counts by status, skip reason and later opt-outs. */
-export async function recipientCounts(em: EntityManager, broadcastId: string): Promise<{ status: string; skipReason: string | null; count: number; optedOutAfter: number }[]> {
-  const { rows } = await runSql<{ status: string; skipReason: string | null; count: string; optedOutAfter: string }>(
+/** One group of a broadcast's recipients: their status, skip reason, how many, and how many opted out after. */
+export interface RecipientCount {
+  status: string;
+  skipReason: string | null;
+  count: number;
+  optedOutAfter: number;
+}
+
+/** Recipient counts by status, skip reason and later opt-outs, for several broadcasts in one statement. */
+export async function recipientCounts(em: EntityManager, broadcastIds: readonly string[]): Promise<Map<string, RecipientCount[]>> {
+  const byBroadcast = new Map<string, RecipientCount[]>(broadcastIds.map((id) => [id, []]));
+  if (broadcastIds.length === 0) return byBroadcast;
+  const { rows } = await runSql<{ broadcastId: string; status: string; skipReason: string | null; count: string; optedOutAfter: string }>(
     em,
-    `select ${RECIPIENT_STATUS_SQL} as status, r.skip_reason as "skipReason", count(*) as count, count(r.opted_out_at) as "optedOutAfter"
+    `select r.broadcast_id as "broadcastId", ${RECIPIENT_STATUS_SQL} as status, r.skip_reason as "skipReason", count(*) as count, count(r.opted_out_at) as "optedOutAfter"
        from broadcast_recipients r ${RECIPIENT_JOINS}
-      where r.broadcast_id = :broadcastId
-      group by 1, 2`,
-    { broadcastId },
+      where r.broadcast_id = any(cast(:broadcastIds as uuid[]))
+      group by 1, 2, 3`,
+    { broadcastIds },
   );
-  return rows.map((r) => ({ status: r.status, skipReason: r.skipReason, count: Number(r.count), optedOutAfter: Number(r.optedOutAfter) }));
+  for (const r of rows) byBroadcast.get(r.broadcastId)?.push({ status: r.status, skipReason: r.skipReason, count: Number(r.count), optedOutAfter: Number(r.optedOutAfter) });
+  return byBroadcast;
 }
 
 /** True when the broadcast has recipients not yet recorded in the outbox. */
