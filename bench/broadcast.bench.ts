@@ -8,7 +8,7 @@ import { createLogger } from '../platform/logger.ts';
 import { InboundPipeline } from '../platform/pipeline/inbound-pipeline.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
 import { createRedis } from '../platform/redis.ts';
-import { cleanUpOnInterrupt, loadAverage } from './support/bench-process.ts';
+import { cleanUpOnInterrupt, loadAverage, wholeNumberOption } from './support/bench-process.ts';
 import { startBenchEnv } from './support/bench-env.ts';
 import { cpuPerMessage, cpuSnapshot } from './support/cpu-usage.ts';
 import { BENCH_KEYWORD, benchPhone, createContacts, createWorkspace, postJson, publishBenchFlow } from './support/engine-fixture.ts';
@@ -41,11 +41,7 @@ function parseOptions(args: string[]): { contacts: number; segment: number; inbo
     console.log(USAGE);
     process.exit(0);
   }
-  const int = (name: string, raw: string) => {
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive whole number, got "${raw}"\n${USAGE}`);
-    return n;
-  };
+  const int = (name: string, raw: string) => wholeNumberOption(name, raw, USAGE, 1);
   const opts = { contacts: int('contacts', values.contacts), segment: int('segment', values.segment), inboundRate: int('inbound-rate', values['inbound-rate']), inboundContacts: int('inbound-contacts', values['inbound-contacts']) };
   if (opts.segment > opts.contacts) throw new Error(`--segment cannot exceed --contacts\n${USAGE}`);
   return opts;

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { systemClock } from '../engine/clock.ts';
 import { createLogger } from '../platform/logger.ts';
 import { InboundPipeline } from '../platform/pipeline/inbound-pipeline.ts';
-import { cleanUpOnInterrupt, loadAverage } from './support/bench-process.ts';
+import { cleanUpOnInterrupt, loadAverage, wholeNumberOption } from './support/bench-process.ts';
 import { startBenchEnv, type BenchEnv } from './support/bench-env.ts';
 import { bullmqBaseline } from './support/bullmq-baseline.ts';
 import { BENCH_KEYWORD, benchPhone, createContacts, createWorkspace, publishBenchFlow, type BenchWorkspace } from './support/engine-fixture.ts';
@@ -58,11 +58,7 @@ function parseOptions(args: string[]): EngineBenchOptions {
     console.log(USAGE);
     process.exit(0);
   }
-  const int = (name: string, raw: string) => {
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a whole number, got "${raw}"\n${USAGE}`);
-    return n;
-  };
+  const int = (name: string, raw: string) => wholeNumberOption(name, raw, USAGE);
   const concurrencies = values.concurrency.split(',').map((c) => int('concurrency', c.trim()));
   if (concurrencies.length === 0 || concurrencies.some((c) => c === 0)) throw new Error(`--concurrency needs positive numbers\n${USAGE}`);
   return {

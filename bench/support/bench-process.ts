@@ -21,3 +21,10 @@ export function cleanUpOnInterrupt(env: BenchEnv, progress: (line: string) => vo
     process.off('SIGTERM', interrupted);
   };
 }
+
+/** A command-line option that must be a whole number of at least `min`; the error shows the usage. */
+export function wholeNumberOption(name: string, raw: string, usage: string, min = 0): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be a whole number of at least ${min}, got "${raw}"\n${usage}`);
+  return n;
+}
