@@ -5,6 +5,7 @@ import { ConversationDrain, MAX_HANDLING_FAILURES } from '../platform/engine/con
 import type { InboundHandler, PendingMessage } from '../platform/engine/inbound-handler.ts';
 import { newId } from '../platform/ids.ts';
 import { InboundPipeline } from '../platform/pipeline/inbound-pipeline.ts';
+import { Outbox } from '../platform/pipeline/outbox.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
 import { QueueFactory } from '../platform/queues/queue-factory.ts';
 import { createTestEnv, type TestEnv } from './support/test-env.ts';
@@ -13,13 +14,24 @@ let env: TestEnv;
 let pipeline: InboundPipeline;
 let channelId: string;
 const handled: string[] = [];
-let failOnce = new Set<string>();
+/** How many more times a message with this text throws. */
+let failures = new Map<string, number>();
 
-/** Handles any message but "poison" (always throws) and those in `failOnce` (throw the first time). */
+/** Handles any message but "poison" (always throws) and those in `failures` (throw that many times). */
 const handler = {
+  async triggers(): Promise<{ callsOut: boolean }> {
+    return { callsOut: false };
+  },
+  async mayCallOut(): Promise<boolean> {
+    return false;
+  },
   async handle(_em: unknown, message: PendingMessage): Promise<string> {
     if (message.text === 'poison') throw new Error('boom: this message breaks the handler');
-    if (failOnce.delete(message.text ?? '')) throw new Error('a passing failure');
+    const left = failures.get(message.text ?? '') ?? 0;
+    if (left > 0) {
+      failures.set(message.text ?? '', left - 1);
+      throw new Error('a passing failure');
+    }
     handled.push(message.text ?? '');
     return 'handled';
   },
@@ -39,7 +51,10 @@ async function engineState(messageId: string): Promise<{ handled: boolean; engin
 beforeAll(async () => {
   env = await createTestEnv();
   pipeline = new InboundPipeline({ orm: env.orm, logger: pino({ level: 'silent' }), clock: systemClock });
-  drain = new ConversationDrain({ orm: env.orm, queues: new QueueFactory(env.redis, env.config.redisPrefix), logger: pino({ level: 'silent' }), clock: systemClock, handler, afterCommit: async () => undefined });
+  const queues = new QueueFactory(env.redis, env.config.redisPrefix);
+  const logger = pino({ level: 'silent' });
+  const outbox = new Outbox({ orm: env.orm, queues, logger, clock: systemClock });
+  drain = new ConversationDrain({ orm: env.orm, queues, logger, clock: systemClock, handler, outbox, afterCommit: async () => undefined });
   const workspaceId = newId();
   channelId = newId();
   await runSql(env.orm.em.fork(), `insert into workspaces (id, name) values (:workspaceId, 'Poison test')`, { workspaceId });
@@ -65,12 +80,24 @@ describe('when handling a message throws every time (a poison message)', () => {
   });
 });
 
-describe('when handling a message fails once', () => {
-  it('handles it on the next attempt, in order, without setting it aside', async () => {
-    failOnce = new Set(['flaky']);
+describe('when handling a message fails in its batch', () => {
+  it('retries it alone at once: it is handled, in order, with no failure counted', async () => {
+    failures = new Map([['flaky once', 1]]);
+    const flaky = await say('+15557000003', 'flaky once');
+    await say('+15557000003', 'next after one failure');
+    await drain.drain(flaky.conversationId);
+    expect(handled.slice(-2)).toEqual(['flaky once', 'next after one failure']);
+    expect(await engineState(flaky.messageId)).toEqual({ handled: true, engine: null });
+  });
+});
+
+describe('when handling a message fails in its batch and alone', () => {
+  it('fails the drain (its job retries), then handles it on the next attempt, in order, without setting it aside', async () => {
+    failures = new Map([['flaky', 2]]);
     const flaky = await say('+15557000002', 'flaky');
     await say('+15557000002', 'next');
     await expect(drain.drain(flaky.conversationId)).rejects.toThrow('a passing failure');
+    expect(handled).not.toContain('next');
     await drain.drain(flaky.conversationId);
     expect(handled.slice(-2)).toEqual(['flaky', 'next']);
     expect(await engineState(flaky.messageId)).toMatchObject({ handled: true, engine: { failures: 1 } });

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { Flow } from './flow.schema.ts';
 import type { NodeDefinition } from './node-definition.ts';
 import { abSplitNode } from './nodes/ab-split.node.ts';
 import { addTagNode } from './nodes/add-tag.node.ts';
@@ -65,6 +66,11 @@ const BY_TYPE: ReadonlyMap<string, NodeDefinition> = new Map(NODE_CATALOG.map((d
 /** The definition of a node kind, or undefined for a type the catalog does not know. */
 export function findNodeDefinition(type: string): NodeDefinition | undefined {
   return BY_TYPE.get(type);
+}
+
+/** True when a node of the flow waits on an outside system when it runs (see NodeDefinition.callsOut). */
+export function flowCallsOut(flow: Pick<Flow, 'nodes'>): boolean {
+  return flow.nodes.some((node) => BY_TYPE.get(node.type)?.callsOut === true);
 }
 
 /** True when `type` names a node kind of the catalog. */

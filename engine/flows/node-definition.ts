@@ -34,6 +34,11 @@ export interface NodeDefinition<TType extends string = string, TSchema extends z
   readonly defaultConfig: z.input<TSchema>;
   /** True when the node suspends the run (a delayed job or a reply): a cycle through it is allowed. */
   readonly waits: boolean;
+  /**
+   * True when executing the node waits on a system outside the product (an HTTP request): the
+   * run's transaction may then last seconds, so such runs are not handled in a shared batch.
+   */
+  readonly callsOut?: boolean;
   /** The node's output ports for a valid config, in the order the editor draws them. */
   outputs(config: z.output<TSchema>): readonly OutputPort[];
   /** json-logic rules, regexes and templates inside a valid config, with their paths. */

@@ -4,6 +4,7 @@ import type { Effect } from '../../engine/runs/run-types.ts';
 import type { Outbox, QueuedSend } from '../pipeline/outbox.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import type { RunRow } from './run-store.ts';
+import type { RunWriteBatch } from './run-write-batch.ts';
 import { countBroadcastOptOut } from '../broadcasts/broadcast-opt-outs.ts';
 
 /** What happened to one effect, recorded on its step so the run history explains it. */
@@ -24,6 +25,8 @@ export async function applyEffects(
      * outbox's target lookup. An effect that changes consent clears it (the lookup then decides).
      */
     contactReachable: boolean;
+    /** Outbox rows wait here to be inserted with the batch's other rows (see RunWriteBatch). */
+    writes?: RunWriteBatch;
   },
   run: RunRow,
   seq: number,
@@ -43,17 +46,26 @@ export async function applyEffects(
           results.push({ kind: effect.kind, applied: false, reason: 'the run has no conversation to reply in' });
           break;
         }
+        const request = {
+          workspaceId: run.workspaceId,
+          conversationId: run.conversationId,
+          type: effect.mediaUrl ? ('image' as const) : ('text' as const),
+          ...(effect.text ? { text: effect.text } : {}),
+          ...(effect.mediaUrl ? { media: { url: effect.mediaUrl } } : {}),
+          idempotencyKey: `run:${run.id}:${seq}:${index}`,
+          sender: 'bot' as const,
+          runId: run.id,
+        };
+        const reachable = deps.contactReachable && run.channelId ? { channelId: run.channelId, contactId: run.contactId! } : undefined;
+        if (reachable && deps.writes) {
+          const row = deps.outbox.prepareQueued(request, reachable);
+          deps.writes.messages.push(row);
+          out.sends.push({ messageId: row.id, channelId: row.channel_id, created: true });
+          results.push({ kind: effect.kind, applied: true, messageId: row.id });
+          break;
+        }
         try {
-          const queued = await deps.outbox.queueSend(em, {
-            workspaceId: run.workspaceId,
-            conversationId: run.conversationId,
-            type: effect.mediaUrl ? 'image' : 'text',
-            ...(effect.text ? { text: effect.text } : {}),
-            ...(effect.mediaUrl ? { media: { url: effect.mediaUrl } } : {}),
-            idempotencyKey: `run:${run.id}:${seq}:${index}`,
-            sender: 'bot',
-            runId: run.id,
-          }, deps.contactReachable && run.channelId ? { channelId: run.channelId, contactId: run.contactId! } : undefined);
+          const queued = await deps.outbox.queueSend(em, request, reachable);
           if (queued.created) out.sends.push(queued);
           results.push({ kind: effect.kind, applied: true, messageId: queued.messageId });
         } catch (err) {

@@ -5,13 +5,24 @@ import type { Logger } from '../logger.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import { emptyAfterCommit, type AfterCommit } from './after-commit.ts';
-import { tryLockConversation } from './conversation-lock.ts';
+import { tryLockConversation, tryLockConversations } from './conversation-lock.ts';
+import { DrainBatcher, type BatchVerdict } from './drain-batcher.ts';
 import { INBOX_QUEUE, type InboxJobData } from './engine-queues.ts';
 import { NEXT_PENDING_SQL, RUN_LIMIT_WINDOW_MS, type InboundHandler, type PendingMessage } from './inbound-handler.ts';
+import type { WorkspaceTriggers } from './trigger-matcher.ts';
+import { RunWriteBatch } from './run-write-batch.ts';
+import type { Outbox } from '../pipeline/outbox.ts';
 import type { Clock } from '../../engine/clock.ts';
 
-/** Jobs the inbox worker runs at once per process; conversations are independent. */
-export const INBOX_CONCURRENCY = 16;
+/*
+ * Jobs the inbox worker runs at once per process. A job mostly waits for its conversation's turn
+ * in a batch, so this bounds how many conversations one batch can gather, not the database work.
+ */
+export const INBOX_CONCURRENCY = 64;
+/** Conversations handled in one transaction at most. */
+export const MAX_DRAIN_BATCH = 32;
+/** Batches of one process in flight at once: each holds a database connection. */
+const DRAIN_BATCHES_IN_FLIGHT = 2;
 
 /**
  * Handling a message that failed this many times is given up: the message is marked handled with
@@ -34,17 +45,28 @@ update messages
  where id = :id and handled_at is null
 returning cast(metadata #>> '{engine,failures}' as integer) as failures, handled_at is not null as "gaveUp"`;
 
+const MARK_HANDLED_SQL = `update messages set handled_at = now() where id = any(cast(:ids as uuid[]))`;
+
+/** Of the conversations given, those with an unhandled inbound message. */
+const STILL_PENDING_SQL = `
+select distinct conversation_id as id from messages
+ where conversation_id = any(cast(:conversationIds as uuid[])) and direction = 'inbound' and handled_at is null`;
+
 /**
  * Per-conversation ordering without BullMQ groups (see engine/README.md).
  *
  * The messages table is each conversation's inbox: inbound rows with `handled_at` null, in id
- * (arrival) order. Every accepted message adds one job "drain conversation C". A job takes C's
- * advisory lock without waiting: if another job holds it, this one ends, because the holder
- * drains everything. The holder handles one message per transaction, in order, and after it
- * releases the lock it looks once more for unhandled messages, so a message committed while it
- * held the lock (whose own job found the lock taken) is never stranded.
+ * (arrival) order. Every accepted message adds one job "drain conversation C". The jobs of a
+ * process are gathered into batches (DrainBatcher): one transaction takes the advisory locks of
+ * the batch's conversations without waiting, handles the oldest unhandled message of each one it
+ * got, and marks them handled. A conversation whose lock another holder has is left to it: the
+ * holder drains everything. One with more messages goes into the next batch; for one whose last
+ * message was handled, the inbox is looked at once more after commit (the locks released), so a
+ * message committed meanwhile (whose own job found the lock taken) is never stranded.
  */
 export class ConversationDrain {
+  private readonly batcher: DrainBatcher;
+
   constructor(
     private readonly deps: {
       orm: Orm;
@@ -52,9 +74,12 @@ export class ConversationDrain {
       logger: Logger;
       clock: Clock;
       handler: InboundHandler;
+      outbox: Outbox;
       afterCommit: (after: AfterCommit) => Promise<void>;
     },
-  ) {}
+  ) {
+    this.batcher = new DrainBatcher((ids) => this.drainBatch(ids), (id) => this.drainAlone(id), { maxBatch: MAX_DRAIN_BATCH, batchesInFlight: DRAIN_BATCHES_IN_FLIGHT });
+  }
 
   /** Asks for the conversation to be drained; the message id as job id makes repeats no-ops. */
   async enqueue(conversationId: string, messageId: string): Promise<void> {
@@ -85,11 +110,77 @@ export class ConversationDrain {
   }
 
   /**
-   * Handles every unhandled inbound message of the conversation, in order. A message whose
+   * Handles every unhandled inbound message of the conversation, in order, in batches with the
+   * other conversations this process is asked to drain. Rejects when a message of the
+   * conversation failed (see drainAlone); after MAX_HANDLING_FAILURES it is set aside.
+   */
+  drain(conversationId: string): Promise<void> {
+    return this.batcher.request(conversationId);
+  }
+
+  /**
+   * One batch: the oldest unhandled message of each conversation whose lock it gets, in one
+   * transaction. A conversation is `done` when another holder has it or its inbox is empty, `again`
+   * when it has more, `alone` when its message may wait on an outside system (an HTTP request
+   * step) and gets a transaction of its own. One message per contact per batch: a second
+   * conversation of the same contact waits for the next batch, so it reads what the first one's
+   * run wrote. Throws when anything fails; the batcher then handles each conversation alone.
+   */
+  private async drainBatch(conversationIds: string[]): Promise<Map<string, BatchVerdict>> {
+    const verdicts = new Map<string, BatchVerdict>(conversationIds.map((id) => [id, 'done']));
+    const after = emptyAfterCommit();
+    const handledLast: string[] = [];
+    await this.deps.orm.em.fork().transactional(async (em) => {
+      const locked = await tryLockConversations(em, conversationIds);
+      if (locked.size === 0) return;
+      const since = new Date(this.deps.clock.now().getTime() - RUN_LIMIT_WINDOW_MS);
+      const { rows } = await runSql<PendingMessage>(em, NEXT_PENDING_SQL, { conversationIds: [...locked], since });
+      const triggers = new Map<string, WorkspaceTriggers>();
+      const writes = new RunWriteBatch(this.deps.outbox);
+      const contacts = new Set<string>();
+      const handled: string[] = [];
+      for (const msg of rows) {
+        if (contacts.has(msg.contactId)) {
+          verdicts.set(msg.conversationId, 'again');
+          continue;
+        }
+        let index = triggers.get(msg.workspaceId);
+        if (!index) triggers.set(msg.workspaceId, (index = await this.deps.handler.triggers(em, msg.workspaceId)));
+        if (await this.deps.handler.mayCallOut(em, msg, index)) {
+          verdicts.set(msg.conversationId, 'alone');
+          continue;
+        }
+        contacts.add(msg.contactId);
+        const outcome = await this.deps.handler.handle(em, msg, after, { triggers: index, writes });
+        this.deps.logger.debug({ conversationId: msg.conversationId, messageId: msg.id, outcome }, 'inbound message handled');
+        handled.push(msg.id);
+        if (msg.more) verdicts.set(msg.conversationId, 'again');
+        else handledLast.push(msg.conversationId);
+      }
+      await writes.flush(em);
+      if (handled.length > 0) await runSql(em, MARK_HANDLED_SQL, { ids: handled });
+    });
+    try {
+      await this.deps.afterCommit(after);
+    } catch (err) {
+      // The messages are handled: their sends and timers are redone by the reconcilers.
+      this.deps.logger.error({ err, sends: after.sends.length, timers: after.timers.length }, 'dispatching a drain batch\'s sends or timers failed; the reconcilers redo it');
+    }
+    if (handledLast.length > 0) {
+      // The locks are released: a message committed while they were held is seen now.
+      const { rows } = await runSql<{ id: string }>(this.deps.orm.em.fork(), STILL_PENDING_SQL, { conversationIds: handledLast });
+      for (const row of rows) verdicts.set(row.id, 'again');
+    }
+    return verdicts;
+  }
+
+  /**
+   * Handles the conversation's unhandled messages one transaction each, in order: the path of a
+   * message that may call out, and of the conversations of a batch that failed. A message whose
    * handling throws is retried (the job's attempts); after MAX_HANDLING_FAILURES it is set aside
    * with its error and the conversation moves on.
    */
-  async drain(conversationId: string): Promise<void> {
+  private async drainAlone(conversationId: string): Promise<void> {
     for (;;) {
       const after = emptyAfterCommit();
       let current: PendingMessage | undefined;
@@ -98,13 +189,13 @@ export class ConversationDrain {
         step = await this.deps.orm.em.fork().transactional(async (em) => {
           if (!(await tryLockConversation(em, conversationId))) return 'busy' as const;
           const since = new Date(this.deps.clock.now().getTime() - RUN_LIMIT_WINDOW_MS);
-          const { rows } = await runSql<PendingMessage>(em, NEXT_PENDING_SQL, { conversationId, since });
+          const { rows } = await runSql<PendingMessage>(em, NEXT_PENDING_SQL, { conversationIds: [conversationId], since });
           current = rows[0];
           if (!current) return 'empty' as const;
           const outcome = await this.deps.handler.handle(em, current, after);
-          await runSql(em, `update messages set handled_at = now() where id = :id`, { id: current.id });
+          await runSql(em, MARK_HANDLED_SQL, { ids: [current.id] });
           this.deps.logger.debug({ conversationId, messageId: current.id, outcome }, 'inbound message handled');
-          return rows.length > 1 ? ('more' as const) : ('last' as const);
+          return current.more ? ('more' as const) : ('last' as const);
         });
       } catch (err) {
         if (!current || !(await this.recordFailure(conversationId, current.id, err))) throw err;
@@ -115,8 +206,8 @@ export class ConversationDrain {
       if (step === 'more') continue;
       // The lock is released: a message committed while we held it (whose own job found the
       // lock taken and ended) is seen now.
-      const { rows } = await runSql<{ pending: boolean }>(this.deps.orm.em.fork(), `select exists (select 1 from messages where conversation_id = :conversationId and direction = 'inbound' and handled_at is null) as pending`, { conversationId });
-      if (!rows[0]?.pending) return;
+      const { rows } = await runSql<{ id: string }>(this.deps.orm.em.fork(), STILL_PENDING_SQL, { conversationIds: [conversationId] });
+      if (rows.length === 0) return;
     }
   }
 

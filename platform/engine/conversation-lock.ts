@@ -1,13 +1,27 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { runSql } from '../pipeline/run-sql.ts';
 
+/*
+ * The lock key of an id: 64 bits of its MD5, so two ids sharing a lock is negligible (and would
+ * only delay one of them). Both functions below must compute the same key for the same id.
+ */
+const LOCK_KEY = (id: string) => `('x' || substr(md5(${id}), 1, 16))::bit(64)::bigint`;
+
 /**
  * Takes the transaction-scoped advisory lock of a conversation (or of a run that has none),
- * without waiting. The key is 64 bits of the id's MD5, so two ids sharing a lock is negligible
- * (and would only delay one of them). Released at commit or rollback.
+ * without waiting. Released at commit or rollback.
  */
 export async function tryLockConversation(em: EntityManager, id: string): Promise<boolean> {
-  const { rows } = await runSql<{ locked: boolean }>(em, `select pg_try_advisory_xact_lock(('x' || substr(md5(:id), 1, 16))::bit(64)::bigint) as locked`, { id });
+  const { rows } = await runSql<{ locked: boolean }>(em, `select pg_try_advisory_xact_lock(${LOCK_KEY(':id')}) as locked`, { id });
   return rows[0]?.locked === true;
 }
 
+/** Takes the locks of several conversations in one statement, without waiting; answers the ids locked. */
+export async function tryLockConversations(em: EntityManager, ids: readonly string[]): Promise<Set<string>> {
+  const { rows } = await runSql<{ id: string }>(
+    em,
+    `select asked.id from unnest(cast(:ids as text[])) as asked(id) where pg_try_advisory_xact_lock(${LOCK_KEY('asked.id')})`,
+    { ids },
+  );
+  return new Set(rows.map((r) => r.id));
+}

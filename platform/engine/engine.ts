@@ -15,7 +15,7 @@ import { InboundHandler } from './inbound-handler.ts';
 import { RunExecutor } from './run-executor.ts';
 import { RunTimers } from './run-timers.ts';
 import { TriggeredRuns } from './triggered-runs.ts';
-import { buildTriggerIndex, type TriggerIndex } from './trigger-matcher.ts';
+import { buildTriggerIndex, type WorkspaceTriggers } from './trigger-matcher.ts';
 
 export interface EngineDeps {
   orm: Orm;
@@ -36,7 +36,7 @@ export interface EngineDeps {
  * start its workers.
  */
 export class Engine {
-  readonly flows: FlowCache<TriggerIndex>;
+  readonly flows: FlowCache<WorkspaceTriggers>;
   readonly executor: RunExecutor;
   readonly drain: ConversationDrain;
   readonly timers: RunTimers;
@@ -49,7 +49,7 @@ export class Engine {
     this.executor = new RunExecutor({ outbox: deps.outbox, flows: this.flows, executors: NODE_EXECUTORS, http: deps.http, clock: deps.clock, ...(deps.random ? { random: deps.random } : {}) });
     const handler = new InboundHandler({ executor: this.executor, flows: this.flows, clock: deps.clock });
     const afterCommit = (after: AfterCommit) => this.afterCommit(after);
-    this.drain = new ConversationDrain({ orm: deps.orm, queues: deps.queues, logger, clock: deps.clock, handler, afterCommit });
+    this.drain = new ConversationDrain({ orm: deps.orm, queues: deps.queues, logger, clock: deps.clock, handler, outbox: deps.outbox, afterCommit });
     this.timers = new RunTimers({ orm: deps.orm, queues: deps.queues, logger, clock: deps.clock, executor: this.executor, drain: this.drain, afterCommit });
     this.triggered = new TriggeredRuns({ orm: deps.orm, queues: deps.queues, logger, flows: this.flows, executor: this.executor, afterCommit });
     this.reconciler = new EngineReconciler({ orm: deps.orm, queues: deps.queues, logger, drain: this.drain, timers: this.timers });

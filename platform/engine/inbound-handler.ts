@@ -5,9 +5,11 @@ import { runSql } from '../pipeline/run-sql.ts';
 import type { AfterCommit } from './after-commit.ts';
 import type { FlowCache } from './flow-cache.ts';
 import type { RunExecutor } from './run-executor.ts';
+import type { RunWriteBatch } from './run-write-batch.ts';
 import { lockRun, lockWaitingRunsOfContact, stopRun } from './run-store.ts';
+import { flowCallsOut } from '../../engine/flows/node-catalog.ts';
 import { matchTriggers } from '../../engine/flows/trigger-match.ts';
-import type { TriggerIndex } from './trigger-matcher.ts';
+import type { WorkspaceTriggers } from './trigger-matcher.ts';
 import { countBroadcastOptOut } from '../broadcasts/broadcast-opt-outs.ts';
 
 /** The window of the per-contact run limit. */
@@ -28,19 +30,23 @@ export interface PendingMessage {
   contact: { phone: string | null; name: string | null; attributes: Record<string, unknown>; tags: string[] };
   isFirstMessage: boolean;
   timezone: string;
-  /** The run of the conversation waiting for a reply, if any (locked by the handler when used). */
+  /** The run of the conversation waiting for a reply, if any (locked by the handler when used), and its version. */
   waitingRunId: string | null;
+  waitingRunFlowVersionId: string | null;
+  /** The conversation has further unhandled messages after this one. */
+  more: boolean;
   /** Runs started for the contact since `:since` (the loop limit). */
   recentRuns: number;
 }
 
 /*
- * The next two unhandled inbound messages of a conversation (the second says whether to loop),
- * with the facts the handler needs, locking the contact row (lockContact explains the lock order).
- * Run only after the conversation's advisory lock is held, in a statement of its own: a statement
- * reads from a snapshot taken when it starts, so a read folded into the statement that takes the
- * lock could miss what the previous holder committed just before releasing it (its message
- * handled, its run now waiting for this reply), and handle a message twice.
+ * The oldest unhandled inbound message of each conversation asked for (`more`: it has others
+ * after it), with the facts the handler needs, locking the contact rows (lockContact explains the
+ * lock order; several contacts are locked in id order, so that two batches never wait on each
+ * other in a cycle). Run only after the conversations' advisory locks are held, in a statement of
+ * its own: a statement reads from a snapshot taken when it starts, so a read folded into the
+ * statement that takes the lock could miss what the previous holder committed just before
+ * releasing it (its message handled, its run now waiting for this reply), and handle a message twice.
  */
 export const NEXT_PENDING_SQL = `
 select m.id, m.workspace_id as "workspaceId", m.channel_id as "channelId", m.conversation_id as "conversationId", m.contact_id as "contactId",
@@ -48,17 +54,28 @@ select m.id, m.workspace_id as "workspaceId", m.channel_id as "channelId", m.con
        (c.opted_out_at is not null or c.restricted_at is not null or c.erased_at is not null) as "contactBlocked",
        json_build_object('phone', c.phone, 'name', c.name, 'attributes', c.attributes, 'tags', c.tags) as contact,
        not exists (select 1 from messages p where p.conversation_id = m.conversation_id and p.direction = 'inbound' and p.id < m.id) as "isFirstMessage",
-       w.timezone,
-       (select r.id from runs r where r.conversation_id = m.conversation_id and r.status = 'waiting' and r.wait ->> 'kind' = 'reply'
-         order by r.started_at desc limit 1) as "waitingRunId",
+       w.timezone, oldest.more,
+       waiting.id as "waitingRunId", waiting.flow_version_id as "waitingRunFlowVersionId",
        (select count(*)::int from runs r where r.contact_id = m.contact_id and r.started_at > cast(:since as timestamptz)) as "recentRuns"
-  from messages m
+  from unnest(cast(:conversationIds as uuid[])) as asked(id)
+  cross join lateral (
+    select u.id, exists (select 1 from messages n where n.conversation_id = asked.id and n.direction = 'inbound' and n.handled_at is null and n.id > u.id) as more
+      from messages u
+     where u.conversation_id = asked.id and u.direction = 'inbound' and u.handled_at is null
+     order by u.id
+     limit 1
+  ) oldest
+  join messages m on m.id = oldest.id
   join conversations conv on conv.id = m.conversation_id
   join contacts c on c.id = m.contact_id
   join workspaces w on w.id = m.workspace_id
- where m.conversation_id = :conversationId and m.direction = 'inbound' and m.handled_at is null
- order by m.id
- limit 2
+  left join lateral (
+    select r.id, r.flow_version_id from runs r
+     where r.conversation_id = m.conversation_id and r.status = 'waiting' and r.wait ->> 'kind' = 'reply'
+     order by r.started_at desc
+     limit 1
+  ) waiting on true
+ order by c.id, m.id
    for no key update of c`;
 
 /**
@@ -71,16 +88,35 @@ export class InboundHandler {
   constructor(
     private readonly deps: {
       executor: RunExecutor;
-      flows: FlowCache<TriggerIndex>;
+      flows: FlowCache<WorkspaceTriggers>;
       clock: Clock;
     },
   ) {}
 
-  async handle(em: EntityManager, msg: PendingMessage, after: AfterCommit): Promise<string> {
+  /**
+   * Whether handling the message may wait on an outside system (an HTTP request step): the run it
+   * would resume or any active flow of the workspace (a trigger match can start another flow)
+   * has such a node. Those messages are handled in a transaction of their own, never in a batch.
+   */
+  async mayCallOut(em: EntityManager, msg: PendingMessage, triggers: WorkspaceTriggers): Promise<boolean> {
+    if (triggers.callsOut) return true;
+    return msg.waitingRunFlowVersionId !== null && flowCallsOut((await this.deps.flows.version(em, msg.waitingRunFlowVersionId)).document);
+  }
+
+  /** The workspace's trigger index as of now (a batch reads it once per workspace). */
+  triggers(em: EntityManager, workspaceId: string): Promise<WorkspaceTriggers> {
+    return this.deps.flows.index(em, workspaceId);
+  }
+
+  /**
+   * Handles the message. `batch`: the caller handles it with others in one transaction; it read
+   * the workspace's triggers already, and the new rows wait in its write batch.
+   */
+  async handle(em: EntityManager, msg: PendingMessage, after: AfterCommit, batch?: { triggers: WorkspaceTriggers; writes: RunWriteBatch }): Promise<string> {
     const now = this.deps.clock.now();
     const messageFacts = { id: msg.id, text: msg.text, type: msg.type };
     const contact = { id: msg.contactId, ...msg.contact };
-    const index = await this.deps.flows.index(em, msg.workspaceId);
+    const index = batch?.triggers ?? (await this.deps.flows.index(em, msg.workspaceId));
     const result = matchTriggers(index, {
       message: { channelId: msg.channelId, type: msg.type, text: msg.text ?? undefined, id: msg.id },
       contact,
@@ -101,10 +137,10 @@ export class InboundHandler {
     if (msg.botPaused) return 'bot_paused';
 
     // The contact is locked (the drain's first statement) and reachable (checked above).
-    const contactLock = { lockedReachable: true };
+    const advance = { contact: { lockedReachable: true }, ...(batch ? { writes: batch.writes } : {}) };
     const waiting = msg.waitingRunId ? await lockRun(em, msg.waitingRunId) : null;
     if (waiting && waiting.status === 'waiting' && waiting.wait?.kind === 'reply') {
-      await this.deps.executor.resume(em, waiting, { kind: 'reply', message: messageFacts }, after, contactLock);
+      await this.deps.executor.resume(em, waiting, { kind: 'reply', message: messageFacts }, after, advance);
       return 'resumed';
     }
 
@@ -134,7 +170,7 @@ export class InboundHandler {
       await this.deps.executor.refuse(em, params, `run_limit: ${MAX_RUNS_PER_CONTACT_PER_MINUTE} runs already started for this contact in the last minute`);
       return 'run_limit';
     }
-    await this.deps.executor.start(em, params, after, contactLock);
+    await this.deps.executor.start(em, params, after, advance);
     return 'started';
   }
 }

@@ -9,7 +9,8 @@ import type { AfterCommit } from './after-commit.ts';
 import { applyEffects } from './apply-effects.ts';
 import type { FlowCache } from './flow-cache.ts';
 import { loadRunFacts } from './run-facts.ts';
-import { insertRun, insertSteps, lockContact, saveRunOutcome, type RunRow } from './run-store.ts';
+import { insertRuns, insertSteps, lockContact, saveRunOutcome, type RunRow } from './run-store.ts';
+import type { RunWriteBatch } from './run-write-batch.ts';
 
 /** How deep "start another flow" may nest within one transaction: a flow starting itself ends. */
 const MAX_START_FLOW_DEPTH = 5;
@@ -34,11 +35,18 @@ export interface ContactLockState {
   lockedReachable: boolean;
 }
 
+/** How the caller runs the advance in its transaction. */
+export interface AdvanceOptions {
+  /** The caller locked the run's contact in this transaction (the inbound drain does). */
+  contact?: ContactLockState;
+  /** The new rows wait in this batch, inserted when the caller flushes it before commit (a drain batch). */
+  writes?: RunWriteBatch;
+}
+
 /** How one advance is written: a new run is inserted with its outcome, an existing one updated. */
-interface AdvanceMode {
+interface AdvanceMode extends AdvanceOptions {
   newRunStartedAt: Date | null;
   facts: RunFacts | undefined;
-  contact: ContactLockState | undefined;
 }
 
 /**
@@ -58,11 +66,8 @@ export class RunExecutor {
     },
   ) {}
 
-  /**
-   * Creates a run pinned to `flowVersionId` and advances it from its trigger. Returns its id.
-   * `contact`: the caller locked the contact in this transaction (the inbound drain does).
-   */
-  async start(em: EntityManager, params: StartRunParams, after: AfterCommit, contact?: ContactLockState, depth = 0): Promise<string> {
+  /** Creates a run pinned to `flowVersionId` and advances it from its trigger. Returns its id. */
+  async start(em: EntityManager, params: StartRunParams, after: AfterCommit, opts: AdvanceOptions = {}, depth = 0): Promise<string> {
     const run: RunRow = {
       id: newId(),
       workspaceId: params.workspaceId,
@@ -78,21 +83,21 @@ export class RunExecutor {
       stepCount: 0,
       trigger: params.trigger,
     };
-    await this.advance(em, run, params.triggerNodeId, params.message, undefined, after, depth, { newRunStartedAt: this.deps.clock.now(), facts: params.facts, contact });
+    await this.advance(em, run, params.triggerNodeId, params.message, undefined, after, depth, { ...opts, newRunStartedAt: this.deps.clock.now(), facts: params.facts });
     return run.id;
   }
 
   /** Records a run that a limit kept from starting, so that the reason is visible. */
   async refuse(em: EntityManager, params: StartRunParams, reason: string): Promise<void> {
     const now = this.deps.clock.now();
-    await insertRun(em, { ...params, id: newId(), startedAt: now }, { status: 'stopped', nodeId: null, reason }, { vars: {}, attempts: {} }, 0, now);
+    await insertRuns(em, [{ run: { ...params, id: newId(), startedAt: now }, outcome: { status: 'stopped', nodeId: null, reason }, state: { vars: {}, attempts: {} }, stepCount: 0, now }]);
   }
 
   /** Wakes a waiting run (locked by the caller) with a reply or its timeout. */
-  async resume(em: EntityManager, run: RunRow, resume: Resume, after: AfterCommit, contact?: ContactLockState): Promise<void> {
+  async resume(em: EntityManager, run: RunRow, resume: Resume, after: AfterCommit, opts: AdvanceOptions = {}): Promise<void> {
     if (!run.currentNodeId) throw new Error(`run ${run.id} is waiting on no node`);
     const message = resume.kind === 'reply' ? resume.message : null;
-    await this.advance(em, run, run.currentNodeId, message, resume, after, 0, { newRunStartedAt: null, facts: undefined, contact });
+    await this.advance(em, run, run.currentNodeId, message, resume, after, 0, { ...opts, newRunStartedAt: null, facts: undefined });
   }
 
   private async advance(em: EntityManager, run: RunRow, nodeId: string, message: RunFacts['message'], resume: Resume | undefined, after: AfterCommit, depth: number, mode: AdvanceMode): Promise<void> {
@@ -114,16 +119,22 @@ export class RunExecutor {
     const now = this.deps.clock.now();
     const stepCount = run.stepCount + result.steps.length;
     // Written before the effects: the run row is what their outbox rows and steps belong to.
-    if (mode.newRunStartedAt) await insertRun(em, { ...run, startedAt: mode.newRunStartedAt }, result.outcome, result.state, stepCount, now);
-    else await saveRunOutcome(em, run.id, result.outcome, result.state, stepCount, now);
+    if (mode.newRunStartedAt) {
+      const newRun = { run: { ...run, startedAt: mode.newRunStartedAt }, outcome: result.outcome, state: result.state, stepCount, now };
+      if (mode.writes) mode.writes.runs.push(newRun);
+      else await insertRuns(em, [newRun]);
+    } else {
+      await saveRunOutcome(em, run.id, result.outcome, result.state, stepCount, now);
+    }
     const startFlows: string[] = [];
     const steps = [];
-    const effectsCtx = { outbox: this.deps.outbox, now, contactReachable: contact.lockedReachable };
+    const effectsCtx = { outbox: this.deps.outbox, now, contactReachable: contact.lockedReachable, ...(mode.writes ? { writes: mode.writes } : {}) };
     for (const step of result.steps) {
       const effectResults = step.effects.length ? await applyEffects(em, effectsCtx, run, step.seq, step.effects, { sends: after.sends, startFlows }) : [];
-      steps.push({ ...step, id: newId(), output: effectResults.length ? { result: step.output, effects: effectResults } : step.output });
+      steps.push({ ...step, id: newId(), workspaceId: run.workspaceId, runId: run.id, output: effectResults.length ? { result: step.output, effects: effectResults } : step.output });
     }
-    await insertSteps(em, run.workspaceId, run.id, steps);
+    if (mode.writes) mode.writes.steps.push(...steps);
+    else await insertSteps(em, steps);
     if (result.outcome.status === 'waiting' && result.outcome.wait.dueAt) {
       after.timers.push({ runId: run.id, waitSeq: stepCount, dueAt: new Date(result.outcome.wait.dueAt) });
     }
@@ -133,7 +144,7 @@ export class RunExecutor {
       if (!target) continue;
       const params = { workspaceId: run.workspaceId, flowId, flowVersionId: target.versionId, triggerNodeId: target.entryNodeId, contactId: run.contactId, conversationId: run.conversationId, channelId: run.channelId, trigger: { startedBy: run.id }, message };
       // The contact stays locked; its consent may have changed in this advance (effectsCtx tracks it).
-      await this.start(em, params, after, { lockedReachable: effectsCtx.contactReachable }, depth + 1);
+      await this.start(em, params, after, { contact: { lockedReachable: effectsCtx.contactReachable }, ...(mode.writes ? { writes: mode.writes } : {}) }, depth + 1);
     }
   }
 }

@@ -50,37 +50,53 @@ function outcomeColumns(outcome: AdvanceOutcome, state: RunState, stepCount: num
   };
 }
 
-/**
- * Inserts a new run as it stands after its first advance (or a run a limit refused, with a
- * `stopped` outcome): one statement instead of an insert and an update.
- */
-export async function insertRun(
-  em: EntityManager,
-  run: Pick<RunRow, 'id' | 'workspaceId' | 'flowId' | 'flowVersionId' | 'contactId' | 'conversationId' | 'channelId' | 'trigger'> & { startedAt: Date },
-  outcome: AdvanceOutcome,
-  state: RunState,
-  stepCount: number,
-  now: Date,
-): Promise<void> {
-  await runSql(
-    em,
-    `insert into runs (id, workspace_id, flow_id, flow_version_id, contact_id, conversation_id, channel_id, status, current_node_id, state, wait, due_at,
-                       step_count, trigger, stop_reason, error, started_at, updated_at, ended_at)
-     values (:id, :workspaceId, :flowId, :flowVersionId, :contactId, :conversationId, :channelId, :status, :nodeId, cast(:state as jsonb), cast(:wait as jsonb),
-             cast(:dueAt as timestamptz), :stepCount, cast(:trigger as jsonb), :stopReason, cast(:error as jsonb), :startedAt, :now, :endedAt)`,
-    {
+/** A new run as it stands after its first advance (or a run a limit refused, with a `stopped` outcome). */
+export interface NewRun {
+  run: Pick<RunRow, 'id' | 'workspaceId' | 'flowId' | 'flowVersionId' | 'contactId' | 'conversationId' | 'channelId' | 'trigger'> & { startedAt: Date };
+  outcome: AdvanceOutcome;
+  state: RunState;
+  stepCount: number;
+  now: Date;
+}
+
+const INSERT_RUNS_SQL = `
+insert into runs (id, workspace_id, flow_id, flow_version_id, contact_id, conversation_id, channel_id, status, current_node_id, state, wait, due_at,
+                  step_count, trigger, stop_reason, error, started_at, updated_at, ended_at)
+select id, workspace_id, flow_id, flow_version_id, contact_id, conversation_id, channel_id, status, current_node_id, state, wait, due_at,
+       step_count, trigger, stop_reason, error, started_at, updated_at, ended_at
+  from jsonb_to_recordset(cast(:rows as jsonb))
+    as x(id uuid, workspace_id uuid, flow_id uuid, flow_version_id uuid, contact_id uuid, conversation_id uuid, channel_id uuid, status text,
+         current_node_id text, state jsonb, wait jsonb, due_at timestamptz, step_count int, trigger jsonb, stop_reason text, error jsonb,
+         started_at timestamptz, updated_at timestamptz, ended_at timestamptz)`;
+
+/** Inserts new runs as they stand after their first advance, in one statement (an insert, not an insert and an update). */
+export async function insertRuns(em: EntityManager, runs: readonly NewRun[]): Promise<void> {
+  if (runs.length === 0) return;
+  const rows = runs.map(({ run, outcome, state, stepCount, now }) => {
+    const c = outcomeColumns(outcome, state, stepCount, now);
+    return {
       id: run.id,
-      workspaceId: run.workspaceId,
-      flowId: run.flowId,
-      flowVersionId: run.flowVersionId,
-      contactId: run.contactId,
-      conversationId: run.conversationId,
-      channelId: run.channelId,
-      trigger: JSON.stringify(run.trigger),
-      startedAt: run.startedAt,
-      ...outcomeColumns(outcome, state, stepCount, now),
-    },
-  );
+      workspace_id: run.workspaceId,
+      flow_id: run.flowId,
+      flow_version_id: run.flowVersionId,
+      contact_id: run.contactId,
+      conversation_id: run.conversationId,
+      channel_id: run.channelId,
+      status: c.status,
+      current_node_id: c.nodeId,
+      state,
+      wait: outcome.status === 'waiting' ? outcome.wait : null,
+      due_at: c.dueAt,
+      step_count: stepCount,
+      trigger: run.trigger,
+      stop_reason: c.stopReason,
+      error: outcome.status === 'failed' ? outcome.error : null,
+      started_at: run.startedAt.toISOString(),
+      updated_at: now.toISOString(),
+      ended_at: c.endedAt === null ? null : c.endedAt.toISOString(),
+    };
+  });
+  await runSql(em, INSERT_RUNS_SQL, { rows: JSON.stringify(rows) });
 }
 
 /** Records where a run stands after advancing, with its new state and step count. */
@@ -115,13 +131,16 @@ export async function stopRun(em: EntityManager, runId: string, reason: string, 
   await runSql(em, `update runs set status = 'stopped', stop_reason = :reason, wait = null, due_at = null, updated_at = :now, ended_at = :now where id = :runId and status in ('running', 'waiting')`, { runId, reason, now });
 }
 
-/** Inserts the executed steps in one statement. */
-export async function insertSteps(em: EntityManager, workspaceId: string, runId: string, steps: (StepRecord & { id: string })[]): Promise<void> {
+/** An executed step of a run, as `run_steps` records it. */
+export type NewStep = StepRecord & { id: string; workspaceId: string; runId: string };
+
+/** Inserts executed steps (of one run or several) in one statement. */
+export async function insertSteps(em: EntityManager, steps: readonly NewStep[]): Promise<void> {
   if (steps.length === 0) return;
   const rows = steps.map((s) => ({
     id: s.id,
-    workspace_id: workspaceId,
-    run_id: runId,
+    workspace_id: s.workspaceId,
+    run_id: s.runId,
     seq: s.seq,
     node_id: s.nodeId,
     node_type: s.nodeType,

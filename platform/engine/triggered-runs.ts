@@ -85,7 +85,7 @@ export class TriggeredRuns {
   async startForContact(em: EntityManager, p: { workspaceId: string; flowId: string; contactId: string; conversationId: string; channelId: string; trigger: Record<string, unknown> }, after: AfterCommit): Promise<string | null> {
     const target = await this.deps.flows.activeVersionOf(em, p.workspaceId, p.flowId);
     if (!target) return null;
-    return this.deps.executor.start(em, { ...p, flowVersionId: target.versionId, triggerNodeId: target.entryNodeId, message: null }, after, { lockedReachable: true });
+    return this.deps.executor.start(em, { ...p, flowVersionId: target.versionId, triggerNodeId: target.entryNodeId, message: null }, after, { contact: { lockedReachable: true } });
   }
 
   /** Carries out what committed runs asked for (sends to dispatch, timers, drains). */

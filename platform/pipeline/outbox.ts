@@ -50,25 +50,47 @@ select conv.channel_id as "channelId", conv.contact_id as "contactId", ch.delete
  where conv.id = :conversationId and conv.workspace_id = :workspaceId`;
 
 /*
- * The queued message row is the outbox record. ON CONFLICT on messages_channel_idempotency
+ * The queued message rows are the outbox records. ON CONFLICT on messages_channel_idempotency
  * makes a concurrent request with the same key wait for the first to commit and insert nothing;
- * the conversation's activity time moves only when a row was inserted.
+ * a conversation's activity time moves only when a row was inserted. Answers the ids inserted.
  */
 const INSERT_QUEUED_SQL = `
 with message as (
   insert into messages (id, workspace_id, channel_id, conversation_id, contact_id, direction, sender, author_user_id,
                         idempotency_key, type, text, media, status, status_times, run_id, created_at)
-  values (cast(:messageId as uuid), cast(:workspaceId as uuid), cast(:channelId as uuid), cast(:conversationId as uuid), cast(:contactId as uuid),
-          'outbound', :sender, cast(:authorUserId as uuid), :idempotencyKey, :messageType, :body, cast(:media as jsonb),
-          'queued', cast(:statusTimes as jsonb), cast(:runId as uuid), cast(:now as timestamptz))
+  select id, workspace_id, channel_id, conversation_id, contact_id, 'outbound', sender, author_user_id,
+         idempotency_key, type, text, media, 'queued', status_times, run_id, created_at
+    from jsonb_to_recordset(cast(:rows as jsonb))
+      as x(id uuid, workspace_id uuid, channel_id uuid, conversation_id uuid, contact_id uuid, sender text, author_user_id uuid,
+           idempotency_key text, type text, text text, media jsonb, status_times jsonb, run_id uuid, created_at timestamptz)
+   order by id
   on conflict (channel_id, idempotency_key) where idempotency_key is not null do nothing
   returning id, conversation_id, created_at
 ),
 touched as (
-  update conversations conv set last_message_at = greatest(conv.last_message_at, message.created_at), updated_at = message.created_at
-    from message where conv.id = message.conversation_id
+  update conversations conv set last_message_at = greatest(conv.last_message_at, latest.at), updated_at = latest.at
+    from (select conversation_id, max(created_at) as at from message group by conversation_id) latest
+   where conv.id = latest.conversation_id
 )
 select id from message`;
+
+/** A queued outbound message as it is inserted (see Outbox.prepareQueued). */
+export interface QueuedMessageRow {
+  id: string;
+  workspace_id: string;
+  channel_id: string;
+  conversation_id: string;
+  contact_id: string;
+  sender: OutboundRequest['sender'];
+  author_user_id: string | null;
+  idempotency_key: string;
+  type: OutboundRequest['type'];
+  text: string | null;
+  media: OutboundRequest['media'] | null;
+  status_times: { queued: string };
+  run_id: string | null;
+  created_at: string;
+}
 
 const EXISTING_SQL = `select id from messages where channel_id = :channelId and idempotency_key = :idempotencyKey`;
 
@@ -91,11 +113,7 @@ export class Outbox {
    * caller vouches for the target (see ReachableTarget) and the lookup is skipped.
    */
   async queueSend(em: EntityManager, request: OutboundRequest, reachable?: ReachableTarget): Promise<QueuedSend> {
-    const parsed = OutboundRequestSchema.safeParse(request);
-    if (!parsed.success) {
-      throw new ValidationError('the outbound message is invalid', { details: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
-    }
-    const req = parsed.data;
+    const req = parseRequest(request);
     if (reachable) return this.insertQueued(em, req, reachable);
     const { rows } = await runSql<Target>(em, TARGET_SQL, { conversationId: req.conversationId, workspaceId: req.workspaceId, idempotencyKey: req.idempotencyKey });
     const target = rows[0];
@@ -110,27 +128,45 @@ export class Outbox {
     return this.insertQueued(em, req, target);
   }
 
+  /**
+   * Validates the request and answers its outbox row, for a caller that inserts it later in its
+   * transaction with `insertQueuedRows` (a batch of runs) and vouches for the target (see ReachableTarget).
+   */
+  prepareQueued(request: OutboundRequest, target: ReachableTarget): QueuedMessageRow {
+    return this.queuedRow(parseRequest(request), target);
+  }
+
+  /** Inserts outbox rows in one statement; answers the ids inserted (a row whose key was used before is not). */
+  async insertQueuedRows(em: EntityManager, rows: readonly QueuedMessageRow[]): Promise<Set<string>> {
+    if (rows.length === 0) return new Set();
+    const inserted = await runSql<{ id: string }>(em, INSERT_QUEUED_SQL, { rows: JSON.stringify(rows) });
+    return new Set(inserted.rows.map((r) => r.id));
+  }
+
+  private queuedRow(req: OutboundRequest, target: ReachableTarget): QueuedMessageRow {
+    const now = this.deps.clock.now().toISOString();
+    return {
+      id: newId(),
+      workspace_id: req.workspaceId,
+      channel_id: target.channelId,
+      conversation_id: req.conversationId,
+      contact_id: target.contactId,
+      sender: req.sender,
+      author_user_id: req.authorUserId ?? null,
+      idempotency_key: req.idempotencyKey,
+      type: req.type,
+      text: req.text ?? null,
+      media: req.media ?? null,
+      status_times: { queued: now },
+      run_id: req.runId ?? null,
+      created_at: now,
+    };
+  }
+
   /** Inserts the queued row; a key used before answers the existing message. */
   private async insertQueued(em: EntityManager, req: OutboundRequest, target: ReachableTarget): Promise<QueuedSend> {
-    const now = this.deps.clock.now();
-    const messageId = newId();
-    const inserted = await runSql<{ id: string }>(em, INSERT_QUEUED_SQL, {
-      messageId,
-      workspaceId: req.workspaceId,
-      channelId: target.channelId,
-      conversationId: req.conversationId,
-      contactId: target.contactId,
-      sender: req.sender,
-      authorUserId: req.authorUserId ?? null,
-      idempotencyKey: req.idempotencyKey,
-      messageType: req.type,
-      body: req.text ?? null,
-      media: req.media === undefined ? null : JSON.stringify(req.media),
-      statusTimes: JSON.stringify({ queued: now.toISOString() }),
-      runId: req.runId ?? null,
-      now,
-    });
-    if (inserted.rows[0]) return { messageId, channelId: target.channelId, created: true };
+    const row = this.queuedRow(req, target);
+    if ((await this.insertQueuedRows(em, [row])).has(row.id)) return { messageId: row.id, channelId: target.channelId, created: true };
 
     // A concurrent request with the same key committed first.
     const existing = await runSql<{ id: string }>(em, EXISTING_SQL, { channelId: target.channelId, idempotencyKey: req.idempotencyKey });
@@ -168,4 +204,13 @@ export class Outbox {
     }
     return { messageId: queued.messageId, created: queued.created };
   }
+}
+
+/** The request checked against its schema (ValidationError with every problem otherwise). */
+function parseRequest(request: OutboundRequest): OutboundRequest {
+  const parsed = OutboundRequestSchema.safeParse(request);
+  if (!parsed.success) {
+    throw new ValidationError('the outbound message is invalid', { details: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
+  }
+  return parsed.data;
 }

@@ -14,7 +14,8 @@ export interface TestApi {
  * connector roles, through the real composition root), on its own database and Redis prefix,
  * on a free port of 127.0.0.1.
  */
-export async function startTestApi(): Promise<TestApi> {
+/** `extraEnv`: more settings for the product (HTTP_ALLOW_HOSTS, for example). */
+export async function startTestApi(extraEnv: Record<string, string> = {}): Promise<TestApi> {
   const env = await createTestEnv();
   const proc = await runRoles(['api', 'worker', 'connector'], {
     DATABASE_URL: env.config.databaseUrl,
@@ -25,6 +26,7 @@ export async function startTestApi(): Promise<TestApi> {
     ONEMESSAGE_SECRET_KEY: env.config.secretKey.toString('hex'),
     LOG_LEVEL: env.config.logLevel,
     NODE_ENV: 'test',
+    ...extraEnv,
   }, { exit: () => undefined, listenForSignals: false });
   return {
     env,

@@ -55,6 +55,7 @@ export const httpRequestNode = defineNode({
   configSchema: HttpRequestConfigSchema,
   defaultConfig: { method: 'GET', url: 'https://api.example.com/customers?phone={{contact.phone}}', headers: [], timeoutMs: 5_000, resultVariable: 'response' },
   waits: false,
+  callsOut: true,
   outputs: () => [
     { id: 'success', label: 'Success' },
     { id: 'error', label: 'Error' },

@@ -1,0 +1,113 @@
+/**
+ * What a batch did for one conversation: finished with it; it has more to do (it goes into a
+ * later batch); or it must be handled alone (its message may wait on an outside system).
+ */
+export type BatchVerdict = 'done' | 'again' | 'alone';
+
+/** Runs one batch; answers a verdict per conversation, or throws (see DrainBatcher). */
+export type BatchRunner = (conversationIds: string[]) => Promise<Map<string, BatchVerdict>>;
+
+/** Handles one conversation alone, when its batch failed: resolves when it is drained, throws its failure. */
+export type AloneRunner = (conversationId: string) => Promise<void>;
+
+interface Request {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Coalesces "drain conversation C" requests of one process into batches: conversations asked
+ * for while batches are in flight are handled together by the next one (a group commit: one
+ * transaction and a few statements for all of them instead of several per message).
+ *
+ * - A conversation asked for again while it waits or is in a batch shares that request: the
+ *   batch's holder drains everything its conversation has (see ConversationDrain).
+ * - `again` puts the conversation back for the next batch, with the same request.
+ * - `alone` hands it to `runAlone`, outside the batches in flight: a slow conversation never
+ *   holds a batch slot.
+ * - A batch that throws is not retried as a batch: each of its conversations is handled alone,
+ *   so that one failing message fails only its own conversation's request (its job retries).
+ */
+export class DrainBatcher {
+  private readonly waiting = new Map<string, Request>();
+  private readonly inBatch = new Map<string, Request>();
+  private running = 0;
+
+  constructor(
+    private readonly runBatch: BatchRunner,
+    private readonly runAlone: AloneRunner,
+    private readonly limits: { maxBatch: number; batchesInFlight: number },
+  ) {}
+
+  /** Resolves once the conversation has been drained here (or found held by another process). */
+  request(conversationId: string): Promise<void> {
+    const existing = this.waiting.get(conversationId) ?? this.inBatch.get(conversationId);
+    if (existing) return existing.promise;
+    let resolve!: () => void;
+    let reject!: (err: unknown) => void;
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    this.waiting.set(conversationId, { promise, resolve, reject });
+    this.startBatches();
+    return promise;
+  }
+
+  private startBatches(): void {
+    while (this.running < this.limits.batchesInFlight && this.waiting.size > 0) {
+      const batch = new Map<string, Request>();
+      for (const [id, request] of this.waiting) {
+        if (batch.size >= this.limits.maxBatch) break;
+        batch.set(id, request);
+      }
+      for (const [id, request] of batch) {
+        this.waiting.delete(id);
+        this.inBatch.set(id, request);
+      }
+      this.running++;
+      void this.run(batch).finally(() => {
+        this.running--;
+        this.startBatches();
+      });
+    }
+  }
+
+  private async run(batch: Map<string, Request>): Promise<void> {
+    const ids = [...batch.keys()];
+    let verdicts: Map<string, BatchVerdict>;
+    try {
+      verdicts = await this.runBatch(ids);
+    } catch {
+      await Promise.all(ids.map((id) => this.alone(id, batch.get(id)!)));
+      return;
+    }
+    for (const [id, request] of batch) {
+      const verdict = verdicts.get(id);
+      if (verdict === 'alone') {
+        void this.alone(id, request);
+        continue;
+      }
+      this.inBatch.delete(id);
+      if (verdict === 'again') this.requeue(id, request);
+      else request.resolve();
+    }
+  }
+
+  private async alone(id: string, request: Request): Promise<void> {
+    try {
+      await this.runAlone(id);
+      request.resolve();
+    } catch (err) {
+      request.reject(err);
+    } finally {
+      this.inBatch.delete(id);
+    }
+  }
+
+  /** Back in line for the next batch (no newer request can exist: while in a batch, a request shares this one). */
+  private requeue(id: string, request: Request): void {
+    this.waiting.set(id, request);
+  }
+}

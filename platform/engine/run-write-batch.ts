@@ -1,0 +1,31 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Outbox, QueuedMessageRow } from '../pipeline/outbox.ts';
+import { insertRuns, insertSteps, type NewRun, type NewStep } from './run-store.ts';
+
+/**
+ * The rows a batch of run advances inserts, written just before the batch's transaction commits:
+ * one statement per table for the whole batch instead of one per run. Only inserts of new rows
+ * wait here (new runs, their steps, their outbox messages); updates of existing rows, and every
+ * read, happen at once. Nothing in the batch reads these rows back before `flush`: the drain
+ * handles one message per contact per batch, and each message's run writes rows of its own.
+ */
+export class RunWriteBatch {
+  readonly runs: NewRun[] = [];
+  readonly messages: QueuedMessageRow[] = [];
+  readonly steps: NewStep[] = [];
+
+  constructor(private readonly outbox: Outbox) {}
+
+  /**
+   * Inserts the rows, runs first (messages and steps refer to them). An outbox row whose
+   * idempotency key exists already (not expected: its keys are the new runs' own) fails the
+   * batch, whose messages are then handled one by one on the path that answers the existing row.
+   */
+  async flush(em: EntityManager): Promise<void> {
+    await insertRuns(em, this.runs);
+    const inserted = await this.outbox.insertQueuedRows(em, this.messages);
+    const conflicting = this.messages.find((m) => !inserted.has(m.id));
+    if (conflicting) throw new Error(`outbound message with key ${conflicting.idempotency_key} exists already; the batch is redone message by message`);
+    await insertSteps(em, this.steps);
+  }
+}

@@ -1,0 +1,134 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { doc, edge, keywordTrigger, node } from '../engine/flows/flow-document.fixture.ts';
+import { runSql } from '../platform/pipeline/run-sql.ts';
+import type { ApiClient } from './support/api-client.ts';
+import { startTestApi, type TestApi } from './support/api-harness.ts';
+import { eventually } from './support/eventually.ts';
+import { publishFlow } from './support/publish-flow.ts';
+
+let api: TestApi;
+let server: Server;
+/** Responses the slow server holds until the test lets them go. */
+const held: (() => void)[] = [];
+
+interface Workspace {
+  owner: ApiClient;
+  workspaceId: string;
+  channelId: string;
+}
+let calling: Workspace;
+let plain: Workspace;
+let phoneSeq = 0;
+
+function newPhone(): string {
+  phoneSeq += 1;
+  return `+1555${String(4_000_000 + phoneSeq).padStart(7, '0')}`;
+}
+
+async function signUp(name: string): Promise<Workspace> {
+  const signup = await api.client.post('/api/v1/auth/signup', { email: `${name}@example.com`, password: 'password-123', name: 'Owner', workspaceName: name });
+  const owner = api.client.as(signup.body.token);
+  const channelId = (await owner.post('/api/v1/channels', { kind: 'sandbox', name: 'S' })).body.id as string;
+  return { owner, workspaceId: signup.body.workspace.id, channelId };
+}
+
+async function say(ws: Workspace, from: string, text: string): Promise<{ conversationId: string; messageId: string }> {
+  const res = await ws.owner.post(`/api/v1/channels/${ws.channelId}/sandbox/inbound`, { from, text, name: 'Sam' });
+  expect(res.status).toBe(202);
+  return res.body;
+}
+
+async function sql<T>(query: string, bindings: Record<string, unknown> = {}): Promise<T[]> {
+  return (await runSql<T>(api.env.orm.em.fork(), query, bindings)).rows;
+}
+
+async function repliesTo(conversationIds: string[]): Promise<{ conversationId: string; text: string }[]> {
+  return sql(`select conversation_id as "conversationId", text from messages where conversation_id = any(cast(:ids as uuid[])) and direction = 'outbound'`, { ids: conversationIds });
+}
+
+/** When each message's handling transaction began (the drain marks it handled with its now()). */
+async function handledAt(messageIds: string[]): Promise<Map<string, number>> {
+  const rows = await sql<{ id: string; at: number }>(`select id, cast(extract(epoch from handled_at) * 1000000 as float8) as at from messages where id = any(cast(:ids as uuid[]))`, { ids: messageIds });
+  return new Map(rows.map((r) => [r.id, r.at]));
+}
+
+beforeAll(async () => {
+  server = createServer((_req, res) => {
+    held.push(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  api = await startTestApi({ HTTP_ALLOW_HOSTS: '127.0.0.1' });
+  calling = await signUp('calling');
+  plain = await signUp('plain');
+  await publishFlow(
+    api,
+    calling.workspaceId,
+    doc(
+      [keywordTrigger('t', ['slow']), node('call', 'http_request', { url: `http://127.0.0.1:${port}/slow`, timeoutMs: 10_000 }), node('send', 'send_message', { text: 'slow done' })],
+      [edge('t', 'out', 'call'), edge('call', 'success', 'send')],
+    ),
+    'calls out',
+  );
+  await publishFlow(api, plain.workspaceId, doc([keywordTrigger('t', ['hi']), node('send', 'send_message', { text: 'hello' })], [edge('t', 'out', 'send')]), 'greeting');
+});
+
+afterAll(async () => {
+  for (const release of held.splice(0)) release();
+  await api?.close();
+  await new Promise((resolve) => server?.close(resolve));
+});
+
+describe('inbound messages are handled in batches', () => {
+  it('answers every conversation once, several conversations sharing a transaction', async () => {
+    const said = await Promise.all(Array.from({ length: 40 }, () => say(plain, newPhone(), 'hi')));
+    const conversationIds = said.map((s) => s.conversationId);
+    const replies = await eventually(async () => {
+      const rows = await repliesTo(conversationIds);
+      return rows.length >= said.length ? rows : undefined;
+    });
+    expect(replies.map((r) => r.conversationId).sort()).toEqual([...conversationIds].sort());
+    expect(new Set(replies.map((r) => r.text))).toEqual(new Set(['hello']));
+    // 40 messages arriving together: fewer transactions than messages.
+    const transactions = new Set((await handledAt(said.map((s) => s.messageId))).values());
+    expect(transactions.size).toBeLessThan(said.length);
+  });
+
+  it('handles a message whose flow calls an outside system in a transaction of its own: conversations arriving with it are answered while its request is pending', async () => {
+    const before = Array.from({ length: 10 }, () => say(plain, newPhone(), 'hi'));
+    const slow = say(calling, newPhone(), 'slow');
+    const after = Array.from({ length: 10 }, () => say(plain, newPhone(), 'hi'));
+    const plainSaid = await Promise.all([...before, ...after]);
+    const slowSaid = await slow;
+
+    const plainConversations = plainSaid.map((s) => s.conversationId);
+    await eventually(async () => ((await repliesTo(plainConversations)).length >= plainSaid.length ? true : undefined), 5_000);
+    // The outside system has not answered yet: the slow run is still in its HTTP request step.
+    expect(held.length).toBe(1);
+    expect(await repliesTo([slowSaid.conversationId])).toEqual([]);
+
+    const times = await handledAt([slowSaid.messageId, ...plainSaid.map((s) => s.messageId)]);
+    const slowTime = times.get(slowSaid.messageId);
+    expect(slowTime).toBeDefined();
+    for (const s of plainSaid) expect(times.get(s.messageId)).not.toBe(slowTime);
+
+    held.shift()!();
+    const slowReply = await eventually(async () => (await repliesTo([slowSaid.conversationId]))[0]);
+    expect(slowReply.text).toBe('slow done');
+  });
+
+  it('handles the conversations of one contact on two channels one after the other, never in the same transaction', async () => {
+    const second = (await plain.owner.post('/api/v1/channels', { kind: 'sandbox', name: 'S2' })).body.id as string;
+    const other = { ...plain, channelId: second };
+    const phone = newPhone();
+    // Two other conversations take both batch slots, so the contact's two arrive while they run and wait together.
+    const said = await Promise.all([say(plain, newPhone(), 'hi'), say(plain, newPhone(), 'hi'), say(plain, phone, 'hi'), say(other, phone, 'hi')]);
+    const [, , first, secondSaid] = said;
+    const conversationIds = said.map((s) => s.conversationId);
+    await eventually(async () => ((await repliesTo(conversationIds)).length >= said.length ? true : undefined));
+    const times = await handledAt([first!.messageId, secondSaid!.messageId]);
+    expect(times.get(first!.messageId)).not.toBe(times.get(secondSaid!.messageId));
+  });
+});
