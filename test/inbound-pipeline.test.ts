@@ -84,6 +84,21 @@ describe('when the same provider message id arrives twice', () => {
     expect(rows).toHaveLength(1);
   });
 
+  it('a redelivery later moves neither the conversation\'s nor the contact\'s activity time', async () => {
+    const { channelId } = await createChannel();
+    const message = textFrom(channelId, '+15550000012', 'once', 'wamid.redelivered');
+    const first = await pipeline.accept(message);
+    const times = () => sql<{ lastMessageAt: Date; lastInboundAt: Date; lastSeenAt: Date }>(
+      `select v.last_message_at as "lastMessageAt", v.last_inbound_at as "lastInboundAt", c.last_seen_at as "lastSeenAt"
+         from conversations v join contacts c on c.id = v.contact_id where v.id = :id`,
+      { id: first.conversationId },
+    );
+    const before = await times();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await pipeline.accept(message)).toEqual({ ...first, duplicate: true });
+    expect(await times()).toEqual(before);
+  });
+
   it('stores one message when ten identical accepts run at once', async () => {
     const { channelId } = await createChannel();
     const message = textFrom(channelId, '+15550000011', 'racing', 'wamid.race');

@@ -16,17 +16,13 @@ interface ChannelAndDuplicate {
   contactId: string | null;
 }
 
-/** The channel and, when this provider id was stored before, the first message's ids: one round trip. */
+/** When the store stored nothing: the channel and, when this provider id was stored before, the first message's ids. */
 const CHANNEL_AND_DUPLICATE_SQL = `
 select ch.workspace_id as "workspaceId", ch.deleted_at as "deletedAt",
        m.id as "messageId", m.conversation_id as "conversationId", m.contact_id as "contactId"
   from channels ch
   left join messages m on m.channel_id = ch.id and m.provider_message_id = :providerMessageId
  where ch.id = :channelId`;
-
-const FIRST_MESSAGE_SQL = `
-select id as "messageId", conversation_id as "conversationId", contact_id as "contactId"
-  from messages where channel_id = :channelId and provider_message_id = :providerMessageId`;
 
 /*
  * Senders known only by a channel-side id have no unique index to upsert on, so two first
@@ -73,24 +69,17 @@ export class InboundPipeline implements InboundSink {
     const message = parsed.data;
     const em = this.deps.orm.em.fork();
 
-    const { rows } = await runSql<ChannelAndDuplicate>(em, CHANNEL_AND_DUPLICATE_SQL, { channelId: message.channelId, providerMessageId: message.providerMessageId });
-    const channel = rows[0];
-    if (!channel || channel.deletedAt !== null) throw new NotFoundError('channel', message.channelId);
-    const workspaceId = channel.workspaceId;
-    if (channel.messageId !== null) {
-      return { messageId: channel.messageId, conversationId: channel.conversationId!, contactId: channel.contactId!, workspaceId, channelId: message.channelId, duplicate: true };
-    }
-
-    const stored = await this.store(em, toRow(message, workspaceId, this.deps.clock.now(), author));
+    const stored = await this.store(em, toRow(message, this.deps.clock.now(), author));
     if (stored === null) {
-      // Lost the race to a concurrent accept of the same provider id: it committed first.
-      const first = await runSql<{ messageId: string; conversationId: string; contactId: string }>(em, FIRST_MESSAGE_SQL, { channelId: message.channelId, providerMessageId: message.providerMessageId });
-      const row = first.rows[0];
-      if (!row) throw new Error(`inbound message ${message.channelId}/${message.providerMessageId} conflicted but cannot be found`);
-      return { ...row, workspaceId, channelId: message.channelId, duplicate: true };
+      // Nothing stored: the channel is not live, or the message is a repeat (stored before, or by a concurrent accept that committed first).
+      const { rows } = await runSql<ChannelAndDuplicate>(em, CHANNEL_AND_DUPLICATE_SQL, { channelId: message.channelId, providerMessageId: message.providerMessageId });
+      const channel = rows[0];
+      if (!channel || channel.deletedAt !== null) throw new NotFoundError('channel', message.channelId);
+      if (channel.messageId === null) throw new Error(`inbound message ${message.channelId}/${message.providerMessageId} conflicted but cannot be found`);
+      return { messageId: channel.messageId, conversationId: channel.conversationId!, contactId: channel.contactId!, workspaceId: channel.workspaceId, channelId: message.channelId, duplicate: true };
     }
 
-    const accepted: AcceptedInbound = { ...stored, workspaceId, channelId: message.channelId, duplicate: false };
+    const accepted: AcceptedInbound = { ...stored, channelId: message.channelId, duplicate: false };
     if (author === 'contact') await this.notify(accepted);
     return accepted;
   }
@@ -120,7 +109,7 @@ export class InboundPipeline implements InboundSink {
   }
 }
 
-function toRow(message: NormalisedInbound, workspaceId: string, now: Date, author: InboundRow['author']): InboundRow {
+function toRow(message: NormalisedInbound, now: Date, author: InboundRow['author']): InboundRow {
   const identities = [
     ...(message.from.phone ? [{ kind: 'phone', value: message.from.phone }] : []),
     ...message.from.externalIds.map((e) => ({ kind: e.kind, value: e.value })),
@@ -131,7 +120,6 @@ function toRow(message: NormalisedInbound, workspaceId: string, now: Date, autho
     .map((id) => ({ id: newId(), ...id }));
   const nowIso = now.toISOString();
   return {
-    workspaceId,
     channelId: message.channelId,
     now,
     phone: message.from.phone ?? null,

@@ -3,7 +3,6 @@ import { runSql } from './run-sql.ts';
 
 /** Everything the store statement writes for one new inbound message. */
 export interface InboundRow {
-  workspaceId: string;
   channelId: string;
   now: Date;
   phone: string | null;
@@ -27,17 +26,20 @@ export interface InboundRow {
   author: 'contact' | 'owner';
 }
 
-/** Ids of the stored message, or null when the provider id was already stored (a duplicate). */
+/** Ids of the stored message (null: a duplicate, or no such live channel). */
 export interface StoredInbound {
+  workspaceId: string;
   messageId: string;
   conversationId: string;
   contactId: string;
 }
 
 /*
- * One statement (one round trip) stores the contact, its identities, the conversation and the
- * message. Data-modifying CTEs share one snapshot, so every step that may race with another
- * accept relies on a unique index instead of on what it read:
+ * One statement (one round trip) finds the channel's workspace and stores the contact, its
+ * identities, the conversation and the message. It stores nothing when the channel is unknown or
+ * deleted, or when a message with this provider id is stored already (a redelivery moves no
+ * activity time); the caller then finds out which. Data-modifying CTEs share one snapshot, so
+ * every step that may race with another accept relies on a unique index instead of on what it read:
  * - contact: found by a known identity on this channel first, then by (workspace, phone);
  *   otherwise inserted, ON CONFLICT on contacts_workspace_phone (a concurrent insert of the
  *   same phone becomes an update of that row). Senders without a phone are serialised by the
@@ -55,14 +57,17 @@ export interface StoredInbound {
  */
 const STORE_INBOUND_SQL = `
 with input as (
-  select cast(:workspaceId as uuid) as workspace_id,
-         cast(:channelId as uuid) as channel_id,
+  select ch.workspace_id,
+         ch.id as channel_id,
          cast(:now as timestamptz) as now,
          cast(:phone as text) as phone,
          cast(:name as text) as name,
          cast(:newContactId as uuid) as new_contact_id,
          cast(:newConversationId as uuid) as new_conversation_id,
          cast(:fromContact as boolean) as from_contact
+    from channels ch
+   where ch.id = cast(:channelId as uuid) and ch.deleted_at is null
+     and not exists (select 1 from messages stored where stored.channel_id = ch.id and stored.provider_message_id = cast(:providerMessageId as text))
 ),
 identity as (
   select * from jsonb_to_recordset(cast(:identities as jsonb)) as i(id uuid, kind text, value text)
@@ -137,14 +142,13 @@ message as (
          case when input.from_contact then 'received' else 'sent' end, cast(:statusTimes as jsonb), cast(:quotedProviderMessageId as text), input.now
     from input, conversation
   on conflict (channel_id, provider_message_id) where provider_message_id is not null do nothing
-  returning id, conversation_id, contact_id
+  returning id, conversation_id, contact_id, workspace_id
 )
-select id as "messageId", conversation_id as "conversationId", contact_id as "contactId" from message`;
+select workspace_id as "workspaceId", id as "messageId", conversation_id as "conversationId", contact_id as "contactId" from message`;
 
-/** Stores one inbound message with its contact and conversation; null when it was a duplicate. */
+/** Stores one inbound message with its contact and conversation; null when it was a duplicate or the channel is not live. */
 export async function storeInbound(em: EntityManager, row: InboundRow): Promise<StoredInbound | null> {
   const { rows } = await runSql<StoredInbound>(em, STORE_INBOUND_SQL, {
-    workspaceId: row.workspaceId,
     channelId: row.channelId,
     now: row.now,
     phone: row.phone,
