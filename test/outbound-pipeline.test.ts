@@ -158,6 +158,57 @@ describe('when a conversation has several replies queued and its channel sends i
   });
 });
 
+describe('when many conversations of two channels have replies queued at once', () => {
+  it('sends each message exactly once, and each conversation\'s in the order they were queued', async () => {
+    const channels = [await createFixture(), await createFixture()];
+    const conversations: Fixture[] = [];
+    for (let i = 0; i < 50; i++) {
+      const channel = channels[i % 2]!;
+      const c = { ...channel, contactId: newId(), conversationId: newId(), phone: `+1555300${String(i).padStart(4, '0')}` };
+      await sql(`insert into contacts (id, workspace_id, phone, name) values (:contactId, :workspaceId, :phone, 'Many')`, c);
+      await sql(`insert into conversations (id, workspace_id, channel_id, contact_id) values (:conversationId, :workspaceId, :channelId, :contactId)`, c);
+      conversations.push(c);
+    }
+    const perConversation = 4;
+    // Queued round by round, so that every conversation's messages interleave with the others'.
+    const queued = await env.orm.em.fork().transactional(async (em) => {
+      const all: { conversationId: string; messageId: string; channelId: string }[] = [];
+      for (let round = 0; round < perConversation; round++) {
+        for (const c of conversations) {
+          const q = await outbox.queueSend(em, request(c, { text: `${c.conversationId} #${round}` }));
+          all.push({ ...q, conversationId: c.conversationId });
+        }
+      }
+      return all;
+    });
+    // Latest first: later messages' jobs start before their conversation's earlier ones.
+    await outbox.dispatch([...queued].reverse());
+
+    const ids = queued.map((q) => q.messageId);
+    await until(
+      () => sql<{ n: number }>(`select count(*)::int as n from messages where id = any(cast(:ids as uuid[])) and status in ('sent', 'delivered', 'read')`, { ids }),
+      (rows) => rows[0]?.n === ids.length,
+    );
+
+    const rows = await sql<{ id: string; metadata: { send: { attempts: number } }; status_times: { sent: string } }>(
+      `select id, metadata, status_times from messages where id = any(cast(:ids as uuid[]))`,
+      { ids },
+    );
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    for (const id of ids) {
+      expect(deliveriesOf(id)).toHaveLength(1);
+      expect(byId.get(id)!.metadata.send.attempts).toBe(1);
+    }
+    for (const c of conversations) {
+      const inQueueOrder = queued.filter((q) => q.conversationId === c.conversationId).map((q) => q.messageId);
+      const inProviderOrder = delivered.filter((d) => d.to.contactId === c.contactId).map((d) => d.messageId);
+      expect(inProviderOrder).toEqual(inQueueOrder);
+      const sentTimes = inQueueOrder.map((id) => Date.parse(byId.get(id)!.status_times.sent));
+      expect(sentTimes).toEqual([...sentTimes].sort((a, b) => a - b));
+    }
+  });
+});
+
 describe('when the same idempotency key is sent twice', () => {
   it('records one message and sends it once', async () => {
     const f = await createFixture();

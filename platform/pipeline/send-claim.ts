@@ -130,7 +130,10 @@ export function toOutboundSend(row: SendRow): OutboundSend {
  * under load, the costliest statement of the engine bench, instead of a few primary-key probes.
  *
  * RECORD_SENT_SQL and RECORD_FAILED_SQL answer the conversation's next queued outbound message:
- * its job may be waiting (delayed) for this one to leave, and is woken at once.
+ * its job may be waiting (delayed) for this one to leave, and is woken at once. RECORD_SENT_SQL
+ * answers it per updated message (a statement may record the sends of several jobs, each of which
+ * wakes its own conversation's next message); a message no longer queued is not updated and has
+ * no row.
  */
 const RECORD_SENT_SQL = `
 with sent as (
@@ -142,21 +145,38 @@ update messages
        metadata = metadata #- '{send,inFlightSince}'
   from sent
  where messages.id = any(cast(:messageIds as uuid[])) and messages.id = sent.id and messages.status = cast(:queued as text)
-returning (select n.id from messages n
+returning messages.id as "messageId",
+          (select n.id from messages n
             where n.conversation_id = messages.conversation_id and n.direction = 'outbound'
               and n.status = 'queued' and n.id > messages.id
             order by n.id limit 1) as "nextId"`;
 
-/** Records messages as sent with their provider ids; answers the next queued message of each one's conversation. */
-export async function recordSent(em: EntityManager, sent: readonly { messageId: string; providerMessageId: string }[], at: Date): Promise<string[]> {
-  if (sent.length === 0) return [];
-  const { rows } = await runSql<{ nextId: string | null }>(em, RECORD_SENT_SQL, {
+/** A message the provider took, with the id the provider gave it. */
+export interface SentMessage {
+  messageId: string;
+  providerMessageId: string;
+}
+
+/**
+ * Records messages as sent with their provider ids; answers, for each message recorded, the next
+ * queued message of its conversation (null when none). Messages no longer queued are left as they
+ * are and absent from the answer.
+ */
+export async function recordSentEach(em: EntityManager, sent: readonly SentMessage[], at: Date): Promise<Map<string, string | null>> {
+  if (sent.length === 0) return new Map();
+  const { rows } = await runSql<{ messageId: string; nextId: string | null }>(em, RECORD_SENT_SQL, {
     messageIds: sent.map((s) => s.messageId),
     providerMessageIds: sent.map((s) => s.providerMessageId),
     times: JSON.stringify({ sent: at.toISOString() }),
     queued: 'queued',
   });
-  return rows.map((r) => r.nextId).filter((id): id is string => id !== null);
+  return new Map(rows.map((r) => [r.messageId, r.nextId]));
+}
+
+/** Records messages as sent with their provider ids (see recordSentEach); answers the next queued messages to wake. */
+export async function recordSent(em: EntityManager, sent: readonly SentMessage[], at: Date): Promise<string[]> {
+  const next = await recordSentEach(em, sent, at);
+  return [...next.values()].filter((id): id is string => id !== null);
 }
 
 const RECORD_FAILED_SQL = `

@@ -7,7 +7,8 @@ import type { SendHandOver } from '../../engine/ports/channel-connector.port.ts'
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
 import type { ConnectorRegistry } from './connector-registry.ts';
-import { claimSends, markInFlight, recordFailed, recordRetryable, recordSent, sendRefusal, toOutboundSend, type SendRow } from './send-claim.ts';
+import { GroupCommit } from './group-commit.ts';
+import { claimSends, markInFlight, recordFailed, recordRetryable, recordSentEach, sendRefusal, toOutboundSend, type SendRow, type SentMessage } from './send-claim.ts';
 import type { SendJobData } from './send-job.ts';
 
 /** What the processor did with a job (the job's return value, visible in the dashboard). */
@@ -28,6 +29,13 @@ function orderWaitMs(jobAgeMs: number): number {
   return Math.min(ORDER_WAIT_MAX_MS, Math.max(ORDER_WAIT_MIN_MS, Math.round(jobAgeMs / 4)));
 }
 
+/*
+ * The claims (and the sends recorded) of the jobs running at once in this process, every channel's,
+ * are written together: one statement and one commit for many jobs (see GroupCommit). The bound
+ * keeps a statement, and the row locks it holds, short when a burst of jobs is waiting.
+ */
+const MAX_SENDS_PER_STATEMENT = 100;
+
 /**
  * Sends one queued message through its channel's connector, at most once:
  * - a message no longer `queued` was handled by an earlier job: nothing is sent;
@@ -37,20 +45,30 @@ function orderWaitMs(jobAgeMs: number): number {
  * - AppError `retry` → the job is retried with backoff (the provider did not take the message);
  *   `never`/`user`, or the last attempt → the message fails with the reason;
  * - any other error leaves the attempt in flight: whether the provider took the message is unknown.
+ * The claim and the record of the send share their statements with the other jobs running here
+ * (GroupCommit); a statement that fails fails the jobs it served, which retry as any failed job.
  */
 export class SendMessageProcessor {
   /** Channel kinds whose connectors mark the hand-over themselves, for the claim statement. */
   private readonly selfMarkingKinds: string;
+  /** Message id → its row with the attempt claimed, or null when the message is gone. */
+  private readonly claims: GroupCommit<string, SendRow | null>;
+  /** A send to record → the next queued message of its conversation, to wake. */
+  private readonly sentRecords: GroupCommit<SentMessage, string | null>;
 
   constructor(private readonly deps: { orm: Orm; connectors: ConnectorRegistry; logger: Logger; clock: Clock }) {
     this.selfMarkingKinds = CHANNEL_KINDS.filter((kind) => deps.connectors.get(kind)?.marksHandOver === true).join(',');
+    // One message twice in a statement (a stalled job run again here while its first run goes on)
+    // would be claimed once and sent by both: apart, the second sees the first's attempt in flight.
+    this.claims = new GroupCommit((messageIds) => this.claimTogether(messageIds), { maxItems: MAX_SENDS_PER_STATEMENT, keyOf: (messageId) => messageId });
+    this.sentRecords = new GroupCommit((sent) => this.recordSentTogether(sent), { maxItems: MAX_SENDS_PER_STATEMENT, keyOf: (s) => s.messageId });
   }
 
   /** The BullMQ processor for send jobs; `queue` is the job's own, to wake the conversation's next message. */
   async process(job: Job<SendJobData>, token?: string, queue?: Queue<SendJobData>): Promise<SendOutcome> {
     const em = this.deps.orm.em.fork();
     const { messageId } = job.data;
-    const row = (await claimSends(em, [messageId], this.deps.clock.now(), this.selfMarkingKinds))[0];
+    const row = await this.claims.submit(messageId);
     if (!row) return 'missing';
     if (row.status !== 'queued') return 'already-handled';
     if (row.previousSend === null) {
@@ -75,9 +93,25 @@ export class SendMessageProcessor {
     } catch (err) {
       return this.onSendError(em, job, token, row, err, fail);
     }
-    const next = await recordSent(em, [{ messageId, providerMessageId }], this.deps.clock.now());
-    await wakeSends(queue, next, this.deps.logger);
+    const next = await this.sentRecords.submit({ messageId, providerMessageId });
+    await wakeSends(queue, next === null ? [] : [next], this.deps.logger);
     return 'sent';
+  }
+
+  /*
+   * The statements of several jobs run on a fork of their own, not on one of the jobs' (CLAIM_SQL
+   * keeps a conversation's order inside one statement too: a message is claimed only when no
+   * earlier message of its conversation is queued in the statement's snapshot).
+   */
+  private async claimTogether(messageIds: string[]): Promise<(SendRow | null)[]> {
+    const rows = await claimSends(this.deps.orm.em.fork(), messageIds, this.deps.clock.now(), this.selfMarkingKinds);
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return messageIds.map((id) => byId.get(id) ?? null);
+  }
+
+  private async recordSentTogether(sent: SentMessage[]): Promise<(string | null)[]> {
+    const next = await recordSentEach(this.deps.orm.em.fork(), sent, this.deps.clock.now());
+    return sent.map((s) => next.get(s.messageId) ?? null);
   }
 
   private async onSendError(em: EntityManager, job: Job<SendJobData>, token: string | undefined, row: SendRow, err: unknown, fail: (reason: string) => Promise<never>): Promise<never> {
