@@ -9,8 +9,12 @@ import { SendWorker } from '../pipeline/send-worker.ts';
 import { StatusUpdater } from '../pipeline/status-updater.ts';
 import type { Runtime } from './runtime.ts';
 
-/** Sends in flight per sandbox channel: enough to keep the pool busy, not so many that they queue for connections. */
-const SANDBOX_SENDS_IN_FLIGHT = 16;
+/*
+ * Sends in flight per sandbox channel. The sends of a process share their claim and record-sent
+ * statements (SendMessageProcessor), so many in flight cost a few connections, not one each; with
+ * 16, the engine bench's replies waited ~260 ms in the send queue and capped it near 600/s.
+ */
+const SANDBOX_SENDS_IN_FLIGHT = 64;
 
 export interface ConnectorRoleHandle {
   /** Starts the send worker of a new channel here and announces it to the other processes. */
