@@ -9,7 +9,7 @@ export interface SqlResult<Row> {
 
 /** The part of a node-postgres client runSql uses. */
 interface PgConnection {
-  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[]; rowCount: number | null }>;
+  query(config: { name?: string; text: string; values: unknown[] }): Promise<{ rows: unknown[]; rowCount: number | null }>;
 }
 
 /** A statement with `:name` bindings rewritten to `$n` placeholders, and its prepared-statement name. */
@@ -46,6 +46,17 @@ function compile(sql: string, bindings: Record<string, unknown>): CompiledSql {
   return found;
 }
 
+export interface RunSqlOptions {
+  /**
+   * Plan the statement at each call, with its values (an unnamed statement), instead of reusing
+   * the connection's plan. For a cheap-to-plan statement whose best plan depends on how many
+   * rows it is given and on the table's size now: a prepared statement's generic plan, chosen
+   * once per connection (while the table was small, on a new installation), is kept as the table
+   * grows, until the next ANALYZE.
+   */
+  planEachCall?: boolean;
+}
+
 /**
  * Runs one SQL statement with named `:bindings` on `em`'s connection, inside `em`'s transaction
  * when it has one.
@@ -58,7 +69,7 @@ function compile(sql: string, bindings: Record<string, unknown>): CompiledSql {
  * not collide with type names used in `::type` casts; the statements here write
  * `cast(:x as type)` for bound values.
  */
-export async function runSql<Row = Record<string, unknown>>(em: EntityManager, sql: string, bindings: Record<string, unknown> = {}): Promise<SqlResult<Row>> {
+export async function runSql<Row = Record<string, unknown>>(em: EntityManager, sql: string, bindings: Record<string, unknown> = {}, opts: RunSqlOptions = {}): Promise<SqlResult<Row>> {
   const statement = compile(sql, bindings);
   // A transaction's knex client hands out the transaction's own connection.
   const client = (em.getTransactionContext<Knex.Transaction>() ?? em.getKnex()).client as unknown as {
@@ -67,7 +78,8 @@ export async function runSql<Row = Record<string, unknown>>(em: EntityManager, s
   };
   const connection = await client.acquireConnection();
   try {
-    const res = await connection.query({ name: statement.name, text: statement.text, values: statement.names.map((n) => bindings[n]) });
+    const values = statement.names.map((n) => bindings[n]);
+    const res = await connection.query(opts.planEachCall ? { text: statement.text, values } : { name: statement.name, text: statement.text, values });
     return { rows: res.rows as Row[], rowCount: res.rowCount ?? 0 };
   } finally {
     await client.releaseConnection(connection);

@@ -23,6 +23,14 @@ import { broadcastSendQueueName, type BroadcastBatchJobData } from '../broadcast
  */
 const BROADCAST_BATCHES_IN_FLIGHT = 1;
 /*
+ * Provider calls a broadcast batch has in flight at once, at most (fewer when the channel allows
+ * fewer). Measured with `npm run bench -- broadcast`, 2 runs each: the sandbox at 64 sends in flight
+ * everywhere, PostgreSQL 0.69-0.70 ms per broadcast message and 3,900-4,100 sent/s; at 16
+ * everywhere, 0.56-0.61 ms and 4,500-4,750/s; batches capped at 16 with single sends at 64,
+ * 0.66-0.69 ms and 4,200/s.
+ */
+const BROADCAST_SENDS_IN_FLIGHT_PER_BATCH = 16;
+/*
  * A batch takes well under a second unpaced, and its lock is renewed while a paced one sends; a
  * batch whose process died is taken over after about this long (BullMQ's default is 30 s twice).
  */
@@ -149,7 +157,7 @@ export class SendWorker {
     const batchQueue = this.deps.queues.queue<BroadcastBatchJobData>(broadcastSendQueueName(channelId));
     const batches = this.deps.queues.worker<BroadcastBatchJobData>(
       broadcastSendQueueName(channelId),
-      (job, token) => this.batches.process(job, token, { own: batchQueue, send: queue }, registered.sendsInFlightPerChannel),
+      (job, token) => this.batches.process(job, token, { own: batchQueue, send: queue }, Math.min(BROADCAST_SENDS_IN_FLIGHT_PER_BATCH, registered.sendsInFlightPerChannel)),
       { concurrency: Math.min(BROADCAST_BATCHES_IN_FLIGHT, registered.sendsInFlightPerChannel), lockDuration: BROADCAST_BATCH_LOCK_MS, stalledInterval: BROADCAST_BATCH_STALLED_CHECK_MS },
     );
     batches.on('failed', (job, err) => this.deps.logger.warn({ err, channelId, data: job?.data, attemptsMade: job?.attemptsMade }, 'broadcast batch job failed'));
