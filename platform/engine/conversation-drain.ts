@@ -22,7 +22,7 @@ export const INBOX_CONCURRENCY = 64;
 /** Conversations handled in one transaction at most. */
 export const MAX_DRAIN_BATCH = 32;
 /** Batches of one process in flight at once: each holds a database connection. */
-const DRAIN_BATCHES_IN_FLIGHT = 2;
+export const DRAIN_BATCHES_IN_FLIGHT = 2;
 
 /**
  * Handling a message that failed this many times is given up: the message is marked handled with
@@ -45,6 +45,10 @@ update messages
  where id = :id and handled_at is null
 returning cast(metadata #>> '{engine,failures}' as integer) as failures, handled_at is not null as "gaveUp"`;
 
+/*
+ * Planned at each call (RunSqlOptions.planEachCall): its generic plan, chosen while messages was
+ * small, scanned the whole table at each batch once it had grown (seen with autovacuum off).
+ */
 const MARK_HANDLED_SQL = `update messages set handled_at = now() where id = any(cast(:ids as uuid[]))`;
 
 /** Of the conversations given, those with an unhandled inbound message. */
@@ -158,7 +162,7 @@ export class ConversationDrain {
         else handledLast.push(msg.conversationId);
       }
       await writes.flush(em);
-      if (handled.length > 0) await runSql(em, MARK_HANDLED_SQL, { ids: handled });
+      if (handled.length > 0) await runSql(em, MARK_HANDLED_SQL, { ids: handled }, { planEachCall: true });
     });
     try {
       await this.deps.afterCommit(after);
@@ -193,7 +197,7 @@ export class ConversationDrain {
           current = rows[0];
           if (!current) return 'empty' as const;
           const outcome = await this.deps.handler.handle(em, current, after);
-          await runSql(em, MARK_HANDLED_SQL, { ids: [current.id] });
+          await runSql(em, MARK_HANDLED_SQL, { ids: [current.id] }, { planEachCall: true });
           this.deps.logger.debug({ conversationId, messageId: current.id, outcome }, 'inbound message handled');
           return current.more ? ('more' as const) : ('last' as const);
         });
