@@ -133,9 +133,9 @@ export class ConversationDrain {
   private async drainBatch(conversationIds: string[]): Promise<Map<string, BatchVerdict>> {
     const verdicts = new Map<string, BatchVerdict>(conversationIds.map((id) => [id, 'done']));
     const after = emptyAfterCommit();
-    const handledLast: string[] = [];
+    let locked = new Set<string>();
     await this.deps.orm.em.fork().transactional(async (em) => {
-      const locked = await tryLockConversations(em, conversationIds);
+      locked = await tryLockConversations(em, conversationIds);
       if (locked.size === 0) return;
       const since = new Date(this.deps.clock.now().getTime() - RUN_LIMIT_WINDOW_MS);
       const { rows } = await runSql<PendingMessage>(em, NEXT_PENDING_SQL, { conversationIds: [...locked], since });
@@ -159,7 +159,6 @@ export class ConversationDrain {
         this.deps.logger.debug({ conversationId: msg.conversationId, messageId: msg.id, outcome }, 'inbound message handled');
         handled.push(msg.id);
         if (msg.more) verdicts.set(msg.conversationId, 'again');
-        else handledLast.push(msg.conversationId);
       }
       await writes.flush(em);
       if (handled.length > 0) await runSql(em, MARK_HANDLED_SQL, { ids: handled }, { planEachCall: true });
@@ -170,9 +169,11 @@ export class ConversationDrain {
       // The messages are handled: their sends and timers are redone by the reconcilers.
       this.deps.logger.error({ err, sends: after.sends.length, timers: after.timers.length }, 'dispatching a drain batch\'s sends or timers failed; the reconcilers redo it');
     }
-    if (handledLast.length > 0) {
-      // The locks are released: a message committed while they were held is seen now.
-      const { rows } = await runSql<{ id: string }>(this.deps.orm.em.fork(), STILL_PENDING_SQL, { conversationIds: handledLast });
+    // The locks are released: a message committed while they were held (after the batch read the
+    // inboxes; its own job found the lock taken, or shared this batch's request) is seen now.
+    const finished = [...locked].filter((id) => verdicts.get(id) === 'done');
+    if (finished.length > 0) {
+      const { rows } = await runSql<{ id: string }>(this.deps.orm.em.fork(), STILL_PENDING_SQL, { conversationIds: finished });
       for (const row of rows) verdicts.set(row.id, 'again');
     }
     return verdicts;
