@@ -80,11 +80,14 @@ select m.id, m.workspace_id as "workspaceId", m.channel_id as "channelId", m.con
                    from contact_identities ci
                   where ci.contact_id = m.contact_id and ci.channel_id = m.channel_id and ci.kind <> 'phone'), '[]') as "externalIds",
        claimed.send as "previousSend", m.created_at as "queuedAt"
-  from messages m
-  join channels ch on ch.id = m.channel_id
-  join contacts c on c.id = m.contact_id
+  -- One primary-key probe per message, channel and contact (a subquery with a limit is not
+  -- flattened into a join): with no statistics (autovacuum off), joins were planned as scans of
+  -- the whole contacts and channels tables at every claim.
+  from unnest(cast(:messageIds as uuid[])) as wanted(id)
+  cross join lateral (select * from messages m where m.id = wanted.id limit 1) m
+  cross join lateral (select ch.kind, ch.deleted_at from channels ch where ch.id = m.channel_id limit 1) ch
+  cross join lateral (select c.phone, c.opted_out_at, c.restricted_at, c.erased_at from contacts c where c.id = m.contact_id limit 1) c
   left join claimed on claimed.id = m.id
- where m.id = any(cast(:messageIds as uuid[]))
  order by m.id`;
 
 /**
