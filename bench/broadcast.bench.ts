@@ -8,7 +8,7 @@ import { createLogger } from '../platform/logger.ts';
 import { InboundPipeline } from '../platform/pipeline/inbound-pipeline.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
 import { createRedis } from '../platform/redis.ts';
-import { cleanUpOnInterrupt, loadAverage, wholeNumberOption } from './support/bench-process.ts';
+import { autovacuumLine, cleanUpOnInterrupt, loadAverage, wholeNumberOption } from './support/bench-process.ts';
 import { startBenchEnv } from './support/bench-env.ts';
 import { cpuPerMessage, cpuSnapshot } from './support/cpu-usage.ts';
 import { BENCH_KEYWORD, benchPhone, createContacts, createWorkspace, postJson, publishBenchFlow } from './support/engine-fixture.ts';
@@ -68,6 +68,7 @@ export async function runBroadcastBench(args: string[]): Promise<void> {
   const eventsConnection = createRedis(env.redisUrl);
   const startEvents = new QueueEvents(BROADCASTS_QUEUE, { connection: eventsConnection, prefix: env.redisPrefix });
   try {
+    progress(await autovacuumLine(env));
     const ws = await createWorkspace(env, 2);
     const [broadcastChannel, replyChannel] = ws.channelIds as [string, string];
     await publishBenchFlow(env, ws.workspaceId);

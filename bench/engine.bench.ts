@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { systemClock } from '../engine/clock.ts';
 import { createLogger } from '../platform/logger.ts';
 import { InboundPipeline } from '../platform/pipeline/inbound-pipeline.ts';
-import { cleanUpOnInterrupt, loadAverage, wholeNumberOption } from './support/bench-process.ts';
+import { autovacuumLine, cleanUpOnInterrupt, loadAverage, wholeNumberOption } from './support/bench-process.ts';
 import { startBenchEnv, type BenchEnv } from './support/bench-env.ts';
 import { bullmqBaseline } from './support/bullmq-baseline.ts';
 import { BENCH_KEYWORD, benchPhone, createContacts, createWorkspace, publishBenchFlow, type BenchWorkspace } from './support/engine-fixture.ts';
@@ -102,6 +102,7 @@ export async function runEngineBench(args: string[]): Promise<void> {
   const stopListening = cleanUpOnInterrupt(env, progress);
   let replies: ReplyCounter | null = null;
   try {
+    progress(await autovacuumLine(env));
     progress(`product started on database om_bench_${env.id}, redis prefix ${env.redisPrefix}; ${opts.channels} sandbox channel(s), ${opts.conversations} conversations`);
     const ws = await createWorkspace(env, opts.channels);
     await publishBenchFlow(env, ws.workspaceId);

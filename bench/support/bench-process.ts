@@ -1,4 +1,5 @@
 import { loadavg } from 'node:os';
+import { runSql } from '../../platform/pipeline/run-sql.ts';
 import type { BenchEnv } from './bench-env.ts';
 
 /** The 1, 5 and 15 minute load averages, for the progress lines: a loaded machine explains a slow figure. */
@@ -6,6 +7,17 @@ export function loadAverage(): string {
   return loadavg()
     .map((l) => l.toFixed(2))
     .join(' ');
+}
+
+/**
+ * The PostgreSQL server's autovacuum setting, as a progress line. With it off (this machine's CI
+ * configuration), nothing vacuums or analyzes the bench database during a run: plans chosen on the
+ * first, small tables are kept and the tables bloat (bench/README.md), unlike in production.
+ */
+export async function autovacuumLine(env: BenchEnv): Promise<string> {
+  const { rows } = await runSql<{ setting: string }>(env.orm.em.fork(), `select current_setting('autovacuum') as setting`);
+  const setting = rows[0]?.setting ?? 'unknown';
+  return `PostgreSQL autovacuum: ${setting}${setting === 'off' ? ' (nothing vacuums or analyzes the bench database during the run; see bench/README.md)' : ''}`;
 }
 
 /** On Ctrl-C or SIGTERM, drops the bench's database and keys before exiting; returns the function that stops listening. */
