@@ -147,6 +147,8 @@ describe.skipIf(!HAS_CHROMIUM)('the flows list, the canvas tools and the channel
 
   it('adds a sandbox channel on the channels page', async () => {
     await page.getByRole('link', { name: 'Channels' }).click();
+    // The flows page (its own "Name" fields) is still shown for a moment after the click.
+    await page.getByRole('heading', { name: 'Channels', level: 1 }).waitFor();
     await page.getByLabel('Name').fill('Support sandbox');
     await page.getByRole('button', { name: 'Add channel' }).click();
     await poll(() => page.getByRole('listitem').filter({ hasText: 'Support sandbox' }).textContent()).toContain('connected');
