@@ -2,6 +2,7 @@ import { statusesBefore, type OutboundStatus } from '../../engine/messages/messa
 import type { ProviderStatusUpdate } from '../../engine/ports/channel-connector.port.ts';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
+import { GroupCommit } from './group-commit.ts';
 import { runSql } from './run-sql.ts';
 
 /** Statuses a provider may skip on the way to another: a read message was delivered and sent. */
@@ -48,70 +49,29 @@ const MAX_BATCH_UPDATES = 500;
 /** A deadlock between two batches (two processes updating the same rows in another order) is retried this many times. */
 const DEADLOCK_RETRIES = 3;
 
-interface PendingUpdate {
-  update: ProviderStatusUpdate;
-  resolve: (applied: boolean) => void;
-  reject: (err: unknown) => void;
-}
-
 /**
  * Applies provider status updates (sent, delivered, read, failed) to outbound messages, forward
  * only. Receipts come in bursts (a broadcast, a busy bot): updates arriving while a write is in
- * flight are written together in the next statement, one row per message per statement (a second
- * update of the same message waits for the next one, so both are judged in order).
+ * flight are written together in the next statement (GroupCommit), one row per message per
+ * statement (a second update of the same message waits for the next one, so both are judged in order).
  */
 export class StatusUpdater {
-  private pending: PendingUpdate[] = [];
-  private flushing = false;
+  private readonly updates = new GroupCommit<ProviderStatusUpdate, boolean>((batch) => this.write(batch), {
+    maxItems: MAX_BATCH_UPDATES,
+    keyOf: (update) => `${update.channelId}/${update.providerMessageId}`,
+  });
 
   constructor(private readonly deps: { orm: Orm; logger: Logger }) {}
 
   /** Moves the message forward and records when; resolves false when the update was stale, repeated or unknown. */
-  apply(update: ProviderStatusUpdate): Promise<boolean> {
-    return new Promise<boolean>((resolve, reject) => {
-      this.pending.push({ update, resolve, reject });
-      if (!this.flushing) {
-        this.flushing = true;
-        // After the current tick, so that updates reported together are written together.
-        setImmediate(() => void this.flush());
-      }
-    });
+  async apply(update: ProviderStatusUpdate): Promise<boolean> {
+    const applied = await this.updates.submit(update);
+    if (!applied) this.deps.logger.debug({ update }, 'status update ignored (stale, repeated or unknown message)');
+    return applied;
   }
 
-  private async flush(): Promise<void> {
-    while (this.pending.length > 0) {
-      const batch = this.takeBatch();
-      try {
-        const applied = await this.write(batch.map((p) => p.update));
-        batch.forEach((p, i) => {
-          if (!applied.has(i)) this.deps.logger.debug({ update: p.update }, 'status update ignored (stale, repeated or unknown message)');
-          p.resolve(applied.has(i));
-        });
-      } catch (err) {
-        for (const p of batch) p.reject(err);
-      }
-    }
-    this.flushing = false;
-  }
-
-  /** The oldest pending updates, at most one per message. */
-  private takeBatch(): PendingUpdate[] {
-    const batch: PendingUpdate[] = [];
-    const rest: PendingUpdate[] = [];
-    const keys = new Set<string>();
-    for (const p of this.pending) {
-      const key = `${p.update.channelId}/${p.update.providerMessageId}`;
-      if (batch.length >= MAX_BATCH_UPDATES || keys.has(key)) rest.push(p);
-      else {
-        keys.add(key);
-        batch.push(p);
-      }
-    }
-    this.pending = rest;
-    return batch;
-  }
-
-  private async write(updates: ProviderStatusUpdate[]): Promise<Set<number>> {
+  /** Writes the updates in one statement; answers, per update, whether it changed its message. */
+  private async write(updates: ProviderStatusUpdate[]): Promise<boolean[]> {
     const rows = updates.map((update, i) => {
       const at = update.at.toISOString();
       return {
@@ -128,7 +88,8 @@ export class StatusUpdater {
     for (let attempt = 1; ; attempt++) {
       try {
         const result = await runSql<{ i: number }>(this.deps.orm.em.fork(), APPLY_BATCH_SQL, { updates: JSON.stringify(rows) });
-        return new Set(result.rows.map((r) => r.i));
+        const applied = new Set(result.rows.map((r) => r.i));
+        return updates.map((_, i) => applied.has(i));
       } catch (err) {
         if (attempt > DEADLOCK_RETRIES || (err as { code?: string }).code !== DEADLOCK_DETECTED) throw err;
       }
