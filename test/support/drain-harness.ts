@@ -1,0 +1,45 @@
+import { pino } from 'pino';
+import { systemClock } from '../../engine/clock.ts';
+import { ConversationDrain } from '../../platform/engine/conversation-drain.ts';
+import type { InboundHandler, PendingMessage } from '../../platform/engine/inbound-handler.ts';
+import { newId } from '../../platform/ids.ts';
+import { InboundPipeline } from '../../platform/pipeline/inbound-pipeline.ts';
+import { Outbox } from '../../platform/pipeline/outbox.ts';
+import { runSql } from '../../platform/pipeline/run-sql.ts';
+import { QueueFactory } from '../../platform/queues/queue-factory.ts';
+import { createTestEnv, type TestEnv } from './test-env.ts';
+
+/** A real ConversationDrain over a handler the test writes, and a sandbox channel to receive messages on. */
+export interface DrainHarness {
+  env: TestEnv;
+  drain: ConversationDrain;
+  /** Accepts an inbound text message from `phone` (its drain is not asked for). */
+  say(phone: string, text: string): Promise<{ conversationId: string; messageId: string }>;
+}
+
+/** A handler whose workspaces have no flow calling out: every message may share a batch. */
+export function fakeHandler(handle: (message: PendingMessage) => Promise<string>): InboundHandler {
+  return {
+    triggers: async () => ({ callsOut: false }),
+    mayCallOut: async () => false,
+    handle: (_em: unknown, message: PendingMessage) => handle(message),
+  } as unknown as InboundHandler;
+}
+
+export async function startDrainHarness(handler: InboundHandler, workspaceName: string): Promise<DrainHarness> {
+  const env = await createTestEnv();
+  const logger = pino({ level: 'silent' });
+  const pipeline = new InboundPipeline({ orm: env.orm, logger, clock: systemClock });
+  const queues = new QueueFactory(env.redis, env.config.redisPrefix);
+  const outbox = new Outbox({ orm: env.orm, queues, logger, clock: systemClock });
+  const drain = new ConversationDrain({ orm: env.orm, queues, logger, clock: systemClock, handler, outbox, afterCommit: async () => undefined });
+  const workspaceId = newId();
+  const channelId = newId();
+  await runSql(env.orm.em.fork(), `insert into workspaces (id, name) values (:workspaceId, :workspaceName)`, { workspaceId, workspaceName });
+  await runSql(env.orm.em.fork(), `insert into channels (id, workspace_id, kind, name, status) values (:channelId, :workspaceId, 'sandbox', 'Sandbox', 'connected')`, { channelId, workspaceId });
+  return {
+    env,
+    drain,
+    say: (phone, text) => pipeline.accept({ channelId, providerMessageId: newId(), from: { phone }, type: 'text', text }),
+  };
+}
