@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { QueueEvents } from 'bullmq';
@@ -8,8 +7,7 @@ import { createLogger } from '../platform/logger.ts';
 import { InboundPipeline } from '../platform/pipeline/inbound-pipeline.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
 import { createRedis } from '../platform/redis.ts';
-import { autovacuumLine, cleanUpOnInterrupt, loadAverage, wholeNumberOption } from './support/bench-process.ts';
-import { startBenchEnv } from './support/bench-env.ts';
+import { loadAverage, startBench, wholeNumberOption } from './support/bench-process.ts';
 import { cpuPerMessage, cpuSnapshot } from './support/cpu-usage.ts';
 import { BENCH_KEYWORD, benchPhone, createContacts, createWorkspace, postJson, publishBenchFlow } from './support/engine-fixture.ts';
 import { openLoop } from './support/load.ts';
@@ -61,14 +59,11 @@ function progress(line: string): void {
  */
 export async function runBroadcastBench(args: string[]): Promise<void> {
   const opts = parseOptions(args);
-  progress(`load average at start: ${loadAverage()} (${availableParallelism()} CPUs)`);
-  const env = await startBenchEnv(process.env.LOG_LEVEL ?? 'warn');
-  const stopListening = cleanUpOnInterrupt(env, progress);
+  const { env, stopListening } = await startBench(progress);
   let replies: ReplyCounter | null = null;
   const eventsConnection = createRedis(env.redisUrl);
   const startEvents = new QueueEvents(BROADCASTS_QUEUE, { connection: eventsConnection, prefix: env.redisPrefix });
   try {
-    progress(await autovacuumLine(env));
     const ws = await createWorkspace(env, 2);
     const [broadcastChannel, replyChannel] = ws.channelIds as [string, string];
     await publishBenchFlow(env, ws.workspaceId);

@@ -1,10 +1,9 @@
-import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { systemClock } from '../engine/clock.ts';
 import { createLogger } from '../platform/logger.ts';
 import { InboundPipeline } from '../platform/pipeline/inbound-pipeline.ts';
-import { autovacuumLine, cleanUpOnInterrupt, loadAverage, wholeNumberOption } from './support/bench-process.ts';
-import { startBenchEnv, type BenchEnv } from './support/bench-env.ts';
+import { loadAverage, startBench, wholeNumberOption } from './support/bench-process.ts';
+import type { BenchEnv } from './support/bench-env.ts';
 import { bullmqBaseline } from './support/bullmq-baseline.ts';
 import { BENCH_KEYWORD, benchPhone, createContacts, createWorkspace, publishBenchFlow, type BenchWorkspace } from './support/engine-fixture.ts';
 import { closedLoop, openLoop, type LoadResult, type SendOne } from './support/load.ts';
@@ -97,12 +96,9 @@ interface PhaseReport {
  */
 export async function runEngineBench(args: string[]): Promise<void> {
   const opts = parseOptions(args);
-  progress(`load average at start: ${loadAverage()} (${availableParallelism()} CPUs)`);
-  const env = await startBenchEnv(process.env.LOG_LEVEL ?? 'warn');
-  const stopListening = cleanUpOnInterrupt(env, progress);
+  const { env, stopListening } = await startBench(progress);
   let replies: ReplyCounter | null = null;
   try {
-    progress(await autovacuumLine(env));
     progress(`product started on database om_bench_${env.id}, redis prefix ${env.redisPrefix}; ${opts.channels} sandbox channel(s), ${opts.conversations} conversations`);
     const ws = await createWorkspace(env, opts.channels);
     await publishBenchFlow(env, ws.workspaceId);

@@ -1,6 +1,6 @@
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
-import type { BenchEnv } from './bench-env.ts';
+import { startBenchEnv, type BenchEnv } from './bench-env.ts';
 
 /** The 1, 5 and 15 minute load averages, for the progress lines: a loaded machine explains a slow figure. */
 export function loadAverage(): string {
@@ -10,14 +10,26 @@ export function loadAverage(): string {
 }
 
 /**
- * The PostgreSQL server's autovacuum setting, as a progress line. With it off (this machine's CI
- * configuration), nothing vacuums or analyzes the bench database during a run: plans chosen on the
- * first, small tables are kept and the tables bloat (bench/README.md), unlike in production.
+ * Starts a bench: prints the load average, starts the product on a database of its own, cleans
+ * up on Ctrl-C (call `stopListening` once the bench's own cleanup runs), and prints the server's
+ * autovacuum setting. With autovacuum off (this machine's CI configuration), nothing vacuums or
+ * analyzes the bench database during a run: plans chosen on the first, small tables are kept and
+ * the tables bloat (bench/README.md), unlike in production.
  */
-export async function autovacuumLine(env: BenchEnv): Promise<string> {
-  const { rows } = await runSql<{ setting: string }>(env.orm.em.fork(), `select current_setting('autovacuum') as setting`);
-  const setting = rows[0]?.setting ?? 'unknown';
-  return `PostgreSQL autovacuum: ${setting}${setting === 'off' ? ' (nothing vacuums or analyzes the bench database during the run; see bench/README.md)' : ''}`;
+export async function startBench(progress: (line: string) => void): Promise<{ env: BenchEnv; stopListening: () => void }> {
+  progress(`load average at start: ${loadAverage()} (${availableParallelism()} CPUs)`);
+  const env = await startBenchEnv(process.env.LOG_LEVEL ?? 'warn');
+  const stopListening = cleanUpOnInterrupt(env, progress);
+  try {
+    const { rows } = await runSql<{ setting: string }>(env.orm.em.fork(), `select current_setting('autovacuum') as setting`);
+    const setting = rows[0]?.setting ?? 'unknown';
+    progress(`PostgreSQL autovacuum: ${setting}${setting === 'off' ? ' (nothing vacuums or analyzes the bench database during the run; see bench/README.md)' : ''}`);
+  } catch (err) {
+    stopListening();
+    await env.cleanup();
+    throw err;
+  }
+  return { env, stopListening };
 }
 
 /** On Ctrl-C or SIGTERM, drops the bench's database and keys before exiting; returns the function that stops listening. */
