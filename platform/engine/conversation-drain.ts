@@ -23,6 +23,8 @@ export const INBOX_CONCURRENCY = 64;
 export const MAX_DRAIN_BATCH = 32;
 /** Batches of one process in flight at once: each holds a database connection. */
 export const DRAIN_BATCHES_IN_FLIGHT = 2;
+/** A drain job's first retry backoff; also the delay of the job that takes over a failed drain here. */
+const DRAIN_RETRY_DELAY_MS = 200;
 
 /**
  * Handling a message that failed this many times is given up: the message is marked handled with
@@ -60,7 +62,8 @@ select distinct conversation_id as id from messages
  * Per-conversation ordering without BullMQ groups (see engine/README.md).
  *
  * The messages table is each conversation's inbox: inbound rows with `handled_at` null, in id
- * (arrival) order. Every accepted message adds one job "drain conversation C". The jobs of a
+ * (arrival) order. Every accepted message asks for "drain conversation C": in the accepting
+ * process when it runs the inbox worker, else with one job (see `accepted`). The requests of a
  * process are gathered into batches (DrainBatcher): one transaction takes the advisory locks of
  * the batch's conversations without waiting, handles the oldest unhandled message of each one it
  * got, and marks them handled. A conversation whose lock another holder has is left to it: the
@@ -70,6 +73,10 @@ select distinct conversation_id as id from messages
  */
 export class ConversationDrain {
   private readonly batcher: DrainBatcher;
+  /** Whether this process runs the inbox worker (see `accepted`). */
+  private drainsHere = false;
+  /** Drains asked for by `accepted` and not finished, for `stop`. */
+  private readonly drainingHere = new Set<Promise<void>>();
 
   constructor(
     private readonly deps: {
@@ -86,14 +93,42 @@ export class ConversationDrain {
   }
 
   /** Asks for the conversation to be drained; the message id as job id makes repeats no-ops. */
-  async enqueue(conversationId: string, messageId: string): Promise<void> {
-    await this.deps.queues.queue<InboxJobData>(INBOX_QUEUE).add('drain', { conversationId }, { jobId: messageId, removeOnComplete: true, removeOnFail: 1_000, attempts: 5, backoff: { type: 'exponential', delay: 200 } });
+  async enqueue(conversationId: string, messageId: string, delayMs = 0): Promise<void> {
+    await this.deps.queues.queue<InboxJobData>(INBOX_QUEUE).add('drain', { conversationId }, { jobId: messageId, delay: delayMs, removeOnComplete: true, removeOnFail: 1_000, attempts: 5, backoff: { type: 'exponential', delay: DRAIN_RETRY_DELAY_MS } });
   }
 
-  /** Starts this process's inbox worker. */
+  /**
+   * A message of the conversation was accepted. A process that runs the inbox worker drains it in
+   * its own batches, with no job: a job's add, fetch and completion fewer per message. The job is
+   * the fallback: when the drain here fails, a drain job takes over with its retries; when this
+   * process dies first, the engine reconciler finds the message unhandled and enqueues its job.
+   * Other processes (an api-only process) enqueue the job. Resolves once the drain is asked for,
+   * not once it is done.
+   */
+  async accepted(conversationId: string, messageId: string): Promise<void> {
+    if (!this.drainsHere) return this.enqueue(conversationId, messageId);
+    const drained: Promise<void> = this.drain(conversationId)
+      .catch(async (err: unknown) => {
+        this.deps.logger.warn({ err, conversationId, messageId }, 'draining the conversation here failed; a drain job retries it');
+        await this.enqueue(conversationId, messageId, DRAIN_RETRY_DELAY_MS).catch((enqueueErr: unknown) =>
+          this.deps.logger.error({ err: enqueueErr, conversationId, messageId }, 'could not enqueue the drain job; the engine reconciler will'),
+        );
+      })
+      .finally(() => this.drainingHere.delete(drained));
+    this.drainingHere.add(drained);
+  }
+
+  /** Starts this process's inbox worker; accepted messages are drained here from now on (see `accepted`). */
   startWorker(concurrency = INBOX_CONCURRENCY): void {
     const worker = this.deps.queues.worker<InboxJobData>(INBOX_QUEUE, (job: Job<InboxJobData>) => this.drain(job.data.conversationId), { concurrency });
     worker.on('failed', (job, err) => this.deps.logger.warn({ err, conversationId: job?.data.conversationId, attemptsMade: job?.attemptsMade }, 'drain job failed; it is retried'));
+    this.drainsHere = true;
+  }
+
+  /** Stops draining accepted messages here (they get jobs again) and waits for the drains asked for here. */
+  async stop(): Promise<void> {
+    this.drainsHere = false;
+    while (this.drainingHere.size > 0) await Promise.all(this.drainingHere);
   }
 
   /**

@@ -55,9 +55,9 @@ export class Engine {
     this.reconciler = new EngineReconciler({ orm: deps.orm, queues: deps.queues, logger, drain: this.drain, timers: this.timers });
   }
 
-  /** The inbound pipeline's listener: a new message asks for its conversation to be drained. */
+  /** The inbound pipeline's listener: a new message asks for its conversation to be drained (here, or by a job). */
   readonly onInboundAccepted = async (accepted: AcceptedInbound): Promise<void> => {
-    await this.drain.enqueue(accepted.conversationId, accepted.messageId);
+    await this.drain.accepted(accepted.conversationId, accepted.messageId);
   };
 
   /** Tells every process that a workspace's published or active flows changed, and re-syncs its schedules. */
@@ -75,7 +75,7 @@ export class Engine {
   }
 
   async stop(): Promise<void> {
-    await this.reconciler.stop();
+    await Promise.all([this.reconciler.stop(), this.drain.stop()]);
   }
 
   /** After a transaction commits: dispatch its sends, schedule its timers. */

@@ -13,6 +13,8 @@ import { createTestEnv, type TestEnv } from './test-env.ts';
 export interface DrainHarness {
   env: TestEnv;
   drain: ConversationDrain;
+  /** The drain's queues (its inbox worker, when the test starts it, is closed by `close`). */
+  queues: QueueFactory;
   /** Accepts an inbound text message from `phone` (its drain is not asked for). */
   say(phone: string, text: string): Promise<{ conversationId: string; messageId: string }>;
 }
@@ -40,6 +42,7 @@ export async function startDrainHarness(handler: InboundHandler, workspaceName: 
   return {
     env,
     drain,
+    queues,
     say: (phone, text) => pipeline.accept({ channelId, providerMessageId: newId(), from: { phone }, type: 'text', text }),
   };
 }
