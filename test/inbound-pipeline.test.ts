@@ -216,3 +216,98 @@ describe('when the channel is unknown or deleted', () => {
     await expect(pipeline.accept(textFrom(channelId, '+15550000071'))).rejects.toBeInstanceOf(NotFoundError);
   });
 });
+
+describe('when many accepts run at once (they share statements)', () => {
+  /** A pipeline whose warnings the test can read. */
+  function pipelineWithWarnings(): { pipeline: InboundPipeline; warnings: { msg: string; rows?: number }[] } {
+    const warnings: { msg: string; rows?: number }[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void warnings.push(JSON.parse(line)) });
+    return { pipeline: new InboundPipeline({ orm: env.orm, logger, clock: systemClock }), warnings };
+  }
+
+  it('stores 200 messages from 50 senders once each, with one contact and one conversation per sender at its latest activity', async () => {
+    const { channelId } = await createChannel();
+    const phones = Array.from({ length: 50 }, (_, i) => `+1555100${String(i).padStart(4, '0')}`);
+    const messages = Array.from({ length: 200 }, (_, i) => textFrom(channelId, phones[i % phones.length]!, `message ${i}`));
+    const { pipeline: watched, warnings } = pipelineWithWarnings();
+    const results = await Promise.all(messages.map((m) => watched.accept(m)));
+
+    // No statement failed: none of them had two messages of one sender.
+    expect(warnings).toEqual([]);
+    expect(results.every((r) => !r.duplicate)).toBe(true);
+    const stored = await sql<{ id: string; text: string; phone: string; contactId: string; conversationId: string }>(
+      `select m.id, m.text, c.phone, m.contact_id as "contactId", m.conversation_id as "conversationId"
+         from messages m join contacts c on c.id = m.contact_id where m.channel_id = :channelId`,
+      { channelId },
+    );
+    expect(stored).toHaveLength(200);
+    const byId = new Map(stored.map((s) => [s.id, s]));
+    results.forEach((r, i) => {
+      // Each caller gets the ids of its own message.
+      expect(byId.get(r.messageId)).toEqual({ id: r.messageId, text: messages[i]!.text, phone: messages[i]!.from.phone, contactId: r.contactId, conversationId: r.conversationId });
+    });
+    const senders = await sql<{ phone: string; contacts: number; conversations: number; lastSeenIsLatest: boolean; lastMessageIsLatest: boolean; lastInboundIsLatest: boolean }>(
+      `select c.phone, count(distinct c.id)::int as contacts, count(distinct v.id)::int as conversations,
+              bool_and(c.last_seen_at = latest.at) as "lastSeenIsLatest",
+              bool_and(v.last_message_at = latest.at) as "lastMessageIsLatest",
+              bool_and(v.last_inbound_at = latest.at) as "lastInboundIsLatest"
+         from conversations v
+         join contacts c on c.id = v.contact_id
+         cross join lateral (select max(m.created_at) as at from messages m where m.conversation_id = v.id) latest
+        where v.channel_id = :channelId
+        group by c.phone order by c.phone`,
+      { channelId },
+    );
+    expect(senders).toEqual(phones.map((phone) => ({ phone, contacts: 1, conversations: 1, lastSeenIsLatest: true, lastMessageIsLatest: true, lastInboundIsLatest: true })));
+  });
+
+  it('stores one message when a provider id arrives several times in one burst, and answers every caller its ids', async () => {
+    const { channelId } = await createChannel();
+    const repeated = textFrom(channelId, '+15551010000', 'repeated', 'wamid.burst-repeat');
+    // The same provider id from another phone shares a statement with the first (one row per phone per statement).
+    const spoofed = { ...repeated, from: { phone: '+15551010001' } };
+    const others = Array.from({ length: 20 }, (_, i) => textFrom(channelId, `+1555102${String(i).padStart(4, '0')}`));
+    const { pipeline: watched, warnings } = pipelineWithWarnings();
+    const results = await Promise.all([...others, repeated, spoofed, repeated, repeated].map((m) => watched.accept(m)));
+
+    expect(warnings).toEqual([]);
+    const sameId = results.slice(others.length);
+    const originals = sameId.filter((r) => !r.duplicate);
+    expect(originals).toHaveLength(1);
+    for (const r of sameId) expect(r).toEqual({ ...originals[0]!, duplicate: r.duplicate });
+    expect(await sql(`select id from messages where channel_id = :channelId and provider_message_id = 'wamid.burst-repeat'`, { channelId })).toHaveLength(1);
+    expect(await sql(`select id from messages where channel_id = :channelId`, { channelId })).toHaveLength(others.length + 1);
+  });
+
+  it('stores every message of a burst whose shared statement fails, each alone (two phones of one contact found by its external id)', async () => {
+    const { channelId } = await createChannel();
+    const known = await pipeline.accept({ channelId, providerMessageId: newId(), from: { externalIds: [{ kind: 'wa_lid', value: '777@lid' }] }, type: 'text', text: 'hi' });
+    const { pipeline: watched, warnings } = pipelineWithWarnings();
+    const messages = [
+      ...Array.from({ length: 10 }, (_, i) => textFrom(channelId, `+1555103${String(i).padStart(4, '0')}`)),
+      // Both find the contact by its LID: one statement would upsert its conversation twice.
+      { channelId, providerMessageId: newId(), from: { phone: '+15551039998', externalIds: [{ kind: 'wa_lid' as const, value: '777@lid' }] }, type: 'text' as const, text: 'from one phone' },
+      { channelId, providerMessageId: newId(), from: { phone: '+15551039999', externalIds: [{ kind: 'wa_lid' as const, value: '777@lid' }] }, type: 'text' as const, text: 'from another' },
+    ];
+    const results = await Promise.all(messages.map((m) => watched.accept(m)));
+
+    expect(warnings).toEqual([expect.objectContaining({ msg: 'a shared inbound statement failed; storing each of its messages alone', rows: messages.length })]);
+    expect(results.every((r) => !r.duplicate)).toBe(true);
+    expect(results.slice(-2).map((r) => r.contactId)).toEqual([known.contactId, known.contactId]);
+    const stored = await sql<{ id: string }>(`select id from messages where channel_id = :channelId`, { channelId });
+    expect(stored.map((s) => s.id).sort()).toEqual([known.messageId, ...results.map((r) => r.messageId)].sort());
+  });
+
+  it('answers NotFoundError to the accept for an unknown channel and stores the others of the burst', async () => {
+    const { channelId } = await createChannel();
+    const missing = newId();
+    const others = Array.from({ length: 10 }, (_, i) => textFrom(channelId, `+1555104${String(i).padStart(4, '0')}`));
+    const outcomes = await Promise.allSettled([textFrom(missing, '+15551049999'), ...others].map((m) => pipeline.accept(m)));
+
+    const [lost, ...stored] = outcomes;
+    expect(lost).toMatchObject({ status: 'rejected', reason: expect.any(NotFoundError) });
+    expect(((lost as PromiseRejectedResult).reason as NotFoundError).message).toBe(`channel ${missing} was not found`);
+    expect(stored.every((o) => o.status === 'fulfilled' && !o.value.duplicate)).toBe(true);
+    expect(await sql(`select id from messages where channel_id = :channelId`, { channelId })).toHaveLength(others.length);
+  });
+});

@@ -5,8 +5,9 @@ import { InboundMessageSchema, type AcceptedInbound, type InboundListener, type 
 import type { Orm } from '../db/orm.ts';
 import { newId } from '../ids.ts';
 import type { Logger } from '../logger.ts';
+import { GroupCommit } from './group-commit.ts';
 import { runSql } from './run-sql.ts';
-import { storeInbound, type InboundRow, type StoredInbound } from './store-inbound.sql.ts';
+import { storeInbound, storeInboundRows, type InboundRow, type StoredInbound } from './store-inbound.sql.ts';
 
 interface ChannelAndDuplicate {
   workspaceId: string;
@@ -31,16 +32,32 @@ select ch.workspace_id as "workspaceId", ch.deleted_at as "deletedAt",
  */
 const IDENTITY_LOCK_SQL = `select pg_advisory_xact_lock(hashtextextended(:lockKey, 0))`;
 
+/*
+ * The messages from senders with a phone that arrive at once in this process are stored
+ * together, one statement and one commit for many (see GroupCommit). The bound keeps a
+ * statement, and the row locks it holds, short when a burst is waiting.
+ */
+const MAX_STORES_PER_STATEMENT = 100;
+
 /**
  * Accepts normalised inbound messages from every connector: validates, deduplicates by
  * (channel, provider message id), stores contact + conversation + message atomically,
  * then tells the listeners. Accepted means persisted: a connector acknowledges the provider
- * only after `accept` resolves.
+ * only after `accept` resolves, which is after the statement that stored its message returned.
+ * Messages from senders with a phone share their statements with the accepts running at once.
  */
 export class InboundPipeline implements InboundSink {
   private readonly listeners: InboundListener[] = [];
+  /** A message from a sender with a phone → its outcome, alone or not (see storeTogether). */
+  private readonly sharedStores: GroupCommit<InboundRow, PromiseSettledResult<StoredInbound | null>>;
 
-  constructor(private readonly deps: { orm: Orm; logger: Logger; clock: Clock }) {}
+  constructor(private readonly deps: { orm: Orm; logger: Logger; clock: Clock }) {
+    // One row per phone per statement: two rows of one phone would upsert one contact (and one
+    // conversation) twice, which fails the statement; the later message waits for the next one
+    // and is judged after the earlier (a channel is not enough of a key: a workspace's channels
+    // share its contacts).
+    this.sharedStores = new GroupCommit((rows) => this.storeTogether(rows), { maxItems: MAX_STORES_PER_STATEMENT, keyOf: (row) => row.phone! });
+  }
 
   /** Registers a listener called after commit, once per new (non-duplicate) message. */
   onAccepted(listener: InboundListener): void {
@@ -85,16 +102,38 @@ export class InboundPipeline implements InboundSink {
   }
 
   /**
-   * Stores the message: one statement for a sender with a phone; for a sender known only by a
-   * channel-side id, a transaction that first takes the identity lock.
+   * Stores the message: for a sender with a phone, in a statement shared with the accepts running
+   * at once; for a sender known only by a channel-side id, in a transaction of its own that first
+   * takes the identity lock.
    */
   private async store(em: EntityManager, row: InboundRow): Promise<StoredInbound | null> {
-    if (row.phone !== null) return storeInbound(em, row);
+    if (row.phone !== null) {
+      const outcome = await this.sharedStores.submit(row);
+      if (outcome.status === 'rejected') throw outcome.reason;
+      return outcome.value;
+    }
     const first = row.identities[0]!;
     return em.transactional(async (tem) => {
       await runSql(tem, IDENTITY_LOCK_SQL, { lockKey: `inbound-sender:${row.channelId}:${first.kind}:${first.value}` });
       return storeInbound(tem, row);
     });
+  }
+
+  /**
+   * Writes the rows in one statement, on a fork of its own. When it fails (rows that may not share
+   * a statement, see STORE_INBOUND_SQL; a deadlock with another process's statement), nothing of it
+   * was stored and each row is stored again alone, so that one odd message fails only its own
+   * accept. A statement of one row is not tried twice: its error is the row's.
+   */
+  private async storeTogether(rows: InboundRow[]): Promise<PromiseSettledResult<StoredInbound | null>[]> {
+    try {
+      const stored = await storeInboundRows(this.deps.orm.em.fork(), rows);
+      return stored.map((value) => ({ status: 'fulfilled', value }));
+    } catch (err) {
+      if (rows.length === 1) return [{ status: 'rejected', reason: err }];
+      this.deps.logger.warn({ err, rows: rows.length }, 'a shared inbound statement failed; storing each of its messages alone');
+      return Promise.allSettled(rows.map((row) => storeInbound(this.deps.orm.em.fork(), row)));
+    }
   }
 
   /** A listener failure never loses the message (it is already stored); it is logged for the reconcilers. */
