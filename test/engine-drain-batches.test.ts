@@ -74,6 +74,12 @@ beforeAll(async () => {
     'calls out',
   );
   await publishFlow(api, plain.workspaceId, doc([keywordTrigger('t', ['hi']), node('send', 'send_message', { text: 'hello' })], [edge('t', 'out', 'send')]), 'greeting');
+  await publishFlow(
+    api,
+    plain.workspaceId,
+    doc([keywordTrigger('t', ['two']), node('a', 'send_message', { text: 'first' }), node('b', 'send_message', { text: 'second' })], [edge('t', 'out', 'a'), edge('a', 'out', 'b')]),
+    'two replies',
+  );
 });
 
 afterAll(async () => {
@@ -130,5 +136,29 @@ describe('inbound messages are handled in batches', () => {
     await eventually(async () => ((await repliesTo(conversationIds)).length >= said.length ? true : undefined));
     const times = await handledAt([first!.messageId, secondSaid!.messageId]);
     expect(times.get(first!.messageId)).not.toBe(times.get(secondSaid!.messageId));
+  });
+
+  it('sends the replies of a batch through one send job per channel, each once, a conversation\'s replies in order', async () => {
+    const said = await Promise.all([...Array.from({ length: 30 }, () => say(plain, newPhone(), 'two')), ...Array.from({ length: 20 }, () => say(plain, newPhone(), 'hi'))]);
+    const conversationIds = said.map((s) => s.conversationId);
+    const expected = said.length + 30;
+    const sent = `select conversation_id as "conversationId", text, status_times ->> 'sent' as "sentAt", metadata -> 'batchJob' as "batchJob"
+                    from messages where conversation_id = any(cast(:ids as uuid[])) and direction = 'outbound' and status in ('sent', 'delivered', 'read') order by id`;
+    type Row = { conversationId: string; text: string; sentAt: string; batchJob: { queue: string; id: string } | null };
+    const rows = await eventually(async () => {
+      const found = await sql<Row>(sent, { ids: conversationIds });
+      return found.length >= expected ? found : undefined;
+    });
+    expect(rows).toHaveLength(expected);
+    for (const conversationId of conversationIds.slice(0, 30)) {
+      const replies = rows.filter((r) => r.conversationId === conversationId);
+      expect(replies.map((r) => r.text)).toEqual(['first', 'second']);
+      expect(Date.parse(replies[0]!.sentAt)).toBeLessThanOrEqual(Date.parse(replies[1]!.sentAt));
+    }
+    // Replies recorded together share a batch job of their channel's send queue.
+    const batched = rows.filter((r) => r.batchJob !== null);
+    expect(batched.length).toBeGreaterThan(0);
+    expect(new Set(batched.map((r) => r.batchJob!.queue))).toEqual(new Set([`send-${plain.channelId}`]));
+    expect(new Set(batched.map((r) => r.batchJob!.id)).size).toBeLessThan(batched.length);
   });
 });

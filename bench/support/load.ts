@@ -33,8 +33,8 @@ export async function closedLoop(opts: { total: number; concurrency: number; sen
       (err: unknown) => (failure ??= err),
     );
   };
-  const off = replies.onReply(() => {
-    if (issued < total) issue();
+  const off = replies.onReply((sent) => {
+    for (let k = 0; k < sent && issued < total; k++) issue();
   });
   try {
     for (let k = 0; k < Math.min(concurrency, total); k++) issue();

@@ -3,14 +3,27 @@ import { createRedis, type Redis } from '../../platform/redis.ts';
 import { sendQueueName } from '../../platform/pipeline/send-job.ts';
 
 /**
+ * Messages a completed send job sent: a single send answers 'sent' ('already-handled' and
+ * 'missing' are repeats of a message counted before); a batch send job answers its counts
+ * (BatchSendResult), and what it handed off is counted when its own single job completes.
+ */
+function sentBy(returnvalue: unknown): number {
+  let value = returnvalue;
+  if (typeof value === 'string' && value.startsWith('{')) value = JSON.parse(value) as unknown;
+  if (value === 'sent') return 1;
+  if (typeof value === 'object' && value !== null && 'sent' in value && typeof value.sent === 'number') return value.sent;
+  return 0;
+}
+
+/**
  * Counts replies as the sandbox channel sends them, from the send queue's BullMQ event stream
- * (a job completes right after the worker has recorded the message `sent`). The product is not
+ * (a job completes right after the worker has recorded its messages `sent`). The product is not
  * touched: QueueEvents reads the stream BullMQ writes anyway, on a connection of its own.
  */
 export class ReplyCounter {
   private sent = 0;
   private failed = 0;
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new Set<(replies: number) => void>();
 
   private constructor(
     private readonly events: QueueEvents[],
@@ -18,10 +31,10 @@ export class ReplyCounter {
   ) {
     for (const queueEvents of events) {
       queueEvents.on('completed', ({ returnvalue }) => {
-        // 'already-handled' / 'missing' are repeats of a message counted before.
-        if (returnvalue !== 'sent') return;
-        this.sent += 1;
-        for (const listener of this.listeners) listener();
+        const sent = sentBy(returnvalue);
+        if (sent === 0) return;
+        this.sent += sent;
+        for (const listener of this.listeners) listener(sent);
       });
       queueEvents.on('failed', () => {
         this.failed += 1;
@@ -47,8 +60,8 @@ export class ReplyCounter {
     return this.failed;
   }
 
-  /** Calls `listener` after every reply; returns a function that stops it. */
-  onReply(listener: () => void): () => void {
+  /** Calls `listener` after every completed send job with the replies it sent; returns a function that stops it. */
+  onReply(listener: (replies: number) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }

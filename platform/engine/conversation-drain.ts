@@ -195,7 +195,11 @@ export class ConversationDrain {
         handled.push(msg.id);
         if (msg.more) verdicts.set(msg.conversationId, 'again');
       }
-      await writes.flush(em);
+      const batchJobs = await writes.flush(em);
+      for (const send of after.sends) {
+        const batchJobId = batchJobs.get(send.messageId);
+        if (batchJobId !== undefined) send.batchJobId = batchJobId;
+      }
       if (handled.length > 0) await runSql(em, MARK_HANDLED_SQL, { ids: handled }, { planEachCall: true });
     });
     try {

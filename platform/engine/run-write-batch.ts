@@ -17,15 +17,19 @@ export class RunWriteBatch {
   constructor(private readonly outbox: Outbox) {}
 
   /**
-   * Inserts the rows, runs first (messages and steps refer to them). An outbox row whose
+   * Inserts the rows, runs first (messages and steps refer to them); the outbox messages of a
+   * channel are sent together by one batch job (Outbox.sendTogether), whose id per message is
+   * answered for the dispatch after commit. An outbox row whose
    * idempotency key exists already (not expected: its keys are the new runs' own) fails the
    * batch, whose messages are then handled one by one on the path that answers the existing row.
    */
-  async flush(em: EntityManager): Promise<void> {
+  async flush(em: EntityManager): Promise<Map<string, string>> {
     await insertRuns(em, this.runs);
+    const batchJobs = this.outbox.sendTogether(this.messages);
     const inserted = await this.outbox.insertQueuedRows(em, this.messages);
     const conflicting = this.messages.find((m) => !inserted.has(m.id));
     if (conflicting) throw new Error(`outbound message with key ${conflicting.idempotency_key} exists already; the batch is redone message by message`);
     await insertSteps(em, this.steps);
+    return batchJobs;
   }
 }

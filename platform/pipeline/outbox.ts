@@ -9,7 +9,7 @@ import type { Logger } from '../logger.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
 import { OutboundRequestSchema, type OutboundRequest } from './outbound-request.ts';
 import { runSql } from './run-sql.ts';
-import { DEFAULT_SEND_RETRY, SEND_JOB_NAME, sendJobOptions, sendQueueName, type SendJobData, type SendRetryPolicy } from './send-job.ts';
+import { DEFAULT_SEND_RETRY, newSendBatchJob, SEND_BATCH_JOB_NAME, SEND_JOB_NAME, sendBatchJobOptions, sendJobOptions, sendQueueName, type BatchJobRef, type SendBatchJobData, type SendJobData, type SendRetryPolicy } from './send-job.ts';
 
 /** A message recorded in the outbox, to dispatch after the caller's commit. */
 export interface QueuedSend {
@@ -17,6 +17,8 @@ export interface QueuedSend {
   channelId: string;
   /** False when the idempotency key was used before: the existing message is answered, nothing is added. */
   created: boolean;
+  /** The batch send job that sends it with other messages recorded together (see Outbox.sendTogether); none: a job of its own. */
+  batchJobId?: string;
 }
 
 /**
@@ -57,12 +59,12 @@ select conv.channel_id as "channelId", conv.contact_id as "contactId", ch.delete
 const INSERT_QUEUED_SQL = `
 with message as (
   insert into messages (id, workspace_id, channel_id, conversation_id, contact_id, direction, sender, author_user_id,
-                        idempotency_key, type, text, media, status, status_times, run_id, created_at)
+                        idempotency_key, type, text, media, status, status_times, metadata, run_id, created_at)
   select id, workspace_id, channel_id, conversation_id, contact_id, 'outbound', sender, author_user_id,
-         idempotency_key, type, text, media, 'queued', status_times, run_id, created_at
+         idempotency_key, type, text, media, 'queued', status_times, metadata, run_id, created_at
     from jsonb_to_recordset(cast(:rows as jsonb))
       as x(id uuid, workspace_id uuid, channel_id uuid, conversation_id uuid, contact_id uuid, sender text, author_user_id uuid,
-           idempotency_key text, type text, text text, media jsonb, status_times jsonb, run_id uuid, created_at timestamptz)
+           idempotency_key text, type text, text text, media jsonb, status_times jsonb, metadata jsonb, run_id uuid, created_at timestamptz)
    order by id
   on conflict (channel_id, idempotency_key) where idempotency_key is not null do nothing
   returning id, conversation_id, created_at
@@ -88,6 +90,7 @@ export interface QueuedMessageRow {
   text: string | null;
   media: OutboundRequest['media'] | null;
   status_times: { queued: string };
+  metadata: { batchJob?: BatchJobRef };
   run_id: string | null;
   created_at: string;
 }
@@ -158,6 +161,7 @@ export class Outbox {
       text: req.text ?? null,
       media: req.media ?? null,
       status_times: { queued: now },
+      metadata: {},
       run_id: req.runId ?? null,
       created_at: now,
     };
@@ -175,17 +179,53 @@ export class Outbox {
     return { messageId: existingId, channelId: target.channelId, created: false };
   }
 
-  /** Adds a send job per message to its channel's queue; a message already queued in Redis is not added twice. */
-  async dispatch(items: { channelId: string; messageId: string }[]): Promise<void> {
-    const byChannel = new Map<string, string[]>();
-    for (const item of items) byChannel.set(item.channelId, [...(byChannel.get(item.channelId) ?? []), item.messageId]);
-    await Promise.all(
-      [...byChannel].map(([channelId, messageIds]) =>
+  /**
+   * Gives the rows of each channel that has several of them one batch send job, recorded on each
+   * row (`metadata.batchJob`) before they are inserted: one job, one claim and one record of the
+   * sends for all of them instead of a job and shares of statements each. The outbox reconciler
+   * leaves a message to its batch job while that job lives. Answers message id → batch job id.
+   */
+  sendTogether(rows: readonly QueuedMessageRow[]): Map<string, string> {
+    const byChannel = new Map<string, QueuedMessageRow[]>();
+    for (const row of rows) byChannel.set(row.channel_id, [...(byChannel.get(row.channel_id) ?? []), row]);
+    const batchJobs = new Map<string, string>();
+    for (const [channelId, channelRows] of byChannel) {
+      if (channelRows.length < 2) continue;
+      const batchJob = newSendBatchJob(channelId);
+      for (const row of channelRows) {
+        row.metadata = { ...row.metadata, batchJob };
+        batchJobs.set(row.id, batchJob.id);
+      }
+    }
+    return batchJobs;
+  }
+
+  /**
+   * Adds the send jobs of committed messages: one per batch job named by the items (see
+   * sendTogether), one per message for the others. A message already queued in Redis is not added
+   * twice (the job id is the message id, or the batch's recorded id).
+   */
+  async dispatch(items: { channelId: string; messageId: string; batchJobId?: string }[]): Promise<void> {
+    const singles = new Map<string, string[]>();
+    const batches = new Map<string, { channelId: string; messageIds: string[] }>();
+    for (const item of items) {
+      if (item.batchJobId === undefined) singles.set(item.channelId, [...(singles.get(item.channelId) ?? []), item.messageId]);
+      else {
+        const batch = batches.get(item.batchJobId) ?? { channelId: item.channelId, messageIds: [] };
+        batch.messageIds.push(item.messageId);
+        batches.set(item.batchJobId, batch);
+      }
+    }
+    await Promise.all([
+      ...[...singles].map(([channelId, messageIds]) =>
         this.deps.queues
           .queue<SendJobData>(sendQueueName(channelId))
           .addBulk(messageIds.map((messageId) => ({ name: SEND_JOB_NAME, data: { messageId }, opts: sendJobOptions(messageId, this.retry) }))),
       ),
-    );
+      ...[...batches].map(([jobId, { channelId, messageIds }]) =>
+        this.deps.queues.queue<SendBatchJobData>(sendQueueName(channelId)).add(SEND_BATCH_JOB_NAME, { messageIds }, sendBatchJobOptions(jobId, this.retry)),
+      ),
+    ]);
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { JobsOptions } from 'bullmq';
+import { newId } from '../ids.ts';
 
 /** A send job carries the message id only: the message row is the state, read fresh by the worker. */
 export interface SendJobData {
@@ -10,8 +11,30 @@ export function sendQueueName(channelId: string): string {
   return `send-${channelId}`;
 }
 
-/** The job name inside a send queue (BullMQ needs one; there is only one kind of job). */
+/** The job name of a single message's send inside a send queue. */
 export const SEND_JOB_NAME = 'send';
+
+/**
+ * A send job for several queued messages of the channel recorded together (the replies of a drain
+ * batch): BatchSender claims and sends them, and hands to single send jobs what it cannot finish.
+ * Its id is recorded on each message (`metadata.batchJob`, see BatchJobRef).
+ */
+export interface SendBatchJobData {
+  messageIds: string[];
+}
+
+export const SEND_BATCH_JOB_NAME = 'send-batch';
+
+/** The job that sends a message recorded in a batch: while it lives, the outbox reconciler leaves the message to it. */
+export interface BatchJobRef {
+  queue: string;
+  id: string;
+}
+
+/** A new batch send job of the channel. */
+export function newSendBatchJob(channelId: string): BatchJobRef {
+  return { queue: sendQueueName(channelId), id: `sends-${newId()}` };
+}
 
 /** How a send is retried after a `retry` error: attempts in total and the first exponential backoff step. */
 export interface SendRetryPolicy {
@@ -33,6 +56,23 @@ export function sendJobOptions(messageId: string, retry: SendRetryPolicy): JobsO
     attempts: retry.attempts,
     backoff: { type: 'exponential', delay: retry.backoffMs },
     removeOnComplete: { age: KEEP_COMPLETED_SECONDS },
+    removeOnFail: { age: KEEP_FAILED_SECONDS },
+  };
+}
+
+/*
+ * A batch job's id is new each time, so nothing needs it once it has completed; the newest are
+ * kept a while for the dashboard (and the engine bench's timings).
+ */
+const KEEP_COMPLETED_BATCHES = { age: 3600, count: 2_000 };
+
+/** Job options for a batch send job: the retries of a single send (a failed attempt claims again). */
+export function sendBatchJobOptions(jobId: string, retry: SendRetryPolicy): JobsOptions {
+  return {
+    jobId,
+    attempts: retry.attempts,
+    backoff: { type: 'exponential', delay: retry.backoffMs },
+    removeOnComplete: KEEP_COMPLETED_BATCHES,
     removeOnFail: { age: KEEP_FAILED_SECONDS },
   };
 }

@@ -1,4 +1,4 @@
-import type { Worker } from 'bullmq';
+import type { Job, Worker } from 'bullmq';
 import type { ChannelKind } from '../../engine/channels/channel-kind.ts';
 import type { Clock } from '../../engine/clock.ts';
 import type { Orm } from '../db/orm.ts';
@@ -8,7 +8,7 @@ import type { Redis } from '../redis.ts';
 import type { ConnectorRegistry } from './connector-registry.ts';
 import { runSql } from './run-sql.ts';
 import { SendMessageProcessor } from './send-message.processor.ts';
-import { sendQueueName, type SendJobData } from './send-job.ts';
+import { sendQueueName, type SendBatchJobData, type SendJobData } from './send-job.ts';
 import { BatchSender } from './batch-sender.ts';
 import { BroadcastBatchProcessor } from '../broadcasts/broadcast-batch.processor.ts';
 import { broadcastSendQueueName, type BroadcastBatchJobData } from '../broadcasts/broadcast-queues.ts';
@@ -23,13 +23,13 @@ import { broadcastSendQueueName, type BroadcastBatchJobData } from '../broadcast
  */
 const BROADCAST_BATCHES_IN_FLIGHT = 1;
 /*
- * Provider calls a broadcast batch has in flight at once, at most (fewer when the channel allows
- * fewer). Measured with `npm run bench -- broadcast`, 2 runs each: the sandbox at 64 sends in flight
- * everywhere, PostgreSQL 0.69-0.70 ms per broadcast message and 3,900-4,100 sent/s; at 16
- * everywhere, 0.56-0.61 ms and 4,500-4,750/s; batches capped at 16 with single sends at 64,
- * 0.66-0.69 ms and 4,200/s.
+ * Provider calls a batch (a broadcast batch, or a batch send job) has in flight at once, at most
+ * (fewer when the channel allows fewer). Measured with `npm run bench -- broadcast`, 2 runs each:
+ * the sandbox at 64 sends in flight everywhere, PostgreSQL 0.69-0.70 ms per broadcast message and
+ * 3,900-4,100 sent/s; at 16 everywhere, 0.56-0.61 ms and 4,500-4,750/s; batches capped at 16 with
+ * single sends at 64, 0.66-0.69 ms and 4,200/s.
  */
-const BROADCAST_SENDS_IN_FLIGHT_PER_BATCH = 16;
+const SENDS_IN_FLIGHT_PER_BATCH = 16;
 /*
  * A batch takes well under a second unpaced, and its lock is renewed while a paced one sends; a
  * batch whose process died is taken over after about this long (BullMQ's default is 30 s twice).
@@ -47,8 +47,9 @@ const LIVE_CHANNELS_SQL = `select id, kind from channels where deleted_at is nul
 const CHANNEL_SQL = `select id, kind from channels where id = :channelId and deleted_at is null`;
 
 /**
- * Runs BullMQ workers on `send-<channelId>` and `broadcast-send-<channelId>` (broadcast batches,
- * see BroadcastBatchProcessor) for every live channel whose kind has a connector in this process.
+ * Runs BullMQ workers on `send-<channelId>` (single sends, SendMessageProcessor, and batch sends,
+ * BatchSender) and `broadcast-send-<channelId>` (broadcast batches, see BroadcastBatchProcessor)
+ * for every live channel whose kind has a connector in this process.
  *
  * Channels created later: the API calls `channelAdded`, which starts the worker here and
  * publishes the channel id on the Redis pub/sub channel `<prefix>:channels`; every SendWorker
@@ -58,6 +59,7 @@ const CHANNEL_SQL = `select id, kind from channels where id = :channelId and del
  */
 export class SendWorker {
   private readonly processor: SendMessageProcessor;
+  private readonly sender: BatchSender;
   private readonly batches: BroadcastBatchProcessor;
   private readonly workers = new Map<string, Promise<ChannelWorkers | null>>();
   /** Channels of `hostedByLease` kinds whose lease this process holds: only these get a worker. */
@@ -67,7 +69,8 @@ export class SendWorker {
 
   constructor(private readonly deps: { orm: Orm; queues: QueueFactory; redis: Redis; connectors: ConnectorRegistry; logger: Logger; clock: Clock }) {
     this.processor = new SendMessageProcessor(deps);
-    this.batches = new BroadcastBatchProcessor({ ...deps, sender: new BatchSender(deps) });
+    this.sender = new BatchSender(deps);
+    this.batches = new BroadcastBatchProcessor({ ...deps, sender: this.sender });
   }
 
   /** The Redis pub/sub channel that announces new channels to every process. */
@@ -151,13 +154,20 @@ export class SendWorker {
     // BullMQ's global concurrency bounds the channel's sends in flight across every process.
     const queue = this.deps.queues.queue<SendJobData>(name);
     await queue.setGlobalConcurrency(registered.sendsInFlightPerChannel);
-    const worker = this.deps.queues.worker<SendJobData>(name, (job, token) => this.processor.process(job, token, queue), { concurrency: registered.sendsInFlightPerChannel });
-    worker.on('failed', (job, err) => this.deps.logger.warn({ err, channelId, messageId: job?.data.messageId, attemptsMade: job?.attemptsMade }, 'send job failed'));
+    // A batch send job (the replies of a drain batch) takes one of the channel's slots and sends its
+    // messages at most SENDS_IN_FLIGHT_PER_BATCH at once, never more than the channel allows.
+    const batchSends = Math.min(SENDS_IN_FLIGHT_PER_BATCH, registered.sendsInFlightPerChannel);
+    const worker = this.deps.queues.worker<SendJobData | SendBatchJobData>(
+      name,
+      (job, token) => ('messageIds' in job.data ? this.sender.send(job.data.messageIds, queue, batchSends) : this.processor.process(job as Job<SendJobData>, token, queue)),
+      { concurrency: registered.sendsInFlightPerChannel },
+    );
+    worker.on('failed', (job, err) => this.deps.logger.warn({ err, channelId, jobId: job?.id, data: job?.data, attemptsMade: job?.attemptsMade }, 'send job failed'));
     worker.on('error', (err) => this.deps.logger.error({ err, channelId }, 'send worker error'));
     const batchQueue = this.deps.queues.queue<BroadcastBatchJobData>(broadcastSendQueueName(channelId));
     const batches = this.deps.queues.worker<BroadcastBatchJobData>(
       broadcastSendQueueName(channelId),
-      (job, token) => this.batches.process(job, token, { own: batchQueue, send: queue }, Math.min(BROADCAST_SENDS_IN_FLIGHT_PER_BATCH, registered.sendsInFlightPerChannel)),
+      (job, token) => this.batches.process(job, token, { own: batchQueue, send: queue }, Math.min(SENDS_IN_FLIGHT_PER_BATCH, registered.sendsInFlightPerChannel)),
       { concurrency: Math.min(BROADCAST_BATCHES_IN_FLIGHT, registered.sendsInFlightPerChannel), lockDuration: BROADCAST_BATCH_LOCK_MS, stalledInterval: BROADCAST_BATCH_STALLED_CHECK_MS },
     );
     batches.on('failed', (job, err) => this.deps.logger.warn({ err, channelId, data: job?.data, attemptsMade: job?.attemptsMade }, 'broadcast batch job failed'));
