@@ -38,13 +38,27 @@ export class BatchSender {
     this.selfMarkingKinds = CHANNEL_KINDS.filter((kind) => deps.connectors.get(kind)?.marksHandOver === true).join(',');
   }
 
-  /** Sends `messageIds` (queued messages of the channel whose send queue is `queue`), claiming them first. */
-  async send(messageIds: readonly string[], queue: Queue<SendJobData>, concurrency: number): Promise<BatchSendResult> {
-    if (messageIds.length === 0) return { sent: 0, failed: 0, handedOff: 0, alreadyHandled: 0 };
+  /**
+   * Sends `messageIds` (queued messages of the channel whose send queue is `queue`), claiming them
+   * first, `claimAtOnce` at a time (all by default). A claim marks each message's attempt in flight
+   * (unless its connector marks the hand-over itself), and an attempt found in flight after a crash
+   * fails the message when the connector cannot tell a resend from a new message: for such a
+   * connector, a caller claims no more than it sends at once, so that a crash puts no more messages
+   * in doubt than single send jobs would.
+   */
+  async send(messageIds: readonly string[], queue: Queue<SendJobData>, concurrency: number, claimAtOnce = messageIds.length): Promise<BatchSendResult> {
+    const total: BatchSendResult = { sent: 0, failed: 0, handedOff: 0, alreadyHandled: 0 };
     const em = this.deps.orm.em.fork();
-    const rows = await claimSends(em, messageIds, this.deps.clock.now(), this.selfMarkingKinds);
-    const result = await this.sendClaimed(em, rows, queue, concurrency);
-    return { ...result, alreadyHandled: messageIds.length - result.sent - result.failed - result.handedOff };
+    for (let start = 0; start < messageIds.length; start += Math.max(1, claimAtOnce)) {
+      const ids = messageIds.slice(start, start + Math.max(1, claimAtOnce));
+      const rows = await claimSends(em, ids, this.deps.clock.now(), this.selfMarkingKinds);
+      const result = await this.sendClaimed(em, rows, queue, concurrency);
+      total.sent += result.sent;
+      total.failed += result.failed;
+      total.handedOff += result.handedOff;
+      total.alreadyHandled += ids.length - result.sent - result.failed - result.handedOff;
+    }
+    return total;
   }
 
   /** The claim state a caller that records messages already claimed must give them (see SendRow.previousSend). */

@@ -155,11 +155,13 @@ export class SendWorker {
     const queue = this.deps.queues.queue<SendJobData>(name);
     await queue.setGlobalConcurrency(registered.sendsInFlightPerChannel);
     // A batch send job (the replies of a drain batch) takes one of the channel's slots and sends its
-    // messages at most SENDS_IN_FLIGHT_PER_BATCH at once, never more than the channel allows.
+    // messages at most SENDS_IN_FLIGHT_PER_BATCH at once, never more than the channel allows. It
+    // claims them all at once only when a crash mid-batch cannot put them in doubt (see BatchSender.send).
     const batchSends = Math.min(SENDS_IN_FLIGHT_PER_BATCH, registered.sendsInFlightPerChannel);
+    const claimAtOnce = registered.deduplicatesSends || registered.marksHandOver ? undefined : batchSends;
     const worker = this.deps.queues.worker<SendJobData | SendBatchJobData>(
       name,
-      (job, token) => ('messageIds' in job.data ? this.sender.send(job.data.messageIds, queue, batchSends) : this.processor.process(job as Job<SendJobData>, token, queue)),
+      (job, token) => ('messageIds' in job.data ? this.sender.send(job.data.messageIds, queue, batchSends, claimAtOnce) : this.processor.process(job as Job<SendJobData>, token, queue)),
       { concurrency: registered.sendsInFlightPerChannel },
     );
     worker.on('failed', (job, err) => this.deps.logger.warn({ err, channelId, jobId: job?.id, data: job?.data, attemptsMade: job?.attemptsMade }, 'send job failed'));
