@@ -80,11 +80,14 @@ describe('a batch for a connector that cannot tell a resend from a new message',
     let open!: () => void;
     gate = new Promise<void>((resolve) => (open = resolve));
     const sending = sender.send(messageIds, queues.queue<SendJobData>(sendQueueName(channelId)), 1, 1);
-    await expect.poll(() => calls.length).toBeGreaterThan(0);
-    // The first provider call is in progress: had the process died now, only its message would be in doubt.
-    expect(await inFlight(messageIds)).toBe(1);
-    gate = null;
-    open();
+    try {
+      await expect.poll(() => calls.length).toBeGreaterThan(0);
+      // The first provider call is in progress: had the process died now, only its message would be in doubt.
+      expect(await inFlight(messageIds)).toBe(1);
+    } finally {
+      gate = null;
+      open();
+    }
     expect(await sending).toEqual({ sent: 4, failed: 0, handedOff: 0, alreadyHandled: 0 });
     expect(await inFlight(messageIds)).toBe(0);
   });
