@@ -16,7 +16,9 @@ import type { Clock } from '../../engine/clock.ts';
 
 /*
  * Jobs the inbox worker runs at once per process. A job mostly waits for its conversation's turn
- * in a batch, so this bounds how many conversations one batch can gather, not the database work.
+ * in a batch, so this bounds how many conversations jobs ask for at once, not the database work;
+ * the drains this process asks for itself, for the messages it accepts (see `accepted`), come on
+ * top of them.
  */
 export const INBOX_CONCURRENCY = 64;
 /** Conversations handled in one transaction at most. */
