@@ -365,6 +365,46 @@ describe('when a queued message lost its job (Redis lost data)', () => {
   });
 });
 
+describe('when messages are recorded together for one batch send job', () => {
+  /** Records two messages of two conversations of the fixture's channel with one batch job, and dispatches it. */
+  async function recordTogether(f: Fixture): Promise<{ ids: string[]; batchJobId: string }> {
+    const second = { ...f, contactId: newId(), conversationId: newId() };
+    await sql(`insert into contacts (id, workspace_id, phone, name) values (:contactId, :workspaceId, '+15551230001', 'Kim')`, second);
+    await sql(`insert into conversations (id, workspace_id, channel_id, contact_id) values (:conversationId, :workspaceId, :channelId, :contactId)`, second);
+    const rows = [f, second].map((target) => outbox.prepareQueued(request(target), { channelId: target.channelId, contactId: target.contactId }));
+    const batchJobs = outbox.sendTogether(rows);
+    await env.orm.em.fork().transactional((em) => outbox.insertQueuedRows(em, rows));
+    const batchJobId = batchJobs.get(rows[0]!.id)!;
+    expect(batchJobs.get(rows[1]!.id)).toBe(batchJobId);
+    await outbox.dispatch(rows.map((r) => ({ channelId: r.channel_id, messageId: r.id, batchJobId })));
+    return { ids: rows.map((r) => r.id), batchJobId };
+  }
+
+  it('sends them through that job, each once', async () => {
+    const f = await createFixture();
+    const { ids, batchJobId } = await recordTogether(f);
+    for (const id of ids) expect((await messageReaches(id, 'read')).metadata.batchJob).toEqual({ queue: sendQueueName(f.channelId), id: batchJobId });
+    for (const id of ids) expect(deliveriesOf(id)).toHaveLength(1);
+    const job = await queues.queue(sendQueueName(f.channelId)).getJob(batchJobId);
+    expect(job?.returnvalue).toEqual({ sent: 2, failed: 0, handedOff: 0, alreadyHandled: 0 });
+  });
+
+  it('leaves them to their batch job while it lives, and re-dispatches them once it is lost', async () => {
+    const f = await createFixture({ announce: false });
+    const { ids } = await recordTogether(f);
+    const later: Clock = { now: () => new Date(Date.now() + 60_000) };
+    const reconciler = new OutboxReconciler({ orm: env.orm, queues, outbox, logger, clock: later, afterMs: 30_000 });
+    expect(await reconciler.runOnce()).toBe(0);
+
+    await queues.queue(sendQueueName(f.channelId)).obliterate({ force: true });
+    expect(await reconciler.runOnce()).toBe(2);
+    await worker.channelAdded(f.channelId);
+    for (const id of ids) await messageReaches(id, 'read');
+    expect(await reconciler.runOnce()).toBe(0);
+    for (const id of ids) expect(deliveriesOf(id)).toHaveLength(1);
+  });
+});
+
 describe('when a channel is added in another process', () => {
   it('starts a send worker here too, through the announcement', async () => {
     const other = new SendWorker({ orm: env.orm, queues, redis: env.redis, connectors: new ConnectorRegistry().register(sandbox, { deduplicatesSends: true }), logger, clock: systemClock });
