@@ -2,22 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INBOX_QUEUE } from '../platform/engine/engine-queues.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
 import { eventually } from './support/eventually.ts';
-import { fakeHandler, startDrainHarness, type DrainHarness } from './support/drain-harness.ts';
+import { scriptedHandler, startDrainHarness, type DrainHarness } from './support/drain-harness.ts';
 
 let harness: DrainHarness;
-const handled: string[] = [];
-/** How many more times a message with this text throws. */
-const failures = new Map<string, number>();
-
-const handler = fakeHandler(async (message) => {
-  const left = failures.get(message.text ?? '') ?? 0;
-  if (left > 0) {
-    failures.set(message.text ?? '', left - 1);
-    throw new Error('a passing failure');
-  }
-  handled.push(message.text ?? '');
-  return 'handled';
-});
+const script = scriptedHandler();
+const handled = script.handled;
 
 async function engineState(messageId: string): Promise<{ handled: boolean; failures: number | null }> {
   const { rows } = await runSql<{ handled: boolean; failures: number | null }>(harness.env.orm.em.fork(), `select handled_at is not null as handled, cast(metadata #>> '{engine,failures}' as integer) as failures from messages where id = :id`, { id: messageId });
@@ -30,7 +19,7 @@ async function inboxJobs(): Promise<number> {
 }
 
 beforeAll(async () => {
-  harness = await startDrainHarness(handler, 'Drain here');
+  harness = await startDrainHarness(script.handler, 'Drain here');
 });
 
 afterAll(async () => {
@@ -63,7 +52,7 @@ describe('once the process runs the inbox worker', () => {
 
   it('hands a drain that failed here to a drain job, which retries it until it is handled', async () => {
     // Fails in its batch and alone here (one failure counted), then in the job's batch; the job's attempt alone succeeds.
-    failures.set('fails three times', 3);
+    script.failWith('fails three times', 3);
     const flaky = await harness.say('+15557100003', 'fails three times');
     const next = await harness.say('+15557100003', 'after the failures');
     await harness.drain.accepted(flaky.conversationId, flaky.messageId);

@@ -1,24 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_HANDLING_FAILURES } from '../platform/engine/conversation-drain.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
-import { fakeHandler, startDrainHarness, type DrainHarness } from './support/drain-harness.ts';
+import { scriptedHandler, startDrainHarness, type DrainHarness } from './support/drain-harness.ts';
 
 let harness: DrainHarness;
-const handled: string[] = [];
-/** How many more times a message with this text throws. */
-let failures = new Map<string, number>();
-
-/** Handles any message but "poison" (always throws) and those in `failures` (throw that many times). */
-const handler = fakeHandler(async (message) => {
-  if (message.text === 'poison') throw new Error('boom: this message breaks the handler');
-  const left = failures.get(message.text ?? '') ?? 0;
-  if (left > 0) {
-    failures.set(message.text ?? '', left - 1);
-    throw new Error('a passing failure');
-  }
-  handled.push(message.text ?? '');
-  return 'handled';
-});
+const script = scriptedHandler();
+const handled = script.handled;
+// "poison" throws every time; others are scripted per test.
+script.failWith('poison', Infinity, 'boom: this message breaks the handler');
 
 async function engineState(messageId: string): Promise<{ handled: boolean; engine: { failures?: number; lastError?: string } | null }> {
   const { rows } = await runSql<{ handled: boolean; engine: { failures?: number; lastError?: string } | null }>(harness.env.orm.em.fork(), `select handled_at is not null as handled, metadata -> 'engine' as engine from messages where id = :id`, { id: messageId });
@@ -26,7 +15,7 @@ async function engineState(messageId: string): Promise<{ handled: boolean; engin
 }
 
 beforeAll(async () => {
-  harness = await startDrainHarness(handler, 'Poison test');
+  harness = await startDrainHarness(script.handler, 'Poison test');
 });
 
 afterAll(async () => {
@@ -50,7 +39,7 @@ describe('when handling a message throws every time (a poison message)', () => {
 
 describe('when handling a message fails in its batch', () => {
   it('retries it alone at once: it is handled, in order, with no failure counted', async () => {
-    failures = new Map([['flaky once', 1]]);
+    script.failWith('flaky once', 1);
     const flaky = await harness.say('+15557000003', 'flaky once');
     await harness.say('+15557000003', 'next after one failure');
     await harness.drain.drain(flaky.conversationId);
@@ -61,7 +50,7 @@ describe('when handling a message fails in its batch', () => {
 
 describe('when handling a message fails in its batch and alone', () => {
   it('fails the drain (its job retries), then handles it on the next attempt, in order, without setting it aside', async () => {
-    failures = new Map([['flaky', 2]]);
+    script.failWith('flaky', 2);
     const flaky = await harness.say('+15557000002', 'flaky');
     await harness.say('+15557000002', 'next');
     await expect(harness.drain.drain(flaky.conversationId)).rejects.toThrow('a passing failure');

@@ -28,6 +28,31 @@ export function fakeHandler(handle: (message: PendingMessage) => Promise<string>
   } as unknown as InboundHandler;
 }
 
+/** A handler that records the text of each message it handles, after the failures a test scripts for a text. */
+export interface ScriptedHandler {
+  handler: InboundHandler;
+  /** Texts handled, in order. */
+  handled: string[];
+  /** Messages with this text throw `message` the next `times` times they are handled (Infinity: always). */
+  failWith(text: string, times: number, message?: string): void;
+}
+
+export function scriptedHandler(): ScriptedHandler {
+  const failures = new Map<string, { left: number; message: string }>();
+  const handled: string[] = [];
+  const handler = fakeHandler(async (message) => {
+    const text = message.text ?? '';
+    const failure = failures.get(text);
+    if (failure && failure.left > 0) {
+      failure.left -= 1;
+      throw new Error(failure.message);
+    }
+    handled.push(text);
+    return 'handled';
+  });
+  return { handler, handled, failWith: (text, times, message = 'a passing failure') => void failures.set(text, { left: times, message }) };
+}
+
 export async function startDrainHarness(handler: InboundHandler, workspaceName: string): Promise<DrainHarness> {
   const env = await createTestEnv();
   const logger = pino({ level: 'silent' });
