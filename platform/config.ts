@@ -22,6 +22,30 @@ export interface Config {
   httpAllowHosts: string[];
   /** WhatsApp sessions; optional so that configs built by hand (tests) get the defaults. */
   whatsapp?: WhatsappConfig;
+  /**
+   * The address people and other systems reach this server at (no trailing slash): links in
+   * invitations and flow webhook URLs are built from it, never from a request's Host header.
+   */
+  publicUrl: string;
+  /** SMTP server for invitation emails (`smtp://user:pass@host:587`); null: links are copied by hand. */
+  smtp: SmtpConfig | null;
+  /** Credentials of whoever runs the server (queue dashboard, metrics); never a workspace role. */
+  operator: OperatorConfig;
+}
+
+export interface SmtpConfig {
+  url: string;
+  /** The From address of emails the server sends. */
+  from: string;
+}
+
+export interface OperatorConfig {
+  /** `ADMIN_TOKEN`: a bearer token for /admin/queues and /metrics; null when unset. */
+  token: string | null;
+  /** `ADMIN_USER` and `ADMIN_PASSWORD`: HTTP basic credentials for the same; null when either is unset. */
+  basic: { user: string; password: string } | null;
+  /** `METRICS_TOKEN`: a bearer token for /metrics only (a Prometheus scraper); null when unset. */
+  metricsToken: string | null;
 }
 
 export interface WhatsappConfig {
@@ -53,6 +77,13 @@ const EnvSchema = z.object({
   WHATSAPP_MEDIA_MAX_BYTES: z.coerce.number().int().positive().default(32 * 1024 * 1024),
   WHATSAPP_MAX_CHANNELS_PER_PROCESS: z.coerce.number().int().positive().default(50),
   WHATSAPP_LEASE_TTL_MS: z.coerce.number().int().min(1_000).max(300_000).default(15_000),
+  PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+  SMTP_FROM: z.string().min(3).optional(),
+  ADMIN_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
+  ADMIN_USER: z.string().min(1).optional(),
+  ADMIN_PASSWORD: z.string().min(12, 'use at least 12 characters').optional(),
+  METRICS_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
 });
 
 
@@ -82,6 +113,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (msg: str
       mediaMaxBytes: e.WHATSAPP_MEDIA_MAX_BYTES,
       maxChannelsPerProcess: e.WHATSAPP_MAX_CHANNELS_PER_PROCESS,
       leaseTtlMs: e.WHATSAPP_LEASE_TTL_MS,
+    },
+    publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+    smtp: e.SMTP_URL ? { url: e.SMTP_URL, from: e.SMTP_FROM ?? `OneMessage <no-reply@${new URL(e.PUBLIC_URL ?? 'http://localhost').hostname}>` } : null,
+    operator: {
+      token: e.ADMIN_TOKEN ?? null,
+      basic: e.ADMIN_USER && e.ADMIN_PASSWORD ? { user: e.ADMIN_USER, password: e.ADMIN_PASSWORD } : null,
+      metricsToken: e.METRICS_TOKEN ?? null,
     },
   };
 }

@@ -32,6 +32,9 @@ export function testConfig(id: string, overrides: Partial<Config> = {}): Config 
     bodyLimitBytes: 256 * 1024,
     dataDir: `/tmp/onemessage-test-${id}`,
     httpAllowHosts: [],
+    publicUrl: 'http://localhost:3000',
+    smtp: null,
+    operator: { token: null, basic: null, metricsToken: null },
     ...overrides,
   };
 }
