@@ -3,7 +3,6 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OperatorConfig } from '../platform/config.ts';
-import type { ApiPipelines } from '../platform/runtime/api.role.ts';
 import { buildHttpApp } from '../platform/runtime/api.role.ts';
 import { createLogger } from '../platform/logger.ts';
 import { newId } from '../platform/ids.ts';
@@ -11,16 +10,8 @@ import { createRedis } from '../platform/redis.ts';
 import { openRuntime, type Runtime } from '../platform/runtime/runtime.ts';
 import { seedDemo } from '../platform/seed/seed-demo.ts';
 import { UsageRecorder } from '../platform/usage/usage-recorder.ts';
+import { noPipelines } from './support/no-pipelines.ts';
 import { createTestEnv, type TestEnv } from './support/test-env.ts';
-
-/** The ops endpoints need no pipeline; any call to one is a test bug. */
-const noPipelines: ApiPipelines = {
-  inbound: { accept: () => Promise.reject(new Error('not in this test')) },
-  outbound: { send: () => Promise.reject(new Error('not in this test')) },
-  channels: { channelAdded: () => Promise.resolve() },
-  flows: { changed: () => Promise.resolve() },
-  flowWebhooks: { start: () => Promise.reject(new Error('not in this test')) },
-};
 
 const ADMIN_TOKEN = 'operator-token-0123456789';
 const METRICS_TOKEN = 'metrics-token-0123456789';
