@@ -155,7 +155,8 @@ describe('who may read /metrics', () => {
   });
 
   it('answers 401 in the error shape without credentials, with a wrong token and to a workspace owner', async () => {
-    for (const headers of [{}, { authorization: 'Bearer metrics-token-wrong-0123' }, { authorization: `Bearer ${ownerToken}` }, { authorization: basic(OPERATOR.user, 'wrong-password-123') }]) {
+    const attempts: Record<string, string>[] = [{}, { authorization: 'Bearer metrics-token-wrong-0123' }, { authorization: `Bearer ${ownerToken}` }, { authorization: basic(OPERATOR.user, 'wrong-password-123') }];
+    for (const headers of attempts) {
       const res = await fetch(`${base}/metrics`, { headers });
       expect(res.status).toBe(401);
       expect(((await res.json()) as any).error.code).toBe('unauthenticated');
@@ -173,7 +174,8 @@ describe('/admin/queues', () => {
   describe('when a workspace owner tries it', () => {
     it('answers 401 to the owners of both workspaces, by Bearer header and by session cookie', async () => {
       for (const token of [ownerToken, otherOwnerToken]) {
-        for (const headers of [{ authorization: `Bearer ${token}` }, { cookie: `om_session=${token}` }]) {
+        const sessions: Record<string, string>[] = [{ authorization: `Bearer ${token}` }, { cookie: `om_session=${token}` }];
+        for (const headers of sessions) {
           const page = await fetch(`${base}/admin/queues`, { headers });
           expect(page.status).toBe(401);
           expect(((await page.json()) as any).error.code).toBe('unauthenticated');

@@ -16,11 +16,11 @@ const OPERATOR = { username: 'operator', password: 'operator-password-123' };
 async function recordViolations(context: BrowserContext): Promise<() => Promise<string[]>> {
   const fromConsole: string[] = [];
   const pages: Page[] = [];
-  await context.addInitScript(() => {
-    const seen: string[] = [];
-    (window as unknown as { __cspViolations: string[] }).__cspViolations = seen;
-    document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`));
-  });
+  // A string: the test's tsconfig has no DOM types, and this runs in the page.
+  await context.addInitScript(`
+    window.__cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) => window.__cspViolations.push(e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline') + ' (' + e.sourceFile + ':' + e.lineNumber + ')'));
+  `);
   context.on('page', (page) => {
     pages.push(page);
     page.on('console', (msg) => {
@@ -29,7 +29,7 @@ async function recordViolations(context: BrowserContext): Promise<() => Promise<
   });
   return async () => {
     const fromEvents: string[] = [];
-    for (const page of pages) fromEvents.push(...(await page.evaluate(() => (window as unknown as { __cspViolations?: string[] }).__cspViolations ?? [])));
+    for (const page of pages) fromEvents.push(...((await page.evaluate('window.__cspViolations ?? []')) as string[]));
     return [...fromEvents, ...fromConsole];
   };
 }
