@@ -72,14 +72,15 @@ export function createApp(deps: ApiDeps): Express {
   const broadcastJson = jsonBodyParser({ limit: Math.max(deps.config.bodyLimitBytes, BROADCAST_BODY_LIMIT_BYTES), strict: true, type: ['application/json', 'application/*+json'] });
   app.use(BROADCASTS_PATH, broadcastJson);
   app.use('/api', json, registerRoutes(deps, allRoutes));
-  app.use('/api', (req, res) => sendError(res, 404, 'route_not_found', `no route ${req.method} ${req.originalUrl}`));
+  // Unknown API paths, and whatever is left after the editor's files (an unknown path, /admin/queues
+  // with no operator credentials set): the API's 404, never Express's HTML "Cannot GET".
+  const notFound: express.RequestHandler = (req, res) => sendError(res, 404, 'route_not_found', `no route ${req.method} ${req.originalUrl}`);
+  app.use('/api', notFound);
 
   // The editor: the built app when present, otherwise the static landing page.
   const editorDir = existsSync(EDITOR_DIST) ? EDITOR_DIST : EDITOR_PUBLIC;
   app.use(express.static(editorDir, { index: 'index.html', maxAge: '1h' }));
-  // Whatever is left (an unknown path, /admin/queues with no operator credentials set) gets the
-  // API's 404 rather than Express's HTML "Cannot GET".
-  app.use((req, res) => sendError(res, 404, 'route_not_found', `no route ${req.method} ${req.originalUrl}`));
+  app.use(notFound);
 
   app.use(errorHandler(deps.logger));
   return app;
