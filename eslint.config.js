@@ -13,6 +13,11 @@ export default tseslint.config(
     },
   },
   {
+    // The few plain scripts the browser loads as they are (no bundler): they run in a page.
+    files: ['editor/static/**/*.js', 'editor/public/**/*.js'],
+    languageOptions: { globals: { window: 'readonly', document: 'readonly', location: 'readonly', localStorage: 'readonly', fetch: 'readonly' } },
+  },
+  {
     // Tests read JSON bodies of many shapes; typing each one would add noise, not safety.
     files: ['test/**/*.ts', '**/*.test.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },

@@ -7,8 +7,10 @@ import { flowWebhookRouter } from './hooks/flow-webhook.router.ts';
 import { webhookInboundRouter } from '../connectors/webhook/webhook-inbound.router.ts';
 import { StatusUpdater } from '../platform/pipeline/status-updater.ts';
 import { errorHandler, sendError } from './http-errors.ts';
+import { jsonBodyParser } from './json-body-parser.ts';
 import { buildOpenApi } from './openapi.ts';
 import { registerRoutes, requestState } from './register-routes.ts';
+import { securityHeaders } from './security-headers.ts';
 import { allRoutes } from './routes/index.ts';
 import { BROADCAST_BODY_LIMIT_BYTES, BROADCASTS_PATH } from './routes/broadcasts.routes.ts';
 
@@ -53,6 +55,8 @@ export function createApp(deps: ApiDeps): Express {
     next();
   });
 
+  app.use(securityHeaders(deps.config.publicUrl.startsWith('https:')));
+
   for (const router of deps.extraRouters ?? []) app.use(router);
 
   const openApi = buildOpenApi(allRoutes);
@@ -63,16 +67,20 @@ export function createApp(deps: ApiDeps): Express {
   app.use(flowWebhookRouter(deps));
   app.use(webhookInboundRouter({ orm: deps.orm, secretKey: deps.config.secretKey, clock: deps.clock, bodyLimitBytes: deps.config.bodyLimitBytes, inbound: deps.inbound, statuses: new StatusUpdater({ orm: deps.orm, logger: deps.logger }) }));
 
-  const json = express.json({ limit: deps.config.bodyLimitBytes, strict: true, type: ['application/json', 'application/*+json'] });
+  const json = jsonBodyParser({ limit: deps.config.bodyLimitBytes, strict: true, type: ['application/json', 'application/*+json'] });
   // A broadcast's audience may be a list or a CSV of up to 100,000 phones: its routes take larger bodies (the schema bounds them).
-  const broadcastJson = express.json({ limit: Math.max(deps.config.bodyLimitBytes, BROADCAST_BODY_LIMIT_BYTES), strict: true, type: ['application/json', 'application/*+json'] });
+  const broadcastJson = jsonBodyParser({ limit: Math.max(deps.config.bodyLimitBytes, BROADCAST_BODY_LIMIT_BYTES), strict: true, type: ['application/json', 'application/*+json'] });
   app.use(BROADCASTS_PATH, broadcastJson);
   app.use('/api', json, registerRoutes(deps, allRoutes));
-  app.use('/api', (req, res) => sendError(res, 404, 'route_not_found', `no route ${req.method} ${req.originalUrl}`));
+  // Unknown API paths, and whatever is left after the editor's files (an unknown path, /admin/queues
+  // with no operator credentials set): the API's 404, never Express's HTML "Cannot GET".
+  const notFound: express.RequestHandler = (req, res) => sendError(res, 404, 'route_not_found', `no route ${req.method} ${req.originalUrl}`);
+  app.use('/api', notFound);
 
   // The editor: the built app when present, otherwise the static landing page.
   const editorDir = existsSync(EDITOR_DIST) ? EDITOR_DIST : EDITOR_PUBLIC;
   app.use(express.static(editorDir, { index: 'index.html', maxAge: '1h' }));
+  app.use(notFound);
 
   app.use(errorHandler(deps.logger));
   return app;

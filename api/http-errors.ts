@@ -7,6 +7,7 @@ import type { Logger } from '../platform/logger.ts';
 const STATUS_BY_CODE: Record<string, number> = {
   validation_failed: 400,
   malformed_json: 400,
+  body_too_deep: 400,
   unauthenticated: 401,
   forbidden: 403,
   not_found: 404,

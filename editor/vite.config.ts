@@ -10,8 +10,9 @@ export default defineConfig(({ command }) => {
   if (command === 'build') process.env.NODE_ENV = 'production';
   return {
     root: fileURLToPath(new URL('.', import.meta.url)),
-    // publicDir would copy the old landing page's index.html over the app's.
-    publicDir: false,
+    // Files copied into dist as they are (the flow prefetch script of index.html). Not editor/public:
+    // that is the landing page served without a build, and its index.html would replace the app's.
+    publicDir: 'static',
     plugins: [react()],
     build: { outDir: 'dist', emptyOutDir: true, sourcemap: false, chunkSizeWarningLimit: 1500 },
     server: { proxy: { '/api': 'http://127.0.0.1:3000' } },

@@ -4,6 +4,8 @@ import type { AnyRoute } from '../api/route.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
 import type { ApiClient } from './support/api-client.ts';
 import { BROADCAST_BODY_LIMIT_BYTES, BROADCASTS_PATH } from '../api/routes/broadcasts.routes.ts';
+import { MAX_JSONLOGIC_DEPTH } from '../engine/flows/json-logic.ts';
+import { MAX_JSON_BODY_DEPTH } from '../platform/http/json-nesting-depth.ts';
 
 let api: TestApi;
 let owner: ApiClient;
@@ -84,6 +86,45 @@ describe('when a body is too large', () => {
     const res = await owner.request(route.method, pathOf(route), { ...(route.exampleBody as object), padding: 'x'.repeat(limit + 44 * 1024) });
     expect(res.status).toBe(413);
     expect(res.body.error.code).toBe('payload_too_large');
+  });
+});
+
+/** 30,000 arrays one inside another under a key: once a stack overflow (500) inside validation. */
+const DEEP_LEVELS = 30_000;
+const deepBody = (key: string) => `{"${key}": ${'['.repeat(DEEP_LEVELS)}${']'.repeat(DEEP_LEVELS)}}`;
+const TOO_DEEP = { code: 'body_too_deep', message: `the JSON body nests arrays or objects more than ${MAX_JSON_BODY_DEPTH} levels deep; flatten it`, details: { maxDepth: MAX_JSON_BODY_DEPTH } };
+
+describe('when a body nests 30,000 levels deep', () => {
+  it.each(bodyRoutes.map((r) => [name(r), r] as const))('%s answers 400 body_too_deep, and the server still answers', async (_n, route) => {
+    const res = await owner.request(route.method, pathOf(route), undefined, { rawBody: deepBody(Object.keys(route.exampleBody as object)[0] ?? 'x') });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toEqual(TOO_DEEP);
+    expect((await owner.get('/api/v1/flows')).status).toBe(200);
+  });
+
+  it("a flow's inbound webhook answers 400 body_too_deep before looking at the token", async () => {
+    const res = await api.client.request('post', `/hooks/flows/${ids.flows}/${'t'.repeat(40)}`, undefined, { rawBody: deepBody('order') });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toEqual(TOO_DEEP);
+  });
+});
+
+describe('when a flow nests a condition as deep as validation allows', () => {
+  it('imports it without a problem: the depth cap leaves room for the deepest valid rule', async () => {
+    let rule: unknown = { var: 'contact.name' };
+    for (let i = 0; i < MAX_JSONLOGIC_DEPTH; i++) rule = { '!': [rule] };
+    const document = {
+      schemaVersion: 1,
+      nodes: [
+        { id: 'start', type: 'message_received', position: { x: 0, y: 0 }, config: { match: { kind: 'any' } } },
+        { id: 'deep', type: 'condition', position: { x: 300, y: 0 }, config: { rule } },
+      ],
+      edges: [{ id: 'e1', source: 'start', sourceHandle: 'out', target: 'deep' }],
+    };
+    const res = await owner.post('/api/v1/flows/import', { name: 'Deep condition', document });
+    expect(res.status).toBe(201);
+    expect(res.body.problems.filter((p: { code: string }) => p.code.startsWith('jsonlogic'))).toEqual([]);
+    expect((await owner.get(`/api/v1/flows/${res.body.id}`)).body.document.nodes[1].config.rule).toEqual(rule);
   });
 });
 

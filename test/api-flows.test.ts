@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../engine/clock.ts';
 import { validateFlow } from '../engine/flows/validate-flow.ts';
@@ -62,8 +63,11 @@ async function createFlow(client: ApiClient, body: Record<string, unknown>) {
   return res.body;
 }
 
+/** Where this test's server says it is reached; flow webhook URLs are built from it. */
+const PUBLIC_URL = 'https://onemessage.example.com';
+
 beforeAll(async () => {
-  api = await startTestApi();
+  api = await startTestApi({ PUBLIC_URL });
   const signup = await api.client.post('/api/v1/auth/signup', { email: 'flows@example.com', password: 'password-123', name: 'Owner', workspaceName: 'Flows' });
   owner = api.client.as(signup.body.token);
   workspaceId = signup.body.workspace.id;
@@ -462,7 +466,27 @@ describe('when a webhook token is created', () => {
     const again = await owner.post(`/api/v1/flows/${flow.id}/webhook-token`);
     expect(again.body.path).not.toBe(res.body.path);
   });
+
+  it('builds its URL from PUBLIC_URL, not from a forged Host or X-Forwarded-Host header', async () => {
+    const flow = await createFlow(owner, { name: 'Hooked elsewhere' });
+    const res = await postWithHost(`/api/v1/flows/${flow.id}/webhook-token`, 'attacker.example', owner.token!);
+    expect(res.status).toBe(201);
+    expect(res.body.url).toBe(`${PUBLIC_URL}${res.body.path}`);
+  });
 });
+
+/** A POST whose Host header names another server (fetch does not let a caller set Host). */
+function postWithHost(path: string, host: string, token: string): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${api.client.baseUrl}${path}`, { method: 'POST', headers: { host, 'x-forwarded-host': host, 'x-forwarded-proto': 'http', authorization: `Bearer ${token}` } }, (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+      res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 describe('when the demo workspace is seeded', () => {
   it('has the keyword auto-reply flow published, active on every channel and replying to "hi"', async () => {

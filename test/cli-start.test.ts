@@ -10,8 +10,10 @@ import { TEST_REDIS_URL } from './support/test-env.ts';
 const READY_WITHIN_MS = 60_000;
 const SHUTDOWN_WITHIN_MS = 10_000;
 
+/** /metrics is served to the operator only; a scraper sends this. */
+const METRICS_TOKEN = 'cli-start-metrics-token';
 // Info level: the shutdown test reads the step logs.
-const { env, databaseUrl } = cliEnv({ LOG_LEVEL: 'info' });
+const { env, databaseUrl } = cliEnv({ LOG_LEVEL: 'info', METRICS_TOKEN });
 let child: ChildProcess;
 let output: () => { stdout: string; stderr: string };
 let base: string;
@@ -56,7 +58,7 @@ describe('when `onemessage start` runs against a database that does not exist ye
   it('serves the landing page, /healthz and the metrics of the requests it answered', async () => {
     expect((await fetch(`${base}/`)).status).toBe(200);
     expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
-    const metrics = await (await fetch(`${base}/metrics`)).text();
+    const metrics = await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
     expect(metrics).toMatch(/http_requests_total\{method="POST",route="\/v1\/auth\/login",status="200"\} 1/);
   });
 

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiPipelines } from '../platform/runtime/api.role.ts';
+import type { OperatorConfig } from '../platform/config.ts';
 import { buildHttpApp } from '../platform/runtime/api.role.ts';
 import { createLogger } from '../platform/logger.ts';
 import { newId } from '../platform/ids.ts';
@@ -10,23 +10,32 @@ import { createRedis } from '../platform/redis.ts';
 import { openRuntime, type Runtime } from '../platform/runtime/runtime.ts';
 import { seedDemo } from '../platform/seed/seed-demo.ts';
 import { UsageRecorder } from '../platform/usage/usage-recorder.ts';
+import { noPipelines } from './support/no-pipelines.ts';
 import { createTestEnv, type TestEnv } from './support/test-env.ts';
 
-/** The ops endpoints need no pipeline; any call to one is a test bug. */
-const noPipelines: ApiPipelines = {
-  inbound: { accept: () => Promise.reject(new Error('not in this test')) },
-  outbound: { send: () => Promise.reject(new Error('not in this test')) },
-  channels: { channelAdded: () => Promise.resolve() },
-  flows: { changed: () => Promise.resolve() },
-  flowWebhooks: { start: () => Promise.reject(new Error('not in this test')) },
-};
+const ADMIN_TOKEN = 'operator-token-0123456789';
+const METRICS_TOKEN = 'metrics-token-0123456789';
+const OPERATOR = { user: 'operator', password: 'operator-password-123' };
+const WITH_OPERATOR: OperatorConfig = { token: ADMIN_TOKEN, basic: OPERATOR, metricsToken: METRICS_TOKEN };
+const NO_OPERATOR: OperatorConfig = { token: null, basic: null, metricsToken: null };
 
 let env: TestEnv;
 let rt: Runtime;
+/** The app with operator credentials set, as a production install would have. */
 let server: Server;
 let base: string;
+/** The same app with no operator credential in its environment. */
+let bare: { server: Server; base: string };
 let ownerToken: string;
-let agentToken: string;
+let otherOwnerToken: string;
+
+function basic(user: string, password: string): string {
+  return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+}
+
+function appWith(operator: OperatorConfig): ReturnType<typeof buildHttpApp> {
+  return buildHttpApp({ ...rt, config: { ...rt.config, operator } }, noPipelines, new UsageRecorder({ orm: rt.orm, logger: rt.logger }));
+}
 
 async function listen(app: ReturnType<typeof buildHttpApp>): Promise<{ server: Server; base: string }> {
   const s = app.listen(0, '127.0.0.1');
@@ -37,21 +46,25 @@ async function listen(app: ReturnType<typeof buildHttpApp>): Promise<{ server: S
 beforeAll(async () => {
   env = await createTestEnv();
   rt = await openRuntime(env.config, createLogger('silent'));
-  const usage = new UsageRecorder({ orm: rt.orm, logger: rt.logger });
-  ({ server, base } = await listen(buildHttpApp(rt, noPipelines, usage)));
+  ({ server, base } = await listen(appWith(WITH_OPERATOR)));
+  bare = await listen(appWith(NO_OPERATOR));
   const demo = await seedDemo(rt.orm, { email: 'owner@example.com', password: 'owner-password', clock: rt.clock });
   ownerToken = await rt.tokens.issue({ userId: demo.userId, workspaceId: demo.workspaceId });
-  const agentId = newId();
+  // A second tenant: anyone on the internet can sign up and own a workspace.
+  const otherUserId = newId();
+  const otherWorkspaceId = newId();
   const conn = rt.orm.em.fork().getConnection();
-  await conn.execute(`insert into users (id, email, name, password_hash) values (?, 'agent@example.com', 'Agent', 'x')`, [agentId]);
-  await conn.execute(`insert into memberships (id, workspace_id, user_id, role) values (?, ?, ?, 'agent')`, [newId(), demo.workspaceId, agentId]);
-  agentToken = await rt.tokens.issue({ userId: agentId, workspaceId: demo.workspaceId });
+  await conn.execute(`insert into users (id, email, name, password_hash) values (?, 'stranger@example.com', 'Stranger', 'x')`, [otherUserId]);
+  await conn.execute(`insert into workspaces (id, name) values (?, 'Stranger workspace')`, [otherWorkspaceId]);
+  await conn.execute(`insert into memberships (id, workspace_id, user_id, role) values (?, ?, ?, 'owner')`, [newId(), otherWorkspaceId, otherUserId]);
+  otherOwnerToken = await rt.tokens.issue({ userId: otherUserId, workspaceId: otherWorkspaceId });
   // A queue with a job in it, so that the depth gauges and the dashboard have something to show.
   await rt.queues.queue('ops-test').add('noop', { id: 1 });
 });
 
 afterAll(async () => {
   server?.close();
+  bare?.server.close();
   await rt?.queues.close(1_000);
   await rt?.redis.quit();
   await rt?.orm.close();
@@ -99,7 +112,7 @@ describe('GET /readyz', () => {
 describe('GET /metrics', () => {
   it('exposes request counters and durations by route pattern, queue depths, job counters and process metrics', async () => {
     await fetch(`${base}/healthz`);
-    const res = await fetch(`${base}/metrics`);
+    const res = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/plain');
     const text = await res.text();
@@ -125,39 +138,114 @@ describe('GET /metrics', () => {
     await done.add('ok', {});
     await done.add('bad', { fail: true });
     await finished;
-    const text = await (await fetch(`${base}/metrics`)).text();
+    const text = await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
     expect(text).toMatch(/^jobs_processed_total\{queue="ops-jobs"\} 1$/m);
     expect(text).toMatch(/^jobs_failed_total\{queue="ops-jobs"\} 1$/m);
     await worker.close();
   });
 });
 
+describe('who may read /metrics', () => {
+  it('answers METRICS_TOKEN, ADMIN_TOKEN and the operator basic credentials', async () => {
+    for (const authorization of [`Bearer ${METRICS_TOKEN}`, `Bearer ${ADMIN_TOKEN}`, basic(OPERATOR.user, OPERATOR.password)]) {
+      const res = await fetch(`${base}/metrics`, { headers: { authorization } });
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain('# TYPE http_requests_total counter');
+    }
+  });
+
+  it('answers 401 in the error shape without credentials, with a wrong token and to a workspace owner', async () => {
+    const attempts: Record<string, string>[] = [{}, { authorization: 'Bearer metrics-token-wrong-0123' }, { authorization: `Bearer ${ownerToken}` }, { authorization: basic(OPERATOR.user, 'wrong-password-123') }];
+    for (const headers of attempts) {
+      const res = await fetch(`${base}/metrics`, { headers });
+      expect(res.status).toBe(401);
+      expect(((await res.json()) as any).error.code).toBe('unauthenticated');
+    }
+  });
+
+  it('is not served at all when no operator credential is set', async () => {
+    const res = await fetch(`${bare.base}/metrics`);
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ error: { code: 'route_not_found', message: 'no route GET /metrics' } });
+  });
+});
+
 describe('/admin/queues', () => {
-  it('answers 401 in the error shape without credentials', async () => {
-    const res = await fetch(`${base}/admin/queues`);
-    expect(res.status).toBe(401);
-    expect(((await res.json()) as any).error.code).toBe('unauthenticated');
+  describe('when a workspace owner tries it', () => {
+    it('answers 401 to the owners of both workspaces, by Bearer header and by session cookie', async () => {
+      for (const token of [ownerToken, otherOwnerToken]) {
+        const sessions: Record<string, string>[] = [{ authorization: `Bearer ${token}` }, { cookie: `om_session=${token}` }];
+        for (const headers of sessions) {
+          const page = await fetch(`${base}/admin/queues`, { headers });
+          expect(page.status).toBe(401);
+          expect(((await page.json()) as any).error.code).toBe('unauthenticated');
+          const list = await fetch(`${base}/admin/queues/api/queues`, { headers });
+          expect(list.status).toBe(401);
+        }
+      }
+    });
+
+    it("cannot pause another tenant's queue through the dashboard's API", async () => {
+      const queue = rt.queues.queue('ops-test');
+      for (const token of [ownerToken, otherOwnerToken]) {
+        const res = await fetch(`${base}/admin/queues/api/queues/ops-test/pause`, { method: 'PUT', headers: { authorization: `Bearer ${token}` } });
+        expect(res.status).toBe(401);
+      }
+      expect(await queue.isPaused()).toBe(false);
+    });
+
+    it('answers 404 like any unknown path when no operator credential is set', async () => {
+      const dashboard = await fetch(`${bare.base}/admin/queues`, { headers: { authorization: `Bearer ${ownerToken}` } });
+      const unknown = await fetch(`${bare.base}/no-such-page`, { headers: { authorization: `Bearer ${ownerToken}` } });
+      expect(dashboard.status).toBe(404);
+      expect(unknown.status).toBe(404);
+      expect(await dashboard.json()).toEqual({ error: { code: 'route_not_found', message: 'no route GET /admin/queues' } });
+      expect(await unknown.json()).toEqual({ error: { code: 'route_not_found', message: 'no route GET /no-such-page' } });
+      const pause = await fetch(`${bare.base}/admin/queues/api/queues/ops-test/pause`, { method: 'PUT', headers: { authorization: `Bearer ${ownerToken}` } });
+      expect(pause.status).toBe(404);
+      expect(await rt.queues.queue('ops-test').isPaused()).toBe(false);
+    });
   });
 
-  it('answers 403 to an agent', async () => {
-    const res = await fetch(`${base}/admin/queues`, { headers: { authorization: `Bearer ${agentToken}` } });
-    expect(res.status).toBe(403);
-    expect(((await res.json()) as any).error.code).toBe('forbidden');
-  });
+  describe('when the operator signs in', () => {
+    it('asks a browser for basic credentials: 401 with a Basic challenge', async () => {
+      const res = await fetch(`${base}/admin/queues`);
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toContain('Basic realm="OneMessage operator"');
+    });
 
-  it('shows the dashboard to the owner, with the session cookie as well as the Bearer header', async () => {
-    const byHeader = await fetch(`${base}/admin/queues`, { headers: { authorization: `Bearer ${ownerToken}` } });
-    expect(byHeader.status).toBe(200);
-    expect(await byHeader.text()).toContain('<html');
-    const byCookie = await fetch(`${base}/admin/queues/api/queues`, { headers: { cookie: `om_session=${ownerToken}` } });
-    expect(byCookie.status).toBe(200);
-    const names = ((await byCookie.json()) as any).queues.map((q: { name: string }) => q.name);
-    expect(names).toContain('ops-test');
-  });
+    it('shows the dashboard for ADMIN_TOKEN and for ADMIN_USER/ADMIN_PASSWORD', async () => {
+      for (const authorization of [`Bearer ${ADMIN_TOKEN}`, basic(OPERATOR.user, OPERATOR.password)]) {
+        const page = await fetch(`${base}/admin/queues`, { headers: { authorization } });
+        expect(page.status).toBe(200);
+        expect(await page.text()).toContain('<html');
+        const list = await fetch(`${base}/admin/queues/api/queues`, { headers: { authorization } });
+        expect(((await list.json()) as any).queues.map((q: { name: string }) => q.name)).toContain('ops-test');
+      }
+    });
 
-  it('lists a queue opened after the dashboard was mounted', async () => {
-    rt.queues.queue('opened-later');
-    const res = await fetch(`${base}/admin/queues/api/queues`, { headers: { authorization: `Bearer ${ownerToken}` } });
-    expect(((await res.json()) as any).queues.map((q: { name: string }) => q.name)).toContain('opened-later');
+    it('refuses a wrong token, a wrong password, a wrong user and METRICS_TOKEN', async () => {
+      const wrong = ['Bearer operator-token-wrong-6789', `Bearer ${METRICS_TOKEN}`, basic(OPERATOR.user, 'operator-password-124'), basic('someone', OPERATOR.password), `Bearer ${ADMIN_TOKEN}x`];
+      for (const authorization of wrong) {
+        const res = await fetch(`${base}/admin/queues/api/queues`, { headers: { authorization } });
+        expect(res.status).toBe(401);
+        expect(((await res.json()) as any).error.code).toBe('unauthenticated');
+      }
+    });
+
+    it('can pause and resume a queue', async () => {
+      const queue = rt.queues.queue('ops-test');
+      const headers = { authorization: `Bearer ${ADMIN_TOKEN}` };
+      expect((await fetch(`${base}/admin/queues/api/queues/ops-test/pause`, { method: 'PUT', headers })).status).toBe(200);
+      expect(await queue.isPaused()).toBe(true);
+      expect((await fetch(`${base}/admin/queues/api/queues/ops-test/resume`, { method: 'PUT', headers })).status).toBe(200);
+      expect(await queue.isPaused()).toBe(false);
+    });
+
+    it('lists a queue opened after the dashboard was mounted', async () => {
+      rt.queues.queue('opened-later');
+      const res = await fetch(`${base}/admin/queues/api/queues`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      expect(((await res.json()) as any).queues.map((q: { name: string }) => q.name)).toContain('opened-later');
+    });
   });
 });

@@ -93,6 +93,15 @@ describe('webhook channel inbound (POST /hooks/channels/:id)', () => {
     expect(unknown.status).toBe(404);
   });
 
+  it('refuses a signed body nested 30,000 levels deep with 400 body_too_deep, and still takes the next message', async () => {
+    const raw = `{"event": "message", "id": "deep", "text": ${'['.repeat(30_000)}${']'.repeat(30_000)}}`;
+    const ts = Math.floor(Date.now() / 1000);
+    const res = await client.request('post', `/hooks/channels/${channelId}`, undefined, { rawBody: raw, headers: { [TIMESTAMP_HEADER]: String(ts), [SIGNATURE_HEADER]: signWebhook(secret, ts, raw) } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('body_too_deep');
+    expect((await signedPost(message('after-deep'))).status).toBe(202);
+  });
+
   it('accepts delivery statuses on the callback, forward only', async () => {
     const inbound = await signedPost(message('ext-6'));
     const em = api.env.orm.em.fork();

@@ -1,8 +1,9 @@
-import express, { Router } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
 import { hashFlowWebhookToken } from '../auth/flow-webhook-token.ts';
 import type { ApiDeps } from '../api-deps.ts';
 import { sendError } from '../http-errors.ts';
+import { jsonBodyParser } from '../json-body-parser.ts';
 
 const Params = z.object({ flowId: z.uuid(), token: z.string().regex(/^[A-Za-z0-9_-]{20,100}$/) });
 
@@ -13,7 +14,7 @@ const Params = z.object({ flowId: z.uuid(), token: z.string().regex(/^[A-Za-z0-9
  */
 export function flowWebhookRouter(deps: Pick<ApiDeps, 'flowWebhooks' | 'config'>): Router {
   const router = Router();
-  const json = express.json({ limit: deps.config.bodyLimitBytes, strict: false, type: () => true });
+  const json = jsonBodyParser({ limit: deps.config.bodyLimitBytes, strict: false, type: () => true });
   router.post('/hooks/flows/:flowId/:token', json, async (req, res) => {
     const params = Params.safeParse(req.params);
     if (!params.success) return sendError(res, 404, 'not_found', 'webhook was not found');

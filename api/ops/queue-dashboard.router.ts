@@ -3,38 +3,38 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
 import { Router, type RequestHandler } from 'express';
-import { AppError, ForbiddenError } from '../../engine/errors/app-error.ts';
-import { can, CAPABILITIES } from '../../engine/tenancy/role.ts';
-import type { Orm } from '../../platform/db/orm.ts';
-import type { Logger } from '../../platform/logger.ts';
-import { authenticate, credentialOf } from '../auth/authenticate.ts';
-import type { SessionTokens } from '../auth/session-tokens.ts';
-import { sendError } from '../http-errors.ts';
+import type { OperatorConfig } from '../../platform/config.ts';
 import { requestState } from '../register-routes.ts';
+import { queueDashboardContentSecurityPolicy } from '../security-headers.ts';
+import { operatorCanSignIn, operatorGuard, type OperatorCredentials } from './operator-guard.ts';
 
 export const QUEUE_DASHBOARD_PATH = '/admin/queues';
 
 export interface QueueDashboardDeps {
-  orm: Orm;
-  tokens: SessionTokens;
-  logger: Logger;
+  /** Operator credentials from the environment: the only way in. */
+  operator: OperatorConfig;
   /** The queues to show; asked again on every request (see below). */
   openQueues: () => Queue[];
+  /** Whether the server is reached over https (PUBLIC_URL), for the page's CSP. */
+  https: boolean;
 }
 
 /**
- * The BullMQ dashboard (Bull Board) at /admin/queues, for owners and admins of a workspace.
- * The browser reaches it with the session cookie that login sets on /admin; scripts may use the
- * Bearer header. No credential → 401, another role → 403, both as `{ error }` JSON.
+ * The BullMQ dashboard (Bull Board) at /admin/queues, for whoever runs the server. Its queues
+ * are shared by every workspace and it can pause, retry and delete jobs, so it opens only to the
+ * operator credentials of the environment (ADMIN_TOKEN as Bearer, or ADMIN_USER/ADMIN_PASSWORD as
+ * HTTP basic, which a browser prompts for), never to a workspace role or session. With neither
+ * set, nothing is mounted: /admin/queues answers the same 404 as any unknown path.
  *
  * Queues are refreshed on each request rather than fixed at mount time: a process opens queues
  * lazily (a send queue appears when a channel is added), and a snapshot taken at start-up would
  * miss them. Adapters are rebuilt only when the set of queue names changes.
- *
- * The queues are shared by every workspace, so this is an operator's view; owners and admins of
- * any workspace see it, which is right for a self-hosted install where they are the operators.
  */
 export function queueDashboardRouter(deps: QueueDashboardDeps): Router {
+  const router = Router();
+  const credentials: OperatorCredentials = { bearerTokens: deps.operator.token ? [deps.operator.token] : [], basic: deps.operator.basic };
+  if (!operatorCanSignIn(credentials)) return router;
+
   const serverAdapter = new ExpressAdapter().setBasePath(QUEUE_DASHBOARD_PATH);
   const board = createBullBoard({ queues: [], serverAdapter, options: { uiConfig: { boardTitle: 'OneMessage queues' } } });
   let shownNames = '';
@@ -49,24 +49,18 @@ export function queueDashboardRouter(deps: QueueDashboardDeps): Router {
     next();
   };
 
-  const ownersAndAdmins: RequestHandler = async (req, res, next) => {
+  const named: RequestHandler = (req, _res, next) => {
     requestState(req).route = QUEUE_DASHBOARD_PATH;
-    try {
-      const auth = await authenticate(deps.orm.em.fork(), deps.tokens, credentialOf(req, { allowCookie: true }));
-      requestState(req).auth = auth;
-      if (!can(auth.role, 'queues.dashboard')) throw new ForbiddenError(CAPABILITIES['queues.dashboard']);
-      next();
-    } catch (err) {
-      if (err instanceof AppError) {
-        sendError(res, err.code === 'forbidden' ? 403 : 401, err.code, err.message);
-        return;
-      }
-      deps.logger.error({ err }, 'queue dashboard authentication failed');
-      sendError(res, 500, 'internal', 'an internal error occurred; it has been logged');
-    }
+    next();
   };
 
-  const router = Router();
-  router.use(QUEUE_DASHBOARD_PATH, ownersAndAdmins, refreshQueues, serverAdapter.getRouter());
+  router.use(
+    QUEUE_DASHBOARD_PATH,
+    named,
+    operatorGuard(credentials, 'ADMIN_TOKEN as a Bearer token, or ADMIN_USER and ADMIN_PASSWORD as HTTP basic'),
+    queueDashboardContentSecurityPolicy(deps.https),
+    refreshQueues,
+    serverAdapter.getRouter(),
+  );
   return router;
 }

@@ -349,7 +349,7 @@ export const flowRoutes = [
     status: 201,
     params: IdParams,
     response: z.object({ path: z.string(), url: z.string() }),
-    async handler({ em, auth, params, req }) {
+    async handler({ deps, em, auth, params, req }) {
       const flow = await findFlow(em, auth.workspaceId, params.id);
       const { token, hash } = generateFlowWebhookToken();
       const replaced = flow.webhookTokenHash != null;
@@ -357,7 +357,9 @@ export const flowRoutes = [
       audit(em, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'flow.webhook_token_created', target: { kind: 'flow', id: flow.id }, details: { replaced }, ip: req.ip });
       await em.flush();
       const path = flowWebhookPath(flow.id, token);
-      return { path, url: `${req.protocol}://${req.get('host')}${path}` };
+      // From PUBLIC_URL, never the request's Host header: a forged Host would hand out a link to
+      // another server, which would then receive the webhook's token with every call.
+      return { path, url: `${deps.config.publicUrl}${path}` };
     },
   }),
 ];

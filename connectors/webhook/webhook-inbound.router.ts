@@ -3,7 +3,9 @@ import { z } from 'zod';
 import type { Clock } from '../../engine/clock.ts';
 import type { ProviderStatusUpdate } from '../../engine/ports/channel-connector.port.ts';
 import type { AcceptedInbound, InboundMessage } from '../../engine/ports/inbound-message.ts';
+import { BodyTooDeepError } from '../../engine/errors/body-too-deep.error.ts';
 import type { Orm } from '../../platform/db/orm.ts';
+import { jsonNestsDeeperThan, MAX_JSON_BODY_DEPTH } from '../../platform/http/json-nesting-depth.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
 import { WebhookInboundSchema } from './webhook-payloads.ts';
 import { openWebhookSecret } from './webhook-secret.ts';
@@ -46,6 +48,11 @@ export function webhookInboundRouter(deps: WebhookInboundDeps): Router {
       const bad = verifyWebhook(secret, { timestamp: req.get(TIMESTAMP_HEADER), signature: req.get(SIGNATURE_HEADER) }, body, deps.clock.now().getTime());
       if (bad) return problem(res, 401, bad, `the request is not signed for this channel (${bad.replace(/_/g, ' ')})`);
 
+      // Checked on the raw bytes before parsing, as the API's JSON parser does (api/json-body-parser.ts).
+      if (jsonNestsDeeperThan(body, MAX_JSON_BODY_DEPTH)) {
+        const tooDeep = new BodyTooDeepError(MAX_JSON_BODY_DEPTH);
+        return problem(res, 400, tooDeep.code, tooDeep.message, tooDeep.details);
+      }
       let json: unknown;
       try {
         json = JSON.parse(body.toString('utf8'));

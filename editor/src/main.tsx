@@ -1,3 +1,4 @@
+import './zod-jitless.ts';
 import '@xyflow/react/dist/style.css';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';

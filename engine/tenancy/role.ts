@@ -21,7 +21,6 @@ export const CAPABILITIES = {
   'broadcasts.read': ['owner', 'admin', 'marketer', 'agent'],
   'broadcasts.write': ['owner', 'admin', 'marketer'],
   'audit.read': ['owner', 'admin'],
-  'queues.dashboard': ['owner', 'admin'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Capability = keyof typeof CAPABILITIES;
 

@@ -34,8 +34,8 @@ export function buildHttpApp(rt: Runtime, pipelines: ApiPipelines, usage: UsageR
     extraRouters: [
       healthRouter(),
       readinessRouter([postgresProbe(rt.orm), redisProbe(rt.redis)]),
-      metricsRouter(rt.metrics),
-      queueDashboardRouter({ orm: rt.orm, tokens: rt.tokens, logger: rt.logger, openQueues: () => rt.queues.openQueues() }),
+      metricsRouter(rt.metrics, rt.config.operator),
+      queueDashboardRouter({ operator: rt.config.operator, https: rt.config.publicUrl.startsWith('https:'), openQueues: () => rt.queues.openQueues() }),
     ],
   };
   return createApp(deps);

@@ -7,7 +7,7 @@ interface Prefetch {
 
 declare global {
   interface Window {
-    /** Set by the inline script of index.html when the page opens on a flow's URL. */
+    /** Set by editor/static/flow-prefetch.js (loaded first by index.html) when the page opens on a flow's URL. */
     __onemessageFlowPrefetch?: Prefetch;
   }
 }

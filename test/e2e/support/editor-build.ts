@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../../support/cli-process.ts';
 
 const DIST_INDEX = join(REPO_ROOT, 'editor/dist/index.html');
-/** What the bundle is built from: the editor and the parts of the engine it imports (flows, broadcasts, contacts). */
-const SOURCES = ['editor/src', 'editor/index.html', 'editor/vite.config.ts', 'engine'];
+/** What the bundle is built from: the editor, its static files and the parts of the engine it imports (flows, broadcasts, contacts). */
+const SOURCES = ['editor/src', 'editor/static', 'editor/index.html', 'editor/vite.config.ts', 'engine'];
 
 function newestMtimeMs(path: string): number {
   const stat = statSync(path);

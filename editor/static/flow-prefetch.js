@@ -1,0 +1,9 @@
+// Opening a flow's URL: its document starts loading now, while the app's code downloads and
+// compiles, instead of after (see editor/src/api/flow-prefetch.ts, which takes it over).
+// A classic script file rather than inline in index.html: the Content-Security-Policy allows no
+// inline script (api/security-headers.ts). It is copied as is into editor/dist (Vite's publicDir).
+(function () {
+  var match = location.hash.match(/^#\/flows\/([0-9a-f-]{36})$/);
+  var token = localStorage.getItem('onemessage.token');
+  if (match && token) window.__onemessageFlowPrefetch = { id: match[1], response: fetch('/api/v1/flows/' + match[1], { headers: { authorization: 'Bearer ' + token } }) };
+})();
