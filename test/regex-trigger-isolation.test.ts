@@ -77,21 +77,24 @@ describe('when a workspace publishes regex triggers that made JavaScript backtra
     await eventually(() => handled(ordinary));
     expect(await runsOf(flowIds[0]!)).toBe(1);
 
-    const started = performance.now();
-    let messageId: string | undefined;
-    const hostile = send(HOSTILE_TEXT).then((id) => (messageId = id));
-    // Meanwhile ask for the other workspace's flows until the hostile message is handled: the
-    // product runs in this process, so a match that holds the event loop shows in these latencies.
+    // While the hostile message is sent and handled, the other workspace asks for its flows, one
+    // request after another so that one is always in flight: the product runs in this process,
+    // so a match that holds the event loop shows as a slow answer.
     const latencies: number[] = [];
-    for (;;) {
-      const asked = performance.now();
-      const res = await bystander.get('/api/v1/flows');
-      latencies.push(performance.now() - asked);
-      expect(res.status).toBe(200);
-      if (messageId !== undefined && (await handled(messageId))) break;
-      expect(performance.now() - started, 'the hostile message is still being handled').toBeLessThan(10_000);
-    }
-    await hostile;
+    let hostileHandled = false;
+    const bystanderRequests = (async () => {
+      while (!hostileHandled) {
+        const asked = performance.now();
+        const res = await bystander.get('/api/v1/flows');
+        latencies.push(performance.now() - asked);
+        expect(res.status).toBe(200);
+      }
+    })();
+    const messageId = await send(HOSTILE_TEXT);
+    await eventually(() => handled(messageId), 20_000);
+    hostileHandled = true;
+    await bystanderRequests;
+    expect(latencies.length).toBeGreaterThan(0);
     expect(Math.max(...latencies)).toBeLessThan(OTHER_TENANT_BOUND_MS);
     // Handled, and matched by neither trigger (no "b", no "=").
     expect(await Promise.all(flowIds.map(runsOf))).toEqual([1, 0]);
