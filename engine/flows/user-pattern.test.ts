@@ -79,6 +79,7 @@ describe('when a pattern uses syntax that RE2 lacks', () => {
   it('names possessive repeats and atomic groups', () => {
     expect(problemOf('a++')).toEqual({ code: 'regex_unsupported', message: 'this pattern uses a possessive repeat (++), which OneMessage does not support; use + alone' });
     expect(problemOf('a*+b')?.message).toMatch(/possessive repeat \(\*\+\).*use \* alone$/);
+    expect(problemOf('a{2,3}+')?.message).toMatch(/possessive repeat \(\{2,3\}\+\).*use \{2,3\} alone$/);
     expect(problemOf('(?>ab)c')).toEqual({ code: 'regex_unsupported', message: 'this pattern uses an atomic group (?>…), which OneMessage does not support; use a plain group (?:…)' });
   });
 
@@ -90,7 +91,8 @@ describe('when a pattern uses syntax that RE2 lacks', () => {
   });
 
   it('names any other escape or group it does not understand', () => {
-    expect(problemOf('end\\Z')?.message).toBe('this pattern uses \\Z, which OneMessage does not support; remove the backslash to match the letter itself');
+    expect(problemOf('end\\Z')?.message).toBe('this pattern uses \\Z, which OneMessage does not support; use $ for the end of the message');
+    expect(problemOf('\\e')?.message).toBe('this pattern uses \\e, which OneMessage does not support; remove the backslash to match the letter itself');
     expect(problemOf('(?x) a b')?.code).toBe('regex_unsupported');
   });
 });
