@@ -129,8 +129,8 @@ describe('when a pattern made JavaScript backtrack catastrophically', () => {
   });
 
   it(`compiles it and checks a ${MAX_PATTERN_INPUT_CHARS}-character message in milliseconds`, () => {
-    // A generous bound per run, not a benchmark: with backtracking each of these took seconds to
-    // hours; the bound only has to separate linear from polynomial on a loaded CI machine.
+    // A generous bound per run, not a benchmark: on JavaScript's RegExp each of these runs for
+    // minutes or far longer; the bound only has to tell linear from not on a loaded CI machine.
     const boundPerRunMs = 100;
     const runs: { pattern: string; ms: number; matched: boolean }[] = [];
     for (const [pattern, text] of hostile) {
@@ -139,7 +139,6 @@ describe('when a pattern made JavaScript backtrack catastrophically', () => {
       runs.push({ pattern, matched, ms: performance.now() - started });
     }
     expect(runs.filter((r) => r.ms >= boundPerRunMs)).toEqual([]);
-    expect(runs.reduce((total, r) => total + r.ms, 0)).toBeLessThan(boundPerRunMs * runs.length);
     expect(runs.every((r) => !r.matched)).toBe(true);
   });
 });
