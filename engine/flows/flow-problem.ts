@@ -15,6 +15,7 @@ export const FLOW_PROBLEM_CODES = [
   'jsonlogic_invalid',
   'regex_too_long',
   'regex_invalid',
+  'regex_unsupported',
   'regex_unsafe',
   'template_invalid',
 ] as const;

@@ -105,14 +105,22 @@ describe('when a trigger has a regex', () => {
     expect(flowIds(sensitive, facts('ORDER 1'))).toEqual([]);
   });
 
-  it('leaves out an unsafe pattern that reached the index, and says why', () => {
-    const unsafe = publish('f', node('t', 'message_received', { match: { kind: 'regex', pattern: 'x' } }));
-    const trigger = unsafe.flow.nodes[0];
+  it('leaves out a pattern published before RE2 that RE2 cannot compile, and says why', () => {
+    const older = publish('f', node('t', 'message_received', { match: { kind: 'regex', pattern: 'x' } }));
+    const trigger = older.flow.nodes[0];
     if (trigger?.type !== 'message_received') throw new Error('fixture');
-    trigger.config.match = { kind: 'regex', pattern: '^(a+)+$', caseInsensitive: true };
-    const index = compileTriggerIndex([unsafe]);
-    expect(index.triggers).toEqual([]);
-    expect(index.skipped).toEqual([{ flowId: 'f', nodeId: 't', reason: expect.stringContaining('exponential') }]);
+    trigger.config.match = { kind: 'regex', pattern: 'price(?= now)', caseInsensitive: true };
+    const index = compileTriggerIndex([older, publish('g', keywordTrigger('t', ['price']))]);
+    expect(index.triggers.map((t) => t.flowId)).toEqual(['g']);
+    expect(index.skipped).toEqual([{ flowId: 'f', nodeId: 't', reason: expect.stringContaining('look-ahead') }]);
+  });
+
+  it('runs a pattern that backtracked polynomially on a 4,096-character message in milliseconds', () => {
+    const index = compileTriggerIndex([publish('f', node('t', 'message_received', { match: { kind: 'regex', pattern: 'a*a*a*a*a*b' } }))]);
+    const started = performance.now();
+    expect(flowIds(index, facts('a'.repeat(4_096)))).toEqual([]);
+    // Generous: the backtracking engine took minutes on this message.
+    expect(performance.now() - started).toBeLessThan(100);
   });
 });
 

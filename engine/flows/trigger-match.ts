@@ -4,7 +4,7 @@ import { JsonLogicEvaluationError } from './json-logic-evaluation.error.ts';
 import { compileCondition, toJsonLogicData, type CompiledCondition } from './json-logic.ts';
 import { foldCase, keywordMatches, normaliseText } from './keyword-match.ts';
 import type { KeywordMode } from './nodes/message-received.node.ts';
-import { checkRegex, regexFlags } from './regex-safety.ts';
+import { compileUserPattern } from './user-pattern.ts';
 
 /**
  * How specific a trigger is, most specific first; a message matching several flows starts the
@@ -13,9 +13,6 @@ import { checkRegex, regexFlags } from './regex-safety.ts';
  */
 export const TRIGGER_RANKS = ['exact', 'starts_with', 'contains', 'regex', 'condition', 'catch_all'] as const;
 export type TriggerRank = (typeof TRIGGER_RANKS)[number];
-
-/** Longest prefix of a message a trigger regex is run on; bounds the cost of polynomial patterns. */
-export const MAX_REGEX_INPUT_CHARS = 4_096;
 
 /** A published version of a flow, as the index needs it. */
 export interface PublishedFlow {
@@ -88,8 +85,8 @@ function keywordTest(mode: KeywordMode, keywords: readonly string[], caseInsensi
 }
 
 /**
- * Compiles the message triggers of published flows once (keywords folded, regexes compiled after
- * a safety check, conditions validated) into an index sorted in match order. A trigger that
+ * Compiles the message triggers of published flows once (keywords folded, regexes compiled with
+ * RE2 semantics, conditions validated) into an index sorted in match order. A trigger that
  * fails a check is left out and listed in `skipped` rather than failing the whole workspace.
  */
 export function compileTriggerIndex(flows: readonly PublishedFlow[], globalKeywords: GlobalKeywordConfig = {}): TriggerIndex {
@@ -116,14 +113,15 @@ export function compileTriggerIndex(flows: readonly PublishedFlow[], globalKeywo
         rank = match.mode;
         matchesText = keywordTest(match.mode, match.keywords, match.caseInsensitive);
       } else if (match.kind === 'regex') {
-        const problems = checkRegex(match.pattern, match.caseInsensitive);
-        if (problems.length > 0) {
-          skip(problems.map((p) => p.message).join('; '));
+        // A version published before patterns ran on RE2 may hold one RE2 cannot compile.
+        const compiled = compileUserPattern(match.pattern, match.caseInsensitive);
+        if (!compiled.ok) {
+          skip(compiled.problem.message);
           return;
         }
-        const regex = new RegExp(match.pattern, regexFlags(match.caseInsensitive));
+        const { pattern } = compiled;
         rank = 'regex';
-        matchesText = (text) => regex.test(text.normalised.slice(0, MAX_REGEX_INPUT_CHARS));
+        matchesText = (text) => pattern.test(text.normalised);
       } else {
         rank = condition === undefined ? 'catch_all' : 'condition';
         matchesText = () => true;

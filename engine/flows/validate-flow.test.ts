@@ -181,12 +181,15 @@ describe('when expressions inside configs are unsafe', () => {
     expectProblem(flow, { code: 'jsonlogic_invalid', nodeId: 'c' });
   });
 
-  it('reports regex_too_long, regex_invalid and regex_unsafe on message triggers', () => {
+  it('reports regex_too_long, regex_invalid, regex_unsupported and regex_unsafe on message triggers', () => {
     const trigger = (id: string, pattern: string) => node(id, 'message_received', { match: { kind: 'regex', pattern } });
-    const flow = doc([trigger('long', 'a'.repeat(201)), trigger('broken', '(unclosed'), trigger('evil', '^(a+)+$')]);
+    const flow = doc([trigger('long', 'a'.repeat(201)), trigger('broken', '(unclosed'), trigger('lookahead', 'price(?= now)'), trigger('huge', '\\p{L}{1000}z'), trigger('nested', '^(a+)+$')]);
     expectProblem(flow, { code: 'regex_too_long', nodeId: 'long', path: ['nodes', 0, 'config', 'match', 'pattern'] });
     expectProblem(flow, { code: 'regex_invalid', nodeId: 'broken' });
-    expectProblem(flow, { code: 'regex_unsafe', nodeId: 'evil' });
+    expectProblem(flow, { code: 'regex_unsupported', nodeId: 'lookahead', path: ['nodes', 2, 'config', 'match', 'pattern'] });
+    expectProblem(flow, { code: 'regex_unsafe', nodeId: 'huge' });
+    // Nested repetition only hurt a backtracking engine; RE2 runs it in linear time.
+    expect(problemsOf(flow).filter((p) => p.nodeId === 'nested')).toEqual([]);
   });
 
   it('reports template_invalid for a placeholder that does not parse', () => {

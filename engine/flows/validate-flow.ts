@@ -4,7 +4,7 @@ import type { FlowProblem } from './flow-problem.ts';
 import { validateJsonLogic } from './json-logic.ts';
 import { findNodeDefinition } from './node-catalog.ts';
 import type { NodeDefinition, NodeExpressions, OutputPort } from './node-definition.ts';
-import { checkRegex } from './regex-safety.ts';
+import { checkPattern } from './user-pattern.ts';
 import { parseTemplate } from './template.ts';
 
 /** Largest document, in characters of JSON, that validation will look at. */
@@ -54,7 +54,7 @@ function expressionProblems(expressions: NodeExpressions, nodeId: string, config
     }
   }
   for (const { path, pattern, caseInsensitive } of expressions.regexes ?? []) {
-    for (const p of checkRegex(pattern, caseInsensitive)) problems.push({ code: p.code, message: p.message, nodeId, path: [...configPath, ...path] });
+    for (const p of checkPattern(pattern, caseInsensitive)) problems.push({ code: p.code, message: p.message, nodeId, path: [...configPath, ...path] });
   }
   for (const { path, source } of expressions.templates ?? []) {
     const parsed = parseTemplate(source);

@@ -45,7 +45,7 @@ export class Engine {
 
   constructor(private readonly deps: EngineDeps) {
     const logger = deps.logger.child({ component: 'engine' });
-    this.flows = new FlowCache({ redis: deps.redis, prefix: deps.prefix, buildIndex: buildTriggerIndex });
+    this.flows = new FlowCache({ redis: deps.redis, prefix: deps.prefix, buildIndex: (flows, workspaceId) => buildTriggerIndex(flows, workspaceId, logger) });
     this.executor = new RunExecutor({ outbox: deps.outbox, flows: this.flows, executors: NODE_EXECUTORS, http: deps.http, clock: deps.clock, ...(deps.random ? { random: deps.random } : {}) });
     const handler = new InboundHandler({ executor: this.executor, flows: this.flows, clock: deps.clock });
     const afterCommit = (after: AfterCommit) => this.afterCommit(after);

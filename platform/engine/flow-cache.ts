@@ -35,7 +35,7 @@ export class FlowCache<TIndex = ActiveFlow[]> {
   private readonly workspaces = new Map<string, WorkspaceEntry<TIndex>>();
 
   constructor(
-    private readonly deps: { redis: Redis; prefix: string; buildIndex: (flows: ActiveFlow[]) => TIndex },
+    private readonly deps: { redis: Redis; prefix: string; buildIndex: (flows: ActiveFlow[], workspaceId: string) => TIndex },
   ) {}
 
   private generationKey(workspaceId: string): string {
@@ -65,7 +65,7 @@ export class FlowCache<TIndex = ActiveFlow[]> {
     const cached = this.workspaces.get(workspaceId);
     if (cached && cached.generation === generation) return cached.value;
     const flows = await this.loadActiveFlows(em, workspaceId);
-    const value = this.deps.buildIndex(flows);
+    const value = this.deps.buildIndex(flows, workspaceId);
     this.workspaces.set(workspaceId, { generation, value });
     return value;
   }

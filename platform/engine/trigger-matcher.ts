@@ -1,5 +1,6 @@
 import { flowCallsOut } from '../../engine/flows/node-catalog.ts';
 import { compileTriggerIndex, type TriggerIndex } from '../../engine/flows/trigger-match.ts';
+import type { Logger } from '../logger.ts';
 import type { ActiveFlow } from './flow-cache.ts';
 
 /** A workspace's trigger index, and whether any of its active flows waits on an outside system. */
@@ -7,10 +8,13 @@ export interface WorkspaceTriggers extends TriggerIndex {
   callsOut: boolean;
 }
 
-/** Builds a workspace's trigger index from its active published flows. */
-export function buildTriggerIndex(flows: ActiveFlow[]): WorkspaceTriggers {
-  return {
-    ...compileTriggerIndex(flows.map((f) => ({ flowId: f.flowId, versionId: f.versionId, publishedAt: new Date(f.publishedAt), flow: f.document }))),
-    callsOut: flows.some((f) => flowCallsOut(f.document)),
-  };
+/**
+ * Builds a workspace's trigger index from its active published flows. A trigger the index leaves
+ * out (a pattern published before RE2 that RE2 cannot compile) is logged once per rebuild: the
+ * flow still looks active in the editor, so the log is where an operator finds why it is silent.
+ */
+export function buildTriggerIndex(flows: ActiveFlow[], workspaceId: string, logger: Logger): WorkspaceTriggers {
+  const index = compileTriggerIndex(flows.map((f) => ({ flowId: f.flowId, versionId: f.versionId, publishedAt: new Date(f.publishedAt), flow: f.document })));
+  for (const skipped of index.skipped) logger.warn({ workspaceId, flowId: skipped.flowId, nodeId: skipped.nodeId, reason: skipped.reason }, 'trigger left out of the trigger index');
+  return { ...index, callsOut: flows.some((f) => flowCallsOut(f.document)) };
 }
