@@ -9,6 +9,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   malformed_json: 400,
   unauthenticated: 401,
   forbidden: 403,
+  csrf_token_invalid: 403,
+  wrong_password: 403,
   not_found: 404,
   route_not_found: 404,
   conflict: 409,

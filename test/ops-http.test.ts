@@ -40,12 +40,12 @@ beforeAll(async () => {
   const usage = new UsageRecorder({ orm: rt.orm, logger: rt.logger });
   ({ server, base } = await listen(buildHttpApp(rt, noPipelines, usage)));
   const demo = await seedDemo(rt.orm, { email: 'owner@example.com', password: 'owner-password', clock: rt.clock });
-  ownerToken = await rt.tokens.issue({ userId: demo.userId, workspaceId: demo.workspaceId });
+  ownerToken = await rt.tokens.issue({ userId: demo.userId, workspaceId: demo.workspaceId, version: 0 });
   const agentId = newId();
   const conn = rt.orm.em.fork().getConnection();
   await conn.execute(`insert into users (id, email, name, password_hash) values (?, 'agent@example.com', 'Agent', 'x')`, [agentId]);
   await conn.execute(`insert into memberships (id, workspace_id, user_id, role) values (?, ?, ?, 'agent')`, [newId(), demo.workspaceId, agentId]);
-  agentToken = await rt.tokens.issue({ userId: agentId, workspaceId: demo.workspaceId });
+  agentToken = await rt.tokens.issue({ userId: agentId, workspaceId: demo.workspaceId, version: 0 });
   // A queue with a job in it, so that the depth gauges and the dashboard have something to show.
   await rt.queues.queue('ops-test').add('noop', { id: 1 });
 });
