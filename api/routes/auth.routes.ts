@@ -177,7 +177,7 @@ export const authRoutes = [
   defineRoute({
     method: 'post',
     path: '/v1/auth/logout-all',
-    summary: "Log out everywhere: every session of the user, in every workspace, stops working (this one too)",
+    summary: 'Log out everywhere: every session of the user, in every workspace, stops working (this one too)',
     tag: 'auth',
     auth: 'workspace.read',
     status: 204,
