@@ -10,6 +10,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   body_too_deep: 400,
   unauthenticated: 401,
   forbidden: 403,
+  csrf_token_invalid: 403,
+  wrong_password: 403,
   not_found: 404,
   route_not_found: 404,
   conflict: 409,

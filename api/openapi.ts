@@ -43,8 +43,13 @@ export function buildOpenApi(routes: AnyRoute[]): JsonSchema {
   return {
     openapi: '3.1.0',
     info: { title: 'OneMessage API', version: '1' },
-    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'a session token from /api/v1/auth/login, or an API key' } } },
-    security: [{ bearer: [] }],
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'a session token from /api/v1/auth/login, or an API key' },
+        session: { type: 'apiKey', in: 'cookie', name: 'om_session', description: "the editor's httpOnly session cookie, set by login; a state-changing call must also send the om_csrf cookie's value in the X-CSRF-Token header. A Bearer header wins over it." },
+      },
+    },
+    security: [{ bearer: [] }, { session: [] }],
     paths,
   };
 }

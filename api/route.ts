@@ -12,6 +12,8 @@ export interface AuthContext {
   /** The user, for session tokens; null for API keys. */
   userId: string | null;
   apiKeyId: string | null;
+  /** The session token's id and expiry (for logout) and how it came; null for API keys. */
+  session: { id: string; expiresAt: Date; via: 'header' | 'cookie' } | null;
 }
 
 type Schema = z.ZodType;

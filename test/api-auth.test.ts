@@ -50,7 +50,7 @@ describe('when someone logs in', () => {
     const res = await api.client.post('/api/v1/auth/login', { email: 'ada@example.com', password: 'a long password' });
     expect(res.status).toBe(200);
     expect(typeof res.body.token).toBe('string');
-    expect(res.headers.get('set-cookie')).toMatch(/om_session=.*Path=\/admin.*HttpOnly/i);
+    expect(res.headers.get('set-cookie')).toMatch(/om_session=.*Path=\/;.*HttpOnly/i);
   });
 
   it('answers the same 401 for a wrong password and an unknown email', async () => {
@@ -61,12 +61,11 @@ describe('when someone logs in', () => {
     expect(wrong.body).toEqual(unknown.body);
   });
 
-  it('rate limits repeated failures for one email, then tells when to retry', async () => {
+  it('slows repeated failures for one email from one address, then tells when to retry', async () => {
     await api.client.post('/api/v1/auth/signup', { email: 'target@example.com', password: 'the real password', name: 'T', workspaceName: 'T' });
     const statuses: number[] = [];
-    for (let i = 0; i < 11; i++) statuses.push((await api.client.post('/api/v1/auth/login', { email: 'target@example.com', password: `guess-${i}-xxxx` })).status);
-    expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
-    expect(statuses[10]).toBe(429);
+    for (let i = 0; i < 6; i++) statuses.push((await api.client.post('/api/v1/auth/login', { email: 'target@example.com', password: `guess-${i}-xxxx` })).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
     const blocked = await api.client.post('/api/v1/auth/login', { email: 'target@example.com', password: 'the real password' });
     expect(blocked.status).toBe(429);
     expect(blocked.body.error.code).toBe('rate_limited');

@@ -49,7 +49,7 @@ beforeAll(async () => {
   ({ server, base } = await listen(appWith(WITH_OPERATOR)));
   bare = await listen(appWith(NO_OPERATOR));
   const demo = await seedDemo(rt.orm, { email: 'owner@example.com', password: 'owner-password', clock: rt.clock });
-  ownerToken = await rt.tokens.issue({ userId: demo.userId, workspaceId: demo.workspaceId });
+  ownerToken = await rt.tokens.issue({ userId: demo.userId, workspaceId: demo.workspaceId, version: 0 });
   // A second tenant: anyone on the internet can sign up and own a workspace.
   const otherUserId = newId();
   const otherWorkspaceId = newId();
@@ -57,7 +57,7 @@ beforeAll(async () => {
   await conn.execute(`insert into users (id, email, name, password_hash) values (?, 'stranger@example.com', 'Stranger', 'x')`, [otherUserId]);
   await conn.execute(`insert into workspaces (id, name) values (?, 'Stranger workspace')`, [otherWorkspaceId]);
   await conn.execute(`insert into memberships (id, workspace_id, user_id, role) values (?, ?, ?, 'owner')`, [newId(), otherWorkspaceId, otherUserId]);
-  otherOwnerToken = await rt.tokens.issue({ userId: otherUserId, workspaceId: otherWorkspaceId });
+  otherOwnerToken = await rt.tokens.issue({ userId: otherUserId, workspaceId: otherWorkspaceId, version: 0 });
   // A queue with a job in it, so that the depth gauges and the dashboard have something to show.
   await rt.queues.queue('ops-test').add('noop', { id: 1 });
 });

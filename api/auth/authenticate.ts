@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { UnauthenticatedError } from '../../engine/errors/app-error.ts';
@@ -6,41 +7,80 @@ import { runSql } from '../../platform/pipeline/run-sql.ts';
 import type { AuthContext } from '../route.ts';
 import type { SessionTokens } from './session-tokens.ts';
 import { API_KEY_PREFIX, hashApiKey } from './api-key-secret.ts';
+import { CsrfRejectedError } from './csrf-rejected.error.ts';
+import { cookieOf, CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE } from './session-cookie.ts';
 
-/** The cookie that carries the session token to browser-only pages (the queue dashboard). */
-export const SESSION_COOKIE = 'om_session';
+/** A credential and where it came from: the Authorization header, or the editor's session cookie. */
+export interface Credential {
+  secret: string;
+  via: 'header' | 'cookie';
+}
 
-/** The bearer credential of a request, or, when allowed, the session cookie. */
-export function credentialOf(req: Request, opts: { allowCookie?: boolean } = {}): string | null {
+/** Methods that change nothing: a cross-site request with one of them cannot act for the user. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+function csrfEchoed(req: Request): boolean {
+  const cookie = cookieOf(req, CSRF_COOKIE);
+  const header = req.headers[CSRF_HEADER];
+  if (!cookie || typeof header !== 'string') return false;
+  const [a, b] = [Buffer.from(cookie), Buffer.from(header)];
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * The credential of a request: the Bearer header, or, when allowed and there is no header, the
+ * session cookie. An explicit header always wins, so a script's token is never mixed with a
+ * browser's cookie. A cookie on a state-changing request must come with the CSRF token echoed
+ * in its header (CsrfRejectedError otherwise); a Bearer header needs none, since no other site
+ * can make a browser send it.
+ */
+export function credentialOf(req: Request, opts: { allowCookie?: boolean } = {}): Credential | null {
   const header = req.headers.authorization;
   if (header) {
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) throw new UnauthenticatedError('the Authorization header must be "Bearer <token>"');
-    return match[1]!;
+    return { secret: match[1]!, via: 'header' };
   }
-  if (opts.allowCookie) {
-    const cookie = req.headers.cookie?.split(';').map((c) => c.trim()).find((c) => c.startsWith(`${SESSION_COOKIE}=`));
-    if (cookie) return decodeURIComponent(cookie.slice(SESSION_COOKIE.length + 1));
-  }
-  return null;
+  if (!opts.allowCookie) return null;
+  const cookie = cookieOf(req, SESSION_COOKIE);
+  if (!cookie) return null;
+  if (!SAFE_METHODS.has(req.method) && !csrfEchoed(req)) throw new CsrfRejectedError();
+  return { secret: cookie, via: 'cookie' };
+}
+
+interface SessionRow {
+  role: string;
+  tokenVersion: number;
+  revoked: boolean;
 }
 
 /**
- * Resolves a credential to the caller's workspace and role. Session tokens are checked against
- * the current membership on every request; API keys must not be revoked.
+ * Resolves a credential to the caller's workspace and role. A session token is checked on every
+ * request against the membership, the user's token version and the revoked sessions, in one
+ * statement (this is the hot path of the API); API keys must not be revoked.
  */
-export async function authenticate(em: EntityManager, tokens: SessionTokens, credential: string | null): Promise<AuthContext> {
-  if (!credential) throw new UnauthenticatedError('this endpoint needs "Authorization: Bearer <token or API key>"');
-  if (credential.startsWith(API_KEY_PREFIX)) {
+export async function authenticate(em: EntityManager, tokens: SessionTokens, credential: Credential | null): Promise<AuthContext> {
+  if (!credential) throw new UnauthenticatedError('this endpoint needs "Authorization: Bearer <token or API key>" or a session cookie; log in first');
+  if (credential.secret.startsWith(API_KEY_PREFIX)) {
     // Plain statements, not the ORM: this runs before every API call.
-    const key = (await runSql<{ id: string; workspaceId: string; role: string }>(em, `select id, workspace_id as "workspaceId", role from api_keys where key_hash = :keyHash and revoked_at is null`, { keyHash: hashApiKey(credential) })).rows[0];
+    const key = (await runSql<{ id: string; workspaceId: string; role: string }>(em, `select id, workspace_id as "workspaceId", role from api_keys where key_hash = :keyHash and revoked_at is null`, { keyHash: hashApiKey(credential.secret) })).rows[0];
     if (!key) throw new UnauthenticatedError('unknown or revoked API key');
     // Recorded at most once a minute per key, outside the request's critical path.
     void runSql(em, `update api_keys set last_used_at = now() where id = :id and (last_used_at is null or last_used_at < now() - interval '1 minute')`, { id: key.id }).catch(() => undefined);
-    return { workspaceId: key.workspaceId, role: key.role as Role, actorKind: 'api_key', userId: null, apiKeyId: key.id };
+    return { workspaceId: key.workspaceId, role: key.role as Role, actorKind: 'api_key', userId: null, apiKeyId: key.id, session: null };
   }
-  const claims = await tokens.verify(credential);
-  const membership = (await runSql<{ role: string }>(em, `select role from memberships where user_id = :userId and workspace_id = :workspaceId`, { userId: claims.userId, workspaceId: claims.workspaceId })).rows[0];
-  if (!membership) throw new UnauthenticatedError('you are no longer a member of this workspace; log in again');
-  return { workspaceId: claims.workspaceId, role: membership.role as Role, actorKind: 'user', userId: claims.userId, apiKeyId: null };
+  const session = await tokens.verify(credential.secret);
+  const row = (
+    await runSql<SessionRow>(
+      em,
+      `select m.role, u.token_version as "tokenVersion", exists (select 1 from revoked_sessions r where r.jti = :jti) as revoked
+       from memberships m join users u on u.id = m.user_id
+       where m.user_id = :userId and m.workspace_id = :workspaceId`,
+      { userId: session.userId, workspaceId: session.workspaceId, jti: session.id },
+    )
+  ).rows[0];
+  if (!row) throw new UnauthenticatedError('you are no longer a member of this workspace; log in again');
+  if (row.revoked) throw new UnauthenticatedError('this session was logged out; log in again');
+  if (row.tokenVersion !== session.version) throw new UnauthenticatedError('this session has ended (the password was changed or every session was logged out); log in again');
+  return { workspaceId: session.workspaceId, role: row.role as Role, actorKind: 'user', userId: session.userId, apiKeyId: null, session: { id: session.id, expiresAt: session.expiresAt, via: credential.via } };
 }

@@ -1,15 +1,19 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Response } from 'express';
 import { z } from 'zod';
-import { ConflictError, NotFoundError, UnauthenticatedError } from '../../engine/errors/app-error.ts';
+import { ConflictError, NotFoundError, UnauthenticatedError, ValidationError } from '../../engine/errors/app-error.ts';
 import { audit } from '../../platform/audit/audit-log.ts';
 import { hashPassword, verifyPassword } from '../../platform/crypto/password.ts';
 import { MembershipSchema } from '../../platform/db/entities/membership.entity.ts';
 import { UserSchema, type User } from '../../platform/db/entities/user.entity.ts';
 import { WorkspaceSchema, type Workspace } from '../../platform/db/entities/workspace.entity.ts';
 import { newId } from '../../platform/ids.ts';
-import { SESSION_COOKIE } from '../auth/authenticate.ts';
 import { LoginRateLimit } from '../auth/login-rate-limit.ts';
+import { clearSessionCookies, setSessionCookies } from '../auth/session-cookie.ts';
+import { endEverySession, revokeSession } from '../auth/session-revocation.ts';
+import { WrongPasswordError } from '../auth/wrong-password.error.ts';
+import type { ApiDeps } from '../api-deps.ts';
+import type { AuthContext } from '../route.ts';
+import { actorOf } from './actor.ts';
 import { toUserDto, UserDto } from '../dto/user.dto.ts';
 import { toWorkspaceDto, WorkspaceDto } from '../dto/workspace.dto.ts';
 import { defineRoute } from '../route.ts';
@@ -23,9 +27,14 @@ const SessionResponse = z.object({ token: z.string(), user: UserDto, workspace: 
 /** A hash of a random password, checked when the email is unknown so that timing does not reveal which emails exist. */
 let decoyHash: Promise<string> | undefined;
 
-/** The session cookie only reaches /admin (the queue dashboard), so API calls cannot ride on it. */
-function setSessionCookie(res: Response, token: string, secure: boolean): void {
-  res.cookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'strict', path: '/admin', secure, maxAge: 7 * 24 * 3600 * 1000 });
+function limiterOf(deps: ApiDeps): LoginRateLimit {
+  return new LoginRateLimit(deps.redis, deps.config.redisPrefix, deps.clock);
+}
+
+/** The session of the caller; API keys have none (they are revoked, not logged out). */
+function sessionOf(auth: AuthContext, action: string): { userId: string; session: NonNullable<AuthContext['session']> } {
+  if (!auth.userId || !auth.session) throw new UnauthenticatedError(`an API key cannot ${action}: use a user's session token (revoke a key with DELETE /api/v1/api-keys/:id)`);
+  return { userId: auth.userId, session: auth.session };
 }
 
 async function userWorkspaces(em: EntityManager, userId: string) {
@@ -50,7 +59,13 @@ export const authRoutes = [
     response: SessionResponse,
     exampleBody: { email: 'ada@example.com', password: 'correct horse battery', name: 'Ada', workspaceName: 'Ada & Co' },
     async handler({ deps, em, body, req, res }) {
-      if (await em.count(UserSchema, { email: body.email })) throw new ConflictError('an account with this email already exists; log in instead');
+      const limiter = limiterOf(deps);
+      const ip = req.ip ?? 'unknown';
+      await limiter.checkAddress(ip);
+      if (await em.count(UserSchema, { email: body.email })) {
+        await limiter.recordAddressFailure(ip);
+        throw new ConflictError('an account with this email already exists; log in instead');
+      }
       const passwordHash = await hashPassword(body.password);
       const now = deps.clock.now();
       const user = { id: newId(), email: body.email, name: body.name, passwordHash, createdAt: now, updatedAt: now, lastLoginAt: now };
@@ -67,11 +82,14 @@ export const authRoutes = [
         });
       } catch (err) {
         // Two signups with one email at once: the unique index decides.
-        if ((err as { code?: string }).code === '23505') throw new ConflictError('an account with this email already exists; log in instead', { cause: err });
+        if ((err as { code?: string }).code === '23505') {
+          await limiter.recordAddressFailure(ip);
+          throw new ConflictError('an account with this email already exists; log in instead', { cause: err });
+        }
         throw err;
       }
-      const token = await deps.tokens.issue({ userId: user.id, workspaceId: workspace.id });
-      setSessionCookie(res, token, req.secure);
+      const token = await deps.tokens.issue({ userId: user.id, workspaceId: workspace.id, version: 0 });
+      setSessionCookies(req, res, token, deps.config.publicUrl);
       return { token, user: toUserDto(user as User), workspace: toWorkspaceDto(workspace as Workspace), role: 'owner' };
     },
   }),
@@ -85,7 +103,7 @@ export const authRoutes = [
     response: SessionResponse,
     exampleBody: { email: 'ada@example.com', password: 'correct horse battery' },
     async handler({ deps, em, body, req, res }) {
-      const limiter = new LoginRateLimit(deps.redis, deps.config.redisPrefix);
+      const limiter = limiterOf(deps);
       const ip = req.ip ?? 'unknown';
       await limiter.check(body.email, ip);
       const user = await em.findOne(UserSchema, { email: body.email });
@@ -101,8 +119,8 @@ export const authRoutes = [
       if (!chosen) throw body.workspaceId ? new NotFoundError('workspace', body.workspaceId) : new UnauthenticatedError('this account belongs to no workspace');
       user.lastLoginAt = deps.clock.now();
       await em.flush();
-      const token = await deps.tokens.issue({ userId: user.id, workspaceId: chosen.workspace.id });
-      setSessionCookie(res, token, req.secure);
+      const token = await deps.tokens.issue({ userId: user.id, workspaceId: chosen.workspace.id, version: user.tokenVersion });
+      setSessionCookies(req, res, token, deps.config.publicUrl);
       return { token, user: toUserDto(user), workspace: toWorkspaceDto(chosen.workspace), role: chosen.role };
     },
   }),
@@ -137,9 +155,76 @@ export const authRoutes = [
       const membership = await em.findOne(MembershipSchema, { userId: auth.userId, workspaceId: body.workspaceId });
       if (!membership) throw new NotFoundError('workspace', body.workspaceId);
       const [user, workspace] = await Promise.all([em.findOneOrFail(UserSchema, { id: auth.userId }), em.findOneOrFail(WorkspaceSchema, { id: body.workspaceId })]);
-      const token = await deps.tokens.issue({ userId: auth.userId, workspaceId: body.workspaceId });
-      setSessionCookie(res, token, req.secure);
+      const token = await deps.tokens.issue({ userId: auth.userId, workspaceId: body.workspaceId, version: user.tokenVersion });
+      setSessionCookies(req, res, token, deps.config.publicUrl);
       return { token, user: toUserDto(user), workspace: toWorkspaceDto(workspace), role: membership.role };
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/v1/auth/logout',
+    summary: 'Log out: this session token stops working at once (and the session cookie is cleared)',
+    tag: 'auth',
+    auth: 'workspace.read',
+    status: 204,
+    async handler({ deps, em, auth, req, res }) {
+      const { userId, session } = sessionOf(auth, 'log out');
+      await revokeSession(em, { id: session.id, userId, expiresAt: session.expiresAt });
+      clearSessionCookies(req, res, deps.config.publicUrl);
+      return undefined;
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/v1/auth/logout-all',
+    summary: 'Log out everywhere: every session of the user, in every workspace, stops working (this one too)',
+    tag: 'auth',
+    auth: 'workspace.read',
+    status: 204,
+    async handler({ deps, em, auth, req, res }) {
+      const { userId } = sessionOf(auth, 'log out');
+      await em.transactional(async (tx) => {
+        await endEverySession(tx, userId);
+        audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'user.logged_out_everywhere', target: { kind: 'user', id: userId }, ip: req.ip });
+      });
+      clearSessionCookies(req, res, deps.config.publicUrl);
+      return undefined;
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/v1/auth/password',
+    summary: "Change the user's password: every other session ends; the answer carries a fresh token for this one",
+    tag: 'auth',
+    auth: 'workspace.read',
+    body: z.object({ current: z.string().min(1).max(200), next: Password }),
+    response: SessionResponse,
+    exampleBody: { current: 'correct horse battery', next: 'a new long passphrase' },
+    async handler({ deps, em, auth, body, req, res }) {
+      const { userId } = sessionOf(auth, 'change a password');
+      if (body.next === body.current) throw new ValidationError('the new password must differ from the current one', { details: [{ path: 'next', message: 'choose a password different from the current one' }] });
+      const user = await em.findOneOrFail(UserSchema, { id: userId });
+      // Guessing the current password with a stolen session is throttled exactly like login.
+      const limiter = limiterOf(deps);
+      const ip = req.ip ?? 'unknown';
+      await limiter.check(user.email, ip);
+      if (!(await verifyPassword(body.current, user.passwordHash))) {
+        await limiter.recordFailure(user.email, ip);
+        throw new WrongPasswordError();
+      }
+      await limiter.recordSuccess(user.email, ip);
+      const passwordHash = await hashPassword(body.next);
+      const version = await em.transactional(async (tx) => {
+        const version = await endEverySession(tx, userId);
+        await tx.nativeUpdate(UserSchema, { id: userId }, { passwordHash });
+        // Never the password, old or new.
+        audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'user.password_changed', target: { kind: 'user', id: userId }, ip: req.ip });
+        return version;
+      });
+      const workspace = await em.findOneOrFail(WorkspaceSchema, { id: auth.workspaceId });
+      const token = await deps.tokens.issue({ userId, workspaceId: auth.workspaceId, version });
+      setSessionCookies(req, res, token, deps.config.publicUrl);
+      return { token, user: toUserDto(user), workspace: toWorkspaceDto(workspace), role: auth.role };
     },
   }),
 ];

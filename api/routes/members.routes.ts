@@ -9,6 +9,7 @@ import { newId } from '../../platform/ids.ts';
 import { defineRoute } from '../route.ts';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { actorOf } from './actor.ts';
+import { endEverySession } from '../auth/session-revocation.ts';
 
 const MemberDto = z.object({ id: z.uuid(), userId: z.uuid(), email: z.string(), name: z.string(), role: z.enum(ROLES), createdAt: z.string() });
 const IdParams = z.object({ id: z.uuid() });
@@ -107,6 +108,8 @@ export const memberRoutes = [
       em.remove(m);
       audit(em, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'member.removed', target: { kind: 'membership', id: m.id }, ip: req.ip });
       await em.flush();
+      // Their sessions end everywhere, so a token kept from before cannot come back if they are added again.
+      await endEverySession(em, m.userId);
       return undefined;
     },
   }),

@@ -41,7 +41,7 @@ export function AppHeader({ children }: { children?: ReactNode }) {
           </label>
         )}
         {me?.user && <span className="muted">{me.user.email}</span>}
-        <button type="button" className="secondary" onClick={signOut}>
+        <button type="button" className="secondary" onClick={() => void signOut()}>
           Log out
         </button>
       </div>

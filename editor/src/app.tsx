@@ -9,11 +9,12 @@ import { LoginPage } from './pages/login-page.tsx';
 import { useSession } from './session/session-context.tsx';
 import { useHashRoute } from './use-hash-route.ts';
 
-/** The pages: login when there is no session, else flows, one flow's editor, channels, or broadcasts. */
+/** The pages: nothing while the session is checked, login when there is none, else flows, one flow's editor, channels, or broadcasts. */
 export function App() {
-  const { token } = useSession();
+  const { status } = useSession();
   const route = useHashRoute();
-  if (!token) return <LoginPage />;
+  if (status === 'checking') return <main className="login" aria-busy="true" />;
+  if (status === 'signed-out') return <LoginPage />;
   const [section, id, sub] = route;
   if (section === 'flows' && id) return <FlowEditorPage key={id} flowId={id} />;
   return (

@@ -4,6 +4,6 @@
 // inline script (api/security-headers.ts). It is copied as is into editor/dist (Vite's publicDir).
 (function () {
   var match = location.hash.match(/^#\/flows\/([0-9a-f-]{36})$/);
-  var token = localStorage.getItem('onemessage.token');
-  if (match && token) window.__onemessageFlowPrefetch = { id: match[1], response: fetch('/api/v1/flows/' + match[1], { headers: { authorization: 'Bearer ' + token } }) };
+  // The session is the httpOnly cookie, which a same-origin fetch sends; signed out, the answer is a 401 the app ignores.
+  if (match) window.__onemessageFlowPrefetch = { id: match[1], response: fetch('/api/v1/flows/' + match[1], { credentials: 'same-origin' }) };
 })();

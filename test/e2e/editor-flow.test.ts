@@ -1,6 +1,7 @@
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from '../support/api-harness.ts';
+import { sessionTokenOf } from './support/browser-session.ts';
 import { E2E_TEST_TIMEOUT_MS, HAS_CHROMIUM, launchChromium, poll, screenshot } from './support/chromium.ts';
 import { ensureEditorBuilt } from './support/editor-build.ts';
 
@@ -162,14 +163,8 @@ describe.skipIf(!HAS_CHROMIUM)('the flow editor in Chromium', { timeout: E2E_TES
     expect(await other.getByRole('alert').first().textContent()).toContain('changed in another tab');
     await screenshot(other, '08-conflict');
 
-    const saved = await api.client.as(await tokenOf(page)).get(`/api/v1/flows/${flowUrl.split('/').at(-1)}`);
+    const saved = await api.client.as(await sessionTokenOf(page)).get(`/api/v1/flows/${flowUrl.split('/').at(-1)}`);
     expect(JSON.stringify(saved.body.document)).toContain('Edited in the first tab');
     await other.close();
   });
 });
-
-/** The session token the editor keeps in localStorage (read through the page's storage state: this file has no DOM types). */
-async function tokenOf(page: Page): Promise<string> {
-  const state = await page.context().storageState();
-  return state.origins.flatMap((o) => o.localStorage).find((e) => e.name === 'onemessage.token')?.value ?? '';
-}

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from '../support/api-harness.ts';
+import { addSessionCookies, sessionTokenOf } from './support/browser-session.ts';
 import { E2E_TEST_TIMEOUT_MS, HAS_CHROMIUM, launchChromium, poll, screenshot } from './support/chromium.ts';
 import { ensureEditorBuilt } from './support/editor-build.ts';
 import { REPO_ROOT } from '../support/cli-process.ts';
@@ -28,7 +29,7 @@ describe.skipIf(!HAS_CHROMIUM)('the flows list, the canvas tools and the channel
     expect(signup.status).toBe(201);
     browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, acceptDownloads: true });
-    await context.addInitScript(`if (location.protocol === 'http:' && !sessionStorage.getItem('seeded')) { sessionStorage.setItem('seeded', '1'); localStorage.setItem('onemessage.token', ${JSON.stringify(signup.body.token)}); }`);
+    await addSessionCookies(context, base, signup);
     page = await context.newPage();
     // Confirmations (delete, restore) are accepted, as a user would.
     page.on('dialog', (dialog) => void dialog.accept());
@@ -134,7 +135,7 @@ describe.skipIf(!HAS_CHROMIUM)('the flows list, the canvas tools and the channel
   it('saves the last edits when leaving the editor before autosave, and switches the flow off from the list', async () => {
     await page.getByLabel('Value').fill('platinum');
     await page.getByRole('link', { name: '← Flows' }).click();
-    const client = api.client.as(await tokenOf(page));
+    const client = api.client.as(await sessionTokenOf(page));
     await poll(async () => {
       const beta = (await client.get('/api/v1/flows')).body.items.find((f: any) => f.name === 'Beta');
       return JSON.stringify((await client.get(`/api/v1/flows/${beta.id}`)).body.document);
@@ -142,7 +143,7 @@ describe.skipIf(!HAS_CHROMIUM)('the flows list, the canvas tools and the channel
     const active = row(page, 'Beta').getByRole('checkbox');
     await poll(() => active.isChecked()).toBe(true);
     await active.uncheck();
-    await poll(async () => (await api.client.as(await tokenOf(page)).get('/api/v1/flows')).body.items.find((f: any) => f.name === 'Beta').active).toBe(false);
+    await poll(async () => (await api.client.as(await sessionTokenOf(page)).get('/api/v1/flows')).body.items.find((f: any) => f.name === 'Beta').active).toBe(false);
   });
 
   it('adds a sandbox channel on the channels page', async () => {
@@ -183,7 +184,7 @@ describe.skipIf(!HAS_CHROMIUM)('the flows list, the canvas tools and the channel
   });
 
   it('opens every example flow with all its nodes and no problem', async () => {
-    const token = await tokenOf(page);
+    const token = await sessionTokenOf(page);
     const dir = join(REPO_ROOT, 'examples/flows');
     const errors: string[] = [];
     page.on('pageerror', (err) => errors.push(err.message));
@@ -199,18 +200,20 @@ describe.skipIf(!HAS_CHROMIUM)('the flows list, the canvas tools and the channel
     expect(errors).toEqual([]);
   });
 
-  it('logs out and back in', async () => {
+  it('logs out, which ends the session on the server, and back in without keeping the token in page storage', async () => {
     await page.goto(`${base}/#/flows`);
+    const before = await sessionTokenOf(page);
+    expect((await api.client.as(before).get('/api/v1/auth/me')).status).toBe(200);
     await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByLabel('Email').waitFor();
+    expect((await api.client.as(before).get('/api/v1/auth/me')).status).toBe(401);
     await page.getByLabel('Email').fill(EMAIL);
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Log in' }).click();
     await poll(() => page.getByLabel('Workspace').inputValue().catch(() => '')).not.toBe('');
     expect(await page.getByLabel('Workspace').locator('option:checked').textContent()).toBe('Tools');
+    const after = await sessionTokenOf(page);
+    expect(after).not.toBe(before);
+    expect(JSON.stringify((await page.context().storageState()).origins)).not.toContain(after);
   });
 });
-
-async function tokenOf(page: Page): Promise<string> {
-  const state = await page.context().storageState();
-  return state.origins.flatMap((o) => o.localStorage).find((e) => e.name === 'onemessage.token')?.value ?? '';
-}

@@ -14,13 +14,26 @@ export class ApiError extends Error {
 /** Called when the API answers 401: the session is gone and the user must log in again. */
 export type UnauthorizedHandler = () => void;
 
+/** The CSRF cookie the server sets beside the httpOnly session cookie, and the header that echoes it. */
+const CSRF_COOKIE = 'om_csrf';
+const CSRF_HEADER = 'x-csrf-token';
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+function csrfToken(): string | null {
+  for (const part of document.cookie.split(';')) {
+    const [name, ...value] = part.trim().split('=');
+    if (name === CSRF_COOKIE) return decodeURIComponent(value.join('='));
+  }
+  return null;
+}
+
 /**
- * A thin client of the product's HTTP API. The token lives in the caller (the session), not
- * in a module global, so tests and two sessions in one page do not share it.
+ * A thin client of the product's HTTP API. The session is the httpOnly cookie the server set at
+ * login, which no script here can read (a script injected into the page cannot steal it);
+ * state-changing calls echo the readable CSRF cookie in a header, which another site cannot do.
  */
 export class ApiClient {
   constructor(
-    private readonly token: string | null,
     private readonly onUnauthorized: UnauthorizedHandler = () => undefined,
     private readonly base = '/api/v1',
   ) {}
@@ -38,22 +51,23 @@ export class ApiClient {
     return this.request<void>('DELETE', path);
   }
 
-  /** A raw streaming request (server-sent events) with the session's authorization. */
+  /** A raw streaming request (server-sent events); the session cookie goes with it. */
   stream(path: string, signal: AbortSignal): Promise<Response> {
-    return fetch(this.base + path, { headers: this.headers(false), signal });
+    return fetch(this.base + path, { headers: this.headers('GET', false), credentials: 'same-origin', signal });
   }
 
-  private headers(json: boolean): Record<string, string> {
+  private headers(method: string, json: boolean): Record<string, string> {
     const headers: Record<string, string> = {};
     if (json) headers['content-type'] = 'application/json';
-    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    const csrf = SAFE_METHODS.has(method) ? null : csrfToken();
+    if (csrf) headers[CSRF_HEADER] = csrf;
     return headers;
   }
 
   private async request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
     let res: Response;
     try {
-      res = await fetch(this.base + path, { method, headers: this.headers(body !== undefined), body: body === undefined ? undefined : JSON.stringify(body), signal });
+      res = await fetch(this.base + path, { method, headers: this.headers(method, body !== undefined), credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body), signal });
     } catch (cause) {
       if ((cause as Error).name === 'AbortError') throw cause;
       throw new ApiError(0, 'network_error', 'The server could not be reached. Check your connection and try again.');

@@ -57,7 +57,6 @@ const button = (name: string) => screen.getByRole('button', { name }) as HTMLBut
 
 beforeEach(() => {
   vi.useFakeTimers({ now: Date.parse('2026-11-26T12:00:00.000Z') });
-  localStorage.setItem('onemessage.token', 'token');
 });
 afterEach(() => {
   cleanup();

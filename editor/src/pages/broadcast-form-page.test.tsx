@@ -55,7 +55,6 @@ const settle = () => act(() => vi.advanceTimersByTimeAsync(PREVIEW_DEBOUNCE_MS +
 
 beforeEach(() => {
   vi.useFakeTimers();
-  localStorage.setItem('onemessage.token', 'token');
   window.location.hash = '#/broadcasts/new';
 });
 afterEach(() => {

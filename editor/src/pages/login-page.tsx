@@ -18,7 +18,7 @@ export function LoginPage() {
     setBusy(true);
     setError(null);
     try {
-      const api = new ApiClient(null);
+      const api = new ApiClient();
       const answer =
         mode === 'login'
           ? await api.post<SessionAnswer>('/auth/login', { email: field('email'), password: field('password') })

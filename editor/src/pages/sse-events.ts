@@ -5,8 +5,9 @@ export interface ServerEvent {
 }
 
 /**
- * Reads server-sent events from a fetch response. `EventSource` cannot send the Authorization
- * header the API needs, so the stream is read by hand.
+ * Reads server-sent events from a fetch response (ApiClient.stream, which the session cookie
+ * goes with): the stream shares the client's abort signal and status handling, which
+ * `EventSource` would not give.
  */
 export async function readServerEvents(res: Response, onEvent: (event: ServerEvent) => void): Promise<void> {
   const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();

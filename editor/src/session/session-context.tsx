@@ -1,32 +1,55 @@
-import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { ApiClient } from '../api/api-client.ts';
 import type { SessionAnswer } from '../api/api-types.ts';
 
-/** Where the session token is kept between reloads (this tab and others of the same origin). */
-const TOKEN_KEY = 'onemessage.token';
+/** `checking`: the server has not said yet whether the browser's session cookie is valid. */
+export type SessionStatus = 'checking' | 'signed-in' | 'signed-out';
 
 export interface Session {
-  token: string | null;
+  status: SessionStatus;
   api: ApiClient;
-  /** Stores a fresh session (login, signup, workspace switch). */
+  /** After login, signup or a workspace switch: the server has set the session cookie. */
   signIn(answer: SessionAnswer): void;
-  signOut(): void;
+  /** Ends the session on the server (which clears its cookies), then shows the login page. */
+  signOut(): Promise<void>;
 }
 
 const SessionContext = createContext<Session | null>(null);
 
+/**
+ * The editor's session. The token lives only in the httpOnly cookie the server sets, never in
+ * this page's storage, so the page asks the server (GET /auth/me) whether it is logged in.
+ */
 export function SessionProvider({ children }: { children: ReactNode }) {
-  const [token, setToken] = useState<string | null>(() => localStorage.getItem(TOKEN_KEY));
-  const signOut = useCallback(() => {
-    localStorage.removeItem(TOKEN_KEY);
-    setToken(null);
+  const [status, setStatus] = useState<SessionStatus>('checking');
+  const ended = useCallback(() => setStatus('signed-out'), []);
+  // A new client per session, as there was one per token: pages that load on `api` reload after a workspace switch.
+  const [api, setApi] = useState(() => new ApiClient(ended));
+
+  useEffect(() => {
+    let live = true;
+    new ApiClient().get('/auth/me').then(
+      () => live && setStatus((s) => (s === 'checking' ? 'signed-in' : s)),
+      () => live && setStatus((s) => (s === 'checking' ? 'signed-out' : s)),
+    );
+    return () => {
+      live = false;
+    };
   }, []);
-  const signIn = useCallback((answer: SessionAnswer) => {
-    localStorage.setItem(TOKEN_KEY, answer.token);
-    setToken(answer.token);
-  }, []);
-  const api = useMemo(() => new ApiClient(token, signOut), [token, signOut]);
-  const value = useMemo(() => ({ token, api, signIn, signOut }), [token, api, signIn, signOut]);
+
+  const signIn = useCallback(
+    (_answer: SessionAnswer) => {
+      setApi(new ApiClient(ended));
+      setStatus('signed-in');
+    },
+    [ended],
+  );
+  const signOut = useCallback(async () => {
+    // A session the server no longer knows is as good as ended: the page shows login either way.
+    await api.post('/auth/logout').catch(() => undefined);
+    setStatus('signed-out');
+  }, [api]);
+  const value = useMemo(() => ({ status, api, signIn, signOut }), [status, api, signIn, signOut]);
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }
 

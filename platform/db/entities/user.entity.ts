@@ -12,6 +12,8 @@ export const UserSchema = defineEntity({
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
     lastLoginAt: p.datetime().nullable(),
+    /** Session tokens carry the version current when issued; bumping it ends every older token. */
+    tokenVersion: p.integer().default(0),
   },
 });
 export type User = InferEntity<typeof UserSchema>;

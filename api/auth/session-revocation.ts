@@ -1,0 +1,33 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { runSql } from '../../platform/pipeline/run-sql.ts';
+import type { Session } from './session-tokens.ts';
+
+/** Expired revoked rows removed per logout: bounded work for the caller, and more than logouts add. */
+const PURGE_BATCH_ROWS = 1_000;
+
+/**
+ * Ends one session (logout): its token id is refused by authenticate() until the token expires.
+ * A revoked row is useless once its token has expired (the signature check refuses it), so
+ * each logout also removes a batch of such rows: the table holds about a week of logouts and
+ * needs no sweeper of its own.
+ */
+export async function revokeSession(em: EntityManager, session: Pick<Session, 'id' | 'userId' | 'expiresAt'>): Promise<void> {
+  await runSql(
+    em,
+    `with purged as (
+       delete from revoked_sessions where jti in (select jti from revoked_sessions where expires_at < now() limit :purgeRows)
+     )
+     insert into revoked_sessions (jti, user_id, expires_at) values (:jti, :userId, :expiresAt) on conflict (jti) do nothing`,
+    { jti: session.id, userId: session.userId, expiresAt: session.expiresAt, purgeRows: PURGE_BATCH_ROWS },
+  );
+}
+
+/**
+ * Ends every session of a user, in every workspace ("log out everywhere", a password change, a
+ * removal from a workspace): bumps `users.token_version`, which every older token carries.
+ * Returns the new version, for a fresh token issued after it.
+ */
+export async function endEverySession(em: EntityManager, userId: string): Promise<number> {
+  const { rows } = await runSql<{ tokenVersion: number }>(em, `update users set token_version = token_version + 1, updated_at = now() where id = :userId returning token_version as "tokenVersion"`, { userId });
+  return rows[0]?.tokenVersion ?? 0;
+}

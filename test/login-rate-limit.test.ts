@@ -1,0 +1,97 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { RateLimitedError } from '../engine/errors/app-error.ts';
+import { EMAIL_SLOW_AFTER_FAILURES, LoginRateLimit, MAX_FAILURES_PER_IP, PAIR_FREE_FAILURES } from '../api/auth/login-rate-limit.ts';
+import { createRedis, deleteKeysMatching } from '../platform/redis.ts';
+import { TEST_REDIS_URL } from './support/test-env.ts';
+
+const redis = createRedis(TEST_REDIS_URL);
+const prefix = `omtest:${randomBytes(6).toString('hex')}`;
+let nowMs = Date.parse('2026-12-06T00:00:00.000Z');
+const clock = { now: () => new Date(nowMs) };
+let limiter: LoginRateLimit;
+let email: string;
+
+beforeEach(() => {
+  limiter = new LoginRateLimit(redis, prefix, clock);
+  email = `${randomBytes(4).toString('hex')}@example.com`;
+});
+
+afterAll(async () => {
+  await deleteKeysMatching(redis, `${prefix}:*`);
+  await redis.quit();
+});
+
+/** The seconds the limiter asks to wait, or 0 when the attempt may go on. */
+async function waitAsked(address: string, account = email): Promise<number> {
+  try {
+    await limiter.check(account, address);
+    return 0;
+  } catch (err) {
+    expect(err).toBeInstanceOf(RateLimitedError);
+    return (err as RateLimitedError).retryAfterSeconds;
+  }
+}
+
+async function fail(times: number, address: string, account = email): Promise<void> {
+  for (let i = 0; i < times; i++) await limiter.recordFailure(account, address);
+}
+
+describe('when one address keeps failing on one account', () => {
+  it('lets the first failures through, then doubles the wait after each further failure', async () => {
+    await fail(PAIR_FREE_FAILURES - 1, '192.0.2.1');
+    expect(await waitAsked('192.0.2.1')).toBe(0);
+    await fail(1, '192.0.2.1');
+    expect(await waitAsked('192.0.2.1')).toBe(1);
+    await fail(1, '192.0.2.1');
+    expect(await waitAsked('192.0.2.1')).toBe(2);
+    await fail(2, '192.0.2.1');
+    expect(await waitAsked('192.0.2.1')).toBe(8);
+    nowMs += 8_000;
+    expect(await waitAsked('192.0.2.1')).toBe(0);
+  });
+
+  it('never waits longer than 15 minutes', async () => {
+    await fail(PAIR_FREE_FAILURES + 30, '192.0.2.2');
+    expect(await waitAsked('192.0.2.2')).toBe(15 * 60);
+  });
+
+  it('leaves the same account from another address alone', async () => {
+    await fail(PAIR_FREE_FAILURES + 5, '192.0.2.3');
+    expect(await waitAsked('198.51.100.3')).toBe(0);
+  });
+
+  it('forgets the failures of the pair after a success', async () => {
+    await fail(PAIR_FREE_FAILURES + 2, '192.0.2.4');
+    nowMs += 60_000;
+    await limiter.recordSuccess(email, '192.0.2.4');
+    await fail(1, '192.0.2.4');
+    expect(await waitAsked('192.0.2.4')).toBe(0);
+  });
+});
+
+describe('when one address sprays failures over many accounts', () => {
+  it('refuses it on any account once it reached the ceiling, and only it', async () => {
+    for (let i = 0; i < MAX_FAILURES_PER_IP; i++) await limiter.recordFailure(`sprayed-${i}@example.com`, '203.0.113.5');
+    expect(await waitAsked('203.0.113.5', 'fresh@example.com')).toBeGreaterThan(0);
+    expect(await waitAsked('203.0.113.6', 'fresh@example.com')).toBe(0);
+  });
+
+  it('counts signups that hit an existing email against the address', async () => {
+    for (let i = 0; i < MAX_FAILURES_PER_IP - 1; i++) await limiter.recordAddressFailure('203.0.113.8');
+    await limiter.checkAddress('203.0.113.8');
+    await limiter.recordAddressFailure('203.0.113.8');
+    await expect(limiter.checkAddress('203.0.113.8')).rejects.toBeInstanceOf(RateLimitedError);
+  });
+});
+
+describe('when many addresses guess one account', () => {
+  it('slows addresses the account never logged in from to one attempt a second, and never its known addresses', async () => {
+    await limiter.recordSuccess(email, '192.0.2.200');
+    for (let i = 0; i < EMAIL_SLOW_AFTER_FAILURES; i++) await limiter.recordFailure(email, `10.0.${Math.floor(i / 200)}.${i % 200}`);
+    expect(await waitAsked('198.51.100.1')).toBe(0);
+    expect(await waitAsked('198.51.100.2')).toBe(1);
+    expect(await waitAsked('192.0.2.200')).toBe(0);
+    expect(await waitAsked('192.0.2.200')).toBe(0);
+  });
+});
