@@ -1,4 +1,5 @@
 import type { HTTP_METHODS } from '../flows/nodes/http-request.node.ts';
+import type { SecretResolver } from '../ports/secret-resolver.port.ts';
 import type { Effect, Resume, RunFacts, RunState, RunWait } from './run-types.ts';
 
 type HttpMethod = (typeof HTTP_METHODS)[number];
@@ -19,6 +20,8 @@ export interface NodeContext {
   /** A number in [0, 1); injected so that A/B splits are testable. */
   random(): number;
   http: FlowHttpPort;
+  /** The run's workspace secrets; only the HTTP request executor reads them. */
+  secrets: SecretResolver;
 }
 
 /** What one execution of a node decides. */
