@@ -5,7 +5,7 @@ import { doc, edge, keywordTrigger, node } from '../engine/flows/flow-document.f
 import { SealedBoxError } from '../platform/crypto/sealed-box.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
 import { openSecretValue } from '../platform/secrets/secret-seal.ts';
-import type { ApiClient } from './support/api-client.ts';
+import type { ApiClient, ApiResponse } from './support/api-client.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
 import { eventually } from './support/eventually.ts';
 
@@ -47,7 +47,7 @@ async function replyIn(conversationId: string): Promise<string> {
 }
 
 /** Creates and publishes a flow through the API, as a user would. */
-async function publish(name: string, document: unknown): Promise<{ flowId: string; res: Awaited<ReturnType<ApiClient['post']>> }> {
+async function publish(name: string, document: unknown): Promise<{ flowId: string; res: ApiResponse }> {
   const created = await owner.post('/api/v1/flows', { name, document });
   expect(created.status).toBe(201);
   return { flowId: created.body.id, res: await owner.post(`/api/v1/flows/${created.body.id}/publish`, {}) };

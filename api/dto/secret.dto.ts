@@ -6,6 +6,9 @@ import type { SecretSummary } from '../../platform/secrets/workspace-secrets.ts'
 /** Longest secret value (a long JWT or a PEM-less API token fits; a file does not). */
 export const MAX_SECRET_VALUE_CHARS = 4_096;
 
+const SPACE_CODE = 0x20;
+const DELETE_CODE = 0x7f;
+
 /**
  * A secret's value as sent once by an admin: one line (it goes into headers and URLs, where a
  * line break would split the request), at least 8 characters (shorter values cannot be
@@ -15,7 +18,7 @@ export const SecretValueInput = z
   .string()
   .min(MIN_SECRET_VALUE_CHARS, `a secret has at least ${MIN_SECRET_VALUE_CHARS} characters`)
   .max(MAX_SECRET_VALUE_CHARS)
-  .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'a secret is one line of text, without control characters');
+  .refine((v) => [...v].every((ch) => ch.charCodeAt(0) >= SPACE_CODE && ch.charCodeAt(0) !== DELETE_CODE), 'a secret is one line of text, without control characters');
 
 export const SecretNameInput = SecretNameSchema;
 
