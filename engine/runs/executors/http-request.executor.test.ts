@@ -49,7 +49,7 @@ describe('when an HTTP request node names a secret', () => {
     const { ctx, sent, asked } = context(async () => ({ status: 200, headers: {}, body: { ok: true } }), { STRIPE_KEY: TOKEN });
     const result = await httpRequestExecutor(config, ctx);
     expect(asked).toEqual([['STRIPE_KEY']]);
-    expect(sent[0]).toMatchObject({ url: `https://api.example.com/charge?key=${TOKEN}&phone=%2B15550001111`, headers: { Authorization: `Bearer ${TOKEN}` }, body: { token: TOKEN, name: 'Sam' } });
+    expect(sent[0]).toMatchObject({ url: `https://api.example.com/charge?key=${TOKEN}&phone=%2B15550001111`, headers: { Authorization: `Bearer ${TOKEN}` }, body: { token: TOKEN, name: 'Sam' }, sameOriginRedirectsOnly: true });
     expect(result.port).toBe('success');
   });
 
@@ -80,6 +80,9 @@ describe('when an HTTP request node names a secret', () => {
   it('asks the resolver nothing when the node names no secret', async () => {
     const plain = HttpRequestConfigSchema.parse({ url: 'https://api.example.com/x' });
     const { ctx, asked } = context(async () => ({ status: 204, headers: {}, body: null }), {});
+    const { ctx: plainCtx, sent } = context(async () => ({ status: 204, headers: {}, body: null }), {});
+    await httpRequestExecutor(plain, plainCtx);
+    expect(sent[0]?.sameOriginRedirectsOnly).toBeUndefined();
     await httpRequestExecutor(plain, ctx);
     expect(asked).toEqual([]);
     expect(secretNamesIn(config)).toEqual(['STRIPE_KEY']);

@@ -53,7 +53,9 @@ export const httpRequestExecutor: NodeExecutor<HttpRequestConfig> = async (confi
   const body = config.body === undefined ? undefined : renderJson(config.body, data, { secrets });
   const keep = <T>(value: T): T => scrubSecrets(value, secrets);
   try {
-    const res = await ctx.http.request({ method: config.method, url, headers, ...(body === undefined ? {} : { body }), timeoutMs: config.timeoutMs });
+    // A redirect keeps custom headers and (on 307/308) the body: with secrets in them, it must not leave the origin.
+    const sameOrigin = names.length > 0 ? { sameOriginRedirectsOnly: true } : {};
+    const res = await ctx.http.request({ method: config.method, url, headers, ...(body === undefined ? {} : { body }), timeoutMs: config.timeoutMs, ...sameOrigin });
     const result = keep({ status: res.status, headers: res.headers, body: res.body });
     return { port: res.status < 400 ? 'success' : 'error', state: { ...ctx.state, vars: { ...ctx.state.vars, [config.resultVariable]: result } }, output: keep({ url, status: res.status }) };
   } catch (err) {
