@@ -128,7 +128,7 @@ describe('when an admin creates a secret', () => {
   it('lets a marketer list the names to pick one, but not create, replace or delete', async () => {
     expect((await marketer.get('/api/v1/secrets')).body.items.map((s: { name: string }) => s.name)).toEqual(['PAY_KEY']);
     expect((await marketer.post('/api/v1/secrets', { name: 'MINE', value: 'marketer-value-1' })).status).toBe(403);
-    expect((await marketer.request('put', `/api/v1/secrets/${secretId}`, { value: 'marketer-value-1' })).status).toBe(403);
+    expect((await marketer.request('patch', `/api/v1/secrets/${secretId}`, { value: 'marketer-value-1' })).status).toBe(403);
     expect((await marketer.request('delete', `/api/v1/secrets/${secretId}`)).status).toBe(403);
   });
 
@@ -198,7 +198,7 @@ describe('when a flow sends a secret to an API', () => {
 
   it('sends the new value after the secret is replaced, and audits the replacement without the value', async () => {
     const secretId = (await owner.get('/api/v1/secrets')).body.items[0].id;
-    const replaced = await owner.request('put', `/api/v1/secrets/${secretId}`, { value: ROTATED });
+    const replaced = await owner.request('patch', `/api/v1/secrets/${secretId}`, { value: ROTATED });
     expect(replaced.status).toBe(200);
     expect(replaced.body).toMatchObject({ name: 'PAY_KEY', last4: ROTATED.slice(-4) });
     const before = received.length;
@@ -274,7 +274,7 @@ describe('when a secret is deleted', () => {
   it('answers 404 to another workspace, which sees none of these secrets', async () => {
     const mine = (await owner.get('/api/v1/secrets')).body.items[0].id;
     expect((await ownerB.request('delete', `/api/v1/secrets/${mine}`)).status).toBe(404);
-    expect((await ownerB.request('put', `/api/v1/secrets/${mine}`, { value: 'hijacked-value-1' })).status).toBe(404);
+    expect((await ownerB.request('patch', `/api/v1/secrets/${mine}`, { value: 'hijacked-value-1' })).status).toBe(404);
     expect((await ownerB.get('/api/v1/secrets')).body.items).toEqual([]);
   });
 });

@@ -46,7 +46,7 @@ export const secretRoutes = [
     },
   }),
   defineRoute({
-    method: 'put',
+    method: 'patch',
     path: '/v1/secrets/:id',
     summary: "Replace a secret's value (rotation): flows naming it use the new value from their next step",
     tag: 'secrets',

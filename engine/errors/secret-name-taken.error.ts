@@ -1,6 +1,6 @@
 import { AppError } from './app-error.ts';
 
-/** A secret with this name exists already: replace its value (PUT /v1/secrets/:id) instead of creating it again. */
+/** A secret with this name exists already: replace its value (PATCH /v1/secrets/:id) instead of creating it again. */
 export class SecretNameTakenError extends AppError {
   readonly code = 'secret_name_taken';
   readonly disposition = 'user';
