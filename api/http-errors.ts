@@ -22,6 +22,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   flow_invalid: 400,
   broadcast_invalid: 400,
   broadcast_state_conflict: 409,
+  secret_in_use: 409,
+  secret_name_taken: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,

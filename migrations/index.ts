@@ -5,6 +5,7 @@ import { Migration20261126010000_engine_hot_path_indexes } from './Migration2026
 import { Migration20261126020000_outbox_conversation_order_index } from './Migration20261126020000_outbox_conversation_order_index.ts';
 import { Migration20261126030000_broadcasts } from './Migration20261126030000_broadcasts.ts';
 import { Migration20261206010000_sessions } from './Migration20261206010000_sessions.ts';
+import { Migration20261206020000_secrets } from './Migration20261206020000_secrets.ts';
 
 /** Every migration, in order. Listed explicitly so that no file-system glob decides what runs. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   { name: 'Migration20261126020000_outbox_conversation_order_index', class: Migration20261126020000_outbox_conversation_order_index },
   { name: 'Migration20261126030000_broadcasts', class: Migration20261126030000_broadcasts },
   { name: 'Migration20261206010000_sessions', class: Migration20261206010000_sessions },
+  { name: 'Migration20261206020000_secrets', class: Migration20261206020000_secrets },
 ];

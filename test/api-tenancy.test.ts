@@ -16,6 +16,7 @@ const RESOURCE_BY_TAG: Record<string, keyof ResourcesOfA> = {
   flows: 'flowId',
   runs: 'runId',
   broadcasts: 'broadcastId',
+  secrets: 'secretId',
 };
 
 interface ResourcesOfA {
@@ -29,6 +30,7 @@ interface ResourcesOfA {
   flowId: string;
   runId: string;
   broadcastId: string;
+  secretId: string;
 }
 
 let api: TestApi;
@@ -63,8 +65,10 @@ beforeAll(async () => {
     content: { kind: 'message', text: 'Hello from A' },
     schedule: { kind: 'at', localTime: '2099-01-01T09:00', timezone: 'UTC' },
   });
+  const secret = await ownerA.post('/api/v1/secrets', { name: 'A_SECRET', value: 'value-of-workspace-a' });
   a = {
     workspaceId: signupA.body.workspace.id,
+    secretId: secret.body.id,
     broadcastId: broadcast.body.id,
     channelId: channel.body.id,
     contactId: inbound.body.contactId,
@@ -143,6 +147,8 @@ describe('when a member of another workspace walks every route', () => {
     const flow = await ownerA.get(`/api/v1/flows/${a.flowId}`);
     expect(flow.body).toMatchObject({ name: 'A flow', draftRevision: 1, active: true, publishedVersion: 1, hasWebhookToken: false });
     expect((await ownerA.get(`/api/v1/runs/${a.runId}`)).status).toBe(200);
+    const secrets = await ownerA.get('/api/v1/secrets');
+    expect(secrets.body.items).toEqual([expect.objectContaining({ id: a.secretId, name: 'A_SECRET', last4: 'ce-a' })]);
   });
 });
 

@@ -22,6 +22,8 @@ export const FlowDescriptionInput = z.string().trim().max(2_000);
 
 export const FlowProblemDto = z.object({
   code: z.enum(FLOW_PROBLEM_CODES),
+  /** `warning`: shown, but publishing goes ahead; absent: the problem blocks publishing. */
+  severity: z.literal('warning').optional(),
   message: z.string(),
   nodeId: z.string().optional(),
   edgeId: z.string().optional(),

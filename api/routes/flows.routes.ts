@@ -5,7 +5,7 @@ import { DraftConflictError } from '../../engine/errors/draft-conflict.error.ts'
 import { FlowInvalidError } from '../../engine/errors/flow-invalid.error.ts';
 import { FlowNotPublishedError } from '../../engine/errors/flow-not-published.error.ts';
 import { FLOW_SCHEMA_VERSION } from '../../engine/flows/flow.schema.ts';
-import type { FlowProblem } from '../../engine/flows/flow-problem.ts';
+import { isBlocking, type FlowProblem } from '../../engine/flows/flow-problem.ts';
 import { messageReceivedNode } from '../../engine/flows/nodes/message-received.node.ts';
 import { validateFlow } from '../../engine/flows/validate-flow.ts';
 import { RUN_STATUSES, type RunStatus } from '../../engine/runs/run-types.ts';
@@ -14,6 +14,7 @@ import { FlowRecordSchema, type FlowRecord } from '../../platform/db/entities/fl
 import { FlowVersionSchema } from '../../platform/db/entities/flow-version.entity.ts';
 import { newId } from '../../platform/ids.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
+import { workspaceSecretNames } from '../../platform/secrets/workspace-secrets.ts';
 import { flowWebhookPath, generateFlowWebhookToken } from '../auth/flow-webhook-token.ts';
 import {
   FlowDescriptionInput,
@@ -51,9 +52,13 @@ function starterDraft(): FlowDocumentInput {
   return { schemaVersion: FLOW_SCHEMA_VERSION, nodes: [{ id: 'trigger', type: messageReceivedNode.type, config: messageReceivedNode.defaultConfig, position: { x: 0, y: 0 } }], edges: [] };
 }
 
-function problemsOf(document: unknown): FlowProblem[] {
-  const result = validateFlow(document);
-  return result.ok ? [] : result.problems;
+/**
+ * The document's problems and warnings, checked against the workspace's secret names (a
+ * `{{secrets.NAME}}` naming no secret is a problem). Warnings alone do not block publishing.
+ */
+async function problemsOf(em: EntityManager, workspaceId: string, document: unknown): Promise<FlowProblem[]> {
+  const result = validateFlow(document, { secretNames: await workspaceSecretNames(em, workspaceId) });
+  return result.ok ? result.warnings : result.problems;
 }
 
 /** A draft saved with `baseRevision` must have been edited from the current revision. */
@@ -142,21 +147,21 @@ export const flowRoutes = [
     exampleBody: { name: 'Welcome', description: 'Greets people who say hi' },
     async handler({ em, auth, body, req }) {
       const flow = await createDraftFlow(em, auth, { name: body.name, description: body.description, document: body.document ?? starterDraft() }, req.ip, 'flow.created');
-      return toFlowDto(flow, problemsOf(flow.draft));
+      return toFlowDto(flow, await problemsOf(em, auth.workspaceId, flow.draft));
     },
   }),
   defineRoute({
     method: 'post',
     path: '/v1/flows/validate',
-    summary: 'Check a flow document without saving it: every problem with its node and code',
+    summary: 'Check a flow document without saving it: every problem with its node and code (ok unless a problem blocks publishing; warnings do not)',
     tag: 'flows',
     auth: 'flows.read',
     body: z.strictObject({ document: FlowDocumentInput }),
     response: z.object({ ok: z.boolean(), problems: z.array(FlowProblemDto) }),
     exampleBody: { document: { schemaVersion: 1, nodes: [], edges: [] } },
-    async handler({ body }) {
-      const problems = problemsOf(body.document);
-      return { ok: problems.length === 0, problems };
+    async handler({ em, auth, body }) {
+      const problems = await problemsOf(em, auth.workspaceId, body.document);
+      return { ok: problems.every((p) => !isBlocking(p)), problems };
     },
   }),
   defineRoute({
@@ -171,7 +176,7 @@ export const flowRoutes = [
     exampleBody: { name: 'Imported', description: null, document: { schemaVersion: 1, nodes: [], edges: [] } },
     async handler({ em, auth, body, req }) {
       const flow = await createDraftFlow(em, auth, { name: body.name ?? IMPORTED_FLOW_NAME, description: body.description, document: body.document }, req.ip, 'flow.imported');
-      return toFlowDto(flow, problemsOf(flow.draft));
+      return toFlowDto(flow, await problemsOf(em, auth.workspaceId, flow.draft));
     },
   }),
   defineRoute({
@@ -184,7 +189,7 @@ export const flowRoutes = [
     response: FlowDto,
     async handler({ em, auth, params }) {
       const flow = await findFlow(em, auth.workspaceId, params.id);
-      return toFlowDto(flow, problemsOf(flow.draft));
+      return toFlowDto(flow, await problemsOf(em, auth.workspaceId, flow.draft));
     },
   }),
   defineRoute({
@@ -219,7 +224,7 @@ export const flowRoutes = [
         return { flow, activeChanged };
       });
       if (activeChanged) await deps.flows.changed(auth.workspaceId);
-      return toFlowDto(flow, problemsOf(flow.draft));
+      return toFlowDto(flow, await problemsOf(em, auth.workspaceId, flow.draft));
     },
   }),
   defineRoute({
@@ -256,11 +261,11 @@ export const flowRoutes = [
     response: z.object({ flow: FlowDto, version: FlowVersionDto }),
     exampleBody: { note: 'First version' },
     async handler({ deps, em, auth, params, body, req }) {
-      const { flow, version } = await em.transactional(async (tx) => {
+      const { flow, version, warnings } = await em.transactional(async (tx) => {
         // The lock serialises publishes of one flow, so version numbers are taken in order.
         const flow = await findFlow(tx, auth.workspaceId, params.id, LockMode.PESSIMISTIC_WRITE);
         checkRevision(flow, body.baseRevision);
-        const validation = validateFlow(flow.draft);
+        const validation = validateFlow(flow.draft, { secretNames: await workspaceSecretNames(tx, auth.workspaceId) });
         if (!validation.ok) throw new FlowInvalidError(flow.id, validation.problems);
         const latest = await tx.findOne(FlowVersionSchema, { flowId: flow.id }, { orderBy: { version: 'desc' }, fields: ['version'] });
         const wasActive = flow.active;
@@ -277,10 +282,10 @@ export const flowRoutes = [
         flow.publishedVersion = version.version;
         flow.active = true;
         audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'flow.published', target: { kind: 'flow', id: flow.id }, details: { version: version.version, draftRevision: flow.draftRevision, activated: !wasActive }, ip: req.ip });
-        return { flow, version };
+        return { flow, version, warnings: validation.warnings };
       });
       await deps.flows.changed(auth.workspaceId);
-      return { flow: toFlowDto(flow, []), version: toFlowVersionDto(version) };
+      return { flow: toFlowDto(flow, warnings), version: toFlowVersionDto(version) };
     },
   }),
   defineRoute({

@@ -10,8 +10,9 @@ import { conversationRoutes } from './conversations.routes.ts';
 import { flowRoutes } from './flows.routes.ts';
 import { memberRoutes } from './members.routes.ts';
 import { runRoutes } from './runs.routes.ts';
+import { secretRoutes } from './secrets.routes.ts';
 import { segmentRoutes } from './segments.routes.ts';
 import { workspaceRoutes } from './workspace.routes.ts';
 
 /** Every API route, mounted under /api. Tests walk this table. */
-export const allRoutes: AnyRoute[] = [...authRoutes, ...workspaceRoutes, ...memberRoutes, ...apiKeyRoutes, ...channelRoutes, ...channelSessionRoutes, ...contactRoutes, ...conversationRoutes, ...flowRoutes, ...runRoutes, ...segmentRoutes, ...broadcastRoutes, ...auditRoutes];
+export const allRoutes: AnyRoute[] = [...authRoutes, ...workspaceRoutes, ...memberRoutes, ...apiKeyRoutes, ...channelRoutes, ...channelSessionRoutes, ...contactRoutes, ...conversationRoutes, ...flowRoutes, ...runRoutes, ...secretRoutes, ...segmentRoutes, ...broadcastRoutes, ...auditRoutes];

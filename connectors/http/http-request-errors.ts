@@ -83,6 +83,22 @@ export class TooManyRedirectsError extends HttpRequestError {
   }
 }
 
+/**
+ * The request carries workspace secrets (in a custom header or the body, which a redirect keeps)
+ * and was redirected to another origin: not followed, so a redirect cannot carry a secret to a
+ * host the flow did not name. Point the flow at the final URL instead.
+ */
+export class CrossOriginRedirectRefusedError extends HttpRequestError {
+  readonly code = 'http_redirect_refused';
+  readonly disposition = 'never';
+  constructor(
+    url: string,
+    readonly from: string,
+  ) {
+    super(url, `${from} redirected to another origin (${new URL(url).origin}); a request carrying secrets only follows redirects within its origin: use the final URL in the flow`);
+  }
+}
+
 /** DNS failed, the connection was refused or reset, or TLS failed; the same call may succeed later. */
 export class HttpConnectionError extends HttpRequestError {
   readonly code = 'http_connection_failed';

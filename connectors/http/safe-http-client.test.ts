@@ -3,6 +3,7 @@ import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
+  CrossOriginRedirectRefusedError,
   BlockedAddressError,
   HttpConnectionError,
   HttpTimeoutError,
@@ -353,6 +354,17 @@ describe('SafeHttpClient', () => {
       const res = await client.request({ method: 'GET', url: local(`/redirect?to=${encodeURIComponent(crossOrigin)}`), headers: { Authorization: 'Bearer t0k3n', 'X-Trace': 'kept' } });
       expect((res.body as any).headers.authorization).toBeUndefined();
       expect((res.body as any).headers['x-trace']).toBe('kept');
+    });
+
+    it('refuses a redirect to another origin when the request carries secrets, following one within the origin', async () => {
+      const client = new SafeHttpClient({ allowHosts: ['127.0.0.1', 'other.test'], lookup: fakeDns({ 'other.test': ['127.0.0.1'] }) });
+      const crossOrigin = `http://other.test:${port}/echo`;
+      const err = await client.request({ method: 'POST', url: local(`/redirect?status=307&to=${encodeURIComponent(crossOrigin)}`), headers: { 'X-Api-Key': 'secret-value' }, body: { key: 'secret-value' }, sameOriginRedirectsOnly: true }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(CrossOriginRedirectRefusedError);
+      expect(err).toMatchObject({ code: 'http_redirect_refused', disposition: 'never', url: crossOrigin });
+      expect(seen.map((s) => s.path)).toEqual(['/redirect']);
+      const same = await client.request({ method: 'GET', url: local(`/redirect?to=${encodeURIComponent('/json')}`), sameOriginRedirectsOnly: true });
+      expect(same.status).toBe(200);
     });
   });
 

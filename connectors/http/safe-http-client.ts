@@ -9,6 +9,7 @@ import {
   HttpTimeoutError,
   InvalidHttpRequestError,
   InvalidUrlError,
+  CrossOriginRedirectRefusedError,
   TooManyRedirectsError,
 } from './http-request-errors.ts';
 import { pinnedLookup, systemResolver, type HostResolver } from './pinned-lookup.ts';
@@ -36,6 +37,11 @@ export interface SafeHttpRequest {
   body?: unknown;
   /** Total deadline across redirects; capped at `MAX_TIMEOUT_MS`. */
   timeoutMs?: number;
+  /**
+   * Refuse (CrossOriginRedirectRefusedError) a redirect to another origin instead of following it:
+   * set when the request carries secrets in places a redirect keeps (custom headers, the body).
+   */
+  sameOriginRedirectsOnly?: boolean;
 }
 
 export interface SafeHttpResponse {
@@ -122,6 +128,7 @@ export class SafeHttpClient {
         res.destroy();
         const next = parseTarget(location, target);
         if (redirects >= this.maxRedirects) throw new TooManyRedirectsError(next.href, this.maxRedirects);
+        if (req.sameOriginRedirectsOnly && next.origin !== target.origin) throw new CrossOriginRedirectRefusedError(next.href, target.href);
         if (changesMethodToGet(res.statusCode ?? 0, method)) {
           method = 'GET';
           body = undefined;

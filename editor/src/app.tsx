@@ -6,10 +6,11 @@ import { ChannelsPage } from './pages/channels-page.tsx';
 import { FlowEditorPage } from './pages/flow-editor-page.tsx';
 import { FlowsPage } from './pages/flows-page.tsx';
 import { LoginPage } from './pages/login-page.tsx';
+import { SecretsPage } from './pages/secrets-page.tsx';
 import { useSession } from './session/session-context.tsx';
 import { useHashRoute } from './use-hash-route.ts';
 
-/** The pages: nothing while the session is checked, login when there is none, else flows, one flow's editor, channels, or broadcasts. */
+/** The pages: nothing while the session is checked, login when there is none, else flows, one flow's editor, channels, broadcasts, or secrets. */
 export function App() {
   const { status } = useSession();
   const route = useHashRoute();
@@ -27,6 +28,7 @@ export function App() {
 
 function pageOf(section: string | undefined, id: string | undefined, sub: string | undefined) {
   if (section === 'channels') return <ChannelsPage />;
+  if (section === 'secrets') return <SecretsPage />;
   if (section === 'broadcasts') {
     if (id === 'new') return <BroadcastFormPage key="new" />;
     if (id && sub === 'edit') return <BroadcastFormPage key={id} broadcastId={id} />;

@@ -3,6 +3,13 @@ import { renderTemplate } from '../flows/template.ts';
 import { broadcastTemplateContext, parseBroadcastTemplate } from './broadcast-template.ts';
 
 describe('parseBroadcastTemplate', () => {
+  it('refuses a workspace secret: a broadcast must never send one to contacts', () => {
+    const { template, problems } = parseBroadcastTemplate('Your code: {{secrets.STRIPE_KEY}}');
+    expect(template).toBeNull();
+    expect(problems).toEqual([expect.objectContaining({ code: 'template_invalid', path: 'content.text' })]);
+    expect(problems[0]!.message).toContain("a secret can only be used in an HTTP request's URL, headers and body");
+  });
+
   it('accepts contact fields, attributes and workspace fields', () => {
     const { template, problems } = parseBroadcastTemplate('Hi {{contact.name | "there"}} from {{workspace.name}}, your plan: {{contact.attributes.plan}}');
     expect(problems).toEqual([]);

@@ -18,15 +18,31 @@ export const FLOW_PROBLEM_CODES = [
   'regex_unsupported',
   'regex_unsafe',
   'template_invalid',
+  'secret_not_allowed',
+  'secret_unknown',
+  'credential_in_plain_text',
 ] as const;
 export type FlowProblemCode = (typeof FLOW_PROBLEM_CODES)[number];
+
+/**
+ * A problem blocks publishing; a `warning` (a credential typed into a header) is shown beside
+ * the problems but does not. Absent means a blocking problem, so every older client and every
+ * problem written before warnings existed keeps its meaning.
+ */
+export type FlowProblemSeverity = 'warning';
 
 /** One thing wrong with a flow document, located by node, edge and/or path in the document. */
 export interface FlowProblem {
   code: FlowProblemCode;
+  severity?: FlowProblemSeverity;
   message: string;
   nodeId?: string;
   edgeId?: string;
   /** Path from the document's root, e.g. ["nodes", 3, "config", "match", "pattern"]. */
   path?: (string | number)[];
+}
+
+/** True when the problem blocks publishing (everything but a warning). */
+export function isBlocking(problem: FlowProblem): boolean {
+  return problem.severity !== 'warning';
 }

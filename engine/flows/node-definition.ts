@@ -16,7 +16,10 @@ export type ConfigPath = readonly (string | number)[];
 export interface NodeExpressions {
   readonly jsonLogic?: readonly { readonly path: ConfigPath; readonly rule: unknown }[];
   readonly regexes?: readonly { readonly path: ConfigPath; readonly pattern: string; readonly caseInsensitive: boolean }[];
-  readonly templates?: readonly { readonly path: ConfigPath; readonly source: string }[];
+  /** `allowsSecrets`: the template may name `{{secrets.NAME}}` (an HTTP request's URL, headers and body only). */
+  readonly templates?: readonly { readonly path: ConfigPath; readonly source: string; readonly allowsSecrets?: boolean }[];
+  /** Text sent to an outside system (an HTTP request's URL, headers, body); validation warns when its literal part looks like a credential. */
+  readonly outgoingText?: readonly { readonly path: ConfigPath; readonly value: string; readonly headerName?: string }[];
 }
 
 /**

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidTemplateError } from './invalid-template.error.ts';
-import { parseTemplate, readOwnPath, renderTemplate, renderTemplateText } from './template.ts';
+import { SecretMissingError } from '../errors/secret-missing.error.ts';
+import { parseTemplate, readOwnPath, renderTemplate, renderTemplateText, secretNamesOf } from './template.ts';
 
 const context = { contact: { name: 'Ada', tags: ['vip', 'lead'], attributes: { plan: 'pro' }, empty: '' }, vars: { email: 'ada@example.com', count: 3, order: { id: 7 } }, message: { text: 'PRICE' } };
 
@@ -81,5 +82,39 @@ describe('when values go into a URL', () => {
     if (!parsed.ok) throw new Error('must parse');
     const url = renderTemplate(parsed.template, { ...context, contact: { name: 'Ada & Bob' } }, { encode: encodeURIComponent });
     expect(url).toBe('https://api.example.com/q?name=Ada%20%26%20Bob&x=a%20b&t=PRICE');
+  });
+});
+
+describe('when a template names a secret', () => {
+  const secrets = new Map([['API_TOKEN', 'tok en/+&=']]);
+
+  it('does not parse unless the caller allows secrets, with a code saying why', () => {
+    const parsed = parseTemplate('Bearer {{secrets.API_TOKEN}}');
+    expect(parsed).toMatchObject({ ok: false, problems: [{ code: 'secret_not_allowed', offset: 7 }] });
+    expect(parseTemplate('Bearer {{ secrets.API_TOKEN }}', { allowSecrets: true }).ok).toBe(true);
+  });
+
+  it('renders the value passed by the caller, encoded like any value', () => {
+    expect(renderTemplateText('Bearer {{secrets.API_TOKEN}}', {}, { secrets })).toBe('Bearer tok en/+&=');
+    expect(renderTemplateText('https://x.example/?k={{secrets.API_TOKEN}}', {}, { secrets, encode: encodeURIComponent })).toBe('https://x.example/?k=tok%20en%2F%2B%26%3D');
+  });
+
+  it('refuses to render without secrets passed in, so message rendering can never reach one', () => {
+    expect(() => renderTemplateText('{{secrets.API_TOKEN}}', { secrets: { API_TOKEN: 'from the context' } } as never)).toThrow(InvalidTemplateError);
+  });
+
+  it('throws SecretMissingError for a name the caller did not resolve', () => {
+    expect(() => renderTemplateText('{{secrets.GONE}}', {}, { secrets })).toThrow(SecretMissingError);
+  });
+
+  it('refuses malformed secret names and defaults', () => {
+    for (const source of ['{{secrets}}', '{{secrets.A.B}}', '{{secrets.9LIVES}}', '{{secrets.a-b}}', '{{secrets.KEY | "x"}}']) {
+      expect(parseTemplate(source, { allowSecrets: true }).ok, source).toBe(false);
+    }
+  });
+
+  it('lists the secret names a template uses, once each', () => {
+    const parsed = parseTemplate('{{secrets.A}} {{contact.name}} {{secrets.B}} {{secrets.A}}', { allowSecrets: true });
+    expect(parsed.ok && secretNamesOf(parsed.template)).toEqual(['A', 'B']);
   });
 });

@@ -1,10 +1,17 @@
+import { SecretMissingError } from '../errors/secret-missing.error.ts';
 import { isForbiddenPathSegment } from './flow-identifiers.ts';
 import { InvalidTemplateError } from './invalid-template.error.ts';
+import { SECRET_NAME, SECRETS_ROOT } from './secret-name.ts';
 
 /**
  * Message templates: literal text with placeholders `{{contact.name}}`, `{{vars.email}}` or
  * `{{contact.name | "there"}}` (a default). A placeholder is a dotted path and nothing else:
  * no expressions, no calls, no filters, so rendering can never execute code.
+ *
+ * `{{secrets.NAME}}` names a workspace secret. It parses only where the caller allows it (an
+ * HTTP request's URL, headers and body) and renders only from the values the caller passes in
+ * `RenderOptions.secrets`; everywhere else (messages, attributes, broadcasts) it is refused, so
+ * a flow can never put a secret in front of a contact.
  */
 
 /** Names a placeholder may start with; the runtime builds a context with these keys. */
@@ -17,7 +24,7 @@ export const MAX_TEMPLATE_PLACEHOLDERS = 100;
 /** Most segments in one placeholder path. */
 export const MAX_TEMPLATE_PATH_SEGMENTS = 8;
 
-export type TemplatePart = { kind: 'text'; text: string } | { kind: 'value'; path: readonly string[]; fallback: string };
+export type TemplatePart = { kind: 'text'; text: string } | { kind: 'value'; path: readonly string[]; fallback: string } | { kind: 'secret'; name: string };
 
 /** A parsed template, ready to render many times. */
 export interface ParsedTemplate {
@@ -26,6 +33,8 @@ export interface ParsedTemplate {
 
 export interface TemplateProblem {
   message: string;
+  /** Set when the placeholder is well formed but names a secret where secrets are not allowed. */
+  code?: 'secret_not_allowed';
   /** Character offset of the placeholder in the template. */
   offset: number;
 }
@@ -34,6 +43,19 @@ export type TemplateParseResult = { ok: true; template: ParsedTemplate } | { ok:
 
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
 const ROOTS: ReadonlySet<string> = new Set(TEMPLATE_ROOTS);
+
+export interface ParseOptions {
+  /** Accept `{{secrets.NAME}}` (an HTTP request's URL, headers and body only). */
+  allowSecrets?: boolean;
+}
+
+/** `secrets.NAME`: exactly one name, and no default (a missing secret must fail, not send a stand-in). */
+function secretPart(path: readonly string[], hasFallback: boolean): TemplatePart | string {
+  const name = path[1];
+  if (path.length !== 2 || name === undefined || !SECRET_NAME.test(name)) return 'a secret is written {{secrets.NAME}}, with a name of letters, digits and "_"';
+  if (hasFallback) return 'a secret has no default: create the secret instead';
+  return { kind: 'secret', name };
+}
 
 /** Parses the inside of one `{{ … }}`; returns the part or a problem message. */
 function parsePlaceholder(inner: string): TemplatePart | string {
@@ -53,6 +75,7 @@ function parsePlaceholder(inner: string): TemplatePart | string {
     if (!SEGMENT.test(segment)) return `"${pathText}" is not a path: use names of letters, digits, "_" and "-" joined by "."`;
     if (isForbiddenPathSegment(segment)) return `the path "${pathText}" goes through "${segment}"`;
   }
+  if (path[0] === SECRETS_ROOT) return secretPart(path, bar !== -1);
   if (!ROOTS.has(path[0] as string)) return `"${path[0]}" is not a known value; start with one of ${TEMPLATE_ROOTS.join(', ')}`;
   return { kind: 'value', path, fallback };
 }
@@ -78,8 +101,10 @@ function parseStringLiteral(literal: string): string | null {
   return out;
 }
 
+const SECRET_NOT_ALLOWED = 'a secret can only be used in an HTTP request\'s URL, headers and body: a message or any other text must never carry one';
+
 /** Parses a template, reporting every malformed placeholder with its offset. */
-export function parseTemplate(source: string): TemplateParseResult {
+export function parseTemplate(source: string, options: ParseOptions = {}): TemplateParseResult {
   const parts: TemplatePart[] = [];
   const problems: TemplateProblem[] = [];
   let placeholders = 0;
@@ -100,6 +125,7 @@ export function parseTemplate(source: string): TemplateParseResult {
     }
     const part = parsePlaceholder(source.slice(open + 2, close));
     if (typeof part === 'string') problems.push({ message: part, offset: open });
+    else if (part.kind === 'secret' && !options.allowSecrets) problems.push({ message: SECRET_NOT_ALLOWED, offset: open, code: 'secret_not_allowed' });
     else parts.push(part);
     cursor = close + 2;
   }
@@ -137,6 +163,13 @@ function formatValue(value: unknown): string {
 export interface RenderOptions {
   /** Applied to each substituted value, never to literal text (e.g. `encodeURIComponent` for a URL). */
   encode?: (value: string) => string;
+  /** The resolved secrets the template may name; when absent, `{{secrets.…}}` does not parse. */
+  secrets?: ReadonlyMap<string, string>;
+}
+
+/** The names of the secrets a parsed template uses, once each. */
+export function secretNamesOf(template: ParsedTemplate): string[] {
+  return [...new Set(template.parts.flatMap((p) => (p.kind === 'secret' ? [p.name] : [])))];
 }
 
 /**
@@ -150,6 +183,12 @@ export function renderTemplate(template: ParsedTemplate, context: TemplateContex
       out += part.text;
       continue;
     }
+    if (part.kind === 'secret') {
+      const secret = options.secrets?.get(part.name);
+      if (secret === undefined) throw new SecretMissingError(part.name);
+      out += options.encode ? options.encode(secret) : secret;
+      continue;
+    }
     const raw = readOwnPath(context, part.path);
     const text = raw === undefined || raw === null ? '' : formatValue(raw);
     const chosen = text === '' ? part.fallback : text;
@@ -160,7 +199,7 @@ export function renderTemplate(template: ParsedTemplate, context: TemplateContex
 
 /** Parses and renders in one call; throws `InvalidTemplateError` when the template does not parse. */
 export function renderTemplateText(source: string, context: TemplateContext, options: RenderOptions = {}): string {
-  const parsed = parseTemplate(source);
+  const parsed = parseTemplate(source, { allowSecrets: options.secrets !== undefined });
   if (!parsed.ok) throw new InvalidTemplateError(parsed.problems);
   return renderTemplate(parsed.template, context, options);
 }

@@ -203,6 +203,79 @@ describe('when expressions inside configs are unsafe', () => {
   });
 });
 
+describe('when a flow names secrets', () => {
+  const httpFlow = (config: Record<string, unknown>) => doc([keywordTrigger('t', ['hi']), node('h', 'http_request', config)], [edge('t', 'out', 'h')]);
+  const withBearer = httpFlow({ url: 'https://api.example.com/charge', headers: [{ name: 'Authorization', value: 'Bearer {{secrets.STRIPE_KEY}}' }] });
+
+  it('accepts {{secrets.NAME}} in an HTTP request URL, header and body', () => {
+    const flow = httpFlow({ method: 'POST', url: 'https://api.example.com/x?key={{secrets.KEY_A}}', headers: [{ name: 'Authorization', value: 'Bearer {{secrets.KEY_B}}' }], body: { token: '{{secrets.KEY_C}}' } });
+    expect(validateFlow(flow, { secretNames: new Set(['KEY_A', 'KEY_B', 'KEY_C']) })).toMatchObject({ ok: true, warnings: [] });
+  });
+
+  it('refuses a secret in a message text with secret_not_allowed on the node', () => {
+    const flow = doc([keywordTrigger('t', ['hi']), node('s', 'send_message', { text: 'Your key: {{secrets.STRIPE_KEY}}' })], [edge('t', 'out', 's')]);
+    const problem = expectProblem(flow, { code: 'secret_not_allowed', nodeId: 's', path: ['nodes', 1, 'config', 'text'] });
+    expect(problem.message).toContain("only be used in an HTTP request's URL, headers and body");
+  });
+
+  it('refuses a secret in a contact attribute value and in a media URL', () => {
+    const flow = doc(
+      [keywordTrigger('t', ['hi']), node('a', 'set_contact_attribute', { key: 'k', value: '{{secrets.X_KEY}}' }), node('s', 'send_message', { text: 'hi', mediaUrl: 'https://m.example/{{secrets.X_KEY}}' })],
+      [edge('t', 'out', 'a'), edge('a', 'out', 's')],
+    );
+    expect(problemsOf(flow).filter((p) => p.code === 'secret_not_allowed').map((p) => p.nodeId)).toEqual(['a', 's']);
+  });
+
+  it('refuses a default on a secret placeholder', () => {
+    expectProblem(httpFlow({ url: 'https://api.example.com/{{secrets.KEY | "fallback"}}' }), { code: 'template_invalid', nodeId: 'h' });
+  });
+
+  it('reports secret_unknown for a name the workspace does not have, when the names are given', () => {
+    const result = validateFlow(withBearer, { secretNames: new Set(['OTHER']) });
+    expect(result.ok).toBe(false);
+    const problem = !result.ok ? result.problems.find((p) => p.code === 'secret_unknown') : undefined;
+    expect(problem).toMatchObject({ nodeId: 'h', path: ['nodes', 1, 'config', 'headers', 0, 'value'] });
+    expect(problem?.message).toContain('"STRIPE_KEY" does not exist');
+    seenCodes.add('secret_unknown');
+  });
+
+  it('does not check names when validating away from a workspace', () => {
+    expect(validateFlow(withBearer).ok).toBe(true);
+  });
+});
+
+describe('when a credential is typed into an HTTP request in plain text', () => {
+  const httpFlow = (config: Record<string, unknown>) => doc([keywordTrigger('t', ['hi']), node('h', 'http_request', config)], [edge('t', 'out', 'h')]);
+
+  it.each([
+    ['an Authorization header', { url: 'https://api.example.com', headers: [{ name: 'Authorization', value: 'Bearer abc123def456' }] }, ['headers', 0, 'value']],
+    ['a Stripe live key in any header', { url: 'https://api.example.com', headers: [{ name: 'X-Custom', value: 'sk_live_51HxYzAbCdEf' }] }, ['headers', 0, 'value']],
+    ['an X-Api-Key header', { url: 'https://api.example.com', headers: [{ name: 'X-Api-Key', value: 'a1b2c3d4e5f6' }] }, ['headers', 0, 'value']],
+    ['an api_key parameter in the URL', { url: 'https://api.example.com/v1?api_key=abcdef123456' }, ['url']],
+    ['a long random token in the body', { method: 'POST', url: 'https://api.example.com', body: { auth: 'Zx9Qw8Er7Ty6Ui5Op4As3Df2Gh1Jk0LmNbVc' } }, ['body', 'auth']],
+  ])('warns about %s but still lets the flow publish', (_name, config, path) => {
+    const result = validateFlow(httpFlow(config));
+    expect(result.ok).toBe(true);
+    const warnings = result.ok ? result.warnings : [];
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ code: 'credential_in_plain_text', severity: 'warning', nodeId: 'h', path: ['nodes', 1, 'config', ...path] });
+    expect(warnings[0]!.message).toContain('{{secrets.NAME}}');
+    seenCodes.add('credential_in_plain_text');
+  });
+
+  it.each([
+    ['a secret in the Authorization header', { url: 'https://api.example.com', headers: [{ name: 'Authorization', value: 'Bearer {{secrets.API_TOKEN}}' }] }],
+    ['ordinary headers, ids and paths', { url: 'https://api.example.com/customers/0196f0b2-8a4c-7d3e-9f10-2b3c4d5e6f70?phone={{contact.phone}}', headers: [{ name: 'Accept', value: 'application/json' }, { name: 'X-Request-Source', value: 'onemessage-flow' }] }],
+  ])('does not warn about %s', (_name, config) => {
+    expect(validateFlow(httpFlow(config))).toMatchObject({ ok: true, warnings: [] });
+  });
+
+  it('lists the warning beside blocking problems when the flow has both', () => {
+    const flow = doc([keywordTrigger('t', ['hi']), node('h', 'http_request', { url: 'https://api.example.com', headers: [{ name: 'Authorization', value: 'Bearer abc123def456' }] }), node('lost', 'end')], [edge('t', 'out', 'h')]);
+    expect(codes(flow).sort()).toEqual(['credential_in_plain_text', 'unreachable_node']);
+  });
+});
+
 describe('when a document has many problems at once', () => {
   it('returns every one of them', () => {
     const flow = doc(

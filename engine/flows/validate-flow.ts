@@ -1,18 +1,32 @@
 import { z } from 'zod';
 import { FLOW_SCHEMA_VERSION, FlowEdgeSchema, MAX_FLOW_EDGES, MAX_FLOW_NODES, NodeShellSchema, type Flow, type FlowEdge, type FlowNode } from './flow.schema.ts';
-import type { FlowProblem } from './flow-problem.ts';
+import { credentialHint } from './credential-hint.ts';
+import { isBlocking, type FlowProblem } from './flow-problem.ts';
 import { validateJsonLogic } from './json-logic.ts';
 import { findNodeDefinition } from './node-catalog.ts';
 import type { NodeDefinition, NodeExpressions, OutputPort } from './node-definition.ts';
 import { checkPattern } from './user-pattern.ts';
-import { parseTemplate } from './template.ts';
+import { parseTemplate, secretNamesOf } from './template.ts';
 
 /** Largest document, in characters of JSON, that validation will look at. */
 export const MAX_FLOW_DOCUMENT_CHARS = 2_000_000;
 /** Most nodes named in one cycle problem's message. */
 const MAX_NODES_NAMED = 10;
 
-export type FlowValidation = { ok: true; flow: Flow } | { ok: false; problems: FlowProblem[] };
+/**
+ * `ok` with the parsed flow when nothing blocks publishing; `warnings` (severity `warning`) never
+ * block. Not `ok`: `problems` lists the blocking problems and the warnings together.
+ */
+export type FlowValidation = { ok: true; flow: Flow; warnings: FlowProblem[] } | { ok: false; problems: FlowProblem[] };
+
+export interface ValidateFlowOptions {
+  /**
+   * The workspace's secret names. When given, a `{{secrets.NAME}}` naming none of them is a
+   * problem (publishing checks this); when absent, secret names are not checked (a document
+   * validated away from any workspace).
+   */
+  secretNames?: ReadonlySet<string>;
+}
 
 type Path = (string | number)[];
 
@@ -46,7 +60,7 @@ function idOf(raw: unknown): string | undefined {
   return typeof id === 'string' && id.length <= 200 ? id : undefined;
 }
 
-function expressionProblems(expressions: NodeExpressions, nodeId: string, configPath: Path): FlowProblem[] {
+function expressionProblems(expressions: NodeExpressions, nodeId: string, configPath: Path, options: ValidateFlowOptions): FlowProblem[] {
   const problems: FlowProblem[] = [];
   for (const { path, rule } of expressions.jsonLogic ?? []) {
     for (const p of validateJsonLogic(rule)) {
@@ -56,10 +70,22 @@ function expressionProblems(expressions: NodeExpressions, nodeId: string, config
   for (const { path, pattern, caseInsensitive } of expressions.regexes ?? []) {
     for (const p of checkPattern(pattern, caseInsensitive)) problems.push({ code: p.code, message: p.message, nodeId, path: [...configPath, ...path] });
   }
-  for (const { path, source } of expressions.templates ?? []) {
-    const parsed = parseTemplate(source);
+  for (const { path, source, allowsSecrets } of expressions.templates ?? []) {
+    const parsed = parseTemplate(source, { allowSecrets: allowsSecrets === true });
     if (!parsed.ok) {
-      for (const p of parsed.problems) problems.push({ code: 'template_invalid', message: `${p.message} (at character ${p.offset})`, nodeId, path: [...configPath, ...path] });
+      for (const p of parsed.problems) problems.push({ code: p.code ?? 'template_invalid', message: `${p.message} (at character ${p.offset})`, nodeId, path: [...configPath, ...path] });
+      continue;
+    }
+    for (const name of secretNamesOf(parsed.template)) {
+      if (options.secretNames && !options.secretNames.has(name)) {
+        problems.push({ code: 'secret_unknown', message: `the secret "${name}" does not exist in this workspace: create it under Secrets, or correct the name`, nodeId, path: [...configPath, ...path] });
+      }
+    }
+  }
+  for (const { path, value, headerName } of expressions.outgoingText ?? []) {
+    const hint = credentialHint(value, headerName);
+    if (hint) {
+      problems.push({ code: 'credential_in_plain_text', severity: 'warning', message: `${hint} in plain text, which anyone who can read this flow sees: store it as a secret and write {{secrets.NAME}} here instead`, nodeId, path: [...configPath, ...path] });
     }
   }
   return problems;
@@ -121,7 +147,7 @@ function stronglyConnected(ids: readonly string[], successors: (id: string) => r
  * Checks a flow document and returns either the parsed flow (configs with their defaults) or
  * every problem found, each with a stable code and the node, edge and path it concerns.
  */
-export function validateFlow(doc: unknown): FlowValidation {
+export function validateFlow(doc: unknown, options: ValidateFlowOptions = {}): FlowValidation {
   let size: number;
   try {
     size = JSON.stringify(doc)?.length ?? 0;
@@ -165,7 +191,7 @@ export function validateFlow(doc: unknown): FlowValidation {
     }
     checked.parsed = { ...shell.data, config: config.data } as FlowNode;
     checked.ports = definition.outputs(config.data);
-    if (definition.expressions) problems.push(...expressionProblems(definition.expressions(config.data), id, configPath));
+    if (definition.expressions) problems.push(...expressionProblems(definition.expressions(config.data), id, configPath, options));
   });
 
   const edges: FlowEdge[] = [];
@@ -255,7 +281,7 @@ export function validateFlow(doc: unknown): FlowValidation {
     });
   }
 
-  if (problems.length > 0) return { ok: false, problems };
+  if (problems.some(isBlocking)) return { ok: false, problems };
   const flowNodes = [...nodes.values()].sort((a, b) => a.index - b.index).map((n) => n.parsed as FlowNode);
-  return { ok: true, flow: { schemaVersion: FLOW_SCHEMA_VERSION, nodes: flowNodes, edges } };
+  return { ok: true, flow: { schemaVersion: FLOW_SCHEMA_VERSION, nodes: flowNodes, edges }, warnings: problems };
 }

@@ -1,11 +1,13 @@
 import type { HTTP_METHODS } from '../flows/nodes/http-request.node.ts';
+import type { SecretResolver } from '../ports/secret-resolver.port.ts';
 import type { Effect, Resume, RunFacts, RunState, RunWait } from './run-types.ts';
 
 type HttpMethod = (typeof HTTP_METHODS)[number];
 
 /** An HTTP call made by a flow; the runtime implements it with the SSRF-guarded client. */
 export interface FlowHttpPort {
-  request(req: { method: HttpMethod; url: string; headers: Record<string, string>; body?: unknown; timeoutMs: number }): Promise<{ status: number; headers: Record<string, string>; body: unknown }>;
+  /** `sameOriginRedirectsOnly`: the request carries secrets; a redirect to another origin fails instead of being followed. */
+  request(req: { method: HttpMethod; url: string; headers: Record<string, string>; body?: unknown; timeoutMs: number; sameOriginRedirectsOnly?: boolean }): Promise<{ status: number; headers: Record<string, string>; body: unknown }>;
 }
 
 /** Everything a node executor may read; it returns changes instead of mutating any of it. */
@@ -19,6 +21,8 @@ export interface NodeContext {
   /** A number in [0, 1); injected so that A/B splits are testable. */
   random(): number;
   http: FlowHttpPort;
+  /** The run's workspace secrets; only the HTTP request executor reads them. */
+  secrets: SecretResolver;
 }
 
 /** What one execution of a node decides. */

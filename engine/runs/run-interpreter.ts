@@ -1,3 +1,4 @@
+import type { SecretResolver } from '../ports/secret-resolver.port.ts';
 import { nextNode, type CompiledFlow } from './compiled-flow.ts';
 import type { FlowHttpPort, NodeExecutor } from './node-executor.ts';
 import { applyEffectsToFacts } from './apply-effects-to-facts.ts';
@@ -14,7 +15,7 @@ export interface AdvanceInput {
   stepCount: number;
   resume?: Resume;
   executors: ReadonlyMap<string, NodeExecutor>;
-  ports: { now(): Date; random(): number; http: FlowHttpPort };
+  ports: { now(): Date; random(): number; http: FlowHttpPort; secrets: SecretResolver };
 }
 
 export interface AdvanceResult {
@@ -55,10 +56,11 @@ export async function advanceRun(input: AdvanceInput): Promise<AdvanceResult> {
       return finish({ status: 'failed', nodeId, error });
     }
     // Steps are shown in the run history: secrets in a config (an API key header) are not kept.
+    // A `{{secrets.NAME}}` stays a template here: its value is read by the executor and scrubbed from what it returns.
     const stepInput = redactSecrets({ config: node.config, ...(resume ? { resume } : {}) });
     let result;
     try {
-      result = await executor(node.config, { nodeId, facts, state, resume, now: startedAt, random: input.ports.random, http: input.ports.http });
+      result = await executor(node.config, { nodeId, facts, state, resume, now: startedAt, random: input.ports.random, http: input.ports.http, secrets: input.ports.secrets });
     } catch (err) {
       const error = describeError(err);
       steps.push({ seq: input.stepCount + steps.length + 1, nodeId, nodeType: node.type, input: stepInput, output: null, port: null, error, effects: [], startedAt, finishedAt: input.ports.now() });

@@ -21,6 +21,9 @@ export const CAPABILITIES = {
   'broadcasts.read': ['owner', 'admin', 'marketer', 'agent'],
   'broadcasts.write': ['owner', 'admin', 'marketer'],
   'audit.read': ['owner', 'admin'],
+  // Names only (never values): flow authors pick a secret by name in the HTTP request node.
+  'secrets.read': ['owner', 'admin', 'marketer'],
+  'secrets.manage': ['owner', 'admin'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Capability = keyof typeof CAPABILITIES;
 

@@ -6,6 +6,7 @@ import { NODE_EXECUTORS } from '../../engine/runs/node-executors.ts';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
 import type { Outbox } from '../pipeline/outbox.ts';
+import type { WorkspaceSecrets } from '../secrets/workspace-secrets.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
 import type { AfterCommit } from './after-commit.ts';
 import { ConversationDrain } from './conversation-drain.ts';
@@ -25,6 +26,7 @@ export interface EngineDeps {
   clock: Clock;
   outbox: Outbox;
   http: FlowHttpPort;
+  secrets: WorkspaceSecrets;
   /** Redis key prefix of this installation. */
   prefix: string;
   random?: () => number;
@@ -46,7 +48,7 @@ export class Engine {
   constructor(private readonly deps: EngineDeps) {
     const logger = deps.logger.child({ component: 'engine' });
     this.flows = new FlowCache({ redis: deps.redis, prefix: deps.prefix, buildIndex: (flows, workspaceId) => buildTriggerIndex(flows, workspaceId, logger) });
-    this.executor = new RunExecutor({ outbox: deps.outbox, flows: this.flows, executors: NODE_EXECUTORS, http: deps.http, clock: deps.clock, ...(deps.random ? { random: deps.random } : {}) });
+    this.executor = new RunExecutor({ outbox: deps.outbox, flows: this.flows, executors: NODE_EXECUTORS, http: deps.http, secrets: deps.secrets, clock: deps.clock, ...(deps.random ? { random: deps.random } : {}) });
     const handler = new InboundHandler({ executor: this.executor, flows: this.flows, clock: deps.clock });
     const afterCommit = (after: AfterCommit) => this.afterCommit(after);
     this.drain = new ConversationDrain({ orm: deps.orm, queues: deps.queues, logger, clock: deps.clock, handler, outbox: deps.outbox, afterCommit });

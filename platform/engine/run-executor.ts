@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Clock } from '../../engine/clock.ts';
+import type { SecretResolver } from '../../engine/ports/secret-resolver.port.ts';
 import type { FlowHttpPort, NodeExecutor } from '../../engine/runs/node-executor.ts';
 import { advanceRun } from '../../engine/runs/run-interpreter.ts';
 import type { Resume, RunFacts, RunState } from '../../engine/runs/run-types.ts';
@@ -61,6 +62,8 @@ export class RunExecutor {
       flows: Pick<FlowCache<unknown>, 'version' | 'activeVersionOf'>;
       executors: ReadonlyMap<string, NodeExecutor>;
       http: FlowHttpPort;
+      /** Workspace secrets, read by HTTP request steps in the run's transaction. */
+      secrets: { resolverFor(em: EntityManager, workspaceId: string): SecretResolver };
       clock: Clock;
       random?: () => number;
     },
@@ -114,7 +117,7 @@ export class RunExecutor {
       stepCount: run.stepCount,
       resume,
       executors: this.deps.executors,
-      ports: { now: () => this.deps.clock.now(), random: this.deps.random ?? Math.random, http: this.deps.http },
+      ports: { now: () => this.deps.clock.now(), random: this.deps.random ?? Math.random, http: this.deps.http, secrets: this.deps.secrets.resolverFor(em, run.workspaceId) },
     });
     const now = this.deps.clock.now();
     const stepCount = run.stepCount + result.steps.length;

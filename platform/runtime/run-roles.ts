@@ -4,6 +4,7 @@ import { checkDependencies } from '../dependencies.ts';
 import { createLogger } from '../logger.ts';
 import { InboundPipeline } from '../pipeline/inbound-pipeline.ts';
 import { Outbox } from '../pipeline/outbox.ts';
+import { WorkspaceSecrets } from '../secrets/workspace-secrets.ts';
 import { SafeHttpClient } from '../../connectors/http/safe-http-client.ts';
 import { Engine } from '../engine/engine.ts';
 import { startApiRole } from './api.role.ts';
@@ -60,7 +61,8 @@ export async function runRoles(roles: readonly RoleName[], env: NodeJS.ProcessEn
     const inbound = new InboundPipeline({ orm: rt.orm, logger: logger.child({ component: 'inbound' }), clock });
     const outbox = new Outbox({ orm: rt.orm, queues: rt.queues, logger: logger.child({ component: 'outbox' }), clock });
     const http = new SafeHttpClient({ allowHosts: config.httpAllowHosts });
-    const engine = new Engine({ orm: rt.orm, redis: rt.redis, queues: rt.queues, logger, clock, outbox, http, prefix: config.redisPrefix });
+    const secrets = new WorkspaceSecrets(config.secretKey);
+    const engine = new Engine({ orm: rt.orm, redis: rt.redis, queues: rt.queues, logger, clock, outbox, http, secrets, prefix: config.redisPrefix });
     // Accepted messages are handed to the engine: their conversation's drain job is enqueued.
     inbound.onAccepted(engine.onInboundAccepted);
 

@@ -146,15 +146,29 @@ function FlowEditor({ flowId }: { flowId: string }) {
     };
   }, [api, flowId, setNodes, setEdges]);
 
+  // The workspace's secret names, so that a misspelt {{secrets.NAME}} shows while editing; when
+  // they cannot be read, the server still checks them at publish.
+  const [secretNames, setSecretNames] = useState<ReadonlySet<string> | null>(null);
+  useEffect(() => {
+    let cancelled = false;
+    api.get<{ items: { name: string }[] }>('/secrets').then(
+      (list) => !cancelled && setSecretNames(new Set(list.items.map((s) => s.name))),
+      () => undefined,
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [api]);
+
   // Validation: the engine's own validateFlow, on the document being edited.
   useEffect(() => {
     if (editCount === 0) return;
     const timer = setTimeout(() => {
-      const result = validateFlow(currentDocument());
-      setProblems(result.ok ? [] : result.problems);
+      const result = validateFlow(currentDocument(), secretNames ? { secretNames } : {});
+      setProblems(result.ok ? result.warnings : result.problems);
     }, VALIDATE_DELAY_MS);
     return () => clearTimeout(timer);
-  }, [editCount, currentDocument]);
+  }, [editCount, currentDocument, secretNames]);
 
   // Undo steps: a snapshot after each burst of edits, except the edits that undo/redo make.
   useEffect(() => {

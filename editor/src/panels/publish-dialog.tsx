@@ -1,5 +1,5 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
-import type { FlowProblem } from '../../../engine/flows/flow-problem.ts';
+import { isBlocking, type FlowProblem } from '../../../engine/flows/flow-problem.ts';
 import { ApiError } from '../api/api-client.ts';
 import type { FlowSummary } from '../api/api-types.ts';
 import type { DraftSaver } from '../canvas/use-draft-saver.ts';
@@ -30,6 +30,8 @@ export function PublishDialog({
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const first = useRef<HTMLInputElement & HTMLButtonElement>(null);
+  // Warnings are shown in the problems list; only blocking problems keep the flow from publishing.
+  const blocking = problems.filter(isBlocking);
   useEffect(() => {
     first.current?.focus();
     const onKey = (e: KeyboardEvent) => e.key === 'Escape' && onClose();
@@ -63,10 +65,10 @@ export function PublishDialog({
     <div className="dialog-backdrop">
       <div role="dialog" aria-modal="true" aria-labelledby={`${id}-title`} className="dialog card">
         <h2 id={`${id}-title`}>Publish this flow</h2>
-        {problems.length > 0 ? (
+        {blocking.length > 0 ? (
           <>
             <p role="alert" className="error">
-              Publishing is refused while the flow has {problems.length} {problems.length === 1 ? 'problem' : 'problems'}.
+              Publishing is refused while the flow has {blocking.length} {blocking.length === 1 ? 'problem' : 'problems'}.
             </p>
             <div className="row">
               <button type="button" ref={first} onClick={onShowProblems}>

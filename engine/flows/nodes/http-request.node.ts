@@ -17,7 +17,7 @@ export const HttpHeaderSchema = z.strictObject({
     .max(100)
     .regex(HEADER_NAME, 'is not a valid header name')
     .refine((name) => !FORBIDDEN_HEADERS.has(name.toLowerCase()), 'is set by the platform and may not be overridden'),
-  /** Template. */
+  /** Template; credentials belong in `{{secrets.NAME}}`, not in the flow document. */
   value: z.string().max(2_000),
 });
 
@@ -60,11 +60,20 @@ export const httpRequestNode = defineNode({
     { id: 'success', label: 'Success' },
     { id: 'error', label: 'Error' },
   ],
-  expressions: (config) => ({
-    templates: [
-      { path: ['url'], source: config.url },
-      ...config.headers.map((h, i) => ({ path: ['headers', i, 'value'], source: h.value })),
-      ...stringsIn(config.body, ['body']),
-    ],
-  }),
+  // The only node whose templates may name secrets: they go to the API it calls, never to a contact.
+  expressions: (config) => {
+    const bodyStrings = stringsIn(config.body, ['body']);
+    return {
+      templates: [
+        { path: ['url'], source: config.url, allowsSecrets: true },
+        ...config.headers.map((h, i) => ({ path: ['headers', i, 'value'], source: h.value, allowsSecrets: true })),
+        ...bodyStrings.map((t) => ({ ...t, allowsSecrets: true })),
+      ],
+      outgoingText: [
+        { path: ['url'], value: config.url },
+        ...config.headers.map((h, i) => ({ path: ['headers', i, 'value'], value: h.value, headerName: h.name })),
+        ...bodyStrings.map((t) => ({ path: t.path, value: t.source })),
+      ],
+    };
+  },
 });
