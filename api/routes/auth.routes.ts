@@ -1,5 +1,4 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Response } from 'express';
 import { z } from 'zod';
 import { ConflictError, NotFoundError, UnauthenticatedError } from '../../engine/errors/app-error.ts';
 import { audit } from '../../platform/audit/audit-log.ts';
@@ -8,25 +7,15 @@ import { MembershipSchema } from '../../platform/db/entities/membership.entity.t
 import { UserSchema, type User } from '../../platform/db/entities/user.entity.ts';
 import { WorkspaceSchema, type Workspace } from '../../platform/db/entities/workspace.entity.ts';
 import { newId } from '../../platform/ids.ts';
-import { SESSION_COOKIE } from '../auth/authenticate.ts';
+import { Email, Password } from '../auth/credential-fields.ts';
 import { LoginRateLimit } from '../auth/login-rate-limit.ts';
-import { toUserDto, UserDto } from '../dto/user.dto.ts';
-import { toWorkspaceDto, WorkspaceDto } from '../dto/workspace.dto.ts';
+import { openSession, SessionResponse } from '../auth/session-response.ts';
+import { toUserDto } from '../dto/user.dto.ts';
+import { toWorkspaceDto } from '../dto/workspace.dto.ts';
 import { defineRoute } from '../route.ts';
-
-const Email = z.email().max(254).transform((e) => e.toLowerCase());
-/** Long enough to resist guessing, short enough that hashing stays bounded. */
-const Password = z.string().min(8, 'use at least 8 characters').max(200);
-
-const SessionResponse = z.object({ token: z.string(), user: UserDto, workspace: WorkspaceDto, role: z.string() });
 
 /** A hash of a random password, checked when the email is unknown so that timing does not reveal which emails exist. */
 let decoyHash: Promise<string> | undefined;
-
-/** The session cookie only reaches /admin (the queue dashboard), so API calls cannot ride on it. */
-function setSessionCookie(res: Response, token: string, secure: boolean): void {
-  res.cookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'strict', path: '/admin', secure, maxAge: 7 * 24 * 3600 * 1000 });
-}
 
 async function userWorkspaces(em: EntityManager, userId: string) {
   const memberships = await em.find(MembershipSchema, { userId }, { orderBy: { createdAt: 'asc' } });
@@ -70,9 +59,7 @@ export const authRoutes = [
         if ((err as { code?: string }).code === '23505') throw new ConflictError('an account with this email already exists; log in instead', { cause: err });
         throw err;
       }
-      const token = await deps.tokens.issue({ userId: user.id, workspaceId: workspace.id });
-      setSessionCookie(res, token, req.secure);
-      return { token, user: toUserDto(user as User), workspace: toWorkspaceDto(workspace as Workspace), role: 'owner' };
+      return openSession(deps, req, res, user as User, workspace as Workspace, 'owner');
     },
   }),
   defineRoute({
@@ -101,9 +88,7 @@ export const authRoutes = [
       if (!chosen) throw body.workspaceId ? new NotFoundError('workspace', body.workspaceId) : new UnauthenticatedError('this account belongs to no workspace');
       user.lastLoginAt = deps.clock.now();
       await em.flush();
-      const token = await deps.tokens.issue({ userId: user.id, workspaceId: chosen.workspace.id });
-      setSessionCookie(res, token, req.secure);
-      return { token, user: toUserDto(user), workspace: toWorkspaceDto(chosen.workspace), role: chosen.role };
+      return openSession(deps, req, res, user, chosen.workspace, chosen.role);
     },
   }),
   defineRoute({
@@ -137,9 +122,7 @@ export const authRoutes = [
       const membership = await em.findOne(MembershipSchema, { userId: auth.userId, workspaceId: body.workspaceId });
       if (!membership) throw new NotFoundError('workspace', body.workspaceId);
       const [user, workspace] = await Promise.all([em.findOneOrFail(UserSchema, { id: auth.userId }), em.findOneOrFail(WorkspaceSchema, { id: body.workspaceId })]);
-      const token = await deps.tokens.issue({ userId: auth.userId, workspaceId: body.workspaceId });
-      setSessionCookie(res, token, req.secure);
-      return { token, user: toUserDto(user), workspace: toWorkspaceDto(workspace), role: membership.role };
+      return openSession(deps, req, res, user, workspace, membership.role);
     },
   }),
 ];
