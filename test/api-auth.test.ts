@@ -135,6 +135,28 @@ describe('when roles differ', () => {
     }
   });
 
+  it('lets an agent rename a contact and record an opt-out, but not change what targets broadcasts: tags, attributes, restriction, clearing an opt-out', async () => {
+    const login = await api.client.post('/api/v1/auth/login', { email: 'ada@example.com', password: 'a long password' });
+    const owner = api.client.as(login.body.token);
+    const channel = await owner.post('/api/v1/channels', { kind: 'sandbox', name: 'contacts roles' });
+    const inbound = await owner.post(`/api/v1/channels/${channel.body.id}/sandbox/inbound`, { from: '+15550001234', text: 'hi', name: 'Sam' });
+    const contactPath = `/api/v1/contacts/${inbound.body.contactId}`;
+    const agent = (await inviteMember(owner, { email: 'contact-agent@example.com', role: 'agent', name: 'Agent', password: 'agent password' })).client;
+    const marketer = (await inviteMember(owner, { email: 'contact-marketer@example.com', role: 'marketer', name: 'Marketer', password: 'marketer password' })).client;
+    for (const body of [{ tags: ['vip'] }, { attributes: { plan: 'gold' } }, { restricted: true }, { optedOut: false }, { name: 'Sam V', tags: ['vip'] }]) {
+      const res = await agent.patch(contactPath, body);
+      expect(res.status, JSON.stringify(body)).toBe(403);
+      expect(res.body.error).toEqual({ code: 'forbidden', message: 'this action needs one of the roles: owner, admin, marketer' });
+    }
+    expect((await owner.get(contactPath)).body).toMatchObject({ name: 'Sam', tags: [], attributes: {} });
+    const renamed = await agent.patch(contactPath, { name: 'Sam Vega', optedOut: true });
+    expect(renamed.status).toBe(200);
+    expect(renamed.body).toMatchObject({ name: 'Sam Vega', optedOut: true });
+    const tagged = await marketer.patch(contactPath, { tags: ['vip'], attributes: { plan: 'gold' }, optedOut: false });
+    expect(tagged.status).toBe(200);
+    expect(tagged.body).toMatchObject({ tags: ['vip'], attributes: { plan: 'gold' }, optedOut: false });
+  });
+
   it('takes a removed member\'s access away at once', async () => {
     const login = await api.client.post('/api/v1/auth/login', { email: 'ada@example.com', password: 'a long password' });
     const owner = api.client.as(login.body.token);
