@@ -1,4 +1,5 @@
 import { AppHeader } from './app-header.tsx';
+import { AcceptInvitationPage } from './pages/accept-invitation-page.tsx';
 import { BroadcastDetailPage } from './pages/broadcast-detail-page.tsx';
 import { BroadcastFormPage } from './pages/broadcast-form-page.tsx';
 import { BroadcastsPage } from './pages/broadcasts-page.tsx';
@@ -6,15 +7,18 @@ import { ChannelsPage } from './pages/channels-page.tsx';
 import { FlowEditorPage } from './pages/flow-editor-page.tsx';
 import { FlowsPage } from './pages/flows-page.tsx';
 import { LoginPage } from './pages/login-page.tsx';
+import { MembersPage } from './pages/members-page.tsx';
 import { useSession } from './session/session-context.tsx';
 import { useHashRoute } from './use-hash-route.ts';
 
-/** The pages: login when there is no session, else flows, one flow's editor, channels, or broadcasts. */
+/** The pages: an invitation's accept page, login when there is no session, else flows, one flow's editor, channels, members, or broadcasts. */
 export function App() {
   const { token } = useSession();
   const route = useHashRoute();
-  if (!token) return <LoginPage />;
   const [section, id, sub] = route;
+  // An invitation link opens with or without a session: accepting may create the account.
+  if (section === 'invitations' && id?.startsWith('accept')) return <AcceptInvitationPage />;
+  if (!token) return <LoginPage />;
   if (section === 'flows' && id) return <FlowEditorPage key={id} flowId={id} />;
   return (
     <div className="page">
@@ -26,6 +30,7 @@ export function App() {
 
 function pageOf(section: string | undefined, id: string | undefined, sub: string | undefined) {
   if (section === 'channels') return <ChannelsPage />;
+  if (section === 'members') return <MembersPage />;
   if (section === 'broadcasts') {
     if (id === 'new') return <BroadcastFormPage key="new" />;
     if (id && sub === 'edit') return <BroadcastFormPage key={id} broadcastId={id} />;
