@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Mailer, OutgoingMail } from '../engine/ports/mailer.port.ts';
+import { INVITATIONS_PER_DAY } from '../api/routes/invitations.routes.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
 import type { ApiClient } from './support/api-client.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
@@ -163,6 +164,18 @@ describe('when an admin invites someone', () => {
     expect(res.status).toBe(403);
     expect(res.body.error.code).toBe('forbidden');
     expect((await owner.client.post('/api/v1/invitations', { email: 'co-owner@example.com', role: 'owner' })).status).toBe(201);
+  });
+
+  it('caps the invitations a workspace creates in a day, so that it cannot send bulk mail through the server', async () => {
+    const bulk = await signup('bulk@example.com', 'Bulk Co');
+    await sql(`insert into invitations (id, workspace_id, email, role, token_hash, expires_at, created_at)
+      select gen_random_uuid(), :workspaceId, 'bulk-' || n || '@example.com', 'agent', md5(random()::text) || n, now() + interval '7 days', now() - interval '1 hour'
+      from generate_series(1, :count) as n`, { workspaceId: bulk.workspaceId, count: INVITATIONS_PER_DAY });
+    const res = await bulk.client.post('/api/v1/invitations', { email: 'one-more@example.com', role: 'agent' });
+    expect(res.status).toBe(429);
+    expect(res.body.error.code).toBe('rate_limited');
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(22 * 3600);
+    expect(mailer.sent.map((m) => m.to)).not.toContain('one-more@example.com');
   });
 
   it('refuses to invite someone who is already a member', async () => {

@@ -79,9 +79,9 @@ export async function acceptInvitation(em: EntityManager, input: { token: string
     return await em.transactional(async (tx) => {
       const claimed = await runSql(tx, CLAIM_SQL, { id: invitation.id, now });
       if (claimed.rowCount === 0) {
-        const current = await runSql<{ acceptedAt: Date | null; revokedAt: Date | null; expiresAt: Date }>(tx, `select accepted_at as "acceptedAt", revoked_at as "revokedAt", expires_at as "expiresAt" from invitations where id = :id`, { id: invitation.id });
-        const row = current.rows[0];
-        throw new InvitationClosedError(invitation.id, (row && closedReason({ ...invitation, ...row }, now)) ?? 'used');
+        // Read again to say why: another accept won, or it was revoked or expired meanwhile.
+        const current = await tx.findOneOrFail(InvitationSchema, { id: invitation.id }, { refresh: true });
+        throw new InvitationClosedError(invitation.id, closedReason(current, now) ?? 'used');
       }
       const user = existing ?? tx.create(UserSchema, { id: newId(), email: invitation.email, name: newAccount!.name, passwordHash: newAccount!.passwordHash, createdAt: now, updatedAt: now, lastLoginAt: now });
       // Entities hold ids, not relations: the user row is written before the rows that refer to it.

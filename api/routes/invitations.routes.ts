@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
-import { ConflictError, ForbiddenError, NotFoundError, UnauthenticatedError } from '../../engine/errors/app-error.ts';
+import { ConflictError, ForbiddenError, NotFoundError, RateLimitedError, UnauthenticatedError } from '../../engine/errors/app-error.ts';
 import { ROLES } from '../../engine/tenancy/role.ts';
 import { audit } from '../../platform/audit/audit-log.ts';
 import { InvitationSchema, type Invitation } from '../../platform/db/entities/invitation.entity.ts';
@@ -19,6 +19,23 @@ import { defineRoute } from '../route.ts';
 import { actorOf } from './actor.ts';
 
 const IdParams = z.object({ id: z.uuid() });
+
+/**
+ * Invitations one workspace may create in a day. Anyone can sign up and own a workspace, and an
+ * invitation makes this server email an address of the caller's choosing with text (a workspace
+ * name) of the caller's choosing: the cap keeps one workspace from using it to send bulk mail.
+ */
+export const INVITATIONS_PER_DAY = 100;
+const DAY_MS = 24 * 3600 * 1000;
+
+async function assertUnderDailyCap(em: EntityManager, workspaceId: string, now: Date): Promise<void> {
+  const since = new Date(now.getTime() - DAY_MS);
+  const [row] = (await runSql<{ n: number; oldest: string | null }>(em, `select count(*)::int as n, min(created_at) as oldest from invitations where workspace_id = :workspaceId and created_at > :since`, { workspaceId, since })).rows;
+  if (!row || row.n < INVITATIONS_PER_DAY) return;
+  // The driver hands timestamps over as text here; the slot frees when the oldest leaves the day.
+  const freedAt = new Date(row.oldest!).getTime() + DAY_MS;
+  throw new RateLimitedError(Math.max(1, Math.ceil((freedAt - now.getTime()) / 1000)));
+}
 /** 32 random bytes in base64url are 43 characters; anything much longer is not a token of ours. */
 const Token = z.string().min(1).max(128);
 
@@ -60,6 +77,7 @@ export const invitationRoutes = [
       // Says only what the members list already shows this caller.
       if (member && (await em.count(MembershipSchema, { workspaceId: auth.workspaceId, userId: member.id }))) throw new ConflictError('this person is already a member of the workspace');
       const now = deps.clock.now();
+      await assertUnderDailyCap(em, auth.workspaceId, now);
       const { token, hash } = generateInvitationToken();
       let invitation: Invitation;
       try {
