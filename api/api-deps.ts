@@ -7,6 +7,7 @@ import type { QueueFactory } from '../platform/queues/queue-factory.ts';
 import type { Clock } from '../engine/clock.ts';
 import type { AcceptedInbound, InboundMessage } from '../engine/ports/inbound-message.ts';
 import type { MessageType } from '../engine/messages/message-content.ts';
+import type { Mailer } from '../engine/ports/mailer.port.ts';
 import type { SessionTokens } from './auth/session-tokens.ts';
 
 /** One finished API request, as recorded for usage data and metrics. */
@@ -51,6 +52,8 @@ export interface ApiDeps {
   flows: { changed(workspaceId: string): Promise<void> };
   /** Starts a run from a flow's inbound webhook; NotFoundError for an unknown flow or token. */
   flowWebhooks: { start(flowId: string, tokenHash: string, body: unknown): Promise<{ runId: string }> };
+  /** Sends invitation emails; null when no SMTP server is configured (admins copy the link). */
+  mailer: Mailer | null;
   observers: RequestObserver[];
   /** Extra routers mounted before the API (health, metrics, dashboard): owned by the process role. */
   extraRouters?: Router[];

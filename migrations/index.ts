@@ -4,6 +4,7 @@ import { Migration20261126000000_whatsapp_and_webhook } from './Migration2026112
 import { Migration20261126010000_engine_hot_path_indexes } from './Migration20261126010000_engine_hot_path_indexes.ts';
 import { Migration20261126020000_outbox_conversation_order_index } from './Migration20261126020000_outbox_conversation_order_index.ts';
 import { Migration20261126030000_broadcasts } from './Migration20261126030000_broadcasts.ts';
+import { Migration20261206000000_invitations } from './Migration20261206000000_invitations.ts';
 import { Migration20261206010000_sessions } from './Migration20261206010000_sessions.ts';
 import { Migration20261206020000_secrets } from './Migration20261206020000_secrets.ts';
 
@@ -15,6 +16,7 @@ export const migrations = [
   { name: 'Migration20261126010000_engine_hot_path_indexes', class: Migration20261126010000_engine_hot_path_indexes },
   { name: 'Migration20261126020000_outbox_conversation_order_index', class: Migration20261126020000_outbox_conversation_order_index },
   { name: 'Migration20261126030000_broadcasts', class: Migration20261126030000_broadcasts },
+  { name: 'Migration20261206000000_invitations', class: Migration20261206000000_invitations },
   { name: 'Migration20261206010000_sessions', class: Migration20261206010000_sessions },
   { name: 'Migration20261206020000_secrets', class: Migration20261206020000_secrets },
 ];

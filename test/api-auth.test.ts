@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
+import { inviteMember } from './support/invite-member.ts';
 
 let api: TestApi;
 
@@ -106,10 +107,8 @@ describe('when API keys are used as bearer tokens', () => {
   it('cannot be created with more rights than its creator', async () => {
     const login = await api.client.post('/api/v1/auth/login', { email: 'ada@example.com', password: 'a long password' });
     const owner = api.client.as(login.body.token);
-    const admin = await owner.post('/api/v1/members', { email: 'admin@example.com', role: 'admin', name: 'Adm', password: 'admin password' });
-    expect(admin.status).toBe(201);
-    const adminLogin = await api.client.post('/api/v1/auth/login', { email: 'admin@example.com', password: 'admin password' });
-    const res = await api.client.as(adminLogin.body.token).post('/api/v1/api-keys', { name: 'too strong', role: 'owner' });
+    const admin = await inviteMember(owner, { email: 'admin@example.com', role: 'admin', name: 'Adm', password: 'admin password' });
+    const res = await admin.client.post('/api/v1/api-keys', { name: 'too strong', role: 'owner' });
     expect(res.status).toBe(400);
   });
 });
@@ -118,14 +117,13 @@ describe('when roles differ', () => {
   it('lets an agent read and reply but not manage channels, members or keys', async () => {
     const login = await api.client.post('/api/v1/auth/login', { email: 'ada@example.com', password: 'a long password' });
     const owner = api.client.as(login.body.token);
-    await owner.post('/api/v1/members', { email: 'agent@example.com', role: 'agent', name: 'Agent', password: 'agent password' });
-    const agentLogin = await api.client.post('/api/v1/auth/login', { email: 'agent@example.com', password: 'agent password' });
-    const agent = api.client.as(agentLogin.body.token);
+    const agent = (await inviteMember(owner, { email: 'agent@example.com', role: 'agent', name: 'Agent', password: 'agent password' })).client;
     expect((await agent.get('/api/v1/channels')).status).toBe(200);
     expect((await agent.get('/api/v1/conversations')).status).toBe(200);
     for (const [method, path, body] of [
       ['post', '/api/v1/channels', { kind: 'sandbox', name: 'x' }],
-      ['post', '/api/v1/members', { email: 'x@example.com', role: 'agent', name: 'X', password: 'xxxxxxxxxx' }],
+      ['post', '/api/v1/invitations', { email: 'x@example.com', role: 'agent' }],
+      ['get', '/api/v1/invitations', undefined],
       ['get', '/api/v1/api-keys', undefined],
       ['patch', '/api/v1/workspace', { name: 'hijacked' }],
       ['get', '/api/v1/audit-log', undefined],
@@ -136,14 +134,35 @@ describe('when roles differ', () => {
     }
   });
 
+  it('lets an agent rename a contact and record an opt-out, but not change what targets broadcasts: tags, attributes, restriction, clearing an opt-out', async () => {
+    const login = await api.client.post('/api/v1/auth/login', { email: 'ada@example.com', password: 'a long password' });
+    const owner = api.client.as(login.body.token);
+    const channel = await owner.post('/api/v1/channels', { kind: 'sandbox', name: 'contacts roles' });
+    const inbound = await owner.post(`/api/v1/channels/${channel.body.id}/sandbox/inbound`, { from: '+15550001234', text: 'hi', name: 'Sam' });
+    const contactPath = `/api/v1/contacts/${inbound.body.contactId}`;
+    const agent = (await inviteMember(owner, { email: 'contact-agent@example.com', role: 'agent', name: 'Agent', password: 'agent password' })).client;
+    const marketer = (await inviteMember(owner, { email: 'contact-marketer@example.com', role: 'marketer', name: 'Marketer', password: 'marketer password' })).client;
+    for (const body of [{ tags: ['vip'] }, { attributes: { plan: 'gold' } }, { restricted: true }, { optedOut: false }, { name: 'Sam V', tags: ['vip'] }]) {
+      const res = await agent.patch(contactPath, body);
+      expect(res.status, JSON.stringify(body)).toBe(403);
+      expect(res.body.error).toEqual({ code: 'forbidden', message: 'this action needs one of the roles: owner, admin, marketer' });
+    }
+    expect((await owner.get(contactPath)).body).toMatchObject({ name: 'Sam', tags: [], attributes: {} });
+    const renamed = await agent.patch(contactPath, { name: 'Sam Vega', optedOut: true });
+    expect(renamed.status).toBe(200);
+    expect(renamed.body).toMatchObject({ name: 'Sam Vega', optedOut: true });
+    const tagged = await marketer.patch(contactPath, { tags: ['vip'], attributes: { plan: 'gold' }, optedOut: false });
+    expect(tagged.status).toBe(200);
+    expect(tagged.body).toMatchObject({ tags: ['vip'], attributes: { plan: 'gold' }, optedOut: false });
+  });
+
   it('takes a removed member\'s access away at once', async () => {
     const login = await api.client.post('/api/v1/auth/login', { email: 'ada@example.com', password: 'a long password' });
     const owner = api.client.as(login.body.token);
-    const member = await owner.post('/api/v1/members', { email: 'leaver@example.com', role: 'marketer', name: 'Leaver', password: 'leaver password' });
-    const leaverLogin = await api.client.post('/api/v1/auth/login', { email: 'leaver@example.com', password: 'leaver password' });
-    const leaver = api.client.as(leaverLogin.body.token);
+    const member = await inviteMember(owner, { email: 'leaver@example.com', role: 'marketer', name: 'Leaver', password: 'leaver password' });
+    const leaver = member.client;
     expect((await leaver.get('/api/v1/channels')).status).toBe(200);
-    expect((await owner.delete(`/api/v1/members/${member.body.id}`)).status).toBe(204);
+    expect((await owner.delete(`/api/v1/members/${member.memberId}`)).status).toBe(204);
     expect((await leaver.get('/api/v1/channels')).status).toBe(401);
   });
 

@@ -3,6 +3,7 @@ import { allRoutes } from '../api/routes/index.ts';
 import type { AnyRoute } from '../api/route.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
 import type { ApiClient } from './support/api-client.ts';
+import { inviteMember } from './support/invite-member.ts';
 import { BROADCAST_BODY_LIMIT_BYTES, BROADCASTS_PATH } from '../api/routes/broadcasts.routes.ts';
 import { MAX_JSONLOGIC_DEPTH } from '../engine/flows/json-logic.ts';
 import { MAX_JSON_BODY_DEPTH } from '../platform/http/json-nesting-depth.ts';
@@ -22,11 +23,11 @@ beforeAll(async () => {
   owner = api.client.as(signup.body.token);
   const channel = await owner.post('/api/v1/channels', { kind: 'sandbox', name: 'S' });
   const inbound = await owner.post(`/api/v1/channels/${channel.body.id}/sandbox/inbound`, { from: '+15550000009', text: 'hi' });
-  const member = await owner.post('/api/v1/members', { email: 'm@example.com', role: 'agent', name: 'M', password: 'password-m' });
+  const member = await inviteMember(owner, { email: 'm@example.com', role: 'agent', name: 'M', password: 'password-m' });
   const key = await owner.post('/api/v1/api-keys', { name: 'K' });
   const flow = await owner.post('/api/v1/flows', { name: 'F' });
   // Runs are written by the engine only; no route here reaches a run with a body, so an unknown id serves.
-  ids = { channels: channel.body.id, contacts: inbound.body.contactId, conversations: inbound.body.conversationId, members: member.body.id, 'api-keys': key.body.id, flows: flow.body.id };
+  ids = { channels: channel.body.id, contacts: inbound.body.contactId, conversations: inbound.body.conversationId, members: member.memberId, 'api-keys': key.body.id, flows: flow.body.id };
 });
 
 afterAll(async () => {

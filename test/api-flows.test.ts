@@ -9,6 +9,7 @@ import { runSql } from '../platform/pipeline/run-sql.ts';
 import { seedDemo } from '../platform/seed/seed-demo.ts';
 import { eventually } from './support/eventually.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
+import { inviteMember } from './support/invite-member.ts';
 import type { ApiClient } from './support/api-client.ts';
 
 const EXAMPLES_DIR = new URL('../examples/flows/', import.meta.url);
@@ -28,10 +29,7 @@ async function sql<T = any>(query: string, bindings: Record<string, unknown> = {
 
 
 async function memberClient(email: string, role: string): Promise<ApiClient> {
-  const created = await owner.post('/api/v1/members', { email, role, name: role, password: `password-${role}` });
-  expect(created.status).toBe(201);
-  const login = await api.client.post('/api/v1/auth/login', { email, password: `password-${role}` });
-  return api.client.as(login.body.token);
+  return (await inviteMember(owner, { email, role, name: role, password: `password-${role}` })).client;
 }
 
 /** A draft with three problems: a send with no text, an edge to a missing node, a node nothing reaches. */

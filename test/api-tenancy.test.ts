@@ -5,6 +5,7 @@ import { newId } from '../platform/ids.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
 import type { ApiClient } from './support/api-client.ts';
+import { inviteMember } from './support/invite-member.ts';
 
 /** Which resource of workspace A each `:id` route names, by the route's tag. */
 const RESOURCE_BY_TAG: Record<string, keyof ResourcesOfA> = {
@@ -12,6 +13,7 @@ const RESOURCE_BY_TAG: Record<string, keyof ResourcesOfA> = {
   contacts: 'contactId',
   conversations: 'conversationId',
   members: 'memberId',
+  invitations: 'invitationId',
   'api-keys': 'apiKeyId',
   flows: 'flowId',
   runs: 'runId',
@@ -26,6 +28,7 @@ interface ResourcesOfA {
   conversationId: string;
   messageId: string;
   memberId: string;
+  invitationId: string;
   apiKeyId: string;
   flowId: string;
   runId: string;
@@ -46,7 +49,9 @@ beforeAll(async () => {
   ownerB = api.client.as(signupB.body.token);
   const channel = await ownerA.post('/api/v1/channels', { kind: 'sandbox', name: 'A sandbox' });
   const inbound = await ownerA.post(`/api/v1/channels/${channel.body.id}/sandbox/inbound`, { from: '+15550000001', text: 'hello from A', name: 'Private Person' });
-  const member = await ownerA.post('/api/v1/members', { email: 'agent-a@example.com', role: 'agent', name: 'Agent A', password: 'password-agent' });
+  const member = await inviteMember(ownerA, { email: 'agent-a@example.com', role: 'agent', name: 'Agent A', password: 'password-agent' });
+  // An invitation left pending, for the walk of the invitation routes.
+  const invitation = await ownerA.post('/api/v1/invitations', { email: 'pending-a@example.com', role: 'marketer' });
   const key = await ownerA.post('/api/v1/api-keys', { name: 'A key', role: 'admin' });
   const flow = await ownerA.post('/api/v1/flows', { name: 'A flow' });
   const published = await ownerA.post(`/api/v1/flows/${flow.body.id}/publish`, {});
@@ -74,7 +79,8 @@ beforeAll(async () => {
     contactId: inbound.body.contactId,
     conversationId: inbound.body.conversationId,
     messageId: inbound.body.messageId,
-    memberId: member.body.id,
+    memberId: member.memberId,
+    invitationId: invitation.body.id,
     apiKeyId: key.body.id,
     flowId: flow.body.id,
     runId,
@@ -140,6 +146,8 @@ describe('when a member of another workspace walks every route', () => {
     expect(contact.body.name).toBe('Private Person');
     const members = await ownerA.get('/api/v1/members');
     expect(members.body.items.map((m: any) => m.id)).toContain(a.memberId);
+    const invitations = await ownerA.get('/api/v1/invitations');
+    expect(invitations.body.items.map((i: any) => i.id)).toContain(a.invitationId);
     const keys = await ownerA.get('/api/v1/api-keys');
     expect(keys.body.items.map((k: any) => k.id)).toContain(a.apiKeyId);
     const messages = await ownerA.get(`/api/v1/conversations/${a.conversationId}/messages`);

@@ -5,6 +5,7 @@ import { newId } from '../platform/ids.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
 import type { ApiClient } from './support/api-client.ts';
+import { inviteMember } from './support/invite-member.ts';
 
 let api: TestApi;
 
@@ -135,10 +136,8 @@ describe('when a workspace previews a segment', () => {
   });
 
   it('lets an agent preview, as broadcasts.read allows', async () => {
-    const created = await owner.post('/api/v1/members', { email: 'segments-agent@example.com', role: 'agent', name: 'Agent', password: 'password-agent' });
-    expect(created.status).toBe(201);
-    const login = await api.client.post('/api/v1/auth/login', { email: 'segments-agent@example.com', password: 'password-agent' });
-    const res = await api.client.as(login.body.token).post('/api/v1/segments/preview', { rule: VIP });
+    const agent = await inviteMember(owner, { email: 'segments-agent@example.com', role: 'agent', name: 'Agent', password: 'password-agent' });
+    const res = await agent.client.post('/api/v1/segments/preview', { rule: VIP });
     expect(res.status).toBe(200);
     expect(res.body.count).toBe(5);
   });

@@ -7,22 +7,18 @@ import { MembershipSchema } from '../../platform/db/entities/membership.entity.t
 import { UserSchema, type User } from '../../platform/db/entities/user.entity.ts';
 import { WorkspaceSchema, type Workspace } from '../../platform/db/entities/workspace.entity.ts';
 import { newId } from '../../platform/ids.ts';
+import { Email, Password } from '../auth/credential-fields.ts';
 import { LoginRateLimit } from '../auth/login-rate-limit.ts';
-import { clearSessionCookies, setSessionCookies } from '../auth/session-cookie.ts';
+import { clearSessionCookies } from '../auth/session-cookie.ts';
+import { openSession, SessionResponse } from '../auth/session-response.ts';
 import { endEverySession, revokeSession } from '../auth/session-revocation.ts';
 import { WrongPasswordError } from '../auth/wrong-password.error.ts';
 import type { ApiDeps } from '../api-deps.ts';
 import type { AuthContext } from '../route.ts';
 import { actorOf } from './actor.ts';
-import { toUserDto, UserDto } from '../dto/user.dto.ts';
-import { toWorkspaceDto, WorkspaceDto } from '../dto/workspace.dto.ts';
+import { toUserDto } from '../dto/user.dto.ts';
+import { toWorkspaceDto } from '../dto/workspace.dto.ts';
 import { defineRoute } from '../route.ts';
-
-const Email = z.email().max(254).transform((e) => e.toLowerCase());
-/** Long enough to resist guessing, short enough that hashing stays bounded. */
-const Password = z.string().min(8, 'use at least 8 characters').max(200);
-
-const SessionResponse = z.object({ token: z.string(), user: UserDto, workspace: WorkspaceDto, role: z.string() });
 
 /** A hash of a random password, checked when the email is unknown so that timing does not reveal which emails exist. */
 let decoyHash: Promise<string> | undefined;
@@ -68,7 +64,7 @@ export const authRoutes = [
       }
       const passwordHash = await hashPassword(body.password);
       const now = deps.clock.now();
-      const user = { id: newId(), email: body.email, name: body.name, passwordHash, createdAt: now, updatedAt: now, lastLoginAt: now };
+      const user = { id: newId(), email: body.email, name: body.name, passwordHash, tokenVersion: 0, createdAt: now, updatedAt: now, lastLoginAt: now };
       const workspace = { id: newId(), name: body.workspaceName, timezone: 'UTC', plan: 'free', createdAt: now, updatedAt: now };
       try {
         await em.transactional(async (tx) => {
@@ -88,9 +84,7 @@ export const authRoutes = [
         }
         throw err;
       }
-      const token = await deps.tokens.issue({ userId: user.id, workspaceId: workspace.id, version: 0 });
-      setSessionCookies(req, res, token, deps.config.publicUrl);
-      return { token, user: toUserDto(user as User), workspace: toWorkspaceDto(workspace as Workspace), role: 'owner' };
+      return openSession(deps, req, res, user as User, workspace as Workspace, 'owner');
     },
   }),
   defineRoute({
@@ -119,9 +113,7 @@ export const authRoutes = [
       if (!chosen) throw body.workspaceId ? new NotFoundError('workspace', body.workspaceId) : new UnauthenticatedError('this account belongs to no workspace');
       user.lastLoginAt = deps.clock.now();
       await em.flush();
-      const token = await deps.tokens.issue({ userId: user.id, workspaceId: chosen.workspace.id, version: user.tokenVersion });
-      setSessionCookies(req, res, token, deps.config.publicUrl);
-      return { token, user: toUserDto(user), workspace: toWorkspaceDto(chosen.workspace), role: chosen.role };
+      return openSession(deps, req, res, user, chosen.workspace, chosen.role);
     },
   }),
   defineRoute({
@@ -155,9 +147,7 @@ export const authRoutes = [
       const membership = await em.findOne(MembershipSchema, { userId: auth.userId, workspaceId: body.workspaceId });
       if (!membership) throw new NotFoundError('workspace', body.workspaceId);
       const [user, workspace] = await Promise.all([em.findOneOrFail(UserSchema, { id: auth.userId }), em.findOneOrFail(WorkspaceSchema, { id: body.workspaceId })]);
-      const token = await deps.tokens.issue({ userId: auth.userId, workspaceId: body.workspaceId, version: user.tokenVersion });
-      setSessionCookies(req, res, token, deps.config.publicUrl);
-      return { token, user: toUserDto(user), workspace: toWorkspaceDto(workspace), role: membership.role };
+      return openSession(deps, req, res, user, workspace, membership.role);
     },
   }),
   defineRoute({
@@ -222,9 +212,7 @@ export const authRoutes = [
         return version;
       });
       const workspace = await em.findOneOrFail(WorkspaceSchema, { id: auth.workspaceId });
-      const token = await deps.tokens.issue({ userId, workspaceId: auth.workspaceId, version });
-      setSessionCookies(req, res, token, deps.config.publicUrl);
-      return { token, user: toUserDto(user), workspace: toWorkspaceDto(workspace), role: auth.role };
+      return openSession(deps, req, res, { ...user, tokenVersion: version }, workspace, auth.role);
     },
   }),
 ];

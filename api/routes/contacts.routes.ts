@@ -1,6 +1,7 @@
 import type { FilterQuery } from '@mikro-orm/postgresql';
 import { z } from 'zod';
-import { NotFoundError, ValidationError } from '../../engine/errors/app-error.ts';
+import { ForbiddenError, NotFoundError, ValidationError } from '../../engine/errors/app-error.ts';
+import { can, CAPABILITIES } from '../../engine/tenancy/role.ts';
 import { audit } from '../../platform/audit/audit-log.ts';
 import { ContactSchema, type Contact } from '../../platform/db/entities/contact.entity.ts';
 import { ContactDto, toContactDto } from '../dto/contact.dto.ts';
@@ -14,6 +15,14 @@ const Tag = z.string().trim().min(1).max(64).regex(/^[\p{L}\p{N} _:-]+$/u, 'lett
 const AttributeName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'an attribute name is a letter or _ then up to 63 letters, digits or _');
 const AttributeValue = z.union([z.string().max(2000), z.number(), z.boolean(), z.null()]);
 const MAX_ATTRIBUTES = 100;
+
+/**
+ * True when a contact update touches what selects who receives automated messages (see the
+ * `contacts.target` capability): tags, attributes, restriction, or clearing an opt-out.
+ */
+function changesTargeting(body: { attributes?: unknown; tags?: unknown; optedOut?: boolean; restricted?: boolean }): boolean {
+  return body.attributes !== undefined || body.tags !== undefined || body.restricted !== undefined || body.optedOut === false;
+}
 
 export const contactRoutes = [
   defineRoute({
@@ -55,7 +64,7 @@ export const contactRoutes = [
   defineRoute({
     method: 'patch',
     path: '/v1/contacts/:id',
-    summary: "Update a contact's name, attributes (merged; null removes), tags, opt-out or restriction",
+    summary: "Update a contact's name, attributes (merged; null removes), tags, opt-out or restriction. Agents may change the name and record an opt-out only: tags, attributes, restriction and clearing an opt-out steer automated sending (owner, admin, marketer)",
     tag: 'contacts',
     auth: 'contacts.write',
     params: IdParams,
@@ -73,6 +82,7 @@ export const contactRoutes = [
     async handler({ deps, em, auth, params, body, req }) {
       const contact = await em.findOne(ContactSchema, { id: params.id, workspaceId: auth.workspaceId });
       if (!contact) throw new NotFoundError('contact', params.id);
+      if (changesTargeting(body) && !can(auth.role, 'contacts.target')) throw new ForbiddenError(CAPABILITIES['contacts.target']);
       const now = deps.clock.now();
       if (body.name !== undefined) contact.name = body.name;
       if (body.attributes) {

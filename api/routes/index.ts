@@ -8,6 +8,7 @@ import { channelRoutes } from './channels.routes.ts';
 import { contactRoutes } from './contacts.routes.ts';
 import { conversationRoutes } from './conversations.routes.ts';
 import { flowRoutes } from './flows.routes.ts';
+import { invitationRoutes } from './invitations.routes.ts';
 import { memberRoutes } from './members.routes.ts';
 import { runRoutes } from './runs.routes.ts';
 import { secretRoutes } from './secrets.routes.ts';
@@ -15,4 +16,4 @@ import { segmentRoutes } from './segments.routes.ts';
 import { workspaceRoutes } from './workspace.routes.ts';
 
 /** Every API route, mounted under /api. Tests walk this table. */
-export const allRoutes: AnyRoute[] = [...authRoutes, ...workspaceRoutes, ...memberRoutes, ...apiKeyRoutes, ...channelRoutes, ...channelSessionRoutes, ...contactRoutes, ...conversationRoutes, ...flowRoutes, ...runRoutes, ...secretRoutes, ...segmentRoutes, ...broadcastRoutes, ...auditRoutes];
+export const allRoutes: AnyRoute[] = [...authRoutes, ...workspaceRoutes, ...memberRoutes, ...invitationRoutes, ...apiKeyRoutes, ...channelRoutes, ...channelSessionRoutes, ...contactRoutes, ...conversationRoutes, ...flowRoutes, ...runRoutes, ...secretRoutes, ...segmentRoutes, ...broadcastRoutes, ...auditRoutes];

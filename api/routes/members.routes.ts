@@ -1,11 +1,10 @@
 import { z } from 'zod';
 import { ConflictError, NotFoundError, ValidationError } from '../../engine/errors/app-error.ts';
+import { GoneError } from '../../engine/errors/gone.error.ts';
 import { ROLES } from '../../engine/tenancy/role.ts';
 import { audit } from '../../platform/audit/audit-log.ts';
-import { hashPassword } from '../../platform/crypto/password.ts';
 import { MembershipSchema, type Membership } from '../../platform/db/entities/membership.entity.ts';
 import { UserSchema, type User } from '../../platform/db/entities/user.entity.ts';
-import { newId } from '../../platform/ids.ts';
 import { defineRoute } from '../route.ts';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { actorOf } from './actor.ts';
@@ -48,30 +47,14 @@ export const memberRoutes = [
   defineRoute({
     method: 'post',
     path: '/v1/members',
-    summary: 'Add a member: an existing account by email, or a new account with a password',
+    summary: 'Withdrawn (410): invite people with POST /api/v1/invitations instead',
     tag: 'members',
     auth: 'members.manage',
-    status: 201,
-    body: z.object({ email: z.email().max(254).transform((e) => e.toLowerCase()), role: z.enum(ROLES), name: z.string().trim().min(1).max(200).optional(), password: z.string().min(8).max(200).optional() }),
-    response: MemberDto,
-    exampleBody: { email: 'agent@example.com', role: 'agent', name: 'An Agent', password: 'a long password' },
-    async handler({ deps, em, auth, body, req }) {
-      if (body.role === 'owner' && auth.role !== 'owner') throw new ValidationError('only an owner can add another owner');
-      const existing = await em.findOne(UserSchema, { email: body.email });
-      if (existing && (await em.count(MembershipSchema, { workspaceId: auth.workspaceId, userId: existing.id }))) throw new ConflictError('this account is already a member');
-      if (!existing && (!body.password || !body.name)) throw new ValidationError('no account has this email: give a name and a password to create one', { details: [{ path: 'password', message: 'required for a new account' }] });
-      const now = deps.clock.now();
-      const passwordHash = existing ? null : await hashPassword(body.password!);
-      const { user, membership } = await em.transactional(async (tx) => {
-        const user = existing ?? tx.create(UserSchema, { id: newId(), email: body.email, name: body.name!, passwordHash: passwordHash!, createdAt: now, updatedAt: now });
-        // The user row goes first: entities hold ids, not relations, so the unit of work does
-        // not order inserts by foreign key.
-        await tx.flush();
-        const membership = tx.create(MembershipSchema, { id: newId(), workspaceId: auth.workspaceId, userId: user.id, role: body.role, createdAt: now });
-        audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'member.added', target: { kind: 'membership', id: membership.id }, details: { role: body.role }, ip: req.ip });
-        return { user, membership };
-      });
-      return toMemberDto(membership, user);
+    // Kept as an explicit 410 rather than removed: a script written against the old route gets
+    // the way forward instead of a bare "no such route". It creates nothing: a workspace never
+    // creates an account, sets a password or adds someone without their consent (issue 13).
+    async handler() {
+      throw new GoneError('workspaces no longer create accounts or add them directly: invite the person with POST /api/v1/invitations {email, role}; they accept from the link');
     },
   }),
   defineRoute({

@@ -25,6 +25,7 @@ export function AppHeader({ children }: { children?: ReactNode }) {
         <a href="#/flows">Flows</a>
         <a href="#/channels">Channels</a>
         <a href="#/broadcasts">Broadcasts</a>
+        <a href="#/members">Members</a>
         <a href="#/secrets">Secrets</a>
       </nav>
       {children}

@@ -12,7 +12,17 @@ export const CAPABILITIES = {
   'channels.read': ['owner', 'admin', 'marketer', 'agent'],
   'channels.simulate': ['owner', 'admin', 'marketer'],
   'contacts.read': ['owner', 'admin', 'marketer', 'agent'],
+  /**
+   * Edit a contact's name and record an opt-out the person asked for in a chat: what an agent
+   * needs while talking to them. Recording an opt-out only ever stops messages.
+   */
   'contacts.write': ['owner', 'admin', 'marketer', 'agent'],
+  /**
+   * Change what decides who receives automated messages: tags and attributes (segments and flow
+   * conditions select on them, so they steer broadcasts), clearing an opt-out (consent) and
+   * restriction of processing. Agents may not: an agent is not the one who chooses audiences.
+   */
+  'contacts.target': ['owner', 'admin', 'marketer'],
   'conversations.read': ['owner', 'admin', 'marketer', 'agent'],
   'conversations.reply': ['owner', 'admin', 'marketer', 'agent'],
   'flows.read': ['owner', 'admin', 'marketer', 'agent'],

@@ -17,7 +17,7 @@ export const HTTP_DRAIN_MS = 3_000;
 const IDLE_SWEEP_MS = 100;
 
 /** The pipelines the HTTP API hands work to; built by the composition root. */
-export type ApiPipelines = Pick<ApiDeps, 'inbound' | 'outbound' | 'channels' | 'flows' | 'flowWebhooks'>;
+export type ApiPipelines = Pick<ApiDeps, 'inbound' | 'outbound' | 'channels' | 'flows' | 'flowWebhooks'> & { mailer?: ApiDeps['mailer'] };
 
 /** The express app of the api role: the API plus health, readiness, metrics and the queue dashboard. */
 export function buildHttpApp(rt: Runtime, pipelines: ApiPipelines, usage: UsageRecorder): Express {
@@ -30,6 +30,7 @@ export function buildHttpApp(rt: Runtime, pipelines: ApiPipelines, usage: UsageR
     tokens: rt.tokens,
     queues: rt.queues,
     ...pipelines,
+    mailer: pipelines.mailer ?? null,
     observers: [new HttpMetricsObserver(rt.metrics), usage],
     extraRouters: [
       healthRouter(),

@@ -6,6 +6,8 @@ import { InboundPipeline } from '../pipeline/inbound-pipeline.ts';
 import { Outbox } from '../pipeline/outbox.ts';
 import { WorkspaceSecrets } from '../secrets/workspace-secrets.ts';
 import { SafeHttpClient } from '../../connectors/http/safe-http-client.ts';
+import { SmtpMailer } from '../../connectors/smtp/smtp-mailer.ts';
+import type { Mailer } from '../../engine/ports/mailer.port.ts';
 import { Engine } from '../engine/engine.ts';
 import { startApiRole } from './api.role.ts';
 import { channelAnnouncer, startConnectorRole } from './connector.role.ts';
@@ -23,6 +25,8 @@ export interface RunRolesOptions {
   /** Handle SIGINT and SIGTERM (default true); in-process tests call `shutdown.run` themselves. */
   listenForSignals?: boolean;
   clock?: Clock;
+  /** Sends invitation emails instead of the SMTP server of the config (tests pass a recording fake). */
+  mailer?: Mailer;
 }
 
 export interface RunningProcess {
@@ -70,7 +74,8 @@ export async function runRoles(roles: readonly RoleName[], env: NodeJS.ProcessEn
     if (connector) stopSteps.push({ name: 'stop send workers and connectors', run: () => connector.stop() });
     const worker = has('worker') ? startWorkerRole(rt, { outbox, engine }) : null;
     if (worker) stopSteps.push({ name: 'stop the engine workers and reconcilers', run: () => worker.stop() });
-    const api = has('api') ? await startApiRole(rt, { inbound, outbound: outbox, channels: connector ?? channelAnnouncer(rt), flows: { changed: (workspaceId) => engine.flowsChanged(workspaceId) }, flowWebhooks: { start: (flowId, tokenHash, body) => engine.triggered.startFromWebhook(flowId, tokenHash, body) } }) : null;
+    const mailer = opts.mailer ?? (config.smtp ? new SmtpMailer(config.smtp) : undefined);
+    const api = has('api') ? await startApiRole(rt, { mailer, inbound, outbound: outbox, channels: connector ?? channelAnnouncer(rt), flows: { changed: (workspaceId) => engine.flowsChanged(workspaceId) }, flowWebhooks: { start: (flowId, tokenHash, body) => engine.triggered.startFromWebhook(flowId, tokenHash, body) } }) : null;
     if (api) {
       // HTTP stops first so that no new work arrives while the rest drains.
       stopSteps.unshift({ name: 'stop accepting HTTP connections and finish requests in flight', run: () => api.stopHttp() });

@@ -1,4 +1,4 @@
-import { runRoles, type RunningProcess } from '../../platform/runtime/run-roles.ts';
+import { runRoles, type RunRolesOptions, type RunningProcess } from '../../platform/runtime/run-roles.ts';
 import { ApiClient } from './api-client.ts';
 import { createTestEnv, type TestEnv } from './test-env.ts';
 
@@ -14,8 +14,11 @@ export interface TestApi {
  * connector roles, through the real composition root), on its own database and Redis prefix,
  * on a free port of 127.0.0.1.
  */
-/** `extraEnv`: more settings for the product (HTTP_ALLOW_HOSTS, for example). */
-export async function startTestApi(extraEnv: Record<string, string> = {}): Promise<TestApi> {
+/**
+ * `extraEnv`: more settings for the product (HTTP_ALLOW_HOSTS, for example); `opts`: objects the
+ * composition root would otherwise build (a recording mailer, for example).
+ */
+export async function startTestApi(extraEnv: Record<string, string> = {}, opts: Pick<RunRolesOptions, 'mailer'> = {}): Promise<TestApi> {
   const env = await createTestEnv();
   const proc = await runRoles(['api', 'worker', 'connector'], {
     DATABASE_URL: env.config.databaseUrl,
@@ -27,7 +30,7 @@ export async function startTestApi(extraEnv: Record<string, string> = {}): Promi
     LOG_LEVEL: env.config.logLevel,
     NODE_ENV: 'test',
     ...extraEnv,
-  }, { exit: () => undefined, listenForSignals: false });
+  }, { exit: () => undefined, listenForSignals: false, ...opts });
   return {
     env,
     client: new ApiClient(`http://127.0.0.1:${proc.port}`),

@@ -99,3 +99,35 @@ export interface Page<T> {
   items: T[];
   nextCursor: string | null;
 }
+
+/** What an invitation link offers (POST /invitations/lookup). */
+export interface InvitationLookup {
+  email: string;
+  role: string;
+  workspaceName: string;
+  inviterName: string | null;
+  expiresAt: string;
+  hasAccount: boolean;
+}
+/** A pending invitation of the workspace (never its link). */
+export interface PendingInvitation {
+  id: string;
+  email: string;
+  role: string;
+  invitedByName: string | null;
+  expiresAt: string;
+  createdAt: string;
+}
+/** A new invitation: its link is in this answer only. */
+export interface CreatedInvitation extends PendingInvitation {
+  acceptUrl: string;
+  emailed: boolean;
+}
+export interface Member {
+  id: string;
+  userId: string;
+  email: string;
+  name: string;
+  role: string;
+  createdAt: string;
+}
