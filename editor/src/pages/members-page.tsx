@@ -113,8 +113,8 @@ export function MembersPage() {
         </tbody>
       </table>
       {invitations && (
-        <>
-          <h2>Pending invitations</h2>
+        <section aria-labelledby="pending-title">
+          <h2 id="pending-title">Pending invitations</h2>
           {invitations.length === 0 && <p className="muted">No pending invitations.</p>}
           <ul className="channels">
             {invitations.map((i) => (
@@ -130,7 +130,7 @@ export function MembersPage() {
               </li>
             ))}
           </ul>
-        </>
+        </section>
       )}
     </section>
   );
