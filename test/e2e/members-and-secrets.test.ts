@@ -79,9 +79,9 @@ describe.skipIf(!HAS_CHROMIUM)('members, invitations, logout and secrets in Chro
     await owner.getByLabel('Email').fill(email);
     await owner.getByLabel('Role').selectOption(role);
     await owner.getByRole('button', { name: 'Invite' }).click();
-    const shown = owner.getByRole('status').filter({ hasText: email });
+    const shown = owner.getByRole('status', { name: `Invitation link for ${email}` });
     await shown.waitFor();
-    return (await shown.locator('code').textContent()) ?? '';
+    return shown.getByLabel('Invitation link').inputValue();
   }
 
   const pending = (page: Page) => page.getByRole('region', { name: 'Pending invitations' }).getByRole('listitem');
@@ -95,7 +95,8 @@ describe.skipIf(!HAS_CHROMIUM)('members, invitations, logout and secrets in Chro
     const other = await api.client.post('/api/v1/auth/signup', { email: EXISTING.email, password: EXISTING.password, name: EXISTING.name, workspaceName: EXISTING.workspace });
     expect(other.status).toBe(201);
     browser = await launchChromium();
-    const context = await browser.newContext({ viewport: VIEWPORT });
+    // The clipboard is allowed, as a browser asked by the person would: Copy link is tried for real.
+    const context = await browser.newContext({ viewport: VIEWPORT, permissions: ['clipboard-read', 'clipboard-write'] });
     await violations.watch(context);
     owner = await context.newPage();
     // Confirmations (delete a secret) are accepted, as a user would.
@@ -121,9 +122,11 @@ describe.skipIf(!HAS_CHROMIUM)('members, invitations, logout and secrets in Chro
 
     const link = await invite(AGENT.email, 'agent');
     expect(link).toMatch(new RegExp(`^${base}/#/invitations/accept\\?token=[\\w-]+$`));
-    const banner = owner.getByRole('status').filter({ hasText: AGENT.email });
+    const banner = owner.getByRole('status', { name: `Invitation link for ${AGENT.email}` });
     expect(await banner.textContent()).toMatch(/shown only now/);
-    expect(await banner.getByRole('button', { name: 'Copy link' }).isVisible()).toBe(true);
+    await banner.getByRole('button', { name: 'Copy link' }).click();
+    await banner.getByRole('button', { name: 'Copied' }).waitFor();
+    expect(await owner.evaluate('navigator.clipboard.readText()')).toBe(link);
     await poll(() => pending(owner).filter({ hasText: AGENT.email }).count()).toBe(1);
     expect(await pending(owner).filter({ hasText: AGENT.email }).textContent()).toContain(OWNER.name);
     // The link is shown once: the list and a reload of the page never show it again.
@@ -138,7 +141,7 @@ describe.skipIf(!HAS_CHROMIUM)('members, invitations, logout and secrets in Chro
   it('the invited person opens the link in their own browser, creates their account and lands in the workspace as an agent', async () => {
     const page = await strangerPage();
     await page.goto(invitedLink);
-    await poll(() => page.getByText(`${OWNER.name} invited you to join ${OWNER.workspace} as agent.`).isVisible()).toBe(true);
+    await poll(() => page.getByText(`${OWNER.name} invited you to join ${OWNER.workspace} as an agent.`).isVisible()).toBe(true);
     expect(await page.getByText(`The invitation is for ${AGENT.email}`).isVisible()).toBe(true);
     await screenshot(page, 'members-03-accept-create-account');
     await page.getByLabel('Your name').fill(AGENT.name);
@@ -148,7 +151,6 @@ describe.skipIf(!HAS_CHROMIUM)('members, invitations, logout and secrets in Chro
     await page.waitForURL(/#\/flows$/);
     await poll(() => page.getByLabel('Workspace').locator('option:checked').textContent().catch(() => '')).toBe(OWNER.workspace);
     expect(await page.getByText(AGENT.email).isVisible()).toBe(true);
-    // An agent reads flows but does not create them.
     await screenshot(page, 'members-04-agent-lands-on-flows');
     const me = await api.client.as(await sessionTokenOf(page)).get('/api/v1/auth/me');
     expect(me.body.role).toBe('agent');
@@ -160,9 +162,16 @@ describe.skipIf(!HAS_CHROMIUM)('members, invitations, logout and secrets in Chro
     expect(await page.getByRole('heading', { name: 'Pending invitations' }).count()).toBe(0);
     await screenshot(page, 'members-05-agent-members');
 
+    // Secrets are not an agent's: the page says so in words, with nothing to fill in.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Secrets' }).click();
+    await page.getByText("Secrets are kept by the workspace's owners and admins.").waitFor();
+    expect(await page.getByRole('button', { name: 'Add secret' }).count()).toBe(0);
+    expect(await page.content()).not.toMatch(/needs one of the roles|forbidden/);
+    await screenshot(page, 'secrets-03-agent');
+
     // The owner's Members page now lists the agent, and the invitation is no longer pending.
     await owner.reload();
-    await poll(() => memberRow(owner, AGENT.name).textContent()).toContain('agent');
+    await poll(() => memberRow(owner, AGENT.name).textContent()).toContain('Agent');
     expect(await pending(owner).filter({ hasText: AGENT.email }).count()).toBe(0);
     await screenshot(owner, 'members-06-owner-sees-agent');
   });
@@ -202,7 +211,12 @@ describe.skipIf(!HAS_CHROMIUM)('members, invitations, logout and secrets in Chro
     // Both workspaces are theirs now: the one they had and the one they joined.
     expect(await page.getByLabel('Workspace').locator('option').allTextContents()).toEqual(expect.arrayContaining([OWNER.workspace, EXISTING.workspace]));
     await owner.reload();
-    await poll(() => memberRow(owner, EXISTING.name).textContent()).toContain('marketer');
+    await poll(() => memberRow(owner, EXISTING.name).textContent()).toContain('Marketer');
+
+    // A marketer sees which secrets exist (to use them in flows), and cannot add one.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Secrets' }).click();
+    await page.getByText('Only owners and admins add, replace or delete secrets.').waitFor();
+    expect(await page.getByRole('button', { name: 'Add secret' }).count()).toBe(0);
   });
 
   it('an admin adds a secret and sees only its name and last 4 characters, never the value, then deletes it', async () => {
