@@ -204,7 +204,10 @@ describe.skipIf(!HAS_CHROMIUM)('members, invitations, logout and secrets in Chro
     await screenshot(page, 'members-08-accept-log-in-first');
     await logInFirst.getByLabel('Password').fill(EXISTING.password);
     await logInFirst.getByRole('button', { name: 'Log in', exact: true }).click();
-    await page.getByRole('button', { name: `Join ${OWNER.workspace}` }).click();
+    const join = page.getByRole('button', { name: `Join ${OWNER.workspace}` });
+    await join.waitFor();
+    await screenshot(page, 'members-09-accept-join');
+    await join.click();
 
     await page.waitForURL(/#\/flows$/);
     await poll(() => page.getByLabel('Workspace').locator('option:checked').textContent().catch(() => '')).toBe(OWNER.workspace);
