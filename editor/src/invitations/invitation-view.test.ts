@@ -25,8 +25,9 @@ describe('when the accept page reads its link', () => {
   });
 
   it('says who invited you to what', () => {
-    expect(invitationSentence(invitation)).toBe('Ada invited you to join Workspace X as agent.');
-    expect(invitationSentence({ ...invitation, inviterName: null })).toBe('An administrator invited you to join Workspace X as agent.');
+    expect(invitationSentence(invitation)).toBe('Ada invited you to join Workspace X as an agent.');
+    expect(invitationSentence({ ...invitation, inviterName: null })).toBe('An administrator invited you to join Workspace X as an agent.');
+    expect(invitationSentence({ ...invitation, role: 'marketer' })).toBe('Ada invited you to join Workspace X as a marketer.');
   });
 
   it('explains an expired, used or withdrawn link in plain words, not codes', () => {

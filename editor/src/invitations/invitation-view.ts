@@ -33,7 +33,12 @@ export function tokenOfHash(hash: string): string | null {
   return query < 0 ? null : new URLSearchParams(hash.slice(query + 1)).get('token');
 }
 
-/** "Ada invited you to join Workspace X as agent." */
+/** A role as it reads in a sentence: "an agent", "a marketer". */
+function roleInSentence(role: string): string {
+  return `${/^[aeiou]/.test(role) ? 'an' : 'a'} ${role}`;
+}
+
+/** "Ada invited you to join Workspace X as an agent." */
 export function invitationSentence(invitation: InvitationLookup): string {
-  return `${invitation.inviterName ?? 'An administrator'} invited you to join ${invitation.workspaceName} as ${invitation.role}.`;
+  return `${invitation.inviterName ?? 'An administrator'} invited you to join ${invitation.workspaceName} as ${roleInSentence(invitation.role)}.`;
 }

@@ -41,7 +41,7 @@ describe('the accept-invitation page', () => {
   it('says who invited you to what, and creates your account with the name and password you give', async () => {
     const api = fakeApi({ status: 200, body: INVITATION });
     await open(api);
-    expect(screen.getByText('Ada invited you to join Workspace X as agent.')).toBeTruthy();
+    expect(screen.getByText('Ada invited you to join Workspace X as an agent.')).toBeTruthy();
     fireEvent.change(screen.getByLabelText('Your name'), { target: { value: 'Sam' } });
     fireEvent.change(screen.getByLabelText('Choose a password'), { target: { value: 'a long password' } });
     fireEvent.click(screen.getByRole('button', { name: 'Create account and join' }));

@@ -84,7 +84,7 @@ export function AcceptInvitationPage() {
         <h2>You are invited</h2>
         <p>{invitationSentence(invitation)}</p>
         <p className="muted small">
-          The invitation is for {invitation.email}. It works once, until {new Date(invitation.expiresAt).toLocaleString()}.
+          The invitation is for {invitation.email}. It works once, until {new Date(invitation.expiresAt).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' })}.
         </p>
         {step === 'join' && (
           <>

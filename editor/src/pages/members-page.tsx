@@ -12,6 +12,11 @@ const ROLES = [
   { role: 'owner', label: 'Owner' },
 ] as const;
 
+/** What a role is called on the page: "Agent", not the API's `agent`. */
+function roleName(role: string): string {
+  return role.charAt(0).toUpperCase() + role.slice(1);
+}
+
 /** The workspace's members, and for admins: invite by email, pending invitations, revoke. */
 export function MembersPage() {
   const { api } = useSession();
@@ -20,6 +25,8 @@ export function MembersPage() {
   const [invitations, setInvitations] = useState<PendingInvitation[] | null>(null);
   const [created, setCreated] = useState<CreatedInvitation | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // After Copy: 'copied', or 'select' when the browser refused the clipboard (the person copies by hand).
+  const [copied, setCopied] = useState<'copied' | 'select' | null>(null);
 
   const load = useCallback(async () => {
     try {
@@ -40,6 +47,7 @@ export function MembersPage() {
     const form = new FormData(element);
     setError(null);
     try {
+      setCopied(null);
       setCreated(await api.post<CreatedInvitation>('/invitations', { email: String(form.get('email') ?? '').trim(), role: String(form.get('role') ?? 'agent') }));
       element.reset();
       await load();
@@ -56,6 +64,17 @@ export function MembersPage() {
       await load();
     } catch (err) {
       setError(messageOf(err));
+    }
+  }
+
+  async function copyLink(url: string, button: HTMLButtonElement) {
+    try {
+      await navigator.clipboard.writeText(url);
+      setCopied('copied');
+    } catch {
+      // No clipboard (plain http on another host than localhost, or permission refused).
+      button.parentElement?.querySelector('input')?.select();
+      setCopied('select');
     }
   }
 
@@ -82,15 +101,26 @@ export function MembersPage() {
         </form>
       )}
       {created && (
-        <div className="banner info" role="status">
-          {created.emailed ? `Invitation emailed to ${created.email}. ` : `Send this link to ${created.email} yourself (no email was sent). `}
-          The link is shown only now and works once, for 7 days: <code className="code">{created.acceptUrl}</code>{' '}
-          <button type="button" className="secondary" onClick={() => void navigator.clipboard?.writeText(created.acceptUrl)}>
-            Copy link
-          </button>{' '}
-          <button type="button" className="link" onClick={() => setCreated(null)}>
-            Done
-          </button>
+        <div className="banner info invitation-link" role="status" aria-label={`Invitation link for ${created.email}`}>
+          <p>
+            {created.emailed ? `Invitation emailed to ${created.email}. You can also send them this link yourself.` : `Send this link to ${created.email} yourself: no email was sent.`} It is shown only now, and works once, for 7 days.
+          </p>
+          <div className="inline-form">
+            <input
+              className="code"
+              readOnly
+              aria-label="Invitation link"
+              value={created.acceptUrl}
+              onFocus={(e) => e.currentTarget.select()}
+            />
+            <button type="button" className="secondary" onClick={(e) => void copyLink(created.acceptUrl, e.currentTarget)}>
+              {copied === 'copied' ? 'Copied' : 'Copy link'}
+            </button>
+            <button type="button" className="link" onClick={() => setCreated(null)}>
+              Done
+            </button>
+          </div>
+          {copied === 'select' && <p className="hint">Your browser did not allow copying: the link is selected, press Ctrl+C (⌘C on a Mac).</p>}
         </div>
       )}
       <ErrorAlert message={error} />
@@ -107,19 +137,19 @@ export function MembersPage() {
             <tr key={m.id}>
               <td>{m.name}</td>
               <td>{m.email}</td>
-              <td>{m.role}</td>
+              <td>{roleName(m.role)}</td>
             </tr>
           ))}
         </tbody>
       </table>
       {invitations && (
-        <>
-          <h2>Pending invitations</h2>
+        <section aria-labelledby="pending-title">
+          <h2 id="pending-title">Pending invitations</h2>
           {invitations.length === 0 && <p className="muted">No pending invitations.</p>}
           <ul className="channels">
             {invitations.map((i) => (
               <li key={i.id} className="card">
-                <strong>{i.email}</strong> · {i.role}
+                <strong>{i.email}</strong> · {roleName(i.role)}
                 <span className="muted">
                   {' '}
                   · invited{i.invitedByName ? ` by ${i.invitedByName}` : ''}, expires {new Date(i.expiresAt).toLocaleDateString()}
@@ -130,7 +160,7 @@ export function MembersPage() {
               </li>
             ))}
           </ul>
-        </>
+        </section>
       )}
     </section>
   );

@@ -1,4 +1,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { can, type Role } from '../../../engine/tenancy/role.ts';
+import { ApiError } from '../api/api-client.ts';
+import type { MeAnswer } from '../api/api-types.ts';
 import { ErrorAlert } from '../error-alert.tsx';
 import { messageOf } from '../error-message.ts';
 import { useSession } from '../session/session-context.tsx';
@@ -22,17 +25,23 @@ export function SecretsPage() {
   const [secrets, setSecrets] = useState<Secret[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [replacing, setReplacing] = useState<string | null>(null);
+  // The caller's role decides what the page offers: agents see no secrets, marketers see names only.
+  const [role, setRole] = useState<Role | null>(null);
+  const [hidden, setHidden] = useState(false);
 
   const load = useCallback(async () => {
     try {
       setSecrets((await api.get<{ items: Secret[] }>('/secrets')).items);
     } catch (err) {
-      setError(messageOf(err));
+      if (err instanceof ApiError && err.status === 403) setHidden(true);
+      else setError(messageOf(err));
     }
   }, [api]);
   useEffect(() => {
     void load();
-  }, [load]);
+    api.get<MeAnswer>('/auth/me').then((me) => setRole(me.role as Role), () => undefined);
+  }, [load, api]);
+  const manages = role !== null && can(role, 'secrets.manage');
 
   async function act(change: () => Promise<unknown>) {
     setError(null);
@@ -61,19 +70,23 @@ export function SecretsPage() {
         API keys and tokens for HTTP request nodes. Write <code className="code">{'{{secrets.NAME}}'}</code> in a node's URL, headers or body; the value is never shown again, not even
         here.
       </p>
-      <form onSubmit={create} className="inline-form card" autoComplete="off">
-        <label className="inline">
-          Name
-          <input name="name" required maxLength={64} pattern="[A-Za-z_][A-Za-z0-9_]*" placeholder="STRIPE_KEY" />
-        </label>
-        <label className="inline">
-          Value
-          <input name="value" type="password" required minLength={8} maxLength={4096} autoComplete="new-password" />
-        </label>
-        <button type="submit">Add secret</button>
-      </form>
+      {hidden && <p>Secrets are kept by the workspace's owners and admins. Ask one of them if a flow needs a new key.</p>}
+      {role && !manages && !hidden && <p className="hint">Only owners and admins add, replace or delete secrets.</p>}
+      {manages && (
+        <form onSubmit={create} className="inline-form card" autoComplete="off">
+          <label className="inline">
+            Name
+            <input name="name" required maxLength={64} pattern="[A-Za-z_][A-Za-z0-9_]*" placeholder="STRIPE_KEY" />
+          </label>
+          <label className="inline">
+            Value
+            <input name="value" type="password" required minLength={8} maxLength={4096} autoComplete="new-password" />
+          </label>
+          <button type="submit">Add secret</button>
+        </form>
+      )}
       <ErrorAlert message={error} />
-      {secrets === null ? (
+      {hidden ? null : secrets === null ? (
         !error && <p>Loading…</p>
       ) : secrets.length === 0 ? (
         <p>No secrets yet.</p>
@@ -85,7 +98,7 @@ export function SecretsPage() {
               <th scope="col">Value</th>
               <th scope="col">Created by</th>
               <th scope="col">Changed</th>
-              <th scope="col">Actions</th>
+              {manages && <th scope="col">Actions</th>}
             </tr>
           </thead>
           <tbody>
@@ -97,37 +110,39 @@ export function SecretsPage() {
                 <td className="muted">…{s.last4}</td>
                 <td>{s.createdBy?.name ?? 'an API key'}</td>
                 <td>{new Date(s.updatedAt).toLocaleString()}</td>
-                <td>
-                  {replacing === s.id ? (
-                    <form
-                      autoComplete="off"
-                      onSubmit={(e) => {
-                        e.preventDefault();
-                        const value = String(new FormData(e.currentTarget).get('value') ?? '');
-                        setReplacing(null);
-                        void act(() => api.patch(`/secrets/${s.id}`, { value }));
-                      }}
-                    >
-                      <label className="inline">
-                        New value
-                        <input name="value" type="password" required minLength={8} maxLength={4096} autoComplete="new-password" />
-                      </label>
-                      <button type="submit">Save</button>
-                      <button type="button" className="secondary" onClick={() => setReplacing(null)}>
-                        Cancel
-                      </button>
-                    </form>
-                  ) : (
-                    <>
-                      <button type="button" className="secondary" onClick={() => setReplacing(s.id)}>
-                        Replace value
-                      </button>{' '}
-                      <button type="button" className="secondary" onClick={() => window.confirm(`Delete the secret ${s.name}?`) && void act(() => api.delete(`/secrets/${s.id}`))}>
-                        Delete
-                      </button>
-                    </>
-                  )}
-                </td>
+                {manages && (
+                  <td>
+                    {replacing === s.id ? (
+                      <form
+                        autoComplete="off"
+                        onSubmit={(e) => {
+                          e.preventDefault();
+                          const value = String(new FormData(e.currentTarget).get('value') ?? '');
+                          setReplacing(null);
+                          void act(() => api.patch(`/secrets/${s.id}`, { value }));
+                        }}
+                      >
+                        <label className="inline">
+                          New value
+                          <input name="value" type="password" required minLength={8} maxLength={4096} autoComplete="new-password" />
+                        </label>
+                        <button type="submit">Save</button>
+                        <button type="button" className="secondary" onClick={() => setReplacing(null)}>
+                          Cancel
+                        </button>
+                      </form>
+                    ) : (
+                      <>
+                        <button type="button" className="secondary" onClick={() => setReplacing(s.id)}>
+                          Replace value
+                        </button>{' '}
+                        <button type="button" className="secondary" onClick={() => window.confirm(`Delete the secret ${s.name}?`) && void act(() => api.delete(`/secrets/${s.id}`))}>
+                          Delete
+                        </button>
+                      </>
+                    )}
+                  </td>
+                )}
               </tr>
             ))}
           </tbody>
