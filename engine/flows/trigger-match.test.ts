@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { doc, edge, keywordTrigger, node } from './flow-document.fixture.ts';
 import type { Flow } from './flow.schema.ts';
-import { compileTriggerIndex, matchTriggers, type InboundFacts, type PublishedFlow } from './trigger-match.ts';
+import { compileTriggerIndex, matchTriggers, MAX_WORKSPACE_PATTERN_PROGRAM_SIZE, type InboundFacts, type PublishedFlow } from './trigger-match.ts';
+import { compileUserPattern } from './user-pattern.ts';
 import { validateFlow } from './validate-flow.ts';
 
 const CHANNEL = '6f1c2a8e-3b1d-4c59-9e0a-2b7d5f4e8a11';
@@ -121,6 +122,22 @@ describe('when a trigger has a regex', () => {
     expect(flowIds(index, facts('a'.repeat(4_096)))).toEqual([]);
     // Generous: the backtracking engine took minutes on this message.
     expect(performance.now() - started).toBeLessThan(100);
+  });
+});
+
+describe('when a workspace publishes more regex triggers than one message may cost', () => {
+  // Regression: every regex trigger was tried on each message with no bound on how many; 200
+  // copies of this pattern held the event loop for 27 s on one 4,096-character message.
+  const costly = 'a.{290}$';
+  const compiled = compileUserPattern(costly, true);
+  if (!compiled.ok) throw new Error('fixture');
+  const fitting = Math.floor(MAX_WORKSPACE_PATTERN_PROGRAM_SIZE / compiled.pattern.programSize);
+
+  it('keeps the ones published first within the budget, leaves out the later ones and says why, and keeps keyword triggers', () => {
+    const flows = Array.from({ length: fitting + 2 }, (_, i) => publish(`r${i}`, node('t', 'message_received', { match: { kind: 'regex', pattern: costly } })));
+    const index = compileTriggerIndex([...flows.reverse(), publish('k', keywordTrigger('t', ['hello']))]);
+    expect(index.triggers.map((t) => t.flowId)).toEqual(['k', ...Array.from({ length: fitting }, (_, i) => `r${i}`)]);
+    expect(index.skipped).toEqual([fitting, fitting + 1].map((i) => ({ flowId: `r${i}`, nodeId: 't', reason: expect.stringContaining('too big to check on every message') })));
   });
 });
 

@@ -14,6 +14,17 @@ import { compileUserPattern } from './user-pattern.ts';
 export const TRIGGER_RANKS = ['exact', 'starts_with', 'contains', 'regex', 'condition', 'catch_all'] as const;
 export type TriggerRank = (typeof TRIGGER_RANKS)[number];
 
+/**
+ * Most pattern instructions (the sum of `UserPattern.programSize`) one workspace's regex triggers
+ * may have together. Each pattern runs in linear time, but every regex trigger is tried on each
+ * message, and a workspace may publish 1,000 triggers per flow in any number of flows: 200
+ * copies of `a.{290}$` (294 instructions, about 70-150 ms each on a 4,096-character message)
+ * held the event loop for 27 s, for every tenant of the process. 1,000 bounds one message to a
+ * few hundred milliseconds at worst and leaves room for ten patterns of an IBAN check's size or
+ * dozens of keyword-like ones; keyword triggers cost nothing against it.
+ */
+export const MAX_WORKSPACE_PATTERN_PROGRAM_SIZE = 1_000;
+
 /** A published version of a flow, as the index needs it. */
 export interface PublishedFlow {
   flowId: string;
@@ -90,7 +101,7 @@ function keywordTest(mode: KeywordMode, keywords: readonly string[], caseInsensi
  * fails a check is left out and listed in `skipped` rather than failing the whole workspace.
  */
 export function compileTriggerIndex(flows: readonly PublishedFlow[], globalKeywords: GlobalKeywordConfig = {}): TriggerIndex {
-  const entries: { trigger: CompiledTrigger; publishedAt: number; order: number }[] = [];
+  const entries: { trigger: CompiledTrigger; publishedAt: number; order: number; programSize: number }[] = [];
   const skipped: SkippedTrigger[] = [];
   for (const published of flows) {
     published.flow.nodes.forEach((node, order) => {
@@ -108,6 +119,7 @@ export function compileTriggerIndex(flows: readonly PublishedFlow[], globalKeywo
       }
       let rank: TriggerRank;
       let matchesText: (text: PreparedText) => boolean;
+      let programSize = 0;
       const match = config.match;
       if (match.kind === 'keyword') {
         rank = match.mode;
@@ -120,6 +132,7 @@ export function compileTriggerIndex(flows: readonly PublishedFlow[], globalKeywo
           return;
         }
         const { pattern } = compiled;
+        programSize = pattern.programSize;
         rank = 'regex';
         matchesText = (text) => pattern.test(text.normalised);
       } else {
@@ -129,6 +142,7 @@ export function compileTriggerIndex(flows: readonly PublishedFlow[], globalKeywo
       entries.push({
         publishedAt: published.publishedAt.getTime(),
         order,
+        programSize,
         trigger: {
           flowId: published.flowId,
           versionId: published.versionId,
@@ -150,7 +164,23 @@ export function compileTriggerIndex(flows: readonly PublishedFlow[], globalKeywo
       (a.trigger.flowId < b.trigger.flowId ? -1 : a.trigger.flowId > b.trigger.flowId ? 1 : 0) ||
       a.order - b.order,
   );
-  return { triggers: entries.map((e) => e.trigger), skipped, globalKeywords: compileGlobalKeywords(globalKeywords) };
+  // The budget is spent in match order, so the regex triggers published first keep working and a
+  // newly published flow cannot push them out.
+  const triggers: CompiledTrigger[] = [];
+  let programSizeUsed = 0;
+  for (const { trigger, programSize } of entries) {
+    if (programSizeUsed + programSize > MAX_WORKSPACE_PATTERN_PROGRAM_SIZE) {
+      skipped.push({
+        flowId: trigger.flowId,
+        nodeId: trigger.nodeId,
+        reason: `the workspace's regex triggers together are too big to check on every message (at most ${MAX_WORKSPACE_PATTERN_PROGRAM_SIZE} steps per character; this one adds ${programSize} to ${programSizeUsed}); use keyword triggers, or fewer and smaller patterns`,
+      });
+      continue;
+    }
+    programSizeUsed += programSize;
+    triggers.push(trigger);
+  }
+  return { triggers, skipped, globalKeywords: compileGlobalKeywords(globalKeywords) };
 }
 
 /**

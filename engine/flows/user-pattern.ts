@@ -36,6 +36,8 @@ export interface PatternProblem {
 /** A user's pattern, compiled once, tested against many texts. */
 export interface UserPattern {
   readonly source: string;
+  /** re2js `programSize()`: what one test may cost per character of text (at most MAX_PATTERN_PROGRAM_SIZE). */
+  readonly programSize: number;
   /** Whether the pattern occurs in the first MAX_PATTERN_INPUT_CHARS characters of `text`. */
   test(text: string): boolean;
 }
@@ -161,7 +163,7 @@ export function compileUserPattern(source: string, caseInsensitive: boolean): Pa
       problem: { code: 'regex_unsafe', message: `${TOO_BIG}: it counts as ${size} steps per character, at most ${MAX_PATTERN_PROGRAM_SIZE} are allowed; use smaller repeat counts, such as {1,50} instead of {1,500}` },
     };
   }
-  return { ok: true, pattern: { source, test: (text) => re.test(text.slice(0, MAX_PATTERN_INPUT_CHARS)) } };
+  return { ok: true, pattern: { source, programSize: size, test: (text) => re.test(text.slice(0, MAX_PATTERN_INPUT_CHARS)) } };
 }
 
 /** The problems validation reports for a user's pattern: none, or the one that stops it compiling. */
