@@ -269,6 +269,16 @@ describe('when someone guesses the password of an account from one address', () 
     expect((await login(email, PASSWORD, '198.51.100.21')).status).toBe(200);
   });
 
+  // Regression: the limits were keyed on the full address, and one IPv6 host is given a /64 (2^64
+  // addresses): changing the address for each guess dodged every per-address limit.
+  it('counts every address of one IPv6 /64 network as one address', async () => {
+    const { email } = await newUser('ivy');
+    const statuses: number[] = [];
+    for (let i = 1; i <= 8; i++) statuses.push((await login(email, `guess number ${i}`, `2001:db8:7:9::${i.toString(16)}`)).status);
+    expect(statuses).toEqual([...Array(PAIR_FREE_FAILURES).fill(401), ...Array(8 - PAIR_FREE_FAILURES).fill(429)]);
+    expect((await login(email, PASSWORD, '2001:db8:7:a::1')).status).toBe(200);
+  });
+
   it('does not let signups with the email count against its owner', async () => {
     const { email } = await newUser('sue');
     const prober = '203.0.113.99';

@@ -73,6 +73,14 @@ describe('when one address keeps failing on one account', () => {
     expect(await waitAsked('192.0.2.2')).toBe(15 * 60);
   });
 
+  it('counts every address of an IPv6 /64 as one address, and an IPv4 address written as IPv6 as itself', async () => {
+    for (let i = 1; i <= PAIR_FREE_FAILURES; i++) expect(await waitAsked(`2001:db8:0:1::${i}`)).toBe(0);
+    expect(await waitAsked('2001:0db8:0000:0001:ffff:1:2:3')).toBe(1);
+    expect(await waitAsked('2001:db8:0:2::1')).toBe(0);
+    await fail(PAIR_FREE_FAILURES, '192.0.2.77');
+    expect(await waitAsked('::ffff:192.0.2.77')).toBe(1);
+  });
+
   it('leaves the same account from another address alone', async () => {
     await fail(PAIR_FREE_FAILURES + 5, '192.0.2.3');
     expect(await waitAsked('198.51.100.3')).toBe(0);

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Clock } from '../../engine/clock.ts';
 import { RateLimitedError } from '../../engine/errors/app-error.ts';
+import { clientNetwork } from './client-network.ts';
 
 /** Failed attempts one client address may make on one account before it must wait between attempts. */
 export const PAIR_FREE_FAILURES = 5;
@@ -95,6 +96,7 @@ return 0
  *   share one attempt per second; addresses it logged in from in the last 30 days are never
  *   slowed. Guessing from many addresses is capped at 3,600 attempts an hour instead of
  *   unbounded, and the owner keeps working from their usual addresses.
+ * An address is an IPv4 address or an IPv6 /64 (one host's usual share).
  * Every try is counted as a failure when it is let through (attempt), before the password is
  * checked, so that tries sent at once cannot all pass; a success takes it back, clears the
  * pair's count and remembers the address for the account.
@@ -106,12 +108,15 @@ export class LoginRateLimit {
     private readonly clock: Clock,
   ) {}
 
+  /** `client` is what counts as one address: an IPv6 address's /64 (see clientNetwork). */
   private keys(email: string, ip: string) {
     const account = email.toLowerCase();
     const base = `${this.prefix}:login`;
+    const client = clientNetwork(ip);
     return {
-      pair: `${base}:pair:${account}:${ip}`,
-      ip: `${base}:ip:${ip}`,
+      client,
+      pair: `${base}:pair:${account}:${client}`,
+      ip: `${base}:ip:${client}`,
       email: `${base}:email:${account}`,
       known: `${base}:known:${account}`,
       slow: `${base}:slow:${account}`,
@@ -125,14 +130,14 @@ export class LoginRateLimit {
   async attempt(email: string, ip: string): Promise<void> {
     const k = this.keys(email, ip);
     const limits = [PAIR_FREE_FAILURES, PAIR_BACKOFF_BASE_SECONDS, PAIR_BACKOFF_MAX_SECONDS, PAIR_MEMORY_SECONDS, IP_WINDOW_SECONDS, MAX_FAILURES_PER_IP, EMAIL_WINDOW_SECONDS, EMAIL_SLOW_AFTER_FAILURES, EMAIL_SLOW_INTERVAL_SECONDS];
-    const waitSeconds = Number(await this.redis.eval(ATTEMPT_LUA, 5, k.pair, k.ip, k.email, k.known, k.slow, this.clock.now().getTime(), ip, ...limits));
+    const waitSeconds = Number(await this.redis.eval(ATTEMPT_LUA, 5, k.pair, k.ip, k.email, k.known, k.slow, this.clock.now().getTime(), k.client, ...limits));
     if (waitSeconds > 0) throw new RateLimitedError(waitSeconds);
   }
 
   /** The try let through by attempt() had the right password. */
   async recordSuccess(email: string, ip: string): Promise<void> {
     const k = this.keys(email, ip);
-    await this.redis.eval(SUCCEEDED_LUA, 4, k.pair, k.ip, k.email, k.known, ip, KNOWN_ADDRESS_SECONDS);
+    await this.redis.eval(SUCCEEDED_LUA, 4, k.pair, k.ip, k.email, k.known, k.client, KNOWN_ADDRESS_SECONDS);
   }
 
   /**
