@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { doc, edge, keywordTrigger, node } from './flow-document.fixture.ts';
 import type { Flow } from './flow.schema.ts';
-import { compileTriggerIndex, matchTriggers, MAX_WORKSPACE_PATTERN_PROGRAM_SIZE, type InboundFacts, type PublishedFlow } from './trigger-match.ts';
-import { compileUserPattern } from './user-pattern.ts';
+import { compileTriggerIndex, matchTriggers, type InboundFacts, type PublishedFlow } from './trigger-match.ts';
+import { compileUserPattern, MAX_WORKSPACE_PATTERN_PROGRAM_SIZE } from './user-pattern.ts';
 import { validateFlow } from './validate-flow.ts';
 
 const CHANNEL = '6f1c2a8e-3b1d-4c59-9e0a-2b7d5f4e8a11';

@@ -4,7 +4,7 @@ import { JsonLogicEvaluationError } from './json-logic-evaluation.error.ts';
 import { compileCondition, toJsonLogicData, type CompiledCondition } from './json-logic.ts';
 import { foldCase, keywordMatches, normaliseText } from './keyword-match.ts';
 import type { KeywordMode } from './nodes/message-received.node.ts';
-import { compileUserPattern } from './user-pattern.ts';
+import { compileUserPattern, MAX_WORKSPACE_PATTERN_PROGRAM_SIZE } from './user-pattern.ts';
 
 /**
  * How specific a trigger is, most specific first; a message matching several flows starts the
@@ -13,17 +13,6 @@ import { compileUserPattern } from './user-pattern.ts';
  */
 export const TRIGGER_RANKS = ['exact', 'starts_with', 'contains', 'regex', 'condition', 'catch_all'] as const;
 export type TriggerRank = (typeof TRIGGER_RANKS)[number];
-
-/**
- * Most pattern instructions (the sum of `UserPattern.programSize`) one workspace's regex triggers
- * may have together. Each pattern runs in linear time, but every regex trigger is tried on each
- * message, and a workspace may publish 1,000 triggers per flow in any number of flows: 200
- * copies of `a.{290}$` (294 instructions, about 70-150 ms each on a 4,096-character message)
- * held the event loop for 27 s, for every tenant of the process. 1,000 bounds one message to a
- * few hundred milliseconds at worst and leaves room for ten patterns of an IBAN check's size or
- * dozens of keyword-like ones; keyword triggers cost nothing against it.
- */
-export const MAX_WORKSPACE_PATTERN_PROGRAM_SIZE = 1_000;
 
 /** A published version of a flow, as the index needs it. */
 export interface PublishedFlow {
