@@ -152,3 +152,25 @@ describe('when a workspace publishes hundreds of costly regex triggers over many
     expect(await runsOf(flowId)).toBe(1);
   }, 120_000);
 });
+
+/**
+ * Regression: an exact keyword trigger (the editor's default: "hi") stripped the message's
+ * closing punctuation with a regex that is quadratic on a long run of dots that does not end the
+ * text; this one message held the event loop for 2.5 s per keyword. Anyone who can message the
+ * workspace could send it.
+ */
+describe('when a message of 65,535 dots and a letter reaches an exact keyword trigger', () => {
+  it('handles it while another workspace is served promptly', async () => {
+    const document = {
+      schemaVersion: 1,
+      nodes: [
+        { id: 't', type: 'message_received', config: { match: { kind: 'keyword', mode: 'exact', keywords: ['hi', 'price', 'order'] } }, position: { x: 0, y: 0 } },
+        { id: 's', type: 'send_message', config: { text: 'hello' }, position: { x: 1, y: 0 } },
+      ],
+      edges: [{ id: 'e', source: 't', sourceHandle: 'out', target: 's' }],
+    };
+    const created = await attacker.post('/api/v1/flows', { name: 'greeting', document });
+    expect((await attacker.post(`/api/v1/flows/${created.body.id}/publish`, {})).status).toBe(201);
+    expect(await slowestBystanderAnswerWhileHandling(`${'.'.repeat(65_535)}x`)).toBeLessThan(OTHER_TENANT_BOUND_MS);
+  });
+});

@@ -141,6 +141,38 @@ describe('when a workspace publishes more regex triggers than one message may co
   });
 });
 
+describe('when a message is long and made to be slow', () => {
+  // Regression: exact keywords stripped closing punctuation with /[…]+$/, which retried from every
+  // dot of a run that does not end the text: 2.5 s per keyword on this message.
+  it('matches exact keywords on 65,535 dots and a letter in milliseconds', () => {
+    const index = compileTriggerIndex([publish('f', keywordTrigger('t', ['hi', 'price', 'order']))]);
+    const started = performance.now();
+    expect(flowIds(index, facts(`${'.'.repeat(65_535)}x`))).toEqual([]);
+    expect(performance.now() - started).toBeLessThan(100);
+    expect(flowIds(index, facts('Price?!'))).toEqual(['f']);
+  });
+
+  it('looks for contains keywords in the first 4,096 characters only', () => {
+    const index = compileTriggerIndex([publish('f', keywordTrigger('t', ['price'], 'contains'))]);
+    expect(flowIds(index, facts(`${'x'.repeat(4_090)} price`))).toEqual(['f']);
+    expect(flowIds(index, facts(`${'x'.repeat(4_100)} price`))).toEqual([]);
+  });
+
+  // Regression: every contains keyword of every trigger was searched for in the whole text; 1,000
+  // triggers of 50 keywords that occur everywhere but never as a word held a message for minutes.
+  it('counts contains keywords against the workspace budget, and leaves out the triggers published last', () => {
+    const keywords = Array.from({ length: 50 }, (_, i) => 'a'.repeat(i + 1));
+    const flows = Array.from({ length: 25 }, (_, i) => publish(`c${i}`, keywordTrigger('t', keywords, 'contains')));
+    const index = compileTriggerIndex(flows);
+    const fitting = MAX_WORKSPACE_PATTERN_PROGRAM_SIZE / keywords.length;
+    expect(index.triggers.map((t) => t.flowId)).toEqual(flows.slice(0, fitting).map((f) => f.flowId));
+    expect(index.skipped.map((s) => s.flowId)).toEqual(flows.slice(fitting).map((f) => f.flowId));
+    const started = performance.now();
+    expect(flowIds(index, facts('a'.repeat(65_536)))).toEqual([]);
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+});
+
 describe('when a trigger has conditions beyond the text', () => {
   it('listens only on its channels', () => {
     const index = compileTriggerIndex([publish('f', node('t', 'message_received', { channels: [OTHER_CHANNEL] }))]);
