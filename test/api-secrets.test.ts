@@ -278,3 +278,32 @@ describe('when a secret is deleted', () => {
     expect((await ownerB.get('/api/v1/secrets')).body.items).toEqual([]);
   });
 });
+
+// Regression: the URL parser writes an apostrophe of a query as %27, which encodeURIComponent
+// leaves as is, so the form of the value in a failed call's URL (quoted by the error message the
+// run keeps and an agent reads) was not among the forms scrubbed.
+describe('when a call with a secret holding an apostrophe in its URL fails', () => {
+  const QUOTED = "sk_live_it's-Quoted7Value";
+
+  it('keeps the value out of the run and the reply in the form the URL gives it too', async () => {
+    expect((await owner.post('/api/v1/secrets', { name: 'QUOTED_KEY', value: QUOTED })).status).toBe(201);
+    const { flowId, res } = await publish(
+      'quoted',
+      doc(
+        [
+          keywordTrigger('t', ['quoted']),
+          // Nothing listens on port 1: the call fails, and the error quotes the URL.
+          node('call', 'http_request', { method: 'GET', url: 'http://127.0.0.1:1/charge?key={{secrets.QUOTED_KEY}}' }),
+          node('failed', 'send_message', { text: 'failed: {{vars.response.error.message}}' }),
+        ],
+        [edge('t', 'out', 'call'), edge('call', 'error', 'failed')],
+      ),
+    );
+    expect(res.status).toBe(201);
+    const reply = await replyIn((await say('quoted')).conversationId);
+    expect(reply).toContain('could not reach http://127.0.0.1:1/charge?key=[secret QUOTED_KEY]');
+    const run = await agent.get(`/api/v1/runs/${(await agent.get(`/api/v1/flows/${flowId}/runs`)).body.items[0].id}`);
+    const urlForm = new URL(`http://x/?key=${encodeURIComponent(QUOTED)}`).search.slice('?key='.length);
+    for (const text of [reply, JSON.stringify(run.body)]) for (const form of [...forms(QUOTED), urlForm]) expect(text).not.toContain(form);
+  });
+});

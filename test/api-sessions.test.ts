@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PAIR_FREE_FAILURES } from '../api/auth/login-rate-limit.ts';
 import { newId } from '../platform/ids.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
@@ -256,6 +257,26 @@ describe('when someone guesses the password of an account from one address', () 
     expect(blocked.status).toBe(429);
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
     expect((await login(email, PASSWORD, '198.51.100.20')).status).toBe(200);
+  });
+
+  // Regression: the limiter read the counters, then the password was checked, then the failure
+  // was counted; guesses sent at once all passed the read before any was counted.
+  it('lets no more guesses through when they are sent all at once', async () => {
+    const { email } = await newUser('ray');
+    const guesses = await Promise.all(Array.from({ length: 20 }, (_, i) => login(email, `guess number ${i}`, '203.0.113.8')));
+    const statuses = guesses.map((r) => r.status).sort();
+    expect(statuses).toEqual([...Array(PAIR_FREE_FAILURES).fill(401), ...Array(20 - PAIR_FREE_FAILURES).fill(429)]);
+    expect((await login(email, PASSWORD, '198.51.100.21')).status).toBe(200);
+  });
+
+  // Regression: the limits were keyed on the full address, and one IPv6 host is given a /64 (2^64
+  // addresses): changing the address for each guess dodged every per-address limit.
+  it('counts every address of one IPv6 /64 network as one address', async () => {
+    const { email } = await newUser('ivy');
+    const statuses: number[] = [];
+    for (let i = 1; i <= 8; i++) statuses.push((await login(email, `guess number ${i}`, `2001:db8:7:9::${i.toString(16)}`)).status);
+    expect(statuses).toEqual([...Array(PAIR_FREE_FAILURES).fill(401), ...Array(8 - PAIR_FREE_FAILURES).fill(429)]);
+    expect((await login(email, PASSWORD, '2001:db8:7:a::1')).status).toBe(200);
   });
 
   it('does not let signups with the email count against its owner', async () => {

@@ -181,6 +181,22 @@ describe('when a segment rule is refused', () => {
   });
 });
 
+// Regression: a rule's size did not bound its work. This 30-node rule doubles a list at each of
+// its 26 steps for every contact; one preview held the API process (every tenant's requests) for
+// seconds, and 40 steps would have exhausted its memory.
+describe('when a segment rule does far more work than its size', () => {
+  it('refuses the preview at once, as a rule that cannot be evaluated', async () => {
+    const { client: owner, workspaceId } = await signup('segments-doubling');
+    await insertContact(workspaceId, { name: 'One', phone: '+15550009001', createdAt: '2025-01-01 00:00:00+00' });
+    const doubling = { '>': [{ reduce: [Array.from({ length: 26 }, (_, i) => i), { merge: [{ var: 'accumulator' }, { var: 'accumulator' }] }, [0]] }, 1] };
+    const asked = performance.now();
+    const res = await owner.post('/api/v1/segments/preview', { rule: doubling });
+    expect(performance.now() - asked).toBeLessThan(1_000);
+    expect(res.status).toBe(400);
+    expect(res.body.error.details).toEqual([expect.objectContaining({ code: 'segment_evaluation_failed' })]);
+  });
+});
+
 describe('when a scan reads the contacts in several batches', () => {
   let workspaceId: string;
   /** Every contact of the workspace, in (created_at, id) order. */

@@ -57,11 +57,8 @@ export const authRoutes = [
     async handler({ deps, em, body, req, res }) {
       const limiter = limiterOf(deps);
       const ip = req.ip ?? 'unknown';
-      await limiter.checkAddress(ip);
-      if (await em.count(UserSchema, { email: body.email })) {
-        await limiter.recordAddressFailure(ip);
-        throw new ConflictError('an account with this email already exists; log in instead');
-      }
+      await limiter.attemptAddress(ip);
+      if (await em.count(UserSchema, { email: body.email })) throw new ConflictError('an account with this email already exists; log in instead');
       const passwordHash = await hashPassword(body.password);
       const now = deps.clock.now();
       const user = { id: newId(), email: body.email, name: body.name, passwordHash, tokenVersion: 0, createdAt: now, updatedAt: now, lastLoginAt: now };
@@ -78,12 +75,10 @@ export const authRoutes = [
         });
       } catch (err) {
         // Two signups with one email at once: the unique index decides.
-        if ((err as { code?: string }).code === '23505') {
-          await limiter.recordAddressFailure(ip);
-          throw new ConflictError('an account with this email already exists; log in instead', { cause: err });
-        }
+        if ((err as { code?: string }).code === '23505') throw new ConflictError('an account with this email already exists; log in instead', { cause: err });
         throw err;
       }
+      await limiter.addressSucceeded(ip);
       return openSession(deps, req, res, user as User, workspace as Workspace, 'owner');
     },
   }),
@@ -99,14 +94,12 @@ export const authRoutes = [
     async handler({ deps, em, body, req, res }) {
       const limiter = limiterOf(deps);
       const ip = req.ip ?? 'unknown';
-      await limiter.check(body.email, ip);
+      // Counted as a failure from here on, unless the password is right.
+      await limiter.attempt(body.email, ip);
       const user = await em.findOne(UserSchema, { email: body.email });
       decoyHash ??= hashPassword(newId());
       const ok = await verifyPassword(body.password, user?.passwordHash ?? (await decoyHash));
-      if (!user || !ok) {
-        await limiter.recordFailure(body.email, ip);
-        throw new UnauthenticatedError('invalid email or password');
-      }
+      if (!user || !ok) throw new UnauthenticatedError('invalid email or password');
       await limiter.recordSuccess(body.email, ip);
       const memberships = await userWorkspaces(em, user.id);
       const chosen = body.workspaceId ? memberships.find((m) => m.workspace.id === body.workspaceId) : memberships[0];
@@ -197,11 +190,8 @@ export const authRoutes = [
       // Guessing the current password with a stolen session is throttled exactly like login.
       const limiter = limiterOf(deps);
       const ip = req.ip ?? 'unknown';
-      await limiter.check(user.email, ip);
-      if (!(await verifyPassword(body.current, user.passwordHash))) {
-        await limiter.recordFailure(user.email, ip);
-        throw new WrongPasswordError();
-      }
+      await limiter.attempt(user.email, ip);
+      if (!(await verifyPassword(body.current, user.passwordHash))) throw new WrongPasswordError();
       await limiter.recordSuccess(user.email, ip);
       const passwordHash = await hashPassword(body.next);
       const version = await em.transactional(async (tx) => {

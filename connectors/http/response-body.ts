@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { jsonNestsDeeperThan, MAX_JSON_BODY_DEPTH } from '../../platform/http/json-nesting-depth.ts';
 import { ResponseTooLargeError } from './http-request-errors.ts';
 
 /**
@@ -40,12 +41,19 @@ export function readCappedBody(res: IncomingMessage, maxBytes: number, url: stri
   });
 }
 
-/** The body as the flow sees it: parsed JSON when the server says it is JSON (and it parses), text otherwise. */
+/**
+ * The body as the flow sees it: parsed JSON when the server says it is JSON (and it parses), text
+ * otherwise. JSON nested deeper than the API accepts stays text too: the run keeps the body, and
+ * storing it (JSON.stringify), json-logic and templates all recurse, so a deep body would
+ * overflow the stack there instead of reaching the flow.
+ */
 export function decodeBody(raw: Buffer, contentType: string | undefined): unknown {
   const [mediaType = '', ...params] = (contentType ?? '').split(';');
   const text = new TextDecoder(supportedCharset(params), { fatal: false }).decode(raw);
   const media = mediaType.trim().toLowerCase();
   if (media !== 'application/json' && !media.endsWith('+json')) return text;
+  // The text, not `raw`: the scan reads UTF-8, and the body may have come in another charset.
+  if (jsonNestsDeeperThan(new TextEncoder().encode(text), MAX_JSON_BODY_DEPTH)) return text;
   try {
     return JSON.parse(text) as unknown;
   } catch {

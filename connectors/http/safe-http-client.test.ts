@@ -57,6 +57,9 @@ function readAll(req: IncomingMessage): Promise<string> {
   });
 }
 
+/** 300,000 arrays one inside another: 600 kB, under the size cap. */
+const DEEP_JSON = '['.repeat(300_000) + ']'.repeat(300_000);
+
 function json(res: ServerResponse, status: number, value: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
   res.end(JSON.stringify(value));
@@ -69,6 +72,10 @@ const routes: Record<string, (req: IncomingMessage, res: ServerResponse, body: s
     res.end('plain words');
   },
   '/missing': (_req, res) => json(res, 404, { error: 'no such customer' }),
+  '/deep': (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(DEEP_JSON);
+  },
   '/echo': (req, res, body) => json(res, 200, { method: req.method, headers: req.headers, body }),
   '/loop': (_req, res) => {
     res.writeHead(302, { location: '/loop' });
@@ -251,6 +258,13 @@ describe('SafeHttpClient', () => {
 
     it('returns text when the response is not JSON', async () => {
       expect((await client().request({ method: 'GET', url: local('/text') })).body).toBe('plain words');
+    });
+
+    // Regression: parsed, such a body overflowed the stack where the run was stored
+    // (JSON.stringify), so the message that started the run failed until it was set aside, and
+    // the run vanished without taking its error port.
+    it('returns as text a JSON body nested deeper than the API accepts', async () => {
+      expect((await client().request({ method: 'GET', url: local('/deep') })).body).toBe(DEEP_JSON);
     });
 
     it('returns a non-2xx response with its status instead of throwing', async () => {

@@ -107,3 +107,33 @@ describe('when a rule is compiled once', () => {
     expect(compiled.test(toJsonLogicData({}))).toBe(true);
   });
 });
+
+// Regression: a rule's size did not bound its work. Validation accepted both rules below, and
+// evaluating them held the process for seconds (n = 24), hours or the whole memory (n = 40):
+// triggers evaluate conditions on every message, segments on every contact.
+describe('when a rule does far more work than its size', () => {
+  const prepared = toJsonLogicData({ contact: { tags: ['vip'] } });
+  const list = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+  it('stops a reduce that doubles its accumulator, in milliseconds, as a rule that cannot be evaluated', () => {
+    const doubling = { '>': [{ reduce: [list(24), { merge: [{ var: 'accumulator' }, { var: 'accumulator' }] }, [0]] }, 1] };
+    expect(validateJsonLogic(doubling)).toEqual([]);
+    const started = performance.now();
+    expect(() => compileCondition(doubling).test(prepared)).toThrow(JsonLogicEvaluationError);
+    expect(() => compileCondition(doubling).test(prepared)).toThrow(/too much work/);
+    expect(performance.now() - started).toBeLessThan(500);
+  });
+
+  it('stops iterations nested over literal lists past the step budget', () => {
+    let nested: unknown = { '==': [1, 2] };
+    for (let depth = 0; depth < 5; depth++) nested = { some: [list(20), nested] };
+    expect(validateJsonLogic(nested)).toEqual([]);
+    const started = performance.now();
+    expect(() => compileCondition(nested).test(prepared)).toThrow(/more than 100000 steps/);
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
+  it('still evaluates a rule that iterates over the data', () => {
+    expect(compileCondition({ some: [{ var: 'contact.tags' }, { '==': [{ var: '' }, 'vip'] }] }).test(prepared)).toBe(true);
+  });
+});

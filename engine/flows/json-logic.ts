@@ -141,12 +141,41 @@ export function toJsonLogicData(value: unknown, depth = 0): unknown {
   return null;
 }
 
-/** Evaluates already-copied data (see `toJsonLogicData`); the rule must have passed `validateJsonLogic`. */
+/**
+ * Most operator evaluations one rule may take on one piece of data (about 100 ms at worst). A
+ * rule's size does not bound its work: `some` inside `some` over a literal list of 50 evaluates
+ * its body 50^depth times, and `reduce` whose body merges the accumulator with itself doubles a
+ * list at each step (40 steps: 2^40 items), so one rule could hold the process for hours.
+ */
+export const MAX_JSONLOGIC_STEPS = 100_000;
+/** Longest list or text an operator may produce; a message's text (65,536) fits, a doubling list does not get far. */
+export const MAX_JSONLOGIC_VALUE_LENGTH = 100_000;
+
+class JsonLogicBudgetExceeded extends Error {}
+
+/**
+ * Evaluates already-copied data (see `toJsonLogicData`); the rule must have passed `validateJsonLogic`.
+ * json-logic-js evaluates every sub-rule through `jsonLogic.apply`, its own recursion included:
+ * for this (synchronous) evaluation that function is replaced by one that counts the steps and
+ * measures what each produced, and restored afterwards, so a rule that passes either bound
+ * raises JsonLogicEvaluationError like any rule that fails on its data.
+ */
 function applyChecked(rule: unknown, data: unknown): boolean {
+  const unbounded = jsonLogic.apply;
+  let stepsLeft = MAX_JSONLOGIC_STEPS;
+  jsonLogic.apply = (logic, d) => {
+    if (--stepsLeft < 0) throw new JsonLogicBudgetExceeded(`more than ${MAX_JSONLOGIC_STEPS} steps`);
+    const value: unknown = unbounded(logic, d);
+    if ((typeof value === 'string' || Array.isArray(value)) && value.length > MAX_JSONLOGIC_VALUE_LENGTH) throw new JsonLogicBudgetExceeded(`a value longer than ${MAX_JSONLOGIC_VALUE_LENGTH}`);
+    return value;
+  };
   try {
     return jsonLogic.truthy(jsonLogic.apply(rule as jsonLogic.RulesLogic, data));
   } catch (error) {
-    throw new JsonLogicEvaluationError('the condition could not be evaluated against this data', { cause: error });
+    const message = error instanceof JsonLogicBudgetExceeded ? `the condition takes too much work on this data (${error.message}); simplify it` : 'the condition could not be evaluated against this data';
+    throw new JsonLogicEvaluationError(message, { cause: error });
+  } finally {
+    jsonLogic.apply = unbounded;
   }
 }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { doc, edge, keywordTrigger, node } from './flow-document.fixture.ts';
 import type { Flow } from './flow.schema.ts';
 import { compileTriggerIndex, matchTriggers, type InboundFacts, type PublishedFlow } from './trigger-match.ts';
+import { compileUserPattern, MAX_WORKSPACE_PATTERN_PROGRAM_SIZE } from './user-pattern.ts';
 import { validateFlow } from './validate-flow.ts';
 
 const CHANNEL = '6f1c2a8e-3b1d-4c59-9e0a-2b7d5f4e8a11';
@@ -121,6 +122,54 @@ describe('when a trigger has a regex', () => {
     expect(flowIds(index, facts('a'.repeat(4_096)))).toEqual([]);
     // Generous: the backtracking engine took minutes on this message.
     expect(performance.now() - started).toBeLessThan(100);
+  });
+});
+
+describe('when a workspace publishes more regex triggers than one message may cost', () => {
+  // Regression: every regex trigger was tried on each message with no bound on how many; 200
+  // copies of this pattern held the event loop for 27 s on one 4,096-character message.
+  const costly = 'a.{290}$';
+  const compiled = compileUserPattern(costly, true);
+  if (!compiled.ok) throw new Error('fixture');
+  const fitting = Math.floor(MAX_WORKSPACE_PATTERN_PROGRAM_SIZE / compiled.pattern.programSize);
+
+  it('keeps the ones published first within the budget, leaves out the later ones and says why, and keeps keyword triggers', () => {
+    const flows = Array.from({ length: fitting + 2 }, (_, i) => publish(`r${i}`, node('t', 'message_received', { match: { kind: 'regex', pattern: costly } })));
+    const index = compileTriggerIndex([...flows.reverse(), publish('k', keywordTrigger('t', ['hello']))]);
+    expect(index.triggers.map((t) => t.flowId)).toEqual(['k', ...Array.from({ length: fitting }, (_, i) => `r${i}`)]);
+    expect(index.skipped).toEqual([fitting, fitting + 1].map((i) => ({ flowId: `r${i}`, nodeId: 't', reason: expect.stringContaining('too big to check on every message') })));
+  });
+});
+
+describe('when a message is long and made to be slow', () => {
+  // Regression: exact keywords stripped closing punctuation with /[…]+$/, which retried from every
+  // dot of a run that does not end the text: 2.5 s per keyword on this message.
+  it('matches exact keywords on 65,535 dots and a letter in milliseconds', () => {
+    const index = compileTriggerIndex([publish('f', keywordTrigger('t', ['hi', 'price', 'order']))]);
+    const started = performance.now();
+    expect(flowIds(index, facts(`${'.'.repeat(65_535)}x`))).toEqual([]);
+    expect(performance.now() - started).toBeLessThan(100);
+    expect(flowIds(index, facts('Price?!'))).toEqual(['f']);
+  });
+
+  it('looks for contains keywords in the first 4,096 characters only', () => {
+    const index = compileTriggerIndex([publish('f', keywordTrigger('t', ['price'], 'contains'))]);
+    expect(flowIds(index, facts(`${'x'.repeat(4_090)} price`))).toEqual(['f']);
+    expect(flowIds(index, facts(`${'x'.repeat(4_100)} price`))).toEqual([]);
+  });
+
+  // Regression: every contains keyword of every trigger was searched for in the whole text; 1,000
+  // triggers of 50 keywords that occur everywhere but never as a word held a message for minutes.
+  it('counts contains keywords against the workspace budget, and leaves out the triggers published last', () => {
+    const keywords = Array.from({ length: 50 }, (_, i) => 'a'.repeat(i + 1));
+    const flows = Array.from({ length: 25 }, (_, i) => publish(`c${i}`, keywordTrigger('t', keywords, 'contains')));
+    const index = compileTriggerIndex(flows);
+    const fitting = MAX_WORKSPACE_PATTERN_PROGRAM_SIZE / keywords.length;
+    expect(index.triggers.map((t) => t.flowId)).toEqual(flows.slice(0, fitting).map((f) => f.flowId));
+    expect(index.skipped.map((s) => s.flowId)).toEqual(flows.slice(fitting).map((f) => f.flowId));
+    const started = performance.now();
+    expect(flowIds(index, facts('a'.repeat(65_536)))).toEqual([]);
+    expect(performance.now() - started).toBeLessThan(1_000);
   });
 });
 

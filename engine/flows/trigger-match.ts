@@ -2,9 +2,9 @@ import type { Flow } from './flow.schema.ts';
 import { compileGlobalKeywords, type GlobalKeywordConfig, type GlobalKeywordHit } from './global-keywords.ts';
 import { JsonLogicEvaluationError } from './json-logic-evaluation.error.ts';
 import { compileCondition, toJsonLogicData, type CompiledCondition } from './json-logic.ts';
-import { foldCase, keywordMatches, normaliseText } from './keyword-match.ts';
+import { foldCase, keywordMatches, normaliseText, stripTrailingPunctuation } from './keyword-match.ts';
 import type { KeywordMode } from './nodes/message-received.node.ts';
-import { compileUserPattern } from './user-pattern.ts';
+import { compileUserPattern, MAX_WORKSPACE_PATTERN_PROGRAM_SIZE } from './user-pattern.ts';
 
 /**
  * How specific a trigger is, most specific first; a message matching several flows starts the
@@ -13,6 +13,14 @@ import { compileUserPattern } from './user-pattern.ts';
  */
 export const TRIGGER_RANKS = ['exact', 'starts_with', 'contains', 'regex', 'condition', 'catch_all'] as const;
 export type TriggerRank = (typeof TRIGGER_RANKS)[number];
+
+/**
+ * What a `contains` keyword costs against MAX_WORKSPACE_PATTERN_PROGRAM_SIZE. Searching the first
+ * 4,096 characters for a keyword that occurs at every position but never as a whole word takes
+ * about 0.14 ms: the whole budget spent on them (1,000 keywords, 20 triggers of 50) costs a
+ * message about 140 ms. Exact and starts-with keywords cost next to nothing and are not counted.
+ */
+const CONTAINS_KEYWORD_PROGRAM_SIZE = 1;
 
 /** A published version of a flow, as the index needs it. */
 export interface PublishedFlow {
@@ -37,10 +45,13 @@ export interface CompiledTrigger {
   condition: CompiledCondition | undefined;
 }
 
-/** A message text normalised once, and case-folded once. */
+/** A message text prepared once for every trigger: normalised, and case-folded. */
 export interface PreparedText {
   normalised: string;
   folded: string;
+  /** Each without closing punctuation (see stripTrailingPunctuation), for exact keywords. */
+  normalisedBare: string;
+  foldedBare: string;
 }
 
 /** A trigger the index left out because it could not be compiled safely. */
@@ -81,7 +92,10 @@ export interface TriggerMatchResult {
 
 function keywordTest(mode: KeywordMode, keywords: readonly string[], caseInsensitive: boolean): (text: PreparedText) => boolean {
   const prepared = keywords.map((k) => (caseInsensitive ? foldCase(normaliseText(k)) : normaliseText(k)));
-  return (text) => prepared.some((k) => keywordMatches(mode, caseInsensitive ? text.folded : text.normalised, k));
+  return (text) => {
+    const [full, bare] = caseInsensitive ? [text.folded, text.foldedBare] : [text.normalised, text.normalisedBare];
+    return prepared.some((k) => keywordMatches(mode, full, bare, k));
+  };
 }
 
 /**
@@ -90,7 +104,7 @@ function keywordTest(mode: KeywordMode, keywords: readonly string[], caseInsensi
  * fails a check is left out and listed in `skipped` rather than failing the whole workspace.
  */
 export function compileTriggerIndex(flows: readonly PublishedFlow[], globalKeywords: GlobalKeywordConfig = {}): TriggerIndex {
-  const entries: { trigger: CompiledTrigger; publishedAt: number; order: number }[] = [];
+  const entries: { trigger: CompiledTrigger; publishedAt: number; order: number; programSize: number }[] = [];
   const skipped: SkippedTrigger[] = [];
   for (const published of flows) {
     published.flow.nodes.forEach((node, order) => {
@@ -108,8 +122,11 @@ export function compileTriggerIndex(flows: readonly PublishedFlow[], globalKeywo
       }
       let rank: TriggerRank;
       let matchesText: (text: PreparedText) => boolean;
+      let programSize = 0;
       const match = config.match;
       if (match.kind === 'keyword') {
+        // A contains keyword is searched for in the text: one step per character, like a pattern's instruction.
+        if (match.mode === 'contains') programSize = match.keywords.length * CONTAINS_KEYWORD_PROGRAM_SIZE;
         rank = match.mode;
         matchesText = keywordTest(match.mode, match.keywords, match.caseInsensitive);
       } else if (match.kind === 'regex') {
@@ -120,6 +137,7 @@ export function compileTriggerIndex(flows: readonly PublishedFlow[], globalKeywo
           return;
         }
         const { pattern } = compiled;
+        programSize = pattern.programSize;
         rank = 'regex';
         matchesText = (text) => pattern.test(text.normalised);
       } else {
@@ -129,6 +147,7 @@ export function compileTriggerIndex(flows: readonly PublishedFlow[], globalKeywo
       entries.push({
         publishedAt: published.publishedAt.getTime(),
         order,
+        programSize,
         trigger: {
           flowId: published.flowId,
           versionId: published.versionId,
@@ -150,7 +169,23 @@ export function compileTriggerIndex(flows: readonly PublishedFlow[], globalKeywo
       (a.trigger.flowId < b.trigger.flowId ? -1 : a.trigger.flowId > b.trigger.flowId ? 1 : 0) ||
       a.order - b.order,
   );
-  return { triggers: entries.map((e) => e.trigger), skipped, globalKeywords: compileGlobalKeywords(globalKeywords) };
+  // The budget is spent in match order, so the regex triggers published first keep working and a
+  // newly published flow cannot push them out.
+  const triggers: CompiledTrigger[] = [];
+  let programSizeUsed = 0;
+  for (const { trigger, programSize } of entries) {
+    if (programSizeUsed + programSize > MAX_WORKSPACE_PATTERN_PROGRAM_SIZE) {
+      skipped.push({
+        flowId: trigger.flowId,
+        nodeId: trigger.nodeId,
+        reason: `the workspace's regex and "contains" keyword triggers together are too big to check on every message (at most ${MAX_WORKSPACE_PATTERN_PROGRAM_SIZE} steps per character; this one adds ${programSize} to ${programSizeUsed}); use exact or starts-with keywords, or fewer and smaller patterns`,
+      });
+      continue;
+    }
+    programSizeUsed += programSize;
+    triggers.push(trigger);
+  }
+  return { triggers, skipped, globalKeywords: compileGlobalKeywords(globalKeywords) };
 }
 
 /**
@@ -164,7 +199,8 @@ export function matchTriggers(index: TriggerIndex, facts: InboundFacts): Trigger
   if (globalKeyword?.action === 'opt_out') return { globalKeyword, matches: [] };
 
   const normalised = rawText === undefined ? undefined : normaliseText(rawText);
-  const text = normalised === undefined || normalised === '' ? undefined : { normalised, folded: foldCase(normalised) };
+  const folded = normalised === undefined ? undefined : foldCase(normalised);
+  const text = normalised === undefined || normalised === '' ? undefined : { normalised, folded: folded!, normalisedBare: stripTrailingPunctuation(normalised), foldedBare: stripTrailingPunctuation(folded!) };
   let data: unknown;
   const matches: TriggerMatch[] = [];
   const flowsMatched = new Set<string>();

@@ -15,10 +15,24 @@ export const MAX_PATTERN_CHARS = 200;
  * Most instructions a compiled pattern may have (re2js `programSize()`). Matching costs up to
  * input length × program size: ordinary patterns stay under 100 (an IBAN check is 99), while
  * `\p{L}{1000}z` is 1,003 and, measured on a 4,096-character message, fell off re2js's DFA onto
- * its NFA at about 150 ms per message (from ~700 up, 85 ms and more). At 300 the worst we measured
- * was ~40 ms on the first message (building the DFA) and under 1 ms afterwards.
+ * its NFA at about 150 ms per message (from ~700 up, 85 ms and more). At 300 a repeated text costs
+ * ~40 ms the first time (building the DFA) and under 1 ms afterwards, but a text that keeps the
+ * DFA from settling (random letters against `a.{290}$`) costs 70-150 ms every time: what one
+ * pattern may cost a message, and why MAX_WORKSPACE_PATTERN_PROGRAM_SIZE bounds their sum.
  */
 export const MAX_PATTERN_PROGRAM_SIZE = 300;
+
+/**
+ * Most pattern instructions (the sum of `UserPattern.programSize`) one workspace's regex triggers
+ * may have together. Each pattern runs in linear time, but every regex trigger is tried on each
+ * message, and a workspace may publish 1,000 triggers per flow in any number of flows: 200
+ * copies of `a.{290}$` (294 instructions, about 70-150 ms each on a 4,096-character message)
+ * held the event loop for 27 s, for every tenant of the process. 1,000 bounds one message to a
+ * few hundred milliseconds at worst and leaves room for ten patterns of an IBAN check's size or
+ * dozens of keyword-like ones; keyword triggers cost nothing against it. The trigger index spends it
+ * over a workspace's published flows; validation holds one flow to it.
+ */
+export const MAX_WORKSPACE_PATTERN_PROGRAM_SIZE = 1_000;
 
 /**
  * Longest prefix of a message a pattern is run on. Linear time is linear in this: together with
@@ -36,6 +50,8 @@ export interface PatternProblem {
 /** A user's pattern, compiled once, tested against many texts. */
 export interface UserPattern {
   readonly source: string;
+  /** re2js `programSize()`: what one test may cost per character of text (at most MAX_PATTERN_PROGRAM_SIZE). */
+  readonly programSize: number;
   /** Whether the pattern occurs in the first MAX_PATTERN_INPUT_CHARS characters of `text`. */
   test(text: string): boolean;
 }
@@ -161,7 +177,7 @@ export function compileUserPattern(source: string, caseInsensitive: boolean): Pa
       problem: { code: 'regex_unsafe', message: `${TOO_BIG}: it counts as ${size} steps per character, at most ${MAX_PATTERN_PROGRAM_SIZE} are allowed; use smaller repeat counts, such as {1,50} instead of {1,500}` },
     };
   }
-  return { ok: true, pattern: { source, test: (text) => re.test(text.slice(0, MAX_PATTERN_INPUT_CHARS)) } };
+  return { ok: true, pattern: { source, programSize: size, test: (text) => re.test(text.slice(0, MAX_PATTERN_INPUT_CHARS)) } };
 }
 
 /** The problems validation reports for a user's pattern: none, or the one that stops it compiling. */

@@ -192,6 +192,19 @@ describe('when expressions inside configs are unsafe', () => {
     expect(problemsOf(flow).filter((p) => p.nodeId === 'nested')).toEqual([]);
   });
 
+  // Regression: each pattern was checked alone, so one flow could hold hundreds of costly
+  // patterns that were all tried on every message (200 copies of `a.{290}$` held the event loop
+  // for 27 s), and validating 1,000 refused ones took 1.2 s.
+  it('reports regex_unsafe once the regex triggers of the flow together pass the budget, without compiling the rest', () => {
+    const trigger = (id: string, pattern: string) => node(id, 'message_received', { match: { kind: 'regex', pattern } });
+    const costly = Array.from({ length: 4 }, (_, i) => trigger(`costly${i}`, 'a.{290}$'));
+    const flow = doc([...costly, trigger('broken', '(unclosed')]);
+    const regexProblems = problemsOf(flow).filter((p) => p.code.startsWith('regex_'));
+    expect(regexProblems.filter((p) => p.nodeId?.startsWith('costly'))).toEqual([expect.objectContaining({ code: 'regex_unsafe', nodeId: 'costly3', message: expect.stringContaining('together are too big') })]);
+    // Past the budget a pattern is not compiled: the broken one is reported as over it, not as broken.
+    expect(regexProblems.filter((p) => p.nodeId === 'broken').map((p) => p.message)).toEqual([expect.stringContaining('together are too big')]);
+  });
+
   it('reports template_invalid for a placeholder that does not parse', () => {
     const flow = doc([keywordTrigger('t', ['hi']), node('s', 'send_message', { text: 'Hi {{contact.name | there}}' })], [edge('t', 'out', 's')]);
     expectProblem(flow, { code: 'template_invalid', nodeId: 's', path: ['nodes', 1, 'config', 'text'] });

@@ -5,7 +5,7 @@ import { isBlocking, type FlowProblem } from './flow-problem.ts';
 import { validateJsonLogic } from './json-logic.ts';
 import { findNodeDefinition } from './node-catalog.ts';
 import type { NodeDefinition, NodeExpressions, OutputPort } from './node-definition.ts';
-import { checkPattern } from './user-pattern.ts';
+import { compileUserPattern, MAX_PATTERN_PROGRAM_SIZE, MAX_WORKSPACE_PATTERN_PROGRAM_SIZE } from './user-pattern.ts';
 import { parseTemplate, secretNamesOf } from './template.ts';
 
 /** Largest document, in characters of JSON, that validation will look at. */
@@ -60,7 +60,29 @@ function idOf(raw: unknown): string | undefined {
   return typeof id === 'string' && id.length <= 200 ? id : undefined;
 }
 
-function expressionProblems(expressions: NodeExpressions, nodeId: string, configPath: Path, options: ValidateFlowOptions): FlowProblem[] {
+/**
+ * What is left of MAX_WORKSPACE_PATTERN_PROGRAM_SIZE for the flow's remaining patterns. Once it is
+ * spent, later patterns are reported without being compiled: compiling costs up to about a
+ * millisecond, and a 1,000-node document of refused patterns held a validation request for 1.2 s.
+ */
+interface PatternBudget {
+  left: number;
+}
+
+function patternProblems(pattern: string, caseInsensitive: boolean, budget: PatternBudget): { code: FlowProblem['code']; message: string }[] {
+  const tooBig = { code: 'regex_unsafe' as const, message: `the flow's regex triggers together are too big to check on every message (at most ${MAX_WORKSPACE_PATTERN_PROGRAM_SIZE} steps per character for the whole workspace); use keyword triggers, or fewer and smaller patterns` };
+  if (budget.left <= 0) return [tooBig];
+  const compiled = compileUserPattern(pattern, caseInsensitive);
+  if (!compiled.ok) {
+    // A pattern refused for its size cost at least the most one may have to compile.
+    if (compiled.problem.code === 'regex_unsafe') budget.left -= MAX_PATTERN_PROGRAM_SIZE;
+    return [compiled.problem];
+  }
+  budget.left -= compiled.pattern.programSize;
+  return budget.left < 0 ? [tooBig] : [];
+}
+
+function expressionProblems(expressions: NodeExpressions, nodeId: string, configPath: Path, options: ValidateFlowOptions, budget: PatternBudget): FlowProblem[] {
   const problems: FlowProblem[] = [];
   for (const { path, rule } of expressions.jsonLogic ?? []) {
     for (const p of validateJsonLogic(rule)) {
@@ -68,7 +90,7 @@ function expressionProblems(expressions: NodeExpressions, nodeId: string, config
     }
   }
   for (const { path, pattern, caseInsensitive } of expressions.regexes ?? []) {
-    for (const p of checkPattern(pattern, caseInsensitive)) problems.push({ code: p.code, message: p.message, nodeId, path: [...configPath, ...path] });
+    for (const p of patternProblems(pattern, caseInsensitive, budget)) problems.push({ code: p.code, message: p.message, nodeId, path: [...configPath, ...path] });
   }
   for (const { path, source, allowsSecrets } of expressions.templates ?? []) {
     const parsed = parseTemplate(source, { allowSecrets: allowsSecrets === true });
@@ -162,6 +184,7 @@ export function validateFlow(doc: unknown, options: ValidateFlowOptions = {}): F
 
   const problems: FlowProblem[] = [];
   const nodes = new Map<string, CheckedNode>();
+  const patternBudget: PatternBudget = { left: MAX_WORKSPACE_PATTERN_PROGRAM_SIZE };
 
   envelope.data.nodes.forEach((raw, index) => {
     const nodePath: Path = ['nodes', index];
@@ -191,7 +214,7 @@ export function validateFlow(doc: unknown, options: ValidateFlowOptions = {}): F
     }
     checked.parsed = { ...shell.data, config: config.data } as FlowNode;
     checked.ports = definition.outputs(config.data);
-    if (definition.expressions) problems.push(...expressionProblems(definition.expressions(config.data), id, configPath, options));
+    if (definition.expressions) problems.push(...expressionProblems(definition.expressions(config.data), id, configPath, options, patternBudget));
   });
 
   const edges: FlowEdge[] = [];

@@ -4,6 +4,9 @@
  * the value could only come back through what the other side sent or said: a response echoing
  * the `Authorization` header, an error quoting the URL. Each value is replaced by a marker that
  * names the secret, in the forms it may take in text (as is, URL-encoded, JSON-escaped, base64).
+ * URL-encoded has three spellings: encodeURIComponent's (how the URL is rendered), the URL
+ * parser's (which also writes `'` as %27 in a query: the form an error quoting the URL shows)
+ * and a form body's (URLSearchParams: spaces as `+`, and more characters escaped).
  */
 
 /** What a removed secret value reads as. */
@@ -23,7 +26,15 @@ function needlesOf(secrets: ReadonlyMap<string, string>): Needle[] {
   const needles: Needle[] = [];
   for (const [name, value] of secrets) {
     if (value.length === 0) continue;
-    const forms = new Set([value, encodeURIComponent(value), JSON.stringify(value).slice(1, -1), Buffer.from(value, 'utf8').toString('base64')]);
+    const uriComponent = encodeURIComponent(value);
+    const forms = new Set([
+      value,
+      uriComponent,
+      uriComponent.replace(/'/g, '%27'),
+      new URLSearchParams([['', value]]).toString().slice('='.length),
+      JSON.stringify(value).slice(1, -1),
+      Buffer.from(value, 'utf8').toString('base64'),
+    ]);
     for (const text of forms) needles.push({ text, marker: secretMarker(name) });
   }
   // Longest first: a value that contains another secret's value is replaced whole.
