@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_PATTERN_INPUT_CHARS } from '../engine/flows/user-pattern.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
 import { eventually } from './support/eventually.ts';
+import { publishFlow } from './support/publish-flow.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
 import type { ApiClient } from './support/api-client.ts';
 
@@ -18,6 +19,7 @@ const OTHER_TENANT_BOUND_MS = 1_000;
 
 let api: TestApi;
 let attacker: ApiClient;
+let attackerWorkspaceId: string;
 let bystander: ApiClient;
 let channelId: string;
 
@@ -25,10 +27,10 @@ async function sql<T = any>(query: string, bindings: Record<string, unknown> = {
   return (await runSql<T>(api.env.orm.em.fork(), query, bindings)).rows;
 }
 
-async function signup(email: string, workspaceName: string): Promise<ApiClient> {
+async function signup(email: string, workspaceName: string): Promise<{ client: ApiClient; workspaceId: string }> {
   const res = await api.client.post('/api/v1/auth/signup', { email, password: 'password-123', name: workspaceName, workspaceName });
   expect(res.status).toBe(201);
-  return api.client.as(res.body.token);
+  return { client: api.client.as(res.body.token), workspaceId: res.body.workspace.id };
 }
 
 /** A published flow that answers messages matching `pattern`. */
@@ -48,19 +50,21 @@ async function publishRegexFlow(pattern: string): Promise<string> {
   return created.body.id;
 }
 
-/** A published flow with `count` triggers on the same pattern, each leading to one reply. */
-async function publishManyRegexTriggers(pattern: string, count: number): Promise<string> {
+/** A flow document with `count` triggers on the same pattern, each leading to one reply. */
+function manyRegexTriggers(pattern: string, count: number) {
   const triggers = Array.from({ length: count }, (_, i) => ({ id: `t${i}`, type: 'message_received', config: { match: { kind: 'regex', pattern } }, position: { x: 0, y: i } }));
-  const document = {
+  return {
     schemaVersion: 1,
     nodes: [...triggers, { id: 's', type: 'send_message', config: { text: 'matched' }, position: { x: 1, y: 0 } }],
     edges: triggers.map((t) => ({ id: `e${t.id}`, source: t.id, sourceHandle: 'out', target: 's' })),
   };
-  const created = await attacker.post('/api/v1/flows', { name: `${count} × ${pattern}`, document });
+}
+
+/** Creates a flow of the attacker's through the API and asks to publish it; returns the flow and the publish answer. */
+async function createAndPublish(name: string, document: unknown) {
+  const created = await attacker.post('/api/v1/flows', { name, document });
   expect(created.status, JSON.stringify(created.body)).toBe(201);
-  const published = await attacker.post(`/api/v1/flows/${created.body.id}/publish`, {});
-  expect(published.status, JSON.stringify(published.body)).toBe(201);
-  return created.body.id;
+  return { flowId: created.body.id, published: await attacker.post(`/api/v1/flows/${created.body.id}/publish`, {}) };
 }
 
 async function send(text: string): Promise<string> {
@@ -74,8 +78,8 @@ const runsOf = async (flowId: string) => (await sql(`select id from runs where f
 
 beforeAll(async () => {
   api = await startTestApi();
-  attacker = await signup('attacker@example.com', 'Attacker');
-  bystander = await signup('bystander@example.com', 'Bystander');
+  ({ client: attacker, workspaceId: attackerWorkspaceId } = await signup('attacker@example.com', 'Attacker'));
+  ({ client: bystander } = await signup('bystander@example.com', 'Bystander'));
   channelId = (await attacker.post('/api/v1/channels', { kind: 'sandbox', name: 'S' })).body.id;
 });
 
@@ -127,14 +131,21 @@ describe('when a workspace publishes regex triggers that made JavaScript backtra
  * (up to 1,000 triggers per flow, any number of flows) and every one was tried on each message.
  * `a.{290}$` is within the per-pattern limits and costs 70-150 ms on a 4,096-character message of
  * random letters (its automaton has too many states to cache); 200 of them in one flow held the
- * event loop for 27 s. One flow is now held to the budget at validation, so the attack spreads
- * the triggers over many flows, each within it.
+ * event loop for 27 s. Publishing now refuses triggers past the workspace's budget, and the
+ * trigger index leaves out any that got in anyway (published before the budget, or by two
+ * publications at once): the attack's flows past the first are written straight to the database.
  */
-describe('when a workspace publishes hundreds of costly regex triggers over many flows', () => {
-  it('handles its message while another workspace is served promptly, matching with the triggers published first', async () => {
+describe('when a workspace has hundreds of costly regex triggers over many flows', () => {
+  it('refuses to publish past the budget, and handles its message while another workspace is served promptly, matching with the triggers published first', async () => {
     const pattern = 'a.{290}$';
-    const flowIds: string[] = [];
-    for (let i = 0; i < 60; i++) flowIds.push(await publishManyRegexTriggers(pattern, 3));
+    const first = await createAndPublish('3 costly triggers', manyRegexTriggers(pattern, 3));
+    expect(first.published.status, JSON.stringify(first.published.body)).toBe(201);
+    const refused = await createAndPublish('3 more costly triggers', manyRegexTriggers(pattern, 3));
+    expect(refused.published.status).toBe(400);
+    expect(refused.published.body.error.code).toBe('flow_invalid');
+    expect(refused.published.body.error.details).toContainEqual(expect.objectContaining({ code: 'regex_unsafe', nodeId: 't1', message: expect.stringContaining('too big to check on every message') }));
+    const flowIds = [first.flowId];
+    for (let i = 0; i < 59; i++) flowIds.push((await publishFlow(api, attackerWorkspaceId, manyRegexTriggers(pattern, 3), `direct ${i}`)).flowId);
     const flowId = flowIds[0]!;
     // Letters in a pseudo-random order (a fixed linear congruential sequence: a repeating text
     // would let the automaton cache its states), ending in 291 b's so that no trigger matches
@@ -151,6 +162,26 @@ describe('when a workspace publishes hundreds of costly regex triggers over many
     await eventually(() => handled(matching));
     expect(await runsOf(flowId)).toBe(1);
   }, 120_000);
+});
+
+describe('when switching a flow on would push another flow\'s regex triggers out of the budget', () => {
+  it('refuses and names the flow that would stop answering', async () => {
+    const { client: owner } = await signup('marketer@example.com', 'Marketing');
+    const publish = async (name: string) => {
+      const created = await owner.post('/api/v1/flows', { name, document: manyRegexTriggers('b.{290}$', 3) });
+      return { id: created.body.id as string, published: await owner.post(`/api/v1/flows/${created.body.id}/publish`, {}) };
+    };
+    const older = await publish('Older campaign');
+    expect(older.published.status).toBe(201);
+    expect((await owner.patch(`/api/v1/flows/${older.id}`, { active: false })).status).toBe(200);
+    const newer = await publish('Newer campaign');
+    expect(newer.published.status).toBe(201);
+    // The older flow was published first, so switched on again it would take the budget first.
+    const reactivated = await owner.patch(`/api/v1/flows/${older.id}`, { active: true });
+    expect(reactivated.status).toBe(400);
+    expect(reactivated.body.error.details).toContainEqual(expect.objectContaining({ code: 'regex_unsafe', message: expect.stringContaining('would switch off a trigger of the flow "Newer campaign"') }));
+    expect((await owner.get(`/api/v1/flows/${older.id}`)).body.active).toBe(false);
+  });
 });
 
 /**

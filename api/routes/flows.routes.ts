@@ -15,6 +15,7 @@ import { FlowVersionSchema } from '../../platform/db/entities/flow-version.entit
 import { newId } from '../../platform/ids.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
 import { workspaceSecretNames } from '../../platform/secrets/workspace-secrets.ts';
+import { assertTriggersFit } from '../../platform/engine/trigger-budget.ts';
 import { flowWebhookPath, generateFlowWebhookToken } from '../auth/flow-webhook-token.ts';
 import {
   FlowDescriptionInput,
@@ -218,6 +219,11 @@ export const flowRoutes = [
         const activeChanged = body.active !== undefined && body.active !== flow.active;
         if (activeChanged) {
           if (body.active && flow.publishedVersion == null) throw new FlowNotPublishedError(flow.id);
+          if (body.active) {
+            const published = await tx.findOneOrFail(FlowVersionSchema, { flowId: flow.id, version: flow.publishedVersion! });
+            // Its version keeps its publication time, which decides whose triggers the budget serves first.
+            await assertTriggersFit(tx, auth.workspaceId, flow.id, published.document, published.createdAt);
+          }
           flow.active = body.active!;
           audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: flow.active ? 'flow.activated' : 'flow.deactivated', target: { kind: 'flow', id: flow.id }, details: { version: flow.publishedVersion }, ip: req.ip });
         }
@@ -267,6 +273,7 @@ export const flowRoutes = [
         checkRevision(flow, body.baseRevision);
         const validation = validateFlow(flow.draft, { secretNames: await workspaceSecretNames(tx, auth.workspaceId) });
         if (!validation.ok) throw new FlowInvalidError(flow.id, validation.problems);
+        await assertTriggersFit(tx, auth.workspaceId, flow.id, validation.flow, deps.clock.now());
         const latest = await tx.findOne(FlowVersionSchema, { flowId: flow.id }, { orderBy: { version: 'desc' }, fields: ['version'] });
         const wasActive = flow.active;
         // The parsed document (defaults applied) is stored: the runtime compiles it without validating again.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { doc, edge, keywordTrigger, node } from './flow-document.fixture.ts';
 import type { Flow } from './flow.schema.ts';
-import { compileTriggerIndex, matchTriggers, type InboundFacts, type PublishedFlow } from './trigger-match.ts';
+import { compileTriggerIndex, matchTriggers, triggersPushedOut, type InboundFacts, type PublishedFlow } from './trigger-match.ts';
 import { compileUserPattern, MAX_WORKSPACE_PATTERN_PROGRAM_SIZE } from './user-pattern.ts';
 import { validateFlow } from './validate-flow.ts';
 
@@ -113,7 +113,7 @@ describe('when a trigger has a regex', () => {
     trigger.config.match = { kind: 'regex', pattern: 'price(?= now)', caseInsensitive: true };
     const index = compileTriggerIndex([older, publish('g', keywordTrigger('t', ['price']))]);
     expect(index.triggers.map((t) => t.flowId)).toEqual(['g']);
-    expect(index.skipped).toEqual([{ flowId: 'f', nodeId: 't', reason: expect.stringContaining('look-ahead') }]);
+    expect(index.skipped).toEqual([{ flowId: 'f', nodeId: 't', cause: 'refused', reason: expect.stringContaining('look-ahead') }]);
   });
 
   it('runs a pattern that backtracked polynomially on a 4,096-character message in milliseconds', () => {
@@ -137,7 +137,24 @@ describe('when a workspace publishes more regex triggers than one message may co
     const flows = Array.from({ length: fitting + 2 }, (_, i) => publish(`r${i}`, node('t', 'message_received', { match: { kind: 'regex', pattern: costly } })));
     const index = compileTriggerIndex([...flows.reverse(), publish('k', keywordTrigger('t', ['hello']))]);
     expect(index.triggers.map((t) => t.flowId)).toEqual(['k', ...Array.from({ length: fitting }, (_, i) => `r${i}`)]);
-    expect(index.skipped).toEqual([fitting, fitting + 1].map((i) => ({ flowId: `r${i}`, nodeId: 't', reason: expect.stringContaining('too big to check on every message') })));
+    expect(index.skipped).toEqual([fitting, fitting + 1].map((i) => ({ flowId: `r${i}`, nodeId: 't', cause: 'over_budget', reason: expect.stringContaining('too big to check on every message') })));
+  });
+
+  it('tells a publication which triggers it would push out: its own, or an active flow\'s, never one left out already', () => {
+    const active = Array.from({ length: fitting }, (_, i) => publish(`r${i}`, node('t', 'message_received', { match: { kind: 'regex', pattern: costly } })));
+    const candidate = publish('new', node('t', 'message_received', { match: { kind: 'regex', pattern: costly } }));
+    expect(triggersPushedOut(active, candidate)).toEqual([expect.objectContaining({ flowId: 'new', nodeId: 't', cause: 'over_budget' })]);
+    // "contains" keywords rank before every regex and cost a step each: enough of them push the last regex out.
+    const spare = MAX_WORKSPACE_PATTERN_PROGRAM_SIZE - fitting * compiled.pattern.programSize;
+    const words = Array.from({ length: spare + 1 }, (_, i) => `word${i}`);
+    const containsTriggers = Array.from({ length: Math.ceil(words.length / 50) }, (_, i) => keywordTrigger(`t${i}`, words.slice(i * 50, i * 50 + 50), 'contains'));
+    const containsFlow = validateFlow(doc([...containsTriggers, node('e', 'end')], containsTriggers.map((t) => edge(t.id, 'out', 'e'))));
+    if (!containsFlow.ok) throw new Error(JSON.stringify(containsFlow.problems));
+    const contains: PublishedFlow = { flowId: 'kw', versionId: 'kw-v1', publishedAt: new Date(Date.UTC(2026, 0, 1)), flow: containsFlow.flow };
+    expect(triggersPushedOut(active, contains).map((t) => t.flowId)).toEqual([`r${fitting - 1}`]);
+    // The candidate, left out already, is not reported again.
+    expect(triggersPushedOut([...active, candidate], contains).map((t) => t.flowId)).toEqual([`r${fitting - 1}`]);
+    expect(triggersPushedOut(active.slice(1), candidate)).toEqual([]);
   });
 });
 

@@ -58,6 +58,8 @@ export interface PreparedText {
 export interface SkippedTrigger {
   flowId: string;
   nodeId: string;
+  /** `refused`: the trigger itself fails a check; `over_budget`: the workspace's patterns together are too big. */
+  cause: 'refused' | 'over_budget';
   reason: string;
 }
 
@@ -110,7 +112,7 @@ export function compileTriggerIndex(flows: readonly PublishedFlow[], globalKeywo
     published.flow.nodes.forEach((node, order) => {
       if (node.type !== 'message_received') return;
       const { config } = node;
-      const skip = (reason: string) => skipped.push({ flowId: published.flowId, nodeId: node.id, reason });
+      const skip = (reason: string) => skipped.push({ flowId: published.flowId, nodeId: node.id, cause: 'refused', reason });
       let condition: CompiledCondition | undefined;
       if (config.condition !== undefined) {
         try {
@@ -178,6 +180,7 @@ export function compileTriggerIndex(flows: readonly PublishedFlow[], globalKeywo
       skipped.push({
         flowId: trigger.flowId,
         nodeId: trigger.nodeId,
+        cause: 'over_budget',
         reason: `the workspace's regex and "contains" keyword triggers together are too big to check on every message (at most ${MAX_WORKSPACE_PATTERN_PROGRAM_SIZE} steps per character; this one adds ${programSize} to ${programSizeUsed}); use exact or starts-with keywords, or fewer and smaller patterns`,
       });
       continue;
@@ -223,4 +226,15 @@ export function matchTriggers(index: TriggerIndex, facts: InboundFacts): Trigger
     matches.push({ flowId: trigger.flowId, versionId: trigger.versionId, nodeId: trigger.nodeId, rank: trigger.rank });
   }
   return { globalKeyword, matches };
+}
+
+/**
+ * The triggers that adding `added` to a workspace's active flows would leave out for want of
+ * pattern budget, and that are in today's index. Publishing or switching on a flow must not
+ * silently switch off another flow's trigger (nor one of its own): the caller refuses instead.
+ */
+export function triggersPushedOut(active: readonly PublishedFlow[], added: PublishedFlow): SkippedTrigger[] {
+  const key = (s: SkippedTrigger) => `${s.flowId}/${s.nodeId}`;
+  const before = new Set(compileTriggerIndex(active).skipped.filter((s) => s.cause === 'over_budget').map(key));
+  return compileTriggerIndex([...active.filter((f) => f.flowId !== added.flowId), added]).skipped.filter((s) => s.cause === 'over_budget' && !before.has(key(s)));
 }

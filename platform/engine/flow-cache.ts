@@ -3,18 +3,14 @@ import type { Redis } from 'ioredis';
 import type { Flow } from '../../engine/flows/flow.schema.ts';
 import { compileFlow, type CompiledFlow } from '../../engine/runs/compiled-flow.ts';
 import { runSql } from '../pipeline/run-sql.ts';
+import { selectActiveFlowVersions, type ActiveFlowVersion } from './active-flow-versions.sql.ts';
 
 /** Compiled versions kept per process; versions are immutable, so entries never go stale. */
 const MAX_CACHED_VERSIONS = 2_000;
 
 /** A published, active flow of a workspace, as trigger matching needs it. */
-export interface ActiveFlow {
-  flowId: string;
-  versionId: string;
-  version: number;
+export interface ActiveFlow extends ActiveFlowVersion {
   document: Flow;
-  /** When the version was published: ties between equally specific triggers go to the oldest. */
-  publishedAt: Date;
 }
 
 interface WorkspaceEntry<T> {
@@ -85,17 +81,10 @@ export class FlowCache<TIndex = ActiveFlow[]> {
   }
 
   private async loadActiveFlows(em: EntityManager, workspaceId: string): Promise<ActiveFlow[]> {
-    const { rows } = await runSql<{ flowId: string; versionId: string; version: number; publishedAt: Date }>(
-      em,
-      `select f.id as "flowId", v.id as "versionId", v.version, v.created_at as "publishedAt"
-         from flows f join flow_versions v on v.flow_id = f.id and v.version = f.published_version
-        where f.workspace_id = :workspaceId and f.active and f.deleted_at is null
-        order by v.created_at, f.id`,
-      { workspaceId },
-    );
+    const versions = await selectActiveFlowVersions(em, workspaceId);
     // One after the other: the queries share the transaction's connection.
     const flows: ActiveFlow[] = [];
-    for (const r of rows) flows.push({ ...r, document: (await this.version(em, r.versionId)).document });
+    for (const v of versions) flows.push({ ...v, document: (await this.version(em, v.versionId)).document });
     return flows;
   }
 }

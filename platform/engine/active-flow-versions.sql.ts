@@ -1,0 +1,24 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { runSql } from '../pipeline/run-sql.ts';
+
+/** The published version of one of a workspace's active flows. */
+export interface ActiveFlowVersion {
+  flowId: string;
+  versionId: string;
+  version: number;
+  /** When the version was published: ties between equally specific triggers go to the oldest. */
+  publishedAt: Date;
+}
+
+/** The published versions of a workspace's active, not deleted flows, oldest publication first. */
+export async function selectActiveFlowVersions(em: EntityManager, workspaceId: string): Promise<ActiveFlowVersion[]> {
+  const { rows } = await runSql<{ flowId: string; versionId: string; version: number; publishedAt: Date | string }>(
+    em,
+    `select f.id as "flowId", v.id as "versionId", v.version, v.created_at as "publishedAt"
+       from flows f join flow_versions v on v.flow_id = f.id and v.version = f.published_version
+      where f.workspace_id = :workspaceId and f.active and f.deleted_at is null
+      order by v.created_at, f.id`,
+    { workspaceId },
+  );
+  return rows.map((r) => ({ flowId: r.flowId, versionId: r.versionId, version: Number(r.version), publishedAt: new Date(r.publishedAt) }));
+}
