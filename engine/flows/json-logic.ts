@@ -151,7 +151,9 @@ export const MAX_JSONLOGIC_STEPS = 100_000;
 /** Longest list or text an operator may produce; a message's text (65,536) fits, a doubling list does not get far. */
 export const MAX_JSONLOGIC_VALUE_LENGTH = 100_000;
 
-class JsonLogicBudgetExceeded extends Error {}
+class JsonLogicBudgetExceeded extends Error {
+  override name = 'JsonLogicBudgetExceeded';
+}
 
 /**
  * Evaluates already-copied data (see `toJsonLogicData`); the rule must have passed `validateJsonLogic`.
