@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_FAILURES_PER_IP } from '../api/auth/login-rate-limit.ts';
 import type { OperatorConfig } from '../platform/config.ts';
 import { buildHttpApp } from '../platform/runtime/api.role.ts';
 import { createLogger } from '../platform/logger.ts';
@@ -240,6 +241,21 @@ describe('/admin/queues', () => {
       expect(await queue.isPaused()).toBe(true);
       expect((await fetch(`${base}/admin/queues/api/queues/ops-test/resume`, { method: 'PUT', headers })).status).toBe(200);
       expect(await queue.isPaused()).toBe(false);
+    });
+
+    it('stops an address that keeps guessing the operator password, while another address signs in', async () => {
+      const guesser = { 'x-forwarded-for': '203.0.113.50' };
+      for (let i = 0; i < MAX_FAILURES_PER_IP; i++) {
+        const res = await fetch(`${base}/admin/queues/api/queues`, { headers: { ...guesser, authorization: basic(OPERATOR.user, `guess-${i}-password`) } });
+        expect(res.status).toBe(401);
+      }
+      const stopped = await fetch(`${base}/admin/queues/api/queues`, { headers: { ...guesser, authorization: basic(OPERATOR.user, OPERATOR.password) } });
+      expect(stopped.status).toBe(429);
+      expect(Number(stopped.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(((await stopped.json()) as any).error.code).toBe('rate_limited');
+      expect((await fetch(`${base}/metrics`, { headers: { ...guesser, authorization: `Bearer ${METRICS_TOKEN}` } })).status).toBe(429);
+      const operator = await fetch(`${base}/admin/queues/api/queues`, { headers: { 'x-forwarded-for': '198.51.100.60', authorization: basic(OPERATOR.user, OPERATOR.password) } });
+      expect(operator.status).toBe(200);
     });
 
     it('lists a queue opened after the dashboard was mounted', async () => {

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { OperatorConfig } from '../../platform/config.ts';
 import type { ProcessMetrics } from '../../platform/metrics/process-metrics.ts';
 import { requestState } from '../register-routes.ts';
-import { operatorCanSignIn, operatorGuard, type OperatorCredentials } from './operator-guard.ts';
+import { operatorCanSignIn, operatorGuard, type OperatorAttempts, type OperatorCredentials } from './operator-guard.ts';
 
 /**
  * `GET /metrics`: Prometheus text for this process, for the operator only: METRICS_TOKEN (meant
@@ -15,14 +15,14 @@ import { operatorCanSignIn, operatorGuard, type OperatorCredentials } from './op
  * request, so "comes from loopback" would mean "comes from anyone" behind it. A sidecar scraper
  * sends METRICS_TOKEN (Prometheus: `authorization: { credentials: ... }`).
  */
-export function metricsRouter(metrics: ProcessMetrics, operator: OperatorConfig): Router {
+export function metricsRouter(metrics: ProcessMetrics, operator: OperatorConfig, attempts: OperatorAttempts): Router {
   const router = Router();
   const credentials: OperatorCredentials = {
     bearerTokens: [operator.metricsToken, operator.token].filter((t): t is string => t !== null),
     basic: operator.basic,
   };
   if (!operatorCanSignIn(credentials)) return router;
-  const guard = operatorGuard(credentials, 'METRICS_TOKEN or ADMIN_TOKEN as a Bearer token, or ADMIN_USER and ADMIN_PASSWORD as HTTP basic');
+  const guard = operatorGuard(credentials, 'METRICS_TOKEN or ADMIN_TOKEN as a Bearer token, or ADMIN_USER and ADMIN_PASSWORD as HTTP basic', attempts);
   router.get('/metrics', (req, _res, next) => {
     requestState(req).route = '/metrics';
     next();

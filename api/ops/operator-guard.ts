@@ -1,6 +1,18 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
+import { RateLimitedError } from '../../engine/errors/app-error.ts';
 import { sendError } from '../http-errors.ts';
+
+/**
+ * Counts wrong operator credentials per client address (the login limiter's per-address count:
+ * a guesser's failures at login and here add up), so that an ADMIN_PASSWORD cannot be guessed
+ * at the speed of the network.
+ */
+export interface OperatorAttempts {
+  /** Counts a try as a failure until `addressSucceeded`; throws RateLimitedError when the address has failed too often. */
+  attemptAddress(ip: string): Promise<void>;
+  addressSucceeded(ip: string): Promise<void>;
+}
 
 /** What the browser's login prompt shows; also named in the Bearer challenge. */
 export const OPERATOR_REALM = 'OneMessage operator';
@@ -54,13 +66,33 @@ function presented(header: string | undefined, credentials: OperatorCredentials)
  * error shape. With basic credentials configured the 401 carries a Basic challenge, so that a
  * browser opening the page asks for them. `accepted` names the settings in the 401's message.
  */
-export function operatorGuard(credentials: OperatorCredentials, accepted: string): RequestHandler {
+export function operatorGuard(credentials: OperatorCredentials, accepted: string, attempts: OperatorAttempts): RequestHandler {
   const message = `this page is for whoever runs the server: send the operator credentials set in its environment (${accepted}); workspace logins do not open it`;
-  return (req, res, next) => {
-    if (presented(req.headers.authorization, credentials)) return next();
+  return async (req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    const header = req.headers.authorization;
+    if (header) {
+      // Only a presented credential is a try: a browser's first, bare request just gets the challenge.
+      const ip = req.ip ?? 'unknown';
+      let counted = true;
+      try {
+        await attempts.attemptAddress(ip);
+      } catch (err) {
+        if (err instanceof RateLimitedError) {
+          res.setHeader('Retry-After', String(err.retryAfterSeconds));
+          return sendError(res, 429, err.code, err.message);
+        }
+        // Redis does not answer: the credential is still checked, uncounted, so that /metrics
+        // and the dashboard work during the outage they are needed for (the secrets are long).
+        counted = false;
+      }
+      if (presented(header, credentials)) {
+        if (counted) await attempts.addressSucceeded(ip).catch(() => undefined);
+        return next();
+      }
+    }
     if (credentials.basic) res.append('WWW-Authenticate', `Basic realm="${OPERATOR_REALM}", charset="UTF-8"`);
     if (credentials.bearerTokens.length > 0) res.append('WWW-Authenticate', `Bearer realm="${OPERATOR_REALM}"`);
-    res.setHeader('Cache-Control', 'no-store');
     sendError(res, 401, 'unauthenticated', message);
   };
 }

@@ -6,7 +6,7 @@ import { Router, type RequestHandler } from 'express';
 import type { OperatorConfig } from '../../platform/config.ts';
 import { requestState } from '../register-routes.ts';
 import { queueDashboardContentSecurityPolicy } from '../security-headers.ts';
-import { operatorCanSignIn, operatorGuard, type OperatorCredentials } from './operator-guard.ts';
+import { operatorCanSignIn, operatorGuard, type OperatorAttempts, type OperatorCredentials } from './operator-guard.ts';
 
 export const QUEUE_DASHBOARD_PATH = '/admin/queues';
 
@@ -17,6 +17,8 @@ export interface QueueDashboardDeps {
   openQueues: () => Queue[];
   /** Whether the server is reached over https (PUBLIC_URL), for the page's CSP. */
   https: boolean;
+  /** Counts wrong operator credentials per address. */
+  attempts: OperatorAttempts;
 }
 
 /**
@@ -57,7 +59,7 @@ export function queueDashboardRouter(deps: QueueDashboardDeps): Router {
   router.use(
     QUEUE_DASHBOARD_PATH,
     named,
-    operatorGuard(credentials, 'ADMIN_TOKEN as a Bearer token, or ADMIN_USER and ADMIN_PASSWORD as HTTP basic'),
+    operatorGuard(credentials, 'ADMIN_TOKEN as a Bearer token, or ADMIN_USER and ADMIN_PASSWORD as HTTP basic', deps.attempts),
     queueDashboardContentSecurityPolicy(deps.https),
     refreshQueues,
     serverAdapter.getRouter(),

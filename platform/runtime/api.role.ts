@@ -7,6 +7,7 @@ import { createApp } from '../../api/app.ts';
 import { healthRouter } from '../../api/ops/health.router.ts';
 import { queueDashboardRouter } from '../../api/ops/queue-dashboard.router.ts';
 import { metricsRouter } from '../../api/ops/metrics.router.ts';
+import { LoginRateLimit } from '../../api/auth/login-rate-limit.ts';
 import { postgresProbe, readinessRouter, redisProbe } from '../../api/ops/readiness.router.ts';
 import { HttpMetricsObserver } from '../metrics/http-metrics.observer.ts';
 import { UsageRecorder } from '../usage/usage-recorder.ts';
@@ -21,6 +22,8 @@ export type ApiPipelines = Pick<ApiDeps, 'inbound' | 'outbound' | 'channels' | '
 
 /** The express app of the api role: the API plus health, readiness, metrics and the queue dashboard. */
 export function buildHttpApp(rt: Runtime, pipelines: ApiPipelines, usage: UsageRecorder): Express {
+  // Wrong operator credentials count against the same per-address budget as failed logins.
+  const operatorAttempts = new LoginRateLimit(rt.redis, rt.config.redisPrefix, rt.clock);
   const deps: ApiDeps = {
     config: rt.config,
     logger: rt.logger.child({ component: 'http' }),
@@ -35,8 +38,8 @@ export function buildHttpApp(rt: Runtime, pipelines: ApiPipelines, usage: UsageR
     extraRouters: [
       healthRouter(),
       readinessRouter([postgresProbe(rt.orm), redisProbe(rt.redis)]),
-      metricsRouter(rt.metrics, rt.config.operator),
-      queueDashboardRouter({ operator: rt.config.operator, https: rt.config.publicUrl.startsWith('https:'), openQueues: () => rt.queues.openQueues() }),
+      metricsRouter(rt.metrics, rt.config.operator, operatorAttempts),
+      queueDashboardRouter({ operator: rt.config.operator, https: rt.config.publicUrl.startsWith('https:'), openQueues: () => rt.queues.openQueues(), attempts: operatorAttempts }),
     ],
   };
   return createApp(deps);
