@@ -111,6 +111,44 @@ describe('normaliseWaMessage', () => {
     });
   });
 
+  describe('when a contact edits or deletes a message, with the inner key written from their side (as WhatsApp sends it)', () => {
+    // The inner key names the chat as the sender sees it (our own JID or LID) and fromMe: true.
+    const senderSideKey = (id: string) => ({ remoteJid: '999000@lid', fromMe: true, id });
+
+    it('targets the outer chat with the inner id for an edit from a LID-addressed chat', () => {
+      const edit = waMessage({
+        id: 'EDITWRAP1',
+        remoteJid: '123456789@lid',
+        remoteJidAlt: '15551234567@s.whatsapp.net',
+        message: content({ editedMessage: { message: { protocolMessage: { type: proto.Message.ProtocolMessage.Type.MESSAGE_EDIT, key: senderSideKey('ORIG'), editedMessage: { conversation: 'fixed typo' }, timestampMs: 1_764_000_060_000 } } } }),
+      });
+      expect(normaliseWaMessage(edit, ctx)).toMatchObject({ kind: 'edit', targetProviderMessageId: '123456789@lid/ORIG', text: 'fixed typo' });
+    });
+
+    it('targets the outer chat with the inner id for a revoke', () => {
+      const revoke = waMessage({ id: 'REVOKE1', message: content({ protocolMessage: { type: proto.Message.ProtocolMessage.Type.REVOKE, key: { remoteJid: '15550009999@s.whatsapp.net', fromMe: true, id: 'ORIG' } } }) });
+      expect(normaliseWaMessage(revoke, ctx)).toMatchObject({ kind: 'delete', targetProviderMessageId: '15551234567@s.whatsapp.net/ORIG' });
+    });
+
+    it('reads the same edit and revoke logged as plain JSON (enum names, timestamps as strings)', () => {
+      const logged = JSON.parse(
+        JSON.stringify({
+          key: { remoteJid: '15551234567@s.whatsapp.net', fromMe: false, id: 'EDITJSON' },
+          messageTimestamp: '1764000060',
+          message: { protocolMessage: { type: 'MESSAGE_EDIT', key: { remoteJid: '15550009999@s.whatsapp.net', fromMe: true, id: 'ORIG' }, editedMessage: { extendedTextMessage: { text: 'fixed' } } } },
+        }),
+      );
+      expect(normaliseWaMessage(logged, ctx)).toEqual({ kind: 'edit', targetProviderMessageId: '15551234567@s.whatsapp.net/ORIG', text: 'fixed', at: new Date(1_764_000_060_000) });
+      const revoke = { key: { remoteJid: '15551234567@s.whatsapp.net', fromMe: false, id: 'REVJSON' }, messageTimestamp: 1_764_000_070, message: { protocolMessage: { type: 0, key: { remoteJid: '15550009999@s.whatsapp.net', fromMe: true, id: 'ORIG' } } } };
+      expect(normaliseWaMessage(revoke as never, ctx)).toMatchObject({ kind: 'delete', targetProviderMessageId: '15551234567@s.whatsapp.net/ORIG' });
+    });
+
+    it('targets our own message when the owner edits from the phone', () => {
+      const edit = waMessage({ id: 'OWNEDIT', fromMe: true, message: content({ protocolMessage: { type: proto.Message.ProtocolMessage.Type.MESSAGE_EDIT, key: { remoteJid: '15551234567@s.whatsapp.net', fromMe: true, id: 'MINE' }, editedMessage: { conversation: 'better' } } }) });
+      expect(normaliseWaMessage(edit, ctx)).toMatchObject({ kind: 'edit', targetProviderMessageId: 'me/MINE', text: 'better' });
+    });
+  });
+
   describe('when the chat is not a one-to-one chat with a contact', () => {
     it('ignores status broadcasts, newsletters and broadcast lists', () => {
       expect(normaliseWaMessage(waMessage({ remoteJid: 'status@broadcast', participant: '15551234567@s.whatsapp.net', message: content({ conversation: 'story' }) }), ctx)).toEqual({ kind: 'ignored', reason: 'status_broadcast' });

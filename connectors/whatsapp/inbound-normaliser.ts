@@ -1,6 +1,6 @@
 import { getContentType, isJidBroadcast, isJidGroup, isJidNewsletter, isJidStatusBroadcast, jidNormalizedUser, normalizeMessageContent, proto, toNumber, type WAMessage } from '@whiskeysockets/baileys';
 import { z } from 'zod';
-import type { MessageType } from '../../engine/messages/message-content.ts';
+import { MAX_TEXT_CHARS, type MessageType } from '../../engine/messages/message-content.ts';
 import type { InboundMessage } from '../../engine/ports/inbound-message.ts';
 import { identityOf, providerIdOf, type WaIdentity } from './wa-ids.ts';
 
@@ -81,18 +81,20 @@ export function normaliseWaMessage(msg: WAMessage, ctx: NormaliseContext): Norma
   if (!content) return { kind: 'ignored', reason: msg.messageStubType ? `stub:${msg.messageStubType}` : 'no_content' };
   const waType = getContentType(content);
   if (!waType) return { kind: 'ignored', reason: 'no_content' };
-  const at = msg.messageTimestamp ? new Date(toNumber(msg.messageTimestamp) * 1000) : null;
+  const at = dateOfSeconds(msg.messageTimestamp);
 
   if (waType === 'protocolMessage') {
     const p = content.protocolMessage!;
-    const target = p.key ? providerIdOf({ ...p.key, remoteJid: p.key.remoteJid ?? remoteJid }) : null;
-    if (p.type === proto.Message.ProtocolMessage.Type.REVOKE && target) return { kind: 'delete', targetProviderMessageId: target, at };
-    if (p.type === proto.Message.ProtocolMessage.Type.MESSAGE_EDIT && target) {
-      const edited = normalizeMessageContent(p.editedMessage);
-      const text = edited?.conversation ?? edited?.extendedTextMessage?.text ?? edited?.imageMessage?.caption ?? edited?.videoMessage?.caption ?? null;
+    // The inner key is written from the sender's side (a contact's edit names our JID and
+    // fromMe: true): the target is this chat's message with the inner id, as Baileys builds it.
+    const target = p.key?.id ? providerIdOf({ ...key, id: p.key.id }) : null;
+    const type = protocolTypeOf(p.type);
+    if (type === proto.Message.ProtocolMessage.Type.REVOKE && target) return { kind: 'delete', targetProviderMessageId: target, at };
+    if (type === proto.Message.ProtocolMessage.Type.MESSAGE_EDIT && target) {
+      const text = editedTextOf(p.editedMessage);
       if (text !== null) return { kind: 'edit', targetProviderMessageId: target, text, at };
     }
-    return { kind: 'ignored', reason: `protocol:${p.type ?? 'unknown'}` };
+    return { kind: 'ignored', reason: `protocol:${type ?? 'unknown'}` };
   }
 
   const body = bodyOf(content, waType, remoteJid, ctx);
@@ -166,6 +168,41 @@ function bodyOf(content: proto.IMessage, waType: string, remoteJid: string, ctx:
     return { type: 'reaction', text: r.text || undefined, quoted: target, media: null, metadata: r.text ? {} : { removed: true } };
   }
   return { type: 'unsupported', quoted, media: null, metadata: { unsupportedType: waType } };
+}
+
+/** The new text of an edited message (text, or a media caption); null when the edit carries none. */
+export function editedTextOf(edited: proto.IMessage | null | undefined): string | null {
+  const c = normalizeMessageContent(edited);
+  // An edit wrapped once more as a protocol message (as older clients send it).
+  const inner = c?.protocolMessage?.editedMessage ? normalizeMessageContent(c.protocolMessage.editedMessage) : c;
+  const text = inner?.conversation ?? inner?.extendedTextMessage?.text ?? inner?.imageMessage?.caption ?? inner?.videoMessage?.caption ?? inner?.documentMessage?.caption ?? null;
+  return typeof text === 'string' ? text.slice(0, MAX_TEXT_CHARS) : null;
+}
+
+/*
+ * A protocol message's type: a number in process (protobuf enum), the enum's name in JSON logged
+ * through the proto's toJSON. Anything else is no type we act on.
+ */
+function protocolTypeOf(type: unknown): number | null {
+  if (typeof type === 'number') return type;
+  if (typeof type === 'string') {
+    const byName = (proto.Message.ProtocolMessage.Type as unknown as Record<string, number | undefined>)[type];
+    return typeof byName === 'number' ? byName : null;
+  }
+  return null;
+}
+
+/** Seconds since the epoch as Baileys carries them (number, Long, or a numeric string in logged JSON), as a date. */
+export function dateOfSeconds(value: unknown): Date | null {
+  let seconds: number;
+  try {
+    seconds = typeof value === 'string' ? Number(value) : toNumber(value as number);
+  } catch {
+    return null;
+  }
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) return null;
+  const at = new Date(seconds * 1000);
+  return Number.isNaN(at.getTime()) ? null : at;
 }
 
 /** The provider id of the message a reply quotes: ours ("me/…") when its author is this number. */

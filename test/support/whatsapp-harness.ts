@@ -1,5 +1,6 @@
 import { pino } from 'pino';
 import { systemClock } from '../../engine/clock.ts';
+import type { AcceptedInbound } from '../../engine/ports/inbound-message.ts';
 import { ChannelEvents, type ChannelEvent } from '../../connectors/whatsapp/channel-events.ts';
 import { FAKE_OWN_JID, recordingFakeFactory, type FakeWaSocket } from '../../connectors/whatsapp/fake-wa-socket.ts';
 import { guardedMediaFetcher } from '../../connectors/whatsapp/guarded-media-fetch.ts';
@@ -26,13 +27,18 @@ export async function startWhatsappHarness(env: TestEnv, opts: { settings?: Reco
   const timers: { fn: () => void; ms: number; cancelled: boolean }[] = [];
   const hosted = new Set<string>();
   const media = new LocalMediaStore(`${env.config.dataDir}/media`);
+  const inbound = new InboundPipeline({ orm: env.orm, logger, clock: systemClock });
+  // What the engine is handed (run-roles wires engine.onInboundAccepted here): a message not
+  // handed over can neither start a flow nor answer a wait.
+  const handedToEngine: AcceptedInbound[] = [];
+  inbound.onAccepted(async (accepted) => void handedToEngine.push(accepted));
   const host = new WhatsappHost({
     orm: env.orm,
     redis: env.redis,
     prefix: env.config.redisPrefix,
     secretKey: env.config.secretKey,
     socketFactory: fake.factory,
-    inbound: new InboundPipeline({ orm: env.orm, logger, clock: systemClock }),
+    inbound,
     statuses: new StatusUpdater({ orm: env.orm, logger }),
     media,
     // 127.0.0.1 is allowed so that a test can serve media from a local server; everything else private stays refused.
@@ -70,6 +76,7 @@ export async function startWhatsappHarness(env: TestEnv, opts: { settings?: Reco
     slept,
     timers,
     hosted,
+    handedToEngine,
     events,
     sql,
     advance: (ms: number) => (now += ms),

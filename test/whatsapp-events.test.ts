@@ -1,0 +1,114 @@
+import { proto, type WAMessageUpdate } from '@whiskeysockets/baileys';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { content, waMessage } from '../connectors/whatsapp/wa-messages.fixture.ts';
+import { createTestEnv, type TestEnv } from './support/test-env.ts';
+import { startWhatsappHarness, type WhatsappHarness } from './support/whatsapp-harness.ts';
+
+/*
+ * WhatsApp events in the shapes Baileys 7 really emits them (edits and revokes with the inner key
+ * written from the sender's side, edits re-emitted as `messages.update`, malformed update items).
+ * "No flow started" is checked at the engine's only entry: what the inbound pipeline hands over.
+ */
+
+let env: TestEnv;
+let wa: WhatsappHarness;
+
+beforeAll(async () => {
+  env = await createTestEnv();
+  wa = await startWhatsappHarness(env);
+});
+
+afterAll(async () => {
+  await wa?.stop();
+  await env?.cleanup();
+});
+
+const CONTACT = '15551234567@s.whatsapp.net';
+/** The key of a contact's edit or revoke as the contact wrote it: the chat is us, and "from me" is them. */
+const senderSide = (id: string) => ({ remoteJid: '15550009999@s.whatsapp.net', fromMe: true, id });
+
+async function messagesOf(channelId: string) {
+  const rows = await wa.sql<{ provider_message_id: string; type: string; text: string | null; metadata: Record<string, unknown>; edited_at: string | null; deleted_at: string | null }>(
+    `select provider_message_id, type, text, metadata, edited_at, deleted_at from messages where channel_id = :channelId order by created_at, id`,
+    { channelId },
+  );
+  // Raw rows carry timestamps as text: parsed here so that the tests compare instants.
+  return rows.map((r) => ({ ...r, edited_at: r.edited_at ? new Date(r.edited_at) : null, deleted_at: r.deleted_at ? new Date(r.deleted_at) : null }));
+}
+
+async function openWithMessage(id: string, text: string, settings?: Record<string, unknown>) {
+  const { channelId, socket } = await wa.connectChannel({ settings });
+  await wa.open(channelId, socket);
+  socket.emit('messages.upsert', { messages: [waMessage({ id, message: content({ conversation: text }) })], type: 'notify' });
+  await wa.settled(channelId);
+  const handedBefore = wa.handedToEngine.filter((a) => a.channelId === channelId).length;
+  return { channelId, socket, handedBefore };
+}
+
+const handedFor = (channelId: string) => wa.handedToEngine.filter((a) => a.channelId === channelId).length;
+
+describe('when a contact edits a message', () => {
+  it('applies an upsert MESSAGE_EDIT whose inner key names our JID to the message in the contact chat, starting nothing', async () => {
+    const { channelId, socket, handedBefore } = await openWithMessage('UE1', 'helo');
+    const edit = waMessage({ id: 'UE1-EDIT', timestampS: 1_764_000_060, message: content({ editedMessage: { message: { protocolMessage: { type: proto.Message.ProtocolMessage.Type.MESSAGE_EDIT, key: senderSide('UE1'), editedMessage: { conversation: 'hello' } } } } }) });
+    socket.emit('messages.upsert', { messages: [edit], type: 'notify' });
+    await wa.settled(channelId);
+    const rows = await messagesOf(channelId);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ provider_message_id: `${CONTACT}/UE1`, text: 'hello', edited_at: new Date(1_764_000_060_000) });
+    expect(handedFor(channelId)).toBe(handedBefore);
+  });
+
+  it('applies the messages.update Baileys emits for an edit, with the update time, never as a new message', async () => {
+    const { channelId, socket, handedBefore } = await openWithMessage('UP1', 'see you at 5');
+    // As Baileys' process-message builds it: the chat's key with the edited id, `{ editedMessage: { message } }`.
+    const editedMessage = proto.Message.fromObject({ editedMessage: { message: { conversation: 'see you at 6' } } });
+    socket.emit('messages.update', [{ key: { remoteJid: CONTACT, fromMe: false, id: 'UP1' }, update: { message: editedMessage, messageTimestamp: 1_764_000_123 } }]);
+    await wa.settled(channelId);
+    const rows = await messagesOf(channelId);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ text: 'see you at 6', edited_at: new Date(1_764_000_123_000) });
+    expect(handedFor(channelId)).toBe(handedBefore);
+  });
+
+  it('stores nothing and starts nothing for an edit (update route) of a message we never had', async () => {
+    const { channelId, socket, handedBefore } = await openWithMessage('KNOWN', 'hi');
+    const logged = JSON.parse(JSON.stringify({ key: { remoteJid: CONTACT, fromMe: false, id: 'NEVER-SEEN' }, update: { message: { editedMessage: { message: { conversation: 'edited' } } }, messageTimestamp: 1_764_000_200 } }));
+    socket.emit('messages.update', [logged]);
+    await wa.settled(channelId);
+    expect((await messagesOf(channelId)).map((r) => r.provider_message_id)).toEqual([`${CONTACT}/KNOWN`]);
+    expect(handedFor(channelId)).toBe(handedBefore);
+  });
+
+  it('ignores a group edit (update route) when the channel has groups off', async () => {
+    const { channelId, socket, handedBefore } = await openWithMessage('G-KNOWN', 'hi');
+    const editedMessage = proto.Message.fromObject({ editedMessage: { message: { conversation: 'group edit' } } });
+    socket.emit('messages.update', [{ key: { remoteJid: '120363111111111111@g.us', participant: CONTACT, fromMe: false, id: 'G-EDIT' }, update: { message: editedMessage, messageTimestamp: 1_764_000_300 } }]);
+    await wa.settled(channelId);
+    expect(await messagesOf(channelId)).toHaveLength(1);
+    expect(handedFor(channelId)).toBe(handedBefore);
+  });
+});
+
+describe('when a contact deletes a message for everyone', () => {
+  it('applies an upsert REVOKE whose inner key names our JID to the message in the contact chat', async () => {
+    const { channelId, socket } = await openWithMessage('RV1', 'oops');
+    socket.emit('messages.upsert', { messages: [waMessage({ id: 'RV1-REVOKE', timestampS: 1_764_000_400, message: content({ protocolMessage: { type: proto.Message.ProtocolMessage.Type.REVOKE, key: senderSide('RV1') } }) })], type: 'notify' });
+    await wa.settled(channelId);
+    const [row] = await messagesOf(channelId);
+    expect(row).toMatchObject({ provider_message_id: `${CONTACT}/RV1`, text: null, deleted_at: new Date(1_764_000_400_000) });
+  });
+});
+
+describe('when an update batch holds a malformed item', () => {
+  it('skips and counts the bad item and applies the rest of the batch', async () => {
+    const { channelId, socket } = await openWithMessage('MB1', 'typo hree');
+    const editedMessage = proto.Message.fromObject({ editedMessage: { message: { conversation: 'typo here' } } });
+    // Baileys' types promise a key on every item; a gateway's flattened update had none.
+    const malformed = [{ update: { status: proto.WebMessageInfo.Status.READ } }, null, { key: { remoteJid: CONTACT, fromMe: false }, update: {} }] as unknown as WAMessageUpdate[];
+    socket.emit('messages.update', [...malformed, { key: { remoteJid: CONTACT, fromMe: false, id: 'MB1' }, update: { message: editedMessage, messageTimestamp: 1_764_000_500 } }]);
+    await wa.settled(channelId);
+    expect((await messagesOf(channelId))[0]).toMatchObject({ text: 'typo here' });
+    expect(wa.host.session(channelId)!.updateCounts).toEqual({ updatesApplied: 1, updatesSkipped: 3 });
+  });
+});
