@@ -112,3 +112,34 @@ describe('when an update batch holds a malformed item', () => {
     expect(wa.host.session(channelId)!.updateCounts).toEqual({ updatesApplied: 1, updatesSkipped: 3 });
   });
 });
+
+describe('when a contact reacts to a message', () => {
+  it('records the reaction on the target (ours or theirs) and starts nothing, even with an emoji a keyword would match; removing it removes it', async () => {
+    const { channelId, socket, handedBefore } = await openWithMessage('RX1', 'my message');
+    const [conv] = await wa.sql<{ id: string; contact_id: string; workspace_id: string }>(`select id, contact_id, workspace_id from conversations where channel_id = :channelId`, { channelId });
+    await wa.sql(
+      `insert into messages (id, workspace_id, channel_id, conversation_id, contact_id, direction, sender, provider_message_id, type, text, status, status_times) values (gen_random_uuid(), :workspaceId, :channelId, :conv, :contact, 'outbound', 'bot', 'me/BOT1', 'text', 'our offer', 'sent', '{}')`,
+      { workspaceId: conv!.workspace_id, channelId, conv: conv!.id, contact: conv!.contact_id },
+    );
+    // In process: Baileys has turned the target key to our side (fromMe: true for our message).
+    socket.emit('messages.upsert', { messages: [waMessage({ id: 'R-A', timestampS: 1_764_000_600, message: content({ reactionMessage: { key: { remoteJid: CONTACT, fromMe: true, id: 'BOT1' }, text: '❤️', senderTimestampMs: 1_764_000_600_123 } }) })], type: 'notify' });
+    // As a gateway logged it: plain JSON, the timestamp a string.
+    const logged = JSON.parse(JSON.stringify({ key: { remoteJid: CONTACT, fromMe: false, id: 'R-B' }, messageTimestamp: '1764000601', message: { reactionMessage: { key: { remoteJid: CONTACT, fromMe: false, id: 'RX1' }, text: '👍', senderTimestampMs: '1764000601000' } } }));
+    socket.emit('messages.upsert', { messages: [logged], type: 'notify' });
+    await wa.settled(channelId);
+    const rows = await messagesOf(channelId);
+    expect(rows).toHaveLength(2);
+    expect(rows.find((r) => r.provider_message_id === 'me/BOT1')!.metadata.reactions).toEqual({ [CONTACT]: { emoji: '❤️', at: new Date(1_764_000_600_000).toISOString() } });
+    expect(rows.find((r) => r.provider_message_id === `${CONTACT}/RX1`)!.metadata.reactions).toEqual({ [CONTACT]: { emoji: '👍', at: new Date(1_764_000_601_000).toISOString() } });
+    expect(handedFor(channelId)).toBe(handedBefore);
+
+    // The same reaction delivered again (a redelivery, or also as messages.reaction) counts once; an empty one removes it.
+    socket.emit('messages.upsert', { messages: [waMessage({ id: 'R-A', timestampS: 1_764_000_600, message: content({ reactionMessage: { key: { remoteJid: CONTACT, fromMe: true, id: 'BOT1' }, text: '❤️' } }) })], type: 'notify' });
+    socket.emit('messages.upsert', { messages: [waMessage({ id: 'R-C', timestampS: 1_764_000_700, message: content({ reactionMessage: { key: { remoteJid: CONTACT, fromMe: false, id: 'RX1' }, text: '' } }) })], type: 'notify' });
+    await wa.settled(channelId);
+    const after = await messagesOf(channelId);
+    expect(Object.keys(after.find((r) => r.provider_message_id === 'me/BOT1')!.metadata.reactions as object)).toEqual([CONTACT]);
+    expect(after.find((r) => r.provider_message_id === `${CONTACT}/RX1`)!.metadata.reactions).toEqual({});
+    expect(handedFor(channelId)).toBe(handedBefore);
+  });
+});

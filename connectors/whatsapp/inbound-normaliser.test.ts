@@ -84,11 +84,16 @@ describe('normaliseWaMessage', () => {
       expect(m.message).toMatchObject({ type: 'contact', text: 'Ana', metadata: { contacts: [{ displayName: 'Ana', vcard }] } });
     });
 
-    it('maps a reaction to the reacted message, and an empty one as removed', () => {
-      const react = waMessage({ message: content({ reactionMessage: { key: { remoteJid: '15551234567@s.whatsapp.net', fromMe: true, id: 'OURS2' }, text: '👍' } }) });
-      expect(message(normaliseWaMessage(react, ctx)).message).toMatchObject({ type: 'reaction', text: '👍', quotedProviderMessageId: 'me/OURS2' });
+    it('turns a reaction into a reaction on the reacted message (never a message of its own), and an empty one into its removal', () => {
+      const react = waMessage({ message: content({ reactionMessage: { key: { remoteJid: '15551234567@s.whatsapp.net', fromMe: true, id: 'OURS2' }, text: '👍', senderTimestampMs: 1_764_000_000_500 } }) });
+      expect(normaliseWaMessage(react, ctx)).toEqual({ kind: 'reaction', targetProviderMessageId: 'me/OURS2', by: '15551234567@s.whatsapp.net', emoji: '👍', at: new Date(1_764_000_000_000) });
       const removed = waMessage({ message: content({ reactionMessage: { key: { remoteJid: '15551234567@s.whatsapp.net', fromMe: true, id: 'OURS2' }, text: '' } }) });
-      expect(message(normaliseWaMessage(removed, ctx)).message).toMatchObject({ type: 'reaction', metadata: { removed: true } });
+      expect(normaliseWaMessage(removed, ctx)).toMatchObject({ kind: 'reaction', targetProviderMessageId: 'me/OURS2', emoji: null });
+    });
+
+    it('puts a group reaction on the group message, by the participant', () => {
+      const react = waMessage({ remoteJid: '120363111111111111@g.us', participant: '222333@lid', participantAlt: '15552223333@s.whatsapp.net', message: content({ reactionMessage: { key: { remoteJid: '120363111111111111@g.us', fromMe: false, participant: '444555@lid', id: 'THEIRS' }, text: '❤️' } }) });
+      expect(normaliseWaMessage(react, { ...ctx, groupsEnabled: true })).toMatchObject({ kind: 'reaction', targetProviderMessageId: '120363111111111111@g.us/THEIRS', by: '222333@lid', emoji: '❤️' });
     });
   });
 

@@ -18,7 +18,12 @@ export type NormalisedWaEvent =
   /** Sent by the owner from the phone: recorded as outbound by a human. */
   | { kind: 'owner_message'; providerMessageId: string; identities: WaIdentity[]; type: MessageType; text: string | null; sentAt: Date | null; metadata: Record<string, unknown> }
   | { kind: 'edit'; targetProviderMessageId: string; text: string; at: Date | null }
-  | { kind: 'delete'; targetProviderMessageId: string; at: Date | null };
+  | { kind: 'delete'; targetProviderMessageId: string; at: Date | null }
+  /**
+   * A reaction put on (emoji) or taken off (null) a message by `by` (the reactor's JID or LID, "me"
+   * for the owner): recorded on its target, never a message of its own, so it starts no flow.
+   */
+  | { kind: 'reaction'; targetProviderMessageId: string; by: string; emoji: string | null; at: Date | null };
 
 export interface NormaliseContext {
   channelId: string;
@@ -36,6 +41,8 @@ const MEDIA_TYPES: Partial<Record<string, MessageType>> = {
   stickerMessage: 'sticker',
 };
 const MAX_CAPTION_CHARS = 4_096;
+/** An emoji is a few code points (skin tones, joiners); anything longer is not a reaction we show. */
+const MAX_REACTION_CHARS = 32;
 
 interface MediaFields {
   caption?: string | null;
@@ -95,6 +102,19 @@ export function normaliseWaMessage(msg: WAMessage, ctx: NormaliseContext): Norma
       if (text !== null) return { kind: 'edit', targetProviderMessageId: target, text, at };
     }
     return { kind: 'ignored', reason: `protocol:${type ?? 'unknown'}` };
+  }
+
+  if (waType === 'reactionMessage') {
+    const r = content.reactionMessage!;
+    // Baileys has turned the target key to our side (cleanMessage): its fromMe says whose it is;
+    // the chat is this one (a gateway's logged JSON may still carry the sender's side of the chat).
+    const target = r.key?.id ? providerIdOf({ remoteJid, fromMe: r.key.fromMe === true, id: r.key.id }) : null;
+    if (!target) return { kind: 'ignored', reason: 'reaction_without_target' };
+    const by = key.fromMe ? 'me' : senderIdentities(key, group)[0]?.value;
+    if (!by) return { kind: 'ignored', reason: 'unknown_sender' };
+    // An empty reaction text is WhatsApp's way of removing a reaction.
+    const emoji = typeof r.text === 'string' && r.text ? r.text.slice(0, MAX_REACTION_CHARS) : null;
+    return { kind: 'reaction', targetProviderMessageId: target, by, emoji, at };
   }
 
   const body = bodyOf(content, waType, remoteJid, ctx);
@@ -160,12 +180,6 @@ function bodyOf(content: proto.IMessage, waType: string, remoteJid: string, ctx:
   if (waType === 'contactMessage' || waType === 'contactsArrayMessage') {
     const cards = content.contactMessage ? [content.contactMessage] : (content.contactsArrayMessage?.contacts ?? []);
     return { type: 'contact', text: cards.map((c) => c.displayName).filter(Boolean).join(', ') || undefined, quoted, media: null, metadata: { contacts: cards.map((c) => ({ displayName: c.displayName ?? null, vcard: c.vcard ?? null })) } };
-  }
-  if (waType === 'reactionMessage') {
-    const r = content.reactionMessage!;
-    const target = r.key ? (providerIdOf({ ...r.key, remoteJid: r.key.remoteJid ?? remoteJid }) ?? undefined) : undefined;
-    // An empty reaction text is WhatsApp's way of removing a reaction.
-    return { type: 'reaction', text: r.text || undefined, quoted: target, media: null, metadata: r.text ? {} : { removed: true } };
   }
   return { type: 'unsupported', quoted, media: null, metadata: { unsupportedType: waType } };
 }

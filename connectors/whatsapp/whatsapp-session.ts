@@ -14,6 +14,7 @@ import { linkLidToPhone } from './lid-mapping.sql.ts';
 import type { MediaFetcher } from './guarded-media-fetch.ts';
 import type { MediaStore } from './media-store.ts';
 import { applyDelete, applyEdit } from './message-changes.sql.ts';
+import { applyReaction } from './reactions.sql.ts';
 import { normaliseWaUpdate, type WaUpdateChange } from './update-normaliser.ts';
 import { pauseBotInConversation, recordOwnerMessage } from './owner-message.sql.ts';
 import { Pacer, type SendLog, type Sleep } from './pacer.ts';
@@ -367,6 +368,9 @@ export class WhatsappSession {
       case 'edit':
       case 'delete':
         await this.applyChange(event);
+        return;
+      case 'reaction':
+        if (!(await applyReaction(em, { channelId: this.deps.channelId, providerMessageId: event.targetProviderMessageId, by: event.by, emoji: event.emoji, at: event.at ?? at }))) this.log.info({ target: event.targetProviderMessageId }, 'reaction to a message we do not have');
         return;
       case 'owner_message': {
         const result = await recordOwnerMessage(em, { channelId: this.deps.channelId, providerMessageId: event.providerMessageId, identities: event.identities, type: event.type, text: event.text, metadata: event.metadata, at: event.sentAt ?? at, pauseBot: this.settings.pauseBotOnOwnerMessage });
