@@ -1,6 +1,6 @@
 import { proto, type WAMessageUpdate } from '@whiskeysockets/baileys';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { content, waMessage } from '../connectors/whatsapp/wa-messages.fixture.ts';
+import { content, encryptedPollVote, waMessage } from '../connectors/whatsapp/wa-messages.fixture.ts';
 import { createTestEnv, type TestEnv } from './support/test-env.ts';
 import { startWhatsappHarness, type WhatsappHarness } from './support/whatsapp-harness.ts';
 
@@ -140,6 +140,52 @@ describe('when a contact reacts to a message', () => {
     const after = await messagesOf(channelId);
     expect(Object.keys(after.find((r) => r.provider_message_id === 'me/BOT1')!.metadata.reactions as object)).toEqual([CONTACT]);
     expect(after.find((r) => r.provider_message_id === `${CONTACT}/RX1`)!.metadata.reactions).toEqual({});
+    expect(handedFor(channelId)).toBe(handedBefore);
+  });
+});
+
+describe('when a contact sends a poll and votes on it', () => {
+  it('keeps the poll with its options, attaches each decrypted vote to it with tallies, and no vote starts anything', async () => {
+    const { channelId, socket } = await wa.connectChannel();
+    await wa.open(channelId, socket);
+    const lid = '123456789@lid';
+    const secret = Uint8Array.from({ length: 32 }, (_, i) => 255 - i);
+    socket.emit('messages.upsert', { messages: [waMessage({ id: 'POLL1', remoteJid: lid, remoteJidAlt: CONTACT, message: content({ pollCreationMessageV3: { name: 'Lunch?', options: [{ optionName: 'pizza' }, { optionName: 'salad' }], selectableOptionsCount: 1 }, messageContextInfo: { messageSecret: secret } }) })], type: 'notify' });
+    await wa.settled(channelId);
+    const handedBefore = handedFor(channelId);
+    expect(handedBefore).toBe(1);
+
+    // The vote as WhatsApp encrypts it (bound to the creator's and voter's phone JIDs), in process...
+    const pollKey = { remoteJid: lid, fromMe: false, id: 'POLL1' };
+    const vote = (optionNames: string[]) => encryptedPollVote({ pollEncKey: secret, pollMsgId: 'POLL1', pollCreatorJid: CONTACT, voterJid: CONTACT, optionNames });
+    socket.emit('messages.upsert', { messages: [waMessage({ id: 'V1', remoteJid: lid, remoteJidAlt: CONTACT, timestampS: 1_764_000_800, message: content({ pollUpdateMessage: { pollCreationMessageKey: pollKey, vote: vote(['salad']), senderTimestampMs: 1_764_000_800_000 } }) })], type: 'notify' });
+    await wa.settled(channelId);
+    let [poll] = await messagesOf(channelId);
+    expect(poll).toMatchObject({ type: 'poll', text: 'Lunch?' });
+    expect(poll!.metadata.poll).toMatchObject({ options: ['pizza', 'salad'], votes: { [lid]: { options: ['salad'] } }, tallies: { pizza: 0, salad: 1 } });
+
+    // ...and a changed vote logged as plain JSON (bytes as base64), which replaces the first.
+    const changed = vote(['pizza']);
+    const logged = JSON.parse(JSON.stringify({ key: { remoteJid: lid, remoteJidAlt: CONTACT, fromMe: false, id: 'V2' }, messageTimestamp: 1_764_000_900, message: { pollUpdateMessage: { pollCreationMessageKey: pollKey, vote: { encPayload: Buffer.from(changed.encPayload).toString('base64'), encIv: Buffer.from(changed.encIv).toString('base64') } } } }));
+    socket.emit('messages.upsert', { messages: [logged], type: 'notify' });
+    await wa.settled(channelId);
+    [poll] = await messagesOf(channelId);
+    expect(poll!.metadata.poll).toMatchObject({ votes: { [lid]: { options: ['pizza'] } }, tallies: { pizza: 1, salad: 0 } });
+    expect(await messagesOf(channelId)).toHaveLength(1);
+    expect(handedFor(channelId)).toBe(handedBefore);
+  });
+
+  it('keeps a vote it cannot decrypt as an unknown choice on the poll, still starting nothing', async () => {
+    const { channelId, socket } = await wa.connectChannel();
+    await wa.open(channelId, socket);
+    socket.emit('messages.upsert', { messages: [waMessage({ id: 'POLL2', message: content({ pollCreationMessage: { name: 'Time?', options: [{ optionName: '5' }, { optionName: '6' }] } }) })], type: 'notify' });
+    await wa.settled(channelId);
+    const handedBefore = handedFor(channelId);
+    socket.emit('messages.upsert', { messages: [waMessage({ id: 'V3', message: content({ pollUpdateMessage: { pollCreationMessageKey: { remoteJid: CONTACT, fromMe: false, id: 'POLL2' }, vote: { encPayload: new Uint8Array([9, 9, 9]), encIv: new Uint8Array(12) } } }) })], type: 'notify' });
+    await wa.settled(channelId);
+    const rows = await messagesOf(channelId);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.metadata.poll).toMatchObject({ votes: { [CONTACT]: { options: null } }, tallies: { '5': 0, '6': 0 } });
     expect(handedFor(channelId)).toBe(handedBefore);
   });
 });

@@ -37,6 +37,15 @@ describe('normaliseWaMessage', () => {
       expect(m.message.providerMessageId).toBe('123456789@lid/3A0000000000000001');
     });
 
+    it('reads the phone of a LID-addressed sender from senderPn / participantPn, as Baileys 6 wrote it', () => {
+      const older = waMessage({ remoteJid: '123456789@lid', message: content({ conversation: 'hi' }) });
+      Object.assign(older.key, { senderPn: '15551234567@s.whatsapp.net' });
+      expect(message(normaliseWaMessage(older, ctx)).message.from).toMatchObject({ phone: '+15551234567', externalIds: [{ kind: 'wa_lid', value: '123456789@lid' }, { kind: 'wa_jid', value: '15551234567@s.whatsapp.net' }] });
+      const group = waMessage({ remoteJid: '120363111111111111@g.us', participant: '222333@lid', message: content({ conversation: 'hi all' }) });
+      Object.assign(group.key, { participantPn: '15552223333@s.whatsapp.net' });
+      expect(message(normaliseWaMessage(group, { ...ctx, groupsEnabled: true })).message.from).toMatchObject({ phone: '+15552223333', externalIds: [{ kind: 'wa_lid', value: '222333@lid' }, { kind: 'wa_jid', value: '15552223333@s.whatsapp.net' }] });
+    });
+
     it('accepts a sender known only by LID (no phone)', () => {
       const m = message(normaliseWaMessage(waMessage({ remoteJid: '123456789@lid', message: content({ conversation: 'hi' }) }), ctx));
       expect(m.message.from.phone).toBeUndefined();
@@ -99,8 +108,27 @@ describe('normaliseWaMessage', () => {
 
   describe('when the kind is unknown', () => {
     it('stores it as unsupported with its WhatsApp type name', () => {
-      const m = message(normaliseWaMessage(waMessage({ message: content({ pollCreationMessage: { name: 'Lunch?', options: [{ optionName: 'yes' }] } }) }), ctx));
-      expect(m.message).toMatchObject({ type: 'unsupported', metadata: { unsupportedType: 'pollCreationMessage' } });
+      const m = message(normaliseWaMessage(waMessage({ message: content({ groupInviteMessage: { groupName: 'Club', inviteCode: 'abc' } }) }), ctx));
+      expect(m.message).toMatchObject({ type: 'unsupported', metadata: { unsupportedType: 'groupInviteMessage' } });
+    });
+  });
+
+  describe('when a contact sends a poll or votes on one', () => {
+    const secret = Uint8Array.from({ length: 32 }, (_, i) => i);
+
+    it('keeps a poll with its question, options and the key its votes are encrypted with', () => {
+      const poll = waMessage({ id: 'POLL1', remoteJid: '123456789@lid', remoteJidAlt: '15551234567@s.whatsapp.net', message: content({ pollCreationMessageV3: { name: 'Lunch?', options: [{ optionName: 'pizza' }, { optionName: 'salad' }], selectableOptionsCount: 1 }, messageContextInfo: { messageSecret: secret } }) });
+      expect(message(normaliseWaMessage(poll, ctx)).message).toMatchObject({
+        type: 'poll',
+        text: 'Lunch?',
+        metadata: { poll: { question: 'Lunch?', options: ['pizza', 'salad'], selectableCount: 1, encKey: Buffer.from(secret).toString('base64'), creatorJids: ['15551234567@s.whatsapp.net', '123456789@lid'], tallies: { pizza: 0, salad: 0 } } },
+      });
+    });
+
+    it('turns a vote into a vote on the poll (never a message), with the encrypted choice and the voter', () => {
+      const vote = { encPayload: new Uint8Array([1, 2, 3]), encIv: new Uint8Array([4, 5, 6]) };
+      const m = waMessage({ id: 'VOTE1', message: content({ pollUpdateMessage: { pollCreationMessageKey: { remoteJid: '15551234567@s.whatsapp.net', fromMe: true, id: 'OURPOLL' }, vote, senderTimestampMs: 1_764_000_000_000 } }) });
+      expect(normaliseWaMessage(m, ctx)).toEqual({ kind: 'poll_vote', targetProviderMessageId: 'me/OURPOLL', pollWaId: 'OURPOLL', by: '15551234567@s.whatsapp.net', voterJids: ['15551234567@s.whatsapp.net'], vote, at: new Date(1_764_000_000_000) });
     });
   });
 

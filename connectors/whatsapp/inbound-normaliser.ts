@@ -2,6 +2,7 @@ import { getContentType, isJidBroadcast, isJidGroup, isJidNewsletter, isJidStatu
 import { z } from 'zod';
 import { MAX_TEXT_CHARS, type MessageType } from '../../engine/messages/message-content.ts';
 import type { InboundMessage } from '../../engine/ports/inbound-message.ts';
+import type { EncryptedVote, StoredPoll } from './poll-votes.ts';
 import { identityOf, providerIdOf, type WaIdentity } from './wa-ids.ts';
 
 /** Media of an inbound message still to be downloaded into the media store. */
@@ -23,7 +24,12 @@ export type NormalisedWaEvent =
    * A reaction put on (emoji) or taken off (null) a message by `by` (the reactor's JID or LID, "me"
    * for the owner): recorded on its target, never a message of its own, so it starts no flow.
    */
-  | { kind: 'reaction'; targetProviderMessageId: string; by: string; emoji: string | null; at: Date | null };
+  | { kind: 'reaction'; targetProviderMessageId: string; by: string; emoji: string | null; at: Date | null }
+  /**
+   * A vote on a poll, attached to the poll (decrypted where its key is known), never a message of
+   * its own. `voterJids`: the spellings (phone, LID) the vote may be encrypted for.
+   */
+  | { kind: 'poll_vote'; targetProviderMessageId: string; pollWaId: string; by: string; voterJids: string[]; vote: EncryptedVote | null; at: Date | null };
 
 export interface NormaliseContext {
   channelId: string;
@@ -117,7 +123,23 @@ export function normaliseWaMessage(msg: WAMessage, ctx: NormaliseContext): Norma
     return { kind: 'reaction', targetProviderMessageId: target, by, emoji, at };
   }
 
+  if (waType === 'pollUpdateMessage') {
+    const u = content.pollUpdateMessage!;
+    const pollKey = u.pollCreationMessageKey;
+    // Like a reaction's, the poll's key has been turned to our side by Baileys.
+    const target = pollKey?.id ? providerIdOf({ remoteJid, fromMe: pollKey.fromMe === true, id: pollKey.id }) : null;
+    if (!target || !pollKey?.id) return { kind: 'ignored', reason: 'poll_vote_without_poll' };
+    const voter = key.fromMe ? null : senderIdentities(key, group);
+    const by = voter ? voter[0]?.value : 'me';
+    if (!by) return { kind: 'ignored', reason: 'unknown_sender' };
+    const voterJids = voter ? jidSpellings(senderJids(key, group).reverse()) : ctx.ownJids;
+    const vote = bytesOf(u.vote?.encPayload) && bytesOf(u.vote?.encIv) ? { encPayload: bytesOf(u.vote?.encPayload)!, encIv: bytesOf(u.vote?.encIv)! } : null;
+    return { kind: 'poll_vote', targetProviderMessageId: target, pollWaId: pollKey.id, by, voterJids, vote, at };
+  }
+
   const body = bodyOf(content, waType, remoteJid, ctx);
+  const poll = POLL_TYPES.has(waType) ? pollOf(content, waType, key.fromMe ? ctx.ownJids : jidSpellings(senderJids(key, group).reverse())) : null;
+  if (poll) Object.assign(body, { type: 'poll', text: poll.question || undefined, metadata: { poll } });
   const metadata: Record<string, unknown> = { waType, remoteJid, ...body.metadata };
   if (group) metadata.groupJid = remoteJid;
   if (msg.message?.viewOnceMessage || msg.message?.viewOnceMessageV2 || msg.message?.viewOnceMessageV2Extension) metadata.viewOnce = true;
@@ -125,7 +147,7 @@ export function normaliseWaMessage(msg: WAMessage, ctx: NormaliseContext): Norma
 
   const identities = senderIdentities(key, group);
   if (key.fromMe) {
-    const chat = [identityOf(key.remoteJid), identityOf(key.remoteJidAlt)].filter((i): i is WaIdentity => i !== null);
+    const chat = senderJids(key, false).map(identityOf).filter((i): i is WaIdentity => i !== null);
     return { kind: 'owner_message', providerMessageId, identities: chat, type: body.type, text: body.text ?? null, sentAt: at, metadata };
   }
   if (identities.length === 0) return { kind: 'ignored', reason: 'unknown_sender' };
@@ -219,6 +241,32 @@ export function dateOfSeconds(value: unknown): Date | null {
   return Number.isNaN(at.getTime()) ? null : at;
 }
 
+const POLL_TYPES: ReadonlySet<string> = new Set(['pollCreationMessage', 'pollCreationMessageV2', 'pollCreationMessageV3', 'pollCreationMessageV5']);
+const MAX_POLL_OPTIONS = 32;
+
+/** A poll's question and options, and what its votes need to be decrypted (see poll-votes.ts). */
+function pollOf(content: proto.IMessage, waType: string, creatorJids: string[]): StoredPoll | null {
+  const p = (content as Record<string, unknown>)[waType] as proto.Message.IPollCreationMessage | null | undefined;
+  if (!p || typeof p !== 'object') return null;
+  const options = (Array.isArray(p.options) ? p.options : []).slice(0, MAX_POLL_OPTIONS).map((o) => (typeof o?.optionName === 'string' ? o.optionName.slice(0, 200) : ''));
+  const secret = bytesOf(content.messageContextInfo?.messageSecret);
+  const count = Number(p.selectableOptionsCount);
+  return { question: typeof p.name === 'string' ? p.name.slice(0, MAX_CAPTION_CHARS) : '', options, selectableCount: Number.isInteger(count) && count >= 0 ? count : null, encKey: secret ? Buffer.from(secret).toString('base64') : null, creatorJids, votes: {}, tallies: Object.fromEntries(options.map((o) => [o, 0])) };
+}
+
+/** Bytes as they come: a Uint8Array in process, a base64 string (or a Buffer's JSON) in logs. */
+function bytesOf(value: unknown): Uint8Array | null {
+  if (value instanceof Uint8Array) return value.length ? value : null;
+  if (typeof value === 'string' && value) return Buffer.from(value, 'base64');
+  if (value && typeof value === 'object' && (value as { type?: unknown }).type === 'Buffer' && Array.isArray((value as { data?: unknown }).data)) return Uint8Array.from((value as { data: number[] }).data);
+  return null;
+}
+
+/** The distinct user JIDs among these (device and agent parts removed), in order. */
+function jidSpellings(jids: (string | null | undefined)[]): string[] {
+  return [...new Set(jids.filter((j): j is string => typeof j === 'string' && j.length > 0).map((j) => jidNormalizedUser(j) || j))];
+}
+
 /** The provider id of the message a reply quotes: ours ("me/…") when its author is this number. */
 function quotedId(info: proto.IContextInfo, remoteJid: string, ctx: NormaliseContext): string {
   const author = info.participant ? jidNormalizedUser(info.participant) : null;
@@ -226,9 +274,21 @@ function quotedId(info: proto.IContextInfo, remoteJid: string, ctx: NormaliseCon
   return providerIdOf({ id: info.stanzaId, fromMe, remoteJid: info.remoteJid ?? remoteJid })!;
 }
 
+/** A key as older Baileys versions (6.x) wrote it: the phone of a LID-addressed sender in `senderPn` / `participantPn`. */
+type AnyVersionKey = WAMessage['key'] & { senderPn?: string | null; participantPn?: string | null };
+
+/*
+ * The sender's JID and its other spelling (LID <-> phone): rc14 writes the latter in
+ * remoteJidAlt / participantAlt, older versions in senderPn / participantPn. Both are read, so an
+ * upgrade or a downgrade of Baileys never splits a contact in two.
+ */
+function senderJids(key: AnyVersionKey, group: boolean): (string | null | undefined)[] {
+  return group ? [key.participant, key.participantAlt ?? key.participantPn] : [key.remoteJid, key.remoteJidAlt ?? key.senderPn];
+}
+
 /** Who sent it: the chat in a one-to-one conversation, the participant in a group; phone JID and LID when both are given. */
 function senderIdentities(key: WAMessage['key'], group: boolean): WaIdentity[] {
-  const jids = group ? [key.participant, key.participantAlt] : [key.remoteJid, key.remoteJidAlt];
+  const jids = senderJids(key, group);
   const seen = new Set<string>();
   return jids.map(identityOf).filter((i): i is WaIdentity => i !== null && !seen.has(i.value) && (seen.add(i.value), true));
 }

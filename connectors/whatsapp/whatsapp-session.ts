@@ -15,6 +15,8 @@ import type { MediaFetcher } from './guarded-media-fetch.ts';
 import type { MediaStore } from './media-store.ts';
 import { applyDelete, applyEdit } from './message-changes.sql.ts';
 import { applyReaction } from './reactions.sql.ts';
+import { decryptVote, withVote } from './poll-votes.ts';
+import { updatePoll } from './poll-votes.sql.ts';
 import { normaliseWaUpdate, type WaUpdateChange } from './update-normaliser.ts';
 import { pauseBotInConversation, recordOwnerMessage } from './owner-message.sql.ts';
 import { Pacer, type SendLog, type Sleep } from './pacer.ts';
@@ -369,6 +371,16 @@ export class WhatsappSession {
       case 'delete':
         await this.applyChange(event);
         return;
+      case 'poll_vote': {
+        const target = { channelId: this.deps.channelId, providerMessageId: event.targetProviderMessageId };
+        const found = await updatePoll(em, target, (poll) => {
+          const options = event.vote ? decryptVote(poll, event.vote, { pollWaId: event.pollWaId, voterJids: event.voterJids }) : null;
+          if (options === null) this.log.info({ target: event.targetProviderMessageId }, 'poll vote we cannot decrypt (no key for this poll); kept as an unknown choice');
+          return withVote(poll, event.by, options, event.at ?? at);
+        });
+        if (!found) this.log.info({ target: event.targetProviderMessageId }, 'vote on a poll we do not have');
+        return;
+      }
       case 'reaction':
         if (!(await applyReaction(em, { channelId: this.deps.channelId, providerMessageId: event.targetProviderMessageId, by: event.by, emoji: event.emoji, at: event.at ?? at }))) this.log.info({ target: event.targetProviderMessageId }, 'reaction to a message we do not have');
         return;
