@@ -189,3 +189,19 @@ describe('when a contact sends a poll and votes on it', () => {
     expect(handedFor(channelId)).toBe(handedBefore);
   });
 });
+
+describe('when a contact sends a view-once message or shares a live location', () => {
+  it('stores a view_once placeholder with no content, and a live location with its caption as text', async () => {
+    const { channelId, socket } = await wa.connectChannel();
+    await wa.open(channelId, socket);
+    const hidden = waMessage({ id: 'VO1', message: null });
+    hidden.key.isViewOnce = true;
+    socket.emit('messages.upsert', { messages: [hidden, waMessage({ id: 'LL1', message: content({ liveLocationMessage: { degreesLatitude: 48.85, degreesLongitude: 2.35, caption: 'on my way' } }) })], type: 'notify' });
+    await wa.settled(channelId);
+    const rows = await messagesOf(channelId);
+    expect(rows.map((r) => [r.provider_message_id, r.type, r.text])).toEqual([
+      [`${CONTACT}/VO1`, 'view_once', null],
+      [`${CONTACT}/LL1`, 'location', 'on my way'],
+    ]);
+  });
+});

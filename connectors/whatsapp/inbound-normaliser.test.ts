@@ -87,6 +87,11 @@ describe('normaliseWaMessage', () => {
       expect(m.message).toMatchObject({ type: 'location', text: 'Louvre, Paris', metadata: { location: { latitude: 48.85, longitude: 2.35, name: 'Louvre', address: 'Paris', live: false } } });
     });
 
+    it('keeps a live location\'s caption as its text', () => {
+      const m = message(normaliseWaMessage(waMessage({ message: content({ liveLocationMessage: { degreesLatitude: 48.85, degreesLongitude: 2.35, caption: 'on my way', sequenceNumber: 1 } }) }), ctx));
+      expect(m.message).toMatchObject({ type: 'location', text: 'on my way', metadata: { location: { latitude: 48.85, longitude: 2.35, live: true } } });
+    });
+
     it('maps a contact card with its vCard', () => {
       const vcard = 'BEGIN:VCARD\nVERSION:3.0\nFN:Ana\nTEL:+15557654321\nEND:VCARD';
       const m = message(normaliseWaMessage(waMessage({ message: content({ contactMessage: { displayName: 'Ana', vcard } }) }), ctx));
@@ -103,6 +108,23 @@ describe('normaliseWaMessage', () => {
     it('puts a group reaction on the group message, by the participant', () => {
       const react = waMessage({ remoteJid: '120363111111111111@g.us', participant: '222333@lid', participantAlt: '15552223333@s.whatsapp.net', message: content({ reactionMessage: { key: { remoteJid: '120363111111111111@g.us', fromMe: false, participant: '444555@lid', id: 'THEIRS' }, text: '❤️' } }) });
       expect(normaliseWaMessage(react, { ...ctx, groupsEnabled: true })).toMatchObject({ kind: 'reaction', targetProviderMessageId: '120363111111111111@g.us/THEIRS', by: '222333@lid', emoji: '❤️' });
+    });
+  });
+
+  describe('when a view-once message arrives without its content (only the phone may open it)', () => {
+    it('is a view_once placeholder with no content, from the sender', () => {
+      const hidden = waMessage({ id: 'VO1', message: null });
+      hidden.key.isViewOnce = true;
+      const m = message(normaliseWaMessage(hidden, ctx));
+      expect(m.message).toMatchObject({ providerMessageId: '15551234567@s.whatsapp.net/VO1', type: 'view_once', metadata: { viewOnce: true } });
+      expect(m.message.text).toBeUndefined();
+      expect(m.media).toBeNull();
+    });
+
+    it('is still ignored while it is a stub, so the real message is not deduplicated away', () => {
+      const stub = waMessage({ id: 'VO2', message: null, stubType: proto.WebMessageInfo.StubType.CIPHERTEXT });
+      stub.key.isViewOnce = true;
+      expect(normaliseWaMessage(stub, ctx)).toMatchObject({ kind: 'ignored' });
     });
   });
 

@@ -91,12 +91,14 @@ export function normaliseWaMessage(msg: WAMessage, ctx: NormaliseContext): Norma
   const content = normalizeMessageContent(msg.message);
   // A stub (a message WhatsApp could not decrypt yet, a system notice): the real message, if any,
   // arrives later with the same id, so storing the stub would deduplicate the real one away.
-  if (!content) return { kind: 'ignored', reason: msg.messageStubType ? `stub:${msg.messageStubType}` : 'no_content' };
-  const waType = getContentType(content);
-  if (!waType) return { kind: 'ignored', reason: 'no_content' };
+  const waType = content ? getContentType(content) : undefined;
+  // A view-once message reaches a linked device without its content (only the phone may open
+  // it): a placeholder shows the agent that something was sent. Not for a stub, as above.
+  const viewOncePlaceholder = !waType && !msg.messageStubType && isViewOnce(msg);
+  if ((!content || !waType) && !viewOncePlaceholder) return { kind: 'ignored', reason: msg.messageStubType ? `stub:${msg.messageStubType}` : 'no_content' };
   const at = dateOfSeconds(msg.messageTimestamp);
 
-  if (waType === 'protocolMessage') {
+  if (content && waType === 'protocolMessage') {
     const p = content.protocolMessage!;
     // The inner key is written from the sender's side (a contact's edit names our JID and
     // fromMe: true): the target is this chat's message with the inner id, as Baileys builds it.
@@ -110,7 +112,7 @@ export function normaliseWaMessage(msg: WAMessage, ctx: NormaliseContext): Norma
     return { kind: 'ignored', reason: `protocol:${type ?? 'unknown'}` };
   }
 
-  if (waType === 'reactionMessage') {
+  if (content && waType === 'reactionMessage') {
     const r = content.reactionMessage!;
     // Baileys has turned the target key to our side (cleanMessage): its fromMe says whose it is;
     // the chat is this one (a gateway's logged JSON may still carry the sender's side of the chat).
@@ -123,7 +125,7 @@ export function normaliseWaMessage(msg: WAMessage, ctx: NormaliseContext): Norma
     return { kind: 'reaction', targetProviderMessageId: target, by, emoji, at };
   }
 
-  if (waType === 'pollUpdateMessage') {
+  if (content && waType === 'pollUpdateMessage') {
     const u = content.pollUpdateMessage!;
     const pollKey = u.pollCreationMessageKey;
     // Like a reaction's, the poll's key has been turned to our side by Baileys.
@@ -137,12 +139,12 @@ export function normaliseWaMessage(msg: WAMessage, ctx: NormaliseContext): Norma
     return { kind: 'poll_vote', targetProviderMessageId: target, pollWaId: pollKey.id, by, voterJids, vote, at };
   }
 
-  const body = bodyOf(content, waType, remoteJid, ctx);
-  const poll = POLL_TYPES.has(waType) ? pollOf(content, waType, key.fromMe ? ctx.ownJids : jidSpellings(senderJids(key, group).reverse())) : null;
+  const body = content && waType ? bodyOf(content, waType, remoteJid, ctx) : { type: 'view_once' as const, media: null, metadata: {} };
+  const poll = content && waType && POLL_TYPES.has(waType) ? pollOf(content, waType, key.fromMe ? ctx.ownJids : jidSpellings(senderJids(key, group).reverse())) : null;
   if (poll) Object.assign(body, { type: 'poll', text: poll.question || undefined, metadata: { poll } });
   const metadata: Record<string, unknown> = { waType, remoteJid, ...body.metadata };
   if (group) metadata.groupJid = remoteJid;
-  if (msg.message?.viewOnceMessage || msg.message?.viewOnceMessageV2 || msg.message?.viewOnceMessageV2Extension) metadata.viewOnce = true;
+  if (isViewOnce(msg)) metadata.viewOnce = true;
   if (msg.message?.ephemeralMessage) metadata.ephemeral = true;
 
   const identities = senderIdentities(key, group);
@@ -196,7 +198,8 @@ function bodyOf(content: proto.IMessage, waType: string, remoteJid: string, ctx:
   }
   if (waType === 'locationMessage' || waType === 'liveLocationMessage') {
     const l = (content.locationMessage ?? content.liveLocationMessage)!;
-    const named = 'name' in l ? [l.name, l.address].filter(Boolean).join(', ') : '';
+    // A live location has no name or address, but may carry a caption (what the sender typed).
+    const named = 'name' in l ? [l.name, l.address].filter(Boolean).join(', ') : 'caption' in l && typeof l.caption === 'string' ? l.caption.slice(0, MAX_CAPTION_CHARS) : '';
     return { type: 'location', text: named || undefined, quoted, media: null, metadata: { location: { latitude: l.degreesLatitude ?? null, longitude: l.degreesLongitude ?? null, name: 'name' in l ? (l.name ?? null) : null, address: 'address' in l ? (l.address ?? null) : null, live: waType === 'liveLocationMessage' } } };
   }
   if (waType === 'contactMessage' || waType === 'contactsArrayMessage') {
@@ -204,6 +207,12 @@ function bodyOf(content: proto.IMessage, waType: string, remoteJid: string, ctx:
     return { type: 'contact', text: cards.map((c) => c.displayName).filter(Boolean).join(', ') || undefined, quoted, media: null, metadata: { contacts: cards.map((c) => ({ displayName: c.displayName ?? null, vcard: c.vcard ?? null })) } };
   }
   return { type: 'unsupported', quoted, media: null, metadata: { unsupportedType: waType } };
+}
+
+/** Sent as view-once: flagged on the key (Baileys 7) or wrapped in one of the view-once envelopes. */
+function isViewOnce(msg: WAMessage): boolean {
+  const m = msg.message;
+  return msg.key.isViewOnce === true || !!(m?.viewOnceMessage || m?.viewOnceMessageV2 || m?.viewOnceMessageV2Extension);
 }
 
 /** The new text of an edited message (text, or a media caption); null when the edit carries none. */
