@@ -1,5 +1,7 @@
 import { proto, type WAMessageUpdate } from '@whiskeysockets/baileys';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { garbledUpdate, garbledUpsert } from '../connectors/whatsapp/wa-events.arbitrary.ts';
 import { content, encryptedPollVote, waMessage } from '../connectors/whatsapp/wa-messages.fixture.ts';
 import { createTestEnv, type TestEnv } from './support/test-env.ts';
 import { startWhatsappHarness, type WhatsappHarness } from './support/whatsapp-harness.ts';
@@ -203,5 +205,28 @@ describe('when a contact sends a view-once message or shares a live location', (
       [`${CONTACT}/VO1`, 'view_once', null],
       [`${CONTACT}/LL1`, 'location', 'on my way'],
     ]);
+  });
+});
+
+describe('when Baileys or a gateway hands over random and truncated events', () => {
+  it('gives every update item a result or a counted skip, and the session keeps working', async () => {
+    const { channelId, socket } = await wa.connectChannel({ settings: { groupsEnabled: true } });
+    await wa.open(channelId, socket);
+    const session = wa.host.session(channelId)!;
+    await fc.assert(
+      fc.asyncProperty(fc.array(garbledUpdate(), { minLength: 1, maxLength: 5 }), fc.array(garbledUpsert(), { maxLength: 3 }), async (batch, upserts) => {
+        const before = session.updateCounts;
+        socket.emit('messages.update', batch as WAMessageUpdate[]);
+        socket.emit('messages.upsert', { messages: upserts as never[], type: 'notify' });
+        await wa.settled(channelId);
+        const after = session.updateCounts;
+        expect(after.updatesApplied + after.updatesSkipped - before.updatesApplied - before.updatesSkipped).toBe(batch.length);
+      }),
+      { numRuns: 40 },
+    );
+    // Still handling events: a plain message after all that is stored.
+    socket.emit('messages.upsert', { messages: [waMessage({ id: 'AFTER-FUZZ', remoteJid: '15559990000@s.whatsapp.net', message: content({ conversation: 'still here' }) })], type: 'notify' });
+    await wa.settled(channelId);
+    expect((await messagesOf(channelId)).some((r) => r.provider_message_id === '15559990000@s.whatsapp.net/AFTER-FUZZ')).toBe(true);
   });
 });

@@ -76,6 +76,17 @@ export const EXPECTED_IGNORE_REASONS: ReadonlySet<string> = new Set(['status_bro
 
 /** Turns one upserted Baileys message into what the session should do with it. */
 export function normaliseWaMessage(msg: WAMessage, ctx: NormaliseContext): NormalisedWaEvent {
+  if (!msg || typeof msg !== 'object') return { kind: 'ignored', reason: 'not_a_message' };
+  try {
+    return normaliseChecked(msg, ctx);
+  } catch (err) {
+    // The key is checked by schema; the content is a deep protobuf tree read field by field, and
+    // a gateway's garbled copy (a string where a list belongs) must cost that one message only.
+    return { kind: 'ignored', reason: `malformed: ${err instanceof Error ? err.message.slice(0, 200) : 'unreadable'}` };
+  }
+}
+
+function normaliseChecked(msg: WAMessage, ctx: NormaliseContext): NormalisedWaEvent {
   const key = msg.key;
   const checked = WaKeySchema.safeParse(key);
   if (!checked.success) return { kind: 'ignored', reason: `invalid_key: ${checked.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}` };
@@ -157,7 +168,7 @@ export function normaliseWaMessage(msg: WAMessage, ctx: NormaliseContext): Norma
   const message: InboundMessage = {
     channelId: ctx.channelId,
     providerMessageId,
-    from: { phone, name: msg.pushName?.slice(0, 200) || undefined, externalIds: identities.map((i) => ({ kind: i.kind, value: i.value })) },
+    from: { phone, name: typeof msg.pushName === 'string' ? msg.pushName.slice(0, 200) || undefined : undefined, externalIds: identities.map((i) => ({ kind: i.kind, value: i.value })) },
     type: body.type,
     text: body.text,
     quotedProviderMessageId: body.quoted,
@@ -257,7 +268,8 @@ const MAX_POLL_OPTIONS = 32;
 function pollOf(content: proto.IMessage, waType: string, creatorJids: string[]): StoredPoll | null {
   const p = (content as Record<string, unknown>)[waType] as proto.Message.IPollCreationMessage | null | undefined;
   if (!p || typeof p !== 'object') return null;
-  const options = (Array.isArray(p.options) ? p.options : []).slice(0, MAX_POLL_OPTIONS).map((o) => (typeof o?.optionName === 'string' ? o.optionName.slice(0, 200) : ''));
+  // Array.from, not map: a sparse array (holes in logged JSON) would keep its holes through map.
+  const options = Array.from((Array.isArray(p.options) ? p.options : []).slice(0, MAX_POLL_OPTIONS), (o) => (typeof o?.optionName === 'string' ? o.optionName.slice(0, 200) : ''));
   const secret = bytesOf(content.messageContextInfo?.messageSecret);
   const count = Number(p.selectableOptionsCount);
   return { question: typeof p.name === 'string' ? p.name.slice(0, MAX_CAPTION_CHARS) : '', options, selectableCount: Number.isInteger(count) && count >= 0 ? count : null, encKey: secret ? Buffer.from(secret).toString('base64') : null, creatorJids, votes: {}, tallies: Object.fromEntries(options.map((o) => [o, 0])) };

@@ -34,6 +34,15 @@ export interface UpdateNormaliseContext {
 
 /** Turns one `messages.update` item into the changes the session applies. */
 export function normaliseWaUpdate(item: unknown, ctx: UpdateNormaliseContext): NormalisedWaUpdate {
+  try {
+    return normaliseChecked(item, ctx);
+  } catch (err) {
+    // As for upserts: a garbled edit body costs that one item, never the rest of its batch.
+    return { kind: 'skipped', reason: `invalid_update: ${err instanceof Error ? err.message.slice(0, 200) : 'unreadable'}` };
+  }
+}
+
+function normaliseChecked(item: unknown, ctx: UpdateNormaliseContext): NormalisedWaUpdate {
   const checked = WaUpdateItemSchema.safeParse(item);
   if (!checked.success) return { kind: 'skipped', reason: `invalid_update: ${checked.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}` };
   const { key } = checked.data;
