@@ -3,6 +3,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { garbledUpdate, garbledUpsert } from '../connectors/whatsapp/wa-events.arbitrary.ts';
 import { content, encryptedPollVote, waMessage } from '../connectors/whatsapp/wa-messages.fixture.ts';
+import { doc, edge, node } from '../engine/flows/flow-document.fixture.ts';
+import { eventually } from './support/eventually.ts';
 import { createTestEnv, type TestEnv } from './support/test-env.ts';
 import { startWhatsappHarness, type WhatsappHarness } from './support/whatsapp-harness.ts';
 
@@ -17,7 +19,7 @@ let wa: WhatsappHarness;
 
 beforeAll(async () => {
   env = await createTestEnv();
-  wa = await startWhatsappHarness(env);
+  wa = await startWhatsappHarness(env, { engine: true });
 });
 
 afterAll(async () => {
@@ -228,5 +230,44 @@ describe('when Baileys or a gateway hands over random and truncated events', () 
     socket.emit('messages.upsert', { messages: [waMessage({ id: 'AFTER-FUZZ', remoteJid: '15559990000@s.whatsapp.net', message: content({ conversation: 'still here' }) })], type: 'notify' });
     await wa.settled(channelId);
     expect((await messagesOf(channelId)).some((r) => r.provider_message_id === '15559990000@s.whatsapp.net/AFTER-FUZZ')).toBe(true);
+  });
+});
+
+describe('when a workspace has a published catch-all flow', () => {
+  it('starts a run for each text, and none for a reaction, a poll vote, an edit or a revoke (either route)', async () => {
+    const { channelId, workspaceId, socket } = await wa.connectChannel();
+    await wa.open(channelId, socket);
+    const { flowId } = await wa.publishFlow(workspaceId, doc([node('t', 'message_received', { match: { kind: 'any' } }), node('e', 'end')], [edge('t', 'out', 'e')]));
+    const runs = async () => (await wa.sql<{ n: number }>(`select count(*)::int as n from runs where flow_id = :flowId`, { flowId }))[0]!.n;
+    const secret = Uint8Array.from({ length: 32 }, (_, i) => i + 7);
+
+    socket.emit('messages.upsert', { messages: [waMessage({ id: 'T1', message: content({ conversation: 'first' }) }), waMessage({ id: 'PL1', message: content({ pollCreationMessage: { name: 'Lunch?', options: [{ optionName: 'a' }, { optionName: 'b' }] }, messageContextInfo: { messageSecret: secret } }) })], type: 'notify' });
+    await wa.settled(channelId);
+    await eventually(async () => ((await runs()) === 2 ? true : undefined));
+
+    const editedMessage = proto.Message.fromObject({ editedMessage: { message: { conversation: 'first!' } } });
+    socket.emit('messages.upsert', {
+      messages: [
+        waMessage({ id: 'R1', message: content({ reactionMessage: { key: { remoteJid: CONTACT, fromMe: false, id: 'T1' }, text: '❤️' } }) }),
+        waMessage({ id: 'V1', message: content({ pollUpdateMessage: { pollCreationMessageKey: { remoteJid: CONTACT, fromMe: false, id: 'PL1' }, vote: encryptedPollVote({ pollEncKey: secret, pollMsgId: 'PL1', pollCreatorJid: CONTACT, voterJid: CONTACT, optionNames: ['b'] }) } }) }),
+        waMessage({ id: 'E1', message: content({ protocolMessage: { type: proto.Message.ProtocolMessage.Type.MESSAGE_EDIT, key: senderSide('T1'), editedMessage: { conversation: 'first?' } } }) }),
+        waMessage({ id: 'X1', message: content({ protocolMessage: { type: proto.Message.ProtocolMessage.Type.REVOKE, key: senderSide('NOT-STORED') } }) }),
+      ],
+      type: 'notify',
+    });
+    socket.emit('messages.update', [{ key: { remoteJid: CONTACT, fromMe: false, id: 'T1' }, update: { message: editedMessage, messageTimestamp: 1_764_000_900 } }, { key: { remoteJid: CONTACT, fromMe: false, id: 'UNKNOWN' }, update: { message: editedMessage, messageTimestamp: 1_764_000_901 } }]);
+    // A last text: once its run exists, every event before it in this conversation was judged.
+    socket.emit('messages.upsert', { messages: [waMessage({ id: 'T2', message: content({ conversation: 'last' }) })], type: 'notify' });
+    await wa.settled(channelId);
+    await eventually(async () => ((await runs()) >= 3 ? true : undefined));
+    expect(await runs()).toBe(3);
+    const rows = await messagesOf(channelId);
+    expect(rows.map((r) => [r.provider_message_id, r.type, r.text])).toEqual([
+      [`${CONTACT}/T1`, 'text', 'first!'],
+      [`${CONTACT}/PL1`, 'poll', 'Lunch?'],
+      [`${CONTACT}/T2`, 'text', 'last'],
+    ]);
+    expect(rows[0]!.metadata.reactions).toMatchObject({ [CONTACT]: { emoji: '❤️' } });
+    expect(rows[1]!.metadata.poll).toMatchObject({ tallies: { a: 0, b: 1 } });
   });
 });
