@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { garbledUpdate, garbledUpsert } from '../connectors/whatsapp/wa-events.arbitrary.ts';
 import { content, encryptedPollVote, waMessage } from '../connectors/whatsapp/wa-messages.fixture.ts';
-import { doc, edge, node } from '../engine/flows/flow-document.fixture.ts';
+import { doc, edge, keywordTrigger, node } from '../engine/flows/flow-document.fixture.ts';
 import { eventually } from './support/eventually.ts';
 import { createTestEnv, type TestEnv } from './support/test-env.ts';
 import { startWhatsappHarness, type WhatsappHarness } from './support/whatsapp-harness.ts';
@@ -269,5 +269,41 @@ describe('when a workspace has a published catch-all flow', () => {
     ]);
     expect(rows[0]!.metadata.reactions).toMatchObject({ [CONTACT]: { emoji: '❤️' } });
     expect(rows[1]!.metadata.poll).toMatchObject({ tallies: { a: 0, b: 1 } });
+  });
+});
+
+describe('when a run waits for the contact\'s reply', () => {
+  it('is not answered by a reaction, a poll vote or an edit; the next text answers it', async () => {
+    const { channelId, workspaceId, socket } = await wa.connectChannel();
+    await wa.open(channelId, socket);
+    const { flowId } = await wa.publishFlow(
+      workspaceId,
+      doc(
+        [keywordTrigger('t', ['survey']), node('ask', 'wait_for_reply', { timeout: { amount: 1, unit: 'hours' }, saveReplyAs: 'answer' }), node('keep', 'set_contact_attribute', { key: 'answer', value: '{{vars.answer}}' })],
+        [edge('t', 'out', 'ask'), edge('ask', 'reply', 'keep')],
+      ),
+    );
+    const run = async () => (await wa.sql<{ status: string; contact_id: string }>(`select status, contact_id from runs where flow_id = :flowId`, { flowId }))[0];
+    socket.emit('messages.upsert', { messages: [waMessage({ id: 'S1', message: content({ conversation: 'survey' }) })], type: 'notify' });
+    await wa.settled(channelId);
+    await eventually(async () => ((await run())?.status === 'waiting' ? true : undefined));
+
+    socket.emit('messages.upsert', {
+      messages: [
+        waMessage({ id: 'S-R', message: content({ reactionMessage: { key: { remoteJid: CONTACT, fromMe: false, id: 'S1' }, text: '👍' } }) }),
+        waMessage({ id: 'S-V', message: content({ pollUpdateMessage: { pollCreationMessageKey: { remoteJid: CONTACT, fromMe: false, id: 'NO-POLL' }, vote: { encPayload: new Uint8Array([1]), encIv: new Uint8Array(12) } } }) }),
+        waMessage({ id: 'S-E', message: content({ protocolMessage: { type: proto.Message.ProtocolMessage.Type.MESSAGE_EDIT, key: senderSide('S1'), editedMessage: { conversation: 'survey!' } } }) }),
+      ],
+      type: 'notify',
+    });
+    socket.emit('messages.update', [{ key: { remoteJid: CONTACT, fromMe: false, id: 'S1' }, update: { message: proto.Message.fromObject({ editedMessage: { message: { conversation: 'survey?' } } }), messageTimestamp: 1_764_001_000 } }]);
+    await wa.settled(channelId);
+    expect((await run())!.status).toBe('waiting');
+
+    socket.emit('messages.upsert', { messages: [waMessage({ id: 'S2', message: content({ conversation: 'blue' }) })], type: 'notify' });
+    await wa.settled(channelId);
+    await eventually(async () => ((await run())?.status === 'completed' ? true : undefined));
+    const [contact] = await wa.sql<{ attributes: Record<string, unknown> }>(`select attributes from contacts where id = :id`, { id: (await run())!.contact_id });
+    expect(contact!.attributes).toMatchObject({ answer: 'blue' });
   });
 });
