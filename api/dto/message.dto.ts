@@ -13,8 +13,19 @@ export const MessageDto = z.object({
   statusTimes: z.record(z.string(), z.string()),
   failureReason: z.string().nullable(),
   providerMessageId: z.string().nullable(),
+  /** Reactions on this message, one per person (WhatsApp): `by` is the reactor's channel id, "me" for the channel's owner. */
+  reactions: z.array(z.object({ by: z.string(), emoji: z.string(), at: z.string().nullable() })),
   createdAt: z.string(),
 });
+
+const StoredReactionsSchema = z.record(z.string(), z.object({ emoji: z.string(), at: z.string().nullish() }));
+
+/** The reactions a connector recorded in the message's metadata; anything unreadable shows as none. */
+function reactionsOf(metadata: Record<string, unknown> | null | undefined): z.infer<typeof MessageDto>['reactions'] {
+  const parsed = StoredReactionsSchema.safeParse(metadata?.reactions);
+  if (!parsed.success) return [];
+  return Object.entries(parsed.data).map(([by, r]) => ({ by, emoji: r.emoji, at: r.at ?? null }));
+}
 
 export function toMessageDto(m: Message): z.infer<typeof MessageDto> {
   return {
@@ -29,6 +40,7 @@ export function toMessageDto(m: Message): z.infer<typeof MessageDto> {
     statusTimes: m.statusTimes as Record<string, string>,
     failureReason: m.failureReason ?? null,
     providerMessageId: m.providerMessageId ?? null,
+    reactions: m.deletedAt ? [] : reactionsOf(m.metadata),
     createdAt: m.createdAt.toISOString(),
   };
 }

@@ -1,4 +1,4 @@
-import { generateMessageIDV2, jidNormalizedUser, proto, type AnyMessageContent, type AuthenticationCreds, type ConnectionState, type WAMessage, type WAMessageUpdate, type MessageUserReceiptUpdate } from '@whiskeysockets/baileys';
+import { generateMessageIDV2, jidNormalizedUser, proto, type AnyMessageContent, type AuthenticationCreds, type ConnectionState, type WAMessage, type MessageUserReceiptUpdate } from '@whiskeysockets/baileys';
 import type { ChannelStatus } from '../../engine/channels/channel-kind.ts';
 import { AppError } from '../../engine/errors/app-error.ts';
 import type { Clock } from '../../engine/clock.ts';
@@ -14,6 +14,10 @@ import { linkLidToPhone } from './lid-mapping.sql.ts';
 import type { MediaFetcher } from './guarded-media-fetch.ts';
 import type { MediaStore } from './media-store.ts';
 import { applyDelete, applyEdit } from './message-changes.sql.ts';
+import { applyReaction } from './reactions.sql.ts';
+import { decryptVote, withVote } from './poll-votes.ts';
+import { updatePoll } from './poll-votes.sql.ts';
+import { normaliseWaUpdate, type WaUpdateChange } from './update-normaliser.ts';
 import { pauseBotInConversation, recordOwnerMessage } from './owner-message.sql.ts';
 import { Pacer, type SendLog, type Sleep } from './pacer.ts';
 import { CONFLICT_RETRY_MS, disconnectCause, RECONNECT_POLICY, ReconnectBackoff } from './reconnect-policy.ts';
@@ -105,6 +109,8 @@ export class WhatsappSession {
   /** Work started by socket events, awaited by `stop` and by tests. */
   private readonly pending = new Set<Promise<unknown>>();
   private queue: Promise<unknown> = Promise.resolve();
+  /** Update items applied and skipped (malformed or not for us), for logs and tests. */
+  private readonly counts = { updatesApplied: 0, updatesSkipped: 0 };
 
   constructor(private readonly deps: SessionDeps) {
     this.log = deps.logger.child({ channelId: deps.channelId });
@@ -115,6 +121,11 @@ export class WhatsappSession {
 
   get channelId(): string {
     return this.deps.channelId;
+  }
+
+  /** How many `messages.update` items were applied and skipped since the session started. */
+  get updateCounts(): Readonly<{ updatesApplied: number; updatesSkipped: number }> {
+    return { ...this.counts };
   }
 
   /** Opens the socket with the stored auth state (or fresh creds before the first login). */
@@ -146,7 +157,7 @@ export class WhatsappSession {
     socket.on('connection.update', (update) => this.track(() => this.onConnectionUpdate(socket, update, state.creds)));
     socket.on('messages.upsert', ({ messages, type }) => {
       // 'append' is history or the echo of our own sends: only live messages ('notify') are new.
-      if (type === 'notify') for (const m of messages) this.track(() => this.onMessage(m));
+      if (type === 'notify' && Array.isArray(messages)) for (const m of messages) this.track(() => this.onMessage(m));
     });
     socket.on('messages.update', (updates) => this.track(() => this.onMessageUpdates(updates)));
     socket.on('message-receipt.update', (receipts) => this.track(() => this.onReceipts(receipts)));
@@ -339,6 +350,10 @@ export class WhatsappSession {
   }
 
   private async onMessage(msg: WAMessage): Promise<void> {
+    if (typeof msg !== 'object' || msg === null || typeof msg.key !== 'object' || msg.key === null) {
+      this.log.warn('whatsapp upsert item without a key; skipped');
+      return;
+    }
     if (msg.key.fromMe && msg.key.id && this.ownSendIds.has(msg.key.id)) return;
     const event = normaliseWaMessage(msg, { channelId: this.deps.channelId, groupsEnabled: this.settings.groupsEnabled, ownJids: this.ownJids });
     await this.apply(event, msg);
@@ -353,10 +368,21 @@ export class WhatsappSession {
         else this.log.warn({ reason: event.reason, id: msg.key.id }, 'whatsapp message not usable; ignored');
         return;
       case 'edit':
-        if (!(await applyEdit(em, this.deps.channelId, event.targetProviderMessageId, event.text, event.at ?? at))) this.log.info({ target: event.targetProviderMessageId }, 'edit of a message we do not have');
-        return;
       case 'delete':
-        if (!(await applyDelete(em, this.deps.channelId, event.targetProviderMessageId, event.at ?? at))) this.log.info({ target: event.targetProviderMessageId }, 'delete of a message we do not have');
+        await this.applyChange(event);
+        return;
+      case 'poll_vote': {
+        const target = { channelId: this.deps.channelId, providerMessageId: event.targetProviderMessageId };
+        const found = await updatePoll(em, target, (poll) => {
+          const options = event.vote ? decryptVote(poll, event.vote, { pollWaId: event.pollWaId, voterJids: event.voterJids }) : null;
+          if (options === null) this.log.info({ target: event.targetProviderMessageId }, 'poll vote we cannot decrypt (no key for this poll); kept as an unknown choice');
+          return withVote(poll, event.by, options, event.at ?? at);
+        });
+        if (!found) this.log.info({ target: event.targetProviderMessageId }, 'vote on a poll we do not have');
+        return;
+      }
+      case 'reaction':
+        if (!(await applyReaction(em, { channelId: this.deps.channelId, providerMessageId: event.targetProviderMessageId, by: event.by, emoji: event.emoji, at: event.at ?? at }))) this.log.info({ target: event.targetProviderMessageId }, 'reaction to a message we do not have');
         return;
       case 'owner_message': {
         const result = await recordOwnerMessage(em, { channelId: this.deps.channelId, providerMessageId: event.providerMessageId, identities: event.identities, type: event.type, text: event.text, metadata: event.metadata, at: event.sentAt ?? at, pauseBot: this.settings.pauseBotOnOwnerMessage });
@@ -383,6 +409,14 @@ export class WhatsappSession {
         await this.acceptWithRetry(message);
       }
     }
+  }
+
+  /** An edit or a delete-for-everyone of a stored message, from either route (upsert or update). */
+  private async applyChange(change: Extract<NormalisedWaEvent, { kind: 'edit' | 'delete' }>): Promise<void> {
+    const em = this.deps.orm.em.fork();
+    const at = change.at ?? this.deps.clock.now();
+    const applied = change.kind === 'edit' ? await applyEdit(em, this.deps.channelId, change.targetProviderMessageId, change.text, at) : await applyDelete(em, this.deps.channelId, change.targetProviderMessageId, at);
+    if (!applied) this.log.info({ target: change.targetProviderMessageId, kind: change.kind }, 'change of a message we do not have');
   }
 
   /*
@@ -458,18 +492,31 @@ export class WhatsappSession {
     return {};
   }
 
-  private async onMessageUpdates(updates: WAMessageUpdate[]): Promise<void> {
-    for (const { key, update } of updates) {
-      const providerMessageId = providerIdOf(key);
-      if (!providerMessageId) continue;
-      if (update.status !== undefined && update.status !== null && key.fromMe) {
-        const status = STATUS_BY_WA[update.status];
-        if (status) await this.deps.statuses.apply({ channelId: this.deps.channelId, providerMessageId, status, at: this.deps.clock.now(), reason: status === 'failed' ? 'whatsapp reported an error' : undefined });
+  /** Each item on its own: a malformed one is skipped and counted, the rest of the batch still applies. */
+  private async onMessageUpdates(updates: unknown): Promise<void> {
+    for (const item of Array.isArray(updates) ? (updates as unknown[]) : [updates]) {
+      const normalised = normaliseWaUpdate(item, { groupsEnabled: this.settings.groupsEnabled });
+      if (normalised.kind === 'skipped') {
+        this.counts.updatesSkipped++;
+        if (normalised.reason.startsWith('invalid_update')) this.log.warn({ reason: normalised.reason }, 'whatsapp update item not usable; skipped');
+        else this.log.debug({ reason: normalised.reason }, 'whatsapp update item skipped');
+        continue;
       }
-      if (update.message) await this.apply(normaliseWaMessage({ key, message: update.message }, { channelId: this.deps.channelId, groupsEnabled: true, ownJids: this.ownJids }), { key, message: update.message });
-      else if (update.message === null && update.messageStubType === proto.WebMessageInfo.StubType.REVOKE) {
-        await applyDelete(this.deps.orm.em.fork(), this.deps.channelId, providerMessageId, this.deps.clock.now());
+      this.counts.updatesApplied++;
+      for (const change of normalised.changes) await this.applyUpdateChange(change);
+    }
+  }
+
+  private async applyUpdateChange(change: WaUpdateChange): Promise<void> {
+    switch (change.kind) {
+      case 'status': {
+        const status = STATUS_BY_WA[change.status];
+        if (status) await this.deps.statuses.apply({ channelId: this.deps.channelId, providerMessageId: change.providerMessageId, status, at: this.deps.clock.now(), reason: status === 'failed' ? 'whatsapp reported an error' : undefined });
+        return;
       }
+      case 'edit':
+      case 'delete':
+        await this.applyChange(change);
     }
   }
 

@@ -1,12 +1,19 @@
 import { pino } from 'pino';
 import { systemClock } from '../../engine/clock.ts';
+import type { AcceptedInbound } from '../../engine/ports/inbound-message.ts';
 import { ChannelEvents, type ChannelEvent } from '../../connectors/whatsapp/channel-events.ts';
 import { FAKE_OWN_JID, recordingFakeFactory, type FakeWaSocket } from '../../connectors/whatsapp/fake-wa-socket.ts';
 import { guardedMediaFetcher } from '../../connectors/whatsapp/guarded-media-fetch.ts';
 import { LocalMediaStore } from '../../connectors/whatsapp/media-store.ts';
 import { WhatsappHost } from '../../connectors/whatsapp/whatsapp-host.ts';
 import { requestConnect } from '../../connectors/whatsapp/whatsapp-sessions.sql.ts';
+import { validateFlow } from '../../engine/flows/validate-flow.ts';
+import { Engine } from '../../platform/engine/engine.ts';
 import { newId } from '../../platform/ids.ts';
+import { Outbox } from '../../platform/pipeline/outbox.ts';
+import { QueueFactory } from '../../platform/queues/queue-factory.ts';
+import { WorkspaceSecrets } from '../../platform/secrets/workspace-secrets.ts';
+import { SafeHttpClient } from '../../connectors/http/safe-http-client.ts';
 import { InboundPipeline } from '../../platform/pipeline/inbound-pipeline.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
 import { StatusUpdater } from '../../platform/pipeline/status-updater.ts';
@@ -18,7 +25,12 @@ export const WA_MEDIA_MAX_BYTES = 1_000;
  * One WhatsApp host in the test process over the real Postgres and Redis, with fake sockets, an
  * injected clock that `sleep` advances (no real waiting), and timers the test fires by hand.
  */
-export async function startWhatsappHarness(env: TestEnv, opts: { settings?: Record<string, unknown> } = {}) {
+/**
+ * `engine`: also run the flow engine here (trigger matching, runs, the conversation drain), with
+ * accepted messages handed to it as the composition root does, so that a test can publish a flow
+ * (`publishFlow`) and see which messages start runs.
+ */
+export async function startWhatsappHarness(env: TestEnv, opts: { settings?: Record<string, unknown>; engine?: boolean } = {}) {
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const fake = recordingFakeFactory();
   let now = Date.parse('2026-11-26T10:00:00Z');
@@ -26,13 +38,26 @@ export async function startWhatsappHarness(env: TestEnv, opts: { settings?: Reco
   const timers: { fn: () => void; ms: number; cancelled: boolean }[] = [];
   const hosted = new Set<string>();
   const media = new LocalMediaStore(`${env.config.dataDir}/media`);
+  const inbound = new InboundPipeline({ orm: env.orm, logger, clock: systemClock });
+  // What the engine is handed (run-roles wires engine.onInboundAccepted here): a message not
+  // handed over can neither start a flow nor answer a wait.
+  const handedToEngine: AcceptedInbound[] = [];
+  inbound.onAccepted(async (accepted) => void handedToEngine.push(accepted));
+  const queues = new QueueFactory(env.redis, env.config.redisPrefix);
+  const engine = opts.engine
+    ? new Engine({ orm: env.orm, redis: env.redis, queues, logger, clock: systemClock, outbox: new Outbox({ orm: env.orm, queues, logger, clock: systemClock }), http: new SafeHttpClient(), secrets: new WorkspaceSecrets(env.config.secretKey), prefix: env.config.redisPrefix })
+    : null;
+  if (engine) {
+    inbound.onAccepted(engine.onInboundAccepted);
+    engine.drain.startWorker();
+  }
   const host = new WhatsappHost({
     orm: env.orm,
     redis: env.redis,
     prefix: env.config.redisPrefix,
     secretKey: env.config.secretKey,
     socketFactory: fake.factory,
-    inbound: new InboundPipeline({ orm: env.orm, logger, clock: systemClock }),
+    inbound,
     statuses: new StatusUpdater({ orm: env.orm, logger }),
     media,
     // 127.0.0.1 is allowed so that a test can serve media from a local server; everything else private stays refused.
@@ -70,6 +95,7 @@ export async function startWhatsappHarness(env: TestEnv, opts: { settings?: Reco
     slept,
     timers,
     hosted,
+    handedToEngine,
     events,
     sql,
     advance: (ms: number) => (now += ms),
@@ -115,7 +141,22 @@ export async function startWhatsappHarness(env: TestEnv, opts: { settings?: Reco
       for (const t of due) t.fn();
       return due.map((t) => t.ms);
     },
-    stop: () => host.stop(),
+    /** Publishes a flow document (validated) in a workspace and tells the engine; needs `engine`. */
+    async publishFlow(workspaceId: string, document: unknown): Promise<{ flowId: string }> {
+      if (!engine) throw new Error('start the harness with { engine: true } to publish flows');
+      const validation = validateFlow(document);
+      if (!validation.ok) throw new Error(`invalid test flow: ${JSON.stringify(validation.problems)}`);
+      const flowId = newId();
+      await sql(`insert into flows (id, workspace_id, name, draft, active, published_version) values (:flowId, :workspaceId, 'test flow', cast(:doc as jsonb), true, 1)`, { flowId, workspaceId, doc: JSON.stringify(document) });
+      await sql(`insert into flow_versions (id, workspace_id, flow_id, version, document) values (:versionId, :workspaceId, :flowId, 1, cast(:doc as jsonb))`, { versionId: newId(), workspaceId, flowId, doc: JSON.stringify(validation.flow) });
+      await engine.flowsChanged(workspaceId);
+      return { flowId };
+    },
+    async stop() {
+      await host.stop();
+      await engine?.stop();
+      await queues.close();
+    },
   };
 }
 

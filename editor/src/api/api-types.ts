@@ -80,6 +80,8 @@ export interface Message {
   sender: string;
   text: string | null;
   status: string;
+  /** Reactions on the message, one per person (WhatsApp); `by` is the reactor's channel id, "me" for the owner. */
+  reactions?: { by: string; emoji: string; at: string | null }[];
   createdAt: string;
 }
 

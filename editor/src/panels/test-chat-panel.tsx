@@ -119,6 +119,7 @@ export function TestChatPanel({ flow, onPath }: { flow: FlowDetail; onPath: (pat
         {messages.map((m) => (
           <li key={m.id} className={`bubble ${m.direction}`}>
             <span className="visually-hidden">{m.direction === 'inbound' ? 'You:' : 'Bot:'}</span> {m.text ?? `(${m.status})`}
+            {m.reactions?.length ? <span className="reactions" aria-label={`Reactions: ${m.reactions.map((r) => r.emoji).join(' ')}`}> {m.reactions.map((r) => r.emoji).join('')}</span> : null}
           </li>
         ))}
       </ol>
