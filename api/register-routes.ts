@@ -38,7 +38,7 @@ export function registerRoutes(deps: ApiDeps, routes: AnyRoute[]): Router {
       const em = deps.orm.em.fork();
       let auth: AuthContext | null = null;
       if (route.auth !== 'public') {
-        auth = await authenticate(em, deps.tokens, credentialOf(req, { allowCookie: true }));
+        auth = await authenticate(em, deps.tokens, credentialOf(req));
         state.auth = auth;
         const capability = route.auth as Capability;
         if (!can(auth.role, capability)) throw new ForbiddenError(CAPABILITIES[capability]);

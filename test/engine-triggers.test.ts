@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { doc, edge, node } from '../engine/flows/flow-document.fixture.ts';
-import { generateFlowWebhookToken } from '../api/auth/flow-webhook-token.ts';
+import { generateRandomToken } from '../api/auth/random-token.ts';
 import { SCHEDULE_QUEUE } from '../platform/engine/triggered-runs.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
 import { eventually } from './support/eventually.ts';
@@ -32,7 +32,7 @@ afterAll(async () => {
 describe('when an outside system posts to a flow\'s inbound webhook', () => {
   it('starts a run whose trigger input is the JSON body', async () => {
     const { flowId } = await publishFlow(api, workspaceId, doc([node('hook', 'inbound_webhook'), node('keep', 'set_contact_attribute', { key: 'x', value: '{{trigger.body.order}}' })], [edge('hook', 'out', 'keep')]));
-    const { token, hash } = generateFlowWebhookToken();
+    const { token, hash } = generateRandomToken();
     await sql(`update flows set webhook_token_hash = :hash where id = :flowId`, { hash, flowId });
     const res = await api.client.post(`/hooks/flows/${flowId}/${token}`, { order: 'A-17' });
     expect(res.status).toBe(202);
@@ -46,9 +46,9 @@ describe('when an outside system posts to a flow\'s inbound webhook', () => {
 
   it('answers 404 for a wrong token, an unknown flow or a malformed URL, and starts nothing', async () => {
     const { flowId } = await publishFlow(api, workspaceId, doc([node('hook', 'inbound_webhook'), node('end', 'end')], [edge('hook', 'out', 'end')]));
-    const { hash } = generateFlowWebhookToken();
+    const { hash } = generateRandomToken();
     await sql(`update flows set webhook_token_hash = :hash where id = :flowId`, { hash, flowId });
-    const wrong = generateFlowWebhookToken().token;
+    const wrong = generateRandomToken().token;
     for (const path of [`/hooks/flows/${flowId}/${wrong}`, `/hooks/flows/01900000-0000-7000-8000-000000000000/${wrong}`, `/hooks/flows/not-a-flow/short`]) {
       const res = await api.client.post(path, { a: 1 });
       expect(res.status, path).toBe(404);
@@ -59,7 +59,7 @@ describe('when an outside system posts to a flow\'s inbound webhook', () => {
 
   it('refuses malformed JSON and oversized bodies with the API error shape', async () => {
     const { flowId } = await publishFlow(api, workspaceId, doc([node('hook', 'inbound_webhook'), node('end', 'end')], [edge('hook', 'out', 'end')]));
-    const { token, hash } = generateFlowWebhookToken();
+    const { token, hash } = generateRandomToken();
     await sql(`update flows set webhook_token_hash = :hash where id = :flowId`, { hash, flowId });
     const malformed = await api.client.request('post', `/hooks/flows/${flowId}/${token}`, undefined, { rawBody: '{"a":' });
     expect(malformed.status).toBe(400);

@@ -6,7 +6,8 @@ import type { Role } from '../../engine/tenancy/role.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
 import type { AuthContext } from '../route.ts';
 import type { SessionTokens } from './session-tokens.ts';
-import { API_KEY_PREFIX, hashApiKey } from './api-key-secret.ts';
+import { API_KEY_PREFIX } from './api-key-secret.ts';
+import { hashRandomToken } from './random-token.ts';
 import { CsrfRejectedError } from './csrf-rejected.error.ts';
 import { cookieOf, CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE } from './session-cookie.ts';
 
@@ -28,20 +29,19 @@ function csrfEchoed(req: Request): boolean {
 }
 
 /**
- * The credential of a request: the Bearer header, or, when allowed and there is no header, the
- * session cookie. An explicit header always wins, so a script's token is never mixed with a
+ * The credential of a request: the Bearer header, or, when there is no header, the session
+ * cookie. An explicit header always wins, so a script's token is never mixed with a
  * browser's cookie. A cookie on a state-changing request must come with the CSRF token echoed
  * in its header (CsrfRejectedError otherwise); a Bearer header needs none, since no other site
  * can make a browser send it.
  */
-export function credentialOf(req: Request, opts: { allowCookie?: boolean } = {}): Credential | null {
+export function credentialOf(req: Request): Credential | null {
   const header = req.headers.authorization;
   if (header) {
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) throw new UnauthenticatedError('the Authorization header must be "Bearer <token>"');
     return { secret: match[1]!, via: 'header' };
   }
-  if (!opts.allowCookie) return null;
   const cookie = cookieOf(req, SESSION_COOKIE);
   if (!cookie) return null;
   if (!SAFE_METHODS.has(req.method) && !csrfEchoed(req)) throw new CsrfRejectedError();
@@ -63,7 +63,7 @@ export async function authenticate(em: EntityManager, tokens: SessionTokens, cre
   if (!credential) throw new UnauthenticatedError('this endpoint needs "Authorization: Bearer <token or API key>" or a session cookie; log in first');
   if (credential.secret.startsWith(API_KEY_PREFIX)) {
     // Plain statements, not the ORM: this runs before every API call.
-    const key = (await runSql<{ id: string; workspaceId: string; role: string }>(em, `select id, workspace_id as "workspaceId", role from api_keys where key_hash = :keyHash and revoked_at is null`, { keyHash: hashApiKey(credential.secret) })).rows[0];
+    const key = (await runSql<{ id: string; workspaceId: string; role: string }>(em, `select id, workspace_id as "workspaceId", role from api_keys where key_hash = :keyHash and revoked_at is null`, { keyHash: hashRandomToken(credential.secret) })).rows[0];
     if (!key) throw new UnauthenticatedError('unknown or revoked API key');
     // Recorded at most once a minute per key, outside the request's critical path.
     void runSql(em, `update api_keys set last_used_at = now() where id = :id and (last_used_at is null or last_used_at < now() - interval '1 minute')`, { id: key.id }).catch(() => undefined);

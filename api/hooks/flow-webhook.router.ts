@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { hashFlowWebhookToken } from '../auth/flow-webhook-token.ts';
+import { hashRandomToken } from '../auth/random-token.ts';
 import type { ApiDeps } from '../api-deps.ts';
 import { sendError } from '../http-errors.ts';
 import { jsonBodyParser } from '../json-body-parser.ts';
@@ -19,7 +19,7 @@ export function flowWebhookRouter(deps: Pick<ApiDeps, 'flowWebhooks' | 'config'>
     const params = Params.safeParse(req.params);
     if (!params.success) return sendError(res, 404, 'not_found', 'webhook was not found');
     const body: unknown = req.body ?? {};
-    const result = await deps.flowWebhooks.start(params.data.flowId, hashFlowWebhookToken(params.data.token), body);
+    const result = await deps.flowWebhooks.start(params.data.flowId, hashRandomToken(params.data.token), body);
     res.status(202).json(result);
   });
   return router;

@@ -11,7 +11,7 @@ import { UserSchema, type User } from '../../platform/db/entities/user.entity.ts
 import { WorkspaceSchema, type Workspace } from '../../platform/db/entities/workspace.entity.ts';
 import { newId } from '../../platform/ids.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
-import { hashInvitationToken } from './invitation-token.ts';
+import { hashRandomToken } from '../auth/random-token.ts';
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -20,7 +20,7 @@ const UNIQUE_VIOLATION = '23505';
  * missing resource and says nothing more, so a wrong token learns nothing.
  */
 export async function findOpenInvitation(em: EntityManager, token: string, now: Date): Promise<Invitation> {
-  const invitation = await em.findOne(InvitationSchema, { tokenHash: hashInvitationToken(token) });
+  const invitation = await em.findOne(InvitationSchema, { tokenHash: hashRandomToken(token) });
   if (!invitation) throw new NotFoundError('invitation');
   const closed = closedReason(invitation, now);
   if (closed) throw new InvitationClosedError(invitation.id, closed);

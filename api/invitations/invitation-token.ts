@@ -1,20 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
-
-const TOKEN_RANDOM_BYTES = 32;
-
 /** How long an invitation link stays valid. */
 export const INVITATION_TTL_MS = 7 * 24 * 3600 * 1000;
-
-/** A new invitation token: the token (shown once, in the accept link) and its hash (stored). */
-export function generateInvitationToken(): { token: string; hash: string } {
-  const token = randomBytes(TOKEN_RANDOM_BYTES).toString('base64url');
-  return { token, hash: hashInvitationToken(token) };
-}
-
-/** SHA-256 suffices: the token carries 256 random bits, so its hash reveals nothing guessable. */
-export function hashInvitationToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
-}
 
 /**
  * The editor's accept page for a token. The token rides in the URL fragment: browsers never

@@ -16,7 +16,8 @@ import { newId } from '../../platform/ids.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
 import { workspaceSecretNames } from '../../platform/secrets/workspace-secrets.ts';
 import { assertTriggersFit } from '../../platform/engine/trigger-budget.ts';
-import { flowWebhookPath, generateFlowWebhookToken } from '../auth/flow-webhook-token.ts';
+import { flowWebhookPath } from '../auth/flow-webhook-token.ts';
+import { generateRandomToken } from '../auth/random-token.ts';
 import {
   FlowDescriptionInput,
   FlowDocumentInput,
@@ -363,7 +364,7 @@ export const flowRoutes = [
     response: z.object({ path: z.string(), url: z.string() }),
     async handler({ deps, em, auth, params, req }) {
       const flow = await findFlow(em, auth.workspaceId, params.id);
-      const { token, hash } = generateFlowWebhookToken();
+      const { token, hash } = generateRandomToken();
       const replaced = flow.webhookTokenHash != null;
       flow.webhookTokenHash = hash;
       audit(em, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'flow.webhook_token_created', target: { kind: 'flow', id: flow.id }, details: { replaced }, ip: req.ip });

@@ -14,7 +14,8 @@ import { Email, Password, PersonName } from '../auth/credential-fields.ts';
 import { openSession, SessionResponse } from '../auth/session-response.ts';
 import { acceptInvitation, findOpenInvitation, type Acceptor } from '../invitations/accept-invitation.ts';
 import { invitationEmail } from '../invitations/invitation-email.ts';
-import { generateInvitationToken, INVITATION_TTL_MS, invitationAcceptUrl } from '../invitations/invitation-token.ts';
+import { generateRandomToken } from '../auth/random-token.ts';
+import { INVITATION_TTL_MS, invitationAcceptUrl } from '../invitations/invitation-token.ts';
 import { defineRoute } from '../route.ts';
 import { actorOf } from './actor.ts';
 
@@ -78,7 +79,7 @@ export const invitationRoutes = [
       if (member && (await em.count(MembershipSchema, { workspaceId: auth.workspaceId, userId: member.id }))) throw new ConflictError('this person is already a member of the workspace');
       const now = deps.clock.now();
       await assertUnderDailyCap(em, auth.workspaceId, now);
-      const { token, hash } = generateInvitationToken();
+      const { token, hash } = generateRandomToken();
       let invitation: Invitation;
       try {
         invitation = await em.transactional(async (tx) => {
@@ -174,7 +175,7 @@ export const invitationRoutes = [
     exampleBody: { token: 'the token of the accept link', name: 'Sam Agent', password: 'a long password' },
     async handler({ deps, em, body, req, res }) {
       // Public, so that someone without an account can accept; a session, when presented, must be valid.
-      const credential = credentialOf(req, { allowCookie: true });
+      const credential = credentialOf(req);
       let acceptor: Acceptor = { kind: 'new_account', name: body.name, password: body.password };
       if (credential) {
         // A cookie that no longer authenticates (expired, logged out elsewhere) is no session: the

@@ -8,6 +8,3 @@ export interface SecretResolver {
   /** The values of the named secrets that exist; a name absent from the answer does not exist. */
   resolve(names: readonly string[]): Promise<ReadonlyMap<string, string>>;
 }
-
-/** For runs with no workspace secrets to read (unit tests, tools): every name is missing. */
-export const NO_SECRETS: SecretResolver = { resolve: async () => new Map() };

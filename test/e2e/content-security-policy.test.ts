@@ -1,38 +1,13 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from '../support/api-harness.ts';
 import { E2E_TEST_TIMEOUT_MS, HAS_CHROMIUM, launchChromium, poll, screenshot } from './support/chromium.ts';
+import { violationRecorder } from './support/csp-violations.ts';
 import { ensureEditorBuilt } from './support/editor-build.ts';
 
 const EMAIL = `csp-${Date.now()}@example.com`;
 const PASSWORD = 'correct horse battery';
 const OPERATOR = { username: 'operator', password: 'operator-password-123' };
-
-/**
- * Records every CSP violation of the pages of a context: the `securitypolicyviolation` events
- * (listened to by an init script, which the page's own CSP does not govern) and Chromium's
- * console reports of refused resources.
- */
-async function recordViolations(context: BrowserContext): Promise<() => Promise<string[]>> {
-  const fromConsole: string[] = [];
-  const pages: Page[] = [];
-  // A string: the test's tsconfig has no DOM types, and this runs in the page.
-  await context.addInitScript(`
-    window.__cspViolations = [];
-    document.addEventListener('securitypolicyviolation', (e) => window.__cspViolations.push(e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline') + ' (' + e.sourceFile + ':' + e.lineNumber + ')'));
-  `);
-  context.on('page', (page) => {
-    pages.push(page);
-    page.on('console', (msg) => {
-      if (/content security policy/i.test(msg.text())) fromConsole.push(msg.text());
-    });
-  });
-  return async () => {
-    const fromEvents: string[] = [];
-    for (const page of pages) fromEvents.push(...((await page.evaluate('window.__cspViolations ?? []')) as string[]));
-    return [...fromEvents, ...fromConsole];
-  };
-}
 
 describe.skipIf(!HAS_CHROMIUM)('the Content-Security-Policy in Chromium', { timeout: E2E_TEST_TIMEOUT_MS }, () => {
   let api: TestApi;
@@ -55,7 +30,8 @@ describe.skipIf(!HAS_CHROMIUM)('the Content-Security-Policy in Chromium', { time
 
   it('the editor logs in and draws a flow on the canvas with no violation', async () => {
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-    const violations = await recordViolations(context);
+    const violations = violationRecorder();
+    await violations.watch(context);
     const page = await context.newPage();
     await page.goto(base);
     await page.getByRole('button', { name: 'Log in' }).waitFor();
@@ -72,13 +48,14 @@ describe.skipIf(!HAS_CHROMIUM)('the Content-Security-Policy in Chromium', { time
     await page.reload();
     await page.locator('.react-flow__node').first().waitFor();
     await screenshot(page, 'csp-02-editor-canvas');
-    expect(await violations()).toEqual([]);
+    expect(await violations.all()).toEqual([]);
     await context.close();
   });
 
   it('the queue dashboard opens with the operator basic credentials and runs under its own policy with no violation', async () => {
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, httpCredentials: OPERATOR });
-    const violations = await recordViolations(context);
+    const violations = violationRecorder();
+    await violations.watch(context);
     const page = await context.newPage();
     const res = await page.goto(`${base}/admin/queues`);
     expect(res?.status()).toBe(200);
@@ -87,7 +64,7 @@ describe.skipIf(!HAS_CHROMIUM)('the Content-Security-Policy in Chromium', { time
     await poll(() => page.getByText('engine-inbox').first().isVisible().catch(() => false)).toBe(true);
     await poll(() => page.getByText('Loading...').count()).toBe(0);
     await screenshot(page, 'csp-03-queue-dashboard');
-    expect(await violations()).toEqual([]);
+    expect(await violations.all()).toEqual([]);
     await context.close();
   });
 });

@@ -1,9 +1,10 @@
-import { createServer } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from '../support/api-harness.ts';
+import { freePort } from '../support/cli-process.ts';
 import { sessionTokenOf } from './support/browser-session.ts';
 import { E2E_TEST_TIMEOUT_MS, HAS_CHROMIUM, launchChromium, poll, screenshot } from './support/chromium.ts';
+import { violationRecorder } from './support/csp-violations.ts';
 import { ensureEditorBuilt } from './support/editor-build.ts';
 
 const RUN = Date.now();
@@ -13,44 +14,6 @@ const EXISTING = { name: 'Erin Elsewhere', email: `erin-${RUN}@example.com`, pas
 const SECRET = { name: 'PAY_KEY', value: 'sk_live_never_shown_4242abcd' };
 /** Wide as a laptop screen: the pages are looked at in these screenshots, not only asserted on. */
 const VIEWPORT = { width: 1440, height: 900 };
-
-/**
- * A free port, known before the product starts, so that PUBLIC_URL (from which invitation links
- * are built) names the address the browser reaches: the test opens the link exactly as shown.
- */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** Every CSP violation of every page of the contexts it watches (as in content-security-policy.test.ts). */
-function violationRecorder() {
-  const fromConsole: string[] = [];
-  const pages: Page[] = [];
-  return {
-    async watch(context: BrowserContext): Promise<void> {
-      // A string: the test's tsconfig has no DOM types, and this runs in the page.
-      await context.addInitScript(`
-        window.__cspViolations = [];
-        document.addEventListener('securitypolicyviolation', (e) => window.__cspViolations.push(e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline') + ' (' + e.sourceFile + ':' + e.lineNumber + ')'));
-      `);
-      context.on('page', (page) => {
-        pages.push(page);
-        page.on('console', (msg) => {
-          if (/content security policy/i.test(msg.text())) fromConsole.push(msg.text());
-        });
-      });
-    },
-    async all(): Promise<string[]> {
-      const fromEvents: string[] = [];
-      for (const page of pages.filter((p) => !p.isClosed())) fromEvents.push(...((await page.evaluate('window.__cspViolations ?? []')) as string[]));
-      return [...fromEvents, ...fromConsole];
-    },
-  };
-}
 
 describe.skipIf(!HAS_CHROMIUM)('members, invitations, logout and secrets in Chromium', { timeout: E2E_TEST_TIMEOUT_MS }, () => {
   let api: TestApi;
@@ -89,6 +52,8 @@ describe.skipIf(!HAS_CHROMIUM)('members, invitations, logout and secrets in Chro
 
   beforeAll(async () => {
     ensureEditorBuilt();
+    // A port known before the product starts, so that PUBLIC_URL (which invitation links are
+    // built from) names the address the browser reaches: the test opens the link as shown.
     const port = await freePort();
     api = await startTestApi({ PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}` });
     base = `http://127.0.0.1:${api.process.port}`;
