@@ -1,6 +1,6 @@
 import { Handle, Position, type NodeProps } from '@xyflow/react';
 import { memo } from 'react';
-import type { FlowProblem } from '../../../engine/flows/flow-problem.ts';
+import { isBlocking, type FlowProblem } from '../../../engine/flows/flow-problem.ts';
 import { findNodeDefinition } from '../../../engine/flows/node-catalog.ts';
 import { useFlowDecorations } from './flow-decorations.ts';
 import { portsOf, TARGET_HANDLE, type EditorNode } from './flow-mapping.ts';
@@ -13,10 +13,12 @@ export const FlowNodeView = memo(function FlowNodeView({ id, data, selected }: N
   const step = stepsByNode.get(id);
   const definition = findNodeDefinition(data.kind);
   const problems = problemsByNode.get(id) ?? [];
+  // Warnings alone (a plain credential) do not block publishing: drawn in the warning colour, not as errors.
+  const onlyWarnings = problems.length > 0 && !problems.some(isBlocking);
   const ports = portsOf(data.kind, data.config);
   const onPath = pathNodes.has(id);
   const count = runCounts.get(id);
-  const classes = ['flow-node', `category-${definition?.category ?? 'unknown'}`, selected ? 'selected' : '', problems.length > 0 ? 'has-problems' : '', onPath ? 'on-path' : '', failedNode === id ? 'failed' : ''];
+  const classes = ['flow-node', `category-${definition?.category ?? 'unknown'}`, selected ? 'selected' : '', problems.length > 0 ? (onlyWarnings ? 'has-warnings' : 'has-problems') : '', onPath ? 'on-path' : '', failedNode === id ? 'failed' : ''];
   const summary = nodeSummary(data.kind, data.config);
   return (
     <div className={classes.filter(Boolean).join(' ')} data-node-id={id} data-on-path={onPath ? 'true' : undefined}>
@@ -26,7 +28,7 @@ export const FlowNodeView = memo(function FlowNodeView({ id, data, selected }: N
       {summary && <div className="flow-node-summary">{summary}</div>}
       {problems.length > 0 && (
         <div className="flow-node-problems" role="note" title={problems.map((p) => p.message).join('\n')}>
-          ⚠ {problems.length === 1 ? shortProblem(problems[0]!) : `${problems.length} problems`}
+          ⚠ {problems.length === 1 ? shortProblem(problems[0]!) : `${problems.length} ${onlyWarnings ? 'warnings' : 'problems'}`}
         </div>
       )}
       {step && <NodeStepLine step={step} />}
