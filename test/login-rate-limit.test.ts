@@ -53,6 +53,16 @@ describe('when one address keeps failing on one account', () => {
     expect(await waitAsked('192.0.2.1')).toBe(0);
   });
 
+  // Regression: the wait ran from when the try began, so a password check slower than the first
+  // wait (1 s, on a loaded server) let the next guess straight through.
+  it('starts the wait when the wrong password is known, however long checking it took', async () => {
+    await fail(PAIR_FREE_FAILURES - 1, '192.0.2.5');
+    expect(await waitAsked('192.0.2.5')).toBe(0);
+    nowMs += 1_500;
+    await limiter.recordFailure(email, '192.0.2.5');
+    expect(await waitAsked('192.0.2.5')).toBe(1);
+  });
+
   it('does not count the tries it refuses', async () => {
     await fail(PAIR_FREE_FAILURES, '192.0.2.9');
     for (let i = 0; i < 5; i++) expect(await waitAsked('192.0.2.9')).toBe(1);

@@ -69,6 +69,16 @@ redis.call('EXPIRE', KEYS[4], tonumber(ARGV[2]))
 return 0
 `;
 
+/**
+ * A try was wrong: the pair's wait runs from now, when the answer is known, not from when the try
+ * began. Checking a password takes a while (longer on a loaded server); counted from the start,
+ * that time ate the first waits, and the next guess passed. KEYS: pair. ARGV: now (ms).
+ */
+const FAILED_LUA = `
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'lastAtMs', ARGV[1]) end
+return 0
+`;
+
 /** attempt() for an address alone (signup). KEYS: ip. ARGV: the most failures, the window (s). */
 const ADDRESS_ATTEMPT_LUA = `
 if tonumber(redis.call('GET', KEYS[1]) or '0') >= tonumber(ARGV[1]) then return math.max(redis.call('TTL', KEYS[1]), 1) end
@@ -138,6 +148,11 @@ export class LoginRateLimit {
   async recordSuccess(email: string, ip: string): Promise<void> {
     const k = this.keys(email, ip);
     await this.redis.eval(SUCCEEDED_LUA, 4, k.pair, k.ip, k.email, k.known, k.client, KNOWN_ADDRESS_SECONDS);
+  }
+
+  /** The try let through by attempt() had a wrong password: its wait starts now. */
+  async recordFailure(email: string, ip: string): Promise<void> {
+    await this.redis.eval(FAILED_LUA, 1, this.keys(email, ip).pair, this.clock.now().getTime());
   }
 
   /**

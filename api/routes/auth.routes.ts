@@ -99,7 +99,10 @@ export const authRoutes = [
       const user = await em.findOne(UserSchema, { email: body.email });
       decoyHash ??= hashPassword(newId());
       const ok = await verifyPassword(body.password, user?.passwordHash ?? (await decoyHash));
-      if (!user || !ok) throw new UnauthenticatedError('invalid email or password');
+      if (!user || !ok) {
+        await limiter.recordFailure(body.email, ip);
+        throw new UnauthenticatedError('invalid email or password');
+      }
       await limiter.recordSuccess(body.email, ip);
       const memberships = await userWorkspaces(em, user.id);
       const chosen = body.workspaceId ? memberships.find((m) => m.workspace.id === body.workspaceId) : memberships[0];
@@ -191,7 +194,10 @@ export const authRoutes = [
       const limiter = limiterOf(deps);
       const ip = req.ip ?? 'unknown';
       await limiter.attempt(user.email, ip);
-      if (!(await verifyPassword(body.current, user.passwordHash))) throw new WrongPasswordError();
+      if (!(await verifyPassword(body.current, user.passwordHash))) {
+        await limiter.recordFailure(user.email, ip);
+        throw new WrongPasswordError();
+      }
       await limiter.recordSuccess(user.email, ip);
       const passwordHash = await hashPassword(body.next);
       const version = await em.transactional(async (tx) => {
