@@ -1,4 +1,4 @@
-import { createTheme, type CSSVariablesResolver } from '@mantine/core';
+import { createTheme, PasswordInput, type CSSVariablesResolver } from '@mantine/core';
 
 /**
  * The editor's Mantine theme. Contrast (WCAG AA, 4.5:1 for text): the primary colour is blue at
@@ -12,6 +12,10 @@ export const theme = createTheme({
   defaultRadius: 'md',
   fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif',
   headings: { fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif' },
+  components: {
+    // Its default name ("Toggle password visibility") would make "Password" name two controls.
+    PasswordInput: PasswordInput.extend({ defaultProps: { visibilityToggleButtonProps: { 'aria-label': 'Show or hide what you typed' } } }),
+  },
 });
 
 export const cssVariablesResolver: CSSVariablesResolver = () => ({

@@ -96,8 +96,8 @@ describe.skipIf(!HAS_CHROMIUM)('the broadcasts page in Chromium', { timeout: E2E
     await poll(() => page.getByRole('img', { name: /^Delivery over time/ }).getAttribute('aria-label')).toContain('3 read');
 
     await page.getByRole('combobox', { name: 'Show recipients by status' }).selectOption('read');
-    await poll(() => page.locator('.recipients-table tbody tr').count()).toBe(3);
-    expect(await page.locator('.recipients-table').textContent()).not.toContain('Dan');
+    await poll(() => page.getByRole('table', { name: 'Recipients' }).locator('tbody tr').count()).toBe(3);
+    expect(await page.getByRole('table', { name: 'Recipients' }).textContent()).not.toContain('Dan');
     await screenshot(page, 'broadcasts-02-completed');
 
     await page.getByRole('link', { name: '← Broadcasts' }).click();
@@ -150,6 +150,7 @@ describe.skipIf(!HAS_CHROMIUM)('the broadcasts page in Chromium', { timeout: E2E
     await page.getByRole('button', { name: 'Resume' }).click();
     await poll(() => stateOf(page)).toMatch(/^(scheduled|running)$/);
     await page.getByRole('button', { name: 'Cancel broadcast' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Cancel broadcast' }).click();
     await poll(() => stateOf(page)).toBe('cancelled');
     for (const name of ['Pause', 'Resume', 'Cancel broadcast']) expect(await page.getByRole('button', { name }).isEnabled()).toBe(false);
     await screenshot(page, 'broadcasts-06-cancelled');

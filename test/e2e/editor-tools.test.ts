@@ -11,6 +11,18 @@ import { REPO_ROOT } from '../support/cli-process.ts';
 const EMAIL = `tools-${Date.now()}@example.com`;
 const PASSWORD = 'correct horse battery';
 
+/** Adds a channel through the Channels page's modal. */
+async function addChannel(page: Page, kind: string, name: string, url?: string): Promise<void> {
+  await page.getByRole('button', { name: 'Add channel' }).first().click();
+  const dialog = page.getByRole('dialog', { name: 'Add a channel' });
+  await dialog.getByRole('combobox', { name: 'Kind' }).click();
+  await dialog.getByRole('option', { name: kind }).click();
+  await dialog.getByLabel('Name').fill(name);
+  if (url) await dialog.getByLabel('Outbound URL').fill(url);
+  await dialog.getByRole('button', { name: 'Add channel' }).click();
+  await dialog.waitFor({ state: 'hidden' });
+}
+
 const row = (page: Page, name: string) => page.getByRole('row').filter({ has: page.getByRole('link', { name, exact: true }) });
 
 describe.skipIf(!HAS_CHROMIUM)('the flows list, the canvas tools and the channels page in Chromium', { timeout: E2E_TEST_TIMEOUT_MS }, () => {
@@ -61,10 +73,12 @@ describe.skipIf(!HAS_CHROMIUM)('the flows list, the canvas tools and the channel
     expect(exported.name).toBe('Beta');
     expect(exported.document.nodes).toHaveLength(1);
 
-    await page.getByLabel('Import JSON').setInputFiles({ name: 'gamma.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify({ ...exported, name: 'Gamma' })) });
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.getByRole('button', { name: 'Import JSON' }).click()]);
+    await chooser.setFiles({ name: 'gamma.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify({ ...exported, name: 'Gamma' })) });
     await row(page, 'Gamma').waitFor();
 
     await page.getByRole('button', { name: 'Delete Copy of Beta' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete flow' }).click();
     await poll(() => row(page, 'Copy of Beta').count()).toBe(0);
     await screenshot(page, '10-flows-list');
   });
@@ -140,7 +154,7 @@ describe.skipIf(!HAS_CHROMIUM)('the flows list, the canvas tools and the channel
       const beta = (await client.get('/api/v1/flows')).body.items.find((f: any) => f.name === 'Beta');
       return JSON.stringify((await client.get(`/api/v1/flows/${beta.id}`)).body.document);
     }).toContain('platinum');
-    const active = row(page, 'Beta').getByRole('checkbox');
+    const active = row(page, 'Beta').getByRole('switch');
     await poll(() => active.isChecked()).toBe(true);
     await active.uncheck();
     await poll(async () => (await api.client.as(await sessionTokenOf(page)).get('/api/v1/flows')).body.items.find((f: any) => f.name === 'Beta').active).toBe(false);
@@ -148,38 +162,33 @@ describe.skipIf(!HAS_CHROMIUM)('the flows list, the canvas tools and the channel
 
   it('adds a sandbox channel on the channels page', async () => {
     await page.getByRole('link', { name: 'Channels' }).click();
-    // The flows page (its own "Name" fields) is still shown for a moment after the click.
     await page.getByRole('heading', { name: 'Channels', level: 1 }).waitFor();
-    await page.getByLabel('Name').fill('Support sandbox');
-    await page.getByRole('button', { name: 'Add channel' }).click();
-    await poll(() => page.getByRole('listitem').filter({ hasText: 'Support sandbox' }).textContent()).toContain('connected');
+    await addChannel(page, 'Sandbox (test chat, no phone)', 'Support sandbox');
+    await poll(() => page.getByRole('listitem').filter({ hasText: 'Support sandbox' }).textContent()).toContain('Ready');
     await screenshot(page, '13-channels');
   });
 
   it('adds a webhook channel and shows its signing secret once', async () => {
-    await page.getByLabel('Kind').selectOption('webhook');
-    await page.getByLabel('Name').fill('Other service');
-    await page.getByLabel('Outbound URL').fill('https://example.com/onemessage');
-    await page.getByRole('button', { name: 'Add channel' }).click();
+    await addChannel(page, 'Webhook (any other service over HTTP)', 'Other service', 'https://example.com/onemessage');
     await poll(() => page.getByText(/Signing secret of “Other service”/).isVisible()).toBe(true);
     await poll(() => page.getByRole('listitem').filter({ hasText: 'Other service' }).textContent()).toContain('example.com');
   });
 
   it('adds a WhatsApp number and follows its login status live', async () => {
-    await page.getByLabel('Kind').selectOption('whatsapp');
-    await page.getByLabel('Name').fill('Sales phone');
-    await page.getByRole('button', { name: 'Add channel' }).click();
+    await addChannel(page, 'WhatsApp number', 'Sales phone');
     const item = page.getByRole('listitem').filter({ hasText: 'Sales phone' });
-    await poll(() => item.locator('[data-channel-status]').textContent()).toBe('disconnected');
+    await poll(() => item.locator('[data-channel-status]').getAttribute('data-channel-status')).toBe('disconnected');
+    expect(await item.locator('[data-channel-status]').textContent()).toBe('Not connected');
     // The live events stream answered (a missing one would say so in an alert).
     await page.waitForTimeout(500);
     expect(await item.getByRole('alert').count()).toBe(0);
-    // Connect: the QR arrives over the live events and is drawn as an image to scan.
+    // Connect: the QR arrives over the live events and is drawn as an image to scan, with where to scan it.
     await item.getByRole('button', { name: 'Connect' }).click();
     const qr = item.getByRole('img', { name: /QR code/ });
     await poll(() => qr.isVisible()).toBe(true);
     expect(await qr.getAttribute('src')).toMatch(/^data:image\/png;base64,/);
-    await poll(() => item.locator('[data-channel-status]').textContent()).toBe('qr');
+    await poll(() => item.locator('[data-channel-status]').getAttribute('data-channel-status')).toBe('qr');
+    expect(await item.getByText('Scan this code in WhatsApp → Linked devices', { exact: true }).isVisible()).toBe(true);
     await screenshot(page, '15-whatsapp-login');
   });
 

@@ -209,6 +209,7 @@ describe.skipIf(!HAS_CHROMIUM)('members, invitations, logout and secrets in Chro
     expect(await owner.content()).not.toContain(SECRET.value);
 
     await row.getByRole('button', { name: 'Delete' }).click();
+    await owner.getByRole('dialog').getByRole('button', { name: 'Delete secret' }).click();
     await poll(() => row.count()).toBe(0);
     await poll(() => owner.getByText('No secrets yet.').isVisible()).toBe(true);
     const listed = await api.client.as(await sessionTokenOf(owner)).get('/api/v1/secrets');

@@ -43,8 +43,8 @@ describe('the accept-invitation page', () => {
     const api = fakeApi({ status: 200, body: INVITATION });
     const { router } = await open(api);
     expect(screen.getByText('Ada invited you to join Workspace X as an agent.')).toBeTruthy();
-    fireEvent.change(screen.getByLabelText('Your name'), { target: { value: 'Sam' } });
-    fireEvent.change(screen.getByLabelText('Choose a password'), { target: { value: 'a long password' } });
+    fireEvent.change(screen.getByLabelText(/^Your name/), { target: { value: 'Sam' } });
+    fireEvent.change(screen.getByLabelText(/^Choose a password/), { target: { value: 'a long password' } });
     fireEvent.click(screen.getByRole('button', { name: 'Create account and join' }));
     await act(async () => undefined);
     expect(api.calls.find((c) => c.path === '/invitations/accept')?.body).toEqual({ token: TOKEN, name: 'Sam', password: 'a long password' });

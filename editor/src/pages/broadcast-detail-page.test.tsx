@@ -90,7 +90,8 @@ describe('the broadcast detail page', () => {
   });
 
   it("shows the server's refusal of an action and the state it is really in", async () => {
-    const api = fakeApi([broadcastIn('running', 90), broadcastIn('running', 90), broadcastIn('completed', 100, { finishedAt: '2026-11-26T10:30:00.000Z' })]);
+    // The first answer is the page opening; the refusal makes the page ask again.
+    const api = fakeApi([broadcastIn('running', 90), broadcastIn('completed', 100, { finishedAt: '2026-11-26T10:30:00.000Z' })]);
     vi.stubGlobal('fetch', api.fetch);
     renderInApp(<BroadcastDetailPage broadcastId={ID} />);
     await act(() => vi.advanceTimersByTimeAsync(10));

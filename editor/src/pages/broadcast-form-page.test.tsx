@@ -97,7 +97,7 @@ describe('the new broadcast form', () => {
     vi.stubGlobal('fetch', api.fetch);
     const { router } = renderInApp(<BroadcastFormPage />, { path: '/broadcasts/new' });
     await settle();
-    fireEvent.change(screen.getByLabelText('Name'), { target: { value: 'Spring sale' } });
+    fireEvent.change(screen.getByLabelText(/^Name/), { target: { value: 'Spring sale' } });
     fireEvent.change(screen.getByLabelText('Message text'), { target: { value: 'Hello {{contact.name}}' } });
     fireEvent.click(screen.getByRole('button', { name: 'Schedule and send now' }));
     await settle();
@@ -124,7 +124,7 @@ describe('the new broadcast form', () => {
     expect(screen.getByTestId('audience-count').textContent).toBe('2');
     expect(screen.getByText('+15550000001, +15550000002')).toBeTruthy();
     expect(screen.getByRole('list', { name: 'Entries that are not phones' }).textContent).toContain('line 5');
-    fireEvent.change(screen.getByLabelText('Name'), { target: { value: 'CSV list' } });
+    fireEvent.change(screen.getByLabelText(/^Name/), { target: { value: 'CSV list' } });
     fireEvent.change(screen.getByLabelText('Message text'), { target: { value: 'Hi' } });
     fireEvent.click(screen.getByRole('button', { name: 'Save as draft' }));
     await settle();

@@ -5,7 +5,7 @@ import type { SessionAnswer } from '../api/api-types.ts';
 import { renderInApp } from '../test-support/render-in-app.tsx';
 import { useSession } from './session-context.tsx';
 
-const ANSWER: SessionAnswer = { token: 'the-session-token', user: { id: 'u', email: 'ada@example.com', name: 'Ada' }, workspace: { id: 'w', name: 'W' }, role: 'owner' };
+const ANSWER: SessionAnswer = { token: 'the-session-token', user: { id: 'u', email: 'ada@example.com', name: 'Ada', createdAt: '2026-01-01T00:00:00.000Z' }, workspace: { id: 'w', name: 'W', timezone: 'UTC', plan: 'free', createdAt: '2026-01-01T00:00:00.000Z' }, role: 'owner' };
 
 /** The server as the session sees it: /auth/me answers `meStatus`; every call is recorded. */
 function fakeServer(meStatus: number) {
