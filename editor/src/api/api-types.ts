@@ -82,6 +82,8 @@ export interface Message {
   status: string;
   /** Reactions on the message, one per person (WhatsApp); `by` is the reactor's channel id, "me" for the owner. */
   reactions?: { by: string; emoji: string; at: string | null }[];
+  /** What the automation did with a test chat message, with words when it did nothing. */
+  outcome?: { code: string; explanation: string | null } | null;
   createdAt: string;
 }
 
