@@ -39,6 +39,8 @@ export interface FlowSummary {
   description: string | null;
   active: boolean;
   publishedVersion: number | null;
+  /** When several active flows match a message, the highest priority starts first (default 0). */
+  priority?: number;
   draftRevision: number;
   createdAt: string;
   updatedAt: string;

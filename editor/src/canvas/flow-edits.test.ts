@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EditHistory } from './edit-history.ts';
-import { addNode, connect, connectionTargets, copySelection, deleteNode, freeSpotNear, NODE_SPACING_Y_PX, nodeNames, paste, setPortTarget, updateNodeData, type Snapshot } from './flow-edits.ts';
+import { addNode, connect, connectionTargets, copySelection, deleteNode, NODE_SPACING_Y_PX, nodeNames, paste, setPortTarget, updateNodeData, type Snapshot } from './flow-edits.ts';
 import { toCanvas, toDocument } from './flow-mapping.ts';
 import { hasUnpublishedChanges } from './publish-state.ts';
 import { validateFlow } from '../../../engine/flows/validate-flow.ts';
