@@ -32,6 +32,12 @@ async function expectNoHorizontalOverflow(page: Page): Promise<void> {
     return { body: measure(document.querySelector('.side-body')), side: measure(document.querySelector('.side')), page: measure(document.documentElement) };
   })()`)) as Record<string, { scroll: number; client: number } | null>;
   expect(widths.body).not.toBeNull();
+  // On failure, the message names what sticks out.
+  const wide = await page.evaluate(`(() => {
+    const box = document.querySelector('.side-body').getBoundingClientRect();
+    return [...document.querySelectorAll('.side-body *')].filter((el) => el.getBoundingClientRect().right > box.right + 1).slice(0, 5).map((el) => el.tagName + '.' + el.className + ' ' + Math.round(el.getBoundingClientRect().width));
+  })()`);
+  expect.soft(wide, 'elements wider than the side panel').toEqual([]);
   for (const [name, w] of Object.entries(widths)) expect(w!.scroll, `${name} scrollWidth ${w!.scroll} > clientWidth ${w!.client}`).toBeLessThanOrEqual(w!.client);
 }
 
@@ -162,8 +168,8 @@ describe.skipIf(!HAS_CHROMIUM)('the test chat and publishing, as a marketer uses
     expect(await page.locator('.side').count()).toBe(0);
     expect(await page.locator('.palette').count()).toBe(0);
     await screenshot(page, '25-canvas-800');
+    // Clicking a node opens its settings in the drawer.
     await nodeNamed(page, 'Answer').click();
-    await page.getByRole('button', { name: 'Panel' }).click();
     await page.getByLabel('Text', { exact: true }).waitFor();
     await expectNoHorizontalOverflow(page);
     await screenshot(page, '26-panel-800');

@@ -138,6 +138,12 @@ function FlowEditor({ flowId }: { flowId: string }) {
     [rf, select],
   );
 
+  // A click on a node opens its settings, also when it was selected already or the panel was closed.
+  const openNodeSettings = useCallback(() => {
+    setTab('node');
+    setSideOpen(true);
+  }, []);
+
   const replaceDocument = useCallback(
     (document: FlowDocumentJson) => {
       apply(() => toCanvas(document));
@@ -246,6 +252,7 @@ function FlowEditor({ flowId }: { flowId: string }) {
               onNodesChange={doc.onNodesChange}
               onEdgesChange={doc.onEdgesChange}
               onConnect={onConnect}
+              onNodeClick={openNodeSettings}
               onConnectEnd={onConnectEnd}
               isValidConnection={isValidConnection}
               deleteKeyCode={['Delete', 'Backspace']}

@@ -18,7 +18,7 @@ describe('a run told as a conversation', () => {
       ...base,
       status: 'completed',
       stepCount: 4,
-      steps: [step(1, 't', 'message_received', { message: { text: 'hi' } }), step(2, 'c', 'condition', { value: true }, 'true'), step(3, 'a', 'set_contact_attribute', { key: 'plan', value: 'pro' }), step(4, 'm', 'send_message', { text: 'Our prices' }, 'out')],
+      steps: [step(1, 't', 'message_received', { message: { text: 'hi' } }), step(2, 'c', 'condition', { value: true }, 'true'), step(3, 'a', 'set_contact_attribute', { key: 'plan', value: 'pro' }), step(4, 'm', 'send_message', { result: { text: 'Our prices' }, effects: [{ kind: 'send', messageId: 'x' }] }, 'out')],
     } as unknown as RunDetail;
     expect(runStory(run, (id) => labels[id]!).map((l) => `${l.who}: ${l.text}`)).toEqual([
       'contact: hi',
@@ -31,7 +31,7 @@ describe('a run told as a conversation', () => {
   });
 
   it('tells a failure in words, never as JSON', () => {
-    const run = { ...base, status: 'failed', stepCount: 1, steps: [step(1, 'm', 'http_request', null, null, { message: 'the server answered 500' })] } as unknown as RunDetail;
+    const run = { ...base, status: 'failed', stepCount: 1, steps: [step(1, 'h', 'http_request', null, null, { message: 'the server answered 500' })] } as unknown as RunDetail;
     expect(runStory(run, (id) => labels[id] ?? 'Call the API')).toEqual([{ who: 'error', text: 'Call the API failed: the server answered 500', seq: 1 }]);
   });
 

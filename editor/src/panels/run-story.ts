@@ -46,7 +46,9 @@ export function runStory(run: RunDetail, nodeLabel: (nodeId: string) => string):
   const startMessage = record(trigger.message);
   for (const step of run.steps) {
     const name = nodeLabel(step.nodeId);
-    const out = record(step.output);
+    // A step with effects (a send, a tag) keeps its node's output under `result`.
+    const stored = record(step.output);
+    const out = 'result' in stored && 'effects' in stored ? record(stored.result) : stored;
     const kind = findNodeDefinition(step.nodeType);
     if (step.error !== null && step.error !== undefined) {
       lines.push({ who: 'error', text: `${name} failed: ${errorText(step.error)}`, seq: step.seq });

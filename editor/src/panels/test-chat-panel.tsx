@@ -94,7 +94,8 @@ export function TestChatPanel({ flow, saver, onPath }: { flow: FlowDetail; docum
     if (!typed || sending) return;
     setError(null);
     setSending(true);
-    // Each message starts a new path: the previous one is cleared at once.
+    // Each message starts a new path: the previous one is cleared at once, and no poll draws it again.
+    lastSent.current = null;
     onPath(null);
     lastPathKey.current = '';
     try {
