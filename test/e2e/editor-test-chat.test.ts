@@ -76,7 +76,7 @@ describe.skipIf(!HAS_CHROMIUM)('the test chat and publishing, as a marketer uses
   });
 
   it('warns in the publish dialog that another active flow answers "hi", names the winner and why, and priority changes it', async () => {
-    await page.goto(`${base}/#/flows/${welcome}`);
+    await page.goto(`${base}/flows/${welcome}`);
     await nodeNamed(page, 'Answer').waitFor();
     await page.getByRole('button', { name: 'Publish…' }).click();
     const warning = page.getByRole('alert', { name: 'Other flows answer the same messages' });
@@ -93,7 +93,7 @@ describe.skipIf(!HAS_CHROMIUM)('the test chat and publishing, as a marketer uses
   });
 
   it('tests the draft before publishing: the new reply in the chat, the old one for real contacts', async () => {
-    await page.goto(`${base}/#/flows/${priceList}`);
+    await page.goto(`${base}/flows/${priceList}`);
     await nodeNamed(page, 'Answer').waitFor();
     await poll(() => page.getByTestId('publication-state').textContent()).toBe('Published v1');
 

@@ -1,3 +1,4 @@
+import { Link } from 'react-router';
 import type { FlowDetail } from '../api/api-types.ts';
 import type { SaveStatus } from '../canvas/use-draft-saver.ts';
 
@@ -34,9 +35,9 @@ export function EditorToolbar(props: {
   const publication = publicationText(props.flow, props.unpublished);
   return (
     <header className="editor-header">
-      <a href="#/flows" className="back">
+      <Link to="/flows" className="back">
         ← Flows
-      </a>
+      </Link>
       <h1>{props.flow?.name ?? 'Loading…'}</h1>
       <span className={`publication ${publication.tone}`} data-testid="publication-state">
         {publication.text}

@@ -1,4 +1,5 @@
 import { Background, Controls, MiniMap, ReactFlow, ReactFlowProvider, useReactFlow, type Connection, type FinalConnectionState } from '@xyflow/react';
+import { Link } from 'react-router';
 import { lazy, Suspense, useCallback, useMemo, useRef, useState, type DragEvent } from 'react';
 import type { FlowDocumentJson } from '../api/api-types.ts';
 import { connectionRefusal } from '../canvas/connection-rules.ts';
@@ -178,7 +179,7 @@ function FlowEditor({ flowId }: { flowId: string }) {
     return (
       <main className="page-main">
         <ErrorAlert message={doc.loadError} />
-        <a href="#/flows">Back to flows</a>
+        <Link to="/flows">Back to flows</Link>
       </main>
     );
   }
