@@ -16,6 +16,8 @@ import { allRoutes } from './routes/index.ts';
 import { BROADCAST_BODY_LIMIT_BYTES, BROADCASTS_PATH } from './routes/broadcasts.routes.ts';
 
 
+/** Health probes answer every few seconds: logged only when they fail. */
+const PROBE_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz']);
 const EDITOR_DIST = fileURLToPath(new URL('../editor/dist', import.meta.url));
 const EDITOR_PUBLIC = fileURLToPath(new URL('../editor/public', import.meta.url));
 
@@ -50,8 +52,8 @@ export function createApp(deps: ApiDeps): Express {
         at: deps.clock.now(),
       };
       for (const observer of deps.observers) observer.observe(record);
-      // Probes and static files would drown the log: API calls and errors only.
-      if (state.route || res.statusCode >= 400) deps.logger.info({ reqId: id, method: req.method, route: record.route, status: res.statusCode, durationMs: Math.round(durationMs * 10) / 10, workspaceId: record.workspaceId }, 'request');
+      // Probes and static files would drown the log: API calls and errors only (a failing probe is an error).
+      if ((state.route && !PROBE_ROUTES.has(state.route)) || res.statusCode >= 400) deps.logger.info({ reqId: id, method: req.method, route: record.route, status: res.statusCode, durationMs: Math.round(durationMs * 10) / 10, workspaceId: record.workspaceId }, 'request');
     });
     next();
   });

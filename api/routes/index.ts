@@ -13,7 +13,8 @@ import { memberRoutes } from './members.routes.ts';
 import { runRoutes } from './runs.routes.ts';
 import { secretRoutes } from './secrets.routes.ts';
 import { segmentRoutes } from './segments.routes.ts';
+import { testChatRoutes } from './test-chat.routes.ts';
 import { workspaceRoutes } from './workspace.routes.ts';
 
 /** Every API route, mounted under /api. Tests walk this table. */
-export const allRoutes: AnyRoute[] = [...authRoutes, ...workspaceRoutes, ...memberRoutes, ...invitationRoutes, ...apiKeyRoutes, ...channelRoutes, ...channelSessionRoutes, ...contactRoutes, ...conversationRoutes, ...flowRoutes, ...runRoutes, ...secretRoutes, ...segmentRoutes, ...broadcastRoutes, ...auditRoutes];
+export const allRoutes: AnyRoute[] = [...authRoutes, ...workspaceRoutes, ...memberRoutes, ...invitationRoutes, ...apiKeyRoutes, ...channelRoutes, ...channelSessionRoutes, ...contactRoutes, ...conversationRoutes, ...flowRoutes, ...testChatRoutes, ...runRoutes, ...secretRoutes, ...segmentRoutes, ...broadcastRoutes, ...auditRoutes];

@@ -40,7 +40,7 @@ export type FlowExport = WithDocument<z.infer<typeof FlowExportDto>>;
 export type Channel = z.infer<typeof ChannelDto>;
 type MessageAnswer = z.infer<typeof MessageDto>;
 /** A chat message as the test chat shows it: an answer's fields it reads (a message just typed, not yet answered, has only these). */
-export type Message = Pick<MessageAnswer, 'id' | 'direction' | 'sender' | 'text' | 'status' | 'createdAt'> & Partial<Pick<MessageAnswer, 'reactions'>>;
+export type Message = Pick<MessageAnswer, 'id' | 'direction' | 'sender' | 'text' | 'status' | 'createdAt'> & Partial<Pick<MessageAnswer, 'reactions' | 'outcome'>>;
 
 export type RunSummary = z.infer<typeof RunDto>;
 export type RunStep = z.infer<typeof RunStepDto>;
