@@ -58,7 +58,7 @@ export async function runEditorBench(args: string[]): Promise<void> {
     // The editor runs on the httpOnly session cookie the signup set, as after a login in the page.
     await addSessionCookies(context, env.baseUrl, { status: 201, body: session.body, headers: session.headers });
     const page = await context.newPage();
-    const url = `${env.baseUrl}/#/flows/${String(flow.id)}`;
+    const url = `${env.baseUrl}/flows/${String(flow.id)}`;
     // A function, not a string: the page's Content-Security-Policy refuses eval. Inline style only:
     // React Flow hides a node with an inline visibility until it is measured, and reading computed
     // styles every frame would force style work into the time measured.

@@ -113,7 +113,7 @@ describe('when edges are wrong', () => {
   it('reports edge_wrong_port for a handle the source does not have', () => {
     const flow = doc([keywordTrigger('t', ['hi']), node('c', 'condition', { rule: true }), node('e', 'end')], [edge('t', 'out', 'c'), edge('c', 'maybe', 'e', 'bad')]);
     const problem = expectProblem(flow, { code: 'edge_wrong_port', edgeId: 'bad', nodeId: 'c' });
-    expect(problem.message).toBe('node "c" has no output "maybe" (its outputs: "true", "false")');
+    expect(problem.message).toBe('"Condition" has no output "maybe" (its outputs: "true", "false")');
   });
 
   it('reports edge_wrong_port for an edge into a trigger', () => {
@@ -147,7 +147,7 @@ describe('when the graph loops', () => {
       [edge('t', 'out', 'a'), edge('a', 'out', 'b'), edge('b', 'out', 'a')],
     );
     const problem = expectProblem(flow, { code: 'cycle_without_wait', nodeId: 'a' });
-    expect(problem.message).toContain('"a", "b"');
+    expect(problem.message).toContain('"Add tag", "Remove tag"');
   });
 
   it('reports a node that loops onto itself', () => {
@@ -302,5 +302,17 @@ describe('when a document has many problems at once', () => {
 describe('when the test suite is complete', () => {
   it('has produced every problem code at least once', () => {
     expect(FLOW_PROBLEM_CODES.filter((c) => !seenCodes.has(c))).toEqual([]);
+  });
+});
+
+describe('problem messages', () => {
+  it('name nodes by their label (else their kind), never by id, and fields in words, never by document path', () => {
+    const result = validateFlow(
+      doc([keywordTrigger('t', ['hi']), { ...node('send_mxb0xwxr7ows', 'send_message', { text: 'x' }), label: 'Say thanks' }, node('send_other', 'send_message', { text: '' })], [edge('t', 'out', 'send_other')]),
+    );
+    if (result.ok) throw new Error('expected problems');
+    const messages = result.problems.map((p) => p.message);
+    expect(messages).toContain('"Say thanks" cannot be reached from any trigger: connect it below a trigger, or delete it');
+    for (const message of messages) expect(message).not.toMatch(/send_mxb0xwxr7ows|send_other|nodes\.\d/);
   });
 });

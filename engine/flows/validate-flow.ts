@@ -40,6 +40,8 @@ const EnvelopeSchema = z.strictObject({
 interface CheckedNode {
   index: number;
   id: string;
+  /** What people call it in messages: its label, else its kind's name. Never its id. */
+  name: string;
   definition: NodeDefinition | undefined;
   /** Set when the config passed its schema. */
   parsed: FlowNode | undefined;
@@ -216,7 +218,9 @@ export function validateFlow(doc: unknown, options: ValidateFlowOptions = {}): F
       return;
     }
     const definition = findNodeDefinition(type);
-    const checked: CheckedNode = { index, id, definition, parsed: undefined, ports: undefined };
+    const label = (shell.data as { label?: unknown }).label;
+    const name = typeof label === 'string' && label.trim() !== '' ? label.trim() : (definition?.label ?? type);
+    const checked: CheckedNode = { index, id, name, definition, parsed: undefined, ports: undefined };
     nodes.set(id, checked);
     if (!definition) {
       problems.push({ code: 'unknown_node_type', message: `"${type}" is not a node type`, nodeId: id, path: [...nodePath, 'type'] });
@@ -263,17 +267,17 @@ export function validateFlow(doc: unknown, options: ValidateFlowOptions = {}): F
     if (!source || !target) return;
     if (source.ports && !source.ports.some((p) => p.id === edge.sourceHandle)) {
       const known = source.ports.map((p) => `"${p.id}"`).join(', ') || 'none';
-      problems.push({ code: 'edge_wrong_port', message: `node "${source.id}" has no output "${edge.sourceHandle}" (its outputs: ${known})`, edgeId: edge.id, nodeId: source.id, path: [...edgePath, 'sourceHandle'] });
+      problems.push({ code: 'edge_wrong_port', message: `"${source.name}" has no output "${edge.sourceHandle}" (its outputs: ${known})`, edgeId: edge.id, nodeId: source.id, path: [...edgePath, 'sourceHandle'] });
       usable = false;
     }
     if (target.definition?.category === 'trigger') {
-      problems.push({ code: 'edge_wrong_port', message: `node "${target.id}" is a trigger and cannot be the target of an edge`, edgeId: edge.id, nodeId: target.id, path: [...edgePath, 'target'] });
+      problems.push({ code: 'edge_wrong_port', message: `"${target.name}" is a trigger: a flow starts there, so nothing can lead to it`, edgeId: edge.id, nodeId: target.id, path: [...edgePath, 'target'] });
       usable = false;
     }
     const portKey = `${edge.source}\u0000${edge.sourceHandle}`;
     const holder = takenPorts.get(portKey);
     if (usable && holder !== undefined) {
-      problems.push({ code: 'edge_port_taken', message: `output "${edge.sourceHandle}" of node "${source.id}" already leads to edge "${holder}"; a port has one next step`, edgeId: edge.id, nodeId: source.id, path: [...edgePath, 'sourceHandle'] });
+      problems.push({ code: 'edge_port_taken', message: `output "${edge.sourceHandle}" of "${source.name}" is already connected to another node: an output has one next step`, edgeId: edge.id, nodeId: source.id, path: [...edgePath, 'sourceHandle'] });
       usable = false;
     }
     if (!usable) return;
@@ -297,7 +301,7 @@ export function validateFlow(doc: unknown, options: ValidateFlowOptions = {}): F
       }
     }
     for (const node of nodes.values()) {
-      if (!reached.has(node.id)) problems.push({ code: 'unreachable_node', message: `node "${node.id}" cannot be reached from any trigger`, nodeId: node.id, path: ['nodes', node.index] });
+      if (!reached.has(node.id)) problems.push({ code: 'unreachable_node', message: `"${node.name}" cannot be reached from any trigger: connect it below a trigger, or delete it`, nodeId: node.id, path: ['nodes', node.index] });
     }
   }
 
@@ -311,7 +315,7 @@ export function validateFlow(doc: unknown, options: ValidateFlowOptions = {}): F
     if (!isCycle) continue;
     const ordered = component.map((id) => nodes.get(id) as CheckedNode).sort((a, b) => a.index - b.index);
     const head = ordered[0] as CheckedNode;
-    const named = ordered.slice(0, MAX_NODES_NAMED).map((n) => `"${n.id}"`).join(', ') + (ordered.length > MAX_NODES_NAMED ? ', …' : '');
+    const named = ordered.slice(0, MAX_NODES_NAMED).map((n) => `"${n.name}"`).join(', ') + (ordered.length > MAX_NODES_NAMED ? ', …' : '');
     problems.push({
       code: 'cycle_without_wait',
       message: `nodes ${named} form a loop with no delay, wait for reply or question in it`,

@@ -44,7 +44,10 @@ describe.skipIf(!HAS_CHROMIUM)('the Content-Security-Policy in Chromium', { time
     await page.getByLabel('New flow name').fill('Under a policy');
     await page.getByRole('button', { name: 'Create flow' }).click();
     await page.waitForURL(/\/flows\/[0-9a-f-]+$/);
+    // A new flow is empty: its template (a chunk loaded on demand) draws the nodes.
+    await page.getByRole('button', { name: /Keyword auto-reply/ }).click();
     await page.locator('.react-flow__node').first().waitFor();
+    await page.locator('[data-save-status="saved"]').waitFor();
     // Opened afresh on the flow's URL: the early prefetch script of index.html runs too.
     await page.reload();
     await page.locator('.react-flow__node').first().waitFor();

@@ -52,7 +52,7 @@ function NodeStepLine({ step }: { step: NodeStep }) {
   const failed = step.error !== null && step.error !== undefined;
   const full = `Input: ${JSON.stringify(step.input, null, 2)}\nOutput: ${JSON.stringify(step.output, null, 2)}${failed ? `\nError: ${JSON.stringify(step.error, null, 2)}` : ''}`;
   // A branch taken says more than an output; a plain `out` says nothing.
-  const text = failed ? errorText(step.error) : step.port && step.port !== 'out' ? `→ ${step.port}` : shortJson(step.output);
+  const text = failed ? errorText(step.error) : step.port && step.port !== 'out' ? `→ ${step.port}` : outputInWords(step.output);
   return (
     <div className={failed ? 'flow-node-step failed' : 'flow-node-step'} data-step-error={failed ? 'true' : undefined} title={full}>
       {failed ? '✖ ' : '✓ '}
@@ -68,6 +68,27 @@ function errorText(error: unknown): string {
 }
 
 const STEP_TEXT_MAX_CHARS = 60;
+
+const clip = (text: string) => (text.length > STEP_TEXT_MAX_CHARS ? `${text.slice(0, STEP_TEXT_MAX_CHARS - 1)}…` : text);
+
+/** What a step did, in a few words on its node ("Sent “Our prices…”"); the raw output is in the tooltip. */
+export function outputInWords(output: unknown): string {
+  const stored = (output && typeof output === 'object' ? output : {}) as Record<string, unknown>;
+  // A step with effects keeps its node's output under `result`.
+  const out = ('result' in stored && 'effects' in stored ? stored.result : stored) as Record<string, unknown> | null;
+  if (!out || typeof out !== 'object') return 'done';
+  const quoted = (v: unknown) => `“${clip(String(v))}”`;
+  const message = out.message as { text?: unknown } | undefined;
+  if (message && typeof message === 'object' && typeof message.text === 'string') return `Received ${quoted(message.text)}`;
+  if (typeof out.text === 'string') return `Sent ${quoted(out.text)}`;
+  if (typeof out.asked === 'string') return `Asked ${quoted(out.asked)}`;
+  if ('answer' in out) return `Answer ${quoted(out.answer)}`;
+  if (typeof out.reply === 'string') return `Reply ${quoted(out.reply)}`;
+  if (typeof out.key === 'string') return `Set ${out.key} to ${quoted(out.value)}`;
+  if (typeof out.tag === 'string') return `Tag ${quoted(out.tag)}`;
+  if (typeof out.dueAt === 'string') return `Waits until ${new Date(out.dueAt).toLocaleString()}`;
+  return 'done';
+}
 
 function shortJson(value: unknown): string {
   if (value === null || value === undefined) return 'done';
