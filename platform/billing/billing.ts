@@ -204,6 +204,8 @@ export class Billing {
         { workspaceId },
       )
     ).rows[0];
+    // Timestamps come back as text from the driver: parsed here, at the boundary.
+    if (row) Object.assign(row, { periodStart: new Date(row.periodStart), periodEnd: new Date(row.periodEnd) });
     if (row && now < row.periodEnd) return row;
     const start = row && now < addMonth(row.periodEnd) ? row.periodEnd : new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
     return { periodStart: start, periodEnd: addMonth(start), automatedMessages: 0, agentMessages: 0, broadcastRecipients: 0 };
