@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import express, { type Express } from 'express';
 import type { ApiDeps } from './api-deps.ts';
@@ -7,6 +6,8 @@ import { flowWebhookRouter } from './hooks/flow-webhook.router.ts';
 import { webhookInboundRouter } from '../connectors/webhook/webhook-inbound.router.ts';
 import { stripeWebhookRouter } from '../connectors/stripe/stripe-webhook.router.ts';
 import { StatusUpdater } from '../platform/pipeline/status-updater.ts';
+import { apiDocsRouter } from './docs/api-docs.router.ts';
+import { editorApp } from './editor-app.ts';
 import { errorHandler, sendError } from './http-errors.ts';
 import { jsonBodyParser } from './json-body-parser.ts';
 import { buildOpenApi } from './openapi.ts';
@@ -64,6 +65,7 @@ export function createApp(deps: ApiDeps): Express {
   app.get('/api/openapi.json', (_req, res) => {
     res.json(openApi);
   });
+  app.use(apiDocsRouter());
 
   app.use(flowWebhookRouter(deps));
   // Stripe's webhook, with billing on only: verified on its raw bytes, so mounted before any JSON parser.
@@ -81,9 +83,8 @@ export function createApp(deps: ApiDeps): Express {
   const notFound: express.RequestHandler = (req, res) => sendError(res, 404, 'route_not_found', `no route ${req.method} ${req.originalUrl}`);
   app.use('/api', notFound);
 
-  // The editor: the built app when present, otherwise the static landing page.
-  const editorDir = existsSync(EDITOR_DIST) ? EDITOR_DIST : EDITOR_PUBLIC;
-  app.use(express.static(editorDir, { index: 'index.html', maxAge: '1h' }));
+  // The editor: the built app (index.html for any of its paths) when present, otherwise the static landing page.
+  app.use(editorApp(EDITOR_DIST, EDITOR_PUBLIC));
   app.use(notFound);
 
   app.use(errorHandler(deps.logger));

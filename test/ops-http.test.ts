@@ -197,11 +197,11 @@ describe('/admin/queues', () => {
 
     it('answers 404 like any unknown path when no operator credential is set', async () => {
       const dashboard = await fetch(`${bare.base}/admin/queues`, { headers: { authorization: `Bearer ${ownerToken}` } });
-      const unknown = await fetch(`${bare.base}/no-such-page`, { headers: { authorization: `Bearer ${ownerToken}` } });
+      const unknown = await fetch(`${bare.base}/admin/no-such-page`, { headers: { authorization: `Bearer ${ownerToken}` } });
       expect(dashboard.status).toBe(404);
       expect(unknown.status).toBe(404);
       expect(await dashboard.json()).toEqual({ error: { code: 'route_not_found', message: 'no route GET /admin/queues' } });
-      expect(await unknown.json()).toEqual({ error: { code: 'route_not_found', message: 'no route GET /no-such-page' } });
+      expect(await unknown.json()).toEqual({ error: { code: 'route_not_found', message: 'no route GET /admin/no-such-page' } });
       const pause = await fetch(`${bare.base}/admin/queues/api/queues/ops-test/pause`, { method: 'PUT', headers: { authorization: `Bearer ${ownerToken}` } });
       expect(pause.status).toBe(404);
       expect(await rt.queues.queue('ops-test').isPaused()).toBe(false);

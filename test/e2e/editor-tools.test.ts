@@ -42,10 +42,10 @@ describe.skipIf(!HAS_CHROMIUM)('the flows list, the canvas tools and the channel
   });
 
   it('creates, renames, duplicates, exports, imports and deletes flows from the list', async () => {
-    await page.goto(`${base}/#/flows`);
+    await page.goto(`${base}/flows`);
     await page.getByLabel('New flow name').fill('Alpha');
     await page.getByRole('button', { name: 'Create flow' }).click();
-    await page.waitForURL(/#\/flows\/[0-9a-f-]+$/);
+    await page.waitForURL(/\/flows\/[0-9a-f-]+$/);
     await page.getByRole('link', { name: '← Flows' }).click();
 
     await page.getByRole('button', { name: 'Rename Alpha' }).click();
@@ -192,7 +192,7 @@ describe.skipIf(!HAS_CHROMIUM)('the flows list, the canvas tools and the channel
       const example = JSON.parse(readFileSync(join(dir, file), 'utf8'));
       const imported = await api.client.as(token).post('/api/v1/flows/import', example);
       expect(imported.status).toBe(201);
-      await page.goto(`${base}/#/flows/${imported.body.id}`);
+      await page.goto(`${base}/flows/${imported.body.id}`);
       await poll(() => page.locator('.react-flow__node').count()).toBe(example.document.nodes.length);
       await poll(() => page.getByRole('tab', { name: 'Problems (0)' }).isVisible()).toBe(true);
       await screenshot(page, `14-example-${file.replace(/\.json$/, '')}`);
@@ -201,7 +201,7 @@ describe.skipIf(!HAS_CHROMIUM)('the flows list, the canvas tools and the channel
   });
 
   it('logs out, which ends the session on the server, and back in without keeping the token in page storage', async () => {
-    await page.goto(`${base}/#/flows`);
+    await page.goto(`${base}/flows`);
     const before = await sessionTokenOf(page);
     expect((await api.client.as(before).get('/api/v1/auth/me')).status).toBe(200);
     await page.getByRole('button', { name: 'Log out' }).click();
@@ -210,8 +210,7 @@ describe.skipIf(!HAS_CHROMIUM)('the flows list, the canvas tools and the channel
     await page.getByLabel('Email').fill(EMAIL);
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Log in' }).click();
-    await poll(() => page.getByLabel('Workspace').inputValue().catch(() => '')).not.toBe('');
-    expect(await page.getByLabel('Workspace').locator('option:checked').textContent()).toBe('Tools');
+    await poll(() => page.locator('input[aria-label="Workspace"]').inputValue().catch(() => '')).toBe('Tools');
     const after = await sessionTokenOf(page);
     expect(after).not.toBe(before);
     expect(JSON.stringify((await page.context().storageState()).origins)).not.toContain(after);

@@ -34,7 +34,7 @@ export function BroadcastSummary({ broadcast }: { broadcast: Broadcast }) {
           <div>
             <dt>Occurrence of</dt>
             <dd>
-              <a href={`#/broadcasts/${broadcast.parentId}`}>the recurring broadcast</a>
+              <a href={`/broadcasts/${broadcast.parentId}`}>the recurring broadcast</a>
             </dd>
           </div>
         )}

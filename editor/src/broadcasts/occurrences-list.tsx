@@ -35,7 +35,7 @@ export function OccurrencesList({ parentId }: { parentId: string }) {
         <ul className="occurrences">
           {items.map((o) => (
             <li key={o.id}>
-              <a href={`#/broadcasts/${o.id}`}>{o.name}</a> <StateBadge state={o.state} reason={o.stateReason} />
+              <a href={`/broadcasts/${o.id}`}>{o.name}</a> <StateBadge state={o.state} reason={o.stateReason} />
               <ProgressBar percent={o.stats.percentDone} label={`Progress of ${o.name}`} />
               <span className="hint">{shortCounts(o.stats)}</span>
             </li>

@@ -1,18 +1,20 @@
 import { useEffect, useState, type FormEvent } from 'react';
+import { useNavigate } from 'react-router';
 import { ApiClient } from '../api/api-client.ts';
 import type { InvitationLookup, SessionAnswer } from '../api/api-types.ts';
 import { ErrorAlert } from '../error-alert.tsx';
-import { acceptStep, invitationErrorText, invitationSentence, tokenOfHash } from '../invitations/invitation-view.ts';
+import { acceptStep, invitationErrorText, invitationSentence, tokenOfUrl } from '../invitations/invitation-view.ts';
 import { useSession } from '../session/session-context.tsx';
 
 /**
- * The page an invitation link opens (`#/invitations/accept?token=…`): who invited you to what,
+ * The page an invitation link opens (`/invitations/accept#token=…`): who invited you to what,
  * then create your account, log in first, or join, depending on whether you have an account
  * and are logged in.
  */
 export function AcceptInvitationPage() {
   const { status, api, signIn, signOut } = useSession();
-  const [token] = useState(() => tokenOfHash(window.location.hash));
+  const navigate = useNavigate();
+  const [token] = useState(() => tokenOfUrl(window.location));
   const [invitation, setInvitation] = useState<InvitationLookup | null>(null);
   const [failure, setFailure] = useState<string | null>(token ? null : 'This link has no invitation in it. Open the whole link from your invitation email or message.');
   const [error, setError] = useState<string | null>(null);
@@ -28,7 +30,7 @@ export function AcceptInvitationPage() {
     setError(null);
     try {
       signIn(await action());
-      window.location.hash = '#/flows';
+      void navigate('/flows');
     } catch (err) {
       setError(invitationErrorText(err));
     } finally {
@@ -64,7 +66,7 @@ export function AcceptInvitationPage() {
         <div className="card" role="alert">
           <h2>This invitation cannot be used</h2>
           <p>{failure}</p>
-          <a href="#/flows">Go to OneMessage</a>
+          <a href="/flows">Go to OneMessage</a>
         </div>
       </main>
     );

@@ -10,7 +10,7 @@ import { RecipientsTable } from '../broadcasts/recipients-table.tsx';
 import { canApply, type BroadcastAction } from '../../../engine/broadcasts/broadcast-state.ts';
 import { useInterval } from '../panels/use-interval.ts';
 import { useSession } from '../session/session-context.tsx';
-import { navigate } from '../use-hash-route.ts';
+import { useNavigate } from 'react-router';
 
 /** How often the delivery chart is redrawn while the broadcast is live (its query reads every message). */
 const TIMELINE_POLL_MS = 5_000;
@@ -29,6 +29,7 @@ const ACTIONS: { action: Exclude<BroadcastAction, 'edit'>; label: string; danger
  */
 export function BroadcastDetailPage({ broadcastId }: { broadcastId: string }) {
   const { api } = useSession();
+  const navigate = useNavigate();
   const [broadcast, setBroadcast] = useState<Broadcast | null>(null);
   const [timeline, setTimeline] = useState<BroadcastTimeline | null>(null);
   const [error, setError] = useState<ShownError | null>(null);
@@ -81,7 +82,7 @@ export function BroadcastDetailPage({ broadcastId }: { broadcastId: string }) {
     if (!window.confirm('Delete this draft?')) return;
     try {
       await api.delete(`/broadcasts/${broadcastId}`);
-      navigate('#/broadcasts');
+      void navigate('/broadcasts');
     } catch (err) {
       setError(shownError(err));
     }
@@ -90,7 +91,7 @@ export function BroadcastDetailPage({ broadcastId }: { broadcastId: string }) {
   return (
     <section aria-labelledby="broadcast-title" className="broadcast-detail">
       <div className="toolbar">
-        <a href="#/broadcasts">← Broadcasts</a>
+        <a href="/broadcasts">← Broadcasts</a>
         <h1 id="broadcast-title">{broadcast?.name ?? 'Broadcast'}</h1>
         {broadcast && <StateBadge state={broadcast.state} reason={broadcast.stateReason} />}
         {broadcast && (
@@ -101,7 +102,7 @@ export function BroadcastDetailPage({ broadcastId }: { broadcastId: string }) {
               </button>
             ))}
             {canApply('edit', broadcast.state) && (
-              <a className="button secondary" href={`#/broadcasts/${broadcastId}/edit`}>
+              <a className="button secondary" href={`/broadcasts/${broadcastId}/edit`}>
                 Edit
               </a>
             )}

@@ -7,7 +7,7 @@ import { ErrorWithDetails, shownError, type ShownError } from '../broadcasts/err
 import { QuietHoursField, ScheduleField } from '../broadcasts/schedule-field.tsx';
 import { MAX_PACE_PER_MINUTE } from '../../../engine/broadcasts/broadcast-spec.ts';
 import { useSession } from '../session/session-context.tsx';
-import { navigate } from '../use-hash-route.ts';
+import { useNavigate } from 'react-router';
 
 /** The browser's own zone, for a workspace whose zone the API did not say. */
 const BROWSER_TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
@@ -20,6 +20,7 @@ const BROWSER_TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
  */
 export function BroadcastFormPage({ broadcastId }: { broadcastId?: string }) {
   const { api } = useSession();
+  const navigate = useNavigate();
   const [draft, setDraft] = useState<BroadcastDraft>(newDraft);
   /** The broadcast as loaded, when editing one. */
   const [original, setOriginal] = useState<Broadcast | null>(null);
@@ -70,7 +71,7 @@ export function BroadcastFormPage({ broadcastId }: { broadcastId?: string }) {
         setSavedId(id);
       } else if (Object.keys(body).length > 0) await api.patch<Broadcast>(`/broadcasts/${id}`, body);
       if (schedule) await api.post<Broadcast>(`/broadcasts/${id}/schedule`);
-      navigate(`#/broadcasts/${id}`);
+      void navigate(`/broadcasts/${id}`);
     } catch (err) {
       setError(shownError(err));
     } finally {
@@ -84,7 +85,7 @@ export function BroadcastFormPage({ broadcastId }: { broadcastId?: string }) {
   return (
     <section aria-labelledby="broadcast-form-title" className="broadcast-form">
       <div className="toolbar">
-        <a href={original ? `#/broadcasts/${original.id}` : '#/broadcasts'}>{original ? `← ${original.name}` : '← Broadcasts'}</a>
+        <a href={original ? `/broadcasts/${original.id}` : '/broadcasts'}>{original ? `← ${original.name}` : '← Broadcasts'}</a>
         <h1 id="broadcast-form-title">{original ? 'Edit broadcast' : 'New broadcast'}</h1>
       </div>
       {original?.startedAt && <p className="hint">It has started: only its name, pace and quiet hours can still change.</p>}

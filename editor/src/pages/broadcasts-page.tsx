@@ -41,7 +41,7 @@ export function BroadcastsPage() {
     <section aria-labelledby="broadcasts-title">
       <div className="toolbar">
         <h1 id="broadcasts-title">Broadcasts</h1>
-        <a className="button" href="#/broadcasts/new">
+        <a className="button" href="/broadcasts/new">
           New broadcast
         </a>
       </div>
@@ -65,7 +65,7 @@ export function BroadcastsPage() {
             {items.map((b) => (
               <tr key={b.id}>
                 <td>
-                  <a href={`#/broadcasts/${b.id}`}>{b.name}</a>
+                  <a href={`/broadcasts/${b.id}`}>{b.name}</a>
                   {b.parentId && <div className="hint">occurrence of {names.get(b.parentId) ?? 'a recurring broadcast'}</div>}
                 </td>
                 <td>

@@ -113,7 +113,7 @@ export function FlowsPage() {
                       <button type="submit">Save</button>
                     </form>
                   ) : (
-                    <a href={`#/flows/${flow.id}`}>{flow.name}</a>
+                    <a href={`/flows/${flow.id}`}>{flow.name}</a>
                   )}
                 </td>
                 <td>{flow.publishedVersion === null ? <span className="muted">draft only</span> : `v${flow.publishedVersion}`}</td>

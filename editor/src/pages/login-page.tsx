@@ -24,7 +24,6 @@ export function LoginPage() {
           ? await api.post<SessionAnswer>('/auth/login', { email: field('email'), password: field('password') })
           : await api.post<SessionAnswer>('/auth/signup', { email: field('email'), password: field('password'), name: field('name'), workspaceName: field('workspaceName') });
       signIn(answer);
-      if (!window.location.hash) window.location.hash = '#/flows';
     } catch (err) {
       setError(err instanceof ApiError ? err.message : String(err));
     } finally {
