@@ -104,7 +104,7 @@ describe('when the owner upgrades', () => {
     const res = await owner.post('/api/v1/billing/portal', {});
     expect(res.status).toBe(200);
     expect(res.body.url).toMatch(/^https:\/\/billing\.stripe\.test\/p\/session\//);
-    expect(fake.requests.at(-1)!.params.get('return_url')).toMatch(/^http:\/\/localhost:\d+\/#\/billing$/);
+    expect(fake.requests.at(-1)!.params.get('return_url')).toMatch(/^http:\/\/localhost:\d+\/settings\/billing$/);
   });
 
   it('moves to the plan when Stripe tells the checkout completed, keeping the card\'s brand, last 4 and expiry only', async () => {

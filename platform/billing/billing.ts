@@ -39,6 +39,9 @@ export interface BillingOverview {
   invoices: { id: string; number: string | null; status: string; amountDue: number; amountPaid: number; currency: string; hostedInvoiceUrl: string | null; createdAt: Date }[];
 }
 
+/** The editor's billing page, where Checkout and the portal send the owner back. */
+export const BILLING_PAGE_PATH = '/settings/billing';
+
 interface UsageRow {
   periodStart: Date;
   periodEnd: Date;
@@ -152,8 +155,8 @@ export class Billing {
       customerId,
       priceId: plan.stripePriceId,
       workspaceId: input.workspaceId,
-      successUrl: `${this.deps.publicUrl}/#/billing?checkout=done`,
-      cancelUrl: `${this.deps.publicUrl}/#/billing?checkout=cancelled`,
+      successUrl: `${this.deps.publicUrl}${BILLING_PAGE_PATH}?checkout=done`,
+      cancelUrl: `${this.deps.publicUrl}${BILLING_PAGE_PATH}?checkout=cancelled`,
     });
     audit(em, { workspaceId: input.workspaceId, actor: input.actor, action: 'billing.checkout_started', target: { kind: 'workspace', id: input.workspaceId }, details: { plan: plan.id } });
     await em.flush();
@@ -164,7 +167,7 @@ export class Billing {
   async portal(em: EntityManager, workspaceId: string): Promise<{ url: string }> {
     const provider = this.requireProvider();
     const customerId = await this.customerOf(em, workspaceId, null);
-    return provider.createPortalSession({ customerId, returnUrl: `${this.deps.publicUrl}/#/billing` });
+    return provider.createPortalSession({ customerId, returnUrl: `${this.deps.publicUrl}${BILLING_PAGE_PATH}` });
   }
 
   /** Records a verified webhook event once and queues its processing. */
