@@ -9,6 +9,7 @@ import type { AcceptedInbound, InboundMessage } from '../engine/ports/inbound-me
 import type { MessageType } from '../engine/messages/message-content.ts';
 import type { Mailer } from '../engine/ports/mailer.port.ts';
 import type { SessionTokens } from './auth/session-tokens.ts';
+import type { Billing } from '../platform/billing/billing.ts';
 
 /** One finished API request, as recorded for usage data and metrics. */
 export interface RequestRecord {
@@ -40,6 +41,8 @@ export interface ApiDeps {
   clock: Clock;
   tokens: SessionTokens;
   queues: QueueFactory;
+  /** Plans, limits, Checkout and portal; off (self-hosted plan, no Stripe) without STRIPE_SECRET_KEY. */
+  billing: Billing;
   inbound: { accept(message: InboundMessage): Promise<AcceptedInbound> };
   /** The outbound pipeline: records the message and its outbox entry, then dispatches it. */
   outbound: { send(request: OutboundSendRequest): Promise<{ messageId: string; created: boolean }> };

@@ -4,6 +4,7 @@ import express, { type Express } from 'express';
 import type { ApiDeps } from './api-deps.ts';
 import { flowWebhookRouter } from './hooks/flow-webhook.router.ts';
 import { webhookInboundRouter } from '../connectors/webhook/webhook-inbound.router.ts';
+import { stripeWebhookRouter } from '../connectors/stripe/stripe-webhook.router.ts';
 import { StatusUpdater } from '../platform/pipeline/status-updater.ts';
 import { apiDocsRouter } from './docs/api-docs.router.ts';
 import { editorApp } from './editor-app.ts';
@@ -69,6 +70,9 @@ export function createApp(deps: ApiDeps): Express {
   app.use(apiDocsRouter());
 
   app.use(flowWebhookRouter(deps));
+  // Stripe's webhook, with billing on only: verified on its raw bytes, so mounted before any JSON parser.
+  const billingProvider = deps.billing.provider;
+  if (billingProvider) app.use(stripeWebhookRouter({ provider: billingProvider, accept: (event) => deps.billing.acceptEvent(event) }));
   app.use(webhookInboundRouter({ orm: deps.orm, secretKey: deps.config.secretKey, clock: deps.clock, bodyLimitBytes: deps.config.bodyLimitBytes, inbound: deps.inbound, statuses: new StatusUpdater({ orm: deps.orm, logger: deps.logger }) }));
 
   const json = jsonBodyParser({ limit: deps.config.bodyLimitBytes, strict: true, type: ['application/json', 'application/*+json'] });

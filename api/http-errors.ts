@@ -33,6 +33,10 @@ const STATUS_BY_CODE: Record<string, number> = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,
+  quota_exceeded: 402,
+  plan_limit_reached: 402,
+  billing_disabled: 409,
+  webhook_rejected: 400,
   unavailable: 503,
 };
 

@@ -8,6 +8,7 @@ import { Migration20261206000000_invitations } from './Migration20261206000000_i
 import { Migration20261206010000_sessions } from './Migration20261206010000_sessions.ts';
 import { Migration20261206020000_secrets } from './Migration20261206020000_secrets.ts';
 import { Migration20261207010000_test_chat_and_priority } from './Migration20261207010000_test_chat_and_priority.ts';
+import { Migration20261207020000_billing } from './Migration20261207020000_billing.ts';
 
 /** Every migration, in order. Listed explicitly so that no file-system glob decides what runs. */
 export const migrations = [
@@ -21,4 +22,5 @@ export const migrations = [
   { name: 'Migration20261206010000_sessions', class: Migration20261206010000_sessions },
   { name: 'Migration20261206020000_secrets', class: Migration20261206020000_secrets },
   { name: 'Migration20261207010000_test_chat_and_priority', class: Migration20261207010000_test_chat_and_priority },
+  { name: 'Migration20261207020000_billing', class: Migration20261207020000_billing },
 ];

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigError } from './config-error.ts';
 import { loadSecretKey } from './secret-key.ts';
+import { loadBillingConfig, type BillingConfig } from './billing/billing-config.ts';
 
 /** Typed configuration, read once from the environment at the composition root. */
 export interface Config {
@@ -31,6 +32,8 @@ export interface Config {
   smtp: SmtpConfig | null;
   /** Credentials of whoever runs the server (queue dashboard, metrics); never a workspace role. */
   operator: OperatorConfig;
+  /** Plans and Stripe; absent or `stripe: null`: billing is off (configs built by hand in tests). */
+  billing?: BillingConfig;
 }
 
 export interface SmtpConfig {
@@ -84,6 +87,13 @@ const EnvSchema = z.object({
   ADMIN_USER: z.string().min(1).optional(),
   ADMIN_PASSWORD: z.string().min(12, 'use at least 12 characters').optional(),
   METRICS_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
+  STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_\w+$/, 'must be a Stripe secret key (sk_test_…, sk_live_…) or a restricted key (rk_…)').optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_\w+$/, 'must be the endpoint\'s signing secret (whsec_…)').optional(),
+  STRIPE_WEBHOOK_TOLERANCE_S: z.coerce.number().int().min(1).max(3_600).default(300),
+  STRIPE_API_URL: z.url({ protocol: /^https?$/ }).optional(),
+  STRIPE_PRICE_PRO: z.string().regex(/^price_\w+$/).optional(),
+  STRIPE_PRICE_BUSINESS: z.string().regex(/^price_\w+$/).optional(),
+  BILLING_PLANS_FILE: z.string().min(1).optional(),
 });
 
 
@@ -121,5 +131,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (msg: str
       basic: e.ADMIN_USER && e.ADMIN_PASSWORD ? { user: e.ADMIN_USER, password: e.ADMIN_PASSWORD } : null,
       metricsToken: e.METRICS_TOKEN ?? null,
     },
+    billing: loadBillingConfig(e, warn),
   };
 }

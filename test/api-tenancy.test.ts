@@ -6,6 +6,7 @@ import { runSql } from '../platform/pipeline/run-sql.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
 import type { ApiClient } from './support/api-client.ts';
 import { inviteMember } from './support/invite-member.ts';
+import { billingEnv, FakeStripe } from './support/fake-stripe.ts';
 
 /** Which resource of workspace A each `:id` route names, by the route's tag. */
 const RESOURCE_BY_TAG: Record<string, keyof ResourcesOfA> = {
@@ -40,9 +41,13 @@ let api: TestApi;
 let ownerA: ApiClient;
 let ownerB: ApiClient;
 let a: ResourcesOfA;
+/** Billing is on (against a local fake Stripe), so that the billing routes are walked with real customers. */
+const fake = new FakeStripe();
+let customerOfA: string;
 
 beforeAll(async () => {
-  api = await startTestApi();
+  await fake.start();
+  api = await startTestApi(billingEnv(fake));
   const signupA = await api.client.post('/api/v1/auth/signup', { email: 'owner-a@example.com', password: 'password-a-123', name: 'Owner A', workspaceName: 'Workspace A' });
   const signupB = await api.client.post('/api/v1/auth/signup', { email: 'owner-b@example.com', password: 'password-b-123', name: 'Owner B', workspaceName: 'Workspace B' });
   ownerA = api.client.as(signupA.body.token);
@@ -81,6 +86,8 @@ beforeAll(async () => {
     schedule: { kind: 'at', localTime: '2099-01-01T09:00', timezone: 'UTC' },
   });
   const secret = await ownerA.post('/api/v1/secrets', { name: 'A_SECRET', value: 'value-of-workspace-a' });
+  expect((await ownerA.post('/api/v1/billing/checkout', { plan: 'pro' })).status).toBe(200);
+  customerOfA = [...fake.customers.keys()][0]!;
   a = {
     workspaceId: signupA.body.workspace.id,
     secretId: secret.body.id,
@@ -100,6 +107,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await api?.close();
+  await fake.stop();
 });
 
 function fill(route: AnyRoute, ids: ResourcesOfA): string {
@@ -127,7 +135,21 @@ describe('when a member of another workspace walks every route', () => {
     expect(res.status).toBe(200);
     const text = JSON.stringify(res.body);
     for (const id of Object.values(a)) expect(text).not.toContain(id);
+    expect(text).not.toContain(customerOfA);
     expect(text).not.toContain('Private Person');
+  });
+
+  it('opens Checkout and the portal for its own workspace only, never with the first workspace\'s Stripe customer', async () => {
+    const before = fake.requests.length;
+    expect((await ownerB.post('/api/v1/billing/checkout', { plan: 'pro' })).status).toBe(200);
+    expect((await ownerB.post('/api/v1/billing/portal', {})).status).toBe(200);
+    const calls = fake.requests.slice(before);
+    const customerOfB = calls.find((r) => r.path === '/v1/customers')!;
+    expect(customerOfB.params.get('metadata[workspaceId]')).not.toBe(a.workspaceId);
+    for (const call of calls.filter((r) => r.path !== '/v1/customers')) expect(call.params.get('customer')).not.toBe(customerOfA);
+    const billing = await ownerB.get('/api/v1/billing');
+    expect(billing.body.plan.id).toBe('free');
+    expect(JSON.stringify(billing.body)).not.toContain(a.workspaceId);
   });
 
   it('finds nothing when filtering lists by the first workspace\'s ids', async () => {

@@ -98,6 +98,11 @@ function actionRoute(action: 'schedule' | 'pause' | 'resume' | 'cancel', summary
     params: IdParams,
     response: BroadcastDto,
     async handler({ deps, em, auth, params }) {
+      if (action === 'schedule' || action === 'resume') {
+        // Its own broadcast first (another workspace's id answers 404), then the quota: 402 quota_exceeded while it is used up.
+        await loadBroadcast(em, params.id, { workspaceId: auth.workspaceId });
+        await deps.billing.assertQuotaLeft(em, auth.workspaceId);
+      }
       const row = await run(commands(deps), em, auth, params.id);
       await recordAudit(em, auth, `broadcast.${action}`, params.id);
       return toDto(em, row, deps.clock.now());

@@ -75,6 +75,17 @@ export const channelRoutes = [
         return { ...toChannelDto(channel), webhookSecret: secret };
       }
       // A sandbox has no phone to pair: it is connected from the start. A WhatsApp number waits for a login.
+      if (body.kind === 'whatsapp') {
+        // Counted and added in one transaction, under the plan-limit lock: two additions at once cannot both pass.
+        const channel = await em.transactional(async (tx) => {
+          await deps.billing.assertCanAdd(tx, auth.workspaceId, 'numbers');
+          const created = tx.create(ChannelSchema, { id: newId(), workspaceId: auth.workspaceId, kind: body.kind, name: body.name, status: 'disconnected', statusReason: 'not_connected', createdAt: now, updatedAt: now, statusChangedAt: now });
+          audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'channel.created', target: { kind: 'channel', id: created.id }, details: { kind: body.kind }, ip: req.ip });
+          return created;
+        });
+        await deps.channels.channelAdded(channel.id);
+        return toChannelDto(channel);
+      }
       const channel =
         body.kind === 'sandbox'
           ? em.create(ChannelSchema, { id: newId(), workspaceId: auth.workspaceId, kind: body.kind, name: body.name, status: 'connected', displayIdentifier: 'sandbox', createdAt: now, updatedAt: now, statusChangedAt: now })

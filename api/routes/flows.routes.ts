@@ -231,6 +231,7 @@ export const flowRoutes = [
         if (body.active !== undefined && body.active !== flow.active) {
           if (body.active && flow.publishedVersion == null) throw new FlowNotPublishedError(flow.id);
           if (body.active) {
+            await deps.billing.assertCanAdd(tx, auth.workspaceId, 'activeFlows');
             const published = await tx.findOneOrFail(FlowVersionSchema, { flowId: flow.id, version: flow.publishedVersion! });
             // Its version keeps its publication time, which decides whose triggers the budget serves first.
             await assertTriggersFit(tx, auth.workspaceId, flow.id, published.document, published.createdAt);
@@ -285,6 +286,8 @@ export const flowRoutes = [
         const validation = validateFlow(flow.draft, { secretNames: await workspaceSecretNames(tx, auth.workspaceId) });
         if (!validation.ok) throw new FlowInvalidError(flow.id, validation.problems);
         await assertTriggersFit(tx, auth.workspaceId, flow.id, validation.flow, deps.clock.now());
+        // Publishing activates the flow: one more active flow, within the plan's limit.
+        if (!flow.active) await deps.billing.assertCanAdd(tx, auth.workspaceId, 'activeFlows');
         const overlaps = await triggerOverlapsOf(tx, auth.workspaceId, flow, validation.flow, deps.clock.now());
         const latest = await tx.findOne(FlowVersionSchema, { flowId: flow.id, testRevision: null }, { orderBy: { version: 'desc' }, fields: ['version'] });
         const wasActive = flow.active;

@@ -85,6 +85,8 @@ export const invitationRoutes = [
         invitation = await em.transactional(async (tx) => {
           const replaced = await runSql<{ id: string }>(tx, REVOKE_OPEN_SQL, { now, workspaceId: auth.workspaceId, email: body.email });
           for (const { id } of replaced.rows) audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'invitation.revoked', target: { kind: 'invitation', id }, details: { reason: 'replaced' }, ip: req.ip });
+          // A pending invitation holds a seat: the plan's seats are members plus open invitations.
+          await deps.billing.assertCanAdd(tx, auth.workspaceId, 'seats');
           const created = tx.create(InvitationSchema, { id: newId(), workspaceId: auth.workspaceId, email: body.email, role: body.role, tokenHash: hash, invitedBy: auth.userId, expiresAt: new Date(now.getTime() + INVITATION_TTL_MS), acceptedAt: null, acceptedBy: null, revokedAt: null, createdAt: now });
           // The audit keeps ids and the role: no email (personal data), never the token.
           audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'invitation.created', target: { kind: 'invitation', id: created.id }, details: { role: body.role }, ip: req.ip });

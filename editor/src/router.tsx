@@ -2,6 +2,7 @@ import { Center, Loader } from '@mantine/core';
 import { useEffect } from 'react';
 import { createBrowserRouter, Navigate, Outlet, useNavigate, useParams, type RouteObject } from 'react-router';
 import { AcceptInvitationPage } from './pages/accept-invitation-page.tsx';
+import { BillingPage } from './pages/billing-page.tsx';
 import { BroadcastDetailPage } from './pages/broadcast-detail-page.tsx';
 import { BroadcastFormPage } from './pages/broadcast-form-page.tsx';
 import { BroadcastsPage } from './pages/broadcasts-page.tsx';
@@ -43,6 +44,7 @@ export const routes: RouteObject[] = [
               { path: '/channels', element: <ChannelsPage /> },
               { path: '/settings/members', element: <MembersPage /> },
               { path: '/settings/secrets', element: <SecretsPage /> },
+              { path: '/settings/billing', element: <BillingPage /> },
               // The paths of the first editor, kept for bookmarks.
               { path: '/members', element: <Navigate to="/settings/members" replace /> },
               { path: '/secrets', element: <Navigate to="/settings/secrets" replace /> },

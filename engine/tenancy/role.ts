@@ -34,6 +34,8 @@ export const CAPABILITIES = {
   // Names only (never values): flow authors pick a secret by name in the HTTP request node.
   'secrets.read': ['owner', 'admin', 'marketer'],
   'secrets.manage': ['owner', 'admin'],
+  /** The plan, the card, invoices and usage: money is the owner's decision. */
+  'billing.manage': ['owner'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Capability = keyof typeof CAPABILITIES;
 

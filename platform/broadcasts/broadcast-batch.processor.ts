@@ -11,12 +11,14 @@ import type { Logger } from '../logger.ts';
 import type { BatchSender } from '../pipeline/batch-sender.ts';
 import type { SendRow } from '../pipeline/send-claim.ts';
 import { runSql } from '../pipeline/run-sql.ts';
+import { METERED_JSON, meteredCte, meteredRowsOf, UsageMeter, type MeteredRow } from '../billing/usage-meter.ts';
+import { QUOTA_EXCEEDED_REASON } from '../../engine/billing/usage-thresholds.ts';
 import type { SendJobData } from '../pipeline/send-job.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
 import { BATCH_JOB_NAME, BROADCAST_JOB_OPTIONS, batchJobId, type BroadcastBatchJobData } from './broadcast-queues.ts';
 import { closeBatch, openBatch } from './broadcast-batch-opening.ts';
 import { ensureConversations, markRecipientsQueued, skipRecipients, type PendingRecipient } from './broadcast-recipients.sql.ts';
-import type { BroadcastRow } from './broadcast-store.ts';
+import { writeState, type BroadcastRow } from './broadcast-store.ts';
 
 /** What a batch job did (its return value, visible in the dashboard). */
 export type BatchOutcome = 'stale' | { sent: number; failed: number; handedOff: number; skipped: number; deferred: number };
@@ -38,9 +40,14 @@ function mediaTypeOf(url: string): MessageType {
  */
 const INSERT_MESSAGES_SQL = `
 with input as (
-  select * from unnest(cast(:ids as uuid[]), cast(:conversationIds as uuid[]), cast(:contactIds as uuid[]), cast(:keys as text[]), cast(:texts as text[]))
+  select i.*, row_number() over (order by i.id) as seq
+    from unnest(cast(:ids as uuid[]), cast(:conversationIds as uuid[]), cast(:contactIds as uuid[]), cast(:keys as text[]), cast(:texts as text[]))
     as i(id, conversation_id, contact_id, idempotency_key, body)
 ),
+wanted as (
+  select cast(:workspaceId as uuid) as workspace_id, count(*) as automated, count(*) as recipients, 0 as agent from input
+),
+${meteredCte()},
 message as (
   insert into messages (id, workspace_id, channel_id, conversation_id, contact_id, direction, sender, idempotency_key, type, text, media, status, status_times, metadata, created_at)
   select i.id, :workspaceId, :channelId, i.conversation_id, i.contact_id, 'outbound', 'broadcast', i.idempotency_key, :messageType, i.body,
@@ -50,6 +57,8 @@ message as (
               then cast(:metadata as jsonb) else cast(:claimedMetadata as jsonb) end,
          :now
     from input i
+   -- Only what the plan's quota lets through: the other recipients stay pending, and the broadcast pauses.
+   where i.seq <= coalesce((select granted from metered), i.seq)
   on conflict (channel_id, idempotency_key) where idempotency_key is not null do nothing
   returning id, conversation_id, idempotency_key, metadata ? 'send' as claimed
 ),
@@ -58,7 +67,9 @@ touched as (
   update conversations conv set last_message_at = :now, updated_at = :now
     from message where conv.id = message.conversation_id and conv.last_message_at < :now
 )
-select id, idempotency_key as "key", claimed from message`;
+select id, idempotency_key as "key", claimed, null as metered from message
+union all
+select null, null, null, ${METERED_JSON} from metered`;
 
 /** The batch's contacts' ids on the channel (a WhatsApp JID or LID), which a send may need besides the phone. */
 const EXTERNAL_IDS_SQL = `
@@ -91,7 +102,12 @@ export function recipientMessageKey(broadcastId: string, recipientId: string): s
  * A batch not yet due at the broadcast's pace waits in the delayed set until it is.
  */
 export class BroadcastBatchProcessor {
-  constructor(private readonly deps: { orm: Orm; queues: QueueFactory; clock: Clock; logger: Logger; sender: BatchSender }) {}
+  private readonly meter: UsageMeter;
+
+  /** `meter`: the plans' quotas (billing on); without it messages are counted and never refused. */
+  constructor(private readonly deps: { orm: Orm; queues: QueueFactory; clock: Clock; logger: Logger; sender: BatchSender; meter?: UsageMeter }) {
+    this.meter = deps.meter ?? UsageMeter.unlimited();
+  }
 
   async process(job: Job<BroadcastBatchJobData>, token: string | undefined, queues: { own: Queue<BroadcastBatchJobData>; send: Queue<SendJobData> }, concurrency: number): Promise<BatchOutcome> {
     const data = job.data;
@@ -151,8 +167,9 @@ export class BroadcastBatchProcessor {
     const media = content.mediaUrl === undefined ? null : { url: content.mediaUrl };
     const batchJob = { queue: job.queueName, id: job.id };
     const claimed = this.deps.sender.claimedMetadata(content.channelKind, now);
-    const inserted = await runSql<{ id: string; key: string; claimed: boolean }>(em, INSERT_MESSAGES_SQL, {
+    const result = await runSql<{ id: string | null; key: string; claimed: boolean; metered: unknown }>(em, INSERT_MESSAGES_SQL, {
       workspaceId: b.workspaceId,
+      limits: this.meter.limits,
       channelId: b.channelId,
       now,
       messageType: type,
@@ -166,13 +183,22 @@ export class BroadcastBatchProcessor {
       keys,
       texts,
     });
-    const byKey = new Map(inserted.rows.map((row) => [row.key, row]));
+    const inserted = result.rows.filter((row): row is { id: string; key: string; claimed: boolean; metered: unknown } => row.id !== null);
+    const metered = meteredRowsOf(result.rows.filter((row) => row.id === null).map((row) => row.metered));
+    await this.meter.recordThresholds(em, metered);
+    const byKey = new Map(inserted.map((row) => [row.key, row]));
     const existing = keys.filter((k) => !byKey.has(k));
     const existingIds = new Map<string, string>();
     if (existing.length > 0) {
       for (const row of (await runSql<{ id: string; key: string }>(em, EXISTING_BY_KEY_SQL, { channelId: b.channelId, keys: existing })).rows) existingIds.set(row.key, row.id);
     }
-    await markRecipientsQueued(em, ready.map((r, i) => ({ id: r.id, messageId: byKey.get(keys[i] as string)?.id ?? existingIds.get(keys[i] as string) ?? null, runId: null })), now);
+    // A recipient with neither a new nor an earlier message was held back by the quota: it stays pending.
+    const recorded = ready.flatMap((r, i) => {
+      const messageId = byKey.get(keys[i] as string)?.id ?? existingIds.get(keys[i] as string);
+      return messageId === undefined ? [] : [{ id: r.id, messageId, runId: null }];
+    });
+    await markRecipientsQueued(em, recorded, now);
+    if (recorded.length < ready.length) await this.pauseForQuota(em, b, metered[0], now);
 
     const externalIds = new Map((await runSql<{ contactId: string; externalIds: SendRow['externalIds'] }>(em, EXTERNAL_IDS_SQL, { channelId: b.channelId, contactIds })).rows.map((r) => [r.contactId, r.externalIds]));
     const rows: SendRow[] = [];
@@ -203,5 +229,17 @@ export class BroadcastBatchProcessor {
       });
     });
     return rows;
+  }
+
+  /**
+   * The quota is used up: the broadcast pauses with the reason `quota_exceeded`, in the batch's
+   * transaction (its later batches see it paused and do nothing). The billing reconciler resumes
+   * it when the quota returns (a new period, a bigger plan).
+   */
+  private async pauseForQuota(em: EntityManager, b: BroadcastRow, metered: MeteredRow | undefined, now: Date): Promise<void> {
+    const limit = metered ? (metered.recipientLimit !== null && metered.recipientsUsed >= metered.recipientLimit ? `${metered.recipientLimit} broadcast recipients` : `${metered.messageLimit ?? 0} automated messages`) : 'its quota';
+    const until = metered ? ` until ${metered.periodEnd.toISOString().slice(0, 10)}` : '';
+    await writeState(em, b.id, { state: 'paused', stateReason: `${QUOTA_EXCEEDED_REASON}: the ${metered?.plan ?? ''} plan's ${limit} are used${until}; it resumes by itself when the quota returns` }, now);
+    this.deps.logger.info({ broadcastId: b.id, workspaceId: b.workspaceId }, 'broadcast paused: quota exceeded');
   }
 }

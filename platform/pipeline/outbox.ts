@@ -9,6 +9,8 @@ import type { Logger } from '../logger.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
 import { OutboundRequestSchema, type OutboundRequest } from './outbound-request.ts';
 import { runSql } from './run-sql.ts';
+import { METERED_JSON, meteredCte, meteredRowsOf, UsageMeter } from '../billing/usage-meter.ts';
+import { QUOTA_EXCEEDED_REASON } from '../../engine/billing/usage-thresholds.ts';
 import { DEFAULT_SEND_RETRY, newSendBatchJob, SEND_BATCH_JOB_NAME, SEND_JOB_NAME, sendBatchJobOptions, sendJobOptions, sendQueueName, type BatchJobRef, type SendBatchJobData, type SendJobData, type SendRetryPolicy } from './send-job.ts';
 
 /** A message recorded in the outbox, to dispatch after the caller's commit. */
@@ -52,7 +54,9 @@ select conv.channel_id as "channelId", conv.contact_id as "contactId", ch.delete
  where conv.id = :conversationId and conv.workspace_id = :workspaceId`;
 
 /*
- * The queued message rows are the outbox records. ON CONFLICT on messages_channel_idempotency
+ * The queued message rows are the outbox records. The statement also counts them toward the
+ * workspace's billing period and refuses automated ones over its quota: they are recorded
+ * `failed` with the reason `quota_exceeded` (see platform/billing/usage-meter.ts). ON CONFLICT on messages_channel_idempotency
  * makes a concurrent request with the same key wait for the first to commit and insert nothing;
  * a conversation's activity time moves only when a row was inserted. Answers the ids inserted.
  * The conversations are also given as an array, and the statement is planned at each call
@@ -62,24 +66,43 @@ select conv.channel_id as "channelId", conv.contact_id as "contactId", ch.delete
  * 6,000 conversations; a generic plan chosen while the table was small kept doing so as it grew).
  */
 const INSERT_QUEUED_SQL = `
-with message as (
-  insert into messages (id, workspace_id, channel_id, conversation_id, contact_id, direction, sender, author_user_id,
-                        idempotency_key, type, text, media, status, status_times, metadata, run_id, created_at)
-  select id, workspace_id, channel_id, conversation_id, contact_id, 'outbound', sender, author_user_id,
-         idempotency_key, type, text, media, 'queued', status_times, metadata, run_id, created_at
+with input as (
+  select x.*, x.sender in ('bot', 'broadcast') as automated,
+         -- The rank of each automated message of its workspace, in id order: the first \`granted\` are recorded.
+         count(*) filter (where x.sender in ('bot', 'broadcast')) over (partition by x.workspace_id order by x.id) as seq
     from jsonb_to_recordset(cast(:rows as jsonb))
       as x(id uuid, workspace_id uuid, channel_id uuid, conversation_id uuid, contact_id uuid, sender text, author_user_id uuid,
            idempotency_key text, type text, text text, media jsonb, status_times jsonb, metadata jsonb, run_id uuid, created_at timestamptz)
-   order by id
+),
+wanted as (
+  select workspace_id, count(*) filter (where automated) as automated, 0 as recipients, count(*) filter (where not automated) as agent
+    from input group by workspace_id
+),
+${meteredCte()},
+message as (
+  insert into messages (id, workspace_id, channel_id, conversation_id, contact_id, direction, sender, author_user_id,
+                        idempotency_key, type, text, media, status, status_times, failure_reason, metadata, run_id, created_at)
+  select i.id, i.workspace_id, i.channel_id, i.conversation_id, i.contact_id, 'outbound', i.sender, i.author_user_id,
+         i.idempotency_key, i.type, i.text, i.media,
+         case when r.refused then 'failed' else 'queued' end,
+         case when r.refused then i.status_times || jsonb_build_object('failed', i.status_times ->> 'queued') else i.status_times end,
+         case when r.refused then '${QUOTA_EXCEEDED_REASON}' end,
+         i.metadata, i.run_id, i.created_at
+    from input i
+    left join metered g on g.workspace_id = i.workspace_id
+    cross join lateral (select i.automated and i.seq > coalesce(g.granted, i.seq) as refused) r
+   order by i.id
   on conflict (channel_id, idempotency_key) where idempotency_key is not null do nothing
-  returning id, conversation_id, created_at
+  returning id, conversation_id, created_at, status
 ),
 touched as (
   update conversations conv set last_message_at = greatest(conv.last_message_at, latest.at), updated_at = latest.at
     from (select conversation_id, max(created_at) as at from message group by conversation_id) latest
    where conv.id = latest.conversation_id and conv.id = any(cast(:conversationIds as uuid[]))
 )
-select id from message`;
+select id, status = 'failed' as refused, null as metered from message
+union all
+select null, null, ${METERED_JSON} from metered`;
 
 /** A queued outbound message as it is inserted (see Outbox.prepareQueued). */
 export interface QueuedMessageRow {
@@ -109,9 +132,12 @@ const EXISTING_SQL = `select id from messages where channel_id = :channelId and 
  */
 export class Outbox {
   private readonly retry: SendRetryPolicy;
+  private readonly meter: UsageMeter;
 
-  constructor(private readonly deps: { orm: Orm; queues: QueueFactory; logger: Logger; clock: Clock; retry?: SendRetryPolicy }) {
+  /** `meter`: the plans' quotas (billing on); without it messages are counted and never refused. */
+  constructor(private readonly deps: { orm: Orm; queues: QueueFactory; logger: Logger; clock: Clock; retry?: SendRetryPolicy; meter?: UsageMeter }) {
     this.retry = deps.retry ?? DEFAULT_SEND_RETRY;
+    this.meter = deps.meter ?? UsageMeter.unlimited();
   }
 
   /**
@@ -144,12 +170,48 @@ export class Outbox {
     return this.queuedRow(parseRequest(request), target);
   }
 
-  /** Inserts outbox rows in one statement; answers the ids inserted (a row whose key was used before is not). */
+  /**
+   * Inserts outbox rows in one statement; answers the ids inserted (a row whose key was used
+   * before is not). The same statement counts them toward the billing period and records the
+   * automated ones over the quota as failed (`quota_exceeded`) instead of queued.
+   */
   async insertQueuedRows(em: EntityManager, rows: readonly QueuedMessageRow[]): Promise<Set<string>> {
     if (rows.length === 0) return new Set();
     const conversationIds = [...new Set(rows.map((r) => r.conversation_id))];
-    const inserted = await runSql<{ id: string }>(em, INSERT_QUEUED_SQL, { rows: JSON.stringify(rows), conversationIds }, { planEachCall: true });
-    return new Set(inserted.rows.map((r) => r.id));
+    const result = await runSql<{ id: string | null; refused: boolean | null; metered: unknown }>(
+      em,
+      INSERT_QUEUED_SQL,
+      { rows: JSON.stringify(rows), conversationIds, now: this.deps.clock.now(), limits: this.meter.limits },
+      { planEachCall: true },
+    );
+    const inserted = new Set<string>();
+    const metered = [];
+    for (const r of result.rows) {
+      if (r.id !== null) inserted.add(r.id);
+      else metered.push(r.metered);
+    }
+    const meteredRows = meteredRowsOf(metered);
+    await this.meter.recordThresholds(em, meteredRows);
+    if (inserted.size < rows.length) await this.giveBackUnrecorded(em, rows, inserted, meteredRows);
+    return inserted;
+  }
+
+  /** Rows counted by the statement but not inserted (their key existed): their count is given back. */
+  private async giveBackUnrecorded(em: EntityManager, rows: readonly QueuedMessageRow[], inserted: ReadonlySet<string>, metered: readonly { workspaceId: string; granted: number }[]): Promise<void> {
+    for (const { workspaceId, granted } of metered) {
+      const ofWorkspace = rows.filter((r) => r.workspace_id === workspaceId).sort((a, b) => (a.id < b.id ? -1 : 1));
+      let seq = 0;
+      let automated = 0;
+      let agent = 0;
+      for (const row of ofWorkspace) {
+        const isAutomated = row.sender === 'bot' || row.sender === 'broadcast';
+        if (isAutomated) seq += 1;
+        if (inserted.has(row.id)) continue;
+        if (!isAutomated) agent += 1;
+        else if (seq <= granted) automated += 1;
+      }
+      await this.meter.giveBack(em, workspaceId, automated, agent);
+    }
   }
 
   private queuedRow(req: OutboundRequest, target: ReachableTarget): QueuedMessageRow {

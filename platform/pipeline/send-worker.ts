@@ -1,6 +1,7 @@
 import type { Job, Worker } from 'bullmq';
 import type { ChannelKind } from '../../engine/channels/channel-kind.ts';
 import type { Clock } from '../../engine/clock.ts';
+import type { UsageMeter } from '../billing/usage-meter.ts';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
@@ -67,7 +68,7 @@ export class SendWorker {
   private subscriber: Redis | null = null;
   private stopped = false;
 
-  constructor(private readonly deps: { orm: Orm; queues: QueueFactory; redis: Redis; connectors: ConnectorRegistry; logger: Logger; clock: Clock }) {
+  constructor(private readonly deps: { orm: Orm; queues: QueueFactory; redis: Redis; connectors: ConnectorRegistry; logger: Logger; clock: Clock; meter?: UsageMeter }) {
     this.processor = new SendMessageProcessor(deps);
     this.sender = new BatchSender(deps);
     this.batches = new BroadcastBatchProcessor({ ...deps, sender: this.sender });

@@ -32,6 +32,7 @@ export function buildHttpApp(rt: Runtime, pipelines: ApiPipelines, usage: UsageR
     clock: rt.clock,
     tokens: rt.tokens,
     queues: rt.queues,
+    billing: rt.billing,
     ...pipelines,
     mailer: pipelines.mailer ?? null,
     observers: [new HttpMetricsObserver(rt.metrics), usage],

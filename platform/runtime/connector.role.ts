@@ -41,7 +41,7 @@ export async function startConnectorRole(rt: Runtime, deps: { inbound?: InboundS
   const connectors = new ConnectorRegistry().register(sandbox, { deduplicatesSends: true, sendsInFlightPerChannel: SANDBOX_SENDS_IN_FLIGHT }).register(whatsapp, { deduplicatesSends: false, hostedByLease: true, marksHandOver: true })
     // The receiving service may drop a repeat by our message id, but nothing guarantees it does.
     .register(new WebhookConnector({ orm: rt.orm, http: new SafeHttpClient({ allowHosts: rt.config.httpAllowHosts }), secretKey: rt.config.secretKey, clock: rt.clock }), { deduplicatesSends: false });
-  const sendWorker = new SendWorker({ orm: rt.orm, queues: rt.queues, redis: rt.redis, connectors, logger, clock: rt.clock });
+  const sendWorker = new SendWorker({ orm: rt.orm, queues: rt.queues, redis: rt.redis, connectors, logger, clock: rt.clock, meter: rt.billing.meter });
   await sendWorker.start();
   await whatsapp.start(sendWorker);
   logger.info({ channels: (await sendWorker.activeChannels()).length }, 'connector: send workers started');

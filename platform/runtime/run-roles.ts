@@ -72,7 +72,7 @@ export async function runRoles(roles: readonly RoleName[], env: NodeJS.ProcessEn
     else await requireMigratedSchema(rt.orm);
 
     const inbound = new InboundPipeline({ orm: rt.orm, logger: logger.child({ component: 'inbound' }), clock });
-    const outbox = new Outbox({ orm: rt.orm, queues: rt.queues, logger: logger.child({ component: 'outbox' }), clock });
+    const outbox = new Outbox({ orm: rt.orm, queues: rt.queues, logger: logger.child({ component: 'outbox' }), clock, meter: rt.billing.meter });
     const http = new SafeHttpClient({ allowHosts: config.httpAllowHosts });
     const secrets = new WorkspaceSecrets(config.secretKey);
     const engine = new Engine({ orm: rt.orm, redis: rt.redis, queues: rt.queues, logger, clock, outbox, http, secrets, prefix: config.redisPrefix });

@@ -7,6 +7,8 @@ import { MeteredQueueFactory } from '../metrics/metered-queue-factory.ts';
 import { ProcessMetrics } from '../metrics/process-metrics.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
 import { createRedis, type Redis } from '../redis.ts';
+import { StripeGateway } from '../../connectors/stripe/stripe-gateway.ts';
+import { Billing } from '../billing/billing.ts';
 
 /** How long in-flight jobs may run on after a shutdown starts before they are returned to their queue. */
 export const JOB_DRAIN_MS = 6_000;
@@ -25,6 +27,8 @@ export interface Runtime {
   queues: QueueFactory;
   metrics: ProcessMetrics;
   tokens: SessionTokens;
+  /** Plans, quotas and Stripe (off without STRIPE_SECRET_KEY). */
+  billing: Billing;
 }
 
 /** Opens the shared resources. The caller has already checked that Postgres and Redis answer. */
@@ -36,7 +40,10 @@ export async function openRuntime(config: Config, logger: Logger, clock: Clock =
   let queues: QueueFactory | undefined = undefined;
   const metrics = new ProcessMetrics(() => queues?.openQueues() ?? []);
   queues = new MeteredQueueFactory(redis, config.redisPrefix, metrics, logger.child({ component: 'queues' }));
-  return { config, logger, clock, orm, redis, queues, metrics, tokens: new SessionTokens(config.secretKey) };
+  const stripe = config.billing?.stripe;
+  const provider = stripe ? new StripeGateway({ secretKey: stripe.secretKey, webhookSecret: stripe.webhookSecret, webhookToleranceS: stripe.webhookToleranceS, apiUrl: stripe.apiUrl }) : null;
+  const billing = new Billing({ config: config.billing, provider, orm, queues, clock, publicUrl: config.publicUrl });
+  return { config, logger, clock, orm, redis, queues, metrics, tokens: new SessionTokens(config.secretKey), billing };
 }
 
 /** Closes the shared resources, last step of a shutdown: queues (workers drain first), then Redis, then the ORM. */

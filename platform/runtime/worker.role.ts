@@ -4,6 +4,8 @@ import type { Engine } from '../engine/engine.ts';
 import { OutboxReconciler } from '../pipeline/outbox-reconciler.ts';
 import type { Outbox } from '../pipeline/outbox.ts';
 import type { Runtime } from './runtime.ts';
+import { BillingEventProcessor } from '../billing/billing-event.processor.ts';
+import { BillingJobs } from '../billing/billing-jobs.ts';
 
 /** How often the outbox reconciler looks for queued messages whose send job was lost. */
 export const RECONCILE_INTERVAL_MS = 15_000;
@@ -11,6 +13,8 @@ export const RECONCILE_INTERVAL_MS = 15_000;
 export const ENGINE_RECONCILE_INTERVAL_MS = 5_000;
 /** How often the broadcast reconciler looks for broadcasts whose jobs were lost. */
 export const BROADCAST_RECONCILE_INTERVAL_MS = 30_000;
+/** How often the billing reconciler queues lost Stripe events and resumes broadcasts whose quota returned. */
+export const BILLING_RECONCILE_INTERVAL_MS = 30_000;
 
 export interface WorkerRoleHandle {
   stop(): Promise<void>;
@@ -32,10 +36,18 @@ export function startWorkerRole(rt: Runtime, deps: { outbox: Outbox; engine: Eng
   broadcasts.start();
   const broadcastReconciler = new BroadcastReconciler(broadcastDeps);
   broadcastReconciler.start(BROADCAST_RECONCILE_INTERVAL_MS);
+  const billingLogger = logger.child({ component: 'billing' });
+  let billingJobs: BillingJobs | null = null;
+  const provider = rt.billing.provider;
+  if (provider) {
+    const processor = new BillingEventProcessor({ orm: rt.orm, provider, catalog: rt.billing.catalog, logger: billingLogger, planChanged: async (workspaceId) => void (await billingJobs?.resumeQuotaPaused(workspaceId)) });
+    billingJobs = new BillingJobs({ orm: rt.orm, queues: rt.queues, clock: rt.clock, logger: billingLogger, billing: rt.billing, processor });
+    billingJobs.start(BILLING_RECONCILE_INTERVAL_MS);
+  }
   logger.info({ intervalMs: RECONCILE_INTERVAL_MS }, 'worker: engine workers and reconcilers started');
   return {
     async stop() {
-      await Promise.all([reconciler.stop(), broadcastReconciler.stop(), broadcasts.stop(), deps.engine.stop()]);
+      await Promise.all([reconciler.stop(), broadcastReconciler.stop(), broadcasts.stop(), deps.engine.stop(), billingJobs?.stop()]);
     },
   };
 }

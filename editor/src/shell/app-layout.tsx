@@ -6,6 +6,7 @@ import { can, type Role } from '../../../engine/tenancy/role.ts';
 import type { SessionAnswer } from '../api/api-types.ts';
 import { useMe } from '../api/queries/session.queries.ts';
 import { useSession } from '../session/session-context.tsx';
+import { UsageBanner } from '../billing/usage-banner.tsx';
 import { NAV_ITEMS, type NavItem } from './nav-items.ts';
 
 const NAVBAR_WIDTH_PX = 220;
@@ -53,6 +54,7 @@ export function AppLayout() {
         </AppShell.Section>
       </AppShell.Navbar>
       <AppShell.Main>
+        <UsageBanner />
         <Outlet />
       </AppShell.Main>
     </AppShell>
