@@ -88,6 +88,19 @@ describe('when automated sends reach the quota one at a time', () => {
     expect(await usage(f.workspaceId)).toEqual({ automated: LIMIT, agent: 1 });
   });
 
+  it('never counts nor refuses the replies of the editor\'s test chat (test contacts)', async () => {
+    const f = await workspace();
+    for (let i = 0; i < LIMIT; i++) await outbox.send(bot(f));
+    const t = { workspaceId: f.workspaceId, contactId: newId(), conversationId: newId() };
+    await sql(`insert into contacts (id, workspace_id, phone, is_test) values (:contactId, :workspaceId, '+9990000001', true)`, t);
+    await sql(`insert into conversations (id, workspace_id, channel_id, contact_id) select :conversationId, :workspaceId, channel_id, :contactId from conversations where id = :base`, { ...t, base: f.conversationId });
+    const tested = await outbox.send(bot(t));
+    expect((await status(tested.messageId)).status).not.toBe('failed');
+    expect(await usage(f.workspaceId)).toEqual({ automated: LIMIT, agent: 0 });
+    const { after } = await reconcileUsage(env.orm.em.fork(), f.workspaceId);
+    expect(after.automatedMessages).toBe(LIMIT);
+  });
+
   it('tells the owners once at 80, 90 and 100 %', async () => {
     const f = await workspace();
     for (let i = 0; i < LIMIT + 3; i++) await outbox.send(bot(f));

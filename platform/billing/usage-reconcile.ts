@@ -11,15 +11,18 @@ export interface UsageCounts {
 /*
  * What the counters should say, from the messages themselves: the outbound messages recorded in
  * the period (by their creation time), automated ones except those refused for the quota, agents'
- * replies, and broadcast messages (one per recipient).
+ * replies, and broadcast messages (one per recipient). Messages to test contacts (the editor's test
+ * chat) never count.
  */
 const COUNT_SQL = `
 select count(*) filter (where m.sender in ('bot', 'broadcast') and m.failure_reason is distinct from :refused)::int as "automatedMessages",
        count(*) filter (where m.sender = 'agent')::int as "agentMessages",
        count(*) filter (where m.sender = 'broadcast' and m.failure_reason is distinct from :refused)::int as "broadcastRecipients"
-  from messages m, billing_usage u
+  from messages m
+  join billing_usage u on u.workspace_id = m.workspace_id
+  left join contacts c on c.id = m.contact_id
  where u.workspace_id = :workspaceId and m.workspace_id = :workspaceId and m.direction = 'outbound'
-   and m.created_at >= u.period_start and m.created_at < u.period_end`;
+   and m.created_at >= u.period_start and m.created_at < u.period_end and not coalesce(c.is_test, false)`;
 
 /**
  * Recomputes a workspace's usage counters for its current period from the messages table (after

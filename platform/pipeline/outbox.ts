@@ -66,16 +66,20 @@ select conv.channel_id as "channelId", conv.contact_id as "contactId", ch.delete
  * 6,000 conversations; a generic plan chosen while the table was small kept doing so as it grew).
  */
 const INSERT_QUEUED_SQL = `
-with input as (
-  select x.*, x.sender in ('bot', 'broadcast') as automated,
-         -- The rank of each automated message of its workspace, in id order: the first \`granted\` are recorded.
-         count(*) filter (where x.sender in ('bot', 'broadcast')) over (partition by x.workspace_id order by x.id) as seq
+with given as (
+  -- Replies to test contacts (the editor's test chat) are neither metered nor refused.
+  select x.*, x.sender in ('bot', 'broadcast') and not coalesce(tc.is_test, false) as automated, coalesce(tc.is_test, false) as test
     from jsonb_to_recordset(cast(:rows as jsonb))
       as x(id uuid, workspace_id uuid, channel_id uuid, conversation_id uuid, contact_id uuid, sender text, author_user_id uuid,
            idempotency_key text, type text, text text, media jsonb, status_times jsonb, metadata jsonb, run_id uuid, created_at timestamptz)
+    left join contacts tc on tc.id = x.contact_id
+),
+input as (
+  -- The rank of each automated message of its workspace, in id order: the first \`granted\` are recorded.
+  select g.*, count(*) filter (where g.automated) over (partition by g.workspace_id order by g.id) as seq from given g
 ),
 wanted as (
-  select workspace_id, count(*) filter (where automated) as automated, 0 as recipients, count(*) filter (where not automated) as agent
+  select workspace_id, count(*) filter (where automated) as automated, 0 as recipients, count(*) filter (where not automated and not test) as agent
     from input group by workspace_id
 ),
 ${meteredCte()},
