@@ -7,7 +7,8 @@ import { Migration } from '@mikro-orm/migrations';
  *
  * `conversations.state` is the truth (bot, queued, assigned, snoozed, resolved); the older
  * `status` (open, pending, resolved) and `bot_paused` are kept readable and follow it, which a
- * check constraint holds: every transition writes the three together (platform/inbox).
+ * check constraint holds: every transition writes the three together (platform/inbox). The bot
+ * state may still be paused by the channel's owner writing from their phone.
  */
 export class Migration20261207040000_support_inbox extends Migration {
   override async up(): Promise<void> {
@@ -65,20 +66,23 @@ export class Migration20261207040000_support_inbox extends Migration {
       add column queued_at timestamptz,
       add column snoozed_until timestamptz,
       add column handoff_note text`);
+    // Before: a hand_off set status 'pending' (and bot_paused); the owner answering from the phone set bot_paused only.
     this.addSql(`update conversations set state = case
         when status = 'resolved' then 'resolved'
-        when bot_paused and assignee_user_id is not null then 'assigned'
-        when bot_paused then 'queued'
+        when status = 'pending' and assignee_user_id is not null then 'assigned'
+        when status = 'pending' then 'queued'
         else 'bot' end,
-      queued_at = case when bot_paused and status <> 'resolved' then updated_at end,
-      bot_paused = (bot_paused and status <> 'resolved')`);
+      queued_at = case when status = 'pending' then updated_at end`);
+    this.addSql(`update conversations set bot_paused = true where state in ('queued', 'assigned')`);
     this.addSql(`update conversations set status = case state when 'resolved' then 'resolved' when 'queued' then 'pending' else 'open' end`);
     // Team ids written before teams existed name nothing.
     this.addSql(`update conversations set team_id = null where team_id is not null`);
     this.addSql(`alter table conversations add constraint conversations_team foreign key (team_id) references teams(id) on delete set null`);
+    // A human state always pauses the bot; the bot state may be paused too, by the channel's owner
+    // answering from their phone (connectors/whatsapp/owner-message.sql.ts), outside the inbox.
     this.addSql(`alter table conversations add constraint conversations_state_readable check (
       status = case state when 'resolved' then 'resolved' when 'queued' then 'pending' when 'snoozed' then 'pending' else 'open' end
-      and bot_paused = (state in ('queued', 'assigned', 'snoozed')))`);
+      and (bot_paused or state not in ('queued', 'assigned', 'snoozed')))`);
     // The queue of a team, oldest first.
     this.addSql(`create index conversations_queue on conversations (team_id, queued_at, id) where state = 'queued'`);
     this.addSql(`create index conversations_assignee on conversations (assignee_user_id, state) where assignee_user_id is not null`);
