@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { doc, edge, keywordTrigger, node } from '../engine/flows/flow-document.fixture.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
+import { systemClock } from '../engine/clock.ts';
+import { InboxReconciler } from '../platform/inbox/inbox-reconciler.ts';
 import { INBOX_TIMER_QUEUE } from '../platform/inbox/inbox-timers.ts';
+import { createLogger } from '../platform/logger.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
 import type { ApiClient } from './support/api-client.ts';
 import { eventually } from './support/eventually.ts';
@@ -378,5 +381,21 @@ describe('the OpenAPI document', () => {
     expect(Object.keys(res.body.paths['/api/v1/inbox/events'].get.responses['200'].content)).toEqual(['text/event-stream']);
     expect(res.body.paths['/api/v1/conversations/{id}/assign'].post['x-capability']).toBe('inbox.supervise');
     expect(res.body.paths['/api/v1/conversations'].get.parameters.map((p: any) => p.name)).toEqual(expect.arrayContaining(['state', 'assignee', 'teamId', 'q']));
+  });
+});
+
+describe('when a member who holds conversations leaves the workspace', () => {
+  it('returns their conversations to the queue', async () => {
+    const team = await createTeam({ name: 'Leavers', strategy: 'manual', members: [{ userId: cleo.userId }] });
+    await owner.post('/api/v1/routing-rules', { name: 'leave', condition: { in: ['leave-case', { var: 'message.text' }] }, teamId: team.id, position: 0 });
+    const id = (await write('help leave-case')).conversationId;
+    await until(id, 'queued');
+    expect((await cleo.client.post(`/api/v1/conversations/${id}/take`)).status).toBe(200);
+    expect((await owner.delete(`/api/v1/members/${cleo.memberId}`)).status).toBe(204);
+    const reconciler = new InboxReconciler({ orm: api.env.orm, inbox: api.process.inbox, clock: systemClock, logger: createLogger('silent') });
+    await reconciler.runOnce();
+    const c = await conversation(id);
+    expect(c).toMatchObject({ state: 'queued', assigneeUserId: null, teamId: team.id });
+    expect((await events(id)).at(-1)?.reason).toBe('its agent left the workspace');
   });
 });

@@ -41,6 +41,16 @@ export class InboxReconciler {
       { presentSince, limit: BATCH_ROWS },
     );
     for (const a of lapsed) await this.deps.inbox.requeueAgent(a.workspaceId, a.userId, 'its agent is offline', /* onlyIfLapsed= */ true);
+    // A member removed from the workspace loses their agent row with the membership: what they held goes back to the queue.
+    const { rows: gone } = await runSql<{ workspaceId: string; userId: string }>(
+      em,
+      `select distinct c.workspace_id as "workspaceId", c.assignee_user_id as "userId" from conversations c
+        where c.state = 'assigned' and c.assignee_user_id is not null
+          and not exists (select 1 from memberships m where m.workspace_id = c.workspace_id and m.user_id = c.assignee_user_id)
+        limit :limit`,
+      { limit: BATCH_ROWS },
+    );
+    for (const a of gone) await this.deps.inbox.requeueAgent(a.workspaceId, a.userId, 'its agent left the workspace');
 
     const { rows: teams } = await runSql<{ teamId: string }>(
       em,
@@ -61,6 +71,6 @@ export class InboxReconciler {
       { now, limit: BATCH_ROWS },
     );
     for (const c of snoozed) await this.deps.inbox.fireTimer({ kind: 'snooze_end', conversationId: c.id, dueAt: new Date(c.snoozedUntil) });
-    return { requeuedAgents: lapsed.length, kicked: teams.length, woken: snoozed.length };
+    return { requeuedAgents: lapsed.length + gone.length, kicked: teams.length, woken: snoozed.length };
   }
 }
