@@ -9,6 +9,7 @@ import { Migration20261206010000_sessions } from './Migration20261206010000_sess
 import { Migration20261206020000_secrets } from './Migration20261206020000_secrets.ts';
 import { Migration20261207010000_test_chat_and_priority } from './Migration20261207010000_test_chat_and_priority.ts';
 import { Migration20261207020000_billing } from './Migration20261207020000_billing.ts';
+import { Migration20261207040000_support_inbox } from './Migration20261207040000_support_inbox.ts';
 
 /** Every migration, in order. Listed explicitly so that no file-system glob decides what runs. */
 export const migrations = [
@@ -23,4 +24,5 @@ export const migrations = [
   { name: 'Migration20261206020000_secrets', class: Migration20261206020000_secrets },
   { name: 'Migration20261207010000_test_chat_and_priority', class: Migration20261207010000_test_chat_and_priority },
   { name: 'Migration20261207020000_billing', class: Migration20261207020000_billing },
+  { name: 'Migration20261207040000_support_inbox', class: Migration20261207040000_support_inbox },
 ];

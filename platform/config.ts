@@ -34,6 +34,13 @@ export interface Config {
   operator: OperatorConfig;
   /** Plans and Stripe; absent or `stripe: null`: billing is off (configs built by hand in tests). */
   billing?: BillingConfig;
+  /** The support inbox; optional so that configs built by hand (tests) get the defaults. */
+  inbox?: InboxConfig;
+}
+
+export interface InboxConfig {
+  /** An agent whose inbox (its live connection) is gone this long counts as offline: their conversations go back to the queue. */
+  presenceGraceMs: number;
 }
 
 export interface SmtpConfig {
@@ -94,6 +101,7 @@ const EnvSchema = z.object({
   STRIPE_PRICE_PRO: z.string().regex(/^price_\w+$/).optional(),
   STRIPE_PRICE_BUSINESS: z.string().regex(/^price_\w+$/).optional(),
   BILLING_PLANS_FILE: z.string().min(1).optional(),
+  INBOX_PRESENCE_GRACE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
 });
 
 
@@ -132,5 +140,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (msg: str
       metricsToken: e.METRICS_TOKEN ?? null,
     },
     billing: loadBillingConfig(e, warn),
+    inbox: { presenceGraceMs: e.INBOX_PRESENCE_GRACE_SECONDS * 1000 },
   };
 }

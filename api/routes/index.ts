@@ -7,7 +7,11 @@ import { broadcastRoutes } from './broadcasts.routes.ts';
 import { channelSessionRoutes } from './channel-session.routes.ts';
 import { channelRoutes } from './channels.routes.ts';
 import { contactRoutes } from './contacts.routes.ts';
+import { cannedResponseRoutes } from './canned-responses.routes.ts';
 import { conversationRoutes } from './conversations.routes.ts';
+import { inboxRoutes } from './inbox.routes.ts';
+import { routingRuleRoutes } from './routing-rules.routes.ts';
+import { teamRoutes } from './teams.routes.ts';
 import { flowRoutes } from './flows.routes.ts';
 import { invitationRoutes } from './invitations.routes.ts';
 import { memberRoutes } from './members.routes.ts';
@@ -18,4 +22,4 @@ import { testChatRoutes } from './test-chat.routes.ts';
 import { workspaceRoutes } from './workspace.routes.ts';
 
 /** Every API route, mounted under /api. Tests walk this table. */
-export const allRoutes: AnyRoute[] = [...authRoutes, ...workspaceRoutes, ...memberRoutes, ...invitationRoutes, ...apiKeyRoutes, ...channelRoutes, ...channelSessionRoutes, ...contactRoutes, ...conversationRoutes, ...flowRoutes, ...testChatRoutes, ...runRoutes, ...secretRoutes, ...segmentRoutes, ...broadcastRoutes, ...auditRoutes, ...billingRoutes];
+export const allRoutes: AnyRoute[] = [...authRoutes, ...workspaceRoutes, ...memberRoutes, ...invitationRoutes, ...apiKeyRoutes, ...channelRoutes, ...channelSessionRoutes, ...contactRoutes, ...conversationRoutes, ...teamRoutes, ...routingRuleRoutes, ...cannedResponseRoutes, ...inboxRoutes, ...flowRoutes, ...testChatRoutes, ...runRoutes, ...secretRoutes, ...segmentRoutes, ...broadcastRoutes, ...auditRoutes, ...billingRoutes];
