@@ -62,7 +62,7 @@ describe.skipIf(!HAS_CHROMIUM)('the broadcasts page in Chromium', { timeout: E2E
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Broadcasts' }).click();
-    await poll(() => page.getByRole('heading', { name: 'Broadcasts' }).isVisible()).toBe(true);
+    await poll(() => page.getByRole('heading', { name: 'Broadcasts', exact: true }).isVisible()).toBe(true);
     await poll(() => page.getByText('No broadcasts yet').isVisible()).toBe(true);
   });
 
@@ -149,8 +149,7 @@ describe.skipIf(!HAS_CHROMIUM)('the broadcasts page in Chromium', { timeout: E2E
     await page.getByLabel('Pace (messages per minute)').fill('2');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.waitForURL(/\/broadcasts\/[0-9a-f-]+$/);
-    await page.getByText('Settings and times').click();
-    await poll(() => page.locator('.broadcast-summary').textContent()).toContain('2 per minute');
+    await poll(() => page.getByRole('table', { name: 'Settings and times' }).textContent()).toContain('2 per minute');
     expect(await stateOf(page)).toBe('paused');
 
     await page.getByRole('button', { name: 'Resume' }).click();
