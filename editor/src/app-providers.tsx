@@ -13,7 +13,7 @@ export function AppProviders({ children, queryClient, styleNonce, env }: { child
       <QueryClientProvider client={queryClient}>
         <SessionProvider>
           <ModalsProvider>
-            <Notifications position="top-right" />
+            <Notifications position="bottom-right" limit={3} autoClose={4000} />
             {children}
           </ModalsProvider>
         </SessionProvider>

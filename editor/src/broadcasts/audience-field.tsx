@@ -4,7 +4,6 @@ import { ConditionBuilder } from '../forms/condition-builder.tsx';
 import { SEGMENT_VARIABLES } from '../forms/template-variables.ts';
 import { useSession } from '../session/session-context.tsx';
 import { audiencePhones } from '../../../engine/broadcasts/audience-phones.ts';
-import { SEGMENT_CONTACT_FIELDS } from '../../../engine/broadcasts/segment.ts';
 import { splitPhoneList, type BroadcastDraft } from './broadcast-draft.ts';
 import { ErrorWithDetails } from './error-with-details.tsx';
 import { useSegmentPreview } from './use-segment-preview.ts';
@@ -45,17 +44,8 @@ export function AudienceField({ value, onChange }: { value: AudienceFields; onCh
       </div>
       {value.audienceKind === 'segment' && (
         <>
-          <p className="hint">
-            Conditions on the contact only:{' '}
-            {[...SEGMENT_CONTACT_FIELDS].map((field, i) => (
-              <span key={field}>
-                {i > 0 && ', '}
-                <code className="code">contact.{field}</code>
-              </span>
-            ))}
-            {' '}(one attribute by its name: <code className="code">contact.attributes.plan</code>).
-          </p>
-          <ConditionBuilder label="Segment rule" value={value.rule} variables={SEGMENT_VARIABLES} onChange={(rule) => onChange({ rule })} />
+          <p className="hint">Contacts who match these conditions. Opted-out, restricted and erased contacts are always left out.</p>
+          <ConditionBuilder label="Segment rule" value={value.rule} variables={SEGMENT_VARIABLES} fields="segment" onChange={(rule) => onChange({ rule })} />
           <ErrorWithDetails error={segment.error} />
           <SegmentCount preview={segment.error ? null : segment.preview} stale={segment.stale} />
         </>

@@ -26,7 +26,7 @@ export function ChannelCard({ channel, canManage, onRename, onSettings, onDelete
                 {words.label}
               </Badge>
             </Group>
-            {channel.displayIdentifier && (
+            {channel.displayIdentifier && channel.kind !== 'sandbox' && (
               <Text size="sm" c="dimmed">
                 {channel.kind === 'webhook' ? `Sends to ${channel.displayIdentifier}` : channel.displayIdentifier}
               </Text>

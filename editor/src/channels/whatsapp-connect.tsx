@@ -37,7 +37,7 @@ export function WhatsAppConnect({ channel, live }: { channel: Channel; live: Cha
   const busy = live.status === 'connecting' || live.status === 'qr' || live.status === 'pairing';
   return (
     <Stack gap="sm">
-      {words.advice && (
+      {words.advice && !live.qrImage && (
         <Alert color={words.color === 'green' ? 'green' : words.color === 'red' ? 'red' : words.color === 'yellow' ? 'yellow' : 'blue'} variant="light" title={words.label} role="status">
           {words.advice}
         </Alert>
@@ -45,6 +45,9 @@ export function WhatsAppConnect({ channel, live }: { channel: Channel; live: Cha
       {live.qrImage && (
         <Stack gap={4} align="flex-start">
           <Text fw={600}>Scan this code in WhatsApp → Linked devices</Text>
+          <Text size="sm" c="dimmed">
+            On the phone: WhatsApp → Settings → Linked devices → Link a device. The code changes every few seconds: scan the one shown.
+          </Text>
           <Image src={live.qrImage} alt="QR code: in WhatsApp, open Linked devices and scan it" w={256} h={256} />
         </Stack>
       )}

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { validateJsonLogic } from '../../../engine/flows/json-logic.ts';
 import { ConditionBuilder } from './condition-builder.tsx';
 import { SEGMENT_VARIABLES } from './template-variables.ts';
+import { renderInApp } from '../test-support/render-in-app.tsx';
 
 /** The builder is controlled: this keeps its value the way the config form does, and exposes it. */
 function Harness({ initial, seen }: { initial: unknown; seen: unknown[] }) {
@@ -76,15 +77,31 @@ describe('the condition builder', () => {
     expect(screen.queryByLabelText('Field')).toBeNull();
   });
 
-  describe('when it edits a segment (contact variables only)', () => {
-    it('starts a new condition on a contact field and offers only contact fields', () => {
+  describe('when it edits a segment (contact facts from a list, the JSON behind "Advanced")', () => {
+    it('starts a new condition on a contact field and offers only contact fields, by name', () => {
       const seen: unknown[] = [];
-      render(<ConditionBuilder label="Rule" value={{ in: ['vip', { var: 'contact.tags' }] }} variables={SEGMENT_VARIABLES} onChange={(next) => seen.push(next)} />);
+      renderInApp(<ConditionBuilder label="Rule" value={{ in: ['vip', { var: 'contact.tags' }] }} variables={SEGMENT_VARIABLES} fields="segment" onChange={(next) => seen.push(next)} />);
       fireEvent.click(screen.getByRole('button', { name: 'Add condition' }));
       expect(seen.at(-1)).toEqual({ and: [{ in: ['vip', { var: 'contact.tags' }] }, { '==': [{ var: 'contact.tags' }, ''] }] });
-      const offered = [...document.querySelectorAll('datalist option')].map((o) => (o as HTMLOptionElement).value);
-      expect(offered.length).toBeGreaterThan(0);
-      expect(offered.every((path) => path.startsWith('contact.'))).toBe(true);
+      const offered = [...(screen.getByLabelText('Field') as HTMLSelectElement).options];
+      expect(offered.map((o) => o.textContent)).toContain('Tags');
+      expect(offered.every((o) => o.value.startsWith('contact.'))).toBe(true);
+      expect(screen.queryByLabelText('Rule as JSON')).toBeNull();
+    });
+
+    it('picks an attribute by its name, and shows the JSON only when asked', () => {
+      const seen: unknown[] = [];
+      function Segment() {
+        const [rule, setRule] = useState<unknown>({ '==': [{ var: 'contact.tags' }, ''] });
+        return <ConditionBuilder label="Rule" value={rule} variables={SEGMENT_VARIABLES} fields="segment" onChange={(next) => { seen.push(next); setRule(next); }} />;
+      }
+      renderInApp(<Segment />);
+      fireEvent.change(screen.getByLabelText('Field'), { target: { value: 'contact.attributes.' } });
+      fireEvent.change(screen.getByLabelText('Attribute name'), { target: { value: 'plan' } });
+      fireEvent.change(screen.getByLabelText('Value'), { target: { value: 'pro' } });
+      expect(seen.at(-1)).toEqual({ '==': [{ var: 'contact.attributes.plan' }, 'pro'] });
+      fireEvent.click(screen.getByRole('button', { name: 'Advanced: the rule as JSON' }));
+      expect(JSON.parse(rawJson().value)).toEqual({ '==': [{ var: 'contact.attributes.plan' }, 'pro'] });
     });
   });
 });

@@ -1,4 +1,5 @@
-import { Anchor, Button, Card, Group, Stack, Text, Title } from '@mantine/core';
+import { Anchor, Button, Card, Group, Loader, Stack, Text, Title } from '@mantine/core';
+import { lazy, Suspense } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate } from 'react-router';
 import type { Broadcast } from '../api/api-types.ts';
@@ -8,13 +9,15 @@ import { useApiMutation } from '../api/use-api-mutation.ts';
 import { STATUS_SETTLE_MS } from '../broadcasts/broadcast-polling.ts';
 import { CurrentStatus, NumberCards, ProgressBar, SkippedCounts, StateBadge } from '../broadcasts/broadcast-progress.tsx';
 import { BroadcastSummary } from '../broadcasts/broadcast-summary.tsx';
-import { DeliveryChart } from '../broadcasts/delivery-chart.tsx';
 import { ErrorWithDetails, shownError } from '../broadcasts/error-with-details.tsx';
 import { OccurrencesList } from '../broadcasts/occurrences-list.tsx';
 import { RecipientsTable } from '../broadcasts/recipients-table.tsx';
 import { useTimeReached } from '../broadcasts/use-time-reached.ts';
 import { canApply, FINAL_BROADCAST_STATES, type BroadcastAction } from '../../../engine/broadcasts/broadcast-state.ts';
 import { confirmAction } from '../shell/confirm.tsx';
+
+// The chart library is the largest part of the app: loaded only when a broadcast's page opens.
+const DeliveryChart = lazy(() => import('../broadcasts/delivery-chart.tsx').then((m) => ({ default: m.DeliveryChart })));
 
 /** The buttons of the life-cycle actions, in the order shown. */
 const ACTIONS: { action: Exclude<BroadcastAction, 'edit'>; label: string; danger?: boolean }[] = [
@@ -117,7 +120,9 @@ function BroadcastDetail({ broadcast }: { broadcast: Broadcast }) {
         <Title order={2} size="h4" id="chart-title">
           Delivery and reads over time
         </Title>
-        <DeliveryChart timeline={timeline.data} />
+        <Suspense fallback={<Loader size="sm" aria-label="Loading the chart" />}>
+          <DeliveryChart timeline={timeline.data} />
+        </Suspense>
       </Stack>
       <Stack component="section" aria-labelledby="summary-title" gap="xs">
         <Title order={2} size="h4" id="summary-title">

@@ -21,7 +21,7 @@ export function BroadcastsPage() {
       <QueryState query={broadcasts} label="broadcasts">
         {(data) => {
           const items = data.pages.flatMap((p) => p.items);
-          if (items.length === 0) return <EmptyState title="No broadcasts yet" action={newButton}>Create one to message a segment of your contacts, with a live count of who it reaches.</EmptyState>;
+          if (items.length === 0) return <EmptyState title="No broadcasts yet">Press New broadcast to message a segment of your contacts, with a live count of who it reaches.</EmptyState>;
           const names = new Map(items.map((b) => [b.id, b.name]));
           return (
             <Stack gap="sm">

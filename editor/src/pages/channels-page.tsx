@@ -62,7 +62,7 @@ export function ChannelsPage() {
       <QueryState query={channels} label="channels">
         {(items) =>
           items.length === 0 ? (
-            <EmptyState title="No channels yet" action={canManage && <Button onClick={() => setAdding(true)}>Add channel</Button>}>
+            <EmptyState title="No channels yet">
               Add a WhatsApp number to talk to your contacts, or a sandbox to try your flows first.
             </EmptyState>
           ) : (

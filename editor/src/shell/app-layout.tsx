@@ -28,11 +28,11 @@ export function AppLayout() {
   const settings = items.filter((i) => i.section === 'settings');
 
   return (
-    <AppShell header={{ height: HEADER_HEIGHT_PX }} navbar={{ width: NAVBAR_WIDTH_PX, breakpoint: 'sm', collapsed: { mobile: !opened } }} padding="lg">
+    <AppShell header={{ height: HEADER_HEIGHT_PX }} navbar={{ width: NAVBAR_WIDTH_PX, breakpoint: 'md', collapsed: { mobile: !opened } }} padding="lg">
       <AppShell.Header>
         <Group h="100%" px="md" justify="space-between" wrap="nowrap">
           <Group gap="sm" wrap="nowrap">
-            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Menu" />
+            <Burger opened={opened} onClick={toggle} hiddenFrom="md" size="sm" aria-label="Menu" />
             <Text component={Link} to="/flows" fw={700} size="lg" c="inherit" td="none">
               OneMessage
             </Text>
