@@ -25,6 +25,19 @@ export const CAPABILITIES = {
   'contacts.target': ['owner', 'admin', 'marketer'],
   'conversations.read': ['owner', 'admin', 'marketer', 'agent'],
   'conversations.reply': ['owner', 'admin', 'marketer', 'agent'],
+  /**
+   * See every conversation, whatever its team. Agents see the ones assigned to them, those of
+   * their teams (queues included) and those in no team.
+   */
+  'conversations.read_all': ['owner', 'admin', 'marketer'],
+  /** Work the support inbox: take, resolve, snooze, transfer one's own conversations, write notes, set one's availability. */
+  'inbox.work': ['owner', 'admin', 'marketer', 'agent'],
+  /** Supervise the inbox: assign or transfer anyone's conversations, see agents' availability and load. */
+  'inbox.supervise': ['owner', 'admin'],
+  /** Teams, their members and capacity, and routing rules. */
+  'teams.manage': ['owner', 'admin'],
+  /** Quick replies agents insert into their answers. */
+  'canned_responses.manage': ['owner', 'admin'],
   'flows.read': ['owner', 'admin', 'marketer', 'agent'],
   'flows.write': ['owner', 'admin', 'marketer'],
   'runs.read': ['owner', 'admin', 'marketer', 'agent'],

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { BroadcastDto, BroadcastRecipientDto, BroadcastStatsDto, BroadcastTimelineDto, SegmentPreviewDto } from '../../../api/dto/broadcast.dto.ts';
+import type { MessageDto } from '../../../api/dto/message.dto.ts';
 import type { RunDetailDto, RunDto, RunStepDto } from '../../../api/dto/run.dto.ts';
 import type { FlowProblem } from '../../../engine/flows/flow-problem.ts';
 
@@ -133,3 +134,6 @@ export interface Member {
   role: string;
   createdAt: string;
 }
+
+/* A message with its delivery times and reactions, as GET /conversations/:id/messages answers it. */
+export type MessageDetail = z.infer<typeof MessageDto>;
