@@ -65,6 +65,11 @@ export function seenMarks(): SeenMarks {
   return shared;
 }
 
+/** Forgets the page's store, so that the next use reads the browser's storage afresh (component tests clear the storage between cases). */
+export function reloadSeenMarks(): void {
+  shared = null;
+}
+
 /** The marks, re-rendering when one changes. */
 export function useSeenMarks(): SeenMarks {
   const store = seenMarks();
