@@ -17,9 +17,23 @@ function senderWords(item: MessageItem, nameOf: (userId: string | null) => strin
   return item.sender;
 }
 
-/** What a media message shows: the picture when it has an address, else what kind of file it is. */
+/**
+ * Whether a media address may be shown inline: the editor's content security policy loads
+ * images and media from its own origin only (a contact's file on another host would be refused,
+ * and would tell that host who is reading); others open in a new tab.
+ */
+export function isSameOrigin(url: string): boolean {
+  try {
+    return new URL(url, window.location.href).origin === window.location.origin;
+  } catch {
+    return false;
+  }
+}
+
+/** What a media message shows: the picture (or player) when it is served by the product, else what kind of file it is with a link. */
 function MediaPreview({ type, media }: { type: string; media: Record<string, unknown> }) {
-  const url = typeof media.url === 'string' ? media.url : null;
+  const link = typeof media.url === 'string' ? media.url : null;
+  const url = link && isSameOrigin(link) ? link : null;
   const fileName = typeof media.fileName === 'string' ? media.fileName : null;
   const mimeType = typeof media.mimeType === 'string' ? media.mimeType : null;
   const caption = typeof media.caption === 'string' ? media.caption : null;
@@ -42,8 +56,8 @@ function MediaPreview({ type, media }: { type: string; media: Record<string, unk
             {fileName ? `: ${fileName}` : ''}
             {mimeType ? ` (${mimeType})` : ''}
           </Text>
-          {url && (
-            <Anchor size="sm" href={url} target="_blank" rel="noopener noreferrer">
+          {link && (
+            <Anchor size="sm" href={link} target="_blank" rel="noopener noreferrer">
               Open
             </Anchor>
           )}
