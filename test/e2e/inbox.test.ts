@@ -95,10 +95,10 @@ describe.skipIf(!HAS_CHROMIUM)('the support inbox in Chromium', { timeout: E2E_T
     await ownerPage.getByRole('button', { name: 'New team' }).click();
     const form = ownerPage.getByRole('dialog', { name: 'New team' });
     await form.getByLabel('Name').fill('Support');
-    await form.getByRole('textbox', { name: 'Assignment' }).click();
+    await form.getByLabel('Assignment', { exact: true }).click();
     await ownerPage.getByRole('option', { name: /^Manual/ }).click();
     await form.getByLabel('Default team for hand-offs').check();
-    await form.getByRole('textbox', { name: 'Agents' }).click();
+    await form.getByLabel('Agents', { exact: true }).click();
     await ownerPage.getByRole('option', { name: new RegExp(AGENT.name) }).click();
     await form.getByLabel('Name').click();
     await form.getByLabel(`Capacity of ${AGENT.name} (${AGENT.email})`).fill('3');
