@@ -9,6 +9,7 @@ import type { AcceptedInbound, InboundMessage } from '../engine/ports/inbound-me
 import type { MessageType } from '../engine/messages/message-content.ts';
 import type { Mailer } from '../engine/ports/mailer.port.ts';
 import type { SessionTokens } from './auth/session-tokens.ts';
+import type { Inbox } from '../platform/inbox/inbox.ts';
 
 /** One finished API request, as recorded for usage data and metrics. */
 export interface RequestRecord {
@@ -52,6 +53,8 @@ export interface ApiDeps {
   flows: { changed(workspaceId: string): Promise<void> };
   /** Starts a run from a flow's inbound webhook; NotFoundError for an unknown flow or token. */
   flowWebhooks: { start(flowId: string, tokenHash: string, body: unknown): Promise<{ runId: string }> };
+  /** The support inbox: conversation moves, availability, live updates (platform/inbox). */
+  inbox: Inbox;
   /** Sends invitation emails; null when no SMTP server is configured (admins copy the link). */
   mailer: Mailer | null;
   observers: RequestObserver[];

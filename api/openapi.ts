@@ -35,7 +35,7 @@ export function buildOpenApi(routes: AnyRoute[]): JsonSchema {
       ...(parameters.length ? { parameters } : {}),
       ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: toJsonSchema(route.body, 'input'), ...(route.exampleBody ? { example: route.exampleBody } : {}) } } } } : {}),
       responses: {
-        [status]: route.response ? { description: 'success', content: { 'application/json': { schema: toJsonSchema(route.response, 'output') } } } : { description: 'success' },
+        [status]: route.stream ? { description: 'a stream of server-sent events (text/event-stream)', content: { 'text/event-stream': { schema: { type: 'string' } } } } : route.response ? { description: 'success', content: { 'application/json': { schema: toJsonSchema(route.response, 'output') } } } : { description: 'success' },
         default: { description: 'error', content: { 'application/json': { schema: toJsonSchema(ApiErrorSchema, 'output') } } },
       },
     };

@@ -50,6 +50,11 @@ export interface RouteDef<PS extends Schema | undefined = Schema | undefined, QS
   response?: Schema;
   /** Success status; 200 unless set. */
   status?: number;
+  /**
+   * The route answers a live stream (`text/event-stream`) instead of one JSON response: the
+   * handler writes to `res` itself until the client leaves.
+   */
+  stream?: true;
   /** A valid body, used by the OpenAPI document and by tests that walk every route. */
   exampleBody?: unknown;
   handler: (ctx: RouteContext<Out<PS>, Out<QS>, Out<BS>, Auth extends 'public' ? AuthContext | null : AuthContext>) => Promise<unknown>;

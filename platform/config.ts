@@ -31,6 +31,13 @@ export interface Config {
   smtp: SmtpConfig | null;
   /** Credentials of whoever runs the server (queue dashboard, metrics); never a workspace role. */
   operator: OperatorConfig;
+  /** The support inbox; optional so that configs built by hand (tests) get the defaults. */
+  inbox?: InboxConfig;
+}
+
+export interface InboxConfig {
+  /** An agent whose inbox (its live connection) is gone this long counts as offline: their conversations go back to the queue. */
+  presenceGraceMs: number;
 }
 
 export interface SmtpConfig {
@@ -84,6 +91,7 @@ const EnvSchema = z.object({
   ADMIN_USER: z.string().min(1).optional(),
   ADMIN_PASSWORD: z.string().min(12, 'use at least 12 characters').optional(),
   METRICS_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
+  INBOX_PRESENCE_GRACE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
 });
 
 
@@ -121,5 +129,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (msg: str
       basic: e.ADMIN_USER && e.ADMIN_PASSWORD ? { user: e.ADMIN_USER, password: e.ADMIN_PASSWORD } : null,
       metricsToken: e.METRICS_TOKEN ?? null,
     },
+    inbox: { presenceGraceMs: e.INBOX_PRESENCE_GRACE_SECONDS * 1000 },
   };
 }

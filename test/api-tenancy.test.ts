@@ -6,6 +6,8 @@ import { runSql } from '../platform/pipeline/run-sql.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
 import type { ApiClient } from './support/api-client.ts';
 import { inviteMember } from './support/invite-member.ts';
+import { eventually } from './support/eventually.ts';
+import { openEventStream } from './support/event-stream.ts';
 
 /** Which resource of workspace A each `:id` route names, by the route's tag. */
 const RESOURCE_BY_TAG: Record<string, keyof ResourcesOfA> = {
@@ -19,6 +21,9 @@ const RESOURCE_BY_TAG: Record<string, keyof ResourcesOfA> = {
   runs: 'runId',
   broadcasts: 'broadcastId',
   secrets: 'secretId',
+  teams: 'teamId',
+  'routing-rules': 'routingRuleId',
+  'canned-responses': 'cannedResponseId',
 };
 
 interface ResourcesOfA {
@@ -34,6 +39,9 @@ interface ResourcesOfA {
   runId: string;
   broadcastId: string;
   secretId: string;
+  teamId: string;
+  routingRuleId: string;
+  cannedResponseId: string;
 }
 
 let api: TestApi;
@@ -71,9 +79,18 @@ beforeAll(async () => {
     schedule: { kind: 'at', localTime: '2099-01-01T09:00', timezone: 'UTC' },
   });
   const secret = await ownerA.post('/api/v1/secrets', { name: 'A_SECRET', value: 'value-of-workspace-a' });
+  const team = await ownerA.post('/api/v1/teams', { name: 'A team', isDefault: true, members: [{ userId: member.userId }] });
+  const rule = await ownerA.post('/api/v1/routing-rules', { name: 'A rule', condition: { '==': [1, 1] }, teamId: team.body.id });
+  const canned = await ownerA.post('/api/v1/canned-responses', { shortcut: 'a-hello', title: 'A hello', text: 'Hello {{contact.name}}' });
+  // The conversation is in A's team queue, with a note and an event.
+  await ownerA.post(`/api/v1/conversations/${inbound.body.conversationId}/transfer`, { teamId: team.body.id }).catch(() => undefined);
+  await ownerA.post(`/api/v1/conversations/${inbound.body.conversationId}/notes`, { text: 'note of A' });
   a = {
     workspaceId: signupA.body.workspace.id,
     secretId: secret.body.id,
+    teamId: team.body.id,
+    routingRuleId: rule.body.id,
+    cannedResponseId: canned.body.id,
     broadcastId: broadcast.body.id,
     channelId: channel.body.id,
     contactId: inbound.body.contactId,
@@ -98,7 +115,8 @@ function fill(route: AnyRoute, ids: ResourcesOfA): string {
 
 describe('when a member of another workspace walks every route', () => {
   const idRoutes = allRoutes.filter((r) => r.path.includes(':id'));
-  const listRoutes = allRoutes.filter((r) => !r.path.includes(':id') && r.method === 'get');
+  // Streams never end: the live inbox stream is walked by its own test below.
+  const listRoutes = allRoutes.filter((r) => !r.path.includes(':id') && r.method === 'get' && !r.stream);
 
   it('knows which resource every :id route names', () => {
     const unmapped = idRoutes.filter((r) => !RESOURCE_BY_TAG[r.tag]).map((r) => `${r.method} ${r.path}`);
@@ -157,6 +175,25 @@ describe('when a member of another workspace walks every route', () => {
     expect((await ownerA.get(`/api/v1/runs/${a.runId}`)).status).toBe(200);
     const secrets = await ownerA.get('/api/v1/secrets');
     expect(secrets.body.items).toEqual([expect.objectContaining({ id: a.secretId, name: 'A_SECRET', last4: 'ce-a' })]);
+  });
+});
+
+describe('when a member of another workspace opens the live inbox stream', () => {
+  it('hears nothing of the first workspace\'s conversations', async () => {
+    const streamB = await openEventStream(api.client.baseUrl, '/api/v1/inbox/events', ownerB.token!);
+    const streamA = await openEventStream(api.client.baseUrl, '/api/v1/inbox/events', ownerA.token!);
+    expect(streamB.status).toBe(200);
+    expect(streamB.contentType).toContain('text/event-stream');
+    await eventually(async () => (streamA.text().includes('event: ready') && streamB.text().includes('event: ready') ? true : undefined));
+    // Workspace A's conversation moves and gets a message while both listen.
+    await ownerA.post(`/api/v1/conversations/${a.conversationId}/resolve`);
+    await ownerA.post(`/api/v1/conversations/${a.conversationId}/reopen`);
+    await ownerA.post(`/api/v1/conversations/${a.conversationId}/messages`, { text: 'reply of A' });
+    await eventually(async () => (streamA.events().filter((e) => e.data.conversationId === a.conversationId).length >= 3 ? true : undefined));
+    await streamA.close();
+    await streamB.close();
+    expect(streamB.text()).not.toContain(a.conversationId);
+    expect(streamB.events()).toEqual([{ event: 'ready', data: {} }]);
   });
 });
 

@@ -5,7 +5,9 @@ export const MessageDto = z.object({
   id: z.uuid(),
   conversationId: z.uuid(),
   direction: z.enum(['inbound', 'outbound']),
+  /** Who sent it: `contact`, `bot`, `agent` (a person in the inbox; `authorUserId` says who), `owner`, `broadcast`. */
   sender: z.string(),
+  authorUserId: z.uuid().nullable(),
   type: z.string(),
   text: z.string().nullable(),
   media: z.record(z.string(), z.unknown()).nullable(),
@@ -33,6 +35,7 @@ export function toMessageDto(m: Message): z.infer<typeof MessageDto> {
     conversationId: m.conversationId,
     direction: m.direction,
     sender: m.sender,
+    authorUserId: m.authorUserId ?? null,
     type: m.type,
     text: m.deletedAt ? null : (m.text ?? null),
     media: m.deletedAt ? null : (m.media ?? null),

@@ -1,45 +1,107 @@
-import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
+import { CONVERSATION_STATES } from '../../engine/conversations/conversation-state.ts';
 import { CONVERSATION_STATUSES } from '../../engine/conversations/conversation-status.ts';
-import { NotFoundError } from '../../engine/errors/app-error.ts';
+import { ForbiddenError } from '../../engine/errors/app-error.ts';
 import { MAX_TEXT_CHARS } from '../../engine/messages/message-content.ts';
+import { CAPABILITIES, can } from '../../engine/tenancy/role.ts';
 import { ConversationSchema, type Conversation } from '../../platform/db/entities/conversation.entity.ts';
 import { MessageSchema } from '../../platform/db/entities/message.entity.ts';
 import { newId } from '../../platform/ids.ts';
+import { runSql } from '../../platform/pipeline/run-sql.ts';
 import { ConversationDto, toConversationDto } from '../dto/conversation.dto.ts';
+import { ConversationNoteDto, TimelineItemDto } from '../dto/inbox.dto.ts';
 import { MessageDto, toMessageDto } from '../dto/message.dto.ts';
 import { decodeCursor, page, PageQuery } from '../pagination.ts';
-import { defineRoute } from '../route.ts';
+import { defineRoute, type AuthContext } from '../route.ts';
+import { findVisibleConversation, inboxActorOf, personOf, seesAll, VISIBLE_TO_AGENT_SQL } from './conversation-access.ts';
 
 const IdParams = z.object({ id: z.uuid() });
 
-async function findConversation(em: EntityManager, workspaceId: string, id: string): Promise<Conversation> {
-  const conversation = await em.findOne(ConversationSchema, { id, workspaceId });
-  if (!conversation) throw new NotFoundError('conversation', id);
-  return conversation;
+const findConversation = (em: EntityManager, auth: AuthContext, id: string): Promise<Conversation> => findVisibleConversation(em, auth, id);
+
+/** The conversation as it is now (after a move), for the answer. */
+async function reload(em: EntityManager, auth: AuthContext, id: string): Promise<z.infer<typeof ConversationDto>> {
+  const fresh = await em.fork().findOneOrFail(ConversationSchema, { id, workspaceId: auth.workspaceId });
+  return toConversationDto(fresh);
 }
+
+/** An agent moves only the conversations they own (or that wait in a queue they see); a supervisor moves any. */
+function requireOwnerOrSupervisor(auth: AuthContext, conversation: Conversation): void {
+  if (can(auth.role, 'inbox.supervise')) return;
+  if (conversation.state === 'assigned' || conversation.state === 'snoozed') {
+    if (conversation.assigneeUserId && conversation.assigneeUserId !== auth.userId) throw new ForbiddenError(CAPABILITIES['inbox.supervise']);
+  }
+}
+
+/** Escapes LIKE wildcards so that a search for "50%" finds "50%". */
+function likePattern(q: string): string {
+  return `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+const ListQuery = PageQuery.extend({
+  channelId: z.uuid().optional(),
+  status: z.enum(CONVERSATION_STATUSES).optional(),
+  state: z.enum(CONVERSATION_STATES).optional(),
+  contactId: z.uuid().optional(),
+  /** `me`, `none` (nobody has it) or a member's user id. */
+  assignee: z.union([z.literal('me'), z.literal('none'), z.uuid()]).optional(),
+  teamId: z.uuid().optional(),
+  /** Searches the contact's name and phone and the conversation's message text. */
+  q: z.string().trim().min(1).max(200).optional(),
+});
 
 export const conversationRoutes = [
   defineRoute({
     method: 'get',
     path: '/v1/conversations',
-    summary: 'Conversations, most recent activity first; filter by channel and status',
+    summary: 'Conversations, most recent activity first; filter by channel, status, inbox state, assignee (me, none or a user id), team, and search contact name/phone and message text (q)',
     tag: 'conversations',
     auth: 'conversations.read',
-    query: PageQuery.extend({ channelId: z.uuid().optional(), status: z.enum(CONVERSATION_STATUSES).optional(), contactId: z.uuid().optional() }),
+    query: ListQuery,
     response: z.object({ items: z.array(ConversationDto), nextCursor: z.string().nullable() }),
     async handler({ em, auth, query }) {
-      const where: FilterQuery<Conversation> = { workspaceId: auth.workspaceId };
-      if (query.channelId) where.channelId = query.channelId;
-      if (query.contactId) where.contactId = query.contactId;
-      if (query.status) where.status = query.status;
       const cursor = decodeCursor(query.cursor);
-      if (cursor) {
-        const at = new Date(cursor.at);
-        where.$or = [{ lastMessageAt: { $lt: at } }, { lastMessageAt: at, id: { $lt: cursor.id } }];
-      }
-      const rows = await em.find(ConversationSchema, where, { orderBy: { lastMessageAt: 'desc', id: 'desc' }, limit: query.limit + 1 });
-      const result = page(rows, query.limit, (c) => ({ at: c.lastMessageAt.toISOString(), id: c.id }));
+      const assignee = query.assignee === 'me' ? (auth.userId ?? '00000000-0000-0000-0000-000000000000') : query.assignee;
+      const { rows } = await runSql<{ id: string }>(
+        em,
+        `select c.id from conversations c
+          where c.workspace_id = :workspaceId
+            and (cast(:channelId as uuid) is null or c.channel_id = cast(:channelId as uuid))
+            and (cast(:contactId as uuid) is null or c.contact_id = cast(:contactId as uuid))
+            and (cast(:status as text) is null or c.status = cast(:status as text))
+            and (cast(:state as text) is null or c.state = cast(:state as text))
+            and (cast(:teamId as uuid) is null or c.team_id = cast(:teamId as uuid))
+            and (cast(:assignee as text) is null or (cast(:assignee as text) = 'none' and c.assignee_user_id is null)
+                 or (cast(:assignee as text) <> 'none' and c.assignee_user_id = cast(nullif(cast(:assignee as text), 'none') as uuid)))
+            and (cast(:seesAll as boolean) or ${VISIBLE_TO_AGENT_SQL})
+            and (cast(:q as text) is null
+                 or exists (select 1 from contacts ct where ct.id = c.contact_id and (ct.name ilike cast(:q as text) or ct.phone ilike cast(:q as text)))
+                 or exists (select 1 from messages m where m.conversation_id = c.id and m.text ilike cast(:q as text)))
+            and (cast(:cursorAt as timestamptz) is null or (c.last_message_at, c.id) < (cast(:cursorAt as timestamptz), cast(:cursorId as uuid)))
+          order by c.last_message_at desc, c.id desc
+          limit :limit`,
+        {
+          workspaceId: auth.workspaceId,
+          channelId: query.channelId ?? null,
+          contactId: query.contactId ?? null,
+          status: query.status ?? null,
+          state: query.state ?? null,
+          teamId: query.teamId ?? null,
+          assignee: assignee ?? null,
+          seesAll: seesAll(auth),
+          viewerId: auth.userId,
+          q: query.q ? likePattern(query.q) : null,
+          cursorAt: cursor ? new Date(cursor.at) : null,
+          cursorId: cursor?.id ?? null,
+          limit: query.limit + 1,
+        },
+        { planEachCall: true },
+      );
+      const found = await em.find(ConversationSchema, { id: { $in: rows.map((r) => r.id) }, workspaceId: auth.workspaceId });
+      const byId = new Map(found.map((c) => [c.id, c]));
+      const ordered = rows.map((r) => byId.get(r.id)).filter((c): c is Conversation => c !== undefined);
+      const result = page(ordered, query.limit, (c) => ({ at: c.lastMessageAt.toISOString(), id: c.id }));
       return { items: result.items.map(toConversationDto), nextCursor: result.nextCursor };
     },
   }),
@@ -52,7 +114,7 @@ export const conversationRoutes = [
     params: IdParams,
     response: ConversationDto,
     async handler({ em, auth, params }) {
-      return toConversationDto(await findConversation(em, auth.workspaceId, params.id));
+      return toConversationDto(await findConversation(em, auth, params.id));
     },
   }),
   defineRoute({
@@ -65,7 +127,7 @@ export const conversationRoutes = [
     query: PageQuery,
     response: z.object({ items: z.array(MessageDto), nextCursor: z.string().nullable() }),
     async handler({ em, auth, params, query }) {
-      const conversation = await findConversation(em, auth.workspaceId, params.id);
+      const conversation = await findConversation(em, auth, params.id);
       const cursor = decodeCursor(query.cursor);
       // Message ids are UUIDv7, so id order is arrival order.
       const rows = await em.find(MessageSchema, { conversationId: conversation.id, workspaceId: auth.workspaceId, ...(cursor ? { id: { $gt: cursor.id } } : {}) }, { orderBy: { id: 'asc' }, limit: query.limit + 1 });
@@ -89,8 +151,8 @@ export const conversationRoutes = [
     response: z.object({ messageId: z.uuid(), created: z.boolean() }),
     exampleBody: { text: 'Hello from the team', clientMessageId: 'reply-1' },
     async handler({ deps, em, auth, params, body }) {
-      const conversation = await findConversation(em, auth.workspaceId, params.id);
-      return deps.outbound.send({
+      const conversation = await findConversation(em, auth, params.id);
+      const sent = await deps.outbound.send({
         workspaceId: auth.workspaceId,
         conversationId: conversation.id,
         channelId: conversation.channelId,
@@ -101,6 +163,178 @@ export const conversationRoutes = [
         sender: 'agent',
         authorUserId: auth.userId ?? undefined,
       });
+      if (sent.created) await deps.inbox.messageAdded({ workspaceId: auth.workspaceId, conversationId: conversation.id, messageId: sent.messageId, direction: 'outbound' });
+      return sent;
     },
   }),
+  ...inboxActionRoutes(),
 ];
+
+function inboxActionRoutes() {
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/v1/conversations/:id/take',
+      summary: 'Take a conversation from the bot or the queue (you must have room under your capacity; 409 when someone has it)',
+      tag: 'conversations',
+      auth: 'inbox.work',
+      params: IdParams,
+      response: ConversationDto,
+      async handler({ deps, em, auth, params }) {
+        await findConversation(em, auth, params.id);
+        await deps.inbox.take(auth.workspaceId, personOf(auth), params.id, inboxActorOf(auth));
+        return reload(em, auth, params.id);
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/conversations/:id/assign',
+      summary: 'Give a conversation to an agent of its team who is online with room (supervisors)',
+      tag: 'conversations',
+      auth: 'inbox.supervise',
+      params: IdParams,
+      body: z.strictObject({ userId: z.uuid() }),
+      response: ConversationDto,
+      exampleBody: { userId: '00000000-0000-4000-8000-000000000000' },
+      async handler({ deps, em, auth, params, body }) {
+        await findConversation(em, auth, params.id);
+        await deps.inbox.assign(auth.workspaceId, params.id, body.userId, inboxActorOf(auth));
+        return reload(em, auth, params.id);
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/conversations/:id/transfer',
+      summary: "Move a conversation to another team's queue, or straight to one of its agents (an agent transfers their own; supervisors any)",
+      tag: 'conversations',
+      auth: 'inbox.work',
+      params: IdParams,
+      body: z.strictObject({ teamId: z.uuid(), agentId: z.uuid().optional(), note: z.string().trim().min(1).max(500).optional() }),
+      response: ConversationDto,
+      exampleBody: { teamId: '00000000-0000-4000-8000-000000000000', note: 'billing question' },
+      async handler({ deps, em, auth, params, body }) {
+        const conversation = await findConversation(em, auth, params.id);
+        requireOwnerOrSupervisor(auth, conversation);
+        await deps.inbox.transfer(auth.workspaceId, params.id, body, inboxActorOf(auth));
+        return reload(em, auth, params.id);
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/conversations/:id/resolve',
+      summary: "Resolve a conversation: the contact's next message starts a fresh conversation the bot answers",
+      tag: 'conversations',
+      auth: 'inbox.work',
+      params: IdParams,
+      response: ConversationDto,
+      async handler({ deps, em, auth, params }) {
+        const conversation = await findConversation(em, auth, params.id);
+        requireOwnerOrSupervisor(auth, conversation);
+        await deps.inbox.resolve(auth.workspaceId, params.id, inboxActorOf(auth));
+        return reload(em, auth, params.id);
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/conversations/:id/reopen',
+      summary: "Reopen a resolved conversation: it comes to you when you have room, else to its team's queue (409 when the contact has a newer open conversation)",
+      tag: 'conversations',
+      auth: 'inbox.work',
+      params: IdParams,
+      response: ConversationDto,
+      async handler({ deps, em, auth, params }) {
+        await findConversation(em, auth, params.id);
+        await deps.inbox.reopen(auth.workspaceId, params.id, inboxActorOf(auth));
+        return reload(em, auth, params.id);
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/conversations/:id/snooze',
+      summary: 'Snooze a conversation until a time (at most 30 days); then (or when the contact writes) it comes back to its agent if available, else to the queue',
+      tag: 'conversations',
+      auth: 'inbox.work',
+      params: IdParams,
+      body: z.strictObject({ until: z.iso.datetime({ offset: true }) }),
+      response: ConversationDto,
+      exampleBody: { until: '2099-01-01T09:00:00Z' },
+      async handler({ deps, em, auth, params, body }) {
+        const conversation = await findConversation(em, auth, params.id);
+        requireOwnerOrSupervisor(auth, conversation);
+        await deps.inbox.snooze(auth.workspaceId, params.id, new Date(body.until), inboxActorOf(auth));
+        return reload(em, auth, params.id);
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/conversations/:id/notes',
+      summary: 'Add an internal note to a conversation: shown to the team in its timeline, never sent to the contact',
+      tag: 'conversations',
+      auth: 'inbox.work',
+      status: 201,
+      params: IdParams,
+      body: z.strictObject({ text: z.string().trim().min(1).max(5_000) }),
+      response: ConversationNoteDto,
+      exampleBody: { text: 'Customer is waiting for a refund, checked with billing.' },
+      async handler({ deps, em, auth, params, body }) {
+        const conversation = await findConversation(em, auth, params.id);
+        const id = newId();
+        const now = deps.clock.now();
+        await runSql(em, `insert into conversation_notes (id, workspace_id, conversation_id, contact_id, author_user_id, text, created_at) values (:id, :workspaceId, :conversationId, :contactId, cast(:authorUserId as uuid), :text, :now)`, {
+          id,
+          workspaceId: auth.workspaceId,
+          conversationId: conversation.id,
+          contactId: conversation.contactId,
+          authorUserId: auth.userId,
+          text: body.text,
+          now,
+        });
+        return { id, conversationId: conversation.id, authorUserId: auth.userId, text: body.text, createdAt: now.toISOString() };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/conversations/:id/timeline',
+      summary: "A conversation's messages, internal notes, state changes and runs in one list, oldest first (the latest `limit` items)",
+      tag: 'conversations',
+      auth: 'conversations.read',
+      params: IdParams,
+      query: z.object({ limit: z.coerce.number().int().min(1).max(1_000).default(500) }),
+      response: z.object({ items: z.array(TimelineItemDto) }),
+      async handler({ em, auth, params, query }) {
+        const conversation = await findConversation(em, auth, params.id);
+        const { rows } = await runSql<{ item: z.infer<typeof TimelineItemDto> }>(
+          em,
+          `select item from (
+             select m.created_at as at, 0 as ord, m.id, json_build_object('kind', 'message', 'at', m.created_at, 'id', m.id, 'direction', m.direction, 'sender', m.sender,
+                    'authorUserId', m.author_user_id, 'type', m.type, 'text', case when m.deleted_at is null then m.text end,
+                    'media', case when m.deleted_at is null then m.media end, 'status', m.status) as item
+               from messages m where m.conversation_id = :id and m.workspace_id = :workspaceId
+             union all
+             select n.created_at, 1, n.id, json_build_object('kind', 'note', 'at', n.created_at, 'id', n.id, 'authorUserId', n.author_user_id, 'text', n.text)
+               from conversation_notes n where n.conversation_id = :id and n.workspace_id = :workspaceId
+             union all
+             select e.created_at, 2, e.id, json_build_object('kind', 'event', 'at', e.created_at, 'id', e.id, 'actorKind', e.actor_kind, 'actorUserId', e.actor_user_id,
+                    'fromState', e.from_state, 'toState', e.to_state, 'fromAssigneeUserId', e.from_assignee_user_id, 'toAssigneeUserId', e.to_assignee_user_id,
+                    'teamId', e.team_id, 'reason', e.reason)
+               from conversation_events e where e.conversation_id = :id and e.workspace_id = :workspaceId
+             union all
+             select r.started_at, 3, r.id, json_build_object('kind', 'run', 'at', r.started_at, 'id', r.id, 'flowId', r.flow_id, 'status', r.status, 'endedAt', r.ended_at)
+               from runs r where r.conversation_id = :id and r.workspace_id = :workspaceId
+             order by at desc, ord desc, id desc
+             limit :limit
+           ) latest order by latest.at, latest.ord, latest.id`,
+          { id: conversation.id, workspaceId: auth.workspaceId, limit: query.limit },
+        );
+        return { items: rows.map((r) => TimelineItemDto.parse(normaliseTimes(r.item))) };
+      },
+    }),
+  ];
+}
+
+/** Timestamps built by json_build_object come without the ISO "T"/"Z" form the API uses elsewhere. */
+function normaliseTimes(item: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...item };
+  for (const key of ['at', 'endedAt']) if (typeof out[key] === 'string') out[key] = new Date(out[key]).toISOString();
+  return out;
+}

@@ -6,7 +6,11 @@ import { broadcastRoutes } from './broadcasts.routes.ts';
 import { channelSessionRoutes } from './channel-session.routes.ts';
 import { channelRoutes } from './channels.routes.ts';
 import { contactRoutes } from './contacts.routes.ts';
+import { cannedResponseRoutes } from './canned-responses.routes.ts';
 import { conversationRoutes } from './conversations.routes.ts';
+import { inboxRoutes } from './inbox.routes.ts';
+import { routingRuleRoutes } from './routing-rules.routes.ts';
+import { teamRoutes } from './teams.routes.ts';
 import { flowRoutes } from './flows.routes.ts';
 import { invitationRoutes } from './invitations.routes.ts';
 import { memberRoutes } from './members.routes.ts';
@@ -16,4 +20,4 @@ import { segmentRoutes } from './segments.routes.ts';
 import { workspaceRoutes } from './workspace.routes.ts';
 
 /** Every API route, mounted under /api. Tests walk this table. */
-export const allRoutes: AnyRoute[] = [...authRoutes, ...workspaceRoutes, ...memberRoutes, ...invitationRoutes, ...apiKeyRoutes, ...channelRoutes, ...channelSessionRoutes, ...contactRoutes, ...conversationRoutes, ...flowRoutes, ...runRoutes, ...secretRoutes, ...segmentRoutes, ...broadcastRoutes, ...auditRoutes];
+export const allRoutes: AnyRoute[] = [...authRoutes, ...workspaceRoutes, ...memberRoutes, ...invitationRoutes, ...apiKeyRoutes, ...channelRoutes, ...channelSessionRoutes, ...contactRoutes, ...conversationRoutes, ...teamRoutes, ...routingRuleRoutes, ...cannedResponseRoutes, ...inboxRoutes, ...flowRoutes, ...runRoutes, ...secretRoutes, ...segmentRoutes, ...broadcastRoutes, ...auditRoutes];

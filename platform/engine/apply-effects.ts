@@ -5,6 +5,13 @@ import type { Outbox, QueuedSend } from '../pipeline/outbox.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import type { RunRow } from './run-store.ts';
 import type { RunWriteBatch } from './run-write-batch.ts';
+import type { InboxAfterCommit } from '../inbox/inbox-effects.ts';
+import type { HandOffRequest } from '../inbox/inbox.ts';
+
+/** The support inbox's side of a hand_off step, in the run's transaction (platform/inbox). */
+export interface HandOffPort {
+  handOff(em: EntityManager, request: HandOffRequest, after: InboxAfterCommit): Promise<{ applied: boolean; reason?: string }>;
+}
 import { countBroadcastOptOut } from '../broadcasts/broadcast-opt-outs.ts';
 
 /** What happened to one effect, recorded on its step so the run history explains it. */
@@ -27,11 +34,12 @@ export async function applyEffects(
     contactReachable: boolean;
     /** Outbox rows wait here to be inserted with the batch's other rows (see RunWriteBatch). */
     writes?: RunWriteBatch;
+    handOff: HandOffPort;
   },
   run: RunRow,
   seq: number,
   effects: readonly Effect[],
-  out: { sends: QueuedSend[]; startFlows: string[] },
+  out: { sends: QueuedSend[]; startFlows: string[]; inbox: InboxAfterCommit },
 ): Promise<EffectResult[]> {
   const results: EffectResult[] = [];
   for (const [index, effect] of effects.entries()) {
@@ -102,16 +110,9 @@ export async function applyEffects(
           results.push({ kind: effect.kind, applied: false, reason: 'the run has no conversation to hand off' });
           break;
         }
-        // An agent outside the workspace is ignored rather than assigned.
-        await runSql(
-          em,
-          `update conversations set bot_paused = true, status = 'pending', team_id = coalesce(cast(:teamId as uuid), team_id),
-                  assignee_user_id = coalesce((select user_id from memberships where workspace_id = :workspaceId and user_id = cast(:agentId as uuid)), assignee_user_id),
-                  updated_at = :now
-            where id = :id`,
-          { id: run.conversationId, workspaceId: run.workspaceId, teamId: effect.teamId ?? null, agentId: effect.agentId ?? null, now: deps.now },
-        );
-        results.push({ kind: effect.kind, applied: true });
+        // The inbox moves the conversation to a team's queue (or an available agent) and writes its event.
+        const handed = await deps.handOff.handOff(em, { workspaceId: run.workspaceId, conversationId: run.conversationId, runId: run.id, teamId: effect.teamId, agentId: effect.agentId, note: effect.note }, out.inbox);
+        results.push(handed.applied ? { kind: effect.kind, applied: true } : { kind: effect.kind, applied: false, reason: handed.reason ?? 'not handed off' });
         break;
       }
       case 'start_flow':

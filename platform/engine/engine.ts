@@ -9,6 +9,7 @@ import type { Outbox } from '../pipeline/outbox.ts';
 import type { WorkspaceSecrets } from '../secrets/workspace-secrets.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
 import type { AfterCommit } from './after-commit.ts';
+import type { Inbox } from '../inbox/inbox.ts';
 import { ConversationDrain } from './conversation-drain.ts';
 import { EngineReconciler } from './engine-reconciler.ts';
 import { FlowCache } from './flow-cache.ts';
@@ -29,6 +30,8 @@ export interface EngineDeps {
   secrets: WorkspaceSecrets;
   /** Redis key prefix of this installation. */
   prefix: string;
+  /** The support inbox: hand_off steps move conversations there, and what they decided is done after commit. */
+  inbox: Pick<Inbox, 'handOff' | 'afterCommit'>;
   random?: () => number;
 }
 
@@ -48,7 +51,7 @@ export class Engine {
   constructor(private readonly deps: EngineDeps) {
     const logger = deps.logger.child({ component: 'engine' });
     this.flows = new FlowCache({ redis: deps.redis, prefix: deps.prefix, buildIndex: (flows, workspaceId) => buildTriggerIndex(flows, workspaceId, logger) });
-    this.executor = new RunExecutor({ outbox: deps.outbox, flows: this.flows, executors: NODE_EXECUTORS, http: deps.http, secrets: deps.secrets, clock: deps.clock, ...(deps.random ? { random: deps.random } : {}) });
+    this.executor = new RunExecutor({ outbox: deps.outbox, flows: this.flows, executors: NODE_EXECUTORS, http: deps.http, secrets: deps.secrets, clock: deps.clock, handOff: deps.inbox, ...(deps.random ? { random: deps.random } : {}) });
     const handler = new InboundHandler({ executor: this.executor, flows: this.flows, clock: deps.clock });
     const afterCommit = (after: AfterCommit) => this.afterCommit(after);
     this.drain = new ConversationDrain({ orm: deps.orm, queues: deps.queues, logger, clock: deps.clock, handler, outbox: deps.outbox, afterCommit });
@@ -82,6 +85,10 @@ export class Engine {
 
   /** After a transaction commits: dispatch its sends, schedule its timers. */
   private async afterCommit(after: AfterCommit): Promise<void> {
-    await Promise.all([after.sends.length ? this.deps.outbox.dispatch(after.sends) : undefined, this.timers.schedule(after.timers)]);
+    await Promise.all([after.sends.length ? this.deps.outbox.dispatch(after.sends) : undefined, this.timers.schedule(after.timers), hasInboxWork(after) ? this.deps.inbox.afterCommit(after.inbox) : undefined]);
   }
+}
+
+function hasInboxWork(after: AfterCommit): boolean {
+  return after.inbox.events.length > 0 || after.inbox.kick.size > 0 || after.inbox.timers.length > 0 || after.inbox.sends.length > 0;
 }

@@ -7,7 +7,7 @@ import type { Resume, RunFacts, RunState } from '../../engine/runs/run-types.ts'
 import { newId } from '../ids.ts';
 import type { Outbox } from '../pipeline/outbox.ts';
 import type { AfterCommit } from './after-commit.ts';
-import { applyEffects } from './apply-effects.ts';
+import { applyEffects, type HandOffPort } from './apply-effects.ts';
 import type { FlowCache } from './flow-cache.ts';
 import { loadRunFacts } from './run-facts.ts';
 import { insertRuns, insertSteps, lockContact, saveRunOutcome, type RunRow } from './run-store.ts';
@@ -65,6 +65,8 @@ export class RunExecutor {
       /** Workspace secrets, read by HTTP request steps in the run's transaction. */
       secrets: { resolverFor(em: EntityManager, workspaceId: string): SecretResolver };
       clock: Clock;
+      /** The support inbox, for hand_off steps. */
+      handOff: HandOffPort;
       random?: () => number;
     },
   ) {}
@@ -131,9 +133,9 @@ export class RunExecutor {
     }
     const startFlows: string[] = [];
     const steps = [];
-    const effectsCtx = { outbox: this.deps.outbox, now, contactReachable: contact.lockedReachable, ...(mode.writes ? { writes: mode.writes } : {}) };
+    const effectsCtx = { outbox: this.deps.outbox, handOff: this.deps.handOff, now, contactReachable: contact.lockedReachable, ...(mode.writes ? { writes: mode.writes } : {}) };
     for (const step of result.steps) {
-      const effectResults = step.effects.length ? await applyEffects(em, effectsCtx, run, step.seq, step.effects, { sends: after.sends, startFlows }) : [];
+      const effectResults = step.effects.length ? await applyEffects(em, effectsCtx, run, step.seq, step.effects, { sends: after.sends, startFlows, inbox: after.inbox }) : [];
       steps.push({ ...step, id: newId(), workspaceId: run.workspaceId, runId: run.id, output: effectResults.length ? { result: step.output, effects: effectResults } : step.output });
     }
     if (mode.writes) mode.writes.steps.push(...steps);

@@ -18,7 +18,7 @@ export const HTTP_DRAIN_MS = 3_000;
 const IDLE_SWEEP_MS = 100;
 
 /** The pipelines the HTTP API hands work to; built by the composition root. */
-export type ApiPipelines = Pick<ApiDeps, 'inbound' | 'outbound' | 'channels' | 'flows' | 'flowWebhooks'> & { mailer?: ApiDeps['mailer'] };
+export type ApiPipelines = Pick<ApiDeps, 'inbound' | 'outbound' | 'channels' | 'flows' | 'flowWebhooks' | 'inbox'> & { mailer?: ApiDeps['mailer'] };
 
 /** The express app of the api role: the API plus health, readiness, metrics and the queue dashboard. */
 export function buildHttpApp(rt: Runtime, pipelines: ApiPipelines, usage: UsageRecorder): Express {

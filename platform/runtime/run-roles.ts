@@ -9,6 +9,7 @@ import { SafeHttpClient } from '../../connectors/http/safe-http-client.ts';
 import { SmtpMailer } from '../../connectors/smtp/smtp-mailer.ts';
 import type { Mailer } from '../../engine/ports/mailer.port.ts';
 import { Engine } from '../engine/engine.ts';
+import { DEFAULT_PRESENCE_GRACE_MS, Inbox } from '../inbox/inbox.ts';
 import { startApiRole } from './api.role.ts';
 import { channelAnnouncer, startConnectorRole } from './connector.role.ts';
 import { createDatabaseIfMissing, prepareDatabase, requireMigratedSchema } from './prepare-database.ts';
@@ -35,6 +36,8 @@ export interface RunningProcess {
   shutdown: GracefulShutdown;
   /** The flow engine of this process (tests drive its reconciler and cache). */
   engine: Engine;
+  /** The support inbox of this process (tests wait for its assigner). */
+  inbox: Inbox;
 }
 
 /**
@@ -66,16 +69,20 @@ export async function runRoles(roles: readonly RoleName[], env: NodeJS.ProcessEn
     const outbox = new Outbox({ orm: rt.orm, queues: rt.queues, logger: logger.child({ component: 'outbox' }), clock });
     const http = new SafeHttpClient({ allowHosts: config.httpAllowHosts });
     const secrets = new WorkspaceSecrets(config.secretKey);
-    const engine = new Engine({ orm: rt.orm, redis: rt.redis, queues: rt.queues, logger, clock, outbox, http, secrets, prefix: config.redisPrefix });
+    const inbox = new Inbox({ orm: rt.orm, redis: rt.redis, queues: rt.queues, logger, clock, outbox, prefix: config.redisPrefix, presenceGraceMs: config.inbox?.presenceGraceMs ?? DEFAULT_PRESENCE_GRACE_MS });
+    stopSteps.push({ name: 'stop the inbox assigner and its live updates', run: () => inbox.stop() });
+    const engine = new Engine({ orm: rt.orm, redis: rt.redis, queues: rt.queues, logger, clock, outbox, http, secrets, prefix: config.redisPrefix, inbox });
     // Accepted messages are handed to the engine: their conversation's drain job is enqueued.
     inbound.onAccepted(engine.onInboundAccepted);
+    // ... and to the support inbox: live inboxes hear of them, a snoozed conversation wakes.
+    inbound.onAccepted(inbox.onInboundAccepted);
 
     const connector = has('connector') ? await startConnectorRole(rt, { inbound }) : null;
     if (connector) stopSteps.push({ name: 'stop send workers and connectors', run: () => connector.stop() });
-    const worker = has('worker') ? startWorkerRole(rt, { outbox, engine }) : null;
+    const worker = has('worker') ? await startWorkerRole(rt, { outbox, engine, inbox }) : null;
     if (worker) stopSteps.push({ name: 'stop the engine workers and reconcilers', run: () => worker.stop() });
     const mailer = opts.mailer ?? (config.smtp ? new SmtpMailer(config.smtp) : undefined);
-    const api = has('api') ? await startApiRole(rt, { mailer, inbound, outbound: outbox, channels: connector ?? channelAnnouncer(rt), flows: { changed: (workspaceId) => engine.flowsChanged(workspaceId) }, flowWebhooks: { start: (flowId, tokenHash, body) => engine.triggered.startFromWebhook(flowId, tokenHash, body) } }) : null;
+    const api = has('api') ? await startApiRole(rt, { mailer, inbound, outbound: outbox, inbox, channels: connector ?? channelAnnouncer(rt), flows: { changed: (workspaceId) => engine.flowsChanged(workspaceId) }, flowWebhooks: { start: (flowId, tokenHash, body) => engine.triggered.startFromWebhook(flowId, tokenHash, body) } }) : null;
     if (api) {
       // HTTP stops first so that no new work arrives while the rest drains.
       stopSteps.unshift({ name: 'stop accepting HTTP connections and finish requests in flight', run: () => api.stopHttp() });
@@ -87,7 +94,7 @@ export async function runRoles(roles: readonly RoleName[], env: NodeJS.ProcessEn
     for (const step of closeConnections) shutdown.add(step.name, step.run);
     if (opts.listenForSignals ?? true) shutdown.listen();
     logger.info({ ms: Date.now() - started, port: api?.port ?? null }, `ready (${roles.join(', ')})`);
-    return { port: api?.port ?? null, shutdown, engine };
+    return { port: api?.port ?? null, shutdown, engine, inbox };
   } catch (err) {
     // Start-up failed half way: close what was opened so that the error is the last word.
     for (const step of [...stopSteps, ...runtimeShutdownSteps(rt)]) await step.run().catch(() => undefined);

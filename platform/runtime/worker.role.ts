@@ -1,6 +1,8 @@
 import { BroadcastJobs } from '../broadcasts/broadcast-jobs.worker.ts';
 import { BroadcastReconciler } from '../broadcasts/broadcast-reconciler.ts';
 import type { Engine } from '../engine/engine.ts';
+import type { Inbox } from '../inbox/inbox.ts';
+import { InboxReconciler } from '../inbox/inbox-reconciler.ts';
 import { OutboxReconciler } from '../pipeline/outbox-reconciler.ts';
 import type { Outbox } from '../pipeline/outbox.ts';
 import type { Runtime } from './runtime.ts';
@@ -11,6 +13,8 @@ export const RECONCILE_INTERVAL_MS = 15_000;
 export const ENGINE_RECONCILE_INTERVAL_MS = 5_000;
 /** How often the broadcast reconciler looks for broadcasts whose jobs were lost. */
 export const BROADCAST_RECONCILE_INTERVAL_MS = 30_000;
+/** How often the inbox reconciler looks for lapsed agents, lost kicks and lost timers. */
+export const INBOX_RECONCILE_INTERVAL_MS = 5_000;
 
 export interface WorkerRoleHandle {
   stop(): Promise<void>;
@@ -22,7 +26,7 @@ export interface WorkerRoleHandle {
  * batches, finish checks, their reconciler); sweeps and billing events join it as their issues
  * land. Message batches of broadcasts run where their channel's connector runs.
  */
-export function startWorkerRole(rt: Runtime, deps: { outbox: Outbox; engine: Engine }): WorkerRoleHandle {
+export async function startWorkerRole(rt: Runtime, deps: { outbox: Outbox; engine: Engine; inbox: Inbox }): Promise<WorkerRoleHandle> {
   const logger = rt.logger.child({ role: 'worker' });
   const reconciler = new OutboxReconciler({ orm: rt.orm, queues: rt.queues, outbox: deps.outbox, logger, clock: rt.clock });
   reconciler.start(RECONCILE_INTERVAL_MS);
@@ -32,10 +36,13 @@ export function startWorkerRole(rt: Runtime, deps: { outbox: Outbox; engine: Eng
   broadcasts.start();
   const broadcastReconciler = new BroadcastReconciler(broadcastDeps);
   broadcastReconciler.start(BROADCAST_RECONCILE_INTERVAL_MS);
+  await deps.inbox.startWorker();
+  const inboxReconciler = new InboxReconciler({ orm: rt.orm, inbox: deps.inbox, clock: rt.clock, logger: logger.child({ component: 'inbox' }) });
+  inboxReconciler.start(INBOX_RECONCILE_INTERVAL_MS);
   logger.info({ intervalMs: RECONCILE_INTERVAL_MS }, 'worker: engine workers and reconcilers started');
   return {
     async stop() {
-      await Promise.all([reconciler.stop(), broadcastReconciler.stop(), broadcasts.stop(), deps.engine.stop()]);
+      await Promise.all([reconciler.stop(), broadcastReconciler.stop(), inboxReconciler.stop(), broadcasts.stop(), deps.engine.stop()]);
     },
   };
 }

@@ -40,6 +40,9 @@ export class ApiClient {
   patch<T = any>(path: string, body?: unknown) {
     return this.request<T>('patch', path, body);
   }
+  put<T = any>(path: string, body?: unknown) {
+    return this.request<T>('put', path, body);
+  }
   delete<T = any>(path: string) {
     return this.request<T>('delete', path);
   }

@@ -1,3 +1,4 @@
+import type { Inbox } from '../../platform/inbox/inbox.ts';
 import type { ApiPipelines } from '../../platform/runtime/api.role.ts';
 
 /** For HTTP tests that reach no pipeline (ops endpoints, headers); any call to one is a test bug. */
@@ -7,4 +8,5 @@ export const noPipelines: ApiPipelines = {
   channels: { channelAdded: () => Promise.resolve() },
   flows: { changed: () => Promise.resolve() },
   flowWebhooks: { start: () => Promise.reject(new Error('not in this test')) },
+  inbox: new Proxy({}, { get: () => () => Promise.reject(new Error('not in this test')) }) as Inbox,
 };

@@ -8,6 +8,7 @@ import { LocalMediaStore } from '../../connectors/whatsapp/media-store.ts';
 import { WhatsappHost } from '../../connectors/whatsapp/whatsapp-host.ts';
 import { requestConnect } from '../../connectors/whatsapp/whatsapp-sessions.sql.ts';
 import { validateFlow } from '../../engine/flows/validate-flow.ts';
+import { DEFAULT_PRESENCE_GRACE_MS, Inbox } from '../../platform/inbox/inbox.ts';
 import { Engine } from '../../platform/engine/engine.ts';
 import { newId } from '../../platform/ids.ts';
 import { Outbox } from '../../platform/pipeline/outbox.ts';
@@ -44,8 +45,10 @@ export async function startWhatsappHarness(env: TestEnv, opts: { settings?: Reco
   const handedToEngine: AcceptedInbound[] = [];
   inbound.onAccepted(async (accepted) => void handedToEngine.push(accepted));
   const queues = new QueueFactory(env.redis, env.config.redisPrefix);
+  const outbox = new Outbox({ orm: env.orm, queues, logger, clock: systemClock });
+  const inbox = new Inbox({ orm: env.orm, redis: env.redis, queues, logger, clock: systemClock, outbox, prefix: env.config.redisPrefix, presenceGraceMs: DEFAULT_PRESENCE_GRACE_MS });
   const engine = opts.engine
-    ? new Engine({ orm: env.orm, redis: env.redis, queues, logger, clock: systemClock, outbox: new Outbox({ orm: env.orm, queues, logger, clock: systemClock }), http: new SafeHttpClient(), secrets: new WorkspaceSecrets(env.config.secretKey), prefix: env.config.redisPrefix })
+    ? new Engine({ orm: env.orm, redis: env.redis, queues, logger, clock: systemClock, outbox, http: new SafeHttpClient(), secrets: new WorkspaceSecrets(env.config.secretKey), prefix: env.config.redisPrefix, inbox })
     : null;
   if (engine) {
     inbound.onAccepted(engine.onInboundAccepted);

@@ -1,4 +1,5 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import { CONVERSATION_STATES } from '../../../engine/conversations/conversation-state.ts';
 import { CONVERSATION_STATUSES } from '../../../engine/conversations/conversation-status.ts';
 
 export const ConversationSchema = defineEntity({
@@ -13,6 +14,12 @@ export const ConversationSchema = defineEntity({
     assigneeUserId: p.uuid().nullable(),
     teamId: p.uuid().nullable(),
     botPaused: p.boolean().default(false),
+    /** The support inbox's state (the truth; status and botPaused follow it). Written by platform/inbox only. */
+    state: p.enum([...CONVERSATION_STATES]).default('bot'),
+    stateChangedAt: p.datetime().onCreate(() => new Date()),
+    queuedAt: p.datetime().nullable(),
+    snoozedUntil: p.datetime().nullable(),
+    handoffNote: p.string().nullable(),
     lastMessageAt: p.datetime().onCreate(() => new Date()),
     lastInboundAt: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
