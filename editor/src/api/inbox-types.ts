@@ -1,43 +1,24 @@
+import type { z } from 'zod';
+import type { ContactDto } from '../../../api/dto/contact.dto.ts';
+import type { ConversationDto } from '../../../api/dto/conversation.dto.ts';
+import type { ConversationNoteDto, TimelineItemDto } from '../../../api/dto/inbox.dto.ts';
+import type { TEAM_STRATEGIES, TeamDto } from '../../../api/dto/team.dto.ts';
+import type { InboxEvent } from '../../../platform/inbox/inbox-effects.ts';
+
 /*
- * The support inbox as the API answers it (issue 15). Until the backend's DTOs are on this
- * branch these mirror api/dto/conversation.dto.ts, inbox.dto.ts, team.dto.ts and the routes'
- * answers field for field.
+ * The support inbox as the API answers it (issue 15): the API's own schemas where api/dto
+ * exports them (types only, no runtime code). The answers below are declared inside their route
+ * files (api/routes/inbox.routes.ts, routing-rules.routes.ts, canned-responses.routes.ts) and
+ * are mirrored here field for field until they move to api/dto.
  */
 
-export type ConversationState = 'bot' | 'queued' | 'assigned' | 'snoozed' | 'resolved';
+export type ConversationState = z.infer<typeof ConversationDto>['state'];
 export type Availability = 'online' | 'away' | 'offline';
-export type TeamStrategy = 'round_robin' | 'least_busy' | 'manual';
+export type TeamStrategy = (typeof TEAM_STRATEGIES)[number];
 
-export interface Conversation {
-  id: string;
-  channelId: string;
-  contactId: string;
-  status: string;
-  state: ConversationState;
-  stateChangedAt: string;
-  assigneeUserId: string | null;
-  teamId: string | null;
-  botPaused: boolean;
-  queuedAt: string | null;
-  snoozedUntil: string | null;
-  handoffNote: string | null;
-  lastMessageAt: string;
-  createdAt: string;
-}
-
-export type TimelineItem =
-  | { kind: 'message'; at: string; id: string; direction: 'inbound' | 'outbound'; sender: string; authorUserId: string | null; type: string; text: string | null; media: Record<string, unknown> | null; status: string }
-  | { kind: 'note'; at: string; id: string; authorUserId: string | null; text: string }
-  | { kind: 'event'; at: string; id: string; actorKind: string; actorUserId: string | null; fromState: string; toState: string; fromAssigneeUserId: string | null; toAssigneeUserId: string | null; teamId: string | null; reason: string }
-  | { kind: 'run'; at: string; id: string; flowId: string; status: string; endedAt: string | null };
-
-export interface ConversationNote {
-  id: string;
-  conversationId: string;
-  authorUserId: string | null;
-  text: string;
-  createdAt: string;
-}
+export type Conversation = z.infer<typeof ConversationDto>;
+export type TimelineItem = z.infer<typeof TimelineItemDto>;
+export type ConversationNote = z.infer<typeof ConversationNoteDto>;
 
 export interface MyAvailability {
   availability: Availability;
@@ -68,20 +49,7 @@ export interface TeamFigures {
   waitP90Seconds: number | null;
 }
 
-export interface Team {
-  id: string;
-  name: string;
-  strategy: TeamStrategy;
-  sticky: boolean;
-  defaultCapacity: number;
-  isDefault: boolean;
-  handoffTimeoutSeconds: number | null;
-  handoffTimeoutMessage: string | null;
-  autoResolveHours: number | null;
-  members: { userId: string; capacity: number | null }[];
-  createdAt: string;
-  updatedAt: string;
-}
+export type Team = TeamDto;
 export type TeamInput = Omit<Team, 'id' | 'createdAt' | 'updatedAt'>;
 
 export interface RoutingRule {
@@ -104,21 +72,7 @@ export interface CannedResponse {
   updatedAt: string;
 }
 
-export interface Contact {
-  id: string;
-  phone: string | null;
-  name: string | null;
-  attributes: Record<string, unknown>;
-  tags: string[];
-  optedOut: boolean;
-  restricted: boolean;
-  legalHold: boolean;
-  erased: boolean;
-  createdAt: string;
-  lastSeenAt: string | null;
-}
+export type Contact = z.infer<typeof ContactDto>;
 
-/** One event of the inbox's live stream (GET /inbox/events). */
-export type InboxStreamEvent =
-  | { type: 'conversation'; eventId: string; workspaceId: string; conversationId: string; teamId: string | null; fromState: ConversationState; toState: ConversationState; fromAssigneeUserId: string | null; toAssigneeUserId: string | null; reason: string; at: string }
-  | { type: 'message'; workspaceId: string; conversationId: string; messageId: string; direction: 'inbound' | 'outbound' };
+/** One event of the inbox's live stream (GET /inbox/events), as the server publishes it. */
+export type InboxStreamEvent = InboxEvent;

@@ -1,4 +1,4 @@
-import { ActionIcon, Anchor, Badge, Button, Code, Group, Modal, Paper, Select, Stack, Switch, Table, Text, TextInput, Title } from '@mantine/core';
+import { ActionIcon, Anchor, Button, Code, Group, Modal, Paper, Select, Stack, Switch, Table, Text, TextInput, Title } from '@mantine/core';
 import { modals } from '@mantine/modals';
 import { useState } from 'react';
 import { Link } from 'react-router';
@@ -6,6 +6,7 @@ import type { RoutingRule } from '../api/inbox-types.ts';
 import { useDeleteRoutingRule, useMoveRoutingRule, useRoutingRules, useSaveRoutingRule, useTeams, type RoutingRuleInput } from '../api/queries/teams.queries.ts';
 import { QueryState } from '../api/query-state.tsx';
 import { ConditionBuilder } from '../forms/condition-builder.tsx';
+import { describeCondition } from '../forms/condition-model.ts';
 import type { TemplateVariable } from '../forms/template-variables.ts';
 import { messageOf } from '../error-message.ts';
 
@@ -100,12 +101,10 @@ export function RoutingRulesPage() {
                         <Text fw={600} size="sm">
                           {r.name}
                         </Text>
-                        <Code fz="xs" style={{ overflowWrap: 'anywhere' }}>
-                          {JSON.stringify(r.condition)}
-                        </Code>
+                        <RuleWords rule={r.condition} />
                       </Table.Td>
                       <Table.Td>
-                        <Badge variant="light">{teamName(r.teamId)}</Badge>
+                        <Text size="sm">{teamName(r.teamId)}</Text>
                       </Table.Td>
                       <Table.Td>
                         <Switch aria-label={`${r.name} is on`} checked={r.enabled} onChange={(e) => save.mutate({ id: r.id, rule: { enabled: e.currentTarget.checked } })} />
@@ -130,6 +129,22 @@ export function RoutingRulesPage() {
       </QueryState>
       {editing && <RuleForm key={editing === 'new' ? 'new' : editing.id} rule={editing === 'new' ? null : editing} teams={teams.map((t) => ({ value: t.id, label: t.name }))} onClose={() => setEditing(null)} />}
     </Stack>
+  );
+}
+
+const labelOfPath = (path: string) => ROUTING_VARIABLES.find((v) => v.path === path)?.label ?? path;
+
+/** A rule's condition in words; the JSON when it uses operators the builder does not know. */
+function RuleWords({ rule }: { rule: unknown }) {
+  const words = describeCondition(rule, labelOfPath);
+  return words ? (
+    <Text size="sm" c="dimmed">
+      When {words}
+    </Text>
+  ) : (
+    <Code fz="xs" style={{ overflowWrap: 'anywhere' }}>
+      {JSON.stringify(rule)}
+    </Code>
   );
 }
 
