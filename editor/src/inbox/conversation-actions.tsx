@@ -36,6 +36,8 @@ export function ConversationActions({ conversation: c, myUserId, supervisor, tea
   const mine = c.assigneeUserId !== null && c.assigneeUserId === myUserId;
   const mayMove = mine || supervisor || c.assigneeUserId === null;
   const open = c.state !== 'resolved';
+  // Resolving or snoozing is for whoever has it; a supervisor may also close a waiting one.
+  const mayClose = open && (mine || (supervisor && c.state !== 'bot'));
   const team = teams.find((t) => t.id === c.teamId);
 
   return (
@@ -45,12 +47,12 @@ export function ConversationActions({ conversation: c, myUserId, supervisor, tea
           Take
         </Button>
       )}
-      {open && mayMove && c.state !== 'bot' && (
+      {mayClose && (
         <Button size="xs" color="green" onClick={() => resolve.mutate(c.id)} loading={resolve.isPending}>
           Resolve
         </Button>
       )}
-      {open && mayMove && c.state !== 'bot' && (
+      {mayClose && (
         <Menu position="bottom-end">
           <Menu.Target>
             <Button size="xs" variant="default" loading={snooze.isPending}>

@@ -1,4 +1,4 @@
-import { Alert, Badge, Box, Button, Group, ScrollArea, Stack, Text, Title } from '@mantine/core';
+import { Alert, Anchor, Badge, Box, Button, Group, Paper, ScrollArea, Stack, Text, Title } from '@mantine/core';
 import { useEffect, useMemo, useRef } from 'react';
 import type { MessageDetail } from '../api/api-types.ts';
 import type { Conversation, Team, TimelineItem } from '../api/inbox-types.ts';
@@ -25,17 +25,17 @@ function replyBlockedReason(c: Conversation): string | null {
 }
 
 /** One conversation: who and where it is, what can be done, the hand-off note, the whole history, and the reply box. */
-export function ConversationView({ conversationId, viewer, onBack, aside }: { conversationId: string; viewer: ViewerContext; onBack?: () => void; aside?: (c: Conversation, timeline: TimelineItem[]) => React.ReactNode }) {
+export function ConversationView({ conversationId, viewer, onBack, onContact, aside }: { conversationId: string; viewer: ViewerContext; onBack?: () => void; onContact?: () => void; aside?: (c: Conversation, timeline: TimelineItem[]) => React.ReactNode }) {
   const conversation = useConversation(conversationId);
   const timeline = useTimeline(conversationId);
   return (
     <QueryState query={conversation} label="conversation">
-      {(c) => <Loaded conversation={c} items={timeline.data?.items ?? []} timelineLoading={timeline.isPending} viewer={viewer} onBack={onBack} aside={aside} />}
+      {(c) => <Loaded conversation={c} items={timeline.data?.items ?? []} timelineLoading={timeline.isPending} viewer={viewer} onBack={onBack} onContact={onContact} aside={aside} />}
     </QueryState>
   );
 }
 
-function Loaded({ conversation: c, items, timelineLoading, viewer, onBack, aside }: { conversation: Conversation; items: TimelineItem[]; timelineLoading: boolean; viewer: ViewerContext; onBack?: () => void; aside?: (c: Conversation, timeline: TimelineItem[]) => React.ReactNode }) {
+function Loaded({ conversation: c, items, timelineLoading, viewer, onBack, onContact, aside }: { conversation: Conversation; items: TimelineItem[]; timelineLoading: boolean; viewer: ViewerContext; onBack?: () => void; onContact?: () => void; aside?: (c: Conversation, timeline: TimelineItem[]) => React.ReactNode }) {
   const contact = useContact(c.contactId).data;
   const messages = useConversationMessages(c.id).data?.items;
   const details = useMemo(() => new Map<string, MessageDetail>((messages ?? []).map((m) => [m.id, m])), [messages]);
@@ -53,7 +53,7 @@ function Loaded({ conversation: c, items, timelineLoading, viewer, onBack, aside
 
   return (
     <Group align="stretch" gap="md" wrap="nowrap" h="100%">
-      <Stack gap="sm" h="100%" style={{ flex: 1, minWidth: 0 }} component="section" aria-label="Conversation">
+      <Paper withBorder radius="md" p="sm" h="100%" style={{ flex: 1, minWidth: 0, display: 'flex', flexDirection: 'column', gap: 'var(--mantine-spacing-sm)' }} component="section" aria-label="Conversation">
         <Group justify="space-between" align="flex-start" gap="xs">
           <div style={{ minWidth: 0 }}>
             <Group gap="xs">
@@ -73,6 +73,14 @@ function Loaded({ conversation: c, items, timelineLoading, viewer, onBack, aside
               {team ? `Team ${team.name}` : 'No team'}
               {c.assigneeUserId ? ` · with ${viewer.nameOf(c.assigneeUserId)}` : ''}
               {c.state === 'snoozed' && c.snoozedUntil ? ` · until ${timeOf(c.snoozedUntil)}` : ''}
+              {onContact && (
+                <>
+                  {' · '}
+                  <Anchor component="button" size="sm" onClick={onContact}>
+                    Contact details
+                  </Anchor>
+                </>
+              )}
             </Text>
           </div>
           <ConversationActions conversation={c} myUserId={viewer.myUserId} supervisor={viewer.supervisor} teams={viewer.teams} nameOf={viewer.nameOf} />
@@ -101,7 +109,7 @@ function Loaded({ conversation: c, items, timelineLoading, viewer, onBack, aside
           </Stack>
         </ScrollArea>
         <ReplyBox key={c.id} conversationId={c.id} disabledReason={replyBlockedReason(c)} />
-      </Stack>
+      </Paper>
       {aside?.(c, items)}
     </Group>
   );

@@ -145,13 +145,14 @@ export function NoteCard({ item, nameOf }: { item: Extract<TimelineItem, { kind:
 /** A state change, as one centred line: "Waiting → Assigned: taken by the agent · 10:02". */
 export function EventLine({ item, nameOf }: { item: Extract<TimelineItem, { kind: 'event' }>; nameOf: (userId: string | null) => string }) {
   const to = STATE_LABELS[item.toState as keyof typeof STATE_LABELS] ?? item.toState;
-  const who = item.actorUserId ? nameOf(item.actorUserId) : item.actorKind === 'flow' ? 'A flow' : item.actorKind === 'system' ? 'Automatic' : null;
   const owner = item.toAssigneeUserId && item.toAssigneeUserId !== item.fromAssigneeUserId ? ` to ${nameOf(item.toAssigneeUserId)}` : '';
+  // The reason says what moved it ("taken by the agent", "handed off by a flow"); a person is named when they moved it for someone else.
+  const by = item.actorUserId && item.actorUserId !== item.toAssigneeUserId ? ` · by ${nameOf(item.actorUserId)}` : '';
   return (
     <Text size="xs" c="dimmed" ta="center" data-event={item.toState}>
       {to}
       {owner} · {item.reason}
-      {who ? ` (${who})` : ''} · {timeOf(item.at)}
+      {by} · {timeOf(item.at)}
     </Text>
   );
 }

@@ -1,4 +1,4 @@
-import { Badge, Box, Center, Drawer, Group, Paper, ScrollArea, Select, Stack, Tabs, Text, TextInput, Title, Button } from '@mantine/core';
+import { Badge, Box, Center, Drawer, Group, Paper, ScrollArea, Select, Stack, Tabs, Text, TextInput, Title } from '@mantine/core';
 import { useDebouncedValue, useDisclosure, useMediaQuery } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
 import { useCallback, useEffect, useState } from 'react';
@@ -124,9 +124,21 @@ export function InboxPage({ conversationId }: { conversationId?: string }) {
         <Tabs value={tab} onChange={selectTab} variant="pills">
           <Tabs.List>
             {lists.map((l, i) => {
-              const unread = visible(queries[i]!.data?.items, l.spec).filter((c) => marks.isUnread(c)).length;
+              const shown = visible(queries[i]!.data?.items, l.spec);
+              const unread = shown.filter((c) => marks.isUnread(c)).length;
+              // Unread first (red); else how many the tab holds, for the queues a person works.
+              const count =
+                unread > 0 ? (
+                  <Badge size="xs" circle={unread < 10} color="red" aria-label={`${unread} unread`}>
+                    {unread}
+                  </Badge>
+                ) : shown.length > 0 && l.spec.tab !== 'all' ? (
+                  <Badge size="xs" circle={shown.length < 10} color="gray" variant="light" aria-label={`${shown.length} conversations`}>
+                    {shown.length}
+                  </Badge>
+                ) : undefined;
               return (
-                <Tabs.Tab key={l.spec.tab} value={l.spec.tab} px={8} py={4} fz="xs" rightSection={unread > 0 ? <Badge size="xs" circle={unread < 10} color="red" aria-label={`${unread} unread`}>{unread}</Badge> : undefined}>
+                <Tabs.Tab key={l.spec.tab} value={l.spec.tab} px={8} py={4} fz="xs" rightSection={count}>
                   {l.spec.label}
                 </Tabs.Tab>
               );
@@ -168,20 +180,9 @@ export function InboxPage({ conversationId }: { conversationId?: string }) {
     );
 
   const conversationPane = conversationId ? (
-    <Paper withBorder radius="md" p="sm" h="100%" style={{ flex: 1, minWidth: 0 }}>
-      <Stack h="100%" gap={4}>
-        {!wide && (
-          <Group justify="flex-end">
-            <Button size="compact-xs" variant="subtle" onClick={contactDrawer.open}>
-              Contact details
-            </Button>
-          </Group>
-        )}
-        <Box style={{ flex: 1, minHeight: 0 }}>
-          <ConversationView key={conversationId} conversationId={conversationId} viewer={viewer} onBack={medium ? undefined : back} aside={aside} />
-        </Box>
-      </Stack>
-    </Paper>
+    <Box h="100%" style={{ flex: 1, minWidth: 0 }}>
+      <ConversationView key={conversationId} conversationId={conversationId} viewer={viewer} onBack={medium ? undefined : back} onContact={wide ? undefined : contactDrawer.open} aside={aside} />
+    </Box>
   ) : (
     <Paper withBorder radius="md" h="100%" style={{ flex: 1 }}>
       <Center h="100%">

@@ -42,7 +42,7 @@ export function SupervisorPage() {
 
   return (
     <Stack gap="lg">
-      <Group justify="space-between" align="flex-end">
+      <Group justify="space-between" align="center">
         <Title order={1}>Supervisor</Title>
         <NumberInput label="Target wait (minutes)" description="Waiting longer than this counts as late" value={slaMinutes} onChange={changeSla} min={1} max={1440} w={220} />
       </Group>
