@@ -36,7 +36,7 @@ function fakeApi() {
   return { fetch, calls };
 }
 
-const settle = () => act(() => vi.advanceTimersByTimeAsync(20));
+const settle = () => act(() => new Promise((resolve) => setTimeout(resolve, 20)));
 
 beforeEach(() => {
   vi.useFakeTimers({ now: NOW, toFake: ['Date'] });
@@ -54,7 +54,7 @@ describe('the supervisor page', () => {
     vi.stubGlobal('fetch', fakeApi().fetch);
     renderInApp(<SupervisorPage />);
     for (let i = 0; i < 5; i++) await settle();
-    const row = within(screen.getByRole('table', { name: 'Team figures' })).getAllByRole('row')[1]!;
+    const row = await vi.waitFor(() => within(screen.getByRole('table', { name: 'Team figures' })).getAllByRole('row')[1]!);
     expect([...row.querySelectorAll('td')].map((td) => td.textContent)).toEqual(['Support', '2', '12 min', '1', '3', '1 min', '1 h 6 min']);
   });
 
@@ -73,10 +73,10 @@ describe('the supervisor page', () => {
     renderInApp(<SupervisorPage />);
     for (let i = 0; i < 5; i++) await settle();
     const late = () => within(screen.getByRole('region', { name: 'Waiting longer than the target' }));
-    expect(late().getAllByRole('link').map((a) => a.textContent)).toEqual(['Olga Old']);
+    await vi.waitFor(() => expect(late().getAllByRole('link').map((a) => a.textContent)).toEqual(['Olga Old']));
     fireEvent.change(screen.getByLabelText('Target wait (minutes)'), { target: { value: '1' } });
     for (let i = 0; i < 5; i++) await settle();
-    expect(late().getAllByRole('link').map((a) => a.textContent)).toEqual(['Olga Old', 'Nina New']);
+    await vi.waitFor(() => expect(late().getAllByRole('link').map((a) => a.textContent)).toEqual(['Olga Old', 'Nina New']));
     expect(api.calls).toContain('/inbox/overview?slaSeconds=60');
   });
 });
