@@ -1,6 +1,10 @@
+import { hostname } from 'node:os';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { runSql } from '../pipeline/run-sql.ts';
 import type { InboxAfterCommit } from './inbox-effects.ts';
+
+/** Which process assigned, kept on each event (where a conversation went, and who decided it). */
+const PROCESS_TAG = `${hostname()}/${process.pid}`;
 
 /** The most conversations one statement assigns; a longer queue is assigned by the next pass. */
 export const MAX_ASSIGNED_PER_STATEMENT = 500;
@@ -76,8 +80,8 @@ with team as (
     from turn, (select user_id, max(rn) as last_rn from moved group by user_id) n
    where tm.team_id = :teamId and tm.user_id = n.user_id
 ), events as (
-  insert into conversation_events (id, workspace_id, conversation_id, contact_id, team_id, actor_kind, from_state, to_state, to_assignee_user_id, reason)
-  select gen_random_uuid(), moved.workspace_id, moved.id, moved.contact_id, moved.team_id, 'system', 'queued', 'assigned', moved.user_id, 'assigned by the team''s ' || replace((select strategy from team), '_', ' ')
+  insert into conversation_events (id, workspace_id, conversation_id, contact_id, team_id, actor_kind, from_state, to_state, to_assignee_user_id, reason, detail)
+  select gen_random_uuid(), moved.workspace_id, moved.id, moved.contact_id, moved.team_id, 'system', 'queued', 'assigned', moved.user_id, 'assigned by the team''s ' || replace((select strategy from team), '_', ' '), jsonb_build_object('process', cast(:process as text))
     from moved
   returning id, conversation_id, to_assignee_user_id, created_at
 )
@@ -102,6 +106,7 @@ export async function assignQueue(em: EntityManager, teamId: string, opts: { now
     now: opts.now,
     presentSince: new Date(opts.now.getTime() - opts.graceMs),
     maxAssigned: MAX_ASSIGNED_PER_STATEMENT,
+    process: PROCESS_TAG,
   });
   for (const r of rows) {
     opts.after.events.push({

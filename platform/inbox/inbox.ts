@@ -104,7 +104,8 @@ export class Inbox {
   async connect(workspaceId: string, userId: string): Promise<() => Promise<void>> {
     const key = `${workspaceId}/${userId}`;
     this.connections.set(key, (this.connections.get(key) ?? 0) + 1);
-    this.heartbeat ??= setInterval(() => void this.beat(), Math.max(1_000, Math.min(30_000, Math.floor(this.deps.presenceGraceMs / 3)))).unref();
+    // Three beats per grace period (at most one per 30 s): one late beat never lapses a connected agent.
+    this.heartbeat ??= setInterval(() => void this.beat(), Math.max(250, Math.min(30_000, Math.floor(this.deps.presenceGraceMs / 3)))).unref();
     await this.seen(workspaceId, [userId], { connected: true });
     let released = false;
     return async () => {
