@@ -1,7 +1,7 @@
 import { Badge, Group, Stack, Text, UnstyledButton } from '@mantine/core';
 import type { Conversation, Team } from '../api/inbox-types.ts';
 import { useContact } from '../api/queries/contacts.queries.ts';
-import { contactLabel, since, STATE_COLORS, STATE_LABELS } from './inbox-words.ts';
+import { contactLabel, since, STATE_COLORS, STATE_LABELS, timeOf } from './inbox-words.ts';
 import { useSeenMarks } from './seen-marks.ts';
 
 /** The conversations of one tab, newest activity first; the open one highlighted, unread ones bold with a dot. */
@@ -46,8 +46,8 @@ function ConversationRow({ conversation: c, selected, onSelect, teamName, now }:
               {name}
             </Text>
           </Group>
-          <Text size="xs" c="dimmed" style={{ flex: 'none' }}>
-            {since(c.lastMessageAt, now)}
+          <Text size="xs" c="dimmed" style={{ flex: 'none' }} title="Last message">
+            {timeOf(c.lastMessageAt, now)}
           </Text>
         </Group>
         <Group gap={6} mt={4} wrap="nowrap">

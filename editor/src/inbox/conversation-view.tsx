@@ -71,7 +71,7 @@ function Loaded({ conversation: c, items, timelineLoading, viewer, onBack, onCon
             </Group>
             <Text size="sm" c="dimmed">
               {team ? `Team ${team.name}` : 'No team'}
-              {c.assigneeUserId ? ` · with ${viewer.nameOf(c.assigneeUserId)}` : ''}
+              {c.assigneeUserId ? (c.state === 'resolved' ? ` · handled by ${viewer.nameOf(c.assigneeUserId)}` : ` · with ${viewer.nameOf(c.assigneeUserId)}`) : ''}
               {c.state === 'snoozed' && c.snoozedUntil ? ` · until ${timeOf(c.snoozedUntil)}` : ''}
               {onContact && (
                 <>

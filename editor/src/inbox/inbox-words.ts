@@ -29,9 +29,10 @@ export function durationWords(seconds: number): string {
   return hours % 24 ? `${days} d ${hours % 24} h` : `${days} d`;
 }
 
-/** How long ago, or since when: "waiting 12 min". */
+/** How long since a time, for waits: "12 min", "<1 min" (seconds would tick by on a list nobody reads that closely). */
 export function since(iso: string, now: number): string {
-  return durationWords((now - Date.parse(iso)) / 1000);
+  const seconds = (now - Date.parse(iso)) / 1000;
+  return seconds < 60 ? '<1 min' : durationWords(seconds);
 }
 
 /** A time of the timeline: the hour today, else the date and hour. */

@@ -151,7 +151,8 @@ export function EventLine({ item, nameOf }: { item: Extract<TimelineItem, { kind
   return (
     <Text size="xs" c="dimmed" ta="center" data-event={item.toState}>
       {to}
-      {owner} · {item.reason}
+      {owner}
+      {item.reason.toLowerCase() === to.toLowerCase() ? '' : ` · ${item.reason}`}
       {by} · {timeOf(item.at)}
     </Text>
   );
