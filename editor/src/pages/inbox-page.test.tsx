@@ -30,6 +30,7 @@ const TIMELINE: TimelineItem[] = [
   { kind: 'message', at: '2026-12-06T09:57:00.000Z', id: '0196a3f0-0000-7000-8000-000000000101', direction: 'inbound', sender: 'contact', authorUserId: null, type: 'text', text: 'I want my money back', media: null, status: 'received' },
   { kind: 'run', at: '2026-12-06T09:57:01.000Z', id: '0196a3f0-0000-7000-8000-000000000102', flowId: FLOW_ID, status: 'completed', endedAt: '2026-12-06T09:57:02.000Z' },
   { kind: 'message', at: '2026-12-06T09:57:30.000Z', id: '0196a3f0-0000-7000-8000-000000000103', direction: 'inbound', sender: 'contact', authorUserId: null, type: 'image', text: null, media: { url: '/media/receipt.jpg', mimeType: 'image/jpeg', caption: 'my receipt' }, status: 'received' },
+  { kind: 'message', at: '2026-12-06T09:57:35.000Z', id: '0196a3f0-0000-7000-8000-000000000106', direction: 'inbound', sender: 'contact', authorUserId: null, type: 'image', text: null, media: { url: 'https://cdn.example.com/elsewhere.jpg', mimeType: 'image/jpeg', fileName: 'elsewhere.jpg' }, status: 'received' },
   { kind: 'message', at: '2026-12-06T09:57:40.000Z', id: '0196a3f0-0000-7000-8000-000000000104', direction: 'outbound', sender: 'bot', authorUserId: null, type: 'text', text: 'Passing you to a person', media: null, status: 'read' },
   { kind: 'event', at: '2026-12-06T09:58:00.000Z', id: '0196a3f0-0000-7000-8000-000000000105', actorKind: 'flow', actorUserId: null, fromState: 'bot', toState: 'queued', fromAssigneeUserId: null, toAssigneeUserId: null, teamId: TEAM.id, reason: 'handed off by a flow: wants a refund' },
 ];
@@ -154,6 +155,10 @@ describe('the inbox page', () => {
     const history = screen.getByRole('log', { name: 'Conversation history' });
     expect(history.textContent).toContain('I want my money back');
     expect((within(history).getByRole('img', { name: 'my receipt' }) as HTMLImageElement).getAttribute('src')).toBe('/media/receipt.jpg');
+    // A file on another host is not loaded into the page (the CSP would refuse it, and the host would learn who reads): a link opens it.
+    expect(within(history).queryByRole('img', { name: /elsewhere/ })).toBeNull();
+    expect(within(history).getByRole('link', { name: 'Open' }).getAttribute('href')).toBe('https://cdn.example.com/elsewhere.jpg');
+    expect(history.textContent).toContain('Photo: elsewhere.jpg (image/jpeg)');
     expect(history.textContent).toContain('Passing you to a person');
     expect(history.textContent).toContain('Read');
     expect(within(history).getByLabelText('Reactions: 👍')).toBeTruthy();
