@@ -11,10 +11,11 @@ function valueText(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-/** The run of a flow that last ran before the conversation came to the inbox (the hand-off's run). */
+/** The run of a flow that last ran before the conversation came to the inbox (the hand-off's run); none while the bot has it. */
 export function runThatLedHere(items: readonly TimelineItem[]): Extract<TimelineItem, { kind: 'run' }> | null {
   const handOff = items.findLast((i) => i.kind === 'event' && (i.toState === 'queued' || i.toState === 'assigned') && i.fromState === 'bot');
-  const runs = items.filter((i): i is Extract<TimelineItem, { kind: 'run' }> => i.kind === 'run' && (!handOff || i.at <= handOff.at));
+  if (!handOff) return null;
+  const runs = items.filter((i): i is Extract<TimelineItem, { kind: 'run' }> => i.kind === 'run' && i.at <= handOff.at);
   return runs.at(-1) ?? null;
 }
 

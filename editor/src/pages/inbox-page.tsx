@@ -47,6 +47,8 @@ const STATE_FILTER = [
 ];
 
 const NOW_TICK_MS = 30_000;
+/** The list's width beside the conversation: wide enough for the four tabs with their counts on one line. */
+const LIST_WIDTH_PX = { wide: 360, medium: 320 };
 
 function visible(items: Conversation[] | undefined, spec: TabSpec): Conversation[] {
   return (items ?? []).filter((c) => !spec.hide?.includes(c.state));
@@ -112,7 +114,7 @@ export function InboxPage({ conversationId }: { conversationId?: string }) {
   };
 
   const listPane = (
-    <Paper withBorder radius="md" h="100%" style={{ display: 'flex', flexDirection: 'column', overflow: 'hidden' }} w={medium ? 320 : '100%'} miw={medium ? 320 : undefined}>
+    <Paper withBorder radius="md" h="100%" style={{ display: 'flex', flexDirection: 'column', overflow: 'hidden' }} w={medium ? LIST_WIDTH_PX[wide ? 'wide' : 'medium'] : '100%'} miw={medium ? LIST_WIDTH_PX[wide ? 'wide' : 'medium'] : undefined}>
       <Stack gap="xs" p="xs">
         <Group justify="space-between" gap="xs">
           <Title order={1} size="h3">
@@ -138,7 +140,7 @@ export function InboxPage({ conversationId }: { conversationId?: string }) {
                   </Badge>
                 ) : undefined;
               return (
-                <Tabs.Tab key={l.spec.tab} value={l.spec.tab} px={8} py={4} fz="xs" rightSection={count}>
+                <Tabs.Tab key={l.spec.tab} value={l.spec.tab} px={6} py={4} fz="xs" rightSection={count}>
                   {l.spec.label}
                 </Tabs.Tab>
               );
