@@ -2,12 +2,14 @@ import { runBroadcastBench } from './broadcast.bench.ts';
 import { runEditorBench } from './editor.bench.ts';
 import { runEngineBench } from './engine.bench.ts';
 import { runRegexTriggersBench } from './regex-triggers.bench.ts';
+import { runRoutingBench } from './routing.bench.ts';
 
 /** The benches `npm run bench -- <name>` knows, each taking the arguments that follow its name. */
 const BENCHES: Record<string, { summary: string; run: (args: string[]) => Promise<void> }> = {
   broadcast: { summary: '100k contacts, a 50k segment: snapshot + enqueue time, unpaced send rate, auto-reply latency meanwhile', run: runBroadcastBench },
   editor: { summary: 'a 300-node flow in headless Chromium: load to an interactive canvas, and one edit', run: runEditorBench },
   engine: { summary: 'inbound → flow → sandbox reply: closed-loop throughput, open-loop latency, BullMQ baseline', run: runEngineBench },
+  routing: { summary: '10k conversations queued over 5 teams, 200 agents of capacity 5, 4 worker processes: assignments/s, freed slot → next assignment p99, violations', run: runRoutingBench },
   regex: { summary: 'ten regex triggers over 100k typical messages: native RegExp against re2js (CPU only, no services)', run: runRegexTriggersBench },
 };
 

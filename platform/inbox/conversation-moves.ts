@@ -213,3 +213,57 @@ export function requireRoom(agent: AgentSlot | undefined, opts: { teamId: string
   if (!opts.alreadyOwns && agent.load >= agent.capacity) throw new ConflictError(`that agent already has ${agent.load} open conversations, their capacity`, { details: { load: agent.load, capacity: agent.capacity } });
   return agent;
 }
+
+/*
+ * Resolve in one statement (the hot path of a busy inbox: every resolve frees a slot): lock the
+ * conversation (FOR UPDATE, only from a state that may be resolved), write it, free its agent's
+ * slot when it held one, and write the event. The conversation is locked before the agent row
+ * (the `freed` update reads `moved`), the inbox's lock order. Answers nothing when the
+ * conversation is missing or already resolved.
+ */
+const RESOLVE_SQL = `
+with cur as (
+  select id, state, assignee_user_id, team_id, contact_id from conversations
+   where id = :id and workspace_id = :workspaceId and state in ('bot', 'queued', 'assigned', 'snoozed')
+     for update
+), moved as (
+  update conversations c set state = 'resolved', status = 'resolved', bot_paused = false, snoozed_until = null,
+         resolved_at = :now, state_changed_at = :now, updated_at = :now
+    from cur where c.id = cur.id
+  returning c.id, cur.state as from_state, cur.assignee_user_id as from_assignee, cur.team_id, cur.contact_id
+), freed as (
+  update agent_status a set load = a.load - 1
+    from moved where moved.from_state = 'assigned' and a.workspace_id = :workspaceId and a.user_id = moved.from_assignee
+  returning a.user_id
+), ev as (
+  insert into conversation_events (id, workspace_id, conversation_id, contact_id, team_id, actor_kind, actor_user_id, from_state, to_state,
+                                   from_assignee_user_id, to_assignee_user_id, reason)
+  select :eventId, :workspaceId, moved.id, moved.contact_id, moved.team_id, :actorKind, cast(:actorUserId as uuid), moved.from_state, 'resolved',
+         moved.from_assignee, moved.from_assignee, :reason
+    from moved
+  returning created_at
+)
+select moved.from_state as "fromState", moved.from_assignee as "fromAssigneeUserId", moved.team_id as "teamId",
+       case when moved.from_state = 'assigned' then
+         (select coalesce(array_agg(tm.team_id), '{}') from team_members tm where tm.workspace_id = :workspaceId and tm.user_id = moved.from_assignee)
+       else '{}' end as "freedTeams"
+  from moved`;
+
+/** Resolves a conversation in one statement (see RESOLVE_SQL); false when it was missing or resolved already. */
+export async function resolveNow(em: EntityManager, workspaceId: string, id: string, ctx: MoveContext): Promise<boolean> {
+  const eventId = newId();
+  const { rows } = await runSql<{ fromState: ConversationState; fromAssigneeUserId: string | null; teamId: string | null; freedTeams: string[] }>(em, RESOLVE_SQL, {
+    id,
+    workspaceId,
+    now: ctx.now,
+    eventId,
+    actorKind: ctx.actor.kind,
+    actorUserId: ctx.actor.userId,
+    reason: ctx.reason,
+  });
+  const row = rows[0];
+  if (!row) return false;
+  ctx.after.events.push({ type: 'conversation', eventId, workspaceId, conversationId: id, teamId: row.teamId, fromState: row.fromState, toState: 'resolved', fromAssigneeUserId: row.fromAssigneeUserId, toAssigneeUserId: row.fromAssigneeUserId, reason: ctx.reason, at: ctx.now.toISOString() });
+  for (const team of row.freedTeams) ctx.after.kick.add(team);
+  return true;
+}

@@ -11,7 +11,7 @@ import { runSql } from '../pipeline/run-sql.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
 import type { Redis } from '../redis.ts';
 import { assignQueue, MAX_ASSIGNED_PER_STATEMENT } from './assign-queue.sql.ts';
-import { lockAgents, lockAssignedTo, lockConversation, requireRoom, teamsOf, toDate, writeMove, type ConversationRow } from './conversation-moves.ts';
+import { lockAgents, lockAssignedTo, lockConversation, requireRoom, resolveNow, teamsOf, toDate, writeMove, type ConversationRow } from './conversation-moves.ts';
 import { InboxBus } from './inbox-bus.ts';
 import { emptyInboxAfterCommit, SYSTEM_ACTOR, type InboxActor, type InboxAfterCommit, type InboxTimer } from './inbox-effects.ts';
 import { InboxTimers } from './inbox-timers.ts';
@@ -289,14 +289,16 @@ export class Inbox {
     });
   }
 
-  resolve(workspaceId: string, conversationId: string, actor: InboxActor, reason = 'resolved'): Promise<ConversationRow> {
-    return this.transact(async (em, after) => {
-      const now = this.deps.clock.now();
-      const row = await lockConversation(em, workspaceId, conversationId);
-      if (row.state === 'resolved') throw new ConflictError('the conversation is already resolved');
-      if (row.state === 'assigned' && row.assigneeUserId) await lockAgents(em, workspaceId, [row.assigneeUserId], { teamId: null, now, graceMs: this.deps.presenceGraceMs });
-      return writeMove(em, row, 'resolve', { state: 'resolved', assigneeUserId: row.assigneeUserId }, { now, actor, reason, after });
-    });
+  /** Resolves a conversation (one statement, see resolveNow); 409 when it is resolved already. */
+  async resolve(workspaceId: string, conversationId: string, actor: InboxActor, reason = 'resolved'): Promise<void> {
+    const after = emptyInboxAfterCommit();
+    const done = await resolveNow(this.deps.orm.em.fork(), workspaceId, conversationId, { now: this.deps.clock.now(), actor, reason, after });
+    if (!done) {
+      const { rows } = await runSql(this.deps.orm.em.fork(), `select 1 from conversations where id = :id and workspace_id = :workspaceId`, { id: conversationId, workspaceId });
+      if (rows.length === 0) throw new NotFoundError('conversation', conversationId);
+      throw new ConflictError('the conversation is already resolved');
+    }
+    await this.afterCommit(after);
   }
 
   /**
@@ -415,7 +417,10 @@ export class Inbox {
   async assignTeam(teamId: string): Promise<number> {
     let total = 0;
     for (;;) {
-      const assigned = await this.transact((em, after) => assignQueue(em, teamId, { now: this.deps.clock.now(), graceMs: this.deps.presenceGraceMs, after }));
+      // One statement, committed on its own: its locks are held only while it runs.
+      const after = emptyInboxAfterCommit();
+      const assigned = await assignQueue(this.deps.orm.em.fork(), teamId, { now: this.deps.clock.now(), graceMs: this.deps.presenceGraceMs, after });
+      await this.afterCommit(after);
       total += assigned.length;
       if (assigned.length < MAX_ASSIGNED_PER_STATEMENT) return total;
     }
