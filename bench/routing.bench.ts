@@ -104,13 +104,19 @@ export async function runRoutingBench(args: string[]): Promise<void> {
     }
 
     const { rows: span } = await runSql<{ n: number; seconds: number }>(em, `select count(*)::int as n, extract(epoch from max(created_at) - min(created_at))::float8 as seconds from conversation_events where workspace_id = :workspaceId and to_state = 'assigned'`, { workspaceId });
+    // For each freed slot (a resolve of an assigned conversation), the agent's next assignment:
+    // the first assignment event after it in the agent's lock order (seq).
     const { rows: waits } = await runSql<{ ms: number }>(
       em,
-      `select extract(epoch from next_assigned - freed_at)::float8 * 1000 as ms from (
-         select e.created_at as freed_at,
-                (select min(a.created_at) from conversation_events a where a.workspace_id = e.workspace_id and a.to_assignee_user_id = e.from_assignee_user_id and a.to_state = 'assigned' and a.seq > e.seq) as next_assigned
-           from conversation_events e where e.workspace_id = :workspaceId and e.from_state = 'assigned' and e.to_state = 'resolved'
-       ) f where next_assigned is not null`,
+      `with ev as (
+         select seq, created_at, to_state, case when to_state = 'assigned' then to_assignee_user_id else from_assignee_user_id end as agent
+           from conversation_events where workspace_id = :workspaceId and (to_state = 'assigned' or from_state = 'assigned')
+       ), nexts as (
+         select to_state, created_at,
+                min(case when to_state = 'assigned' then created_at end) over (partition by agent order by seq rows between 1 following and unbounded following) as next_assigned
+           from ev
+       )
+       select extract(epoch from next_assigned - created_at)::float8 * 1000 as ms from nexts where to_state = 'resolved' and next_assigned is not null`,
       { workspaceId },
     );
     const { rows: over } = await runSql<{ n: number }>(

@@ -368,3 +368,15 @@ describe('timeouts', () => {
     expect((await events(id)).at(-1)?.reason).toBe('resolved after 2 hours without a message from the contact');
   });
 });
+
+describe('the OpenAPI document', () => {
+  it('describes the inbox routes, the live stream as server-sent events', async () => {
+    const res = await api.client.get('/api/openapi.json');
+    for (const path of ['/api/v1/teams', '/api/v1/teams/{id}/members', '/api/v1/routing-rules', '/api/v1/canned-responses/{id}/render', '/api/v1/me/availability', '/api/v1/conversations/{id}/take', '/api/v1/conversations/{id}/timeline', '/api/v1/conversations/{id}/notes']) {
+      expect(res.body.paths[path], path).toBeDefined();
+    }
+    expect(Object.keys(res.body.paths['/api/v1/inbox/events'].get.responses['200'].content)).toEqual(['text/event-stream']);
+    expect(res.body.paths['/api/v1/conversations/{id}/assign'].post['x-capability']).toBe('inbox.supervise');
+    expect(res.body.paths['/api/v1/conversations'].get.parameters.map((p: any) => p.name)).toEqual(expect.arrayContaining(['state', 'assignee', 'teamId', 'q']));
+  });
+});
