@@ -18,10 +18,15 @@ import './styles.css';
  * (theme variables, responsive props).
  */
 const styleNonce = document.querySelector<HTMLMetaElement>('meta[name="csp-nonce"]')?.content;
+const usableNonce = styleNonce && !styleNonce.startsWith('__') ? styleNonce : undefined;
+// Modals and drawers lock the page's scroll with react-remove-scroll, which writes its own
+// <style> element outside Mantine and takes its nonce from the get-nonce package: that package
+// reads the global `__webpack_nonce__` (whatever the bundler), so the nonce is given there too.
+if (usableNonce) (globalThis as { __webpack_nonce__?: string }).__webpack_nonce__ = usableNonce;
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <AppProviders queryClient={createQueryClient()} styleNonce={styleNonce && !styleNonce.startsWith('__') ? styleNonce : undefined}>
+    <AppProviders queryClient={createQueryClient()} styleNonce={usableNonce}>
       <RouterProvider router={createRouter()} />
     </AppProviders>
   </StrictMode>,

@@ -6,12 +6,17 @@ import { BillingPage } from './pages/billing-page.tsx';
 import { BroadcastDetailPage } from './pages/broadcast-detail-page.tsx';
 import { BroadcastFormPage } from './pages/broadcast-form-page.tsx';
 import { BroadcastsPage } from './pages/broadcasts-page.tsx';
+import { CannedResponsesPage } from './pages/canned-responses-page.tsx';
 import { ChannelsPage } from './pages/channels-page.tsx';
 import { FlowEditorPage } from './pages/flow-editor-page.tsx';
 import { FlowsPage } from './pages/flows-page.tsx';
+import { InboxPage } from './pages/inbox-page.tsx';
 import { LoginPage } from './pages/login-page.tsx';
 import { MembersPage } from './pages/members-page.tsx';
+import { RoutingRulesPage } from './pages/routing-rules-page.tsx';
 import { SecretsPage } from './pages/secrets-page.tsx';
+import { SupervisorPage } from './pages/supervisor-page.tsx';
+import { TeamsPage } from './pages/teams-page.tsx';
 import { useSession } from './session/session-context.tsx';
 import { AppLayout } from './shell/app-layout.tsx';
 import { pathOfHashRoute } from './shell/hash-redirect.ts';
@@ -41,7 +46,13 @@ export const routes: RouteObject[] = [
               { path: '/broadcasts/new', element: <BroadcastFormPage key="new" /> },
               { path: '/broadcasts/:broadcastId', element: <BroadcastDetailRoute /> },
               { path: '/broadcasts/:broadcastId/edit', element: <BroadcastEditRoute /> },
+              // One route with its conversation as a child path: the page (its lists and live stream) stays mounted while conversations open.
+              { path: '/inbox', element: <InboxRoute />, children: [{ index: true }, { path: ':conversationId' }] },
+              { path: '/inbox/supervisor', element: <SupervisorPage /> },
               { path: '/channels', element: <ChannelsPage /> },
+              { path: '/settings/teams', element: <TeamsPage /> },
+              { path: '/settings/routing-rules', element: <RoutingRulesPage /> },
+              { path: '/settings/quick-replies', element: <CannedResponsesPage /> },
               { path: '/settings/members', element: <MembersPage /> },
               { path: '/settings/secrets', element: <SecretsPage /> },
               { path: '/settings/billing', element: <BillingPage /> },
@@ -93,6 +104,12 @@ function SignedIn() {
 function FlowEditorRoute() {
   const { flowId = '' } = useParams();
   return <FlowEditorPage key={flowId} flowId={flowId} />;
+}
+
+/** The inbox, with the conversation of its child path open (a parent route sees its child's params). */
+function InboxRoute() {
+  const { conversationId } = useParams();
+  return <InboxPage conversationId={conversationId} />;
 }
 
 function BroadcastDetailRoute() {

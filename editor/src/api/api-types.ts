@@ -39,6 +39,8 @@ export type FlowExport = WithDocument<z.infer<typeof FlowExportDto>>;
 
 export type Channel = z.infer<typeof ChannelDto>;
 type MessageAnswer = z.infer<typeof MessageDto>;
+/** A message with its delivery times and reactions, as GET /conversations/:id/messages answers it. */
+export type MessageDetail = MessageAnswer;
 /** A chat message as the test chat shows it: an answer's fields it reads (a message just typed, not yet answered, has only these). */
 export type Message = Pick<MessageAnswer, 'id' | 'direction' | 'sender' | 'text' | 'status' | 'createdAt'> & Partial<Pick<MessageAnswer, 'reactions' | 'outcome'>>;
 

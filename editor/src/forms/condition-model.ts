@@ -126,3 +126,22 @@ export function emptyGroup(): ConditionGroup {
 export function newRow(field = 'message.text'): ConditionRow {
   return { kind: 'row', field, operator: 'equals', value: '' };
 }
+
+/**
+ * A rule in words for lists ("Message text contains “invoice” and Contact tags contains “vip”"),
+ * with the fields' labels where `labelOf` knows them; null when the builder cannot read the rule.
+ */
+export function describeCondition(rule: Rule, labelOf: (path: string) => string = (path) => path): string | null {
+  const group = parseCondition(rule);
+  if (group === null) return null;
+  const describe = (node: ConditionRow | ConditionGroup, nested: boolean): string => {
+    if (node.kind === 'row') {
+      const spec = OPERATORS[node.operator];
+      return `${labelOf(node.field)} ${spec.label}${spec.takesValue ? ` “${node.value}”` : ''}`;
+    }
+    if (node.children.length === 0) return 'always';
+    const text = node.children.map((c) => describe(c, true)).join(node.combinator === 'and' ? ' and ' : ' or ');
+    return nested && node.children.length > 1 ? `(${text})` : text;
+  };
+  return describe(group, false);
+}

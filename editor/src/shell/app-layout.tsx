@@ -5,6 +5,7 @@ import { Link, Outlet, useLocation, useNavigate } from 'react-router';
 import { can, type Role } from '../../../engine/tenancy/role.ts';
 import type { SessionAnswer } from '../api/api-types.ts';
 import { useMe } from '../api/queries/session.queries.ts';
+import { AvailabilitySwitch } from '../inbox/availability-switch.tsx';
 import { useSession } from '../session/session-context.tsx';
 import { UsageBanner } from '../billing/usage-banner.tsx';
 import { NAV_ITEMS, type NavItem } from './nav-items.ts';
@@ -19,11 +20,13 @@ export function AppLayout() {
   const me = useMe().data;
   const items = NAV_ITEMS.filter((item) => !item.capability || (me ? can(me.role as Role, item.capability) : false));
 
+  // The entry of the page: the longest path that holds it (/inbox/supervisor is Supervisor's, not Inbox's).
+  const active = items.filter((i) => pathname === i.to || pathname.startsWith(`${i.to}/`)).sort((a, b) => b.to.length - a.to.length)[0];
   const link = (item: NavItem) =>
     item.external ? (
       <NavLink key={item.to} href={item.to} target="_blank" rel="noopener" label={item.label} />
     ) : (
-      <NavLink key={item.to} component={Link} to={item.to} label={item.label} active={pathname === item.to || pathname.startsWith(`${item.to}/`)} onClick={close} />
+      <NavLink key={item.to} component={Link} to={item.to} label={item.label} active={item === active} onClick={close} />
     );
   const settings = items.filter((i) => i.section === 'settings');
 
@@ -77,6 +80,7 @@ function HeaderEnd() {
 
   return (
     <Group gap="sm" wrap="nowrap">
+      {me?.user && can(me.role as Role, 'inbox.work') && <AvailabilitySwitch userId={me.user.id} />}
       {me && me.workspaces.length > 0 && (
         <Select
           aria-label="Workspace"

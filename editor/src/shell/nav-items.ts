@@ -14,10 +14,15 @@ export interface NavItem {
 }
 
 export const NAV_ITEMS: NavItem[] = [
+  { label: 'Inbox', to: '/inbox', section: 'main', capability: 'conversations.read' },
+  { label: 'Supervisor', to: '/inbox/supervisor', section: 'main', capability: 'inbox.supervise' },
   { label: 'Flows', to: '/flows', section: 'main', capability: 'flows.read' },
   { label: 'Broadcasts', to: '/broadcasts', section: 'main', capability: 'broadcasts.read' },
   { label: 'Channels', to: '/channels', section: 'main', capability: 'channels.read' },
   { label: 'Members', to: '/settings/members', section: 'settings', capability: 'workspace.read' },
+  { label: 'Teams', to: '/settings/teams', section: 'settings', capability: 'teams.manage' },
+  { label: 'Routing rules', to: '/settings/routing-rules', section: 'settings', capability: 'teams.manage' },
+  { label: 'Quick replies', to: '/settings/quick-replies', section: 'settings', capability: 'canned_responses.manage' },
   { label: 'Secrets', to: '/settings/secrets', section: 'settings', capability: 'secrets.read' },
   { label: 'Billing', to: '/settings/billing', section: 'settings', capability: 'billing.manage' },
   { label: 'API reference', to: '/api-docs/', section: 'settings', capability: 'workspace.manage', external: true },

@@ -11,12 +11,19 @@ function ensureMatchMedia(): void {
     ({ matches: false, media: query, onchange: null, addEventListener: () => undefined, removeEventListener: () => undefined, addListener: () => undefined, removeListener: () => undefined, dispatchEvent: () => false }) as MediaQueryList;
 }
 
+/** happy-dom has no `document.fonts`, which Mantine's autosizing Textarea listens to. */
+function ensureDocumentFonts(): void {
+  if ('fonts' in document && document.fonts) return;
+  Object.defineProperty(document, 'fonts', { configurable: true, value: { addEventListener: () => undefined, removeEventListener: () => undefined, ready: Promise.resolve() } });
+}
+
 /**
  * Renders a page as the app does (Mantine in its test mode, a fresh query cache with no retry,
  * the session, a router at `path`), for component tests under happy-dom.
  */
 export function renderInApp(ui: ReactNode, { path = '/' }: { path?: string } = {}) {
   ensureMatchMedia();
+  ensureDocumentFonts();
   const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false }, mutations: { retry: false } } });
   const router = createMemoryRouter([{ path: '*', element: ui }], { initialEntries: [path] });
   return { ...render(<AppProviders queryClient={queryClient} env="test"><RouterProvider router={router} /></AppProviders>), router, queryClient };
