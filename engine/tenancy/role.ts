@@ -34,6 +34,13 @@ export const CAPABILITIES = {
   // Names only (never values): flow authors pick a secret by name in the HTTP request node.
   'secrets.read': ['owner', 'admin', 'marketer'],
   'secrets.manage': ['owner', 'admin'],
+  /**
+   * Retention policy, legal holds, sweeps, and contacts' data-subject requests (export, erasure):
+   * they delete data or hand all of a person's data out, so admins only.
+   */
+  'privacy.manage': ['owner', 'admin'],
+  /** Delete the whole workspace (after a grace period). */
+  'workspace.delete': ['owner'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Capability = keyof typeof CAPABILITIES;
 

@@ -4,6 +4,7 @@ import type { Engine } from '../engine/engine.ts';
 import { OutboxReconciler } from '../pipeline/outbox-reconciler.ts';
 import type { Outbox } from '../pipeline/outbox.ts';
 import type { Runtime } from './runtime.ts';
+import { PrivacyService, RetentionJobs } from '../../connectors/retention/retention-jobs.ts';
 
 /** How often the outbox reconciler looks for queued messages whose send job was lost. */
 export const RECONCILE_INTERVAL_MS = 15_000;
@@ -19,8 +20,9 @@ export interface WorkerRoleHandle {
 /**
  * The worker role: the engine's background work: flow runs (inbox drains, timers, the engine
  * reconciler), the outbox reconciler, and broadcasts (starts, recurring occurrences, flow
- * batches, finish checks, their reconciler); sweeps and billing events join it as their issues
- * land. Message batches of broadcasts run where their channel's connector runs.
+ * batches, finish checks, their reconciler); retention sweeps, contact exports and
+ * housekeeping (connectors/retention); billing events join it as their issue lands.
+ * Message batches of broadcasts run where their channel's connector runs.
  */
 export function startWorkerRole(rt: Runtime, deps: { outbox: Outbox; engine: Engine }): WorkerRoleHandle {
   const logger = rt.logger.child({ role: 'worker' });
@@ -32,10 +34,13 @@ export function startWorkerRole(rt: Runtime, deps: { outbox: Outbox; engine: Eng
   broadcasts.start();
   const broadcastReconciler = new BroadcastReconciler(broadcastDeps);
   broadcastReconciler.start(BROADCAST_RECONCILE_INTERVAL_MS);
+  const privacyDeps = { orm: rt.orm, queues: rt.queues, config: rt.config, clock: rt.clock, logger: logger.child({ component: 'retention' }) };
+  const retention = new RetentionJobs({ ...privacyDeps, service: new PrivacyService(privacyDeps) });
+  retention.start();
   logger.info({ intervalMs: RECONCILE_INTERVAL_MS }, 'worker: engine workers and reconcilers started');
   return {
     async stop() {
-      await Promise.all([reconciler.stop(), broadcastReconciler.stop(), broadcasts.stop(), deps.engine.stop()]);
+      await Promise.all([reconciler.stop(), broadcastReconciler.stop(), broadcasts.stop(), retention.stop(), deps.engine.stop()]);
     },
   };
 }
