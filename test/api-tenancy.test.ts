@@ -19,6 +19,9 @@ const RESOURCE_BY_TAG: Record<string, keyof ResourcesOfA> = {
   runs: 'runId',
   broadcasts: 'broadcastId',
   secrets: 'secretId',
+  retention: 'sweepId',
+  'legal-holds': 'holdId',
+  exports: 'exportId',
 };
 
 interface ResourcesOfA {
@@ -34,6 +37,9 @@ interface ResourcesOfA {
   runId: string;
   broadcastId: string;
   secretId: string;
+  sweepId: string;
+  holdId: string;
+  exportId: string;
 }
 
 let api: TestApi;
@@ -71,7 +77,13 @@ beforeAll(async () => {
     schedule: { kind: 'at', localTime: '2099-01-01T09:00', timezone: 'UTC' },
   });
   const secret = await ownerA.post('/api/v1/secrets', { name: 'A_SECRET', value: 'value-of-workspace-a' });
+  const sweep = await ownerA.post('/api/v1/retention/sweeps', { dryRun: true });
+  const hold = await ownerA.post('/api/v1/legal-holds', { scope: 'contact', contactId: inbound.body.contactId, reason: 'Hold of A' });
+  const contactExport = await ownerA.post(`/api/v1/contacts/${inbound.body.contactId}/export`, {});
   a = {
+    sweepId: sweep.body.id,
+    holdId: hold.body.id,
+    exportId: contactExport.body.id,
     workspaceId: signupA.body.workspace.id,
     secretId: secret.body.id,
     broadcastId: broadcast.body.id,
@@ -157,6 +169,10 @@ describe('when a member of another workspace walks every route', () => {
     expect((await ownerA.get(`/api/v1/runs/${a.runId}`)).status).toBe(200);
     const secrets = await ownerA.get('/api/v1/secrets');
     expect(secrets.body.items).toEqual([expect.objectContaining({ id: a.secretId, name: 'A_SECRET', last4: 'ce-a' })]);
+    const holds = await ownerA.get('/api/v1/legal-holds');
+    expect(holds.body.items).toEqual([expect.objectContaining({ id: a.holdId, active: true })]);
+    expect((await ownerA.get(`/api/v1/exports/${a.exportId}`)).status).toBe(200);
+    expect((await ownerA.get(`/api/v1/retention/sweeps/${a.sweepId}`)).status).toBe(200);
   });
 });
 

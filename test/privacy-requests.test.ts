@@ -192,7 +192,7 @@ describe('when a contact asks for their data and then to be erased', () => {
     expect(storageKeys.length).toBeGreaterThan(0);
     const exportFile = join(dataDir, 'exports', workspaceId, `${person.exportId}.zip`);
     expect(existsSync(exportFile)).toBe(true);
-    const recipientsBefore = await sql(`select 1 from broadcast_recipients where broadcast_id = :b`, { b: person.broadcast });
+    person.recipientsBefore = (await sql(`select 1 from broadcast_recipients where broadcast_id = :b`, { b: person.broadcast })).length;
 
     const erased = await owner.post(`/api/v1/contacts/${person.contactId}/erase`, {});
     expect(erased.status, JSON.stringify(erased.body)).toBe(200);
@@ -238,6 +238,7 @@ describe('when a contact asks for their data and then to be erased', () => {
   });
 
   it('keeps broadcast totals with an anonymous tombstone, and others untouched', async () => {
+    expect(await sql(`select 1 from broadcast_recipients where broadcast_id = :b`, { b: person.broadcast })).toHaveLength(person.recipientsBefore);
     const rows = await sql<{ contactId: string | null; erasedAt: Date | null }>(`select contact_id as "contactId", erased_at as "erasedAt" from broadcast_recipients where broadcast_id = :b order by contact_id nulls first`, { b: person.broadcast });
     expect(rows).toHaveLength(2);
     expect(rows[0]).toMatchObject({ contactId: null });
