@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import express, { type Express } from 'express';
 import type { ApiDeps } from './api-deps.ts';
 import { flowWebhookRouter } from './hooks/flow-webhook.router.ts';
 import { webhookInboundRouter } from '../connectors/webhook/webhook-inbound.router.ts';
 import { StatusUpdater } from '../platform/pipeline/status-updater.ts';
+import { apiDocsRouter } from './docs/api-docs.router.ts';
+import { editorApp } from './editor-app.ts';
 import { errorHandler, sendError } from './http-errors.ts';
 import { jsonBodyParser } from './json-body-parser.ts';
 import { buildOpenApi } from './openapi.ts';
@@ -15,6 +16,8 @@ import { allRoutes } from './routes/index.ts';
 import { BROADCAST_BODY_LIMIT_BYTES, BROADCASTS_PATH } from './routes/broadcasts.routes.ts';
 
 
+/** Health probes answer every few seconds: logged only when they fail. */
+const PROBE_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz']);
 const EDITOR_DIST = fileURLToPath(new URL('../editor/dist', import.meta.url));
 const EDITOR_PUBLIC = fileURLToPath(new URL('../editor/public', import.meta.url));
 
@@ -49,8 +52,8 @@ export function createApp(deps: ApiDeps): Express {
         at: deps.clock.now(),
       };
       for (const observer of deps.observers) observer.observe(record);
-      // Probes and static files would drown the log: API calls and errors only.
-      if (state.route || res.statusCode >= 400) deps.logger.info({ reqId: id, method: req.method, route: record.route, status: res.statusCode, durationMs: Math.round(durationMs * 10) / 10, workspaceId: record.workspaceId }, 'request');
+      // Probes and static files would drown the log: API calls and errors only (a failing probe is an error).
+      if ((state.route && !PROBE_ROUTES.has(state.route)) || res.statusCode >= 400) deps.logger.info({ reqId: id, method: req.method, route: record.route, status: res.statusCode, durationMs: Math.round(durationMs * 10) / 10, workspaceId: record.workspaceId }, 'request');
     });
     next();
   });
@@ -63,6 +66,7 @@ export function createApp(deps: ApiDeps): Express {
   app.get('/api/openapi.json', (_req, res) => {
     res.json(openApi);
   });
+  app.use(apiDocsRouter());
 
   app.use(flowWebhookRouter(deps));
   app.use(webhookInboundRouter({ orm: deps.orm, secretKey: deps.config.secretKey, clock: deps.clock, bodyLimitBytes: deps.config.bodyLimitBytes, inbound: deps.inbound, statuses: new StatusUpdater({ orm: deps.orm, logger: deps.logger }) }));
@@ -77,9 +81,8 @@ export function createApp(deps: ApiDeps): Express {
   const notFound: express.RequestHandler = (req, res) => sendError(res, 404, 'route_not_found', `no route ${req.method} ${req.originalUrl}`);
   app.use('/api', notFound);
 
-  // The editor: the built app when present, otherwise the static landing page.
-  const editorDir = existsSync(EDITOR_DIST) ? EDITOR_DIST : EDITOR_PUBLIC;
-  app.use(express.static(editorDir, { index: 'index.html', maxAge: '1h' }));
+  // The editor: the built app (index.html for any of its paths) when present, otherwise the static landing page.
+  app.use(editorApp(EDITOR_DIST, EDITOR_PUBLIC));
   app.use(notFound);
 
   app.use(errorHandler(deps.logger));

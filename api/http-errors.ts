@@ -19,6 +19,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   contact_unreachable: 409,
   draft_conflict: 409,
   flow_not_published: 409,
+  no_sandbox_channel: 409,
   flow_invalid: 400,
   broadcast_invalid: 400,
   broadcast_state_conflict: 409,

@@ -1,23 +1,38 @@
-import type { RequestHandler } from 'express';
+import { randomBytes } from 'node:crypto';
+import type { RequestHandler, Response } from 'express';
 import helmet, { contentSecurityPolicy } from 'helmet';
 
 /** HSTS lifetime once PUBLIC_URL is https: 180 days, helmet's default and long enough to matter. */
 const HSTS_MAX_AGE_SECONDS = 180 * 24 * 3600;
 
-type Directives = Record<string, string[]>;
+type Directive = string | ((req: unknown, res: unknown) => string);
+type Directives = Record<string, Directive[]>;
+
+/** Bytes of a CSP nonce: 128 bits, as the CSP spec recommends. */
+const NONCE_BYTES = 16;
+
+/** This response's style nonce (set by securityHeaders before anything else runs). */
+export function cspNonceOf(res: Response): string {
+  return (res.locals as { cspNonce?: string }).cspNonce ?? '';
+}
+
+const styleNonce: Directive = (_req, res) => `'nonce-${cspNonceOf(res as Response)}'`;
 
 /**
  * The editor's policy: its code and styles come from this server only, with no inline script
  * (editor/index.html loads even its early flow prefetch from a file). Styles that React and
  * React Flow set go through the CSSOM (`element.style`), which a CSP does not govern, so
- * style-src needs no 'unsafe-inline'. Images may be data: URLs (the WhatsApp QR code is one).
+ * style-src needs no 'unsafe-inline'; the few <style> elements Mantine writes (theme variables,
+ * responsive props) carry the page load's nonce, which the server writes into index.html
+ * (api/editor-app.ts) and no injected markup can guess. Images may be data: URLs (the WhatsApp
+ * QR code is one).
  */
 const EDITOR_DIRECTIVES: Directives = {
   'default-src': ["'self'"],
   'base-uri': ["'none'"],
   'script-src': ["'self'"],
   'script-src-attr': ["'none'"],
-  'style-src': ["'self'"],
+  'style-src': ["'self'", styleNonce],
   'img-src': ["'self'", 'data:'],
   'font-src': ["'self'"],
   'connect-src': ["'self'"],
@@ -53,12 +68,16 @@ function withTransport(directives: Directives, https: boolean): Directives {
  * https, and browsers ignore HSTS received over http anyway.
  */
 export function securityHeaders(https: boolean): RequestHandler {
-  return helmet({
+  const headers = helmet({
     contentSecurityPolicy: { useDefaults: false, directives: withTransport(EDITOR_DIRECTIVES, https) },
     strictTransportSecurity: https ? { maxAge: HSTS_MAX_AGE_SECONDS, includeSubDomains: false } : false,
     xFrameOptions: { action: 'deny' },
     referrerPolicy: { policy: 'no-referrer' },
   });
+  return (req, res, next) => {
+    (res.locals as { cspNonce?: string }).cspNonce = randomBytes(NONCE_BYTES).toString('base64');
+    headers(req, res, next);
+  };
 }
 
 /** Replaces the editor's CSP on the queue dashboard's responses (mounted after securityHeaders). */

@@ -162,6 +162,6 @@ describe('when the sandbox inbound gets a bad phone', () => {
   it('names the field and the expected format', async () => {
     const res = await owner.post(`/api/v1/channels/${ids.channels}/sandbox/inbound`, { from: '0612345678', text: 'hi' });
     expect(res.status).toBe(400);
-    expect(res.body.error.details).toContainEqual({ path: 'from', message: 'must be a phone number in international format, such as +15551234567' });
+    expect(res.body.error.details).toContainEqual({ path: 'from', message: 'must be the full number in international format (E.164): + then the country code and the number, such as +5511999998888' });
   });
 });

@@ -80,10 +80,10 @@ afterAll(async () => {
 });
 
 describe('when a flow is created', () => {
-  it('starts as an inactive, unpublished draft at revision 1 with a trigger to build from', async () => {
+  it('starts as an empty, inactive, unpublished draft at revision 1 (the editor offers templates)', async () => {
     const flow = await createFlow(owner, { name: 'Welcome', description: 'Greets people' });
-    expect(flow).toMatchObject({ name: 'Welcome', description: 'Greets people', active: false, publishedVersion: null, draftRevision: 1, hasWebhookToken: false, problems: [] });
-    expect(flow.document.nodes.map((n: any) => n.type)).toEqual(['message_received']);
+    expect(flow).toMatchObject({ name: 'Welcome', description: 'Greets people', active: false, publishedVersion: null, priority: 0, draftRevision: 1, hasWebhookToken: false });
+    expect(flow.document).toEqual({ schemaVersion: 1, nodes: [], edges: [] });
   });
 
   it('keeps an invalid draft and shows its problems with node ids and codes', async () => {

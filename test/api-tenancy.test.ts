@@ -59,7 +59,17 @@ beforeAll(async () => {
   // An invitation left pending, for the walk of the invitation routes.
   const invitation = await ownerA.post('/api/v1/invitations', { email: 'pending-a@example.com', role: 'marketer' });
   const key = await ownerA.post('/api/v1/api-keys', { name: 'A key', role: 'admin' });
-  const flow = await ownerA.post('/api/v1/flows', { name: 'A flow' });
+  const flow = await ownerA.post('/api/v1/flows', {
+    name: 'A flow',
+    document: {
+      schemaVersion: 1,
+      nodes: [
+        { id: 'trigger', type: 'message_received', config: { match: { kind: 'keyword', keywords: ['hi'] } }, position: { x: 0, y: 0 } },
+        { id: 'end', type: 'end', config: {}, position: { x: 0, y: 160 } },
+      ],
+      edges: [{ id: 'e', source: 'trigger', sourceHandle: 'out', target: 'end' }],
+    },
+  });
   const published = await ownerA.post(`/api/v1/flows/${flow.body.id}/publish`, {});
   // Runs are written by the engine only: one is inserted as the engine would.
   const runId = newId();

@@ -136,6 +136,15 @@ describe('when a broadcast to a segment runs to completion', () => {
     expect(timeline.body.buckets.reduce((n: number, b: any) => n + b.read, 0)).toBe(25);
   });
 
+  it('draws the chart as "reached at least": a read with no delivery report still counts as delivered and sent, so its totals end on the stats', async () => {
+    await sql(`update messages set status_times = status_times - 'delivered' - 'sent' where id = (select message_id from broadcast_recipients where broadcast_id = :id and message_id is not null limit 1)`, { id });
+    const timeline = await owner.get(`/api/v1/broadcasts/${id}/timeline`);
+    const total = (key: string) => timeline.body.buckets.reduce((n: number, b: any) => n + b[key], 0);
+    const { byStatus } = (await owner.get(`/api/v1/broadcasts/${id}`)).body.stats;
+    expect([total('sent'), total('delivered'), total('read'), total('failed')]).toEqual([byStatus.sent + byStatus.delivered + byStatus.read, byStatus.delivered + byStatus.read, byStatus.read, byStatus.failed]);
+    expect(total('delivered')).toBe(25);
+  });
+
   it('counts a STOP reply from a recipient on the broadcast and opts the contact out', async () => {
     const [contact] = await sql<{ phone: string }>(`select phone from contacts where id = :id`, { id: reachable[0] });
     const res = await owner.post(`/api/v1/channels/${channelId}/sandbox/inbound`, { from: contact!.phone, text: 'STOP' });

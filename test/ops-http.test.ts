@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_FAILURES_PER_IP } from '../api/auth/login-rate-limit.ts';
 import type { OperatorConfig } from '../platform/config.ts';
 import { buildHttpApp } from '../platform/runtime/api.role.ts';
+import { pino } from 'pino';
 import { createLogger } from '../platform/logger.ts';
 import { newId } from '../platform/ids.ts';
 import { createRedis } from '../platform/redis.ts';
@@ -197,11 +198,11 @@ describe('/admin/queues', () => {
 
     it('answers 404 like any unknown path when no operator credential is set', async () => {
       const dashboard = await fetch(`${bare.base}/admin/queues`, { headers: { authorization: `Bearer ${ownerToken}` } });
-      const unknown = await fetch(`${bare.base}/no-such-page`, { headers: { authorization: `Bearer ${ownerToken}` } });
+      const unknown = await fetch(`${bare.base}/admin/no-such-page`, { headers: { authorization: `Bearer ${ownerToken}` } });
       expect(dashboard.status).toBe(404);
       expect(unknown.status).toBe(404);
       expect(await dashboard.json()).toEqual({ error: { code: 'route_not_found', message: 'no route GET /admin/queues' } });
-      expect(await unknown.json()).toEqual({ error: { code: 'route_not_found', message: 'no route GET /no-such-page' } });
+      expect(await unknown.json()).toEqual({ error: { code: 'route_not_found', message: 'no route GET /admin/no-such-page' } });
       const pause = await fetch(`${bare.base}/admin/queues/api/queues/ops-test/pause`, { method: 'PUT', headers: { authorization: `Bearer ${ownerToken}` } });
       expect(pause.status).toBe(404);
       expect(await rt.queues.queue('ops-test').isPaused()).toBe(false);
@@ -263,5 +264,22 @@ describe('/admin/queues', () => {
       const res = await fetch(`${base}/admin/queues/api/queues`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
       expect(((await res.json()) as any).queues.map((q: { name: string }) => q.name)).toContain('opened-later');
     });
+  });
+});
+
+describe('the request log', () => {
+  it('leaves out health probes that succeed, and keeps API calls', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+    const logged = await listen(buildHttpApp({ ...rt, logger, config: { ...rt.config, operator: NO_OPERATOR } }, noPipelines, new UsageRecorder({ orm: rt.orm, logger: rt.logger })));
+    try {
+      expect((await fetch(`${logged.base}/healthz`)).status).toBe(200);
+      expect((await fetch(`${logged.base}/readyz`)).status).toBe(200);
+      expect((await fetch(`${logged.base}/api/v1/flows`)).status).toBe(401);
+      const routes = lines.map((l) => JSON.parse(l) as { msg: string; route?: string }).filter((l) => l.msg === 'request').map((l) => l.route);
+      expect(routes).toEqual(['/v1/flows']);
+    } finally {
+      logged.server.close();
+    }
   });
 });

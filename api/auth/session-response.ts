@@ -1,15 +1,16 @@
 import type { Request, Response } from 'express';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Role } from '../../engine/tenancy/role.ts';
 import type { User } from '../../platform/db/entities/user.entity.ts';
 import type { Workspace } from '../../platform/db/entities/workspace.entity.ts';
 import type { ApiDeps } from '../api-deps.ts';
-import { toUserDto, UserDto } from '../dto/user.dto.ts';
-import { toWorkspaceDto, WorkspaceDto } from '../dto/workspace.dto.ts';
+import { SessionDto } from '../dto/session.dto.ts';
+import { toUserDto } from '../dto/user.dto.ts';
+import { toWorkspaceDto } from '../dto/workspace.dto.ts';
 import { setSessionCookies } from './session-cookie.ts';
 
-/** What signup, login, switch and accepting an invitation answer: a session in one workspace. */
-export const SessionResponse = z.object({ token: z.string(), user: UserDto, workspace: WorkspaceDto, role: z.string() });
+/** What signup, login, switch and accepting an invitation answer (api/dto/session.dto.ts). */
+export const SessionResponse = SessionDto;
 
 /**
  * Issues a session token for `user` in `workspace` at the user's current token version, sets the

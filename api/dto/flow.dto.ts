@@ -36,6 +36,8 @@ export const FlowSummaryDto = z.object({
   description: z.string().nullable(),
   active: z.boolean(),
   publishedVersion: z.number().int().nullable(),
+  /** When several active flows match a message, the highest priority starts first (default 0). */
+  priority: z.number().int(),
   draftRevision: z.number().int(),
   hasWebhookToken: z.boolean(),
   createdAt: z.string(),
@@ -54,6 +56,21 @@ export const FlowDto = FlowSummaryDto.extend({
   /** What `validateFlow` says of the draft: empty when it can be published. */
   problems: z.array(FlowProblemDto),
 });
+
+/** Another active flow that answers some of the same messages, and which of the two starts. */
+export const TriggerOverlapDto = z.object({
+  otherFlowId: z.uuid(),
+  otherFlowName: z.string(),
+  /** A message both answer, or null when one of them answers every message. */
+  example: z.string().nullable(),
+  winnerFlowId: z.uuid(),
+  winnerFlowName: z.string(),
+  reason: z.enum(['priority', 'specific', 'published_first']),
+  message: z.string(),
+});
+
+/** Lowest and highest `priority` a flow may have. */
+export const FlowPriorityInput = z.number().int().min(-1000, 'priority must be between -1000 and 1000').max(1000, 'priority must be between -1000 and 1000');
 
 export const FlowVersionDto = z.object({
   id: z.uuid(),
@@ -80,6 +97,7 @@ export function toFlowSummaryDto(f: FlowRecord): FlowSummaryDto {
     description: f.description ?? null,
     active: f.active,
     publishedVersion: f.publishedVersion ?? null,
+    priority: f.priority,
     draftRevision: f.draftRevision,
     hasWebhookToken: f.webhookTokenHash != null,
     createdAt: f.createdAt.toISOString(),

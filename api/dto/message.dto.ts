@@ -15,8 +15,12 @@ export const MessageDto = z.object({
   providerMessageId: z.string().nullable(),
   /** Reactions on this message, one per person (WhatsApp): `by` is the reactor's channel id, "me" for the channel's owner. */
   reactions: z.array(z.object({ by: z.string(), emoji: z.string(), at: z.string().nullable() })),
+  /** What the automation did with a test chat message (`started`, `resumed`, `no_match`…), with words when it did nothing; null otherwise. */
+  outcome: z.object({ code: z.string(), explanation: z.string().nullable() }).nullable(),
   createdAt: z.string(),
 });
+
+const StoredOutcomeSchema = z.object({ code: z.string(), explanation: z.string().nullable() });
 
 const StoredReactionsSchema = z.record(z.string(), z.object({ emoji: z.string(), at: z.string().nullish() }));
 
@@ -41,6 +45,7 @@ export function toMessageDto(m: Message): z.infer<typeof MessageDto> {
     failureReason: m.failureReason ?? null,
     providerMessageId: m.providerMessageId ?? null,
     reactions: m.deletedAt ? [] : reactionsOf(m.metadata),
+    outcome: StoredOutcomeSchema.safeParse(m.metadata?.outcome).data ?? null,
     createdAt: m.createdAt.toISOString(),
   };
 }

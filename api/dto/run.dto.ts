@@ -45,6 +45,11 @@ export interface RunRow {
   startedAt: Date;
   updatedAt: Date;
   endedAt: Date | null;
+  draftTest: boolean;
+  contactName: string | null;
+  contactPhone: string | null;
+  testContact: boolean;
+  triggerText: string | null;
 }
 
 export interface RunDetailRow extends RunRow {
@@ -69,8 +74,15 @@ export const RunDto = z.object({
   id: z.uuid(),
   flowId: z.uuid(),
   flowVersionId: z.uuid(),
-  /** The published version the run is pinned to. */
+  /** The published version the run is pinned to; 0 for a test chat run of a draft (`draftTest`). */
   version: z.number().int(),
+  draftTest: z.boolean(),
+  /** Who the run is with (a test contact of the editor's test chat: `testContact`). */
+  contactName: z.string().nullable(),
+  contactPhone: z.string().nullable(),
+  testContact: z.boolean(),
+  /** The text of the message that started the run, when a message did. */
+  triggerText: z.string().nullable(),
   contactId: z.uuid().nullable(),
   conversationId: z.uuid().nullable(),
   channelId: z.uuid().nullable(),
@@ -130,6 +142,11 @@ export function toRunDto(r: RunRow): z.infer<typeof RunDto> {
     startedAt: new Date(r.startedAt).toISOString(),
     updatedAt: new Date(r.updatedAt).toISOString(),
     endedAt: iso(r.endedAt),
+    draftTest: r.draftTest,
+    contactName: r.contactName,
+    contactPhone: r.contactPhone,
+    testContact: r.testContact,
+    triggerText: r.triggerText,
   };
 }
 

@@ -11,6 +11,7 @@ import { Email, Password } from '../auth/credential-fields.ts';
 import { LoginRateLimit } from '../auth/login-rate-limit.ts';
 import { clearSessionCookies } from '../auth/session-cookie.ts';
 import { openSession, SessionResponse } from '../auth/session-response.ts';
+import { MeDto } from '../dto/session.dto.ts';
 import { endEverySession, revokeSession } from '../auth/session-revocation.ts';
 import { WrongPasswordError } from '../auth/wrong-password.error.ts';
 import type { ApiDeps } from '../api-deps.ts';
@@ -121,6 +122,7 @@ export const authRoutes = [
     summary: 'The caller, the current workspace and every workspace the user belongs to',
     tag: 'auth',
     auth: 'workspace.read',
+    response: MeDto,
     async handler({ em, auth }) {
       const workspace = await em.findOneOrFail(WorkspaceSchema, { id: auth.workspaceId });
       let user: User | null = null;

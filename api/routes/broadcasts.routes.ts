@@ -225,7 +225,7 @@ export const broadcastRoutes = [
   defineRoute({
     method: 'get',
     path: '/v1/broadcasts/:id/timeline',
-    summary: "Sent, delivered, read and failed counts over time, from the broadcast's messages (per minute, or per hour for a long broadcast)",
+    summary: "Recipients who reached at least sent, delivered and read, and who failed, over time (per minute, or per hour for a long broadcast): the running totals end on the broadcast's stats",
     tag: 'broadcasts',
     auth: 'broadcasts.read',
     params: IdParams,
@@ -237,13 +237,24 @@ export const broadcastRoutes = [
       const bucketSeconds = end.getTime() - b.startedAt.getTime() <= MINUTE_BUCKETS_UP_TO_MS ? 60 : 3600;
       const { rows } = await runSql<{ at: string; sent: string; delivered: string; read: string; failed: string }>(
         em,
+        // "Reached at least": a recipient counts as sent from the first of its sent, delivered or
+        // read times, as delivered from the first of delivered or read (WhatsApp may report a read
+        // with no delivery before it), as read from its read time; a failed one only as failed. A
+        // recipient whose status says more than its message's times (a report with no time) counts
+        // from its last update. So the running totals end on the numbers of the broadcast's stats.
         `select cast(date_bin(make_interval(secs => :bucketSeconds), cast(e.at as timestamptz), cast(:origin as timestamptz)) as text) as at,
                 count(*) filter (where e.kind = 'sent') as sent, count(*) filter (where e.kind = 'delivered') as delivered,
                 count(*) filter (where e.kind = 'read') as read, count(*) filter (where e.kind = 'failed') as failed
-           from broadcast_recipients r join messages m on m.id = r.message_id
-           cross join lateral (values ('sent', m.status_times ->> 'sent'), ('delivered', m.status_times ->> 'delivered'),
-                                      ('read', m.status_times ->> 'read'), ('failed', m.status_times ->> 'failed')) as e(kind, at)
-          where r.broadcast_id = :broadcastId and e.at is not null
+           from (select r.updated_at, m.status_times, ${RECIPIENT_STATUS_SQL} as status
+                   from broadcast_recipients r ${RECIPIENT_JOINS}
+                  where r.broadcast_id = :broadcastId) x
+           cross join lateral (values
+             ('sent', case when x.status in ('sent', 'delivered', 'read') then coalesce(least(cast(x.status_times ->> 'sent' as timestamptz), cast(x.status_times ->> 'delivered' as timestamptz), cast(x.status_times ->> 'read' as timestamptz)), x.updated_at) end),
+             ('delivered', case when x.status in ('delivered', 'read') then coalesce(least(cast(x.status_times ->> 'delivered' as timestamptz), cast(x.status_times ->> 'read' as timestamptz)), x.updated_at) end),
+             ('read', case when x.status = 'read' then coalesce(cast(x.status_times ->> 'read' as timestamptz), x.updated_at) end),
+             ('failed', case when x.status = 'failed' then coalesce(cast(x.status_times ->> 'failed' as timestamptz), x.updated_at) end)
+           ) as e(kind, at)
+          where e.at is not null
           group by 1 order by 1`,
         { broadcastId: b.id, bucketSeconds, origin: b.startedAt },
       );

@@ -22,7 +22,7 @@ const IdParams = z.object({ id: z.uuid() });
 export const PhoneInput = z.string().max(40).transform((value, ctx) => {
   const phone = toE164(value);
   if (!phone) {
-    ctx.addIssue({ code: 'custom', message: 'must be a phone number in international format, such as +15551234567' });
+    ctx.addIssue({ code: 'custom', message: 'must be the full number in international format (E.164): + then the country code and the number, such as +5511999998888' });
     return z.NEVER;
   }
   return phone;

@@ -6,7 +6,6 @@ import { FlowInvalidError } from '../../engine/errors/flow-invalid.error.ts';
 import { FlowNotPublishedError } from '../../engine/errors/flow-not-published.error.ts';
 import { FLOW_SCHEMA_VERSION } from '../../engine/flows/flow.schema.ts';
 import { isBlocking, type FlowProblem } from '../../engine/flows/flow-problem.ts';
-import { messageReceivedNode } from '../../engine/flows/nodes/message-received.node.ts';
 import { validateFlow } from '../../engine/flows/validate-flow.ts';
 import { RUN_STATUSES, type RunStatus } from '../../engine/runs/run-types.ts';
 import { audit } from '../../platform/audit/audit-log.ts';
@@ -16,6 +15,7 @@ import { newId } from '../../platform/ids.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
 import { workspaceSecretNames } from '../../platform/secrets/workspace-secrets.ts';
 import { assertTriggersFit } from '../../platform/engine/trigger-budget.ts';
+import { triggerOverlapsOf } from '../../platform/engine/trigger-overlaps.ts';
 import { flowWebhookPath } from '../auth/flow-webhook-token.ts';
 import { generateRandomToken } from '../auth/random-token.ts';
 import {
@@ -25,8 +25,10 @@ import {
   FlowExportDto,
   FlowListItemDto,
   FlowNameInput,
+  FlowPriorityInput,
   FlowProblemDto,
   FlowVersionDetailDto,
+  TriggerOverlapDto,
   FlowVersionDto,
   toFlowDto,
   toFlowSummaryDto,
@@ -49,9 +51,9 @@ export async function findFlow(em: EntityManager, workspaceId: string, id: strin
   return flow;
 }
 
-/** What a new flow starts with: a "hi" trigger, so that the editor opens on something to build from. */
+/** What a new flow starts with: nothing; the editor shows a hint and the templates of examples/flows/. */
 function starterDraft(): FlowDocumentInput {
-  return { schemaVersion: FLOW_SCHEMA_VERSION, nodes: [{ id: 'trigger', type: messageReceivedNode.type, config: messageReceivedNode.defaultConfig, position: { x: 0, y: 0 } }], edges: [] };
+  return { schemaVersion: FLOW_SCHEMA_VERSION, nodes: [], edges: [] };
 }
 
 /**
@@ -93,6 +95,7 @@ async function runCounts(em: EntityManager, workspaceId: string, flowIds: string
     em,
     `select flow_id as "flowId", status, cast(count(*) as int) as n from runs
       where workspace_id = :workspaceId and flow_id = any(cast(string_to_array(:flowIds, ',') as uuid[])) and started_at > :since
+        and not exists (select 1 from contacts c where c.id = runs.contact_id and c.is_test)
       group by flow_id, status`,
     { workspaceId, flowIds: flowIds.join(','), since },
   );
@@ -106,10 +109,12 @@ const PatchBody = z
     description: FlowDescriptionInput.nullable().optional(),
     document: FlowDocumentInput.optional(),
     active: z.boolean().optional(),
+    /** Which flow starts when several active flows match a message: higher first. Takes effect at once (not part of the draft). */
+    priority: FlowPriorityInput.optional(),
     /** The draft revision the change was made from; required when changing the name, description or document. */
     baseRevision: z.number().int().min(1).optional(),
   })
-  .refine((b) => b.name !== undefined || b.description !== undefined || b.document !== undefined || b.active !== undefined, { message: 'nothing to change: send name, description, document or active' })
+  .refine((b) => b.name !== undefined || b.description !== undefined || b.document !== undefined || b.active !== undefined || b.priority !== undefined, { message: 'nothing to change: send name, description, document, active or priority' })
   .refine((b) => b.baseRevision !== undefined || (b.name === undefined && b.description === undefined && b.document === undefined), {
     message: 'baseRevision is required when saving the draft: send the draftRevision you loaded',
     path: ['baseRevision'],
@@ -217,8 +222,13 @@ export const flowRoutes = [
           flow.draftRevision += 1;
           audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'flow.updated', target: { kind: 'flow', id: flow.id }, details: { fields, draftRevision: flow.draftRevision }, ip: req.ip });
         }
-        const activeChanged = body.active !== undefined && body.active !== flow.active;
-        if (activeChanged) {
+        const priorityChanged = body.priority !== undefined && body.priority !== flow.priority;
+        if (priorityChanged) {
+          audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'flow.updated', target: { kind: 'flow', id: flow.id }, details: { fields: ['priority'], from: flow.priority, to: body.priority }, ip: req.ip });
+          flow.priority = body.priority!;
+        }
+        const activeChanged = (body.active !== undefined && body.active !== flow.active) || (priorityChanged && flow.active);
+        if (body.active !== undefined && body.active !== flow.active) {
           if (body.active && flow.publishedVersion == null) throw new FlowNotPublishedError(flow.id);
           if (body.active) {
             const published = await tx.findOneOrFail(FlowVersionSchema, { flowId: flow.id, version: flow.publishedVersion! });
@@ -265,17 +275,18 @@ export const flowRoutes = [
       /** When set, publishing refuses with draft_conflict unless this is still the current draft revision. */
       baseRevision: z.number().int().min(1).optional(),
     }),
-    response: z.object({ flow: FlowDto, version: FlowVersionDto }),
+    response: z.object({ flow: FlowDto, version: FlowVersionDto, overlaps: z.array(TriggerOverlapDto) }),
     exampleBody: { note: 'First version' },
     async handler({ deps, em, auth, params, body, req }) {
-      const { flow, version, warnings } = await em.transactional(async (tx) => {
+      const { flow, version, warnings, overlaps } = await em.transactional(async (tx) => {
         // The lock serialises publishes of one flow, so version numbers are taken in order.
         const flow = await findFlow(tx, auth.workspaceId, params.id, LockMode.PESSIMISTIC_WRITE);
         checkRevision(flow, body.baseRevision);
         const validation = validateFlow(flow.draft, { secretNames: await workspaceSecretNames(tx, auth.workspaceId) });
         if (!validation.ok) throw new FlowInvalidError(flow.id, validation.problems);
         await assertTriggersFit(tx, auth.workspaceId, flow.id, validation.flow, deps.clock.now());
-        const latest = await tx.findOne(FlowVersionSchema, { flowId: flow.id }, { orderBy: { version: 'desc' }, fields: ['version'] });
+        const overlaps = await triggerOverlapsOf(tx, auth.workspaceId, flow, validation.flow, deps.clock.now());
+        const latest = await tx.findOne(FlowVersionSchema, { flowId: flow.id, testRevision: null }, { orderBy: { version: 'desc' }, fields: ['version'] });
         const wasActive = flow.active;
         // The parsed document (defaults applied) is stored: the runtime compiles it without validating again.
         const version = tx.create(FlowVersionSchema, {
@@ -290,10 +301,25 @@ export const flowRoutes = [
         flow.publishedVersion = version.version;
         flow.active = true;
         audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'flow.published', target: { kind: 'flow', id: flow.id }, details: { version: version.version, draftRevision: flow.draftRevision, activated: !wasActive }, ip: req.ip });
-        return { flow, version, warnings: validation.warnings };
+        return { flow, version, warnings: validation.warnings, overlaps };
       });
       await deps.flows.changed(auth.workspaceId);
-      return { flow: toFlowDto(flow, warnings), version: toFlowVersionDto(version) };
+      return { flow: toFlowDto(flow, warnings), version: toFlowVersionDto(version), overlaps };
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/v1/flows/:id/trigger-overlaps',
+    summary: "Other active flows whose triggers answer some of the same messages as this flow's draft, and which flow starts and why (empty while the draft has problems)",
+    tag: 'flows',
+    auth: 'flows.read',
+    params: IdParams,
+    response: z.object({ items: z.array(TriggerOverlapDto) }),
+    async handler({ deps, em, auth, params }) {
+      const flow = await findFlow(em, auth.workspaceId, params.id);
+      const validation = validateFlow(flow.draft);
+      if (!validation.ok) return { items: [] };
+      return { items: await triggerOverlapsOf(em, auth.workspaceId, flow, validation.flow, deps.clock.now()) };
     },
   }),
   defineRoute({
@@ -311,7 +337,7 @@ export const flowRoutes = [
       const before = cursor ? Number.parseInt(cursor.at, 10) : null;
       const rows = await em.find(
         FlowVersionSchema,
-        { flowId: flow.id, workspaceId: auth.workspaceId, ...(before !== null && Number.isFinite(before) ? { version: { $lt: before } } : {}) },
+        { flowId: flow.id, workspaceId: auth.workspaceId, testRevision: null, ...(before !== null && Number.isFinite(before) ? { version: { $lt: before } } : {}) },
         { orderBy: { version: 'desc' }, limit: query.limit + 1, exclude: ['document'] },
       );
       const result = page(rows, query.limit, (v) => ({ at: String(v.version), id: v.id }));

@@ -15,7 +15,8 @@ import { secretRoutes } from './secrets.routes.ts';
 import { segmentRoutes } from './segments.routes.ts';
 import { accountRoutes, contactPrivacyRoutes, exportRoutes, legalHoldRoutes } from './privacy.routes.ts';
 import { retentionRoutes } from './retention.routes.ts';
+import { testChatRoutes } from './test-chat.routes.ts';
 import { workspaceRoutes } from './workspace.routes.ts';
 
 /** Every API route, mounted under /api. Tests walk this table. */
-export const allRoutes: AnyRoute[] = [...authRoutes, ...workspaceRoutes, ...memberRoutes, ...invitationRoutes, ...apiKeyRoutes, ...channelRoutes, ...channelSessionRoutes, ...contactRoutes, ...conversationRoutes, ...flowRoutes, ...runRoutes, ...secretRoutes, ...segmentRoutes, ...broadcastRoutes, ...auditRoutes, ...retentionRoutes, ...legalHoldRoutes, ...contactPrivacyRoutes, ...exportRoutes, ...accountRoutes];
+export const allRoutes: AnyRoute[] = [...authRoutes, ...workspaceRoutes, ...memberRoutes, ...invitationRoutes, ...apiKeyRoutes, ...channelRoutes, ...channelSessionRoutes, ...contactRoutes, ...conversationRoutes, ...flowRoutes, ...testChatRoutes, ...runRoutes, ...secretRoutes, ...segmentRoutes, ...broadcastRoutes, ...auditRoutes, ...retentionRoutes, ...legalHoldRoutes, ...contactPrivacyRoutes, ...exportRoutes, ...accountRoutes];

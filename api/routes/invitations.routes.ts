@@ -16,6 +16,7 @@ import { acceptInvitation, findOpenInvitation, type Acceptor } from '../invitati
 import { invitationEmail } from '../invitations/invitation-email.ts';
 import { generateRandomToken } from '../auth/random-token.ts';
 import { INVITATION_TTL_MS, invitationAcceptUrl } from '../invitations/invitation-token.ts';
+import { CreatedInvitationDto, InvitationDto, InvitationLookupDto } from '../dto/invitation.dto.ts';
 import { defineRoute } from '../route.ts';
 import { actorOf } from './actor.ts';
 
@@ -40,7 +41,6 @@ async function assertUnderDailyCap(em: EntityManager, workspaceId: string, now: 
 /** 32 random bytes in base64url are 43 characters; anything much longer is not a token of ours. */
 const Token = z.string().min(1).max(128);
 
-const InvitationDto = z.object({ id: z.uuid(), email: z.string(), role: z.enum(ROLES), invitedByName: z.string().nullable(), expiresAt: z.string(), createdAt: z.string() });
 
 async function inviterNames(em: EntityManager, invitations: Invitation[]): Promise<Map<string, string>> {
   const ids = [...new Set(invitations.flatMap((i) => (i.invitedBy ? [i.invitedBy] : [])))];
@@ -70,7 +70,7 @@ export const invitationRoutes = [
     auth: 'members.manage',
     status: 201,
     body: z.object({ email: Email, role: z.enum(ROLES) }),
-    response: InvitationDto.extend({ acceptUrl: z.string(), emailed: z.boolean() }),
+    response: CreatedInvitationDto,
     exampleBody: { email: 'agent@example.com', role: 'agent' },
     async handler({ deps, em, auth, body, req }) {
       if (body.role === 'owner' && auth.role !== 'owner') throw new ForbiddenError(['owner']);
@@ -152,7 +152,7 @@ export const invitationRoutes = [
     auth: 'public',
     // A body, not a query string: the token stays out of access logs.
     body: z.object({ token: Token }),
-    response: z.object({ email: z.string(), role: z.enum(ROLES), workspaceName: z.string(), inviterName: z.string().nullable(), expiresAt: z.string(), hasAccount: z.boolean() }),
+    response: InvitationLookupDto,
     exampleBody: { token: 'the token of the accept link' },
     async handler({ deps, em, body }) {
       const invitation = await findOpenInvitation(em, body.token, deps.clock.now());

@@ -5,12 +5,12 @@ import { ROLES } from '../../engine/tenancy/role.ts';
 import { audit } from '../../platform/audit/audit-log.ts';
 import { MembershipSchema, type Membership } from '../../platform/db/entities/membership.entity.ts';
 import { UserSchema, type User } from '../../platform/db/entities/user.entity.ts';
+import { MemberDto } from '../dto/member.dto.ts';
 import { defineRoute } from '../route.ts';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { actorOf } from './actor.ts';
 import { endEverySession } from '../auth/session-revocation.ts';
 
-const MemberDto = z.object({ id: z.uuid(), userId: z.uuid(), email: z.string(), name: z.string(), role: z.enum(ROLES), createdAt: z.string() });
 const IdParams = z.object({ id: z.uuid() });
 
 function toMemberDto(m: Membership, u: User): z.infer<typeof MemberDto> {

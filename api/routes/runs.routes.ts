@@ -14,7 +14,12 @@ const MAX_STEPS_SHOWN = 1_000;
 const RUN_COLUMNS = `r.id, r.flow_id as "flowId", r.flow_version_id as "flowVersionId", v.version, r.contact_id as "contactId",
   r.conversation_id as "conversationId", r.channel_id as "channelId", r.status, r.current_node_id as "currentNodeId",
   r.step_count as "stepCount", r.stop_reason as "stopReason", r.error, r.due_at as "dueAt", r.started_at as "startedAt",
-  r.updated_at as "updatedAt", r.ended_at as "endedAt"`;
+  r.updated_at as "updatedAt", r.ended_at as "endedAt", v.test_revision is not null as "draftTest",
+  c.name as "contactName", c.phone as "contactPhone", coalesce(c.is_test, false) as "testContact", tm.text as "triggerText"`;
+/** Who the run is with, and the message that started it (a run started by a message). */
+const RUN_JOINS = `join flow_versions v on v.id = r.flow_version_id
+  left join contacts c on c.id = r.contact_id
+  left join lateral (select m.text from messages m where r.trigger ->> 'kind' = 'message' and m.id = cast(r.trigger ->> 'messageId' as uuid) and m.workspace_id = r.workspace_id) tm on true`;
 
 export const runRoutes = [
   defineRoute({
@@ -34,7 +39,7 @@ export const runRoutes = [
       const { rows } = await runSql<RunRow & { cursorAt: string }>(
         em,
         `select ${RUN_COLUMNS}, cast(r.started_at as text) as "cursorAt"
-           from runs r join flow_versions v on v.id = r.flow_version_id
+           from runs r ${RUN_JOINS}
           where r.workspace_id = :workspaceId and r.flow_id = :flowId
             and (cast(:status as text) is null or r.status = :status)
             and (cast(:cursorAt as timestamptz) is null or (r.started_at, r.id) < (cast(:cursorAt as timestamptz), cast(:cursorId as uuid)))
@@ -58,7 +63,7 @@ export const runRoutes = [
       const { rows } = await runSql<RunDetailRow>(
         em,
         `select ${RUN_COLUMNS}, r.state, r.wait, r.trigger
-           from runs r join flow_versions v on v.id = r.flow_version_id
+           from runs r ${RUN_JOINS}
           where r.id = :id and r.workspace_id = :workspaceId`,
         { id: params.id, workspaceId: auth.workspaceId },
       );

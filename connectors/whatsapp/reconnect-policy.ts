@@ -4,7 +4,15 @@ import type { ChannelStatus } from '../../engine/channels/channel-kind.ts';
  * Baileys reports a close with a numeric code, and gives 408 to both "connection lost" and
  * "timed out"; we name the causes ourselves and decide per cause, in one table.
  */
-export type DisconnectCause = 'logged_out' | 'restart_required' | 'connection_replaced' | 'forbidden' | 'connection_closed' | 'connection_lost' | 'bad_session' | 'multidevice_mismatch' | 'unavailable' | 'unknown';
+export type DisconnectCause = 'logged_out' | 'restart_required' | 'connection_replaced' | 'forbidden' | 'connection_closed' | 'connection_lost' | 'network_unreachable' | 'bad_session' | 'multidevice_mismatch' | 'unavailable' | 'unknown';
+
+/**
+ * Socket errors meaning this server cannot reach WhatsApp at all (no DNS, refused, no route,
+ * timed out): Baileys wraps them in a 408 like a lost connection, with the socket's error as the
+ * Boom's `data`. Told apart so that the channel says what a person must fix (the server's
+ * internet access), not "connection lost".
+ */
+const UNREACHABLE_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN']);
 
 const CAUSE_BY_CODE: Record<number, DisconnectCause> = {
   401: 'logged_out',
@@ -44,6 +52,7 @@ export const RECONNECT_POLICY: Record<DisconnectCause, ReconnectRule> = {
   forbidden: { status: 'restricted', action: 'pause_and_alert' },
   connection_closed: { status: 'disconnected', action: 'backoff' },
   connection_lost: { status: 'disconnected', action: 'backoff' },
+  network_unreachable: { status: 'disconnected', action: 'backoff' },
   bad_session: { status: 'disconnected', action: 'backoff' },
   multidevice_mismatch: { status: 'disconnected', action: 'backoff' },
   unavailable: { status: 'disconnected', action: 'backoff' },
@@ -52,6 +61,7 @@ export const RECONNECT_POLICY: Record<DisconnectCause, ReconnectRule> = {
 
 /** The cause of a close from Baileys' error (a Boom carrying `output.statusCode`). */
 export function disconnectCause(error: unknown): DisconnectCause {
+  if (socketErrorCode(error) !== null) return 'network_unreachable';
   const code = (error as { output?: { statusCode?: unknown } } | undefined)?.output?.statusCode;
   return typeof code === 'number' ? (CAUSE_BY_CODE[code] ?? 'unknown') : 'unknown';
 }
@@ -90,4 +100,10 @@ export class ReconnectBackoff {
   reset(): void {
     this.failures = 0;
   }
+}
+
+/** The socket error code (`ENOTFOUND`…) when the close says WhatsApp's servers could not be reached from here; null otherwise. */
+export function socketErrorCode(error: unknown): string | null {
+  const code = (error as { data?: { code?: unknown } } | undefined)?.data?.code;
+  return typeof code === 'string' && UNREACHABLE_CODES.has(code) ? code : null;
 }

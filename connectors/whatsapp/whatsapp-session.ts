@@ -20,7 +20,7 @@ import { updatePoll } from './poll-votes.sql.ts';
 import { normaliseWaUpdate, type WaUpdateChange } from './update-normaliser.ts';
 import { pauseBotInConversation, recordOwnerMessage } from './owner-message.sql.ts';
 import { Pacer, type SendLog, type Sleep } from './pacer.ts';
-import { CONFLICT_RETRY_MS, disconnectCause, RECONNECT_POLICY, ReconnectBackoff } from './reconnect-policy.ts';
+import { CONFLICT_RETRY_MS, disconnectCause, RECONNECT_POLICY, ReconnectBackoff, socketErrorCode } from './reconnect-policy.ts';
 import type { SentContentStore } from './sent-content.store.ts';
 import { StaleFenceError } from './stale-fence.error.ts';
 import { identityOf, providerIdOf, recipientJid } from './wa-ids.ts';
@@ -305,7 +305,7 @@ export class WhatsappSession {
       return;
     }
     const rule = RECONNECT_POLICY[cause];
-    this.log.info({ cause, action: rule.action }, 'whatsapp connection closed');
+    this.log.info({ cause, action: rule.action, socketError: socketErrorCode(error) ?? undefined }, 'whatsapp connection closed');
     switch (rule.action) {
       case 'wipe_and_stop':
         this.phase = 'stopped';

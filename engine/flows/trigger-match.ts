@@ -7,9 +7,10 @@ import type { KeywordMode } from './nodes/message-received.node.ts';
 import { compileUserPattern, MAX_WORKSPACE_PATTERN_PROGRAM_SIZE } from './user-pattern.ts';
 
 /**
- * How specific a trigger is, most specific first; a message matching several flows starts the
- * most specific one. Keyword triggers rank by mode, then regexes, then triggers that only have a
- * json-logic condition, then catch-alls.
+ * How specific a trigger is, most specific first. A message matching several flows starts the
+ * flow with the highest priority (`flows.priority`, default 0), and among equal priorities the
+ * most specific trigger: keyword triggers rank by mode, then regexes, then triggers that only
+ * have a json-logic condition, then catch-alls. Ties go to the version published first.
  */
 export const TRIGGER_RANKS = ['exact', 'starts_with', 'contains', 'regex', 'condition', 'catch_all'] as const;
 export type TriggerRank = (typeof TRIGGER_RANKS)[number];
@@ -28,6 +29,8 @@ export interface PublishedFlow {
   versionId: string;
   /** Ties between equally specific triggers go to the flow published first. */
   publishedAt: Date;
+  /** Higher first, before specificity; absent is 0. */
+  priority?: number | undefined;
   /** A flow that passed `validateFlow`. */
   flow: Flow;
 }
@@ -38,6 +41,7 @@ export interface CompiledTrigger {
   versionId: string;
   nodeId: string;
   rank: TriggerRank;
+  priority: number;
   channels: ReadonlySet<string> | 'all';
   firstMessageOnly: boolean;
   /** Tests the normalised text (undefined for a message without text). */
@@ -88,7 +92,7 @@ export interface TriggerMatch {
 export interface TriggerMatchResult {
   /** Set when the whole message is a global keyword. After an opt-out, `matches` is empty. */
   globalKeyword: GlobalKeywordHit | null;
-  /** At most one trigger per flow (its most specific), most specific first, then by publication. */
+  /** At most one trigger per flow (its first in match order), highest priority first, then most specific, then by publication. */
   matches: TriggerMatch[];
 }
 
@@ -155,6 +159,7 @@ export function compileTriggerIndex(flows: readonly PublishedFlow[], globalKeywo
           versionId: published.versionId,
           nodeId: node.id,
           rank,
+          priority: published.priority ?? 0,
           channels: config.channels === 'all' ? 'all' : new Set(config.channels),
           firstMessageOnly: config.firstMessageOnly,
           matchesText,
@@ -166,6 +171,7 @@ export function compileTriggerIndex(flows: readonly PublishedFlow[], globalKeywo
   const rankOrder = (rank: TriggerRank) => TRIGGER_RANKS.indexOf(rank);
   entries.sort(
     (a, b) =>
+      b.trigger.priority - a.trigger.priority ||
       rankOrder(a.trigger.rank) - rankOrder(b.trigger.rank) ||
       a.publishedAt - b.publishedAt ||
       (a.trigger.flowId < b.trigger.flowId ? -1 : a.trigger.flowId > b.trigger.flowId ? 1 : 0) ||

@@ -47,10 +47,26 @@ interface CheckedNode {
   ports: readonly OutputPort[] | undefined;
 }
 
+/**
+ * A field's place in words for a person (`match.keywords.0` → `Match › keywords`): problems are
+ * shown beside the node's name, so the path inside the node or edge is enough, and numbers (list
+ * positions) say nothing a person needs. `whole`: what to say when the path is empty.
+ */
+export function fieldInWords(path: readonly (string | number)[], whole: string): string {
+  const words = path.filter((p): p is string => typeof p === 'string').map((p) => p.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/_/g, ' ').toLowerCase());
+  if (words.length === 0) return whole;
+  const text = words.join(' › ');
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 function zodProblems(error: z.ZodError, code: 'invalid_document' | 'invalid_config', prefix: Path, ids: { nodeId?: string; edgeId?: string }): FlowProblem[] {
   return error.issues.map((issue) => {
-    const path = [...prefix, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];
-    return { code, message: `${path.join('.') || 'document'}: ${issue.message}`, path, ...ids };
+    const local = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
+    const path = [...prefix, ...local];
+    // The path stays machine-readable in `path`; the message names the field in words.
+    const whole = code === 'invalid_config' ? 'Settings' : ids.edgeId !== undefined || ids.nodeId !== undefined ? (ids.edgeId !== undefined ? 'Connection' : 'Node') : 'Document';
+    const where = code === 'invalid_config' || ids.nodeId !== undefined || ids.edgeId !== undefined ? fieldInWords(local, whole) : path.join('.') || 'document';
+    return { code, message: `${where}: ${issue.message}`, path, ...ids };
   });
 }
 

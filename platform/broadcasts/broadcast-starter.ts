@@ -50,7 +50,7 @@ select p.id, :workspaceId, p.phone, :now, :now from unnest(cast(:ids as uuid[]),
 on conflict (workspace_id, phone) where phone is not null do nothing`;
 const PHONE_CONTACTS_SQL = `
 select id, created_at as "createdAt", opted_out_at as "optedOutAt", restricted_at as "restrictedAt", erased_at as "erasedAt"
-  from contacts where workspace_id = :workspaceId and phone = any(cast(:phones as text[])) order by created_at, id`;
+  from contacts where workspace_id = :workspaceId and phone = any(cast(:phones as text[])) and not is_test order by created_at, id`;
 
 /**
  * Starts a scheduled broadcast: snapshots its audience into recipient rows, in one transaction

@@ -66,10 +66,10 @@ function toSegmentContact(row: ScanRow): SegmentContact {
  * and a generic plan of the `or` form could not use the row comparison as the index's start.
  */
 const FIRST_BATCH = `select ${COLUMNS} from contacts
-  where workspace_id = :workspaceId
+  where workspace_id = :workspaceId and not is_test
   order by created_at, id limit :limit`;
 const NEXT_BATCH = `select ${COLUMNS} from contacts
-  where workspace_id = :workspaceId and (created_at, id) > (cast(:cursorAt as timestamptz), cast(:cursorId as uuid))
+  where workspace_id = :workspaceId and not is_test and (created_at, id) > (cast(:cursorAt as timestamptz), cast(:cursorId as uuid))
   order by created_at, id limit :limit`;
 
 /**

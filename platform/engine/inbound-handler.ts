@@ -9,12 +9,40 @@ import type { RunWriteBatch } from './run-write-batch.ts';
 import { recordConsent } from '../contacts/consent-history.sql.ts';
 import { lockRun, lockWaitingRunsOfContact, stopRun } from './run-store.ts';
 import { flowCallsOut } from '../../engine/flows/node-catalog.ts';
-import { matchTriggers } from '../../engine/flows/trigger-match.ts';
+import { compileTriggerIndex, matchTriggers } from '../../engine/flows/trigger-match.ts';
+import { describeTriggers } from '../../engine/flows/trigger-overlap.ts';
+import type { Flow } from '../../engine/flows/flow.schema.ts';
 import type { WorkspaceTriggers } from './trigger-matcher.ts';
 import { countBroadcastOptOut } from '../broadcasts/broadcast-opt-outs.ts';
 
 /** The window of the per-contact run limit. */
 export const RUN_LIMIT_WINDOW_MS = 60_000;
+
+/** The flow a (test) version belongs to. */
+async function testFlowIdOf(em: EntityManager, versionId: string): Promise<string> {
+  const { rows } = await runSql<{ flowId: string }>(em, `select flow_id as "flowId" from flow_versions where id = :versionId`, { versionId });
+  return rows[0]!.flowId;
+}
+
+/** What the test chat shows under a message that started or resumed nothing, in words; null when a run took it. */
+export function explainOutcome(outcome: string, flow: Flow): string | null {
+  switch (outcome) {
+    case 'no_match':
+      return `No trigger matched: this flow listens for ${describeTriggers(flow)}.`;
+    case 'opted_out':
+      return 'This is a stop keyword: the test contact is now opted out and receives nothing automated. Start over as a new contact to test again.';
+    case 'opted_in':
+      return 'This is a start keyword: the test contact opted back in.';
+    case 'contact_blocked':
+      return 'The test contact opted out, so nothing automated answers it. Start over as a new contact.';
+    case 'bot_paused':
+      return 'The bot is paused in this conversation (it was handed to a person): nothing started.';
+    case 'run_limit':
+      return `Too many runs started for this contact in the last minute (at most ${MAX_RUNS_PER_CONTACT_PER_MINUTE}): this message started nothing.`;
+    default:
+      return null;
+  }
+}
 
 /** An unhandled inbound message of a conversation, with everything deciding about it needs. */
 export interface PendingMessage {
@@ -38,6 +66,11 @@ export interface PendingMessage {
   more: boolean;
   /** Runs started for the contact since `:since` (the loop limit). */
   recentRuns: number;
+  /**
+   * The flow version the editor's test chat pinned this message to (a draft snapshot or the
+   * published version): only that flow's triggers are tried. Honoured for test contacts only.
+   */
+  testFlowVersionId: string | null;
 }
 
 /*
@@ -57,7 +90,8 @@ select m.id, m.workspace_id as "workspaceId", m.channel_id as "channelId", m.con
        not exists (select 1 from messages p where p.conversation_id = m.conversation_id and p.direction = 'inbound' and p.id < m.id) as "isFirstMessage",
        w.timezone, oldest.more,
        waiting.id as "waitingRunId", waiting.flow_version_id as "waitingRunFlowVersionId",
-       (select count(*)::int from runs r where r.contact_id = m.contact_id and r.started_at > cast(:since as timestamptz)) as "recentRuns"
+       (select count(*)::int from runs r where r.contact_id = m.contact_id and r.started_at > cast(:since as timestamptz)) as "recentRuns",
+       case when c.is_test then m.metadata #>> '{test,flowVersionId}' end as "testFlowVersionId"
   from unnest(cast(:conversationIds as uuid[])) as asked(id)
   cross join lateral (
     select u.id, exists (select 1 from messages n where n.conversation_id = asked.id and n.direction = 'inbound' and n.handled_at is null and n.id > u.id) as more
@@ -100,7 +134,8 @@ export class InboundHandler {
    * has such a node. Those messages are handled in a transaction of their own, never in a batch.
    */
   async mayCallOut(em: EntityManager, msg: PendingMessage, triggers: WorkspaceTriggers): Promise<boolean> {
-    if (triggers.callsOut) return true;
+    // A test chat message is rare and tries another index than the workspace's: handled on its own.
+    if (triggers.callsOut || msg.testFlowVersionId !== null) return true;
     return msg.waitingRunFlowVersionId !== null && flowCallsOut((await this.deps.flows.version(em, msg.waitingRunFlowVersionId)).document);
   }
 
@@ -114,10 +149,22 @@ export class InboundHandler {
    * the workspace's triggers already, and the new rows wait in its write batch.
    */
   async handle(em: EntityManager, msg: PendingMessage, after: AfterCommit, batch?: { triggers: WorkspaceTriggers; writes: RunWriteBatch }): Promise<string> {
+    if (msg.testFlowVersionId === null) return this.decide(em, msg, after, batch?.triggers ?? (await this.deps.flows.index(em, msg.workspaceId)), batch);
+    // The test chat: the workspace's global keywords, and the pinned version's triggers only.
+    const workspace = await this.deps.flows.index(em, msg.workspaceId);
+    const pinned = await this.deps.flows.version(em, msg.testFlowVersionId);
+    const flowId = await testFlowIdOf(em, msg.testFlowVersionId);
+    const index = { ...compileTriggerIndex([{ flowId, versionId: msg.testFlowVersionId, publishedAt: new Date(0), flow: pinned.document }]), globalKeywords: workspace.globalKeywords, callsOut: true };
+    const outcome = await this.decide(em, msg, after, index);
+    const explanation = explainOutcome(outcome, pinned.document);
+    await runSql(em, `update messages set metadata = metadata || jsonb_build_object('outcome', jsonb_build_object('code', cast(:code as text), 'explanation', cast(:explanation as text))) where id = :id`, { id: msg.id, code: outcome, explanation });
+    return outcome;
+  }
+
+  private async decide(em: EntityManager, msg: PendingMessage, after: AfterCommit, index: WorkspaceTriggers, batch?: { triggers: WorkspaceTriggers; writes: RunWriteBatch }): Promise<string> {
     const now = this.deps.clock.now();
     const messageFacts = { id: msg.id, text: msg.text, type: msg.type };
     const contact = { id: msg.contactId, ...msg.contact };
-    const index = batch?.triggers ?? (await this.deps.flows.index(em, msg.workspaceId));
     const result = matchTriggers(index, {
       message: { channelId: msg.channelId, type: msg.type, text: msg.text ?? undefined, id: msg.id },
       contact,

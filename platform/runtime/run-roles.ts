@@ -38,6 +38,15 @@ export interface RunningProcess {
 }
 
 /**
+ * The one line a person starting the server looks for: where the editor is and how to log in.
+ * The demo password is printed only outside production, where it is the documented default.
+ */
+export function startupLine(config: { publicUrl: string; env: string; demo: { email: string; password: string } }): string {
+  const login = config.env === 'production' ? config.demo.email : `${config.demo.email} / ${config.demo.password}`;
+  return `OneMessage is ready: open ${config.publicUrl} and log in as ${login}`;
+}
+
+/**
  * The composition root: reads the environment once, checks that Postgres and Redis answer,
  * builds the shared runtime and the pipelines, starts the chosen roles and installs the
  * graceful shutdown. Roles know nothing of each other: what one offers another (the connector's
@@ -87,6 +96,7 @@ export async function runRoles(roles: readonly RoleName[], env: NodeJS.ProcessEn
     for (const step of closeConnections) shutdown.add(step.name, step.run);
     if (opts.listenForSignals ?? true) shutdown.listen();
     logger.info({ ms: Date.now() - started, port: api?.port ?? null }, `ready (${roles.join(', ')})`);
+    if (api) logger.info({ editorUrl: config.publicUrl, demoEmail: config.demo.email }, startupLine(config));
     return { port: api?.port ?? null, shutdown, engine };
   } catch (err) {
     // Start-up failed half way: close what was opened so that the error is the last word.

@@ -39,10 +39,11 @@ describe.skipIf(!HAS_CHROMIUM)('the Content-Security-Policy in Chromium', { time
     await page.getByLabel('Email').fill(EMAIL);
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Log in' }).click();
-    await page.goto(`${base}/#/flows`);
+    await page.getByRole('navigation', { name: 'Main' }).waitFor();
+    await page.goto(`${base}/flows`);
     await page.getByLabel('New flow name').fill('Under a policy');
     await page.getByRole('button', { name: 'Create flow' }).click();
-    await page.waitForURL(/#\/flows\/[0-9a-f-]+$/);
+    await page.waitForURL(/\/flows\/[0-9a-f-]+$/);
     await page.locator('.react-flow__node').first().waitFor();
     // Opened afresh on the flow's URL: the early prefetch script of index.html runs too.
     await page.reload();

@@ -68,14 +68,13 @@ describe.skipIf(!HAS_CHROMIUM)('the flow editor in Chromium', { timeout: E2E_TES
   it('builds a keyword flow from the palette, shows a validation error until it is fixed, and publishes it', async () => {
     await page.getByLabel('New flow name').fill('Price list');
     await page.getByRole('button', { name: 'Create flow' }).click();
-    await page.waitForURL(/#\/flows\/[0-9a-f-]+$/);
+    await page.waitForURL(/\/flows\/[0-9a-f-]+$/);
     flowUrl = page.url();
-    await page.locator('.react-flow__node').first().waitFor();
-
-    // The starter trigger goes: the flow is drawn from the palette instead.
-    await page.locator('.react-flow__node').first().click();
-    await page.keyboard.press('Delete');
-    await poll(() => page.locator('.react-flow__node').count()).toBe(0);
+    // A new flow is empty: the canvas says how to start and offers the example flows as templates.
+    await poll(() => page.getByRole('region', { name: 'Start this flow' }).isVisible()).toBe(true);
+    await poll(() => page.getByRole('button', { name: /Keyword auto-reply/ }).isVisible()).toBe(true);
+    await screenshot(page, '02b-empty-flow');
+    expect(await page.locator('.react-flow__node').count()).toBe(0);
 
     await dragFromPalette(page, 'message_received', 350, 120);
     await dragFromPalette(page, 'send_message', 350, 380);
@@ -122,8 +121,10 @@ describe.skipIf(!HAS_CHROMIUM)('the flow editor in Chromium', { timeout: E2E_TES
 
   it('answers the keyword in the test chat and lights up the path taken', async () => {
     await page.getByRole('tab', { name: 'Test chat' }).click();
-    await page.getByRole('button', { name: 'Create a sandbox channel' }).click();
+    // A new workspace has no sandbox channel: the chat offers to create one.
     await page.getByLabel('Message as the test contact').fill('price');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await page.getByRole('button', { name: 'Create a sandbox channel' }).click();
     await page.getByRole('button', { name: 'Send', exact: true }).click();
     const log = page.getByRole('log', { name: 'Conversation' });
     await poll(() => log.textContent(), REPLY_TIMEOUT_MS).toContain('Our prices: basic 10 EUR, pro 20 EUR');
@@ -144,7 +145,7 @@ describe.skipIf(!HAS_CHROMIUM)('the flow editor in Chromium', { timeout: E2E_TES
     expect(await page.locator('.react-flow__edge').count()).toBe(1);
     expect(await nodeOfKind(page, 'Message received').textContent()).toContain('keywords: price');
     expect(await nodeOfKind(page, 'Send message').textContent()).toContain('Our prices');
-    expect(await page.getByText('published v1').isVisible()).toBe(true);
+    expect(await page.getByTestId('publication-state').textContent()).toBe('Published v1');
     await screenshot(page, '07-reloaded');
   });
 

@@ -24,7 +24,7 @@ export async function inviteMember(admin: ApiClient, member: { email: string; ro
   return { client: admin.as(accepted.body.token), token: accepted.body.token, memberId: row.id, userId: accepted.body.user.id };
 }
 
-/** The token of an accept link (it rides in the URL fragment: `…/#/invitations/accept?token=…`). */
+/** The token of an accept link (it rides in the URL fragment: `…/invitations/accept#token=…`). */
 export function tokenOfAcceptUrl(acceptUrl: string): string {
-  return new URL(acceptUrl.replace('/#/', '/')).searchParams.get('token')!;
+  return new URLSearchParams(new URL(acceptUrl).hash.slice(1)).get('token')!;
 }

@@ -1,135 +1,65 @@
 import type { z } from 'zod';
 import type { BroadcastDto, BroadcastRecipientDto, BroadcastStatsDto, BroadcastTimelineDto, SegmentPreviewDto } from '../../../api/dto/broadcast.dto.ts';
+import type { ChannelDto } from '../../../api/dto/channel.dto.ts';
+import type { FlowDto, FlowExportDto, FlowListItemDto, FlowSummaryDto, FlowVersionDetailDto, FlowVersionDto } from '../../../api/dto/flow.dto.ts';
+import type { CreatedInvitationDto, InvitationDto, InvitationLookupDto } from '../../../api/dto/invitation.dto.ts';
+import type { MemberDto } from '../../../api/dto/member.dto.ts';
+import type { MessageDto } from '../../../api/dto/message.dto.ts';
 import type { RunDetailDto, RunDto, RunStepDto } from '../../../api/dto/run.dto.ts';
-import type { FlowProblem } from '../../../engine/flows/flow-problem.ts';
+import type { SecretDto } from '../../../api/dto/secret.dto.ts';
+import type { MeDto, SessionDto } from '../../../api/dto/session.dto.ts';
 
-/** The shapes of the API answers the editor reads (see api/dto/*.dto.ts). */
-export interface UserInfo {
-  id: string;
-  email: string;
-  name: string;
-}
-export interface WorkspaceInfo {
-  id: string;
-  name: string;
-  timezone?: string;
-}
-export interface SessionAnswer {
-  token: string;
-  user: UserInfo;
-  workspace: WorkspaceInfo;
-  role: string;
-}
-export interface MeAnswer {
-  user: UserInfo | null;
-  workspace: WorkspaceInfo;
-  role: string;
-  workspaces: { id: string; name: string; role: string }[];
-}
+/**
+ * The shapes of the API's answers, inferred from the API's own zod response schemas
+ * (api/dto/*.ts, imported as types only: no server code reaches the bundle). A field the API
+ * adds or renames changes these types, and `npm run check` finds every page that reads it.
+ */
+export type SessionAnswer = z.infer<typeof SessionDto>;
+export type MeAnswer = z.infer<typeof MeDto>;
+export type UserInfo = SessionAnswer['user'];
+export type WorkspaceInfo = SessionAnswer['workspace'];
 
+/**
+ * A flow document as the editor reads it. The API types it loosely (a JSON object the engine
+ * validates); the editor's canvas mapping parses nodes and edges itself.
+ */
 export interface FlowDocumentJson {
   schemaVersion: 1;
   nodes: unknown[];
   edges: unknown[];
 }
+type WithDocument<T> = Omit<T, 'document'> & { document: FlowDocumentJson };
 
-export interface FlowSummary {
-  id: string;
-  name: string;
-  description: string | null;
-  active: boolean;
-  publishedVersion: number | null;
-  draftRevision: number;
-  createdAt: string;
-  updatedAt: string;
-}
-export interface FlowListItem extends FlowSummary {
-  runsLast24h: Record<string, number>;
-}
-export interface FlowDetail extends FlowSummary {
-  document: FlowDocumentJson;
-  problems: FlowProblem[];
-}
-export interface FlowVersion {
-  id: string;
-  version: number;
-  note: string | null;
-  createdAt: string;
-}
-export interface FlowVersionDetail extends FlowVersion {
-  document: FlowDocumentJson;
-}
-export interface FlowExport {
-  name: string;
-  description: string | null;
-  document: FlowDocumentJson;
-}
+export type FlowSummary = z.infer<typeof FlowSummaryDto>;
+export type FlowListItem = z.infer<typeof FlowListItemDto>;
+export type FlowDetail = WithDocument<z.infer<typeof FlowDto>>;
+export type FlowVersion = z.infer<typeof FlowVersionDto>;
+export type FlowVersionDetail = WithDocument<z.infer<typeof FlowVersionDetailDto>>;
+export type FlowExport = WithDocument<z.infer<typeof FlowExportDto>>;
 
-export interface Channel {
-  id: string;
-  kind: string;
-  name: string;
-  status: string;
-  statusReason?: string | null;
-  displayIdentifier?: string | null;
-}
+export type Channel = z.infer<typeof ChannelDto>;
+type MessageAnswer = z.infer<typeof MessageDto>;
+/** A chat message as the test chat shows it: an answer's fields it reads (a message just typed, not yet answered, has only these). */
+export type Message = Pick<MessageAnswer, 'id' | 'direction' | 'sender' | 'text' | 'status' | 'createdAt'> & Partial<Pick<MessageAnswer, 'reactions' | 'outcome'>>;
 
-export interface Message {
-  id: string;
-  direction: 'inbound' | 'outbound';
-  sender: string;
-  text: string | null;
-  status: string;
-  /** Reactions on the message, one per person (WhatsApp); `by` is the reactor's channel id, "me" for the owner. */
-  reactions?: { by: string; emoji: string; at: string | null }[];
-  createdAt: string;
-}
-
-/* Runs as the API answers them: the API's own response schemas (types only, no runtime code). */
 export type RunSummary = z.infer<typeof RunDto>;
 export type RunStep = z.infer<typeof RunStepDto>;
 export type RunDetail = z.infer<typeof RunDetailDto>;
 
-/* Broadcasts as the API answers them: the API's own response schemas (types only). */
 export type Broadcast = z.infer<typeof BroadcastDto>;
 export type BroadcastStats = z.infer<typeof BroadcastStatsDto>;
 export type BroadcastRecipient = z.infer<typeof BroadcastRecipientDto>;
 export type BroadcastTimeline = z.infer<typeof BroadcastTimelineDto>;
 export type SegmentPreview = z.infer<typeof SegmentPreviewDto>;
 
+export type InvitationLookup = z.infer<typeof InvitationLookupDto>;
+export type PendingInvitation = z.infer<typeof InvitationDto>;
+export type CreatedInvitation = z.infer<typeof CreatedInvitationDto>;
+export type Member = z.infer<typeof MemberDto>;
+export type Secret = z.infer<typeof SecretDto>;
+
+/** A page of a cursor-paginated list (api/pagination.ts). */
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
-}
-
-/** What an invitation link offers (POST /invitations/lookup). */
-export interface InvitationLookup {
-  email: string;
-  role: string;
-  workspaceName: string;
-  inviterName: string | null;
-  expiresAt: string;
-  hasAccount: boolean;
-}
-/** A pending invitation of the workspace (never its link). */
-export interface PendingInvitation {
-  id: string;
-  email: string;
-  role: string;
-  invitedByName: string | null;
-  expiresAt: string;
-  createdAt: string;
-}
-/** A new invitation: its link is in this answer only. */
-export interface CreatedInvitation extends PendingInvitation {
-  acceptUrl: string;
-  emailed: boolean;
-}
-export interface Member {
-  id: string;
-  userId: string;
-  email: string;
-  name: string;
-  role: string;
-  createdAt: string;
 }

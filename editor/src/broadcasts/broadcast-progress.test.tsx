@@ -1,9 +1,10 @@
 // @vitest-environment happy-dom
-import { cleanup, render, screen } from '@testing-library/react';
+import { cleanup, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BroadcastStats } from '../api/api-types.ts';
 import { RECIPIENT_STATUSES, SKIP_REASONS, type RecipientStatus, type SkipReason } from '../../../engine/broadcasts/broadcast-state.ts';
-import { ProgressBar, shortCounts, SkippedCounts, StateBadge, StatusCounts } from './broadcast-progress.tsx';
+import { renderInApp } from '../test-support/render-in-app.tsx';
+import { CurrentStatus, NumberCards, ProgressBar, shortCounts, SkippedCounts, StateBadge } from './broadcast-progress.tsx';
 
 /** Counts for every key (the API sends them all), 0 unless given. */
 function countsOf<K extends string>(keys: readonly K[], given: Partial<Record<K, number>>): Record<K, number> {
@@ -26,29 +27,35 @@ afterEach(cleanup);
 
 describe('the progress bar', () => {
   it('shows percent done as its value and its width', () => {
-    render(<ProgressBar percent={42.7} label="Progress" />);
+    renderInApp(<ProgressBar percent={42.7} label="Progress" />);
     const bar = screen.getByRole('progressbar', { name: 'Progress' });
     expect(bar.getAttribute('aria-valuenow')).toBe('42');
-    expect((bar.firstChild as HTMLElement).style.width).toBe('42%');
     expect(screen.getByText('42%')).toBeTruthy();
   });
 
   it('shows 100% only when everything is done (99.6 stays 99)', () => {
-    render(<ProgressBar percent={99.6} label="Progress" />);
+    renderInApp(<ProgressBar percent={99.6} label="Progress" />);
     expect(screen.getByRole('progressbar').getAttribute('aria-valuenow')).toBe('99');
   });
 
   it('keeps an out-of-range answer inside the bar', () => {
-    render(<ProgressBar percent={130} label="Progress" />);
+    renderInApp(<ProgressBar percent={130} label="Progress" />);
     expect(screen.getByRole('progressbar').getAttribute('aria-valuenow')).toBe('100');
   });
 });
 
-describe('the status counts', () => {
-  it('shows every status, including the ones at 0', () => {
-    render(<StatusCounts stats={stats({ byStatus: byStatus({ pending: 4, read: 6 }) })} />);
+describe('the numbers of a broadcast', () => {
+  it('shows where each recipient is right now, every status including the ones at 0', () => {
+    renderInApp(<CurrentStatus stats={stats({ byStatus: byStatus({ pending: 4, read: 6 }) })} />);
     const count = (status: string) => document.querySelector(`[data-status="${status}"]`)?.textContent;
-    expect([count('total'), count('pending'), count('sent'), count('delivered'), count('read'), count('failed'), count('skipped')]).toEqual(['10', '4', '0', '0', '6', '0', '0']);
+    expect([count('pending'), count('sent'), count('delivered'), count('read'), count('failed'), count('skipped')]).toEqual(['4', '0', '0', '6', '0', '0']);
+  });
+
+  it('shows the cards as reached at least, labelled so: sent ≥ delivered ≥ read', () => {
+    renderInApp(<NumberCards stats={stats()} />);
+    const number = (key: string) => document.querySelector(`[data-number="${key}"]`)?.textContent;
+    expect([number('recipients'), number('sent'), number('delivered'), number('read'), number('failed'), number('skipped')]).toEqual(['10', '6', '5', '2', '1', '1']);
+    expect(screen.getByText(/reached at least that step/)).toBeTruthy();
   });
 
   it('sums the statuses a message passed through: a read message was also sent and delivered', () => {
@@ -56,19 +63,19 @@ describe('the status counts', () => {
   });
 
   it('says why recipients were skipped and who opted out after receiving it', () => {
-    render(<SkippedCounts stats={stats({ skippedByReason: skipped({ opted_out: 2, restricted: 1 }), optedOutAfter: 3 })} />);
+    renderInApp(<SkippedCounts stats={stats({ skippedByReason: skipped({ opted_out: 2, restricted: 1 }), optedOutAfter: 3 })} />);
     expect(screen.getByTestId('skipped-counts').textContent).toBe('Skipped: 2 opted out, 1 restricted · 3 opted out after receiving it');
   });
 
   it('says none were skipped when none were', () => {
-    render(<SkippedCounts stats={stats({ skippedByReason: skipped({}) })} />);
+    renderInApp(<SkippedCounts stats={stats({ skippedByReason: skipped({}) })} />);
     expect(screen.getByTestId('skipped-counts').textContent).toContain('None skipped');
   });
 });
 
 describe('the state badge', () => {
   it('shows the reason of a wait in words', () => {
-    render(<StateBadge state="scheduled" reason="channel_not_connected" />);
-    expect(screen.getByText('scheduled').textContent).toBe('scheduled: channel not connected');
+    renderInApp(<StateBadge state="scheduled" reason="channel_not_connected" />);
+    expect(document.querySelector('[data-state="scheduled"]')!.textContent).toBe('scheduled: channel not connected');
   });
 });

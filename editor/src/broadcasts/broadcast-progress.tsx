@@ -1,5 +1,7 @@
+import { Badge, Card, Group, Progress, SimpleGrid, Stack, Text } from '@mantine/core';
 import type { Broadcast, BroadcastStats } from '../api/api-types.ts';
-import { RECIPIENT_STATUSES, SKIP_REASONS, type SkipReason } from '../../../engine/broadcasts/broadcast-state.ts';
+import { SKIP_REASONS, type SkipReason } from '../../../engine/broadcasts/broadcast-state.ts';
+import { broadcastNumbers, percentOf, REACHED_EXPLANATION, REACHED_SERIES, shortNumbers } from './broadcast-numbers.ts';
 
 /** The reasons a recipient is skipped, in words. */
 export const SKIP_REASON_LABELS: Record<SkipReason, string> = {
@@ -10,13 +12,15 @@ export const SKIP_REASON_LABELS: Record<SkipReason, string> = {
   flow_inactive: 'flow inactive',
 };
 
+const STATE_COLORS: Record<Broadcast['state'], string> = { draft: 'gray', scheduled: 'blue', running: 'teal', paused: 'yellow', completed: 'green', cancelled: 'gray', failed: 'red' };
+
 /** The state, with its reason when it has one ("scheduled: channel not connected"). */
 export function StateBadge({ state, reason }: { state: Broadcast['state']; reason: string | null }) {
   return (
-    <span className={`state-badge state-${state}`} data-state={state}>
+    <Badge color={STATE_COLORS[state] ?? 'gray'} variant="light" tt="none" data-state={state}>
       {state}
-      {reason && <span className="state-reason">: {reason.replaceAll('_', ' ')}</span>}
-    </span>
+      {reason && `: ${reason.replaceAll('_', ' ')}`}
+    </Badge>
   );
 }
 
@@ -24,30 +28,75 @@ export function StateBadge({ state, reason }: { state: Broadcast['state']; reaso
 export function ProgressBar({ percent, label }: { percent: number; label: string }) {
   const shown = Math.floor(Math.min(100, Math.max(0, percent)));
   return (
-    <div className="progress">
-      <div className="progress-track" role="progressbar" aria-label={label} aria-valuemin={0} aria-valuemax={100} aria-valuenow={shown}>
-        <div className="progress-fill" style={{ width: `${shown}%` }} />
-      </div>
-      <span className="progress-value">{shown}%</span>
-    </div>
+    <Group gap="xs" wrap="nowrap" miw={120}>
+      <Progress value={shown} aria-label={label} style={{ flex: 1 }} size="md" />
+      <Text size="sm" w={40} ta="right">
+        {shown}%
+      </Text>
+    </Group>
   );
 }
 
-/** One count per recipient status, all shown even at 0 so the numbers do not jump around. */
-export function StatusCounts({ stats }: { stats: BroadcastStats }) {
+/**
+ * The broadcast's numbers as cards: recipients, then how many reached at least sent, delivered
+ * and read, then failed and skipped (the model of broadcast-numbers.ts, labelled so).
+ */
+export function NumberCards({ stats }: { stats: BroadcastStats }) {
+  const n = broadcastNumbers(stats);
+  const cards = [
+    { key: 'recipients', label: 'Recipients', value: n.recipients, share: null },
+    ...REACHED_SERIES.map((s) => ({ key: s.key, label: s.key === 'failed' ? 'Failed' : `${s.label}`, value: n[s.key], share: percentOf(n[s.key], n.recipients) })),
+    { key: 'skipped', label: 'Skipped', value: n.skipped, share: percentOf(n.skipped, n.recipients) },
+  ];
   return (
-    <dl className="status-counts" aria-label="Recipients by status">
-      <div>
-        <dt>total</dt>
-        <dd data-status="total">{stats.total}</dd>
-      </div>
-      {RECIPIENT_STATUSES.map((status) => (
-        <div key={status} className={`count-${status}`}>
-          <dt>{status}</dt>
-          <dd data-status={status}>{stats.byStatus[status] ?? 0}</dd>
-        </div>
+    <Stack gap={6}>
+      <SimpleGrid cols={{ base: 2, sm: 3, lg: 6 }} spacing="sm" aria-label="Reached at least">
+        {cards.map((c) => (
+          <Card key={c.key} withBorder padding="sm" radius="md">
+            <Text size="xs" c="dimmed" tt="uppercase" fw={700}>
+              {c.label}
+            </Text>
+            <Text fz={28} fw={700} lh={1.2} data-number={c.key}>
+              {c.value}
+            </Text>
+            {c.share && (
+              <Text size="xs" c="dimmed">
+                {c.share} of recipients
+              </Text>
+            )}
+          </Card>
+        ))}
+      </SimpleGrid>
+      <Text size="xs" c="dimmed">
+        {REACHED_EXPLANATION}
+      </Text>
+    </Stack>
+  );
+}
+
+/** Where each recipient is right now (exactly one status each), beside the reached-at-least numbers. */
+export function CurrentStatus({ stats }: { stats: BroadcastStats }) {
+  const s = (status: keyof BroadcastStats['byStatus']) => stats.byStatus[status] ?? 0;
+  const parts: { status: string; count: number; words: string }[] = [
+    { status: 'pending', count: s('pending'), words: 'waiting to be sent' },
+    { status: 'sent', count: s('sent'), words: 'sent, no delivery report yet' },
+    { status: 'delivered', count: s('delivered'), words: 'delivered, not read yet' },
+    { status: 'read', count: s('read'), words: 'read' },
+    { status: 'failed', count: s('failed'), words: 'failed' },
+    { status: 'skipped', count: s('skipped'), words: 'skipped' },
+  ];
+  return (
+    <Text size="sm" aria-label="Recipients by current status">
+      <Text span fw={600}>
+        Right now:{' '}
+      </Text>
+      {parts.map((p, i) => (
+        <span key={p.status}>
+          {i > 0 && ' · '}
+          <span data-status={p.status}>{p.count}</span> {p.words}
+        </span>
       ))}
-    </dl>
+    </Text>
   );
 }
 
@@ -55,16 +104,15 @@ export function StatusCounts({ stats }: { stats: BroadcastStats }) {
 export function SkippedCounts({ stats }: { stats: BroadcastStats }) {
   const reasons = SKIP_REASONS.filter((r) => (stats.skippedByReason[r] ?? 0) > 0);
   return (
-    <p className="hint" data-testid="skipped-counts">
+    <Text size="sm" c="dimmed" data-testid="skipped-counts">
       {reasons.length === 0 ? 'None skipped' : `Skipped: ${reasons.map((r) => `${stats.skippedByReason[r]} ${SKIP_REASON_LABELS[r]}`).join(', ')}`}
       {' · '}
       {stats.optedOutAfter} opted out after receiving it
-    </p>
+    </Text>
   );
 }
 
-/** A short "1,234 of 5,000 delivered" style summary for the list. */
+/** A short "6 sent · 5 delivered · 2 read · 1 failed · 1 skipped" summary (reached at least) for the list. */
 export function shortCounts(stats: BroadcastStats): string {
-  const n = (status: (typeof RECIPIENT_STATUSES)[number]) => stats.byStatus[status] ?? 0;
-  return `${n('sent') + n('delivered') + n('read')} sent · ${n('delivered') + n('read')} delivered · ${n('read')} read · ${n('failed')} failed · ${n('skipped')} skipped`;
+  return shortNumbers(broadcastNumbers(stats));
 }

@@ -1,3 +1,5 @@
+import { Anchor, Table } from '@mantine/core';
+import { Link } from 'react-router';
 import type { Broadcast } from '../api/api-types.ts';
 
 /** A broadcast's audience, content and schedule in words, for the detail page. */
@@ -20,37 +22,34 @@ const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : 'â€
 
 /** What the broadcast sends to whom and when, and its times so far. */
 export function BroadcastSummary({ broadcast }: { broadcast: Broadcast }) {
+  const rows = [
+    ...describeBroadcast(broadcast).map((d) => ({ term: d.term, value: <>{d.value}</> })),
+    ...(broadcast.parentId
+      ? [
+          {
+            term: 'Occurrence of',
+            value: (
+              <Anchor component={Link} to={`/broadcasts/${broadcast.parentId}`}>
+                the recurring broadcast
+              </Anchor>
+            ),
+          },
+        ]
+      : []),
+    { term: 'Next run', value: <>{when(broadcast.nextRunAt)}</> },
+    { term: 'Started', value: <>{when(broadcast.startedAt)}</> },
+    { term: 'Finished', value: <>{when(broadcast.finishedAt)}</> },
+  ];
   return (
-    <details className="broadcast-summary">
-      <summary>Settings and times</summary>
-      <dl>
-        {describeBroadcast(broadcast).map((d) => (
-          <div key={d.term}>
-            <dt>{d.term}</dt>
-            <dd>{d.value}</dd>
-          </div>
+    <Table variant="vertical" layout="fixed" withTableBorder aria-label="Settings and times">
+      <Table.Tbody>
+        {rows.map((r) => (
+          <Table.Tr key={r.term}>
+            <Table.Th w={160}>{r.term}</Table.Th>
+            <Table.Td style={{ overflowWrap: 'anywhere' }}>{r.value}</Table.Td>
+          </Table.Tr>
         ))}
-        {broadcast.parentId && (
-          <div>
-            <dt>Occurrence of</dt>
-            <dd>
-              <a href={`#/broadcasts/${broadcast.parentId}`}>the recurring broadcast</a>
-            </dd>
-          </div>
-        )}
-        <div>
-          <dt>Next run</dt>
-          <dd>{when(broadcast.nextRunAt)}</dd>
-        </div>
-        <div>
-          <dt>Started</dt>
-          <dd>{when(broadcast.startedAt)}</dd>
-        </div>
-        <div>
-          <dt>Finished</dt>
-          <dd>{when(broadcast.finishedAt)}</dd>
-        </div>
-      </dl>
-    </details>
+      </Table.Tbody>
+    </Table>
   );
 }

@@ -1,5 +1,6 @@
 // @vitest-environment happy-dom
-import { cleanup, render, screen } from '@testing-library/react';
+import { cleanup, screen } from '@testing-library/react';
+import { renderInApp } from '../test-support/render-in-app.tsx';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiError } from '../api/api-client.ts';
 import { ErrorWithDetails, shownError } from './error-with-details.tsx';
@@ -9,7 +10,7 @@ afterEach(cleanup);
 describe('an API refusal shown with its details', () => {
   it('lists each problem under the message, with where it is', () => {
     const error = new ApiError(400, 'broadcast_invalid', 'the broadcast has a problem', [{ code: 'schedule_in_past', path: 'schedule.localTime', message: 'is in the past' }]);
-    render(<ErrorWithDetails error={shownError(error)} />);
+    renderInApp(<ErrorWithDetails error={shownError(error)} />);
     expect(screen.getByRole('alert').textContent).toBe('the broadcast has a problem');
     expect(screen.getByRole('list', { name: 'Problems to fix' }).textContent).toBe('schedule.localTime is in the past');
   });
@@ -21,7 +22,7 @@ describe('an API refusal shown with its details', () => {
 
   it('shows the message alone for a failure without details', () => {
     expect(shownError(new Error('offline'))).toEqual({ message: 'offline', problems: [] });
-    render(<ErrorWithDetails error={shownError(new Error('offline'))} />);
+    renderInApp(<ErrorWithDetails error={shownError(new Error('offline'))} />);
     expect(screen.queryByRole('list')).toBeNull();
   });
 });

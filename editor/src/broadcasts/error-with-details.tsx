@@ -1,5 +1,5 @@
+import { Alert, Code, List, Stack } from '@mantine/core';
 import { ApiError } from '../api/api-client.ts';
-import { ErrorAlert } from '../error-alert.tsx';
 import { messageOf } from '../error-message.ts';
 import type { FieldProblem } from './broadcast-draft.ts';
 
@@ -26,17 +26,19 @@ export function shownError(err: unknown): ShownError {
 export function ErrorWithDetails({ error }: { error: ShownError | null }) {
   if (!error) return null;
   return (
-    <div className="error-with-details">
-      <ErrorAlert message={error.message} />
+    <Stack gap="xs">
+      <Alert color="red" variant="light" role="alert">
+        {error.message}
+      </Alert>
       {error.problems.length > 0 && (
-        <ul className="problems" aria-label="Problems to fix">
+        <List aria-label="Problems to fix" size="sm">
           {error.problems.map((p, i) => (
-            <li key={i}>
-              {p.path && <code className="code">{p.path}</code>} {p.message}
-            </li>
+            <List.Item key={i}>
+              {p.path && <Code>{p.path}</Code>} {p.message}
+            </List.Item>
           ))}
-        </ul>
+        </List>
       )}
-    </div>
+    </Stack>
   );
 }

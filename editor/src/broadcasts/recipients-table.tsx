@@ -1,97 +1,77 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
-import type { BroadcastRecipient, Page } from '../api/api-types.ts';
+import { Badge, Button, Group, NativeSelect, Stack, Table, Text, Title } from '@mantine/core';
+import { useState } from 'react';
+import { useBroadcastRecipients } from '../api/queries/broadcasts.queries.ts';
+import { QueryState } from '../api/query-state.tsx';
 import { RECIPIENT_STATUSES, type RecipientStatus } from '../../../engine/broadcasts/broadcast-state.ts';
-import { useSession } from '../session/session-context.tsx';
 import { SKIP_REASON_LABELS } from './broadcast-progress.tsx';
-import { ErrorWithDetails, shownError, type ShownError } from './error-with-details.tsx';
 
-/** Recipients per page of the table. */
-const PAGE_SIZE = 50;
+const STATUS_COLORS: Record<RecipientStatus, string> = { pending: 'gray', sent: 'blue', delivered: 'teal', read: 'grape', failed: 'red', skipped: 'yellow' };
 
 /**
- * The broadcast's recipients, filterable by status. `version` changes when the broadcast's counts
- * do: the first page is then asked again (the pages loaded with "Show more" are dropped).
+ * The broadcast's recipients, filterable by their current status. `version` changes when the
+ * broadcast's counts do: the first page is then asked again.
  */
 export function RecipientsTable({ broadcastId, version }: { broadcastId: string; version: string }) {
-  const { api } = useSession();
   const [status, setStatus] = useState<RecipientStatus | ''>('');
-  const [rows, setRows] = useState<BroadcastRecipient[] | null>(null);
-  const [nextCursor, setNextCursor] = useState<string | null>(null);
-  const [error, setError] = useState<ShownError | null>(null);
-  // Counts change every second while it runs: an answer to an older request must not replace a newer one.
-  const latestRequest = useRef(0);
-
-  const load = useCallback(
-    async (cursor: string | null) => {
-      const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
-      if (status) query.set('status', status);
-      if (cursor) query.set('cursor', cursor);
-      const request = ++latestRequest.current;
-      try {
-        const page = await api.get<Page<BroadcastRecipient>>(`/broadcasts/${broadcastId}/recipients?${query}`);
-        if (request !== latestRequest.current) return;
-        setRows((current) => (cursor ? [...(current ?? []), ...page.items] : page.items));
-        setNextCursor(page.nextCursor);
-        setError(null);
-      } catch (err) {
-        if (request === latestRequest.current) setError(shownError(err));
-      }
-    },
-    [api, broadcastId, status],
-  );
-  useEffect(() => {
-    void load(null);
-  }, [load, version]);
-
+  const recipients = useBroadcastRecipients(broadcastId, status, version);
   return (
-    <section aria-labelledby="recipients-title">
-      <div className="row">
-        <h2 id="recipients-title">Recipients</h2>
-        <label className="inline">
-          Status
-          <select aria-label="Show recipients by status" value={status} onChange={(e) => setStatus(e.target.value as RecipientStatus | '')}>
-            <option value="">all</option>
-            {RECIPIENT_STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
-      </div>
-      <ErrorWithDetails error={error} />
-      {rows?.length === 0 && <p className="muted">{status ? `No recipient is ${status}.` : 'No recipients yet: they are chosen when the broadcast starts.'}</p>}
-      {rows && rows.length > 0 && (
-        <table className="flows-table recipients-table">
-          <thead>
-            <tr>
-              <th scope="col">Contact</th>
-              <th scope="col">Phone</th>
-              <th scope="col">Status</th>
-              <th scope="col">Reason</th>
-              <th scope="col">Updated</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((r) => (
-              <tr key={r.id}>
-                <td>{r.contact.name ?? <span className="muted">unnamed</span>}</td>
-                <td>{r.contact.phone ?? ''}</td>
-                <td>
-                  <span className={`recipient-status status-${r.status}`}>{r.status}</span>
-                </td>
-                <td>{r.skipReason ? SKIP_REASON_LABELS[r.skipReason] : (r.failureReason ?? '')}</td>
-                <td>{new Date(r.updatedAt).toLocaleTimeString()}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      {nextCursor && (
-        <button type="button" className="secondary" onClick={() => void load(nextCursor)}>
-          Show more
-        </button>
-      )}
-    </section>
+    <Stack component="section" aria-labelledby="recipients-title" gap="sm">
+      <Group justify="space-between" align="flex-end">
+        <Title order={2} size="h4" id="recipients-title">
+          Recipients
+        </Title>
+        <NativeSelect
+          label="Current status"
+          aria-label="Show recipients by status"
+          value={status}
+          onChange={(e) => setStatus(e.currentTarget.value as RecipientStatus | '')}
+          data={[{ value: '', label: 'all' }, ...RECIPIENT_STATUSES.map((s) => ({ value: s, label: s }))]}
+          w={180}
+        />
+      </Group>
+      <QueryState query={recipients} label="recipients">
+        {(data) => {
+          const rows = data.pages.flatMap((p) => p.items);
+          if (rows.length === 0) return <Text c="dimmed">{status ? `No recipient is ${status}.` : 'No recipients yet: they are chosen when the broadcast starts.'}</Text>;
+          return (
+            <>
+              <Table.ScrollContainer minWidth={560}>
+                <Table verticalSpacing="xs" striped aria-label="Recipients">
+                  <Table.Thead>
+                    <Table.Tr>
+                      <Table.Th>Contact</Table.Th>
+                      <Table.Th>Phone</Table.Th>
+                      <Table.Th>Status now</Table.Th>
+                      <Table.Th>Reason</Table.Th>
+                      <Table.Th>Updated</Table.Th>
+                    </Table.Tr>
+                  </Table.Thead>
+                  <Table.Tbody>
+                    {rows.map((r) => (
+                      <Table.Tr key={r.id}>
+                        <Table.Td>{r.contact.name ?? <Text span c="dimmed">unnamed</Text>}</Table.Td>
+                        <Table.Td>{r.contact.phone ?? ''}</Table.Td>
+                        <Table.Td>
+                          <Badge color={STATUS_COLORS[r.status]} variant="light" tt="none">
+                            {r.status}
+                          </Badge>
+                        </Table.Td>
+                        <Table.Td>{r.skipReason ? SKIP_REASON_LABELS[r.skipReason] : (r.failureReason ?? '')}</Table.Td>
+                        <Table.Td>{new Date(r.updatedAt).toLocaleTimeString()}</Table.Td>
+                      </Table.Tr>
+                    ))}
+                  </Table.Tbody>
+                </Table>
+              </Table.ScrollContainer>
+              {recipients.hasNextPage && (
+                <Button variant="default" onClick={() => void recipients.fetchNextPage()} loading={recipients.isFetchingNextPage}>
+                  Show more
+                </Button>
+              )}
+            </>
+          );
+        }}
+      </QueryState>
+    </Stack>
   );
 }

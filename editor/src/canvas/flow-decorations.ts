@@ -1,6 +1,6 @@
 import { createContext, useContext } from 'react';
 import type { FlowProblem } from '../../../engine/flows/flow-problem.ts';
-import type { NodeStep } from '../pages/flow-editor-page.tsx';
+import type { NodeStep } from '../panels/run-path.ts';
 
 /**
  * What the canvas draws over the nodes without being part of the document: validation

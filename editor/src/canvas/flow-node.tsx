@@ -5,7 +5,7 @@ import { findNodeDefinition } from '../../../engine/flows/node-catalog.ts';
 import { useFlowDecorations } from './flow-decorations.ts';
 import { portsOf, TARGET_HANDLE, type EditorNode } from './flow-mapping.ts';
 import { nodeSummary } from './node-summary.ts';
-import type { NodeStep } from '../pages/flow-editor-page.tsx';
+import type { NodeStep } from '../panels/run-path.ts';
 
 /** A node on the canvas: its title, a summary of its config, its problems and its ports. */
 export const FlowNodeView = memo(function FlowNodeView({ id, data, selected }: NodeProps<EditorNode>) {

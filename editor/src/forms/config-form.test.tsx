@@ -3,7 +3,8 @@ import { cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { useState } from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { findNodeDefinition } from '../../../engine/flows/node-catalog.ts';
-import { ConfigForm } from './config-form.tsx';
+import { validateFlow } from '../../../engine/flows/validate-flow.ts';
+import { ConfigForm, fieldErrorsOf, fieldKeyOf } from './config-form.tsx';
 import { configJsonSchema } from './json-schema.ts';
 
 /** A node's form over its kind's default config, recording every config it produces. */
@@ -86,5 +87,33 @@ describe('the config form generated from a node schema', () => {
       const { unmount } = render(<NodeForm kind={definition.type} seen={[]} />);
       unmount();
     }
+  });
+});
+
+describe('validation problems in the config form', () => {
+  it('shows each problem under the field it concerns, in words, with the field marked', () => {
+    const problems = validateFlow({
+      schemaVersion: 1,
+      nodes: [
+        { id: 't', type: 'message_received', position: { x: 0, y: 0 }, config: { match: { kind: 'keyword', keywords: ['hi'] } } },
+        { id: 'send_mxb0xwxr7ows', type: 'send_message', position: { x: 0, y: 200 }, config: { text: '' } },
+      ],
+      edges: [{ id: 'e', source: 't', sourceHandle: 'out', target: 'send_mxb0xwxr7ows' }],
+    });
+    if (problems.ok) throw new Error('fixture');
+    const ofSend = problems.problems.filter((p) => p.nodeId === 'send_mxb0xwxr7ows');
+    // The message names the field in words, never the document path or the node id.
+    expect(ofSend.map((p) => p.message).join(' ')).not.toMatch(/nodes\.|send_mxb0xwxr7ows/);
+    const errors = fieldErrorsOf(ofSend);
+    expect([...errors.keys()]).toEqual(['text']);
+    const { container } = render(<ConfigForm schema={configJsonSchema('send_message')!} value={{ text: '' }} onChange={() => undefined} errors={errors} />);
+    const slot = container.querySelector('[data-field-error="text"]')!;
+    expect(slot.querySelector('textarea')).toBeTruthy();
+    expect(slot.querySelector('[role="alert"]')!.textContent).toBe(errors.get('text')![0]);
+  });
+
+  it('keys nested fields by their path without list positions', () => {
+    expect(fieldKeyOf(['nodes', 3, 'config', 'match', 'keywords', 0])).toBe('match/keywords');
+    expect(fieldKeyOf(['edges', 1])).toBeNull();
   });
 });

@@ -1,4 +1,4 @@
-import { useId, type ReactNode } from 'react';
+import { createContext, useContext, useId, type ReactNode } from 'react';
 import { ConditionBuilder } from './condition-builder.tsx';
 import { CronField } from './cron-field.tsx';
 import { DurationField } from './duration-field.tsx';
@@ -24,12 +24,43 @@ type Change = (value: Value) => void;
  * second (templates, conditions, cron, time zones); anything unrecognised is raw JSON, so no
  * config is ever uneditable.
  */
-export function ConfigForm({ schema, value, onChange }: { schema: JsonSchema; value: Value; onChange: Change }) {
+export function ConfigForm({ schema, value, onChange, errors }: { schema: JsonSchema; value: Value; onChange: Change; errors?: ReadonlyMap<string, readonly string[]> }) {
   return (
     <div className="config-form">
-      <SchemaField name="" label="Settings" schema={schema} value={value} onChange={onChange} required root />
+      <FieldErrorsContext.Provider value={errors ?? NO_ERRORS}>
+        <SchemaField name="" label="Settings" schema={schema} value={value} onChange={onChange} required root />
+      </FieldErrorsContext.Provider>
     </div>
   );
+}
+
+/**
+ * Validation problems by the field they concern, keyed by the field's path inside the config
+ * with list positions left out (`match/keywords`): the problem shows under that field, which is
+ * marked invalid. Built by `fieldErrorsOf` from the problems' `path`.
+ */
+const FieldErrorsContext = createContext<ReadonlyMap<string, readonly string[]>>(new Map());
+const NO_ERRORS: ReadonlyMap<string, readonly string[]> = new Map();
+/** Where the fields being drawn sit in the config (`match`), so that a nested object knows its children's paths. */
+const FieldPathContext = createContext('');
+
+/** The key a problem's path (from the document root) gives its field: `["nodes", 1, "config", "match", "keywords", 0]` → `match/keywords`. */
+export function fieldKeyOf(path: readonly (string | number)[]): string | null {
+  const at = path.indexOf('config');
+  if (at < 0) return null;
+  return path.slice(at + 1).filter((p): p is string => typeof p === 'string').join('/');
+}
+
+/** The problems' messages by field, for ConfigForm's `errors`. The message loses its field prefix: it shows under the field. */
+export function fieldErrorsOf(problems: readonly { path?: readonly (string | number)[] | undefined; message: string }[]): Map<string, string[]> {
+  const byField = new Map<string, string[]>();
+  for (const problem of problems) {
+    const key = problem.path ? fieldKeyOf(problem.path) : null;
+    if (!key) continue;
+    const message = problem.message.replace(/^[^:]{1,80}: /, '');
+    byField.set(key, [...(byField.get(key) ?? []), message]);
+  }
+  return byField;
 }
 
 interface FieldProps {
@@ -77,24 +108,42 @@ function SchemaField(props: FieldProps) {
 
 function ObjectField({ label, schema, value, onChange, root }: FieldProps) {
   const record = (typeof value === 'object' && value !== null ? value : {}) as Record<string, Value>;
+  const errors = useContext(FieldErrorsContext);
+  const prefix = useContext(FieldPathContext);
   const entries = Object.entries(schema.properties ?? {});
   if (entries.length === 0) return root ? <p className="muted">This node has no settings.</p> : null;
-  const body = entries.map(([key, child]) => (
-    <SchemaField
-      key={key}
-      name={key}
-      label={humanize(key)}
-      schema={child}
-      value={record[key]}
-      required={schema.required?.includes(key) ?? false}
-      onChange={(next) => {
-        const copy = { ...record };
-        if (next === undefined) delete copy[key];
-        else copy[key] = next;
-        onChange(copy);
-      }}
-    />
-  ));
+  const body = entries.map(([key, child]) => {
+    const path = prefix ? `${prefix}/${key}` : key;
+    const messages = errors.get(path);
+    const field = (
+      <FieldPathContext.Provider value={path}>
+        <SchemaField
+          name={key}
+          label={humanize(key)}
+          schema={child}
+          value={record[key]}
+          required={schema.required?.includes(key) ?? false}
+          onChange={(next) => {
+            const copy = { ...record };
+            if (next === undefined) delete copy[key];
+            else copy[key] = next;
+            onChange(copy);
+          }}
+        />
+      </FieldPathContext.Provider>
+    );
+    if (!messages?.length) return <div key={key} className="field-slot">{field}</div>;
+    return (
+      <div key={key} className="field-slot has-error" data-field-error={path}>
+        {field}
+        {messages.map((m, i) => (
+          <p key={i} className="field-error" role="alert">
+            {m}
+          </p>
+        ))}
+      </div>
+    );
+  });
   if (root) return <>{body}</>;
   return (
     <fieldset className="field">

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../api/api-client.ts';
-import { acceptStep, invitationErrorText, invitationSentence, tokenOfHash } from './invitation-view.ts';
+import { acceptStep, invitationErrorText, invitationSentence, tokenOfUrl } from './invitation-view.ts';
 
-const invitation = { email: 'sam@example.com', role: 'agent', workspaceName: 'Workspace X', inviterName: 'Ada', expiresAt: '2030-01-01T00:00:00.000Z', hasAccount: false };
+const invitation = { email: 'sam@example.com', role: 'agent' as const, workspaceName: 'Workspace X', inviterName: 'Ada', expiresAt: '2030-01-01T00:00:00.000Z', hasAccount: false };
 
 describe('when the accept page decides what to ask', () => {
   it('asks for a name and password when the invited email has no account', () => {
@@ -19,9 +19,10 @@ describe('when the accept page decides what to ask', () => {
 });
 
 describe('when the accept page reads its link', () => {
-  it('finds the token after the hash route', () => {
-    expect(tokenOfHash('#/invitations/accept?token=abc_DEF-123')).toBe('abc_DEF-123');
-    expect(tokenOfHash('#/invitations/accept')).toBeNull();
+  it('finds the token in the fragment, or in the query of an old hash link', () => {
+    expect(tokenOfUrl({ hash: '#token=abc_DEF-123', search: '' })).toBe('abc_DEF-123');
+    expect(tokenOfUrl({ hash: '', search: '?token=abc_DEF-123' })).toBe('abc_DEF-123');
+    expect(tokenOfUrl({ hash: '', search: '' })).toBeNull();
   });
 
   it('says who invited you to what', () => {

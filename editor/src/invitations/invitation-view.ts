@@ -27,10 +27,13 @@ export function invitationErrorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** The token of the page's URL: `#/invitations/accept?token=…` (the fragment never reaches the server). */
-export function tokenOfHash(hash: string): string | null {
-  const query = hash.indexOf('?');
-  return query < 0 ? null : new URLSearchParams(hash.slice(query + 1)).get('token');
+/**
+ * The token of the accept page's URL: `/invitations/accept#token=…` (the fragment never reaches
+ * the server), or `?token=…` (an old `/#/invitations/accept?token=…` link, turned into a path by
+ * the browser without a request).
+ */
+export function tokenOfUrl(url: { hash: string; search: string }): string | null {
+  return new URLSearchParams(url.hash.replace(/^#/, '')).get('token') ?? new URLSearchParams(url.search).get('token');
 }
 
 /** A role as it reads in a sentence: "an agent", "a marketer". */

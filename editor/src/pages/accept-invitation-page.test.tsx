@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
-import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
+import { act, cleanup, fireEvent, screen } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { SessionProvider } from '../session/session-context.tsx';
+import { renderInApp } from '../test-support/render-in-app.tsx';
 import { AcceptInvitationPage } from './accept-invitation-page.tsx';
 
 const TOKEN = 'tok_abcdefghijklmnopqrstuvwxyz0123456789ABCDEF';
@@ -24,13 +24,14 @@ function fakeApi(lookup: { status: number; body: unknown }) {
 
 async function open(api: ReturnType<typeof fakeApi>) {
   vi.stubGlobal('fetch', api.fetch);
-  render(<SessionProvider><AcceptInvitationPage /></SessionProvider>);
+  const app = renderInApp(<AcceptInvitationPage />, { path: '/invitations/accept' });
   await act(async () => undefined);
+  return app;
 }
 
 beforeEach(() => {
   localStorage.clear();
-  window.location.hash = `#/invitations/accept?token=${TOKEN}`;
+  window.location.hash = `#token=${TOKEN}`;
 });
 afterEach(() => {
   cleanup();
@@ -40,14 +41,14 @@ afterEach(() => {
 describe('the accept-invitation page', () => {
   it('says who invited you to what, and creates your account with the name and password you give', async () => {
     const api = fakeApi({ status: 200, body: INVITATION });
-    await open(api);
+    const { router } = await open(api);
     expect(screen.getByText('Ada invited you to join Workspace X as an agent.')).toBeTruthy();
-    fireEvent.change(screen.getByLabelText('Your name'), { target: { value: 'Sam' } });
-    fireEvent.change(screen.getByLabelText('Choose a password'), { target: { value: 'a long password' } });
+    fireEvent.change(screen.getByLabelText(/^Your name/), { target: { value: 'Sam' } });
+    fireEvent.change(screen.getByLabelText(/^Choose a password/), { target: { value: 'a long password' } });
     fireEvent.click(screen.getByRole('button', { name: 'Create account and join' }));
     await act(async () => undefined);
     expect(api.calls.find((c) => c.path === '/invitations/accept')?.body).toEqual({ token: TOKEN, name: 'Sam', password: 'a long password' });
-    expect(window.location.hash).toBe('#/flows');
+    expect(router.state.location.pathname).toBe('/flows');
   });
 
   it('asks to log in first when the invited email already has an account', async () => {

@@ -1,18 +1,21 @@
+import { Alert, Anchor, Button, Center, Loader, PasswordInput, Stack, Text, TextInput } from '@mantine/core';
 import { useEffect, useState, type FormEvent } from 'react';
+import { Link, useNavigate } from 'react-router';
 import { ApiClient } from '../api/api-client.ts';
 import type { InvitationLookup, SessionAnswer } from '../api/api-types.ts';
-import { ErrorAlert } from '../error-alert.tsx';
-import { acceptStep, invitationErrorText, invitationSentence, tokenOfHash } from '../invitations/invitation-view.ts';
+import { acceptStep, invitationErrorText, invitationSentence, tokenOfUrl } from '../invitations/invitation-view.ts';
 import { useSession } from '../session/session-context.tsx';
+import { CenteredCard } from '../shell/centered-card.tsx';
 
 /**
- * The page an invitation link opens (`#/invitations/accept?token=…`): who invited you to what,
+ * The page an invitation link opens (`/invitations/accept#token=…`): who invited you to what,
  * then create your account, log in first, or join, depending on whether you have an account
  * and are logged in.
  */
 export function AcceptInvitationPage() {
   const { status, api, signIn, signOut } = useSession();
-  const [token] = useState(() => tokenOfHash(window.location.hash));
+  const navigate = useNavigate();
+  const [token] = useState(() => tokenOfUrl(window.location));
   const [invitation, setInvitation] = useState<InvitationLookup | null>(null);
   const [failure, setFailure] = useState<string | null>(token ? null : 'This link has no invitation in it. Open the whole link from your invitation email or message.');
   const [error, setError] = useState<string | null>(null);
@@ -28,7 +31,7 @@ export function AcceptInvitationPage() {
     setError(null);
     try {
       signIn(await action());
-      window.location.hash = '#/flows';
+      void navigate('/flows');
     } catch (err) {
       setError(invitationErrorText(err));
     } finally {
@@ -59,76 +62,78 @@ export function AcceptInvitationPage() {
 
   if (failure) {
     return (
-      <main className="login">
-        <h1>OneMessage</h1>
-        <div className="card" role="alert">
-          <h2>This invitation cannot be used</h2>
-          <p>{failure}</p>
-          <a href="#/flows">Go to OneMessage</a>
-        </div>
-      </main>
+      <CenteredCard title="This invitation cannot be used">
+        <Stack gap="md">
+          <Alert color="red" variant="light" role="alert">
+            {failure}
+          </Alert>
+          <Anchor component={Link} to="/flows">
+            Go to OneMessage
+          </Anchor>
+        </Stack>
+      </CenteredCard>
     );
   }
   if (!invitation || status === 'checking') {
     return (
-      <main className="login">
-        <p className="muted">Opening your invitation…</p>
-      </main>
+      <Center mih="100vh" aria-busy="true">
+        <Stack align="center" gap="xs">
+          <Loader />
+          <Text c="dimmed">Opening your invitation…</Text>
+        </Stack>
+      </Center>
     );
   }
   const step = acceptStep(invitation, status === 'signed-in');
   return (
-    <main className="login">
-      <h1>OneMessage</h1>
-      <div className="card">
-        <h2>You are invited</h2>
-        <p>{invitationSentence(invitation)}</p>
-        <p className="muted small">
+    <CenteredCard title="You are invited">
+      <Stack gap="md">
+        <Text>{invitationSentence(invitation)}</Text>
+        <Text size="sm" c="dimmed">
           The invitation is for {invitation.email}. It works once, until {new Date(invitation.expiresAt).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' })}.
-        </p>
+        </Text>
         {step === 'join' && (
           <>
-            <button type="button" disabled={busy} onClick={() => void run(() => api.post<SessionAnswer>('/invitations/accept', { token }))}>
+            <Button loading={busy} onClick={() => void run(() => api.post<SessionAnswer>('/invitations/accept', { token }))}>
               Join {invitation.workspaceName}
-            </button>
-            <p className="hint">
+            </Button>
+            <Text size="sm">
               Not {invitation.email}?{' '}
-              <button type="button" className="link" onClick={signOut}>
+              <Anchor component="button" type="button" onClick={() => void signOut()}>
                 Log out
-              </button>
-            </p>
+              </Anchor>
+            </Text>
           </>
         )}
         {step === 'log_in_first' && (
           <form onSubmit={(e) => void logIn(e)} aria-label="Log in first">
-            <p>You already have an account for {invitation.email}: log in first, then accept.</p>
-            <label>
-              Password
-              <input name="password" type="password" required autoComplete="current-password" />
-            </label>
-            <button type="submit" disabled={busy}>
-              Log in
-            </button>
+            <Stack gap="sm">
+              <Text>You already have an account for {invitation.email}: log in first, then accept.</Text>
+              <PasswordInput name="password" label="Password" required autoComplete="current-password" />
+              <Button type="submit" loading={busy}>
+                Log in
+              </Button>
+            </Stack>
           </form>
         )}
         {step === 'create_account' && (
           <form onSubmit={createAccount} aria-label="Create your account">
-            <p>Create your account to accept.</p>
-            <label>
-              Your name
-              <input name="name" required autoComplete="name" />
-            </label>
-            <label>
-              Choose a password
-              <input name="password" type="password" required minLength={8} autoComplete="new-password" />
-            </label>
-            <button type="submit" disabled={busy}>
-              Create account and join
-            </button>
+            <Stack gap="sm">
+              <Text>Create your account to accept.</Text>
+              <TextInput name="name" label="Your name" required autoComplete="name" />
+              <PasswordInput name="password" label="Choose a password" description="At least 8 characters" required minLength={8} autoComplete="new-password" />
+              <Button type="submit" loading={busy}>
+                Create account and join
+              </Button>
+            </Stack>
           </form>
         )}
-        <ErrorAlert message={error} />
-      </div>
-    </main>
+        {error && (
+          <Alert color="red" variant="light" role="alert">
+            {error}
+          </Alert>
+        )}
+      </Stack>
+    </CenteredCard>
   );
 }

@@ -1,8 +1,8 @@
 // @vitest-environment happy-dom
-import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
+import { act, cleanup, fireEvent, screen } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Broadcast } from '../api/api-types.ts';
-import { SessionProvider } from '../session/session-context.tsx';
+import { renderInApp } from '../test-support/render-in-app.tsx';
 import { BroadcastDetailPage } from './broadcast-detail-page.tsx';
 
 const ID = '0196a3f0-7c2e-7a11-8b1c-2f3e4d5a6b7c';
@@ -68,7 +68,7 @@ describe('the broadcast detail page', () => {
   it('offers pause and cancel on a running broadcast, not resume', async () => {
     const api = fakeApi([broadcastIn('running', 50)]);
     vi.stubGlobal('fetch', api.fetch);
-    render(<SessionProvider><BroadcastDetailPage broadcastId={ID} /></SessionProvider>);
+    renderInApp(<BroadcastDetailPage broadcastId={ID} />);
     await act(() => vi.advanceTimersByTimeAsync(10));
     expect(screen.getByRole('progressbar', { name: 'Progress' }).getAttribute('aria-valuenow')).toBe('50');
     expect([button('Pause').disabled, button('Resume').disabled, button('Cancel broadcast').disabled]).toEqual([false, true, false]);
@@ -78,7 +78,7 @@ describe('the broadcast detail page', () => {
   it('polls every second while it runs, and stops once it has ended and its late reports are in', async () => {
     const api = fakeApi([broadcastIn('running', 25), broadcastIn('running', 50), broadcastIn('running', 75), broadcastIn('completed', 100, { finishedAt: '2026-11-26T10:30:00.000Z' })]);
     vi.stubGlobal('fetch', api.fetch);
-    render(<SessionProvider><BroadcastDetailPage broadcastId={ID} /></SessionProvider>);
+    renderInApp(<BroadcastDetailPage broadcastId={ID} />);
     await act(() => vi.advanceTimersByTimeAsync(10));
     for (let i = 0; i < 4; i++) await act(() => vi.advanceTimersByTimeAsync(1_000));
     expect(screen.getByRole('progressbar', { name: 'Progress' }).getAttribute('aria-valuenow')).toBe('100');
@@ -90,9 +90,10 @@ describe('the broadcast detail page', () => {
   });
 
   it("shows the server's refusal of an action and the state it is really in", async () => {
-    const api = fakeApi([broadcastIn('running', 90), broadcastIn('running', 90), broadcastIn('completed', 100, { finishedAt: '2026-11-26T10:30:00.000Z' })]);
+    // The first answer is the page opening; the refusal makes the page ask again.
+    const api = fakeApi([broadcastIn('running', 90), broadcastIn('completed', 100, { finishedAt: '2026-11-26T10:30:00.000Z' })]);
     vi.stubGlobal('fetch', api.fetch);
-    render(<SessionProvider><BroadcastDetailPage broadcastId={ID} /></SessionProvider>);
+    renderInApp(<BroadcastDetailPage broadcastId={ID} />);
     await act(() => vi.advanceTimersByTimeAsync(10));
     fireEvent.click(button('Pause'));
     await act(() => vi.advanceTimersByTimeAsync(10));
@@ -103,10 +104,10 @@ describe('the broadcast detail page', () => {
   it('lists the occurrences of a recurring broadcast, each linked with its state and progress', async () => {
     const api = fakeApi([broadcastIn('scheduled', 0, { schedule: { kind: 'recurring', cron: '0 9 * * 1', timezone: 'Europe/Paris' }, startedAt: null, nextRunAt: '2026-11-30T08:00:00.000Z' })]);
     vi.stubGlobal('fetch', api.fetch);
-    render(<SessionProvider><BroadcastDetailPage broadcastId={ID} /></SessionProvider>);
+    renderInApp(<BroadcastDetailPage broadcastId={ID} />);
     await act(() => vi.advanceTimersByTimeAsync(10));
     const link = screen.getByRole('link', { name: 'Spring sale · 2026-11-26 09:00 UTC' });
-    expect(link.getAttribute('href')).toBe(`#/broadcasts/${OCCURRENCE_ID}`);
+    expect(link.getAttribute('href')).toBe(`/broadcasts/${OCCURRENCE_ID}`);
     expect(screen.getByRole('progressbar', { name: 'Progress of Spring sale · 2026-11-26 09:00 UTC' }).getAttribute('aria-valuenow')).toBe('100');
     expect(api.calls.some((c) => c.startsWith(`GET /broadcasts/${ID}/recipients`))).toBe(false);
   });

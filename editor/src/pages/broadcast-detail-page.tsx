@@ -1,19 +1,20 @@
-import { useCallback, useEffect, useState } from 'react';
-import type { Broadcast, BroadcastTimeline } from '../api/api-types.ts';
-import { LIVE_POLL_MS, pollIntervalMs } from '../broadcasts/broadcast-polling.ts';
-import { ProgressBar, shortCounts, SkippedCounts, StateBadge, StatusCounts } from '../broadcasts/broadcast-progress.tsx';
+import { Anchor, Button, Card, Group, Stack, Text, Title } from '@mantine/core';
+import { useQueryClient } from '@tanstack/react-query';
+import { Link, useNavigate } from 'react-router';
+import type { Broadcast } from '../api/api-types.ts';
+import { broadcastKeys, useBroadcast, useBroadcastTimeline } from '../api/queries/broadcasts.queries.ts';
+import { QueryState } from '../api/query-state.tsx';
+import { useApiMutation } from '../api/use-api-mutation.ts';
+import { STATUS_SETTLE_MS } from '../broadcasts/broadcast-polling.ts';
+import { CurrentStatus, NumberCards, ProgressBar, SkippedCounts, StateBadge } from '../broadcasts/broadcast-progress.tsx';
 import { BroadcastSummary } from '../broadcasts/broadcast-summary.tsx';
 import { DeliveryChart } from '../broadcasts/delivery-chart.tsx';
-import { ErrorWithDetails, shownError, type ShownError } from '../broadcasts/error-with-details.tsx';
+import { ErrorWithDetails, shownError } from '../broadcasts/error-with-details.tsx';
 import { OccurrencesList } from '../broadcasts/occurrences-list.tsx';
 import { RecipientsTable } from '../broadcasts/recipients-table.tsx';
-import { canApply, type BroadcastAction } from '../../../engine/broadcasts/broadcast-state.ts';
-import { useInterval } from '../panels/use-interval.ts';
-import { useSession } from '../session/session-context.tsx';
-import { navigate } from '../use-hash-route.ts';
-
-/** How often the delivery chart is redrawn while the broadcast is live (its query reads every message). */
-const TIMELINE_POLL_MS = 5_000;
+import { useTimeReached } from '../broadcasts/use-time-reached.ts';
+import { canApply, FINAL_BROADCAST_STATES, type BroadcastAction } from '../../../engine/broadcasts/broadcast-state.ts';
+import { confirmAction } from '../shell/confirm.tsx';
 
 /** The buttons of the life-cycle actions, in the order shown. */
 const ACTIONS: { action: Exclude<BroadcastAction, 'edit'>; label: string; danger?: boolean }[] = [
@@ -24,121 +25,107 @@ const ACTIONS: { action: Exclude<BroadcastAction, 'edit'>; label: string; danger
 ];
 
 /**
- * One broadcast, live: its state, progress and counts are asked again every second while it is
- * scheduled, running or paused (see `pollIntervalMs`); the chart and the recipients follow the counts.
+ * One broadcast, live: its state, progress and numbers are asked again every second while it is
+ * scheduled, running or paused, and every few seconds for a while after it ends, while the last
+ * delivery and read reports arrive (see `pollIntervalMs`); then the page says the numbers are final.
  */
 export function BroadcastDetailPage({ broadcastId }: { broadcastId: string }) {
-  const { api } = useSession();
-  const [broadcast, setBroadcast] = useState<Broadcast | null>(null);
-  const [timeline, setTimeline] = useState<BroadcastTimeline | null>(null);
-  const [error, setError] = useState<ShownError | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  const load = useCallback(async () => {
-    try {
-      setBroadcast(await api.get<Broadcast>(`/broadcasts/${broadcastId}`));
-    } catch (err) {
-      setError(shownError(err));
-    }
-  }, [api, broadcastId]);
-  useEffect(() => {
-    void load();
-  }, [load]);
-  const interval = broadcast ? pollIntervalMs(broadcast, Date.now()) : null;
-  useInterval(load, interval ?? 0, interval !== null);
-
-  // The recipients are asked again only when the counts moved, not on every poll.
-  const version = broadcast ? `${broadcast.state}:${JSON.stringify(broadcast.stats.byStatus)}` : '';
-  // The chart groups every message of the broadcast: asked when the state changes and every few seconds while it lives.
-  const loadTimeline = useCallback(async () => {
-    try {
-      setTimeline(await api.get<BroadcastTimeline>(`/broadcasts/${broadcastId}/timeline`));
-    } catch (err) {
-      setError(shownError(err));
-    }
-  }, [api, broadcastId]);
-  const state = broadcast?.state;
-  useEffect(() => {
-    if (state) void loadTimeline();
-  }, [loadTimeline, state]);
-  useInterval(loadTimeline, TIMELINE_POLL_MS, interval !== null);
-
-  async function apply(action: Exclude<BroadcastAction, 'edit'>) {
-    if (action === 'cancel' && !window.confirm('Cancel this broadcast? Recipients not reached yet will not get it.')) return;
-    setBusy(true);
-    setError(null);
-    try {
-      setBroadcast(await api.post<Broadcast>(`/broadcasts/${broadcastId}/${action}`));
-    } catch (err) {
-      setError(shownError(err));
-      await load();
-    } finally {
-      setBusy(false);
-    }
-  }
-
-  async function remove() {
-    if (!window.confirm('Delete this draft?')) return;
-    try {
-      await api.delete(`/broadcasts/${broadcastId}`);
-      navigate('#/broadcasts');
-    } catch (err) {
-      setError(shownError(err));
-    }
-  }
-
+  const broadcast = useBroadcast(broadcastId);
   return (
-    <section aria-labelledby="broadcast-title" className="broadcast-detail">
-      <div className="toolbar">
-        <a href="#/broadcasts">← Broadcasts</a>
-        <h1 id="broadcast-title">{broadcast?.name ?? 'Broadcast'}</h1>
-        {broadcast && <StateBadge state={broadcast.state} reason={broadcast.stateReason} />}
-        {broadcast && (
-          <div className="row">
-            {ACTIONS.filter((a) => a.action !== 'schedule' || broadcast.state === 'draft').map((a) => (
-              <button key={a.action} type="button" className={a.danger ? 'danger' : a.action === 'schedule' ? undefined : 'secondary'} disabled={busy || !canApply(a.action, broadcast.state)} onClick={() => void apply(a.action)}>
-                {a.label}
-              </button>
-            ))}
-            {canApply('edit', broadcast.state) && (
-              <a className="button secondary" href={`#/broadcasts/${broadcastId}/edit`}>
-                Edit
-              </a>
-            )}
-            {broadcast.state === 'draft' && (
-              <button type="button" className="danger" onClick={() => void remove()}>
-                Delete draft
-              </button>
-            )}
-            <button type="button" className="secondary" onClick={() => void load()}>
-              Refresh
-            </button>
-          </div>
-        )}
-      </div>
-      <ErrorWithDetails error={error} />
-      {!broadcast ? (
-        !error && <p>Loading…</p>
-      ) : (
-        <>
-          <div className="card broadcast-live">
-            <ProgressBar percent={broadcast.stats.percentDone} label="Progress" />
-            <p className="hint">
-              {shortCounts(broadcast.stats)}
-              {broadcast.stats.estimatedFinishAt && <> · estimated finish {new Date(broadcast.stats.estimatedFinishAt).toLocaleString()}</>}
-              {interval !== null && <span className="muted"> · {interval === LIVE_POLL_MS ? 'updating live' : 'collecting the last delivery and read reports'}</span>}
-            </p>
-            <StatusCounts stats={broadcast.stats} />
-            <SkippedCounts stats={broadcast.stats} />
-          </div>
-          <BroadcastSummary broadcast={broadcast} />
-          <section aria-labelledby="chart-title">
-            <h2 id="chart-title">Delivery and reads over time</h2>
-            <DeliveryChart timeline={timeline} />
-          </section>
-          {broadcast.schedule.kind === 'recurring' && broadcast.parentId === null ? <OccurrencesList parentId={broadcastId} /> : <RecipientsTable broadcastId={broadcastId} version={version} />}
-        </>
-      )}
-    </section>
+    <>
+      <Anchor component={Link} to="/broadcasts" size="sm">
+        ← Broadcasts
+      </Anchor>
+      <QueryState query={broadcast} label="the broadcast">
+        {(b) => <BroadcastDetail broadcast={b} />}
+      </QueryState>
+    </>
+  );
+}
+
+function BroadcastDetail({ broadcast }: { broadcast: Broadcast }) {
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const id = broadcast.id;
+  const final = FINAL_BROADCAST_STATES.has(broadcast.state);
+  const settleAt = final && broadcast.finishedAt ? Date.parse(broadcast.finishedAt) + STATUS_SETTLE_MS : null;
+  const settled = useTimeReached(settleAt);
+  const live = broadcast.state !== 'draft' && !final;
+  const collecting = final && settleAt !== null && !settled;
+  const timeline = useBroadcastTimeline(id, live || collecting);
+
+  const apply = useApiMutation((api, action: Exclude<BroadcastAction, 'edit'>) => api.post<Broadcast>(`/broadcasts/${id}/${action}`), {
+    notifyError: false,
+    onSuccess: (b) => {
+      queryClient.setQueryData(broadcastKeys.one(id), b);
+      void queryClient.invalidateQueries({ queryKey: broadcastKeys.list() });
+    },
+  });
+  const remove = useApiMutation((api) => api.delete(`/broadcasts/${id}`), { invalidates: [broadcastKeys.all], success: 'Draft deleted.', onSuccess: () => void navigate('/broadcasts') });
+
+  async function run(action: Exclude<BroadcastAction, 'edit'>) {
+    if (action === 'cancel' && !(await confirmAction({ title: 'Cancel this broadcast?', message: 'Recipients not reached yet will not get it. Messages already sent stay sent.', confirmLabel: 'Cancel broadcast' }))) return;
+    // A refusal (the broadcast moved on meanwhile): the page shows the state it is really in.
+    apply.mutate(action, { onError: () => void queryClient.invalidateQueries({ queryKey: broadcastKeys.one(id) }) });
+  }
+  async function confirmDelete() {
+    if (await confirmAction({ title: 'Delete this draft?', message: 'It was never sent; nothing else changes.', confirmLabel: 'Delete draft' })) remove.mutate();
+  }
+
+  const updates = live ? 'Updating live' : collecting ? 'Collecting the last delivery and read reports' : final ? 'Final numbers' : null;
+  return (
+    <Stack gap="lg" mt="xs">
+      <Group justify="space-between" align="flex-start" gap="sm">
+        <Group gap="sm">
+          <Title order={1} size="h2" id="broadcast-title">
+            {broadcast.name}
+          </Title>
+          <StateBadge state={broadcast.state} reason={broadcast.stateReason} />
+        </Group>
+        <Group gap="xs">
+          {ACTIONS.filter((a) => a.action !== 'schedule' || broadcast.state === 'draft').map((a) => (
+            <Button key={a.action} variant={a.action === 'schedule' ? 'filled' : a.danger ? 'light' : 'default'} color={a.danger ? 'red' : undefined} disabled={apply.isPending || !canApply(a.action, broadcast.state)} onClick={() => void run(a.action)}>
+              {a.label}
+            </Button>
+          ))}
+          {canApply('edit', broadcast.state) && (
+            <Button component={Link} to={`/broadcasts/${id}/edit`} variant="default">
+              Edit
+            </Button>
+          )}
+          {broadcast.state === 'draft' && (
+            <Button color="red" variant="light" onClick={() => void confirmDelete()}>
+              Delete draft
+            </Button>
+          )}
+        </Group>
+      </Group>
+      <ErrorWithDetails error={apply.error ? shownError(apply.error) : null} />
+      <Card withBorder padding="md">
+        <Stack gap="sm">
+          <ProgressBar percent={broadcast.stats.percentDone} label="Progress" />
+          <Text size="sm" c="dimmed" data-updates={updates ?? 'none'}>
+            {broadcast.stats.estimatedFinishAt && <>Estimated finish {new Date(broadcast.stats.estimatedFinishAt).toLocaleString()} · </>}
+            {updates}
+          </Text>
+          <NumberCards stats={broadcast.stats} />
+          <CurrentStatus stats={broadcast.stats} />
+          <SkippedCounts stats={broadcast.stats} />
+        </Stack>
+      </Card>
+      <Stack component="section" aria-labelledby="chart-title" gap="xs">
+        <Title order={2} size="h4" id="chart-title">
+          Delivery and reads over time
+        </Title>
+        <DeliveryChart timeline={timeline.data} />
+      </Stack>
+      <Stack component="section" aria-labelledby="summary-title" gap="xs">
+        <Title order={2} size="h4" id="summary-title">
+          Settings and times
+        </Title>
+        <BroadcastSummary broadcast={broadcast} />
+      </Stack>
+      {broadcast.schedule.kind === 'recurring' && broadcast.parentId === null ? <OccurrencesList parentId={id} /> : <RecipientsTable broadcastId={id} version={`${broadcast.state}:${JSON.stringify(broadcast.stats.byStatus)}`} />}
+    </Stack>
   );
 }

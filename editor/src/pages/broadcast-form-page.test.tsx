@@ -1,8 +1,8 @@
 // @vitest-environment happy-dom
-import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
+import { act, cleanup, fireEvent, screen } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PREVIEW_DEBOUNCE_MS } from '../broadcasts/use-segment-preview.ts';
-import { SessionProvider } from '../session/session-context.tsx';
+import { renderInApp } from '../test-support/render-in-app.tsx';
 import { BroadcastFormPage } from './broadcast-form-page.tsx';
 
 const CHANNEL = '0196a3f0-7c2e-7a11-8b1c-000000000001';
@@ -55,7 +55,6 @@ const settle = () => act(() => vi.advanceTimersByTimeAsync(PREVIEW_DEBOUNCE_MS +
 
 beforeEach(() => {
   vi.useFakeTimers();
-  window.location.hash = '#/broadcasts/new';
 });
 afterEach(() => {
   cleanup();
@@ -67,7 +66,7 @@ describe('the new broadcast form', () => {
   it('counts the segment live, with its exclusions and sample, and counts again when the rule changes', async () => {
     const api = fakeApi();
     vi.stubGlobal('fetch', api.fetch);
-    render(<SessionProvider><BroadcastFormPage /></SessionProvider>);
+    renderInApp(<BroadcastFormPage />);
     await settle();
     expect(screen.getByTestId('audience-count').textContent).toBe('5');
     expect(screen.getByTestId('audience-excluded').textContent).toBe('Excluded: 1 opted out, 0 restricted, 0 erased');
@@ -85,7 +84,7 @@ describe('the new broadcast form', () => {
   it('lists what the schema finds wrong before sending anything', async () => {
     const api = fakeApi();
     vi.stubGlobal('fetch', api.fetch);
-    render(<SessionProvider><BroadcastFormPage /></SessionProvider>);
+    renderInApp(<BroadcastFormPage />);
     await settle();
     fireEvent.click(screen.getByRole('button', { name: 'Schedule and send now' }));
     expect(screen.getByRole('alert').textContent).toBe('Some fields need fixing before the broadcast can be saved.');
@@ -96,9 +95,9 @@ describe('the new broadcast form', () => {
   it("shows the server's refusal to schedule with its details, and a second try updates the same draft", async () => {
     const api = fakeApi();
     vi.stubGlobal('fetch', api.fetch);
-    render(<SessionProvider><BroadcastFormPage /></SessionProvider>);
+    const { router } = renderInApp(<BroadcastFormPage />, { path: '/broadcasts/new' });
     await settle();
-    fireEvent.change(screen.getByLabelText('Name'), { target: { value: 'Spring sale' } });
+    fireEvent.change(screen.getByLabelText(/^Name/), { target: { value: 'Spring sale' } });
     fireEvent.change(screen.getByLabelText('Message text'), { target: { value: 'Hello {{contact.name}}' } });
     fireEvent.click(screen.getByRole('button', { name: 'Schedule and send now' }));
     await settle();
@@ -108,14 +107,14 @@ describe('the new broadcast form', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Schedule and send now' }));
     await settle();
     expect(api.requests.filter((r) => r.path === '/broadcasts' || r.path === `/broadcasts/${CREATED}`).map((r) => r.method)).toEqual(['POST', 'PATCH']);
-    expect(window.location.hash).toBe(`#/broadcasts/${CREATED}`);
+    expect(router.state.location.pathname).toBe(`/broadcasts/${CREATED}`);
     expect(api.requests.find((r) => r.method === 'POST' && r.path === '/broadcasts')!.body).toMatchObject({ name: 'Spring sale', channelId: CHANNEL, schedule: { kind: 'now' }, pacePerMinute: null });
   });
 
   it('counts the phones of an uploaded CSV as the server will read them, and sends the file as the audience', async () => {
     const api = fakeApi();
     vi.stubGlobal('fetch', api.fetch);
-    render(<SessionProvider><BroadcastFormPage /></SessionProvider>);
+    renderInApp(<BroadcastFormPage />);
     await settle();
     fireEvent.click(screen.getByRole('radio', { name: 'CSV file' }));
     const csv = 'name,phone\nAda,+15550000001\nBob,+1 555 000 0002\nAda again,+15550000001\nNo one,12\n';
@@ -125,7 +124,7 @@ describe('the new broadcast form', () => {
     expect(screen.getByTestId('audience-count').textContent).toBe('2');
     expect(screen.getByText('+15550000001, +15550000002')).toBeTruthy();
     expect(screen.getByRole('list', { name: 'Entries that are not phones' }).textContent).toContain('line 5');
-    fireEvent.change(screen.getByLabelText('Name'), { target: { value: 'CSV list' } });
+    fireEvent.change(screen.getByLabelText(/^Name/), { target: { value: 'CSV list' } });
     fireEvent.change(screen.getByLabelText('Message text'), { target: { value: 'Hi' } });
     fireEvent.click(screen.getByRole('button', { name: 'Save as draft' }));
     await settle();
@@ -136,7 +135,7 @@ describe('the new broadcast form', () => {
   it('edits a paused broadcast: its saved settings in the form, only the changed field sent, no scheduling', async () => {
     const api = fakeApi();
     vi.stubGlobal('fetch', api.fetch);
-    render(<SessionProvider><BroadcastFormPage broadcastId={CREATED} /></SessionProvider>);
+    const { router } = renderInApp(<BroadcastFormPage broadcastId={CREATED} />, { path: `/broadcasts/${CREATED}/edit` });
     await settle();
     expect(screen.getByRole('heading', { name: 'Edit broadcast' })).toBeTruthy();
     expect((screen.getByLabelText('Value') as HTMLInputElement).value).toBe('vip');
@@ -146,6 +145,6 @@ describe('the new broadcast form', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Save changes' }));
     await settle();
     expect(api.requests.filter((r) => r.method === 'PATCH').map((r) => r.body)).toEqual([{ pacePerMinute: 30 }]);
-    expect(window.location.hash).toBe(`#/broadcasts/${CREATED}`);
+    expect(router.state.location.pathname).toBe(`/broadcasts/${CREATED}`);
   });
 });

@@ -1,5 +1,13 @@
+import { Anchor, Button, Card, Group, NativeSelect, NumberInput, Stack, Text, TextInput, Title } from '@mantine/core';
+import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState, type FormEvent } from 'react';
-import type { Broadcast, Channel, FlowListItem, MeAnswer, Page } from '../api/api-types.ts';
+import { Link, useNavigate } from 'react-router';
+import type { Broadcast } from '../api/api-types.ts';
+import { broadcastKeys, useBroadcast } from '../api/queries/broadcasts.queries.ts';
+import { useChannels } from '../api/queries/channels.queries.ts';
+import { useFlows } from '../api/queries/flows.queries.ts';
+import { useMe } from '../api/queries/session.queries.ts';
+import { QueryState } from '../api/query-state.tsx';
 import { AudienceField } from '../broadcasts/audience-field.tsx';
 import { changedFields, checkDraft, draftOf, newDraft, toSpecInput, type BroadcastDraft } from '../broadcasts/broadcast-draft.ts';
 import { ContentField } from '../broadcasts/content-field.tsx';
@@ -7,7 +15,6 @@ import { ErrorWithDetails, shownError, type ShownError } from '../broadcasts/err
 import { QuietHoursField, ScheduleField } from '../broadcasts/schedule-field.tsx';
 import { MAX_PACE_PER_MINUTE } from '../../../engine/broadcasts/broadcast-spec.ts';
 import { useSession } from '../session/session-context.tsx';
-import { navigate } from '../use-hash-route.ts';
 
 /** The browser's own zone, for a workspace whose zone the API did not say. */
 const BROWSER_TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
@@ -19,39 +26,31 @@ const BROWSER_TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
  * second one. An edit sends only the fields changed (see `changedFields`).
  */
 export function BroadcastFormPage({ broadcastId }: { broadcastId?: string }) {
+  if (!broadcastId) return <BroadcastForm original={null} />;
+  return <EditBroadcast broadcastId={broadcastId} />;
+}
+
+function EditBroadcast({ broadcastId }: { broadcastId: string }) {
+  const broadcast = useBroadcast(broadcastId);
+  return <QueryState query={broadcast} label="the broadcast">{(b) => <BroadcastForm original={b} />}</QueryState>;
+}
+
+function BroadcastForm({ original }: { original: Broadcast | null }) {
   const { api } = useSession();
-  const [draft, setDraft] = useState<BroadcastDraft>(newDraft);
-  /** The broadcast as loaded, when editing one. */
-  const [original, setOriginal] = useState<Broadcast | null>(null);
-  const [channels, setChannels] = useState<Channel[] | null>(null);
-  const [flows, setFlows] = useState<FlowListItem[] | null>(null);
-  const [workspaceZone, setWorkspaceZone] = useState<string>(BROWSER_TIME_ZONE);
-  const [savedId, setSavedId] = useState<string | null>(null);
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const channels = useChannels().data ?? null;
+  const flows = useFlows().data ?? null;
+  const workspaceZone = useMe().data?.workspace.timezone ?? BROWSER_TIME_ZONE;
+  const [draft, setDraft] = useState<BroadcastDraft>(() => (original ? draftOf(original) : newDraft()));
+  const [savedId, setSavedId] = useState<string | null>(original?.id ?? null);
   const [error, setError] = useState<ShownError | null>(null);
   const [busy, setBusy] = useState(false);
 
+  // A new broadcast goes to the first channel until another is chosen.
   useEffect(() => {
-    api.get<{ items: Channel[] }>('/channels').then(
-      ({ items }) => {
-        setChannels(items);
-        setDraft((d) => (d.channelId || items.length === 0 ? d : { ...d, channelId: items[0]!.id }));
-      },
-      (err: unknown) => setError(shownError(err)),
-    );
-    api.get<Page<FlowListItem>>('/flows?limit=200').then(({ items }) => setFlows(items), (err: unknown) => setError(shownError(err)));
-    api.get<MeAnswer>('/auth/me').then((me) => me.workspace.timezone && setWorkspaceZone(me.workspace.timezone), () => undefined);
-  }, [api]);
-  useEffect(() => {
-    if (!broadcastId) return;
-    api.get<Broadcast>(`/broadcasts/${broadcastId}`).then(
-      (b) => {
-        setOriginal(b);
-        setDraft(draftOf(b));
-        setSavedId(b.id);
-      },
-      (err: unknown) => setError(shownError(err)),
-    );
-  }, [api, broadcastId]);
+    if (channels && channels.length > 0) setDraft((d) => (d.channelId ? d : { ...d, channelId: channels[0]!.id }));
+  }, [channels]);
 
   const update = (patch: Partial<BroadcastDraft>) => setDraft((d) => ({ ...d, ...patch }));
   const channel = channels?.find((c) => c.id === draft.channelId);
@@ -70,7 +69,8 @@ export function BroadcastFormPage({ broadcastId }: { broadcastId?: string }) {
         setSavedId(id);
       } else if (Object.keys(body).length > 0) await api.patch<Broadcast>(`/broadcasts/${id}`, body);
       if (schedule) await api.post<Broadcast>(`/broadcasts/${id}/schedule`);
-      navigate(`#/broadcasts/${id}`);
+      await queryClient.invalidateQueries({ queryKey: broadcastKeys.all });
+      void navigate(`/broadcasts/${id}`);
     } catch (err) {
       setError(shownError(err));
     } finally {
@@ -78,16 +78,17 @@ export function BroadcastFormPage({ broadcastId }: { broadcastId?: string }) {
     }
   }
 
-  if (broadcastId && !original) return error ? <ErrorWithDetails error={error} /> : <p>Loading…</p>;
   // A broadcast that is not a draft any more is only saved; scheduling is for drafts.
   const canSchedule = original === null || original.state === 'draft';
   return (
-    <section aria-labelledby="broadcast-form-title" className="broadcast-form">
-      <div className="toolbar">
-        <a href={original ? `#/broadcasts/${original.id}` : '#/broadcasts'}>{original ? `← ${original.name}` : '← Broadcasts'}</a>
-        <h1 id="broadcast-form-title">{original ? 'Edit broadcast' : 'New broadcast'}</h1>
-      </div>
-      {original?.startedAt && <p className="hint">It has started: only its name, pace and quiet hours can still change.</p>}
+    <Stack gap="md" maw={860} component="section" aria-labelledby="broadcast-form-title">
+      <Anchor component={Link} to={original ? `/broadcasts/${original.id}` : '/broadcasts'} size="sm">
+        {original ? `← ${original.name}` : '← Broadcasts'}
+      </Anchor>
+      <Title order={1} size="h2" id="broadcast-form-title">
+        {original ? 'Edit broadcast' : 'New broadcast'}
+      </Title>
+      {original?.startedAt && <Text c="dimmed">It has started: only its name, pace and quiet hours can still change.</Text>}
       {/* Enter in a field saves a draft: sending to a whole audience takes the explicit button. */}
       <form
         onSubmit={(e: FormEvent<HTMLFormElement>) => {
@@ -95,44 +96,58 @@ export function BroadcastFormPage({ broadcastId }: { broadcastId?: string }) {
           void save(false);
         }}
         noValidate
+        className="broadcast-form"
       >
-        <label className="field">
-          Name
-          <input value={draft.name} onChange={(e) => update({ name: e.target.value })} maxLength={200} required placeholder="Spring sale" />
-        </label>
-        <label className="field">
-          Channel
-          <select value={draft.channelId} onChange={(e) => update({ channelId: e.target.value })}>
-            {channels?.length === 0 && <option value="">no channel yet: add one on the Channels page</option>}
-            {channels?.map((c) => (
-              <option key={c.id} value={c.id}>
-                {c.name} ({c.kind}, {c.status})
-              </option>
-            ))}
-          </select>
-          {channel && channel.status !== 'connected' && <span className="hint">This channel is {channel.status}: a scheduled broadcast waits until it is connected.</span>}
-        </label>
-        <AudienceField value={draft} onChange={update} />
-        <ContentField value={draft} flows={flows} onChange={update} />
-        <ScheduleField value={draft} onChange={update} />
-        <QuietHoursField value={draft} onChange={update} />
-        <label className="field">
-          Pace (messages per minute)
-          <input type="number" min={1} max={MAX_PACE_PER_MINUTE} step={1} value={draft.pace} onChange={(e) => update({ pace: e.target.value })} placeholder="channel's own pace" />
-          <span className="hint">Empty sends as fast as the channel allows; never faster than its own limits.</span>
-        </label>
-        <ErrorWithDetails error={error} />
-        <div className="row">
-          {canSchedule && (
-            <button type="button" disabled={busy} onClick={() => void save(true)}>
-              {draft.scheduleKind === 'now' ? 'Schedule and send now' : 'Schedule'}
-            </button>
-          )}
-          <button type="submit" className={canSchedule ? 'secondary' : undefined} disabled={busy}>
-            {!canSchedule ? 'Save changes' : savedId ? 'Save draft' : 'Save as draft'}
-          </button>
-        </div>
+        <Stack gap="md">
+          <Card withBorder>
+            <Stack gap="sm">
+              <TextInput label="Name" value={draft.name} onChange={(e) => update({ name: e.currentTarget.value })} maxLength={200} required placeholder="Spring sale" />
+              <NativeSelect
+                label="Channel"
+                value={draft.channelId}
+                onChange={(e) => update({ channelId: e.currentTarget.value })}
+                data={channels?.length === 0 ? [{ value: '', label: 'no channel yet: add one on the Channels page' }] : (channels ?? []).map((c) => ({ value: c.id, label: `${c.name} (${c.kind}, ${c.status})` }))}
+                description={channel && channel.status !== 'connected' ? `This channel is ${channel.status}: a scheduled broadcast waits until it is connected.` : undefined}
+              />
+            </Stack>
+          </Card>
+          <Card withBorder>
+            <AudienceField value={draft} onChange={update} />
+          </Card>
+          <Card withBorder>
+            <ContentField value={draft} flows={flows} onChange={update} />
+          </Card>
+          <Card withBorder>
+            <Stack gap="sm">
+              <ScheduleField value={draft} onChange={update} />
+              <QuietHoursField value={draft} onChange={update} />
+              <NumberInput
+                label="Pace (messages per minute)"
+                min={1}
+                max={MAX_PACE_PER_MINUTE}
+                step={1}
+                allowDecimal={false}
+                value={draft.pace}
+                onChange={(v) => update({ pace: String(v) })}
+                placeholder="channel's own pace"
+                description="Empty sends as fast as the channel allows; never faster than its own limits."
+                w={320}
+              />
+            </Stack>
+          </Card>
+          <ErrorWithDetails error={error} />
+          <Group>
+            {canSchedule && (
+              <Button type="button" loading={busy} onClick={() => void save(true)}>
+                {draft.scheduleKind === 'now' ? 'Schedule and send now' : 'Schedule'}
+              </Button>
+            )}
+            <Button type="submit" variant={canSchedule ? 'default' : 'filled'} disabled={busy}>
+              {!canSchedule ? 'Save changes' : savedId ? 'Save draft' : 'Save as draft'}
+            </Button>
+          </Group>
+        </Stack>
       </form>
-    </section>
+    </Stack>
   );
 }

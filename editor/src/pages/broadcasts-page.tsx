@@ -1,94 +1,97 @@
-import { useCallback, useEffect, useState } from 'react';
-import type { Broadcast, Page } from '../api/api-types.ts';
-import { ProgressBar, shortCounts, StateBadge } from '../broadcasts/broadcast-progress.tsx';
-import { ErrorWithDetails, shownError, type ShownError } from '../broadcasts/error-with-details.tsx';
-import { FINAL_BROADCAST_STATES } from '../../../engine/broadcasts/broadcast-state.ts';
-import { useInterval } from '../panels/use-interval.ts';
-import { useSession } from '../session/session-context.tsx';
+import { Anchor, Button, Stack, Table, Text } from '@mantine/core';
+import { Link } from 'react-router';
+import type { Broadcast } from '../api/api-types.ts';
+import { useBroadcasts } from '../api/queries/broadcasts.queries.ts';
+import { QueryState } from '../api/query-state.tsx';
+import { broadcastNumbers } from '../broadcasts/broadcast-numbers.ts';
+import { ProgressBar, StateBadge } from '../broadcasts/broadcast-progress.tsx';
+import { EmptyState, PageHeader } from '../shell/page-header.tsx';
 
-/** Broadcasts per page of the list. */
-const PAGE_SIZE = 50;
-/** While any listed broadcast is on its way, the list is asked again this often. */
-const LIST_POLL_MS = 3_000;
-
-/** The workspace's broadcasts with their state, progress and counts; occurrences of a recurring one under it. */
+/** The workspace's broadcasts with their state, progress and numbers (reached at least); occurrences of a recurring one name it. */
 export function BroadcastsPage() {
-  const { api } = useSession();
-  const [items, setItems] = useState<Broadcast[] | null>(null);
-  const [nextCursor, setNextCursor] = useState<string | null>(null);
-  const [error, setError] = useState<ShownError | null>(null);
-
-  const load = useCallback(
-    async (cursor: string | null) => {
-      try {
-        const page = await api.get<Page<Broadcast>>(`/broadcasts?limit=${PAGE_SIZE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-        setItems((current) => (cursor ? [...(current ?? []), ...page.items] : page.items));
-        setNextCursor(page.nextCursor);
-      } catch (err) {
-        setError(shownError(err));
-      }
-    },
-    [api],
+  const broadcasts = useBroadcasts();
+  const newButton = (
+    <Button component={Link} to="/broadcasts/new">
+      New broadcast
+    </Button>
   );
-  useEffect(() => {
-    void load(null);
-  }, [load]);
-  const live = items?.some((b) => b.state !== 'draft' && !FINAL_BROADCAST_STATES.has(b.state)) ?? false;
-  useInterval(() => load(null), LIST_POLL_MS, live);
-
-  const names = new Map(items?.map((b) => [b.id, b.name]));
   return (
-    <section aria-labelledby="broadcasts-title">
-      <div className="toolbar">
-        <h1 id="broadcasts-title">Broadcasts</h1>
-        <a className="button" href="#/broadcasts/new">
-          New broadcast
-        </a>
-      </div>
-      <ErrorWithDetails error={error} />
-      {items === null ? (
-        !error && <p>Loading…</p>
-      ) : items.length === 0 ? (
-        <p>No broadcasts yet: create one to message a segment of your contacts.</p>
-      ) : (
-        <table className="flows-table broadcasts-table">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">State</th>
-              <th scope="col">Progress</th>
-              <th scope="col">Counts</th>
-              <th scope="col">When</th>
-            </tr>
-          </thead>
-          <tbody>
-            {items.map((b) => (
-              <tr key={b.id}>
-                <td>
-                  <a href={`#/broadcasts/${b.id}`}>{b.name}</a>
-                  {b.parentId && <div className="hint">occurrence of {names.get(b.parentId) ?? 'a recurring broadcast'}</div>}
-                </td>
-                <td>
-                  <StateBadge state={b.state} reason={b.stateReason} />
-                </td>
-                <td>
-                  <ProgressBar percent={b.stats.percentDone} label={`Progress of ${b.name}`} />
-                </td>
-                <td className="small">
-                  {b.stats.total} recipients · {shortCounts(b.stats)}
-                </td>
-                <td className="small">{whenOf(b)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      {nextCursor && (
-        <button type="button" className="secondary" onClick={() => void load(nextCursor)}>
-          Show more
-        </button>
-      )}
-    </section>
+    <>
+      <PageHeader title="Broadcasts" description="One message, or a flow, for a segment of your contacts: now, at a time, or on a schedule." actions={newButton} />
+      <QueryState query={broadcasts} label="broadcasts">
+        {(data) => {
+          const items = data.pages.flatMap((p) => p.items);
+          if (items.length === 0) return <EmptyState title="No broadcasts yet" action={newButton}>Create one to message a segment of your contacts, with a live count of who it reaches.</EmptyState>;
+          const names = new Map(items.map((b) => [b.id, b.name]));
+          return (
+            <Stack gap="sm">
+              <Table.ScrollContainer minWidth={880}>
+                <Table verticalSpacing="sm" highlightOnHover aria-label="Broadcasts">
+                  <Table.Thead>
+                    <Table.Tr>
+                      <Table.Th>Name</Table.Th>
+                      <Table.Th>State</Table.Th>
+                      <Table.Th>Progress</Table.Th>
+                      <Table.Th ta="right">Recipients</Table.Th>
+                      <Table.Th ta="right" title="sent, delivered or read">
+                        Sent
+                      </Table.Th>
+                      <Table.Th ta="right" title="delivered or read">
+                        Delivered
+                      </Table.Th>
+                      <Table.Th ta="right">Read</Table.Th>
+                      <Table.Th ta="right">Failed</Table.Th>
+                      <Table.Th>When</Table.Th>
+                    </Table.Tr>
+                  </Table.Thead>
+                  <Table.Tbody>
+                    {items.map((b) => {
+                      const n = broadcastNumbers(b.stats);
+                      return (
+                        <Table.Tr key={b.id} data-broadcast={b.id}>
+                          <Table.Td>
+                            <Anchor component={Link} to={`/broadcasts/${b.id}`} fw={600}>
+                              {b.name}
+                            </Anchor>
+                            {b.parentId && (
+                              <Text size="xs" c="dimmed">
+                                occurrence of {names.get(b.parentId) ?? 'a recurring broadcast'}
+                              </Text>
+                            )}
+                          </Table.Td>
+                          <Table.Td>
+                            <StateBadge state={b.state} reason={b.stateReason} />
+                          </Table.Td>
+                          <Table.Td miw={150}>
+                            <ProgressBar percent={b.stats.percentDone} label={`Progress of ${b.name}`} />
+                          </Table.Td>
+                          <Table.Td ta="right" data-number="recipients">{n.recipients}</Table.Td>
+                          <Table.Td ta="right" data-number="sent">{n.sent}</Table.Td>
+                          <Table.Td ta="right" data-number="delivered">{n.delivered}</Table.Td>
+                          <Table.Td ta="right" data-number="read">{n.read}</Table.Td>
+                          <Table.Td ta="right" data-number="failed">{n.failed}</Table.Td>
+                          <Table.Td>
+                            <Text size="sm">{whenOf(b)}</Text>
+                          </Table.Td>
+                        </Table.Tr>
+                      );
+                    })}
+                  </Table.Tbody>
+                </Table>
+              </Table.ScrollContainer>
+              <Text size="xs" c="dimmed">
+                Sent, Delivered and Read count the recipients who reached at least that step: a read message was also delivered and sent.
+              </Text>
+              {broadcasts.hasNextPage && (
+                <Button variant="default" onClick={() => void broadcasts.fetchNextPage()} loading={broadcasts.isFetchingNextPage}>
+                  Show more
+                </Button>
+              )}
+            </Stack>
+          );
+        }}
+      </QueryState>
+    </>
   );
 }
 

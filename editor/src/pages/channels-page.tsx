@@ -1,103 +1,109 @@
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import type { Channel } from '../api/api-types.ts';
-import { useSession } from '../session/session-context.tsx';
-import { messageOf } from '../error-message.ts';
-import { WhatsAppLogin } from './whatsapp-login.tsx';
-import { ErrorAlert } from '../error-alert.tsx';
+import { Alert, Button, Code, CopyButton, Group, Modal, Stack, TextInput } from '@mantine/core';
+import { useState } from 'react';
+import type { Channel, MeAnswer } from '../api/api-types.ts';
+import { channelKeys, useChannels } from '../api/queries/channels.queries.ts';
+import { useMe } from '../api/queries/session.queries.ts';
+import { QueryState } from '../api/query-state.tsx';
+import { useApiMutation } from '../api/use-api-mutation.ts';
+import { AddChannelModal, type CreatedChannel } from '../channels/add-channel-modal.tsx';
+import { ChannelCard } from '../channels/channel-card.tsx';
+import { ChannelSettingsModal } from '../channels/channel-settings-modal.tsx';
+import { can } from '../../../engine/tenancy/role.ts';
+import { confirmAction } from '../shell/confirm.tsx';
+import { EmptyState, PageHeader } from '../shell/page-header.tsx';
 
-const KINDS = [
-  { kind: 'sandbox', label: 'Sandbox (test chat, no phone)' },
-  { kind: 'whatsapp', label: 'WhatsApp number' },
-  { kind: 'webhook', label: 'Webhook (any other service over HTTP)' },
-] as const;
+/** What deleting a channel does, said before it is done (DELETE /channels/:id). */
+export function deleteChannelMessage(channel: Channel): string {
+  const whatsapp = channel.kind === 'whatsapp' ? ' The WhatsApp number is logged out of this server (its link on the phone is removed).' : '';
+  return `Nothing more is sent or received through it: flows and broadcasts that use it stop reaching contacts there.${whatsapp} Its past conversations and messages are kept, read-only, until the workspace's retention period deletes them.`;
+}
 
-/** The workspace's channels: list, add, and log WhatsApp numbers in. */
+/** The workspace's channels: add, rename, configure, delete, and log WhatsApp numbers in. */
 export function ChannelsPage() {
-  const { api } = useSession();
-  const [channels, setChannels] = useState<Channel[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [loginFor, setLoginFor] = useState<string | null>(null);
-  const [kind, setKind] = useState<string>('sandbox');
+  const channels = useChannels();
+  const me = useMe().data;
+  const canManage = me ? can(me.role as MeAnswer['role'], 'channels.manage') : false;
+  const [adding, setAdding] = useState(false);
   const [secret, setSecret] = useState<{ channel: string; value: string } | null>(null);
+  const [renaming, setRenaming] = useState<Channel | null>(null);
+  const [configuring, setConfiguring] = useState<Channel | null>(null);
+  const remove = useApiMutation((api, channel: Channel) => api.delete(`/channels/${channel.id}`), { invalidates: [channelKeys.all], success: (_r, c) => `Deleted “${c.name}”.` });
 
-  const load = useCallback(async () => {
-    try {
-      setChannels((await api.get<{ items: Channel[] }>('/channels')).items);
-    } catch (err) {
-      setError(messageOf(err));
-    }
-  }, [api]);
-  useEffect(() => {
-    void load();
-  }, [load]);
+  function created(channel: CreatedChannel) {
+    // The webhook's signing secret is in this answer only: shown until dismissed, never stored.
+    if (channel.webhookSecret) setSecret({ channel: channel.name, value: channel.webhookSecret });
+  }
 
-  async function add(event: FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
-    setError(null);
-    try {
-      const url = String(form.get('url') ?? '').trim();
-      const created = await api.post<Channel & { webhookSecret?: string }>('/channels', { kind, name: String(form.get('name') ?? '').trim(), ...(kind === 'webhook' ? { url } : {}) });
-      if (created.kind === 'whatsapp') setLoginFor(created.id);
-      // The webhook's signing secret is in this answer only: shown until dismissed, never stored.
-      if (created.webhookSecret) setSecret({ channel: created.name, value: created.webhookSecret });
-      await load();
-    } catch (err) {
-      setError(messageOf(err));
-    }
+  async function confirmDelete(channel: Channel) {
+    if (await confirmAction({ title: `Delete “${channel.name}”?`, message: deleteChannelMessage(channel), confirmLabel: 'Delete channel' })) remove.mutate(channel);
   }
 
   return (
-    <section aria-labelledby="channels-title">
-      <h1 id="channels-title">Channels</h1>
-      <form onSubmit={(e) => void add(e)} className="inline-form card">
-        <label className="inline">
-          Kind
-          <select name="kind" value={kind} onChange={(e) => setKind(e.target.value)}>
-            {KINDS.map((k) => (
-              <option key={k.kind} value={k.kind}>
-                {k.label}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="inline">
-          Name
-          <input name="name" required maxLength={100} placeholder="Support line" />
-        </label>
-        {kind === 'webhook' && (
-          <label className="inline">
-            Outbound URL
-            <input name="url" type="url" required placeholder="https://example.com/onemessage" />
-          </label>
-        )}
-        <button type="submit">Add channel</button>
-      </form>
+    <>
+      <PageHeader
+        title="Channels"
+        description="Where your contacts write to you: WhatsApp numbers, other services over a webhook, and sandboxes for testing."
+        actions={canManage && <Button onClick={() => setAdding(true)}>Add channel</Button>}
+      />
       {secret && (
-        <div className="banner info" role="status">
-          Signing secret of “{secret.channel}” (shown once, copy it now): <code className="code">{secret.value}</code>{' '}
-          <button type="button" className="link" onClick={() => setSecret(null)}>
-            Done
-          </button>
-        </div>
+        <Alert color="blue" variant="light" mb="md" title={`Signing secret of “${secret.channel}” (shown once, copy it now)`} withCloseButton onClose={() => setSecret(null)} closeButtonLabel="Done">
+          <Group gap="sm">
+            <Code>{secret.value}</Code>
+            <CopyButton value={secret.value}>
+              {({ copied, copy }) => (
+                <Button size="xs" variant="default" onClick={copy}>
+                  {copied ? 'Copied' : 'Copy'}
+                </Button>
+              )}
+            </CopyButton>
+          </Group>
+        </Alert>
       )}
-      <ErrorAlert message={error} />
-      {channels?.length === 0 && <p>No channels yet.</p>}
-      <ul className="channels">
-        {channels?.map((c) => (
-          <li key={c.id} className="card">
-            <strong>{c.name}</strong> · {c.kind} · <span className={`status ${c.status}`}>{c.status}</span>
-            {c.statusReason && <span className="muted"> ({c.statusReason})</span>}
-            {c.displayIdentifier && <span className="muted"> · {c.displayIdentifier}</span>}
-            {c.kind === 'whatsapp' && (
-              <button type="button" className="secondary" onClick={() => setLoginFor(loginFor === c.id ? null : c.id)} aria-expanded={loginFor === c.id}>
-                {loginFor === c.id ? 'Hide login' : 'Log in / QR'}
-              </button>
-            )}
-            {loginFor === c.id && <WhatsAppLogin channel={c} />}
-          </li>
-        ))}
-      </ul>
-    </section>
+      <QueryState query={channels} label="channels">
+        {(items) =>
+          items.length === 0 ? (
+            <EmptyState title="No channels yet" action={canManage && <Button onClick={() => setAdding(true)}>Add channel</Button>}>
+              Add a WhatsApp number to talk to your contacts, or a sandbox to try your flows first.
+            </EmptyState>
+          ) : (
+            <Stack component="ul" gap="md" p={0} m={0} style={{ listStyle: 'none' }}>
+              {items.map((c) => (
+                <ChannelCard key={c.id} channel={c} canManage={canManage} onRename={() => setRenaming(c)} onSettings={() => setConfiguring(c)} onDelete={() => void confirmDelete(c)} />
+              ))}
+            </Stack>
+          )
+        }
+      </QueryState>
+      <AddChannelModal opened={adding} onClose={() => setAdding(false)} onCreated={created} />
+      <RenameChannelModal channel={renaming} onClose={() => setRenaming(null)} />
+      <ChannelSettingsModal channel={configuring} onClose={() => setConfiguring(null)} />
+    </>
+  );
+}
+
+function RenameChannelModal({ channel, onClose }: { channel: Channel | null; onClose: () => void }) {
+  const rename = useApiMutation((api, { id, name }: { id: string; name: string }) => api.patch(`/channels/${id}`, { name }), { invalidates: [channelKeys.all], success: 'Channel renamed.', onSuccess: onClose });
+  return (
+    <Modal opened={channel !== null} onClose={onClose} title={channel ? `Rename “${channel.name}”` : ''}>
+      {channel && (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            const name = String(new FormData(e.currentTarget).get('name') ?? '').trim();
+            if (name) rename.mutate({ id: channel.id, name });
+          }}
+        >
+          <TextInput name="name" label="New name" defaultValue={channel.name} required maxLength={100} data-autofocus />
+          <Group justify="flex-end" mt="md">
+            <Button variant="default" onClick={onClose}>
+              Cancel
+            </Button>
+            <Button type="submit" loading={rename.isPending}>
+              Save
+            </Button>
+          </Group>
+        </form>
+      )}
+    </Modal>
   );
 }

@@ -1,10 +1,12 @@
+import { Alert, Anchor, Button, PasswordInput, Stack, TextInput } from '@mantine/core';
 import { useState, type FormEvent } from 'react';
-import { ApiClient, ApiError } from '../api/api-client.ts';
+import { ApiClient } from '../api/api-client.ts';
 import type { SessionAnswer } from '../api/api-types.ts';
+import { messageOf } from '../error-message.ts';
 import { useSession } from '../session/session-context.tsx';
-import { ErrorAlert } from '../error-alert.tsx';
+import { CenteredCard } from '../shell/centered-card.tsx';
 
-/** Log in, or create an account and its first workspace. */
+/** Log in, or create an account and its first workspace. The URL stays: after login the page asked for opens. */
 export function LoginPage() {
   const { signIn } = useSession();
   const [mode, setMode] = useState<'login' | 'signup'>('login');
@@ -24,48 +26,38 @@ export function LoginPage() {
           ? await api.post<SessionAnswer>('/auth/login', { email: field('email'), password: field('password') })
           : await api.post<SessionAnswer>('/auth/signup', { email: field('email'), password: field('password'), name: field('name'), workspaceName: field('workspaceName') });
       signIn(answer);
-      if (!window.location.hash) window.location.hash = '#/flows';
     } catch (err) {
-      setError(err instanceof ApiError ? err.message : String(err));
+      setError(messageOf(err));
     } finally {
       setBusy(false);
     }
   }
 
   return (
-    <main className="login">
-      <h1>OneMessage</h1>
-      <p className="muted">Build, test and publish messaging flows.</p>
-      <form onSubmit={(e) => void submit(e)} aria-labelledby="login-title" className="card">
-        <h2 id="login-title">{mode === 'login' ? 'Log in' : 'Create an account'}</h2>
-        {mode === 'signup' && (
-          <>
-            <label>
-              Your name
-              <input name="name" required autoComplete="name" />
-            </label>
-            <label>
-              Workspace name
-              <input name="workspaceName" required />
-            </label>
-          </>
-        )}
-        <label>
-          Email
-          <input name="email" type="email" required autoComplete="email" />
-        </label>
-        <label>
-          Password
-          <input name="password" type="password" required minLength={mode === 'signup' ? 8 : 1} autoComplete={mode === 'login' ? 'current-password' : 'new-password'} />
-        </label>
-        <ErrorAlert message={error} />
-        <button type="submit" disabled={busy}>
-          {mode === 'login' ? 'Log in' : 'Sign up'}
-        </button>
-        <button type="button" className="link" onClick={() => setMode(mode === 'login' ? 'signup' : 'login')}>
-          {mode === 'login' ? 'No account yet? Sign up' : 'Have an account? Log in'}
-        </button>
+    <CenteredCard title={mode === 'login' ? 'Log in' : 'Create an account'}>
+      <form onSubmit={(e) => void submit(e)} aria-label={mode === 'login' ? 'Log in' : 'Create an account'}>
+        <Stack gap="sm">
+          {mode === 'signup' && (
+            <>
+              <TextInput name="name" label="Your name" required autoComplete="name" />
+              <TextInput name="workspaceName" label="Workspace name" description="Your company or team; you can invite others to it." required />
+            </>
+          )}
+          <TextInput name="email" type="email" label="Email" required autoComplete="email" />
+          <PasswordInput name="password" label="Password" required minLength={mode === 'signup' ? 8 : 1} description={mode === 'signup' ? 'At least 8 characters' : undefined} autoComplete={mode === 'login' ? 'current-password' : 'new-password'} />
+          {error && (
+            <Alert color="red" variant="light" role="alert">
+              {error}
+            </Alert>
+          )}
+          <Button type="submit" loading={busy} fullWidth>
+            {mode === 'login' ? 'Log in' : 'Sign up'}
+          </Button>
+          <Anchor component="button" type="button" size="sm" onClick={() => setMode(mode === 'login' ? 'signup' : 'login')}>
+            {mode === 'login' ? 'No account yet? Sign up' : 'Have an account? Log in'}
+          </Anchor>
+        </Stack>
       </form>
-    </main>
+    </CenteredCard>
   );
 }

@@ -1,16 +1,18 @@
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import { ApiError } from '../api/api-client.ts';
-import type { CreatedInvitation, Member, PendingInvitation } from '../api/api-types.ts';
-import { ErrorAlert } from '../error-alert.tsx';
-import { messageOf } from '../error-message.ts';
-import { useSession } from '../session/session-context.tsx';
+import { Alert, Button, Card, Group, NativeSelect, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { useRef, useState, type FormEvent } from 'react';
+import type { CreatedInvitation, PendingInvitation } from '../api/api-types.ts';
+import { memberKeys, useInvitations, useMembers } from '../api/queries/members.queries.ts';
+import { useCan } from '../api/queries/use-can.ts';
+import { QueryState } from '../api/query-state.tsx';
+import { useApiMutation } from '../api/use-api-mutation.ts';
+import { EmptyState, PageHeader } from '../shell/page-header.tsx';
 
 const ROLES = [
-  { role: 'agent', label: 'Agent (inbox and replies)' },
-  { role: 'marketer', label: 'Marketer (flows and broadcasts)' },
-  { role: 'admin', label: 'Admin (channels, members, keys)' },
-  { role: 'owner', label: 'Owner' },
-] as const;
+  { value: 'agent', label: 'Agent (inbox and replies)' },
+  { value: 'marketer', label: 'Marketer (flows and broadcasts)' },
+  { value: 'admin', label: 'Admin (channels, members, keys)' },
+  { value: 'owner', label: 'Owner' },
+];
 
 /** What a role is called on the page: "Agent", not the API's `agent`. */
 function roleName(role: string): string {
@@ -19,149 +21,139 @@ function roleName(role: string): string {
 
 /** The workspace's members, and for admins: invite by email, pending invitations, revoke. */
 export function MembersPage() {
-  const { api } = useSession();
-  const [members, setMembers] = useState<Member[] | null>(null);
-  // null: not loaded, or the caller's role cannot manage members (the invite section is hidden).
-  const [invitations, setInvitations] = useState<PendingInvitation[] | null>(null);
+  const manages = useCan('members.manage') === true;
+  const members = useMembers();
+  const invitations = useInvitations(manages);
   const [created, setCreated] = useState<CreatedInvitation | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  // After Copy: 'copied', or 'select' when the browser refused the clipboard (the person copies by hand).
-  const [copied, setCopied] = useState<'copied' | 'select' | null>(null);
 
-  const load = useCallback(async () => {
-    try {
-      setMembers((await api.get<{ items: Member[] }>('/members')).items);
-      setInvitations((await api.get<{ items: PendingInvitation[] }>('/invitations')).items);
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 403) setInvitations(null);
-      else setError(messageOf(err));
-    }
-  }, [api]);
-  useEffect(() => {
-    void load();
-  }, [load]);
+  return (
+    <>
+      <PageHeader title="Members" description="The people who work in this workspace, and what each may do." />
+      {manages && <InviteForm onCreated={setCreated} />}
+      {created && <InvitationLink invitation={created} onDone={() => setCreated(null)} />}
+      <QueryState query={members} label="members">
+        {(items) => (
+          <Table.ScrollContainer minWidth={480}>
+            <Table verticalSpacing="sm">
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th>Name</Table.Th>
+                  <Table.Th>Email</Table.Th>
+                  <Table.Th>Role</Table.Th>
+                </Table.Tr>
+              </Table.Thead>
+              <Table.Tbody>
+                {items.map((m) => (
+                  <Table.Tr key={m.id}>
+                    <Table.Td>{m.name}</Table.Td>
+                    <Table.Td>{m.email}</Table.Td>
+                    <Table.Td>{roleName(m.role)}</Table.Td>
+                  </Table.Tr>
+                ))}
+              </Table.Tbody>
+            </Table>
+          </Table.ScrollContainer>
+        )}
+      </QueryState>
+      {manages && (
+        <Stack component="section" aria-labelledby="pending-title" mt="xl" gap="sm">
+          <Title order={2} size="h4" id="pending-title">
+            Pending invitations
+          </Title>
+          <QueryState query={invitations} label="invitations">
+            {(items) => (items.length === 0 ? <Text c="dimmed">No pending invitations.</Text> : <PendingList invitations={items} onRevoked={(id) => created?.id === id && setCreated(null)} />)}
+          </QueryState>
+        </Stack>
+      )}
+    </>
+  );
+}
 
-  async function invite(event: FormEvent<HTMLFormElement>) {
+function InviteForm({ onCreated }: { onCreated: (invitation: CreatedInvitation) => void }) {
+  const invite = useApiMutation((api, body: { email: string; role: string }) => api.post<CreatedInvitation>('/invitations', body), { invalidates: [memberKeys.invitations], onSuccess: onCreated });
+  function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const element = event.currentTarget;
     const form = new FormData(element);
-    setError(null);
-    try {
-      setCopied(null);
-      setCreated(await api.post<CreatedInvitation>('/invitations', { email: String(form.get('email') ?? '').trim(), role: String(form.get('role') ?? 'agent') }));
-      element.reset();
-      await load();
-    } catch (err) {
-      setError(messageOf(err));
-    }
+    invite.mutate({ email: String(form.get('email') ?? '').trim(), role: String(form.get('role') ?? 'agent') }, { onSuccess: () => element.reset() });
   }
+  return (
+    <Card withBorder mb="lg" component="form" onSubmit={submit} aria-label="Invite someone">
+      <Group align="flex-end" gap="sm" wrap="wrap">
+        <TextInput name="email" type="email" label="Email" required maxLength={254} placeholder="sam@example.com" w={280} />
+        <NativeSelect name="role" label="Role" data={ROLES} defaultValue="agent" w={280} />
+        <Button type="submit" loading={invite.isPending}>
+          Invite
+        </Button>
+      </Group>
+    </Card>
+  );
+}
 
-  async function revoke(invitation: PendingInvitation) {
-    setError(null);
+/** The new invitation's link, shown once, with a Copy button that falls back to selecting it. */
+function InvitationLink({ invitation, onDone }: { invitation: CreatedInvitation; onDone: () => void }) {
+  // After Copy: 'copied', or 'select' when the browser refused the clipboard (the person copies by hand).
+  const [copied, setCopied] = useState<'copied' | 'select' | null>(null);
+  const input = useRef<HTMLInputElement>(null);
+  async function copy() {
     try {
-      await api.delete(`/invitations/${invitation.id}`);
-      if (created?.id === invitation.id) setCreated(null);
-      await load();
-    } catch (err) {
-      setError(messageOf(err));
-    }
-  }
-
-  async function copyLink(url: string, button: HTMLButtonElement) {
-    try {
-      await navigator.clipboard.writeText(url);
+      await navigator.clipboard.writeText(invitation.acceptUrl);
       setCopied('copied');
     } catch {
       // No clipboard (plain http on another host than localhost, or permission refused).
-      button.parentElement?.querySelector('input')?.select();
+      input.current?.select();
       setCopied('select');
     }
   }
-
   return (
-    <section aria-labelledby="members-title">
-      <h1 id="members-title">Members</h1>
-      {invitations && (
-        <form onSubmit={(e) => void invite(e)} className="inline-form card" aria-label="Invite someone">
-          <label className="inline">
-            Email
-            <input name="email" type="email" required maxLength={254} placeholder="sam@example.com" />
-          </label>
-          <label className="inline">
-            Role
-            <select name="role" defaultValue="agent">
-              {ROLES.map((r) => (
-                <option key={r.role} value={r.role}>
-                  {r.label}
-                </option>
-              ))}
-            </select>
-          </label>
-          <button type="submit">Invite</button>
-        </form>
-      )}
-      {created && (
-        <div className="banner info invitation-link" role="status" aria-label={`Invitation link for ${created.email}`}>
-          <p>
-            {created.emailed ? `Invitation emailed to ${created.email}. You can also send them this link yourself.` : `Send this link to ${created.email} yourself: no email was sent.`} It is shown only now, and works once, for 7 days.
-          </p>
-          <div className="inline-form">
-            <input
-              className="code"
-              readOnly
-              aria-label="Invitation link"
-              value={created.acceptUrl}
-              onFocus={(e) => e.currentTarget.select()}
-            />
-            <button type="button" className="secondary" onClick={(e) => void copyLink(created.acceptUrl, e.currentTarget)}>
-              {copied === 'copied' ? 'Copied' : 'Copy link'}
-            </button>
-            <button type="button" className="link" onClick={() => setCreated(null)}>
-              Done
-            </button>
-          </div>
-          {copied === 'select' && <p className="hint">Your browser did not allow copying: the link is selected, press Ctrl+C (⌘C on a Mac).</p>}
-        </div>
-      )}
-      <ErrorAlert message={error} />
-      <table className="flows-table">
-        <thead>
-          <tr>
-            <th>Name</th>
-            <th>Email</th>
-            <th>Role</th>
-          </tr>
-        </thead>
-        <tbody>
-          {members?.map((m) => (
-            <tr key={m.id}>
-              <td>{m.name}</td>
-              <td>{m.email}</td>
-              <td>{roleName(m.role)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      {invitations && (
-        <section aria-labelledby="pending-title">
-          <h2 id="pending-title">Pending invitations</h2>
-          {invitations.length === 0 && <p className="muted">No pending invitations.</p>}
-          <ul className="channels">
-            {invitations.map((i) => (
-              <li key={i.id} className="card">
-                <strong>{i.email}</strong> · {roleName(i.role)}
-                <span className="muted">
-                  {' '}
-                  · invited{i.invitedByName ? ` by ${i.invitedByName}` : ''}, expires {new Date(i.expiresAt).toLocaleDateString()}
-                </span>
-                <button type="button" className="secondary" onClick={() => void revoke(i)}>
-                  Revoke
-                </button>
-              </li>
-            ))}
-          </ul>
-        </section>
-      )}
-    </section>
+    <Alert color="blue" variant="light" mb="lg" role="status" aria-label={`Invitation link for ${invitation.email}`}>
+      <Stack gap="sm">
+        <Text size="sm">
+          {invitation.emailed ? `Invitation emailed to ${invitation.email}. You can also send them this link yourself.` : `Send this link to ${invitation.email} yourself: no email was sent.`} It is shown only now, and works once, for 7 days.
+        </Text>
+        <Group gap="sm" wrap="nowrap">
+          <TextInput
+            ref={input}
+            readOnly
+            aria-label="Invitation link"
+            value={invitation.acceptUrl}
+            onFocus={(e) => e.currentTarget.select()}
+            ff="monospace"
+            style={{ flex: 1 }}
+          />
+          <Button variant="default" onClick={() => void copy()}>
+            {copied === 'copied' ? 'Copied' : 'Copy link'}
+          </Button>
+          <Button variant="subtle" onClick={onDone}>
+            Done
+          </Button>
+        </Group>
+        {copied === 'select' && <Text size="sm">Your browser did not allow copying: the link is selected, press Ctrl+C (⌘C on a Mac).</Text>}
+      </Stack>
+    </Alert>
+  );
+}
+
+function PendingList({ invitations, onRevoked }: { invitations: PendingInvitation[]; onRevoked: (id: string) => void }) {
+  const revoke = useApiMutation((api, invitation: PendingInvitation) => api.delete(`/invitations/${invitation.id}`), { invalidates: [memberKeys.invitations], success: (_r, i) => `The invitation of ${i.email} no longer works.`, onSuccess: (_r, i) => onRevoked(i.id) });
+  if (invitations.length === 0) return <EmptyState title="No pending invitations" />;
+  return (
+    <Stack component="ul" gap="xs" p={0} m={0} style={{ listStyle: 'none' }}>
+      {invitations.map((i) => (
+        <Card component="li" key={i.id} withBorder padding="sm">
+          <Group justify="space-between" wrap="wrap">
+            <Text size="sm">
+              <strong>{i.email}</strong> · {roleName(i.role)}{' '}
+              <Text span c="dimmed" size="sm">
+                · invited{i.invitedByName ? ` by ${i.invitedByName}` : ''}, expires {new Date(i.expiresAt).toLocaleDateString()}
+              </Text>
+            </Text>
+            <Button size="xs" variant="default" onClick={() => revoke.mutate(i)}>
+              Revoke
+            </Button>
+          </Group>
+        </Card>
+      ))}
+    </Stack>
   );
 }

@@ -2,7 +2,7 @@ import { useId } from 'react';
 import type { FlowProblem } from '../../../engine/flows/flow-problem.ts';
 import { findNodeDefinition } from '../../../engine/flows/node-catalog.ts';
 import type { EditorNode, FlowNodeData } from '../canvas/flow-mapping.ts';
-import { ConfigForm } from '../forms/config-form.tsx';
+import { ConfigForm, fieldErrorsOf } from '../forms/config-form.tsx';
 import { configJsonSchema } from '../forms/json-schema.ts';
 
 /** Where each output of the node leads, and the nodes it may lead to. */
@@ -45,7 +45,7 @@ export function NodePanel({ node, problems, connections, onChange, onDelete }: {
           }}
         />
       </div>
-      {schema ? <ConfigForm schema={schema} value={node.data.config} onChange={(config) => onChange({ ...node.data, config })} /> : <p className="error">Unknown node type: delete this node.</p>}
+      {schema ? <ConfigForm schema={schema} value={node.data.config} errors={fieldErrorsOf(problems)} onChange={(config) => onChange({ ...node.data, config })} /> : <p className="error">Unknown node type: delete this node.</p>}
       {connections.outputs.length > 0 && (
         <fieldset className="field">
           <legend>Connections</legend>

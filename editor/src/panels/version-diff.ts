@@ -1,4 +1,5 @@
 import type { FlowDocumentJson } from '../api/api-types.ts';
+import { canonical } from '../canvas/publish-state.ts';
 
 interface DiffNode {
   id: string;
@@ -8,7 +9,8 @@ interface DiffNode {
 export function diffSummary(from: FlowDocumentJson, to: FlowDocumentJson): { added: number; removed: number; changed: number; edgesChanged: boolean } {
   const key = (n: unknown) => {
     const { position: _p, ...rest } = n as DiffNode & { position?: unknown };
-    return JSON.stringify(rest);
+    // Key order is not a change: the server's copy comes back from jsonb with its keys reordered.
+    return canonical(rest);
   };
   const before = new Map((from.nodes as DiffNode[]).map((n) => [n.id, key(n)]));
   const after = new Map((to.nodes as DiffNode[]).map((n) => [n.id, key(n)]));

@@ -1,10 +1,11 @@
 // @vitest-environment happy-dom
-import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
+import { act, cleanup, fireEvent, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { SessionAnswer } from '../api/api-types.ts';
-import { SessionProvider, useSession } from './session-context.tsx';
+import { renderInApp } from '../test-support/render-in-app.tsx';
+import { useSession } from './session-context.tsx';
 
-const ANSWER: SessionAnswer = { token: 'the-session-token', user: { id: 'u', email: 'ada@example.com', name: 'Ada' }, workspace: { id: 'w', name: 'W' }, role: 'owner' };
+const ANSWER: SessionAnswer = { token: 'the-session-token', user: { id: 'u', email: 'ada@example.com', name: 'Ada', createdAt: '2026-01-01T00:00:00.000Z' }, workspace: { id: 'w', name: 'W', timezone: 'UTC', plan: 'free', createdAt: '2026-01-01T00:00:00.000Z' }, role: 'owner' };
 
 /** The server as the session sees it: /auth/me answers `meStatus`; every call is recorded. */
 function fakeServer(meStatus: number) {
@@ -45,7 +46,7 @@ afterEach(() => {
 describe('the editor session', () => {
   it('asks the server whether the browser is logged in before showing anything', async () => {
     fakeServer(200);
-    render(<SessionProvider><Probe /></SessionProvider>);
+    renderInApp(<Probe />);
     expect(status()).toBe('checking');
     await settle();
     expect(status()).toBe('signed-in');
@@ -53,7 +54,7 @@ describe('the editor session', () => {
 
   it('shows the login page when the server knows no session', async () => {
     fakeServer(401);
-    render(<SessionProvider><Probe /></SessionProvider>);
+    renderInApp(<Probe />);
     await settle();
     expect(status()).toBe('signed-out');
   });
@@ -61,7 +62,7 @@ describe('the editor session', () => {
   it('keeps the token out of the page: no storage, no Authorization header, the CSRF cookie echoed on changes', async () => {
     const calls = fakeServer(401);
     document.cookie = 'om_csrf=csrf-value';
-    render(<SessionProvider><Probe /></SessionProvider>);
+    renderInApp(<Probe />);
     await settle();
     fireEvent.click(screen.getByRole('button', { name: 'sign in' }));
     fireEvent.click(screen.getByRole('button', { name: 'create' }));
@@ -76,7 +77,7 @@ describe('the editor session', () => {
   it('logs out on the server, then shows the login page', async () => {
     const calls = fakeServer(200);
     document.cookie = 'om_csrf=csrf-value';
-    render(<SessionProvider><Probe /></SessionProvider>);
+    renderInApp(<Probe />);
     await settle();
     fireEvent.click(screen.getByRole('button', { name: 'sign out' }));
     await settle();

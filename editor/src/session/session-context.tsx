@@ -1,3 +1,4 @@
+import { useQueryClient } from '@tanstack/react-query';
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { ApiClient } from '../api/api-client.ts';
 import type { SessionAnswer } from '../api/api-types.ts';
@@ -21,6 +22,8 @@ const SessionContext = createContext<Session | null>(null);
  * this page's storage, so the page asks the server (GET /auth/me) whether it is logged in.
  */
 export function SessionProvider({ children }: { children: ReactNode }) {
+  // Cached answers belong to the session that read them: a login, a workspace switch or a logout starts afresh.
+  const queryClient = useQueryClient();
   const [status, setStatus] = useState<SessionStatus>('checking');
   const ended = useCallback(() => setStatus('signed-out'), []);
   // A new client per session, as there was one per token: pages that load on `api` reload after a workspace switch.
@@ -39,16 +42,18 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 
   const signIn = useCallback(
     (_answer: SessionAnswer) => {
+      queryClient.clear();
       setApi(new ApiClient(ended));
       setStatus('signed-in');
     },
-    [ended],
+    [ended, queryClient],
   );
   const signOut = useCallback(async () => {
     // A session the server no longer knows is as good as ended: the page shows login either way.
     await api.post('/auth/logout').catch(() => undefined);
+    queryClient.clear();
     setStatus('signed-out');
-  }, [api]);
+  }, [api, queryClient]);
   const value = useMemo(() => ({ status, api, signIn, signOut }), [status, api, signIn, signOut]);
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }

@@ -19,6 +19,8 @@ export const ContactSchema = defineEntity({
     createdAt: p.datetime().onCreate(() => new Date()),
     updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
     lastSeenAt: p.datetime().nullable(),
+    /** Created by the editor's test chat: never in segments, broadcast audiences, analytics or quotas. */
+    isTest: p.boolean().default(false),
   },
 });
 export type Contact = InferEntity<typeof ContactSchema>;

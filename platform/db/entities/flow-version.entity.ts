@@ -9,8 +9,10 @@ export const FlowVersionSchema = defineEntity({
     id: p.uuid().primary(),
     workspaceId: p.uuid(),
     flowId: p.uuid(),
-    /** 1, 2, 3… per flow. */
+    /** 1, 2, 3… per flow; 0 for a draft snapshot taken by the test chat. */
     version: p.integer(),
+    /** Set on a test snapshot: the draft revision it copies (never active, never listed). */
+    testRevision: p.integer().nullable(),
     /** The document as `validateFlow` parsed it (config defaults applied): the runtime compiles it without validating again. */
     document: p.json<FlowDocument>(),
     note: p.text().nullable(),

@@ -20,6 +20,8 @@ export const FlowRecordSchema = defineEntity({
     active: p.boolean().default(false),
     /** The version runs start on (`flow_versions.version`); null until the first publish. */
     publishedVersion: p.integer().nullable(),
+    /** When several active flows match a message, the highest priority starts (then the most specific trigger). */
+    priority: p.integer().default(0),
     /** SHA-256 of the inbound webhook token; the token itself is shown once. */
     webhookTokenHash: p.text().nullable(),
     createdBy: p.uuid().nullable(),

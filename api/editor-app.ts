@@ -1,0 +1,43 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import express, { type RequestHandler, type Router } from 'express';
+import { cspNonceOf } from './security-headers.ts';
+
+/**
+ * First path segments that are never the editor's: their unknown paths get the API's JSON 404,
+ * not the app. Everything else the editor's router decides (it has its own Not found page).
+ */
+const NOT_EDITOR_SEGMENTS = new Set(['api', 'v1', 'hooks', 'admin', 'metrics', 'healthz', 'readyz', 'api-docs', 'assets']);
+
+/** The placeholder of editor/index.html that each page load's style nonce replaces. */
+const NONCE_PLACEHOLDER = '__CSP_NONCE__';
+
+/** True when `path` may be a page of the editor: not a reserved prefix, and not a file name (`/x.js` missing is a 404). */
+export function isEditorPath(path: string): boolean {
+  const segments = path.split('/').filter(Boolean);
+  if (segments.length > 0 && NOT_EDITOR_SEGMENTS.has(segments[0]!)) return false;
+  return !/\.[a-z0-9]+$/i.test(segments.at(-1) ?? '');
+}
+
+/**
+ * The editor: its built files, and index.html for every editor path (history fallback), so a
+ * page's URL (`/broadcasts/<id>`) reloads to itself. index.html is never cached and carries this
+ * response's CSP style nonce (Mantine's few <style> elements need it). Without a build
+ * (editor/dist missing) the static landing page of editor/public is served instead.
+ */
+export function editorApp(distDir: string, publicDir: string): Router {
+  const router = express.Router();
+  if (!existsSync(join(distDir, 'index.html'))) {
+    router.use(express.static(publicDir, { index: 'index.html', maxAge: '1h' }));
+    return router;
+  }
+  const indexHtml = readFileSync(join(distDir, 'index.html'), 'utf8');
+  router.use(express.static(distDir, { index: false, maxAge: '1h' }));
+  const sendIndex: RequestHandler = (req, res, next) => {
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || !isEditorPath(req.path)) return next();
+    res.setHeader('Cache-Control', 'no-cache');
+    res.type('html').send(indexHtml.replaceAll(NONCE_PLACEHOLDER, cspNonceOf(res)));
+  };
+  router.use(sendIndex);
+  return router;
+}

@@ -1,0 +1,237 @@
+import { useEdgesState, useNodesState, type EdgeChange, type NodeChange } from '@xyflow/react';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { FlowProblem } from '../../../engine/flows/flow-problem.ts';
+import { validateFlow } from '../../../engine/flows/validate-flow.ts';
+import type { FlowDetail, FlowDocumentJson } from '../api/api-types.ts';
+import { takePrefetchedFlow } from '../api/flow-prefetch.ts';
+import { EditHistory } from '../canvas/edit-history.ts';
+import type { Snapshot } from '../canvas/flow-edits.ts';
+import { toCanvas, toDocument, type EditorEdge, type EditorNode } from '../canvas/flow-mapping.ts';
+import { hasUnpublishedChanges } from '../canvas/publish-state.ts';
+import { useDraftSaver, type DraftSaver } from '../canvas/use-draft-saver.ts';
+import { messageOf } from '../error-message.ts';
+import { useSession } from '../session/session-context.tsx';
+
+/** Edits that land within this window are one undo step (typing a message is one step, not one per key). */
+const UNDO_COALESCE_MS = 300;
+/** Validation runs this long after the last edit: instant to a person, and not on every keystroke of a 300-node flow. */
+const VALIDATE_DELAY_MS = 120;
+
+/** One flow being edited: what was loaded, the canvas state, its history, its problems, its save and publish state. */
+export interface FlowDocumentState {
+  flow: FlowDetail | null;
+  loadError: string | null;
+  nodes: EditorNode[];
+  edges: EditorEdge[];
+  onNodesChange: (changes: NodeChange<EditorNode>[]) => void;
+  onEdgesChange: (changes: EdgeChange<EditorEdge>[]) => void;
+  /** The latest nodes and edges, also between renders (for handlers). */
+  current(): Snapshot;
+  /** Applies an edit (a function of flow-edits.ts): one change of the document, saved and undoable. */
+  apply(edit: (state: Snapshot) => Snapshot): void;
+  /** Changes only which nodes are selected: no save, no undo step. */
+  select(nodeIds: ReadonlySet<string>): void;
+  undo(): void;
+  redo(): void;
+  canUndo: boolean;
+  canRedo: boolean;
+  problems: FlowProblem[];
+  saver: DraftSaver;
+  currentDocument(): FlowDocumentJson;
+  /** The draft differs from the published version ("Unpublished changes"). */
+  unpublished: boolean;
+  /** After publishing: the flow's new state, and the document now published. */
+  published(flow: Partial<FlowDetail>, document: unknown): void;
+  setFlow(update: (flow: FlowDetail) => FlowDetail): void;
+}
+
+/**
+ * Loads a flow and holds its editing state: canvas nodes and edges, undo/redo, validation with the
+ * engine's own validateFlow, autosave with the revision check, and whether the draft differs from
+ * the published version. The editing itself is in canvas/flow-edits.ts (plain functions).
+ */
+export function useFlowDocument(flowId: string): FlowDocumentState {
+  const { api } = useSession();
+  const [flow, setFlowState] = useState<FlowDetail | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [nodes, setNodes, onNodesChangeBase] = useNodesState<EditorNode>([]);
+  const [edges, setEdges, onEdgesChangeBase] = useEdgesState<EditorEdge>([]);
+  const [editCount, setEditCount] = useState(0);
+  const [problems, setProblems] = useState<FlowProblem[]>([]);
+  const [publishedDocument, setPublishedDocument] = useState<unknown>(undefined);
+  const [unpublished, setUnpublished] = useState(false);
+  const [, setHistoryTick] = useState(0);
+  const nodesRef = useRef(nodes);
+  const edgesRef = useRef(edges);
+  nodesRef.current = nodes;
+  edgesRef.current = edges;
+  const history = useRef(new EditHistory<Snapshot>({ nodes: [], edges: [] }));
+  const restoring = useRef(false);
+
+  const currentDocument = useCallback((): FlowDocumentJson => toDocument(nodesRef.current, edgesRef.current), []);
+  const saver = useDraftSaver(api, flow, editCount, currentDocument);
+  const markEdited = useCallback(() => setEditCount((c) => c + 1), []);
+
+  useEffect(() => {
+    let cancelled = false;
+    takePrefetchedFlow(flowId)
+      .then((prefetched) => prefetched ?? api.get<FlowDetail>(`/flows/${flowId}`))
+      .then(
+        (loaded) => {
+          if (cancelled) return;
+          const canvas = toCanvas(loaded.document);
+          setNodes(canvas.nodes);
+          setEdges(canvas.edges);
+          history.current.reset(canvas);
+          setProblems(loaded.problems);
+          setFlowState(loaded);
+        },
+        (err: unknown) => !cancelled && setLoadError(messageOf(err)),
+      );
+    return () => {
+      cancelled = true;
+    };
+  }, [api, flowId, setNodes, setEdges]);
+
+  // The published document, to tell whether the draft differs from it.
+  const publishedVersion = flow?.publishedVersion ?? null;
+  useEffect(() => {
+    if (publishedVersion === null) {
+      setPublishedDocument(null);
+      return;
+    }
+    let cancelled = false;
+    api.get<{ document: unknown }>(`/flows/${flowId}/versions/${publishedVersion}`).then(
+      (version) => !cancelled && setPublishedDocument((old: unknown) => old ?? version.document),
+      () => undefined,
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [api, flowId, publishedVersion]);
+
+  // The workspace's secret names, so that a misspelt {{secrets.NAME}} shows while editing; when
+  // they cannot be read, the server still checks them at publish.
+  const [secretNames, setSecretNames] = useState<ReadonlySet<string> | null>(null);
+  useEffect(() => {
+    let cancelled = false;
+    api.get<{ items: { name: string }[] }>('/secrets').then(
+      (list) => !cancelled && setSecretNames(new Set(list.items.map((s) => s.name))),
+      () => undefined,
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [api]);
+
+  // Validation and the publish state: the engine's own validateFlow, on the document being edited.
+  useEffect(() => {
+    if (editCount === 0) return;
+    const timer = setTimeout(() => {
+      const result = validateFlow(currentDocument(), secretNames ? { secretNames } : {});
+      setProblems(result.ok ? result.warnings : result.problems);
+    }, VALIDATE_DELAY_MS);
+    return () => clearTimeout(timer);
+  }, [editCount, currentDocument, secretNames]);
+  useEffect(() => {
+    if (publishedDocument === undefined || !flow) return;
+    const timer = setTimeout(() => setUnpublished(hasUnpublishedChanges(currentDocument(), publishedDocument)), editCount === 0 ? 0 : VALIDATE_DELAY_MS);
+    return () => clearTimeout(timer);
+  }, [editCount, currentDocument, publishedDocument, flow]);
+
+  // Undo steps: a snapshot after each burst of edits, except the edits that undo/redo make.
+  useEffect(() => {
+    if (editCount === 0) return;
+    if (restoring.current) {
+      restoring.current = false;
+      return;
+    }
+    const timer = setTimeout(() => {
+      history.current.record({ nodes: nodesRef.current, edges: edgesRef.current });
+      setHistoryTick((t) => t + 1);
+    }, UNDO_COALESCE_MS);
+    return () => clearTimeout(timer);
+  }, [editCount]);
+
+  const replace = useCallback(
+    (next: Snapshot) => {
+      // The refs move at once, so that a second edit in the same event builds on this one.
+      nodesRef.current = next.nodes;
+      edgesRef.current = next.edges;
+      setNodes(next.nodes);
+      setEdges(next.edges);
+    },
+    [setNodes, setEdges],
+  );
+  const apply = useCallback(
+    (edit: (state: Snapshot) => Snapshot) => {
+      replace(edit({ nodes: nodesRef.current, edges: edgesRef.current }));
+      markEdited();
+    },
+    [replace, markEdited],
+  );
+  const select = useCallback(
+    (ids: ReadonlySet<string>) => setNodes((ns) => ns.map((n) => (n.selected === ids.has(n.id) ? n : { ...n, selected: ids.has(n.id) }))),
+    [setNodes],
+  );
+  const restore = useCallback(
+    (snapshot: Snapshot | undefined) => {
+      if (!snapshot) return;
+      restoring.current = true;
+      replace(snapshot);
+      markEdited();
+      setHistoryTick((t) => t + 1);
+    },
+    [replace, markEdited],
+  );
+  const undo = useCallback(() => restore(history.current.undo()), [restore]);
+  const redo = useCallback(() => restore(history.current.redo()), [restore]);
+
+  const onNodesChange = useCallback(
+    (changes: NodeChange<EditorNode>[]) => {
+      onNodesChangeBase(changes);
+      if (changes.some((c) => c.type === 'remove' || c.type === 'add' || (c.type === 'position' && !c.dragging && c.position !== undefined))) markEdited();
+    },
+    [onNodesChangeBase, markEdited],
+  );
+  const onEdgesChange = useCallback(
+    (changes: EdgeChange<EditorEdge>[]) => {
+      onEdgesChangeBase(changes);
+      if (changes.some((c) => c.type === 'remove' || c.type === 'add')) markEdited();
+    },
+    [onEdgesChangeBase, markEdited],
+  );
+
+  const current = useCallback((): Snapshot => ({ nodes: nodesRef.current, edges: edgesRef.current }), []);
+  const setFlow = useCallback((update: (f: FlowDetail) => FlowDetail) => setFlowState((f) => (f ? update(f) : f)), []);
+  const published = useCallback(
+    (changes: Partial<FlowDetail>, document: unknown) => {
+      setFlowState((f) => (f ? { ...f, ...changes } : f));
+      setPublishedDocument(document);
+      setUnpublished(false);
+    },
+    [],
+  );
+
+  return {
+    flow,
+    loadError,
+    nodes,
+    edges,
+    onNodesChange,
+    onEdgesChange,
+    current,
+    apply,
+    select,
+    undo,
+    redo,
+    canUndo: history.current.canUndo,
+    canRedo: history.current.canRedo,
+    problems,
+    saver,
+    currentDocument,
+    unpublished,
+    published,
+    setFlow,
+  };
+}

@@ -1,0 +1,23 @@
+import { QueryClient } from '@tanstack/react-query';
+import { render } from '@testing-library/react';
+import type { ReactNode } from 'react';
+import { createMemoryRouter, RouterProvider } from 'react-router';
+import { AppProviders } from '../app-providers.tsx';
+
+/** happy-dom has no matchMedia, which Mantine's color scheme and media hooks read. */
+function ensureMatchMedia(): void {
+  if (typeof window.matchMedia === 'function') return;
+  window.matchMedia = (query: string) =>
+    ({ matches: false, media: query, onchange: null, addEventListener: () => undefined, removeEventListener: () => undefined, addListener: () => undefined, removeListener: () => undefined, dispatchEvent: () => false }) as MediaQueryList;
+}
+
+/**
+ * Renders a page as the app does (Mantine in its test mode, a fresh query cache with no retry,
+ * the session, a router at `path`), for component tests under happy-dom.
+ */
+export function renderInApp(ui: ReactNode, { path = '/' }: { path?: string } = {}) {
+  ensureMatchMedia();
+  const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false }, mutations: { retry: false } } });
+  const router = createMemoryRouter([{ path: '*', element: ui }], { initialEntries: [path] });
+  return { ...render(<AppProviders queryClient={queryClient} env="test"><RouterProvider router={router} /></AppProviders>), router, queryClient };
+}
