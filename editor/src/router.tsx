@@ -10,6 +10,8 @@ import { FlowEditorPage } from './pages/flow-editor-page.tsx';
 import { FlowsPage } from './pages/flows-page.tsx';
 import { LoginPage } from './pages/login-page.tsx';
 import { MembersPage } from './pages/members-page.tsx';
+import { PrivacyContactPage } from './pages/privacy-contact-page.tsx';
+import { PrivacyPage } from './pages/privacy-page.tsx';
 import { SecretsPage } from './pages/secrets-page.tsx';
 import { useSession } from './session/session-context.tsx';
 import { AppLayout } from './shell/app-layout.tsx';
@@ -43,6 +45,8 @@ export const routes: RouteObject[] = [
               { path: '/channels', element: <ChannelsPage /> },
               { path: '/settings/members', element: <MembersPage /> },
               { path: '/settings/secrets', element: <SecretsPage /> },
+              { path: '/privacy', element: <PrivacyPage /> },
+              { path: '/privacy/contacts/:contactId', element: <PrivacyContactRoute /> },
               // The paths of the first editor, kept for bookmarks.
               { path: '/members', element: <Navigate to="/settings/members" replace /> },
               { path: '/secrets', element: <Navigate to="/settings/secrets" replace /> },
@@ -101,4 +105,9 @@ function BroadcastDetailRoute() {
 function BroadcastEditRoute() {
   const { broadcastId = '' } = useParams();
   return <BroadcastFormPage key={broadcastId} broadcastId={broadcastId} />;
+}
+
+function PrivacyContactRoute() {
+  const { contactId = '' } = useParams();
+  return <PrivacyContactPage key={contactId} contactId={contactId} />;
 }

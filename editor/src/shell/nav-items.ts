@@ -19,5 +19,6 @@ export const NAV_ITEMS: NavItem[] = [
   { label: 'Channels', to: '/channels', section: 'main', capability: 'channels.read' },
   { label: 'Members', to: '/settings/members', section: 'settings', capability: 'workspace.read' },
   { label: 'Secrets', to: '/settings/secrets', section: 'settings', capability: 'secrets.read' },
+  { label: 'Privacy', to: '/privacy', section: 'settings', capability: 'privacy.manage' },
   { label: 'API reference', to: '/api-docs/', section: 'settings', capability: 'workspace.manage', external: true },
 ];
