@@ -3,6 +3,7 @@ import { runEditorBench } from './editor.bench.ts';
 import { runEngineBench } from './engine.bench.ts';
 import { runRegexTriggersBench } from './regex-triggers.bench.ts';
 import { runRoutingBench } from './routing.bench.ts';
+import { runRetentionBench } from './retention.bench.ts';
 
 /** The benches `npm run bench -- <name>` knows, each taking the arguments that follow its name. */
 const BENCHES: Record<string, { summary: string; run: (args: string[]) => Promise<void> }> = {
@@ -10,6 +11,7 @@ const BENCHES: Record<string, { summary: string; run: (args: string[]) => Promis
   editor: { summary: 'a 300-node flow in headless Chromium: load to an interactive canvas, and one edit', run: runEditorBench },
   engine: { summary: 'inbound → flow → sandbox reply: closed-loop throughput, open-loop latency, BullMQ baseline', run: runEngineBench },
   routing: { summary: '10k conversations queued over 5 teams, 200 agents of capacity 5, 4 worker processes: assignments/s, freed slot → next assignment p99, violations', run: runRoutingBench },
+  retention: { summary: '2M messages (half expired) with run steps and media rows: a sweep deletes the expired half while auto-replies keep answering', run: runRetentionBench },
   regex: { summary: 'ten regex triggers over 100k typical messages: native RegExp against re2js (CPU only, no services)', run: runRegexTriggersBench },
 };
 

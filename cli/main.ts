@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { ROLE_NAMES, type RoleName } from '../platform/runtime/role-name.ts';
 import { action } from './fail.ts';
 import { migrateCommand } from './migrate.command.ts';
+import { retentionCommand } from './retention.command.ts';
 import { seedDemoCommand } from './seed-demo.command.ts';
 
 // Commands import their implementation when they run, so that `--help` loads commander only.
@@ -30,6 +31,7 @@ const program = new Command('onemessage')
   .addCommand(roleCommand('worker', ['worker'], ROLE_HELP.worker))
   .addCommand(roleCommand('connector', ['connector'], ROLE_HELP.connector))
   .addCommand(migrateCommand())
-  .addCommand(seedDemoCommand());
+  .addCommand(seedDemoCommand())
+  .addCommand(retentionCommand());
 
 await program.parseAsync(process.argv);

@@ -25,6 +25,9 @@ const RESOURCE_BY_TAG: Record<string, keyof ResourcesOfA> = {
   teams: 'teamId',
   'routing-rules': 'routingRuleId',
   'canned-responses': 'cannedResponseId',
+  retention: 'sweepId',
+  'legal-holds': 'holdId',
+  exports: 'exportId',
 };
 
 interface ResourcesOfA {
@@ -43,6 +46,9 @@ interface ResourcesOfA {
   teamId: string;
   routingRuleId: string;
   cannedResponseId: string;
+  sweepId: string;
+  holdId: string;
+  exportId: string;
 }
 
 let api: TestApi;
@@ -102,7 +108,13 @@ beforeAll(async () => {
   // The conversation is in A's team queue, with a note and an event.
   await ownerA.post(`/api/v1/conversations/${inbound.body.conversationId}/transfer`, { teamId: team.body.id }).catch(() => undefined);
   await ownerA.post(`/api/v1/conversations/${inbound.body.conversationId}/notes`, { text: 'note of A' });
+  const sweep = await ownerA.post('/api/v1/retention/sweeps', { dryRun: true });
+  const hold = await ownerA.post('/api/v1/legal-holds', { scope: 'contact', contactId: inbound.body.contactId, reason: 'Hold of A' });
+  const contactExport = await ownerA.post(`/api/v1/contacts/${inbound.body.contactId}/export`, {});
   a = {
+    sweepId: sweep.body.id,
+    holdId: hold.body.id,
+    exportId: contactExport.body.id,
     workspaceId: signupA.body.workspace.id,
     secretId: secret.body.id,
     teamId: team.body.id,
@@ -207,6 +219,10 @@ describe('when a member of another workspace walks every route', () => {
     expect((await ownerA.get(`/api/v1/runs/${a.runId}`)).status).toBe(200);
     const secrets = await ownerA.get('/api/v1/secrets');
     expect(secrets.body.items).toEqual([expect.objectContaining({ id: a.secretId, name: 'A_SECRET', last4: 'ce-a' })]);
+    const holds = await ownerA.get('/api/v1/legal-holds');
+    expect(holds.body.items).toEqual([expect.objectContaining({ id: a.holdId, active: true })]);
+    expect((await ownerA.get(`/api/v1/exports/${a.exportId}`)).status).toBe(200);
+    expect((await ownerA.get(`/api/v1/retention/sweeps/${a.sweepId}`)).status).toBe(200);
   });
 });
 

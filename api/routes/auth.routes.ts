@@ -20,6 +20,7 @@ import { actorOf } from './actor.ts';
 import { toUserDto } from '../dto/user.dto.ts';
 import { toWorkspaceDto } from '../dto/workspace.dto.ts';
 import { defineRoute } from '../route.ts';
+import { privacyOf } from './retention.routes.ts';
 
 /** A hash of a random password, checked when the email is unknown so that timing does not reveal which emails exist. */
 let decoyHash: Promise<string> | undefined;
@@ -80,6 +81,8 @@ export const authRoutes = [
         throw err;
       }
       await limiter.addressSucceeded(ip);
+      // Its nightly retention sweep (03:00 workspace time) from the first day.
+      await privacyOf(deps).syncSchedule(workspace.id);
       return openSession(deps, req, res, user as User, workspace as Workspace, 'owner');
     },
   }),

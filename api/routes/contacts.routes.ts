@@ -8,6 +8,8 @@ import { ContactDto, toContactDto } from '../dto/contact.dto.ts';
 import { decodeCursor, page, PageQuery } from '../pagination.ts';
 import { defineRoute } from '../route.ts';
 import { actorOf } from './actor.ts';
+import { recordConsent, type ConsentAction } from '../../platform/contacts/consent-history.sql.ts';
+import { lockContact, lockWaitingRunsOfContact, stopRun } from '../../platform/engine/run-store.ts';
 
 const IdParams = z.object({ id: z.uuid() });
 const Tag = z.string().trim().min(1).max(64).regex(/^[\p{L}\p{N} _:-]+$/u, 'letters, digits, space, _ : - only');
@@ -95,11 +97,31 @@ export const contactRoutes = [
         contact.attributes = merged;
       }
       if (body.tags) contact.tags = [...new Set(body.tags)];
+      // Each consent change that changes the state is recorded in the history, with where it came from.
+      const consent: ConsentAction[] = [];
+      if (body.optedOut !== undefined && body.optedOut !== (contact.optedOutAt !== null)) consent.push(body.optedOut ? 'opt_out' : 'opt_in');
+      if (body.restricted !== undefined && body.restricted !== (contact.restrictedAt !== null)) consent.push(body.restricted ? 'restrict' : 'unrestrict');
       if (body.optedOut !== undefined) contact.optedOutAt = body.optedOut ? (contact.optedOutAt ?? now) : null;
       if (body.restricted !== undefined) contact.restrictedAt = body.restricted ? (contact.restrictedAt ?? now) : null;
-      // The audit names the fields changed, never their values (they are personal data).
-      audit(em, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'contact.updated', target: { kind: 'contact', id: contact.id }, details: { fields: Object.keys(body) }, ip: req.ip });
-      await em.flush();
+      const source = auth.session?.via === 'cookie' ? 'editor' : 'api';
+      // One transaction: the flags, their history, the stopped runs and the audit entry.
+      await em.begin();
+      try {
+        // The contact's row first, then its runs: the engine's lock order (engine/README.md).
+        await lockContact(em, contact.id);
+        for (const action of consent) await recordConsent(em, { workspaceId: auth.workspaceId, contactId: contact.id, action, source, actorUserId: auth.userId, at: now });
+        // Opting out or restricting stops the contact's automation now: its waiting runs end.
+        if (consent.includes('opt_out') || consent.includes('restrict')) {
+          const reason = consent.includes('restrict') ? 'restricted: processing of this contact was restricted' : 'opted_out: an opt-out was recorded';
+          for (const run of await lockWaitingRunsOfContact(em, contact.id)) await stopRun(em, run.id, reason, now);
+        }
+        // The audit names the fields changed, never their values (they are personal data).
+        audit(em, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'contact.updated', target: { kind: 'contact', id: contact.id }, details: { fields: Object.keys(body) }, ip: req.ip });
+        await em.commit();
+      } catch (err) {
+        await em.rollback();
+        throw err;
+      }
       return toContactDto(contact);
     },
   }),

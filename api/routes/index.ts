@@ -18,8 +18,10 @@ import { memberRoutes } from './members.routes.ts';
 import { runRoutes } from './runs.routes.ts';
 import { secretRoutes } from './secrets.routes.ts';
 import { segmentRoutes } from './segments.routes.ts';
+import { accountRoutes, contactPrivacyRoutes, exportRoutes, legalHoldRoutes } from './privacy.routes.ts';
+import { retentionRoutes } from './retention.routes.ts';
 import { testChatRoutes } from './test-chat.routes.ts';
 import { workspaceRoutes } from './workspace.routes.ts';
 
 /** Every API route, mounted under /api. Tests walk this table. */
-export const allRoutes: AnyRoute[] = [...authRoutes, ...workspaceRoutes, ...memberRoutes, ...invitationRoutes, ...apiKeyRoutes, ...channelRoutes, ...channelSessionRoutes, ...contactRoutes, ...conversationRoutes, ...teamRoutes, ...routingRuleRoutes, ...cannedResponseRoutes, ...inboxRoutes, ...flowRoutes, ...testChatRoutes, ...runRoutes, ...secretRoutes, ...segmentRoutes, ...broadcastRoutes, ...auditRoutes, ...billingRoutes];
+export const allRoutes: AnyRoute[] = [...authRoutes, ...workspaceRoutes, ...memberRoutes, ...invitationRoutes, ...apiKeyRoutes, ...channelRoutes, ...channelSessionRoutes, ...contactRoutes, ...conversationRoutes, ...teamRoutes, ...routingRuleRoutes, ...cannedResponseRoutes, ...inboxRoutes, ...flowRoutes, ...testChatRoutes, ...runRoutes, ...secretRoutes, ...segmentRoutes, ...broadcastRoutes, ...auditRoutes, ...billingRoutes, ...retentionRoutes, ...legalHoldRoutes, ...contactPrivacyRoutes, ...exportRoutes, ...accountRoutes];

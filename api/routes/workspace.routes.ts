@@ -4,6 +4,7 @@ import { WorkspaceSchema } from '../../platform/db/entities/workspace.entity.ts'
 import { toWorkspaceDto, WorkspaceDto } from '../dto/workspace.dto.ts';
 import { defineRoute } from '../route.ts';
 import { actorOf } from './actor.ts';
+import { privacyOf } from './retention.routes.ts';
 
 /** An IANA time zone name that this runtime knows. */
 export const TimeZone = z.string().refine(
@@ -39,11 +40,13 @@ export const workspaceRoutes = [
     body: z.object({ name: z.string().trim().min(1).max(200).optional(), timezone: TimeZone.optional() }).strict(),
     response: WorkspaceDto,
     exampleBody: { name: 'Renamed', timezone: 'Europe/Paris' },
-    async handler({ em, auth, body, req }) {
+    async handler({ deps, em, auth, body, req }) {
       const workspace = await em.findOneOrFail(WorkspaceSchema, { id: auth.workspaceId });
       em.assign(workspace, body);
       audit(em, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'workspace.updated', target: { kind: 'workspace', id: workspace.id }, details: { fields: Object.keys(body) }, ip: req.ip });
       await em.flush();
+      // The retention sweep's cron is read in the workspace's time zone.
+      if (body.timezone) await privacyOf(deps).syncSchedule(workspace.id);
       return toWorkspaceDto(workspace);
     },
   }),

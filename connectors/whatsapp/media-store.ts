@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 
 /** Where downloaded and outbound media live. */
@@ -6,6 +6,8 @@ export interface MediaStore {
   /** Stores `data` and returns its storage key. */
   put(channelId: string, name: string, data: Buffer): Promise<string>;
   get(storageKey: string): Promise<Buffer>;
+  /** Deletes the file; a file already gone is no error (retention and erasure retry). */
+  remove(storageKey: string): Promise<void>;
 }
 
 /** Media in a local folder (the default): `<root>/<channel>/<name>`. */
@@ -26,6 +28,12 @@ export class LocalMediaStore implements MediaStore {
 
   get(storageKey: string): Promise<Buffer> {
     return readFile(this.pathOf(storageKey));
+  }
+
+  async remove(storageKey: string): Promise<void> {
+    const path = resolve(join(this.root, storageKey));
+    // A key outside the root was never a file of ours: nothing to remove there.
+    if (path.startsWith(this.root + sep)) await rm(path, { force: true });
   }
 
   /** A key never leaves the root (a stored key is data, and data may be hostile). */

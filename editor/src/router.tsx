@@ -14,6 +14,8 @@ import { InboxPage } from './pages/inbox-page.tsx';
 import { LoginPage } from './pages/login-page.tsx';
 import { MembersPage } from './pages/members-page.tsx';
 import { RoutingRulesPage } from './pages/routing-rules-page.tsx';
+import { PrivacyContactPage } from './pages/privacy-contact-page.tsx';
+import { PrivacyPage } from './pages/privacy-page.tsx';
 import { SecretsPage } from './pages/secrets-page.tsx';
 import { SupervisorPage } from './pages/supervisor-page.tsx';
 import { TeamsPage } from './pages/teams-page.tsx';
@@ -56,6 +58,8 @@ export const routes: RouteObject[] = [
               { path: '/settings/members', element: <MembersPage /> },
               { path: '/settings/secrets', element: <SecretsPage /> },
               { path: '/settings/billing', element: <BillingPage /> },
+              { path: '/privacy', element: <PrivacyPage /> },
+              { path: '/privacy/contacts/:contactId', element: <PrivacyContactRoute /> },
               // The paths of the first editor, kept for bookmarks.
               { path: '/members', element: <Navigate to="/settings/members" replace /> },
               { path: '/secrets', element: <Navigate to="/settings/secrets" replace /> },
@@ -120,4 +124,9 @@ function BroadcastDetailRoute() {
 function BroadcastEditRoute() {
   const { broadcastId = '' } = useParams();
   return <BroadcastFormPage key={broadcastId} broadcastId={broadcastId} />;
+}
+
+function PrivacyContactRoute() {
+  const { contactId = '' } = useParams();
+  return <PrivacyContactPage key={contactId} contactId={contactId} />;
 }

@@ -49,6 +49,13 @@ export const CAPABILITIES = {
   'secrets.manage': ['owner', 'admin'],
   /** The plan, the card, invoices and usage: money is the owner's decision. */
   'billing.manage': ['owner'],
+  /**
+   * Retention policy, legal holds, sweeps, and contacts' data-subject requests (export, erasure):
+   * they delete data or hand all of a person's data out, so admins only.
+   */
+  'privacy.manage': ['owner', 'admin'],
+  /** Delete the whole workspace (after a grace period). */
+  'workspace.delete': ['owner'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Capability = keyof typeof CAPABILITIES;
 

@@ -1,0 +1,77 @@
+import type { Orm } from '../../platform/db/orm.ts';
+import { runSql } from '../../platform/pipeline/run-sql.ts';
+
+/** How a sweep yields to live traffic between batches. */
+export interface PressureOptions {
+  /** After each batch, rest this fraction of the batch's duration (0.5: the sweep works at most 2/3 of the time). */
+  restRatio: number;
+  /** The inbound path counts as slow when a probe takes more than this many times its idle baseline… */
+  slowFactor: number;
+  /** …and at least this much more than it, in ms (a 0.2 ms probe doubling to 0.4 ms is noise). */
+  slowMarginMs: number;
+  /** Longest a sweep waits for the inbound path to recover before it goes on with one more batch. */
+  maxPauseMs: number;
+}
+
+export const DEFAULT_PRESSURE: PressureOptions = { restRatio: 0.25, slowFactor: 3, slowMarginMs: 5, maxPauseMs: 10_000 };
+
+/** Probes taken for the idle baseline; their median is kept. */
+const BASELINE_PROBES = 5;
+
+/**
+ * Watches the inbound path from the sweep's side. The probe is the inbound store's first step:
+ * a contact looked up by (workspace, phone) through its unique index, on a connection of the same
+ * pool; when the database is busy (CPU, I/O, WAL) that lookup is what slows down first for
+ * incoming messages. The sweep rests after each batch in proportion to the batch's duration,
+ * and while the probe is slow it waits (doubling, up to `maxPauseMs`) for it to recover.
+ */
+export class InboundPressure {
+  private baselineMs = 0;
+  /** Total time spent resting or waiting, for the sweep's progress. */
+  pausedMs = 0;
+
+  constructor(
+    private readonly deps: { orm: Orm; workspaceId: string; options: PressureOptions; sleep?: (ms: number) => Promise<void> },
+  ) {}
+
+  private sleep(ms: number): Promise<void> {
+    return this.deps.sleep ? this.deps.sleep(ms) : new Promise((resolve) => setTimeout(resolve, ms));
+  }
+
+  async probeMs(): Promise<number> {
+    const started = performance.now();
+    await runSql(this.deps.orm.em.fork(), `select id from contacts where workspace_id = :workspaceId and phone = '+10000000000'`, { workspaceId: this.deps.workspaceId });
+    return performance.now() - started;
+  }
+
+  async measureBaseline(): Promise<number> {
+    const probes: number[] = [];
+    for (let i = 0; i < BASELINE_PROBES; i++) probes.push(await this.probeMs());
+    probes.sort((a, b) => a - b);
+    this.baselineMs = probes[Math.floor(probes.length / 2)]!;
+    return this.baselineMs;
+  }
+
+  private isSlow(probeMs: number): boolean {
+    const o = this.deps.options;
+    return probeMs > Math.max(this.baselineMs * o.slowFactor, this.baselineMs + o.slowMarginMs);
+  }
+
+  /** Called after each batch: rests, then waits while the inbound path is slow. */
+  async afterBatch(batchMs: number): Promise<void> {
+    const o = this.deps.options;
+    const rest = batchMs * o.restRatio;
+    if (rest >= 1) {
+      await this.sleep(rest);
+      this.pausedMs += rest;
+    }
+    let wait = 50;
+    let waited = 0;
+    while (waited < o.maxPauseMs && this.isSlow(await this.probeMs())) {
+      await this.sleep(wait);
+      waited += wait;
+      this.pausedMs += wait;
+      wait = Math.min(wait * 2, 1_000);
+    }
+  }
+}

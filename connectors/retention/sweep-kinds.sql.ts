@@ -1,0 +1,230 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { RetentionKind } from '../../engine/retention/retention-policy.ts';
+import { runSql } from '../../platform/pipeline/run-sql.ts';
+import type { ActiveHolds } from './legal-holds.sql.ts';
+
+/** What one kind's sweep looks at: a workspace, an instant before which data is expired, the holds. */
+export interface KindScope {
+  workspaceId: string;
+  cutoff: Date;
+  holds: ActiveHolds;
+}
+
+/** Rows (and files) deleted or counted, and their size in bytes (row size on disk plus file size). */
+export interface KindCount {
+  rows: number;
+  bytes: number;
+  files: number;
+}
+
+/**
+ * One data kind's SQL: `preview` counts what a sweep would delete now; `deleteBatch` deletes at
+ * most `limit` of the oldest expired rows (by their time-ordered key) in the caller's
+ * transaction, and queues their files for deletion in the same transaction. Rows of contacts and
+ * conversations under a legal hold are never selected; runs that are running or waiting, inbound
+ * messages the engine has not handled and outbound messages still queued neither.
+ */
+export interface KindSql {
+  preview(em: EntityManager, scope: KindScope): Promise<KindCount>;
+  deleteBatch(em: EntityManager, scope: KindScope, limit: number): Promise<KindCount>;
+}
+
+function bind(scope: KindScope, limit?: number): Record<string, unknown> {
+  return { workspaceId: scope.workspaceId, cutoff: scope.cutoff, heldContacts: scope.holds.contactIds, heldConversations: scope.holds.conversationIds, ...(limit === undefined ? {} : { limit }) };
+}
+
+function toCount(row: { rows?: string | number; bytes?: string | number | null; files?: string | number } | undefined): KindCount {
+  return { rows: Number(row?.rows ?? 0), bytes: Number(row?.bytes ?? 0), files: Number(row?.files ?? 0) };
+}
+
+async function one(em: EntityManager, sql: string, bindings: Record<string, unknown>): Promise<KindCount> {
+  // Planned per call: the counts and cutoffs vary a lot between workspaces and runs.
+  return toCount((await runSql<{ rows: string; bytes: string; files: string }>(em, sql, bindings, { planEachCall: true })).rows[0]);
+}
+
+const NOT_HELD = (alias: string) => `${alias}.contact_id <> all(cast(:heldContacts as uuid[])) and ${alias}.conversation_id <> all(cast(:heldConversations as uuid[]))`;
+
+/** Messages the sweep may delete: expired, settled (handled or sent), not held. */
+const EXPIRED_MESSAGES = `from messages m
+ where m.workspace_id = :workspaceId and m.created_at < :cutoff
+   and m.status <> 'queued' and (m.direction = 'outbound' or m.handled_at is not null)
+   and ${NOT_HELD('m')}`;
+
+const messageContent: KindSql = {
+  preview: (em, scope) => one(em, `select count(*) as rows, sum(pg_column_size(m.*) + coalesce(cast(m.media ->> 'sizeBytes' as bigint), 0)) as bytes, count(m.media -> 'storageKey') as files ${EXPIRED_MESSAGES}`, bind(scope)),
+  // A message's file goes with its row (queued for deletion here), and the WhatsApp copy of what we sent.
+  deleteBatch: (em, scope, limit) =>
+    one(
+      em,
+      `with doomed as (select m.id ${EXPIRED_MESSAGES} order by m.created_at limit :limit for update skip locked),
+       gone as (delete from messages m using doomed d where m.id = d.id
+                returning m.channel_id, m.provider_message_id, m.direction, m.media ->> 'storageKey' as key,
+                          pg_column_size(m.*) + coalesce(cast(m.media ->> 'sizeBytes' as bigint), 0) as bytes),
+       files as (insert into pending_file_deletions (kind, key) select 'media', key from gone where key is not null on conflict do nothing),
+       sent as (delete from whatsapp_sent_content w using gone g where g.direction = 'outbound' and w.channel_id = g.channel_id and w.wa_message_id = g.provider_message_id)
+       select count(*) as rows, sum(bytes) as bytes, count(key) as files from gone`,
+      bind(scope, limit),
+    ),
+};
+
+/** Media files only: the message row stays (its text, its time), its file goes and the row says so. */
+const EXPIRED_MEDIA = `from messages m
+ where m.workspace_id = :workspaceId and m.media ? 'storageKey' and m.created_at < :cutoff and m.status <> 'queued' and ${NOT_HELD('m')}`;
+
+const mediaFiles: KindSql = {
+  preview: (em, scope) => one(em, `select count(*) as rows, sum(coalesce(cast(m.media ->> 'sizeBytes' as bigint), 0)) as bytes, count(*) as files ${EXPIRED_MEDIA}`, bind(scope)),
+  deleteBatch: (em, scope, limit) =>
+    one(
+      em,
+      `with doomed as (select m.id, m.media ->> 'storageKey' as key, coalesce(cast(m.media ->> 'sizeBytes' as bigint), 0) as bytes ${EXPIRED_MEDIA} order by m.created_at limit :limit for update skip locked),
+       changed as (update messages m set media = (m.media - 'storageKey') || jsonb_build_object('removedAt', cast(:cutoff as timestamptz))
+                     from doomed d where m.id = d.id returning m.id),
+       files as (insert into pending_file_deletions (kind, key) select 'media', key from doomed on conflict do nothing)
+       select count(*) as rows, sum(d.bytes) as bytes, count(*) as files from doomed d join changed c on c.id = d.id`,
+      bind(scope, limit),
+    ),
+};
+
+/** Finished runs (never running or waiting) that ended before the cutoff, with their steps. */
+const EXPIRED_RUNS = `from runs r
+ where r.workspace_id = :workspaceId and r.started_at < :cutoff and r.status in ('completed', 'failed', 'stopped')
+   and coalesce(r.ended_at, r.updated_at) < :cutoff
+   and (r.contact_id is null or r.contact_id <> all(cast(:heldContacts as uuid[])))
+   and (r.conversation_id is null or r.conversation_id <> all(cast(:heldConversations as uuid[])))`;
+
+/** Runs per batch: a batch's rows are its runs and their steps (a handful each). */
+const STEPS_PER_RUN_GUESS = 4;
+
+const runSteps: KindSql = {
+  preview: (em, scope) =>
+    one(
+      em,
+      `with doomed as (select r.id, pg_column_size(r.*) as bytes ${EXPIRED_RUNS}),
+       steps as (select count(*) as n, sum(pg_column_size(s.*)) as bytes from run_steps s join doomed d on d.id = s.run_id)
+       select (select count(*) from doomed) + (select n from steps) as rows, coalesce((select sum(bytes) from doomed), 0) + coalesce((select bytes from steps), 0) as bytes, 0 as files`,
+      bind(scope),
+    ),
+  // Children before parents: the steps, then their runs (one statement, one snapshot).
+  deleteBatch: (em, scope, limit) =>
+    one(
+      em,
+      `with doomed as (select r.id ${EXPIRED_RUNS} order by r.started_at limit :limit for update skip locked),
+       steps as (delete from run_steps s using doomed d where s.run_id = d.id returning pg_column_size(s.*) as bytes),
+       runs as (delete from runs r using doomed d where r.id = d.id returning pg_column_size(r.*) as bytes)
+       select (select count(*) from steps) + (select count(*) from runs) as rows,
+              coalesce((select sum(bytes) from steps), 0) + coalesce((select sum(bytes) from runs), 0) as bytes, 0 as files`,
+      { ...bind(scope), limit: Math.max(1, Math.floor(limit / STEPS_PER_RUN_GUESS)) },
+    ),
+};
+
+/** Recipient rows of broadcasts that finished before the cutoff. */
+const EXPIRED_RECIPIENTS = `from broadcasts b join broadcast_recipients r on r.broadcast_id = b.id
+ where b.workspace_id = :workspaceId and b.state in ('completed', 'cancelled', 'failed') and coalesce(b.finished_at, b.updated_at) < :cutoff
+   and (r.contact_id is null or r.contact_id <> all(cast(:heldContacts as uuid[])))`;
+
+const broadcastRecipients: KindSql = {
+  preview: (em, scope) => one(em, `select count(*) as rows, sum(pg_column_size(r.*)) as bytes, 0 as files ${EXPIRED_RECIPIENTS}`, bind(scope)),
+  deleteBatch: (em, scope, limit) =>
+    one(
+      em,
+      `with doomed as (select r.id ${EXPIRED_RECIPIENTS} limit :limit),
+       gone as (delete from broadcast_recipients r using doomed d where r.id = d.id returning pg_column_size(r.*) as bytes)
+       select count(*) as rows, sum(bytes) as bytes, 0 as files from gone`,
+      bind(scope, limit),
+    ),
+};
+
+/** A table keyed by (workspace_id, created_at) with no contact to hold: usage events, the audit log. */
+function byCreatedAt(table: 'usage_events' | 'audit_log'): KindSql {
+  const expired = `from ${table} t where t.workspace_id = :workspaceId and t.created_at < :cutoff`;
+  return {
+    preview: (em, scope) => one(em, `select count(*) as rows, sum(pg_column_size(t.*)) as bytes, 0 as files ${expired}`, bind(scope)),
+    deleteBatch: (em, scope, limit) =>
+      one(
+        em,
+        `with doomed as (select t.id ${expired} order by t.created_at limit :limit),
+         gone as (delete from ${table} t using doomed d where t.id = d.id returning pg_column_size(t.*) as bytes)
+         select count(*) as rows, sum(bytes) as bytes, 0 as files from gone`,
+        bind(scope, limit),
+      ),
+  };
+}
+
+/**
+ * Conversation events and notes (the support inbox's tables, issue 15). Written against the
+ * schema as it is found: a table that does not exist yet (or lacks `workspace_id`/`created_at`)
+ * is skipped; one with `conversation_id` honours conversation and contact holds through it.
+ */
+export const CONVERSATION_EVENT_TABLES = ['conversation_events', 'conversation_notes'] as const;
+
+async function tableColumns(em: EntityManager, table: string): Promise<Set<string>> {
+  const rows = (await runSql<{ column: string }>(em, `select column_name as "column" from information_schema.columns where table_schema = current_schema() and table_name = :table`, { table })).rows;
+  return new Set(rows.map((r) => r.column));
+}
+
+function conversationTableSql(table: string, columns: Set<string>): { expired: string; key: string } | null {
+  if (!columns.has('workspace_id') || !columns.has('created_at')) return null;
+  const key = columns.has('id') ? 'id' : 'ctid';
+  const held = columns.has('conversation_id')
+    ? `and not exists (select 1 from conversations c where c.id = t.conversation_id
+                          and (c.id = any(cast(:heldConversations as uuid[])) or c.contact_id = any(cast(:heldContacts as uuid[]))))`
+    : columns.has('contact_id')
+      ? `and (t.contact_id is null or t.contact_id <> all(cast(:heldContacts as uuid[])))`
+      : '';
+  return { expired: `from ${table} t where t.workspace_id = :workspaceId and t.created_at < :cutoff ${held}`, key };
+}
+
+const conversationEvents: KindSql = {
+  async preview(em, scope) {
+    const total: KindCount = { rows: 0, bytes: 0, files: 0 };
+    for (const table of CONVERSATION_EVENT_TABLES) {
+      const sql = conversationTableSql(table, await tableColumns(em, table));
+      if (!sql) continue;
+      const c = await one(em, `select count(*) as rows, sum(pg_column_size(t.*)) as bytes, 0 as files ${sql.expired}`, bind(scope));
+      total.rows += c.rows;
+      total.bytes += c.bytes;
+    }
+    return total;
+  },
+  async deleteBatch(em, scope, limit) {
+    for (const table of CONVERSATION_EVENT_TABLES) {
+      const sql = conversationTableSql(table, await tableColumns(em, table));
+      if (!sql) continue;
+      const c = await one(
+        em,
+        `with doomed as (select t.${sql.key} as k ${sql.expired} order by t.created_at limit :limit),
+         gone as (delete from ${table} t using doomed d where t.${sql.key} = d.k returning pg_column_size(t.*) as bytes)
+         select count(*) as rows, sum(bytes) as bytes, 0 as files from gone`,
+        bind(scope, limit),
+      );
+      if (c.rows > 0) return c;
+    }
+    return { rows: 0, bytes: 0, files: 0 };
+  },
+};
+
+/** The SQL of each kind the sweep deletes by statement; `inactive_contacts` goes through erasure. */
+export const KIND_SQL: Record<Exclude<RetentionKind, 'inactive_contacts'>, KindSql> = {
+  media_files: mediaFiles,
+  message_content: messageContent,
+  run_steps: runSteps,
+  conversation_events: conversationEvents,
+  broadcast_recipients: broadcastRecipients,
+  usage_data: byCreatedAt('usage_events'),
+  audit_log: byCreatedAt('audit_log'),
+};
+
+/** Contacts with no activity since the cutoff, not held, with no waiting run. */
+const INACTIVE_CONTACTS = `from contacts c
+ where c.workspace_id = :workspaceId and coalesce(c.last_seen_at, c.created_at) < :cutoff
+   and c.id <> all(cast(:heldContacts as uuid[]))
+   and not exists (select 1 from conversations v where v.contact_id = c.id and (v.id = any(cast(:heldConversations as uuid[])) or v.last_message_at >= :cutoff))
+   and not exists (select 1 from runs r where r.contact_id = c.id and r.status in ('running', 'waiting'))`;
+
+export async function previewInactiveContacts(em: EntityManager, scope: KindScope): Promise<KindCount> {
+  return one(em, `select count(*) as rows, sum(pg_column_size(c.*)) as bytes, 0 as files ${INACTIVE_CONTACTS}`, bind(scope));
+}
+
+export async function inactiveContactIds(em: EntityManager, scope: KindScope, limit: number): Promise<string[]> {
+  return (await runSql<{ id: string }>(em, `select c.id ${INACTIVE_CONTACTS} order by c.created_at limit :limit for update skip locked`, bind(scope, limit), { planEachCall: true })).rows.map((r) => r.id);
+}
