@@ -7,6 +7,7 @@ import { Migration20261126030000_broadcasts } from './Migration20261126030000_br
 import { Migration20261206000000_invitations } from './Migration20261206000000_invitations.ts';
 import { Migration20261206010000_sessions } from './Migration20261206010000_sessions.ts';
 import { Migration20261206020000_secrets } from './Migration20261206020000_secrets.ts';
+import { Migration20261207050000_demo_history_handled } from './Migration20261207050000_demo_history_handled.ts';
 
 /** Every migration, in order. Listed explicitly so that no file-system glob decides what runs. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   { name: 'Migration20261206000000_invitations', class: Migration20261206000000_invitations },
   { name: 'Migration20261206010000_sessions', class: Migration20261206010000_sessions },
   { name: 'Migration20261206020000_secrets', class: Migration20261206020000_secrets },
+  { name: 'Migration20261207050000_demo_history_handled', class: Migration20261207050000_demo_history_handled },
 ];
