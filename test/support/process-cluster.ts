@@ -57,10 +57,17 @@ export class ProcessCluster {
     process.once('exit', this.killOnExit);
   }
 
-  static async create(): Promise<ProcessCluster> {
+  /**
+   * `services`: a PostgreSQL server (base URL, no database) and a Redis of the caller's own
+   * (the chaos and soak scripts restart them); the shared test servers otherwise. `env`: more
+   * settings for every process.
+   */
+  static async create(services: { pgBase?: string; redisUrl?: string; env?: Record<string, string> } = {}): Promise<ProcessCluster> {
     const port = await freePort();
-    const { env, databaseUrl } = cliEnv({ PORT: String(port), LOG_LEVEL: 'warn' });
-    return new ProcessCluster(env, databaseUrl, `http://127.0.0.1:${port}`);
+    const { env, databaseUrl, id } = cliEnv({ PORT: String(port), LOG_LEVEL: 'warn', ...(services.redisUrl ? { REDIS_URL: services.redisUrl } : {}), ...services.env });
+    if (!services.pgBase) return new ProcessCluster(env, databaseUrl, `http://127.0.0.1:${port}`);
+    const ownUrl = `${services.pgBase}/om_cluster_${id}`;
+    return new ProcessCluster({ ...env, DATABASE_URL: ownUrl }, ownUrl, `http://127.0.0.1:${port}`);
   }
 
   get client(): ApiClient {
