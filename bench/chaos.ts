@@ -83,17 +83,19 @@ async function run(fc: FaultCluster, o: { senders: number; perSender: number; ra
   void load.finally(() => (loading = false));
 
   // Faults, on a schedule, while the load runs.
-  const bornAt = new Map<number, number>(fc.cluster.alive().map((p) => [p.pid, 0]));
-  const spawn = (role: RoleName) => bornAt.set(fc.cluster.spawn(role).pid, Date.now());
+  const spawn = (role: RoleName) => fc.cluster.spawn(role, { LOG_LEVEL: 'info' });
   const kills: string[] = [];
   let redisRestarted = false;
   let postgresRestarted = false;
   await new Promise((r) => setTimeout(r, 5_000));
   phase = 'kills';
-  while (loading) {
+  // The restarts come at about a third and two thirds of the load's expected length (and after
+  // it, should the load end first); kills go on as long as the load does.
+  const expectedMs = ((o.senders * o.perSender) / o.rate) * 1000;
+  while (loading || !redisRestarted || !postgresRestarted) {
     await new Promise((r) => setTimeout(r, 5_000 + Math.random() * 5_000));
     const elapsed = Date.now() - loadStarted;
-    if (!redisRestarted && elapsed > 30_000) {
+    if (!redisRestarted && (elapsed > expectedMs / 3 || !loading)) {
       phase = 'redis_restart';
       o.progress(`Redis restart with data loss at ${Math.round(elapsed / 1000)} s`);
       await fc.redis.kill();
@@ -104,7 +106,7 @@ async function run(fc: FaultCluster, o: { senders: number; perSender: number; ra
       phase = 'kills';
       continue;
     }
-    if (!postgresRestarted && elapsed > 60_000) {
+    if (!postgresRestarted && (elapsed > (2 * expectedMs) / 3 || !loading)) {
       phase = 'postgres_restart';
       o.progress(`PostgreSQL restart at ${Math.round(elapsed / 1000)} s`);
       await fc.pg.stop('fast');
@@ -117,7 +119,7 @@ async function run(fc: FaultCluster, o: { senders: number; perSender: number; ra
     }
     // kill -9 of a random worker or connector that is surely running, keeping another of its role.
     const role: RoleName = Math.random() < o.workers / (o.workers + o.connectors) ? 'worker' : 'connector';
-    const ready = fc.cluster.alive(role).filter((p: RoleProcess) => Date.now() - (bornAt.get(p.pid) ?? Date.now()) >= 15_000);
+    const ready = fc.cluster.alive(role).filter((p: RoleProcess) => fc.cluster.isReady(p));
     if (ready.length >= 2) {
       const victim = ready[Math.floor(Math.random() * ready.length)]!;
       await fc.cluster.stop(victim, 'SIGKILL');

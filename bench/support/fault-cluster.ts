@@ -42,8 +42,9 @@ export async function startFaultCluster(opts: { workers: number; connectors: num
     opts.progress(`own PostgreSQL on ${pg.port}, own Redis on ${redis.port}`);
     cluster = await ProcessCluster.create({ pgBase: pg.baseUrl, redisUrl: redis.url, env: { METRICS_TOKEN, ...(opts.nodeOptions ? { NODE_OPTIONS: opts.nodeOptions } : {}) } });
     await cluster.startApi();
-    for (let i = 0; i < opts.connectors; i++) cluster.spawn('connector');
-    for (let i = 0; i < opts.workers; i++) cluster.spawn('worker');
+    // Info level: the "ready" line tells the chaos schedule which processes are running.
+    for (let i = 0; i < opts.connectors; i++) cluster.spawn('connector', { LOG_LEVEL: 'info' });
+    for (let i = 0; i < opts.workers; i++) cluster.spawn('worker', { LOG_LEVEL: 'info' });
     await cluster.waitForQueueWorkers(INBOX_QUEUE, opts.workers);
     await cluster.waitForQueueWorkers(TIMER_QUEUE, opts.workers);
     const signup = await cluster.client.post('/api/v1/auth/signup', { email: 'load@example.com', password: 'password-123', name: 'Owner', workspaceName: 'Load' });

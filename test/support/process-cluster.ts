@@ -13,7 +13,7 @@ import { ApiClient } from './api-client.ts';
 import { cliEnv, collect, freePort, spawnCli, waitForStatus } from './cli-process.ts';
 
 /** How long a role process may take to start (tsx compiles the tree on a 2-core machine). */
-export const PROCESS_READY_MS = 60_000;
+export const PROCESS_READY_MS = Number(process.env.TEST_PROCESS_READY_MS ?? 60_000);
 /** A graceful shutdown ends within 10 s (SHUTDOWN_DEADLINE_MS); a little more for the exit itself. */
 const PROCESS_EXIT_MS = 15_000;
 /** The test's own pool stays small: six role processes already hold up to 10 connections each. */
@@ -89,6 +89,11 @@ export class ProcessCluster {
     const api = this.spawn('api');
     await waitForStatus(`${this.baseUrl}/readyz`, 200, PROCESS_READY_MS, api.child);
     return api;
+  }
+
+  /** Whether the process logged that it is ready (needs LOG_LEVEL info or lower for it). */
+  isReady(proc: RoleProcess): boolean {
+    return proc.output().stdout.includes('"msg":"ready (');
   }
 
   /** The role processes that have not exited. */
