@@ -30,7 +30,7 @@ afterAll(async () => {
 let seq = 0;
 function inbound(): Promise<ApiResponse> {
   seq += 1;
-  return owner.post(`/api/v1/channels/${channelId}/sandbox/inbound`, { from: `+1555${String(4_100_000 + seq).padStart(7, '0')}`, text: 'hello', providerMessageId: `outage-${seq}` });
+  return owner.post(`/api/v1/channels/${channelId}/sandbox/inbound`, { from: `+1555${String(4_100_000 + seq).padStart(7, '0')}`, text: 'hello', id: `outage-${seq}` });
 }
 
 function expectUnavailable(res: ApiResponse, what: string): void {
