@@ -11,6 +11,7 @@ import { Migration20261207010000_test_chat_and_priority } from './Migration20261
 import { Migration20261207020000_billing } from './Migration20261207020000_billing.ts';
 import { Migration20261207040000_support_inbox } from './Migration20261207040000_support_inbox.ts';
 import { Migration20261207030000_privacy } from './Migration20261207030000_privacy.ts';
+import { Migration20261207050000_demo_history_handled } from './Migration20261207050000_demo_history_handled.ts';
 
 /** Every migration, in order. Listed explicitly so that no file-system glob decides what runs. */
 export const migrations = [
@@ -27,4 +28,5 @@ export const migrations = [
   { name: 'Migration20261207020000_billing', class: Migration20261207020000_billing },
   { name: 'Migration20261207040000_support_inbox', class: Migration20261207040000_support_inbox },
   { name: 'Migration20261207030000_privacy', class: Migration20261207030000_privacy },
+  { name: 'Migration20261207050000_demo_history_handled', class: Migration20261207050000_demo_history_handled },
 ];

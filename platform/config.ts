@@ -7,6 +7,12 @@ import { loadBillingConfig, type BillingConfig } from './billing/billing-config.
 export interface Config {
   env: 'development' | 'production' | 'test';
   databaseUrl: string;
+  /**
+   * `DATABASE_PREPARED_STATEMENTS` (on by default): the hot statements run as named prepared
+   * statements, planned once per connection. Off behind a pooler in transaction mode
+   * (PgBouncer before 1.21), where the next transaction may get another server connection.
+   */
+  databasePreparedStatements?: boolean;
   redisUrl: string;
   /** Prefix for every Redis key this process writes (BullMQ queues included). */
   redisPrefix: string;
@@ -73,7 +79,9 @@ const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/onemessage'),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
-  REDIS_PREFIX: z.string().regex(/^[a-zA-Z0-9:_-]+$/).default('om'),
+  DATABASE_PREPARED_STATEMENTS: z.enum(['on', 'off']).default('on'),
+  // Braces allowed: a Redis Cluster needs every key of a queue in one slot (`{om}`, a hash tag).
+  REDIS_PREFIX: z.string().regex(/^[a-zA-Z0-9:_{}-]+$/).default('om'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('0.0.0.0'),
   ONEMESSAGE_SECRET_KEY: z.string().optional(),
@@ -116,6 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (msg: str
   return {
     env: e.NODE_ENV,
     databaseUrl: e.DATABASE_URL,
+    databasePreparedStatements: e.DATABASE_PREPARED_STATEMENTS === 'on',
     redisUrl: e.REDIS_URL,
     redisPrefix: e.REDIS_PREFIX,
     port: e.PORT,

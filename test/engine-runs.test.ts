@@ -225,6 +225,9 @@ describe('when the drain signal of a message is lost (the accepting process died
     const bare = new InboundPipeline({ orm: api.env.orm, logger: pino({ level: 'silent' }), clock: systemClock });
     const { conversationId, messageId } = await bare.accept({ channelId, providerMessageId: newId(), from: { phone: newPhone(), name: 'Sam' }, type: 'text', text: 'hi' });
     await runSql(api.env.orm.em.fork(), `update messages set created_at = now() - interval '1 minute' where id = :messageId`, { messageId });
+    // The flows existed before the message arrived (a message never starts a flow published after it).
+    await runSql(api.env.orm.em.fork(), `update flow_versions set created_at = created_at - interval '1 hour' where workspace_id = :workspaceId`, { workspaceId });
+    await api.process.engine.flowsChanged(workspaceId);
     expect(await outboundTexts(conversationId)).toEqual([]);
     const resent = await api.process.engine.reconciler.runOnce();
     expect(resent.drains).toBeGreaterThanOrEqual(1);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { SandboxConnector, type SandboxOutbound } from '../connectors/sandbox/sandbox.connector.ts';
+import { SandboxReceipts } from '../platform/pipeline/sandbox-receipts.ts';
 import { systemClock, type Clock } from '../engine/clock.ts';
 import { PermanentError, RateLimitedError, UnavailableError, type AppError } from '../engine/errors/app-error.ts';
 import { ContactUnreachableError } from '../engine/errors/contact-unreachable.error.ts';
@@ -86,7 +87,9 @@ beforeAll(async () => {
   env = await createTestEnv();
   queues = new QueueFactory(env.redis, env.config.redisPrefix);
   statuses = new StatusUpdater({ orm: env.orm, logger });
-  sandbox = new SandboxConnector({ statuses, clock: systemClock, logger, deliveredAfterMs: 10, readAfterMs: 10 });
+  const receipts = new SandboxReceipts({ queues, statuses, clock: systemClock, logger, deliveredAfterMs: 10, readAfterMs: 10 });
+  receipts.startWorker();
+  sandbox = new SandboxConnector({ receipts, clock: systemClock, logger });
   sandbox.onOutbound((m) => delivered.push(m));
   const scripted: ChannelConnector = {
     kind: 'sandbox',
@@ -107,7 +110,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await worker?.stop();
-  sandbox?.stop();
   await queues?.close();
   await env?.cleanup();
 });

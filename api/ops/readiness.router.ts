@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { Orm } from '../../platform/db/orm.ts';
+import { DEPENDENCY_RETRY_AFTER_S } from '../../platform/dependency-unavailable.ts';
 import type { Redis } from '../../platform/redis.ts';
 import { sendError } from '../http-errors.ts';
 import { requestState } from '../register-routes.ts';
@@ -42,7 +43,8 @@ function withTimeout(probe: DependencyProbe, timeoutMs: number): Promise<void> {
 
 /**
  * `GET /readyz`: 200 only when every dependency answers within READINESS_TIMEOUT_MS; otherwise
- * 503 `{ error: { code: 'not_ready', message, details: { failed: [{ dependency, reason }] } } }`.
+ * 503 `{ error: { code: 'not_ready', message, details: { failed: [{ dependency, reason }] } } }`
+ * with Retry-After.
  */
 export function readinessRouter(probes: DependencyProbe[], timeoutMs = READINESS_TIMEOUT_MS): Router {
   const router = Router();
@@ -55,6 +57,7 @@ export function readinessRouter(probes: DependencyProbe[], timeoutMs = READINESS
       res.json({ status: 'ready', checks: Object.fromEntries(probes.map((p) => [p.name, 'ok'])) });
       return;
     }
+    res.setHeader('Retry-After', String(DEPENDENCY_RETRY_AFTER_S));
     sendError(res, 503, 'not_ready', `not ready: ${failed.map((f) => f.dependency).join(' and ')} did not answer`, { failed });
   });
   return router;

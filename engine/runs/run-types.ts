@@ -17,6 +17,13 @@ export interface RunState {
   vars: Record<string, unknown>;
   /** Per-node counters, such as how many times a question was re-asked. */
   attempts: Record<string, number>;
+  /**
+   * The id of the message that started or last resumed the run (`facts.message`), kept across
+   * every wait: a run woken by its timer reads that message again, so `{{message.text}}` after
+   * a delay or a timeout is still the message that started or last resumed it. Written by the
+   * runtime, not by node executors.
+   */
+  messageId?: string | null;
 }
 
 /** The contact as flows see it; effects of earlier steps are applied to this copy. */

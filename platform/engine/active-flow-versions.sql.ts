@@ -12,17 +12,23 @@ export interface ActiveFlowVersion {
   priority: number;
   /** The flow's name, for warnings that name it. */
   name: string;
+  /**
+   * When the flow's first version was published: a message that arrived before it is never
+   * matched against the flow (it is not replayed into a flow published after it arrived).
+   */
+  firstPublishedAt: Date;
 }
 
 /** The published versions of a workspace's active, not deleted flows, oldest publication first. */
 export async function selectActiveFlowVersions(em: EntityManager, workspaceId: string): Promise<ActiveFlowVersion[]> {
-  const { rows } = await runSql<{ flowId: string; versionId: string; version: number; publishedAt: Date | string; priority: number; name: string }>(
+  const { rows } = await runSql<{ flowId: string; versionId: string; version: number; publishedAt: Date | string; priority: number; name: string; firstPublishedAt: Date | string }>(
     em,
-    `select f.id as "flowId", v.id as "versionId", v.version, v.created_at as "publishedAt", f.priority, f.name
+    `select f.id as "flowId", v.id as "versionId", v.version, v.created_at as "publishedAt", f.priority, f.name,
+            (select min(first.created_at) from flow_versions first where first.flow_id = f.id and first.test_revision is null) as "firstPublishedAt"
        from flows f join flow_versions v on v.flow_id = f.id and v.version = f.published_version
       where f.workspace_id = :workspaceId and f.active and f.deleted_at is null
       order by v.created_at, f.id`,
     { workspaceId },
   );
-  return rows.map((r) => ({ flowId: r.flowId, versionId: r.versionId, version: Number(r.version), publishedAt: new Date(r.publishedAt), priority: Number(r.priority), name: r.name }));
+  return rows.map((r) => ({ flowId: r.flowId, versionId: r.versionId, version: Number(r.version), publishedAt: new Date(r.publishedAt), priority: Number(r.priority), name: r.name, firstPublishedAt: new Date(r.firstPublishedAt) }));
 }

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Job } from 'bullmq';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
-import type { QueueFactory } from '../queues/queue-factory.ts';
+import { QUICK_STALL_DETECTION, type QueueFactory } from '../queues/queue-factory.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import { emptyAfterCommit, type AfterCommit } from './after-commit.ts';
 import { tryLockConversation, tryLockConversations } from './conversation-lock.ts';
@@ -122,7 +122,7 @@ export class ConversationDrain {
 
   /** Starts this process's inbox worker; accepted messages are drained here from now on (see `accepted`). */
   startWorker(concurrency = INBOX_CONCURRENCY): void {
-    const worker = this.deps.queues.worker<InboxJobData>(INBOX_QUEUE, (job: Job<InboxJobData>) => this.drain(job.data.conversationId), { concurrency });
+    const worker = this.deps.queues.worker<InboxJobData>(INBOX_QUEUE, (job: Job<InboxJobData>) => this.drain(job.data.conversationId), { concurrency, ...QUICK_STALL_DETECTION });
     worker.on('failed', (job, err) => this.deps.logger.warn({ err, conversationId: job?.data.conversationId, attemptsMade: job?.attemptsMade }, 'drain job failed; it is retried'));
     this.drainsHere = true;
   }

@@ -3,7 +3,8 @@ import type { Orm } from '../db/orm.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import type { ConversationDrain } from './conversation-drain.ts';
-import { TIMER_QUEUE, timerJobId } from './engine-queues.ts';
+import type { Queue } from 'bullmq';
+import { INBOX_QUEUE, TIMER_QUEUE, timerJobId } from './engine-queues.ts';
 import type { RunTimers } from './run-timers.ts';
 
 /** An inbound message still unhandled after this long has probably lost its job. */
@@ -34,7 +35,13 @@ export class EngineReconciler {
         group by conversation_id limit :limit`,
       { graceS: UNHANDLED_GRACE_MS / 1000, limit: BATCH_ROWS },
     );
-    for (const row of unhandled.rows) await this.deps.drain.enqueue(row.conversationId, row.messageId);
+    const inbox = this.deps.queues.queue(INBOX_QUEUE);
+    for (const row of unhandled.rows) {
+      // A drain job that used up its attempts (a database restart longer than its backoff) is
+      // kept as failed under the message's id, where it would turn the new job into a no-op.
+      await removeIfFailed(inbox, row.messageId);
+      await this.deps.drain.enqueue(row.conversationId, row.messageId);
+    }
 
     const overdue = await runSql<{ id: string; stepCount: number; dueAt: Date }>(
       em,
@@ -44,7 +51,11 @@ export class EngineReconciler {
     const queue = this.deps.queues.queue(TIMER_QUEUE);
     const lost = [];
     for (const run of overdue.rows) {
-      if (!(await queue.getJob(timerJobId(run.id, run.stepCount)))) lost.push({ runId: run.id, waitSeq: run.stepCount, dueAt: new Date(run.dueAt) });
+      const jobId = timerJobId(run.id, run.stepCount);
+      // Gone (Redis lost it), or failed (its attempts used up while the conversation stayed busy
+      // or the database was down): the run would wait for ever. A job still waiting, delayed or
+      // active is on its way; an active one whose worker died is moved back by stall detection.
+      if ((await removeIfFailed(queue, jobId)) || !(await queue.getJob(jobId))) lost.push({ runId: run.id, waitSeq: run.stepCount, dueAt: new Date(run.dueAt) });
     }
     await this.deps.timers.schedule(lost);
     if (unhandled.rows.length || lost.length) this.deps.logger.info({ drains: unhandled.rows.length, timers: lost.length }, 'engine reconciler re-sent lost jobs');
@@ -65,4 +76,12 @@ export class EngineReconciler {
     clearInterval(this.timer);
     await this.running;
   }
+}
+
+/** Removes the job `jobId` if it is in the failed set; answers whether it did. */
+async function removeIfFailed(queue: Queue, jobId: string): Promise<boolean> {
+  const job = await queue.getJob(jobId);
+  if (!job || (await job.getState()) !== 'failed') return false;
+  await job.remove();
+  return true;
 }

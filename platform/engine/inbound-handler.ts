@@ -53,6 +53,8 @@ export interface PendingMessage {
   contactId: string;
   type: string;
   text: string | null;
+  /** When the message was accepted (its row's created_at). */
+  receivedAt: Date;
   botPaused: boolean;
   conversationStatus: string;
   contactBlocked: boolean;
@@ -84,7 +86,7 @@ export interface PendingMessage {
  */
 export const NEXT_PENDING_SQL = `
 select m.id, m.workspace_id as "workspaceId", m.channel_id as "channelId", m.conversation_id as "conversationId", m.contact_id as "contactId",
-       m.type, m.text, conv.bot_paused as "botPaused", conv.status as "conversationStatus",
+       m.type, m.text, m.created_at as "receivedAt", conv.bot_paused as "botPaused", conv.status as "conversationStatus",
        (c.opted_out_at is not null or c.restricted_at is not null or c.erased_at is not null) as "contactBlocked",
        json_build_object('phone', c.phone, 'name', c.name, 'attributes', c.attributes, 'tags', c.tags) as contact,
        not exists (select 1 from messages p where p.conversation_id = m.conversation_id and p.direction = 'inbound' and p.id < m.id) as "isFirstMessage",
@@ -194,8 +196,11 @@ export class InboundHandler {
       return 'resumed';
     }
 
-    const match = result.matches[0];
-    if (!match) return 'no_match';
+    // Only flows published before the message arrived: a message handled late (no worker was
+    // running, or seeded history) is never replayed into a flow published after it.
+    const receivedAt = new Date(msg.receivedAt).getTime();
+    const match = result.matches.find((m) => (index.firstPublishedAt[m.flowId] ?? 0) <= receivedAt);
+    if (!match) return result.matches.length ? 'published_after_arrival' : 'no_match';
     const trigger = { kind: 'message', messageId: msg.id };
     const params = {
       workspaceId: msg.workspaceId,

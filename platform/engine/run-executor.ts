@@ -101,6 +101,7 @@ export class RunExecutor {
   /** Wakes a waiting run (locked by the caller) with a reply or its timeout. */
   async resume(em: EntityManager, run: RunRow, resume: Resume, after: AfterCommit, opts: AdvanceOptions = {}): Promise<void> {
     if (!run.currentNodeId) throw new Error(`run ${run.id} is waiting on no node`);
+    // A reply is the run's message from now on; a timeout keeps the one it had (run.state.messageId).
     const message = resume.kind === 'reply' ? resume.message : null;
     await this.advance(em, run, run.currentNodeId, message, resume, after, 0, { ...opts, newRunStartedAt: null, facts: undefined });
   }
@@ -109,7 +110,9 @@ export class RunExecutor {
     // The contact is locked before anything else is written (see lockContact for the lock order).
     const contact = mode.contact ?? (run.contactId ? { lockedReachable: (await lockContact(em, run.contactId))?.reachable === true } : { lockedReachable: false });
     const flow = await this.deps.flows.version(em, run.flowVersionId);
-    const facts = mode.facts ?? (await loadRunFacts(em, run, message, run.trigger));
+    // A run woken by its timer has no message of its own: it keeps the one that started or last resumed it.
+    const messageId = message ? message.id : (run.state.messageId ?? null);
+    const facts = mode.facts ?? (await loadRunFacts(em, run, message ?? (messageId ? { id: messageId } : null), run.trigger));
     const state: RunState = { vars: run.state.vars ?? {}, attempts: run.state.attempts ?? {} };
     const result = await advanceRun({
       flow,
@@ -121,15 +124,16 @@ export class RunExecutor {
       executors: this.deps.executors,
       ports: { now: () => this.deps.clock.now(), random: this.deps.random ?? Math.random, http: this.deps.http, secrets: this.deps.secrets.resolverFor(em, run.workspaceId) },
     });
+    const newState: RunState = { vars: result.state.vars, attempts: result.state.attempts, ...(messageId ? { messageId } : {}) };
     const now = this.deps.clock.now();
     const stepCount = run.stepCount + result.steps.length;
     // Written before the effects: the run row is what their outbox rows and steps belong to.
     if (mode.newRunStartedAt) {
-      const newRun = { run: { ...run, startedAt: mode.newRunStartedAt }, outcome: result.outcome, state: result.state, stepCount, now };
+      const newRun = { run: { ...run, startedAt: mode.newRunStartedAt }, outcome: result.outcome, state: newState, stepCount, now };
       if (mode.writes) mode.writes.runs.push(newRun);
       else await insertRuns(em, [newRun]);
     } else {
-      await saveRunOutcome(em, run.id, result.outcome, result.state, stepCount, now);
+      await saveRunOutcome(em, run.id, result.outcome, newState, stepCount, now);
     }
     const startFlows: string[] = [];
     const steps = [];
@@ -147,7 +151,7 @@ export class RunExecutor {
       if (depth >= MAX_START_FLOW_DEPTH) break;
       const target = await this.deps.flows.activeVersionOf(em, run.workspaceId, flowId);
       if (!target) continue;
-      const params = { workspaceId: run.workspaceId, flowId, flowVersionId: target.versionId, triggerNodeId: target.entryNodeId, contactId: run.contactId, conversationId: run.conversationId, channelId: run.channelId, trigger: { startedBy: run.id }, message };
+      const params = { workspaceId: run.workspaceId, flowId, flowVersionId: target.versionId, triggerNodeId: target.entryNodeId, contactId: run.contactId, conversationId: run.conversationId, channelId: run.channelId, trigger: { startedBy: run.id }, message: facts.message };
       // The contact stays locked; its consent may have changed in this advance (effectsCtx tracks it).
       await this.start(em, params, after, { contact: { lockedReachable: effectsCtx.contactReachable }, ...(mode.writes ? { writes: mode.writes } : {}) }, depth + 1);
     }

@@ -12,30 +12,38 @@ interface FactsRow {
   conversationId: string | null;
   channelId: string | null;
   conversationStatus: string | null;
+  messageId: string | null;
+  messageText: string | null;
+  messageType: string | null;
 }
 
-/** The workspace, contact and conversation a run sees, in one round trip. */
+/**
+ * The workspace, contact and conversation a run sees, in one round trip. `message` given only by
+ * its id (a run woken by its timer) is read from the messages table in the same statement.
+ */
 export async function loadRunFacts(
   em: EntityManager,
   ids: { workspaceId: string; contactId: string | null; conversationId: string | null },
-  message: RunFacts['message'],
+  message: RunFacts['message'] | { id: string },
   trigger: Record<string, unknown>,
 ): Promise<RunFacts> {
   const { rows } = await runSql<FactsRow>(
     em,
     `select w.timezone, c.id as "contactId", c.phone, c.name, c.attributes, c.tags,
-            conv.id as "conversationId", conv.channel_id as "channelId", conv.status as "conversationStatus"
+            conv.id as "conversationId", conv.channel_id as "channelId", conv.status as "conversationStatus",
+            m.id as "messageId", m.text as "messageText", m.type as "messageType"
        from workspaces w
        left join contacts c on c.id = cast(:contactId as uuid) and c.workspace_id = w.id
        left join conversations conv on conv.id = cast(:conversationId as uuid) and conv.workspace_id = w.id
+       left join messages m on m.id = cast(:messageId as uuid) and m.workspace_id = w.id
       where w.id = :workspaceId`,
-    { workspaceId: ids.workspaceId, contactId: ids.contactId, conversationId: ids.conversationId },
+    { workspaceId: ids.workspaceId, contactId: ids.contactId, conversationId: ids.conversationId, messageId: message && !('text' in message) ? message.id : null },
   );
   const row = rows[0];
   if (!row) throw new Error(`workspace ${ids.workspaceId} does not exist`);
   return {
     contact: row.contactId ? { id: row.contactId, phone: row.phone, name: row.name, attributes: row.attributes ?? {}, tags: row.tags ?? [] } : null,
-    message,
+    message: message && 'text' in message ? message : row.messageId ? { id: row.messageId, text: row.messageText, type: row.messageType! } : null,
     conversation: row.conversationId ? { id: row.conversationId, channelId: row.channelId!, status: row.conversationStatus! } : null,
     trigger,
     workspace: { id: ids.workspaceId, timezone: row.timezone },

@@ -4,7 +4,7 @@ import { UnavailableError } from '../../engine/errors/app-error.ts';
 import type { Clock } from '../../engine/clock.ts';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
-import type { QueueFactory } from '../queues/queue-factory.ts';
+import { QUICK_STALL_DETECTION, type QueueFactory } from '../queues/queue-factory.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import { emptyAfterCommit, type AfterCommit } from './after-commit.ts';
 import { tryLockConversation } from './conversation-lock.ts';
@@ -48,7 +48,7 @@ export class RunTimers {
   }
 
   startWorker(concurrency = 8): void {
-    this.deps.queues.worker<TimerJobData>(TIMER_QUEUE, (job: Job<TimerJobData>) => this.fire(job.data.runId, job.data.waitSeq), { concurrency });
+    this.deps.queues.worker<TimerJobData>(TIMER_QUEUE, (job: Job<TimerJobData>) => this.fire(job.data.runId, job.data.waitSeq), { concurrency, ...QUICK_STALL_DETECTION });
   }
 
   /** Wakes the run with its timeout if it still waits on the wait this timer was set for. */

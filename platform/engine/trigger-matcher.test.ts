@@ -14,7 +14,7 @@ function publishedBeforeRe2(flowId: string, pattern: string): ActiveFlow {
   const trigger = result.flow.nodes[0];
   if (trigger?.type !== 'message_received') throw new Error('fixture');
   trigger.config.match = { kind: 'regex', pattern, caseInsensitive: true };
-  return { flowId, versionId: `${flowId}-v1`, version: 1, document: result.flow, publishedAt: new Date(Date.UTC(2025, 0, 1)), priority: 0, name: flowId };
+  return { flowId, versionId: `${flowId}-v1`, version: 1, document: result.flow, publishedAt: new Date(Date.UTC(2025, 0, 1)), priority: 0, name: flowId, firstPublishedAt: new Date(Date.UTC(2025, 0, 1)) };
 }
 
 function recordingLogger(): { logger: Logger; warnings: unknown[][] } {

@@ -6,6 +6,8 @@ import type { ActiveFlow } from './flow-cache.ts';
 /** A workspace's trigger index, and whether any of its active flows waits on an outside system. */
 export interface WorkspaceTriggers extends TriggerIndex {
   callsOut: boolean;
+  /** Per flow id: when its first version was published (ms). Older messages never start it. */
+  firstPublishedAt: Record<string, number>;
 }
 
 /**
@@ -16,5 +18,5 @@ export interface WorkspaceTriggers extends TriggerIndex {
 export function buildTriggerIndex(flows: ActiveFlow[], workspaceId: string, logger: Logger): WorkspaceTriggers {
   const index = compileTriggerIndex(flows.map((f) => ({ flowId: f.flowId, versionId: f.versionId, publishedAt: new Date(f.publishedAt), priority: f.priority, flow: f.document })));
   for (const skipped of index.skipped) logger.warn({ workspaceId, flowId: skipped.flowId, nodeId: skipped.nodeId, reason: skipped.reason }, 'trigger left out of the trigger index');
-  return { ...index, callsOut: flows.some((f) => flowCallsOut(f.document)) };
+  return { ...index, callsOut: flows.some((f) => flowCallsOut(f.document)), firstPublishedAt: Object.fromEntries(flows.map((f) => [f.flowId, new Date(f.firstPublishedAt).getTime()])) };
 }

@@ -5,7 +5,7 @@ import { NotFoundError } from '../../engine/errors/app-error.ts';
 import type { Flow } from '../../engine/flows/flow.schema.ts';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
-import type { QueueFactory } from '../queues/queue-factory.ts';
+import { QUICK_STALL_DETECTION, type QueueFactory } from '../queues/queue-factory.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import { emptyAfterCommit, type AfterCommit } from './after-commit.ts';
 import type { FlowCache } from './flow-cache.ts';
@@ -120,7 +120,7 @@ export class TriggeredRuns {
   }
 
   startWorker(): void {
-    this.deps.queues.worker<ScheduleJobData>(SCHEDULE_QUEUE, (job: Job<ScheduleJobData>) => this.fire(job.data, new Date(job.timestamp)), { concurrency: 4 });
+    this.deps.queues.worker<ScheduleJobData>(SCHEDULE_QUEUE, (job: Job<ScheduleJobData>) => this.fire(job.data, new Date(job.timestamp)), { concurrency: 4, ...QUICK_STALL_DETECTION });
   }
 
   /** A schedule fired: start a run of the flow's current version if it still has that trigger. */

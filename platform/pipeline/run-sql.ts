@@ -46,6 +46,18 @@ function compile(sql: string, bindings: Record<string, unknown>): CompiledSql {
   return found;
 }
 
+let namedStatements = true;
+
+/**
+ * Named prepared statements on or off for this process (`DATABASE_PREPARED_STATEMENTS`). Off:
+ * every statement is sent unnamed (parsed and planned at each call), which a pooler in
+ * transaction mode supports; a named statement prepared on one server connection is unknown on
+ * the next.
+ */
+export function useNamedStatements(enabled: boolean): void {
+  namedStatements = enabled;
+}
+
 export interface RunSqlOptions {
   /**
    * Plan the statement at each call, with its values (an unnamed statement), instead of reusing
@@ -79,7 +91,7 @@ export async function runSql<Row = Record<string, unknown>>(em: EntityManager, s
   const connection = await client.acquireConnection();
   try {
     const values = statement.names.map((n) => bindings[n]);
-    const res = await connection.query(opts.planEachCall ? { text: statement.text, values } : { name: statement.name, text: statement.text, values });
+    const res = await connection.query(opts.planEachCall || !namedStatements ? { text: statement.text, values } : { name: statement.name, text: statement.text, values });
     return { rows: res.rows as Row[], rowCount: res.rowCount ?? 0 };
   } finally {
     await client.releaseConnection(connection);

@@ -4,6 +4,7 @@ import { WebhookConnector } from '../../connectors/webhook/webhook.connector.ts'
 import { createWhatsappHost } from '../../connectors/whatsapp/whatsapp-host.factory.ts';
 import type { InboundSink } from '../../engine/ports/inbound-message.ts';
 import { InboundPipeline } from '../pipeline/inbound-pipeline.ts';
+import { SandboxReceipts } from '../pipeline/sandbox-receipts.ts';
 import { ConnectorRegistry } from '../pipeline/connector-registry.ts';
 import { SendWorker } from '../pipeline/send-worker.ts';
 import { StatusUpdater } from '../pipeline/status-updater.ts';
@@ -35,7 +36,10 @@ export async function startConnectorRole(rt: Runtime, deps: { inbound?: InboundS
   // One socket per number across processes: a WhatsApp channel sends only where its lease is held,
   // one message at a time (the pacer keeps the number's pace); WhatsApp does not deduplicate resends.
   const whatsapp = createWhatsappHost(rt, { inbound, statuses, logger: logger.child({ connector: 'whatsapp' }) });
-  const sandbox = new SandboxConnector({ statuses, clock: rt.clock, logger: logger.child({ connector: 'sandbox' }) });
+  // Receipts are delayed jobs that any connector process runs: they outlive the process that sent.
+  const receipts = new SandboxReceipts({ queues: rt.queues, statuses, clock: rt.clock, logger: logger.child({ connector: 'sandbox' }) });
+  receipts.startWorker();
+  const sandbox = new SandboxConnector({ receipts, clock: rt.clock, logger: logger.child({ connector: 'sandbox' }) });
   // The sandbox derives its provider id from the message id, so a resend after a crash is
   // recognised; it has no pace to keep, so a channel sends many messages at once.
   const connectors = new ConnectorRegistry().register(sandbox, { deduplicatesSends: true, sendsInFlightPerChannel: SANDBOX_SENDS_IN_FLIGHT }).register(whatsapp, { deduplicatesSends: false, hostedByLease: true, marksHandOver: true })
@@ -51,7 +55,6 @@ export async function startConnectorRole(rt: Runtime, deps: { inbound?: InboundS
       // Sessions first: their leases are released so that another process takes them at once.
       await whatsapp.stop();
       await sendWorker.stop();
-      sandbox.stop();
     },
   };
 }

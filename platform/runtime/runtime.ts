@@ -6,6 +6,7 @@ import type { Logger } from '../logger.ts';
 import { MeteredQueueFactory } from '../metrics/metered-queue-factory.ts';
 import { ProcessMetrics } from '../metrics/process-metrics.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
+import { useNamedStatements } from '../pipeline/run-sql.ts';
 import { createRedis, type Redis } from '../redis.ts';
 import { StripeGateway } from '../../connectors/stripe/stripe-gateway.ts';
 import { Billing } from '../billing/billing.ts';
@@ -34,6 +35,7 @@ export interface Runtime {
 /** Opens the shared resources. The caller has already checked that Postgres and Redis answer. */
 export async function openRuntime(config: Config, logger: Logger, clock: Clock = systemClock): Promise<Runtime> {
   const orm = await openOrm(config.databaseUrl);
+  useNamedStatements(config.databasePreparedStatements ?? true);
   const redis = createRedis(config.redisUrl);
   // Without a listener ioredis prints every reconnect failure as "Unhandled error event".
   redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));

@@ -111,8 +111,9 @@ async function seedSampleData(tx: EntityManager, workspaceId: string, now: Date)
       const status = inbound ? 'received' : 'read';
       const statusTimes = inbound ? { received: sentAt.toISOString() } : { queued: sentAt.toISOString(), sent: sentAt.toISOString(), delivered: sentAt.toISOString(), read: sentAt.toISOString() };
       await tx.execute(
-        `insert into messages (id, workspace_id, channel_id, conversation_id, contact_id, direction, sender, provider_message_id, type, text, status, status_times, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, 'text', ?, ?, ?, ?)`,
-        [newId(), workspaceId, channelId, conversationId, contactId, inbound ? 'inbound' : 'outbound', inbound ? 'contact' : 'bot', `demo-${newId()}`, text, status, JSON.stringify(statusTimes), sentAt],
+        // Sample history: inbound messages are marked handled, so no flow (the demo's or one published later) ever answers them.
+        `insert into messages (id, workspace_id, channel_id, conversation_id, contact_id, direction, sender, provider_message_id, type, text, status, status_times, created_at, handled_at) values (?, ?, ?, ?, ?, ?, ?, ?, 'text', ?, ?, ?, ?, ?)`,
+        [newId(), workspaceId, channelId, conversationId, contactId, inbound ? 'inbound' : 'outbound', inbound ? 'contact' : 'bot', `demo-${newId()}`, text, status, JSON.stringify(statusTimes), sentAt, inbound ? sentAt : null],
       );
     }
     await tx.execute(`update conversations set last_message_at = ?, last_inbound_at = ? where id = ?`, [new Date(at), lastInboundAt, conversationId]);

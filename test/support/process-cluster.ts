@@ -13,7 +13,7 @@ import { ApiClient } from './api-client.ts';
 import { cliEnv, collect, freePort, spawnCli, waitForStatus } from './cli-process.ts';
 
 /** How long a role process may take to start (tsx compiles the tree on a 2-core machine). */
-export const PROCESS_READY_MS = 60_000;
+export const PROCESS_READY_MS = Number(process.env.TEST_PROCESS_READY_MS ?? 60_000);
 /** A graceful shutdown ends within 10 s (SHUTDOWN_DEADLINE_MS); a little more for the exit itself. */
 const PROCESS_EXIT_MS = 15_000;
 /** The test's own pool stays small: six role processes already hold up to 10 connections each. */
@@ -57,10 +57,17 @@ export class ProcessCluster {
     process.once('exit', this.killOnExit);
   }
 
-  static async create(): Promise<ProcessCluster> {
+  /**
+   * `services`: a PostgreSQL server (base URL, no database) and a Redis of the caller's own
+   * (the chaos and soak scripts restart them); the shared test servers otherwise. `env`: more
+   * settings for every process.
+   */
+  static async create(services: { pgBase?: string; redisUrl?: string; env?: Record<string, string> } = {}): Promise<ProcessCluster> {
     const port = await freePort();
-    const { env, databaseUrl } = cliEnv({ PORT: String(port), LOG_LEVEL: 'warn' });
-    return new ProcessCluster(env, databaseUrl, `http://127.0.0.1:${port}`);
+    const { env, databaseUrl, id } = cliEnv({ PORT: String(port), LOG_LEVEL: 'warn', ...(services.redisUrl ? { REDIS_URL: services.redisUrl } : {}), ...services.env });
+    if (!services.pgBase) return new ProcessCluster(env, databaseUrl, `http://127.0.0.1:${port}`);
+    const ownUrl = `${services.pgBase}/om_cluster_${id}`;
+    return new ProcessCluster({ ...env, DATABASE_URL: ownUrl }, ownUrl, `http://127.0.0.1:${port}`);
   }
 
   get client(): ApiClient {
@@ -82,6 +89,11 @@ export class ProcessCluster {
     const api = this.spawn('api');
     await waitForStatus(`${this.baseUrl}/readyz`, 200, PROCESS_READY_MS, api.child);
     return api;
+  }
+
+  /** Whether the process logged that it is ready (needs LOG_LEVEL info or lower for it). */
+  isReady(proc: RoleProcess): boolean {
+    return proc.output().stdout.includes('"msg":"ready (');
   }
 
   /** The role processes that have not exited. */

@@ -1,0 +1,109 @@
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/**
+ * PostgreSQL and Redis servers of a test's own, for tests that stop, restart or kill them (the
+ * shared ones are never touched). Ports: `TEST_SERVICE_PORTS=first-last` restricts them to a
+ * range (a shared machine hands each user one); otherwise the system picks a free one.
+ */
+export async function freeServicePort(): Promise<number> {
+  const range = process.env.TEST_SERVICE_PORTS?.match(/^(\d+)-(\d+)$/);
+  if (!range) return listenOn(0);
+  const [first, last] = [Number(range[1]), Number(range[2])];
+  const start = first + Math.floor(Math.random() * (last - first + 1));
+  for (let i = 0; i <= last - first; i++) {
+    const port = first + ((start - first + i) % (last - first + 1));
+    try {
+      return await listenOn(port);
+    } catch {
+      // taken: try the next one
+    }
+  }
+  throw new Error(`no free port in ${process.env.TEST_SERVICE_PORTS}`);
+}
+
+async function listenOn(port: number): Promise<number> {
+  const server = createServer();
+  server.listen(port, '127.0.0.1');
+  await Promise.race([once(server, 'listening'), once(server, 'error').then(([err]) => Promise.reject(err))]);
+  const got = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return got;
+}
+
+export interface OwnPostgres {
+  port: number;
+  /** `postgres://postgres@127.0.0.1:<port>` (trust authentication, loopback only). */
+  baseUrl: string;
+  /** Stops the server (`fast`: clients are disconnected with "terminating connection due to administrator command"). */
+  stop(mode?: 'fast' | 'immediate'): Promise<void>;
+  start(): Promise<void>;
+  /** Stops and removes the cluster with its data. */
+  drop(): Promise<void>;
+}
+
+/**
+ * A PostgreSQL 15 cluster of its own (`pg_createcluster`, needs root or the postgres user),
+ * named `<namePrefix>_<random>`, with fsync off (test data only).
+ */
+export async function startOwnPostgres(namePrefix = 'om_test', opts: { maxConnections?: number } = {}): Promise<OwnPostgres> {
+  const port = await freeServicePort();
+  const name = `${namePrefix}_${randomBytes(4).toString('hex')}`;
+  const settings = [`max_connections=${opts.maxConnections ?? 200}`, 'fsync=off', 'synchronous_commit=off', 'full_page_writes=off'];
+  await run('pg_createcluster', ['15', name, '-p', String(port), ...settings.flatMap((s) => ['-o', s]), '--', '--auth=trust', '--no-sync']);
+  const ctl = (action: string, ...extra: string[]) => run('pg_ctlcluster', ['15', name, action, ...extra]);
+  try {
+    await ctl('start');
+  } catch (err) {
+    await run('pg_dropcluster', ['--stop', '15', name]).catch(() => undefined);
+    throw err;
+  }
+  return {
+    port,
+    baseUrl: `postgres://postgres@127.0.0.1:${port}`,
+    stop: async (mode = 'fast') => void (await ctl('stop', '-m', mode)),
+    start: async () => void (await ctl('start')),
+    drop: async () => void (await run('pg_dropcluster', ['--stop', '15', name])),
+  };
+}
+
+export interface OwnRedis {
+  port: number;
+  url: string;
+  /** Kills the server without saving: every key is lost, as after a crash with no persistence. */
+  kill(): Promise<void>;
+  start(): Promise<void>;
+}
+
+/** A `redis-server` of its own with no persistence. */
+export async function startOwnRedis(): Promise<OwnRedis> {
+  const port = await freeServicePort();
+  let child: ChildProcess | undefined;
+  const start = async () => {
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const deadline = Date.now() + 10_000;
+    while (!/Ready to accept connections/.test(out)) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`redis-server on ${port} did not start: ${out}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  await start();
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    async kill() {
+      if (!child || child.exitCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGKILL');
+      await exited;
+    },
+    start,
+  };
+}
