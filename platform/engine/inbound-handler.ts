@@ -156,7 +156,7 @@ export class InboundHandler {
     const workspace = await this.deps.flows.index(em, msg.workspaceId);
     const pinned = await this.deps.flows.version(em, msg.testFlowVersionId);
     const flowId = await testFlowIdOf(em, msg.testFlowVersionId);
-    const index = { ...compileTriggerIndex([{ flowId, versionId: msg.testFlowVersionId, publishedAt: new Date(0), flow: pinned.document }]), globalKeywords: workspace.globalKeywords, callsOut: true };
+    const index = { ...compileTriggerIndex([{ flowId, versionId: msg.testFlowVersionId, publishedAt: new Date(0), flow: pinned.document }]), globalKeywords: workspace.globalKeywords, callsOut: true, firstPublishedAt: { [flowId]: 0 } };
     const outcome = await this.decide(em, msg, after, index);
     const explanation = explainOutcome(outcome, pinned.document);
     await runSql(em, `update messages set metadata = metadata || jsonb_build_object('outcome', jsonb_build_object('code', cast(:code as text), 'explanation', cast(:explanation as text))) where id = :id`, { id: msg.id, code: outcome, explanation });
