@@ -47,7 +47,7 @@ beforeAll(async () => {
   owner = api.client.as(signup.body.token);
   workspaceId = signup.body.workspace.id;
   channelId = (await owner.post('/api/v1/channels', { kind: 'sandbox', name: 'Sandbox' })).body.id;
-  const created = await owner.post('/api/v1/flows', { name: 'A flow' });
+  const created = await owner.post('/api/v1/flows', { name: 'A flow', document: { schemaVersion: 1, nodes: [{ id: 'trigger', type: 'message_received', config: { channels: 'all', match: { kind: 'keyword', mode: 'exact', keywords: ['hi'], caseInsensitive: true }, firstMessageOnly: false }, position: { x: 0, y: 0 } }], edges: [] } });
   const published = await owner.post(`/api/v1/flows/${created.body.id}/publish`, {});
   flow = { flowId: created.body.id, versionId: published.body.version.id };
 });
