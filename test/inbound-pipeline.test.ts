@@ -179,7 +179,7 @@ describe('when the contact\'s conversation was resolved', () => {
   it('starts a new conversation instead of reopening it', async () => {
     const { channelId } = await createChannel();
     const first = await pipeline.accept(textFrom(channelId, '+15550000050'));
-    await sql(`update conversations set status = 'resolved', resolved_at = now() where id = :id`, { id: first.conversationId });
+    await sql(`update conversations set state = 'resolved', status = 'resolved', resolved_at = now() where id = :id`, { id: first.conversationId });
     const second = await pipeline.accept(textFrom(channelId, '+15550000050'));
 
     expect(second.contactId).toBe(first.contactId);
