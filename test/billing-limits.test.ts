@@ -13,6 +13,8 @@ const PLANS = [
   { id: 'free', name: 'Free', stripePriceId: null, priceLabel: '$0', entitlements: { messagesPerPeriod: 3, numbers: 1, seats: 2, activeFlows: 1, broadcastRecipientsPerMonth: 100, retentionDays: 30 } },
   { id: 'pro', name: 'Pro', stripePriceId: PRICE_PRO, priceLabel: '$49', entitlements: { messagesPerPeriod: 1000, numbers: 5, seats: 10, activeFlows: 10, broadcastRecipientsPerMonth: 1000, retentionDays: 365 } },
 ];
+/** A flow that can be published: one keyword trigger (a new flow's draft starts empty). */
+const HI_FLOW = { schemaVersion: 1, nodes: [{ id: 'trigger', type: 'message_received', config: { channels: 'all', match: { kind: 'keyword', mode: 'exact', keywords: ['hi'], caseInsensitive: true }, firstMessageOnly: false }, position: { x: 0, y: 0 } }], edges: [] };
 const PHONES = ['+15550100001', '+15550100002', '+15550100003', '+15550100004', '+15550100005'];
 
 const fake = new FakeStripe();
@@ -59,9 +61,9 @@ describe('when an addition would go over the plan', () => {
   });
 
   it('refuses publishing (which activates) a second flow, and activating one', async () => {
-    const first = await owner.post('/api/v1/flows', { name: 'First' });
+    const first = await owner.post('/api/v1/flows', { name: 'First', document: HI_FLOW });
     expect((await owner.post(`/api/v1/flows/${first.body.id}/publish`, {})).status).toBe(201);
-    const second = await owner.post('/api/v1/flows', { name: 'Second' });
+    const second = await owner.post('/api/v1/flows', { name: 'Second', document: HI_FLOW });
     const refused = await owner.post(`/api/v1/flows/${second.body.id}/publish`, {});
     expect(refused.status).toBe(402);
     expect(refused.body.error.message).toBe('your Free plan allows 1 active flows and this workspace has 1; remove one or upgrade the plan in Billing');
@@ -71,6 +73,22 @@ describe('when an addition would go over the plan', () => {
     const reactivate = await owner.patch(`/api/v1/flows/${first.body.id}`, { active: true });
     expect(reactivate.status).toBe(402);
     expect(reactivate.body.error.code).toBe('plan_limit_reached');
+  });
+});
+
+describe('when an admin keeps message history longer than the plan does', () => {
+  it('refuses a longer period or "keep" for message content and media, naming the plan, and accepts one within it', async () => {
+    const longer = await owner.put('/api/v1/retention/policy', { policy: { message_content: 31 } });
+    expect(longer.status).toBe(402);
+    expect(longer.body.error.code).toBe('plan_limit_reached');
+    expect(longer.body.error.message).toContain('your Free plan keeps message history at most 30 days');
+    expect(longer.body.error.details).toMatchObject({ entitlement: 'retentionDays', plan: 'Free', limit: 30, kind: 'message_content', asked: 31 });
+    const keep = await owner.put('/api/v1/retention/policy', { policy: { media_files: null } });
+    expect(keep.status).toBe(402);
+    expect(keep.body.error.details).toMatchObject({ kind: 'media_files', asked: null });
+    const within = await owner.put('/api/v1/retention/policy', { policy: { message_content: 30, media_files: 7, run_steps: 400 } });
+    expect(within.status).toBe(200);
+    expect(within.body.policy).toMatchObject({ message_content: 30, media_files: 7, run_steps: 400 });
   });
 });
 

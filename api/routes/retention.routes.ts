@@ -8,6 +8,7 @@ import { loadSettings, saveSettings } from '../../connectors/retention/retention
 import { findSweep, listSweeps } from '../../connectors/retention/retention-sweep.store.ts';
 import { KIND_SQL, previewInactiveContacts } from '../../connectors/retention/sweep-kinds.sql.ts';
 import { audit } from '../../platform/audit/audit-log.ts';
+import { assertRetentionWithinPlan } from '../../platform/billing/plan-limits.ts';
 import type { ApiDeps } from '../api-deps.ts';
 import { RetentionPolicyDto, RetentionPreviewDto, SweepDto, toSweepDto } from '../dto/privacy.dto.ts';
 import { defineRoute } from '../route.ts';
@@ -50,7 +51,7 @@ export const retentionRoutes = [
   defineRoute({
     method: 'put',
     path: '/v1/retention/policy',
-    summary: 'Change retention periods (any subset of kinds; at least 1 day, the audit log at least 365) and the sweep schedule (cron in the workspace time zone); audited with old and new values',
+    summary: 'Change retention periods (any subset of kinds; at least 1 day, the audit log at least 365, message history at most the plan\'s retention days) and the sweep schedule (cron in the workspace time zone); audited with old and new values',
     tag: 'retention',
     auth: 'privacy.manage',
     body: z.strictObject({ policy: RetentionPolicyPatchSchema.optional(), schedule: z.strictObject({ cron: z.string().min(9).max(100) }).optional() }),
@@ -63,6 +64,7 @@ export const retentionRoutes = [
       }
       const saved = await em.transactional(async (tx) => {
         const before = (await loadSettings(tx, auth.workspaceId))!;
+        if (body.policy) assertRetentionWithinPlan(auth.workspaceId, await deps.billing.planOf(tx, auth.workspaceId), body.policy, RETENTION_KIND_LABELS);
         const policy = { ...before.policy };
         for (const kind of RETENTION_KINDS) if (body.policy?.[kind] !== undefined) policy[kind] = body.policy[kind];
         const scheduleCron = body.schedule?.cron ?? before.scheduleCron;
