@@ -1,6 +1,8 @@
 import { Background, Controls, MiniMap, ReactFlow, ReactFlowProvider, useReactFlow, type Connection, type FinalConnectionState } from '@xyflow/react';
+import { Alert, Anchor, Button, Group, Stack, Text } from '@mantine/core';
+import { notifications } from '@mantine/notifications';
 import { Link } from 'react-router';
-import { lazy, Suspense, useCallback, useMemo, useRef, useState, type DragEvent } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
 import type { FlowDocumentJson } from '../api/api-types.ts';
 import { connectionRefusal } from '../canvas/connection-rules.ts';
 import { FlowDecorationsContext, type FlowDecorations } from '../canvas/flow-decorations.ts';
@@ -13,7 +15,7 @@ import type { NodeConnections } from '../panels/node-panel.tsx';
 import type { NodeStep, RunPath } from '../panels/run-path.ts';
 import { SidePanel, TestChatPanel, type SideTab } from '../panels/side-panel.tsx';
 import { ProblemsList, problemsByNode } from '../validation/problems-list.tsx';
-import { ErrorAlert } from '../error-alert.tsx';
+import { QueryError } from '../api/query-state.tsx';
 import { EditorToolbar } from './editor-toolbar.tsx';
 import { useEditorShortcuts } from './use-editor-shortcuts.ts';
 import { useFlowDocument } from './use-flow-document.ts';
@@ -31,6 +33,9 @@ const EMPTY_STEPS: ReadonlyMap<string, NodeStep> = new Map();
 const FIT_VIEW_OPTIONS = { maxZoom: 1 };
 /** Below this window width the palette and the side panel are drawers over the canvas, closed at first. */
 const NARROW_WINDOW_PX = 1000;
+
+/** A short note about what just happened on the canvas (copied, a connection refused and why). */
+const notify = (message: string) => notifications.show({ color: 'blue', message });
 
 /** The flow editor of one flow: palette, canvas, side panels, autosave. */
 export function FlowEditorPage({ flowId }: { flowId: string }) {
@@ -51,7 +56,6 @@ function FlowEditor({ flowId }: { flowId: string }) {
   const [sideOpen, setSideOpen] = useState(!narrow);
   const [runPath, setRunPath] = useState<RunPath | null>(null);
   const [runCounts, setRunCounts] = useState<ReadonlyMap<string, number>>(new Map());
-  const [notice, setNotice] = useState<string | null>(null);
   const [publishOpen, setPublishOpen] = useState(false);
   const wrapper = useRef<HTMLDivElement>(null);
   const clipboard = useRef<edits.Snapshot | null>(null);
@@ -73,7 +77,7 @@ function FlowEditor({ flowId }: { flowId: string }) {
       const targetId = state.toNode?.id ?? under;
       if (!targetId) return;
       const reason = connectionRefusal({ source: state.fromNode.id, sourceHandle: state.fromHandle?.id ?? null, target: targetId, targetHandle: TARGET_HANDLE }, current().nodes, current().edges);
-      if (reason) setNotice(`Connection refused: ${reason}.`);
+      if (reason) notify(`Connection refused: ${reason}.`);
     },
     [current],
   );
@@ -111,7 +115,7 @@ function FlowEditor({ flowId }: { flowId: string }) {
       const copied = edits.copySelection(current());
       if (!copied) return;
       clipboard.current = copied;
-      setNotice(`Copied ${copied.nodes.length} ${copied.nodes.length === 1 ? 'node' : 'nodes'}.`);
+      notify(`Copied ${copied.nodes.length} ${copied.nodes.length === 1 ? 'node' : 'nodes'}.`);
     },
     paste() {
       if (!clipboard.current) return;
@@ -153,7 +157,11 @@ function FlowEditor({ flowId }: { flowId: string }) {
     [apply, rf],
   );
 
-  const { problems, nodes, edges } = doc;
+  const { problems, nodes, edges, saver } = doc;
+  // A failed save is told like every other failed write; a conflict also stays on screen with Reload.
+  useEffect(() => {
+    if (saver.error) notifications.show({ id: 'draft-save', color: 'red', title: 'The draft was not saved', message: saver.error, autoClose: saver.status !== 'conflict' });
+  }, [saver.error, saver.status]);
   const problemMap = useMemo(() => problemsByNode(problems), [problems]);
   const decorations = useMemo<FlowDecorations>(
     () => ({ problemsByNode: problemMap, pathNodes: new Set(runPath?.nodeIds ?? []), failedNode: runPath?.failedNodeId ?? null, runCounts, stepsByNode: runPath?.stepsByNode ?? EMPTY_STEPS }),
@@ -177,14 +185,15 @@ function FlowEditor({ flowId }: { flowId: string }) {
 
   if (doc.loadError) {
     return (
-      <main className="page-main">
-        <ErrorAlert message={doc.loadError} />
-        <Link to="/flows">Back to flows</Link>
-      </main>
+      <Stack component="main" className="page-main">
+        <QueryError error={doc.loadError} onRetry={doc.reload} />
+        <Anchor component={Link} to="/flows">
+          Back to flows
+        </Anchor>
+      </Stack>
     );
   }
 
-  const { saver } = doc;
   return (
     <div className={`editor${paletteOpen ? '' : ' palette-closed'}${sideOpen ? '' : ' side-closed'}`}>
       <EditorToolbar
@@ -203,23 +212,17 @@ function FlowEditor({ flowId }: { flowId: string }) {
         onTogglePalette={() => setPaletteOpen((o) => !o)}
         onToggleSide={() => setSideOpen((o) => !o)}
       />
-      {saver.error && (
-        <div role="alert" className={`banner ${saver.status === 'conflict' ? 'conflict' : 'error'}`}>
-          {saver.error}{' '}
-          {saver.status === 'conflict' && (
-            <button type="button" onClick={() => window.location.reload()}>
+      {saver.status === 'conflict' && saver.error && (
+        <Alert color="red" variant="light" radius={0} role="alert">
+          <Group gap="sm" wrap="nowrap" justify="space-between">
+            <Text size="sm" fw={600}>
+              {saver.error}
+            </Text>
+            <Button size="xs" color="red" onClick={() => window.location.reload()}>
               Reload
-            </button>
-          )}
-        </div>
-      )}
-      {notice && (
-        <div className="banner info" role="status">
-          {notice}{' '}
-          <button type="button" className="link" onClick={() => setNotice(null)}>
-            Dismiss
-          </button>
-        </div>
+            </Button>
+          </Group>
+        </Alert>
       )}
       {publishOpen && flow && (
         <Suspense fallback={null}>
@@ -232,7 +235,7 @@ function FlowEditor({ flowId }: { flowId: string }) {
             onPublished={(published, version, document) => {
               doc.published({ publishedVersion: published.publishedVersion, active: published.active }, document);
               setPublishOpen(false);
-              setNotice(`Published version ${version}. It now answers messages.`);
+              notifications.show({ color: 'green', message: `Published version ${version}. It now answers messages.` });
             }}
             onShowProblems={() => {
               setPublishOpen(false);

@@ -1,8 +1,9 @@
 import { useQuery } from '@tanstack/react-query';
 import type { z } from 'zod';
 import type { TriggerOverlapDto } from '../../../../api/dto/flow.dto.ts';
-import type { FlowListItem, FlowVersion, FlowVersionDetail, Message, Page, RunDetail, RunSummary } from '../api-types.ts';
+import type { FlowDetail, FlowListItem, FlowVersion, FlowVersionDetail, Message, Page, RunDetail, RunSummary } from '../api-types.ts';
 import { useSession } from '../../session/session-context.tsx';
+import { takePrefetchedFlow } from '../flow-prefetch.ts';
 
 export type TriggerOverlap = z.infer<typeof TriggerOverlapDto>;
 
@@ -14,6 +15,7 @@ export const flowKeys = {
   all: ['flows'] as const,
   list: () => [...flowKeys.all, 'list'] as const,
   one: (flowId: string) => [...flowKeys.all, flowId] as const,
+  detail: (flowId: string) => [...flowKeys.one(flowId), 'detail'] as const,
   versions: (flowId: string) => [...flowKeys.one(flowId), 'versions'] as const,
   version: (flowId: string, version: number) => [...flowKeys.versions(flowId), version] as const,
   runs: (flowId: string) => [...flowKeys.one(flowId), 'runs'] as const,
@@ -38,6 +40,23 @@ export function useFlows() {
   return useQuery({ queryKey: flowKeys.list(), queryFn: ({ signal }) => api.get<Page<FlowListItem>>(`/flows?limit=${FLOW_LIST_LIMIT}`, signal).then((p) => p.items) });
 }
 
+/**
+ * The flow the editor opens, read once (the one index.html started loading, when it is this
+ * one): from then on the editor owns the document, so it is never refetched behind its back.
+ */
+export function useFlowDetail(flowId: string) {
+  const { api } = useSession();
+  return useQuery({
+    queryKey: flowKeys.detail(flowId),
+    queryFn: ({ signal }) => takePrefetchedFlow(flowId).then((prefetched) => prefetched ?? api.get<FlowDetail>(`/flows/${flowId}`, signal)),
+    staleTime: Infinity,
+    gcTime: 0,
+    refetchOnWindowFocus: false,
+    refetchOnReconnect: false,
+    retry: false,
+  });
+}
+
 /** The flow's published versions, newest first. */
 export function useFlowVersions(flowId: string) {
   const { api } = useSession();
@@ -45,6 +64,11 @@ export function useFlowVersions(flowId: string) {
 }
 
 /** The query of one published version's document (versions never change: cached for good). */
+export function useFlowVersion(flowId: string, version: number | null) {
+  const { api } = useSession();
+  return useQuery({ ...flowVersionQuery(api, flowId, version ?? 0), enabled: version !== null });
+}
+
 export function flowVersionQuery(api: ReturnType<typeof useSession>['api'], flowId: string, version: number) {
   return { queryKey: flowKeys.version(flowId, version), queryFn: () => api.get<FlowVersionDetail>(`/flows/${flowId}/versions/${version}`), staleTime: Infinity };
 }
