@@ -98,8 +98,11 @@ export function PublishDialog({
             </Group>
           )}
           {overlaps.data && overlaps.data.length > 0 && (
-            <Alert color="yellow" variant="light" role="alert" aria-label="Other flows answer the same messages" title="Other active flows answer some of the same messages.">
-              <Text size="sm">Only one flow starts per message:</Text>
+            // No title: Mantine would name the alert by it, and its name is what it is about.
+            <Alert color="yellow" variant="light" role="alert" aria-label="Other flows answer the same messages">
+              <Text size="sm">
+                <strong>Other active flows answer some of the same messages.</strong> Only one flow starts per message:
+              </Text>
               <List size="sm" my={4}>
                 {overlaps.data.map((o) => (
                   <List.Item key={o.otherFlowId}>{o.message}</List.Item>

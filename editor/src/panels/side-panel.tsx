@@ -43,12 +43,12 @@ export function SidePanel(props: { tab: SideTab; onTab: (tab: SideTab) => void; 
       <Group className="side-head" gap={0} wrap="nowrap" align="stretch">
         <Tabs.List aria-label="Flow tools" style={{ flex: 1, minWidth: 0 }}>
           {TABS.map((t) => (
-            <Tabs.Tab key={t} value={t} px="xs" color={t === 'problems' && props.problemCount > 0 ? 'red' : undefined}>
+            <Tabs.Tab key={t} value={t} px={8} fz={13} color={t === 'problems' && props.problemCount > 0 ? 'red' : undefined}>
               {titles[t]}
             </Tabs.Tab>
           ))}
         </Tabs.List>
-        <CloseButton aria-label="Close the panel" onClick={props.onClose} size="lg" mx={4} style={{ alignSelf: 'center' }} />
+        <CloseButton aria-label="Close the panel" onClick={props.onClose} size="md" mx={2} style={{ alignSelf: 'center' }} />
       </Group>
       <div className="side-body">
         <Suspense fallback={<Loader size="sm" m="md" aria-label="Loading" />}>

@@ -188,8 +188,8 @@ export function TestChatPanel({ flow, saver, onPath }: { flow: FlowDetail; docum
             <Stack component="li" key={m.id} gap={4} align={mine ? 'flex-end' : 'flex-start'}>
               <Paper px="sm" py={6} radius="lg" withBorder={!mine} bg={mine ? 'var(--mantine-color-teal-1)' : undefined} maw="85%" style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}>
                 <Box component="span" className="visually-hidden">
-                  {mine ? 'You:' : 'Bot:'}
-                </Box>{' '}
+                  {mine ? 'You: ' : 'Bot: '}
+                </Box>
                 {m.text ?? `(${m.status})`}
                 {m.reactions?.length ? <span aria-label={`Reactions: ${m.reactions.map((r) => r.emoji).join(' ')}`}> {m.reactions.map((r) => r.emoji).join('')}</span> : null}
               </Paper>
