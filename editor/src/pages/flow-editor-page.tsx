@@ -1,8 +1,8 @@
 import { Background, Controls, MiniMap, ReactFlow, ReactFlowProvider, useReactFlow, type Connection, type FinalConnectionState } from '@xyflow/react';
-import { Alert, Anchor, Button, Group, Stack, Text } from '@mantine/core';
+import { Alert, Anchor, Button, Drawer, Group, Stack, Text } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { Link } from 'react-router';
-import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type ReactNode } from 'react';
 import type { FlowDocumentJson } from '../api/api-types.ts';
 import { connectionRefusal } from '../canvas/connection-rules.ts';
 import { FlowDecorationsContext, type FlowDecorations } from '../canvas/flow-decorations.ts';
@@ -246,7 +246,9 @@ function FlowEditor({ flowId }: { flowId: string }) {
         </Suspense>
       )}
       <div className="editor-body">
-        {paletteOpen && <Palette onAdd={(type) => addNode(type)} />}
+        <PanelSlot narrow={narrow} opened={paletteOpen} position="left" label="Node palette" onClose={() => setPaletteOpen(false)}>
+          <Palette onAdd={(type) => addNode(type)} />
+        </PanelSlot>
         <div className="canvas" ref={wrapper} onDragOver={(e) => e.preventDefault()} onDrop={onDrop}>
           <FlowDecorationsContext.Provider value={decorations}>
             <ReactFlow<EditorNode, EditorEdge>
@@ -275,7 +277,7 @@ function FlowEditor({ flowId }: { flowId: string }) {
           </FlowDecorationsContext.Provider>
           {flow && nodes.length === 0 && <TemplateGallery onUse={replaceDocument} />}
         </div>
-        {sideOpen && (
+        <PanelSlot narrow={narrow} opened={sideOpen} position="right" label="Side panel" onClose={() => setSideOpen(false)}>
           <SidePanel
             tab={tab}
             onTab={setTab}
@@ -299,8 +301,35 @@ function FlowEditor({ flowId }: { flowId: string }) {
             runs={flow && <RunsPanel flowId={flow.id} nodeLabel={nodeLabel} onPath={setRunPath} onCounts={setRunCounts} />}
             versions={flow && <VersionsPanel flowId={flow.id} current={doc.currentDocument} onRestore={replaceDocument} />}
           />
-        )}
+        </PanelSlot>
       </div>
     </div>
+  );
+}
+
+/**
+ * Where the palette and the side panel sit: beside the canvas in a wide window, and as drawers
+ * over the canvas below NARROW_WINDOW_PX (no overlay: the canvas stays usable beside them).
+ */
+function PanelSlot({ narrow, opened, position, label, onClose, children }: { narrow: boolean; opened: boolean; position: 'left' | 'right'; label: string; onClose: () => void; children: ReactNode }) {
+  if (!narrow) return opened ? children : null;
+  return (
+    <Drawer
+      opened={opened}
+      onClose={onClose}
+      position={position}
+      size={position === 'left' ? 220 : 380}
+      styles={{ content: { maxWidth: '100%' } }}
+      withCloseButton={false}
+      withOverlay={false}
+      trapFocus={false}
+      lockScroll={false}
+      padding={0}
+      aria-label={label}
+      classNames={{ body: 'drawer-body' }}
+      shadow="lg"
+    >
+      {children}
+    </Drawer>
   );
 }
