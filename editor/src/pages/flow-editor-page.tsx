@@ -1,5 +1,6 @@
 import { Background, Controls, MiniMap, ReactFlow, ReactFlowProvider, useReactFlow, type Connection, type FinalConnectionState } from '@xyflow/react';
 import { Alert, Anchor, Button, Drawer, Group, Stack, Text } from '@mantine/core';
+import { useElementSize } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
 import { Link } from 'react-router';
 import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type ReactNode } from 'react';
@@ -54,6 +55,8 @@ function FlowEditor({ flowId }: { flowId: string }) {
   const narrow = typeof window !== 'undefined' && window.innerWidth < NARROW_WINDOW_PX;
   const [paletteOpen, setPaletteOpen] = useState(!narrow);
   const [sideOpen, setSideOpen] = useState(!narrow);
+  // The drawers of narrow windows open below the header, so that its toggles stay in reach.
+  const header = useElementSize();
   const [runPath, setRunPath] = useState<RunPath | null>(null);
   const [runCounts, setRunCounts] = useState<ReadonlyMap<string, number>>(new Map());
   const [publishOpen, setPublishOpen] = useState(false);
@@ -196,6 +199,7 @@ function FlowEditor({ flowId }: { flowId: string }) {
 
   return (
     <div className={`editor${paletteOpen ? '' : ' palette-closed'}${sideOpen ? '' : ' side-closed'}`}>
+      <div ref={header.ref}>
       <EditorToolbar
         flow={flow}
         saveStatus={saver.status}
@@ -212,6 +216,7 @@ function FlowEditor({ flowId }: { flowId: string }) {
         onTogglePalette={() => setPaletteOpen((o) => !o)}
         onToggleSide={() => setSideOpen((o) => !o)}
       />
+      </div>
       {saver.status === 'conflict' && saver.error && (
         <Alert color="red" variant="light" radius={0} role="alert">
           <Group gap="sm" wrap="nowrap" justify="space-between">
@@ -246,7 +251,7 @@ function FlowEditor({ flowId }: { flowId: string }) {
         </Suspense>
       )}
       <div className="editor-body">
-        <PanelSlot narrow={narrow} opened={paletteOpen} position="left" label="Node palette" onClose={() => setPaletteOpen(false)}>
+        <PanelSlot top={header.height} narrow={narrow} opened={paletteOpen} position="left" label="Node palette" onClose={() => setPaletteOpen(false)}>
           <Palette onAdd={(type) => addNode(type)} />
         </PanelSlot>
         <div className="canvas" ref={wrapper} onDragOver={(e) => e.preventDefault()} onDrop={onDrop}>
@@ -277,7 +282,7 @@ function FlowEditor({ flowId }: { flowId: string }) {
           </FlowDecorationsContext.Provider>
           {flow && nodes.length === 0 && <TemplateGallery onUse={replaceDocument} />}
         </div>
-        <PanelSlot narrow={narrow} opened={sideOpen} position="right" label="Side panel" onClose={() => setSideOpen(false)}>
+        <PanelSlot top={header.height} narrow={narrow} opened={sideOpen} position="right" label="Side panel" onClose={() => setSideOpen(false)}>
           <SidePanel
             tab={tab}
             onTab={setTab}
@@ -311,7 +316,7 @@ function FlowEditor({ flowId }: { flowId: string }) {
  * Where the palette and the side panel sit: beside the canvas in a wide window, and as drawers
  * over the canvas below NARROW_WINDOW_PX (no overlay: the canvas stays usable beside them).
  */
-function PanelSlot({ narrow, opened, position, label, onClose, children }: { narrow: boolean; opened: boolean; position: 'left' | 'right'; label: string; onClose: () => void; children: ReactNode }) {
+function PanelSlot({ top, narrow, opened, position, label, onClose, children }: { top: number; narrow: boolean; opened: boolean; position: 'left' | 'right'; label: string; onClose: () => void; children: ReactNode }) {
   if (!narrow) return opened ? children : null;
   return (
     <Drawer
@@ -319,7 +324,7 @@ function PanelSlot({ narrow, opened, position, label, onClose, children }: { nar
       onClose={onClose}
       position={position}
       size={position === 'left' ? 220 : 380}
-      styles={{ content: { maxWidth: '100%' } }}
+      styles={{ inner: { top }, content: { maxWidth: '100%' } }}
       withCloseButton={false}
       withOverlay={false}
       trapFocus={false}

@@ -99,7 +99,7 @@ function RunDetailView({ run, nodeLabel, showData, onShowData }: { run: RunDetai
               <Text size="sm" fw={700}>
                 {nodeLabel(step.nodeId)}
               </Text>
-              <Code block style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}>
+              <Code block style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere', maxHeight: '14rem', overflowY: 'auto' }}>
                 {JSON.stringify({ input: step.input, output: step.output, ...(step.error ? { error: step.error } : {}), ...(step.port ? { port: step.port } : {}) }, null, 2)}
               </Code>
             </li>
