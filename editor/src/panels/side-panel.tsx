@@ -53,8 +53,8 @@ export function SidePanel(props: { tab: SideTab; onTab: (tab: SideTab) => void; 
       <div className="side-body">
         <Suspense fallback={<Loader size="sm" m="md" aria-label="Loading" />}>
           {TABS.map((t) => (
-            // The test chat keeps its conversation while another tab is shown.
-            <Tabs.Panel key={t} value={t} aria-label={titles[t]} className="panel" keepMounted={t === 'test' && chatOpened.current}>
+            // The test chat keeps its conversation while another tab is shown; the node form has its own padding.
+            <Tabs.Panel key={t} value={t} aria-label={titles[t]} className={t === 'node' && props.selectedNodeId !== null ? undefined : 'panel'} keepMounted={t === 'test' && chatOpened.current}>
               {body[t]}
             </Tabs.Panel>
           ))}
