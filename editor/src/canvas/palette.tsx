@@ -1,3 +1,4 @@
+import { Text, TextInput, Title, UnstyledButton } from '@mantine/core';
 import { useState, type DragEvent } from 'react';
 import { NODE_CATALOG } from '../../../engine/flows/node-catalog.ts';
 import type { NodeCategory } from '../../../engine/flows/node-definition.ts';
@@ -24,21 +25,19 @@ export function Palette({ onAdd }: { onAdd: (type: string) => void }) {
 
   return (
     <nav className="palette" aria-label="Node palette">
-      <label>
-        Search nodes
-        <input type="search" value={query} onChange={(e) => setQuery(e.target.value)} placeholder="send, delay, tag…" />
-      </label>
+      <TextInput type="search" label="Search nodes" size="xs" value={query} onChange={(e) => setQuery(e.currentTarget.value)} placeholder="send, delay, tag…" />
       {CATEGORIES.map((category) => {
         const items = matches.filter((d) => d.category === category);
         if (items.length === 0) return null;
         return (
           <section key={category} aria-label={CATEGORY_TITLES[category]}>
-            <h3>{CATEGORY_TITLES[category]}</h3>
+            <Title order={3} size="h6" mt="sm" mb={6}>
+              {CATEGORY_TITLES[category]}
+            </Title>
             <ul>
               {items.map((d) => (
                 <li key={d.type}>
-                  <button
-                    type="button"
+                  <UnstyledButton
                     className={`palette-item category-${category}`}
                     draggable
                     data-node-type={d.type}
@@ -48,14 +47,18 @@ export function Palette({ onAdd }: { onAdd: (type: string) => void }) {
                     aria-description={`${d.description} Drag onto the canvas, or press Enter to add it.`}
                   >
                     {d.label}
-                  </button>
+                  </UnstyledButton>
                 </li>
               ))}
             </ul>
           </section>
         );
       })}
-      {matches.length === 0 && <p className="muted">No node matches “{query}”.</p>}
+      {matches.length === 0 && (
+        <Text size="sm" c="dimmed" mt="sm">
+          No node matches “{query}”.
+        </Text>
+      )}
     </nav>
   );
 }

@@ -1,3 +1,4 @@
+import { Paper, Stack, Text, Title, UnstyledButton } from '@mantine/core';
 import { useEffect, useState } from 'react';
 import type { FlowDocumentJson } from '../api/api-types.ts';
 
@@ -24,21 +25,29 @@ export function TemplateGallery({ onUse }: { onUse: (document: FlowDocumentJson)
     };
   }, []);
   return (
-    <section className="empty-canvas" aria-label="Start this flow">
-      <h2>This flow is empty</h2>
-      <p>
+    <Paper component="section" className="empty-canvas" aria-label="Start this flow" shadow="md" withBorder p="md" radius="md">
+      <Title order={2} size="h4" mb={6}>
+        This flow is empty
+      </Title>
+      <Text size="sm">
         Drag a <strong>Message received</strong> trigger from the left to start, then add what should happen below it. Or start from a template:
-      </p>
-      <ul className="templates">
+      </Text>
+      <Stack component="ul" gap={8} m={0} mt="sm" p={0} style={{ listStyle: 'none' }}>
         {templates?.map((t) => (
           <li key={t.name}>
-            <button type="button" className="template" onClick={() => onUse(t.document)}>
-              <strong>{t.name}</strong>
-              {t.description && <span>{t.description}</span>}
-            </button>
+            <UnstyledButton onClick={() => onUse(t.document)} w="100%" p="xs" className="template">
+              <Text fw={600} size="sm">
+                {t.name}
+              </Text>
+              {t.description && (
+                <Text size="xs" c="dimmed">
+                  {t.description}
+                </Text>
+              )}
+            </UnstyledButton>
           </li>
         ))}
-      </ul>
-    </section>
+      </Stack>
+    </Paper>
   );
 }

@@ -1,3 +1,4 @@
+import { Anchor, Badge, Button, Group, Text, Title, Tooltip } from '@mantine/core';
 import { Link } from 'react-router';
 import type { FlowDetail } from '../api/api-types.ts';
 import type { SaveStatus } from '../canvas/use-draft-saver.ts';
@@ -33,41 +34,50 @@ export function EditorToolbar(props: {
   onToggleSide: () => void;
 }) {
   const publication = publicationText(props.flow, props.unpublished);
+  const failed = props.saveStatus === 'conflict' || props.saveStatus === 'error';
   return (
-    <header className="editor-header">
-      <Link to="/flows" className="back">
+    <Group component="header" className="editor-header" gap="sm" wrap="wrap">
+      <Anchor component={Link} to="/flows" size="sm">
         ← Flows
-      </Link>
-      <h1>{props.flow?.name ?? 'Loading…'}</h1>
-      <span className={`publication ${publication.tone}`} data-testid="publication-state">
-        {publication.text}
-      </span>
-      <span role="status" className={`save-status ${props.saveStatus}`} data-save-status={props.saveStatus}>
+      </Anchor>
+      <Title order={1} size="h4" className="editor-title">
+        {props.flow?.name ?? 'Loading…'}
+      </Title>
+      {publication.text && (
+        <Badge variant="light" color={publication.tone === 'warn' ? 'orange' : 'gray'} tt="none" data-testid="publication-state">
+          {publication.text}
+        </Badge>
+      )}
+      <Text role="status" size="sm" c={failed ? 'red' : 'dimmed'} fw={failed ? 600 : undefined} data-save-status={props.saveStatus}>
         {SAVE_TEXT[props.saveStatus]}
-      </span>
-      <div className="toolbar-buttons">
-        <button type="button" className="secondary panel-toggle" aria-pressed={props.paletteOpen} onClick={props.onTogglePalette}>
+      </Text>
+      <Group gap={6} ml="auto" wrap="wrap">
+        <Button size="xs" variant={props.paletteOpen ? 'light' : 'default'} aria-pressed={props.paletteOpen} onClick={props.onTogglePalette}>
           Nodes
-        </button>
-        <button type="button" className="secondary" onClick={props.onUndo} disabled={!props.canUndo} aria-keyshortcuts="Control+Z">
-          Undo
-        </button>
-        <button type="button" className="secondary" onClick={props.onRedo} disabled={!props.canRedo} aria-keyshortcuts="Control+Shift+Z">
-          Redo
-        </button>
-        <button type="button" className="secondary" onClick={props.onLayout}>
+        </Button>
+        <Tooltip label="Ctrl+Z">
+          <Button size="xs" variant="default" onClick={props.onUndo} disabled={!props.canUndo} aria-keyshortcuts="Control+Z">
+            Undo
+          </Button>
+        </Tooltip>
+        <Tooltip label="Ctrl+Shift+Z">
+          <Button size="xs" variant="default" onClick={props.onRedo} disabled={!props.canRedo} aria-keyshortcuts="Control+Shift+Z">
+            Redo
+          </Button>
+        </Tooltip>
+        <Button size="xs" variant="default" onClick={props.onLayout}>
           Auto-layout
-        </button>
-        <button type="button" className="secondary" onClick={props.onFit}>
+        </Button>
+        <Button size="xs" variant="default" onClick={props.onFit}>
           Fit view
-        </button>
-        <button type="button" className="secondary panel-toggle" aria-pressed={props.sideOpen} onClick={props.onToggleSide}>
+        </Button>
+        <Button size="xs" variant={props.sideOpen ? 'light' : 'default'} aria-pressed={props.sideOpen} onClick={props.onToggleSide}>
           Panel
-        </button>
-        <button type="button" onClick={props.onPublish} disabled={!props.flow || props.saveStatus === 'conflict'}>
+        </Button>
+        <Button size="xs" onClick={props.onPublish} disabled={!props.flow || props.saveStatus === 'conflict'}>
           Publish…
-        </button>
-      </div>
-    </header>
+        </Button>
+      </Group>
+    </Group>
   );
 }

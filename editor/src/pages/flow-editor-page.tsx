@@ -1,6 +1,9 @@
 import { Background, Controls, MiniMap, ReactFlow, ReactFlowProvider, useReactFlow, type Connection, type FinalConnectionState } from '@xyflow/react';
+import { Alert, Anchor, Button, Drawer, Group, Stack, Text } from '@mantine/core';
+import { useElementSize } from '@mantine/hooks';
+import { notifications } from '@mantine/notifications';
 import { Link } from 'react-router';
-import { lazy, Suspense, useCallback, useMemo, useRef, useState, type DragEvent } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type ReactNode } from 'react';
 import type { FlowDocumentJson } from '../api/api-types.ts';
 import { connectionRefusal } from '../canvas/connection-rules.ts';
 import { FlowDecorationsContext, type FlowDecorations } from '../canvas/flow-decorations.ts';
@@ -13,7 +16,7 @@ import type { NodeConnections } from '../panels/node-panel.tsx';
 import type { NodeStep, RunPath } from '../panels/run-path.ts';
 import { SidePanel, TestChatPanel, type SideTab } from '../panels/side-panel.tsx';
 import { ProblemsList, problemsByNode } from '../validation/problems-list.tsx';
-import { ErrorAlert } from '../error-alert.tsx';
+import { QueryError } from '../api/query-state.tsx';
 import { EditorToolbar } from './editor-toolbar.tsx';
 import { useEditorShortcuts } from './use-editor-shortcuts.ts';
 import { useFlowDocument } from './use-flow-document.ts';
@@ -32,6 +35,9 @@ const FIT_VIEW_OPTIONS = { maxZoom: 1 };
 /** Below this window width the palette and the side panel are drawers over the canvas, closed at first. */
 const NARROW_WINDOW_PX = 1000;
 
+/** A short note about what just happened on the canvas (copied, a connection refused and why). */
+const notify = (message: string) => notifications.show({ color: 'blue', message });
+
 /** The flow editor of one flow: palette, canvas, side panels, autosave. */
 export function FlowEditorPage({ flowId }: { flowId: string }) {
   return (
@@ -49,9 +55,10 @@ function FlowEditor({ flowId }: { flowId: string }) {
   const narrow = typeof window !== 'undefined' && window.innerWidth < NARROW_WINDOW_PX;
   const [paletteOpen, setPaletteOpen] = useState(!narrow);
   const [sideOpen, setSideOpen] = useState(!narrow);
+  // The drawers of narrow windows open below the header, so that its toggles stay in reach.
+  const header = useElementSize();
   const [runPath, setRunPath] = useState<RunPath | null>(null);
   const [runCounts, setRunCounts] = useState<ReadonlyMap<string, number>>(new Map());
-  const [notice, setNotice] = useState<string | null>(null);
   const [publishOpen, setPublishOpen] = useState(false);
   const wrapper = useRef<HTMLDivElement>(null);
   const clipboard = useRef<edits.Snapshot | null>(null);
@@ -73,7 +80,7 @@ function FlowEditor({ flowId }: { flowId: string }) {
       const targetId = state.toNode?.id ?? under;
       if (!targetId) return;
       const reason = connectionRefusal({ source: state.fromNode.id, sourceHandle: state.fromHandle?.id ?? null, target: targetId, targetHandle: TARGET_HANDLE }, current().nodes, current().edges);
-      if (reason) setNotice(`Connection refused: ${reason}.`);
+      if (reason) notify(`Connection refused: ${reason}.`);
     },
     [current],
   );
@@ -111,7 +118,7 @@ function FlowEditor({ flowId }: { flowId: string }) {
       const copied = edits.copySelection(current());
       if (!copied) return;
       clipboard.current = copied;
-      setNotice(`Copied ${copied.nodes.length} ${copied.nodes.length === 1 ? 'node' : 'nodes'}.`);
+      notify(`Copied ${copied.nodes.length} ${copied.nodes.length === 1 ? 'node' : 'nodes'}.`);
     },
     paste() {
       if (!clipboard.current) return;
@@ -153,7 +160,11 @@ function FlowEditor({ flowId }: { flowId: string }) {
     [apply, rf],
   );
 
-  const { problems, nodes, edges } = doc;
+  const { problems, nodes, edges, saver } = doc;
+  // A failed save is told like every other failed write; a conflict also stays on screen with Reload.
+  useEffect(() => {
+    if (saver.error) notifications.show({ id: 'draft-save', color: 'red', title: 'The draft was not saved', message: saver.error, autoClose: saver.status !== 'conflict' });
+  }, [saver.error, saver.status]);
   const problemMap = useMemo(() => problemsByNode(problems), [problems]);
   const decorations = useMemo<FlowDecorations>(
     () => ({ problemsByNode: problemMap, pathNodes: new Set(runPath?.nodeIds ?? []), failedNode: runPath?.failedNodeId ?? null, runCounts, stepsByNode: runPath?.stepsByNode ?? EMPTY_STEPS }),
@@ -177,16 +188,18 @@ function FlowEditor({ flowId }: { flowId: string }) {
 
   if (doc.loadError) {
     return (
-      <main className="page-main">
-        <ErrorAlert message={doc.loadError} />
-        <Link to="/flows">Back to flows</Link>
-      </main>
+      <Stack component="main" className="page-main">
+        <QueryError error={doc.loadError} onRetry={doc.reload} />
+        <Anchor component={Link} to="/flows">
+          Back to flows
+        </Anchor>
+      </Stack>
     );
   }
 
-  const { saver } = doc;
   return (
     <div className={`editor${paletteOpen ? '' : ' palette-closed'}${sideOpen ? '' : ' side-closed'}`}>
+      <div ref={header.ref}>
       <EditorToolbar
         flow={flow}
         saveStatus={saver.status}
@@ -203,23 +216,18 @@ function FlowEditor({ flowId }: { flowId: string }) {
         onTogglePalette={() => setPaletteOpen((o) => !o)}
         onToggleSide={() => setSideOpen((o) => !o)}
       />
-      {saver.error && (
-        <div role="alert" className={`banner ${saver.status === 'conflict' ? 'conflict' : 'error'}`}>
-          {saver.error}{' '}
-          {saver.status === 'conflict' && (
-            <button type="button" onClick={() => window.location.reload()}>
+      </div>
+      {saver.status === 'conflict' && saver.error && (
+        <Alert color="red" variant="light" radius={0} role="alert">
+          <Group gap="sm" wrap="nowrap" justify="space-between">
+            <Text size="sm" fw={600}>
+              {saver.error}
+            </Text>
+            <Button size="xs" color="red" onClick={() => window.location.reload()}>
               Reload
-            </button>
-          )}
-        </div>
-      )}
-      {notice && (
-        <div className="banner info" role="status">
-          {notice}{' '}
-          <button type="button" className="link" onClick={() => setNotice(null)}>
-            Dismiss
-          </button>
-        </div>
+            </Button>
+          </Group>
+        </Alert>
       )}
       {publishOpen && flow && (
         <Suspense fallback={null}>
@@ -232,7 +240,7 @@ function FlowEditor({ flowId }: { flowId: string }) {
             onPublished={(published, version, document) => {
               doc.published({ publishedVersion: published.publishedVersion, active: published.active }, document);
               setPublishOpen(false);
-              setNotice(`Published version ${version}. It now answers messages.`);
+              notifications.show({ color: 'green', message: `Published version ${version}. It now answers messages.` });
             }}
             onShowProblems={() => {
               setPublishOpen(false);
@@ -243,7 +251,9 @@ function FlowEditor({ flowId }: { flowId: string }) {
         </Suspense>
       )}
       <div className="editor-body">
-        {paletteOpen && <Palette onAdd={(type) => addNode(type)} />}
+        <PanelSlot top={header.height} narrow={narrow} opened={paletteOpen} position="left" label="Node palette" onClose={() => setPaletteOpen(false)}>
+          <Palette onAdd={(type) => addNode(type)} />
+        </PanelSlot>
         <div className="canvas" ref={wrapper} onDragOver={(e) => e.preventDefault()} onDrop={onDrop}>
           <FlowDecorationsContext.Provider value={decorations}>
             <ReactFlow<EditorNode, EditorEdge>
@@ -272,7 +282,7 @@ function FlowEditor({ flowId }: { flowId: string }) {
           </FlowDecorationsContext.Provider>
           {flow && nodes.length === 0 && <TemplateGallery onUse={replaceDocument} />}
         </div>
-        {sideOpen && (
+        <PanelSlot top={header.height} narrow={narrow} opened={sideOpen} position="right" label="Side panel" onClose={() => setSideOpen(false)}>
           <SidePanel
             tab={tab}
             onTab={setTab}
@@ -296,8 +306,35 @@ function FlowEditor({ flowId }: { flowId: string }) {
             runs={flow && <RunsPanel flowId={flow.id} nodeLabel={nodeLabel} onPath={setRunPath} onCounts={setRunCounts} />}
             versions={flow && <VersionsPanel flowId={flow.id} current={doc.currentDocument} onRestore={replaceDocument} />}
           />
-        )}
+        </PanelSlot>
       </div>
     </div>
+  );
+}
+
+/**
+ * Where the palette and the side panel sit: beside the canvas in a wide window, and as drawers
+ * over the canvas below NARROW_WINDOW_PX (no overlay: the canvas stays usable beside them).
+ */
+function PanelSlot({ top, narrow, opened, position, label, onClose, children }: { top: number; narrow: boolean; opened: boolean; position: 'left' | 'right'; label: string; onClose: () => void; children: ReactNode }) {
+  if (!narrow) return opened ? children : null;
+  return (
+    <Drawer
+      opened={opened}
+      onClose={onClose}
+      position={position}
+      size={position === 'left' ? 220 : 380}
+      styles={{ inner: { top }, content: { maxWidth: '100%' } }}
+      withCloseButton={false}
+      withOverlay={false}
+      trapFocus={false}
+      lockScroll={false}
+      padding={0}
+      aria-label={label}
+      classNames={{ body: 'drawer-body' }}
+      shadow="lg"
+    >
+      {children}
+    </Drawer>
   );
 }

@@ -1,15 +1,16 @@
 import { useEdgesState, useNodesState, type EdgeChange, type NodeChange } from '@xyflow/react';
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { FlowProblem } from '../../../engine/flows/flow-problem.ts';
 import { validateFlow } from '../../../engine/flows/validate-flow.ts';
 import type { FlowDetail, FlowDocumentJson } from '../api/api-types.ts';
-import { takePrefetchedFlow } from '../api/flow-prefetch.ts';
+import { useFlowDetail, useFlowVersion } from '../api/queries/flows.queries.ts';
+import { useSecrets } from '../api/queries/members.queries.ts';
+import { useCan } from '../api/queries/use-can.ts';
 import { EditHistory } from '../canvas/edit-history.ts';
 import type { Snapshot } from '../canvas/flow-edits.ts';
 import { toCanvas, toDocument, type EditorEdge, type EditorNode } from '../canvas/flow-mapping.ts';
 import { hasUnpublishedChanges } from '../canvas/publish-state.ts';
 import { useDraftSaver, type DraftSaver } from '../canvas/use-draft-saver.ts';
-import { messageOf } from '../error-message.ts';
 import { useSession } from '../session/session-context.tsx';
 
 /** Edits that land within this window are one undo step (typing a message is one step, not one per key). */
@@ -20,7 +21,10 @@ const VALIDATE_DELAY_MS = 120;
 /** One flow being edited: what was loaded, the canvas state, its history, its problems, its save and publish state. */
 export interface FlowDocumentState {
   flow: FlowDetail | null;
-  loadError: string | null;
+  /** Why the flow could not be loaded (null while loading and once loaded). */
+  loadError: Error | null;
+  /** Tries loading the flow again after loadError. */
+  reload(): void;
   nodes: EditorNode[];
   edges: EditorEdge[];
   onNodesChange: (changes: NodeChange<EditorNode>[]) => void;
@@ -53,7 +57,6 @@ export interface FlowDocumentState {
 export function useFlowDocument(flowId: string): FlowDocumentState {
   const { api } = useSession();
   const [flow, setFlowState] = useState<FlowDetail | null>(null);
-  const [loadError, setLoadError] = useState<string | null>(null);
   const [nodes, setNodes, onNodesChangeBase] = useNodesState<EditorNode>([]);
   const [edges, setEdges, onEdgesChangeBase] = useEdgesState<EditorEdge>([]);
   const [editCount, setEditCount] = useState(0);
@@ -72,57 +75,33 @@ export function useFlowDocument(flowId: string): FlowDocumentState {
   const saver = useDraftSaver(api, flow, editCount, currentDocument);
   const markEdited = useCallback(() => setEditCount((c) => c + 1), []);
 
+  // The loaded flow becomes the canvas once; from then on the editor owns the document.
+  const loaded = useFlowDetail(flowId);
+  const initialized = useRef<string | null>(null);
   useEffect(() => {
-    let cancelled = false;
-    takePrefetchedFlow(flowId)
-      .then((prefetched) => prefetched ?? api.get<FlowDetail>(`/flows/${flowId}`))
-      .then(
-        (loaded) => {
-          if (cancelled) return;
-          const canvas = toCanvas(loaded.document);
-          setNodes(canvas.nodes);
-          setEdges(canvas.edges);
-          history.current.reset(canvas);
-          setProblems(loaded.problems);
-          setFlowState(loaded);
-        },
-        (err: unknown) => !cancelled && setLoadError(messageOf(err)),
-      );
-    return () => {
-      cancelled = true;
-    };
-  }, [api, flowId, setNodes, setEdges]);
+    const data = loaded.data;
+    if (!data || initialized.current === data.id) return;
+    initialized.current = data.id;
+    const canvas = toCanvas(data.document);
+    setNodes(canvas.nodes);
+    setEdges(canvas.edges);
+    history.current.reset(canvas);
+    setProblems(data.problems);
+    setFlowState(data);
+  }, [loaded.data, setNodes, setEdges]);
 
-  // The published document, to tell whether the draft differs from it.
-  const publishedVersion = flow?.publishedVersion ?? null;
+  // The published document, to tell whether the draft differs from it (after publishing, the
+  // editor sets it itself).
+  const publishedVersion = useFlowVersion(flowId, flow?.publishedVersion ?? null);
   useEffect(() => {
-    if (publishedVersion === null) {
-      setPublishedDocument(null);
-      return;
-    }
-    let cancelled = false;
-    api.get<{ document: unknown }>(`/flows/${flowId}/versions/${publishedVersion}`).then(
-      (version) => !cancelled && setPublishedDocument((old: unknown) => old ?? version.document),
-      () => undefined,
-    );
-    return () => {
-      cancelled = true;
-    };
-  }, [api, flowId, publishedVersion]);
+    if (flow && flow.publishedVersion === null) setPublishedDocument(null);
+    else if (publishedVersion.data) setPublishedDocument((old: unknown) => old ?? publishedVersion.data.document);
+  }, [flow, publishedVersion.data]);
 
   // The workspace's secret names, so that a misspelt {{secrets.NAME}} shows while editing; when
   // they cannot be read, the server still checks them at publish.
-  const [secretNames, setSecretNames] = useState<ReadonlySet<string> | null>(null);
-  useEffect(() => {
-    let cancelled = false;
-    api.get<{ items: { name: string }[] }>('/secrets').then(
-      (list) => !cancelled && setSecretNames(new Set(list.items.map((s) => s.name))),
-      () => undefined,
-    );
-    return () => {
-      cancelled = true;
-    };
-  }, [api]);
+  const secrets = useSecrets(useCan('secrets.read') === true);
+  const secretNames = useMemo<ReadonlySet<string> | null>(() => (secrets.data ? new Set(secrets.data.map((s) => s.name)) : null), [secrets.data]);
 
   // Validation and the publish state: the engine's own validateFlow, on the document being edited.
   useEffect(() => {
@@ -215,7 +194,8 @@ export function useFlowDocument(flowId: string): FlowDocumentState {
 
   return {
     flow,
-    loadError,
+    loadError: loaded.error,
+    reload: () => void loaded.refetch(),
     nodes,
     edges,
     onNodesChange,

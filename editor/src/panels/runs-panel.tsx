@@ -1,107 +1,111 @@
-import { useCallback, useState } from 'react';
-import type { Page, RunDetail, RunSummary } from '../api/api-types.ts';
-import { messageOf } from '../error-message.ts';
-import { useSession } from '../session/session-context.tsx';
+import { Badge, Button, Checkbox, Code, Group, Stack, Text, Title, UnstyledButton } from '@mantine/core';
+import { useQueryClient } from '@tanstack/react-query';
+import { useEffect, useState } from 'react';
+import type { RunDetail } from '../api/api-types.ts';
+import { QueryError, QueryState } from '../api/query-state.tsx';
+import { runQuery, useFlowRuns, useRun } from '../api/queries/flows.queries.ts';
+import { useApiMutation } from '../api/use-api-mutation.ts';
 import { runPathOf, type RunPath } from './run-path.ts';
 import { runHeadline, runStatusText, runStory } from './run-story.ts';
-import { useInterval } from './use-interval.ts';
-import { ErrorAlert } from '../error-alert.tsx';
 
-/** How many recent runs the list shows and the per-node counts cover. */
-const RECENT_RUNS = 20;
-/** The list follows new runs while it is open (a test chat message, a real contact). */
-const LIVE_REFRESH_MS = 2_000;
+const WHO = { contact: 'Contact', bot: 'Bot', flow: 'Flow', error: 'Problem' } as const;
 
 /** The flow's recent runs, live; opening one draws its path and tells it as a conversation, with the raw data behind a toggle. */
 export function RunsPanel({ flowId, nodeLabel, onPath, onCounts }: { flowId: string; nodeLabel: (id: string) => string; onPath: (path: RunPath | null) => void; onCounts: (counts: ReadonlyMap<string, number>) => void }) {
-  const { api } = useSession();
-  const [runs, setRuns] = useState<RunSummary[] | null>(null);
-  const [open, setOpen] = useState<RunDetail | null>(null);
+  const runs = useFlowRuns(flowId);
+  const [openId, setOpenId] = useState<string | null>(null);
+  const open = useRun(openId);
   const [showData, setShowData] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const queryClient = useQueryClient();
 
-  const load = useCallback(async () => {
-    try {
-      setRuns((await api.get<Page<RunSummary>>(`/flows/${flowId}/runs?limit=${RECENT_RUNS}`)).items);
-      setError(null);
-    } catch (err) {
-      setError(messageOf(err));
-    }
-  }, [api, flowId]);
-  // The first call is at once, then every LIVE_REFRESH_MS while the panel is open.
-  useInterval(load, LIVE_REFRESH_MS, true);
+  useEffect(() => {
+    if (open.data) onPath(runPathOf(open.data));
+  }, [open.data, onPath]);
 
-  async function show(run: RunSummary) {
-    try {
-      const detail = await api.get<RunDetail>(`/runs/${run.id}`);
-      setOpen(detail);
-      onPath(runPathOf(detail));
-    } catch (err) {
-      setError(messageOf(err));
-    }
-  }
-
-  async function countNodes() {
-    if (!runs) return;
-    try {
-      const details = await Promise.all(runs.map((r) => api.get<RunDetail>(`/runs/${r.id}`)));
-      const counts = new Map<string, number>();
-      for (const detail of details) for (const nodeId of new Set(detail.steps.map((s) => s.nodeId))) counts.set(nodeId, (counts.get(nodeId) ?? 0) + 1);
-      onCounts(counts);
-    } catch (err) {
-      setError(messageOf(err));
-    }
-  }
+  const count = useApiMutation(async (api) => {
+    const details = await Promise.all((runs.data ?? []).map((r) => queryClient.fetchQuery(runQuery(api, r.id))));
+    const counts = new Map<string, number>();
+    for (const detail of details) for (const nodeId of new Set(detail.steps.map((s) => s.nodeId))) counts.set(nodeId, (counts.get(nodeId) ?? 0) + 1);
+    onCounts(counts);
+  });
 
   return (
-    <section aria-label="Run history" className="runs-panel">
-      <div className="row">
-        <h2>Runs</h2>
-        <button type="button" className="secondary" onClick={() => void countNodes()} disabled={!runs?.length}>
+    <Stack component="section" aria-label="Run history" gap="sm">
+      <Group justify="space-between">
+        <Title order={2} size="h4">
+          Runs
+        </Title>
+        <Button size="xs" variant="default" onClick={() => count.mutate()} loading={count.isPending} disabled={!runs.data?.length}>
           Count per node
-        </button>
-      </div>
-      <ErrorAlert message={error} />
-      {runs?.length === 0 && <p className="muted">No runs yet. Send this flow a message from the test chat.</p>}
-      <ul className="runs" aria-label="Recent runs">
-        {runs?.map((run) => (
-          <li key={run.id}>
-            <button type="button" className={open?.id === run.id ? 'run-item active' : 'run-item'} onClick={() => void show(run)}>
-              <span className="run-headline">{runHeadline(run)}</span>
-              <span className="muted small">
-                {new Date(run.startedAt).toLocaleTimeString()} · {runStatusText(run)}
-              </span>
-            </button>
-          </li>
-        ))}
-      </ul>
-      {open && (
-        <div className="run-detail" aria-label="Run details">
-          <h3>
-            {runHeadline(open)} · {runStatusText(open)}
-          </h3>
-          <ol className="run-story">
-            {runStory(open, nodeLabel).map((line, i) => (
-              <li key={i} className={`story ${line.who}`}>
-                <span className="story-who">{{ contact: 'Contact', bot: 'Bot', flow: 'Flow', error: 'Problem' }[line.who]}</span> {line.text}
-              </li>
-            ))}
-          </ol>
-          <label className="inline">
-            <input type="checkbox" checked={showData} onChange={(e) => setShowData(e.target.checked)} /> Show data
-          </label>
-          {showData && (
-            <ol className="run-data">
-              {open.steps.map((step) => (
-                <li key={step.seq}>
-                  <strong>{nodeLabel(step.nodeId)}</strong>
-                  <pre>{JSON.stringify({ input: step.input, output: step.output, ...(step.error ? { error: step.error } : {}), ...(step.port ? { port: step.port } : {}) }, null, 2)}</pre>
+        </Button>
+      </Group>
+      <QueryState query={runs} label="runs">
+        {(items) =>
+          items.length === 0 ? (
+            <Text c="dimmed" size="sm">
+              No runs yet. Send this flow a message from the test chat.
+            </Text>
+          ) : (
+            <Stack component="ul" aria-label="Recent runs" gap={6} m={0} p={0} style={{ listStyle: 'none' }}>
+              {items.map((run) => (
+                <li key={run.id}>
+                  <UnstyledButton
+                    w="100%"
+                    p="xs"
+                    aria-current={openId === run.id ? 'true' : undefined}
+                    onClick={() => setOpenId(run.id)}
+                    style={{ border: `1px solid var(--mantine-color-${openId === run.id ? 'blue-6' : 'gray-3'})`, borderRadius: 'var(--mantine-radius-sm)', background: 'var(--mantine-color-body)' }}
+                  >
+                    <Text size="sm" fw={openId === run.id ? 700 : 500}>
+                      {runHeadline(run)}
+                    </Text>
+                    <Text size="xs" c="dimmed">
+                      {new Date(run.startedAt).toLocaleTimeString()} · {runStatusText(run)}
+                    </Text>
+                  </UnstyledButton>
                 </li>
               ))}
-            </ol>
-          )}
-        </div>
+            </Stack>
+          )
+        }
+      </QueryState>
+      {open.isError && <QueryError error={open.error} onRetry={() => void open.refetch()} />}
+      {open.data && <RunDetailView run={open.data} nodeLabel={nodeLabel} showData={showData} onShowData={setShowData} />}
+    </Stack>
+  );
+}
+
+function RunDetailView({ run, nodeLabel, showData, onShowData }: { run: RunDetail; nodeLabel: (id: string) => string; showData: boolean; onShowData: (show: boolean) => void }) {
+  return (
+    <Stack aria-label="Run details" gap="xs">
+      <Title order={3} size="h5">
+        {runHeadline(run)} · {runStatusText(run)}
+      </Title>
+      <Stack component="ol" gap={4} m={0} pl="md">
+        {runStory(run, nodeLabel).map((line, i) => (
+          <Text component="li" size="sm" key={i} c={line.who === 'error' ? 'red' : undefined}>
+            <Badge size="xs" variant="light" color={{ contact: 'teal', bot: 'blue', flow: 'gray', error: 'red' }[line.who]} mr={6}>
+              {WHO[line.who]}
+            </Badge>
+            {line.text}
+          </Text>
+        ))}
+      </Stack>
+      <Checkbox label="Show data" checked={showData} onChange={(e) => onShowData(e.currentTarget.checked)} />
+      {showData && (
+        <Stack component="ol" gap="xs" m={0} pl="md">
+          {run.steps.map((step) => (
+            <li key={step.seq}>
+              <Text size="sm" fw={700}>
+                {nodeLabel(step.nodeId)}
+              </Text>
+              <Code block style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere', maxHeight: '14rem', overflowY: 'auto' }}>
+                {JSON.stringify({ input: step.input, output: step.output, ...(step.error ? { error: step.error } : {}), ...(step.port ? { port: step.port } : {}) }, null, 2)}
+              </Code>
+            </li>
+          ))}
+        </Stack>
       )}
-    </section>
+    </Stack>
   );
 }
