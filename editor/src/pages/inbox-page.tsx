@@ -1,5 +1,5 @@
 import { Badge, Box, Center, Drawer, Group, Paper, ScrollArea, Select, Stack, Tabs, Text, TextInput, Title } from '@mantine/core';
-import { useDebouncedValue, useDisclosure, useMediaQuery } from '@mantine/hooks';
+import { useDebouncedValue, useDisclosure, useInterval, useMediaQuery } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
 import { useCallback, useEffect, useState } from 'react';
 import { useNavigate, useSearchParams } from 'react-router';
@@ -12,7 +12,6 @@ import { ConversationView } from '../inbox/conversation-view.tsx';
 import { useInboxEvents, type LiveStatus } from '../inbox/inbox-events.ts';
 import { useSeenMarks } from '../inbox/seen-marks.ts';
 import { useViewer } from '../inbox/use-viewer.ts';
-import { useInterval } from '../panels/use-interval.ts';
 
 export type InboxTab = 'mine' | 'queue' | 'unassigned' | 'all';
 
@@ -70,7 +69,7 @@ export function InboxPage({ conversationId }: { conversationId?: string }) {
   const [teamId, setTeamId] = useState<string | null>(null);
   const [state, setState] = useState('');
   const [now, setNow] = useState(() => Date.now());
-  useInterval(async () => setNow(Date.now()), NOW_TICK_MS, true);
+  useInterval(() => setNow(Date.now()), NOW_TICK_MS, { autoInvoke: true });
   const wide = useMediaQuery('(min-width: 80em)') ?? true;
   const medium = useMediaQuery('(min-width: 60em)') ?? true;
   const [contactOpen, contactDrawer] = useDisclosure(false);

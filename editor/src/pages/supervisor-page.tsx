@@ -1,3 +1,4 @@
+import { useInterval } from '@mantine/hooks';
 import { Anchor, Badge, Group, NumberInput, Paper, Progress, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { useState } from 'react';
 import { Link } from 'react-router';
@@ -8,7 +9,6 @@ import { QueryState } from '../api/query-state.tsx';
 import { useInboxEvents } from '../inbox/inbox-events.ts';
 import { contactLabel, durationWords, since } from '../inbox/inbox-words.ts';
 import { useViewer } from '../inbox/use-viewer.ts';
-import { useInterval } from '../panels/use-interval.ts';
 
 const SLA_STORAGE_KEY = 'om.inbox.slaMinutes';
 const DEFAULT_SLA_MINUTES = 5;
@@ -29,7 +29,7 @@ export function SupervisorPage() {
   const agents = useInboxAgents();
   const queued = useConversations({ state: 'queued' });
   const [now, setNow] = useState(() => Date.now());
-  useInterval(async () => setNow(Date.now()), NOW_TICK_MS, true);
+  useInterval(() => setNow(Date.now()), NOW_TICK_MS, { autoInvoke: true });
   useInboxEvents(true);
 
   const changeSla = (value: string | number) => {
