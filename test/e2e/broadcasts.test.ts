@@ -157,7 +157,9 @@ describe.skipIf(!HAS_CHROMIUM)('the broadcasts page in Chromium', { timeout: E2E
     await page.getByRole('button', { name: 'Cancel broadcast' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Cancel broadcast' }).click();
     await poll(() => stateOf(page)).toBe('cancelled');
-    for (const name of ['Pause', 'Resume', 'Cancel broadcast']) expect(await page.getByRole('button', { name }).isEnabled()).toBe(false);
+    // The confirmation closes with a transition: until it is gone its button has the same name.
+    await poll(() => page.getByRole('dialog').count()).toBe(0);
+    for (const name of ['Pause', 'Resume', 'Cancel broadcast']) expect(await page.locator('#root').getByRole('button', { name }).isEnabled()).toBe(false);
     await screenshot(page, 'broadcasts-06-cancelled');
 
     await page.getByRole('link', { name: '← Broadcasts' }).click();
