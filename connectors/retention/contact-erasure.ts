@@ -5,7 +5,9 @@ import type { Orm } from '../../platform/db/orm.ts';
 import { INBOX_QUEUE, TIMER_QUEUE, timerJobId } from '../../platform/engine/engine-queues.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
+import { receiptJobId, SANDBOX_RECEIPTS_QUEUE } from '../../platform/pipeline/sandbox-receipts.ts';
 import { sendQueueName } from '../../platform/pipeline/send-job.ts';
+import { sandboxProviderMessageId } from '../sandbox/sandbox.connector.ts';
 import type { QueueFactory } from '../../platform/queues/queue-factory.ts';
 import { eraseContactInTx, type ErasureResult } from './contact-erasure.sql.ts';
 import { assertNoHoldOnContact } from './legal-holds.sql.ts';
@@ -59,12 +61,13 @@ export class ContactErasure {
   }
 }
 
-/** Removes the drain, send and timer jobs of erased messages and runs (their data is ids, but ids of a person). */
+/** Removes the drain, send, timer and sandbox receipt jobs of erased messages and runs (their data is ids, but ids of a person). */
 async function removeJobs(queues: QueueFactory, jobs: ErasureResult['jobs']): Promise<void> {
   const removals: (() => Promise<unknown>)[] = [];
   for (const id of jobs.messageIds) {
     removals.push(() => queues.queue(INBOX_QUEUE).remove(id));
     for (const channelId of jobs.channelIds) removals.push(() => queues.queue(sendQueueName(channelId)).remove(id));
+    for (const status of ['delivered', 'read'] as const) removals.push(() => queues.queue(SANDBOX_RECEIPTS_QUEUE).remove(receiptJobId(status, sandboxProviderMessageId(id))));
   }
   for (const t of jobs.timers) removals.push(() => queues.queue(TIMER_QUEUE).remove(timerJobId(t.runId, t.waitSeq)));
   for (let i = 0; i < removals.length; i += JOB_REMOVALS_IN_FLIGHT) {

@@ -27,6 +27,11 @@ export interface SandboxReceiptScheduler {
  * message after a crash carries the same provider id and an observer keyed on it shows it once;
  * that is why the composition root may register it with `deduplicatesSends: true`.
  */
+/** The id the sandbox gives a message it "sends": derived from ours, so a retried send keeps it. */
+export function sandboxProviderMessageId(messageId: string): string {
+  return `sandbox:${messageId}`;
+}
+
 export class SandboxConnector implements ChannelConnector {
   readonly kind = 'sandbox' as const;
   private readonly listeners = new Set<SandboxOutboundListener>();
@@ -40,7 +45,7 @@ export class SandboxConnector implements ChannelConnector {
   }
 
   async send(message: OutboundSend): Promise<SendReceipt> {
-    const providerMessageId = `sandbox:${message.messageId}`;
+    const providerMessageId = sandboxProviderMessageId(message.messageId);
     const delivered: SandboxOutbound = { ...message, providerMessageId, at: this.deps.clock.now() };
     for (const listener of this.listeners) {
       try {

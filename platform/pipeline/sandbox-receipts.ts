@@ -8,6 +8,11 @@ import { QUICK_STALL_DETECTION, type QueueFactory } from '../queues/queue-factor
 /** Delayed jobs that report a sandbox message delivered, then read. */
 export const SANDBOX_RECEIPTS_QUEUE = 'sandbox-receipts';
 
+/** The job id of one simulated receipt of a sandbox message (erasure removes them by it). */
+export function receiptJobId(status: 'delivered' | 'read', providerMessageId: string): string {
+  return `${status}-${providerMessageId.replaceAll(':', '-')}`;
+}
+
 export const DEFAULT_DELIVERED_AFTER_MS = 300;
 export const DEFAULT_READ_AFTER_MS = 1_000;
 /*
@@ -83,10 +88,11 @@ export class SandboxReceipts implements SandboxReceiptScheduler {
           name: job.status,
           data: job,
           opts: {
-            jobId: `${job.status}-${job.providerMessageId.replaceAll(":", "-")}`,
+            jobId: receiptJobId(job.status, job.providerMessageId),
             delay,
             removeOnComplete: true,
-            removeOnFail: 1_000,
+            // A receipt that never applied (its message was erased, or never recorded as sent) is dropped: it names a person's message.
+            removeOnFail: true,
             ...(job.status === 'delivered' ? { attempts: DELIVERED_ATTEMPTS, backoff: { type: 'fixed', delay: this.deliveredAfterMs } } : { attempts: 3, backoff: { type: 'fixed', delay: this.readAfterMs } }),
           },
         })),
