@@ -119,18 +119,26 @@ export function useFlowDocument(flowId: string): FlowDocumentState {
   }, [editCount, currentDocument, publishedDocument, flow]);
 
   // Undo steps: a snapshot after each burst of edits, except the edits that undo/redo make.
+  // `pendingStep` is the burst not recorded yet: undo records it first, so an undo pressed within
+  // the coalescing delay undoes that burst, not the one before (and never loses it).
+  const pendingStep = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const recordPending = useCallback(() => {
+    if (pendingStep.current === null) return;
+    clearTimeout(pendingStep.current);
+    pendingStep.current = null;
+    history.current.record({ nodes: nodesRef.current, edges: edgesRef.current });
+    setHistoryTick((t) => t + 1);
+  }, []);
   useEffect(() => {
     if (editCount === 0) return;
     if (restoring.current) {
       restoring.current = false;
       return;
     }
-    const timer = setTimeout(() => {
-      history.current.record({ nodes: nodesRef.current, edges: edgesRef.current });
-      setHistoryTick((t) => t + 1);
-    }, UNDO_COALESCE_MS);
-    return () => clearTimeout(timer);
-  }, [editCount]);
+    if (pendingStep.current !== null) clearTimeout(pendingStep.current);
+    pendingStep.current = setTimeout(recordPending, UNDO_COALESCE_MS);
+  }, [editCount, recordPending]);
+  useEffect(() => () => void (pendingStep.current !== null && clearTimeout(pendingStep.current)), []);
 
   const replace = useCallback(
     (next: Snapshot) => {
@@ -163,8 +171,15 @@ export function useFlowDocument(flowId: string): FlowDocumentState {
     },
     [replace, markEdited],
   );
-  const undo = useCallback(() => restore(history.current.undo()), [restore]);
-  const redo = useCallback(() => restore(history.current.redo()), [restore]);
+  const undo = useCallback(() => {
+    recordPending();
+    restore(history.current.undo());
+  }, [restore, recordPending]);
+  const redo = useCallback(() => {
+    // An edit not recorded yet is newer than anything to redo: there is nothing to redo.
+    if (pendingStep.current !== null) return;
+    restore(history.current.redo());
+  }, [restore]);
 
   const onNodesChange = useCallback(
     (changes: NodeChange<EditorNode>[]) => {
