@@ -34,6 +34,14 @@ function downOrm(): { orm: Orm; inserts: () => number } {
 }
 
 describe('when API requests are observed', () => {
+  it('keeps which kind of request was made, never the ids it named', async () => {
+    await env.orm.em.fork().getConnection().execute('delete from usage_events');
+    const recorder = new UsageRecorder({ orm: env.orm, logger, flushIntervalMs: 60_000 });
+    recorder.observe(record('/api/v1/contacts/01a249c9-c0b9-7521-bd19-40753dc41a4b/erase'));
+    await recorder.flush();
+    expect(await paths()).toEqual(['/api/v1/contacts/:id/erase']);
+  });
+
   it('writes nothing during the request and everything in one INSERT at the next flush', async () => {
     await env.orm.em.fork().getConnection().execute('delete from usage_events');
     const recorder = new UsageRecorder({ orm: env.orm, logger, flushIntervalMs: 60_000 });

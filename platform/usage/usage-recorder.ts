@@ -87,7 +87,7 @@ export class UsageRecorder implements RequestObserver {
       ip: record.ip && isIP(record.ip) ? record.ip : null,
       userAgent: record.userAgent?.slice(0, MAX_USER_AGENT_CHARS) ?? null,
       method: record.method,
-      path: record.path.slice(0, MAX_PATH_CHARS),
+      path: withoutIds(record.path).slice(0, MAX_PATH_CHARS),
       status: record.status,
       durationMs: record.durationMs,
       at: record.at,
@@ -174,4 +174,15 @@ function isApiRequest(record: RequestRecord): boolean {
 function isIntegrityViolation(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && code.startsWith('23');
+}
+
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+
+/**
+ * The path with every id replaced by `:id`: usage data says which kind of request was made, never
+ * whose record it named (a contact's id in `/contacts/<id>/erase` would outlive their erasure,
+ * since the request is recorded after its own answer).
+ */
+export function withoutIds(path: string): string {
+  return path.replace(UUID, ':id');
 }
