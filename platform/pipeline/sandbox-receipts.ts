@@ -67,9 +67,12 @@ export class SandboxReceipts implements SandboxReceiptScheduler {
   private async report(receipt: ReceiptJobData): Promise<void> {
     const applied = await this.deps.statuses.apply({ channelId: receipt.channelId, providerMessageId: receipt.providerMessageId, status: receipt.status, at: this.deps.clock.now() });
     if (receipt.status !== 'delivered') return;
-    // Not applied: the send is not recorded yet (or the message is gone); the job retries.
-    if (!applied) throw new NotYetSent(`message ${receipt.providerMessageId} is not recorded as sent yet`);
+    // The read receipt is scheduled even when this one did not apply: a retry of a job whose
+    // process died after applying it finds it already applied (a repeat), and must still lead to
+    // the read. Its id is stable, so scheduling it twice keeps one.
     await this.schedule({ ...receipt, status: 'read' }, this.readAfterMs);
+    // Not applied: the send is not recorded yet (or the message is gone, or this is a repeat); the job retries.
+    if (!applied) throw new NotYetSent(`message ${receipt.providerMessageId} is not recorded as sent yet`);
   }
 
   private schedule(job: ReceiptJobData, delay: number): Promise<void> {
