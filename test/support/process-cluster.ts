@@ -138,7 +138,12 @@ export class ProcessCluster {
 
   /** A query against the cluster's database (it exists once the api process is ready). */
   async sql<T = Record<string, any>>(text: string, values: unknown[] = []): Promise<T[]> {
-    this.pool ??= new pg.Pool({ connectionString: this.databaseUrl, max: TEST_POOL_MAX });
+    if (!this.pool) {
+      this.pool = new pg.Pool({ connectionString: this.databaseUrl, max: TEST_POOL_MAX });
+      // An idle connection ended by the server (a PostgreSQL restart in a fault test, the forced
+      // drop at cleanup) is dropped from the pool; without a listener it would be an uncaught error.
+      this.pool.on('error', () => undefined);
+    }
     return (await this.pool.query(text, values)).rows as T[];
   }
 
