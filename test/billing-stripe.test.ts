@@ -108,7 +108,8 @@ describe('when the owner upgrades', () => {
   });
 
   it('moves to the plan when Stripe tells the checkout completed, keeping the card\'s brand, last 4 and expiry only', async () => {
-    fake.setSubscription(subscription());
+    const sub = subscription();
+    fake.setSubscription(sub);
     const res = await deliver({ id: 'evt_Fkcheckout', type: 'checkout.session.completed', created: nowS(), object: { id: 'cs_test_Fkdone', object: 'checkout.session', customer: customerId, subscription: 'sub_Fkmain', client_reference_id: workspaceId, metadata: { workspaceId } } });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ received: true, duplicate: false });
@@ -117,7 +118,7 @@ describe('when the owner upgrades', () => {
     expect(b.plan.id).toBe('pro');
     expect(b.subscription).toEqual({ status: 'active', cancelAtPeriodEnd: false });
     expect(b.card).toEqual({ brand: 'visa', last4: '4242', expMonth: 12, expYear: 2030 });
-    expect(new Date(b.period.end).getTime()).toBe(subscription().current_period_end * 1000);
+    expect(new Date(b.period.end).getTime()).toBe(sub.current_period_end * 1000);
     expect(b.usage.find((u: { entitlement: string }) => u.entitlement === 'messagesPerPeriod').limit).toBe(50_000);
     // The reduced payload is cleared once processed.
     expect((await eventRow('evt_Fkcheckout'))!.payload).toBeNull();
