@@ -60,7 +60,7 @@ describe.skipIf(!HAS_CHROMIUM)('the flow editor in Chromium', { timeout: E2E_TES
     await page.getByLabel('Password').fill('correct horse battery');
     await screenshot(page, '01-signup');
     await page.getByRole('button', { name: 'Sign up' }).click();
-    await poll(() => page.getByRole('heading', { name: 'Flows' }).isVisible()).toBe(true);
+    await poll(() => page.getByRole('heading', { name: 'Flows', exact: true }).isVisible()).toBe(true);
     await poll(() => page.getByText('No flows yet').isVisible()).toBe(true);
     await screenshot(page, '02-flows-empty');
   });
