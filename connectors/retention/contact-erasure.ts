@@ -5,7 +5,7 @@ import type { Orm } from '../../platform/db/orm.ts';
 import { INBOX_QUEUE, TIMER_QUEUE, timerJobId } from '../../platform/engine/engine-queues.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
-import { receiptJobId, SANDBOX_RECEIPTS_QUEUE } from '../../platform/pipeline/sandbox-receipts.ts';
+import { forgetSandboxReceipts } from '../../platform/pipeline/sandbox-receipts.ts';
 import { sendQueueName } from '../../platform/pipeline/send-job.ts';
 import { sandboxProviderMessageId } from '../sandbox/sandbox.connector.ts';
 import type { QueueFactory } from '../../platform/queues/queue-factory.ts';
@@ -67,9 +67,9 @@ async function removeJobs(queues: QueueFactory, jobs: ErasureResult['jobs']): Pr
   for (const id of jobs.messageIds) {
     removals.push(() => queues.queue(INBOX_QUEUE).remove(id));
     for (const channelId of jobs.channelIds) removals.push(() => queues.queue(sendQueueName(channelId)).remove(id));
-    for (const status of ['delivered', 'read'] as const) removals.push(() => queues.queue(SANDBOX_RECEIPTS_QUEUE).remove(receiptJobId(status, sandboxProviderMessageId(id))));
   }
   for (const t of jobs.timers) removals.push(() => queues.queue(TIMER_QUEUE).remove(timerJobId(t.runId, t.waitSeq)));
+  removals.push(() => forgetSandboxReceipts(queues, jobs.messageIds.map(sandboxProviderMessageId)));
   for (let i = 0; i < removals.length; i += JOB_REMOVALS_IN_FLIGHT) {
     // An active job cannot be removed; it finds its rows gone and ends.
     await Promise.all(removals.slice(i, i + JOB_REMOVALS_IN_FLIGHT).map((remove) => remove().catch(() => 0)));
