@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { systemClock } from '../engine/clock.ts';
 import type { ProviderStatusUpdate } from '../engine/ports/channel-connector.port.ts';
-import { forgetSandboxReceipts, SANDBOX_RECEIPTS_QUEUE, SandboxReceipts, type StatusSink } from '../platform/pipeline/sandbox-receipts.ts';
+import { forgetSandboxReceipts, SANDBOX_RECEIPTS_QUEUE, SandboxReceipts, type Receipt, type StatusSink } from '../platform/pipeline/sandbox-receipts.ts';
 import { QueueFactory } from '../platform/queues/queue-factory.ts';
 import { createRedis, deleteKeysMatching, type Redis } from '../platform/redis.ts';
 import { eventually } from './support/eventually.ts';
@@ -55,8 +55,8 @@ describe('sandbox receipts', () => {
     const idle = receiptsWith(sink, { deliveredAfterMs: 60_000, readAfterMs: 10, worker: false });
     const ids = Array.from({ length: 50 }, (_, i) => `sandbox:tick-${i}`);
     await Promise.all(ids.map((providerMessageId) => idle.receipts.sent({ channelId: 'c1', providerMessageId })));
-    const queue = idle.queues.queue(SANDBOX_RECEIPTS_QUEUE);
-    const waiting = (await queue.getJobs(['delayed'])).filter((j) => j.data.receipts.some((r: { providerMessageId: string }) => r.providerMessageId.startsWith('sandbox:tick-')));
+    const queue = idle.queues.queue<{ receipts: Receipt[] }>(SANDBOX_RECEIPTS_QUEUE);
+    const waiting = (await queue.getJobs(['delayed'])).filter((j) => j.data.receipts.some((r) => r.providerMessageId.startsWith('sandbox:tick-')));
     expect(waiting).toHaveLength(1);
     expect(waiting[0]!.data.receipts).toHaveLength(50);
     await waiting[0]!.remove();
@@ -93,8 +93,8 @@ describe('sandbox receipts', () => {
     await Promise.all(['sandbox:erase-a', 'sandbox:keep-b'].map((providerMessageId) => receipts.sent({ channelId: 'c2', providerMessageId })));
     await receipts.sent({ channelId: 'c2', providerMessageId: 'sandbox:erase-c' });
     await forgetSandboxReceipts(queues, ['sandbox:erase-a', 'sandbox:erase-c']);
-    const jobs = (await queues.queue(SANDBOX_RECEIPTS_QUEUE).getJobs(['delayed'])).filter((j) => j.data.receipts.some((r: { channelId: string }) => r.channelId === 'c2'));
-    expect(jobs.map((j) => j.data.receipts.map((r: { providerMessageId: string }) => r.providerMessageId))).toEqual([['sandbox:keep-b']]);
+    const jobs = (await queues.queue<{ receipts: Receipt[] }>(SANDBOX_RECEIPTS_QUEUE).getJobs(['delayed'])).filter((j) => j.data.receipts.some((r) => r.channelId === 'c2'));
+    expect(jobs.map((j) => j.data.receipts.map((r) => r.providerMessageId))).toEqual([['sandbox:keep-b']]);
     const raw = (await redis.keys(`${prefix}:${SANDBOX_RECEIPTS_QUEUE}:*`)).filter((k) => !k.endsWith(':meta') && !k.endsWith(':id'));
     for (const key of raw) {
       const type = await redis.type(key);

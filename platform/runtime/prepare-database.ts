@@ -11,19 +11,26 @@ import { StartupError } from './startup-error.ts';
 const MIGRATION_LOCK_KEY = 0x6f6d_6d67; // "ommg"
 
 /**
- * Runs pending migrations while holding a session advisory lock on a separate connection, so that
- * two processes started at once do not both try to create the same tables: the second waits,
- * then finds nothing pending.
+ * Runs pending migrations while another connection holds the "migrations running" advisory lock,
+ * so that two processes started at once do not both try to create the same tables: the second
+ * waits, then finds nothing pending. The lock is transaction-scoped, taken in a transaction left
+ * open while the migrations run: a pooler in transaction mode (PgBouncer) keeps one server
+ * connection for an open transaction and releases the lock with it. A session lock would stay
+ * held on a pooled server connection after this process ended, and the next start would wait
+ * for it forever.
  */
 export async function migrateWithLock(orm: Orm, databaseUrl: string): Promise<string[]> {
   const lock = new pg.Client({ connectionString: databaseUrl });
   lock.on('error', () => undefined);
   await lock.connect();
   try {
-    await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    return await migrateUp(orm);
+    await lock.query('begin');
+    await lock.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+    const applied = await migrateUp(orm);
+    await lock.query('commit');
+    return applied;
   } finally {
-    // Ending the session releases the lock even if the unlock is never sent.
+    // Ending the connection ends its transaction (and the lock) if the commit was never sent.
     await lock.end().catch(() => undefined);
   }
 }
