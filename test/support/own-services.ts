@@ -1,7 +1,10 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -105,5 +108,68 @@ export async function startOwnRedis(): Promise<OwnRedis> {
       await exited;
     },
     start,
+  };
+}
+
+export interface OwnPgBouncer {
+  port: number;
+  /** `postgres://postgres@127.0.0.1:<port>`: every database of the server behind it. */
+  baseUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A PgBouncer of its own in transaction pooling mode, in front of the PostgreSQL at `target`
+ * (trust authentication, loopback only), with `poolSize` server connections per database:
+ * small, so that statements of one client land on connections another client used.
+ * PgBouncer refuses to run as root: it runs as the postgres user.
+ */
+export async function startOwnPgBouncer(target: { host: string; port: number }, opts: { poolSize?: number } = {}): Promise<OwnPgBouncer> {
+  const port = await freeServicePort();
+  const dir = await mkdtemp(join(tmpdir(), 'om-pgbouncer-'));
+  const ini = [
+    '[databases]',
+    `* = host=${target.host} port=${target.port}`,
+    '[pgbouncer]',
+    'listen_addr = 127.0.0.1',
+    `listen_port = ${port}`,
+    `unix_socket_dir = ${dir}`,
+    'auth_type = trust',
+    `auth_file = ${join(dir, 'users.txt')}`,
+    'pool_mode = transaction',
+    `default_pool_size = ${opts.poolSize ?? 4}`,
+    'max_client_conn = 500',
+    'ignore_startup_parameters = extra_float_digits,options',
+    `logfile = ${join(dir, 'pgbouncer.log')}`,
+    `pidfile = ${join(dir, 'pgbouncer.pid')}`,
+  ].join('\n');
+  await writeFile(join(dir, 'pgbouncer.ini'), ini + '\n');
+  await writeFile(join(dir, 'users.txt'), '"postgres" ""\n');
+  await run('chown', ['-R', 'postgres', dir]);
+  await run('runuser', ['-u', 'postgres', '--', 'pgbouncer', '-d', join(dir, 'pgbouncer.ini')]);
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      await listenOn(port);
+    } catch {
+      break; // taken: PgBouncer listens
+    }
+    if (Date.now() > deadline) throw new Error(`pgbouncer did not listen on ${port}: ${await readFile(join(dir, 'pgbouncer.log'), 'utf8').catch(() => '')}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    port,
+    baseUrl: `postgres://postgres@127.0.0.1:${port}`,
+    async stop() {
+      const pid = Number((await readFile(join(dir, 'pgbouncer.pid'), 'utf8').catch(() => '')).trim());
+      if (pid > 0) {
+        try {
+          process.kill(pid, 'SIGTERM');
+        } catch {
+          // already gone
+        }
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
   };
 }
