@@ -1,3 +1,4 @@
+import { isClusterUrl } from './redis.ts';
 import { z } from 'zod';
 import { ConfigError } from './config-error.ts';
 import { loadSecretKey } from './secret-key.ts';
@@ -78,7 +79,8 @@ export interface WhatsappConfig {
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/onemessage'),
-  REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+  // `redis+cluster://host:port`: one node of a Redis Cluster (see platform/redis.ts).
+  REDIS_URL: z.url({ protocol: /^rediss?(\+cluster)?$/ }).default('redis://127.0.0.1:6379'),
   DATABASE_PREPARED_STATEMENTS: z.enum(['on', 'off']).default('on'),
   // Braces allowed: a Redis Cluster needs every key of a queue in one slot (`{om}`, a hash tag).
   REDIS_PREFIX: z.string().regex(/^[a-zA-Z0-9:_{}-]+$/).default('om'),
@@ -121,6 +123,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (msg: str
     throw new ConfigError(`invalid environment variable ${issue.path.join('.')}: ${issue.message}`);
   }
   const e = parsed.data;
+  if (isClusterUrl(e.REDIS_URL) && !/\{[^{}]+\}/.test(e.REDIS_PREFIX)) {
+    throw new ConfigError(`invalid environment variable REDIS_PREFIX: with a Redis Cluster (REDIS_URL ${e.REDIS_URL.split('://')[0]}://…) it must hold a hash tag such as {om}, so that each queue's keys share one slot; got "${e.REDIS_PREFIX}"`);
+  }
   return {
     env: e.NODE_ENV,
     databaseUrl: e.DATABASE_URL,

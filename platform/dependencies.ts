@@ -1,6 +1,6 @@
 import pg from 'pg';
-import { Redis } from 'ioredis';
 import { redactUrl } from './db/ensure-database.ts';
+import { createRedis } from './redis.ts';
 
 /** How long a start-up reachability check waits before calling a service unreachable. */
 const CONNECT_TIMEOUT_MS = 3_000;
@@ -61,7 +61,7 @@ export async function checkPostgres(databaseUrl: string, timeoutMs = CONNECT_TIM
 /** Checks that Redis answers PING, with one connection attempt and no retries. */
 export async function checkRedis(redisUrl: string, timeoutMs = CONNECT_TIMEOUT_MS): Promise<void> {
   const shown = redactUrl(redisUrl);
-  const redis = new Redis(redisUrl, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+  const redis = createRedis(redisUrl, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
   // ioredis prints "Unhandled error event" for errors nobody listens to; connect() rejects anyway.
   redis.on('error', () => undefined);
   try {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../redis.ts';
 import type { Clock } from '../../engine/clock.ts';
 import type { AcceptedInbound } from '../../engine/ports/inbound-message.ts';
 import type { FlowHttpPort } from '../../engine/runs/node-executor.ts';

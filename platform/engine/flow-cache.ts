@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../redis.ts';
 import type { Flow } from '../../engine/flows/flow.schema.ts';
 import { compileFlow, type CompiledFlow } from '../../engine/runs/compiled-flow.ts';
 import { runSql } from '../pipeline/run-sql.ts';

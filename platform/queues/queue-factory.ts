@@ -1,5 +1,5 @@
 import { Queue, Worker, type Processor, type QueueOptions, type WorkerOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../redis.ts';
 
 /**
  * Creates BullMQ queues and workers that share this process's Redis connection for commands

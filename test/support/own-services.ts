@@ -173,3 +173,53 @@ export async function startOwnPgBouncer(target: { host: string; port: number }, 
     },
   };
 }
+
+export interface OwnRedisCluster {
+  ports: number[];
+  /** `redis+cluster://127.0.0.1:<first port>`: the product's REDIS_URL for it. */
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A Redis Cluster of its own: `masters` servers on loopback ports (each with a cluster bus port
+ * of its own), slots spread over them by `redis-cli --cluster create`, no replicas, no persistence.
+ */
+export async function startOwnRedisCluster(masters = 3): Promise<OwnRedisCluster> {
+  const dir = await mkdtemp(join(tmpdir(), 'om-redis-cluster-'));
+  const ports: number[] = [];
+  const children: ChildProcess[] = [];
+  const stop = async () => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    for (let i = 0; i < masters; i++) {
+      const [port, busPort] = [await freeServicePort(), await freeServicePort()];
+      const child = spawn('redis-server', ['--port', String(port), '--cluster-port', String(busPort), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--dir', dir, '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      children.push(child);
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      const deadline = Date.now() + 10_000;
+      while (!/Ready to accept connections/.test(out)) {
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`redis-server on ${port} did not start: ${out}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      ports.push(port);
+    }
+    await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes']);
+    const deadline = Date.now() + 20_000;
+    for (const port of ports) {
+      for (;;) {
+        const { stdout } = await run('redis-cli', ['-p', String(port), 'cluster', 'info']);
+        if (/cluster_state:ok/.test(stdout)) break;
+        if (Date.now() > deadline) throw new Error(`the cluster on ${ports.join(', ')} is not ok: ${stdout}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { ports, url: `redis+cluster://127.0.0.1:${ports[0]}`, stop };
+}
