@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../../platform/redis.ts';
 import type { Clock } from '../../engine/clock.ts';
 import { RateLimitedError } from '../../engine/errors/app-error.ts';
 import { clientNetwork } from './client-network.ts';
