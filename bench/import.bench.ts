@@ -13,7 +13,9 @@ import { createWorkspace } from './support/engine-fixture.ts';
 type BenchEnvRedis = BenchEnv['redis'];
 
 const USAGE = `npm run bench -- import [options]
-  --rows N      data rows of the CSV file (1000000)`;
+  --rows N        data rows of the CSV file (1000000)
+  --worker-role   import in a whole \`onemessage worker\` process (every background job of the
+                  product idles in it) instead of a process running only the import queue`;
 
 function progress(line: string): void {
   console.log(`[bench import] ${line}`);
@@ -27,6 +29,7 @@ const BAD_EVERY = 1_000;
 const CITIES = ['Lisbon', 'Recife', 'Oslo', 'Austin', 'Lagos', 'Pune'];
 const POLL_MS = 250;
 const BIN = fileURLToPath(new URL('../bin/onemessage.js', import.meta.url));
+const IMPORT_WORKER = fileURLToPath(new URL('./support/import-worker.ts', import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** A field of /proc/<pid>/status in MB: VmRSS (now) or VmHWM (the peak so far, kept by the kernel). */
@@ -50,9 +53,9 @@ async function waitForWorkerReady(redis: BenchEnvRedis, prefix: string): Promise
   }
 }
 
-/** Starts `onemessage worker` on the bench's database: the process that imports, measured alone. */
-function startWorker(env: { databaseUrl: string; redisUrl: string; redisPrefix: string; secretKeyHex: string }): ChildProcess {
-  const child = spawn(process.execPath, [BIN, 'worker'], {
+/** Starts the importing process on the bench's database: `onemessage worker`, or the import queue's worker alone. */
+function startWorker(env: { databaseUrl: string; redisUrl: string; redisPrefix: string; secretKeyHex: string }, workerRole: boolean): ChildProcess {
+  const child = spawn(process.execPath, workerRole ? [BIN, 'worker'] : ['--import', 'tsx', IMPORT_WORKER], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'inherit', 'inherit'],
     env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', DATABASE_URL: env.databaseUrl, REDIS_URL: env.redisUrl, REDIS_PREFIX: env.redisPrefix, ONEMESSAGE_SECRET_KEY: env.secretKeyHex, LOG_LEVEL: 'warn', HOST: '127.0.0.1' },
@@ -88,19 +91,20 @@ function csvRows(rows: number): Readable {
 /**
  * The import bench (issue 20): a CSV of N rows (a tenth of them local numbers read in the US, one
  * in a thousand with a bad phone) is streamed to `POST /api/v1/contacts/imports` of the api role
- * running in this process; an `onemessage worker` process of its own imports it. Rows/s runs
- * from the first byte sent to the import's completion. Peak RSS is the worker process's high-water
- * mark (VmHWM), the whole role included: the process that reads the file and writes the contacts.
+ * running in this process; a process of its own imports it: the import queue's worker alone
+ * (bench/support/import-worker.ts), or with --worker-role a whole `onemessage worker`. Rows/s runs
+ * from the first byte sent to the import's completion. Peak RSS is that process's high-water mark
+ * (VmHWM): the process that reads the file and writes the contacts.
  */
 export async function runImportBench(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { rows: { type: 'string', default: '1000000' }, help: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ args, options: { rows: { type: 'string', default: '1000000' }, 'worker-role': { type: 'boolean', default: false }, help: { type: 'boolean', default: false } } });
   if (values.help) {
     console.log(USAGE);
     return;
   }
   const rows = wholeNumberOption('rows', values.rows, USAGE, 1);
   const { env, stopListening } = await startBench(progress, ['api']);
-  const worker = startWorker(env);
+  const worker = startWorker(env, values['worker-role']);
   try {
     const ws = await createWorkspace(env, 0);
     const options = encodeURIComponent(JSON.stringify({ defaultCountry: 'US', onExisting: 'update' }));

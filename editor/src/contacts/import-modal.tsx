@@ -111,9 +111,10 @@ function ImportForm({ onStarted }: { onStarted: (i: ContactImport) => void }) {
               <SegmentedControl
                 value={onExisting}
                 onChange={(v) => setOnExisting(v as 'skip' | 'update')}
+                fullWidth
                 data={[
-                  { value: 'skip', label: 'Leave them as they are' },
-                  { value: 'update', label: 'Update them from the file' },
+                  { value: 'skip', label: 'Keep them as they are' },
+                  { value: 'update', label: 'Update them' },
                 ]}
               />
             </Stack>
@@ -180,6 +181,7 @@ function ImportProgress({ importId, onDone }: { importId: string; onDone: () => 
                   <Table.Thead>
                     <Table.Tr>
                       <Table.Th w={70}>Row</Table.Th>
+                      <Table.Th>In the file</Table.Th>
                       <Table.Th>Problem</Table.Th>
                     </Table.Tr>
                   </Table.Thead>
@@ -187,6 +189,11 @@ function ImportProgress({ importId, onDone }: { importId: string; onDone: () => 
                     {i.problems.map((p) => (
                       <Table.Tr key={p.row}>
                         <Table.Td>{p.row}</Table.Td>
+                        <Table.Td>
+                          <Text size="sm" c="dimmed" lineClamp={1}>
+                            {p.values.filter((v) => v.trim()).slice(0, 3).join(' · ')}
+                          </Text>
+                        </Table.Td>
                         <Table.Td>{p.problem}</Table.Td>
                       </Table.Tr>
                     ))}
@@ -206,7 +213,7 @@ function ImportProgress({ importId, onDone }: { importId: string; onDone: () => 
                 </Button>
               )}
               <Button variant="default" onClick={onDone}>
-                {i.status === 'completed' || i.status === 'failed' ? 'Close' : 'Close (it continues)'}
+                {i.status === 'queued' || i.status === 'running' ? 'Close (it continues)' : i.status === 'checked' ? 'Not now' : 'Close'}
               </Button>
             </Group>
           </Stack>
