@@ -127,6 +127,11 @@ export async function finishImport(em: EntityManager, id: string, p: { status: '
  * reset. False when the import is not a checked dry run (already started, failed, or its file gone).
  */
 export async function startCheckedImport(em: EntityManager, workspaceId: string, id: string): Promise<boolean> {
+  // One transaction: the reset counters and the removal of the dry run's problems go together.
+  return em.transactional((tx) => resetCheckedImport(tx, workspaceId, id));
+}
+
+async function resetCheckedImport(em: EntityManager, workspaceId: string, id: string): Promise<boolean> {
   const { rowCount } = await runSql(
     em,
     `update contact_imports set dry_run = false, status = 'queued', options = jsonb_set(options, '{dryRun}', 'false'),

@@ -1,7 +1,8 @@
 import { Alert, Anchor, Button, Checkbox, FileInput, Group, Modal, MultiSelect, Progress, SegmentedControl, Select, SimpleGrid, Stack, Table, Text, TextInput } from '@mantine/core';
+import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo, useState } from 'react';
 import { attributeNameOf, detectDelimiter, guessColumns, type ImportColumns } from '../../../engine/contacts/contact-import.ts';
-import { useContactImport, useStartImport, useUploadImport, type ContactImport } from '../api/queries/contact-list.queries.ts';
+import { contactListKeys, useContactImport, useStartImport, useUploadImport, type ContactImport } from '../api/queries/contact-list.queries.ts';
 import { QueryState } from '../api/query-state.tsx';
 import { messageOf } from '../error-message.ts';
 import { COUNTRY_OPTIONS } from './countries.ts';
@@ -149,6 +150,12 @@ const STATUS_WORDS: Record<ContactImport['status'], string> = {
 function ImportProgress({ importId, onDone }: { importId: string; onDone: () => void }) {
   const query = useContactImport(importId);
   const start = useStartImport();
+  const queryClient = useQueryClient();
+  const status = query.data?.status;
+  // The list shows the new contacts once the import has written them.
+  useEffect(() => {
+    if (status === 'completed' || status === 'failed') void queryClient.invalidateQueries({ queryKey: contactListKeys.lists });
+  }, [status, queryClient]);
   return (
     <QueryState query={query} label="import">
       {(i) => {
