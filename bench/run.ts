@@ -1,6 +1,7 @@
 import { runBroadcastBench } from './broadcast.bench.ts';
 import { runEditorBench } from './editor.bench.ts';
 import { runEngineBench } from './engine.bench.ts';
+import { runImportBench } from './import.bench.ts';
 import { runRegexTriggersBench } from './regex-triggers.bench.ts';
 import { runRoutingBench } from './routing.bench.ts';
 import { runRetentionBench } from './retention.bench.ts';
@@ -12,6 +13,7 @@ const BENCHES: Record<string, { summary: string; run: (args: string[]) => Promis
   engine: { summary: 'inbound → flow → sandbox reply: closed-loop throughput, open-loop latency, BullMQ baseline', run: runEngineBench },
   routing: { summary: '10k conversations queued over 5 teams, 200 agents of capacity 5, 4 worker processes: assignments/s, freed slot → next assignment p99, violations', run: runRoutingBench },
   retention: { summary: '2M messages (half expired) with run steps and media rows: a sweep deletes the expired half while auto-replies keep answering', run: runRetentionBench },
+  import: { summary: 'a 1,000,000-row contacts CSV streamed to the import API and imported by the worker: rows/s and peak RSS', run: runImportBench },
   regex: { summary: 'ten regex triggers over 100k typical messages: native RegExp against re2js (CPU only, no services)', run: runRegexTriggersBench },
 };
 

@@ -28,6 +28,7 @@ const RESOURCE_BY_TAG: Record<string, keyof ResourcesOfA> = {
   retention: 'sweepId',
   'legal-holds': 'holdId',
   exports: 'exportId',
+  'contact-imports': 'importId',
 };
 
 interface ResourcesOfA {
@@ -49,6 +50,7 @@ interface ResourcesOfA {
   sweepId: string;
   holdId: string;
   exportId: string;
+  importId: string;
 }
 
 let api: TestApi;
@@ -111,10 +113,17 @@ beforeAll(async () => {
   const sweep = await ownerA.post('/api/v1/retention/sweeps', { dryRun: true });
   const hold = await ownerA.post('/api/v1/legal-holds', { scope: 'contact', contactId: inbound.body.contactId, reason: 'Hold of A' });
   const contactExport = await ownerA.post(`/api/v1/contacts/${inbound.body.contactId}/export`, {});
+  // A checked dry run (kept, with its file and its problem rows), for the walk of the import routes.
+  const contactImport = await ownerA.request('post', `/api/v1/contacts/imports?options=${encodeURIComponent(JSON.stringify({ dryRun: true }))}`, undefined, {
+    rawBody: 'phone,name\n+15550000009,Private Person\nnot a phone,Private Person\n',
+    headers: { 'content-type': 'text/csv' },
+  });
+  await eventually(async () => ((await ownerA.get(`/api/v1/contacts/imports/${contactImport.body.id}`)).body.status === 'checked' ? true : undefined));
   a = {
     sweepId: sweep.body.id,
     holdId: hold.body.id,
     exportId: contactExport.body.id,
+    importId: contactImport.body.id,
     workspaceId: signupA.body.workspace.id,
     secretId: secret.body.id,
     teamId: team.body.id,
@@ -223,6 +232,17 @@ describe('when a member of another workspace walks every route', () => {
     expect(holds.body.items).toEqual([expect.objectContaining({ id: a.holdId, active: true })]);
     expect((await ownerA.get(`/api/v1/exports/${a.exportId}`)).status).toBe(200);
     expect((await ownerA.get(`/api/v1/retention/sweeps/${a.sweepId}`)).status).toBe(200);
+    // The dry run was not started by the walk's POST, and its report is intact.
+    expect((await ownerA.get(`/api/v1/contacts/imports/${a.importId}`)).body).toMatchObject({ status: 'checked', dryRun: true, failed: 1 });
+  });
+
+  it('exports none of the first workspace\'s contacts, whatever the filter', async () => {
+    const res = await ownerB.get(`/api/v1/contacts/export.csv?q=${encodeURIComponent('Private Person')}`);
+    expect(res.status).toBe(200);
+    expect(res.body).not.toContain('Private Person');
+    const tagged = await ownerB.post('/api/v1/contacts/bulk-tags', { action: 'add', tags: ['stolen'], target: { kind: 'ids', ids: [a.contactId] } });
+    expect(tagged.body).toEqual({ changed: 0 });
+    expect((await ownerA.get(`/api/v1/contacts/${a.contactId}`)).body.tags).not.toContain('stolen');
   });
 });
 

@@ -15,7 +15,10 @@ export const ContactDto = z.object({
   lastSeenAt: z.string().nullable(),
 });
 
-export function toContactDto(c: Contact): z.infer<typeof ContactDto> {
+/** The fields a contact's answer shows: an entity, or a row of the contact list. */
+export type ContactView = Pick<Contact, 'id' | 'phone' | 'name' | 'attributes' | 'tags' | 'optedOutAt' | 'restrictedAt' | 'legalHold' | 'erasedAt' | 'createdAt' | 'lastSeenAt'>;
+
+export function toContactDto(c: ContactView): z.infer<typeof ContactDto> {
   return {
     id: c.id,
     phone: c.phone ?? null,

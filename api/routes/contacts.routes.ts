@@ -1,22 +1,30 @@
-import type { FilterQuery } from '@mikro-orm/postgresql';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { stringify } from 'csv-stringify';
 import { z } from 'zod';
-import { ForbiddenError, NotFoundError, ValidationError } from '../../engine/errors/app-error.ts';
+import { compileSegment } from '../../engine/broadcasts/segment.ts';
+import { AttributeNameSchema, AttributeValueSchema, MAX_ATTRIBUTE_VALUE_CHARS, MAX_ATTRIBUTES, MAX_NAME_CHARS, MAX_TAGS, TagSchema } from '../../engine/contacts/contact-fields.ts';
+import { toE164 } from '../../engine/contacts/phone.ts';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../engine/errors/app-error.ts';
 import { can, CAPABILITIES } from '../../engine/tenancy/role.ts';
 import { audit } from '../../platform/audit/audit-log.ts';
-import { ContactSchema, type Contact } from '../../platform/db/entities/contact.entity.ts';
+import { attributeNamesOf, CONTACT_SORTS, eachContactBatch, listContacts, type ContactFilter, type ContactListRow } from '../../platform/contacts/contact-list.sql.ts';
+import { retagContacts } from '../../platform/contacts/contact-tags.sql.ts';
+import { ContactSchema } from '../../platform/db/entities/contact.entity.ts';
+import { newId } from '../../platform/ids.ts';
+import { runSql } from '../../platform/pipeline/run-sql.ts';
 import { ContactDto, toContactDto } from '../dto/contact.dto.ts';
-import { decodeCursor, page, PageQuery } from '../pagination.ts';
+import { decodeCursor, encodeCursor, PageQuery } from '../pagination.ts';
 import { defineRoute } from '../route.ts';
 import { actorOf } from './actor.ts';
+import { privacyOf } from './retention.routes.ts';
 import { recordConsent, type ConsentAction } from '../../platform/contacts/consent-history.sql.ts';
 import { lockContact, lockWaitingRunsOfContact, stopRun } from '../../platform/engine/run-store.ts';
 
 const IdParams = z.object({ id: z.uuid() });
-const Tag = z.string().trim().min(1).max(64).regex(/^[\p{L}\p{N} _:-]+$/u, 'letters, digits, space, _ : - only');
-/** Attribute names become template variables (`{{contact.plan}}`), so they stay simple. */
-const AttributeName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'an attribute name is a letter or _ then up to 63 letters, digits or _');
-const AttributeValue = z.union([z.string().max(2000), z.number(), z.boolean(), z.null()]);
-const MAX_ATTRIBUTES = 100;
+const Tag = TagSchema;
+const AttributeName = AttributeNameSchema;
+const AttributeValue = AttributeValueSchema;
 
 /**
  * True when a contact update touches what selects who receives automated messages (see the
@@ -26,27 +34,153 @@ function changesTargeting(body: { attributes?: unknown; tags?: unknown; optedOut
   return body.attributes !== undefined || body.tags !== undefined || body.restricted !== undefined || body.optedOut === false;
 }
 
+/** A JSON-encoded segment rule passed in a query string (GET pages and the export link). */
+const SegmentQuery = z
+  .string()
+  .max(20_000)
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'segment must be a JSON rule, as the segment builder writes it' });
+      return z.NEVER;
+    }
+  });
+
+/** The filters the Contacts page, the export and bulk tagging share. */
+const FilterQuery = z.object({
+  q: z.string().trim().max(200).optional(),
+  tag: Tag.optional(),
+  phone: z.string().max(40).optional(),
+  segment: SegmentQuery.optional(),
+});
+const FilterBody = z.strictObject({
+  q: z.string().trim().max(200).optional(),
+  tag: Tag.optional(),
+  segment: z.unknown().optional(),
+});
+
+function filterOf(q: { q?: string; tag?: string; phone?: string; segment?: unknown }): ContactFilter {
+  return { q: q.q || null, tag: q.tag ?? null, phone: q.phone ? (toE164(q.phone) ?? q.phone) : null, segment: q.segment ?? null };
+}
+
+/** Contacts tagged per statement by a bulk action over a whole filter. */
+const BULK_TAG_BATCH_ROWS = 1_000;
+/** Attribute columns of an export at most (a contact holds at most MAX_ATTRIBUTES). */
+const EXPORT_ATTRIBUTE_COLUMNS = MAX_ATTRIBUTES;
+
+/** The export's fixed columns; the attribute columns follow, A to Z. The import reads them back (engine/contacts/contact-import.ts). */
+const EXPORT_COLUMNS = ['Phone', 'Name', 'Tags', 'Opted out', 'Added', 'Last message'];
+
+function exportRecord(c: ContactListRow, attributes: string[]): string[] {
+  const cell = (v: unknown) => (v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean));
+  return [c.phone ?? '', c.name ?? '', c.tags.join(', '), c.optedOutAt ? 'yes' : '', c.createdAt.toISOString(), c.lastSeenAt?.toISOString() ?? '', ...attributes.map((a) => cell(c.attributes[a]))];
+}
+
 export const contactRoutes = [
   defineRoute({
     method: 'get',
     path: '/v1/contacts',
-    summary: 'Contacts, newest first; filter by tag or phone',
+    summary: 'Contacts in pages: search (name, phone, tag or attribute value contains `q`), filter by tag, phone or segment (a JSON rule), sort by newest, oldest, name or last message',
     tag: 'contacts',
     auth: 'contacts.read',
-    query: PageQuery.extend({ tag: Tag.optional(), phone: z.string().max(40).optional() }),
+    query: PageQuery.extend(FilterQuery.shape).extend({ sort: z.enum(CONTACT_SORTS).default('newest') }),
     response: z.object({ items: z.array(ContactDto), nextCursor: z.string().nullable() }),
     async handler({ em, auth, query }) {
-      const where: FilterQuery<Contact> = { workspaceId: auth.workspaceId };
-      if (query.tag) where.tags = { $contains: [query.tag] };
-      if (query.phone) where.phone = query.phone;
-      const cursor = decodeCursor(query.cursor);
-      if (cursor) {
-        const at = new Date(cursor.at);
-        where.$or = [{ createdAt: { $lt: at } }, { createdAt: at, id: { $lt: cursor.id } }];
+      // An invalid segment throws SegmentInvalidError before any read: 400 with every problem.
+      const result = await listContacts(em, { workspaceId: auth.workspaceId, filter: filterOf(query), sort: query.sort, cursor: decodeCursor(query.cursor), limit: query.limit });
+      return { items: result.items.map(toContactDto), nextCursor: result.nextCursor ? encodeCursor(result.nextCursor) : null };
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/v1/contacts',
+    summary: 'Create a contact; 409 when a contact has this phone already. A national number is read in `defaultCountry`',
+    tag: 'contacts',
+    auth: 'contacts.manage',
+    status: 201,
+    body: z.strictObject({
+      phone: z.string().trim().min(1).max(40),
+      defaultCountry: z.string().regex(/^[A-Za-z]{2}$/, 'a two-letter country code such as BR or US').optional(),
+      name: z.string().trim().min(1).max(MAX_NAME_CHARS).nullable().optional(),
+      attributes: z.record(AttributeName, z.union([z.string().max(MAX_ATTRIBUTE_VALUE_CHARS), z.number(), z.boolean()])).optional(),
+      tags: z.array(Tag).max(MAX_TAGS).optional(),
+    }),
+    response: ContactDto,
+    exampleBody: { phone: '+15551230000', name: 'Sam Doe', attributes: { plan: 'pro' }, tags: ['lead'] },
+    async handler({ deps, em, auth, body, req }) {
+      const phone = toE164(body.phone, body.defaultCountry);
+      if (!phone) throw new ValidationError(`“${body.phone}” is not a phone number${body.defaultCountry ? ` of ${body.defaultCountry.toUpperCase()}` : ' in international form (+country code)'}`, { details: [{ path: 'phone', message: 'not a phone number' }] });
+      if (body.attributes && Object.keys(body.attributes).length > MAX_ATTRIBUTES) throw new ValidationError(`a contact holds at most ${MAX_ATTRIBUTES} attributes`);
+      const now = deps.clock.now();
+      const id = newId();
+      const { rowCount } = await runSql(
+        em,
+        `insert into contacts (id, workspace_id, phone, name, attributes, tags, created_at, updated_at)
+         values (:id, :workspaceId, :phone, :name, cast(:attributes as jsonb), cast(:tags as text[]), :now, :now)
+         on conflict (workspace_id, phone) where phone is not null do nothing`,
+        { id, workspaceId: auth.workspaceId, phone, name: body.name ?? null, attributes: JSON.stringify(body.attributes ?? {}), tags: [...new Set(body.tags ?? [])], now },
+      );
+      if (rowCount === 0) throw new ConflictError(`a contact with the phone ${phone} exists already`, { details: [{ path: 'phone', message: 'taken' }] });
+      audit(em, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'contact.created', target: { kind: 'contact', id }, ip: req.ip });
+      await em.flush();
+      return toContactDto((await em.findOneOrFail(ContactSchema, { id, workspaceId: auth.workspaceId })));
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/v1/contacts/bulk-tags',
+    summary: 'Add or remove tags on many contacts: the ones named (`ids`, up to 1,000) or every contact of a filter (search, tag, segment); answers how many changed',
+    tag: 'contacts',
+    auth: 'contacts.manage',
+    body: z.strictObject({
+      action: z.enum(['add', 'remove']),
+      tags: z.array(Tag).min(1).max(20),
+      target: z.discriminatedUnion('kind', [z.strictObject({ kind: z.literal('ids'), ids: z.array(z.uuid()).min(1).max(1_000) }), z.strictObject({ kind: z.literal('filter'), filter: FilterBody })]),
+    }),
+    response: z.object({ changed: z.number().int() }),
+    exampleBody: { action: 'add', tags: ['vip'], target: { kind: 'filter', filter: { q: 'ada' } } },
+    async handler({ deps, em, auth, body, req }) {
+      const tags = [...new Set(body.tags)];
+      const now = deps.clock.now();
+      let changed = 0;
+      if (body.target.kind === 'ids') {
+        changed = await retagContacts(em, { workspaceId: auth.workspaceId, ids: [...new Set(body.target.ids)], tags, action: body.action, now });
+      } else {
+        // Each batch commits on its own: a long walk holds no lock on contacts already tagged.
+        for await (const batch of eachContactBatch(em, { workspaceId: auth.workspaceId, filter: filterOf(body.target.filter), batchRows: BULK_TAG_BATCH_ROWS })) {
+          changed += await retagContacts(em, { workspaceId: auth.workspaceId, ids: batch.map((c) => c.id), tags, action: body.action, now });
+        }
       }
-      const rows = await em.find(ContactSchema, where, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: query.limit + 1 });
-      const result = page(rows, query.limit, (c) => ({ at: c.createdAt.toISOString(), id: c.id }));
-      return { items: result.items.map(toContactDto), nextCursor: result.nextCursor };
+      audit(em, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: body.action === 'add' ? 'contacts.tagged' : 'contacts.untagged', details: { tags: tags.length, changed, target: body.target.kind }, ip: req.ip });
+      await em.flush();
+      return { changed };
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/v1/contacts/export.csv',
+    summary: 'The contacts of a filter (search, tag, segment) as a CSV file, streamed: phone, name, tags, consent, dates and one column per attribute',
+    tag: 'contacts',
+    auth: 'contacts.manage',
+    query: FilterQuery,
+    async handler({ deps, em, auth, query, req, res }) {
+      const filter = filterOf(query);
+      // Validate the segment before the first byte: an invalid rule is a 400, not a broken file.
+      if (filter.segment !== null) compileSegment(filter.segment);
+      const attributes = await attributeNamesOf(em, auth.workspaceId, filter, EXPORT_ATTRIBUTE_COLUMNS);
+      audit(em, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'contacts.exported', details: { filtered: Boolean(filter.q || filter.tag || filter.segment !== null) }, ip: req.ip });
+      await em.flush();
+      const day = deps.clock.now().toISOString().slice(0, 10);
+      res.status(200).set({ 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="contacts-${day}.csv"`, 'cache-control': 'no-store' });
+      const csv = stringify({ header: true, columns: [...EXPORT_COLUMNS, ...attributes] });
+      const rows = (async function* () {
+        for await (const batch of eachContactBatch(em, { workspaceId: auth.workspaceId, filter })) {
+          for (const c of batch) yield exportRecord(c, attributes);
+        }
+      })();
+      await pipeline(Readable.from(rows), csv, res);
+      return undefined;
     },
   }),
   defineRoute({
@@ -123,6 +257,21 @@ export const contactRoutes = [
         throw err;
       }
       return toContactDto(contact);
+    },
+  }),
+  defineRoute({
+    method: 'delete',
+    path: '/v1/contacts/:id',
+    summary: 'Delete a contact: it is erased with everything that names it (conversations, messages, runs, files), as a privacy erasure is; 409 legal_hold while a hold covers it',
+    tag: 'contacts',
+    auth: 'contacts.manage',
+    params: IdParams,
+    async handler({ deps, em, auth, params, req }) {
+      const found = await runSql(em, `select 1 from contacts where id = :id and workspace_id = :workspaceId and erased_at is null`, { id: params.id, workspaceId: auth.workspaceId });
+      if (found.rowCount === 0) throw new NotFoundError('contact', params.id);
+      // One way to remove a person's data: the erasure (audited there, files and jobs cleaned after commit).
+      await privacyOf(deps).erasure.erase(auth.workspaceId, params.id, actorOf(auth), req.ip ?? null);
+      return undefined;
     },
   }),
 ];

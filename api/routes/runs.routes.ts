@@ -53,6 +53,34 @@ export const runRoutes = [
   }),
   defineRoute({
     method: 'get',
+    path: '/v1/contacts/:id/runs',
+    summary: "A contact's runs, newest first, across flows",
+    // Tagged with the contact: `:id` names a contact.
+    tag: 'contacts',
+    auth: 'runs.read',
+    params: IdParams,
+    query: PageQuery,
+    response: z.object({ items: z.array(RunDto), nextCursor: z.string().nullable() }),
+    async handler({ em, auth, params, query }) {
+      const found = await runSql(em, `select 1 from contacts where id = :id and workspace_id = :workspaceId`, { id: params.id, workspaceId: auth.workspaceId });
+      if (found.rowCount === 0) throw new NotFoundError('contact', params.id);
+      const cursor = decodeCursor(query.cursor);
+      const { rows } = await runSql<RunRow & { cursorAt: string }>(
+        em,
+        `select ${RUN_COLUMNS}, cast(r.started_at as text) as "cursorAt"
+           from runs r ${RUN_JOINS}
+          where r.workspace_id = :workspaceId and r.contact_id = :contactId
+            and (cast(:cursorAt as timestamptz) is null or (r.started_at, r.id) < (cast(:cursorAt as timestamptz), cast(:cursorId as uuid)))
+          order by r.started_at desc, r.id desc
+          limit :limit`,
+        { workspaceId: auth.workspaceId, contactId: params.id, cursorAt: cursor?.at ?? null, cursorId: cursor?.id ?? null, limit: query.limit + 1 },
+      );
+      const result = page(rows, query.limit, (r) => ({ at: r.cursorAt, id: r.id }));
+      return { items: result.items.map(toRunDto), nextCursor: result.nextCursor };
+    },
+  }),
+  defineRoute({
+    method: 'get',
     path: '/v1/runs/:id',
     summary: 'One run with its steps in order: input, output, port, error and timing of each (secrets redacted)',
     tag: 'runs',

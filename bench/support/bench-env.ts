@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { dropDatabase, ensureDatabase } from '../../platform/db/ensure-database.ts';
 import { openOrm, type Orm } from '../../platform/db/orm.ts';
 import { createRedis, deleteKeysMatching, type Redis } from '../../platform/redis.ts';
+import type { RoleName } from '../../platform/runtime/role-name.ts';
 import { runRoles, type RunningProcess } from '../../platform/runtime/run-roles.ts';
 
 export const BENCH_PG_BASE = process.env.BENCH_DATABASE_BASE_URL ?? 'postgres://postgres@127.0.0.1:5432';
@@ -21,6 +22,8 @@ export interface BenchEnv {
   orm: Orm;
   /** A command connection for the bench (baseline queues, key cleanup). */
   redis: Redis;
+  /** The secret key the product runs with (a role process started apart needs the same). */
+  secretKeyHex: string;
   /** Stops the product, drops the database and deletes every key under the prefix. Safe to call twice. */
   cleanup(): Promise<void>;
 }
@@ -29,8 +32,10 @@ export interface BenchEnv {
  * Starts api + worker + connector in-process through the real composition root (`runRoles`),
  * as `onemessage start` does, on a fresh database `om_bench_<id>` (migrated by the api role).
  */
-export async function startBenchEnv(logLevel = 'warn'): Promise<BenchEnv> {
+/** `roles`: the roles run in this process (a bench may run one apart, to measure it alone). */
+export async function startBenchEnv(logLevel = 'warn', roles: RoleName[] = ['api', 'worker', 'connector']): Promise<BenchEnv> {
   const id = randomBytes(5).toString('hex');
+  const secretKeyHex = randomBytes(32).toString('hex');
   const databaseUrl = `${BENCH_PG_BASE}/om_bench_${id}`;
   const redisPrefix = `ombench:${id}`;
   await ensureDatabase(databaseUrl);
@@ -52,14 +57,14 @@ export async function startBenchEnv(logLevel = 'warn'): Promise<BenchEnv> {
   };
   try {
     product = await runRoles(
-      ['api', 'worker', 'connector'],
+      roles,
       {
         DATABASE_URL: databaseUrl,
         REDIS_URL: BENCH_REDIS_URL,
         REDIS_PREFIX: redisPrefix,
         PORT: '0',
         HOST: '127.0.0.1',
-        ONEMESSAGE_SECRET_KEY: randomBytes(32).toString('hex'),
+        ONEMESSAGE_SECRET_KEY: secretKeyHex,
         LOG_LEVEL: logLevel,
         NODE_ENV: 'production',
       },
@@ -68,7 +73,7 @@ export async function startBenchEnv(logLevel = 'warn'): Promise<BenchEnv> {
     );
     orm = await openOrm(databaseUrl, { poolMax: BENCH_POOL_MAX });
     redis = createRedis(BENCH_REDIS_URL);
-    return { id, databaseUrl, redisUrl: BENCH_REDIS_URL, redisPrefix, product, baseUrl: `http://127.0.0.1:${product.port}`, orm, redis, cleanup };
+    return { id, databaseUrl, redisUrl: BENCH_REDIS_URL, redisPrefix, secretKeyHex, product, baseUrl: `http://127.0.0.1:${product.port}`, orm, redis, cleanup };
   } catch (err) {
     await cleanup();
     throw err;

@@ -1,5 +1,6 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
+import type { RoleName } from '../../platform/runtime/role-name.ts';
 import { startBenchEnv, type BenchEnv } from './bench-env.ts';
 
 /** The 1, 5 and 15 minute load averages, for the progress lines: a loaded machine explains a slow figure. */
@@ -16,9 +17,9 @@ export function loadAverage(): string {
  * analyzes the bench database during a run: plans chosen on the first, small tables are kept and
  * the tables bloat (bench/README.md), unlike in production.
  */
-export async function startBench(progress: (line: string) => void): Promise<{ env: BenchEnv; stopListening: () => void }> {
+export async function startBench(progress: (line: string) => void, roles?: RoleName[]): Promise<{ env: BenchEnv; stopListening: () => void }> {
   progress(`load average at start: ${loadAverage()} (${availableParallelism()} CPUs)`);
-  const env = await startBenchEnv(process.env.LOG_LEVEL ?? 'warn');
+  const env = await startBenchEnv(process.env.LOG_LEVEL ?? 'warn', roles);
   const stopListening = cleanUpOnInterrupt(env, progress);
   try {
     const { rows } = await runSql<{ setting: string }>(env.orm.em.fork(), `select current_setting('autovacuum') as setting`);

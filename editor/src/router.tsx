@@ -8,6 +8,8 @@ import { BroadcastFormPage } from './pages/broadcast-form-page.tsx';
 import { BroadcastsPage } from './pages/broadcasts-page.tsx';
 import { CannedResponsesPage } from './pages/canned-responses-page.tsx';
 import { ChannelsPage } from './pages/channels-page.tsx';
+import { ContactPage } from './pages/contact-page.tsx';
+import { ContactsPage } from './pages/contacts-page.tsx';
 import { FlowEditorPage } from './pages/flow-editor-page.tsx';
 import { FlowsPage } from './pages/flows-page.tsx';
 import { InboxPage } from './pages/inbox-page.tsx';
@@ -52,6 +54,8 @@ export const routes: RouteObject[] = [
               { path: '/inbox', element: <InboxRoute />, children: [{ index: true }, { path: ':conversationId' }] },
               { path: '/inbox/supervisor', element: <SupervisorPage /> },
               { path: '/channels', element: <ChannelsPage /> },
+              { path: '/contacts', element: <ContactsPage /> },
+              { path: '/contacts/:contactId', element: <ContactRoute /> },
               { path: '/settings/teams', element: <TeamsPage /> },
               { path: '/settings/routing-rules', element: <RoutingRulesPage /> },
               { path: '/settings/quick-replies', element: <CannedResponsesPage /> },
@@ -124,6 +128,11 @@ function BroadcastDetailRoute() {
 function BroadcastEditRoute() {
   const { broadcastId = '' } = useParams();
   return <BroadcastFormPage key={broadcastId} broadcastId={broadcastId} />;
+}
+
+function ContactRoute() {
+  const { contactId = '' } = useParams();
+  return <ContactPage key={contactId} contactId={contactId} />;
 }
 
 function PrivacyContactRoute() {

@@ -29,3 +29,21 @@ describe('when a phone number cannot be made E.164', () => {
     expect(toE164('')).toBeNull();
   });
 });
+
+describe('when a national number is read with a default country', () => {
+  it('puts the country code in front of a valid local number', () => {
+    expect(toE164('(11) 98765-4321', 'BR')).toBe('+5511987654321');
+    expect(toE164('030 1234 5678', 'de')).toBe('+493012345678');
+    expect(toE164('(201) 555-0123', 'US')).toBe('+12015550123');
+  });
+
+  it('keeps a number already in international form whatever the default country', () => {
+    expect(toE164('+44 20 7946 0958', 'BR')).toBe('+442079460958');
+  });
+
+  it('returns null for a number that is not valid in that country, or an unknown country', () => {
+    expect(toE164('12345', 'BR')).toBeNull();
+    expect(toE164('98765-4321', 'ZZ')).toBeNull();
+    expect(toE164('call me', 'US')).toBeNull();
+  });
+});

@@ -23,6 +23,8 @@ export const CAPABILITIES = {
    * restriction of processing. Agents may not: an agent is not the one who chooses audiences.
    */
   'contacts.target': ['owner', 'admin', 'marketer'],
+  /** Manage the contact list as a whole: import and export CSV, create and delete contacts, tag many at once. */
+  'contacts.manage': ['owner', 'admin', 'marketer'],
   'conversations.read': ['owner', 'admin', 'marketer', 'agent'],
   'conversations.reply': ['owner', 'admin', 'marketer', 'agent'],
   /**

@@ -9,6 +9,7 @@ import type { Runtime } from './runtime.ts';
 import { BillingEventProcessor } from '../billing/billing-event.processor.ts';
 import { BillingJobs } from '../billing/billing-jobs.ts';
 import { PrivacyService, RetentionJobs } from '../../connectors/retention/retention-jobs.ts';
+import { ContactImportJobs } from '../contacts/contact-import-jobs.ts';
 
 /** How often the outbox reconciler looks for queued messages whose send job was lost. */
 export const RECONCILE_INTERVAL_MS = 15_000;
@@ -29,7 +30,7 @@ export interface WorkerRoleHandle {
  * The worker role: the engine's background work: flow runs (inbox drains, timers, the engine
  * reconciler), the outbox reconciler, and broadcasts (starts, recurring occurrences, flow
  * batches, finish checks, their reconciler); retention sweeps, contact exports and
- * housekeeping (connectors/retention); billing events join it as their issue lands.
+ * housekeeping (connectors/retention); contact CSV imports (platform/contacts); billing events join it as their issue lands.
  * Message batches of broadcasts run where their channel's connector runs.
  */
 export async function startWorkerRole(rt: Runtime, deps: { outbox: Outbox; engine: Engine; inbox: Inbox }): Promise<WorkerRoleHandle> {
@@ -53,13 +54,15 @@ export async function startWorkerRole(rt: Runtime, deps: { outbox: Outbox; engin
   const privacyDeps = { orm: rt.orm, queues: rt.queues, config: rt.config, clock: rt.clock, logger: logger.child({ component: 'retention' }) };
   const retention = new RetentionJobs({ ...privacyDeps, service: new PrivacyService(privacyDeps) });
   retention.start();
+  const contactImports = new ContactImportJobs({ orm: rt.orm, queues: rt.queues, config: rt.config, clock: rt.clock, logger: logger.child({ component: 'contact-imports' }) });
+  contactImports.start();
   await deps.inbox.startWorker();
   const inboxReconciler = new InboxReconciler({ orm: rt.orm, inbox: deps.inbox, clock: rt.clock, logger: logger.child({ component: 'inbox' }) });
   inboxReconciler.start(INBOX_RECONCILE_INTERVAL_MS);
   logger.info({ intervalMs: RECONCILE_INTERVAL_MS }, 'worker: engine workers and reconcilers started');
   return {
     async stop() {
-      await Promise.all([reconciler.stop(), broadcastReconciler.stop(), inboxReconciler.stop(), broadcasts.stop(), retention.stop(), deps.engine.stop(), billingJobs?.stop()]);
+      await Promise.all([reconciler.stop(), broadcastReconciler.stop(), inboxReconciler.stop(), broadcasts.stop(), retention.stop(), contactImports.stop(), deps.engine.stop(), billingJobs?.stop()]);
     },
   };
 }

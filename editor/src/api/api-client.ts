@@ -53,6 +53,10 @@ export class ApiClient {
   delete(path: string): Promise<void> {
     return this.request<void>('DELETE', path);
   }
+  /** POSTs a file as the request body itself (the browser streams it), for uploads such as a CSV import. */
+  upload<T>(path: string, file: Blob, contentType: string): Promise<T> {
+    return this.request<T>('POST', path, undefined, undefined, { body: file, contentType });
+  }
 
   /** A raw streaming request (server-sent events); the session cookie goes with it. */
   stream(path: string, signal: AbortSignal): Promise<Response> {
@@ -67,10 +71,12 @@ export class ApiClient {
     return headers;
   }
 
-  private async request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  private async request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal, raw?: { body: Blob; contentType: string }): Promise<T> {
     let res: Response;
     try {
-      res = await fetch(this.base + path, { method, headers: this.headers(method, body !== undefined), credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body), signal });
+      const headers = this.headers(method, body !== undefined);
+      if (raw) headers['content-type'] = raw.contentType;
+      res = await fetch(this.base + path, { method, headers, credentials: 'same-origin', body: raw ? raw.body : body === undefined ? undefined : JSON.stringify(body), signal });
     } catch (cause) {
       if ((cause as Error).name === 'AbortError') throw cause;
       throw new ApiError(0, 'network_error', 'The server could not be reached. Check your connection and try again.');

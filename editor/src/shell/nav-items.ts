@@ -18,6 +18,7 @@ export const NAV_ITEMS: NavItem[] = [
   { label: 'Supervisor', to: '/inbox/supervisor', section: 'main', capability: 'inbox.supervise' },
   { label: 'Flows', to: '/flows', section: 'main', capability: 'flows.read' },
   { label: 'Broadcasts', to: '/broadcasts', section: 'main', capability: 'broadcasts.read' },
+  { label: 'Contacts', to: '/contacts', section: 'main', capability: 'contacts.read' },
   { label: 'Channels', to: '/channels', section: 'main', capability: 'channels.read' },
   { label: 'Members', to: '/settings/members', section: 'settings', capability: 'workspace.read' },
   { label: 'Teams', to: '/settings/teams', section: 'settings', capability: 'teams.manage' },
