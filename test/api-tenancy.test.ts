@@ -28,6 +28,8 @@ const RESOURCE_BY_TAG: Record<string, keyof ResourcesOfA> = {
   retention: 'sweepId',
   'legal-holds': 'holdId',
   exports: 'exportId',
+  webhooks: 'webhookId',
+  'webhook-deliveries': 'webhookDeliveryId',
 };
 
 interface ResourcesOfA {
@@ -49,6 +51,8 @@ interface ResourcesOfA {
   sweepId: string;
   holdId: string;
   exportId: string;
+  webhookId: string;
+  webhookDeliveryId: string;
 }
 
 let api: TestApi;
@@ -111,10 +115,18 @@ beforeAll(async () => {
   const sweep = await ownerA.post('/api/v1/retention/sweeps', { dryRun: true });
   const hold = await ownerA.post('/api/v1/legal-holds', { scope: 'contact', contactId: inbound.body.contactId, reason: 'Hold of A' });
   const contactExport = await ownerA.post(`/api/v1/contacts/${inbound.body.contactId}/export`, {});
+  // A webhook of A (for an event this test never causes, so nothing is sent anywhere) and a delivery of it, as the outbox writes them.
+  const webhook = await ownerA.post('/api/v1/webhooks', { url: 'https://hooks.example.com/a', description: 'A hook', eventTypes: ['broadcast.finished'] });
+  const webhookEventId = newId();
+  const webhookDeliveryId = newId();
+  await runSql(api.env.orm.em.fork(), `insert into webhook_events (id, workspace_id, type, payload, created_at) values (:webhookEventId, :workspaceId, 'broadcast.finished', '{"data":{"name":"hello from A"}}', now())`, { webhookEventId, workspaceId: signupA.body.workspace.id });
+  await runSql(api.env.orm.em.fork(), `insert into webhook_deliveries (id, workspace_id, event_id, endpoint_id, status, created_at) values (:webhookDeliveryId, :workspaceId, :webhookEventId, :endpointId, 'failed', now())`, { webhookDeliveryId, webhookEventId, workspaceId: signupA.body.workspace.id, endpointId: webhook.body.id });
   a = {
     sweepId: sweep.body.id,
     holdId: hold.body.id,
     exportId: contactExport.body.id,
+    webhookId: webhook.body.id,
+    webhookDeliveryId,
     workspaceId: signupA.body.workspace.id,
     secretId: secret.body.id,
     teamId: team.body.id,
@@ -223,6 +235,9 @@ describe('when a member of another workspace walks every route', () => {
     expect(holds.body.items).toEqual([expect.objectContaining({ id: a.holdId, active: true })]);
     expect((await ownerA.get(`/api/v1/exports/${a.exportId}`)).status).toBe(200);
     expect((await ownerA.get(`/api/v1/retention/sweeps/${a.sweepId}`)).status).toBe(200);
+    const webhooks = await ownerA.get('/api/v1/webhooks');
+    expect(webhooks.body.items).toEqual([expect.objectContaining({ id: a.webhookId, url: 'https://hooks.example.com/a', enabled: true, eventTypes: ['broadcast.finished'] })]);
+    expect((await ownerA.get(`/api/v1/webhook-deliveries/${a.webhookDeliveryId}`)).body.attemptLog).toEqual([]);
   });
 });
 
