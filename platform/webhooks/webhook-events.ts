@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Clock } from '../../engine/clock.ts';
+import { systemClock, type Clock } from '../../engine/clock.ts';
 import type { WebhookEventInput, WebhookEventType } from '../../engine/webhooks/webhook-event-type.ts';
 import type { Orm } from '../db/orm.ts';
 import { newId } from '../ids.ts';
@@ -72,7 +72,8 @@ export class WebhookEvents {
   /** Deliveries recorded in a transaction not yet committed, by its root transaction. */
   private readonly pending = new WeakMap<object, string[]>();
 
-  constructor(private readonly deps: { redis: Redis; prefix: string; queues: QueueFactory | null; logger: Logger; clock: Clock }) {}
+  /** `redis` null: a detached hub (see `of`), whose entries expire but hear of no change. */
+  constructor(private readonly deps: { redis: Redis | null; prefix: string; queues: QueueFactory | null; logger: Logger | null; clock: Clock }) {}
 
   /** Binds a hub to the ORM: `emitEvents` on any of its entity managers uses it, and its commits enqueue the deliveries. */
   static attach(orm: Orm, deps: ConstructorParameters<typeof WebhookEvents>[0]): WebhookEvents {
@@ -93,9 +94,19 @@ export class WebhookEvents {
     return hub;
   }
 
-  /** The hub bound to `em`'s ORM, if any. */
-  static of(em: EntityManager): WebhookEvents | undefined {
-    return hubs.get(em.config);
+  /**
+   * The hub bound to `em`'s ORM. An ORM opened without the runtime (a CLI command, a bench, a
+   * test of another part) gets a detached one: its cache saves the per-event query all the same,
+   * it hears of changes only when its entries expire (SUBSCRIPTIONS_TTL_MS), and it enqueues
+   * nothing: the worker's webhook reconciler sends what it recorded.
+   */
+  static of(em: EntityManager): WebhookEvents {
+    let hub = hubs.get(em.config);
+    if (!hub) {
+      hub = new WebhookEvents({ redis: null, prefix: '', queues: null, logger: null, clock: systemClock });
+      hubs.set(em.config, hub);
+    }
+    return hub;
   }
 
   private get channel(): string {
@@ -104,9 +115,9 @@ export class WebhookEvents {
 
   /** Listens for changes made by other processes. */
   async start(): Promise<void> {
-    if (this.subscriber) return;
+    if (this.subscriber || !this.deps.redis) return;
     const s = this.deps.redis.duplicate();
-    s.on('error', (err) => this.deps.logger.warn({ err }, 'webhook subscriptions pub/sub connection error'));
+    s.on('error', (err) => this.deps.logger?.warn({ err }, 'webhook subscriptions pub/sub connection error'));
     s.on('message', (_channel: string, workspaceId: string) => this.forget(workspaceId));
     // Signals sent while disconnected are lost: forget everything when the connection is back.
     s.on('ready', () => this.forgetAll());
@@ -123,7 +134,7 @@ export class WebhookEvents {
   /** Call after a workspace's endpoints changed (created, edited, deleted, disabled), once committed. */
   async changed(workspaceId: string): Promise<void> {
     this.forget(workspaceId);
-    await this.deps.redis.publish(this.channel, workspaceId);
+    await this.deps.redis?.publish(this.channel, workspaceId);
   }
 
   private forget(workspaceId: string): void {
@@ -164,7 +175,7 @@ export class WebhookEvents {
     try {
       await this.deps.queues.queue<WebhookJobData>(WEBHOOK_QUEUE).addBulk(deliveryIds.map((deliveryId) => ({ name: 'deliver', data: { deliveryId }, opts: deliveryJobOptions(deliveryId) })));
     } catch (err) {
-      this.deps.logger.warn({ err, deliveries: deliveryIds.length }, 'could not enqueue webhook deliveries; the webhook reconciler will');
+      this.deps.logger?.warn({ err, deliveries: deliveryIds.length }, 'could not enqueue webhook deliveries; the webhook reconciler will');
     }
   }
 
@@ -212,11 +223,11 @@ export async function emitEvents(em: EntityManager, events: readonly WebhookEven
   const hub = WebhookEvents.of(em);
   const wanted: WebhookEventInput[] = [];
   for (const event of events) {
-    const types = hub?.cached(event.workspaceId) ?? (hub ? await hub.load(em, event.workspaceId) : await loadSubscribedTypes(em, event.workspaceId));
+    const types = hub.cached(event.workspaceId) ?? (await hub.load(em, event.workspaceId));
     if (types.has(event.type)) wanted.push(event);
   }
   if (wanted.length === 0) return;
-  const now = hub?.now ?? new Date();
+  const now = hub.now;
   const rows = wanted.map((e) => ({
     id: newId(),
     workspace_id: e.workspaceId,
@@ -226,7 +237,7 @@ export async function emitEvents(em: EntityManager, events: readonly WebhookEven
     conversation_id: e.conversationId ?? null,
   }));
   const { rows: deliveries } = await runSql<{ id: string }>(em, RECORD_EVENTS_SQL, { events: JSON.stringify(rows), now });
-  if (deliveries.length === 0 || !hub) return;
+  if (deliveries.length === 0) return;
   const ids = deliveries.map((d) => d.id);
   const trx = em.getTransactionContext<object>();
   if (trx) hub.defer(trx, ids);
