@@ -11,6 +11,7 @@ import type { Mailer } from '../engine/ports/mailer.port.ts';
 import type { SessionTokens } from './auth/session-tokens.ts';
 import type { Billing } from '../platform/billing/billing.ts';
 import type { Inbox } from '../platform/inbox/inbox.ts';
+import type { WebhookEvents } from '../platform/webhooks/webhook-events.ts';
 
 /** One finished API request, as recorded for usage data and metrics. */
 export interface RequestRecord {
@@ -58,6 +59,8 @@ export interface ApiDeps {
   flowWebhooks: { start(flowId: string, tokenHash: string, body: unknown): Promise<{ runId: string }> };
   /** The support inbox: conversation moves, availability, live updates (platform/inbox). */
   inbox: Inbox;
+  /** Event webhooks: told when a workspace's endpoints change, so every process re-reads its subscriptions. */
+  webhooks: Pick<WebhookEvents, 'changed'>;
   /** Sends invitation emails; null when no SMTP server is configured (admins copy the link). */
   mailer: Mailer | null;
   observers: RequestObserver[];

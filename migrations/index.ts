@@ -13,6 +13,7 @@ import { Migration20261207040000_support_inbox } from './Migration20261207040000
 import { Migration20261207030000_privacy } from './Migration20261207030000_privacy.ts';
 import { Migration20261207050000_demo_history_handled } from './Migration20261207050000_demo_history_handled.ts';
 import { Migration20261208040000_contacts_page_and_imports } from './Migration20261208040000_contacts_page_and_imports.ts';
+import { Migration20261208050000_event_webhooks } from './Migration20261208050000_event_webhooks.ts';
 
 /** Every migration, in order. Listed explicitly so that no file-system glob decides what runs. */
 export const migrations = [
@@ -31,4 +32,5 @@ export const migrations = [
   { name: 'Migration20261207030000_privacy', class: Migration20261207030000_privacy },
   { name: 'Migration20261207050000_demo_history_handled', class: Migration20261207050000_demo_history_handled },
   { name: 'Migration20261208040000_contacts_page_and_imports', class: Migration20261208040000_contacts_page_and_imports },
+  { name: 'Migration20261208050000_event_webhooks', class: Migration20261208050000_event_webhooks },
 ];

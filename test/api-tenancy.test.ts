@@ -29,6 +29,8 @@ const RESOURCE_BY_TAG: Record<string, keyof ResourcesOfA> = {
   'legal-holds': 'holdId',
   exports: 'exportId',
   'contact-imports': 'importId',
+  webhooks: 'webhookId',
+  'webhook-deliveries': 'webhookDeliveryId',
 };
 
 interface ResourcesOfA {
@@ -51,6 +53,8 @@ interface ResourcesOfA {
   holdId: string;
   exportId: string;
   importId: string;
+  webhookId: string;
+  webhookDeliveryId: string;
 }
 
 let api: TestApi;
@@ -119,11 +123,19 @@ beforeAll(async () => {
     headers: { 'content-type': 'text/csv' },
   });
   await eventually(async () => ((await ownerA.get(`/api/v1/contacts/imports/${contactImport.body.id}`)).body.status === 'checked' ? true : undefined));
+  // A webhook of A (for an event this test never causes, so nothing is sent anywhere) and a delivery of it, as the outbox writes them.
+  const webhook = await ownerA.post('/api/v1/webhooks', { url: 'https://hooks.example.com/a', description: 'A hook', eventTypes: ['broadcast.finished'] });
+  const webhookEventId = newId();
+  const webhookDeliveryId = newId();
+  await runSql(api.env.orm.em.fork(), `insert into webhook_events (id, workspace_id, type, payload, created_at) values (:webhookEventId, :workspaceId, 'broadcast.finished', '{"data":{"name":"hello from A"}}', now())`, { webhookEventId, workspaceId: signupA.body.workspace.id });
+  await runSql(api.env.orm.em.fork(), `insert into webhook_deliveries (id, workspace_id, event_id, endpoint_id, status, created_at) values (:webhookDeliveryId, :workspaceId, :webhookEventId, :endpointId, 'failed', now())`, { webhookDeliveryId, webhookEventId, workspaceId: signupA.body.workspace.id, endpointId: webhook.body.id });
   a = {
     sweepId: sweep.body.id,
     holdId: hold.body.id,
     exportId: contactExport.body.id,
     importId: contactImport.body.id,
+    webhookId: webhook.body.id,
+    webhookDeliveryId,
     workspaceId: signupA.body.workspace.id,
     secretId: secret.body.id,
     teamId: team.body.id,
@@ -243,6 +255,9 @@ describe('when a member of another workspace walks every route', () => {
     const tagged = await ownerB.post('/api/v1/contacts/bulk-tags', { action: 'add', tags: ['stolen'], target: { kind: 'ids', ids: [a.contactId] } });
     expect(tagged.body).toEqual({ changed: 0 });
     expect((await ownerA.get(`/api/v1/contacts/${a.contactId}`)).body.tags).not.toContain('stolen');
+    const webhooks = await ownerA.get('/api/v1/webhooks');
+    expect(webhooks.body.items).toEqual([expect.objectContaining({ id: a.webhookId, url: 'https://hooks.example.com/a', enabled: true, eventTypes: ['broadcast.finished'] })]);
+    expect((await ownerA.get(`/api/v1/webhook-deliveries/${a.webhookDeliveryId}`)).body.attemptLog).toEqual([]);
   });
 });
 

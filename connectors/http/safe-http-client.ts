@@ -35,6 +35,11 @@ export interface SafeHttpRequest {
   headers?: Record<string, string>;
   /** Sent as JSON. */
   body?: unknown;
+  /**
+   * A body already serialised as JSON, sent byte for byte (instead of `body`): for signed
+   * requests, whose signature covers these exact bytes.
+   */
+  jsonText?: string;
   /** Total deadline across redirects; capped at `MAX_TIMEOUT_MS`. */
   timeoutMs?: number;
   /**
@@ -105,7 +110,7 @@ export class SafeHttpClient {
     const timeoutMs = effectiveTimeoutMs(req.timeoutMs, this.defaultTimeoutMs);
     let method = req.method;
     const headers = buildHeaders(target.href, req.headers ?? {});
-    let body = serialiseBody(target.href, method, req.body);
+    let body = req.jsonText ?? serialiseBody(target.href, method, req.body);
     if (body !== undefined && !isJsonMediaType(headers['content-type'])) headers['content-type'] = 'application/json';
 
     const deadline = new AbortController();

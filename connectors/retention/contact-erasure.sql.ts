@@ -1,6 +1,8 @@
 import { createHmac } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
+import { emitEvent } from '../../platform/webhooks/webhook-events.ts';
+import { contactErasedEvent } from '../../platform/webhooks/webhook-event-payloads.ts';
 
 /**
  * A salted hash of an erased contact's phone, for the audit log: whoever holds the installation's
@@ -133,6 +135,7 @@ export async function eraseContactInTx(em: EntityManager, p: { workspaceId: stri
   }
   await runSql(em, `update audit_log set target_id = null where target_id = any(cast(:ids as uuid[]))`, { ids: [p.contactId, ...conversationIds] });
   await runSql(em, `delete from contacts where id = :contactId and workspace_id = :workspaceId`, ids);
+  await emitEvent(em, contactErasedEvent(p.workspaceId, p.contactId, p.now));
 
   return {
     phoneHash: contact.phone ? phoneHash(p.secretKey, p.workspaceId, contact.phone) : null,

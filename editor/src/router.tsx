@@ -19,6 +19,7 @@ import { RoutingRulesPage } from './pages/routing-rules-page.tsx';
 import { PrivacyContactPage } from './pages/privacy-contact-page.tsx';
 import { PrivacyPage } from './pages/privacy-page.tsx';
 import { SecretsPage } from './pages/secrets-page.tsx';
+import { WebhooksPage } from './pages/webhooks-page.tsx';
 import { SupervisorPage } from './pages/supervisor-page.tsx';
 import { TeamsPage } from './pages/teams-page.tsx';
 import { useSession } from './session/session-context.tsx';
@@ -61,6 +62,7 @@ export const routes: RouteObject[] = [
               { path: '/settings/quick-replies', element: <CannedResponsesPage /> },
               { path: '/settings/members', element: <MembersPage /> },
               { path: '/settings/secrets', element: <SecretsPage /> },
+              { path: '/settings/webhooks', element: <WebhooksPage /> },
               { path: '/settings/billing', element: <BillingPage /> },
               { path: '/privacy', element: <PrivacyPage /> },
               { path: '/privacy/contacts/:contactId', element: <PrivacyContactRoute /> },

@@ -49,6 +49,8 @@ export const CAPABILITIES = {
   // Names only (never values): flow authors pick a secret by name in the HTTP request node.
   'secrets.read': ['owner', 'admin', 'marketer'],
   'secrets.manage': ['owner', 'admin'],
+  /** Event webhooks: where the workspace's events (with contacts' messages) are sent, and their signing secrets. */
+  'webhooks.manage': ['owner', 'admin'],
   /** The plan, the card, invoices and usage: money is the owner's decision. */
   'billing.manage': ['owner'],
   /**

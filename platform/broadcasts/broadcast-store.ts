@@ -3,6 +3,8 @@ import type { Audience, BroadcastContent, BroadcastSchedule, QuietHours } from '
 import type { BroadcastState } from '../../engine/broadcasts/broadcast-state.ts';
 import { NotFoundError } from '../../engine/errors/app-error.ts';
 import { runSql } from '../pipeline/run-sql.ts';
+import { emitEvents } from '../webhooks/webhook-events.ts';
+import { broadcastFinishedEvents } from '../webhooks/webhook-event-payloads.ts';
 
 /** A broadcast row as the code reads it. */
 export interface BroadcastRow {
@@ -78,7 +80,7 @@ export interface StateChange {
 
 /** Writes a state change; a column not named keeps its value. */
 export async function writeState(em: EntityManager, id: string, change: StateChange, now: Date): Promise<void> {
-  await runSql(
+  const { rows } = await runSql<{ id: string; workspaceId: string; name: string; state: string; stateReason: string | null }>(
     em,
     `update broadcasts set state = :state,
             state_reason = case when :setReason then cast(:stateReason as text) else state_reason end,
@@ -89,7 +91,8 @@ export async function writeState(em: EntityManager, id: string, change: StateCha
             pace_anchor_batch = coalesce(cast(:paceAnchorBatch as integer), pace_anchor_batch),
             pace_anchor_at = case when :setAnchor then cast(:paceAnchorAt as timestamptz) else pace_anchor_at end,
             updated_at = :now
-      where id = :id`,
+      where id = :id
+  returning id, workspace_id as "workspaceId", name, state, state_reason as "stateReason"`,
     {
       id,
       now,
@@ -108,6 +111,7 @@ export async function writeState(em: EntityManager, id: string, change: StateCha
       paceAnchorAt: change.paceAnchorAt ?? null,
     },
   );
+  if (change.finishedAt) await emitEvents(em, broadcastFinishedEvents(rows, change.finishedAt));
 }
 
 /*

@@ -1,6 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { newId } from '../ids.ts';
 import { runSql } from '../pipeline/run-sql.ts';
+import { emitEvents } from '../webhooks/webhook-events.ts';
+import { contactOptedOutEvents } from '../webhooks/webhook-event-payloads.ts';
 
 export type ConsentAction = 'opt_out' | 'opt_in' | 'restrict' | 'unrestrict';
 /** Where a consent change came from: a global keyword the contact sent, a flow's node, an API call, the editor. */
@@ -29,6 +31,7 @@ export async function recordConsent(em: EntityManager, e: ConsentEvent): Promise
      values (:id, :workspaceId, :contactId, :action, :source, cast(:channelId as uuid), cast(:actorUserId as uuid), cast(:runId as uuid), :at)`,
     { id: newId(), workspaceId: e.workspaceId, contactId: e.contactId, action: e.action, source: e.source, channelId: e.channelId ?? null, actorUserId: e.actorUserId ?? null, runId: e.runId ?? null, at: e.at },
   );
+  await emitEvents(em, contactOptedOutEvents(e));
 }
 
 export interface ConsentHistoryRow {

@@ -14,6 +14,8 @@ import { describeTriggers } from '../../engine/flows/trigger-overlap.ts';
 import type { Flow } from '../../engine/flows/flow.schema.ts';
 import type { WorkspaceTriggers } from './trigger-matcher.ts';
 import { countBroadcastOptOut } from '../broadcasts/broadcast-opt-outs.ts';
+import { emitEvent } from '../webhooks/webhook-events.ts';
+import { messageReceivedEvent } from '../webhooks/webhook-event-payloads.ts';
 
 /** The window of the per-contact run limit. */
 export const RUN_LIMIT_WINDOW_MS = 60_000;
@@ -151,6 +153,8 @@ export class InboundHandler {
    * the workspace's triggers already, and the new rows wait in its write batch.
    */
   async handle(em: EntityManager, msg: PendingMessage, after: AfterCommit, batch?: { triggers: WorkspaceTriggers; writes: RunWriteBatch }): Promise<string> {
+    // In the transaction that marks the message handled: one event per message, committed with it.
+    await emitEvent(em, messageReceivedEvent(msg));
     if (msg.testFlowVersionId === null) return this.decide(em, msg, after, batch?.triggers ?? (await this.deps.flows.index(em, msg.workspaceId)), batch);
     // The test chat: the workspace's global keywords, and the pinned version's triggers only.
     const workspace = await this.deps.flows.index(em, msg.workspaceId);

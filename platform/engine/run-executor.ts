@@ -12,6 +12,8 @@ import type { FlowCache } from './flow-cache.ts';
 import { loadRunFacts } from './run-facts.ts';
 import { insertRuns, insertSteps, lockContact, saveRunOutcome, type RunRow } from './run-store.ts';
 import type { RunWriteBatch } from './run-write-batch.ts';
+import { emitEvents } from '../webhooks/webhook-events.ts';
+import { runFinishedEvents } from '../webhooks/webhook-event-payloads.ts';
 
 /** How deep "start another flow" may nest within one transaction: a flow starting itself ends. */
 const MAX_START_FLOW_DEPTH = 5;
@@ -135,6 +137,7 @@ export class RunExecutor {
     } else {
       await saveRunOutcome(em, run.id, result.outcome, newState, stepCount, now);
     }
+    await emitEvents(em, runFinishedEvents(run, result.outcome, now));
     const startFlows: string[] = [];
     const steps = [];
     const effectsCtx = { outbox: this.deps.outbox, handOff: this.deps.handOff, now, contactReachable: contact.lockedReachable, ...(mode.writes ? { writes: mode.writes } : {}) };

@@ -16,6 +16,8 @@ import { InboxBus } from './inbox-bus.ts';
 import { emptyInboxAfterCommit, SYSTEM_ACTOR, type InboxActor, type InboxAfterCommit, type InboxTimer } from './inbox-effects.ts';
 import { InboxTimers } from './inbox-timers.ts';
 import { TeamAssigner } from './team-assigner.ts';
+import { emitEvents } from '../webhooks/webhook-events.ts';
+import { conversationMovedEvents } from '../webhooks/webhook-event-payloads.ts';
 
 /** Default presence grace period: an agent whose inbox is gone this long counts as offline. */
 export const DEFAULT_PRESENCE_GRACE_MS = 5 * 60_000;
@@ -147,7 +149,8 @@ export class Inbox {
   async afterCommit(after: InboxAfterCommit): Promise<void> {
     const kicks = [...after.kick];
     if (this.assigner) for (const teamId of kicks) this.assigner.kick(teamId);
-    const work: Promise<unknown>[] = [this.bus.publish(after.events), this.timers.schedule(after.timers)];
+    // conversation.state_changed webhooks: recorded once the move committed (the inbox's one after-commit step).
+    const work: Promise<unknown>[] = [this.bus.publish(after.events), this.timers.schedule(after.timers), emitEvents(this.deps.orm.em.fork(), conversationMovedEvents(after.events))];
     if (!this.assigner && kicks.length) work.push(this.bus.publishKicks(kicks));
     if (after.sends.length) work.push(this.deps.outbox.dispatch(after.sends));
     const results = await Promise.allSettled(work);

@@ -6,6 +6,8 @@ import type { MessageStatus } from '../../engine/messages/message-status.ts';
 import type { OutboundSend } from '../../engine/ports/channel-connector.port.ts';
 import type { RegisteredConnector } from './connector-registry.ts';
 import { runSql } from './run-sql.ts';
+import { emitEvents } from '../webhooks/webhook-events.ts';
+import { messageStatusEvents } from '../webhooks/webhook-event-payloads.ts';
 
 /** A queued message as a send worker needs it, with the attempt it claimed (see CLAIM_SQL). */
 export interface SendRow {
@@ -157,7 +159,8 @@ update messages
        metadata = metadata #- '{send,inFlightSince}'
   from sent
  where messages.id = any(cast(:messageIds as uuid[])) and messages.id = sent.id and messages.status = 'queued'
-returning messages.id as "messageId",
+returning messages.id as "messageId", messages.workspace_id as "workspaceId", messages.channel_id as "channelId",
+          messages.conversation_id as "conversationId", messages.contact_id as "contactId",
           (select n.id from messages n
             where n.conversation_id = messages.conversation_id and n.direction = 'outbound'
               and n.status = 'queued' and n.id > messages.id
@@ -176,11 +179,12 @@ export interface SentMessage {
  */
 export async function recordSentEach(em: EntityManager, sent: readonly SentMessage[], at: Date): Promise<Map<string, string | null>> {
   if (sent.length === 0) return new Map();
-  const { rows } = await runSql<{ messageId: string; nextId: string | null }>(em, RECORD_SENT_SQL, {
+  const { rows } = await runSql<{ messageId: string; nextId: string | null; workspaceId: string; channelId: string; conversationId: string | null; contactId: string | null }>(em, RECORD_SENT_SQL, {
     messageIds: sent.map((s) => s.messageId),
     providerMessageIds: sent.map((s) => s.providerMessageId),
     times: JSON.stringify({ sent: at.toISOString() }),
   }, { planEachCall: true });
+  await emitEvents(em, messageStatusEvents(rows.map((r) => ({ ...r, status: 'sent', at }))));
   return new Map(rows.map((r) => [r.messageId, r.nextId]));
 }
 
@@ -196,14 +200,16 @@ update messages
        status_times = status_times || cast(:times as jsonb),
        metadata = metadata #- '{send,inFlightSince}'
  where id = :messageId and status = 'queued'
-returning (select n.id from messages n
+returning messages.workspace_id as "workspaceId", messages.channel_id as "channelId", messages.conversation_id as "conversationId", messages.contact_id as "contactId",
+          (select n.id from messages n
             where n.conversation_id = messages.conversation_id and n.direction = 'outbound'
               and n.status = 'queued' and n.id > messages.id
             order by n.id limit 1) as "nextId"`;
 
 /** Records a message as failed; answers the next queued message of its conversation, if any. */
 export async function recordFailed(em: EntityManager, messageId: string, reason: string, at: Date): Promise<string | null> {
-  const { rows } = await runSql<{ nextId: string | null }>(em, RECORD_FAILED_SQL, { messageId, reason, times: JSON.stringify({ failed: at.toISOString() }) });
+  const { rows } = await runSql<{ nextId: string | null; workspaceId: string; channelId: string; conversationId: string | null; contactId: string | null }>(em, RECORD_FAILED_SQL, { messageId, reason, times: JSON.stringify({ failed: at.toISOString() }) });
+  await emitEvents(em, messageStatusEvents(rows.map((r) => ({ ...r, messageId, status: 'failed', failureReason: reason, at }))));
   return rows[0]?.nextId ?? null;
 }
 

@@ -4,6 +4,8 @@ import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
 import { GroupCommit } from './group-commit.ts';
 import { runSql } from './run-sql.ts';
+import { emitEvents } from '../webhooks/webhook-events.ts';
+import { messageStatusEvents, type StatusChange } from '../webhooks/webhook-event-payloads.ts';
 
 /** Statuses a provider may skip on the way to another: a read message was delivered and sent. */
 const IMPLIED_BEFORE: Record<ProviderStatusUpdate['status'], OutboundStatus[]> = {
@@ -42,7 +44,8 @@ update messages m
   from target
  where m.id = any(array(select message_id from target)) and m.id = target.message_id
    and m.status = any(string_to_array(target.from_statuses, ','))
-returning target.i`;
+returning target.i, m.id as "messageId", m.workspace_id as "workspaceId", m.channel_id as "channelId", m.conversation_id as "conversationId",
+          m.contact_id as "contactId", target.to_status as status, target.reason as "failureReason", target.reached ->> target.to_status as at`;
 
 /** Updates written in one statement at most (a burst of receipts is split). */
 const MAX_BATCH_UPDATES = 500;
@@ -87,7 +90,10 @@ export class StatusUpdater {
     });
     for (let attempt = 1; ; attempt++) {
       try {
-        const result = await runSql<{ i: number }>(this.deps.orm.em.fork(), APPLY_BATCH_SQL, { updates: JSON.stringify(rows) });
+        const em = this.deps.orm.em.fork();
+        const result = await runSql<{ i: number } & StatusChange>(em, APPLY_BATCH_SQL, { updates: JSON.stringify(rows) });
+        // Right after the statement (it commits alone): a process dying in between loses these events, not the statuses.
+        await emitEvents(em, messageStatusEvents(result.rows));
         const applied = new Set(result.rows.map((r) => r.i));
         return updates.map((_, i) => applied.has(i));
       } catch (err) {

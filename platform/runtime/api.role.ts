@@ -33,6 +33,7 @@ export function buildHttpApp(rt: Runtime, pipelines: ApiPipelines, usage: UsageR
     tokens: rt.tokens,
     queues: rt.queues,
     billing: rt.billing,
+    webhooks: rt.webhooks,
     ...pipelines,
     mailer: pipelines.mailer ?? null,
     observers: [new HttpMetricsObserver(rt.metrics), usage],

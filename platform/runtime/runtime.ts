@@ -10,6 +10,7 @@ import { useNamedStatements } from '../pipeline/run-sql.ts';
 import { createRedis, type Redis } from '../redis.ts';
 import { StripeGateway } from '../../connectors/stripe/stripe-gateway.ts';
 import { Billing } from '../billing/billing.ts';
+import { WebhookEvents } from '../webhooks/webhook-events.ts';
 
 /** How long in-flight jobs may run on after a shutdown starts before they are returned to their queue. */
 export const JOB_DRAIN_MS = 6_000;
@@ -30,6 +31,8 @@ export interface Runtime {
   tokens: SessionTokens;
   /** Plans, quotas and Stripe (off without STRIPE_SECRET_KEY). */
   billing: Billing;
+  /** Event webhooks: which workspaces listen to which events (cached), and the deliveries to enqueue after commit. */
+  webhooks: WebhookEvents;
 }
 
 /** Opens the shared resources. The caller has already checked that Postgres and Redis answer. */
@@ -45,7 +48,9 @@ export async function openRuntime(config: Config, logger: Logger, clock: Clock =
   const stripe = config.billing?.stripe;
   const provider = stripe ? new StripeGateway({ secretKey: stripe.secretKey, webhookSecret: stripe.webhookSecret, webhookToleranceS: stripe.webhookToleranceS, apiUrl: stripe.apiUrl }) : null;
   const billing = new Billing({ config: config.billing, provider, orm, queues, clock, publicUrl: config.publicUrl });
-  return { config, logger, clock, orm, redis, queues, metrics, tokens: new SessionTokens(config.secretKey), billing };
+  const webhooks = WebhookEvents.attach(orm, { redis, prefix: config.redisPrefix, queues, logger: logger.child({ component: 'webhooks' }), clock });
+  await webhooks.start();
+  return { config, logger, clock, orm, redis, queues, metrics, tokens: new SessionTokens(config.secretKey), billing, webhooks };
 }
 
 /** Closes the shared resources, last step of a shutdown: queues (workers drain first), then Redis, then the ORM. */
@@ -55,6 +60,7 @@ export function runtimeShutdownSteps(rt: Runtime): { name: string; run: () => Pr
     {
       name: 'close Redis',
       run: async () => {
+        await rt.webhooks.stop();
         await rt.redis.quit().catch(() => rt.redis.disconnect());
       },
     },

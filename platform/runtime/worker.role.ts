@@ -10,6 +10,9 @@ import { BillingEventProcessor } from '../billing/billing-event.processor.ts';
 import { BillingJobs } from '../billing/billing-jobs.ts';
 import { PrivacyService, RetentionJobs } from '../../connectors/retention/retention-jobs.ts';
 import { ContactImportJobs } from '../contacts/contact-import-jobs.ts';
+import { SafeHttpClient } from '../../connectors/http/safe-http-client.ts';
+import { WebhookDeliverer } from '../webhooks/webhook-deliverer.ts';
+import { WebhookJobs } from '../webhooks/webhook-jobs.ts';
 
 /** How often the outbox reconciler looks for queued messages whose send job was lost. */
 export const RECONCILE_INTERVAL_MS = 15_000;
@@ -21,6 +24,8 @@ export const BROADCAST_RECONCILE_INTERVAL_MS = 30_000;
 export const BILLING_RECONCILE_INTERVAL_MS = 30_000;
 /** How often the inbox reconciler looks for lapsed agents, lost kicks and lost timers. */
 export const INBOX_RECONCILE_INTERVAL_MS = 5_000;
+/** How often the webhook reconciler looks for pending deliveries whose job was lost, and deletes old delivery logs. */
+export const WEBHOOK_RECONCILE_INTERVAL_MS = 30_000;
 
 export interface WorkerRoleHandle {
   stop(): Promise<void>;
@@ -59,10 +64,15 @@ export async function startWorkerRole(rt: Runtime, deps: { outbox: Outbox; engin
   await deps.inbox.startWorker();
   const inboxReconciler = new InboxReconciler({ orm: rt.orm, inbox: deps.inbox, clock: rt.clock, logger: logger.child({ component: 'inbox' }) });
   inboxReconciler.start(INBOX_RECONCILE_INTERVAL_MS);
+  const webhookLogger = logger.child({ component: 'webhooks' });
+  // Redirects are not followed: a receiver that moved is told to register its new address.
+  const deliverer = new WebhookDeliverer({ orm: rt.orm, http: new SafeHttpClient({ allowHosts: rt.config.httpAllowHosts, maxRedirects: 0 }), secretKey: rt.config.secretKey, clock: rt.clock, logger: webhookLogger, events: rt.webhooks });
+  const webhookJobs = new WebhookJobs({ orm: rt.orm, queues: rt.queues, deliverer, clock: rt.clock, logger: webhookLogger });
+  webhookJobs.start(WEBHOOK_RECONCILE_INTERVAL_MS);
   logger.info({ intervalMs: RECONCILE_INTERVAL_MS }, 'worker: engine workers and reconcilers started');
   return {
     async stop() {
-      await Promise.all([reconciler.stop(), broadcastReconciler.stop(), inboxReconciler.stop(), broadcasts.stop(), retention.stop(), contactImports.stop(), deps.engine.stop(), billingJobs?.stop()]);
+      await Promise.all([reconciler.stop(), webhookJobs.stop(), broadcastReconciler.stop(), inboxReconciler.stop(), broadcasts.stop(), retention.stop(), contactImports.stop(), deps.engine.stop(), billingJobs?.stop()]);
     },
   };
 }

@@ -7,6 +7,7 @@ import type { MemberDto } from '../../../api/dto/member.dto.ts';
 import type { MessageDto } from '../../../api/dto/message.dto.ts';
 import type { RunDetailDto, RunDto, RunStepDto } from '../../../api/dto/run.dto.ts';
 import type { SecretDto } from '../../../api/dto/secret.dto.ts';
+import type { WebhookDeliveryDetailDto, WebhookDeliveryDto, WebhookEndpointDto } from '../../../api/dto/webhook.dto.ts';
 import type { MeDto, SessionDto } from '../../../api/dto/session.dto.ts';
 
 /**
@@ -65,3 +66,7 @@ export interface Page<T> {
   items: T[];
   nextCursor: string | null;
 }
+
+export type WebhookEndpoint = z.infer<typeof WebhookEndpointDto>;
+export type WebhookDelivery = z.infer<typeof WebhookDeliveryDto>;
+export type WebhookDeliveryDetail = z.infer<typeof WebhookDeliveryDetailDto>;

@@ -8,6 +8,7 @@ import { useMe } from '../api/queries/session.queries.ts';
 import { AvailabilitySwitch } from '../inbox/availability-switch.tsx';
 import { useSession } from '../session/session-context.tsx';
 import { UsageBanner } from '../billing/usage-banner.tsx';
+import { WebhookNotice } from '../webhooks/webhook-notice.tsx';
 import { NAV_ITEMS, type NavItem } from './nav-items.ts';
 
 const NAVBAR_WIDTH_PX = 220;
@@ -58,6 +59,7 @@ export function AppLayout() {
       </AppShell.Navbar>
       <AppShell.Main>
         <UsageBanner />
+        <WebhookNotice />
         <Outlet />
       </AppShell.Main>
     </AppShell>

@@ -25,6 +25,7 @@ export const NAV_ITEMS: NavItem[] = [
   { label: 'Routing rules', to: '/settings/routing-rules', section: 'settings', capability: 'teams.manage' },
   { label: 'Quick replies', to: '/settings/quick-replies', section: 'settings', capability: 'canned_responses.manage' },
   { label: 'Secrets', to: '/settings/secrets', section: 'settings', capability: 'secrets.read' },
+  { label: 'Webhooks', to: '/settings/webhooks', section: 'settings', capability: 'webhooks.manage' },
   { label: 'Billing', to: '/settings/billing', section: 'settings', capability: 'billing.manage' },
   { label: 'Privacy', to: '/privacy', section: 'settings', capability: 'privacy.manage' },
   { label: 'API reference', to: '/api-docs/', section: 'settings', capability: 'workspace.manage', external: true },
