@@ -68,10 +68,13 @@ export class RetentionSweepRunner {
       // Files queued by an earlier runner that died between its commit and the unlink.
       await removePendingFiles(em, this.deps.files);
       await this.measure(sweep);
+      const measureMs = Math.round(performance.now() - started);
+      let pausedMs = 0;
       if (!sweep.dryRun) {
         const pressure = new InboundPressure({ orm: this.deps.orm, workspaceId: sweep.workspaceId, options: o.pressure });
         await pressure.measureBaseline();
         for (const kind of SWEEP_ORDER) await this.sweepKind(sweep, kind, pressure);
+        pausedMs = Math.round(pressure.pausedMs);
       }
       await this.deps.orm.em.fork().transactional(async (tx) => {
         if (!(await finishSweep(tx, sweep.id, this.owner, { status: 'completed' }))) throw new SweepLeaseLostError(sweep.id);
@@ -81,7 +84,8 @@ export class RetentionSweepRunner {
           action: sweep.dryRun ? 'retention.dry_run' : 'retention.swept',
           target: { kind: 'retention_sweep', id: sweep.id },
           // Counts, sizes and durations only: no row of the data it deleted.
-          details: { trigger: sweep.trigger, requestedBy: sweep.requestedBy, durationMs: Math.round(performance.now() - started), kinds: countsOf(sweep) },
+          // measureMs: counting what to delete; pausedMs: resting and waiting for the inbound path (README, invariant 6).
+          details: { trigger: sweep.trigger, requestedBy: sweep.requestedBy, durationMs: Math.round(performance.now() - started), measureMs, pausedMs, kinds: countsOf(sweep) },
         });
       });
       log.info({ kinds: countsOf(sweep) }, 'retention sweep completed');
