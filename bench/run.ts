@@ -5,6 +5,7 @@ import { runImportBench } from './import.bench.ts';
 import { runRegexTriggersBench } from './regex-triggers.bench.ts';
 import { runRoutingBench } from './routing.bench.ts';
 import { runRetentionBench } from './retention.bench.ts';
+import { runRetentionPartitionsBench } from './retention-partitions.bench.ts';
 
 /** The benches `npm run bench -- <name>` knows, each taking the arguments that follow its name. */
 const BENCHES: Record<string, { summary: string; run: (args: string[]) => Promise<void> }> = {
@@ -14,6 +15,7 @@ const BENCHES: Record<string, { summary: string; run: (args: string[]) => Promis
   routing: { summary: '10k conversations queued over 5 teams, 200 agents of capacity 5, 4 worker processes: assignments/s, freed slot → next assignment p99, violations', run: runRoutingBench },
   retention: { summary: '2M messages (half expired) with run steps and media rows: a sweep deletes the expired half while auto-replies keep answering', run: runRetentionBench },
   import: { summary: 'a 1,000,000-row contacts CSV streamed to the import API and imported by the worker: rows/s and peak RSS', run: runImportBench },
+  'retention-partitions': { summary: 'the same expired rows deleted in batches by the sweep, and by dropping monthly partitions of copies of the tables', run: runRetentionPartitionsBench },
   regex: { summary: 'ten regex triggers over 100k typical messages: native RegExp against re2js (CPU only, no services)', run: runRegexTriggersBench },
 };
 

@@ -156,7 +156,7 @@ describe('when a contact asks for their data and then to be erased', () => {
     await writeFile(zipPath, Buffer.from(await res.arrayBuffer()));
     const read = (name: string) => JSON.parse(execFileSync('unzip', ['-p', zipPath, name]).toString());
     const manifest = read('manifest.json');
-    expect(manifest).toMatchObject({ format: 'onemessage.contact-export', version: 1, contactId: person.contactId, counts: { conversations: 1, messages: 7, mediaFiles: 2, runs: 1 } });
+    expect(manifest).toMatchObject({ format: 'onemessage.contact-export', version: 2, contactId: person.contactId, counts: { conversations: 1, messages: 7, mediaFiles: 2, runs: 1 } });
     const contact = read('contact.json');
     expect(contact.contact).toMatchObject({ id: person.contactId, phone: PHONE, name: 'Private Person Renamed' });
     expect(contact.identities.map((i: any) => i.value)).toContain(PHONE);

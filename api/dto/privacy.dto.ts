@@ -60,7 +60,8 @@ export function toSweepDto(s: SweepRow): z.infer<typeof SweepDto> {
     kinds: RETENTION_KINDS.map((kind: RetentionKind) => {
       const p = s.progress[kind] ?? { status: 'kept' as const, total: 0, totalBytes: 0, deleted: 0, bytes: 0, files: 0 };
       const percent = p.status === 'done' || p.status === 'kept' || p.status === 'skipped' ? 100 : p.total === 0 ? 0 : Math.min(99, Math.floor((100 * p.deleted) / p.total));
-      return { kind, label: RETENTION_KIND_LABELS[kind], cutoff: s.cutoffs[kind] ?? null, ...p, percent };
+      const { status, total, totalBytes, deleted, bytes, files } = p;
+      return { kind, label: RETENTION_KIND_LABELS[kind], cutoff: s.cutoffs[kind] ?? null, status, total, totalBytes, deleted, bytes, files, percent };
     }),
   };
 }

@@ -9,5 +9,9 @@ declare module 'archiver' {
     finalize(): Promise<void>;
     pointer(): number;
     on(event: 'error' | 'warning', listener: (err: Error & { code?: string }) => void): this;
+    /** An entry was read whole and written to the archive. */
+    on(event: 'entry', listener: (entry: { name: string }) => void): this;
+    off(event: 'error' | 'warning', listener: (err: Error & { code?: string }) => void): this;
+    off(event: 'entry', listener: (entry: { name: string }) => void): this;
   }
 }

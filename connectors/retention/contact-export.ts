@@ -2,6 +2,8 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { finished } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { IsolationLevel } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ZipArchive } from 'archiver';
 import type { Clock } from '../../engine/clock.ts';
@@ -16,7 +18,7 @@ import { CONVERSATION_EVENT_TABLES } from './sweep-kinds.sql.ts';
 /** An archive is downloadable this long after it is ready, then deleted. */
 export const EXPORT_KEEP_MS = 7 * 24 * 60 * 60_000;
 /** The archive's format name and version, in its manifest (see connectors/retention/EXPORT-FORMAT.md). */
-export const EXPORT_FORMAT = { name: 'onemessage.contact-export', version: 1 } as const;
+export const EXPORT_FORMAT = { name: 'onemessage.contact-export', version: 2 } as const;
 
 export type ExportStatus = 'queued' | 'running' | 'ready' | 'failed' | 'expired';
 
@@ -69,8 +71,70 @@ export async function insertExport(em: EntityManager, p: { workspaceId: string; 
 
 type Json = Record<string, unknown>;
 
-async function rows(em: EntityManager, sql: string, bindings: Record<string, unknown>): Promise<Json[]> {
-  return (await runSql<{ row: Json }>(em, sql, bindings)).rows.map((r) => r.row);
+/** Rows fetched per round trip from an export's cursors: memory stays flat whatever the history's size. */
+const EXPORT_PAGE_ROWS = 500;
+/** Progress is written every this many messages. */
+const PROGRESS_EVERY_MESSAGES = 2_000;
+
+/**
+ * The rows of `sql` (each a `row` jsonb column), read through a server-side cursor in pages of
+ * EXPORT_PAGE_ROWS inside the caller's transaction. The statement is planned per call: a cursor's
+ * plan depends on the contact's history.
+ */
+async function* cursorRows(tx: EntityManager, name: string, sql: string, bindings: Record<string, unknown>): AsyncGenerator<Json> {
+  await runSql(tx, `declare ${name} no scroll cursor for ${sql}`, bindings, { planEachCall: true });
+  try {
+    for (;;) {
+      const page = (await runSql<{ row: Json }>(tx, `fetch forward ${EXPORT_PAGE_ROWS} from ${name}`)).rows;
+      for (const r of page) yield r.row;
+      if (page.length < EXPORT_PAGE_ROWS) return;
+    }
+  } finally {
+    await runSql(tx, `close ${name}`);
+  }
+}
+
+/** A JSON array, written element by element as the rows come: `[\n` row `,\n` row … `\n]\n`. */
+async function* jsonArray(rows: AsyncIterable<Json>, each: (row: Json) => Json | Promise<Json> = (r) => r): AsyncGenerator<string> {
+  let first = true;
+  yield '[';
+  for await (const row of rows) {
+    yield `${first ? '\n' : ',\n'}${JSON.stringify(await each(row))}`;
+    first = false;
+  }
+  yield first ? ']\n' : '\n]\n';
+}
+
+/**
+ * Appends one entry to the archive and waits until archiver has read it whole. The archive reads
+ * a streamed entry only when its turn comes, and a cursor's next page must not be fetched while
+ * another statement runs on the same transaction: one entry at a time keeps both true.
+ */
+function appendEntry(zip: ZipArchive, source: string | Readable, name: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onEntry = (entry: { name: string }) => {
+      if (entry.name !== name) return;
+      done();
+      resolve();
+    };
+    const onError = (err: Error) => {
+      done();
+      reject(err);
+    };
+    const done = () => {
+      zip.off('entry', onEntry);
+      zip.off('error', onError);
+    };
+    zip.on('entry', onEntry);
+    zip.on('error', onError);
+    if (typeof source !== 'string') source.once('error', onError);
+    zip.append(source, { name });
+  });
+}
+
+/** The archive name of a message's media file. */
+function mediaEntryName(messageId: string, storageKey: string): string {
+  return `media/${messageId}-${storageKey.split('/').pop()}`;
 }
 
 /**
@@ -78,6 +142,11 @@ async function rows(em: EntityManager, sql: string, bindings: Record<string, unk
  * contact, its identities, conversations, messages, notes and conversation events, the runs that
  * touched them with their steps, its consent state and history, its broadcast receipts, and the
  * media files; JSON described in EXPORT-FORMAT.md. Progress (0-100) is written as it goes.
+ *
+ * Streamed end to end, so a contact with a long history costs no more memory than a short one:
+ * rows come from server-side cursors in pages (one REPEATABLE READ, read-only transaction, so every
+ * file of the archive shows the same instant), each JSON file is written to the zip as its rows
+ * arrive, media files are piped from the store one at a time, and the zip goes to a file.
  */
 export class ContactExportBuilder {
   constructor(private readonly deps: { orm: Orm; files: PrivacyFiles; clock: Clock; logger: Logger }) {}
@@ -92,12 +161,18 @@ export class ContactExportBuilder {
       await mkdir(dirname(path), { recursive: true });
       const out = createWriteStream(path);
       const zip = new ZipArchive({ zlib: { level: 6 } });
-      const failed = new Promise<never>((_, reject) => zip.on('error', reject));
+      const written = finished(out);
+      // Awaited below; a write error before then must not count as an unhandled rejection.
+      written.catch(() => undefined);
+      // An archive error outside an entry (appendEntry listens during one) fails the export, not the process.
+      let zipError: Error | null = null;
+      zip.on('error', (err) => (zipError ??= err));
       zip.pipe(out);
-      const manifest = await this.collect(em, claimed, zip);
-      zip.append(JSON.stringify(manifest, null, 2), { name: 'manifest.json' });
-      await Promise.race([zip.finalize(), failed]);
-      await finished(out);
+      const manifest = await this.deps.orm.em.fork().transactional((tx) => this.collect(tx, em, claimed, zip), { isolationLevel: IsolationLevel.REPEATABLE_READ, readOnly: true });
+      await appendEntry(zip, JSON.stringify(manifest, null, 2), 'manifest.json');
+      await zip.finalize();
+      await written;
+      if (zipError) throw zipError;
       const size = (await stat(path)).size;
       const now = this.deps.clock.now();
       await runSql(em, `update contact_exports set status = 'ready', progress = 100, file_key = :key, size_bytes = :size, finished_at = :now, expires_at = :expiresAt where id = :exportId`, {
@@ -120,75 +195,121 @@ export class ContactExportBuilder {
     await runSql(em, `update contact_exports set progress = :percent where id = :exportId`, { exportId, percent });
   }
 
-  private async collect(em: EntityManager, e: ExportRow, zip: ZipArchive): Promise<Json> {
+  /** Writes every JSON file and media file of the archive from `tx`; progress through `em` (another connection). Returns the manifest. */
+  private async collect(tx: EntityManager, em: EntityManager, e: ExportRow, zip: ZipArchive): Promise<Json> {
     const b = { contactId: e.contactId, workspaceId: e.workspaceId };
-    const contact = (await rows(em, `select to_jsonb(c) - 'workspace_id' as row from contacts c where c.id = :contactId and c.workspace_id = :workspaceId`, b))[0];
+    const contact = (await runSql<{ row: Json }>(tx, `select to_jsonb(c) - 'workspace_id' as row from contacts c where c.id = :contactId and c.workspace_id = :workspaceId`, b)).rows[0]?.row;
     if (!contact) throw new NotFoundError('contact', e.contactId);
-    const identities = await rows(em, `select jsonb_build_object('channelId', channel_id, 'kind', kind, 'value', value, 'createdAt', created_at) as row from contact_identities where contact_id = :contactId order by created_at`, b);
-    const conversations = await rows(em, `select to_jsonb(v) - 'workspace_id' as row from conversations v where v.contact_id = :contactId order by v.created_at`, b);
-    const conversationIds = conversations.map((c) => c.id as string);
-    zip.append(JSON.stringify({ contact, identities }, null, 2), { name: 'contact.json' });
-    zip.append(JSON.stringify(conversations, null, 2), { name: 'conversations.json' });
-    await this.progress(em, e.id, 10);
-
-    const messages = await rows(
-      em,
-      `select jsonb_build_object('id', id, 'conversationId', conversation_id, 'channelId', channel_id, 'direction', direction, 'sender', sender, 'type', type,
-              'text', text, 'media', media, 'status', status, 'statusTimes', status_times, 'failureReason', failure_reason, 'runId', run_id,
-              'editedAt', edited_at, 'deletedAt', deleted_at, 'createdAt', created_at) as row
-         from messages where contact_id = :contactId order by id`,
-      b,
-    );
-    // Media files travel in the archive under media/, named after their message.
-    const mediaFiles: { messageId: string; path: string; bytes: number }[] = [];
-    let done = 0;
-    for (const m of messages) {
-      const media = m.media as { storageKey?: string } | null;
-      if (media?.storageKey) {
-        try {
-          const data = await this.deps.files.media.get(media.storageKey);
-          const name = `media/${m.id as string}-${media.storageKey.split('/').pop()}`;
-          zip.append(data, { name });
-          mediaFiles.push({ messageId: m.id as string, path: name, bytes: data.length });
-          (m as Json).mediaFile = name;
-        } catch {
-          (m as Json).mediaFile = null;
-        }
+    const identities = (await runSql<{ row: Json }>(tx, `select jsonb_build_object('channelId', channel_id, 'kind', kind, 'value', value, 'createdAt', created_at) as row from contact_identities where contact_id = :contactId order by created_at`, b)).rows.map((r) => r.row);
+    await appendEntry(zip, JSON.stringify({ contact, identities }, null, 2), 'contact.json');
+    const counts = { conversations: 0, messages: 0, mediaFiles: 0, runs: 0, consentEvents: 0, broadcasts: 0 };
+    const counted = async function* (key: keyof typeof counts, rows: AsyncIterable<Json>): AsyncGenerator<Json> {
+      for await (const row of rows) {
+        counts[key] += 1;
+        yield row;
       }
-      if (++done % 500 === 0) await this.progress(em, e.id, 10 + Math.floor((60 * done) / messages.length));
+    };
+    const stream = (name: string, parts: AsyncIterable<string>) => appendEntry(zip, Readable.from(parts), name);
+
+    await stream('conversations.json', jsonArray(counted('conversations', cursorRows(tx, 'export_conversations', `select to_jsonb(v) - 'workspace_id' as row from conversations v where v.contact_id = :contactId order by v.created_at, v.id`, b))));
+    await this.progress(em, e.id, 5);
+
+    // Messages, oldest first; a media file still in the store is named in the archive.
+    const totalMessages = Number((await runSql<{ n: string }>(tx, `select count(*) as n from messages where contact_id = :contactId`, b)).rows[0]!.n);
+    const media = this.deps.files.media;
+    const withMediaFile = async (m: Json): Promise<Json> => {
+      if (counts.messages % PROGRESS_EVERY_MESSAGES === 0) await this.progress(em, e.id, 5 + Math.floor((45 * counts.messages) / Math.max(1, totalMessages)));
+      const storageKey = (m.media as { storageKey?: string } | null)?.storageKey;
+      return storageKey ? { ...m, mediaFile: (await media.exists(storageKey)) ? mediaEntryName(m.id as string, storageKey) : null } : m;
+    };
+    await stream(
+      'messages.json',
+      jsonArray(
+        counted(
+          'messages',
+          cursorRows(
+            tx,
+            'export_messages',
+            `select jsonb_build_object('id', id, 'conversationId', conversation_id, 'channelId', channel_id, 'direction', direction, 'sender', sender, 'type', type,
+                    'text', text, 'media', media, 'status', status, 'statusTimes', status_times, 'failureReason', failure_reason, 'runId', run_id,
+                    'editedAt', edited_at, 'deletedAt', deleted_at, 'createdAt', created_at) as row
+               from messages where contact_id = :contactId order by created_at, id`,
+            b,
+          ),
+        ),
+        withMediaFile,
+      ),
+    );
+    await this.progress(em, e.id, 50);
+
+    // Media files under media/, piped from the store one at a time.
+    let mediaDone = 0;
+    for await (const m of cursorRows(tx, 'export_media', `select jsonb_build_object('id', id, 'storageKey', media ->> 'storageKey') as row from messages where contact_id = :contactId and media ? 'storageKey' order by created_at, id`, b)) {
+      const file = await media.open(m.storageKey as string);
+      if (file) {
+        await appendEntry(zip, file, mediaEntryName(m.id as string, m.storageKey as string));
+        counts.mediaFiles += 1;
+      }
+      if (++mediaDone % 100 === 0) await this.progress(em, e.id, Math.min(70, 50 + Math.floor(mediaDone / 100)));
     }
-    zip.append(JSON.stringify(messages, null, 2), { name: 'messages.json' });
     await this.progress(em, e.id, 70);
 
-    const notes: Record<string, Json[]> = {};
-    for (const table of CONVERSATION_EVENT_TABLES) {
-      const exists = (await runSql<{ ok: boolean }>(em, `select exists (select 1 from information_schema.columns where table_schema = current_schema() and table_name = :table and column_name = 'conversation_id') as ok`, { table })).rows[0]?.ok;
-      notes[table] = exists ? await rows(em, `select to_jsonb(t) - 'workspace_id' as row from ${table} t where t.conversation_id = any(cast(:conversationIds as uuid[])) order by t.created_at`, { conversationIds }) : [];
-    }
-    zip.append(JSON.stringify(notes, null, 2), { name: 'notes.json' });
+    const notes = async function* (this: void): AsyncGenerator<string> {
+      yield '{';
+      let first = true;
+      for (const table of CONVERSATION_EVENT_TABLES) {
+        const exists = (await runSql<{ ok: boolean }>(tx, `select exists (select 1 from information_schema.columns where table_schema = current_schema() and table_name = :table and column_name = 'conversation_id') as ok`, { table })).rows[0]?.ok;
+        yield `${first ? '' : ','}\n${JSON.stringify(table)}: `;
+        first = false;
+        if (!exists) yield '[]';
+        else yield* jsonArray(cursorRows(tx, `export_${table}`, `select to_jsonb(t) - 'workspace_id' as row from ${table} t where t.conversation_id in (select id from conversations where contact_id = :contactId) order by t.created_at`, b));
+      }
+      yield '\n}\n';
+    };
+    await stream('notes.json', notes());
 
-    const runs = await rows(
-      em,
-      `select jsonb_build_object('id', r.id, 'flowId', r.flow_id, 'flowVersionId', r.flow_version_id, 'conversationId', r.conversation_id, 'status', r.status,
-              'stopReason', r.stop_reason, 'error', r.error, 'state', r.state, 'trigger', r.trigger, 'startedAt', r.started_at, 'endedAt', r.ended_at,
-              'steps', coalesce((select jsonb_agg(jsonb_build_object('seq', s.seq, 'nodeId', s.node_id, 'nodeType', s.node_type, 'input', s.input, 'output', s.output,
-                                                                     'port', s.port, 'error', s.error, 'startedAt', s.started_at, 'finishedAt', s.finished_at) order by s.seq)
-                                  from run_steps s where s.run_id = r.id), '[]'::jsonb)) as row
-         from runs r where r.contact_id = :contactId or r.conversation_id = any(cast(:conversationIds as uuid[])) order by r.started_at`,
-      { contactId: e.contactId, conversationIds },
+    await stream(
+      'runs.json',
+      jsonArray(
+        counted(
+          'runs',
+          cursorRows(
+            tx,
+            'export_runs',
+            `select jsonb_build_object('id', r.id, 'flowId', r.flow_id, 'flowVersionId', r.flow_version_id, 'conversationId', r.conversation_id, 'status', r.status,
+                    'stopReason', r.stop_reason, 'error', r.error, 'state', r.state, 'trigger', r.trigger, 'startedAt', r.started_at, 'endedAt', r.ended_at,
+                    'steps', coalesce((select jsonb_agg(jsonb_build_object('seq', s.seq, 'nodeId', s.node_id, 'nodeType', s.node_type, 'input', s.input, 'output', s.output,
+                                                                           'port', s.port, 'error', s.error, 'startedAt', s.started_at, 'finishedAt', s.finished_at) order by s.seq)
+                                        from run_steps s where s.run_id = r.id), '[]'::jsonb)) as row
+               from runs r where r.contact_id = :contactId or r.conversation_id in (select id from conversations where contact_id = :contactId) order by r.started_at, r.id`,
+            b,
+          ),
+        ),
+      ),
     );
-    zip.append(JSON.stringify(runs, null, 2), { name: 'runs.json' });
     await this.progress(em, e.id, 85);
 
-    const history = await rows(em, `select jsonb_build_object('action', action, 'source', source, 'channelId', channel_id, 'at', created_at) as row from consent_events where contact_id = :contactId order by created_at, id`, b);
-    zip.append(JSON.stringify({ optedOutAt: contact.opted_out_at ?? null, restrictedAt: contact.restricted_at ?? null, history }, null, 2), { name: 'consent.json' });
-    const broadcasts = await rows(
-      em,
-      `select jsonb_build_object('broadcastId', b.id, 'broadcastName', b.name, 'state', r.state, 'skipReason', r.skip_reason, 'messageId', r.message_id, 'optedOutAt', r.opted_out_at, 'updatedAt', r.updated_at) as row
-         from broadcast_recipients r join broadcasts b on b.id = r.broadcast_id where r.contact_id = :contactId order by r.updated_at`,
-      b,
+    const consent = async function* (this: void): AsyncGenerator<string> {
+      yield `{\n"optedOutAt": ${JSON.stringify(contact.opted_out_at ?? null)},\n"restrictedAt": ${JSON.stringify(contact.restricted_at ?? null)},\n"history": `;
+      yield* jsonArray(counted('consentEvents', cursorRows(tx, 'export_consent', `select jsonb_build_object('action', action, 'source', source, 'channelId', channel_id, 'at', created_at) as row from consent_events where contact_id = :contactId order by created_at, id`, b)));
+      yield '}\n';
+    };
+    await stream('consent.json', consent());
+    await stream(
+      'broadcasts.json',
+      jsonArray(
+        counted(
+          'broadcasts',
+          cursorRows(
+            tx,
+            'export_broadcasts',
+            `select jsonb_build_object('broadcastId', b.id, 'broadcastName', b.name, 'state', r.state, 'skipReason', r.skip_reason, 'messageId', r.message_id, 'optedOutAt', r.opted_out_at, 'updatedAt', r.updated_at) as row
+               from broadcast_recipients r join broadcasts b on b.id = r.broadcast_id where r.contact_id = :contactId order by r.updated_at, r.id`,
+            b,
+          ),
+        ),
+      ),
     );
-    zip.append(JSON.stringify(broadcasts, null, 2), { name: 'broadcasts.json' });
     await this.progress(em, e.id, 95);
 
     return {
@@ -197,8 +318,9 @@ export class ContactExportBuilder {
       exportId: e.id,
       exportedAt: this.deps.clock.now().toISOString(),
       contactId: e.contactId,
-      files: ['contact.json', 'conversations.json', 'messages.json', 'notes.json', 'runs.json', 'consent.json', 'broadcasts.json', ...mediaFiles.map((f) => f.path)],
-      counts: { conversations: conversations.length, messages: messages.length, mediaFiles: mediaFiles.length, runs: runs.length, consentEvents: history.length, broadcasts: broadcasts.length },
+      // The JSON files; media files are named by their message's `mediaFile` in messages.json.
+      files: ['contact.json', 'conversations.json', 'messages.json', 'notes.json', 'runs.json', 'consent.json', 'broadcasts.json'],
+      counts,
     };
   }
 }

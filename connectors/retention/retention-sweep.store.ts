@@ -15,6 +15,8 @@ export interface KindProgress {
   deleted: number;
   bytes: number;
   files: number;
+  /** Where the next batch starts (see SweepCursor); absent before the first batch. */
+  cursor?: Record<string, string>;
 }
 
 export interface SweepRow {

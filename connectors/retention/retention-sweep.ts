@@ -9,12 +9,14 @@ import { DEFAULT_PRESSURE, InboundPressure, type PressureOptions } from './inbou
 import { activeHolds } from './legal-holds.sql.ts';
 import { removePendingFiles, type PrivacyFiles } from './privacy-files.ts';
 import { claimSweep, finishSweep, releaseSweep, SWEEP_ORDER, writeProgress, type KindProgress, type SweepRow } from './retention-sweep.store.ts';
-import { inactiveContactIds, KIND_SQL, previewInactiveContacts, type KindCount, type KindScope } from './sweep-kinds.sql.ts';
+import { inactiveContactIds, isRetryableBatchError, KIND_SQL, previewInactiveContacts, type BatchResult, type KindCount, type KindScope } from './sweep-kinds.sql.ts';
 
 /** Rows deleted per batch (one transaction): short enough to hold few locks for a few ms. */
 export const SWEEP_BATCH_ROWS = 5_000;
 /** Contacts erased per batch of the inactive-contacts kind (each erasure touches many tables). */
 const INACTIVE_CONTACTS_PER_BATCH = 50;
+/** Tries of one batch that keeps losing deadlocks before the sweep fails (and is retried by its job). */
+const BATCH_ATTEMPTS = 5;
 /** A sweep's lease: a runner that died (kill -9) is replaced this long after its last batch. */
 export const SWEEP_LEASE_MS = 15_000;
 
@@ -66,10 +68,13 @@ export class RetentionSweepRunner {
       // Files queued by an earlier runner that died between its commit and the unlink.
       await removePendingFiles(em, this.deps.files);
       await this.measure(sweep);
+      const measureMs = Math.round(performance.now() - started);
+      let pausedMs = 0;
       if (!sweep.dryRun) {
         const pressure = new InboundPressure({ orm: this.deps.orm, workspaceId: sweep.workspaceId, options: o.pressure });
         await pressure.measureBaseline();
         for (const kind of SWEEP_ORDER) await this.sweepKind(sweep, kind, pressure);
+        pausedMs = Math.round(pressure.pausedMs);
       }
       await this.deps.orm.em.fork().transactional(async (tx) => {
         if (!(await finishSweep(tx, sweep.id, this.owner, { status: 'completed' }))) throw new SweepLeaseLostError(sweep.id);
@@ -79,7 +84,8 @@ export class RetentionSweepRunner {
           action: sweep.dryRun ? 'retention.dry_run' : 'retention.swept',
           target: { kind: 'retention_sweep', id: sweep.id },
           // Counts, sizes and durations only: no row of the data it deleted.
-          details: { trigger: sweep.trigger, requestedBy: sweep.requestedBy, durationMs: Math.round(performance.now() - started), kinds: countsOf(sweep) },
+          // measureMs: counting what to delete; pausedMs: resting and waiting for the inbound path (README, invariant 6).
+          details: { trigger: sweep.trigger, requestedBy: sweep.requestedBy, durationMs: Math.round(performance.now() - started), measureMs, pausedMs, kinds: countsOf(sweep) },
         });
       });
       log.info({ kinds: countsOf(sweep) }, 'retention sweep completed');
@@ -127,10 +133,13 @@ export class RetentionSweepRunner {
       const scope: KindScope = { workspaceId: sweep.workspaceId, cutoff: new Date(cutoff), holds };
       const began = performance.now();
       const limit = kind === 'inactive_contacts' ? INACTIVE_CONTACTS_PER_BATCH : batchRows;
-      const next = await this.deps.orm.em.fork().transactional(async (tx) => {
-        const count: KindCount = kind === 'inactive_contacts' ? await this.eraseInactive(tx, scope, limit) : await KIND_SQL[kind].deleteBatch(tx, scope, limit);
+      const next = await this.batchWithRetry(() => this.deps.orm.em.fork().transactional(async (tx) => {
+        const result: BatchResult =
+          kind === 'inactive_contacts' ? { ...(await this.eraseInactive(tx, scope, limit)), cursor: {} } : await KIND_SQL[kind].deleteBatch(tx, scope, limit, progress.cursor ?? {});
+        const count: KindCount = result;
         const updated: KindProgress = {
           ...progress,
+          ...(Object.keys(result.cursor).length > 0 ? { cursor: result.cursor } : {}),
           // Done at the first empty batch: a short batch may only mean rows were skipped as locked.
           status: count.rows === 0 ? 'done' : 'running',
           deleted: progress.deleted + count.rows,
@@ -139,12 +148,24 @@ export class RetentionSweepRunner {
         };
         if (!(await writeProgress(tx, sweep.id, this.owner, this.options.leaseMs, kind, updated))) throw new SweepLeaseLostError(sweep.id);
         return { updated, count };
-      });
+      }));
       progress = next.updated;
       sweep.progress[kind] = progress;
       if (next.count.files > 0) await removePendingFiles(this.deps.orm.em.fork(), this.deps.files);
       if (progress.status === 'done') return;
       await pressure.afterBatch(performance.now() - began);
+    }
+  }
+
+  /** Runs a batch again when it lost a deadlock (with a concurrent erasure): it rolled back whole. */
+  private async batchWithRetry<T>(batch: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await batch();
+      } catch (err) {
+        if (attempt >= BATCH_ATTEMPTS || !isRetryableBatchError(err)) throw err;
+        this.deps.logger.info({ err, attempt }, 'retention sweep batch retried after a deadlock');
+      }
     }
   }
 

@@ -18,16 +18,53 @@ export interface KindCount {
 }
 
 /**
+ * Where a kind's sweep goes on from: per table, the time key (as PostgreSQL text, to the
+ * microsecond) of the last row its previous batch selected. Kept in the sweep's progress, so a
+ * resumed sweep starts there too.
+ */
+export type SweepCursor = Record<string, string>;
+
+/** A batch's counts and the cursor after it. */
+export interface BatchResult extends KindCount {
+  cursor: SweepCursor;
+}
+
+/**
  * One data kind's SQL: `preview` counts what a sweep would delete now; `deleteBatch` deletes at
- * most `limit` of the oldest expired rows (by their time-ordered key) in the caller's
- * transaction, and queues their files for deletion in the same transaction. Rows of contacts and
- * conversations under a legal hold are never selected; runs that are running or waiting, inbound
- * messages the engine has not handled and outbound messages still queued neither.
+ * most `limit` of the oldest expired rows after `cursor` (by their time-ordered key) in the
+ * caller's transaction, and queues their files for deletion in the same transaction. Rows of
+ * contacts and conversations under a legal hold are never selected; runs that are running or
+ * waiting, inbound messages the engine has not handled and outbound messages still queued neither.
+ *
+ * How a batch stays cheap at any table size (measured with EXPLAIN (ANALYZE, BUFFERS), see
+ * README.md "Sweep speed"):
+ * - the candidates come from an index on `(workspace_id, <time key>)`, starting at the cursor
+ *   (`>=`, ties included): a batch never walks back over the index entries of rows deleted by
+ *   earlier batches (with no vacuum between batches they are still in the index, and a scan from
+ *   the start of the range would step over all of them, batch after batch);
+ * - the rows are deleted by their `ctid` (`= any(array(…))`: a TID scan), never through a join
+ *   that the planner may turn into a sequential scan and a hash of the whole table;
+ * - children in the same statement by their indexed parent key (`run_id = any(…)`);
+ * - no `for update` before the delete: locking a row first writes it (and its WAL record) twice,
+ *   which cost a third more per batch. The delete itself waits for a row that a live transaction
+ *   holds; a row changed meanwhile has a new ctid, so the recheck passes it over; a deadlock with a
+ *   concurrent erasure aborts the batch, which the sweep retries (isRetryableBatchError).
+ * Rows passed over (changed under the batch, held, not yet handled) are behind the cursor: the
+ * next sweep looks at them again.
  */
 export interface KindSql {
   preview(em: EntityManager, scope: KindScope): Promise<KindCount>;
-  deleteBatch(em: EntityManager, scope: KindScope, limit: number): Promise<KindCount>;
+  deleteBatch(em: EntityManager, scope: KindScope, limit: number, cursor: SweepCursor): Promise<BatchResult>;
 }
+
+/** A batch that lost a deadlock or a serialization race: nothing of it was committed, run it again. */
+export function isRetryableBatchError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001';
+}
+
+/** The cursor before a table's first batch. */
+const START = '-infinity';
 
 function bind(scope: KindScope, limit?: number): Record<string, unknown> {
   return { workspaceId: scope.workspaceId, cutoff: scope.cutoff, heldContacts: scope.holds.contactIds, heldConversations: scope.holds.conversationIds, ...(limit === undefined ? {} : { limit }) };
@@ -37,9 +74,17 @@ function toCount(row: { rows?: string | number; bytes?: string | number | null; 
   return { rows: Number(row?.rows ?? 0), bytes: Number(row?.bytes ?? 0), files: Number(row?.files ?? 0) };
 }
 
+type CountRow = { rows: string; bytes: string; files: string; after: string | null };
+
 async function one(em: EntityManager, sql: string, bindings: Record<string, unknown>): Promise<KindCount> {
   // Planned per call: the counts and cutoffs vary a lot between workspaces and runs.
-  return toCount((await runSql<{ rows: string; bytes: string; files: string }>(em, sql, bindings, { planEachCall: true })).rows[0]);
+  return toCount((await runSql<CountRow>(em, sql, bindings, { planEachCall: true })).rows[0]);
+}
+
+/** Runs a batch statement whose row has `after` (the last time key it selected) and moves the table's cursor. */
+async function batch(em: EntityManager, table: string, cursor: SweepCursor, sql: string, bindings: Record<string, unknown>): Promise<BatchResult> {
+  const row = (await runSql<CountRow>(em, sql, { ...bindings, after: cursor[table] ?? START }, { planEachCall: true })).rows[0];
+  return { ...toCount(row), cursor: row?.after ? { ...cursor, [table]: row.after } : cursor };
 }
 
 const NOT_HELD = (alias: string) => `${alias}.contact_id <> all(cast(:heldContacts as uuid[])) and ${alias}.conversation_id <> all(cast(:heldConversations as uuid[]))`;
@@ -53,16 +98,19 @@ const EXPIRED_MESSAGES = `from messages m
 const messageContent: KindSql = {
   preview: (em, scope) => one(em, `select count(*) as rows, sum(pg_column_size(m.*) + coalesce(cast(m.media ->> 'sizeBytes' as bigint), 0)) as bytes, count(m.media -> 'storageKey') as files ${EXPIRED_MESSAGES}`, bind(scope)),
   // A message's file goes with its row (queued for deletion here), and the WhatsApp copy of what we sent.
-  deleteBatch: (em, scope, limit) =>
-    one(
+  deleteBatch: (em, scope, limit, cursor) =>
+    batch(
       em,
-      `with doomed as (select m.id ${EXPIRED_MESSAGES} order by m.created_at limit :limit for update skip locked),
-       gone as (delete from messages m using doomed d where m.id = d.id
+      'messages',
+      cursor,
+      `with doomed as (select m.ctid as tid, m.created_at ${EXPIRED_MESSAGES} and m.created_at >= cast(:after as timestamptz)
+                        order by m.created_at limit :limit),
+       gone as (delete from messages m where m.ctid = any(array(select tid from doomed))
                 returning m.channel_id, m.provider_message_id, m.direction, m.media ->> 'storageKey' as key,
                           pg_column_size(m.*) + coalesce(cast(m.media ->> 'sizeBytes' as bigint), 0) as bytes),
        files as (insert into pending_file_deletions (kind, key) select 'media', key from gone where key is not null on conflict do nothing),
        sent as (delete from whatsapp_sent_content w using gone g where g.direction = 'outbound' and w.channel_id = g.channel_id and w.wa_message_id = g.provider_message_id)
-       select count(*) as rows, sum(bytes) as bytes, count(key) as files from gone`,
+       select count(*) as rows, sum(bytes) as bytes, count(key) as files, (select cast(max(created_at) as text) from doomed) as after from gone`,
       bind(scope, limit),
     ),
 };
@@ -73,14 +121,17 @@ const EXPIRED_MEDIA = `from messages m
 
 const mediaFiles: KindSql = {
   preview: (em, scope) => one(em, `select count(*) as rows, sum(coalesce(cast(m.media ->> 'sizeBytes' as bigint), 0)) as bytes, count(*) as files ${EXPIRED_MEDIA}`, bind(scope)),
-  deleteBatch: (em, scope, limit) =>
-    one(
+  deleteBatch: (em, scope, limit, cursor) =>
+    batch(
       em,
-      `with doomed as (select m.id, m.media ->> 'storageKey' as key, coalesce(cast(m.media ->> 'sizeBytes' as bigint), 0) as bytes ${EXPIRED_MEDIA} order by m.created_at limit :limit for update skip locked),
+      'messages',
+      cursor,
+      `with doomed as (select m.ctid as tid, m.created_at, m.media ->> 'storageKey' as key, coalesce(cast(m.media ->> 'sizeBytes' as bigint), 0) as bytes ${EXPIRED_MEDIA}
+                        and m.created_at >= cast(:after as timestamptz) order by m.created_at limit :limit),
        changed as (update messages m set media = (m.media - 'storageKey') || jsonb_build_object('removedAt', cast(:cutoff as timestamptz))
-                     from doomed d where m.id = d.id returning m.id),
+                     where m.ctid = any(array(select tid from doomed)) returning m.media),
        files as (insert into pending_file_deletions (kind, key) select 'media', key from doomed on conflict do nothing)
-       select count(*) as rows, sum(d.bytes) as bytes, count(*) as files from doomed d join changed c on c.id = d.id`,
+       select (select count(*) from changed) as rows, sum(d.bytes) as bytes, count(*) as files, cast(max(d.created_at) as text) as after from doomed d`,
       bind(scope, limit),
     ),
 };
@@ -104,34 +155,40 @@ const runSteps: KindSql = {
        select (select count(*) from doomed) + (select n from steps) as rows, coalesce((select sum(bytes) from doomed), 0) + coalesce((select bytes from steps), 0) as bytes, 0 as files`,
       bind(scope),
     ),
-  // Children before parents: the steps, then their runs (one statement, one snapshot).
-  deleteBatch: (em, scope, limit) =>
-    one(
+  // Children before parents: the steps (by their run, through run_steps (run_id, seq)), then their runs, in one statement.
+  deleteBatch: (em, scope, limit, cursor) =>
+    batch(
       em,
-      `with doomed as (select r.id ${EXPIRED_RUNS} order by r.started_at limit :limit for update skip locked),
-       steps as (delete from run_steps s using doomed d where s.run_id = d.id returning pg_column_size(s.*) as bytes),
-       runs as (delete from runs r using doomed d where r.id = d.id returning pg_column_size(r.*) as bytes)
+      'runs',
+      cursor,
+      `with doomed as (select r.ctid as tid, r.id, r.started_at ${EXPIRED_RUNS} and r.started_at >= cast(:after as timestamptz)
+                        order by r.started_at limit :limit),
+       steps as (delete from run_steps s where s.run_id = any(array(select id from doomed)) returning pg_column_size(s.*) as bytes),
+       runs as (delete from runs r where r.ctid = any(array(select tid from doomed)) returning pg_column_size(r.*) as bytes)
        select (select count(*) from steps) + (select count(*) from runs) as rows,
-              coalesce((select sum(bytes) from steps), 0) + coalesce((select sum(bytes) from runs), 0) as bytes, 0 as files`,
+              coalesce((select sum(bytes) from steps), 0) + coalesce((select sum(bytes) from runs), 0) as bytes, 0 as files,
+              (select cast(max(started_at) as text) from doomed) as after`,
       { ...bind(scope), limit: Math.max(1, Math.floor(limit / STEPS_PER_RUN_GUESS)) },
     ),
 };
 
-/** Recipient rows of broadcasts that finished before the cutoff. */
+/** Recipient rows of broadcasts that finished before the cutoff (a broadcast's rows share its time: no cursor). */
 const EXPIRED_RECIPIENTS = `from broadcasts b join broadcast_recipients r on r.broadcast_id = b.id
  where b.workspace_id = :workspaceId and b.state in ('completed', 'cancelled', 'failed') and coalesce(b.finished_at, b.updated_at) < :cutoff
    and (r.contact_id is null or r.contact_id <> all(cast(:heldContacts as uuid[])))`;
 
 const broadcastRecipients: KindSql = {
   preview: (em, scope) => one(em, `select count(*) as rows, sum(pg_column_size(r.*)) as bytes, 0 as files ${EXPIRED_RECIPIENTS}`, bind(scope)),
-  deleteBatch: (em, scope, limit) =>
-    one(
+  deleteBatch: async (em, scope, limit, cursor) => ({
+    ...(await one(
       em,
-      `with doomed as (select r.id ${EXPIRED_RECIPIENTS} limit :limit),
-       gone as (delete from broadcast_recipients r using doomed d where r.id = d.id returning pg_column_size(r.*) as bytes)
+      `with doomed as (select r.ctid as tid ${EXPIRED_RECIPIENTS} limit :limit),
+       gone as (delete from broadcast_recipients r where r.ctid = any(array(select tid from doomed)) returning pg_column_size(r.*) as bytes)
        select count(*) as rows, sum(bytes) as bytes, 0 as files from gone`,
       bind(scope, limit),
-    ),
+    )),
+    cursor,
+  }),
 };
 
 /** A table keyed by (workspace_id, created_at) with no contact to hold: usage events, the audit log. */
@@ -139,12 +196,14 @@ function byCreatedAt(table: 'usage_events' | 'audit_log'): KindSql {
   const expired = `from ${table} t where t.workspace_id = :workspaceId and t.created_at < :cutoff`;
   return {
     preview: (em, scope) => one(em, `select count(*) as rows, sum(pg_column_size(t.*)) as bytes, 0 as files ${expired}`, bind(scope)),
-    deleteBatch: (em, scope, limit) =>
-      one(
+    deleteBatch: (em, scope, limit, cursor) =>
+      batch(
         em,
-        `with doomed as (select t.id ${expired} order by t.created_at limit :limit),
-         gone as (delete from ${table} t using doomed d where t.id = d.id returning pg_column_size(t.*) as bytes)
-         select count(*) as rows, sum(bytes) as bytes, 0 as files from gone`,
+        table,
+        cursor,
+        `with doomed as (select t.ctid as tid, t.created_at ${expired} and t.created_at >= cast(:after as timestamptz) order by t.created_at limit :limit),
+         gone as (delete from ${table} t where t.ctid = any(array(select tid from doomed)) returning pg_column_size(t.*) as bytes)
+         select count(*) as rows, sum(bytes) as bytes, 0 as files, (select cast(max(created_at) as text) from doomed) as after from gone`,
         bind(scope, limit),
       ),
   };
@@ -162,16 +221,15 @@ async function tableColumns(em: EntityManager, table: string): Promise<Set<strin
   return new Set(rows.map((r) => r.column));
 }
 
-function conversationTableSql(table: string, columns: Set<string>): { expired: string; key: string } | null {
+function conversationTableSql(table: string, columns: Set<string>): { expired: string } | null {
   if (!columns.has('workspace_id') || !columns.has('created_at')) return null;
-  const key = columns.has('id') ? 'id' : 'ctid';
   const held = columns.has('conversation_id')
     ? `and not exists (select 1 from conversations c where c.id = t.conversation_id
                           and (c.id = any(cast(:heldConversations as uuid[])) or c.contact_id = any(cast(:heldContacts as uuid[]))))`
     : columns.has('contact_id')
       ? `and (t.contact_id is null or t.contact_id <> all(cast(:heldContacts as uuid[])))`
       : '';
-  return { expired: `from ${table} t where t.workspace_id = :workspaceId and t.created_at < :cutoff ${held}`, key };
+  return { expired: `from ${table} t where t.workspace_id = :workspaceId and t.created_at < :cutoff ${held}` };
 }
 
 const conversationEvents: KindSql = {
@@ -186,20 +244,23 @@ const conversationEvents: KindSql = {
     }
     return total;
   },
-  async deleteBatch(em, scope, limit) {
+  async deleteBatch(em, scope, limit, cursor) {
     for (const table of CONVERSATION_EVENT_TABLES) {
       const sql = conversationTableSql(table, await tableColumns(em, table));
       if (!sql) continue;
-      const c = await one(
+      const c = await batch(
         em,
-        `with doomed as (select t.${sql.key} as k ${sql.expired} order by t.created_at limit :limit),
-         gone as (delete from ${table} t using doomed d where t.${sql.key} = d.k returning pg_column_size(t.*) as bytes)
-         select count(*) as rows, sum(bytes) as bytes, 0 as files from gone`,
+        table,
+        cursor,
+        `with doomed as (select t.ctid as tid, t.created_at ${sql.expired} and t.created_at >= cast(:after as timestamptz) order by t.created_at limit :limit),
+         gone as (delete from ${table} t where t.ctid = any(array(select tid from doomed)) returning pg_column_size(t.*) as bytes)
+         select count(*) as rows, sum(bytes) as bytes, 0 as files, (select cast(max(created_at) as text) from doomed) as after from gone`,
         bind(scope, limit),
       );
       if (c.rows > 0) return c;
+      cursor = c.cursor;
     }
-    return { rows: 0, bytes: 0, files: 0 };
+    return { rows: 0, bytes: 0, files: 0, cursor };
   },
 };
 

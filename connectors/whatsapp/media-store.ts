@@ -1,4 +1,5 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { dirname, join, resolve, sep } from 'node:path';
 
 /** Where downloaded and outbound media live. */
@@ -6,6 +7,10 @@ export interface MediaStore {
   /** Stores `data` and returns its storage key. */
   put(channelId: string, name: string, data: Buffer): Promise<string>;
   get(storageKey: string): Promise<Buffer>;
+  /** The file as a stream (for exports: never whole in memory), or null when it is gone. */
+  open(storageKey: string): Promise<Readable | null>;
+  /** Whether the file is still there. */
+  exists(storageKey: string): Promise<boolean>;
   /** Deletes the file; a file already gone is no error (retention and erasure retry). */
   remove(storageKey: string): Promise<void>;
 }
@@ -28,6 +33,26 @@ export class LocalMediaStore implements MediaStore {
 
   get(storageKey: string): Promise<Buffer> {
     return readFile(this.pathOf(storageKey));
+  }
+
+  async open(storageKey: string): Promise<Readable | null> {
+    try {
+      // An open handle keeps reading the file even if it is removed meanwhile.
+      return (await open(this.pathOf(storageKey), 'r')).createReadStream();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+  }
+
+  async exists(storageKey: string): Promise<boolean> {
+    try {
+      await stat(this.pathOf(storageKey));
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    }
   }
 
   async remove(storageKey: string): Promise<void> {
