@@ -8,6 +8,7 @@ import { useMe } from '../api/queries/session.queries.ts';
 import { AvailabilitySwitch } from '../inbox/availability-switch.tsx';
 import { useSession } from '../session/session-context.tsx';
 import { UsageBanner } from '../billing/usage-banner.tsx';
+import { PageSuspense } from './lazy-page.tsx';
 import { NAV_ITEMS, type NavItem } from './nav-items.ts';
 
 const NAVBAR_WIDTH_PX = 220;
@@ -58,7 +59,9 @@ export function AppLayout() {
       </AppShell.Navbar>
       <AppShell.Main>
         <UsageBanner />
-        <Outlet />
+        <PageSuspense>
+          <Outlet />
+        </PageSuspense>
       </AppShell.Main>
     </AppShell>
   );
