@@ -145,7 +145,10 @@ describe.skipIf(!HAS_CHROMIUM)('the flows list, the canvas tools and the channel
     // Connecting without a pointer: the output's "next step" chooser draws the edge.
     const edges = await page.locator('.react-flow__edge').count();
     const next = page.getByLabel('Next step when “True”');
-    await next.selectOption({ label: await next.locator('option').filter({ hasText: 'Send message' }).first().textContent() ?? '' });
+    // A searchable picker of the nodes by their labels (Mantine Select): type part of a name, pick it.
+    await next.click();
+    await next.fill('Send');
+    await page.getByRole('option', { name: /Send message/ }).first().click();
     await poll(() => page.locator('.react-flow__edge').count()).toBe(edges + 1);
     await screenshot(page, '12-condition-builder');
   });

@@ -1,4 +1,4 @@
-import { Button, Collapse, NativeSelect, TextInput } from '@mantine/core';
+import { ActionIcon, Autocomplete, Button, Collapse, Fieldset, Group, NativeSelect, Stack, Text, TextInput } from '@mantine/core';
 import { useId, useState } from 'react';
 import { TEMPLATE_VARIABLES, type TemplateVariable } from './template-variables.ts';
 import { conditionToRule, newRow, OPERATOR_IDS, OPERATORS, parseCondition, type ConditionGroup, type ConditionRow, type OperatorId } from './condition-model.ts';
@@ -25,12 +25,13 @@ export function ConditionBuilder({ label, value, onChange, variables = TEMPLATE_
   const [advanced, setAdvanced] = useState(false);
   const json = <JsonField label={`${label} as JSON`} value={value} onChange={onChange} rows={4} />;
   return (
-    <fieldset className="field condition-builder">
-      <legend>{label}</legend>
+    <Fieldset legend={label} className="condition-builder" variant="filled" p="sm">
       {model ? (
         <GroupEditor group={model} depth={0} idPrefix={id} variables={variables} fields={fields} onChange={(group) => onChange(conditionToRule(group))} />
       ) : (
-        <p className="hint">This rule uses operators the builder does not show; edit it as JSON below.</p>
+        <Text size="sm" c="dimmed">
+          This rule uses operators the builder does not show; edit it as JSON below.
+        </Text>
       )}
       {fields === 'free' || !model ? (
         json
@@ -42,7 +43,7 @@ export function ConditionBuilder({ label, value, onChange, variables = TEMPLATE_
           <Collapse expanded={advanced}>{advanced && json}</Collapse>
         </>
       )}
-    </fieldset>
+    </Fieldset>
   );
 }
 
@@ -56,21 +57,24 @@ function GroupEditor({ group, depth, idPrefix, variables, fields, onChange, onRe
     onChange({ ...group, children });
   };
   return (
-    <div className="condition-group" role="group" aria-label={depth === 0 ? 'Conditions' : 'Condition group'}>
-      <div className="row">
-        <label className="inline">
-          Match
-          <select value={group.combinator} onChange={(e) => onChange({ ...group, combinator: e.target.value as 'and' | 'or' })}>
-            <option value="and">all of (AND)</option>
-            <option value="or">any of (OR)</option>
-          </select>
-        </label>
+    <Stack className="condition-group" role="group" aria-label={depth === 0 ? 'Conditions' : 'Condition group'} gap="xs" mb="xs">
+      <Group gap="xs" align="flex-end">
+        <NativeSelect
+          label="Match"
+          size="xs"
+          value={group.combinator}
+          data={[
+            { value: 'and', label: 'all of (AND)' },
+            { value: 'or', label: 'any of (OR)' },
+          ]}
+          onChange={(e) => onChange({ ...group, combinator: e.currentTarget.value as 'and' | 'or' })}
+        />
         {onRemove && (
-          <button type="button" className="secondary" onClick={onRemove}>
+          <Button variant="subtle" color="red" size="xs" onClick={onRemove}>
             Remove group
-          </button>
+          </Button>
         )}
-      </div>
+      </Group>
       {group.children.map((child, index) =>
         child.kind === 'row' ? (
           <RowEditor key={index} row={child} idPrefix={`${idPrefix}-${depth}-${index}`} variables={variables} fields={fields} onChange={(r) => replaceChild(index, r)} onRemove={() => replaceChild(index, null)} />
@@ -78,17 +82,17 @@ function GroupEditor({ group, depth, idPrefix, variables, fields, onChange, onRe
           <GroupEditor key={index} group={child} depth={depth + 1} idPrefix={`${idPrefix}-${depth}-${index}`} variables={variables} fields={fields} onChange={(g) => replaceChild(index, g)} onRemove={() => replaceChild(index, null)} />
         ),
       )}
-      <div className="row">
-        <button type="button" className="secondary" onClick={() => onChange({ ...group, children: [...group.children, freshRow()] })}>
+      <Group gap="xs">
+        <Button variant="light" size="xs" onClick={() => onChange({ ...group, children: [...group.children, freshRow()] })}>
           Add condition
-        </button>
+        </Button>
         {depth < MAX_GROUP_DEPTH && (
-          <button type="button" className="secondary" onClick={() => onChange({ ...group, children: [...group.children, { kind: 'group', combinator: group.combinator === 'and' ? 'or' : 'and', children: [freshRow()] }] })}>
+          <Button variant="light" size="xs" onClick={() => onChange({ ...group, children: [...group.children, { kind: 'group', combinator: group.combinator === 'and' ? 'or' : 'and', children: [freshRow()] }] })}>
             Add group
-          </button>
+          </Button>
         )}
-      </div>
-    </div>
+      </Group>
+    </Stack>
   );
 }
 
@@ -97,36 +101,20 @@ function RowEditor({ row, idPrefix, variables, fields, onChange, onRemove }: { r
   const spec = OPERATORS[row.operator];
   return (
     <div className="condition-row">
-      <label>
-        Field
-        <input list={`${idPrefix}-fields`} value={row.field} onChange={(e) => onChange({ ...row, field: e.target.value })} />
-      </label>
-      <datalist id={`${idPrefix}-fields`}>
-        {variables.map((v) => (
-          <option key={v.path} value={v.path}>
-            {v.label}
-          </option>
-        ))}
-      </datalist>
-      <label>
-        Operator
-        <select value={row.operator} onChange={(e) => onChange({ ...row, operator: e.target.value as OperatorId })}>
-          {OPERATOR_IDS.map((op) => (
-            <option key={op} value={op}>
-              {OPERATORS[op].label}
-            </option>
-          ))}
-        </select>
-      </label>
-      {spec.takesValue && (
-        <label>
-          Value
-          <input value={row.value} onChange={(e) => onChange({ ...row, value: e.target.value })} />
-        </label>
-      )}
-      <button type="button" className="secondary" aria-label="Remove condition" onClick={onRemove}>
+      <Autocomplete
+        label="Field"
+        size="xs"
+        value={row.field}
+        data={variables.map((v) => ({ value: v.path, label: v.path }))}
+        renderOption={({ option }) => `${variables.find((v) => v.path === option.value)?.label ?? option.value} (${option.value})`}
+        onChange={(field) => onChange({ ...row, field })}
+        id={`${idPrefix}-field`}
+      />
+      <NativeSelect label="Operator" size="xs" value={row.operator} data={OPERATOR_IDS.map((op) => ({ value: op, label: OPERATORS[op].label }))} onChange={(e) => onChange({ ...row, operator: e.currentTarget.value as OperatorId })} />
+      {spec.takesValue && <TextInput label="Value" size="xs" value={row.value} onChange={(e) => onChange({ ...row, value: e.currentTarget.value })} />}
+      <ActionIcon variant="default" size="md" aria-label="Remove condition" onClick={onRemove} mt={22}>
         ×
-      </button>
+      </ActionIcon>
     </div>
   );
 }
@@ -153,9 +141,9 @@ function SegmentRowEditor({ row, onChange, onRemove }: { row: ConditionRow; onCh
       )}
       <NativeSelect label="Operator" value={row.operator} data={OPERATOR_IDS.map((op) => ({ value: op, label: OPERATORS[op].label }))} onChange={(e) => onChange({ ...row, operator: e.currentTarget.value as OperatorId })} />
       {spec.takesValue && <TextInput label="Value" value={row.value} placeholder={known?.field.placeholder} onChange={(e) => onChange({ ...row, value: e.currentTarget.value })} />}
-      <Button variant="default" aria-label="Remove condition" onClick={onRemove} mt={24}>
+      <ActionIcon variant="default" size="lg" aria-label="Remove condition" onClick={onRemove} mt={24}>
         ×
-      </Button>
+      </ActionIcon>
     </div>
   );
 }
