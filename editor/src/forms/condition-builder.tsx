@@ -4,6 +4,7 @@ import { TEMPLATE_VARIABLES, type TemplateVariable } from './template-variables.
 import { conditionToRule, newRow, OPERATOR_IDS, OPERATORS, parseCondition, type ConditionGroup, type ConditionRow, type OperatorId } from './condition-model.ts';
 import { JsonField } from './json-field.tsx';
 import { ATTRIBUTE_PREFIX, SEGMENT_FIELDS, segmentFieldOf } from './segment-fields.ts';
+import { useChannels } from '../api/queries/channels.queries.ts';
 
 /** A field typed as a path (a flow's variables), or picked from the segment's list of contact facts. */
 type FieldChoice = 'free' | 'segment';
@@ -123,6 +124,8 @@ function RowEditor({ row, idPrefix, variables, fields, onChange, onRemove }: { r
 function SegmentRowEditor({ row, onChange, onRemove }: { row: ConditionRow; onChange: (r: ConditionRow) => void; onRemove: () => void }) {
   const spec = OPERATORS[row.operator];
   const known = segmentFieldOf(row.field);
+  const channels = useChannels();
+  const choices = known?.field.choices === 'channels' ? (channels.data ?? []).map((c) => ({ value: c.id, label: c.name })) : known?.field.choices;
   // A path typed in the JSON that is not in the list stays selectable as itself.
   const options = [...SEGMENT_FIELDS.map((f) => ({ value: f.path, label: f.label })), ...(known ? [] : [{ value: row.field, label: row.field }])];
   return (
@@ -133,14 +136,29 @@ function SegmentRowEditor({ row, onChange, onRemove }: { row: ConditionRow; onCh
         data={options}
         onChange={(e) => {
           const path = e.currentTarget.value;
-          onChange({ ...row, field: path === ATTRIBUTE_PREFIX ? `${ATTRIBUTE_PREFIX}${known?.attribute ?? ''}` : path });
+          const field = SEGMENT_FIELDS.find((f) => f.path === path);
+          // A field of fixed values starts on its first one with its own operator ("Channel contains Support line").
+          const operator = field?.operator ?? row.operator;
+          const value = field?.choices === 'channels' ? (channels.data?.[0]?.id ?? '') : field?.choices ? field.choices[0]!.value : row.value;
+          onChange({ ...row, field: path === ATTRIBUTE_PREFIX ? `${ATTRIBUTE_PREFIX}${known?.attribute ?? ''}` : path, operator, value });
         }}
       />
       {known && known.attribute !== null && (
         <TextInput label="Attribute name" value={known.attribute ?? ''} placeholder="plan" onChange={(e) => onChange({ ...row, field: `${ATTRIBUTE_PREFIX}${e.currentTarget.value.trim()}` })} />
       )}
       <NativeSelect label="Operator" value={row.operator} data={OPERATOR_IDS.map((op) => ({ value: op, label: OPERATORS[op].label }))} onChange={(e) => onChange({ ...row, operator: e.currentTarget.value as OperatorId })} />
-      {spec.takesValue && <TextInput label="Value" value={row.value} placeholder={known?.field.placeholder} onChange={(e) => onChange({ ...row, value: e.currentTarget.value })} />}
+      {spec.takesValue &&
+        (choices ? (
+          <NativeSelect
+            label="Value"
+            value={row.value}
+            // A value typed in the JSON that is not in the list (a deleted channel) stays selectable as itself.
+            data={choices.some((c) => c.value === row.value) ? [...choices] : [...choices, { value: row.value, label: row.value === '' ? 'choose…' : row.value }]}
+            onChange={(e) => onChange({ ...row, value: e.currentTarget.value })}
+          />
+        ) : (
+          <TextInput label="Value" value={row.value} placeholder={known?.field.placeholder} onChange={(e) => onChange({ ...row, value: e.currentTarget.value })} />
+        ))}
       <ActionIcon variant="default" size="lg" aria-label="Remove condition" onClick={onRemove} mt={24}>
         ×
       </ActionIcon>
