@@ -33,7 +33,7 @@ export function AudienceField({ value, onChange }: { value: AudienceFields; onCh
   }
 
   return (
-    <Fieldset legend="Audience" variant="unstyled">
+    <Fieldset legend="Audience" variant="unstyled" styles={{ legend: { fontWeight: 700, marginBottom: 4 } }}>
       <Stack gap="sm">
         <Radio.Group value={value.audienceKind} onChange={(kind) => onChange({ audienceKind: kind as AudienceFields['audienceKind'] })} aria-label="Audience kind">
           <Group gap="lg">

@@ -9,7 +9,7 @@ type ContentFields = Pick<BroadcastDraft, 'contentKind' | 'text' | 'mediaUrl' | 
 export function ContentField({ value, flows, onChange }: { value: ContentFields; flows: FlowListItem[] | null; onChange: (patch: Partial<ContentFields>) => void }) {
   const published = flows?.filter((f) => f.publishedVersion !== null) ?? [];
   return (
-    <Fieldset legend="Content" variant="unstyled">
+    <Fieldset legend="Content" variant="unstyled" styles={{ legend: { fontWeight: 700, marginBottom: 4 } }}>
       <Stack gap="sm">
         <Radio.Group value={value.contentKind} onChange={(kind) => onChange({ contentKind: kind as ContentFields['contentKind'] })} aria-label="Content kind">
           <Group gap="lg">

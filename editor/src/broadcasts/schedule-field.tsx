@@ -14,7 +14,7 @@ type ScheduleFields = Pick<BroadcastDraft, 'scheduleKind' | 'localTime' | 'cron'
 /** When it is sent: as soon as it is scheduled, once at a local time, or on a cron schedule, in a time zone. */
 export function ScheduleField({ value, onChange }: { value: ScheduleFields; onChange: (patch: Partial<ScheduleFields>) => void }) {
   return (
-    <Fieldset legend="Schedule" variant="unstyled">
+    <Fieldset legend="Schedule" variant="unstyled" styles={{ legend: { fontWeight: 700, marginBottom: 4 } }}>
       <Stack gap="sm">
         <Radio.Group value={value.scheduleKind} onChange={(kind) => onChange({ scheduleKind: kind as ScheduleFields['scheduleKind'] })} aria-label="When">
           <Group gap="lg">
@@ -36,7 +36,7 @@ type QuietHoursFields = Pick<BroadcastDraft, 'quietHours' | 'quietStart' | 'quie
 /** Optional hours in which nothing is sent; the messages due then wait for their end. */
 export function QuietHoursField({ value, onChange }: { value: QuietHoursFields; onChange: (patch: Partial<QuietHoursFields>) => void }) {
   return (
-    <Fieldset legend="Quiet hours" variant="unstyled">
+    <Fieldset legend="Quiet hours" variant="unstyled" styles={{ legend: { fontWeight: 700, marginBottom: 4 } }}>
       <Stack gap="sm">
         <Checkbox label="Do not send during quiet hours" checked={value.quietHours} onChange={(e) => onChange({ quietHours: e.currentTarget.checked })} />
         {value.quietHours && (
