@@ -14,7 +14,28 @@ export default defineConfig(({ command }) => {
     // that is the landing page served without a build, and its index.html would replace the app's.
     publicDir: 'static',
     plugins: [react()],
-    build: { outDir: 'dist', emptyOutDir: true, sourcemap: false, chunkSizeWarningLimit: 1500 },
+    build: {
+      outDir: 'dist',
+      emptyOutDir: true,
+      sourcemap: false,
+      chunkSizeWarningLimit: 600,
+      rolldownOptions: {
+        output: {
+          // Every page is a chunk of its own (shell/lazy-page.tsx); the libraries they share are
+          // grouped by what changes together, so that a page downloads only the groups it uses and
+          // a release that changes the app's code keeps the libraries in the browser's cache.
+          codeSplitting: {
+            groups: [
+              { name: 'vendor-react', test: /node_modules[\\/](react|react-dom|scheduler|react-router|cookie|set-cookie-parser)[\\/]/, priority: 40 },
+              { name: 'vendor-mantine', test: /node_modules[\\/](@mantine[\\/](core|hooks|notifications|modals|store)|@floating-ui|react-remove-scroll|react-remove-scroll-bar|react-style-singleton|use-callback-ref|use-sidecar|get-nonce|tslib|react-number-format|react-textarea-autosize|clsx|type-fest)[\\/]/, priority: 30 },
+              { name: 'vendor-query', test: /node_modules[\\/]@tanstack[\\/]/, priority: 30 },
+              { name: 'vendor-canvas', test: /node_modules[\\/](@xyflow|d3-[a-z-]+|zustand|classcat|use-sync-external-store)[\\/]/, priority: 30 },
+              { name: 'vendor-zod', test: /node_modules[\\/]zod[\\/]/, priority: 30 },
+            ],
+          },
+        },
+      },
+    },
     server: { proxy: { '/api': 'http://127.0.0.1:3000' } },
   };
 });

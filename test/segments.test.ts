@@ -197,6 +197,55 @@ describe('when a segment rule does far more work than its size', () => {
   });
 });
 
+describe('when a segment selects on the opt-in state, the days since the last message and the channel', () => {
+  let owner: ApiClient;
+  const ids: Record<string, string> = {};
+  let whatsapp: string;
+
+  beforeAll(async () => {
+    const w = await signup('segments-facts');
+    owner = w.client;
+    const em = api.env.orm.em.fork();
+    const channel = async (name: string) => {
+      const id = newId();
+      await runSql(em, `insert into channels (id, workspace_id, kind, name, status) values (:id, :workspaceId, 'sandbox', :name, 'connected')`, { id, workspaceId: w.workspaceId, name });
+      return id;
+    };
+    whatsapp = await channel('Sales line');
+    const support = await channel('Support line');
+    const identity = (contactId: string, channelId: string, value: string) =>
+      runSql(em, `insert into contact_identities (id, workspace_id, contact_id, channel_id, kind, value) values (:id, :workspaceId, :contactId, :channelId, 'external', :value)`, { id: newId(), workspaceId: w.workspaceId, contactId, channelId, value });
+    ids.recent = await insertContact(w.workspaceId, { name: 'Recent', createdAt: '2025-01-01 00:00:00+00', lastSeenAt: new Date(Date.now() - 2 * 86_400_000).toISOString() });
+    ids.old = await insertContact(w.workspaceId, { name: 'Old', createdAt: '2025-02-01 00:00:00+00', lastSeenAt: new Date(Date.now() - 45 * 86_400_000).toISOString() });
+    ids.silent = await insertContact(w.workspaceId, { name: 'Silent', createdAt: '2025-03-01 00:00:00+00' });
+    await identity(ids.recent, whatsapp, 'r');
+    await identity(ids.old, support, 'o');
+    await identity(ids.old, whatsapp, 'o2');
+    // Opted in through a keyword: a consent event, the contact not opted out.
+    await runSql(em, `insert into consent_events (id, workspace_id, contact_id, action, source) values (:id, :workspaceId, :contactId, 'opt_in', 'keyword')`, { id: newId(), workspaceId: w.workspaceId, contactId: ids.old });
+  });
+
+  const sampleIds = async (rule: unknown) => {
+    const res = await owner.post('/api/v1/segments/preview', { rule });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    return (res.body.sample as { id: string }[]).map((c) => c.id);
+  };
+
+  it('selects the contacts who opted in, apart from those who never said', async () => {
+    expect(await sampleIds({ '==': [{ var: 'contact.optIn' }, 'opted_in'] })).toEqual([ids.old]);
+    expect(await sampleIds({ '==': [{ var: 'contact.optIn' }, 'unknown'] })).toEqual([ids.recent, ids.silent]);
+  });
+
+  it('selects by the whole days since the last message, who never wrote being the longest silent', async () => {
+    expect(await sampleIds({ '>': [{ var: 'contact.daysSinceLastMessage' }, 30] })).toEqual([ids.old, ids.silent]);
+    expect(await sampleIds({ '<=': [{ var: 'contact.daysSinceLastMessage' }, 7] })).toEqual([ids.recent]);
+  });
+
+  it('selects the contacts known on a channel', async () => {
+    expect(await sampleIds({ in: [whatsapp, { var: 'contact.channels' }] })).toEqual([ids.recent, ids.old]);
+  });
+});
+
 describe('when a scan reads the contacts in several batches', () => {
   let workspaceId: string;
   /** Every contact of the workspace, in (created_at, id) order. */
@@ -256,7 +305,7 @@ describe('when a scan reads the contacts in several batches', () => {
     await scanSegment(api.env.orm.em.fork(), { workspaceId, rule: true, batchRows: 1 }, (matched) => {
       first ??= matched[0];
     });
-    expect(first).toEqual({ id: expectedOrder[0]!.id, name: 'C0', phone: null, tags: [], attributes: {}, optedOutAt: null, restrictedAt: null, erasedAt: null, createdAt: new Date('2025-07-01T00:00:00.000Z'), lastSeenAt: null });
+    expect(first).toEqual({ id: expectedOrder[0]!.id, name: 'C0', phone: null, tags: [], attributes: {}, optedOutAt: null, restrictedAt: null, erasedAt: null, createdAt: new Date('2025-07-01T00:00:00.000Z'), lastSeenAt: null, daysSinceLastMessage: null, optIn: 'unknown', channels: [] });
   });
 
   it('refuses an invalid rule with SegmentInvalidError before reading anything', async () => {

@@ -1,31 +1,34 @@
 import { Center, Loader } from '@mantine/core';
 import { useEffect } from 'react';
 import { createBrowserRouter, Navigate, Outlet, useNavigate, useParams, type RouteObject } from 'react-router';
-import { AcceptInvitationPage } from './pages/accept-invitation-page.tsx';
-import { BillingPage } from './pages/billing-page.tsx';
-import { BroadcastDetailPage } from './pages/broadcast-detail-page.tsx';
-import { BroadcastFormPage } from './pages/broadcast-form-page.tsx';
-import { BroadcastsPage } from './pages/broadcasts-page.tsx';
-import { CannedResponsesPage } from './pages/canned-responses-page.tsx';
-import { ChannelsPage } from './pages/channels-page.tsx';
-import { ContactPage } from './pages/contact-page.tsx';
-import { ContactsPage } from './pages/contacts-page.tsx';
-import { FlowEditorPage } from './pages/flow-editor-page.tsx';
-import { FlowsPage } from './pages/flows-page.tsx';
-import { InboxPage } from './pages/inbox-page.tsx';
 import { LoginPage } from './pages/login-page.tsx';
-import { MembersPage } from './pages/members-page.tsx';
-import { RoutingRulesPage } from './pages/routing-rules-page.tsx';
-import { PrivacyContactPage } from './pages/privacy-contact-page.tsx';
-import { PrivacyPage } from './pages/privacy-page.tsx';
-import { SecretsPage } from './pages/secrets-page.tsx';
-import { WebhooksPage } from './pages/webhooks-page.tsx';
-import { SupervisorPage } from './pages/supervisor-page.tsx';
-import { TeamsPage } from './pages/teams-page.tsx';
 import { useSession } from './session/session-context.tsx';
 import { AppLayout } from './shell/app-layout.tsx';
 import { pathOfHashRoute } from './shell/hash-redirect.ts';
 import { NotFoundPage } from './shell/not-found-page.tsx';
+import { lazyPage, PageSuspense } from './shell/lazy-page.tsx';
+
+// Every page is its own chunk, loaded when first shown (shell/lazy-page.tsx).
+const AcceptInvitationPage = lazyPage(() => import('./pages/accept-invitation-page.tsx'), 'AcceptInvitationPage');
+const BillingPage = lazyPage(() => import('./pages/billing-page.tsx'), 'BillingPage');
+const BroadcastDetailPage = lazyPage(() => import('./pages/broadcast-detail-page.tsx'), 'BroadcastDetailPage');
+const BroadcastFormPage = lazyPage(() => import('./pages/broadcast-form-page.tsx'), 'BroadcastFormPage');
+const BroadcastsPage = lazyPage(() => import('./pages/broadcasts-page.tsx'), 'BroadcastsPage');
+const CannedResponsesPage = lazyPage(() => import('./pages/canned-responses-page.tsx'), 'CannedResponsesPage');
+const ChannelsPage = lazyPage(() => import('./pages/channels-page.tsx'), 'ChannelsPage');
+const ContactPage = lazyPage(() => import('./pages/contact-page.tsx'), 'ContactPage');
+const ContactsPage = lazyPage(() => import('./pages/contacts-page.tsx'), 'ContactsPage');
+const FlowEditorPage = lazyPage(() => import('./pages/flow-editor-page.tsx'), 'FlowEditorPage');
+const FlowsPage = lazyPage(() => import('./pages/flows-page.tsx'), 'FlowsPage');
+const InboxPage = lazyPage(() => import('./pages/inbox-page.tsx'), 'InboxPage');
+const MembersPage = lazyPage(() => import('./pages/members-page.tsx'), 'MembersPage');
+const RoutingRulesPage = lazyPage(() => import('./pages/routing-rules-page.tsx'), 'RoutingRulesPage');
+const PrivacyContactPage = lazyPage(() => import('./pages/privacy-contact-page.tsx'), 'PrivacyContactPage');
+const PrivacyPage = lazyPage(() => import('./pages/privacy-page.tsx'), 'PrivacyPage');
+const SecretsPage = lazyPage(() => import('./pages/secrets-page.tsx'), 'SecretsPage');
+const SupervisorPage = lazyPage(() => import('./pages/supervisor-page.tsx'), 'SupervisorPage');
+const TeamsPage = lazyPage(() => import('./pages/teams-page.tsx'), 'TeamsPage');
+const WebhooksPage = lazyPage(() => import('./pages/webhooks-page.tsx'), 'WebhooksPage');
 
 /**
  * Every page of the editor and its URL. To add a page: a route here (inside AppLayout for a page
@@ -79,6 +82,8 @@ export const routes: RouteObject[] = [
 ];
 
 export function createRouter() {
+  // A deep link to a flow: its editor's code downloads while the session is checked, not after.
+  if (/^\/flows\/[^/]+$/.test(window.location.pathname)) void FlowEditorPage.preload();
   return createBrowserRouter(routes);
 }
 
@@ -95,7 +100,11 @@ function Root() {
     return () => window.removeEventListener('hashchange', follow);
   }, [navigate]);
   if (pathOfHashRoute(window.location.hash)) return null;
-  return <Outlet />;
+  return (
+    <PageSuspense>
+      <Outlet />
+    </PageSuspense>
+  );
 }
 
 /** The pages behind login: nothing while the session is checked, the login form in place when there is none (the URL stays, so login lands on it). */

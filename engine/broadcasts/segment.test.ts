@@ -11,9 +11,41 @@ const ada: SegmentFactsContact = {
   tags: ['vip', 'lead'],
   createdAt: new Date('2025-03-01T10:00:00.000Z'),
   lastSeenAt: null,
+  daysSinceLastMessage: null,
+  optIn: 'unknown',
+  channels: [],
 };
 
 const codes = (rule: unknown) => validateSegmentRule(rule).map((p) => p.code);
+
+describe('when a segment rule reads the opt-in state, the last message and the channel', () => {
+  const bea: SegmentFactsContact = { ...ada, lastSeenAt: new Date('2026-11-01T00:00:00Z'), daysSinceLastMessage: 40, optIn: 'opted_in', channels: ['ch-whatsapp', 'ch-sandbox'] };
+
+  it('selects contacts who opted in, and not those who never said', () => {
+    const rule = { '==': [{ var: 'contact.optIn' }, 'opted_in'] };
+    expect(compileSegment(rule).matches(bea)).toBe(true);
+    expect(compileSegment(rule).matches(ada)).toBe(false);
+  });
+
+  it('selects contacts whose last message is older than a number of days, counting those who never wrote as the oldest', () => {
+    const rule = { '>': [{ var: 'contact.daysSinceLastMessage' }, 30] };
+    expect(compileSegment(rule).matches(bea)).toBe(true);
+    expect(compileSegment(rule).matches({ ...bea, daysSinceLastMessage: 3 })).toBe(false);
+    expect(compileSegment(rule).matches(ada)).toBe(true);
+    expect(compileSegment({ '<=': [{ var: 'contact.daysSinceLastMessage' }, 7] }).matches(ada)).toBe(false);
+  });
+
+  it('selects contacts known on a channel', () => {
+    const rule = { in: ['ch-whatsapp', { var: 'contact.channels' }] };
+    expect(compileSegment(rule).matches(bea)).toBe(true);
+    expect(compileSegment(rule).matches(ada)).toBe(false);
+  });
+
+  it('tells the scan which of these it must compute', () => {
+    expect([...compileSegment({ in: ['ch-whatsapp', { var: 'contact.channels' }] }).fieldsRead]).toEqual(['channels']);
+    expect(compileSegment({ in: ['vip', { var: 'contact.tags' }] }).fieldsRead.has('optIn')).toBe(false);
+  });
+});
 
 describe('when a segment rule reads the contact', () => {
   it('matches on tags, attributes, name and phone', () => {
@@ -45,7 +77,7 @@ describe('when a segment rule reads the contact', () => {
 
 describe('when segmentFacts builds the data a rule sees', () => {
   it('holds the contact fields, dates as ISO strings, and no prototype', () => {
-    const facts = segmentFacts({ ...ada, lastSeenAt: new Date('2025-04-02T08:30:00.000Z') }) as { contact: Record<string, unknown> };
+    const facts = segmentFacts({ ...ada, lastSeenAt: new Date('2025-04-02T08:30:00.000Z'), daysSinceLastMessage: 12, optIn: 'opted_in', channels: ['ch-1'] }) as { contact: Record<string, unknown> };
     expect({ ...facts.contact, attributes: { ...(facts.contact.attributes as object) } }).toEqual({
       id: ada.id,
       name: 'Ada',
@@ -54,6 +86,9 @@ describe('when segmentFacts builds the data a rule sees', () => {
       tags: ['vip', 'lead'],
       createdAt: '2025-03-01T10:00:00.000Z',
       lastSeenAt: '2025-04-02T08:30:00.000Z',
+      daysSinceLastMessage: 12,
+      optIn: 'opted_in',
+      channels: ['ch-1'],
     });
     expect(Object.getPrototypeOf(facts.contact)).toBeNull();
   });

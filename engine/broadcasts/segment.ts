@@ -5,7 +5,7 @@ import { SegmentInvalidError } from './segment-invalid.error.ts';
 /*
  * A segment is a json-logic rule over one contact, with the same operator allow-list and path
  * checks as flow conditions. It sees `{ contact: { id, name, phone, attributes, tags, createdAt,
- * lastSeenAt } }` and nothing else: no message, conversation or run state exists when a
+ * lastSeenAt, daysSinceLastMessage, optIn, channels } }` and nothing else: no message, conversation or run state exists when a
  * broadcast picks its audience, so a path outside `contact` could only ever read null.
  */
 
@@ -41,7 +41,17 @@ export interface SegmentFactsContact {
   tags: string[];
   createdAt: Date;
   lastSeenAt: Date | null;
+  /** Whole days since the contact's last message (lastSeenAt) when the scan ran; null when it never wrote (the rule sees Infinity). */
+  daysSinceLastMessage: number | null;
+  /** `opted_out` while opted out, `opted_in` when it opted in (a keyword, a node, the API) since, `unknown` when it never said. */
+  optIn: SegmentOptIn;
+  /** The ids of the channels the contact is known on (has written to or been written from). */
+  channels: string[];
 }
+
+/** A contact's opt-in state as a segment reads it. */
+export const SEGMENT_OPT_IN_STATES = ['opted_in', 'opted_out', 'unknown'] as const;
+export type SegmentOptIn = (typeof SEGMENT_OPT_IN_STATES)[number];
 
 /**
  * Each field of `contact` a segment may read, and how its value is copied for evaluation
@@ -55,8 +65,13 @@ const CONTACT_FACTS = {
   tags: (c: SegmentFactsContact) => toJsonLogicData(c.tags),
   createdAt: (c: SegmentFactsContact) => c.createdAt.toISOString(),
   lastSeenAt: (c: SegmentFactsContact) => (c.lastSeenAt === null ? null : c.lastSeenAt.toISOString()),
+  // A contact who never wrote has waited forever: in "more than N days", never in "at most N days"
+  // (json-logic would read a null as 0, and count it among the recently active).
+  daysSinceLastMessage: (c: SegmentFactsContact) => c.daysSinceLastMessage ?? Number.POSITIVE_INFINITY,
+  optIn: (c: SegmentFactsContact) => c.optIn,
+  channels: (c: SegmentFactsContact) => [...c.channels],
 } as const satisfies Record<string, (contact: SegmentFactsContact) => unknown>;
-type ContactField = keyof typeof CONTACT_FACTS;
+export type ContactField = keyof typeof CONTACT_FACTS;
 const ALL_CONTACT_FIELDS = Object.keys(CONTACT_FACTS) as ContactField[];
 
 /** The fields of `contact` a segment may read. */
@@ -195,6 +210,8 @@ export function segmentFacts(contact: SegmentFactsContact): unknown {
 export interface CompiledSegment {
   /** True when the contact belongs to the segment; throws `SegmentInvalidError` when the rule throws on its data. */
   matches(contact: SegmentFactsContact): boolean;
+  /** The contact fields the rule reads: a scan need not read (or compute) the others. */
+  fieldsRead: ReadonlySet<ContactField>;
 }
 
 /** Validates a segment rule (throws `SegmentInvalidError` with every problem) and returns its evaluator. */
@@ -206,6 +223,7 @@ export function compileSegment(rule: unknown): CompiledSegment {
   const { fieldsRead } = contactScope(rule);
   const fields = ALL_CONTACT_FIELDS.filter((field) => fieldsRead.has(field));
   return {
+    fieldsRead,
     matches(contact) {
       try {
         return condition.test(buildFacts(contact, fields));

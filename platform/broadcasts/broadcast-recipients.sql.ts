@@ -3,7 +3,7 @@ import { runSql } from '../pipeline/run-sql.ts';
 import type { SegmentContact } from './segment-scan.ts';
 
 /** A pending recipient of a batch, with what its message and consent check need: its contact's fields as a segment reads them. */
-export interface PendingRecipient extends Omit<SegmentContact, 'id' | 'createdAt' | 'lastSeenAt'> {
+export interface PendingRecipient extends Omit<SegmentContact, 'id' | 'createdAt' | 'lastSeenAt' | 'daysSinceLastMessage' | 'optIn' | 'channels'> {
   id: string;
   contactId: string;
 }

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { compileSegment } from '../../engine/broadcasts/segment.ts';
+import { compileSegment, type ContactField, type SegmentOptIn } from '../../engine/broadcasts/segment.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 
 /** A contact as a segment scan reads it: what the rule sees, and what decides whether it may be messaged. */
@@ -14,6 +14,12 @@ export interface SegmentContact {
   erasedAt: Date | null;
   createdAt: Date;
   lastSeenAt: Date | null;
+  /** Computed only when the rule reads it (see COMPUTED_COLUMNS); null otherwise. */
+  daysSinceLastMessage: number | null;
+  /** Computed only when the rule reads it; `unknown` otherwise. */
+  optIn: SegmentOptIn;
+  /** Computed only when the rule reads it; empty otherwise. */
+  channels: string[];
 }
 
 /**
@@ -28,7 +34,10 @@ export const SEGMENT_SCAN_BATCH_ROWS = 500;
 /** A timestamp as node-postgres hands it over: MikroORM sets its parser to keep Postgres' text. */
 type PgTimestamp = Date | string;
 
-interface ScanRow extends Omit<SegmentContact, 'optedOutAt' | 'restrictedAt' | 'erasedAt' | 'createdAt' | 'lastSeenAt'> {
+interface ScanRow extends Omit<SegmentContact, 'optedOutAt' | 'restrictedAt' | 'erasedAt' | 'createdAt' | 'lastSeenAt' | 'daysSinceLastMessage' | 'optIn' | 'channels'> {
+  daysSinceLastMessage?: number | null;
+  optIn?: SegmentOptIn;
+  channels?: string[];
   optedOutAt: PgTimestamp | null;
   restrictedAt: PgTimestamp | null;
   erasedAt: PgTimestamp | null;
@@ -39,6 +48,25 @@ interface ScanRow extends Omit<SegmentContact, 'optedOutAt' | 'restrictedAt' | '
 
 const COLUMNS = `id, name, phone, tags, attributes, opted_out_at as "optedOutAt", restricted_at as "restrictedAt",
   erased_at as "erasedAt", last_seen_at as "lastSeenAt", cast(created_at as text) as "createdAtText"`;
+
+/**
+ * Facts a segment may read that are computed rather than stored, each read only when the rule
+ * reads it (a tag rule over 100,000 contacts pays for none of them). `now()` is the scan
+ * transaction's start, so every contact's day count is taken at the same instant. The channel
+ * list and the opt-in are index lookups: contact_identities (contact_id, channel_id) and
+ * consent_events (contact_id, created_at).
+ */
+const COMPUTED_COLUMNS: Partial<Record<ContactField, string>> = {
+  daysSinceLastMessage: `cast(floor(extract(epoch from (now() - last_seen_at)) / 86400) as integer) as "daysSinceLastMessage"`,
+  optIn: `case when opted_out_at is not null then 'opted_out'
+    when exists (select 1 from consent_events ce where ce.contact_id = contacts.id and ce.action = 'opt_in') then 'opted_in'
+    else 'unknown' end as "optIn"`,
+  channels: `array(select distinct cast(ci.channel_id as text) from contact_identities ci where ci.contact_id = contacts.id) as "channels"`,
+};
+
+function columnsFor(fieldsRead: ReadonlySet<ContactField>): string {
+  return [COLUMNS, ...Object.entries(COMPUTED_COLUMNS).filter(([field]) => fieldsRead.has(field as ContactField)).map(([, sql]) => sql)].join(',\n  ');
+}
 
 function toDate(value: PgTimestamp): Date;
 function toDate(value: PgTimestamp | null): Date | null;
@@ -58,6 +86,9 @@ function toSegmentContact(row: ScanRow): SegmentContact {
     erasedAt: toDate(row.erasedAt),
     createdAt: toDate(row.createdAtText),
     lastSeenAt: toDate(row.lastSeenAt),
+    daysSinceLastMessage: row.daysSinceLastMessage ?? null,
+    optIn: row.optIn ?? 'unknown',
+    channels: row.channels ?? [],
   };
 }
 
@@ -65,10 +96,10 @@ function toSegmentContact(row: ScanRow): SegmentContact {
  * Two statements rather than one with `(:cursor is null or ...)`: each is a prepared statement,
  * and a generic plan of the `or` form could not use the row comparison as the index's start.
  */
-const FIRST_BATCH = `select ${COLUMNS} from contacts
+const firstBatch = (columns: string) => `select ${columns} from contacts
   where workspace_id = :workspaceId and not is_test
   order by created_at, id limit :limit`;
-const NEXT_BATCH = `select ${COLUMNS} from contacts
+const nextBatch = (columns: string) => `select ${columns} from contacts
   where workspace_id = :workspaceId and not is_test and (created_at, id) > (cast(:cursorAt as timestamptz), cast(:cursorId as uuid))
   order by created_at, id limit :limit`;
 
@@ -89,6 +120,8 @@ export async function scanSegment(
   onBatch: (matched: SegmentContact[]) => Promise<void> | void,
 ): Promise<{ scanned: number; matched: number }> {
   const segment = compileSegment(params.rule);
+  const columns = columnsFor(segment.fieldsRead);
+  const [FIRST_BATCH, NEXT_BATCH] = [firstBatch(columns), nextBatch(columns)];
   const limit = params.batchRows ?? SEGMENT_SCAN_BATCH_ROWS;
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`batchRows must be a positive integer, not ${limit}`);
   let scanned = 0;

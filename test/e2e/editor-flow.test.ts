@@ -101,7 +101,8 @@ describe.skipIf(!HAS_CHROMIUM)('the flow editor in Chromium', { timeout: E2E_TES
     // Configure: keyword "price" on the trigger, the reply text on the message.
     await trigger.click();
     await page.getByRole('button', { name: 'Remove hi' }).click();
-    await page.getByLabel('Keywords', { exact: true }).fill('price');
+    // The tags input (its list of suggestions carries the same label: the input itself is meant).
+    await page.getByLabel('Keywords', { exact: true }).and(page.locator('input')).fill('price');
     await page.keyboard.press('Enter');
     await send.click();
     await page.getByLabel('Text', { exact: true }).fill('');

@@ -120,6 +120,7 @@ describe.skipIf(!HAS_CHROMIUM)('the flows list, the canvas tools and the channel
     await page.mouse.down();
     await page.mouse.move(target.x + 6, target.y + 6, { steps: 10 });
     await page.mouse.up();
+    await screenshot(page, '10b-connected');
     await poll(() => page.locator('.react-flow__edge').count()).toBe(1);
     await page.getByRole('button', { name: 'Auto-layout' }).click();
     await poll(async () => (await send.boundingBox())!.y > (await trigger.boundingBox())!.y + 40).toBe(true);
@@ -144,8 +145,11 @@ describe.skipIf(!HAS_CHROMIUM)('the flows list, the canvas tools and the channel
     await poll(() => page.getByLabel('Rule as JSON').inputValue()).toContain('"gold"');
     // Connecting without a pointer: the output's "next step" chooser draws the edge.
     const edges = await page.locator('.react-flow__edge').count();
-    const next = page.getByLabel('Next step when “True”');
-    await next.selectOption({ label: await next.locator('option').filter({ hasText: 'Send message' }).first().textContent() ?? '' });
+    const next = page.getByLabel('Next step when “True”').and(page.locator('input'));
+    // A searchable picker of the nodes by their labels (Mantine Select): type part of a name, pick it.
+    await next.click();
+    await next.fill('Send');
+    await page.getByRole('option', { name: /Send message/ }).first().click();
     await poll(() => page.locator('.react-flow__edge').count()).toBe(edges + 1);
     await screenshot(page, '12-condition-builder');
   });

@@ -1,3 +1,4 @@
+import { Button, Fieldset, Group, Radio, Stack, Text, Textarea } from '@mantine/core';
 import { useCallback, type ChangeEvent } from 'react';
 import type { SegmentPreview } from '../api/api-types.ts';
 import { ConditionBuilder } from '../forms/condition-builder.tsx';
@@ -32,44 +33,55 @@ export function AudienceField({ value, onChange }: { value: AudienceFields; onCh
   }
 
   return (
-    <fieldset className="field">
-      <legend>Audience</legend>
-      <div className="row" role="radiogroup" aria-label="Audience kind">
-        {KINDS.map((k) => (
-          <label key={k.kind} className="inline">
-            <input type="radio" name="audience-kind" checked={value.audienceKind === k.kind} onChange={() => onChange({ audienceKind: k.kind })} />
-            {k.label}
-          </label>
-        ))}
-      </div>
-      {value.audienceKind === 'segment' && (
-        <>
-          <p className="hint">Contacts who match these conditions. Opted-out, restricted and erased contacts are always left out.</p>
-          <ConditionBuilder label="Segment rule" value={value.rule} variables={SEGMENT_VARIABLES} fields="segment" onChange={(rule) => onChange({ rule })} />
-          <ErrorWithDetails error={segment.error} />
-          <SegmentCount preview={segment.error ? null : segment.preview} stale={segment.stale} />
-        </>
-      )}
-      {value.audienceKind === 'phones' && (
-        <>
-          <label>
-            Phones (one per line, with country code)
-            <textarea className="code" rows={5} value={value.phonesText} onChange={(e) => onChange({ phonesText: e.target.value })} placeholder={'+15551234567\n+4915112345678'} />
-          </label>
-          <PhonesCount preview={audiencePhones({ kind: 'phones', phones: splitPhoneList(value.phonesText) })} />
-        </>
-      )}
-      {value.audienceKind === 'csv' && (
-        <>
-          <label className="button secondary">
-            Upload CSV
-            <input type="file" accept=".csv,text/csv" className="visually-hidden" onChange={(e) => void readCsv(e)} />
-          </label>
-          <p className="hint">The column headed “phone” is used, or the first column; numbers in international form (+15551234567).{value.csvFileName ? ` File: ${value.csvFileName}.` : ''}</p>
-          {value.csv && <PhonesCount preview={audiencePhones({ kind: 'csv', csv: value.csv })} />}
-        </>
-      )}
-    </fieldset>
+    <Fieldset legend="Audience" variant="unstyled" styles={{ legend: { fontWeight: 700, marginBottom: 4 } }}>
+      <Stack gap="sm">
+        <Radio.Group value={value.audienceKind} onChange={(kind) => onChange({ audienceKind: kind as AudienceFields['audienceKind'] })} aria-label="Audience kind">
+          <Group gap="lg">
+            {KINDS.map((k) => (
+              <Radio key={k.kind} value={k.kind} label={k.label} />
+            ))}
+          </Group>
+        </Radio.Group>
+        {value.audienceKind === 'segment' && (
+          <>
+            <Text size="sm" c="dimmed">
+              Contacts who match these conditions. Opted-out, restricted and erased contacts are always left out.
+            </Text>
+            <ConditionBuilder label="Segment rule" value={value.rule} variables={SEGMENT_VARIABLES} fields="segment" onChange={(rule) => onChange({ rule })} />
+            <ErrorWithDetails error={segment.error} />
+            <SegmentCount preview={segment.error ? null : segment.preview} stale={segment.stale} />
+          </>
+        )}
+        {value.audienceKind === 'phones' && (
+          <>
+            <Textarea
+              label="Phones (one per line, with country code)"
+              autosize
+              minRows={5}
+              maxRows={15}
+              styles={{ input: { fontFamily: 'var(--mantine-font-family-monospace)' } }}
+              value={value.phonesText}
+              onChange={(e) => onChange({ phonesText: e.currentTarget.value })}
+              placeholder={'+15551234567\n+4915112345678'}
+            />
+            <PhonesCount preview={audiencePhones({ kind: 'phones', phones: splitPhoneList(value.phonesText) })} />
+          </>
+        )}
+        {value.audienceKind === 'csv' && (
+          <>
+            {/* A label around the file input: the button opens the file picker, and names the input for assistive technology. */}
+            <Button component="label" variant="default" style={{ alignSelf: 'flex-start' }}>
+              Upload CSV
+              <input type="file" accept=".csv,text/csv" className="visually-hidden" onChange={(e) => void readCsv(e)} />
+            </Button>
+            <Text size="sm" c="dimmed">
+              The column headed “phone” is used, or the first column; numbers in international form (+15551234567).{value.csvFileName ? ` File: ${value.csvFileName}.` : ''}
+            </Text>
+            {value.csv && <PhonesCount preview={audiencePhones({ kind: 'csv', csv: value.csv })} />}
+          </>
+        )}
+      </Stack>
+    </Fieldset>
   );
 }
 

@@ -1,5 +1,5 @@
 import { Text, TextInput, Title, UnstyledButton } from '@mantine/core';
-import { useState, type DragEvent } from 'react';
+import { memo, useState, type DragEvent } from 'react';
 import { NODE_CATALOG } from '../../../engine/flows/node-catalog.ts';
 import type { NodeCategory } from '../../../engine/flows/node-definition.ts';
 
@@ -11,9 +11,10 @@ const CATEGORIES: readonly NodeCategory[] = ['trigger', 'logic', 'action'];
 
 /**
  * The node kinds of the engine's catalog by category, with a search box. Drag one onto the
- * canvas, or press Enter on it to add it in the middle of the view (the keyboard way).
+ * canvas, or press Enter on it to add it in the middle of the view (the keyboard way). Memoised:
+ * the editor re-renders while a large flow loads and is measured, the palette does not change.
  */
-export function Palette({ onAdd }: { onAdd: (type: string) => void }) {
+export const Palette = memo(function Palette({ onAdd }: { onAdd: (type: string) => void }) {
   const [query, setQuery] = useState('');
   const q = query.trim().toLowerCase();
   const matches = NODE_CATALOG.filter((d) => !q || d.label.toLowerCase().includes(q) || d.description.toLowerCase().includes(q) || d.type.includes(q));
@@ -61,4 +62,4 @@ export function Palette({ onAdd }: { onAdd: (type: string) => void }) {
       )}
     </nav>
   );
-}
+});

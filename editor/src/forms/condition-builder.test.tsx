@@ -1,11 +1,13 @@
 // @vitest-environment happy-dom
-import { cleanup, fireEvent, render, screen } from '@testing-library/react';
+import { cleanup, fireEvent, screen } from '@testing-library/react';
 import { useState } from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { validateJsonLogic } from '../../../engine/flows/json-logic.ts';
 import { ConditionBuilder } from './condition-builder.tsx';
 import { SEGMENT_VARIABLES } from './template-variables.ts';
 import { renderInApp } from '../test-support/render-in-app.tsx';
+
+const render = renderInApp;
 
 /** The builder is controlled: this keeps its value the way the config form does, and exposes it. */
 function Harness({ initial, seen }: { initial: unknown; seen: unknown[] }) {
@@ -29,7 +31,7 @@ afterEach(cleanup);
 describe('the condition builder', () => {
   it('shows a single comparison as one row of field, operator and value', () => {
     render(<Harness initial={{ '==': [{ var: 'contact.attributes.plan' }, 'pro'] }} seen={[]} />);
-    expect((screen.getByLabelText('Field') as HTMLInputElement).value).toBe('contact.attributes.plan');
+    expect((screen.getAllByLabelText('Field').find((el) => el.tagName === 'INPUT') as HTMLInputElement).value).toBe('contact.attributes.plan');
     expect((screen.getByLabelText('Operator') as HTMLSelectElement).value).toBe('equals');
     expect((screen.getByLabelText('Value') as HTMLInputElement).value).toBe('pro');
   });

@@ -1,9 +1,10 @@
-import { Button, Collapse, NativeSelect, TextInput } from '@mantine/core';
+import { ActionIcon, Autocomplete, Button, Collapse, Fieldset, Group, NativeSelect, Stack, Text, TextInput } from '@mantine/core';
 import { useId, useState } from 'react';
 import { TEMPLATE_VARIABLES, type TemplateVariable } from './template-variables.ts';
 import { conditionToRule, newRow, OPERATOR_IDS, OPERATORS, parseCondition, type ConditionGroup, type ConditionRow, type OperatorId } from './condition-model.ts';
 import { JsonField } from './json-field.tsx';
 import { ATTRIBUTE_PREFIX, SEGMENT_FIELDS, segmentFieldOf } from './segment-fields.ts';
+import { useChannels } from '../api/queries/channels.queries.ts';
 
 /** A field typed as a path (a flow's variables), or picked from the segment's list of contact facts. */
 type FieldChoice = 'free' | 'segment';
@@ -25,12 +26,13 @@ export function ConditionBuilder({ label, value, onChange, variables = TEMPLATE_
   const [advanced, setAdvanced] = useState(false);
   const json = <JsonField label={`${label} as JSON`} value={value} onChange={onChange} rows={4} />;
   return (
-    <fieldset className="field condition-builder">
-      <legend>{label}</legend>
+    <Fieldset legend={label} className="condition-builder" variant="filled" p="sm">
       {model ? (
         <GroupEditor group={model} depth={0} idPrefix={id} variables={variables} fields={fields} onChange={(group) => onChange(conditionToRule(group))} />
       ) : (
-        <p className="hint">This rule uses operators the builder does not show; edit it as JSON below.</p>
+        <Text size="sm" c="dimmed">
+          This rule uses operators the builder does not show; edit it as JSON below.
+        </Text>
       )}
       {fields === 'free' || !model ? (
         json
@@ -42,7 +44,7 @@ export function ConditionBuilder({ label, value, onChange, variables = TEMPLATE_
           <Collapse expanded={advanced}>{advanced && json}</Collapse>
         </>
       )}
-    </fieldset>
+    </Fieldset>
   );
 }
 
@@ -56,21 +58,24 @@ function GroupEditor({ group, depth, idPrefix, variables, fields, onChange, onRe
     onChange({ ...group, children });
   };
   return (
-    <div className="condition-group" role="group" aria-label={depth === 0 ? 'Conditions' : 'Condition group'}>
-      <div className="row">
-        <label className="inline">
-          Match
-          <select value={group.combinator} onChange={(e) => onChange({ ...group, combinator: e.target.value as 'and' | 'or' })}>
-            <option value="and">all of (AND)</option>
-            <option value="or">any of (OR)</option>
-          </select>
-        </label>
+    <Stack className="condition-group" role="group" aria-label={depth === 0 ? 'Conditions' : 'Condition group'} gap="xs" mb="xs">
+      <Group gap="xs" align="flex-end">
+        <NativeSelect
+          label="Match"
+          size="xs"
+          value={group.combinator}
+          data={[
+            { value: 'and', label: 'all of (AND)' },
+            { value: 'or', label: 'any of (OR)' },
+          ]}
+          onChange={(e) => onChange({ ...group, combinator: e.currentTarget.value as 'and' | 'or' })}
+        />
         {onRemove && (
-          <button type="button" className="secondary" onClick={onRemove}>
+          <Button variant="subtle" color="red" size="xs" onClick={onRemove}>
             Remove group
-          </button>
+          </Button>
         )}
-      </div>
+      </Group>
       {group.children.map((child, index) =>
         child.kind === 'row' ? (
           <RowEditor key={index} row={child} idPrefix={`${idPrefix}-${depth}-${index}`} variables={variables} fields={fields} onChange={(r) => replaceChild(index, r)} onRemove={() => replaceChild(index, null)} />
@@ -78,17 +83,17 @@ function GroupEditor({ group, depth, idPrefix, variables, fields, onChange, onRe
           <GroupEditor key={index} group={child} depth={depth + 1} idPrefix={`${idPrefix}-${depth}-${index}`} variables={variables} fields={fields} onChange={(g) => replaceChild(index, g)} onRemove={() => replaceChild(index, null)} />
         ),
       )}
-      <div className="row">
-        <button type="button" className="secondary" onClick={() => onChange({ ...group, children: [...group.children, freshRow()] })}>
+      <Group gap="xs">
+        <Button variant="light" size="xs" onClick={() => onChange({ ...group, children: [...group.children, freshRow()] })}>
           Add condition
-        </button>
+        </Button>
         {depth < MAX_GROUP_DEPTH && (
-          <button type="button" className="secondary" onClick={() => onChange({ ...group, children: [...group.children, { kind: 'group', combinator: group.combinator === 'and' ? 'or' : 'and', children: [freshRow()] }] })}>
+          <Button variant="light" size="xs" onClick={() => onChange({ ...group, children: [...group.children, { kind: 'group', combinator: group.combinator === 'and' ? 'or' : 'and', children: [freshRow()] }] })}>
             Add group
-          </button>
+          </Button>
         )}
-      </div>
-    </div>
+      </Group>
+    </Stack>
   );
 }
 
@@ -97,36 +102,20 @@ function RowEditor({ row, idPrefix, variables, fields, onChange, onRemove }: { r
   const spec = OPERATORS[row.operator];
   return (
     <div className="condition-row">
-      <label>
-        Field
-        <input list={`${idPrefix}-fields`} value={row.field} onChange={(e) => onChange({ ...row, field: e.target.value })} />
-      </label>
-      <datalist id={`${idPrefix}-fields`}>
-        {variables.map((v) => (
-          <option key={v.path} value={v.path}>
-            {v.label}
-          </option>
-        ))}
-      </datalist>
-      <label>
-        Operator
-        <select value={row.operator} onChange={(e) => onChange({ ...row, operator: e.target.value as OperatorId })}>
-          {OPERATOR_IDS.map((op) => (
-            <option key={op} value={op}>
-              {OPERATORS[op].label}
-            </option>
-          ))}
-        </select>
-      </label>
-      {spec.takesValue && (
-        <label>
-          Value
-          <input value={row.value} onChange={(e) => onChange({ ...row, value: e.target.value })} />
-        </label>
-      )}
-      <button type="button" className="secondary" aria-label="Remove condition" onClick={onRemove}>
+      <Autocomplete
+        label="Field"
+        size="xs"
+        value={row.field}
+        data={variables.map((v) => ({ value: v.path, label: v.path }))}
+        renderOption={({ option }) => `${variables.find((v) => v.path === option.value)?.label ?? option.value} (${option.value})`}
+        onChange={(field) => onChange({ ...row, field })}
+        id={`${idPrefix}-field`}
+      />
+      <NativeSelect label="Operator" size="xs" value={row.operator} data={OPERATOR_IDS.map((op) => ({ value: op, label: OPERATORS[op].label }))} onChange={(e) => onChange({ ...row, operator: e.currentTarget.value as OperatorId })} />
+      {spec.takesValue && <TextInput label="Value" size="xs" value={row.value} onChange={(e) => onChange({ ...row, value: e.currentTarget.value })} />}
+      <ActionIcon variant="default" size="md" aria-label="Remove condition" onClick={onRemove} mt={22}>
         ×
-      </button>
+      </ActionIcon>
     </div>
   );
 }
@@ -135,6 +124,8 @@ function RowEditor({ row, idPrefix, variables, fields, onChange, onRemove }: { r
 function SegmentRowEditor({ row, onChange, onRemove }: { row: ConditionRow; onChange: (r: ConditionRow) => void; onRemove: () => void }) {
   const spec = OPERATORS[row.operator];
   const known = segmentFieldOf(row.field);
+  const channels = useChannels();
+  const choices = known?.field.choices === 'channels' ? (channels.data ?? []).map((c) => ({ value: c.id, label: c.name })) : known?.field.choices;
   // A path typed in the JSON that is not in the list stays selectable as itself.
   const options = [...SEGMENT_FIELDS.map((f) => ({ value: f.path, label: f.label })), ...(known ? [] : [{ value: row.field, label: row.field }])];
   return (
@@ -145,17 +136,32 @@ function SegmentRowEditor({ row, onChange, onRemove }: { row: ConditionRow; onCh
         data={options}
         onChange={(e) => {
           const path = e.currentTarget.value;
-          onChange({ ...row, field: path === ATTRIBUTE_PREFIX ? `${ATTRIBUTE_PREFIX}${known?.attribute ?? ''}` : path });
+          const field = SEGMENT_FIELDS.find((f) => f.path === path);
+          // A field of fixed values starts on its first one with its own operator ("Channel contains Support line").
+          const operator = field?.operator ?? row.operator;
+          const value = field?.choices === 'channels' ? (channels.data?.[0]?.id ?? '') : field?.choices ? field.choices[0]!.value : row.value;
+          onChange({ ...row, field: path === ATTRIBUTE_PREFIX ? `${ATTRIBUTE_PREFIX}${known?.attribute ?? ''}` : path, operator, value });
         }}
       />
       {known && known.attribute !== null && (
         <TextInput label="Attribute name" value={known.attribute ?? ''} placeholder="plan" onChange={(e) => onChange({ ...row, field: `${ATTRIBUTE_PREFIX}${e.currentTarget.value.trim()}` })} />
       )}
       <NativeSelect label="Operator" value={row.operator} data={OPERATOR_IDS.map((op) => ({ value: op, label: OPERATORS[op].label }))} onChange={(e) => onChange({ ...row, operator: e.currentTarget.value as OperatorId })} />
-      {spec.takesValue && <TextInput label="Value" value={row.value} placeholder={known?.field.placeholder} onChange={(e) => onChange({ ...row, value: e.currentTarget.value })} />}
-      <Button variant="default" aria-label="Remove condition" onClick={onRemove} mt={24}>
+      {spec.takesValue &&
+        (choices ? (
+          <NativeSelect
+            label="Value"
+            value={row.value}
+            // A value typed in the JSON that is not in the list (a deleted channel) stays selectable as itself.
+            data={choices.some((c) => c.value === row.value) ? [...choices] : [...choices, { value: row.value, label: row.value === '' ? 'choose…' : row.value }]}
+            onChange={(e) => onChange({ ...row, value: e.currentTarget.value })}
+          />
+        ) : (
+          <TextInput label="Value" value={row.value} placeholder={known?.field.placeholder} onChange={(e) => onChange({ ...row, value: e.currentTarget.value })} />
+        ))}
+      <ActionIcon variant="default" size="lg" aria-label="Remove condition" onClick={onRemove} mt={24}>
         ×
-      </Button>
+      </ActionIcon>
     </div>
   );
 }

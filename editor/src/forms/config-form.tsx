@@ -1,4 +1,6 @@
-import { createContext, useContext, useId, type ReactNode } from 'react';
+import { Button, Checkbox, Fieldset, Group, NumberInput, Stack, Text, TextInput } from '@mantine/core';
+import { createContext, useContext, type ReactNode } from 'react';
+import { ChoiceField } from './choice-field.tsx';
 import { ConditionBuilder } from './condition-builder.tsx';
 import { CronField } from './cron-field.tsx';
 import { DurationField } from './duration-field.tsx';
@@ -22,26 +24,26 @@ type Change = (value: Value) => void;
  * A node's config form, generated from the JSON Schema of its zod config schema. Controls are
  * chosen by shape first (durations, discriminated unions, lists) and by well-known field names
  * second (templates, conditions, cron, time zones); anything unrecognised is raw JSON, so no
- * config is ever uneditable.
+ * config is ever uneditable. A validation problem shows on the field it concerns (`errors`).
  */
 export function ConfigForm({ schema, value, onChange, errors }: { schema: JsonSchema; value: Value; onChange: Change; errors?: ReadonlyMap<string, readonly string[]> }) {
   return (
-    <div className="config-form">
+    <Stack className="config-form" gap="sm">
       <FieldErrorsContext.Provider value={errors ?? NO_ERRORS}>
         <SchemaField name="" label="Settings" schema={schema} value={value} onChange={onChange} required root />
       </FieldErrorsContext.Provider>
-    </div>
+    </Stack>
   );
 }
 
 /**
  * Validation problems by the field they concern, keyed by the field's path inside the config
- * with list positions left out (`match/keywords`): the problem shows under that field, which is
- * marked invalid. Built by `fieldErrorsOf` from the problems' `path`.
+ * with list positions left out (`match/keywords`): the problem shows as that field's error.
+ * Built by `fieldErrorsOf` from the problems' `path`.
  */
 const FieldErrorsContext = createContext<ReadonlyMap<string, readonly string[]>>(new Map());
 const NO_ERRORS: ReadonlyMap<string, readonly string[]> = new Map();
-/** Where the fields being drawn sit in the config (`match`), so that a nested object knows its children's paths. */
+/** Where the field being drawn sits in the config (`match/keywords`). */
 const FieldPathContext = createContext('');
 
 /** The key a problem's path (from the document root) gives its field: `["nodes", 1, "config", "match", "keywords", 0]` → `match/keywords`. */
@@ -51,7 +53,7 @@ export function fieldKeyOf(path: readonly (string | number)[]): string | null {
   return path.slice(at + 1).filter((p): p is string => typeof p === 'string').join('/');
 }
 
-/** The problems' messages by field, for ConfigForm's `errors`. The message loses its field prefix: it shows under the field. */
+/** The problems' messages by field, for ConfigForm's `errors`. The message loses its field prefix: it shows on the field. */
 export function fieldErrorsOf(problems: readonly { path?: readonly (string | number)[] | undefined; message: string }[]): Map<string, string[]> {
   const byField = new Map<string, string[]>();
   for (const problem of problems) {
@@ -61,6 +63,12 @@ export function fieldErrorsOf(problems: readonly { path?: readonly (string | num
     byField.set(key, [...(byField.get(key) ?? []), message]);
   }
   return byField;
+}
+
+/** The error of the field being drawn (its problems in one sentence each), or undefined. */
+function useFieldError(): string | undefined {
+  const messages = useContext(FieldErrorsContext).get(useContext(FieldPathContext));
+  return messages?.length ? messages.join(' ') : undefined;
 }
 
 interface FieldProps {
@@ -75,18 +83,20 @@ interface FieldProps {
 
 function SchemaField(props: FieldProps) {
   const { name, label, schema, value, onChange, required } = props;
+  const error = useFieldError();
   if (isJsonValue(schema)) {
     if (CONDITION_FIELDS.has(name)) {
       if (value === undefined && !required) return <OptionalAdd label={label} onAdd={() => onChange({ '==': [{ var: 'message.text' }, ''] })} />;
       return (
         <Removable show={!required} label={label} onRemove={() => onChange(undefined)}>
           <ConditionBuilder label={label} value={value} onChange={onChange} />
+          {error && <FieldError message={error} />}
         </Removable>
       );
     }
-    return <JsonField label={label} value={value} onChange={onChange} />;
+    return <JsonField label={label} value={value} onChange={onChange} error={error} />;
   }
-  if (isDuration(schema)) return <DurationField label={label} value={value as never} onChange={onChange} />;
+  if (isDuration(schema)) return <DurationField label={label} value={value as never} onChange={onChange} error={error} />;
   if (schema.oneOf) return <VariantField {...props} />;
   if (schema.anyOf) return <AnyOfField {...props} />;
   switch (schema.type) {
@@ -95,15 +105,24 @@ function SchemaField(props: FieldProps) {
     case 'array':
       return <ArrayField {...props} />;
     case 'boolean':
-      return <CheckboxField label={label} value={value === undefined ? schema.default === true : value === true} onChange={onChange} />;
+      return <Checkbox label={label} checked={value === undefined ? schema.default === true : value === true} onChange={(e) => onChange(e.currentTarget.checked)} error={error} />;
     case 'integer':
     case 'number':
       return <NumberField {...props} />;
     case 'string':
       return <StringField {...props} />;
     default:
-      return <JsonField label={label} value={value} onChange={onChange} />;
+      return <JsonField label={label} value={value} onChange={onChange} error={error} />;
   }
+}
+
+/** A message under a control that has no error slot of its own (the condition builder). */
+function FieldError({ message }: { message: string }) {
+  return (
+    <Text size="sm" c="red.8" fw={600} role="alert">
+      {message}
+    </Text>
+  );
 }
 
 function ObjectField({ label, schema, value, onChange, root }: FieldProps) {
@@ -111,88 +130,91 @@ function ObjectField({ label, schema, value, onChange, root }: FieldProps) {
   const errors = useContext(FieldErrorsContext);
   const prefix = useContext(FieldPathContext);
   const entries = Object.entries(schema.properties ?? {});
-  if (entries.length === 0) return root ? <p className="muted">This node has no settings.</p> : null;
+  if (entries.length === 0)
+    return root ? (
+      <Text size="sm" c="dimmed">
+        This node has no settings.
+      </Text>
+    ) : null;
   const body = entries.map(([key, child]) => {
     const path = prefix ? `${prefix}/${key}` : key;
-    const messages = errors.get(path);
-    const field = (
-      <FieldPathContext.Provider value={path}>
-        <SchemaField
-          name={key}
-          label={humanize(key)}
-          schema={child}
-          value={record[key]}
-          required={schema.required?.includes(key) ?? false}
-          onChange={(next) => {
-            const copy = { ...record };
-            if (next === undefined) delete copy[key];
-            else copy[key] = next;
-            onChange(copy);
-          }}
-        />
-      </FieldPathContext.Provider>
-    );
-    if (!messages?.length) return <div key={key} className="field-slot">{field}</div>;
     return (
-      <div key={key} className="field-slot has-error" data-field-error={path}>
-        {field}
-        {messages.map((m, i) => (
-          <p key={i} className="field-error" role="alert">
-            {m}
-          </p>
-        ))}
+      // data-field-error: the field a problem concerns, for a test or a reader of the page's markup.
+      <div key={key} className="field-slot" data-field-error={errors.get(path)?.length ? path : undefined}>
+        <FieldPathContext.Provider value={path}>
+          <SchemaField
+            name={key}
+            label={humanize(key)}
+            schema={child}
+            value={record[key]}
+            required={schema.required?.includes(key) ?? false}
+            onChange={(next) => {
+              const copy = { ...record };
+              if (next === undefined) delete copy[key];
+              else copy[key] = next;
+              onChange(copy);
+            }}
+          />
+        </FieldPathContext.Provider>
       </div>
     );
   });
   if (root) return <>{body}</>;
   return (
-    <fieldset className="field">
-      <legend>{label}</legend>
-      {body}
-    </fieldset>
+    <Fieldset legend={label} variant="filled" p="sm">
+      <Stack gap="sm">{body}</Stack>
+    </Fieldset>
   );
 }
 
 /** A `oneOf` of objects told apart by a const property (match kind, delay mode, validation kind). */
 function VariantField({ name, label, schema, value, onChange, required, root }: FieldProps) {
-  const id = useId();
   const key = discriminatorOf(schema);
+  const error = useFieldError();
   const record = (typeof value === 'object' && value !== null ? value : undefined) as Record<string, Value> | undefined;
-  if (key === null) return <JsonField label={label} value={value} onChange={onChange} />;
+  if (key === null) return <JsonField label={label} value={value} onChange={onChange} error={error} />;
   const variants = schema.oneOf!;
   const current = variants.find((v) => v.properties?.[key]?.const === record?.[key]);
   const rest: JsonSchema | undefined = current && { ...current, properties: Object.fromEntries(Object.entries(current.properties ?? {}).filter(([k]) => k !== key)) };
+  const choice = (
+    <ChoiceField
+      label={root ? humanize(key) : `${label}: ${humanize(key).toLowerCase()}`}
+      value={record === undefined ? '' : String(record[key])}
+      empty={record !== undefined && !required ? 'none' : undefined}
+      error={error}
+      options={variants.map((v) => {
+        const option = String(v.properties?.[key]?.const);
+        return { value: option, label: humanize(option) };
+      })}
+      onChange={(picked) => {
+        if (picked === '') return onChange(undefined);
+        const variant = variants.find((v) => String(v.properties?.[key]?.const) === picked)!;
+        onChange(defaultFor({ ...variant, default: undefined }));
+      }}
+    />
+  );
+  const fields = rest && record && <ObjectField name={name} label={label} schema={rest} value={record} required onChange={(next) => onChange({ ...(next as object), [key]: record[key] })} root />;
+  if (root)
+    return (
+      <>
+        {choice}
+        {fields}
+      </>
+    );
   return (
-    <fieldset className="field">
-      {!root && <legend>{label}</legend>}
-      <label htmlFor={id}>{root ? humanize(key) : `${label}: ${humanize(key).toLowerCase()}`}</label>
-      <select
-        id={id}
-        value={record === undefined ? '' : String(record[key])}
-        onChange={(e) => {
-          if (e.target.value === '') return onChange(undefined);
-          const variant = variants.find((v) => String(v.properties?.[key]?.const) === e.target.value)!;
-          onChange(defaultFor({ ...variant, default: undefined }));
-        }}
-      >
-        {(record === undefined || !required) && <option value="">{record === undefined ? 'choose…' : 'none'}</option>}
-        {variants.map((v) => {
-          const option = String(v.properties?.[key]?.const);
-          return (
-            <option key={option} value={option}>
-              {humanize(option)}
-            </option>
-          );
-        })}
-      </select>
-      {rest && record && <ObjectField name={name} label={label} schema={rest} value={record} required onChange={(next) => onChange({ ...(next as object), [key]: record[key] })} root />}
-    </fieldset>
+    <Fieldset legend={label} variant="filled" p="sm">
+      <Stack gap="sm">
+        {choice}
+        {fields}
+      </Stack>
+    </Fieldset>
   );
 }
 
 /** An `anyOf`: strings of several patterns are one text field; a const beside a list is a choice ("all" or some). */
 function AnyOfField(props: FieldProps) {
   const { label, schema, value, onChange } = props;
+  const error = useFieldError();
   const options = schema.anyOf!;
   if (options.every((o) => o.type === 'string')) return <StringField {...props} schema={{ type: 'string' }} />;
   const constant = options.find((o) => o.const !== undefined);
@@ -200,125 +222,111 @@ function AnyOfField(props: FieldProps) {
   if (constant && other) {
     const isConst = value === undefined || value === constant.const;
     return (
-      <fieldset className="field">
-        <legend>{label}</legend>
-        <CheckboxField label={`${humanize(String(constant.const))} ${label.toLowerCase()}`} value={isConst} onChange={(checked) => onChange(checked ? constant.const : defaultFor(other))} />
-        {!isConst && <SchemaField {...props} label={`Which ${label.toLowerCase()}`} schema={other} />}
-      </fieldset>
+      <Fieldset legend={label} variant="filled" p="sm">
+        <Stack gap="sm">
+          <Checkbox label={`${humanize(String(constant.const))} ${label.toLowerCase()}`} checked={isConst} onChange={(e) => onChange(e.currentTarget.checked ? constant.const : defaultFor(other))} error={error} />
+          {!isConst && <SchemaField {...props} label={`Which ${label.toLowerCase()}`} schema={other} />}
+        </Stack>
+      </Fieldset>
     );
   }
-  return <JsonField label={label} value={value} onChange={onChange} />;
+  return <JsonField label={label} value={value} onChange={onChange} error={error} />;
 }
 
 function ArrayField({ label, schema, value, onChange }: FieldProps) {
+  const error = useFieldError();
   const items = Array.isArray(value) ? value : [];
   const itemSchema = schema.items ?? {};
-  if (itemSchema.type === 'string' && !itemSchema.enum) return <StringListField label={label} values={items as string[]} onChange={onChange} />;
+  if (itemSchema.type === 'string' && !itemSchema.enum) return <StringListField label={label} values={items as string[]} onChange={onChange} error={error} />;
   return (
-    <fieldset className="field">
-      <legend>{label}</legend>
-      {items.map((item, index) => (
-        <div key={index} className="array-item">
-          <SchemaField
-            name=""
-            label={`${label} ${index + 1}`}
-            schema={itemSchema}
-            value={item}
-            required
-            onChange={(next) => onChange(items.map((it, i) => (i === index ? next : it)))}
-          />
-          <button type="button" className="secondary" onClick={() => onChange(items.filter((_, i) => i !== index))} disabled={items.length <= (schema.minItems ?? 0)}>
-            Remove {label.toLowerCase()} {index + 1}
-          </button>
-        </div>
-      ))}
-      <button type="button" className="secondary" disabled={schema.maxItems !== undefined && items.length >= schema.maxItems} onClick={() => onChange([...items, defaultFor(itemSchema)])}>
-        Add to {label.toLowerCase()}
-      </button>
-    </fieldset>
+    <Fieldset legend={label} variant="filled" p="sm">
+      <Stack gap="sm">
+        {error && <FieldError message={error} />}
+        {items.map((item, index) => (
+          <Stack key={index} gap={6} className="array-item">
+            <SchemaField
+              name=""
+              label={`${label} ${index + 1}`}
+              schema={itemSchema}
+              value={item}
+              required
+              onChange={(next) => onChange(items.map((it, i) => (i === index ? next : it)))}
+            />
+            <Group justify="flex-end">
+              <Button variant="subtle" color="red" size="xs" onClick={() => onChange(items.filter((_, i) => i !== index))} disabled={items.length <= (schema.minItems ?? 0)}>
+                Remove {label.toLowerCase()} {index + 1}
+              </Button>
+            </Group>
+          </Stack>
+        ))}
+        <Button variant="light" size="xs" disabled={schema.maxItems !== undefined && items.length >= schema.maxItems} onClick={() => onChange([...items, defaultFor(itemSchema)])}>
+          Add to {label.toLowerCase()}
+        </Button>
+      </Stack>
+    </Fieldset>
   );
 }
 
 function StringField({ name, label, schema, value, onChange, required }: FieldProps) {
-  const id = useId();
+  const error = useFieldError();
   const text = typeof value === 'string' ? value : '';
   // An optional field left empty is absent, not "" (which its schema may refuse).
   const set = (next: string) => onChange(next === '' && !required ? undefined : next);
   if (schema.const !== undefined) return null;
-  if (name === 'cron') return <CronField label={label} value={text} onChange={set} />;
-  if (name === 'timezone') return <TimezoneField label={label} value={value as string | undefined} onChange={onChange} />;
-  if (TEMPLATE_FIELDS.has(name)) return <TemplateField label={label} value={text} onChange={set} multiline={MULTILINE_TEMPLATE_FIELDS.has(name)} required={required} />;
+  if (name === 'cron') return <CronField label={label} value={text} onChange={set} error={error} />;
+  if (name === 'timezone') return <TimezoneField label={label} value={value as string | undefined} onChange={onChange} error={error} />;
+  if (TEMPLATE_FIELDS.has(name)) return <TemplateField label={label} value={text} onChange={set} multiline={MULTILINE_TEMPLATE_FIELDS.has(name)} required={required} error={error} />;
   if (schema.enum) {
     return (
-      <div className="field">
-        <label htmlFor={id}>{label}</label>
-        <select id={id} value={text || String(schema.default ?? '')} onChange={(e) => set(e.target.value)}>
-          {!required && schema.default === undefined && <option value="">none</option>}
-          {schema.enum.map((option) => (
-            <option key={String(option)} value={String(option)}>
-              {humanize(String(option))}
-            </option>
-          ))}
-        </select>
-      </div>
+      <ChoiceField
+        label={label}
+        value={text || String(schema.default ?? '')}
+        empty={!required && schema.default === undefined ? 'none' : undefined}
+        error={error}
+        options={schema.enum.map((option) => ({ value: String(option), label: humanize(String(option)) }))}
+        onChange={set}
+      />
     );
   }
-  return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      <input id={id} type={schema.pattern === TIME_OF_DAY_PATTERN ? 'time' : 'text'} value={text} maxLength={schema.maxLength} required={required} onChange={(e) => set(e.target.value)} />
-    </div>
-  );
+  return <TextInput label={label} type={schema.pattern === TIME_OF_DAY_PATTERN ? 'time' : 'text'} value={text} maxLength={schema.maxLength} withAsterisk={required} error={error} onChange={(e) => set(e.currentTarget.value)} />;
 }
 
 function NumberField({ label, schema, value, onChange, required }: FieldProps) {
-  const id = useId();
+  const error = useFieldError();
   return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      <input
-        id={id}
-        type="number"
-        step={schema.type === 'integer' ? 1 : 'any'}
-        min={schema.minimum}
-        max={schema.maximum}
-        placeholder={schema.default === undefined ? undefined : String(schema.default)}
-        value={typeof value === 'number' ? value : ''}
-        required={required}
-        onChange={(e) => onChange(e.target.value === '' ? undefined : Number(e.target.value))}
-      />
-    </div>
-  );
-}
-
-function CheckboxField({ label, value, onChange }: { label: string; value: boolean; onChange: (value: boolean) => void }) {
-  return (
-    <label className="inline field">
-      <input type="checkbox" checked={value} onChange={(e) => onChange(e.target.checked)} />
-      {label}
-    </label>
+    <NumberInput
+      label={label}
+      allowDecimal={schema.type !== 'integer'}
+      min={schema.minimum}
+      max={schema.maximum}
+      placeholder={schema.default === undefined ? undefined : String(schema.default)}
+      value={typeof value === 'number' ? value : ''}
+      withAsterisk={required}
+      error={error}
+      onChange={(next) => onChange(next === '' ? undefined : Number(next))}
+    />
   );
 }
 
 function OptionalAdd({ label, onAdd }: { label: string; onAdd: () => void }) {
   return (
-    <div className="field">
-      <button type="button" className="secondary" onClick={onAdd}>
-        Add {label.toLowerCase()}
-      </button>
-    </div>
+    <Button variant="light" size="xs" onClick={onAdd} style={{ alignSelf: 'flex-start' }}>
+      Add {label.toLowerCase()}
+    </Button>
   );
 }
 
 function Removable({ show, label, onRemove, children }: { show: boolean; label: string; onRemove: () => void; children: ReactNode }) {
   return (
-    <div>
+    <Stack gap={6}>
       {children}
       {show && (
-        <button type="button" className="secondary" onClick={onRemove}>
-          Remove {label.toLowerCase()}
-        </button>
+        <Group justify="flex-end">
+          <Button variant="subtle" color="red" size="xs" onClick={onRemove}>
+            Remove {label.toLowerCase()}
+          </Button>
+        </Group>
       )}
-    </div>
+    </Stack>
   );
 }

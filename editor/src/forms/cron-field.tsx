@@ -1,17 +1,17 @@
-import { useId } from 'react';
+import { TextInput } from '@mantine/core';
 import { describeCron } from './cron-description.ts';
 
 /** A cron expression with its meaning in words under it (or why it is invalid). */
-export function CronField({ label, value, onChange }: { label: string; value: string; onChange: (value: string) => void }) {
-  const id = useId();
+export function CronField({ label, value, onChange, error }: { label: string; value: string; onChange: (value: string) => void; error?: string }) {
   const described = describeCron(value);
   return (
-    <div className="field">
-      <label htmlFor={id}>{label} (minute hour day month weekday)</label>
-      <input id={id} value={value} onChange={(e) => onChange(e.target.value)} aria-describedby={`${id}-preview`} spellCheck={false} />
-      <p id={`${id}-preview`} className={described.ok ? 'hint' : 'error'} aria-live="polite">
-        {described.text}
-      </p>
-    </div>
+    <TextInput
+      label={`${label} (minute hour day month weekday)`}
+      value={value}
+      spellCheck={false}
+      onChange={(e) => onChange(e.currentTarget.value)}
+      description={described.ok ? <span aria-live="polite">{described.text}</span> : undefined}
+      error={described.ok ? error : <span aria-live="polite">{described.text}</span>}
+    />
   );
 }

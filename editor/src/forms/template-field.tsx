@@ -1,9 +1,9 @@
-import { useId, useRef } from 'react';
+import { NativeSelect, Stack, Textarea, TextInput } from '@mantine/core';
+import { useRef } from 'react';
 import { TEMPLATE_VARIABLES } from './template-variables.ts';
 
 /** A text (or one-line) field for templates, with a picker that inserts `{{variable}}` at the cursor. */
-export function TemplateField({ label, value, onChange, multiline, required }: { label: string; value: string; onChange: (value: string) => void; multiline: boolean; required?: boolean }) {
-  const id = useId();
+export function TemplateField({ label, value, onChange, multiline, required, error }: { label: string; value: string; onChange: (value: string) => void; multiline: boolean; required?: boolean; error?: string }) {
   const ref = useRef<HTMLTextAreaElement & HTMLInputElement>(null);
 
   function insert(path: string) {
@@ -20,24 +20,19 @@ export function TemplateField({ label, value, onChange, multiline, required }: {
   }
 
   return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
+    <Stack gap={4}>
       {multiline ? (
-        <textarea id={id} ref={ref} value={value} rows={3} required={required} onChange={(e) => onChange(e.target.value)} />
+        <Textarea ref={ref} label={label} value={value} autosize minRows={3} maxRows={12} withAsterisk={required} error={error} onChange={(e) => onChange(e.currentTarget.value)} />
       ) : (
-        <input id={id} ref={ref} value={value} required={required} onChange={(e) => onChange(e.target.value)} />
+        <TextInput ref={ref} label={label} value={value} withAsterisk={required} error={error} onChange={(e) => onChange(e.currentTarget.value)} />
       )}
-      <label className="inline small">
-        Insert variable
-        <select value="" onChange={(e) => insert(e.target.value)}>
-          <option value="">choose…</option>
-          {TEMPLATE_VARIABLES.map((v) => (
-            <option key={v.path} value={v.path}>
-              {v.label} ({`{{${v.path}}}`})
-            </option>
-          ))}
-        </select>
-      </label>
-    </div>
+      <NativeSelect
+        label="Insert variable"
+        size="xs"
+        value=""
+        onChange={(e) => insert(e.currentTarget.value)}
+        data={[{ value: '', label: 'choose a variable…' }, ...TEMPLATE_VARIABLES.map((v) => ({ value: v.path, label: `${v.label} ({{${v.path}}})` }))]}
+      />
+    </Stack>
   );
 }

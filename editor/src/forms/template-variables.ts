@@ -28,4 +28,7 @@ export const SEGMENT_VARIABLES: readonly TemplateVariable[] = [
   { path: 'contact.attributes.email', label: 'Contact attribute: email' },
   { path: 'contact.createdAt', label: 'Contact created at (ISO time)' },
   { path: 'contact.lastSeenAt', label: 'Contact last seen at (ISO time)' },
+  { path: 'contact.daysSinceLastMessage', label: 'Days since the contact last wrote' },
+  { path: 'contact.optIn', label: 'Contact opt-in state' },
+  { path: 'contact.channels', label: 'Channels the contact is on' },
 ];

@@ -98,7 +98,7 @@ describe('the new broadcast form', () => {
     const { router } = renderInApp(<BroadcastFormPage />, { path: '/broadcasts/new' });
     await settle();
     fireEvent.change(screen.getByLabelText(/^Name/), { target: { value: 'Spring sale' } });
-    fireEvent.change(screen.getByLabelText('Message text'), { target: { value: 'Hello {{contact.name}}' } });
+    fireEvent.change(screen.getByLabelText(/^Message text/), { target: { value: 'Hello {{contact.name}}' } });
     fireEvent.click(screen.getByRole('button', { name: 'Schedule and send now' }));
     await settle();
     expect(screen.getByRole('alert').textContent).toBe('the broadcast cannot be scheduled');
@@ -125,7 +125,7 @@ describe('the new broadcast form', () => {
     expect(screen.getByText('+15550000001, +15550000002')).toBeTruthy();
     expect(screen.getByRole('list', { name: 'Entries that are not phones' }).textContent).toContain('line 5');
     fireEvent.change(screen.getByLabelText(/^Name/), { target: { value: 'CSV list' } });
-    fireEvent.change(screen.getByLabelText('Message text'), { target: { value: 'Hi' } });
+    fireEvent.change(screen.getByLabelText(/^Message text/), { target: { value: 'Hi' } });
     fireEvent.click(screen.getByRole('button', { name: 'Save as draft' }));
     await settle();
     expect(api.requests.find((r) => r.method === 'POST' && r.path === '/broadcasts')!.body).toMatchObject({ audience: { kind: 'csv', csv } });

@@ -1,4 +1,5 @@
 import { Anchor, Badge, Button, Group, Text, Title, Tooltip } from '@mantine/core';
+import { memo } from 'react';
 import { Link } from 'react-router';
 import type { FlowDetail } from '../api/api-types.ts';
 import type { SaveStatus } from '../canvas/use-draft-saver.ts';
@@ -17,7 +18,7 @@ function publicationText(flow: FlowDetail | null, unpublished: boolean): { text:
  * The editor's header: back to the list, the flow's name, its save and publication state, and the
  * commands (undo, redo, layout, fit, publish), plus the panel toggles of narrow windows.
  */
-export function EditorToolbar(props: {
+export const EditorToolbar = memo(function EditorToolbar(props: {
   flow: FlowDetail | null;
   saveStatus: SaveStatus;
   unpublished: boolean;
@@ -80,4 +81,4 @@ export function EditorToolbar(props: {
       </Group>
     </Group>
   );
-}
+});

@@ -3,6 +3,7 @@ import { act, cleanup, fireEvent, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { SessionAnswer } from '../api/api-types.ts';
 import { renderInApp } from '../test-support/render-in-app.tsx';
+import { meKey } from '../api/queries/session.queries.ts';
 import { useSession } from './session-context.tsx';
 
 const ANSWER: SessionAnswer = { token: 'the-session-token', user: { id: 'u', email: 'ada@example.com', name: 'Ada', createdAt: '2026-01-01T00:00:00.000Z' }, workspace: { id: 'w', name: 'W', timezone: 'UTC', plan: 'free', createdAt: '2026-01-01T00:00:00.000Z' }, role: 'owner' };
@@ -50,6 +51,25 @@ describe('the editor session', () => {
     expect(status()).toBe('checking');
     await settle();
     expect(status()).toBe('signed-in');
+  });
+
+  it('takes the answer index.html started loading, asks no second time, and keeps it as the caller', async () => {
+    const calls = fakeServer(500);
+    const me = { user: ANSWER.user, workspace: ANSWER.workspace, role: 'owner', workspaces: [] };
+    window.__onemessageSessionPrefetch = Promise.resolve(new Response(JSON.stringify(me), { status: 200, headers: { 'content-type': 'application/json' } }));
+    const { queryClient } = renderInApp(<Probe />);
+    await settle();
+    expect(status()).toBe('signed-in');
+    expect(calls.filter((c) => c.path === '/api/v1/auth/me')).toEqual([]);
+    expect(queryClient.getQueryData(meKey)).toEqual(me);
+  });
+
+  it('shows the login page when the prefetched answer is a 401', async () => {
+    fakeServer(200);
+    window.__onemessageSessionPrefetch = Promise.resolve(new Response('{}', { status: 401 }));
+    renderInApp(<Probe />);
+    await settle();
+    expect(status()).toBe('signed-out');
   });
 
   it('shows the login page when the server knows no session', async () => {

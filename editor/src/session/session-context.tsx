@@ -1,7 +1,9 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { ApiClient } from '../api/api-client.ts';
-import type { SessionAnswer } from '../api/api-types.ts';
+import type { MeAnswer, SessionAnswer } from '../api/api-types.ts';
+import { takePrefetchedSession } from '../api/prefetch.ts';
+import { meKey } from '../api/queries/session.queries.ts';
 
 /** `checking`: the server has not said yet whether the browser's session cookie is valid. */
 export type SessionStatus = 'checking' | 'signed-in' | 'signed-out';
@@ -31,14 +33,22 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 
   useEffect(() => {
     let live = true;
-    new ApiClient().get('/auth/me').then(
-      () => live && setStatus((s) => (s === 'checking' ? 'signed-in' : s)),
+    // The answer index.html started loading (static/prefetch.js), else a request of our own. The
+    // answer is the caller (useMe), so the header and capability checks do not ask a second time.
+    const check = takePrefetchedSession().then((prefetched) => prefetched ?? new ApiClient().get<MeAnswer>('/auth/me'));
+    check.then(
+      (answer) => {
+        if (!live) return;
+        if (answer === 'signed-out') return setStatus((s) => (s === 'checking' ? 'signed-out' : s));
+        queryClient.setQueryData(meKey, answer);
+        setStatus((s) => (s === 'checking' ? 'signed-in' : s));
+      },
       () => live && setStatus((s) => (s === 'checking' ? 'signed-out' : s)),
     );
     return () => {
       live = false;
     };
-  }, []);
+  }, [queryClient]);
 
   const signIn = useCallback(
     (_answer: SessionAnswer) => {

@@ -9,6 +9,7 @@ import { AvailabilitySwitch } from '../inbox/availability-switch.tsx';
 import { useSession } from '../session/session-context.tsx';
 import { UsageBanner } from '../billing/usage-banner.tsx';
 import { WebhookNotice } from '../webhooks/webhook-notice.tsx';
+import { PageSuspense } from './lazy-page.tsx';
 import { NAV_ITEMS, type NavItem } from './nav-items.ts';
 
 const NAVBAR_WIDTH_PX = 220;
@@ -60,7 +61,9 @@ export function AppLayout() {
       <AppShell.Main>
         <UsageBanner />
         <WebhookNotice />
-        <Outlet />
+        <PageSuspense>
+          <Outlet />
+        </PageSuspense>
       </AppShell.Main>
     </AppShell>
   );

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import type { TriggerOverlapDto } from '../../../../api/dto/flow.dto.ts';
 import type { FlowDetail, FlowListItem, FlowVersion, FlowVersionDetail, Message, Page, RunDetail, RunSummary } from '../api-types.ts';
 import { useSession } from '../../session/session-context.tsx';
-import { takePrefetchedFlow } from '../flow-prefetch.ts';
+import { takePrefetchedFlow } from '../prefetch.ts';
 
 export type TriggerOverlap = z.infer<typeof TriggerOverlapDto>;
 
