@@ -346,13 +346,39 @@ describe('timeouts', () => {
     await owner.post('/api/v1/routing-rules', { name: 'slow', condition: { in: ['slow-case', { var: 'message.text' }] }, teamId: team.id, position: 0 });
     const id = (await write('help slow-case')).conversationId;
     const queued = await until(id, 'queued');
-    const job = await api.env.redis.exists(`${api.env.config.redisPrefix}:${INBOX_TIMER_QUEUE}:handoff-timeout-${id}-${Date.parse(queued.queuedAt)}`);
+    const job = await api.env.redis.exists(`${api.env.config.redisPrefix}:${INBOX_TIMER_QUEUE}:handoff-timeout-${id}-${Date.parse(queued.stateChangedAt)}`);
     expect(job).toBe(1);
     const c = await until(id, 'bot', null, 15_000);
     expect(c.botPaused).toBe(false);
     const { rows } = await runSql<{ text: string; sender: string }>(api.env.orm.em.fork(), `select text, sender from messages where conversation_id = :id and direction = 'outbound'`, { id });
     expect(rows).toEqual([{ text: 'Sorry, nobody is free; the bot is back.', sender: 'bot' }]);
   }, 30_000);
+
+  it('gives each wait in the queue its own timeout: a conversation requeued after its agent went offline times out from its new wait', async () => {
+    const team = await createTeam({ name: 'Rewait', strategy: 'manual', handoffTimeoutSeconds: 3_600, handoffTimeoutMessage: 'Back to the bot.', members: [{ userId: ben.userId }] });
+    await owner.post('/api/v1/routing-rules', { name: 'rewait', condition: { in: ['rewait-case', { var: 'message.text' }] }, teamId: team.id, position: 0 });
+    const id = (await write('help rewait-case')).conversationId;
+    const firstWait = new Date((await until(id, 'queued')).stateChangedAt);
+    expect((await ben.client.put('/api/v1/me/availability', { availability: 'online' })).status).toBe(200);
+    expect((await ben.client.post(`/api/v1/conversations/${id}/take`)).status).toBe(200);
+    // The first wait's timer fires while the conversation is with Ben: nothing happens.
+    await api.process.inbox.fireTimer({ kind: 'handoff_timeout', conversationId: id, waitStartedAt: firstWait, dueAt: new Date() });
+    expect((await conversation(id)).state).toBe('assigned');
+    expect((await ben.client.put('/api/v1/me/availability', { availability: 'offline' })).status).toBe(200);
+    const requeued = await until(id, 'queued');
+    const secondWait = new Date(requeued.stateChangedAt);
+    expect(secondWait.getTime()).toBeGreaterThan(firstWait.getTime());
+    // It keeps its place in the queue, and its new wait has a timer of its own.
+    expect(requeued.queuedAt).toBe(firstWait.toISOString());
+    expect(await api.env.redis.exists(`${api.env.config.redisPrefix}:${INBOX_TIMER_QUEUE}:handoff-timeout-${id}-${secondWait.getTime()}`)).toBe(1);
+    // A stale timer of the first wait still does nothing; the second wait's hands it back to the bot.
+    await api.process.inbox.fireTimer({ kind: 'handoff_timeout', conversationId: id, waitStartedAt: firstWait, dueAt: new Date() });
+    expect((await conversation(id)).state).toBe('queued');
+    await api.process.inbox.fireTimer({ kind: 'handoff_timeout', conversationId: id, waitStartedAt: secondWait, dueAt: new Date() });
+    expect((await conversation(id)).state).toBe('bot');
+    const { rows } = await runSql<{ text: string }>(api.env.orm.em.fork(), `select text from messages where conversation_id = :id and direction = 'outbound'`, { id });
+    expect(rows).toEqual([{ text: 'Back to the bot.' }]);
+  });
 
   it('resolves a conversation after the team\'s hours of contact silence', async () => {
     const team = await createTeam({ name: 'Quiet', strategy: 'manual', autoResolveHours: 2 });

@@ -236,7 +236,6 @@ export class Inbox {
     }
     const queuedAt = opts.keepQueuedAt ? (row.queuedAt ?? now) : now;
     const moved = await writeMove(em, row, opts.transition, { state: 'queued', assigneeUserId: null, teamId, queuedAt, handoffNote: opts.note ?? undefined }, { now, actor: opts.actor, reason: opts.reason, detail: opts.detail ?? {}, after: opts.after });
-    if (team?.handoffTimeoutSeconds && opts.transition === 'hand_off') opts.after.timers.push({ kind: 'handoff_timeout', conversationId: row.id, queuedAt, dueAt: new Date(queuedAt.getTime() + team.handoffTimeoutSeconds * 1000) });
     if (team?.autoResolveHours) opts.after.timers.push({ kind: 'auto_resolve', conversationId: row.id, dueAt: new Date(now.getTime() + team.autoResolveHours * 3_600_000) });
     return moved;
   }
@@ -453,14 +452,13 @@ export class Inbox {
       }
       const team = row.teamId ? (await runSql<TeamRow>(em, `select ${TEAM_COLUMNS} from teams t where t.id = :teamId`, { teamId: row.teamId })).rows[0] : undefined;
       if (timer.kind === 'handoff_timeout') {
-        if (row.state !== 'queued' || row.queuedAt?.getTime() !== timer.queuedAt.getTime()) return;
-        const { rows: taken } = await runSql(em, `select 1 from conversation_events where conversation_id = :id and to_state = 'assigned' and created_at >= :queuedAt limit 1`, { id: row.id, queuedAt: timer.queuedAt });
-        if (taken.length > 0) return;
+        // Still in the wait this timer was set for: every move out of the queue (and back) changes state_changed_at.
+        if (row.state !== 'queued' || row.stateChangedAt.getTime() !== timer.waitStartedAt.getTime()) return;
         const minutes = team?.handoffTimeoutSeconds ? Math.round(team.handoffTimeoutSeconds / 60) : null;
         await writeMove(em, row, 'timeout', { state: 'bot', assigneeUserId: null, queuedAt: null }, { now, actor: SYSTEM_ACTOR, reason: `no agent took it within ${minutes ?? '?'} minutes; the bot answers again`, after });
         if (team?.handoffTimeoutMessage) {
           try {
-            const queued = await this.deps.outbox.queueSend(em, { workspaceId, conversationId: row.id, type: 'text', text: team.handoffTimeoutMessage, idempotencyKey: `handoff-timeout:${row.id}:${timer.queuedAt.getTime()}`, sender: 'bot' });
+            const queued = await this.deps.outbox.queueSend(em, { workspaceId, conversationId: row.id, type: 'text', text: team.handoffTimeoutMessage, idempotencyKey: `handoff-timeout:${row.id}:${timer.waitStartedAt.getTime()}`, sender: 'bot' });
             if (queued.created) after.sends.push(queued);
           } catch (err) {
             if (!(err instanceof ContactUnreachableError)) throw err;
