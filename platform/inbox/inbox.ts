@@ -11,10 +11,11 @@ import { runSql } from '../pipeline/run-sql.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
 import type { Redis } from '../redis.ts';
 import { assignQueue, MAX_ASSIGNED_PER_STATEMENT } from './assign-queue.sql.ts';
-import { lockAgents, lockAssignedTo, lockConversation, requireRoom, resolveNow, teamsOf, toDate, writeMove, type ConversationRow } from './conversation-moves.ts';
+import { lockAgents, lockAssignedTo, lockConversation, requireRoom, teamsOf, toDate, writeMove, type ConversationRow } from './conversation-moves.ts';
 import { InboxBus } from './inbox-bus.ts';
 import { emptyInboxAfterCommit, SYSTEM_ACTOR, type InboxActor, type InboxAfterCommit, type InboxTimer } from './inbox-effects.ts';
 import { InboxTimers } from './inbox-timers.ts';
+import { resolveAndRefill } from './resolve-and-refill.sql.ts';
 import { TeamAssigner } from './team-assigner.ts';
 
 /** Default presence grace period: an agent whose inbox is gone this long counts as offline. */
@@ -288,10 +289,10 @@ export class Inbox {
     });
   }
 
-  /** Resolves a conversation (one statement, see resolveNow); 409 when it is resolved already. */
+  /** Resolves a conversation and refills the slot it frees (one statement, see resolveAndRefill); 409 when it is resolved already. */
   async resolve(workspaceId: string, conversationId: string, actor: InboxActor, reason = 'resolved'): Promise<void> {
     const after = emptyInboxAfterCommit();
-    const done = await resolveNow(this.deps.orm.em.fork(), workspaceId, conversationId, { now: this.deps.clock.now(), actor, reason, after });
+    const done = await resolveAndRefill(this.deps.orm.em.fork(), workspaceId, conversationId, { now: this.deps.clock.now(), actor, reason, after, graceMs: this.deps.presenceGraceMs });
     if (!done) {
       const { rows } = await runSql(this.deps.orm.em.fork(), `select 1 from conversations where id = :id and workspace_id = :workspaceId`, { id: conversationId, workspaceId });
       if (rows.length === 0) throw new NotFoundError('conversation', conversationId);
