@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { act, cleanup, fireEvent, screen, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Conversation, InboxAgent, TeamFigures } from '../api/inbox-types.ts';
+import type { Conversation, InboxAgent, TeamFigures } from '../api/api-types.ts';
 import { renderInApp } from '../test-support/render-in-app.tsx';
 import { SupervisorPage } from './supervisor-page.tsx';
 

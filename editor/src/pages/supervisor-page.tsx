@@ -2,7 +2,7 @@ import { useInterval } from '@mantine/hooks';
 import { Anchor, Badge, Group, NumberInput, Paper, Progress, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { useState } from 'react';
 import { Link } from 'react-router';
-import type { Conversation, InboxAgent, Team, TeamFigures } from '../api/inbox-types.ts';
+import type { Conversation, InboxAgent, Team, TeamFigures } from '../api/api-types.ts';
 import { useContact } from '../api/queries/contacts.queries.ts';
 import { useConversations, useInboxAgents, useInboxOverview } from '../api/queries/inbox.queries.ts';
 import { QueryState } from '../api/query-state.tsx';
