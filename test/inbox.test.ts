@@ -198,7 +198,7 @@ describe('what an agent sees of the conversations of their team', () => {
     const itemOf = async (as: ApiClient) => ((await as.get(`/api/v1/conversations?teamId=${team.id}&order=recent`)).body.items as any[]).find((i) => i.id === id);
     const item = await eventually(async () => ((await itemOf(ana.client))?.unreadCount === 2 ? itemOf(ana.client) : undefined));
     expect(item.contact).toEqual({ name: 'Grace Hopper', phone: from });
-    expect(item.lastMessage).toMatchObject({ excerpt: 'is anyone there?', direction: 'inbound', type: 'text' });
+    expect(item.lastMessage).toMatchObject({ excerpt: 'is anyone there?', direction: 'inbound', type: 'text', sender: 'contact', authorUserId: null });
     const read = await ana.client.put(`/api/v1/conversations/${id}/read`, {});
     expect(read.status, JSON.stringify(read.body)).toBe(200);
     expect(read.body).toMatchObject({ conversationId: id, unreadCount: 0 });

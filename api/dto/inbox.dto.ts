@@ -57,6 +57,10 @@ export const LastMessageDto = z.object({
   excerpt: z.string().nullable(),
   type: z.string(),
   direction: z.enum(['inbound', 'outbound']),
+  /** contact, bot, agent, owner (from the phone), broadcast. */
+  sender: z.string(),
+  /** The agent who wrote it, for an agent's reply. */
+  authorUserId: z.uuid().nullable(),
   at: z.string(),
 });
 

@@ -71,6 +71,8 @@ interface ListRow {
   lastExcerpt: string | null;
   lastType: string | null;
   lastDirection: 'inbound' | 'outbound' | null;
+  lastSender: string | null;
+  lastAuthorUserId: string | null;
   lastAt: Date | string | null;
   unreadCount: number;
 }
@@ -106,7 +108,7 @@ with page as (
    limit :limit
 )
 select page.id, ct.name as "contactName", ct.phone as "contactPhone",
-       lm.excerpt as "lastExcerpt", lm.type as "lastType", lm.direction as "lastDirection", lm.created_at as "lastAt",
+       lm.excerpt as "lastExcerpt", lm.type as "lastType", lm.direction as "lastDirection", lm.sender as "lastSender", lm.author_user_id as "lastAuthorUserId", lm.created_at as "lastAt",
        (select count(*)::int from (
           select 1 from messages m
            where m.conversation_id = page.id and m.direction = 'inbound'
@@ -115,7 +117,7 @@ select page.id, ct.name as "contactName", ct.phone as "contactPhone",
   from page
   join contacts ct on ct.id = page.contact_id
   left join lateral (
-    select left(case when m.deleted_at is null then coalesce(m.text, m.media->>'caption') end, :excerptChars) as excerpt, m.type, m.direction, m.created_at
+    select left(case when m.deleted_at is null then coalesce(m.text, m.media->>'caption') end, :excerptChars) as excerpt, m.type, m.direction, m.sender, m.author_user_id, m.created_at
       from messages m where m.conversation_id = page.id order by m.id desc limit 1
   ) lm on true
  order by ${order === 'waiting' ? 'page.queued_at, page.id' : 'page.last_message_at desc, page.id desc'}`;
@@ -486,7 +488,10 @@ function toListItem(c: Conversation, r: ListRow): z.infer<typeof ConversationLis
   return {
     ...toConversationDto(c),
     contact: { name: r.contactName, phone: r.contactPhone },
-    lastMessage: r.lastAt && r.lastType && r.lastDirection ? { excerpt: r.lastExcerpt, type: r.lastType, direction: r.lastDirection, at: new Date(r.lastAt).toISOString() } : null,
+    lastMessage:
+      r.lastAt && r.lastType && r.lastDirection && r.lastSender
+        ? { excerpt: r.lastExcerpt, type: r.lastType, direction: r.lastDirection, sender: r.lastSender, authorUserId: r.lastAuthorUserId, at: new Date(r.lastAt).toISOString() }
+        : null,
     unreadCount: r.unreadCount,
   };
 }

@@ -24,7 +24,7 @@ const CONVERSATION: ConversationListItem = {
   lastMessageAt: '2026-12-06T09:58:00.000Z',
   createdAt: '2026-12-06T09:50:00.000Z',
   contact: { name: 'Ada Lovelace', phone: '+15550001111' },
-  lastMessage: { excerpt: 'Passing you to a person', type: 'text', direction: 'outbound', at: '2026-12-06T09:57:40.000Z' },
+  lastMessage: { excerpt: 'Passing you to a person', type: 'text', direction: 'outbound', sender: 'bot', authorUserId: null, at: '2026-12-06T09:57:40.000Z' },
   unreadCount: 3,
 };
 const FLOW_ID = '0196a3f0-0000-7000-8000-0000000000f1';
@@ -153,7 +153,7 @@ describe('the inbox page', () => {
     const list = screen.getByRole('list', { name: 'Conversations' });
     const row = within(list).getByRole('button', { name: /Ada Lovelace, 3 unread, Waiting/ });
     expect(row.textContent).toContain('wants a refund');
-    expect(row.textContent).toContain('You: Passing you to a person');
+    expect(row.textContent).toContain('Bot: Passing you to a person');
     expect(row.textContent).toContain('waiting ');
     expect(row.querySelector('[data-unread]')?.textContent).toBe('3');
     expect(within(screen.getByRole('tab', { name: /Team queue/ })).getByLabelText('1 unread')).toBeTruthy();

@@ -161,7 +161,7 @@ export function InboxPage({ conversationId }: { conversationId?: string }) {
             Loading…
           </Text>
         ) : (
-          <ConversationList items={items} selectedId={conversationId ?? null} onSelect={open} teams={new Map(viewer.teams.map((t) => [t.id, t]))} now={now} emptyText={q ? `No conversation matches “${q}”.` : lists[current]!.spec.empty} />
+          <ConversationList items={items} selectedId={conversationId ?? null} onSelect={open} teams={new Map(viewer.teams.map((t) => [t.id, t]))} now={now} emptyText={q ? `No conversation matches “${q}”.` : lists[current]!.spec.empty} myUserId={viewer.myUserId} />
         )}
       </ScrollArea>
     </Paper>
