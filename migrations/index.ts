@@ -12,6 +12,7 @@ import { Migration20261207020000_billing } from './Migration20261207020000_billi
 import { Migration20261207040000_support_inbox } from './Migration20261207040000_support_inbox.ts';
 import { Migration20261207030000_privacy } from './Migration20261207030000_privacy.ts';
 import { Migration20261207050000_demo_history_handled } from './Migration20261207050000_demo_history_handled.ts';
+import { Migration20261208020000_inbox_reads_and_event_keys } from './Migration20261208020000_inbox_reads_and_event_keys.ts';
 import { Migration20261208030000_retention_reference_indexes } from './Migration20261208030000_retention_reference_indexes.ts';
 import { Migration20261208040000_contacts_page_and_imports } from './Migration20261208040000_contacts_page_and_imports.ts';
 import { Migration20261208050000_event_webhooks } from './Migration20261208050000_event_webhooks.ts';
@@ -32,6 +33,7 @@ export const migrations = [
   { name: 'Migration20261207040000_support_inbox', class: Migration20261207040000_support_inbox },
   { name: 'Migration20261207030000_privacy', class: Migration20261207030000_privacy },
   { name: 'Migration20261207050000_demo_history_handled', class: Migration20261207050000_demo_history_handled },
+  { name: 'Migration20261208020000_inbox_reads_and_event_keys', class: Migration20261208020000_inbox_reads_and_event_keys },
   { name: 'Migration20261208030000_retention_reference_indexes', class: Migration20261208030000_retention_reference_indexes },
   { name: 'Migration20261208040000_contacts_page_and_imports', class: Migration20261208040000_contacts_page_and_imports },
   { name: 'Migration20261208050000_event_webhooks', class: Migration20261208050000_event_webhooks },

@@ -161,7 +161,7 @@ afterAll(async () => {
 });
 
 function fill(route: AnyRoute, ids: ResourcesOfA): string {
-  return '/api' + route.path.replace(':id', () => ids[RESOURCE_BY_TAG[route.tag]!]);
+  return '/api' + route.path.replace(':messageId', ids.messageId).replace(':id', () => ids[RESOURCE_BY_TAG[route.tag]!]);
 }
 
 describe('when a member of another workspace walks every route', () => {

@@ -1,4 +1,8 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalMediaStore } from '../connectors/whatsapp/media-store.ts';
 import { doc, edge, keywordTrigger, node } from '../engine/flows/flow-document.fixture.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
 import { systemClock } from '../engine/clock.ts';
@@ -19,6 +23,7 @@ let ana: InvitedMember;
 let ben: InvitedMember;
 let cleo: InvitedMember;
 let phoneSeq = 0;
+let dataDir: string;
 
 /** A contact writes to the sandbox channel; answers the ids. */
 async function write(text: string, from = nextPhone(), name = 'Contact'): Promise<{ conversationId: string; contactId: string; from: string }> {
@@ -58,7 +63,8 @@ async function events(conversationId: string): Promise<any[]> {
 }
 
 beforeAll(async () => {
-  api = await startTestApi();
+  dataDir = await mkdtemp(join(tmpdir(), 'om-inbox-'));
+  api = await startTestApi({ ONEMESSAGE_DATA_DIR: dataDir });
   const signup = await api.client.post('/api/v1/auth/signup', { email: 'owner@inbox.test', password: 'password-owner-1', name: 'Owner', workspaceName: 'Support Co' });
   owner = api.client.as(signup.body.token);
   workspaceId = signup.body.workspace.id;
@@ -84,6 +90,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await api?.close();
+  await rm(dataDir, { recursive: true, force: true });
 });
 
 describe('when a flow hands a conversation off to the default team', () => {
@@ -177,6 +184,88 @@ describe('when a flow hands a conversation off to the default team', () => {
   });
 });
 
+describe('what an agent sees of the conversations of their team', () => {
+  let team: any;
+  beforeAll(async () => {
+    team = await createTeam({ name: 'Readers', strategy: 'manual', members: [{ userId: ana.userId }] });
+    await owner.post('/api/v1/routing-rules', { name: 'read', condition: { in: ['read-case', { var: 'message.text' }] }, teamId: team.id, position: 0 });
+  });
+
+  it('lists the contact, the last message and the messages they have not read, per person, which reading clears', async () => {
+    const { conversationId: id, from } = await write('help read-case', nextPhone(), 'Grace Hopper');
+    await until(id, 'queued');
+    await write('is anyone there?', from, 'Grace Hopper');
+    const itemOf = async (as: ApiClient) => ((await as.get(`/api/v1/conversations?teamId=${team.id}&order=recent`)).body.items as any[]).find((i) => i.id === id);
+    const item = await eventually(async () => ((await itemOf(ana.client))?.unreadCount === 2 ? itemOf(ana.client) : undefined));
+    expect(item.contact).toEqual({ name: 'Grace Hopper', phone: from });
+    expect(item.lastMessage).toMatchObject({ excerpt: 'is anyone there?', direction: 'inbound', type: 'text', sender: 'contact', authorUserId: null });
+    const read = await ana.client.put(`/api/v1/conversations/${id}/read`, {});
+    expect(read.status, JSON.stringify(read.body)).toBe(200);
+    expect(read.body).toMatchObject({ conversationId: id, unreadCount: 0 });
+    expect((await itemOf(ana.client)).unreadCount).toBe(0);
+    // Read markers are each person's own.
+    expect((await itemOf(owner)).unreadCount).toBe(2);
+    await write('hello?', from, 'Grace Hopper');
+    await eventually(async () => ((await itemOf(ana.client))?.unreadCount === 1 ? true : undefined));
+    expect((await ana.client.get(`/api/v1/conversations/${id}/read`)).body.unreadCount).toBe(1);
+    // A position never moves back: marking an older message read keeps the newer position.
+    const { rows } = await runSql<{ id: string }>(api.env.orm.em.fork(), `select id from messages where conversation_id = :id order by id limit 1`, { id });
+    await ana.client.put(`/api/v1/conversations/${id}/read`, {});
+    expect((await ana.client.put(`/api/v1/conversations/${id}/read`, { messageId: rows[0]!.id })).body.unreadCount).toBe(0);
+    await owner.post(`/api/v1/conversations/${id}/resolve`);
+  });
+
+  it('serves the queue longest waiting first', async () => {
+    const ids: string[] = [];
+    for (const n of [1, 2, 3]) {
+      ids.push((await write(`help read-case queue ${n}`)).conversationId);
+      await until(ids.at(-1)!, 'queued');
+    }
+    // A message from the first contact makes theirs the latest activity; the queue still serves them first.
+    const { rows } = await runSql<{ phone: string }>(api.env.orm.em.fork(), `select c.phone from conversations conv join contacts c on c.id = conv.contact_id where conv.id = :id`, { id: ids[0] });
+    await write('still waiting', rows[0]!.phone);
+    const queue = (await ana.client.get(`/api/v1/conversations?state=queued&teamId=${team.id}`)).body.items as any[];
+    expect(queue.map((c) => c.id)).toEqual(ids);
+    expect(queue.map((c) => Date.parse(c.queuedAt))).toEqual([...queue.map((c) => Date.parse(c.queuedAt))].sort((a, b) => a - b));
+    await eventually(async () => ((await ana.client.get(`/api/v1/conversations?state=queued&teamId=${team.id}&order=recent`)).body.items[0]?.id === ids[0] ? true : undefined));
+    for (const id of ids) await owner.post(`/api/v1/conversations/${id}/resolve`);
+  });
+
+  it('shows reactions on their message and serves its photo only to those who may see the conversation', async () => {
+    const { conversationId: id } = await write('help read-case photo');
+    await until(id, 'queued');
+    const em = api.env.orm.em.fork();
+    const { rows } = await runSql<{ id: string; channelId: string }>(em, `select id, channel_id as "channelId" from messages where conversation_id = :id order by id limit 1`, { id });
+    const png = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d605bb0000000049454e44ae426082', 'hex');
+    const key = await new LocalMediaStore(join(dataDir, 'media')).put(rows[0]!.channelId, 'receipt.png', png);
+    await runSql(
+      em,
+      `update messages set type = 'image', media = jsonb_build_object('storageKey', cast(:key as text), 'mimeType', 'image/png', 'fileName', 'receipt.png', 'caption', 'my receipt', 'sizeBytes', 70),
+              metadata = jsonb_build_object('reactions', jsonb_build_object('me', jsonb_build_object('emoji', '👍', 'at', '2026-12-06T10:00:00.000Z'), '15550009999@s.whatsapp.net', jsonb_build_object('emoji', '❤️', 'at', '2026-12-06T10:01:00.000Z')))
+        where id = :id`,
+      { key, id: rows[0]!.id },
+    );
+    const timeline = (await ana.client.get(`/api/v1/conversations/${id}/timeline`)).body.items as any[];
+    const photo = timeline.find((i) => i.kind === 'message' && i.id === rows[0]!.id);
+    const url = `/api/v1/conversations/${id}/messages/${rows[0]!.id}/media`;
+    expect(photo.media).toEqual({ mimeType: 'image/png', fileName: 'receipt.png', caption: 'my receipt', sizeBytes: 70, url });
+    expect(photo.media).not.toHaveProperty('storageKey');
+    expect(photo.reactions).toEqual(expect.arrayContaining([{ emoji: '👍', fromUs: true, at: '2026-12-06T10:00:00.000Z' }, { emoji: '❤️', fromUs: false, at: '2026-12-06T10:01:00.000Z' }]));
+    expect(JSON.stringify(photo.reactions)).not.toContain('s.whatsapp.net');
+    const res = await fetch(api.client.baseUrl + url, { headers: { authorization: `Bearer ${ana.token}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/png');
+    expect(res.headers.get('content-disposition')).toBe('inline; filename="receipt.png"');
+    expect(Buffer.from(await res.arrayBuffer()).equals(png)).toBe(true);
+    // Cleo is in no team of this conversation: to her it does not exist.
+    expect((await cleo.client.get(url)).status).toBe(404);
+    // A deleted message's file is not served any more.
+    await runSql(em, `update messages set deleted_at = now() where id = :id`, { id: rows[0]!.id });
+    expect((await ana.client.get(url)).status).toBe(404);
+    await owner.post(`/api/v1/conversations/${id}/resolve`);
+  });
+});
+
 describe('when routing rules are set', () => {
   it('sends a conversation whose hand-off names no team to the first matching rule\'s team', async () => {
     const billing = await createTeam({ name: 'Billing', strategy: 'manual' });
@@ -233,6 +322,16 @@ describe('automatic assignment', () => {
     await owner.post(`/api/v1/conversations/${ids[1]}/resolve`);
     await until(waiting, 'assigned', owners[1], 1_000);
     expect(Date.now() - started).toBeLessThan(1_000);
+    // The resolve itself handed the freed slot on, in the same statement (no assignment pass to wait for).
+    const { rows: handover } = await runSql<{ gapMs: number; reason: string }>(
+      api.env.orm.em.fork(),
+      `select extract(epoch from a.created_at - r.created_at)::float8 * 1000 as "gapMs", a.reason from conversation_events r, conversation_events a
+        where r.conversation_id = :resolved and r.to_state = 'resolved' and a.conversation_id = :waiting and a.to_state = 'assigned'`,
+      { resolved: ids[1], waiting },
+    );
+    expect(handover[0]!.reason).toBe("assigned by the team's round robin (a slot freed)");
+    expect(handover[0]!.gapMs).toBeGreaterThanOrEqual(0);
+    expect(handover[0]!.gapMs).toBeLessThan(50);
     for (const id of [ids[0], ...ids.slice(2)]) await owner.post(`/api/v1/conversations/${id}/resolve`);
     await owner.patch(`/api/v1/teams/${team.id}`, { strategy: 'manual' });
   });
@@ -346,13 +445,39 @@ describe('timeouts', () => {
     await owner.post('/api/v1/routing-rules', { name: 'slow', condition: { in: ['slow-case', { var: 'message.text' }] }, teamId: team.id, position: 0 });
     const id = (await write('help slow-case')).conversationId;
     const queued = await until(id, 'queued');
-    const job = await api.env.redis.exists(`${api.env.config.redisPrefix}:${INBOX_TIMER_QUEUE}:handoff-timeout-${id}-${Date.parse(queued.queuedAt)}`);
+    const job = await api.env.redis.exists(`${api.env.config.redisPrefix}:${INBOX_TIMER_QUEUE}:handoff-timeout-${id}-${Date.parse(queued.stateChangedAt)}`);
     expect(job).toBe(1);
     const c = await until(id, 'bot', null, 15_000);
     expect(c.botPaused).toBe(false);
     const { rows } = await runSql<{ text: string; sender: string }>(api.env.orm.em.fork(), `select text, sender from messages where conversation_id = :id and direction = 'outbound'`, { id });
     expect(rows).toEqual([{ text: 'Sorry, nobody is free; the bot is back.', sender: 'bot' }]);
   }, 30_000);
+
+  it('gives each wait in the queue its own timeout: a conversation requeued after its agent went offline times out from its new wait', async () => {
+    const team = await createTeam({ name: 'Rewait', strategy: 'manual', handoffTimeoutSeconds: 3_600, handoffTimeoutMessage: 'Back to the bot.', members: [{ userId: ben.userId }] });
+    await owner.post('/api/v1/routing-rules', { name: 'rewait', condition: { in: ['rewait-case', { var: 'message.text' }] }, teamId: team.id, position: 0 });
+    const id = (await write('help rewait-case')).conversationId;
+    const firstWait = new Date((await until(id, 'queued')).stateChangedAt);
+    expect((await ben.client.put('/api/v1/me/availability', { availability: 'online' })).status).toBe(200);
+    expect((await ben.client.post(`/api/v1/conversations/${id}/take`)).status).toBe(200);
+    // The first wait's timer fires while the conversation is with Ben: nothing happens.
+    await api.process.inbox.fireTimer({ kind: 'handoff_timeout', conversationId: id, waitStartedAt: firstWait, dueAt: new Date() });
+    expect((await conversation(id)).state).toBe('assigned');
+    expect((await ben.client.put('/api/v1/me/availability', { availability: 'offline' })).status).toBe(200);
+    const requeued = await until(id, 'queued');
+    const secondWait = new Date(requeued.stateChangedAt);
+    expect(secondWait.getTime()).toBeGreaterThan(firstWait.getTime());
+    // It keeps its place in the queue, and its new wait has a timer of its own.
+    expect(requeued.queuedAt).toBe(firstWait.toISOString());
+    expect(await api.env.redis.exists(`${api.env.config.redisPrefix}:${INBOX_TIMER_QUEUE}:handoff-timeout-${id}-${secondWait.getTime()}`)).toBe(1);
+    // A stale timer of the first wait still does nothing; the second wait's hands it back to the bot.
+    await api.process.inbox.fireTimer({ kind: 'handoff_timeout', conversationId: id, waitStartedAt: firstWait, dueAt: new Date() });
+    expect((await conversation(id)).state).toBe('queued');
+    await api.process.inbox.fireTimer({ kind: 'handoff_timeout', conversationId: id, waitStartedAt: secondWait, dueAt: new Date() });
+    expect((await conversation(id)).state).toBe('bot');
+    const { rows } = await runSql<{ text: string }>(api.env.orm.em.fork(), `select text from messages where conversation_id = :id and direction = 'outbound'`, { id });
+    expect(rows).toEqual([{ text: 'Back to the bot.' }]);
+  });
 
   it('resolves a conversation after the team\'s hours of contact silence', async () => {
     const team = await createTeam({ name: 'Quiet', strategy: 'manual', autoResolveHours: 2 });

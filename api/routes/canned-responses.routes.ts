@@ -5,6 +5,7 @@ import { parseTemplate, renderTemplate } from '../../engine/flows/template.ts';
 import { audit } from '../../platform/audit/audit-log.ts';
 import { newId } from '../../platform/ids.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
+import { CannedResponseDto } from '../dto/inbox.dto.ts';
 import { defineRoute } from '../route.ts';
 import { actorOf } from './actor.ts';
 import { findVisibleConversation } from './conversation-access.ts';
@@ -17,7 +18,6 @@ const CannedText = z.string().trim().min(1).max(4_096).superRefine((text, ctx) =
   if (!parsed.ok) for (const p of parsed.problems) ctx.addIssue({ code: 'custom', message: p.message });
 });
 
-const CannedResponseDto = z.object({ id: z.uuid(), shortcut: z.string(), title: z.string(), text: z.string(), createdAt: z.string(), updatedAt: z.string() });
 type Row = Omit<z.infer<typeof CannedResponseDto>, 'createdAt' | 'updatedAt'> & { createdAt: Date; updatedAt: Date };
 const SELECT = `select id, shortcut, title, text, created_at as "createdAt", updated_at as "updatedAt" from canned_responses`;
 

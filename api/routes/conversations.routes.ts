@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { CONVERSATION_STATES } from '../../engine/conversations/conversation-state.ts';
 import { CONVERSATION_STATUSES } from '../../engine/conversations/conversation-status.ts';
-import { ForbiddenError } from '../../engine/errors/app-error.ts';
+import { ForbiddenError, NotFoundError } from '../../engine/errors/app-error.ts';
 import { MAX_TEXT_CHARS } from '../../engine/messages/message-content.ts';
 import { CAPABILITIES, can } from '../../engine/tenancy/role.ts';
 import { ConversationSchema, type Conversation } from '../../platform/db/entities/conversation.entity.ts';
@@ -10,7 +10,8 @@ import { MessageSchema } from '../../platform/db/entities/message.entity.ts';
 import { newId } from '../../platform/ids.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
 import { ConversationDto, toConversationDto } from '../dto/conversation.dto.ts';
-import { ConversationNoteDto, TimelineItemDto } from '../dto/inbox.dto.ts';
+import { privacyFilesOf } from '../../connectors/retention/privacy-files.ts';
+import { ConversationListItemDto, ConversationNoteDto, ReadMarkerDto, TimelineItemDto } from '../dto/inbox.dto.ts';
 import { MessageDto, toMessageDto } from '../dto/message.dto.ts';
 import { decodeCursor, page, PageQuery } from '../pagination.ts';
 import { defineRoute, type AuthContext } from '../route.ts';
@@ -49,38 +50,95 @@ const ListQuery = PageQuery.extend({
   teamId: z.uuid().optional(),
   /** Searches the contact's name and phone and the conversation's message text. */
   q: z.string().trim().min(1).max(200).optional(),
+  /**
+   * `recent`: latest activity first; `waiting`: conversations that wait for a person, longest
+   * waiting first (by the time they entered the queue). The queue (`state=queued`) is served
+   * `waiting` unless asked otherwise.
+   */
+  order: z.enum(['recent', 'waiting']).optional(),
 });
+
+/** The longest excerpt of the last message a list item carries. */
+const EXCERPT_CHARS = 140;
+/** Unread messages are counted up to this (the list shows "99+"). */
+const MAX_UNREAD_COUNTED = 99;
+const NO_MESSAGE_ID = '00000000-0000-0000-0000-000000000000';
+
+interface ListRow {
+  id: string;
+  contactName: string | null;
+  contactPhone: string | null;
+  lastExcerpt: string | null;
+  lastType: string | null;
+  lastDirection: 'inbound' | 'outbound' | null;
+  lastSender: string | null;
+  lastAuthorUserId: string | null;
+  lastAt: Date | string | null;
+  unreadCount: number;
+}
+
+/*
+ * The page of conversations first (filters, order, limit), then for that page only: the contact,
+ * the last message (messages_conversation: the newest id of the conversation) and the messages
+ * from the contact after the caller's read position (conversation_reads), counted up to 99.
+ */
+const LIST_SQL = (order: 'recent' | 'waiting') => `
+with page as (
+  select c.id, c.contact_id, c.last_message_at, c.queued_at from conversations c
+   where c.workspace_id = :workspaceId
+     and (cast(:channelId as uuid) is null or c.channel_id = cast(:channelId as uuid))
+     and (cast(:contactId as uuid) is null or c.contact_id = cast(:contactId as uuid))
+     and (cast(:status as text) is null or c.status = cast(:status as text))
+     and (cast(:state as text) is null or c.state = cast(:state as text))
+     and (cast(:teamId as uuid) is null or c.team_id = cast(:teamId as uuid))
+     and (cast(:assignee as text) is null or (cast(:assignee as text) = 'none' and c.assignee_user_id is null)
+          or (cast(:assignee as text) <> 'none' and c.assignee_user_id = cast(nullif(cast(:assignee as text), 'none') as uuid)))
+     and (cast(:seesAll as boolean) or ${VISIBLE_TO_AGENT_SQL})
+     and (cast(:q as text) is null
+          or exists (select 1 from contacts ct where ct.id = c.contact_id and (ct.name ilike cast(:q as text) or ct.phone ilike cast(:q as text)))
+          or exists (select 1 from messages m where m.conversation_id = c.id and m.text ilike cast(:q as text)))
+     ${
+       order === 'waiting'
+         ? `and c.queued_at is not null and c.state in ('queued', 'assigned', 'snoozed')
+     and (cast(:cursorAt as timestamptz) is null or (c.queued_at, c.id) > (cast(:cursorAt as timestamptz), cast(:cursorId as uuid)))
+   order by c.queued_at, c.id`
+         : `and (cast(:cursorAt as timestamptz) is null or (c.last_message_at, c.id) < (cast(:cursorAt as timestamptz), cast(:cursorId as uuid)))
+   order by c.last_message_at desc, c.id desc`
+     }
+   limit :limit
+)
+select page.id, ct.name as "contactName", ct.phone as "contactPhone",
+       lm.excerpt as "lastExcerpt", lm.type as "lastType", lm.direction as "lastDirection", lm.sender as "lastSender", lm.author_user_id as "lastAuthorUserId", lm.created_at as "lastAt",
+       (select count(*)::int from (
+          select 1 from messages m
+           where m.conversation_id = page.id and m.direction = 'inbound'
+             and m.id > coalesce((select r.last_read_message_id from conversation_reads r where r.conversation_id = page.id and r.user_id = cast(:viewerId as uuid)), cast(:noMessage as uuid))
+           limit :maxUnread) u) as "unreadCount"
+  from page
+  join contacts ct on ct.id = page.contact_id
+  left join lateral (
+    select left(case when m.deleted_at is null then coalesce(m.text, m.media->>'caption') end, :excerptChars) as excerpt, m.type, m.direction, m.sender, m.author_user_id, m.created_at
+      from messages m where m.conversation_id = page.id order by m.id desc limit 1
+  ) lm on true
+ order by ${order === 'waiting' ? 'page.queued_at, page.id' : 'page.last_message_at desc, page.id desc'}`;
 
 export const conversationRoutes = [
   defineRoute({
     method: 'get',
     path: '/v1/conversations',
-    summary: 'Conversations, most recent activity first; filter by channel, status, inbox state, assignee (me, none or a user id), team, and search contact name/phone and message text (q)',
+    summary:
+      'Conversations with their contact, last message and your unread count; latest activity first, or longest waiting first (order=waiting, the default for state=queued). Filter by channel, status, inbox state, assignee (me, none or a user id), team, and search contact name/phone and message text (q)',
     tag: 'conversations',
     auth: 'conversations.read',
     query: ListQuery,
-    response: z.object({ items: z.array(ConversationDto), nextCursor: z.string().nullable() }),
+    response: z.object({ items: z.array(ConversationListItemDto), nextCursor: z.string().nullable() }),
     async handler({ em, auth, query }) {
       const cursor = decodeCursor(query.cursor);
-      const assignee = query.assignee === 'me' ? (auth.userId ?? '00000000-0000-0000-0000-000000000000') : query.assignee;
-      const { rows } = await runSql<{ id: string }>(
+      const order = query.order ?? (query.state === 'queued' ? 'waiting' : 'recent');
+      const assignee = query.assignee === 'me' ? (auth.userId ?? NO_MESSAGE_ID) : query.assignee;
+      const { rows } = await runSql<ListRow>(
         em,
-        `select c.id from conversations c
-          where c.workspace_id = :workspaceId
-            and (cast(:channelId as uuid) is null or c.channel_id = cast(:channelId as uuid))
-            and (cast(:contactId as uuid) is null or c.contact_id = cast(:contactId as uuid))
-            and (cast(:status as text) is null or c.status = cast(:status as text))
-            and (cast(:state as text) is null or c.state = cast(:state as text))
-            and (cast(:teamId as uuid) is null or c.team_id = cast(:teamId as uuid))
-            and (cast(:assignee as text) is null or (cast(:assignee as text) = 'none' and c.assignee_user_id is null)
-                 or (cast(:assignee as text) <> 'none' and c.assignee_user_id = cast(nullif(cast(:assignee as text), 'none') as uuid)))
-            and (cast(:seesAll as boolean) or ${VISIBLE_TO_AGENT_SQL})
-            and (cast(:q as text) is null
-                 or exists (select 1 from contacts ct where ct.id = c.contact_id and (ct.name ilike cast(:q as text) or ct.phone ilike cast(:q as text)))
-                 or exists (select 1 from messages m where m.conversation_id = c.id and m.text ilike cast(:q as text)))
-            and (cast(:cursorAt as timestamptz) is null or (c.last_message_at, c.id) < (cast(:cursorAt as timestamptz), cast(:cursorId as uuid)))
-          order by c.last_message_at desc, c.id desc
-          limit :limit`,
+        LIST_SQL(order),
         {
           workspaceId: auth.workspaceId,
           channelId: query.channelId ?? null,
@@ -95,14 +153,20 @@ export const conversationRoutes = [
           cursorAt: cursor ? new Date(cursor.at) : null,
           cursorId: cursor?.id ?? null,
           limit: query.limit + 1,
+          noMessage: NO_MESSAGE_ID,
+          maxUnread: MAX_UNREAD_COUNTED,
+          excerptChars: EXCERPT_CHARS,
         },
         { planEachCall: true },
       );
       const found = await em.find(ConversationSchema, { id: { $in: rows.map((r) => r.id) }, workspaceId: auth.workspaceId });
       const byId = new Map(found.map((c) => [c.id, c]));
-      const ordered = rows.map((r) => byId.get(r.id)).filter((c): c is Conversation => c !== undefined);
-      const result = page(ordered, query.limit, (c) => ({ at: c.lastMessageAt.toISOString(), id: c.id }));
-      return { items: result.items.map(toConversationDto), nextCursor: result.nextCursor };
+      const ordered = rows.flatMap((r) => {
+        const c = byId.get(r.id);
+        return c ? [{ c, r }] : [];
+      });
+      const result = page(ordered, query.limit, ({ c }) => ({ at: (order === 'waiting' ? (c.queuedAt ?? c.lastMessageAt) : c.lastMessageAt).toISOString(), id: c.id }));
+      return { items: result.items.map(({ c, r }) => toListItem(c, r)), nextCursor: result.nextCursor };
     },
   }),
   defineRoute({
@@ -303,12 +367,13 @@ function inboxActionRoutes() {
       response: z.object({ items: z.array(TimelineItemDto) }),
       async handler({ em, auth, params, query }) {
         const conversation = await findConversation(em, auth, params.id);
-        const { rows } = await runSql<{ item: z.infer<typeof TimelineItemDto> }>(
+        const { rows } = await runSql<{ item: Record<string, unknown> }>(
           em,
           `select item from (
              select m.created_at as at, 0 as ord, m.id, json_build_object('kind', 'message', 'at', m.created_at, 'id', m.id, 'direction', m.direction, 'sender', m.sender,
                     'authorUserId', m.author_user_id, 'type', m.type, 'text', case when m.deleted_at is null then m.text end,
-                    'media', case when m.deleted_at is null then m.media end, 'status', m.status) as item
+                    'media', case when m.deleted_at is null then m.media end, 'status', m.status,
+                    'reactions', case when m.deleted_at is null then m.metadata->'reactions' end) as item
                from messages m where m.conversation_id = :id and m.workspace_id = :workspaceId
              union all
              select n.created_at, 1, n.id, json_build_object('kind', 'note', 'at', n.created_at, 'id', n.id, 'authorUserId', n.author_user_id, 'text', n.text)
@@ -326,10 +391,144 @@ function inboxActionRoutes() {
            ) latest order by latest.at, latest.ord, latest.id`,
           { id: conversation.id, workspaceId: auth.workspaceId, limit: query.limit },
         );
-        return { items: rows.map((r) => TimelineItemDto.parse(normaliseTimes(r.item))) };
+        return { items: rows.map((r) => TimelineItemDto.parse(timelineItem(conversation.id, normaliseTimes(r.item as unknown as Record<string, unknown>)))) };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/conversations/:id/messages/:messageId/media',
+      summary: "The file of a message's image, audio, video or document, from this installation's media store (404 when the message has none or it was deleted)",
+      tag: 'conversations',
+      auth: 'conversations.read',
+      params: z.object({ id: z.uuid(), messageId: z.uuid() }),
+      async handler({ deps, em, auth, params, res }) {
+        const conversation = await findConversation(em, auth, params.id);
+        const { rows } = await runSql<{ media: { storageKey?: string; mimeType?: string; fileName?: string } | null }>(
+          em,
+          `select media from messages where id = :messageId and conversation_id = :conversationId and workspace_id = :workspaceId and deleted_at is null`,
+          { messageId: params.messageId, conversationId: conversation.id, workspaceId: auth.workspaceId },
+        );
+        const key = rows[0]?.media?.storageKey;
+        if (!key) throw new NotFoundError('media', params.messageId);
+        let data: Buffer;
+        try {
+          data = await privacyFilesOf(deps.config).media.get(key);
+        } catch {
+          // Gone from the store (retention removed it) or never downloaded.
+          throw new NotFoundError('media', params.messageId);
+        }
+        const mimeType = rows[0]!.media!.mimeType ?? 'application/octet-stream';
+        res.status(200);
+        res.setHeader('Content-Type', INLINE_MEDIA.test(mimeType) ? mimeType : 'application/octet-stream');
+        res.setHeader('Content-Disposition', `${INLINE_MEDIA.test(mimeType) ? 'inline' : 'attachment'}; filename="${safeFileName(rows[0]!.media!.fileName ?? 'file')}"`);
+        res.setHeader('Cache-Control', 'private, max-age=3600');
+        res.setHeader('X-Content-Type-Options', 'nosniff');
+        res.end(data);
+        return undefined;
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/conversations/:id/read',
+      summary: 'Your read position in a conversation and the messages from the contact after it',
+      tag: 'conversations',
+      auth: 'conversations.read',
+      params: IdParams,
+      response: ReadMarkerDto,
+      async handler({ em, auth, params }) {
+        const conversation = await findConversation(em, auth, params.id);
+        return readMarker(em, conversation.id, personOf(auth));
+      },
+    }),
+    defineRoute({
+      method: 'put',
+      path: '/v1/conversations/:id/read',
+      summary: 'Mark a conversation read up to a message (its latest when none is named); a position never moves back',
+      tag: 'conversations',
+      auth: 'conversations.read',
+      params: IdParams,
+      body: z.strictObject({ messageId: z.uuid().optional() }),
+      response: ReadMarkerDto,
+      exampleBody: {},
+      async handler({ deps, em, auth, params, body }) {
+        const conversation = await findConversation(em, auth, params.id);
+        const userId = personOf(auth);
+        const { rows } = await runSql<{ id: string }>(
+          em,
+          `select id from messages where conversation_id = :conversationId and workspace_id = :workspaceId
+             and (cast(:messageId as uuid) is null or id = cast(:messageId as uuid))
+           order by id desc limit 1`,
+          { conversationId: conversation.id, workspaceId: auth.workspaceId, messageId: body.messageId ?? null },
+        );
+        if (body.messageId && !rows[0]) throw new NotFoundError('message', body.messageId);
+        if (rows[0]) {
+          await runSql(
+            em,
+            `insert into conversation_reads (conversation_id, workspace_id, user_id, last_read_message_id, read_at)
+             values (:conversationId, :workspaceId, :userId, :messageId, :now)
+             on conflict (conversation_id, user_id) do update
+               set last_read_message_id = greatest(conversation_reads.last_read_message_id, excluded.last_read_message_id), read_at = excluded.read_at`,
+            { conversationId: conversation.id, workspaceId: auth.workspaceId, userId, messageId: rows[0].id, now: deps.clock.now() },
+          );
+        }
+        return readMarker(em, conversation.id, userId);
       },
     }),
   ];
+}
+
+/** Media types a browser may show in the page; anything else is served as a download (an SVG or HTML file could carry script). */
+const INLINE_MEDIA = /^(image\/(png|jpeg|gif|webp)|audio\/[\w.+-]+|video\/(mp4|webm|ogg|3gpp))$/;
+
+function safeFileName(name: string): string {
+  return name.replace(/[^\w.\- ]/g, '_').slice(0, 100) || 'file';
+}
+
+function toListItem(c: Conversation, r: ListRow): z.infer<typeof ConversationListItemDto> {
+  return {
+    ...toConversationDto(c),
+    contact: { name: r.contactName, phone: r.contactPhone },
+    lastMessage:
+      r.lastAt && r.lastType && r.lastDirection && r.lastSender
+        ? { excerpt: r.lastExcerpt, type: r.lastType, direction: r.lastDirection, sender: r.lastSender, authorUserId: r.lastAuthorUserId, at: new Date(r.lastAt).toISOString() }
+        : null,
+    unreadCount: r.unreadCount,
+  };
+}
+
+async function readMarker(em: EntityManager, conversationId: string, userId: string): Promise<z.infer<typeof ReadMarkerDto>> {
+  const { rows } = await runSql<{ lastReadMessageId: string | null; readAt: Date | string | null; unreadCount: number }>(
+    em,
+    `select r.last_read_message_id as "lastReadMessageId", r.read_at as "readAt",
+            (select count(*)::int from (select 1 from messages m where m.conversation_id = :conversationId and m.direction = 'inbound'
+                and m.id > coalesce(r.last_read_message_id, cast(:noMessage as uuid)) limit :maxUnread) u) as "unreadCount"
+       from (select 1) one left join conversation_reads r on r.conversation_id = :conversationId and r.user_id = :userId`,
+    { conversationId, userId, noMessage: NO_MESSAGE_ID, maxUnread: MAX_UNREAD_COUNTED },
+  );
+  const r = rows[0]!;
+  return { conversationId, lastReadMessageId: r.lastReadMessageId, readAt: r.readAt === null ? null : new Date(r.readAt).toISOString(), unreadCount: r.unreadCount };
+}
+
+/** A message's stored media and reactions in the shape the timeline answers (the file through its same-origin route). */
+function timelineItem(conversationId: string, item: Record<string, unknown>): Record<string, unknown> {
+  if (item.kind !== 'message') return item;
+  const media = item.media as { storageKey?: string; mimeType?: string; fileName?: string; caption?: string; sizeBytes?: number } | null;
+  const reactions = (item.reactions ?? {}) as Record<string, { emoji?: string; at?: string }>;
+  return {
+    ...item,
+    media: media
+      ? {
+          mimeType: media.mimeType ?? null,
+          fileName: media.fileName ?? null,
+          caption: media.caption ?? null,
+          sizeBytes: media.sizeBytes ?? null,
+          url: media.storageKey ? `/api/v1/conversations/${conversationId}/messages/${String(item.id)}/media` : null,
+        }
+      : null,
+    reactions: Object.entries(reactions)
+      .filter(([, r]) => typeof r?.emoji === 'string')
+      .map(([by, r]) => ({ emoji: r.emoji!, fromUs: by === 'me', at: r.at ?? null })),
+  };
 }
 
 /** Timestamps built by json_build_object come without the ISO "T"/"Z" form the API uses elsewhere. */

@@ -2,18 +2,9 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
 import type { InboxEvent } from '../../platform/inbox/inbox-effects.ts';
+import { AVAILABILITIES, AvailabilityDto, InboxAgentDto, TeamFiguresDto } from '../dto/inbox.dto.ts';
 import { defineRoute, type AuthContext } from '../route.ts';
 import { personOf, seesAll } from './conversation-access.ts';
-
-const AVAILABILITIES = ['online', 'away', 'offline'] as const;
-
-const AvailabilityDto = z.object({
-  availability: z.enum(AVAILABILITIES),
-  /** Their inbox's live connection was seen within the grace period: an online agent who is not connected gets nothing new. */
-  connected: z.boolean(),
-  load: z.number(),
-  lastSeenAt: z.string().nullable(),
-});
 
 /** How often an idle stream sends a comment line, so that proxies keep it open. */
 const STREAM_PING_MS = 25_000;
@@ -82,7 +73,7 @@ export const inboxRoutes = [
     summary: 'Agents of the support teams with their availability, connection, open conversations and capacity (supervisors)',
     tag: 'inbox',
     auth: 'inbox.supervise',
-    response: z.object({ items: z.array(z.object({ userId: z.uuid(), name: z.string().nullable(), email: z.string(), availability: z.enum(AVAILABILITIES), connected: z.boolean(), load: z.number(), capacity: z.number(), teamIds: z.array(z.uuid()) })) }),
+    response: z.object({ items: z.array(InboxAgentDto) }),
     async handler({ deps, em, auth }) {
       const since = new Date(deps.clock.now().getTime() - deps.inbox.presenceGraceMs);
       const { rows } = await runSql<{ userId: string; name: string | null; email: string; availability: (typeof AVAILABILITIES)[number]; connected: boolean; load: number; capacity: number; teamIds: string[] }>(
@@ -107,9 +98,7 @@ export const inboxRoutes = [
     tag: 'inbox',
     auth: 'inbox.supervise',
     query: z.object({ slaSeconds: z.coerce.number().int().min(1).max(7 * 86_400).default(300) }),
-    response: z.object({
-      teams: z.array(z.object({ teamId: z.uuid(), name: z.string(), queued: z.number(), assigned: z.number(), longestWaitSeconds: z.number().nullable(), overSla: z.number(), waitP50Seconds: z.number().nullable(), waitP90Seconds: z.number().nullable() })),
-    }),
+    response: z.object({ teams: z.array(TeamFiguresDto) }),
     async handler({ deps, em, auth, query }) {
       const now = deps.clock.now();
       const dayStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));

@@ -5,6 +5,7 @@ import { audit } from '../../platform/audit/audit-log.ts';
 import { newId } from '../../platform/ids.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { RoutingRuleDto } from '../dto/inbox.dto.ts';
 import { defineRoute } from '../route.ts';
 import { actorOf } from './actor.ts';
 
@@ -15,16 +16,6 @@ const Condition = z.json().superRefine((rule, ctx) => {
   for (const p of validateJsonLogic(rule)) ctx.addIssue({ code: 'custom', message: p.message });
 });
 
-const RoutingRuleDto = z.object({
-  id: z.uuid(),
-  name: z.string(),
-  position: z.number(),
-  condition: z.unknown(),
-  teamId: z.uuid(),
-  enabled: z.boolean(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-});
 type RoutingRuleRow = Omit<z.infer<typeof RoutingRuleDto>, 'createdAt' | 'updatedAt'> & { createdAt: Date; updatedAt: Date };
 
 const SELECT = `select id, name, position, condition, team_id as "teamId", enabled, created_at as "createdAt", updated_at as "updatedAt" from routing_rules`;

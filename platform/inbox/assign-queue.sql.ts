@@ -4,7 +4,7 @@ import { runSql } from '../pipeline/run-sql.ts';
 import type { InboxAfterCommit } from './inbox-effects.ts';
 
 /** Which process assigned, kept on each event (where a conversation went, and who decided it). */
-const PROCESS_TAG = `${hostname()}/${process.pid}`;
+export const PROCESS_TAG = `${hostname()}/${process.pid}`;
 
 /** The most conversations one statement assigns; a longer queue is assigned by the next pass. */
 export const MAX_ASSIGNED_PER_STATEMENT = 500;
@@ -68,6 +68,9 @@ with team as (
          state_changed_at = :now, updated_at = :now
     from pairs
    where c.id = pairs.id and c.state = 'queued'
+     -- Says which rows outright: the planner, guessing thousands of slots, would otherwise scan
+     -- the whole table to join them.
+     and c.id = any(array(select id from pairs))
   returning c.id, c.workspace_id, c.contact_id, c.team_id, pairs.user_id, pairs.rn
 ), loads as (
   update agent_status a set load = a.load + n.count

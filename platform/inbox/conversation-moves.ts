@@ -19,10 +19,13 @@ export interface ConversationRow {
   teamId: string | null;
   queuedAt: Date | null;
   snoozedUntil: Date | null;
+  /** When the conversation entered its current state (a wait in the queue started then, when queued). */
+  stateChangedAt: Date;
 }
 
 const CONVERSATION_COLUMNS = `id, workspace_id as "workspaceId", channel_id as "channelId", contact_id as "contactId", state,
-  assignee_user_id as "assigneeUserId", team_id as "teamId", queued_at as "queuedAt", snoozed_until as "snoozedUntil"`;
+  assignee_user_id as "assigneeUserId", team_id as "teamId", queued_at as "queuedAt", snoozed_until as "snoozedUntil",
+  state_changed_at as "stateChangedAt"`;
 
 /**
  * Locks the conversation's row for the rest of the transaction. Lock order in the inbox: the
@@ -49,7 +52,7 @@ export function toDate(value: Date | string | null | undefined): Date | null {
 }
 
 function parseConversationRow(r: ConversationRow): ConversationRow {
-  return { ...r, queuedAt: toDate(r.queuedAt), snoozedUntil: toDate(r.snoozedUntil) };
+  return { ...r, queuedAt: toDate(r.queuedAt), snoozedUntil: toDate(r.snoozedUntil), stateChangedAt: toDate(r.stateChangedAt)! };
 }
 
 /** An agent's row, locked: their availability, presence, load and capacity in a team. */
@@ -120,6 +123,11 @@ export interface MoveContext {
  * Writes one transition of a locked conversation: the state with the older status and bot pause
  * that follow it, the agents' loads (the old owner's slot freed, the new owner's taken: both
  * rows must be locked by the caller, see lockAgents) and its `conversation_events` row.
+ *
+ * Every move into the queue starts a new wait: a hand-off, a transfer to the queue, a requeue
+ * (agent offline), a snooze ending with its agent away, a reopen. Each wait gets the team's
+ * hand-off timeout from its own start (the timer names the wait by `state_changed_at`), not only
+ * the first one.
  */
 export async function writeMove(em: EntityManager, row: ConversationRow, transition: ConversationTransition, to: MoveTarget, ctx: MoveContext): Promise<ConversationRow> {
   if (!canTransition(row.state, transition)) throw new ConflictError(`a ${row.state} conversation cannot be moved by ${transition.replace('_', ' ')}`, { details: { state: row.state, transition } });
@@ -130,7 +138,7 @@ export async function writeMove(em: EntityManager, row: ConversationRow, transit
   const queuedAt = to.queuedAt === undefined ? row.queuedAt : to.queuedAt;
   const snoozedUntil = to.state === 'snoozed' ? (to.snoozedUntil ?? null) : null;
   const eventId = newId();
-  await runSql(
+  const { rows: teamRows } = await runSql<{ timeoutSeconds: number | null }>(
     em,
     `with moved as (
        update conversations set state = :state, status = :status, bot_paused = :botPaused, assignee_user_id = cast(:assignee as uuid),
@@ -144,12 +152,14 @@ export async function writeMove(em: EntityManager, row: ConversationRow, transit
        update agent_status set load = load - 1 where workspace_id = :workspaceId and user_id = cast(:fromSlot as uuid) and cast(:fromSlot as uuid) is distinct from cast(:toSlot as uuid)
      ), taken as (
        update agent_status set load = load + 1 where workspace_id = :workspaceId and user_id = cast(:toSlot as uuid) and cast(:fromSlot as uuid) is distinct from cast(:toSlot as uuid)
+     ), ev as (
+       insert into conversation_events (id, workspace_id, conversation_id, contact_id, team_id, actor_kind, actor_user_id, from_state, to_state,
+                                        from_assignee_user_id, to_assignee_user_id, reason, detail)
+       select :eventId, :workspaceId, moved.id, :contactId, cast(:teamId as uuid), :actorKind, cast(:actorUserId as uuid), :fromState, :state,
+              cast(:fromAssignee as uuid), cast(:assignee as uuid), :reason, cast(:detail as jsonb)
+         from moved
      )
-     insert into conversation_events (id, workspace_id, conversation_id, contact_id, team_id, actor_kind, actor_user_id, from_state, to_state,
-                                      from_assignee_user_id, to_assignee_user_id, reason, detail)
-     select :eventId, :workspaceId, moved.id, :contactId, cast(:teamId as uuid), :actorKind, cast(:actorUserId as uuid), :fromState, :state,
-            cast(:fromAssignee as uuid), cast(:assignee as uuid), :reason, cast(:detail as jsonb)
-       from moved`,
+     select t.handoff_timeout_seconds as "timeoutSeconds" from teams t where t.id = cast(:teamId as uuid) and :state = 'queued'`,
     {
       id: row.id,
       workspaceId: row.workspaceId,
@@ -191,7 +201,9 @@ export async function writeMove(em: EntityManager, row: ConversationRow, transit
   // A freed slot lets the old owner's teams assign their oldest waiting conversation.
   if (fromSlot && fromSlot !== toSlot) for (const team of await teamsOf(em, row.workspaceId, fromSlot)) ctx.after.kick.add(team);
   if (to.state === 'queued' && teamId) ctx.after.kick.add(teamId);
-  return { ...row, state: to.state, assigneeUserId: to.assigneeUserId, teamId, queuedAt, snoozedUntil };
+  const timeoutSeconds = teamRows[0]?.timeoutSeconds;
+  if (to.state === 'queued' && timeoutSeconds) ctx.after.timers.push({ kind: 'handoff_timeout', conversationId: row.id, waitStartedAt: ctx.now, dueAt: new Date(ctx.now.getTime() + timeoutSeconds * 1000) });
+  return { ...row, state: to.state, assigneeUserId: to.assigneeUserId, teamId, queuedAt, snoozedUntil, stateChangedAt: ctx.now };
 }
 
 /** The teams an agent is a member of. */
@@ -212,58 +224,4 @@ export function requireRoom(agent: AgentSlot | undefined, opts: { teamId: string
   if (!opts.self && (agent.availability !== 'online' || !agent.present)) throw new ConflictError(`that agent is ${agent.availability === 'online' ? 'not connected' : agent.availability} and cannot be given conversations now`);
   if (!opts.alreadyOwns && agent.load >= agent.capacity) throw new ConflictError(`that agent already has ${agent.load} open conversations, their capacity`, { details: { load: agent.load, capacity: agent.capacity } });
   return agent;
-}
-
-/*
- * Resolve in one statement (the hot path of a busy inbox: every resolve frees a slot): lock the
- * conversation (FOR UPDATE, only from a state that may be resolved), write it, free its agent's
- * slot when it held one, and write the event. The conversation is locked before the agent row
- * (the `freed` update reads `moved`), the inbox's lock order. Answers nothing when the
- * conversation is missing or already resolved.
- */
-const RESOLVE_SQL = `
-with cur as (
-  select id, state, assignee_user_id, team_id, contact_id from conversations
-   where id = :id and workspace_id = :workspaceId and state in ('bot', 'queued', 'assigned', 'snoozed')
-     for update
-), moved as (
-  update conversations c set state = 'resolved', status = 'resolved', bot_paused = false, snoozed_until = null,
-         resolved_at = :now, state_changed_at = :now, updated_at = :now
-    from cur where c.id = cur.id
-  returning c.id, cur.state as from_state, cur.assignee_user_id as from_assignee, cur.team_id, cur.contact_id
-), freed as (
-  update agent_status a set load = a.load - 1
-    from moved where moved.from_state = 'assigned' and a.workspace_id = :workspaceId and a.user_id = moved.from_assignee
-  returning a.user_id
-), ev as (
-  insert into conversation_events (id, workspace_id, conversation_id, contact_id, team_id, actor_kind, actor_user_id, from_state, to_state,
-                                   from_assignee_user_id, to_assignee_user_id, reason)
-  select :eventId, :workspaceId, moved.id, moved.contact_id, moved.team_id, :actorKind, cast(:actorUserId as uuid), moved.from_state, 'resolved',
-         moved.from_assignee, moved.from_assignee, :reason
-    from moved
-  returning created_at
-)
-select moved.from_state as "fromState", moved.from_assignee as "fromAssigneeUserId", moved.team_id as "teamId",
-       case when moved.from_state = 'assigned' then
-         (select coalesce(array_agg(tm.team_id), '{}') from team_members tm where tm.workspace_id = :workspaceId and tm.user_id = moved.from_assignee)
-       else '{}' end as "freedTeams"
-  from moved`;
-
-/** Resolves a conversation in one statement (see RESOLVE_SQL); false when it was missing or resolved already. */
-export async function resolveNow(em: EntityManager, workspaceId: string, id: string, ctx: MoveContext): Promise<boolean> {
-  const eventId = newId();
-  const { rows } = await runSql<{ fromState: ConversationState; fromAssigneeUserId: string | null; teamId: string | null; freedTeams: string[] }>(em, RESOLVE_SQL, {
-    id,
-    workspaceId,
-    now: ctx.now,
-    eventId,
-    actorKind: ctx.actor.kind,
-    actorUserId: ctx.actor.userId,
-    reason: ctx.reason,
-  });
-  const row = rows[0];
-  if (!row) return false;
-  ctx.after.events.push({ type: 'conversation', eventId, workspaceId, conversationId: id, teamId: row.teamId, fromState: row.fromState, toState: 'resolved', fromAssigneeUserId: row.fromAssigneeUserId, toAssigneeUserId: row.fromAssigneeUserId, reason: ctx.reason, at: ctx.now.toISOString() });
-  for (const team of row.freedTeams) ctx.after.kick.add(team);
-  return true;
 }

@@ -37,7 +37,8 @@ export type InboxEvent = ConversationMoved | ConversationMessage;
 
 /** A delayed job of the inbox (hand-off timeout, auto-resolve, snooze end, presence lapse). */
 export type InboxTimer =
-  | { kind: 'handoff_timeout'; conversationId: string; queuedAt: Date; dueAt: Date }
+  /** One wait in the queue, named by its start (the conversation's `state_changed_at` when it was queued). */
+  | { kind: 'handoff_timeout'; conversationId: string; waitStartedAt: Date; dueAt: Date }
   | { kind: 'auto_resolve'; conversationId: string; dueAt: Date }
   | { kind: 'snooze_end'; conversationId: string; dueAt: Date }
   | { kind: 'presence_lapse'; workspaceId: string; userId: string; dueAt: Date };

@@ -10,7 +10,7 @@ export const INBOX_TIMER_QUEUE = 'inbox-timers';
 const TIMER_ATTEMPTS = 20;
 const TIMER_BACKOFF_MS = 500;
 
-type TimerJobData = { kind: InboxTimer['kind']; conversationId?: string; workspaceId?: string; userId?: string; queuedAt?: string; dueAt: string };
+type TimerJobData = { kind: InboxTimer['kind']; conversationId?: string; workspaceId?: string; userId?: string; waitStartedAt?: string; /** Jobs scheduled before waits were named by their start. */ queuedAt?: string; dueAt: string };
 
 /**
  * The job id of a timer, deterministic as the engine's (`timer-<runId>-<step>`): scheduling the
@@ -21,7 +21,7 @@ type TimerJobData = { kind: InboxTimer['kind']; conversationId?: string; workspa
 export function inboxTimerJobId(t: InboxTimer): string {
   switch (t.kind) {
     case 'handoff_timeout':
-      return `handoff-timeout-${t.conversationId}-${t.queuedAt.getTime()}`;
+      return `handoff-timeout-${t.conversationId}-${t.waitStartedAt.getTime()}`;
     case 'auto_resolve':
       return `auto-resolve-${t.conversationId}-${t.dueAt.getTime()}`;
     case 'snooze_end':
@@ -34,7 +34,7 @@ export function inboxTimerJobId(t: InboxTimer): string {
 function toData(t: InboxTimer): TimerJobData {
   const base = { kind: t.kind, dueAt: t.dueAt.toISOString() };
   if (t.kind === 'presence_lapse') return { ...base, workspaceId: t.workspaceId, userId: t.userId };
-  if (t.kind === 'handoff_timeout') return { ...base, conversationId: t.conversationId, queuedAt: t.queuedAt.toISOString() };
+  if (t.kind === 'handoff_timeout') return { ...base, conversationId: t.conversationId, waitStartedAt: t.waitStartedAt.toISOString() };
   return { ...base, conversationId: t.conversationId };
 }
 
@@ -44,7 +44,7 @@ function fromData(d: TimerJobData): InboxTimer {
     case 'presence_lapse':
       return { kind: d.kind, workspaceId: d.workspaceId!, userId: d.userId!, dueAt };
     case 'handoff_timeout':
-      return { kind: d.kind, conversationId: d.conversationId!, queuedAt: new Date(d.queuedAt!), dueAt };
+      return { kind: d.kind, conversationId: d.conversationId!, waitStartedAt: new Date((d.waitStartedAt ?? d.queuedAt)!), dueAt };
     default:
       return { kind: d.kind, conversationId: d.conversationId!, dueAt };
   }

@@ -11,10 +11,11 @@ import { runSql } from '../pipeline/run-sql.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
 import type { Redis } from '../redis.ts';
 import { assignQueue, MAX_ASSIGNED_PER_STATEMENT } from './assign-queue.sql.ts';
-import { lockAgents, lockAssignedTo, lockConversation, requireRoom, resolveNow, teamsOf, toDate, writeMove, type ConversationRow } from './conversation-moves.ts';
+import { lockAgents, lockAssignedTo, lockConversation, requireRoom, teamsOf, toDate, writeMove, type ConversationRow } from './conversation-moves.ts';
 import { InboxBus } from './inbox-bus.ts';
 import { emptyInboxAfterCommit, SYSTEM_ACTOR, type InboxActor, type InboxAfterCommit, type InboxTimer } from './inbox-effects.ts';
 import { InboxTimers } from './inbox-timers.ts';
+import { resolveAndRefill } from './resolve-and-refill.sql.ts';
 import { TeamAssigner } from './team-assigner.ts';
 import { emitEvents } from '../webhooks/webhook-events.ts';
 import { conversationMovedEvents } from '../webhooks/webhook-event-payloads.ts';
@@ -239,7 +240,6 @@ export class Inbox {
     }
     const queuedAt = opts.keepQueuedAt ? (row.queuedAt ?? now) : now;
     const moved = await writeMove(em, row, opts.transition, { state: 'queued', assigneeUserId: null, teamId, queuedAt, handoffNote: opts.note ?? undefined }, { now, actor: opts.actor, reason: opts.reason, detail: opts.detail ?? {}, after: opts.after });
-    if (team?.handoffTimeoutSeconds && opts.transition === 'hand_off') opts.after.timers.push({ kind: 'handoff_timeout', conversationId: row.id, queuedAt, dueAt: new Date(queuedAt.getTime() + team.handoffTimeoutSeconds * 1000) });
     if (team?.autoResolveHours) opts.after.timers.push({ kind: 'auto_resolve', conversationId: row.id, dueAt: new Date(now.getTime() + team.autoResolveHours * 3_600_000) });
     return moved;
   }
@@ -292,10 +292,10 @@ export class Inbox {
     });
   }
 
-  /** Resolves a conversation (one statement, see resolveNow); 409 when it is resolved already. */
+  /** Resolves a conversation and refills the slot it frees (one statement, see resolveAndRefill); 409 when it is resolved already. */
   async resolve(workspaceId: string, conversationId: string, actor: InboxActor, reason = 'resolved'): Promise<void> {
     const after = emptyInboxAfterCommit();
-    const done = await resolveNow(this.deps.orm.em.fork(), workspaceId, conversationId, { now: this.deps.clock.now(), actor, reason, after });
+    const done = await resolveAndRefill(this.deps.orm.em.fork(), workspaceId, conversationId, { now: this.deps.clock.now(), actor, reason, after, graceMs: this.deps.presenceGraceMs });
     if (!done) {
       const { rows } = await runSql(this.deps.orm.em.fork(), `select 1 from conversations where id = :id and workspace_id = :workspaceId`, { id: conversationId, workspaceId });
       if (rows.length === 0) throw new NotFoundError('conversation', conversationId);
@@ -456,14 +456,13 @@ export class Inbox {
       }
       const team = row.teamId ? (await runSql<TeamRow>(em, `select ${TEAM_COLUMNS} from teams t where t.id = :teamId`, { teamId: row.teamId })).rows[0] : undefined;
       if (timer.kind === 'handoff_timeout') {
-        if (row.state !== 'queued' || row.queuedAt?.getTime() !== timer.queuedAt.getTime()) return;
-        const { rows: taken } = await runSql(em, `select 1 from conversation_events where conversation_id = :id and to_state = 'assigned' and created_at >= :queuedAt limit 1`, { id: row.id, queuedAt: timer.queuedAt });
-        if (taken.length > 0) return;
+        // Still in the wait this timer was set for: every move out of the queue (and back) changes state_changed_at.
+        if (row.state !== 'queued' || row.stateChangedAt.getTime() !== timer.waitStartedAt.getTime()) return;
         const minutes = team?.handoffTimeoutSeconds ? Math.round(team.handoffTimeoutSeconds / 60) : null;
         await writeMove(em, row, 'timeout', { state: 'bot', assigneeUserId: null, queuedAt: null }, { now, actor: SYSTEM_ACTOR, reason: `no agent took it within ${minutes ?? '?'} minutes; the bot answers again`, after });
         if (team?.handoffTimeoutMessage) {
           try {
-            const queued = await this.deps.outbox.queueSend(em, { workspaceId, conversationId: row.id, type: 'text', text: team.handoffTimeoutMessage, idempotencyKey: `handoff-timeout:${row.id}:${timer.queuedAt.getTime()}`, sender: 'bot' });
+            const queued = await this.deps.outbox.queueSend(em, { workspaceId, conversationId: row.id, type: 'text', text: team.handoffTimeoutMessage, idempotencyKey: `handoff-timeout:${row.id}:${timer.waitStartedAt.getTime()}`, sender: 'bot' });
             if (queued.created) after.sends.push(queued);
           } catch (err) {
             if (!(err instanceof ContactUnreachableError)) throw err;

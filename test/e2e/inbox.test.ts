@@ -1,6 +1,11 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalMediaStore } from '../../connectors/whatsapp/media-store.ts';
 import { doc, edge, keywordTrigger, node } from '../../engine/flows/flow-document.fixture.ts';
+import { runSql } from '../../platform/pipeline/run-sql.ts';
 import { startTestApi, type TestApi } from '../support/api-harness.ts';
 import type { ApiClient } from '../support/api-client.ts';
 import { inviteMember, type InvitedMember } from '../support/invite-member.ts';
@@ -18,6 +23,8 @@ const CONTACT = { phone: '+15550107777', name: 'Ada Lovelace' };
 const LIVE_TIMEOUT_MS = 30_000;
 const WIDE = { width: 1440, height: 900 };
 const NARROW = { width: 800, height: 900 };
+/** A 2×2 red PNG: the contact's "receipt". */
+const RECEIPT_PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000002000000020802000000fdd49a73000000164944415478da63f8cfc0f09f8181e13f03c37f0600470806fe3a8d27f20000000049454e44ae426082', 'hex');
 
 /** Each page is looked at as a support agent would: at laptop width and at a narrow window. */
 async function screenshots(page: Page, name: string): Promise<void> {
@@ -50,6 +57,8 @@ describe.skipIf(!HAS_CHROMIUM)('the support inbox in Chromium', { timeout: E2E_T
   let agent: InvitedMember;
   let channelId: string;
   let conversationId = '';
+  let dataDir = '';
+  let workspaceId = '';
   const violations = violationRecorder();
 
   /** The contact writes to the sandbox channel, as WhatsApp would deliver it. */
@@ -65,11 +74,13 @@ describe.skipIf(!HAS_CHROMIUM)('the support inbox in Chromium', { timeout: E2E_T
 
   beforeAll(async () => {
     ensureEditorBuilt();
-    api = await startTestApi();
+    dataDir = await mkdtemp(join(tmpdir(), 'om-e2e-inbox-'));
+    api = await startTestApi({ ONEMESSAGE_DATA_DIR: dataDir });
     base = `http://127.0.0.1:${api.process.port}`;
     const signup = await api.client.post('/api/v1/auth/signup', { email: OWNER.email, password: OWNER.password, name: OWNER.name, workspaceName: OWNER.workspace });
     expect(signup.status).toBe(201);
     owner = api.client.as(signup.body.token);
+    workspaceId = signup.body.workspace.id;
     channelId = (await owner.post('/api/v1/channels', { kind: 'sandbox', name: 'Sandbox line' })).body.id;
     agent = await inviteMember(owner, AGENT);
     // "help…" hands the conversation off with a note; "hi" is the bot's.
@@ -96,6 +107,7 @@ describe.skipIf(!HAS_CHROMIUM)('the support inbox in Chromium', { timeout: E2E_T
   afterAll(async () => {
     await browser?.close();
     await api?.close();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
   it('an admin creates the Support team with the agent, a quick reply and a routing rule', async () => {
@@ -164,8 +176,29 @@ describe.skipIf(!HAS_CHROMIUM)('the support inbox in Chromium', { timeout: E2E_T
     conversationId = (await contactWrites('help, I was charged twice')).conversationId;
     await poll(() => conversationRow(agentPage).count(), LIVE_TIMEOUT_MS).toBe(1);
     expect(navigations).toEqual([]);
-    expect(await conversationRow(agentPage).textContent()).toContain('asks for a refund');
-    expect(await conversationRow(agentPage).getAttribute('aria-label')).toContain('unread');
+    const row = conversationRow(agentPage);
+    expect(await row.textContent()).toContain('asks for a refund');
+    // The contact's name, what they wrote last, how long they wait, and one message the agent has not read.
+    expect(await row.getAttribute('aria-label')).toContain(`${CONTACT.name}, 1 unread`);
+    expect(await row.locator('[data-last-message]').textContent()).toBe('help, I was charged twice');
+    expect(await row.textContent()).toContain('waiting');
+    expect(await row.locator('[data-unread]').textContent()).toBe('1');
+
+    // The contact sends a photo of the receipt (stored as WhatsApp media would be), and reacts to it.
+    const photo = await contactWrites('my receipt');
+    const em = api.env.orm.em.fork();
+    const key = await new LocalMediaStore(join(dataDir, 'media')).put(channelId, 'receipt.png', RECEIPT_PNG);
+    await runSql(
+      em,
+      `update messages set type = 'image', text = null, media = jsonb_build_object('storageKey', cast(:key as text), 'mimeType', 'image/png', 'fileName', 'receipt.png', 'caption', 'my receipt', 'sizeBytes', ${RECEIPT_PNG.length}),
+              metadata = jsonb_build_object('reactions', jsonb_build_object('15550107777@s.whatsapp.net', jsonb_build_object('emoji', '🙏', 'at', now()::text)))
+        where id = :id`,
+      { key, id: photo.messageId },
+    );
+    // As the WhatsApp connector does once a message's media is stored: live inboxes hear of it.
+    await api.process.inbox.messageAdded({ workspaceId, conversationId, messageId: photo.messageId, direction: 'inbound' });
+    await poll(() => row.getAttribute('aria-label'), LIVE_TIMEOUT_MS).toContain(`${CONTACT.name}, 2 unread`);
+    await poll(() => row.locator('[data-last-message]').textContent()).toBe('Photo: my receipt');
     await screenshots(agentPage, 'agent-queue-live');
   });
 
@@ -175,6 +208,14 @@ describe.skipIf(!HAS_CHROMIUM)('the support inbox in Chromium', { timeout: E2E_T
     const history = agentPage.getByRole('log', { name: 'Conversation history' });
     await poll(() => history.textContent()).toContain('help, I was charged twice');
     expect(await history.textContent()).toContain('handed off by a flow');
+    // The photo is shown from the product's own media route (the CSP allows nothing else), with the contact's reaction on it.
+    const receipt = history.getByRole('img', { name: 'my receipt' });
+    await poll(() => receipt.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBe(2);
+    expect(await receipt.getAttribute('src')).toMatch(new RegExp(`^/api/v1/conversations/${conversationId}/messages/[0-9a-f-]+/media$`));
+    expect(await history.getByLabel('Reactions: 🙏').count()).toBe(1);
+    // Opening it reads it: the agent's read position is kept by the server, and the list's unread count goes.
+    await poll(async () => ((await agent.client.get('/api/v1/conversations?state=queued')).body.items as { id: string; unreadCount: number }[]).find((c) => c.id === conversationId)?.unreadCount).toBe(0);
+    expect(await conversationRow(agentPage).getAttribute('aria-label')).not.toContain('unread');
     expect(await agentPage.getByRole('alert').filter({ hasText: 'Hand-off note' }).textContent()).toContain('asks for a refund');
     await poll(() => agentPage.getByRole('region', { name: 'Contact' }).textContent()).toContain('Support bot');
     expect(await agentPage.getByRole('region', { name: 'Contact' }).textContent()).toContain(CONTACT.phone);

@@ -1,6 +1,10 @@
 import type { z } from 'zod';
 import type { BroadcastDto, BroadcastRecipientDto, BroadcastStatsDto, BroadcastTimelineDto, SegmentPreviewDto } from '../../../api/dto/broadcast.dto.ts';
 import type { ChannelDto } from '../../../api/dto/channel.dto.ts';
+import type { ContactDto } from '../../../api/dto/contact.dto.ts';
+import type { ConversationDto } from '../../../api/dto/conversation.dto.ts';
+import type { AVAILABILITIES, AvailabilityDto, CannedResponseDto, ConversationListItemDto, ConversationNoteDto, InboxAgentDto, ReadMarkerDto, RoutingRuleDto, TeamFiguresDto, TimelineItemDto } from '../../../api/dto/inbox.dto.ts';
+import type { TEAM_STRATEGIES, TeamDto } from '../../../api/dto/team.dto.ts';
 import type { FlowDto, FlowExportDto, FlowListItemDto, FlowSummaryDto, FlowVersionDetailDto, FlowVersionDto } from '../../../api/dto/flow.dto.ts';
 import type { CreatedInvitationDto, InvitationDto, InvitationLookupDto } from '../../../api/dto/invitation.dto.ts';
 import type { MemberDto } from '../../../api/dto/member.dto.ts';
@@ -9,6 +13,7 @@ import type { RunDetailDto, RunDto, RunStepDto } from '../../../api/dto/run.dto.
 import type { SecretDto } from '../../../api/dto/secret.dto.ts';
 import type { WebhookDeliveryDetailDto, WebhookDeliveryDto, WebhookEndpointDto } from '../../../api/dto/webhook.dto.ts';
 import type { MeDto, SessionDto } from '../../../api/dto/session.dto.ts';
+import type { InboxEvent } from '../../../platform/inbox/inbox-effects.ts';
 
 /**
  * The shapes of the API's answers, inferred from the API's own zod response schemas
@@ -60,6 +65,27 @@ export type PendingInvitation = z.infer<typeof InvitationDto>;
 export type CreatedInvitation = z.infer<typeof CreatedInvitationDto>;
 export type Member = z.infer<typeof MemberDto>;
 export type Secret = z.infer<typeof SecretDto>;
+
+// The support inbox (issue 15).
+export type Conversation = z.infer<typeof ConversationDto>;
+export type ConversationState = Conversation['state'];
+/** A conversation in a list: with its contact, last message and the caller's unread count. */
+export type ConversationListItem = z.infer<typeof ConversationListItemDto>;
+export type TimelineItem = z.infer<typeof TimelineItemDto>;
+export type ConversationNote = z.infer<typeof ConversationNoteDto>;
+export type ReadMarker = z.infer<typeof ReadMarkerDto>;
+export type Availability = (typeof AVAILABILITIES)[number];
+export type MyAvailability = z.infer<typeof AvailabilityDto>;
+export type InboxAgent = z.infer<typeof InboxAgentDto>;
+export type TeamFigures = z.infer<typeof TeamFiguresDto>;
+export type Team = z.infer<typeof TeamDto>;
+export type TeamInput = Omit<Team, 'id' | 'createdAt' | 'updatedAt'>;
+export type TeamStrategy = (typeof TEAM_STRATEGIES)[number];
+export type RoutingRule = z.infer<typeof RoutingRuleDto>;
+export type CannedResponse = z.infer<typeof CannedResponseDto>;
+export type Contact = z.infer<typeof ContactDto>;
+/** One event of the inbox's live stream (GET /inbox/events), as the server publishes it. */
+export type InboxStreamEvent = InboxEvent;
 
 /** A page of a cursor-paginated list (api/pagination.ts). */
 export interface Page<T> {

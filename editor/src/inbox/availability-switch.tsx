@@ -1,5 +1,5 @@
 import { Group, SegmentedControl, Text, Tooltip } from '@mantine/core';
-import type { Availability } from '../api/inbox-types.ts';
+import type { Availability } from '../api/api-types.ts';
 import { useMyAvailability, useSetAvailability } from '../api/queries/inbox.queries.ts';
 import { useTeams } from '../api/queries/teams.queries.ts';
 

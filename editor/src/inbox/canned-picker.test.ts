@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CannedResponse } from '../api/inbox-types.ts';
+import type { CannedResponse } from '../api/api-types.ts';
 import { insertCanned, matchCanned, slashTokenAt } from './canned-picker.ts';
 
 const canned = (shortcut: string, title: string): CannedResponse => ({ id: shortcut, shortcut, title, text: `text of ${shortcut}`, createdAt: '', updatedAt: '' });

@@ -1,4 +1,4 @@
-import type { CannedResponse } from '../api/inbox-types.ts';
+import type { CannedResponse } from '../api/api-types.ts';
 
 /** The `/shortcut` being typed at the caret: where it starts and what is typed after the slash. */
 export interface SlashToken {

@@ -1,6 +1,6 @@
 import { Anchor, Badge, Group, Paper, Stack, Table, Text, Title } from '@mantine/core';
 import { Link } from 'react-router';
-import type { Conversation, TimelineItem } from '../api/inbox-types.ts';
+import type { Conversation, TimelineItem } from '../api/api-types.ts';
 import { useContact, useFlowName } from '../api/queries/contacts.queries.ts';
 import { useConversations } from '../api/queries/inbox.queries.ts';
 import { QueryState } from '../api/query-state.tsx';

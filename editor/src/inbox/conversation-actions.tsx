@@ -1,7 +1,7 @@
 import { Button, Group, Menu, Modal, Select, Stack, Textarea } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { useState } from 'react';
-import type { Conversation, Team } from '../api/inbox-types.ts';
+import type { Conversation, Team } from '../api/api-types.ts';
 import { useAssign, useReopen, useResolve, useSnooze, useTake, useTransfer } from '../api/queries/inbox.queries.ts';
 
 const HOUR_MS = 3_600_000;

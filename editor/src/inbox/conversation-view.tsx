@@ -1,14 +1,13 @@
 import { Alert, Anchor, Badge, Box, Button, Group, Paper, ScrollArea, Stack, Text, Title } from '@mantine/core';
 import { useEffect, useMemo, useRef } from 'react';
 import type { MessageDetail } from '../api/api-types.ts';
-import type { Conversation, Team, TimelineItem } from '../api/inbox-types.ts';
+import type { Conversation, Team, TimelineItem } from '../api/api-types.ts';
 import { useContact } from '../api/queries/contacts.queries.ts';
-import { useConversation, useConversationMessages, useTimeline } from '../api/queries/inbox.queries.ts';
+import { useConversation, useConversationMessages, useMarkRead, useTimeline } from '../api/queries/inbox.queries.ts';
 import { QueryState } from '../api/query-state.tsx';
 import { ConversationActions } from './conversation-actions.tsx';
 import { contactLabel, STATE_COLORS, STATE_LABELS, timeOf } from './inbox-words.ts';
 import { ReplyBox } from './reply-box.tsx';
-import { seenMarks } from './seen-marks.ts';
 import { EventLine, MessageBubble, NoteCard, RunLine } from './timeline-entry.tsx';
 
 export interface ViewerContext {
@@ -42,10 +41,12 @@ function Loaded({ conversation: c, items, timelineLoading, viewer, onBack, onCon
   const viewport = useRef<HTMLDivElement>(null);
   const team = viewer.teams.find((t) => t.id === c.teamId);
 
-  // Open is seen: the mark follows the conversation's last activity while it is on screen.
+  // Open is read: the person's read position follows the conversation's messages while it is on screen.
+  const markRead = useMarkRead().mutate;
+  const messageCount = items.filter((i) => i.kind === 'message').length;
   useEffect(() => {
-    seenMarks().markSeen(c.id, new Date(Math.max(Date.now(), Date.parse(c.lastMessageAt))));
-  }, [c.id, c.lastMessageAt, items.length]);
+    if (messageCount > 0) markRead(c.id);
+  }, [c.id, messageCount, markRead]);
   // The newest is at the bottom, where the reply box is.
   useEffect(() => {
     viewport.current?.scrollTo({ top: viewport.current.scrollHeight });

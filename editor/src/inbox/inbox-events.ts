@@ -1,6 +1,6 @@
 import { useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
-import type { Conversation, InboxStreamEvent } from '../api/inbox-types.ts';
+import type { Conversation, InboxStreamEvent } from '../api/api-types.ts';
 import { inboxKeys } from '../api/queries/inbox.queries.ts';
 
 /** The live stream of the inbox; the session cookie goes with it (same origin). */

@@ -1,4 +1,4 @@
-import type { ConversationState } from '../api/inbox-types.ts';
+import type { ConversationState } from '../api/api-types.ts';
 
 /** A state as the agent reads it. */
 export const STATE_LABELS: Record<ConversationState, string> = {

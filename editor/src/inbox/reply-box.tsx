@@ -1,7 +1,7 @@
 import { Button, Group, Paper, SegmentedControl, Stack, Text, Textarea, UnstyledButton } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useRef, useState, type KeyboardEvent } from 'react';
-import type { CannedResponse } from '../api/inbox-types.ts';
+import type { CannedResponse } from '../api/api-types.ts';
 import { useCannedResponses } from '../api/queries/canned-responses.queries.ts';
 import { useAddNote, useSendReply } from '../api/queries/inbox.queries.ts';
 import { messageOf } from '../error-message.ts';

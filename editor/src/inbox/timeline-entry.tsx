@@ -1,7 +1,7 @@
 import { Anchor, Badge, Box, Group, Image, Paper, Text } from '@mantine/core';
 import { Link } from 'react-router';
 import type { MessageDetail } from '../api/api-types.ts';
-import type { TimelineItem } from '../api/inbox-types.ts';
+import type { TimelineItem } from '../api/api-types.ts';
 import { useFlowName } from '../api/queries/contacts.queries.ts';
 import { MESSAGE_STATUS_WORDS, STATE_LABELS, timeOf } from './inbox-words.ts';
 
@@ -31,12 +31,10 @@ export function isSameOrigin(url: string): boolean {
 }
 
 /** What a media message shows: the picture (or player) when it is served by the product, else what kind of file it is with a link. */
-function MediaPreview({ type, media }: { type: string; media: Record<string, unknown> }) {
-  const link = typeof media.url === 'string' ? media.url : null;
+function MediaPreview({ type, media }: { type: string; media: NonNullable<MessageItem['media']> }) {
+  const link = media.url;
   const url = link && isSameOrigin(link) ? link : null;
-  const fileName = typeof media.fileName === 'string' ? media.fileName : null;
-  const mimeType = typeof media.mimeType === 'string' ? media.mimeType : null;
-  const caption = typeof media.caption === 'string' ? media.caption : null;
+  const { fileName, mimeType, caption } = media;
   const kind = { image: 'Photo', video: 'Video', audio: 'Voice message', document: 'Document', sticker: 'Sticker' }[type] ?? 'Attachment';
   return (
     <Box>
@@ -48,6 +46,19 @@ function MediaPreview({ type, media }: { type: string; media: Record<string, unk
         <video src={url} controls style={{ maxWidth: 240, borderRadius: 4 }} aria-label={caption ?? kind} />
       ) : url && type === 'audio' ? (
         <audio src={url} controls aria-label={kind} />
+      ) : url ? (
+        <Group gap={6} wrap="nowrap">
+          <span aria-hidden="true">📎</span>
+          <Anchor size="sm" href={url} download={fileName ?? undefined}>
+            {kind}
+            {fileName ? `: ${fileName}` : ''}
+          </Anchor>
+          {media.sizeBytes !== null && (
+            <Text size="xs" c="dimmed">
+              {formatBytes(media.sizeBytes)}
+            </Text>
+          )}
+        </Group>
       ) : (
         <Group gap={6} wrap="nowrap">
           <span aria-hidden="true">📎</span>
@@ -56,11 +67,9 @@ function MediaPreview({ type, media }: { type: string; media: Record<string, unk
             {fileName ? `: ${fileName}` : ''}
             {mimeType ? ` (${mimeType})` : ''}
           </Text>
-          {link && (
-            <Anchor size="sm" href={link} target="_blank" rel="noopener noreferrer">
-              Open
-            </Anchor>
-          )}
+          <Text size="xs" c="dimmed">
+            (not kept on this server)
+          </Text>
         </Group>
       )}
       {caption && (
@@ -72,10 +81,17 @@ function MediaPreview({ type, media }: { type: string; media: Record<string, unk
   );
 }
 
+/** A file size in words: "240 KB". */
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}
+
 /** A message: the contact's on the left, ours on the right, with media, the delivery status and the reactions on it. */
 export function MessageBubble({ item, detail, nameOf }: { item: MessageItem; detail: MessageDetail | undefined; nameOf: (userId: string | null) => string }) {
   const ours = item.direction === 'outbound';
-  const reactions = detail?.reactions ?? [];
+  const reactions = item.reactions;
   const failed = item.status === 'failed';
   return (
     <Group justify={ours ? 'flex-end' : 'flex-start'} data-message-id={item.id} data-direction={item.direction}>
@@ -115,8 +131,8 @@ export function MessageBubble({ item, detail, nameOf }: { item: MessageItem; det
           )}
           {reactions.length > 0 && (
             <Group gap={2} aria-label={`Reactions: ${reactions.map((r) => r.emoji).join(' ')}`}>
-              {reactions.map((r) => (
-                <Badge key={r.by} size="sm" variant="default" radius="xl" title={r.by === 'me' ? 'Reaction from this phone' : 'Reaction from the contact'}>
+              {reactions.map((r, i) => (
+                <Badge key={`${r.emoji}-${i}`} size="sm" variant="default" radius="xl" title={r.fromUs ? 'Reaction from this phone' : 'Reaction from the contact'}>
                   {r.emoji}
                 </Badge>
               ))}

@@ -1,7 +1,7 @@
 import { ActionIcon, Button, Code, Group, Modal, Paper, Stack, Table, Text, Textarea, TextInput, Title } from '@mantine/core';
 import { modals } from '@mantine/modals';
 import { useState } from 'react';
-import type { CannedResponse } from '../api/inbox-types.ts';
+import type { CannedResponse } from '../api/api-types.ts';
 import { useCannedResponses, useDeleteCanned, useSaveCanned, type CannedInput } from '../api/queries/canned-responses.queries.ts';
 import { QueryState } from '../api/query-state.tsx';
 import { messageOf } from '../error-message.ts';

@@ -1,7 +1,7 @@
 import { ActionIcon, Anchor, Badge, Button, Card, Group, SimpleGrid, Stack, Table, TagsInput, Text, TextInput, Title } from '@mantine/core';
 import { useState } from 'react';
 import { Link, useNavigate } from 'react-router';
-import type { Contact } from '../api/inbox-types.ts';
+import type { Contact } from '../api/api-types.ts';
 import { useContactRuns, useDeleteContact, useUpdateContact } from '../api/queries/contact-list.queries.ts';
 import { useContact, useFlowName } from '../api/queries/contacts.queries.ts';
 import { useConversations } from '../api/queries/inbox.queries.ts';

@@ -1,15 +1,14 @@
 // @vitest-environment happy-dom
 import { act, cleanup, fireEvent, screen, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Contact, Conversation, Team, TimelineItem } from '../api/inbox-types.ts';
-import { reloadSeenMarks } from '../inbox/seen-marks.ts';
+import type { Contact, ConversationListItem, Team, TimelineItem } from '../api/api-types.ts';
 import { renderInApp } from '../test-support/render-in-app.tsx';
 import { InboxPage } from './inbox-page.tsx';
 
 const ME = '0196a3f0-0000-7000-8000-0000000000a1';
 const TEAM: Team = { id: '0196a3f0-0000-7000-8000-0000000000b1', name: 'Support', strategy: 'manual', sticky: false, defaultCapacity: 5, isDefault: true, handoffTimeoutSeconds: null, handoffTimeoutMessage: null, autoResolveHours: null, members: [{ userId: ME, capacity: null }], createdAt: '', updatedAt: '' };
 const CONTACT: Contact = { id: '0196a3f0-0000-7000-8000-0000000000c1', phone: '+15550001111', name: 'Ada Lovelace', attributes: { plan: 'gold' }, tags: ['vip'], optedOut: true, restricted: false, legalHold: false, erased: false, createdAt: '', lastSeenAt: null };
-const CONVERSATION: Conversation = {
+const CONVERSATION: ConversationListItem = {
   id: '0196a3f0-0000-7000-8000-0000000000d1',
   channelId: '0196a3f0-0000-7000-8000-0000000000e1',
   contactId: CONTACT.id,
@@ -24,14 +23,17 @@ const CONVERSATION: Conversation = {
   handoffNote: 'wants a refund',
   lastMessageAt: '2026-12-06T09:58:00.000Z',
   createdAt: '2026-12-06T09:50:00.000Z',
+  contact: { name: 'Ada Lovelace', phone: '+15550001111' },
+  lastMessage: { excerpt: 'Passing you to a person', type: 'text', direction: 'outbound', sender: 'bot', authorUserId: null, at: '2026-12-06T09:57:40.000Z' },
+  unreadCount: 3,
 };
 const FLOW_ID = '0196a3f0-0000-7000-8000-0000000000f1';
 const TIMELINE: TimelineItem[] = [
-  { kind: 'message', at: '2026-12-06T09:57:00.000Z', id: '0196a3f0-0000-7000-8000-000000000101', direction: 'inbound', sender: 'contact', authorUserId: null, type: 'text', text: 'I want my money back', media: null, status: 'received' },
+  { kind: 'message', at: '2026-12-06T09:57:00.000Z', id: '0196a3f0-0000-7000-8000-000000000101', direction: 'inbound', sender: 'contact', authorUserId: null, type: 'text', text: 'I want my money back', media: null, status: 'received', reactions: [{ emoji: '👍', fromUs: true, at: null }] },
   { kind: 'run', at: '2026-12-06T09:57:01.000Z', id: '0196a3f0-0000-7000-8000-000000000102', flowId: FLOW_ID, status: 'completed', endedAt: '2026-12-06T09:57:02.000Z' },
-  { kind: 'message', at: '2026-12-06T09:57:30.000Z', id: '0196a3f0-0000-7000-8000-000000000103', direction: 'inbound', sender: 'contact', authorUserId: null, type: 'image', text: null, media: { url: '/media/receipt.jpg', mimeType: 'image/jpeg', caption: 'my receipt' }, status: 'received' },
-  { kind: 'message', at: '2026-12-06T09:57:35.000Z', id: '0196a3f0-0000-7000-8000-000000000106', direction: 'inbound', sender: 'contact', authorUserId: null, type: 'image', text: null, media: { url: 'https://cdn.example.com/elsewhere.jpg', mimeType: 'image/jpeg', fileName: 'elsewhere.jpg' }, status: 'received' },
-  { kind: 'message', at: '2026-12-06T09:57:40.000Z', id: '0196a3f0-0000-7000-8000-000000000104', direction: 'outbound', sender: 'bot', authorUserId: null, type: 'text', text: 'Passing you to a person', media: null, status: 'read' },
+  { kind: 'message', at: '2026-12-06T09:57:30.000Z', id: '0196a3f0-0000-7000-8000-000000000103', direction: 'inbound', sender: 'contact', authorUserId: null, type: 'image', text: null, media: { url: '/api/v1/conversations/x/messages/y/media', mimeType: 'image/jpeg', caption: 'my receipt', fileName: null, sizeBytes: 52_000 }, status: 'received', reactions: [] },
+  { kind: 'message', at: '2026-12-06T09:57:35.000Z', id: '0196a3f0-0000-7000-8000-000000000106', direction: 'inbound', sender: 'contact', authorUserId: null, type: 'image', text: null, media: { url: null, mimeType: 'image/jpeg', fileName: 'elsewhere.jpg', caption: null, sizeBytes: null }, status: 'received', reactions: [] },
+  { kind: 'message', at: '2026-12-06T09:57:40.000Z', id: '0196a3f0-0000-7000-8000-000000000104', direction: 'outbound', sender: 'bot', authorUserId: null, type: 'text', text: 'Passing you to a person', media: null, status: 'read', reactions: [] },
   { kind: 'event', at: '2026-12-06T09:58:00.000Z', id: '0196a3f0-0000-7000-8000-000000000105', actorKind: 'flow', actorUserId: null, fromState: 'bot', toState: 'queued', fromAssigneeUserId: null, toAssigneeUserId: null, teamId: TEAM.id, reason: 'handed off by a flow: wants a refund' },
 ];
 
@@ -81,13 +83,18 @@ function fakeApi(role: string) {
     if (path === `/conversations/${CONVERSATION.id}`) return json(conversation);
     if (path === `/conversations/${CONVERSATION.id}/timeline`) return json({ items: TIMELINE });
     if (path.startsWith(`/conversations/${CONVERSATION.id}/messages?`))
-      return json({ items: [{ id: TIMELINE[0]!.id, conversationId: CONVERSATION.id, direction: 'inbound', sender: 'contact', authorUserId: null, type: 'text', text: 'I want my money back', media: null, status: 'received', statusTimes: {}, failureReason: null, providerMessageId: null, reactions: [{ by: 'me', emoji: '👍', at: null }], createdAt: '' }], nextCursor: null });
+      return json({ items: [{ id: TIMELINE[0]!.id, conversationId: CONVERSATION.id, direction: 'inbound', sender: 'contact', authorUserId: null, type: 'text', text: 'I want my money back', media: null, status: 'received', statusTimes: {}, failureReason: null, providerMessageId: null, reactions: [], createdAt: '' }], nextCursor: null });
     if (path === `/conversations/${CONVERSATION.id}/take` && method === 'POST') {
       conversation = { ...conversation, state: 'assigned', assigneeUserId: ME };
       queue = [conversation];
       return json(conversation);
     }
     if (path === `/conversations/${CONVERSATION.id}/messages` && method === 'POST') return json({ messageId: 'x', created: true }, 201);
+    if (path === `/conversations/${CONVERSATION.id}/read` && method === 'PUT') {
+      conversation = { ...conversation, unreadCount: 0 };
+      queue = [conversation];
+      return json({ conversationId: CONVERSATION.id, lastReadMessageId: TIMELINE[4]!.id, readAt: '', unreadCount: 0 });
+    }
     if (path === `/contacts/${CONTACT.id}`) return json(CONTACT);
     if (path === `/flows/${FLOW_ID}`) return json({ id: FLOW_ID, name: 'Support bot' });
     if (path === '/canned-responses') return json({ items: [{ id: 'c1', shortcut: 'refund', title: 'Refund policy', text: 'Hi {{contact.name}}, refunds take 5 days.', createdAt: '', updatedAt: '' }] });
@@ -98,7 +105,7 @@ function fakeApi(role: string) {
   return {
     fetch,
     calls,
-    arrive: (c: Conversation) => {
+    arrive: (c: ConversationListItem) => {
       queue = [c, ...queue];
     },
   };
@@ -123,7 +130,6 @@ function wideWindow() {
 beforeEach(() => {
   wideWindow();
   localStorage.clear();
-  reloadSeenMarks();
   FakeEventSource.last = null;
   FakeEventSource.opened = 0;
   vi.stubGlobal('EventSource', FakeEventSource);
@@ -142,11 +148,14 @@ describe('the inbox page', () => {
     expect(screen.getAllByRole('tab').map((t) => t.textContent?.replace(/\d+$/, ''))).toEqual(['Mine', 'Team queue', 'Unassigned', 'All']);
   });
 
-  it('lists the waiting contact by name, unread, with the hand-off note and the unread count on its tab', async () => {
+  it('lists the waiting contact by name with the last message, how long they wait, their unread messages and the hand-off note; the tab counts it as unread', async () => {
     await openInbox('agent');
     const list = screen.getByRole('list', { name: 'Conversations' });
-    const row = within(list).getByRole('button', { name: /Ada Lovelace, unread, Waiting/ });
+    const row = within(list).getByRole('button', { name: /Ada Lovelace, 3 unread, Waiting/ });
     expect(row.textContent).toContain('wants a refund');
+    expect(row.textContent).toContain('Bot: Passing you to a person');
+    expect(row.textContent).toContain('waiting ');
+    expect(row.querySelector('[data-unread]')?.textContent).toBe('3');
     expect(within(screen.getByRole('tab', { name: /Team queue/ })).getByLabelText('1 unread')).toBeTruthy();
   });
 
@@ -154,11 +163,11 @@ describe('the inbox page', () => {
     await openInbox('agent', `/inbox/${CONVERSATION.id}?tab=queue`, CONVERSATION.id);
     const history = screen.getByRole('log', { name: 'Conversation history' });
     expect(history.textContent).toContain('I want my money back');
-    expect((within(history).getByRole('img', { name: 'my receipt' }) as HTMLImageElement).getAttribute('src')).toBe('/media/receipt.jpg');
-    // A file on another host is not loaded into the page (the CSP would refuse it, and the host would learn who reads): a link opens it.
+    expect((within(history).getByRole('img', { name: 'my receipt' }) as HTMLImageElement).getAttribute('src')).toBe('/api/v1/conversations/x/messages/y/media');
+    // A file this server does not hold is named, not loaded.
     expect(within(history).queryByRole('img', { name: /elsewhere/ })).toBeNull();
-    expect(within(history).getByRole('link', { name: 'Open' }).getAttribute('href')).toBe('https://cdn.example.com/elsewhere.jpg');
     expect(history.textContent).toContain('Photo: elsewhere.jpg (image/jpeg)');
+    expect(history.textContent).toContain('not kept on this server');
     expect(history.textContent).toContain('Passing you to a person');
     expect(history.textContent).toContain('Read');
     expect(within(history).getByLabelText('Reactions: 👍')).toBeTruthy();
@@ -170,6 +179,11 @@ describe('the inbox page', () => {
     expect(within(contact).getByLabelText('Tags').textContent).toBe('vip');
     expect(within(contact).getByLabelText('Attributes').textContent).toContain('gold');
     expect(contact.textContent).toContain('How it got here');
+  });
+
+  it('marks the open conversation read on the server', async () => {
+    const { api } = await openInbox('agent', `/inbox/${CONVERSATION.id}?tab=queue`, CONVERSATION.id);
+    expect(api.calls.some((c) => c.method === 'PUT' && c.path === `/conversations/${CONVERSATION.id}/read`)).toBe(true);
   });
 
   it('takes the conversation: the API is asked, and the buttons become those of its owner', async () => {

@@ -3,14 +3,13 @@ import { useDebouncedValue, useDisclosure, useInterval, useMediaQuery } from '@m
 import { notifications } from '@mantine/notifications';
 import { useCallback, useEffect, useState } from 'react';
 import { useNavigate, useSearchParams } from 'react-router';
-import type { Conversation, InboxStreamEvent } from '../api/inbox-types.ts';
+import type { Conversation, ConversationListItem, InboxStreamEvent } from '../api/api-types.ts';
 import { useConversations, type ConversationFilter } from '../api/queries/inbox.queries.ts';
 import { QueryError } from '../api/query-state.tsx';
 import { ContactCard } from '../inbox/contact-card.tsx';
 import { ConversationList } from '../inbox/conversation-list.tsx';
 import { ConversationView } from '../inbox/conversation-view.tsx';
 import { useInboxEvents, type LiveStatus } from '../inbox/inbox-events.ts';
-import { useSeenMarks } from '../inbox/seen-marks.ts';
 import { useViewer } from '../inbox/use-viewer.ts';
 
 export type InboxTab = 'mine' | 'queue' | 'unassigned' | 'all';
@@ -49,7 +48,7 @@ const NOW_TICK_MS = 30_000;
 /** The list's width beside the conversation: wide enough for the four tabs with their counts on one line. */
 const LIST_WIDTH_PX = { wide: 360, medium: 320 };
 
-function visible(items: Conversation[] | undefined, spec: TabSpec): Conversation[] {
+function visible(items: ConversationListItem[] | undefined, spec: TabSpec): ConversationListItem[] {
   return (items ?? []).filter((c) => !spec.hide?.includes(c.state));
 }
 
@@ -99,7 +98,6 @@ export function InboxPage({ conversationId }: { conversationId?: string }) {
     return { spec, filter };
   });
   const queries = [useConversations(lists[0]!.filter), useConversations(lists[1]!.filter), useConversations(lists[2]!.filter), useConversations(lists[3]?.filter ?? {}, lists.length > 3)];
-  const marks = useSeenMarks();
   const current = lists.findIndex((l) => l.spec.tab === tab);
   const currentQuery = queries[current]!;
   const items = visible(currentQuery.data?.items, lists[current]!.spec);
@@ -126,7 +124,7 @@ export function InboxPage({ conversationId }: { conversationId?: string }) {
           <Tabs.List>
             {lists.map((l, i) => {
               const shown = visible(queries[i]!.data?.items, l.spec);
-              const unread = shown.filter((c) => marks.isUnread(c)).length;
+              const unread = shown.filter((c) => c.unreadCount > 0 && c.id !== conversationId).length;
               // Unread first (red); else how many the tab holds, for the queues a person works.
               const count =
                 unread > 0 ? (
@@ -163,7 +161,7 @@ export function InboxPage({ conversationId }: { conversationId?: string }) {
             Loading…
           </Text>
         ) : (
-          <ConversationList items={items} selectedId={conversationId ?? null} onSelect={open} teams={new Map(viewer.teams.map((t) => [t.id, t]))} now={now} emptyText={q ? `No conversation matches “${q}”.` : lists[current]!.spec.empty} />
+          <ConversationList items={items} selectedId={conversationId ?? null} onSelect={open} teams={new Map(viewer.teams.map((t) => [t.id, t]))} now={now} emptyText={q ? `No conversation matches “${q}”.` : lists[current]!.spec.empty} myUserId={viewer.myUserId} />
         )}
       </ScrollArea>
     </Paper>

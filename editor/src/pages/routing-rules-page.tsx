@@ -2,7 +2,7 @@ import { ActionIcon, Anchor, Button, Code, Group, Modal, Paper, Select, Stack, S
 import { modals } from '@mantine/modals';
 import { useState } from 'react';
 import { Link } from 'react-router';
-import type { RoutingRule } from '../api/inbox-types.ts';
+import type { RoutingRule } from '../api/api-types.ts';
 import { useDeleteRoutingRule, useMoveRoutingRule, useRoutingRules, useSaveRoutingRule, useTeams, type RoutingRuleInput } from '../api/queries/teams.queries.ts';
 import { QueryState } from '../api/query-state.tsx';
 import { ConditionBuilder } from '../forms/condition-builder.tsx';

@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { act, cleanup, fireEvent, screen, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Conversation, InboxAgent, TeamFigures } from '../api/inbox-types.ts';
+import type { ConversationListItem, InboxAgent, TeamFigures } from '../api/api-types.ts';
 import { renderInApp } from '../test-support/render-in-app.tsx';
 import { SupervisorPage } from './supervisor-page.tsx';
 
@@ -12,9 +12,9 @@ const AGENTS: InboxAgent[] = [
   { userId: 'u1', name: 'Ana', email: 'ana@example.com', availability: 'online', connected: true, load: 3, capacity: 3, teamIds: [TEAM_ID] },
   { userId: 'u2', name: 'Ben', email: 'ben@example.com', availability: 'online', connected: false, load: 0, capacity: 5, teamIds: [TEAM_ID] },
 ];
-function queued(id: string, contactId: string, minutesAgo: number): Conversation {
+function queued(id: string, contactId: string, name: string, minutesAgo: number): ConversationListItem {
   const at = new Date(NOW - minutesAgo * 60_000).toISOString();
-  return { id, channelId: 'ch', contactId, status: 'pending', state: 'queued', stateChangedAt: at, assigneeUserId: null, teamId: TEAM_ID, botPaused: true, queuedAt: at, snoozedUntil: null, handoffNote: null, lastMessageAt: at, createdAt: at };
+  return { id, channelId: 'ch', contactId, status: 'pending', state: 'queued', stateChangedAt: at, assigneeUserId: null, teamId: TEAM_ID, botPaused: true, queuedAt: at, snoozedUntil: null, handoffNote: null, lastMessageAt: at, createdAt: at, contact: { name, phone: null }, lastMessage: null, unreadCount: 0 };
 }
 
 function fakeApi() {
@@ -28,9 +28,7 @@ function fakeApi() {
     if (path === '/teams') return json({ items: [{ id: TEAM_ID, name: 'Support', strategy: 'round_robin', sticky: false, defaultCapacity: 5, isDefault: true, handoffTimeoutSeconds: null, handoffTimeoutMessage: null, autoResolveHours: null, members: [], createdAt: '', updatedAt: '' }] });
     if (path.startsWith('/inbox/overview?')) return json({ teams: FIGURES });
     if (path === '/inbox/agents') return json({ items: AGENTS });
-    if (path.startsWith('/conversations?')) return json({ items: [queued('c-old', 'k-old', 12), queued('c-new', 'k-new', 2)], nextCursor: null });
-    if (path === '/contacts/k-old') return json({ id: 'k-old', name: 'Olga Old', phone: null, attributes: {}, tags: [] });
-    if (path === '/contacts/k-new') return json({ id: 'k-new', name: 'Nina New', phone: null, attributes: {}, tags: [] });
+    if (path.startsWith('/conversations?')) return json({ items: [queued('c-old', 'k-old', 'Olga Old', 12), queued('c-new', 'k-new', 'Nina New', 2)], nextCursor: null });
     return json({ error: { code: 'not_found', message: path } }, 404);
   });
   return { fetch, calls };

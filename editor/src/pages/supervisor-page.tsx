@@ -2,8 +2,7 @@ import { useInterval } from '@mantine/hooks';
 import { Anchor, Badge, Group, NumberInput, Paper, Progress, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { useState } from 'react';
 import { Link } from 'react-router';
-import type { Conversation, InboxAgent, Team, TeamFigures } from '../api/inbox-types.ts';
-import { useContact } from '../api/queries/contacts.queries.ts';
+import type { ConversationListItem, InboxAgent, Team, TeamFigures } from '../api/api-types.ts';
 import { useConversations, useInboxAgents, useInboxOverview } from '../api/queries/inbox.queries.ts';
 import { QueryState } from '../api/query-state.tsx';
 import { useInboxEvents } from '../inbox/inbox-events.ts';
@@ -190,8 +189,8 @@ function AgentsTable({ agents, teams }: { agents: InboxAgent[]; teams: Team[] })
   );
 }
 
-function LateRow({ conversation: c, team, now }: { conversation: Conversation; team: Team | undefined; now: number }) {
-  const contact = useContact(c.contactId).data;
+function LateRow({ conversation: c, team, now }: { conversation: ConversationListItem; team: Team | undefined; now: number }) {
+  const contact = c.contact;
   return (
     <Table.Tr>
       <Table.Td>

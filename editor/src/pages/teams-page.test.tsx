@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { act, cleanup, fireEvent, screen, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Team } from '../api/inbox-types.ts';
+import type { Team } from '../api/api-types.ts';
 import { renderInApp } from '../test-support/render-in-app.tsx';
 import { TeamsPage } from './teams-page.tsx';
 

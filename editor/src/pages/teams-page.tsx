@@ -1,7 +1,7 @@
 import { ActionIcon, Badge, Button, Group, Modal, MultiSelect, NumberInput, Paper, Select, Stack, Switch, Table, Text, Textarea, TextInput, Title } from '@mantine/core';
 import { modals } from '@mantine/modals';
 import { useState } from 'react';
-import type { Team, TeamInput, TeamStrategy } from '../api/inbox-types.ts';
+import type { Team, TeamInput, TeamStrategy } from '../api/api-types.ts';
 import { useMembers } from '../api/queries/contacts.queries.ts';
 import { useCreateTeam, useDeleteTeam, useTeams, useUpdateTeam } from '../api/queries/teams.queries.ts';
 import { QueryState } from '../api/query-state.tsx';

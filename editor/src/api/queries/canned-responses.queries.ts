@@ -1,5 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import type { CannedResponse } from '../inbox-types.ts';
+import type { CannedResponse } from '../api-types.ts';
 import { useSession } from '../../session/session-context.tsx';
 import { useApiMutation } from '../use-api-mutation.ts';
 

@@ -1,6 +1,6 @@
 import { keepPreviousData, useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import type { Page, RunSummary } from '../api-types.ts';
-import type { Contact } from '../inbox-types.ts';
+import type { Contact } from '../api-types.ts';
 import type { ContactImportDto } from '../../../../api/dto/contact-import.dto.ts';
 import type { ImportOptionsInput } from '../../../../engine/contacts/contact-import.ts';
 import { useSession } from '../../session/session-context.tsx';

@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import type { FlowDetail, Member } from '../api-types.ts';
-import type { Contact } from '../inbox-types.ts';
+import type { Contact } from '../api-types.ts';
 import { useSession } from '../../session/session-context.tsx';
 
 export const contactKeys = { contact: (id: string) => ['contact', id] as const, members: ['members'] as const, flow: (id: string) => ['flow', id] as const };

@@ -1,6 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import type { MessageDetail, Page } from '../api-types.ts';
-import type { Availability, Conversation, ConversationNote, InboxAgent, MyAvailability, TeamFigures, TimelineItem } from '../inbox-types.ts';
+import type { Availability, Conversation, ConversationListItem, ConversationNote, InboxAgent, MessageDetail, MyAvailability, Page, ReadMarker, TeamFigures, TimelineItem } from '../api-types.ts';
 import { useSession } from '../../session/session-context.tsx';
 import { useApiMutation } from '../use-api-mutation.ts';
 
@@ -34,10 +33,18 @@ function queryString(filter: ConversationFilter): string {
   return params.toString();
 }
 
-/** A list of conversations, most recent activity first. */
+/** A list of conversations with their contact, last message and unread count: most recent activity first, the queue longest waiting first. */
 export function useConversations(filter: ConversationFilter, enabled = true) {
   const { api } = useSession();
-  return useQuery({ queryKey: inboxKeys.list(filter), queryFn: ({ signal }) => api.get<Page<Conversation>>(`/conversations?${queryString(filter)}`, signal), enabled });
+  return useQuery({ queryKey: inboxKeys.list(filter), queryFn: ({ signal }) => api.get<Page<ConversationListItem>>(`/conversations?${queryString(filter)}`, signal), enabled });
+}
+
+/**
+ * Marks the conversation read up to its latest message (the caller's read position, kept by the
+ * API per person): the lists' unread counts follow.
+ */
+export function useMarkRead() {
+  return useApiMutation((api, id: string) => api.put<ReadMarker>(`/conversations/${id}/read`, {}), { invalidates: () => [inboxKeys.lists], notifyError: false });
 }
 
 export function useConversation(id: string) {
@@ -52,8 +59,8 @@ export function useTimeline(id: string) {
 }
 
 /**
- * The conversation's messages with their reactions and delivery times, which the timeline's
- * message items do not carry: the view joins them by id.
+ * The conversation's messages with their delivery times and failure reasons, which the
+ * timeline's message items do not carry: the view joins them by id.
  */
 export function useConversationMessages(id: string) {
   const { api } = useSession();

@@ -1,0 +1,140 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { ConversationState } from '../../engine/conversations/conversation-state.ts';
+import { newId } from '../ids.ts';
+import { runSql } from '../pipeline/run-sql.ts';
+import { PROCESS_TAG } from './assign-queue.sql.ts';
+import type { MoveContext } from './conversation-moves.ts';
+
+/** How many of each team's oldest queued conversations a refill considers (the ones other passes lock are skipped). */
+const REFILL_CANDIDATES_PER_TEAM = 8;
+
+/*
+ * Resolve, and hand the freed slot straight to the longest waiting conversation, in one
+ * statement (the hot path of a busy inbox: every resolve frees a slot, and the issue asks for
+ * the freed slot to be used within a second). One round trip and one commit per resolve, and no
+ * assignment pass to wait for.
+ *
+ * - `cur` locks the conversation (only from a state that may be resolved), then `agent` locks its
+ *   agent's row: the inbox's lock order (conversation, then agent). FOR UPDATE re-reads a row
+ *   changed since the snapshot (EvalPlanQual), so `agent.load` is the load now.
+ * - The refill: when the agent is online, present and, after this resolve, has room in a team
+ *   that assigns (not `manual`), the oldest queued conversation of their teams is locked FOR
+ *   UPDATE SKIP LOCKED (one that an assignment pass or another refill holds is skipped, never
+ *   waited on; one that left the queue since the snapshot fails `state = 'queued'`). It becomes
+ *   the agent's, their load goes down by one and up by one in one update of their row.
+ * - Why this agrees with the team's strategy: while a team has a queue, each of its available
+ *   agents with room is given a conversation as soon as the queue moves (the assigner's pass), so
+ *   the agent freeing a slot is the only one with room, the one round robin and least busy would
+ *   both pick. (An agent who just came online is filled by the pass their arrival kicks.)
+ * - No refill (nothing queued, all candidates locked, the agent away): the caller kicks the
+ *   agent's teams, and the assigner's pass uses the slot.
+ *
+ * Answers nothing when the conversation is missing or already resolved.
+ */
+const RESOLVE_AND_REFILL_SQL = `
+with cur as (
+  select id, state, assignee_user_id, team_id, contact_id from conversations
+   where id = :id and workspace_id = :workspaceId and state in ('bot', 'queued', 'assigned', 'snoozed')
+     for update
+), agent as (
+  select a.user_id, a.load, (a.availability = 'online' and a.last_seen_at > cast(:presentSince as timestamptz)) as available
+    from cur join agent_status a on a.workspace_id = :workspaceId and a.user_id = cur.assignee_user_id
+   where cur.state = 'assigned'
+     for update of a
+), refill_teams as (
+  select tm.team_id, t.strategy
+    from agent
+    join team_members tm on tm.workspace_id = :workspaceId and tm.user_id = agent.user_id
+    join teams t on t.id = tm.team_id
+   where agent.available and t.strategy <> 'manual' and agent.load - 1 < coalesce(tm.capacity, t.default_capacity)
+), candidates as (
+  select c.id
+    from refill_teams rt
+    cross join lateral (
+      select c.id from conversations c where c.team_id = rt.team_id and c.state = 'queued' order by c.queued_at, c.id limit :perTeam
+    ) c
+), next as (
+  select c.id, c.contact_id, c.team_id from conversations c
+   where c.id in (select id from candidates) and c.state = 'queued'
+   order by c.queued_at, c.id
+   limit 1
+     for update skip locked
+), resolved as (
+  update conversations c set state = 'resolved', status = 'resolved', bot_paused = false, snoozed_until = null,
+         resolved_at = :now, state_changed_at = :now, updated_at = :now
+    from cur where c.id = cur.id
+  returning c.id, cur.state as from_state, cur.assignee_user_id as from_assignee, cur.team_id, cur.contact_id
+), assigned as (
+  update conversations c set state = 'assigned', status = 'open', bot_paused = true, assignee_user_id = agent.user_id,
+         state_changed_at = :now, updated_at = :now
+    from next, agent
+   where c.id = next.id and c.state = 'queued'
+  returning c.id, c.contact_id, c.team_id, agent.user_id
+), loads as (
+  update agent_status a set load = a.load - 1 + (select count(*) from assigned)
+    from agent where a.workspace_id = :workspaceId and a.user_id = agent.user_id
+), turns as (
+  update team_members tm set last_turn = nextval('inbox_turns') * 100000
+    from assigned where tm.team_id = assigned.team_id and tm.user_id = assigned.user_id
+), ev as (
+  insert into conversation_events (id, workspace_id, conversation_id, contact_id, team_id, actor_kind, actor_user_id, from_state, to_state,
+                                   from_assignee_user_id, to_assignee_user_id, reason, detail)
+  select cast(:eventId as uuid), cast(:workspaceId as uuid), resolved.id, resolved.contact_id, resolved.team_id, cast(:actorKind as text), cast(:actorUserId as uuid), resolved.from_state, 'resolved',
+         resolved.from_assignee, resolved.from_assignee, cast(:reason as text), '{}'::jsonb
+    from resolved
+  union all
+  select cast(:refillEventId as uuid), cast(:workspaceId as uuid), assigned.id, assigned.contact_id, assigned.team_id, 'system', null, 'queued', 'assigned',
+         null, assigned.user_id, 'assigned by the team''s ' || replace(rt.strategy, '_', ' ') || ' (a slot freed)', jsonb_build_object('process', cast(:process as text))
+    from assigned join refill_teams rt on rt.team_id = assigned.team_id
+  returning conversation_id, created_at
+)
+select resolved.from_state as "fromState", resolved.from_assignee as "fromAssigneeUserId", resolved.team_id as "teamId",
+       (select id from assigned) as "refilledId", (select team_id from assigned) as "refilledTeamId",
+       (select created_at from ev where conversation_id = (select id from assigned)) as "refilledAt",
+       case when resolved.from_state = 'assigned' then
+         (select coalesce(array_agg(tm.team_id), '{}') from team_members tm where tm.workspace_id = :workspaceId and tm.user_id = resolved.from_assignee)
+       else '{}' end as "freedTeams"
+  from resolved`;
+
+interface ResolveRow {
+  fromState: ConversationState;
+  fromAssigneeUserId: string | null;
+  teamId: string | null;
+  refilledId: string | null;
+  refilledTeamId: string | null;
+  refilledAt: Date | string | null;
+  freedTeams: string[];
+}
+
+/**
+ * Resolves a conversation and refills the slot it frees, in one statement (see
+ * RESOLVE_AND_REFILL_SQL); false when it was missing or resolved already.
+ */
+export async function resolveAndRefill(em: EntityManager, workspaceId: string, id: string, ctx: MoveContext & { graceMs: number }): Promise<boolean> {
+  const eventId = newId();
+  const refillEventId = newId();
+  const { rows } = await runSql<ResolveRow>(em, RESOLVE_AND_REFILL_SQL, {
+    id,
+    workspaceId,
+    now: ctx.now,
+    presentSince: new Date(ctx.now.getTime() - ctx.graceMs),
+    perTeam: REFILL_CANDIDATES_PER_TEAM,
+    eventId,
+    refillEventId,
+    actorKind: ctx.actor.kind,
+    actorUserId: ctx.actor.userId,
+    reason: ctx.reason,
+    process: PROCESS_TAG,
+  });
+  const row = rows[0];
+  if (!row) return false;
+  ctx.after.events.push({ type: 'conversation', eventId, workspaceId, conversationId: id, teamId: row.teamId, fromState: row.fromState, toState: 'resolved', fromAssigneeUserId: row.fromAssigneeUserId, toAssigneeUserId: row.fromAssigneeUserId, reason: ctx.reason, at: ctx.now.toISOString() });
+  if (row.refilledId) {
+    const at = row.refilledAt ? new Date(row.refilledAt) : ctx.now;
+    ctx.after.events.push({ type: 'conversation', eventId: refillEventId, workspaceId, conversationId: row.refilledId, teamId: row.refilledTeamId, fromState: 'queued', toState: 'assigned', fromAssigneeUserId: null, toAssigneeUserId: row.fromAssigneeUserId, reason: 'assigned by the team', at: at.toISOString() });
+    return true;
+  }
+  // The slot was not refilled here: the assigner's pass of the agent's teams uses it.
+  for (const team of row.freedTeams) ctx.after.kick.add(team);
+  return true;
+}
