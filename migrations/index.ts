@@ -12,6 +12,7 @@ import { Migration20261207020000_billing } from './Migration20261207020000_billi
 import { Migration20261207040000_support_inbox } from './Migration20261207040000_support_inbox.ts';
 import { Migration20261207030000_privacy } from './Migration20261207030000_privacy.ts';
 import { Migration20261207050000_demo_history_handled } from './Migration20261207050000_demo_history_handled.ts';
+import { Migration20261208060000_workspace_business_hours } from './Migration20261208060000_workspace_business_hours.ts';
 
 /** Every migration, in order. Listed explicitly so that no file-system glob decides what runs. */
 export const migrations = [
@@ -29,4 +30,5 @@ export const migrations = [
   { name: 'Migration20261207040000_support_inbox', class: Migration20261207040000_support_inbox },
   { name: 'Migration20261207030000_privacy', class: Migration20261207030000_privacy },
   { name: 'Migration20261207050000_demo_history_handled', class: Migration20261207050000_demo_history_handled },
+  { name: 'Migration20261208060000_workspace_business_hours', class: Migration20261208060000_workspace_business_hours },
 ];

@@ -13,6 +13,9 @@ import { FlowsPage } from './pages/flows-page.tsx';
 import { InboxPage } from './pages/inbox-page.tsx';
 import { LoginPage } from './pages/login-page.tsx';
 import { MembersPage } from './pages/members-page.tsx';
+import { ApiKeysPage } from './pages/api-keys-page.tsx';
+import { AuditLogPage } from './pages/audit-log-page.tsx';
+import { WorkspaceSettingsPage } from './pages/workspace-settings-page.tsx';
 import { RoutingRulesPage } from './pages/routing-rules-page.tsx';
 import { PrivacyContactPage } from './pages/privacy-contact-page.tsx';
 import { PrivacyPage } from './pages/privacy-page.tsx';
@@ -56,6 +59,9 @@ export const routes: RouteObject[] = [
               { path: '/settings/routing-rules', element: <RoutingRulesPage /> },
               { path: '/settings/quick-replies', element: <CannedResponsesPage /> },
               { path: '/settings/members', element: <MembersPage /> },
+              { path: '/settings/workspace', element: <WorkspaceSettingsPage /> },
+              { path: '/settings/api-keys', element: <ApiKeysPage /> },
+              { path: '/settings/audit-log', element: <AuditLogPage /> },
               { path: '/settings/secrets', element: <SecretsPage /> },
               { path: '/settings/billing', element: <BillingPage /> },
               { path: '/privacy', element: <PrivacyPage /> },
