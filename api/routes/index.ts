@@ -1,4 +1,5 @@
 import type { AnyRoute } from '../route.ts';
+import { analyticsRoutes, dashboardRoutes } from './analytics.routes.ts';
 import { apiKeyRoutes } from './api-keys.routes.ts';
 import { auditRoutes } from './audit.routes.ts';
 import { authRoutes } from './auth.routes.ts';
@@ -24,4 +25,4 @@ import { testChatRoutes } from './test-chat.routes.ts';
 import { workspaceRoutes } from './workspace.routes.ts';
 
 /** Every API route, mounted under /api. Tests walk this table. */
-export const allRoutes: AnyRoute[] = [...authRoutes, ...workspaceRoutes, ...memberRoutes, ...invitationRoutes, ...apiKeyRoutes, ...channelRoutes, ...channelSessionRoutes, ...contactRoutes, ...conversationRoutes, ...teamRoutes, ...routingRuleRoutes, ...cannedResponseRoutes, ...inboxRoutes, ...flowRoutes, ...testChatRoutes, ...runRoutes, ...secretRoutes, ...segmentRoutes, ...broadcastRoutes, ...auditRoutes, ...billingRoutes, ...retentionRoutes, ...legalHoldRoutes, ...contactPrivacyRoutes, ...exportRoutes, ...accountRoutes];
+export const allRoutes: AnyRoute[] = [...authRoutes, ...workspaceRoutes, ...memberRoutes, ...invitationRoutes, ...apiKeyRoutes, ...channelRoutes, ...channelSessionRoutes, ...contactRoutes, ...conversationRoutes, ...teamRoutes, ...routingRuleRoutes, ...cannedResponseRoutes, ...inboxRoutes, ...flowRoutes, ...analyticsRoutes, ...dashboardRoutes, ...testChatRoutes, ...runRoutes, ...secretRoutes, ...segmentRoutes, ...broadcastRoutes, ...auditRoutes, ...billingRoutes, ...retentionRoutes, ...legalHoldRoutes, ...contactPrivacyRoutes, ...exportRoutes, ...accountRoutes];

@@ -14,6 +14,7 @@ import { InboxPage } from './pages/inbox-page.tsx';
 import { LoginPage } from './pages/login-page.tsx';
 import { MembersPage } from './pages/members-page.tsx';
 import { ApiKeysPage } from './pages/api-keys-page.tsx';
+import { DashboardPage } from './pages/dashboard-page.tsx';
 import { AuditLogPage } from './pages/audit-log-page.tsx';
 import { WorkspaceSettingsPage } from './pages/workspace-settings-page.tsx';
 import { RoutingRulesPage } from './pages/routing-rules-page.tsx';
@@ -60,6 +61,7 @@ export const routes: RouteObject[] = [
               { path: '/settings/quick-replies', element: <CannedResponsesPage /> },
               { path: '/settings/members', element: <MembersPage /> },
               { path: '/settings/workspace', element: <WorkspaceSettingsPage /> },
+              { path: '/dashboard', element: <DashboardPage /> },
               { path: '/settings/api-keys', element: <ApiKeysPage /> },
               { path: '/settings/audit-log', element: <AuditLogPage /> },
               { path: '/settings/secrets', element: <SecretsPage /> },

@@ -14,6 +14,7 @@ export interface NavItem {
 }
 
 export const NAV_ITEMS: NavItem[] = [
+  { label: 'Dashboard', to: '/dashboard', section: 'main', capability: 'conversations.read_all' },
   { label: 'Inbox', to: '/inbox', section: 'main', capability: 'conversations.read' },
   { label: 'Supervisor', to: '/inbox/supervisor', section: 'main', capability: 'inbox.supervise' },
   { label: 'Flows', to: '/flows', section: 'main', capability: 'flows.read' },
