@@ -77,7 +77,7 @@ describe.skipIf(!HAS_CHROMIUM)('flow analytics and the dashboard in Chromium', {
     await poll(() => page.getByLabel('Active conversations (24 h)').textContent()).not.toBe('0');
     expect(await page.getByLabel('Bot answers in (median)').textContent()).toMatch(/\d+ s|min/);
     // A chart drawn by recharts (Mantine charts), with a bar per day.
-    await page.locator('.recharts-bar-rectangle').first().waitFor();
+    await poll(() => page.locator('.recharts-bar-rectangle path').count()).toBeGreaterThan(0);
     await screenshot(page, 'analytics-02-dashboard');
     const dashboard = (await owner.get('/api/v1/analytics/dashboard?days=7')).body;
     expect(dashboard.messagesPerDay).toHaveLength(7);
