@@ -114,6 +114,8 @@ const EnvSchema = z.object({
   INBOX_PRESENCE_GRACE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
 });
 
+/** The name of every environment variable the server reads (`.env.example` lists each one). */
+export const ENV_VARIABLES = Object.keys(EnvSchema.shape) as readonly string[];
 
 /** Reads and validates the environment. Warnings (such as a generated dev key) go to `warn`. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (msg: string) => void = () => {}): Config {

@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { WeeklyHoursSchema } from '../../engine/flows/nodes/business-hours.node.ts';
 import { audit } from '../../platform/audit/audit-log.ts';
 import { WorkspaceSchema } from '../../platform/db/entities/workspace.entity.ts';
-import { toWorkspaceDto, WorkspaceDto } from '../dto/workspace.dto.ts';
+import { toWorkspaceSettingsDto, WorkspaceSettingsDto } from '../dto/workspace.dto.ts';
 import { defineRoute } from '../route.ts';
 import { actorOf } from './actor.ts';
 import { privacyOf } from './retention.routes.ts';
@@ -26,20 +27,20 @@ export const workspaceRoutes = [
     summary: 'The current workspace',
     tag: 'workspace',
     auth: 'workspace.read',
-    response: WorkspaceDto,
+    response: WorkspaceSettingsDto,
     async handler({ em, auth }) {
-      return toWorkspaceDto(await em.findOneOrFail(WorkspaceSchema, { id: auth.workspaceId }));
+      return toWorkspaceSettingsDto(await em.findOneOrFail(WorkspaceSchema, { id: auth.workspaceId }));
     },
   }),
   defineRoute({
     method: 'patch',
     path: '/v1/workspace',
-    summary: 'Rename the workspace or change its time zone',
+    summary: 'Rename the workspace, change its time zone or its business hours (read by Business hours nodes without hours of their own and by Delay until business hours open)',
     tag: 'workspace',
     auth: 'workspace.manage',
-    body: z.object({ name: z.string().trim().min(1).max(200).optional(), timezone: TimeZone.optional() }).strict(),
-    response: WorkspaceDto,
-    exampleBody: { name: 'Renamed', timezone: 'Europe/Paris' },
+    body: z.object({ name: z.string().trim().min(1).max(200).optional(), timezone: TimeZone.optional(), businessHours: WeeklyHoursSchema.optional() }).strict(),
+    response: WorkspaceSettingsDto,
+    exampleBody: { name: 'Renamed', timezone: 'Europe/Paris', businessHours: { monday: [{ from: '09:00', to: '12:00' }, { from: '14:00', to: '18:00' }] } },
     async handler({ deps, em, auth, body, req }) {
       const workspace = await em.findOneOrFail(WorkspaceSchema, { id: auth.workspaceId });
       em.assign(workspace, body);
@@ -47,7 +48,7 @@ export const workspaceRoutes = [
       await em.flush();
       // The retention sweep's cron is read in the workspace's time zone.
       if (body.timezone) await privacyOf(deps).syncSchedule(workspace.id);
-      return toWorkspaceDto(workspace);
+      return toWorkspaceSettingsDto(workspace);
     },
   }),
 ];

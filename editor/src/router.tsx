@@ -28,6 +28,10 @@ const PrivacyPage = lazyPage(() => import('./pages/privacy-page.tsx'), 'PrivacyP
 const SecretsPage = lazyPage(() => import('./pages/secrets-page.tsx'), 'SecretsPage');
 const SupervisorPage = lazyPage(() => import('./pages/supervisor-page.tsx'), 'SupervisorPage');
 const TeamsPage = lazyPage(() => import('./pages/teams-page.tsx'), 'TeamsPage');
+const ApiKeysPage = lazyPage(() => import('./pages/api-keys-page.tsx'), 'ApiKeysPage');
+const DashboardPage = lazyPage(() => import('./pages/dashboard-page.tsx'), 'DashboardPage');
+const AuditLogPage = lazyPage(() => import('./pages/audit-log-page.tsx'), 'AuditLogPage');
+const WorkspaceSettingsPage = lazyPage(() => import('./pages/workspace-settings-page.tsx'), 'WorkspaceSettingsPage');
 const WebhooksPage = lazyPage(() => import('./pages/webhooks-page.tsx'), 'WebhooksPage');
 
 /**
@@ -64,6 +68,10 @@ export const routes: RouteObject[] = [
               { path: '/settings/routing-rules', element: <RoutingRulesPage /> },
               { path: '/settings/quick-replies', element: <CannedResponsesPage /> },
               { path: '/settings/members', element: <MembersPage /> },
+              { path: '/settings/workspace', element: <WorkspaceSettingsPage /> },
+              { path: '/dashboard', element: <DashboardPage /> },
+              { path: '/settings/api-keys', element: <ApiKeysPage /> },
+              { path: '/settings/audit-log', element: <AuditLogPage /> },
               { path: '/settings/secrets', element: <SecretsPage /> },
               { path: '/settings/webhooks', element: <WebhooksPage /> },
               { path: '/settings/billing', element: <BillingPage /> },

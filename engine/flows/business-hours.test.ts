@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isOpenAt } from './business-hours.ts';
+import { isOpenAt, nextOpeningAt } from './business-hours.ts';
 import { WeeklyHoursSchema } from './nodes/business-hours.node.ts';
 
 const NINE_TO_FIVE = [{ from: '09:00', to: '17:00' }];
@@ -41,5 +41,26 @@ describe('when the clocks change for daylight saving', () => {
     expect(isOpenAt(hours, new Date('2025-10-31T21:00:00Z'), 'America/New_York')).toBe(false);
     expect(isOpenAt(hours, new Date('2025-11-03T21:59:00Z'), 'America/New_York')).toBe(true);
     expect(isOpenAt(hours, new Date('2025-11-03T22:00:00Z'), 'America/New_York')).toBe(false);
+  });
+});
+
+describe('when the next opening is looked for', () => {
+  it('is now while open, else the start of the next interval in the time zone', () => {
+    // Wednesday 2025-01-15 in Paris (UTC+1): open 09:00–17:00.
+    expect(nextOpeningAt(hours, new Date('2025-01-15T10:00:00Z'), 'Europe/Paris')).toEqual(new Date('2025-01-15T10:00:00Z'));
+    expect(nextOpeningAt(hours, new Date('2025-01-15T06:00:00Z'), 'Europe/Paris')).toEqual(new Date('2025-01-15T08:00:00Z'));
+    // Wednesday 18:00: Thursday 09:00.
+    expect(nextOpeningAt(hours, new Date('2025-01-15T17:00:00Z'), 'Europe/Paris')).toEqual(new Date('2025-01-16T08:00:00Z'));
+  });
+
+  it('skips closed days and takes the later interval of a split day', () => {
+    // Saturday 2025-01-18 at 13:00 UTC: after 10–12, before 22–24.
+    expect(nextOpeningAt(hours, new Date('2025-01-18T13:00:00Z'), 'UTC')).toEqual(new Date('2025-01-18T22:00:00Z'));
+    // Sunday: closed; Monday 09:00.
+    expect(nextOpeningAt(hours, new Date('2025-01-19T08:00:00Z'), 'UTC')).toEqual(new Date('2025-01-20T09:00:00Z'));
+  });
+
+  it('is null when the hours are never open', () => {
+    expect(nextOpeningAt(WeeklyHoursSchema.parse({}), new Date('2025-01-15T10:00:00Z'), 'UTC')).toBeNull();
   });
 });

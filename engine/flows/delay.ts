@@ -1,4 +1,6 @@
+import { nextOpeningAt } from './business-hours.ts';
 import { durationToMs } from './duration.ts';
+import { DEFAULT_BUSINESS_HOURS, type WeeklyHours } from './nodes/business-hours.node.ts';
 import type { DelayConfig } from './nodes/delay.node.ts';
 import { addDays, instantsForWallTime, minutesOfDay, zonedParts } from './zoned-time.ts';
 
@@ -7,6 +9,8 @@ export interface DelayContext {
   now: Date;
   /** Used when the node's config names no time zone. */
   workspaceTimeZone: string;
+  /** The workspace's business hours, for `until_open` (DEFAULT_BUSINESS_HOURS when absent). */
+  workspaceBusinessHours?: WeeklyHours | null | undefined;
 }
 
 /**
@@ -17,6 +21,7 @@ export interface DelayContext {
  */
 export function computeDelayDueAt(config: DelayConfig, context: DelayContext): Date {
   if (config.mode === 'duration') return new Date(context.now.getTime() + durationToMs(config.duration));
+  if (config.mode === 'until_open') return nextOpeningAt(context.workspaceBusinessHours ?? DEFAULT_BUSINESS_HOURS, context.now, context.workspaceTimeZone) ?? context.now;
   const timeZone = config.timezone ?? context.workspaceTimeZone;
   const local = zonedParts(context.now, timeZone);
   const today = { year: local.year, month: local.month, day: local.day };

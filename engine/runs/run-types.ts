@@ -2,6 +2,7 @@
  * The run model shared by the pure interpreter and the runtime that persists it. A run is
  * pinned to one published flow version; its state is data, stored in the runs row.
  */
+import type { WeeklyHours } from '../flows/nodes/business-hours.node.ts';
 
 export const RUN_STATUSES = ['running', 'waiting', 'completed', 'failed', 'stopped'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
@@ -43,7 +44,8 @@ export interface RunFacts {
   conversation: { id: string; channelId: string; status: string } | null;
   /** The trigger's input (a webhook body, the schedule's fire time). */
   trigger: Record<string, unknown>;
-  workspace: { id: string; timezone: string };
+  /** `businessHours` null or absent: the default hours (DEFAULT_BUSINESS_HOURS). */
+  workspace: { id: string; timezone: string; businessHours?: WeeklyHours | null };
 }
 
 /** How a waiting node is woken. */

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Clock } from '../../engine/clock.ts';
+import type { WeeklyHours } from '../../engine/flows/nodes/business-hours.node.ts';
 import { MAX_RUNS_PER_CONTACT_PER_MINUTE } from '../../engine/runs/run-types.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import type { AfterCommit } from './after-commit.ts';
@@ -63,6 +64,7 @@ export interface PendingMessage {
   contact: { phone: string | null; name: string | null; attributes: Record<string, unknown>; tags: string[] };
   isFirstMessage: boolean;
   timezone: string;
+  businessHours: WeeklyHours | null;
   /** The run of the conversation waiting for a reply, if any (locked by the handler when used), and its version. */
   waitingRunId: string | null;
   waitingRunFlowVersionId: string | null;
@@ -92,7 +94,7 @@ select m.id, m.workspace_id as "workspaceId", m.channel_id as "channelId", m.con
        (c.opted_out_at is not null or c.restricted_at is not null or c.erased_at is not null) as "contactBlocked",
        json_build_object('phone', c.phone, 'name', c.name, 'attributes', c.attributes, 'tags', c.tags) as contact,
        not exists (select 1 from messages p where p.conversation_id = m.conversation_id and p.direction = 'inbound' and p.id < m.id) as "isFirstMessage",
-       w.timezone, oldest.more,
+       w.timezone, w.business_hours as "businessHours", oldest.more,
        waiting.id as "waitingRunId", waiting.flow_version_id as "waitingRunFlowVersionId",
        (select count(*)::int from runs r where r.contact_id = m.contact_id and r.started_at > cast(:since as timestamptz)) as "recentRuns",
        case when c.is_test then m.metadata #>> '{test,flowVersionId}' end as "testFlowVersionId"
@@ -222,7 +224,7 @@ export class InboundHandler {
         message: messageFacts,
         conversation: { id: msg.conversationId, channelId: msg.channelId, status: msg.conversationStatus },
         trigger,
-        workspace: { id: msg.workspaceId, timezone: msg.timezone },
+        workspace: { id: msg.workspaceId, timezone: msg.timezone, businessHours: msg.businessHours },
       },
     };
     if (msg.recentRuns >= MAX_RUNS_PER_CONTACT_PER_MINUTE) {

@@ -1,9 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { WeeklyHours } from '../../engine/flows/nodes/business-hours.node.ts';
 import type { RunFacts } from '../../engine/runs/run-types.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 
 interface FactsRow {
   timezone: string;
+  businessHours: WeeklyHours | null;
   contactId: string | null;
   phone: string | null;
   name: string | null;
@@ -29,7 +31,7 @@ export async function loadRunFacts(
 ): Promise<RunFacts> {
   const { rows } = await runSql<FactsRow>(
     em,
-    `select w.timezone, c.id as "contactId", c.phone, c.name, c.attributes, c.tags,
+    `select w.timezone, w.business_hours as "businessHours", c.id as "contactId", c.phone, c.name, c.attributes, c.tags,
             conv.id as "conversationId", conv.channel_id as "channelId", conv.status as "conversationStatus",
             m.id as "messageId", m.text as "messageText", m.type as "messageType"
        from workspaces w
@@ -46,6 +48,6 @@ export async function loadRunFacts(
     message: message && 'text' in message ? message : row.messageId ? { id: row.messageId, text: row.messageText, type: row.messageType! } : null,
     conversation: row.conversationId ? { id: row.conversationId, channelId: row.channelId!, status: row.conversationStatus! } : null,
     trigger,
-    workspace: { id: ids.workspaceId, timezone: row.timezone },
+    workspace: { id: ids.workspaceId, timezone: row.timezone, businessHours: row.businessHours },
   };
 }

@@ -1,3 +1,4 @@
+import { FlowAnalyticsOverlay } from '../analytics/flow-analytics-overlay.tsx';
 import { Background, Controls, MiniMap, ReactFlow, ReactFlowProvider, useReactFlow, type Connection, type FinalConnectionState } from '@xyflow/react';
 import { Alert, Anchor, Button, Drawer, Group, Stack, Text } from '@mantine/core';
 import { useElementSize } from '@mantine/hooks';
@@ -294,6 +295,7 @@ function FlowEditor({ flowId }: { flowId: string }) {
               {/* Controls bottom left, minimap top right: the minimap never covers the controls. */}
               <Controls position="bottom-left" />
               {minimapShown && <MiniMap pannable zoomable ariaLabel="Minimap" position="top-right" className="minimap" />}
+              <FlowAnalyticsOverlay flowId={flowId} />
             </ReactFlow>
           </FlowDecorationsContext.Provider>
           {flow && nodes.length === 0 && <TemplateGallery onUse={replaceDocument} />}

@@ -1,10 +1,11 @@
 import { Alert, Button, Card, Group, NativeSelect, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useRef, useState, type FormEvent } from 'react';
-import type { CreatedInvitation, PendingInvitation } from '../api/api-types.ts';
+import type { CreatedInvitation, Member, PendingInvitation } from '../api/api-types.ts';
 import { memberKeys, useInvitations, useMembers } from '../api/queries/members.queries.ts';
 import { useCan } from '../api/queries/use-can.ts';
 import { QueryState } from '../api/query-state.tsx';
 import { useApiMutation } from '../api/use-api-mutation.ts';
+import { confirmAction } from '../shell/confirm.tsx';
 import { EmptyState, PageHeader } from '../shell/page-header.tsx';
 
 const ROLES = [
@@ -40,6 +41,7 @@ export function MembersPage() {
                   <Table.Th>Name</Table.Th>
                   <Table.Th>Email</Table.Th>
                   <Table.Th>Role</Table.Th>
+                  {manages && <Table.Th />}
                 </Table.Tr>
               </Table.Thead>
               <Table.Tbody>
@@ -47,7 +49,12 @@ export function MembersPage() {
                   <Table.Tr key={m.id}>
                     <Table.Td>{m.name}</Table.Td>
                     <Table.Td>{m.email}</Table.Td>
-                    <Table.Td>{roleName(m.role)}</Table.Td>
+                    <Table.Td>{manages ? <RoleSelect member={m} /> : roleName(m.role)}</Table.Td>
+                    {manages && (
+                      <Table.Td>
+                        <RemoveMember member={m} />
+                      </Table.Td>
+                    )}
                   </Table.Tr>
                 ))}
               </Table.Tbody>
@@ -155,5 +162,24 @@ function PendingList({ invitations, onRevoked }: { invitations: PendingInvitatio
         </Card>
       ))}
     </Stack>
+  );
+}
+
+/** A member's role, changed in place (the API refuses to leave the workspace without an owner, and says so). */
+function RoleSelect({ member }: { member: Member }) {
+  const change = useApiMutation((api, role: string) => api.patch(`/members/${member.id}`, { role }), { invalidates: [memberKeys.all], success: (_r, role) => `${member.name} is now ${roleName(role).toLowerCase()}.` });
+  return <NativeSelect aria-label={`Access of ${member.name}`} data={ROLES} value={member.role} disabled={change.isPending} onChange={(e) => change.mutate(e.currentTarget.value)} w={280} />;
+}
+
+function RemoveMember({ member }: { member: Member }) {
+  const remove = useApiMutation((api) => api.delete(`/members/${member.id}`), { invalidates: [memberKeys.all], success: `${member.name} was removed from the workspace.` });
+  async function ask() {
+    const ok = await confirmAction({ title: `Remove ${member.name}?`, message: `${member.name} can no longer open this workspace and is logged out everywhere. Their account stays; invite them again to bring them back.`, confirmLabel: 'Remove member' });
+    if (ok) remove.mutate();
+  }
+  return (
+    <Button size="xs" variant="default" onClick={() => void ask()} aria-label={`Remove ${member.name}`}>
+      Remove
+    </Button>
   );
 }

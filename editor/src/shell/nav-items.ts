@@ -14,13 +14,17 @@ export interface NavItem {
 }
 
 export const NAV_ITEMS: NavItem[] = [
+  { label: 'Dashboard', to: '/dashboard', section: 'main', capability: 'conversations.read_all' },
   { label: 'Inbox', to: '/inbox', section: 'main', capability: 'conversations.read' },
   { label: 'Supervisor', to: '/inbox/supervisor', section: 'main', capability: 'inbox.supervise' },
   { label: 'Flows', to: '/flows', section: 'main', capability: 'flows.read' },
   { label: 'Broadcasts', to: '/broadcasts', section: 'main', capability: 'broadcasts.read' },
   { label: 'Contacts', to: '/contacts', section: 'main', capability: 'contacts.read' },
   { label: 'Channels', to: '/channels', section: 'main', capability: 'channels.read' },
+  { label: 'Workspace', to: '/settings/workspace', section: 'settings', capability: 'workspace.read' },
   { label: 'Members', to: '/settings/members', section: 'settings', capability: 'workspace.read' },
+  { label: 'API keys', to: '/settings/api-keys', section: 'settings', capability: 'api_keys.manage' },
+  { label: 'Audit log', to: '/settings/audit-log', section: 'settings', capability: 'audit.read' },
   { label: 'Teams', to: '/settings/teams', section: 'settings', capability: 'teams.manage' },
   { label: 'Routing rules', to: '/settings/routing-rules', section: 'settings', capability: 'teams.manage' },
   { label: 'Quick replies', to: '/settings/quick-replies', section: 'settings', capability: 'canned_responses.manage' },

@@ -18,19 +18,23 @@ export type WeeklyHours = z.output<typeof WeeklyHoursSchema>;
 export const BusinessHoursConfigSchema = z.strictObject({
   /** The workspace's time zone when absent. */
   timezone: TimeZoneSchema.optional(),
-  hours: WeeklyHoursSchema,
+  /** The workspace's business hours (Settings → Workspace) when absent. */
+  hours: WeeklyHoursSchema.optional(),
 });
 export type BusinessHoursConfig = z.output<typeof BusinessHoursConfigSchema>;
 
 const OFFICE_DAY = [{ from: '09:00', to: '17:00' }];
 
+/** A workspace's business hours until an admin sets them: Monday to Friday, 09:00 to 17:00. */
+export const DEFAULT_BUSINESS_HOURS: WeeklyHours = { monday: OFFICE_DAY, tuesday: OFFICE_DAY, wednesday: OFFICE_DAY, thursday: OFFICE_DAY, friday: OFFICE_DAY, saturday: [], sunday: [] };
+
 export const businessHoursNode = defineNode({
   type: 'business_hours',
   category: 'logic',
   label: 'Business hours',
-  description: 'Goes one way during opening hours and the other way outside them.',
+  description: "Goes one way during opening hours (the workspace's, or the node's own) and the other way outside them.",
   configSchema: BusinessHoursConfigSchema,
-  defaultConfig: { hours: { monday: OFFICE_DAY, tuesday: OFFICE_DAY, wednesday: OFFICE_DAY, thursday: OFFICE_DAY, friday: OFFICE_DAY } },
+  defaultConfig: {},
   waits: false,
   outputs: () => [
     { id: 'open', label: 'Open' },

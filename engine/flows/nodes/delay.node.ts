@@ -12,6 +12,8 @@ export const DelayConfigSchema = z.discriminatedUnion('mode', [
     /** The workspace's time zone when absent. */
     timezone: TimeZoneSchema.optional(),
   }),
+  /** Until the workspace's business hours are open (at once when they are). */
+  z.strictObject({ mode: z.literal('until_open') }),
 ]);
 export type DelayConfig = z.output<typeof DelayConfigSchema>;
 
@@ -19,7 +21,7 @@ export const delayNode = defineNode({
   type: 'delay',
   category: 'logic',
   label: 'Delay',
-  description: 'Waits for a duration, or until a time of day, then continues.',
+  description: "Waits for a duration, until a time of day, or until the workspace's business hours open, then continues.",
   configSchema: DelayConfigSchema,
   defaultConfig: { mode: 'duration', duration: { amount: 5, unit: 'minutes' } },
   waits: true,

@@ -2,7 +2,7 @@ import { pickAbBranch } from '../../flows/ab-split.ts';
 import { isOpenAt } from '../../flows/business-hours.ts';
 import { evaluateCondition } from '../../flows/json-logic.ts';
 import type { AbSplitConfig } from '../../flows/nodes/ab-split.node.ts';
-import type { BusinessHoursConfig } from '../../flows/nodes/business-hours.node.ts';
+import { DEFAULT_BUSINESS_HOURS, type BusinessHoursConfig } from '../../flows/nodes/business-hours.node.ts';
 import type { ConditionConfig } from '../../flows/nodes/condition.node.ts';
 import type { SwitchConfig } from '../../flows/nodes/switch.node.ts';
 import { flowData } from '../flow-data.ts';
@@ -29,6 +29,6 @@ export const abSplitExecutor: NodeExecutor<AbSplitConfig> = (config, ctx) => {
 
 /** Follows `open` or `closed` by the weekly hours in the node's (or workspace's) time zone. */
 export const businessHoursExecutor: NodeExecutor<BusinessHoursConfig> = (config, ctx) => {
-  const open = isOpenAt(config.hours, ctx.now, config.timezone ?? ctx.facts.workspace.timezone);
+  const open = isOpenAt(config.hours ?? ctx.facts.workspace.businessHours ?? DEFAULT_BUSINESS_HOURS, ctx.now, config.timezone ?? ctx.facts.workspace.timezone);
   return { port: open ? 'open' : 'closed', output: { open } };
 };

@@ -1,0 +1,59 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { runSql } from '../pipeline/run-sql.ts';
+
+/** The dashboard's figures, read from messages and conversations as they are (nothing counted on the hot path). */
+export interface Dashboard {
+  /** One entry per day of the window, in the workspace's time zone, oldest first (days with none included). */
+  messagesPerDay: { day: string; inbound: number; outbound: number }[];
+  /** Conversations with a message in the last 24 hours, and those a person owns or waits for now. */
+  activeConversations: { last24h: number; queued: number; assigned: number };
+  /** Seconds from a contact's message to the next answer in its conversation, by who answered. */
+  responseTimes: { sender: 'bot' | 'agent'; answered: number; medianSeconds: number; p90Seconds: number }[];
+}
+
+// messages_workspace_created (workspace_id, created_at) bounds every scan to the window.
+const PER_DAY_SQL = `
+  select to_char(d.day, 'YYYY-MM-DD') as day,
+         coalesce(sum(m.n) filter (where m.direction = 'inbound'), 0)::int as inbound,
+         coalesce(sum(m.n) filter (where m.direction = 'outbound'), 0)::int as outbound
+    from generate_series((:now::timestamptz at time zone :tz)::date - (:days::int - 1), (:now::timestamptz at time zone :tz)::date, interval '1 day') as d(day)
+    left join (
+      select (created_at at time zone :tz)::date as day, direction, count(*) as n
+        from messages
+       -- From the first day's local midnight.
+       where workspace_id = :workspaceId and created_at >= (((:now::timestamptz at time zone :tz)::date - (:days::int - 1))::timestamp at time zone :tz)
+       group by 1, 2
+    ) m on m.day = d.day::date
+   group by d.day
+   order by d.day`;
+
+const ACTIVE_SQL = `
+  select (select count(*) from conversations where workspace_id = :workspaceId and last_message_at >= :now::timestamptz - interval '24 hours')::int as "last24h",
+         (select count(*) from conversations where workspace_id = :workspaceId and state = 'queued')::int as queued,
+         (select count(*) from conversations where workspace_id = :workspaceId and state = 'assigned')::int as assigned`;
+
+// The first bot or agent message after each inbound one of the window, found through
+// messages_conversation (conversation_id, id): one index probe per inbound message.
+const RESPONSE_SQL = `
+  select a.sender, count(*)::int as answered,
+         percentile_cont(0.5) within group (order by extract(epoch from a.created_at - i.created_at))::float as "medianSeconds",
+         percentile_cont(0.9) within group (order by extract(epoch from a.created_at - i.created_at))::float as "p90Seconds"
+    from messages i
+    cross join lateral (
+      select o.sender, o.created_at from messages o
+       where o.conversation_id = i.conversation_id and o.id > i.id and o.direction = 'outbound' and o.sender in ('bot', 'agent')
+       order by o.id limit 1
+    ) a
+   where i.workspace_id = :workspaceId and i.direction = 'inbound' and i.created_at >= :since::timestamptz
+   group by a.sender
+   order by a.sender`;
+
+export async function loadDashboard(em: EntityManager, workspaceId: string, opts: { days: number; timeZone: string; now: Date }): Promise<Dashboard> {
+  const since = new Date(opts.now.getTime() - opts.days * 24 * 3600 * 1000);
+  const [perDay, active, response] = await Promise.all([
+    runSql<{ day: string; inbound: number; outbound: number }>(em, PER_DAY_SQL, { workspaceId, now: opts.now, tz: opts.timeZone, days: opts.days }),
+    runSql<Dashboard['activeConversations']>(em, ACTIVE_SQL, { workspaceId, now: opts.now }),
+    runSql<Dashboard['responseTimes'][number]>(em, RESPONSE_SQL, { workspaceId, since }),
+  ]);
+  return { messagesPerDay: perDay.rows, activeConversations: active.rows[0]!, responseTimes: response.rows };
+}

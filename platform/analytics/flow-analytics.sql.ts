@@ -1,0 +1,114 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { runSql } from '../pipeline/run-sql.ts';
+
+/**
+ * Flow analytics, computed from what the engine already writes (runs, run_steps): nothing is
+ * counted on the hot path. The runs of the window come from runs_flow (flow_id, started_at
+ * desc), their steps from run_steps' unique (run_id, seq) index, so the cost follows the window
+ * (the last N runs, or a date range), not the size of run_steps. Test-chat contacts never count.
+ */
+export interface RunWindow {
+  /** The most recent runs to read (within the date range when one is given). */
+  lastRuns: number;
+  from: Date | null;
+  /** Exclusive. */
+  to: Date | null;
+}
+
+export interface NodeCount {
+  nodeId: string;
+  /** Runs that executed the node (a run looping through it counts once). */
+  reached: number;
+  /** Runs that left the node by each output port. */
+  ports: Record<string, number>;
+  /** Runs that reached the node and went no further from it: they ended, failed, stopped or are still waiting there. */
+  stoppedHere: number;
+  /** Of those, runs waiting at the node now (a reply or a timer). */
+  waiting: number;
+}
+
+export interface FlowTotals {
+  runs: number;
+  completed: number;
+  failed: number;
+  stopped: number;
+  /** Running or waiting. */
+  active: number;
+  /** Runs that handed the conversation to a person. */
+  handedOff: number;
+  /** Runs whose Opt out node opted the contact out. */
+  optOuts: number;
+  firstStartedAt: Date | null;
+  lastStartedAt: Date | null;
+}
+
+const WINDOW = `
+  picked as (
+    select r.id, r.status, r.current_node_id, r.started_at
+      from runs r
+      left join contacts c on c.id = r.contact_id
+     where r.flow_id = :flowId and r.workspace_id = :workspaceId
+       and (:fromAt::timestamptz is null or r.started_at >= :fromAt::timestamptz)
+       and (:toAt::timestamptz is null or r.started_at < :toAt::timestamptz)
+       and coalesce(c.is_test, false) = false
+     order by r.started_at desc
+     limit :lastRuns
+  )`;
+
+// One pass over the window's steps: per node and port, the distinct runs (grouping sets give the
+// per-node totals and the per-port splits in the same scan).
+const NODE_COUNTS_SQL = `
+  with ${WINDOW},
+  steps as (
+    select s.run_id, s.node_id, s.port from run_steps s join picked p on p.id = s.run_id
+  )
+  select node_id as "nodeId", port, grouping(port) = 1 as "allPorts",
+         count(distinct run_id)::int as runs,
+         count(distinct run_id) filter (where port is not null)::int as "leftRuns"
+    from steps
+   group by grouping sets ((node_id), (node_id, port))`;
+
+const WAITING_SQL = `
+  with ${WINDOW}
+  select current_node_id as "nodeId", count(*)::int as waiting from picked where status = 'waiting' and current_node_id is not null group by current_node_id`;
+
+const TOTALS_SQL = `
+  with ${WINDOW}
+  select count(*)::int as runs,
+         count(*) filter (where p.status = 'completed')::int as completed,
+         count(*) filter (where p.status = 'failed')::int as failed,
+         count(*) filter (where p.status = 'stopped')::int as stopped,
+         count(*) filter (where p.status in ('running', 'waiting'))::int as active,
+         count(*) filter (where exists (select 1 from run_steps s where s.run_id = p.id and s.node_type = 'hand_off'))::int as "handedOff",
+         count(*) filter (where exists (select 1 from run_steps s where s.run_id = p.id and s.node_type = 'opt_out'))::int as "optOuts",
+         min(p.started_at) as "firstStartedAt", max(p.started_at) as "lastStartedAt"
+    from picked p`;
+
+function bindings(workspaceId: string, flowId: string, window: RunWindow) {
+  return { workspaceId, flowId, fromAt: window.from, toAt: window.to, lastRuns: window.lastRuns };
+}
+
+/** Per node: how many runs of the window reached it, left it by each port, and stopped there. */
+export async function flowNodeCounts(em: EntityManager, workspaceId: string, flowId: string, window: RunWindow): Promise<NodeCount[]> {
+  const b = bindings(workspaceId, flowId, window);
+  const [counts, waiting] = await Promise.all([
+    runSql<{ nodeId: string; port: string | null; allPorts: boolean; runs: number; leftRuns: number }>(em, NODE_COUNTS_SQL, b),
+    runSql<{ nodeId: string; waiting: number }>(em, WAITING_SQL, b),
+  ]);
+  const byNode = new Map<string, NodeCount>();
+  for (const row of counts.rows.filter((r) => r.allPorts)) {
+    byNode.set(row.nodeId, { nodeId: row.nodeId, reached: row.runs, ports: {}, stoppedHere: row.runs - row.leftRuns, waiting: 0 });
+  }
+  for (const row of counts.rows.filter((r) => !r.allPorts && r.port !== null)) byNode.get(row.nodeId)!.ports[row.port!] = row.runs;
+  for (const row of waiting.rows) {
+    const node = byNode.get(row.nodeId);
+    if (node) node.waiting = row.waiting;
+  }
+  return [...byNode.values()];
+}
+
+/** The window's runs by outcome, hand-offs and opt-outs. */
+export async function flowTotals(em: EntityManager, workspaceId: string, flowId: string, window: RunWindow): Promise<FlowTotals> {
+  const row = (await runSql<FlowTotals>(em, TOTALS_SQL, bindings(workspaceId, flowId, window))).rows[0]!;
+  return { ...row, firstStartedAt: row.firstStartedAt ? new Date(row.firstStartedAt) : null, lastStartedAt: row.lastStartedAt ? new Date(row.lastStartedAt) : null };
+}
