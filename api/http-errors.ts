@@ -9,6 +9,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   validation_failed: 400,
   malformed_json: 400,
   body_too_deep: 400,
+  nul_character: 400,
   unauthenticated: 401,
   forbidden: 403,
   csrf_token_invalid: 403,

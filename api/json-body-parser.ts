@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import express, { type RequestHandler } from 'express';
 import { BodyTooDeepError } from '../engine/errors/body-too-deep.error.ts';
+import { NulCharacterError } from '../engine/errors/nul-character.error.ts';
 import { jsonNestsDeeperThan, MAX_JSON_BODY_DEPTH } from '../platform/http/json-nesting-depth.ts';
 
 export interface JsonBodyOptions {
@@ -15,12 +16,37 @@ function unsupportedCharset(charset: string): Error {
   return Object.assign(new Error(`unsupported charset "${charset}"`), { type: 'charset.unsupported', status: 415 });
 }
 
+/** Where the first NUL character is in a parsed body (a key or a string value), or null. The depth is bounded by the parser's check. */
+function nulPath(value: unknown, path: string): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+  if (value === null || typeof value !== 'object') return null;
+  for (const [key, child] of Object.entries(value)) {
+    const at = Array.isArray(value) ? `${path}[${key}]` : path ? `${path}.${key}` : key;
+    if (key.includes('\u0000')) return at;
+    const found = nulPath(child, at);
+    if (found !== null) return found;
+  }
+  return null;
+}
+
 /**
  * The one JSON body parser of the HTTP app: express.json, with the nesting depth checked on the
- * raw bytes before they are parsed (BodyTooDeepError → 400 `body_too_deep`). body-parser accepts
- * any utf-* charset; UTF-16 is decoded and re-encoded for the byte scan, anything rarer refused.
+ * raw bytes before they are parsed (BodyTooDeepError → 400 `body_too_deep`), and the NUL
+ * character refused once parsed (NulCharacterError → 400 `nul_character`: PostgreSQL stores it
+ * in no text or jsonb column, so it would fail later as a 500). body-parser accepts any utf-*
+ * charset; UTF-16 is decoded and re-encoded for the byte scan, anything rarer refused.
  */
 export function jsonBodyParser(opts: JsonBodyOptions): RequestHandler {
+  const parse = jsonParser(opts);
+  return (req, res, next) =>
+    parse(req, res, (err?: unknown) => {
+      if (err) return next(err);
+      const at = nulPath(req.body, '');
+      next(at === null ? undefined : new NulCharacterError(at));
+    });
+}
+
+function jsonParser(opts: JsonBodyOptions): RequestHandler {
   return express.json({
     ...opts,
     verify(_req, _res, buf, encoding) {

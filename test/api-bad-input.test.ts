@@ -110,6 +110,21 @@ describe('when a body nests 30,000 levels deep', () => {
   });
 });
 
+describe('when a body holds the NUL character (which PostgreSQL cannot store)', () => {
+  it.each(bodyRoutes.map((r) => [name(r), r] as const))('%s answers 400 nul_character, naming where it is', async (_n, route) => {
+    const key = Object.keys(route.exampleBody as object)[0] ?? 'x';
+    const res = await owner.request(route.method, pathOf(route), { ...(route.exampleBody as object), [key]: ['ok', { text: 'a\u0000b' }] });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: 'nul_character', details: { path: `${key}[1].text` } });
+  });
+
+  it('refuses it in an imported flow document instead of failing on it (a fuzz case that answered 500)', async () => {
+    const res = await owner.post('/api/v1/flows/import', { document: { schemaVersion: 1, nodes: [['\u0000', 0]], edges: [] } });
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toBe('the request holds the NUL character (\\u0000) at document.nodes[0][0], which cannot be stored; remove it');
+  });
+});
+
 describe('when a flow nests a condition as deep as validation allows', () => {
   it('imports it without a problem: the depth cap leaves room for the deepest valid rule', async () => {
     let rule: unknown = { var: 'contact.name' };

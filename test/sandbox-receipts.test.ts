@@ -31,8 +31,9 @@ const logger = pino({ level: 'silent' });
 let redis: Redis;
 const factories: QueueFactory[] = [];
 
-function receiptsWith(sink: StatusSink, opts: { deliveredAfterMs: number; readAfterMs: number; worker: boolean }): { receipts: SandboxReceipts; queues: QueueFactory } {
-  const queues = new QueueFactory(redis, prefix);
+/** Each test its own queue (a key prefix of its own): a worker left by one test never runs another's jobs. */
+function receiptsWith(sink: StatusSink, opts: { deliveredAfterMs: number; readAfterMs: number; worker: boolean; queuePrefix: string }): { receipts: SandboxReceipts; queues: QueueFactory } {
+  const queues = new QueueFactory(redis, `${prefix}:${opts.queuePrefix}`);
   factories.push(queues);
   const receipts = new SandboxReceipts({ queues, statuses: sink, clock: systemClock, logger, deliveredAfterMs: opts.deliveredAfterMs, readAfterMs: opts.readAfterMs });
   if (opts.worker) receipts.startWorker();
@@ -52,7 +53,7 @@ afterAll(async () => {
 describe('sandbox receipts', () => {
   it('carries the sends of one tick in one job, and reports each delivered then read', async () => {
     const sink = new RecordingSink();
-    const idle = receiptsWith(sink, { deliveredAfterMs: 60_000, readAfterMs: 10, worker: false });
+    const idle = receiptsWith(sink, { deliveredAfterMs: 60_000, readAfterMs: 10, worker: false, queuePrefix: 'tick' });
     const ids = Array.from({ length: 50 }, (_, i) => `sandbox:tick-${i}`);
     await Promise.all(ids.map((providerMessageId) => idle.receipts.sent({ channelId: 'c1', providerMessageId })));
     const queue = idle.queues.queue<{ receipts: Receipt[] }>(SANDBOX_RECEIPTS_QUEUE);
@@ -61,7 +62,7 @@ describe('sandbox receipts', () => {
     expect(waiting[0]!.data.receipts).toHaveLength(50);
     await waiting[0]!.remove();
 
-    const live = receiptsWith(sink, { deliveredAfterMs: 20, readAfterMs: 20, worker: true });
+    const live = receiptsWith(sink, { deliveredAfterMs: 20, readAfterMs: 20, worker: true, queuePrefix: 'tick' });
     for (const id of ids) sink.known.add(id);
     await Promise.all(ids.map((providerMessageId) => live.receipts.sent({ channelId: 'c1', providerMessageId })));
     await eventually(async () => (ids.every((id) => sink.count('read', id) === 1) ? true : undefined));
@@ -74,7 +75,7 @@ describe('sandbox receipts', () => {
 
   it('reports a receipt again while its send is not recorded, and stops once it applied', async () => {
     const sink = new RecordingSink();
-    const { receipts } = receiptsWith(sink, { deliveredAfterMs: 30, readAfterMs: 400, worker: true });
+    const { receipts } = receiptsWith(sink, { deliveredAfterMs: 30, readAfterMs: 400, worker: true, queuePrefix: 'late' });
     await Promise.all([receipts.sent({ channelId: 'c1', providerMessageId: 'sandbox:late' }), receipts.sent({ channelId: 'c1', providerMessageId: 'sandbox:early' })]);
     sink.known.add('sandbox:early');
     await eventually(async () => (sink.count('delivered', 'sandbox:late') >= 3 ? true : undefined));
@@ -89,13 +90,13 @@ describe('sandbox receipts', () => {
 
   it('forgets erased messages: their receipts leave the waiting jobs, and a job left empty is removed', async () => {
     const sink = new RecordingSink();
-    const { receipts, queues } = receiptsWith(sink, { deliveredAfterMs: 60_000, readAfterMs: 60_000, worker: false });
+    const { receipts, queues } = receiptsWith(sink, { deliveredAfterMs: 60_000, readAfterMs: 60_000, worker: false, queuePrefix: 'erase' });
     await Promise.all(['sandbox:erase-a', 'sandbox:keep-b'].map((providerMessageId) => receipts.sent({ channelId: 'c2', providerMessageId })));
     await receipts.sent({ channelId: 'c2', providerMessageId: 'sandbox:erase-c' });
     await forgetSandboxReceipts(queues, ['sandbox:erase-a', 'sandbox:erase-c']);
     const jobs = (await queues.queue<{ receipts: Receipt[] }>(SANDBOX_RECEIPTS_QUEUE).getJobs(['delayed'])).filter((j) => j.data.receipts.some((r) => r.channelId === 'c2'));
     expect(jobs.map((j) => j.data.receipts.map((r) => r.providerMessageId))).toEqual([['sandbox:keep-b']]);
-    const raw = (await redis.keys(`${prefix}:${SANDBOX_RECEIPTS_QUEUE}:*`)).filter((k) => !k.endsWith(':meta') && !k.endsWith(':id'));
+    const raw = (await redis.keys(`${prefix}:erase:${SANDBOX_RECEIPTS_QUEUE}:*`)).filter((k) => !k.endsWith(':meta') && !k.endsWith(':id'));
     for (const key of raw) {
       const type = await redis.type(key);
       const text = type === 'hash' ? JSON.stringify(await redis.hgetall(key)) : type === 'zset' ? JSON.stringify(await redis.zrange(key, 0, -1)) : '';

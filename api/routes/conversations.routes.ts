@@ -449,7 +449,7 @@ function inboxActionRoutes() {
       params: IdParams,
       body: z.strictObject({ messageId: z.uuid().optional() }),
       response: ReadMarkerDto,
-      exampleBody: {},
+      exampleBody: { messageId: '01900000-0000-7000-8000-000000000000' },
       async handler({ deps, em, auth, params, body }) {
         const conversation = await findConversation(em, auth, params.id);
         const userId = personOf(auth);
