@@ -3,6 +3,7 @@ import express, { type RequestHandler } from 'express';
 import { BodyTooDeepError } from '../engine/errors/body-too-deep.error.ts';
 import { NulCharacterError } from '../engine/errors/nul-character.error.ts';
 import { jsonNestsDeeperThan, MAX_JSON_BODY_DEPTH } from '../platform/http/json-nesting-depth.ts';
+import { nulPath } from '../platform/http/json-nul-character.ts';
 
 export interface JsonBodyOptions {
   limit: number;
@@ -14,19 +15,6 @@ export interface JsonBodyOptions {
 /** body-parser's type for a charset it cannot read; the error handler answers 415. */
 function unsupportedCharset(charset: string): Error {
   return Object.assign(new Error(`unsupported charset "${charset}"`), { type: 'charset.unsupported', status: 415 });
-}
-
-/** Where the first NUL character is in a parsed body (a key or a string value), or null. The depth is bounded by the parser's check. */
-function nulPath(value: unknown, path: string): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
-  if (value === null || typeof value !== 'object') return null;
-  for (const [key, child] of Object.entries(value)) {
-    const at = Array.isArray(value) ? `${path}[${key}]` : path ? `${path}.${key}` : key;
-    if (key.includes('\u0000')) return at;
-    const found = nulPath(child, at);
-    if (found !== null) return found;
-  }
-  return null;
 }
 
 /**

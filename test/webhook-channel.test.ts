@@ -102,6 +102,13 @@ describe('webhook channel inbound (POST /hooks/channels/:id)', () => {
     expect((await signedPost(message('after-deep'))).status).toBe(202);
   });
 
+  it('refuses a signed message holding the NUL character with 400 nul_character, naming where (it cannot be stored)', async () => {
+    const res = await signedPost(message('nul-1', 'a\u0000b'));
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: 'nul_character', details: { path: 'text' } });
+    expect((await signedPost(message('nul-2', 'fine'))).status).toBe(202);
+  });
+
   it('accepts delivery statuses on the callback, forward only', async () => {
     const inbound = await signedPost(message('ext-6'));
     const em = api.env.orm.em.fork();

@@ -6,6 +6,8 @@ import type { AcceptedInbound, InboundMessage } from '../../engine/ports/inbound
 import { BodyTooDeepError } from '../../engine/errors/body-too-deep.error.ts';
 import type { Orm } from '../../platform/db/orm.ts';
 import { jsonNestsDeeperThan, MAX_JSON_BODY_DEPTH } from '../../platform/http/json-nesting-depth.ts';
+import { nulPath } from '../../platform/http/json-nul-character.ts';
+import { NulCharacterError } from '../../engine/errors/nul-character.error.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
 import { WebhookInboundSchema } from './webhook-payloads.ts';
 import { openWebhookSecret } from './webhook-secret.ts';
@@ -58,6 +60,11 @@ export function webhookInboundRouter(deps: WebhookInboundDeps): Router {
         json = JSON.parse(body.toString('utf8'));
       } catch {
         return problem(res, 400, 'validation_failed', 'the body is not JSON');
+      }
+      const nulAt = nulPath(json, '');
+      if (nulAt !== null) {
+        const nul = new NulCharacterError(nulAt);
+        return problem(res, 400, nul.code, nul.message, nul.details);
       }
       const parsed = WebhookInboundSchema.safeParse(json);
       if (!parsed.success) return problem(res, 400, 'validation_failed', 'the webhook payload is invalid', parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
