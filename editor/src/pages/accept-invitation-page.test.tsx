@@ -33,9 +33,12 @@ beforeEach(() => {
   localStorage.clear();
   window.location.hash = `#token=${TOKEN}`;
 });
-afterEach(() => {
+afterEach(async () => {
   cleanup();
   vi.unstubAllGlobals();
+  // A Mantine transition timer started by the last test (the button's loader) fires after
+  // happy-dom is torn down ("window is not defined", seen once in CI) unless it runs out here.
+  await new Promise((resolve) => setTimeout(resolve, 500));
 });
 
 describe('the accept-invitation page', () => {
