@@ -1,9 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { dropDatabase } from '../platform/db/ensure-database.ts';
-import { cliEnv, runCli } from './support/cli-process.ts';
+import { cliEnv, killRunningClis, runCli } from './support/cli-process.ts';
 
 const created: string[] = [];
 afterAll(async () => {
+  await killRunningClis();
   for (const url of created) await dropDatabase(url);
 });
 

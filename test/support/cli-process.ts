@@ -45,8 +45,28 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs =
   return { code, signal, ...out() };
 }
 
+/** CLI children not exited yet: a test that timed out leaves its child running. */
+const running = new Set<ChildProcess>();
+
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, [BIN, ...args], { env, cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], { env, cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
+}
+
+/**
+ * Kills the CLI children still running and waits for them: called before a test file drops its
+ * databases, so that a child left by a timed-out test cannot create one again afterwards.
+ */
+export async function killRunningClis(): Promise<void> {
+  await Promise.all(
+    [...running].map(async (child) => {
+      const exited = once(child, 'exit');
+      child.kill('SIGKILL');
+      await exited;
+    }),
+  );
 }
 
 /** Accumulates a child's output; call the returned function to read it so far. */
