@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from '../support/api-harness.ts';
-import { addSessionCookies } from './support/browser-session.ts';
+import { signedInPage } from './support/browser-session.ts';
 import { E2E_TEST_TIMEOUT_MS, HAS_CHROMIUM, launchChromium, poll, screenshot } from './support/chromium.ts';
 import { violationRecorder } from './support/csp-violations.ts';
 import { ensureEditorBuilt } from './support/editor-build.ts';
@@ -30,10 +30,7 @@ describe.skipIf(!HAS_CHROMIUM)('the Contacts page in Chromium', { timeout: E2E_T
     base = `http://127.0.0.1:${api.process.port}`;
     const signup = await api.client.post('/api/v1/auth/signup', { email: 'marketer@example.com', password: 'correct horse battery', name: 'Mia Marketer', workspaceName: 'Contacts Co' });
     browser = await launchChromium();
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    await violations.watch(context);
-    await addSessionCookies(context, base, signup);
-    page = await context.newPage();
+    page = await signedInPage(browser, base, signup, violations);
   }, 120_000);
 
   afterAll(async () => {

@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from '../support/api-harness.ts';
-import { addSessionCookies } from './support/browser-session.ts';
+import { signedInPage } from './support/browser-session.ts';
 import { E2E_TEST_TIMEOUT_MS, HAS_CHROMIUM, launchChromium, poll, screenshot } from './support/chromium.ts';
 import { violationRecorder } from './support/csp-violations.ts';
 import { ensureEditorBuilt } from './support/editor-build.ts';
@@ -24,10 +24,7 @@ describe.skipIf(!HAS_CHROMIUM)('the Privacy page and a contact\'s data requests 
     const channel = await owner.post('/api/v1/channels', { kind: 'sandbox', name: 'Sandbox' });
     await owner.post(`/api/v1/channels/${channel.body.id}/sandbox/inbound`, { from: PHONE, text: 'hello there', name: 'Sam Subject' });
     browser = await launchChromium();
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    await violations.watch(context);
-    await addSessionCookies(context, base, signup);
-    page = await context.newPage();
+    page = await signedInPage(browser, base, signup, violations);
   }, 120_000);
 
   afterAll(async () => {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from '../support/api-harness.ts';
 import type { ApiClient } from '../support/api-client.ts';
 import { WebhookReceiver } from '../support/webhook-receiver.ts';
-import { addSessionCookies } from './support/browser-session.ts';
+import { signedInPage } from './support/browser-session.ts';
 import { E2E_TEST_TIMEOUT_MS, HAS_CHROMIUM, launchChromium, poll, screenshot } from './support/chromium.ts';
 import { violationRecorder } from './support/csp-violations.ts';
 import { ensureEditorBuilt } from './support/editor-build.ts';
@@ -28,10 +28,7 @@ describe.skipIf(!HAS_CHROMIUM)('event webhooks in Chromium', { timeout: E2E_TEST
     const signup = await api.client.post('/api/v1/auth/signup', { email: 'hooks-owner@example.com', password: 'correct horse battery', name: 'Olivia Owner', workspaceName: 'Hooks & Co' });
     owner = api.client.as(signup.body.token);
     browser = await launchChromium();
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-    await violations.watch(context);
-    await addSessionCookies(context, base, signup);
-    page = await context.newPage();
+    page = await signedInPage(browser, base, signup, violations);
   }, 120_000);
 
   afterAll(async () => {

@@ -1,4 +1,4 @@
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { ApiResponse } from '../../support/api-client.ts';
 
 /**
@@ -17,4 +17,15 @@ export async function addSessionCookies(context: BrowserContext, base: string, s
     return { name: pair!.slice(0, eq), value: decodeURIComponent(pair!.slice(eq + 1)), url: base, sameSite: 'Strict' as const, httpOnly: pair!.startsWith('om_session=') };
   });
   await context.addCookies(cookies);
+}
+
+/**
+ * A page at 1440 × 900 signed in as `session` (an API signup or login), its content-security
+ * violations recorded by `violations`.
+ */
+export async function signedInPage(browser: Browser, base: string, session: ApiResponse, violations: { watch(context: BrowserContext): Promise<void> }): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  await violations.watch(context);
+  await addSessionCookies(context, base, session);
+  return context.newPage();
 }
