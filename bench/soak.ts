@@ -15,7 +15,7 @@ import { LOAD_KEYWORD, loadPhone, percentile, postWithRetries, rssOf, slope, sta
  * `--warmup-minutes`) and Redis keys stayed bounded.
  */
 
-const USAGE = `npm run soak -- [--minutes 60] [--rate 200] [--senders 2000] [--workers 2] [--connectors 1] [--warmup-minutes 5]`;
+const USAGE = `npm run soak -- [--minutes 60] [--rate 200] [--senders 2000] [--workers 2] [--connectors 1] [--warmup-minutes 5] [--flow echo|two-replies]`;
 
 interface Sample {
   minute: number;
@@ -45,6 +45,7 @@ async function main(): Promise<void> {
       workers: { type: 'string', default: '2' },
       connectors: { type: 'string', default: '1' },
       'warmup-minutes': { type: 'string', default: '5' },
+      flow: { type: 'string', default: 'echo' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -55,13 +56,15 @@ async function main(): Promise<void> {
   const minutes = Number(values.minutes);
   const rate = Number(values.rate);
   const senders = Number(values.senders);
+  const flow = values.flow === 'two-replies' ? 'two-replies' : values.flow === 'echo' ? 'echo' : undefined;
+  if (!flow) throw new Error(`--flow must be echo or two-replies, not ${values.flow}`);
   const warmup = Math.min(Number(values['warmup-minutes']), Math.floor(minutes / 3));
   const progress = (line: string) => console.log(`[soak] ${line}`);
-  progress(`${minutes} min at ${rate} msg/s from ${senders} senders; load average ${loadAverage()}`);
+  progress(`${minutes} min at ${rate} msg/s from ${senders} senders, flow ${flow}; load average ${loadAverage()}`);
 
   const reports = await mkdtemp(join(tmpdir(), 'om-soak-reports-'));
   process.env.FAULT_CLUSTER_NAME ??= 'om_soak';
-  const fc = await startFaultCluster({ workers: Number(values.workers), connectors: Number(values.connectors), progress, nodeOptions: `--report-on-signal --report-signal=SIGUSR2 --report-directory=${reports}` });
+  const fc = await startFaultCluster({ workers: Number(values.workers), connectors: Number(values.connectors), progress, flow, nodeOptions: `--report-on-signal --report-signal=SIGUSR2 --report-directory=${reports}` });
   const stop = async () => {
     await fc.cleanup();
     await rm(reports, { recursive: true, force: true });

@@ -28,7 +28,14 @@ export interface FaultCluster {
   cleanup(): Promise<void>;
 }
 
-export async function startFaultCluster(opts: { workers: number; connectors: number; progress: (line: string) => void; nodeOptions?: string }): Promise<FaultCluster> {
+/**
+ * The flow the load meets: `two-replies` (a first reply, a 2 s delay, a second reply naming the
+ * message: three outbound operations per message, with a timer, as the chaos run needs) or
+ * `echo` (one reply per message, as most auto-replies are).
+ */
+export type LoadFlow = 'two-replies' | 'echo';
+
+export async function startFaultCluster(opts: { workers: number; connectors: number; progress: (line: string) => void; nodeOptions?: string; flow?: LoadFlow }): Promise<FaultCluster> {
   const pg = await startOwnPostgres(process.env.FAULT_CLUSTER_NAME ?? 'om_chaos', { maxConnections: 300 });
   let redis: OwnRedis | undefined;
   let cluster: ProcessCluster | undefined;
@@ -52,25 +59,26 @@ export async function startFaultCluster(opts: { workers: number; connectors: num
     const owner = cluster.client.as(signup.body.token);
     const channel = await owner.post('/api/v1/channels', { kind: 'sandbox', name: 'Load' });
     await cluster.waitForQueueWorkers(sendQueueName(channel.body.id), opts.connectors);
-    // A multi-step flow with a wait: a first reply, a delay, a second reply naming the message.
-    await cluster.publishFlow(
-      signup.body.workspace.id,
-      doc(
-        [
-          keywordTrigger('t', [LOAD_KEYWORD], 'starts_with'),
-          node('first', 'send_message', { text: 'first {{message.text}}' }),
-          node('pause', 'delay', { mode: 'duration', duration: { amount: LOAD_DELAY_S, unit: 'seconds' } }),
-          node('second', 'send_message', { text: 'second {{message.text}}' }),
-        ],
-        [edge('t', 'out', 'first'), edge('first', 'out', 'pause'), edge('pause', 'out', 'second')],
-      ),
-      'load',
-    );
+    await cluster.publishFlow(signup.body.workspace.id, loadFlow(opts.flow ?? 'two-replies'), 'load');
     return { pg, redis, cluster, workspaceId: signup.body.workspace.id, owner, channelId: channel.body.id, cleanup };
   } catch (err) {
     await cleanup();
     throw err;
   }
+}
+
+function loadFlow(flow: LoadFlow) {
+  const trigger = keywordTrigger('t', [LOAD_KEYWORD], 'starts_with');
+  if (flow === 'echo') return doc([trigger, node('first', 'send_message', { text: 'first {{message.text}}' })], [edge('t', 'out', 'first')]);
+  return doc(
+    [
+      trigger,
+      node('first', 'send_message', { text: 'first {{message.text}}' }),
+      node('pause', 'delay', { mode: 'duration', duration: { amount: LOAD_DELAY_S, unit: 'seconds' } }),
+      node('second', 'send_message', { text: 'second {{message.text}}' }),
+    ],
+    [edge('t', 'out', 'first'), edge('first', 'out', 'pause'), edge('pause', 'out', 'second')],
+  );
 }
 
 /** Resident memory of a process (bytes), from /proc; null once it exited. */
