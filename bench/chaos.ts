@@ -172,13 +172,17 @@ async function check(fc: FaultCluster, r: { accepted: string[]; refused: string[
   const replies = await sql<{ conversationId: string; text: string }>(`select conversation_id as "conversationId", text from messages where direction = 'outbound' order by id`);
   const seen = new Map<string, { first: number; second: number }>();
   let outOfOrder = 0;
+  const outOfOrderByKind = { first: 0, second: 0 };
   for (const reply of replies) {
     const m = /^(first|second) load (\d+) (\d+)$/.exec(reply.text ?? '');
     if (!m) continue;
     const kind = m[1] as 'first' | 'second';
     const k = Number(m[3]);
     const last = seen.get(reply.conversationId) ?? { first: -1, second: -1 };
-    if (k < last[kind]) outOfOrder++;
+    if (k < last[kind]) {
+      outOfOrder++;
+      outOfOrderByKind[kind]++;
+    }
     last[kind] = Math.max(last[kind], k);
     seen.set(reply.conversationId, last);
   }
@@ -201,6 +205,7 @@ async function check(fc: FaultCluster, r: { accepted: string[]; refused: string[
   for (const byStatus of Object.values(r.statusesByPhase)) for (const [status, n] of Object.entries(byStatus)) if (Number(status) >= 500 && status !== '503') http5xxNot503 += n;
   const stuck = stuckRow!.n;
   const ok = lost === 0 && duplicated === 0 && outOfOrder === 0 && stuck === 0 && http5xxNot503 === 0 && r.refused.length === 0;
+  r.progress(`replies out of order: ${outOfOrderByKind.first} first replies, ${outOfOrderByKind.second} second replies (after the delay)`);
   r.progress(`HTTP statuses by phase: ${JSON.stringify(r.statusesByPhase)}`);
   r.progress(`outbound statuses (receipts lost with Redis's data stay sent/delivered): ${JSON.stringify(receipts)}`);
   r.progress(`timer lateness: p50 ${Math.round(percentile(late, 50))} ms, p90 ${Math.round(percentile(late, 90))} ms, p99 ${Math.round(percentile(late, 99))} ms, max ${Math.round(late.at(-1) ?? 0)} ms over ${late.length} timers (the ones due while PostgreSQL or Redis was down are late by the outage)`);

@@ -23,6 +23,23 @@ const RUN_COLUMNS = `id, workspace_id as "workspaceId", flow_id as "flowId", flo
   contact_id as "contactId", conversation_id as "conversationId", channel_id as "channelId", status,
   current_node_id as "currentNodeId", state, wait, step_count as "stepCount", trigger`;
 
+/**
+ * The other waiting runs of `run`'s conversation that were due before it, oldest due first,
+ * locked: their timers are late (lost with Redis's data, or held by a worker that died) while
+ * this one fired.
+ */
+export async function lockRunsOfConversationDueBefore(em: EntityManager, run: RunRow & { conversationId: string }): Promise<RunRow[]> {
+  const { rows } = await runSql<RunRow>(
+    em,
+    `select ${RUN_COLUMNS} from runs
+      where conversation_id = :conversationId and status = 'waiting' and id <> :runId
+        and due_at < (select due_at from runs where id = :runId)
+      order by due_at, id for update`,
+    { conversationId: run.conversationId, runId: run.id },
+  );
+  return rows;
+}
+
 /** Every waiting run of a contact (for an opt-out), locked. */
 export async function lockWaitingRunsOfContact(em: EntityManager, contactId: string): Promise<RunRow[]> {
   const { rows } = await runSql<RunRow>(em, `select ${RUN_COLUMNS} from runs where contact_id = :contactId and status = 'waiting' for update`, { contactId });

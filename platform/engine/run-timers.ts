@@ -11,7 +11,7 @@ import { tryLockConversation } from './conversation-lock.ts';
 import type { ConversationDrain } from './conversation-drain.ts';
 import { TIMER_QUEUE, timerJobId, type TimerJobData } from './engine-queues.ts';
 import type { RunExecutor } from './run-executor.ts';
-import { lockRun, type RunRow } from './run-store.ts';
+import { lockRun, lockRunsOfConversationDueBefore, type RunRow } from './run-store.ts';
 
 /** Timer jobs that find their conversation busy retry this often (ms), many times. */
 const BUSY_RETRY_MS = 100;
@@ -51,13 +51,19 @@ export class RunTimers {
     this.deps.queues.worker<TimerJobData>(TIMER_QUEUE, (job: Job<TimerJobData>) => this.fire(job.data.runId, job.data.waitSeq), { concurrency, ...QUICK_STALL_DETECTION });
   }
 
-  /** Wakes the run with its timeout if it still waits on the wait this timer was set for. */
+  /**
+   * Wakes the run with its timeout if it still waits on the wait this timer was set for. The
+   * timers of one conversation fire in the order they were due: runs of the conversation due
+   * before this one whose timers are late (their jobs lost with Redis's data, or held by a worker
+   * that died) are woken first, in the same transaction, and their own jobs then find nothing to do.
+   */
   async fire(runId: string, waitSeq: number): Promise<void> {
     const { rows } = await runSql<{ conversationId: string | null }>(this.deps.orm.em.fork(), `select conversation_id as "conversationId" from runs where id = :runId`, { runId });
     if (!rows[0]) return;
     const work = async (em: EntityManager, after: AfterCommit) => {
       const run = await lockRun(em, runId);
       if (!run || !isStillWaiting(run, waitSeq)) return;
+      if (run.conversationId) for (const late of await lockRunsOfConversationDueBefore(em, { ...run, conversationId: run.conversationId })) await this.deps.executor.resume(em, late, { kind: 'timeout' }, after);
       await this.deps.executor.resume(em, run, { kind: 'timeout' }, after);
     };
     const conversationId = rows[0].conversationId;
