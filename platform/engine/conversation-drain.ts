@@ -197,12 +197,9 @@ export class ConversationDrain {
         handled.push(msg.id);
         if (msg.more) verdicts.set(msg.conversationId, 'again');
       }
-      const batchJobs = await writes.flush(em);
-      for (const send of after.sends) {
-        const batchJobId = batchJobs.get(send.messageId);
-        if (batchJobId !== undefined) send.batchJobId = batchJobId;
-      }
       if (handled.length > 0) await runSql(em, MARK_HANDLED_SQL, { ids: handled }, { planEachCall: true });
+      // The transaction's last statement (see RunWriteBatch.flush).
+      await writes.flush(em, after);
     });
     try {
       await this.deps.afterCommit(after);

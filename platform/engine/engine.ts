@@ -55,7 +55,7 @@ export class Engine {
     const handler = new InboundHandler({ executor: this.executor, flows: this.flows, clock: deps.clock });
     const afterCommit = (after: AfterCommit) => this.afterCommit(after);
     this.drain = new ConversationDrain({ orm: deps.orm, queues: deps.queues, logger, clock: deps.clock, handler, outbox: deps.outbox, afterCommit });
-    this.timers = new RunTimers({ orm: deps.orm, queues: deps.queues, logger, clock: deps.clock, executor: this.executor, drain: this.drain, afterCommit });
+    this.timers = new RunTimers({ orm: deps.orm, queues: deps.queues, logger, clock: deps.clock, executor: this.executor, outbox: deps.outbox, drain: this.drain, afterCommit });
     this.triggered = new TriggeredRuns({ orm: deps.orm, queues: deps.queues, logger, flows: this.flows, executor: this.executor, afterCommit });
     this.reconciler = new EngineReconciler({ orm: deps.orm, queues: deps.queues, logger, drain: this.drain, timers: this.timers });
   }

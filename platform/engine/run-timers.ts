@@ -12,6 +12,8 @@ import type { ConversationDrain } from './conversation-drain.ts';
 import { TIMER_QUEUE, timerJobId, type TimerJobData } from './engine-queues.ts';
 import type { RunExecutor } from './run-executor.ts';
 import { lockRun, lockRunsOfConversationDueBefore, type RunRow } from './run-store.ts';
+import { RunWriteBatch } from './run-write-batch.ts';
+import type { Outbox } from '../pipeline/outbox.ts';
 
 /** Timer jobs that find their conversation busy retry this often (ms), many times. */
 const BUSY_RETRY_MS = 100;
@@ -30,6 +32,7 @@ export class RunTimers {
       logger: Logger;
       clock: Clock;
       executor: RunExecutor;
+      outbox: Outbox;
       drain: ConversationDrain;
       afterCommit: (after: AfterCommit) => Promise<void>;
     },
@@ -63,8 +66,11 @@ export class RunTimers {
     const work = async (em: EntityManager, after: AfterCommit) => {
       const run = await lockRun(em, runId);
       if (!run || !isStillWaiting(run, waitSeq)) return;
-      if (run.conversationId) for (const late of await lockRunsOfConversationDueBefore(em, { ...run, conversationId: run.conversationId })) await this.deps.executor.resume(em, late, { kind: 'timeout' }, after);
-      await this.deps.executor.resume(em, run, { kind: 'timeout' }, after);
+      // New rows wait for the end of the transaction, the outbox messages last (see RunWriteBatch.flush).
+      const writes = new RunWriteBatch(this.deps.outbox);
+      if (run.conversationId) for (const late of await lockRunsOfConversationDueBefore(em, { ...run, conversationId: run.conversationId })) await this.deps.executor.resume(em, late, { kind: 'timeout' }, after, { writes });
+      await this.deps.executor.resume(em, run, { kind: 'timeout' }, after, { writes });
+      await writes.flush(em, after);
     };
     const conversationId = rows[0].conversationId;
     if (conversationId) {
