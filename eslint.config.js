@@ -14,7 +14,7 @@ export default tseslint.config(
   },
   {
     // The few plain scripts the browser loads as they are (no bundler): they run in a page.
-    files: ['editor/static/**/*.js', 'editor/public/**/*.js'],
+    files: ['editor/static/**/*.js'],
     languageOptions: { globals: { window: 'readonly', document: 'readonly', location: 'readonly', localStorage: 'readonly', fetch: 'readonly' } },
   },
   {

@@ -55,7 +55,7 @@ describe('when `onemessage start` runs against a database that does not exist ye
     expect(((await channels.json()) as any).items).toEqual([expect.objectContaining({ kind: 'sandbox', name: 'Demo sandbox', status: 'connected' })]);
   });
 
-  it('serves the landing page, /healthz and the metrics of the requests it answered', async () => {
+  it('serves the editor (or how to build it) at /, /healthz and the metrics of the requests it answered', async () => {
     expect((await fetch(`${base}/`)).status).toBe(200);
     expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
     const metrics = await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();

@@ -13,7 +13,7 @@ import { flowCallsOut } from '../../engine/flows/node-catalog.ts';
 import { compileTriggerIndex, matchTriggers } from '../../engine/flows/trigger-match.ts';
 import { describeTriggers } from '../../engine/flows/trigger-overlap.ts';
 import type { Flow } from '../../engine/flows/flow.schema.ts';
-import type { WorkspaceTriggers } from './trigger-matcher.ts';
+import type { WorkspaceTriggers } from './workspace-triggers.ts';
 import { countBroadcastOptOut } from '../broadcasts/broadcast-opt-outs.ts';
 import { emitEvent } from '../webhooks/webhook-events.ts';
 import { messageReceivedEvent } from '../webhooks/webhook-event-payloads.ts';

@@ -8,6 +8,7 @@ import type { Logger } from '../logger.ts';
 import { GroupCommit } from './group-commit.ts';
 import { runSql } from './run-sql.ts';
 import { storeInbound, storeInboundRows, type InboundRow, type StoredInbound } from './store-inbound.sql.ts';
+import { InvariantError } from '../../engine/errors/invariant.error.ts';
 
 interface ChannelAndDuplicate {
   workspaceId: string;
@@ -92,7 +93,7 @@ export class InboundPipeline implements InboundSink {
       const { rows } = await runSql<ChannelAndDuplicate>(em, CHANNEL_AND_DUPLICATE_SQL, { channelId: message.channelId, providerMessageId: message.providerMessageId });
       const channel = rows[0];
       if (!channel || channel.deletedAt !== null) throw new NotFoundError('channel', message.channelId);
-      if (channel.messageId === null) throw new Error(`inbound message ${message.channelId}/${message.providerMessageId} conflicted but cannot be found`);
+      if (channel.messageId === null) throw new InvariantError(`inbound message ${message.channelId}/${message.providerMessageId} conflicted but cannot be found`, { channelId: message.channelId, providerMessageId: message.providerMessageId });
       return { messageId: channel.messageId, conversationId: channel.conversationId!, contactId: channel.contactId!, workspaceId: channel.workspaceId, channelId: message.channelId, duplicate: true };
     }
 

@@ -12,6 +12,7 @@ import { runSql } from './run-sql.ts';
 import { METERED_JSON, meteredCte, meteredRowsOf, UsageMeter } from '../billing/usage-meter.ts';
 import { QUOTA_EXCEEDED_REASON } from '../../engine/billing/usage-thresholds.ts';
 import { DEFAULT_SEND_RETRY, newSendBatchJob, SEND_BATCH_JOB_NAME, SEND_JOB_NAME, sendBatchJobOptions, sendJobOptions, sendQueueName, type BatchJobRef, type SendBatchJobData, type SendJobData, type SendRetryPolicy } from './send-job.ts';
+import { InvariantError } from '../../engine/errors/invariant.error.ts';
 
 /** A message recorded in the outbox, to dispatch after the caller's commit. */
 export interface QueuedSend {
@@ -247,7 +248,7 @@ export class Outbox {
     // A concurrent request with the same key committed first.
     const existing = await runSql<{ id: string }>(em, EXISTING_SQL, { channelId: target.channelId, idempotencyKey: req.idempotencyKey });
     const existingId = existing.rows[0]?.id;
-    if (!existingId) throw new Error(`outbound message with key ${req.idempotencyKey} conflicted but cannot be found`);
+    if (!existingId) throw new InvariantError(`outbound message with key ${req.idempotencyKey} conflicted but cannot be found`, { channelId: target.channelId, idempotencyKey: req.idempotencyKey });
     return { messageId: existingId, channelId: target.channelId, created: false };
   }
 
