@@ -9,6 +9,7 @@ import { GroupCommit } from './group-commit.ts';
 import { runSql } from './run-sql.ts';
 import { storeInbound, storeInboundRows, type InboundRow, type StoredInbound } from './store-inbound.sql.ts';
 import { InvariantError } from '../../engine/errors/invariant.error.ts';
+import { zodIssueDetails } from '../../engine/errors/zod-issue-details.ts';
 
 interface ChannelAndDuplicate {
   workspaceId: string;
@@ -82,7 +83,7 @@ export class InboundPipeline implements InboundSink {
   private async acceptFrom(author: InboundRow['author'], input: InboundMessage): Promise<AcceptedInbound> {
     const parsed = InboundMessageSchema.safeParse(input);
     if (!parsed.success) {
-      throw new ValidationError('the inbound message is invalid', { details: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
+      throw new ValidationError('the inbound message is invalid', { details: zodIssueDetails(parsed.error) });
     }
     const message = parsed.data;
     const em = this.deps.orm.em.fork();

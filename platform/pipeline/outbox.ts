@@ -13,6 +13,7 @@ import { METERED_JSON, meteredCte, meteredRowsOf, UsageMeter } from '../billing/
 import { QUOTA_EXCEEDED_REASON } from '../../engine/billing/usage-thresholds.ts';
 import { DEFAULT_SEND_RETRY, newSendBatchJob, SEND_BATCH_JOB_NAME, SEND_JOB_NAME, sendBatchJobOptions, sendJobOptions, sendQueueName, type BatchJobRef, type SendBatchJobData, type SendJobData, type SendRetryPolicy } from './send-job.ts';
 import { InvariantError } from '../../engine/errors/invariant.error.ts';
+import { zodIssueDetails } from '../../engine/errors/zod-issue-details.ts';
 
 /** A message recorded in the outbox, to dispatch after the caller's commit. */
 export interface QueuedSend {
@@ -323,7 +324,7 @@ export class Outbox {
 function parseRequest(request: OutboundRequest): OutboundRequest {
   const parsed = OutboundRequestSchema.safeParse(request);
   if (!parsed.success) {
-    throw new ValidationError('the outbound message is invalid', { details: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
+    throw new ValidationError('the outbound message is invalid', { details: zodIssueDetails(parsed.error) });
   }
   return parsed.data;
 }
