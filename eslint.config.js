@@ -13,8 +13,35 @@ export default tseslint.config(
     },
   },
   {
+    // The core imports no infrastructure: adapters implement its ports (CONVENTIONS.md). Relative
+    // paths are matched by what they name, so '../../platform/x.ts' is refused from any depth.
+    // test/lint-layers.test.ts proves each rule fails on a deliberate violation.
+    files: ['engine/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^(\\.\\./)+(platform|connectors|api|cli|editor|bench)(/|$)', message: 'engine/ is the pure core: it declares a port for what it needs from platform/, connectors/ or api/, and they implement it.' },
+            {
+              regex: '^(bullmq|ioredis|@mikro-orm/.*|pg|pg-.*|knex|express|@whiskeysockets/baileys|stripe|nodemailer|pino|pino-.*)$',
+              message: 'engine/ is the pure core: no database, queue, HTTP server or provider library; declare a port in engine/ports instead.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Connectors are adapters the API composes; an adapter that reached back into the API would tie the two together.
+    files: ['connectors/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^(\\.\\./)+api(/|$)', message: 'connectors/ never import api/: what a connector needs from the API goes through a port.' }] }],
+    },
+  },
+  {
     // The few plain scripts the browser loads as they are (no bundler): they run in a page.
-    files: ['editor/static/**/*.js', 'editor/public/**/*.js'],
+    files: ['editor/static/**/*.js'],
     languageOptions: { globals: { window: 'readonly', document: 'readonly', location: 'readonly', localStorage: 'readonly', fetch: 'readonly' } },
   },
   {

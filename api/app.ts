@@ -20,7 +20,6 @@ import { BROADCAST_BODY_LIMIT_BYTES, BROADCASTS_PATH } from './routes/broadcasts
 /** Health probes answer every few seconds: logged only when they fail. */
 const PROBE_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz']);
 const EDITOR_DIST = fileURLToPath(new URL('../editor/dist', import.meta.url));
-const EDITOR_PUBLIC = fileURLToPath(new URL('../editor/public', import.meta.url));
 
 /** The HTTP application: API, OpenAPI document, the process role's extra routers, the editor. */
 export function createApp(deps: ApiDeps): Express {
@@ -85,8 +84,8 @@ export function createApp(deps: ApiDeps): Express {
   const notFound: express.RequestHandler = (req, res) => sendError(res, 404, 'route_not_found', `no route ${req.method} ${req.originalUrl}`);
   app.use('/api', notFound);
 
-  // The editor: the built app (index.html for any of its paths) when present, otherwise the static landing page.
-  app.use(editorApp(EDITOR_DIST, EDITOR_PUBLIC));
+  // The editor: the built app (index.html for any of its paths) when present, otherwise a page at / saying how to build it.
+  app.use(editorApp(EDITOR_DIST));
   app.use(notFound);
 
   app.use(errorHandler(deps.logger));

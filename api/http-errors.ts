@@ -58,11 +58,6 @@ export function sendError(res: Response, status: number, code: string, message: 
   res.status(status).json(body);
 }
 
-/** Turns zod issues into `{ path, message }` pairs that a client can show next to its fields. */
-export function zodDetails(error: z.ZodError): { path: string; message: string }[] {
-  return error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-}
-
 /** The last middleware: every error becomes `{ error: { code, message, details? } }`. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {

@@ -4,8 +4,8 @@ import { ForbiddenError, NotFoundError, ValidationError } from '../engine/errors
 import { can, CAPABILITIES, type Capability } from '../engine/tenancy/role.ts';
 import type { ApiDeps } from './api-deps.ts';
 import { authenticate, credentialOf } from './auth/authenticate.ts';
-import { zodDetails } from './http-errors.ts';
 import type { AnyRoute, AuthContext } from './route.ts';
+import { zodIssueDetails } from '../engine/errors/zod-issue-details.ts';
 
 /** Set on the request once the caller is known, for logs, metrics and usage events. */
 export interface RequestState {
@@ -25,7 +25,7 @@ function parsePart(schema: z.ZodType | undefined, value: unknown, part: string, 
   if (result.success) return result.data;
   // A malformed id can name no resource of the caller's: answer as for any missing resource.
   if (part === 'params') throw new NotFoundError(route.tag);
-  throw new ValidationError(part === 'body' && value === undefined ? 'this endpoint needs a JSON body' : `invalid ${part}`, { details: zodDetails(result.error) });
+  throw new ValidationError(part === 'body' && value === undefined ? 'this endpoint needs a JSON body' : `invalid ${part}`, { details: zodIssueDetails(result.error) });
 }
 
 /** Registers each route: authenticate, check the role, validate params/query/body, run, answer. */

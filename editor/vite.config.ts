@@ -10,8 +10,7 @@ export default defineConfig(({ command }) => {
   if (command === 'build') process.env.NODE_ENV = 'production';
   return {
     root: fileURLToPath(new URL('.', import.meta.url)),
-    // Files copied into dist as they are (the flow prefetch script of index.html). Not editor/public:
-    // that is the landing page served without a build, and its index.html would replace the app's.
+    // Files copied into dist as they are (the flow prefetch script of index.html).
     publicDir: 'static',
     plugins: [react()],
     build: {

@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BROADCASTS_QUEUE, broadcastSendQueueName } from '../platform/broadcasts/broadcast-queues.ts';
 import type { ApiClient } from './support/api-client.ts';
-import { pollUntil, PROCESS_READY_MS, ProcessCluster } from './support/process-cluster.ts';
+import { PROCESS_READY_MS, ProcessCluster } from './support/process-cluster.ts';
+import { eventually } from './support/eventually.ts';
 
 /*
  * A message broadcast's batches run in the connector role (`broadcast-send-<channelId>`), its
@@ -92,7 +93,7 @@ describe('when the connector process is killed with SIGKILL while a broadcast of
     // Sends are recorded 500 at a time, in one statement per batch: the first batch recorded is
     // "mid-way". Whether the kill also lands inside a batch's provider calls (its messages claimed,
     // in flight) is up to timing: that window lasts a few milliseconds, too short to aim at by polling.
-    await pollUntil(async () => ((await count(sent, [channelId, keyPrefix])) > 0 ? true : undefined), { timeoutMs: 60_000, what: 'the first batch of the broadcast sent', intervalMs: 5 });
+    await eventually(async () => ((await count(sent, [channelId, keyPrefix])) > 0 ? true : undefined), { timeoutMs: 60_000, what: 'the first batch of the broadcast sent', intervalMs: 5 });
     const killed = await cluster.stop(victim!, 'SIGKILL');
     expect(killed.signal).toBe('SIGKILL');
 
@@ -115,7 +116,7 @@ describe('when the connector process is killed with SIGKILL while a broadcast of
     cluster.spawn('connector');
     await cluster.waitForQueueWorkers(broadcastSendQueueName(channelId), 1);
     const replacedMs = Date.now() - killed.at;
-    const finished = await pollUntil(
+    const finished = await eventually(
       async () => {
         const res = await owner.get(`/api/v1/broadcasts/${id}`);
         return res.body.state === 'completed' ? res.body : undefined;
@@ -173,7 +174,7 @@ describe('when the connector process is killed with SIGKILL while a broadcast of
           )
         ).map((r) => [r.status, r.n]),
       );
-    const { stats, counted } = await pollUntil(
+    const { stats, counted } = await eventually(
       async () => {
         const before = await recount();
         const body = (await owner.get(`/api/v1/broadcasts/${id}`)).body;

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropDatabase } from '../platform/db/ensure-database.ts';
 import { createRedis } from '../platform/redis.ts';
 import { cliEnv, collect, freePort, spawnCli, waitForStatus } from './support/cli-process.ts';
+import { eventually } from './support/eventually.ts';
 import { TEST_REDIS_URL } from './support/test-env.ts';
 
 const READY_WITHIN_MS = 60_000;
@@ -55,7 +56,7 @@ describe('when `onemessage start` runs against a database that does not exist ye
     expect(((await channels.json()) as any).items).toEqual([expect.objectContaining({ kind: 'sandbox', name: 'Demo sandbox', status: 'connected' })]);
   });
 
-  it('serves the landing page, /healthz and the metrics of the requests it answered', async () => {
+  it('serves the editor (or how to build it) at /, /healthz and the metrics of the requests it answered', async () => {
     expect((await fetch(`${base}/`)).status).toBe(200);
     expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ status: 'ok' });
     const metrics = await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
@@ -73,13 +74,13 @@ describe('when `onemessage start` runs against a database that does not exist ye
     await client.connect();
     try {
       // Written within a second by the batch timer.
-      const deadline = Date.now() + 5_000;
-      let rows: { path: string }[] = [];
-      while (Date.now() < deadline) {
-        rows = (await client.query(`select path from usage_events where path like '%/v1/auth/login'`)).rows;
-        if (rows.length) break;
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
+      const rows = await eventually(
+        async () => {
+          const found: { path: string }[] = (await client.query(`select path from usage_events where path like '%/v1/auth/login'`)).rows;
+          return found.length ? found : undefined;
+        },
+        { timeoutMs: 5_000, intervalMs: 200, what: 'the usage event of the login' },
+      );
       expect(rows).toHaveLength(1);
     } finally {
       await client.end();

@@ -3,7 +3,8 @@ import { doc, edge, keywordTrigger, node } from '../engine/flows/flow-document.f
 import { INBOX_QUEUE, TIMER_QUEUE } from '../platform/engine/engine-queues.ts';
 import { sendQueueName } from '../platform/pipeline/send-job.ts';
 import type { ApiClient } from './support/api-client.ts';
-import { pollUntil, PROCESS_READY_MS, ProcessCluster, type RoleProcess } from './support/process-cluster.ts';
+import { PROCESS_READY_MS, ProcessCluster, type RoleProcess } from './support/process-cluster.ts';
+import { eventually } from './support/eventually.ts';
 
 /*
  * The engine's runtime guarantees 2, 3 and 4 (issue 3), with every role in an OS process of its
@@ -113,7 +114,7 @@ describe('when four worker processes drain 2,000 messages over 100 conversations
     const conversationIds = await sendAll(ws, { conversations: CONVERSATIONS, perConversation: PER_CONVERSATION, senders: SENDERS, text: (i) => `m ${i}` });
     const postedMs = Date.now() - started;
     const outbound = `select id from messages where workspace_id = $1 and direction = 'outbound'`;
-    await pollUntil(async () => ((await count(outbound, [ws.id])) >= TOTAL ? true : undefined), { timeoutMs: 90_000, what: `${TOTAL} replies`, progress: async () => `${await count(outbound, [ws.id])} so far` });
+    await eventually(async () => ((await count(outbound, [ws.id])) >= TOTAL ? true : undefined), { timeoutMs: 90_000, what: `${TOTAL} replies`, progress: async () => `${await count(outbound, [ws.id])} so far` });
     const repliedMs = Date.now() - started;
 
     const rows = await cluster.sql<{ conversationId: string; text: string }>(`select conversation_id as "conversationId", text from messages where workspace_id = $1 and direction = 'outbound' order by id`, [ws.id]);
@@ -164,7 +165,7 @@ describe('when a worker process is killed with SIGKILL while it drains conversat
     const sending = sendAll(ws, { conversations: CONVERSATIONS, perConversation: PER_CONVERSATION, senders: CONVERSATIONS, text: (i) => `k ${i}` });
     // Awaited below; until then a failure must not surface as an unhandled rejection.
     sending.catch(() => undefined);
-    await pollUntil(async () => ((await count(handled, [ws.id])) >= KILL_AT ? true : undefined), { timeoutMs: 60_000, what: `${KILL_AT} messages handled`, intervalMs: 10 });
+    await eventually(async () => ((await count(handled, [ws.id])) >= KILL_AT ? true : undefined), { timeoutMs: 60_000, what: `${KILL_AT} messages handled`, intervalMs: 10 });
     const killed = await cluster.stop(victim!, 'SIGKILL');
     // The dead process's jobs stay active until their locks expire: the drains it had in flight.
     const activeAtKill = await cluster.queue(INBOX_QUEUE).getActiveCount();
@@ -179,7 +180,7 @@ describe('when a worker process is killed with SIGKILL while it drains conversat
     const outbound = `select id from messages where workspace_id = $1 and direction = 'outbound'`;
     const sent = `${outbound} and status in ('sent', 'delivered', 'read')`;
     const completed = `select id from runs where workspace_id = $1 and status = 'completed'`;
-    await pollUntil(async () => ((await count(completed, [ws.id])) >= TOTAL && (await count(sent, [ws.id])) >= 3 * TOTAL ? true : undefined), {
+    await eventually(async () => ((await count(completed, [ws.id])) >= TOTAL && (await count(sent, [ws.id])) >= 3 * TOTAL ? true : undefined), {
       timeoutMs: RECOVERY_DEADLINE_MS,
       what: `${TOTAL} runs completed and ${3 * TOTAL} replies sent`,
       progress: async () => `${await count(completed, [ws.id])} runs completed, ${await count(outbound, [ws.id])} replies recorded, ${await count(sent, [ws.id])} sent`,
@@ -223,7 +224,7 @@ describe('when every process is stopped while runs wait on a delay, and started 
     );
     const conversationIds = await sendAll(ws, { conversations: CONVERSATIONS, perConversation: 1, senders: CONVERSATIONS, text: () => 'w' });
     const waitingRuns = `select id from runs where workspace_id = $1 and status = 'waiting' and due_at is not null`;
-    await pollUntil(async () => ((await count(waitingRuns, [ws.id])) >= CONVERSATIONS ? true : undefined), { timeoutMs: 10_000, what: `${CONVERSATIONS} runs waiting` });
+    await eventually(async () => ((await count(waitingRuns, [ws.id])) >= CONVERSATIONS ? true : undefined), { timeoutMs: 10_000, what: `${CONVERSATIONS} runs waiting` });
     // due_at is cleared when a run moves on, so each run's due time is read now.
     const dueAt = new Map((await cluster.sql<{ id: string; dueAt: Date }>(`select id, due_at as "dueAt" from runs where workspace_id = $1`, [ws.id])).map((r) => [r.id, r.dueAt.getTime()]));
     const due = { first: Math.min(...dueAt.values()), last: Math.max(...dueAt.values()) };
@@ -245,7 +246,7 @@ describe('when every process is stopped while runs wait on a delay, and started 
     const workerUpAt = Date.now();
 
     const sentReplies = `select id from messages where workspace_id = $1 and direction = 'outbound' and status in ('sent', 'delivered', 'read')`;
-    await pollUntil(async () => ((await count(sentReplies, [ws.id])) >= CONVERSATIONS ? true : undefined), { timeoutMs: 60_000, what: `${CONVERSATIONS} delayed replies sent` });
+    await eventually(async () => ((await count(sentReplies, [ws.id])) >= CONVERSATIONS ? true : undefined), { timeoutMs: 60_000, what: `${CONVERSATIONS} delayed replies sent` });
     const rows = await cluster.sql<{ conversationId: string; text: string }>(`select conversation_id as "conversationId", text from messages where workspace_id = $1 and direction = 'outbound' order by id`, [ws.id]);
     expect(rows.map((r) => r.conversationId).sort()).toEqual([...conversationIds].sort());
     expect(new Set(rows.map((r) => r.text))).toEqual(new Set(['later w']));

@@ -4,7 +4,8 @@ import { TIMER_QUEUE } from '../platform/engine/engine-queues.ts';
 import { STALL_DETECTION_MS } from '../platform/queues/queue-factory.ts';
 import { sendQueueName } from '../platform/pipeline/send-job.ts';
 import type { ApiClient } from './support/api-client.ts';
-import { pollUntil, PROCESS_READY_MS, ProcessCluster, type RoleProcess } from './support/process-cluster.ts';
+import { PROCESS_READY_MS, ProcessCluster, type RoleProcess } from './support/process-cluster.ts';
+import { eventually } from './support/eventually.ts';
 
 /*
  * Issue 21, findings 2 and 5, with every role in an OS process of its own:
@@ -112,7 +113,7 @@ describe('when worker processes are killed with SIGKILL while runs wait on 2-sec
       if (killed.length > 40) break;
     }
     await load;
-    await pollUntil(async () => ((await count(`select id from runs where workspace_id = $1 and status = 'completed'`, [ws.id])) >= MESSAGES ? true : undefined), {
+    await eventually(async () => ((await count(`select id from runs where workspace_id = $1 and status = 'completed'`, [ws.id])) >= MESSAGES ? true : undefined), {
       timeoutMs: 120_000,
       what: `${MESSAGES} runs completed`,
       progress: async () => `${await count(`select id from runs where workspace_id = $1 and status = 'completed'`, [ws.id])} completed`,
@@ -144,13 +145,13 @@ describe('when the connector process that sent replies is killed before their re
     const REPLIES = 30;
     await Promise.all(Array.from({ length: REPLIES }, () => say(ws, newPhone(), 'hi')));
     const sentOrLater = `select id from messages where workspace_id = $1 and direction = 'outbound' and status in ('sent', 'delivered', 'read')`;
-    await pollUntil(async () => ((await count(sentOrLater, [ws.id])) >= REPLIES ? true : undefined), { timeoutMs: 60_000, what: `${REPLIES} replies sent`, intervalMs: 10 });
+    await eventually(async () => ((await count(sentOrLater, [ws.id])) >= REPLIES ? true : undefined), { timeoutMs: 60_000, what: `${REPLIES} replies sent`, intervalMs: 10 });
     // At once: the sandbox reports delivered 300 ms and read 1 s after a send.
     await cluster.stop(first!, 'SIGKILL');
     const notRead = await count(`select id from messages where workspace_id = $1 and direction = 'outbound' and status <> 'read'`, [ws.id]);
     expect(notRead).toBeGreaterThan(0);
     cluster.spawn('connector');
-    await pollUntil(async () => ((await count(`select id from messages where workspace_id = $1 and direction = 'outbound' and status = 'read'`, [ws.id])) >= REPLIES ? true : undefined), {
+    await eventually(async () => ((await count(`select id from messages where workspace_id = $1 and direction = 'outbound' and status = 'read'`, [ws.id])) >= REPLIES ? true : undefined), {
       timeoutMs: 60_000,
       what: `${REPLIES} replies read`,
       progress: async () => JSON.stringify(await cluster.sql(`select status, count(*)::int as n from messages where workspace_id = $1 and direction = 'outbound' group by status`, [ws.id])),

@@ -17,6 +17,7 @@ import { SendWorker } from '../platform/pipeline/send-worker.ts';
 import { StatusUpdater } from '../platform/pipeline/status-updater.ts';
 import { QueueFactory } from '../platform/queues/queue-factory.ts';
 import { createTestEnv, type TestEnv } from './support/test-env.ts';
+import { eventually } from './support/eventually.ts';
 
 const logger = pino({ level: 'silent' });
 /** Long enough for a send through Redis and Postgres on a slow CI machine; polling returns as soon as the condition holds. */
@@ -38,14 +39,16 @@ async function sql<Row = Record<string, unknown>>(text: string, bindings: Record
   return (await runSql<Row>(env.orm.em.fork(), text, bindings)).rows;
 }
 
+/** The value `probe` answers once `accept` takes it (the failure shows the last value). */
 async function until<T>(probe: () => Promise<T>, accept: (value: T) => boolean): Promise<T> {
-  const deadline = Date.now() + DEADLINE_MS;
-  for (;;) {
-    const value = await probe();
-    if (accept(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${DEADLINE_MS} ms; last value: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  let last: T | undefined;
+  return eventually(
+    async () => {
+      last = await probe();
+      return accept(last) ? last : undefined;
+    },
+    { timeoutMs: DEADLINE_MS, intervalMs: 20, progress: () => `last value: ${JSON.stringify(last)}` },
+  );
 }
 
 async function message(id: string): Promise<any> {

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../platform/ids.ts';
 import { createRedis, type Redis } from '../platform/redis.ts';
-import { PROCESS_READY_MS, pollUntil, ProcessCluster, type RoleProcess } from './support/process-cluster.ts';
+import { PROCESS_READY_MS, ProcessCluster, type RoleProcess } from './support/process-cluster.ts';
+import { eventually } from './support/eventually.ts';
 import { TEST_REDIS_URL } from './support/test-env.ts';
 
 /** Short, so that the takeover is quick to observe; renewals run every third of it. */
@@ -56,7 +57,7 @@ describe('WhatsApp sessions across connector processes', () => {
   it('spreads channels under the per-process cap, and a survivor takes over the sessions of a SIGKILLed holder within the lease TTL', async () => {
     try {
       const first = connector(2);
-      const held = await pollUntil(async () => {
+      const held = await eventually(async () => {
         const h = await holders();
         return h.filter((x) => x.pid === first.pid).length === 2 ? h : undefined;
       }, { timeoutMs: PROCESS_READY_MS, what: 'the first connector to take two channels (its cap)' });
@@ -64,14 +65,14 @@ describe('WhatsApp sessions across connector processes', () => {
       expect(held.filter((x) => x.pid === null)).toHaveLength(1);
 
       const second = connector(3);
-      await pollUntil(async () => ((await holders()).every((x) => x.pid !== null) ? true : undefined), { timeoutMs: PROCESS_READY_MS, what: 'the second connector to take the third channel' });
+      await eventually(async () => ((await holders()).every((x) => x.pid !== null) ? true : undefined), { timeoutMs: PROCESS_READY_MS, what: 'the second connector to take the third channel' });
       const before = await holders();
       expect(before.filter((x) => x.pid === second.pid)).toHaveLength(1);
-      await pollUntil(async () => ((await statuses()).every((s) => s === 'connected') ? true : undefined), { timeoutMs: 20_000, what: 'every channel connected' });
+      await eventually(async () => ((await statuses()).every((s) => s === 'connected') ? true : undefined), { timeoutMs: 20_000, what: 'every channel connected' });
 
       await cluster.stop(first, 'SIGKILL');
       const killedAt = Date.now();
-      const after = await pollUntil(async () => {
+      const after = await eventually(async () => {
         const h = await holders();
         return h.every((x) => x.pid === second.pid) ? h : undefined;
       }, { timeoutMs: LEASE_TTL_MS + TAKEOVER_SLACK_MS, what: 'the survivor to hold every channel' });
@@ -80,7 +81,7 @@ describe('WhatsApp sessions across connector processes', () => {
       for (const old of before.filter((x) => x.pid === first.pid)) {
         expect(after.find((x) => x.channelId === old.channelId)!.token).toBeGreaterThan(old.token!);
       }
-      await pollUntil(async () => ((await statuses()).every((s) => s === 'connected') ? true : undefined), { timeoutMs: 20_000, what: 'every channel connected again' });
+      await eventually(async () => ((await statuses()).every((s) => s === 'connected') ? true : undefined), { timeoutMs: 20_000, what: 'every channel connected again' });
       // The new holder raised the fence in Postgres to its token on takeover: the dead holder's writes would be refused.
       const fences = await cluster.sql<{ channel_id: string; fence_token: string }>(`select channel_id, fence_token from whatsapp_sessions where channel_id = any($1)`, [channels]);
       for (const f of fences) expect(Number(f.fence_token)).toBe(after.find((x) => x.channelId === f.channel_id)!.token);

@@ -1,31 +1,6 @@
 import { z } from 'zod';
+import { redactSecrets } from '../../engine/runs/redact.ts';
 import { RUN_STATUSES, type RunStatus } from '../../engine/runs/run-types.ts';
-
-/** Keys whose values are never shown, whatever they hold. */
-const SECRET_KEY = /authorization|api[-_]?key|token|secret|password|cookie/i;
-export const REDACTED = '[redacted]';
-/** Deeper than any step record the runtime writes; below this a value is cut, not walked. */
-const MAX_REDACT_DEPTH = 32;
-
-/**
- * A copy of `value` with secrets replaced: whole values under secret-looking keys, and the
- * `value` of `{ name, value }` pairs (HTTP headers) whose name looks secret.
- *
- * The runtime already redacts when it writes a step; this second pass at read time is on
- * purpose: rows written by an older or buggy writer must not leak through the API either.
- */
-export function redactForDisplay(value: unknown, depth = 0): unknown {
-  if (value === null || typeof value !== 'object') return value;
-  if (depth >= MAX_REDACT_DEPTH) return REDACTED;
-  if (Array.isArray(value)) return value.map((v) => redactForDisplay(v, depth + 1));
-  const record = value as Record<string, unknown>;
-  const secretHeader = typeof record.name === 'string' && SECRET_KEY.test(record.name);
-  const out: Record<string, unknown> = {};
-  for (const [key, v] of Object.entries(record)) {
-    out[key] = SECRET_KEY.test(key) || (secretHeader && key === 'value') ? REDACTED : redactForDisplay(v, depth + 1);
-  }
-  return out;
-}
 
 /** A run as the `runs` queries of the API select it. */
 export interface RunRow {
@@ -137,7 +112,7 @@ export function toRunDto(r: RunRow): z.infer<typeof RunDto> {
     currentNodeId: r.currentNodeId,
     stepCount: r.stepCount,
     stopReason: r.stopReason,
-    error: redactForDisplay(r.error ?? null),
+    error: redactSecrets(r.error ?? null),
     dueAt: iso(r.dueAt),
     startedAt: new Date(r.startedAt).toISOString(),
     updatedAt: new Date(r.updatedAt).toISOString(),
@@ -157,10 +132,10 @@ export function toRunStepDto(s: RunStepRow): z.infer<typeof RunStepDto> {
     seq: s.seq,
     nodeId: s.nodeId,
     nodeType: s.nodeType,
-    input: redactForDisplay(s.input ?? null),
-    output: redactForDisplay(s.output ?? null),
+    input: redactSecrets(s.input ?? null),
+    output: redactSecrets(s.output ?? null),
     port: s.port,
-    error: redactForDisplay(s.error ?? null),
+    error: redactSecrets(s.error ?? null),
     startedAt: startedAt.toISOString(),
     finishedAt: finishedAt.toISOString(),
     durationMs: finishedAt.getTime() - startedAt.getTime(),
@@ -168,5 +143,5 @@ export function toRunStepDto(s: RunStepRow): z.infer<typeof RunStepDto> {
 }
 
 export function toRunDetailDto(r: RunDetailRow, steps: readonly RunStepRow[]): z.infer<typeof RunDetailDto> {
-  return { ...toRunDto(r), state: redactForDisplay(r.state), wait: redactForDisplay(r.wait ?? null), trigger: redactForDisplay(r.trigger), steps: steps.map(toRunStepDto) };
+  return { ...toRunDto(r), state: redactSecrets(r.state), wait: redactSecrets(r.wait ?? null), trigger: redactSecrets(r.trigger), steps: steps.map(toRunStepDto) };
 }

@@ -12,6 +12,7 @@ import { runSql } from '../../platform/pipeline/run-sql.ts';
 import { WebhookInboundSchema } from './webhook-payloads.ts';
 import { openWebhookSecret } from './webhook-secret.ts';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhook } from './webhook-signature.ts';
+import { zodIssueDetails } from '../../engine/errors/zod-issue-details.ts';
 
 const Params = z.object({ id: z.uuid() });
 const CHANNEL_SQL = `select credentials from channels where id = cast(:channelId as uuid) and kind = 'webhook' and deleted_at is null`;
@@ -67,7 +68,7 @@ export function webhookInboundRouter(deps: WebhookInboundDeps): Router {
         return problem(res, 400, nul.code, nul.message, nul.details);
       }
       const parsed = WebhookInboundSchema.safeParse(json);
-      if (!parsed.success) return problem(res, 400, 'validation_failed', 'the webhook payload is invalid', parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
+      if (!parsed.success) return problem(res, 400, 'validation_failed', 'the webhook payload is invalid', zodIssueDetails(parsed.error));
       const event = parsed.data;
       if (event.event === 'status') {
         const applied = await deps.statuses.apply({ channelId, providerMessageId: event.messageId, status: event.status, at: event.at ?? deps.clock.now(), reason: event.reason });

@@ -13,11 +13,6 @@ export function providerIdOf(key: WAMessageKey): string | null {
   return `${jidNormalizedUser(key.remoteJid) || key.remoteJid}/${key.id}`;
 }
 
-/** The WhatsApp id inside one of our provider ids. */
-export function waIdOf(providerMessageId: string): string {
-  return providerMessageId.slice(providerMessageId.lastIndexOf('/') + 1);
-}
-
 /** An identity of a WhatsApp user as our contacts know it. */
 export type WaIdentity = { kind: 'wa_jid'; value: string; phone: string | null } | { kind: 'wa_lid'; value: string };
 

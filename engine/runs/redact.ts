@@ -1,19 +1,26 @@
-/** Keys whose values are secrets: never written to run steps. */
+/** Keys whose values are secrets: never written to run steps, never shown by the API. */
 const SECRET_KEY = /authorization|api[-_]?key|token|secret|password|passwd|cookie|signature/i;
 export const REDACTED = '[redacted]';
+/**
+ * Deeper than any step record the runtime writes. A value nested deeper is replaced whole: it is
+ * neither walked (a hostile structure costs nothing) nor kept as it is (it could hold a secret).
+ */
+export const MAX_REDACT_DEPTH = 32;
 
 /**
- * A copy of `value` with secrets replaced: values under secret-looking keys, and the `value` of
- * `{ name, value }` pairs (HTTP headers) whose name looks secret.
+ * A copy of `value` with secrets replaced: whole values under secret-looking keys, and the
+ * `value` of `{ name, value }` pairs (HTTP headers) whose name looks secret.
+ *
+ * One function for both passes: the runtime redacts what it writes to a step, and the API redacts
+ * again what it shows (api/dto/run.dto.ts), so that rows written by an older or buggy writer
+ * cannot leak through it either.
  */
 export function redactSecrets(value: unknown, depth = 0): unknown {
-  if (depth > 20 || value === null || typeof value !== 'object') return value;
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= MAX_REDACT_DEPTH) return REDACTED;
   if (Array.isArray(value)) return value.map((v) => redactSecrets(v, depth + 1));
   const record = value as Record<string, unknown>;
-  const headerPair = typeof record.name === 'string' && 'value' in record && SECRET_KEY.test(record.name);
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(record)) {
-    out[k] = (headerPair && k === 'value') || (SECRET_KEY.test(k) && typeof v !== 'object') ? REDACTED : redactSecrets(v, depth + 1);
-  }
-  return out;
+  const secretHeader = typeof record.name === 'string' && SECRET_KEY.test(record.name);
+  // fromEntries: a `__proto__` key of parsed JSON stays an own property instead of setting the prototype.
+  return Object.fromEntries(Object.entries(record).map(([key, v]) => [key, SECRET_KEY.test(key) || (secretHeader && key === 'value') ? REDACTED : redactSecrets(v, depth + 1)]));
 }

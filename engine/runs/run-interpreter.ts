@@ -1,7 +1,7 @@
 import type { SecretResolver } from '../ports/secret-resolver.port.ts';
 import { nextNode, type CompiledFlow } from './compiled-flow.ts';
 import type { FlowHttpPort, NodeExecutor } from './node-executor.ts';
-import { applyEffectsToFacts } from './apply-effects-to-facts.ts';
+import { factsAfterEffects } from './facts-after-effects.ts';
 import { redactSecrets } from './redact.ts';
 import { MAX_STEPS_PER_RUN, type AdvanceOutcome, type Resume, type RunFacts, type RunState, type StepRecord } from './run-types.ts';
 
@@ -69,7 +69,7 @@ export async function advanceRun(input: AdvanceInput): Promise<AdvanceResult> {
     resume = undefined;
     const effects = result.effects ?? [];
     if (result.state) state = result.state;
-    facts = applyEffectsToFacts(facts, effects);
+    facts = factsAfterEffects(facts, effects);
     steps.push({ seq: input.stepCount + steps.length + 1, nodeId, nodeType: node.type, input: stepInput, output: redactSecrets(result.output ?? null), port: result.port ?? null, error: null, effects, startedAt, finishedAt: input.ports.now() });
 
     if (result.stop) return finish({ status: 'stopped', nodeId, reason: result.stop.reason });

@@ -1,4 +1,4 @@
-import { emptyInboxAfterCommit, mergeInboxAfterCommit, type InboxAfterCommit } from '../inbox/inbox-effects.ts';
+import { emptyInboxAfterCommit, type InboxAfterCommit } from '../inbox/inbox-effects.ts';
 import type { QueuedSend } from '../pipeline/outbox.ts';
 
 /** Work a transaction decided on, done once it has committed (Redis never sees uncommitted state). */
@@ -13,11 +13,4 @@ export interface AfterCommit {
 
 export function emptyAfterCommit(): AfterCommit {
   return { sends: [], timers: [], startedRuns: [], inbox: emptyInboxAfterCommit() };
-}
-
-export function mergeAfterCommit(into: AfterCommit, from: AfterCommit): void {
-  into.sends.push(...from.sends);
-  into.timers.push(...from.timers);
-  into.startedRuns.push(...from.startedRuns);
-  mergeInboxAfterCommit(into.inbox, from.inbox);
 }

@@ -12,8 +12,7 @@ import type { HandOffRequest } from '../inbox/inbox.ts';
 export interface HandOffPort {
   handOff(em: EntityManager, request: HandOffRequest, after: InboxAfterCommit): Promise<{ applied: boolean; reason?: string }>;
 }
-import { countBroadcastOptOut } from '../broadcasts/broadcast-opt-outs.ts';
-import { recordConsent } from '../contacts/consent-history.sql.ts';
+import { optInContact, optOutContact } from '../contacts/contact-consent.sql.ts';
 
 /** What happened to one effect, recorded on its step so the run history explains it. */
 export type EffectResult = { kind: Effect['kind']; applied: true; messageId?: string } | { kind: Effect['kind']; applied: false; reason: string };
@@ -97,17 +96,12 @@ export async function applyEffects(
         break;
       case 'opt_out':
         deps.contactReachable = false;
-        await runSql(em, `update contacts set opted_out_at = coalesce(opted_out_at, :now), updated_at = :now where id = :id`, { id: run.contactId, now: deps.now });
-        if (run.contactId !== null) {
-          await recordConsent(em, { workspaceId: run.workspaceId, contactId: run.contactId, action: 'opt_out', source: 'node', channelId: run.channelId, runId: run.id, at: deps.now });
-          await countBroadcastOptOut(em, run.contactId, deps.now);
-        }
+        if (run.contactId !== null) await optOutContact(em, { workspaceId: run.workspaceId, contactId: run.contactId, source: 'node', channelId: run.channelId, runId: run.id, at: deps.now });
         results.push({ kind: effect.kind, applied: true });
         break;
       case 'opt_in':
         deps.contactReachable = false;
-        await runSql(em, `update contacts set opted_out_at = null, updated_at = :now where id = :id`, { id: run.contactId, now: deps.now });
-        if (run.contactId !== null) await recordConsent(em, { workspaceId: run.workspaceId, contactId: run.contactId, action: 'opt_in', source: 'node', channelId: run.channelId, runId: run.id, at: deps.now });
+        if (run.contactId !== null) await optInContact(em, { workspaceId: run.workspaceId, contactId: run.contactId, source: 'node', channelId: run.channelId, runId: run.id, at: deps.now });
         results.push({ kind: effect.kind, applied: true });
         break;
       case 'hand_off': {

@@ -9,7 +9,7 @@ import { tryLockConversation, tryLockConversations } from './conversation-lock.t
 import { DrainBatcher, type BatchVerdict } from './drain-batcher.ts';
 import { INBOX_QUEUE, type InboxJobData } from './engine-queues.ts';
 import { NEXT_PENDING_SQL, RUN_LIMIT_WINDOW_MS, type InboundHandler, type PendingMessage } from './inbound-handler.ts';
-import type { WorkspaceTriggers } from './trigger-matcher.ts';
+import type { WorkspaceTriggers } from './workspace-triggers.ts';
 import { RunWriteBatch } from './run-write-batch.ts';
 import type { Outbox } from '../pipeline/outbox.ts';
 import type { Clock } from '../../engine/clock.ts';
@@ -91,7 +91,7 @@ export class ConversationDrain {
       afterCommit: (after: AfterCommit) => Promise<void>;
     },
   ) {
-    this.batcher = new DrainBatcher((ids) => this.drainBatch(ids), (id) => this.drainAlone(id), { maxBatch: MAX_DRAIN_BATCH, batchesInFlight: DRAIN_BATCHES_IN_FLIGHT });
+    this.batcher = new DrainBatcher((ids) => this.drainBatch(ids), (id) => this.drainAlone(id), { maxBatch: MAX_DRAIN_BATCH, batchesInFlight: DRAIN_BATCHES_IN_FLIGHT }, deps.logger);
   }
 
   /** Asks for the conversation to be drained; the message id as job id makes repeats no-ops. */

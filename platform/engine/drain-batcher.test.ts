@@ -1,22 +1,33 @@
 import { describe, expect, it } from 'vitest';
+import { InvariantError } from '../../engine/errors/invariant.error.ts';
 import { DrainBatcher, type BatchVerdict } from './drain-batcher.ts';
 
-/** A batch runner whose batches the test finishes by hand, recording what each one held. */
+/**
+ * A batch runner whose batches the test finishes by hand, recording what each one held. `finish`
+ * answers `done` for every conversation it is not told otherwise about, as the real runner does.
+ */
 function controlledBatches() {
-  const batches: { ids: string[]; finish: (verdicts?: Record<string, BatchVerdict>) => void; fail: (err: Error) => void }[] = [];
+  const batches: { ids: string[]; finish: (verdicts?: Record<string, BatchVerdict>) => void; answer: (verdicts: Map<string, BatchVerdict>) => void; fail: (err: Error) => void }[] = [];
   const run = (ids: string[]) =>
     new Promise<Map<string, BatchVerdict>>((resolve, reject) => {
-      batches.push({ ids, finish: (verdicts = {}) => resolve(new Map(Object.entries(verdicts))), fail: reject });
+      batches.push({ ids, finish: (verdicts = {}) => resolve(new Map(ids.map((id) => [id, verdicts[id] ?? 'done']))), answer: resolve, fail: reject });
     });
   return { batches, run };
 }
+
+/** A logger that keeps its warnings. */
+function recordingLogger() {
+  const warnings: { fields: unknown; message: string }[] = [];
+  return { warnings, logger: { warn: (fields: unknown, message: string) => void warnings.push({ fields, message }) } as never };
+}
+const quiet = recordingLogger().logger;
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('DrainBatcher', () => {
   it('starts a batch at once, and gathers the conversations asked for while batches are in flight into the next one', async () => {
     const { batches, run } = controlledBatches();
-    const batcher = new DrainBatcher(run, async () => undefined, { maxBatch: 10, batchesInFlight: 1 });
+    const batcher = new DrainBatcher(run, async () => undefined, { maxBatch: 10, batchesInFlight: 1 }, quiet);
     const first = batcher.request('a');
     const later = ['b', 'c', 'd'].map((id) => batcher.request(id));
     expect(batches.map((b) => b.ids)).toEqual([['a']]);
@@ -30,7 +41,7 @@ describe('DrainBatcher', () => {
 
   it('keeps at most maxBatch conversations per batch and batchesInFlight batches at once', async () => {
     const { batches, run } = controlledBatches();
-    const batcher = new DrainBatcher(run, async () => undefined, { maxBatch: 2, batchesInFlight: 2 });
+    const batcher = new DrainBatcher(run, async () => undefined, { maxBatch: 2, batchesInFlight: 2 }, quiet);
     const all = ['a', 'b', 'c', 'd', 'e'].map((id) => batcher.request(id));
     expect(batches.map((b) => b.ids)).toEqual([['a'], ['b']]);
     batches[0]!.finish();
@@ -46,7 +57,7 @@ describe('DrainBatcher', () => {
 
   it('shares one request per conversation, and puts a conversation with more messages back until it is done', async () => {
     const { batches, run } = controlledBatches();
-    const batcher = new DrainBatcher(run, async () => undefined, { maxBatch: 10, batchesInFlight: 1 });
+    const batcher = new DrainBatcher(run, async () => undefined, { maxBatch: 10, batchesInFlight: 1 }, quiet);
     const first = batcher.request('a');
     expect(batcher.request('a')).toBe(first);
     let resolved = false;
@@ -71,6 +82,7 @@ describe('DrainBatcher', () => {
         return new Promise<void>((resolve) => (releaseAlone = resolve));
       },
       { maxBatch: 10, batchesInFlight: 1 },
+      quiet,
     );
     const slow = batcher.request('slow');
     batches[0]!.finish({ slow: 'alone' });
@@ -94,6 +106,7 @@ describe('DrainBatcher', () => {
         if (id === 'bad') throw new Error('bad message');
       },
       { maxBatch: 10, batchesInFlight: 1 },
+      quiet,
     );
     const first = batcher.request('first');
     const good = batcher.request('good');
@@ -105,5 +118,26 @@ describe('DrainBatcher', () => {
     await expect(good).resolves.toBeUndefined();
     await expect(bad).rejects.toThrow('bad message');
     expect(alone.sort()).toEqual(['bad', 'good']);
+  });
+
+  it("logs a failed batch's error with its conversations, even when each conversation then drains alone", async () => {
+    const { batches, run } = controlledBatches();
+    const { warnings, logger } = recordingLogger();
+    const batcher = new DrainBatcher(run, async () => undefined, { maxBatch: 10, batchesInFlight: 1 }, logger);
+    const drained = batcher.request('a');
+    const cause = new Error('deadlock detected');
+    batches[0]!.fail(cause);
+    await drained;
+    expect(warnings).toEqual([{ fields: { err: cause, conversationIds: ['a'] }, message: 'a drain batch failed; each of its conversations is drained alone' }]);
+  });
+
+  it('rejects a conversation the batch answered no verdict for with an InvariantError, instead of passing it as drained', async () => {
+    const { batches, run } = controlledBatches();
+    const batcher = new DrainBatcher(run, async () => undefined, { maxBatch: 10, batchesInFlight: 1 }, quiet);
+    const answered = batcher.request('answered');
+    batches[0]!.answer(new Map());
+    const err = await answered.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvariantError);
+    expect(err).toMatchObject({ message: 'the drain batch answered no verdict for conversation answered', subject: { conversationId: 'answered' } });
   });
 });

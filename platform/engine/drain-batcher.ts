@@ -1,10 +1,13 @@
+import { InvariantError } from '../../engine/errors/invariant.error.ts';
+import type { Logger } from '../logger.ts';
+
 /**
  * What a batch did for one conversation: finished with it; it has more to do (it goes into a
  * later batch); or it must be handled alone (its message may wait on an outside system).
  */
 export type BatchVerdict = 'done' | 'again' | 'alone';
 
-/** Runs one batch; answers a verdict per conversation, or throws (see DrainBatcher). */
+/** Runs one batch; answers a verdict for every conversation of the batch, or throws (see DrainBatcher). */
 export type BatchRunner = (conversationIds: string[]) => Promise<Map<string, BatchVerdict>>;
 
 /** Handles one conversation alone, when its batch failed: resolves when it is drained, throws its failure. */
@@ -27,7 +30,10 @@ interface Request {
  * - `alone` hands it to `runAlone`, outside the batches in flight: a slow conversation never
  *   holds a batch slot.
  * - A batch that throws is not retried as a batch: each of its conversations is handled alone,
- *   so that one failing message fails only its own conversation's request (its job retries).
+ *   so that one failing message fails only its own conversation's request (its job retries). The
+ *   batch's error is logged: the alone runs may all succeed, and it would otherwise leave no trace.
+ * - A batch that answers no verdict for one of its conversations is a bug: that conversation's
+ *   request fails with an InvariantError (its drain job retries it) instead of passing as drained.
  */
 export class DrainBatcher {
   private readonly waiting = new Map<string, Request>();
@@ -38,6 +44,7 @@ export class DrainBatcher {
     private readonly runBatch: BatchRunner,
     private readonly runAlone: AloneRunner,
     private readonly limits: { maxBatch: number; batchesInFlight: number },
+    private readonly logger: Pick<Logger, 'warn'>,
   ) {}
 
   /** Resolves once the conversation has been drained here (or found held by another process). */
@@ -79,7 +86,8 @@ export class DrainBatcher {
     let verdicts: Map<string, BatchVerdict>;
     try {
       verdicts = await this.runBatch(ids);
-    } catch {
+    } catch (err) {
+      this.logger.warn({ err, conversationIds: ids }, 'a drain batch failed; each of its conversations is drained alone');
       await Promise.all(ids.map((id) => this.alone(id, batch.get(id)!)));
       return;
     }
@@ -90,7 +98,8 @@ export class DrainBatcher {
         continue;
       }
       this.inBatch.delete(id);
-      if (verdict === 'again') this.requeue(id, request);
+      if (verdict === undefined) request.reject(new InvariantError(`the drain batch answered no verdict for conversation ${id}`, { conversationId: id }));
+      else if (verdict === 'again') this.requeue(id, request);
       else request.resolve();
     }
   }

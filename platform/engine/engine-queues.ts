@@ -18,9 +18,3 @@ export interface TimerJobData {
 export function timerJobId(runId: string, waitSeq: number): string {
   return `timer-${runId}-${waitSeq}`;
 }
-
-/** Runs started outside a conversation's inbox: inbound webhooks, schedules. */
-export const TRIGGER_QUEUE = 'engine-triggers';
-export interface TriggerJobData {
-  runId: string;
-}

@@ -17,7 +17,7 @@ import { InboundHandler } from './inbound-handler.ts';
 import { RunExecutor } from './run-executor.ts';
 import { RunTimers } from './run-timers.ts';
 import { TriggeredRuns } from './triggered-runs.ts';
-import { buildTriggerIndex, type WorkspaceTriggers } from './trigger-matcher.ts';
+import { buildTriggerIndex, type WorkspaceTriggers } from './workspace-triggers.ts';
 
 export interface EngineDeps {
   orm: Orm;

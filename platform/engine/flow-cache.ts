@@ -4,6 +4,7 @@ import type { Flow } from '../../engine/flows/flow.schema.ts';
 import { compileFlow, type CompiledFlow } from '../../engine/runs/compiled-flow.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import { selectActiveFlowVersions, type ActiveFlowVersion } from './active-flow-versions.sql.ts';
+import { InvariantError } from '../../engine/errors/invariant.error.ts';
 
 /** Compiled versions kept per process; versions are immutable, so entries never go stale. */
 const MAX_CACHED_VERSIONS = 2_000;
@@ -48,7 +49,7 @@ export class FlowCache<TIndex = ActiveFlow[]> {
     const cached = this.versions.get(versionId);
     if (cached) return cached;
     const { rows } = await runSql<{ document: Flow }>(em, `select document from flow_versions where id = :versionId`, { versionId });
-    if (!rows[0]) throw new Error(`flow version ${versionId} does not exist`);
+    if (!rows[0]) throw new InvariantError(`flow version ${versionId} does not exist`, { flowVersionId: versionId });
     const compiled = { ...compileFlow(versionId, rows[0].document), document: rows[0].document };
     if (this.versions.size >= MAX_CACHED_VERSIONS) this.versions.delete(this.versions.keys().next().value!);
     this.versions.set(versionId, compiled);

@@ -7,14 +7,13 @@ import type { AfterCommit } from './after-commit.ts';
 import type { FlowCache } from './flow-cache.ts';
 import type { RunExecutor } from './run-executor.ts';
 import type { RunWriteBatch } from './run-write-batch.ts';
-import { recordConsent } from '../contacts/consent-history.sql.ts';
+import { optInContact, optOutContact } from '../contacts/contact-consent.sql.ts';
 import { lockRun, lockWaitingRunsOfContact, stopRun } from './run-store.ts';
 import { flowCallsOut } from '../../engine/flows/node-catalog.ts';
 import { compileTriggerIndex, matchTriggers } from '../../engine/flows/trigger-match.ts';
 import { describeTriggers } from '../../engine/flows/trigger-overlap.ts';
 import type { Flow } from '../../engine/flows/flow.schema.ts';
-import type { WorkspaceTriggers } from './trigger-matcher.ts';
-import { countBroadcastOptOut } from '../broadcasts/broadcast-opt-outs.ts';
+import type { WorkspaceTriggers } from './workspace-triggers.ts';
 import { emitEvent } from '../webhooks/webhook-events.ts';
 import { messageReceivedEvent } from '../webhooks/webhook-event-payloads.ts';
 
@@ -180,15 +179,12 @@ export class InboundHandler {
     });
     // Global keywords work whatever the flows say, and for paused bots too.
     if (result.globalKeyword?.action === 'opt_out') {
-      await runSql(em, `update contacts set opted_out_at = coalesce(opted_out_at, :now), updated_at = :now where id = :id`, { id: msg.contactId, now });
-      await recordConsent(em, { workspaceId: msg.workspaceId, contactId: msg.contactId, action: 'opt_out', source: 'keyword', channelId: msg.channelId, at: now });
-      await countBroadcastOptOut(em, msg.contactId, now);
+      await optOutContact(em, { workspaceId: msg.workspaceId, contactId: msg.contactId, source: 'keyword', channelId: msg.channelId, at: now });
       for (const run of await lockWaitingRunsOfContact(em, msg.contactId)) await stopRun(em, run.id, 'opted_out: the contact asked to stop', now);
       return 'opted_out';
     }
     if (result.globalKeyword?.action === 'opt_in') {
-      await runSql(em, `update contacts set opted_out_at = null, updated_at = :now where id = :id`, { id: msg.contactId, now });
-      await recordConsent(em, { workspaceId: msg.workspaceId, contactId: msg.contactId, action: 'opt_in', source: 'keyword', channelId: msg.channelId, at: now });
+      await optInContact(em, { workspaceId: msg.workspaceId, contactId: msg.contactId, source: 'keyword', channelId: msg.channelId, at: now });
       return 'opted_in';
     }
     if (msg.contactBlocked) return 'contact_blocked';

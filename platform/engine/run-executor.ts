@@ -14,6 +14,7 @@ import { insertRuns, insertSteps, lockContact, saveRunOutcome, type RunRow } fro
 import type { RunWriteBatch } from './run-write-batch.ts';
 import { emitEvents } from '../webhooks/webhook-events.ts';
 import { runFinishedEvents } from '../webhooks/webhook-event-payloads.ts';
+import { InvariantError } from '../../engine/errors/invariant.error.ts';
 
 /** How deep "start another flow" may nest within one transaction: a flow starting itself ends. */
 const MAX_START_FLOW_DEPTH = 5;
@@ -102,7 +103,7 @@ export class RunExecutor {
 
   /** Wakes a waiting run (locked by the caller) with a reply or its timeout. */
   async resume(em: EntityManager, run: RunRow, resume: Resume, after: AfterCommit, opts: AdvanceOptions = {}): Promise<void> {
-    if (!run.currentNodeId) throw new Error(`run ${run.id} is waiting on no node`);
+    if (!run.currentNodeId) throw new InvariantError(`run ${run.id} is waiting on no node`, { runId: run.id });
     // A reply is the run's message from now on; a timeout keeps the one it had (run.state.messageId).
     const message = resume.kind === 'reply' ? resume.message : null;
     await this.advance(em, run, run.currentNodeId, message, resume, after, 0, { ...opts, newRunStartedAt: null, facts: undefined });

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { WeeklyHours } from '../../engine/flows/nodes/business-hours.node.ts';
 import type { RunFacts } from '../../engine/runs/run-types.ts';
 import { runSql } from '../pipeline/run-sql.ts';
+import { InvariantError } from '../../engine/errors/invariant.error.ts';
 
 interface FactsRow {
   timezone: string;
@@ -42,7 +43,7 @@ export async function loadRunFacts(
     { workspaceId: ids.workspaceId, contactId: ids.contactId, conversationId: ids.conversationId, messageId: message && !('text' in message) ? message.id : null },
   );
   const row = rows[0];
-  if (!row) throw new Error(`workspace ${ids.workspaceId} does not exist`);
+  if (!row) throw new InvariantError(`workspace ${ids.workspaceId} does not exist`, { workspaceId: ids.workspaceId });
   return {
     contact: row.contactId ? { id: row.contactId, phone: row.phone, name: row.name, attributes: row.attributes ?? {}, tags: row.tags ?? [] } : null,
     message: message && 'text' in message ? message : row.messageId ? { id: row.messageId, text: row.messageText, type: row.messageType! } : null,

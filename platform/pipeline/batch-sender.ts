@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Queue } from 'bullmq';
-import { CHANNEL_KINDS, type ChannelKind } from '../../engine/channels/channel-kind.ts';
+import type { ChannelKind } from '../../engine/channels/channel-kind.ts';
 import type { Clock } from '../../engine/clock.ts';
 import { AppError } from '../../engine/errors/app-error.ts';
 import type { Orm } from '../db/orm.ts';
@@ -32,10 +32,10 @@ export interface BatchSendResult {
  * - an error that is not an AppError: the attempt stays in flight, and the single job decides.
  */
 export class BatchSender {
-  private readonly selfMarkingKinds: string;
+  private readonly selfMarkingKinds: readonly ChannelKind[];
 
   constructor(private readonly deps: { orm: Orm; connectors: ConnectorRegistry; logger: Logger; clock: Clock }) {
-    this.selfMarkingKinds = CHANNEL_KINDS.filter((kind) => deps.connectors.get(kind)?.marksHandOver === true).join(',');
+    this.selfMarkingKinds = deps.connectors.selfMarkingKinds();
   }
 
   /**
@@ -63,7 +63,7 @@ export class BatchSender {
 
   /** The claim state a caller that records messages already claimed must give them (see SendRow.previousSend). */
   claimedMetadata(kind: ChannelKind, startedAt: Date): SendState {
-    return this.selfMarkingKinds.split(',').includes(kind) ? { attempts: 1 } : { attempts: 1, inFlightSince: startedAt.toISOString() };
+    return this.selfMarkingKinds.includes(kind) ? { attempts: 1 } : { attempts: 1, inFlightSince: startedAt.toISOString() };
   }
 
   /**

@@ -59,4 +59,12 @@ export class ConnectorRegistry {
   get(kind: ChannelKind): RegisteredConnector | undefined {
     return this.byKind.get(kind);
   }
+
+  /**
+   * The channel kinds whose connectors mark the hand-over themselves (`marksHandOver`): a claim
+   * leaves their attempt unmarked, the connector marks it. The one list every claim uses.
+   */
+  selfMarkingKinds(): ChannelKind[] {
+    return [...this.byKind.values()].filter((r) => r.marksHandOver).map((r) => r.connector.kind);
+  }
 }

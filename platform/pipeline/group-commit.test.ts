@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GroupCommit } from './group-commit.ts';
+import { InvariantError } from '../../engine/errors/invariant.error.ts';
 
 /** A statement the fake write has started and the test finishes by hand. */
 interface Statement {
@@ -119,8 +120,9 @@ describe('when a statement throws', () => {
     const results = [commit.submit('a'), commit.submit('b')].map((p) => p.catch((err: unknown) => err));
 
     for (const err of await Promise.all(results)) {
-      expect(err).toBeInstanceOf(Error);
-      expect((err as Error).message).toBe('a batch write answered 1 results for 2 items');
+      expect(err).toBeInstanceOf(InvariantError);
+      expect((err as InvariantError).message).toBe('a batch write answered 1 results for 2 items');
+      expect((err as InvariantError).subject).toEqual({ results: 1, items: 2 });
     }
   });
 });

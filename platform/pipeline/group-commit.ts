@@ -1,3 +1,5 @@
+import { InvariantError } from '../../engine/errors/invariant.error.ts';
+
 /** Writes a batch of items in one statement; answers one result per item, in the items' order. */
 export type BatchWrite<Item, Result> = (items: Item[]) => Promise<Result[]>;
 
@@ -57,7 +59,7 @@ export class GroupCommit<Item, Result> {
         const batch = this.takeBatch();
         try {
           const results = await this.write(batch.map((p) => p.item));
-          if (results.length !== batch.length) throw new Error(`a batch write answered ${results.length} results for ${batch.length} items`);
+          if (results.length !== batch.length) throw new InvariantError(`a batch write answered ${results.length} results for ${batch.length} items`, { results: results.length, items: batch.length });
           batch.forEach((p, i) => p.resolve(results[i] as Result));
         } catch (err) {
           for (const p of batch) p.reject(err);

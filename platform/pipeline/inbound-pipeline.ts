@@ -8,6 +8,8 @@ import type { Logger } from '../logger.ts';
 import { GroupCommit } from './group-commit.ts';
 import { runSql } from './run-sql.ts';
 import { storeInbound, storeInboundRows, type InboundRow, type StoredInbound } from './store-inbound.sql.ts';
+import { InvariantError } from '../../engine/errors/invariant.error.ts';
+import { zodIssueDetails } from '../../engine/errors/zod-issue-details.ts';
 
 interface ChannelAndDuplicate {
   workspaceId: string;
@@ -81,7 +83,7 @@ export class InboundPipeline implements InboundSink {
   private async acceptFrom(author: InboundRow['author'], input: InboundMessage): Promise<AcceptedInbound> {
     const parsed = InboundMessageSchema.safeParse(input);
     if (!parsed.success) {
-      throw new ValidationError('the inbound message is invalid', { details: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
+      throw new ValidationError('the inbound message is invalid', { details: zodIssueDetails(parsed.error) });
     }
     const message = parsed.data;
     const em = this.deps.orm.em.fork();
@@ -92,7 +94,7 @@ export class InboundPipeline implements InboundSink {
       const { rows } = await runSql<ChannelAndDuplicate>(em, CHANNEL_AND_DUPLICATE_SQL, { channelId: message.channelId, providerMessageId: message.providerMessageId });
       const channel = rows[0];
       if (!channel || channel.deletedAt !== null) throw new NotFoundError('channel', message.channelId);
-      if (channel.messageId === null) throw new Error(`inbound message ${message.channelId}/${message.providerMessageId} conflicted but cannot be found`);
+      if (channel.messageId === null) throw new InvariantError(`inbound message ${message.channelId}/${message.providerMessageId} conflicted but cannot be found`, { channelId: message.channelId, providerMessageId: message.providerMessageId });
       return { messageId: channel.messageId, conversationId: channel.conversationId!, contactId: channel.contactId!, workspaceId: channel.workspaceId, channelId: message.channelId, duplicate: true };
     }
 

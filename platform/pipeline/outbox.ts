@@ -12,6 +12,8 @@ import { runSql } from './run-sql.ts';
 import { METERED_JSON, meteredCte, meteredRowsOf, UsageMeter } from '../billing/usage-meter.ts';
 import { QUOTA_EXCEEDED_REASON } from '../../engine/billing/usage-thresholds.ts';
 import { DEFAULT_SEND_RETRY, newSendBatchJob, SEND_BATCH_JOB_NAME, SEND_JOB_NAME, sendBatchJobOptions, sendJobOptions, sendQueueName, type BatchJobRef, type SendBatchJobData, type SendJobData, type SendRetryPolicy } from './send-job.ts';
+import { InvariantError } from '../../engine/errors/invariant.error.ts';
+import { zodIssueDetails } from '../../engine/errors/zod-issue-details.ts';
 
 /** A message recorded in the outbox, to dispatch after the caller's commit. */
 export interface QueuedSend {
@@ -247,7 +249,7 @@ export class Outbox {
     // A concurrent request with the same key committed first.
     const existing = await runSql<{ id: string }>(em, EXISTING_SQL, { channelId: target.channelId, idempotencyKey: req.idempotencyKey });
     const existingId = existing.rows[0]?.id;
-    if (!existingId) throw new Error(`outbound message with key ${req.idempotencyKey} conflicted but cannot be found`);
+    if (!existingId) throw new InvariantError(`outbound message with key ${req.idempotencyKey} conflicted but cannot be found`, { channelId: target.channelId, idempotencyKey: req.idempotencyKey });
     return { messageId: existingId, channelId: target.channelId, created: false };
   }
 
@@ -322,7 +324,7 @@ export class Outbox {
 function parseRequest(request: OutboundRequest): OutboundRequest {
   const parsed = OutboundRequestSchema.safeParse(request);
   if (!parsed.success) {
-    throw new ValidationError('the outbound message is invalid', { details: parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
+    throw new ValidationError('the outbound message is invalid', { details: zodIssueDetails(parsed.error) });
   }
   return parsed.data;
 }

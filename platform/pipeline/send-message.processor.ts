@@ -1,6 +1,6 @@
 import { DelayedError, Job, UnrecoverableError, type Queue } from 'bullmq';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { CHANNEL_KINDS } from '../../engine/channels/channel-kind.ts';
+import type { ChannelKind } from '../../engine/channels/channel-kind.ts';
 import type { Clock } from '../../engine/clock.ts';
 import { AppError } from '../../engine/errors/app-error.ts';
 import type { SendHandOver } from '../../engine/ports/channel-connector.port.ts';
@@ -50,14 +50,14 @@ const MAX_SENDS_PER_STATEMENT = 100;
  */
 export class SendMessageProcessor {
   /** Channel kinds whose connectors mark the hand-over themselves, for the claim statement. */
-  private readonly selfMarkingKinds: string;
+  private readonly selfMarkingKinds: readonly ChannelKind[];
   /** Message id → its row with the attempt claimed, or null when the message is gone. */
   private readonly claims: GroupCommit<string, SendRow | null>;
   /** A send to record → the next queued message of its conversation, to wake. */
   private readonly sentRecords: GroupCommit<SentMessage, string | null>;
 
   constructor(private readonly deps: { orm: Orm; connectors: ConnectorRegistry; logger: Logger; clock: Clock }) {
-    this.selfMarkingKinds = CHANNEL_KINDS.filter((kind) => deps.connectors.get(kind)?.marksHandOver === true).join(',');
+    this.selfMarkingKinds = deps.connectors.selfMarkingKinds();
     // One message twice in a statement (a stalled job run again here while its first run goes on)
     // would be claimed once and sent by both: apart, the second sees the first's attempt in flight.
     this.claims = new GroupCommit((messageIds) => this.claimTogether(messageIds), { maxItems: MAX_SENDS_PER_STATEMENT, keyOf: (messageId) => messageId });

@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { TEST_PG_BASE, TEST_REDIS_URL } from './test-env.ts';
+import { eventually } from './eventually.ts';
 
 export const BIN = fileURLToPath(new URL('../../bin/onemessage.js', import.meta.url));
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -91,15 +92,18 @@ export async function freePort(): Promise<number> {
 /** Polls `url` until it answers `status`, or throws after `timeoutMs`. Returns the elapsed ms. */
 export async function waitForStatus(url: string, status: number, timeoutMs: number, child?: ChildProcess): Promise<number> {
   const started = Date.now();
-  while (Date.now() - started < timeoutMs) {
-    if (child && child.exitCode !== null) throw new Error(`the process exited with ${child.exitCode} before ${url} answered ${status}`);
-    try {
-      const res = await fetch(url);
-      if (res.status === status) return Date.now() - started;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${url} did not answer ${status} within ${timeoutMs} ms`);
+  let last = 'no answer yet';
+  return eventually(
+    async () => {
+      if (child && child.exitCode !== null) throw new Error(`the process exited with ${child.exitCode} before ${url} answered ${status}`);
+      try {
+        const res = await fetch(url);
+        last = `last answer ${res.status}`;
+        return res.status === status ? Date.now() - started : undefined;
+      } catch {
+        return undefined; // Not listening yet.
+      }
+    },
+    { timeoutMs, intervalMs: 100, what: `${url} to answer ${status}`, progress: () => last },
+  );
 }

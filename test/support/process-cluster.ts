@@ -11,6 +11,7 @@ import { createRedis, deleteKeysMatching, type Redis } from '../../platform/redi
 import type { RoleName } from '../../platform/runtime/role-name.ts';
 import { ApiClient } from './api-client.ts';
 import { cliEnv, collect, freePort, spawnCli, waitForStatus } from './cli-process.ts';
+import { eventually } from './eventually.ts';
 
 /** How long a role process may take to start (tsx compiles the tree on a 2-core machine). */
 export const PROCESS_READY_MS = Number(process.env.TEST_PROCESS_READY_MS ?? 60_000);
@@ -104,7 +105,7 @@ export class ProcessCluster {
   /** Waits until `count` BullMQ workers (one per worker process) are connected to `queueName`. */
   async waitForQueueWorkers(queueName: string, count: number, timeoutMs = PROCESS_READY_MS): Promise<void> {
     const queue = this.queue(queueName);
-    await pollUntil(async () => ((await queue.getWorkersCount()) >= count ? true : undefined), { timeoutMs, what: `${count} workers on ${queueName}` });
+    await eventually(async () => ((await queue.getWorkersCount()) >= count ? true : undefined), { timeoutMs, what: `${count} workers on ${queueName}` });
   }
 
   /** Each process's warnings, errors and stderr (the last `maxLines` of each), to explain a failed test. */
@@ -194,16 +195,5 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, message: string):
     return await Promise.race([promise, timeout]);
   } finally {
     clearTimeout(timer);
-  }
-}
-
-/** Polls `check` until it returns something other than undefined; fails naming `what` after `timeoutMs`. */
-export async function pollUntil<T>(check: () => Promise<T | undefined>, opts: { timeoutMs: number; what: string; intervalMs?: number; progress?: () => Promise<string> }): Promise<T> {
-  const deadline = Date.now() + opts.timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`not met within ${opts.timeoutMs} ms: ${opts.what}${opts.progress ? ` (${await opts.progress()})` : ''}`);
-    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 100));
   }
 }

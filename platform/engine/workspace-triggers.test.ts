@@ -3,7 +3,7 @@ import { doc, edge, node } from '../../engine/flows/flow-document.fixture.ts';
 import { validateFlow } from '../../engine/flows/validate-flow.ts';
 import type { Logger } from '../logger.ts';
 import type { ActiveFlow } from './flow-cache.ts';
-import { buildTriggerIndex } from './trigger-matcher.ts';
+import { buildTriggerIndex } from './workspace-triggers.ts';
 
 const WORKSPACE = 'ws-1';
 

@@ -1,7 +1,11 @@
 import type { Effect, RunFacts } from './run-types.ts';
 
-/** The facts as later steps of the same run see them once `effects` are applied. */
-export function applyEffectsToFacts(facts: RunFacts, effects: readonly Effect[]): RunFacts {
+/**
+ * The facts as later steps of the same advance see them once a step's `effects` are applied to
+ * the contact (attributes and tags). In memory only: the runtime writes the effects to the
+ * database itself (platform/engine/apply-effects.ts).
+ */
+export function factsAfterEffects(facts: RunFacts, effects: readonly Effect[]): RunFacts {
   if (!facts.contact || effects.length === 0) return facts;
   let contact = facts.contact;
   for (const effect of effects) {
