@@ -5,7 +5,7 @@ import { audit } from '../../platform/audit/audit-log.ts';
 import { ApiKeySchema } from '../../platform/db/entities/api-key.entity.ts';
 import { newId } from '../../platform/ids.ts';
 import { generateApiKey } from '../auth/api-key-secret.ts';
-import { ApiKeyDto, toApiKeyDto } from '../dto/api-key.dto.ts';
+import { ApiKeyDto, CreatedApiKeyDto, toApiKeyDto } from '../dto/api-key.dto.ts';
 import { defineRoute } from '../route.ts';
 import { actorOf } from './actor.ts';
 
@@ -32,7 +32,7 @@ export const apiKeyRoutes = [
     auth: 'api_keys.manage',
     status: 201,
     body: z.object({ name: z.string().trim().min(1).max(100), role: z.enum(ROLES).default('admin') }),
-    response: ApiKeyDto.extend({ secret: z.string() }),
+    response: CreatedApiKeyDto,
     exampleBody: { name: 'CRM sync', role: 'marketer' },
     async handler({ deps, em, auth, body, req }) {
       // A key can never hold more power than the member who makes it.

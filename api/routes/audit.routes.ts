@@ -2,21 +2,9 @@ import { stringify } from 'csv-stringify/sync';
 import { z } from 'zod';
 import { ValidationError } from '../../engine/errors/app-error.ts';
 import { auditActions, findAuditEntries, type AuditFilter, type AuditRow } from '../../platform/audit/audit-query.sql.ts';
+import { AuditEntryDto } from '../dto/audit.dto.ts';
 import { decodeCursor, page, PageQuery } from '../pagination.ts';
 import { defineRoute } from '../route.ts';
-
-const AuditDto = z.object({
-  id: z.uuid(),
-  actorKind: z.string(),
-  actorId: z.uuid().nullable(),
-  /** The member's or the API key's name as it is now; null for the system. */
-  actorName: z.string().nullable(),
-  action: z.string(),
-  targetKind: z.string().nullable(),
-  targetId: z.uuid().nullable(),
-  details: z.record(z.string(), z.unknown()),
-  createdAt: z.string(),
-});
 
 const AuditFilterQuery = z.object({
   actorId: z.uuid().optional(),
@@ -31,7 +19,7 @@ function filterOf(q: z.output<typeof AuditFilterQuery>): AuditFilter {
   return filter;
 }
 
-function toDto(e: AuditRow): z.infer<typeof AuditDto> {
+function toDto(e: AuditRow): z.infer<typeof AuditEntryDto> {
   return { id: e.id, actorKind: e.actorKind, actorId: e.actorId, actorName: e.actorName, action: e.action, targetKind: e.targetKind, targetId: e.targetId, details: e.details, createdAt: e.createdAt.toISOString() };
 }
 
@@ -57,7 +45,7 @@ export const auditRoutes = [
     tag: 'audit',
     auth: 'audit.read',
     query: PageQuery.extend(AuditFilterQuery.shape),
-    response: z.object({ items: z.array(AuditDto), nextCursor: z.string().nullable() }),
+    response: z.object({ items: z.array(AuditEntryDto), nextCursor: z.string().nullable() }),
     async handler({ em, auth, query }) {
       const cursor = decodeCursor(query.cursor);
       const rows = await findAuditEntries(em, auth.workspaceId, filterOf(query), { beforeId: cursor?.id ?? null, limit: query.limit + 1 });

@@ -8,6 +8,7 @@ import { MAX_TEXT_CHARS } from '../../engine/messages/message-content.ts';
 import { validateFlow } from '../../engine/flows/validate-flow.ts';
 import { newId } from '../../platform/ids.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
+import { TestMessageAcceptedDto } from '../dto/test-chat.dto.ts';
 import { workspaceSecretNames } from '../../platform/secrets/workspace-secrets.ts';
 import { defineRoute } from '../route.ts';
 import { findFlow } from './flows.routes.ts';
@@ -91,7 +92,7 @@ export const testChatRoutes = [
       /** Makes a retried request idempotent: the same id is stored once. */
       clientMessageId: z.string().min(1).max(100).optional(),
     }),
-    response: z.object({ messageId: z.uuid(), conversationId: z.uuid(), contactId: z.uuid(), contactPhone: z.string(), flowVersionId: z.uuid(), testing: z.string(), duplicate: z.boolean() }),
+    response: TestMessageAcceptedDto,
     exampleBody: { text: 'hi', target: 'draft' },
     async handler({ deps, em, auth, params, body }) {
       const pinned = await pinnedVersion(em, auth.workspaceId, params.id, body.target);

@@ -20,6 +20,8 @@ const usableNonce = styleNonce && !styleNonce.startsWith('__') ? styleNonce : un
 // Modals and drawers lock the page's scroll with react-remove-scroll, which writes its own
 // <style> element outside Mantine and takes its nonce from the get-nonce package: that package
 // reads the global `__webpack_nonce__` (whatever the bundler), so the nonce is given there too.
+// Without it the lock's style is refused by the CSP and the page scrolls behind an open modal
+// (test/e2e/modal-scroll-lock.test.ts).
 if (usableNonce) (globalThis as { __webpack_nonce__?: string }).__webpack_nonce__ = usableNonce;
 
 createRoot(document.getElementById('root')!).render(

@@ -1,4 +1,4 @@
-import { createTheme, Drawer, Modal, PasswordInput, type CSSVariablesResolver } from '@mantine/core';
+import { createTheme, PasswordInput, type CSSVariablesResolver } from '@mantine/core';
 
 /**
  * The editor's Mantine theme. Contrast (WCAG AA, 4.5:1 for text): the primary colour is blue at
@@ -15,10 +15,6 @@ export const theme = createTheme({
   components: {
     // Its default name ("Toggle password visibility") would make "Password" name two controls.
     PasswordInput: PasswordInput.extend({ defaultProps: { visibilityToggleButtonProps: { 'aria-label': 'Show or hide what you typed' } } }),
-    // Locking the page's scroll behind a modal writes a <style> element without the CSP nonce
-    // (react-remove-scroll): the overlay covers the page instead.
-    Modal: Modal.extend({ defaultProps: { lockScroll: false } }),
-    Drawer: Drawer.extend({ defaultProps: { lockScroll: false } }),
   },
 });
 

@@ -1,6 +1,6 @@
 import { Badge, Group, Paper, SegmentedControl, Stack, Switch, Text, Tooltip } from '@mantine/core';
 import { Panel, useNodes, ViewportPortal } from '@xyflow/react';
-import { useState } from 'react';
+import { memo, useState } from 'react';
 import { useFlowAnalytics, type FlowAnalytics } from '../api/queries/analytics.queries.ts';
 
 const WINDOWS = [
@@ -15,8 +15,10 @@ const percent = (rate: number | null) => (rate === null ? '—' : `${Math.round(
  * Flow analytics drawn over the canvas, self-contained: a switch and the flow's figures in a
  * corner, and when on, under each node how many runs reached it and how many went no further.
  * Rendered as a child of <ReactFlow>; reads node positions from React Flow, nothing from the page.
+ * Memoised: the editor re-renders on every change of the canvas (a node measured, dragged), and
+ * the overlay, off or on, depends only on its flow.
  */
-export function FlowAnalyticsOverlay({ flowId }: { flowId: string }) {
+export const FlowAnalyticsOverlay = memo(function FlowAnalyticsOverlay({ flowId }: { flowId: string }) {
   const [on, setOn] = useState(false);
   const [lastRuns, setLastRuns] = useState('1000');
   const analytics = useFlowAnalytics(flowId, Number(lastRuns), on);
@@ -38,7 +40,7 @@ export function FlowAnalyticsOverlay({ flowId }: { flowId: string }) {
       {on && analytics.data && <NodeBadges data={analytics.data} />}
     </>
   );
-}
+});
 
 function Totals({ data }: { data: FlowAnalytics }) {
   const t = data.totals;

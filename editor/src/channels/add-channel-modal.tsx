@@ -10,12 +10,10 @@ const KINDS = [
   { value: 'webhook', label: 'Webhook (any other service over HTTP)' },
 ];
 
-export type CreatedChannel = Channel & { webhookSecret?: string };
-
 /** Adding a channel: its kind, a name, and a webhook's outbound URL. */
-export function AddChannelModal({ opened, onClose, onCreated }: { opened: boolean; onClose: () => void; onCreated: (channel: CreatedChannel) => void }) {
+export function AddChannelModal({ opened, onClose, onCreated }: { opened: boolean; onClose: () => void; onCreated: (channel: Channel) => void }) {
   const [kind, setKind] = useState('sandbox');
-  const add = useApiMutation((api, body: Record<string, string>) => api.post<CreatedChannel>('/channels', body), {
+  const add = useApiMutation((api, body: Record<string, string>) => api.post<Channel>('/channels', body), {
     invalidates: [channelKeys.all],
     success: (c) => `Added “${c.name}”.`,
     onSuccess: (created) => {

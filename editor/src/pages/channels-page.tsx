@@ -5,7 +5,7 @@ import { channelKeys, useChannels } from '../api/queries/channels.queries.ts';
 import { useMe } from '../api/queries/session.queries.ts';
 import { QueryState } from '../api/query-state.tsx';
 import { useApiMutation } from '../api/use-api-mutation.ts';
-import { AddChannelModal, type CreatedChannel } from '../channels/add-channel-modal.tsx';
+import { AddChannelModal } from '../channels/add-channel-modal.tsx';
 import { ChannelCard } from '../channels/channel-card.tsx';
 import { ChannelSettingsModal } from '../channels/channel-settings-modal.tsx';
 import { can } from '../../../engine/tenancy/role.ts';
@@ -29,7 +29,7 @@ export function ChannelsPage() {
   const [configuring, setConfiguring] = useState<Channel | null>(null);
   const remove = useApiMutation((api, channel: Channel) => api.delete(`/channels/${channel.id}`), { invalidates: [channelKeys.all], success: (_r, c) => `Deleted “${c.name}”.` });
 
-  function created(channel: CreatedChannel) {
+  function created(channel: Channel) {
     // The webhook's signing secret is in this answer only: shown until dismissed, never stored.
     if (channel.webhookSecret) setSecret({ channel: channel.name, value: channel.webhookSecret });
   }

@@ -77,7 +77,7 @@ function PolicyCard({ policy }: { policy: RetentionPolicy }) {
                     onChange={(v) => setDays({ ...days, [k.kind]: typeof v === 'number' ? v : null })}
                   />
                 </Table.Td>
-                <Table.Td>{p ? (p.days === null ? <Text c="dimmed">kept</Text> : `${p.rows.toLocaleString()} rows · ${formatBytes(p.bytes)}`) : '…'}</Table.Td>
+                <Table.Td>{p ? (p.days === null ? <Text span size="sm" c="dimmed">kept</Text> : `${p.rows.toLocaleString()} rows · ${formatBytes(p.bytes)}`) : '…'}</Table.Td>
               </Table.Tr>
             );
           })}

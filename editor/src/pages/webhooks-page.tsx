@@ -41,7 +41,8 @@ export function WebhooksPage() {
       <PageHeader
         title="Webhooks"
         description="Tell another system when a contact writes, a conversation moves, a flow or broadcast finishes, or a contact opts out. Each call is signed so the receiver can check it came from here."
-        actions={manages === true && <Button onClick={() => setEditing('new')}>Add webhook</Button>}
+        // With no webhook yet the empty state holds the one "Add webhook" button.
+        actions={manages === true && (webhooks.data?.length ?? 0) > 0 && <Button onClick={() => setEditing('new')}>Add webhook</Button>}
       />
       {manages === false && <Text>Webhooks are set up by the workspace's owners and admins.</Text>}
       {manages === true && (

@@ -20,7 +20,13 @@ const DAYS: { key: Day; label: string }[] = [
   { key: 'saturday', label: 'Saturday' },
   { key: 'sunday', label: 'Sunday' },
 ];
-const TIME_ZONES: string[] = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : ['UTC'];
+/**
+ * The browser's time zones, UTC first: Chromium's list has no "UTC" (the server's default), and a
+ * value missing from its list leaves the field blank.
+ */
+const TIME_ZONES: string[] = ['UTC', ...(typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone').filter((z) => z !== 'UTC') : [])];
+/** The list with the workspace's own zone in it, whatever the browser knows. */
+const zonesWith = (current: string) => (TIME_ZONES.includes(current) ? TIME_ZONES : [current, ...TIME_ZONES]);
 
 /** The workspace's name, time zone and business hours (read by flows' Business hours and Delay nodes). */
 export function WorkspaceSettingsPage() {
@@ -52,9 +58,9 @@ function SettingsForm({ workspace, manages }: { workspace: WorkspaceSettings; ma
   return (
     <Card withBorder component="form" onSubmit={submit} aria-label="Workspace settings">
       <Stack gap="md">
-        <Group align="flex-end" gap="sm" wrap="wrap">
+        <Group align="flex-start" gap="sm" wrap="wrap">
           <TextInput label="Name" value={name} onChange={(e) => setName(e.currentTarget.value)} required maxLength={200} disabled={!manages} w={320} />
-          <Select label="Time zone" data={TIME_ZONES} value={timezone} onChange={setTimezone} searchable allowDeselect={false} disabled={!manages} w={280} description="Schedules, delays and business hours read this clock" />
+          <Select label="Time zone" data={zonesWith(workspace.timezone)} value={timezone} onChange={setTimezone} searchable allowDeselect={false} disabled={!manages} w={280} description="Schedules, delays and business hours read this clock" inputWrapperOrder={['label', 'input', 'description']} />
         </Group>
         <Stack gap={4}>
           <Title order={2} size="h4" id="hours-title">

@@ -1,6 +1,8 @@
 import { Alert, Anchor, Box, Button, Group, Paper, SegmentedControl, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
+import type { z } from 'zod';
+import type { TestMessageAcceptedDto } from '../../../api/dto/test-chat.dto.ts';
 import { ApiError } from '../api/api-client.ts';
 import type { FlowDetail, FlowDocumentJson, Message } from '../api/api-types.ts';
 import { channelKeys } from '../api/queries/channels.queries.ts';
@@ -16,13 +18,8 @@ const RUN_REFRESH_MS = 700;
 
 type Target = 'draft' | 'published';
 
-interface TestMessageAnswer {
-  messageId: string;
-  conversationId: string;
-  contactId: string;
-  contactPhone: string;
-  testing: string;
-}
+/** POST /flows/:id/test-chat/messages answers where the message went and what it tests. */
+type TestMessageAnswer = z.infer<typeof TestMessageAcceptedDto>;
 
 const contactKey = (flowId: string) => `onemessage.testContact.${flowId}`;
 

@@ -1,31 +1,14 @@
 import { useQuery } from '@tanstack/react-query';
+import type { BillingDto } from '../../../../api/dto/billing.dto.ts';
 import { can, type Role } from '../../../../engine/tenancy/role.ts';
 import { useSession } from '../../session/session-context.tsx';
 import { useApiMutation } from '../use-api-mutation.ts';
 import { useMe } from './session.queries.ts';
 
-export type UsageThreshold = 80 | 90 | 100;
-
-export interface PlanInfo {
-  id: string;
-  name: string;
-  priceLabel: string;
-  entitlements: Record<string, number | null>;
-}
-
-/** GET /api/v1/billing (api/dto/billing.dto.ts). */
-export interface BillingInfo {
-  enabled: boolean;
-  plan: PlanInfo;
-  plans: (PlanInfo & { current: boolean; purchasable: boolean })[];
-  subscription: { status: string; cancelAtPeriodEnd: boolean } | null;
-  period: { start: string; end: string };
-  usage: { entitlement: string; label: string; used: number | null; limit: number | null; threshold: UsageThreshold | null }[];
-  alert: { threshold: UsageThreshold; entitlement: string; label: string } | null;
-  card: { brand: string; last4: string; expMonth: number; expYear: number } | null;
-  billingAddress: { line1: string | null; line2: string | null; city: string | null; postalCode: string | null; state: string | null; country: string | null } | null;
-  invoices: { id: string; number: string | null; status: string; amountDue: number; amountPaid: number; currency: string; hostedInvoiceUrl: string | null; createdAt: string }[];
-}
+/** GET /api/v1/billing, inferred from its zod schema (api/dto/billing.dto.ts). */
+export type BillingInfo = BillingDto;
+export type PlanInfo = BillingInfo['plan'];
+export type UsageThreshold = NonNullable<BillingInfo['alert']>['threshold'];
 
 export const billingKey = ['billing'] as const;
 /** Usage moves with every message sent: the banner and the page look again this often. */

@@ -1,70 +1,16 @@
 import { useQuery } from '@tanstack/react-query';
+import type { z } from 'zod';
+import type { ConsentEventDto, ExportDto, LegalHoldDto, RetentionPolicyDto, RetentionPreviewDto, SweepDto } from '../../../../api/dto/privacy.dto.ts';
+import type { Contact } from '../api-types.ts';
 import { useSession } from '../../session/session-context.tsx';
 
-export interface RetentionKindPolicy {
-  kind: string;
-  label: string;
-  days: number | null;
-  defaultDays: number | null;
-}
-export interface RetentionPolicy {
-  policy: Record<string, number | null>;
-  kinds: RetentionKindPolicy[];
-  schedule: { cron: string; timezone: string };
-  updatedAt: string | null;
-}
-export interface RetentionPreview {
-  workspaceHold: boolean;
-  kinds: { kind: string; label: string; days: number | null; cutoff: string | null; rows: number; bytes: number }[];
-}
-export interface SweepKind {
-  kind: string;
-  label: string;
-  status: 'kept' | 'skipped' | 'pending' | 'running' | 'done';
-  total: number;
-  deleted: number;
-  bytes: number;
-  files: number;
-  percent: number;
-}
-export interface Sweep {
-  id: string;
-  status: 'queued' | 'running' | 'completed' | 'failed';
-  dryRun: boolean;
-  trigger: 'schedule' | 'api' | 'cli';
-  error: string | null;
-  createdAt: string;
-  finishedAt: string | null;
-  kinds: SweepKind[];
-}
-export interface LegalHold {
-  id: string;
-  scope: 'workspace' | 'contact' | 'conversation';
-  contactId: string | null;
-  conversationId: string | null;
-  reason: string;
-  active: boolean;
-  createdAt: string;
-  releasedAt: string | null;
-}
-export interface ContactExport {
-  id: string;
-  contactId: string;
-  status: 'queued' | 'running' | 'ready' | 'failed' | 'expired';
-  progress: number;
-  expiresAt: string | null;
-  downloadPath: string | null;
-  createdAt: string;
-}
-export interface PrivacyContact {
-  id: string;
-  phone: string | null;
-  name: string | null;
-  optedOut: boolean;
-  restricted: boolean;
-  legalHold: boolean;
-  createdAt: string;
-}
+/** The answers of the privacy routes, inferred from their zod schemas (api/dto/privacy.dto.ts, contact.dto.ts). */
+export type RetentionPolicy = z.infer<typeof RetentionPolicyDto>;
+export type RetentionPreview = z.infer<typeof RetentionPreviewDto>;
+export type Sweep = z.infer<typeof SweepDto>;
+export type LegalHold = z.infer<typeof LegalHoldDto>;
+export type ContactExport = z.infer<typeof ExportDto>;
+export type ConsentEvent = z.infer<typeof ConsentEventDto>;
 
 export const privacyKeys = {
   policy: ['retention', 'policy'] as const,
@@ -103,7 +49,7 @@ export function useLegalHolds() {
 
 export function usePrivacyContact(contactId: string) {
   const { api } = useSession();
-  return useQuery({ queryKey: privacyKeys.contact(contactId), queryFn: ({ signal }) => api.get<PrivacyContact>(`/contacts/${contactId}`, signal) });
+  return useQuery({ queryKey: privacyKeys.contact(contactId), queryFn: ({ signal }) => api.get<Contact>(`/contacts/${contactId}`, signal) });
 }
 
 /** A contact's exports, polled every second while one is being built. */
@@ -118,5 +64,5 @@ export function useContactExports(contactId: string) {
 
 export function useConsentHistory(contactId: string) {
   const { api } = useSession();
-  return useQuery({ queryKey: privacyKeys.consent(contactId), queryFn: ({ signal }) => api.get<{ items: { action: string; source: string; at: string }[] }>(`/contacts/${contactId}/consent`, signal).then((p) => p.items) });
+  return useQuery({ queryKey: privacyKeys.consent(contactId), queryFn: ({ signal }) => api.get<{ items: ConsentEvent[] }>(`/contacts/${contactId}/consent`, signal).then((p) => p.items) });
 }

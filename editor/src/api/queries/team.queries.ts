@@ -1,26 +1,17 @@
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import type { ApiKeyDto } from '../../../../api/dto/api-key.dto.ts';
+import type { ApiKeyDto, CreatedApiKeyDto } from '../../../../api/dto/api-key.dto.ts';
+import type { AuditEntryDto } from '../../../../api/dto/audit.dto.ts';
 import type { WorkspaceSettingsDto } from '../../../../api/dto/workspace.dto.ts';
 import type { z } from 'zod';
 import { useSession } from '../../session/session-context.tsx';
 import type { Page } from '../api-types.ts';
 
 export type ApiKey = z.infer<typeof ApiKeyDto>;
-export type CreatedApiKey = ApiKey & { secret: string };
+export type CreatedApiKey = z.infer<typeof CreatedApiKeyDto>;
 export type WorkspaceSettings = z.infer<typeof WorkspaceSettingsDto>;
 
 /** One line of the audit log, as GET /audit-log answers it. */
-export interface AuditEntry {
-  id: string;
-  actorKind: string;
-  actorId: string | null;
-  actorName: string | null;
-  action: string;
-  targetKind: string | null;
-  targetId: string | null;
-  details: Record<string, unknown>;
-  createdAt: string;
-}
+export type AuditEntry = z.infer<typeof AuditEntryDto>;
 
 /** What the audit log page filters by (absent: any). */
 export interface AuditFilter {
