@@ -132,8 +132,10 @@ export async function runRoutingBench(args: string[]): Promise<void> {
     );
     const { rows: twice } = await runSql<{ n: number }>(em, `select count(*)::int as n from (select conversation_id from conversation_events where workspace_id = :workspaceId and to_state = 'assigned' group by conversation_id having count(*) > 1) d`, { workspaceId });
     const { rows: byProcess } = await runSql<{ n: number }>(em, `select count(*)::int as n from conversation_events where workspace_id = :workspaceId and to_state = 'assigned' group by detail->>'process' order by 1 desc`, { workspaceId });
+    // Which path assigned: a resolve refilling its own slot, or an assignment pass (arrivals, a resolve that could not refill).
+    const { rows: byPath } = await runSql<{ refills: number; passes: number }>(em, `select count(*) filter (where reason like '%(a slot freed)')::int as refills, count(*) filter (where reason not like '%(a slot freed)')::int as passes from conversation_events where workspace_id = :workspaceId and to_state = 'assigned'`, { workspaceId });
     const sorted = waits.map((w) => w.ms).sort((a, b) => a - b);
-    progress(`assignments per worker process: ${byProcess.map((p) => p.n).join(', ')}; free→assign p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms over ${sorted.length} freed slots; load ${loadAverage()}`);
+    progress(`assignments per worker process: ${byProcess.map((p) => p.n).join(', ')}; by a resolve refilling its slot ${byPath[0]!.refills}, by assignment passes ${byPath[0]!.passes}; free→assign p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms over ${sorted.length} freed slots; load ${loadAverage()}`);
     console.log(
       JSON.stringify({
         bench: 'routing',

@@ -30,6 +30,14 @@ const REFILL_CANDIDATES_PER_TEAM = 8;
  *   agent's teams, and the assigner's pass uses the slot.
  *
  * Answers nothing when the conversation is missing or already resolved.
+ *
+ * Planning: the statement is prepared once per connection (runSql) and must stay cheap to plan
+ * again and again. PostgreSQL plans a prepared statement for its values five times, then keeps a
+ * generic plan only if that plan's estimated cost is no worse. A bound LIMIT is estimated at a
+ * tenth of the table, which made the generic plan look dear: every resolve was planned afresh
+ * (about as much CPU as running it). The candidate count is written into the text instead, and
+ * the generic plan (the same index scans) is used from the sixth call on
+ * (test/inbox-resolve-plan.test.ts).
  */
 const RESOLVE_AND_REFILL_SQL = `
 with cur as (
@@ -51,7 +59,7 @@ with cur as (
   select c.id
     from refill_teams rt
     cross join lateral (
-      select c.id from conversations c where c.team_id = rt.team_id and c.state = 'queued' order by c.queued_at, c.id limit :perTeam
+      select c.id from conversations c where c.team_id = rt.team_id and c.state = 'queued' order by c.queued_at, c.id limit ${REFILL_CANDIDATES_PER_TEAM}
     ) c
 ), next as (
   select c.id, c.contact_id, c.team_id from conversations c
@@ -118,7 +126,6 @@ export async function resolveAndRefill(em: EntityManager, workspaceId: string, i
     workspaceId,
     now: ctx.now,
     presentSince: new Date(ctx.now.getTime() - ctx.graceMs),
-    perTeam: REFILL_CANDIDATES_PER_TEAM,
     eventId,
     refillEventId,
     actorKind: ctx.actor.kind,
