@@ -1,10 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newId } from '../platform/ids.ts';
-import { runSql } from '../platform/pipeline/run-sql.ts';
+import { analyticsFixture, HOUR_MS, type AnalyticsFixture, type SeededContact as Contact, type Workspace } from './support/analytics-fixture.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
-import type { ApiClient } from './support/api-client.ts';
 import { publishFlow } from './support/publish-flow.ts';
-import { seedContact } from './support/privacy-fixture.ts';
 
 /*
  * Every analytics figure against data seeded as the engine, the outbox and the status updater
@@ -12,98 +9,20 @@ import { seedContact } from './support/privacy-fixture.ts';
  * test-chat contact doing what would count, and another workspace doing it too.
  */
 
-const HOUR_MS = 3_600_000;
 const now = Date.now();
 const ago = (hours: number) => new Date(now - hours * HOUR_MS);
 
 let api: TestApi;
-
-async function sql<T = any>(query: string, bindings: Record<string, unknown> = {}): Promise<T[]> {
-  return (await runSql<T>(api.env.orm.em.fork(), query, bindings)).rows;
-}
-
-interface Workspace {
-  client: ApiClient;
-  workspaceId: string;
-  channelId: string;
-}
-
-async function signUp(name: string): Promise<Workspace> {
-  const signup = await api.client.post('/api/v1/auth/signup', { email: `${name}@example.com`, password: `password-${name}`, name, workspaceName: name });
-  const client = api.client.as(signup.body.token);
-  const channel = await client.post('/api/v1/channels', { kind: 'sandbox', name: `${name} sandbox` });
-  return { client, workspaceId: signup.body.workspace.id, channelId: channel.body.id };
-}
-
-let phoneSeq = 0;
-async function contact(ws: Workspace, opts: { test?: boolean } = {}) {
-  const seeded = await seedContact(api.env.orm.em.fork(), { workspaceId: ws.workspaceId, channelId: ws.channelId, phone: `+1555010${String(phoneSeq++).padStart(4, '0')}` });
-  if (opts.test) await sql(`update contacts set is_test = true where id = :id`, { id: seeded.contactId });
-  return { ...seeded, ws };
-}
-type Contact = Awaited<ReturnType<typeof contact>>;
-
-/** A message as the inbound store (inbound) or the outbox and status updater (outbound) leave it. */
-async function message(c: Contact, m: { direction: 'inbound' | 'outbound'; sender: string; at: Date; status?: string; times?: Record<string, Date> }): Promise<string> {
-  const id = newId();
-  const times = Object.fromEntries(Object.entries(m.times ?? {}).map(([k, v]) => [k, v.toISOString()]));
-  await sql(
-    `insert into messages (id, workspace_id, channel_id, conversation_id, contact_id, direction, sender, type, text, status, status_times, created_at)
-     values (:id, :workspaceId, :channelId, :conversationId, :contactId, :direction, :sender, 'text', 'hello', :status, cast(:times as jsonb), :at)`,
-    { id, workspaceId: c.ws.workspaceId, channelId: c.ws.channelId, conversationId: c.conversationId, contactId: c.contactId, direction: m.direction, sender: m.sender, status: m.status ?? (m.direction === 'inbound' ? 'received' : 'sent'), times: JSON.stringify(times), at: m.at },
-  );
-  return id;
-}
-
-async function broadcast(ws: Workspace, name: string, startedAt: Date | null, kind: 'message' | 'flow' = 'message'): Promise<string> {
-  const id = newId();
-  const content = kind === 'message' ? { kind: 'message', text: 'Hello' } : { kind: 'flow', flowId: newId() };
-  await sql(
-    `insert into broadcasts (id, workspace_id, name, channel_id, audience, content, schedule, state, started_at, finished_at, created_at)
-     values (:id, :workspaceId, :name, :channelId, '{"kind":"segment","rule":{"==":[1,1]}}', cast(:content as jsonb), '{"kind":"now"}', :state, :startedAt, :startedAt, coalesce(cast(:startedAt as timestamptz), now()))`,
-    { id, workspaceId: ws.workspaceId, channelId: ws.channelId, name, content: JSON.stringify(content), state: startedAt ? 'completed' : 'draft', startedAt },
-  );
-  return id;
-}
-
-/**
- * A recipient of a message broadcast: its message reached `reached` at `sentAt` (+1 min delivered,
- * +1 h read unless `readOnly` leaves the delivery time out, as WhatsApp sometimes does).
- */
-async function recipient(
-  broadcastId: string,
-  c: Contact,
-  r: { reached: 'sent' | 'delivered' | 'read' | 'failed' | 'skipped'; sentAt: Date; optedOutAt?: Date; readOnly?: boolean },
-): Promise<{ deliveredAt: Date }> {
-  const deliveredAt = new Date(r.sentAt.getTime() + (r.readOnly ? HOUR_MS : 60_000));
-  let messageId: string | null = null;
-  if (r.reached !== 'skipped') {
-    const times: Record<string, Date> = { queued: r.sentAt };
-    if (r.reached === 'failed') times.failed = r.sentAt;
-    else times.sent = r.sentAt;
-    if ((r.reached === 'delivered' || r.reached === 'read') && !r.readOnly) times.delivered = deliveredAt;
-    if (r.reached === 'read') times.read = new Date(r.sentAt.getTime() + HOUR_MS);
-    messageId = await message(c, { direction: 'outbound', sender: 'broadcast', at: r.sentAt, status: r.reached, times });
-  }
-  await sql(
-    `insert into broadcast_recipients (id, broadcast_id, workspace_id, contact_id, batch, state, skip_reason, message_id, opted_out_at, updated_at)
-     values (:id, :broadcastId, :workspaceId, :contactId, 0, :state, :skipReason, :messageId, :optedOutAt, :sentAt)`,
-    {
-      id: newId(),
-      broadcastId,
-      workspaceId: c.ws.workspaceId,
-      contactId: c.contactId,
-      state: r.reached === 'skipped' ? 'skipped' : 'queued',
-      skipReason: r.reached === 'skipped' ? 'opted_out' : null,
-      messageId,
-      optedOutAt: r.optedOutAt ?? null,
-      sentAt: r.sentAt,
-    },
-  );
-  return { deliveredAt };
-}
-
-const reply = (c: Contact, at: Date) => message(c, { direction: 'inbound', sender: 'contact', at });
+let f: AnalyticsFixture;
+// The fixture's helpers, bound to this file's product once it runs.
+const signUp = (name: string) => f.signUp(name);
+const contact = (...a: Parameters<AnalyticsFixture['contact']>) => f.contact(...a);
+const message = (...a: Parameters<AnalyticsFixture['message']>) => f.message(...a);
+const broadcast = (...a: Parameters<AnalyticsFixture['broadcast']>) => f.broadcast(...a);
+const recipient = (...a: Parameters<AnalyticsFixture['recipient']>) => f.recipient(...a);
+const reply = (...a: Parameters<AnalyticsFixture['reply']>) => f.reply(...a);
+const run = (...a: Parameters<AnalyticsFixture['run']>) => f.run(...a);
+const sql = (...a: Parameters<AnalyticsFixture['sql']>) => f.sql(...a);
 const plus = (d: Date, hours: number) => new Date(d.getTime() + hours * HOUR_MS);
 
 let shop: Workspace;
@@ -111,6 +30,7 @@ let other: Workspace;
 
 beforeAll(async () => {
   api = await startTestApi();
+  f = analyticsFixture(api);
   shop = await signUp('shop');
   other = await signUp('other');
 });
@@ -212,5 +132,127 @@ describe('broadcast reply and opt-out rates', () => {
     const res = await shop.client.get('/api/v1/analytics/broadcasts?limit=1000');
     expect(res.status).toBe(400);
     expect(JSON.stringify(res.body.error)).toContain('limit');
+  });
+});
+
+describe('flow figures: runs, completion, hand-off and opt-outs, per node', () => {
+  let flowId: string;
+
+  beforeAll(async () => {
+    const flow = await publishFlow(api, shop.workspaceId, f.FLOW_DOCUMENT, 'Welcome');
+    flowId = flow.flowId;
+    const c = await contact(shop);
+    const start: [string, string, string | null] = ['trigger', 'message_received', 'out'];
+    const send: [string, string, string | null] = ['send', 'send_message', 'out'];
+    await run(flow, c, { status: 'completed', startedAt: ago(1), steps: [start, send, ['end', 'end', null]] });
+    await run(flow, c, { status: 'completed', startedAt: ago(2), steps: [start, send, ['agent', 'hand_off', null]] });
+    await run(flow, c, { status: 'failed', startedAt: ago(3), steps: [start, ['send', 'send_message', null]] });
+    await run(flow, c, { status: 'waiting', startedAt: ago(4), steps: [start, ['ask', 'wait_for_reply', null]], currentNodeId: 'ask' });
+    await run(flow, c, { status: 'completed', startedAt: ago(30), steps: [start, ['stop', 'opt_out', null]] });
+    await run(flow, c, { status: 'stopped', startedAt: ago(50), steps: [start] });
+    // A test-chat run that handed off: never counted.
+    const tester = await contact(shop, { test: true });
+    await run(flow, tester, { status: 'completed', startedAt: ago(1), steps: [start, ['agent', 'hand_off', null]] });
+  });
+
+  it('counts the last runs by outcome, with the hand-off and opt-out rates', async () => {
+    const res = await shop.client.get(`/api/v1/flows/${flowId}/analytics`);
+    expect(res.status).toBe(200);
+    expect(res.body.totals).toEqual({ runs: 6, completed: 3, failed: 1, stopped: 1, active: 1, handedOff: 1, optOuts: 1, completionRate: 0.5, handOffRate: 1 / 6, optOutRate: 1 / 6 });
+  });
+
+  it('counts per node the runs that reached it, left it by each output, stopped or wait there', async () => {
+    const res = await shop.client.get(`/api/v1/flows/${flowId}/analytics`);
+    const nodes = Object.fromEntries(res.body.nodes.map((n: any) => [n.nodeId, n]));
+    expect(nodes).toEqual({
+      trigger: { nodeId: 'trigger', reached: 6, ports: { out: 6 }, stoppedHere: 0, waiting: 0 },
+      send: { nodeId: 'send', reached: 3, ports: { out: 2 }, stoppedHere: 1, waiting: 0 },
+      end: { nodeId: 'end', reached: 1, ports: {}, stoppedHere: 1, waiting: 0 },
+      agent: { nodeId: 'agent', reached: 1, ports: {}, stoppedHere: 1, waiting: 0 },
+      ask: { nodeId: 'ask', reached: 1, ports: {}, stoppedHere: 1, waiting: 1 },
+      stop: { nodeId: 'stop', reached: 1, ports: {}, stoppedHere: 1, waiting: 0 },
+    });
+  });
+
+  it('counts only the last N runs', async () => {
+    const res = await shop.client.get(`/api/v1/flows/${flowId}/analytics?lastRuns=2`);
+    expect(res.body.totals).toMatchObject({ runs: 2, completed: 2, handedOff: 1, optOuts: 0, completionRate: 1, handOffRate: 0.5 });
+  });
+
+  it('counts the runs started within a date range, its end excluded', async () => {
+    const from = ago(36).toISOString();
+    const to = ago(3).toISOString(); // the failed run started exactly then: left out
+    const res = await shop.client.get(`/api/v1/flows/${flowId}/analytics?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
+    expect(res.status).toBe(200);
+    expect(res.body.totals).toMatchObject({ runs: 2, completed: 1, failed: 0, active: 1, handedOff: 0, optOuts: 1, optOutRate: 0.5 });
+    expect(res.body.window).toMatchObject({ from, to, firstStartedAt: ago(30).toISOString(), lastStartedAt: ago(4).toISOString() });
+    expect(Object.fromEntries(res.body.nodes.map((n: any) => [n.nodeId, n.reached]))).toEqual({ trigger: 2, ask: 1, stop: 1 });
+  });
+
+  it('refuses a range that ends before it starts, in words', async () => {
+    const res = await shop.client.get(`/api/v1/flows/${flowId}/analytics?from=${encodeURIComponent(ago(1).toISOString())}&to=${encodeURIComponent(ago(2).toISOString())}`);
+    expect(res.status).toBe(400);
+    expect(res.body.error.message).toBe('"from" must be before "to"');
+  });
+
+  it("answers 404 for another workspace's flow", async () => {
+    expect((await other.client.get(`/api/v1/flows/${flowId}/analytics`)).status).toBe(404);
+  });
+});
+
+describe('dashboard: messages per day and response times of bots and agents', () => {
+  let desk: Workspace;
+  const expectedDays = new Map<string, { inbound: number; outbound: number }>();
+  const count = (at: Date, direction: 'inbound' | 'outbound') => {
+    const day = at.toISOString().slice(0, 10); // the workspace's time zone is UTC
+    const entry = expectedDays.get(day) ?? { inbound: 0, outbound: 0 };
+    entry[direction] += 1;
+    expectedDays.set(day, entry);
+  };
+
+  beforeAll(async () => {
+    desk = await signUp('desk');
+    const [x, y] = [await contact(desk), await contact(desk)];
+    const seconds = (d: Date, s: number) => new Date(d.getTime() + s * 1000);
+    const t1 = ago(30);
+    const t2 = ago(5);
+    // x: a bot answers in 10 s, later an agent in 60 s; y: a bot answers in 30 s.
+    for (const [c, at, sender, after] of [
+      [x, t1, 'bot', 10],
+      [x, seconds(t1, 100), 'agent', 60],
+      [y, t2, 'bot', 30],
+    ] as const) {
+      await message(c, { direction: 'inbound', sender: 'contact', at });
+      await message(c, { direction: 'outbound', sender, at: seconds(at, after), status: 'delivered' });
+      count(at, 'inbound');
+      count(seconds(at, after), 'outbound');
+    }
+    // A test-chat contact answered by the bot after 1,000 s, and another workspace's agent after 5 s: neither counts.
+    const tester = await contact(desk, { test: true });
+    await message(tester, { direction: 'inbound', sender: 'contact', at: t2 });
+    await message(tester, { direction: 'outbound', sender: 'bot', at: seconds(t2, 1000), status: 'delivered' });
+    // Conversations active in the last 24 hours: y's, and the test chat's (not counted).
+    await sql(`update conversations set last_message_at = :at where id = any(cast(:ids as uuid[]))`, { at: seconds(t2, 30), ids: [y.conversationId, tester.conversationId] });
+    await sql(`update conversations set last_message_at = :at where id = :id`, { at: seconds(t1, 160), id: x.conversationId });
+    const o = await contact(other);
+    await message(o, { direction: 'inbound', sender: 'contact', at: t2 });
+    await message(o, { direction: 'outbound', sender: 'agent', at: seconds(t2, 5), status: 'delivered' });
+  });
+
+  it('gives the median and 90th percentile of how fast bots and agents answered', async () => {
+    const res = await desk.client.get('/api/v1/analytics/dashboard?days=7');
+    expect(res.status).toBe(200);
+    expect(res.body.responseTimes).toEqual([
+      { sender: 'agent', answered: 1, medianSeconds: 60, p90Seconds: 60 },
+      { sender: 'bot', answered: 2, medianSeconds: 20, p90Seconds: 28 },
+    ]);
+  });
+
+  it("counts the messages in and out per day in the workspace's time zone, test chats left out", async () => {
+    const res = await desk.client.get('/api/v1/analytics/dashboard?days=7');
+    expect(res.body.messagesPerDay).toHaveLength(7);
+    const seen = Object.fromEntries(res.body.messagesPerDay.filter((d: any) => d.inbound + d.outbound > 0).map((d: any) => [d.day, { inbound: d.inbound, outbound: d.outbound }]));
+    expect(seen).toEqual(Object.fromEntries(expectedDays));
+    expect(res.body.activeConversations).toEqual({ last24h: 1, queued: 0, assigned: 0 });
   });
 });
