@@ -135,7 +135,7 @@ function NodeBadges({ data }: { data: FlowAnalytics }) {
             <Tooltip label={ports ? `Left by ${ports}` : 'No run left this node'} withArrow>
               <Group gap={4} wrap="nowrap" data-analytics-node={node.id} aria-label={`${reached} runs reached this node`}>
                 <Badge size="sm" variant="filled" color="blue">
-                  {reached.toLocaleString()} runs · {share}%
+                  {reached.toLocaleString()} {reached === 1 ? 'run' : 'runs'} · {share}%
                 </Badge>
                 {dropped > 0 && (
                   <Badge size="sm" variant="light" color="orange">
