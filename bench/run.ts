@@ -1,5 +1,6 @@
 import { runBroadcastBench } from './broadcast.bench.ts';
 import { runEditorBench } from './editor.bench.ts';
+import { runEngagementBench } from './broadcast-engagement.bench.ts';
 import { runEngineBench } from './engine.bench.ts';
 import { runImportBench } from './import.bench.ts';
 import { runRegexTriggersBench } from './regex-triggers.bench.ts';
@@ -10,6 +11,7 @@ import { runRetentionPartitionsBench } from './retention-partitions.bench.ts';
 /** The benches `npm run bench -- <name>` knows, each taking the arguments that follow its name. */
 const BENCHES: Record<string, { summary: string; run: (args: string[]) => Promise<void> }> = {
   broadcast: { summary: '100k contacts, a 50k segment: snapshot + enqueue time, unpaced send rate, auto-reply latency meanwhile', run: runBroadcastBench },
+  engagement: { summary: 'reply and opt-out rates of a 100k-recipient broadcast against the recipient counts every broadcast page already reads', run: runEngagementBench },
   editor: { summary: 'a 300-node flow in headless Chromium: load to an interactive canvas, and one edit', run: runEditorBench },
   engine: { summary: 'inbound → flow → sandbox reply: closed-loop throughput, open-loop latency, BullMQ baseline', run: runEngineBench },
   routing: { summary: '10k conversations queued over 5 teams, 200 agents of capacity 5, 4 worker processes: assignments/s, freed slot → next assignment p99, violations', run: runRoutingBench },

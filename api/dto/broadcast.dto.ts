@@ -77,3 +77,46 @@ export const BroadcastTimelineDto = z.object({
   buckets: z.array(z.object({ at: z.string(), sent: z.number().int(), delivered: z.number().int(), read: z.number().int(), failed: z.number().int() })),
 });
 export type BroadcastTimelineDto = z.infer<typeof BroadcastTimelineDto>;
+
+/**
+ * What the delivered recipients did next (platform/analytics/broadcast-engagement.sql.ts): the
+ * rates' denominator is `delivered`, the "reached at least delivered" number of the stats.
+ */
+export const BroadcastEngagementDto = z.object({
+  delivered: z.number().int(),
+  replied: z.number().int(),
+  optedOut: z.number().int(),
+  /** replied ÷ delivered; null when none was delivered. */
+  replyRate: z.number().nullable(),
+  /** optedOut ÷ delivered; null when none was delivered. */
+  optOutRate: z.number().nullable(),
+});
+export type BroadcastEngagementDto = z.infer<typeof BroadcastEngagementDto>;
+
+/** How the rates are counted: the windows, and the sentences the editor shows beside them. */
+export const EngagementDefinitionsDto = z.object({
+  replyWindowHours: z.number().int(),
+  optOutWindowDays: z.number().int(),
+  replyRate: z.string(),
+  optOutRate: z.string(),
+});
+
+export const BroadcastEngagementAnswerDto = z.object({ engagement: BroadcastEngagementDto, definitions: EngagementDefinitionsDto });
+export type BroadcastEngagementAnswerDto = z.infer<typeof BroadcastEngagementAnswerDto>;
+
+/** One started broadcast in the comparison of recent broadcasts. */
+export const BroadcastComparisonItemDto = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  parentId: z.uuid().nullable(),
+  state: z.enum(BROADCAST_STATES),
+  audienceKind: z.enum(['segment', 'phones', 'csv']),
+  contentKind: z.enum(['message', 'flow']),
+  startedAt: z.string(),
+  finishedAt: z.string().nullable(),
+  stats: BroadcastStatsDto,
+  engagement: BroadcastEngagementDto,
+});
+
+export const BroadcastComparisonDto = z.object({ items: z.array(BroadcastComparisonItemDto), definitions: EngagementDefinitionsDto });
+export type BroadcastComparisonDto = z.infer<typeof BroadcastComparisonDto>;

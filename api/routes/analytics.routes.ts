@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_WINDOW_RUNS } from '../../engine/analytics/run-window.ts';
 import { ValidationError } from '../../engine/errors/app-error.ts';
 import { loadDashboard } from '../../platform/analytics/dashboard.sql.ts';
 import { flowNodeCounts, flowTotals, type RunWindow } from '../../platform/analytics/flow-analytics.sql.ts';
@@ -6,8 +7,6 @@ import { WorkspaceSchema } from '../../platform/db/entities/workspace.entity.ts'
 import { defineRoute } from '../route.ts';
 import { findFlow } from './flows.routes.ts';
 
-/** Most runs one analytics window reads. */
-const MAX_WINDOW_RUNS = 100_000;
 
 const WindowQuery = z.object({
   lastRuns: z.coerce.number().int().min(1).max(MAX_WINDOW_RUNS).default(1_000),

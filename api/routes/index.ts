@@ -1,5 +1,6 @@
 import type { AnyRoute } from '../route.ts';
 import { analyticsRoutes, dashboardRoutes } from './analytics.routes.ts';
+import { broadcastAnalyticsRoutes } from './broadcast-analytics.routes.ts';
 import { apiKeyRoutes } from './api-keys.routes.ts';
 import { auditRoutes } from './audit.routes.ts';
 import { authRoutes } from './auth.routes.ts';
@@ -27,4 +28,4 @@ import { workspaceRoutes } from './workspace.routes.ts';
 import { webhookRoutes } from './webhooks.routes.ts';
 
 /** Every API route, mounted under /api. Tests walk this table. */
-export const allRoutes: AnyRoute[] = [...authRoutes, ...workspaceRoutes, ...memberRoutes, ...invitationRoutes, ...apiKeyRoutes, ...channelRoutes, ...channelSessionRoutes, ...contactImportRoutes, ...contactRoutes, ...conversationRoutes, ...teamRoutes, ...routingRuleRoutes, ...cannedResponseRoutes, ...inboxRoutes, ...flowRoutes, ...analyticsRoutes, ...dashboardRoutes, ...testChatRoutes, ...runRoutes, ...secretRoutes, ...segmentRoutes, ...broadcastRoutes, ...auditRoutes, ...billingRoutes, ...retentionRoutes, ...legalHoldRoutes, ...contactPrivacyRoutes, ...exportRoutes, ...accountRoutes, ...webhookRoutes];
+export const allRoutes: AnyRoute[] = [...authRoutes, ...workspaceRoutes, ...memberRoutes, ...invitationRoutes, ...apiKeyRoutes, ...channelRoutes, ...channelSessionRoutes, ...contactImportRoutes, ...contactRoutes, ...conversationRoutes, ...teamRoutes, ...routingRuleRoutes, ...cannedResponseRoutes, ...inboxRoutes, ...flowRoutes, ...analyticsRoutes, ...dashboardRoutes, ...testChatRoutes, ...runRoutes, ...secretRoutes, ...segmentRoutes, ...broadcastRoutes, ...broadcastAnalyticsRoutes, ...auditRoutes, ...billingRoutes, ...retentionRoutes, ...legalHoldRoutes, ...contactPrivacyRoutes, ...exportRoutes, ...accountRoutes, ...webhookRoutes];

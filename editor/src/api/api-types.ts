@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { BroadcastDto, BroadcastRecipientDto, BroadcastStatsDto, BroadcastTimelineDto, SegmentPreviewDto } from '../../../api/dto/broadcast.dto.ts';
+import type { BroadcastComparisonDto, BroadcastDto, BroadcastEngagementAnswerDto, BroadcastRecipientDto, BroadcastStatsDto, BroadcastTimelineDto, SegmentPreviewDto } from '../../../api/dto/broadcast.dto.ts';
 import type { ChannelDto } from '../../../api/dto/channel.dto.ts';
 import type { ContactDto } from '../../../api/dto/contact.dto.ts';
 import type { ConversationDto } from '../../../api/dto/conversation.dto.ts';
@@ -59,6 +59,11 @@ export type BroadcastStats = z.infer<typeof BroadcastStatsDto>;
 export type BroadcastRecipient = z.infer<typeof BroadcastRecipientDto>;
 export type BroadcastTimeline = z.infer<typeof BroadcastTimelineDto>;
 export type SegmentPreview = z.infer<typeof SegmentPreviewDto>;
+export type BroadcastEngagementAnswer = z.infer<typeof BroadcastEngagementAnswerDto>;
+export type BroadcastEngagement = BroadcastEngagementAnswer['engagement'];
+export type EngagementDefinitions = BroadcastEngagementAnswer['definitions'];
+export type BroadcastComparison = z.infer<typeof BroadcastComparisonDto>;
+export type BroadcastComparisonItem = BroadcastComparison['items'][number];
 
 export type InvitationLookup = z.infer<typeof InvitationLookupDto>;
 export type PendingInvitation = z.infer<typeof InvitationDto>;

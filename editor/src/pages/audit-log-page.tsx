@@ -5,6 +5,7 @@ import { useMembers } from '../api/queries/members.queries.ts';
 import { auditQueryString, useApiKeys, useAuditActions, useAuditLog, type AuditEntry, type AuditFilter } from '../api/queries/team.queries.ts';
 import { QueryState } from '../api/query-state.tsx';
 import { EmptyState, PageHeader } from '../shell/page-header.tsx';
+import { pickedRange, type PickedDay } from '../shell/picked-days.ts';
 
 /** "api_key.revoked" → "Api key revoked": readable without a glossary. */
 function actionName(action: string): string {
@@ -18,27 +19,15 @@ function actorName(e: AuditEntry): string {
   return e.actorName ?? 'A former member';
 }
 
-type DateValue = Date | string | null;
-
-/** A picked day as the start of that day in the browser's time zone (pickers answer `YYYY-MM-DD` strings). */
-function dayStart(value: DateValue, plusDays = 0): Date | null {
-  if (!value) return null;
-  const d = typeof value === 'string' ? new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00` : value) : new Date(value);
-  d.setHours(0, 0, 0, 0);
-  d.setDate(d.getDate() + plusDays);
-  return d;
-}
-
 /** Who did what and when in this workspace: filter by who, what and when, export as CSV. */
 export function AuditLogPage() {
   const [actorId, setActorId] = useState<string | null>(null);
   const [action, setAction] = useState<string | null>(null);
-  const [range, setRange] = useState<[DateValue, DateValue]>([null, null]);
+  const [range, setRange] = useState<[PickedDay, PickedDay]>([null, null]);
   const filter = useMemo<AuditFilter>(() => {
-    const from = dayStart(range[0]);
     // The end day is included: the range ends at the start of the day after it.
-    const to = dayStart(range[1] ?? range[0], 1);
-    return { ...(actorId ? { actorId } : {}), ...(action ? { action } : {}), ...(from ? { from: from.toISOString() } : {}), ...(from && to ? { to: to.toISOString() } : {}) };
+    const days = pickedRange(range);
+    return { ...(actorId ? { actorId } : {}), ...(action ? { action } : {}), ...(days ? { from: days.from.toISOString(), to: days.to.toISOString() } : {}) };
   }, [actorId, action, range]);
   const log = useAuditLog(filter);
   const members = useMembers();
@@ -57,7 +46,7 @@ export function AuditLogPage() {
         <Group align="flex-end" gap="sm" wrap="wrap">
           <Select label="Who" placeholder="Anyone" data={actorOptions} value={actorId} onChange={setActorId} clearable searchable w={240} />
           <Select label="What" placeholder="Any action" data={(actions.data ?? []).map((a) => ({ value: a, label: actionName(a) }))} value={action} onChange={setAction} clearable searchable w={260} />
-          <DatePickerInput type="range" label="When" placeholder="Any day" value={range} onChange={(v) => setRange(v as [DateValue, DateValue])} clearable allowSingleDateInRange w={280} />
+          <DatePickerInput type="range" label="When" placeholder="Any day" value={range} onChange={(v) => setRange(v as [PickedDay, PickedDay])} clearable allowSingleDateInRange w={280} />
           <Button component="a" href={exportUrl} download variant="default">
             Export CSV
           </Button>

@@ -3,12 +3,13 @@ import { lazy, Suspense } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate } from 'react-router';
 import type { Broadcast } from '../api/api-types.ts';
-import { broadcastKeys, useBroadcast, useBroadcastTimeline } from '../api/queries/broadcasts.queries.ts';
+import { broadcastKeys, useBroadcast, useBroadcastEngagement, useBroadcastTimeline } from '../api/queries/broadcasts.queries.ts';
 import { QueryState } from '../api/query-state.tsx';
 import { useApiMutation } from '../api/use-api-mutation.ts';
 import { STATUS_SETTLE_MS } from '../broadcasts/broadcast-polling.ts';
 import { CurrentStatus, NumberCards, ProgressBar, SkippedCounts, StateBadge } from '../broadcasts/broadcast-progress.tsx';
 import { BroadcastSummary } from '../broadcasts/broadcast-summary.tsx';
+import { EngagementCards } from '../broadcasts/engagement-cards.tsx';
 import { ErrorWithDetails, shownError } from '../broadcasts/error-with-details.tsx';
 import { OccurrencesList } from '../broadcasts/occurrences-list.tsx';
 import { RecipientsTable } from '../broadcasts/recipients-table.tsx';
@@ -56,6 +57,8 @@ function BroadcastDetail({ broadcast }: { broadcast: Broadcast }) {
   const live = broadcast.state !== 'draft' && !final;
   const collecting = final && settleAt !== null && !settled;
   const timeline = useBroadcastTimeline(id, live || collecting);
+  // A flow broadcast sends no broadcast message of its own: it has no delivered recipients to rate.
+  const engagement = useBroadcastEngagement(id, broadcast.startedAt !== null && broadcast.content.kind === 'message');
 
   const apply = useApiMutation((api, action: Exclude<BroadcastAction, 'edit'>) => api.post<Broadcast>(`/broadcasts/${id}/${action}`), {
     notifyError: false,
@@ -112,6 +115,7 @@ function BroadcastDetail({ broadcast }: { broadcast: Broadcast }) {
             {updates}
           </Text>
           <NumberCards stats={broadcast.stats} />
+          {engagement.data && <EngagementCards engagement={engagement.data.engagement} definitions={engagement.data.definitions} />}
           <CurrentStatus stats={broadcast.stats} />
           <SkippedCounts stats={broadcast.stats} />
         </Stack>

@@ -1,15 +1,23 @@
-import { Anchor, Button, Stack, Table, Text } from '@mantine/core';
-import { Link } from 'react-router';
+import { Anchor, Button, Stack, Table, Tabs, Text } from '@mantine/core';
+import { Link, useSearchParams } from 'react-router';
 import type { Broadcast } from '../api/api-types.ts';
-import { useBroadcasts } from '../api/queries/broadcasts.queries.ts';
+import { useBroadcastComparison, useBroadcasts } from '../api/queries/broadcasts.queries.ts';
 import { QueryState } from '../api/query-state.tsx';
 import { broadcastNumbers } from '../broadcasts/broadcast-numbers.ts';
 import { ProgressBar, StateBadge } from '../broadcasts/broadcast-progress.tsx';
+import { ComparisonTable } from '../broadcasts/comparison-table.tsx';
 import { EmptyState, PageHeader } from '../shell/page-header.tsx';
 
-/** The workspace's broadcasts with their state, progress and numbers (reached at least); occurrences of a recurring one name it. */
+/** Broadcasts the comparison shows. */
+const COMPARED_BROADCASTS = 20;
+
+/**
+ * The workspace's broadcasts (state, progress, numbers), and a comparison of the recent ones
+ * with their reply and opt-out rates; the tab shown is in the URL (?view=compare).
+ */
 export function BroadcastsPage() {
-  const broadcasts = useBroadcasts();
+  const [params, setParams] = useSearchParams();
+  const view = params.get('view') === 'compare' ? 'compare' : 'all';
   const newButton = (
     <Button component={Link} to="/broadcasts/new">
       New broadcast
@@ -18,6 +26,42 @@ export function BroadcastsPage() {
   return (
     <>
       <PageHeader title="Broadcasts" description="One message, or a flow, for a segment of your contacts: now, at a time, or on a schedule." actions={newButton} />
+      <Tabs value={view} onChange={(v) => setParams(v === 'compare' ? { view: 'compare' } : {}, { replace: true })} keepMounted={false}>
+        <Tabs.List mb="md">
+          <Tabs.Tab value="all">All broadcasts</Tabs.Tab>
+          <Tabs.Tab value="compare">Compare recent</Tabs.Tab>
+        </Tabs.List>
+        <Tabs.Panel value="all">
+          <BroadcastList />
+        </Tabs.Panel>
+        <Tabs.Panel value="compare">
+          <RecentComparison />
+        </Tabs.Panel>
+      </Tabs>
+    </>
+  );
+}
+
+function RecentComparison() {
+  const comparison = useBroadcastComparison(COMPARED_BROADCASTS);
+  return (
+    <QueryState query={comparison} label="the comparison">
+      {(data) =>
+        data.items.length === 0 ? (
+          <EmptyState title="Nothing to compare yet">Broadcasts show here once they start sending: sent, delivered and read, and how many replied or opted out.</EmptyState>
+        ) : (
+          <ComparisonTable comparison={data} />
+        )
+      }
+    </QueryState>
+  );
+}
+
+/** The workspace's broadcasts with their state, progress and numbers (reached at least); occurrences of a recurring one name it. */
+function BroadcastList() {
+  const broadcasts = useBroadcasts();
+  return (
+    <>
       <QueryState query={broadcasts} label="broadcasts">
         {(data) => {
           const items = data.pages.flatMap((p) => p.items);

@@ -1,5 +1,5 @@
 import { keepPreviousData, useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import type { Broadcast, BroadcastRecipient, BroadcastTimeline, Page } from '../api-types.ts';
+import type { Broadcast, BroadcastComparison, BroadcastEngagementAnswer, BroadcastRecipient, BroadcastTimeline, Page } from '../api-types.ts';
 import { FINAL_BROADCAST_STATES } from '../../../../engine/broadcasts/broadcast-state.ts';
 import type { RecipientStatus } from '../../../../engine/broadcasts/broadcast-state.ts';
 import { pollIntervalMs } from '../../broadcasts/broadcast-polling.ts';
@@ -11,6 +11,8 @@ export const broadcastKeys = {
   occurrences: (parentId: string) => [...broadcastKeys.all, 'occurrences', parentId] as const,
   one: (id: string) => [...broadcastKeys.all, 'one', id] as const,
   timeline: (id: string) => [...broadcastKeys.all, 'one', id, 'timeline'] as const,
+  engagement: (id: string) => [...broadcastKeys.all, 'one', id, 'engagement'] as const,
+  comparison: (limit: number) => [...broadcastKeys.all, 'comparison', limit] as const,
   recipients: (id: string, status: string, version: string) => [...broadcastKeys.all, 'one', id, 'recipients', status, version] as const,
 };
 
@@ -23,6 +25,8 @@ const TIMELINE_POLL_MS = 5_000;
 /** A recurring broadcast's next occurrence may start at any time: its list is asked again this often. */
 const OCCURRENCES_POLL_MS = 10_000;
 const OCCURRENCES_SHOWN = 20;
+/** Replies and opt-outs come in for days after a broadcast: its rates are asked again this often while the page is open. */
+const ENGAGEMENT_POLL_MS = 30_000;
 
 const isLive = (b: Broadcast) => b.state !== 'draft' && !FINAL_BROADCAST_STATES.has(b.state);
 
@@ -82,4 +86,16 @@ export function useOccurrences(parentId: string) {
     queryFn: ({ signal }) => api.get<Page<Broadcast>>(`/broadcasts?parentId=${parentId}&limit=${OCCURRENCES_SHOWN}`, signal).then((p) => p.items),
     refetchInterval: OCCURRENCES_POLL_MS,
   });
+}
+
+/** A broadcast's reply and opt-out rates, with the sentences that define them. */
+export function useBroadcastEngagement(id: string, enabled: boolean) {
+  const { api } = useSession();
+  return useQuery({ queryKey: broadcastKeys.engagement(id), queryFn: ({ signal }) => api.get<BroadcastEngagementAnswer>(`/broadcasts/${id}/engagement`, signal), enabled, refetchInterval: ENGAGEMENT_POLL_MS });
+}
+
+/** The most recently started broadcasts side by side (numbers and rates). */
+export function useBroadcastComparison(limit: number) {
+  const { api } = useSession();
+  return useQuery({ queryKey: broadcastKeys.comparison(limit), queryFn: ({ signal }) => api.get<BroadcastComparison>(`/analytics/broadcasts?limit=${limit}`, signal), refetchInterval: ENGAGEMENT_POLL_MS });
 }
