@@ -26,6 +26,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   broadcast_invalid: 400,
   broadcast_state_conflict: 409,
   secret_in_use: 409,
+  template_in_use: 409,
   secret_name_taken: 409,
   too_many_webhooks: 409,
   legal_hold: 409,

@@ -17,6 +17,7 @@ import { Migration20261208030000_retention_reference_indexes } from './Migration
 import { Migration20261208040000_contacts_page_and_imports } from './Migration20261208040000_contacts_page_and_imports.ts';
 import { Migration20261208050000_event_webhooks } from './Migration20261208050000_event_webhooks.ts';
 import { Migration20261208060000_workspace_business_hours } from './Migration20261208060000_workspace_business_hours.ts';
+import { Migration20261209010000_message_templates } from './Migration20261209010000_message_templates.ts';
 import { Migration20261209020000_test_contacts_index } from './Migration20261209020000_test_contacts_index.ts';
 
 /** Every migration, in order. Listed explicitly so that no file-system glob decides what runs. */
@@ -40,5 +41,6 @@ export const migrations = [
   { name: 'Migration20261208040000_contacts_page_and_imports', class: Migration20261208040000_contacts_page_and_imports },
   { name: 'Migration20261208050000_event_webhooks', class: Migration20261208050000_event_webhooks },
   { name: 'Migration20261208060000_workspace_business_hours', class: Migration20261208060000_workspace_business_hours },
+  { name: 'Migration20261209010000_message_templates', class: Migration20261209010000_message_templates },
   { name: 'Migration20261209020000_test_contacts_index', class: Migration20261209020000_test_contacts_index },
 ];

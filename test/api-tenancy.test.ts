@@ -31,6 +31,7 @@ const RESOURCE_BY_TAG: Record<string, keyof ResourcesOfA> = {
   'contact-imports': 'importId',
   webhooks: 'webhookId',
   'webhook-deliveries': 'webhookDeliveryId',
+  templates: 'templateId',
 };
 
 interface ResourcesOfA {
@@ -55,6 +56,7 @@ interface ResourcesOfA {
   importId: string;
   webhookId: string;
   webhookDeliveryId: string;
+  templateId: string;
 }
 
 let api: TestApi;
@@ -129,7 +131,9 @@ beforeAll(async () => {
   const webhookDeliveryId = newId();
   await runSql(api.env.orm.em.fork(), `insert into webhook_events (id, workspace_id, type, payload, created_at) values (:webhookEventId, :workspaceId, 'broadcast.finished', '{"data":{"name":"hello from A"}}', now())`, { webhookEventId, workspaceId: signupA.body.workspace.id });
   await runSql(api.env.orm.em.fork(), `insert into webhook_deliveries (id, workspace_id, event_id, endpoint_id, status, created_at) values (:webhookDeliveryId, :workspaceId, :webhookEventId, :endpointId, 'failed', now())`, { webhookDeliveryId, webhookEventId, workspaceId: signupA.body.workspace.id, endpointId: webhook.body.id });
+  const template = await ownerA.post('/api/v1/templates', { name: 'A template', content: { fallbackLanguage: 'en', variants: [{ language: 'en', text: 'Hello {{contact.name}} from A' }] } });
   a = {
+    templateId: template.body.id,
     sweepId: sweep.body.id,
     holdId: hold.body.id,
     exportId: contactExport.body.id,
@@ -258,6 +262,8 @@ describe('when a member of another workspace walks every route', () => {
     const webhooks = await ownerA.get('/api/v1/webhooks');
     expect(webhooks.body.items).toEqual([expect.objectContaining({ id: a.webhookId, url: 'https://hooks.example.com/a', enabled: true, eventTypes: ['broadcast.finished'] })]);
     expect((await ownerA.get(`/api/v1/webhook-deliveries/${a.webhookDeliveryId}`)).body.attemptLog).toEqual([]);
+    // The walk's PATCH and DELETE made no version of A's template and did not delete it.
+    expect((await ownerA.get(`/api/v1/templates/${a.templateId}`)).body).toMatchObject({ name: 'A template', version: 1 });
   });
 });
 

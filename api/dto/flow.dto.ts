@@ -78,6 +78,8 @@ export const FlowVersionDto = z.object({
   version: z.number().int(),
   note: z.string().nullable(),
   publishedBy: z.uuid().nullable(),
+  /** The saved templates this version sends: template id → the template version pinned when it was published. */
+  templateVersions: z.record(z.string(), z.string()),
   createdAt: z.string(),
 });
 
@@ -110,7 +112,7 @@ export function toFlowDto(f: FlowRecord, problems: readonly FlowProblem[]): z.in
 }
 
 export function toFlowVersionDto(v: Omit<FlowVersion, 'document'>): z.infer<typeof FlowVersionDto> {
-  return { id: v.id, flowId: v.flowId, version: v.version, note: v.note ?? null, publishedBy: v.publishedBy ?? null, createdAt: v.createdAt.toISOString() };
+  return { id: v.id, flowId: v.flowId, version: v.version, note: v.note ?? null, publishedBy: v.publishedBy ?? null, templateVersions: v.templateVersions ?? {}, createdAt: v.createdAt.toISOString() };
 }
 
 export function toFlowVersionDetailDto(v: FlowVersion): z.infer<typeof FlowVersionDetailDto> {

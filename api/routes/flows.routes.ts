@@ -13,7 +13,8 @@ import { FlowRecordSchema, type FlowRecord } from '../../platform/db/entities/fl
 import { FlowVersionSchema } from '../../platform/db/entities/flow-version.entity.ts';
 import { newId } from '../../platform/ids.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
-import { workspaceSecretNames } from '../../platform/secrets/workspace-secrets.ts';
+import { flowValidationOptions } from '../../platform/engine/flow-validation-options.ts';
+import { pinTemplateVersions } from '../../platform/templates/message-templates.ts';
 import { assertTriggersFit } from '../../platform/engine/trigger-budget.ts';
 import { triggerOverlapsOf } from '../../platform/engine/trigger-overlaps.ts';
 import { flowWebhookPath } from '../auth/flow-webhook-token.ts';
@@ -58,10 +59,11 @@ function starterDraft(): FlowDocumentInput {
 
 /**
  * The document's problems and warnings, checked against the workspace's secret names (a
- * `{{secrets.NAME}}` naming no secret is a problem). Warnings alone do not block publishing.
+ * `{{secrets.NAME}}` naming no secret is a problem) and saved templates (a node sending a
+ * deleted template is a problem). Warnings alone do not block publishing.
  */
 async function problemsOf(em: EntityManager, workspaceId: string, document: unknown): Promise<FlowProblem[]> {
-  const result = validateFlow(document, { secretNames: await workspaceSecretNames(em, workspaceId) });
+  const result = validateFlow(document, await flowValidationOptions(em, workspaceId));
   return result.ok ? result.warnings : result.problems;
 }
 
@@ -283,7 +285,7 @@ export const flowRoutes = [
         // The lock serialises publishes of one flow, so version numbers are taken in order.
         const flow = await findFlow(tx, auth.workspaceId, params.id, LockMode.PESSIMISTIC_WRITE);
         checkRevision(flow, body.baseRevision);
-        const validation = validateFlow(flow.draft, { secretNames: await workspaceSecretNames(tx, auth.workspaceId) });
+        const validation = validateFlow(flow.draft, await flowValidationOptions(tx, auth.workspaceId));
         if (!validation.ok) throw new FlowInvalidError(flow.id, validation.problems);
         await assertTriggersFit(tx, auth.workspaceId, flow.id, validation.flow, deps.clock.now());
         // Publishing activates the flow: one more active flow, within the plan's limit.
@@ -298,6 +300,8 @@ export const flowRoutes = [
           flowId: flow.id,
           version: (latest?.version ?? 0) + 1,
           document: validation.flow,
+          // The templates' current versions: later edits of a template never change this version.
+          templateVersions: await pinTemplateVersions(tx, auth.workspaceId, validation.flow),
           note: body.note || null,
           publishedBy: auth.userId,
         });

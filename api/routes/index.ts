@@ -23,9 +23,10 @@ import { secretRoutes } from './secrets.routes.ts';
 import { segmentRoutes } from './segments.routes.ts';
 import { accountRoutes, contactPrivacyRoutes, exportRoutes, legalHoldRoutes } from './privacy.routes.ts';
 import { retentionRoutes } from './retention.routes.ts';
+import { templateRoutes } from './templates.routes.ts';
 import { testChatRoutes } from './test-chat.routes.ts';
 import { workspaceRoutes } from './workspace.routes.ts';
 import { webhookRoutes } from './webhooks.routes.ts';
 
 /** Every API route, mounted under /api. Tests walk this table. */
-export const allRoutes: AnyRoute[] = [...authRoutes, ...workspaceRoutes, ...memberRoutes, ...invitationRoutes, ...apiKeyRoutes, ...channelRoutes, ...channelSessionRoutes, ...contactImportRoutes, ...contactRoutes, ...conversationRoutes, ...teamRoutes, ...routingRuleRoutes, ...cannedResponseRoutes, ...inboxRoutes, ...flowRoutes, ...analyticsRoutes, ...dashboardRoutes, ...testChatRoutes, ...runRoutes, ...secretRoutes, ...segmentRoutes, ...broadcastRoutes, ...broadcastAnalyticsRoutes, ...auditRoutes, ...billingRoutes, ...retentionRoutes, ...legalHoldRoutes, ...contactPrivacyRoutes, ...exportRoutes, ...accountRoutes, ...webhookRoutes];
+export const allRoutes: AnyRoute[] = [...authRoutes, ...workspaceRoutes, ...memberRoutes, ...invitationRoutes, ...apiKeyRoutes, ...channelRoutes, ...channelSessionRoutes, ...contactImportRoutes, ...contactRoutes, ...conversationRoutes, ...teamRoutes, ...routingRuleRoutes, ...cannedResponseRoutes, ...inboxRoutes, ...flowRoutes, ...analyticsRoutes, ...dashboardRoutes, ...testChatRoutes, ...runRoutes, ...secretRoutes, ...segmentRoutes, ...broadcastRoutes, ...broadcastAnalyticsRoutes, ...auditRoutes, ...billingRoutes, ...retentionRoutes, ...legalHoldRoutes, ...contactPrivacyRoutes, ...exportRoutes, ...accountRoutes, ...webhookRoutes, ...templateRoutes];

@@ -10,6 +10,8 @@ import { newId } from '../../platform/ids.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
 import { TestMessageAcceptedDto } from '../dto/test-chat.dto.ts';
 import { workspaceSecretNames } from '../../platform/secrets/workspace-secrets.ts';
+import { flowValidationOptions } from '../../platform/engine/flow-validation-options.ts';
+import { pinTemplateVersions } from '../../platform/templates/message-templates.ts';
 import { defineRoute } from '../route.ts';
 import { findFlow } from './flows.routes.ts';
 
@@ -38,16 +40,18 @@ async function pinnedVersion(em: EntityManager, workspaceId: string, flowId: str
     const { rows } = await runSql<{ id: string }>(em, `select id from flow_versions where flow_id = :flowId and version = :version and test_revision is null`, { flowId: flow.id, version: flow.publishedVersion });
     return { versionId: rows[0]!.id, label: `published version ${flow.publishedVersion}` };
   }
-  const validation = validateFlow(flow.draft, { secretNames: await workspaceSecretNames(em, workspaceId) });
+  const validation = validateFlow(flow.draft, await flowValidationOptions(em, workspaceId));
   if (!validation.ok) throw new FlowInvalidError(flow.id, validation.problems);
   // One snapshot per draft revision: testing the same draft again pins the same version, and a
-  // run that waits keeps the document it started on even when the draft changes meanwhile.
+  // run that waits keeps the document it started on even when the draft changes meanwhile. It
+  // pins the saved templates' versions current at its first test, as publishing does.
+  const templateVersions = await pinTemplateVersions(em, workspaceId, validation.flow);
   await runSql(
     em,
-    `insert into flow_versions (id, workspace_id, flow_id, version, document, note, test_revision)
-     values (:id, :workspaceId, :flowId, 0, cast(:document as jsonb), :note, :revision)
+    `insert into flow_versions (id, workspace_id, flow_id, version, document, note, test_revision, template_versions)
+     values (:id, :workspaceId, :flowId, 0, cast(:document as jsonb), :note, :revision, cast(:templateVersions as jsonb))
      on conflict (flow_id, test_revision) where test_revision is not null do nothing`,
-    { id: newId(), workspaceId, flowId: flow.id, document: JSON.stringify(validation.flow), note: `test of draft revision ${flow.draftRevision}`, revision: flow.draftRevision },
+    { id: newId(), workspaceId, flowId: flow.id, document: JSON.stringify(validation.flow), note: `test of draft revision ${flow.draftRevision}`, revision: flow.draftRevision, templateVersions: JSON.stringify(templateVersions) },
   );
   const { rows } = await runSql<{ id: string }>(em, `select id from flow_versions where flow_id = :flowId and test_revision = :revision`, { flowId: flow.id, revision: flow.draftRevision });
   return { versionId: rows[0]!.id, label: `draft (revision ${flow.draftRevision})` };

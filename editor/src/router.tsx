@@ -28,6 +28,7 @@ const PrivacyPage = lazyPage(() => import('./pages/privacy-page.tsx'), 'PrivacyP
 const SecretsPage = lazyPage(() => import('./pages/secrets-page.tsx'), 'SecretsPage');
 const SupervisorPage = lazyPage(() => import('./pages/supervisor-page.tsx'), 'SupervisorPage');
 const TeamsPage = lazyPage(() => import('./pages/teams-page.tsx'), 'TeamsPage');
+const TemplatesPage = lazyPage(() => import('./pages/templates-page.tsx'), 'TemplatesPage');
 const ApiKeysPage = lazyPage(() => import('./pages/api-keys-page.tsx'), 'ApiKeysPage');
 const DashboardPage = lazyPage(() => import('./pages/dashboard-page.tsx'), 'DashboardPage');
 const AuditLogPage = lazyPage(() => import('./pages/audit-log-page.tsx'), 'AuditLogPage');
@@ -55,6 +56,7 @@ export const routes: RouteObject[] = [
               { index: true, element: <Navigate to="/flows" replace /> },
               { path: '/flows', element: <FlowsPage /> },
               { path: '/broadcasts', element: <BroadcastsPage /> },
+              { path: '/templates', element: <TemplatesPage /> },
               { path: '/broadcasts/new', element: <BroadcastFormPage key="new" /> },
               { path: '/broadcasts/:broadcastId', element: <BroadcastDetailRoute /> },
               { path: '/broadcasts/:broadcastId/edit', element: <BroadcastEditRoute /> },

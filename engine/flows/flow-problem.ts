@@ -20,6 +20,7 @@ export const FLOW_PROBLEM_CODES = [
   'template_invalid',
   'secret_not_allowed',
   'secret_unknown',
+  'template_missing',
   'credential_in_plain_text',
 ] as const;
 export type FlowProblemCode = (typeof FLOW_PROBLEM_CODES)[number];

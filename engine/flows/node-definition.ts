@@ -18,6 +18,8 @@ export interface NodeExpressions {
   readonly regexes?: readonly { readonly path: ConfigPath; readonly pattern: string; readonly caseInsensitive: boolean }[];
   /** `allowsSecrets`: the template may name `{{secrets.NAME}}` (an HTTP request's URL, headers and body only). */
   readonly templates?: readonly { readonly path: ConfigPath; readonly source: string; readonly allowsSecrets?: boolean }[];
+  /** Saved message templates the node sends by id; validation checks they exist when the caller knows the workspace's templates. */
+  readonly messageTemplates?: readonly { readonly path: ConfigPath; readonly templateId: string }[];
   /** Text sent to an outside system (an HTTP request's URL, headers, body); validation warns when its literal part looks like a credential. */
   readonly outgoingText?: readonly { readonly path: ConfigPath; readonly value: string; readonly headerName?: string }[];
 }

@@ -257,6 +257,27 @@ describe('when a flow names secrets', () => {
   });
 });
 
+describe('when a send_message node sends a saved template', () => {
+  const TEMPLATE_ID = '0196f0b2-8a4c-7d3e-9f10-2b3c4d5e6f70';
+  const templateFlow = () => doc([keywordTrigger('t', ['hi']), { ...node('s', 'send_message', { templateId: TEMPLATE_ID }), label: 'Welcome' }], [edge('t', 'out', 's')]);
+
+  it('reports template_missing named by the node label when the workspace has no such template', () => {
+    const result = validateFlow(templateFlow(), { templateIds: new Set() });
+    const problem = !result.ok ? result.problems.find((p) => p.code === 'template_missing') : undefined;
+    expect(problem).toMatchObject({ nodeId: 's', path: ['nodes', 1, 'config', 'templateId'] });
+    expect(problem?.message).toBe('"Welcome" sends a saved template that no longer exists: pick another template, or write the message in the node');
+    seenCodes.add('template_missing');
+  });
+
+  it('accepts the node when the template exists, with no text of its own', () => {
+    expect(validateFlow(templateFlow(), { templateIds: new Set([TEMPLATE_ID]) }).ok).toBe(true);
+  });
+
+  it('does not check template ids when validating away from a workspace', () => {
+    expect(validateFlow(templateFlow()).ok).toBe(true);
+  });
+});
+
 describe('when a credential is typed into an HTTP request in plain text', () => {
   const httpFlow = (config: Record<string, unknown>) => doc([keywordTrigger('t', ['hi']), node('h', 'http_request', config)], [edge('t', 'out', 'h')]);
 

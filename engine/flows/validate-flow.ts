@@ -26,6 +26,11 @@ export interface ValidateFlowOptions {
    * validated away from any workspace).
    */
   secretNames?: ReadonlySet<string>;
+  /**
+   * The ids of the workspace's saved message templates. When given, a node that sends a
+   * template not among them is a problem (publishing checks this); when absent, not checked.
+   */
+  templateIds?: ReadonlySet<string>;
 }
 
 type Path = (string | number)[];
@@ -131,6 +136,15 @@ function expressionProblems(expressions: NodeExpressions, nodeId: string, config
   return problems;
 }
 
+/** A node sending a saved template the workspace no longer has (deleted, or from another workspace's export). */
+function templateProblems(expressions: NodeExpressions, nodeId: string, name: string, configPath: Path, options: ValidateFlowOptions): FlowProblem[] {
+  const known = options.templateIds;
+  if (!known) return [];
+  return (expressions.messageTemplates ?? [])
+    .filter((ref) => !known.has(ref.templateId))
+    .map((ref) => ({ code: 'template_missing' as const, message: `"${name}" sends a saved template that no longer exists: pick another template, or write the message in the node`, nodeId, path: [...configPath, ...ref.path] }));
+}
+
 /** Tarjan's strongly connected components, iteratively (a 1,000-node chain must not blow the stack). */
 function stronglyConnected(ids: readonly string[], successors: (id: string) => readonly string[]): string[][] {
   const index = new Map<string, number>();
@@ -234,7 +248,11 @@ export function validateFlow(doc: unknown, options: ValidateFlowOptions = {}): F
     }
     checked.parsed = { ...shell.data, config: config.data } as FlowNode;
     checked.ports = definition.outputs(config.data);
-    if (definition.expressions) problems.push(...expressionProblems(definition.expressions(config.data), id, configPath, options, patternBudget));
+    if (definition.expressions) {
+      const expressions = definition.expressions(config.data);
+      problems.push(...expressionProblems(expressions, id, configPath, options, patternBudget));
+      problems.push(...templateProblems(expressions, id, name, configPath, options));
+    }
   });
 
   const edges: FlowEdge[] = [];

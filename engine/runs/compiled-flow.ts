@@ -1,6 +1,10 @@
+import type { MessageTemplateVersion } from '../templates/message-template.ts';
+
 /** A published flow version prepared for execution: nodes by id and edges by (node, port). */
 export interface CompiledFlow {
   versionId: string;
+  /** The saved templates the version pinned when it was published, by template id. */
+  templates: ReadonlyMap<string, MessageTemplateVersion>;
   nodes: ReadonlyMap<string, { id: string; type: string; config: unknown }>;
   /** `${source}\u0000${sourceHandle}` → target node id. */
   edges: ReadonlyMap<string, string>;
@@ -12,9 +16,10 @@ interface FlowShape {
 }
 
 /** Indexes a validated flow document for the interpreter. */
-export function compileFlow(versionId: string, doc: FlowShape): CompiledFlow {
+export function compileFlow(versionId: string, doc: FlowShape, templates: readonly MessageTemplateVersion[] = []): CompiledFlow {
   return {
     versionId,
+    templates: new Map(templates.map((t) => [t.templateId, t])),
     nodes: new Map(doc.nodes.map((n) => [n.id, { id: n.id, type: n.type, config: n.config }])),
     edges: new Map(doc.edges.map((e) => [edgeKey(e.source, e.sourceHandle), e.target])),
   };

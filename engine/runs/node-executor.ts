@@ -1,5 +1,6 @@
 import type { HTTP_METHODS } from '../flows/nodes/http-request.node.ts';
 import type { SecretResolver } from '../ports/secret-resolver.port.ts';
+import type { MessageTemplateVersion } from '../templates/message-template.ts';
 import type { Effect, Resume, RunFacts, RunState, RunWait } from './run-types.ts';
 
 type HttpMethod = (typeof HTTP_METHODS)[number];
@@ -23,6 +24,8 @@ export interface NodeContext {
   http: FlowHttpPort;
   /** The run's workspace secrets; only the HTTP request executor reads them. */
   secrets: SecretResolver;
+  /** The saved template versions the run's flow version pinned, by template id (send_message reads them). */
+  templates: ReadonlyMap<string, MessageTemplateVersion>;
 }
 
 /** What one execution of a node decides. */

@@ -60,7 +60,7 @@ export async function advanceRun(input: AdvanceInput): Promise<AdvanceResult> {
     const stepInput = redactSecrets({ config: node.config, ...(resume ? { resume } : {}) });
     let result;
     try {
-      result = await executor(node.config, { nodeId, facts, state, resume, now: startedAt, random: input.ports.random, http: input.ports.http, secrets: input.ports.secrets });
+      result = await executor(node.config, { nodeId, facts, state, resume, now: startedAt, random: input.ports.random, http: input.ports.http, secrets: input.ports.secrets, templates: input.flow.templates });
     } catch (err) {
       const error = describeError(err);
       steps.push({ seq: input.stepCount + steps.length + 1, nodeId, nodeType: node.type, input: stepInput, output: null, port: null, error, effects: [], startedAt, finishedAt: input.ports.now() });

@@ -40,6 +40,10 @@ export const CAPABILITIES = {
   'teams.manage': ['owner', 'admin'],
   /** Quick replies agents insert into their answers. */
   'canned_responses.manage': ['owner', 'admin'],
+  /** Saved message templates: everyone may read and send them (agents as canned responses). */
+  'templates.read': ['owner', 'admin', 'marketer', 'agent'],
+  /** Write saved message templates: each edit changes what drafts, broadcasts and agents send next. */
+  'templates.manage': ['owner', 'admin', 'marketer'],
   'flows.read': ['owner', 'admin', 'marketer', 'agent'],
   'flows.write': ['owner', 'admin', 'marketer'],
   'runs.read': ['owner', 'admin', 'marketer', 'agent'],

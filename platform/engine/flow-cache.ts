@@ -3,6 +3,7 @@ import type { Redis } from '../redis.ts';
 import type { Flow } from '../../engine/flows/flow.schema.ts';
 import { compileFlow, type CompiledFlow } from '../../engine/runs/compiled-flow.ts';
 import { runSql } from '../pipeline/run-sql.ts';
+import { loadTemplateVersions } from '../templates/message-templates.ts';
 import { selectActiveFlowVersions, type ActiveFlowVersion } from './active-flow-versions.sql.ts';
 import { InvariantError } from '../../engine/errors/invariant.error.ts';
 
@@ -48,9 +49,11 @@ export class FlowCache<TIndex = ActiveFlow[]> {
   async version(em: EntityManager, versionId: string): Promise<CompiledFlow & { document: Flow }> {
     const cached = this.versions.get(versionId);
     if (cached) return cached;
-    const { rows } = await runSql<{ document: Flow }>(em, `select document from flow_versions where id = :versionId`, { versionId });
+    const { rows } = await runSql<{ document: Flow; templateVersions: Record<string, string> }>(em, `select document, template_versions as "templateVersions" from flow_versions where id = :versionId`, { versionId });
     if (!rows[0]) throw new InvariantError(`flow version ${versionId} does not exist`, { flowVersionId: versionId });
-    const compiled = { ...compileFlow(versionId, rows[0].document), document: rows[0].document };
+    // The pinned template versions are immutable too, so they are cached with the version.
+    const templates = await loadTemplateVersions(em, Object.values(rows[0].templateVersions));
+    const compiled = { ...compileFlow(versionId, rows[0].document, templates), document: rows[0].document };
     if (this.versions.size >= MAX_CACHED_VERSIONS) this.versions.delete(this.versions.keys().next().value!);
     this.versions.set(versionId, compiled);
     return compiled;

@@ -11,6 +11,7 @@ import type { MemberDto } from '../../../api/dto/member.dto.ts';
 import type { MessageDto } from '../../../api/dto/message.dto.ts';
 import type { RunDetailDto, RunDto, RunStepDto } from '../../../api/dto/run.dto.ts';
 import type { SecretDto } from '../../../api/dto/secret.dto.ts';
+import type { TemplateDto, TemplatePreviewDto, TemplateVersionDto } from '../../../api/dto/template.dto.ts';
 import type { WebhookDeliveryDetailDto, WebhookDeliveryDto, WebhookEndpointDto } from '../../../api/dto/webhook.dto.ts';
 import type { MeDto, SessionDto } from '../../../api/dto/session.dto.ts';
 import type { InboxEvent } from '../../../platform/inbox/inbox-effects.ts';
@@ -101,3 +102,8 @@ export interface Page<T> {
 export type WebhookEndpoint = z.infer<typeof WebhookEndpointDto>;
 export type WebhookDelivery = z.infer<typeof WebhookDeliveryDto>;
 export type WebhookDeliveryDetail = z.infer<typeof WebhookDeliveryDetailDto>;
+
+/** A saved message template with its current version. */
+export type MessageTemplate = z.infer<typeof TemplateDto>;
+export type MessageTemplateVersion = z.infer<typeof TemplateVersionDto>;
+export type TemplatePreview = z.infer<typeof TemplatePreviewDto>;

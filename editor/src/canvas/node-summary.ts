@@ -9,6 +9,9 @@ export function nodeSummary(kind: string, config: unknown): string {
       return 'any message';
     }
     case 'send_message':
+      // The template's name is not in the document; the node's settings show it.
+      if (typeof c.templateId === 'string') return 'a saved template';
+      return String(c.text ?? '');
     case 'ask_question':
       return String(c.text ?? c.prompt ?? '');
     case 'schedule':

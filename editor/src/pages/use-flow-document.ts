@@ -5,6 +5,7 @@ import { validateFlow } from '../../../engine/flows/validate-flow.ts';
 import type { FlowDetail, FlowDocumentJson } from '../api/api-types.ts';
 import { useFlowDetail, useFlowVersion } from '../api/queries/flows.queries.ts';
 import { useSecrets } from '../api/queries/members.queries.ts';
+import { useTemplates } from '../api/queries/templates.queries.ts';
 import { useCan } from '../api/queries/use-can.ts';
 import { EditHistory } from '../canvas/edit-history.ts';
 import type { Snapshot } from '../canvas/flow-edits.ts';
@@ -102,16 +103,19 @@ export function useFlowDocument(flowId: string): FlowDocumentState {
   // they cannot be read, the server still checks them at publish.
   const secrets = useSecrets(useCan('secrets.read') === true);
   const secretNames = useMemo<ReadonlySet<string> | null>(() => (secrets.data ? new Set(secrets.data.map((s) => s.name)) : null), [secrets.data]);
+  // Likewise the saved templates, so that a node sending a deleted one shows its problem.
+  const templates = useTemplates();
+  const templateIds = useMemo<ReadonlySet<string> | null>(() => (templates.data ? new Set(templates.data.items.map((t) => t.id)) : null), [templates.data]);
 
   // Validation and the publish state: the engine's own validateFlow, on the document being edited.
   useEffect(() => {
     if (editCount === 0) return;
     const timer = setTimeout(() => {
-      const result = validateFlow(currentDocument(), secretNames ? { secretNames } : {});
+      const result = validateFlow(currentDocument(), { ...(secretNames ? { secretNames } : {}), ...(templateIds ? { templateIds } : {}) });
       setProblems(result.ok ? result.warnings : result.problems);
     }, VALIDATE_DELAY_MS);
     return () => clearTimeout(timer);
-  }, [editCount, currentDocument, secretNames]);
+  }, [editCount, currentDocument, secretNames, templateIds]);
   useEffect(() => {
     if (publishedDocument === undefined || !flow) return;
     const timer = setTimeout(() => setUnpublished(hasUnpublishedChanges(currentDocument(), publishedDocument)), editCount === 0 ? 0 : VALIDATE_DELAY_MS);

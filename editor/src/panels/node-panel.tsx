@@ -5,6 +5,7 @@ import { findNodeDefinition } from '../../../engine/flows/node-catalog.ts';
 import type { EditorNode, FlowNodeData } from '../canvas/flow-mapping.ts';
 import { ConfigForm, fieldErrorsOf, fieldKeyOf } from '../forms/config-form.tsx';
 import { configJsonSchema } from '../forms/json-schema.ts';
+import { SendMessageSettings } from '../forms/send-message-settings.tsx';
 
 /** Where each output of the node leads, and the nodes it may lead to. */
 export interface NodeConnections {
@@ -62,7 +63,9 @@ export function NodePanel({ node, problems, connections, onChange, onDelete }: {
           onChange(next.trim() === '' ? rest : { ...rest, label: next });
         }}
       />
-      {schema ? (
+      {schema && node.data.kind === 'send_message' ? (
+        <SendMessageSettings schema={schema} value={node.data.config} errors={fieldErrors} onChange={(config) => onChange({ ...node.data, config })} />
+      ) : schema ? (
         <ConfigForm schema={schema} value={node.data.config} errors={fieldErrors} onChange={(config) => onChange({ ...node.data, config })} />
       ) : (
         <Alert color="red" variant="light">

@@ -19,6 +19,7 @@ export const NAV_ITEMS: NavItem[] = [
   { label: 'Supervisor', to: '/inbox/supervisor', section: 'main', capability: 'inbox.supervise' },
   { label: 'Flows', to: '/flows', section: 'main', capability: 'flows.read' },
   { label: 'Broadcasts', to: '/broadcasts', section: 'main', capability: 'broadcasts.read' },
+  { label: 'Templates', to: '/templates', section: 'main', capability: 'templates.read' },
   { label: 'Contacts', to: '/contacts', section: 'main', capability: 'contacts.read' },
   { label: 'Channels', to: '/channels', section: 'main', capability: 'channels.read' },
   { label: 'Workspace', to: '/settings/workspace', section: 'settings', capability: 'workspace.read' },

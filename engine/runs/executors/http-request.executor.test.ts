@@ -33,6 +33,7 @@ function context(answer: (req: Sent) => Promise<Awaited<ReturnType<FlowHttpPort[
       },
     },
     secrets: resolver,
+    templates: new Map(),
   };
   return { ctx, sent, asked };
 }

@@ -17,6 +17,7 @@ function contextAt(iso: string, workspace: RunFacts['workspace']): NodeContext {
     random: () => 0,
     http: { request: () => Promise.reject(new Error('no HTTP in this test')) },
     secrets: { resolve: () => Promise.reject(new Error('no secrets in this test')) } as unknown as NodeContext['secrets'],
+    templates: new Map(),
   };
 }
 

@@ -15,6 +15,11 @@ export const FlowVersionSchema = defineEntity({
     testRevision: p.integer().nullable(),
     /** The document as `validateFlow` parsed it (config defaults applied): the runtime compiles it without validating again. */
     document: p.json<FlowDocument>(),
+    /**
+     * The saved message templates this version sends, pinned when it was published: template id →
+     * the id of the template version then current. Editing a template never changes a published version.
+     */
+    templateVersions: p.json<Record<string, string>>().default('{}'),
     note: p.text().nullable(),
     publishedBy: p.uuid().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),

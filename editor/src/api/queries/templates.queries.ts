@@ -1,0 +1,30 @@
+import { useQuery } from '@tanstack/react-query';
+import type { TemplateContentInput } from '../../../../engine/templates/message-template.ts';
+import type { MessageTemplate } from '../api-types.ts';
+import { useSession } from '../../session/session-context.tsx';
+import { useApiMutation } from '../use-api-mutation.ts';
+
+export const templateKeys = { all: ['templates'] as const };
+
+/** Every saved template of the workspace with its current version (the page and the send_message picker). */
+export function useTemplates(enabled = true) {
+  const { api } = useSession();
+  return useQuery({ queryKey: templateKeys.all, queryFn: ({ signal }) => api.get<{ items: MessageTemplate[] }>('/templates', signal), enabled, staleTime: 30_000 });
+}
+
+export interface TemplateInput {
+  name: string;
+  content: TemplateContentInput;
+}
+
+/** Creates a template, or saves an edit as its new version. */
+export function useSaveTemplate() {
+  return useApiMutation((api, { id, template }: { id: string | null; template: TemplateInput }) => (id ? api.patch<MessageTemplate>(`/templates/${id}`, template) : api.post<MessageTemplate>('/templates', template)), {
+    invalidates: [templateKeys.all],
+    success: (t) => `Template “${t.name}” saved (version ${t.version}).`,
+  });
+}
+
+export function useDeleteTemplate() {
+  return useApiMutation((api, template: MessageTemplate) => api.delete(`/templates/${template.id}`), { invalidates: [templateKeys.all], success: (_r, t) => `Template “${t.name}” deleted.` });
+}

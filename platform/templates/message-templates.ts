@@ -1,0 +1,194 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { ConflictError, NotFoundError } from '../../engine/errors/app-error.ts';
+import { TemplateInUseError } from '../../engine/errors/template-in-use.error.ts';
+import { TemplateContentSchema, type MessageTemplateVersion, type TemplateContent } from '../../engine/templates/message-template.ts';
+import { templateReferences } from '../../engine/templates/template-references.ts';
+import { newId } from '../ids.ts';
+import { runSql } from '../pipeline/run-sql.ts';
+
+/*
+ * The `message_templates` and `message_template_versions` tables. A template row names the
+ * current version; versions are only ever inserted. Every read filters on the workspace.
+ */
+
+/** A template as lists and the editor see it: its current version's content. */
+export interface MessageTemplate {
+  id: string;
+  name: string;
+  version: number;
+  versionId: string;
+  content: TemplateContent;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** One version of a template, for its history. */
+export interface MessageTemplateVersionSummary {
+  id: string;
+  version: number;
+  content: TemplateContent;
+  createdBy: { id: string; name: string } | null;
+  createdAt: Date;
+}
+
+interface TemplateRow {
+  id: string;
+  name: string;
+  version: number;
+  versionId: string;
+  content: unknown;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const SELECT_TEMPLATE = `select t.id, t.name, v.version, v.id as "versionId", v.content, t.created_at as "createdAt", t.updated_at as "updatedAt"
+  from message_templates t join message_template_versions v on v.id = t.current_version_id`;
+
+/** Rows are parsed at the boundary: a stored content is a `TemplateContent` again (languages normalised). */
+function toTemplate(row: TemplateRow): MessageTemplate {
+  return { ...row, content: TemplateContentSchema.parse(row.content), createdAt: new Date(row.createdAt), updatedAt: new Date(row.updatedAt) };
+}
+
+/** Unique-name violation (`message_templates_name`) as a user's error. */
+function nameTaken(err: unknown, name: string): unknown {
+  return (err as { code?: string; constraint?: string }).code === '23505' ? new TemplateNameTakenError(name) : err;
+}
+
+/** Two live templates of one workspace may not share a name (case ignored): pickers show names. */
+export class TemplateNameTakenError extends ConflictError {
+  constructor(readonly templateName: string) {
+    super(`a template named "${templateName}" exists already: pick another name`);
+  }
+}
+
+export async function listTemplates(em: EntityManager, workspaceId: string): Promise<MessageTemplate[]> {
+  const { rows } = await runSql<TemplateRow>(em, `${SELECT_TEMPLATE} where t.workspace_id = :workspaceId and t.deleted_at is null order by lower(t.name), t.id`, { workspaceId });
+  return rows.map(toTemplate);
+}
+
+/** The template with this id in the workspace (deleted ones are gone), or NotFoundError. */
+export async function getTemplate(em: EntityManager, workspaceId: string, id: string): Promise<MessageTemplate> {
+  const { rows } = await runSql<TemplateRow>(em, `${SELECT_TEMPLATE} where t.workspace_id = :workspaceId and t.id = :id and t.deleted_at is null`, { workspaceId, id });
+  if (!rows[0]) throw new NotFoundError('template', id);
+  return toTemplate(rows[0]);
+}
+
+async function insertVersion(em: EntityManager, input: { workspaceId: string; templateId: string; version: number; content: TemplateContent; createdBy: string | null; now: Date }): Promise<string> {
+  const id = newId();
+  await runSql(
+    em,
+    `insert into message_template_versions (id, workspace_id, template_id, version, content, created_by, created_at) values (:id, :workspaceId, :templateId, :version, cast(:content as jsonb), :createdBy, :now)`,
+    { id, ...input, content: JSON.stringify(input.content) },
+  );
+  return id;
+}
+
+/** Creates a template with its version 1. */
+export async function createTemplate(em: EntityManager, workspaceId: string, input: { name: string; content: TemplateContent; createdBy: string | null; now: Date }): Promise<string> {
+  const id = newId();
+  const versionId = newId();
+  try {
+    // One statement: the template and its first version exist together or not at all.
+    await runSql(
+      em,
+      `with t as (insert into message_templates (id, workspace_id, name, current_version_id, created_by, created_at, updated_at) values (:id, :workspaceId, :name, :versionId, :createdBy, :now, :now) returning id)
+       insert into message_template_versions (id, workspace_id, template_id, version, content, created_by, created_at) select :versionId, :workspaceId, t.id, 1, cast(:content as jsonb), :createdBy, :now from t`,
+      { id, versionId, workspaceId, name: input.name, content: JSON.stringify(input.content), createdBy: input.createdBy, now: input.now },
+    );
+  } catch (err) {
+    throw nameTaken(err, input.name);
+  }
+  return id;
+}
+
+/**
+ * An edit: a new immutable version becomes current (the name may change with it). Drafts,
+ * broadcasts and canned responses send the current version from then on; published flow
+ * versions keep the version they pinned.
+ */
+export async function editTemplate(em: EntityManager, workspaceId: string, id: string, input: { name?: string | undefined; content?: TemplateContent | undefined; editedBy: string | null; now: Date }): Promise<void> {
+  // The row lock serialises edits of one template, so version numbers are taken in order.
+  const { rows } = await runSql<{ name: string }>(em, `select name from message_templates where workspace_id = :workspaceId and id = :id and deleted_at is null for update`, { workspaceId, id });
+  if (!rows[0]) throw new NotFoundError('template', id);
+  const current = await getTemplate(em, workspaceId, id);
+  const name = input.name ?? current.name;
+  const versionId = await insertVersion(em, { workspaceId, templateId: id, version: current.version + 1, content: input.content ?? current.content, createdBy: input.editedBy, now: input.now });
+  try {
+    await runSql(em, `update message_templates set name = :name, current_version_id = :versionId, updated_at = :now where workspace_id = :workspaceId and id = :id`, { name, versionId, now: input.now, workspaceId, id });
+  } catch (err) {
+    throw nameTaken(err, name);
+  }
+}
+
+export async function listTemplateVersions(em: EntityManager, workspaceId: string, id: string): Promise<MessageTemplateVersionSummary[]> {
+  await getTemplate(em, workspaceId, id);
+  const { rows } = await runSql<{ id: string; version: number; content: unknown; createdById: string | null; createdByName: string | null; createdAt: Date }>(
+    em,
+    `select v.id, v.version, v.content, v.created_by as "createdById", u.name as "createdByName", v.created_at as "createdAt"
+       from message_template_versions v left join users u on u.id = v.created_by
+      where v.workspace_id = :workspaceId and v.template_id = :id order by v.version desc`,
+    { workspaceId, id },
+  );
+  return rows.map((r) => ({ id: r.id, version: r.version, content: TemplateContentSchema.parse(r.content), createdBy: r.createdById ? { id: r.createdById, name: r.createdByName ?? '' } : null, createdAt: new Date(r.createdAt) }));
+}
+
+/** The flows whose published version sends this template (deleted flows excluded). */
+async function flowsPinning(em: EntityManager, workspaceId: string, templateId: string): Promise<{ id: string; name: string }[]> {
+  const { rows } = await runSql<{ id: string; name: string }>(
+    em,
+    `select f.id, f.name from flows f join flow_versions v on v.flow_id = f.id and v.version = f.published_version and v.test_revision is null
+      where f.workspace_id = :workspaceId and f.deleted_at is null and v.template_versions ->> cast(:templateId as text) is not null
+      order by lower(f.name), f.id`,
+    { workspaceId, templateId },
+  );
+  return rows;
+}
+
+/**
+ * Deletes a template unless the published version of a flow sends it (TemplateInUseError names
+ * those flows, active or not: switching one on again must not find its template gone). The row
+ * and its versions stay, marked deleted: runs still waiting in an older flow version send what
+ * that version pinned. Drafts that send it show a template_missing problem.
+ */
+export async function deleteTemplate(em: EntityManager, workspaceId: string, id: string, now: Date): Promise<MessageTemplate> {
+  const { rows } = await runSql<{ id: string }>(em, `select id from message_templates where workspace_id = :workspaceId and id = :id and deleted_at is null for update`, { workspaceId, id });
+  if (!rows[0]) throw new NotFoundError('template', id);
+  const template = await getTemplate(em, workspaceId, id);
+  const flows = await flowsPinning(em, workspaceId, id);
+  if (flows.length > 0) throw new TemplateInUseError(template.name, flows);
+  await runSql(em, `update message_templates set deleted_at = :now, updated_at = :now where workspace_id = :workspaceId and id = :id`, { now, workspaceId, id });
+  return template;
+}
+
+/** The ids of the workspace's live templates, for validating flows that send them. */
+export async function workspaceTemplateIds(em: EntityManager, workspaceId: string): Promise<Set<string>> {
+  const { rows } = await runSql<{ id: string }>(em, `select id from message_templates where workspace_id = :workspaceId and deleted_at is null`, { workspaceId });
+  return new Set(rows.map((r) => r.id));
+}
+
+/**
+ * What a flow version being published pins: for each template its document sends, the id of
+ * the template's current version. Call after validating with `workspaceTemplateIds` (a template
+ * deleted meanwhile is simply left out, and its step fails with template_missing).
+ */
+export async function pinTemplateVersions(em: EntityManager, workspaceId: string, document: { nodes: readonly { id: string; type: string; config: unknown }[] }): Promise<Record<string, string>> {
+  const ids = [...new Set(templateReferences(document).map((r) => r.templateId))];
+  if (ids.length === 0) return {};
+  const { rows } = await runSql<{ id: string; versionId: string }>(
+    em,
+    `select id, current_version_id as "versionId" from message_templates where workspace_id = :workspaceId and deleted_at is null and id = any(cast(:ids as uuid[]))`,
+    { workspaceId, ids },
+  );
+  return Object.fromEntries(rows.map((r) => [r.id, r.versionId]));
+}
+
+/** Pinned versions by id, as a flow version's runs read them (immutable, so cacheable forever). */
+export async function loadTemplateVersions(em: EntityManager, versionIds: readonly string[]): Promise<MessageTemplateVersion[]> {
+  if (versionIds.length === 0) return [];
+  const { rows } = await runSql<{ id: string; templateId: string; version: number; name: string; content: unknown }>(
+    em,
+    `select v.id, v.template_id as "templateId", v.version, t.name, v.content from message_template_versions v join message_templates t on t.id = v.template_id where v.id = any(cast(:versionIds as uuid[]))`,
+    { versionIds: [...versionIds] },
+  );
+  return rows.map((r) => ({ ...r, content: TemplateContentSchema.parse(r.content) }));
+}
