@@ -29,8 +29,9 @@ const Row = z.object({ receivedMs: z.number(), doneMs: z.number().nullable(), no
 
 /*
  * Every inbound message of the installation (all workspaces: they share the database the sweep
- * loads) accepted since :firstId, found through the primary key (UUIDv7, time-ordered: a range
- * scan of the newest index pages), and the replies their runs queued since then (the outbound
+ * loads) accepted since :since, found through the primary key (the product's ids are UUIDv7,
+ * time-ordered: a range scan of the newest index pages; `created_at` keeps a row with an id of
+ * another kind out), and the replies their runs queued since then (the outbound
  * rows of the same window, to their run by its primary key, to the inbound message by the run's
  * trigger). Timestamps are those the pipeline writes anyway: `received` when the inbound pipeline
  * accepted it, `handled_at` when the engine's drain took it, `sent`/`failed` when the send worker
@@ -41,7 +42,7 @@ const RECENT_INBOUND_SQL = `
 with inbound as (
   select i.id, coalesce(cast(i.status_times ->> 'received' as timestamptz), i.created_at) as received, i.handled_at
     from messages i
-   where i.id >= cast(:firstId as uuid) and i.direction = 'inbound'
+   where i.id >= cast(:firstId as uuid) and i.created_at >= cast(:since as timestamptz) and i.direction = 'inbound'
    order by i.id desc
    limit :limit
 ),
@@ -51,7 +52,7 @@ replies as (
          bool_or(o.status = 'queued') as pending
     from messages o
     join runs r on r.id = o.run_id
-   where o.id >= cast(:firstId as uuid) and o.direction = 'outbound' and r.trigger ->> 'kind' = 'message'
+   where o.id >= cast(:firstId as uuid) and o.created_at >= cast(:since as timestamptz) and o.direction = 'outbound' and r.trigger ->> 'kind' = 'message'
    group by 1
 )
 select cast(extract(epoch from i.received) * 1000 as float8) as "receivedMs",
@@ -66,7 +67,7 @@ select cast(extract(epoch from i.received) * 1000 as float8) as "receivedMs",
 /** The latency of the inbound messages accepted since `since` (at most LATENCY_SAMPLE_MESSAGES of the newest). */
 export async function readInboundLatency(em: EntityManager, since: Date): Promise<InboundLatencyReading> {
   // Planned per call: the window's bounds move, and the statistics of a table being swept do too.
-  const { rows } = await runSql(em, RECENT_INBOUND_SQL, { firstId: firstIdAt(since), limit: LATENCY_SAMPLE_MESSAGES }, { planEachCall: true });
+  const { rows } = await runSql(em, RECENT_INBOUND_SQL, { firstId: firstIdAt(since), since, limit: LATENCY_SAMPLE_MESSAGES }, { planEachCall: true });
   const parsed = rows.map((row) => Row.parse(row));
   const nowMs = parsed[0]?.nowMs ?? Date.now();
   return { nowMs, samples: parsed.map(({ receivedMs, doneMs }) => ({ receivedMs, doneMs })) };

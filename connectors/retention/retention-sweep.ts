@@ -76,7 +76,6 @@ export class RetentionSweepRunner {
     if (!sweep) return 'busy';
     const log = this.deps.logger.child({ sweepId, workspaceId: sweep.workspaceId });
     const started = performance.now();
-    // Made before counting (the event loop's idle delay is read after it); closed at the end when made here.
     const signal = this.deps.pressureSignal ?? new InboundPressureSignal(this.deps.orm);
     try {
       // Files queued by an earlier runner that died between its commit and the unlink.
@@ -119,8 +118,6 @@ export class RetentionSweepRunner {
         await releaseSweep(this.deps.orm.em.fork(), sweep.id, this.owner);
       }
       throw err;
-    } finally {
-      if (!this.deps.pressureSignal) signal.close();
     }
   }
 

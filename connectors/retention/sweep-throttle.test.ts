@@ -15,7 +15,6 @@ const BATCH_MS = 100;
  */
 class FakeTraffic implements PressureSignal {
   t = 0;
-  loopMs = 0;
   reads = 0;
   constructor(
     public intervalMs: number | null,
@@ -35,12 +34,6 @@ class FakeTraffic implements PressureSignal {
     }
     return { nowMs: this.t + DB_CLOCK_OFFSET_MS, samples };
   }
-
-  loopDelayMs(): number {
-    return this.loopMs;
-  }
-
-  close(): void {}
 }
 
 function throttleOn(traffic: FakeTraffic, options = DEFAULT_PRESSURE) {
@@ -137,8 +130,9 @@ describe('when the auto-replies slow down while the sweep works', () => {
       duties.push(throttle.duty);
     }
     const late = duties.slice(200);
-    // It climbs back above the third by additive steps and is sent back below it by the next slow reading.
-    expect(Math.max(...late)).toBeLessThan(0.51);
+    // It climbs back above the third by additive steps and is sent back below it once the median reply reads slow.
+    expect(Math.max(...late)).toBeLessThan(0.8);
+    expect(late.reduce((a, b) => a + b, 0) / late.length).toBeLessThan(0.55);
     expect(Math.min(...late)).toBeGreaterThanOrEqual(DEFAULT_PRESSURE.minDuty);
     expect(throttle.slowReadings).toBeGreaterThan(1);
     // Resting most of the time at worst: the sweep still moves on.
@@ -176,28 +170,27 @@ describe('when the auto-replies slow down while the sweep works', () => {
     expect(throttle.duty).toBe(1);
   });
 
-  it('reads slow as soon as a message still waiting is older than the limit', async () => {
+  it('keeps calm when only the odd reply is slow, as at idle on a busy machine', async () => {
+    // At idle one reply in ten takes 200 ms, the others 40 ms: the sweep must not take that for pressure.
+    const traffic = new FakeTraffic(50, (at) => (Math.round(at / 50) % 10 === 0 ? 200 : 40));
+    const { throttle, batch } = throttleOn(traffic);
+    await throttle.start();
+    for (let i = 0; i < 100; i++) await batch();
+    expect(throttle.slowReadings).toBe(0);
+    expect(throttle.duty).toBe(1);
+  });
+
+  it('reads slow when replies stop coming altogether (every recent message still waiting)', async () => {
     const traffic = new FakeTraffic(50, () => 40);
     const { throttle } = throttleOn(traffic);
     await throttle.start();
     const stuckFrom = traffic.t;
-    traffic.latencyMs = (at) => (at >= stuckFrom ? 10_000 : 40);
+    traffic.latencyMs = (at) => (at >= stuckFrom ? 60_000 : 40);
     traffic.t += 150;
-    expect(await throttle.read()).toBe('slow');
-  });
-});
-
-describe("when the sweep's own process is slow to run callbacks", () => {
-  it('reads slow from the event-loop delay, before any reply is late', async () => {
-    const traffic = new FakeTraffic(50, () => 40);
-    const { throttle } = throttleOn(traffic);
-    traffic.loopMs = 5;
-    await throttle.start();
-    traffic.t += 300;
-    traffic.loopMs = 5 + DEFAULT_PRESSURE.loopMarginMs + 1;
-    expect(await throttle.read()).toBe('slow');
-    traffic.loopMs = 5;
+    // Most of the last second's messages were answered: not yet.
     expect(await throttle.read()).not.toBe('slow');
+    traffic.t += DEFAULT_PRESSURE.windowMs;
+    expect(await throttle.read()).toBe('slow');
   });
 });
 

@@ -1,13 +1,9 @@
-import type { InboundLatencyReading } from './inbound-latency.sql.ts';
+import type { InboundLatencyReading, InboundLatencySample } from './inbound-latency.sql.ts';
 
 /** What the throttle reads about the inbound path (InboundPressureSignal; scripted in tests). */
 export interface PressureSignal {
   /** Latencies of the inbound messages accepted since `since` (every process's, from the database). */
   inboundLatency(since: Date): Promise<InboundLatencyReading>;
-  /** This process's event-loop delay (p99, ms) since the previous call. */
-  loopDelayMs(): number;
-  /** Stops what the signal keeps running (a timer). */
-  close(): void;
 }
 
 /** How a sweep yields to live traffic (connectors/retention/README.md, invariant 6). */
@@ -16,8 +12,6 @@ export interface PressureOptions {
   slowFactor: number;
   /** …and at least this much more than it, ms (a 5 ms path going to 9 ms is noise). */
   slowMarginMs: number;
-  /** This process's event loop is slow when its delay is this much above its idle delay, ms. */
-  loopMarginMs: number;
   /** The smallest share of wall time the sweep works under pressure: it always finishes (at ≥ this share of its idle rate). */
   minDuty: number;
   /** The share it starts with when inbound traffic is flowing (slow start); with none, it starts at full speed. */
@@ -41,20 +35,23 @@ export interface PressureOptions {
 export const DEFAULT_PRESSURE: PressureOptions = {
   slowFactor: 1.5,
   slowMarginMs: 10,
-  loopMarginMs: 30,
-  minDuty: 0.1,
+  minDuty: 0.2,
   startDuty: 0.5,
   dutyStep: 0.1,
   backoff: 0.5,
-  minBatchFraction: 0.125,
+  minBatchFraction: 0.25,
   readIntervalMs: 200,
   windowMs: 1_000,
   baselineWindowMs: 30_000,
   calibrationMs: 2_000,
 };
 
-/** The latency quantile compared with the idle one: the tail (the target is on p99) without one outlier deciding. */
-const LATENCY_QUANTILE = 0.9;
+/**
+ * A reading compares the median latency of the last `windowMs` with the idle median: the sweep
+ * moves the whole distribution, and a median of 20 messages is steady where their p90 (the
+ * second slowest) jumps with every hiccup of a loaded machine and would keep the sweep resting.
+ */
+const WINDOW_QUANTILE = 0.5;
 /** Fewer finished messages than this in the baseline window: no idle latency known yet. */
 const MIN_BASELINE_SAMPLES = 10;
 
@@ -75,16 +72,15 @@ export function quantile(values: number[], q: number): number {
  *
  * A reading judges only messages accepted after the last backoff (those that saw the new duty):
  * the slow replies of before the backoff would otherwise halve it again and again. A message
- * still on its way counts as soon as its age alone is over the limit.
+ * still on its way counts with its age so far.
  */
 export class SweepThrottle {
   /** The share of wall time the sweep works (1: no rest). */
   duty = 1;
   /** The batch size, as a fraction of the configured one. */
   batchFraction = 1;
-  /** Idle latency quantile of the inbound path, ms; null until known. */
+  /** Idle median latency of the inbound path, ms; null until known. */
   baselineMs: number | null = null;
-  private loopBaselineMs = 0;
   /** Time spent resting (and calibrating), ms. */
   pausedMs = 0;
   /** Readings that found the inbound path slow, for the sweep's audit entry. */
@@ -102,12 +98,11 @@ export class SweepThrottle {
     return this.deps.options;
   }
 
-  /** Reads the idle figures (before the first batch): the latency of the messages of the last `baselineWindowMs`, the loop delay. */
+  /** Reads the idle latency (before the first batch): that of the messages of the last `baselineWindowMs`. */
   async start(): Promise<void> {
     const now = this.deps.now();
-    this.loopBaselineMs = this.deps.signal.loopDelayMs();
     const reading = await this.deps.signal.inboundLatency(new Date(now - this.o.baselineWindowMs));
-    this.baselineMs = baselineOf(reading);
+    this.setBaseline(reading, MIN_BASELINE_SAMPLES);
     const traffic = reading.samples.some((s) => s.receivedMs >= reading.nowMs - this.o.windowMs);
     this.duty = traffic ? this.o.startDuty : 1;
     this.lastReadAt = now;
@@ -128,6 +123,12 @@ export class SweepThrottle {
     const rest = (batchMs * (1 - this.duty)) / this.duty;
     if (rest >= 1) await this.rest(rest);
     return verdict;
+  }
+
+  private setBaseline(reading: InboundLatencyReading, minSamples: number): void {
+    const finished = finishedLatencies(reading.samples);
+    if (finished.length < minSamples) return;
+    this.baselineMs = quantile(finished, WINDOW_QUANTILE);
   }
 
   private async rest(ms: number): Promise<void> {
@@ -151,7 +152,6 @@ export class SweepThrottle {
   async read(): Promise<Verdict> {
     const now = this.deps.now();
     this.lastReadAt = now;
-    if (this.deps.signal.loopDelayMs() > this.loopBaselineMs + this.o.loopMarginMs) return 'slow';
     const reading = await this.deps.signal.inboundLatency(new Date(now - this.o.windowMs));
     if (reading.samples.length === 0) return 'calm';
     if (this.baselineMs === null) {
@@ -161,23 +161,24 @@ export class SweepThrottle {
       this.calibrated = true;
       const calibrating = this.deps.now();
       await this.rest(this.o.calibrationMs);
-      this.baselineMs = baselineOf(await this.deps.signal.inboundLatency(new Date(calibrating)), 1);
+      this.setBaseline(await this.deps.signal.inboundLatency(new Date(calibrating)), 1);
       this.lastReadAt = this.deps.now();
       return 'hold';
     }
-    const limit = Math.max(this.baselineMs * this.o.slowFactor, this.baselineMs + this.o.slowMarginMs);
     // Only messages accepted since the last backoff judge the current duty (on the database's clock: skew-free).
     const since = reading.nowMs - (now - this.lastBackoffAt);
     const judged = reading.samples.filter((s) => s.receivedMs >= since);
-    if (judged.some((s) => s.doneMs === null && reading.nowMs - s.receivedMs > limit)) return 'slow';
-    const finished = judged.flatMap((s) => (s.doneMs === null ? [] : [s.doneMs - s.receivedMs]));
-    if (finished.length === 0) return 'hold';
-    return quantile(finished, LATENCY_QUANTILE) > limit ? 'slow' : 'calm';
+    if (judged.length === 0) return 'hold';
+    const limit = Math.max(this.baselineMs * this.o.slowFactor, this.baselineMs + this.o.slowMarginMs);
+    // A message still on its way has taken at least its age so far, and at most forever: the
+    // median of those bounds says slow (even when replies stopped altogether), calm, or not yet.
+    const atLeast = judged.map((s) => (s.doneMs ?? reading.nowMs) - s.receivedMs);
+    if (quantile(atLeast, WINDOW_QUANTILE) > limit) return 'slow';
+    const atMost = judged.map((s) => (s.doneMs === null ? Number.POSITIVE_INFINITY : s.doneMs - s.receivedMs));
+    return quantile(atMost, WINDOW_QUANTILE) <= limit ? 'calm' : 'hold';
   }
 }
 
-/** The idle latency quantile of a reading's finished messages; null when too few finished. */
-function baselineOf(reading: InboundLatencyReading, minSamples = MIN_BASELINE_SAMPLES): number | null {
-  const finished = reading.samples.flatMap((s) => (s.doneMs === null ? [] : [s.doneMs - s.receivedMs]));
-  return finished.length >= minSamples ? quantile(finished, LATENCY_QUANTILE) : null;
+function finishedLatencies(samples: InboundLatencySample[]): number[] {
+  return samples.flatMap((s) => (s.doneMs === null ? [] : [s.doneMs - s.receivedMs]));
 }
