@@ -87,6 +87,15 @@ describe('when auto-replies are answered as fast as when idle', () => {
     expect(throttle.slowReadings).toBe(0);
   });
 
+  it('reaches full speed when the idle latency is longer than the reading window (a loaded machine)', async () => {
+    const traffic = new FakeTraffic(50, () => 2_500);
+    const { throttle, batch } = throttleOn(traffic);
+    await throttle.start();
+    for (let i = 0; i < 200; i++) await batch();
+    expect(throttle.slowReadings).toBe(0);
+    expect(throttle.duty).toBe(1);
+  });
+
   it('reads the signal at most once per read interval, whatever the batches', async () => {
     const traffic = new FakeTraffic(50, () => 40);
     const { throttle, batch } = throttleOn(traffic);

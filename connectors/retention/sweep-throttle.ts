@@ -52,6 +52,8 @@ export const DEFAULT_PRESSURE: PressureOptions = {
  * second slowest) jumps with every hiccup of a loaded machine and would keep the sweep resting.
  */
 const WINDOW_QUANTILE = 0.5;
+/** A reading's window is at least this many idle median latencies long. */
+const WINDOW_PER_IDLE_LATENCY = 4;
 /** Fewer finished messages than this in the baseline window: no idle latency known yet. */
 const MIN_BASELINE_SAMPLES = 10;
 
@@ -152,7 +154,10 @@ export class SweepThrottle {
   async read(): Promise<Verdict> {
     const now = this.deps.now();
     this.lastReadAt = now;
-    const reading = await this.deps.signal.inboundLatency(new Date(now - this.o.windowMs));
+    // Wide enough for most of its messages to have finished at the idle latency, or a path slower
+    // than the window (seconds on a loaded machine) would leave every reading undecided.
+    const windowMs = Math.max(this.o.windowMs, WINDOW_PER_IDLE_LATENCY * (this.baselineMs ?? 0));
+    const reading = await this.deps.signal.inboundLatency(new Date(now - windowMs));
     if (reading.samples.length === 0) return 'calm';
     if (this.baselineMs === null) {
       // No idle latency known; judging against none would be guessing.
