@@ -84,6 +84,7 @@ export class RetentionSweepRunner {
       const measureMs = Math.round(performance.now() - started);
       let pausedMs = 0;
       let slowReadings = 0;
+      let undecidedReadings = 0;
       if (!sweep.dryRun) {
         const throttle = new SweepThrottle({
           signal,
@@ -95,6 +96,7 @@ export class RetentionSweepRunner {
         for (const kind of SWEEP_ORDER) await this.sweepKind(sweep, kind, throttle);
         pausedMs = Math.round(throttle.pausedMs);
         slowReadings = throttle.slowReadings;
+        undecidedReadings = throttle.undecidedReadings;
       }
       await this.deps.orm.em.fork().transactional(async (tx) => {
         if (!(await finishSweep(tx, sweep.id, this.owner, { status: 'completed' }))) throw new SweepLeaseLostError(sweep.id);
@@ -104,8 +106,8 @@ export class RetentionSweepRunner {
           action: sweep.dryRun ? 'retention.dry_run' : 'retention.swept',
           target: { kind: 'retention_sweep', id: sweep.id },
           // Counts, sizes and durations only: no row of the data it deleted.
-          // measureMs: counting what to delete; pausedMs: resting for the inbound path, slowReadings: how often it read slow (README, invariant 6).
-          details: { trigger: sweep.trigger, requestedBy: sweep.requestedBy, durationMs: Math.round(performance.now() - started), measureMs, pausedMs, slowReadings, kinds: countsOf(sweep) },
+          // measureMs: counting what to delete; pausedMs: resting for the inbound path, slowReadings/undecidedReadings: how often it read slow or could not decide (README, invariant 6).
+          details: { trigger: sweep.trigger, requestedBy: sweep.requestedBy, durationMs: Math.round(performance.now() - started), measureMs, pausedMs, slowReadings, undecidedReadings, kinds: countsOf(sweep) },
         });
       });
       log.info({ kinds: countsOf(sweep) }, 'retention sweep completed');
