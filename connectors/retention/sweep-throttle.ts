@@ -52,8 +52,6 @@ export const DEFAULT_PRESSURE: PressureOptions = {
  * second slowest) jumps with every hiccup of a loaded machine and would keep the sweep resting.
  */
 const WINDOW_QUANTILE = 0.5;
-/** Undecided readings for this many windows (`windowMs`) in a row count as calm. */
-const UNDECIDED_WINDOWS = 3;
 /** A reading's window is at least this many idle median latencies long. */
 const WINDOW_PER_IDLE_LATENCY = 4;
 /** Fewer finished messages than this in the baseline window: no idle latency known yet. */
@@ -91,7 +89,6 @@ export class SweepThrottle {
   slowReadings = 0;
   /** Readings that could not decide (messages still on their way), for the sweep's audit entry. */
   undecidedReadings = 0;
-  private lastDecisionAt = -Infinity;
   private lastReadAt = -Infinity;
   private lastBackoffAt = -Infinity;
   /** A calibration rest was taken (at most one per sweep: sparse traffic must not make it crawl). */
@@ -113,7 +110,6 @@ export class SweepThrottle {
     const traffic = reading.samples.some((s) => s.receivedMs >= reading.nowMs - this.o.windowMs);
     this.duty = traffic ? this.o.startDuty : 1;
     this.lastReadAt = now;
-    this.lastDecisionAt = now;
   }
 
   /** Rows for the next batch. */
@@ -126,12 +122,9 @@ export class SweepThrottle {
     let verdict: Verdict | null = null;
     if (this.deps.now() - this.lastReadAt >= this.o.readIntervalMs) {
       verdict = await this.read();
-      if (verdict === 'hold') {
-        this.undecidedReadings += 1;
-        // Undecided for several windows: no pressure shows, and a sweep must not stay at its start or floor for want of proof.
-        if (this.deps.now() - this.lastDecisionAt > UNDECIDED_WINDOWS * this.o.windowMs) verdict = 'calm';
-      }
-      if (verdict !== 'hold') this.lastDecisionAt = this.deps.now();
+      // Undecided: most recent messages are still on their way, e.g. held up behind a long batch.
+      // That proves no calm, so the duty is kept rather than raised.
+      if (verdict === 'hold') this.undecidedReadings += 1;
       this.adapt(verdict);
     }
     const rest = (batchMs * (1 - this.duty)) / this.duty;
