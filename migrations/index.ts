@@ -17,6 +17,7 @@ import { Migration20261208030000_retention_reference_indexes } from './Migration
 import { Migration20261208040000_contacts_page_and_imports } from './Migration20261208040000_contacts_page_and_imports.ts';
 import { Migration20261208050000_event_webhooks } from './Migration20261208050000_event_webhooks.ts';
 import { Migration20261208060000_workspace_business_hours } from './Migration20261208060000_workspace_business_hours.ts';
+import { Migration20261209030000_contact_search_text_without_executor } from './Migration20261209030000_contact_search_text_without_executor.ts';
 
 /** Every migration, in order. Listed explicitly so that no file-system glob decides what runs. */
 export const migrations = [
@@ -39,4 +40,5 @@ export const migrations = [
   { name: 'Migration20261208040000_contacts_page_and_imports', class: Migration20261208040000_contacts_page_and_imports },
   { name: 'Migration20261208050000_event_webhooks', class: Migration20261208050000_event_webhooks },
   { name: 'Migration20261208060000_workspace_business_hours', class: Migration20261208060000_workspace_business_hours },
+  { name: 'Migration20261209030000_contact_search_text_without_executor', class: Migration20261209030000_contact_search_text_without_executor },
 ];
