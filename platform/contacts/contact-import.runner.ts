@@ -9,6 +9,7 @@ import type { Logger } from '../logger.ts';
 import { addProgress, finishImport, insertProblems, loadImport, markRunning, type ImportCounts, type ImportProblem, type ImportRow } from './contact-import.store.ts';
 import { importFilePath, type ImportFiles } from './contact-import-files.ts';
 import { countWouldUpsert, upsertContacts } from './contact-upsert.sql.ts';
+import { runSql } from '../pipeline/run-sql.ts';
 
 /**
  * Data rows written per transaction. One statement per batch; 5,000 rows keep a statement
@@ -150,6 +151,10 @@ export class ContactImportRunner {
   private async writeBatch(row: ImportRow, batch: Batch, seen: Set<string>): Promise<void> {
     const mode = row.options.onExisting;
     await this.deps.orm.em.fork().transactional(async (tx) => {
+      // The batch does not wait for its WAL to reach the disk: a crash may lose the last batches,
+      // but their counters with them (one transaction), so the retried job writes them again;
+      // finishing the import is a normal commit, which flushes every batch before it.
+      await runSql(tx, `set local synchronous_commit = off`);
       const counts = row.dryRun
         ? await countWouldUpsert(tx, { workspaceId: row.workspaceId, rows: batch.contacts, mode, seen })
         : await upsertContacts(tx, { workspaceId: row.workspaceId, rows: batch.contacts, mode, now: this.deps.clock.now() });
