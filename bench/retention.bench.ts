@@ -97,8 +97,8 @@ export async function runRetentionBench(args: string[]): Promise<void> {
     const duringTimings = await readPhaseTimings(env.orm, ws.workspaceId, 'during', duringStart);
     const during = summarise(duringTimings.endToEndMs);
     const rowsPerS = Math.round(deleted / (sweepMs / 1000));
-    const timing = (await runSql<{ measureMs: number; pausedMs: number; slowReadings: number | null; undecidedReadings: number | null }>(em, `select cast(details ->> 'measureMs' as int) as "measureMs", cast(details ->> 'pausedMs' as int) as "pausedMs", cast(details ->> 'slowReadings' as int) as "slowReadings", cast(details ->> 'undecidedReadings' as int) as "undecidedReadings" from audit_log where target_id = :sweepId`, { sweepId: sweep.id })).rows[0];
-    if (timing) progress(`of the sweep's ${Math.round(sweepMs)} ms: ${timing.measureMs} ms counting what to delete, ${timing.pausedMs} ms resting for the auto-replies (${timing.slowReadings ?? 'n/a'} readings found them slow, ${timing.undecidedReadings ?? 'n/a'} could not decide)`);
+    const timing = (await runSql<{ measureMs: number; pausedMs: number }>(em, `select cast(details ->> 'measureMs' as int) as "measureMs", cast(details ->> 'pausedMs' as int) as "pausedMs" from audit_log where target_id = :sweepId`, { sweepId: sweep.id })).rows[0];
+    if (timing) progress(`of the sweep's ${Math.round(sweepMs)} ms: ${timing.measureMs} ms counting what to delete, ${timing.pausedMs} ms resting for the auto-replies`);
     progress(`sweep ${done.status}: ${deleted} rows deleted in ${Math.round(sweepMs)} ms: ${rowsPerS} rows/s; load ${loadAverage()}`);
     // CPU seconds are what a loaded machine cannot hide: rows per PostgreSQL CPU second is close to the rate a quiet machine would give.
     const cpu = cpuPerMessage(cpuBefore, cpuAfter, 1);

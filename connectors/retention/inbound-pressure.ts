@@ -1,19 +1,92 @@
 import type { Orm } from '../../platform/db/orm.ts';
-import { readInboundLatency, type InboundLatencyReading } from './inbound-latency.sql.ts';
-import type { PressureSignal } from './sweep-throttle.ts';
+import { runSql } from '../../platform/pipeline/run-sql.ts';
+
+/** How a sweep yields to live traffic between batches. */
+export interface PressureOptions {
+  /**
+   * The most a sweep rests after a batch, as a fraction of the batch's duration (0.5: the sweep
+   * works at least 2/3 of the time). The rest grows toward it while the inbound path is slow and
+   * shrinks back to nothing while it is fine: a quiet database is swept at full speed.
+   */
+  restRatio: number;
+  /** The inbound path counts as slow when a probe takes more than this many times its idle baseline… */
+  slowFactor: number;
+  /** …and at least this much more than it, in ms (a 0.2 ms probe doubling to 0.4 ms is noise). */
+  slowMarginMs: number;
+  /** Longest a sweep waits for the inbound path to recover before it goes on with one more batch. */
+  maxPauseMs: number;
+}
+
+export const DEFAULT_PRESSURE: PressureOptions = { restRatio: 1, slowFactor: 3, slowMarginMs: 5, maxPauseMs: 10_000 };
+
+/** The rest a first slow probe starts with (a fraction of the batch's duration); it doubles from there. */
+const FIRST_REST_RATIO = 0.125;
+
+/** Probes taken for the idle baseline; their median is kept. */
+const BASELINE_PROBES = 5;
 
 /**
- * What the sweep reads to see the inbound path slow down (README.md, invariant 6): the end-to-end
- * latency of the installation's recent inbound messages (accepted → first reply sent, or → handled
- * when there is no reply), from the timestamps the pipeline writes in the messages table anyway.
- * Every process that accepts, drains or sends writes them to the one database, so a sweep in any
- * process sees the replies of all of them slow down, whatever slows them (the database's CPU or
- * disk, the event loop of the process the sweep shares with the engine).
+ * Watches the inbound path from the sweep's side. The probe is the inbound store's first step:
+ * a contact looked up by (workspace, phone) through its unique index, on a connection of the same
+ * pool; when the database is busy (CPU, I/O, WAL) that lookup is what slows down first for
+ * incoming messages. After each batch the sweep probes: a slow probe doubles its rest (a fraction
+ * of the batch's duration, up to `restRatio`) and makes it wait (doubling, up to `maxPauseMs`) for
+ * the probe to recover; a fine probe halves the rest. A fixed rest would cap the rate of a sweep
+ * on an idle database for nothing (25% rest is 20% fewer rows per second).
  */
-export class InboundPressureSignal implements PressureSignal {
-  constructor(private readonly orm: Orm) {}
+export class InboundPressure {
+  private baselineMs = 0;
+  /** The current rest, as a fraction of a batch's duration (0 while the inbound path is fine). */
+  restFraction = 0;
+  /** Total time spent resting or waiting, for the sweep's progress. */
+  pausedMs = 0;
 
-  inboundLatency(since: Date): Promise<InboundLatencyReading> {
-    return readInboundLatency(this.orm.em.fork(), since);
+  constructor(
+    private readonly deps: { orm: Orm; workspaceId: string; options: PressureOptions; sleep?: (ms: number) => Promise<void> },
+  ) {}
+
+  private sleep(ms: number): Promise<void> {
+    return this.deps.sleep ? this.deps.sleep(ms) : new Promise((resolve) => setTimeout(resolve, ms));
+  }
+
+  async probeMs(): Promise<number> {
+    const started = performance.now();
+    await runSql(this.deps.orm.em.fork(), `select id from contacts where workspace_id = :workspaceId and phone = '+10000000000'`, { workspaceId: this.deps.workspaceId });
+    return performance.now() - started;
+  }
+
+  async measureBaseline(): Promise<number> {
+    const probes: number[] = [];
+    for (let i = 0; i < BASELINE_PROBES; i++) probes.push(await this.probeMs());
+    probes.sort((a, b) => a - b);
+    this.baselineMs = probes[Math.floor(probes.length / 2)]!;
+    return this.baselineMs;
+  }
+
+  private isSlow(probeMs: number): boolean {
+    const o = this.deps.options;
+    return probeMs > Math.max(this.baselineMs * o.slowFactor, this.baselineMs + o.slowMarginMs);
+  }
+
+  /** Called after each batch: adapts the rest to the probe, rests, then waits while the inbound path is slow. */
+  async afterBatch(batchMs: number): Promise<void> {
+    const o = this.deps.options;
+    let slow = this.isSlow(await this.probeMs());
+    this.restFraction = slow ? Math.min(o.restRatio, Math.max(FIRST_REST_RATIO, this.restFraction * 2)) : this.restFraction / 2 < FIRST_REST_RATIO / 8 ? 0 : this.restFraction / 2;
+    const rest = batchMs * this.restFraction;
+    if (rest >= 1) {
+      await this.sleep(rest);
+      this.pausedMs += rest;
+    }
+    let wait = 50;
+    let waited = 0;
+    while (slow && waited < o.maxPauseMs) {
+      slow = this.isSlow(await this.probeMs());
+      if (!slow) break;
+      await this.sleep(wait);
+      waited += wait;
+      this.pausedMs += wait;
+      wait = Math.min(wait * 2, 1_000);
+    }
   }
 }

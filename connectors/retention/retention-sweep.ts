@@ -5,11 +5,10 @@ import { audit } from '../../platform/audit/audit-log.ts';
 import type { Orm } from '../../platform/db/orm.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { eraseContactInTx } from './contact-erasure.sql.ts';
-import { InboundPressureSignal } from './inbound-pressure.ts';
+import { DEFAULT_PRESSURE, InboundPressure, type PressureOptions } from './inbound-pressure.ts';
 import { activeHolds } from './legal-holds.sql.ts';
 import { removePendingFiles, type PrivacyFiles } from './privacy-files.ts';
 import { claimSweep, finishSweep, releaseSweep, SWEEP_ORDER, writeProgress, type KindProgress, type SweepRow } from './retention-sweep.store.ts';
-import { DEFAULT_PRESSURE, SweepThrottle, type PressureOptions, type PressureSignal } from './sweep-throttle.ts';
 import { inactiveContactIds, isRetryableBatchError, KIND_SQL, previewInactiveContacts, type BatchResult, type KindCount, type KindScope } from './sweep-kinds.sql.ts';
 
 /** Rows deleted per batch (one transaction): short enough to hold few locks for a few ms. */
@@ -50,18 +49,7 @@ export class RetentionSweepRunner {
   private readonly owner = `${process.pid}:${randomUUID()}`;
 
   constructor(
-    private readonly deps: {
-      orm: Orm;
-      clock: Clock;
-      logger: Logger;
-      files: PrivacyFiles;
-      secretKey: Buffer;
-      options?: Partial<SweepOptions>;
-      /** What the sweep yields to; InboundPressureSignal unless a test scripts it. */
-      pressureSignal?: PressureSignal;
-      /** How the sweep rests (a test records the rests instead of waiting). */
-      sleep?: (ms: number) => Promise<void>;
-    },
+    private readonly deps: { orm: Orm; clock: Clock; logger: Logger; files: PrivacyFiles; secretKey: Buffer; options?: Partial<SweepOptions> },
   ) {}
 
   private get options(): SweepOptions {
@@ -76,27 +64,17 @@ export class RetentionSweepRunner {
     if (!sweep) return 'busy';
     const log = this.deps.logger.child({ sweepId, workspaceId: sweep.workspaceId });
     const started = performance.now();
-    const signal = this.deps.pressureSignal ?? new InboundPressureSignal(this.deps.orm);
     try {
       // Files queued by an earlier runner that died between its commit and the unlink.
       await removePendingFiles(em, this.deps.files);
       await this.measure(sweep);
       const measureMs = Math.round(performance.now() - started);
       let pausedMs = 0;
-      let slowReadings = 0;
-      let undecidedReadings = 0;
       if (!sweep.dryRun) {
-        const throttle = new SweepThrottle({
-          signal,
-          options: o.pressure,
-          now: () => this.deps.clock.now().getTime(),
-          sleep: this.deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
-        });
-        await throttle.start();
-        for (const kind of SWEEP_ORDER) await this.sweepKind(sweep, kind, throttle);
-        pausedMs = Math.round(throttle.pausedMs);
-        slowReadings = throttle.slowReadings;
-        undecidedReadings = throttle.undecidedReadings;
+        const pressure = new InboundPressure({ orm: this.deps.orm, workspaceId: sweep.workspaceId, options: o.pressure });
+        await pressure.measureBaseline();
+        for (const kind of SWEEP_ORDER) await this.sweepKind(sweep, kind, pressure);
+        pausedMs = Math.round(pressure.pausedMs);
       }
       await this.deps.orm.em.fork().transactional(async (tx) => {
         if (!(await finishSweep(tx, sweep.id, this.owner, { status: 'completed' }))) throw new SweepLeaseLostError(sweep.id);
@@ -106,8 +84,8 @@ export class RetentionSweepRunner {
           action: sweep.dryRun ? 'retention.dry_run' : 'retention.swept',
           target: { kind: 'retention_sweep', id: sweep.id },
           // Counts, sizes and durations only: no row of the data it deleted.
-          // measureMs: counting what to delete; pausedMs: resting for the inbound path, slowReadings/undecidedReadings: how often it read slow or could not decide (README, invariant 6).
-          details: { trigger: sweep.trigger, requestedBy: sweep.requestedBy, durationMs: Math.round(performance.now() - started), measureMs, pausedMs, slowReadings, undecidedReadings, kinds: countsOf(sweep) },
+          // measureMs: counting what to delete; pausedMs: resting and waiting for the inbound path (README, invariant 6).
+          details: { trigger: sweep.trigger, requestedBy: sweep.requestedBy, durationMs: Math.round(performance.now() - started), measureMs, pausedMs, kinds: countsOf(sweep) },
         });
       });
       log.info({ kinds: countsOf(sweep) }, 'retention sweep completed');
@@ -141,10 +119,11 @@ export class RetentionSweepRunner {
     }
   }
 
-  private async sweepKind(sweep: SweepRow, kind: RetentionKind, throttle: SweepThrottle): Promise<void> {
+  private async sweepKind(sweep: SweepRow, kind: RetentionKind, pressure: InboundPressure): Promise<void> {
     const cutoff = sweep.cutoffs[kind];
     let progress = sweep.progress[kind]!;
     if (!cutoff || progress.status === 'done' || progress.status === 'kept' || progress.status === 'skipped') return;
+    const batchRows = this.options.batchRows;
     for (;;) {
       const holds = await activeHolds(this.deps.orm.em.fork(), sweep.workspaceId);
       if (holds.workspace) {
@@ -153,7 +132,7 @@ export class RetentionSweepRunner {
       }
       const scope: KindScope = { workspaceId: sweep.workspaceId, cutoff: new Date(cutoff), holds };
       const began = performance.now();
-      const limit = throttle.batchRows(kind === 'inactive_contacts' ? INACTIVE_CONTACTS_PER_BATCH : this.options.batchRows);
+      const limit = kind === 'inactive_contacts' ? INACTIVE_CONTACTS_PER_BATCH : batchRows;
       const next = await this.batchWithRetry(() => this.deps.orm.em.fork().transactional(async (tx) => {
         const result: BatchResult =
           kind === 'inactive_contacts' ? { ...(await this.eraseInactive(tx, scope, limit)), cursor: {} } : await KIND_SQL[kind].deleteBatch(tx, scope, limit, progress.cursor ?? {});
@@ -174,7 +153,7 @@ export class RetentionSweepRunner {
       sweep.progress[kind] = progress;
       if (next.count.files > 0) await removePendingFiles(this.deps.orm.em.fork(), this.deps.files);
       if (progress.status === 'done') return;
-      await throttle.afterBatch(performance.now() - began);
+      await pressure.afterBatch(performance.now() - began);
     }
   }
 
