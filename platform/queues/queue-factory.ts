@@ -56,15 +56,17 @@ export class QueueFactory {
  * (kill -9, OOM, a lost machine) stays `active` until its lock expires and a stalled check of a
  * live worker moves it back: with BullMQ's defaults (30 s lock, 30 s check) that was up to a
  * minute, and the 2 s delays of the chaos run were 27–42 s late at p50 (issue 21). Here the lock
- * lasts 3 s (renewed every 1.5 s by the live worker) and every worker checks each second, so a
- * dead worker's job runs again within STALL_DETECTION_MS. A worker whose event loop stalls for
+ * lasts 2 s (renewed every second by the live worker) and every worker checks twice a second, so
+ * a dead worker's job runs again within STALL_DETECTION_MS. (With a 3 s lock and a check each
+ * second, a timer that was already active for a moment when its worker died came 5.8 s late in a
+ * CI run: the 1 s the fault test leaves beyond the stall detection was too little under load.) A worker whose event loop stalls for
  * longer than the lock loses the job to another: these handlers are idempotent. A job may stall
  * many times (a worker killed again and again) without being failed for it.
  * Not for the per-channel send queues: there are many of them, and a check each second of each
  * one by every process would cost Redis more than a slow recovery of a send costs anyone.
  */
-const QUICK_LOCK_MS = 3_000;
-const QUICK_STALLED_CHECK_MS = 1_000;
+const QUICK_LOCK_MS = 2_000;
+const QUICK_STALLED_CHECK_MS = 500;
 /** The longest a dead worker's job waits before another worker runs it (ms): its lock, then one check. */
 export const STALL_DETECTION_MS = QUICK_LOCK_MS + QUICK_STALLED_CHECK_MS;
 export const QUICK_STALL_DETECTION: Pick<WorkerOptions, 'lockDuration' | 'stalledInterval' | 'maxStalledCount'> = {
