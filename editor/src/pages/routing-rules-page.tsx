@@ -9,6 +9,7 @@ import { ConditionBuilder } from '../forms/condition-builder.tsx';
 import { describeCondition } from '../forms/condition-model.ts';
 import type { TemplateVariable } from '../forms/template-variables.ts';
 import { messageOf } from '../error-message.ts';
+import { EditDeleteActions } from '../shell/edit-delete-actions.tsx';
 
 /** What a routing rule can read when a conversation enters the queue (the server's context). */
 export const ROUTING_VARIABLES: readonly TemplateVariable[] = [
@@ -110,14 +111,7 @@ export function RoutingRulesPage() {
                         <Switch aria-label={`${r.name} is on`} checked={r.enabled} onChange={(e) => save.mutate({ id: r.id, rule: { enabled: e.currentTarget.checked } })} />
                       </Table.Td>
                       <Table.Td>
-                        <Group gap={4} justify="flex-end" wrap="nowrap">
-                          <Button size="xs" variant="default" onClick={() => setEditing(r)}>
-                            Edit
-                          </Button>
-                          <ActionIcon variant="subtle" color="red" aria-label={`Delete ${r.name}`} onClick={() => confirmDelete(r)}>
-                            ✕
-                          </ActionIcon>
-                        </Group>
+                        <EditDeleteActions name={r.name} onEdit={() => setEditing(r)} onDelete={() => confirmDelete(r)} />
                       </Table.Td>
                     </Table.Tr>
                   ))}

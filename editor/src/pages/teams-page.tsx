@@ -1,4 +1,4 @@
-import { ActionIcon, Badge, Button, Group, Modal, MultiSelect, NumberInput, Paper, Select, Stack, Switch, Table, Text, Textarea, TextInput, Title } from '@mantine/core';
+import { Badge, Button, Group, Modal, MultiSelect, NumberInput, Paper, Select, Stack, Switch, Table, Text, Textarea, TextInput, Title } from '@mantine/core';
 import { modals } from '@mantine/modals';
 import { useState } from 'react';
 import type { Team, TeamInput, TeamStrategy } from '../api/api-types.ts';
@@ -6,6 +6,7 @@ import { useMembers } from '../api/queries/contacts.queries.ts';
 import { useCreateTeam, useDeleteTeam, useTeams, useUpdateTeam } from '../api/queries/teams.queries.ts';
 import { QueryState } from '../api/query-state.tsx';
 import { durationWords } from '../inbox/inbox-words.ts';
+import { EditDeleteActions } from '../shell/edit-delete-actions.tsx';
 
 export const STRATEGIES: { value: TeamStrategy; label: string; means: string }[] = [
   { value: 'round_robin', label: 'Round robin', means: 'Each available agent in turn.' },
@@ -90,14 +91,7 @@ export function TeamsPage() {
                         )}
                       </Table.Td>
                       <Table.Td>
-                        <Group gap={4} justify="flex-end" wrap="nowrap">
-                          <Button size="xs" variant="default" onClick={() => setEditing(t)}>
-                            Edit
-                          </Button>
-                          <ActionIcon variant="subtle" color="red" aria-label={`Delete ${t.name}`} onClick={() => confirmDelete(t)}>
-                            ✕
-                          </ActionIcon>
-                        </Group>
+                        <EditDeleteActions name={t.name} onEdit={() => setEditing(t)} onDelete={() => confirmDelete(t)} />
                       </Table.Td>
                     </Table.Tr>
                   ))}

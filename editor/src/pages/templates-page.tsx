@@ -1,4 +1,4 @@
-import { ActionIcon, Badge, Button, Code, Group, Modal, Paper, Select, SimpleGrid, Stack, Table, Text, Textarea, TextInput, Title } from '@mantine/core';
+import { Badge, Button, Code, Group, Modal, Paper, Select, SimpleGrid, Stack, Table, Text, Textarea, TextInput, Title } from '@mantine/core';
 import { modals } from '@mantine/modals';
 import { useMemo, useState } from 'react';
 import { contactTemplateValues } from '../../../engine/runs/flow-data.ts';
@@ -9,6 +9,7 @@ import { useCan } from '../api/queries/use-can.ts';
 import { useDeleteTemplate, useSaveTemplate, useTemplates } from '../api/queries/templates.queries.ts';
 import { QueryState } from '../api/query-state.tsx';
 import { messageOf } from '../error-message.ts';
+import { EditDeleteActions } from '../shell/edit-delete-actions.tsx';
 
 /**
  * Saved message templates: texts with {{variables}} in several languages, which send_message
@@ -78,14 +79,7 @@ export function TemplatesPage() {
                         <Table.Td>{t.version}</Table.Td>
                         <Table.Td>
                           {canManage && (
-                            <Group gap={4} justify="flex-end" wrap="nowrap">
-                              <Button size="xs" variant="default" onClick={() => setEditing(t)}>
-                                Edit
-                              </Button>
-                              <ActionIcon variant="subtle" color="red" aria-label={`Delete ${t.name}`} onClick={() => confirmDelete(t)}>
-                                ✕
-                              </ActionIcon>
-                            </Group>
+                            <EditDeleteActions name={t.name} onEdit={() => setEditing(t)} onDelete={() => confirmDelete(t)} />
                           )}
                         </Table.Td>
                       </Table.Tr>
