@@ -24,20 +24,21 @@ const RUN_COLUMNS = `id, workspace_id as "workspaceId", flow_id as "flowId", flo
   current_node_id as "currentNodeId", state, wait, step_count as "stepCount", trigger`;
 
 /**
- * The other waiting runs of `run`'s conversation that were due before it, oldest due first,
- * locked: their timers are late (lost with Redis's data, or held by a worker that died) while
- * this one fired.
+ * The run a timer fired for, locked, and the other waiting runs of its conversation that were due
+ * before it, oldest due first, locked too: their timers are late (lost with Redis's data, or held
+ * by a worker that died) while this one fired. One statement for both.
  */
-export async function lockRunsOfConversationDueBefore(em: EntityManager, run: RunRow & { conversationId: string }): Promise<RunRow[]> {
+export async function lockRunAndEarlierDue(em: EntityManager, runId: string): Promise<{ run: RunRow | null; earlier: RunRow[] }> {
   const { rows } = await runSql<RunRow>(
     em,
     `select ${RUN_COLUMNS} from runs
-      where conversation_id = :conversationId and status = 'waiting' and id <> :runId
-        and due_at < (select due_at from runs where id = :runId)
-      order by due_at, id for update`,
-    { conversationId: run.conversationId, runId: run.id },
+      where id = :runId
+         or (conversation_id = (select conversation_id from runs where id = :runId) and status = 'waiting'
+             and due_at < (select due_at from runs where id = :runId))
+      order by due_at nulls last, id for update`,
+    { runId },
   );
-  return rows;
+  return { run: rows.find((r) => r.id === runId) ?? null, earlier: rows.filter((r) => r.id !== runId) };
 }
 
 /** Every waiting run of a contact (for an opt-out), locked. */

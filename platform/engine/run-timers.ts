@@ -11,7 +11,7 @@ import { tryLockConversation } from './conversation-lock.ts';
 import type { ConversationDrain } from './conversation-drain.ts';
 import { TIMER_QUEUE, timerJobId, type TimerJobData } from './engine-queues.ts';
 import type { RunExecutor } from './run-executor.ts';
-import { lockRun, lockRunsOfConversationDueBefore, type RunRow } from './run-store.ts';
+import { lockRunAndEarlierDue, type RunRow } from './run-store.ts';
 import { RunWriteBatch } from './run-write-batch.ts';
 import type { Outbox } from '../pipeline/outbox.ts';
 
@@ -64,11 +64,11 @@ export class RunTimers {
     const { rows } = await runSql<{ conversationId: string | null }>(this.deps.orm.em.fork(), `select conversation_id as "conversationId" from runs where id = :runId`, { runId });
     if (!rows[0]) return;
     const work = async (em: EntityManager, after: AfterCommit) => {
-      const run = await lockRun(em, runId);
+      const { run, earlier } = await lockRunAndEarlierDue(em, runId);
       if (!run || !isStillWaiting(run, waitSeq)) return;
       // New rows wait for the end of the transaction, the outbox messages last (see RunWriteBatch.flush).
       const writes = new RunWriteBatch(this.deps.outbox);
-      if (run.conversationId) for (const late of await lockRunsOfConversationDueBefore(em, { ...run, conversationId: run.conversationId })) await this.deps.executor.resume(em, late, { kind: 'timeout' }, after, { writes });
+      for (const late of earlier) await this.deps.executor.resume(em, late, { kind: 'timeout' }, after, { writes });
       await this.deps.executor.resume(em, run, { kind: 'timeout' }, after, { writes });
       await writes.flush(em, after);
     };
