@@ -40,6 +40,15 @@ export default tseslint.config(
     },
   },
   {
+    // The platform serves the API, never the reverse: what both need lives in platform/ (or is a
+    // port). Only platform/runtime, the composition root that starts each role, wires api/ in.
+    files: ['platform/**/*.ts'],
+    ignores: ['platform/runtime/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^(\\.\\./)+api(/|$)', message: 'platform/ never imports api/ (only platform/runtime composes the roles): move what both need into platform/.' }] }],
+    },
+  },
+  {
     // The few plain scripts the browser loads as they are (no bundler): they run in a page.
     files: ['editor/static/**/*.js'],
     languageOptions: { globals: { window: 'readonly', document: 'readonly', location: 'readonly', localStorage: 'readonly', fetch: 'readonly' } },

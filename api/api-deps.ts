@@ -12,27 +12,7 @@ import type { SessionTokens } from './auth/session-tokens.ts';
 import type { Billing } from '../platform/billing/billing.ts';
 import type { Inbox } from '../platform/inbox/inbox.ts';
 import type { WebhookEvents } from '../platform/webhooks/webhook-events.ts';
-
-/** One finished API request, as recorded for usage data and metrics. */
-export interface RequestRecord {
-  method: string;
-  /** The route pattern (`/api/v1/channels/:id`), never the raw path with ids. */
-  route: string;
-  /** The raw path, for usage events. */
-  path: string;
-  status: number;
-  durationMs: number;
-  ip: string | null;
-  userAgent: string | null;
-  workspaceId: string | null;
-  userId: string | null;
-  at: Date;
-}
-
-/** Receives every finished request (usage events are batched by the implementation). */
-export interface RequestObserver {
-  observe(record: RequestRecord): void;
-}
+import type { RequestObserver } from '../platform/http/request-record.ts';
 
 /** What the HTTP API needs from the rest of the process. Narrow on purpose: each is a port. */
 export interface ApiDeps {

@@ -51,6 +51,17 @@ describe('when a file of connectors/ imports api/', () => {
   });
 });
 
+describe('when a file of platform/ imports api/', () => {
+  it('refuses it', async () => {
+    const messages = await restrictedImports('platform/usage/probe.ts', "import type { ApiDeps } from '../../api/api-deps.ts';\nexport type D = ApiDeps;");
+    expect(messages).toEqual([expect.stringContaining('platform/ never imports api/')]);
+  });
+
+  it('allows it in platform/runtime, the composition root', async () => {
+    expect(await restrictedImports('platform/runtime/probe.ts', "import { createApp } from '../../api/app.ts';\nexport const c = createApp;")).toEqual([]);
+  });
+});
+
 describe('when a file of platform/ imports infrastructure', () => {
   it('is not refused: the runtime is where infrastructure belongs', async () => {
     expect(await restrictedImports('platform/engine/probe.ts', "import { Queue } from 'bullmq';\nexport const q = Queue;")).toEqual([]);

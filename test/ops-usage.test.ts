@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RequestRecord } from '../api/api-deps.ts';
+import type { RequestRecord } from '../platform/http/request-record.ts';
 import { createLogger } from '../platform/logger.ts';
 import { newId } from '../platform/ids.ts';
 import { UsageRecorder } from '../platform/usage/usage-recorder.ts';

@@ -1,4 +1,4 @@
-import type { RequestObserver, RequestRecord } from '../../api/api-deps.ts';
+import type { RequestObserver, RequestRecord } from '../http/request-record.ts';
 import type { ProcessMetrics } from './process-metrics.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import type { RequestObserver, RequestRecord } from '../../api/api-deps.ts';
+import type { RequestObserver, RequestRecord } from '../http/request-record.ts';
 import type { Orm } from '../db/orm.ts';
 import { newId } from '../ids.ts';
 import type { Logger } from '../logger.ts';
