@@ -40,6 +40,14 @@ export default tseslint.config(
     },
   },
   {
+    // WhatsApp sessions live in connector processes; the API says what it wants through the
+    // ChannelSessions port (engine/ports), wired in platform/runtime/api.role.ts.
+    files: ['api/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^(\\.\\./)+connectors/whatsapp(/|$)', message: 'api/ reaches WhatsApp sessions through the ChannelSessions port, never connectors/whatsapp.' }] }],
+    },
+  },
+  {
     // The platform serves the API, never the reverse: what both need lives in platform/ (or is a
     // port). Only platform/runtime, the composition root that starts each role, wires api/ in.
     files: ['platform/**/*.ts'],

@@ -8,6 +8,7 @@ import type { Clock } from '../engine/clock.ts';
 import type { AcceptedInbound, InboundMessage } from '../engine/ports/inbound-message.ts';
 import type { MessageType } from '../engine/messages/message-content.ts';
 import type { Mailer } from '../engine/ports/mailer.port.ts';
+import type { ChannelSessions } from '../engine/ports/channel-sessions.port.ts';
 import type { SessionTokens } from './auth/session-tokens.ts';
 import type { Billing } from '../platform/billing/billing.ts';
 import type { Inbox } from '../platform/inbox/inbox.ts';
@@ -41,6 +42,8 @@ export interface ApiDeps {
   inbox: Inbox;
   /** Event webhooks: told when a workspace's endpoints change, so every process re-reads its subscriptions. */
   webhooks: Pick<WebhookEvents, 'changed'>;
+  /** WhatsApp sessions: connect, logout, settings and live login events, wherever the session is held. */
+  channelSessions: ChannelSessions;
   /** Sends invitation emails; null when no SMTP server is configured (admins copy the link). */
   mailer: Mailer | null;
   observers: RequestObserver[];

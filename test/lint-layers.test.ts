@@ -51,6 +51,13 @@ describe('when a file of connectors/ imports api/', () => {
   });
 });
 
+describe('when a file of api/ imports the WhatsApp connector', () => {
+  it('refuses it: the routes go through the ChannelSessions port', async () => {
+    const messages = await restrictedImports('api/routes/probe.ts', "import { setDesired } from '../../connectors/whatsapp/whatsapp-sessions.sql.ts';\nexport const s = setDesired;");
+    expect(messages).toEqual([expect.stringContaining('ChannelSessions port')]);
+  });
+});
+
 describe('when a file of platform/ imports api/', () => {
   it('refuses it', async () => {
     const messages = await restrictedImports('platform/usage/probe.ts', "import type { ApiDeps } from '../../api/api-deps.ts';\nexport type D = ApiDeps;");

@@ -1,13 +1,9 @@
 import { z } from 'zod';
-import { ChannelEvents, type ChannelEvent } from '../../connectors/whatsapp/channel-events.ts';
-import { ChannelLeases } from '../../connectors/whatsapp/channel-lease.ts';
-import { publishSessionCommand } from '../../connectors/whatsapp/session-commands.ts';
-import { requestConnect, setChannelStatus, setDesired } from '../../connectors/whatsapp/whatsapp-sessions.sql.ts';
-import { WhatsappSettingsSchema } from '../../connectors/whatsapp/whatsapp-settings.ts';
+import type { ChannelEvent } from '../../engine/channels/channel-event.ts';
+import { WhatsappSettingsSchema } from '../../engine/channels/whatsapp-settings.ts';
 import { WrongChannelKindError } from '../../engine/errors/wrong-channel-kind.error.ts';
 import { audit } from '../../platform/audit/audit-log.ts';
 import type { Channel } from '../../platform/db/entities/channel.entity.ts';
-import { runSql } from '../../platform/pipeline/run-sql.ts';
 import { ChannelDto, toChannelDto } from '../dto/channel.dto.ts';
 import { defineRoute } from '../route.ts';
 import { actorOf } from './actor.ts';
@@ -37,11 +33,9 @@ export const channelSessionRoutes = [
     async handler({ deps, em, auth, params, body, req }) {
       const channel = await findChannel(em, auth.workspaceId, params.id);
       requireWhatsapp(channel);
-      await requestConnect(em, channel.id, body.pairingPhone ?? null);
-      await setChannelStatus(em, channel.id, 'connecting', 'connect_requested');
+      await deps.channelSessions.connect(channel.id, body.pairingPhone ?? null);
       audit(em, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'channel.connect_requested', target: { kind: 'channel', id: channel.id }, details: { method: body.pairingPhone ? 'pairing_code' : 'qr' }, ip: req.ip });
       await em.flush();
-      await publishSessionCommand(deps.redis, deps.config.redisPrefix, { channelId: channel.id, action: 'connect' });
       await em.refresh(channel);
       return toChannelDto(channel);
     },
@@ -58,16 +52,7 @@ export const channelSessionRoutes = [
     async handler({ deps, em, auth, params, req }) {
       const channel = await findChannel(em, auth.workspaceId, params.id);
       requireWhatsapp(channel);
-      await setDesired(em, channel.id, false);
-      const leases = new ChannelLeases({ redis: deps.redis, prefix: deps.config.redisPrefix, holderId: 'api', ttlMs: 1 });
-      if (await leases.holder(channel.id)) {
-        // The holder logs out on WhatsApp's side and wipes the keys with its fencing token.
-        await publishSessionCommand(deps.redis, deps.config.redisPrefix, { channelId: channel.id, action: 'logout' });
-      } else {
-        // Nobody holds the session, and it is no longer wanted, so nobody will write keys again.
-        await runSql(em, `delete from whatsapp_auth where channel_id = cast(:channelId as uuid)`, { channelId: channel.id });
-        await setChannelStatus(em, channel.id, 'logged_out', 'logout_requested');
-      }
+      await deps.channelSessions.logout(channel.id);
       audit(em, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'channel.logout', target: { kind: 'channel', id: channel.id }, ip: req.ip });
       await em.flush();
       await em.refresh(channel);
@@ -90,7 +75,7 @@ export const channelSessionRoutes = [
       channel.settings = WhatsappSettingsSchema.parse({ ...channel.settings, ...body });
       audit(em, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'channel.updated', target: { kind: 'channel', id: channel.id }, details: { fields: Object.keys(body) }, ip: req.ip });
       await em.flush();
-      await publishSessionCommand(deps.redis, deps.config.redisPrefix, { channelId: channel.id, action: 'reload_settings' });
+      await deps.channelSessions.settingsChanged(channel.id);
       return toChannelDto(channel);
     },
   }),
@@ -104,14 +89,13 @@ export const channelSessionRoutes = [
     async handler({ deps, em, auth, params, req, res }) {
       const channel = await findChannel(em, auth.workspaceId, params.id);
       requireWhatsapp(channel);
-      const events = new ChannelEvents({ redis: deps.redis, prefix: deps.config.redisPrefix });
       const write = (event: ChannelEvent) => res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
       res.status(200).set({ 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
       res.flushHeaders();
       // Subscribe first, then send the current state, so nothing falls between the two.
-      const unsubscribe = await events.subscribe(channel.id, write);
+      const unsubscribe = await deps.channelSessions.subscribe(channel.id, write);
       write({ type: 'status', status: channel.status, reason: channel.statusReason ?? null, at: channel.statusChangedAt.toISOString() });
-      const login = await events.latestLoginCode(channel.id);
+      const login = await deps.channelSessions.latestLoginCode(channel.id);
       if (login) write(login);
       const keepalive = setInterval(() => res.write(': keepalive\n\n'), SSE_KEEPALIVE_MS);
       req.on('close', () => {

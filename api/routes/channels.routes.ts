@@ -8,8 +8,6 @@ import { audit } from '../../platform/audit/audit-log.ts';
 import { ChannelSchema, type Channel } from '../../platform/db/entities/channel.entity.ts';
 import { newId } from '../../platform/ids.ts';
 import { ChannelDto, toChannelDto } from '../dto/channel.dto.ts';
-import { publishSessionCommand } from '../../connectors/whatsapp/session-commands.ts';
-import { setDesired } from '../../connectors/whatsapp/whatsapp-sessions.sql.ts';
 import { WebhookSettingsSchema } from '../../connectors/webhook/webhook-payloads.ts';
 import { sealWebhookSecret } from '../../connectors/webhook/webhook-secret.ts';
 import { newWebhookSecret } from '../../connectors/webhook/webhook-signature.ts';
@@ -141,11 +139,7 @@ export const channelRoutes = [
       channel.credentials = null;
       audit(em, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'channel.deleted', target: { kind: 'channel', id: channel.id }, ip: req.ip });
       await em.flush();
-      if (channel.kind === 'whatsapp') {
-        // The number is unlinked and its keys wiped by the process holding the session; nobody takes it again.
-        await setDesired(em, channel.id, false);
-        await publishSessionCommand(deps.redis, deps.config.redisPrefix, { channelId: channel.id, action: 'logout' });
-      }
+      if (channel.kind === 'whatsapp') await deps.channelSessions.remove(channel.id);
       return undefined;
     },
   }),

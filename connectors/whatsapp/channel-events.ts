@@ -1,13 +1,5 @@
-import { z } from 'zod';
+import { ChannelEventSchema, type ChannelEvent } from '../../engine/channels/channel-event.ts';
 import type { Redis } from '../../platform/redis.ts';
-
-/** What the editor sees live about a channel's login: the rotating QR, a pairing code, status changes. */
-export const ChannelEventSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('status'), status: z.string(), reason: z.string().nullable(), at: z.string() }),
-  z.object({ type: z.literal('qr'), qr: z.string(), at: z.string() }),
-  z.object({ type: z.literal('pairing_code'), code: z.string(), at: z.string() }),
-]);
-export type ChannelEvent = z.infer<typeof ChannelEventSchema>;
 
 /** JSON from Redis, or undefined when it is not JSON (a stray publish must not throw in an event handler). */
 export function parseJson(raw: string): unknown {

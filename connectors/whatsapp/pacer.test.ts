@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RateLimitedError } from '../../engine/errors/app-error.ts';
-import { MemorySendLog, Pacer, PacingSettingsSchema, type PacingSettings } from './pacer.ts';
+import { MemorySendLog, Pacer } from './pacer.ts';
+import { PacingSettingsSchema, type PacingSettings } from '../../engine/channels/whatsapp-settings.ts';
 
 function pacerAt(settings: Partial<PacingSettings>, random = 0) {
   let now = Date.parse('2026-11-26T10:00:00Z');

@@ -1,26 +1,6 @@
-import { z } from 'zod';
 import type { Clock } from '../../engine/clock.ts';
 import { RateLimitedError } from '../../engine/errors/app-error.ts';
-
-/**
- * How one number sends. The defaults stay well below the rates at which WhatsApp is known to
- * restrict new or unwarmed numbers; a channel may set its own under `settings.pacing`.
- */
-export const PacingSettingsSchema = z
-  .object({
-    minGapMs: z.number().int().min(0).max(600_000).default(4_000),
-    jitterMs: z.number().int().min(0).max(600_000).default(3_000),
-    perMinute: z.number().int().min(1).max(1_000).default(10),
-    perHour: z.number().int().min(1).max(50_000).default(200),
-    perDay: z.number().int().min(1).max(500_000).default(1_000),
-    /** Typing shown before a text, per character, between typingMinMs and typingMaxMs. */
-    typingMsPerChar: z.number().int().min(0).max(1_000).default(35),
-    typingMinMs: z.number().int().min(0).max(60_000).default(600),
-    typingMaxMs: z.number().int().min(0).max(60_000).default(6_000),
-  })
-  .strict();
-export type PacingSettings = z.output<typeof PacingSettingsSchema>;
-export const DEFAULT_PACING: PacingSettings = PacingSettingsSchema.parse({});
+import type { PacingSettings } from '../../engine/channels/whatsapp-settings.ts';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;

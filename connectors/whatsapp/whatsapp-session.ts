@@ -26,7 +26,7 @@ import { StaleFenceError } from './stale-fence.error.ts';
 import { identityOf, providerIdOf, recipientJid } from './wa-ids.ts';
 import { SendingPausedError, SessionNotReadyError, UnsendableMessageError, WhatsappSendFailedError } from './whatsapp-send.errors.ts';
 import { loadSession, setChannelStatus, setDesired } from './whatsapp-sessions.sql.ts';
-import { whatsappSettingsOf, type WhatsappSettings } from './whatsapp-settings.ts';
+import { whatsappSettingsOf, type WhatsappSettings } from '../../engine/channels/whatsapp-settings.ts';
 import type { WaSocket, WaSocketFactory } from './whatsapp-socket.port.ts';
 
 /** Downloads of one message's media before it is marked failed. */

@@ -20,7 +20,7 @@ import { BROADCAST_JOB_OPTIONS, BROADCASTS_QUEUE, recurringSchedulerId, startJob
 import { addFinishCheck } from './broadcast-batch-opening.ts';
 import { enqueueBatches } from './broadcast-batches.ts';
 import { loadBroadcast, pendingBatches, writeState, type BroadcastRow } from './broadcast-store.ts';
-import { channelPaceCap } from './channel-pace-cap.ts';
+import { channelPaceCap } from '../../engine/channels/channel-pace-cap.ts';
 import { scanSegment } from './segment-scan.ts';
 
 /** The spec fields a PATCH may change. */

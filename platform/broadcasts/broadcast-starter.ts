@@ -11,7 +11,7 @@ import { runSql } from '../pipeline/run-sql.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
 import { enqueueBatches } from './broadcast-batches.ts';
 import { loadBroadcast, writeState, type BroadcastRow } from './broadcast-store.ts';
-import { channelPaceCap } from './channel-pace-cap.ts';
+import { channelPaceCap } from '../../engine/channels/channel-pace-cap.ts';
 import { scanSegment } from './segment-scan.ts';
 
 /** How long a broadcast whose channel is not connected waits before it looks again. */

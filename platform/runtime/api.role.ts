@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import type { ApiDeps } from '../../api/api-deps.ts';
+import { WhatsappSessionControl } from '../../connectors/whatsapp/whatsapp-session-control.ts';
 import { createApp } from '../../api/app.ts';
 import { healthRouter } from '../../api/ops/health.router.ts';
 import { queueDashboardRouter } from '../../api/ops/queue-dashboard.router.ts';
@@ -36,6 +37,7 @@ export function buildHttpApp(rt: Runtime, pipelines: ApiPipelines, usage: UsageR
     webhooks: rt.webhooks,
     ...pipelines,
     mailer: pipelines.mailer ?? null,
+    channelSessions: new WhatsappSessionControl({ orm: rt.orm, redis: rt.redis, prefix: rt.config.redisPrefix }),
     observers: [new HttpMetricsObserver(rt.metrics), usage],
     extraRouters: [
       healthRouter(),

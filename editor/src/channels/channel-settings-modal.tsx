@@ -1,6 +1,6 @@
 import { Button, Group, Modal, NumberInput, Stack, Switch, Text, Title } from '@mantine/core';
 import { useState } from 'react';
-import { DEFAULT_PACING, type PacingSettings } from '../../../connectors/whatsapp/pacer.ts';
+import { DEFAULT_PACING, type PacingSettings } from '../../../engine/channels/whatsapp-settings.ts';
 import type { Channel } from '../api/api-types.ts';
 import { channelKeys } from '../api/queries/channels.queries.ts';
 import { useApiMutation } from '../api/use-api-mutation.ts';

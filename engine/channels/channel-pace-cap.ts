@@ -1,5 +1,5 @@
-import type { ChannelKind } from '../../engine/channels/channel-kind.ts';
-import { whatsappSettingsOf } from '../../connectors/whatsapp/whatsapp-settings.ts';
+import type { ChannelKind } from './channel-kind.ts';
+import { whatsappSettingsOf } from './whatsapp-settings.ts';
 
 /**
  * The most messages per minute a channel's own pacing lets out, or null when it sets no limit.
