@@ -18,6 +18,10 @@ export interface AuthContext {
 
 type Schema = z.ZodType;
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
+/** What a handler may answer: what its response schema accepts (Dates become ISO strings in JSON), or nothing. */
+type Answer<RS> = RS extends z.ZodType ? JsonInput<z.input<RS>> | undefined : void;
+/** `T` where a string may also be given as a Date: res.json writes a Date as its ISO string. */
+type JsonInput<T> = T extends string ? T | Date : T extends readonly (infer E)[] ? readonly JsonInput<E>[] : T extends object ? { [K in keyof T]: JsonInput<T[K]> } : T;
 
 export interface RouteContext<P, Q, B, A> {
   deps: ApiDeps;
@@ -35,7 +39,13 @@ export interface RouteContext<P, Q, B, A> {
  * One HTTP route, described once: the table of these drives Express registration, request
  * validation, role checks, the OpenAPI document and the cross-workspace walk test.
  */
-export interface RouteDef<PS extends Schema | undefined = Schema | undefined, QS extends Schema | undefined = Schema | undefined, BS extends Schema | undefined = Schema | undefined, Auth extends 'public' | Capability = 'public' | Capability> {
+export interface RouteDef<
+  PS extends Schema | undefined = Schema | undefined,
+  QS extends Schema | undefined = Schema | undefined,
+  BS extends Schema | undefined = Schema | undefined,
+  Auth extends 'public' | Capability = 'public' | Capability,
+  RS extends Schema | undefined = Schema | undefined,
+> {
   method: 'get' | 'post' | 'patch' | 'put' | 'delete';
   /** Express path; `:name` parameters. */
   path: string;
@@ -47,7 +57,7 @@ export interface RouteDef<PS extends Schema | undefined = Schema | undefined, QS
   query?: QS;
   body?: BS;
   /** The success response's schema, for the OpenAPI document. */
-  response?: Schema;
+  response?: RS;
   /** Success status; 200 unless set. */
   status?: number;
   /**
@@ -57,14 +67,21 @@ export interface RouteDef<PS extends Schema | undefined = Schema | undefined, QS
   stream?: true;
   /** A valid body, used by the OpenAPI document and by tests that walk every route. */
   exampleBody?: unknown;
-  handler: (ctx: RouteContext<Out<PS>, Out<QS>, Out<BS>, Auth extends 'public' ? AuthContext | null : AuthContext>) => Promise<unknown>;
+  /** Answers what `response` declares (checked by the compiler), or undefined for an empty answer (204) or a stream. */
+  handler: (ctx: RouteContext<Out<PS>, Out<QS>, Out<BS>, Auth extends 'public' ? AuthContext | null : AuthContext>) => Promise<Answer<RS>>;
 }
 
 // The erased form stored in route tables.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyRoute = RouteDef<any, any, any, any>;
+export type AnyRoute = RouteDef<any, any, any, any, any>;
 
 /** Declares a route with its types inferred from its schemas. */
-export function defineRoute<PS extends Schema | undefined = undefined, QS extends Schema | undefined = undefined, BS extends Schema | undefined = undefined, Auth extends 'public' | Capability = Capability>(def: RouteDef<PS, QS, BS, Auth>): AnyRoute {
+export function defineRoute<
+  PS extends Schema | undefined = undefined,
+  QS extends Schema | undefined = undefined,
+  BS extends Schema | undefined = undefined,
+  Auth extends 'public' | Capability = Capability,
+  RS extends Schema | undefined = undefined,
+>(def: RouteDef<PS, QS, BS, Auth, RS>): AnyRoute {
   return def as AnyRoute;
 }

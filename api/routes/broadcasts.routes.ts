@@ -209,7 +209,7 @@ export const broadcastRoutes = [
     async handler({ em, auth, params, query }) {
       const b = await loadBroadcast(em, params.id, { workspaceId: auth.workspaceId });
       const cursor = decodeCursor(query.cursor);
-      const { rows } = await runSql<{ id: string; contactId: string; name: string | null; phone: string | null; tags: string[]; status: string; skipReason: string | null; failureReason: string | null; messageId: string | null; runId: string | null; updatedAt: string }>(
+      const { rows } = await runSql<{ id: string; contactId: string; name: string | null; phone: string | null; tags: string[]; status: BroadcastRecipientDto['status']; skipReason: BroadcastRecipientDto['skipReason']; failureReason: string | null; messageId: string | null; runId: string | null; updatedAt: string }>(
         em,
         `select * from (
            select r.id, r.contact_id as "contactId", c.name, c.phone, c.tags, ${RECIPIENT_STATUS_SQL} as status, r.skip_reason as "skipReason",
