@@ -19,7 +19,7 @@ export const ConversationSchema = defineEntity({
     stateChangedAt: p.datetime().onCreate(() => new Date()),
     queuedAt: p.datetime().nullable(),
     snoozedUntil: p.datetime().nullable(),
-    handoffNote: p.string().nullable(),
+    handoffNote: p.text().nullable(),
     lastMessageAt: p.datetime().onCreate(() => new Date()),
     lastInboundAt: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
