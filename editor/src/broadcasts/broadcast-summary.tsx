@@ -1,11 +1,30 @@
 import { Anchor, Table } from '@mantine/core';
 import { Link } from 'react-router';
 import type { Broadcast } from '../api/api-types.ts';
+import { describeCondition } from '../forms/condition-model.ts';
+import { segmentFieldOf } from '../forms/segment-fields.ts';
+
+/** A segment field's label in a sentence: "Tags", "the attribute plan". */
+function segmentLabel(path: string): string {
+  const known = segmentFieldOf(path);
+  if (!known) return path;
+  return known.attribute === null ? known.field.label : `the attribute “${known.attribute}”`;
+}
+
+/** Who a segment reaches, in words; the rule itself only when the builder cannot read it. */
+function segmentWords(rule: unknown): string {
+  const words = describeCondition(rule, segmentLabel);
+  return words === null ? `contacts matching an advanced rule ${JSON.stringify(rule)}` : words === 'always' ? 'every contact' : `contacts where ${words}`;
+}
 
 /** A broadcast's audience, content and schedule in words, for the detail page. */
 export function describeBroadcast(b: Pick<Broadcast, 'audience' | 'content' | 'schedule' | 'quietHours' | 'pacePerMinute'>): { term: string; value: string }[] {
   const audience =
-    b.audience.kind === 'segment' ? `segment ${JSON.stringify(b.audience.rule)}` : b.audience.kind === 'phones' ? `${b.audience.phones.length} pasted phones` : 'phones of a CSV file';
+    b.audience.kind === 'segment'
+      ? segmentWords(b.audience.rule)
+      : b.audience.kind === 'phones'
+        ? `${b.audience.phones.length.toLocaleString()} pasted phone number${b.audience.phones.length === 1 ? '' : 's'}`
+        : 'phones of a CSV file';
   const content = b.content.kind === 'message' ? `message “${b.content.text}”${b.content.mediaUrl ? ` with media ${b.content.mediaUrl}` : ''}` : `flow ${b.content.flowId}`;
   const schedule =
     b.schedule.kind === 'now' ? 'as soon as scheduled' : b.schedule.kind === 'at' ? `at ${b.schedule.localTime.replace('T', ' ')} (${b.schedule.timezone})` : `recurring “${b.schedule.cron}” (${b.schedule.timezone})`;

@@ -17,12 +17,15 @@ export const STATE_COLORS: Record<ConversationState, string> = {
   resolved: 'green',
 };
 
-/** A duration in the words of a wait: "45 s", "12 min", "3 h 5 min", "2 d 4 h". */
-export function durationWords(seconds: number): string {
+/**
+ * A duration in the words of a wait: "45 s", "12 min", "3 h 5 min", "2 d 4 h". With `seconds`,
+ * an answer time keeps its seconds below an hour ("1 min 35 s"; "4 min" when they are 0).
+ */
+export function durationWords(seconds: number, opts: { seconds?: boolean } = {}): string {
   const s = Math.max(0, Math.round(seconds));
   if (s < 60) return `${s} s`;
   const minutes = Math.floor(s / 60);
-  if (minutes < 60) return `${minutes} min`;
+  if (minutes < 60) return opts.seconds && s % 60 ? `${minutes} min ${s % 60} s` : `${minutes} min`;
   const hours = Math.floor(minutes / 60);
   if (hours < 24) return minutes % 60 ? `${hours} h ${minutes % 60} min` : `${hours} h`;
   const days = Math.floor(hours / 24);

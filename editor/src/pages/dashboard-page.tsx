@@ -5,6 +5,7 @@ import { useState } from 'react';
 import { useDashboard, type DashboardData } from '../api/queries/analytics.queries.ts';
 import { QueryState } from '../api/query-state.tsx';
 import { PageHeader } from '../shell/page-header.tsx';
+import { durationWords } from '../inbox/inbox-words.ts';
 
 const PERIODS = [
   { value: '7', label: '7 days' },
@@ -12,12 +13,8 @@ const PERIODS = [
   { value: '30', label: '30 days' },
 ];
 
-/** "95 s" → "1 min 35 s": a wait in words a supervisor reads at a glance. */
-export function duration(seconds: number): string {
-  if (seconds < 60) return `${Math.round(seconds)} s`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
-  return `${Math.floor(seconds / 3600)} h ${Math.round((seconds % 3600) / 60)} min`;
-}
+/** "95 s" → "1 min 35 s": an answer time a supervisor reads at a glance. */
+const duration = (seconds: number) => durationWords(seconds, { seconds: true });
 
 /** Messages in and out per day, conversations going on now, and how fast bots and agents answer. */
 export function DashboardPage() {
