@@ -37,6 +37,12 @@ describe('when the demo is seeded into an empty database', () => {
     expect(channels).toEqual([{ name: 'Demo sandbox', kind: 'sandbox', status: 'connected', display_identifier: 'sandbox' }]);
     expect(await count(`select count(*) as n from conversations`)).toBeGreaterThan(0);
     expect(await count(`select count(*) as n from messages`)).toBeGreaterThan(0);
+    // Each contact was last seen when they last wrote, and each conversation's times are its messages'.
+    const mismatched = `select c.id from contacts c join conversations v on v.contact_id = c.id
+      where c.last_seen_at is distinct from (select max(created_at) from messages m where m.contact_id = c.id and m.direction = 'inbound')
+         or v.last_message_at is distinct from (select max(created_at) from messages m where m.conversation_id = v.id)
+         or v.last_inbound_at is distinct from (select max(created_at) from messages m where m.conversation_id = v.id and m.direction = 'inbound')`;
+    expect(await count(`select count(*) as n from (${mismatched}) x`)).toBe(0);
   });
 });
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { validateFlow } from '../../engine/flows/validate-flow.ts';
 import { newId } from '../ids.ts';
+import { runSql } from '../pipeline/run-sql.ts';
 
 /** The example the demo workspace runs: replies to "hi" (and "price") on every channel. */
 const DEMO_FLOW_FILE = new URL('../../examples/flows/keyword-auto-reply.json', import.meta.url);
@@ -19,26 +20,24 @@ interface ExportedFlow {
  * Returns true when this call added it.
  */
 export async function seedDemoFlow(tx: EntityManager, workspaceId: string, now: Date): Promise<boolean> {
-  await tx.execute(`select id from workspaces where id = ? for update`, [workspaceId]);
-  const existing = await tx.execute<{ id: string }[]>(`select id from flows where workspace_id = ? limit 1`, [workspaceId]);
-  if (existing.length > 0) return false;
+  await runSql(tx, `select id from workspaces where id = :workspaceId for update`, { workspaceId });
+  if ((await runSql(tx, `select id from flows where workspace_id = :workspaceId limit 1`, { workspaceId })).rows.length > 0) return false;
 
   const exported = JSON.parse(readFileSync(DEMO_FLOW_FILE, 'utf8')) as ExportedFlow;
   const validation = validateFlow(exported.document);
   if (!validation.ok) throw new Error(`examples/flows/keyword-auto-reply.json is not a valid flow: ${validation.problems.map((p) => `${p.code} ${p.message}`).join('; ')}`);
   const flowId = newId();
-  await tx.execute(
-    `insert into flows (id, workspace_id, name, description, draft, draft_revision, active, published_version, created_at, updated_at) values (?, ?, ?, ?, ?, 1, true, 1, ?, ?)`,
-    [flowId, workspaceId, exported.name, exported.description, JSON.stringify(exported.document), now, now],
+  await runSql(
+    tx,
+    `insert into flows (id, workspace_id, name, description, draft, draft_revision, active, published_version, created_at, updated_at)
+     values (:flowId, :workspaceId, :name, :description, cast(:draft as jsonb), 1, true, 1, :now, :now)`,
+    { flowId, workspaceId, name: exported.name, description: exported.description, draft: JSON.stringify(exported.document), now },
   );
   // The version holds the parsed document (defaults applied), as publishing through the API does.
-  await tx.execute(`insert into flow_versions (id, workspace_id, flow_id, version, document, note, created_at) values (?, ?, ?, 1, ?, ?, ?)`, [
-    newId(),
-    workspaceId,
-    flowId,
-    JSON.stringify(validation.flow),
-    'Demo flow',
-    now,
-  ]);
+  await runSql(
+    tx,
+    `insert into flow_versions (id, workspace_id, flow_id, version, document, note, created_at) values (:id, :workspaceId, :flowId, 1, cast(:document as jsonb), 'Demo flow', :now)`,
+    { id: newId(), workspaceId, flowId, document: JSON.stringify(validation.flow), now },
+  );
   return true;
 }

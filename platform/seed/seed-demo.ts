@@ -3,6 +3,7 @@ import type { Clock } from '../../engine/clock.ts';
 import { hashPassword } from '../crypto/password.ts';
 import type { Orm } from '../db/orm.ts';
 import { newId } from '../ids.ts';
+import { runSql } from '../pipeline/run-sql.ts';
 import { seedDemoFlow } from './seed-demo-flow.ts';
 
 export interface DemoSeedOptions {
@@ -49,23 +50,27 @@ export async function seedDemo(orm: Orm, opts: DemoSeedOptions): Promise<DemoSee
 
   return em.transactional(async (tx) => {
     const now = opts.clock.now();
-    const inserted = await tx.execute<{ id: string }[]>(
-      `insert into workspaces (id, name, is_demo, created_at, updated_at) values (?, ?, true, ?, ?) on conflict (is_demo) where is_demo do nothing returning id`,
-      [newId(), DEMO_WORKSPACE_NAME, now, now],
-    );
+    const inserted = (
+      await runSql<{ id: string }>(tx, `insert into workspaces (id, name, is_demo, created_at, updated_at) values (:id, :name, true, :now, :now) on conflict (is_demo) where is_demo do nothing returning id`, {
+        id: newId(),
+        name: DEMO_WORKSPACE_NAME,
+        now,
+      })
+    ).rows;
     const createdWorkspace = inserted.length > 0;
-    const workspaceId = createdWorkspace ? inserted[0]!.id : (await tx.execute<{ id: string }[]>(`select id from workspaces where is_demo`))[0]!.id;
+    const workspaceId = createdWorkspace ? inserted[0]!.id : (await runSql<{ id: string }>(tx, `select id from workspaces where is_demo`)).rows[0]!.id;
 
     let createdUser = false;
     if (passwordHash) {
-      const rows = await tx.execute<{ id: string }[]>(
-        `insert into users (id, email, name, password_hash, created_at, updated_at) values (?, ?, ?, ?, ?, ?) on conflict (email) do nothing returning id`,
-        [newId(), email, 'Demo owner', passwordHash, now, now],
+      const { rows } = await runSql<{ id: string }>(
+        tx,
+        `insert into users (id, email, name, password_hash, created_at, updated_at) values (:id, :email, 'Demo owner', :passwordHash, :now, :now) on conflict (email) do nothing returning id`,
+        { id: newId(), email, passwordHash, now },
       );
       createdUser = rows.length > 0;
     }
     const userId = (await findUserId(tx, email))!;
-    await tx.execute(`insert into memberships (id, workspace_id, user_id, role, created_at) values (?, ?, ?, 'owner', ?) on conflict (workspace_id, user_id) do nothing`, [newId(), workspaceId, userId, now]);
+    await runSql(tx, `insert into memberships (id, workspace_id, user_id, role, created_at) values (:id, :workspaceId, :userId, 'owner', :now) on conflict (workspace_id, user_id) do nothing`, { id: newId(), workspaceId, userId, now });
 
     if (createdWorkspace) await seedSampleData(tx, workspaceId, now);
     await seedDemoFlow(tx, workspaceId, now);
@@ -74,48 +79,69 @@ export async function seedDemo(orm: Orm, opts: DemoSeedOptions): Promise<DemoSee
 }
 
 async function findUserId(em: EntityManager, email: string): Promise<string | undefined> {
-  const rows = await em.execute<{ id: string }[]>(`select id from users where email = ?`, [email]);
-  return rows[0]?.id;
+  return (await runSql<{ id: string }>(em, `select id from users where email = :email`, { email })).rows[0]?.id;
 }
 
 /** The sandbox channel and sample chats; only ever called by the caller that created the workspace. */
 async function seedSampleData(tx: EntityManager, workspaceId: string, now: Date): Promise<void> {
   const channelId = newId();
-  await tx.execute(
-    `insert into channels (id, workspace_id, kind, name, status, display_identifier, status_changed_at, created_at, updated_at) values (?, ?, 'sandbox', ?, 'connected', 'sandbox', ?, ?, ?)`,
-    [channelId, workspaceId, DEMO_CHANNEL_NAME, now, now, now],
+  await runSql(
+    tx,
+    `insert into channels (id, workspace_id, kind, name, status, display_identifier, status_changed_at, created_at, updated_at)
+     values (:channelId, :workspaceId, 'sandbox', :name, 'connected', 'sandbox', :now, :now, :now)`,
+    { channelId, workspaceId, name: DEMO_CHANNEL_NAME, now },
   );
   // Spread the sample messages over the last hour so that the inbox order looks natural.
   let at = now.getTime() - 60 * 60 * 1000;
   for (const chat of DEMO_CHATS) {
     const contactId = newId();
     const conversationId = newId();
-    await tx.execute(`insert into contacts (id, workspace_id, phone, name, tags, created_at, updated_at, last_seen_at) values (?, ?, ?, ?, ?, ?, ?, ?)`, [contactId, workspaceId, chat.phone, chat.name, `{${chat.tags.join(',')}}`, now, now, now]);
-    await tx.execute(`insert into contact_identities (id, workspace_id, contact_id, channel_id, kind, value, created_at) values (?, ?, ?, ?, 'phone', ?, ?)`, [newId(), workspaceId, contactId, channelId, chat.phone, now]);
-    await tx.execute(`insert into conversations (id, workspace_id, channel_id, contact_id, status, last_message_at, last_inbound_at, created_at, updated_at) values (?, ?, ?, ?, 'open', ?, ?, ?, ?)`, [
-      conversationId,
-      workspaceId,
-      channelId,
-      contactId,
-      now,
-      now,
-      now,
-      now,
-    ]);
-    let lastInboundAt = now;
-    for (const [direction, text] of chat.lines) {
+    const messages = chat.lines.map(([direction, text]) => {
       at += 4 * 60 * 1000;
-      const sentAt = new Date(at);
+      const sentAt = new Date(at).toISOString();
       const inbound = direction === 'in';
-      if (inbound) lastInboundAt = sentAt;
-      const status = inbound ? 'received' : 'read';
-      const statusTimes = inbound ? { received: sentAt.toISOString() } : { queued: sentAt.toISOString(), sent: sentAt.toISOString(), delivered: sentAt.toISOString(), read: sentAt.toISOString() };
-      await tx.execute(
+      return {
+        id: newId(),
+        direction: inbound ? 'inbound' : 'outbound',
+        sender: inbound ? 'contact' : 'bot',
+        provider_message_id: `demo-${newId()}`,
+        text,
+        status: inbound ? 'received' : 'read',
+        status_times: inbound ? { received: sentAt } : { queued: sentAt, sent: sentAt, delivered: sentAt, read: sentAt },
+        created_at: sentAt,
         // Sample history: inbound messages are marked handled, so no flow (the demo's or one published later) ever answers them.
-        `insert into messages (id, workspace_id, channel_id, conversation_id, contact_id, direction, sender, provider_message_id, type, text, status, status_times, created_at, handled_at) values (?, ?, ?, ?, ?, ?, ?, ?, 'text', ?, ?, ?, ?, ?)`,
-        [newId(), workspaceId, channelId, conversationId, contactId, inbound ? 'inbound' : 'outbound', inbound ? 'contact' : 'bot', `demo-${newId()}`, text, status, JSON.stringify(statusTimes), sentAt, inbound ? sentAt : null],
-      );
-    }
-    await tx.execute(`update conversations set last_message_at = ?, last_inbound_at = ? where id = ?`, [new Date(at), lastInboundAt, conversationId]);
+        handled_at: inbound ? sentAt : null,
+      };
+    });
+    const lastAt = messages.at(-1)!.created_at;
+    const lastInboundAt = messages.filter((m) => m.direction === 'inbound').at(-1)?.created_at ?? null;
+    // The contact was last seen when they last wrote, like a contact whose messages came in.
+    await runSql(
+      tx,
+      `insert into contacts (id, workspace_id, phone, name, tags, created_at, updated_at, last_seen_at) values (:contactId, :workspaceId, :phone, :name, cast(:tags as text[]), :now, :now, :lastInboundAt)`,
+      { contactId, workspaceId, phone: chat.phone, name: chat.name, tags: [...chat.tags], now, lastInboundAt },
+    );
+    await runSql(tx, `insert into contact_identities (id, workspace_id, contact_id, channel_id, kind, value, created_at) values (:id, :workspaceId, :contactId, :channelId, 'phone', :phone, :now)`, {
+      id: newId(),
+      workspaceId,
+      contactId,
+      channelId,
+      phone: chat.phone,
+      now,
+    });
+    await runSql(
+      tx,
+      `insert into conversations (id, workspace_id, channel_id, contact_id, status, last_message_at, last_inbound_at, created_at, updated_at)
+       values (:conversationId, :workspaceId, :channelId, :contactId, 'open', :lastAt, :lastInboundAt, :now, :now)`,
+      { conversationId, workspaceId, channelId, contactId, lastAt, lastInboundAt, now },
+    );
+    await runSql(
+      tx,
+      `insert into messages (id, workspace_id, channel_id, conversation_id, contact_id, direction, sender, provider_message_id, type, text, status, status_times, created_at, handled_at)
+       select m.id, :workspaceId, :channelId, :conversationId, :contactId, m.direction, m.sender, m.provider_message_id, 'text', m.text, m.status, m.status_times, m.created_at, m.handled_at
+         from jsonb_to_recordset(cast(:messages as jsonb))
+           as m(id uuid, direction text, sender text, provider_message_id text, text text, status text, status_times jsonb, created_at timestamptz, handled_at timestamptz)`,
+      { workspaceId, channelId, conversationId, contactId, messages: JSON.stringify(messages) },
+    );
   }
 }
