@@ -2,10 +2,11 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * Files that assert how fast the product is while it is being hurt (timers under SIGKILLs, a
- * session lease taken over within its TTL). They run after all the others, one at a time: on
- * two cores, sharing the CPU with two other test files measures the other files, not the product.
+ * session lease taken over within its TTL, another workspace served while a costly regex runs).
+ * They run after all the others, one at a time: on two cores, sharing the CPU with two other
+ * test files measures the other files, not the product.
  */
-const TIMED = ['test/fault-processes.test.ts', 'test/whatsapp-failover.test.ts'];
+const TIMED = ['test/fault-processes.test.ts', 'test/whatsapp-failover.test.ts', 'test/regex-trigger-isolation.test.ts'];
 
 export default defineConfig({
   // Editor component tests are TSX with React's automatic runtime; each opts into happy-dom itself.

@@ -22,12 +22,12 @@ const PER_DAY_SQL = `
   select to_char(d.day, 'YYYY-MM-DD') as day,
          coalesce(sum(m.n) filter (where m.direction = 'inbound'), 0)::int as inbound,
          coalesce(sum(m.n) filter (where m.direction = 'outbound'), 0)::int as outbound
-    from generate_series((:now::timestamptz at time zone :tz)::date - (:days::int - 1), (:now::timestamptz at time zone :tz)::date, interval '1 day') as d(day)
+    from generate_series((cast(:now as timestamptz) at time zone :tz)::date - (cast(:days as int) - 1), (cast(:now as timestamptz) at time zone :tz)::date, interval '1 day') as d(day)
     left join (
       select (created_at at time zone :tz)::date as day, direction, count(*) as n
         from messages
        -- From the first day's local midnight.
-       where workspace_id = :workspaceId and created_at >= (((:now::timestamptz at time zone :tz)::date - (:days::int - 1))::timestamp at time zone :tz)
+       where workspace_id = :workspaceId and created_at >= (((cast(:now as timestamptz) at time zone :tz)::date - (cast(:days as int) - 1))::timestamp at time zone :tz)
          and ${NOT_TEST_CONTACT('contact_id')}
        group by 1, 2
     ) m on m.day = d.day::date
@@ -35,7 +35,7 @@ const PER_DAY_SQL = `
    order by d.day`;
 
 const ACTIVE_SQL = `
-  select (select count(*) from conversations where workspace_id = :workspaceId and last_message_at >= :now::timestamptz - interval '24 hours' and ${NOT_TEST_CONTACT('contact_id')})::int as "last24h",
+  select (select count(*) from conversations where workspace_id = :workspaceId and last_message_at >= cast(:now as timestamptz) - interval '24 hours' and ${NOT_TEST_CONTACT('contact_id')})::int as "last24h",
          (select count(*) from conversations where workspace_id = :workspaceId and state = 'queued' and ${NOT_TEST_CONTACT('contact_id')})::int as queued,
          (select count(*) from conversations where workspace_id = :workspaceId and state = 'assigned' and ${NOT_TEST_CONTACT('contact_id')})::int as assigned`;
 
@@ -51,7 +51,7 @@ const RESPONSE_SQL = `
        where o.conversation_id = i.conversation_id and o.id > i.id and o.direction = 'outbound' and o.sender in ('bot', 'agent')
        order by o.id limit 1
     ) a
-   where i.workspace_id = :workspaceId and i.direction = 'inbound' and i.created_at >= :since::timestamptz and ${NOT_TEST_CONTACT('i.contact_id')}
+   where i.workspace_id = :workspaceId and i.direction = 'inbound' and i.created_at >= cast(:since as timestamptz) and ${NOT_TEST_CONTACT('i.contact_id')}
    group by a.sender
    order by a.sender`;
 

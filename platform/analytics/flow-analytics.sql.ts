@@ -48,8 +48,8 @@ const WINDOW = `
       from runs r
       left join contacts c on c.id = r.contact_id
      where r.flow_id = :flowId and r.workspace_id = :workspaceId
-       and (:fromAt::timestamptz is null or r.started_at >= :fromAt::timestamptz)
-       and (:toAt::timestamptz is null or r.started_at < :toAt::timestamptz)
+       and (cast(:fromAt as timestamptz) is null or r.started_at >= cast(:fromAt as timestamptz))
+       and (cast(:toAt as timestamptz) is null or r.started_at < cast(:toAt as timestamptz))
        and coalesce(c.is_test, false) = false
      order by r.started_at desc
      limit :lastRuns

@@ -35,11 +35,11 @@ const SELECT_PAGE = `
   left join users u on a.actor_kind = 'user' and u.id = a.actor_id
   left join api_keys k on a.actor_kind = 'api_key' and k.id = a.actor_id and k.workspace_id = a.workspace_id
   where a.workspace_id = :workspaceId
-    and (:beforeId::uuid is null or a.id < :beforeId::uuid)
-    and (:actorId::uuid is null or a.actor_id = :actorId::uuid)
-    and (:action::text is null or a.action = :action::text or (right(:action::text, 1) = '.' and starts_with(a.action, :action::text)))
-    and (:fromAt::timestamptz is null or a.created_at >= :fromAt::timestamptz)
-    and (:toAt::timestamptz is null or a.created_at < :toAt::timestamptz)
+    and (cast(:beforeId as uuid) is null or a.id < cast(:beforeId as uuid))
+    and (cast(:actorId as uuid) is null or a.actor_id = cast(:actorId as uuid))
+    and (cast(:action as text) is null or a.action = cast(:action as text) or (right(cast(:action as text), 1) = '.' and starts_with(a.action, cast(:action as text))))
+    and (cast(:fromAt as timestamptz) is null or a.created_at >= cast(:fromAt as timestamptz))
+    and (cast(:toAt as timestamptz) is null or a.created_at < cast(:toAt as timestamptz))
   order by a.id desc
   limit :limit`;
 

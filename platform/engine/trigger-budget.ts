@@ -19,7 +19,7 @@ export async function assertTriggersFit(em: EntityManager, workspaceId: string, 
   const versions = await selectActiveFlowVersions(em, workspaceId);
   const { rows } = await runSql<{ id: string; document: Flow; name: string; flowId: string }>(
     em,
-    `select v.id, v.document, f.name, f.id as "flowId" from flow_versions v join flows f on f.id = v.flow_id where v.id = any(:versionIds::uuid[])`,
+    `select v.id, v.document, f.name, f.id as "flowId" from flow_versions v join flows f on f.id = v.flow_id where v.id = any(cast(:versionIds as uuid[]))`,
     { versionIds: versions.map((v) => v.versionId) },
   );
   const byVersion = new Map(rows.map((r) => [r.id, r]));

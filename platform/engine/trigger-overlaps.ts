@@ -8,7 +8,7 @@ import { selectActiveFlowVersions } from './active-flow-versions.sql.ts';
 export async function activeNamedFlows(em: EntityManager, workspaceId: string): Promise<NamedFlow[]> {
   const versions = await selectActiveFlowVersions(em, workspaceId);
   if (versions.length === 0) return [];
-  const { rows } = await runSql<{ id: string; document: Flow }>(em, `select id, document from flow_versions where id = any(:versionIds::uuid[]) and workspace_id = :workspaceId`, {
+  const { rows } = await runSql<{ id: string; document: Flow }>(em, `select id, document from flow_versions where id = any(cast(:versionIds as uuid[])) and workspace_id = :workspaceId`, {
     versionIds: versions.map((v) => v.versionId),
     workspaceId,
   });
