@@ -5,7 +5,7 @@ import { DisconnectReason, proto } from '@whiskeysockets/baileys';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { content, waMessage } from '../connectors/whatsapp/wa-messages.fixture.ts';
 import { CONFLICT_RETRY_MS } from '../connectors/whatsapp/reconnect-policy.ts';
-import { MEDIA_DOWNLOAD_ATTEMPTS } from '../connectors/whatsapp/whatsapp-session.ts';
+import { MEDIA_DOWNLOAD_ATTEMPTS } from '../connectors/whatsapp/whatsapp-inbound.ts';
 import { SendingPausedError, SessionNotReadyError, UnsendableMessageError } from '../connectors/whatsapp/whatsapp-send.errors.ts';
 import { BlockedAddressError } from '../connectors/http/http-request-errors.ts';
 import { eventually } from './support/eventually.ts';
