@@ -56,10 +56,3 @@ export interface InboxAfterCommit {
 export function emptyInboxAfterCommit(): InboxAfterCommit {
   return { events: [], kick: new Set(), timers: [], sends: [] };
 }
-
-export function mergeInboxAfterCommit(into: InboxAfterCommit, from: InboxAfterCommit): void {
-  into.events.push(...from.events);
-  for (const t of from.kick) into.kick.add(t);
-  into.timers.push(...from.timers);
-  into.sends.push(...from.sends);
-}
