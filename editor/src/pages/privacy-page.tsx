@@ -7,6 +7,13 @@ import { useApiMutation } from '../api/use-api-mutation.ts';
 import { useSession } from '../session/session-context.tsx';
 import { confirmAction } from '../shell/confirm.tsx';
 import { EmptyState, PageHeader } from '../shell/page-header.tsx';
+import { describeCron } from '../forms/cron-description.ts';
+
+/** When the sweep runs, in words ("at 03:00 every day"); the expression itself when it cannot be said. */
+const sweepTime = (cron: string) => {
+  const { ok, text } = describeCron(cron);
+  return ok ? text.charAt(0).toLowerCase() + text.slice(1) : cron;
+};
 
 /** Bytes in words a person reads (1.2 MB). */
 export function formatBytes(bytes: number): string {
@@ -51,7 +58,7 @@ function PolicyCard({ policy }: { policy: RetentionPolicy }) {
         Retention policy
       </Title>
       <Text size="sm" c="dimmed" mb="md">
-        Data older than its period is deleted by the nightly sweep ({policy.schedule.cron}, {policy.schedule.timezone}). Leave a period empty to keep that data.
+        Data older than its period is deleted by the scheduled sweep ({sweepTime(policy.schedule.cron)}, {policy.schedule.timezone} time). Leave a period empty to keep that data.
       </Text>
       <Table verticalSpacing="xs">
         <Table.Thead>
