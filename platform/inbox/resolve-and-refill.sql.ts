@@ -45,10 +45,17 @@ with cur as (
    where id = :id and workspace_id = :workspaceId and state in ('bot', 'queued', 'assigned', 'snoozed')
      for update
 ), agent as (
-  select a.user_id, a.load, (a.availability = 'online' and a.last_seen_at > cast(:presentSince as timestamptz)) as available
+  select a.user_id, a.load, (a.availability = 'online' and a.last_seen_at > cast(:presentSince as timestamptz)) as available, a.xmin::text as version
     from cur join agent_status a on a.workspace_id = :workspaceId and a.user_id = cur.assignee_user_id
    where cur.state = 'assigned'
      for update of a
+), agent_in_snapshot as (
+  -- The agent's row as this statement's snapshot saw it: another version than the one locked
+  -- means the row changed after the snapshot (the lock waited for its other resolve, or a pass),
+  -- and the queue this statement reads is that old.
+  select a.xmin::text as version
+    from cur join agent_status a on a.workspace_id = :workspaceId and a.user_id = cur.assignee_user_id
+   where cur.state = 'assigned'
 ), refill_teams as (
   select tm.team_id, t.strategy
     from agent
@@ -101,7 +108,11 @@ select resolved.from_state as "fromState", resolved.from_assignee as "fromAssign
        (select created_at from ev where conversation_id = (select id from assigned)) as "refilledAt",
        case when resolved.from_state = 'assigned' then
          (select coalesce(array_agg(tm.team_id), '{}') from team_members tm where tm.workspace_id = :workspaceId and tm.user_id = resolved.from_assignee)
-       else '{}' end as "freedTeams"
+       else '{}' end as "freedTeams",
+       (select available from agent) as "agentAvailable",
+       (select count(*) from refill_teams)::int as "teamsWithRoom",
+       (select count(*) from candidates)::int as "candidates",
+       coalesce((select agent.version <> agent_in_snapshot.version from agent, agent_in_snapshot), false) as "agentMoved"
   from resolved`;
 
 interface ResolveRow {
@@ -112,13 +123,44 @@ interface ResolveRow {
   refilledTeamId: string | null;
   refilledAt: Date | string | null;
   freedTeams: string[];
+  agentAvailable: boolean | null;
+  teamsWithRoom: number;
+  candidates: number;
+  agentMoved: boolean;
+}
+
+/**
+ * What became of the slot a resolve freed: refilled by the resolve itself, or why not (then the
+ * assigner's pass of the agent's teams uses it). Counted by the routing bench.
+ */
+export type RefillOutcome =
+  /** The conversation was not assigned: no slot freed. */
+  | 'no_slot'
+  | 'refilled'
+  | 'agent_unavailable'
+  /** No team of the agent's assigns (manual) or has room for them. */
+  | 'no_room'
+  /** Nothing queued in the agent's teams (as the statement's snapshot saw it). */
+  | 'queue_empty'
+  /** Every candidate was taken or locked, and the agent's row had changed since the statement's snapshot (its lock waited). */
+  | 'candidates_gone_after_agent_wait'
+  /** Every candidate was locked by another assignment (a pass, another refill) or taken just before. */
+  | 'candidates_locked';
+
+function refillOutcome(row: ResolveRow): RefillOutcome {
+  if (row.fromState !== 'assigned') return 'no_slot';
+  if (row.refilledId) return 'refilled';
+  if (!row.agentAvailable) return 'agent_unavailable';
+  if (row.teamsWithRoom === 0) return 'no_room';
+  if (row.candidates === 0) return 'queue_empty';
+  return row.agentMoved ? 'candidates_gone_after_agent_wait' : 'candidates_locked';
 }
 
 /**
  * Resolves a conversation and refills the slot it frees, in one statement (see
- * RESOLVE_AND_REFILL_SQL); false when it was missing or resolved already.
+ * RESOLVE_AND_REFILL_SQL); what became of the slot, or null when it was missing or resolved already.
  */
-export async function resolveAndRefill(em: EntityManager, workspaceId: string, id: string, ctx: MoveContext & { graceMs: number }): Promise<boolean> {
+export async function resolveAndRefill(em: EntityManager, workspaceId: string, id: string, ctx: MoveContext & { graceMs: number }): Promise<RefillOutcome | null> {
   const eventId = newId();
   const refillEventId = newId();
   const { rows } = await runSql<ResolveRow>(em, RESOLVE_AND_REFILL_SQL, {
@@ -134,14 +176,14 @@ export async function resolveAndRefill(em: EntityManager, workspaceId: string, i
     process: PROCESS_TAG,
   });
   const row = rows[0];
-  if (!row) return false;
+  if (!row) return null;
   ctx.after.events.push({ type: 'conversation', eventId, workspaceId, conversationId: id, teamId: row.teamId, fromState: row.fromState, toState: 'resolved', fromAssigneeUserId: row.fromAssigneeUserId, toAssigneeUserId: row.fromAssigneeUserId, reason: ctx.reason, at: ctx.now.toISOString() });
   if (row.refilledId) {
     const at = row.refilledAt ? new Date(row.refilledAt) : ctx.now;
     ctx.after.events.push({ type: 'conversation', eventId: refillEventId, workspaceId, conversationId: row.refilledId, teamId: row.refilledTeamId, fromState: 'queued', toState: 'assigned', fromAssigneeUserId: null, toAssigneeUserId: row.fromAssigneeUserId, reason: 'assigned by the team', at: at.toISOString() });
-    return true;
+    return 'refilled';
   }
   // The slot was not refilled here: the assigner's pass of the agent's teams uses it.
   for (const team of row.freedTeams) ctx.after.kick.add(team);
-  return true;
+  return refillOutcome(row);
 }
