@@ -103,7 +103,7 @@ describe("when the queue's head is taken while the resolve waits for the agent's
     const { held, queue } = await seed();
     // The agent's other resolve holds their row: this resolve's snapshot is taken, then it waits.
     await other.query('begin');
-    await other.query(`select 1 from agent_status where workspace_id = $1 and user_id = $2 for update`, [workspaceId, agentId]);
+    await other.query(`update agent_status set load = load where workspace_id = $1 and user_id = $2`, [workspaceId, agentId]);
     const resolving = resolveHeld(held);
     await waitUntilBlocked();
     // Meanwhile other agents' refills take the queue's head and commit.
