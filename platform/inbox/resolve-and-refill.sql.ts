@@ -104,7 +104,7 @@ with cur as (
     from assigned join refill_teams rt on rt.team_id = assigned.team_id
   returning conversation_id, created_at
 ), missed as (
-  -- A freed slot the walk could not refill: why (the caller's RefillOutcome). Read on a miss only.
+  -- Whether a freed slot went unfilled: only then does the final select read why (the caller's RefillOutcome).
   select resolved.from_state = 'assigned' and not exists (select 1 from assigned) and exists (select 1 from refill_teams) as yes from resolved
 )
 select resolved.from_state as "fromState", resolved.from_assignee as "fromAssigneeUserId", resolved.team_id as "teamId",
