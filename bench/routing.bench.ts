@@ -106,7 +106,7 @@ export async function runRoutingBench(args: string[]): Promise<void> {
     const reports = await Promise.all(children.map((c) => stopWorker(c)));
     const outcomes: Record<string, number> = {};
     for (const r of reports) for (const [k, n] of Object.entries(r.outcomes)) outcomes[k] = (outcomes[k] ?? 0) + n;
-    progress(`freed slots by outcome: ${JSON.stringify(outcomes)}; agents' resolves failed ${reports.reduce((n, r) => n + r.failures, 0)}, conversations not heard of within 2 s (found by a reload) ${reports.reduce((n, r) => n + r.reloaded, 0)}`);
+    progress(`freed slots by outcome: ${JSON.stringify(outcomes)}; agents' resolves failed ${reports.reduce((n, r) => n + r.failures, 0)}, conversations found by the agents' reload (no live event within a reload period) ${reports.reduce((n, r) => n + r.reloaded, 0)}`);
 
     const { rows: span } = await runSql<{ n: number; seconds: number }>(em, `select count(*)::int as n, extract(epoch from max(created_at) - min(created_at))::float8 as seconds from conversation_events where workspace_id = :workspaceId and to_state = 'assigned'`, { workspaceId });
     // For each freed slot (a resolve of an assigned conversation), the agent's next assignment:

@@ -17,11 +17,11 @@ import { createRedis } from '../../platform/redis.ts';
 /**
  * How often the agents reload their assigned conversations, as a real inbox reloads its lists
  * when its stream reconnects: pub/sub is fire-and-forget, and an event lost (a reconnect under
- * load) would otherwise leave its conversation assigned for the rest of the run.
+ * load) would otherwise leave its conversation assigned for the rest of the run. A conversation
+ * found assigned and unheard of by two reloads in a row is resolved (one reload apart would also
+ * catch events merely on their way).
  */
 const RELOAD_EVERY_MS = 2_000;
-/** A conversation assigned this long ago and not yet heard of counts as a lost event. */
-const LOST_AFTER_MS = 2_000;
 
 const env = process.env;
 const workspaceId = env.BENCH_WORKSPACE_ID!;
@@ -60,20 +60,24 @@ await inbox.bus.subscribe(workspaceId, (e) => {
   resolveSoon(e.conversationId, e.toAssigneeUserId);
 });
 
+/** Assigned and unheard of at the last reload. */
+let unheard = new Set<string>();
 const reload = setInterval(() => {
   void runSql<{ id: string; userId: string }>(
     orm.em.fork(),
-    `select id, assignee_user_id as "userId" from conversations
-      where workspace_id = :workspaceId and state = 'assigned' and assignee_user_id = any(cast(:agents as uuid[]))
-        and state_changed_at < now() - cast(:lostAfterMs as int) * interval '1 millisecond'`,
-    { workspaceId, agents: [...agents], lostAfterMs: LOST_AFTER_MS },
+    `select id, assignee_user_id as "userId" from conversations where workspace_id = :workspaceId and state = 'assigned' and assignee_user_id = any(cast(:agents as uuid[]))`,
+    { workspaceId, agents: [...agents] },
   ).then(
     ({ rows }) => {
+      const now = new Set<string>();
       for (const r of rows) {
         if (heard.has(r.id)) continue;
+        now.add(r.id);
+        if (!unheard.has(r.id)) continue;
         reloaded += 1;
         resolveSoon(r.id, r.userId);
       }
+      unheard = now;
     },
     (err: unknown) => logger.warn({ err }, 'bench agents could not reload their conversations'),
   );
