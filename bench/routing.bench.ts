@@ -102,6 +102,11 @@ export async function runRoutingBench(args: string[]): Promise<void> {
       if (rows[0]!.resolved >= o.conversations) break;
       if (Date.now() - started > RUN_TIMEOUT_MS) throw new Error('the routing bench did not finish in 10 minutes');
     }
+    // What became of each freed slot, as each process's resolves answered (the causes of a slot left to a pass).
+    const reports = await Promise.all(children.map((c) => stopWorker(c)));
+    const outcomes: Record<string, number> = {};
+    for (const r of reports) for (const [k, n] of Object.entries(r.outcomes)) outcomes[k] = (outcomes[k] ?? 0) + n;
+    progress(`freed slots by outcome: ${JSON.stringify(outcomes)}; agents' resolves failed ${reports.reduce((n, r) => n + r.failures, 0)}, conversations found by the agents' reload (no live event within a reload period) ${reports.reduce((n, r) => n + r.reloaded, 0)}`);
 
     const { rows: span } = await runSql<{ n: number; seconds: number }>(em, `select count(*)::int as n, extract(epoch from max(created_at) - min(created_at))::float8 as seconds from conversation_events where workspace_id = :workspaceId and to_state = 'assigned'`, { workspaceId });
     // For each freed slot (a resolve of an assigned conversation), the agent's next assignment:
@@ -154,6 +159,23 @@ export async function runRoutingBench(args: string[]): Promise<void> {
     await deleteKeysMatching(redis, `${prefix}:*`);
     redis.disconnect();
   }
+}
+
+interface WorkerReport {
+  failures: number;
+  reloaded: number;
+  outcomes: Record<string, number>;
+}
+
+/** Stops a worker process and reads its last line (`stopped {...}`). */
+async function stopWorker(child: ChildProcess): Promise<WorkerReport> {
+  let buffer = '';
+  child.stdout!.on('data', (chunk: Buffer) => (buffer += chunk.toString()));
+  const exited = once(child, 'close'); // after its stdout ended, unlike 'exit'
+  child.kill('SIGTERM');
+  await exited;
+  const line = buffer.split('\n').find((l) => l.startsWith('stopped '));
+  return line ? (JSON.parse(line.slice('stopped '.length)) as WorkerReport) : { failures: 0, reloaded: 0, outcomes: {} };
 }
 
 function waitForLine(child: ChildProcess, line: string): Promise<void> {

@@ -68,7 +68,7 @@ describe('when an agent resolves conversation after conversation on one connecti
     const refilled: string[] = [];
     for (const id of assigned) {
       const after = emptyInboxAfterCommit();
-      expect(await resolveAndRefill(single.em.fork(), workspaceId, id, { now: new Date(), actor: { kind: 'user', userId: agentId }, reason: 'resolved', after, graceMs: 60_000 })).toBe(true);
+      expect(await resolveAndRefill(single.em.fork(), workspaceId, id, { now: new Date(), actor: { kind: 'user', userId: agentId }, reason: 'resolved', after, graceMs: 60_000 })).toBe('refilled');
       const assignment = after.events.find((e) => e.type === 'conversation' && e.toState === 'assigned');
       if (assignment?.type === 'conversation') refilled.push(assignment.conversationId);
       expect(after.kick.size).toBe(0);

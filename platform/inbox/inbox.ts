@@ -15,7 +15,7 @@ import { lockAgents, lockAssignedTo, lockConversation, requireRoom, teamsOf, toD
 import { InboxBus } from './inbox-bus.ts';
 import { emptyInboxAfterCommit, SYSTEM_ACTOR, type InboxActor, type InboxAfterCommit, type InboxTimer } from './inbox-effects.ts';
 import { InboxTimers } from './inbox-timers.ts';
-import { resolveAndRefill } from './resolve-and-refill.sql.ts';
+import { resolveAndRefill, type RefillOutcome } from './resolve-and-refill.sql.ts';
 import { TeamAssigner } from './team-assigner.ts';
 import { emitEvents } from '../webhooks/webhook-events.ts';
 import { conversationMovedEvents } from '../webhooks/webhook-event-payloads.ts';
@@ -293,15 +293,16 @@ export class Inbox {
   }
 
   /** Resolves a conversation and refills the slot it frees (one statement, see resolveAndRefill); 409 when it is resolved already. */
-  async resolve(workspaceId: string, conversationId: string, actor: InboxActor, reason = 'resolved'): Promise<void> {
+  async resolve(workspaceId: string, conversationId: string, actor: InboxActor, reason = 'resolved'): Promise<RefillOutcome> {
     const after = emptyInboxAfterCommit();
-    const done = await resolveAndRefill(this.deps.orm.em.fork(), workspaceId, conversationId, { now: this.deps.clock.now(), actor, reason, after, graceMs: this.deps.presenceGraceMs });
-    if (!done) {
+    const outcome = await resolveAndRefill(this.deps.orm.em.fork(), workspaceId, conversationId, { now: this.deps.clock.now(), actor, reason, after, graceMs: this.deps.presenceGraceMs });
+    if (!outcome) {
       const { rows } = await runSql(this.deps.orm.em.fork(), `select 1 from conversations where id = :id and workspace_id = :workspaceId`, { id: conversationId, workspaceId });
       if (rows.length === 0) throw new NotFoundError('conversation', conversationId);
       throw new ConflictError('the conversation is already resolved');
     }
     await this.afterCommit(after);
+    return outcome;
   }
 
   /**
