@@ -57,7 +57,7 @@ export function broadcastTemplateContext(facts: BroadcastTemplateFacts): Templat
 export function templateBroadcastProblems(templateName: string, content: TemplateContent): BroadcastProblem[] {
   const problems: BroadcastProblem[] = [];
   for (const variant of content.variants) {
-    for (const [field, source] of [['text', variant.text], ['media URL', variant.mediaUrl ?? '']] as const) {
+    for (const [where, source] of [['text', variant.text], ['media URL', variant.mediaUrl ?? '']] as const) {
       const parsed = parseTemplate(source);
       if (!parsed.ok) {
         problems.push({ code: 'template_invalid', message: `the template "${templateName}" (${variant.language}) no longer reads: edit it`, path: 'content.templateId' });
@@ -70,7 +70,7 @@ export function templateBroadcastProblems(templateName: string, content: Templat
         if (!known) {
           problems.push({
             code: 'template_unknown_variable',
-            message: `the template "${templateName}" uses {{${part.path.join('.')}}} in its ${variant.language} ${field}, which a broadcast cannot fill (it knows the contact and the workspace only): edit the template, or write the message here`,
+            message: `the template "${templateName}" uses {{${part.path.join('.')}}} in its ${variant.language} ${where}, which a broadcast cannot fill (it knows the contact and the workspace only): edit the template, or write the message here`,
             path: 'content.templateId',
           });
         }
