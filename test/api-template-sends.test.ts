@@ -340,3 +340,18 @@ describe('the version history', () => {
     expect((await ownerB.get(`/api/v1/templates/${templateId}/versions`)).status).toBe(404);
   });
 });
+
+describe('the OpenAPI document', () => {
+  it('describes a template as broadcast content, a canned response by template, and the version history', async () => {
+    const doc = (await api.client.get('/api/openapi.json')).body;
+    const broadcastBody = JSON.stringify(doc.paths['/api/v1/broadcasts'].post.requestBody);
+    expect(broadcastBody).toContain('"const":"template"');
+    expect(broadcastBody).toContain('templateId');
+    expect(JSON.stringify(doc.paths['/api/v1/canned-responses'].post.requestBody)).toContain('templateId');
+    const render = JSON.stringify(doc.paths['/api/v1/canned-responses/{id}/render'].post.responses['200']);
+    expect(render).toContain('mediaUrl');
+    const versions = JSON.stringify(doc.paths['/api/v1/templates/{id}/versions'].get.responses['200']);
+    expect(versions).toContain('flowVersion');
+    expect(versions).toContain('broadcasts');
+  });
+});

@@ -118,7 +118,7 @@ describe.skipIf(!HAS_CHROMIUM)('saved templates in Chromium', { timeout: E2E_TES
     await page.getByRole('option', { name: 'Warm welcome' }).click();
     const preview = page.getByTestId('template-preview');
     await poll(() => preview.textContent()).toContain('Welcome aboard, Alex Sample!');
-    await page.getByRole('textbox', { name: "Contact's language" }).click();
+    await page.getByRole('combobox', { name: "Contact's language" }).click();
     await page.getByRole('option', { name: 'es', exact: true }).click();
     await poll(() => preview.textContent()).toContain('¡Bienvenido, Alex Sample!');
     await screenshot(page, 'templates-05-broadcast-picks-template');
