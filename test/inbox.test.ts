@@ -291,7 +291,7 @@ describe('canned responses', () => {
     expect((await ana.client.post('/api/v1/canned-responses', { shortcut: 'x', title: 'x', text: 'x' })).status).toBe(403);
     const c = await write('hello', nextPhone(), 'Dora');
     const rendered = await owner.post(`/api/v1/canned-responses/${created.body.id}/render`, { conversationId: c.conversationId });
-    expect(rendered.body).toEqual({ text: 'Hi Dora, how can I help?' });
+    expect(rendered.body).toEqual({ text: 'Hi Dora, how can I help?', mediaUrl: null, language: null, template: null });
     expect((await ana.client.get('/api/v1/canned-responses?q=greet')).body.items.map((i: any) => i.shortcut)).toEqual(['hello']);
   });
 });

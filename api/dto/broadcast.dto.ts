@@ -41,6 +41,11 @@ export const BroadcastDto = z.object({
   channelId: z.uuid(),
   audience: AudienceSchema,
   content: BroadcastContentSchema,
+  /**
+   * A template broadcast's template version, recorded when it started: every recipient gets
+   * that version (null until it starts: a scheduled broadcast sends the version current then).
+   */
+  templateVersion: z.object({ id: z.uuid(), version: z.number().int() }).nullable(),
   schedule: BroadcastScheduleSchema,
   quietHours: QuietHoursSchema.nullable(),
   pacePerMinute: z.number().int().nullable(),
@@ -111,7 +116,7 @@ export const BroadcastComparisonItemDto = z.object({
   parentId: z.uuid().nullable(),
   state: z.enum(BROADCAST_STATES),
   audienceKind: z.enum(['segment', 'phones', 'csv']),
-  contentKind: z.enum(['message', 'flow']),
+  contentKind: z.enum(['message', 'template', 'flow']),
   startedAt: z.string(),
   finishedAt: z.string().nullable(),
   stats: BroadcastStatsDto,

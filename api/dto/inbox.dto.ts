@@ -49,7 +49,28 @@ export const RoutingRuleDto = z.object({
   updatedAt: z.string(),
 });
 
-export const CannedResponseDto = z.object({ id: z.uuid(), shortcut: z.string(), title: z.string(), text: z.string(), createdAt: z.string(), updatedAt: z.string() });
+export const CannedResponseDto = z.object({
+  id: z.uuid(),
+  shortcut: z.string(),
+  title: z.string(),
+  /** Its own text (with {{variables}}); null when it inserts a saved template instead. */
+  text: z.string().nullable(),
+  /** The saved template it inserts (the contact's language variant, filled in); null for a text. */
+  template: z.object({ id: z.uuid(), name: z.string() }).nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+/** A canned response filled in for one conversation's contact, for the agent to edit and send. */
+export const CannedRenderDto = z.object({
+  text: z.string(),
+  /** The template variant's media URL, filled in: inbox replies carry text only, so the agent is told it is not attached. */
+  mediaUrl: z.string().nullable(),
+  /** The template's variant chosen by the contact's `language` attribute (else its fallback); null for a text. */
+  language: z.string().nullable(),
+  /** The template and the version rendered (its current one); null for a text. */
+  template: z.object({ id: z.uuid(), name: z.string(), version: z.number().int() }).nullable(),
+});
 
 /** The latest message of a conversation, as the list shows it. */
 export const LastMessageDto = z.object({

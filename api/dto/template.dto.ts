@@ -26,6 +26,10 @@ export const TemplateVersionDto = z.object({
   content: ContentDto,
   createdBy: z.object({ id: z.uuid(), name: z.string() }).nullable(),
   createdAt: z.string(),
+  /** Flows whose published version (`flowVersion`) sends this version of the template. */
+  flows: z.array(z.object({ id: z.uuid(), name: z.string(), flowVersion: z.number().int(), active: z.boolean() })),
+  /** Broadcasts that recorded this version when they started, most recent first (at most 20). */
+  broadcasts: z.array(z.object({ id: z.uuid(), name: z.string(), state: z.string(), startedAt: z.string() })),
 });
 
 export const TemplatePreviewInput = z.strictObject({
@@ -48,5 +52,5 @@ export function toTemplateDto(t: MessageTemplate): z.infer<typeof TemplateDto> {
 }
 
 export function toTemplateVersionDto(v: MessageTemplateVersionSummary): z.infer<typeof TemplateVersionDto> {
-  return { id: v.id, version: v.version, content: v.content, createdBy: v.createdBy, createdAt: v.createdAt.toISOString() };
+  return { id: v.id, version: v.version, content: v.content, createdBy: v.createdBy, createdAt: v.createdAt.toISOString(), flows: v.flows, broadcasts: v.broadcasts.map((b) => ({ ...b, startedAt: b.startedAt.toISOString() })) };
 }

@@ -57,6 +57,7 @@ function dtoOf(b: BroadcastRow, stats: BroadcastStats): BroadcastDto {
     channelId: b.channelId,
     audience: b.audience,
     content: b.content,
+    templateVersion: b.templateVersionId === null || b.templateVersion === null ? null : { id: b.templateVersionId, version: b.templateVersion },
     schedule: b.schedule,
     quietHours: b.quietHours,
     pacePerMinute: b.pacePerMinute,
@@ -138,7 +139,7 @@ export const broadcastRoutes = [
   defineRoute({
     method: 'post',
     path: '/v1/broadcasts',
-    summary: 'Creates a broadcast as a draft: channel, audience (segment, phones or CSV), content (template or flow), schedule, quiet hours, pace',
+    summary: 'Creates a broadcast as a draft: channel, audience (segment, phones or CSV), content (a text with {{variables}}, a saved template by id, or a flow), schedule, quiet hours, pace',
     tag: 'broadcasts',
     auth: 'broadcasts.write',
     body: BroadcastSpecSchema,

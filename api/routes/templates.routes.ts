@@ -1,12 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { NotFoundError } from '../../engine/errors/app-error.ts';
-import { contactTemplateValues } from '../../engine/runs/flow-data.ts';
 import type { ContactFacts } from '../../engine/runs/run-types.ts';
-import { LANGUAGE_ATTRIBUTE, renderTemplateContent, SAMPLE_CONTACT } from '../../engine/templates/message-template.ts';
+import { SAMPLE_CONTACT } from '../../engine/templates/message-template.ts';
 import { audit } from '../../platform/audit/audit-log.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
-import { createTemplate, deleteTemplate, editTemplate, getTemplate, listTemplates, listTemplateVersions } from '../../platform/templates/message-templates.ts';
+import { createTemplate, deleteTemplate, editTemplate, getTemplate, listTemplates, listTemplateVersions, renderTemplateForContact } from '../../platform/templates/message-templates.ts';
 import { TemplateContentInput, TemplateDto, TemplateNameInput, TemplatePreviewDto, TemplatePreviewInput, TemplateVersionDto, toTemplateDto, toTemplateVersionDto } from '../dto/template.dto.ts';
 import { defineRoute } from '../route.ts';
 import { actorOf } from './actor.ts';
@@ -98,7 +97,7 @@ export const templateRoutes = [
   defineRoute({
     method: 'delete',
     path: '/v1/templates/:id',
-    summary: 'Delete a template; 409 template_in_use names the flows whose published version sends it',
+    summary: 'Delete a template; 409 template_in_use names what sends it: flows whose published version does, broadcasts not finished yet, canned responses',
     tag: 'templates',
     auth: 'templates.manage',
     params: IdParams,
@@ -113,7 +112,7 @@ export const templateRoutes = [
   defineRoute({
     method: 'get',
     path: '/v1/templates/:id/versions',
-    summary: "A template's versions, newest first (every edit made one)",
+    summary: "A template's versions, newest first (every edit made one), each with the flows whose published version sends it and the broadcasts that recorded it",
     tag: 'templates',
     auth: 'templates.read',
     params: IdParams,
@@ -135,9 +134,7 @@ export const templateRoutes = [
     async handler({ em, auth, params, body }) {
       const template = await getTemplate(em, auth.workspaceId, params.id);
       const contact = await previewContact(em, auth.workspaceId, body.contactId);
-      const { rows } = await runSql<{ id: string; name: string; timezone: string }>(em, `select id, name, timezone from workspaces where id = :workspaceId`, { workspaceId: auth.workspaceId });
-      const language = body.language ?? contact.facts.attributes[LANGUAGE_ATTRIBUTE];
-      const rendered = renderTemplateContent(template.content, language, { contact: contactTemplateValues(contact.facts), workspace: rows[0] });
+      const rendered = await renderTemplateForContact(em, auth.workspaceId, template.content, contact.facts, body.language);
       return { ...rendered, contact: { id: contact.sample ? null : contact.facts.id, name: contact.facts.name, sample: contact.sample } };
     },
   }),

@@ -41,18 +41,23 @@ async function pinnedVersion(em: EntityManager, workspaceId: string, flowId: str
   }
   const validation = validateFlow(flow.draft, await flowValidationOptions(em, workspaceId));
   if (!validation.ok) throw new FlowInvalidError(flow.id, validation.problems);
-  // One snapshot per draft revision: testing the same draft again pins the same version, and a
-  // run that waits keeps the document it started on even when the draft changes meanwhile. It
-  // pins the saved templates' versions current at its first test, as publishing does.
-  const templateVersions = await pinTemplateVersions(em, workspaceId, validation.flow);
+  // One snapshot per draft revision and saved templates' current versions: testing the same
+  // draft again pins the same version until a template it sends is edited (then the test shows
+  // the edit, as the next publish would), and a run that waits keeps the document and templates
+  // it started on even when either changes meanwhile.
+  const templateVersions = JSON.stringify(await pinTemplateVersions(em, workspaceId, validation.flow));
   await runSql(
     em,
     `insert into flow_versions (id, workspace_id, flow_id, version, document, note, test_revision, template_versions)
      values (:id, :workspaceId, :flowId, 0, cast(:document as jsonb), :note, :revision, cast(:templateVersions as jsonb))
-     on conflict (flow_id, test_revision) where test_revision is not null do nothing`,
-    { id: newId(), workspaceId, flowId: flow.id, document: JSON.stringify(validation.flow), note: `test of draft revision ${flow.draftRevision}`, revision: flow.draftRevision, templateVersions: JSON.stringify(templateVersions) },
+     on conflict (flow_id, test_revision, template_versions) where test_revision is not null do nothing`,
+    { id: newId(), workspaceId, flowId: flow.id, document: JSON.stringify(validation.flow), note: `test of draft revision ${flow.draftRevision}`, revision: flow.draftRevision, templateVersions },
   );
-  const { rows } = await runSql<{ id: string }>(em, `select id from flow_versions where flow_id = :flowId and test_revision = :revision`, { flowId: flow.id, revision: flow.draftRevision });
+  const { rows } = await runSql<{ id: string }>(
+    em,
+    `select id from flow_versions where flow_id = :flowId and test_revision = :revision and template_versions = cast(:templateVersions as jsonb)`,
+    { flowId: flow.id, revision: flow.draftRevision, templateVersions },
+  );
   return { versionId: rows[0]!.id, label: `draft (revision ${flow.draftRevision})` };
 }
 

@@ -6,6 +6,7 @@ export const BROADCAST_PROBLEM_CODES = [
   'audience_empty',
   'template_invalid',
   'template_unknown_variable',
+  'template_not_found',
   'schedule_in_past',
   'channel_not_found',
   'flow_not_found',

@@ -32,6 +32,12 @@ export type Audience = z.infer<typeof AudienceSchema>;
 export const BroadcastContentSchema = z.discriminatedUnion('kind', [
   /** A text template (`{{contact.name | "there"}}`), with an optional media URL sent as its caption's carrier. */
   z.strictObject({ kind: z.literal('message'), text: z.string().min(1).max(MAX_BROADCAST_TEXT_CHARS), mediaUrl: z.url().max(2_000).optional() }),
+  /**
+   * A saved template, by reference: each recipient gets the variant of their `language` attribute
+   * (else the fallback), filled in for them. The version sent is the one current when the
+   * broadcast starts, recorded on it (`templateVersion`): an edit during the sends changes nothing.
+   */
+  z.strictObject({ kind: z.literal('template'), templateId: z.uuid() }),
   /** Start this published flow once for each recipient. */
   z.strictObject({ kind: z.literal('flow'), flowId: z.uuid() }),
 ]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderTemplate } from '../flows/template.ts';
-import { broadcastTemplateContext, parseBroadcastTemplate } from './broadcast-template.ts';
+import { broadcastTemplateContext, parseBroadcastTemplate, templateBroadcastProblems } from './broadcast-template.ts';
 
 describe('parseBroadcastTemplate', () => {
   it('refuses a workspace secret: a broadcast must never send one to contacts', () => {
@@ -27,5 +27,23 @@ describe('parseBroadcastTemplate', () => {
   it('reports a malformed placeholder with its offset', () => {
     const { problems } = parseBroadcastTemplate('Hi {{contact.name');
     expect(problems).toEqual([{ code: 'template_invalid', message: expect.stringContaining('at character 3'), path: 'content.text' }]);
+  });
+});
+
+describe('templateBroadcastProblems', () => {
+  const content = (text: string, mediaUrl?: string) => ({ fallbackLanguage: 'en', variants: [{ language: 'en', text: 'Hi {{contact.name}}' }, { language: 'es', text, ...(mediaUrl ? { mediaUrl } : {}) }] });
+
+  it("accepts the contact's fields and attributes (also at the top level) and the workspace's", () => {
+    expect(templateBroadcastProblems('Offer', content('Hola {{contact.plan}} {{contact.attributes.city}} {{workspace.name}}', 'https://cdn.example.com/{{contact.id}}.jpg'))).toEqual([]);
+  });
+
+  it('names the template, the variable and the language a broadcast cannot fill', () => {
+    expect(templateBroadcastProblems('Offer', content('Hola', 'https://cdn.example.com/{{conversation.id}}.jpg'))).toEqual([
+      {
+        code: 'template_unknown_variable',
+        path: 'content.templateId',
+        message: 'the template "Offer" uses {{conversation.id}} in its es media URL, which a broadcast cannot fill (it knows the contact and the workspace only): edit the template, or write the message here',
+      },
+    ]);
   });
 });

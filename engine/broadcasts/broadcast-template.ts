@@ -1,4 +1,5 @@
 import { parseTemplate, type ParsedTemplate, type TemplateContext } from '../flows/template.ts';
+import type { TemplateContent } from '../templates/message-template.ts';
 import type { BroadcastProblem } from './broadcast-problem.ts';
 
 /*
@@ -45,4 +46,36 @@ export function parseBroadcastTemplate(text: string, path = 'content.text'): { t
 /** The template context for one recipient. */
 export function broadcastTemplateContext(facts: BroadcastTemplateFacts): TemplateContext {
   return { contact: facts.contact, workspace: facts.workspace };
+}
+
+/**
+ * What keeps a saved template from being broadcast: a variable a broadcast cannot fill
+ * (`{{message.text}}`, `{{vars.answer}}`, an unknown workspace field) in any language's text or
+ * media URL. Contact fields follow the template's own rules (attributes also at the top level,
+ * `{{contact.plan}}`), as in a flow and in the template's preview.
+ */
+export function templateBroadcastProblems(templateName: string, content: TemplateContent): BroadcastProblem[] {
+  const problems: BroadcastProblem[] = [];
+  for (const variant of content.variants) {
+    for (const [where, source] of [['text', variant.text], ['media URL', variant.mediaUrl ?? '']] as const) {
+      const parsed = parseTemplate(source);
+      if (!parsed.ok) {
+        problems.push({ code: 'template_invalid', message: `the template "${templateName}" (${variant.language}) no longer reads: edit it`, path: 'content.templateId' });
+        continue;
+      }
+      for (const part of parsed.template.parts) {
+        if (part.kind !== 'value') continue;
+        const [root, field] = part.path;
+        const known = root === 'contact' ? field !== undefined : root === 'workspace' && field !== undefined && WORKSPACE_FIELDS.has(field);
+        if (!known) {
+          problems.push({
+            code: 'template_unknown_variable',
+            message: `the template "${templateName}" uses {{${part.path.join('.')}}} in its ${variant.language} ${where}, which a broadcast cannot fill (it knows the contact and the workspace only): edit the template, or write the message here`,
+            path: 'content.templateId',
+          });
+        }
+      }
+    }
+  }
+  return problems;
 }

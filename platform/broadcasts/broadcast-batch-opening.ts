@@ -54,13 +54,13 @@ export interface OpenedBatch<K extends BroadcastContent['kind']> {
 /**
  * What a batch job (message or flow) does first, inside its transaction: under a share lock on
  * the broadcast (a pause or cancel waits for it, or it sees theirs), only while the broadcast runs
- * in the job's generation with content of `kind`, and only once the batch is due at the pace
+ * in the job's generation with content of one of `kinds`, and only once the batch is due at the pace
  * (else its due time); then takes the batch's pending recipients, sorts them, and records those in
  * quiet hours as waiting. Skips are the caller's to write, with any it adds.
  */
-export async function openBatch<K extends BroadcastContent['kind']>(em: EntityManager, data: BroadcastBatchJobData, kind: K, now: Date): Promise<'stale' | { dueAt: Date } | OpenedBatch<K>> {
+export async function openBatch<K extends BroadcastContent['kind']>(em: EntityManager, data: BroadcastBatchJobData, kinds: readonly K[], now: Date): Promise<'stale' | { dueAt: Date } | OpenedBatch<K>> {
   const b = await loadBroadcast(em, data.broadcastId, { lock: 'share' });
-  if (b.state !== 'running' || b.generation !== data.generation || b.content.kind !== kind) return 'stale';
+  if (b.state !== 'running' || b.generation !== data.generation || !(kinds as readonly string[]).includes(b.content.kind)) return 'stale';
   const dueAt = batchDueAt(data.batch, { batch: b.paceAnchorBatch, at: b.paceAnchorAt ?? now }, b.batchSize, b.effectivePacePerMinute);
   if (dueAt.getTime() > now.getTime() + DUE_TOLERANCE_MS) return { dueAt };
   const context = (

@@ -3,7 +3,10 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { broadcastTemplateContext, parseBroadcastTemplate } from '../../engine/broadcasts/broadcast-template.ts';
 import type { ChannelKind } from '../../engine/channels/channel-kind.ts';
 import type { Clock } from '../../engine/clock.ts';
-import { renderTemplate, type ParsedTemplate } from '../../engine/flows/template.ts';
+import { renderTemplate } from '../../engine/flows/template.ts';
+import { contactTemplateValues } from '../../engine/runs/flow-data.ts';
+import { LANGUAGE_ATTRIBUTE, renderTemplateContent } from '../../engine/templates/message-template.ts';
+import { loadTemplateVersions } from '../templates/message-templates.ts';
 import type { MessageType } from '../../engine/messages/message-content.ts';
 import type { Orm } from '../db/orm.ts';
 import { newId } from '../ids.ts';
@@ -16,7 +19,7 @@ import { QUOTA_EXCEEDED_REASON } from '../../engine/billing/usage-thresholds.ts'
 import type { SendJobData } from '../pipeline/send-job.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
 import { BATCH_JOB_NAME, BROADCAST_JOB_OPTIONS, batchJobId, type BroadcastBatchJobData } from './broadcast-queues.ts';
-import { closeBatch, openBatch } from './broadcast-batch-opening.ts';
+import { closeBatch, openBatch, type OpenedBatch } from './broadcast-batch-opening.ts';
 import { ensureConversations, markRecipientsQueued, skipRecipients, type PendingRecipient } from './broadcast-recipients.sql.ts';
 import { writeState, type BroadcastRow } from './broadcast-store.ts';
 
@@ -41,8 +44,8 @@ function mediaTypeOf(url: string): MessageType {
 const INSERT_MESSAGES_SQL = `
 with input as (
   select i.*, row_number() over (order by i.id) as seq
-    from unnest(cast(:ids as uuid[]), cast(:conversationIds as uuid[]), cast(:contactIds as uuid[]), cast(:keys as text[]), cast(:texts as text[]))
-    as i(id, conversation_id, contact_id, idempotency_key, body)
+    from unnest(cast(:ids as uuid[]), cast(:conversationIds as uuid[]), cast(:contactIds as uuid[]), cast(:keys as text[]), cast(:texts as text[]), cast(:types as text[]), cast(:medias as text[]))
+    as i(id, conversation_id, contact_id, idempotency_key, body, type, media)
 ),
 wanted as (
   select cast(:workspaceId as uuid) as workspace_id, count(*) as automated, count(*) as recipients, 0 as agent from input
@@ -50,8 +53,8 @@ wanted as (
 ${meteredCte()},
 message as (
   insert into messages (id, workspace_id, channel_id, conversation_id, contact_id, direction, sender, idempotency_key, type, text, media, status, status_times, metadata, created_at)
-  select i.id, :workspaceId, :channelId, i.conversation_id, i.contact_id, 'outbound', 'broadcast', i.idempotency_key, :messageType, i.body,
-         cast(:media as jsonb), 'queued', cast(:statusTimes as jsonb),
+  select i.id, :workspaceId, :channelId, i.conversation_id, i.contact_id, 'outbound', 'broadcast', i.idempotency_key, i.type, i.body,
+         cast(i.media as jsonb), 'queued', cast(:statusTimes as jsonb),
          -- Claimed at once (the attempt counted and marked), unless an earlier message of the conversation still waits.
          case when exists (select 1 from messages e where e.conversation_id = i.conversation_id and e.direction = 'outbound' and e.status = 'queued')
               then cast(:metadata as jsonb) else cast(:claimedMetadata as jsonb) end,
@@ -136,14 +139,36 @@ export class BroadcastBatchProcessor {
   }
 
   private async record(em: EntityManager, job: Job<BroadcastBatchJobData>, now: Date): Promise<'stale' | { dueAt: Date } | { rows: SendRow[]; skipped: number; deferred: number; deferredUntil: Date | null }> {
-    const opened = await openBatch(em, job.data, 'message', now);
+    const opened = await openBatch(em, job.data, ['message', 'template'], now);
     if (opened === 'stale' || 'dueAt' in opened) return opened;
     const { b, workspace, channelKind, sorted } = opened;
     await skipRecipients(em, sorted.skips, now);
-    const template = parseBroadcastTemplate(b.content.text).template;
-    if (!template) throw new Error(`broadcast ${b.id} has a template that no longer parses`);
-    const rows = await this.recordMessages(em, b, { mediaUrl: b.content.mediaUrl, template, workspace, channelKind }, sorted.ready, job, now);
+    const render = await this.renderer(em, b, workspace);
+    const rows = await this.recordMessages(em, b, { render, channelKind }, sorted.ready, job, now);
     return { rows, skipped: sorted.skips.length, deferred: sorted.deferred.length, deferredUntil: sorted.deferredUntil };
+  }
+
+  /**
+   * How the broadcast's message is written for one recipient. Literal text: the broadcast's own
+   * template and media URL. A saved template: the version recorded when the broadcast started,
+   * in the recipient's language variant (else the fallback), with the renderer every template
+   * send uses, so its media URL too may differ per recipient.
+   */
+  private async renderer(em: EntityManager, b: OpenedBatch<'message' | 'template'>['b'], workspace: { name: string; timezone: string }): Promise<(r: PendingRecipient) => { text: string; mediaUrl: string | null }> {
+    const facts = (r: PendingRecipient) => ({ id: r.contactId, name: r.name, phone: r.phone, tags: r.tags ?? [], attributes: r.attributes ?? {} });
+    if (b.content.kind === 'message') {
+      const template = parseBroadcastTemplate(b.content.text).template;
+      if (!template) throw new Error(`broadcast ${b.id} has a template that no longer parses`);
+      const mediaUrl = b.content.mediaUrl ?? null;
+      return (r) => ({ text: renderTemplate(template, broadcastTemplateContext({ contact: facts(r), workspace })), mediaUrl });
+    }
+    const [version] = b.templateVersionId === null ? [] : await loadTemplateVersions(em, [b.templateVersionId]);
+    if (!version) throw new Error(`broadcast ${b.id} started with no template version recorded`);
+    return (r) => {
+      const contact = facts(r);
+      const rendered = renderTemplateContent(version.content, contact.attributes[LANGUAGE_ATTRIBUTE], { contact: contactTemplateValues(contact), workspace });
+      return { text: rendered.text, mediaUrl: rendered.mediaUrl };
+    };
   }
 
   /**
@@ -153,7 +178,7 @@ export class BroadcastBatchProcessor {
   private async recordMessages(
     em: EntityManager,
     b: BroadcastRow,
-    content: { mediaUrl: string | undefined; template: ParsedTemplate; workspace: { name: string; timezone: string }; channelKind: ChannelKind },
+    content: { render: (r: PendingRecipient) => { text: string; mediaUrl: string | null }; channelKind: ChannelKind },
     ready: readonly PendingRecipient[],
     job: Job<BroadcastBatchJobData>,
     now: Date,
@@ -162,9 +187,11 @@ export class BroadcastBatchProcessor {
     const contactIds = ready.map((r) => r.contactId);
     const conversations = await ensureConversations(em, { workspaceId: b.workspaceId, channelId: b.channelId, contactIds, now, newId });
     const keys = ready.map((r) => recipientMessageKey(b.id, r.id));
-    const texts = ready.map((r) => renderTemplate(content.template, broadcastTemplateContext({ contact: { id: r.contactId, name: r.name, phone: r.phone, tags: r.tags ?? [], attributes: r.attributes ?? {} }, workspace: content.workspace })));
-    const type: MessageType = content.mediaUrl === undefined ? 'text' : mediaTypeOf(content.mediaUrl);
-    const media = content.mediaUrl === undefined ? null : { url: content.mediaUrl };
+    const messages = ready.map((r) => {
+      const { text, mediaUrl } = content.render(r);
+      return { text, type: mediaUrl === null ? ('text' as const) : mediaTypeOf(mediaUrl), media: mediaUrl === null ? null : { url: mediaUrl } };
+    });
+    const texts = messages.map((m) => m.text);
     const batchJob = { queue: job.queueName, id: job.id };
     const claimed = this.deps.sender.claimedMetadata(content.channelKind, now);
     const result = await runSql<{ id: string | null; key: string; claimed: boolean; metered: unknown }>(em, INSERT_MESSAGES_SQL, {
@@ -172,8 +199,8 @@ export class BroadcastBatchProcessor {
       limits: this.meter.limits,
       channelId: b.channelId,
       now,
-      messageType: type,
-      media: media === null ? null : JSON.stringify(media),
+      types: messages.map((m) => m.type),
+      medias: messages.map((m) => (m.media === null ? null : JSON.stringify(m.media))),
       statusTimes: JSON.stringify({ queued: now.toISOString() }),
       metadata: JSON.stringify({ batchJob }),
       claimedMetadata: JSON.stringify({ batchJob, send: claimed }),
@@ -212,9 +239,9 @@ export class BroadcastBatchProcessor {
         contactId: r.contactId,
         sender: 'broadcast',
         idempotencyKey: row.key,
-        type,
-        text: texts[i] as string,
-        media,
+        type: messages[i]!.type,
+        text: messages[i]!.text,
+        media: messages[i]!.media,
         status: 'queued',
         channelKind: content.channelKind,
         channelDeletedAt: null,

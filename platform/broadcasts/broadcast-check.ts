@@ -2,10 +2,12 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { audiencePhones } from '../../engine/broadcasts/audience-phones.ts';
 import type { BroadcastProblem } from '../../engine/broadcasts/broadcast-problem.ts';
 import type { Audience, BroadcastContent, BroadcastSchedule } from '../../engine/broadcasts/broadcast-spec.ts';
-import { parseBroadcastTemplate } from '../../engine/broadcasts/broadcast-template.ts';
+import { parseBroadcastTemplate, templateBroadcastProblems } from '../../engine/broadcasts/broadcast-template.ts';
 import { scheduledInstant } from '../../engine/broadcasts/scheduled-instant.ts';
 import { validateSegmentRule } from '../../engine/broadcasts/segment.ts';
+import { NotFoundError } from '../../engine/errors/app-error.ts';
 import { runSql } from '../pipeline/run-sql.ts';
+import { getTemplate } from '../templates/message-templates.ts';
 
 /** The parts of a broadcast that `checkBroadcast` looks at. */
 export interface CheckedBroadcast {
@@ -35,6 +37,8 @@ export async function checkBroadcast(em: EntityManager, b: CheckedBroadcast, opt
   if (b.content.kind === 'flow') {
     if (!found?.flowFound) problems.push({ code: 'flow_not_found', message: `flow ${b.content.flowId} does not exist in this workspace`, path: 'content.flowId' });
     else if (!found.flowPublished) problems.push({ code: 'flow_not_published', message: 'the flow must be published and active to start it for each recipient', path: 'content.flowId' });
+  } else if (b.content.kind === 'template') {
+    problems.push(...(await templateProblems(em, b.workspaceId, b.content.templateId)));
   } else {
     problems.push(...parseBroadcastTemplate(b.content.text).problems);
   }
@@ -49,4 +53,19 @@ export async function checkBroadcast(em: EntityManager, b: CheckedBroadcast, opt
     problems.push({ code: 'schedule_in_past', message: `${b.schedule.localTime} in ${b.schedule.timezone} is in the past`, path: 'schedule.localTime' });
   }
   return problems;
+}
+
+/**
+ * A template broadcast's template: it exists in the workspace (another workspace's reads as
+ * missing) and its current version needs nothing but the contact and the workspace. Its row is
+ * share-locked until the caller's transaction ends, so a delete cannot slip in between.
+ */
+export async function templateProblems(em: EntityManager, workspaceId: string, templateId: string): Promise<BroadcastProblem[]> {
+  try {
+    const template = await getTemplate(em, workspaceId, templateId, { lock: 'share' });
+    return templateBroadcastProblems(template.name, template.content);
+  } catch (err) {
+    if (!(err instanceof NotFoundError)) throw err;
+    return [{ code: 'template_not_found', message: 'the chosen template does not exist (it may have been deleted): pick another template, or write the message here', path: 'content.templateId' }];
+  }
 }

@@ -37,7 +37,7 @@ export class BroadcastFlowBatchProcessor {
   }
 
   private async record(em: EntityManager, data: BroadcastBatchJobData, now: Date, after: AfterCommit): Promise<'stale' | { dueAt: Date } | { started: number; skipped: number; deferred: number; deferredUntil: Date | null }> {
-    const opened = await openBatch(em, data, 'flow', now);
+    const opened = await openBatch(em, data, ['flow'], now);
     if (opened === 'stale' || 'dueAt' in opened) return opened;
     const { b, sorted } = opened;
     // A run holds its contact's lock; in id order, so batches never deadlock.

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { audiencePhones } from '../../engine/broadcasts/audience-phones.ts';
 import { batchSizeFor, effectivePace } from '../../engine/broadcasts/broadcast-pace.ts';
+import type { BroadcastProblem } from '../../engine/broadcasts/broadcast-problem.ts';
 import type { ChannelKind } from '../../engine/channels/channel-kind.ts';
 import type { Clock } from '../../engine/clock.ts';
 import { automatedSendBlocker, type ContactReachability } from '../../engine/contacts/automated-send-blocker.ts';
@@ -10,6 +11,7 @@ import type { Logger } from '../logger.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
 import { enqueueBatches } from './broadcast-batches.ts';
+import { templateProblems } from './broadcast-check.ts';
 import { loadBroadcast, writeState, type BroadcastRow } from './broadcast-store.ts';
 import { channelPaceCap } from '../../engine/channels/channel-pace-cap.ts';
 import { scanSegment } from './segment-scan.ts';
@@ -82,25 +84,44 @@ export class BroadcastStarter {
     const result = await em.transactional(async (tem) => {
       const b = await loadBroadcast(tem, broadcastId, { lock: 'update' });
       if (b.state !== 'scheduled') return null;
+      const unsendable = await this.recordTemplateVersion(tem, b);
+      if (unsendable !== null) {
+        await writeState(tem, broadcastId, { state: 'failed', stateReason: `${unsendable.code}: ${unsendable.message}`, finishedAt: now, nextRunAt: null }, now);
+        return { b, counts: { recipients: 0, skipped: 0 }, started: false, reason: unsendable.code as string };
+      }
       const pace = effectivePace(b.pacePerMinute, channelPaceCap(channel.kind, channel.settings));
       const batchSize = batchSizeFor(pace);
       const counts = await this.snapshot(tem, b, batchSize, now);
       if (counts.recipients === 0) {
         await writeState(tem, broadcastId, { state: 'failed', stateReason: `empty_audience: no contact that may receive automated messages matched when it started (${counts.skipped} skipped)`, startedAt: now, finishedAt: now, nextRunAt: null }, now);
-        return { b, counts, started: false };
+        return { b, counts, started: false, reason: 'empty_audience' as string };
       }
       await runSql(tem, `update broadcasts set effective_pace_per_minute = cast(:pace as integer), batch_size = :batchSize, batch_count = :batchCount where id = :id`, { id: broadcastId, pace, batchSize, batchCount: Math.ceil(counts.recipients / batchSize) });
       await writeState(tem, broadcastId, { state: 'running', stateReason: null, startedAt: now, nextRunAt: null, paceAnchorBatch: 0, paceAnchorAt: now }, now);
-      return { b: await loadBroadcast(tem, broadcastId), counts, started: true };
+      return { b: await loadBroadcast(tem, broadcastId), counts, started: true, reason: null };
     });
     if (!result) return { kind: 'not-due' };
-    if (!result.started) return { kind: 'failed', reason: 'empty_audience' };
+    if (!result.started) return { kind: 'failed', reason: result.reason ?? 'failed' };
     const snapshotMs = Math.round(performance.now() - startedMs);
     const batches = Array.from({ length: result.b.batchCount }, (_, i) => i);
     await enqueueBatches(this.deps.queues, result.b, batches, now);
     const enqueueMs = Math.round(performance.now() - startedMs - snapshotMs);
     this.deps.logger.info({ broadcastId, ...result.counts, batches: batches.length, snapshotMs, enqueueMs }, 'broadcast started');
     return { kind: 'started', ...result.counts, snapshotMs, enqueueMs };
+  }
+
+  /**
+   * A template broadcast sends the template's version current now, for all its batches: the
+   * version is recorded on the broadcast in the transaction that starts it (an edit afterwards
+   * changes nothing of it; one before, while it was scheduled, is what it sends). Answers why it
+   * cannot be sent (it fails with that reason), or null.
+   */
+  private async recordTemplateVersion(em: EntityManager, b: BroadcastRow): Promise<BroadcastProblem | null> {
+    if (b.content.kind !== 'template') return null;
+    const [problem] = await templateProblems(em, b.workspaceId, b.content.templateId);
+    if (problem) return problem;
+    await runSql(em, `update broadcasts set template_version_id = (select current_version_id from message_templates where id = :templateId) where id = :id`, { id: b.id, templateId: b.content.templateId });
+    return null;
   }
 
   /** Writes the recipient rows; answers how many may be sent to and how many were skipped. */

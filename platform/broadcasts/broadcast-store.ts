@@ -29,6 +29,10 @@ export interface BroadcastRow {
   batchSize: number;
   batchCount: number;
   createdBy: string | null;
+  /** A template broadcast's version, recorded when it started (null before, and for other content). */
+  templateVersionId: string | null;
+  /** That version's number, for people. */
+  templateVersion: number | null;
   startedAt: Date | null;
   finishedAt: Date | null;
   createdAt: Date;
@@ -39,6 +43,7 @@ export const BROADCAST_COLUMNS = `b.id, b.workspace_id as "workspaceId", b.paren
   b.channel_id as "channelId", b.audience, b.content, b.schedule, b.quiet_hours as "quietHours", b.pace_per_minute as "pacePerMinute",
   b.state, b.state_reason as "stateReason", b.next_run_at as "nextRunAt", b.generation, b.pace_anchor_batch as "paceAnchorBatch",
   b.pace_anchor_at as "paceAnchorAt", b.effective_pace_per_minute as "effectivePacePerMinute", b.batch_size as "batchSize", b.batch_count as "batchCount", b.created_by as "createdBy",
+  b.template_version_id as "templateVersionId", (select tv.version from message_template_versions tv where tv.id = b.template_version_id) as "templateVersion",
   b.started_at as "startedAt", b.finished_at as "finishedAt", b.created_at as "createdAt", b.updated_at as "updatedAt"`;
 
 const DATE_FIELDS = ['nextRunAt', 'paceAnchorAt', 'startedAt', 'finishedAt', 'createdAt', 'updatedAt'] as const;

@@ -1,7 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ConflictError, NotFoundError } from '../../engine/errors/app-error.ts';
-import { TemplateInUseError } from '../../engine/errors/template-in-use.error.ts';
-import { TemplateContentSchema, type MessageTemplateVersion, type TemplateContent } from '../../engine/templates/message-template.ts';
+import { TemplateInUseError, type TemplateUsers } from '../../engine/errors/template-in-use.error.ts';
+import { contactTemplateValues } from '../../engine/runs/flow-data.ts';
+import type { ContactFacts } from '../../engine/runs/run-types.ts';
+import { LANGUAGE_ATTRIBUTE, renderTemplateContent, TemplateContentSchema, type MessageTemplateVersion, type RenderedTemplate, type TemplateContent } from '../../engine/templates/message-template.ts';
 import { templateReferences } from '../../engine/templates/template-references.ts';
 import { newId } from '../ids.ts';
 import { runSql } from '../pipeline/run-sql.ts';
@@ -22,13 +24,33 @@ export interface MessageTemplate {
   updatedAt: Date;
 }
 
-/** One version of a template, for its history. */
+/** A flow whose published version pinned a version of a template. */
+export interface VersionFlowPin {
+  id: string;
+  name: string;
+  flowVersion: number;
+  active: boolean;
+}
+
+/** A broadcast that recorded a version of a template when it started. */
+export interface VersionBroadcastPin {
+  id: string;
+  name: string;
+  state: string;
+  startedAt: Date;
+}
+
+/** One version of a template, for its history: who wrote it, when, and what sends it now. */
 export interface MessageTemplateVersionSummary {
   id: string;
   version: number;
   content: TemplateContent;
   createdBy: { id: string; name: string } | null;
   createdAt: Date;
+  /** Flows whose published version sends this version. */
+  flows: VersionFlowPin[];
+  /** Broadcasts that sent (or send) this version, most recent first. */
+  broadcasts: VersionBroadcastPin[];
 }
 
 interface TemplateRow {
@@ -66,9 +88,14 @@ export async function listTemplates(em: EntityManager, workspaceId: string): Pro
   return rows.map(toTemplate);
 }
 
-/** The template with this id in the workspace (deleted ones are gone), or NotFoundError. */
-export async function getTemplate(em: EntityManager, workspaceId: string, id: string): Promise<MessageTemplate> {
-  const { rows } = await runSql<TemplateRow>(em, `${SELECT_TEMPLATE} where t.workspace_id = :workspaceId and t.id = :id and t.deleted_at is null`, { workspaceId, id });
+/**
+ * The template with this id in the workspace (deleted ones are gone), or NotFoundError. `share`
+ * locks its row until the transaction ends: what is about to reference it (a broadcast, a canned
+ * response) and a delete, which locks it `for update`, then happen one after the other.
+ */
+export async function getTemplate(em: EntityManager, workspaceId: string, id: string, opts: { lock?: 'share' } = {}): Promise<MessageTemplate> {
+  const lock = opts.lock === 'share' ? 'for share of t' : '';
+  const { rows } = await runSql<TemplateRow>(em, `${SELECT_TEMPLATE} where t.workspace_id = :workspaceId and t.id = :id and t.deleted_at is null ${lock}`, { workspaceId, id });
   if (!rows[0]) throw new NotFoundError('template', id);
   return toTemplate(rows[0]);
 }
@@ -120,6 +147,7 @@ export async function editTemplate(em: EntityManager, workspaceId: string, id: s
   }
 }
 
+/** The versions of one template, newest first, each with what sends it now. */
 export async function listTemplateVersions(em: EntityManager, workspaceId: string, id: string): Promise<MessageTemplateVersionSummary[]> {
   await getTemplate(em, workspaceId, id);
   const { rows } = await runSql<{ id: string; version: number; content: unknown; createdById: string | null; createdByName: string | null; createdAt: Date }>(
@@ -129,7 +157,40 @@ export async function listTemplateVersions(em: EntityManager, workspaceId: strin
       where v.workspace_id = :workspaceId and v.template_id = :id order by v.version desc`,
     { workspaceId, id },
   );
-  return rows.map((r) => ({ id: r.id, version: r.version, content: TemplateContentSchema.parse(r.content), createdBy: r.createdById ? { id: r.createdById, name: r.createdByName ?? '' } : null, createdAt: new Date(r.createdAt) }));
+  const pins = await versionPins(em, workspaceId, id);
+  return rows.map((r) => ({
+    id: r.id,
+    version: r.version,
+    content: TemplateContentSchema.parse(r.content),
+    createdBy: r.createdById ? { id: r.createdById, name: r.createdByName ?? '' } : null,
+    createdAt: new Date(r.createdAt),
+    flows: pins.flows.filter((f) => f.versionId === r.id).map(({ versionId: _, ...f }) => f),
+    broadcasts: pins.broadcasts.filter((b) => b.versionId === r.id).map(({ versionId: _, ...b }) => b),
+  }));
+}
+
+/**
+ * Which version of a template each flow's published version pinned, and each started
+ * broadcast recorded (the 20 most recent: a recurring broadcast makes one per occurrence).
+ */
+async function versionPins(em: EntityManager, workspaceId: string, templateId: string): Promise<{ flows: (VersionFlowPin & { versionId: string })[]; broadcasts: (VersionBroadcastPin & { versionId: string })[] }> {
+  const flows = await runSql<VersionFlowPin & { versionId: string }>(
+    em,
+    `select f.id, f.name, v.version as "flowVersion", f.active, v.template_versions ->> cast(:templateId as text) as "versionId"
+       from flows f join flow_versions v on v.flow_id = f.id and v.version = f.published_version and v.test_revision is null
+      where f.workspace_id = :workspaceId and f.deleted_at is null and v.template_versions ? cast(:templateId as text)
+      order by lower(f.name), f.id`,
+    { workspaceId, templateId },
+  );
+  const broadcasts = await runSql<VersionBroadcastPin & { versionId: string; startedAt: Date }>(
+    em,
+    `select b.id, b.name, b.state, b.started_at as "startedAt", b.template_version_id as "versionId"
+       from broadcasts b join message_template_versions tv on tv.id = b.template_version_id
+      where b.workspace_id = :workspaceId and tv.template_id = :templateId
+      order by b.started_at desc, b.id desc limit 20`,
+    { workspaceId, templateId },
+  );
+  return { flows: flows.rows, broadcasts: broadcasts.rows.map((b) => ({ ...b, startedAt: new Date(b.startedAt) })) };
 }
 
 /** The flows whose published version sends this template (deleted flows excluded). */
@@ -144,18 +205,34 @@ async function flowsPinning(em: EntityManager, workspaceId: string, templateId: 
   return rows;
 }
 
+/** What sends a template now: published flow versions, unfinished broadcasts, canned responses. */
+async function templateUsers(em: EntityManager, workspaceId: string, templateId: string): Promise<TemplateUsers> {
+  const flows = await flowsPinning(em, workspaceId, templateId);
+  const { rows: broadcasts } = await runSql<{ id: string; name: string }>(
+    em,
+    `select id, name from broadcasts
+      where workspace_id = :workspaceId and state in ('scheduled', 'running', 'paused')
+        and content ->> 'kind' = 'template' and content ->> 'templateId' = cast(:templateId as text)
+      order by created_at, id`,
+    { workspaceId, templateId },
+  );
+  const { rows: cannedResponses } = await runSql<{ id: string; shortcut: string }>(em, `select id, shortcut from canned_responses where workspace_id = :workspaceId and template_id = :templateId order by shortcut`, { workspaceId, templateId });
+  return { flows, broadcasts, cannedResponses };
+}
+
 /**
- * Deletes a template unless the published version of a flow sends it (TemplateInUseError names
- * those flows, active or not: switching one on again must not find its template gone). The row
- * and its versions stay, marked deleted: runs still waiting in an older flow version send what
- * that version pinned. Drafts that send it show a template_missing problem.
+ * Deletes a template unless something sends it (TemplateInUseError names them): the published
+ * version of a flow, active or not (switching one on again must not find its template gone), a
+ * broadcast scheduled, running or paused, or a canned response. The row and its versions stay,
+ * marked deleted: runs still waiting in an older flow version send what that version pinned.
+ * Drafts (of flows and broadcasts) that send it show a problem.
  */
 export async function deleteTemplate(em: EntityManager, workspaceId: string, id: string, now: Date): Promise<MessageTemplate> {
   const { rows } = await runSql<{ id: string }>(em, `select id from message_templates where workspace_id = :workspaceId and id = :id and deleted_at is null for update`, { workspaceId, id });
   if (!rows[0]) throw new NotFoundError('template', id);
   const template = await getTemplate(em, workspaceId, id);
-  const flows = await flowsPinning(em, workspaceId, id);
-  if (flows.length > 0) throw new TemplateInUseError(template.name, flows);
+  const users = await templateUsers(em, workspaceId, id);
+  if (users.flows.length + users.broadcasts.length + users.cannedResponses.length > 0) throw new TemplateInUseError(template.name, users);
   await runSql(em, `update message_templates set deleted_at = :now, updated_at = :now where workspace_id = :workspaceId and id = :id`, { now, workspaceId, id });
   return template;
 }
@@ -191,4 +268,14 @@ export async function loadTemplateVersions(em: EntityManager, versionIds: readon
     { versionIds: [...versionIds] },
   );
   return rows.map((r) => ({ ...r, content: TemplateContentSchema.parse(r.content) }));
+}
+
+/**
+ * A template's content rendered for one contact of the workspace, as a send renders it: the
+ * variant of `language` (the contact's `language` attribute unless one is asked for), its
+ * variables filled from the contact (attributes also at the top level) and the workspace.
+ */
+export async function renderTemplateForContact(em: EntityManager, workspaceId: string, content: TemplateContent, contact: ContactFacts, language?: string): Promise<RenderedTemplate> {
+  const { rows } = await runSql<{ name: string; timezone: string }>(em, `select name, timezone from workspaces where id = :workspaceId`, { workspaceId });
+  return renderTemplateContent(content, language ?? contact.attributes[LANGUAGE_ATTRIBUTE], { contact: contactTemplateValues(contact), workspace: rows[0] });
 }

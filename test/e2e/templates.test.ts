@@ -104,4 +104,75 @@ describe.skipIf(!HAS_CHROMIUM)('saved templates in Chromium', { timeout: E2E_TES
     await screenshot(page, 'templates-04-test-chat-rendered');
     expect(await violations.all()).toEqual([]);
   });
+
+  it("broadcasts it: picked with a preview in each language, and each contact gets their language", async () => {
+    const lucia = await owner.post('/api/v1/contacts', { phone: '+15557300001', name: 'Lucía', tags: ['launch'], attributes: { language: 'es' } });
+    const ben = await owner.post('/api/v1/contacts', { phone: '+15557300002', name: 'Ben', tags: ['launch'] });
+    await page.goto(`${base}/broadcasts/new`);
+    await page.getByRole('textbox', { name: /^Name/ }).fill('Launch welcome');
+    await page.getByLabel('Field').selectOption('contact.tags');
+    await page.getByLabel('Operator').selectOption('contains');
+    await page.getByLabel('Value').fill('launch');
+    await page.getByRole('radio', { name: 'Use a template' }).check();
+    await page.getByRole('combobox', { name: 'Template' }).click();
+    await page.getByRole('option', { name: 'Warm welcome' }).click();
+    const preview = page.getByTestId('template-preview');
+    await poll(() => preview.textContent()).toContain('Welcome aboard, Alex Sample!');
+    await page.getByRole('combobox', { name: "Contact's language" }).click();
+    await page.getByRole('option', { name: 'es', exact: true }).click();
+    await poll(() => preview.textContent()).toContain('¡Bienvenido, Alex Sample!');
+    await screenshot(page, 'templates-05-broadcast-picks-template');
+
+    await page.getByRole('button', { name: 'Schedule and send now' }).click();
+    await page.waitForURL(/\/broadcasts\/[0-9a-f-]+$/);
+    const settings = page.getByRole('table', { name: 'Settings and times' });
+    await poll(() => settings.textContent(), REPLY_TIMEOUT_MS).toContain('template “Warm welcome”, version 1 (current when it started)');
+    await screenshot(page, 'templates-06-broadcast-sent');
+    await poll(async () => {
+      const rows = (await owner.get(`/api/v1/conversations?limit=50`)).body.items as { contactId: string; lastMessage: { excerpt: string | null } | null }[];
+      return Object.fromEntries(rows.filter((r) => [lucia.body.id, ben.body.id].includes(r.contactId)).map((r) => [r.contactId, r.lastMessage?.excerpt]));
+    }, REPLY_TIMEOUT_MS).toEqual({ [lucia.body.id]: '¡Bienvenido, Lucía!', [ben.body.id]: 'Welcome aboard, Ben!' });
+  });
+
+  it('shows the history: each version, who saved it, its text per language, and the flow and broadcast sending it', async () => {
+    const [template] = (await owner.get('/api/v1/templates')).body.items;
+    await owner.patch(`/api/v1/templates/${template.id}`, { content: { fallbackLanguage: 'en', variants: [{ language: 'en', text: 'Welcome back, {{contact.name | "friend"}}!' }, { language: 'es', text: '¡Bienvenido de nuevo, {{contact.name}}!' }] } });
+    await page.goto(`${base}/templates`);
+    await page.getByRole('button', { name: 'History of Warm welcome' }).click();
+    const dialog = page.getByRole('dialog', { name: 'History of “Warm welcome”' });
+    const versions = dialog.getByTestId('template-version');
+    await poll(() => versions.count()).toBe(2);
+    const latest = await versions.nth(0).textContent();
+    expect(latest).toContain('Version 2');
+    expect(latest).toContain('current');
+    expect(latest).toContain('by Mia Marketer');
+    expect(latest).toContain('¡Bienvenido de nuevo, {{contact.name}}!');
+    const first = await versions.nth(1).textContent();
+    expect(first).toContain('Welcome aboard, {{contact.name | "friend"}}!');
+    expect(first).toContain('Published flows that send this version: Greeting (v1)');
+    expect(first).toContain('Broadcasts that sent this version: Launch welcome');
+    await screenshot(page, 'templates-07-history');
+  });
+
+  it('makes a quick reply of it, which agents get in the contact\'s language', async () => {
+    await page.goto(`${base}/settings/quick-replies`);
+    await page.getByRole('button', { name: 'New quick reply' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New quick reply' });
+    await dialog.getByLabel('Shortcut').fill('welcome');
+    await dialog.getByLabel('Title').fill('Welcome');
+    await dialog.locator('label').filter({ hasText: /^Use a template$/ }).click();
+    await dialog.getByRole('combobox', { name: 'Template' }).click();
+    await page.getByRole('option', { name: 'Warm welcome' }).click();
+    await poll(() => dialog.getByTestId('template-preview').textContent()).toContain('Welcome back, Alex Sample!');
+    await screenshot(page, 'templates-08-quick-reply-uses-template');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    const row = page.getByRole('table', { name: 'Quick replies' }).getByRole('row').filter({ hasText: '/welcome' });
+    await poll(() => row.textContent()).toContain('Template “Warm welcome”');
+    const [canned] = (await owner.get('/api/v1/canned-responses')).body.items;
+    const conversation = (await owner.get('/api/v1/conversations?limit=50')).body.items.find((c: { contact: { name: string } }) => c.contact.name === 'Lucía');
+    const rendered = await owner.post(`/api/v1/canned-responses/${canned.id}/render`, { conversationId: conversation.id });
+    expect(rendered.body).toMatchObject({ text: '¡Bienvenido de nuevo, Lucía!', language: 'es', template: { name: 'Warm welcome', version: 2 } });
+    expect(await violations.all()).toEqual([]);
+  });
 });

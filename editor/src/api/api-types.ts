@@ -3,7 +3,7 @@ import type { BroadcastComparisonDto, BroadcastDto, BroadcastEngagementAnswerDto
 import type { ChannelDto } from '../../../api/dto/channel.dto.ts';
 import type { ContactDto } from '../../../api/dto/contact.dto.ts';
 import type { ConversationDto } from '../../../api/dto/conversation.dto.ts';
-import type { AVAILABILITIES, AvailabilityDto, CannedResponseDto, ConversationListItemDto, ConversationNoteDto, InboxAgentDto, ReadMarkerDto, RoutingRuleDto, TeamFiguresDto, TimelineItemDto } from '../../../api/dto/inbox.dto.ts';
+import type { AVAILABILITIES, AvailabilityDto, CannedRenderDto, CannedResponseDto, ConversationListItemDto, ConversationNoteDto, InboxAgentDto, ReadMarkerDto, RoutingRuleDto, TeamFiguresDto, TimelineItemDto } from '../../../api/dto/inbox.dto.ts';
 import type { TEAM_STRATEGIES, TeamDto } from '../../../api/dto/team.dto.ts';
 import type { FlowDto, FlowExportDto, FlowListItemDto, FlowSummaryDto, FlowVersionDetailDto, FlowVersionDto } from '../../../api/dto/flow.dto.ts';
 import type { CreatedInvitationDto, InvitationDto, InvitationLookupDto } from '../../../api/dto/invitation.dto.ts';
@@ -89,6 +89,7 @@ export type TeamInput = Omit<Team, 'id' | 'createdAt' | 'updatedAt'>;
 export type TeamStrategy = (typeof TEAM_STRATEGIES)[number];
 export type RoutingRule = z.infer<typeof RoutingRuleDto>;
 export type CannedResponse = z.infer<typeof CannedResponseDto>;
+export type CannedRender = z.infer<typeof CannedRenderDto>;
 export type Contact = z.infer<typeof ContactDto>;
 /** One event of the inbox's live stream (GET /inbox/events), as the server publishes it. */
 export type InboxStreamEvent = InboxEvent;

@@ -57,3 +57,17 @@ describe('an existing broadcast in the form', () => {
     expect(changedFields(edited, spec)).toEqual({ name: 'Weekly (final)', pacePerMinute: null });
   });
 });
+
+describe('a broadcast that sends a saved template', () => {
+  const TEMPLATE = '0196a3f0-7c2e-7a11-8b1c-00000000aaaa';
+
+  it('sends the template by id and gives it back when edited', () => {
+    const spec = toSpecInput({ ...newDraft(), name: 'Offer', channelId: CHANNEL, contentKind: 'template', templateId: TEMPLATE, text: 'kept for later' }, 'UTC');
+    expect(spec.content).toEqual({ kind: 'template', templateId: TEMPLATE });
+    expect(draftOf(spec)).toMatchObject({ contentKind: 'template', templateId: TEMPLATE });
+  });
+
+  it('asks for a template in words when none is picked', () => {
+    expect(checkDraft(toSpecInput({ ...newDraft(), name: 'Offer', channelId: CHANNEL, contentKind: 'template' }, 'UTC'))).toEqual([{ path: 'content.templateId', message: 'pick a template, or write the message' }]);
+  });
+});

@@ -14,9 +14,11 @@ export interface BroadcastDraft {
   phonesText: string;
   csv: string;
   csvFileName: string | null;
-  contentKind: 'message' | 'flow';
+  contentKind: 'message' | 'template' | 'flow';
   text: string;
   mediaUrl: string;
+  /** A saved template sent by reference. */
+  templateId: string;
   flowId: string;
   scheduleKind: 'now' | 'at' | 'recurring';
   localTime: string;
@@ -54,6 +56,7 @@ export function newDraft(): BroadcastDraft {
     contentKind: 'message',
     text: '',
     mediaUrl: '',
+    templateId: '',
     flowId: '',
     scheduleKind: 'now',
     localTime: '',
@@ -78,7 +81,11 @@ export function toSpecInput(draft: BroadcastDraft, fallbackTimezone: string): Br
         ? { kind: 'phones', phones: splitPhoneList(draft.phonesText) }
         : { kind: 'csv', csv: draft.csv };
   const content: BroadcastSpecInput['content'] =
-    draft.contentKind === 'message' ? { kind: 'message', text: draft.text, ...(draft.mediaUrl.trim() ? { mediaUrl: draft.mediaUrl.trim() } : {}) } : { kind: 'flow', flowId: draft.flowId };
+    draft.contentKind === 'message'
+      ? { kind: 'message', text: draft.text, ...(draft.mediaUrl.trim() ? { mediaUrl: draft.mediaUrl.trim() } : {}) }
+      : draft.contentKind === 'template'
+        ? { kind: 'template', templateId: draft.templateId }
+        : { kind: 'flow', flowId: draft.flowId };
   const schedule: BroadcastSpecInput['schedule'] =
     draft.scheduleKind === 'now' ? { kind: 'now' } : draft.scheduleKind === 'at' ? { kind: 'at', localTime: draft.localTime, timezone } : { kind: 'recurring', cron: draft.cron.trim(), timezone };
   return {
@@ -100,6 +107,8 @@ export interface FieldProblem {
 
 /** What the API's schema finds wrong with the body (empty when it would accept its shape). */
 export function checkDraft(spec: BroadcastSpecInput): FieldProblem[] {
+  // No template picked yet: said in words, rather than as the schema's "invalid UUID".
+  if (spec.content.kind === 'template' && spec.content.templateId === '') return [{ path: 'content.templateId', message: 'pick a template, or write the message' }];
   const result = BroadcastSpecSchema.safeParse(spec);
   return result.success ? [] : result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
 }
@@ -119,6 +128,7 @@ export function draftOf(spec: BroadcastSpecInput): BroadcastDraft {
     contentKind: content.kind,
     text: content.kind === 'message' ? content.text : '',
     mediaUrl: content.kind === 'message' ? (content.mediaUrl ?? '') : '',
+    templateId: content.kind === 'template' ? content.templateId : '',
     flowId: content.kind === 'flow' ? content.flowId : '',
     scheduleKind: schedule.kind,
     localTime: schedule.kind === 'at' ? schedule.localTime : '',

@@ -1,6 +1,7 @@
 import { Anchor, Table } from '@mantine/core';
 import { Link } from 'react-router';
 import type { Broadcast } from '../api/api-types.ts';
+import { useTemplates } from '../api/queries/templates.queries.ts';
 import { describeCondition } from '../forms/condition-model.ts';
 import { segmentFieldOf } from '../forms/segment-fields.ts';
 
@@ -18,14 +19,22 @@ function segmentWords(rule: unknown): string {
 }
 
 /** A broadcast's audience, content and schedule in words, for the detail page. */
-export function describeBroadcast(b: Pick<Broadcast, 'audience' | 'content' | 'schedule' | 'quietHours' | 'pacePerMinute'>): { term: string; value: string }[] {
+export function describeBroadcast(b: Pick<Broadcast, 'audience' | 'content' | 'schedule' | 'quietHours' | 'pacePerMinute'> & { templateVersion?: Broadcast['templateVersion'] }, templateName?: string): { term: string; value: string }[] {
   const audience =
     b.audience.kind === 'segment'
       ? segmentWords(b.audience.rule)
       : b.audience.kind === 'phones'
         ? `${b.audience.phones.length.toLocaleString()} pasted phone number${b.audience.phones.length === 1 ? '' : 's'}`
         : 'phones of a CSV file';
-  const content = b.content.kind === 'message' ? `message “${b.content.text}”${b.content.mediaUrl ? ` with media ${b.content.mediaUrl}` : ''}` : `flow ${b.content.flowId}`;
+  const template = `template “${templateName ?? 'a deleted template'}”`;
+  const content =
+    b.content.kind === 'message'
+      ? `message “${b.content.text}”${b.content.mediaUrl ? ` with media ${b.content.mediaUrl}` : ''}`
+      : b.content.kind === 'template'
+        ? b.templateVersion
+          ? `${template}, version ${b.templateVersion.version} (current when it started), in each contact's language`
+          : `${template}, as it is when the broadcast starts, in each contact's language`
+        : `flow ${b.content.flowId}`;
   const schedule =
     b.schedule.kind === 'now' ? 'as soon as scheduled' : b.schedule.kind === 'at' ? `at ${b.schedule.localTime.replace('T', ' ')} (${b.schedule.timezone})` : `recurring “${b.schedule.cron}” (${b.schedule.timezone})`;
   return [
@@ -41,8 +50,11 @@ const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : '�
 
 /** What the broadcast sends to whom and when, and its times so far. */
 export function BroadcastSummary({ broadcast }: { broadcast: Broadcast }) {
+  const templates = useTemplates(broadcast.content.kind === 'template');
+  const templateId = broadcast.content.kind === 'template' ? broadcast.content.templateId : null;
+  const templateName = templates.data?.items.find((t) => t.id === templateId)?.name;
   const rows = [
-    ...describeBroadcast(broadcast).map((d) => ({ term: d.term, value: <>{d.value}</> })),
+    ...describeBroadcast(broadcast, templates.isLoading ? '…' : templateName).map((d) => ({ term: d.term, value: <>{d.value}</> })),
     ...(broadcast.parentId
       ? [
           {

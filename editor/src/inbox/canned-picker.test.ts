@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CannedResponse } from '../api/api-types.ts';
 import { insertCanned, matchCanned, slashTokenAt } from './canned-picker.ts';
 
-const canned = (shortcut: string, title: string): CannedResponse => ({ id: shortcut, shortcut, title, text: `text of ${shortcut}`, createdAt: '', updatedAt: '' });
+const canned = (shortcut: string, title: string): CannedResponse => ({ id: shortcut, shortcut, title, text: `text of ${shortcut}`, template: null, createdAt: '', updatedAt: '' });
 const ITEMS = [canned('hello', 'Greeting'), canned('refund', 'Refund policy'), canned('thanks', 'Say thanks'), canned('hours', 'Opening hours')];
 
 describe('the quick-reply token at the caret', () => {

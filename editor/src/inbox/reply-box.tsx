@@ -1,7 +1,7 @@
 import { Button, Group, Paper, SegmentedControl, Stack, Text, Textarea, UnstyledButton } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useRef, useState, type KeyboardEvent } from 'react';
-import type { CannedResponse } from '../api/api-types.ts';
+import type { CannedRender, CannedResponse } from '../api/api-types.ts';
 import { useCannedResponses } from '../api/queries/canned-responses.queries.ts';
 import { useAddNote, useSendReply } from '../api/queries/inbox.queries.ts';
 import { messageOf } from '../error-message.ts';
@@ -12,8 +12,9 @@ type Mode = 'reply' | 'note';
 
 /**
  * The reply box: a reply to the contact (through the outbox, at the channel's pace) or an
- * internal note. Typing `/` offers the quick replies; picking one puts its text, with the
- * contact's details filled in, where the `/shortcut` was. Ctrl+Enter (⌘+Enter) sends.
+ * internal note. Typing `/` offers the quick replies; picking one puts its text (or its saved
+ * template in the contact's language), with the contact's details filled in, where the
+ * `/shortcut` was, to edit before sending. Ctrl+Enter (⌘+Enter) sends.
  */
 export function ReplyBox({ conversationId, disabledReason }: { conversationId: string; disabledReason: string | null }) {
   const { api } = useSession();
@@ -41,8 +42,9 @@ export function ReplyBox({ conversationId, disabledReason }: { conversationId: s
   async function pick(item: CannedResponse) {
     if (!token) return;
     try {
-      const { text: filled } = await api.post<{ text: string }>(`/canned-responses/${item.id}/render`, { conversationId });
-      const next = insertCanned(text, token, filled);
+      const filled = await api.post<CannedRender>(`/canned-responses/${item.id}/render`, { conversationId });
+      const next = insertCanned(text, token, filled.text);
+      if (filled.mediaUrl) notifications.show({ color: 'yellow', title: `The template's media is not attached`, message: `Replies from the inbox are text only; send the link if the contact needs it: ${filled.mediaUrl}` });
       setText(next.text);
       setToken(null);
       requestAnimationFrame(() => {
@@ -113,7 +115,7 @@ export function ReplyBox({ conversationId, disabledReason }: { conversationId: s
                 {m.title}
               </Text>
               <Text size="xs" c="dimmed" truncate>
-                {m.text}
+                {m.template ? `Template “${m.template.name}”, in the contact's language` : m.text}
               </Text>
             </UnstyledButton>
           ))}

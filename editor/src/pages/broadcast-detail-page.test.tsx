@@ -19,6 +19,7 @@ function broadcastIn(state: Broadcast['state'], percentDone: number, extra: Part
     channelId: '0196a3f0-7c2e-7a11-8b1c-000000000001',
     audience: { kind: 'segment', rule: { in: ['vip', { var: 'contact.tags' }] } },
     content: { kind: 'message', text: 'Hello {{contact.name}}' },
+    templateVersion: null,
     schedule: { kind: 'now' },
     quietHours: null,
     pacePerMinute: 60,

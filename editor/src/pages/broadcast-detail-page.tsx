@@ -58,7 +58,7 @@ function BroadcastDetail({ broadcast }: { broadcast: Broadcast }) {
   const collecting = final && settleAt !== null && !settled;
   const timeline = useBroadcastTimeline(id, live || collecting);
   // A flow broadcast sends no broadcast message of its own: it has no delivered recipients to rate.
-  const engagement = useBroadcastEngagement(id, broadcast.startedAt !== null && broadcast.content.kind === 'message');
+  const engagement = useBroadcastEngagement(id, broadcast.startedAt !== null && broadcast.content.kind !== 'flow');
 
   const apply = useApiMutation((api, action: Exclude<BroadcastAction, 'edit'>) => api.post<Broadcast>(`/broadcasts/${id}/${action}`), {
     notifyError: false,

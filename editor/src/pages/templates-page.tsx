@@ -1,15 +1,15 @@
 import { Badge, Button, Code, Group, Modal, Paper, Select, SimpleGrid, Stack, Table, Text, Textarea, TextInput, Title } from '@mantine/core';
 import { modals } from '@mantine/modals';
-import { useMemo, useState } from 'react';
-import { contactTemplateValues } from '../../../engine/runs/flow-data.ts';
-import { normaliseLanguage, renderTemplateContent, SAMPLE_CONTACT, TemplateContentSchema, type TemplateContentInput } from '../../../engine/templates/message-template.ts';
+import { useState } from 'react';
+import type { TemplateContentInput } from '../../../engine/templates/message-template.ts';
 import type { MessageTemplate } from '../api/api-types.ts';
-import { useMe } from '../api/queries/session.queries.ts';
 import { useCan } from '../api/queries/use-can.ts';
 import { useDeleteTemplate, useSaveTemplate, useTemplates } from '../api/queries/templates.queries.ts';
 import { QueryState } from '../api/query-state.tsx';
 import { messageOf } from '../error-message.ts';
 import { EditDeleteActions } from '../shell/edit-delete-actions.tsx';
+import { TemplateHistory } from '../templates/template-history.tsx';
+import { TemplatePreview } from '../templates/template-preview.tsx';
 
 /**
  * Saved message templates: texts with {{variables}} in several languages, which send_message
@@ -21,10 +21,11 @@ export function TemplatesPage() {
   const remove = useDeleteTemplate();
   const canManage = useCan('templates.manage') === true;
   const [editing, setEditing] = useState<MessageTemplate | 'new' | null>(null);
+  const [history, setHistory] = useState<MessageTemplate | null>(null);
   const confirmDelete = (t: MessageTemplate) =>
     modals.openConfirmModal({
       title: `Delete “${t.name}”?`,
-      children: <Text size="sm">Drafts that send it will show a problem. A template that a published flow sends cannot be deleted: the flows are named if so.</Text>,
+      children: <Text size="sm">Drafts that send it will show a problem. A template that a published flow, a broadcast not finished yet or a quick reply sends cannot be deleted: they are named if so.</Text>,
       labels: { confirm: 'Delete', cancel: 'Keep it' },
       confirmProps: { color: 'red' },
       onConfirm: () => remove.mutate(t),
@@ -36,7 +37,7 @@ export function TemplatesPage() {
         {canManage && <Button onClick={() => setEditing('new')}>New template</Button>}
       </Group>
       <Text c="dimmed" size="sm">
-        A template is a message you write once and send from flows (Send message → Use a template). Write <Code>{'{{contact.name}}'}</Code> for the contact's name. A contact gets the language of their <Code>language</Code> attribute, else the fallback language. Editing a template changes what drafts send; a published flow keeps the version it was published with until you publish it again.
+        A template is a message you write once and send from flows (Send message → Use a template), broadcasts and quick replies. Write <Code>{'{{contact.name}}'}</Code> for the contact's name. A contact gets the language of their <Code>language</Code> attribute, else the fallback language. Editing a template changes what drafts, broadcasts not started yet and quick replies send; a published flow keeps the version it was published with until you publish it again, and a broadcast the version it started with.
       </Text>
       <QueryState query={list} label="templates">
         {({ items }) =>
@@ -78,9 +79,12 @@ export function TemplatesPage() {
                         </Table.Td>
                         <Table.Td>{t.version}</Table.Td>
                         <Table.Td>
-                          {canManage && (
-                            <EditDeleteActions name={t.name} onEdit={() => setEditing(t)} onDelete={() => confirmDelete(t)} />
-                          )}
+                          <Group gap={4} justify="flex-end" wrap="nowrap">
+                            <Button size="xs" variant="subtle" onClick={() => setHistory(t)} aria-label={`History of ${t.name}`}>
+                              History
+                            </Button>
+                            {canManage && <EditDeleteActions name={t.name} onEdit={() => setEditing(t)} onDelete={() => confirmDelete(t)} />}
+                          </Group>
                         </Table.Td>
                       </Table.Tr>
                     );
@@ -91,6 +95,7 @@ export function TemplatesPage() {
           )
         }
       </QueryState>
+      {history && <TemplateHistory template={history} onClose={() => setHistory(null)} />}
       {editing && <TemplateForm key={editing === 'new' ? 'new' : editing.id} template={editing === 'new' ? null : editing} onClose={() => setEditing(null)} />}
     </Stack>
   );
@@ -141,7 +146,7 @@ function TemplateForm({ template, onClose }: { template: MessageTemplate | null;
             <Select label="Fallback language" description="For contacts whose language has no variant" w={220} data={[...new Set(languages)]} value={languages.includes(draft.fallbackLanguage) ? draft.fallbackLanguage : null} onChange={(l) => l && setDraft({ ...draft, fallbackLanguage: l })} allowDeselect={false} />
           </Group>
         </Stack>
-        <LivePreview content={contentOf(draft)} />
+        <TemplatePreview content={contentOf(draft)} />
       </SimpleGrid>
       {save.error && (
         <Text c="red.8" size="sm" role="alert" mt="sm">
@@ -157,59 +162,5 @@ function TemplateForm({ template, onClose }: { template: MessageTemplate | null;
         </Button>
       </Group>
     </Modal>
-  );
-}
-
-/**
- * The message as a sample contact would get it, rendered as the send does (the engine's own
- * renderer, in the page): what is typed shows at once, with the problems that would refuse it.
- */
-function LivePreview({ content }: { content: TemplateContentInput }) {
-  const workspace = useMe().data?.workspace;
-  const [language, setLanguage] = useState<string | null>(null);
-  const parsed = useMemo(() => TemplateContentSchema.safeParse(content), [content]);
-  const languages = parsed.success ? parsed.data.variants.map((v) => v.language) : [];
-  const rendered = useMemo(() => {
-    if (!parsed.success) return null;
-    const contact = { ...SAMPLE_CONTACT, attributes: {}, tags: [...SAMPLE_CONTACT.tags] };
-    return renderTemplateContent(parsed.data, language ?? parsed.data.fallbackLanguage, { contact: contactTemplateValues(contact), workspace: { name: workspace?.name ?? '', timezone: workspace?.timezone ?? 'UTC' } });
-  }, [parsed, language, workspace]);
-  return (
-    <Stack gap="xs" aria-label="Preview">
-      <Group justify="space-between" align="end">
-        <Title order={3} size="h5">
-          Preview for {SAMPLE_CONTACT.name}
-        </Title>
-        <Select size="xs" label="Contact's language" w={160} data={languages} value={language && languages.includes(normaliseLanguage(language)) ? normaliseLanguage(language) : null} placeholder="fallback" clearable onChange={setLanguage} />
-      </Group>
-      {rendered ? (
-        <Paper withBorder p="md" radius="md" bg="green.0" data-testid="template-preview">
-          {rendered.mediaUrl && (
-            <Text size="xs" c="dimmed" mb={4}>
-              📎 {rendered.mediaUrl}
-            </Text>
-          )}
-          <Text size="sm" style={{ whiteSpace: 'pre-wrap' }}>
-            {rendered.text}
-          </Text>
-          <Text size="xs" c="dimmed" mt={6}>
-            {rendered.language}
-          </Text>
-        </Paper>
-      ) : (
-        <Paper withBorder p="md" radius="md" role="alert">
-          <Text size="sm" c="red.8" fw={600}>
-            Not ready to send yet:
-          </Text>
-          <Stack gap={2} mt={4}>
-            {parsed.error?.issues.map((issue, i) => (
-              <Text key={i} size="sm" c="red.8">
-                {issue.message}
-              </Text>
-            ))}
-          </Stack>
-        </Paper>
-      )}
-    </Stack>
   );
 }

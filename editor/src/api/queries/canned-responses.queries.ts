@@ -11,7 +11,8 @@ export function useCannedResponses(enabled = true) {
   return useQuery({ queryKey: cannedKeys.all, queryFn: ({ signal }) => api.get<{ items: CannedResponse[] }>('/canned-responses', signal), enabled, staleTime: 60_000 });
 }
 
-export type CannedInput = Pick<CannedResponse, 'shortcut' | 'title' | 'text'>;
+/** A quick reply as saved: its own text, or a saved template by id (the other left out). */
+export type CannedInput = Pick<CannedResponse, 'shortcut' | 'title'> & ({ text: string } | { templateId: string });
 
 export function useSaveCanned() {
   return useApiMutation((api, { id, canned }: { id: string | null; canned: CannedInput }) => (id ? api.patch<CannedResponse>(`/canned-responses/${id}`, canned) : api.post<CannedResponse>('/canned-responses', canned)), {

@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import type { TemplateContentInput } from '../../../../engine/templates/message-template.ts';
-import type { MessageTemplate } from '../api-types.ts';
+import type { MessageTemplate, MessageTemplateVersion } from '../api-types.ts';
 import { useSession } from '../../session/session-context.tsx';
 import { useApiMutation } from '../use-api-mutation.ts';
 
@@ -27,4 +27,14 @@ export function useSaveTemplate() {
 
 export function useDeleteTemplate() {
   return useApiMutation((api, template: MessageTemplate) => api.delete(`/templates/${template.id}`), { invalidates: [templateKeys.all], success: (_r, t) => `Template “${t.name}” deleted.` });
+}
+
+/** A template's versions, newest first, each with the published flows and broadcasts that send it. */
+export function useTemplateVersions(id: string | null) {
+  const { api } = useSession();
+  return useQuery({
+    queryKey: [...templateKeys.all, id, 'versions'],
+    queryFn: ({ signal }) => api.get<{ items: MessageTemplateVersion[] }>(`/templates/${id}/versions`, signal),
+    enabled: id !== null,
+  });
 }
