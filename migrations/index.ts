@@ -21,6 +21,7 @@ import { Migration20261209010000_message_templates } from './Migration2026120901
 import { Migration20261209020000_test_contacts_index } from './Migration20261209020000_test_contacts_index.ts';
 import { Migration20261209030000_contact_search_text_without_executor } from './Migration20261209030000_contact_search_text_without_executor.ts';
 import { Migration20261210020000_templates_in_broadcasts_and_replies } from './Migration20261210020000_templates_in_broadcasts_and_replies.ts';
+import { Migration20261210050000_contact_import_lanes } from './Migration20261210050000_contact_import_lanes.ts';
 
 /** Every migration, in order. Listed explicitly so that no file-system glob decides what runs. */
 export const migrations = [
@@ -47,4 +48,5 @@ export const migrations = [
   { name: 'Migration20261209020000_test_contacts_index', class: Migration20261209020000_test_contacts_index },
   { name: 'Migration20261209030000_contact_search_text_without_executor', class: Migration20261209030000_contact_search_text_without_executor },
   { name: 'Migration20261210020000_templates_in_broadcasts_and_replies', class: Migration20261210020000_templates_in_broadcasts_and_replies },
+  { name: 'Migration20261210050000_contact_import_lanes', class: Migration20261210050000_contact_import_lanes },
 ];

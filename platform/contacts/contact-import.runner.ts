@@ -6,7 +6,7 @@ import { ImportColumnsError, MAX_IMPORT_ROWS, planColumns, readImportRow, type C
 import { audit } from '../audit/audit-log.ts';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
-import { addProgress, finishImport, insertProblems, loadImport, markRunning, type ImportCounts, type ImportProblem, type ImportRow } from './contact-import.store.ts';
+import { addProgress, finishImport, insertProblems, loadImport, markRunning, startLanes, type ImportCounts, type ImportProblem, type ImportRow } from './contact-import.store.ts';
 import { importFilePath, type ImportFiles } from './contact-import-files.ts';
 import { countWouldUpsert, upsertContacts } from './contact-upsert.sql.ts';
 import { runSql } from '../pipeline/run-sql.ts';
@@ -30,18 +30,47 @@ export interface ImportRunnerDeps {
   logger: Logger;
 }
 
-interface Batch {
-  first: number;
+/**
+ * Connections an import writes through at once. One backend writing batch after batch uses one
+ * core at most, and PostgreSQL's share of a row (the trigram index above all) is the larger one:
+ * with two lanes it runs on both cores while this process reads the next batch.
+ */
+export const IMPORT_LANES = 2;
+
+/** A lane's rows of one batch: written in one transaction with their counters. */
+interface LaneBatch {
   rowsDone: number;
   contacts: ImportedContact[];
   problems: ImportProblem[];
 }
 
+/** IMPORT_BATCH_ROWS data rows of the file, split into lanes; `through` is the last one's number. */
+interface Batch {
+  through: number;
+  lanes: LaneBatch[];
+}
+
+function emptyBatch(lanes: number): Batch {
+  return { through: 0, lanes: Array.from({ length: lanes }, () => ({ rowsDone: 0, contacts: [], problems: [] })) };
+}
+
+/**
+ * The lane of a phone: every row with one phone goes to one lane, so that lanes never touch one
+ * contact and a phone's rows are written in the order of the file. Rows without a contact (empty
+ * or refused) go to lane 0.
+ */
+export function laneOf(phone: string, lanes: number): number {
+  let hash = 0;
+  for (let i = 0; i < phone.length; i++) hash = (hash * 31 + phone.charCodeAt(i)) | 0;
+  return (hash >>> 0) % lanes;
+}
+
 /**
  * Runs one import (or its dry run) from its stored file: streams the file through csv-parse,
- * turns each row into a contact or a problem, and writes batches of IMPORT_BATCH_ROWS, each in
- * one transaction with the import's counters. Memory holds at most two batches, whatever the
- * size of the file. After a crash the retried job skips the rows already counted in `rows_done`.
+ * turns each row into a contact or a problem, and writes batches of IMPORT_BATCH_ROWS, split by phone into IMPORT_LANES lanes written at once,
+ * each lane's share in one transaction with its counters and its place in the file. Memory holds
+ * at most two batches, whatever the size of the file. After a crash each lane of the retried job
+ * skips the rows up to its place (`lanes_done`).
  */
 export class ContactImportRunner {
   constructor(private readonly deps: ImportRunnerDeps) {}
@@ -99,20 +128,26 @@ export class ContactImportRunner {
   }
 
   private async readAndWrite(row: ImportRow, path: string): Promise<{ records: number; truncated: boolean }> {
+    // A dry run counts a phone seen earlier in the file (`seen`) in file order: one lane.
+    const lanesDone = await startLanes(this.deps.orm.em.fork(), row.id, row.dryRun ? 1 : IMPORT_LANES);
+    const lanes = lanesDone.length;
+    const resumeAll = Math.min(...lanesDone);
     const parser = createReadStream(path).pipe(
       parse({ delimiter: row.options.delimiter, bom: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: false, max_record_size: 1_000_000 }),
     );
     let plan: ColumnPlan | null = null;
     let records = 0;
     let truncated = false;
-    const resumeAfter = row.rowsDone;
     const seen = new Set<string>();
-    let batch: Batch = { first: 0, rowsDone: 0, contacts: [], problems: [] };
+    let batch = emptyBatch(lanes);
+    let rowsRead = 0;
     let writing: Promise<void> = Promise.resolve();
     const flush = async () => {
       const full = batch;
-      batch = { first: records, rowsDone: 0, contacts: [], problems: [] };
-      // One batch is written while the next is read: at most one write in flight, in order.
+      full.through = records;
+      batch = emptyBatch(lanes);
+      rowsRead = 0;
+      // One batch is written while the next is read: at most one write per lane in flight, in order.
       await writing;
       writing = this.writeBatch(row, full, seen);
     };
@@ -127,17 +162,22 @@ export class ContactImportRunner {
           break;
         }
         records += 1;
-        if (records <= resumeAfter) continue;
-        batch.rowsDone += 1;
-        if (cells.every((c) => c.trim() === '')) continue;
-        const result = readImportRow(cells, plan);
-        // Row numbers as a spreadsheet shows them: the header is row 1.
-        if (result.ok) batch.contacts.push(result.contact);
-        else batch.problems.push({ row: records + 1, problem: result.problem, values: cells.slice(0, 200) });
-        if (batch.rowsDone >= IMPORT_BATCH_ROWS) await flush();
+        if (records <= resumeAll) continue;
+        rowsRead += 1;
+        const result = cells.every((c) => c.trim() === '') ? null : readImportRow(cells, plan);
+        const lane = result?.ok ? laneOf(result.contact.phone, lanes) : 0;
+        // A lane of a retried run skips what it committed before the crash.
+        if (records > lanesDone[lane]!) {
+          const part = batch.lanes[lane]!;
+          part.rowsDone += 1;
+          // Row numbers as a spreadsheet shows them: the header is row 1.
+          if (result?.ok) part.contacts.push(result.contact);
+          else if (result) part.problems.push({ row: records + 1, problem: result.problem, values: cells.slice(0, 200) });
+        }
+        if (rowsRead >= IMPORT_BATCH_ROWS) await flush();
       }
       if (plan === null) throw new ImportFileUnreadableError('the file is empty: it needs a header row and at least one contact');
-      if (batch.rowsDone > 0) await flush();
+      if (rowsRead > 0) await flush();
       await writing;
     } catch (err) {
       parser.destroy();
@@ -148,7 +188,15 @@ export class ContactImportRunner {
     return { records, truncated };
   }
 
+  /** Writes each lane's share of a batch in a transaction of its own, the lanes at once. */
   private async writeBatch(row: ImportRow, batch: Batch, seen: Set<string>): Promise<void> {
+    const writes = batch.lanes.map((part, index) => (part.rowsDone === 0 ? Promise.resolve() : this.writeLane(row, part, { index, through: batch.through }, seen)));
+    // Every lane ends before the batch counts as written (or failed): a retry never overlaps a lane still writing.
+    const failed = (await Promise.allSettled(writes)).find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  private async writeLane(row: ImportRow, part: LaneBatch, lane: { index: number; through: number }, seen: Set<string>): Promise<void> {
     const mode = row.options.onExisting;
     await this.deps.orm.em.fork().transactional(async (tx) => {
       // The batch does not wait for its WAL to reach the disk: a crash may lose the last batches,
@@ -156,11 +204,11 @@ export class ContactImportRunner {
       // finishing the import is a normal commit, which flushes every batch before it.
       await runSql(tx, `set local synchronous_commit = off`);
       const counts = row.dryRun
-        ? await countWouldUpsert(tx, { workspaceId: row.workspaceId, rows: batch.contacts, mode, seen })
-        : await upsertContacts(tx, { workspaceId: row.workspaceId, rows: batch.contacts, mode, now: this.deps.clock.now() });
-      await insertProblems(tx, row.id, batch.problems);
-      const delta: ImportCounts = { rowsDone: batch.rowsDone, failed: batch.problems.length, ...counts };
-      await addProgress(tx, row.id, delta);
+        ? await countWouldUpsert(tx, { workspaceId: row.workspaceId, rows: part.contacts, mode, seen })
+        : await upsertContacts(tx, { workspaceId: row.workspaceId, rows: part.contacts, mode, now: this.deps.clock.now() });
+      await insertProblems(tx, row.id, part.problems);
+      const delta: ImportCounts = { rowsDone: part.rowsDone, failed: part.problems.length, ...counts };
+      await addProgress(tx, row.id, delta, lane);
     });
   }
 }

@@ -31,6 +31,8 @@ export interface ImportRow extends ImportCounts {
   dryRun: boolean;
   status: ImportStatus;
   rowsTotal: number;
+  /** Each lane's place in the file (see `startLanes`); empty before the first run. */
+  lanesDone: number[];
   error: string | null;
   createdAt: Date;
   startedAt: Date | null;
@@ -44,7 +46,7 @@ export interface ImportProblem {
 }
 
 const COLUMNS = `id, workspace_id as "workspaceId", requested_by as "requestedBy", file_name as "fileName", file_key as "fileKey", options,
-  dry_run as "dryRun", status, rows_total as "rowsTotal", rows_done as "rowsDone", created, updated, skipped, failed, error,
+  dry_run as "dryRun", status, rows_total as "rowsTotal", lanes_done as "lanesDone", rows_done as "rowsDone", created, updated, skipped, failed, error,
   created_at as "createdAt", started_at as "startedAt", finished_at as "finishedAt"`;
 
 type RawImportRow = Omit<ImportRow, 'createdAt' | 'startedAt' | 'finishedAt'> & { createdAt: Date | string; startedAt: Date | string | null; finishedAt: Date | string | null };
@@ -90,13 +92,31 @@ export async function markRunning(em: EntityManager, id: string, now: Date): Pro
   return rowCount === 1;
 }
 
-/** Adds a batch's counts; run in the batch's own transaction. */
-export async function addProgress(em: EntityManager, id: string, delta: ImportCounts): Promise<void> {
+/**
+ * The lanes of a run, as each one's place in the file (the last data row up to which its rows are
+ * written). The first run fixes their number: `lanes` places, each at `rows_done` (0, or where a
+ * run from before lanes stopped); a retried run gets the places its lanes committed.
+ */
+export async function startLanes(em: EntityManager, id: string, lanes: number): Promise<number[]> {
+  const { rows } = await runSql<{ lanesDone: number[] }>(
+    em,
+    `update contact_imports set lanes_done = case when cardinality(lanes_done) = 0 then array_fill(rows_done, array[cast(:lanes as integer)]) else lanes_done end
+     where id = :id returning lanes_done as "lanesDone"`,
+    { id, lanes },
+  );
+  return rows[0]!.lanesDone;
+}
+
+/**
+ * Adds a lane's share of a batch to the counters and moves the lane's place to the batch's last
+ * data row; run in the transaction that writes the lane's rows of the batch.
+ */
+export async function addProgress(em: EntityManager, id: string, delta: ImportCounts, lane: { index: number; through: number }): Promise<void> {
   await runSql(
     em,
     `update contact_imports set rows_done = rows_done + :rowsDone, created = created + :created, updated = updated + :updated,
-       skipped = skipped + :skipped, failed = failed + :failed where id = :id`,
-    { id, ...delta },
+       skipped = skipped + :skipped, failed = failed + :failed, lanes_done[cast(:lane as integer) + 1] = :through where id = :id`,
+    { id, ...delta, lane: lane.index, through: lane.through },
   );
 }
 
@@ -135,7 +155,7 @@ async function resetCheckedImport(em: EntityManager, workspaceId: string, id: st
   const { rowCount } = await runSql(
     em,
     `update contact_imports set dry_run = false, status = 'queued', options = jsonb_set(options, '{dryRun}', 'false'),
-       rows_done = 0, created = 0, updated = 0, skipped = 0, failed = 0, error = null, started_at = null, finished_at = null
+       rows_done = 0, lanes_done = '{}', created = 0, updated = 0, skipped = 0, failed = 0, error = null, started_at = null, finished_at = null
      where id = :id and workspace_id = :workspaceId and status = 'checked' and file_key is not null`,
     { id, workspaceId },
   );

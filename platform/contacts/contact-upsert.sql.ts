@@ -26,7 +26,9 @@ function mergeByPhone(rows: ImportedContact[], mode: 'update' | 'skip'): { merge
   for (const row of rows) {
     const seen = byPhone.get(row.phone);
     if (!seen) {
-      byPhone.set(row.phone, { ...row, id: newId(), tags: [...row.tags] });
+      // A literal rather than a spread: one object per row of a 1M-row import. The tags are
+      // copied because a later row of the phone adds to them.
+      byPhone.set(row.phone, { id: newId(), phone: row.phone, name: row.name, attributes: row.attributes, tags: [...row.tags] });
       continue;
     }
     folded += 1;
@@ -56,6 +58,11 @@ const UPSERT_UPDATE = `insert into contacts (id, workspace_id, phone, name, attr
     updated_at = excluded.updated_at
   returning (xmax = 0) as inserted`;
 
+/** The statement's rows counted in PostgreSQL: one row back rather than one per contact. */
+function countInserted(upsert: string): string {
+  return `with written as (${upsert}) select count(*) filter (where inserted) as created from written`;
+}
+
 const UPSERT_SKIP = `insert into contacts (id, workspace_id, phone, name, attributes, tags, created_at, updated_at)
   select r.id, :workspaceId, r.phone, r.name, r.attributes, r.tags, :now, :now
     from jsonb_to_recordset(cast(:rows as jsonb)) as r(id uuid, phone text, name text, attributes jsonb, tags text[])
@@ -66,8 +73,8 @@ const UPSERT_SKIP = `insert into contacts (id, workspace_id, phone, name, attrib
 export async function upsertContacts(em: EntityManager, p: { workspaceId: string; rows: ImportedContact[]; mode: 'update' | 'skip'; now: Date }): Promise<UpsertCounts> {
   if (p.rows.length === 0) return { created: 0, updated: 0, skipped: 0 };
   const { merged, folded } = mergeByPhone(p.rows, p.mode);
-  const { rows } = await runSql<{ inserted: boolean }>(em, p.mode === 'update' ? UPSERT_UPDATE : UPSERT_SKIP, { workspaceId: p.workspaceId, now: p.now, rows: JSON.stringify(merged) }, { planEachCall: true });
-  const created = rows.filter((r) => r.inserted).length;
+  const { rows } = await runSql<{ created: string }>(em, countInserted(p.mode === 'update' ? UPSERT_UPDATE : UPSERT_SKIP), { workspaceId: p.workspaceId, now: p.now, rows: JSON.stringify(merged) }, { planEachCall: true });
+  const created = Number(rows[0]!.created);
   if (p.mode === 'update') return { created, updated: merged.length - created + folded, skipped: 0 };
   return { created, updated: 0, skipped: merged.length - created + folded };
 }
