@@ -7,7 +7,13 @@ import { portsOf, TARGET_HANDLE, type EditorNode } from './flow-mapping.ts';
 import { nodeSummary } from './node-summary.ts';
 import type { NodeStep } from '../panels/run-path.ts';
 
-/** A node on the canvas: its title, a summary of its config, its problems and its ports. */
+/**
+ * A node on the canvas: its title, a summary of its config, its problems and its ports.
+ * Re-rendered only when what it draws changes (its data, whether it is selected, the decorations
+ * of its context): React Flow also passes its measured size, its position and its dragging state,
+ * which change for all 300 nodes of a large flow once they are measured, and for a dragged node on
+ * every frame (npm run bench -- editor).
+ */
 export const FlowNodeView = memo(function FlowNodeView({ id, data, selected }: NodeProps<EditorNode>) {
   const { problemsByNode, pathNodes, failedNode, runCounts, stepsByNode } = useFlowDecorations();
   const step = stepsByNode.get(id);
@@ -45,7 +51,12 @@ export const FlowNodeView = memo(function FlowNodeView({ id, data, selected }: N
       )}
     </div>
   );
-});
+}, sameDrawnProps);
+
+/** The props a node draws from (its decorations come from context and re-render it themselves). */
+function sameDrawnProps(a: Pick<NodeProps<EditorNode>, 'id' | 'data' | 'selected'>, b: Pick<NodeProps<EditorNode>, 'id' | 'data' | 'selected'>): boolean {
+  return a.id === b.id && a.data === b.data && a.selected === b.selected;
+}
 
 /** The shown run's step at this node: its error or a short output on the node, all of it in the tooltip. */
 function NodeStepLine({ step }: { step: NodeStep }) {

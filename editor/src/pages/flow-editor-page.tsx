@@ -1,5 +1,5 @@
 import { FlowAnalyticsOverlay } from '../analytics/flow-analytics-overlay.tsx';
-import { Background, Controls, MiniMap, ReactFlow, ReactFlowProvider, useReactFlow, type Connection, type FinalConnectionState } from '@xyflow/react';
+import { Background, Controls, MiniMap, ReactFlow, ReactFlowProvider, useNodesInitialized, useReactFlow, type Connection, type FinalConnectionState } from '@xyflow/react';
 import { Alert, Anchor, Button, Drawer, Group, Stack, Text } from '@mantine/core';
 import { useElementSize } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
@@ -32,6 +32,11 @@ const RunsPanel = lazy(() => import('../panels/runs-panel.tsx').then((m) => ({ d
 const VersionsPanel = lazy(() => import('../panels/versions-panel.tsx').then((m) => ({ default: m.VersionsPanel })));
 
 const EMPTY_STEPS: ReadonlyMap<string, NodeStep> = new Map();
+/**
+ * The keys that delete the selection. At module scope: a new array on each render of the editor
+ * would re-render React Flow's graph view every time (its props are compared by reference).
+ */
+const DELETE_KEYS = ['Delete', 'Backspace'];
 /** A small flow is shown at its natural size, not blown up to fill the canvas. */
 const FIT_VIEW_OPTIONS = { maxZoom: 1 };
 /** Below this window width the palette and the side panel are drawers over the canvas, closed at first. */
@@ -175,9 +180,12 @@ function FlowEditor({ flowId }: { flowId: string }) {
     }),
     [layout, rf],
   );
-  const minimapShown = useShownWhenIdle(flow !== null);
+  // Once every node is measured (or the flow is empty): before, the minimap's timeout could fire
+  // while a large flow was still being measured on a busy machine, and draw its 300 nodes first.
+  const nodesMeasured = useNodesInitialized();
 
   const { problems, nodes, edges, saver } = doc;
+  const minimapShown = useShownWhenIdle(flow !== null && (nodesMeasured || nodes.length === 0));
   // A failed save is told like every other failed write; a conflict also stays on screen with Reload.
   useEffect(() => {
     if (saver.error) notifications.show({ id: 'draft-save', color: 'red', title: 'The draft was not saved', message: saver.error, autoClose: saver.status !== 'conflict' });
@@ -283,7 +291,7 @@ function FlowEditor({ flowId }: { flowId: string }) {
               onNodeClick={openNodeSettings}
               onConnectEnd={onConnectEnd}
               isValidConnection={isValidConnection}
-              deleteKeyCode={['Delete', 'Backspace']}
+              deleteKeyCode={DELETE_KEYS}
               fitView
               fitViewOptions={FIT_VIEW_OPTIONS}
               // Not onlyRenderVisibleElements: a fitted large flow shows every node anyway, and the
@@ -331,9 +339,10 @@ function FlowEditor({ flowId }: { flowId: string }) {
 }
 
 /**
- * True once `ready` and the browser has had an idle moment: the minimap draws every node a second
- * time and recomputes the flow's bounds on each change of the canvas, so it joins the page once
- * the canvas is drawn, measured and usable instead of delaying it (npm run bench -- editor).
+ * True once `ready` (the nodes are measured) and the browser has had an idle moment: the minimap
+ * draws every node a second time and recomputes the flow's bounds on each change of the canvas, so
+ * it joins the page once the canvas is drawn, measured and usable instead of delaying it
+ * (npm run bench -- editor). It stays shown afterwards, whatever the nodes do.
  */
 function useShownWhenIdle(ready: boolean): boolean {
   const [shown, setShown] = useState(false);
