@@ -21,7 +21,7 @@ type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
 
 export interface RouteContext<P, Q, B, A> {
   deps: ApiDeps;
-  /** A fork of the ORM's entity manager for this request only. */
+  /** A fork of the ORM's entity manager for this request only (forked on first use). */
   em: EntityManager;
   auth: A;
   params: P;
@@ -55,6 +55,11 @@ export interface RouteDef<PS extends Schema | undefined = Schema | undefined, QS
    * handler writes to `res` itself until the client leaves.
    */
   stream?: true;
+  /**
+   * The route may end or narrow credentials (logout, a revoked API key, a member's role or
+   * membership): on success, this process forgets every credential it had checked (AuthCache).
+   */
+  endsCredentials?: true;
   /** A valid body, used by the OpenAPI document and by tests that walk every route. */
   exampleBody?: unknown;
   handler: (ctx: RouteContext<Out<PS>, Out<QS>, Out<BS>, Auth extends 'public' ? AuthContext | null : AuthContext>) => Promise<unknown>;

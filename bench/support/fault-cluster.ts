@@ -35,7 +35,7 @@ export interface FaultCluster {
  */
 export type LoadFlow = 'two-replies' | 'echo';
 
-export async function startFaultCluster(opts: { workers: number; connectors: number; progress: (line: string) => void; nodeOptions?: string; flow?: LoadFlow }): Promise<FaultCluster> {
+export async function startFaultCluster(opts: { workers: number; connectors: number; progress: (line: string) => void; nodeOptions?: string; env?: Record<string, string>; flow?: LoadFlow }): Promise<FaultCluster> {
   const pg = await startOwnPostgres(process.env.FAULT_CLUSTER_NAME ?? 'om_chaos', { maxConnections: 300 });
   let redis: OwnRedis | undefined;
   let cluster: ProcessCluster | undefined;
@@ -47,7 +47,7 @@ export async function startFaultCluster(opts: { workers: number; connectors: num
   try {
     redis = await startOwnRedis();
     opts.progress(`own PostgreSQL on ${pg.port}, own Redis on ${redis.port}`);
-    cluster = await ProcessCluster.create({ pgBase: pg.baseUrl, redisUrl: redis.url, env: { METRICS_TOKEN, ...(opts.nodeOptions ? { NODE_OPTIONS: opts.nodeOptions } : {}) } });
+    cluster = await ProcessCluster.create({ pgBase: pg.baseUrl, redisUrl: redis.url, env: { METRICS_TOKEN, ...opts.env, ...(opts.nodeOptions ? { NODE_OPTIONS: opts.nodeOptions } : {}) } });
     await cluster.startApi();
     // Info level: the "ready" line tells the chaos schedule which processes are running.
     for (let i = 0; i < opts.connectors; i++) cluster.spawn('connector', { LOG_LEVEL: 'info' });
