@@ -5,6 +5,7 @@
 import { Session } from 'node:inspector';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout } from 'node:timers';
 
 const dir = process.env.CPU_PROFILE_DIR;
 if (dir) {
