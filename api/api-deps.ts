@@ -10,6 +10,8 @@ import type { MessageType } from '../engine/messages/message-content.ts';
 import type { Mailer } from '../engine/ports/mailer.port.ts';
 import type { ChannelSessions } from '../engine/ports/channel-sessions.port.ts';
 import type { SessionTokens } from './auth/session-tokens.ts';
+import type { AuthCache } from './auth/auth-cache.ts';
+import type { ChannelFacts } from './channel-facts.ts';
 import type { Billing } from '../platform/billing/billing.ts';
 import type { Inbox } from '../platform/inbox/inbox.ts';
 import type { WebhookEvents } from '../platform/webhooks/webhook-events.ts';
@@ -23,6 +25,10 @@ export interface ApiDeps {
   redis: Redis;
   clock: Clock;
   tokens: SessionTokens;
+  /** Credentials this process checked recently (see AUTH_CACHE_TTL_MS). */
+  authCache: AuthCache;
+  /** Which workspace a channel belongs to and its kind: facts that never change, kept once read. */
+  channelFacts: ChannelFacts;
   queues: QueueFactory;
   /** Plans, limits, Checkout and portal; off (self-hosted plan, no Stripe) without STRIPE_SECRET_KEY. */
   billing: Billing;

@@ -1,3 +1,4 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { Router, type Request, type RequestHandler } from 'express';
 import type { z } from 'zod';
 import { ForbiddenError, NotFoundError, ValidationError } from '../engine/errors/app-error.ts';
@@ -35,10 +36,12 @@ export function registerRoutes(deps: ApiDeps, routes: AnyRoute[]): Router {
     const handler: RequestHandler = async (req, res) => {
       const state = requestState(req);
       state.route = route.path;
-      const em = deps.orm.em.fork();
+      // Forked on first use: a request answered without the ORM (a cached credential, plain statements) never pays for it.
+      let forked: EntityManager | undefined;
+      const em = () => (forked ??= deps.orm.em.fork());
       let auth: AuthContext | null = null;
       if (route.auth !== 'public') {
-        auth = await authenticate(em, deps.tokens, credentialOf(req));
+        auth = await authenticate({ tokens: deps.tokens, cache: deps.authCache, em }, credentialOf(req));
         state.auth = auth;
         const capability = route.auth as Capability;
         if (!can(auth.role, capability)) throw new ForbiddenError(CAPABILITIES[capability]);
@@ -46,7 +49,19 @@ export function registerRoutes(deps: ApiDeps, routes: AnyRoute[]): Router {
       const params = parsePart(route.params, req.params, 'params', route);
       const query = parsePart(route.query, req.query, 'query', route);
       const body = parsePart(route.body, req.body, 'body', route);
-      const result = await route.handler({ deps, em, auth, params, query, body, req, res });
+      const result = await route.handler({
+        deps,
+        get em() {
+          return em();
+        },
+        auth,
+        params,
+        query,
+        body,
+        req,
+        res,
+      });
+      if (route.endsCredentials) deps.authCache.clear();
       if (res.headersSent) return;
       const status = route.status ?? 200;
       if (result === undefined) res.status(status === 200 ? 204 : status).end();

@@ -25,7 +25,7 @@ type JsonInput<T> = T extends string ? T | Date : T extends readonly (infer E)[]
 
 export interface RouteContext<P, Q, B, A> {
   deps: ApiDeps;
-  /** A fork of the ORM's entity manager for this request only. */
+  /** A fork of the ORM's entity manager for this request only (forked on first use). */
   em: EntityManager;
   auth: A;
   params: P;
@@ -65,6 +65,11 @@ export interface RouteDef<
    * handler writes to `res` itself until the client leaves.
    */
   stream?: true;
+  /**
+   * The route may end or narrow credentials (logout, a revoked API key, a member's role or
+   * membership): on success, this process forgets every credential it had checked (AuthCache).
+   */
+  endsCredentials?: true;
   /** A valid body, used by the OpenAPI document and by tests that walk every route. */
   exampleBody?: unknown;
   /** Answers what `response` declares (checked by the compiler), or undefined for an empty answer (204) or a stream. */

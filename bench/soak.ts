@@ -1,10 +1,12 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createRedis } from '../platform/redis.ts';
 import { loadAverage } from './support/bench-process.ts';
 import { LOAD_KEYWORD, loadPhone, percentile, postWithRetries, rssOf, slope, startFaultCluster } from './support/fault-cluster.ts';
+import { postgresServerCpuMs, processCpuMs } from './support/process-cpu.ts';
 
 /*
  * `npm run soak -- --minutes 60 --rate 200`: steady load on the product as a deployment runs it
@@ -13,9 +15,14 @@ import { LOAD_KEYWORD, loadPhone, percentile, postWithRetries, rssOf, slope, sta
  * PostgreSQL table sizes, accept and handling latency p99. The last line is JSON and says whether
  * memory and p99 stayed flat (least-squares slope per hour over the run after its first
  * `--warmup-minutes`) and Redis keys stayed bounded.
+ *
+ * Each minute also says what a message cost in CPU: `cpuMsPerMessage`, the CPU ms each role
+ * (its processes together), the load generator, PostgreSQL and Redis used in that minute, per
+ * message accepted in it. On a shared 2-core machine latency moves with whatever else runs; CPU
+ * per message much less, so it is the figure to compare two builds by.
  */
 
-const USAGE = `npm run soak -- [--minutes 60] [--rate 200] [--senders 2000] [--workers 2] [--connectors 1] [--warmup-minutes 5] [--flow echo|two-replies]`;
+const USAGE = `npm run soak -- [--minutes 60] [--rate 200] [--senders 2000] [--workers 2] [--connectors 1] [--warmup-minutes 5] [--flow echo|two-replies] [--cpu-profile-dir /tmp/prof]`;
 
 interface Sample {
   minute: number;
@@ -23,6 +30,7 @@ interface Sample {
   accepted: number;
   acceptP99Ms: number;
   handleP99Ms: number;
+  cpuMsPerMessage: Record<string, number>;
   processes: { role: string; pid: number; rssMb: number | null; heapMb: number | null }[];
   redisKeys: number;
   redisMemoryMb: number;
@@ -46,6 +54,7 @@ async function main(): Promise<void> {
       connectors: { type: 'string', default: '1' },
       'warmup-minutes': { type: 'string', default: '5' },
       flow: { type: 'string', default: 'echo' },
+      'cpu-profile-dir': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -64,13 +73,18 @@ async function main(): Promise<void> {
 
   const reports = await mkdtemp(join(tmpdir(), 'om-soak-reports-'));
   process.env.FAULT_CLUSTER_NAME ??= 'om_soak';
-  const fc = await startFaultCluster({ workers: Number(values.workers), connectors: Number(values.connectors), progress, flow, nodeOptions: `--report-on-signal --report-signal=SIGUSR2 --report-directory=${reports}` });
+  // --cpu-profile-dir: every role process writes a CPU profile of the run's second minute (see cpu-profile.hook.mjs).
+  const profileDir = values['cpu-profile-dir'];
+  const profiling: { hook: string; env: Record<string, string> } = profileDir ? { hook: ` --import ${fileURLToPath(new URL('./support/cpu-profile.hook.mjs', import.meta.url))}`, env: { CPU_PROFILE_DIR: profileDir, CPU_PROFILE_DELAY_MS: '90000', CPU_PROFILE_MS: '60000' } } : { hook: '', env: {} };
+  const fc = await startFaultCluster({ workers: Number(values.workers), connectors: Number(values.connectors), progress, flow, env: profiling.env, nodeOptions: `--report-on-signal --report-signal=SIGUSR2 --report-directory=${reports}${profiling.hook}` });
   const stop = async () => {
     await fc.cleanup();
     await rm(reports, { recursive: true, force: true });
   };
   process.once('SIGINT', () => void stop().finally(() => process.exit(130)));
   const redis = createRedis(fc.redis.url);
+  const cpu = new CpuMeter(fc, redis);
+  await cpu.sinceLast();
   const samples: Sample[] = [];
   try {
     let seq = 0;
@@ -101,7 +115,7 @@ async function main(): Promise<void> {
       if (Date.now() >= nextSample) {
         const minute = samples.length + 1;
         const latencies = minuteLatencies.sort((a, b) => a - b);
-        const sample = await takeSample(fc, redis, reports, minute, { sent: minuteSent, accepted: minuteAccepted, acceptP99Ms: percentile(latencies, 99) });
+        const sample = await takeSample(fc, redis, reports, cpu, minute, { sent: minuteSent, accepted: minuteAccepted, acceptP99Ms: percentile(latencies, 99) });
         samples.push(sample);
         progress(JSON.stringify(sample));
         minuteSent = 0;
@@ -112,7 +126,7 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, Math.max(0, 10 - (Date.now() - sliceStart))));
     }
     while (inFlight > 0) await new Promise((r) => setTimeout(r, 100));
-    if (minuteSent > 0) samples.push(await takeSample(fc, redis, reports, samples.length + 1, { sent: minuteSent, accepted: minuteAccepted, acceptP99Ms: percentile(minuteLatencies.sort((a, b) => a - b), 99) }));
+    if (minuteSent > 0) samples.push(await takeSample(fc, redis, reports, cpu, samples.length + 1, { sent: minuteSent, accepted: minuteAccepted, acceptP99Ms: percentile(minuteLatencies.sort((a, b) => a - b), 99) }));
     console.log(JSON.stringify(verdict(samples, warmup, { lost, sent: seq, rate })));
   } finally {
     redis.disconnect();
@@ -120,7 +134,45 @@ async function main(): Promise<void> {
   }
 }
 
-async function takeSample(fc: Awaited<ReturnType<typeof startFaultCluster>>, redis: ReturnType<typeof createRedis>, reports: string, minute: number, load: { sent: number; accepted: number; acceptP99Ms: number }): Promise<Sample> {
+type Cluster = Awaited<ReturnType<typeof startFaultCluster>>;
+
+/** CPU ms used since the previous call, by role (every process of it), the load generator, PostgreSQL and Redis. */
+class CpuMeter {
+  private last = new Map<string, number>();
+
+  constructor(
+    private readonly fc: Cluster,
+    private readonly redis: ReturnType<typeof createRedis>,
+  ) {}
+
+  async sinceLast(): Promise<Record<string, number>> {
+    const now = new Map<string, number>();
+    for (const p of this.fc.cluster.alive()) {
+      const ms = await processCpuMs(p.pid);
+      if (ms !== null) now.set(`${p.role}:${p.pid}`, ms);
+    }
+    const usage = process.cpuUsage();
+    now.set('load', (usage.user + usage.system) / 1000);
+    const [backend] = await this.fc.cluster.sql<{ pid: number }>('select pg_backend_pid() as pid');
+    const postgresMs = backend ? await postgresServerCpuMs(backend.pid) : null;
+    if (postgresMs !== null) now.set('postgres', postgresMs);
+    const info = await this.redis.info('cpu');
+    now.set('redis', ['used_cpu_user', 'used_cpu_sys'].reduce((sum, key) => sum + Number(new RegExp(`${key}:([\\d.]+)`).exec(info)?.[1] ?? 0), 0) * 1000);
+    const byRole: Record<string, number> = {};
+    for (const [key, ms] of now) {
+      // A process started since the last call counts from its start.
+      const role = key.split(':')[0]!;
+      byRole[role] = (byRole[role] ?? 0) + ms - (this.last.get(key) ?? 0);
+    }
+    this.last = now;
+    byRole.total = Object.values(byRole).reduce((a, b) => a + b, 0);
+    return byRole;
+  }
+}
+
+async function takeSample(fc: Cluster, redis: ReturnType<typeof createRedis>, reports: string, cpu: CpuMeter, minute: number, load: { sent: number; accepted: number; acceptP99Ms: number }): Promise<Sample> {
+  // Before the heap reports below, which cost the processes CPU of their own.
+  const cpuMs = await cpu.sinceLast();
   const alive = fc.cluster.alive();
   for (const p of alive) p.child.kill('SIGUSR2');
   await new Promise((r) => setTimeout(r, 1_500));
@@ -156,6 +208,7 @@ async function takeSample(fc: Awaited<ReturnType<typeof startFaultCluster>>, red
     minute,
     ...load,
     handleP99Ms: Math.round(Number(handled?.p99 ?? 0)),
+    cpuMsPerMessage: Object.fromEntries(Object.entries(cpuMs).map(([role, ms]) => [role, Math.round((ms / Math.max(1, load.accepted)) * 100) / 100])),
     processes,
     redisKeys: await redis.dbsize(),
     redisMemoryMb: round(Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0) / 2 ** 20),

@@ -20,6 +20,7 @@ import { Migration20261208060000_workspace_business_hours } from './Migration202
 import { Migration20261209010000_message_templates } from './Migration20261209010000_message_templates.ts';
 import { Migration20261209020000_test_contacts_index } from './Migration20261209020000_test_contacts_index.ts';
 import { Migration20261209030000_contact_search_text_without_executor } from './Migration20261209030000_contact_search_text_without_executor.ts';
+import { Migration20261210010000_billing_usage_deltas } from './Migration20261210010000_billing_usage_deltas.ts';
 import { Migration20261210020000_templates_in_broadcasts_and_replies } from './Migration20261210020000_templates_in_broadcasts_and_replies.ts';
 import { Migration20261210050000_contact_import_lanes } from './Migration20261210050000_contact_import_lanes.ts';
 
@@ -47,6 +48,7 @@ export const migrations = [
   { name: 'Migration20261209010000_message_templates', class: Migration20261209010000_message_templates },
   { name: 'Migration20261209020000_test_contacts_index', class: Migration20261209020000_test_contacts_index },
   { name: 'Migration20261209030000_contact_search_text_without_executor', class: Migration20261209030000_contact_search_text_without_executor },
+  { name: 'Migration20261210010000_billing_usage_deltas', class: Migration20261210010000_billing_usage_deltas },
   { name: 'Migration20261210020000_templates_in_broadcasts_and_replies', class: Migration20261210020000_templates_in_broadcasts_and_replies },
   { name: 'Migration20261210050000_contact_import_lanes', class: Migration20261210050000_contact_import_lanes },
 ];

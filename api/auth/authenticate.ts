@@ -10,6 +10,7 @@ import { API_KEY_PREFIX } from './api-key-secret.ts';
 import { hashRandomToken } from './random-token.ts';
 import { CsrfRejectedError } from './csrf-rejected.error.ts';
 import { cookieOf, CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE } from './session-cookie.ts';
+import type { AuthCache } from './auth-cache.ts';
 
 /** A credential and where it came from: the Authorization header, or the editor's session cookie. */
 export interface Credential {
@@ -55,17 +56,31 @@ interface SessionRow {
 }
 
 /**
- * Resolves a credential to the caller's workspace and role. A session token is checked on every
- * request against the membership, the user's token version and the revoked sessions, in one
- * statement (this is the hot path of the API); API keys must not be revoked.
+ * Resolves a credential to the caller's workspace and role: from the cache when this process
+ * checked it within AUTH_CACHE_TTL_MS (see AuthCache for the bound on revocations), otherwise by
+ * checking it. `em` is only called on a miss (a request answered from the cache forks no entity
+ * manager for its authentication).
  */
-export async function authenticate(em: EntityManager, tokens: SessionTokens, credential: Credential | null): Promise<AuthContext> {
+export async function authenticate(deps: { tokens: SessionTokens; cache: AuthCache; em: () => EntityManager }, credential: Credential | null): Promise<AuthContext> {
   if (!credential) throw new UnauthenticatedError('this endpoint needs "Authorization: Bearer <token or API key>" or a session cookie; log in first');
+  const cached = deps.cache.get(credential);
+  if (cached) return cached;
+  const generation = deps.cache.generation;
+  const auth = await check(deps.em(), deps.tokens, credential);
+  deps.cache.set(credential, auth, generation);
+  return auth;
+}
+
+/**
+ * A session token is checked against the membership, the user's token version and the revoked
+ * sessions, in one statement; API keys must not be revoked.
+ */
+async function check(em: EntityManager, tokens: SessionTokens, credential: Credential): Promise<AuthContext> {
   if (credential.secret.startsWith(API_KEY_PREFIX)) {
-    // Plain statements, not the ORM: this runs before every API call.
+    // Plain statements, not the ORM: this runs before every API call the cache does not answer.
     const key = (await runSql<{ id: string; workspaceId: string; role: string }>(em, `select id, workspace_id as "workspaceId", role from api_keys where key_hash = :keyHash and revoked_at is null`, { keyHash: hashRandomToken(credential.secret) })).rows[0];
     if (!key) throw new UnauthenticatedError('unknown or revoked API key');
-    // Recorded at most once a minute per key, outside the request's critical path.
+    // Recorded at most once a minute per key (a check, not a cache hit, so at least once per AUTH_CACHE_TTL_MS of use), outside the request's critical path.
     void runSql(em, `update api_keys set last_used_at = now() where id = :id and (last_used_at is null or last_used_at < now() - interval '1 minute')`, { id: key.id }).catch(() => undefined);
     return { workspaceId: key.workspaceId, role: key.role as Role, actorKind: 'api_key', userId: null, apiKeyId: key.id, session: null };
   }

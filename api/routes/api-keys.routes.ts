@@ -47,6 +47,7 @@ export const apiKeyRoutes = [
   defineRoute({
     method: 'delete',
     path: '/v1/api-keys/:id',
+    endsCredentials: true,
     summary: 'Revoke an API key',
     tag: 'api-keys',
     auth: 'api_keys.manage',

@@ -154,6 +154,7 @@ export const authRoutes = [
   defineRoute({
     method: 'post',
     path: '/v1/auth/logout',
+    endsCredentials: true,
     summary: 'Log out: this session token stops working at once (and the session cookie is cleared)',
     tag: 'auth',
     auth: 'workspace.read',
@@ -168,6 +169,7 @@ export const authRoutes = [
   defineRoute({
     method: 'post',
     path: '/v1/auth/logout-all',
+    endsCredentials: true,
     summary: 'Log out everywhere: every session of the user, in every workspace, stops working (this one too)',
     tag: 'auth',
     auth: 'workspace.read',
@@ -185,6 +187,7 @@ export const authRoutes = [
   defineRoute({
     method: 'post',
     path: '/v1/auth/password',
+    endsCredentials: true,
     summary: "Change the user's password: every other session ends; the answer carries a fresh token for this one",
     tag: 'auth',
     auth: 'workspace.read',

@@ -159,11 +159,13 @@ export const channelRoutes = [
     }),
     response: z.object({ messageId: z.uuid(), conversationId: z.uuid(), contactId: z.uuid(), duplicate: z.boolean() }),
     exampleBody: { from: '+15551234567', text: 'hi', name: 'Sam' },
-    async handler({ deps, em, auth, params, body }) {
-      const channel = await findChannel(em, auth.workspaceId, params.id);
-      if (channel.kind !== 'sandbox') throw new WrongChannelKindError(channel.id, 'sandbox', channel.kind);
+    async handler(ctx) {
+      const { deps, auth, params, body } = ctx;
+      // The channel's facts, not its row: this route takes every simulated inbound message (the entity manager is forked only on a first look-up).
+      const kind = await deps.channelFacts.kindOf(() => ctx.em, auth.workspaceId, params.id);
+      if (kind !== 'sandbox') throw new WrongChannelKindError(params.id, 'sandbox', kind);
       const accepted = await deps.inbound.accept({
-        channelId: channel.id,
+        channelId: params.id,
         providerMessageId: body.id ?? newId(),
         from: { phone: body.from, name: body.name, externalIds: [] },
         type: 'text',

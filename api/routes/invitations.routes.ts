@@ -182,7 +182,7 @@ export const invitationRoutes = [
       if (credential) {
         // A cookie that no longer authenticates (expired, logged out elsewhere) is no session: the
         // person may be creating their account. A Bearer header is explicit and must be valid.
-        const auth = await authenticate(em, deps.tokens, credential).catch((err: unknown) => {
+        const auth = await authenticate({ tokens: deps.tokens, cache: deps.authCache, em: () => em }, credential).catch((err: unknown) => {
           if (credential.via === 'cookie' && err instanceof UnauthenticatedError) return null;
           throw err;
         });

@@ -60,6 +60,7 @@ export const memberRoutes = [
   defineRoute({
     method: 'patch',
     path: '/v1/members/:id',
+    endsCredentials: true,
     summary: "Change a member's role",
     tag: 'members',
     auth: 'members.manage',
@@ -80,6 +81,7 @@ export const memberRoutes = [
   defineRoute({
     method: 'delete',
     path: '/v1/members/:id',
+    endsCredentials: true,
     summary: 'Remove a member from the workspace (their account stays)',
     tag: 'members',
     auth: 'members.manage',

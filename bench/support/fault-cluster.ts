@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { Agent, request } from 'node:http';
 import { doc, edge, keywordTrigger, node } from '../../engine/flows/flow-document.fixture.ts';
 import { INBOX_QUEUE, TIMER_QUEUE } from '../../platform/engine/engine-queues.ts';
 import { sendQueueName } from '../../platform/pipeline/send-job.ts';
@@ -25,7 +26,38 @@ export interface FaultCluster {
   workspaceId: string;
   owner: ApiClient;
   channelId: string;
+  /** Posts one message to the channel's sandbox inbound route as the owner; answers the status (see InboundPoster). */
+  postInbound: InboundPoster;
   cleanup(): Promise<void>;
+}
+
+export type InboundPoster = (msg: { from: string; text: string; id: string }) => Promise<number>;
+
+/** Connections the load keeps open to the api process: a provider's webhook sender holds a pool, not a socket per message. */
+const LOAD_SOCKETS = 64;
+
+/*
+ * The load's own HTTP client: node:http with keep-alive connections, and no more of them than a
+ * sender would open. `fetch` cost the load generator as much CPU per message as the api process
+ * spent answering it (soak profiles), and opened a connection per message in flight (up to
+ * 2,000): the load generator shares the machine with the product, so what it costs is capacity
+ * the product does not have.
+ */
+function inboundPoster(baseUrl: string, token: string, channelId: string): { post: InboundPoster; close: () => void } {
+  const agent = new Agent({ keepAlive: true, maxSockets: LOAD_SOCKETS });
+  const url = new URL(`/api/v1/channels/${channelId}/sandbox/inbound`, baseUrl);
+  const post: InboundPoster = (msg) =>
+    new Promise((resolve, reject) => {
+      const body = JSON.stringify({ from: msg.from, text: msg.text, id: msg.id, name: 'Load' });
+      const req = request(url, { method: 'POST', agent, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  return { post, close: () => agent.destroy() };
 }
 
 /**
@@ -35,11 +67,13 @@ export interface FaultCluster {
  */
 export type LoadFlow = 'two-replies' | 'echo';
 
-export async function startFaultCluster(opts: { workers: number; connectors: number; progress: (line: string) => void; nodeOptions?: string; flow?: LoadFlow }): Promise<FaultCluster> {
+export async function startFaultCluster(opts: { workers: number; connectors: number; progress: (line: string) => void; nodeOptions?: string; env?: Record<string, string>; flow?: LoadFlow }): Promise<FaultCluster> {
   const pg = await startOwnPostgres(process.env.FAULT_CLUSTER_NAME ?? 'om_chaos', { maxConnections: 300 });
   let redis: OwnRedis | undefined;
   let cluster: ProcessCluster | undefined;
+  let poster: ReturnType<typeof inboundPoster> | undefined;
   const cleanup = async () => {
+    poster?.close();
     await cluster?.cleanup().catch((err: unknown) => opts.progress(`cleanup: ${String(err)}`));
     await redis?.kill();
     await pg.drop();
@@ -47,7 +81,7 @@ export async function startFaultCluster(opts: { workers: number; connectors: num
   try {
     redis = await startOwnRedis();
     opts.progress(`own PostgreSQL on ${pg.port}, own Redis on ${redis.port}`);
-    cluster = await ProcessCluster.create({ pgBase: pg.baseUrl, redisUrl: redis.url, env: { METRICS_TOKEN, ...(opts.nodeOptions ? { NODE_OPTIONS: opts.nodeOptions } : {}) } });
+    cluster = await ProcessCluster.create({ pgBase: pg.baseUrl, redisUrl: redis.url, env: { METRICS_TOKEN, ...opts.env, ...(opts.nodeOptions ? { NODE_OPTIONS: opts.nodeOptions } : {}) } });
     await cluster.startApi();
     // Info level: the "ready" line tells the chaos schedule which processes are running.
     for (let i = 0; i < opts.connectors; i++) cluster.spawn('connector', { LOG_LEVEL: 'info' });
@@ -60,7 +94,8 @@ export async function startFaultCluster(opts: { workers: number; connectors: num
     const channel = await owner.post('/api/v1/channels', { kind: 'sandbox', name: 'Load' });
     await cluster.waitForQueueWorkers(sendQueueName(channel.body.id), opts.connectors);
     await cluster.publishFlow(signup.body.workspace.id, loadFlow(opts.flow ?? 'two-replies'), 'load');
-    return { pg, redis, cluster, workspaceId: signup.body.workspace.id, owner, channelId: channel.body.id, cleanup };
+    poster = inboundPoster(cluster.baseUrl, signup.body.token, channel.body.id);
+    return { pg, redis, cluster, workspaceId: signup.body.workspace.id, owner, channelId: channel.body.id, postInbound: poster.post, cleanup };
   } catch (err) {
     await cleanup();
     throw err;
@@ -110,13 +145,13 @@ export interface PostOutcome {
  * would: on 5xx, on a network error, with a short backoff. The provider id makes a retry of a
  * message that was in fact stored a duplicate, not a second message.
  */
-export async function postWithRetries(fc: Pick<FaultCluster, 'owner' | 'channelId'>, msg: { from: string; text: string; id: string }, opts: { deadlineMs: number; onAttempt?: (status: number) => void }): Promise<PostOutcome> {
+export async function postWithRetries(fc: Pick<FaultCluster, 'postInbound'>, msg: { from: string; text: string; id: string }, opts: { deadlineMs: number; onAttempt?: (status: number) => void }): Promise<PostOutcome> {
   const started = Date.now();
   const statuses: number[] = [];
   for (let attempt = 0; ; attempt++) {
     let status: number;
     try {
-      status = (await fc.owner.post(`/api/v1/channels/${fc.channelId}/sandbox/inbound`, { from: msg.from, text: msg.text, id: msg.id, name: 'Load' })).status;
+      status = await fc.postInbound(msg);
     } catch {
       status = 0; // connection refused or reset
     }

@@ -40,6 +40,8 @@ export interface AcceptedInbound {
   contactId: string;
   /** True when this provider id was seen before: nothing new was stored. */
   duplicate: boolean;
+  /** The conversation was snoozed when this message was stored (false for a duplicate). */
+  conversationSnoozed: boolean;
 }
 
 /** The engine's side of the hand-off: called after commit for every new (non-duplicate) message. */

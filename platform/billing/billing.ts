@@ -15,6 +15,7 @@ import type { BillingConfig } from './billing-config.ts';
 import { enqueueBillingEvent, recordBillingEvent } from './billing-events.ts';
 import { assertCanAdd, countUsed, type CountedEntitlement } from './plan-limits.ts';
 import { UsageMeter } from './usage-meter.ts';
+import { readUsage, type PeriodUsage } from './usage-deltas.ts';
 
 export interface UsageLine {
   entitlement: Entitlement | 'agentMessages';
@@ -41,14 +42,6 @@ export interface BillingOverview {
 
 /** The editor's billing page, where Checkout and the portal send the owner back. */
 export const BILLING_PAGE_PATH = '/settings/billing';
-
-interface UsageRow {
-  periodStart: Date;
-  periodEnd: Date;
-  automatedMessages: number;
-  agentMessages: number;
-  broadcastRecipients: number;
-}
 
 /**
  * Plans, limits and Stripe for the API. With billing off (no STRIPE_SECRET_KEY) every workspace
@@ -196,27 +189,8 @@ export class Billing {
     });
   }
 
-  /** The workspace's usage row, with a period that ended read as the next one, empty. */
-  private async usage(em: EntityManager, workspaceId: string): Promise<UsageRow> {
-    const now = this.deps.clock.now();
-    const row = (
-      await runSql<UsageRow>(
-        em,
-        `select period_start as "periodStart", period_end as "periodEnd", automated_messages as "automatedMessages", agent_messages as "agentMessages", broadcast_recipients as "broadcastRecipients"
-           from billing_usage where workspace_id = :workspaceId`,
-        { workspaceId },
-      )
-    ).rows[0];
-    // Timestamps come back as text from the driver: parsed here, at the boundary.
-    if (row) Object.assign(row, { periodStart: new Date(row.periodStart), periodEnd: new Date(row.periodEnd) });
-    if (row && now < row.periodEnd) return row;
-    const start = row && now < addMonth(row.periodEnd) ? row.periodEnd : new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
-    return { periodStart: start, periodEnd: addMonth(start), automatedMessages: 0, agentMessages: 0, broadcastRecipients: 0 };
+  /** The workspace's usage in the current period (see readUsage). */
+  private usage(em: EntityManager, workspaceId: string): Promise<PeriodUsage> {
+    return readUsage(em, workspaceId, this.deps.clock);
   }
-}
-
-function addMonth(d: Date): Date {
-  const next = new Date(d);
-  next.setUTCMonth(next.getUTCMonth() + 1);
-  return next;
 }

@@ -4,12 +4,34 @@ import { crossedThresholds } from '../../engine/billing/usage-thresholds.ts';
 import { newId } from '../ids.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 
-/**
+/*
  * Metering of outbound messages, counted by the statement that records them in the outbox (no
- * statement of its own, so no extra round trip per message or per batch).
+ * statement of its own, so no extra round trip per message or per batch). Two countings, by
+ * whether anything can be refused:
+ *
+ * - Billing on (plan limits): `metered` updates the workspace's usage row under its lock and
+ *   grants at most what the quota has left (see `exactMeteredCte`).
+ * - Billing off (`limits` null, the self-hosted default): nothing is ever refused, so nothing
+ *   needs the row's lock. `metered` grants everything, and `counted`, after the insert, appends
+ *   one row per workspace with what the statement inserted to `billing_usage_deltas`; a periodic
+ *   pass folds them into the usage row and the usage read adds those not folded yet
+ *   (platform/billing/usage-deltas.ts). Counted from the rows actually inserted, so a retried
+ *   send (its idempotency key existed) never counts twice.
+ */
+
+/** Billing off: grants everything, locks nothing (a statement's `metered` answers no row). */
+const GRANT_ALL_METERED_CTE = `metered as (
+  select null::uuid as workspace_id, null::integer as granted, null::integer as used, null::integer as "recipientsUsed", null::integer as "recipientsGranted",
+         null::timestamptz as "periodEnd", null::text as plan, null::integer as "messageLimit", null::integer as "recipientLimit"
+   where false
+)`;
+
+/**
+ * Metering with plan limits (billing on): exact under concurrency, at the price of one row lock
+ * per workspace held by every sending transaction until it ends.
  *
  * The statement's `wanted` CTE gives, per workspace, how many automated messages (bot and
- * broadcast), broadcast recipients and agents' replies it is about to record. `meteredCte`
+ * broadcast), broadcast recipients and agents' replies it is about to record. This CTE
  * updates the workspace's `billing_usage` row: it rolls the period when it has ended, adds the
  * agents' replies, and lets through at most what is left of the plan's quota (`last_grant`). The
  * statement then records the first `granted` automated messages of the workspace (in id order)
@@ -25,7 +47,7 @@ import { runSql } from '../pipeline/run-sql.ts';
  * recipient no longer pending); the rare race of two identical sends at once is corrected by
  * `giveBack` in the same transaction.
  */
-export function meteredCte(): string {
+function exactMeteredCte(): string {
   const now = 'cast(:now as timestamptz)';
   const rolled = `(${now} >= u.period_end)`;
   const rollStart = `(case when ${now} < u.period_end + interval '1 month' then u.period_end else date_trunc('month', ${now} at time zone 'UTC') at time zone 'UTC' end)`;
@@ -100,6 +122,27 @@ export class UsageMeter {
   /** Counts and never refuses: billing off. */
   static unlimited(): UsageMeter {
     return new UsageMeter(null);
+  }
+
+  /** The statement's `metered` CTE (workspace_id, granted, ... as METERED_JSON reads them), before its insert. */
+  meteredCte(): string {
+    return this.limits === null ? GRANT_ALL_METERED_CTE : exactMeteredCte();
+  }
+
+  /**
+   * Billing off: the statement's `counted` CTE, after its insert: `inserted` selects, from the
+   * rows the statement inserted, `workspace_id, automated, recipients, agent` per workspace; they
+   * are appended to the deltas at `:now`. Billing on: nothing (the `metered` CTE counted them).
+   */
+  countedCte(inserted: string): string {
+    if (this.limits !== null) return '';
+    return `,
+counted as (
+  insert into billing_usage_deltas (workspace_id, counted_at, automated_messages, broadcast_recipients, agent_messages)
+  select c.workspace_id, cast(:now as timestamptz), c.automated, c.recipients, c.agent
+    from (${inserted}) c
+   where c.automated + c.recipients + c.agent > 0
+)`;
   }
 
   /**

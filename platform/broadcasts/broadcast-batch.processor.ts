@@ -14,7 +14,7 @@ import type { Logger } from '../logger.ts';
 import type { BatchSender } from '../pipeline/batch-sender.ts';
 import type { SendRow } from '../pipeline/send-claim.ts';
 import { runSql } from '../pipeline/run-sql.ts';
-import { METERED_JSON, meteredCte, meteredRowsOf, UsageMeter, type MeteredRow } from '../billing/usage-meter.ts';
+import { METERED_JSON, meteredRowsOf, UsageMeter, type MeteredRow } from '../billing/usage-meter.ts';
 import { QUOTA_EXCEEDED_REASON } from '../../engine/billing/usage-thresholds.ts';
 import type { SendJobData } from '../pipeline/send-job.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
@@ -41,7 +41,8 @@ function mediaTypeOf(url: string): MessageType {
  * `batchJob` tells the outbox reconciler which job is sending the message, so that it leaves a
  * message alone while that job lives.
  */
-const INSERT_MESSAGES_SQL = `
+function insertMessagesSql(meter: UsageMeter): string {
+  return `
 with input as (
   select i.*, row_number() over (order by i.id) as seq
     from unnest(cast(:ids as uuid[]), cast(:conversationIds as uuid[]), cast(:contactIds as uuid[]), cast(:keys as text[]), cast(:texts as text[]), cast(:types as text[]), cast(:medias as text[]))
@@ -50,7 +51,7 @@ with input as (
 wanted as (
   select cast(:workspaceId as uuid) as workspace_id, count(*) as automated, count(*) as recipients, 0 as agent from input
 ),
-${meteredCte()},
+${meter.meteredCte()},
 message as (
   insert into messages (id, workspace_id, channel_id, conversation_id, contact_id, direction, sender, idempotency_key, type, text, media, status, status_times, metadata, created_at)
   select i.id, :workspaceId, :channelId, i.conversation_id, i.contact_id, 'outbound', 'broadcast', i.idempotency_key, i.type, i.body,
@@ -69,10 +70,11 @@ touched as (
   -- A conversation created for this batch already has its activity time.
   update conversations conv set last_message_at = :now, updated_at = :now
     from message where conv.id = message.conversation_id and conv.last_message_at < :now
-)
+)${meter.countedCte(`select cast(:workspaceId as uuid) as workspace_id, count(*) as automated, count(*) as recipients, 0 as agent from message`)}
 select id, idempotency_key as "key", claimed, null as metered from message
 union all
 select null, null, null, ${METERED_JSON} from metered`;
+}
 
 /** The batch's contacts' ids on the channel (a WhatsApp JID or LID), which a send may need besides the phone. */
 const EXTERNAL_IDS_SQL = `
@@ -106,10 +108,12 @@ export function recipientMessageKey(broadcastId: string, recipientId: string): s
  */
 export class BroadcastBatchProcessor {
   private readonly meter: UsageMeter;
+  private readonly insertMessagesStatement: string;
 
   /** `meter`: the plans' quotas (billing on); without it messages are counted and never refused. */
   constructor(private readonly deps: { orm: Orm; queues: QueueFactory; clock: Clock; logger: Logger; sender: BatchSender; meter?: UsageMeter }) {
     this.meter = deps.meter ?? UsageMeter.unlimited();
+    this.insertMessagesStatement = insertMessagesSql(this.meter);
   }
 
   async process(job: Job<BroadcastBatchJobData>, token: string | undefined, queues: { own: Queue<BroadcastBatchJobData>; send: Queue<SendJobData> }, concurrency: number): Promise<BatchOutcome> {
@@ -194,7 +198,7 @@ export class BroadcastBatchProcessor {
     const texts = messages.map((m) => m.text);
     const batchJob = { queue: job.queueName, id: job.id };
     const claimed = this.deps.sender.claimedMetadata(content.channelKind, now);
-    const result = await runSql<{ id: string | null; key: string; claimed: boolean; metered: unknown }>(em, INSERT_MESSAGES_SQL, {
+    const result = await runSql<{ id: string | null; key: string; claimed: boolean; metered: unknown }>(em, this.insertMessagesStatement, {
       workspaceId: b.workspaceId,
       limits: this.meter.limits,
       channelId: b.channelId,

@@ -496,9 +496,8 @@ export class Inbox {
 
   private async inboundArrived(accepted: AcceptedInbound): Promise<void> {
     await this.messageAdded({ workspaceId: accepted.workspaceId, conversationId: accepted.conversationId, messageId: accepted.messageId, direction: 'inbound' });
-    const em = this.deps.orm.em.fork();
-    const { rows } = await runSql<{ id: string }>(em, `select id from conversations where id = :id and state = 'snoozed'`, { id: accepted.conversationId });
-    if (rows.length === 0) return;
+    // Known from the statement that stored the message: no look-up per inbound message. The lock below re-checks it.
+    if (!accepted.conversationSnoozed) return;
     await this.transact(async (tem, after) => {
       const row = await lockConversation(tem, accepted.workspaceId, accepted.conversationId);
       if (row.state === 'snoozed') await this.wake(tem, row, 'the contact wrote', after);

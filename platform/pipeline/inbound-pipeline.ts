@@ -95,7 +95,7 @@ export class InboundPipeline implements InboundSink {
       const channel = rows[0];
       if (!channel || channel.deletedAt !== null) throw new NotFoundError('channel', message.channelId);
       if (channel.messageId === null) throw new InvariantError(`inbound message ${message.channelId}/${message.providerMessageId} conflicted but cannot be found`, { channelId: message.channelId, providerMessageId: message.providerMessageId });
-      return { messageId: channel.messageId, conversationId: channel.conversationId!, contactId: channel.contactId!, workspaceId: channel.workspaceId, channelId: message.channelId, duplicate: true };
+      return { messageId: channel.messageId, conversationId: channel.conversationId!, contactId: channel.contactId!, workspaceId: channel.workspaceId, channelId: message.channelId, duplicate: true, conversationSnoozed: false };
     }
 
     const accepted: AcceptedInbound = { ...stored, channelId: message.channelId, duplicate: false };

@@ -9,7 +9,7 @@ import type { Logger } from '../logger.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
 import { OutboundRequestSchema, type OutboundRequest } from './outbound-request.ts';
 import { runSql } from './run-sql.ts';
-import { METERED_JSON, meteredCte, meteredRowsOf, UsageMeter } from '../billing/usage-meter.ts';
+import { METERED_JSON, meteredRowsOf, UsageMeter } from '../billing/usage-meter.ts';
 import { QUOTA_EXCEEDED_REASON } from '../../engine/billing/usage-thresholds.ts';
 import { DEFAULT_SEND_RETRY, newSendBatchJob, SEND_BATCH_JOB_NAME, SEND_JOB_NAME, sendBatchJobOptions, sendJobOptions, sendQueueName, type BatchJobRef, type SendBatchJobData, type SendJobData, type SendRetryPolicy } from './send-job.ts';
 import { InvariantError } from '../../engine/errors/invariant.error.ts';
@@ -67,7 +67,8 @@ select conv.channel_id as "channelId", conv.contact_id as "contactId", ch.delete
  * and joined them with a sequential scan of the whole table (0.7 of the statement's 1 ms with
  * 6,000 conversations; a generic plan chosen while the table was small kept doing so as it grew).
  */
-const INSERT_QUEUED_SQL = `
+function insertQueuedSql(meter: UsageMeter): string {
+  return `
 with given as (
   -- Replies to test contacts (the editor's test chat) are neither metered nor refused.
   select x.*, x.sender in ('bot', 'broadcast') and not coalesce(tc.is_test, false) as automated, coalesce(tc.is_test, false) as test
@@ -84,7 +85,7 @@ wanted as (
   select workspace_id, count(*) filter (where automated) as automated, 0 as recipients, count(*) filter (where not automated and not test) as agent
     from input group by workspace_id
 ),
-${meteredCte()},
+${meter.meteredCte()},
 message as (
   insert into messages (id, workspace_id, channel_id, conversation_id, contact_id, direction, sender, author_user_id,
                         idempotency_key, type, text, media, status, status_times, failure_reason, metadata, run_id, created_at)
@@ -105,10 +106,12 @@ touched as (
   update conversations conv set last_message_at = greatest(conv.last_message_at, latest.at), updated_at = latest.at
     from (select conversation_id, max(created_at) as at from message group by conversation_id) latest
    where conv.id = latest.conversation_id and conv.id = any(cast(:conversationIds as uuid[]))
-)
+)${meter.countedCte(`select i.workspace_id, count(*) filter (where i.automated) as automated, 0 as recipients, count(*) filter (where not i.automated and not i.test) as agent
+      from message m join input i on i.id = m.id group by i.workspace_id`)}
 select id, status = 'failed' as refused, null as metered from message
 union all
 select null, null, ${METERED_JSON} from metered`;
+}
 
 /** A queued outbound message as it is inserted (see Outbox.prepareQueued). */
 export interface QueuedMessageRow {
@@ -139,11 +142,13 @@ const EXISTING_SQL = `select id from messages where channel_id = :channelId and 
 export class Outbox {
   private readonly retry: SendRetryPolicy;
   private readonly meter: UsageMeter;
+  private readonly insertQueuedStatement: string;
 
   /** `meter`: the plans' quotas (billing on); without it messages are counted and never refused. */
   constructor(private readonly deps: { orm: Orm; queues: QueueFactory; logger: Logger; clock: Clock; retry?: SendRetryPolicy; meter?: UsageMeter }) {
     this.retry = deps.retry ?? DEFAULT_SEND_RETRY;
     this.meter = deps.meter ?? UsageMeter.unlimited();
+    this.insertQueuedStatement = insertQueuedSql(this.meter);
   }
 
   /**
@@ -186,7 +191,7 @@ export class Outbox {
     const conversationIds = [...new Set(rows.map((r) => r.conversation_id))];
     const result = await runSql<{ id: string | null; refused: boolean | null; metered: unknown }>(
       em,
-      INSERT_QUEUED_SQL,
+      this.insertQueuedStatement,
       { rows: JSON.stringify(rows), conversationIds, now: this.deps.clock.now(), limits: this.meter.limits },
       { planEachCall: true },
     );

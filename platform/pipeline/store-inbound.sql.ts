@@ -32,6 +32,8 @@ export interface StoredInbound {
   messageId: string;
   conversationId: string;
   contactId: string;
+  /** The conversation was snoozed when the message was stored (the inbox wakes it). */
+  conversationSnoozed: boolean;
 }
 
 
@@ -165,7 +167,7 @@ conversation as (
      set last_message_at = greatest(conversations.last_message_at, excluded.last_message_at),
          last_inbound_at = greatest(conversations.last_inbound_at, excluded.last_inbound_at),
          updated_at = excluded.updated_at
-  returning id, channel_id, contact_id
+  returning id, channel_id, contact_id, state
 ),
 message as (
   insert into messages (id, workspace_id, channel_id, conversation_id, contact_id, direction, sender, provider_message_id,
@@ -182,8 +184,10 @@ message as (
   returning id, conversation_id, contact_id, workspace_id
 )
 select input.ord, message.workspace_id as "workspaceId", message.id as "messageId",
-       message.conversation_id as "conversationId", message.contact_id as "contactId"
-  from message join input on input.message_id = message.id`;
+       message.conversation_id as "conversationId", message.contact_id as "contactId", conversation.state = 'snoozed' as "conversationSnoozed"
+  from message
+  join input on input.message_id = message.id
+  join conversation on conversation.id = message.conversation_id`;
 
 /**
  * Stores inbound messages with their contacts and conversations in one statement; answers one

@@ -12,6 +12,8 @@ import { LoginRateLimit } from '../../api/auth/login-rate-limit.ts';
 import { postgresProbe, readinessRouter, redisProbe } from '../../api/ops/readiness.router.ts';
 import { HttpMetricsObserver } from '../metrics/http-metrics.observer.ts';
 import { UsageRecorder } from '../usage/usage-recorder.ts';
+import { AuthCache } from '../../api/auth/auth-cache.ts';
+import { ChannelFacts } from '../../api/channel-facts.ts';
 import type { Runtime } from './runtime.ts';
 
 /** How long requests in flight at shutdown may take to finish before their connections are cut. */
@@ -32,6 +34,8 @@ export function buildHttpApp(rt: Runtime, pipelines: ApiPipelines, usage: UsageR
     redis: rt.redis,
     clock: rt.clock,
     tokens: rt.tokens,
+    authCache: new AuthCache(rt.clock),
+    channelFacts: new ChannelFacts(),
     queues: rt.queues,
     billing: rt.billing,
     webhooks: rt.webhooks,

@@ -4,6 +4,7 @@ import type { Engine } from '../engine/engine.ts';
 import type { Inbox } from '../inbox/inbox.ts';
 import { InboxReconciler } from '../inbox/inbox-reconciler.ts';
 import { OutboxReconciler } from '../pipeline/outbox-reconciler.ts';
+import { UsageFolder } from '../billing/usage-deltas.ts';
 import type { Outbox } from '../pipeline/outbox.ts';
 import type { Runtime } from './runtime.ts';
 import { BillingEventProcessor } from '../billing/billing-event.processor.ts';
@@ -49,6 +50,9 @@ export async function startWorkerRole(rt: Runtime, deps: { outbox: Outbox; engin
   const broadcastReconciler = new BroadcastReconciler(broadcastDeps);
   broadcastReconciler.start(BROADCAST_RECONCILE_INTERVAL_MS);
   const billingLogger = logger.child({ component: 'billing' });
+  // Deltas are counted only while billing is off, but folded whatever the setting: a restart with billing on folds what was counted before.
+  const usageFolder = new UsageFolder({ orm: rt.orm, logger: billingLogger });
+  usageFolder.start();
   let billingJobs: BillingJobs | null = null;
   const provider = rt.billing.provider;
   if (provider) {
@@ -72,7 +76,7 @@ export async function startWorkerRole(rt: Runtime, deps: { outbox: Outbox; engin
   logger.info({ intervalMs: RECONCILE_INTERVAL_MS }, 'worker: engine workers and reconcilers started');
   return {
     async stop() {
-      await Promise.all([reconciler.stop(), webhookJobs.stop(), broadcastReconciler.stop(), inboxReconciler.stop(), broadcasts.stop(), retention.stop(), contactImports.stop(), deps.engine.stop(), billingJobs?.stop()]);
+      await Promise.all([reconciler.stop(), webhookJobs.stop(), broadcastReconciler.stop(), inboxReconciler.stop(), broadcasts.stop(), retention.stop(), contactImports.stop(), deps.engine.stop(), billingJobs?.stop(), usageFolder.stop()]);
     },
   };
 }

@@ -1,0 +1,38 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { NotFoundError } from '../engine/errors/app-error.ts';
+import type { ChannelKind } from '../engine/channels/channel-kind.ts';
+import { runSql } from '../platform/pipeline/run-sql.ts';
+
+/** Channels remembered at most; when full the map starts over (a lookup each, not memory). */
+const MAX_CHANNELS = 10_000;
+
+const CHANNEL_FACTS_SQL = `select workspace_id as "workspaceId", kind from channels where id = :id and deleted_at is null`;
+
+interface Facts {
+  workspaceId: string;
+  kind: ChannelKind;
+}
+
+/**
+ * A channel's workspace and kind, which never change once it is created, remembered after the
+ * first look-up: the routes every inbound message takes (the sandbox's) need them, not the
+ * channel's row. Whether the channel is still live is not remembered: the statement that stores
+ * an inbound message checks it (a deleted channel's message answers NotFoundError('channel') there).
+ */
+export class ChannelFacts {
+  private facts = new Map<string, Facts>();
+
+  /** The channel's kind when it is the workspace's (live when first seen); NotFoundError otherwise. */
+  async kindOf(em: () => EntityManager, workspaceId: string, channelId: string): Promise<ChannelKind> {
+    let facts = this.facts.get(channelId);
+    if (!facts) {
+      facts = (await runSql<Facts>(em(), CHANNEL_FACTS_SQL, { id: channelId })).rows[0];
+      if (!facts) throw new NotFoundError('channel', channelId);
+      if (this.facts.size >= MAX_CHANNELS) this.facts = new Map();
+      this.facts.set(channelId, facts);
+    }
+    // Another workspace's channel is answered as a missing one.
+    if (facts.workspaceId !== workspaceId) throw new NotFoundError('channel', channelId);
+    return facts.kind;
+  }
+}
