@@ -6,6 +6,7 @@ import { RetentionSweepRunner } from '../connectors/retention/retention-sweep.ts
 import { findSweep, insertSweep, SWEEP_ORDER } from '../connectors/retention/retention-sweep.store.ts';
 import { resolvePolicy } from '../engine/retention/retention-policy.ts';
 import { systemClock } from '../engine/clock.ts';
+import type { Orm } from '../platform/db/orm.ts';
 import { newId } from '../platform/ids.ts';
 import { createLogger } from '../platform/logger.ts';
 import { InboundPipeline } from '../platform/pipeline/inbound-pipeline.ts';
@@ -15,14 +16,15 @@ import { BENCH_KEYWORD, benchPhone, createContacts, createWorkspace, publishBenc
 import { cpuPerMessage, cpuSnapshot } from './support/cpu-usage.ts';
 import { openLoop } from './support/load.ts';
 import { formatSummary, summarise } from './support/percentiles.ts';
-import { readPhaseTimings } from './support/phase-timings.ts';
+import { readPhaseTimings, type PhaseTimings } from './support/phase-timings.ts';
 import { seedRetentionData } from './support/retention-seed.ts';
 import { ReplyCounter } from './support/reply-counter.ts';
 
 const USAGE = `npm run bench -- retention [options]
   --messages N        messages in the swept workspace, half of them expired (2000000)
   --inbound-rate N    auto-reply messages per second while the sweep runs (20)
-  --batch-rows N      rows per sweep transaction (5000)`;
+  --batch-rows N      rows per sweep transaction (5000)
+  --timeline          also print, per second of the sweep, its kind, the WAL written and the auto-replies' latency`;
 
 function progress(line: string): void {
   console.log(`[bench retention] ${line}`);
@@ -35,7 +37,7 @@ function progress(line: string): void {
  * sweep deletes the expired half. Data is generated set-based (INSERT … SELECT generate_series).
  */
 export async function runRetentionBench(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { messages: { type: 'string', default: '2000000' }, 'inbound-rate': { type: 'string', default: '20' }, 'batch-rows': { type: 'string', default: '5000' }, help: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ args, options: { messages: { type: 'string', default: '2000000' }, 'inbound-rate': { type: 'string', default: '20' }, 'batch-rows': { type: 'string', default: '5000' }, timeline: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } } });
   if (values.help) {
     console.log(USAGE);
     return;
@@ -71,8 +73,10 @@ export async function runRetentionBench(args: string[]): Promise<void> {
     await openLoop({ ratePerS: inboundRate, durationS: 2, send: send('warm'), replies });
     const idleStart = new Date();
     await openLoop({ ratePerS: inboundRate, durationS: 15, send: send('idle'), replies });
-    const idle = summarise((await readPhaseTimings(env.orm, ws.workspaceId, 'idle', idleStart)).endToEndMs);
+    const idleTimings = await readPhaseTimings(env.orm, ws.workspaceId, 'idle', idleStart);
+    const idle = summarise(idleTimings.endToEndMs);
     progress(`auto-replies with no sweep: ${idle.count} at ${inboundRate}/s: end to end ${formatSummary(idle)}`);
+    progress(`  ${segments(idleTimings)}`);
 
     const sweep = (await insertSweep(em, { id: newId(), workspaceId: ws.workspaceId, dryRun: false, trigger: 'cli', requestedBy: null, policy: resolvePolicy({ message_content: 30, media_files: 30, run_steps: 30 }), now: new Date() }))!;
     const runner = new RetentionSweepRunner({ orm: env.orm, clock: systemClock, logger: createLogger('warn'), files: { media: new LocalMediaStore(mediaDir), exportsDir: `${mediaDir}/exports` }, secretKey: randomBytes(32), options: { batchRows } });
@@ -81,9 +85,12 @@ export async function runRetentionBench(args: string[]): Promise<void> {
     const sweepStarted = performance.now();
     let sweepDone = false;
     const sweeping = runner.run(sweep.id).finally(() => (sweepDone = true));
+    const samples: TimelineSample[] = [];
+    const sampling = values.timeline ? sampleTimeline(env.orm, ws.workspaceId, sweep.id, () => sweepDone, samples) : Promise.resolve();
     let chunk = 0;
     while (!sweepDone) await openLoop({ ratePerS: inboundRate, durationS: 5, send: send('during', chunk++), replies });
     await sweeping;
+    await sampling;
     const sweepMs = performance.now() - sweepStarted;
     const cpuAfter = await cpuSnapshot(env.orm, env.redis, `om_bench_${env.id}`);
     const done = (await findSweep(em, ws.workspaceId, sweep.id))!;
@@ -104,6 +111,8 @@ export async function runRetentionBench(args: string[]): Promise<void> {
     const cpu = cpuPerMessage(cpuBefore, cpuAfter, 1);
     progress(`CPU during the sweep (sweep and auto-replies): PostgreSQL ${(cpu.postgresMs / 1000).toFixed(1)} s, bench process ${(cpu.nodeMs / 1000).toFixed(1)} s: ${Math.round(deleted / (cpu.postgresMs / 1000))} rows per PostgreSQL CPU second`);
     progress(`auto-replies during the sweep: ${during.count} at ${inboundRate}/s: end to end ${formatSummary(during)}`);
+    progress(`  ${segments(duringTimings)}`);
+    if (values.timeline) printTimeline(samples, duringTimings);
     progress(`targets: ≥ 50000 rows/s: ${rowsPerS >= 50_000 ? 'met' : 'MISSED'}; p99 during ≤ 2 × idle: ${during.p99 <= 2 * idle.p99 ? 'met' : 'MISSED'} (machine shared with other work: figures are noisy)`);
     const left = (await runSql<{ n: string }>(em, `select count(*) as n from messages where workspace_id = :workspaceId and created_at < now() - interval '30 days'`, b)).rows[0]!;
     if (Number(left.n) !== 0) throw new Error(`${left.n} expired messages are left`);
@@ -117,5 +126,44 @@ export async function runRetentionBench(args: string[]): Promise<void> {
     if (replies) await replies.close().catch(() => undefined);
     await rm(mediaDir, { recursive: true, force: true });
     await env.cleanup();
+  }
+}
+
+/** p50/p99 of each segment of the auto-replies' path: where a slow reply spent its time. */
+function segments(t: PhaseTimings): string {
+  const part = (name: string, values: number[]) => {
+    const s = summarise(values);
+    return `${name} p50 ${s.p50} / p99 ${s.p99} / max ${s.max}`;
+  };
+  return `${part('received → handled', t.toHandledMs)}; ${part('handled → reply queued', t.handledToQueuedMs)}; ${part('queued → sent', t.queuedToSentMs)} ms`;
+}
+
+interface TimelineSample {
+  atMs: number;
+  kind: string;
+  walBytes: number;
+  checkpoints: number;
+}
+
+/** Once a second while the sweep runs: its current kind, the server's WAL position and checkpoint count. */
+async function sampleTimeline(orm: Orm, workspaceId: string, sweepId: string, done: () => boolean, out: TimelineSample[]): Promise<void> {
+  while (!done()) {
+    const sweep = await findSweep(orm.em.fork(), workspaceId, sweepId);
+    const kind = SWEEP_ORDER.find((k) => sweep?.progress[k]?.status === 'running') ?? (SWEEP_ORDER.some((k) => sweep?.progress[k]?.status === 'pending') ? 'counting' : '-');
+    const wal = (await runSql<{ lsn: string; checkpoints: string }>(orm.em.fork(), `select cast(pg_current_wal_lsn() - '0/0' as text) as lsn, cast(checkpoints_timed + checkpoints_req as text) as checkpoints from pg_stat_bgwriter`)).rows[0]!;
+    out.push({ atMs: Date.now(), kind, walBytes: Number(wal.lsn), checkpoints: Number(wal.checkpoints) });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+}
+
+/** Per second of the sweep: its kind, WAL MB written (the whole server's), checkpoints begun, and the replies received in that second. */
+function printTimeline(samples: TimelineSample[], t: PhaseTimings): void {
+  for (let i = 0; i + 1 < samples.length; i++) {
+    const a = samples[i]!;
+    const b = samples[i + 1]!;
+    const ms = t.endToEndMs.filter((_, k) => t.receivedMs[k]! >= a.atMs && t.receivedMs[k]! < b.atMs);
+    const s = summarise(ms);
+    const mb = (b.walBytes - a.walBytes) / 1e6;
+    progress(`  t+${i}s ${a.kind.padEnd(16)} WAL ${mb.toFixed(1).padStart(6)} MB${b.checkpoints > a.checkpoints ? ' checkpoint' : ''}  replies n=${s.count} p50 ${s.p50} max ${s.max} ms`);
   }
 }

@@ -112,7 +112,7 @@ export class RetentionSweepRunner {
         await this.write(sweep, kind, { ...p, status: 'skipped' });
         continue;
       }
-      const scope: KindScope = { workspaceId: sweep.workspaceId, cutoff: new Date(cutoff), holds };
+      const scope = scopeOf(sweep, cutoff, holds);
       const em = this.deps.orm.em.fork();
       const count = kind === 'inactive_contacts' ? await previewInactiveContacts(em, scope) : await KIND_SQL[kind].preview(em, scope);
       await this.write(sweep, kind, { ...p, total: count.rows, totalBytes: count.bytes, status: sweep.dryRun ? 'done' : 'pending' });
@@ -130,7 +130,7 @@ export class RetentionSweepRunner {
         await this.write(sweep, kind, { ...progress, status: 'skipped' });
         return;
       }
-      const scope: KindScope = { workspaceId: sweep.workspaceId, cutoff: new Date(cutoff), holds };
+      const scope = scopeOf(sweep, cutoff, holds);
       const began = performance.now();
       const limit = kind === 'inactive_contacts' ? INACTIVE_CONTACTS_PER_BATCH : batchRows;
       const next = await this.batchWithRetry(() => this.deps.orm.em.fork().transactional(async (tx) => {
@@ -185,6 +185,12 @@ export class RetentionSweepRunner {
     if (!(await writeProgress(this.deps.orm.em.fork(), sweep.id, this.owner, this.options.leaseMs, kind, progress))) throw new SweepLeaseLostError(sweep.id);
     sweep.progress[kind] = progress;
   }
+}
+
+/** A kind's scope in a sweep; the media kind leaves the messages the message kind deletes to it. */
+function scopeOf(sweep: SweepRow, cutoff: string, holds: KindScope['holds']): KindScope {
+  const messageCutoff = sweep.cutoffs.message_content;
+  return { workspaceId: sweep.workspaceId, cutoff: new Date(cutoff), holds, messageCutoff: messageCutoff ? new Date(messageCutoff) : null };
 }
 
 function countsOf(sweep: SweepRow): Record<string, { status: string; rows: number; bytes: number; files: number }> {
