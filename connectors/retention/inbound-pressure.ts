@@ -33,17 +33,18 @@ const FIRST_REST_RATIO = 0.125;
 const BASELINE_PROBES = 5;
 
 /**
- * Watches the inbound path from the sweep's side. The probe is the inbound store's first step:
- * a contact looked up by (workspace, phone) through its unique index, on a connection of the same
- * pool; when the database is busy (CPU, I/O, WAL) that lookup is what slows down first for
- * incoming messages. After each batch the sweep probes: a slow probe doubles its rest (a fraction
- * of the batch's duration, up to `restRatio`) and makes it wait (doubling, up to `maxPauseMs`) for
- * the probe to recover; a fine probe halves the rest. A fixed rest would cap the rate of a sweep
- * on an idle database for nothing (25% rest is 20% fewer rows per second).
+ * Paces a sweep and watches the inbound path from its side. After each batch the sweep rests
+ * `baseRestRatio` of the batch's duration, always: a fixed duty cycle that bounds the CPU the
+ * sweep's backend takes from live traffic. Then it probes the inbound store's first step (a
+ * contact looked up by (workspace, phone) through its unique index, on a connection of the same
+ * pool): a slow probe doubles the rest (up to `restRatio`) and makes it wait (doubling, up to
+ * `maxPauseMs`) for the probe to recover; a fine probe halves it back toward the base. The probe
+ * alone was not enough: a single indexed lookup did not slow down while the auto-replies' p99 did
+ * (README "Sweep speed").
  */
 export class InboundPressure {
   private baselineMs = 0;
-  /** The current rest, as a fraction of a batch's duration (0 while the inbound path is fine). */
+  /** The adaptive rest, as a fraction of a batch's duration (0 while the inbound path is fine; the base rest applies under it). */
   restFraction = 0;
   /** Total time spent resting or waiting, for the sweep's progress. */
   pausedMs = 0;
