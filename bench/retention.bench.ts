@@ -33,8 +33,9 @@ function progress(line: string): void {
 /**
  * The retention bench (issue 16): a workspace with N messages (half older than its 30-day
  * period) with run steps and media rows, an auto-reply flow answering at a steady rate on
- * another channel of the same workspace; the auto-reply latency is measured idle, then while a
- * sweep deletes the expired half. Data is generated set-based (INSERT … SELECT generate_series).
+ * another channel of the same workspace; the auto-reply latency is measured idle (before the
+ * sweep and again after it), and while a sweep deletes the expired half. Data is generated
+ * set-based (INSERT … SELECT generate_series).
  */
 export async function runRetentionBench(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { messages: { type: 'string', default: '2000000' }, 'inbound-rate': { type: 'string', default: '20' }, 'batch-rows': { type: 'string', default: '5000' }, timeline: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } } });
