@@ -140,8 +140,9 @@ describe('when a sweep runs over expired, recent, held and running data', () => 
     const byKind = Object.fromEntries(res.body.kinds.map((k: any) => [k.kind, k]));
     expect(byKind.message_content.rows).toBe(30);
     expect(byKind.message_content.bytes).toBeGreaterThan(10 * 1_000);
-    // Media older than 10 days: 10 of the 30 old messages and 1 of the 3 middle ones (every third has a file); none held.
-    expect(byKind.media_files).toMatchObject({ rows: 11, bytes: 11_000 });
+    // Media older than 10 days of messages that stay: 1 of the 3 middle ones (every third has a file); none held. The files
+    // of the 30 old messages go with their rows (message content).
+    expect(byKind.media_files).toMatchObject({ rows: 1, bytes: 1_000 });
     expect(byKind.run_steps.rows).toBe(4); // the completed run and its 3 steps
     expect(byKind.usage_data.rows).toBe(14); // 7 to 20 days old
     expect(byKind.audit_log.rows).toBe(0);
@@ -162,7 +163,8 @@ describe('when a sweep runs over expired, recent, held and running data', () => 
     expect(sweep.status, sweep.error).toBe('completed');
     const byKind = Object.fromEntries(sweep.kinds.map((k: any) => [k.kind, k]));
     expect(byKind.message_content).toMatchObject({ status: 'done', total: 30, deleted: 30, percent: 100 });
-    expect(byKind.media_files).toMatchObject({ status: 'done', deleted: 11, files: 11 });
+    expect(byKind.media_files).toMatchObject({ status: 'done', deleted: 1, files: 1 });
+    expect(byKind.message_content).toMatchObject({ files: 10 });
     expect(byKind.run_steps).toMatchObject({ status: 'done', deleted: 4 });
     expect(byKind.usage_data).toMatchObject({ status: 'done', deleted: 14 });
     expect(byKind.message_content.bytes).toBeGreaterThan(0);
@@ -199,8 +201,9 @@ describe('when a sweep runs over expired, recent, held and running data', () => 
     expect(entry.details.trigger).toBe('api');
     expect(entry.details.durationMs).toBeGreaterThanOrEqual(0);
     expect(entry.details.kinds.message_content).toMatchObject({ rows: 30 });
-    // Media files go first (children before parents): the expired messages had lost theirs already.
-    expect(entry.details.kinds.media_files).toMatchObject({ rows: 11, files: 11 });
+    // The expired messages' files went with their rows; the media kind took the file of a message that stays.
+    expect(entry.details.kinds.message_content).toMatchObject({ rows: 30, files: 10 });
+    expect(entry.details.kinds.media_files).toMatchObject({ rows: 1, files: 1 });
     const text = JSON.stringify(entry);
     for (const personal of ['+1555', '15550000001', 'Expired Person', 'old private text', 'private agent', '10.0.0.1', 'private step', seeded.gone.contactId]) expect(text).not.toContain(personal);
     const dry = await sql(`select 1 from audit_log where workspace_id = :workspaceId and action = 'retention.dry_run'`, { workspaceId });

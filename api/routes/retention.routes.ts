@@ -98,7 +98,8 @@ export const retentionRoutes = [
         const cutoff = cutoffOf(policy, kind, now);
         let count = { rows: 0, bytes: 0 };
         if (cutoff && !holds.workspace) {
-          const scope = { workspaceId: auth.workspaceId, cutoff, holds };
+          // The media kind leaves the messages the message kind deletes (with their files) to it.
+          const scope = { workspaceId: auth.workspaceId, cutoff, holds, messageCutoff: cutoffOf(policy, 'message_content', now) };
           count = kind === 'inactive_contacts' ? await previewInactiveContacts(em, scope) : await KIND_SQL[kind].preview(em, scope);
         }
         kinds.push({ kind, label: RETENTION_KIND_LABELS[kind], days: policy[kind], cutoff: cutoff?.toISOString() ?? null, rows: count.rows, bytes: count.bytes });

@@ -4,6 +4,7 @@ import type { RetentionKind } from '../../engine/retention/retention-policy.ts';
 import { audit } from '../../platform/audit/audit-log.ts';
 import type { Orm } from '../../platform/db/orm.ts';
 import type { Logger } from '../../platform/logger.ts';
+import { runSql } from '../../platform/pipeline/run-sql.ts';
 import { eraseContactInTx } from './contact-erasure.sql.ts';
 import { DEFAULT_PRESSURE, InboundPressure, type PressureOptions } from './inbound-pressure.ts';
 import { activeHolds } from './legal-holds.sql.ts';
@@ -15,6 +16,13 @@ import { inactiveContactIds, isRetryableBatchError, KIND_SQL, previewInactiveCon
 export const SWEEP_BATCH_ROWS = 5_000;
 /** Contacts erased per batch of the inactive-contacts kind (each erasure touches many tables). */
 const INACTIVE_CONTACTS_PER_BATCH = 50;
+/**
+ * Batches that queued files between two removals of files. A batch commits without waiting for
+ * its WAL to reach the disk (`synchronous_commit = off`); the batch after which files are removed
+ * (every this many, and a kind's last) commits normally, which makes every earlier batch durable
+ * too (the WAL is flushed in order): a file never leaves the disk while its row could come back.
+ */
+const FILE_REMOVAL_EVERY_BATCHES = 10;
 /** Tries of one batch that keeps losing deadlocks before the sweep fails (and is retried by its job). */
 const BATCH_ATTEMPTS = 5;
 /** A sweep's lease: a runner that died (kill -9) is replaced this long after its last batch. */
@@ -112,7 +120,7 @@ export class RetentionSweepRunner {
         await this.write(sweep, kind, { ...p, status: 'skipped' });
         continue;
       }
-      const scope: KindScope = { workspaceId: sweep.workspaceId, cutoff: new Date(cutoff), holds };
+      const scope = scopeOf(sweep, cutoff, holds);
       const em = this.deps.orm.em.fork();
       const count = kind === 'inactive_contacts' ? await previewInactiveContacts(em, scope) : await KIND_SQL[kind].preview(em, scope);
       await this.write(sweep, kind, { ...p, total: count.rows, totalBytes: count.bytes, status: sweep.dryRun ? 'done' : 'pending' });
@@ -124,16 +132,24 @@ export class RetentionSweepRunner {
     let progress = sweep.progress[kind]!;
     if (!cutoff || progress.status === 'done' || progress.status === 'kept' || progress.status === 'skipped') return;
     const batchRows = this.options.batchRows;
+    // Batches committed since files were last removed, and whether any of them queued files.
+    let batchesSinceRemoval = 0;
+    let filesQueued = false;
     for (;;) {
       const holds = await activeHolds(this.deps.orm.em.fork(), sweep.workspaceId);
       if (holds.workspace) {
+        // A durable commit: the files of the batches before it may go.
         await this.write(sweep, kind, { ...progress, status: 'skipped' });
+        if (filesQueued) await removePendingFiles(this.deps.orm.em.fork(), this.deps.files);
         return;
       }
-      const scope: KindScope = { workspaceId: sweep.workspaceId, cutoff: new Date(cutoff), holds };
+      const scope = scopeOf(sweep, cutoff, holds);
       const began = performance.now();
       const limit = kind === 'inactive_contacts' ? INACTIVE_CONTACTS_PER_BATCH : batchRows;
       const next = await this.batchWithRetry(() => this.deps.orm.em.fork().transactional(async (tx) => {
+        // A batch lost in a crash is deleted again by the resumed sweep (its cursor and counts are
+        // lost with it): its commit need not wait for the disk, nor make live commits wait behind it.
+        await runSql(tx, `set local synchronous_commit = off`);
         const result: BatchResult =
           kind === 'inactive_contacts' ? { ...(await this.eraseInactive(tx, scope, limit)), cursor: {} } : await KIND_SQL[kind].deleteBatch(tx, scope, limit, progress.cursor ?? {});
         const count: KindCount = result;
@@ -147,11 +163,20 @@ export class RetentionSweepRunner {
           files: progress.files + count.files,
         };
         if (!(await writeProgress(tx, sweep.id, this.owner, this.options.leaseMs, kind, updated))) throw new SweepLeaseLostError(sweep.id);
-        return { updated, count };
+        // Files are removed after this batch: it commits durably, and with it every batch before it.
+        const removeFiles = (filesQueued || count.files > 0) && (updated.status === 'done' || batchesSinceRemoval + 1 >= FILE_REMOVAL_EVERY_BATCHES);
+        if (removeFiles) await runSql(tx, `set local synchronous_commit = on`);
+        return { updated, count, removeFiles };
       }));
       progress = next.updated;
       sweep.progress[kind] = progress;
-      if (next.count.files > 0) await removePendingFiles(this.deps.orm.em.fork(), this.deps.files);
+      filesQueued ||= next.count.files > 0;
+      batchesSinceRemoval += 1;
+      if (next.removeFiles) {
+        await removePendingFiles(this.deps.orm.em.fork(), this.deps.files);
+        filesQueued = false;
+        batchesSinceRemoval = 0;
+      }
       if (progress.status === 'done') return;
       await pressure.afterBatch(performance.now() - began);
     }
@@ -185,6 +210,12 @@ export class RetentionSweepRunner {
     if (!(await writeProgress(this.deps.orm.em.fork(), sweep.id, this.owner, this.options.leaseMs, kind, progress))) throw new SweepLeaseLostError(sweep.id);
     sweep.progress[kind] = progress;
   }
+}
+
+/** A kind's scope in a sweep; the media kind leaves the messages the message kind deletes to it. */
+function scopeOf(sweep: SweepRow, cutoff: string, holds: KindScope['holds']): KindScope {
+  const messageCutoff = sweep.cutoffs.message_content;
+  return { workspaceId: sweep.workspaceId, cutoff: new Date(cutoff), holds, messageCutoff: messageCutoff ? new Date(messageCutoff) : null };
 }
 
 function countsOf(sweep: SweepRow): Record<string, { status: string; rows: number; bytes: number; files: number }> {
