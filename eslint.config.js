@@ -22,10 +22,15 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { regex: '^(\\.\\./)+(platform|connectors|api|cli|editor|bench)(/|$)', message: 'engine/ is the pure core: it declares a port for what it needs from platform/, connectors/ or api/, and they implement it.' },
+            {
+              regex: '^(\\.\\./)+(platform|connectors|api|cli|editor|bench)(/|$)',
+              message:
+                'engine/ is the pure core: it declares a port for what it needs from platform/, connectors/ or api/, and they implement it.',
+            },
             {
               regex: '^(bullmq|ioredis|@mikro-orm/.*|pg|pg-.*|knex|express|@whiskeysockets/baileys|stripe|nodemailer|pino|pino-.*)$',
-              message: 'engine/ is the pure core: no database, queue, HTTP server or provider library; declare a port in engine/ports instead.',
+              message:
+                'engine/ is the pure core: no database, queue, HTTP server or provider library; declare a port in engine/ports instead.',
             },
           ],
         },
@@ -36,7 +41,17 @@ export default tseslint.config(
     // Connectors are adapters the API composes; an adapter that reached back into the API would tie the two together.
     files: ['connectors/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ regex: '^(\\.\\./)+api(/|$)', message: 'connectors/ never import api/: what a connector needs from the API goes through a port.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+api(/|$)',
+              message: 'connectors/ never import api/: what a connector needs from the API goes through a port.',
+            },
+          ],
+        },
+      ],
     },
   },
   {
@@ -44,7 +59,17 @@ export default tseslint.config(
     // ChannelSessions port (engine/ports), wired in platform/runtime/api.role.ts.
     files: ['api/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ regex: '^(\\.\\./)+connectors/whatsapp(/|$)', message: 'api/ reaches WhatsApp sessions through the ChannelSessions port, never connectors/whatsapp.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+connectors/whatsapp(/|$)',
+              message: 'api/ reaches WhatsApp sessions through the ChannelSessions port, never connectors/whatsapp.',
+            },
+          ],
+        },
+      ],
     },
   },
   {
@@ -53,13 +78,25 @@ export default tseslint.config(
     files: ['platform/**/*.ts'],
     ignores: ['platform/runtime/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ regex: '^(\\.\\./)+api(/|$)', message: 'platform/ never imports api/ (only platform/runtime composes the roles): move what both need into platform/.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+api(/|$)',
+              message: 'platform/ never imports api/ (only platform/runtime composes the roles): move what both need into platform/.',
+            },
+          ],
+        },
+      ],
     },
   },
   {
     // The few plain scripts the browser loads as they are (no bundler): they run in a page.
     files: ['editor/static/**/*.js'],
-    languageOptions: { globals: { window: 'readonly', document: 'readonly', location: 'readonly', localStorage: 'readonly', fetch: 'readonly' } },
+    languageOptions: {
+      globals: { window: 'readonly', document: 'readonly', location: 'readonly', localStorage: 'readonly', fetch: 'readonly' },
+    },
   },
   {
     // Tests read JSON bodies of many shapes; typing each one would add noise, not safety.

@@ -24,7 +24,15 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'parallel',
-          include: ['engine/**/*.test.ts', 'platform/**/*.test.ts', 'api/**/*.test.ts', 'connectors/**/*.test.ts', 'cli/**/*.test.ts', 'test/**/*.test.ts', 'editor/src/**/*.test.{ts,tsx}'],
+          include: [
+            'engine/**/*.test.ts',
+            'platform/**/*.test.ts',
+            'api/**/*.test.ts',
+            'connectors/**/*.test.ts',
+            'cli/**/*.test.ts',
+            'test/**/*.test.ts',
+            'editor/src/**/*.test.{ts,tsx}',
+          ],
           exclude: ['**/node_modules/**', ...TIMED],
           sequence: { groupOrder: 0 },
         },

@@ -16,7 +16,6 @@ import { securityHeaders } from './security-headers.ts';
 import { allRoutes } from './routes/index.ts';
 import { BROADCAST_BODY_LIMIT_BYTES, BROADCASTS_PATH } from './routes/broadcasts.routes.ts';
 
-
 /** Health probes answer every few seconds: logged only when they fail. */
 const PROBE_ROUTES: ReadonlySet<string> = new Set(['/healthz', '/readyz']);
 const EDITOR_DIST = fileURLToPath(new URL('../editor/dist', import.meta.url));
@@ -53,7 +52,18 @@ export function createApp(deps: ApiDeps): Express {
       };
       for (const observer of deps.observers) observer.observe(record);
       // Probes and static files would drown the log: API calls and errors only (a failing probe is an error).
-      if ((state.route && !PROBE_ROUTES.has(state.route)) || res.statusCode >= 400) deps.logger.info({ reqId: id, method: req.method, route: record.route, status: res.statusCode, durationMs: Math.round(durationMs * 10) / 10, workspaceId: record.workspaceId }, 'request');
+      if ((state.route && !PROBE_ROUTES.has(state.route)) || res.statusCode >= 400)
+        deps.logger.info(
+          {
+            reqId: id,
+            method: req.method,
+            route: record.route,
+            status: res.statusCode,
+            durationMs: Math.round(durationMs * 10) / 10,
+            workspaceId: record.workspaceId,
+          },
+          'request',
+        );
     });
     next();
   });
@@ -72,16 +82,30 @@ export function createApp(deps: ApiDeps): Express {
   // Stripe's webhook, with billing on only: verified on its raw bytes, so mounted before any JSON parser.
   const billingProvider = deps.billing.provider;
   if (billingProvider) app.use(stripeWebhookRouter({ provider: billingProvider, accept: (event) => deps.billing.acceptEvent(event) }));
-  app.use(webhookInboundRouter({ orm: deps.orm, secretKey: deps.config.secretKey, clock: deps.clock, bodyLimitBytes: deps.config.bodyLimitBytes, inbound: deps.inbound, statuses: new StatusUpdater({ orm: deps.orm, logger: deps.logger }) }));
+  app.use(
+    webhookInboundRouter({
+      orm: deps.orm,
+      secretKey: deps.config.secretKey,
+      clock: deps.clock,
+      bodyLimitBytes: deps.config.bodyLimitBytes,
+      inbound: deps.inbound,
+      statuses: new StatusUpdater({ orm: deps.orm, logger: deps.logger }),
+    }),
+  );
 
   const json = jsonBodyParser({ limit: deps.config.bodyLimitBytes, strict: true, type: ['application/json', 'application/*+json'] });
   // A broadcast's audience may be a list or a CSV of up to 100,000 phones: its routes take larger bodies (the schema bounds them).
-  const broadcastJson = jsonBodyParser({ limit: Math.max(deps.config.bodyLimitBytes, BROADCAST_BODY_LIMIT_BYTES), strict: true, type: ['application/json', 'application/*+json'] });
+  const broadcastJson = jsonBodyParser({
+    limit: Math.max(deps.config.bodyLimitBytes, BROADCAST_BODY_LIMIT_BYTES),
+    strict: true,
+    type: ['application/json', 'application/*+json'],
+  });
   app.use(BROADCASTS_PATH, broadcastJson);
   app.use('/api', json, registerRoutes(deps, allRoutes));
   // Unknown API paths, and whatever is left after the editor's files (an unknown path, /admin/queues
   // with no operator credentials set): the API's 404, never Express's HTML "Cannot GET".
-  const notFound: express.RequestHandler = (req, res) => sendError(res, 404, 'route_not_found', `no route ${req.method} ${req.originalUrl}`);
+  const notFound: express.RequestHandler = (req, res) =>
+    sendError(res, 404, 'route_not_found', `no route ${req.method} ${req.originalUrl}`);
   app.use('/api', notFound);
 
   // The editor: the built app (index.html for any of its paths) when present, otherwise a page at / saying how to build it.

@@ -13,10 +13,12 @@ async function withoutBuild(paths: string[]): Promise<{ status: number; type: st
   await once(server, 'listening');
   try {
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    return await Promise.all(paths.map(async (path) => {
-      const res = await fetch(base + path);
-      return { status: res.status, type: res.headers.get('content-type'), text: await res.text() };
-    }));
+    return await Promise.all(
+      paths.map(async (path) => {
+        const res = await fetch(base + path);
+        return { status: res.status, type: res.headers.get('content-type'), text: await res.text() };
+      }),
+    );
   } finally {
     server.close();
   }

@@ -66,19 +66,27 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (err instanceof AppError) {
       if (err instanceof RateLimitedError) res.setHeader('Retry-After', String(err.retryAfterSeconds));
       const status = STATUS_BY_CODE[err.code] ?? (err.disposition === 'user' ? 400 : 500);
-      if (status === 503) res.setHeader('Retry-After', String(Math.max(1, Math.ceil((err.deferMs ?? DEPENDENCY_RETRY_AFTER_S * 1000) / 1000))));
+      if (status === 503)
+        res.setHeader('Retry-After', String(Math.max(1, Math.ceil((err.deferMs ?? DEPENDENCY_RETRY_AFTER_S * 1000) / 1000))));
       return sendError(res, status, err.code, err.message, err.details);
     }
     // body-parser's own errors carry `type`.
     const type = (err as { type?: string }).type;
     if (type === 'entity.parse.failed') return sendError(res, 400, 'malformed_json', 'the request body is not valid JSON');
-    if (type === 'entity.too.large') return sendError(res, 413, 'payload_too_large', `the request body is larger than ${(err as { limit?: number }).limit} bytes`);
-    if (type === 'encoding.unsupported' || type === 'charset.unsupported') return sendError(res, 415, 'unsupported_media_type', 'the request body encoding is not supported');
+    if (type === 'entity.too.large')
+      return sendError(res, 413, 'payload_too_large', `the request body is larger than ${(err as { limit?: number }).limit} bytes`);
+    if (type === 'encoding.unsupported' || type === 'charset.unsupported')
+      return sendError(res, 415, 'unsupported_media_type', 'the request body encoding is not supported');
     // A database or Redis that is restarting is a passing condition, not a bug: the client tries again.
     if (isDependencyUnavailable(err)) {
       logger.warn({ err, reqId: (req as { id?: string }).id }, 'a dependency is unavailable');
       res.setHeader('Retry-After', String(DEPENDENCY_RETRY_AFTER_S));
-      return sendError(res, 503, 'unavailable', 'the service is briefly unavailable (its database or queue is not answering); try again shortly');
+      return sendError(
+        res,
+        503,
+        'unavailable',
+        'the service is briefly unavailable (its database or queue is not answering); try again shortly',
+      );
     }
     logger.error({ err, reqId: (req as { id?: string }).id }, 'unhandled error');
     sendError(res, 500, 'internal', 'an internal error occurred; it has been logged');

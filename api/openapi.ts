@@ -33,9 +33,28 @@ export function buildOpenApi(routes: AnyRoute[]): JsonSchema {
       tags: [route.tag],
       ...(route.auth === 'public' ? { security: [] } : { 'x-capability': route.auth }),
       ...(parameters.length ? { parameters } : {}),
-      ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: toJsonSchema(route.body, 'input'), ...(route.exampleBody ? { example: route.exampleBody } : {}) } } } } : {}),
+      ...(route.body
+        ? {
+            requestBody: {
+              required: true,
+              content: {
+                'application/json': {
+                  schema: toJsonSchema(route.body, 'input'),
+                  ...(route.exampleBody ? { example: route.exampleBody } : {}),
+                },
+              },
+            },
+          }
+        : {}),
       responses: {
-        [status]: route.stream ? { description: 'a stream of server-sent events (text/event-stream)', content: { 'text/event-stream': { schema: { type: 'string' } } } } : route.response ? { description: 'success', content: { 'application/json': { schema: toJsonSchema(route.response, 'output') } } } : { description: 'success' },
+        [status]: route.stream
+          ? {
+              description: 'a stream of server-sent events (text/event-stream)',
+              content: { 'text/event-stream': { schema: { type: 'string' } } },
+            }
+          : route.response
+            ? { description: 'success', content: { 'application/json': { schema: toJsonSchema(route.response, 'output') } } }
+            : { description: 'success' },
         default: { description: 'error', content: { 'application/json': { schema: toJsonSchema(ApiErrorSchema, 'output') } } },
       },
     };
@@ -46,7 +65,13 @@ export function buildOpenApi(routes: AnyRoute[]): JsonSchema {
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'a session token from /api/v1/auth/login, or an API key' },
-        session: { type: 'apiKey', in: 'cookie', name: 'om_session', description: "the editor's httpOnly session cookie, set by login; a state-changing call must also send the om_csrf cookie's value in the X-CSRF-Token header. A Bearer header wins over it." },
+        session: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: 'om_session',
+          description:
+            "the editor's httpOnly session cookie, set by login; a state-changing call must also send the om_csrf cookie's value in the X-CSRF-Token header. A Bearer header wins over it.",
+        },
       },
     },
     security: [{ bearer: [] }, { session: [] }],

@@ -26,7 +26,10 @@ export function decodeCursor(raw: string | undefined): Cursor | null {
   try {
     return CursorShape.parse(JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')));
   } catch (cause) {
-    throw new ValidationError('invalid cursor: pass back the nextCursor of a previous page', { cause, details: [{ path: 'cursor', message: 'invalid cursor' }] });
+    throw new ValidationError('invalid cursor: pass back the nextCursor of a previous page', {
+      cause,
+      details: [{ path: 'cursor', message: 'invalid cursor' }],
+    });
   }
 }
 

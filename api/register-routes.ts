@@ -26,7 +26,9 @@ function parsePart(schema: z.ZodType | undefined, value: unknown, part: string, 
   if (result.success) return result.data;
   // A malformed id can name no resource of the caller's: answer as for any missing resource.
   if (part === 'params') throw new NotFoundError(route.tag);
-  throw new ValidationError(part === 'body' && value === undefined ? 'this endpoint needs a JSON body' : `invalid ${part}`, { details: zodIssueDetails(result.error) });
+  throw new ValidationError(part === 'body' && value === undefined ? 'this endpoint needs a JSON body' : `invalid ${part}`, {
+    details: zodIssueDetails(result.error),
+  });
 }
 
 /** Registers each route: authenticate, check the role, validate params/query/body, run, answer. */

@@ -12,7 +12,15 @@ const Answer = z.object({ id: z.uuid(), status: z.enum(['open', 'closed']), at: 
 describe('a route handler', () => {
   it('may answer its response, a Date where the schema says string (sent as ISO), or nothing', () => {
     const routes = [
-      defineRoute({ method: 'get', path: '/a', summary: 'a', tag: 't', auth: 'public', response: Answer, handler: async () => ({ id: 'x', status: 'open' as const, at: new Date() }) }),
+      defineRoute({
+        method: 'get',
+        path: '/a',
+        summary: 'a',
+        tag: 't',
+        auth: 'public',
+        response: Answer,
+        handler: async () => ({ id: 'x', status: 'open' as const, at: new Date() }),
+      }),
       defineRoute({ method: 'delete', path: '/b', summary: 'b', tag: 't', auth: 'public', handler: async () => undefined }),
     ];
     expect(routes).toHaveLength(2);

@@ -21,7 +21,13 @@ type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
 /** What a handler may answer: what its response schema accepts (Dates become ISO strings in JSON), or nothing. */
 type Answer<RS> = RS extends z.ZodType ? JsonInput<z.input<RS>> | undefined : void;
 /** `T` where a string may also be given as a Date: res.json writes a Date as its ISO string. */
-type JsonInput<T> = T extends string ? T | Date : T extends readonly (infer E)[] ? readonly JsonInput<E>[] : T extends object ? { [K in keyof T]: JsonInput<T[K]> } : T;
+type JsonInput<T> = T extends string
+  ? T | Date
+  : T extends readonly (infer E)[]
+    ? readonly JsonInput<E>[]
+    : T extends object
+      ? { [K in keyof T]: JsonInput<T[K]> }
+      : T;
 
 export interface RouteContext<P, Q, B, A> {
   deps: ApiDeps;

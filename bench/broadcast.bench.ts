@@ -40,7 +40,12 @@ function parseOptions(args: string[]): { contacts: number; segment: number; inbo
     process.exit(0);
   }
   const int = (name: string, raw: string) => wholeNumberOption(name, raw, USAGE, 1);
-  const opts = { contacts: int('contacts', values.contacts), segment: int('segment', values.segment), inboundRate: int('inbound-rate', values['inbound-rate']), inboundContacts: int('inbound-contacts', values['inbound-contacts']) };
+  const opts = {
+    contacts: int('contacts', values.contacts),
+    segment: int('segment', values.segment),
+    inboundRate: int('inbound-rate', values['inbound-rate']),
+    inboundContacts: int('inbound-contacts', values['inbound-contacts']),
+  };
   if (opts.segment > opts.contacts) throw new Error(`--segment cannot exceed --contacts\n${USAGE}`);
   return opts;
 }
@@ -48,7 +53,6 @@ function parseOptions(args: string[]): { contacts: number; segment: number; inbo
 function progress(line: string): void {
   console.log(`[bench broadcast] ${line}`);
 }
-
 
 /**
  * The broadcast bench (issue 6, "Performance"): the whole product in-process on a fresh database
@@ -85,11 +89,21 @@ export async function runBroadcastBench(args: string[]): Promise<void> {
     // The auto-reply side: contacts of their own on the other channel, the engine bench's flow.
     await createContacts(env, ws.workspaceId, 1, opts.inboundContacts);
     replies = await ReplyCounter.open(env.redisUrl, env.redisPrefix, [replyChannel]);
-    const inbound = new InboundPipeline({ orm: env.orm, logger: createLogger('warn').child({ component: 'bench-inbound' }), clock: systemClock });
+    const inbound = new InboundPipeline({
+      orm: env.orm,
+      logger: createLogger('warn').child({ component: 'bench-inbound' }),
+      clock: systemClock,
+    });
     inbound.onAccepted(env.product.engine.onInboundAccepted);
     const sendInbound = (phase: string) => async (i: number) => {
       const index = i % opts.inboundContacts;
-      await inbound.accept({ channelId: replyChannel, providerMessageId: `${phase}:${i}`, from: { phone: benchPhone(1, index), name: `Contact ${index}` }, type: 'text', text: BENCH_KEYWORD });
+      await inbound.accept({
+        channelId: replyChannel,
+        providerMessageId: `${phase}:${i}`,
+        from: { phone: benchPhone(1, index), name: `Contact ${index}` },
+        type: 'text',
+        text: BENCH_KEYWORD,
+      });
     };
     // Warm the reply path (compiled statements, flow cache) before anything is measured.
     await openLoop({ ratePerS: opts.inboundRate, durationS: 2, send: sendInbound('warm'), replies });
@@ -97,12 +111,21 @@ export async function runBroadcastBench(args: string[]): Promise<void> {
     const quietStart = new Date();
     const quiet = await openLoop({ ratePerS: opts.inboundRate, durationS: 5, send: sendInbound('quiet'), replies });
     const quietLatency = summarise((await readPhaseTimings(env.orm, ws.workspaceId, 'quiet', quietStart)).endToEndMs);
-    progress(`auto-replies with no broadcast: ${quiet.acceptMs.length} at ${opts.inboundRate}/s: end to end ${formatSummary(quietLatency)}`);
+    progress(
+      `auto-replies with no broadcast: ${quiet.acceptMs.length} at ${opts.inboundRate}/s: end to end ${formatSummary(quietLatency)}`,
+    );
 
     const created = (await postJson(
       env.baseUrl,
       '/api/v1/broadcasts',
-      { name: 'Spring sale', channelId: broadcastChannel, audience: { kind: 'segment', rule: { in: ['spring', { var: 'contact.tags' }] } }, content: { kind: 'message', text: 'Hi {{contact.name | "there"}}, spring sale at {{workspace.name}}: 20% off.' }, schedule: { kind: 'now' }, pacePerMinute: null },
+      {
+        name: 'Spring sale',
+        channelId: broadcastChannel,
+        audience: { kind: 'segment', rule: { in: ['spring', { var: 'contact.tags' }] } },
+        content: { kind: 'message', text: 'Hi {{contact.name | "there"}}, spring sale at {{workspace.name}}: 20% off.' },
+        schedule: { kind: 'now' },
+        pacePerMinute: null,
+      },
       ws.token,
     )) as { id: string };
     const started = new Promise<{ recipients: number; skipped: number; snapshotMs: number; enqueueMs: number }>((resolve, reject) => {
@@ -129,7 +152,9 @@ export async function runBroadcastBench(args: string[]): Promise<void> {
     // Auto-replies keep arriving while the broadcast snapshots and sends.
     const duringLoad = openLoop({ ratePerS: opts.inboundRate, durationS: 30, send: sendInbound('during'), replies });
     const start = await started;
-    progress(`snapshot of ${start.recipients} recipients (${start.skipped} skipped): ${start.snapshotMs} ms; enqueue of their batches: ${start.enqueueMs} ms; load ${loadAverage()}`);
+    progress(
+      `snapshot of ${start.recipients} recipients (${start.skipped} skipped): ${start.snapshotMs} ms; enqueue of their batches: ${start.enqueueMs} ms; load ${loadAverage()}`,
+    );
 
     const deadline = Date.now() + COMPLETE_TIMEOUT_MS;
     let state = '';
@@ -143,32 +168,49 @@ export async function runBroadcastBench(args: string[]): Promise<void> {
     loopDelay.disable();
     const cpu = cpuPerMessage(cpuBefore, await cpuSnapshot(env.orm, env.redis, `om_bench_${env.id}`), start.recipients);
 
-    const sent = (await runSql<{ sent: string; firstMs: number; lastMs: number; failed: string }>(
-      em,
-      `select count(*) filter (where m.status_times ? 'sent') as sent, count(*) filter (where m.status = 'failed') as failed,
+    const sent = (
+      await runSql<{ sent: string; firstMs: number; lastMs: number; failed: string }>(
+        em,
+        `select count(*) filter (where m.status_times ? 'sent') as sent, count(*) filter (where m.status = 'failed') as failed,
               cast(extract(epoch from min(cast(m.status_times ->> 'sent' as timestamptz))) * 1000 as float8) as "firstMs",
               cast(extract(epoch from max(cast(m.status_times ->> 'sent' as timestamptz))) * 1000 as float8) as "lastMs"
          from broadcast_recipients r join messages m on m.id = r.message_id where r.broadcast_id = :id`,
-      { id: created.id },
-    )).rows[0]!;
+        { id: created.id },
+      )
+    ).rows[0]!;
     const sentCount = Number(sent.sent);
-    if (sentCount !== start.recipients) throw new Error(`${sentCount} of ${start.recipients} broadcast messages were sent (${sent.failed} failed)`);
+    if (sentCount !== start.recipients)
+      throw new Error(`${sentCount} of ${start.recipients} broadcast messages were sent (${sent.failed} failed)`);
     const sendRate = Math.round(sentCount / ((sent.lastMs - sent.firstMs) / 1000));
     // Only the auto-replies that arrived while the broadcast was snapshotting or sending.
     const during = await readPhaseTimings(env.orm, ws.workspaceId, 'during', broadcastStart);
     const duringLatency = summarise(during.endToEndMs.filter((_, i) => (during.receivedMs[i] as number) <= sent.lastMs));
-    progress(`broadcast sent ${sentCount} messages in ${Math.round(sent.lastMs - sent.firstMs)} ms (first to last sent): ${sendRate}/s; load ${loadAverage()}`);
-    progress(`auto-replies that arrived while it snapshotted and sent: ${duringLatency.count} at ${opts.inboundRate}/s: end to end ${formatSummary(duringLatency)}`);
+    progress(
+      `broadcast sent ${sentCount} messages in ${Math.round(sent.lastMs - sent.firstMs)} ms (first to last sent): ${sendRate}/s; load ${loadAverage()}`,
+    );
+    progress(
+      `auto-replies that arrived while it snapshotted and sent: ${duringLatency.count} at ${opts.inboundRate}/s: end to end ${formatSummary(duringLatency)}`,
+    );
     const inWindow = (values: number[]) => summarise(values.filter((_, i) => (during.receivedMs[i] as number) <= sent.lastMs));
     const whileSnapshotting = summarise(during.endToEndMs.filter((_, i) => (during.receivedMs[i] as number) < sent.firstMs));
-    const whileSending = summarise(during.endToEndMs.filter((_, i) => (during.receivedMs[i] as number) >= sent.firstMs && (during.receivedMs[i] as number) <= sent.lastMs));
+    const whileSending = summarise(
+      during.endToEndMs.filter(
+        (_, i) => (during.receivedMs[i] as number) >= sent.firstMs && (during.receivedMs[i] as number) <= sent.lastMs,
+      ),
+    );
     progress(`  arrived while it snapshotted ${formatSummary(whileSnapshotting)}; while it sent ${formatSummary(whileSending)}`);
     progress(`  received → drain tx began ${formatSummary(inWindow(during.toHandledMs))}`);
     progress(`  drain tx began → reply queued ${formatSummary(inWindow(during.handledToQueuedMs))}`);
     progress(`  reply queued → sent ${formatSummary(inWindow(during.queuedToSentMs))}`);
-    progress(`event loop delay while it sent: p50 ${Math.round(loopDelay.percentile(50) / 1e6)} / p99 ${Math.round(loopDelay.percentile(99) / 1e6)} / max ${Math.round(loopDelay.max / 1e6)} ms`);
-    progress(`CPU per broadcast message (whole product, auto-replies included): Node ${cpu.nodeMs} ms, PostgreSQL ${cpu.postgresMs} ms, Redis ≤ ${cpu.redisMs} ms`);
-    progress(`targets: snapshot + enqueue ≤ 5000 ms: ${start.snapshotMs + start.enqueueMs <= 5000 ? 'met' : 'MISSED'}; send rate ≥ 2000/s: ${sendRate >= 2000 ? 'met' : 'MISSED'}; auto-reply p99 < 200 ms: ${duringLatency.p99 < 200 ? 'met' : 'MISSED'}`);
+    progress(
+      `event loop delay while it sent: p50 ${Math.round(loopDelay.percentile(50) / 1e6)} / p99 ${Math.round(loopDelay.percentile(99) / 1e6)} / max ${Math.round(loopDelay.max / 1e6)} ms`,
+    );
+    progress(
+      `CPU per broadcast message (whole product, auto-replies included): Node ${cpu.nodeMs} ms, PostgreSQL ${cpu.postgresMs} ms, Redis ≤ ${cpu.redisMs} ms`,
+    );
+    progress(
+      `targets: snapshot + enqueue ≤ 5000 ms: ${start.snapshotMs + start.enqueueMs <= 5000 ? 'met' : 'MISSED'}; send rate ≥ 2000/s: ${sendRate >= 2000 ? 'met' : 'MISSED'}; auto-reply p99 < 200 ms: ${duringLatency.p99 < 200 ? 'met' : 'MISSED'}`,
+    );
     const result = {
       bench: 'broadcast',
       recipients: start.recipients,

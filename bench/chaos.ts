@@ -58,7 +58,9 @@ async function main(): Promise<number> {
   const workers = Number(values.workers);
   const connectors = Number(values.connectors);
   const progress = (line: string) => console.log(`[chaos] ${line}`);
-  progress(`${senders} senders × ${perSender} messages at ~${rate}/s, ${workers} workers, ${connectors} connectors; load average ${loadAverage()}`);
+  progress(
+    `${senders} senders × ${perSender} messages at ~${rate}/s, ${workers} workers, ${connectors} connectors; load average ${loadAverage()}`,
+  );
 
   const fc = await startFaultCluster({ workers, connectors, progress });
   process.once('SIGINT', () => void fc.cleanup().finally(() => process.exit(130)));
@@ -69,7 +71,10 @@ async function main(): Promise<number> {
   }
 }
 
-async function run(fc: FaultCluster, o: { senders: number; perSender: number; rate: number; workers: number; connectors: number; progress: (line: string) => void }): Promise<number> {
+async function run(
+  fc: FaultCluster,
+  o: { senders: number; perSender: number; rate: number; workers: number; connectors: number; progress: (line: string) => void },
+): Promise<number> {
   let phase: Phase = 'steady';
   const statusesByPhase: Record<string, Record<string, number>> = {};
   const record = (status: number) => {
@@ -87,7 +92,11 @@ async function run(fc: FaultCluster, o: { senders: number; perSender: number; ra
       await new Promise((r) => setTimeout(r, Math.random() * pauseMs));
       for (let k = 0; k < o.perSender; k++) {
         const id = `chaos-${s}-${k}`;
-        const result = await postWithRetries(fc, { from: loadPhone(s), text: `${LOAD_KEYWORD} ${s} ${k}`, id }, { deadlineMs: 120_000, onAttempt: record });
+        const result = await postWithRetries(
+          fc,
+          { from: loadPhone(s), text: `${LOAD_KEYWORD} ${s} ${k}`, id },
+          { deadlineMs: 120_000, onAttempt: record },
+        );
         (result.accepted ? accepted : refused).push(id);
         await new Promise((r) => setTimeout(r, pauseMs * (0.5 + Math.random())));
       }
@@ -100,9 +109,15 @@ async function run(fc: FaultCluster, o: { senders: number; perSender: number; ra
   const watch = setInterval(() => {
     void Promise.all([
       timers.getJobCounts('wait', 'delayed', 'active', 'failed'),
-      fc.cluster.sql<{ n: number; oldest: number | null }>(`select count(*)::int as n, extract(epoch from now() - min(due_at))::int as oldest from runs where status = 'waiting' and due_at < now()`),
+      fc.cluster.sql<{ n: number; oldest: number | null }>(
+        `select count(*)::int as n, extract(epoch from now() - min(due_at))::int as oldest from runs where status = 'waiting' and due_at < now()`,
+      ),
     ])
-      .then(([c, [overdue]]) => o.progress(`${Math.round((Date.now() - loadStarted) / 1000)} s, ${phase}: timer jobs ${JSON.stringify(c)}; runs past due ${overdue!.n} (oldest ${overdue!.oldest ?? 0} s)`))
+      .then(([c, [overdue]]) =>
+        o.progress(
+          `${Math.round((Date.now() - loadStarted) / 1000)} s, ${phase}: timer jobs ${JSON.stringify(c)}; runs past due ${overdue!.n} (oldest ${overdue!.oldest ?? 0} s)`,
+        ),
+      )
       .catch(() => undefined);
   }, 15_000);
   void load.finally(() => clearInterval(watch));
@@ -160,8 +175,11 @@ async function run(fc: FaultCluster, o: { senders: number; perSender: number; ra
   await load;
   phase = 'drain';
   const loadSeconds = Math.round((Date.now() - loadStarted) / 1000);
-  o.progress(`load done in ${loadSeconds} s: ${accepted.length} accepted, ${refused.length} refused; ${kills.length} kill -9 (${kills.filter((k) => k === 'worker').length} workers); waiting for the work to settle`);
-  for (const role of ['worker', 'connector'] as const) while (fc.cluster.alive(role).length < (role === 'worker' ? o.workers : o.connectors)) spawn(role);
+  o.progress(
+    `load done in ${loadSeconds} s: ${accepted.length} accepted, ${refused.length} refused; ${kills.length} kill -9 (${kills.filter((k) => k === 'worker').length} workers); waiting for the work to settle`,
+  );
+  for (const role of ['worker', 'connector'] as const)
+    while (fc.cluster.alive(role).length < (role === 'worker' ? o.workers : o.connectors)) spawn(role);
 
   // Settle: every accepted message handled, no run waiting, no reply queued (or 5 minutes).
   const settleDeadline = Date.now() + 300_000;
@@ -177,7 +195,18 @@ async function run(fc: FaultCluster, o: { senders: number; perSender: number; ra
   return check(fc, { accepted, refused, statusesByPhase, kills, outages, loadSeconds, progress: o.progress });
 }
 
-async function check(fc: FaultCluster, r: { accepted: string[]; refused: string[]; statusesByPhase: Record<string, Record<string, number>>; kills: string[]; outages: Outage[]; loadSeconds: number; progress: (line: string) => void }): Promise<number> {
+async function check(
+  fc: FaultCluster,
+  r: {
+    accepted: string[];
+    refused: string[];
+    statusesByPhase: Record<string, Record<string, number>>;
+    kills: string[];
+    outages: Outage[];
+    loadSeconds: number;
+    progress: (line: string) => void;
+  },
+): Promise<number> {
   const sql = fc.cluster.sql.bind(fc.cluster);
   // Per accepted provider id: its message, its runs, its replies. Counted once per table and
   // joined by hash (a correlated count per message scanned every run: minutes for 20,000).
@@ -199,7 +228,9 @@ async function check(fc: FaultCluster, r: { accepted: string[]; refused: string[
     if (row.runs > 1 || row.first > 1 || row.second > 1) duplicated++;
   }
   // Order per sender: its replies (by id, the order they were recorded and sent) follow its message numbers.
-  const replies = await sql<{ conversationId: string; text: string }>(`select conversation_id as "conversationId", text from messages where direction = 'outbound' order by id`);
+  const replies = await sql<{ conversationId: string; text: string }>(
+    `select conversation_id as "conversationId", text from messages where direction = 'outbound' order by id`,
+  );
   const seen = new Map<string, { first: number; second: number }>();
   let outOfOrder = 0;
   const outOfOrderByKind = { first: 0, second: 0 };
@@ -240,11 +271,15 @@ async function check(fc: FaultCluster, r: { accepted: string[]; refused: string[
     .map((t) => t.lateMs)
     .sort((a, b) => a - b);
   const timersOnTime = percentile(late, 99) <= ALLOWED_TIMER_LATE_MS;
-  const receipts = await sql<{ status: string; n: number }>(`select status, count(*)::int as n from messages where direction = 'outbound' group by status order by status`);
+  const receipts = await sql<{ status: string; n: number }>(
+    `select status, count(*)::int as n from messages where direction = 'outbound' group by status order by status`,
+  );
   let http5xxNot503 = 0;
-  for (const byStatus of Object.values(r.statusesByPhase)) for (const [status, n] of Object.entries(byStatus)) if (Number(status) >= 500 && status !== '503') http5xxNot503 += n;
+  for (const byStatus of Object.values(r.statusesByPhase))
+    for (const [status, n] of Object.entries(byStatus)) if (Number(status) >= 500 && status !== '503') http5xxNot503 += n;
   const stuck = stuckRow!.n;
-  const ok = lost === 0 && duplicated === 0 && outOfOrder === 0 && stuck === 0 && http5xxNot503 === 0 && r.refused.length === 0 && timersOnTime;
+  const ok =
+    lost === 0 && duplicated === 0 && outOfOrder === 0 && stuck === 0 && http5xxNot503 === 0 && r.refused.length === 0 && timersOnTime;
   r.progress(`replies out of order: ${outOfOrderByKind.first} first replies, ${outOfOrderByKind.second} second replies (after the delay)`);
   r.progress(`HTTP statuses by phase: ${JSON.stringify(r.statusesByPhase)}`);
   r.progress(`outbound statuses (receipts lost with Redis's data stay sent/delivered): ${JSON.stringify(receipts)}`);

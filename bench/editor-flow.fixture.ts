@@ -10,7 +10,9 @@ const ROW_HEIGHT_PX = 170;
  */
 export function buildLargeFlow(count: number): { schemaVersion: 1; nodes: unknown[]; edges: unknown[] } {
   const at = (i: number) => ({ x: (i % COLUMNS) * COLUMN_WIDTH_PX, y: Math.floor(i / COLUMNS) * ROW_HEIGHT_PX });
-  const nodes: unknown[] = [{ id: 'n0', type: 'message_received', position: at(0), config: { match: { kind: 'keyword', keywords: ['price'] } } }];
+  const nodes: unknown[] = [
+    { id: 'n0', type: 'message_received', position: at(0), config: { match: { kind: 'keyword', keywords: ['price'] } } },
+  ];
   const edges: unknown[] = [];
   let previous = { id: 'n0', port: 'out' };
   for (let i = 1; i < count; i++) {
@@ -26,7 +28,8 @@ export function buildLargeFlow(count: number): { schemaVersion: 1; nodes: unknow
       previous = { id, port: 'true' };
       continue;
     }
-    if (kind === 1) nodes.push({ id, type: 'send_message', position: at(i), config: { text: `Step ${i}: hello {{contact.name | "there"}}` } });
+    if (kind === 1)
+      nodes.push({ id, type: 'send_message', position: at(i), config: { text: `Step ${i}: hello {{contact.name | "there"}}` } });
     else if (kind === 2) nodes.push({ id, type: 'add_tag', position: at(i), config: { tag: `tag-${i}` } });
     else nodes.push({ id, type: 'set_contact_attribute', position: at(i), config: { key: `step_${i}`, value: 'done' } });
     edges.push({ id: `e${i}`, source: previous.id, sourceHandle: previous.port, target: id });

@@ -30,7 +30,15 @@ const median = (values: number[]) => {
  * selected node in the side panel until the canvas paints the new name.
  */
 export async function runEditorBench(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { nodes: { type: 'string', default: '300' }, loads: { type: 'string', default: '5' }, edits: { type: 'string', default: '10' }, help: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    args,
+    options: {
+      nodes: { type: 'string', default: '300' },
+      loads: { type: 'string', default: '5' },
+      edits: { type: 'string', default: '10' },
+      help: { type: 'boolean', default: false },
+    },
+  });
   if (values.help) {
     console.log(USAGE);
     return;
@@ -46,11 +54,20 @@ export async function runEditorBench(args: string[]): Promise<void> {
   const browser = await launchChromium();
   try {
     const post = async (path: string, body: unknown, token?: string) => {
-      const res = await fetch(env.baseUrl + path, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
+      const res = await fetch(env.baseUrl + path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify(body),
+      });
       if (!res.ok) throw new Error(`${path} answered ${res.status}: ${await res.text()}`);
       return { body: (await res.json()) as Record<string, unknown>, headers: res.headers };
     };
-    const session = await post('/api/v1/auth/signup', { email: `bench-${env.id}@example.com`, password: 'bench-password-1', name: 'Bench', workspaceName: 'Bench' });
+    const session = await post('/api/v1/auth/signup', {
+      email: `bench-${env.id}@example.com`,
+      password: 'bench-password-1',
+      name: 'Bench',
+      workspaceName: 'Bench',
+    });
     const token = session.body.token as string;
     const flow = (await post('/api/v1/flows/import', { name: `${nodeCount} nodes`, document: buildLargeFlow(nodeCount) }, token)).body;
 
@@ -64,7 +81,10 @@ export async function runEditorBench(args: string[]): Promise<void> {
     // styles every frame would force style work into the time measured.
     // Typed by hand: the bench is compiled without the DOM's types, the function runs in the page.
     const interactive = (count: number) => {
-      const page = globalThis as unknown as { document: { querySelectorAll(s: string): Iterable<{ style: { visibility: string } }> & { length: number } }; performance: { now(): number } };
+      const page = globalThis as unknown as {
+        document: { querySelectorAll(s: string): Iterable<{ style: { visibility: string } }> & { length: number } };
+        performance: { now(): number };
+      };
       const nodes = page.document.querySelectorAll('.react-flow__node');
       if (nodes.length < count) return false;
       for (const el of nodes) if (el.style.visibility === 'hidden') return false;
@@ -84,7 +104,10 @@ export async function runEditorBench(args: string[]): Promise<void> {
     }
     console.error(`load_ms of each load: ${loadTimes.join(', ')}`);
 
-    await page.locator('.react-flow__node').nth(Math.floor(nodeCount / 2)).click();
+    await page
+      .locator('.react-flow__node')
+      .nth(Math.floor(nodeCount / 2))
+      .click();
     const nameInput = page.getByLabel('Name on the canvas');
     await nameInput.waitFor();
     const editTimes: number[] = [];

@@ -5,7 +5,14 @@ import { InboundPipeline } from '../platform/pipeline/inbound-pipeline.ts';
 import { loadAverage, startBench, wholeNumberOption } from './support/bench-process.ts';
 import type { BenchEnv } from './support/bench-env.ts';
 import { bullmqBaseline } from './support/bullmq-baseline.ts';
-import { BENCH_KEYWORD, benchPhone, createContacts, createWorkspace, publishBenchFlow, type BenchWorkspace } from './support/engine-fixture.ts';
+import {
+  BENCH_KEYWORD,
+  benchPhone,
+  createContacts,
+  createWorkspace,
+  publishBenchFlow,
+  type BenchWorkspace,
+} from './support/engine-fixture.ts';
 import { closedLoop, openLoop, type LoadResult, type SendOne } from './support/load.ts';
 import { formatSummary, summarise } from './support/percentiles.ts';
 import { readPhaseTimings, readRunOutcomes, type PhaseTimings } from './support/phase-timings.ts';
@@ -77,7 +84,6 @@ function progress(line: string): void {
   console.log(`[bench engine] ${line}`);
 }
 
-
 /** What one load phase measured. */
 interface PhaseReport {
   name: string;
@@ -99,12 +105,18 @@ export async function runEngineBench(args: string[]): Promise<void> {
   const { env, stopListening } = await startBench(progress);
   let replies: ReplyCounter | null = null;
   try {
-    progress(`product started on database om_bench_${env.id}, redis prefix ${env.redisPrefix}; ${opts.channels} sandbox channel(s), ${opts.conversations} conversations`);
+    progress(
+      `product started on database om_bench_${env.id}, redis prefix ${env.redisPrefix}; ${opts.channels} sandbox channel(s), ${opts.conversations} conversations`,
+    );
     const ws = await createWorkspace(env, opts.channels);
     await publishBenchFlow(env, ws.workspaceId);
     replies = await ReplyCounter.open(env.redisUrl, env.redisPrefix, ws.channelIds);
     // The inbound pipeline as the api role builds it, listened to by the product's engine.
-    const inbound = new InboundPipeline({ orm: env.orm, logger: createLogger('warn').child({ component: 'bench-inbound' }), clock: systemClock });
+    const inbound = new InboundPipeline({
+      orm: env.orm,
+      logger: createLogger('warn').child({ component: 'bench-inbound' }),
+      clock: systemClock,
+    });
     inbound.onAccepted(env.product.engine.onInboundAccepted);
     const bench = new PhaseRunner(env, ws, inbound, replies, opts.conversations);
 
@@ -118,13 +130,17 @@ export async function runEngineBench(args: string[]): Promise<void> {
       let bestRate = -1;
       for (const concurrency of opts.concurrencies) {
         const r = await bench.closed(`sweep-c${concurrency}`, opts.sweepMessages, concurrency);
-        progress(`sweep: concurrency ${concurrency}: ${r.throughputPerS}/s; end to end ${formatSummary(summarise(r.timings.endToEndMs))}; load ${loadAverage()}`);
+        progress(
+          `sweep: concurrency ${concurrency}: ${r.throughputPerS}/s; end to end ${formatSummary(summarise(r.timings.endToEndMs))}; load ${loadAverage()}`,
+        );
         if (r.throughputPerS > bestRate) [best, bestRate] = [concurrency, r.throughputPerS];
       }
     }
 
     const closed = await bench.closed(`closed-c${best}`, opts.messages, best);
-    progress(`closed loop: ${closed.messages} messages at concurrency ${best}: ${closed.throughputPerS}/s (${Math.round(closed.timings.spanMs)} ms first accept → last reply sent); load ${loadAverage()}`);
+    progress(
+      `closed loop: ${closed.messages} messages at concurrency ${best}: ${closed.throughputPerS}/s (${Math.round(closed.timings.spanMs)} ms first accept → last reply sent); load ${loadAverage()}`,
+    );
     describeBreakdown(closed);
 
     const open = await bench.open('open', opts.rate, opts.seconds);
@@ -133,10 +149,20 @@ export async function runEngineBench(args: string[]): Promise<void> {
     describeBreakdown(open);
 
     progress(`BullMQ baseline: ${opts.baselineJobs} empty jobs...`);
-    const baseline = await bullmqBaseline({ redisUrl: env.redisUrl, prefix: `${env.redisPrefix}:baseline`, jobs: opts.baselineJobs, producers: 64, concurrency: 64 });
-    progress(`BullMQ baseline: ${baseline.jobsPerS} jobs/s (64 producers adding one job at a time, worker concurrency 64); load ${loadAverage()}`);
+    const baseline = await bullmqBaseline({
+      redisUrl: env.redisUrl,
+      prefix: `${env.redisPrefix}:baseline`,
+      jobs: opts.baselineJobs,
+      producers: 64,
+      concurrency: 64,
+    });
+    progress(
+      `BullMQ baseline: ${baseline.jobsPerS} jobs/s (64 producers adding one job at a time, worker concurrency 64); load ${loadAverage()}`,
+    );
 
-    progress(`targets: throughput ≥ 1000/s: ${closed.throughputPerS >= 1000 ? 'met' : 'MISSED'}; p99 ≤ 100 ms: ${latency.p99 <= 100 ? 'met' : 'MISSED'}`);
+    progress(
+      `targets: throughput ≥ 1000/s: ${closed.throughputPerS >= 1000 ? 'met' : 'MISSED'}; p99 ≤ 100 ms: ${latency.p99 <= 100 ? 'met' : 'MISSED'}`,
+    );
     progress(`load average at end: ${loadAverage()}`);
     const result = {
       bench: 'engine',
@@ -184,7 +210,8 @@ class PhaseRunner {
     const startedMs = Date.now();
     const cpu = await this.cpu();
     const load = await openLoop({ ratePerS, durationS: seconds, send, replies: this.replies });
-    if (load.lateArrivalsMs > 50) progress(`note: the bench handed some messages over up to ${Math.round(load.lateArrivalsMs)} ms late (event loop busy)`);
+    if (load.lateArrivalsMs > 50)
+      progress(`note: the bench handed some messages over up to ${Math.round(load.lateArrivalsMs)} ms late (event loop busy)`);
     return this.report(name, Math.round(ratePerS * seconds), load, startedMs, cpu);
   }
 
@@ -199,7 +226,13 @@ class PhaseRunner {
     const { channelIds } = this.ws;
     return async (i) => {
       const index = i % this.conversations;
-      await this.inbound.accept({ channelId: channelIds[index % channelIds.length]!, providerMessageId: `${name}:${i}`, from: { phone: benchPhone(phase, index), name: `Contact ${index}` }, type: 'text', text: BENCH_KEYWORD });
+      await this.inbound.accept({
+        channelId: channelIds[index % channelIds.length]!,
+        providerMessageId: `${name}:${i}`,
+        from: { phone: benchPhone(phase, index), name: `Contact ${index}` },
+        type: 'text',
+        text: BENCH_KEYWORD,
+      });
     };
   }
 
@@ -208,7 +241,9 @@ class PhaseRunner {
     const timings = await readPhaseTimings(this.env.orm, this.ws.workspaceId, name, new Date(startedMs));
     if (timings.replied !== messages) {
       const outcomes = await readRunOutcomes(this.env.orm, this.ws.workspaceId, name);
-      throw new Error(`phase ${name}: ${timings.replied} of ${messages} messages have a reply recorded sent; runs: ${JSON.stringify(outcomes)}`);
+      throw new Error(
+        `phase ${name}: ${timings.replied} of ${messages} messages have a reply recorded sent; runs: ${JSON.stringify(outcomes)}`,
+      );
     }
     if (this.replies.failures > 0) throw new Error(`phase ${name}: ${this.replies.failures} send jobs failed`);
     const sendJobs = await readSendJobTimings(this.env.redis, this.env.redisPrefix, this.ws.channelIds, startedMs);
@@ -224,5 +259,7 @@ function describeBreakdown(r: PhaseReport): void {
   progress(`  ${r.name}: reply queued → sent                 ${formatSummary(summarise(r.timings.queuedToSentMs))}`);
   progress(`  ${r.name}:   send job waiting in its queue     ${formatSummary(summarise(r.sendJobs.waitMs))}`);
   progress(`  ${r.name}:   send job processing               ${formatSummary(summarise(r.sendJobs.processMs))}`);
-  progress(`  ${r.name}: CPU per message: product + bench process ${r.cpu.nodeMs} ms, PostgreSQL ${r.cpu.postgresMs} ms, Redis ≤ ${r.cpu.redisMs} ms`);
+  progress(
+    `  ${r.name}: CPU per message: product + bench process ${r.cpu.nodeMs} ms, PostgreSQL ${r.cpu.postgresMs} ms, Redis ≤ ${r.cpu.redisMs} ms`,
+  );
 }

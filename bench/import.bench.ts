@@ -54,11 +54,24 @@ async function waitForWorkerReady(redis: BenchEnvRedis, prefix: string): Promise
 }
 
 /** Starts the importing process on the bench's database: `onemessage worker`, or the import queue's worker alone. */
-function startWorker(env: { databaseUrl: string; redisUrl: string; redisPrefix: string; secretKeyHex: string }, workerRole: boolean): ChildProcess {
+function startWorker(
+  env: { databaseUrl: string; redisUrl: string; redisPrefix: string; secretKeyHex: string },
+  workerRole: boolean,
+): ChildProcess {
   const child = spawn(process.execPath, workerRole ? [BIN, 'worker'] : ['--import', 'tsx', IMPORT_WORKER], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'inherit', 'inherit'],
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', DATABASE_URL: env.databaseUrl, REDIS_URL: env.redisUrl, REDIS_PREFIX: env.redisPrefix, ONEMESSAGE_SECRET_KEY: env.secretKeyHex, LOG_LEVEL: 'warn', HOST: '127.0.0.1' },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_ENV: 'production',
+      DATABASE_URL: env.databaseUrl,
+      REDIS_URL: env.redisUrl,
+      REDIS_PREFIX: env.redisPrefix,
+      ONEMESSAGE_SECRET_KEY: env.secretKeyHex,
+      LOG_LEVEL: 'warn',
+      HOST: '127.0.0.1',
+    },
   });
   return child;
 }
@@ -79,7 +92,12 @@ function csvRows(rows: number): Readable {
         let chunk = '';
         for (let i = start; i < Math.min(rows, start + CHUNK_ROWS); i++) {
           // 201-555-01xx numbers are fictional in the US; +1 202 55x-xxxx keeps E.164 rows distinct.
-          const phone = i % BAD_EVERY === 7 ? 'n/a' : i % LOCAL_EVERY === 0 ? `(212) ${String(200 + Math.floor(i / 10_000) % 800).padStart(3, '0')}-${String(i % 10_000).padStart(4, '0')}` : `+1202${String(i).padStart(7, '0')}`;
+          const phone =
+            i % BAD_EVERY === 7
+              ? 'n/a'
+              : i % LOCAL_EVERY === 0
+                ? `(212) ${String(200 + (Math.floor(i / 10_000) % 800)).padStart(3, '0')}-${String(i % 10_000).padStart(4, '0')}`
+                : `+1202${String(i).padStart(7, '0')}`;
           chunk += `${phone},Person ${i},${i % 3 === 0 ? 'pro' : 'free'},${CITIES[i % CITIES.length]},"vip, batch-${i % 7}"\n`;
         }
         yield chunk;
@@ -97,7 +115,14 @@ function csvRows(rows: number): Readable {
  * (VmHWM): the process that reads the file and writes the contacts.
  */
 export async function runImportBench(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { rows: { type: 'string', default: '1000000' }, 'worker-role': { type: 'boolean', default: false }, help: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    args,
+    options: {
+      rows: { type: 'string', default: '1000000' },
+      'worker-role': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
   if (values.help) {
     console.log(USAGE);
     return;
@@ -123,12 +148,23 @@ export async function runImportBench(args: string[]): Promise<void> {
     if (res.status !== 202) throw new Error(`upload refused: ${res.status} ${JSON.stringify(accepted)}`);
     progress(`upload accepted in ${Math.round(performance.now() - started)} ms`);
     let last = '';
-    let done: { status: string; rowsDone: number; rowsTotal: number; created: number; updated: number; failed: number; error: string | null };
+    let done: {
+      status: string;
+      rowsDone: number;
+      rowsTotal: number;
+      created: number;
+      updated: number;
+      failed: number;
+      error: string | null;
+    };
     for (;;) {
-      const poll = await fetch(`${env.baseUrl}/api/v1/contacts/imports/${accepted.id}`, { headers: { authorization: `Bearer ${ws.token}` } });
+      const poll = await fetch(`${env.baseUrl}/api/v1/contacts/imports/${accepted.id}`, {
+        headers: { authorization: `Bearer ${ws.token}` },
+      });
       done = (await poll.json()) as typeof done;
       const line = `${done.status}: ${done.rowsDone}/${done.rowsTotal}`;
-      if (line !== last && Math.round(performance.now() - started) % 5_000 < POLL_MS) progress(`${line}; worker RSS ${await procMb(worker.pid!, 'VmRSS')} MB`);
+      if (line !== last && Math.round(performance.now() - started) % 5_000 < POLL_MS)
+        progress(`${line}; worker RSS ${await procMb(worker.pid!, 'VmRSS')} MB`);
       last = line;
       if (done.status === 'completed' || done.status === 'failed') break;
       await new Promise((r) => setTimeout(r, POLL_MS));
@@ -136,12 +172,23 @@ export async function runImportBench(args: string[]): Promise<void> {
     const ms = performance.now() - started;
     const peakMb = await procMb(worker.pid!, 'VmHWM');
     if (done.status !== 'completed') throw new Error(`import ${done.status}: ${done.error}`);
-    const count = Number((await runSql<{ n: string }>(env.orm.em.fork(), `select count(*) as n from contacts where workspace_id = :workspaceId`, { workspaceId: ws.workspaceId })).rows[0]!.n);
+    const count = Number(
+      (
+        await runSql<{ n: string }>(env.orm.em.fork(), `select count(*) as n from contacts where workspace_id = :workspaceId`, {
+          workspaceId: ws.workspaceId,
+        })
+      ).rows[0]!.n,
+    );
     const expectedBad = Math.floor((rows - 8) / BAD_EVERY) + (rows > 7 ? 1 : 0);
-    if (count !== rows - expectedBad || done.failed !== expectedBad) throw new Error(`expected ${rows - expectedBad} contacts and ${expectedBad} failed rows, found ${count} and ${done.failed}`);
+    if (count !== rows - expectedBad || done.failed !== expectedBad)
+      throw new Error(`expected ${rows - expectedBad} contacts and ${expectedBad} failed rows, found ${count} and ${done.failed}`);
     const rowsPerS = Math.round(rows / (ms / 1000));
-    progress(`${rows} rows (${done.created} created, ${done.failed} refused) in ${Math.round(ms)} ms: ${rowsPerS} rows/s, peak RSS ${peakMb} MB; load ${loadAverage()}`);
-    progress(`targets: ≥ 20000 rows/s: ${rowsPerS >= 20_000 ? 'met' : 'MISSED'}; ≤ 300 MB RSS: ${peakMb <= 300 ? 'met' : 'MISSED'} (a shared machine makes figures noisy)`);
+    progress(
+      `${rows} rows (${done.created} created, ${done.failed} refused) in ${Math.round(ms)} ms: ${rowsPerS} rows/s, peak RSS ${peakMb} MB; load ${loadAverage()}`,
+    );
+    progress(
+      `targets: ≥ 20000 rows/s: ${rowsPerS >= 20_000 ? 'met' : 'MISSED'}; ≤ 300 MB RSS: ${peakMb <= 300 ? 'met' : 'MISSED'} (a shared machine makes figures noisy)`,
+    );
     await stopWorker(worker);
     await env.cleanup();
     console.log(JSON.stringify({ bench: 'import', rows, rows_per_s: rowsPerS, peak_rss_mb: peakMb }));

@@ -37,7 +37,14 @@ const SPAN_DAYS = 60;
  * traffic runs meanwhile: this compares the two ways of deleting, not their effect on replies.
  */
 export async function runRetentionPartitionsBench(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { messages: { type: 'string', default: '2000000' }, 'batch-rows': { type: 'string', default: '5000' }, help: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    args,
+    options: {
+      messages: { type: 'string', default: '2000000' },
+      'batch-rows': { type: 'string', default: '5000' },
+      help: { type: 'boolean', default: false },
+    },
+  });
   if (values.help) {
     console.log(USAGE);
     return;
@@ -54,9 +61,14 @@ export async function runRetentionPartitionsBench(args: string[]): Promise<void>
     const target = await createWorkspace(em);
     const seeded = performance.now();
     await seedRetentionData(em, target, messages, { kind: 'uniform', spanDays: SPAN_DAYS });
-    progress(`seeded ${messages} messages with runs and steps over ${SPAN_DAYS} days in ${Math.round((performance.now() - seeded) / 1000)} s; load ${loadAverage()}`);
+    progress(
+      `seeded ${messages} messages with runs and steps over ${SPAN_DAYS} days in ${Math.round((performance.now() - seeded) / 1000)} s; load ${loadAverage()}`,
+    );
     // Dates read back through runSql are strings or Dates depending on the driver's type parsers: made Dates here.
-    const cutoff = new Date((await runSql<{ cutoff: string }>(em, `select cast(now() - make_interval(days => :days) as text) as cutoff`, { days: PERIOD_DAYS })).rows[0]!.cutoff);
+    const cutoff = new Date(
+      (await runSql<{ cutoff: string }>(em, `select cast(now() - make_interval(days => :days) as text) as cutoff`, { days: PERIOD_DAYS }))
+        .rows[0]!.cutoff,
+    );
     await buildPartitionedCopies(em);
     await runSql(em, `vacuum analyze`);
 
@@ -74,7 +86,9 @@ export async function runRetentionPartitionsBench(args: string[]): Promise<void>
       }
     }
     const batchedMs = performance.now() - batchedStarted;
-    progress(`batched deletes: ${batched} rows in ${Math.round(batchedMs)} ms: ${Math.round(batched / (batchedMs / 1000))} rows/s; load ${loadAverage()}`);
+    progress(
+      `batched deletes: ${batched} rows in ${Math.round(batchedMs)} ms: ${Math.round(batched / (batchedMs / 1000))} rows/s; load ${loadAverage()}`,
+    );
 
     // Partitions: drop every month wholly before the cutoff, then delete the rest of the month the cutoff falls in.
     const plan: { table: string; key: string; name: string; drop: boolean; rows: number }[] = [];
@@ -92,7 +106,8 @@ export async function runRetentionPartitionsBench(args: string[]): Promise<void>
         const part = { name, upper: new Date(bounds.upper), lower: new Date(bounds.lower) };
         if (part.lower >= cutoff) continue;
         // Counted before the clock starts: the drop itself does not need to know.
-        const rows = part.upper <= cutoff ? Number((await runSql<{ n: string }>(em, `select count(*) as n from ${part.name}`)).rows[0]!.n) : 0;
+        const rows =
+          part.upper <= cutoff ? Number((await runSql<{ n: string }>(em, `select count(*) as n from ${part.name}`)).rows[0]!.n) : 0;
         plan.push({ table, key, name: part.name, drop: part.upper <= cutoff, rows });
       }
     }
@@ -109,19 +124,26 @@ export async function runRetentionPartitionsBench(args: string[]): Promise<void>
       // The month the cutoff falls in: its expired rows go in batches, by ctid within this one partition.
       for (;;) {
         const n = (
-          await runSql(em, `delete from ${part.name} where ctid = any(array(select ctid from ${part.name} where workspace_id = :workspaceId and ${part.key} < :cutoff order by ${part.key} limit :limit))`, {
-            workspaceId: target.workspaceId,
-            cutoff,
-            limit: batchRows,
-          })
+          await runSql(
+            em,
+            `delete from ${part.name} where ctid = any(array(select ctid from ${part.name} where workspace_id = :workspaceId and ${part.key} < :cutoff order by ${part.key} limit :limit))`,
+            {
+              workspaceId: target.workspaceId,
+              cutoff,
+              limit: batchRows,
+            },
+          )
         ).rowCount;
         remainder += n;
         if (n === 0) break;
       }
     }
     const partMs = performance.now() - partStarted;
-    progress(`partitions: ${dropped} rows in whole months dropped, ${remainder} rows of the cutoff's month deleted in batches, in ${Math.round(partMs)} ms: ${Math.round((dropped + remainder) / (partMs / 1000))} rows/s; load ${loadAverage()}`);
-    if (dropped + remainder !== batched) throw new Error(`the two ways deleted different row counts: ${batched} batched, ${dropped + remainder} with partitions`);
+    progress(
+      `partitions: ${dropped} rows in whole months dropped, ${remainder} rows of the cutoff's month deleted in batches, in ${Math.round(partMs)} ms: ${Math.round((dropped + remainder) / (partMs / 1000))} rows/s; load ${loadAverage()}`,
+    );
+    if (dropped + remainder !== batched)
+      throw new Error(`the two ways deleted different row counts: ${batched} batched, ${dropped + remainder} with partitions`);
     console.log(
       JSON.stringify({
         bench: 'retention-partitions',
@@ -139,12 +161,25 @@ export async function runRetentionPartitionsBench(args: string[]): Promise<void>
 }
 
 async function createWorkspace(em: EntityManager): Promise<{ workspaceId: string; channelId: string; flowId: string; versionId: string }> {
-  const ids = (await runSql<{ w: string; c: string; f: string; v: string }>(em, `select gen_random_uuid() as w, gen_random_uuid() as c, gen_random_uuid() as f, gen_random_uuid() as v`)).rows[0]!;
+  const ids = (
+    await runSql<{ w: string; c: string; f: string; v: string }>(
+      em,
+      `select gen_random_uuid() as w, gen_random_uuid() as c, gen_random_uuid() as f, gen_random_uuid() as v`,
+    )
+  ).rows[0]!;
   const b = { workspaceId: ids.w, channelId: ids.c, flowId: ids.f, versionId: ids.v };
   await runSql(em, `insert into workspaces (id, name) values (:workspaceId, 'partitions bench')`, b);
-  await runSql(em, `insert into channels (id, workspace_id, kind, name, status) values (:channelId, :workspaceId, 'sandbox', 'data', 'connected')`, b);
+  await runSql(
+    em,
+    `insert into channels (id, workspace_id, kind, name, status) values (:channelId, :workspaceId, 'sandbox', 'data', 'connected')`,
+    b,
+  );
   await runSql(em, `insert into flows (id, workspace_id, name, draft) values (:flowId, :workspaceId, 'data', '{}')`, b);
-  await runSql(em, `insert into flow_versions (id, workspace_id, flow_id, version, document) values (:versionId, :workspaceId, :flowId, 1, '{}')`, b);
+  await runSql(
+    em,
+    `insert into flow_versions (id, workspace_id, flow_id, version, document) values (:versionId, :workspaceId, :flowId, 1, '{}')`,
+    b,
+  );
   return b;
 }
 
@@ -157,14 +192,25 @@ async function buildPartitionedCopies(em: EntityManager): Promise<void> {
   for (const { table, key } of TABLES) {
     await runSql(em, `create table ${table}_p (like ${table} including defaults) partition by range (${key})`);
     const months = (
-      await runSql<{ month: string; suffix: string }>(em, `select cast(m as text) as month, to_char(m, 'YYYY_MM') as suffix from (select generate_series(date_trunc('month', min(${key})), date_trunc('month', max(${key})), interval '1 month') as m from ${table}) g`)
+      await runSql<{ month: string; suffix: string }>(
+        em,
+        `select cast(m as text) as month, to_char(m, 'YYYY_MM') as suffix from (select generate_series(date_trunc('month', min(${key})), date_trunc('month', max(${key})), interval '1 month') as m from ${table}) g`,
+      )
     ).rows;
     for (const { month, suffix } of months) {
       // DDL takes no parameters: the bound is a literal of PostgreSQL's own making.
-      const to = (await runSql<{ to: string }>(em, `select cast(cast(:month as timestamptz) + interval '1 month' as text) as to`, { month })).rows[0]!.to;
+      const to = (
+        await runSql<{ to: string }>(em, `select cast(cast(:month as timestamptz) + interval '1 month' as text) as to`, { month })
+      ).rows[0]!.to;
       await runSql(em, `create table ${table}_p_${suffix} partition of ${table}_p for values from ('${month}') to ('${to}')`);
     }
-    const indexes = (await runSql<{ def: string }>(em, `select pg_get_indexdef(indexrelid) as def from pg_index where indrelid = cast(:table as regclass)`, { table })).rows;
+    const indexes = (
+      await runSql<{ def: string }>(
+        em,
+        `select pg_get_indexdef(indexrelid) as def from pg_index where indrelid = cast(:table as regclass)`,
+        { table },
+      )
+    ).rows;
     for (const { def } of indexes) {
       // Same columns on the partitioned copy; a unique one gains the partition key (PostgreSQL requires it).
       let copy = def.replace(/INDEX (\S+) ON public\.(\S+)/, (_, name: string, t: string) => `INDEX ${name}_p ON public.${t}_p`);

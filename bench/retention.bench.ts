@@ -38,7 +38,16 @@ function progress(line: string): void {
  * set-based (INSERT … SELECT generate_series).
  */
 export async function runRetentionBench(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { messages: { type: 'string', default: '2000000' }, 'inbound-rate': { type: 'string', default: '20' }, 'batch-rows': { type: 'string', default: '5000' }, timeline: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    args,
+    options: {
+      messages: { type: 'string', default: '2000000' },
+      'inbound-rate': { type: 'string', default: '20' },
+      'batch-rows': { type: 'string', default: '5000' },
+      timeline: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
   if (values.help) {
     console.log(USAGE);
     return;
@@ -56,30 +65,76 @@ export async function runRetentionBench(args: string[]): Promise<void> {
     const em = env.orm.em.fork();
     const seeded = performance.now();
     const b = { workspaceId: ws.workspaceId, channelId: dataChannel };
-    const flow = (await runSql<{ flowId: string; versionId: string }>(em, `select flow_id as "flowId", id as "versionId" from flow_versions where workspace_id = :workspaceId limit 1`, b)).rows[0]!;
+    const flow = (
+      await runSql<{ flowId: string; versionId: string }>(
+        em,
+        `select flow_id as "flowId", id as "versionId" from flow_versions where workspace_id = :workspaceId limit 1`,
+        b,
+      )
+    ).rows[0]!;
     // Messages 1..N/2 are 60 days old (expired), the others 1 day old.
     await seedRetentionData(em, { ...b, ...flow }, messages, { kind: 'halves' });
-    const counts = (await runSql<{ messages: string; steps: string; runs: string }>(em, `select (select count(*) from messages) as messages, (select count(*) from run_steps) as steps, (select count(*) from runs) as runs`)).rows[0]!;
-    progress(`seeded ${counts.messages} messages, ${counts.runs} runs, ${counts.steps} run steps in ${Math.round((performance.now() - seeded) / 1000)} s; load ${loadAverage()}`);
-    await runSql(em, `insert into retention_settings (workspace_id, policy) values (:workspaceId, '{"message_content": 30, "media_files": 30, "run_steps": 30}')`, b);
+    const counts = (
+      await runSql<{ messages: string; steps: string; runs: string }>(
+        em,
+        `select (select count(*) from messages) as messages, (select count(*) from run_steps) as steps, (select count(*) from runs) as runs`,
+      )
+    ).rows[0]!;
+    progress(
+      `seeded ${counts.messages} messages, ${counts.runs} runs, ${counts.steps} run steps in ${Math.round((performance.now() - seeded) / 1000)} s; load ${loadAverage()}`,
+    );
+    await runSql(
+      em,
+      `insert into retention_settings (workspace_id, policy) values (:workspaceId, '{"message_content": 30, "media_files": 30, "run_steps": 30}')`,
+      b,
+    );
 
     await createContacts(env, ws.workspaceId, 1, 200);
     replies = await ReplyCounter.open(env.redisUrl, env.redisPrefix, [replyChannel]);
-    const inbound = new InboundPipeline({ orm: env.orm, logger: createLogger('warn').child({ component: 'bench-inbound' }), clock: systemClock });
+    const inbound = new InboundPipeline({
+      orm: env.orm,
+      logger: createLogger('warn').child({ component: 'bench-inbound' }),
+      clock: systemClock,
+    });
     inbound.onAccepted(env.product.engine.onInboundAccepted);
-    const send = (phase: string, chunk = 0) => async (i: number) => {
-      const index = i % 200;
-      await inbound.accept({ channelId: replyChannel, providerMessageId: `${phase}:${chunk}.${i}`, from: { phone: benchPhone(1, index), name: `Contact ${index}` }, type: 'text', text: BENCH_KEYWORD });
-    };
+    const send =
+      (phase: string, chunk = 0) =>
+      async (i: number) => {
+        const index = i % 200;
+        await inbound.accept({
+          channelId: replyChannel,
+          providerMessageId: `${phase}:${chunk}.${i}`,
+          from: { phone: benchPhone(1, index), name: `Contact ${index}` },
+          type: 'text',
+          text: BENCH_KEYWORD,
+        });
+      };
     await openLoop({ ratePerS: inboundRate, durationS: 2, send: send('warm'), replies });
     const idleStart = new Date();
     await openLoop({ ratePerS: inboundRate, durationS: IDLE_S, send: send('idle'), replies });
     const idleBefore = await readPhaseTimings(env.orm, ws.workspaceId, 'idle', idleStart);
-    progress(`auto-replies before the sweep: ${idleBefore.endToEndMs.length} at ${inboundRate}/s: end to end ${formatSummary(summarise(idleBefore.endToEndMs))}`);
+    progress(
+      `auto-replies before the sweep: ${idleBefore.endToEndMs.length} at ${inboundRate}/s: end to end ${formatSummary(summarise(idleBefore.endToEndMs))}`,
+    );
     progress(`  ${segments(idleBefore)}`);
 
-    const sweep = (await insertSweep(em, { id: newId(), workspaceId: ws.workspaceId, dryRun: false, trigger: 'cli', requestedBy: null, policy: resolvePolicy({ message_content: 30, media_files: 30, run_steps: 30 }), now: new Date() }))!;
-    const runner = new RetentionSweepRunner({ orm: env.orm, clock: systemClock, logger: createLogger('warn'), files: { media: new LocalMediaStore(mediaDir), exportsDir: `${mediaDir}/exports` }, secretKey: randomBytes(32), options: { batchRows } });
+    const sweep = (await insertSweep(em, {
+      id: newId(),
+      workspaceId: ws.workspaceId,
+      dryRun: false,
+      trigger: 'cli',
+      requestedBy: null,
+      policy: resolvePolicy({ message_content: 30, media_files: 30, run_steps: 30 }),
+      now: new Date(),
+    }))!;
+    const runner = new RetentionSweepRunner({
+      orm: env.orm,
+      clock: systemClock,
+      logger: createLogger('warn'),
+      files: { media: new LocalMediaStore(mediaDir), exportsDir: `${mediaDir}/exports` },
+      secretKey: randomBytes(32),
+      options: { batchRows },
+    });
     const duringStart = new Date();
     const cpuBefore = await cpuSnapshot(env.orm, env.redis, `om_bench_${env.id}`);
     const sweepStarted = performance.now();
@@ -98,7 +153,8 @@ export async function runRetentionBench(args: string[]): Promise<void> {
     let deleted = 0;
     for (const kind of SWEEP_ORDER) {
       const p = done.progress[kind]!;
-      if (p.status !== 'kept') progress(`  ${kind}: ${p.status}, deleted ${p.deleted} of ${p.total} rows (${Math.round(p.bytes / 1e6)} MB, ${p.files} files)`);
+      if (p.status !== 'kept')
+        progress(`  ${kind}: ${p.status}, deleted ${p.deleted} of ${p.total} rows (${Math.round(p.bytes / 1e6)} MB, ${p.files} files)`);
       // Media files are rows updated (their file removed), not rows deleted.
       if (kind !== 'media_files') deleted += p.deleted;
     }
@@ -111,21 +167,42 @@ export async function runRetentionBench(args: string[]): Promise<void> {
     const idleAfterStart = new Date();
     await openLoop({ ratePerS: inboundRate, durationS: IDLE_S, send: send('idle-after'), replies });
     const idleAfter = await readPhaseTimings(env.orm, ws.workspaceId, 'idle-after', idleAfterStart);
-    progress(`auto-replies after the sweep: ${idleAfter.endToEndMs.length} at ${inboundRate}/s: end to end ${formatSummary(summarise(idleAfter.endToEndMs))}`);
+    progress(
+      `auto-replies after the sweep: ${idleAfter.endToEndMs.length} at ${inboundRate}/s: end to end ${formatSummary(summarise(idleAfter.endToEndMs))}`,
+    );
     const idle = summarise([...idleBefore.endToEndMs, ...idleAfter.endToEndMs]);
     progress(`auto-replies with no sweep (before and after): end to end ${formatSummary(idle)}`);
     const rowsPerS = Math.round(deleted / (sweepMs / 1000));
-    const timing = (await runSql<{ measureMs: number; pausedMs: number }>(em, `select cast(details ->> 'measureMs' as int) as "measureMs", cast(details ->> 'pausedMs' as int) as "pausedMs" from audit_log where target_id = :sweepId`, { sweepId: sweep.id })).rows[0];
-    if (timing) progress(`of the sweep's ${Math.round(sweepMs)} ms: ${timing.measureMs} ms counting what to delete, ${timing.pausedMs} ms resting for the auto-replies`);
+    const timing = (
+      await runSql<{ measureMs: number; pausedMs: number }>(
+        em,
+        `select cast(details ->> 'measureMs' as int) as "measureMs", cast(details ->> 'pausedMs' as int) as "pausedMs" from audit_log where target_id = :sweepId`,
+        { sweepId: sweep.id },
+      )
+    ).rows[0];
+    if (timing)
+      progress(
+        `of the sweep's ${Math.round(sweepMs)} ms: ${timing.measureMs} ms counting what to delete, ${timing.pausedMs} ms resting for the auto-replies`,
+      );
     progress(`sweep ${done.status}: ${deleted} rows deleted in ${Math.round(sweepMs)} ms: ${rowsPerS} rows/s; load ${loadAverage()}`);
     // CPU seconds are what a loaded machine cannot hide: rows per PostgreSQL CPU second is close to the rate a quiet machine would give.
     const cpu = cpuPerMessage(cpuBefore, cpuAfter, 1);
-    progress(`CPU during the sweep (sweep and auto-replies): PostgreSQL ${(cpu.postgresMs / 1000).toFixed(1)} s, bench process ${(cpu.nodeMs / 1000).toFixed(1)} s: ${Math.round(deleted / (cpu.postgresMs / 1000))} rows per PostgreSQL CPU second`);
+    progress(
+      `CPU during the sweep (sweep and auto-replies): PostgreSQL ${(cpu.postgresMs / 1000).toFixed(1)} s, bench process ${(cpu.nodeMs / 1000).toFixed(1)} s: ${Math.round(deleted / (cpu.postgresMs / 1000))} rows per PostgreSQL CPU second`,
+    );
     progress(`auto-replies during the sweep: ${during.count} at ${inboundRate}/s: end to end ${formatSummary(during)}`);
     progress(`  ${segments(duringTimings)}`);
     if (values.timeline) printTimeline(samples, duringTimings);
-    progress(`targets: ≥ 50000 rows/s: ${rowsPerS >= 50_000 ? 'met' : 'MISSED'}; p99 during ≤ 2 × idle: ${during.p99 <= 2 * idle.p99 ? 'met' : 'MISSED'} (machine shared with other work: figures are noisy)`);
-    const left = (await runSql<{ n: string }>(em, `select count(*) as n from messages where workspace_id = :workspaceId and created_at < now() - interval '30 days'`, b)).rows[0]!;
+    progress(
+      `targets: ≥ 50000 rows/s: ${rowsPerS >= 50_000 ? 'met' : 'MISSED'}; p99 during ≤ 2 × idle: ${during.p99 <= 2 * idle.p99 ? 'met' : 'MISSED'} (machine shared with other work: figures are noisy)`,
+    );
+    const left = (
+      await runSql<{ n: string }>(
+        em,
+        `select count(*) as n from messages where workspace_id = :workspaceId and created_at < now() - interval '30 days'`,
+        b,
+      )
+    ).rows[0]!;
     if (Number(left.n) !== 0) throw new Error(`${left.n} expired messages are left`);
     const result = { bench: 'retention', deleted, rows_per_s: rowsPerS, inbound_p99_idle_ms: idle.p99, inbound_p99_during_ms: during.p99 };
     await replies.close();
@@ -147,7 +224,15 @@ const IDLE_S = 15;
 function receivedBy(t: PhaseTimings, epochMs: number): PhaseTimings {
   const keep = t.receivedMs.map((at) => at <= epochMs);
   const pick = (values: number[]) => values.filter((_, i) => keep[i]);
-  return { ...t, replied: keep.filter(Boolean).length, endToEndMs: pick(t.endToEndMs), receivedMs: pick(t.receivedMs), toHandledMs: pick(t.toHandledMs), handledToQueuedMs: pick(t.handledToQueuedMs), queuedToSentMs: pick(t.queuedToSentMs) };
+  return {
+    ...t,
+    replied: keep.filter(Boolean).length,
+    endToEndMs: pick(t.endToEndMs),
+    receivedMs: pick(t.receivedMs),
+    toHandledMs: pick(t.toHandledMs),
+    handledToQueuedMs: pick(t.handledToQueuedMs),
+    queuedToSentMs: pick(t.queuedToSentMs),
+  };
 }
 
 /** p50/p99 of each segment of the auto-replies' path: where a slow reply spent its time. */
@@ -170,8 +255,15 @@ interface TimelineSample {
 async function sampleTimeline(orm: Orm, workspaceId: string, sweepId: string, done: () => boolean, out: TimelineSample[]): Promise<void> {
   while (!done()) {
     const sweep = await findSweep(orm.em.fork(), workspaceId, sweepId);
-    const kind = SWEEP_ORDER.find((k) => sweep?.progress[k]?.status === 'running') ?? (SWEEP_ORDER.some((k) => sweep?.progress[k]?.status === 'pending') ? 'counting' : '-');
-    const wal = (await runSql<{ lsn: string; checkpoints: string }>(orm.em.fork(), `select cast(pg_current_wal_lsn() - '0/0' as text) as lsn, cast(checkpoints_timed + checkpoints_req as text) as checkpoints from pg_stat_bgwriter`)).rows[0]!;
+    const kind =
+      SWEEP_ORDER.find((k) => sweep?.progress[k]?.status === 'running') ??
+      (SWEEP_ORDER.some((k) => sweep?.progress[k]?.status === 'pending') ? 'counting' : '-');
+    const wal = (
+      await runSql<{ lsn: string; checkpoints: string }>(
+        orm.em.fork(),
+        `select cast(pg_current_wal_lsn() - '0/0' as text) as lsn, cast(checkpoints_timed + checkpoints_req as text) as checkpoints from pg_stat_bgwriter`,
+      )
+    ).rows[0]!;
     out.push({ atMs: Date.now(), kind, walBytes: Number(wal.lsn), checkpoints: Number(wal.checkpoints) });
     await new Promise((resolve) => setTimeout(resolve, 1_000));
   }
@@ -185,6 +277,8 @@ function printTimeline(samples: TimelineSample[], t: PhaseTimings): void {
     const ms = t.endToEndMs.filter((_, k) => t.receivedMs[k]! >= a.atMs && t.receivedMs[k]! < b.atMs);
     const s = summarise(ms);
     const mb = (b.walBytes - a.walBytes) / 1e6;
-    progress(`  t+${i}s ${a.kind.padEnd(16)} WAL ${mb.toFixed(1).padStart(6)} MB${b.checkpoints > a.checkpoints ? ' checkpoint' : ''}  replies n=${s.count} p50 ${s.p50} max ${s.max} ms`);
+    progress(
+      `  t+${i}s ${a.kind.padEnd(16)} WAL ${mb.toFixed(1).padStart(6)} MB${b.checkpoints > a.checkpoints ? ' checkpoint' : ''}  replies n=${s.count} p50 ${s.p50} max ${s.max} ms`,
+    );
   }
 }

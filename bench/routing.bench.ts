@@ -13,15 +13,30 @@ import { BENCH_PG_BASE, BENCH_REDIS_URL } from './support/bench-env.ts';
 import { loadAverage, wholeNumberOption } from './support/bench-process.ts';
 import { percentile } from './support/percentiles.ts';
 
-const USAGE = 'usage: npm run bench -- routing [--conversations 10000] [--teams 5] [--agents 200] [--capacity 5] [--workers 4] [--think-ms 5]';
+const USAGE =
+  'usage: npm run bench -- routing [--conversations 10000] [--teams 5] [--agents 200] [--capacity 5] [--workers 4] [--think-ms 5]';
 const WORKER_FILE = fileURLToPath(new URL('./support/routing-worker.ts', import.meta.url));
 const RUN_TIMEOUT_MS = 10 * 60_000;
 
-function options(args: string[]): { conversations: number; teams: number; agents: number; capacity: number; workers: number; thinkMs: number } {
+function options(args: string[]): {
+  conversations: number;
+  teams: number;
+  agents: number;
+  capacity: number;
+  workers: number;
+  thinkMs: number;
+} {
   const o = { conversations: 10_000, teams: 5, agents: 200, capacity: 5, workers: 4, thinkMs: 5 };
   for (let i = 0; i < args.length; i += 2) {
     const [flag, raw] = [args[i]!, args[i + 1] ?? ''];
-    const key = { '--conversations': 'conversations', '--teams': 'teams', '--agents': 'agents', '--capacity': 'capacity', '--workers': 'workers', '--think-ms': 'thinkMs' }[flag] as keyof typeof o | undefined;
+    const key = {
+      '--conversations': 'conversations',
+      '--teams': 'teams',
+      '--agents': 'agents',
+      '--capacity': 'capacity',
+      '--workers': 'workers',
+      '--think-ms': 'thinkMs',
+    }[flag] as keyof typeof o | undefined;
     if (!key) throw new Error(`unknown option ${flag}\n${USAGE}`);
     o[key] = wholeNumberOption(flag.slice(2), raw, USAGE, key === 'thinkMs' ? 0 : 1);
   }
@@ -53,7 +68,11 @@ export async function runRoutingBench(args: string[]): Promise<void> {
     const workspaceId = crypto.randomUUID();
     const channelId = crypto.randomUUID();
     await runSql(em, `insert into workspaces (id, name) values (:workspaceId, 'Routing bench')`, { workspaceId });
-    await runSql(em, `insert into channels (id, workspace_id, kind, name, status) values (:channelId, :workspaceId, 'sandbox', 'bench', 'connected')`, { channelId, workspaceId });
+    await runSql(
+      em,
+      `insert into channels (id, workspace_id, kind, name, status) values (:channelId, :workspaceId, 'sandbox', 'bench', 'connected')`,
+      { channelId, workspaceId },
+    );
     const { rows: agentRows } = await runSql<{ id: string }>(
       em,
       `with u as (insert into users (id, email, name, password_hash) select gen_random_uuid(), 'agent' || i || '@bench.local', 'Agent ' || i, 'x' from generate_series(1, :agents) i returning id)
@@ -65,11 +84,23 @@ export async function runRoutingBench(args: string[]): Promise<void> {
     for (let t = 0; t < o.teams; t++) {
       const teamId = crypto.randomUUID();
       teamIds.push(teamId);
-      await runSql(em, `insert into teams (id, workspace_id, name, strategy, default_capacity) values (:teamId, :workspaceId, :name, :strategy, :capacity)`, { teamId, workspaceId, name: `Team ${t}`, strategy: t % 2 === 0 ? 'round_robin' : 'least_busy', capacity: o.capacity });
+      await runSql(
+        em,
+        `insert into teams (id, workspace_id, name, strategy, default_capacity) values (:teamId, :workspaceId, :name, :strategy, :capacity)`,
+        { teamId, workspaceId, name: `Team ${t}`, strategy: t % 2 === 0 ? 'round_robin' : 'least_busy', capacity: o.capacity },
+      );
       const members = agentIds.filter((_, i) => i % o.teams === t);
-      await runSql(em, `insert into team_members (team_id, workspace_id, user_id) select :teamId, :workspaceId, unnest(cast(:members as uuid[]))`, { teamId, workspaceId, members });
+      await runSql(
+        em,
+        `insert into team_members (team_id, workspace_id, user_id) select :teamId, :workspaceId, unnest(cast(:members as uuid[]))`,
+        { teamId, workspaceId, members },
+      );
     }
-    await runSql(em, `insert into agent_status (workspace_id, user_id, availability, last_seen_at) select :workspaceId, unnest(cast(:agentIds as uuid[])), 'online', now()`, { workspaceId, agentIds });
+    await runSql(
+      em,
+      `insert into agent_status (workspace_id, user_id, availability, last_seen_at) select :workspaceId, unnest(cast(:agentIds as uuid[])), 'online', now()`,
+      { workspaceId, agentIds },
+    );
     await runSql(
       em,
       `with c as (insert into contacts (id, workspace_id, phone) select gen_random_uuid(), :workspaceId, '+1555' || lpad(i::text, 7, '0') from generate_series(1, :n) i returning id, phone)
@@ -80,12 +111,23 @@ export async function runRoutingBench(args: string[]): Promise<void> {
       { workspaceId, channelId, n: o.conversations, teamIds, teams: o.teams },
     );
     await runSql(em, `analyze`);
-    progress(`${o.conversations} conversations queued over ${o.teams} teams; ${o.agents} agents of capacity ${o.capacity}; starting ${o.workers} worker processes`);
+    progress(
+      `${o.conversations} conversations queued over ${o.teams} teams; ${o.agents} agents of capacity ${o.capacity}; starting ${o.workers} worker processes`,
+    );
 
     for (let w = 0; w < o.workers; w++) {
       const mine = agentIds.filter((_, i) => i % o.workers === w);
       const child = spawn(process.execPath, ['--import', 'tsx', WORKER_FILE], {
-        env: { ...process.env, DATABASE_URL: databaseUrl, REDIS_URL: BENCH_REDIS_URL, REDIS_PREFIX: prefix, BENCH_WORKSPACE_ID: workspaceId, BENCH_AGENT_IDS: mine.join(','), BENCH_THINK_MS: String(o.thinkMs), LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
+        env: {
+          ...process.env,
+          DATABASE_URL: databaseUrl,
+          REDIS_URL: BENCH_REDIS_URL,
+          REDIS_PREFIX: prefix,
+          BENCH_WORKSPACE_ID: workspaceId,
+          BENCH_AGENT_IDS: mine.join(','),
+          BENCH_THINK_MS: String(o.thinkMs),
+          LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+        },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       children.push(child);
@@ -97,8 +139,14 @@ export async function runRoutingBench(args: string[]): Promise<void> {
     await bus.publishKicks(teamIds);
     for (;;) {
       await new Promise((r) => setTimeout(r, 500));
-      const { rows } = await runSql<{ resolved: number; assigned: number }>(em, `select count(*) filter (where state = 'resolved')::int as resolved, count(*) filter (where state = 'assigned')::int as assigned from conversations where workspace_id = :workspaceId`, { workspaceId });
-      progress(`${((Date.now() - started) / 1000).toFixed(1)} s: ${rows[0]!.resolved} resolved, ${rows[0]!.assigned} assigned now; load ${loadAverage()}`);
+      const { rows } = await runSql<{ resolved: number; assigned: number }>(
+        em,
+        `select count(*) filter (where state = 'resolved')::int as resolved, count(*) filter (where state = 'assigned')::int as assigned from conversations where workspace_id = :workspaceId`,
+        { workspaceId },
+      );
+      progress(
+        `${((Date.now() - started) / 1000).toFixed(1)} s: ${rows[0]!.resolved} resolved, ${rows[0]!.assigned} assigned now; load ${loadAverage()}`,
+      );
       if (rows[0]!.resolved >= o.conversations) break;
       if (Date.now() - started > RUN_TIMEOUT_MS) throw new Error('the routing bench did not finish in 10 minutes');
     }
@@ -106,9 +154,15 @@ export async function runRoutingBench(args: string[]): Promise<void> {
     const reports = await Promise.all(children.map((c) => stopWorker(c)));
     const outcomes: Record<string, number> = {};
     for (const r of reports) for (const [k, n] of Object.entries(r.outcomes)) outcomes[k] = (outcomes[k] ?? 0) + n;
-    progress(`freed slots by outcome: ${JSON.stringify(outcomes)}; agents' resolves failed ${reports.reduce((n, r) => n + r.failures, 0)}, conversations found by the agents' reload (no live event within a reload period) ${reports.reduce((n, r) => n + r.reloaded, 0)}`);
+    progress(
+      `freed slots by outcome: ${JSON.stringify(outcomes)}; agents' resolves failed ${reports.reduce((n, r) => n + r.failures, 0)}, conversations found by the agents' reload (no live event within a reload period) ${reports.reduce((n, r) => n + r.reloaded, 0)}`,
+    );
 
-    const { rows: span } = await runSql<{ n: number; seconds: number }>(em, `select count(*)::int as n, extract(epoch from max(created_at) - min(created_at))::float8 as seconds from conversation_events where workspace_id = :workspaceId and to_state = 'assigned'`, { workspaceId });
+    const { rows: span } = await runSql<{ n: number; seconds: number }>(
+      em,
+      `select count(*)::int as n, extract(epoch from max(created_at) - min(created_at))::float8 as seconds from conversation_events where workspace_id = :workspaceId and to_state = 'assigned'`,
+      { workspaceId },
+    );
     // For each freed slot (a resolve of an assigned conversation), the agent's next assignment:
     // the first assignment event after it in the agent's lock order (seq).
     const { rows: waits } = await runSql<{ ms: number }>(
@@ -135,12 +189,26 @@ export async function runRoutingBench(args: string[]): Promise<void> {
        ) l where load > :capacity`,
       { workspaceId, capacity: o.capacity },
     );
-    const { rows: twice } = await runSql<{ n: number }>(em, `select count(*)::int as n from (select conversation_id from conversation_events where workspace_id = :workspaceId and to_state = 'assigned' group by conversation_id having count(*) > 1) d`, { workspaceId });
-    const { rows: byProcess } = await runSql<{ n: number }>(em, `select count(*)::int as n from conversation_events where workspace_id = :workspaceId and to_state = 'assigned' group by detail->>'process' order by 1 desc`, { workspaceId });
+    const { rows: twice } = await runSql<{ n: number }>(
+      em,
+      `select count(*)::int as n from (select conversation_id from conversation_events where workspace_id = :workspaceId and to_state = 'assigned' group by conversation_id having count(*) > 1) d`,
+      { workspaceId },
+    );
+    const { rows: byProcess } = await runSql<{ n: number }>(
+      em,
+      `select count(*)::int as n from conversation_events where workspace_id = :workspaceId and to_state = 'assigned' group by detail->>'process' order by 1 desc`,
+      { workspaceId },
+    );
     // Which path assigned: a resolve refilling its own slot, or an assignment pass (arrivals, a resolve that could not refill).
-    const { rows: byPath } = await runSql<{ refills: number; passes: number }>(em, `select count(*) filter (where reason like '%(a slot freed)')::int as refills, count(*) filter (where reason not like '%(a slot freed)')::int as passes from conversation_events where workspace_id = :workspaceId and to_state = 'assigned'`, { workspaceId });
+    const { rows: byPath } = await runSql<{ refills: number; passes: number }>(
+      em,
+      `select count(*) filter (where reason like '%(a slot freed)')::int as refills, count(*) filter (where reason not like '%(a slot freed)')::int as passes from conversation_events where workspace_id = :workspaceId and to_state = 'assigned'`,
+      { workspaceId },
+    );
     const sorted = waits.map((w) => w.ms).sort((a, b) => a - b);
-    progress(`assignments per worker process: ${byProcess.map((p) => p.n).join(', ')}; by a resolve refilling its slot ${byPath[0]!.refills}, by assignment passes ${byPath[0]!.passes}; free→assign p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms over ${sorted.length} freed slots; load ${loadAverage()}`);
+    progress(
+      `assignments per worker process: ${byProcess.map((p) => p.n).join(', ')}; by a resolve refilling its slot ${byPath[0]!.refills}, by assignment passes ${byPath[0]!.passes}; free→assign p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms over ${sorted.length} freed slots; load ${loadAverage()}`,
+    );
     console.log(
       JSON.stringify({
         bench: 'routing',

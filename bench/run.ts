@@ -10,15 +10,37 @@ import { runRetentionPartitionsBench } from './retention-partitions.bench.ts';
 
 /** The benches `npm run bench -- <name>` knows, each taking the arguments that follow its name. */
 const BENCHES: Record<string, { summary: string; run: (args: string[]) => Promise<void> }> = {
-  broadcast: { summary: '100k contacts, a 50k segment: snapshot + enqueue time, unpaced send rate, auto-reply latency meanwhile', run: runBroadcastBench },
-  engagement: { summary: 'reply and opt-out rates of a 100k-recipient broadcast against the recipient counts every broadcast page already reads', run: runEngagementBench },
+  broadcast: {
+    summary: '100k contacts, a 50k segment: snapshot + enqueue time, unpaced send rate, auto-reply latency meanwhile',
+    run: runBroadcastBench,
+  },
+  engagement: {
+    summary: 'reply and opt-out rates of a 100k-recipient broadcast against the recipient counts every broadcast page already reads',
+    run: runEngagementBench,
+  },
   editor: { summary: 'a 300-node flow in headless Chromium: load to an interactive canvas, and one edit', run: runEditorBench },
   engine: { summary: 'inbound → flow → sandbox reply: closed-loop throughput, open-loop latency, BullMQ baseline', run: runEngineBench },
-  routing: { summary: '10k conversations queued over 5 teams, 200 agents of capacity 5, 4 worker processes: assignments/s, freed slot → next assignment p99, violations', run: runRoutingBench },
-  retention: { summary: '2M messages (half expired) with run steps and media rows: a sweep deletes the expired half while auto-replies keep answering', run: runRetentionBench },
-  import: { summary: 'a 1,000,000-row contacts CSV streamed to the import API and imported by the worker: rows/s and peak RSS', run: runImportBench },
-  'retention-partitions': { summary: 'the same expired rows deleted in batches by the sweep, and by dropping monthly partitions of copies of the tables', run: runRetentionPartitionsBench },
-  regex: { summary: 'ten regex triggers over 100k typical messages: native RegExp against re2js (CPU only, no services)', run: runRegexTriggersBench },
+  routing: {
+    summary:
+      '10k conversations queued over 5 teams, 200 agents of capacity 5, 4 worker processes: assignments/s, freed slot → next assignment p99, violations',
+    run: runRoutingBench,
+  },
+  retention: {
+    summary: '2M messages (half expired) with run steps and media rows: a sweep deletes the expired half while auto-replies keep answering',
+    run: runRetentionBench,
+  },
+  import: {
+    summary: 'a 1,000,000-row contacts CSV streamed to the import API and imported by the worker: rows/s and peak RSS',
+    run: runImportBench,
+  },
+  'retention-partitions': {
+    summary: 'the same expired rows deleted in batches by the sweep, and by dropping monthly partitions of copies of the tables',
+    run: runRetentionPartitionsBench,
+  },
+  regex: {
+    summary: 'ten regex triggers over 100k typical messages: native RegExp against re2js (CPU only, no services)',
+    run: runRegexTriggersBench,
+  },
 };
 
 const [name, ...rest] = process.argv.slice(2);

@@ -75,8 +75,20 @@ async function main(): Promise<void> {
   process.env.FAULT_CLUSTER_NAME ??= 'om_soak';
   // --cpu-profile-dir: every role process writes a CPU profile of the run's second minute (see cpu-profile.hook.mjs).
   const profileDir = values['cpu-profile-dir'];
-  const profiling: { hook: string; env: Record<string, string> } = profileDir ? { hook: ` --import ${fileURLToPath(new URL('./support/cpu-profile.hook.mjs', import.meta.url))}`, env: { CPU_PROFILE_DIR: profileDir, CPU_PROFILE_DELAY_MS: '90000', CPU_PROFILE_MS: '60000' } } : { hook: '', env: {} };
-  const fc = await startFaultCluster({ workers: Number(values.workers), connectors: Number(values.connectors), progress, flow, env: profiling.env, nodeOptions: `--report-on-signal --report-signal=SIGUSR2 --report-directory=${reports}${profiling.hook}` });
+  const profiling: { hook: string; env: Record<string, string> } = profileDir
+    ? {
+        hook: ` --import ${fileURLToPath(new URL('./support/cpu-profile.hook.mjs', import.meta.url))}`,
+        env: { CPU_PROFILE_DIR: profileDir, CPU_PROFILE_DELAY_MS: '90000', CPU_PROFILE_MS: '60000' },
+      }
+    : { hook: '', env: {} };
+  const fc = await startFaultCluster({
+    workers: Number(values.workers),
+    connectors: Number(values.connectors),
+    progress,
+    flow,
+    env: profiling.env,
+    nodeOptions: `--report-on-signal --report-signal=SIGUSR2 --report-directory=${reports}${profiling.hook}`,
+  });
   const stop = async () => {
     await fc.cleanup();
     await rm(reports, { recursive: true, force: true });
@@ -104,7 +116,11 @@ async function main(): Promise<void> {
         const i = seq++;
         inFlight++;
         minuteSent++;
-        void postWithRetries(fc, { from: loadPhone(i % senders), text: `${LOAD_KEYWORD} ${i}`, id: `soak-${i}` }, { deadlineMs: 60_000 }).then((r) => {
+        void postWithRetries(
+          fc,
+          { from: loadPhone(i % senders), text: `${LOAD_KEYWORD} ${i}`, id: `soak-${i}` },
+          { deadlineMs: 60_000 },
+        ).then((r) => {
           inFlight--;
           if (r.accepted) {
             minuteAccepted++;
@@ -115,7 +131,11 @@ async function main(): Promise<void> {
       if (Date.now() >= nextSample) {
         const minute = samples.length + 1;
         const latencies = minuteLatencies.sort((a, b) => a - b);
-        const sample = await takeSample(fc, redis, reports, cpu, minute, { sent: minuteSent, accepted: minuteAccepted, acceptP99Ms: percentile(latencies, 99) });
+        const sample = await takeSample(fc, redis, reports, cpu, minute, {
+          sent: minuteSent,
+          accepted: minuteAccepted,
+          acceptP99Ms: percentile(latencies, 99),
+        });
         samples.push(sample);
         progress(JSON.stringify(sample));
         minuteSent = 0;
@@ -126,7 +146,17 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, Math.max(0, 10 - (Date.now() - sliceStart))));
     }
     while (inFlight > 0) await new Promise((r) => setTimeout(r, 100));
-    if (minuteSent > 0) samples.push(await takeSample(fc, redis, reports, cpu, samples.length + 1, { sent: minuteSent, accepted: minuteAccepted, acceptP99Ms: percentile(minuteLatencies.sort((a, b) => a - b), 99) }));
+    if (minuteSent > 0)
+      samples.push(
+        await takeSample(fc, redis, reports, cpu, samples.length + 1, {
+          sent: minuteSent,
+          accepted: minuteAccepted,
+          acceptP99Ms: percentile(
+            minuteLatencies.sort((a, b) => a - b),
+            99,
+          ),
+        }),
+      );
     console.log(JSON.stringify(verdict(samples, warmup, { lost, sent: seq, rate })));
   } finally {
     redis.disconnect();
@@ -157,7 +187,10 @@ class CpuMeter {
     const postgresMs = backend ? await postgresServerCpuMs(backend.pid) : null;
     if (postgresMs !== null) now.set('postgres', postgresMs);
     const info = await this.redis.info('cpu');
-    now.set('redis', ['used_cpu_user', 'used_cpu_sys'].reduce((sum, key) => sum + Number(new RegExp(`${key}:([\\d.]+)`).exec(info)?.[1] ?? 0), 0) * 1000);
+    now.set(
+      'redis',
+      ['used_cpu_user', 'used_cpu_sys'].reduce((sum, key) => sum + Number(new RegExp(`${key}:([\\d.]+)`).exec(info)?.[1] ?? 0), 0) * 1000,
+    );
     const byRole: Record<string, number> = {};
     for (const [key, ms] of now) {
       // A process started since the last call counts from its start.
@@ -170,7 +203,14 @@ class CpuMeter {
   }
 }
 
-async function takeSample(fc: Cluster, redis: ReturnType<typeof createRedis>, reports: string, cpu: CpuMeter, minute: number, load: { sent: number; accepted: number; acceptP99Ms: number }): Promise<Sample> {
+async function takeSample(
+  fc: Cluster,
+  redis: ReturnType<typeof createRedis>,
+  reports: string,
+  cpu: CpuMeter,
+  minute: number,
+  load: { sent: number; accepted: number; acceptP99Ms: number },
+): Promise<Sample> {
   // Before the heap reports below, which cost the processes CPU of their own.
   const cpuMs = await cpu.sinceLast();
   const alive = fc.cluster.alive();
@@ -192,7 +232,12 @@ async function takeSample(fc: Cluster, redis: ReturnType<typeof createRedis>, re
     alive.map(async (p) => {
       const rss = await rssOf(p);
       const heap = heaps.get(p.pid);
-      return { role: p.role, pid: p.pid, rssMb: rss === null ? null : round(rss / 2 ** 20), heapMb: heap === undefined ? null : round(heap / 2 ** 20) };
+      return {
+        role: p.role,
+        pid: p.pid,
+        rssMb: rss === null ? null : round(rss / 2 ** 20),
+        heapMb: heap === undefined ? null : round(heap / 2 ** 20),
+      };
     }),
   );
   const info = await redis.info('memory');
@@ -208,7 +253,9 @@ async function takeSample(fc: Cluster, redis: ReturnType<typeof createRedis>, re
     minute,
     ...load,
     handleP99Ms: Math.round(Number(handled?.p99 ?? 0)),
-    cpuMsPerMessage: Object.fromEntries(Object.entries(cpuMs).map(([role, ms]) => [role, Math.round((ms / Math.max(1, load.accepted)) * 100) / 100])),
+    cpuMsPerMessage: Object.fromEntries(
+      Object.entries(cpuMs).map(([role, ms]) => [role, Math.round((ms / Math.max(1, load.accepted)) * 100) / 100]),
+    ),
     processes,
     redisKeys: await redis.dbsize(),
     redisMemoryMb: round(Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0) / 2 ** 20),
@@ -228,7 +275,11 @@ function verdict(samples: Sample[], warmup: number, totals: { lost: number; sent
   // Per process, over the minutes it was alive (a pid; the soak kills nobody).
   const pids = [...new Set(steady.flatMap((s) => s.processes.map((p) => `${p.role}:${p.pid}`)))];
   const memory = pids.map((key) => {
-    const pts = steady.flatMap((s) => s.processes.filter((p) => `${p.role}:${p.pid}` === key && p.rssMb !== null).map((p) => ({ x: s.minute, rss: p.rssMb!, heap: p.heapMb })));
+    const pts = steady.flatMap((s) =>
+      s.processes
+        .filter((p) => `${p.role}:${p.pid}` === key && p.rssMb !== null)
+        .map((p) => ({ x: s.minute, rss: p.rssMb!, heap: p.heapMb })),
+    );
     const rssSlope = perHour(pts.map((p) => ({ x: p.x, y: p.rss })));
     const heapPts = pts.filter((p) => p.heap !== null).map((p) => ({ x: p.x, y: p.heap! }));
     const heapSlope = perHour(heapPts);

@@ -26,7 +26,13 @@ function roleCommand(name: string, roles: readonly RoleName[], description: stri
 const program = new Command('onemessage')
   .description('OneMessage: self-hostable messaging automation. Configuration comes from the environment (see README.md).')
   .showHelpAfterError()
-  .addCommand(roleCommand('start', ROLE_NAMES, 'Run the api, worker and connector roles in one process (creates and migrates the database, seeds the demo workspace)'))
+  .addCommand(
+    roleCommand(
+      'start',
+      ROLE_NAMES,
+      'Run the api, worker and connector roles in one process (creates and migrates the database, seeds the demo workspace)',
+    ),
+  )
   .addCommand(roleCommand('api', ['api'], ROLE_HELP.api))
   .addCommand(roleCommand('worker', ['worker'], ROLE_HELP.worker))
   .addCommand(roleCommand('connector', ['connector'], ROLE_HELP.connector))

@@ -3,7 +3,9 @@ import { action } from './fail.ts';
 
 export function seedDemoCommand(): Command {
   return new Command('seed-demo')
-    .description('Create the demo workspace and its owner (DEMO_EMAIL / DEMO_PASSWORD) if missing; applies pending migrations first. Safe to run again: an existing demo user keeps their password')
+    .description(
+      'Create the demo workspace and its owner (DEMO_EMAIL / DEMO_PASSWORD) if missing; applies pending migrations first. Safe to run again: an existing demo user keeps their password',
+    )
     .action(
       action(async () => {
         const { withDatabase } = await import('./database-session.ts');
@@ -13,8 +15,14 @@ export function seedDemoCommand(): Command {
         await withDatabase(async (orm, config) => {
           await migrateWithLock(orm, config.databaseUrl);
           const result = await seedDemo(orm, { email: config.demo.email, password: config.demo.password, clock: systemClock });
-          console.log(result.createdWorkspace ? `demo workspace created (${result.workspaceId})` : `demo workspace already present (${result.workspaceId})`);
-          console.log(result.createdUser ? `demo user created: ${config.demo.email}` : `demo user present: ${config.demo.email} (password unchanged)`);
+          console.log(
+            result.createdWorkspace
+              ? `demo workspace created (${result.workspaceId})`
+              : `demo workspace already present (${result.workspaceId})`,
+          );
+          console.log(
+            result.createdUser ? `demo user created: ${config.demo.email}` : `demo user present: ${config.demo.email} (password unchanged)`,
+          );
         });
       }),
     );

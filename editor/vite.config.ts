@@ -25,10 +25,22 @@ export default defineConfig(({ command }) => {
           // a release that changes the app's code keeps the libraries in the browser's cache.
           codeSplitting: {
             groups: [
-              { name: 'vendor-react', test: /node_modules[\\/](react|react-dom|scheduler|react-router|cookie|set-cookie-parser)[\\/]/, priority: 40 },
-              { name: 'vendor-mantine', test: /node_modules[\\/](@mantine[\\/](core|hooks|notifications|modals|store)|@floating-ui|react-remove-scroll|react-remove-scroll-bar|react-style-singleton|use-callback-ref|use-sidecar|get-nonce|tslib|react-number-format|react-textarea-autosize|clsx|type-fest)[\\/]/, priority: 30 },
+              {
+                name: 'vendor-react',
+                test: /node_modules[\\/](react|react-dom|scheduler|react-router|cookie|set-cookie-parser)[\\/]/,
+                priority: 40,
+              },
+              {
+                name: 'vendor-mantine',
+                test: /node_modules[\\/](@mantine[\\/](core|hooks|notifications|modals|store)|@floating-ui|react-remove-scroll|react-remove-scroll-bar|react-style-singleton|use-callback-ref|use-sidecar|get-nonce|tslib|react-number-format|react-textarea-autosize|clsx|type-fest)[\\/]/,
+                priority: 30,
+              },
               { name: 'vendor-query', test: /node_modules[\\/]@tanstack[\\/]/, priority: 30 },
-              { name: 'vendor-canvas', test: /node_modules[\\/](@xyflow|d3-[a-z-]+|zustand|classcat|use-sync-external-store)[\\/]/, priority: 30 },
+              {
+                name: 'vendor-canvas',
+                test: /node_modules[\\/](@xyflow|d3-[a-z-]+|zustand|classcat|use-sync-external-store)[\\/]/,
+                priority: 30,
+              },
               { name: 'vendor-zod', test: /node_modules[\\/]zod[\\/]/, priority: 30 },
             ],
           },

@@ -154,9 +154,13 @@ export class Migration20261125000000_foundation extends Migration {
       created_at timestamptz not null default now()
     )`);
     // Deduplication of inbound messages and of provider status updates.
-    this.addSql(`create unique index messages_channel_provider_id on messages (channel_id, provider_message_id) where provider_message_id is not null`);
+    this.addSql(
+      `create unique index messages_channel_provider_id on messages (channel_id, provider_message_id) where provider_message_id is not null`,
+    );
     // A reply is recorded at most once per idempotency key (run + step, broadcast + recipient).
-    this.addSql(`create unique index messages_channel_idempotency on messages (channel_id, idempotency_key) where idempotency_key is not null`);
+    this.addSql(
+      `create unique index messages_channel_idempotency on messages (channel_id, idempotency_key) where idempotency_key is not null`,
+    );
     // A conversation's messages in order.
     this.addSql(`create index messages_conversation on messages (conversation_id, id)`);
     // Retention sweeps and per-workspace time ranges.
@@ -197,7 +201,19 @@ export class Migration20261125000000_foundation extends Migration {
   }
 
   override async down(): Promise<void> {
-    for (const table of ['audit_log', 'usage_events', 'messages', 'conversations', 'contact_identities', 'contacts', 'channels', 'api_keys', 'memberships', 'users', 'workspaces']) {
+    for (const table of [
+      'audit_log',
+      'usage_events',
+      'messages',
+      'conversations',
+      'contact_identities',
+      'contacts',
+      'channels',
+      'api_keys',
+      'memberships',
+      'users',
+      'workspaces',
+    ]) {
       this.addSql(`drop table if exists ${table}`);
     }
   }

@@ -8,7 +8,9 @@ import { Migration } from '@mikro-orm/migrations';
  */
 export class Migration20261126020000_outbox_conversation_order_index extends Migration {
   override async up(): Promise<void> {
-    this.addSql(`create index messages_outbox_conversation on messages (conversation_id, id) where status = 'queued' and direction = 'outbound'`);
+    this.addSql(
+      `create index messages_outbox_conversation on messages (conversation_id, id) where status = 'queued' and direction = 'outbound'`,
+    );
   }
 
   override async down(): Promise<void> {

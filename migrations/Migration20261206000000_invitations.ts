@@ -24,7 +24,9 @@ export class Migration20261206000000_invitations extends Migration {
       check (accepted_at is null or revoked_at is null)
     )`);
     // One open invitation per email and workspace: inviting again revokes the open one first.
-    this.addSql(`create unique index invitations_open on invitations (workspace_id, email) where accepted_at is null and revoked_at is null`);
+    this.addSql(
+      `create unique index invitations_open on invitations (workspace_id, email) where accepted_at is null and revoked_at is null`,
+    );
     this.addSql(`create index invitations_workspace on invitations (workspace_id, created_at desc)`);
   }
 

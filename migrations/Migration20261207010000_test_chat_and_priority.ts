@@ -17,7 +17,9 @@ export class Migration20261207010000_test_chat_and_priority extends Migration {
     this.addSql(`alter table flow_versions add column test_revision integer`);
     this.addSql(`alter table flow_versions drop constraint flow_versions_flow_id_version_key`);
     this.addSql(`create unique index flow_versions_published_version on flow_versions (flow_id, version) where test_revision is null`);
-    this.addSql(`create unique index flow_versions_test_revision on flow_versions (flow_id, test_revision) where test_revision is not null`);
+    this.addSql(
+      `create unique index flow_versions_test_revision on flow_versions (flow_id, test_revision) where test_revision is not null`,
+    );
     this.addSql(`alter table flow_versions add constraint flow_versions_test_is_version_0 check ((test_revision is null) = (version > 0))`);
   }
 

@@ -82,7 +82,9 @@ export class Migration20261207020000_billing extends Migration {
         on conflict (workspace_id) do nothing;
         return new;
       end $$`);
-    this.addSql(`create trigger workspaces_billing_usage after insert on workspaces for each row execute function billing_usage_for_new_workspace()`);
+    this.addSql(
+      `create trigger workspaces_billing_usage after insert on workspaces for each row execute function billing_usage_for_new_workspace()`,
+    );
     this.addSql(`insert into billing_usage (workspace_id, period_start, period_end)
       select id, date_trunc('month', now() at time zone 'UTC') at time zone 'UTC', (date_trunc('month', now() at time zone 'UTC') + interval '1 month') at time zone 'UTC' from workspaces`);
   }

@@ -106,9 +106,13 @@ export class Migration20261207030000_privacy extends Migration {
 
     this.addSql(`alter table broadcast_recipients alter column contact_id drop not null`);
     this.addSql(`alter table broadcast_recipients add column erased_at timestamptz`);
-    this.addSql(`alter table broadcast_recipients add constraint broadcast_recipients_contact_or_tombstone check (contact_id is not null or erased_at is not null)`);
+    this.addSql(
+      `alter table broadcast_recipients add constraint broadcast_recipients_contact_or_tombstone check (contact_id is not null or erased_at is not null)`,
+    );
     // The retention sweep of recipient rows walks finished broadcasts, then their recipients.
-    this.addSql(`create index broadcasts_finished on broadcasts (workspace_id, finished_at) where state in ('completed', 'cancelled', 'failed')`);
+    this.addSql(
+      `create index broadcasts_finished on broadcasts (workspace_id, finished_at) where state in ('completed', 'cancelled', 'failed')`,
+    );
 
     // The media sweep visits only messages that still have a file.
     this.addSql(`create index messages_media_files on messages (workspace_id, created_at) where media ? 'storageKey'`);
@@ -135,6 +139,14 @@ export class Migration20261207030000_privacy extends Migration {
     this.addSql(`alter table broadcast_recipients drop constraint broadcast_recipients_contact_or_tombstone`);
     this.addSql(`alter table broadcast_recipients drop column erased_at`);
     this.addSql(`alter table broadcast_recipients alter column contact_id set not null`);
-    for (const table of ['contact_exports', 'consent_events', 'pending_file_deletions', 'retention_sweeps', 'legal_holds', 'retention_settings']) this.addSql(`drop table if exists ${table}`);
+    for (const table of [
+      'contact_exports',
+      'consent_events',
+      'pending_file_deletions',
+      'retention_sweeps',
+      'legal_holds',
+      'retention_settings',
+    ])
+      this.addSql(`drop table if exists ${table}`);
   }
 }

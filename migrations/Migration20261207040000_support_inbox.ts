@@ -74,10 +74,14 @@ export class Migration20261207040000_support_inbox extends Migration {
         else 'bot' end,
       queued_at = case when status = 'pending' then updated_at end`);
     this.addSql(`update conversations set bot_paused = true where state in ('queued', 'assigned')`);
-    this.addSql(`update conversations set status = case state when 'resolved' then 'resolved' when 'queued' then 'pending' else 'open' end`);
+    this.addSql(
+      `update conversations set status = case state when 'resolved' then 'resolved' when 'queued' then 'pending' else 'open' end`,
+    );
     // Team ids written before teams existed name nothing.
     this.addSql(`update conversations set team_id = null where team_id is not null`);
-    this.addSql(`alter table conversations add constraint conversations_team foreign key (team_id) references teams(id) on delete set null`);
+    this.addSql(
+      `alter table conversations add constraint conversations_team foreign key (team_id) references teams(id) on delete set null`,
+    );
     // A human state always pauses the bot; the bot state may be paused too, by the channel's owner
     // answering from their phone (connectors/whatsapp/owner-message.sql.ts), outside the inbox.
     this.addSql(`alter table conversations add constraint conversations_state_readable check (
@@ -159,7 +163,9 @@ export class Migration20261207040000_support_inbox extends Migration {
     this.addSql(`drop index conversations_queue`);
     this.addSql(`alter table conversations drop constraint conversations_state_readable`);
     this.addSql(`alter table conversations drop constraint conversations_team`);
-    this.addSql(`alter table conversations drop column state, drop column state_changed_at, drop column queued_at, drop column snoozed_until, drop column handoff_note`);
+    this.addSql(
+      `alter table conversations drop column state, drop column state_changed_at, drop column queued_at, drop column snoozed_until, drop column handoff_note`,
+    );
     this.addSql(`drop table agent_status`);
     this.addSql(`drop sequence inbox_turns`);
     this.addSql(`drop table team_members`);

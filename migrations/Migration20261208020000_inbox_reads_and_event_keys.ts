@@ -23,11 +23,15 @@ export class Migration20261208020000_inbox_reads_and_event_keys extends Migratio
       foreign key (workspace_id, user_id) references memberships (workspace_id, user_id) on delete cascade
     )`);
     this.addSql(`create index conversation_reads_user on conversation_reads (workspace_id, user_id)`);
-    this.addSql(`alter table conversation_events drop constraint conversation_events_workspace_id_fkey, drop constraint conversation_events_contact_id_fkey`);
+    this.addSql(
+      `alter table conversation_events drop constraint conversation_events_workspace_id_fkey, drop constraint conversation_events_contact_id_fkey`,
+    );
   }
 
   override async down(): Promise<void> {
-    this.addSql(`delete from conversation_events e where not exists (select 1 from contacts c where c.id = e.contact_id) and e.contact_id is not null`);
+    this.addSql(
+      `delete from conversation_events e where not exists (select 1 from contacts c where c.id = e.contact_id) and e.contact_id is not null`,
+    );
     this.addSql(`alter table conversation_events
       add constraint conversation_events_workspace_id_fkey foreign key (workspace_id) references workspaces(id) on delete cascade,
       add constraint conversation_events_contact_id_fkey foreign key (contact_id) references contacts(id) on delete cascade`);

@@ -23,7 +23,9 @@ export class Migration20261208040000_contacts_page_and_imports extends Migration
       $$`);
     // A 16 MB pending list (default 4 MB): an import's new rows join the index in larger, cheaper
     // merges; a search reads the pending list too, a few ms more at worst.
-    this.addSql(`create index contacts_search on contacts using gin (contact_search_text(name, phone, tags, attributes) gin_trgm_ops) with (gin_pending_list_limit = 16384)`);
+    this.addSql(
+      `create index contacts_search on contacts using gin (contact_search_text(name, phone, tags, attributes) gin_trgm_ops) with (gin_pending_list_limit = 16384)`,
+    );
     this.addSql(`create index contacts_workspace_name on contacts (workspace_id, (coalesce('0' || lower(name), '1')), id)`);
     this.addSql(`create index contacts_workspace_last_seen on contacts (workspace_id, (coalesce(last_seen_at, '-infinity')), id)`);
 

@@ -47,8 +47,14 @@ export const migrations = [
   { name: 'Migration20261208060000_workspace_business_hours', class: Migration20261208060000_workspace_business_hours },
   { name: 'Migration20261209010000_message_templates', class: Migration20261209010000_message_templates },
   { name: 'Migration20261209020000_test_contacts_index', class: Migration20261209020000_test_contacts_index },
-  { name: 'Migration20261209030000_contact_search_text_without_executor', class: Migration20261209030000_contact_search_text_without_executor },
+  {
+    name: 'Migration20261209030000_contact_search_text_without_executor',
+    class: Migration20261209030000_contact_search_text_without_executor,
+  },
   { name: 'Migration20261210010000_billing_usage_deltas', class: Migration20261210010000_billing_usage_deltas },
-  { name: 'Migration20261210020000_templates_in_broadcasts_and_replies', class: Migration20261210020000_templates_in_broadcasts_and_replies },
+  {
+    name: 'Migration20261210020000_templates_in_broadcasts_and_replies',
+    class: Migration20261210020000_templates_in_broadcasts_and_replies,
+  },
   { name: 'Migration20261210050000_contact_import_lanes', class: Migration20261210050000_contact_import_lanes },
 ];

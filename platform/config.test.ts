@@ -38,7 +38,11 @@ describe('when running in production', () => {
 
   it('accepts a hex or base64 key of 32 bytes and refuses another length', () => {
     expect(loadConfig({ NODE_ENV: 'production', ONEMESSAGE_SECRET_KEY: KEY_HEX }).secretKey.toString('hex')).toBe(KEY_HEX);
-    expect(loadConfig({ NODE_ENV: 'production', ONEMESSAGE_SECRET_KEY: Buffer.from(KEY_HEX, 'hex').toString('base64') }).secretKey.toString('hex')).toBe(KEY_HEX);
+    expect(
+      loadConfig({ NODE_ENV: 'production', ONEMESSAGE_SECRET_KEY: Buffer.from(KEY_HEX, 'hex').toString('base64') }).secretKey.toString(
+        'hex',
+      ),
+    ).toBe(KEY_HEX);
     expect(() => loadConfig({ NODE_ENV: 'production', ONEMESSAGE_SECRET_KEY: 'abcd' })).toThrow('must be 32 bytes');
   });
 });
@@ -46,6 +50,8 @@ describe('when running in production', () => {
 describe('when a variable is invalid', () => {
   it('names the variable', () => {
     expect(() => loadConfig({ PORT: 'eighty', ONEMESSAGE_SECRET_KEY: KEY_HEX })).toThrow('invalid environment variable PORT');
-    expect(() => loadConfig({ DATABASE_URL: 'mysql://x', ONEMESSAGE_SECRET_KEY: KEY_HEX })).toThrow('invalid environment variable DATABASE_URL');
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://x', ONEMESSAGE_SECRET_KEY: KEY_HEX })).toThrow(
+      'invalid environment variable DATABASE_URL',
+    );
   });
 });

@@ -83,7 +83,10 @@ const EnvSchema = z.object({
   REDIS_URL: z.url({ protocol: /^rediss?(\+cluster)?$/ }).default('redis://127.0.0.1:6379'),
   DATABASE_PREPARED_STATEMENTS: z.enum(['on', 'off']).default('on'),
   // Braces allowed: a Redis Cluster needs every key of a queue in one slot (`{om}`, a hash tag).
-  REDIS_PREFIX: z.string().regex(/^[a-zA-Z0-9:_{}-]+$/).default('om'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9:_{}-]+$/)
+    .default('om'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('0.0.0.0'),
   ONEMESSAGE_SECRET_KEY: z.string().optional(),
@@ -91,10 +94,18 @@ const EnvSchema = z.object({
   DEMO_EMAIL: z.email().default('demo@onemessage.local'),
   DEMO_PASSWORD: z.string().min(8).default('onemessage-demo'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(256 * 1024),
+  BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(256 * 1024),
   HTTP_ALLOW_HOSTS: z.string().default(''),
   WHATSAPP_MEDIA_DIR: z.string().optional(),
-  WHATSAPP_MEDIA_MAX_BYTES: z.coerce.number().int().positive().default(32 * 1024 * 1024),
+  WHATSAPP_MEDIA_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(32 * 1024 * 1024),
   WHATSAPP_MAX_CHANNELS_PER_PROCESS: z.coerce.number().int().positive().default(50),
   WHATSAPP_LEASE_TTL_MS: z.coerce.number().int().min(1_000).max(300_000).default(15_000),
   PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
@@ -104,12 +115,24 @@ const EnvSchema = z.object({
   ADMIN_USER: z.string().min(1).optional(),
   ADMIN_PASSWORD: z.string().min(12, 'use at least 12 characters').optional(),
   METRICS_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
-  STRIPE_SECRET_KEY: z.string().regex(/^(sk|rk)_(test|live)_\w+$/, 'must be a Stripe secret key (sk_test_…, sk_live_…) or a restricted key (rk_…)').optional(),
-  STRIPE_WEBHOOK_SECRET: z.string().regex(/^whsec_\w+$/, 'must be the endpoint\'s signing secret (whsec_…)').optional(),
+  STRIPE_SECRET_KEY: z
+    .string()
+    .regex(/^(sk|rk)_(test|live)_\w+$/, 'must be a Stripe secret key (sk_test_…, sk_live_…) or a restricted key (rk_…)')
+    .optional(),
+  STRIPE_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_\w+$/, "must be the endpoint's signing secret (whsec_…)")
+    .optional(),
   STRIPE_WEBHOOK_TOLERANCE_S: z.coerce.number().int().min(1).max(3_600).default(300),
   STRIPE_API_URL: z.url({ protocol: /^https?$/ }).optional(),
-  STRIPE_PRICE_PRO: z.string().regex(/^price_\w+$/).optional(),
-  STRIPE_PRICE_BUSINESS: z.string().regex(/^price_\w+$/).optional(),
+  STRIPE_PRICE_PRO: z
+    .string()
+    .regex(/^price_\w+$/)
+    .optional(),
+  STRIPE_PRICE_BUSINESS: z
+    .string()
+    .regex(/^price_\w+$/)
+    .optional(),
   BILLING_PLANS_FILE: z.string().min(1).optional(),
   INBOX_PRESENCE_GRACE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
 });
@@ -126,7 +149,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (msg: str
   }
   const e = parsed.data;
   if (isClusterUrl(e.REDIS_URL) && !/\{[^{}]+\}/.test(e.REDIS_PREFIX)) {
-    throw new ConfigError(`invalid environment variable REDIS_PREFIX: with a Redis Cluster (REDIS_URL ${e.REDIS_URL.split('://')[0]}://…) it must hold a hash tag such as {om}, so that each queue's keys share one slot; got "${e.REDIS_PREFIX}"`);
+    throw new ConfigError(
+      `invalid environment variable REDIS_PREFIX: with a Redis Cluster (REDIS_URL ${e.REDIS_URL.split('://')[0]}://…) it must hold a hash tag such as {om}, so that each queue's keys share one slot; got "${e.REDIS_PREFIX}"`,
+    );
   }
   return {
     env: e.NODE_ENV,
@@ -136,12 +161,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (msg: str
     redisPrefix: e.REDIS_PREFIX,
     port: e.PORT,
     host: e.HOST,
-    secretKey: loadSecretKey({ value: e.ONEMESSAGE_SECRET_KEY, production: e.NODE_ENV === 'production', dataDir: e.ONEMESSAGE_DATA_DIR, warn }),
+    secretKey: loadSecretKey({
+      value: e.ONEMESSAGE_SECRET_KEY,
+      production: e.NODE_ENV === 'production',
+      dataDir: e.ONEMESSAGE_DATA_DIR,
+      warn,
+    }),
     demo: { email: e.DEMO_EMAIL, password: e.DEMO_PASSWORD },
     logLevel: e.LOG_LEVEL,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     dataDir: e.ONEMESSAGE_DATA_DIR,
-    httpAllowHosts: e.HTTP_ALLOW_HOSTS.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
+    httpAllowHosts: e.HTTP_ALLOW_HOSTS.split(',')
+      .map((h) => h.trim().toLowerCase())
+      .filter(Boolean),
     whatsapp: {
       mediaDir: e.WHATSAPP_MEDIA_DIR ?? `${e.ONEMESSAGE_DATA_DIR}/media`,
       mediaMaxBytes: e.WHATSAPP_MEDIA_MAX_BYTES,
@@ -149,7 +181,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (msg: str
       leaseTtlMs: e.WHATSAPP_LEASE_TTL_MS,
     },
     publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
-    smtp: e.SMTP_URL ? { url: e.SMTP_URL, from: e.SMTP_FROM ?? `OneMessage <no-reply@${new URL(e.PUBLIC_URL ?? 'http://localhost').hostname}>` } : null,
+    smtp: e.SMTP_URL
+      ? { url: e.SMTP_URL, from: e.SMTP_FROM ?? `OneMessage <no-reply@${new URL(e.PUBLIC_URL ?? 'http://localhost').hostname}>` }
+      : null,
     operator: {
       token: e.ADMIN_TOKEN ?? null,
       basic: e.ADMIN_USER && e.ADMIN_PASSWORD ? { user: e.ADMIN_USER, password: e.ADMIN_PASSWORD } : null,

@@ -24,7 +24,8 @@ export class DependencyUnreachableError extends Error {
 }
 
 const HOW_TO_START: Record<ServiceName, string> = {
-  PostgreSQL: 'start it (pg_ctlcluster --skip-systemctl-redirect <version> main start, or docker compose up -d postgres) or set DATABASE_URL',
+  PostgreSQL:
+    'start it (pg_ctlcluster --skip-systemctl-redirect <version> main start, or docker compose up -d postgres) or set DATABASE_URL',
   Redis: 'start it (redis-server --daemonize yes, or docker compose up -d redis) or set REDIS_URL',
 };
 
@@ -50,9 +51,16 @@ export async function checkPostgres(databaseUrl: string, timeoutMs = CONNECT_TIM
     const code = errorCode(err);
     // 28P01: wrong password; 28000: no pg_hba entry or no such role.
     if (code === '28P01' || code === '28000') {
-      throw new DependencyUnreachableError('PostgreSQL', shown, `PostgreSQL at ${shown} refused the credentials (${(err as Error).message}): fix the user or password in DATABASE_URL`, { cause: err });
+      throw new DependencyUnreachableError(
+        'PostgreSQL',
+        shown,
+        `PostgreSQL at ${shown} refused the credentials (${(err as Error).message}): fix the user or password in DATABASE_URL`,
+        { cause: err },
+      );
     }
-    throw new DependencyUnreachableError('PostgreSQL', shown, `PostgreSQL is not reachable at ${shown}: ${HOW_TO_START.PostgreSQL}`, { cause: err });
+    throw new DependencyUnreachableError('PostgreSQL', shown, `PostgreSQL is not reachable at ${shown}: ${HOW_TO_START.PostgreSQL}`, {
+      cause: err,
+    });
   } finally {
     await client.end().catch(() => undefined);
   }
@@ -61,7 +69,13 @@ export async function checkPostgres(databaseUrl: string, timeoutMs = CONNECT_TIM
 /** Checks that Redis answers PING, with one connection attempt and no retries. */
 export async function checkRedis(redisUrl: string, timeoutMs = CONNECT_TIMEOUT_MS): Promise<void> {
   const shown = redactUrl(redisUrl);
-  const redis = createRedis(redisUrl, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+  const redis = createRedis(redisUrl, {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
   // ioredis prints "Unhandled error event" for errors nobody listens to; connect() rejects anyway.
   redis.on('error', () => undefined);
   try {
@@ -70,7 +84,12 @@ export async function checkRedis(redisUrl: string, timeoutMs = CONNECT_TIMEOUT_M
   } catch (err) {
     const message = (err as Error).message ?? '';
     if (/NOAUTH|WRONGPASS|invalid password/i.test(message)) {
-      throw new DependencyUnreachableError('Redis', shown, `Redis at ${shown} refused the credentials (${message}): fix the password in REDIS_URL`, { cause: err });
+      throw new DependencyUnreachableError(
+        'Redis',
+        shown,
+        `Redis at ${shown} refused the credentials (${message}): fix the password in REDIS_URL`,
+        { cause: err },
+      );
     }
     throw new DependencyUnreachableError('Redis', shown, `Redis is not reachable at ${shown}: ${HOW_TO_START.Redis}`, { cause: err });
   } finally {

@@ -13,7 +13,10 @@ describe('isDependencyUnavailable', () => {
     ['too many connections', pgError('sorry, too many clients already', '53300')],
     ['connection failure', pgError('connection failure', '08006')],
     ['refused', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })],
-    ['refused on both families', new AggregateError([Object.assign(new Error('connect ECONNREFUSED ::1:5432'), { code: 'ECONNREFUSED' })], '')],
+    [
+      'refused on both families',
+      new AggregateError([Object.assign(new Error('connect ECONNREFUSED ::1:5432'), { code: 'ECONNREFUSED' })], ''),
+    ],
     ['pg terminated', new Error('Connection terminated unexpectedly')],
     ['pool timeout', new Error('timeout exceeded when trying to connect')],
     ['wrapped by the ORM', Object.assign(new Error('select 1 - Connection terminated'), { name: 'ConnectionException' })],

@@ -19,7 +19,18 @@ const TRANSIENT_SQLSTATES = new Set([
 ]);
 
 /** Socket errors of a connection that cannot be made or was cut. */
-const TRANSIENT_SYSCALL_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTCONN', 'ECONNABORTED', 'ENOTFOUND']);
+const TRANSIENT_SYSCALL_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ENOTCONN',
+  'ECONNABORTED',
+  'ENOTFOUND',
+]);
 
 /** Messages of drivers and pools that carry no code (pg, pg-pool, knex, ioredis). */
 const TRANSIENT_MESSAGES = [
@@ -44,8 +55,16 @@ export function isDependencyUnavailable(err: unknown): boolean {
     const e = pending.pop();
     if (!e || typeof e !== 'object' || seen.has(e)) continue;
     seen.add(e);
-    const { code, sqlState, name, message, cause, errors } = e as { code?: unknown; sqlState?: unknown; name?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
-    if (typeof code === 'string' && (TRANSIENT_SQLSTATES.has(code) || code.startsWith('08') || TRANSIENT_SYSCALL_CODES.has(code))) return true;
+    const { code, sqlState, name, message, cause, errors } = e as {
+      code?: unknown;
+      sqlState?: unknown;
+      name?: unknown;
+      message?: unknown;
+      cause?: unknown;
+      errors?: unknown;
+    };
+    if (typeof code === 'string' && (TRANSIENT_SQLSTATES.has(code) || code.startsWith('08') || TRANSIENT_SYSCALL_CODES.has(code)))
+      return true;
     if (typeof sqlState === 'string' && (TRANSIENT_SQLSTATES.has(sqlState) || sqlState.startsWith('08'))) return true;
     // MikroORM's class for every connection failure it recognises.
     if (name === 'ConnectionException') return true;

@@ -20,10 +20,17 @@ export function parseSecretKey(value: string): Buffer {
  * The key for encryption at rest. Required in production; in development it is generated once
  * into a git-ignored file so that restarts can still decrypt what they stored.
  */
-export function loadSecretKey(opts: { value: string | undefined; production: boolean; dataDir: string; warn: (msg: string) => void }): Buffer {
+export function loadSecretKey(opts: {
+  value: string | undefined;
+  production: boolean;
+  dataDir: string;
+  warn: (msg: string) => void;
+}): Buffer {
   if (opts.value) return parseSecretKey(opts.value);
   if (opts.production) {
-    throw new ConfigError('ONEMESSAGE_SECRET_KEY is required in production (32 bytes as hex or base64; generate one with `openssl rand -hex 32`)');
+    throw new ConfigError(
+      'ONEMESSAGE_SECRET_KEY is required in production (32 bytes as hex or base64; generate one with `openssl rand -hex 32`)',
+    );
   }
   const file = join(opts.dataDir, DEV_KEY_FILE);
   if (existsSync(file)) return parseSecretKey(readFileSync(file, 'utf8'));

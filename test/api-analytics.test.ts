@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { analyticsFixture, HOUR_MS, type AnalyticsFixture, type SeededContact as Contact, type Workspace } from './support/analytics-fixture.ts';
+import {
+  analyticsFixture,
+  HOUR_MS,
+  type AnalyticsFixture,
+  type SeededContact as Contact,
+  type Workspace,
+} from './support/analytics-fixture.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
 import { publishFlow } from './support/publish-flow.ts';
 
@@ -114,8 +120,17 @@ describe('broadcast reply and opt-out rates', () => {
     expect(res.status).toBe(200);
     expect(res.body.items.map((i: any) => i.name)).toEqual(['Winter promo', 'Flow blast', 'Spring sale']);
     const [w, , s] = res.body.items;
-    expect(w).toMatchObject({ id: winter, audienceKind: 'segment', contentKind: 'message', engagement: { delivered: 2, replied: 1, optedOut: 0, replyRate: 0.5, optOutRate: 0 } });
-    expect(s).toMatchObject({ id: spring, stats: { total: 9, byStatus: { sent: 1, delivered: 3, read: 3, failed: 1, skipped: 1, pending: 0 } }, engagement: { delivered: 6, replied: 3, optedOut: 1 } });
+    expect(w).toMatchObject({
+      id: winter,
+      audienceKind: 'segment',
+      contentKind: 'message',
+      engagement: { delivered: 2, replied: 1, optedOut: 0, replyRate: 0.5, optOutRate: 0 },
+    });
+    expect(s).toMatchObject({
+      id: spring,
+      stats: { total: 9, byStatus: { sent: 1, delivered: 3, read: 3, failed: 1, skipped: 1, pending: 0 } },
+      engagement: { delivered: 6, replied: 3, optedOut: 1 },
+    });
     expect(JSON.stringify(res.body)).not.toContain(draft);
     expect(JSON.stringify(res.body)).not.toContain(othersBroadcast);
     expect((await shop.client.get('/api/v1/analytics/broadcasts?limit=1')).body.items.map((i: any) => i.id)).toEqual([winter]);
@@ -158,7 +173,18 @@ describe('flow figures: runs, completion, hand-off and opt-outs, per node', () =
   it('counts the last runs by outcome, with the hand-off and opt-out rates', async () => {
     const res = await shop.client.get(`/api/v1/flows/${flowId}/analytics`);
     expect(res.status).toBe(200);
-    expect(res.body.totals).toEqual({ runs: 6, completed: 3, failed: 1, stopped: 1, active: 1, handedOff: 1, optOuts: 1, completionRate: 0.5, handOffRate: 1 / 6, optOutRate: 1 / 6 });
+    expect(res.body.totals).toEqual({
+      runs: 6,
+      completed: 3,
+      failed: 1,
+      stopped: 1,
+      active: 1,
+      handedOff: 1,
+      optOuts: 1,
+      completionRate: 0.5,
+      handOffRate: 1 / 6,
+      optOutRate: 1 / 6,
+    });
   });
 
   it('counts per node the runs that reached it, left it by each output, stopped or wait there', async () => {
@@ -190,7 +216,9 @@ describe('flow figures: runs, completion, hand-off and opt-outs, per node', () =
   });
 
   it('refuses a range that ends before it starts, in words', async () => {
-    const res = await shop.client.get(`/api/v1/flows/${flowId}/analytics?from=${encodeURIComponent(ago(1).toISOString())}&to=${encodeURIComponent(ago(2).toISOString())}`);
+    const res = await shop.client.get(
+      `/api/v1/flows/${flowId}/analytics?from=${encodeURIComponent(ago(1).toISOString())}&to=${encodeURIComponent(ago(2).toISOString())}`,
+    );
     expect(res.status).toBe(400);
     expect(res.body.error.message).toBe('"from" must be before "to"');
   });
@@ -232,7 +260,10 @@ describe('dashboard: messages per day and response times of bots and agents', ()
     await message(tester, { direction: 'inbound', sender: 'contact', at: t2 });
     await message(tester, { direction: 'outbound', sender: 'bot', at: seconds(t2, 1000), status: 'delivered' });
     // Conversations active in the last 24 hours: y's, and the test chat's (not counted).
-    await sql(`update conversations set last_message_at = :at where id = any(cast(:ids as uuid[]))`, { at: seconds(t2, 30), ids: [y.conversationId, tester.conversationId] });
+    await sql(`update conversations set last_message_at = :at where id = any(cast(:ids as uuid[]))`, {
+      at: seconds(t2, 30),
+      ids: [y.conversationId, tester.conversationId],
+    });
     await sql(`update conversations set last_message_at = :at where id = :id`, { at: seconds(t1, 160), id: x.conversationId });
     const o = await contact(other);
     await message(o, { direction: 'inbound', sender: 'contact', at: t2 });
@@ -251,7 +282,11 @@ describe('dashboard: messages per day and response times of bots and agents', ()
   it("counts the messages in and out per day in the workspace's time zone, test chats left out", async () => {
     const res = await desk.client.get('/api/v1/analytics/dashboard?days=7');
     expect(res.body.messagesPerDay).toHaveLength(7);
-    const seen = Object.fromEntries(res.body.messagesPerDay.filter((d: any) => d.inbound + d.outbound > 0).map((d: any) => [d.day, { inbound: d.inbound, outbound: d.outbound }]));
+    const seen = Object.fromEntries(
+      res.body.messagesPerDay
+        .filter((d: any) => d.inbound + d.outbound > 0)
+        .map((d: any) => [d.day, { inbound: d.inbound, outbound: d.outbound }]),
+    );
     expect(seen).toEqual(Object.fromEntries(expectedDays));
     expect(res.body.activeConversations).toEqual({ last24h: 1, queued: 0, assigned: 0 });
   });

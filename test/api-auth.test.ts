@@ -14,7 +14,12 @@ afterAll(async () => {
 
 describe('when someone signs up', () => {
   it('creates the user, an owned workspace and a working token', async () => {
-    const res = await api.client.post('/api/v1/auth/signup', { email: 'Ada@Example.com', password: 'a long password', name: 'Ada', workspaceName: 'Ada Co' });
+    const res = await api.client.post('/api/v1/auth/signup', {
+      email: 'Ada@Example.com',
+      password: 'a long password',
+      name: 'Ada',
+      workspaceName: 'Ada Co',
+    });
     expect(res.status).toBe(201);
     expect(res.body.user.email).toBe('ada@example.com');
     expect(res.body.workspace.name).toBe('Ada Co');
@@ -33,13 +38,23 @@ describe('when someone signs up', () => {
   });
 
   it('refuses a second account with the same email in any case', async () => {
-    const res = await api.client.post('/api/v1/auth/signup', { email: 'ADA@example.com', password: 'another password', name: 'Ada 2', workspaceName: 'Other' });
+    const res = await api.client.post('/api/v1/auth/signup', {
+      email: 'ADA@example.com',
+      password: 'another password',
+      name: 'Ada 2',
+      workspaceName: 'Other',
+    });
     expect(res.status).toBe(409);
     expect(res.body.error.code).toBe('conflict');
   });
 
   it('refuses a short password with a message on the field', async () => {
-    const res = await api.client.post('/api/v1/auth/signup', { email: 'bob@example.com', password: 'short', name: 'Bob', workspaceName: 'Bob Co' });
+    const res = await api.client.post('/api/v1/auth/signup', {
+      email: 'bob@example.com',
+      password: 'short',
+      name: 'Bob',
+      workspaceName: 'Bob Co',
+    });
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('validation_failed');
     expect(res.body.error.details).toContainEqual({ path: 'password', message: 'use at least 8 characters' });
@@ -63,9 +78,15 @@ describe('when someone logs in', () => {
   });
 
   it('slows repeated failures for one email from one address, then tells when to retry', async () => {
-    await api.client.post('/api/v1/auth/signup', { email: 'target@example.com', password: 'the real password', name: 'T', workspaceName: 'T' });
+    await api.client.post('/api/v1/auth/signup', {
+      email: 'target@example.com',
+      password: 'the real password',
+      name: 'T',
+      workspaceName: 'T',
+    });
     const statuses: number[] = [];
-    for (let i = 0; i < 6; i++) statuses.push((await api.client.post('/api/v1/auth/login', { email: 'target@example.com', password: `guess-${i}-xxxx` })).status);
+    for (let i = 0; i < 6; i++)
+      statuses.push((await api.client.post('/api/v1/auth/login', { email: 'target@example.com', password: `guess-${i}-xxxx` })).status);
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
     const blocked = await api.client.post('/api/v1/auth/login', { email: 'target@example.com', password: 'the real password' });
     expect(blocked.status).toBe(429);
@@ -98,7 +119,10 @@ describe('when API keys are used as bearer tokens', () => {
     expect(JSON.stringify(list.body)).not.toContain(created.body.secret);
     const byKey = api.client.as(created.body.secret);
     expect((await byKey.get('/api/v1/channels')).status).toBe(200);
-    const [row] = (await api.env.orm.em.fork().getConnection().execute(`select key_hash from api_keys where id = ?`, [created.body.id])) as any[];
+    const [row] = (await api.env.orm.em
+      .fork()
+      .getConnection()
+      .execute(`select key_hash from api_keys where id = ?`, [created.body.id])) as any[];
     expect(row.key_hash).not.toContain(created.body.secret);
     expect((await owner.delete(`/api/v1/api-keys/${created.body.id}`)).status).toBe(204);
     expect((await byKey.get('/api/v1/channels')).status).toBe(401);
@@ -117,7 +141,8 @@ describe('when roles differ', () => {
   it('lets an agent read and reply but not manage channels, members or keys', async () => {
     const login = await api.client.post('/api/v1/auth/login', { email: 'ada@example.com', password: 'a long password' });
     const owner = api.client.as(login.body.token);
-    const agent = (await inviteMember(owner, { email: 'agent@example.com', role: 'agent', name: 'Agent', password: 'agent password' })).client;
+    const agent = (await inviteMember(owner, { email: 'agent@example.com', role: 'agent', name: 'Agent', password: 'agent password' }))
+      .client;
     expect((await agent.get('/api/v1/channels')).status).toBe(200);
     expect((await agent.get('/api/v1/conversations')).status).toBe(200);
     for (const [method, path, body] of [
@@ -138,11 +163,30 @@ describe('when roles differ', () => {
     const login = await api.client.post('/api/v1/auth/login', { email: 'ada@example.com', password: 'a long password' });
     const owner = api.client.as(login.body.token);
     const channel = await owner.post('/api/v1/channels', { kind: 'sandbox', name: 'contacts roles' });
-    const inbound = await owner.post(`/api/v1/channels/${channel.body.id}/sandbox/inbound`, { from: '+15550001234', text: 'hi', name: 'Sam' });
+    const inbound = await owner.post(`/api/v1/channels/${channel.body.id}/sandbox/inbound`, {
+      from: '+15550001234',
+      text: 'hi',
+      name: 'Sam',
+    });
     const contactPath = `/api/v1/contacts/${inbound.body.contactId}`;
-    const agent = (await inviteMember(owner, { email: 'contact-agent@example.com', role: 'agent', name: 'Agent', password: 'agent password' })).client;
-    const marketer = (await inviteMember(owner, { email: 'contact-marketer@example.com', role: 'marketer', name: 'Marketer', password: 'marketer password' })).client;
-    for (const body of [{ tags: ['vip'] }, { attributes: { plan: 'gold' } }, { restricted: true }, { optedOut: false }, { name: 'Sam V', tags: ['vip'] }]) {
+    const agent = (
+      await inviteMember(owner, { email: 'contact-agent@example.com', role: 'agent', name: 'Agent', password: 'agent password' })
+    ).client;
+    const marketer = (
+      await inviteMember(owner, {
+        email: 'contact-marketer@example.com',
+        role: 'marketer',
+        name: 'Marketer',
+        password: 'marketer password',
+      })
+    ).client;
+    for (const body of [
+      { tags: ['vip'] },
+      { attributes: { plan: 'gold' } },
+      { restricted: true },
+      { optedOut: false },
+      { name: 'Sam V', tags: ['vip'] },
+    ]) {
       const res = await agent.patch(contactPath, body);
       expect(res.status, JSON.stringify(body)).toBe(403);
       expect(res.body.error).toEqual({ code: 'forbidden', message: 'this action needs one of the roles: owner, admin, marketer' });
@@ -156,10 +200,15 @@ describe('when roles differ', () => {
     expect(tagged.body).toMatchObject({ tags: ['vip'], attributes: { plan: 'gold' }, optedOut: false });
   });
 
-  it('takes a removed member\'s access away at once', async () => {
+  it("takes a removed member's access away at once", async () => {
     const login = await api.client.post('/api/v1/auth/login', { email: 'ada@example.com', password: 'a long password' });
     const owner = api.client.as(login.body.token);
-    const member = await inviteMember(owner, { email: 'leaver@example.com', role: 'marketer', name: 'Leaver', password: 'leaver password' });
+    const member = await inviteMember(owner, {
+      email: 'leaver@example.com',
+      role: 'marketer',
+      name: 'Leaver',
+      password: 'leaver password',
+    });
     const leaver = member.client;
     expect((await leaver.get('/api/v1/channels')).status).toBe(200);
     expect((await owner.delete(`/api/v1/members/${member.memberId}`)).status).toBe(204);
@@ -181,7 +230,10 @@ describe('when the OpenAPI document is fetched', () => {
     const res = await api.client.get('/api/openapi.json');
     expect(res.status).toBe(200);
     expect(res.body.openapi).toBe('3.1.0');
-    expect(res.body.paths['/api/v1/channels/{id}/sandbox/inbound'].post.requestBody.content['application/json'].schema.required).toEqual(['from', 'text']);
+    expect(res.body.paths['/api/v1/channels/{id}/sandbox/inbound'].post.requestBody.content['application/json'].schema.required).toEqual([
+      'from',
+      'text',
+    ]);
     expect(res.body.paths['/api/v1/auth/signup'].post.security).toEqual([]);
   });
 });

@@ -19,7 +19,12 @@ const name = (r: AnyRoute) => `${r.method.toUpperCase()} ${r.path}`;
 
 beforeAll(async () => {
   api = await startTestApi();
-  const signup = await api.client.post('/api/v1/auth/signup', { email: 'bad-input@example.com', password: 'password-123', name: 'Owner', workspaceName: 'W' });
+  const signup = await api.client.post('/api/v1/auth/signup', {
+    email: 'bad-input@example.com',
+    password: 'password-123',
+    name: 'Owner',
+    workspaceName: 'W',
+  });
   owner = api.client.as(signup.body.token);
   const channel = await owner.post('/api/v1/channels', { kind: 'sandbox', name: 'S' });
   const inbound = await owner.post(`/api/v1/channels/${channel.body.id}/sandbox/inbound`, { from: '+15550000009', text: 'hi' });
@@ -27,7 +32,14 @@ beforeAll(async () => {
   const key = await owner.post('/api/v1/api-keys', { name: 'K' });
   const flow = await owner.post('/api/v1/flows', { name: 'F' });
   // Runs are written by the engine only; no route here reaches a run with a body, so an unknown id serves.
-  ids = { channels: channel.body.id, contacts: inbound.body.contactId, conversations: inbound.body.conversationId, members: member.memberId, 'api-keys': key.body.id, flows: flow.body.id };
+  ids = {
+    channels: channel.body.id,
+    contacts: inbound.body.contactId,
+    conversations: inbound.body.conversationId,
+    members: member.memberId,
+    'api-keys': key.body.id,
+    flows: flow.body.id,
+  };
 });
 
 afterAll(async () => {
@@ -48,7 +60,10 @@ describe('when a body is malformed JSON', () => {
 
 describe('when a body is missing or not JSON', () => {
   it.each(bodyRoutes.map((r) => [name(r), r] as const))('%s answers 400 validation_failed', async (_n, route) => {
-    const res = await owner.request(route.method, pathOf(route), undefined, { rawBody: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const res = await owner.request(route.method, pathOf(route), undefined, {
+      rawBody: 'name=x',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('validation_failed');
     expect(res.body.error.message).toBe('this endpoint needs a JSON body');
@@ -84,7 +99,10 @@ describe('when a body is too large', () => {
   it.each(bodyRoutes.map((r) => [name(r), r] as const))('%s answers 413 payload_too_large', async (_n, route) => {
     // Broadcast routes take larger bodies (an audience of phones or a CSV); every other route the default 256 KiB.
     const limit = ('/api' + route.path).startsWith(BROADCASTS_PATH) ? BROADCAST_BODY_LIMIT_BYTES : 256 * 1024;
-    const res = await owner.request(route.method, pathOf(route), { ...(route.exampleBody as object), padding: 'x'.repeat(limit + 44 * 1024) });
+    const res = await owner.request(route.method, pathOf(route), {
+      ...(route.exampleBody as object),
+      padding: 'x'.repeat(limit + 44 * 1024),
+    });
     expect(res.status).toBe(413);
     expect(res.body.error.code).toBe('payload_too_large');
   });
@@ -93,11 +111,17 @@ describe('when a body is too large', () => {
 /** 30,000 arrays one inside another under a key: once a stack overflow (500) inside validation. */
 const DEEP_LEVELS = 30_000;
 const deepBody = (key: string) => `{"${key}": ${'['.repeat(DEEP_LEVELS)}${']'.repeat(DEEP_LEVELS)}}`;
-const TOO_DEEP = { code: 'body_too_deep', message: `the JSON body nests arrays or objects more than ${MAX_JSON_BODY_DEPTH} levels deep; flatten it`, details: { maxDepth: MAX_JSON_BODY_DEPTH } };
+const TOO_DEEP = {
+  code: 'body_too_deep',
+  message: `the JSON body nests arrays or objects more than ${MAX_JSON_BODY_DEPTH} levels deep; flatten it`,
+  details: { maxDepth: MAX_JSON_BODY_DEPTH },
+};
 
 describe('when a body nests 30,000 levels deep', () => {
   it.each(bodyRoutes.map((r) => [name(r), r] as const))('%s answers 400 body_too_deep, and the server still answers', async (_n, route) => {
-    const res = await owner.request(route.method, pathOf(route), undefined, { rawBody: deepBody(Object.keys(route.exampleBody as object)[0] ?? 'x') });
+    const res = await owner.request(route.method, pathOf(route), undefined, {
+      rawBody: deepBody(Object.keys(route.exampleBody as object)[0] ?? 'x'),
+    });
     expect(res.status).toBe(400);
     expect(res.body.error).toEqual(TOO_DEEP);
     expect((await owner.get('/api/v1/flows')).status).toBe(200);
@@ -121,7 +145,9 @@ describe('when a body holds the NUL character (which PostgreSQL cannot store)', 
   it('refuses it in an imported flow document instead of failing on it (a fuzz case that answered 500)', async () => {
     const res = await owner.post('/api/v1/flows/import', { document: { schemaVersion: 1, nodes: [['\u0000', 0]], edges: [] } });
     expect(res.status).toBe(400);
-    expect(res.body.error.message).toBe('the request holds the NUL character (\\u0000) at document.nodes[0][0], which cannot be stored; remove it');
+    expect(res.body.error.message).toBe(
+      'the request holds the NUL character (\\u0000) at document.nodes[0][0], which cannot be stored; remove it',
+    );
   });
 });
 
@@ -158,11 +184,14 @@ describe('when an id names nothing', () => {
 });
 
 describe('when query parameters are wrong', () => {
-  it.each([['limit=0'], ['limit=1000'], ['limit=abc'], ['cursor=garbage'], ['status=closed'], ['channelId=nope']])('GET /v1/conversations?%s answers 400', async (q) => {
-    const res = await owner.get(`/api/v1/conversations?${q}`);
-    expect(res.status).toBe(400);
-    expect(res.body.error.code).toBe('validation_failed');
-  });
+  it.each([['limit=0'], ['limit=1000'], ['limit=abc'], ['cursor=garbage'], ['status=closed'], ['channelId=nope']])(
+    'GET /v1/conversations?%s answers 400',
+    async (q) => {
+      const res = await owner.get(`/api/v1/conversations?${q}`);
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('validation_failed');
+    },
+  );
 });
 
 describe('when a route does not exist', () => {
@@ -177,6 +206,9 @@ describe('when the sandbox inbound gets a bad phone', () => {
   it('names the field and the expected format', async () => {
     const res = await owner.post(`/api/v1/channels/${ids.channels}/sandbox/inbound`, { from: '0612345678', text: 'hi' });
     expect(res.status).toBe(400);
-    expect(res.body.error.details).toContainEqual({ path: 'from', message: 'must be the full number in international format (E.164): + then the country code and the number, such as +5511999998888' });
+    expect(res.body.error.details).toContainEqual({
+      path: 'from',
+      message: 'must be the full number in international format (E.164): + then the country code and the number, such as +5511999998888',
+    });
   });
 });

@@ -14,7 +14,8 @@ import type { ApiClient } from './support/api-client.ts';
 
 const EXAMPLES_DIR = new URL('../examples/flows/', import.meta.url);
 const exampleFiles = readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.json'));
-const example = (file: string) => JSON.parse(readFileSync(new URL(file, EXAMPLES_DIR), 'utf8')) as { name: string; description: string | null; document: any };
+const example = (file: string) =>
+  JSON.parse(readFileSync(new URL(file, EXAMPLES_DIR), 'utf8')) as { name: string; description: string | null; document: any };
 
 let api: TestApi;
 let owner: ApiClient;
@@ -26,7 +27,6 @@ let workspaceId: string;
 async function sql<T = any>(query: string, bindings: Record<string, unknown> = {}): Promise<T[]> {
   return (await runSql<T>(api.env.orm.em.fork(), query, bindings)).rows;
 }
-
 
 async function memberClient(email: string, role: string): Promise<ApiClient> {
   return (await inviteMember(owner, { email, role, name: role, password: `password-${role}` })).client;
@@ -66,10 +66,20 @@ const PUBLIC_URL = 'https://onemessage.example.com';
 
 beforeAll(async () => {
   api = await startTestApi({ PUBLIC_URL });
-  const signup = await api.client.post('/api/v1/auth/signup', { email: 'flows@example.com', password: 'password-123', name: 'Owner', workspaceName: 'Flows' });
+  const signup = await api.client.post('/api/v1/auth/signup', {
+    email: 'flows@example.com',
+    password: 'password-123',
+    name: 'Owner',
+    workspaceName: 'Flows',
+  });
   owner = api.client.as(signup.body.token);
   workspaceId = signup.body.workspace.id;
-  const otherSignup = await api.client.post('/api/v1/auth/signup', { email: 'other@example.com', password: 'password-123', name: 'Other', workspaceName: 'Other' });
+  const otherSignup = await api.client.post('/api/v1/auth/signup', {
+    email: 'other@example.com',
+    password: 'password-123',
+    name: 'Other',
+    workspaceName: 'Other',
+  });
   other = api.client.as(otherSignup.body.token);
   agent = await memberClient('agent@example.com', 'agent');
   marketer = await memberClient('marketer@example.com', 'marketer');
@@ -82,7 +92,15 @@ afterAll(async () => {
 describe('when a flow is created', () => {
   it('starts as an empty, inactive, unpublished draft at revision 1 (the editor offers templates)', async () => {
     const flow = await createFlow(owner, { name: 'Welcome', description: 'Greets people' });
-    expect(flow).toMatchObject({ name: 'Welcome', description: 'Greets people', active: false, publishedVersion: null, priority: 0, draftRevision: 1, hasWebhookToken: false });
+    expect(flow).toMatchObject({
+      name: 'Welcome',
+      description: 'Greets people',
+      active: false,
+      publishedVersion: null,
+      priority: 0,
+      draftRevision: 1,
+      hasWebhookToken: false,
+    });
     expect(flow.document).toEqual({ schemaVersion: 1, nodes: [], edges: [] });
   });
 
@@ -105,7 +123,13 @@ describe('when a flow is created', () => {
     const res = await owner.get('/api/v1/flows');
     expect(res.status).toBe(200);
     const item = res.body.items.find((f: any) => f.id === flow.id);
-    expect(item).toMatchObject({ name: 'Listed', active: false, publishedVersion: null, draftRevision: 1, runsLast24h: { running: 0, waiting: 0, completed: 0, failed: 0, stopped: 0 } });
+    expect(item).toMatchObject({
+      name: 'Listed',
+      active: false,
+      publishedVersion: null,
+      draftRevision: 1,
+      runsLast24h: { running: 0, waiting: 0, completed: 0, failed: 0, stopped: 0 },
+    });
     expect(item.document).toBeUndefined();
   });
 
@@ -136,7 +160,9 @@ describe('when two editors save the same draft revision', () => {
 
   it('lets only one of two concurrent saves from the same revision through', async () => {
     const flow = await createFlow(owner, { name: 'Race' });
-    const results = await Promise.all([1, 2, 3].map((n) => owner.patch(`/api/v1/flows/${flow.id}`, { name: `Race ${n}`, baseRevision: 1 })));
+    const results = await Promise.all(
+      [1, 2, 3].map((n) => owner.patch(`/api/v1/flows/${flow.id}`, { name: `Race ${n}`, baseRevision: 1 })),
+    );
     expect(results.map((r) => r.status).sort()).toEqual([200, 409, 409]);
     expect((await owner.get(`/api/v1/flows/${flow.id}`)).body.draftRevision).toBe(2);
   });
@@ -145,7 +171,10 @@ describe('when two editors save the same draft revision', () => {
     const flow = await createFlow(owner, { name: 'No base' });
     const res = await owner.patch(`/api/v1/flows/${flow.id}`, { name: 'Renamed' });
     expect(res.status).toBe(400);
-    expect(res.body.error.details).toContainEqual({ path: 'baseRevision', message: 'baseRevision is required when saving the draft: send the draftRevision you loaded' });
+    expect(res.body.error.details).toContainEqual({
+      path: 'baseRevision',
+      message: 'baseRevision is required when saving the draft: send the draftRevision you loaded',
+    });
   });
 });
 
@@ -201,7 +230,9 @@ describe('when a valid draft is published', () => {
 
     const second = await owner.post(`/api/v1/flows/${flowId}/publish`, {});
     expect(second.body.version.version).toBe(2);
-    expect((await owner.get(`/api/v1/flows/${flowId}/versions/2`)).body.document.nodes[1].config.text).toBe('New prices: everything is free');
+    expect((await owner.get(`/api/v1/flows/${flowId}/versions/2`)).body.document.nodes[1].config.text).toBe(
+      'New prices: everything is free',
+    );
     const versions = await owner.get(`/api/v1/flows/${flowId}/versions`);
     expect(versions.body.items.map((v: any) => v.version)).toEqual([2, 1]);
     expect(versions.body.items[0].document).toBeUndefined();
@@ -220,7 +251,10 @@ describe('when a flow is activated or deactivated', () => {
     const flow = await createFlow(owner, { name: 'Never published' });
     const res = await owner.patch(`/api/v1/flows/${flow.id}`, { active: true });
     expect(res.status).toBe(409);
-    expect(res.body.error).toEqual({ code: 'flow_not_published', message: `flow ${flow.id} has no published version; publish it, which also activates it` });
+    expect(res.body.error).toEqual({
+      code: 'flow_not_published',
+      message: `flow ${flow.id} has no published version; publish it, which also activates it`,
+    });
     expect((await owner.get(`/api/v1/flows/${flow.id}`)).body.active).toBe(false);
   });
 
@@ -241,7 +275,12 @@ describe('when a flow is published and later deactivated', () => {
   let liveChannelId: string;
 
   beforeAll(async () => {
-    const signup = await api.client.post('/api/v1/auth/signup', { email: 'live@example.com', password: 'password-123', name: 'Live', workspaceName: 'Live' });
+    const signup = await api.client.post('/api/v1/auth/signup', {
+      email: 'live@example.com',
+      password: 'password-123',
+      name: 'Live',
+      workspaceName: 'Live',
+    });
     live = api.client.as(signup.body.token);
     liveChannelId = (await live.post('/api/v1/channels', { kind: 'sandbox', name: 'S' })).body.id;
   });
@@ -250,12 +289,17 @@ describe('when a flow is published and later deactivated', () => {
   async function say(text: string): Promise<string> {
     const inbound = await live.post(`/api/v1/channels/${liveChannelId}/sandbox/inbound`, { from: '+15550007777', text, name: 'Sam' });
     expect(inbound.status).toBe(202);
-    await eventually(async () => ((await sql(`select handled_at from messages where id = :id`, { id: inbound.body.messageId }))[0]?.handled_at ? true : undefined));
+    await eventually(async () =>
+      (await sql(`select handled_at from messages where id = :id`, { id: inbound.body.messageId }))[0]?.handled_at ? true : undefined,
+    );
     return inbound.body.conversationId;
   }
 
   const runsOf = async (flowId: string) => (await sql(`select id from runs where flow_id = :flowId`, { flowId })).length;
-  const replies = async (conversationId: string) => (await sql(`select text from messages where conversation_id = :c and direction = 'outbound' order by id`, { c: conversationId })).map((m) => m.text);
+  const replies = async (conversationId: string) =>
+    (await sql(`select text from messages where conversation_id = :c and direction = 'outbound' order by id`, { c: conversationId })).map(
+      (m) => m.text,
+    );
 
   it('answers the next message after publishing, and starts no run after deactivating', async () => {
     const document = {
@@ -288,22 +332,40 @@ describe('when a document is checked with the validate endpoint', () => {
     expect(valid.status).toBe(200);
     expect(valid.body).toEqual({ ok: true, problems: [] });
     const invalid = await owner.post('/api/v1/flows/validate', { document: { schemaVersion: 1, nodes: [], edges: [] } });
-    expect(invalid.body).toEqual({ ok: false, problems: [{ code: 'no_trigger', message: 'a flow needs at least one trigger (message received, schedule or inbound webhook)' }] });
+    expect(invalid.body).toEqual({
+      ok: false,
+      problems: [{ code: 'no_trigger', message: 'a flow needs at least one trigger (message received, schedule or inbound webhook)' }],
+    });
   });
 });
 
 describe('when a flow is exported and imported', () => {
   it('creates a new inactive draft with the same name, description and document', async () => {
-    const source = await createFlow(owner, { name: 'Lead capture', description: 'Asks name and email', document: example('lead-capture.json').document });
+    const source = await createFlow(owner, {
+      name: 'Lead capture',
+      description: 'Asks name and email',
+      document: example('lead-capture.json').document,
+    });
     await owner.post(`/api/v1/flows/${source.id}/publish`, {});
     const exported = await owner.get(`/api/v1/flows/${source.id}/export`);
     expect(exported.status).toBe(200);
-    expect(exported.body).toEqual({ name: 'Lead capture', description: 'Asks name and email', document: example('lead-capture.json').document });
+    expect(exported.body).toEqual({
+      name: 'Lead capture',
+      description: 'Asks name and email',
+      document: example('lead-capture.json').document,
+    });
 
     const imported = await owner.post('/api/v1/flows/import', exported.body);
     expect(imported.status).toBe(201);
     expect(imported.body.id).not.toBe(source.id);
-    expect(imported.body).toMatchObject({ name: 'Lead capture', description: 'Asks name and email', active: false, publishedVersion: null, draftRevision: 1, problems: [] });
+    expect(imported.body).toMatchObject({
+      name: 'Lead capture',
+      description: 'Asks name and email',
+      active: false,
+      publishedVersion: null,
+      draftRevision: 1,
+      problems: [],
+    });
     expect(imported.body.document).toEqual(exported.body.document);
 
     const renamed = await owner.post('/api/v1/flows/import', { ...exported.body, name: 'Copy' });
@@ -349,19 +411,58 @@ describe('when a run is looked at', () => {
       await sql(
         `insert into runs (id, workspace_id, flow_id, flow_version_id, status, current_node_id, state, step_count, trigger, stop_reason, error, started_at, updated_at)
          values (:id, :workspaceId, :flowId, :versionId, :status, 'price-list', cast(:state as jsonb), 2, cast(:trigger as jsonb), null, null, :startedAt, :startedAt)`,
-        { id, workspaceId, flowId, versionId, status: statuses[i], state: JSON.stringify({ vars: { apiKey: 'sk-state', plan: 'pro' } }), trigger: JSON.stringify({ kind: 'message', text: 'hi' }), startedAt: new Date(Date.now() - (3 - i) * 60_000) },
+        {
+          id,
+          workspaceId,
+          flowId,
+          versionId,
+          status: statuses[i],
+          state: JSON.stringify({ vars: { apiKey: 'sk-state', plan: 'pro' } }),
+          trigger: JSON.stringify({ kind: 'message', text: 'hi' }),
+          startedAt: new Date(Date.now() - (3 - i) * 60_000),
+        },
       );
     }
     const started = new Date(Date.now() - 60_000);
     const steps = [
-      { seq: 2, nodeId: 'price-list', nodeType: 'send_message', input: { text: 'Hi Sam', headers: [{ name: 'Authorization', value: 'Bearer abc' }] }, output: { messageId: 'm1', session: { token: 'tok-123' } }, port: 'out', error: null, ms: 40 },
-      { seq: 1, nodeId: 'keyword', nodeType: 'message_received', input: { message: 'hi' }, output: { matched: 'hi', api_key: 'k-1', password: { hash: 'x' } }, port: 'out', error: null, ms: 5 },
+      {
+        seq: 2,
+        nodeId: 'price-list',
+        nodeType: 'send_message',
+        input: { text: 'Hi Sam', headers: [{ name: 'Authorization', value: 'Bearer abc' }] },
+        output: { messageId: 'm1', session: { token: 'tok-123' } },
+        port: 'out',
+        error: null,
+        ms: 40,
+      },
+      {
+        seq: 1,
+        nodeId: 'keyword',
+        nodeType: 'message_received',
+        input: { message: 'hi' },
+        output: { matched: 'hi', api_key: 'k-1', password: { hash: 'x' } },
+        port: 'out',
+        error: null,
+        ms: 5,
+      },
     ];
     for (const s of steps) {
       await sql(
         `insert into run_steps (id, workspace_id, run_id, seq, node_id, node_type, input, output, port, error, started_at, finished_at)
          values (:id, :workspaceId, :runId, :seq, :nodeId, :nodeType, cast(:input as jsonb), cast(:output as jsonb), :port, null, :startedAt, :finishedAt)`,
-        { id: newId(), workspaceId, runId: runIds[0], seq: s.seq, nodeId: s.nodeId, nodeType: s.nodeType, input: JSON.stringify(s.input), output: JSON.stringify(s.output), port: s.port, startedAt: started, finishedAt: new Date(started.getTime() + s.ms) },
+        {
+          id: newId(),
+          workspaceId,
+          runId: runIds[0],
+          seq: s.seq,
+          nodeId: s.nodeId,
+          nodeType: s.nodeType,
+          input: JSON.stringify(s.input),
+          output: JSON.stringify(s.output),
+          port: s.port,
+          startedAt: started,
+          finishedAt: new Date(started.getTime() + s.ms),
+        },
       );
     }
   });
@@ -383,7 +484,13 @@ describe('when a run is looked at', () => {
 
   it('counts the runs of the last day in the flow list', async () => {
     const list = await owner.get('/api/v1/flows?limit=200');
-    expect(list.body.items.find((f: any) => f.id === flowId).runsLast24h).toEqual({ running: 0, waiting: 1, completed: 1, failed: 1, stopped: 0 });
+    expect(list.body.items.find((f: any) => f.id === flowId).runsLast24h).toEqual({
+      running: 0,
+      waiting: 1,
+      completed: 1,
+      failed: 1,
+      stopped: 0,
+    });
   });
 
   it('shows the steps in order with timing, and secrets redacted', async () => {
@@ -476,11 +583,15 @@ describe('when a webhook token is created', () => {
 /** A POST whose Host header names another server (fetch does not let a caller set Host). */
 function postWithHost(path: string, host: string, token: string): Promise<{ status: number; body: any }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(`${api.client.baseUrl}${path}`, { method: 'POST', headers: { host, 'x-forwarded-host': host, 'x-forwarded-proto': 'http', authorization: `Bearer ${token}` } }, (res) => {
-      let text = '';
-      res.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-      res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
-    });
+    const req = httpRequest(
+      `${api.client.baseUrl}${path}`,
+      { method: 'POST', headers: { host, 'x-forwarded-host': host, 'x-forwarded-proto': 'http', authorization: `Bearer ${token}` } },
+      (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+        res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(text) }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -488,7 +599,9 @@ function postWithHost(path: string, host: string, token: string): Promise<{ stat
 
 describe('when the demo workspace is seeded', () => {
   it('has the keyword auto-reply flow published, active on every channel and replying to "hi"', async () => {
-    const flows = await sql(`select f.id, f.name, f.active, f.published_version, v.document from flows f join flow_versions v on v.flow_id = f.id join workspaces w on w.id = f.workspace_id where w.is_demo`);
+    const flows = await sql(
+      `select f.id, f.name, f.active, f.published_version, v.document from flows f join flow_versions v on v.flow_id = f.id join workspaces w on w.id = f.workspace_id where w.is_demo`,
+    );
     expect(flows).toHaveLength(1);
     expect(flows[0]).toMatchObject({ name: example('keyword-auto-reply.json').name, active: true, published_version: 1 });
     const trigger = flows[0].document.nodes.find((n: any) => n.type === 'message_received');
@@ -502,9 +615,18 @@ describe('when the demo workspace is seeded', () => {
     expect(login.status).toBe(200);
     const demo = api.client.as(login.body.token);
     const [channel] = (await demo.get('/api/v1/channels')).body.items;
-    const inbound = await demo.post(`/api/v1/channels/${channel.id}/sandbox/inbound`, { from: '+15550008888', text: 'Hi', name: 'Visitor' });
+    const inbound = await demo.post(`/api/v1/channels/${channel.id}/sandbox/inbound`, {
+      from: '+15550008888',
+      text: 'Hi',
+      name: 'Visitor',
+    });
     expect(inbound.status).toBe(202);
-    const reply = await eventually(async () => (await sql(`select text from messages where conversation_id = :c and direction = 'outbound'`, { c: inbound.body.conversationId }))[0]?.text as string | undefined);
+    const reply = await eventually(
+      async () =>
+        (
+          await sql(`select text from messages where conversation_id = :c and direction = 'outbound'`, { c: inbound.body.conversationId })
+        )[0]?.text as string | undefined,
+    );
     expect(reply).toMatch(/^Hi Visitor! Here is our price list:/);
   });
 

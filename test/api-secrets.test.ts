@@ -37,13 +37,24 @@ async function sql<T = any>(query: string, bindings: Record<string, unknown> = {
 
 async function say(text: string): Promise<{ conversationId: string }> {
   phoneSeq += 1;
-  const res = await owner.post(`/api/v1/channels/${channelId}/sandbox/inbound`, { from: `+1555${String(7_000_000 + phoneSeq)}`, text, name: 'Sam' });
+  const res = await owner.post(`/api/v1/channels/${channelId}/sandbox/inbound`, {
+    from: `+1555${String(7_000_000 + phoneSeq)}`,
+    text,
+    name: 'Sam',
+  });
   expect(res.status).toBe(202);
   return res.body;
 }
 
 async function replyIn(conversationId: string): Promise<string> {
-  return eventually(async () => (await sql<{ text: string }>(`select text from messages where conversation_id = :conversationId and direction = 'outbound'`, { conversationId }))[0]?.text);
+  return eventually(
+    async () =>
+      (
+        await sql<{ text: string }>(`select text from messages where conversation_id = :conversationId and direction = 'outbound'`, {
+          conversationId,
+        })
+      )[0]?.text,
+  );
 }
 
 /** Creates and publishes a flow through the API, as a user would. */
@@ -78,18 +89,30 @@ beforeAll(async () => {
     req.on('end', () => {
       received.push({ url: req.url ?? '', headers: req.headers, body });
       // A careless API that echoes the credential back: the run must not keep it.
-      res.writeHead(200, { 'content-type': 'application/json', 'x-echo': req.headers.authorization ?? '' }).end(JSON.stringify({ echo: req.headers.authorization, body }));
+      res
+        .writeHead(200, { 'content-type': 'application/json', 'x-echo': req.headers.authorization ?? '' })
+        .end(JSON.stringify({ echo: req.headers.authorization, body }));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as AddressInfo).port;
   api = await startTestApi({ HTTP_ALLOW_HOSTS: '127.0.0.1' });
-  const signup = await api.client.post('/api/v1/auth/signup', { email: 'secrets-owner@example.com', password: 'password-123', name: 'Owner', workspaceName: 'Secrets' });
+  const signup = await api.client.post('/api/v1/auth/signup', {
+    email: 'secrets-owner@example.com',
+    password: 'password-123',
+    name: 'Owner',
+    workspaceName: 'Secrets',
+  });
   owner = api.client.as(signup.body.token);
   workspaceId = signup.body.workspace.id;
   marketer = api.client.as((await owner.post('/api/v1/api-keys', { name: 'marketing', role: 'marketer' })).body.secret);
   agent = api.client.as((await owner.post('/api/v1/api-keys', { name: 'support', role: 'agent' })).body.secret);
-  const signupB = await api.client.post('/api/v1/auth/signup', { email: 'secrets-other@example.com', password: 'password-123', name: 'Other', workspaceName: 'Other' });
+  const signupB = await api.client.post('/api/v1/auth/signup', {
+    email: 'secrets-other@example.com',
+    password: 'password-123',
+    name: 'Other',
+    workspaceName: 'Other',
+  });
   ownerB = api.client.as(signupB.body.token);
   workspaceBId = signupB.body.workspace.id;
   channelId = (await owner.post('/api/v1/channels', { kind: 'sandbox', name: 'S' })).body.id;
@@ -137,10 +160,15 @@ describe('when an admin creates a secret', () => {
   });
 
   it('seals the value so that the row opens only in its own workspace', async () => {
-    const [row] = await sql<{ id: string; name: string; sealed: Buffer }>(`select id, name, sealed_value as sealed from workspace_secrets where id = :id`, { id: secretId });
+    const [row] = await sql<{ id: string; name: string; sealed: Buffer }>(
+      `select id, name, sealed_value as sealed from workspace_secrets where id = :id`,
+      { id: secretId },
+    );
     const key = api.env.config.secretKey;
     expect(openSecretValue(key, { workspaceId, secretId: row!.id, name: row!.name }, row!.sealed)).toBe(VALUE);
-    expect(() => openSecretValue(key, { workspaceId: workspaceBId, secretId: row!.id, name: row!.name }, row!.sealed)).toThrow(SealedBoxError);
+    expect(() => openSecretValue(key, { workspaceId: workspaceBId, secretId: row!.id, name: row!.name }, row!.sealed)).toThrow(
+      SealedBoxError,
+    );
   });
 });
 
@@ -168,8 +196,12 @@ describe('when a flow sends a secret to an API', () => {
   });
 
   it('leaves no trace of the value in any table of the database', async () => {
-    const tables = await sql<{ name: string }>(`select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by 1`);
-    expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(['workspace_secrets', 'runs', 'run_steps', 'audit_log', 'flows', 'flow_versions', 'messages']));
+    const tables = await sql<{ name: string }>(
+      `select table_name as name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE' order by 1`,
+    );
+    expect(tables.map((t) => t.name)).toEqual(
+      expect.arrayContaining(['workspace_secrets', 'runs', 'run_steps', 'audit_log', 'flows', 'flow_versions', 'messages']),
+    );
     const dumped = new Map<string, string>();
     for (const { name } of tables) {
       // Every column as text: bytea prints as hex, jsonb as JSON.
@@ -181,7 +213,10 @@ describe('when a flow sends a secret to an API', () => {
     expect(dumped.get('flow_versions')).toContain('{{secrets.PAY_KEY}}');
     expect(dumped.get('workspace_secrets')).toContain(VALUE.slice(-4));
     expect(dumped.get('messages')).toContain('[secret PAY_KEY]');
-    const audit = await sql<{ action: string }>(`select action from audit_log where workspace_id = :workspaceId and action like 'secret.%'`, { workspaceId });
+    const audit = await sql<{ action: string }>(
+      `select action from audit_log where workspace_id = :workspaceId and action like 'secret.%'`,
+      { workspaceId },
+    );
     expect(audit.map((a) => a.action)).toEqual(['secret.created']);
   });
 
@@ -193,7 +228,8 @@ describe('when a flow sends a secret to an API', () => {
     const run = await agent.get(`/api/v1/runs/${runs.body.items[0].id}`);
     expect(run.status).toBe(200);
     expect(run.body.steps.map((s: { nodeId: string }) => s.nodeId)).toEqual(['t', 'call', 'done']);
-    for (const body of [exported.body, runs.body, run.body]) for (const form of forms(VALUE)) expect(JSON.stringify(body)).not.toContain(form);
+    for (const body of [exported.body, runs.body, run.body])
+      for (const form of forms(VALUE)) expect(JSON.stringify(body)).not.toContain(form);
   });
 
   it('sends the new value after the secret is replaced, and audits the replacement without the value', async () => {
@@ -204,7 +240,10 @@ describe('when a flow sends a secret to an API', () => {
     const before = received.length;
     await replyIn((await say('pay')).conversationId);
     expect(received[before]!.headers.authorization).toBe(`Bearer ${ROTATED}`);
-    const audit = await sql<{ action: string; details: unknown }>(`select action, details from audit_log where workspace_id = :workspaceId and action like 'secret.%' order by created_at`, { workspaceId });
+    const audit = await sql<{ action: string; details: unknown }>(
+      `select action, details from audit_log where workspace_id = :workspaceId and action like 'secret.%' order by created_at`,
+      { workspaceId },
+    );
     expect(audit).toEqual([
       { action: 'secret.created', details: { name: 'PAY_KEY' } },
       { action: 'secret.replaced', details: { name: 'PAY_KEY' } },
@@ -223,18 +262,32 @@ describe('when a flow names secrets wrongly', () => {
   });
 
   it('refuses to publish a flow that would message a secret to a contact', async () => {
-    const { res } = await publish('leaky', doc([keywordTrigger('t', ['leak']), node('s', 'send_message', { text: 'the key is {{secrets.PAY_KEY}}' })], [edge('t', 'out', 's')]));
+    const { res } = await publish(
+      'leaky',
+      doc([keywordTrigger('t', ['leak']), node('s', 'send_message', { text: 'the key is {{secrets.PAY_KEY}}' })], [edge('t', 'out', 's')]),
+    );
     expect(res.status).toBe(400);
-    expect(res.body.error.details).toEqual([expect.objectContaining({ code: 'secret_not_allowed', nodeId: 's', path: ['nodes', 1, 'config', 'text'] })]);
+    expect(res.body.error.details).toEqual([
+      expect.objectContaining({ code: 'secret_not_allowed', nodeId: 's', path: ['nodes', 1, 'config', 'text'] }),
+    ]);
   });
 
   it('publishes a flow with a credential typed into a header, with a warning that points to secrets', async () => {
     const plain = doc(
-      [keywordTrigger('t', ['plain']), node('call', 'http_request', { url: `http://127.0.0.1:${port}/plain`, headers: [{ name: 'Authorization', value: 'Bearer sk_live_plainTextToken42' }] })],
+      [
+        keywordTrigger('t', ['plain']),
+        node('call', 'http_request', {
+          url: `http://127.0.0.1:${port}/plain`,
+          headers: [{ name: 'Authorization', value: 'Bearer sk_live_plainTextToken42' }],
+        }),
+      ],
       [edge('t', 'out', 'call')],
     );
     const validated = await owner.post('/api/v1/flows/validate', { document: plain });
-    expect(validated.body).toMatchObject({ ok: true, problems: [{ code: 'credential_in_plain_text', severity: 'warning', nodeId: 'call' }] });
+    expect(validated.body).toMatchObject({
+      ok: true,
+      problems: [{ code: 'credential_in_plain_text', severity: 'warning', nodeId: 'call' }],
+    });
     const { res } = await publish('plain header', plain);
     expect(res.status).toBe(201);
     expect(res.body.flow.problems).toEqual([expect.objectContaining({ code: 'credential_in_plain_text', severity: 'warning' })]);
@@ -263,11 +316,21 @@ describe('when a secret is deleted', () => {
     expect((await owner.patch(`/api/v1/flows/${flowId}`, { active: true })).status).toBe(200);
     const before = received.length;
     await say('temp');
-    const run = await eventually(async () => (await sql<{ status: string; error: { code: string; message: string } | null }>(`select status, error from runs where flow_id = :flowId`, { flowId }))[0]);
+    const run = await eventually(
+      async () =>
+        (
+          await sql<{ status: string; error: { code: string; message: string } | null }>(
+            `select status, error from runs where flow_id = :flowId`,
+            { flowId },
+          )
+        )[0],
+    );
     expect(run).toMatchObject({ status: 'failed', error: { code: 'secret_missing' } });
     expect(run.error!.message).toContain('"TEMP_KEY" does not exist');
     expect(received.length).toBe(before);
-    const audit = await sql<{ action: string }>(`select action from audit_log where target_id = :id order by created_at`, { id: created.body.id });
+    const audit = await sql<{ action: string }>(`select action from audit_log where target_id = :id order by created_at`, {
+      id: created.body.id,
+    });
     expect(audit.map((a) => a.action)).toEqual(['secret.created', 'secret.deleted']);
   });
 

@@ -27,7 +27,12 @@ async function newUser(name: string): Promise<{ email: string; workspaceId: stri
 
 /** Logs in from a given client address (the app trusts X-Forwarded-For from loopback, as from a local proxy). */
 function login(email: string, password: string, from = '192.0.2.1', workspaceId?: string): Promise<ApiResponse> {
-  return api.client.request('post', '/api/v1/auth/login', { email, password, ...(workspaceId ? { workspaceId } : {}) }, { headers: { 'x-forwarded-for': from } });
+  return api.client.request(
+    'post',
+    '/api/v1/auth/login',
+    { email, password, ...(workspaceId ? { workspaceId } : {}) },
+    { headers: { 'x-forwarded-for': from } },
+  );
 }
 
 async function tokenOf(email: string, password = PASSWORD, workspaceId?: string): Promise<string> {
@@ -92,7 +97,11 @@ describe('when a user logs out everywhere', () => {
     const owner = await newUser('olga');
     const { email, workspaceId } = await newUser('max');
     // Max also belongs to Olga's workspace, as after accepting an invitation.
-    await runSql(api.env.orm.em.fork(), `insert into memberships (id, workspace_id, user_id, role) select :id, :workspaceId, id, 'agent' from users where email = :email`, { id: newId(), workspaceId: owner.workspaceId, email });
+    await runSql(
+      api.env.orm.em.fork(),
+      `insert into memberships (id, workspace_id, user_id, role) select :id, :workspaceId, id, 'agent' from users where email = :email`,
+      { id: newId(), workspaceId: owner.workspaceId, email },
+    );
     const [inOwn, inOlgas] = [await tokenOf(email), await tokenOf(email, PASSWORD, owner.workspaceId)];
     expect((await meWith(inOlgas)).body.workspace.id).toBe(owner.workspaceId);
     const res = await api.client.as(inOwn).post('/api/v1/auth/logout-all');
@@ -101,7 +110,9 @@ describe('when a user logs out everywhere', () => {
     for (const token of [inOwn, inOlgas]) {
       const after = await meWith(token);
       expectEnded(after);
-      expect(after.body.error.message).toBe('this session has ended (the password was changed or every session was logged out); log in again');
+      expect(after.body.error.message).toBe(
+        'this session has ended (the password was changed or every session was logged out); log in again',
+      );
     }
     const fresh = await tokenOf(email);
     expect((await meWith(fresh)).body.workspace.id).toBe(workspaceId);
@@ -131,7 +142,10 @@ describe('when a user changes their password', () => {
     const log = await api.client.as(changed.body.token).get('/api/v1/audit-log');
     const entry = log.body.items.find((e: any) => e.action === 'user.password_changed');
     expect(entry).toMatchObject({ actorKind: 'user', targetKind: 'user', targetId: changed.body.user.id });
-    const rows = await runSql(api.env.orm.em.fork(), `select row_to_json(a)::text as row from audit_log a where action = 'user.password_changed'`);
+    const rows = await runSql(
+      api.env.orm.em.fork(),
+      `select row_to_json(a)::text as row from audit_log a where action = 'user.password_changed'`,
+    );
     expect(JSON.stringify(rows.rows)).not.toMatch(/audited new password|the first password/);
   });
 
@@ -158,7 +172,10 @@ describe('when a user changes their password', () => {
   it('throttles guesses of the current password like logins', async () => {
     const { token } = await newUser('gus');
     const statuses: number[] = [];
-    for (let i = 0; i < 7; i++) statuses.push((await api.client.as(token).post('/api/v1/auth/password', { current: `guess ${i}`, next: 'a new long password' })).status);
+    for (let i = 0; i < 7; i++)
+      statuses.push(
+        (await api.client.as(token).post('/api/v1/auth/password', { current: `guess ${i}`, next: 'a new long password' })).status,
+      );
     expect(statuses).toEqual([403, 403, 403, 403, 403, 429, 429]);
   });
 });
@@ -168,7 +185,12 @@ describe('when an admin removes a member', () => {
     const owner = await newUser('ruth');
     const { email } = await newUser('rex');
     const db = api.env.orm.em.fork();
-    const addRex = () => runSql(db, `insert into memberships (id, workspace_id, user_id, role) select :id, :workspaceId, id, 'marketer' from users where email = :email`, { id: newId(), workspaceId: owner.workspaceId, email });
+    const addRex = () =>
+      runSql(
+        db,
+        `insert into memberships (id, workspace_id, user_id, role) select :id, :workspaceId, id, 'marketer' from users where email = :email`,
+        { id: newId(), workspaceId: owner.workspaceId, email },
+      );
     await addRex();
     const kept = await tokenOf(email, PASSWORD, owner.workspaceId);
     expect((await api.client.as(kept).get('/api/v1/channels')).status).toBe(200);
@@ -186,7 +208,12 @@ describe('when the editor calls the API with its session cookie', () => {
     const { email } = await newUser('bea');
     const res = await login(email, PASSWORD);
     const cookies = cookiesOf(res);
-    return { cookies, header: `om_session=${cookies.get('om_session')!.value}; om_csrf=${cookies.get('om_csrf')!.value}`, csrf: cookies.get('om_csrf')!.value, token: res.body.token as string };
+    return {
+      cookies,
+      header: `om_session=${cookies.get('om_session')!.value}; om_csrf=${cookies.get('om_csrf')!.value}`,
+      csrf: cookies.get('om_csrf')!.value,
+      token: res.body.token as string,
+    };
   }
   const channel = { kind: 'sandbox', name: 'Cookie line' };
 
@@ -201,7 +228,12 @@ describe('when the editor calls the API with its session cookie', () => {
 
   it('marks the cookies Secure when the request came over HTTPS through a local proxy', async () => {
     const { email } = await newUser('tls');
-    const res = await api.client.request('post', '/api/v1/auth/login', { email, password: PASSWORD }, { headers: { 'x-forwarded-proto': 'https' } });
+    const res = await api.client.request(
+      'post',
+      '/api/v1/auth/login',
+      { email, password: PASSWORD },
+      { headers: { 'x-forwarded-proto': 'https' } },
+    );
     for (const name of ['om_session', 'om_csrf']) expect(cookiesOf(res).get(name)!.attributes, name).toMatch(/Secure/);
   });
 
@@ -217,7 +249,9 @@ describe('when the editor calls the API with its session cookie', () => {
     expect(missing.status).toBe(403);
     expect(missing.body.error.code).toBe('csrf_token_invalid');
     expect(missing.body.error.message).toContain('X-CSRF-Token');
-    const wrong = await api.client.request('post', '/api/v1/channels', channel, { headers: { cookie: header, 'x-csrf-token': `${csrf.slice(1)}x` } });
+    const wrong = await api.client.request('post', '/api/v1/channels', channel, {
+      headers: { cookie: header, 'x-csrf-token': `${csrf.slice(1)}x` },
+    });
     expect(wrong.status).toBe(403);
     expect(wrong.body.error.code).toBe('csrf_token_invalid');
   });
@@ -283,7 +317,12 @@ describe('when someone guesses the password of an account from one address', () 
     const { email } = await newUser('sue');
     const prober = '203.0.113.99';
     for (let i = 0; i < 10; i++) {
-      const res = await api.client.request('post', '/api/v1/auth/signup', { email, password: 'some password', name: 'X', workspaceName: 'X' }, { headers: { 'x-forwarded-for': prober } });
+      const res = await api.client.request(
+        'post',
+        '/api/v1/auth/signup',
+        { email, password: 'some password', name: 'X', workspaceName: 'X' },
+        { headers: { 'x-forwarded-for': prober } },
+      );
       expect(res.status).toBe(409);
     }
     expect((await login(email, PASSWORD, prober)).status).toBe(200);

@@ -23,7 +23,13 @@ async function sql<T = any>(query: string, bindings: Record<string, unknown> = {
   return (await runSql<T>(api.env.orm.em.fork(), query, bindings)).rows;
 }
 
-const bilingual = (en: string, es: string) => ({ fallbackLanguage: 'en', variants: [{ language: 'en', text: en }, { language: 'es', text: es }] });
+const bilingual = (en: string, es: string) => ({
+  fallbackLanguage: 'en',
+  variants: [
+    { language: 'en', text: en },
+    { language: 'es', text: es },
+  ],
+});
 
 async function createTemplate(name: string, content: unknown, as: ApiClient = owner): Promise<string> {
   const res = await as.post('/api/v1/templates', { name, content });
@@ -37,15 +43,32 @@ async function contacts(tag: string, languages: (string | null)[]): Promise<{ id
   for (const language of languages) {
     phoneSeq += 1;
     const name = `Person ${phoneSeq}`;
-    const res = await owner.post('/api/v1/contacts', { phone: `+1777${String(1_000_000 + phoneSeq)}`, name, tags: [tag], attributes: language === null ? {} : { language } });
+    const res = await owner.post('/api/v1/contacts', {
+      phone: `+1777${String(1_000_000 + phoneSeq)}`,
+      name,
+      tags: [tag],
+      attributes: language === null ? {} : { language },
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     made.push({ id: res.body.id, name, language });
   }
   return made;
 }
 
-function templateBroadcast(name: string, tag: string, templateId: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return { name, channelId, audience: { kind: 'segment', rule: { in: [tag, { var: 'contact.tags' }] } }, content: { kind: 'template', templateId }, schedule: { kind: 'now' }, ...overrides };
+function templateBroadcast(
+  name: string,
+  tag: string,
+  templateId: string,
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    name,
+    channelId,
+    audience: { kind: 'segment', rule: { in: [tag, { var: 'contact.tags' }] } },
+    content: { kind: 'template', templateId },
+    schedule: { kind: 'now' },
+    ...overrides,
+  };
 }
 
 async function create(body: Record<string, unknown>): Promise<string> {
@@ -77,10 +100,24 @@ async function sent(broadcastId: string): Promise<Map<string, { text: string; ty
 
 beforeAll(async () => {
   api = await startTestApi();
-  const signup = await api.client.post('/api/v1/auth/signup', { email: 'template-sends@example.com', password: 'password-123', name: 'Mia Marketer', workspaceName: 'Sends' });
+  const signup = await api.client.post('/api/v1/auth/signup', {
+    email: 'template-sends@example.com',
+    password: 'password-123',
+    name: 'Mia Marketer',
+    workspaceName: 'Sends',
+  });
   owner = api.client.as(signup.body.token);
   agent = api.client.as((await owner.post('/api/v1/api-keys', { name: 'support', role: 'agent' })).body.secret);
-  ownerB = api.client.as((await api.client.post('/api/v1/auth/signup', { email: 'template-sends-b@example.com', password: 'password-123', name: 'B', workspaceName: 'B' })).body.token);
+  ownerB = api.client.as(
+    (
+      await api.client.post('/api/v1/auth/signup', {
+        email: 'template-sends-b@example.com',
+        password: 'password-123',
+        name: 'B',
+        workspaceName: 'B',
+      })
+    ).body.token,
+  );
   channelId = (await owner.post('/api/v1/channels', { kind: 'sandbox', name: 'S' })).body.id;
 });
 
@@ -99,7 +136,11 @@ describe('when a broadcast sends a saved template', () => {
       fallbackLanguage: 'en',
       variants: [
         { language: 'en', text: 'Hi {{contact.name}}, 20% off at {{workspace.name}} ({{contact.plan | "free"}})' },
-        { language: 'es', text: 'Hola {{contact.name}}, 20% de descuento', mediaUrl: 'https://cdn.example.com/oferta-{{contact.name}}.jpg' },
+        {
+          language: 'es',
+          text: 'Hola {{contact.name}}, 20% de descuento',
+          mediaUrl: 'https://cdn.example.com/oferta-{{contact.name}}.jpg',
+        },
       ],
     });
     people = await contacts('spring', ['es-MX', 'en', 'de', null]);
@@ -108,10 +149,14 @@ describe('when a broadcast sends a saved template', () => {
     finished = await waitForState(id, 'completed');
   });
 
-  it("gives each recipient the variant of their language attribute, else the fallback, filled in for them", async () => {
+  it('gives each recipient the variant of their language attribute, else the fallback, filled in for them', async () => {
     const messages = await sent(id);
-    const [mexican, english, german, unknown] = people as [typeof people[0], typeof people[0], typeof people[0], typeof people[0]];
-    expect(messages.get(mexican.id)).toEqual({ text: `Hola ${mexican.name}, 20% de descuento`, type: 'image', media: { url: `https://cdn.example.com/oferta-${encodeURIComponent(mexican.name)}.jpg` } });
+    const [mexican, english, german, unknown] = people as [(typeof people)[0], (typeof people)[0], (typeof people)[0], (typeof people)[0]];
+    expect(messages.get(mexican.id)).toEqual({
+      text: `Hola ${mexican.name}, 20% de descuento`,
+      type: 'image',
+      media: { url: `https://cdn.example.com/oferta-${encodeURIComponent(mexican.name)}.jpg` },
+    });
     expect(messages.get(english.id)).toEqual({ text: `Hi ${english.name}, 20% off at Sends (free)`, type: 'text', media: null });
     expect(messages.get(german.id)?.text).toBe(`Hi ${german.name}, 20% off at Sends (free)`);
     expect(messages.get(unknown.id)?.text).toBe(`Hi ${unknown.name}, 20% off at Sends (free)`);
@@ -124,7 +169,9 @@ describe('when a broadcast sends a saved template', () => {
   });
 
   it("shows the broadcast beside that version in the template's history", async () => {
-    await owner.patch(`/api/v1/templates/${templateId}`, { content: bilingual('Hi {{contact.name}}, 30% off', 'Hola {{contact.name}}, 30%') });
+    await owner.patch(`/api/v1/templates/${templateId}`, {
+      content: bilingual('Hi {{contact.name}}, 30% off', 'Hola {{contact.name}}, 30%'),
+    });
     const versions = (await owner.get(`/api/v1/templates/${templateId}/versions`)).body.items;
     expect(versions.map((v: any) => [v.version, v.broadcasts.map((b: any) => b.name)])).toEqual([
       [2, []],
@@ -138,7 +185,9 @@ describe('which version a broadcast sends', () => {
   it('sends the version current when it starts, not the one current when it was scheduled', async () => {
     const templateId = await createTemplate('Launch', bilingual('Launch v1, {{contact.name}}', 'Lanzamiento v1'));
     const [person] = await contacts('launch', ['en']);
-    const id = await create(templateBroadcast('Launch day', 'launch', templateId, { schedule: { kind: 'at', localTime: '2099-01-01T09:00', timezone: 'UTC' } }));
+    const id = await create(
+      templateBroadcast('Launch day', 'launch', templateId, { schedule: { kind: 'at', localTime: '2099-01-01T09:00', timezone: 'UTC' } }),
+    );
     await schedule(id);
     expect((await owner.get(`/api/v1/broadcasts/${id}`)).body.templateVersion).toBeNull();
     await owner.patch(`/api/v1/templates/${templateId}`, { content: bilingual('Launch v2, {{contact.name}}', 'Lanzamiento v2') });
@@ -176,7 +225,8 @@ describe('when a broadcast names a template it cannot send', () => {
       {
         code: 'template_unknown_variable',
         path: 'content.templateId',
-        message: 'the template "Echo" uses {{message.text}} in its en text, which a broadcast cannot fill (it knows the contact and the workspace only): edit the template, or write the message here',
+        message:
+          'the template "Echo" uses {{message.text}} in its en text, which a broadcast cannot fill (it knows the contact and the workspace only): edit the template, or write the message here',
       },
     ]);
   });
@@ -186,14 +236,22 @@ describe('when a broadcast names a template it cannot send', () => {
     const borrowed = await owner.post('/api/v1/broadcasts', templateBroadcast('Borrowed', 'x', ofB));
     const missing = await owner.post('/api/v1/broadcasts', templateBroadcast('Borrowed', 'x', '00000000-0000-4000-8000-00000000abcd'));
     expect(borrowed.status).toBe(400);
-    expect(borrowed.body.error.details).toEqual([{ code: 'template_not_found', path: 'content.templateId', message: 'the chosen template does not exist (it may have been deleted): pick another template, or write the message here' }]);
+    expect(borrowed.body.error.details).toEqual([
+      {
+        code: 'template_not_found',
+        path: 'content.templateId',
+        message: 'the chosen template does not exist (it may have been deleted): pick another template, or write the message here',
+      },
+    ]);
     expect(missing.body.error.details).toEqual(borrowed.body.error.details);
   });
 
   it('fails at its start, with the reason, when its template was edited into one it cannot send', async () => {
     const templateId = await createTemplate('Turns bad', bilingual('Fine {{contact.name}}', 'Bien'));
     await contacts('turns-bad', ['en']);
-    const id = await create(templateBroadcast('Turns bad', 'turns-bad', templateId, { schedule: { kind: 'at', localTime: '2099-01-01T09:00', timezone: 'UTC' } }));
+    const id = await create(
+      templateBroadcast('Turns bad', 'turns-bad', templateId, { schedule: { kind: 'at', localTime: '2099-01-01T09:00', timezone: 'UTC' } }),
+    );
     await schedule(id);
     await owner.patch(`/api/v1/templates/${templateId}`, { content: bilingual('Your answer: {{vars.answer}}', 'Bien') });
     // Its time comes (a PATCH to "now" would be refused with the same problem): what the delayed start job does then.
@@ -202,7 +260,9 @@ describe('when a broadcast names a template it cannot send', () => {
     await queue.add('start', { kind: 'start', broadcastId: id }, { ...BROADCAST_JOB_OPTIONS, jobId: `${startJobId(id, 0)}-due` });
     await queue.close();
     const failed = await waitForState(id, 'failed');
-    expect(failed.stateReason).toBe('template_unknown_variable: the template "Turns bad" uses {{vars.answer}} in its en text, which a broadcast cannot fill (it knows the contact and the workspace only): edit the template, or write the message here');
+    expect(failed.stateReason).toBe(
+      'template_unknown_variable: the template "Turns bad" uses {{vars.answer}} in its en text, which a broadcast cannot fill (it knows the contact and the workspace only): edit the template, or write the message here',
+    );
     expect(await sent(id)).toEqual(new Map());
   });
 });
@@ -210,12 +270,19 @@ describe('when a broadcast names a template it cannot send', () => {
 describe('when a template that something sends is deleted', () => {
   it('refuses while a scheduled broadcast sends it, naming the broadcast, and deletes it once that is cancelled', async () => {
     const templateId = await createTemplate('Weekly tips', bilingual('Tip', 'Consejo'));
-    const id = await create(templateBroadcast('Tips every Monday', 'tips', templateId, { schedule: { kind: 'recurring', cron: '0 9 * * 1', timezone: 'UTC' } }));
+    const id = await create(
+      templateBroadcast('Tips every Monday', 'tips', templateId, { schedule: { kind: 'recurring', cron: '0 9 * * 1', timezone: 'UTC' } }),
+    );
     await schedule(id);
     const refused = await owner.delete(`/api/v1/templates/${templateId}`);
     expect(refused.status).toBe(409);
-    expect(refused.body.error).toMatchObject({ code: 'template_in_use', details: { flows: [], broadcasts: [{ id, name: 'Tips every Monday' }], cannedResponses: [] } });
-    expect(refused.body.error.message).toBe('the template "Weekly tips" is used by the broadcast "Tips every Monday", not finished yet: let it finish or cancel it, then delete the template');
+    expect(refused.body.error).toMatchObject({
+      code: 'template_in_use',
+      details: { flows: [], broadcasts: [{ id, name: 'Tips every Monday' }], cannedResponses: [] },
+    });
+    expect(refused.body.error.message).toBe(
+      'the template "Weekly tips" is used by the broadcast "Tips every Monday", not finished yet: let it finish or cancel it, then delete the template',
+    );
     expect((await owner.post(`/api/v1/broadcasts/${id}/cancel`, {})).status).toBe(200);
     expect((await owner.delete(`/api/v1/templates/${templateId}`)).status).toBe(204);
   });
@@ -223,7 +290,10 @@ describe('when a template that something sends is deleted', () => {
   it('refuses while a canned response inserts it, naming its shortcut, next to a flow', async () => {
     const templateId = await createTemplate('Returns policy', bilingual('Returns', 'Devoluciones'));
     expect((await owner.post('/api/v1/canned-responses', { shortcut: 'returns', title: 'Returns', templateId })).status).toBe(201);
-    const flow = await owner.post('/api/v1/flows', { name: 'Returns bot', document: doc([keywordTrigger('t', ['returns']), node('s', 'send_message', { templateId })], [edge('t', 'out', 's')]) });
+    const flow = await owner.post('/api/v1/flows', {
+      name: 'Returns bot',
+      document: doc([keywordTrigger('t', ['returns']), node('s', 'send_message', { templateId })], [edge('t', 'out', 's')]),
+    });
     expect((await owner.post(`/api/v1/flows/${flow.body.id}/publish`, {})).status).toBe(201);
     const refused = await owner.delete(`/api/v1/templates/${templateId}`);
     expect(refused.status).toBe(409);
@@ -264,19 +334,33 @@ describe('when a canned response inserts a saved template', () => {
     const conversationId = await conversationWith('João', { language: 'pt_BR' });
     const rendered = await agent.post(`/api/v1/canned-responses/${cannedId}/render`, { conversationId });
     expect(rendered.status, JSON.stringify(rendered.body)).toBe(200);
-    expect(rendered.body).toEqual({ text: 'Olá João, seu pedido sai hoje', mediaUrl: 'https://cdn.example.com/caixa.jpg', language: 'pt-br', template: { id: templateId, name: 'Order status', version: 1 } });
+    expect(rendered.body).toEqual({
+      text: 'Olá João, seu pedido sai hoje',
+      mediaUrl: 'https://cdn.example.com/caixa.jpg',
+      language: 'pt-br',
+      template: { id: templateId, name: 'Order status', version: 1 },
+    });
   });
 
   it('falls back to the fallback language, and follows edits of the template', async () => {
     const conversationId = await conversationWith('Greta', { language: 'de', plan: 'gold' });
-    await owner.patch(`/api/v1/templates/${templateId}`, { content: { fallbackLanguage: 'en', variants: [{ language: 'en', text: 'Hello {{contact.name}}: your {{contact.plan}} order left' }] } });
+    await owner.patch(`/api/v1/templates/${templateId}`, {
+      content: { fallbackLanguage: 'en', variants: [{ language: 'en', text: 'Hello {{contact.name}}: your {{contact.plan}} order left' }] },
+    });
     const rendered = await agent.post(`/api/v1/canned-responses/${cannedId}/render`, { conversationId });
-    expect(rendered.body).toEqual({ text: 'Hello Greta: your gold order left', mediaUrl: null, language: 'en', template: { id: templateId, name: 'Order status', version: 2 } });
+    expect(rendered.body).toEqual({
+      text: 'Hello Greta: your gold order left',
+      mediaUrl: null,
+      language: 'en',
+      template: { id: templateId, name: 'Order status', version: 2 },
+    });
   });
 
   it('lists it with its template, found by the template name too', async () => {
     const list = await agent.get('/api/v1/canned-responses?q=order%20stat');
-    expect(list.body.items).toEqual([expect.objectContaining({ id: cannedId, text: null, template: { id: templateId, name: 'Order status' } })]);
+    expect(list.body.items).toEqual([
+      expect.objectContaining({ id: cannedId, text: null, template: { id: templateId, name: 'Order status' } }),
+    ]);
   });
 
   it('turns into a text and back', async () => {
@@ -306,17 +390,27 @@ describe('when a canned response inserts a saved template', () => {
 describe("when a flow's draft that sends a template is tested", () => {
   it('shows the template as edited, though the draft did not change', async () => {
     const templateId = await createTemplate('Test greeting', bilingual('Test v1', 'Prueba v1'));
-    const flow = await owner.post('/api/v1/flows', { name: 'Greets in tests', document: doc([keywordTrigger('t', ['hey']), node('s', 'send_message', { templateId })], [edge('t', 'out', 's')]) });
+    const flow = await owner.post('/api/v1/flows', {
+      name: 'Greets in tests',
+      document: doc([keywordTrigger('t', ['hey']), node('s', 'send_message', { templateId })], [edge('t', 'out', 's')]),
+    });
     const first = await owner.post(`/api/v1/flows/${flow.body.id}/test-chat/messages`, { text: 'hey', target: 'draft' });
     expect(first.status, JSON.stringify(first.body)).toBe(202);
     const replies = (count: number) =>
       eventually(async () => {
-        const rows = await sql<{ text: string }>(`select text from messages where conversation_id = :id and direction = 'outbound' order by id`, { id: first.body.conversationId });
+        const rows = await sql<{ text: string }>(
+          `select text from messages where conversation_id = :id and direction = 'outbound' order by id`,
+          { id: first.body.conversationId },
+        );
         return rows.length >= count ? rows.map((r) => r.text) : undefined;
       });
     expect(await replies(1)).toEqual(['Test v1']);
     await owner.patch(`/api/v1/templates/${templateId}`, { content: bilingual('Test v2', 'Prueba v2') });
-    const second = await owner.post(`/api/v1/flows/${flow.body.id}/test-chat/messages`, { text: 'hey', target: 'draft', contactId: first.body.contactId });
+    const second = await owner.post(`/api/v1/flows/${flow.body.id}/test-chat/messages`, {
+      text: 'hey',
+      target: 'draft',
+      contactId: first.body.contactId,
+    });
     expect(second.status).toBe(202);
     expect(await replies(2)).toEqual(['Test v1', 'Test v2']);
     // Two snapshots of the same draft revision, one per template version.
@@ -328,7 +422,10 @@ describe("when a flow's draft that sends a template is tested", () => {
 describe('the version history', () => {
   it('names the published flows that pin each version, and hides the template from another workspace', async () => {
     const templateId = await createTemplate('Pinned', bilingual('Pinned v1', 'Fijado v1'));
-    const flow = await owner.post('/api/v1/flows', { name: 'Pins v1', document: doc([keywordTrigger('t', ['pin']), node('s', 'send_message', { templateId })], [edge('t', 'out', 's')]) });
+    const flow = await owner.post('/api/v1/flows', {
+      name: 'Pins v1',
+      document: doc([keywordTrigger('t', ['pin']), node('s', 'send_message', { templateId })], [edge('t', 'out', 's')]),
+    });
     expect((await owner.post(`/api/v1/flows/${flow.body.id}/publish`, {})).status).toBe(201);
     await owner.patch(`/api/v1/templates/${templateId}`, { content: bilingual('Pinned v2', 'Fijado v2') });
     const versions = (await agent.get(`/api/v1/templates/${templateId}/versions`)).body.items;

@@ -70,12 +70,26 @@ let customerOfA: string;
 beforeAll(async () => {
   await fake.start();
   api = await startTestApi(billingEnv(fake));
-  const signupA = await api.client.post('/api/v1/auth/signup', { email: 'owner-a@example.com', password: 'password-a-123', name: 'Owner A', workspaceName: 'Workspace A' });
-  const signupB = await api.client.post('/api/v1/auth/signup', { email: 'owner-b@example.com', password: 'password-b-123', name: 'Owner B', workspaceName: 'Workspace B' });
+  const signupA = await api.client.post('/api/v1/auth/signup', {
+    email: 'owner-a@example.com',
+    password: 'password-a-123',
+    name: 'Owner A',
+    workspaceName: 'Workspace A',
+  });
+  const signupB = await api.client.post('/api/v1/auth/signup', {
+    email: 'owner-b@example.com',
+    password: 'password-b-123',
+    name: 'Owner B',
+    workspaceName: 'Workspace B',
+  });
   ownerA = api.client.as(signupA.body.token);
   ownerB = api.client.as(signupB.body.token);
   const channel = await ownerA.post('/api/v1/channels', { kind: 'sandbox', name: 'A sandbox' });
-  const inbound = await ownerA.post(`/api/v1/channels/${channel.body.id}/sandbox/inbound`, { from: '+15550000001', text: 'hello from A', name: 'Private Person' });
+  const inbound = await ownerA.post(`/api/v1/channels/${channel.body.id}/sandbox/inbound`, {
+    from: '+15550000001',
+    text: 'hello from A',
+    name: 'Private Person',
+  });
   const member = await inviteMember(ownerA, { email: 'agent-a@example.com', role: 'agent', name: 'Agent A', password: 'password-agent' });
   // An invitation left pending, for the walk of the invitation routes.
   const invitation = await ownerA.post('/api/v1/invitations', { email: 'pending-a@example.com', role: 'marketer' });
@@ -94,12 +108,16 @@ beforeAll(async () => {
   const published = await ownerA.post(`/api/v1/flows/${flow.body.id}/publish`, {});
   // Runs are written by the engine only: one is inserted as the engine would.
   const runId = newId();
-  await runSql(api.env.orm.em.fork(), `insert into runs (id, workspace_id, flow_id, flow_version_id, status) values (:runId, :workspaceId, :flowId, :versionId, 'completed')`, {
-    runId,
-    workspaceId: signupA.body.workspace.id,
-    flowId: flow.body.id,
-    versionId: published.body.version.id,
-  });
+  await runSql(
+    api.env.orm.em.fork(),
+    `insert into runs (id, workspace_id, flow_id, flow_version_id, status) values (:runId, :workspaceId, :flowId, :versionId, 'completed')`,
+    {
+      runId,
+      workspaceId: signupA.body.workspace.id,
+      flowId: flow.body.id,
+      versionId: published.body.version.id,
+    },
+  );
   const broadcast = await ownerA.post('/api/v1/broadcasts', {
     name: 'A broadcast',
     channelId: channel.body.id,
@@ -120,18 +138,40 @@ beforeAll(async () => {
   const hold = await ownerA.post('/api/v1/legal-holds', { scope: 'contact', contactId: inbound.body.contactId, reason: 'Hold of A' });
   const contactExport = await ownerA.post(`/api/v1/contacts/${inbound.body.contactId}/export`, {});
   // A checked dry run (kept, with its file and its problem rows), for the walk of the import routes.
-  const contactImport = await ownerA.request('post', `/api/v1/contacts/imports?options=${encodeURIComponent(JSON.stringify({ dryRun: true }))}`, undefined, {
-    rawBody: 'phone,name\n+15550000009,Private Person\nnot a phone,Private Person\n',
-    headers: { 'content-type': 'text/csv' },
-  });
-  await eventually(async () => ((await ownerA.get(`/api/v1/contacts/imports/${contactImport.body.id}`)).body.status === 'checked' ? true : undefined));
+  const contactImport = await ownerA.request(
+    'post',
+    `/api/v1/contacts/imports?options=${encodeURIComponent(JSON.stringify({ dryRun: true }))}`,
+    undefined,
+    {
+      rawBody: 'phone,name\n+15550000009,Private Person\nnot a phone,Private Person\n',
+      headers: { 'content-type': 'text/csv' },
+    },
+  );
+  await eventually(async () =>
+    (await ownerA.get(`/api/v1/contacts/imports/${contactImport.body.id}`)).body.status === 'checked' ? true : undefined,
+  );
   // A webhook of A (for an event this test never causes, so nothing is sent anywhere) and a delivery of it, as the outbox writes them.
-  const webhook = await ownerA.post('/api/v1/webhooks', { url: 'https://hooks.example.com/a', description: 'A hook', eventTypes: ['broadcast.finished'] });
+  const webhook = await ownerA.post('/api/v1/webhooks', {
+    url: 'https://hooks.example.com/a',
+    description: 'A hook',
+    eventTypes: ['broadcast.finished'],
+  });
   const webhookEventId = newId();
   const webhookDeliveryId = newId();
-  await runSql(api.env.orm.em.fork(), `insert into webhook_events (id, workspace_id, type, payload, created_at) values (:webhookEventId, :workspaceId, 'broadcast.finished', '{"data":{"name":"hello from A"}}', now())`, { webhookEventId, workspaceId: signupA.body.workspace.id });
-  await runSql(api.env.orm.em.fork(), `insert into webhook_deliveries (id, workspace_id, event_id, endpoint_id, status, created_at) values (:webhookDeliveryId, :workspaceId, :webhookEventId, :endpointId, 'failed', now())`, { webhookDeliveryId, webhookEventId, workspaceId: signupA.body.workspace.id, endpointId: webhook.body.id });
-  const template = await ownerA.post('/api/v1/templates', { name: 'A template', content: { fallbackLanguage: 'en', variants: [{ language: 'en', text: 'Hello {{contact.name}} from A' }] } });
+  await runSql(
+    api.env.orm.em.fork(),
+    `insert into webhook_events (id, workspace_id, type, payload, created_at) values (:webhookEventId, :workspaceId, 'broadcast.finished', '{"data":{"name":"hello from A"}}', now())`,
+    { webhookEventId, workspaceId: signupA.body.workspace.id },
+  );
+  await runSql(
+    api.env.orm.em.fork(),
+    `insert into webhook_deliveries (id, workspace_id, event_id, endpoint_id, status, created_at) values (:webhookDeliveryId, :workspaceId, :webhookEventId, :endpointId, 'failed', now())`,
+    { webhookDeliveryId, webhookEventId, workspaceId: signupA.body.workspace.id, endpointId: webhook.body.id },
+  );
+  const template = await ownerA.post('/api/v1/templates', {
+    name: 'A template',
+    content: { fallbackLanguage: 'en', variants: [{ language: 'en', text: 'Hello {{contact.name}} from A' }] },
+  });
   a = {
     templateId: template.body.id,
     sweepId: sweep.body.id,
@@ -178,14 +218,17 @@ describe('when a member of another workspace walks every route', () => {
     expect(unmapped).toEqual([]);
   });
 
-  it.each(idRoutes.map((r) => [`${r.method.toUpperCase()} ${r.path}`, r] as const))('answers 404 for %s with the first workspace\'s id', async (_name, route) => {
-    const res = await ownerB.request(route.method, fill(route, a), route.exampleBody);
-    expect(res.status).toBe(404);
-    expect(res.body.error.code).toBe('not_found');
-    expect(JSON.stringify(res.body)).not.toContain('hello from A');
-  });
+  it.each(idRoutes.map((r) => [`${r.method.toUpperCase()} ${r.path}`, r] as const))(
+    "answers 404 for %s with the first workspace's id",
+    async (_name, route) => {
+      const res = await ownerB.request(route.method, fill(route, a), route.exampleBody);
+      expect(res.status).toBe(404);
+      expect(res.body.error.code).toBe('not_found');
+      expect(JSON.stringify(res.body)).not.toContain('hello from A');
+    },
+  );
 
-  it.each(listRoutes.map((r) => [`GET ${r.path}`, r] as const))('shows none of the first workspace\'s data in %s', async (_name, route) => {
+  it.each(listRoutes.map((r) => [`GET ${r.path}`, r] as const))("shows none of the first workspace's data in %s", async (_name, route) => {
     const res = await ownerB.get('/api' + route.path);
     expect(res.status).toBe(200);
     const text = JSON.stringify(res.body);
@@ -194,7 +237,7 @@ describe('when a member of another workspace walks every route', () => {
     expect(text).not.toContain('Private Person');
   });
 
-  it('opens Checkout and the portal for its own workspace only, never with the first workspace\'s Stripe customer', async () => {
+  it("opens Checkout and the portal for its own workspace only, never with the first workspace's Stripe customer", async () => {
     const before = fake.requests.length;
     expect((await ownerB.post('/api/v1/billing/checkout', { plan: 'pro' })).status).toBe(200);
     expect((await ownerB.post('/api/v1/billing/portal', {})).status).toBe(200);
@@ -207,7 +250,7 @@ describe('when a member of another workspace walks every route', () => {
     expect(JSON.stringify(billing.body)).not.toContain(a.workspaceId);
   });
 
-  it('finds nothing when filtering lists by the first workspace\'s ids', async () => {
+  it("finds nothing when filtering lists by the first workspace's ids", async () => {
     const conversations = await ownerB.get(`/api/v1/conversations?channelId=${a.channelId}&contactId=${a.contactId}`);
     expect(conversations.status).toBe(200);
     expect(conversations.body.items).toEqual([]);
@@ -220,7 +263,11 @@ describe('when a member of another workspace walks every route', () => {
   });
 
   it('cannot log in into the first workspace by naming it', async () => {
-    const res = await api.client.post('/api/v1/auth/login', { email: 'owner-b@example.com', password: 'password-b-123', workspaceId: a.workspaceId });
+    const res = await api.client.post('/api/v1/auth/login', {
+      email: 'owner-b@example.com',
+      password: 'password-b-123',
+      workspaceId: a.workspaceId,
+    });
     expect(res.status).toBe(404);
   });
 
@@ -252,15 +299,21 @@ describe('when a member of another workspace walks every route', () => {
     expect((await ownerA.get(`/api/v1/contacts/imports/${a.importId}`)).body).toMatchObject({ status: 'checked', dryRun: true, failed: 1 });
   });
 
-  it('exports none of the first workspace\'s contacts, whatever the filter', async () => {
+  it("exports none of the first workspace's contacts, whatever the filter", async () => {
     const res = await ownerB.get(`/api/v1/contacts/export.csv?q=${encodeURIComponent('Private Person')}`);
     expect(res.status).toBe(200);
     expect(res.body).not.toContain('Private Person');
-    const tagged = await ownerB.post('/api/v1/contacts/bulk-tags', { action: 'add', tags: ['stolen'], target: { kind: 'ids', ids: [a.contactId] } });
+    const tagged = await ownerB.post('/api/v1/contacts/bulk-tags', {
+      action: 'add',
+      tags: ['stolen'],
+      target: { kind: 'ids', ids: [a.contactId] },
+    });
     expect(tagged.body).toEqual({ changed: 0 });
     expect((await ownerA.get(`/api/v1/contacts/${a.contactId}`)).body.tags).not.toContain('stolen');
     const webhooks = await ownerA.get('/api/v1/webhooks');
-    expect(webhooks.body.items).toEqual([expect.objectContaining({ id: a.webhookId, url: 'https://hooks.example.com/a', enabled: true, eventTypes: ['broadcast.finished'] })]);
+    expect(webhooks.body.items).toEqual([
+      expect.objectContaining({ id: a.webhookId, url: 'https://hooks.example.com/a', enabled: true, eventTypes: ['broadcast.finished'] }),
+    ]);
     expect((await ownerA.get(`/api/v1/webhook-deliveries/${a.webhookDeliveryId}`)).body.attemptLog).toEqual([]);
     // The walk's PATCH and DELETE made no version of A's template and did not delete it.
     expect((await ownerA.get(`/api/v1/templates/${a.templateId}`)).body).toMatchObject({ name: 'A template', version: 1 });
@@ -268,7 +321,7 @@ describe('when a member of another workspace walks every route', () => {
 });
 
 describe('when a member of another workspace opens the live inbox stream', () => {
-  it('hears nothing of the first workspace\'s conversations', async () => {
+  it("hears nothing of the first workspace's conversations", async () => {
     const streamB = await openEventStream(api.client.baseUrl, '/api/v1/inbox/events', ownerB.token!);
     const streamA = await openEventStream(api.client.baseUrl, '/api/v1/inbox/events', ownerA.token!);
     expect(streamB.status).toBe(200);
@@ -278,7 +331,9 @@ describe('when a member of another workspace opens the live inbox stream', () =>
     await ownerA.post(`/api/v1/conversations/${a.conversationId}/resolve`);
     await ownerA.post(`/api/v1/conversations/${a.conversationId}/reopen`);
     await ownerA.post(`/api/v1/conversations/${a.conversationId}/messages`, { text: 'reply of A' });
-    await eventually(async () => (streamA.events().filter((e) => e.data.conversationId === a.conversationId).length >= 3 ? true : undefined));
+    await eventually(async () =>
+      streamA.events().filter((e) => e.data.conversationId === a.conversationId).length >= 3 ? true : undefined,
+    );
     await streamA.close();
     await streamB.close();
     expect(streamB.text()).not.toContain(a.conversationId);

@@ -19,7 +19,13 @@ function replyDocument(keywords: string[], reply: string) {
   return {
     schemaVersion: 1,
     nodes: [
-      { id: 'trigger', type: 'message_received', label: 'Says hi', config: { match: { kind: 'keyword', keywords } }, position: { x: 0, y: 0 } },
+      {
+        id: 'trigger',
+        type: 'message_received',
+        label: 'Says hi',
+        config: { match: { kind: 'keyword', keywords } },
+        position: { x: 0, y: 0 },
+      },
       { id: 'reply', type: 'send_message', label: 'Answer', config: { text: reply }, position: { x: 0, y: 160 } },
     ],
     edges: [{ id: 'e', source: 'trigger', sourceHandle: 'out', target: 'reply' }],
@@ -45,9 +51,19 @@ async function replies(conversationId: string, count: number): Promise<string[]>
 
 beforeAll(async () => {
   api = await startTestApi();
-  const signup = await api.client.post('/api/v1/auth/signup', { email: 'chat@example.com', password: 'password-123', name: 'Owner', workspaceName: 'Chat' });
+  const signup = await api.client.post('/api/v1/auth/signup', {
+    email: 'chat@example.com',
+    password: 'password-123',
+    name: 'Owner',
+    workspaceName: 'Chat',
+  });
   owner = api.client.as(signup.body.token);
-  const otherSignup = await api.client.post('/api/v1/auth/signup', { email: 'chat-other@example.com', password: 'password-123', name: 'Other', workspaceName: 'Other' });
+  const otherSignup = await api.client.post('/api/v1/auth/signup', {
+    email: 'chat-other@example.com',
+    password: 'password-123',
+    name: 'Other',
+    workspaceName: 'Other',
+  });
   other = api.client.as(otherSignup.body.token);
   channelId = (await owner.post('/api/v1/channels', { kind: 'sandbox', name: 'Sandbox' })).body.id;
 });
@@ -59,7 +75,10 @@ afterAll(async () => {
 describe('when the draft is tested before publishing', () => {
   it('answers with the draft, while real contacts still get the published version', async () => {
     const flow = await publishedFlow('Greeter', ['hello'], 'Old greeting');
-    const saved = await owner.patch(`/api/v1/flows/${flow.id}`, { document: replyDocument(['hello'], 'New greeting'), baseRevision: flow.draftRevision });
+    const saved = await owner.patch(`/api/v1/flows/${flow.id}`, {
+      document: replyDocument(['hello'], 'New greeting'),
+      baseRevision: flow.draftRevision,
+    });
     expect(saved.status).toBe(200);
 
     const test = await owner.post(`/api/v1/flows/${flow.id}/test-chat/messages`, { text: 'hello', target: 'draft' });
@@ -72,7 +91,11 @@ describe('when the draft is tested before publishing', () => {
     expect(await replies(real.body.conversationId, 1)).toEqual(['Old greeting']);
 
     // The published version answers the test chat too, when asked for, in the same test conversation.
-    const again = await owner.post(`/api/v1/flows/${flow.id}/test-chat/messages`, { text: 'hello', target: 'published', contactId: test.body.contactId });
+    const again = await owner.post(`/api/v1/flows/${flow.id}/test-chat/messages`, {
+      text: 'hello',
+      target: 'published',
+      contactId: test.body.contactId,
+    });
     expect(again.body.conversationId).toBe(test.body.conversationId);
     expect(await replies(test.body.conversationId, 2)).toEqual(['New greeting', 'Old greeting']);
 
@@ -125,13 +148,22 @@ describe('test contacts', () => {
     expect((await other.post(`/api/v1/flows/${flow.id}/test-chat/messages`, { text: 'mine', target: 'published' })).status).toBe(404);
     const otherFlow = await other.post('/api/v1/flows', { name: 'Theirs', document: replyDocument(['x'], 'y') });
     await other.post('/api/v1/channels', { kind: 'sandbox', name: 'S' });
-    const res = await other.post(`/api/v1/flows/${otherFlow.body.id}/test-chat/messages`, { text: 'x', target: 'draft', contactId: mine.body.contactId });
+    const res = await other.post(`/api/v1/flows/${otherFlow.body.id}/test-chat/messages`, {
+      text: 'x',
+      target: 'draft',
+      contactId: mine.body.contactId,
+    });
     expect(res.status).toBe(404);
   });
 
   it('is refused to an agent, who cannot edit flows', async () => {
     const flow = await publishedFlow('Agents', ['agent'], 'ok');
-    const { client } = await inviteMember(owner, { email: 'chat-agent@example.com', role: 'agent', name: 'Agent', password: 'password-agent' });
+    const { client } = await inviteMember(owner, {
+      email: 'chat-agent@example.com',
+      role: 'agent',
+      name: 'Agent',
+      password: 'password-agent',
+    });
     expect((await client.post(`/api/v1/flows/${flow.id}/test-chat/messages`, { text: 'agent', target: 'published' })).status).toBe(403);
   });
 });
@@ -143,7 +175,13 @@ describe('when two active flows listen for the same keyword', () => {
     const check = await owner.get(`/api/v1/flows/${second.body.id}/trigger-overlaps`);
     expect(check.status).toBe(200);
     expect(check.body.items).toEqual([
-      expect.objectContaining({ otherFlowId: first.id, winnerFlowName: 'Menu', reason: 'published_first', message: '"Menu" also answers "menu": "Menu" wins because it was published first (both triggers are equally specific and have the same priority).' }),
+      expect.objectContaining({
+        otherFlowId: first.id,
+        winnerFlowName: 'Menu',
+        reason: 'published_first',
+        message:
+          '"Menu" also answers "menu": "Menu" wins because it was published first (both triggers are equally specific and have the same priority).',
+      }),
     ]);
     const published = await owner.post(`/api/v1/flows/${second.body.id}/publish`, {});
     expect(published.body.overlaps).toEqual([expect.objectContaining({ otherFlowName: 'Menu', winnerFlowName: 'Menu' })]);

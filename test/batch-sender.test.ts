@@ -40,15 +40,32 @@ async function queued(conversations: number, texts: string[]): Promise<{ channel
   const workspaceId = newId();
   const channelId = newId();
   await sql(`insert into workspaces (id, name) values (:workspaceId, 'Batch sender')`, { workspaceId });
-  await sql(`insert into channels (id, workspace_id, kind, name, status) values (:channelId, :workspaceId, 'webhook', 'Hook', 'connected')`, { channelId, workspaceId });
+  await sql(
+    `insert into channels (id, workspace_id, kind, name, status) values (:channelId, :workspaceId, 'webhook', 'Hook', 'connected')`,
+    { channelId, workspaceId },
+  );
   const messageIds: string[] = [];
   for (let k = 0; k < conversations; k++) {
     const contactId = newId();
     const conversationId = newId();
-    await sql(`insert into contacts (id, workspace_id, phone) values (:contactId, :workspaceId, :phone)`, { contactId, workspaceId, phone: `+1555800${String(k).padStart(4, '0')}` });
-    await sql(`insert into conversations (id, workspace_id, channel_id, contact_id) values (:conversationId, :workspaceId, :channelId, :contactId)`, { conversationId, workspaceId, channelId, contactId });
+    await sql(`insert into contacts (id, workspace_id, phone) values (:contactId, :workspaceId, :phone)`, {
+      contactId,
+      workspaceId,
+      phone: `+1555800${String(k).padStart(4, '0')}`,
+    });
+    await sql(
+      `insert into conversations (id, workspace_id, channel_id, contact_id) values (:conversationId, :workspaceId, :channelId, :contactId)`,
+      { conversationId, workspaceId, channelId, contactId },
+    );
     for (const text of texts) {
-      const { messageId } = await outbox.send({ workspaceId, conversationId, type: 'text', text: `${text} ${k}`, idempotencyKey: newId(), sender: 'bot' });
+      const { messageId } = await outbox.send({
+        workspaceId,
+        conversationId,
+        type: 'text',
+        text: `${text} ${k}`,
+        idempotencyKey: newId(),
+        sender: 'bot',
+      });
       messageIds.push(messageId);
     }
   }
@@ -58,7 +75,10 @@ async function queued(conversations: number, texts: string[]): Promise<{ channel
 }
 
 async function inFlight(messageIds: string[]): Promise<number> {
-  const [row] = await sql<{ n: number }>(`select count(*)::int as n from messages where id = any(cast(:ids as uuid[])) and metadata #> '{send,inFlightSince}' is not null`, { ids: messageIds });
+  const [row] = await sql<{ n: number }>(
+    `select count(*)::int as n from messages where id = any(cast(:ids as uuid[])) and metadata #> '{send,inFlightSince}' is not null`,
+    { ids: messageIds },
+  );
   return row!.n;
 }
 
@@ -66,7 +86,12 @@ beforeAll(async () => {
   env = await createTestEnv();
   queues = new QueueFactory(env.redis, env.config.redisPrefix);
   outbox = new Outbox({ orm: env.orm, queues, logger, clock: systemClock });
-  sender = new BatchSender({ orm: env.orm, connectors: new ConnectorRegistry().register(connector, { deduplicatesSends: false }), logger, clock: systemClock });
+  sender = new BatchSender({
+    orm: env.orm,
+    connectors: new ConnectorRegistry().register(connector, { deduplicatesSends: false }),
+    logger,
+    clock: systemClock,
+  });
 });
 
 afterAll(async () => {
@@ -92,16 +117,23 @@ describe('a batch for a connector that cannot tell a resend from a new message',
     expect(await inFlight(messageIds)).toBe(0);
   });
 
-  it('sends a conversation\'s messages of one batch itself, in order, claiming each once the one before is sent', async () => {
+  it("sends a conversation's messages of one batch itself, in order, claiming each once the one before is sent", async () => {
     calls.length = 0;
     const { channelId, messageIds } = await queued(1, ['one', 'two', 'three']);
-    expect(await sender.send(messageIds, queues.queue<SendJobData>(sendQueueName(channelId)), 1, 1)).toEqual({ sent: 3, failed: 0, handedOff: 0, alreadyHandled: 0 });
+    expect(await sender.send(messageIds, queues.queue<SendJobData>(sendQueueName(channelId)), 1, 1)).toEqual({
+      sent: 3,
+      failed: 0,
+      handedOff: 0,
+      alreadyHandled: 0,
+    });
     expect(calls).toEqual(['one 0', 'two 0', 'three 0']);
-    const rows = await sql<{ status: string }>(`select status from messages where id = any(cast(:ids as uuid[])) order by id`, { ids: messageIds });
+    const rows = await sql<{ status: string }>(`select status from messages where id = any(cast(:ids as uuid[])) order by id`, {
+      ids: messageIds,
+    });
     expect(rows.map((r) => r.status)).toEqual(['sent', 'sent', 'sent']);
   });
 
-  it('claimed all at once, hands a conversation\'s later messages to single send jobs', async () => {
+  it("claimed all at once, hands a conversation's later messages to single send jobs", async () => {
     const { channelId, messageIds } = await queued(1, ['first', 'second']);
     const queue = queues.queue<SendJobData>(sendQueueName(channelId));
     expect(await sender.send(messageIds, queue, 1)).toEqual({ sent: 1, failed: 0, handedOff: 1, alreadyHandled: 0 });

@@ -18,8 +18,18 @@ import { createTestEnv, type TestEnv } from './support/test-env.ts';
 
 const logger = pino({ level: 'silent' });
 const LIMIT = 5;
-const tiny: Plan = { ...SELF_HOSTED_PLAN, id: 'tiny', name: 'Tiny', entitlements: { ...SELF_HOSTED_PLAN.entitlements, messagesPerPeriod: LIMIT } };
-const free: Plan = { ...SELF_HOSTED_PLAN, id: 'free', name: 'Free', entitlements: { ...SELF_HOSTED_PLAN.entitlements, messagesPerPeriod: 1_000 } };
+const tiny: Plan = {
+  ...SELF_HOSTED_PLAN,
+  id: 'tiny',
+  name: 'Tiny',
+  entitlements: { ...SELF_HOSTED_PLAN.entitlements, messagesPerPeriod: LIMIT },
+};
+const free: Plan = {
+  ...SELF_HOSTED_PLAN,
+  id: 'free',
+  name: 'Free',
+  entitlements: { ...SELF_HOSTED_PLAN.entitlements, messagesPerPeriod: 1_000 },
+};
 
 let env: TestEnv;
 let queues: QueueFactory;
@@ -38,26 +48,53 @@ async function sql<T = Record<string, unknown>>(text: string, bindings: Record<s
 async function workspace(plan = 'tiny'): Promise<Fixture> {
   const f = { workspaceId: newId(), channelId: newId(), contactId: newId(), conversationId: newId(), plan };
   await sql(`insert into workspaces (id, name, plan) values (:workspaceId, 'Quota test', :plan)`, f);
-  await sql(`insert into channels (id, workspace_id, kind, name, status) values (:channelId, :workspaceId, 'sandbox', 'Sandbox', 'connected')`, f);
+  await sql(
+    `insert into channels (id, workspace_id, kind, name, status) values (:channelId, :workspaceId, 'sandbox', 'Sandbox', 'connected')`,
+    f,
+  );
   await sql(`insert into contacts (id, workspace_id, phone) values (:contactId, :workspaceId, '+15551230000')`, f);
-  await sql(`insert into conversations (id, workspace_id, channel_id, contact_id) values (:conversationId, :workspaceId, :channelId, :contactId)`, f);
+  await sql(
+    `insert into conversations (id, workspace_id, channel_id, contact_id) values (:conversationId, :workspaceId, :channelId, :contactId)`,
+    f,
+  );
   return f;
 }
 
 function bot(f: Fixture, overrides: Partial<OutboundRequest> = {}): OutboundRequest {
-  return { workspaceId: f.workspaceId, conversationId: f.conversationId, type: 'text', text: 'automated', idempotencyKey: newId(), sender: 'bot', ...overrides };
+  return {
+    workspaceId: f.workspaceId,
+    conversationId: f.conversationId,
+    type: 'text',
+    text: 'automated',
+    idempotencyKey: newId(),
+    sender: 'bot',
+    ...overrides,
+  };
 }
 
 async function status(messageId: string): Promise<{ status: string; failureReason: string | null }> {
-  return (await sql<{ status: string; failureReason: string | null }>(`select status, failure_reason as "failureReason" from messages where id = :messageId`, { messageId }))[0]!;
+  return (
+    await sql<{ status: string; failureReason: string | null }>(
+      `select status, failure_reason as "failureReason" from messages where id = :messageId`,
+      { messageId },
+    )
+  )[0]!;
 }
 
 async function usage(workspaceId: string): Promise<{ automated: number; agent: number }> {
-  return (await sql<{ automated: number; agent: number }>(`select automated_messages as automated, agent_messages as agent from billing_usage where workspace_id = :workspaceId`, { workspaceId }))[0]!;
+  return (
+    await sql<{ automated: number; agent: number }>(
+      `select automated_messages as automated, agent_messages as agent from billing_usage where workspace_id = :workspaceId`,
+      { workspaceId },
+    )
+  )[0]!;
 }
 
 async function thresholds(workspaceId: string): Promise<number[]> {
-  const rows = await sql<{ threshold: number }>(`select (details->>'threshold')::int as threshold from audit_log where workspace_id = :workspaceId and action = 'billing.usage_threshold' order by 1`, { workspaceId });
+  const rows = await sql<{ threshold: number }>(
+    `select (details->>'threshold')::int as threshold from audit_log where workspace_id = :workspaceId and action = 'billing.usage_threshold' order by 1`,
+    { workspaceId },
+  );
   return rows.map((r) => r.threshold);
 }
 
@@ -73,7 +110,7 @@ afterAll(async () => {
 });
 
 describe('when automated sends reach the quota one at a time', () => {
-  it('sends the message that reaches 100 %, refuses the next with quota_exceeded, and still sends agents\' replies', async () => {
+  it("sends the message that reaches 100 %, refuses the next with quota_exceeded, and still sends agents' replies", async () => {
     const f = await workspace();
     const sent = [];
     for (let i = 0; i < LIMIT; i++) sent.push(await outbox.send(bot(f)));
@@ -89,12 +126,15 @@ describe('when automated sends reach the quota one at a time', () => {
     expect(await usage(f.workspaceId)).toEqual({ automated: LIMIT, agent: 1 });
   });
 
-  it('never counts nor refuses the replies of the editor\'s test chat (test contacts)', async () => {
+  it("never counts nor refuses the replies of the editor's test chat (test contacts)", async () => {
     const f = await workspace();
     for (let i = 0; i < LIMIT; i++) await outbox.send(bot(f));
     const t = { workspaceId: f.workspaceId, contactId: newId(), conversationId: newId() };
     await sql(`insert into contacts (id, workspace_id, phone, is_test) values (:contactId, :workspaceId, '+9990000001', true)`, t);
-    await sql(`insert into conversations (id, workspace_id, channel_id, contact_id) select :conversationId, :workspaceId, channel_id, :contactId from conversations where id = :base`, { ...t, base: f.conversationId });
+    await sql(
+      `insert into conversations (id, workspace_id, channel_id, contact_id) select :conversationId, :workspaceId, channel_id, :contactId from conversations where id = :base`,
+      { ...t, base: f.conversationId },
+    );
     const tested = await outbox.send(bot(t));
     expect((await status(tested.messageId)).status).not.toBe('failed');
     expect(await usage(f.workspaceId)).toEqual({ automated: LIMIT, agent: 0 });
@@ -133,7 +173,12 @@ describe('when many senders cross the quota at once', () => {
     const f = await workspace();
     for (let i = 0; i < LIMIT - 2; i++) await outbox.send(bot(f));
     const em = env.orm.em.fork();
-    const contact = (await sql<{ contactId: string; channelId: string }>(`select contact_id as "contactId", channel_id as "channelId" from conversations where id = :id`, { id: f.conversationId }))[0]!;
+    const contact = (
+      await sql<{ contactId: string; channelId: string }>(
+        `select contact_id as "contactId", channel_id as "channelId" from conversations where id = :id`,
+        { id: f.conversationId },
+      )
+    )[0]!;
     const rows = [0, 1, 2, 3].map(() => outbox.prepareQueued(bot(f), contact));
     const inserted = await em.transactional((tx) => outbox.insertQueuedRows(tx, rows));
     expect(inserted.size).toBe(4);
@@ -143,7 +188,7 @@ describe('when many senders cross the quota at once', () => {
 });
 
 describe('when the counter is checked against the messages table', () => {
-  it('recomputes the period\'s counts from the messages themselves', async () => {
+  it("recomputes the period's counts from the messages themselves", async () => {
     const f = await workspace();
     for (let i = 0; i < LIMIT + 2; i++) await outbox.send(bot(f));
     await outbox.send(bot(f, { sender: 'agent' }));
@@ -160,10 +205,18 @@ describe('when the period ends', () => {
   it('starts the next one at zero with the first message after it', async () => {
     const f = await workspace();
     for (let i = 0; i < LIMIT + 1; i++) await outbox.send(bot(f));
-    await sql(`update billing_usage set period_start = now() - interval '1 month' - interval '1 day', period_end = now() - interval '1 day' where workspace_id = :workspaceId`, { ...f });
+    await sql(
+      `update billing_usage set period_start = now() - interval '1 month' - interval '1 day', period_end = now() - interval '1 day' where workspace_id = :workspaceId`,
+      { ...f },
+    );
     const next = await outbox.send(bot(f));
     expect((await status(next.messageId)).status).not.toBe('failed');
-    const row = (await sql<{ automated: number; started: boolean }>(`select automated_messages as automated, period_start = (now() - interval '1 day')::timestamptz or period_start > now() - interval '2 days' as started from billing_usage where workspace_id = :workspaceId`, { ...f }))[0]!;
+    const row = (
+      await sql<{ automated: number; started: boolean }>(
+        `select automated_messages as automated, period_start = (now() - interval '1 day')::timestamptz or period_start > now() - interval '2 days' as started from billing_usage where workspace_id = :workspaceId`,
+        { ...f },
+      )
+    )[0]!;
     expect(row).toEqual({ automated: 1, started: true });
   });
 });
@@ -187,7 +240,15 @@ describe('when Redis is down', () => {
     redis = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
     const probe = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => 200 });
     probe.on('error', () => undefined);
-    for (let i = 0; i < 50; i++) if (await probe.connect().then(() => true, () => false)) break; else await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 50; i++)
+      if (
+        await probe.connect().then(
+          () => true,
+          () => false,
+        )
+      )
+        break;
+      else await new Promise((r) => setTimeout(r, 100));
     probe.disconnect();
     const connection = new Redis({ port, maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: () => 1_000 });
     connection.on('error', () => undefined);
@@ -204,7 +265,9 @@ describe('when Redis is down', () => {
     const offline = new Outbox({ orm: env.orm, queues: deadQueues, logger, clock: systemClock, meter: new UsageMeter([free, tiny]) });
     const f = await workspace();
     // What a run does: record in its transaction; the dispatch to Redis comes after commit (and is redone by the reconciler).
-    const results = await Promise.all(Array.from({ length: LIMIT + 3 }, () => env.orm.em.fork().transactional((tx) => offline.queueSend(tx, bot(f)))));
+    const results = await Promise.all(
+      Array.from({ length: LIMIT + 3 }, () => env.orm.em.fork().transactional((tx) => offline.queueSend(tx, bot(f)))),
+    );
     const statuses = await Promise.all(results.map((r) => status(r.messageId)));
     // Recorded queued up to the quota (the outbox reconciler dispatches them when Redis is back); refused beyond it.
     expect(statuses.filter((s) => s.status === 'queued')).toHaveLength(LIMIT);

@@ -3,7 +3,16 @@ import { runSql } from '../platform/pipeline/run-sql.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
 import type { ApiClient } from './support/api-client.ts';
 import { eventually } from './support/eventually.ts';
-import { billingEnv, FakeStripe, paymentMethodObject, PRICE_BUSINESS, PRICE_PRO, signedEvent, subscriptionObject, type FakeSubscription } from './support/fake-stripe.ts';
+import {
+  billingEnv,
+  FakeStripe,
+  paymentMethodObject,
+  PRICE_BUSINESS,
+  PRICE_PRO,
+  signedEvent,
+  subscriptionObject,
+  type FakeSubscription,
+} from './support/fake-stripe.ts';
 import { inviteMember } from './support/invite-member.ts';
 import { findLuhnNumbers } from './support/luhn-scan.ts';
 
@@ -18,7 +27,12 @@ const nowS = () => Math.floor(Date.now() / 1000);
 beforeAll(async () => {
   await fake.start();
   api = await startTestApi(billingEnv(fake, { STRIPE_WEBHOOK_TOLERANCE_S: '300' }));
-  const signup = await api.client.post('/api/v1/auth/signup', { email: 'owner@example.com', password: 'password-owner-1', name: 'Owner', workspaceName: 'Paying Co' });
+  const signup = await api.client.post('/api/v1/auth/signup', {
+    email: 'owner@example.com',
+    password: 'password-owner-1',
+    name: 'Owner',
+    workspaceName: 'Paying Co',
+  });
   owner = api.client.as(signup.body.token);
   workspaceId = signup.body.workspace.id;
 });
@@ -28,13 +42,23 @@ afterAll(async () => {
   await fake.stop();
 });
 
-async function deliver(event: { id: string; type: string; created: number; object: Record<string, unknown> }, opts: { secret?: string; timestamp?: number } = {}) {
+async function deliver(
+  event: { id: string; type: string; created: number; object: Record<string, unknown> },
+  opts: { secret?: string; timestamp?: number } = {},
+) {
   const { body, signature } = signedEvent(event, opts);
-  return api.client.request('post', '/hooks/stripe', undefined, { rawBody: body, headers: { 'content-type': 'application/json', 'stripe-signature': signature } });
+  return api.client.request('post', '/hooks/stripe', undefined, {
+    rawBody: body,
+    headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+  });
 }
 
 async function eventRow(id: string): Promise<{ outcome: string | null; processed: boolean; payload: unknown } | undefined> {
-  const { rows } = await runSql<{ outcome: string | null; processed: boolean; payload: unknown }>(api.env.orm.em.fork(), `select outcome, processed_at is not null as processed, payload from billing_events where id = :id`, { id });
+  const { rows } = await runSql<{ outcome: string | null; processed: boolean; payload: unknown }>(
+    api.env.orm.em.fork(),
+    `select outcome, processed_at is not null as processed, payload from billing_events where id = :id`,
+    { id },
+  );
   return rows[0];
 }
 
@@ -52,7 +76,16 @@ async function billing() {
 }
 
 function subscription(over: Partial<FakeSubscription> = {}): FakeSubscription {
-  return { id: 'sub_Fkmain', customer: customerId, status: 'active', price: PRICE_PRO, current_period_start: nowS() - DAY_S, current_period_end: nowS() + 29 * DAY_S, card: { brand: 'visa', last4: '4242', exp_month: 12, exp_year: 2030 }, ...over };
+  return {
+    id: 'sub_Fkmain',
+    customer: customerId,
+    status: 'active',
+    price: PRICE_PRO,
+    current_period_start: nowS() - DAY_S,
+    current_period_end: nowS() + 29 * DAY_S,
+    card: { brand: 'visa', last4: '4242', exp_month: 12, exp_year: 2030 },
+    ...over,
+  };
 }
 
 describe('before any payment', () => {
@@ -60,17 +93,29 @@ describe('before any payment', () => {
     const b = await billing();
     expect(b.enabled).toBe(true);
     expect(b.plan.id).toBe('free');
-    expect(b.plans.map((p: { id: string; purchasable: boolean }) => [p.id, p.purchasable])).toEqual([['free', false], ['pro', true], ['business', true]]);
+    expect(b.plans.map((p: { id: string; purchasable: boolean }) => [p.id, p.purchasable])).toEqual([
+      ['free', false],
+      ['pro', true],
+      ['business', true],
+    ]);
     expect(b.usage.find((u: { entitlement: string }) => u.entitlement === 'seats')).toMatchObject({ used: 1, limit: 3 });
-    expect(b.usage.find((u: { entitlement: string }) => u.entitlement === 'messagesPerPeriod')).toMatchObject({ used: 0, limit: 1000, threshold: null });
+    expect(b.usage.find((u: { entitlement: string }) => u.entitlement === 'messagesPerPeriod')).toMatchObject({
+      used: 0,
+      limit: 1000,
+      threshold: null,
+    });
     expect(new Date(b.period.end).getTime()).toBeGreaterThan(Date.now());
     expect(b.card).toBeNull();
     expect(b.invoices).toEqual([]);
   });
 
-  it('is the owner\'s alone: an admin is refused', async () => {
+  it("is the owner's alone: an admin is refused", async () => {
     const admin = await inviteMember(owner, { email: 'admin@example.com', role: 'admin', name: 'Admin', password: 'password-admin-1' });
-    for (const [method, path] of [['get', '/api/v1/billing'], ['post', '/api/v1/billing/checkout'], ['post', '/api/v1/billing/portal']] as const) {
+    for (const [method, path] of [
+      ['get', '/api/v1/billing'],
+      ['post', '/api/v1/billing/checkout'],
+      ['post', '/api/v1/billing/portal'],
+    ] as const) {
       const res = await admin.client.request(method, path, method === 'post' ? { plan: 'pro' } : undefined);
       expect(res.status).toBe(403);
       expect(res.body.error.code).toBe('forbidden');
@@ -79,8 +124,11 @@ describe('before any payment', () => {
 });
 
 describe('when the owner upgrades', () => {
-  it('answers a Checkout URL for the plan\'s price, creating one Stripe customer even for two clicks at once', async () => {
-    const [a, b] = await Promise.all([owner.post('/api/v1/billing/checkout', { plan: 'pro' }), owner.post('/api/v1/billing/checkout', { plan: 'pro' })]);
+  it("answers a Checkout URL for the plan's price, creating one Stripe customer even for two clicks at once", async () => {
+    const [a, b] = await Promise.all([
+      owner.post('/api/v1/billing/checkout', { plan: 'pro' }),
+      owner.post('/api/v1/billing/checkout', { plan: 'pro' }),
+    ]);
     expect(a.status, JSON.stringify(a.body)).toBe(200);
     expect(b.status).toBe(200);
     expect(a.body.url).toMatch(/^https:\/\/checkout\.stripe\.test\/c\/pay\/cs_test_/);
@@ -88,7 +136,14 @@ describe('when the owner upgrades', () => {
     customerId = [...fake.customers.keys()][0]!;
     expect(fake.customers.get(customerId)!.metadata.workspaceId).toBe(workspaceId);
     const checkout = fake.requests.filter((r) => r.path === '/v1/checkout/sessions');
-    expect(checkout.map((r) => [r.params.get('mode'), r.params.get('line_items[0][price]'), r.params.get('customer'), r.params.get('client_reference_id')])).toEqual([
+    expect(
+      checkout.map((r) => [
+        r.params.get('mode'),
+        r.params.get('line_items[0][price]'),
+        r.params.get('customer'),
+        r.params.get('client_reference_id'),
+      ]),
+    ).toEqual([
       ['subscription', PRICE_PRO, customerId, workspaceId],
       ['subscription', PRICE_PRO, customerId, workspaceId],
     ]);
@@ -107,10 +162,22 @@ describe('when the owner upgrades', () => {
     expect(fake.requests.at(-1)!.params.get('return_url')).toMatch(/^http:\/\/localhost:\d+\/settings\/billing$/);
   });
 
-  it('moves to the plan when Stripe tells the checkout completed, keeping the card\'s brand, last 4 and expiry only', async () => {
+  it("moves to the plan when Stripe tells the checkout completed, keeping the card's brand, last 4 and expiry only", async () => {
     const sub = subscription();
     fake.setSubscription(sub);
-    const res = await deliver({ id: 'evt_Fkcheckout', type: 'checkout.session.completed', created: nowS(), object: { id: 'cs_test_Fkdone', object: 'checkout.session', customer: customerId, subscription: 'sub_Fkmain', client_reference_id: workspaceId, metadata: { workspaceId } } });
+    const res = await deliver({
+      id: 'evt_Fkcheckout',
+      type: 'checkout.session.completed',
+      created: nowS(),
+      object: {
+        id: 'cs_test_Fkdone',
+        object: 'checkout.session',
+        customer: customerId,
+        subscription: 'sub_Fkmain',
+        client_reference_id: workspaceId,
+        metadata: { workspaceId },
+      },
+    });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ received: true, duplicate: false });
     expect(await processed('evt_Fkcheckout')).toBe('plan free → pro (active)');
@@ -127,14 +194,30 @@ describe('when the owner upgrades', () => {
 
 describe('when a webhook is not what Stripe signed', () => {
   it('refuses a bad signature with 400 and records nothing', async () => {
-    const res = await deliver({ id: 'evt_Fkforged', type: 'customer.subscription.deleted', created: nowS(), object: subscriptionObject(subscription({ status: 'canceled' })) }, { secret: 'whsec_notthesecret' });
+    const res = await deliver(
+      {
+        id: 'evt_Fkforged',
+        type: 'customer.subscription.deleted',
+        created: nowS(),
+        object: subscriptionObject(subscription({ status: 'canceled' })),
+      },
+      { secret: 'whsec_notthesecret' },
+    );
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('webhook_rejected');
     expect(await eventRow('evt_Fkforged')).toBeUndefined();
   });
 
   it('refuses a timestamp older than the tolerance (a replay) with 400', async () => {
-    const res = await deliver({ id: 'evt_Fkreplay', type: 'customer.subscription.deleted', created: nowS() - 900, object: subscriptionObject(subscription({ status: 'canceled' })) }, { timestamp: nowS() - 600 });
+    const res = await deliver(
+      {
+        id: 'evt_Fkreplay',
+        type: 'customer.subscription.deleted',
+        created: nowS() - 900,
+        object: subscriptionObject(subscription({ status: 'canceled' })),
+      },
+      { timestamp: nowS() - 600 },
+    );
     expect(res.status).toBe(400);
     expect(res.body.error.message).toMatch(/tolerance/i);
     expect(await eventRow('evt_Fkreplay')).toBeUndefined();
@@ -142,16 +225,34 @@ describe('when a webhook is not what Stripe signed', () => {
 
   it('refuses a body changed after signing and one with no signature', async () => {
     const { body, signature } = signedEvent({ id: 'evt_Fktamper', type: 'invoice.paid', created: nowS(), object: {} });
-    const tampered = await api.client.request('post', '/hooks/stripe', undefined, { rawBody: body.replace('invoice.paid', 'invoice.paix'), headers: { 'content-type': 'application/json', 'stripe-signature': signature } });
+    const tampered = await api.client.request('post', '/hooks/stripe', undefined, {
+      rawBody: body.replace('invoice.paid', 'invoice.paix'),
+      headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+    });
     expect(tampered.status).toBe(400);
-    const unsigned = await api.client.request('post', '/hooks/stripe', undefined, { rawBody: body, headers: { 'content-type': 'application/json' } });
+    const unsigned = await api.client.request('post', '/hooks/stripe', undefined, {
+      rawBody: body,
+      headers: { 'content-type': 'application/json' },
+    });
     expect(unsigned.status).toBe(400);
   });
 });
 
 describe('when Stripe sends the same event twice', () => {
   it('processes it once', async () => {
-    const invoice = { id: 'in_Fkone', object: 'invoice', customer: customerId, number: 'OM-0001', status: 'paid', amount_due: 4900, amount_paid: 4900, currency: 'usd', hosted_invoice_url: 'https://invoice.stripe.test/i/Fkone', created: nowS(), parent: { subscription_details: { subscription: 'sub_Fkmain' } } };
+    const invoice = {
+      id: 'in_Fkone',
+      object: 'invoice',
+      customer: customerId,
+      number: 'OM-0001',
+      status: 'paid',
+      amount_due: 4900,
+      amount_paid: 4900,
+      currency: 'usd',
+      hosted_invoice_url: 'https://invoice.stripe.test/i/Fkone',
+      created: nowS(),
+      parent: { subscription_details: { subscription: 'sub_Fkmain' } },
+    };
     const event = { id: 'evt_Fkinvoice', type: 'invoice.paid', created: nowS(), object: invoice };
     const first = await deliver(event);
     expect(first.body.duplicate).toBe(false);
@@ -159,10 +260,22 @@ describe('when Stripe sends the same event twice', () => {
     const second = await deliver(event);
     expect(second.status).toBe(200);
     expect(second.body.duplicate).toBe(true);
-    const { rows } = await runSql<{ n: number; attempts: number }>(api.env.orm.em.fork(), `select count(*)::int as n, max(attempts) as attempts from billing_events where id = 'evt_Fkinvoice'`);
+    const { rows } = await runSql<{ n: number; attempts: number }>(
+      api.env.orm.em.fork(),
+      `select count(*)::int as n, max(attempts) as attempts from billing_events where id = 'evt_Fkinvoice'`,
+    );
     expect(rows[0]).toEqual({ n: 1, attempts: 1 });
     const b = await billing();
-    expect(b.invoices).toEqual([expect.objectContaining({ id: 'in_Fkone', number: 'OM-0001', status: 'paid', amountPaid: 4900, currency: 'usd', hostedInvoiceUrl: 'https://invoice.stripe.test/i/Fkone' })]);
+    expect(b.invoices).toEqual([
+      expect.objectContaining({
+        id: 'in_Fkone',
+        number: 'OM-0001',
+        status: 'paid',
+        amountPaid: 4900,
+        currency: 'usd',
+        hostedInvoiceUrl: 'https://invoice.stripe.test/i/Fkone',
+      }),
+    ]);
   });
 });
 
@@ -170,8 +283,18 @@ describe('when events arrive out of order', () => {
   it('ends in Stripe\'s current state: an older "updated" processed after a newer one changes nothing back', async () => {
     // Stripe now holds: upgraded to business. The newer event arrives first, the older (still pro) after it.
     fake.setSubscription(subscription({ price: PRICE_BUSINESS }));
-    const newer = { id: 'evt_Fknewer', type: 'customer.subscription.updated', created: nowS(), object: subscriptionObject(subscription({ price: PRICE_BUSINESS })) };
-    const older = { id: 'evt_Fkolder', type: 'customer.subscription.updated', created: nowS() - 60, object: subscriptionObject(subscription({ price: PRICE_PRO })) };
+    const newer = {
+      id: 'evt_Fknewer',
+      type: 'customer.subscription.updated',
+      created: nowS(),
+      object: subscriptionObject(subscription({ price: PRICE_BUSINESS })),
+    };
+    const older = {
+      id: 'evt_Fkolder',
+      type: 'customer.subscription.updated',
+      created: nowS() - 60,
+      object: subscriptionObject(subscription({ price: PRICE_PRO })),
+    };
     await deliver(newer);
     await processed('evt_Fknewer');
     await deliver(older);
@@ -180,10 +303,24 @@ describe('when events arrive out of order', () => {
   });
 
   it('an old invoice event does not overwrite a newer state of the invoice', async () => {
-    const base = { id: 'in_Fktwo', object: 'invoice', customer: customerId, number: 'OM-0002', currency: 'usd', hosted_invoice_url: 'https://invoice.stripe.test/i/Fktwo', created: nowS(), amount_due: 19900 };
+    const base = {
+      id: 'in_Fktwo',
+      object: 'invoice',
+      customer: customerId,
+      number: 'OM-0002',
+      currency: 'usd',
+      hosted_invoice_url: 'https://invoice.stripe.test/i/Fktwo',
+      created: nowS(),
+      amount_due: 19900,
+    };
     await deliver({ id: 'evt_Fkpaid2', type: 'invoice.paid', created: nowS(), object: { ...base, status: 'paid', amount_paid: 19900 } });
     await processed('evt_Fkpaid2');
-    await deliver({ id: 'evt_Fkfailed2', type: 'invoice.payment_failed', created: nowS() - 120, object: { ...base, status: 'open', amount_paid: 0 } });
+    await deliver({
+      id: 'evt_Fkfailed2',
+      type: 'invoice.payment_failed',
+      created: nowS() - 120,
+      object: { ...base, status: 'open', amount_paid: 0 },
+    });
     await processed('evt_Fkfailed2');
     const b = await billing();
     expect(b.invoices.find((i: { id: string }) => i.id === 'in_Fktwo')).toMatchObject({ status: 'paid', amountPaid: 19900 });
@@ -192,7 +329,12 @@ describe('when events arrive out of order', () => {
 
 describe('when an event type is not used by billing', () => {
   it('acknowledges it and records it as ignored', async () => {
-    const res = await deliver({ id: 'evt_Fkunknown', type: 'charge.refund.updated', created: nowS(), object: { id: 're_Fk1', object: 'refund' } });
+    const res = await deliver({
+      id: 'evt_Fkunknown',
+      type: 'charge.refund.updated',
+      created: nowS(),
+      object: { id: 're_Fk1', object: 'refund' },
+    });
     expect(res.status).toBe(200);
     expect(await processed('evt_Fkunknown')).toBe('ignored: charge.refund.updated is not used');
   });
@@ -201,18 +343,47 @@ describe('when an event type is not used by billing', () => {
 describe('when the card, the address or the trial change', () => {
   it('keeps the new default card and the billing address', async () => {
     fake.customers.get(customerId)!.card = { brand: 'mastercard', last4: '4444', exp_month: 3, exp_year: 2031 };
-    fake.customers.get(customerId)!.address = { line1: '1 Main St', line2: null, city: 'Springfield', postal_code: '12345', state: 'IL', country: 'US' };
-    await deliver({ id: 'evt_Fkpm', type: 'payment_method.attached', created: nowS(), object: paymentMethodObject(customerId, { brand: 'mastercard', last4: '4444', exp_month: 3, exp_year: 2031 }) });
+    fake.customers.get(customerId)!.address = {
+      line1: '1 Main St',
+      line2: null,
+      city: 'Springfield',
+      postal_code: '12345',
+      state: 'IL',
+      country: 'US',
+    };
+    await deliver({
+      id: 'evt_Fkpm',
+      type: 'payment_method.attached',
+      created: nowS(),
+      object: paymentMethodObject(customerId, { brand: 'mastercard', last4: '4444', exp_month: 3, exp_year: 2031 }),
+    });
     await processed('evt_Fkpm');
-    await deliver({ id: 'evt_Fkcust', type: 'customer.updated', created: nowS(), object: { id: customerId, object: 'customer', address: fake.customers.get(customerId)!.address } });
+    await deliver({
+      id: 'evt_Fkcust',
+      type: 'customer.updated',
+      created: nowS(),
+      object: { id: customerId, object: 'customer', address: fake.customers.get(customerId)!.address },
+    });
     await processed('evt_Fkcust');
     const b = await billing();
     expect(b.card).toEqual({ brand: 'mastercard', last4: '4444', expMonth: 3, expYear: 2031 });
-    expect(b.billingAddress).toEqual({ line1: '1 Main St', line2: null, city: 'Springfield', postalCode: '12345', state: 'IL', country: 'US' });
+    expect(b.billingAddress).toEqual({
+      line1: '1 Main St',
+      line2: null,
+      city: 'Springfield',
+      postalCode: '12345',
+      state: 'IL',
+      country: 'US',
+    });
   });
 
   it('tells the owners in the event log that the trial ends', async () => {
-    await deliver({ id: 'evt_Fktrial', type: 'customer.subscription.trial_will_end', created: nowS(), object: { ...subscriptionObject(subscription({ price: PRICE_BUSINESS })), trial_end: nowS() + 3 * DAY_S } });
+    await deliver({
+      id: 'evt_Fktrial',
+      type: 'customer.subscription.trial_will_end',
+      created: nowS(),
+      object: { ...subscriptionObject(subscription({ price: PRICE_BUSINESS })), trial_end: nowS() + 3 * DAY_S },
+    });
     await processed('evt_Fktrial');
     const log = await owner.get('/api/v1/audit-log');
     expect(log.body.items.map((e: { action: string }) => e.action)).toContain('billing.trial_will_end');
@@ -222,7 +393,24 @@ describe('when the card, the address or the trial change', () => {
 describe('when a payment fails', () => {
   it('keeps the plan while the subscription is past due, and tells the owners', async () => {
     fake.setSubscription(subscription({ price: PRICE_BUSINESS, status: 'past_due' }));
-    await deliver({ id: 'evt_Fkfail3', type: 'invoice.payment_failed', created: nowS(), object: { id: 'in_Fkthree', object: 'invoice', customer: customerId, number: 'OM-0003', status: 'open', amount_due: 19900, amount_paid: 0, currency: 'usd', hosted_invoice_url: 'https://invoice.stripe.test/i/Fkthree', created: nowS(), parent: { subscription_details: { subscription: 'sub_Fkmain' } } } });
+    await deliver({
+      id: 'evt_Fkfail3',
+      type: 'invoice.payment_failed',
+      created: nowS(),
+      object: {
+        id: 'in_Fkthree',
+        object: 'invoice',
+        customer: customerId,
+        number: 'OM-0003',
+        status: 'open',
+        amount_due: 19900,
+        amount_paid: 0,
+        currency: 'usd',
+        hosted_invoice_url: 'https://invoice.stripe.test/i/Fkthree',
+        created: nowS(),
+        parent: { subscription_details: { subscription: 'sub_Fkmain' } },
+      },
+    });
     await processed('evt_Fkfail3');
     const b = await billing();
     expect(b.plan.id).toBe('business');
@@ -234,13 +422,20 @@ describe('when a payment fails', () => {
   it('moves to free when Stripe deletes the subscription, deleting nothing of the workspace', async () => {
     const channel = await owner.post('/api/v1/channels', { kind: 'sandbox', name: 'Kept' });
     fake.setSubscription(subscription({ price: PRICE_BUSINESS, status: 'canceled' }));
-    await deliver({ id: 'evt_Fkdeleted', type: 'customer.subscription.deleted', created: nowS(), object: subscriptionObject(subscription({ price: PRICE_BUSINESS, status: 'canceled' })) });
+    await deliver({
+      id: 'evt_Fkdeleted',
+      type: 'customer.subscription.deleted',
+      created: nowS(),
+      object: subscriptionObject(subscription({ price: PRICE_BUSINESS, status: 'canceled' })),
+    });
     expect(await processed('evt_Fkdeleted')).toBe('plan business → free (canceled)');
     const b = await billing();
     expect(b.plan.id).toBe('free');
     expect(b.invoices.length).toBe(3);
     expect((await owner.get(`/api/v1/channels/${channel.body.id}`)).status).toBe(200);
-    const changes = (await owner.get('/api/v1/audit-log')).body.items.filter((e: { action: string }) => e.action === 'billing.plan_changed').map((e: { details: unknown }) => e.details);
+    const changes = (await owner.get('/api/v1/audit-log')).body.items
+      .filter((e: { action: string }) => e.action === 'billing.plan_changed')
+      .map((e: { details: unknown }) => e.details);
     expect(changes).toEqual([
       { from: 'business', to: 'free', status: 'canceled' },
       { from: 'pro', to: 'business', status: 'active' },
@@ -255,7 +450,11 @@ describe('after the whole round trip', () => {
     const found = await findLuhnNumbers(api.env.orm.em.fork());
     expect(found).toEqual([]);
     // The scan does find one when one is stored (it could fail).
-    await runSql(api.env.orm.em.fork(), `insert into audit_log (id, workspace_id, actor_kind, action, details) values (gen_random_uuid(), :workspaceId, 'system', 'test.canary', '{"x":"4242 4242 4242 4242"}')`, { workspaceId });
+    await runSql(
+      api.env.orm.em.fork(),
+      `insert into audit_log (id, workspace_id, actor_kind, action, details) values (gen_random_uuid(), :workspaceId, 'system', 'test.canary', '{"x":"4242 4242 4242 4242"}')`,
+      { workspaceId },
+    );
     expect(await findLuhnNumbers(api.env.orm.em.fork())).toEqual([expect.objectContaining({ table: 'audit_log', column: 'details' })]);
     await runSql(api.env.orm.em.fork(), `delete from audit_log where action = 'test.canary'`);
   });

@@ -33,15 +33,32 @@ async function sql<T = Record<string, unknown>>(text: string, bindings: Record<s
 async function workspace(): Promise<Fixture> {
   const f = { workspaceId: newId(), channelId: newId(), contactId: newId(), conversationId: newId() };
   await sql(`insert into workspaces (id, name) values (:workspaceId, 'Usage test')`, f);
-  await sql(`update billing_usage set period_start = '2026-12-01T00:00:00Z', period_end = '2027-01-01T00:00:00Z' where workspace_id = :workspaceId`, { workspaceId: f.workspaceId });
-  await sql(`insert into channels (id, workspace_id, kind, name, status) values (:channelId, :workspaceId, 'sandbox', 'Sandbox', 'connected')`, f);
+  await sql(
+    `update billing_usage set period_start = '2026-12-01T00:00:00Z', period_end = '2027-01-01T00:00:00Z' where workspace_id = :workspaceId`,
+    { workspaceId: f.workspaceId },
+  );
+  await sql(
+    `insert into channels (id, workspace_id, kind, name, status) values (:channelId, :workspaceId, 'sandbox', 'Sandbox', 'connected')`,
+    f,
+  );
   await sql(`insert into contacts (id, workspace_id, phone) values (:contactId, :workspaceId, '+15551230000')`, f);
-  await sql(`insert into conversations (id, workspace_id, channel_id, contact_id) values (:conversationId, :workspaceId, :channelId, :contactId)`, f);
+  await sql(
+    `insert into conversations (id, workspace_id, channel_id, contact_id) values (:conversationId, :workspaceId, :channelId, :contactId)`,
+    f,
+  );
   return f;
 }
 
 function send(f: Fixture, overrides: Partial<OutboundRequest> = {}): Promise<{ messageId: string; created: boolean }> {
-  return outbox.send({ workspaceId: f.workspaceId, conversationId: f.conversationId, type: 'text', text: 'automated', idempotencyKey: newId(), sender: 'bot', ...overrides });
+  return outbox.send({
+    workspaceId: f.workspaceId,
+    conversationId: f.conversationId,
+    type: 'text',
+    text: 'automated',
+    idempotencyKey: newId(),
+    sender: 'bot',
+    ...overrides,
+  });
 }
 
 async function shown(workspaceId: string): Promise<{ automated: number; agent: number; periodStart: string }> {
@@ -111,7 +128,10 @@ describe('when billing is off (no plan limits)', () => {
     // Read before the fold: the period that contains now, with the delta counted in it.
     expect(await shown(f.workspaceId)).toEqual({ automated: 1, agent: 0, periodStart: '2027-01-01T00:00:00.000Z' });
     await folder.foldAll();
-    const [period] = await sql<{ start: string }>(`select to_char(period_start at time zone 'UTC', 'YYYY-MM-DD') as start from billing_usage where workspace_id = :workspaceId`, { workspaceId: f.workspaceId });
+    const [period] = await sql<{ start: string }>(
+      `select to_char(period_start at time zone 'UTC', 'YYYY-MM-DD') as start from billing_usage where workspace_id = :workspaceId`,
+      { workspaceId: f.workspaceId },
+    );
     expect(period!.start).toBe('2027-01-01');
     expect(await row(f.workspaceId)).toEqual({ automated: 1, agent: 0, deltas: 0 });
     expect(await shown(f.workspaceId)).toEqual({ automated: 1, agent: 0, periodStart: '2027-01-01T00:00:00.000Z' });
@@ -121,7 +141,10 @@ describe('when billing is off (no plan limits)', () => {
     now = new Date();
     const f = await workspace();
     // The messages' own creation times decide the recount: a period around now.
-    await sql(`update billing_usage set period_start = now() - interval '1 day', period_end = now() + interval '1 day' where workspace_id = :workspaceId`, { workspaceId: f.workspaceId });
+    await sql(
+      `update billing_usage set period_start = now() - interval '1 day', period_end = now() + interval '1 day' where workspace_id = :workspaceId`,
+      { workspaceId: f.workspaceId },
+    );
     await send(f);
     await send(f);
     await sql(`update billing_usage set automated_messages = 40 where workspace_id = :workspaceId`, { workspaceId: f.workspaceId });

@@ -111,7 +111,12 @@ async function recipientShapes(id: string): Promise<Record<string, number>> {
 
 beforeAll(async () => {
   api = await startTestApi();
-  const signup = await api.client.post('/api/v1/auth/signup', { email: 'broadcast-pause@example.com', password: 'password-123', name: 'Owner', workspaceName: 'Paced' });
+  const signup = await api.client.post('/api/v1/auth/signup', {
+    email: 'broadcast-pause@example.com',
+    password: 'password-123',
+    name: 'Owner',
+    workspaceName: 'Paced',
+  });
   owner = api.client.as(signup.body.token);
   workspaceId = signup.body.workspace.id;
   channelId = (await owner.post('/api/v1/channels', { kind: 'sandbox', name: 'S' })).body.id;
@@ -144,37 +149,45 @@ describe('when a paced broadcast is paused after its first batch', () => {
     expect(paused.body.state).toBe('paused');
   }, BATCH_INTERVAL_MS * 2);
 
-  it('sends nothing more while paused, though its two later batches came due and ran', async () => {
-    // The premise: the pause came between batch 0 (sent) and batch 1 (due 10 s after the start).
-    expect((await messagesOf(id)).length).toBe(BATCH_SIZE);
-    expect(await batchAnswer(id, firstGeneration, 1)).toBe('stale');
-    expect(await batchAnswer(id, firstGeneration, 2)).toBe('stale');
-    // Batch 2 was due a whole batch interval after batch 1: the pause has held for longer than that.
-    expect(Date.now() - pausedAt).toBeGreaterThan(BATCH_INTERVAL_MS);
-    expect((await messagesOf(id)).length).toBe(BATCH_SIZE);
-    const b = await broadcast(id);
-    expect(b.state).toBe('paused');
-    expect(b.stats.byStatus.pending).toBe(TOTAL - BATCH_SIZE);
-  }, BATCH_INTERVAL_MS * 4);
+  it(
+    'sends nothing more while paused, though its two later batches came due and ran',
+    async () => {
+      // The premise: the pause came between batch 0 (sent) and batch 1 (due 10 s after the start).
+      expect((await messagesOf(id)).length).toBe(BATCH_SIZE);
+      expect(await batchAnswer(id, firstGeneration, 1)).toBe('stale');
+      expect(await batchAnswer(id, firstGeneration, 2)).toBe('stale');
+      // Batch 2 was due a whole batch interval after batch 1: the pause has held for longer than that.
+      expect(Date.now() - pausedAt).toBeGreaterThan(BATCH_INTERVAL_MS);
+      expect((await messagesOf(id)).length).toBe(BATCH_SIZE);
+      const b = await broadcast(id);
+      expect(b.state).toBe('paused');
+      expect(b.stats.byStatus.pending).toBe(TOTAL - BATCH_SIZE);
+    },
+    BATCH_INTERVAL_MS * 4,
+  );
 
-  it('sends the rest once resumed, at the pace from the resume, one message per recipient and none skipped', async () => {
-    const resumedAt = Date.now();
-    const resumed = await owner.post(`/api/v1/broadcasts/${id}/resume`, {});
-    expect(resumed.status, JSON.stringify(resumed.body)).toBe(200);
-    expect(resumed.body.state).toBe('running');
-    const finished = await waitForState(id, 'completed', BATCH_INTERVAL_MS * 3);
+  it(
+    'sends the rest once resumed, at the pace from the resume, one message per recipient and none skipped',
+    async () => {
+      const resumedAt = Date.now();
+      const resumed = await owner.post(`/api/v1/broadcasts/${id}/resume`, {});
+      expect(resumed.status, JSON.stringify(resumed.body)).toBe(200);
+      expect(resumed.body.state).toBe('running');
+      const finished = await waitForState(id, 'completed', BATCH_INTERVAL_MS * 3);
 
-    expect(await recipientShapes(id)).toEqual({ 'queued/-/1': TOTAL });
-    const messages = await messagesOf(id);
-    expect(new Set(messages.map((m) => m.contactId)).size).toBe(TOTAL);
-    // The new generation sends batch 1 at the resume and batch 2 one interval later.
-    const batch2 = messages.filter((m) => m.batch === 2).map((m) => new Date(m.createdAt).getTime());
-    expect(batch2).toHaveLength(TOTAL - 2 * BATCH_SIZE);
-    expect(Math.min(...batch2) - resumedAt).toBeGreaterThanOrEqual(BATCH_INTERVAL_MS - DUE_TOLERANCE_MS);
-    await eventually(async () => ((await sentCount(id)) === TOTAL ? true : undefined));
-    expect(finished.stats).toMatchObject({ total: TOTAL, percentDone: 100 });
-    expect(finished.stats.byStatus).toMatchObject({ pending: 0, failed: 0, skipped: 0 });
-  }, BATCH_INTERVAL_MS * 4);
+      expect(await recipientShapes(id)).toEqual({ 'queued/-/1': TOTAL });
+      const messages = await messagesOf(id);
+      expect(new Set(messages.map((m) => m.contactId)).size).toBe(TOTAL);
+      // The new generation sends batch 1 at the resume and batch 2 one interval later.
+      const batch2 = messages.filter((m) => m.batch === 2).map((m) => new Date(m.createdAt).getTime());
+      expect(batch2).toHaveLength(TOTAL - 2 * BATCH_SIZE);
+      expect(Math.min(...batch2) - resumedAt).toBeGreaterThanOrEqual(BATCH_INTERVAL_MS - DUE_TOLERANCE_MS);
+      await eventually(async () => ((await sentCount(id)) === TOTAL ? true : undefined));
+      expect(finished.stats).toMatchObject({ total: TOTAL, percentDone: 100 });
+      expect(finished.stats.byStatus).toMatchObject({ pending: 0, failed: 0, skipped: 0 });
+    },
+    BATCH_INTERVAL_MS * 4,
+  );
 });
 
 describe('when a paced broadcast is cancelled as soon as its second batch is recorded', () => {
@@ -197,16 +210,20 @@ describe('when a paced broadcast is cancelled as soon as its second batch is rec
     atCancel = { recorded: messages.length, sent: messages.filter((m) => SENT_STATUSES.includes(m.status)).length };
   }, BATCH_INTERVAL_MS * 3);
 
-  it('still sends the whole batch that was being sent, and nothing after it even when the next batch comes due', async () => {
-    expect(atCancel.recorded).toBe(2 * BATCH_SIZE);
-    expect(await batchAnswer(id, generation, 1)).toMatchObject({ sent: BATCH_SIZE, failed: 0 });
-    expect(await batchAnswer(id, generation, 2)).toBe('stale');
-    const messages = await messagesOf(id);
-    expect(messages).toHaveLength(2 * BATCH_SIZE);
-    expect(messages.filter((m) => SENT_STATUSES.includes(m.status))).toHaveLength(2 * BATCH_SIZE);
-    expect(new Set(messages.map((m) => m.batch))).toEqual(new Set([0, 1]));
-    console.info(`[broadcast cancel] at the cancel, ${atCancel.recorded} messages were recorded and ${atCancel.sent} of them sent`);
-  }, BATCH_INTERVAL_MS * 3);
+  it(
+    'still sends the whole batch that was being sent, and nothing after it even when the next batch comes due',
+    async () => {
+      expect(atCancel.recorded).toBe(2 * BATCH_SIZE);
+      expect(await batchAnswer(id, generation, 1)).toMatchObject({ sent: BATCH_SIZE, failed: 0 });
+      expect(await batchAnswer(id, generation, 2)).toBe('stale');
+      const messages = await messagesOf(id);
+      expect(messages).toHaveLength(2 * BATCH_SIZE);
+      expect(messages.filter((m) => SENT_STATUSES.includes(m.status))).toHaveLength(2 * BATCH_SIZE);
+      expect(new Set(messages.map((m) => m.batch))).toEqual(new Set([0, 1]));
+      console.info(`[broadcast cancel] at the cancel, ${atCancel.recorded} messages were recorded and ${atCancel.sent} of them sent`);
+    },
+    BATCH_INTERVAL_MS * 3,
+  );
 
   it('skips every recipient of the later batches as cancelled, and the counts add up', async () => {
     expect(await recipientShapes(id)).toEqual({ 'queued/-/1': 2 * BATCH_SIZE, 'skipped/cancelled/0': TOTAL - 2 * BATCH_SIZE });
@@ -249,7 +266,9 @@ describe('when contacts change while a paced broadcast runs', () => {
     const stop = await owner.post(`/api/v1/channels/${channelId}/sandbox/inbound`, { from: recipient!.phone, text: 'STOP' });
     expect(stop.status).toBe(202);
     await eventually(async () => {
-      const [c] = await sql<{ optedOut: boolean }>(`select opted_out_at is not null as "optedOut" from contacts where id = :id`, { id: stopper.contactId });
+      const [c] = await sql<{ optedOut: boolean }>(`select opted_out_at is not null as "optedOut" from contacts where id = :id`, {
+        id: stopper.contactId,
+      });
       return c!.optedOut ? true : undefined;
     });
     // The premise: the opt-out is recorded while the recipient still waits for its batch.
@@ -260,15 +279,22 @@ describe('when contacts change while a paced broadcast runs', () => {
   }, BATCH_INTERVAL_MS * 4);
 
   it('does not send to a contact created after it started, nor count them', async () => {
-    expect(await sql(`select id from broadcast_recipients where broadcast_id = :id and contact_id = :latecomerId`, { id, latecomerId })).toEqual([]);
+    expect(
+      await sql(`select id from broadcast_recipients where broadcast_id = :id and contact_id = :latecomerId`, { id, latecomerId }),
+    ).toEqual([]);
     expect((await messagesOf(id)).filter((m) => m.contactId === latecomerId)).toEqual([]);
     expect(finished.stats.total).toBe(TOTAL);
   });
 
   it('skips a recipient who opted out before their batch, as opted_out, and sends them nothing', async () => {
-    const [row] = await sql<{ state: string; skipReason: string }>(`select state, skip_reason as "skipReason" from broadcast_recipients where id = :id`, { id: stopper.recipientId });
+    const [row] = await sql<{ state: string; skipReason: string }>(
+      `select state, skip_reason as "skipReason" from broadcast_recipients where id = :id`,
+      { id: stopper.recipientId },
+    );
     expect(row).toEqual({ state: 'skipped', skipReason: 'opted_out' });
-    expect(await sql(`select id from messages where contact_id = :contactId and sender = 'broadcast'`, { contactId: stopper.contactId })).toEqual([]);
+    expect(
+      await sql(`select id from messages where contact_id = :contactId and sender = 'broadcast'`, { contactId: stopper.contactId }),
+    ).toEqual([]);
     expect(await recipientShapes(id)).toEqual({ 'queued/-/1': TOTAL - 1, 'skipped/opted_out/0': 1 });
     expect(finished.stats.byStatus).toMatchObject({ pending: 0, failed: 0, skipped: 1 });
     expect(finished.stats.skippedByReason.opted_out).toBe(1);

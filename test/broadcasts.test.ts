@@ -1,6 +1,11 @@
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BROADCAST_JOB_OPTIONS, BROADCASTS_QUEUE, broadcastSendQueueName, recurringSchedulerId } from '../platform/broadcasts/broadcast-queues.ts';
+import {
+  BROADCAST_JOB_OPTIONS,
+  BROADCASTS_QUEUE,
+  broadcastSendQueueName,
+  recurringSchedulerId,
+} from '../platform/broadcasts/broadcast-queues.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
 import { doc, keywordTrigger, node, edge } from '../engine/flows/flow-document.fixture.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
@@ -25,7 +30,17 @@ async function sql<T = any>(query: string, bindings: Record<string, unknown> = {
 }
 
 /** Creates `count` contacts with these tags and attributes; answers their ids. */
-async function contacts(count: number, fields: { tags?: string[]; attributes?: Record<string, unknown>; optedOut?: boolean; restricted?: boolean; erased?: boolean; name?: string } = {}): Promise<string[]> {
+async function contacts(
+  count: number,
+  fields: {
+    tags?: string[];
+    attributes?: Record<string, unknown>;
+    optedOut?: boolean;
+    restricted?: boolean;
+    erased?: boolean;
+    name?: string;
+  } = {},
+): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
     phoneSeq += 1;
@@ -34,7 +49,16 @@ async function contacts(count: number, fields: { tags?: string[]; attributes?: R
        values (gen_random_uuid(), :workspaceId, :phone, :name, cast(:tags as text[]), cast(:attributes as jsonb),
                case when :optedOut then now() end, case when :restricted then now() end, case when :erased then now() end)
        returning id`,
-      { workspaceId, phone: `+1666${String(1_000_000 + phoneSeq).padStart(7, '0')}`, name: fields.name ?? `Contact ${phoneSeq}`, tags: fields.tags ?? [], attributes: JSON.stringify(fields.attributes ?? {}), optedOut: fields.optedOut ?? false, restricted: fields.restricted ?? false, erased: fields.erased ?? false },
+      {
+        workspaceId,
+        phone: `+1666${String(1_000_000 + phoneSeq).padStart(7, '0')}`,
+        name: fields.name ?? `Contact ${phoneSeq}`,
+        tags: fields.tags ?? [],
+        attributes: JSON.stringify(fields.attributes ?? {}),
+        optedOut: fields.optedOut ?? false,
+        restricted: fields.restricted ?? false,
+        erased: fields.erased ?? false,
+      },
     );
     ids.push(row!.id);
   }
@@ -77,7 +101,12 @@ async function messagesOf(broadcastId: string): Promise<{ contactId: string; tex
 
 beforeAll(async () => {
   api = await startTestApi();
-  const signup = await api.client.post('/api/v1/auth/signup', { email: 'broadcasts@example.com', password: 'password-123', name: 'Owner', workspaceName: 'Acme' });
+  const signup = await api.client.post('/api/v1/auth/signup', {
+    email: 'broadcasts@example.com',
+    password: 'password-123',
+    name: 'Owner',
+    workspaceName: 'Acme',
+  });
   owner = api.client.as(signup.body.token);
   workspaceId = signup.body.workspace.id;
   channelId = (await owner.post('/api/v1/channels', { kind: 'sandbox', name: 'S' })).body.id;
@@ -106,7 +135,10 @@ describe('when a broadcast to a segment runs to completion', () => {
   it('sends one message to each reachable contact of the segment, rendered for them, keyed by broadcast and recipient', async () => {
     const messages = await messagesOf(id);
     expect(messages.map((m) => m.contactId).sort()).toEqual([...reachable].sort());
-    const recipients = await sql<{ id: string; contactId: string }>(`select id, contact_id as "contactId" from broadcast_recipients where broadcast_id = :id and state = 'queued'`, { id });
+    const recipients = await sql<{ id: string; contactId: string }>(
+      `select id, contact_id as "contactId" from broadcast_recipients where broadcast_id = :id and state = 'queued'`,
+      { id },
+    );
     expect(messages.map((m) => m.idempotencyKey).sort()).toEqual(recipients.map((r) => `broadcast:${id}:${r.id}`).sort());
     expect(messages[0]!.text).toMatch(/^Hi Contact \d+ from Acme$/);
   });
@@ -137,11 +169,19 @@ describe('when a broadcast to a segment runs to completion', () => {
   });
 
   it('draws the chart as "reached at least": a read with no delivery report still counts as delivered and sent, so its totals end on the stats', async () => {
-    await sql(`update messages set status_times = status_times - 'delivered' - 'sent' where id = (select message_id from broadcast_recipients where broadcast_id = :id and message_id is not null limit 1)`, { id });
+    await sql(
+      `update messages set status_times = status_times - 'delivered' - 'sent' where id = (select message_id from broadcast_recipients where broadcast_id = :id and message_id is not null limit 1)`,
+      { id },
+    );
     const timeline = await owner.get(`/api/v1/broadcasts/${id}/timeline`);
     const total = (key: string) => timeline.body.buckets.reduce((n: number, b: any) => n + b[key], 0);
     const { byStatus } = (await owner.get(`/api/v1/broadcasts/${id}`)).body.stats;
-    expect([total('sent'), total('delivered'), total('read'), total('failed')]).toEqual([byStatus.sent + byStatus.delivered + byStatus.read, byStatus.delivered + byStatus.read, byStatus.read, byStatus.failed]);
+    expect([total('sent'), total('delivered'), total('read'), total('failed')]).toEqual([
+      byStatus.sent + byStatus.delivered + byStatus.read,
+      byStatus.delivered + byStatus.read,
+      byStatus.read,
+      byStatus.failed,
+    ]);
     expect(total('delivered')).toBe(25);
   });
 
@@ -154,7 +194,9 @@ describe('when a broadcast to a segment runs to completion', () => {
       return b.stats.optedOutAfter === 1 ? b : undefined;
     });
     expect(after.stats.optedOutAfter).toBe(1);
-    const [row] = await sql<{ optedOut: boolean }>(`select opted_out_at is not null as "optedOut" from contacts where id = :id`, { id: reachable[0] });
+    const [row] = await sql<{ optedOut: boolean }>(`select opted_out_at is not null as "optedOut" from contacts where id = :id`, {
+      id: reachable[0],
+    });
     expect(row!.optedOut).toBe(true);
   });
 
@@ -168,15 +210,20 @@ describe('when a broadcast to a segment runs to completion', () => {
 
 describe('when a broadcast names explicit phones', () => {
   it('creates the contacts it does not know and sends to each phone once', async () => {
-    const id = await createAndSchedule(spec({ audience: { kind: 'csv', csv: 'name,phone\nA,+16670000001\nB,+1 667 000 0002\nA again,+16670000001\n' } }));
+    const id = await createAndSchedule(
+      spec({ audience: { kind: 'csv', csv: 'name,phone\nA,+16670000001\nB,+1 667 000 0002\nA again,+16670000001\n' } }),
+    );
     await waitForState(id, 'completed');
-    const messages = await sql<{ phone: string }>(`select c.phone from messages m join contacts c on c.id = m.contact_id where m.idempotency_key like :p order by 1`, { p: `broadcast:${id}:%` });
+    const messages = await sql<{ phone: string }>(
+      `select c.phone from messages m join contacts c on c.id = m.contact_id where m.idempotency_key like :p order by 1`,
+      { p: `broadcast:${id}:%` },
+    );
     expect(messages.map((m) => m.phone)).toEqual(['+16670000001', '+16670000002']);
   });
 });
 
 describe('when a broadcast imports a large CSV', () => {
-  it('accepts 50,000 phones in one request, larger than the API\'s usual body limit', async () => {
+  it("accepts 50,000 phones in one request, larger than the API's usual body limit", async () => {
     const csv = ['phone', ...Array.from({ length: 50_000 }, (_, i) => `+1668${String(i).padStart(7, '0')}`)].join('\n');
     const res = await owner.post('/api/v1/broadcasts', spec({ audience: { kind: 'csv', csv } }));
     expect(res.status, JSON.stringify(res.body).slice(0, 300)).toBe(201);
@@ -201,13 +248,19 @@ describe('when a broadcast is bad input', () => {
     const cron = await owner.post('/api/v1/broadcasts', spec({ schedule: { kind: 'recurring', cron: '61 * * * *', timezone: 'UTC' } }));
     expect(cron.status).toBe(400);
     expect(JSON.stringify(cron.body.error.details)).toContain('minute');
-    const zone = await owner.post('/api/v1/broadcasts', spec({ schedule: { kind: 'at', localTime: '2030-01-01T09:00', timezone: 'Mars/Olympus' } }));
+    const zone = await owner.post(
+      '/api/v1/broadcasts',
+      spec({ schedule: { kind: 'at', localTime: '2030-01-01T09:00', timezone: 'Mars/Olympus' } }),
+    );
     expect(zone.status).toBe(400);
     expect(JSON.stringify(zone.body.error.details)).toContain('IANA');
   });
 
   it('refuses to schedule a time in the past', async () => {
-    const created = await owner.post('/api/v1/broadcasts', spec({ schedule: { kind: 'at', localTime: '2020-01-01T09:00', timezone: 'UTC' } }));
+    const created = await owner.post(
+      '/api/v1/broadcasts',
+      spec({ schedule: { kind: 'at', localTime: '2020-01-01T09:00', timezone: 'UTC' } }),
+    );
     expect(created.status).toBe(201);
     const res = await owner.post(`/api/v1/broadcasts/${created.body.id}/schedule`, {});
     expect(res.status).toBe(400);
@@ -217,7 +270,10 @@ describe('when a broadcast is bad input', () => {
 
   it('refuses to schedule an audience no reachable contact matches', async () => {
     await contacts(1, { tags: ['gone'], optedOut: true });
-    const created = await owner.post('/api/v1/broadcasts', spec({ audience: { kind: 'segment', rule: { in: ['gone', { var: 'contact.tags' }] } } }));
+    const created = await owner.post(
+      '/api/v1/broadcasts',
+      spec({ audience: { kind: 'segment', rule: { in: ['gone', { var: 'contact.tags' }] } } }),
+    );
     const res = await owner.post(`/api/v1/broadcasts/${created.body.id}/schedule`, {});
     expect(res.status).toBe(400);
     expect(res.body.error.details[0].code).toBe('audience_empty');
@@ -227,7 +283,9 @@ describe('when a broadcast is bad input', () => {
     const other = (await owner.post('/api/v1/channels', { kind: 'sandbox', name: 'Offline' })).body.id;
     await sql(`update channels set status = 'disconnected' where id = :id`, { id: other });
     await contacts(1, { tags: ['offline-test'] });
-    const id = await createAndSchedule(spec({ channelId: other, audience: { kind: 'segment', rule: { in: ['offline-test', { var: 'contact.tags' }] } } }));
+    const id = await createAndSchedule(
+      spec({ channelId: other, audience: { kind: 'segment', rule: { in: ['offline-test', { var: 'contact.tags' }] } } }),
+    );
     const waiting = await eventually(async () => {
       const b = (await owner.get(`/api/v1/broadcasts/${id}`)).body;
       return b.stateReason?.startsWith('channel_not_connected') ? b : undefined;
@@ -236,7 +294,7 @@ describe('when a broadcast is bad input', () => {
   });
 });
 
-describe('when a broadcast has quiet hours on the contact\'s clock', () => {
+describe("when a broadcast has quiet hours on the contact's clock", () => {
   it('sends now to contacts outside their quiet hours and holds the others until their quiet hours end', async () => {
     const now = new Date();
     const hh = (d: Date) => `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
@@ -244,13 +302,18 @@ describe('when a broadcast has quiet hours on the contact\'s clock', () => {
     const quietHours = { start: hh(new Date(now.getTime() - 3600_000)), end: hh(new Date(now.getTime() + 3600_000)), timezone: 'contact' };
     const asleep = await contacts(3, { tags: ['quiet-test'], attributes: { timezone: 'UTC' } });
     const awake = await contacts(2, { tags: ['quiet-test'], attributes: { timezone: 'Etc/GMT-12' } });
-    const id = await createAndSchedule(spec({ audience: { kind: 'segment', rule: { in: ['quiet-test', { var: 'contact.tags' }] } }, quietHours }));
+    const id = await createAndSchedule(
+      spec({ audience: { kind: 'segment', rule: { in: ['quiet-test', { var: 'contact.tags' }] } }, quietHours }),
+    );
     const sent = await eventually(async () => {
       const rows = await messagesOf(id);
       return rows.length >= 2 ? rows : undefined;
     });
     expect(sent.map((m) => m.contactId).sort()).toEqual([...awake].sort());
-    const held = await sql<{ contactId: string; notBefore: string }>(`select contact_id as "contactId", not_before as "notBefore" from broadcast_recipients where broadcast_id = :id and state = 'pending'`, { id });
+    const held = await sql<{ contactId: string; notBefore: string }>(
+      `select contact_id as "contactId", not_before as "notBefore" from broadcast_recipients where broadcast_id = :id and state = 'pending'`,
+      { id },
+    );
     expect(held.map((h) => h.contactId).sort()).toEqual([...asleep].sort());
     for (const h of held) expect(Math.abs(new Date(h.notBefore).getTime() - (now.getTime() + 3600_000))).toBeLessThan(61_000);
     // Their batch comes back when the quiet hours end: a delayed job due at not_before.
@@ -270,13 +333,20 @@ describe('when a broadcast has quiet hours on the contact\'s clock', () => {
 describe('when a broadcast is recurring', () => {
   it('keeps a job scheduler with its cron and time zone, updated by an edit and removed by a cancel', async () => {
     await contacts(1, { tags: ['weekly'] });
-    const id = await createAndSchedule(spec({ audience: { kind: 'segment', rule: { in: ['weekly', { var: 'contact.tags' }] } }, schedule: { kind: 'recurring', cron: '0 9 * * 1', timezone: 'Europe/Paris' } }));
+    const id = await createAndSchedule(
+      spec({
+        audience: { kind: 'segment', rule: { in: ['weekly', { var: 'contact.tags' }] } },
+        schedule: { kind: 'recurring', cron: '0 9 * * 1', timezone: 'Europe/Paris' },
+      }),
+    );
     const queue = broadcastsQueue();
     expect(await queue.getJobScheduler(recurringSchedulerId(id))).toMatchObject({ pattern: '0 9 * * 1', tz: 'Europe/Paris' });
     const b = (await owner.get(`/api/v1/broadcasts/${id}`)).body;
     expect(b.state).toBe('scheduled');
     expect(new Date(b.nextRunAt).getTime()).toBeGreaterThan(Date.now());
-    const edited = await owner.patch(`/api/v1/broadcasts/${id}`, { schedule: { kind: 'recurring', cron: '30 18 * * *', timezone: 'Asia/Tokyo' } });
+    const edited = await owner.patch(`/api/v1/broadcasts/${id}`, {
+      schedule: { kind: 'recurring', cron: '30 18 * * *', timezone: 'Asia/Tokyo' },
+    });
     expect(edited.status, JSON.stringify(edited.body)).toBe(200);
     expect(await queue.getJobScheduler(recurringSchedulerId(id))).toMatchObject({ pattern: '30 18 * * *', tz: 'Asia/Tokyo' });
     const cancelled = await owner.post(`/api/v1/broadcasts/${id}/cancel`, {});
@@ -287,15 +357,30 @@ describe('when a broadcast is recurring', () => {
 
   it('creates one occurrence per firing, however often the firing is delivered, and sends it', async () => {
     const [contact] = await contacts(1, { tags: ['daily'] });
-    const id = await createAndSchedule(spec({ audience: { kind: 'segment', rule: { in: ['daily', { var: 'contact.tags' }] } }, schedule: { kind: 'recurring', cron: '0 7 * * *', timezone: 'UTC' } }));
+    const id = await createAndSchedule(
+      spec({
+        audience: { kind: 'segment', rule: { in: ['daily', { var: 'contact.tags' }] } },
+        schedule: { kind: 'recurring', cron: '0 7 * * *', timezone: 'UTC' },
+      }),
+    );
     const queue = broadcastsQueue();
     // What the scheduler's firing adds, twice (a retried delivery of the same firing).
     for (let i = 0; i < 2; i++) {
-      await queue.add('occurrence', { kind: 'occurrence', broadcastId: id }, { ...BROADCAST_JOB_OPTIONS, jobId: `repeat:${recurringSchedulerId(id)}:1767250800000` });
+      await queue.add(
+        'occurrence',
+        { kind: 'occurrence', broadcastId: id },
+        { ...BROADCAST_JOB_OPTIONS, jobId: `repeat:${recurringSchedulerId(id)}:1767250800000` },
+      );
       // The second delivery comes after the first finished (its job removed), as a redelivery would.
-      await eventually(async () => ((await queue.getJobState(`repeat:${recurringSchedulerId(id)}:1767250800000`)) === 'unknown' ? true : undefined));
+      await eventually(async () =>
+        (await queue.getJobState(`repeat:${recurringSchedulerId(id)}:1767250800000`)) === 'unknown' ? true : undefined,
+      );
     }
-    await queue.add('occurrence', { kind: 'occurrence', broadcastId: id }, { ...BROADCAST_JOB_OPTIONS, jobId: `repeat:${recurringSchedulerId(id)}:1767337200000` });
+    await queue.add(
+      'occurrence',
+      { kind: 'occurrence', broadcastId: id },
+      { ...BROADCAST_JOB_OPTIONS, jobId: `repeat:${recurringSchedulerId(id)}:1767337200000` },
+    );
     const occurrences = await eventually(async () => {
       const rows = await sql<{ id: string; state: string }>(`select id, state from broadcasts where parent_id = :id`, { id });
       return rows.length === 2 && rows.every((r) => r.state === 'completed') ? rows : undefined;
@@ -308,15 +393,31 @@ describe('when a broadcast is recurring', () => {
 });
 
 describe('when a broadcast starts a flow for each recipient', () => {
-  it('starts one run per recipient, and the flow\'s message reaches each', async () => {
-    const { flowId } = await publishFlow(api, workspaceId, doc([keywordTrigger('t', ['never-said']), node('send', 'send_message', { text: 'From the flow, {{contact.name}}' })], [edge('t', 'out', 'send')]), 'broadcast flow');
+  it("starts one run per recipient, and the flow's message reaches each", async () => {
+    const { flowId } = await publishFlow(
+      api,
+      workspaceId,
+      doc(
+        [keywordTrigger('t', ['never-said']), node('send', 'send_message', { text: 'From the flow, {{contact.name}}' })],
+        [edge('t', 'out', 'send')],
+      ),
+      'broadcast flow',
+    );
     const people = await contacts(3, { tags: ['flow-test'] });
-    const id = await createAndSchedule(spec({ audience: { kind: 'segment', rule: { in: ['flow-test', { var: 'contact.tags' }] } }, content: { kind: 'flow', flowId } }));
+    const id = await createAndSchedule(
+      spec({ audience: { kind: 'segment', rule: { in: ['flow-test', { var: 'contact.tags' }] } }, content: { kind: 'flow', flowId } }),
+    );
     await waitForState(id, 'completed');
-    const runs = await sql<{ contactId: string }>(`select r.contact_id as "contactId" from broadcast_recipients b join runs r on r.id = b.run_id where b.broadcast_id = :id`, { id });
+    const runs = await sql<{ contactId: string }>(
+      `select r.contact_id as "contactId" from broadcast_recipients b join runs r on r.id = b.run_id where b.broadcast_id = :id`,
+      { id },
+    );
     expect(runs.map((r) => r.contactId).sort()).toEqual([...people].sort());
     const texts = await eventually(async () => {
-      const rows = await sql<{ text: string }>(`select text from messages where contact_id = any(cast(:ids as uuid[])) and direction = 'outbound' and sender = 'bot'`, { ids: people });
+      const rows = await sql<{ text: string }>(
+        `select text from messages where contact_id = any(cast(:ids as uuid[])) and direction = 'outbound' and sender = 'bot'`,
+        { ids: people },
+      );
       return rows.length === 3 ? rows : undefined;
     });
     expect(texts.every((t) => t.text.startsWith('From the flow, Contact'))).toBe(true);
@@ -327,7 +428,9 @@ describe('when the pace of a paused broadcast is raised', () => {
   it('sends the rest at the new pace once resumed', async () => {
     await contacts(60, { tags: ['pace-test'] });
     // 60 a minute: batches of 10, one every 10 s; the 60 would take 50 s.
-    const id = await createAndSchedule(spec({ audience: { kind: 'segment', rule: { in: ['pace-test', { var: 'contact.tags' }] } }, pacePerMinute: 60 }));
+    const id = await createAndSchedule(
+      spec({ audience: { kind: 'segment', rule: { in: ['pace-test', { var: 'contact.tags' }] } }, pacePerMinute: 60 }),
+    );
     await eventually(async () => ((await messagesOf(id)).length >= 10 ? true : undefined));
     expect((await owner.post(`/api/v1/broadcasts/${id}/pause`, {})).status).toBe(200);
     expect((await owner.patch(`/api/v1/broadcasts/${id}`, { pacePerMinute: 6_000 })).status).toBe(200);

@@ -15,7 +15,9 @@ describe.concurrent('when a service the command needs cannot be reached', () => 
     expect(res.code).toBe(1);
     const lines = res.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^PostgreSQL is not reachable at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/onemessage: start it .* or set DATABASE_URL$/);
+    expect(lines[0]).toMatch(
+      /^PostgreSQL is not reachable at postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/onemessage: start it .* or set DATABASE_URL$/,
+    );
     expect(res.stderr).not.toContain('s3cret');
     expect(res.stderr).not.toMatch(/\n\s+at /);
   });
@@ -24,7 +26,9 @@ describe.concurrent('when a service the command needs cannot be reached', () => 
     const { env } = cliEnv({ REDIS_URL: 'redis://127.0.0.1:1' });
     const res = await runCli(['start'], env);
     expect(res.code).toBe(1);
-    expect(res.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^Redis is not reachable at redis:\/\/127\.0\.0\.1:1: start it .* or set REDIS_URL$/)]);
+    expect(res.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^Redis is not reachable at redis:\/\/127\.0\.0\.1:1: start it .* or set REDIS_URL$/),
+    ]);
   });
 
   it('reports an invalid environment variable by name in one line, and exits 1', async () => {
@@ -36,7 +40,18 @@ describe.concurrent('when a service the command needs cannot be reached', () => 
 });
 
 describe.concurrent('when a command is asked for --help', () => {
-  const commands = [[], ['start'], ['api'], ['worker'], ['connector'], ['migrate'], ['migrate', 'up'], ['migrate', 'down'], ['migrate', 'status'], ['seed-demo']];
+  const commands = [
+    [],
+    ['start'],
+    ['api'],
+    ['worker'],
+    ['connector'],
+    ['migrate'],
+    ['migrate', 'up'],
+    ['migrate', 'down'],
+    ['migrate', 'status'],
+    ['seed-demo'],
+  ];
   it.each(commands.map((c) => [c.join(' ') || '(none)', c] as const))('prints the usage of %s and exits 0', async (_name, args) => {
     const res = await runCli([...args, '--help'], cliEnv().env);
     expect(res.code).toBe(0);
@@ -45,7 +60,8 @@ describe.concurrent('when a command is asked for --help', () => {
 
   it('lists every command at the top level', async () => {
     const res = await runCli(['--help'], cliEnv().env);
-    for (const command of ['start', 'api', 'worker', 'connector', 'migrate', 'seed-demo']) expect(res.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    for (const command of ['start', 'api', 'worker', 'connector', 'migrate', 'seed-demo'])
+      expect(res.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
   });
 });
 

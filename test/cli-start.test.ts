@@ -47,13 +47,19 @@ describe('when `onemessage start` runs against a database that does not exist ye
   });
 
   it('seeds a demo workspace whose user can log in with DEMO_EMAIL and DEMO_PASSWORD', async () => {
-    const res = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'demo@onemessage.local', password: 'onemessage-demo' }) });
+    const res = await fetch(`${base}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'demo@onemessage.local', password: 'onemessage-demo' }),
+    });
     expect(res.status).toBe(200);
     const body = (await res.json()) as any;
     expect(body.workspace.name).toBe('Demo workspace');
     expect(body.role).toBe('owner');
     const channels = await fetch(`${base}/api/v1/channels`, { headers: { authorization: `Bearer ${body.token}` } });
-    expect(((await channels.json()) as any).items).toEqual([expect.objectContaining({ kind: 'sandbox', name: 'Demo sandbox', status: 'connected' })]);
+    expect(((await channels.json()) as any).items).toEqual([
+      expect.objectContaining({ kind: 'sandbox', name: 'Demo sandbox', status: 'connected' }),
+    ]);
   });
 
   it('serves the editor (or how to build it) at /, /healthz and the metrics of the requests it answered', async () => {

@@ -21,7 +21,10 @@ async function sql<Row>(text: string, bindings: Record<string, unknown> = {}): P
 beforeAll(async () => {
   env = await createTestEnv();
   await sql(`insert into workspaces (id, name) values (:workspaceId, 'Consent')`, { workspaceId });
-  await sql(`insert into channels (id, workspace_id, kind, name, status) values (:channelId, :workspaceId, 'sandbox', 'S', 'connected')`, { channelId, workspaceId });
+  await sql(`insert into channels (id, workspace_id, kind, name, status) values (:channelId, :workspaceId, 'sandbox', 'S', 'connected')`, {
+    channelId,
+    workspaceId,
+  });
   await sql(`insert into contacts (id, workspace_id, phone) values (:contactId, :workspaceId, '+15550007777')`, { contactId, workspaceId });
   await sql(
     `insert into broadcasts (id, workspace_id, name, channel_id, audience, content, schedule, state) values (:broadcastId, :workspaceId, 'Promo', :channelId, '{}', '{}', '{}', 'running')`,
@@ -38,26 +41,36 @@ afterAll(async () => {
 });
 
 async function contact(): Promise<{ optedOutAt: Date | null }> {
-  return (await sql<{ optedOutAt: Date | null }>(`select opted_out_at as "optedOutAt" from contacts where id = :contactId`, { contactId }))[0]!;
+  return (
+    await sql<{ optedOutAt: Date | null }>(`select opted_out_at as "optedOutAt" from contacts where id = :contactId`, { contactId })
+  )[0]!;
 }
 
 describe('when a contact opts out and in', () => {
   it('flags the contact, records the change with its source and counts it on the broadcast that reached it', async () => {
     await env.orm.em.fork().transactional((em) => optOutContact(em, { workspaceId, contactId, source: 'keyword', channelId, at: FIRST }));
     expect(new Date((await contact()).optedOutAt!).toISOString()).toBe(FIRST.toISOString());
-    const counted = await sql<{ optedOutAt: Date | null }>(`select opted_out_at as "optedOutAt" from broadcast_recipients where broadcast_id = :broadcastId`, { broadcastId });
+    const counted = await sql<{ optedOutAt: Date | null }>(
+      `select opted_out_at as "optedOutAt" from broadcast_recipients where broadcast_id = :broadcastId`,
+      { broadcastId },
+    );
     expect(counted.map((r) => new Date(r.optedOutAt!).toISOString())).toEqual([FIRST.toISOString()]);
   });
 
   it('keeps the time of the first opt-out when the contact opts out again, recording both', async () => {
-    await env.orm.em.fork().transactional((em) => optOutContact(em, { workspaceId, contactId, source: 'node', channelId, runId: null, at: LATER }));
+    await env.orm.em
+      .fork()
+      .transactional((em) => optOutContact(em, { workspaceId, contactId, source: 'node', channelId, runId: null, at: LATER }));
     expect(new Date((await contact()).optedOutAt!).toISOString()).toBe(FIRST.toISOString());
   });
 
   it('clears the flag on opt-in, and the history has every change in order', async () => {
     await env.orm.em.fork().transactional((em) => optInContact(em, { workspaceId, contactId, source: 'keyword', channelId, at: LATER }));
     expect((await contact()).optedOutAt).toBeNull();
-    const history = await sql<{ action: string; source: string }>(`select action, source from consent_events where contact_id = :contactId order by created_at, action desc`, { contactId });
+    const history = await sql<{ action: string; source: string }>(
+      `select action, source from consent_events where contact_id = :contactId order by created_at, action desc`,
+      { contactId },
+    );
     expect(history).toEqual([
       { action: 'opt_out', source: 'keyword' },
       { action: 'opt_out', source: 'node' },

@@ -13,7 +13,8 @@ import { createTestEnv, type TestEnv } from './support/test-env.ts';
  */
 
 let env: TestEnv;
-const sql = <R = Record<string, unknown>>(text: string, bindings: Record<string, unknown> = {}) => runSql<R>(env.orm.em.fork(), text, bindings);
+const sql = <R = Record<string, unknown>>(text: string, bindings: Record<string, unknown> = {}) =>
+  runSql<R>(env.orm.em.fork(), text, bindings);
 
 const ATTRIBUTES: unknown[] = [
   {},

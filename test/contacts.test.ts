@@ -10,7 +10,12 @@ let api: TestApi;
 let owner: ApiClient;
 
 async function signup(name: string): Promise<ApiClient> {
-  const res = await api.client.post('/api/v1/auth/signup', { email: `${name}@example.com`, password: `password-${name}`, name, workspaceName: name });
+  const res = await api.client.post('/api/v1/auth/signup', {
+    email: `${name}@example.com`,
+    password: `password-${name}`,
+    name,
+    workspaceName: name,
+  });
   expect(res.status).toBe(201);
   return api.client.as(res.body.token);
 }
@@ -63,7 +68,16 @@ describe('when a CSV with some bad rows is imported as a dry run, then for real'
   let dry: any;
   it('reports each bad row with its row number and writes nothing', async () => {
     dry = await importCsv(owner, csv, { dryRun: true, onExisting: 'update' });
-    expect(dry).toMatchObject({ status: 'checked', dryRun: true, rowsTotal: 6, rowsDone: 6, created: 2, updated: 1, skipped: 0, failed: 3 });
+    expect(dry).toMatchObject({
+      status: 'checked',
+      dryRun: true,
+      rowsTotal: 6,
+      rowsDone: 6,
+      created: 2,
+      updated: 1,
+      skipped: 0,
+      failed: 3,
+    });
     expect(dry.problems.map((p: any) => [p.row, p.problem])).toEqual([
       [3, expect.stringContaining('“not a phone” is not a phone number')],
       [5, 'no phone number'],
@@ -105,16 +119,25 @@ describe('when an imported phone is already a contact', () => {
   });
 
   it('leaves the contact as it is with "skip"', async () => {
-    const done = await importCsv(owner, 'phone,name,city\n+15550002001,Dee Skipped,Porto\n+15550002002,Eli,Porto\n', { onExisting: 'skip' });
+    const done = await importCsv(owner, 'phone,name,city\n+15550002001,Dee Skipped,Porto\n+15550002002,Eli,Porto\n', {
+      onExisting: 'skip',
+    });
     expect(done).toMatchObject({ status: 'completed', created: 1, updated: 0, skipped: 1, failed: 0 });
     expect(await contactByPhone(owner, '+15550002001')).toMatchObject({ name: 'Dee', attributes: { city: 'Lisbon' } });
   });
 
   it('merges the row into the contact with "update", keeping its other attributes and tags', async () => {
-    await owner.patch(`/api/v1/contacts/${(await contactByPhone(owner, '+15550002001')).id}`, { tags: ['old'], attributes: { plan: 'free' } });
+    await owner.patch(`/api/v1/contacts/${(await contactByPhone(owner, '+15550002001')).id}`, {
+      tags: ['old'],
+      attributes: { plan: 'free' },
+    });
     const done = await importCsv(owner, 'phone,name,city,tags\n+15550002001,Dee Updated,Porto,new\n', { onExisting: 'update' });
     expect(done).toMatchObject({ status: 'completed', created: 0, updated: 1, skipped: 0 });
-    expect(await contactByPhone(owner, '+15550002001')).toMatchObject({ name: 'Dee Updated', attributes: { city: 'Porto', plan: 'free' }, tags: ['old', 'new'] });
+    expect(await contactByPhone(owner, '+15550002001')).toMatchObject({
+      name: 'Dee Updated',
+      attributes: { city: 'Porto', plan: 'free' },
+      tags: ['old', 'new'],
+    });
   });
 });
 
@@ -154,7 +177,11 @@ describe('when the upload cannot be imported', () => {
       addTags: ['imported'],
     });
     expect(done).toMatchObject({ status: 'completed', created: 1 });
-    expect(await contactByPhone(owner, '+15550003003')).toMatchObject({ name: 'Fay', attributes: { colour: 'green' }, tags: ['imported', 'a', 'b'] });
+    expect(await contactByPhone(owner, '+15550003003')).toMatchObject({
+      name: 'Fay',
+      attributes: { colour: 'green' },
+      tags: ['imported', 'a', 'b'],
+    });
   });
 });
 
@@ -164,7 +191,13 @@ describe('when a workspace searches, sorts, tags and exports its contacts', () =
     client = await signup('contacts-search');
     await importCsv(
       client,
-      ['phone,name,plan,city,tags', '+15550004001,Zoe Quinn,pro,Recife,vip', '+15550004002,adam smith,free,Lisbon,lead', '+15550004003,Maya,pro,Lisbon,', '+15550004004,,free,Oslo,lead'].join('\n'),
+      [
+        'phone,name,plan,city,tags',
+        '+15550004001,Zoe Quinn,pro,Recife,vip',
+        '+15550004002,adam smith,free,Lisbon,lead',
+        '+15550004003,Maya,pro,Lisbon,',
+        '+15550004004,,free,Oslo,lead',
+      ].join('\n'),
     );
   });
 
@@ -198,14 +231,26 @@ describe('when a workspace searches, sorts, tags and exports its contacts', () =
 
   it('tags the selected contacts, then every contact of a filter, and removes a tag', async () => {
     const maya = await contactByPhone(client, '+15550004003');
-    const byIds = await client.post('/api/v1/contacts/bulk-tags', { action: 'add', tags: ['picked'], target: { kind: 'ids', ids: [maya.id] } });
+    const byIds = await client.post('/api/v1/contacts/bulk-tags', {
+      action: 'add',
+      tags: ['picked'],
+      target: { kind: 'ids', ids: [maya.id] },
+    });
     expect(byIds.body).toEqual({ changed: 1 });
     const lisbon = { '==': [{ var: 'contact.attributes.city' }, 'Lisbon'] };
-    const byFilter = await client.post('/api/v1/contacts/bulk-tags', { action: 'add', tags: ['picked'], target: { kind: 'filter', filter: { segment: lisbon } } });
+    const byFilter = await client.post('/api/v1/contacts/bulk-tags', {
+      action: 'add',
+      tags: ['picked'],
+      target: { kind: 'filter', filter: { segment: lisbon } },
+    });
     // Maya had it already: only adam changes.
     expect(byFilter.body).toEqual({ changed: 1 });
     expect(names(await client.get('/api/v1/contacts?tag=picked&sort=name'))).toEqual(['adam smith', 'Maya']);
-    const removed = await client.post('/api/v1/contacts/bulk-tags', { action: 'remove', tags: ['picked'], target: { kind: 'filter', filter: { q: 'maya' } } });
+    const removed = await client.post('/api/v1/contacts/bulk-tags', {
+      action: 'remove',
+      tags: ['picked'],
+      target: { kind: 'filter', filter: { q: 'maya' } },
+    });
     expect(removed.body).toEqual({ changed: 1 });
     expect(names(await client.get('/api/v1/contacts?tag=picked'))).toEqual(['adam smith']);
   });
@@ -229,7 +274,12 @@ describe('when a workspace searches, sorts, tags and exports its contacts', () =
   });
 
   it('creates a contact from a local number, refuses the same phone twice, and deletes it', async () => {
-    const created = await client.post('/api/v1/contacts', { phone: '(201) 555-0123', defaultCountry: 'US', name: 'New Person', tags: ['walk-in'] });
+    const created = await client.post('/api/v1/contacts', {
+      phone: '(201) 555-0123',
+      defaultCountry: 'US',
+      name: 'New Person',
+      tags: ['walk-in'],
+    });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ phone: '+12015550123', name: 'New Person', tags: ['walk-in'] });
     const again = await client.post('/api/v1/contacts', { phone: '+12015550123' });
@@ -240,11 +290,19 @@ describe('when a workspace searches, sorts, tags and exports its contacts', () =
   });
 
   it('lets an agent read contacts but not import, export, tag in bulk, create or delete them', async () => {
-    const agent = await inviteMember(client, { email: 'contacts-agent@example.com', role: 'agent', name: 'Agent', password: 'password-agent' });
+    const agent = await inviteMember(client, {
+      email: 'contacts-agent@example.com',
+      role: 'agent',
+      name: 'Agent',
+      password: 'password-agent',
+    });
     expect((await agent.client.get('/api/v1/contacts?q=maya')).status).toBe(200);
     expect((await upload(agent.client, 'phone\n+15550004009\n')).status).toBe(403);
     expect((await agent.client.get('/api/v1/contacts/export.csv')).status).toBe(403);
-    expect((await agent.client.post('/api/v1/contacts/bulk-tags', { action: 'add', tags: ['x'], target: { kind: 'filter', filter: {} } })).status).toBe(403);
+    expect(
+      (await agent.client.post('/api/v1/contacts/bulk-tags', { action: 'add', tags: ['x'], target: { kind: 'filter', filter: {} } }))
+        .status,
+    ).toBe(403);
     expect((await agent.client.post('/api/v1/contacts', { phone: '+15550004010' })).status).toBe(403);
     const maya = await contactByPhone(client, '+15550004003');
     expect((await agent.client.delete(`/api/v1/contacts/${maya.id}`)).status).toBe(403);

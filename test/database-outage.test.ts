@@ -16,7 +16,12 @@ let channelId: string;
 beforeAll(async () => {
   pg = await startOwnPostgres('om_faults');
   api = await startTestApi({ DATABASE_URL: `${pg.baseUrl}/onemessage_outage` });
-  const signup = await api.client.post('/api/v1/auth/signup', { email: 'outage@example.com', password: 'password-123', name: 'Owner', workspaceName: 'Outage' });
+  const signup = await api.client.post('/api/v1/auth/signup', {
+    email: 'outage@example.com',
+    password: 'password-123',
+    name: 'Owner',
+    workspaceName: 'Outage',
+  });
   owner = api.client.as(signup.body.token);
   channelId = (await owner.post('/api/v1/channels', { kind: 'sandbox', name: 'S' })).body.id;
 }, 120_000);
@@ -30,7 +35,11 @@ afterAll(async () => {
 let seq = 0;
 function inbound(): Promise<ApiResponse> {
   seq += 1;
-  return owner.post(`/api/v1/channels/${channelId}/sandbox/inbound`, { from: `+1555${String(4_100_000 + seq).padStart(7, '0')}`, text: 'hello', id: `outage-${seq}` });
+  return owner.post(`/api/v1/channels/${channelId}/sandbox/inbound`, {
+    from: `+1555${String(4_100_000 + seq).padStart(7, '0')}`,
+    text: 'hello',
+    id: `outage-${seq}`,
+  });
 }
 
 function expectUnavailable(res: ApiResponse, what: string): void {
@@ -59,7 +68,10 @@ describe('while PostgreSQL is down', () => {
 
   it('answers 503 while the server is shutting down with clients connected (terminating connection due to administrator command)', async () => {
     // Requests in flight while a fast shutdown terminates their connections.
-    const during = Array.from({ length: 20 }, (_, i) => new Promise<ApiResponse>((resolve) => setTimeout(() => resolve(inbound()), i * 25)));
+    const during = Array.from(
+      { length: 20 },
+      (_, i) => new Promise<ApiResponse>((resolve) => setTimeout(() => resolve(inbound()), i * 25)),
+    );
     await pg.stop('fast');
     for (const res of await Promise.all(during)) {
       if (res.status !== 202) expectUnavailable(res, 'inbound during shutdown');

@@ -22,7 +22,14 @@ const HEALTHY_WITHIN_MS = 90_000;
 
 const dockerfile = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
 const stages = parseDockerfile(dockerfile);
-interface ComposeService { command?: string[]; environment?: Record<string, string>; profiles?: string[]; image?: string; build?: unknown; depends_on?: Record<string, unknown> }
+interface ComposeService {
+  command?: string[];
+  environment?: Record<string, string>;
+  profiles?: string[];
+  image?: string;
+  build?: unknown;
+  depends_on?: Record<string, unknown>;
+}
 const compose = load(readFileSync(join(REPO_ROOT, 'docker-compose.yml'), 'utf8')) as { services: Record<string, ComposeService> };
 const envExample = readFileSync(join(REPO_ROOT, '.env.example'), 'utf8');
 
@@ -60,7 +67,10 @@ describe('docker-compose.yml and .env.example', () => {
     const { app, worker, connector } = compose.services;
     expect(app?.build).toBeDefined();
     expect(app?.profiles).toBeUndefined();
-    for (const [service, role] of [[worker, 'worker'], [connector, 'connector']] as const) {
+    for (const [service, role] of [
+      [worker, 'worker'],
+      [connector, 'connector'],
+    ] as const) {
       expect(service?.image).toBe(app?.image);
       expect(service?.profiles?.length).toBeGreaterThan(0);
       expect(service?.command).toEqual([role]);
@@ -92,7 +102,11 @@ describe('when the image is built and started as Docker would (replayed in a cle
   let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
-    const states = replayDockerfile(stages, { context: REPO_ROOT, into, npm: process.env.DOCKER_REPLAY_NPM === 'registry' ? 'registry' : 'local' });
+    const states = replayDockerfile(stages, {
+      context: REPO_ROOT,
+      into,
+      npm: process.env.DOCKER_REPLAY_NPM === 'registry' ? 'registry' : 'local',
+    });
     image = [...states.values()].at(-1)!;
     const port = await freePort();
     env = {
@@ -137,24 +151,29 @@ describe('when the image is built and started as Docker would (replayed in a cle
     expect(image.recorded.some((c) => c.startsWith('chown node'))).toBe(true);
   });
 
-  it('becomes healthy by its own HEALTHCHECK, serves the editor, and stops on SIGTERM', async () => {
-    const [, ...check] = image.healthcheck!;
-    const started = Date.now();
-    let healthy = false;
-    while (!healthy && Date.now() - started < HEALTHY_WITHIN_MS) {
-      if (child!.exitCode !== null) throw new Error(`the image's command exited with ${child!.exitCode}: ${output().stderr.slice(-2000)}`);
-      healthy = spawnSync(process.execPath, check, { env, timeout: 5_000 }).status === 0;
-      if (!healthy) await new Promise((r) => setTimeout(r, 500));
-    }
-    expect(healthy, output().stderr.slice(-2000)).toBe(true);
+  it(
+    'becomes healthy by its own HEALTHCHECK, serves the editor, and stops on SIGTERM',
+    async () => {
+      const [, ...check] = image.healthcheck!;
+      const started = Date.now();
+      let healthy = false;
+      while (!healthy && Date.now() - started < HEALTHY_WITHIN_MS) {
+        if (child!.exitCode !== null)
+          throw new Error(`the image's command exited with ${child!.exitCode}: ${output().stderr.slice(-2000)}`);
+        healthy = spawnSync(process.execPath, check, { env, timeout: 5_000 }).status === 0;
+        if (!healthy) await new Promise((r) => setTimeout(r, 500));
+      }
+      expect(healthy, output().stderr.slice(-2000)).toBe(true);
 
-    const page = await fetch(`http://127.0.0.1:${env.PORT}/flows`);
-    expect(page.status).toBe(200);
-    expect(await page.text()).toMatch(/<script type="module"[^>]+src="\/assets\//);
-    expect((await fetch(`http://127.0.0.1:${env.PORT}/readyz`)).status).toBe(200);
+      const page = await fetch(`http://127.0.0.1:${env.PORT}/flows`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toMatch(/<script type="module"[^>]+src="\/assets\//);
+      expect((await fetch(`http://127.0.0.1:${env.PORT}/readyz`)).status).toBe(200);
 
-    child!.kill('SIGTERM');
-    const [code] = (await once(child!, 'exit')) as [number | null];
-    expect(code).toBe(0);
-  }, HEALTHY_WITHIN_MS + 20_000);
+      child!.kill('SIGTERM');
+      const [code] = (await once(child!, 'exit')) as [number | null];
+      expect(code).toBe(0);
+    },
+    HEALTHY_WITHIN_MS + 20_000,
+  );
 });

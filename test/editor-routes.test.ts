@@ -17,13 +17,16 @@ afterAll(async () => {
 });
 
 describe('when a browser opens a page of the editor by its path', () => {
-  it.each(['/', '/flows', '/broadcasts/0190a000-0000-7000-8000-000000000000', '/settings/members', '/invitations/accept', '/no/such/page'])('answers %s with the app, never cached', async (path) => {
-    const res = await fetch(base + path);
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
-    expect(res.headers.get('cache-control')).toBe('no-cache');
-    expect(await res.text()).toContain('<div id="root"></div>');
-  });
+  it.each(['/', '/flows', '/broadcasts/0190a000-0000-7000-8000-000000000000', '/settings/members', '/invitations/accept', '/no/such/page'])(
+    'answers %s with the app, never cached',
+    async (path) => {
+      const res = await fetch(base + path);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(res.headers.get('cache-control')).toBe('no-cache');
+      expect(await res.text()).toContain('<div id="root"></div>');
+    },
+  );
 
   it("puts this response's CSP style nonce into the page, a new one each time", async () => {
     const nonces = [];
@@ -47,12 +50,15 @@ describe('when a browser opens a page of the editor by its path', () => {
 });
 
 describe('when a path is not the editor', () => {
-  it.each(['/api/nothing-here', '/api/v1/nothing-here', '/v1/flows', '/hooks/nothing', '/assets/missing.js', '/missing.png'])('answers GET %s with the JSON 404, not the app nor "Cannot GET"', async (path) => {
-    const res = await fetch(base + path);
-    expect(res.status).toBe(404);
-    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
-    expect(await res.json()).toEqual({ error: { code: 'route_not_found', message: `no route GET ${path}` } });
-  });
+  it.each(['/api/nothing-here', '/api/v1/nothing-here', '/v1/flows', '/hooks/nothing', '/assets/missing.js', '/missing.png'])(
+    'answers GET %s with the JSON 404, not the app nor "Cannot GET"',
+    async (path) => {
+      const res = await fetch(base + path);
+      expect(res.status).toBe(404);
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(await res.json()).toEqual({ error: { code: 'route_not_found', message: `no route GET ${path}` } });
+    },
+  );
 
   it('answers a POST to an editor path with the JSON 404', async () => {
     const res = await fetch(`${base}/flows`, { method: 'POST' });

@@ -29,7 +29,12 @@ function newPhone(): string {
 }
 
 async function signUp(name: string): Promise<Workspace> {
-  const signup = await api.client.post('/api/v1/auth/signup', { email: `${name}@example.com`, password: 'password-123', name: 'Owner', workspaceName: name });
+  const signup = await api.client.post('/api/v1/auth/signup', {
+    email: `${name}@example.com`,
+    password: 'password-123',
+    name: 'Owner',
+    workspaceName: name,
+  });
   const owner = api.client.as(signup.body.token);
   const channelId = (await owner.post('/api/v1/channels', { kind: 'sandbox', name: 'S' })).body.id as string;
   return { owner, workspaceId: signup.body.workspace.id, channelId };
@@ -46,12 +51,18 @@ async function sql<T>(query: string, bindings: Record<string, unknown> = {}): Pr
 }
 
 async function repliesTo(conversationIds: string[]): Promise<{ conversationId: string; text: string }[]> {
-  return sql(`select conversation_id as "conversationId", text from messages where conversation_id = any(cast(:ids as uuid[])) and direction = 'outbound'`, { ids: conversationIds });
+  return sql(
+    `select conversation_id as "conversationId", text from messages where conversation_id = any(cast(:ids as uuid[])) and direction = 'outbound'`,
+    { ids: conversationIds },
+  );
 }
 
 /** When each message's handling transaction began (the drain marks it handled with its now()). */
 async function handledAt(messageIds: string[]): Promise<Map<string, number>> {
-  const rows = await sql<{ id: string; at: number }>(`select id, cast(extract(epoch from handled_at) * 1000000 as float8) as at from messages where id = any(cast(:ids as uuid[]))`, { ids: messageIds });
+  const rows = await sql<{ id: string; at: number }>(
+    `select id, cast(extract(epoch from handled_at) * 1000000 as float8) as at from messages where id = any(cast(:ids as uuid[]))`,
+    { ids: messageIds },
+  );
   return new Map(rows.map((r) => [r.id, r.at]));
 }
 
@@ -68,16 +79,28 @@ beforeAll(async () => {
     api,
     calling.workspaceId,
     doc(
-      [keywordTrigger('t', ['slow']), node('call', 'http_request', { url: `http://127.0.0.1:${port}/slow`, timeoutMs: 10_000 }), node('send', 'send_message', { text: 'slow done' })],
+      [
+        keywordTrigger('t', ['slow']),
+        node('call', 'http_request', { url: `http://127.0.0.1:${port}/slow`, timeoutMs: 10_000 }),
+        node('send', 'send_message', { text: 'slow done' }),
+      ],
       [edge('t', 'out', 'call'), edge('call', 'success', 'send')],
     ),
     'calls out',
   );
-  await publishFlow(api, plain.workspaceId, doc([keywordTrigger('t', ['hi']), node('send', 'send_message', { text: 'hello' })], [edge('t', 'out', 'send')]), 'greeting');
   await publishFlow(
     api,
     plain.workspaceId,
-    doc([keywordTrigger('t', ['two']), node('a', 'send_message', { text: 'first' }), node('b', 'send_message', { text: 'second' })], [edge('t', 'out', 'a'), edge('a', 'out', 'b')]),
+    doc([keywordTrigger('t', ['hi']), node('send', 'send_message', { text: 'hello' })], [edge('t', 'out', 'send')]),
+    'greeting',
+  );
+  await publishFlow(
+    api,
+    plain.workspaceId,
+    doc(
+      [keywordTrigger('t', ['two']), node('a', 'send_message', { text: 'first' }), node('b', 'send_message', { text: 'second' })],
+      [edge('t', 'out', 'a'), edge('a', 'out', 'b')],
+    ),
     'two replies',
   );
 });
@@ -130,7 +153,12 @@ describe('inbound messages are handled in batches', () => {
     const other = { ...plain, channelId: second };
     const phone = newPhone();
     // Two other conversations take both batch slots, so the contact's two arrive while they run and wait together.
-    const said = await Promise.all([say(plain, newPhone(), 'hi'), say(plain, newPhone(), 'hi'), say(plain, phone, 'hi'), say(other, phone, 'hi')]);
+    const said = await Promise.all([
+      say(plain, newPhone(), 'hi'),
+      say(plain, newPhone(), 'hi'),
+      say(plain, phone, 'hi'),
+      say(other, phone, 'hi'),
+    ]);
     const [, , first, secondSaid] = said;
     const conversationIds = said.map((s) => s.conversationId);
     await eventually(async () => ((await repliesTo(conversationIds)).length >= said.length ? true : undefined));
@@ -138,8 +166,11 @@ describe('inbound messages are handled in batches', () => {
     expect(times.get(first!.messageId)).not.toBe(times.get(secondSaid!.messageId));
   });
 
-  it('sends the replies of a batch through one send job per channel, each once, a conversation\'s replies in order', async () => {
-    const said = await Promise.all([...Array.from({ length: 30 }, () => say(plain, newPhone(), 'two')), ...Array.from({ length: 20 }, () => say(plain, newPhone(), 'hi'))]);
+  it("sends the replies of a batch through one send job per channel, each once, a conversation's replies in order", async () => {
+    const said = await Promise.all([
+      ...Array.from({ length: 30 }, () => say(plain, newPhone(), 'two')),
+      ...Array.from({ length: 20 }, () => say(plain, newPhone(), 'hi')),
+    ]);
     const conversationIds = said.map((s) => s.conversationId);
     const expected = said.length + 30;
     const sent = `select conversation_id as "conversationId", text, status_times ->> 'sent' as "sentAt", metadata -> 'batchJob' as "batchJob"

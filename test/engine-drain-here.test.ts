@@ -9,7 +9,11 @@ const script = scriptedHandler();
 const handled = script.handled;
 
 async function engineState(messageId: string): Promise<{ handled: boolean; failures: number | null }> {
-  const { rows } = await runSql<{ handled: boolean; failures: number | null }>(harness.env.orm.em.fork(), `select handled_at is not null as handled, cast(metadata #>> '{engine,failures}' as integer) as failures from messages where id = :id`, { id: messageId });
+  const { rows } = await runSql<{ handled: boolean; failures: number | null }>(
+    harness.env.orm.em.fork(),
+    `select handled_at is not null as handled, cast(metadata #>> '{engine,failures}' as integer) as failures from messages where id = :id`,
+    { id: messageId },
+  );
   return rows[0]!;
 }
 

@@ -10,7 +10,11 @@ const handled = script.handled;
 script.failWith('poison', Infinity, 'boom: this message breaks the handler');
 
 async function engineState(messageId: string): Promise<{ handled: boolean; engine: { failures?: number; lastError?: string } | null }> {
-  const { rows } = await runSql<{ handled: boolean; engine: { failures?: number; lastError?: string } | null }>(harness.env.orm.em.fork(), `select handled_at is not null as handled, metadata -> 'engine' as engine from messages where id = :id`, { id: messageId });
+  const { rows } = await runSql<{ handled: boolean; engine: { failures?: number; lastError?: string } | null }>(
+    harness.env.orm.em.fork(),
+    `select handled_at is not null as handled, metadata -> 'engine' as engine from messages where id = :id`,
+    { id: messageId },
+  );
   return rows[0]!;
 }
 
@@ -33,7 +37,10 @@ describe('when handling a message throws every time (a poison message)', () => {
     }
     await harness.drain.drain(poison.conversationId);
     expect(handled).toContain('after the poison');
-    expect(await engineState(poison.messageId)).toEqual({ handled: true, engine: { failures: MAX_HANDLING_FAILURES, lastError: 'Error: boom: this message breaks the handler' } });
+    expect(await engineState(poison.messageId)).toEqual({
+      handled: true,
+      engine: { failures: MAX_HANDLING_FAILURES, lastError: 'Error: boom: this message breaks the handler' },
+    });
   });
 });
 

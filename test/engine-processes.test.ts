@@ -38,7 +38,12 @@ function startWorker(): RoleProcess {
 
 /** A new owner with a workspace and a sandbox channel whose send worker runs in the connector process. */
 async function newWorkspace(name: string): Promise<Workspace> {
-  const signup = await cluster.client.post('/api/v1/auth/signup', { email: `${name}@example.com`, password: 'password-123', name: 'Owner', workspaceName: name });
+  const signup = await cluster.client.post('/api/v1/auth/signup', {
+    email: `${name}@example.com`,
+    password: 'password-123',
+    name: 'Owner',
+    workspaceName: name,
+  });
   expect(signup.status).toBe(201);
   const owner = cluster.client.as(signup.body.token);
   const channel = await owner.post('/api/v1/channels', { kind: 'sandbox', name: 'S' });
@@ -59,7 +64,10 @@ async function say(ws: Workspace, from: string, text: string): Promise<string> {
  * message, so each conversation's arrival order is its send order; conversations interleave.
  * Returns the conversation id of each contact, by index.
  */
-async function sendAll(ws: Workspace, opts: { conversations: number; perConversation: number; senders: number; text: (i: number) => string }): Promise<string[]> {
+async function sendAll(
+  ws: Workspace,
+  opts: { conversations: number; perConversation: number; senders: number; text: (i: number) => string },
+): Promise<string[]> {
   const phones = Array.from({ length: opts.conversations }, () => newPhone());
   const conversationIds: string[] = [];
   await Promise.all(
@@ -106,27 +114,50 @@ describe('when four worker processes drain 2,000 messages over 100 conversations
 
   it('replies to each conversation in arrival order, exactly once, with several processes doing the work', async () => {
     const ws = await newWorkspace('ordering');
-    await cluster.publishFlow(ws.id, doc([keywordTrigger('t', ['m'], 'starts_with'), node('send', 'send_message', { text: '{{message.text}}' })], [edge('t', 'out', 'send')]), 'echo');
+    await cluster.publishFlow(
+      ws.id,
+      doc(
+        [keywordTrigger('t', ['m'], 'starts_with'), node('send', 'send_message', { text: '{{message.text}}' })],
+        [edge('t', 'out', 'send')],
+      ),
+      'echo',
+    );
     const workers = cluster.alive('worker');
     const before = new Map(workers.map((w) => [w, handledBy(w)]));
 
     const started = Date.now();
-    const conversationIds = await sendAll(ws, { conversations: CONVERSATIONS, perConversation: PER_CONVERSATION, senders: SENDERS, text: (i) => `m ${i}` });
+    const conversationIds = await sendAll(ws, {
+      conversations: CONVERSATIONS,
+      perConversation: PER_CONVERSATION,
+      senders: SENDERS,
+      text: (i) => `m ${i}`,
+    });
     const postedMs = Date.now() - started;
     const outbound = `select id from messages where workspace_id = $1 and direction = 'outbound'`;
-    await eventually(async () => ((await count(outbound, [ws.id])) >= TOTAL ? true : undefined), { timeoutMs: 90_000, what: `${TOTAL} replies`, progress: async () => `${await count(outbound, [ws.id])} so far` });
+    await eventually(async () => ((await count(outbound, [ws.id])) >= TOTAL ? true : undefined), {
+      timeoutMs: 90_000,
+      what: `${TOTAL} replies`,
+      progress: async () => `${await count(outbound, [ws.id])} so far`,
+    });
     const repliedMs = Date.now() - started;
 
-    const rows = await cluster.sql<{ conversationId: string; text: string }>(`select conversation_id as "conversationId", text from messages where workspace_id = $1 and direction = 'outbound' order by id`, [ws.id]);
+    const rows = await cluster.sql<{ conversationId: string; text: string }>(
+      `select conversation_id as "conversationId", text from messages where workspace_id = $1 and direction = 'outbound' order by id`,
+      [ws.id],
+    );
     const replies = new Map<string, string[]>(conversationIds.map((id) => [id, []]));
     for (const row of rows) replies.get(row.conversationId)!.push(row.text);
     const expected = new Map(conversationIds.map((id) => [id, Array.from({ length: PER_CONVERSATION }, (_, i) => `m ${i}`)]));
     expect(replies).toEqual(expected);
-    expect(await cluster.sql(`select status, count(*)::int as n from runs where workspace_id = $1 group by status`, [ws.id])).toEqual([{ status: 'completed', n: TOTAL }]);
+    expect(await cluster.sql(`select status, count(*)::int as n from runs where workspace_id = $1 group by status`, [ws.id])).toEqual([
+      { status: 'completed', n: TOTAL },
+    ]);
 
     const perWorker = workers.map((w) => handledBy(w) - before.get(w)!);
     expect(perWorker.filter((n) => n > 0).length).toBeGreaterThanOrEqual(2);
-    console.info(`[ordering] ${TOTAL} messages: posted in ${postedMs} ms, all replies recorded after ${repliedMs} ms (${Math.round((TOTAL * 1000) / repliedMs)} msg/s end to end); handled per worker process: ${perWorker.join(', ')}`);
+    console.info(
+      `[ordering] ${TOTAL} messages: posted in ${postedMs} ms, all replies recorded after ${repliedMs} ms (${Math.round((TOTAL * 1000) / repliedMs)} msg/s end to end); handled per worker process: ${perWorker.join(', ')}`,
+    );
   }, 180_000);
 });
 
@@ -162,10 +193,19 @@ describe('when a worker process is killed with SIGKILL while it drains conversat
     );
 
     const handled = `select id from messages where workspace_id = $1 and direction = 'inbound' and handled_at is not null`;
-    const sending = sendAll(ws, { conversations: CONVERSATIONS, perConversation: PER_CONVERSATION, senders: CONVERSATIONS, text: (i) => `k ${i}` });
+    const sending = sendAll(ws, {
+      conversations: CONVERSATIONS,
+      perConversation: PER_CONVERSATION,
+      senders: CONVERSATIONS,
+      text: (i) => `k ${i}`,
+    });
     // Awaited below; until then a failure must not surface as an unhandled rejection.
     sending.catch(() => undefined);
-    await eventually(async () => ((await count(handled, [ws.id])) >= KILL_AT ? true : undefined), { timeoutMs: 60_000, what: `${KILL_AT} messages handled`, intervalMs: 10 });
+    await eventually(async () => ((await count(handled, [ws.id])) >= KILL_AT ? true : undefined), {
+      timeoutMs: 60_000,
+      what: `${KILL_AT} messages handled`,
+      intervalMs: 10,
+    });
     const killed = await cluster.stop(victim!, 'SIGKILL');
     // The dead process's jobs stay active until their locks expire: the drains it had in flight.
     const activeAtKill = await cluster.queue(INBOX_QUEUE).getActiveCount();
@@ -180,11 +220,15 @@ describe('when a worker process is killed with SIGKILL while it drains conversat
     const outbound = `select id from messages where workspace_id = $1 and direction = 'outbound'`;
     const sent = `${outbound} and status in ('sent', 'delivered', 'read')`;
     const completed = `select id from runs where workspace_id = $1 and status = 'completed'`;
-    await eventually(async () => ((await count(completed, [ws.id])) >= TOTAL && (await count(sent, [ws.id])) >= 3 * TOTAL ? true : undefined), {
-      timeoutMs: RECOVERY_DEADLINE_MS,
-      what: `${TOTAL} runs completed and ${3 * TOTAL} replies sent`,
-      progress: async () => `${await count(completed, [ws.id])} runs completed, ${await count(outbound, [ws.id])} replies recorded, ${await count(sent, [ws.id])} sent`,
-    });
+    await eventually(
+      async () => ((await count(completed, [ws.id])) >= TOTAL && (await count(sent, [ws.id])) >= 3 * TOTAL ? true : undefined),
+      {
+        timeoutMs: RECOVERY_DEADLINE_MS,
+        what: `${TOTAL} runs completed and ${3 * TOTAL} replies sent`,
+        progress: async () =>
+          `${await count(completed, [ws.id])} runs completed, ${await count(outbound, [ws.id])} replies recorded, ${await count(sent, [ws.id])} sent`,
+      },
+    );
     const recoveredMs = Date.now() - killed.at;
 
     const rows = await cluster.sql<{ conversationId: string; text: string; n: number; sent: number }>(
@@ -193,13 +237,23 @@ describe('when a worker process is killed with SIGKILL while it drains conversat
          from messages where workspace_id = $1 and direction = 'outbound' group by conversation_id, text`,
       [ws.id],
     );
-    const expected = conversationIds.flatMap((conversationId) => Array.from({ length: PER_CONVERSATION }, (_, i) => ['a', 'b', 'c'].map((p) => ({ conversationId, text: `${p} k ${i}`, n: 1, sent: 1 }))).flat());
+    const expected = conversationIds.flatMap((conversationId) =>
+      Array.from({ length: PER_CONVERSATION }, (_, i) =>
+        ['a', 'b', 'c'].map((p) => ({ conversationId, text: `${p} k ${i}`, n: 1, sent: 1 })),
+      ).flat(),
+    );
     expect(rows).toHaveLength(expected.length);
     expect(rows).toEqual(expect.arrayContaining(expected));
-    expect(await cluster.sql(`select status, count(*)::int as n from runs where workspace_id = $1 group by status`, [ws.id])).toEqual([{ status: 'completed', n: TOTAL }]);
-    expect(await count(`select run_id, seq from run_steps where workspace_id = $1 group by run_id, seq having count(*) > 1`, [ws.id])).toBe(0);
+    expect(await cluster.sql(`select status, count(*)::int as n from runs where workspace_id = $1 group by status`, [ws.id])).toEqual([
+      { status: 'completed', n: TOTAL },
+    ]);
+    expect(await count(`select run_id, seq from run_steps where workspace_id = $1 group by run_id, seq having count(*) > 1`, [ws.id])).toBe(
+      0,
+    );
     expect(await count(`select id from run_steps where workspace_id = $1`, [ws.id])).toBe(TOTAL * 5);
-    console.info(`[sigkill] killed worker ${killed.signal} with ${handledAtKill}/${TOTAL} messages handled and ${activeAtKill} drain jobs active; all runs completed and ${3 * TOTAL} replies sent ${recoveredMs} ms after the kill`);
+    console.info(
+      `[sigkill] killed worker ${killed.signal} with ${handledAtKill}/${TOTAL} messages handled and ${activeAtKill} drain jobs active; all runs completed and ${3 * TOTAL} replies sent ${recoveredMs} ms after the kill`,
+    );
   }, 150_000);
 });
 
@@ -222,11 +276,23 @@ describe('when every process is stopped while runs wait on a delay, and started 
       ),
       'delayed reply',
     );
-    const conversationIds = await sendAll(ws, { conversations: CONVERSATIONS, perConversation: 1, senders: CONVERSATIONS, text: () => 'w' });
+    const conversationIds = await sendAll(ws, {
+      conversations: CONVERSATIONS,
+      perConversation: 1,
+      senders: CONVERSATIONS,
+      text: () => 'w',
+    });
     const waitingRuns = `select id from runs where workspace_id = $1 and status = 'waiting' and due_at is not null`;
-    await eventually(async () => ((await count(waitingRuns, [ws.id])) >= CONVERSATIONS ? true : undefined), { timeoutMs: 10_000, what: `${CONVERSATIONS} runs waiting` });
+    await eventually(async () => ((await count(waitingRuns, [ws.id])) >= CONVERSATIONS ? true : undefined), {
+      timeoutMs: 10_000,
+      what: `${CONVERSATIONS} runs waiting`,
+    });
     // due_at is cleared when a run moves on, so each run's due time is read now.
-    const dueAt = new Map((await cluster.sql<{ id: string; dueAt: Date }>(`select id, due_at as "dueAt" from runs where workspace_id = $1`, [ws.id])).map((r) => [r.id, r.dueAt.getTime()]));
+    const dueAt = new Map(
+      (await cluster.sql<{ id: string; dueAt: Date }>(`select id, due_at as "dueAt" from runs where workspace_id = $1`, [ws.id])).map(
+        (r) => [r.id, r.dueAt.getTime()],
+      ),
+    );
     const due = { first: Math.min(...dueAt.values()), last: Math.max(...dueAt.values()) };
 
     const exits = await Promise.all(cluster.alive().map((p) => cluster.stop(p, 'SIGTERM')));
@@ -246,13 +312,24 @@ describe('when every process is stopped while runs wait on a delay, and started 
     const workerUpAt = Date.now();
 
     const sentReplies = `select id from messages where workspace_id = $1 and direction = 'outbound' and status in ('sent', 'delivered', 'read')`;
-    await eventually(async () => ((await count(sentReplies, [ws.id])) >= CONVERSATIONS ? true : undefined), { timeoutMs: 60_000, what: `${CONVERSATIONS} delayed replies sent` });
-    const rows = await cluster.sql<{ conversationId: string; text: string }>(`select conversation_id as "conversationId", text from messages where workspace_id = $1 and direction = 'outbound' order by id`, [ws.id]);
+    await eventually(async () => ((await count(sentReplies, [ws.id])) >= CONVERSATIONS ? true : undefined), {
+      timeoutMs: 60_000,
+      what: `${CONVERSATIONS} delayed replies sent`,
+    });
+    const rows = await cluster.sql<{ conversationId: string; text: string }>(
+      `select conversation_id as "conversationId", text from messages where workspace_id = $1 and direction = 'outbound' order by id`,
+      [ws.id],
+    );
     expect(rows.map((r) => r.conversationId).sort()).toEqual([...conversationIds].sort());
     expect(new Set(rows.map((r) => r.text))).toEqual(new Set(['later w']));
-    expect(await cluster.sql(`select status, count(*)::int as n from runs where workspace_id = $1 group by status`, [ws.id])).toEqual([{ status: 'completed', n: CONVERSATIONS }]);
+    expect(await cluster.sql(`select status, count(*)::int as n from runs where workspace_id = $1 group by status`, [ws.id])).toEqual([
+      { status: 'completed', n: CONVERSATIONS },
+    ]);
 
-    const fired = await cluster.sql<{ runId: string; at: Date }>(`select run_id as "runId", finished_at as at from run_steps where workspace_id = $1 and node_id = 'send'`, [ws.id]);
+    const fired = await cluster.sql<{ runId: string; at: Date }>(
+      `select run_id as "runId", finished_at as at from run_steps where workspace_id = $1 and node_id = 'send'`,
+      [ws.id],
+    );
     expect(fired).toHaveLength(CONVERSATIONS);
     const afterWorker = fired.map((f) => f.at.getTime() - workerUpAt);
     const afterDue = fired.map((f) => f.at.getTime() - dueAt.get(f.runId)!);

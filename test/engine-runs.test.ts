@@ -31,9 +31,13 @@ async function sql<T = any>(query: string, bindings: Record<string, unknown> = {
   return (await runSql<T>(api.env.orm.em.fork(), query, bindings)).rows;
 }
 
-
 async function outboundTexts(conversationId: string): Promise<string[]> {
-  return (await sql<{ text: string }>(`select text from messages where conversation_id = :conversationId and direction = 'outbound' order by id`, { conversationId })).map((r) => r.text);
+  return (
+    await sql<{ text: string }>(
+      `select text from messages where conversation_id = :conversationId and direction = 'outbound' order by id`,
+      { conversationId },
+    )
+  ).map((r) => r.text);
 }
 
 async function waitForOutbound(conversationId: string, count: number): Promise<string[]> {
@@ -45,16 +49,33 @@ async function waitForOutbound(conversationId: string, count: number): Promise<s
 
 beforeAll(async () => {
   api = await startTestApi();
-  const signup = await api.client.post('/api/v1/auth/signup', { email: 'engine@example.com', password: 'password-123', name: 'Owner', workspaceName: 'Engine' });
+  const signup = await api.client.post('/api/v1/auth/signup', {
+    email: 'engine@example.com',
+    password: 'password-123',
+    name: 'Owner',
+    workspaceName: 'Engine',
+  });
   owner = api.client.as(signup.body.token);
   workspaceId = signup.body.workspace.id;
   channelId = (await owner.post('/api/v1/channels', { kind: 'sandbox', name: 'S' })).body.id;
-  await publishFlow(api, workspaceId, doc([keywordTrigger('t', ['hi']), node('send', 'send_message', { text: 'Hello {{contact.name | "there"}}' })], [edge('t', 'out', 'send')]), 'greeting');
   await publishFlow(
     api,
     workspaceId,
     doc(
-      [keywordTrigger('t', ['survey']), node('ask', 'wait_for_reply', { timeout: { amount: 1, unit: 'hours' }, saveReplyAs: 'answer' }), node('thanks', 'send_message', { text: 'You said {{vars.answer}}' })],
+      [keywordTrigger('t', ['hi']), node('send', 'send_message', { text: 'Hello {{contact.name | "there"}}' })],
+      [edge('t', 'out', 'send')],
+    ),
+    'greeting',
+  );
+  await publishFlow(
+    api,
+    workspaceId,
+    doc(
+      [
+        keywordTrigger('t', ['survey']),
+        node('ask', 'wait_for_reply', { timeout: { amount: 1, unit: 'hours' }, saveReplyAs: 'answer' }),
+        node('thanks', 'send_message', { text: 'You said {{vars.answer}}' }),
+      ],
       [edge('t', 'out', 'ask'), edge('ask', 'reply', 'thanks')],
     ),
     'survey',
@@ -62,16 +83,35 @@ beforeAll(async () => {
   await publishFlow(
     api,
     workspaceId,
-    doc([keywordTrigger('t', ['later']), node('wait', 'delay', { mode: 'duration', duration: { amount: 1, unit: 'seconds' } }), node('send', 'send_message', { text: 'one second later' })], [edge('t', 'out', 'wait'), edge('wait', 'out', 'send')]),
+    doc(
+      [
+        keywordTrigger('t', ['later']),
+        node('wait', 'delay', { mode: 'duration', duration: { amount: 1, unit: 'seconds' } }),
+        node('send', 'send_message', { text: 'one second later' }),
+      ],
+      [edge('t', 'out', 'wait'), edge('wait', 'out', 'send')],
+    ),
     'delay',
   );
-  await publishFlow(api, workspaceId, doc([keywordTrigger('t', ['echo'], 'starts_with'), node('send', 'send_message', { text: '{{message.text}}' })], [edge('t', 'out', 'send')]), 'echo');
+  await publishFlow(
+    api,
+    workspaceId,
+    doc(
+      [keywordTrigger('t', ['echo'], 'starts_with'), node('send', 'send_message', { text: '{{message.text}}' })],
+      [edge('t', 'out', 'send')],
+    ),
+    'echo',
+  );
   // Writes the conversation (the reply's outbox row) and then the contact: the order that once deadlocked with the inbound store.
   await publishFlow(
     api,
     workspaceId,
     doc(
-      [keywordTrigger('t', ['count me'], 'starts_with'), node('send', 'send_message', { text: 'counted' }), node('mark', 'set_contact_attribute', { key: 'counted', value: '{{message.text}}' })],
+      [
+        keywordTrigger('t', ['count me'], 'starts_with'),
+        node('send', 'send_message', { text: 'counted' }),
+        node('mark', 'set_contact_attribute', { key: 'counted', value: '{{message.text}}' }),
+      ],
       [edge('t', 'out', 'send'), edge('send', 'out', 'mark')],
     ),
     'reply-then-mark',
@@ -97,7 +137,9 @@ describe('when a message matches a published keyword trigger', () => {
 
   it('starts nothing for a message that matches no trigger', async () => {
     const { conversationId, messageId } = await say(newPhone(), 'nothing to see');
-    await eventually(async () => ((await sql(`select handled_at from messages where id = :messageId`, { messageId }))[0].handled_at ? true : undefined));
+    await eventually(async () =>
+      (await sql(`select handled_at from messages where id = :messageId`, { messageId }))[0].handled_at ? true : undefined,
+    );
     expect(await sql(`select id from runs where conversation_id = :conversationId`, { conversationId })).toEqual([]);
   });
 });
@@ -106,7 +148,11 @@ describe('when the conversation has a pending wait-for-reply', () => {
   it('resumes the waiting run instead of starting a new one', async () => {
     const phone = newPhone();
     const { conversationId } = await say(phone, 'survey');
-    await eventually(async () => ((await sql(`select status from runs where conversation_id = :conversationId`, { conversationId }))[0]?.status === 'waiting' ? true : undefined));
+    await eventually(async () =>
+      (await sql(`select status from runs where conversation_id = :conversationId`, { conversationId }))[0]?.status === 'waiting'
+        ? true
+        : undefined,
+    );
     // "hi" would start the greeting flow, but the waiting run gets it.
     await say(phone, 'hi');
     expect(await waitForOutbound(conversationId, 1)).toEqual(['You said hi']);
@@ -119,12 +165,16 @@ describe('when a run reaches a delay', () => {
   it('fires the delayed job within a second of its due time', async () => {
     const { conversationId } = await say(newPhone(), 'later');
     const [run] = await eventually(async () => {
-      const rows = await sql(`select id, due_at from runs where conversation_id = :conversationId and status = 'waiting'`, { conversationId });
+      const rows = await sql(`select id, due_at from runs where conversation_id = :conversationId and status = 'waiting'`, {
+        conversationId,
+      });
       return rows.length ? rows : undefined;
     });
     const dueAt = new Date(run.due_at).getTime();
     expect(await waitForOutbound(conversationId, 1)).toEqual(['one second later']);
-    const [resumed] = await sql(`select finished_at from run_steps where run_id = :id and node_id = 'wait' order by seq desc limit 1`, { id: run.id });
+    const [resumed] = await sql(`select finished_at from run_steps where run_id = :id and node_id = 'wait' order by seq desc limit 1`, {
+      id: run.id,
+    });
     const lateMs = new Date(resumed.finished_at).getTime() - dueAt;
     expect(lateMs).toBeGreaterThanOrEqual(0);
     expect(lateMs).toBeLessThan(1_000);
@@ -135,9 +185,13 @@ describe('when a contact writes STOP', () => {
   it('opts the contact out, and later messages start no run', async () => {
     const phone = newPhone();
     const { conversationId, contactId } = await say(phone, 'STOP');
-    await eventually(async () => ((await sql(`select opted_out_at from contacts where id = :contactId`, { contactId }))[0].opted_out_at ? true : undefined));
+    await eventually(async () =>
+      (await sql(`select opted_out_at from contacts where id = :contactId`, { contactId }))[0].opted_out_at ? true : undefined,
+    );
     const { messageId } = await say(phone, 'hi');
-    await eventually(async () => ((await sql(`select handled_at from messages where id = :messageId`, { messageId }))[0].handled_at ? true : undefined));
+    await eventually(async () =>
+      (await sql(`select handled_at from messages where id = :messageId`, { messageId }))[0].handled_at ? true : undefined,
+    );
     expect(await sql(`select id from runs where conversation_id = :conversationId`, { conversationId })).toEqual([]);
     expect(await outboundTexts(conversationId)).toEqual([]);
   });
@@ -149,7 +203,10 @@ describe('when one contact starts runs too fast', () => {
     let conversationId = '';
     for (let i = 0; i < 31; i++) conversationId = (await say(phone, `echo ${i}`)).conversationId;
     const runs = await eventually(async () => {
-      const rows = await sql<{ status: string; stop_reason: string | null }>(`select status, stop_reason from runs where conversation_id = :conversationId order by id`, { conversationId });
+      const rows = await sql<{ status: string; stop_reason: string | null }>(
+        `select status, stop_reason from runs where conversation_id = :conversationId order by id`,
+        { conversationId },
+      );
       return rows.length === 31 ? rows : undefined;
     });
     expect(runs.filter((r) => r.status === 'completed')).toHaveLength(30);
@@ -187,7 +244,11 @@ describe('when a contact keeps writing while its runs update it (regression: dea
       phones.flatMap((phone) =>
         Array.from({ length: LOOPS_PER_CONTACT }, async (_, loop) => {
           for (let i = 0; i < MESSAGES_PER_LOOP; i++) {
-            const res = await owner.post(`/api/v1/channels/${channelId}/sandbox/inbound`, { from: phone, text: `count me ${loop}-${i}`, name: 'Sam' });
+            const res = await owner.post(`/api/v1/channels/${channelId}/sandbox/inbound`, {
+              from: phone,
+              text: `count me ${loop}-${i}`,
+              name: 'Sam',
+            });
             statuses.push(res.status);
             if (res.status === 202) conversations.add(res.body.conversationId as string);
           }
@@ -199,7 +260,9 @@ describe('when a contact keeps writing while its runs update it (regression: dea
     const perConversation = LOOPS_PER_CONTACT * MESSAGES_PER_LOOP;
     for (const conversationId of conversations) {
       expect(await waitForOutbound(conversationId, perConversation)).toEqual(Array.from({ length: perConversation }, () => 'counted'));
-      const runs = await sql(`select status, count(*)::int as n from runs where conversation_id = :conversationId group by status`, { conversationId });
+      const runs = await sql(`select status, count(*)::int as n from runs where conversation_id = :conversationId group by status`, {
+        conversationId,
+      });
       expect(runs).toEqual([{ status: 'completed', n: perConversation }]);
     }
   }, 90_000);
@@ -208,13 +271,20 @@ describe('when a contact keeps writing while its runs update it (regression: dea
 describe('when a flow is deactivated or a new one published', () => {
   it('takes effect for the very next message', async () => {
     const phone = newPhone();
-    const { flowId } = await publishFlow(api, workspaceId, doc([keywordTrigger('t', ['toggle']), node('send', 'send_message', { text: 'on' })], [edge('t', 'out', 'send')]), 'toggle');
+    const { flowId } = await publishFlow(
+      api,
+      workspaceId,
+      doc([keywordTrigger('t', ['toggle']), node('send', 'send_message', { text: 'on' })], [edge('t', 'out', 'send')]),
+      'toggle',
+    );
     const first = await say(phone, 'toggle');
     expect(await waitForOutbound(first.conversationId, 1)).toEqual(['on']);
     await sql(`update flows set active = false where id = :flowId`, { flowId });
     await api.process.engine.flowsChanged(workspaceId);
     const { messageId } = await say(phone, 'toggle');
-    await eventually(async () => ((await sql(`select handled_at from messages where id = :messageId`, { messageId }))[0].handled_at ? true : undefined));
+    await eventually(async () =>
+      (await sql(`select handled_at from messages where id = :messageId`, { messageId }))[0].handled_at ? true : undefined,
+    );
     expect(await outboundTexts(first.conversationId)).toEqual(['on']);
   });
 });
@@ -223,10 +293,22 @@ describe('when the drain signal of a message is lost (the accepting process died
   it('the reconciler enqueues a drain job for the unhandled message, and it is handled once', async () => {
     // A pipeline with no listener stores the message and asks for no drain, here or by a job.
     const bare = new InboundPipeline({ orm: api.env.orm, logger: pino({ level: 'silent' }), clock: systemClock });
-    const { conversationId, messageId } = await bare.accept({ channelId, providerMessageId: newId(), from: { phone: newPhone(), name: 'Sam' }, type: 'text', text: 'hi' });
-    await runSql(api.env.orm.em.fork(), `update messages set created_at = now() - interval '1 minute' where id = :messageId`, { messageId });
+    const { conversationId, messageId } = await bare.accept({
+      channelId,
+      providerMessageId: newId(),
+      from: { phone: newPhone(), name: 'Sam' },
+      type: 'text',
+      text: 'hi',
+    });
+    await runSql(api.env.orm.em.fork(), `update messages set created_at = now() - interval '1 minute' where id = :messageId`, {
+      messageId,
+    });
     // The flows existed before the message arrived (a message never starts a flow published after it).
-    await runSql(api.env.orm.em.fork(), `update flow_versions set created_at = created_at - interval '1 hour' where workspace_id = :workspaceId`, { workspaceId });
+    await runSql(
+      api.env.orm.em.fork(),
+      `update flow_versions set created_at = created_at - interval '1 hour' where workspace_id = :workspaceId`,
+      { workspaceId },
+    );
     await api.process.engine.flowsChanged(workspaceId);
     expect(await outboundTexts(conversationId)).toEqual([]);
     const resent = await api.process.engine.reconciler.runOnce();

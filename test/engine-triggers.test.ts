@@ -16,10 +16,14 @@ async function sql<T = any>(query: string, bindings: Record<string, unknown> = {
   return (await runSql<T>(api.env.orm.em.fork(), query, bindings)).rows;
 }
 
-
 beforeAll(async () => {
   api = await startTestApi();
-  const signup = await api.client.post('/api/v1/auth/signup', { email: 'triggers@example.com', password: 'password-123', name: 'Owner', workspaceName: 'Triggers' });
+  const signup = await api.client.post('/api/v1/auth/signup', {
+    email: 'triggers@example.com',
+    password: 'password-123',
+    name: 'Owner',
+    workspaceName: 'Triggers',
+  });
   workspaceId = signup.body.workspace.id;
   schedules = new Queue(SCHEDULE_QUEUE, { connection: api.env.redis, prefix: api.env.config.redisPrefix });
 });
@@ -29,9 +33,16 @@ afterAll(async () => {
   await api?.close();
 });
 
-describe('when an outside system posts to a flow\'s inbound webhook', () => {
+describe("when an outside system posts to a flow's inbound webhook", () => {
   it('starts a run whose trigger input is the JSON body', async () => {
-    const { flowId } = await publishFlow(api, workspaceId, doc([node('hook', 'inbound_webhook'), node('keep', 'set_contact_attribute', { key: 'x', value: '{{trigger.body.order}}' })], [edge('hook', 'out', 'keep')]));
+    const { flowId } = await publishFlow(
+      api,
+      workspaceId,
+      doc(
+        [node('hook', 'inbound_webhook'), node('keep', 'set_contact_attribute', { key: 'x', value: '{{trigger.body.order}}' })],
+        [edge('hook', 'out', 'keep')],
+      ),
+    );
     const { token, hash } = generateRandomToken();
     await sql(`update flows set webhook_token_hash = :hash where id = :flowId`, { hash, flowId });
     const res = await api.client.post(`/hooks/flows/${flowId}/${token}`, { order: 'A-17' });
@@ -45,11 +56,19 @@ describe('when an outside system posts to a flow\'s inbound webhook', () => {
   });
 
   it('answers 404 for a wrong token, an unknown flow or a malformed URL, and starts nothing', async () => {
-    const { flowId } = await publishFlow(api, workspaceId, doc([node('hook', 'inbound_webhook'), node('end', 'end')], [edge('hook', 'out', 'end')]));
+    const { flowId } = await publishFlow(
+      api,
+      workspaceId,
+      doc([node('hook', 'inbound_webhook'), node('end', 'end')], [edge('hook', 'out', 'end')]),
+    );
     const { hash } = generateRandomToken();
     await sql(`update flows set webhook_token_hash = :hash where id = :flowId`, { hash, flowId });
     const wrong = generateRandomToken().token;
-    for (const path of [`/hooks/flows/${flowId}/${wrong}`, `/hooks/flows/01900000-0000-7000-8000-000000000000/${wrong}`, `/hooks/flows/not-a-flow/short`]) {
+    for (const path of [
+      `/hooks/flows/${flowId}/${wrong}`,
+      `/hooks/flows/01900000-0000-7000-8000-000000000000/${wrong}`,
+      `/hooks/flows/not-a-flow/short`,
+    ]) {
       const res = await api.client.post(path, { a: 1 });
       expect(res.status, path).toBe(404);
       expect(res.body.error.code).toBe('not_found');
@@ -58,7 +77,11 @@ describe('when an outside system posts to a flow\'s inbound webhook', () => {
   });
 
   it('refuses malformed JSON and oversized bodies with the API error shape', async () => {
-    const { flowId } = await publishFlow(api, workspaceId, doc([node('hook', 'inbound_webhook'), node('end', 'end')], [edge('hook', 'out', 'end')]));
+    const { flowId } = await publishFlow(
+      api,
+      workspaceId,
+      doc([node('hook', 'inbound_webhook'), node('end', 'end')], [edge('hook', 'out', 'end')]),
+    );
     const { token, hash } = generateRandomToken();
     await sql(`update flows set webhook_token_hash = :hash where id = :flowId`, { hash, flowId });
     const malformed = await api.client.request('post', `/hooks/flows/${flowId}/${token}`, undefined, { rawBody: '{"a":' });
@@ -71,7 +94,11 @@ describe('when an outside system posts to a flow\'s inbound webhook', () => {
 
 describe('when a flow with a schedule trigger is published', () => {
   it('keeps one job scheduler per trigger with its cron and time zone, starts runs when it fires, and removes it on deactivation', async () => {
-    const { flowId } = await publishFlow(api, workspaceId, doc([node('tick', 'schedule', { cron: '0 9 * * MON', timezone: 'Europe/Paris' }), node('end', 'end')], [edge('tick', 'out', 'end')]));
+    const { flowId } = await publishFlow(
+      api,
+      workspaceId,
+      doc([node('tick', 'schedule', { cron: '0 9 * * MON', timezone: 'Europe/Paris' }), node('end', 'end')], [edge('tick', 'out', 'end')]),
+    );
     const id = `schedule:${workspaceId}:${flowId}:tick`;
     const scheduler = (await schedules.getJobSchedulers(0, -1)).find((s) => s.key === id);
     expect(scheduler).toMatchObject({ pattern: '0 9 * * MON', tz: 'Europe/Paris' });

@@ -27,7 +27,16 @@ function declaredType(columnType: string): string {
   if (varchar) return `character varying(${varchar[1]})`;
   const array = /^(\w+)\[\]$/.exec(t);
   if (array) return `${array[1] === 'int' ? 'int4' : array[1]}[]`;
-  const aliases: Record<string, string> = { int: 'integer', int4: 'integer', int8: 'bigint', bool: 'boolean', real: 'real', float4: 'real', float8: 'double precision', timestamptz: 'timestamp with time zone' };
+  const aliases: Record<string, string> = {
+    int: 'integer',
+    int4: 'integer',
+    int8: 'bigint',
+    bool: 'boolean',
+    real: 'real',
+    float4: 'real',
+    float8: 'double precision',
+    timestamptz: 'timestamp with time zone',
+  };
   return aliases[t.replace(/\(\d+\)$/, '')] ?? t.replace(/\(\d+\)$/, '');
 }
 
@@ -44,14 +53,33 @@ let columns: Map<string, Column>;
 
 beforeAll(async () => {
   env = await createTestEnv();
-  const rows: { table_name: string; column_name: string; data_type: string; udt_name: string; character_maximum_length: number | null; is_nullable: string; column_default: string | null; is_identity: string }[] = await env.orm.em
+  const rows: {
+    table_name: string;
+    column_name: string;
+    data_type: string;
+    udt_name: string;
+    character_maximum_length: number | null;
+    is_nullable: string;
+    column_default: string | null;
+    is_identity: string;
+  }[] = await env.orm.em
     .fork()
     .getConnection()
-    .execute(`select table_name, column_name, data_type, udt_name, character_maximum_length, is_nullable, column_default, is_identity from information_schema.columns where table_schema = 'public'`);
+    .execute(
+      `select table_name, column_name, data_type, udt_name, character_maximum_length, is_nullable, column_default, is_identity from information_schema.columns where table_schema = 'public'`,
+    );
   columns = new Map(
     rows.map((r) => [
       `${r.table_name}.${r.column_name}`,
-      { table: r.table_name, column: r.column_name, dataType: r.data_type, udtName: r.udt_name, maxLength: r.character_maximum_length, nullable: r.is_nullable === 'YES', hasDefault: r.column_default !== null || r.is_identity === 'YES' },
+      {
+        table: r.table_name,
+        column: r.column_name,
+        dataType: r.data_type,
+        udtName: r.udt_name,
+        maxLength: r.character_maximum_length,
+        nullable: r.is_nullable === 'YES',
+        hasDefault: r.column_default !== null || r.is_identity === 'YES',
+      },
     ]),
   );
 });
@@ -66,7 +94,9 @@ function entities() {
 
 describe('the ORM entities against the migrated schema', () => {
   it('maps at least the core tables', () => {
-    expect(entities().map((m) => m.tableName)).toEqual(expect.arrayContaining(['workspaces', 'users', 'memberships', 'channels', 'contacts', 'conversations', 'messages']));
+    expect(entities().map((m) => m.tableName)).toEqual(
+      expect.arrayContaining(['workspaces', 'users', 'memberships', 'channels', 'contacts', 'conversations', 'messages']),
+    );
   });
 
   it('gives every mapped property a column of the same type and nullability', () => {
@@ -81,9 +111,13 @@ describe('the ORM entities against the migrated schema', () => {
             return;
           }
           const declared = declaredType(prop.columnTypes?.[i] ?? '');
-          if (declared !== migratedType(column)) problems.push(`${meta.className}.${prop.name}: declared ${declared}, migrated ${migratedType(column)}`);
+          if (declared !== migratedType(column))
+            problems.push(`${meta.className}.${prop.name}: declared ${declared}, migrated ${migratedType(column)}`);
           const nullable = prop.nullable === true;
-          if (nullable !== column.nullable) problems.push(`${meta.className}.${prop.name}: ${nullable ? 'nullable' : 'not nullable'} in the entity, ${column.nullable ? 'nullable' : 'not null'} in ${meta.tableName}`);
+          if (nullable !== column.nullable)
+            problems.push(
+              `${meta.className}.${prop.name}: ${nullable ? 'nullable' : 'not nullable'} in the entity, ${column.nullable ? 'nullable' : 'not null'} in ${meta.tableName}`,
+            );
         });
       }
     }
@@ -95,7 +129,8 @@ describe('the ORM entities against the migrated schema', () => {
     for (const meta of entities()) {
       const mapped = new Set(meta.props.flatMap((p) => p.fieldNames ?? []));
       for (const column of columns.values()) {
-        if (column.table === meta.tableName && !column.nullable && !column.hasDefault && !mapped.has(column.column)) problems.push(`${meta.tableName}.${column.column} is not null without a default, and ${meta.className} does not map it`);
+        if (column.table === meta.tableName && !column.nullable && !column.hasDefault && !mapped.has(column.column))
+          problems.push(`${meta.tableName}.${column.column} is not null without a default, and ${meta.className} does not map it`);
       }
     }
     expect(problems).toEqual([]);

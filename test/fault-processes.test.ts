@@ -31,7 +31,12 @@ function newPhone(): string {
 }
 
 async function newWorkspace(name: string): Promise<Workspace> {
-  const signup = await cluster.client.post('/api/v1/auth/signup', { email: `${name}@example.com`, password: 'password-123', name: 'Owner', workspaceName: name });
+  const signup = await cluster.client.post('/api/v1/auth/signup', {
+    email: `${name}@example.com`,
+    password: 'password-123',
+    name: 'Owner',
+    workspaceName: name,
+  });
   expect(signup.status).toBe(201);
   const owner = cluster.client.as(signup.body.token);
   const channel = await owner.post('/api/v1/channels', { kind: 'sandbox', name: 'S' });
@@ -85,7 +90,14 @@ describe('when worker processes are killed with SIGKILL while runs wait on 2-sec
     const ws = await newWorkspace('timers');
     await cluster.publishFlow(
       ws.id,
-      doc([keywordTrigger('t', ['wait'], 'starts_with'), node('pause', 'delay', { mode: 'duration', duration: { amount: 2, unit: 'seconds' } }), node('done', 'send_message', { text: 'done {{message.text}}' })], [edge('t', 'out', 'pause'), edge('pause', 'out', 'done')]),
+      doc(
+        [
+          keywordTrigger('t', ['wait'], 'starts_with'),
+          node('pause', 'delay', { mode: 'duration', duration: { amount: 2, unit: 'seconds' } }),
+          node('done', 'send_message', { text: 'done {{message.text}}' }),
+        ],
+        [edge('t', 'out', 'pause'), edge('pause', 'out', 'done')],
+      ),
       'delay',
     );
 
@@ -115,11 +127,15 @@ describe('when worker processes are killed with SIGKILL while runs wait on 2-sec
       if (killed.length > 40) break;
     }
     await load;
-    await eventually(async () => ((await count(`select id from runs where workspace_id = $1 and status = 'completed'`, [ws.id])) >= MESSAGES ? true : undefined), {
-      timeoutMs: 120_000,
-      what: `${MESSAGES} runs completed`,
-      progress: async () => `${await count(`select id from runs where workspace_id = $1 and status = 'completed'`, [ws.id])} completed`,
-    });
+    await eventually(
+      async () =>
+        (await count(`select id from runs where workspace_id = $1 and status = 'completed'`, [ws.id])) >= MESSAGES ? true : undefined,
+      {
+        timeoutMs: 120_000,
+        what: `${MESSAGES} runs completed`,
+        progress: async () => `${await count(`select id from runs where workspace_id = $1 and status = 'completed'`, [ws.id])} completed`,
+      },
+    );
 
     // Lateness: when the delay's second step (the wake-up) started, against the due time its first step set.
     const rows = await cluster.sql<{ lateMs: number }>(
@@ -129,12 +145,19 @@ describe('when worker processes are killed with SIGKILL while runs wait on 2-sec
       [ws.id],
     );
     const late = rows.map((r) => Number(r.lateMs)).sort((a, b) => a - b);
-    console.info(`[timers under kills] ${killed.length} workers killed; ${late.length} timers: late p50 ${Math.round(percentile(late, 50))} ms, p99 ${Math.round(percentile(late, 99))} ms, max ${Math.round(late.at(-1) ?? 0)} ms`);
+    console.info(
+      `[timers under kills] ${killed.length} workers killed; ${late.length} timers: late p50 ${Math.round(percentile(late, 50))} ms, p99 ${Math.round(percentile(late, 99))} ms, max ${Math.round(late.at(-1) ?? 0)} ms`,
+    );
     expect(late).toHaveLength(MESSAGES);
     expect(killed.length).toBeGreaterThanOrEqual(3);
     expect(percentile(late, 99)).toBeLessThanOrEqual(ALLOWED_P99_LATE_MS);
     expect(late.at(-1)).toBeLessThanOrEqual(ALLOWED_LATE_MS);
-    expect(await count(`select conversation_id from messages where workspace_id = $1 and direction = 'outbound' group by conversation_id having count(*) <> 1`, [ws.id])).toBe(0);
+    expect(
+      await count(
+        `select conversation_id from messages where workspace_id = $1 and direction = 'outbound' group by conversation_id having count(*) <> 1`,
+        [ws.id],
+      ),
+    ).toBe(0);
   }, 300_000);
 });
 
@@ -144,20 +167,40 @@ describe('when the connector process that sent replies is killed before their re
     if (cluster.alive('worker').length === 0) cluster.spawn('worker');
     const [first] = cluster.alive('connector');
     const ws = await newWorkspace('receipts');
-    await cluster.publishFlow(ws.id, doc([keywordTrigger('t', ['hi']), node('send', 'send_message', { text: 'hello' })], [edge('t', 'out', 'send')]), 'reply');
+    await cluster.publishFlow(
+      ws.id,
+      doc([keywordTrigger('t', ['hi']), node('send', 'send_message', { text: 'hello' })], [edge('t', 'out', 'send')]),
+      'reply',
+    );
     const REPLIES = 30;
     await Promise.all(Array.from({ length: REPLIES }, () => say(ws, newPhone(), 'hi')));
     const sentOrLater = `select id from messages where workspace_id = $1 and direction = 'outbound' and status in ('sent', 'delivered', 'read')`;
-    await eventually(async () => ((await count(sentOrLater, [ws.id])) >= REPLIES ? true : undefined), { timeoutMs: 60_000, what: `${REPLIES} replies sent`, intervalMs: 10 });
+    await eventually(async () => ((await count(sentOrLater, [ws.id])) >= REPLIES ? true : undefined), {
+      timeoutMs: 60_000,
+      what: `${REPLIES} replies sent`,
+      intervalMs: 10,
+    });
     // At once: the sandbox reports delivered 300 ms and read 1 s after a send.
     await cluster.stop(first!, 'SIGKILL');
     const notRead = await count(`select id from messages where workspace_id = $1 and direction = 'outbound' and status <> 'read'`, [ws.id]);
     expect(notRead).toBeGreaterThan(0);
     cluster.spawn('connector');
-    await eventually(async () => ((await count(`select id from messages where workspace_id = $1 and direction = 'outbound' and status = 'read'`, [ws.id])) >= REPLIES ? true : undefined), {
-      timeoutMs: 60_000,
-      what: `${REPLIES} replies read`,
-      progress: async () => JSON.stringify(await cluster.sql(`select status, count(*)::int as n from messages where workspace_id = $1 and direction = 'outbound' group by status`, [ws.id])),
-    });
+    await eventually(
+      async () =>
+        (await count(`select id from messages where workspace_id = $1 and direction = 'outbound' and status = 'read'`, [ws.id])) >= REPLIES
+          ? true
+          : undefined,
+      {
+        timeoutMs: 60_000,
+        what: `${REPLIES} replies read`,
+        progress: async () =>
+          JSON.stringify(
+            await cluster.sql(
+              `select status, count(*)::int as n from messages where workspace_id = $1 and direction = 'outbound' group by status`,
+              [ws.id],
+            ),
+          ),
+      },
+    );
   }, 180_000);
 });

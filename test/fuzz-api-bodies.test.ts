@@ -21,7 +21,12 @@ let cases = 0;
 
 beforeAll(async () => {
   api = await startTestApi();
-  const signup = await api.client.post('/api/v1/auth/signup', { email: 'fuzz@example.com', password: 'password-123', name: 'Owner', workspaceName: 'Fuzz' });
+  const signup = await api.client.post('/api/v1/auth/signup', {
+    email: 'fuzz@example.com',
+    password: 'password-123',
+    name: 'Owner',
+    workspaceName: 'Fuzz',
+  });
   owner = api.client.as(signup.body.token);
   const channel = await owner.post('/api/v1/channels', { kind: 'sandbox', name: 'S' });
   const inbound = await owner.post(`/api/v1/channels/${channel.body.id}/sandbox/inbound`, { from: '+15550000019', text: 'hi' });
@@ -48,17 +53,23 @@ afterAll(async () => {
 /** Problem codes a client may see for a bad body (api/http-errors.ts), besides the route's own 4xx. */
 const KNOWN_CODES = /^[a-z_]+$/;
 
-describe.each(allRoutes.filter((r) => r.body).map((r) => [`${r.method.toUpperCase()} ${r.path}`, r] as const))('%s with random and mutated bodies', (_name, route: AnyRoute) => {
-  it('never answers 5xx; every refusal is a problem with a code', async () => {
-    const path = '/api' + route.path.replace(':id', ids[route.tag] ?? UNKNOWN_ID);
-    await fc.assert(
-      fc.asyncProperty(bodiesOf(route.body!), async (body) => {
-        cases += 1;
-        const res = await owner.request(route.method, path, body === undefined ? null : body);
-        expect(res.status, `${route.method} ${path} ${JSON.stringify(body)?.slice(0, 300)} → ${JSON.stringify(res.body)?.slice(0, 300)}`).toBeLessThan(500);
-        if (res.status >= 400) expect(res.body?.error?.code).toMatch(KNOWN_CODES);
-      }),
-      { numRuns: RUNS_PER_ROUTE },
-    );
-  }, 120_000);
-});
+describe.each(allRoutes.filter((r) => r.body).map((r) => [`${r.method.toUpperCase()} ${r.path}`, r] as const))(
+  '%s with random and mutated bodies',
+  (_name, route: AnyRoute) => {
+    it('never answers 5xx; every refusal is a problem with a code', async () => {
+      const path = '/api' + route.path.replace(':id', ids[route.tag] ?? UNKNOWN_ID);
+      await fc.assert(
+        fc.asyncProperty(bodiesOf(route.body!), async (body) => {
+          cases += 1;
+          const res = await owner.request(route.method, path, body === undefined ? null : body);
+          expect(
+            res.status,
+            `${route.method} ${path} ${JSON.stringify(body)?.slice(0, 300)} → ${JSON.stringify(res.body)?.slice(0, 300)}`,
+          ).toBeLessThan(500);
+          if (res.status >= 400) expect(res.body?.error?.code).toMatch(KNOWN_CODES);
+        }),
+        { numRuns: RUNS_PER_ROUTE },
+      );
+    }, 120_000);
+  },
+);

@@ -24,7 +24,12 @@ const counts = { bodies: 0, signatures: 0, stored: 0 };
 
 beforeAll(async () => {
   api = await startTestApi();
-  const signup = await api.client.post('/api/v1/auth/signup', { email: 'hookfuzz@example.com', password: 'a long password', name: 'Hook', workspaceName: 'Hook fuzz' });
+  const signup = await api.client.post('/api/v1/auth/signup', {
+    email: 'hookfuzz@example.com',
+    password: 'a long password',
+    name: 'Hook',
+    workspaceName: 'Hook fuzz',
+  });
   client = api.client.as(signup.body.token);
   const created = await client.post('/api/v1/channels', { kind: 'webhook', name: 'Fuzzed service', url: 'https://example.com/inbox' });
   channelId = created.body.id;
@@ -32,16 +37,39 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  console.info(`[fuzz webhook channel] ${counts.bodies} signed bodies (${counts.stored} stored), ${counts.signatures} forged or broken signatures, none answered 5xx`);
+  console.info(
+    `[fuzz webhook channel] ${counts.bodies} signed bodies (${counts.stored} stored), ${counts.signatures} forged or broken signatures, none answered 5xx`,
+  );
   await api?.close();
 });
 
-const post = (raw: string, headers: Record<string, string>) => client.request('post', `/hooks/channels/${channelId}`, undefined, { rawBody: raw, headers });
+const post = (raw: string, headers: Record<string, string>) =>
+  client.request('post', `/hooks/channels/${channelId}`, undefined, { rawBody: raw, headers });
 const hex = (minLength: number, maxLength: number) => fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength, maxLength });
 const now = () => Math.floor(Date.now() / 1000);
-const validMessage = fc.record({ event: fc.constant('message'), id: fc.string({ minLength: 1, maxLength: 20 }), from: fc.record({ id: fc.string({ minLength: 1, maxLength: 10 }), phone: fc.constantFrom('+15551230001', '+15551230002', '0612', ''), name: fc.string({ maxLength: 20 }) }), text: fc.string({ maxLength: 200 }) });
-const bodies = fc.oneof(fromZod(WebhookInboundSchema), mutated(fromZod(WebhookInboundSchema)), validMessage, mutated(validMessage), fc.jsonValue({ maxDepth: 4 }));
-const rawBodies = fc.oneof(bodies.map((b) => JSON.stringify(b) ?? 'null'), fc.string({ maxLength: 300 }), fc.constant(''), fc.constant('{"event":"message"'));
+const validMessage = fc.record({
+  event: fc.constant('message'),
+  id: fc.string({ minLength: 1, maxLength: 20 }),
+  from: fc.record({
+    id: fc.string({ minLength: 1, maxLength: 10 }),
+    phone: fc.constantFrom('+15551230001', '+15551230002', '0612', ''),
+    name: fc.string({ maxLength: 20 }),
+  }),
+  text: fc.string({ maxLength: 200 }),
+});
+const bodies = fc.oneof(
+  fromZod(WebhookInboundSchema),
+  mutated(fromZod(WebhookInboundSchema)),
+  validMessage,
+  mutated(validMessage),
+  fc.jsonValue({ maxDepth: 4 }),
+);
+const rawBodies = fc.oneof(
+  bodies.map((b) => JSON.stringify(b) ?? 'null'),
+  fc.string({ maxLength: 300 }),
+  fc.constant(''),
+  fc.constant('{"event":"message"'),
+);
 
 describe('a webhook channel with random and mutated input', () => {
   it(`stores or refuses every correctly signed body with a code, never a 5xx (${BODY_RUNS} cases)`, { timeout: 240_000 }, async () => {
@@ -49,7 +77,11 @@ describe('a webhook channel with random and mutated input', () => {
       fc.asyncProperty(rawBodies, async (raw) => {
         counts.bodies += 1;
         const ts = now();
-        const res = await post(raw, { [TIMESTAMP_HEADER]: String(ts), [SIGNATURE_HEADER]: signWebhook(secret, ts, raw), 'content-type': 'application/json' });
+        const res = await post(raw, {
+          [TIMESTAMP_HEADER]: String(ts),
+          [SIGNATURE_HEADER]: signWebhook(secret, ts, raw),
+          'content-type': 'application/json',
+        });
         expect(res.status, `${raw.slice(0, 300)} → ${JSON.stringify(res.body)?.slice(0, 300)}`).toBeLessThan(500);
         expect(res.status).not.toBe(401);
         if (res.status >= 400) expect(res.body?.error?.code).toMatch(/^[a-z_]+$/);
@@ -59,37 +91,51 @@ describe('a webhook channel with random and mutated input', () => {
     );
   });
 
-  it(`refuses every forged, stale or garbled signature with 401 and stores nothing (${SIGNATURE_RUNS} cases)`, { timeout: 240_000 }, async () => {
-    const signature = fc.oneof(
-      fc.string({ maxLength: 80 }),
-      fc.constant(''),
-      hex(64, 64).map((h) => `sha256=${h}`),
-      // Signed with another secret, or over other bytes, or for another time.
-      fc.tuple(hex(1, 64), fc.string()).map(([other, raw]) => signWebhook(other, now(), raw)),
-    );
-    const timestamp = fc.oneof(fc.constant(String(now())), fc.integer({ min: -1e12, max: 1e13 }).map(String), fc.string({ maxLength: 15 }), fc.constant(String(now() - 301)), fc.constant(''));
-    await fc.assert(
-      fc.asyncProperty(bodies, signature, timestamp, fc.boolean(), async (body, sig, ts, tamper) => {
-        counts.signatures += 1;
-        const raw = JSON.stringify(body) ?? 'null';
-        // Half the cases: a genuine signature over the body, then one byte of the body changed.
-        const headers: Record<string, string> = tamper
-          ? { [TIMESTAMP_HEADER]: String(now()), [SIGNATURE_HEADER]: signWebhook(secret, now(), raw) }
-          : { [TIMESTAMP_HEADER]: ts, [SIGNATURE_HEADER]: sig };
-        const sent = tamper ? `${raw} ` : raw;
-        if (!tamper && sig === signWebhook(secret, Number(ts), raw)) return; // a forged signature that is genuine: impossible in practice
-        const before = await storedMessages();
-        const res = await post(sent, { ...headers, 'content-type': 'application/json' });
-        expect(res.status, `${JSON.stringify(headers)} ${sent.slice(0, 200)} → ${JSON.stringify(res.body)}`).toBe(401);
-        expect(res.body.error.code).toMatch(/^(missing_signature|bad_timestamp|stale_timestamp|bad_signature)$/);
-        expect(await storedMessages()).toBe(before);
-      }),
-      { numRuns: SIGNATURE_RUNS },
-    );
-  });
+  it(
+    `refuses every forged, stale or garbled signature with 401 and stores nothing (${SIGNATURE_RUNS} cases)`,
+    { timeout: 240_000 },
+    async () => {
+      const signature = fc.oneof(
+        fc.string({ maxLength: 80 }),
+        fc.constant(''),
+        hex(64, 64).map((h) => `sha256=${h}`),
+        // Signed with another secret, or over other bytes, or for another time.
+        fc.tuple(hex(1, 64), fc.string()).map(([other, raw]) => signWebhook(other, now(), raw)),
+      );
+      const timestamp = fc.oneof(
+        fc.constant(String(now())),
+        fc.integer({ min: -1e12, max: 1e13 }).map(String),
+        fc.string({ maxLength: 15 }),
+        fc.constant(String(now() - 301)),
+        fc.constant(''),
+      );
+      await fc.assert(
+        fc.asyncProperty(bodies, signature, timestamp, fc.boolean(), async (body, sig, ts, tamper) => {
+          counts.signatures += 1;
+          const raw = JSON.stringify(body) ?? 'null';
+          // Half the cases: a genuine signature over the body, then one byte of the body changed.
+          const headers: Record<string, string> = tamper
+            ? { [TIMESTAMP_HEADER]: String(now()), [SIGNATURE_HEADER]: signWebhook(secret, now(), raw) }
+            : { [TIMESTAMP_HEADER]: ts, [SIGNATURE_HEADER]: sig };
+          const sent = tamper ? `${raw} ` : raw;
+          if (!tamper && sig === signWebhook(secret, Number(ts), raw)) return; // a forged signature that is genuine: impossible in practice
+          const before = await storedMessages();
+          const res = await post(sent, { ...headers, 'content-type': 'application/json' });
+          expect(res.status, `${JSON.stringify(headers)} ${sent.slice(0, 200)} → ${JSON.stringify(res.body)}`).toBe(401);
+          expect(res.body.error.code).toMatch(/^(missing_signature|bad_timestamp|stale_timestamp|bad_signature)$/);
+          expect(await storedMessages()).toBe(before);
+        }),
+        { numRuns: SIGNATURE_RUNS },
+      );
+    },
+  );
 });
 
 async function storedMessages(): Promise<number> {
-  const { rows } = await runSql<{ n: number }>(api.env.orm.em.fork(), `select count(*)::int as n from messages where channel_id = :channelId`, { channelId });
+  const { rows } = await runSql<{ n: number }>(
+    api.env.orm.em.fork(),
+    `select count(*)::int as n from messages where channel_id = :channelId`,
+    { channelId },
+  );
   return rows[0]!.n;
 }

@@ -20,11 +20,14 @@ async function createChannel(opts: { deleted?: boolean } = {}): Promise<{ worksp
   const workspaceId = newId();
   const channelId = newId();
   await sql(`insert into workspaces (id, name) values (:workspaceId, 'Inbound test')`, { workspaceId });
-  await sql(`insert into channels (id, workspace_id, kind, name, status, deleted_at) values (:channelId, :workspaceId, 'sandbox', 'Sandbox', 'connected', :deletedAt)`, {
-    channelId,
-    workspaceId,
-    deletedAt: opts.deleted ? new Date() : null,
-  });
+  await sql(
+    `insert into channels (id, workspace_id, kind, name, status, deleted_at) values (:channelId, :workspaceId, 'sandbox', 'Sandbox', 'connected', :deletedAt)`,
+    {
+      channelId,
+      workspaceId,
+      deletedAt: opts.deleted ? new Date() : null,
+    },
+  );
   return { workspaceId, channelId };
 }
 
@@ -51,7 +54,15 @@ describe('when a contact writes for the first time', () => {
 
     expect(result).toMatchObject({ workspaceId, channelId, duplicate: false });
     const [message] = await sql<any>(`select * from messages where id = :id`, { id: result.messageId });
-    expect(message).toMatchObject({ direction: 'inbound', sender: 'contact', status: 'received', text: 'first words', conversation_id: result.conversationId, contact_id: result.contactId, workspace_id: workspaceId });
+    expect(message).toMatchObject({
+      direction: 'inbound',
+      sender: 'contact',
+      status: 'received',
+      text: 'first words',
+      conversation_id: result.conversationId,
+      contact_id: result.contactId,
+      workspace_id: workspaceId,
+    });
     expect(typeof message.status_times.received).toBe('string');
     const [contact] = await sql<any>(`select * from contacts where id = :id`, { id: result.contactId });
     expect(contact).toMatchObject({ phone: '+15550000001', name: 'Sam', workspace_id: workspaceId });
@@ -73,7 +84,7 @@ describe('when a contact writes for the first time', () => {
 });
 
 describe('when the same provider message id arrives twice', () => {
-  it('stores one message and answers the first message\'s ids', async () => {
+  it("stores one message and answers the first message's ids", async () => {
     const { channelId } = await createChannel();
     const message = textFrom(channelId, '+15550000010', 'once', 'wamid.repeat');
     const first = await pipeline.accept(message);
@@ -84,15 +95,16 @@ describe('when the same provider message id arrives twice', () => {
     expect(rows).toHaveLength(1);
   });
 
-  it('a redelivery later moves neither the conversation\'s nor the contact\'s activity time', async () => {
+  it("a redelivery later moves neither the conversation's nor the contact's activity time", async () => {
     const { channelId } = await createChannel();
     const message = textFrom(channelId, '+15550000012', 'once', 'wamid.redelivered');
     const first = await pipeline.accept(message);
-    const times = () => sql<{ lastMessageAt: Date; lastInboundAt: Date; lastSeenAt: Date }>(
-      `select v.last_message_at as "lastMessageAt", v.last_inbound_at as "lastInboundAt", c.last_seen_at as "lastSeenAt"
+    const times = () =>
+      sql<{ lastMessageAt: Date; lastInboundAt: Date; lastSeenAt: Date }>(
+        `select v.last_message_at as "lastMessageAt", v.last_inbound_at as "lastInboundAt", c.last_seen_at as "lastSeenAt"
          from conversations v join contacts c on c.id = v.contact_id where v.id = :id`,
-      { id: first.conversationId },
-    );
+        { id: first.conversationId },
+      );
     const before = await times();
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(await pipeline.accept(message)).toEqual({ ...first, duplicate: true });
@@ -108,7 +120,12 @@ describe('when the same provider message id arrives twice', () => {
     expect(originals).toHaveLength(1);
     for (const r of results) expect(r.messageId).toBe(originals[0]!.messageId);
     expect(await sql(`select id from messages where channel_id = :channelId`, { channelId })).toHaveLength(1);
-    expect(await sql(`select id from contacts c where exists (select 1 from conversations v where v.contact_id = c.id and v.channel_id = :channelId)`, { channelId })).toHaveLength(1);
+    expect(
+      await sql(
+        `select id from contacts c where exists (select 1 from conversations v where v.contact_id = c.id and v.channel_id = :channelId)`,
+        { channelId },
+      ),
+    ).toHaveLength(1);
     expect(await sql(`select id from conversations where channel_id = :channelId`, { channelId })).toHaveLength(1);
   });
 });
@@ -148,8 +165,20 @@ describe('when different phones write to the same channel', () => {
 describe('when the same person writes with an external id and later with a phone', () => {
   it('dedupes them into one contact that gains the phone', async () => {
     const { channelId } = await createChannel();
-    const byLid = await pipeline.accept({ channelId, providerMessageId: newId(), from: { externalIds: [{ kind: 'wa_lid', value: '12345@lid' }] }, type: 'text', text: 'hi' });
-    const byBoth = await pipeline.accept({ channelId, providerMessageId: newId(), from: { phone: '+15550000040', externalIds: [{ kind: 'wa_lid', value: '12345@lid' }] }, type: 'text', text: 'again' });
+    const byLid = await pipeline.accept({
+      channelId,
+      providerMessageId: newId(),
+      from: { externalIds: [{ kind: 'wa_lid', value: '12345@lid' }] },
+      type: 'text',
+      text: 'hi',
+    });
+    const byBoth = await pipeline.accept({
+      channelId,
+      providerMessageId: newId(),
+      from: { phone: '+15550000040', externalIds: [{ kind: 'wa_lid', value: '12345@lid' }] },
+      type: 'text',
+      text: 'again',
+    });
     const byPhone = await pipeline.accept(textFrom(channelId, '+15550000040'));
 
     expect(byBoth.contactId).toBe(byLid.contactId);
@@ -157,7 +186,9 @@ describe('when the same person writes with an external id and later with a phone
     expect(byPhone.conversationId).toBe(byLid.conversationId);
     const [contact] = await sql<any>(`select phone from contacts where id = :id`, { id: byLid.contactId });
     expect(contact.phone).toBe('+15550000040');
-    const identities = await sql<any>(`select kind, value from contact_identities where contact_id = :id order by kind`, { id: byLid.contactId });
+    const identities = await sql<any>(`select kind, value from contact_identities where contact_id = :id order by kind`, {
+      id: byLid.contactId,
+    });
     expect(identities).toEqual([
       { kind: 'phone', value: '+15550000040' },
       { kind: 'wa_lid', value: '12345@lid' },
@@ -167,7 +198,15 @@ describe('when the same person writes with an external id and later with a phone
   it('creates one contact when ten first messages from an external-only sender race', async () => {
     const { channelId } = await createChannel();
     const results = await Promise.all(
-      Array.from({ length: 10 }, () => pipeline.accept({ channelId, providerMessageId: newId(), from: { externalIds: [{ kind: 'external', value: 'visitor-7' }] }, type: 'text', text: 'hi' })),
+      Array.from({ length: 10 }, () =>
+        pipeline.accept({
+          channelId,
+          providerMessageId: newId(),
+          from: { externalIds: [{ kind: 'external', value: 'visitor-7' }] },
+          type: 'text',
+          text: 'hi',
+        }),
+      ),
     );
     expect(new Set(results.map((r) => r.contactId)).size).toBe(1);
     expect(new Set(results.map((r) => r.conversationId)).size).toBe(1);
@@ -175,11 +214,13 @@ describe('when the same person writes with an external id and later with a phone
   });
 });
 
-describe('when the contact\'s conversation was resolved', () => {
+describe("when the contact's conversation was resolved", () => {
   it('starts a new conversation instead of reopening it', async () => {
     const { channelId } = await createChannel();
     const first = await pipeline.accept(textFrom(channelId, '+15550000050'));
-    await sql(`update conversations set state = 'resolved', status = 'resolved', resolved_at = now() where id = :id`, { id: first.conversationId });
+    await sql(`update conversations set state = 'resolved', status = 'resolved', resolved_at = now() where id = :id`, {
+      id: first.conversationId,
+    });
     const second = await pipeline.accept(textFrom(channelId, '+15550000050'));
 
     expect(second.contactId).toBe(first.contactId);
@@ -244,9 +285,22 @@ describe('when many accepts run at once (they share statements)', () => {
     const byId = new Map(stored.map((s) => [s.id, s]));
     results.forEach((r, i) => {
       // Each caller gets the ids of its own message.
-      expect(byId.get(r.messageId)).toEqual({ id: r.messageId, text: messages[i]!.text, phone: messages[i]!.from.phone, contactId: r.contactId, conversationId: r.conversationId });
+      expect(byId.get(r.messageId)).toEqual({
+        id: r.messageId,
+        text: messages[i]!.text,
+        phone: messages[i]!.from.phone,
+        contactId: r.contactId,
+        conversationId: r.conversationId,
+      });
     });
-    const senders = await sql<{ phone: string; contacts: number; conversations: number; lastSeenIsLatest: boolean; lastMessageIsLatest: boolean; lastInboundIsLatest: boolean }>(
+    const senders = await sql<{
+      phone: string;
+      contacts: number;
+      conversations: number;
+      lastSeenIsLatest: boolean;
+      lastMessageIsLatest: boolean;
+      lastInboundIsLatest: boolean;
+    }>(
       `select c.phone, count(distinct c.id)::int as contacts, count(distinct v.id)::int as conversations,
               bool_and(c.last_seen_at = latest.at) as "lastSeenIsLatest",
               bool_and(v.last_message_at = latest.at) as "lastMessageIsLatest",
@@ -258,7 +312,16 @@ describe('when many accepts run at once (they share statements)', () => {
         group by c.phone order by c.phone`,
       { channelId },
     );
-    expect(senders).toEqual(phones.map((phone) => ({ phone, contacts: 1, conversations: 1, lastSeenIsLatest: true, lastMessageIsLatest: true, lastInboundIsLatest: true })));
+    expect(senders).toEqual(
+      phones.map((phone) => ({
+        phone,
+        contacts: 1,
+        conversations: 1,
+        lastSeenIsLatest: true,
+        lastMessageIsLatest: true,
+        lastInboundIsLatest: true,
+      })),
+    );
   });
 
   it('stores one message when a provider id arrives several times in one burst, and answers every caller its ids', async () => {
@@ -275,23 +338,45 @@ describe('when many accepts run at once (they share statements)', () => {
     const originals = sameId.filter((r) => !r.duplicate);
     expect(originals).toHaveLength(1);
     for (const r of sameId) expect(r).toEqual({ ...originals[0]!, duplicate: r.duplicate });
-    expect(await sql(`select id from messages where channel_id = :channelId and provider_message_id = 'wamid.burst-repeat'`, { channelId })).toHaveLength(1);
+    expect(
+      await sql(`select id from messages where channel_id = :channelId and provider_message_id = 'wamid.burst-repeat'`, { channelId }),
+    ).toHaveLength(1);
     expect(await sql(`select id from messages where channel_id = :channelId`, { channelId })).toHaveLength(others.length + 1);
   });
 
   it('stores every message of a burst whose shared statement fails, each alone (two phones of one contact found by its external id)', async () => {
     const { channelId } = await createChannel();
-    const known = await pipeline.accept({ channelId, providerMessageId: newId(), from: { externalIds: [{ kind: 'wa_lid', value: '777@lid' }] }, type: 'text', text: 'hi' });
+    const known = await pipeline.accept({
+      channelId,
+      providerMessageId: newId(),
+      from: { externalIds: [{ kind: 'wa_lid', value: '777@lid' }] },
+      type: 'text',
+      text: 'hi',
+    });
     const { pipeline: watched, warnings } = pipelineWithWarnings();
     const messages = [
       ...Array.from({ length: 10 }, (_, i) => textFrom(channelId, `+1555103${String(i).padStart(4, '0')}`)),
       // Both find the contact by its LID: one statement would upsert its conversation twice.
-      { channelId, providerMessageId: newId(), from: { phone: '+15551039998', externalIds: [{ kind: 'wa_lid' as const, value: '777@lid' }] }, type: 'text' as const, text: 'from one phone' },
-      { channelId, providerMessageId: newId(), from: { phone: '+15551039999', externalIds: [{ kind: 'wa_lid' as const, value: '777@lid' }] }, type: 'text' as const, text: 'from another' },
+      {
+        channelId,
+        providerMessageId: newId(),
+        from: { phone: '+15551039998', externalIds: [{ kind: 'wa_lid' as const, value: '777@lid' }] },
+        type: 'text' as const,
+        text: 'from one phone',
+      },
+      {
+        channelId,
+        providerMessageId: newId(),
+        from: { phone: '+15551039999', externalIds: [{ kind: 'wa_lid' as const, value: '777@lid' }] },
+        type: 'text' as const,
+        text: 'from another',
+      },
     ];
     const results = await Promise.all(messages.map((m) => watched.accept(m)));
 
-    expect(warnings).toEqual([expect.objectContaining({ msg: 'a shared inbound statement failed; storing each of its messages alone', rows: messages.length })]);
+    expect(warnings).toEqual([
+      expect.objectContaining({ msg: 'a shared inbound statement failed; storing each of its messages alone', rows: messages.length }),
+    ]);
     expect(results.every((r) => !r.duplicate)).toBe(true);
     expect(results.slice(-2).map((r) => r.contactId)).toEqual([known.contactId, known.contactId]);
     const stored = await sql<{ id: string }>(`select id from messages where channel_id = :channelId`, { channelId });

@@ -28,12 +28,25 @@ beforeAll(async () => {
   await cluster.startApi();
   for (let i = 0; i < WORKERS; i++) cluster.spawn('worker');
   await cluster.waitForQueueWorkers(INBOX_TIMER_QUEUE, WORKERS);
-  const signup = await cluster.client.post('/api/v1/auth/signup', { email: 'owner@routing.test', password: 'password-123', name: 'Owner', workspaceName: 'Routing' });
+  const signup = await cluster.client.post('/api/v1/auth/signup', {
+    email: 'owner@routing.test',
+    password: 'password-123',
+    name: 'Owner',
+    workspaceName: 'Routing',
+  });
   owner = cluster.client.as(signup.body.token);
   workspaceId = signup.body.workspace.id;
   const channel = await owner.post('/api/v1/channels', { kind: 'sandbox', name: 'S' });
-  for (let i = 0; i < AGENTS; i++) agents.push(await inviteMember(owner, { email: `agent${i}@routing.test`, role: 'agent', name: `Agent ${i}`, password: 'password-agent' }));
-  const team = await owner.post('/api/v1/teams', { name: 'Everyone', strategy: 'least_busy', defaultCapacity: CAPACITY, members: agents.map((a) => ({ userId: a.userId })) });
+  for (let i = 0; i < AGENTS; i++)
+    agents.push(
+      await inviteMember(owner, { email: `agent${i}@routing.test`, role: 'agent', name: `Agent ${i}`, password: 'password-agent' }),
+    );
+  const team = await owner.post('/api/v1/teams', {
+    name: 'Everyone',
+    strategy: 'least_busy',
+    defaultCapacity: CAPACITY,
+    members: agents.map((a) => ({ userId: a.userId })),
+  });
   expect(team.status).toBe(201);
   teamId = team.body.id;
   // The queue, oldest first, as 1,000 hand-offs would leave it.
@@ -61,7 +74,9 @@ describe('when 4 worker processes assign 1,000 queued conversations to 10 agents
     // An independent observer: each statement reads one consistent snapshot of who holds what.
     const sampler = (async () => {
       while (sampling) {
-        const [row] = await cluster.sql<{ max: number | null }>(`select max(n)::int as max from (select count(*) as n from conversations where state = 'assigned' group by assignee_user_id) q`);
+        const [row] = await cluster.sql<{ max: number | null }>(
+          `select max(n)::int as max from (select count(*) as n from conversations where state = 'assigned' group by assignee_user_id) q`,
+        );
         samples += 1;
         maxSeen = Math.max(maxSeen, row!.max ?? 0);
         await new Promise((r) => setTimeout(r, 2));
@@ -72,9 +87,15 @@ describe('when 4 worker processes assign 1,000 queued conversations to 10 agents
     let resolved = 0;
     const resolvers = Array.from({ length: RESOLVERS }, async () => {
       while (resolved < CONVERSATIONS) {
-        const picks = await cluster.sql<{ id: string }>(`select id from conversations where workspace_id = $1 and state = 'assigned' order by random() limit 5`, [workspaceId]);
+        const picks = await cluster.sql<{ id: string }>(
+          `select id from conversations where workspace_id = $1 and state = 'assigned' order by random() limit 5`,
+          [workspaceId],
+        );
         if (picks.length === 0) {
-          const [left] = await cluster.sql<{ n: number }>(`select count(*)::int as n from conversations where workspace_id = $1 and state <> 'resolved'`, [workspaceId]);
+          const [left] = await cluster.sql<{ n: number }>(
+            `select count(*)::int as n from conversations where workspace_id = $1 and state <> 'resolved'`,
+            [workspaceId],
+          );
           if (left!.n === 0) return;
           await new Promise((r) => setTimeout(r, 5));
           continue;
@@ -120,11 +141,13 @@ describe('when 4 worker processes assign 1,000 queued conversations to 10 agents
     expect(Math.max(...replay.map((r) => r.max_load))).toBe(CAPACITY);
 
     // The four processes all assigned.
-    const byProcess = await cluster.sql<{ process: string; n: number }>(`select detail->>'process' as process, count(*)::int as n from conversation_events where workspace_id = $1 and to_state = 'assigned' group by 1`, [workspaceId]);
+    const byProcess = await cluster.sql<{ process: string; n: number }>(
+      `select detail->>'process' as process, count(*)::int as n from conversation_events where workspace_id = $1 and to_state = 'assigned' group by 1`,
+      [workspaceId],
+    );
     expect(byProcess.length).toBeGreaterThanOrEqual(2);
     const loads = await cluster.sql<{ load: number }>(`select load from agent_status where workspace_id = $1`, [workspaceId]);
     expect(loads.map((l) => l.load)).toEqual(Array(AGENTS).fill(0));
     console.log(`assignment processes: ${JSON.stringify(byProcess.map((p) => p.n))}; samples: ${samples}`);
   }, 240_000);
 });
-

@@ -24,7 +24,11 @@ let phoneSeq = 0;
 
 async function handOff(): Promise<string> {
   phoneSeq += 1;
-  const res = await owner.post(`/api/v1/channels/${channelId}/sandbox/inbound`, { from: `+1555200${String(phoneSeq).padStart(4, '0')}`, text: 'help', name: `Person ${phoneSeq}` });
+  const res = await owner.post(`/api/v1/channels/${channelId}/sandbox/inbound`, {
+    from: `+1555200${String(phoneSeq).padStart(4, '0')}`,
+    text: 'help',
+    name: `Person ${phoneSeq}`,
+  });
   const id = res.body.conversationId as string;
   await eventually(async () => ((await owner.get(`/api/v1/conversations/${id}`)).body.state === 'queued' ? true : undefined));
   return id;
@@ -35,19 +39,40 @@ async function stateOf(id: string): Promise<{ state: string; assigneeUserId: str
 }
 
 async function reasons(id: string): Promise<string[]> {
-  const { rows } = await runSql<{ reason: string }>(api.env.orm.em.fork(), `select reason from conversation_events where conversation_id = :id order by seq`, { id });
+  const { rows } = await runSql<{ reason: string }>(
+    api.env.orm.em.fork(),
+    `select reason from conversation_events where conversation_id = :id order by seq`,
+    { id },
+  );
   return rows.map((r) => r.reason);
 }
 
 beforeAll(async () => {
   api = await startTestApi({ INBOX_PRESENCE_GRACE_SECONDS: '1' });
-  const signup = await api.client.post('/api/v1/auth/signup', { email: 'owner@presence.test', password: 'password-owner-1', name: 'Owner', workspaceName: 'Presence' });
+  const signup = await api.client.post('/api/v1/auth/signup', {
+    email: 'owner@presence.test',
+    password: 'password-owner-1',
+    name: 'Owner',
+    workspaceName: 'Presence',
+  });
   owner = api.client.as(signup.body.token);
   channelId = (await owner.post('/api/v1/channels', { kind: 'sandbox', name: 'Sandbox' })).body.id;
   ana = await inviteMember(owner, { email: 'ana@presence.test', role: 'agent', name: 'Ana', password: 'password-ana-1' });
   ben = await inviteMember(owner, { email: 'ben@presence.test', role: 'agent', name: 'Ben', password: 'password-ben-1' });
-  teamId = (await owner.post('/api/v1/teams', { name: 'Support', strategy: 'round_robin', defaultCapacity: 1, isDefault: true, members: [{ userId: ana.userId }, { userId: ben.userId }] })).body.id;
-  await publishFlow(api, signup.body.workspace.id, doc([keywordTrigger('help', ['help']), node('handoff', 'hand_off', {})], [edge('help', 'out', 'handoff')]));
+  teamId = (
+    await owner.post('/api/v1/teams', {
+      name: 'Support',
+      strategy: 'round_robin',
+      defaultCapacity: 1,
+      isDefault: true,
+      members: [{ userId: ana.userId }, { userId: ben.userId }],
+    })
+  ).body.id;
+  await publishFlow(
+    api,
+    signup.body.workspace.id,
+    doc([keywordTrigger('help', ['help']), node('handoff', 'hand_off', {})], [edge('help', 'out', 'handoff')]),
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -67,10 +92,16 @@ describe('when agents come online, disconnect and lapse', () => {
     await eventually(async () => ((await stateOf(ids[0]!)).assigneeUserId === ana.userId ? true : undefined), 1_000);
     expect(Date.now() - started).toBeLessThan(1_000);
     expect((await stateOf(ids[1]!)).state).toBe('queued');
-    const assigned = await eventually(async () => stream.events().find((e) => e.event === 'conversation' && e.data.conversationId === ids[0] && e.data.toState === 'assigned'));
+    const assigned = await eventually(async () =>
+      stream.events().find((e) => e.event === 'conversation' && e.data.conversationId === ids[0] && e.data.toState === 'assigned'),
+    );
     expect(assigned.data).toMatchObject({ toAssigneeUserId: ana.userId, teamId });
     // The contact writes again: the agent's stream hears of the new message.
-    const { rows } = await runSql<{ phone: string }>(api.env.orm.em.fork(), `select c.phone from conversations conv join contacts c on c.id = conv.contact_id where conv.id = :id`, { id: ids[0] });
+    const { rows } = await runSql<{ phone: string }>(
+      api.env.orm.em.fork(),
+      `select c.phone from conversations conv join contacts c on c.id = conv.contact_id where conv.id = :id`,
+      { id: ids[0] },
+    );
     const msg = await owner.post(`/api/v1/channels/${channelId}/sandbox/inbound`, { from: rows[0]!.phone, text: 'still there?' });
     await eventually(async () => stream.events().find((e) => e.event === 'message' && e.data.messageId === msg.body.messageId));
   });

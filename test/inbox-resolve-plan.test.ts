@@ -35,12 +35,32 @@ beforeAll(async () => {
   const teamIds = Array.from({ length: TEAMS }, () => crypto.randomUUID());
   const teamId = teamIds[0]!;
   await runSql(em, `insert into workspaces (id, name) values (:workspaceId, 'Plan')`, { workspaceId });
-  await runSql(em, `insert into channels (id, workspace_id, kind, name, status) values (:channelId, :workspaceId, 'sandbox', 'S', 'connected')`, { channelId, workspaceId });
+  await runSql(
+    em,
+    `insert into channels (id, workspace_id, kind, name, status) values (:channelId, :workspaceId, 'sandbox', 'S', 'connected')`,
+    { channelId, workspaceId },
+  );
   await runSql(em, `insert into users (id, email, name, password_hash) values (:agentId, 'agent@plan.test', 'Agent', 'x')`, { agentId });
-  await runSql(em, `insert into memberships (id, workspace_id, user_id, role) values (gen_random_uuid(), :workspaceId, :agentId, 'agent')`, { workspaceId, agentId });
-  await runSql(em, `insert into teams (id, workspace_id, name, strategy, default_capacity) select t.id, :workspaceId, 'Team ' || t.n, 'round_robin', :capacity from unnest(cast(:teamIds as uuid[])) with ordinality t(id, n)`, { teamIds, workspaceId, capacity: RESOLVES });
-  await runSql(em, `insert into team_members (team_id, workspace_id, user_id) values (:teamId, :workspaceId, :agentId)`, { teamId, workspaceId, agentId });
-  await runSql(em, `insert into agent_status (workspace_id, user_id, availability, last_seen_at, load) values (:workspaceId, :agentId, 'online', now(), :load)`, { workspaceId, agentId, load: RESOLVES });
+  await runSql(
+    em,
+    `insert into memberships (id, workspace_id, user_id, role) values (gen_random_uuid(), :workspaceId, :agentId, 'agent')`,
+    { workspaceId, agentId },
+  );
+  await runSql(
+    em,
+    `insert into teams (id, workspace_id, name, strategy, default_capacity) select t.id, :workspaceId, 'Team ' || t.n, 'round_robin', :capacity from unnest(cast(:teamIds as uuid[])) with ordinality t(id, n)`,
+    { teamIds, workspaceId, capacity: RESOLVES },
+  );
+  await runSql(em, `insert into team_members (team_id, workspace_id, user_id) values (:teamId, :workspaceId, :agentId)`, {
+    teamId,
+    workspaceId,
+    agentId,
+  });
+  await runSql(
+    em,
+    `insert into agent_status (workspace_id, user_id, availability, last_seen_at, load) values (:workspaceId, :agentId, 'online', now(), :load)`,
+    { workspaceId, agentId, load: RESOLVES },
+  );
   // The agent (in the first team) holds RESOLVES conversations; QUEUED more wait over the teams, oldest first by number.
   const { rows } = await runSql<{ id: string; state: string }>(
     em,
@@ -54,7 +74,11 @@ beforeAll(async () => {
   );
   await runSql(em, `analyze`);
   assigned = rows.filter((r) => r.state === 'assigned').map((r) => r.id);
-  const { rows: waiting } = await runSql<{ id: string }>(em, `select id from conversations where team_id = :teamId and state = 'queued' order by queued_at limit :n`, { teamId, n: RESOLVES });
+  const { rows: waiting } = await runSql<{ id: string }>(
+    em,
+    `select id from conversations where team_id = :teamId and state = 'queued' order by queued_at limit :n`,
+    { teamId, n: RESOLVES },
+  );
   queued = waiting.map((r) => r.id);
 }, 60_000);
 
@@ -68,7 +92,15 @@ describe('when an agent resolves conversation after conversation on one connecti
     const refilled: string[] = [];
     for (const id of assigned) {
       const after = emptyInboxAfterCommit();
-      expect(await resolveAndRefill(single.em.fork(), workspaceId, id, { now: new Date(), actor: { kind: 'user', userId: agentId }, reason: 'resolved', after, graceMs: 60_000 })).toBe('refilled');
+      expect(
+        await resolveAndRefill(single.em.fork(), workspaceId, id, {
+          now: new Date(),
+          actor: { kind: 'user', userId: agentId },
+          reason: 'resolved',
+          after,
+          graceMs: 60_000,
+        }),
+      ).toBe('refilled');
       const assignment = after.events.find((e) => e.type === 'conversation' && e.toState === 'assigned');
       if (assignment?.type === 'conversation') refilled.push(assignment.conversationId);
       expect(after.kick.size).toBe(0);

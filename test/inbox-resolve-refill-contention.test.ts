@@ -39,12 +39,36 @@ beforeAll(async () => {
   teamId = crypto.randomUUID();
   channelId = crypto.randomUUID();
   await runSql(em, `insert into workspaces (id, name) values (:workspaceId, 'Contention')`, { workspaceId });
-  await runSql(em, `insert into channels (id, workspace_id, kind, name, status) values (:channelId, :workspaceId, 'sandbox', 'S', 'connected')`, { channelId, workspaceId });
-  await runSql(em, `insert into users (id, email, name, password_hash) values (:agentId, 'agent@contention.test', 'Agent', 'x'), (:otherAgentId, 'other@contention.test', 'Other', 'x')`, { agentId, otherAgentId });
-  await runSql(em, `insert into memberships (id, workspace_id, user_id, role) select gen_random_uuid(), :workspaceId, u, 'agent' from unnest(cast(:users as uuid[])) u`, { workspaceId, users: [agentId, otherAgentId] });
-  await runSql(em, `insert into teams (id, workspace_id, name, strategy, default_capacity) values (:teamId, :workspaceId, 'Support', 'round_robin', 100)`, { teamId, workspaceId });
-  await runSql(em, `insert into team_members (team_id, workspace_id, user_id) select :teamId, :workspaceId, u from unnest(cast(:users as uuid[])) u`, { teamId, workspaceId, users: [agentId, otherAgentId] });
-  await runSql(em, `insert into agent_status (workspace_id, user_id, availability, last_seen_at) select :workspaceId, u, 'online', now() from unnest(cast(:users as uuid[])) u`, { workspaceId, users: [agentId, otherAgentId] });
+  await runSql(
+    em,
+    `insert into channels (id, workspace_id, kind, name, status) values (:channelId, :workspaceId, 'sandbox', 'S', 'connected')`,
+    { channelId, workspaceId },
+  );
+  await runSql(
+    em,
+    `insert into users (id, email, name, password_hash) values (:agentId, 'agent@contention.test', 'Agent', 'x'), (:otherAgentId, 'other@contention.test', 'Other', 'x')`,
+    { agentId, otherAgentId },
+  );
+  await runSql(
+    em,
+    `insert into memberships (id, workspace_id, user_id, role) select gen_random_uuid(), :workspaceId, u, 'agent' from unnest(cast(:users as uuid[])) u`,
+    { workspaceId, users: [agentId, otherAgentId] },
+  );
+  await runSql(
+    em,
+    `insert into teams (id, workspace_id, name, strategy, default_capacity) values (:teamId, :workspaceId, 'Support', 'round_robin', 100)`,
+    { teamId, workspaceId },
+  );
+  await runSql(
+    em,
+    `insert into team_members (team_id, workspace_id, user_id) select :teamId, :workspaceId, u from unnest(cast(:users as uuid[])) u`,
+    { teamId, workspaceId, users: [agentId, otherAgentId] },
+  );
+  await runSql(
+    em,
+    `insert into agent_status (workspace_id, user_id, availability, last_seen_at) select :workspaceId, u, 'online', now() from unnest(cast(:users as uuid[])) u`,
+    { workspaceId, users: [agentId, otherAgentId] },
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -58,7 +82,10 @@ async function seed(): Promise<{ held: string; queue: string[] }> {
   const em = orm.em.fork();
   await runSql(em, `delete from conversation_events where workspace_id = :workspaceId`, { workspaceId });
   await runSql(em, `delete from conversations where workspace_id = :workspaceId`, { workspaceId });
-  await runSql(em, `update agent_status set load = case when user_id = :agentId then 1 else 0 end where workspace_id = :workspaceId`, { workspaceId, agentId });
+  await runSql(em, `update agent_status set load = case when user_id = :agentId then 1 else 0 end where workspace_id = :workspaceId`, {
+    workspaceId,
+    agentId,
+  });
   const { rows } = await runSql<{ id: string; n: number }>(
     em,
     `with c as (insert into contacts (id, workspace_id) select gen_random_uuid(), :workspaceId from generate_series(0, :n) i returning id)
@@ -73,9 +100,17 @@ async function seed(): Promise<{ held: string; queue: string[] }> {
   return { held: sorted[0]!, queue: sorted.slice(1) };
 }
 
-async function resolveHeld(held: string): Promise<{ outcome: Awaited<ReturnType<typeof resolveAndRefill>>; refilledId: string | null; kicked: number }> {
+async function resolveHeld(
+  held: string,
+): Promise<{ outcome: Awaited<ReturnType<typeof resolveAndRefill>>; refilledId: string | null; kicked: number }> {
   const after = emptyInboxAfterCommit();
-  const outcome = await resolveAndRefill(orm.em.fork(), workspaceId, held, { now: new Date(), actor: { kind: 'user', userId: agentId }, reason: 'resolved', after, graceMs: 60_000 });
+  const outcome = await resolveAndRefill(orm.em.fork(), workspaceId, held, {
+    now: new Date(),
+    actor: { kind: 'user', userId: agentId },
+    reason: 'resolved',
+    after,
+    graceMs: 60_000,
+  });
   const assignment = after.events.find((e) => e.type === 'conversation' && e.toState === 'assigned');
   return { outcome, refilledId: assignment?.type === 'conversation' ? assignment.conversationId : null, kicked: after.kick.size };
 }
@@ -108,7 +143,11 @@ describe("when the queue's head is taken while the resolve waits for the agent's
     await waitUntilBlocked();
     // Meanwhile other agents' refills take the queue's head and commit.
     const em = orm.em.fork();
-    await runSql(em, `update conversations set state = 'assigned', status = 'open', assignee_user_id = :otherAgentId where id = any(cast(:ids as uuid[]))`, { otherAgentId, ids: queue.slice(0, HELD) });
+    await runSql(
+      em,
+      `update conversations set state = 'assigned', status = 'open', assignee_user_id = :otherAgentId where id = any(cast(:ids as uuid[]))`,
+      { otherAgentId, ids: queue.slice(0, HELD) },
+    );
     await other.query('commit');
 
     expect(await resolving).toEqual({ outcome: 'refilled', refilledId: queue[HELD], kicked: 0 });
@@ -118,7 +157,9 @@ describe("when the queue's head is taken while the resolve waits for the agent's
 /** Until a statement of this database waits for a row lock. */
 async function waitUntilBlocked(): Promise<void> {
   for (let i = 0; i < 500; i++) {
-    const { rows } = await other.query<{ n: number }>(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
+    const { rows } = await other.query<{ n: number }>(
+      `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+    );
     if (rows[0]!.n > 0) return;
     await new Promise((r) => setTimeout(r, 10));
   }

@@ -26,7 +26,11 @@ let phoneSeq = 0;
 let dataDir: string;
 
 /** A contact writes to the sandbox channel; answers the ids. */
-async function write(text: string, from = nextPhone(), name = 'Contact'): Promise<{ conversationId: string; contactId: string; from: string }> {
+async function write(
+  text: string,
+  from = nextPhone(),
+  name = 'Contact',
+): Promise<{ conversationId: string; contactId: string; from: string }> {
   const res = await owner.post(`/api/v1/channels/${channelId}/sandbox/inbound`, { from, text, name });
   expect(res.status, JSON.stringify(res.body)).toBe(202);
   return { conversationId: res.body.conversationId, contactId: res.body.contactId, from };
@@ -58,14 +62,23 @@ async function createTeam(body: Record<string, unknown>): Promise<any> {
 }
 
 async function events(conversationId: string): Promise<any[]> {
-  const { rows } = await runSql(api.env.orm.em.fork(), `select from_state as "from", to_state as "to", reason, actor_kind as "actorKind", to_assignee_user_id as "to_assignee" from conversation_events where conversation_id = :id order by seq`, { id: conversationId });
+  const { rows } = await runSql(
+    api.env.orm.em.fork(),
+    `select from_state as "from", to_state as "to", reason, actor_kind as "actorKind", to_assignee_user_id as "to_assignee" from conversation_events where conversation_id = :id order by seq`,
+    { id: conversationId },
+  );
   return rows;
 }
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'om-inbox-'));
   api = await startTestApi({ ONEMESSAGE_DATA_DIR: dataDir });
-  const signup = await api.client.post('/api/v1/auth/signup', { email: 'owner@inbox.test', password: 'password-owner-1', name: 'Owner', workspaceName: 'Support Co' });
+  const signup = await api.client.post('/api/v1/auth/signup', {
+    email: 'owner@inbox.test',
+    password: 'password-owner-1',
+    name: 'Owner',
+    workspaceName: 'Support Co',
+  });
   owner = api.client.as(signup.body.token);
   workspaceId = signup.body.workspace.id;
   channelId = (await owner.post('/api/v1/channels', { kind: 'sandbox', name: 'Sandbox' })).body.id;
@@ -99,8 +112,14 @@ describe('when a flow hands a conversation off to the default team', () => {
   let contactPhone: string;
 
   beforeAll(async () => {
-    team = await createTeam({ name: 'Support', strategy: 'manual', isDefault: true, members: [{ userId: ana.userId }, { userId: ben.userId }] });
-    for (const agent of [ana, ben, cleo]) expect((await agent.client.put('/api/v1/me/availability', { availability: 'online' })).status).toBe(200);
+    team = await createTeam({
+      name: 'Support',
+      strategy: 'manual',
+      isDefault: true,
+      members: [{ userId: ana.userId }, { userId: ben.userId }],
+    });
+    for (const agent of [ana, ben, cleo])
+      expect((await agent.client.put('/api/v1/me/availability', { availability: 'online' })).status).toBe(200);
   });
 
   it('queues it for the team with the note, pauses the bot and records the event', async () => {
@@ -111,13 +130,17 @@ describe('when a flow hands a conversation off to the default team', () => {
     expect(c).toMatchObject({ teamId: team.id, status: 'pending', botPaused: true, assigneeUserId: null, handoffNote: 'wants a human' });
     expect(c.queuedAt).not.toBeNull();
     const ev = await events(convId);
-    expect(ev).toEqual([expect.objectContaining({ from: 'bot', to: 'queued', actorKind: 'flow', reason: 'handed off by a flow: wants a human' })]);
+    expect(ev).toEqual([
+      expect.objectContaining({ from: 'bot', to: 'queued', actorKind: 'flow', reason: 'handed off by a flow: wants a human' }),
+    ]);
   });
 
   it('lists it in the team queue and finds it by the contact phone or message text', async () => {
     const queued = await ana.client.get(`/api/v1/conversations?state=queued&assignee=none&teamId=${team.id}`);
     expect(queued.body.items.map((i: any) => i.id)).toContain(convId);
-    expect((await ana.client.get(`/api/v1/conversations?q=${encodeURIComponent(contactPhone.slice(-4))}`)).body.items.map((i: any) => i.id)).toEqual([convId]);
+    expect(
+      (await ana.client.get(`/api/v1/conversations?q=${encodeURIComponent(contactPhone.slice(-4))}`)).body.items.map((i: any) => i.id),
+    ).toEqual([convId]);
     expect((await ana.client.get('/api/v1/conversations?q=ME%20PLEASE')).body.items.map((i: any) => i.id)).toEqual([convId]);
     expect((await ana.client.get('/api/v1/conversations?q=nothing-like-this')).body.items).toEqual([]);
   });
@@ -136,7 +159,11 @@ describe('when a flow hands a conversation off to the default team', () => {
     const sent = await ana.client.post(`/api/v1/conversations/${convId}/messages`, { text: 'Hi, Ana here', clientMessageId: 'r1' });
     expect(sent.status).toBe(202);
     const message = await eventually(async () => {
-      const { rows } = await runSql<{ sender: string; authorUserId: string; status: string }>(api.env.orm.em.fork(), `select sender, author_user_id as "authorUserId", status from messages where id = :id`, { id: sent.body.messageId });
+      const { rows } = await runSql<{ sender: string; authorUserId: string; status: string }>(
+        api.env.orm.em.fork(),
+        `select sender, author_user_id as "authorUserId", status from messages where id = :id`,
+        { id: sent.body.messageId },
+      );
       return rows[0]?.status === 'sent' ? rows[0] : undefined;
     });
     expect(message).toMatchObject({ sender: 'agent', authorUserId: ana.userId });
@@ -149,19 +176,25 @@ describe('when a flow hands a conversation off to the default team', () => {
     expect(messages.body.items.map((m: any) => m.text)).not.toContain('Asked about the refund');
     const timeline = await ana.client.get(`/api/v1/conversations/${convId}/timeline`);
     expect(timeline.status, JSON.stringify(timeline.body)).toBe(200);
-    const kinds = timeline.body.items.map((i: any) => (i.kind === 'event' ? `event:${i.toState}` : i.kind === 'message' ? `message:${i.sender}` : i.kind));
+    const kinds = timeline.body.items.map((i: any) =>
+      i.kind === 'event' ? `event:${i.toState}` : i.kind === 'message' ? `message:${i.sender}` : i.kind,
+    );
     expect(kinds).toEqual(['message:contact', 'run', 'event:queued', 'event:assigned', 'message:agent', 'note']);
     const ats = timeline.body.items.map((i: any) => Date.parse(i.at));
     expect([...ats].sort((a, b) => a - b)).toEqual(ats);
   });
 
-  it('resolves, and the bot answers the contact\'s next message in a fresh conversation', async () => {
+  it("resolves, and the bot answers the contact's next message in a fresh conversation", async () => {
     const resolved = await ana.client.post(`/api/v1/conversations/${convId}/resolve`);
     expect(resolved.body).toMatchObject({ state: 'resolved', status: 'resolved', botPaused: false });
     const next = await write('hi', contactPhone);
     expect(next.conversationId).not.toBe(convId);
     await eventually(async () => {
-      const { rows } = await runSql<{ text: string }>(api.env.orm.em.fork(), `select text from messages where conversation_id = :id and sender = 'bot'`, { id: next.conversationId });
+      const { rows } = await runSql<{ text: string }>(
+        api.env.orm.em.fork(),
+        `select text from messages where conversation_id = :id and sender = 'bot'`,
+        { id: next.conversationId },
+      );
       return rows[0]?.text === 'Hello from the bot' ? true : undefined;
     });
     expect((await conversation(next.conversationId)).state).toBe('bot');
@@ -169,12 +202,14 @@ describe('when a flow hands a conversation off to the default team', () => {
     expect(reopened.status).toBe(409);
   });
 
-  it('hides the team\'s conversations from an agent outside the team', async () => {
+  it("hides the team's conversations from an agent outside the team", async () => {
     const other = await write('help, again');
     await until(other.conversationId, 'queued');
     expect((await cleo.client.get(`/api/v1/conversations/${other.conversationId}`)).status).toBe(404);
     expect((await cleo.client.post(`/api/v1/conversations/${other.conversationId}/take`)).status).toBe(404);
-    expect((await cleo.client.get('/api/v1/conversations?state=queued')).body.items.map((i: any) => i.id)).not.toContain(other.conversationId);
+    expect((await cleo.client.get('/api/v1/conversations?state=queued')).body.items.map((i: any) => i.id)).not.toContain(
+      other.conversationId,
+    );
     expect((await owner.get('/api/v1/conversations?state=queued')).body.items.map((i: any) => i.id)).toContain(other.conversationId);
     await owner.post(`/api/v1/conversations/${other.conversationId}/resolve`);
   });
@@ -188,17 +223,29 @@ describe('what an agent sees of the conversations of their team', () => {
   let team: any;
   beforeAll(async () => {
     team = await createTeam({ name: 'Readers', strategy: 'manual', members: [{ userId: ana.userId }] });
-    await owner.post('/api/v1/routing-rules', { name: 'read', condition: { in: ['read-case', { var: 'message.text' }] }, teamId: team.id, position: 0 });
+    await owner.post('/api/v1/routing-rules', {
+      name: 'read',
+      condition: { in: ['read-case', { var: 'message.text' }] },
+      teamId: team.id,
+      position: 0,
+    });
   });
 
   it('lists the contact, the last message and the messages they have not read, per person, which reading clears', async () => {
     const { conversationId: id, from } = await write('help read-case', nextPhone(), 'Grace Hopper');
     await until(id, 'queued');
     await write('is anyone there?', from, 'Grace Hopper');
-    const itemOf = async (as: ApiClient) => ((await as.get(`/api/v1/conversations?teamId=${team.id}&order=recent`)).body.items as any[]).find((i) => i.id === id);
+    const itemOf = async (as: ApiClient) =>
+      ((await as.get(`/api/v1/conversations?teamId=${team.id}&order=recent`)).body.items as any[]).find((i) => i.id === id);
     const item = await eventually(async () => ((await itemOf(ana.client))?.unreadCount === 2 ? itemOf(ana.client) : undefined));
     expect(item.contact).toEqual({ name: 'Grace Hopper', phone: from });
-    expect(item.lastMessage).toMatchObject({ excerpt: 'is anyone there?', direction: 'inbound', type: 'text', sender: 'contact', authorUserId: null });
+    expect(item.lastMessage).toMatchObject({
+      excerpt: 'is anyone there?',
+      direction: 'inbound',
+      type: 'text',
+      sender: 'contact',
+      authorUserId: null,
+    });
     const read = await ana.client.put(`/api/v1/conversations/${id}/read`, {});
     expect(read.status, JSON.stringify(read.body)).toBe(200);
     expect(read.body).toMatchObject({ conversationId: id, unreadCount: 0 });
@@ -209,7 +256,11 @@ describe('what an agent sees of the conversations of their team', () => {
     await eventually(async () => ((await itemOf(ana.client))?.unreadCount === 1 ? true : undefined));
     expect((await ana.client.get(`/api/v1/conversations/${id}/read`)).body.unreadCount).toBe(1);
     // A position never moves back: marking an older message read keeps the newer position.
-    const { rows } = await runSql<{ id: string }>(api.env.orm.em.fork(), `select id from messages where conversation_id = :id order by id limit 1`, { id });
+    const { rows } = await runSql<{ id: string }>(
+      api.env.orm.em.fork(),
+      `select id from messages where conversation_id = :id order by id limit 1`,
+      { id },
+    );
     await ana.client.put(`/api/v1/conversations/${id}/read`, {});
     expect((await ana.client.put(`/api/v1/conversations/${id}/read`, { messageId: rows[0]!.id })).body.unreadCount).toBe(0);
     await owner.post(`/api/v1/conversations/${id}/resolve`);
@@ -222,12 +273,20 @@ describe('what an agent sees of the conversations of their team', () => {
       await until(ids.at(-1)!, 'queued');
     }
     // A message from the first contact makes theirs the latest activity; the queue still serves them first.
-    const { rows } = await runSql<{ phone: string }>(api.env.orm.em.fork(), `select c.phone from conversations conv join contacts c on c.id = conv.contact_id where conv.id = :id`, { id: ids[0] });
+    const { rows } = await runSql<{ phone: string }>(
+      api.env.orm.em.fork(),
+      `select c.phone from conversations conv join contacts c on c.id = conv.contact_id where conv.id = :id`,
+      { id: ids[0] },
+    );
     await write('still waiting', rows[0]!.phone);
     const queue = (await ana.client.get(`/api/v1/conversations?state=queued&teamId=${team.id}`)).body.items as any[];
     expect(queue.map((c) => c.id)).toEqual(ids);
     expect(queue.map((c) => Date.parse(c.queuedAt))).toEqual([...queue.map((c) => Date.parse(c.queuedAt))].sort((a, b) => a - b));
-    await eventually(async () => ((await ana.client.get(`/api/v1/conversations?state=queued&teamId=${team.id}&order=recent`)).body.items[0]?.id === ids[0] ? true : undefined));
+    await eventually(async () =>
+      (await ana.client.get(`/api/v1/conversations?state=queued&teamId=${team.id}&order=recent`)).body.items[0]?.id === ids[0]
+        ? true
+        : undefined,
+    );
     for (const id of ids) await owner.post(`/api/v1/conversations/${id}/resolve`);
   });
 
@@ -235,8 +294,15 @@ describe('what an agent sees of the conversations of their team', () => {
     const { conversationId: id } = await write('help read-case photo');
     await until(id, 'queued');
     const em = api.env.orm.em.fork();
-    const { rows } = await runSql<{ id: string; channelId: string }>(em, `select id, channel_id as "channelId" from messages where conversation_id = :id order by id limit 1`, { id });
-    const png = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d605bb0000000049454e44ae426082', 'hex');
+    const { rows } = await runSql<{ id: string; channelId: string }>(
+      em,
+      `select id, channel_id as "channelId" from messages where conversation_id = :id order by id limit 1`,
+      { id },
+    );
+    const png = Buffer.from(
+      '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d605bb0000000049454e44ae426082',
+      'hex',
+    );
     const key = await new LocalMediaStore(join(dataDir, 'media')).put(rows[0]!.channelId, 'receipt.png', png);
     await runSql(
       em,
@@ -250,7 +316,12 @@ describe('what an agent sees of the conversations of their team', () => {
     const url = `/api/v1/conversations/${id}/messages/${rows[0]!.id}/media`;
     expect(photo.media).toEqual({ mimeType: 'image/png', fileName: 'receipt.png', caption: 'my receipt', sizeBytes: 70, url });
     expect(photo.media).not.toHaveProperty('storageKey');
-    expect(photo.reactions).toEqual(expect.arrayContaining([{ emoji: '👍', fromUs: true, at: '2026-12-06T10:00:00.000Z' }, { emoji: '❤️', fromUs: false, at: '2026-12-06T10:01:00.000Z' }]));
+    expect(photo.reactions).toEqual(
+      expect.arrayContaining([
+        { emoji: '👍', fromUs: true, at: '2026-12-06T10:00:00.000Z' },
+        { emoji: '❤️', fromUs: false, at: '2026-12-06T10:01:00.000Z' },
+      ]),
+    );
     expect(JSON.stringify(photo.reactions)).not.toContain('s.whatsapp.net');
     const res = await fetch(api.client.baseUrl + url, { headers: { authorization: `Bearer ${ana.token}` } });
     expect(res.status).toBe(200);
@@ -267,12 +338,16 @@ describe('what an agent sees of the conversations of their team', () => {
 });
 
 describe('when routing rules are set', () => {
-  it('sends a conversation whose hand-off names no team to the first matching rule\'s team', async () => {
+  it("sends a conversation whose hand-off names no team to the first matching rule's team", async () => {
     const billing = await createTeam({ name: 'Billing', strategy: 'manual' });
     const general = await createTeam({ name: 'General', strategy: 'manual', isDefault: true });
     const bad = await owner.post('/api/v1/routing-rules', { name: 'unsafe', condition: { eval: [] }, teamId: billing.id });
     expect(bad.status).toBe(400);
-    const rule = await owner.post('/api/v1/routing-rules', { name: 'Invoices', condition: { in: ['invoice', { var: 'message.text' }] }, teamId: billing.id });
+    const rule = await owner.post('/api/v1/routing-rules', {
+      name: 'Invoices',
+      condition: { in: ['invoice', { var: 'message.text' }] },
+      teamId: billing.id,
+    });
     expect(rule.status, JSON.stringify(rule.body)).toBe(201);
     const invoice = await write('help with my invoice');
     const other = await write('help with my order');
@@ -285,8 +360,12 @@ describe('when routing rules are set', () => {
 });
 
 describe('canned responses', () => {
-  it('fills {{contact.name}} for the conversation\'s contact', async () => {
-    const created = await owner.post('/api/v1/canned-responses', { shortcut: 'hello', title: 'Greeting', text: 'Hi {{contact.name | "there"}}, how can I help?' });
+  it("fills {{contact.name}} for the conversation's contact", async () => {
+    const created = await owner.post('/api/v1/canned-responses', {
+      shortcut: 'hello',
+      title: 'Greeting',
+      text: 'Hi {{contact.name | "there"}}, how can I help?',
+    });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     expect((await ana.client.post('/api/v1/canned-responses', { shortcut: 'x', title: 'x', text: 'x' })).status).toBe(403);
     const c = await write('hello', nextPhone(), 'Dora');
@@ -298,8 +377,18 @@ describe('canned responses', () => {
 
 describe('automatic assignment', () => {
   it('round robin gives each available agent one in turn, oldest first, and never more than their capacity', async () => {
-    const team = await createTeam({ name: 'RR', strategy: 'round_robin', defaultCapacity: 2, members: [{ userId: ana.userId }, { userId: ben.userId }] });
-    await owner.post('/api/v1/routing-rules', { name: 'rr', condition: { in: ['rr-case', { var: 'message.text' }] }, teamId: team.id, position: 0 });
+    const team = await createTeam({
+      name: 'RR',
+      strategy: 'round_robin',
+      defaultCapacity: 2,
+      members: [{ userId: ana.userId }, { userId: ben.userId }],
+    });
+    await owner.post('/api/v1/routing-rules', {
+      name: 'rr',
+      condition: { in: ['rr-case', { var: 'message.text' }] },
+      teamId: team.id,
+      position: 0,
+    });
     // One at a time: each new conversation goes to the agent whose turn is oldest.
     const ids: string[] = [];
     const owners: string[] = [];
@@ -337,8 +426,18 @@ describe('automatic assignment', () => {
   });
 
   it('least busy gives the next one to the agent with the fewest open conversations', async () => {
-    const team = await createTeam({ name: 'LB', strategy: 'manual', defaultCapacity: 5, members: [{ userId: ana.userId }, { userId: ben.userId }] });
-    await owner.post('/api/v1/routing-rules', { name: 'lb', condition: { in: ['lb-case', { var: 'message.text' }] }, teamId: team.id, position: 0 });
+    const team = await createTeam({
+      name: 'LB',
+      strategy: 'manual',
+      defaultCapacity: 5,
+      members: [{ userId: ana.userId }, { userId: ben.userId }],
+    });
+    await owner.post('/api/v1/routing-rules', {
+      name: 'lb',
+      condition: { in: ['lb-case', { var: 'message.text' }] },
+      teamId: team.id,
+      position: 0,
+    });
     // Ana already has two of this team's conversations (taken by hand).
     const first = [(await write('help lb-case a')).conversationId, (await write('help lb-case b')).conversationId];
     for (const id of first) {
@@ -355,9 +454,19 @@ describe('automatic assignment', () => {
     await owner.patch(`/api/v1/teams/${team.id}`, { strategy: 'manual' });
   });
 
-  it('requeues an agent\'s conversations when they go offline and gives them to an available agent', async () => {
-    const team = await createTeam({ name: 'Off', strategy: 'round_robin', defaultCapacity: 3, members: [{ userId: ana.userId }, { userId: cleo.userId }] });
-    await owner.post('/api/v1/routing-rules', { name: 'off', condition: { in: ['off-case', { var: 'message.text' }] }, teamId: team.id, position: 0 });
+  it("requeues an agent's conversations when they go offline and gives them to an available agent", async () => {
+    const team = await createTeam({
+      name: 'Off',
+      strategy: 'round_robin',
+      defaultCapacity: 3,
+      members: [{ userId: ana.userId }, { userId: cleo.userId }],
+    });
+    await owner.post('/api/v1/routing-rules', {
+      name: 'off',
+      condition: { in: ['off-case', { var: 'message.text' }] },
+      teamId: team.id,
+      position: 0,
+    });
     await cleo.client.put('/api/v1/me/availability', { availability: 'away' });
     const id = (await write('help off-case')).conversationId;
     await until(id, 'assigned', ana.userId);
@@ -376,8 +485,19 @@ describe('automatic assignment', () => {
   });
 
   it('gives a returning contact back to their last agent only while that agent is available', async () => {
-    const team = await createTeam({ name: 'Sticky', strategy: 'round_robin', sticky: true, defaultCapacity: 5, members: [{ userId: ana.userId }, { userId: ben.userId }] });
-    await owner.post('/api/v1/routing-rules', { name: 'sticky', condition: { in: ['sticky-case', { var: 'message.text' }] }, teamId: team.id, position: 0 });
+    const team = await createTeam({
+      name: 'Sticky',
+      strategy: 'round_robin',
+      sticky: true,
+      defaultCapacity: 5,
+      members: [{ userId: ana.userId }, { userId: ben.userId }],
+    });
+    await owner.post('/api/v1/routing-rules', {
+      name: 'sticky',
+      condition: { in: ['sticky-case', { var: 'message.text' }] },
+      teamId: team.id,
+      position: 0,
+    });
     const phone = nextPhone();
     const first = (await write('help sticky-case', phone)).conversationId;
     const c1 = await until(first, 'assigned');
@@ -402,25 +522,38 @@ describe('supervisors, transfers and snoozes', () => {
   it('lets a supervisor assign and transfer, and refuses the same to an agent', async () => {
     const a = await createTeam({ name: 'Tier 1', strategy: 'manual', members: [{ userId: ana.userId }] });
     const b = await createTeam({ name: 'Tier 2', strategy: 'manual', members: [{ userId: ben.userId }] });
-    await owner.post('/api/v1/routing-rules', { name: 't1', condition: { in: ['tier-case', { var: 'message.text' }] }, teamId: a.id, position: 0 });
+    await owner.post('/api/v1/routing-rules', {
+      name: 't1',
+      condition: { in: ['tier-case', { var: 'message.text' }] },
+      teamId: a.id,
+      position: 0,
+    });
     const id = (await write('help tier-case')).conversationId;
     await until(id, 'queued');
     expect((await ana.client.post(`/api/v1/conversations/${id}/assign`, { userId: ana.userId })).status).toBe(403);
     const notInTeam = await owner.post(`/api/v1/conversations/${id}/assign`, { userId: ben.userId });
     expect(notInTeam.status).toBe(409);
-    expect((await owner.post(`/api/v1/conversations/${id}/assign`, { userId: ana.userId })).body).toMatchObject({ state: 'assigned', assigneeUserId: ana.userId });
+    expect((await owner.post(`/api/v1/conversations/${id}/assign`, { userId: ana.userId })).body).toMatchObject({
+      state: 'assigned',
+      assigneeUserId: ana.userId,
+    });
     const moved = await ana.client.post(`/api/v1/conversations/${id}/transfer`, { teamId: b.id, note: 'needs tier 2' });
     expect(moved.body).toMatchObject({ state: 'queued', teamId: b.id, assigneeUserId: null });
     // Ana no longer sees it; Ben does.
     expect((await ana.client.get(`/api/v1/conversations/${id}`)).status).toBe(404);
     expect((await ben.client.post(`/api/v1/conversations/${id}/take`)).status).toBe(200);
-    expect((await events(id)).map((e) => e.reason)).toContain('transferred to the team\'s queue: needs tier 2');
+    expect((await events(id)).map((e) => e.reason)).toContain("transferred to the team's queue: needs tier 2");
     await owner.post(`/api/v1/conversations/${id}/resolve`);
   });
 
   it('wakes a snoozed conversation at its time, back to its agent', async () => {
     const team = await createTeam({ name: 'Snooze', strategy: 'manual', members: [{ userId: ana.userId }] });
-    await owner.post('/api/v1/routing-rules', { name: 'sn', condition: { in: ['snooze-case', { var: 'message.text' }] }, teamId: team.id, position: 0 });
+    await owner.post('/api/v1/routing-rules', {
+      name: 'sn',
+      condition: { in: ['snooze-case', { var: 'message.text' }] },
+      teamId: team.id,
+      position: 0,
+    });
     const id = (await write('help snooze-case')).conversationId;
     await until(id, 'queued');
     await ana.client.post(`/api/v1/conversations/${id}/take`);
@@ -432,7 +565,11 @@ describe('supervisors, transfers and snoozes', () => {
     expect((await ana.client.get('/api/v1/me/availability')).body.load).toBe(load);
     // A contact's message wakes a snooze early.
     await ana.client.post(`/api/v1/conversations/${id}/snooze`, { until: new Date(Date.now() + 3_600_000).toISOString() });
-    const { rows } = await runSql<{ phone: string }>(api.env.orm.em.fork(), `select c.phone from conversations conv join contacts c on c.id = conv.contact_id where conv.id = :id`, { id });
+    const { rows } = await runSql<{ phone: string }>(
+      api.env.orm.em.fork(),
+      `select c.phone from conversations conv join contacts c on c.id = conv.contact_id where conv.id = :id`,
+      { id },
+    );
     await write('are you there?', rows[0]!.phone);
     await until(id, 'assigned', ana.userId, 5_000);
     await owner.post(`/api/v1/conversations/${id}/resolve`);
@@ -440,22 +577,49 @@ describe('supervisors, transfers and snoozes', () => {
 });
 
 describe('timeouts', () => {
-  it('hands a conversation nobody took back to the bot with the team\'s message', async () => {
-    const team = await createTeam({ name: 'Slow', strategy: 'manual', handoffTimeoutSeconds: 10, handoffTimeoutMessage: 'Sorry, nobody is free; the bot is back.' });
-    await owner.post('/api/v1/routing-rules', { name: 'slow', condition: { in: ['slow-case', { var: 'message.text' }] }, teamId: team.id, position: 0 });
+  it("hands a conversation nobody took back to the bot with the team's message", async () => {
+    const team = await createTeam({
+      name: 'Slow',
+      strategy: 'manual',
+      handoffTimeoutSeconds: 10,
+      handoffTimeoutMessage: 'Sorry, nobody is free; the bot is back.',
+    });
+    await owner.post('/api/v1/routing-rules', {
+      name: 'slow',
+      condition: { in: ['slow-case', { var: 'message.text' }] },
+      teamId: team.id,
+      position: 0,
+    });
     const id = (await write('help slow-case')).conversationId;
     const queued = await until(id, 'queued');
-    const job = await api.env.redis.exists(`${api.env.config.redisPrefix}:${INBOX_TIMER_QUEUE}:handoff-timeout-${id}-${Date.parse(queued.stateChangedAt)}`);
+    const job = await api.env.redis.exists(
+      `${api.env.config.redisPrefix}:${INBOX_TIMER_QUEUE}:handoff-timeout-${id}-${Date.parse(queued.stateChangedAt)}`,
+    );
     expect(job).toBe(1);
     const c = await until(id, 'bot', null, 15_000);
     expect(c.botPaused).toBe(false);
-    const { rows } = await runSql<{ text: string; sender: string }>(api.env.orm.em.fork(), `select text, sender from messages where conversation_id = :id and direction = 'outbound'`, { id });
+    const { rows } = await runSql<{ text: string; sender: string }>(
+      api.env.orm.em.fork(),
+      `select text, sender from messages where conversation_id = :id and direction = 'outbound'`,
+      { id },
+    );
     expect(rows).toEqual([{ text: 'Sorry, nobody is free; the bot is back.', sender: 'bot' }]);
   }, 30_000);
 
   it('gives each wait in the queue its own timeout: a conversation requeued after its agent went offline times out from its new wait', async () => {
-    const team = await createTeam({ name: 'Rewait', strategy: 'manual', handoffTimeoutSeconds: 3_600, handoffTimeoutMessage: 'Back to the bot.', members: [{ userId: ben.userId }] });
-    await owner.post('/api/v1/routing-rules', { name: 'rewait', condition: { in: ['rewait-case', { var: 'message.text' }] }, teamId: team.id, position: 0 });
+    const team = await createTeam({
+      name: 'Rewait',
+      strategy: 'manual',
+      handoffTimeoutSeconds: 3_600,
+      handoffTimeoutMessage: 'Back to the bot.',
+      members: [{ userId: ben.userId }],
+    });
+    await owner.post('/api/v1/routing-rules', {
+      name: 'rewait',
+      condition: { in: ['rewait-case', { var: 'message.text' }] },
+      teamId: team.id,
+      position: 0,
+    });
     const id = (await write('help rewait-case')).conversationId;
     const firstWait = new Date((await until(id, 'queued')).stateChangedAt);
     expect((await ben.client.put('/api/v1/me/availability', { availability: 'online' })).status).toBe(200);
@@ -469,19 +633,30 @@ describe('timeouts', () => {
     expect(secondWait.getTime()).toBeGreaterThan(firstWait.getTime());
     // It keeps its place in the queue, and its new wait has a timer of its own.
     expect(requeued.queuedAt).toBe(firstWait.toISOString());
-    expect(await api.env.redis.exists(`${api.env.config.redisPrefix}:${INBOX_TIMER_QUEUE}:handoff-timeout-${id}-${secondWait.getTime()}`)).toBe(1);
+    expect(
+      await api.env.redis.exists(`${api.env.config.redisPrefix}:${INBOX_TIMER_QUEUE}:handoff-timeout-${id}-${secondWait.getTime()}`),
+    ).toBe(1);
     // A stale timer of the first wait still does nothing; the second wait's hands it back to the bot.
     await api.process.inbox.fireTimer({ kind: 'handoff_timeout', conversationId: id, waitStartedAt: firstWait, dueAt: new Date() });
     expect((await conversation(id)).state).toBe('queued');
     await api.process.inbox.fireTimer({ kind: 'handoff_timeout', conversationId: id, waitStartedAt: secondWait, dueAt: new Date() });
     expect((await conversation(id)).state).toBe('bot');
-    const { rows } = await runSql<{ text: string }>(api.env.orm.em.fork(), `select text from messages where conversation_id = :id and direction = 'outbound'`, { id });
+    const { rows } = await runSql<{ text: string }>(
+      api.env.orm.em.fork(),
+      `select text from messages where conversation_id = :id and direction = 'outbound'`,
+      { id },
+    );
     expect(rows).toEqual([{ text: 'Back to the bot.' }]);
   });
 
-  it('resolves a conversation after the team\'s hours of contact silence', async () => {
+  it("resolves a conversation after the team's hours of contact silence", async () => {
     const team = await createTeam({ name: 'Quiet', strategy: 'manual', autoResolveHours: 2 });
-    await owner.post('/api/v1/routing-rules', { name: 'quiet', condition: { in: ['quiet-case', { var: 'message.text' }] }, teamId: team.id, position: 0 });
+    await owner.post('/api/v1/routing-rules', {
+      name: 'quiet',
+      condition: { in: ['quiet-case', { var: 'message.text' }] },
+      teamId: team.id,
+      position: 0,
+    });
     const id = (await write('help quiet-case')).conversationId;
     await until(id, 'queued');
     const jobs = await api.env.redis.keys(`${api.env.config.redisPrefix}:${INBOX_TIMER_QUEUE}:auto-resolve-${id}-*`);
@@ -490,7 +665,11 @@ describe('timeouts', () => {
     await api.process.inbox.fireTimer({ kind: 'auto_resolve', conversationId: id, dueAt: new Date() });
     expect((await conversation(id)).state).toBe('queued');
     // Three hours of silence later.
-    await runSql(api.env.orm.em.fork(), `update conversations set last_inbound_at = now() - interval '3 hours', queued_at = now() - interval '3 hours', state_changed_at = now() - interval '3 hours' where id = :id`, { id });
+    await runSql(
+      api.env.orm.em.fork(),
+      `update conversations set last_inbound_at = now() - interval '3 hours', queued_at = now() - interval '3 hours', state_changed_at = now() - interval '3 hours' where id = :id`,
+      { id },
+    );
     await api.process.inbox.fireTimer({ kind: 'auto_resolve', conversationId: id, dueAt: new Date() });
     expect((await conversation(id)).state).toBe('resolved');
     expect((await events(id)).at(-1)?.reason).toBe('resolved after 2 hours without a message from the contact');
@@ -500,24 +679,45 @@ describe('timeouts', () => {
 describe('the OpenAPI document', () => {
   it('describes the inbox routes, the live stream as server-sent events', async () => {
     const res = await api.client.get('/api/openapi.json');
-    for (const path of ['/api/v1/teams', '/api/v1/teams/{id}/members', '/api/v1/routing-rules', '/api/v1/canned-responses/{id}/render', '/api/v1/me/availability', '/api/v1/conversations/{id}/take', '/api/v1/conversations/{id}/timeline', '/api/v1/conversations/{id}/notes']) {
+    for (const path of [
+      '/api/v1/teams',
+      '/api/v1/teams/{id}/members',
+      '/api/v1/routing-rules',
+      '/api/v1/canned-responses/{id}/render',
+      '/api/v1/me/availability',
+      '/api/v1/conversations/{id}/take',
+      '/api/v1/conversations/{id}/timeline',
+      '/api/v1/conversations/{id}/notes',
+    ]) {
       expect(res.body.paths[path], path).toBeDefined();
     }
     expect(Object.keys(res.body.paths['/api/v1/inbox/events'].get.responses['200'].content)).toEqual(['text/event-stream']);
     expect(res.body.paths['/api/v1/conversations/{id}/assign'].post['x-capability']).toBe('inbox.supervise');
-    expect(res.body.paths['/api/v1/conversations'].get.parameters.map((p: any) => p.name)).toEqual(expect.arrayContaining(['state', 'assignee', 'teamId', 'q']));
+    expect(res.body.paths['/api/v1/conversations'].get.parameters.map((p: any) => p.name)).toEqual(
+      expect.arrayContaining(['state', 'assignee', 'teamId', 'q']),
+    );
   });
 });
 
 describe('when a member who holds conversations leaves the workspace', () => {
   it('returns their conversations to the queue', async () => {
     const team = await createTeam({ name: 'Leavers', strategy: 'manual', members: [{ userId: cleo.userId }] });
-    await owner.post('/api/v1/routing-rules', { name: 'leave', condition: { in: ['leave-case', { var: 'message.text' }] }, teamId: team.id, position: 0 });
+    await owner.post('/api/v1/routing-rules', {
+      name: 'leave',
+      condition: { in: ['leave-case', { var: 'message.text' }] },
+      teamId: team.id,
+      position: 0,
+    });
     const id = (await write('help leave-case')).conversationId;
     await until(id, 'queued');
     expect((await cleo.client.post(`/api/v1/conversations/${id}/take`)).status).toBe(200);
     expect((await owner.delete(`/api/v1/members/${cleo.memberId}`)).status).toBe(204);
-    const reconciler = new InboxReconciler({ orm: api.env.orm, inbox: api.process.inbox, clock: systemClock, logger: createLogger('silent') });
+    const reconciler = new InboxReconciler({
+      orm: api.env.orm,
+      inbox: api.process.inbox,
+      clock: systemClock,
+      logger: createLogger('silent'),
+    });
     await reconciler.runOnce();
     const c = await conversation(id);
     expect(c).toMatchObject({ state: 'queued', assigneeUserId: null, teamId: team.id });

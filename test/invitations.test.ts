@@ -30,7 +30,11 @@ async function sql<T = any>(query: string, bindings: Record<string, unknown> = {
   return (await runSql<T>(api.env.orm.em.fork(), query, bindings)).rows;
 }
 
-async function signup(email: string, workspaceName: string, password = `password of ${email}`): Promise<{ client: ApiClient; workspaceId: string; userId: string }> {
+async function signup(
+  email: string,
+  workspaceName: string,
+  password = `password of ${email}`,
+): Promise<{ client: ApiClient; workspaceId: string; userId: string }> {
   const res = await anonymous.post('/api/v1/auth/signup', { email, password, name: email.split('@')[0], workspaceName });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return { client: anonymous.as(res.body.token), workspaceId: res.body.workspace.id, userId: res.body.user.id };
@@ -67,7 +71,12 @@ describe('when a stranger tries the account takeover of issue 13', () => {
   });
 
   it('cannot create an account for an email that has not signed up, with a password of their choosing', async () => {
-    const res = await stranger.client.post('/api/v1/members', { email: 'victim@example.com', role: 'agent', name: 'Victim', password: 'stranger chose this' });
+    const res = await stranger.client.post('/api/v1/members', {
+      email: 'victim@example.com',
+      role: 'agent',
+      name: 'Victim',
+      password: 'stranger chose this',
+    });
     expect(res.status).toBe(410);
     expect(res.body.error.code).toBe('gone');
     expect(res.body.error.message).toContain('POST /api/v1/invitations');
@@ -93,12 +102,24 @@ describe('when a stranger tries the account takeover of issue 13', () => {
 
     const asVictim = await victim.client.post('/api/v1/invitations/accept', { token });
     expect(asVictim.status).toBe(200);
-    expect(asVictim.body).toMatchObject({ user: { id: victim.userId, email: 'victim@example.com' }, workspace: { id: other.workspaceId, name: 'Other Co' }, role: 'admin' });
+    expect(asVictim.body).toMatchObject({
+      user: { id: victim.userId, email: 'victim@example.com' },
+      workspace: { id: other.workspaceId, name: 'Other Co' },
+      role: 'admin',
+    });
     const me = await anonymous.as(asVictim.body.token).get('/api/v1/auth/me');
     expect(me.body).toMatchObject({ workspace: { id: other.workspaceId }, role: 'admin' });
     // The victim's password is still theirs alone.
     expect((await anonymous.post('/api/v1/auth/login', { email: 'victim@example.com', password: 'stranger chose this' })).status).toBe(401);
-    expect((await anonymous.post('/api/v1/auth/login', { email: 'victim@example.com', password: 'the victim own password', workspaceId: other.workspaceId })).status).toBe(200);
+    expect(
+      (
+        await anonymous.post('/api/v1/auth/login', {
+          email: 'victim@example.com',
+          password: 'the victim own password',
+          workspaceId: other.workspaceId,
+        })
+      ).status,
+    ).toBe(200);
   });
 });
 
@@ -111,7 +132,12 @@ describe('when an admin invites someone', () => {
 
   it('answers the link once, built from PUBLIC_URL whatever the Host header says, valid 7 days', async () => {
     const before = Date.now();
-    const res = await owner.client.request('post', '/api/v1/invitations', { email: 'New.Person@Example.com', role: 'marketer' }, { headers: { host: 'attacker.example' } });
+    const res = await owner.client.request(
+      'post',
+      '/api/v1/invitations',
+      { email: 'New.Person@Example.com', role: 'marketer' },
+      { headers: { host: 'attacker.example' } },
+    );
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ email: 'new.person@example.com', role: 'marketer', invitedByName: 'inviter' });
     expect(res.body.acceptUrl).toMatch(new RegExp(`^${PUBLIC_URL.replace(/\./g, '\\.')}/invitations/accept#token=[A-Za-z0-9_-]{43}$`));
@@ -141,7 +167,9 @@ describe('when an admin invites someone', () => {
     expect(old.status).toBe(410);
     expect(old.body.error.code).toBe('invitation_revoked');
     const list = await owner.client.get('/api/v1/invitations');
-    expect(list.body.items.filter((i: any) => i.email === 'twice@example.com').map((i: any) => [i.id, i.role])).toEqual([[second.id, 'marketer']]);
+    expect(list.body.items.filter((i: any) => i.email === 'twice@example.com').map((i: any) => [i.id, i.role])).toEqual([
+      [second.id, 'marketer'],
+    ]);
   });
 
   it('revokes an invitation: its link stops working and creates nothing', async () => {
@@ -168,9 +196,12 @@ describe('when an admin invites someone', () => {
 
   it('caps the invitations a workspace creates in a day, so that it cannot send bulk mail through the server', async () => {
     const bulk = await signup('bulk@example.com', 'Bulk Co');
-    await sql(`insert into invitations (id, workspace_id, email, role, token_hash, expires_at, created_at)
+    await sql(
+      `insert into invitations (id, workspace_id, email, role, token_hash, expires_at, created_at)
       select gen_random_uuid(), :workspaceId, 'bulk-' || n || '@example.com', 'agent', md5(random()::text) || n, now() + interval '7 days', now() - interval '1 hour'
-      from generate_series(1, :count) as n`, { workspaceId: bulk.workspaceId, count: INVITATIONS_PER_DAY });
+      from generate_series(1, :count) as n`,
+      { workspaceId: bulk.workspaceId, count: INVITATIONS_PER_DAY },
+    );
     const res = await bulk.client.post('/api/v1/invitations', { email: 'one-more@example.com', role: 'agent' });
     expect(res.status).toBe(429);
     expect(res.body.error.code).toBe('rate_limited');
@@ -196,7 +227,14 @@ describe('when an invitation link is opened', () => {
     const { token } = await invite(owner.client, 'sam@example.com', 'agent');
     const res = await anonymous.post('/api/v1/invitations/lookup', { token });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ email: 'sam@example.com', role: 'agent', workspaceName: 'Workspace X', inviterName: 'Ada', expiresAt: expect.any(String), hasAccount: false });
+    expect(res.body).toEqual({
+      email: 'sam@example.com',
+      role: 'agent',
+      workspaceName: 'Workspace X',
+      inviterName: 'Ada',
+      expiresAt: expect.any(String),
+      hasAccount: false,
+    });
     await signup('has-account@example.com', 'Own Co');
     const known = await invite(owner.client, 'has-account@example.com', 'agent');
     expect((await anonymous.post('/api/v1/invitations/lookup', { token: known.token })).body.hasAccount).toBe(true);
@@ -223,9 +261,15 @@ describe('when an invitation link is opened', () => {
     const { token } = await invite(owner.client, 'new-agent@example.com', 'agent');
     const res = await anonymous.post('/api/v1/invitations/accept', { token, name: 'New Agent', password: 'new agent password' });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ user: { email: 'new-agent@example.com', name: 'New Agent' }, workspace: { id: owner.workspaceId }, role: 'agent' });
+    expect(res.body).toMatchObject({
+      user: { email: 'new-agent@example.com', name: 'New Agent' },
+      workspace: { id: owner.workspaceId },
+      role: 'agent',
+    });
     expect((await anonymous.as(res.body.token).get('/api/v1/channels')).status).toBe(200);
-    expect((await anonymous.post('/api/v1/auth/login', { email: 'new-agent@example.com', password: 'new agent password' })).status).toBe(200);
+    expect((await anonymous.post('/api/v1/auth/login', { email: 'new-agent@example.com', password: 'new agent password' })).status).toBe(
+      200,
+    );
     const members = await owner.client.get('/api/v1/members');
     expect(members.body.items.find((m: any) => m.email === 'new-agent@example.com')).toMatchObject({ role: 'agent', name: 'New Agent' });
 
@@ -239,7 +283,10 @@ describe('when an invitation link is opened', () => {
     await sql(`update invitations set expires_at = now() - interval '1 second' where id = :id`, { id });
     const lookup = await anonymous.post('/api/v1/invitations/lookup', { token });
     expect(lookup.status).toBe(410);
-    expect(lookup.body.error).toMatchObject({ code: 'invitation_expired', message: expect.stringMatching(/expired; ask the workspace admin for a new one/) });
+    expect(lookup.body.error).toMatchObject({
+      code: 'invitation_expired',
+      message: expect.stringMatching(/expired; ask the workspace admin for a new one/),
+    });
     const res = await anonymous.post('/api/v1/invitations/accept', { token, name: 'Late', password: 'a long password' });
     expect(res.status).toBe(410);
     expect(res.body.error.code).toBe('invitation_expired');
@@ -250,7 +297,9 @@ describe('when an invitation link is opened', () => {
   it('lets exactly one of several simultaneous accepts of one link succeed', async () => {
     const { token } = await invite(owner.client, 'racer@example.com');
     const members = await membershipsOf(owner.workspaceId);
-    const answers = await Promise.all([1, 2, 3, 4].map((n) => anonymous.post('/api/v1/invitations/accept', { token, name: `Racer ${n}`, password: `racer password ${n}` })));
+    const answers = await Promise.all(
+      [1, 2, 3, 4].map((n) => anonymous.post('/api/v1/invitations/accept', { token, name: `Racer ${n}`, password: `racer password ${n}` })),
+    );
     expect(answers.map((a) => a.status).sort()).toEqual([200, 410, 410, 410]);
     for (const a of answers.filter((x) => x.status === 410)) expect(a.body.error.code).toBe('invitation_used');
     expect(await accountsWithEmail('racer@example.com')).toBe(1);
@@ -310,7 +359,10 @@ describe('when invitations are audited', () => {
     const accepted = await invite(owner.client, 'audited-accepted@example.com', 'marketer');
     await anonymous.post('/api/v1/invitations/accept', { token: accepted.token, name: 'Audited', password: 'a long password' });
 
-    const rows = await sql(`select action, target_id, details from audit_log where workspace_id = :workspaceId and action like 'invitation.%' order by created_at, action`, { workspaceId: owner.workspaceId });
+    const rows = await sql(
+      `select action, target_id, details from audit_log where workspace_id = :workspaceId and action like 'invitation.%' order by created_at, action`,
+      { workspaceId: owner.workspaceId },
+    );
     expect(rows.map((r) => [r.action, r.target_id])).toEqual(
       expect.arrayContaining([
         ['invitation.created', revoked.id],
@@ -320,6 +372,12 @@ describe('when invitations are audited', () => {
       ]),
     );
     const everything = JSON.stringify(await sql(`select * from audit_log`));
-    for (const secret of [revoked.token, accepted.token, createHash('sha256').update(accepted.token).digest('hex'), 'audited-accepted@example.com']) expect(everything).not.toContain(secret);
+    for (const secret of [
+      revoked.token,
+      accepted.token,
+      createHash('sha256').update(accepted.token).digest('hex'),
+      'audited-accepted@example.com',
+    ])
+      expect(everything).not.toContain(secret);
   });
 });

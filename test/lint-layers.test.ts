@@ -34,38 +34,51 @@ describe('when a file of engine/ imports infrastructure', () => {
   });
 
   it('allows the core, zod and the pure libraries it uses', async () => {
-    const source = "import { z } from 'zod';\nimport { renderTemplateText } from '../flows/template.ts';\nimport { RE2JS } from 're2js';\nexport const all = [z, renderTemplateText, RE2JS];";
+    const source =
+      "import { z } from 'zod';\nimport { renderTemplateText } from '../flows/template.ts';\nimport { RE2JS } from 're2js';\nexport const all = [z, renderTemplateText, RE2JS];";
     expect(await restrictedImports('engine/runs/probe.ts', source)).toEqual([]);
   });
 });
 
 describe('when a file of connectors/ imports api/', () => {
   it('refuses it', async () => {
-    const messages = await restrictedImports('connectors/whatsapp/probe.ts', "import type { ApiDeps } from '../../api/api-deps.ts';\nexport type D = ApiDeps;");
+    const messages = await restrictedImports(
+      'connectors/whatsapp/probe.ts',
+      "import type { ApiDeps } from '../../api/api-deps.ts';\nexport type D = ApiDeps;",
+    );
     expect(messages).toEqual([expect.stringContaining('connectors/ never import api/')]);
   });
 
   it('allows the engine, the platform and its own libraries', async () => {
-    const source = "import type { Clock } from '../../engine/clock.ts';\nimport type { Logger } from '../../platform/logger.ts';\nimport type { WAMessage } from '@whiskeysockets/baileys';\nexport type All = [Clock, Logger, WAMessage];";
+    const source =
+      "import type { Clock } from '../../engine/clock.ts';\nimport type { Logger } from '../../platform/logger.ts';\nimport type { WAMessage } from '@whiskeysockets/baileys';\nexport type All = [Clock, Logger, WAMessage];";
     expect(await restrictedImports('connectors/whatsapp/probe.ts', source)).toEqual([]);
   });
 });
 
 describe('when a file of api/ imports the WhatsApp connector', () => {
   it('refuses it: the routes go through the ChannelSessions port', async () => {
-    const messages = await restrictedImports('api/routes/probe.ts', "import { setDesired } from '../../connectors/whatsapp/whatsapp-sessions.sql.ts';\nexport const s = setDesired;");
+    const messages = await restrictedImports(
+      'api/routes/probe.ts',
+      "import { setDesired } from '../../connectors/whatsapp/whatsapp-sessions.sql.ts';\nexport const s = setDesired;",
+    );
     expect(messages).toEqual([expect.stringContaining('ChannelSessions port')]);
   });
 });
 
 describe('when a file of platform/ imports api/', () => {
   it('refuses it', async () => {
-    const messages = await restrictedImports('platform/usage/probe.ts', "import type { ApiDeps } from '../../api/api-deps.ts';\nexport type D = ApiDeps;");
+    const messages = await restrictedImports(
+      'platform/usage/probe.ts',
+      "import type { ApiDeps } from '../../api/api-deps.ts';\nexport type D = ApiDeps;",
+    );
     expect(messages).toEqual([expect.stringContaining('platform/ never imports api/')]);
   });
 
   it('allows it in platform/runtime, the composition root', async () => {
-    expect(await restrictedImports('platform/runtime/probe.ts', "import { createApp } from '../../api/app.ts';\nexport const c = createApp;")).toEqual([]);
+    expect(
+      await restrictedImports('platform/runtime/probe.ts', "import { createApp } from '../../api/app.ts';\nexport const c = createApp;"),
+    ).toEqual([]);
   });
 });
 

@@ -14,14 +14,33 @@ afterAll(async () => {
 });
 
 async function tables(): Promise<string[]> {
-  const rows: { table_name: string }[] = await env.orm.em.fork().getConnection().execute(`select table_name from information_schema.tables where table_schema = 'public' and table_name <> 'mikro_orm_migrations' order by 1`);
+  const rows: { table_name: string }[] = await env.orm.em
+    .fork()
+    .getConnection()
+    .execute(
+      `select table_name from information_schema.tables where table_schema = 'public' and table_name <> 'mikro_orm_migrations' order by 1`,
+    );
   return rows.map((r) => r.table_name);
 }
 
 describe('when every migration is reverted and applied again', () => {
   it('runs each down() and leaves no table behind, then restores the schema', async () => {
     const before = await tables();
-    expect(before).toEqual(expect.arrayContaining(['workspaces', 'users', 'memberships', 'api_keys', 'channels', 'contacts', 'contact_identities', 'conversations', 'messages', 'usage_events', 'audit_log']));
+    expect(before).toEqual(
+      expect.arrayContaining([
+        'workspaces',
+        'users',
+        'memberships',
+        'api_keys',
+        'channels',
+        'contacts',
+        'contact_identities',
+        'conversations',
+        'messages',
+        'usage_events',
+        'audit_log',
+      ]),
+    );
     const reverted = await migrateDown(env.orm, { all: true });
     expect(reverted).toEqual(migrations.map((m) => m.name).reverse());
     expect(await tables()).toEqual([]);

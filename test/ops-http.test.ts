@@ -56,9 +56,15 @@ beforeAll(async () => {
   const otherUserId = newId();
   const otherWorkspaceId = newId();
   const conn = rt.orm.em.fork().getConnection();
-  await conn.execute(`insert into users (id, email, name, password_hash) values (?, 'stranger@example.com', 'Stranger', 'x')`, [otherUserId]);
+  await conn.execute(`insert into users (id, email, name, password_hash) values (?, 'stranger@example.com', 'Stranger', 'x')`, [
+    otherUserId,
+  ]);
   await conn.execute(`insert into workspaces (id, name) values (?, 'Stranger workspace')`, [otherWorkspaceId]);
-  await conn.execute(`insert into memberships (id, workspace_id, user_id, role) values (?, ?, ?, 'owner')`, [newId(), otherWorkspaceId, otherUserId]);
+  await conn.execute(`insert into memberships (id, workspace_id, user_id, role) values (?, ?, ?, 'owner')`, [
+    newId(),
+    otherWorkspaceId,
+    otherUserId,
+  ]);
   otherOwnerToken = await rt.tokens.issue({ userId: otherUserId, workspaceId: otherWorkspaceId, version: 0 });
   // A queue with a job in it, so that the depth gauges and the dashboard have something to show.
   await rt.queues.queue('ops-test').add('noop', { id: 1 });
@@ -157,7 +163,12 @@ describe('who may read /metrics', () => {
   });
 
   it('answers 401 in the error shape without credentials, with a wrong token and to a workspace owner', async () => {
-    const attempts: Record<string, string>[] = [{}, { authorization: 'Bearer metrics-token-wrong-0123' }, { authorization: `Bearer ${ownerToken}` }, { authorization: basic(OPERATOR.user, 'wrong-password-123') }];
+    const attempts: Record<string, string>[] = [
+      {},
+      { authorization: 'Bearer metrics-token-wrong-0123' },
+      { authorization: `Bearer ${ownerToken}` },
+      { authorization: basic(OPERATOR.user, 'wrong-password-123') },
+    ];
     for (const headers of attempts) {
       const res = await fetch(`${base}/metrics`, { headers });
       expect(res.status).toBe(401);
@@ -190,7 +201,10 @@ describe('/admin/queues', () => {
     it("cannot pause another tenant's queue through the dashboard's API", async () => {
       const queue = rt.queues.queue('ops-test');
       for (const token of [ownerToken, otherOwnerToken]) {
-        const res = await fetch(`${base}/admin/queues/api/queues/ops-test/pause`, { method: 'PUT', headers: { authorization: `Bearer ${token}` } });
+        const res = await fetch(`${base}/admin/queues/api/queues/ops-test/pause`, {
+          method: 'PUT',
+          headers: { authorization: `Bearer ${token}` },
+        });
         expect(res.status).toBe(401);
       }
       expect(await queue.isPaused()).toBe(false);
@@ -203,7 +217,10 @@ describe('/admin/queues', () => {
       expect(unknown.status).toBe(404);
       expect(await dashboard.json()).toEqual({ error: { code: 'route_not_found', message: 'no route GET /admin/queues' } });
       expect(await unknown.json()).toEqual({ error: { code: 'route_not_found', message: 'no route GET /admin/no-such-page' } });
-      const pause = await fetch(`${bare.base}/admin/queues/api/queues/ops-test/pause`, { method: 'PUT', headers: { authorization: `Bearer ${ownerToken}` } });
+      const pause = await fetch(`${bare.base}/admin/queues/api/queues/ops-test/pause`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${ownerToken}` },
+      });
       expect(pause.status).toBe(404);
       expect(await rt.queues.queue('ops-test').isPaused()).toBe(false);
     });
@@ -227,7 +244,13 @@ describe('/admin/queues', () => {
     });
 
     it('refuses a wrong token, a wrong password, a wrong user and METRICS_TOKEN', async () => {
-      const wrong = ['Bearer operator-token-wrong-6789', `Bearer ${METRICS_TOKEN}`, basic(OPERATOR.user, 'operator-password-124'), basic('someone', OPERATOR.password), `Bearer ${ADMIN_TOKEN}x`];
+      const wrong = [
+        'Bearer operator-token-wrong-6789',
+        `Bearer ${METRICS_TOKEN}`,
+        basic(OPERATOR.user, 'operator-password-124'),
+        basic('someone', OPERATOR.password),
+        `Bearer ${ADMIN_TOKEN}x`,
+      ];
       for (const authorization of wrong) {
         const res = await fetch(`${base}/admin/queues/api/queues`, { headers: { authorization } });
         expect(res.status).toBe(401);
@@ -247,15 +270,21 @@ describe('/admin/queues', () => {
     it('stops an address that keeps guessing the operator password, while another address signs in', async () => {
       const guesser = { 'x-forwarded-for': '203.0.113.50' };
       for (let i = 0; i < MAX_FAILURES_PER_IP; i++) {
-        const res = await fetch(`${base}/admin/queues/api/queues`, { headers: { ...guesser, authorization: basic(OPERATOR.user, `guess-${i}-password`) } });
+        const res = await fetch(`${base}/admin/queues/api/queues`, {
+          headers: { ...guesser, authorization: basic(OPERATOR.user, `guess-${i}-password`) },
+        });
         expect(res.status).toBe(401);
       }
-      const stopped = await fetch(`${base}/admin/queues/api/queues`, { headers: { ...guesser, authorization: basic(OPERATOR.user, OPERATOR.password) } });
+      const stopped = await fetch(`${base}/admin/queues/api/queues`, {
+        headers: { ...guesser, authorization: basic(OPERATOR.user, OPERATOR.password) },
+      });
       expect(stopped.status).toBe(429);
       expect(Number(stopped.headers.get('retry-after'))).toBeGreaterThan(0);
       expect(((await stopped.json()) as any).error.code).toBe('rate_limited');
       expect((await fetch(`${base}/metrics`, { headers: { ...guesser, authorization: `Bearer ${METRICS_TOKEN}` } })).status).toBe(429);
-      const operator = await fetch(`${base}/admin/queues/api/queues`, { headers: { 'x-forwarded-for': '198.51.100.60', authorization: basic(OPERATOR.user, OPERATOR.password) } });
+      const operator = await fetch(`${base}/admin/queues/api/queues`, {
+        headers: { 'x-forwarded-for': '198.51.100.60', authorization: basic(OPERATOR.user, OPERATOR.password) },
+      });
       expect(operator.status).toBe(200);
     });
 
@@ -271,12 +300,21 @@ describe('the request log', () => {
   it('leaves out health probes that succeed, and keeps API calls', async () => {
     const lines: string[] = [];
     const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
-    const logged = await listen(buildHttpApp({ ...rt, logger, config: { ...rt.config, operator: NO_OPERATOR } }, noPipelines, new UsageRecorder({ orm: rt.orm, logger: rt.logger })));
+    const logged = await listen(
+      buildHttpApp(
+        { ...rt, logger, config: { ...rt.config, operator: NO_OPERATOR } },
+        noPipelines,
+        new UsageRecorder({ orm: rt.orm, logger: rt.logger }),
+      ),
+    );
     try {
       expect((await fetch(`${logged.base}/healthz`)).status).toBe(200);
       expect((await fetch(`${logged.base}/readyz`)).status).toBe(200);
       expect((await fetch(`${logged.base}/api/v1/flows`)).status).toBe(401);
-      const routes = lines.map((l) => JSON.parse(l) as { msg: string; route?: string }).filter((l) => l.msg === 'request').map((l) => l.route);
+      const routes = lines
+        .map((l) => JSON.parse(l) as { msg: string; route?: string })
+        .filter((l) => l.msg === 'request')
+        .map((l) => l.route);
       expect(routes).toEqual(['/v1/flows']);
     } finally {
       logged.server.close();

@@ -18,7 +18,19 @@ afterAll(async () => {
 });
 
 function record(path: string, overrides: Partial<RequestRecord> = {}): RequestRecord {
-  return { method: 'GET', route: '/v1/contacts', path, status: 200, durationMs: 3.5, ip: '127.0.0.1', userAgent: 'vitest', workspaceId: null, userId: null, at: new Date(), ...overrides };
+  return {
+    method: 'GET',
+    route: '/v1/contacts',
+    path,
+    status: 200,
+    durationMs: 3.5,
+    ip: '127.0.0.1',
+    userAgent: 'vitest',
+    workspaceId: null,
+    userId: null,
+    at: new Date(),
+    ...overrides,
+  };
 }
 
 async function paths(): Promise<string[]> {
@@ -29,7 +41,18 @@ async function paths(): Promise<string[]> {
 /** An ORM whose queries fail as when Postgres is down, and that counts INSERTs. */
 function downOrm(): { orm: Orm; inserts: () => number } {
   let inserts = 0;
-  const orm = { em: { fork: () => ({ getConnection: () => ({ execute: async () => { inserts++; throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }); } }) }) } } as unknown as Orm;
+  const orm = {
+    em: {
+      fork: () => ({
+        getConnection: () => ({
+          execute: async () => {
+            inserts++;
+            throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+          },
+        }),
+      }),
+    },
+  } as unknown as Orm;
   return { orm, inserts: () => inserts };
 }
 
@@ -83,7 +106,14 @@ describe('when the database does not answer', () => {
   it('keeps the newest rows up to the bound, drops the oldest and counts them', async () => {
     const { orm, inserts } = downOrm();
     const dropped: number[] = [];
-    const recorder = new UsageRecorder({ orm, logger, batchRows: 2, bufferMaxRows: 3, flushIntervalMs: 60_000, onDropped: (n) => dropped.push(n) });
+    const recorder = new UsageRecorder({
+      orm,
+      logger,
+      batchRows: 2,
+      bufferMaxRows: 3,
+      flushIntervalMs: 60_000,
+      onDropped: (n) => dropped.push(n),
+    });
     for (let i = 0; i < 5; i++) recorder.observe(record(`/api/v1/r/${i}`));
     await recorder.flush();
     expect(inserts()).toBeGreaterThan(0);

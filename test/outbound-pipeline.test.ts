@@ -56,7 +56,10 @@ async function message(id: string): Promise<any> {
 }
 
 async function messageReaches(id: string, status: string): Promise<any> {
-  return until(() => message(id), (m) => m?.status === status);
+  return until(
+    () => message(id),
+    (m) => m?.status === status,
+  );
 }
 
 // A type alias, not an interface, so that a fixture can be passed as SQL bindings.
@@ -71,15 +74,29 @@ type Fixture = {
 async function createFixture(opts: { announce?: boolean } = {}): Promise<Fixture> {
   const f = { workspaceId: newId(), channelId: newId(), contactId: newId(), conversationId: newId() };
   await sql(`insert into workspaces (id, name) values (:workspaceId, 'Outbound test')`, f);
-  await sql(`insert into channels (id, workspace_id, kind, name, status) values (:channelId, :workspaceId, 'sandbox', 'Sandbox', 'connected')`, f);
+  await sql(
+    `insert into channels (id, workspace_id, kind, name, status) values (:channelId, :workspaceId, 'sandbox', 'Sandbox', 'connected')`,
+    f,
+  );
   await sql(`insert into contacts (id, workspace_id, phone, name) values (:contactId, :workspaceId, '+15551230000', 'Sam')`, f);
-  await sql(`insert into conversations (id, workspace_id, channel_id, contact_id) values (:conversationId, :workspaceId, :channelId, :contactId)`, f);
+  await sql(
+    `insert into conversations (id, workspace_id, channel_id, contact_id) values (:conversationId, :workspaceId, :channelId, :contactId)`,
+    f,
+  );
   if (opts.announce !== false) await worker.channelAdded(f.channelId);
   return f;
 }
 
 function request(f: Fixture, overrides: Partial<OutboundRequest> = {}): OutboundRequest {
-  return { workspaceId: f.workspaceId, conversationId: f.conversationId, type: 'text', text: 'hello from the bot', idempotencyKey: newId(), sender: 'bot', ...overrides };
+  return {
+    workspaceId: f.workspaceId,
+    conversationId: f.conversationId,
+    type: 'text',
+    text: 'hello from the bot',
+    idempotencyKey: newId(),
+    sender: 'bot',
+    ...overrides,
+  };
 }
 
 function deliveriesOf(messageId: string): SandboxOutbound[] {
@@ -127,7 +144,12 @@ describe('when a bot reply is queued in a transaction and dispatched after commi
     await outbox.dispatch([queued]);
     const read = await messageReaches(queued.messageId, 'read');
 
-    expect(read).toMatchObject({ direction: 'outbound', sender: 'bot', provider_message_id: `sandbox:${queued.messageId}`, failure_reason: null });
+    expect(read).toMatchObject({
+      direction: 'outbound',
+      sender: 'bot',
+      provider_message_id: `sandbox:${queued.messageId}`,
+      failure_reason: null,
+    });
     const times = read.status_times;
     expect(Object.keys(times).sort()).toEqual(['delivered', 'queued', 'read', 'sent']);
     expect(Date.parse(times.queued)).toBeLessThanOrEqual(Date.parse(times.sent));
@@ -135,7 +157,10 @@ describe('when a bot reply is queued in a transaction and dispatched after commi
     expect(Date.parse(times.delivered)).toBeLessThanOrEqual(Date.parse(times.read));
     expect(read.metadata.send).toEqual({ attempts: 1 });
     expect(deliveriesOf(queued.messageId)).toHaveLength(1);
-    expect(deliveriesOf(queued.messageId)[0]).toMatchObject({ text: 'hello from the bot', to: { contactId: f.contactId, phone: '+15551230000' } });
+    expect(deliveriesOf(queued.messageId)[0]).toMatchObject({
+      text: 'hello from the bot',
+      to: { contactId: f.contactId, phone: '+15551230000' },
+    });
   });
 });
 
@@ -144,7 +169,10 @@ describe('when a conversation has several replies queued and its channel sends i
     const f = await createFixture();
     const other = { ...f, contactId: newId(), conversationId: newId() };
     await sql(`insert into contacts (id, workspace_id, phone, name) values (:contactId, :workspaceId, '+15551230001', 'Kim')`, other);
-    await sql(`insert into conversations (id, workspace_id, channel_id, contact_id) values (:conversationId, :workspaceId, :channelId, :contactId)`, other);
+    await sql(
+      `insert into conversations (id, workspace_id, channel_id, contact_id) values (:conversationId, :workspaceId, :channelId, :contactId)`,
+      other,
+    );
     slowTexts.set('first, slow', 300);
     const texts = ['first, slow', 'second', 'third', 'fourth'];
     const queued = await env.orm.em.fork().transactional(async (em) => {
@@ -153,7 +181,11 @@ describe('when a conversation has several replies queued and its channel sends i
       return { mine, theirs: await outbox.queueSend(em, request(other, { text: 'meanwhile' })) };
     });
     await outbox.dispatch([...queued.mine, queued.theirs]);
-    for (const q of [...queued.mine, queued.theirs]) await until(() => message(q.messageId), (m) => ['sent', 'delivered', 'read'].includes(m?.status));
+    for (const q of [...queued.mine, queued.theirs])
+      await until(
+        () => message(q.messageId),
+        (m) => ['sent', 'delivered', 'read'].includes(m?.status),
+      );
 
     const order = delivered.filter((d) => d.to.contactId === f.contactId || d.to.contactId === other.contactId).map((d) => d.text);
     expect(order.filter((t) => t !== 'meanwhile')).toEqual(texts);
@@ -164,14 +196,17 @@ describe('when a conversation has several replies queued and its channel sends i
 });
 
 describe('when many conversations of two channels have replies queued at once', () => {
-  it('sends each message exactly once, and each conversation\'s in the order they were queued', async () => {
+  it("sends each message exactly once, and each conversation's in the order they were queued", async () => {
     const channels = [await createFixture(), await createFixture()];
     const conversations: Fixture[] = [];
     for (let i = 0; i < 50; i++) {
       const channel = channels[i % 2]!;
       const c = { ...channel, contactId: newId(), conversationId: newId(), phone: `+1555300${String(i).padStart(4, '0')}` };
       await sql(`insert into contacts (id, workspace_id, phone, name) values (:contactId, :workspaceId, :phone, 'Many')`, c);
-      await sql(`insert into conversations (id, workspace_id, channel_id, contact_id) values (:conversationId, :workspaceId, :channelId, :contactId)`, c);
+      await sql(
+        `insert into conversations (id, workspace_id, channel_id, contact_id) values (:conversationId, :workspaceId, :channelId, :contactId)`,
+        c,
+      );
       conversations.push(c);
     }
     const perConversation = 4;
@@ -191,7 +226,11 @@ describe('when many conversations of two channels have replies queued at once', 
 
     const ids = queued.map((q) => q.messageId);
     await until(
-      () => sql<{ n: number }>(`select count(*)::int as n from messages where id = any(cast(:ids as uuid[])) and status in ('sent', 'delivered', 'read')`, { ids }),
+      () =>
+        sql<{ n: number }>(
+          `select count(*)::int as n from messages where id = any(cast(:ids as uuid[])) and status in ('sent', 'delivered', 'read')`,
+          { ids },
+        ),
       (rows) => rows[0]?.n === ids.length,
     );
 
@@ -225,7 +264,9 @@ describe('when the same idempotency key is sent twice', () => {
     expect(first.created).toBe(true);
     for (const r of [again, ...racing]) expect(r).toEqual({ messageId: first.messageId, created: false });
     await messageReaches(first.messageId, 'read');
-    expect(await sql(`select id from messages where channel_id = :channelId and idempotency_key = :key`, { channelId: f.channelId, key })).toHaveLength(1);
+    expect(
+      await sql(`select id from messages where channel_id = :channelId and idempotency_key = :key`, { channelId: f.channelId, key }),
+    ).toHaveLength(1);
     // Re-dispatching the same message adds no job and sends nothing more.
     await outbox.dispatch([{ channelId: f.channelId, messageId: first.messageId }]);
     expect(deliveriesOf(first.messageId)).toHaveLength(1);
@@ -234,7 +275,9 @@ describe('when the same idempotency key is sent twice', () => {
   it('also concurrently with the first send, before anything is committed', async () => {
     const f = await createFixture();
     const key = `broadcast:${newId()}`;
-    const results = await Promise.all(Array.from({ length: 5 }, () => outbox.send(request(f, { idempotencyKey: key, sender: 'broadcast' }))));
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => outbox.send(request(f, { idempotencyKey: key, sender: 'broadcast' }))),
+    );
 
     expect(results.filter((r) => r.created)).toHaveLength(1);
     expect(new Set(results.map((r) => r.messageId)).size).toBe(1);
@@ -280,7 +323,10 @@ describe('when provider status updates arrive out of order', () => {
     const f = await createFixture();
     const queued = await env.orm.em.fork().transactional((em) => outbox.queueSend(em, request(f)));
     // Stands for a message the worker sent: not dispatched, so the sandbox does not report on it.
-    await sql(`update messages set status = 'sent', provider_message_id = 'provider-1', status_times = status_times || '{"sent":"2026-01-01T00:00:00.000Z"}' where id = :id`, { id: queued.messageId });
+    await sql(
+      `update messages set status = 'sent', provider_message_id = 'provider-1', status_times = status_times || '{"sent":"2026-01-01T00:00:00.000Z"}' where id = :id`,
+      { id: queued.messageId },
+    );
 
     const readAt = new Date('2026-01-01T00:00:05.000Z');
     const update = { channelId: f.channelId, providerMessageId: 'provider-1' };
@@ -314,7 +360,10 @@ describe('when the connector answers with a retryable error', () => {
   it('waits out a lasting condition (a rate cap) without spending its attempts, then sends', async () => {
     const f = await createFixture();
     // More refusals than the 3 attempts allow: each asks to wait 50 ms, which is not an attempt.
-    scriptedErrors.set(f.channelId, [1, 2, 3, 4].map(() => new RateLimitedError(0.05)));
+    scriptedErrors.set(
+      f.channelId,
+      [1, 2, 3, 4].map(() => new RateLimitedError(0.05)),
+    );
     const sent = await outbox.send(request(f));
 
     const read = await messageReaches(sent.messageId, 'read');
@@ -324,7 +373,10 @@ describe('when the connector answers with a retryable error', () => {
 
   it('fails the message with the reason once the attempts are exhausted', async () => {
     const f = await createFixture();
-    scriptedErrors.set(f.channelId, [1, 2, 3].map(() => new UnavailableError('provider down')));
+    scriptedErrors.set(
+      f.channelId,
+      [1, 2, 3].map(() => new UnavailableError('provider down')),
+    );
     const sent = await outbox.send(request(f));
 
     const failed = await messageReaches(sent.messageId, 'failed');
@@ -375,8 +427,13 @@ describe('when messages are recorded together for one batch send job', () => {
   async function recordTogether(f: Fixture): Promise<{ ids: string[]; batchJobId: string }> {
     const second = { ...f, contactId: newId(), conversationId: newId() };
     await sql(`insert into contacts (id, workspace_id, phone, name) values (:contactId, :workspaceId, '+15551230001', 'Kim')`, second);
-    await sql(`insert into conversations (id, workspace_id, channel_id, contact_id) values (:conversationId, :workspaceId, :channelId, :contactId)`, second);
-    const rows = [f, second].map((target) => outbox.prepareQueued(request(target), { channelId: target.channelId, contactId: target.contactId }));
+    await sql(
+      `insert into conversations (id, workspace_id, channel_id, contact_id) values (:conversationId, :workspaceId, :channelId, :contactId)`,
+      second,
+    );
+    const rows = [f, second].map((target) =>
+      outbox.prepareQueued(request(target), { channelId: target.channelId, contactId: target.contactId }),
+    );
     const batchJobs = outbox.sendTogether(rows);
     await env.orm.em.fork().transactional((em) => outbox.insertQueuedRows(em, rows));
     const batchJobId = batchJobs.get(rows[0]!.id)!;
@@ -388,7 +445,8 @@ describe('when messages are recorded together for one batch send job', () => {
   it('sends them through that job, each once', async () => {
     const f = await createFixture();
     const { ids, batchJobId } = await recordTogether(f);
-    for (const id of ids) expect((await messageReaches(id, 'read')).metadata.batchJob).toEqual({ queue: sendQueueName(f.channelId), id: batchJobId });
+    for (const id of ids)
+      expect((await messageReaches(id, 'read')).metadata.batchJob).toEqual({ queue: sendQueueName(f.channelId), id: batchJobId });
     for (const id of ids) expect(deliveriesOf(id)).toHaveLength(1);
     const job = await queues.queue(sendQueueName(f.channelId)).getJob(batchJobId);
     expect(job?.returnvalue).toEqual({ sent: 2, failed: 0, handedOff: 0, alreadyHandled: 0 });
@@ -412,11 +470,21 @@ describe('when messages are recorded together for one batch send job', () => {
 
 describe('when a channel is added in another process', () => {
   it('starts a send worker here too, through the announcement', async () => {
-    const other = new SendWorker({ orm: env.orm, queues, redis: env.redis, connectors: new ConnectorRegistry().register(sandbox, { deduplicatesSends: true }), logger, clock: systemClock });
+    const other = new SendWorker({
+      orm: env.orm,
+      queues,
+      redis: env.redis,
+      connectors: new ConnectorRegistry().register(sandbox, { deduplicatesSends: true }),
+      logger,
+      clock: systemClock,
+    });
     await other.start();
     try {
       const f = await createFixture();
-      const active = await until(() => other.activeChannels(), (ids) => ids.includes(f.channelId));
+      const active = await until(
+        () => other.activeChannels(),
+        (ids) => ids.includes(f.channelId),
+      );
       expect(active).toContain(f.channelId);
     } finally {
       await other.stop();
@@ -460,7 +528,10 @@ describe('when a connector that waits before the provider call (pacing) is inter
     await paced.hostChannel(f.channelId);
     try {
       const queued = await outbox.send(request(f));
-      const done = await until(() => message(queued.messageId), (m) => m?.status === 'sent' || m?.status === 'failed');
+      const done = await until(
+        () => message(queued.messageId),
+        (m) => m?.status === 'sent' || m?.status === 'failed',
+      );
       expect(done.status).toBe('sent');
       expect(sent).toEqual([queued.messageId]);
     } finally {
@@ -474,7 +545,10 @@ describe('when a connector that waits before the provider call (pacing) is inter
     await paced.hostChannel(f.channelId);
     try {
       const queued = await outbox.send(request(f));
-      const done = await until(() => message(queued.messageId), (m) => m?.status === 'sent' || m?.status === 'failed');
+      const done = await until(
+        () => message(queued.messageId),
+        (m) => m?.status === 'sent' || m?.status === 'failed',
+      );
       expect(done.status).toBe('failed');
       expect(done.failure_reason).toMatch(/^send_outcome_unknown: an attempt started at .* was interrupted$/);
       expect(sent).toEqual([]);

@@ -41,7 +41,13 @@ async function directQuery<T extends pg.QueryResultRow>(text: string, values: un
   }
 }
 
-const advisoryLocksHeld = async () => (await directQuery<{ n: string }>(`select count(*) as n from pg_locks where locktype = 'advisory' and database = (select oid from pg_database where datname = $1)`, [dbName]))[0]!.n;
+const advisoryLocksHeld = async () =>
+  (
+    await directQuery<{ n: string }>(
+      `select count(*) as n from pg_locks where locktype = 'advisory' and database = (select oid from pg_database where datname = $1)`,
+      [dbName],
+    )
+  )[0]!.n;
 
 beforeAll(async () => {
   if (!HAS_PGBOUNCER) return;
@@ -77,22 +83,31 @@ describe.skipIf(!HAS_PGBOUNCER)('PostgreSQL behind PgBouncer in transaction mode
   });
 
   it('runs the product through it: signs up, publishes a flow and answers 40 senders exactly once each', async () => {
-    product = await runRoles(['api', 'worker', 'connector'], {
-      DATABASE_URL: viaBouncer,
-      DATABASE_PREPARED_STATEMENTS: 'off',
-      REDIS_URL: TEST_REDIS_URL,
-      REDIS_PREFIX: prefix,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      ONEMESSAGE_SECRET_KEY: randomBytes(32).toString('hex'),
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-      NODE_ENV: 'test',
-    }, { exit: () => undefined, listenForSignals: false });
+    product = await runRoles(
+      ['api', 'worker', 'connector'],
+      {
+        DATABASE_URL: viaBouncer,
+        DATABASE_PREPARED_STATEMENTS: 'off',
+        REDIS_URL: TEST_REDIS_URL,
+        REDIS_PREFIX: prefix,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        ONEMESSAGE_SECRET_KEY: randomBytes(32).toString('hex'),
+        LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+        NODE_ENV: 'test',
+      },
+      { exit: () => undefined, listenForSignals: false },
+    );
     // The api process migrated (nothing pending) and seeded through PgBouncer; no lock is left behind.
     expect(await advisoryLocksHeld()).toBe('0');
 
     const client = new ApiClient(`http://127.0.0.1:${product.port}`);
-    const signup = await client.post('/api/v1/auth/signup', { email: `pgb-${id}@example.com`, password: 'password-123', name: 'Pat', workspaceName: 'Pooled' });
+    const signup = await client.post('/api/v1/auth/signup', {
+      email: `pgb-${id}@example.com`,
+      password: 'password-123',
+      name: 'Pat',
+      workspaceName: 'Pooled',
+    });
     expect(signup.status).toBe(201);
     const owner = client.as(signup.body.token);
     const channelId = (await owner.post('/api/v1/channels', { kind: 'sandbox', name: 'Pooled' })).body.id as string;
@@ -109,7 +124,9 @@ describe.skipIf(!HAS_PGBOUNCER)('PostgreSQL behind PgBouncer in transaction mode
     expect((await owner.post(`/api/v1/flows/${flow.body.id}/publish`, {})).status).toBe(201);
 
     const senders = Array.from({ length: 40 }, (_, i) => ({ from: `+1555010${String(i).padStart(4, '0')}`, name: `Sender ${i}` }));
-    const accepted = await Promise.all(senders.map((s) => owner.post(`/api/v1/channels/${channelId}/sandbox/inbound`, { ...s, text: 'hello' })));
+    const accepted = await Promise.all(
+      senders.map((s) => owner.post(`/api/v1/channels/${channelId}/sandbox/inbound`, { ...s, text: 'hello' })),
+    );
     for (const res of accepted) expect(res.status, JSON.stringify(res.body)).toBe(202);
 
     const replies = await eventually(async () => {
@@ -135,7 +152,8 @@ describe.skipIf(!HAS_PGBOUNCER)('PostgreSQL behind PgBouncer in transaction mode
         if (statSync(path).isDirectory()) walk(path);
         else if (path.endsWith('.ts') && !path.endsWith('.test.ts')) {
           const text = readFileSync(path, 'utf8');
-          for (const m of text.matchAll(/pg_(?:try_)?advisory_(?:xact_)?lock(?:_shared)?\b/g)) if (!m[0].includes('xact')) offenders.push(`${path}: ${m[0]}`);
+          for (const m of text.matchAll(/pg_(?:try_)?advisory_(?:xact_)?lock(?:_shared)?\b/g))
+            if (!m[0].includes('xact')) offenders.push(`${path}: ${m[0]}`);
         }
       }
     };

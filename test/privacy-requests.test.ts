@@ -34,7 +34,9 @@ async function sql<T = Record<string, unknown>>(text: string, bindings: Record<s
 async function inbound(from: string, text: string): Promise<{ contactId: string; conversationId: string; messageId: string }> {
   const res = await owner.post(`/api/v1/channels/${channelId}/sandbox/inbound`, { from, text, name: 'Private Person' });
   expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);
-  await eventually(async () => ((await sql(`select 1 from messages where id = :id and handled_at is not null`, { id: res.body.messageId })).length ? true : undefined));
+  await eventually(async () =>
+    (await sql(`select 1 from messages where id = :id and handled_at is not null`, { id: res.body.messageId })).length ? true : undefined,
+  );
   return res.body;
 }
 
@@ -51,7 +53,12 @@ async function filesUnder(dir: string): Promise<string[]> {
 
 beforeAll(async () => {
   api = await startTestApi({ ONEMESSAGE_DATA_DIR: dataDir });
-  const signup = await api.client.post('/api/v1/auth/signup', { email: 'owner@example.com', password: 'password-123', name: 'Owner', workspaceName: 'Privacy' });
+  const signup = await api.client.post('/api/v1/auth/signup', {
+    email: 'owner@example.com',
+    password: 'password-123',
+    name: 'Owner',
+    workspaceName: 'Privacy',
+  });
   owner = api.client.as(signup.body.token);
   workspaceId = signup.body.workspace.id;
   channelId = (await owner.post('/api/v1/channels', { kind: 'sandbox', name: 'Sandbox' })).body.id;
@@ -67,7 +74,17 @@ describe('the consent history', () => {
     await publishFlow(api, workspaceId, {
       schemaVersion: 1,
       nodes: [
-        { id: 't', type: 'message_received', label: 'no more please', config: { channels: 'all', match: { kind: 'keyword', mode: 'exact', keywords: ['no more please'], caseInsensitive: true }, firstMessageOnly: false }, position: { x: 0, y: 0 } },
+        {
+          id: 't',
+          type: 'message_received',
+          label: 'no more please',
+          config: {
+            channels: 'all',
+            match: { kind: 'keyword', mode: 'exact', keywords: ['no more please'], caseInsensitive: true },
+            firstMessageOnly: false,
+          },
+          position: { x: 0, y: 0 },
+        },
         { id: 'o', type: 'opt_out', label: 'Opt out', config: {}, position: { x: 300, y: 0 } },
       ],
       edges: [{ id: 'e', source: 't', sourceHandle: 'out', target: 'o' }],
@@ -94,19 +111,48 @@ describe('the consent history', () => {
 
   it('stops the automation of a restricted contact but keeps its data', async () => {
     const c = await inbound('+15552223333', 'hello');
-    const flow = await sql<{ flowId: string; versionId: string }>(`select flow_id as "flowId", id as "versionId" from flow_versions where workspace_id = :workspaceId limit 1`, { workspaceId });
-    const runId = await seedRun(api.env.orm.em.fork(), { workspaceId, ...flow[0]!, contactId: c.contactId, conversationId: c.conversationId, channelId, status: 'waiting', ageDays: 0, steps: 1 });
+    const flow = await sql<{ flowId: string; versionId: string }>(
+      `select flow_id as "flowId", id as "versionId" from flow_versions where workspace_id = :workspaceId limit 1`,
+      { workspaceId },
+    );
+    const runId = await seedRun(api.env.orm.em.fork(), {
+      workspaceId,
+      ...flow[0]!,
+      contactId: c.contactId,
+      conversationId: c.conversationId,
+      channelId,
+      status: 'waiting',
+      ageDays: 0,
+      steps: 1,
+    });
     expect((await owner.patch(`/api/v1/contacts/${c.contactId}`, { restricted: true })).status).toBe(200);
-    const run = (await sql<{ status: string; stopReason: string }>(`select status, stop_reason as "stopReason" from runs where id = :runId`, { runId }))[0]!;
+    const run = (
+      await sql<{ status: string; stopReason: string }>(`select status, stop_reason as "stopReason" from runs where id = :runId`, { runId })
+    )[0]!;
     expect(run.status).toBe('stopped');
     expect(run.stopReason).toContain('restricted');
     expect(await sql(`select 1 from messages where contact_id = :id`, { id: c.contactId })).toHaveLength(1);
     // A broadcast skips them, with the reason counted.
-    const broadcast = await owner.post('/api/v1/broadcasts', { name: 'B', channelId, audience: { kind: 'phones', phones: ['+15552223333', '+15552224444'] }, content: { kind: 'message', text: 'Hi' }, schedule: { kind: 'now' } });
+    const broadcast = await owner.post('/api/v1/broadcasts', {
+      name: 'B',
+      channelId,
+      audience: { kind: 'phones', phones: ['+15552223333', '+15552224444'] },
+      content: { kind: 'message', text: 'Hi' },
+      schedule: { kind: 'now' },
+    });
     expect(broadcast.status, JSON.stringify(broadcast.body)).toBe(201);
     const scheduled = await owner.post(`/api/v1/broadcasts/${broadcast.body.id}/schedule`, {});
     expect(scheduled.status, JSON.stringify(scheduled.body)).toBe(200);
-    const skipped = await eventually(async () => (await sql<{ skipReason: string }>(`select skip_reason as "skipReason" from broadcast_recipients where broadcast_id = :id and contact_id = :contactId`, { id: broadcast.body.id, contactId: c.contactId }))[0], 15_000);
+    const skipped = await eventually(
+      async () =>
+        (
+          await sql<{ skipReason: string }>(
+            `select skip_reason as "skipReason" from broadcast_recipients where broadcast_id = :id and contact_id = :contactId`,
+            { id: broadcast.body.id, contactId: c.contactId },
+          )
+        )[0],
+      15_000,
+    );
     expect(skipped.skipReason).toBe('restricted');
   });
 });
@@ -118,16 +164,51 @@ describe('when a contact asks for their data and then to be erased', () => {
     const first = await inbound(PHONE, 'my private words');
     Object.assign(person, first);
     const em = api.env.orm.em.fork();
-    person.media = await seedMessages(em, { workspaceId, channelId, contactId: first.contactId, conversationId: first.conversationId, count: 6, ageDays: 1, text: 'private media caption', mediaDir });
-    const flow = await sql<{ flowId: string; versionId: string }>(`select flow_id as "flowId", id as "versionId" from flow_versions where workspace_id = :workspaceId limit 1`, { workspaceId });
-    person.runId = await seedRun(em, { workspaceId, ...flow[0]!, contactId: first.contactId, conversationId: first.conversationId, channelId, status: 'waiting', ageDays: 0, steps: 2 });
+    person.media = await seedMessages(em, {
+      workspaceId,
+      channelId,
+      contactId: first.contactId,
+      conversationId: first.conversationId,
+      count: 6,
+      ageDays: 1,
+      text: 'private media caption',
+      mediaDir,
+    });
+    const flow = await sql<{ flowId: string; versionId: string }>(
+      `select flow_id as "flowId", id as "versionId" from flow_versions where workspace_id = :workspaceId limit 1`,
+      { workspaceId },
+    );
+    person.runId = await seedRun(em, {
+      workspaceId,
+      ...flow[0]!,
+      contactId: first.contactId,
+      conversationId: first.conversationId,
+      channelId,
+      status: 'waiting',
+      ageDays: 0,
+      steps: 2,
+    });
     // What else names them: the WhatsApp copy of what we sent, a broadcast (its audience and recipient row), consent, usage paths.
-    await sql(`insert into whatsapp_sent_content (channel_id, wa_message_id, content) select channel_id, provider_message_id, '\\x00' from messages where contact_id = :id and direction = 'outbound'`, { id: first.contactId });
-    person.broadcast = (await owner.post('/api/v1/broadcasts', { name: 'Promo', channelId, audience: { kind: 'phones', phones: [PHONE, '+15559998888'] }, content: { kind: 'message', text: 'Promo' }, schedule: { kind: 'at', localTime: '2099-01-01T09:00', timezone: 'UTC' } })).body.id;
+    await sql(
+      `insert into whatsapp_sent_content (channel_id, wa_message_id, content) select channel_id, provider_message_id, '\\x00' from messages where contact_id = :id and direction = 'outbound'`,
+      { id: first.contactId },
+    );
+    person.broadcast = (
+      await owner.post('/api/v1/broadcasts', {
+        name: 'Promo',
+        channelId,
+        audience: { kind: 'phones', phones: [PHONE, '+15559998888'] },
+        content: { kind: 'message', text: 'Promo' },
+        schedule: { kind: 'at', localTime: '2099-01-01T09:00', timezone: 'UTC' },
+      })
+    ).body.id;
     const otherContact = (await inbound('+15559998888', 'other person')).contactId;
     person.otherContact = otherContact;
     for (const contactId of [first.contactId, otherContact]) {
-      await sql(`insert into broadcast_recipients (id, broadcast_id, workspace_id, contact_id, batch, state, message_id) values (:id, :b, :workspaceId, :contactId, 0, 'queued', :m)`, { id: newId(), b: person.broadcast, workspaceId, contactId, m: newId() });
+      await sql(
+        `insert into broadcast_recipients (id, broadcast_id, workspace_id, contact_id, batch, state, message_id) values (:id, :b, :workspaceId, :contactId, 0, 'queued', :m)`,
+        { id: newId(), b: person.broadcast, workspaceId, contactId, m: newId() },
+      );
     }
     expect((await owner.patch(`/api/v1/contacts/${first.contactId}`, { optedOut: true, name: 'Private Person Renamed' })).status).toBe(200);
     expect((await owner.get(`/api/v1/contacts/${first.contactId}`)).status).toBe(200);
@@ -156,7 +237,12 @@ describe('when a contact asks for their data and then to be erased', () => {
     await writeFile(zipPath, Buffer.from(await res.arrayBuffer()));
     const read = (name: string) => JSON.parse(execFileSync('unzip', ['-p', zipPath, name]).toString());
     const manifest = read('manifest.json');
-    expect(manifest).toMatchObject({ format: 'onemessage.contact-export', version: 2, contactId: person.contactId, counts: { conversations: 1, messages: 7, mediaFiles: 2, runs: 1 } });
+    expect(manifest).toMatchObject({
+      format: 'onemessage.contact-export',
+      version: 2,
+      contactId: person.contactId,
+      counts: { conversations: 1, messages: 7, mediaFiles: 2, runs: 1 },
+    });
     const contact = read('contact.json');
     expect(contact.contact).toMatchObject({ id: person.contactId, phone: PHONE, name: 'Private Person Renamed' });
     expect(contact.identities.map((i: any) => i.value)).toContain(PHONE);
@@ -170,12 +256,18 @@ describe('when a contact asks for their data and then to be erased', () => {
     expect(consent.optedOutAt).toBeTruthy();
     expect(consent.history.map((h: any) => [h.action, h.source])).toEqual([['opt_out', 'api']]);
     expect(read('broadcasts.json')).toEqual([expect.objectContaining({ broadcastId: person.broadcast, broadcastName: 'Promo' })]);
-    expect(read('notes.json')).toEqual(expect.objectContaining({ conversation_events: expect.any(Array), conversation_notes: expect.any(Array) }));
+    expect(read('notes.json')).toEqual(
+      expect.objectContaining({ conversation_events: expect.any(Array), conversation_notes: expect.any(Array) }),
+    );
     expect(Object.keys(read('conversations.json')[0])).toContain('status');
   });
 
   it('refuses erasure under a legal hold on one of their conversations, saying why', async () => {
-    const hold = await owner.post('/api/v1/legal-holds', { scope: 'conversation', conversationId: person.conversationId, reason: 'Complaint 7' });
+    const hold = await owner.post('/api/v1/legal-holds', {
+      scope: 'conversation',
+      conversationId: person.conversationId,
+      reason: 'Complaint 7',
+    });
     expect(hold.status).toBe(201);
     const refused = await owner.post(`/api/v1/contacts/${person.contactId}/erase`, {});
     expect(refused.status).toBe(409);
@@ -187,8 +279,14 @@ describe('when a contact asks for their data and then to be erased', () => {
   });
 
   it('erases them from every table that refers to a contact, from the media store and from Redis', async () => {
-    const messageIds = (await sql<{ id: string }>(`select id from messages where contact_id = :id`, { id: person.contactId })).map((r) => r.id);
-    const storageKeys = (await sql<{ key: string }>(`select media ->> 'storageKey' as key from messages where contact_id = :id and media ? 'storageKey'`, { id: person.contactId })).map((r) => r.key);
+    const messageIds = (await sql<{ id: string }>(`select id from messages where contact_id = :id`, { id: person.contactId })).map(
+      (r) => r.id,
+    );
+    const storageKeys = (
+      await sql<{ key: string }>(`select media ->> 'storageKey' as key from messages where contact_id = :id and media ? 'storageKey'`, {
+        id: person.contactId,
+      })
+    ).map((r) => r.key);
     expect(storageKeys.length).toBeGreaterThan(0);
     const exportFile = join(dataDir, 'exports', workspaceId, `${person.exportId}.zip`);
     expect(existsSync(exportFile)).toBe(true);
@@ -209,7 +307,18 @@ describe('when a contact asks for their data and then to be erased', () => {
        select table_name, column_name, case when column_name like '%conversation%' then 'conversations' else 'contacts' end
          from information_schema.columns where table_schema = 'public' and (column_name like '%contact_id' or column_name like '%conversation_id')`,
     );
-    expect(refs.map((r) => r.table)).toEqual(expect.arrayContaining(['messages', 'runs', 'contact_identities', 'conversations', 'broadcast_recipients', 'consent_events', 'contact_exports', 'legal_holds']));
+    expect(refs.map((r) => r.table)).toEqual(
+      expect.arrayContaining([
+        'messages',
+        'runs',
+        'contact_identities',
+        'conversations',
+        'broadcast_recipients',
+        'consent_events',
+        'contact_exports',
+        'legal_holds',
+      ]),
+    );
     for (const ref of refs) {
       const ids = ref.refers === 'contacts' ? [person.contactId] : [person.conversationId];
       const rows = await sql(`select 1 from "${ref.table}" where "${ref.column}" = any(cast(:ids as uuid[]))`, { ids });
@@ -219,7 +328,9 @@ describe('when a contact asks for their data and then to be erased', () => {
     // Steps refer to their run, not to the contact: gone with it.
     expect(await sql(`select 1 from run_steps where run_id = :id`, { id: person.runId })).toEqual([]);
     // No row of any table mentions their phone, their contact id or their words.
-    const tables = await sql<{ table: string }>(`select table_name as "table" from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'`);
+    const tables = await sql<{ table: string }>(
+      `select table_name as "table" from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'`,
+    );
     for (const { table } of tables) {
       for (const needle of [PHONE.slice(1), person.contactId, person.runId, 'my private words', 'private media caption']) {
         const hits = await sql(`select 1 from "${table}" t where t::text like :pattern limit 1`, { pattern: `%${needle}%` });
@@ -238,8 +349,13 @@ describe('when a contact asks for their data and then to be erased', () => {
   });
 
   it('keeps broadcast totals with an anonymous tombstone, and others untouched', async () => {
-    expect(await sql(`select 1 from broadcast_recipients where broadcast_id = :b`, { b: person.broadcast })).toHaveLength(person.recipientsBefore);
-    const rows = await sql<{ contactId: string | null; erasedAt: Date | null }>(`select contact_id as "contactId", erased_at as "erasedAt" from broadcast_recipients where broadcast_id = :b order by contact_id nulls first`, { b: person.broadcast });
+    expect(await sql(`select 1 from broadcast_recipients where broadcast_id = :b`, { b: person.broadcast })).toHaveLength(
+      person.recipientsBefore,
+    );
+    const rows = await sql<{ contactId: string | null; erasedAt: Date | null }>(
+      `select contact_id as "contactId", erased_at as "erasedAt" from broadcast_recipients where broadcast_id = :b order by contact_id nulls first`,
+      { b: person.broadcast },
+    );
     expect(rows).toHaveLength(2);
     expect(rows[0]).toMatchObject({ contactId: null });
     expect(rows[0]!.erasedAt).not.toBeNull();
@@ -250,7 +366,9 @@ describe('when a contact asks for their data and then to be erased', () => {
   });
 
   it('is audited with a salted hash of the phone and counts, never the data', async () => {
-    const entries = await sql<{ details: any; targetId: string | null }>(`select details, target_id as "targetId" from audit_log where action = 'contact.erased'`);
+    const entries = await sql<{ details: any; targetId: string | null }>(
+      `select details, target_id as "targetId" from audit_log where action = 'contact.erased'`,
+    );
     expect(entries).toHaveLength(1);
     const hash = phoneHash(api.env.config.secretKey, workspaceId, PHONE);
     expect(entries[0]!.details.phoneHash).toBe(hash);
@@ -260,7 +378,10 @@ describe('when a contact asks for their data and then to be erased', () => {
   it('deletes an export archive after its 7 days', async () => {
     const c = await inbound('+15554443333', 'export me');
     const requested = await owner.post(`/api/v1/contacts/${c.contactId}/export`, {});
-    await eventually(async () => ((await owner.get(`/api/v1/exports/${requested.body.id}`)).body.status === 'ready' ? true : undefined), 30_000);
+    await eventually(
+      async () => ((await owner.get(`/api/v1/exports/${requested.body.id}`)).body.status === 'ready' ? true : undefined),
+      30_000,
+    );
     const file = join(dataDir, 'exports', workspaceId, `${requested.body.id}.zip`);
     expect(existsSync(file)).toBe(true);
     const em = api.env.orm.em.fork();
@@ -277,7 +398,10 @@ describe('platform users', () => {
   it('lets a user delete their own account, with their usage data, but not the only owner of a shared workspace', async () => {
     const agent = await inviteMember(owner, { email: 'leaving@example.com', role: 'agent', name: 'Leaving', password: 'password-leaving' });
     await agent.client.get('/api/v1/contacts');
-    await eventually(async () => ((await sql(`select 1 from usage_events where user_id = :id`, { id: agent.userId })).length ? true : undefined), 15_000);
+    await eventually(
+      async () => ((await sql(`select 1 from usage_events where user_id = :id`, { id: agent.userId })).length ? true : undefined),
+      15_000,
+    );
     expect((await agent.client.request('delete', '/api/v1/auth/account', { password: 'wrong' })).status).toBe(403);
     const deleted = await agent.client.request('delete', '/api/v1/auth/account', { password: 'password-leaving' });
     expect(deleted.status, JSON.stringify(deleted.body)).toBe(200);
@@ -290,7 +414,12 @@ describe('platform users', () => {
   });
 
   it('deletes a workspace with everything in it once its grace period is over, and not before', async () => {
-    const signup = await api.client.post('/api/v1/auth/signup', { email: 'leaver@example.com', password: 'password-456', name: 'Leaver', workspaceName: 'Going' });
+    const signup = await api.client.post('/api/v1/auth/signup', {
+      email: 'leaver@example.com',
+      password: 'password-456',
+      name: 'Leaver',
+      workspaceName: 'Going',
+    });
     const leaver = api.client.as(signup.body.token);
     const id = signup.body.workspace.id;
     const channel = (await leaver.post('/api/v1/channels', { kind: 'sandbox', name: 'S' })).body.id;
@@ -299,7 +428,12 @@ describe('platform users', () => {
     const scheduled = await leaver.post('/api/v1/workspace/deletion', {});
     expect(scheduled.status).toBe(202);
     expect(Date.parse(scheduled.body.dueAt) - Date.now()).toBeGreaterThan(6.9 * 86_400_000);
-    const deps = { orm: api.env.orm, files: { media: new LocalMediaStore(mediaDir), exportsDir: join(dataDir, 'exports') }, config: { ...api.env.config, dataDir }, logger: createLogger('silent') };
+    const deps = {
+      orm: api.env.orm,
+      files: { media: new LocalMediaStore(mediaDir), exportsDir: join(dataDir, 'exports') },
+      config: { ...api.env.config, dataDir },
+      logger: createLogger('silent'),
+    };
     expect(await deleteDueWorkspaces(deps, new Date())).toEqual([]);
     expect(await deleteDueWorkspaces(deps, new Date(Date.now() + 8 * 86_400_000))).toEqual([id]);
     for (const table of ['workspaces', 'channels', 'contacts', 'messages', 'memberships', 'usage_events']) {

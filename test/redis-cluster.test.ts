@@ -36,24 +36,38 @@ afterAll(async () => {
 
 describe('a Redis Cluster of three masters', () => {
   it('is refused with a prefix that holds no hash tag, in words that say what to set', () => {
-    expect(() => loadConfig({ REDIS_URL: 'redis+cluster://127.0.0.1:7000', REDIS_PREFIX: 'om', NODE_ENV: 'test', ONEMESSAGE_SECRET_KEY: randomBytes(32).toString('hex') })).toThrow(
-      /REDIS_PREFIX: with a Redis Cluster .* must hold a hash tag such as \{om\}/,
-    );
+    expect(() =>
+      loadConfig({
+        REDIS_URL: 'redis+cluster://127.0.0.1:7000',
+        REDIS_PREFIX: 'om',
+        NODE_ENV: 'test',
+        ONEMESSAGE_SECRET_KEY: randomBytes(32).toString('hex'),
+      }),
+    ).toThrow(/REDIS_PREFIX: with a Redis Cluster .* must hold a hash tag such as \{om\}/);
   });
 
   it('carries the whole product: 20 senders each get the first reply, then the second after a 2-second delay, exactly once and in order', async () => {
-    product = await runRoles(['api', 'worker', 'connector'], {
-      DATABASE_URL: env.config.databaseUrl,
-      REDIS_URL: cluster.url,
-      REDIS_PREFIX: prefix,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      ONEMESSAGE_SECRET_KEY: env.config.secretKey.toString('hex'),
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-      NODE_ENV: 'test',
-    }, { exit: () => undefined, listenForSignals: false });
+    product = await runRoles(
+      ['api', 'worker', 'connector'],
+      {
+        DATABASE_URL: env.config.databaseUrl,
+        REDIS_URL: cluster.url,
+        REDIS_PREFIX: prefix,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        ONEMESSAGE_SECRET_KEY: env.config.secretKey.toString('hex'),
+        LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+        NODE_ENV: 'test',
+      },
+      { exit: () => undefined, listenForSignals: false },
+    );
     const client = new ApiClient(`http://127.0.0.1:${product.port}`);
-    const signup = await client.post('/api/v1/auth/signup', { email: 'cluster@example.com', password: 'password-123', name: 'Kim', workspaceName: 'Clustered' });
+    const signup = await client.post('/api/v1/auth/signup', {
+      email: 'cluster@example.com',
+      password: 'password-123',
+      name: 'Kim',
+      workspaceName: 'Clustered',
+    });
     expect(signup.status).toBe(201);
     const owner = client.as(signup.body.token);
     const channelId = (await owner.post('/api/v1/channels', { kind: 'sandbox', name: 'Clustered' })).body.id as string;
@@ -77,7 +91,9 @@ describe('a Redis Cluster of three masters', () => {
     expect((await owner.post(`/api/v1/flows/${flow.body.id}/publish`, {})).status).toBe(201);
 
     const senders = Array.from({ length: 20 }, (_, i) => ({ from: `+1555020${String(i).padStart(4, '0')}`, name: `Sender ${i}` }));
-    const accepted = await Promise.all(senders.map((s) => owner.post(`/api/v1/channels/${channelId}/sandbox/inbound`, { ...s, text: 'hello' })));
+    const accepted = await Promise.all(
+      senders.map((s) => owner.post(`/api/v1/channels/${channelId}/sandbox/inbound`, { ...s, text: 'hello' })),
+    );
     for (const res of accepted) expect(res.status, JSON.stringify(res.body)).toBe(202);
 
     const em = env.orm.em.fork();
@@ -101,14 +117,16 @@ describe('a Redis Cluster of three masters', () => {
     // The login limiter's five-key script runs on the cluster too.
     expect((await owner.post('/api/v1/auth/login', { email: 'cluster@example.com', password: 'wrong password' })).status).toBe(401);
     // The product's keys are in the cluster, all on the master that owns the hash tag's slot.
-    const keysPerMaster = await Promise.all(cluster.ports.map(async (port) => {
-      const node = createRedis(`redis://127.0.0.1:${port}`);
-      try {
-        return (await node.scan('0', 'MATCH', `${prefix}:*`, 'COUNT', 100_000))[1].length;
-      } finally {
-        node.disconnect();
-      }
-    }));
+    const keysPerMaster = await Promise.all(
+      cluster.ports.map(async (port) => {
+        const node = createRedis(`redis://127.0.0.1:${port}`);
+        try {
+          return (await node.scan('0', 'MATCH', `${prefix}:*`, 'COUNT', 100_000))[1].length;
+        } finally {
+          node.disconnect();
+        }
+      }),
+    );
     expect(keysPerMaster.filter((n) => n > 0)).toHaveLength(1);
     expect(Math.max(...keysPerMaster)).toBeGreaterThan(10);
   });

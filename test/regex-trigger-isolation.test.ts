@@ -52,7 +52,12 @@ async function publishRegexFlow(pattern: string): Promise<string> {
 
 /** A flow document with `count` triggers on the same pattern, each leading to one reply. */
 function manyRegexTriggers(pattern: string, count: number) {
-  const triggers = Array.from({ length: count }, (_, i) => ({ id: `t${i}`, type: 'message_received', config: { match: { kind: 'regex', pattern } }, position: { x: 0, y: i } }));
+  const triggers = Array.from({ length: count }, (_, i) => ({
+    id: `t${i}`,
+    type: 'message_received',
+    config: { match: { kind: 'regex', pattern } },
+    position: { x: 0, y: i },
+  }));
   return {
     schemaVersion: 1,
     nodes: [...triggers, { id: 's', type: 'send_message', config: { text: 'matched' }, position: { x: 1, y: 0 } }],
@@ -73,7 +78,8 @@ async function send(text: string): Promise<string> {
   return inbound.body.messageId;
 }
 
-const handled = async (messageId: string) => ((await sql(`select handled_at from messages where id = :id`, { id: messageId }))[0]?.handled_at ? true : undefined);
+const handled = async (messageId: string) =>
+  (await sql(`select handled_at from messages where id = :id`, { id: messageId }))[0]?.handled_at ? true : undefined;
 const runsOf = async (flowId: string) => (await sql(`select id from runs where flow_id = :flowId`, { flowId })).length;
 
 beforeAll(async () => {
@@ -143,9 +149,16 @@ describe('when a workspace has hundreds of costly regex triggers over many flows
     const refused = await createAndPublish('3 more costly triggers', manyRegexTriggers(pattern, 3));
     expect(refused.published.status).toBe(400);
     expect(refused.published.body.error.code).toBe('flow_invalid');
-    expect(refused.published.body.error.details).toContainEqual(expect.objectContaining({ code: 'regex_unsafe', nodeId: 't1', message: expect.stringContaining('too big to check on every message') }));
+    expect(refused.published.body.error.details).toContainEqual(
+      expect.objectContaining({
+        code: 'regex_unsafe',
+        nodeId: 't1',
+        message: expect.stringContaining('too big to check on every message'),
+      }),
+    );
     const flowIds = [first.flowId];
-    for (let i = 0; i < 59; i++) flowIds.push((await publishFlow(api, attackerWorkspaceId, manyRegexTriggers(pattern, 3), `direct ${i}`)).flowId);
+    for (let i = 0; i < 59; i++)
+      flowIds.push((await publishFlow(api, attackerWorkspaceId, manyRegexTriggers(pattern, 3), `direct ${i}`)).flowId);
     const flowId = flowIds[0]!;
     // Letters in a pseudo-random order (a fixed linear congruential sequence: a repeating text
     // would let the automaton cache its states), ending in 291 b's so that no trigger matches
@@ -164,7 +177,7 @@ describe('when a workspace has hundreds of costly regex triggers over many flows
   }, 120_000);
 });
 
-describe('when switching a flow on would push another flow\'s regex triggers out of the budget', () => {
+describe("when switching a flow on would push another flow's regex triggers out of the budget", () => {
   it('refuses and names the flow that would stop answering', async () => {
     const { client: owner } = await signup('marketer@example.com', 'Marketing');
     const publish = async (name: string) => {
@@ -179,7 +192,12 @@ describe('when switching a flow on would push another flow\'s regex triggers out
     // The older flow was published first, so switched on again it would take the budget first.
     const reactivated = await owner.patch(`/api/v1/flows/${older.id}`, { active: true });
     expect(reactivated.status).toBe(400);
-    expect(reactivated.body.error.details).toContainEqual(expect.objectContaining({ code: 'regex_unsafe', message: expect.stringContaining('would switch off a trigger of the flow "Newer campaign"') }));
+    expect(reactivated.body.error.details).toContainEqual(
+      expect.objectContaining({
+        code: 'regex_unsafe',
+        message: expect.stringContaining('would switch off a trigger of the flow "Newer campaign"'),
+      }),
+    );
     expect((await owner.get(`/api/v1/flows/${older.id}`)).body.active).toBe(false);
   });
 });
@@ -195,7 +213,12 @@ describe('when a message of 65,535 dots and a letter reaches an exact keyword tr
     const document = {
       schemaVersion: 1,
       nodes: [
-        { id: 't', type: 'message_received', config: { match: { kind: 'keyword', mode: 'exact', keywords: ['hi', 'price', 'order'] } }, position: { x: 0, y: 0 } },
+        {
+          id: 't',
+          type: 'message_received',
+          config: { match: { kind: 'keyword', mode: 'exact', keywords: ['hi', 'price', 'order'] } },
+          position: { x: 0, y: 0 },
+        },
         { id: 's', type: 'send_message', config: { text: 'hello' }, position: { x: 1, y: 0 } },
       ],
       edges: [{ id: 'e', source: 't', sourceHandle: 'out', target: 's' }],

@@ -29,9 +29,15 @@ beforeAll(async () => {
   const contactId = newId();
   const conversationId = newId();
   await sql(`insert into workspaces (id, name) values (:workspaceId, 'Resume')`, { workspaceId });
-  await sql(`insert into channels (id, workspace_id, kind, name, status) values (:channelId, :workspaceId, 'sandbox', 'S', 'connected')`, { channelId, workspaceId });
+  await sql(`insert into channels (id, workspace_id, kind, name, status) values (:channelId, :workspaceId, 'sandbox', 'S', 'connected')`, {
+    channelId,
+    workspaceId,
+  });
   await sql(`insert into contacts (id, workspace_id, phone) values (:contactId, :workspaceId, '+15550001234')`, { contactId, workspaceId });
-  await sql(`insert into conversations (id, workspace_id, channel_id, contact_id) values (:conversationId, :workspaceId, :channelId, :contactId)`, { conversationId, workspaceId, channelId, contactId });
+  await sql(
+    `insert into conversations (id, workspace_id, channel_id, contact_id) values (:conversationId, :workspaceId, :channelId, :contactId)`,
+    { conversationId, workspaceId, channelId, contactId },
+  );
   // Set-based: expired messages (the first FILES with a media file), then recent ones.
   await sql(
     `insert into messages (id, workspace_id, channel_id, conversation_id, contact_id, direction, sender, type, text, media, status, handled_at, created_at)
@@ -75,7 +81,9 @@ describe('when the process running a sweep is killed with SIGKILL mid-way', () =
     const output = collect(child);
     const progressAtKill = await eventually(async () => {
       if (child.exitCode !== null) throw new Error(`the sweep ended before it could be killed: ${JSON.stringify(output())}`);
-      const row = (await sql<{ progress: any }>(`select progress from retention_sweeps where workspace_id = :workspaceId`, { workspaceId }))[0];
+      const row = (
+        await sql<{ progress: any }>(`select progress from retention_sweeps where workspace_id = :workspaceId`, { workspaceId })
+      )[0];
       const deleted = row?.progress.message_content?.deleted ?? 0;
       return deleted >= 1_000 ? row!.progress.message_content : undefined;
     }, 60_000);
@@ -83,9 +91,20 @@ describe('when the process running a sweep is killed with SIGKILL mid-way', () =
     await new Promise((resolve) => child.once('exit', resolve));
     expect(progressAtKill.deleted).toBeLessThan(EXPIRED);
 
-    const killed = (await sql<{ status: string; progress: any }>(`select status, progress from retention_sweeps where workspace_id = :workspaceId`, { workspaceId }))[0]!;
+    const killed = (
+      await sql<{ status: string; progress: any }>(`select status, progress from retention_sweeps where workspace_id = :workspaceId`, {
+        workspaceId,
+      })
+    )[0]!;
     expect(killed.status).toBe('running');
-    const left = Number((await sql<{ n: string }>(`select count(*) as n from messages where workspace_id = :workspaceId and created_at < now() - interval '7 days'`, { workspaceId }))[0]!.n);
+    const left = Number(
+      (
+        await sql<{ n: string }>(
+          `select count(*) as n from messages where workspace_id = :workspaceId and created_at < now() - interval '7 days'`,
+          { workspaceId },
+        )
+      )[0]!.n,
+    );
     // What the row says was deleted is exactly what is gone: counts are written in each batch's transaction.
     expect(left).toBe(EXPIRED - killed.progress.message_content.deleted);
     expect(left).toBeGreaterThan(0);
@@ -96,18 +115,28 @@ describe('when the process running a sweep is killed with SIGKILL mid-way', () =
     expect(resumed.stdout).toContain('resuming sweep');
     expect(resumed.stdout).toContain(`message_content: done, deleted ${EXPIRED} rows`);
 
-    const sweeps = await sql<{ status: string; progress: any }>(`select status, progress from retention_sweeps where workspace_id = :workspaceId`, { workspaceId });
+    const sweeps = await sql<{ status: string; progress: any }>(
+      `select status, progress from retention_sweeps where workspace_id = :workspaceId`,
+      { workspaceId },
+    );
     expect(sweeps).toHaveLength(1);
     expect(sweeps[0]!.status).toBe('completed');
     expect(sweeps[0]!.progress.message_content).toMatchObject({ status: 'done', total: EXPIRED, deleted: EXPIRED, files: FILES });
-    const counts = (await sql<{ expired: string; recent: string }>(`select count(*) filter (where created_at < now() - interval '7 days') as expired, count(*) filter (where created_at >= now() - interval '7 days') as recent from messages`))[0]!;
+    const counts = (
+      await sql<{ expired: string; recent: string }>(
+        `select count(*) filter (where created_at < now() - interval '7 days') as expired, count(*) filter (where created_at >= now() - interval '7 days') as recent from messages`,
+      )
+    )[0]!;
     expect(Number(counts.expired)).toBe(0);
     expect(Number(counts.recent)).toBe(RECENT);
     // Files of rows deleted just before the kill were queued in the same transaction: none is left behind.
     const channelDirs = await readdir(mediaDir);
     for (const dir of channelDirs) expect(await readdir(join(mediaDir, dir))).toEqual([]);
     expect(await sql(`select * from pending_file_deletions`)).toEqual([]);
-    const audits = await sql<{ details: any }>(`select details from audit_log where workspace_id = :workspaceId and action = 'retention.swept'`, { workspaceId });
+    const audits = await sql<{ details: any }>(
+      `select details from audit_log where workspace_id = :workspaceId and action = 'retention.swept'`,
+      { workspaceId },
+    );
     expect(audits).toHaveLength(1);
     expect(audits[0]!.details.trigger).toBe('cli');
     expect(existsSync(mediaDir)).toBe(true);

@@ -17,7 +17,11 @@ async function sweepMessages(limit: number, cutoff: Date): Promise<number[]> {
   const batches: number[] = [];
   let cursor: SweepCursor = {};
   for (;;) {
-    const r = await env.orm.em.fork().transactional((tx) => KIND_SQL.message_content.deleteBatch(tx, { workspaceId: ids.workspaceId, cutoff, holds: noHolds }, limit, cursor));
+    const r = await env.orm.em
+      .fork()
+      .transactional((tx) =>
+        KIND_SQL.message_content.deleteBatch(tx, { workspaceId: ids.workspaceId, cutoff, holds: noHolds }, limit, cursor),
+      );
     if (r.rows === 0) return batches;
     batches.push(r.rows);
     cursor = r.cursor;
@@ -27,9 +31,13 @@ async function sweepMessages(limit: number, cutoff: Date): Promise<number[]> {
 beforeAll(async () => {
   env = await createTestEnv();
   await sql(`insert into workspaces (id, name) values (:workspaceId, 'Batches')`);
-  await sql(`insert into channels (id, workspace_id, kind, name, status) values (:channelId, :workspaceId, 'sandbox', 'Sandbox', 'connected')`);
+  await sql(
+    `insert into channels (id, workspace_id, kind, name, status) values (:channelId, :workspaceId, 'sandbox', 'Sandbox', 'connected')`,
+  );
   await sql(`insert into contacts (id, workspace_id, phone, name) values (:contactId, :workspaceId, '+15550002222', 'Someone')`);
-  await sql(`insert into conversations (id, workspace_id, channel_id, contact_id) values (:conversationId, :workspaceId, :channelId, :contactId)`);
+  await sql(
+    `insert into conversations (id, workspace_id, channel_id, contact_id) values (:conversationId, :workspaceId, :channelId, :contactId)`,
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -58,9 +66,13 @@ describe('when the sweep goes on from its cursor', () => {
   it('keeps every message after the cutoff and those the engine has not handled yet', async () => {
     await seed(12, '2020-03-01T00:00:00Z');
     await seed(3, '2030-01-01T00:00:00Z');
-    await sql(`update messages set handled_at = null where workspace_id = :workspaceId and id in (select id from messages where workspace_id = :workspaceId and created_at < '2021-01-01' limit 2)`);
+    await sql(
+      `update messages set handled_at = null where workspace_id = :workspaceId and id in (select id from messages where workspace_id = :workspaceId and created_at < '2021-01-01' limit 2)`,
+    );
     expect((await sweepMessages(4, new Date('2021-01-01T00:00:00Z'))).reduce((a, b) => a + b, 0)).toBe(10);
-    const left = await sql<{ handled: boolean; future: boolean }>(`select handled_at is not null as handled, created_at > now() as future from messages where workspace_id = :workspaceId order by created_at`);
+    const left = await sql<{ handled: boolean; future: boolean }>(
+      `select handled_at is not null as handled, created_at > now() as future from messages where workspace_id = :workspaceId order by created_at`,
+    );
     expect(left).toEqual([
       { handled: false, future: false },
       { handled: false, future: false },

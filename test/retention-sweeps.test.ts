@@ -43,11 +43,34 @@ async function sweepToEnd(body: { dryRun: boolean }): Promise<any> {
 
 beforeAll(async () => {
   api = await startTestApi({ ONEMESSAGE_DATA_DIR: dataDir });
-  const signup = await api.client.post('/api/v1/auth/signup', { email: 'owner@example.com', password: 'password-123', name: 'Owner', workspaceName: 'Retention' });
+  const signup = await api.client.post('/api/v1/auth/signup', {
+    email: 'owner@example.com',
+    password: 'password-123',
+    name: 'Owner',
+    workspaceName: 'Retention',
+  });
   owner = api.client.as(signup.body.token);
   workspaceId = signup.body.workspace.id;
   channelId = (await owner.post('/api/v1/channels', { kind: 'sandbox', name: 'Sandbox' })).body.id;
-  const created = await owner.post('/api/v1/flows', { name: 'A flow', document: { schemaVersion: 1, nodes: [{ id: 'trigger', type: 'message_received', config: { channels: 'all', match: { kind: 'keyword', mode: 'exact', keywords: ['hi'], caseInsensitive: true }, firstMessageOnly: false }, position: { x: 0, y: 0 } }], edges: [] } });
+  const created = await owner.post('/api/v1/flows', {
+    name: 'A flow',
+    document: {
+      schemaVersion: 1,
+      nodes: [
+        {
+          id: 'trigger',
+          type: 'message_received',
+          config: {
+            channels: 'all',
+            match: { kind: 'keyword', mode: 'exact', keywords: ['hi'], caseInsensitive: true },
+            firstMessageOnly: false,
+          },
+          position: { x: 0, y: 0 },
+        },
+      ],
+      edges: [],
+    },
+  });
   const published = await owner.post(`/api/v1/flows/${created.body.id}/publish`, {});
   flow = { flowId: created.body.id, versionId: published.body.version.id };
 });
@@ -82,7 +105,12 @@ describe('the retention policy', () => {
 
   it('is an admin matter: an agent and a marketer may neither read nor change it', async () => {
     const agent = await inviteMember(owner, { email: 'agent@example.com', role: 'agent', name: 'Agent', password: 'password-agent' });
-    const marketer = await inviteMember(owner, { email: 'marketer@example.com', role: 'marketer', name: 'Marketer', password: 'password-marketer' });
+    const marketer = await inviteMember(owner, {
+      email: 'marketer@example.com',
+      role: 'marketer',
+      name: 'Marketer',
+      password: 'password-marketer',
+    });
     for (const member of [agent, marketer]) {
       expect((await member.client.get('/api/v1/retention/policy')).status).toBe(403);
       expect((await member.client.request('put', '/api/v1/retention/policy', { policy: { message_content: 1 } })).status).toBe(403);
@@ -92,12 +120,23 @@ describe('the retention policy', () => {
   });
 
   it('records every change in the audit log with the old and new values, and moves the scheduler', async () => {
-    const res = await owner.request('put', '/api/v1/retention/policy', { policy: { message_content: 30, media_files: 10, run_steps: 30, usage_data: 7 }, schedule: { cron: '30 2 * * *' } });
+    const res = await owner.request('put', '/api/v1/retention/policy', {
+      policy: { message_content: 30, media_files: 10, run_steps: 30, usage_data: 7 },
+      schedule: { cron: '30 2 * * *' },
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body.policy).toMatchObject({ message_content: 30, media_files: 10, run_steps: 30, usage_data: 7, audit_log: 730 });
-    const entries = await sql<{ details: any }>(`select details from audit_log where workspace_id = :workspaceId and action = 'retention.policy_changed'`, { workspaceId });
+    const entries = await sql<{ details: any }>(
+      `select details from audit_log where workspace_id = :workspaceId and action = 'retention.policy_changed'`,
+      { workspaceId },
+    );
     expect(entries).toHaveLength(1);
-    expect(entries[0]!.details.changes).toEqual({ message_content: [null, 30], media_files: [null, 10], run_steps: [null, 30], usage_data: [30, 7] });
+    expect(entries[0]!.details.changes).toEqual({
+      message_content: [null, 30],
+      media_files: [null, 10],
+      run_steps: [null, 30],
+      usage_data: [30, 7],
+    });
     expect(entries[0]!.details.schedule).toEqual(['0 3 * * *', '30 2 * * *']);
     const scheduler = await retentionQueue().getJobScheduler(sweepSchedulerId(workspaceId));
     expect(scheduler).toMatchObject({ pattern: '30 2 * * *', tz: 'UTC' });
@@ -112,23 +151,37 @@ describe('when a sweep runs over expired, recent, held and running data', () => 
     const gone = await seedContact(em, { workspaceId, channelId, phone: '+15550000001', name: 'Expired Person' });
     const held = await seedContact(em, { workspaceId, channelId, phone: '+15550000002', name: 'Held Person' });
     const waiting = await seedContact(em, { workspaceId, channelId, phone: '+15550000003', name: 'Waiting Person' });
-    seeded.gone = { ...gone, old: await seedMessages(em, { workspaceId, channelId, ...gone, count: 30, ageDays: 60, text: 'old private text', mediaDir }) };
+    seeded.gone = {
+      ...gone,
+      old: await seedMessages(em, { workspaceId, channelId, ...gone, count: 30, ageDays: 60, text: 'old private text', mediaDir }),
+    };
     seeded.gone.recent = await seedMessages(em, { workspaceId, channelId, ...gone, count: 6, ageDays: 2, text: 'recent text', mediaDir });
     // Older than the media period (10 days), younger than the message period (30 days): the file goes, the row stays.
     seeded.gone.middle = await seedMessages(em, { workspaceId, channelId, ...gone, count: 3, ageDays: 15, text: 'middle text', mediaDir });
-    seeded.held = { ...held, old: await seedMessages(em, { workspaceId, channelId, ...held, count: 9, ageDays: 60, text: 'held text', mediaDir }) };
+    seeded.held = {
+      ...held,
+      old: await seedMessages(em, { workspaceId, channelId, ...held, count: 9, ageDays: 60, text: 'held text', mediaDir }),
+    };
     seeded.oldRun = await seedRun(em, { workspaceId, ...flow, ...gone, channelId, status: 'completed', ageDays: 60, steps: 3 });
     seeded.waitingRun = await seedRun(em, { workspaceId, ...flow, ...waiting, channelId, status: 'waiting', ageDays: 60, steps: 2 });
     seeded.heldRun = await seedRun(em, { workspaceId, ...flow, ...held, channelId, status: 'failed', ageDays: 60, steps: 2 });
     // An unhandled inbound message is the engine's inbox: never swept, however old.
     seeded.unhandled = newId();
-    await runSql(em, `insert into messages (id, workspace_id, channel_id, conversation_id, contact_id, direction, sender, type, text, status, created_at) values (:id, :workspaceId, :channelId, :conversationId, :contactId, 'inbound', 'contact', 'text', 'unhandled', 'received', now() - interval '60 days')`, {
-      id: seeded.unhandled,
-      workspaceId,
-      channelId,
-      ...waiting,
-    });
-    await runSql(em, `insert into usage_events (id, workspace_id, ip, user_agent, method, path, status, duration_ms, created_at) select gen_random_uuid(), :workspaceId, '10.0.0.1', 'private agent', 'GET', '/x', 200, 1, now() - make_interval(days => d) from generate_series(1, 20) d`, { workspaceId });
+    await runSql(
+      em,
+      `insert into messages (id, workspace_id, channel_id, conversation_id, contact_id, direction, sender, type, text, status, created_at) values (:id, :workspaceId, :channelId, :conversationId, :contactId, 'inbound', 'contact', 'text', 'unhandled', 'received', now() - interval '60 days')`,
+      {
+        id: seeded.unhandled,
+        workspaceId,
+        channelId,
+        ...waiting,
+      },
+    );
+    await runSql(
+      em,
+      `insert into usage_events (id, workspace_id, ip, user_agent, method, path, status, duration_ms, created_at) select gen_random_uuid(), :workspaceId, '10.0.0.1', 'private agent', 'GET', '/x', 200, 1, now() - make_interval(days => d) from generate_series(1, 20) d`,
+      { workspaceId },
+    );
     const hold = await owner.post('/api/v1/legal-holds', { scope: 'contact', contactId: held.contactId, reason: 'Dispute 14' });
     expect(hold.status, JSON.stringify(hold.body)).toBe(201);
     seeded.holdId = hold.body.id;
@@ -177,7 +230,10 @@ describe('when a sweep runs over expired, recent, held and running data', () => 
     expect(await count('usage_events', `workspace_id = :workspaceId and created_at < now() - interval '7 days'`, { workspaceId })).toBe(0);
     expect(await count('pending_file_deletions', 'true', {})).toBe(0);
     // Media past 10 days but messages within 30: the row stays, its file goes.
-    const middle = await sql<{ media: any; text: string }>(`select media, text from messages where id = any(cast(:ids as uuid[])) and media is not null`, { ids: seeded.gone.middle.ids });
+    const middle = await sql<{ media: any; text: string }>(
+      `select media, text from messages where id = any(cast(:ids as uuid[])) and media is not null`,
+      { ids: seeded.gone.middle.ids },
+    );
     expect(middle).toHaveLength(1);
     expect(middle[0]!.media.storageKey).toBeUndefined();
     expect(middle[0]!.media.removedAt).toBeTruthy();
@@ -194,7 +250,10 @@ describe('when a sweep runs over expired, recent, held and running data', () => 
   });
 
   it('leaves an audit entry with counts per kind, its duration and who asked, and no personal data', async () => {
-    const entries = await sql<{ actorKind: string; details: any }>(`select actor_kind as "actorKind", details from audit_log where workspace_id = :workspaceId and action = 'retention.swept'`, { workspaceId });
+    const entries = await sql<{ actorKind: string; details: any }>(
+      `select actor_kind as "actorKind", details from audit_log where workspace_id = :workspaceId and action = 'retention.swept'`,
+      { workspaceId },
+    );
     expect(entries).toHaveLength(1);
     const entry = entries[0]!;
     expect(entry.actorKind).toBe('user');
@@ -205,16 +264,30 @@ describe('when a sweep runs over expired, recent, held and running data', () => 
     expect(entry.details.kinds.message_content).toMatchObject({ rows: 30, files: 10 });
     expect(entry.details.kinds.media_files).toMatchObject({ rows: 1, files: 1 });
     const text = JSON.stringify(entry);
-    for (const personal of ['+1555', '15550000001', 'Expired Person', 'old private text', 'private agent', '10.0.0.1', 'private step', seeded.gone.contactId]) expect(text).not.toContain(personal);
+    for (const personal of [
+      '+1555',
+      '15550000001',
+      'Expired Person',
+      'old private text',
+      'private agent',
+      '10.0.0.1',
+      'private step',
+      seeded.gone.contactId,
+    ])
+      expect(text).not.toContain(personal);
     const dry = await sql(`select 1 from audit_log where workspace_id = :workspaceId and action = 'retention.dry_run'`, { workspaceId });
     expect(dry).toHaveLength(1);
   });
 
   it('runs one sweep per workspace at a time', async () => {
-    await runSql(api.env.orm.em.fork(), `insert into retention_sweeps (id, workspace_id, status, trigger, policy, cutoffs, lease_owner, lease_until) values (:id, :workspaceId, 'running', 'cli', '{}', '{}', 'someone', now() + interval '1 hour')`, {
-      id: newId(),
-      workspaceId,
-    });
+    await runSql(
+      api.env.orm.em.fork(),
+      `insert into retention_sweeps (id, workspace_id, status, trigger, policy, cutoffs, lease_owner, lease_until) values (:id, :workspaceId, 'running', 'cli', '{}', '{}', 'someone', now() + interval '1 hour')`,
+      {
+        id: newId(),
+        workspaceId,
+      },
+    );
     const second = await owner.post('/api/v1/retention/sweeps', { dryRun: false });
     expect(second.status).toBe(409);
     expect(second.body.error.code).toBe('retention_sweep_running');
@@ -233,7 +306,10 @@ describe('when a sweep runs over expired, recent, held and running data', () => 
     expect(released.status).toBe('completed');
     expect(await count('messages', 'contact_id = :id', { id: seeded.held.contactId })).toBe(0);
     for (const f of seeded.held.old.files) expect(existsSync(f)).toBe(false);
-    const audits = await sql<{ action: string }>(`select action from audit_log where workspace_id = :workspaceId and action like 'legal_hold.%' order by created_at`, { workspaceId });
+    const audits = await sql<{ action: string }>(
+      `select action from audit_log where workspace_id = :workspaceId and action like 'legal_hold.%' order by created_at`,
+      { workspaceId },
+    );
     expect(audits.map((a) => a.action)).toEqual(['legal_hold.placed', 'legal_hold.placed', 'legal_hold.released', 'legal_hold.released']);
   });
 });

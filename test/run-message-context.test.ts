@@ -28,14 +28,22 @@ async function say(from: string, text: string): Promise<{ conversationId: string
 
 async function outbound(conversationId: string, count: number): Promise<string[]> {
   return eventually(async () => {
-    const { rows } = await runSql<{ text: string }>(api.env.orm.em.fork(), `select text from messages where conversation_id = :conversationId and direction = 'outbound' order by id`, { conversationId });
+    const { rows } = await runSql<{ text: string }>(
+      api.env.orm.em.fork(),
+      `select text from messages where conversation_id = :conversationId and direction = 'outbound' order by id`,
+      { conversationId },
+    );
     return rows.length >= count ? rows.map((r) => r.text) : undefined;
   }, 15_000);
 }
 
 async function waiting(conversationId: string): Promise<void> {
   await eventually(async () => {
-    const { rows } = await runSql<{ status: string }>(api.env.orm.em.fork(), `select status from runs where conversation_id = :conversationId`, { conversationId });
+    const { rows } = await runSql<{ status: string }>(
+      api.env.orm.em.fork(),
+      `select status from runs where conversation_id = :conversationId`,
+      { conversationId },
+    );
     return rows[0]?.status === 'waiting' ? true : undefined;
   });
 }
@@ -44,7 +52,12 @@ const second = { amount: 1, unit: 'seconds' };
 
 beforeAll(async () => {
   api = await startTestApi();
-  const signup = await api.client.post('/api/v1/auth/signup', { email: 'context@example.com', password: 'password-123', name: 'Owner', workspaceName: 'Context' });
+  const signup = await api.client.post('/api/v1/auth/signup', {
+    email: 'context@example.com',
+    password: 'password-123',
+    name: 'Owner',
+    workspaceName: 'Context',
+  });
   owner = api.client.as(signup.body.token);
   const workspaceId = signup.body.workspace.id;
   channelId = (await owner.post('/api/v1/channels', { kind: 'sandbox', name: 'S' })).body.id;
@@ -52,7 +65,12 @@ beforeAll(async () => {
     api,
     workspaceId,
     doc(
-      [keywordTrigger('t', ['echo'], 'starts_with'), node('first', 'send_message', { text: 'echo {{message.text}}' }), node('wait', 'delay', { mode: 'duration', duration: second }), node('done', 'send_message', { text: 'done {{message.text}}' })],
+      [
+        keywordTrigger('t', ['echo'], 'starts_with'),
+        node('first', 'send_message', { text: 'echo {{message.text}}' }),
+        node('wait', 'delay', { mode: 'duration', duration: second }),
+        node('done', 'send_message', { text: 'done {{message.text}}' }),
+      ],
       [edge('t', 'out', 'first'), edge('first', 'out', 'wait'), edge('wait', 'out', 'done')],
     ),
     'delay',
@@ -60,14 +78,25 @@ beforeAll(async () => {
   await publishFlow(
     api,
     workspaceId,
-    doc([keywordTrigger('t', ['silent'], 'starts_with'), node('wait', 'wait_for_reply', { timeout: second }), node('late', 'send_message', { text: 'no answer to {{message.text}}' })], [edge('t', 'out', 'wait'), edge('wait', 'timeout', 'late')]),
+    doc(
+      [
+        keywordTrigger('t', ['silent'], 'starts_with'),
+        node('wait', 'wait_for_reply', { timeout: second }),
+        node('late', 'send_message', { text: 'no answer to {{message.text}}' }),
+      ],
+      [edge('t', 'out', 'wait'), edge('wait', 'timeout', 'late')],
+    ),
     'reply-timeout',
   );
   await publishFlow(
     api,
     workspaceId,
     doc(
-      [keywordTrigger('t', ['quiz'], 'starts_with'), node('ask', 'ask_question', { prompt: 'Your name?', storeAs: { target: 'variable', name: 'name' }, timeout: second }), node('late', 'send_message', { text: 'timed out after {{message.text}}' })],
+      [
+        keywordTrigger('t', ['quiz'], 'starts_with'),
+        node('ask', 'ask_question', { prompt: 'Your name?', storeAs: { target: 'variable', name: 'name' }, timeout: second }),
+        node('late', 'send_message', { text: 'timed out after {{message.text}}' }),
+      ],
       [edge('t', 'out', 'ask'), edge('ask', 'timeout', 'late')],
     ),
     'question-timeout',
@@ -76,7 +105,12 @@ beforeAll(async () => {
     api,
     workspaceId,
     doc(
-      [keywordTrigger('t', ['reply then wait']), node('wait', 'wait_for_reply', { timeout: { amount: 1, unit: 'hours' } }), node('pause', 'delay', { mode: 'duration', duration: second }), node('done', 'send_message', { text: 'you wrote {{message.text}}' })],
+      [
+        keywordTrigger('t', ['reply then wait']),
+        node('wait', 'wait_for_reply', { timeout: { amount: 1, unit: 'hours' } }),
+        node('pause', 'delay', { mode: 'duration', duration: second }),
+        node('done', 'send_message', { text: 'you wrote {{message.text}}' }),
+      ],
       [edge('t', 'out', 'wait'), edge('wait', 'reply', 'pause'), edge('pause', 'out', 'done')],
     ),
     'reply-then-delay',

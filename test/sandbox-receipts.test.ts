@@ -3,7 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { systemClock } from '../engine/clock.ts';
 import type { ProviderStatusUpdate } from '../engine/ports/channel-connector.port.ts';
-import { forgetSandboxReceipts, SANDBOX_RECEIPTS_QUEUE, SandboxReceipts, type Receipt, type StatusSink } from '../platform/pipeline/sandbox-receipts.ts';
+import {
+  forgetSandboxReceipts,
+  SANDBOX_RECEIPTS_QUEUE,
+  SandboxReceipts,
+  type Receipt,
+  type StatusSink,
+} from '../platform/pipeline/sandbox-receipts.ts';
 import { QueueFactory } from '../platform/queues/queue-factory.ts';
 import { createRedis, deleteKeysMatching, type Redis } from '../platform/redis.ts';
 import { eventually } from './support/eventually.ts';
@@ -32,10 +38,20 @@ let redis: Redis;
 const factories: QueueFactory[] = [];
 
 /** Each test its own queue (a key prefix of its own): a worker left by one test never runs another's jobs. */
-function receiptsWith(sink: StatusSink, opts: { deliveredAfterMs: number; readAfterMs: number; worker: boolean; queuePrefix: string }): { receipts: SandboxReceipts; queues: QueueFactory } {
+function receiptsWith(
+  sink: StatusSink,
+  opts: { deliveredAfterMs: number; readAfterMs: number; worker: boolean; queuePrefix: string },
+): { receipts: SandboxReceipts; queues: QueueFactory } {
   const queues = new QueueFactory(redis, `${prefix}:${opts.queuePrefix}`);
   factories.push(queues);
-  const receipts = new SandboxReceipts({ queues, statuses: sink, clock: systemClock, logger, deliveredAfterMs: opts.deliveredAfterMs, readAfterMs: opts.readAfterMs });
+  const receipts = new SandboxReceipts({
+    queues,
+    statuses: sink,
+    clock: systemClock,
+    logger,
+    deliveredAfterMs: opts.deliveredAfterMs,
+    readAfterMs: opts.readAfterMs,
+  });
   if (opts.worker) receipts.startWorker();
   return { receipts, queues };
 }
@@ -57,7 +73,9 @@ describe('sandbox receipts', () => {
     const ids = Array.from({ length: 50 }, (_, i) => `sandbox:tick-${i}`);
     await Promise.all(ids.map((providerMessageId) => idle.receipts.sent({ channelId: 'c1', providerMessageId })));
     const queue = idle.queues.queue<{ receipts: Receipt[] }>(SANDBOX_RECEIPTS_QUEUE);
-    const waiting = (await queue.getJobs(['delayed'])).filter((j) => j.data.receipts.some((r) => r.providerMessageId.startsWith('sandbox:tick-')));
+    const waiting = (await queue.getJobs(['delayed'])).filter((j) =>
+      j.data.receipts.some((r) => r.providerMessageId.startsWith('sandbox:tick-')),
+    );
     expect(waiting).toHaveLength(1);
     expect(waiting[0]!.data.receipts).toHaveLength(50);
     await waiting[0]!.remove();
@@ -76,7 +94,10 @@ describe('sandbox receipts', () => {
   it('reports a receipt again while its send is not recorded, and stops once it applied', async () => {
     const sink = new RecordingSink();
     const { receipts } = receiptsWith(sink, { deliveredAfterMs: 30, readAfterMs: 400, worker: true, queuePrefix: 'late' });
-    await Promise.all([receipts.sent({ channelId: 'c1', providerMessageId: 'sandbox:late' }), receipts.sent({ channelId: 'c1', providerMessageId: 'sandbox:early' })]);
+    await Promise.all([
+      receipts.sent({ channelId: 'c1', providerMessageId: 'sandbox:late' }),
+      receipts.sent({ channelId: 'c1', providerMessageId: 'sandbox:early' }),
+    ]);
     sink.known.add('sandbox:early');
     await eventually(async () => (sink.count('delivered', 'sandbox:late') >= 3 ? true : undefined));
     sink.known.add('sandbox:late');
@@ -91,15 +112,20 @@ describe('sandbox receipts', () => {
   it('forgets erased messages: their receipts leave the waiting jobs, and a job left empty is removed', async () => {
     const sink = new RecordingSink();
     const { receipts, queues } = receiptsWith(sink, { deliveredAfterMs: 60_000, readAfterMs: 60_000, worker: false, queuePrefix: 'erase' });
-    await Promise.all(['sandbox:erase-a', 'sandbox:keep-b'].map((providerMessageId) => receipts.sent({ channelId: 'c2', providerMessageId })));
+    await Promise.all(
+      ['sandbox:erase-a', 'sandbox:keep-b'].map((providerMessageId) => receipts.sent({ channelId: 'c2', providerMessageId })),
+    );
     await receipts.sent({ channelId: 'c2', providerMessageId: 'sandbox:erase-c' });
     await forgetSandboxReceipts(queues, ['sandbox:erase-a', 'sandbox:erase-c']);
-    const jobs = (await queues.queue<{ receipts: Receipt[] }>(SANDBOX_RECEIPTS_QUEUE).getJobs(['delayed'])).filter((j) => j.data.receipts.some((r) => r.channelId === 'c2'));
+    const jobs = (await queues.queue<{ receipts: Receipt[] }>(SANDBOX_RECEIPTS_QUEUE).getJobs(['delayed'])).filter((j) =>
+      j.data.receipts.some((r) => r.channelId === 'c2'),
+    );
     expect(jobs.map((j) => j.data.receipts.map((r) => r.providerMessageId))).toEqual([['sandbox:keep-b']]);
     const raw = (await redis.keys(`${prefix}:erase:${SANDBOX_RECEIPTS_QUEUE}:*`)).filter((k) => !k.endsWith(':meta') && !k.endsWith(':id'));
     for (const key of raw) {
       const type = await redis.type(key);
-      const text = type === 'hash' ? JSON.stringify(await redis.hgetall(key)) : type === 'zset' ? JSON.stringify(await redis.zrange(key, 0, -1)) : '';
+      const text =
+        type === 'hash' ? JSON.stringify(await redis.hgetall(key)) : type === 'zset' ? JSON.stringify(await redis.zrange(key, 0, -1)) : '';
       expect(text).not.toContain('erase-');
     }
   });

@@ -18,7 +18,11 @@ let rt: Runtime;
 const servers: Server[] = [];
 
 async function serve(overrides: Partial<Config>): Promise<string> {
-  const app = buildHttpApp({ ...rt, config: { ...rt.config, operator: { token: null, basic: OPERATOR, metricsToken: null }, ...overrides } }, noPipelines, new UsageRecorder({ orm: rt.orm, logger: rt.logger }));
+  const app = buildHttpApp(
+    { ...rt, config: { ...rt.config, operator: { token: null, basic: OPERATOR, metricsToken: null }, ...overrides } },
+    noPipelines,
+    new UsageRecorder({ orm: rt.orm, logger: rt.logger }),
+  );
   const server = app.listen(0, '127.0.0.1');
   servers.push(server);
   await once(server, 'listening');
@@ -28,7 +32,13 @@ async function serve(overrides: Partial<Config>): Promise<string> {
 /** The CSP's directives by name. */
 function csp(res: Response): Map<string, string> {
   const header = res.headers.get('content-security-policy') ?? '';
-  return new Map(header.split(';').map((d) => d.trim()).filter(Boolean).map((d) => [d.split(/\s+/)[0]!, d.slice(d.split(/\s+/)[0]!.length).trim()]));
+  return new Map(
+    header
+      .split(';')
+      .map((d) => d.trim())
+      .filter(Boolean)
+      .map((d) => [d.split(/\s+/)[0]!, d.slice(d.split(/\s+/)[0]!.length).trim()]),
+  );
 }
 
 let httpBase: string;
@@ -51,7 +61,15 @@ afterAll(async () => {
 
 const PAGES: [string, string, RequestInit][] = [
   ['the editor', '/', {}],
-  ['an API route', '/api/v1/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'nobody@example.com', password: 'wrong-password' }) }],
+  [
+    'an API route',
+    '/api/v1/auth/login',
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'nobody@example.com', password: 'wrong-password' }),
+    },
+  ],
   ['the OpenAPI document', '/api/openapi.json', {}],
   ['an unknown API path (404)', '/api/v1/nothing-here', {}],
   ['an unknown page (404)', '/nothing-here', {}],

@@ -29,11 +29,18 @@ describe('when the demo is seeded into an empty database', () => {
     const em = env.orm.em.fork();
     const [ws] = await em.getConnection().execute(`select name, is_demo from workspaces where id = ?`, [result.workspaceId]);
     expect(ws).toEqual({ name: 'Demo workspace', is_demo: true });
-    const [member] = await em.getConnection().execute<{ email: string; role: string; password_hash: string }[]>(`select u.email, m.role, u.password_hash from memberships m join users u on u.id = m.user_id where m.workspace_id = ?`, [result.workspaceId]);
+    const [member] = await em
+      .getConnection()
+      .execute<{ email: string; role: string; password_hash: string }[]>(
+        `select u.email, m.role, u.password_hash from memberships m join users u on u.id = m.user_id where m.workspace_id = ?`,
+        [result.workspaceId],
+      );
     expect(member!.email).toBe('demo@onemessage.local');
     expect(member!.role).toBe('owner');
     expect(await verifyPassword('onemessage-demo', member!.password_hash)).toBe(true);
-    const channels = await em.getConnection().execute(`select name, kind, status, display_identifier from channels where workspace_id = ?`, [result.workspaceId]);
+    const channels = await em
+      .getConnection()
+      .execute(`select name, kind, status, display_identifier from channels where workspace_id = ?`, [result.workspaceId]);
     expect(channels).toEqual([{ name: 'Demo sandbox', kind: 'sandbox', status: 'connected', display_identifier: 'sandbox' }]);
     expect(await count(`select count(*) as n from conversations`)).toBeGreaterThan(0);
     expect(await count(`select count(*) as n from messages`)).toBeGreaterThan(0);
@@ -60,7 +67,9 @@ describe('when the demo is seeded again', () => {
     const em = env.orm.em.fork();
     await em.getConnection().execute(`update users set password_hash = 'changed' where email = 'demo@onemessage.local'`);
     await seedDemo(env.orm, demo);
-    const [row] = await em.getConnection().execute<{ password_hash: string }[]>(`select password_hash from users where email = 'demo@onemessage.local'`);
+    const [row] = await em
+      .getConnection()
+      .execute<{ password_hash: string }[]>(`select password_hash from users where email = 'demo@onemessage.local'`);
     expect(row!.password_hash).toBe('changed');
   });
 

@@ -47,7 +47,12 @@ async function insertContact(workspaceId: string, c: SeedContact): Promise<strin
 }
 
 async function signup(name: string): Promise<{ client: ApiClient; workspaceId: string }> {
-  const res = await api.client.post('/api/v1/auth/signup', { email: `${name}@example.com`, password: `password-${name}`, name, workspaceName: name });
+  const res = await api.client.post('/api/v1/auth/signup', {
+    email: `${name}@example.com`,
+    password: `password-${name}`,
+    name,
+    workspaceName: name,
+  });
   expect(res.status).toBe(201);
   return { client: api.client.as(res.body.token), workspaceId: res.body.workspace.id };
 }
@@ -69,31 +74,76 @@ describe('when a workspace previews a segment', () => {
   beforeAll(async () => {
     const a = await signup('segments-a');
     owner = a.client;
-    ids.ada = await insertContact(a.workspaceId, { name: 'Ada', phone: '+15550000001', tags: ['vip'], attributes: { plan: 'pro', age: 36 }, createdAt: '2025-01-01 00:00:00+00', lastSeenAt: '2025-06-01 00:00:00+00' });
-    ids.bob = await insertContact(a.workspaceId, { name: 'Bob', phone: '+15550000002', tags: ['lead'], attributes: { plan: 'free', age: 20 }, createdAt: '2025-02-01 00:00:00+00' });
-    ids.cy = await insertContact(a.workspaceId, { name: 'Cy', phone: '+15550000003', tags: ['vip', 'lead'], attributes: { plan: 'pro', age: 50 }, createdAt: '2025-03-01 00:00:00+00', optedOut: true });
-    ids.di = await insertContact(a.workspaceId, { name: 'Di', phone: '+15550000004', tags: ['vip'], createdAt: '2025-04-01 00:00:00+00', restricted: true });
+    ids.ada = await insertContact(a.workspaceId, {
+      name: 'Ada',
+      phone: '+15550000001',
+      tags: ['vip'],
+      attributes: { plan: 'pro', age: 36 },
+      createdAt: '2025-01-01 00:00:00+00',
+      lastSeenAt: '2025-06-01 00:00:00+00',
+    });
+    ids.bob = await insertContact(a.workspaceId, {
+      name: 'Bob',
+      phone: '+15550000002',
+      tags: ['lead'],
+      attributes: { plan: 'free', age: 20 },
+      createdAt: '2025-02-01 00:00:00+00',
+    });
+    ids.cy = await insertContact(a.workspaceId, {
+      name: 'Cy',
+      phone: '+15550000003',
+      tags: ['vip', 'lead'],
+      attributes: { plan: 'pro', age: 50 },
+      createdAt: '2025-03-01 00:00:00+00',
+      optedOut: true,
+    });
+    ids.di = await insertContact(a.workspaceId, {
+      name: 'Di',
+      phone: '+15550000004',
+      tags: ['vip'],
+      createdAt: '2025-04-01 00:00:00+00',
+      restricted: true,
+    });
     // Erased (its name and phone gone) and opted out before: counted once, as erased.
     ids.erased = await insertContact(a.workspaceId, { tags: ['vip'], createdAt: '2025-05-01 00:00:00+00', erased: true, optedOut: true });
     // Opted out and restricted: counted once, as opted out.
-    ids.eve = await insertContact(a.workspaceId, { name: 'Eve', phone: '+15550000006', tags: ['vip'], createdAt: '2025-06-01 00:00:00+00', optedOut: true, restricted: true });
+    ids.eve = await insertContact(a.workspaceId, {
+      name: 'Eve',
+      phone: '+15550000006',
+      tags: ['vip'],
+      createdAt: '2025-06-01 00:00:00+00',
+      optedOut: true,
+      restricted: true,
+    });
     // Another workspace's contacts match every rule here; none may be counted or shown.
     const b = await signup('segments-b');
     for (let i = 0; i < 5; i++) {
-      await insertContact(b.workspaceId, { name: 'Ada', phone: `+1555100000${i}`, tags: ['vip', 'lead'], attributes: { plan: 'pro', age: 40 }, createdAt: '2024-12-01 00:00:00+00' });
+      await insertContact(b.workspaceId, {
+        name: 'Ada',
+        phone: `+1555100000${i}`,
+        tags: ['vip', 'lead'],
+        attributes: { plan: 'pro', age: 40 },
+        createdAt: '2024-12-01 00:00:00+00',
+      });
     }
   });
 
   const preview = async (rule: unknown) => {
     const res = await owner.post('/api/v1/segments/preview', { rule });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    return res.body as { count: number; excluded: Record<string, number>; sample: { id: string; name: string | null; phone: string | null; tags: string[] }[] };
+    return res.body as {
+      count: number;
+      excluded: Record<string, number>;
+      sample: { id: string; name: string | null; phone: string | null; tags: string[] }[];
+    };
   };
   const sampleIds = async (rule: unknown) => (await preview(rule)).sample.map((c) => c.id);
 
   it('matches on tags', async () => {
     expect(await sampleIds(VIP)).toEqual([ids.ada, ids.cy, ids.di, ids.erased, ids.eve]);
-    expect(await sampleIds({ and: [{ in: ['vip', { var: 'contact.tags' }] }, { in: ['lead', { var: 'contact.tags' }] }] })).toEqual([ids.cy]);
+    expect(await sampleIds({ and: [{ in: ['vip', { var: 'contact.tags' }] }, { in: ['lead', { var: 'contact.tags' }] }] })).toEqual([
+      ids.cy,
+    ]);
   });
 
   it('matches on attributes, including a contact that lacks the attribute', async () => {
@@ -122,7 +172,11 @@ describe('when a workspace previews a segment', () => {
 
   it('shows each sampled contact with its id, name, phone and tags only', async () => {
     const body = await preview({ '==': [{ var: 'contact.name' }, 'Ada'] });
-    expect(body).toEqual({ count: 1, excluded: { opted_out: 0, restricted: 0, erased: 0 }, sample: [{ id: ids.ada, name: 'Ada', phone: '+15550000001', tags: ['vip'] }] });
+    expect(body).toEqual({
+      count: 1,
+      excluded: { opted_out: 0, restricted: 0, erased: 0 },
+      sample: [{ id: ids.ada, name: 'Ada', phone: '+15550000001', tags: ['vip'] }],
+    });
   });
 
   it("never counts or shows another workspace's contacts", async () => {
@@ -136,7 +190,12 @@ describe('when a workspace previews a segment', () => {
   });
 
   it('lets an agent preview, as broadcasts.read allows', async () => {
-    const agent = await inviteMember(owner, { email: 'segments-agent@example.com', role: 'agent', name: 'Agent', password: 'password-agent' });
+    const agent = await inviteMember(owner, {
+      email: 'segments-agent@example.com',
+      role: 'agent',
+      name: 'Agent',
+      password: 'password-agent',
+    });
     const res = await agent.client.post('/api/v1/segments/preview', { rule: VIP });
     expect(res.status).toBe(200);
     expect(res.body.count).toBe(5);
@@ -151,12 +210,18 @@ describe('when a segment rule is refused', () => {
   });
 
   it('answers 400 with every problem, its code and its path, for a __proto__ path and a disallowed operator', async () => {
-    const res = await owner.post('/api/v1/segments/preview', { rule: { or: [{ '==': [{ var: 'contact.attributes.__proto__.polluted' }, true] }, { log: 'x' }] } });
+    const res = await owner.post('/api/v1/segments/preview', {
+      rule: { or: [{ '==': [{ var: 'contact.attributes.__proto__.polluted' }, true] }, { log: 'x' }] },
+    });
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('validation_failed');
     expect(res.body.error.message).toMatch(/^the segment rule has 2 problems: /);
     expect(res.body.error.details).toEqual([
-      { code: 'jsonlogic_forbidden_path', message: 'the path "contact.attributes.__proto__.polluted" goes through "__proto__"', path: ['or', 0, '==', 0, 'var'] },
+      {
+        code: 'jsonlogic_forbidden_path',
+        message: 'the path "contact.attributes.__proto__.polluted" goes through "__proto__"',
+        path: ['or', 0, '==', 0, 'var'],
+      },
       { code: 'jsonlogic_operator_not_allowed', message: 'the operator "log" is not allowed', path: ['or', 1, 'log'] },
     ]);
   });
@@ -188,7 +253,9 @@ describe('when a segment rule does far more work than its size', () => {
   it('refuses the preview at once, as a rule that cannot be evaluated', async () => {
     const { client: owner, workspaceId } = await signup('segments-doubling');
     await insertContact(workspaceId, { name: 'One', phone: '+15550009001', createdAt: '2025-01-01 00:00:00+00' });
-    const doubling = { '>': [{ reduce: [Array.from({ length: 26 }, (_, i) => i), { merge: [{ var: 'accumulator' }, { var: 'accumulator' }] }, [0]] }, 1] };
+    const doubling = {
+      '>': [{ reduce: [Array.from({ length: 26 }, (_, i) => i), { merge: [{ var: 'accumulator' }, { var: 'accumulator' }] }, [0]] }, 1],
+    };
     const asked = performance.now();
     const res = await owner.post('/api/v1/segments/preview', { rule: doubling });
     expect(performance.now() - asked).toBeLessThan(1_000);
@@ -208,21 +275,41 @@ describe('when a segment selects on the opt-in state, the days since the last me
     const em = api.env.orm.em.fork();
     const channel = async (name: string) => {
       const id = newId();
-      await runSql(em, `insert into channels (id, workspace_id, kind, name, status) values (:id, :workspaceId, 'sandbox', :name, 'connected')`, { id, workspaceId: w.workspaceId, name });
+      await runSql(
+        em,
+        `insert into channels (id, workspace_id, kind, name, status) values (:id, :workspaceId, 'sandbox', :name, 'connected')`,
+        { id, workspaceId: w.workspaceId, name },
+      );
       return id;
     };
     whatsapp = await channel('Sales line');
     const support = await channel('Support line');
     const identity = (contactId: string, channelId: string, value: string) =>
-      runSql(em, `insert into contact_identities (id, workspace_id, contact_id, channel_id, kind, value) values (:id, :workspaceId, :contactId, :channelId, 'external', :value)`, { id: newId(), workspaceId: w.workspaceId, contactId, channelId, value });
-    ids.recent = await insertContact(w.workspaceId, { name: 'Recent', createdAt: '2025-01-01 00:00:00+00', lastSeenAt: new Date(Date.now() - 2 * 86_400_000).toISOString() });
-    ids.old = await insertContact(w.workspaceId, { name: 'Old', createdAt: '2025-02-01 00:00:00+00', lastSeenAt: new Date(Date.now() - 45 * 86_400_000).toISOString() });
+      runSql(
+        em,
+        `insert into contact_identities (id, workspace_id, contact_id, channel_id, kind, value) values (:id, :workspaceId, :contactId, :channelId, 'external', :value)`,
+        { id: newId(), workspaceId: w.workspaceId, contactId, channelId, value },
+      );
+    ids.recent = await insertContact(w.workspaceId, {
+      name: 'Recent',
+      createdAt: '2025-01-01 00:00:00+00',
+      lastSeenAt: new Date(Date.now() - 2 * 86_400_000).toISOString(),
+    });
+    ids.old = await insertContact(w.workspaceId, {
+      name: 'Old',
+      createdAt: '2025-02-01 00:00:00+00',
+      lastSeenAt: new Date(Date.now() - 45 * 86_400_000).toISOString(),
+    });
     ids.silent = await insertContact(w.workspaceId, { name: 'Silent', createdAt: '2025-03-01 00:00:00+00' });
     await identity(ids.recent, whatsapp, 'r');
     await identity(ids.old, support, 'o');
     await identity(ids.old, whatsapp, 'o2');
     // Opted in through a keyword: a consent event, the contact not opted out.
-    await runSql(em, `insert into consent_events (id, workspace_id, contact_id, action, source) values (:id, :workspaceId, :contactId, 'opt_in', 'keyword')`, { id: newId(), workspaceId: w.workspaceId, contactId: ids.old });
+    await runSql(
+      em,
+      `insert into consent_events (id, workspace_id, contact_id, action, source) values (:id, :workspaceId, :contactId, 'opt_in', 'keyword')`,
+      { id: newId(), workspaceId: w.workspaceId, contactId: ids.old },
+    );
   });
 
   const sampleIds = async (rule: unknown) => {
@@ -262,7 +349,11 @@ describe('when a scan reads the contacts in several batches', () => {
       const vip = i % 3 !== 0;
       seeded.push({ id: await insertContact(workspaceId, { name: `C${i}`, tags: vip ? ['vip'] : [], createdAt: at }), vip, at });
     }
-    const { rows } = await runSql<{ id: string }>(api.env.orm.em.fork(), 'select id from contacts where workspace_id = :workspaceId order by created_at, id', { workspaceId });
+    const { rows } = await runSql<{ id: string }>(
+      api.env.orm.em.fork(),
+      'select id from contacts where workspace_id = :workspaceId order by created_at, id',
+      { workspaceId },
+    );
     expectedOrder = rows.map((r) => ({ id: r.id, vip: seeded.find((s) => s.id === r.id)!.vip }));
   });
 
@@ -305,7 +396,21 @@ describe('when a scan reads the contacts in several batches', () => {
     await scanSegment(api.env.orm.em.fork(), { workspaceId, rule: true, batchRows: 1 }, (matched) => {
       first ??= matched[0];
     });
-    expect(first).toEqual({ id: expectedOrder[0]!.id, name: 'C0', phone: null, tags: [], attributes: {}, optedOutAt: null, restrictedAt: null, erasedAt: null, createdAt: new Date('2025-07-01T00:00:00.000Z'), lastSeenAt: null, daysSinceLastMessage: null, optIn: 'unknown', channels: [] });
+    expect(first).toEqual({
+      id: expectedOrder[0]!.id,
+      name: 'C0',
+      phone: null,
+      tags: [],
+      attributes: {},
+      optedOutAt: null,
+      restrictedAt: null,
+      erasedAt: null,
+      createdAt: new Date('2025-07-01T00:00:00.000Z'),
+      lastSeenAt: null,
+      daysSinceLastMessage: null,
+      optIn: 'unknown',
+      channels: [],
+    });
   });
 
   it('refuses an invalid rule with SegmentInvalidError before reading anything', async () => {
@@ -314,7 +419,9 @@ describe('when a scan reads the contacts in several batches', () => {
       called = true;
     });
     await expect(scan).rejects.toBeInstanceOf(SegmentInvalidError);
-    await expect(scan).rejects.toThrow('the segment rule has 1 problem: a segment reads only the contact: "trigger.payload" is not a "contact." path');
+    await expect(scan).rejects.toThrow(
+      'the segment rule has 1 problem: a segment reads only the contact: "trigger.payload" is not a "contact." path',
+    );
     expect(called).toBe(false);
   });
 });

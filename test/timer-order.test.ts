@@ -20,14 +20,23 @@ let timers: Queue;
 
 beforeAll(async () => {
   api = await startTestApi();
-  const signup = await api.client.post('/api/v1/auth/signup', { email: 'timer-order@example.com', password: 'password-123', name: 'Owner', workspaceName: 'Timers' });
+  const signup = await api.client.post('/api/v1/auth/signup', {
+    email: 'timer-order@example.com',
+    password: 'password-123',
+    name: 'Owner',
+    workspaceName: 'Timers',
+  });
   owner = api.client.as(signup.body.token);
   channelId = (await owner.post('/api/v1/channels', { kind: 'sandbox', name: 'S' })).body.id;
   await publishFlow(
     api,
     signup.body.workspace.id,
     doc(
-      [keywordTrigger('t', ['step'], 'starts_with'), node('pause', 'delay', { mode: 'duration', duration: { amount: 1, unit: 'seconds' } }), node('done', 'send_message', { text: 'done {{message.text}}' })],
+      [
+        keywordTrigger('t', ['step'], 'starts_with'),
+        node('pause', 'delay', { mode: 'duration', duration: { amount: 1, unit: 'seconds' } }),
+        node('done', 'send_message', { text: 'done {{message.text}}' }),
+      ],
       [edge('t', 'out', 'pause'), edge('pause', 'out', 'done')],
     ),
     'delay',
@@ -70,7 +79,11 @@ describe('timers of one conversation', () => {
     // Run b's timer wakes run a first (due earlier), well before the reconciler would notice.
     const started = Date.now();
     const texts = await eventually(async () => {
-      const { rows } = await runSql<{ text: string }>(api.env.orm.em.fork(), `select text from messages where conversation_id = :id and direction = 'outbound' order by id`, { id: a.body.conversationId });
+      const { rows } = await runSql<{ text: string }>(
+        api.env.orm.em.fork(),
+        `select text from messages where conversation_id = :id and direction = 'outbound' order by id`,
+        { id: a.body.conversationId },
+      );
       return rows.length >= 2 ? rows.map((r) => r.text) : undefined;
     }, 15_000);
     expect(texts).toEqual(['done step a', 'done step b']);

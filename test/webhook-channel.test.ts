@@ -32,7 +32,12 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/inbox`;
   api = await startTestApi();
-  const signup = await api.client.post('/api/v1/auth/signup', { email: 'hook@example.com', password: 'a long password', name: 'Hook', workspaceName: 'Hook Co' });
+  const signup = await api.client.post('/api/v1/auth/signup', {
+    email: 'hook@example.com',
+    password: 'a long password',
+    name: 'Hook',
+    workspaceName: 'Hook Co',
+  });
   client = api.client.as(signup.body.token);
   const created = await client.post('/api/v1/channels', { kind: 'webhook', name: 'Other service', url: receiverUrl });
   expect(created.status).toBe(201);
@@ -48,10 +53,18 @@ afterAll(async () => {
 function signedPost(body: unknown, opts: { timestampS?: number; secret?: string; id?: string } = {}) {
   const raw = JSON.stringify(body);
   const ts = opts.timestampS ?? Math.floor(Date.now() / 1000);
-  return client.request('post', `/hooks/channels/${opts.id ?? channelId}`, undefined, { rawBody: raw, headers: { [TIMESTAMP_HEADER]: String(ts), [SIGNATURE_HEADER]: signWebhook(opts.secret ?? secret, ts, raw) } });
+  return client.request('post', `/hooks/channels/${opts.id ?? channelId}`, undefined, {
+    rawBody: raw,
+    headers: { [TIMESTAMP_HEADER]: String(ts), [SIGNATURE_HEADER]: signWebhook(opts.secret ?? secret, ts, raw) },
+  });
 }
 
-const message = (id: string, text = 'hello') => ({ event: 'message', id, from: { id: 'user-42', phone: '+15551234567', name: 'Sam' }, text });
+const message = (id: string, text = 'hello') => ({
+  event: 'message',
+  id,
+  from: { id: 'user-42', phone: '+15551234567', name: 'Sam' },
+  text,
+});
 
 describe('webhook channel inbound (POST /hooks/channels/:id)', () => {
   it('shows the signing secret once, at creation, and never in reads', async () => {
@@ -68,7 +81,12 @@ describe('webhook channel inbound (POST /hooks/channels/:id)', () => {
     const again = await signedPost(message('ext-1'));
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ duplicate: true, messageId: first.body.messageId });
-    const [row] = (await api.env.orm.em.fork().getConnection().execute(`select count(*)::int as n from messages where channel_id = ? and provider_message_id = 'ext-1'`, [channelId])) as { n: number }[];
+    const [row] = (await api.env.orm.em
+      .fork()
+      .getConnection()
+      .execute(`select count(*)::int as n from messages where channel_id = ? and provider_message_id = 'ext-1'`, [channelId])) as {
+      n: number;
+    }[];
     expect(row!.n).toBe(1);
   });
 
@@ -96,7 +114,10 @@ describe('webhook channel inbound (POST /hooks/channels/:id)', () => {
   it('refuses a signed body nested 30,000 levels deep with 400 body_too_deep, and still takes the next message', async () => {
     const raw = `{"event": "message", "id": "deep", "text": ${'['.repeat(30_000)}${']'.repeat(30_000)}}`;
     const ts = Math.floor(Date.now() / 1000);
-    const res = await client.request('post', `/hooks/channels/${channelId}`, undefined, { rawBody: raw, headers: { [TIMESTAMP_HEADER]: String(ts), [SIGNATURE_HEADER]: signWebhook(secret, ts, raw) } });
+    const res = await client.request('post', `/hooks/channels/${channelId}`, undefined, {
+      rawBody: raw,
+      headers: { [TIMESTAMP_HEADER]: String(ts), [SIGNATURE_HEADER]: signWebhook(secret, ts, raw) },
+    });
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('body_too_deep');
     expect((await signedPost(message('after-deep'))).status).toBe(202);
@@ -126,8 +147,23 @@ describe('webhook channel inbound (POST /hooks/channels/:id)', () => {
 });
 
 describe('webhook channel outbound (WebhookConnector)', () => {
-  const connector = () => new WebhookConnector({ orm: api.env.orm, http: new SafeHttpClient({ allowHosts: ['127.0.0.1'] }), secretKey: api.env.config.secretKey, clock: systemClock });
-  const send = (messageId: string) => ({ messageId, workspaceId: crypto.randomUUID(), channelId, idempotencyKey: 'k', to: { contactId: crypto.randomUUID(), phone: '+15551234567', externalIds: [{ kind: 'external', value: 'user-42' }] }, type: 'text' as const, text: 'hi there', media: null });
+  const connector = () =>
+    new WebhookConnector({
+      orm: api.env.orm,
+      http: new SafeHttpClient({ allowHosts: ['127.0.0.1'] }),
+      secretKey: api.env.config.secretKey,
+      clock: systemClock,
+    });
+  const send = (messageId: string) => ({
+    messageId,
+    workspaceId: crypto.randomUUID(),
+    channelId,
+    idempotencyKey: 'k',
+    to: { contactId: crypto.randomUUID(), phone: '+15551234567', externalIds: [{ kind: 'external', value: 'user-42' }] },
+    type: 'text' as const,
+    text: 'hi there',
+    media: null,
+  });
 
   it('POSTs the message to the channel URL, signed with the channel secret, and answers our id as the provider id', async () => {
     nextStatus = 200;
@@ -135,27 +171,47 @@ describe('webhook channel outbound (WebhookConnector)', () => {
     const receipt = await connector().send(send('11111111-1111-4111-8111-111111111111'));
     expect(receipt.providerMessageId).toBe('11111111-1111-4111-8111-111111111111');
     const [req] = received;
-    expect(JSON.parse(req!.body)).toMatchObject({ event: 'message', id: '11111111-1111-4111-8111-111111111111', text: 'hi there', to: { phone: '+15551234567' } });
-    expect(verifyWebhook(secret, { timestamp: req!.headers[TIMESTAMP_HEADER] as string, signature: req!.headers[SIGNATURE_HEADER] as string }, Buffer.from(req!.body), Date.now())).toBeNull();
+    expect(JSON.parse(req!.body)).toMatchObject({
+      event: 'message',
+      id: '11111111-1111-4111-8111-111111111111',
+      text: 'hi there',
+      to: { phone: '+15551234567' },
+    });
+    expect(
+      verifyWebhook(
+        secret,
+        { timestamp: req!.headers[TIMESTAMP_HEADER] as string, signature: req!.headers[SIGNATURE_HEADER] as string },
+        Buffer.from(req!.body),
+        Date.now(),
+      ),
+    ).toBeNull();
   });
 
   it('asks for a retry on 5xx and 429, and fails for good on other 4xx', async () => {
     nextStatus = 503;
     await expect(connector().send(send(crypto.randomUUID()))).rejects.toBeInstanceOf(WebhookDeliveryRetryError);
     nextStatus = 429;
-    const limited = await connector().send(send(crypto.randomUUID())).catch((e: unknown) => e);
+    const limited = await connector()
+      .send(send(crypto.randomUUID()))
+      .catch((e: unknown) => e);
     expect((limited as WebhookDeliveryRetryError).disposition).toBe('retry');
     nextStatus = 422;
-    const refused = await connector().send(send(crypto.randomUUID())).catch((e: unknown) => e);
+    const refused = await connector()
+      .send(send(crypto.randomUUID()))
+      .catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(WebhookDeliveryRefusedError);
     expect((refused as WebhookDeliveryRefusedError).message).toBe(`channel ${channelId}: the webhook refused the message with 422`);
     expect((refused as WebhookDeliveryRefusedError).disposition).toBe('never');
   });
 
   it('is stopped by the address guard without an allow-list entry', async () => {
-    const guarded = new WebhookConnector({ orm: api.env.orm, http: new SafeHttpClient(), secretKey: api.env.config.secretKey, clock: systemClock });
+    const guarded = new WebhookConnector({
+      orm: api.env.orm,
+      http: new SafeHttpClient(),
+      secretKey: api.env.config.secretKey,
+      clock: systemClock,
+    });
     const err = await guarded.send(send(crypto.randomUUID())).catch((e: unknown) => e);
     expect((err as { code: string }).code).toBe('http_blocked_address');
   });
 });
-

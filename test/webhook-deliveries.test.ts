@@ -32,13 +32,20 @@ async function countRows(sql: string, bindings: Record<string, unknown>): Promis
 
 async function createEndpoint(url: string, eventTypes = ['contact.opted_out' as const]): Promise<{ id: string; secret: string }> {
   const em = env.orm.em.fork();
-  const { endpoint, secret } = await new WebhookEndpoints(env.config.secretKey).create(em, workspaceId, { url, description: '', eventTypes, createdBy: null }, clock.now());
+  const { endpoint, secret } = await new WebhookEndpoints(env.config.secretKey).create(
+    em,
+    workspaceId,
+    { url, description: '', eventTypes, createdBy: null },
+    clock.now(),
+  );
   await hub.changed(workspaceId);
   return { id: endpoint.id, secret };
 }
 
 async function emitOptOut(contactId = newId()): Promise<void> {
-  await env.orm.em.fork().transactional((em) => emitEvent(em, { workspaceId, type: 'contact.opted_out', contactId, data: { contactId, source: 'api' } }));
+  await env.orm.em
+    .fork()
+    .transactional((em) => emitEvent(em, { workspaceId, type: 'contact.opted_out', contactId, data: { contactId, source: 'api' } }));
 }
 
 beforeAll(async () => {
@@ -98,7 +105,15 @@ describe('when a delivery is attempted against a local receiver', () => {
   let deliverer: WebhookDeliverer;
 
   beforeAll(() => {
-    deliverer = new WebhookDeliverer({ orm: env.orm, http: new SafeHttpClient({ allowHosts: ['127.0.0.1'], maxRedirects: 0 }), secretKey: env.config.secretKey, clock: { now: () => new Date() }, logger, events: hub, policy: quickPolicy });
+    deliverer = new WebhookDeliverer({
+      orm: env.orm,
+      http: new SafeHttpClient({ allowHosts: ['127.0.0.1'], maxRedirects: 0 }),
+      secretKey: env.config.secretKey,
+      clock: { now: () => new Date() },
+      logger,
+      events: hub,
+      policy: quickPolicy,
+    });
     jobs = new WebhookJobs({ orm: env.orm, queues, deliverer, clock: { now: () => new Date() }, logger });
     jobs.start(60_000, 4);
   });
@@ -113,7 +128,9 @@ describe('when a delivery is attempted against a local receiver', () => {
     expect(payload.type).toBe('contact.opted_out');
     expect(payload.data.contactId).toBe('0e4c6a38-3a55-4d0e-a2b1-3c1f1c6b9f00');
     expect(got.headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/=]+$/);
-    expect(() => new Webhook(`whsec_${Buffer.alloc(32, 1).toString('base64')}`).verify(got.body, got.headers)).toThrow('No matching signature found');
+    expect(() => new Webhook(`whsec_${Buffer.alloc(32, 1).toString('base64')}`).verify(got.body, got.headers)).toThrow(
+      'No matching signature found',
+    );
   });
 
   it('retries after 500 answers with backoff, logging each attempt, until the receiver takes it', async () => {
@@ -121,13 +138,23 @@ describe('when a delivery is attempted against a local receiver', () => {
     receiver.answer = (n) => (n < 2 ? 500 : 200);
     await emitOptOut();
     const delivery = await eventually(async () => {
-      const { rows } = await runSql<{ id: string; status: string; attempts: number }>(env.orm.em.fork(), `select id, status, attempts from webhook_deliveries where workspace_id = :workspaceId`, { workspaceId });
+      const { rows } = await runSql<{ id: string; status: string; attempts: number }>(
+        env.orm.em.fork(),
+        `select id, status, attempts from webhook_deliveries where workspace_id = :workspaceId`,
+        { workspaceId },
+      );
       return rows[0]?.status === 'succeeded' ? rows[0] : undefined;
     });
     expect(delivery.attempts).toBe(3);
     expect(receiver.received.map((r) => r.status)).toEqual([500, 500, 200]);
     expect(new Set(receiver.received.map((r) => r.headers['webhook-id'])).size).toBe(1);
-    const attempts = (await runSql<{ statusCode: number; excerpt: string | null; error: string | null }>(env.orm.em.fork(), `select status_code as "statusCode", response_excerpt as excerpt, error from webhook_attempts where delivery_id = :id order by attempted_at`, { id: delivery.id })).rows;
+    const attempts = (
+      await runSql<{ statusCode: number; excerpt: string | null; error: string | null }>(
+        env.orm.em.fork(),
+        `select status_code as "statusCode", response_excerpt as excerpt, error from webhook_attempts where delivery_id = :id order by attempted_at`,
+        { id: delivery.id },
+      )
+    ).rows;
     expect(attempts.map((a) => a.statusCode)).toEqual([500, 500, 200]);
     expect(attempts[0]!.error).toBe('the endpoint answered 500');
     // The receiver's 5,000-character error page is cut to a bounded excerpt.
@@ -138,7 +165,11 @@ describe('when a delivery is attempted against a local receiver', () => {
     const { secret } = await createEndpoint(receiver.url);
     await emitOptOut();
     await eventually(async () => receiver.received[0]);
-    const { rows } = await runSql<{ id: string }>(env.orm.em.fork(), `select id from webhook_deliveries where workspace_id = :workspaceId`, { workspaceId });
+    const { rows } = await runSql<{ id: string }>(
+      env.orm.em.fork(),
+      `select id from webhook_deliveries where workspace_id = :workspaceId`,
+      { workspaceId },
+    );
     await jobs.redeliver(rows[0]!.id);
     await eventually(async () => receiver.received[1]);
     const processed = new Map<string, unknown>();
@@ -150,12 +181,21 @@ describe('when a delivery is attempted against a local receiver', () => {
     expect(processed.size).toBe(1);
     expect(receiver.received[1]!.body).toBe(receiver.received[0]!.body);
     // The attempt is logged once the receiver's answer is in.
-    await eventually(async () => ((await countRows(`select count(*) as n from webhook_attempts where delivery_id = :id and manual`, { id: rows[0]!.id })) === 1 ? true : undefined));
+    await eventually(async () =>
+      (await countRows(`select count(*) as n from webhook_attempts where delivery_id = :id and manual`, { id: rows[0]!.id })) === 1
+        ? true
+        : undefined,
+    );
   });
 
   it('signs with both secrets for a day after a rotation', async () => {
     const { id, secret: oldSecret } = await createEndpoint(receiver.url);
-    const { secret: newSecret } = await new WebhookEndpoints(env.config.secretKey).rotateSecret(env.orm.em.fork(), workspaceId, id, new Date());
+    const { secret: newSecret } = await new WebhookEndpoints(env.config.secretKey).rotateSecret(
+      env.orm.em.fork(),
+      workspaceId,
+      id,
+      new Date(),
+    );
     await emitOptOut();
     const got = await eventually(async () => receiver.received[0]);
     expect(got.headers['webhook-signature']!.split(' ')).toHaveLength(2);
@@ -166,14 +206,32 @@ describe('when a delivery is attempted against a local receiver', () => {
 
 describe('when an endpoint is on a private address', () => {
   it('refuses to send there without the allow-list, and logs why', async () => {
-    const deliverer = new WebhookDeliverer({ orm: env.orm, http: new SafeHttpClient({ maxRedirects: 0 }), secretKey: env.config.secretKey, clock, logger, events: hub, policy: quickPolicy });
+    const deliverer = new WebhookDeliverer({
+      orm: env.orm,
+      http: new SafeHttpClient({ maxRedirects: 0 }),
+      secretKey: env.config.secretKey,
+      clock,
+      logger,
+      events: hub,
+      policy: quickPolicy,
+    });
     await createEndpoint(receiver.url);
     await env.orm.em.fork().transactional((em) => emitEvent(em, { workspaceId, type: 'contact.opted_out', data: {} }));
-    const { rows } = await runSql<{ id: string }>(env.orm.em.fork(), `select id from webhook_deliveries where workspace_id = :workspaceId`, { workspaceId });
+    const { rows } = await runSql<{ id: string }>(
+      env.orm.em.fork(),
+      `select id from webhook_deliveries where workspace_id = :workspaceId`,
+      { workspaceId },
+    );
     // The job enqueued by the commit is for the worker of the other block (allow-listed); this deliverer attempts it directly.
     const outcome = await deliverer.attempt(rows[0]!.id, { manual: true });
     expect(outcome.kind).toBe('failed');
-    const attempt = (await runSql<{ error: string; statusCode: number | null }>(env.orm.em.fork(), `select error, status_code as "statusCode" from webhook_attempts where delivery_id = :id and manual`, { id: rows[0]!.id })).rows[0]!;
+    const attempt = (
+      await runSql<{ error: string; statusCode: number | null }>(
+        env.orm.em.fork(),
+        `select error, status_code as "statusCode" from webhook_attempts where delivery_id = :id and manual`,
+        { id: rows[0]!.id },
+      )
+    ).rows[0]!;
     expect(attempt.statusCode).toBeNull();
     expect(attempt.error).toMatch(/loopback/);
   });
@@ -185,14 +243,28 @@ describe('when an endpoint fails for a day', () => {
     await failing.start();
     failing.answer = () => 503;
     try {
-      const deliverer = new WebhookDeliverer({ orm: env.orm, http: new SafeHttpClient({ allowHosts: ['127.0.0.1'], maxRedirects: 0 }), secretKey: env.config.secretKey, clock, logger, events: hub, policy: quickPolicy });
+      const deliverer = new WebhookDeliverer({
+        orm: env.orm,
+        http: new SafeHttpClient({ allowHosts: ['127.0.0.1'], maxRedirects: 0 }),
+        secretKey: env.config.secretKey,
+        clock,
+        logger,
+        events: hub,
+        policy: quickPolicy,
+      });
       const { id } = await createEndpoint(failing.url);
       const start = nowMs;
       await env.orm.em.fork().transactional(async (em) => {
         await emitEvent(em, { workspaceId, type: 'contact.opted_out', data: { n: 1 } });
         await emitEvent(em, { workspaceId, type: 'contact.opted_out', data: { n: 2 } });
       });
-      const [first, second] = (await runSql<{ id: string }>(env.orm.em.fork(), `select d.id from webhook_deliveries d join webhook_events e on e.id = d.event_id where d.workspace_id = :workspaceId order by e.payload #>> '{data,n}'`, { workspaceId })).rows;
+      const [first, second] = (
+        await runSql<{ id: string }>(
+          env.orm.em.fork(),
+          `select d.id from webhook_deliveries d join webhook_events e on e.id = d.event_id where d.workspace_id = :workspaceId order by e.payload #>> '{data,n}'`,
+          { workspaceId },
+        )
+      ).rows;
       expect((await deliverer.attempt(first!.id)).kind).toBe('retry');
       nowMs = start + 12 * HOUR_MS;
       expect((await deliverer.attempt(first!.id)).kind).toBe('retry');
@@ -203,9 +275,21 @@ describe('when an endpoint fails for a day', () => {
       expect((await deliverer.attempt(first!.id)).kind).toBe('failed');
       endpoint = await new WebhookEndpoints(env.config.secretKey).get(env.orm.em.fork(), workspaceId, id, clock.now());
       expect(endpoint).toMatchObject({ enabled: false, disabledReason: 'failing' });
-      const second_ = (await runSql<{ status: string; failureReason: string }>(env.orm.em.fork(), `select status, failure_reason as "failureReason" from webhook_deliveries where id = :id`, { id: second!.id })).rows[0]!;
+      const second_ = (
+        await runSql<{ status: string; failureReason: string }>(
+          env.orm.em.fork(),
+          `select status, failure_reason as "failureReason" from webhook_deliveries where id = :id`,
+          { id: second!.id },
+        )
+      ).rows[0]!;
       expect(second_).toEqual({ status: 'failed', failureReason: 'endpoint_disabled: the endpoint failed for a day and was disabled' });
-      const notices = (await runSql<{ actorKind: string; targetId: string }>(env.orm.em.fork(), `select actor_kind as "actorKind", target_id as "targetId" from audit_log where workspace_id = :workspaceId and action = 'webhook.endpoint_disabled'`, { workspaceId })).rows;
+      const notices = (
+        await runSql<{ actorKind: string; targetId: string }>(
+          env.orm.em.fork(),
+          `select actor_kind as "actorKind", target_id as "targetId" from audit_log where workspace_id = :workspaceId and action = 'webhook.endpoint_disabled'`,
+          { workspaceId },
+        )
+      ).rows;
       expect(notices).toEqual([{ actorKind: 'system', targetId: id }]);
       // A disabled endpoint gets no new events.
       expect(hub.cached(workspaceId)).toBeUndefined();
@@ -217,14 +301,30 @@ describe('when an endpoint fails for a day', () => {
   });
 
   it('is not disabled when a success came in between', async () => {
-    const deliverer = new WebhookDeliverer({ orm: env.orm, http: new SafeHttpClient({ allowHosts: ['127.0.0.1'], maxRedirects: 0 }), secretKey: env.config.secretKey, clock, logger, events: hub, policy: quickPolicy });
+    const deliverer = new WebhookDeliverer({
+      orm: env.orm,
+      http: new SafeHttpClient({ allowHosts: ['127.0.0.1'], maxRedirects: 0 }),
+      secretKey: env.config.secretKey,
+      clock,
+      logger,
+      events: hub,
+      policy: quickPolicy,
+    });
     const { id } = await createEndpoint(receiver.url);
     const start = nowMs;
     receiver.answer = (n) => (n === 1 ? 200 : 500);
-    for (const [n, at] of [[1, start], [2, start + 20 * HOUR_MS], [3, start + 25 * HOUR_MS]] as const) {
+    for (const [n, at] of [
+      [1, start],
+      [2, start + 20 * HOUR_MS],
+      [3, start + 25 * HOUR_MS],
+    ] as const) {
       nowMs = at;
       await env.orm.em.fork().transactional((em) => emitEvent(em, { workspaceId, type: 'contact.opted_out', data: { n } }));
-      const { rows } = await runSql<{ id: string }>(env.orm.em.fork(), `select d.id from webhook_deliveries d join webhook_events e on e.id = d.event_id where d.workspace_id = :workspaceId and e.payload #>> '{data,n}' = :n`, { workspaceId, n: String(n) });
+      const { rows } = await runSql<{ id: string }>(
+        env.orm.em.fork(),
+        `select d.id from webhook_deliveries d join webhook_events e on e.id = d.event_id where d.workspace_id = :workspaceId and e.payload #>> '{data,n}' = :n`,
+        { workspaceId, n: String(n) },
+      );
       await deliverer.attempt(rows[0]!.id, { manual: true });
     }
     const endpoint = await new WebhookEndpoints(env.config.secretKey).get(env.orm.em.fork(), workspaceId, id, clock.now());

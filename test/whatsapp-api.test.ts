@@ -10,7 +10,12 @@ beforeAll(async () => {
   // This file's in-process connector role logs in with the self-opening fake socket, never the network.
   process.env.ONEMESSAGE_WA_FAKE_SOCKET = 'auto-open';
   api = await startTestApi();
-  const signup = await api.client.post('/api/v1/auth/signup', { email: 'wa@example.com', password: 'a long password', name: 'Wa', workspaceName: 'Wa Co' });
+  const signup = await api.client.post('/api/v1/auth/signup', {
+    email: 'wa@example.com',
+    password: 'a long password',
+    name: 'Wa',
+    workspaceName: 'Wa Co',
+  });
   client = api.client.as(signup.body.token);
 });
 
@@ -20,7 +25,11 @@ afterAll(async () => {
 });
 
 /** Reads server-sent events from `path` until `until` is true of the events so far. */
-async function readEvents(path: string, until: (events: { event: string; data: any }[]) => boolean, start: () => Promise<unknown>): Promise<{ event: string; data: any }[]> {
+async function readEvents(
+  path: string,
+  until: (events: { event: string; data: any }[]) => boolean,
+  start: () => Promise<unknown>,
+): Promise<{ event: string; data: any }[]> {
   const abort = new AbortController();
   const res = await fetch(client.baseUrl + path, { headers: { authorization: `Bearer ${client.token}` }, signal: abort.signal });
   expect(res.status).toBe(200);
@@ -82,12 +91,23 @@ describe('WhatsApp channels through the API', () => {
     const [ws] = (await conn.execute(`select workspace_id from channels where id = ?`, [id])) as { workspace_id: string }[];
     const contactId = crypto.randomUUID();
     const conversationId = crypto.randomUUID();
-    await conn.execute(`insert into contacts (id, workspace_id, phone, name) values (?, ?, '+15551234567', 'Sam')`, [contactId, ws!.workspace_id]);
-    await conn.execute(`insert into conversations (id, workspace_id, channel_id, contact_id, status) values (?, ?, ?, ?, 'open')`, [conversationId, ws!.workspace_id, id, contactId]);
+    await conn.execute(`insert into contacts (id, workspace_id, phone, name) values (?, ?, '+15551234567', 'Sam')`, [
+      contactId,
+      ws!.workspace_id,
+    ]);
+    await conn.execute(`insert into conversations (id, workspace_id, channel_id, contact_id, status) values (?, ?, ?, ?, 'open')`, [
+      conversationId,
+      ws!.workspace_id,
+      id,
+      contactId,
+    ]);
     const sent = await client.post(`/api/v1/conversations/${conversationId}/messages`, { text: 'Hello from the team' });
     expect(sent.status).toBe(202);
     const row = await eventually(async () => {
-      const [m] = (await conn.execute(`select status, provider_message_id from messages where id = ?`, [sent.body.messageId])) as { status: string; provider_message_id: string | null }[];
+      const [m] = (await conn.execute(`select status, provider_message_id from messages where id = ?`, [sent.body.messageId])) as {
+        status: string;
+        provider_message_id: string | null;
+      }[];
       return m?.status === 'sent' ? m : undefined;
     }, 20_000);
     expect(row.provider_message_id).toMatch(/^me\/[0-9A-F]+$/);
@@ -99,7 +119,9 @@ describe('WhatsApp channels through the API', () => {
     await client.post(`/api/v1/channels/${id}/connect`, {});
     await eventually(async () => ((await client.get(`/api/v1/channels/${id}`)).body.status === 'connected' ? true : undefined));
     const em = api.env.orm.em.fork();
-    const keys = async () => ((await em.getConnection().execute(`select count(*)::int as n from whatsapp_auth where channel_id = ?`, [id])) as { n: number }[])[0]!.n;
+    const keys = async () =>
+      ((await em.getConnection().execute(`select count(*)::int as n from whatsapp_auth where channel_id = ?`, [id])) as { n: number }[])[0]!
+        .n;
     // The creds write of the login runs beside the status update: wait for it rather than race it.
     await eventually(async () => ((await keys()) > 0 ? true : undefined));
     expect((await client.post(`/api/v1/channels/${id}/logout`)).status).toBe(202);
@@ -113,10 +135,18 @@ describe('WhatsApp channels through the API', () => {
     await client.post(`/api/v1/channels/${id}/connect`, {});
     await eventually(async () => ((await client.get(`/api/v1/channels/${id}`)).body.status === 'connected' ? true : undefined));
     const conn0 = api.env.orm.em.fork().getConnection();
-    await eventually(async () => (((await conn0.execute(`select count(*)::int as n from whatsapp_auth where channel_id = ?`, [id])) as { n: number }[])[0]!.n > 0 ? true : undefined));
+    await eventually(async () =>
+      ((await conn0.execute(`select count(*)::int as n from whatsapp_auth where channel_id = ?`, [id])) as { n: number }[])[0]!.n > 0
+        ? true
+        : undefined,
+    );
     expect((await client.delete(`/api/v1/channels/${id}`)).status).toBe(204);
     const conn = api.env.orm.em.fork().getConnection();
-    await eventually(async () => (((await conn.execute(`select count(*)::int as n from whatsapp_auth where channel_id = ?`, [id])) as { n: number }[])[0]!.n === 0 ? true : undefined));
+    await eventually(async () =>
+      ((await conn.execute(`select count(*)::int as n from whatsapp_auth where channel_id = ?`, [id])) as { n: number }[])[0]!.n === 0
+        ? true
+        : undefined,
+    );
     const [session] = (await conn.execute(`select desired from whatsapp_sessions where channel_id = ?`, [id])) as { desired: boolean }[];
     expect(session!.desired).toBe(false);
   });

@@ -20,7 +20,10 @@ async function whatsappChannel(): Promise<string> {
   const workspaceId = newId();
   const channelId = newId();
   await sql(`insert into workspaces (id, name) values (:workspaceId, 'WA auth')`, { workspaceId });
-  await sql(`insert into channels (id, workspace_id, kind, name, status) values (:channelId, :workspaceId, 'whatsapp', 'Phone', 'disconnected')`, { channelId, workspaceId });
+  await sql(
+    `insert into channels (id, workspace_id, kind, name, status) values (:channelId, :workspaceId, 'whatsapp', 'Phone', 'disconnected')`,
+    { channelId, workspaceId },
+  );
   await ensureSessionRow(env.orm.em.fork(), channelId);
   return channelId;
 }
@@ -37,8 +40,12 @@ function everyKeyType(): { [T in keyof SignalDataTypeMap]?: { [id: string]: Sign
     session: { '15551234567.0': Buffer.from('session record bytes') },
     'sender-key': { 'group@g.us::15551234567::0': Buffer.from('sender key record') },
     'sender-key-memory': { 'group@g.us': { '15551234567@s.whatsapp.net': true } },
-    'app-state-sync-key': { AAAAAB4F: proto.Message.AppStateSyncKeyData.fromObject({ keyData: Buffer.from('app state key data'), timestamp: 1_764_000_000 }) },
-    'app-state-sync-version': { regular: { version: 3, hash: Buffer.alloc(128, 7), indexValueMap: { abc: { valueMac: Buffer.from('mac') } } } },
+    'app-state-sync-key': {
+      AAAAAB4F: proto.Message.AppStateSyncKeyData.fromObject({ keyData: Buffer.from('app state key data'), timestamp: 1_764_000_000 }),
+    },
+    'app-state-sync-version': {
+      regular: { version: 3, hash: Buffer.alloc(128, 7), indexValueMap: { abc: { valueMac: Buffer.from('mac') } } },
+    },
     'lid-mapping': { '15551234567': '123456789@lid', '123456789_reverse': '15551234567' },
     'device-list': { '15551234567': ['0', '1'] },
     tctoken: { '15551234567@s.whatsapp.net': { token: Buffer.from('tc token'), timestamp: '1764000000' } },
@@ -71,12 +78,31 @@ describe('PostgresAuthStore', () => {
       for (const [type, values] of Object.entries(keys)) {
         const read = await again.get(type as keyof SignalDataTypeMap, Object.keys(values));
         // Compared as BufferJSON documents: Buffers and Uint8Arrays become the same tagged base64.
-        expect(JSON.parse(JSON.stringify(read, BufferJSON.replacer)), type).toEqual(JSON.parse(JSON.stringify(values, BufferJSON.replacer)));
+        expect(JSON.parse(JSON.stringify(read, BufferJSON.replacer)), type).toEqual(
+          JSON.parse(JSON.stringify(values, BufferJSON.replacer)),
+        );
       }
       const appKey = (await again.get('app-state-sync-key', ['AAAAAB4F'])).AAAAAB4F!;
       expect(appKey).toBeInstanceOf(proto.Message.AppStateSyncKeyData);
-      const rows = await sql<{ type: string; n: number }>(`select type, count(*)::int as n from whatsapp_auth where channel_id = :channelId group by type order by type`, { channelId });
-      expect(rows.map((r) => r.type)).toEqual(['app-state-sync-key', 'app-state-sync-version', 'creds', 'device-list', 'identity-key', 'lid-mapping', 'pre-key', 'sender-key', 'sender-key-memory', 'session', 'tctoken'].sort());
+      const rows = await sql<{ type: string; n: number }>(
+        `select type, count(*)::int as n from whatsapp_auth where channel_id = :channelId group by type order by type`,
+        { channelId },
+      );
+      expect(rows.map((r) => r.type)).toEqual(
+        [
+          'app-state-sync-key',
+          'app-state-sync-version',
+          'creds',
+          'device-list',
+          'identity-key',
+          'lid-mapping',
+          'pre-key',
+          'sender-key',
+          'sender-key-memory',
+          'session',
+          'tctoken',
+        ].sort(),
+      );
       expect(rows.find((r) => r.type === 'lid-mapping')!.n).toBe(2);
     });
 
@@ -98,7 +124,10 @@ describe('PostgresAuthStore', () => {
     it('binds each value to its channel, type and id: a row copied elsewhere does not decrypt', async () => {
       const channelId = await whatsappChannel();
       await store(channelId, 1).set({ session: { a: Buffer.from('one'), b: Buffer.from('two') } });
-      await sql(`update whatsapp_auth set value = (select value from whatsapp_auth where channel_id = :channelId and id = 'a') where channel_id = :channelId and id = 'b'`, { channelId });
+      await sql(
+        `update whatsapp_auth set value = (select value from whatsapp_auth where channel_id = :channelId and id = 'a') where channel_id = :channelId and id = 'b'`,
+        { channelId },
+      );
       await expect(store(channelId, 1).get('session', ['b'])).rejects.toBeInstanceOf(SealedBoxError);
       expect(authAad(channelId, 'session', 'b')).toBe(`whatsapp-auth:${channelId}:session:b`);
     });
@@ -131,7 +160,9 @@ describe('PostgresAuthStore', () => {
       await newHolder.set({ session: { s: Buffer.from('new') } });
       const refused = await oldHolder.set({ session: { s: Buffer.from('corrupt') } }).catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(StaleFenceError);
-      expect((refused as StaleFenceError).message).toBe(`channel ${channelId}: fencing token 1 is stale; another process holds the session`);
+      expect((refused as StaleFenceError).message).toBe(
+        `channel ${channelId}: fencing token 1 is stale; another process holds the session`,
+      );
       expect((refused as StaleFenceError).disposition).toBe('never');
       await expect(oldHolder.writeCreds(initAuthCreds())).rejects.toBeInstanceOf(StaleFenceError);
       await expect(oldHolder.clear()).rejects.toBeInstanceOf(StaleFenceError);

@@ -15,7 +15,11 @@ let redis: Redis;
 const channels: string[] = [];
 
 function connector(maxChannels: number): RoleProcess {
-  return cluster.spawn('connector', { ONEMESSAGE_WA_FAKE_SOCKET: 'auto-open', WHATSAPP_LEASE_TTL_MS: String(LEASE_TTL_MS), WHATSAPP_MAX_CHANNELS_PER_PROCESS: String(maxChannels) });
+  return cluster.spawn('connector', {
+    ONEMESSAGE_WA_FAKE_SOCKET: 'auto-open',
+    WHATSAPP_LEASE_TTL_MS: String(LEASE_TTL_MS),
+    WHATSAPP_MAX_CHANNELS_PER_PROCESS: String(maxChannels),
+  });
 }
 
 /** The pid of the lease holder of each channel (holder ids start with the pid), and its token. */
@@ -43,7 +47,11 @@ beforeAll(async () => {
   for (let i = 0; i < 3; i++) {
     const channelId = newId();
     channels.push(channelId);
-    await cluster.sql(`insert into channels (id, workspace_id, kind, name, status) values ($1, $2, 'whatsapp', $3, 'connecting')`, [channelId, workspaceId, `Phone ${i}`]);
+    await cluster.sql(`insert into channels (id, workspace_id, kind, name, status) values ($1, $2, 'whatsapp', $3, 'connecting')`, [
+      channelId,
+      workspaceId,
+      `Phone ${i}`,
+    ]);
     await cluster.sql(`insert into whatsapp_sessions (channel_id, desired, connect_requested_at) values ($1, true, now())`, [channelId]);
   }
 }, PROCESS_READY_MS * 2);
@@ -57,33 +65,51 @@ describe('WhatsApp sessions across connector processes', () => {
   it('spreads channels under the per-process cap, and a survivor takes over the sessions of a SIGKILLed holder within the lease TTL', async () => {
     try {
       const first = connector(2);
-      const held = await eventually(async () => {
-        const h = await holders();
-        return h.filter((x) => x.pid === first.pid).length === 2 ? h : undefined;
-      }, { timeoutMs: PROCESS_READY_MS, what: 'the first connector to take two channels (its cap)' });
+      const held = await eventually(
+        async () => {
+          const h = await holders();
+          return h.filter((x) => x.pid === first.pid).length === 2 ? h : undefined;
+        },
+        { timeoutMs: PROCESS_READY_MS, what: 'the first connector to take two channels (its cap)' },
+      );
       // The cap leaves the third channel to another process.
       expect(held.filter((x) => x.pid === null)).toHaveLength(1);
 
       const second = connector(3);
-      await eventually(async () => ((await holders()).every((x) => x.pid !== null) ? true : undefined), { timeoutMs: PROCESS_READY_MS, what: 'the second connector to take the third channel' });
+      await eventually(async () => ((await holders()).every((x) => x.pid !== null) ? true : undefined), {
+        timeoutMs: PROCESS_READY_MS,
+        what: 'the second connector to take the third channel',
+      });
       const before = await holders();
       expect(before.filter((x) => x.pid === second.pid)).toHaveLength(1);
-      await eventually(async () => ((await statuses()).every((s) => s === 'connected') ? true : undefined), { timeoutMs: 20_000, what: 'every channel connected' });
+      await eventually(async () => ((await statuses()).every((s) => s === 'connected') ? true : undefined), {
+        timeoutMs: 20_000,
+        what: 'every channel connected',
+      });
 
       await cluster.stop(first, 'SIGKILL');
       const killedAt = Date.now();
-      const after = await eventually(async () => {
-        const h = await holders();
-        return h.every((x) => x.pid === second.pid) ? h : undefined;
-      }, { timeoutMs: LEASE_TTL_MS + TAKEOVER_SLACK_MS, what: 'the survivor to hold every channel' });
+      const after = await eventually(
+        async () => {
+          const h = await holders();
+          return h.every((x) => x.pid === second.pid) ? h : undefined;
+        },
+        { timeoutMs: LEASE_TTL_MS + TAKEOVER_SLACK_MS, what: 'the survivor to hold every channel' },
+      );
       expect(Date.now() - killedAt).toBeLessThan(LEASE_TTL_MS + TAKEOVER_SLACK_MS);
       // Each taken-over channel has a higher fencing token than its dead holder had.
       for (const old of before.filter((x) => x.pid === first.pid)) {
         expect(after.find((x) => x.channelId === old.channelId)!.token).toBeGreaterThan(old.token!);
       }
-      await eventually(async () => ((await statuses()).every((s) => s === 'connected') ? true : undefined), { timeoutMs: 20_000, what: 'every channel connected again' });
+      await eventually(async () => ((await statuses()).every((s) => s === 'connected') ? true : undefined), {
+        timeoutMs: 20_000,
+        what: 'every channel connected again',
+      });
       // The new holder raised the fence in Postgres to its token on takeover: the dead holder's writes would be refused.
-      const fences = await cluster.sql<{ channel_id: string; fence_token: string }>(`select channel_id, fence_token from whatsapp_sessions where channel_id = any($1)`, [channels]);
+      const fences = await cluster.sql<{ channel_id: string; fence_token: string }>(
+        `select channel_id, fence_token from whatsapp_sessions where channel_id = any($1)`,
+        [channels],
+      );
       for (const f of fences) expect(Number(f.fence_token)).toBe(after.find((x) => x.channelId === f.channel_id)!.token);
     } catch (err) {
       throw new Error(`${(err as Error).message}\n${cluster.diagnostics()}`, { cause: err });

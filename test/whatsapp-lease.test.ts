@@ -123,7 +123,11 @@ describe('when a paused holder wakes up after another process took its channel',
   it('refuses its auth-state writes, closes its socket and leaves the keys to the new holder', async () => {
     const { channelId, socket } = await first.connectChannel();
     await first.open(channelId, socket);
-    await eventually(async () => ((await first.sql(`select 1 from whatsapp_auth where channel_id = :channelId and type = 'creds'`, { channelId })).length ? true : undefined));
+    await eventually(async () =>
+      (await first.sql(`select 1 from whatsapp_auth where channel_id = :channelId and type = 'creds'`, { channelId })).length
+        ? true
+        : undefined,
+    );
     // The first holder "pauses": its lease runs out without a renewal; the second takes the channel.
     await env.redis.del(first.host.leases.leaseKey(channelId));
     await second.host.tick();

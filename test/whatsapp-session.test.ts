@@ -30,10 +30,25 @@ afterAll(async () => {
 });
 
 /** A close as Baileys reports it: a Boom with the status code (0: a plain Error, no code at all). */
-const close = (statusCode: number) => ({ connection: 'close' as const, lastDisconnect: { error: statusCode ? new Boom('closed', { statusCode }) : new Error('socket hang up'), date: new Date() } });
+const close = (statusCode: number) => ({
+  connection: 'close' as const,
+  lastDisconnect: { error: statusCode ? new Boom('closed', { statusCode }) : new Error('socket hang up'), date: new Date() },
+});
 
 async function messagesOf(channelId: string) {
-  return wa.sql<{ provider_message_id: string; direction: string; sender: string; type: string; text: string | null; media: Record<string, unknown> | null; metadata: Record<string, unknown>; status: string; edited_at: Date | null; deleted_at: Date | null; contact_id: string }>(
+  return wa.sql<{
+    provider_message_id: string;
+    direction: string;
+    sender: string;
+    type: string;
+    text: string | null;
+    media: Record<string, unknown> | null;
+    metadata: Record<string, unknown>;
+    status: string;
+    edited_at: Date | null;
+    deleted_at: Date | null;
+    contact_id: string;
+  }>(
     `select provider_message_id, direction, sender, type, text, media, metadata, status, edited_at, deleted_at, contact_id from messages where channel_id = :channelId order by created_at, id`,
     { channelId },
   );
@@ -79,7 +94,10 @@ describe('WhatsApp login', () => {
     expect(await wa.channel(channelId)).toMatchObject({ status: 'disconnected', status_reason: 'login_not_completed (connection_lost)' });
     expect(wa.fake.sockets.length).toBe(sockets);
     expect(wa.timers).toEqual([]);
-    expect((await wa.sql<{ desired: boolean }>(`select desired from whatsapp_sessions where channel_id = :channelId`, { channelId }))[0]!.desired).toBe(false);
+    expect(
+      (await wa.sql<{ desired: boolean }>(`select desired from whatsapp_sessions where channel_id = :channelId`, { channelId }))[0]!
+        .desired,
+    ).toBe(false);
   });
 
   it('keeps the auth state in Postgres across a restart of the session: the same creds come back', async () => {
@@ -104,7 +122,10 @@ describe('WhatsApp reconnect policy', () => {
     await wa.settled(channelId);
     expect(await wa.channel(channelId)).toMatchObject({ status: 'logged_out', status_reason: 'logged_out' });
     expect(await wa.sql(`select 1 from whatsapp_auth where channel_id = :channelId`, { channelId })).toEqual([]);
-    expect((await wa.sql<{ desired: boolean }>(`select desired from whatsapp_sessions where channel_id = :channelId`, { channelId }))[0]!.desired).toBe(false);
+    expect(
+      (await wa.sql<{ desired: boolean }>(`select desired from whatsapp_sessions where channel_id = :channelId`, { channelId }))[0]!
+        .desired,
+    ).toBe(false);
     expect(wa.fake.sockets.length).toBe(sockets);
     expect(wa.timers.filter((t) => !t.cancelled)).toEqual([]);
   });
@@ -134,7 +155,10 @@ describe('WhatsApp reconnect policy', () => {
     await wa.settled(channelId);
     expect(await wa.channel(channelId)).toMatchObject({ status: 'conflict' });
     expect(wa.timers.filter((t) => !t.cancelled)).toEqual([]);
-    expect((await wa.sql<{ desired: boolean }>(`select desired from whatsapp_sessions where channel_id = :channelId`, { channelId }))[0]!.desired).toBe(false);
+    expect(
+      (await wa.sql<{ desired: boolean }>(`select desired from whatsapp_sessions where channel_id = :channelId`, { channelId }))[0]!
+        .desired,
+    ).toBe(false);
   });
 
   it('on forbidden (403): marks restricted, pauses sending and records an alert', async () => {
@@ -143,7 +167,10 @@ describe('WhatsApp reconnect policy', () => {
     socket.emit('connection.update', close(DisconnectReason.forbidden));
     await wa.settled(channelId);
     expect(await wa.channel(channelId)).toMatchObject({ status: 'restricted', status_reason: 'forbidden' });
-    const alerts = await wa.sql<{ action: string; target_id: string }>(`select action, target_id from audit_log where workspace_id = :workspaceId`, { workspaceId });
+    const alerts = await wa.sql<{ action: string; target_id: string }>(
+      `select action, target_id from audit_log where workspace_id = :workspaceId`,
+      { workspaceId },
+    );
     expect(alerts).toEqual([{ action: 'channel.restricted', target_id: channelId }]);
     const refused = await wa.host.send(outbound(channelId, 'hello')).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(SendingPausedError);
@@ -192,7 +219,16 @@ describe('WhatsApp reconnect policy', () => {
 });
 
 function outbound(channelId: string, text: string, phone = '+15551234567') {
-  return { messageId: crypto.randomUUID(), workspaceId: crypto.randomUUID(), channelId, idempotencyKey: 'k', to: { contactId: crypto.randomUUID(), phone, externalIds: [] }, type: 'text' as const, text, media: null };
+  return {
+    messageId: crypto.randomUUID(),
+    workspaceId: crypto.randomUUID(),
+    channelId,
+    idempotencyKey: 'k',
+    to: { contactId: crypto.randomUUID(), phone, externalIds: [] },
+    type: 'text' as const,
+    text,
+    media: null,
+  };
 }
 
 describe('WhatsApp inbound', () => {
@@ -203,7 +239,9 @@ describe('WhatsApp inbound', () => {
     socket.emit('messages.upsert', { messages: [m], type: 'notify' });
     socket.emit('messages.upsert', { messages: [m], type: 'notify' });
     await wa.settled(channelId);
-    expect((await messagesOf(channelId)).map((r) => [r.provider_message_id, r.type, r.text])).toEqual([['15551234567@s.whatsapp.net/DUP1', 'text', 'hello']]);
+    expect((await messagesOf(channelId)).map((r) => [r.provider_message_id, r.type, r.text])).toEqual([
+      ['15551234567@s.whatsapp.net/DUP1', 'text', 'hello'],
+    ]);
   });
 
   it('retries storing a message when the database fails for a moment, so an acknowledged message is not lost', async () => {
@@ -220,7 +258,10 @@ describe('WhatsApp inbound', () => {
     };
     try {
       wa.slept.splice(0);
-      socket.emit('messages.upsert', { messages: [waMessage({ id: 'RETRY1', message: content({ conversation: 'still here' }) })], type: 'notify' });
+      socket.emit('messages.upsert', {
+        messages: [waMessage({ id: 'RETRY1', message: content({ conversation: 'still here' }) })],
+        type: 'notify',
+      });
       await wa.settled(channelId);
       expect((await messagesOf(channelId)).map((r) => r.text)).toEqual(['still here']);
       expect(wa.slept).toEqual([1_000, 2_000]);
@@ -233,8 +274,28 @@ describe('WhatsApp inbound', () => {
     const { channelId, socket } = await wa.connectChannel();
     await wa.open(channelId, socket);
     socket.emit('messages.upsert', { messages: [waMessage({ id: 'H1', message: content({ conversation: 'old' }) })], type: 'append' });
-    socket.emit('messages.upsert', { messages: [waMessage({ id: 'S1', remoteJid: 'status@broadcast', participant: '15551234567@s.whatsapp.net', message: content({ conversation: 'story' }) })], type: 'notify' });
-    socket.emit('messages.upsert', { messages: [waMessage({ id: 'G1', remoteJid: '120363111111111111@g.us', participant: '15551234567@s.whatsapp.net', message: content({ conversation: 'group' }) })], type: 'notify' });
+    socket.emit('messages.upsert', {
+      messages: [
+        waMessage({
+          id: 'S1',
+          remoteJid: 'status@broadcast',
+          participant: '15551234567@s.whatsapp.net',
+          message: content({ conversation: 'story' }),
+        }),
+      ],
+      type: 'notify',
+    });
+    socket.emit('messages.upsert', {
+      messages: [
+        waMessage({
+          id: 'G1',
+          remoteJid: '120363111111111111@g.us',
+          participant: '15551234567@s.whatsapp.net',
+          message: content({ conversation: 'group' }),
+        }),
+      ],
+      type: 'notify',
+    });
     await wa.settled(channelId);
     expect(await messagesOf(channelId)).toEqual([]);
   });
@@ -242,7 +303,17 @@ describe('WhatsApp inbound', () => {
   it('takes group messages when the channel enables groups', async () => {
     const { channelId, socket } = await wa.connectChannel({ settings: { groupsEnabled: true } });
     await wa.open(channelId, socket);
-    socket.emit('messages.upsert', { messages: [waMessage({ id: 'G2', remoteJid: '120363111111111111@g.us', participant: '15551234567@s.whatsapp.net', message: content({ conversation: 'group hi' }) })], type: 'notify' });
+    socket.emit('messages.upsert', {
+      messages: [
+        waMessage({
+          id: 'G2',
+          remoteJid: '120363111111111111@g.us',
+          participant: '15551234567@s.whatsapp.net',
+          message: content({ conversation: 'group hi' }),
+        }),
+      ],
+      type: 'notify',
+    });
     await wa.settled(channelId);
     expect((await messagesOf(channelId)).map((r) => r.text)).toEqual(['group hi']);
   });
@@ -250,27 +321,49 @@ describe('WhatsApp inbound', () => {
   it('keeps one contact for a sender first seen by LID and later by phone, through the LID mapping', async () => {
     const { channelId, socket } = await wa.connectChannel();
     await wa.open(channelId, socket);
-    socket.emit('messages.upsert', { messages: [waMessage({ id: 'L1', remoteJid: '777888@lid', message: content({ conversation: 'by lid' }) })], type: 'notify' });
+    socket.emit('messages.upsert', {
+      messages: [waMessage({ id: 'L1', remoteJid: '777888@lid', message: content({ conversation: 'by lid' }) })],
+      type: 'notify',
+    });
     await wa.settled(channelId);
     socket.emit('lid-mapping.update', { lid: '777888@lid', pn: '15557778888@s.whatsapp.net' });
     await wa.settled(channelId);
-    socket.emit('messages.upsert', { messages: [waMessage({ id: 'P1', remoteJid: '15557778888@s.whatsapp.net', message: content({ conversation: 'by phone' }) })], type: 'notify' });
+    socket.emit('messages.upsert', {
+      messages: [waMessage({ id: 'P1', remoteJid: '15557778888@s.whatsapp.net', message: content({ conversation: 'by phone' }) })],
+      type: 'notify',
+    });
     await wa.settled(channelId);
     const rows = await messagesOf(channelId);
     expect(rows.map((r) => r.text)).toEqual(['by lid', 'by phone']);
     expect(new Set(rows.map((r) => r.contact_id)).size).toBe(1);
-    const identities = await wa.sql<{ kind: string; value: string }>(`select kind, value from contact_identities where channel_id = :channelId order by kind, value`, { channelId });
-    expect(identities).toEqual(expect.arrayContaining([{ kind: 'wa_jid', value: '15557778888@s.whatsapp.net' }, { kind: 'wa_lid', value: '777888@lid' }]));
+    const identities = await wa.sql<{ kind: string; value: string }>(
+      `select kind, value from contact_identities where channel_id = :channelId order by kind, value`,
+      { channelId },
+    );
+    expect(identities).toEqual(
+      expect.arrayContaining([
+        { kind: 'wa_jid', value: '15557778888@s.whatsapp.net' },
+        { kind: 'wa_lid', value: '777888@lid' },
+      ]),
+    );
   });
 
   it('adds the other identity from the LID mapping Baileys keeps, so a LID-only and a phone-only message reach one contact', async () => {
     const { channelId, socket } = await wa.connectChannel();
     await wa.open(channelId, socket);
     // Baileys' LIDMappingStore writes this pair through our key store when it learns the mapping.
-    await new PostgresAuthStore({ orm: env.orm, secretKey: env.config.secretKey, channelId, fenceToken: 1 }).set({ 'lid-mapping': { '15554445555': '444555', '444555_reverse': '15554445555' } });
-    socket.emit('messages.upsert', { messages: [waMessage({ id: 'LO1', remoteJid: '444555@lid', message: content({ conversation: 'lid only' }) })], type: 'notify' });
+    await new PostgresAuthStore({ orm: env.orm, secretKey: env.config.secretKey, channelId, fenceToken: 1 }).set({
+      'lid-mapping': { '15554445555': '444555', '444555_reverse': '15554445555' },
+    });
+    socket.emit('messages.upsert', {
+      messages: [waMessage({ id: 'LO1', remoteJid: '444555@lid', message: content({ conversation: 'lid only' }) })],
+      type: 'notify',
+    });
     await wa.settled(channelId);
-    socket.emit('messages.upsert', { messages: [waMessage({ id: 'PO1', remoteJid: '15554445555@s.whatsapp.net', message: content({ conversation: 'phone only' }) })], type: 'notify' });
+    socket.emit('messages.upsert', {
+      messages: [waMessage({ id: 'PO1', remoteJid: '15554445555@s.whatsapp.net', message: content({ conversation: 'phone only' }) })],
+      type: 'notify',
+    });
     await wa.settled(channelId);
     const rows = await messagesOf(channelId);
     expect(rows).toHaveLength(2);
@@ -283,10 +376,44 @@ describe('WhatsApp inbound', () => {
     const { channelId, socket } = await wa.connectChannel();
     await wa.open(channelId, socket);
     const remoteJid = '15551234567@s.whatsapp.net';
-    socket.emit('messages.upsert', { messages: [waMessage({ id: 'E1', message: content({ conversation: 'helo' }) }), waMessage({ id: 'D1', message: content({ conversation: 'oops' }) })], type: 'notify' });
+    socket.emit('messages.upsert', {
+      messages: [
+        waMessage({ id: 'E1', message: content({ conversation: 'helo' }) }),
+        waMessage({ id: 'D1', message: content({ conversation: 'oops' }) }),
+      ],
+      type: 'notify',
+    });
     await wa.settled(channelId);
-    socket.emit('messages.upsert', { messages: [waMessage({ id: 'E1-edit', message: content({ editedMessage: { message: { protocolMessage: { type: proto.Message.ProtocolMessage.Type.MESSAGE_EDIT, key: { remoteJid, fromMe: false, id: 'E1' }, editedMessage: { conversation: 'hello' } } } } }) })], type: 'notify' });
-    socket.emit('messages.upsert', { messages: [waMessage({ id: 'D1-revoke', message: content({ protocolMessage: { type: proto.Message.ProtocolMessage.Type.REVOKE, key: { remoteJid, fromMe: false, id: 'D1' } } }) })], type: 'notify' });
+    socket.emit('messages.upsert', {
+      messages: [
+        waMessage({
+          id: 'E1-edit',
+          message: content({
+            editedMessage: {
+              message: {
+                protocolMessage: {
+                  type: proto.Message.ProtocolMessage.Type.MESSAGE_EDIT,
+                  key: { remoteJid, fromMe: false, id: 'E1' },
+                  editedMessage: { conversation: 'hello' },
+                },
+              },
+            },
+          }),
+        }),
+      ],
+      type: 'notify',
+    });
+    socket.emit('messages.upsert', {
+      messages: [
+        waMessage({
+          id: 'D1-revoke',
+          message: content({
+            protocolMessage: { type: proto.Message.ProtocolMessage.Type.REVOKE, key: { remoteJid, fromMe: false, id: 'D1' } },
+          }),
+        }),
+      ],
+      type: 'notify',
+    });
     await wa.settled(channelId);
     const rows = await messagesOf(channelId);
     expect(rows).toHaveLength(2);
@@ -306,12 +433,24 @@ describe('WhatsApp inbound', () => {
       messages: [
         waMessage({ id: 'ORD1', message: content({ conversation: 'first, with a typo' }) }),
         waMessage({ id: 'ORD2', message: content({ conversation: 'second' }) }),
-        waMessage({ id: 'ORD1-edit', message: content({ protocolMessage: { type: proto.Message.ProtocolMessage.Type.MESSAGE_EDIT, key: { remoteJid, fromMe: false, id: 'ORD1' }, editedMessage: { conversation: 'first' } } }) }),
+        waMessage({
+          id: 'ORD1-edit',
+          message: content({
+            protocolMessage: {
+              type: proto.Message.ProtocolMessage.Type.MESSAGE_EDIT,
+              key: { remoteJid, fromMe: false, id: 'ORD1' },
+              editedMessage: { conversation: 'first' },
+            },
+          }),
+        }),
       ],
       type: 'notify',
     });
     await wa.settled(channelId);
-    const rows = await wa.sql<{ provider_message_id: string; text: string; created_at: Date }>(`select provider_message_id, text, created_at from messages where channel_id = :channelId`, { channelId });
+    const rows = await wa.sql<{ provider_message_id: string; text: string; created_at: Date }>(
+      `select provider_message_id, text, created_at from messages where channel_id = :channelId`,
+      { channelId },
+    );
     const first = rows.find((r) => r.provider_message_id === `${remoteJid}/ORD1`)!;
     const second = rows.find((r) => r.provider_message_id === `${remoteJid}/ORD2`)!;
     expect(rows).toHaveLength(2);
@@ -323,16 +462,24 @@ describe('WhatsApp inbound', () => {
   it('records a message the owner sent from the phone as outbound by the owner, and pauses the bot there when the channel says so', async () => {
     const { channelId, socket } = await wa.connectChannel({ settings: { pauseBotOnOwnerMessage: true } });
     await wa.open(channelId, socket);
-    socket.emit('messages.upsert', { messages: [waMessage({ id: 'IN1', message: content({ conversation: 'is anyone there?' }) })], type: 'notify' });
+    socket.emit('messages.upsert', {
+      messages: [waMessage({ id: 'IN1', message: content({ conversation: 'is anyone there?' }) })],
+      type: 'notify',
+    });
     await wa.settled(channelId);
-    socket.emit('messages.upsert', { messages: [waMessage({ id: 'OWN1', fromMe: true, message: content({ conversation: 'yes, me' }) })], type: 'notify' });
+    socket.emit('messages.upsert', {
+      messages: [waMessage({ id: 'OWN1', fromMe: true, message: content({ conversation: 'yes, me' }) })],
+      type: 'notify',
+    });
     await wa.settled(channelId);
     const rows = (await messagesOf(channelId)).sort((a, b) => a.direction.localeCompare(b.direction));
     expect(rows.map((r) => [r.direction, r.sender, r.provider_message_id, r.status])).toEqual([
       ['inbound', 'contact', '15551234567@s.whatsapp.net/IN1', 'received'],
       ['outbound', 'owner', 'me/OWN1', 'sent'],
     ]);
-    const [conversation] = await wa.sql<{ bot_paused: boolean }>(`select bot_paused from conversations where channel_id = :channelId`, { channelId });
+    const [conversation] = await wa.sql<{ bot_paused: boolean }>(`select bot_paused from conversations where channel_id = :channelId`, {
+      channelId,
+    });
     expect(conversation!.bot_paused).toBe(true);
   });
 
@@ -340,19 +487,40 @@ describe('WhatsApp inbound', () => {
     const { channelId, socket } = await wa.connectChannel({ settings: { pauseBotOnOwnerMessage: true } });
     await wa.open(channelId, socket);
     const remoteJid = '15557654321@s.whatsapp.net';
-    socket.emit('messages.upsert', { messages: [waMessage({ id: 'OWNFIRST', remoteJid, fromMe: true, message: content({ conversation: 'hello, this is the shop' }) })], type: 'notify' });
+    socket.emit('messages.upsert', {
+      messages: [waMessage({ id: 'OWNFIRST', remoteJid, fromMe: true, message: content({ conversation: 'hello, this is the shop' }) })],
+      type: 'notify',
+    });
     await wa.settled(channelId);
     const [owner] = await messagesOf(channelId);
-    expect(owner).toMatchObject({ direction: 'outbound', sender: 'owner', provider_message_id: 'me/OWNFIRST', status: 'sent', text: 'hello, this is the shop' });
-    const [contact] = await wa.sql<{ phone: string; last_seen_at: Date | null }>(`select phone, last_seen_at from contacts where id = :id`, { id: owner!.contact_id });
+    expect(owner).toMatchObject({
+      direction: 'outbound',
+      sender: 'owner',
+      provider_message_id: 'me/OWNFIRST',
+      status: 'sent',
+      text: 'hello, this is the shop',
+    });
+    const [contact] = await wa.sql<{ phone: string; last_seen_at: Date | null }>(
+      `select phone, last_seen_at from contacts where id = :id`,
+      { id: owner!.contact_id },
+    );
     // The owner writing is not the contact being seen.
     expect(contact).toEqual({ phone: '+15557654321', last_seen_at: null });
-    const [conversation] = await wa.sql<{ bot_paused: boolean; last_inbound_at: Date | null }>(`select bot_paused, last_inbound_at from conversations where channel_id = :channelId`, { channelId });
+    const [conversation] = await wa.sql<{ bot_paused: boolean; last_inbound_at: Date | null }>(
+      `select bot_paused, last_inbound_at from conversations where channel_id = :channelId`,
+      { channelId },
+    );
     expect(conversation).toEqual({ bot_paused: true, last_inbound_at: null });
 
     // The same message again (a replay from the phone) adds nothing; the contact's reply joins the conversation.
-    socket.emit('messages.upsert', { messages: [waMessage({ id: 'OWNFIRST', remoteJid, fromMe: true, message: content({ conversation: 'hello, this is the shop' }) })], type: 'notify' });
-    socket.emit('messages.upsert', { messages: [waMessage({ id: 'REPLY1', remoteJid, message: content({ conversation: 'hi!' }) })], type: 'notify' });
+    socket.emit('messages.upsert', {
+      messages: [waMessage({ id: 'OWNFIRST', remoteJid, fromMe: true, message: content({ conversation: 'hello, this is the shop' }) })],
+      type: 'notify',
+    });
+    socket.emit('messages.upsert', {
+      messages: [waMessage({ id: 'REPLY1', remoteJid, message: content({ conversation: 'hi!' }) })],
+      type: 'notify',
+    });
     await wa.settled(channelId);
     const rows = await messagesOf(channelId);
     expect(rows.map((r) => [r.direction, r.sender, r.contact_id])).toEqual([
@@ -367,10 +535,15 @@ describe('WhatsApp inbound', () => {
     await wa.open(channelId, socket);
     socket.emit('messages.upsert', { messages: [waMessage({ id: 'IN9', message: content({ conversation: 'hello?' }) })], type: 'notify' });
     await wa.settled(channelId);
-    socket.emit('messages.upsert', { messages: [waMessage({ id: 'OWN9', fromMe: true, message: content({ conversation: 'hi from the phone' }) })], type: 'notify' });
+    socket.emit('messages.upsert', {
+      messages: [waMessage({ id: 'OWN9', fromMe: true, message: content({ conversation: 'hi from the phone' }) })],
+      type: 'notify',
+    });
     await wa.settled(channelId);
     expect((await messagesOf(channelId)).map((r) => r.sender).sort()).toEqual(['contact', 'owner']);
-    const [conversation] = await wa.sql<{ bot_paused: boolean }>(`select bot_paused from conversations where channel_id = :channelId`, { channelId });
+    const [conversation] = await wa.sql<{ bot_paused: boolean }>(`select bot_paused from conversations where channel_id = :channelId`, {
+      channelId,
+    });
     expect(conversation!.bot_paused).toBe(false);
   });
 
@@ -378,10 +551,17 @@ describe('WhatsApp inbound', () => {
     const { channelId, socket } = await wa.connectChannel();
     await wa.open(channelId, socket);
     socket.download = async () => Buffer.from('jpeg bytes');
-    socket.emit('messages.upsert', { messages: [waMessage({ id: 'IMG1', message: content({ imageMessage: { mimetype: 'image/jpeg', caption: 'see', fileLength: 10 } }) })], type: 'notify' });
+    socket.emit('messages.upsert', {
+      messages: [waMessage({ id: 'IMG1', message: content({ imageMessage: { mimetype: 'image/jpeg', caption: 'see', fileLength: 10 } }) })],
+      type: 'notify',
+    });
     await wa.settled(channelId);
     const [row] = await messagesOf(channelId);
-    expect(row).toMatchObject({ type: 'image', text: 'see', media: { mimeType: 'image/jpeg', sizeBytes: 10, caption: 'see', storageKey: `${channelId}/IMG1.jpeg` } });
+    expect(row).toMatchObject({
+      type: 'image',
+      text: 'see',
+      media: { mimeType: 'image/jpeg', sizeBytes: 10, caption: 'see', storageKey: `${channelId}/IMG1.jpeg` },
+    });
     expect(await wa.media.get(`${channelId}/IMG1.jpeg`)).toEqual(Buffer.from('jpeg bytes'));
   });
 
@@ -393,7 +573,10 @@ describe('WhatsApp inbound', () => {
       calls += 1;
       throw new Error('media server said 410');
     };
-    socket.emit('messages.upsert', { messages: [waMessage({ id: 'VID1', message: content({ videoMessage: { mimetype: 'video/mp4', fileLength: 100 } }) })], type: 'notify' });
+    socket.emit('messages.upsert', {
+      messages: [waMessage({ id: 'VID1', message: content({ videoMessage: { mimetype: 'video/mp4', fileLength: 100 } }) })],
+      type: 'notify',
+    });
     await wa.settled(channelId);
     expect(calls).toBe(MEDIA_DOWNLOAD_ATTEMPTS);
     const [row] = await messagesOf(channelId);
@@ -404,7 +587,15 @@ describe('WhatsApp inbound', () => {
   it('does not download media over the size cap, and marks it', async () => {
     const { channelId, socket } = await wa.connectChannel();
     await wa.open(channelId, socket);
-    socket.emit('messages.upsert', { messages: [waMessage({ id: 'BIG1', message: content({ documentMessage: { mimetype: 'application/pdf', fileName: 'big.pdf', fileLength: WA_MEDIA_MAX_BYTES + 1 } }) })], type: 'notify' });
+    socket.emit('messages.upsert', {
+      messages: [
+        waMessage({
+          id: 'BIG1',
+          message: content({ documentMessage: { mimetype: 'application/pdf', fileName: 'big.pdf', fileLength: WA_MEDIA_MAX_BYTES + 1 } }),
+        }),
+      ],
+      type: 'notify',
+    });
     await wa.settled(channelId);
     const [row] = await messagesOf(channelId);
     expect(row).toMatchObject({ type: 'document', metadata: { mediaError: 'too_large' }, media: { fileName: 'big.pdf' } });
@@ -420,7 +611,9 @@ describe('WhatsApp outbound', () => {
   });
 
   it('paces sends: typing for a time proportional to the text, then the minimum gap plus jitter between messages', async () => {
-    const { channelId, socket } = await wa.connectChannel({ settings: { pacing: { minGapMs: 4_000, jitterMs: 2_000, typingMsPerChar: 100, typingMinMs: 0, typingMaxMs: 10_000 } } });
+    const { channelId, socket } = await wa.connectChannel({
+      settings: { pacing: { minGapMs: 4_000, jitterMs: 2_000, typingMsPerChar: 100, typingMinMs: 0, typingMaxMs: 10_000 } },
+    });
     await wa.open(channelId, socket);
     wa.slept.splice(0);
     const first = await wa.host.send(outbound(channelId, 'hello'));
@@ -454,7 +647,9 @@ describe('WhatsApp outbound', () => {
     await wa.open(channelId, socket);
     await wa.host.send(outbound(channelId, 'retry me'));
     const id = socket.sent[0]!.messageId;
-    expect(await socket.opts.getMessage({ remoteJid: '15551234567@s.whatsapp.net', fromMe: true, id })).toMatchObject({ conversation: 'retry me' });
+    expect(await socket.opts.getMessage({ remoteJid: '15551234567@s.whatsapp.net', fromMe: true, id })).toMatchObject({
+      conversation: 'retry me',
+    });
     expect(await socket.opts.getMessage({ remoteJid: '15551234567@s.whatsapp.net', fromMe: true, id: 'UNKNOWN' })).toBeUndefined();
   });
 
@@ -475,7 +670,10 @@ describe('WhatsApp outbound', () => {
     socket.emit('messages.upsert', { messages: [waMessage({ id: 'IN2', message: content({ conversation: 'hi' }) })], type: 'notify' });
     await wa.settled(channelId);
     await wa.host.send(outbound(channelId, 'bot reply'));
-    socket.emit('messages.upsert', { messages: [waMessage({ id: socket.sent[0]!.messageId, fromMe: true, message: content({ conversation: 'bot reply' }) })], type: 'notify' });
+    socket.emit('messages.upsert', {
+      messages: [waMessage({ id: socket.sent[0]!.messageId, fromMe: true, message: content({ conversation: 'bot reply' }) })],
+      type: 'notify',
+    });
     await wa.settled(channelId);
     expect((await messagesOf(channelId)).map((r) => r.sender)).toEqual(['contact']);
   });
@@ -485,7 +683,10 @@ describe('WhatsApp outbound', () => {
     await wa.open(channelId, socket);
     socket.emit('messages.upsert', { messages: [waMessage({ id: 'IN3', message: content({ conversation: 'hi' }) })], type: 'notify' });
     await wa.settled(channelId);
-    const [conv] = await wa.sql<{ id: string; contact_id: string }>(`select id, contact_id from conversations where channel_id = :channelId`, { channelId });
+    const [conv] = await wa.sql<{ id: string; contact_id: string }>(
+      `select id, contact_id from conversations where channel_id = :channelId`,
+      { channelId },
+    );
     for (const id of ['OUT1', 'OUT2']) {
       await wa.sql(
         `insert into messages (id, workspace_id, channel_id, conversation_id, contact_id, direction, sender, provider_message_id, type, text, status, status_times) values (gen_random_uuid(), :workspaceId, :channelId, :conv, :contact, 'outbound', 'bot', :pid, 'text', 'x', 'sent', '{}')`,
@@ -498,7 +699,15 @@ describe('WhatsApp outbound', () => {
     socket.emit('messages.update', [{ key: key('OUT1'), update: { status: proto.WebMessageInfo.Status.DELIVERY_ACK } }]);
     socket.emit('messages.update', [{ key: key('OUT2'), update: { status: proto.WebMessageInfo.Status.ERROR } }]);
     await wa.settled(channelId);
-    const rows = await wa.sql<{ provider_message_id: string; status: string; status_times: Record<string, string>; failure_reason: string | null }>(`select provider_message_id, status, status_times, failure_reason from messages where channel_id = :channelId and direction = 'outbound' order by provider_message_id`, { channelId });
+    const rows = await wa.sql<{
+      provider_message_id: string;
+      status: string;
+      status_times: Record<string, string>;
+      failure_reason: string | null;
+    }>(
+      `select provider_message_id, status, status_times, failure_reason from messages where channel_id = :channelId and direction = 'outbound' order by provider_message_id`,
+      { channelId },
+    );
     expect(rows.map((r) => [r.provider_message_id, r.status])).toEqual([
       ['me/OUT1', 'read'],
       ['me/OUT2', 'failed'],
@@ -516,7 +725,10 @@ describe('WhatsApp receipts and replies', () => {
     await wa.open(channelId, socket);
     socket.emit('messages.upsert', { messages: [waMessage({ id: 'IN4', message: content({ conversation: 'hi' }) })], type: 'notify' });
     await wa.settled(channelId);
-    const [conv] = await wa.sql<{ id: string; contact_id: string }>(`select id, contact_id from conversations where channel_id = :channelId`, { channelId });
+    const [conv] = await wa.sql<{ id: string; contact_id: string }>(
+      `select id, contact_id from conversations where channel_id = :channelId`,
+      { channelId },
+    );
     await wa.sql(
       `insert into messages (id, workspace_id, channel_id, conversation_id, contact_id, direction, sender, provider_message_id, type, text, status, status_times) values (gen_random_uuid(), :workspaceId, :channelId, :conv, :contact, 'outbound', 'bot', 'me/GRP1', 'text', 'x', 'sent', '{}')`,
       { workspaceId, channelId, conv: conv!.id, contact: conv!.contact_id },
@@ -533,15 +745,33 @@ describe('WhatsApp receipts and replies', () => {
   it('stores a reply with the id of the message it quotes, ours when it quotes ours', async () => {
     const { channelId, socket } = await wa.connectChannel();
     await wa.open(channelId, socket);
-    socket.emit('messages.upsert', { messages: [waMessage({ id: 'RE1', message: content({ extendedTextMessage: { text: 'yes please', contextInfo: { stanzaId: 'OURQ', participant: '15550009999@s.whatsapp.net' } } }) })], type: 'notify' });
+    socket.emit('messages.upsert', {
+      messages: [
+        waMessage({
+          id: 'RE1',
+          message: content({
+            extendedTextMessage: { text: 'yes please', contextInfo: { stanzaId: 'OURQ', participant: '15550009999@s.whatsapp.net' } },
+          }),
+        }),
+      ],
+      type: 'notify',
+    });
     await wa.settled(channelId);
-    const [row] = await wa.sql<{ quoted_provider_message_id: string }>(`select quoted_provider_message_id from messages where channel_id = :channelId`, { channelId });
+    const [row] = await wa.sql<{ quoted_provider_message_id: string }>(
+      `select quoted_provider_message_id from messages where channel_id = :channelId`,
+      { channelId },
+    );
     expect(row!.quoted_provider_message_id).toBe('me/OURQ');
   });
 });
 
 describe('WhatsApp outbound media', () => {
-  const media = (channelId: string, type: 'image' | 'document', ref: Record<string, unknown>) => ({ ...outbound(channelId, ''), text: null, type, media: ref });
+  const media = (channelId: string, type: 'image' | 'document', ref: Record<string, unknown>) => ({
+    ...outbound(channelId, ''),
+    text: null,
+    type,
+    media: ref,
+  });
 
   it('sends an image from the media store and a document from a URL, with mime type, caption and file name', async () => {
     const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/pdf' }).end('%PDF-1.4 fake'));
@@ -554,7 +784,12 @@ describe('WhatsApp outbound media', () => {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/invoice.pdf`;
       await wa.host.send(media(channelId, 'document', { url, fileName: 'invoice.pdf' }));
       expect(socket.sent[0]!.content).toEqual({ image: Buffer.from('jpeg'), caption: 'our menu', mimetype: 'image/jpeg' });
-      expect(socket.sent[1]!.content).toEqual({ document: Buffer.from('%PDF-1.4 fake'), mimetype: 'application/pdf', fileName: 'invoice.pdf', caption: undefined });
+      expect(socket.sent[1]!.content).toEqual({
+        document: Buffer.from('%PDF-1.4 fake'),
+        mimetype: 'application/pdf',
+        fileName: 'invoice.pdf',
+        caption: undefined,
+      });
       // No typing presence for a message without text.
       expect(socket.presences).toEqual([]);
     } finally {
@@ -565,7 +800,9 @@ describe('WhatsApp outbound media', () => {
   it('refuses media URLs that point into private networks, as the HTTP action does, never retrying', async () => {
     const { channelId, socket } = await wa.connectChannel({ settings: { pacing: { minGapMs: 0, jitterMs: 0 } } });
     await wa.open(channelId, socket);
-    const refused = await wa.host.send(media(channelId, 'image', { url: 'http://169.254.169.254/latest/meta-data' })).catch((e: unknown) => e);
+    const refused = await wa.host
+      .send(media(channelId, 'image', { url: 'http://169.254.169.254/latest/meta-data' }))
+      .catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(BlockedAddressError);
     expect((refused as BlockedAddressError).disposition).toBe('never');
     expect(socket.sent).toEqual([]);

@@ -39,10 +39,16 @@ describe('when a credential was checked', () => {
     expect(cache.get(key)).toBeUndefined();
   });
 
-  it('never keeps a session past its token\'s expiry', () => {
+  it("never keeps a session past its token's expiry", () => {
     const { cache, advance } = setup();
     const session: Credential = { secret: 'jwt', via: 'cookie' };
-    const auth: AuthContext = { ...byKey, actorKind: 'user', userId: 'u1', apiKeyId: null, session: { id: 's1', expiresAt: new Date(T0 + 10), via: 'cookie' } };
+    const auth: AuthContext = {
+      ...byKey,
+      actorKind: 'user',
+      userId: 'u1',
+      apiKeyId: null,
+      session: { id: 's1', expiresAt: new Date(T0 + 10), via: 'cookie' },
+    };
     cache.set(session, auth, cache.generation);
     advance(10);
     expect(cache.get(session)).toBeUndefined();

@@ -61,8 +61,12 @@ interface SessionRow {
  * checking it. `em` is only called on a miss (a request answered from the cache forks no entity
  * manager for its authentication).
  */
-export async function authenticate(deps: { tokens: SessionTokens; cache: AuthCache; em: () => EntityManager }, credential: Credential | null): Promise<AuthContext> {
-  if (!credential) throw new UnauthenticatedError('this endpoint needs "Authorization: Bearer <token or API key>" or a session cookie; log in first');
+export async function authenticate(
+  deps: { tokens: SessionTokens; cache: AuthCache; em: () => EntityManager },
+  credential: Credential | null,
+): Promise<AuthContext> {
+  if (!credential)
+    throw new UnauthenticatedError('this endpoint needs "Authorization: Bearer <token or API key>" or a session cookie; log in first');
   const cached = deps.cache.get(credential);
   if (cached) return cached;
   const generation = deps.cache.generation;
@@ -78,10 +82,20 @@ export async function authenticate(deps: { tokens: SessionTokens; cache: AuthCac
 async function check(em: EntityManager, tokens: SessionTokens, credential: Credential): Promise<AuthContext> {
   if (credential.secret.startsWith(API_KEY_PREFIX)) {
     // Plain statements, not the ORM: this runs before every API call the cache does not answer.
-    const key = (await runSql<{ id: string; workspaceId: string; role: string }>(em, `select id, workspace_id as "workspaceId", role from api_keys where key_hash = :keyHash and revoked_at is null`, { keyHash: hashRandomToken(credential.secret) })).rows[0];
+    const key = (
+      await runSql<{ id: string; workspaceId: string; role: string }>(
+        em,
+        `select id, workspace_id as "workspaceId", role from api_keys where key_hash = :keyHash and revoked_at is null`,
+        { keyHash: hashRandomToken(credential.secret) },
+      )
+    ).rows[0];
     if (!key) throw new UnauthenticatedError('unknown or revoked API key');
     // Recorded at most once a minute per key (a check, not a cache hit, so at least once per AUTH_CACHE_TTL_MS of use), outside the request's critical path.
-    void runSql(em, `update api_keys set last_used_at = now() where id = :id and (last_used_at is null or last_used_at < now() - interval '1 minute')`, { id: key.id }).catch(() => undefined);
+    void runSql(
+      em,
+      `update api_keys set last_used_at = now() where id = :id and (last_used_at is null or last_used_at < now() - interval '1 minute')`,
+      { id: key.id },
+    ).catch(() => undefined);
     return { workspaceId: key.workspaceId, role: key.role as Role, actorKind: 'api_key', userId: null, apiKeyId: key.id, session: null };
   }
   const session = await tokens.verify(credential.secret);
@@ -96,6 +110,14 @@ async function check(em: EntityManager, tokens: SessionTokens, credential: Crede
   ).rows[0];
   if (!row) throw new UnauthenticatedError('you are no longer a member of this workspace; log in again');
   if (row.revoked) throw new UnauthenticatedError('this session was logged out; log in again');
-  if (row.tokenVersion !== session.version) throw new UnauthenticatedError('this session has ended (the password was changed or every session was logged out); log in again');
-  return { workspaceId: session.workspaceId, role: row.role as Role, actorKind: 'user', userId: session.userId, apiKeyId: null, session: { id: session.id, expiresAt: session.expiresAt, via: credential.via } };
+  if (row.tokenVersion !== session.version)
+    throw new UnauthenticatedError('this session has ended (the password was changed or every session was logged out); log in again');
+  return {
+    workspaceId: session.workspaceId,
+    role: row.role as Role,
+    actorKind: 'user',
+    userId: session.userId,
+    apiKeyId: null,
+    session: { id: session.id, expiresAt: session.expiresAt, via: credential.via },
+  };
 }

@@ -20,5 +20,8 @@ export function clientNetwork(address: string): string {
   const left = head === '' ? [] : head.split(':');
   const right = tail === undefined || tail === '' ? [] : tail.split(':');
   const hextets = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
-  return `${hextets.slice(0, IPV6_NETWORK_HEXTETS).map((h) => h.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+  return `${hextets
+    .slice(0, IPV6_NETWORK_HEXTETS)
+    .map((h) => h.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }

@@ -9,6 +9,8 @@ export class CsrfRejectedError extends AppError {
   readonly code = 'csrf_token_invalid';
   readonly disposition = 'user';
   constructor() {
-    super('a request authenticated by the session cookie must send the value of the om_csrf cookie in the X-CSRF-Token header (or use "Authorization: Bearer <token>")');
+    super(
+      'a request authenticated by the session cookie must send the value of the om_csrf cookie in the X-CSRF-Token header (or use "Authorization: Bearer <token>")',
+    );
   }
 }

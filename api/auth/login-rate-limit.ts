@@ -139,8 +139,20 @@ export class LoginRateLimit {
    */
   async attempt(email: string, ip: string): Promise<void> {
     const k = this.keys(email, ip);
-    const limits = [PAIR_FREE_FAILURES, PAIR_BACKOFF_BASE_SECONDS, PAIR_BACKOFF_MAX_SECONDS, PAIR_MEMORY_SECONDS, IP_WINDOW_SECONDS, MAX_FAILURES_PER_IP, EMAIL_WINDOW_SECONDS, EMAIL_SLOW_AFTER_FAILURES, EMAIL_SLOW_INTERVAL_SECONDS];
-    const waitSeconds = Number(await this.redis.eval(ATTEMPT_LUA, 5, k.pair, k.ip, k.email, k.known, k.slow, this.clock.now().getTime(), k.client, ...limits));
+    const limits = [
+      PAIR_FREE_FAILURES,
+      PAIR_BACKOFF_BASE_SECONDS,
+      PAIR_BACKOFF_MAX_SECONDS,
+      PAIR_MEMORY_SECONDS,
+      IP_WINDOW_SECONDS,
+      MAX_FAILURES_PER_IP,
+      EMAIL_WINDOW_SECONDS,
+      EMAIL_SLOW_AFTER_FAILURES,
+      EMAIL_SLOW_INTERVAL_SECONDS,
+    ];
+    const waitSeconds = Number(
+      await this.redis.eval(ATTEMPT_LUA, 5, k.pair, k.ip, k.email, k.known, k.slow, this.clock.now().getTime(), k.client, ...limits),
+    );
     if (waitSeconds > 0) throw new RateLimitedError(waitSeconds);
   }
 

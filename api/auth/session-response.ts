@@ -16,7 +16,14 @@ export const SessionResponse = SessionDto;
  * Issues a session token for `user` in `workspace` at the user's current token version, sets the
  * editor's session and CSRF cookies and returns the answer body (scripts use its `token`).
  */
-export async function openSession(deps: ApiDeps, req: Request, res: Response, user: User, workspace: Workspace, role: Role): Promise<z.infer<typeof SessionResponse>> {
+export async function openSession(
+  deps: ApiDeps,
+  req: Request,
+  res: Response,
+  user: User,
+  workspace: Workspace,
+  role: Role,
+): Promise<z.infer<typeof SessionResponse>> {
   const token = await deps.tokens.issue({ userId: user.id, workspaceId: workspace.id, version: user.tokenVersion });
   setSessionCookies(req, res, token, deps.config.publicUrl);
   return { token, user: toUserDto(user), workspace: toWorkspaceDto(workspace), role };

@@ -28,6 +28,10 @@ export async function revokeSession(em: EntityManager, session: Pick<Session, 'i
  * Returns the new version, for a fresh token issued after it.
  */
 export async function endEverySession(em: EntityManager, userId: string): Promise<number> {
-  const { rows } = await runSql<{ tokenVersion: number }>(em, `update users set token_version = token_version + 1, updated_at = now() where id = :userId returning token_version as "tokenVersion"`, { userId });
+  const { rows } = await runSql<{ tokenVersion: number }>(
+    em,
+    `update users set token_version = token_version + 1, updated_at = now() where id = :userId returning token_version as "tokenVersion"`,
+    { userId },
+  );
   return rows[0]?.tokenVersion ?? 0;
 }

@@ -48,10 +48,18 @@ export class SessionTokens {
   async verify(token: string): Promise<Session> {
     try {
       const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, algorithms: ['HS256'] });
-      if (typeof payload.sub !== 'string' || typeof payload.wid !== 'string' || typeof payload.exp !== 'number') throw new UnauthenticatedError('malformed session token');
+      if (typeof payload.sub !== 'string' || typeof payload.wid !== 'string' || typeof payload.exp !== 'number')
+        throw new UnauthenticatedError('malformed session token');
       // Tokens issued before sessions could be revoked have neither: they cannot be cut, so they are refused.
-      if (typeof payload.jti !== 'string' || !UUID.test(payload.jti) || !Number.isSafeInteger(payload.ver)) throw new UnauthenticatedError('this session token is from an older version of the server; log in again');
-      return { userId: payload.sub, workspaceId: payload.wid, version: payload.ver as number, id: payload.jti, expiresAt: new Date(payload.exp * 1000) };
+      if (typeof payload.jti !== 'string' || !UUID.test(payload.jti) || !Number.isSafeInteger(payload.ver))
+        throw new UnauthenticatedError('this session token is from an older version of the server; log in again');
+      return {
+        userId: payload.sub,
+        workspaceId: payload.wid,
+        version: payload.ver as number,
+        id: payload.jti,
+        expiresAt: new Date(payload.exp * 1000),
+      };
     } catch (err) {
       if (err instanceof UnauthenticatedError) throw err;
       const expired = err instanceof joseErrors.JWTExpired;

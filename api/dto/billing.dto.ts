@@ -3,7 +3,9 @@ import { ENTITLEMENTS } from '../../engine/billing/plans.ts';
 import type { BillingOverview } from '../../platform/billing/billing.ts';
 
 const Limit = z.number().int().nullable();
-const Entitlements = z.object(Object.fromEntries(ENTITLEMENTS.map((e) => [e, Limit])) as Record<(typeof ENTITLEMENTS)[number], typeof Limit>);
+const Entitlements = z.object(
+  Object.fromEntries(ENTITLEMENTS.map((e) => [e, Limit])) as Record<(typeof ENTITLEMENTS)[number], typeof Limit>,
+);
 const PlanDto = z.object({ id: z.string(), name: z.string(), priceLabel: z.string(), entitlements: Entitlements });
 
 export const BillingDto = z.object({
@@ -12,11 +14,41 @@ export const BillingDto = z.object({
   plans: z.array(PlanDto.extend({ current: z.boolean(), purchasable: z.boolean() })),
   subscription: z.object({ status: z.string(), cancelAtPeriodEnd: z.boolean() }).nullable(),
   period: z.object({ start: z.string(), end: z.string() }),
-  usage: z.array(z.object({ entitlement: z.string(), label: z.string(), used: z.number().int().nullable(), limit: Limit, threshold: z.union([z.literal(80), z.literal(90), z.literal(100)]).nullable() })),
-  alert: z.object({ threshold: z.union([z.literal(80), z.literal(90), z.literal(100)]), entitlement: z.string(), label: z.string() }).nullable(),
+  usage: z.array(
+    z.object({
+      entitlement: z.string(),
+      label: z.string(),
+      used: z.number().int().nullable(),
+      limit: Limit,
+      threshold: z.union([z.literal(80), z.literal(90), z.literal(100)]).nullable(),
+    }),
+  ),
+  alert: z
+    .object({ threshold: z.union([z.literal(80), z.literal(90), z.literal(100)]), entitlement: z.string(), label: z.string() })
+    .nullable(),
   card: z.object({ brand: z.string(), last4: z.string(), expMonth: z.number().int(), expYear: z.number().int() }).nullable(),
-  billingAddress: z.object({ line1: z.string().nullable(), line2: z.string().nullable(), city: z.string().nullable(), postalCode: z.string().nullable(), state: z.string().nullable(), country: z.string().nullable() }).nullable(),
-  invoices: z.array(z.object({ id: z.string(), number: z.string().nullable(), status: z.string(), amountDue: z.number().int(), amountPaid: z.number().int(), currency: z.string(), hostedInvoiceUrl: z.string().nullable(), createdAt: z.string() })),
+  billingAddress: z
+    .object({
+      line1: z.string().nullable(),
+      line2: z.string().nullable(),
+      city: z.string().nullable(),
+      postalCode: z.string().nullable(),
+      state: z.string().nullable(),
+      country: z.string().nullable(),
+    })
+    .nullable(),
+  invoices: z.array(
+    z.object({
+      id: z.string(),
+      number: z.string().nullable(),
+      status: z.string(),
+      amountDue: z.number().int(),
+      amountPaid: z.number().int(),
+      currency: z.string(),
+      hostedInvoiceUrl: z.string().nullable(),
+      createdAt: z.string(),
+    }),
+  ),
 });
 export type BillingDto = z.infer<typeof BillingDto>;
 

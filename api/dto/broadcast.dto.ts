@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { AudienceSchema, BroadcastContentSchema, BroadcastScheduleSchema, QuietHoursSchema } from '../../engine/broadcasts/broadcast-spec.ts';
+import {
+  AudienceSchema,
+  BroadcastContentSchema,
+  BroadcastScheduleSchema,
+  QuietHoursSchema,
+} from '../../engine/broadcasts/broadcast-spec.ts';
 import { BROADCAST_STATES, RECIPIENT_STATUSES, SKIP_REASONS } from '../../engine/broadcasts/broadcast-state.ts';
 
 /** A contact as a segment preview or a recipient list shows it. */
@@ -79,7 +84,9 @@ export type BroadcastRecipientDto = z.infer<typeof BroadcastRecipientDto>;
 /** Counts over time for the delivery/read chart: one bucket per minute (or per hour for long broadcasts). */
 export const BroadcastTimelineDto = z.object({
   bucketSeconds: z.number().int(),
-  buckets: z.array(z.object({ at: z.string(), sent: z.number().int(), delivered: z.number().int(), read: z.number().int(), failed: z.number().int() })),
+  buckets: z.array(
+    z.object({ at: z.string(), sent: z.number().int(), delivered: z.number().int(), read: z.number().int(), failed: z.number().int() }),
+  ),
 });
 export type BroadcastTimelineDto = z.infer<typeof BroadcastTimelineDto>;
 

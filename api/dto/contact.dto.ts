@@ -16,7 +16,10 @@ export const ContactDto = z.object({
 });
 
 /** The fields a contact's answer shows: an entity, or a row of the contact list. */
-export type ContactView = Pick<Contact, 'id' | 'phone' | 'name' | 'attributes' | 'tags' | 'optedOutAt' | 'restrictedAt' | 'legalHold' | 'erasedAt' | 'createdAt' | 'lastSeenAt'>;
+export type ContactView = Pick<
+  Contact,
+  'id' | 'phone' | 'name' | 'attributes' | 'tags' | 'optedOutAt' | 'restrictedAt' | 'legalHold' | 'erasedAt' | 'createdAt' | 'lastSeenAt'
+>;
 
 export function toContactDto(c: ContactView): z.infer<typeof ContactDto> {
   return {

@@ -70,7 +70,11 @@ export const TriggerOverlapDto = z.object({
 });
 
 /** Lowest and highest `priority` a flow may have. */
-export const FlowPriorityInput = z.number().int().min(-1000, 'priority must be between -1000 and 1000').max(1000, 'priority must be between -1000 and 1000');
+export const FlowPriorityInput = z
+  .number()
+  .int()
+  .min(-1000, 'priority must be between -1000 and 1000')
+  .max(1000, 'priority must be between -1000 and 1000');
 
 export const FlowVersionDto = z.object({
   id: z.uuid(),
@@ -112,7 +116,15 @@ export function toFlowDto(f: FlowRecord, problems: readonly FlowProblem[]): z.in
 }
 
 export function toFlowVersionDto(v: Omit<FlowVersion, 'document'>): z.infer<typeof FlowVersionDto> {
-  return { id: v.id, flowId: v.flowId, version: v.version, note: v.note ?? null, publishedBy: v.publishedBy ?? null, templateVersions: v.templateVersions ?? {}, createdAt: v.createdAt.toISOString() };
+  return {
+    id: v.id,
+    flowId: v.flowId,
+    version: v.version,
+    note: v.note ?? null,
+    publishedBy: v.publishedBy ?? null,
+    templateVersions: v.templateVersions ?? {},
+    createdAt: v.createdAt.toISOString(),
+  };
 }
 
 export function toFlowVersionDetailDto(v: FlowVersion): z.infer<typeof FlowVersionDetailDto> {

@@ -23,7 +23,9 @@ const stored = (fields: Partial<Message>): Message =>
 
 describe('toMessageDto', () => {
   it('shows the reactions recorded on the message, one per reactor', () => {
-    const dto = toMessageDto(stored({ metadata: { reactions: { '15551234567@s.whatsapp.net': { emoji: '❤️', at: '2026-12-06T00:01:00.000Z' } } } }));
+    const dto = toMessageDto(
+      stored({ metadata: { reactions: { '15551234567@s.whatsapp.net': { emoji: '❤️', at: '2026-12-06T00:01:00.000Z' } } } }),
+    );
     expect(dto.reactions).toEqual([{ by: '15551234567@s.whatsapp.net', emoji: '❤️', at: '2026-12-06T00:01:00.000Z' }]);
   });
 

@@ -16,7 +16,16 @@ export const RetentionPolicyDto = z.object({
 
 export const RetentionPreviewDto = z.object({
   workspaceHold: z.boolean(),
-  kinds: z.array(z.object({ kind: Kind, label: z.string(), days: z.number().int().nullable(), cutoff: z.string().nullable(), rows: z.number(), bytes: z.number() })),
+  kinds: z.array(
+    z.object({
+      kind: Kind,
+      label: z.string(),
+      days: z.number().int().nullable(),
+      cutoff: z.string().nullable(),
+      rows: z.number(),
+      bytes: z.number(),
+    }),
+  ),
 });
 
 export const SweepDto = z.object({
@@ -59,9 +68,25 @@ export function toSweepDto(s: SweepRow): z.infer<typeof SweepDto> {
     finishedAt: iso(s.finishedAt),
     kinds: RETENTION_KINDS.map((kind: RetentionKind) => {
       const p = s.progress[kind] ?? { status: 'kept' as const, total: 0, totalBytes: 0, deleted: 0, bytes: 0, files: 0 };
-      const percent = p.status === 'done' || p.status === 'kept' || p.status === 'skipped' ? 100 : p.total === 0 ? 0 : Math.min(99, Math.floor((100 * p.deleted) / p.total));
+      const percent =
+        p.status === 'done' || p.status === 'kept' || p.status === 'skipped'
+          ? 100
+          : p.total === 0
+            ? 0
+            : Math.min(99, Math.floor((100 * p.deleted) / p.total));
       const { status, total, totalBytes, deleted, bytes, files } = p;
-      return { kind, label: RETENTION_KIND_LABELS[kind], cutoff: s.cutoffs[kind] ?? null, status, total, totalBytes, deleted, bytes, files, percent };
+      return {
+        kind,
+        label: RETENTION_KIND_LABELS[kind],
+        cutoff: s.cutoffs[kind] ?? null,
+        status,
+        total,
+        totalBytes,
+        deleted,
+        bytes,
+        files,
+        percent,
+      };
     }),
   };
 }

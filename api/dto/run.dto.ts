@@ -143,5 +143,11 @@ export function toRunStepDto(s: RunStepRow): z.infer<typeof RunStepDto> {
 }
 
 export function toRunDetailDto(r: RunDetailRow, steps: readonly RunStepRow[]): z.infer<typeof RunDetailDto> {
-  return { ...toRunDto(r), state: redactSecrets(r.state), wait: redactSecrets(r.wait ?? null), trigger: redactSecrets(r.trigger), steps: steps.map(toRunStepDto) };
+  return {
+    ...toRunDto(r),
+    state: redactSecrets(r.state),
+    wait: redactSecrets(r.wait ?? null),
+    trigger: redactSecrets(r.trigger),
+    steps: steps.map(toRunStepDto),
+  };
 }

@@ -18,7 +18,10 @@ export const SecretValueInput = z
   .string()
   .min(MIN_SECRET_VALUE_CHARS, `a secret has at least ${MIN_SECRET_VALUE_CHARS} characters`)
   .max(MAX_SECRET_VALUE_CHARS)
-  .refine((v) => [...v].every((ch) => ch.charCodeAt(0) >= SPACE_CODE && ch.charCodeAt(0) !== DELETE_CODE), 'a secret is one line of text, without control characters');
+  .refine(
+    (v) => [...v].every((ch) => ch.charCodeAt(0) >= SPACE_CODE && ch.charCodeAt(0) !== DELETE_CODE),
+    'a secret is one line of text, without control characters',
+  );
 
 export const SecretNameInput = SecretNameSchema;
 
@@ -33,5 +36,12 @@ export const SecretDto = z.object({
 });
 
 export function toSecretDto(s: SecretSummary): z.infer<typeof SecretDto> {
-  return { id: s.id, name: s.name, last4: s.last4, createdBy: s.createdBy, createdAt: s.createdAt.toISOString(), updatedAt: s.updatedAt.toISOString() };
+  return {
+    id: s.id,
+    name: s.name,
+    last4: s.last4,
+    createdBy: s.createdBy,
+    createdAt: s.createdAt.toISOString(),
+    updatedAt: s.updatedAt.toISOString(),
+  };
 }

@@ -18,11 +18,21 @@ export const TeamFields = {
   /** Hand-offs that name no team and match no routing rule go to the default team (one per workspace). */
   isDefault: z.boolean(),
   /** When nobody takes a handed-off conversation within this many seconds, the bot has it again. Null: never. */
-  handoffTimeoutSeconds: z.number().int().min(10).max(7 * 86_400).nullable(),
+  handoffTimeoutSeconds: z
+    .number()
+    .int()
+    .min(10)
+    .max(7 * 86_400)
+    .nullable(),
   /** Sent to the contact when the hand-off times out. */
   handoffTimeoutMessage: z.string().trim().min(1).max(1_000).nullable(),
   /** Resolve a conversation after this many hours without a message from the contact. Null: never. */
-  autoResolveHours: z.number().int().min(1).max(24 * 90).nullable(),
+  autoResolveHours: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 90)
+    .nullable(),
 };
 
 export const TeamCreateBody = z.strictObject({

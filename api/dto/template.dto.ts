@@ -48,9 +48,25 @@ export const TemplatePreviewDto = z.object({
 });
 
 export function toTemplateDto(t: MessageTemplate): z.infer<typeof TemplateDto> {
-  return { id: t.id, name: t.name, version: t.version, versionId: t.versionId, content: t.content, createdAt: t.createdAt.toISOString(), updatedAt: t.updatedAt.toISOString() };
+  return {
+    id: t.id,
+    name: t.name,
+    version: t.version,
+    versionId: t.versionId,
+    content: t.content,
+    createdAt: t.createdAt.toISOString(),
+    updatedAt: t.updatedAt.toISOString(),
+  };
 }
 
 export function toTemplateVersionDto(v: MessageTemplateVersionSummary): z.infer<typeof TemplateVersionDto> {
-  return { id: v.id, version: v.version, content: v.content, createdBy: v.createdBy, createdAt: v.createdAt.toISOString(), flows: v.flows, broadcasts: v.broadcasts.map((b) => ({ ...b, startedAt: b.startedAt.toISOString() })) };
+  return {
+    id: v.id,
+    version: v.version,
+    content: v.content,
+    createdBy: v.createdBy,
+    createdAt: v.createdAt.toISOString(),
+    flows: v.flows,
+    broadcasts: v.broadcasts.map((b) => ({ ...b, startedAt: b.startedAt.toISOString() })),
+  };
 }

@@ -4,7 +4,11 @@ import type { WebhookEndpoint } from '../../platform/webhooks/webhook-endpoints.
 import type { AttemptLine, DeliverySummary } from '../../platform/webhooks/webhook-deliveries.sql.ts';
 
 export const WebhookUrlInput = z.string().trim().min(1, 'the address is required').max(2_000);
-export const WebhookEventTypesInput = z.array(WebhookEventTypeSchema).min(1, 'choose at least one event').max(20).transform((types) => [...new Set(types)]);
+export const WebhookEventTypesInput = z
+  .array(WebhookEventTypeSchema)
+  .min(1, 'choose at least one event')
+  .max(20)
+  .transform((types) => [...new Set(types)]);
 export const WebhookDescriptionInput = z.string().trim().max(200);
 
 export const WebhookEndpointDto = z.object({

@@ -58,7 +58,10 @@ export interface Accepted {
  * Accepts an invitation: adds the membership, creating the account first when the acceptor has
  * none. Nothing is written unless every check passes and the claim succeeds.
  */
-export async function acceptInvitation(em: EntityManager, input: { token: string; acceptor: Acceptor; now: Date; ip: string | undefined }): Promise<Accepted> {
+export async function acceptInvitation(
+  em: EntityManager,
+  input: { token: string; acceptor: Acceptor; now: Date; ip: string | undefined },
+): Promise<Accepted> {
   const { now } = input;
   const invitation = await findOpenInvitation(em, input.token, now);
   let existing: User | null = null;
@@ -66,13 +69,22 @@ export async function acceptInvitation(em: EntityManager, input: { token: string
   if (input.acceptor.kind === 'user') {
     existing = await em.findOneOrFail(UserSchema, { id: input.acceptor.userId });
     if (existing.email !== invitation.email) throw new InvitationEmailMismatchError(invitation.id);
-    if (await em.count(MembershipSchema, { workspaceId: invitation.workspaceId, userId: existing.id })) throw new ConflictError('you are already a member of this workspace; switch to it from the workspace menu');
+    if (await em.count(MembershipSchema, { workspaceId: invitation.workspaceId, userId: existing.id }))
+      throw new ConflictError('you are already a member of this workspace; switch to it from the workspace menu');
   } else {
     const { name, password } = input.acceptor;
-    const missing = [...(name ? [] : [{ path: 'name', message: 'required to create your account' }]), ...(password ? [] : [{ path: 'password', message: 'required to create your account' }])];
-    if (missing.length) throw new ValidationError(`give ${missing.map((m) => m.path).join(' and ')} to create your account, or log in first if you already have one`, { details: missing });
+    const missing = [
+      ...(name ? [] : [{ path: 'name', message: 'required to create your account' }]),
+      ...(password ? [] : [{ path: 'password', message: 'required to create your account' }]),
+    ];
+    if (missing.length)
+      throw new ValidationError(
+        `give ${missing.map((m) => m.path).join(' and ')} to create your account, or log in first if you already have one`,
+        { details: missing },
+      );
     // Only the holder of this invitation's link learns this, and only about the invited email.
-    if (await em.count(UserSchema, { email: invitation.email })) throw new ConflictError('an account with this email already exists: log in first, then open the invitation link again to accept it');
+    if (await em.count(UserSchema, { email: invitation.email }))
+      throw new ConflictError('an account with this email already exists: log in first, then open the invitation link again to accept it');
     newAccount = { name: name!, passwordHash: await hashPassword(password!) };
   }
   try {
@@ -83,19 +95,45 @@ export async function acceptInvitation(em: EntityManager, input: { token: string
         const current = await tx.findOneOrFail(InvitationSchema, { id: invitation.id }, { refresh: true });
         throw new InvitationClosedError(invitation.id, closedReason(current, now) ?? 'used');
       }
-      const user = existing ?? tx.create(UserSchema, { id: newId(), email: invitation.email, name: newAccount!.name, passwordHash: newAccount!.passwordHash, createdAt: now, updatedAt: now, lastLoginAt: now });
+      const user =
+        existing ??
+        tx.create(UserSchema, {
+          id: newId(),
+          email: invitation.email,
+          name: newAccount!.name,
+          passwordHash: newAccount!.passwordHash,
+          createdAt: now,
+          updatedAt: now,
+          lastLoginAt: now,
+        });
       // Entities hold ids, not relations: the user row is written before the rows that refer to it.
       await tx.flush();
-      const membership = tx.create(MembershipSchema, { id: newId(), workspaceId: invitation.workspaceId, userId: user.id, role: invitation.role, createdAt: now });
+      const membership = tx.create(MembershipSchema, {
+        id: newId(),
+        workspaceId: invitation.workspaceId,
+        userId: user.id,
+        role: invitation.role,
+        createdAt: now,
+      });
       await runSql(tx, `update invitations set accepted_by = :userId where id = :id`, { userId: user.id, id: invitation.id });
-      audit(tx, { workspaceId: invitation.workspaceId, actor: { kind: 'user', id: user.id }, action: 'invitation.accepted', target: { kind: 'invitation', id: invitation.id }, details: { membershipId: membership.id, role: invitation.role, newAccount: !existing }, ip: input.ip ?? null });
+      audit(tx, {
+        workspaceId: invitation.workspaceId,
+        actor: { kind: 'user', id: user.id },
+        action: 'invitation.accepted',
+        target: { kind: 'invitation', id: invitation.id },
+        details: { membershipId: membership.id, role: invitation.role, newAccount: !existing },
+        ip: input.ip ?? null,
+      });
       const workspace = await tx.findOneOrFail(WorkspaceSchema, { id: invitation.workspaceId });
       return { user, workspace, role: invitation.role };
     });
   } catch (err) {
     // An account with this email was created between the check and the insert (a signup at the
     // same moment): the transaction, claim included, rolled back.
-    if ((err as { code?: string }).code === UNIQUE_VIOLATION) throw new ConflictError('an account with this email already exists: log in first, then open the invitation link again to accept it', { cause: err });
+    if ((err as { code?: string }).code === UNIQUE_VIOLATION)
+      throw new ConflictError('an account with this email already exists: log in first, then open the invitation link again to accept it', {
+        cause: err,
+      });
     throw err;
   }
 }

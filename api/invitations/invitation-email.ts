@@ -1,7 +1,14 @@
 import type { OutgoingMail } from '../../engine/ports/mailer.port.ts';
 
 /** The email that carries an invitation link; plain text, in the words of the person receiving it. */
-export function invitationEmail(input: { to: string; workspaceName: string; role: string; inviterName: string | null; acceptUrl: string; expiresAt: Date }): OutgoingMail {
+export function invitationEmail(input: {
+  to: string;
+  workspaceName: string;
+  role: string;
+  inviterName: string | null;
+  acceptUrl: string;
+  expiresAt: Date;
+}): OutgoingMail {
   const who = input.inviterName ?? 'An administrator';
   return {
     to: input.to,

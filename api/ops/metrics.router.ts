@@ -22,18 +22,27 @@ export function metricsRouter(metrics: ProcessMetrics, operator: OperatorConfig,
     basic: operator.basic,
   };
   if (!operatorCanSignIn(credentials)) return router;
-  const guard = operatorGuard(credentials, 'METRICS_TOKEN or ADMIN_TOKEN as a Bearer token, or ADMIN_USER and ADMIN_PASSWORD as HTTP basic', attempts);
-  router.get('/metrics', (req, _res, next) => {
-    requestState(req).route = '/metrics';
-    next();
-  }, guard, async (_req, res, next) => {
-    try {
-      const { contentType, body } = await metrics.scrape();
-      res.setHeader('Content-Type', contentType);
-      res.send(body);
-    } catch (err) {
-      next(err);
-    }
-  });
+  const guard = operatorGuard(
+    credentials,
+    'METRICS_TOKEN or ADMIN_TOKEN as a Bearer token, or ADMIN_USER and ADMIN_PASSWORD as HTTP basic',
+    attempts,
+  );
+  router.get(
+    '/metrics',
+    (req, _res, next) => {
+      requestState(req).route = '/metrics';
+      next();
+    },
+    guard,
+    async (_req, res, next) => {
+      try {
+        const { contentType, body } = await metrics.scrape();
+        res.setHeader('Content-Type', contentType);
+        res.send(body);
+      } catch (err) {
+        next(err);
+      }
+    },
+  );
   return router;
 }

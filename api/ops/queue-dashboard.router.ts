@@ -43,7 +43,10 @@ export function queueDashboardRouter(deps: QueueDashboardDeps): Router {
 
   const refreshQueues: RequestHandler = (_req, _res, next) => {
     const queues = deps.openQueues();
-    const names = queues.map((q) => q.name).sort().join('\n');
+    const names = queues
+      .map((q) => q.name)
+      .sort()
+      .join('\n');
     if (names !== shownNames) {
       board.replaceQueues(queues.map((q) => new BullMQAdapter(q)));
       shownNames = names;

@@ -51,7 +51,9 @@ export function readinessRouter(probes: DependencyProbe[], timeoutMs = READINESS
   router.get('/readyz', async (req, res) => {
     requestState(req).route = '/readyz';
     const results = await Promise.allSettled(probes.map((p) => withTimeout(p, timeoutMs)));
-    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ dependency: probes[i]!.name, reason: String((r.reason as Error)?.message ?? r.reason) }] : []));
+    const failed = results.flatMap((r, i) =>
+      r.status === 'rejected' ? [{ dependency: probes[i]!.name, reason: String((r.reason as Error)?.message ?? r.reason) }] : [],
+    );
     res.setHeader('Cache-Control', 'no-store');
     if (failed.length === 0) {
       res.json({ status: 'ready', checks: Object.fromEntries(probes.map((p) => [p.name, 'ok'])) });

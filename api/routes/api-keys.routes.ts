@@ -36,10 +36,27 @@ export const apiKeyRoutes = [
     exampleBody: { name: 'CRM sync', role: 'marketer' },
     async handler({ deps, em, auth, body, req }) {
       // A key can never hold more power than the member who makes it.
-      if (ROLE_RANK[body.role] < ROLE_RANK[auth.role]) throw new ValidationError(`you cannot create a key with more rights than your own role (${auth.role})`);
+      if (ROLE_RANK[body.role] < ROLE_RANK[auth.role])
+        throw new ValidationError(`you cannot create a key with more rights than your own role (${auth.role})`);
       const { secret, hash, prefix } = generateApiKey();
-      const key = em.create(ApiKeySchema, { id: newId(), workspaceId: auth.workspaceId, name: body.name, prefix, keyHash: hash, role: body.role, createdBy: auth.userId, createdAt: deps.clock.now() });
-      audit(em, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'api_key.created', target: { kind: 'api_key', id: key.id }, details: { role: body.role }, ip: req.ip });
+      const key = em.create(ApiKeySchema, {
+        id: newId(),
+        workspaceId: auth.workspaceId,
+        name: body.name,
+        prefix,
+        keyHash: hash,
+        role: body.role,
+        createdBy: auth.userId,
+        createdAt: deps.clock.now(),
+      });
+      audit(em, {
+        workspaceId: auth.workspaceId,
+        actor: actorOf(auth),
+        action: 'api_key.created',
+        target: { kind: 'api_key', id: key.id },
+        details: { role: body.role },
+        ip: req.ip,
+      });
       await em.flush();
       return { ...toApiKeyDto(key), secret };
     },
@@ -56,7 +73,13 @@ export const apiKeyRoutes = [
       const key = await em.findOne(ApiKeySchema, { id: params.id, workspaceId: auth.workspaceId, revokedAt: null });
       if (!key) throw new NotFoundError('api key', params.id);
       key.revokedAt = deps.clock.now();
-      audit(em, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'api_key.revoked', target: { kind: 'api_key', id: key.id }, ip: req.ip });
+      audit(em, {
+        workspaceId: auth.workspaceId,
+        actor: actorOf(auth),
+        action: 'api_key.revoked',
+        target: { kind: 'api_key', id: key.id },
+        ip: req.ip,
+      });
       await em.flush();
       return undefined;
     },

@@ -8,19 +8,41 @@ import { defineRoute } from '../route.ts';
 
 const AuditFilterQuery = z.object({
   actorId: z.uuid().optional(),
-  action: z.string().trim().min(1).max(100).regex(/^[a-z0-9_.]+$/, 'an action such as api_key.revoked, or a family such as api_key.').optional(),
+  action: z
+    .string()
+    .trim()
+    .min(1)
+    .max(100)
+    .regex(/^[a-z0-9_.]+$/, 'an action such as api_key.revoked, or a family such as api_key.')
+    .optional(),
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
 });
 
 function filterOf(q: z.output<typeof AuditFilterQuery>): AuditFilter {
-  const filter = { actorId: q.actorId, action: q.action, from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined };
-  if (filter.from && filter.to && filter.from >= filter.to) throw new ValidationError('"from" must be before "to"', { details: [{ path: 'to', message: 'must be after "from"' }] });
+  const filter = {
+    actorId: q.actorId,
+    action: q.action,
+    from: q.from ? new Date(q.from) : undefined,
+    to: q.to ? new Date(q.to) : undefined,
+  };
+  if (filter.from && filter.to && filter.from >= filter.to)
+    throw new ValidationError('"from" must be before "to"', { details: [{ path: 'to', message: 'must be after "from"' }] });
   return filter;
 }
 
 function toDto(e: AuditRow): z.infer<typeof AuditEntryDto> {
-  return { id: e.id, actorKind: e.actorKind, actorId: e.actorId, actorName: e.actorName, action: e.action, targetKind: e.targetKind, targetId: e.targetId, details: e.details, createdAt: e.createdAt.toISOString() };
+  return {
+    id: e.id,
+    actorKind: e.actorKind,
+    actorId: e.actorId,
+    actorName: e.actorName,
+    action: e.action,
+    targetKind: e.targetKind,
+    targetId: e.targetId,
+    details: e.details,
+    createdAt: e.createdAt.toISOString(),
+  };
 }
 
 /** Rows per statement while exporting: the export streams, so its memory stays flat whatever the log's size. */
@@ -41,7 +63,8 @@ export const auditRoutes = [
   defineRoute({
     method: 'get',
     path: '/v1/audit-log',
-    summary: 'The audit log, newest first; filter by actor (member or API key id), action (exact, or a family ending in ".") and time range',
+    summary:
+      'The audit log, newest first; filter by actor (member or API key id), action (exact, or a family ending in ".") and time range',
     tag: 'audit',
     auth: 'audit.read',
     query: PageQuery.extend(AuditFilterQuery.shape),

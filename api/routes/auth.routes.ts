@@ -31,7 +31,10 @@ function limiterOf(deps: ApiDeps): LoginRateLimit {
 
 /** The session of the caller; API keys have none (they are revoked, not logged out). */
 function sessionOf(auth: AuthContext, action: string): { userId: string; session: NonNullable<AuthContext['session']> } {
-  if (!auth.userId || !auth.session) throw new UnauthenticatedError(`an API key cannot ${action}: use a user's session token (revoke a key with DELETE /api/v1/api-keys/:id)`);
+  if (!auth.userId || !auth.session)
+    throw new UnauthenticatedError(
+      `an API key cannot ${action}: use a user's session token (revoke a key with DELETE /api/v1/api-keys/:id)`,
+    );
   return { userId: auth.userId, session: auth.session };
 }
 
@@ -53,17 +56,32 @@ export const authRoutes = [
     tag: 'auth',
     auth: 'public',
     status: 201,
-    body: z.object({ email: Email, password: Password, name: z.string().trim().min(1).max(200), workspaceName: z.string().trim().min(1).max(200) }),
+    body: z.object({
+      email: Email,
+      password: Password,
+      name: z.string().trim().min(1).max(200),
+      workspaceName: z.string().trim().min(1).max(200),
+    }),
     response: SessionResponse,
     exampleBody: { email: 'ada@example.com', password: 'correct horse battery', name: 'Ada', workspaceName: 'Ada & Co' },
     async handler({ deps, em, body, req, res }) {
       const limiter = limiterOf(deps);
       const ip = req.ip ?? 'unknown';
       await limiter.attemptAddress(ip);
-      if (await em.count(UserSchema, { email: body.email })) throw new ConflictError('an account with this email already exists; log in instead');
+      if (await em.count(UserSchema, { email: body.email }))
+        throw new ConflictError('an account with this email already exists; log in instead');
       const passwordHash = await hashPassword(body.password);
       const now = deps.clock.now();
-      const user = { id: newId(), email: body.email, name: body.name, passwordHash, tokenVersion: 0, createdAt: now, updatedAt: now, lastLoginAt: now };
+      const user = {
+        id: newId(),
+        email: body.email,
+        name: body.name,
+        passwordHash,
+        tokenVersion: 0,
+        createdAt: now,
+        updatedAt: now,
+        lastLoginAt: now,
+      };
       const workspace = { id: newId(), name: body.workspaceName, timezone: 'UTC', plan: 'free', createdAt: now, updatedAt: now };
       try {
         await em.transactional(async (tx) => {
@@ -73,11 +91,18 @@ export const authRoutes = [
           tx.create(WorkspaceSchema, workspace);
           await tx.flush();
           tx.create(MembershipSchema, { id: newId(), workspaceId: workspace.id, userId: user.id, role: 'owner', createdAt: now });
-          audit(tx, { workspaceId: workspace.id, actor: { kind: 'user', id: user.id }, action: 'workspace.created', target: { kind: 'workspace', id: workspace.id }, ip: req.ip });
+          audit(tx, {
+            workspaceId: workspace.id,
+            actor: { kind: 'user', id: user.id },
+            action: 'workspace.created',
+            target: { kind: 'workspace', id: workspace.id },
+            ip: req.ip,
+          });
         });
       } catch (err) {
         // Two signups with one email at once: the unique index decides.
-        if ((err as { code?: string }).code === '23505') throw new ConflictError('an account with this email already exists; log in instead', { cause: err });
+        if ((err as { code?: string }).code === '23505')
+          throw new ConflictError('an account with this email already exists; log in instead', { cause: err });
         throw err;
       }
       await limiter.addressSucceeded(ip);
@@ -110,7 +135,10 @@ export const authRoutes = [
       await limiter.recordSuccess(body.email, ip);
       const memberships = await userWorkspaces(em, user.id);
       const chosen = body.workspaceId ? memberships.find((m) => m.workspace.id === body.workspaceId) : memberships[0];
-      if (!chosen) throw body.workspaceId ? new NotFoundError('workspace', body.workspaceId) : new UnauthenticatedError('this account belongs to no workspace');
+      if (!chosen)
+        throw body.workspaceId
+          ? new NotFoundError('workspace', body.workspaceId)
+          : new UnauthenticatedError('this account belongs to no workspace');
       user.lastLoginAt = deps.clock.now();
       await em.flush();
       return openSession(deps, req, res, user, chosen.workspace, chosen.role);
@@ -131,7 +159,13 @@ export const authRoutes = [
         user = await em.findOneOrFail(UserSchema, { id: auth.userId });
         workspaces = (await userWorkspaces(em, auth.userId)).map((m) => ({ id: m.workspace.id, name: m.workspace.name, role: m.role }));
       }
-      return { user: user ? toUserDto(user) : null, workspace: toWorkspaceDto(workspace), role: auth.role, actorKind: auth.actorKind, workspaces };
+      return {
+        user: user ? toUserDto(user) : null,
+        workspace: toWorkspaceDto(workspace),
+        role: auth.role,
+        actorKind: auth.actorKind,
+        workspaces,
+      };
     },
   }),
   defineRoute({
@@ -147,7 +181,10 @@ export const authRoutes = [
       if (!auth.userId) throw new UnauthenticatedError('API keys belong to one workspace and cannot switch');
       const membership = await em.findOne(MembershipSchema, { userId: auth.userId, workspaceId: body.workspaceId });
       if (!membership) throw new NotFoundError('workspace', body.workspaceId);
-      const [user, workspace] = await Promise.all([em.findOneOrFail(UserSchema, { id: auth.userId }), em.findOneOrFail(WorkspaceSchema, { id: body.workspaceId })]);
+      const [user, workspace] = await Promise.all([
+        em.findOneOrFail(UserSchema, { id: auth.userId }),
+        em.findOneOrFail(WorkspaceSchema, { id: body.workspaceId }),
+      ]);
       return openSession(deps, req, res, user, workspace, membership.role);
     },
   }),
@@ -178,7 +215,13 @@ export const authRoutes = [
       const { userId } = sessionOf(auth, 'log out');
       await em.transactional(async (tx) => {
         await endEverySession(tx, userId);
-        audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'user.logged_out_everywhere', target: { kind: 'user', id: userId }, ip: req.ip });
+        audit(tx, {
+          workspaceId: auth.workspaceId,
+          actor: actorOf(auth),
+          action: 'user.logged_out_everywhere',
+          target: { kind: 'user', id: userId },
+          ip: req.ip,
+        });
       });
       clearSessionCookies(req, res, deps.config.publicUrl);
       return undefined;
@@ -196,7 +239,10 @@ export const authRoutes = [
     exampleBody: { current: 'correct horse battery', next: 'a new long passphrase' },
     async handler({ deps, em, auth, body, req, res }) {
       const { userId } = sessionOf(auth, 'change a password');
-      if (body.next === body.current) throw new ValidationError('the new password must differ from the current one', { details: [{ path: 'next', message: 'choose a password different from the current one' }] });
+      if (body.next === body.current)
+        throw new ValidationError('the new password must differ from the current one', {
+          details: [{ path: 'next', message: 'choose a password different from the current one' }],
+        });
       const user = await em.findOneOrFail(UserSchema, { id: userId });
       // Guessing the current password with a stolen session is throttled exactly like login.
       const limiter = limiterOf(deps);
@@ -212,7 +258,13 @@ export const authRoutes = [
         const version = await endEverySession(tx, userId);
         await tx.nativeUpdate(UserSchema, { id: userId }, { passwordHash });
         // Never the password, old or new.
-        audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'user.password_changed', target: { kind: 'user', id: userId }, ip: req.ip });
+        audit(tx, {
+          workspaceId: auth.workspaceId,
+          actor: actorOf(auth),
+          action: 'user.password_changed',
+          target: { kind: 'user', id: userId },
+          ip: req.ip,
+        });
         return version;
       });
       const workspace = await em.findOneOrFail(WorkspaceSchema, { id: auth.workspaceId });

@@ -10,7 +10,8 @@ export const billingRoutes = [
   defineRoute({
     method: 'get',
     path: '/v1/billing',
-    summary: "The workspace's plan, subscription status, current period, usage against each entitlement, card (brand, last 4, expiry), billing address and recent invoices",
+    summary:
+      "The workspace's plan, subscription status, current period, usage against each entitlement, card (brand, last 4, expiry), billing address and recent invoices",
     tag: 'billing',
     auth: 'billing.manage',
     response: BillingDto,
@@ -29,13 +30,19 @@ export const billingRoutes = [
     exampleBody: { plan: 'pro' },
     async handler({ deps, em, auth, body }) {
       const user = auth.userId ? await em.findOne(UserSchema, { id: auth.userId }, { fields: ['email'] }) : null;
-      return deps.billing.checkout(em, { workspaceId: auth.workspaceId, planId: body.plan, actor: actorOf(auth), email: user?.email ?? null });
+      return deps.billing.checkout(em, {
+        workspaceId: auth.workspaceId,
+        planId: body.plan,
+        actor: actorOf(auth),
+        email: user?.email ?? null,
+      });
     },
   }),
   defineRoute({
     method: 'post',
     path: '/v1/billing/portal',
-    summary: "Stripe's Customer Portal for the workspace (card, plan, invoices, cancel); open its URL. 409 billing_disabled when billing is off",
+    summary:
+      "Stripe's Customer Portal for the workspace (card, plan, invoices, cancel); open its URL. 409 billing_disabled when billing is off",
     tag: 'billing',
     auth: 'billing.manage',
     response: UrlDto,

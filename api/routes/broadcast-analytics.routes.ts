@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { broadcastEngagement, ENGAGEMENT_DEFINITIONS, REPLY_ATTRIBUTION_HOURS, type BroadcastEngagement } from '../../platform/analytics/broadcast-engagement.sql.ts';
+import {
+  broadcastEngagement,
+  ENGAGEMENT_DEFINITIONS,
+  REPLY_ATTRIBUTION_HOURS,
+  type BroadcastEngagement,
+} from '../../platform/analytics/broadcast-engagement.sql.ts';
 import { OPT_OUT_ATTRIBUTION_DAYS } from '../../platform/broadcasts/broadcast-opt-outs.ts';
 import { broadcastStats } from '../../platform/broadcasts/broadcast-stats.ts';
 import { BROADCAST_COLUMNS, loadBroadcast, toBroadcastRow } from '../../platform/broadcasts/broadcast-store.ts';
@@ -35,7 +40,8 @@ export const broadcastAnalyticsRoutes = [
   defineRoute({
     method: 'get',
     path: '/v1/analytics/broadcasts',
-    summary: 'The most recently started broadcasts side by side, newest first: their reached-at-least numbers (sent, delivered, read) and reply and opt-out rates, defined as in GET /v1/broadcasts/{id}/engagement',
+    summary:
+      'The most recently started broadcasts side by side, newest first: their reached-at-least numbers (sent, delivered, read) and reply and opt-out rates, defined as in GET /v1/broadcasts/{id}/engagement',
     tag: 'analytics',
     auth: 'broadcasts.read',
     query: z.object({ limit: z.coerce.number().int().min(1).max(MAX_COMPARED).default(20) }),

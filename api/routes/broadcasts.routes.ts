@@ -5,7 +5,14 @@ import { RECIPIENT_STATUSES } from '../../engine/broadcasts/broadcast-state.ts';
 import { audit } from '../../platform/audit/audit-log.ts';
 import { BroadcastCommands } from '../../platform/broadcasts/broadcast-commands.ts';
 import { broadcastStats, type BroadcastStats } from '../../platform/broadcasts/broadcast-stats.ts';
-import { BROADCAST_COLUMNS, loadBroadcast, RECIPIENT_JOINS, RECIPIENT_STATUS_SQL, toBroadcastRow, type BroadcastRow } from '../../platform/broadcasts/broadcast-store.ts';
+import {
+  BROADCAST_COLUMNS,
+  loadBroadcast,
+  RECIPIENT_JOINS,
+  RECIPIENT_STATUS_SQL,
+  toBroadcastRow,
+  type BroadcastRow,
+} from '../../platform/broadcasts/broadcast-store.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
 import type { ApiDeps } from '../api-deps.ts';
 import { BroadcastDto, BroadcastRecipientDto, BroadcastTimelineDto } from '../dto/broadcast.dto.ts';
@@ -57,7 +64,8 @@ function dtoOf(b: BroadcastRow, stats: BroadcastStats): BroadcastDto {
     channelId: b.channelId,
     audience: b.audience,
     content: b.content,
-    templateVersion: b.templateVersionId === null || b.templateVersion === null ? null : { id: b.templateVersionId, version: b.templateVersion },
+    templateVersion:
+      b.templateVersionId === null || b.templateVersion === null ? null : { id: b.templateVersionId, version: b.templateVersion },
     schedule: b.schedule,
     quietHours: b.quietHours,
     pacePerMinute: b.pacePerMinute,
@@ -81,15 +89,20 @@ async function recordAudit(em: EntityManager, auth: AuthContext, action: string,
 
 /** Who paused or cancelled, as the state reason shows it: the member's name, or the API key's. */
 async function byWhom(em: EntityManager, auth: AuthContext): Promise<string> {
-  const { rows } = auth.actorKind === 'user'
-    ? await runSql<{ name: string }>(em, `select name from users where id = :id`, { id: auth.userId })
-    : await runSql<{ name: string }>(em, `select name from api_keys where id = :id`, { id: auth.apiKeyId });
+  const { rows } =
+    auth.actorKind === 'user'
+      ? await runSql<{ name: string }>(em, `select name from users where id = :id`, { id: auth.userId })
+      : await runSql<{ name: string }>(em, `select name from api_keys where id = :id`, { id: auth.apiKeyId });
   const name = rows[0]?.name ?? 'unknown';
   return auth.actorKind === 'user' ? name : `API key "${name}"`;
 }
 
 /** The four state commands share their shape: POST /v1/broadcasts/:id/<action>. */
-function actionRoute(action: 'schedule' | 'pause' | 'resume' | 'cancel', summary: string, run: (c: BroadcastCommands, em: EntityManager, auth: AuthContext, id: string) => Promise<BroadcastRow>) {
+function actionRoute(
+  action: 'schedule' | 'pause' | 'resume' | 'cancel',
+  summary: string,
+  run: (c: BroadcastCommands, em: EntityManager, auth: AuthContext, id: string) => Promise<BroadcastRow>,
+) {
   return defineRoute({
     method: 'post',
     path: `/v1/broadcasts/:id/${action}`,
@@ -115,7 +128,8 @@ export const broadcastRoutes = [
   defineRoute({
     method: 'get',
     path: '/v1/broadcasts',
-    summary: "The workspace's broadcasts, newest first, with their progress; occurrences of a recurring broadcast have its id as parentId (filter with ?parentId=)",
+    summary:
+      "The workspace's broadcasts, newest first, with their progress; occurrences of a recurring broadcast have its id as parentId (filter with ?parentId=)",
     tag: 'broadcasts',
     auth: 'broadcasts.read',
     // parentId: only the occurrences of that recurring broadcast.
@@ -130,7 +144,13 @@ export const broadcastRoutes = [
             and (cast(:parentId as uuid) is null or b.parent_id = cast(:parentId as uuid))
             and (cast(:cursorAt as timestamptz) is null or (b.created_at, b.id) < (cast(:cursorAt as timestamptz), cast(:cursorId as uuid)))
           order by b.created_at desc, b.id desc limit :limit`,
-        { workspaceId: auth.workspaceId, parentId: query.parentId ?? null, cursorAt: cursor?.at ?? null, cursorId: cursor?.id ?? null, limit: query.limit + 1 },
+        {
+          workspaceId: auth.workspaceId,
+          parentId: query.parentId ?? null,
+          cursorAt: cursor?.at ?? null,
+          cursorId: cursor?.id ?? null,
+          limit: query.limit + 1,
+        },
       );
       const result = page(rows, query.limit, (r) => ({ at: r.cursorAt, id: r.id as string }));
       return { items: await toDtos(em, result.items.map(toBroadcastRow), deps.clock.now()), nextCursor: result.nextCursor };
@@ -139,7 +159,8 @@ export const broadcastRoutes = [
   defineRoute({
     method: 'post',
     path: '/v1/broadcasts',
-    summary: 'Creates a broadcast as a draft: channel, audience (segment, phones or CSV), content (a text with {{variables}}, a saved template by id, or a flow), schedule, quiet hours, pace',
+    summary:
+      'Creates a broadcast as a draft: channel, audience (segment, phones or CSV), content (a text with {{variables}}, a saved template by id, or a flow), schedule, quiet hours, pace',
     tag: 'broadcasts',
     auth: 'broadcasts.write',
     body: BroadcastSpecSchema,
@@ -194,14 +215,27 @@ export const broadcastRoutes = [
       await recordAudit(em, auth, 'broadcast.delete', params.id);
     },
   }),
-  actionRoute('schedule', 'Schedules a draft: checks it fully (empty audience, past time), then starts it at its time or arms its recurring schedule', (c, em, auth, id) => c.schedule(em, auth.workspaceId, id)),
-  actionRoute('pause', 'Pauses a scheduled or running broadcast; a running one stops after the batch being sent', async (c, em, auth, id) => c.pause(em, auth.workspaceId, id, await byWhom(em, auth))),
-  actionRoute('resume', 'Resumes a paused broadcast where it stopped, at its pace from now', (c, em, auth, id) => c.resume(em, auth.workspaceId, id)),
-  actionRoute('cancel', 'Cancels a broadcast: recipients not yet sent to are skipped as cancelled; a recurring one stops recurring', async (c, em, auth, id) => c.cancel(em, auth.workspaceId, id, await byWhom(em, auth))),
+  actionRoute(
+    'schedule',
+    'Schedules a draft: checks it fully (empty audience, past time), then starts it at its time or arms its recurring schedule',
+    (c, em, auth, id) => c.schedule(em, auth.workspaceId, id),
+  ),
+  actionRoute('pause', 'Pauses a scheduled or running broadcast; a running one stops after the batch being sent', async (c, em, auth, id) =>
+    c.pause(em, auth.workspaceId, id, await byWhom(em, auth)),
+  ),
+  actionRoute('resume', 'Resumes a paused broadcast where it stopped, at its pace from now', (c, em, auth, id) =>
+    c.resume(em, auth.workspaceId, id),
+  ),
+  actionRoute(
+    'cancel',
+    'Cancels a broadcast: recipients not yet sent to are skipped as cancelled; a recurring one stops recurring',
+    async (c, em, auth, id) => c.cancel(em, auth.workspaceId, id, await byWhom(em, auth)),
+  ),
   defineRoute({
     method: 'get',
     path: '/v1/broadcasts/:id/recipients',
-    summary: "A broadcast's recipients with their status (pending, sent, delivered, read, failed, skipped with the reason); filter by status",
+    summary:
+      "A broadcast's recipients with their status (pending, sent, delivered, read, failed, skipped with the reason); filter by status",
     tag: 'broadcasts',
     auth: 'broadcasts.read',
     params: IdParams,
@@ -210,7 +244,19 @@ export const broadcastRoutes = [
     async handler({ em, auth, params, query }) {
       const b = await loadBroadcast(em, params.id, { workspaceId: auth.workspaceId });
       const cursor = decodeCursor(query.cursor);
-      const { rows } = await runSql<{ id: string; contactId: string; name: string | null; phone: string | null; tags: string[]; status: BroadcastRecipientDto['status']; skipReason: BroadcastRecipientDto['skipReason']; failureReason: string | null; messageId: string | null; runId: string | null; updatedAt: string }>(
+      const { rows } = await runSql<{
+        id: string;
+        contactId: string;
+        name: string | null;
+        phone: string | null;
+        tags: string[];
+        status: BroadcastRecipientDto['status'];
+        skipReason: BroadcastRecipientDto['skipReason'];
+        failureReason: string | null;
+        messageId: string | null;
+        runId: string | null;
+        updatedAt: string;
+      }>(
         em,
         `select * from (
            select r.id, r.contact_id as "contactId", c.name, c.phone, c.tags, ${RECIPIENT_STATUS_SQL} as status, r.skip_reason as "skipReason",
@@ -223,7 +269,16 @@ export const broadcastRoutes = [
       );
       const result = page(rows, query.limit, (r) => ({ at: '', id: r.id }));
       return {
-        items: result.items.map((r) => ({ id: r.id, contact: { id: r.contactId, name: r.name, phone: r.phone, tags: r.tags }, status: r.status, skipReason: r.skipReason, failureReason: r.failureReason, messageId: r.messageId, runId: r.runId, updatedAt: new Date(r.updatedAt).toISOString() })),
+        items: result.items.map((r) => ({
+          id: r.id,
+          contact: { id: r.contactId, name: r.name, phone: r.phone, tags: r.tags },
+          status: r.status,
+          skipReason: r.skipReason,
+          failureReason: r.failureReason,
+          messageId: r.messageId,
+          runId: r.runId,
+          updatedAt: new Date(r.updatedAt).toISOString(),
+        })),
         nextCursor: result.nextCursor,
       };
     },
@@ -231,7 +286,8 @@ export const broadcastRoutes = [
   defineRoute({
     method: 'get',
     path: '/v1/broadcasts/:id/timeline',
-    summary: "Recipients who reached at least sent, delivered and read, and who failed, over time (per minute, or per hour for a long broadcast): the running totals end on the broadcast's stats",
+    summary:
+      "Recipients who reached at least sent, delivered and read, and who failed, over time (per minute, or per hour for a long broadcast): the running totals end on the broadcast's stats",
     tag: 'broadcasts',
     auth: 'broadcasts.read',
     params: IdParams,
@@ -264,7 +320,16 @@ export const broadcastRoutes = [
           group by 1 order by 1`,
         { broadcastId: b.id, bucketSeconds, origin: b.startedAt },
       );
-      return { bucketSeconds, buckets: rows.map((r) => ({ at: new Date(r.at).toISOString(), sent: Number(r.sent), delivered: Number(r.delivered), read: Number(r.read), failed: Number(r.failed) })) };
+      return {
+        bucketSeconds,
+        buckets: rows.map((r) => ({
+          at: new Date(r.at).toISOString(),
+          sent: Number(r.sent),
+          delivered: Number(r.delivered),
+          read: Number(r.read),
+          failed: Number(r.failed),
+        })),
+      };
     },
   }),
 ];

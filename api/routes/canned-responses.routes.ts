@@ -15,10 +15,15 @@ import { findVisibleConversation } from './conversation-access.ts';
 const IdParams = z.object({ id: z.uuid() });
 
 /** The text of a quick reply: placeholders such as {{contact.name | "there"}} are filled from the conversation's contact. */
-const CannedText = z.string().trim().min(1).max(4_096).superRefine((text, ctx) => {
-  const parsed = parseTemplate(text);
-  if (!parsed.ok) for (const p of parsed.problems) ctx.addIssue({ code: 'custom', message: p.message });
-});
+const CannedText = z
+  .string()
+  .trim()
+  .min(1)
+  .max(4_096)
+  .superRefine((text, ctx) => {
+    const parsed = parseTemplate(text);
+    if (!parsed.ok) for (const p of parsed.problems) ctx.addIssue({ code: 'custom', message: p.message });
+  });
 
 interface Row {
   id: string;
@@ -59,7 +64,10 @@ async function referencedTemplate(em: EntityManager, workspaceId: string, templa
   return (await getTemplate(em, workspaceId, templateId, { lock: 'share' })).id;
 }
 
-const Shortcut = z.string().trim().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'lower-case letters, digits, - and _, at most 40');
+const Shortcut = z
+  .string()
+  .trim()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'lower-case letters, digits, - and _, at most 40');
 
 /*
  * Canned responses: quick replies an agent inserts into the reply box by shortcut. Each holds a
@@ -72,7 +80,7 @@ export const cannedResponseRoutes = [
   defineRoute({
     method: 'get',
     path: '/v1/canned-responses',
-    summary: "Canned responses (quick replies); q filters by shortcut, title, text or template name",
+    summary: 'Canned responses (quick replies); q filters by shortcut, title, text or template name',
     tag: 'canned-responses',
     auth: 'conversations.reply',
     query: z.object({ q: z.string().trim().min(1).max(100).optional() }),
@@ -90,13 +98,22 @@ export const cannedResponseRoutes = [
   defineRoute({
     method: 'post',
     path: '/v1/canned-responses',
-    summary: 'Create a canned response: a text with {{contact.name}}-style placeholders, or a saved template by id (agents get the contact\'s language variant, filled in)',
+    summary:
+      "Create a canned response: a text with {{contact.name}}-style placeholders, or a saved template by id (agents get the contact's language variant, filled in)",
     tag: 'canned-responses',
     auth: 'canned_responses.manage',
     status: 201,
     body: z
-      .strictObject({ shortcut: Shortcut, title: z.string().trim().min(1).max(100), text: CannedText.optional(), templateId: z.uuid().optional() })
-      .refine((b) => (b.text === undefined) !== (b.templateId === undefined), { message: 'write a text or pick a template (one of the two)', path: ['text'] }),
+      .strictObject({
+        shortcut: Shortcut,
+        title: z.string().trim().min(1).max(100),
+        text: CannedText.optional(),
+        templateId: z.uuid().optional(),
+      })
+      .refine((b) => (b.text === undefined) !== (b.templateId === undefined), {
+        message: 'write a text or pick a template (one of the two)',
+        path: ['text'],
+      }),
     response: CannedResponseDto,
     exampleBody: { shortcut: 'hello', title: 'Greeting', text: 'Hi {{contact.name | "there"}}, how can I help?' },
     async handler({ deps, em, auth, body, req }) {
@@ -105,11 +122,21 @@ export const cannedResponseRoutes = [
         const now = deps.clock.now();
         const templateId = await referencedTemplate(tx, auth.workspaceId, body.templateId ?? null);
         try {
-          await runSql(tx, `insert into canned_responses (id, workspace_id, shortcut, title, text, template_id, created_at, updated_at) values (:id, :workspaceId, :shortcut, :title, :text, :templateId, :now, :now)`, { id, workspaceId: auth.workspaceId, shortcut: body.shortcut, title: body.title, text: body.text ?? null, templateId, now });
+          await runSql(
+            tx,
+            `insert into canned_responses (id, workspace_id, shortcut, title, text, template_id, created_at, updated_at) values (:id, :workspaceId, :shortcut, :title, :text, :templateId, :now, :now)`,
+            { id, workspaceId: auth.workspaceId, shortcut: body.shortcut, title: body.title, text: body.text ?? null, templateId, now },
+          );
         } catch (err) {
           throw shortcutTaken(err, body.shortcut);
         }
-        audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'canned_response.created', target: { kind: 'canned_response', id }, ip: req.ip });
+        audit(tx, {
+          workspaceId: auth.workspaceId,
+          actor: actorOf(auth),
+          action: 'canned_response.created',
+          target: { kind: 'canned_response', id },
+          ip: req.ip,
+        });
       });
       return toDto(await getCanned(em, auth.workspaceId, id));
     },
@@ -122,22 +149,50 @@ export const cannedResponseRoutes = [
     auth: 'canned_responses.manage',
     params: IdParams,
     body: z
-      .strictObject({ shortcut: Shortcut.optional(), title: z.string().trim().min(1).max(100).optional(), text: CannedText.optional(), templateId: z.uuid().optional() })
-      .refine((b) => b.text === undefined || b.templateId === undefined, { message: 'write a text or pick a template, not both', path: ['text'] }),
+      .strictObject({
+        shortcut: Shortcut.optional(),
+        title: z.string().trim().min(1).max(100).optional(),
+        text: CannedText.optional(),
+        templateId: z.uuid().optional(),
+      })
+      .refine((b) => b.text === undefined || b.templateId === undefined, {
+        message: 'write a text or pick a template, not both',
+        path: ['text'],
+      }),
     response: CannedResponseDto,
     exampleBody: { title: 'Warm greeting' },
     async handler({ deps, em, auth, params, body, req }) {
       await em.transactional(async (tx) => {
         const row = await getCanned(tx, auth.workspaceId, params.id);
         // A text replaces the template it inserted, and a template the text.
-        const templateId = body.templateId !== undefined ? await referencedTemplate(tx, auth.workspaceId, body.templateId) : body.text !== undefined ? null : row.templateId;
-        const next = { shortcut: body.shortcut ?? row.shortcut, title: body.title ?? row.title, text: body.templateId !== undefined ? null : (body.text ?? row.text), templateId };
+        const templateId =
+          body.templateId !== undefined
+            ? await referencedTemplate(tx, auth.workspaceId, body.templateId)
+            : body.text !== undefined
+              ? null
+              : row.templateId;
+        const next = {
+          shortcut: body.shortcut ?? row.shortcut,
+          title: body.title ?? row.title,
+          text: body.templateId !== undefined ? null : (body.text ?? row.text),
+          templateId,
+        };
         try {
-          await runSql(tx, `update canned_responses set shortcut = :shortcut, title = :title, text = :text, template_id = :templateId, updated_at = :now where workspace_id = :workspaceId and id = :id`, { ...next, id: row.id, workspaceId: auth.workspaceId, now: deps.clock.now() });
+          await runSql(
+            tx,
+            `update canned_responses set shortcut = :shortcut, title = :title, text = :text, template_id = :templateId, updated_at = :now where workspace_id = :workspaceId and id = :id`,
+            { ...next, id: row.id, workspaceId: auth.workspaceId, now: deps.clock.now() },
+          );
         } catch (err) {
           throw shortcutTaken(err, next.shortcut);
         }
-        audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'canned_response.updated', target: { kind: 'canned_response', id: row.id }, ip: req.ip });
+        audit(tx, {
+          workspaceId: auth.workspaceId,
+          actor: actorOf(auth),
+          action: 'canned_response.updated',
+          target: { kind: 'canned_response', id: row.id },
+          ip: req.ip,
+        });
       });
       return toDto(await getCanned(em, auth.workspaceId, params.id));
     },
@@ -152,8 +207,17 @@ export const cannedResponseRoutes = [
     async handler({ em, auth, params, req }) {
       await em.transactional(async (tx) => {
         const row = await getCanned(tx, auth.workspaceId, params.id);
-        await runSql(tx, `delete from canned_responses where workspace_id = :workspaceId and id = :id`, { workspaceId: auth.workspaceId, id: row.id });
-        audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'canned_response.deleted', target: { kind: 'canned_response', id: row.id }, ip: req.ip });
+        await runSql(tx, `delete from canned_responses where workspace_id = :workspaceId and id = :id`, {
+          workspaceId: auth.workspaceId,
+          id: row.id,
+        });
+        audit(tx, {
+          workspaceId: auth.workspaceId,
+          actor: actorOf(auth),
+          action: 'canned_response.deleted',
+          target: { kind: 'canned_response', id: row.id },
+          ip: req.ip,
+        });
       });
       return undefined;
     },
@@ -161,7 +225,8 @@ export const cannedResponseRoutes = [
   defineRoute({
     method: 'post',
     path: '/v1/canned-responses/:id/render',
-    summary: "A canned response filled in for a conversation's contact (nothing is sent): its text's placeholders, or its template's current version in the contact's language (else the template's fallback)",
+    summary:
+      "A canned response filled in for a conversation's contact (nothing is sent): its text's placeholders, or its template's current version in the contact's language (else the template's fallback)",
     tag: 'canned-responses',
     auth: 'conversations.reply',
     params: IdParams,
@@ -171,7 +236,11 @@ export const cannedResponseRoutes = [
     async handler({ em, auth, params, body }) {
       const row = await getCanned(em, auth.workspaceId, params.id);
       const conversation = await findVisibleConversation(em, auth, body.conversationId);
-      const { rows } = await runSql<ContactFacts>(em, `select id, name, phone, attributes, tags from contacts where id = :id and workspace_id = :workspaceId`, { id: conversation.contactId, workspaceId: auth.workspaceId });
+      const { rows } = await runSql<ContactFacts>(
+        em,
+        `select id, name, phone, attributes, tags from contacts where id = :id and workspace_id = :workspaceId`,
+        { id: conversation.contactId, workspaceId: auth.workspaceId },
+      );
       const contact = rows[0];
       if (!contact) throw new NotFoundError('contact', conversation.contactId);
       if (row.templateId !== null) {

@@ -34,7 +34,14 @@ export const channelSessionRoutes = [
       const channel = await findChannel(em, auth.workspaceId, params.id);
       requireWhatsapp(channel);
       await deps.channelSessions.connect(channel.id, body.pairingPhone ?? null);
-      audit(em, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'channel.connect_requested', target: { kind: 'channel', id: channel.id }, details: { method: body.pairingPhone ? 'pairing_code' : 'qr' }, ip: req.ip });
+      audit(em, {
+        workspaceId: auth.workspaceId,
+        actor: actorOf(auth),
+        action: 'channel.connect_requested',
+        target: { kind: 'channel', id: channel.id },
+        details: { method: body.pairingPhone ? 'pairing_code' : 'qr' },
+        ip: req.ip,
+      });
       await em.flush();
       await em.refresh(channel);
       return toChannelDto(channel);
@@ -53,7 +60,13 @@ export const channelSessionRoutes = [
       const channel = await findChannel(em, auth.workspaceId, params.id);
       requireWhatsapp(channel);
       await deps.channelSessions.logout(channel.id);
-      audit(em, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'channel.logout', target: { kind: 'channel', id: channel.id }, ip: req.ip });
+      audit(em, {
+        workspaceId: auth.workspaceId,
+        actor: actorOf(auth),
+        action: 'channel.logout',
+        target: { kind: 'channel', id: channel.id },
+        ip: req.ip,
+      });
       await em.flush();
       await em.refresh(channel);
       return toChannelDto(channel);
@@ -73,7 +86,14 @@ export const channelSessionRoutes = [
       const channel = await findChannel(em, auth.workspaceId, params.id);
       requireWhatsapp(channel);
       channel.settings = WhatsappSettingsSchema.parse({ ...channel.settings, ...body });
-      audit(em, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'channel.updated', target: { kind: 'channel', id: channel.id }, details: { fields: Object.keys(body) }, ip: req.ip });
+      audit(em, {
+        workspaceId: auth.workspaceId,
+        actor: actorOf(auth),
+        action: 'channel.updated',
+        target: { kind: 'channel', id: channel.id },
+        details: { fields: Object.keys(body) },
+        ip: req.ip,
+      });
       await em.flush();
       await deps.channelSessions.settingsChanged(channel.id);
       return toChannelDto(channel);
@@ -90,7 +110,9 @@ export const channelSessionRoutes = [
       const channel = await findChannel(em, auth.workspaceId, params.id);
       requireWhatsapp(channel);
       const write = (event: ChannelEvent) => res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
-      res.status(200).set({ 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+      res
+        .status(200)
+        .set({ 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
       res.flushHeaders();
       // Subscribe first, then send the current state, so nothing falls between the two.
       const unsubscribe = await deps.channelSessions.subscribe(channel.id, write);

@@ -17,14 +17,20 @@ import { actorOf } from './actor.ts';
 const IdParams = z.object({ id: z.uuid() });
 
 /** A phone written by a person: normalised to E.164, refused with a clear message otherwise. */
-export const PhoneInput = z.string().max(40).transform((value, ctx) => {
-  const phone = toE164(value);
-  if (!phone) {
-    ctx.addIssue({ code: 'custom', message: 'must be the full number in international format (E.164): + then the country code and the number, such as +5511999998888' });
-    return z.NEVER;
-  }
-  return phone;
-});
+export const PhoneInput = z
+  .string()
+  .max(40)
+  .transform((value, ctx) => {
+    const phone = toE164(value);
+    if (!phone) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be the full number in international format (E.164): + then the country code and the number, such as +5511999998888',
+      });
+      return z.NEVER;
+    }
+    return phone;
+  });
 
 /** The channel with this id in the caller's workspace, or NotFoundError. Deleted channels are gone. */
 export async function findChannel(em: EntityManager, workspaceId: string, id: string): Promise<Channel> {
@@ -49,16 +55,22 @@ export const channelRoutes = [
   defineRoute({
     method: 'post',
     path: '/v1/channels',
-    summary: 'Add a channel: a sandbox (connected at once), a WhatsApp number (then POST /connect) or a webhook to another service (url; the signing secret is in this response only)',
+    summary:
+      'Add a channel: a sandbox (connected at once), a WhatsApp number (then POST /connect) or a webhook to another service (url; the signing secret is in this response only)',
     tag: 'channels',
     auth: 'channels.manage',
     status: 201,
-    body: z.object({
-      kind: z.enum(['sandbox', 'whatsapp', 'webhook'], { error: "kind must be 'sandbox', 'whatsapp' or 'webhook'" }),
-      name: z.string().trim().min(1).max(100),
-      /** For a webhook channel: where outbound messages are POSTed. */
-      url: WebhookSettingsSchema.shape.url.optional(),
-    }).refine((b) => (b.kind === 'webhook') === (b.url !== undefined), { message: 'url is required for a webhook channel, and only for it', path: ['url'] }),
+    body: z
+      .object({
+        kind: z.enum(['sandbox', 'whatsapp', 'webhook'], { error: "kind must be 'sandbox', 'whatsapp' or 'webhook'" }),
+        name: z.string().trim().min(1).max(100),
+        /** For a webhook channel: where outbound messages are POSTed. */
+        url: WebhookSettingsSchema.shape.url.optional(),
+      })
+      .refine((b) => (b.kind === 'webhook') === (b.url !== undefined), {
+        message: 'url is required for a webhook channel, and only for it',
+        path: ['url'],
+      }),
     response: ChannelDto,
     exampleBody: { kind: 'sandbox', name: 'Test chat' },
     async handler({ deps, em, auth, body, req }) {
@@ -66,8 +78,27 @@ export const channelRoutes = [
       if (body.kind === 'webhook') {
         const id = newId();
         const secret = newWebhookSecret();
-        const channel = em.create(ChannelSchema, { id, workspaceId: auth.workspaceId, kind: 'webhook', name: body.name, status: 'connected', displayIdentifier: new URL(body.url!).host, settings: { url: body.url! }, credentials: sealWebhookSecret(deps.config.secretKey, id, secret), createdAt: now, updatedAt: now, statusChangedAt: now });
-        audit(em, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'channel.created', target: { kind: 'channel', id }, details: { kind: body.kind }, ip: req.ip });
+        const channel = em.create(ChannelSchema, {
+          id,
+          workspaceId: auth.workspaceId,
+          kind: 'webhook',
+          name: body.name,
+          status: 'connected',
+          displayIdentifier: new URL(body.url!).host,
+          settings: { url: body.url! },
+          credentials: sealWebhookSecret(deps.config.secretKey, id, secret),
+          createdAt: now,
+          updatedAt: now,
+          statusChangedAt: now,
+        });
+        audit(em, {
+          workspaceId: auth.workspaceId,
+          actor: actorOf(auth),
+          action: 'channel.created',
+          target: { kind: 'channel', id },
+          details: { kind: body.kind },
+          ip: req.ip,
+        });
         await em.flush();
         await deps.channels.channelAdded(id);
         return { ...toChannelDto(channel), webhookSecret: secret };
@@ -77,8 +108,25 @@ export const channelRoutes = [
         // Counted and added in one transaction, under the plan-limit lock: two additions at once cannot both pass.
         const channel = await em.transactional(async (tx) => {
           await deps.billing.assertCanAdd(tx, auth.workspaceId, 'numbers');
-          const created = tx.create(ChannelSchema, { id: newId(), workspaceId: auth.workspaceId, kind: body.kind, name: body.name, status: 'disconnected', statusReason: 'not_connected', createdAt: now, updatedAt: now, statusChangedAt: now });
-          audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'channel.created', target: { kind: 'channel', id: created.id }, details: { kind: body.kind }, ip: req.ip });
+          const created = tx.create(ChannelSchema, {
+            id: newId(),
+            workspaceId: auth.workspaceId,
+            kind: body.kind,
+            name: body.name,
+            status: 'disconnected',
+            statusReason: 'not_connected',
+            createdAt: now,
+            updatedAt: now,
+            statusChangedAt: now,
+          });
+          audit(tx, {
+            workspaceId: auth.workspaceId,
+            actor: actorOf(auth),
+            action: 'channel.created',
+            target: { kind: 'channel', id: created.id },
+            details: { kind: body.kind },
+            ip: req.ip,
+          });
           return created;
         });
         await deps.channels.channelAdded(channel.id);
@@ -86,9 +134,36 @@ export const channelRoutes = [
       }
       const channel =
         body.kind === 'sandbox'
-          ? em.create(ChannelSchema, { id: newId(), workspaceId: auth.workspaceId, kind: body.kind, name: body.name, status: 'connected', displayIdentifier: 'sandbox', createdAt: now, updatedAt: now, statusChangedAt: now })
-          : em.create(ChannelSchema, { id: newId(), workspaceId: auth.workspaceId, kind: body.kind, name: body.name, status: 'disconnected', statusReason: 'not_connected', createdAt: now, updatedAt: now, statusChangedAt: now });
-      audit(em, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'channel.created', target: { kind: 'channel', id: channel.id }, details: { kind: body.kind }, ip: req.ip });
+          ? em.create(ChannelSchema, {
+              id: newId(),
+              workspaceId: auth.workspaceId,
+              kind: body.kind,
+              name: body.name,
+              status: 'connected',
+              displayIdentifier: 'sandbox',
+              createdAt: now,
+              updatedAt: now,
+              statusChangedAt: now,
+            })
+          : em.create(ChannelSchema, {
+              id: newId(),
+              workspaceId: auth.workspaceId,
+              kind: body.kind,
+              name: body.name,
+              status: 'disconnected',
+              statusReason: 'not_connected',
+              createdAt: now,
+              updatedAt: now,
+              statusChangedAt: now,
+            });
+      audit(em, {
+        workspaceId: auth.workspaceId,
+        actor: actorOf(auth),
+        action: 'channel.created',
+        target: { kind: 'channel', id: channel.id },
+        details: { kind: body.kind },
+        ip: req.ip,
+      });
       await em.flush();
       await deps.channels.channelAdded(channel.id);
       return toChannelDto(channel);
@@ -119,7 +194,14 @@ export const channelRoutes = [
     async handler({ em, auth, params, body, req }) {
       const channel = await findChannel(em, auth.workspaceId, params.id);
       channel.name = body.name;
-      audit(em, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'channel.updated', target: { kind: 'channel', id: channel.id }, details: { fields: ['name'] }, ip: req.ip });
+      audit(em, {
+        workspaceId: auth.workspaceId,
+        actor: actorOf(auth),
+        action: 'channel.updated',
+        target: { kind: 'channel', id: channel.id },
+        details: { fields: ['name'] },
+        ip: req.ip,
+      });
       await em.flush();
       return toChannelDto(channel);
     },
@@ -137,7 +219,13 @@ export const channelRoutes = [
       channel.status = 'disconnected';
       channel.statusReason = 'deleted';
       channel.credentials = null;
-      audit(em, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'channel.deleted', target: { kind: 'channel', id: channel.id }, ip: req.ip });
+      audit(em, {
+        workspaceId: auth.workspaceId,
+        actor: actorOf(auth),
+        action: 'channel.deleted',
+        target: { kind: 'channel', id: channel.id },
+        ip: req.ip,
+      });
       await em.flush();
       if (channel.kind === 'whatsapp') await deps.channelSessions.remove(channel.id);
       return undefined;
@@ -171,7 +259,12 @@ export const channelRoutes = [
         type: 'text',
         text: body.text,
       });
-      return { messageId: accepted.messageId, conversationId: accepted.conversationId, contactId: accepted.contactId, duplicate: accepted.duplicate };
+      return {
+        messageId: accepted.messageId,
+        conversationId: accepted.conversationId,
+        contactId: accepted.contactId,
+        duplicate: accepted.duplicate,
+      };
     },
   }),
 ];

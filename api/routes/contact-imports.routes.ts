@@ -5,13 +5,27 @@ import { pipeline } from 'node:stream/promises';
 import { parse as parseSync } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify';
 import { z } from 'zod';
-import { detectDelimiter, ImportColumnsError, ImportOptionsSchema, MAX_IMPORT_ROWS, planColumns } from '../../engine/contacts/contact-import.ts';
+import {
+  detectDelimiter,
+  ImportColumnsError,
+  ImportOptionsSchema,
+  MAX_IMPORT_ROWS,
+  planColumns,
+} from '../../engine/contacts/contact-import.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../engine/errors/app-error.ts';
 import { ImportFileTooLargeError } from '../../engine/errors/import-file-too-large.error.ts';
 import { audit } from '../../platform/audit/audit-log.ts';
 import { enqueueContactImport } from '../../platform/contacts/contact-import-jobs.ts';
 import { ensureImportDir, importFileKey, importFilesOf } from '../../platform/contacts/contact-import-files.ts';
-import { eachProblem, findImport, firstProblems, insertImport, listImports, startCheckedImport, type ImportRow } from '../../platform/contacts/contact-import.store.ts';
+import {
+  eachProblem,
+  findImport,
+  firstProblems,
+  insertImport,
+  listImports,
+  startCheckedImport,
+  type ImportRow,
+} from '../../platform/contacts/contact-import.store.ts';
 import { newId } from '../../platform/ids.ts';
 import { ContactImportDto, toContactImportDto } from '../dto/contact-import.dto.ts';
 import { defineRoute } from '../route.ts';
@@ -75,7 +89,11 @@ class UploadMeter extends Transform {
   }
 
   private takeHeader(): void {
-    this.headerLine = Buffer.concat(this.head).subarray(0, MAX_HEADER_BYTES).toString('utf8').replace(/^\uFEFF/, '').replace(/\r$/, '');
+    this.headerLine = Buffer.concat(this.head)
+      .subarray(0, MAX_HEADER_BYTES)
+      .toString('utf8')
+      .replace(/^\uFEFF/, '')
+      .replace(/\r$/, '');
     this.head = [];
   }
 
@@ -109,7 +127,9 @@ export const contactImportRoutes = [
     async handler({ deps, em, auth, query, req }) {
       const type = String(req.headers['content-type'] ?? '');
       if (!/^(text\/(csv|plain)|application\/(octet-stream|vnd\.ms-excel))\b/.test(type)) {
-        throw new ValidationError('send the CSV file itself as the request body, with content-type text/csv', { details: [{ path: 'content-type', message: 'expected text/csv' }] });
+        throw new ValidationError('send the CSV file itself as the request body, with content-type text/csv', {
+          details: [{ path: 'content-type', message: 'expected text/csv' }],
+        });
       }
       const files = importFilesOf(deps.config);
       const id = newId();
@@ -124,7 +144,10 @@ export const contactImportRoutes = [
         try {
           planColumns(header, query.options);
         } catch (err) {
-          if (err instanceof ImportColumnsError) throw new ValidationError(`${err.message}. Columns of the file: ${header.map((h) => `“${h}”`).join(', ')}`, { details: [{ path: 'columns', message: err.message }] });
+          if (err instanceof ImportColumnsError)
+            throw new ValidationError(`${err.message}. Columns of the file: ${header.map((h) => `“${h}”`).join(', ')}`, {
+              details: [{ path: 'columns', message: err.message }],
+            });
           throw err;
         }
         if (meter.estimatedRows === 0) throw new ValidationError('the file has a header but no contacts');
@@ -138,7 +161,14 @@ export const contactImportRoutes = [
           rowsTotal: meter.estimatedRows,
           now: deps.clock.now(),
         });
-        audit(em, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'contacts.import_requested', target: { kind: 'contact_import', id }, details: { dryRun: row.dryRun, bytes: meter.bytes }, ip: req.ip });
+        audit(em, {
+          workspaceId: auth.workspaceId,
+          actor: actorOf(auth),
+          action: 'contacts.import_requested',
+          target: { kind: 'contact_import', id },
+          details: { dryRun: row.dryRun, bytes: meter.bytes },
+          ip: req.ip,
+        });
         await em.flush();
         await enqueueContactImport(deps.queues, id, row.dryRun ? 'check' : 'import');
         return toContactImportDto(row, []);
@@ -188,8 +218,20 @@ export const contactImportRoutes = [
     async handler({ deps, em, auth, params, req }) {
       const row = await findImport(em, auth.workspaceId, params.id);
       if (!row) throw new NotFoundError('import', params.id);
-      if (!(await startCheckedImport(em, auth.workspaceId, params.id))) throw new ConflictError(row.status === 'checked' ? 'the file of this dry run is no longer available: upload it again' : 'only a checked dry run can be started; this import has been started already');
-      audit(em, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'contacts.import_requested', target: { kind: 'contact_import', id: row.id }, details: { dryRun: false, fromDryRun: true }, ip: req.ip });
+      if (!(await startCheckedImport(em, auth.workspaceId, params.id)))
+        throw new ConflictError(
+          row.status === 'checked'
+            ? 'the file of this dry run is no longer available: upload it again'
+            : 'only a checked dry run can be started; this import has been started already',
+        );
+      audit(em, {
+        workspaceId: auth.workspaceId,
+        actor: actorOf(auth),
+        action: 'contacts.import_requested',
+        target: { kind: 'contact_import', id: row.id },
+        details: { dryRun: false, fromDryRun: true },
+        ip: req.ip,
+      });
       await em.flush();
       await enqueueContactImport(deps.queues, row.id, 'import');
       return toContactImportDto((await findImport(em, auth.workspaceId, params.id))!, []);
@@ -198,7 +240,8 @@ export const contactImportRoutes = [
   defineRoute({
     method: 'get',
     path: '/v1/contacts/imports/:id/problems.csv',
-    summary: 'The error report: every row that could not be imported, its row number, the problem, and its original cells (fix them and import the file again)',
+    summary:
+      'The error report: every row that could not be imported, its row number, the problem, and its original cells (fix them and import the file again)',
     tag: 'contact-imports',
     auth: 'contacts.manage',
     params: IdParams,
@@ -206,7 +249,11 @@ export const contactImportRoutes = [
       const row = await findImport(em, auth.workspaceId, params.id);
       if (!row) throw new NotFoundError('import', params.id);
       const header = row.options.header ?? [];
-      res.status(200).set({ 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="import-problems-${row.id}.csv"`, 'cache-control': 'no-store' });
+      res.status(200).set({
+        'content-type': 'text/csv; charset=utf-8',
+        'content-disposition': `attachment; filename="import-problems-${row.id}.csv"`,
+        'cache-control': 'no-store',
+      });
       const records = (async function* () {
         for await (const p of eachProblem(em, row.id)) yield [String(p.row), p.problem, ...p.values];
       })();

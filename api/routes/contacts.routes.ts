@@ -3,12 +3,27 @@ import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
 import { z } from 'zod';
 import { compileSegment } from '../../engine/broadcasts/segment.ts';
-import { AttributeNameSchema, AttributeValueSchema, MAX_ATTRIBUTE_VALUE_CHARS, MAX_ATTRIBUTES, MAX_NAME_CHARS, MAX_TAGS, TagSchema } from '../../engine/contacts/contact-fields.ts';
+import {
+  AttributeNameSchema,
+  AttributeValueSchema,
+  MAX_ATTRIBUTE_VALUE_CHARS,
+  MAX_ATTRIBUTES,
+  MAX_NAME_CHARS,
+  MAX_TAGS,
+  TagSchema,
+} from '../../engine/contacts/contact-fields.ts';
 import { toE164 } from '../../engine/contacts/phone.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../engine/errors/app-error.ts';
 import { can, CAPABILITIES } from '../../engine/tenancy/role.ts';
 import { audit } from '../../platform/audit/audit-log.ts';
-import { attributeNamesOf, CONTACT_SORTS, eachContactBatch, listContacts, type ContactFilter, type ContactListRow } from '../../platform/contacts/contact-list.sql.ts';
+import {
+  attributeNamesOf,
+  CONTACT_SORTS,
+  eachContactBatch,
+  listContacts,
+  type ContactFilter,
+  type ContactListRow,
+} from '../../platform/contacts/contact-list.sql.ts';
 import { retagContacts } from '../../platform/contacts/contact-tags.sql.ts';
 import { ContactSchema } from '../../platform/db/entities/contact.entity.ts';
 import { newId } from '../../platform/ids.ts';
@@ -73,22 +88,38 @@ const EXPORT_ATTRIBUTE_COLUMNS = MAX_ATTRIBUTES;
 const EXPORT_COLUMNS = ['Phone', 'Name', 'Tags', 'Opted out', 'Added', 'Last message'];
 
 function exportRecord(c: ContactListRow, attributes: string[]): string[] {
-  const cell = (v: unknown) => (v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean));
-  return [c.phone ?? '', c.name ?? '', c.tags.join(', '), c.optedOutAt ? 'yes' : '', c.createdAt.toISOString(), c.lastSeenAt?.toISOString() ?? '', ...attributes.map((a) => cell(c.attributes[a]))];
+  const cell = (v: unknown) =>
+    v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean);
+  return [
+    c.phone ?? '',
+    c.name ?? '',
+    c.tags.join(', '),
+    c.optedOutAt ? 'yes' : '',
+    c.createdAt.toISOString(),
+    c.lastSeenAt?.toISOString() ?? '',
+    ...attributes.map((a) => cell(c.attributes[a])),
+  ];
 }
 
 export const contactRoutes = [
   defineRoute({
     method: 'get',
     path: '/v1/contacts',
-    summary: 'Contacts in pages: search (name, phone, tag or attribute value contains `q`), filter by tag, phone or segment (a JSON rule), sort by newest, oldest, name or last message',
+    summary:
+      'Contacts in pages: search (name, phone, tag or attribute value contains `q`), filter by tag, phone or segment (a JSON rule), sort by newest, oldest, name or last message',
     tag: 'contacts',
     auth: 'contacts.read',
     query: PageQuery.extend(FilterQuery.shape).extend({ sort: z.enum(CONTACT_SORTS).default('newest') }),
     response: z.object({ items: z.array(ContactDto), nextCursor: z.string().nullable() }),
     async handler({ em, auth, query }) {
       // An invalid segment throws SegmentInvalidError before any read: 400 with every problem.
-      const result = await listContacts(em, { workspaceId: auth.workspaceId, filter: filterOf(query), sort: query.sort, cursor: decodeCursor(query.cursor), limit: query.limit });
+      const result = await listContacts(em, {
+        workspaceId: auth.workspaceId,
+        filter: filterOf(query),
+        sort: query.sort,
+        cursor: decodeCursor(query.cursor),
+        limit: query.limit,
+      });
       return { items: result.items.map(toContactDto), nextCursor: result.nextCursor ? encodeCursor(result.nextCursor) : null };
     },
   }),
@@ -101,7 +132,10 @@ export const contactRoutes = [
     status: 201,
     body: z.strictObject({
       phone: z.string().trim().min(1).max(40),
-      defaultCountry: z.string().regex(/^[A-Za-z]{2}$/, 'a two-letter country code such as BR or US').optional(),
+      defaultCountry: z
+        .string()
+        .regex(/^[A-Za-z]{2}$/, 'a two-letter country code such as BR or US')
+        .optional(),
       name: z.string().trim().min(1).max(MAX_NAME_CHARS).nullable().optional(),
       attributes: z.record(AttributeName, z.union([z.string().max(MAX_ATTRIBUTE_VALUE_CHARS), z.number(), z.boolean()])).optional(),
       tags: z.array(Tag).max(MAX_TAGS).optional(),
@@ -110,8 +144,13 @@ export const contactRoutes = [
     exampleBody: { phone: '+15551230000', name: 'Sam Doe', attributes: { plan: 'pro' }, tags: ['lead'] },
     async handler({ deps, em, auth, body, req }) {
       const phone = toE164(body.phone, body.defaultCountry);
-      if (!phone) throw new ValidationError(`“${body.phone}” is not a phone number${body.defaultCountry ? ` of ${body.defaultCountry.toUpperCase()}` : ' in international form (+country code)'}`, { details: [{ path: 'phone', message: 'not a phone number' }] });
-      if (body.attributes && Object.keys(body.attributes).length > MAX_ATTRIBUTES) throw new ValidationError(`a contact holds at most ${MAX_ATTRIBUTES} attributes`);
+      if (!phone)
+        throw new ValidationError(
+          `“${body.phone}” is not a phone number${body.defaultCountry ? ` of ${body.defaultCountry.toUpperCase()}` : ' in international form (+country code)'}`,
+          { details: [{ path: 'phone', message: 'not a phone number' }] },
+        );
+      if (body.attributes && Object.keys(body.attributes).length > MAX_ATTRIBUTES)
+        throw new ValidationError(`a contact holds at most ${MAX_ATTRIBUTES} attributes`);
       const now = deps.clock.now();
       const id = newId();
       const { rowCount } = await runSql(
@@ -119,24 +158,43 @@ export const contactRoutes = [
         `insert into contacts (id, workspace_id, phone, name, attributes, tags, created_at, updated_at)
          values (:id, :workspaceId, :phone, :name, cast(:attributes as jsonb), cast(:tags as text[]), :now, :now)
          on conflict (workspace_id, phone) where phone is not null do nothing`,
-        { id, workspaceId: auth.workspaceId, phone, name: body.name ?? null, attributes: JSON.stringify(body.attributes ?? {}), tags: [...new Set(body.tags ?? [])], now },
+        {
+          id,
+          workspaceId: auth.workspaceId,
+          phone,
+          name: body.name ?? null,
+          attributes: JSON.stringify(body.attributes ?? {}),
+          tags: [...new Set(body.tags ?? [])],
+          now,
+        },
       );
-      if (rowCount === 0) throw new ConflictError(`a contact with the phone ${phone} exists already`, { details: [{ path: 'phone', message: 'taken' }] });
-      audit(em, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'contact.created', target: { kind: 'contact', id }, ip: req.ip });
+      if (rowCount === 0)
+        throw new ConflictError(`a contact with the phone ${phone} exists already`, { details: [{ path: 'phone', message: 'taken' }] });
+      audit(em, {
+        workspaceId: auth.workspaceId,
+        actor: actorOf(auth),
+        action: 'contact.created',
+        target: { kind: 'contact', id },
+        ip: req.ip,
+      });
       await em.flush();
-      return toContactDto((await em.findOneOrFail(ContactSchema, { id, workspaceId: auth.workspaceId })));
+      return toContactDto(await em.findOneOrFail(ContactSchema, { id, workspaceId: auth.workspaceId }));
     },
   }),
   defineRoute({
     method: 'post',
     path: '/v1/contacts/bulk-tags',
-    summary: 'Add or remove tags on many contacts: the ones named (`ids`, up to 1,000) or every contact of a filter (search, tag, segment); answers how many changed',
+    summary:
+      'Add or remove tags on many contacts: the ones named (`ids`, up to 1,000) or every contact of a filter (search, tag, segment); answers how many changed',
     tag: 'contacts',
     auth: 'contacts.manage',
     body: z.strictObject({
       action: z.enum(['add', 'remove']),
       tags: z.array(Tag).min(1).max(20),
-      target: z.discriminatedUnion('kind', [z.strictObject({ kind: z.literal('ids'), ids: z.array(z.uuid()).min(1).max(1_000) }), z.strictObject({ kind: z.literal('filter'), filter: FilterBody })]),
+      target: z.discriminatedUnion('kind', [
+        z.strictObject({ kind: z.literal('ids'), ids: z.array(z.uuid()).min(1).max(1_000) }),
+        z.strictObject({ kind: z.literal('filter'), filter: FilterBody }),
+      ]),
     }),
     response: z.object({ changed: z.number().int() }),
     exampleBody: { action: 'add', tags: ['vip'], target: { kind: 'filter', filter: { q: 'ada' } } },
@@ -145,14 +203,36 @@ export const contactRoutes = [
       const now = deps.clock.now();
       let changed = 0;
       if (body.target.kind === 'ids') {
-        changed = await retagContacts(em, { workspaceId: auth.workspaceId, ids: [...new Set(body.target.ids)], tags, action: body.action, now });
+        changed = await retagContacts(em, {
+          workspaceId: auth.workspaceId,
+          ids: [...new Set(body.target.ids)],
+          tags,
+          action: body.action,
+          now,
+        });
       } else {
         // Each batch commits on its own: a long walk holds no lock on contacts already tagged.
-        for await (const batch of eachContactBatch(em, { workspaceId: auth.workspaceId, filter: filterOf(body.target.filter), batchRows: BULK_TAG_BATCH_ROWS })) {
-          changed += await retagContacts(em, { workspaceId: auth.workspaceId, ids: batch.map((c) => c.id), tags, action: body.action, now });
+        for await (const batch of eachContactBatch(em, {
+          workspaceId: auth.workspaceId,
+          filter: filterOf(body.target.filter),
+          batchRows: BULK_TAG_BATCH_ROWS,
+        })) {
+          changed += await retagContacts(em, {
+            workspaceId: auth.workspaceId,
+            ids: batch.map((c) => c.id),
+            tags,
+            action: body.action,
+            now,
+          });
         }
       }
-      audit(em, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: body.action === 'add' ? 'contacts.tagged' : 'contacts.untagged', details: { tags: tags.length, changed, target: body.target.kind }, ip: req.ip });
+      audit(em, {
+        workspaceId: auth.workspaceId,
+        actor: actorOf(auth),
+        action: body.action === 'add' ? 'contacts.tagged' : 'contacts.untagged',
+        details: { tags: tags.length, changed, target: body.target.kind },
+        ip: req.ip,
+      });
       await em.flush();
       return { changed };
     },
@@ -160,7 +240,8 @@ export const contactRoutes = [
   defineRoute({
     method: 'get',
     path: '/v1/contacts/export.csv',
-    summary: 'The contacts of a filter (search, tag, segment) as a CSV file, streamed: phone, name, tags, consent, dates and one column per attribute',
+    summary:
+      'The contacts of a filter (search, tag, segment) as a CSV file, streamed: phone, name, tags, consent, dates and one column per attribute',
     tag: 'contacts',
     auth: 'contacts.manage',
     query: FilterQuery,
@@ -169,10 +250,20 @@ export const contactRoutes = [
       // Validate the segment before the first byte: an invalid rule is a 400, not a broken file.
       if (filter.segment !== null) compileSegment(filter.segment);
       const attributes = await attributeNamesOf(em, auth.workspaceId, filter, EXPORT_ATTRIBUTE_COLUMNS);
-      audit(em, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'contacts.exported', details: { filtered: Boolean(filter.q || filter.tag || filter.segment !== null) }, ip: req.ip });
+      audit(em, {
+        workspaceId: auth.workspaceId,
+        actor: actorOf(auth),
+        action: 'contacts.exported',
+        details: { filtered: Boolean(filter.q || filter.tag || filter.segment !== null) },
+        ip: req.ip,
+      });
       await em.flush();
       const day = deps.clock.now().toISOString().slice(0, 10);
-      res.status(200).set({ 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="contacts-${day}.csv"`, 'cache-control': 'no-store' });
+      res.status(200).set({
+        'content-type': 'text/csv; charset=utf-8',
+        'content-disposition': `attachment; filename="contacts-${day}.csv"`,
+        'cache-control': 'no-store',
+      });
       const csv = stringify({ header: true, columns: [...EXPORT_COLUMNS, ...attributes] });
       const rows = (async function* () {
         for await (const batch of eachContactBatch(em, { workspaceId: auth.workspaceId, filter })) {
@@ -200,7 +291,8 @@ export const contactRoutes = [
   defineRoute({
     method: 'patch',
     path: '/v1/contacts/:id',
-    summary: "Update a contact's name, attributes (merged; null removes), tags, opt-out or restriction. Agents may change the name and record an opt-out only: tags, attributes, restriction and clearing an opt-out steer automated sending (owner, admin, marketer)",
+    summary:
+      "Update a contact's name, attributes (merged; null removes), tags, opt-out or restriction. Agents may change the name and record an opt-out only: tags, attributes, restriction and clearing an opt-out steer automated sending (owner, admin, marketer)",
     tag: 'contacts',
     auth: 'contacts.write',
     params: IdParams,
@@ -233,8 +325,10 @@ export const contactRoutes = [
       if (body.tags) contact.tags = [...new Set(body.tags)];
       // Each consent change that changes the state is recorded in the history, with where it came from.
       const consent: ConsentAction[] = [];
-      if (body.optedOut !== undefined && body.optedOut !== (contact.optedOutAt !== null)) consent.push(body.optedOut ? 'opt_out' : 'opt_in');
-      if (body.restricted !== undefined && body.restricted !== (contact.restrictedAt !== null)) consent.push(body.restricted ? 'restrict' : 'unrestrict');
+      if (body.optedOut !== undefined && body.optedOut !== (contact.optedOutAt !== null))
+        consent.push(body.optedOut ? 'opt_out' : 'opt_in');
+      if (body.restricted !== undefined && body.restricted !== (contact.restrictedAt !== null))
+        consent.push(body.restricted ? 'restrict' : 'unrestrict');
       if (body.optedOut !== undefined) contact.optedOutAt = body.optedOut ? (contact.optedOutAt ?? now) : null;
       if (body.restricted !== undefined) contact.restrictedAt = body.restricted ? (contact.restrictedAt ?? now) : null;
       const source = auth.session?.via === 'cookie' ? 'editor' : 'api';
@@ -243,14 +337,31 @@ export const contactRoutes = [
       try {
         // The contact's row first, then its runs: the engine's lock order (engine/README.md).
         await lockContact(em, contact.id);
-        for (const action of consent) await recordConsent(em, { workspaceId: auth.workspaceId, contactId: contact.id, action, source, actorUserId: auth.userId, at: now });
+        for (const action of consent)
+          await recordConsent(em, {
+            workspaceId: auth.workspaceId,
+            contactId: contact.id,
+            action,
+            source,
+            actorUserId: auth.userId,
+            at: now,
+          });
         // Opting out or restricting stops the contact's automation now: its waiting runs end.
         if (consent.includes('opt_out') || consent.includes('restrict')) {
-          const reason = consent.includes('restrict') ? 'restricted: processing of this contact was restricted' : 'opted_out: an opt-out was recorded';
+          const reason = consent.includes('restrict')
+            ? 'restricted: processing of this contact was restricted'
+            : 'opted_out: an opt-out was recorded';
           for (const run of await lockWaitingRunsOfContact(em, contact.id)) await stopRun(em, run.id, reason, now);
         }
         // The audit names the fields changed, never their values (they are personal data).
-        audit(em, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'contact.updated', target: { kind: 'contact', id: contact.id }, details: { fields: Object.keys(body) }, ip: req.ip });
+        audit(em, {
+          workspaceId: auth.workspaceId,
+          actor: actorOf(auth),
+          action: 'contact.updated',
+          target: { kind: 'contact', id: contact.id },
+          details: { fields: Object.keys(body) },
+          ip: req.ip,
+        });
         await em.commit();
       } catch (err) {
         await em.rollback();
@@ -262,12 +373,16 @@ export const contactRoutes = [
   defineRoute({
     method: 'delete',
     path: '/v1/contacts/:id',
-    summary: 'Delete a contact: it is erased with everything that names it (conversations, messages, runs, files), as a privacy erasure is; 409 legal_hold while a hold covers it',
+    summary:
+      'Delete a contact: it is erased with everything that names it (conversations, messages, runs, files), as a privacy erasure is; 409 legal_hold while a hold covers it',
     tag: 'contacts',
     auth: 'contacts.manage',
     params: IdParams,
     async handler({ deps, em, auth, params, req }) {
-      const found = await runSql(em, `select 1 from contacts where id = :id and workspace_id = :workspaceId and erased_at is null`, { id: params.id, workspaceId: auth.workspaceId });
+      const found = await runSql(em, `select 1 from contacts where id = :id and workspace_id = :workspaceId and erased_at is null`, {
+        id: params.id,
+        workspaceId: auth.workspaceId,
+      });
       if (found.rowCount === 0) throw new NotFoundError('contact', params.id);
       // One way to remove a person's data: the erasure (audited there, files and jobs cleaned after commit).
       await privacyOf(deps).erasure.erase(auth.workspaceId, params.id, actorOf(auth), req.ip ?? null);

@@ -26,7 +26,10 @@ export async function findVisibleConversation(em: EntityManager, auth: AuthConte
   if (conversation.assigneeUserId && conversation.assigneeUserId === auth.userId) return conversation;
   if (!conversation.teamId) return conversation;
   if (auth.userId) {
-    const { rows } = await runSql(em, `select 1 from team_members where team_id = :teamId and user_id = :userId`, { teamId: conversation.teamId, userId: auth.userId });
+    const { rows } = await runSql(em, `select 1 from team_members where team_id = :teamId and user_id = :userId`, {
+      teamId: conversation.teamId,
+      userId: auth.userId,
+    });
     if (rows.length > 0) return conversation;
   }
   throw new NotFoundError('conversation', id);

@@ -31,7 +31,8 @@ async function reload(em: EntityManager, auth: AuthContext, id: string): Promise
 function requireOwnerOrSupervisor(auth: AuthContext, conversation: Conversation): void {
   if (can(auth.role, 'inbox.supervise')) return;
   if (conversation.state === 'assigned' || conversation.state === 'snoozed') {
-    if (conversation.assigneeUserId && conversation.assigneeUserId !== auth.userId) throw new ForbiddenError(CAPABILITIES['inbox.supervise']);
+    if (conversation.assigneeUserId && conversation.assigneeUserId !== auth.userId)
+      throw new ForbiddenError(CAPABILITIES['inbox.supervise']);
   }
 }
 
@@ -165,7 +166,10 @@ export const conversationRoutes = [
         const c = byId.get(r.id);
         return c ? [{ c, r }] : [];
       });
-      const result = page(ordered, query.limit, ({ c }) => ({ at: (order === 'waiting' ? (c.queuedAt ?? c.lastMessageAt) : c.lastMessageAt).toISOString(), id: c.id }));
+      const result = page(ordered, query.limit, ({ c }) => ({
+        at: (order === 'waiting' ? (c.queuedAt ?? c.lastMessageAt) : c.lastMessageAt).toISOString(),
+        id: c.id,
+      }));
       return { items: result.items.map(({ c, r }) => toListItem(c, r)), nextCursor: result.nextCursor };
     },
   }),
@@ -194,7 +198,11 @@ export const conversationRoutes = [
       const conversation = await findConversation(em, auth, params.id);
       const cursor = decodeCursor(query.cursor);
       // Message ids are UUIDv7, so id order is arrival order.
-      const rows = await em.find(MessageSchema, { conversationId: conversation.id, workspaceId: auth.workspaceId, ...(cursor ? { id: { $gt: cursor.id } } : {}) }, { orderBy: { id: 'asc' }, limit: query.limit + 1 });
+      const rows = await em.find(
+        MessageSchema,
+        { conversationId: conversation.id, workspaceId: auth.workspaceId, ...(cursor ? { id: { $gt: cursor.id } } : {}) },
+        { orderBy: { id: 'asc' }, limit: query.limit + 1 },
+      );
       const result = page(rows, query.limit, (m) => ({ at: m.createdAt.toISOString(), id: m.id }));
       return { items: result.items.map(toMessageDto), nextCursor: result.nextCursor };
     },
@@ -227,7 +235,13 @@ export const conversationRoutes = [
         sender: 'agent',
         authorUserId: auth.userId ?? undefined,
       });
-      if (sent.created) await deps.inbox.messageAdded({ workspaceId: auth.workspaceId, conversationId: conversation.id, messageId: sent.messageId, direction: 'outbound' });
+      if (sent.created)
+        await deps.inbox.messageAdded({
+          workspaceId: auth.workspaceId,
+          conversationId: conversation.id,
+          messageId: sent.messageId,
+          direction: 'outbound',
+        });
       return sent;
     },
   }),
@@ -269,7 +283,8 @@ function inboxActionRoutes() {
     defineRoute({
       method: 'post',
       path: '/v1/conversations/:id/transfer',
-      summary: "Move a conversation to another team's queue, or straight to one of its agents (an agent transfers their own; supervisors any)",
+      summary:
+        "Move a conversation to another team's queue, or straight to one of its agents (an agent transfers their own; supervisors any)",
       tag: 'conversations',
       auth: 'inbox.work',
       params: IdParams,
@@ -301,7 +316,8 @@ function inboxActionRoutes() {
     defineRoute({
       method: 'post',
       path: '/v1/conversations/:id/reopen',
-      summary: "Reopen a resolved conversation: it comes to you when you have room, else to its team's queue (409 when the contact has a newer open conversation)",
+      summary:
+        "Reopen a resolved conversation: it comes to you when you have room, else to its team's queue (409 when the contact has a newer open conversation)",
       tag: 'conversations',
       auth: 'inbox.work',
       params: IdParams,
@@ -315,7 +331,8 @@ function inboxActionRoutes() {
     defineRoute({
       method: 'post',
       path: '/v1/conversations/:id/snooze',
-      summary: 'Snooze a conversation until a time (at most 30 days); then (or when the contact writes) it comes back to its agent if available, else to the queue',
+      summary:
+        'Snooze a conversation until a time (at most 30 days); then (or when the contact writes) it comes back to its agent if available, else to the queue',
       tag: 'conversations',
       auth: 'inbox.work',
       params: IdParams,
@@ -344,15 +361,19 @@ function inboxActionRoutes() {
         const conversation = await findConversation(em, auth, params.id);
         const id = newId();
         const now = deps.clock.now();
-        await runSql(em, `insert into conversation_notes (id, workspace_id, conversation_id, contact_id, author_user_id, text, created_at) values (:id, :workspaceId, :conversationId, :contactId, cast(:authorUserId as uuid), :text, :now)`, {
-          id,
-          workspaceId: auth.workspaceId,
-          conversationId: conversation.id,
-          contactId: conversation.contactId,
-          authorUserId: auth.userId,
-          text: body.text,
-          now,
-        });
+        await runSql(
+          em,
+          `insert into conversation_notes (id, workspace_id, conversation_id, contact_id, author_user_id, text, created_at) values (:id, :workspaceId, :conversationId, :contactId, cast(:authorUserId as uuid), :text, :now)`,
+          {
+            id,
+            workspaceId: auth.workspaceId,
+            conversationId: conversation.id,
+            contactId: conversation.contactId,
+            authorUserId: auth.userId,
+            text: body.text,
+            now,
+          },
+        );
         return { id, conversationId: conversation.id, authorUserId: auth.userId, text: body.text, createdAt: now.toISOString() };
       },
     }),
@@ -391,13 +412,18 @@ function inboxActionRoutes() {
            ) latest order by latest.at, latest.ord, latest.id`,
           { id: conversation.id, workspaceId: auth.workspaceId, limit: query.limit },
         );
-        return { items: rows.map((r) => TimelineItemDto.parse(timelineItem(conversation.id, normaliseTimes(r.item as unknown as Record<string, unknown>)))) };
+        return {
+          items: rows.map((r) =>
+            TimelineItemDto.parse(timelineItem(conversation.id, normaliseTimes(r.item as unknown as Record<string, unknown>))),
+          ),
+        };
       },
     }),
     defineRoute({
       method: 'get',
       path: '/v1/conversations/:id/messages/:messageId/media',
-      summary: "The file of a message's image, audio, video or document, from this installation's media store (404 when the message has none or it was deleted)",
+      summary:
+        "The file of a message's image, audio, video or document, from this installation's media store (404 when the message has none or it was deleted)",
       tag: 'conversations',
       auth: 'conversations.read',
       params: z.object({ id: z.uuid(), messageId: z.uuid() }),
@@ -420,7 +446,10 @@ function inboxActionRoutes() {
         const mimeType = rows[0]!.media!.mimeType ?? 'application/octet-stream';
         res.status(200);
         res.setHeader('Content-Type', INLINE_MEDIA.test(mimeType) ? mimeType : 'application/octet-stream');
-        res.setHeader('Content-Disposition', `${INLINE_MEDIA.test(mimeType) ? 'inline' : 'attachment'}; filename="${safeFileName(rows[0]!.media!.fileName ?? 'file')}"`);
+        res.setHeader(
+          'Content-Disposition',
+          `${INLINE_MEDIA.test(mimeType) ? 'inline' : 'attachment'}; filename="${safeFileName(rows[0]!.media!.fileName ?? 'file')}"`,
+        );
         res.setHeader('Cache-Control', 'private, max-age=3600');
         res.setHeader('X-Content-Type-Options', 'nosniff');
         res.end(data);
@@ -490,7 +519,14 @@ function toListItem(c: Conversation, r: ListRow): z.infer<typeof ConversationLis
     contact: { name: r.contactName, phone: r.contactPhone },
     lastMessage:
       r.lastAt && r.lastType && r.lastDirection && r.lastSender
-        ? { excerpt: r.lastExcerpt, type: r.lastType, direction: r.lastDirection, sender: r.lastSender, authorUserId: r.lastAuthorUserId, at: new Date(r.lastAt).toISOString() }
+        ? {
+            excerpt: r.lastExcerpt,
+            type: r.lastType,
+            direction: r.lastDirection,
+            sender: r.lastSender,
+            authorUserId: r.lastAuthorUserId,
+            at: new Date(r.lastAt).toISOString(),
+          }
         : null,
     unreadCount: r.unreadCount,
   };
@@ -506,7 +542,12 @@ async function readMarker(em: EntityManager, conversationId: string, userId: str
     { conversationId, userId, noMessage: NO_MESSAGE_ID, maxUnread: MAX_UNREAD_COUNTED },
   );
   const r = rows[0]!;
-  return { conversationId, lastReadMessageId: r.lastReadMessageId, readAt: r.readAt === null ? null : new Date(r.readAt).toISOString(), unreadCount: r.unreadCount };
+  return {
+    conversationId,
+    lastReadMessageId: r.lastReadMessageId,
+    readAt: r.readAt === null ? null : new Date(r.readAt).toISOString(),
+    unreadCount: r.unreadCount,
+  };
 }
 
 /** A message's stored media and reactions in the shape the timeline answers (the file through its same-origin route). */

@@ -69,10 +69,17 @@ async function problemsOf(em: EntityManager, workspaceId: string, document: unkn
 
 /** A draft saved with `baseRevision` must have been edited from the current revision. */
 function checkRevision(flow: FlowRecord, baseRevision: number | undefined): void {
-  if (baseRevision !== undefined && baseRevision !== flow.draftRevision) throw new DraftConflictError(flow.id, baseRevision, flow.draftRevision);
+  if (baseRevision !== undefined && baseRevision !== flow.draftRevision)
+    throw new DraftConflictError(flow.id, baseRevision, flow.draftRevision);
 }
 
-async function createDraftFlow(em: EntityManager, auth: AuthContext, input: { name: string; description?: string | null | undefined; document: FlowDocumentInput }, ip: string | undefined, action: 'flow.created' | 'flow.imported'): Promise<FlowRecord> {
+async function createDraftFlow(
+  em: EntityManager,
+  auth: AuthContext,
+  input: { name: string; description?: string | null | undefined; document: FlowDocumentInput },
+  ip: string | undefined,
+  action: 'flow.created' | 'flow.imported',
+): Promise<FlowRecord> {
   const flow = em.create(FlowRecordSchema, {
     id: newId(),
     workspaceId: auth.workspaceId,
@@ -84,14 +91,28 @@ async function createDraftFlow(em: EntityManager, auth: AuthContext, input: { na
     publishedVersion: null,
     createdBy: auth.userId,
   });
-  audit(em, { workspaceId: auth.workspaceId, actor: actorOf(auth), action, target: { kind: 'flow', id: flow.id }, details: { nodes: input.document.nodes.length }, ip });
+  audit(em, {
+    workspaceId: auth.workspaceId,
+    actor: actorOf(auth),
+    action,
+    target: { kind: 'flow', id: flow.id },
+    details: { nodes: input.document.nodes.length },
+    ip,
+  });
   await em.flush();
   return flow;
 }
 
 /** Runs started since `since` per flow and status, for one page of flows (one grouped query on runs_flow). */
-async function runCounts(em: EntityManager, workspaceId: string, flowIds: string[], since: Date): Promise<Map<string, Record<RunStatus, number>>> {
-  const counts = new Map<string, Record<RunStatus, number>>(flowIds.map((id) => [id, Object.fromEntries(RUN_STATUSES.map((s) => [s, 0])) as Record<RunStatus, number>]));
+async function runCounts(
+  em: EntityManager,
+  workspaceId: string,
+  flowIds: string[],
+  since: Date,
+): Promise<Map<string, Record<RunStatus, number>>> {
+  const counts = new Map<string, Record<RunStatus, number>>(
+    flowIds.map((id) => [id, Object.fromEntries(RUN_STATUSES.map((s) => [s, 0])) as Record<RunStatus, number>]),
+  );
   if (flowIds.length === 0) return counts;
   const { rows } = await runSql<{ flowId: string; status: RunStatus; n: number }>(
     em,
@@ -116,7 +137,11 @@ const PatchBody = z
     /** The draft revision the change was made from; required when changing the name, description or document. */
     baseRevision: z.number().int().min(1).optional(),
   })
-  .refine((b) => b.name !== undefined || b.description !== undefined || b.document !== undefined || b.active !== undefined || b.priority !== undefined, { message: 'nothing to change: send name, description, document, active or priority' })
+  .refine(
+    (b) =>
+      b.name !== undefined || b.description !== undefined || b.document !== undefined || b.active !== undefined || b.priority !== undefined,
+    { message: 'nothing to change: send name, description, document, active or priority' },
+  )
   .refine((b) => b.baseRevision !== undefined || (b.name === undefined && b.description === undefined && b.document === undefined), {
     message: 'baseRevision is required when saving the draft: send the draftRevision you loaded',
     path: ['baseRevision'],
@@ -140,8 +165,16 @@ export const flowRoutes = [
       }
       const rows = await em.find(FlowRecordSchema, where, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: query.limit + 1 });
       const result = page(rows, query.limit, (f) => ({ at: f.createdAt.toISOString(), id: f.id }));
-      const counts = await runCounts(em, auth.workspaceId, result.items.map((f) => f.id), new Date(deps.clock.now().getTime() - RUN_COUNT_WINDOW_MS));
-      return { items: result.items.map((f) => ({ ...toFlowSummaryDto(f), runsLast24h: counts.get(f.id)! })), nextCursor: result.nextCursor };
+      const counts = await runCounts(
+        em,
+        auth.workspaceId,
+        result.items.map((f) => f.id),
+        new Date(deps.clock.now().getTime() - RUN_COUNT_WINDOW_MS),
+      );
+      return {
+        items: result.items.map((f) => ({ ...toFlowSummaryDto(f), runsLast24h: counts.get(f.id)! })),
+        nextCursor: result.nextCursor,
+      };
     },
   }),
   defineRoute({
@@ -151,18 +184,29 @@ export const flowRoutes = [
     tag: 'flows',
     auth: 'flows.write',
     status: 201,
-    body: z.strictObject({ name: FlowNameInput, description: FlowDescriptionInput.nullable().optional(), document: FlowDocumentInput.optional() }),
+    body: z.strictObject({
+      name: FlowNameInput,
+      description: FlowDescriptionInput.nullable().optional(),
+      document: FlowDocumentInput.optional(),
+    }),
     response: FlowDto,
     exampleBody: { name: 'Welcome', description: 'Greets people who say hi' },
     async handler({ em, auth, body, req }) {
-      const flow = await createDraftFlow(em, auth, { name: body.name, description: body.description, document: body.document ?? starterDraft() }, req.ip, 'flow.created');
+      const flow = await createDraftFlow(
+        em,
+        auth,
+        { name: body.name, description: body.description, document: body.document ?? starterDraft() },
+        req.ip,
+        'flow.created',
+      );
       return toFlowDto(flow, await problemsOf(em, auth.workspaceId, flow.draft));
     },
   }),
   defineRoute({
     method: 'post',
     path: '/v1/flows/validate',
-    summary: 'Check a flow document without saving it: every problem with its node and code (ok unless a problem blocks publishing; warnings do not)',
+    summary:
+      'Check a flow document without saving it: every problem with its node and code (ok unless a problem blocks publishing; warnings do not)',
     tag: 'flows',
     auth: 'flows.read',
     body: z.strictObject({ document: FlowDocumentInput }),
@@ -180,11 +224,21 @@ export const flowRoutes = [
     tag: 'flows',
     auth: 'flows.write',
     status: 201,
-    body: z.strictObject({ name: FlowNameInput.optional(), description: FlowDescriptionInput.nullable().optional(), document: FlowDocumentInput }),
+    body: z.strictObject({
+      name: FlowNameInput.optional(),
+      description: FlowDescriptionInput.nullable().optional(),
+      document: FlowDocumentInput,
+    }),
     response: FlowDto,
     exampleBody: { name: 'Imported', description: null, document: { schemaVersion: 1, nodes: [], edges: [] } },
     async handler({ em, auth, body, req }) {
-      const flow = await createDraftFlow(em, auth, { name: body.name ?? IMPORTED_FLOW_NAME, description: body.description, document: body.document }, req.ip, 'flow.imported');
+      const flow = await createDraftFlow(
+        em,
+        auth,
+        { name: body.name ?? IMPORTED_FLOW_NAME, description: body.description, document: body.document },
+        req.ip,
+        'flow.imported',
+      );
       return toFlowDto(flow, await problemsOf(em, auth.workspaceId, flow.draft));
     },
   }),
@@ -204,7 +258,8 @@ export const flowRoutes = [
   defineRoute({
     method: 'patch',
     path: '/v1/flows/:id',
-    summary: 'Save the draft (name, description, document; with baseRevision, 409 draft_conflict when stale) or activate/deactivate the published version',
+    summary:
+      'Save the draft (name, description, document; with baseRevision, 409 draft_conflict when stale) or activate/deactivate the published version',
     tag: 'flows',
     auth: 'flows.write',
     params: IdParams,
@@ -222,11 +277,25 @@ export const flowRoutes = [
           if (body.description !== undefined) flow.description = body.description;
           if (body.document !== undefined) flow.draft = body.document;
           flow.draftRevision += 1;
-          audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'flow.updated', target: { kind: 'flow', id: flow.id }, details: { fields, draftRevision: flow.draftRevision }, ip: req.ip });
+          audit(tx, {
+            workspaceId: auth.workspaceId,
+            actor: actorOf(auth),
+            action: 'flow.updated',
+            target: { kind: 'flow', id: flow.id },
+            details: { fields, draftRevision: flow.draftRevision },
+            ip: req.ip,
+          });
         }
         const priorityChanged = body.priority !== undefined && body.priority !== flow.priority;
         if (priorityChanged) {
-          audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'flow.updated', target: { kind: 'flow', id: flow.id }, details: { fields: ['priority'], from: flow.priority, to: body.priority }, ip: req.ip });
+          audit(tx, {
+            workspaceId: auth.workspaceId,
+            actor: actorOf(auth),
+            action: 'flow.updated',
+            target: { kind: 'flow', id: flow.id },
+            details: { fields: ['priority'], from: flow.priority, to: body.priority },
+            ip: req.ip,
+          });
           flow.priority = body.priority!;
         }
         const activeChanged = (body.active !== undefined && body.active !== flow.active) || (priorityChanged && flow.active);
@@ -239,7 +308,14 @@ export const flowRoutes = [
             await assertTriggersFit(tx, auth.workspaceId, flow.id, published.document, published.createdAt);
           }
           flow.active = body.active!;
-          audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: flow.active ? 'flow.activated' : 'flow.deactivated', target: { kind: 'flow', id: flow.id }, details: { version: flow.publishedVersion }, ip: req.ip });
+          audit(tx, {
+            workspaceId: auth.workspaceId,
+            actor: actorOf(auth),
+            action: flow.active ? 'flow.activated' : 'flow.deactivated',
+            target: { kind: 'flow', id: flow.id },
+            details: { version: flow.publishedVersion },
+            ip: req.ip,
+          });
         }
         return { flow, activeChanged };
       });
@@ -257,7 +333,14 @@ export const flowRoutes = [
     async handler({ deps, em, auth, params, req }) {
       await em.transactional(async (tx) => {
         const flow = await findFlow(tx, auth.workspaceId, params.id, LockMode.PESSIMISTIC_WRITE);
-        audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'flow.deleted', target: { kind: 'flow', id: flow.id }, details: { wasActive: flow.active, version: flow.publishedVersion }, ip: req.ip });
+        audit(tx, {
+          workspaceId: auth.workspaceId,
+          actor: actorOf(auth),
+          action: 'flow.deleted',
+          target: { kind: 'flow', id: flow.id },
+          details: { wasActive: flow.active, version: flow.publishedVersion },
+          ip: req.ip,
+        });
         flow.deletedAt = deps.clock.now();
         flow.active = false;
       });
@@ -291,7 +374,11 @@ export const flowRoutes = [
         // Publishing activates the flow: one more active flow, within the plan's limit.
         if (!flow.active) await deps.billing.assertCanAdd(tx, auth.workspaceId, 'activeFlows');
         const overlaps = await triggerOverlapsOf(tx, auth.workspaceId, flow, validation.flow, deps.clock.now());
-        const latest = await tx.findOne(FlowVersionSchema, { flowId: flow.id, testRevision: null }, { orderBy: { version: 'desc' }, fields: ['version'] });
+        const latest = await tx.findOne(
+          FlowVersionSchema,
+          { flowId: flow.id, testRevision: null },
+          { orderBy: { version: 'desc' }, fields: ['version'] },
+        );
         const wasActive = flow.active;
         // The parsed document (defaults applied) is stored: the runtime compiles it without validating again.
         const version = tx.create(FlowVersionSchema, {
@@ -307,7 +394,14 @@ export const flowRoutes = [
         });
         flow.publishedVersion = version.version;
         flow.active = true;
-        audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'flow.published', target: { kind: 'flow', id: flow.id }, details: { version: version.version, draftRevision: flow.draftRevision, activated: !wasActive }, ip: req.ip });
+        audit(tx, {
+          workspaceId: auth.workspaceId,
+          actor: actorOf(auth),
+          action: 'flow.published',
+          target: { kind: 'flow', id: flow.id },
+          details: { version: version.version, draftRevision: flow.draftRevision, activated: !wasActive },
+          ip: req.ip,
+        });
         return { flow, version, warnings: validation.warnings, overlaps };
       });
       await deps.flows.changed(auth.workspaceId);
@@ -317,7 +411,8 @@ export const flowRoutes = [
   defineRoute({
     method: 'get',
     path: '/v1/flows/:id/trigger-overlaps',
-    summary: "Other active flows whose triggers answer some of the same messages as this flow's draft, and which flow starts and why (empty while the draft has problems)",
+    summary:
+      "Other active flows whose triggers answer some of the same messages as this flow's draft, and which flow starts and why (empty while the draft has problems)",
     tag: 'flows',
     auth: 'flows.read',
     params: IdParams,
@@ -344,7 +439,12 @@ export const flowRoutes = [
       const before = cursor ? Number.parseInt(cursor.at, 10) : null;
       const rows = await em.find(
         FlowVersionSchema,
-        { flowId: flow.id, workspaceId: auth.workspaceId, testRevision: null, ...(before !== null && Number.isFinite(before) ? { version: { $lt: before } } : {}) },
+        {
+          flowId: flow.id,
+          workspaceId: auth.workspaceId,
+          testRevision: null,
+          ...(before !== null && Number.isFinite(before) ? { version: { $lt: before } } : {}),
+        },
         { orderBy: { version: 'desc' }, limit: query.limit + 1, exclude: ['document'] },
       );
       const result = page(rows, query.limit, (v) => ({ at: String(v.version), id: v.id }));
@@ -400,7 +500,14 @@ export const flowRoutes = [
       const { token, hash } = generateRandomToken();
       const replaced = flow.webhookTokenHash != null;
       flow.webhookTokenHash = hash;
-      audit(em, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'flow.webhook_token_created', target: { kind: 'flow', id: flow.id }, details: { replaced }, ip: req.ip });
+      audit(em, {
+        workspaceId: auth.workspaceId,
+        actor: actorOf(auth),
+        action: 'flow.webhook_token_created',
+        target: { kind: 'flow', id: flow.id },
+        details: { replaced },
+        ip: req.ip,
+      });
       await em.flush();
       const path = flowWebhookPath(flow.id, token);
       // From PUBLIC_URL, never the request's Host header: a forged Host would hand out a link to

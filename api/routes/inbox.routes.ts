@@ -11,30 +11,57 @@ const STREAM_PING_MS = 25_000;
 /** How often a stream re-reads the agent's teams (a team change reaches open streams within this). */
 const TEAMS_REFRESH_MS = 30_000;
 
-async function availabilityOf(em: EntityManager, workspaceId: string, userId: string, graceMs: number, now: Date): Promise<z.infer<typeof AvailabilityDto>> {
-  const { rows } = await runSql<{ availability: (typeof AVAILABILITIES)[number]; load: number; lastSeenAt: Date | null }>(em, `select availability, load, last_seen_at as "lastSeenAt" from agent_status where workspace_id = :workspaceId and user_id = :userId`, { workspaceId, userId });
+async function availabilityOf(
+  em: EntityManager,
+  workspaceId: string,
+  userId: string,
+  graceMs: number,
+  now: Date,
+): Promise<z.infer<typeof AvailabilityDto>> {
+  const { rows } = await runSql<{ availability: (typeof AVAILABILITIES)[number]; load: number; lastSeenAt: Date | null }>(
+    em,
+    `select availability, load, last_seen_at as "lastSeenAt" from agent_status where workspace_id = :workspaceId and user_id = :userId`,
+    { workspaceId, userId },
+  );
   const r = rows[0] ?? { availability: 'offline' as const, load: 0, lastSeenAt: null };
   const lastSeenAt = r.lastSeenAt === null ? null : new Date(r.lastSeenAt);
-  return { availability: r.availability, load: r.load, lastSeenAt: lastSeenAt?.toISOString() ?? null, connected: lastSeenAt !== null && lastSeenAt.getTime() > now.getTime() - graceMs };
+  return {
+    availability: r.availability,
+    load: r.load,
+    lastSeenAt: lastSeenAt?.toISOString() ?? null,
+    connected: lastSeenAt !== null && lastSeenAt.getTime() > now.getTime() - graceMs,
+  };
 }
 
 /** Which events a viewer's stream carries: supervisors all; an agent those of their conversations, their teams and no team. */
-async function eventFilter(em: EntityManager, auth: AuthContext): Promise<{ wants(e: InboxEvent): Promise<boolean>; refresh(): Promise<void> }> {
+async function eventFilter(
+  em: EntityManager,
+  auth: AuthContext,
+): Promise<{ wants(e: InboxEvent): Promise<boolean>; refresh(): Promise<void> }> {
   const all = seesAll(auth);
   let teams = new Set<string>();
   const refresh = async () => {
     if (all || !auth.userId) return;
-    const { rows } = await runSql<{ teamId: string }>(em.fork(), `select team_id as "teamId" from team_members where workspace_id = :workspaceId and user_id = :userId`, { workspaceId: auth.workspaceId, userId: auth.userId });
+    const { rows } = await runSql<{ teamId: string }>(
+      em.fork(),
+      `select team_id as "teamId" from team_members where workspace_id = :workspaceId and user_id = :userId`,
+      { workspaceId: auth.workspaceId, userId: auth.userId },
+    );
     teams = new Set(rows.map((r) => r.teamId));
   };
   await refresh();
-  const visible = (teamId: string | null, assignees: (string | null)[]) => teamId === null || teams.has(teamId) || (auth.userId !== null && assignees.includes(auth.userId));
+  const visible = (teamId: string | null, assignees: (string | null)[]) =>
+    teamId === null || teams.has(teamId) || (auth.userId !== null && assignees.includes(auth.userId));
   return {
     refresh,
     async wants(e) {
       if (all) return true;
       if (e.type === 'conversation') return visible(e.teamId, [e.fromAssigneeUserId, e.toAssigneeUserId]);
-      const { rows } = await runSql<{ teamId: string | null; assigneeUserId: string | null }>(em.fork(), `select team_id as "teamId", assignee_user_id as "assigneeUserId" from conversations where id = :id and workspace_id = :workspaceId`, { id: e.conversationId, workspaceId: auth.workspaceId });
+      const { rows } = await runSql<{ teamId: string | null; assigneeUserId: string | null }>(
+        em.fork(),
+        `select team_id as "teamId", assignee_user_id as "assigneeUserId" from conversations where id = :id and workspace_id = :workspaceId`,
+        { id: e.conversationId, workspaceId: auth.workspaceId },
+      );
       return rows[0] ? visible(rows[0].teamId, [rows[0].assigneeUserId]) : false;
     },
   };
@@ -55,7 +82,8 @@ export const inboxRoutes = [
   defineRoute({
     method: 'put',
     path: '/v1/me/availability',
-    summary: 'Set your availability: online (you get conversations while your inbox is open), away (you keep yours, get nothing new), offline (yours go back to the queue)',
+    summary:
+      'Set your availability: online (you get conversations while your inbox is open), away (you keep yours, get nothing new), offline (yours go back to the queue)',
     tag: 'inbox',
     auth: 'inbox.work',
     body: z.strictObject({ availability: z.enum(AVAILABILITIES) }),
@@ -76,7 +104,16 @@ export const inboxRoutes = [
     response: z.object({ items: z.array(InboxAgentDto) }),
     async handler({ deps, em, auth }) {
       const since = new Date(deps.clock.now().getTime() - deps.inbox.presenceGraceMs);
-      const { rows } = await runSql<{ userId: string; name: string | null; email: string; availability: (typeof AVAILABILITIES)[number]; connected: boolean; load: number; capacity: number; teamIds: string[] }>(
+      const { rows } = await runSql<{
+        userId: string;
+        name: string | null;
+        email: string;
+        availability: (typeof AVAILABILITIES)[number];
+        connected: boolean;
+        load: number;
+        capacity: number;
+        teamIds: string[];
+      }>(
         em,
         `select tm.user_id as "userId", u.name, u.email, coalesce(a.availability, 'offline') as availability,
                 coalesce(a.last_seen_at > cast(:since as timestamptz), false) as connected, coalesce(a.load, 0) as load,
@@ -94,15 +131,32 @@ export const inboxRoutes = [
   defineRoute({
     method: 'get',
     path: '/v1/inbox/overview',
-    summary: "Per team: queue length, longest wait, open conversations, conversations waiting longer than the target (slaSeconds), and today's p50/p90 wait before an agent had it (supervisors)",
+    summary:
+      "Per team: queue length, longest wait, open conversations, conversations waiting longer than the target (slaSeconds), and today's p50/p90 wait before an agent had it (supervisors)",
     tag: 'inbox',
     auth: 'inbox.supervise',
-    query: z.object({ slaSeconds: z.coerce.number().int().min(1).max(7 * 86_400).default(300) }),
+    query: z.object({
+      slaSeconds: z.coerce
+        .number()
+        .int()
+        .min(1)
+        .max(7 * 86_400)
+        .default(300),
+    }),
     response: z.object({ teams: z.array(TeamFiguresDto) }),
     async handler({ deps, em, auth, query }) {
       const now = deps.clock.now();
       const dayStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
-      const { rows } = await runSql<{ teamId: string; name: string; queued: number; assigned: number; longestWaitSeconds: number | null; overSla: number; waitP50Seconds: number | null; waitP90Seconds: number | null }>(
+      const { rows } = await runSql<{
+        teamId: string;
+        name: string;
+        queued: number;
+        assigned: number;
+        longestWaitSeconds: number | null;
+        overSla: number;
+        waitP50Seconds: number | null;
+        waitP90Seconds: number | null;
+      }>(
         em,
         `select t.id as "teamId", t.name,
                 (select count(*)::int from conversations c where c.team_id = t.id and c.state = 'queued') as queued,
@@ -128,7 +182,8 @@ export const inboxRoutes = [
   defineRoute({
     method: 'get',
     path: '/v1/inbox/events',
-    summary: 'Live updates for your inbox (server-sent events): `conversation` (state or owner changed) and `message` (a new message), for the conversations you may see; keeps you present while open',
+    summary:
+      'Live updates for your inbox (server-sent events): `conversation` (state or owner changed) and `message` (a new message), for the conversations you may see; keeps you present while open',
     tag: 'inbox',
     auth: 'conversations.read',
     stream: true,
@@ -142,12 +197,15 @@ export const inboxRoutes = [
       let chain = Promise.resolve();
       const unsubscribe = await deps.inbox.bus.subscribe(auth.workspaceId, (event) => {
         // One at a time, in order: a message event's lookup must not overtake the next event.
-        chain = chain.then(async () => {
-          if (res.writableEnded || !(await filter.wants(event))) return;
-          res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
-        }).catch((err: unknown) => deps.logger.warn({ err }, 'inbox stream event not written'));
+        chain = chain
+          .then(async () => {
+            if (res.writableEnded || !(await filter.wants(event))) return;
+            res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+          })
+          .catch((err: unknown) => deps.logger.warn({ err }, 'inbox stream event not written'));
       });
-      const release = auth.userId && countsAsPresent(auth) ? await deps.inbox.connect(auth.workspaceId, auth.userId) : async () => undefined;
+      const release =
+        auth.userId && countsAsPresent(auth) ? await deps.inbox.connect(auth.workspaceId, auth.userId) : async () => undefined;
       res.write(`retry: 3000\nevent: ready\ndata: {}\n\n`);
       const ping = setInterval(() => res.write(': ping\n\n'), STREAM_PING_MS);
       const teams = setInterval(() => void filter.refresh().catch(() => undefined), TEAMS_REFRESH_MS);

@@ -29,4 +29,37 @@ import { workspaceRoutes } from './workspace.routes.ts';
 import { webhookRoutes } from './webhooks.routes.ts';
 
 /** Every API route, mounted under /api. Tests walk this table. */
-export const allRoutes: AnyRoute[] = [...authRoutes, ...workspaceRoutes, ...memberRoutes, ...invitationRoutes, ...apiKeyRoutes, ...channelRoutes, ...channelSessionRoutes, ...contactImportRoutes, ...contactRoutes, ...conversationRoutes, ...teamRoutes, ...routingRuleRoutes, ...cannedResponseRoutes, ...inboxRoutes, ...flowRoutes, ...analyticsRoutes, ...dashboardRoutes, ...testChatRoutes, ...runRoutes, ...secretRoutes, ...segmentRoutes, ...broadcastRoutes, ...broadcastAnalyticsRoutes, ...auditRoutes, ...billingRoutes, ...retentionRoutes, ...legalHoldRoutes, ...contactPrivacyRoutes, ...exportRoutes, ...accountRoutes, ...webhookRoutes, ...templateRoutes];
+export const allRoutes: AnyRoute[] = [
+  ...authRoutes,
+  ...workspaceRoutes,
+  ...memberRoutes,
+  ...invitationRoutes,
+  ...apiKeyRoutes,
+  ...channelRoutes,
+  ...channelSessionRoutes,
+  ...contactImportRoutes,
+  ...contactRoutes,
+  ...conversationRoutes,
+  ...teamRoutes,
+  ...routingRuleRoutes,
+  ...cannedResponseRoutes,
+  ...inboxRoutes,
+  ...flowRoutes,
+  ...analyticsRoutes,
+  ...dashboardRoutes,
+  ...testChatRoutes,
+  ...runRoutes,
+  ...secretRoutes,
+  ...segmentRoutes,
+  ...broadcastRoutes,
+  ...broadcastAnalyticsRoutes,
+  ...auditRoutes,
+  ...billingRoutes,
+  ...retentionRoutes,
+  ...legalHoldRoutes,
+  ...contactPrivacyRoutes,
+  ...exportRoutes,
+  ...accountRoutes,
+  ...webhookRoutes,
+  ...templateRoutes,
+];

@@ -32,7 +32,13 @@ const DAY_MS = 24 * 3600 * 1000;
 
 async function assertUnderDailyCap(em: EntityManager, workspaceId: string, now: Date): Promise<void> {
   const since = new Date(now.getTime() - DAY_MS);
-  const [row] = (await runSql<{ n: number; oldest: string | null }>(em, `select count(*)::int as n, min(created_at) as oldest from invitations where workspace_id = :workspaceId and created_at > :since`, { workspaceId, since })).rows;
+  const [row] = (
+    await runSql<{ n: number; oldest: string | null }>(
+      em,
+      `select count(*)::int as n, min(created_at) as oldest from invitations where workspace_id = :workspaceId and created_at > :since`,
+      { workspaceId, since },
+    )
+  ).rows;
   if (!row || row.n < INVITATIONS_PER_DAY) return;
   // The driver hands timestamps over as text here; the slot frees when the oldest leaves the day.
   const freedAt = new Date(row.oldest!).getTime() + DAY_MS;
@@ -41,7 +47,6 @@ async function assertUnderDailyCap(em: EntityManager, workspaceId: string, now: 
 /** 32 random bytes in base64url are 43 characters; anything much longer is not a token of ours. */
 const Token = z.string().min(1).max(128);
 
-
 async function inviterNames(em: EntityManager, invitations: Invitation[]): Promise<Map<string, string>> {
   const ids = [...new Set(invitations.flatMap((i) => (i.invitedBy ? [i.invitedBy] : [])))];
   if (!ids.length) return new Map();
@@ -49,7 +54,14 @@ async function inviterNames(em: EntityManager, invitations: Invitation[]): Promi
 }
 
 function toInvitationDto(i: Invitation, names: Map<string, string>): z.infer<typeof InvitationDto> {
-  return { id: i.id, email: i.email, role: i.role, invitedByName: (i.invitedBy && names.get(i.invitedBy)) ?? null, expiresAt: i.expiresAt.toISOString(), createdAt: i.createdAt.toISOString() };
+  return {
+    id: i.id,
+    email: i.email,
+    role: i.role,
+    invitedByName: (i.invitedBy && names.get(i.invitedBy)) ?? null,
+    expiresAt: i.expiresAt.toISOString(),
+    createdAt: i.createdAt.toISOString(),
+  };
 }
 
 /**
@@ -65,7 +77,8 @@ export const invitationRoutes = [
   defineRoute({
     method: 'post',
     path: '/v1/invitations',
-    summary: 'Invite someone by email; the accept link is in this response only (and in the email when SMTP is configured). Inviting an email again replaces its open invitation.',
+    summary:
+      'Invite someone by email; the accept link is in this response only (and in the email when SMTP is configured). Inviting an email again replaces its open invitation.',
     tag: 'invitations',
     auth: 'members.manage',
     status: 201,
@@ -76,7 +89,8 @@ export const invitationRoutes = [
       if (body.role === 'owner' && auth.role !== 'owner') throw new ForbiddenError(['owner']);
       const member = await em.findOne(UserSchema, { email: body.email });
       // Says only what the members list already shows this caller.
-      if (member && (await em.count(MembershipSchema, { workspaceId: auth.workspaceId, userId: member.id }))) throw new ConflictError('this person is already a member of the workspace');
+      if (member && (await em.count(MembershipSchema, { workspaceId: auth.workspaceId, userId: member.id })))
+        throw new ConflictError('this person is already a member of the workspace');
       const now = deps.clock.now();
       await assertUnderDailyCap(em, auth.workspaceId, now);
       const { token, hash } = generateRandomToken();
@@ -84,16 +98,47 @@ export const invitationRoutes = [
       try {
         invitation = await em.transactional(async (tx) => {
           const replaced = await runSql<{ id: string }>(tx, REVOKE_OPEN_SQL, { now, workspaceId: auth.workspaceId, email: body.email });
-          for (const { id } of replaced.rows) audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'invitation.revoked', target: { kind: 'invitation', id }, details: { reason: 'replaced' }, ip: req.ip });
+          for (const { id } of replaced.rows)
+            audit(tx, {
+              workspaceId: auth.workspaceId,
+              actor: actorOf(auth),
+              action: 'invitation.revoked',
+              target: { kind: 'invitation', id },
+              details: { reason: 'replaced' },
+              ip: req.ip,
+            });
           // A pending invitation holds a seat: the plan's seats are members plus open invitations.
           await deps.billing.assertCanAdd(tx, auth.workspaceId, 'seats');
-          const created = tx.create(InvitationSchema, { id: newId(), workspaceId: auth.workspaceId, email: body.email, role: body.role, tokenHash: hash, invitedBy: auth.userId, expiresAt: new Date(now.getTime() + INVITATION_TTL_MS), acceptedAt: null, acceptedBy: null, revokedAt: null, createdAt: now });
+          const created = tx.create(InvitationSchema, {
+            id: newId(),
+            workspaceId: auth.workspaceId,
+            email: body.email,
+            role: body.role,
+            tokenHash: hash,
+            invitedBy: auth.userId,
+            expiresAt: new Date(now.getTime() + INVITATION_TTL_MS),
+            acceptedAt: null,
+            acceptedBy: null,
+            revokedAt: null,
+            createdAt: now,
+          });
           // The audit keeps ids and the role: no email (personal data), never the token.
-          audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'invitation.created', target: { kind: 'invitation', id: created.id }, details: { role: body.role }, ip: req.ip });
+          audit(tx, {
+            workspaceId: auth.workspaceId,
+            actor: actorOf(auth),
+            action: 'invitation.created',
+            target: { kind: 'invitation', id: created.id },
+            details: { role: body.role },
+            ip: req.ip,
+          });
           return created;
         });
       } catch (err) {
-        if ((err as { code?: string }).code === '23505') throw new ConflictError('another invitation for this email was created at the same moment; list the invitations and revoke or keep it', { cause: err });
+        if ((err as { code?: string }).code === '23505')
+          throw new ConflictError(
+            'another invitation for this email was created at the same moment; list the invitations and revoke or keep it',
+            { cause: err },
+          );
         throw err;
       }
       const acceptUrl = invitationAcceptUrl(deps.config.publicUrl, token);
@@ -102,12 +147,24 @@ export const invitationRoutes = [
       if (deps.mailer) {
         const workspace = await em.findOneOrFail(WorkspaceSchema, { id: auth.workspaceId });
         try {
-          await deps.mailer.send(invitationEmail({ to: invitation.email, workspaceName: workspace.name, role: invitation.role, inviterName: names.get(invitation.invitedBy ?? '') ?? null, acceptUrl, expiresAt: invitation.expiresAt }));
+          await deps.mailer.send(
+            invitationEmail({
+              to: invitation.email,
+              workspaceName: workspace.name,
+              role: invitation.role,
+              inviterName: names.get(invitation.invitedBy ?? '') ?? null,
+              acceptUrl,
+              expiresAt: invitation.expiresAt,
+            }),
+          );
           emailed = true;
         } catch (err) {
           // The invitation stands: the admin still has the link to hand over. The log names the
           // invitation, never the link (it is a credential).
-          deps.logger.warn({ err, invitationId: invitation.id }, 'invitation email not sent; the link can be copied from the answer instead');
+          deps.logger.warn(
+            { err, invitationId: invitation.id },
+            'invitation email not sent; the link can be copied from the answer instead',
+          );
         }
       }
       return { ...toInvitationDto(invitation, names), acceptUrl, emailed };
@@ -121,7 +178,11 @@ export const invitationRoutes = [
     auth: 'members.manage',
     response: z.object({ items: z.array(InvitationDto) }),
     async handler({ deps, em, auth }) {
-      const pending = await em.find(InvitationSchema, { workspaceId: auth.workspaceId, acceptedAt: null, revokedAt: null, expiresAt: { $gt: deps.clock.now() } }, { orderBy: { createdAt: 'desc' } });
+      const pending = await em.find(
+        InvitationSchema,
+        { workspaceId: auth.workspaceId, acceptedAt: null, revokedAt: null, expiresAt: { $gt: deps.clock.now() } },
+        { orderBy: { createdAt: 'desc' } },
+      );
       const names = await inviterNames(em, pending);
       return { items: pending.map((i) => toInvitationDto(i, names)) };
     },
@@ -141,7 +202,13 @@ export const invitationRoutes = [
       // Revoking twice is not an error: the link is dead either way.
       if (invitation.revokedAt) return undefined;
       invitation.revokedAt = deps.clock.now();
-      audit(em, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'invitation.revoked', target: { kind: 'invitation', id: invitation.id }, ip: req.ip });
+      audit(em, {
+        workspaceId: auth.workspaceId,
+        actor: actorOf(auth),
+        action: 'invitation.revoked',
+        target: { kind: 'invitation', id: invitation.id },
+        ip: req.ip,
+      });
       await em.flush();
       return undefined;
     },
@@ -149,7 +216,8 @@ export const invitationRoutes = [
   defineRoute({
     method: 'post',
     path: '/v1/invitations/lookup',
-    summary: 'What an invitation link offers, for its accept page: who invited which email to which workspace, and whether that email has an account (log in first, then)',
+    summary:
+      'What an invitation link offers, for its accept page: who invited which email to which workspace, and whether that email has an account (log in first, then)',
     tag: 'invitations',
     auth: 'public',
     // A body, not a query string: the token stays out of access logs.
@@ -163,13 +231,21 @@ export const invitationRoutes = [
         invitation.invitedBy ? em.findOne(UserSchema, { id: invitation.invitedBy }) : null,
         em.count(UserSchema, { email: invitation.email }),
       ]);
-      return { email: invitation.email, role: invitation.role, workspaceName: workspace.name, inviterName: inviter?.name ?? null, expiresAt: invitation.expiresAt.toISOString(), hasAccount: accounts > 0 };
+      return {
+        email: invitation.email,
+        role: invitation.role,
+        workspaceName: workspace.name,
+        inviterName: inviter?.name ?? null,
+        expiresAt: invitation.expiresAt.toISOString(),
+        hasAccount: accounts > 0,
+      };
     },
   }),
   defineRoute({
     method: 'post',
     path: '/v1/invitations/accept',
-    summary: 'Accept an invitation. Logged in (session cookie or Bearer token) with the invited email: joins the workspace. Not logged in: creates the account (name and password) and joins. Answers a session in the workspace.',
+    summary:
+      'Accept an invitation. Logged in (session cookie or Bearer token) with the invited email: joins the workspace. Not logged in: creates the account (name and password) and joins. Answers a session in the workspace.',
     tag: 'invitations',
     auth: 'public',
     body: z.object({ token: Token, name: PersonName.optional(), password: Password.optional() }),

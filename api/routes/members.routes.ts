@@ -54,7 +54,9 @@ export const memberRoutes = [
     // the way forward instead of a bare "no such route". It creates nothing: a workspace never
     // creates an account, sets a password or adds someone without their consent (issue 13).
     async handler() {
-      throw new GoneError('workspaces no longer create accounts or add them directly: invite the person with POST /api/v1/invitations {email, role}; they accept from the link');
+      throw new GoneError(
+        'workspaces no longer create accounts or add them directly: invite the person with POST /api/v1/invitations {email, role}; they accept from the link',
+      );
     },
   }),
   defineRoute({
@@ -70,10 +72,18 @@ export const memberRoutes = [
     exampleBody: { role: 'marketer' },
     async handler({ em, auth, params, body, req }) {
       const m = await findMember(em, auth.workspaceId, params.id);
-      if ((body.role === 'owner' || m.role === 'owner') && auth.role !== 'owner') throw new ValidationError('only an owner can grant or take away the owner role');
+      if ((body.role === 'owner' || m.role === 'owner') && auth.role !== 'owner')
+        throw new ValidationError('only an owner can grant or take away the owner role');
       if (body.role !== 'owner') await assertNotLastOwner(em, m);
       m.role = body.role;
-      audit(em, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'member.role_changed', target: { kind: 'membership', id: m.id }, details: { role: body.role }, ip: req.ip });
+      audit(em, {
+        workspaceId: auth.workspaceId,
+        actor: actorOf(auth),
+        action: 'member.role_changed',
+        target: { kind: 'membership', id: m.id },
+        details: { role: body.role },
+        ip: req.ip,
+      });
       await em.flush();
       return toMemberDto(m, await em.findOneOrFail(UserSchema, { id: m.userId }));
     },
@@ -91,7 +101,13 @@ export const memberRoutes = [
       if (m.role === 'owner' && auth.role !== 'owner') throw new ValidationError('only an owner can remove an owner');
       await assertNotLastOwner(em, m);
       em.remove(m);
-      audit(em, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'member.removed', target: { kind: 'membership', id: m.id }, ip: req.ip });
+      audit(em, {
+        workspaceId: auth.workspaceId,
+        actor: actorOf(auth),
+        action: 'member.removed',
+        target: { kind: 'membership', id: m.id },
+        ip: req.ip,
+      });
       await em.flush();
       // Their sessions end everywhere, so a token kept from before cannot come back if they are added again.
       await endEverySession(em, m.userId);

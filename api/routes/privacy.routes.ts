@@ -4,7 +4,12 @@ import { NotFoundError, UnauthenticatedError } from '../../engine/errors/app-err
 import { findExport, listExports } from '../../connectors/retention/contact-export.ts';
 import { findHold, listHolds, refreshContactHoldFlag } from '../../connectors/retention/legal-holds.sql.ts';
 import { exportPath } from '../../connectors/retention/privacy-files.ts';
-import { cancelWorkspaceDeletion, deleteDueWorkspaces, deleteUserAccount, requestWorkspaceDeletion } from '../../connectors/retention/workspace-deletion.ts';
+import {
+  cancelWorkspaceDeletion,
+  deleteDueWorkspaces,
+  deleteUserAccount,
+  requestWorkspaceDeletion,
+} from '../../connectors/retention/workspace-deletion.ts';
 import { audit } from '../../platform/audit/audit-log.ts';
 import { consentHistory } from '../../platform/contacts/consent-history.sql.ts';
 import { verifyPassword } from '../../platform/crypto/password.ts';
@@ -57,11 +62,18 @@ export const legalHoldRoutes = [
       await em.transactional(async (tx) => {
         // The target must be the workspace's own; its contact row is locked (erasure checks holds under that lock).
         if (body.scope === 'contact') {
-          const found = await runSql(tx, `select 1 from contacts where id = :id and workspace_id = :workspaceId for update`, { id: body.contactId, workspaceId: auth.workspaceId });
+          const found = await runSql(tx, `select 1 from contacts where id = :id and workspace_id = :workspaceId for update`, {
+            id: body.contactId,
+            workspaceId: auth.workspaceId,
+          });
           if (found.rowCount === 0) throw new NotFoundError('contact', body.contactId);
         }
         if (body.scope === 'conversation') {
-          const found = await runSql(tx, `select 1 from contacts c join conversations v on v.contact_id = c.id where v.id = :id and v.workspace_id = :workspaceId for update of c`, { id: body.conversationId, workspaceId: auth.workspaceId });
+          const found = await runSql(
+            tx,
+            `select 1 from contacts c join conversations v on v.contact_id = c.id where v.id = :id and v.workspace_id = :workspaceId for update of c`,
+            { id: body.conversationId, workspaceId: auth.workspaceId },
+          );
           if (found.rowCount === 0) throw new NotFoundError('conversation', body.conversationId);
         }
         await runSql(
@@ -81,7 +93,14 @@ export const legalHoldRoutes = [
         );
         if (body.scope === 'contact') await refreshContactHoldFlag(tx, body.contactId);
         // The reason is the admin's own words about the case: kept on the hold, not copied into the log.
-        audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'legal_hold.placed', target: { kind: 'legal_hold', id }, details: { scope: body.scope }, ip: req.ip });
+        audit(tx, {
+          workspaceId: auth.workspaceId,
+          actor: actorOf(auth),
+          action: 'legal_hold.placed',
+          target: { kind: 'legal_hold', id },
+          details: { scope: body.scope },
+          ip: req.ip,
+        });
       });
       return toLegalHoldDto((await findHold(em, auth.workspaceId, id))!);
     },
@@ -99,9 +118,20 @@ export const legalHoldRoutes = [
         const hold = await findHold(tx, auth.workspaceId, params.id);
         if (!hold) throw new NotFoundError('legal hold', params.id);
         if (hold.releasedAt !== null) return;
-        await runSql(tx, `update legal_holds set released_at = :now, released_by = cast(:userId as uuid) where id = :id and released_at is null`, { id: params.id, now: deps.clock.now(), userId: auth.userId });
+        await runSql(
+          tx,
+          `update legal_holds set released_at = :now, released_by = cast(:userId as uuid) where id = :id and released_at is null`,
+          { id: params.id, now: deps.clock.now(), userId: auth.userId },
+        );
         if (hold.contactId) await refreshContactHoldFlag(tx, hold.contactId);
-        audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'legal_hold.released', target: { kind: 'legal_hold', id: params.id }, details: { scope: hold.scope }, ip: req.ip });
+        audit(tx, {
+          workspaceId: auth.workspaceId,
+          actor: actorOf(auth),
+          action: 'legal_hold.released',
+          target: { kind: 'legal_hold', id: params.id },
+          details: { scope: hold.scope },
+          ip: req.ip,
+        });
       });
       return toLegalHoldDto((await findHold(em, auth.workspaceId, params.id))!);
     },
@@ -112,7 +142,8 @@ export const contactPrivacyRoutes = [
   defineRoute({
     method: 'post',
     path: '/v1/contacts/:id/erase',
-    summary: 'Erase a contact (right to erasure): the contact, its identities, conversations, messages, media files, notes, runs and consent history; broadcast recipient rows become anonymous tombstones. 409 legal_hold while a hold covers it. Cannot be undone',
+    summary:
+      'Erase a contact (right to erasure): the contact, its identities, conversations, messages, media files, notes, runs and consent history; broadcast recipient rows become anonymous tombstones. 409 legal_hold while a hold covers it. Cannot be undone',
     tag: 'contacts',
     auth: 'privacy.manage',
     params: IdParams,
@@ -125,7 +156,8 @@ export const contactPrivacyRoutes = [
   defineRoute({
     method: 'post',
     path: '/v1/contacts/:id/export',
-    summary: "Export all of a contact's data (right of access and portability): a background job builds one zip archive (JSON and media), downloadable by admins for 7 days",
+    summary:
+      "Export all of a contact's data (right of access and portability): a background job builds one zip archive (JSON and media), downloadable by admins for 7 days",
     tag: 'contacts',
     auth: 'privacy.manage',
     params: IdParams,
@@ -133,7 +165,13 @@ export const contactPrivacyRoutes = [
     response: ExportDto,
     async handler({ deps, em, auth, params, req }) {
       const row = await privacyOf(deps).requestExport({ workspaceId: auth.workspaceId, contactId: params.id, requestedBy: auth.userId });
-      audit(em, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'contact.export_requested', target: { kind: 'contact_export', id: row.id }, ip: req.ip });
+      audit(em, {
+        workspaceId: auth.workspaceId,
+        actor: actorOf(auth),
+        action: 'contact.export_requested',
+        target: { kind: 'contact_export', id: row.id },
+        ip: req.ip,
+      });
       await em.flush();
       return toExportDto(row);
     },
@@ -141,13 +179,17 @@ export const contactPrivacyRoutes = [
   defineRoute({
     method: 'get',
     path: '/v1/contacts/:id/consent',
-    summary: "A contact's consent history (opt-outs, opt-ins, restrictions): when, from where (keyword, flow node, API, editor) and on which channel",
+    summary:
+      "A contact's consent history (opt-outs, opt-ins, restrictions): when, from where (keyword, flow node, API, editor) and on which channel",
     tag: 'contacts',
     auth: 'contacts.read',
     params: IdParams,
     response: z.object({ items: z.array(ConsentEventDto) }),
     async handler({ em, auth, params }) {
-      const found = await runSql(em, `select 1 from contacts where id = :id and workspace_id = :workspaceId`, { id: params.id, workspaceId: auth.workspaceId });
+      const found = await runSql(em, `select 1 from contacts where id = :id and workspace_id = :workspaceId`, {
+        id: params.id,
+        workspaceId: auth.workspaceId,
+      });
       if (found.rowCount === 0) throw new NotFoundError('contact', params.id);
       return { items: (await consentHistory(em, auth.workspaceId, params.id)).map((e) => ({ ...e, at: new Date(e.at).toISOString() })) };
     },
@@ -193,9 +235,17 @@ export const exportRoutes = [
       if (!row) throw new NotFoundError('export', params.id);
       if (row.status !== 'ready' || !row.fileKey) throw new ExportNotReadyError(row.id, row.status);
       const path = exportPath(privacyOf(deps).files, row.fileKey);
-      audit(em, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'contact.export_downloaded', target: { kind: 'contact_export', id: row.id }, ip: req.ip });
+      audit(em, {
+        workspaceId: auth.workspaceId,
+        actor: actorOf(auth),
+        action: 'contact.export_downloaded',
+        target: { kind: 'contact_export', id: row.id },
+        ip: req.ip,
+      });
       await em.flush();
-      await new Promise<void>((resolve, reject) => res.download(path, `contact-export-${row.id}.zip`, (err) => (err ? reject(err) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        res.download(path, `contact-export-${row.id}.zip`, (err) => (err ? reject(err) : resolve())),
+      );
       return undefined;
     },
   }),
@@ -205,7 +255,8 @@ export const accountRoutes = [
   defineRoute({
     method: 'delete',
     path: '/v1/auth/account',
-    summary: "Delete your own account (with your password): your memberships, sessions and usage data go; a workspace where you are the only member goes with it. 409 sole_owner when you are the only owner of a workspace with other members",
+    summary:
+      'Delete your own account (with your password): your memberships, sessions and usage data go; a workspace where you are the only member goes with it. 409 sole_owner when you are the only owner of a workspace with other members',
     tag: 'auth',
     auth: 'workspace.read',
     body: z.strictObject({ password: z.string().min(1).max(200) }),
@@ -227,7 +278,8 @@ export const accountRoutes = [
   defineRoute({
     method: 'post',
     path: '/v1/workspace/deletion',
-    summary: 'Schedule the deletion of this workspace and everything in it, 7 days from now (cancel meanwhile with DELETE); owners only; 409 legal_hold under a workspace hold',
+    summary:
+      'Schedule the deletion of this workspace and everything in it, 7 days from now (cancel meanwhile with DELETE); owners only; 409 legal_hold under a workspace hold',
     tag: 'workspace',
     auth: 'workspace.delete',
     status: 202,
@@ -235,7 +287,14 @@ export const accountRoutes = [
     async handler({ deps, em, auth, req }) {
       const due = await em.transactional(async (tx) => {
         const at = await requestWorkspaceDeletion(tx, { workspaceId: auth.workspaceId, userId: auth.userId, now: deps.clock.now() });
-        audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'workspace.deletion_requested', target: { kind: 'workspace', id: auth.workspaceId }, details: { dueAt: at.toISOString() }, ip: req.ip });
+        audit(tx, {
+          workspaceId: auth.workspaceId,
+          actor: actorOf(auth),
+          action: 'workspace.deletion_requested',
+          target: { kind: 'workspace', id: auth.workspaceId },
+          details: { dueAt: at.toISOString() },
+          ip: req.ip,
+        });
         return at;
       });
       return { dueAt: due.toISOString() };
@@ -250,7 +309,13 @@ export const accountRoutes = [
     async handler({ em, auth, req }) {
       await em.transactional(async (tx) => {
         await cancelWorkspaceDeletion(tx, auth.workspaceId);
-        audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'workspace.deletion_cancelled', target: { kind: 'workspace', id: auth.workspaceId }, ip: req.ip });
+        audit(tx, {
+          workspaceId: auth.workspaceId,
+          actor: actorOf(auth),
+          action: 'workspace.deletion_cancelled',
+          target: { kind: 'workspace', id: auth.workspaceId },
+          ip: req.ip,
+        });
       });
       return undefined;
     },

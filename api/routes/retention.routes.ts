@@ -1,7 +1,15 @@
 import { z } from 'zod';
 import { NotFoundError, ValidationError } from '../../engine/errors/app-error.ts';
 import { cronError } from '../../engine/flows/cron.ts';
-import { DEFAULT_RETENTION_POLICY, policyChanges, RETENTION_KIND_LABELS, RETENTION_KINDS, RetentionPolicyPatchSchema, cutoffOf, type RetentionPolicy } from '../../engine/retention/retention-policy.ts';
+import {
+  DEFAULT_RETENTION_POLICY,
+  policyChanges,
+  RETENTION_KIND_LABELS,
+  RETENTION_KINDS,
+  RetentionPolicyPatchSchema,
+  cutoffOf,
+  type RetentionPolicy,
+} from '../../engine/retention/retention-policy.ts';
 import { activeHolds } from '../../connectors/retention/legal-holds.sql.ts';
 import { PrivacyService } from '../../connectors/retention/retention-jobs.ts';
 import { loadSettings, saveSettings } from '../../connectors/retention/retention-settings.sql.ts';
@@ -25,7 +33,12 @@ export function privacyOf(deps: ApiDeps): PrivacyService {
 function policyDto(policy: RetentionPolicy, cron: string, timezone: string, updatedAt: Date | null): z.infer<typeof RetentionPolicyDto> {
   return {
     policy,
-    kinds: RETENTION_KINDS.map((kind) => ({ kind, label: RETENTION_KIND_LABELS[kind], days: policy[kind], defaultDays: DEFAULT_RETENTION_POLICY[kind] })),
+    kinds: RETENTION_KINDS.map((kind) => ({
+      kind,
+      label: RETENTION_KIND_LABELS[kind],
+      days: policy[kind],
+      defaultDays: DEFAULT_RETENTION_POLICY[kind],
+    })),
     schedule: { cron, timezone },
     updatedAt: updatedAt === null ? null : new Date(updatedAt).toISOString(),
   };
@@ -51,20 +64,28 @@ export const retentionRoutes = [
   defineRoute({
     method: 'put',
     path: '/v1/retention/policy',
-    summary: 'Change retention periods (any subset of kinds; at least 1 day, the audit log at least 365, message history at most the plan\'s retention days) and the sweep schedule (cron in the workspace time zone); audited with old and new values',
+    summary:
+      "Change retention periods (any subset of kinds; at least 1 day, the audit log at least 365, message history at most the plan's retention days) and the sweep schedule (cron in the workspace time zone); audited with old and new values",
     tag: 'retention',
     auth: 'privacy.manage',
-    body: z.strictObject({ policy: RetentionPolicyPatchSchema.optional(), schedule: z.strictObject({ cron: z.string().min(9).max(100) }).optional() }),
+    body: z.strictObject({
+      policy: RetentionPolicyPatchSchema.optional(),
+      schedule: z.strictObject({ cron: z.string().min(9).max(100) }).optional(),
+    }),
     response: RetentionPolicyDto,
     exampleBody: { policy: { message_content: 365, media_files: 90, usage_data: 30 }, schedule: { cron: '0 3 * * *' } },
     async handler({ deps, em, auth, body, req }) {
       if (body.schedule) {
         const problem = cronError(body.schedule.cron);
-        if (problem) throw new ValidationError(`the sweep schedule is not a valid cron: ${problem}`, { details: [{ path: 'schedule.cron', message: problem }] });
+        if (problem)
+          throw new ValidationError(`the sweep schedule is not a valid cron: ${problem}`, {
+            details: [{ path: 'schedule.cron', message: problem }],
+          });
       }
       const saved = await em.transactional(async (tx) => {
         const before = (await loadSettings(tx, auth.workspaceId))!;
-        if (body.policy) assertRetentionWithinPlan(auth.workspaceId, await deps.billing.planOf(tx, auth.workspaceId), body.policy, RETENTION_KIND_LABELS);
+        if (body.policy)
+          assertRetentionWithinPlan(auth.workspaceId, await deps.billing.planOf(tx, auth.workspaceId), body.policy, RETENTION_KIND_LABELS);
         const policy = { ...before.policy };
         for (const kind of RETENTION_KINDS) if (body.policy?.[kind] !== undefined) policy[kind] = body.policy[kind];
         const scheduleCron = body.schedule?.cron ?? before.scheduleCron;
@@ -73,7 +94,10 @@ export const retentionRoutes = [
           workspaceId: auth.workspaceId,
           actor: actorOf(auth),
           action: 'retention.policy_changed',
-          details: { changes: policyChanges(before.policy, policy), ...(scheduleCron !== before.scheduleCron ? { schedule: [before.scheduleCron, scheduleCron] } : {}) },
+          details: {
+            changes: policyChanges(before.policy, policy),
+            ...(scheduleCron !== before.scheduleCron ? { schedule: [before.scheduleCron, scheduleCron] } : {}),
+          },
           ip: req.ip,
         });
         return { policy, scheduleCron, timezone: before.timezone };
@@ -102,7 +126,14 @@ export const retentionRoutes = [
           const scope = { workspaceId: auth.workspaceId, cutoff, holds, messageCutoff: cutoffOf(policy, 'message_content', now) };
           count = kind === 'inactive_contacts' ? await previewInactiveContacts(em, scope) : await KIND_SQL[kind].preview(em, scope);
         }
-        kinds.push({ kind, label: RETENTION_KIND_LABELS[kind], days: policy[kind], cutoff: cutoff?.toISOString() ?? null, rows: count.rows, bytes: count.bytes });
+        kinds.push({
+          kind,
+          label: RETENTION_KIND_LABELS[kind],
+          days: policy[kind],
+          cutoff: cutoff?.toISOString() ?? null,
+          rows: count.rows,
+          bytes: count.bytes,
+        });
       }
       return { workspaceHold: holds.workspace, kinds };
     },
@@ -118,7 +149,12 @@ export const retentionRoutes = [
     response: z.object({ id: z.uuid() }),
     exampleBody: { dryRun: true },
     async handler({ deps, auth, body }) {
-      const sweep = await privacyOf(deps).createSweep(auth.workspaceId, { dryRun: body.dryRun, trigger: 'api', requestedBy: auth.userId, enqueue: true });
+      const sweep = await privacyOf(deps).createSweep(auth.workspaceId, {
+        dryRun: body.dryRun,
+        trigger: 'api',
+        requestedBy: auth.userId,
+        enqueue: true,
+      });
       return { id: sweep.id };
     },
   }),

@@ -32,7 +32,10 @@ async function getRule(em: EntityManager, workspaceId: string, id: string): Prom
 
 async function requireTeam(em: EntityManager, workspaceId: string, teamId: string): Promise<void> {
   const { rows } = await runSql(em, `select 1 from teams where workspace_id = :workspaceId and id = :teamId`, { workspaceId, teamId });
-  if (rows.length === 0) throw new ValidationError('the routing rule names a team this workspace does not have', { details: [{ path: 'teamId', message: 'no such team' }] });
+  if (rows.length === 0)
+    throw new ValidationError('the routing rule names a team this workspace does not have', {
+      details: [{ path: 'teamId', message: 'no such team' }],
+    });
 }
 
 /*
@@ -49,7 +52,9 @@ export const routingRuleRoutes = [
     auth: 'conversations.read',
     response: z.object({ items: z.array(RoutingRuleDto) }),
     async handler({ em, auth }) {
-      const { rows } = await runSql<RoutingRuleRow>(em, `${SELECT} where workspace_id = :workspaceId order by position, created_at, id`, { workspaceId: auth.workspaceId });
+      const { rows } = await runSql<RoutingRuleRow>(em, `${SELECT} where workspace_id = :workspaceId order by position, created_at, id`, {
+        workspaceId: auth.workspaceId,
+      });
       return { items: rows.map(toDto) };
     },
   }),
@@ -60,9 +65,19 @@ export const routingRuleRoutes = [
     tag: 'routing-rules',
     auth: 'teams.manage',
     status: 201,
-    body: z.strictObject({ name: z.string().trim().min(1).max(100), condition: Condition, teamId: z.uuid(), position: z.number().int().min(0).max(100_000).optional(), enabled: z.boolean().default(true) }),
+    body: z.strictObject({
+      name: z.string().trim().min(1).max(100),
+      condition: Condition,
+      teamId: z.uuid(),
+      position: z.number().int().min(0).max(100_000).optional(),
+      enabled: z.boolean().default(true),
+    }),
     response: RoutingRuleDto,
-    exampleBody: { name: 'Invoices to billing', condition: { in: ['invoice', { var: 'message.text' }] }, teamId: '00000000-0000-4000-8000-000000000000' },
+    exampleBody: {
+      name: 'Invoices to billing',
+      condition: { in: ['invoice', { var: 'message.text' }] },
+      teamId: '00000000-0000-4000-8000-000000000000',
+    },
     async handler({ deps, em, auth, body, req }) {
       const id = newId();
       await em.transactional(async (tx) => {
@@ -72,9 +87,25 @@ export const routingRuleRoutes = [
           tx,
           `insert into routing_rules (id, workspace_id, position, name, condition, team_id, enabled, created_at, updated_at)
            values (:id, :workspaceId, coalesce(cast(:position as int), (select coalesce(max(position) + 1, 0) from routing_rules where workspace_id = :workspaceId)), :name, cast(:condition as jsonb), :teamId, :enabled, :now, :now)`,
-          { id, workspaceId: auth.workspaceId, position: body.position ?? null, name: body.name, condition: JSON.stringify(body.condition), teamId: body.teamId, enabled: body.enabled, now },
+          {
+            id,
+            workspaceId: auth.workspaceId,
+            position: body.position ?? null,
+            name: body.name,
+            condition: JSON.stringify(body.condition),
+            teamId: body.teamId,
+            enabled: body.enabled,
+            now,
+          },
         );
-        audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'routing_rule.created', target: { kind: 'routing_rule', id }, details: { teamId: body.teamId }, ip: req.ip });
+        audit(tx, {
+          workspaceId: auth.workspaceId,
+          actor: actorOf(auth),
+          action: 'routing_rule.created',
+          target: { kind: 'routing_rule', id },
+          details: { teamId: body.teamId },
+          ip: req.ip,
+        });
       });
       return toDto(await getRule(em, auth.workspaceId, id));
     },
@@ -86,7 +117,13 @@ export const routingRuleRoutes = [
     tag: 'routing-rules',
     auth: 'teams.manage',
     params: IdParams,
-    body: z.strictObject({ name: z.string().trim().min(1).max(100).optional(), condition: Condition.optional(), teamId: z.uuid().optional(), position: z.number().int().min(0).max(100_000).optional(), enabled: z.boolean().optional() }),
+    body: z.strictObject({
+      name: z.string().trim().min(1).max(100).optional(),
+      condition: Condition.optional(),
+      teamId: z.uuid().optional(),
+      position: z.number().int().min(0).max(100_000).optional(),
+      enabled: z.boolean().optional(),
+    }),
     response: RoutingRuleDto,
     exampleBody: { enabled: false },
     async handler({ deps, em, auth, params, body, req }) {
@@ -108,7 +145,14 @@ export const routingRuleRoutes = [
             now: deps.clock.now(),
           },
         );
-        audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'routing_rule.updated', target: { kind: 'routing_rule', id: rule.id }, details: { fields: Object.keys(body) }, ip: req.ip });
+        audit(tx, {
+          workspaceId: auth.workspaceId,
+          actor: actorOf(auth),
+          action: 'routing_rule.updated',
+          target: { kind: 'routing_rule', id: rule.id },
+          details: { fields: Object.keys(body) },
+          ip: req.ip,
+        });
       });
       return toDto(await getRule(em, auth.workspaceId, params.id));
     },
@@ -123,8 +167,17 @@ export const routingRuleRoutes = [
     async handler({ em, auth, params, req }) {
       await em.transactional(async (tx) => {
         const rule = await getRule(tx, auth.workspaceId, params.id);
-        await runSql(tx, `delete from routing_rules where workspace_id = :workspaceId and id = :id`, { workspaceId: auth.workspaceId, id: rule.id });
-        audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'routing_rule.deleted', target: { kind: 'routing_rule', id: rule.id }, ip: req.ip });
+        await runSql(tx, `delete from routing_rules where workspace_id = :workspaceId and id = :id`, {
+          workspaceId: auth.workspaceId,
+          id: rule.id,
+        });
+        audit(tx, {
+          workspaceId: auth.workspaceId,
+          actor: actorOf(auth),
+          action: 'routing_rule.deleted',
+          target: { kind: 'routing_rule', id: rule.id },
+          ip: req.ip,
+        });
       });
       return undefined;
     },

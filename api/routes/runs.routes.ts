@@ -45,7 +45,14 @@ export const runRoutes = [
             and (cast(:cursorAt as timestamptz) is null or (r.started_at, r.id) < (cast(:cursorAt as timestamptz), cast(:cursorId as uuid)))
           order by r.started_at desc, r.id desc
           limit :limit`,
-        { workspaceId: auth.workspaceId, flowId: flow.id, status: query.status ?? null, cursorAt: cursor?.at ?? null, cursorId: cursor?.id ?? null, limit: query.limit + 1 },
+        {
+          workspaceId: auth.workspaceId,
+          flowId: flow.id,
+          status: query.status ?? null,
+          cursorAt: cursor?.at ?? null,
+          cursorId: cursor?.id ?? null,
+          limit: query.limit + 1,
+        },
       );
       const result = page(rows, query.limit, (r) => ({ at: r.cursorAt, id: r.id }));
       return { items: result.items.map(toRunDto), nextCursor: result.nextCursor };
@@ -62,7 +69,10 @@ export const runRoutes = [
     query: PageQuery,
     response: z.object({ items: z.array(RunDto), nextCursor: z.string().nullable() }),
     async handler({ em, auth, params, query }) {
-      const found = await runSql(em, `select 1 from contacts where id = :id and workspace_id = :workspaceId`, { id: params.id, workspaceId: auth.workspaceId });
+      const found = await runSql(em, `select 1 from contacts where id = :id and workspace_id = :workspaceId`, {
+        id: params.id,
+        workspaceId: auth.workspaceId,
+      });
       if (found.rowCount === 0) throw new NotFoundError('contact', params.id);
       const cursor = decodeCursor(query.cursor);
       const { rows } = await runSql<RunRow & { cursorAt: string }>(
@@ -73,7 +83,13 @@ export const runRoutes = [
             and (cast(:cursorAt as timestamptz) is null or (r.started_at, r.id) < (cast(:cursorAt as timestamptz), cast(:cursorId as uuid)))
           order by r.started_at desc, r.id desc
           limit :limit`,
-        { workspaceId: auth.workspaceId, contactId: params.id, cursorAt: cursor?.at ?? null, cursorId: cursor?.id ?? null, limit: query.limit + 1 },
+        {
+          workspaceId: auth.workspaceId,
+          contactId: params.id,
+          cursorAt: cursor?.at ?? null,
+          cursorId: cursor?.id ?? null,
+          limit: query.limit + 1,
+        },
       );
       const result = page(rows, query.limit, (r) => ({ at: r.cursorAt, id: r.id }));
       return { items: result.items.map(toRunDto), nextCursor: result.nextCursor };

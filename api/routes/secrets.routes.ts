@@ -38,8 +38,19 @@ export const secretRoutes = [
     exampleBody: { name: 'CRM_API_KEY', value: 'example-value-1234' },
     async handler({ deps, em, auth, body, req }) {
       const secret = await em.transactional(async (tx) => {
-        const created = await new WorkspaceSecrets(deps.config.secretKey).create(tx, auth.workspaceId, { name: body.name, value: body.value, createdBy: auth.userId });
-        audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'secret.created', target: { kind: 'secret', id: created.id }, details: { name: created.name }, ip: req.ip });
+        const created = await new WorkspaceSecrets(deps.config.secretKey).create(tx, auth.workspaceId, {
+          name: body.name,
+          value: body.value,
+          createdBy: auth.userId,
+        });
+        audit(tx, {
+          workspaceId: auth.workspaceId,
+          actor: actorOf(auth),
+          action: 'secret.created',
+          target: { kind: 'secret', id: created.id },
+          details: { name: created.name },
+          ip: req.ip,
+        });
         return created;
       });
       return toSecretDto(secret);
@@ -57,8 +68,21 @@ export const secretRoutes = [
     exampleBody: { value: 'rotated-value-5678' },
     async handler({ deps, em, auth, params, body, req }) {
       const secret = await em.transactional(async (tx) => {
-        const replaced = await new WorkspaceSecrets(deps.config.secretKey).replace(tx, auth.workspaceId, params.id, body.value, deps.clock.now());
-        audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'secret.replaced', target: { kind: 'secret', id: replaced.id }, details: { name: replaced.name }, ip: req.ip });
+        const replaced = await new WorkspaceSecrets(deps.config.secretKey).replace(
+          tx,
+          auth.workspaceId,
+          params.id,
+          body.value,
+          deps.clock.now(),
+        );
+        audit(tx, {
+          workspaceId: auth.workspaceId,
+          actor: actorOf(auth),
+          action: 'secret.replaced',
+          target: { kind: 'secret', id: replaced.id },
+          details: { name: replaced.name },
+          ip: req.ip,
+        });
         return replaced;
       });
       return toSecretDto(secret);
@@ -74,7 +98,14 @@ export const secretRoutes = [
     async handler({ deps, em, auth, params, req }) {
       await em.transactional(async (tx) => {
         const deleted = await new WorkspaceSecrets(deps.config.secretKey).delete(tx, auth.workspaceId, params.id);
-        audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'secret.deleted', target: { kind: 'secret', id: deleted.id }, details: { name: deleted.name }, ip: req.ip });
+        audit(tx, {
+          workspaceId: auth.workspaceId,
+          actor: actorOf(auth),
+          action: 'secret.deleted',
+          target: { kind: 'secret', id: deleted.id },
+          details: { name: deleted.name },
+          ip: req.ip,
+        });
       });
       return undefined;
     },

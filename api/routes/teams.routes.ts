@@ -43,7 +43,14 @@ export const teamRoutes = [
       const { members, ...settings } = body;
       const id = await em.transactional(async (tx) => {
         const created = await teamStore.create(tx, auth.workspaceId, settings, members, deps.clock.now());
-        audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'team.created', target: { kind: 'team', id: created }, details: { members: members.length }, ip: req.ip });
+        audit(tx, {
+          workspaceId: auth.workspaceId,
+          actor: actorOf(auth),
+          action: 'team.created',
+          target: { kind: 'team', id: created },
+          details: { members: members.length },
+          ip: req.ip,
+        });
         return created;
       });
       await deps.inbox.kick([id]);
@@ -75,7 +82,14 @@ export const teamRoutes = [
     async handler({ deps, em, auth, params, body, req }) {
       await em.transactional(async (tx) => {
         await teamStore.update(tx, auth.workspaceId, params.id, body, deps.clock.now());
-        audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'team.updated', target: { kind: 'team', id: params.id }, details: { fields: Object.keys(body) }, ip: req.ip });
+        audit(tx, {
+          workspaceId: auth.workspaceId,
+          actor: actorOf(auth),
+          action: 'team.updated',
+          target: { kind: 'team', id: params.id },
+          details: { fields: Object.keys(body) },
+          ip: req.ip,
+        });
       });
       await deps.inbox.kick([params.id]);
       return toTeamDto(await teamStore.get(em, auth.workspaceId, params.id));
@@ -95,7 +109,14 @@ export const teamRoutes = [
       await em.transactional(async (tx) => {
         await teamStore.get(tx, auth.workspaceId, params.id);
         await teamStore.setMembers(tx, auth.workspaceId, params.id, body.members);
-        audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'team.members_set', target: { kind: 'team', id: params.id }, details: { members: body.members.length }, ip: req.ip });
+        audit(tx, {
+          workspaceId: auth.workspaceId,
+          actor: actorOf(auth),
+          action: 'team.members_set',
+          target: { kind: 'team', id: params.id },
+          details: { members: body.members.length },
+          ip: req.ip,
+        });
       });
       await deps.inbox.kick([params.id]);
       return toTeamDto(await teamStore.get(em, auth.workspaceId, params.id));
@@ -111,7 +132,13 @@ export const teamRoutes = [
     async handler({ em, auth, params, req }) {
       await em.transactional(async (tx) => {
         const team = await teamStore.delete(tx, auth.workspaceId, params.id);
-        audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'team.deleted', target: { kind: 'team', id: team.id }, ip: req.ip });
+        audit(tx, {
+          workspaceId: auth.workspaceId,
+          actor: actorOf(auth),
+          action: 'team.deleted',
+          target: { kind: 'team', id: team.id },
+          ip: req.ip,
+        });
       });
       return undefined;
     },

@@ -5,16 +5,41 @@ import type { ContactFacts } from '../../engine/runs/run-types.ts';
 import { SAMPLE_CONTACT } from '../../engine/templates/message-template.ts';
 import { audit } from '../../platform/audit/audit-log.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
-import { createTemplate, deleteTemplate, editTemplate, getTemplate, listTemplates, listTemplateVersions, renderTemplateForContact } from '../../platform/templates/message-templates.ts';
-import { TemplateContentInput, TemplateDto, TemplateNameInput, TemplatePreviewDto, TemplatePreviewInput, TemplateVersionDto, toTemplateDto, toTemplateVersionDto } from '../dto/template.dto.ts';
+import {
+  createTemplate,
+  deleteTemplate,
+  editTemplate,
+  getTemplate,
+  listTemplates,
+  listTemplateVersions,
+  renderTemplateForContact,
+} from '../../platform/templates/message-templates.ts';
+import {
+  TemplateContentInput,
+  TemplateDto,
+  TemplateNameInput,
+  TemplatePreviewDto,
+  TemplatePreviewInput,
+  TemplateVersionDto,
+  toTemplateDto,
+  toTemplateVersionDto,
+} from '../dto/template.dto.ts';
 import { defineRoute } from '../route.ts';
 import { actorOf } from './actor.ts';
 
 const IdParams = z.object({ id: z.uuid() });
 
-async function previewContact(em: EntityManager, workspaceId: string, contactId: string | undefined): Promise<{ facts: ContactFacts; sample: boolean }> {
+async function previewContact(
+  em: EntityManager,
+  workspaceId: string,
+  contactId: string | undefined,
+): Promise<{ facts: ContactFacts; sample: boolean }> {
   if (contactId === undefined) return { facts: { ...SAMPLE_CONTACT, attributes: {}, tags: [...SAMPLE_CONTACT.tags] }, sample: true };
-  const { rows } = await runSql<ContactFacts>(em, `select id, name, phone, attributes, tags from contacts where workspace_id = :workspaceId and id = :contactId and erased_at is null`, { workspaceId, contactId });
+  const { rows } = await runSql<ContactFacts>(
+    em,
+    `select id, name, phone, attributes, tags from contacts where workspace_id = :workspaceId and id = :contactId and erased_at is null`,
+    { workspaceId, contactId },
+  );
   if (!rows[0]) throw new NotFoundError('contact', contactId);
   return { facts: rows[0], sample: false };
 }
@@ -47,7 +72,8 @@ export const templateRoutes = [
   defineRoute({
     method: 'post',
     path: '/v1/templates',
-    summary: 'Create a template (version 1): language variants of a text with {{variables}} and an optional media URL, and the fallback language',
+    summary:
+      'Create a template (version 1): language variants of a text with {{variables}} and an optional media URL, and the fallback language',
     tag: 'templates',
     auth: 'templates.manage',
     status: 201,
@@ -56,8 +82,20 @@ export const templateRoutes = [
     exampleBody: { name: 'Order shipped', content: exampleContent },
     async handler({ deps, em, auth, body, req }) {
       const id = await em.transactional(async (tx) => {
-        const id = await createTemplate(tx, auth.workspaceId, { name: body.name, content: body.content, createdBy: auth.userId, now: deps.clock.now() });
-        audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'template.created', target: { kind: 'template', id }, details: { version: 1 }, ip: req.ip });
+        const id = await createTemplate(tx, auth.workspaceId, {
+          name: body.name,
+          content: body.content,
+          createdBy: auth.userId,
+          now: deps.clock.now(),
+        });
+        audit(tx, {
+          workspaceId: auth.workspaceId,
+          actor: actorOf(auth),
+          action: 'template.created',
+          target: { kind: 'template', id },
+          details: { version: 1 },
+          ip: req.ip,
+        });
         return id;
       });
       return toTemplateDto(await getTemplate(em, auth.workspaceId, id));
@@ -78,18 +116,33 @@ export const templateRoutes = [
   defineRoute({
     method: 'patch',
     path: '/v1/templates/:id',
-    summary: 'Edit a template: a new immutable version becomes current (drafts, broadcasts and agents send it from now on; published flows keep the version they pinned)',
+    summary:
+      'Edit a template: a new immutable version becomes current (drafts, broadcasts and agents send it from now on; published flows keep the version they pinned)',
     tag: 'templates',
     auth: 'templates.manage',
     params: IdParams,
-    body: z.strictObject({ name: TemplateNameInput.optional(), content: TemplateContentInput.optional() }).refine((b) => b.name !== undefined || b.content !== undefined, { message: 'nothing to change: send name or content' }),
+    body: z
+      .strictObject({ name: TemplateNameInput.optional(), content: TemplateContentInput.optional() })
+      .refine((b) => b.name !== undefined || b.content !== undefined, { message: 'nothing to change: send name or content' }),
     response: TemplateDto,
     exampleBody: { name: 'Order shipped (v2)' },
     async handler({ deps, em, auth, params, body, req }) {
       await em.transactional(async (tx) => {
-        await editTemplate(tx, auth.workspaceId, params.id, { name: body.name, content: body.content, editedBy: auth.userId, now: deps.clock.now() });
+        await editTemplate(tx, auth.workspaceId, params.id, {
+          name: body.name,
+          content: body.content,
+          editedBy: auth.userId,
+          now: deps.clock.now(),
+        });
         const edited = await getTemplate(tx, auth.workspaceId, params.id);
-        audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'template.edited', target: { kind: 'template', id: params.id }, details: { version: edited.version }, ip: req.ip });
+        audit(tx, {
+          workspaceId: auth.workspaceId,
+          actor: actorOf(auth),
+          action: 'template.edited',
+          target: { kind: 'template', id: params.id },
+          details: { version: edited.version },
+          ip: req.ip,
+        });
       });
       return toTemplateDto(await getTemplate(em, auth.workspaceId, params.id));
     },
@@ -97,14 +150,22 @@ export const templateRoutes = [
   defineRoute({
     method: 'delete',
     path: '/v1/templates/:id',
-    summary: 'Delete a template; 409 template_in_use names what sends it: flows whose published version does, broadcasts not finished yet, canned responses',
+    summary:
+      'Delete a template; 409 template_in_use names what sends it: flows whose published version does, broadcasts not finished yet, canned responses',
     tag: 'templates',
     auth: 'templates.manage',
     params: IdParams,
     async handler({ deps, em, auth, params, req }) {
       await em.transactional(async (tx) => {
         const deleted = await deleteTemplate(tx, auth.workspaceId, params.id, deps.clock.now());
-        audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'template.deleted', target: { kind: 'template', id: params.id }, details: { version: deleted.version }, ip: req.ip });
+        audit(tx, {
+          workspaceId: auth.workspaceId,
+          actor: actorOf(auth),
+          action: 'template.deleted',
+          target: { kind: 'template', id: params.id },
+          details: { version: deleted.version },
+          ip: req.ip,
+        });
       });
       return undefined;
     },
@@ -112,7 +173,8 @@ export const templateRoutes = [
   defineRoute({
     method: 'get',
     path: '/v1/templates/:id/versions',
-    summary: "A template's versions, newest first (every edit made one), each with the flows whose published version sends it and the broadcasts that recorded it",
+    summary:
+      "A template's versions, newest first (every edit made one), each with the flows whose published version sends it and the broadcasts that recorded it",
     tag: 'templates',
     auth: 'templates.read',
     params: IdParams,
@@ -124,7 +186,8 @@ export const templateRoutes = [
   defineRoute({
     method: 'post',
     path: '/v1/templates/:id/preview',
-    summary: "The current version rendered for a contact of the workspace (or a sample contact), in the contact's language or the one asked for; nothing is sent",
+    summary:
+      "The current version rendered for a contact of the workspace (or a sample contact), in the contact's language or the one asked for; nothing is sent",
     tag: 'templates',
     auth: 'templates.read',
     params: IdParams,

@@ -32,11 +32,20 @@ class NoSandboxChannelError extends AppError {
 }
 
 /** The version a test message is pinned to: the published one, or a snapshot of the draft's current revision. */
-async function pinnedVersion(em: EntityManager, workspaceId: string, flowId: string, target: 'draft' | 'published'): Promise<{ versionId: string; label: string }> {
+async function pinnedVersion(
+  em: EntityManager,
+  workspaceId: string,
+  flowId: string,
+  target: 'draft' | 'published',
+): Promise<{ versionId: string; label: string }> {
   const flow = await findFlow(em, workspaceId, flowId);
   if (target === 'published') {
     if (flow.publishedVersion == null) throw new FlowNotPublishedError(flow.id);
-    const { rows } = await runSql<{ id: string }>(em, `select id from flow_versions where flow_id = :flowId and version = :version and test_revision is null`, { flowId: flow.id, version: flow.publishedVersion });
+    const { rows } = await runSql<{ id: string }>(
+      em,
+      `select id from flow_versions where flow_id = :flowId and version = :version and test_revision is null`,
+      { flowId: flow.id, version: flow.publishedVersion },
+    );
     return { versionId: rows[0]!.id, label: `published version ${flow.publishedVersion}` };
   }
   const validation = validateFlow(flow.draft, await flowValidationOptions(em, workspaceId));
@@ -51,7 +60,15 @@ async function pinnedVersion(em: EntityManager, workspaceId: string, flowId: str
     `insert into flow_versions (id, workspace_id, flow_id, version, document, note, test_revision, template_versions)
      values (:id, :workspaceId, :flowId, 0, cast(:document as jsonb), :note, :revision, cast(:templateVersions as jsonb))
      on conflict (flow_id, test_revision, template_versions) where test_revision is not null do nothing`,
-    { id: newId(), workspaceId, flowId: flow.id, document: JSON.stringify(validation.flow), note: `test of draft revision ${flow.draftRevision}`, revision: flow.draftRevision, templateVersions },
+    {
+      id: newId(),
+      workspaceId,
+      flowId: flow.id,
+      document: JSON.stringify(validation.flow),
+      note: `test of draft revision ${flow.draftRevision}`,
+      revision: flow.draftRevision,
+      templateVersions,
+    },
   );
   const { rows } = await runSql<{ id: string }>(
     em,
@@ -64,7 +81,11 @@ async function pinnedVersion(em: EntityManager, workspaceId: string, flowId: str
 /** A test contact of the workspace: the one named, or a new one with a phone in +999. */
 async function testContact(em: EntityManager, workspaceId: string, contactId: string | undefined): Promise<{ id: string; phone: string }> {
   if (contactId !== undefined) {
-    const { rows } = await runSql<{ id: string; phone: string }>(em, `select id, phone from contacts where id = :contactId and workspace_id = :workspaceId and is_test and phone is not null`, { contactId, workspaceId });
+    const { rows } = await runSql<{ id: string; phone: string }>(
+      em,
+      `select id, phone from contacts where id = :contactId and workspace_id = :workspaceId and is_test and phone is not null`,
+      { contactId, workspaceId },
+    );
     if (!rows[0]) throw new NotFoundError('test contact', contactId);
     return rows[0];
   }
@@ -104,7 +125,11 @@ export const testChatRoutes = [
     exampleBody: { text: 'hi', target: 'draft' },
     async handler({ deps, em, auth, params, body }) {
       const pinned = await pinnedVersion(em, auth.workspaceId, params.id, body.target);
-      const { rows: channels } = await runSql<{ id: string }>(em, `select id from channels where workspace_id = :workspaceId and kind = 'sandbox' and deleted_at is null order by created_at, id limit 1`, { workspaceId: auth.workspaceId });
+      const { rows: channels } = await runSql<{ id: string }>(
+        em,
+        `select id from channels where workspace_id = :workspaceId and kind = 'sandbox' and deleted_at is null order by created_at, id limit 1`,
+        { workspaceId: auth.workspaceId },
+      );
       if (!channels[0]) throw new NoSandboxChannelError();
       const contact = await testContact(em, auth.workspaceId, body.contactId);
       // Through the inbound pipeline like any message: stored once (deduplicated by its id), then
@@ -117,7 +142,15 @@ export const testChatRoutes = [
         text: body.text,
         metadata: { test: { flowId: params.id, flowVersionId: pinned.versionId } },
       });
-      return { messageId: accepted.messageId, conversationId: accepted.conversationId, contactId: accepted.contactId, contactPhone: contact.phone, flowVersionId: pinned.versionId, testing: pinned.label, duplicate: accepted.duplicate };
+      return {
+        messageId: accepted.messageId,
+        conversationId: accepted.conversationId,
+        contactId: accepted.contactId,
+        contactPhone: contact.phone,
+        flowVersionId: pinned.versionId,
+        testing: pinned.label,
+        duplicate: accepted.duplicate,
+      };
     },
   }),
 ];

@@ -59,7 +59,8 @@ export const webhookRoutes = [
   defineRoute({
     method: 'post',
     path: '/v1/webhooks',
-    summary: 'Register an endpoint for some events; the answer holds its signing secret, shown this once. A private or internal address is refused unless HTTP_ALLOW_HOSTS names it',
+    summary:
+      'Register an endpoint for some events; the answer holds its signing secret, shown this once. A private or internal address is refused unless HTTP_ALLOW_HOSTS names it',
     tag: 'webhooks',
     auth: 'webhooks.manage',
     status: 201,
@@ -70,8 +71,20 @@ export const webhookRoutes = [
       const url = checkEndpointUrl(body.url, deps.config.httpAllowHosts);
       const now = deps.clock.now();
       const created = await em.transactional(async (tx) => {
-        const made = await new WebhookEndpoints(deps.config.secretKey).create(tx, auth.workspaceId, { url, description: body.description, eventTypes: body.eventTypes, createdBy: auth.userId }, now);
-        audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'webhook.created', target: { kind: 'webhook_endpoint', id: made.endpoint.id }, details: { eventTypes: body.eventTypes }, ip: req.ip });
+        const made = await new WebhookEndpoints(deps.config.secretKey).create(
+          tx,
+          auth.workspaceId,
+          { url, description: body.description, eventTypes: body.eventTypes, createdBy: auth.userId },
+          now,
+        );
+        audit(tx, {
+          workspaceId: auth.workspaceId,
+          actor: actorOf(auth),
+          action: 'webhook.created',
+          target: { kind: 'webhook_endpoint', id: made.endpoint.id },
+          details: { eventTypes: body.eventTypes },
+          ip: req.ip,
+        });
         return made;
       });
       await deps.webhooks.changed(auth.workspaceId);
@@ -94,19 +107,37 @@ export const webhookRoutes = [
   defineRoute({
     method: 'patch',
     path: '/v1/webhooks/:id',
-    summary: 'Change an endpoint: its address, description, events, or turn it off and on (on again clears a disabled endpoint\'s failures)',
+    summary: "Change an endpoint: its address, description, events, or turn it off and on (on again clears a disabled endpoint's failures)",
     tag: 'webhooks',
     auth: 'webhooks.manage',
     params: IdParams,
-    body: z.strictObject({ url: WebhookUrlInput.optional(), description: WebhookDescriptionInput.optional(), eventTypes: WebhookEventTypesInput.optional(), enabled: z.boolean().optional() }),
+    body: z.strictObject({
+      url: WebhookUrlInput.optional(),
+      description: WebhookDescriptionInput.optional(),
+      eventTypes: WebhookEventTypesInput.optional(),
+      enabled: z.boolean().optional(),
+    }),
     response: WebhookEndpointDto,
     exampleBody: { description: 'CRM (production)' },
     async handler({ deps, em, auth, params, body, req }) {
       const url = body.url === undefined ? undefined : checkEndpointUrl(body.url, deps.config.httpAllowHosts);
       const now = deps.clock.now();
       const updated = await em.transactional(async (tx) => {
-        const endpoint = await new WebhookEndpoints(deps.config.secretKey).update(tx, auth.workspaceId, params.id, { ...body, ...(url === undefined ? {} : { url }) }, now);
-        audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'webhook.updated', target: { kind: 'webhook_endpoint', id: endpoint.id }, details: { fields: Object.keys(body) }, ip: req.ip });
+        const endpoint = await new WebhookEndpoints(deps.config.secretKey).update(
+          tx,
+          auth.workspaceId,
+          params.id,
+          { ...body, ...(url === undefined ? {} : { url }) },
+          now,
+        );
+        audit(tx, {
+          workspaceId: auth.workspaceId,
+          actor: actorOf(auth),
+          action: 'webhook.updated',
+          target: { kind: 'webhook_endpoint', id: endpoint.id },
+          details: { fields: Object.keys(body) },
+          ip: req.ip,
+        });
         return endpoint;
       });
       await deps.webhooks.changed(auth.workspaceId);
@@ -123,7 +154,13 @@ export const webhookRoutes = [
     async handler({ deps, em, auth, params, req }) {
       await em.transactional(async (tx) => {
         await new WebhookEndpoints(deps.config.secretKey).delete(tx, auth.workspaceId, params.id);
-        audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'webhook.deleted', target: { kind: 'webhook_endpoint', id: params.id }, ip: req.ip });
+        audit(tx, {
+          workspaceId: auth.workspaceId,
+          actor: actorOf(auth),
+          action: 'webhook.deleted',
+          target: { kind: 'webhook_endpoint', id: params.id },
+          ip: req.ip,
+        });
       });
       await deps.webhooks.changed(auth.workspaceId);
       return undefined;
@@ -141,7 +178,13 @@ export const webhookRoutes = [
     async handler({ deps, em, auth, params, req }) {
       const rotated = await em.transactional(async (tx) => {
         const r = await new WebhookEndpoints(deps.config.secretKey).rotateSecret(tx, auth.workspaceId, params.id, deps.clock.now());
-        audit(tx, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'webhook.secret_rotated', target: { kind: 'webhook_endpoint', id: params.id }, ip: req.ip });
+        audit(tx, {
+          workspaceId: auth.workspaceId,
+          actor: actorOf(auth),
+          action: 'webhook.secret_rotated',
+          target: { kind: 'webhook_endpoint', id: params.id },
+          ip: req.ip,
+        });
         return r;
       });
       return { secret: rotated.secret, previousValidUntil: rotated.previousValidUntil.toISOString() };
@@ -150,15 +193,21 @@ export const webhookRoutes = [
   defineRoute({
     method: 'get',
     path: '/v1/webhooks/:id/deliveries',
-    summary: 'The endpoint\'s latest deliveries, newest first (kept 7 days)',
+    summary: "The endpoint's latest deliveries, newest first (kept 7 days)",
     tag: 'webhooks',
     auth: 'webhooks.manage',
     params: IdParams,
-    query: z.object({ status: z.enum(['pending', 'succeeded', 'failed']).optional(), limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE) }),
+    query: z.object({
+      status: z.enum(['pending', 'succeeded', 'failed']).optional(),
+      limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
+    }),
     response: z.object({ items: z.array(WebhookDeliveryDto) }),
     async handler({ deps, em, auth, params, query }) {
       await new WebhookEndpoints(deps.config.secretKey).get(em, auth.workspaceId, params.id, deps.clock.now());
-      const items = await listDeliveries(em, auth.workspaceId, params.id, { ...(query.status ? { status: query.status } : {}), limit: query.limit });
+      const items = await listDeliveries(em, auth.workspaceId, params.id, {
+        ...(query.status ? { status: query.status } : {}),
+        limit: query.limit,
+      });
       return { items: items.map(toWebhookDeliveryDto) };
     },
   }),
@@ -178,7 +227,8 @@ export const webhookRoutes = [
   defineRoute({
     method: 'post',
     path: '/v1/webhook-deliveries/:id/redeliver',
-    summary: 'Send the event again now, with the same webhook-id (receivers that already have it ignore it); also for a disabled endpoint, to test it',
+    summary:
+      'Send the event again now, with the same webhook-id (receivers that already have it ignore it); also for a disabled endpoint, to test it',
     tag: 'webhook-deliveries',
     auth: 'webhooks.manage',
     params: IdParams,
@@ -186,11 +236,21 @@ export const webhookRoutes = [
     response: z.object({ queued: z.literal(true) }),
     exampleBody: {},
     async handler({ deps, em, auth, params, req }) {
-      const { rows } = await runSql<{ attempts: number }>(em, `select attempts from webhook_deliveries where id = :id and workspace_id = :workspaceId`, { id: params.id, workspaceId: auth.workspaceId });
+      const { rows } = await runSql<{ attempts: number }>(
+        em,
+        `select attempts from webhook_deliveries where id = :id and workspace_id = :workspaceId`,
+        { id: params.id, workspaceId: auth.workspaceId },
+      );
       if (!rows[0]) await getDelivery(em, auth.workspaceId, params.id);
       if (rows[0]!.attempts >= MAX_ATTEMPTS_PER_DELIVERY) throw new RateLimitedError(3_600);
       await redeliver(deps.queues, params.id);
-      audit(em, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'webhook.redelivered', target: { kind: 'webhook_delivery', id: params.id }, ip: req.ip });
+      audit(em, {
+        workspaceId: auth.workspaceId,
+        actor: actorOf(auth),
+        action: 'webhook.redelivered',
+        target: { kind: 'webhook_delivery', id: params.id },
+        ip: req.ip,
+      });
       await em.flush();
       return { queued: true as const };
     },

@@ -35,16 +35,39 @@ export const workspaceRoutes = [
   defineRoute({
     method: 'patch',
     path: '/v1/workspace',
-    summary: 'Rename the workspace, change its time zone or its business hours (read by Business hours nodes without hours of their own and by Delay until business hours open)',
+    summary:
+      'Rename the workspace, change its time zone or its business hours (read by Business hours nodes without hours of their own and by Delay until business hours open)',
     tag: 'workspace',
     auth: 'workspace.manage',
-    body: z.object({ name: z.string().trim().min(1).max(200).optional(), timezone: TimeZone.optional(), businessHours: WeeklyHoursSchema.optional() }).strict(),
+    body: z
+      .object({
+        name: z.string().trim().min(1).max(200).optional(),
+        timezone: TimeZone.optional(),
+        businessHours: WeeklyHoursSchema.optional(),
+      })
+      .strict(),
     response: WorkspaceSettingsDto,
-    exampleBody: { name: 'Renamed', timezone: 'Europe/Paris', businessHours: { monday: [{ from: '09:00', to: '12:00' }, { from: '14:00', to: '18:00' }] } },
+    exampleBody: {
+      name: 'Renamed',
+      timezone: 'Europe/Paris',
+      businessHours: {
+        monday: [
+          { from: '09:00', to: '12:00' },
+          { from: '14:00', to: '18:00' },
+        ],
+      },
+    },
     async handler({ deps, em, auth, body, req }) {
       const workspace = await em.findOneOrFail(WorkspaceSchema, { id: auth.workspaceId });
       em.assign(workspace, body);
-      audit(em, { workspaceId: auth.workspaceId, actor: actorOf(auth), action: 'workspace.updated', target: { kind: 'workspace', id: workspace.id }, details: { fields: Object.keys(body) }, ip: req.ip });
+      audit(em, {
+        workspaceId: auth.workspaceId,
+        actor: actorOf(auth),
+        action: 'workspace.updated',
+        target: { kind: 'workspace', id: workspace.id },
+        details: { fields: Object.keys(body) },
+        ip: req.ip,
+      });
       await em.flush();
       // The retention sweep's cron is read in the workspace's time zone.
       if (body.timezone) await privacyOf(deps).syncSchedule(workspace.id);

@@ -73,10 +73,20 @@ export async function startBenchEnv(logLevel = 'warn', roles: RoleName[] = ['api
     );
     orm = await openOrm(databaseUrl, { poolMax: BENCH_POOL_MAX });
     redis = createRedis(BENCH_REDIS_URL);
-    return { id, databaseUrl, redisUrl: BENCH_REDIS_URL, redisPrefix, secretKeyHex, product, baseUrl: `http://127.0.0.1:${product.port}`, orm, redis, cleanup };
+    return {
+      id,
+      databaseUrl,
+      redisUrl: BENCH_REDIS_URL,
+      redisPrefix,
+      secretKeyHex,
+      product,
+      baseUrl: `http://127.0.0.1:${product.port}`,
+      orm,
+      redis,
+      cleanup,
+    };
   } catch (err) {
     await cleanup();
     throw err;
   }
 }
-

@@ -17,14 +17,19 @@ export function loadAverage(): string {
  * analyzes the bench database during a run: plans chosen on the first, small tables are kept and
  * the tables bloat (bench/README.md), unlike in production.
  */
-export async function startBench(progress: (line: string) => void, roles?: RoleName[]): Promise<{ env: BenchEnv; stopListening: () => void }> {
+export async function startBench(
+  progress: (line: string) => void,
+  roles?: RoleName[],
+): Promise<{ env: BenchEnv; stopListening: () => void }> {
   progress(`load average at start: ${loadAverage()} (${availableParallelism()} CPUs)`);
   const env = await startBenchEnv(process.env.LOG_LEVEL ?? 'warn', roles);
   const stopListening = cleanUpOnInterrupt(env, progress);
   try {
     const { rows } = await runSql<{ setting: string }>(env.orm.em.fork(), `select current_setting('autovacuum') as setting`);
     const setting = rows[0]?.setting ?? 'unknown';
-    progress(`PostgreSQL autovacuum: ${setting}${setting === 'off' ? ' (nothing vacuums or analyzes the bench database during the run; see bench/README.md)' : ''}`);
+    progress(
+      `PostgreSQL autovacuum: ${setting}${setting === 'off' ? ' (nothing vacuums or analyzes the bench database during the run; see bench/README.md)' : ''}`,
+    );
   } catch (err) {
     stopListening();
     await env.cleanup();

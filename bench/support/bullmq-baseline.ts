@@ -14,12 +14,22 @@ export interface BaselineResult {
  * Throughput = jobs / (first add → last completion). A ceiling for any design that puts one
  * BullMQ job per message on this machine.
  */
-export async function bullmqBaseline(opts: { redisUrl: string; prefix: string; jobs: number; producers: number; concurrency: number }): Promise<BaselineResult> {
+export async function bullmqBaseline(opts: {
+  redisUrl: string;
+  prefix: string;
+  jobs: number;
+  producers: number;
+  concurrency: number;
+}): Promise<BaselineResult> {
   const queueConnection = createRedis(opts.redisUrl);
   const workerConnection = createRedis(opts.redisUrl);
   const name = 'bench-baseline';
   const queue = new Queue(name, { connection: queueConnection, prefix: opts.prefix });
-  const worker = new Worker(name, async () => undefined, { connection: workerConnection, prefix: opts.prefix, concurrency: opts.concurrency });
+  const worker = new Worker(name, async () => undefined, {
+    connection: workerConnection,
+    prefix: opts.prefix,
+    concurrency: opts.concurrency,
+  });
   try {
     await Promise.all([queue.waitUntilReady(), worker.waitUntilReady()]);
     let completed = 0;

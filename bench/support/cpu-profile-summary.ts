@@ -39,7 +39,8 @@ async function main(): Promise<void> {
   const selfMs = new Map<number, number>();
   profile.samples.forEach((id, i) => selfMs.set(id, (selfMs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000));
   const totalMs = [...selfMs.values()].reduce((a, b) => a + b, 0);
-  const label = (n: ProfileNode) => `${n.callFrame.functionName || '(anonymous)'} ${sourceOf(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
+  const label = (n: ProfileNode) =>
+    `${n.callFrame.functionName || '(anonymous)'} ${sourceOf(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
 
   const selfByFunction = new Map<string, number>();
   const selfBySource = new Map<string, number>();
@@ -60,7 +61,8 @@ async function main(): Promise<void> {
   }
   const print = (title: string, m: Map<string, number>) => {
     console.log(`\n## ${title}`);
-    for (const [k, ms] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${((ms / totalMs) * 100).toFixed(1).padStart(5)} %  ${ms.toFixed(0).padStart(6)} ms  ${k}`);
+    for (const [k, ms] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top))
+      console.log(`${((ms / totalMs) * 100).toFixed(1).padStart(5)} %  ${ms.toFixed(0).padStart(6)} ms  ${k}`);
   };
   console.log(`${file}: ${totalMs.toFixed(0)} ms sampled`);
   print('self time by source', selfBySource);

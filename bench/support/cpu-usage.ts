@@ -33,7 +33,10 @@ export async function cpuSnapshot(orm: Orm, redis: Redis, database: string): Pro
     backends.set(pid, ((Number(fields[11]) + Number(fields[12])) / USER_HZ) * 1000);
   }
   const info = await redis.info('cpu');
-  const redisSeconds = ['used_cpu_user', 'used_cpu_sys'].reduce((sum, key) => sum + Number(new RegExp(`${key}:([\\d.]+)`).exec(info)?.[1] ?? 0), 0);
+  const redisSeconds = ['used_cpu_user', 'used_cpu_sys'].reduce(
+    (sum, key) => sum + Number(new RegExp(`${key}:([\\d.]+)`).exec(info)?.[1] ?? 0),
+    0,
+  );
   const postgresMs = [...backends.values()].reduce((a, b) => a + b, 0);
   return { nodeMs: (usage.user + usage.system) / 1000, postgresMs, redisMs: redisSeconds * 1000, backends };
 }

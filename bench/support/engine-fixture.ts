@@ -13,10 +13,25 @@ export const BENCH_KEYWORD = 'price';
 export const BENCH_FLOW = {
   schemaVersion: 1,
   nodes: [
-    { id: 'trigger', type: 'message_received', config: { match: { kind: 'keyword', mode: 'exact', keywords: [BENCH_KEYWORD] } }, position: { x: 0, y: 0 } },
+    {
+      id: 'trigger',
+      type: 'message_received',
+      config: { match: { kind: 'keyword', mode: 'exact', keywords: [BENCH_KEYWORD] } },
+      position: { x: 0, y: 0 },
+    },
     { id: 'is-pro', type: 'condition', config: { rule: { '==': [{ var: 'contact.plan' }, 'pro'] } }, position: { x: 200, y: 0 } },
-    { id: 'pro-reply', type: 'send_message', config: { text: 'Pro plan, {{contact.name | "there"}}: your price is 0.' }, position: { x: 400, y: -100 } },
-    { id: 'free-reply', type: 'send_message', config: { text: 'Free plan, {{contact.name | "there"}}: upgrade for a better price.' }, position: { x: 400, y: 100 } },
+    {
+      id: 'pro-reply',
+      type: 'send_message',
+      config: { text: 'Pro plan, {{contact.name | "there"}}: your price is 0.' },
+      position: { x: 400, y: -100 },
+    },
+    {
+      id: 'free-reply',
+      type: 'send_message',
+      config: { text: 'Free plan, {{contact.name | "there"}}: upgrade for a better price.' },
+      position: { x: 400, y: 100 },
+    },
   ],
   edges: [
     { id: 'e1', source: 'trigger', sourceHandle: 'out', target: 'is-pro' },
@@ -34,10 +49,18 @@ export interface BenchWorkspace {
 
 /** Signs up (workspace + owner) and adds `channels` sandbox channels through the HTTP API, as a user would. */
 export async function createWorkspace(env: BenchEnv, channels: number): Promise<BenchWorkspace> {
-  const signup = await postJson(env.baseUrl, '/api/v1/auth/signup', { email: `bench-${env.id}@example.com`, password: 'bench-password-1', name: 'Bench', workspaceName: 'Bench' });
+  const signup = await postJson(env.baseUrl, '/api/v1/auth/signup', {
+    email: `bench-${env.id}@example.com`,
+    password: 'bench-password-1',
+    name: 'Bench',
+    workspaceName: 'Bench',
+  });
   const { token, workspace } = signup as { token: string; workspace: { id: string } };
   const channelIds: string[] = [];
-  for (let i = 0; i < channels; i++) channelIds.push(((await postJson(env.baseUrl, '/api/v1/channels', { kind: 'sandbox', name: `Bench sandbox ${i + 1}` }, token)) as { id: string }).id);
+  for (let i = 0; i < channels; i++)
+    channelIds.push(
+      ((await postJson(env.baseUrl, '/api/v1/channels', { kind: 'sandbox', name: `Bench sandbox ${i + 1}` }, token)) as { id: string }).id,
+    );
   return { workspaceId: workspace.id, channelIds, token };
 }
 
@@ -48,8 +71,16 @@ export async function publishBenchFlow(env: BenchEnv, workspaceId: string): Prom
   const em = env.orm.em.fork();
   const flowId = newId();
   const doc = JSON.stringify(BENCH_FLOW);
-  await runSql(em, `insert into flows (id, workspace_id, name, draft, active, published_version) values (:flowId, :workspaceId, 'bench', cast(:doc as jsonb), true, 1)`, { flowId, workspaceId, doc });
-  await runSql(em, `insert into flow_versions (id, workspace_id, flow_id, version, document) values (:versionId, :workspaceId, :flowId, 1, cast(:doc as jsonb))`, { versionId: newId(), workspaceId, flowId, doc: JSON.stringify(validation.flow) });
+  await runSql(
+    em,
+    `insert into flows (id, workspace_id, name, draft, active, published_version) values (:flowId, :workspaceId, 'bench', cast(:doc as jsonb), true, 1)`,
+    { flowId, workspaceId, doc },
+  );
+  await runSql(
+    em,
+    `insert into flow_versions (id, workspace_id, flow_id, version, document) values (:versionId, :workspaceId, :flowId, 1, cast(:doc as jsonb))`,
+    { versionId: newId(), workspaceId, flowId, doc: JSON.stringify(validation.flow) },
+  );
   await env.product.engine.flowsChanged(workspaceId);
 }
 
@@ -77,7 +108,11 @@ export async function createContacts(env: BenchEnv, workspaceId: string, phase: 
 }
 
 export async function postJson(baseUrl: string, path: string, body: unknown, token?: string): Promise<unknown> {
-  const res = await fetch(baseUrl + path, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
+  const res = await fetch(baseUrl + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
   const text = await res.text();
   if (!res.ok) throw new Error(`POST ${path} answered ${res.status}: ${text}`);
   return JSON.parse(text);

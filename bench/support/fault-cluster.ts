@@ -49,11 +49,19 @@ function inboundPoster(baseUrl: string, token: string, channelId: string): { pos
   const post: InboundPoster = (msg) =>
     new Promise((resolve, reject) => {
       const body = JSON.stringify({ from: msg.from, text: msg.text, id: msg.id, name: 'Load' });
-      const req = request(url, { method: 'POST', agent, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', reject);
-      });
+      const req = request(
+        url,
+        {
+          method: 'POST',
+          agent,
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+          res.on('error', reject);
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });
@@ -67,7 +75,14 @@ function inboundPoster(baseUrl: string, token: string, channelId: string): { pos
  */
 export type LoadFlow = 'two-replies' | 'echo';
 
-export async function startFaultCluster(opts: { workers: number; connectors: number; progress: (line: string) => void; nodeOptions?: string; env?: Record<string, string>; flow?: LoadFlow }): Promise<FaultCluster> {
+export async function startFaultCluster(opts: {
+  workers: number;
+  connectors: number;
+  progress: (line: string) => void;
+  nodeOptions?: string;
+  env?: Record<string, string>;
+  flow?: LoadFlow;
+}): Promise<FaultCluster> {
   const pg = await startOwnPostgres(process.env.FAULT_CLUSTER_NAME ?? 'om_chaos', { maxConnections: 300 });
   let redis: OwnRedis | undefined;
   let cluster: ProcessCluster | undefined;
@@ -81,21 +96,39 @@ export async function startFaultCluster(opts: { workers: number; connectors: num
   try {
     redis = await startOwnRedis();
     opts.progress(`own PostgreSQL on ${pg.port}, own Redis on ${redis.port}`);
-    cluster = await ProcessCluster.create({ pgBase: pg.baseUrl, redisUrl: redis.url, env: { METRICS_TOKEN, ...opts.env, ...(opts.nodeOptions ? { NODE_OPTIONS: opts.nodeOptions } : {}) } });
+    cluster = await ProcessCluster.create({
+      pgBase: pg.baseUrl,
+      redisUrl: redis.url,
+      env: { METRICS_TOKEN, ...opts.env, ...(opts.nodeOptions ? { NODE_OPTIONS: opts.nodeOptions } : {}) },
+    });
     await cluster.startApi();
     // Info level: the "ready" line tells the chaos schedule which processes are running.
     for (let i = 0; i < opts.connectors; i++) cluster.spawn('connector', { LOG_LEVEL: 'info' });
     for (let i = 0; i < opts.workers; i++) cluster.spawn('worker', { LOG_LEVEL: 'info' });
     await cluster.waitForQueueWorkers(INBOX_QUEUE, opts.workers);
     await cluster.waitForQueueWorkers(TIMER_QUEUE, opts.workers);
-    const signup = await cluster.client.post('/api/v1/auth/signup', { email: 'load@example.com', password: 'password-123', name: 'Owner', workspaceName: 'Load' });
+    const signup = await cluster.client.post('/api/v1/auth/signup', {
+      email: 'load@example.com',
+      password: 'password-123',
+      name: 'Owner',
+      workspaceName: 'Load',
+    });
     if (signup.status !== 201) throw new Error(`signup answered ${signup.status}`);
     const owner = cluster.client.as(signup.body.token);
     const channel = await owner.post('/api/v1/channels', { kind: 'sandbox', name: 'Load' });
     await cluster.waitForQueueWorkers(sendQueueName(channel.body.id), opts.connectors);
     await cluster.publishFlow(signup.body.workspace.id, loadFlow(opts.flow ?? 'two-replies'), 'load');
     poster = inboundPoster(cluster.baseUrl, signup.body.token, channel.body.id);
-    return { pg, redis, cluster, workspaceId: signup.body.workspace.id, owner, channelId: channel.body.id, postInbound: poster.post, cleanup };
+    return {
+      pg,
+      redis,
+      cluster,
+      workspaceId: signup.body.workspace.id,
+      owner,
+      channelId: channel.body.id,
+      postInbound: poster.post,
+      cleanup,
+    };
   } catch (err) {
     await cleanup();
     throw err;
@@ -104,7 +137,8 @@ export async function startFaultCluster(opts: { workers: number; connectors: num
 
 function loadFlow(flow: LoadFlow) {
   const trigger = keywordTrigger('t', [LOAD_KEYWORD], 'starts_with');
-  if (flow === 'echo') return doc([trigger, node('first', 'send_message', { text: 'first {{message.text}}' })], [edge('t', 'out', 'first')]);
+  if (flow === 'echo')
+    return doc([trigger, node('first', 'send_message', { text: 'first {{message.text}}' })], [edge('t', 'out', 'first')]);
   return doc(
     [
       trigger,
@@ -145,7 +179,11 @@ export interface PostOutcome {
  * would: on 5xx, on a network error, with a short backoff. The provider id makes a retry of a
  * message that was in fact stored a duplicate, not a second message.
  */
-export async function postWithRetries(fc: Pick<FaultCluster, 'postInbound'>, msg: { from: string; text: string; id: string }, opts: { deadlineMs: number; onAttempt?: (status: number) => void }): Promise<PostOutcome> {
+export async function postWithRetries(
+  fc: Pick<FaultCluster, 'postInbound'>,
+  msg: { from: string; text: string; id: string },
+  opts: { deadlineMs: number; onAttempt?: (status: number) => void },
+): Promise<PostOutcome> {
   const started = Date.now();
   const statuses: number[] = [];
   for (let attempt = 0; ; attempt++) {
@@ -158,7 +196,8 @@ export async function postWithRetries(fc: Pick<FaultCluster, 'postInbound'>, msg
     statuses.push(status);
     opts.onAttempt?.(status);
     if (status === 202) return { statuses, accepted: true, latencyMs: Date.now() - started };
-    if ((status !== 0 && status < 500) || Date.now() - started > opts.deadlineMs) return { statuses, accepted: false, latencyMs: Date.now() - started };
+    if ((status !== 0 && status < 500) || Date.now() - started > opts.deadlineMs)
+      return { statuses, accepted: false, latencyMs: Date.now() - started };
     await new Promise((r) => setTimeout(r, Math.min(2_000, 100 * 2 ** Math.min(attempt, 4))));
   }
 }

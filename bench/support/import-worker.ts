@@ -15,7 +15,13 @@ const logger = createLogger(env.LOG_LEVEL ?? 'warn');
 const orm = await openOrm(env.DATABASE_URL!);
 const redis = createRedis(env.REDIS_URL!);
 const queues = new QueueFactory(redis, env.REDIS_PREFIX!);
-const jobs = new ContactImportJobs({ orm, queues, config: { dataDir: env.ONEMESSAGE_DATA_DIR ?? '.onemessage' }, clock: systemClock, logger });
+const jobs = new ContactImportJobs({
+  orm,
+  queues,
+  config: { dataDir: env.ONEMESSAGE_DATA_DIR ?? '.onemessage' },
+  clock: systemClock,
+  logger,
+});
 jobs.start();
 
 process.once('SIGTERM', () => {

@@ -50,7 +50,12 @@ export async function closedLoop(opts: { total: number; concurrency: number; sen
  * Open loop: message k is handed over at `k / ratePerS` seconds whatever happened to the ones
  * before (a slow product does not slow the arrivals), then the bench waits for every reply.
  */
-export async function openLoop(opts: { ratePerS: number; durationS: number; send: SendOne; replies: ReplyCounter }): Promise<LoadResult & { lateArrivalsMs: number }> {
+export async function openLoop(opts: {
+  ratePerS: number;
+  durationS: number;
+  send: SendOne;
+  replies: ReplyCounter;
+}): Promise<LoadResult & { lateArrivalsMs: number }> {
   const { ratePerS, durationS, send, replies } = opts;
   const total = Math.round(ratePerS * durationS);
   const acceptMs: number[] = [];

@@ -47,10 +47,21 @@ export interface PhaseTimings {
  * to the outbox (in that transaction); `sent` is when the sandbox send worker recorded it sent.
  */
 export async function readPhaseTimings(orm: Orm, workspaceId: string, phase: string, since: Date): Promise<PhaseTimings> {
-  const inbound = await runSql<{ id: string; receivedMs: number; handledMs: number }>(orm.em.fork(), PHASE_INBOUND_SQL, { workspaceId, pattern: `${phase}:%` });
+  const inbound = await runSql<{ id: string; receivedMs: number; handledMs: number }>(orm.em.fork(), PHASE_INBOUND_SQL, {
+    workspaceId,
+    pattern: `${phase}:%`,
+  });
   const replies = await runSql<{ inboundId: string; queuedMs: number; sentMs: number }>(orm.em.fork(), REPLIES_SQL, { workspaceId, since });
   const replyOf = new Map(replies.rows.map((r) => [r.inboundId, r]));
-  const timings: PhaseTimings = { replied: 0, endToEndMs: [], receivedMs: [], toHandledMs: [], handledToQueuedMs: [], queuedToSentMs: [], spanMs: Number.NaN };
+  const timings: PhaseTimings = {
+    replied: 0,
+    endToEndMs: [],
+    receivedMs: [],
+    toHandledMs: [],
+    handledToQueuedMs: [],
+    queuedToSentMs: [],
+    spanMs: Number.NaN,
+  };
   let first = Infinity;
   let last = -Infinity;
   for (const message of inbound.rows) {

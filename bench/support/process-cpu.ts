@@ -16,7 +16,10 @@ export async function procStat(pid: number): Promise<ProcStat | null> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
   if (!stat) return null;
   // Fields after the command name (which may hold spaces and parentheses): ppid is the 2nd, utime..cstime the 12th to 15th.
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+  const f = stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number);
   const ms = (ticks: number) => (ticks / USER_HZ) * 1000;
   return { ppid: f[1]!, ownMs: ms(f[11]! + f[12]!), reapedChildrenMs: ms(f[13]! + f[14]!) };
 }

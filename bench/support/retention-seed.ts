@@ -19,7 +19,8 @@ export const UUID_V7_AT = (at: string) =>
 export type SeedLayout = { kind: 'halves' } | { kind: 'uniform'; spanDays: number };
 
 function timeOf(layout: SeedLayout, i: string, n: string): string {
-  if (layout.kind === 'uniform') return `now() - make_interval(days => ${layout.spanDays}) + make_interval(secs => cast(${i} as float8) * ${layout.spanDays * 86_400} / ${n})`;
+  if (layout.kind === 'uniform')
+    return `now() - make_interval(days => ${layout.spanDays}) + make_interval(secs => cast(${i} as float8) * ${layout.spanDays * 86_400} / ${n})`;
   return `case when ${i} <= ${n} / 2 then now() - interval '60 days' + make_interval(secs => ${i} * 0.01) else now() - interval '1 day' + make_interval(secs => (${i} - ${n} / 2) * 0.01) end`;
 }
 
@@ -39,8 +40,16 @@ export interface SeedTarget {
  */
 export async function seedRetentionData(em: EntityManager, t: SeedTarget, messages: number, layout: SeedLayout): Promise<void> {
   const b = { workspaceId: t.workspaceId, channelId: t.channelId };
-  await runSql(em, `insert into contacts (id, workspace_id, phone, name) select gen_random_uuid(), :workspaceId, '+1777' || lpad(cast(i as text), 7, '0'), 'Data ' || i from generate_series(1, :n) i`, { ...b, n: DATA_CONTACTS });
-  await runSql(em, `insert into conversations (id, workspace_id, channel_id, contact_id, last_message_at) select gen_random_uuid(), workspace_id, :channelId, id, now() from contacts where workspace_id = :workspaceId and phone like '+1777%'`, b);
+  await runSql(
+    em,
+    `insert into contacts (id, workspace_id, phone, name) select gen_random_uuid(), :workspaceId, '+1777' || lpad(cast(i as text), 7, '0'), 'Data ' || i from generate_series(1, :n) i`,
+    { ...b, n: DATA_CONTACTS },
+  );
+  await runSql(
+    em,
+    `insert into conversations (id, workspace_id, channel_id, contact_id, last_message_at) select gen_random_uuid(), workspace_id, :channelId, id, now() from contacts where workspace_id = :workspaceId and phone like '+1777%'`,
+    b,
+  );
   const conv = `with conv as (select id, contact_id, row_number() over (order by id) - 1 as k from conversations where workspace_id = :workspaceId and channel_id = :channelId)`;
   await runSql(
     em,

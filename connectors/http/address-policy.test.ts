@@ -50,12 +50,20 @@ describe('addressBlockReason', () => {
   });
 
   describe('when the address is public', () => {
-    it.each(['8.8.8.8', '93.184.216.34', '172.15.255.255', '172.32.0.1', '100.63.255.255', '100.128.0.1', '2606:4700:4700::1111', '::ffff:8.8.8.8', '64:ff9b::808:808', '2002:808:808::1'])(
-      'allows %s',
-      (address) => {
-        expect(addressBlockReason(address)).toBeUndefined();
-      },
-    );
+    it.each([
+      '8.8.8.8',
+      '93.184.216.34',
+      '172.15.255.255',
+      '172.32.0.1',
+      '100.63.255.255',
+      '100.128.0.1',
+      '2606:4700:4700::1111',
+      '::ffff:8.8.8.8',
+      '64:ff9b::808:808',
+      '2002:808:808::1',
+    ])('allows %s', (address) => {
+      expect(addressBlockReason(address)).toBeUndefined();
+    });
   });
 
   describe('when the IPv6 address is outside global unicast and not otherwise listed', () => {
@@ -73,12 +81,20 @@ describe('addressBlockReason', () => {
 
 describe('hostnameBlockReason', () => {
   describe('when the name points inside a network by convention', () => {
-    it.each(['localhost', 'LOCALHOST', 'localhost.', 'app.localhost', 'metadata.google.internal', 'metadata', 'ip-10-0-0-1.ec2.internal', 'printer.local', 'nas.home.arpa', 'redis'])(
-      'refuses %s',
-      (hostname) => {
-        expect(hostnameBlockReason(hostname)).toBe('internal_hostname');
-      },
-    );
+    it.each([
+      'localhost',
+      'LOCALHOST',
+      'localhost.',
+      'app.localhost',
+      'metadata.google.internal',
+      'metadata',
+      'ip-10-0-0-1.ec2.internal',
+      'printer.local',
+      'nas.home.arpa',
+      'redis',
+    ])('refuses %s', (hostname) => {
+      expect(hostnameBlockReason(hostname)).toBe('internal_hostname');
+    });
   });
 
   describe('when the name is an ordinary public one, or an IP literal', () => {

@@ -43,7 +43,10 @@ export class BlockedAddressError extends HttpRequestError {
     readonly reason: BlockReason,
     readonly address?: string,
   ) {
-    super(url, address === undefined ? `${hostname} is refused (${reason})` : `${hostname} resolves to ${address}, which is refused (${reason})`);
+    super(
+      url,
+      address === undefined ? `${hostname} is refused (${reason})` : `${hostname} resolves to ${address}, which is refused (${reason})`,
+    );
   }
 }
 
@@ -95,7 +98,10 @@ export class CrossOriginRedirectRefusedError extends HttpRequestError {
     url: string,
     readonly from: string,
   ) {
-    super(url, `${from} redirected to another origin (${new URL(url).origin}); a request carrying secrets only follows redirects within its origin: use the final URL in the flow`);
+    super(
+      url,
+      `${from} redirected to another origin (${new URL(url).origin}); a request carrying secrets only follows redirects within its origin: use the final URL in the flow`,
+    );
   }
 }
 

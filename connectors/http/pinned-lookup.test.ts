@@ -7,7 +7,10 @@ const vetted = [
   { address: '2606:2800:220:1:248:1893:25c8:1946', family: 6 as const },
 ];
 
-function ask(options: { all?: boolean; family?: number }, hostname = 'api.example.com'): Promise<{ address: string | LookupAddress[]; family?: number }> {
+function ask(
+  options: { all?: boolean; family?: number },
+  hostname = 'api.example.com',
+): Promise<{ address: string | LookupAddress[]; family?: number }> {
   return new Promise((resolve, reject) => {
     pinnedLookup(vetted)(hostname, options, (err, address, family) => (err ? reject(err) : resolve({ address, family })));
   });

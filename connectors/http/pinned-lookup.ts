@@ -32,7 +32,11 @@ export function pinnedLookup(vetted: readonly ResolvedAddress[]): LookupFunction
       callback(err, '');
       return;
     }
-    if (options.all === true) callback(null, wanted.map((a) => ({ address: a.address, family: a.family })));
+    if (options.all === true)
+      callback(
+        null,
+        wanted.map((a) => ({ address: a.address, family: a.family })),
+      );
     else callback(null, first.address, first.family);
   };
 }

@@ -202,9 +202,16 @@ describe('SafeHttpClient', () => {
     it('refuses a name whose DNS answers a private address', async () => {
       const guard = forbidConnections();
       const dns = fakeDns({ 'crm.example.test': ['10.0.0.5'] });
-      const err = await new SafeHttpClient({ lookup: dns }).request({ method: 'GET', url: 'https://crm.example.test/api' }).catch((e: unknown) => e);
+      const err = await new SafeHttpClient({ lookup: dns })
+        .request({ method: 'GET', url: 'https://crm.example.test/api' })
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(BlockedAddressError);
-      expect(err).toMatchObject({ hostname: 'crm.example.test', address: '10.0.0.5', reason: 'private', url: 'https://crm.example.test/api' });
+      expect(err).toMatchObject({
+        hostname: 'crm.example.test',
+        address: '10.0.0.5',
+        reason: 'private',
+        url: 'https://crm.example.test/api',
+      });
       expect((err as Error).message).toBe('crm.example.test resolves to 10.0.0.5, which is refused (private)');
       expect(dns.calls).toEqual(['crm.example.test']);
       expect(guard.attempts()).toBe(0);
@@ -249,11 +256,21 @@ describe('SafeHttpClient', () => {
     });
 
     it('POSTs a JSON body with a JSON content type and the client’s User-Agent', async () => {
-      const res = await client().request({ method: 'POST', url: local('/echo'), headers: { 'X-Api-Key': 'k1' }, body: { name: 'Ada', tags: ['vip'] } });
+      const res = await client().request({
+        method: 'POST',
+        url: local('/echo'),
+        headers: { 'X-Api-Key': 'k1' },
+        body: { name: 'Ada', tags: ['vip'] },
+      });
       const echoed = res.body as any;
       expect(echoed.method).toBe('POST');
       expect(JSON.parse(echoed.body)).toEqual({ name: 'Ada', tags: ['vip'] });
-      expect(echoed.headers).toMatchObject({ 'content-type': 'application/json', 'user-agent': USER_AGENT, 'x-api-key': 'k1', 'accept-encoding': 'identity' });
+      expect(echoed.headers).toMatchObject({
+        'content-type': 'application/json',
+        'user-agent': USER_AGENT,
+        'x-api-key': 'k1',
+        'accept-encoding': 'identity',
+      });
     });
 
     it('returns text when the response is not JSON', async () => {
@@ -322,7 +339,9 @@ describe('SafeHttpClient', () => {
 
     it('refuses a hop to an internal name even when the first host was allowed', async () => {
       const client = new SafeHttpClient({ allowHosts: ['127.0.0.1'], lookup: fakeDns({ localhost: ['127.0.0.1'] }) });
-      const err = await client.request({ method: 'GET', url: local(`/redirect?to=${encodeURIComponent(`http://localhost:${port}/secret`)}`) }).catch((e: unknown) => e);
+      const err = await client
+        .request({ method: 'GET', url: local(`/redirect?to=${encodeURIComponent(`http://localhost:${port}/secret`)}`) })
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(BlockedAddressError);
       expect(err).toMatchObject({ hostname: 'localhost', reason: 'internal_hostname' });
       expect(seen.map((s) => s.path)).toEqual(['/redirect']);
@@ -330,14 +349,18 @@ describe('SafeHttpClient', () => {
 
     it('refuses a hop to a public-looking name that resolves to loopback', async () => {
       const client = new SafeHttpClient({ allowHosts: ['127.0.0.1'], lookup: fakeDns({ 'rebind.example.test': ['127.0.0.1'] }) });
-      const err = await client.request({ method: 'GET', url: local(`/redirect?to=${encodeURIComponent(`http://rebind.example.test:${port}/secret`)}`) }).catch((e: unknown) => e);
+      const err = await client
+        .request({ method: 'GET', url: local(`/redirect?to=${encodeURIComponent(`http://rebind.example.test:${port}/secret`)}`) })
+        .catch((e: unknown) => e);
       expect(err).toMatchObject({ name: 'BlockedAddressError', address: '127.0.0.1', reason: 'loopback' });
       expect(seen.map((s) => s.path)).toEqual(['/redirect']);
     });
 
     it('refuses a hop to a scheme other than http(s)', async () => {
       const client = new SafeHttpClient({ allowHosts: ['127.0.0.1'], lookup: fakeDns({}) });
-      const err = await client.request({ method: 'GET', url: local(`/redirect?to=${encodeURIComponent('file:///etc/passwd')}`) }).catch((e: unknown) => e);
+      const err = await client
+        .request({ method: 'GET', url: local(`/redirect?to=${encodeURIComponent('file:///etc/passwd')}`) })
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(InvalidUrlError);
     });
 
@@ -345,7 +368,12 @@ describe('SafeHttpClient', () => {
       const client = new SafeHttpClient({ allowHosts: ['127.0.0.1'], lookup: fakeDns({}) });
       const err = await client.request({ method: 'GET', url: local('/loop') }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(TooManyRedirectsError);
-      expect(err).toMatchObject({ code: 'http_too_many_redirects', disposition: 'never', maxRedirects: 5, message: `more than 5 redirects, the last one to ${local('/loop')}` });
+      expect(err).toMatchObject({
+        code: 'http_too_many_redirects',
+        disposition: 'never',
+        maxRedirects: 5,
+        message: `more than 5 redirects, the last one to ${local('/loop')}`,
+      });
       expect(seen).toHaveLength(6);
     });
 
@@ -365,7 +393,11 @@ describe('SafeHttpClient', () => {
     it('drops the Authorization header when the redirect leaves the origin', async () => {
       const client = new SafeHttpClient({ allowHosts: ['127.0.0.1', 'other.test'], lookup: fakeDns({ 'other.test': ['127.0.0.1'] }) });
       const crossOrigin = `http://other.test:${port}/echo`;
-      const res = await client.request({ method: 'GET', url: local(`/redirect?to=${encodeURIComponent(crossOrigin)}`), headers: { Authorization: 'Bearer t0k3n', 'X-Trace': 'kept' } });
+      const res = await client.request({
+        method: 'GET',
+        url: local(`/redirect?to=${encodeURIComponent(crossOrigin)}`),
+        headers: { Authorization: 'Bearer t0k3n', 'X-Trace': 'kept' },
+      });
       expect((res.body as any).headers.authorization).toBeUndefined();
       expect((res.body as any).headers['x-trace']).toBe('kept');
     });
@@ -373,11 +405,23 @@ describe('SafeHttpClient', () => {
     it('refuses a redirect to another origin when the request carries secrets, following one within the origin', async () => {
       const client = new SafeHttpClient({ allowHosts: ['127.0.0.1', 'other.test'], lookup: fakeDns({ 'other.test': ['127.0.0.1'] }) });
       const crossOrigin = `http://other.test:${port}/echo`;
-      const err = await client.request({ method: 'POST', url: local(`/redirect?status=307&to=${encodeURIComponent(crossOrigin)}`), headers: { 'X-Api-Key': 'secret-value' }, body: { key: 'secret-value' }, sameOriginRedirectsOnly: true }).catch((e: unknown) => e);
+      const err = await client
+        .request({
+          method: 'POST',
+          url: local(`/redirect?status=307&to=${encodeURIComponent(crossOrigin)}`),
+          headers: { 'X-Api-Key': 'secret-value' },
+          body: { key: 'secret-value' },
+          sameOriginRedirectsOnly: true,
+        })
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(CrossOriginRedirectRefusedError);
       expect(err).toMatchObject({ code: 'http_redirect_refused', disposition: 'never', url: crossOrigin });
       expect(seen.map((s) => s.path)).toEqual(['/redirect']);
-      const same = await client.request({ method: 'GET', url: local(`/redirect?to=${encodeURIComponent('/json')}`), sameOriginRedirectsOnly: true });
+      const same = await client.request({
+        method: 'GET',
+        url: local(`/redirect?to=${encodeURIComponent('/json')}`),
+        sameOriginRedirectsOnly: true,
+      });
       expect(same.status).toBe(200);
     });
   });
@@ -388,7 +432,12 @@ describe('SafeHttpClient', () => {
       const started = Date.now();
       const err = await client.request({ method: 'GET', url: local('/never-answers'), timeoutMs: 200 }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(HttpTimeoutError);
-      expect(err).toMatchObject({ code: 'http_timeout', disposition: 'retry', timeoutMs: 200, message: `no complete response from ${local('/never-answers')} within 200 ms` });
+      expect(err).toMatchObject({
+        code: 'http_timeout',
+        disposition: 'retry',
+        timeoutMs: 200,
+        message: `no complete response from ${local('/never-answers')} within 200 ms`,
+      });
       expect(Date.now() - started).toBeLessThan(5_000);
     });
 
@@ -400,7 +449,9 @@ describe('SafeHttpClient', () => {
 
     it('counts DNS resolution against the same deadline', async () => {
       const hanging: HostResolver = () => new Promise(() => {});
-      const err = await new SafeHttpClient({ lookup: hanging }).request({ method: 'GET', url: 'http://slow-dns.example.test/', timeoutMs: 200 }).catch((e: unknown) => e);
+      const err = await new SafeHttpClient({ lookup: hanging })
+        .request({ method: 'GET', url: 'http://slow-dns.example.test/', timeoutMs: 200 })
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(HttpTimeoutError);
     });
   });
@@ -410,7 +461,12 @@ describe('SafeHttpClient', () => {
       const client = new SafeHttpClient({ allowHosts: ['127.0.0.1'], lookup: fakeDns({}), maxResponseBytes: 65_536 });
       const err = await client.request({ method: 'GET', url: local('/endless-stream') }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ResponseTooLargeError);
-      expect(err).toMatchObject({ code: 'http_response_too_large', disposition: 'never', maxBytes: 65_536, message: `the response from ${local('/endless-stream')} is larger than 65536 bytes` });
+      expect(err).toMatchObject({
+        code: 'http_response_too_large',
+        disposition: 'never',
+        maxBytes: 65_536,
+        message: `the response from ${local('/endless-stream')} is larger than 65536 bytes`,
+      });
     });
 
     it('refuses at once a body whose Content-Length exceeds the cap, without waiting for it', async () => {
@@ -445,16 +501,22 @@ describe('SafeHttpClient', () => {
       await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
       const deadPort = (closed.address() as AddressInfo).port;
       await new Promise((resolve) => closed.close(resolve));
-      const err = await new SafeHttpClient({ allowHosts: ['127.0.0.1'], lookup: fakeDns({}) }).request({ method: 'GET', url: `http://127.0.0.1:${deadPort}/` }).catch((e: unknown) => e);
+      const err = await new SafeHttpClient({ allowHosts: ['127.0.0.1'], lookup: fakeDns({}) })
+        .request({ method: 'GET', url: `http://127.0.0.1:${deadPort}/` })
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(HttpConnectionError);
       expect(err).toMatchObject({ code: 'http_connection_failed', disposition: 'retry' });
       expect((err as Error).cause).toMatchObject({ code: 'ECONNREFUSED' });
     });
 
     it('fails with HttpConnectionError when the name does not resolve', async () => {
-      const err = await new SafeHttpClient({ lookup: fakeDns({}) }).request({ method: 'GET', url: 'http://nowhere.example.test/' }).catch((e: unknown) => e);
+      const err = await new SafeHttpClient({ lookup: fakeDns({}) })
+        .request({ method: 'GET', url: 'http://nowhere.example.test/' })
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(HttpConnectionError);
-      expect((err as Error).message).toBe('could not reach http://nowhere.example.test/: ENOTFOUND (getaddrinfo ENOTFOUND nowhere.example.test)');
+      expect((err as Error).message).toBe(
+        'could not reach http://nowhere.example.test/: ENOTFOUND (getaddrinfo ENOTFOUND nowhere.example.test)',
+      );
     });
   });
 
@@ -463,9 +525,21 @@ describe('SafeHttpClient', () => {
 
     const url = 'https://api.example.test/';
     it.each<[string, SafeHttpRequest, string]>([
-      ['a Host header', { method: 'GET', url, headers: { Host: 'internal' } }, 'the Host header is set by the client and may not be overridden'],
-      ['a Transfer-Encoding header', { method: 'GET', url, headers: { 'Transfer-Encoding': 'chunked' } }, 'the Transfer-Encoding header is set by the client and may not be overridden'],
-      ['a header value with a line break', { method: 'GET', url, headers: { 'X-Bad': 'a\r\nInjected: 1' } }, 'the X-Bad header is not valid'],
+      [
+        'a Host header',
+        { method: 'GET', url, headers: { Host: 'internal' } },
+        'the Host header is set by the client and may not be overridden',
+      ],
+      [
+        'a Transfer-Encoding header',
+        { method: 'GET', url, headers: { 'Transfer-Encoding': 'chunked' } },
+        'the Transfer-Encoding header is set by the client and may not be overridden',
+      ],
+      [
+        'a header value with a line break',
+        { method: 'GET', url, headers: { 'X-Bad': 'a\r\nInjected: 1' } },
+        'the X-Bad header is not valid',
+      ],
       ['a GET with a body', { method: 'GET', url, body: { a: 1 } }, 'a GET request has no body'],
       ['a body that is not JSON', { method: 'POST', url, body: { n: 1n } }, 'the body cannot be serialised as JSON'],
       ['a negative timeout', { method: 'GET', url, timeoutMs: -1 }, 'the timeout must be a positive number of milliseconds, not -1'],

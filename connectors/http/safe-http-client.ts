@@ -97,7 +97,10 @@ export class SafeHttpClient {
     this.allowHosts = new Set((opts.allowHosts ?? []).map(normaliseAllowedHost));
     this.maxResponseBytes = positiveInteger('maxResponseBytes', opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, 1);
     this.maxRedirects = positiveInteger('maxRedirects', opts.maxRedirects ?? DEFAULT_MAX_REDIRECTS, 0);
-    this.defaultTimeoutMs = effectiveTimeoutMs(undefined, positiveInteger('defaultTimeoutMs', opts.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS, 1));
+    this.defaultTimeoutMs = effectiveTimeoutMs(
+      undefined,
+      positiveInteger('defaultTimeoutMs', opts.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS, 1),
+    );
     this.resolve = opts.lookup ?? systemResolver;
   }
 
@@ -178,7 +181,14 @@ export class SafeHttpClient {
 }
 
 /** One hop: resolves when the response head arrives. */
-function send(target: URL, method: HttpMethod, headers: OutgoingHttpHeaders, body: string | undefined, lookup: LookupFunction | undefined, signal: AbortSignal): Promise<IncomingMessage> {
+function send(
+  target: URL,
+  method: HttpMethod,
+  headers: OutgoingHttpHeaders,
+  body: string | undefined,
+  lookup: LookupFunction | undefined,
+  signal: AbortSignal,
+): Promise<IncomingMessage> {
   const host = unbracket(target.hostname);
   const secure = target.protocol === 'https:';
   return new Promise((resolve, reject) => {
@@ -204,15 +214,20 @@ function send(target: URL, method: HttpMethod, headers: OutgoingHttpHeaders, bod
 }
 
 function parseTarget(raw: string, base?: URL): URL {
-  if (raw.length > MAX_URL_LENGTH) throw new InvalidUrlError(base?.href ?? raw.slice(0, 200), `the URL is longer than ${MAX_URL_LENGTH} characters`);
+  if (raw.length > MAX_URL_LENGTH)
+    throw new InvalidUrlError(base?.href ?? raw.slice(0, 200), `the URL is longer than ${MAX_URL_LENGTH} characters`);
   let url: URL;
   try {
     url = new URL(raw, base);
   } catch (cause) {
-    throw new InvalidUrlError(raw, base === undefined ? `${raw} is not a valid URL` : `${base.href} redirected to an invalid URL`, { cause });
+    throw new InvalidUrlError(raw, base === undefined ? `${raw} is not a valid URL` : `${base.href} redirected to an invalid URL`, {
+      cause,
+    });
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidUrlError(url.href, `only http and https URLs are allowed, not ${url.protocol}`);
-  if (url.username !== '' || url.password !== '') throw new InvalidUrlError(redactCredentials(url), 'credentials in the URL are not allowed; send them in a header');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new InvalidUrlError(url.href, `only http and https URLs are allowed, not ${url.protocol}`);
+  if (url.username !== '' || url.password !== '')
+    throw new InvalidUrlError(redactCredentials(url), 'credentials in the URL are not allowed; send them in a header');
   return url;
 }
 
@@ -227,7 +242,8 @@ function buildHeaders(url: string, given: Record<string, string>): Record<string
   const headers: Record<string, string> = { 'user-agent': USER_AGENT, accept: 'application/json, text/*;q=0.9, */*;q=0.8' };
   for (const [name, value] of Object.entries(given)) {
     const key = name.toLowerCase();
-    if (MANAGED_HEADERS.has(key)) throw new InvalidHttpRequestError(url, `the ${name} header is set by the client and may not be overridden`);
+    if (MANAGED_HEADERS.has(key))
+      throw new InvalidHttpRequestError(url, `the ${name} header is set by the client and may not be overridden`);
     try {
       http.validateHeaderName(name);
       http.validateHeaderValue(name, value);

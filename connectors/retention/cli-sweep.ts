@@ -14,15 +14,32 @@ import { RetentionSweepRunner } from './retention-sweep.ts';
  * workspace has an unfinished sweep (a runner killed mid-way), that one is resumed, waiting for
  * its lease to expire; a dry run is refused meanwhile. Prints one line per kind at the end.
  */
-export async function runCliSweep(p: { orm: Orm; config: Config; workspaceId: string; dryRun: boolean; batchRows?: number; pollMs: number; print: (line: string) => void }): Promise<'completed' | 'failed'> {
+export async function runCliSweep(p: {
+  orm: Orm;
+  config: Config;
+  workspaceId: string;
+  dryRun: boolean;
+  batchRows?: number;
+  pollMs: number;
+  print: (line: string) => void;
+}): Promise<'completed' | 'failed'> {
   const em = p.orm.em.fork();
   const settings = await loadSettings(em, p.workspaceId);
   if (!settings) throw new NotFoundError('workspace', p.workspaceId);
   let sweep: SweepRow | null = await findActiveSweep(em, p.workspaceId);
-  if (sweep && p.dryRun) throw new Error(`workspace ${p.workspaceId} has an unfinished sweep (${sweep.id}): run without --dry-run to finish it first`);
+  if (sweep && p.dryRun)
+    throw new Error(`workspace ${p.workspaceId} has an unfinished sweep (${sweep.id}): run without --dry-run to finish it first`);
   if (sweep) p.print(`resuming sweep ${sweep.id} (started ${new Date(sweep.createdAt).toISOString()})`);
   else {
-    sweep = await insertSweep(em, { id: newId(), workspaceId: p.workspaceId, dryRun: p.dryRun, trigger: 'cli', requestedBy: null, policy: settings.policy, now: systemClock.now() });
+    sweep = await insertSweep(em, {
+      id: newId(),
+      workspaceId: p.workspaceId,
+      dryRun: p.dryRun,
+      trigger: 'cli',
+      requestedBy: null,
+      policy: settings.policy,
+      now: systemClock.now(),
+    });
     if (!sweep) throw new Error('another sweep of this workspace started at the same moment: run the command again to join it');
     p.print(`sweep ${sweep.id}${p.dryRun ? ' (dry run)' : ''}`);
   }
@@ -44,7 +61,9 @@ export async function runCliSweep(p: { orm: Orm; config: Config; workspaceId: st
   const done = (await findSweep(p.orm.em.fork(), p.workspaceId, sweep.id))!;
   for (const kind of SWEEP_ORDER) {
     const k = done.progress[kind]!;
-    p.print(`${kind}: ${k.status}${k.status === 'kept' ? '' : done.dryRun ? `, would delete ${k.total} rows (${k.totalBytes} bytes)` : `, deleted ${k.deleted} rows (${k.bytes} bytes, ${k.files} files)`}`);
+    p.print(
+      `${kind}: ${k.status}${k.status === 'kept' ? '' : done.dryRun ? `, would delete ${k.total} rows (${k.totalBytes} bytes)` : `, deleted ${k.deleted} rows (${k.bytes} bytes, ${k.files} files)`}`,
+    );
   }
   p.print(`sweep ${done.id} ${done.status}${done.error ? `: ${done.error}` : ''}`);
   return done.status === 'completed' ? 'completed' : 'failed';

@@ -70,15 +70,40 @@ function whatsappUsers(phone: string | null, identities: { kind: string; value: 
  * totals still add up; ids in usage paths and audit targets are blanked. Null when the contact
  * is not in the workspace.
  */
-export async function eraseContactInTx(em: EntityManager, p: { workspaceId: string; contactId: string; secretKey: Buffer; now: Date }): Promise<ErasureResult | null> {
-  const contact = (await runSql<{ phone: string | null }>(em, `select phone from contacts where id = :contactId and workspace_id = :workspaceId for update`, p)).rows[0];
+export async function eraseContactInTx(
+  em: EntityManager,
+  p: { workspaceId: string; contactId: string; secretKey: Buffer; now: Date },
+): Promise<ErasureResult | null> {
+  const contact = (
+    await runSql<{ phone: string | null }>(
+      em,
+      `select phone from contacts where id = :contactId and workspace_id = :workspaceId for update`,
+      p,
+    )
+  ).rows[0];
   if (!contact) return null;
   const ids = { contactId: p.contactId, workspaceId: p.workspaceId };
-  const identities = (await runSql<{ kind: string; value: string }>(em, `select kind, value from contact_identities where contact_id = :contactId`, { contactId: p.contactId })).rows;
-  const conversationIds = (await runSql<{ id: string }>(em, `select id from conversations where contact_id = :contactId`, { contactId: p.contactId })).rows.map((r) => r.id);
-  const messages = (await runSql<{ id: string; channelId: string }>(em, `select id, channel_id as "channelId" from messages where contact_id = :contactId`, { contactId: p.contactId })).rows;
+  const identities = (
+    await runSql<{ kind: string; value: string }>(em, `select kind, value from contact_identities where contact_id = :contactId`, {
+      contactId: p.contactId,
+    })
+  ).rows;
+  const conversationIds = (
+    await runSql<{ id: string }>(em, `select id from conversations where contact_id = :contactId`, { contactId: p.contactId })
+  ).rows.map((r) => r.id);
+  const messages = (
+    await runSql<{ id: string; channelId: string }>(
+      em,
+      `select id, channel_id as "channelId" from messages where contact_id = :contactId`,
+      { contactId: p.contactId },
+    )
+  ).rows;
   const timers = (
-    await runSql<{ runId: string; waitSeq: number }>(em, `select id as "runId", step_count as "waitSeq" from runs where (contact_id = :contactId or conversation_id = any(cast(:conversationIds as uuid[]))) and status = 'waiting'`, { contactId: p.contactId, conversationIds })
+    await runSql<{ runId: string; waitSeq: number }>(
+      em,
+      `select id as "runId", step_count as "waitSeq" from runs where (contact_id = :contactId or conversation_id = any(cast(:conversationIds as uuid[]))) and status = 'waiting'`,
+      { contactId: p.contactId, conversationIds },
+    )
   ).rows;
 
   // Files first: their keys are queued in this transaction, removed from disk after commit.
@@ -122,7 +147,11 @@ export async function eraseContactInTx(em: EntityManager, p: { workspaceId: stri
   let counted = { messages: 0, conversations: 0, runs: 0 };
   for (const ref of await referencingColumns(em)) {
     const key = ref.refers === 'contact' ? `= cast(:contactId as uuid)` : `= any(cast(:conversationIds as uuid[]))`;
-    const res = await runSql(em, `delete from ${quoteIdent(ref.table)} where ${quoteIdent(ref.column)} ${key}`, ref.refers === 'contact' ? { contactId: p.contactId } : { conversationIds });
+    const res = await runSql(
+      em,
+      `delete from ${quoteIdent(ref.table)} where ${quoteIdent(ref.column)} ${key}`,
+      ref.refers === 'contact' ? { contactId: p.contactId } : { conversationIds },
+    );
     if (ref.table === 'messages' || ref.table === 'runs') counted = { ...counted, [ref.table]: counted[ref.table] + res.rowCount };
     else otherRows += res.rowCount;
   }
@@ -131,9 +160,15 @@ export async function eraseContactInTx(em: EntityManager, p: { workspaceId: stri
 
   // Ids left in usage paths (`/api/v1/contacts/<id>`) and audit targets would point at the person.
   for (const id of [p.contactId, ...conversationIds]) {
-    await runSql(em, `update usage_events set path = replace(path, :id, ':erased') where workspace_id = :workspaceId and path like :pattern`, { id, workspaceId: p.workspaceId, pattern: `%${id}%` });
+    await runSql(
+      em,
+      `update usage_events set path = replace(path, :id, ':erased') where workspace_id = :workspaceId and path like :pattern`,
+      { id, workspaceId: p.workspaceId, pattern: `%${id}%` },
+    );
   }
-  await runSql(em, `update audit_log set target_id = null where target_id = any(cast(:ids as uuid[]))`, { ids: [p.contactId, ...conversationIds] });
+  await runSql(em, `update audit_log set target_id = null where target_id = any(cast(:ids as uuid[]))`, {
+    ids: [p.contactId, ...conversationIds],
+  });
   await runSql(em, `delete from contacts where id = :contactId and workspace_id = :workspaceId`, ids);
   await emitEvent(em, contactErasedEvent(p.workspaceId, p.contactId, p.now));
 
@@ -146,12 +181,25 @@ export async function eraseContactInTx(em: EntityManager, p: { workspaceId: stri
 
 /** Takes the phone out of explicit broadcast audiences (a phone list, CSV lines naming it). */
 async function removePhoneFromAudiences(em: EntityManager, workspaceId: string, phone: string): Promise<void> {
-  const rows = (await runSql<{ id: string; audience: { kind: string; phones?: string[]; csv?: string } }>(em, `select id, audience from broadcasts where workspace_id = :workspaceId and audience::text like :pattern for update`, { workspaceId, pattern: `%${phone.replace(/^\+/, '')}%` })).rows;
+  const rows = (
+    await runSql<{ id: string; audience: { kind: string; phones?: string[]; csv?: string } }>(
+      em,
+      `select id, audience from broadcasts where workspace_id = :workspaceId and audience::text like :pattern for update`,
+      { workspaceId, pattern: `%${phone.replace(/^\+/, '')}%` },
+    )
+  ).rows;
   const digits = phone.replace(/^\+/, '');
   for (const row of rows) {
     const audience = { ...row.audience };
     if (audience.phones) audience.phones = audience.phones.filter((x) => x.replace(/\D/g, '') !== digits);
-    if (audience.csv !== undefined) audience.csv = audience.csv.split('\n').filter((line) => !line.split(/[,;\t]/).some((cell) => cell.replace(/\D/g, '') === digits)).join('\n');
-    await runSql(em, `update broadcasts set audience = cast(:audience as jsonb) where id = :id`, { id: row.id, audience: JSON.stringify(audience) });
+    if (audience.csv !== undefined)
+      audience.csv = audience.csv
+        .split('\n')
+        .filter((line) => !line.split(/[,;\t]/).some((cell) => cell.replace(/\D/g, '') === digits))
+        .join('\n');
+    await runSql(em, `update broadcasts set audience = cast(:audience as jsonb) where id = :id`, {
+      id: row.id,
+      audience: JSON.stringify(audience),
+    });
   }
 }

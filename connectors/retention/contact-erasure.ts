@@ -38,7 +38,10 @@ export class ContactErasure {
     const em = this.deps.orm.em.fork();
     const result = await em.transactional(async (tx) => {
       // The hold check runs after the contact's row lock: a hold placed meanwhile (which locks it too) is seen.
-      const locked = await runSql(tx, `select 1 from contacts where id = :contactId and workspace_id = :workspaceId for update`, { contactId, workspaceId });
+      const locked = await runSql(tx, `select 1 from contacts where id = :contactId and workspace_id = :workspaceId for update`, {
+        contactId,
+        workspaceId,
+      });
       if (locked.rowCount === 0) throw new NotFoundError('contact', contactId);
       await assertNoHoldOnContact(tx, workspaceId, contactId);
       const erased = await eraseContactInTx(tx, { workspaceId, contactId, secretKey: this.deps.secretKey, now: this.deps.clock.now() });

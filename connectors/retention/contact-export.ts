@@ -41,21 +41,35 @@ const COLUMNS = `id, workspace_id as "workspaceId", contact_id as "contactId", s
   requested_by as "requestedBy", created_at as "createdAt", finished_at as "finishedAt", expires_at as "expiresAt"`;
 
 export async function findExport(em: EntityManager, workspaceId: string, id: string): Promise<ExportRow | null> {
-  return (await runSql<ExportRow>(em, `select ${COLUMNS} from contact_exports where workspace_id = :workspaceId and id = :id`, { workspaceId, id })).rows[0] ?? null;
+  return (
+    (
+      await runSql<ExportRow>(em, `select ${COLUMNS} from contact_exports where workspace_id = :workspaceId and id = :id`, {
+        workspaceId,
+        id,
+      })
+    ).rows[0] ?? null
+  );
 }
 
 export async function listExports(em: EntityManager, workspaceId: string, contactId: string | null, limit: number): Promise<ExportRow[]> {
   return (
-    await runSql<ExportRow>(em, `select ${COLUMNS} from contact_exports where workspace_id = :workspaceId and (cast(:contactId as uuid) is null or contact_id = cast(:contactId as uuid)) order by created_at desc limit :limit`, {
-      workspaceId,
-      contactId,
-      limit,
-    })
+    await runSql<ExportRow>(
+      em,
+      `select ${COLUMNS} from contact_exports where workspace_id = :workspaceId and (cast(:contactId as uuid) is null or contact_id = cast(:contactId as uuid)) order by created_at desc limit :limit`,
+      {
+        workspaceId,
+        contactId,
+        limit,
+      },
+    )
   ).rows;
 }
 
 /** Inserts a queued export of a contact of the workspace; NotFoundError for any other id. */
-export async function insertExport(em: EntityManager, p: { workspaceId: string; contactId: string; requestedBy: string | null; now: Date }): Promise<ExportRow> {
+export async function insertExport(
+  em: EntityManager,
+  p: { workspaceId: string; contactId: string; requestedBy: string | null; now: Date },
+): Promise<ExportRow> {
   const row = (
     await runSql<ExportRow>(
       em,
@@ -153,7 +167,13 @@ export class ContactExportBuilder {
 
   async build(exportId: string): Promise<ExportRow['status']> {
     const em = this.deps.orm.em.fork();
-    const claimed = (await runSql<ExportRow>(em, `update contact_exports set status = 'running', progress = 0 where id = :exportId and status in ('queued', 'running') returning ${COLUMNS}`, { exportId })).rows[0];
+    const claimed = (
+      await runSql<ExportRow>(
+        em,
+        `update contact_exports set status = 'running', progress = 0 where id = :exportId and status in ('queued', 'running') returning ${COLUMNS}`,
+        { exportId },
+      )
+    ).rows[0];
     if (!claimed) return 'expired';
     const key = `${claimed.workspaceId}/${claimed.id}.zip`;
     const path = exportPath(this.deps.files, key);
@@ -168,25 +188,35 @@ export class ContactExportBuilder {
       let zipError: Error | null = null;
       zip.on('error', (err) => (zipError ??= err));
       zip.pipe(out);
-      const manifest = await this.deps.orm.em.fork().transactional((tx) => this.collect(tx, em, claimed, zip), { isolationLevel: IsolationLevel.REPEATABLE_READ, readOnly: true });
+      const manifest = await this.deps.orm.em
+        .fork()
+        .transactional((tx) => this.collect(tx, em, claimed, zip), { isolationLevel: IsolationLevel.REPEATABLE_READ, readOnly: true });
       await appendEntry(zip, JSON.stringify(manifest, null, 2), 'manifest.json');
       await zip.finalize();
       await written;
       if (zipError) throw zipError;
       const size = (await stat(path)).size;
       const now = this.deps.clock.now();
-      await runSql(em, `update contact_exports set status = 'ready', progress = 100, file_key = :key, size_bytes = :size, finished_at = :now, expires_at = :expiresAt where id = :exportId`, {
-        exportId,
-        key,
-        size,
-        now,
-        expiresAt: new Date(now.getTime() + EXPORT_KEEP_MS),
-      });
+      await runSql(
+        em,
+        `update contact_exports set status = 'ready', progress = 100, file_key = :key, size_bytes = :size, finished_at = :now, expires_at = :expiresAt where id = :exportId`,
+        {
+          exportId,
+          key,
+          size,
+          now,
+          expiresAt: new Date(now.getTime() + EXPORT_KEEP_MS),
+        },
+      );
       return 'ready';
     } catch (err) {
       this.deps.logger.warn({ err, exportId }, 'contact export failed');
       await runSql(em, `insert into pending_file_deletions (kind, key) values ('export', :key) on conflict do nothing`, { key });
-      await runSql(em, `update contact_exports set status = 'failed', error = :error, finished_at = :now where id = :exportId`, { exportId, error: err instanceof Error ? err.message : String(err), now: this.deps.clock.now() });
+      await runSql(em, `update contact_exports set status = 'failed', error = :error, finished_at = :now where id = :exportId`, {
+        exportId,
+        error: err instanceof Error ? err.message : String(err),
+        now: this.deps.clock.now(),
+      });
       return 'failed';
     }
   }
@@ -198,9 +228,21 @@ export class ContactExportBuilder {
   /** Writes every JSON file and media file of the archive from `tx`; progress through `em` (another connection). Returns the manifest. */
   private async collect(tx: EntityManager, em: EntityManager, e: ExportRow, zip: ZipArchive): Promise<Json> {
     const b = { contactId: e.contactId, workspaceId: e.workspaceId };
-    const contact = (await runSql<{ row: Json }>(tx, `select to_jsonb(c) - 'workspace_id' as row from contacts c where c.id = :contactId and c.workspace_id = :workspaceId`, b)).rows[0]?.row;
+    const contact = (
+      await runSql<{ row: Json }>(
+        tx,
+        `select to_jsonb(c) - 'workspace_id' as row from contacts c where c.id = :contactId and c.workspace_id = :workspaceId`,
+        b,
+      )
+    ).rows[0]?.row;
     if (!contact) throw new NotFoundError('contact', e.contactId);
-    const identities = (await runSql<{ row: Json }>(tx, `select jsonb_build_object('channelId', channel_id, 'kind', kind, 'value', value, 'createdAt', created_at) as row from contact_identities where contact_id = :contactId order by created_at`, b)).rows.map((r) => r.row);
+    const identities = (
+      await runSql<{ row: Json }>(
+        tx,
+        `select jsonb_build_object('channelId', channel_id, 'kind', kind, 'value', value, 'createdAt', created_at) as row from contact_identities where contact_id = :contactId order by created_at`,
+        b,
+      )
+    ).rows.map((r) => r.row);
     await appendEntry(zip, JSON.stringify({ contact, identities }, null, 2), 'contact.json');
     const counts = { conversations: 0, messages: 0, mediaFiles: 0, runs: 0, consentEvents: 0, broadcasts: 0 };
     const counted = async function* (key: keyof typeof counts, rows: AsyncIterable<Json>): AsyncGenerator<Json> {
@@ -211,14 +253,30 @@ export class ContactExportBuilder {
     };
     const stream = (name: string, parts: AsyncIterable<string>) => appendEntry(zip, Readable.from(parts), name);
 
-    await stream('conversations.json', jsonArray(counted('conversations', cursorRows(tx, 'export_conversations', `select to_jsonb(v) - 'workspace_id' as row from conversations v where v.contact_id = :contactId order by v.created_at, v.id`, b))));
+    await stream(
+      'conversations.json',
+      jsonArray(
+        counted(
+          'conversations',
+          cursorRows(
+            tx,
+            'export_conversations',
+            `select to_jsonb(v) - 'workspace_id' as row from conversations v where v.contact_id = :contactId order by v.created_at, v.id`,
+            b,
+          ),
+        ),
+      ),
+    );
     await this.progress(em, e.id, 5);
 
     // Messages, oldest first; a media file still in the store is named in the archive.
-    const totalMessages = Number((await runSql<{ n: string }>(tx, `select count(*) as n from messages where contact_id = :contactId`, b)).rows[0]!.n);
+    const totalMessages = Number(
+      (await runSql<{ n: string }>(tx, `select count(*) as n from messages where contact_id = :contactId`, b)).rows[0]!.n,
+    );
     const media = this.deps.files.media;
     const withMediaFile = async (m: Json): Promise<Json> => {
-      if (counts.messages % PROGRESS_EVERY_MESSAGES === 0) await this.progress(em, e.id, 5 + Math.floor((45 * counts.messages) / Math.max(1, totalMessages)));
+      if (counts.messages % PROGRESS_EVERY_MESSAGES === 0)
+        await this.progress(em, e.id, 5 + Math.floor((45 * counts.messages) / Math.max(1, totalMessages)));
       const storageKey = (m.media as { storageKey?: string } | null)?.storageKey;
       return storageKey ? { ...m, mediaFile: (await media.exists(storageKey)) ? mediaEntryName(m.id as string, storageKey) : null } : m;
     };
@@ -244,7 +302,12 @@ export class ContactExportBuilder {
 
     // Media files under media/, piped from the store one at a time.
     let mediaDone = 0;
-    for await (const m of cursorRows(tx, 'export_media', `select jsonb_build_object('id', id, 'storageKey', media ->> 'storageKey') as row from messages where contact_id = :contactId and media ? 'storageKey' order by created_at, id`, b)) {
+    for await (const m of cursorRows(
+      tx,
+      'export_media',
+      `select jsonb_build_object('id', id, 'storageKey', media ->> 'storageKey') as row from messages where contact_id = :contactId and media ? 'storageKey' order by created_at, id`,
+      b,
+    )) {
       const file = await media.open(m.storageKey as string);
       if (file) {
         await appendEntry(zip, file, mediaEntryName(m.id as string, m.storageKey as string));
@@ -258,11 +321,25 @@ export class ContactExportBuilder {
       yield '{';
       let first = true;
       for (const table of CONVERSATION_EVENT_TABLES) {
-        const exists = (await runSql<{ ok: boolean }>(tx, `select exists (select 1 from information_schema.columns where table_schema = current_schema() and table_name = :table and column_name = 'conversation_id') as ok`, { table })).rows[0]?.ok;
+        const exists = (
+          await runSql<{ ok: boolean }>(
+            tx,
+            `select exists (select 1 from information_schema.columns where table_schema = current_schema() and table_name = :table and column_name = 'conversation_id') as ok`,
+            { table },
+          )
+        ).rows[0]?.ok;
         yield `${first ? '' : ','}\n${JSON.stringify(table)}: `;
         first = false;
         if (!exists) yield '[]';
-        else yield* jsonArray(cursorRows(tx, `export_${table}`, `select to_jsonb(t) - 'workspace_id' as row from ${table} t where t.conversation_id in (select id from conversations where contact_id = :contactId) order by t.created_at`, b));
+        else
+          yield* jsonArray(
+            cursorRows(
+              tx,
+              `export_${table}`,
+              `select to_jsonb(t) - 'workspace_id' as row from ${table} t where t.conversation_id in (select id from conversations where contact_id = :contactId) order by t.created_at`,
+              b,
+            ),
+          );
       }
       yield '\n}\n';
     };
@@ -291,7 +368,17 @@ export class ContactExportBuilder {
 
     const consent = async function* (this: void): AsyncGenerator<string> {
       yield `{\n"optedOutAt": ${JSON.stringify(contact.opted_out_at ?? null)},\n"restrictedAt": ${JSON.stringify(contact.restricted_at ?? null)},\n"history": `;
-      yield* jsonArray(counted('consentEvents', cursorRows(tx, 'export_consent', `select jsonb_build_object('action', action, 'source', source, 'channelId', channel_id, 'at', created_at) as row from consent_events where contact_id = :contactId order by created_at, id`, b)));
+      yield* jsonArray(
+        counted(
+          'consentEvents',
+          cursorRows(
+            tx,
+            'export_consent',
+            `select jsonb_build_object('action', action, 'source', source, 'channelId', channel_id, 'at', created_at) as row from consent_events where contact_id = :contactId order by created_at, id`,
+            b,
+          ),
+        ),
+      );
       yield '}\n';
     };
     await stream('consent.json', consent());

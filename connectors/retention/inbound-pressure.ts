@@ -49,9 +49,7 @@ export class InboundPressure {
   /** Total time spent resting or waiting, for the sweep's progress. */
   pausedMs = 0;
 
-  constructor(
-    private readonly deps: { orm: Orm; workspaceId: string; options: PressureOptions; sleep?: (ms: number) => Promise<void> },
-  ) {}
+  constructor(private readonly deps: { orm: Orm; workspaceId: string; options: PressureOptions; sleep?: (ms: number) => Promise<void> }) {}
 
   private sleep(ms: number): Promise<void> {
     return this.deps.sleep ? this.deps.sleep(ms) : new Promise((resolve) => setTimeout(resolve, ms));
@@ -59,7 +57,9 @@ export class InboundPressure {
 
   async probeMs(): Promise<number> {
     const started = performance.now();
-    await runSql(this.deps.orm.em.fork(), `select id from contacts where workspace_id = :workspaceId and phone = '+10000000000'`, { workspaceId: this.deps.workspaceId });
+    await runSql(this.deps.orm.em.fork(), `select id from contacts where workspace_id = :workspaceId and phone = '+10000000000'`, {
+      workspaceId: this.deps.workspaceId,
+    });
     return performance.now() - started;
   }
 
@@ -80,7 +80,11 @@ export class InboundPressure {
   async afterBatch(batchMs: number): Promise<void> {
     const o = this.deps.options;
     let slow = this.isSlow(await this.probeMs());
-    this.restFraction = slow ? Math.min(o.restRatio, Math.max(FIRST_REST_RATIO, this.restFraction * 2)) : this.restFraction / 2 < FIRST_REST_RATIO / 8 ? 0 : this.restFraction / 2;
+    this.restFraction = slow
+      ? Math.min(o.restRatio, Math.max(FIRST_REST_RATIO, this.restFraction * 2))
+      : this.restFraction / 2 < FIRST_REST_RATIO / 8
+        ? 0
+        : this.restFraction / 2;
     const rest = batchMs * Math.max(o.baseRestRatio, this.restFraction);
     if (rest >= 1) {
       await this.sleep(rest);

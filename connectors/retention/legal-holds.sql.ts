@@ -28,20 +28,35 @@ const COLUMNS = `id, scope, contact_id as "contactId", conversation_id as "conve
 
 /** The holds of a workspace, newest first (active ones and released ones). */
 export async function listHolds(em: EntityManager, workspaceId: string, limit: number): Promise<LegalHoldRow[]> {
-  return (await runSql<LegalHoldRow>(em, `select ${COLUMNS} from legal_holds where workspace_id = :workspaceId order by created_at desc limit :limit`, { workspaceId, limit })).rows;
+  return (
+    await runSql<LegalHoldRow>(
+      em,
+      `select ${COLUMNS} from legal_holds where workspace_id = :workspaceId order by created_at desc limit :limit`,
+      { workspaceId, limit },
+    )
+  ).rows;
 }
 
 export async function findHold(em: EntityManager, workspaceId: string, id: string): Promise<LegalHoldRow | null> {
-  return (await runSql<LegalHoldRow>(em, `select ${COLUMNS} from legal_holds where workspace_id = :workspaceId and id = :id`, { workspaceId, id })).rows[0] ?? null;
+  return (
+    (
+      await runSql<LegalHoldRow>(em, `select ${COLUMNS} from legal_holds where workspace_id = :workspaceId and id = :id`, {
+        workspaceId,
+        id,
+      })
+    ).rows[0] ?? null
+  );
 }
 
 /** Read before every sweep batch: a hold placed while a sweep runs takes effect at its next batch. */
 export async function activeHolds(em: EntityManager, workspaceId: string): Promise<ActiveHolds> {
-  const rows = (await runSql<{ scope: HoldScope; contactId: string | null; conversationId: string | null }>(
-    em,
-    `select scope, contact_id as "contactId", conversation_id as "conversationId" from legal_holds where workspace_id = :workspaceId and released_at is null`,
-    { workspaceId },
-  )).rows;
+  const rows = (
+    await runSql<{ scope: HoldScope; contactId: string | null; conversationId: string | null }>(
+      em,
+      `select scope, contact_id as "contactId", conversation_id as "conversationId" from legal_holds where workspace_id = :workspaceId and released_at is null`,
+      { workspaceId },
+    )
+  ).rows;
   return {
     workspace: rows.some((r) => r.scope === 'workspace'),
     contactIds: rows.flatMap((r) => (r.contactId ? [r.contactId] : [])),
@@ -55,15 +70,17 @@ export async function activeHolds(em: EntityManager, workspaceId: string): Promi
  * meanwhile (which locks the contact too) is seen.
  */
 export async function assertNoHoldOnContact(em: EntityManager, workspaceId: string, contactId: string): Promise<void> {
-  const hold = (await runSql<{ id: string; scope: HoldScope; reason: string }>(
-    em,
-    `select h.id, h.scope, h.reason from legal_holds h
+  const hold = (
+    await runSql<{ id: string; scope: HoldScope; reason: string }>(
+      em,
+      `select h.id, h.scope, h.reason from legal_holds h
       where h.workspace_id = :workspaceId and h.released_at is null
         and (h.scope = 'workspace' or h.contact_id = :contactId
              or h.conversation_id in (select id from conversations where contact_id = :contactId))
       order by h.created_at limit 1`,
-    { workspaceId, contactId },
-  )).rows[0];
+      { workspaceId, contactId },
+    )
+  ).rows[0];
   if (hold) throw new LegalHoldError(hold.scope, hold.id, hold.reason);
 }
 
@@ -72,5 +89,9 @@ export async function assertNoHoldOnContact(em: EntityManager, workspaceId: stri
  * and read by segments); written in the transaction that places or releases a hold.
  */
 export async function refreshContactHoldFlag(em: EntityManager, contactId: string): Promise<void> {
-  await runSql(em, `update contacts set legal_hold = exists (select 1 from legal_holds where contact_id = :contactId and released_at is null) where id = :contactId`, { contactId });
+  await runSql(
+    em,
+    `update contacts set legal_hold = exists (select 1 from legal_holds where contact_id = :contactId and released_at is null) where id = :contactId`,
+    { contactId },
+  );
 }

@@ -41,15 +41,25 @@ function isInside(root: string, key: string): boolean {
 export async function removePendingFiles(em: EntityManager, files: PrivacyFiles): Promise<number> {
   let handled = 0;
   for (;;) {
-    const rows = (await runSql<{ kind: 'media' | 'export'; key: string }>(em, `select kind, key from pending_file_deletions order by created_at limit ${FILE_DELETIONS_PER_PASS}`)).rows;
+    const rows = (
+      await runSql<{ kind: 'media' | 'export'; key: string }>(
+        em,
+        `select kind, key from pending_file_deletions order by created_at limit ${FILE_DELETIONS_PER_PASS}`,
+      )
+    ).rows;
     if (rows.length === 0) return handled;
     // A few at a time: one after the other, each file waits for its own turn of the event loop,
     // which the sweep shares with live traffic (the worker role).
-    for (let i = 0; i < rows.length; i += FILES_IN_FLIGHT) await Promise.all(rows.slice(i, i + FILES_IN_FLIGHT).map((row) => removeFile(files, row)));
-    await runSql(em, `delete from pending_file_deletions p using unnest(cast(:kinds as text[]), cast(:keys as text[])) as d(kind, key) where p.kind = d.kind and p.key = d.key`, {
-      kinds: rows.map((r) => r.kind),
-      keys: rows.map((r) => r.key),
-    });
+    for (let i = 0; i < rows.length; i += FILES_IN_FLIGHT)
+      await Promise.all(rows.slice(i, i + FILES_IN_FLIGHT).map((row) => removeFile(files, row)));
+    await runSql(
+      em,
+      `delete from pending_file_deletions p using unnest(cast(:kinds as text[]), cast(:keys as text[])) as d(kind, key) where p.kind = d.kind and p.key = d.key`,
+      {
+        kinds: rows.map((r) => r.kind),
+        keys: rows.map((r) => r.key),
+      },
+    );
     handled += rows.length;
   }
 }

@@ -32,9 +32,18 @@ const HOUSEKEEPING_CRON = '17 * * * *';
 /** Usage data that belongs to no workspace (failed logins, signups) is kept as long as the default period. */
 const ORPHAN_USAGE_KEEP_MS = 30 * 86_400_000;
 
-export type RetentionJobData = { kind: 'scheduled'; workspaceId: string } | { kind: 'sweep'; sweepId: string } | { kind: 'export'; exportId: string } | { kind: 'housekeeping' };
+export type RetentionJobData =
+  | { kind: 'scheduled'; workspaceId: string }
+  | { kind: 'sweep'; sweepId: string }
+  | { kind: 'export'; exportId: string }
+  | { kind: 'housekeeping' };
 
-const JOB_OPTIONS = { attempts: 3, backoff: { type: 'exponential', delay: 5_000 }, removeOnComplete: true, removeOnFail: { age: 7 * 24 * 3600 } };
+const JOB_OPTIONS = {
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 5_000 },
+  removeOnComplete: true,
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
 
 export function sweepSchedulerId(workspaceId: string): string {
   return `retention-sweep-${workspaceId}`;
@@ -56,7 +65,14 @@ export class PrivacyService {
 
   constructor(private readonly deps: PrivacyDeps) {
     this.files = privacyFilesOf(deps.config);
-    this.erasure = new ContactErasure({ orm: deps.orm, queues: deps.queues, files: this.files, secretKey: deps.config.secretKey, clock: deps.clock, logger: deps.logger });
+    this.erasure = new ContactErasure({
+      orm: deps.orm,
+      queues: deps.queues,
+      files: this.files,
+      secretKey: deps.config.secretKey,
+      clock: deps.clock,
+      logger: deps.logger,
+    });
   }
 
   private get queue() {
@@ -64,15 +80,33 @@ export class PrivacyService {
   }
 
   runner(): RetentionSweepRunner {
-    return new RetentionSweepRunner({ orm: this.deps.orm, clock: this.deps.clock, logger: this.deps.logger, files: this.files, secretKey: this.deps.config.secretKey, options: this.deps.sweepOptions });
+    return new RetentionSweepRunner({
+      orm: this.deps.orm,
+      clock: this.deps.clock,
+      logger: this.deps.logger,
+      files: this.files,
+      secretKey: this.deps.config.secretKey,
+      options: this.deps.sweepOptions,
+    });
   }
 
   /** Creates a sweep (RetentionSweepRunningError while one is active); `enqueue`: a worker runs it (the CLI runs it itself). */
-  async createSweep(workspaceId: string, p: { dryRun: boolean; trigger: SweepTrigger; requestedBy: string | null; enqueue: boolean }): Promise<SweepRow> {
+  async createSweep(
+    workspaceId: string,
+    p: { dryRun: boolean; trigger: SweepTrigger; requestedBy: string | null; enqueue: boolean },
+  ): Promise<SweepRow> {
     const em = this.deps.orm.em.fork();
     const settings = await loadSettings(em, workspaceId);
     if (!settings) throw new NotFoundError('workspace', workspaceId);
-    const sweep = await insertSweep(em, { id: newId(), workspaceId, dryRun: p.dryRun, trigger: p.trigger, requestedBy: p.requestedBy, policy: settings.policy, now: this.deps.clock.now() });
+    const sweep = await insertSweep(em, {
+      id: newId(),
+      workspaceId,
+      dryRun: p.dryRun,
+      trigger: p.trigger,
+      requestedBy: p.requestedBy,
+      policy: settings.policy,
+      now: this.deps.clock.now(),
+    });
     if (!sweep) {
       const active = await findActiveSweep(em, workspaceId);
       throw new RetentionSweepRunningError(active?.id ?? 'unknown');
@@ -101,14 +135,24 @@ export class PrivacyService {
     }
     const current = await this.queue.getJobScheduler(id);
     if (current && current.pattern === settings.scheduleCron && current.tz === settings.timezone) return;
-    await this.queue.upsertJobScheduler(id, { pattern: settings.scheduleCron, tz: settings.timezone }, { name: 'scheduled', data: { kind: 'scheduled', workspaceId }, opts: JOB_OPTIONS });
+    await this.queue.upsertJobScheduler(
+      id,
+      { pattern: settings.scheduleCron, tz: settings.timezone },
+      { name: 'scheduled', data: { kind: 'scheduled', workspaceId }, opts: JOB_OPTIONS },
+    );
   }
 
   /** Every workspace gets its scheduler (new workspaces, changed time zones), and the hourly housekeeping. */
   async syncAllSchedules(): Promise<number> {
-    const ids = (await runSql<{ id: string }>(this.deps.orm.em.fork(), `select id from workspaces where deletion_due_at is null order by id`)).rows.map((r) => r.id);
+    const ids = (
+      await runSql<{ id: string }>(this.deps.orm.em.fork(), `select id from workspaces where deletion_due_at is null order by id`)
+    ).rows.map((r) => r.id);
     for (const id of ids) await this.syncSchedule(id);
-    await this.queue.upsertJobScheduler(HOUSEKEEPING_SCHEDULER_ID, { pattern: HOUSEKEEPING_CRON }, { name: 'housekeeping', data: { kind: 'housekeeping' }, opts: JOB_OPTIONS });
+    await this.queue.upsertJobScheduler(
+      HOUSEKEEPING_SCHEDULER_ID,
+      { pattern: HOUSEKEEPING_CRON },
+      { name: 'housekeeping', data: { kind: 'housekeeping' }, opts: JOB_OPTIONS },
+    );
     return ids.length;
   }
 
@@ -116,11 +160,22 @@ export class PrivacyService {
     const em = this.deps.orm.em.fork();
     const now = this.deps.clock.now();
     await expireExports(em, now);
-    for (const id of await deleteDueWorkspaces({ orm: this.deps.orm, files: this.files, config: this.deps.config, logger: this.deps.logger }, now)) await this.queue.removeJobScheduler(sweepSchedulerId(id));
-    await runSql(em, `delete from usage_events where workspace_id is null and created_at < :before`, { before: new Date(now.getTime() - ORPHAN_USAGE_KEEP_MS) });
+    for (const id of await deleteDueWorkspaces(
+      { orm: this.deps.orm, files: this.files, config: this.deps.config, logger: this.deps.logger },
+      now,
+    ))
+      await this.queue.removeJobScheduler(sweepSchedulerId(id));
+    await runSql(em, `delete from usage_events where workspace_id is null and created_at < :before`, {
+      before: new Date(now.getTime() - ORPHAN_USAGE_KEEP_MS),
+    });
     await removePendingFiles(em, this.files);
     // A sweep whose runner died with no job behind it (the CLI was killed): a worker resumes it.
-    const orphans = (await runSql<{ id: string }>(em, `select id from retention_sweeps where status in ('queued', 'running') and (lease_until is null or lease_until < clock_timestamp())`)).rows;
+    const orphans = (
+      await runSql<{ id: string }>(
+        em,
+        `select id from retention_sweeps where status in ('queued', 'running') and (lease_until is null or lease_until < clock_timestamp())`,
+      )
+    ).rows;
     for (const o of orphans) {
       const state = await this.queue.getJobState(`sweep-${o.id}`);
       if (state === 'unknown' || state === 'completed' || state === 'failed') {
@@ -144,7 +199,9 @@ export class RetentionJobs {
     // Sweeps are heavy: one at a time per process (and per workspace, by the sweep's lease).
     this.worker = this.deps.queues.worker<RetentionJobData>(RETENTION_QUEUE, (job) => this.process(job), { concurrency: 1 });
     this.worker.on('failed', (job, err) => this.deps.logger.warn({ err, job: job?.name, data: job?.data }, 'retention job failed'));
-    void this.deps.service.syncAllSchedules().catch((err: unknown) => this.deps.logger.error({ err }, 'retention schedules could not be synchronised'));
+    void this.deps.service
+      .syncAllSchedules()
+      .catch((err: unknown) => this.deps.logger.error({ err }, 'retention schedules could not be synchronised'));
   }
 
   async stop(): Promise<void> {
@@ -157,7 +214,12 @@ export class RetentionJobs {
     switch (data.kind) {
       case 'scheduled': {
         try {
-          const sweep = await this.deps.service.createSweep(data.workspaceId, { dryRun: false, trigger: 'schedule', requestedBy: null, enqueue: false });
+          const sweep = await this.deps.service.createSweep(data.workspaceId, {
+            dryRun: false,
+            trigger: 'schedule',
+            requestedBy: null,
+            enqueue: false,
+          });
           return await this.deps.service.runner().run(sweep.id, { final });
         } catch (err) {
           if (err instanceof RetentionSweepRunningError) return 'already_running';

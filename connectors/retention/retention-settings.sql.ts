@@ -25,10 +25,20 @@ export async function loadSettings(em: EntityManager, workspaceId: string): Prom
     )
   ).rows[0];
   if (!row) return null;
-  return { policy: resolvePolicy(row.policy), scheduleCron: row.scheduleCron ?? DEFAULT_SWEEP_CRON, timezone: row.timezone, updatedAt: row.updatedAt, updatedBy: row.updatedBy };
+  return {
+    policy: resolvePolicy(row.policy),
+    scheduleCron: row.scheduleCron ?? DEFAULT_SWEEP_CRON,
+    timezone: row.timezone,
+    updatedAt: row.updatedAt,
+    updatedBy: row.updatedBy,
+  };
 }
 
-export async function saveSettings(em: EntityManager, workspaceId: string, s: { policy: RetentionPolicy; scheduleCron: string; updatedBy: string | null; now: Date }): Promise<void> {
+export async function saveSettings(
+  em: EntityManager,
+  workspaceId: string,
+  s: { policy: RetentionPolicy; scheduleCron: string; updatedBy: string | null; now: Date },
+): Promise<void> {
   await runSql(
     em,
     `insert into retention_settings (workspace_id, policy, schedule_cron, updated_by, updated_at) values (:workspaceId, cast(:policy as jsonb), :cron, cast(:updatedBy as uuid), :now)

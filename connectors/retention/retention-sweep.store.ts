@@ -47,7 +47,18 @@ export const SWEEP_ORDER: readonly RetentionKind[] = RETENTION_KINDS;
  * Creates a queued sweep with its cutoffs fixed now, or returns null when the workspace already
  * has one queued or running (the unique index decides, not a read).
  */
-export async function insertSweep(em: EntityManager, s: { id: string; workspaceId: string; dryRun: boolean; trigger: SweepTrigger; requestedBy: string | null; policy: RetentionPolicy; now: Date }): Promise<SweepRow | null> {
+export async function insertSweep(
+  em: EntityManager,
+  s: {
+    id: string;
+    workspaceId: string;
+    dryRun: boolean;
+    trigger: SweepTrigger;
+    requestedBy: string | null;
+    policy: RetentionPolicy;
+    now: Date;
+  },
+): Promise<SweepRow | null> {
   const cutoffs: Partial<Record<RetentionKind, string | null>> = {};
   const progress: Partial<Record<RetentionKind, KindProgress>> = {};
   for (const kind of SWEEP_ORDER) {
@@ -62,22 +73,53 @@ export async function insertSweep(em: EntityManager, s: { id: string; workspaceI
        values (:id, :workspaceId, 'queued', :dryRun, :trigger, cast(:requestedBy as uuid), cast(:policy as jsonb), cast(:cutoffs as jsonb), cast(:progress as jsonb), :now)
        on conflict (workspace_id) where status in ('queued', 'running') do nothing
        returning ${COLUMNS}`,
-      { id: s.id, workspaceId: s.workspaceId, dryRun: s.dryRun, trigger: s.trigger, requestedBy: s.requestedBy, policy: JSON.stringify(s.policy), cutoffs: JSON.stringify(cutoffs), progress: JSON.stringify(progress), now: s.now },
+      {
+        id: s.id,
+        workspaceId: s.workspaceId,
+        dryRun: s.dryRun,
+        trigger: s.trigger,
+        requestedBy: s.requestedBy,
+        policy: JSON.stringify(s.policy),
+        cutoffs: JSON.stringify(cutoffs),
+        progress: JSON.stringify(progress),
+        now: s.now,
+      },
     )
   ).rows;
   return rows[0] ?? null;
 }
 
 export async function findSweep(em: EntityManager, workspaceId: string, id: string): Promise<SweepRow | null> {
-  return (await runSql<SweepRow>(em, `select ${COLUMNS} from retention_sweeps where workspace_id = :workspaceId and id = :id`, { workspaceId, id })).rows[0] ?? null;
+  return (
+    (
+      await runSql<SweepRow>(em, `select ${COLUMNS} from retention_sweeps where workspace_id = :workspaceId and id = :id`, {
+        workspaceId,
+        id,
+      })
+    ).rows[0] ?? null
+  );
 }
 
 export async function findActiveSweep(em: EntityManager, workspaceId: string): Promise<SweepRow | null> {
-  return (await runSql<SweepRow>(em, `select ${COLUMNS} from retention_sweeps where workspace_id = :workspaceId and status in ('queued', 'running')`, { workspaceId })).rows[0] ?? null;
+  return (
+    (
+      await runSql<SweepRow>(
+        em,
+        `select ${COLUMNS} from retention_sweeps where workspace_id = :workspaceId and status in ('queued', 'running')`,
+        { workspaceId },
+      )
+    ).rows[0] ?? null
+  );
 }
 
 export async function listSweeps(em: EntityManager, workspaceId: string, limit: number): Promise<SweepRow[]> {
-  return (await runSql<SweepRow>(em, `select ${COLUMNS} from retention_sweeps where workspace_id = :workspaceId order by created_at desc limit :limit`, { workspaceId, limit })).rows;
+  return (
+    await runSql<SweepRow>(
+      em,
+      `select ${COLUMNS} from retention_sweeps where workspace_id = :workspaceId order by created_at desc limit :limit`,
+      { workspaceId, limit },
+    )
+  ).rows;
 }
 
 /**
@@ -103,7 +145,14 @@ export async function claimSweep(em: EntityManager, id: string, owner: string, l
  * Writes a kind's progress and renews the lease, in the batch's transaction: false when the lease
  * is no longer this runner's (the caller rolls the batch back).
  */
-export async function writeProgress(em: EntityManager, id: string, owner: string, leaseMs: number, kind: RetentionKind, progress: KindProgress): Promise<boolean> {
+export async function writeProgress(
+  em: EntityManager,
+  id: string,
+  owner: string,
+  leaseMs: number,
+  kind: RetentionKind,
+  progress: KindProgress,
+): Promise<boolean> {
   const res = await runSql(
     em,
     `update retention_sweeps set progress = jsonb_set(progress, cast(:path as text[]), cast(:value as jsonb)), lease_until = clock_timestamp() + make_interval(secs => :leaseSeconds)
@@ -113,7 +162,12 @@ export async function writeProgress(em: EntityManager, id: string, owner: string
   return res.rowCount === 1;
 }
 
-export async function finishSweep(em: EntityManager, id: string, owner: string, outcome: { status: 'completed' | 'failed'; error?: string }): Promise<boolean> {
+export async function finishSweep(
+  em: EntityManager,
+  id: string,
+  owner: string,
+  outcome: { status: 'completed' | 'failed'; error?: string },
+): Promise<boolean> {
   const res = await runSql(
     em,
     `update retention_sweeps set status = :status, error = cast(:error as text), finished_at = clock_timestamp(), lease_owner = null, lease_until = null
@@ -125,5 +179,8 @@ export async function finishSweep(em: EntityManager, id: string, owner: string, 
 
 /** Gives the lease back (a failed attempt that will be retried): the next runner need not wait for it to expire. */
 export async function releaseSweep(em: EntityManager, id: string, owner: string): Promise<void> {
-  await runSql(em, `update retention_sweeps set lease_owner = null, lease_until = null where id = :id and lease_owner = :owner`, { id, owner });
+  await runSql(em, `update retention_sweeps set lease_owner = null, lease_until = null where id = :id and lease_owner = :owner`, {
+    id,
+    owner,
+  });
 }

@@ -9,8 +9,24 @@ import { eraseContactInTx } from './contact-erasure.sql.ts';
 import { DEFAULT_PRESSURE, InboundPressure, type PressureOptions } from './inbound-pressure.ts';
 import { activeHolds } from './legal-holds.sql.ts';
 import { removePendingFiles, type PrivacyFiles } from './privacy-files.ts';
-import { claimSweep, finishSweep, releaseSweep, SWEEP_ORDER, writeProgress, type KindProgress, type SweepRow } from './retention-sweep.store.ts';
-import { inactiveContactIds, isRetryableBatchError, KIND_SQL, previewInactiveContacts, type BatchResult, type KindCount, type KindScope } from './sweep-kinds.sql.ts';
+import {
+  claimSweep,
+  finishSweep,
+  releaseSweep,
+  SWEEP_ORDER,
+  writeProgress,
+  type KindProgress,
+  type SweepRow,
+} from './retention-sweep.store.ts';
+import {
+  inactiveContactIds,
+  isRetryableBatchError,
+  KIND_SQL,
+  previewInactiveContacts,
+  type BatchResult,
+  type KindCount,
+  type KindScope,
+} from './sweep-kinds.sql.ts';
 
 /** Rows deleted per batch (one transaction): short enough to hold few locks for a few ms. */
 export const SWEEP_BATCH_ROWS = 5_000;
@@ -57,7 +73,14 @@ export class RetentionSweepRunner {
   private readonly owner = `${process.pid}:${randomUUID()}`;
 
   constructor(
-    private readonly deps: { orm: Orm; clock: Clock; logger: Logger; files: PrivacyFiles; secretKey: Buffer; options?: Partial<SweepOptions> },
+    private readonly deps: {
+      orm: Orm;
+      clock: Clock;
+      logger: Logger;
+      files: PrivacyFiles;
+      secretKey: Buffer;
+      options?: Partial<SweepOptions>;
+    },
   ) {}
 
   private get options(): SweepOptions {
@@ -93,7 +116,14 @@ export class RetentionSweepRunner {
           target: { kind: 'retention_sweep', id: sweep.id },
           // Counts, sizes and durations only: no row of the data it deleted.
           // measureMs: counting what to delete; pausedMs: resting and waiting for the inbound path (README, invariant 6).
-          details: { trigger: sweep.trigger, requestedBy: sweep.requestedBy, durationMs: Math.round(performance.now() - started), measureMs, pausedMs, kinds: countsOf(sweep) },
+          details: {
+            trigger: sweep.trigger,
+            requestedBy: sweep.requestedBy,
+            durationMs: Math.round(performance.now() - started),
+            measureMs,
+            pausedMs,
+            kinds: countsOf(sweep),
+          },
         });
       });
       log.info({ kinds: countsOf(sweep) }, 'retention sweep completed');
@@ -101,7 +131,10 @@ export class RetentionSweepRunner {
     } catch (err) {
       if (err instanceof SweepLeaseLostError) return 'busy';
       if (opts.final) {
-        await finishSweep(this.deps.orm.em.fork(), sweep.id, this.owner, { status: 'failed', error: err instanceof Error ? err.message : String(err) });
+        await finishSweep(this.deps.orm.em.fork(), sweep.id, this.owner, {
+          status: 'failed',
+          error: err instanceof Error ? err.message : String(err),
+        });
       } else {
         await releaseSweep(this.deps.orm.em.fork(), sweep.id, this.owner);
       }
@@ -146,28 +179,34 @@ export class RetentionSweepRunner {
       const scope = scopeOf(sweep, cutoff, holds);
       const began = performance.now();
       const limit = kind === 'inactive_contacts' ? INACTIVE_CONTACTS_PER_BATCH : batchRows;
-      const next = await this.batchWithRetry(() => this.deps.orm.em.fork().transactional(async (tx) => {
-        // A batch lost in a crash is deleted again by the resumed sweep (its cursor and counts are
-        // lost with it): its commit need not wait for the disk, nor make live commits wait behind it.
-        await runSql(tx, `set local synchronous_commit = off`);
-        const result: BatchResult =
-          kind === 'inactive_contacts' ? { ...(await this.eraseInactive(tx, scope, limit)), cursor: {} } : await KIND_SQL[kind].deleteBatch(tx, scope, limit, progress.cursor ?? {});
-        const count: KindCount = result;
-        const updated: KindProgress = {
-          ...progress,
-          ...(Object.keys(result.cursor).length > 0 ? { cursor: result.cursor } : {}),
-          // Done at the first empty batch: a short batch may only mean rows were skipped as locked.
-          status: count.rows === 0 ? 'done' : 'running',
-          deleted: progress.deleted + count.rows,
-          bytes: progress.bytes + count.bytes,
-          files: progress.files + count.files,
-        };
-        if (!(await writeProgress(tx, sweep.id, this.owner, this.options.leaseMs, kind, updated))) throw new SweepLeaseLostError(sweep.id);
-        // Files are removed after this batch: it commits durably, and with it every batch before it.
-        const removeFiles = (filesQueued || count.files > 0) && (updated.status === 'done' || batchesSinceRemoval + 1 >= FILE_REMOVAL_EVERY_BATCHES);
-        if (removeFiles) await runSql(tx, `set local synchronous_commit = on`);
-        return { updated, count, removeFiles };
-      }));
+      const next = await this.batchWithRetry(() =>
+        this.deps.orm.em.fork().transactional(async (tx) => {
+          // A batch lost in a crash is deleted again by the resumed sweep (its cursor and counts are
+          // lost with it): its commit need not wait for the disk, nor make live commits wait behind it.
+          await runSql(tx, `set local synchronous_commit = off`);
+          const result: BatchResult =
+            kind === 'inactive_contacts'
+              ? { ...(await this.eraseInactive(tx, scope, limit)), cursor: {} }
+              : await KIND_SQL[kind].deleteBatch(tx, scope, limit, progress.cursor ?? {});
+          const count: KindCount = result;
+          const updated: KindProgress = {
+            ...progress,
+            ...(Object.keys(result.cursor).length > 0 ? { cursor: result.cursor } : {}),
+            // Done at the first empty batch: a short batch may only mean rows were skipped as locked.
+            status: count.rows === 0 ? 'done' : 'running',
+            deleted: progress.deleted + count.rows,
+            bytes: progress.bytes + count.bytes,
+            files: progress.files + count.files,
+          };
+          if (!(await writeProgress(tx, sweep.id, this.owner, this.options.leaseMs, kind, updated)))
+            throw new SweepLeaseLostError(sweep.id);
+          // Files are removed after this batch: it commits durably, and with it every batch before it.
+          const removeFiles =
+            (filesQueued || count.files > 0) && (updated.status === 'done' || batchesSinceRemoval + 1 >= FILE_REMOVAL_EVERY_BATCHES);
+          if (removeFiles) await runSql(tx, `set local synchronous_commit = on`);
+          return { updated, count, removeFiles };
+        }),
+      );
       progress = next.updated;
       sweep.progress[kind] = progress;
       filesQueued ||= next.count.files > 0;
@@ -198,7 +237,12 @@ export class RetentionSweepRunner {
     const ids = await inactiveContactIds(tx, scope, limit);
     const count: KindCount = { rows: 0, bytes: 0, files: 0 };
     for (const contactId of ids) {
-      const erased = await eraseContactInTx(tx, { workspaceId: scope.workspaceId, contactId, secretKey: this.deps.secretKey, now: this.deps.clock.now() });
+      const erased = await eraseContactInTx(tx, {
+        workspaceId: scope.workspaceId,
+        contactId,
+        secretKey: this.deps.secretKey,
+        now: this.deps.clock.now(),
+      });
       if (!erased) continue;
       count.rows += 1;
       count.files += erased.counts.files;
@@ -207,7 +251,8 @@ export class RetentionSweepRunner {
   }
 
   private async write(sweep: SweepRow, kind: RetentionKind, progress: KindProgress): Promise<void> {
-    if (!(await writeProgress(this.deps.orm.em.fork(), sweep.id, this.owner, this.options.leaseMs, kind, progress))) throw new SweepLeaseLostError(sweep.id);
+    if (!(await writeProgress(this.deps.orm.em.fork(), sweep.id, this.owner, this.options.leaseMs, kind, progress)))
+      throw new SweepLeaseLostError(sweep.id);
     sweep.progress[kind] = progress;
   }
 }
@@ -222,7 +267,9 @@ function countsOf(sweep: SweepRow): Record<string, { status: string; rows: numbe
   const out: Record<string, { status: string; rows: number; bytes: number; files: number }> = {};
   for (const kind of SWEEP_ORDER) {
     const p = sweep.progress[kind]!;
-    out[kind] = sweep.dryRun ? { status: p.status, rows: p.total, bytes: p.totalBytes, files: 0 } : { status: p.status, rows: p.deleted, bytes: p.bytes, files: p.files };
+    out[kind] = sweep.dryRun
+      ? { status: p.status, rows: p.total, bytes: p.totalBytes, files: 0 }
+      : { status: p.status, rows: p.deleted, bytes: p.bytes, files: p.files };
   }
   return out;
 }

@@ -95,12 +95,19 @@ async function one(em: EntityManager, sql: string, bindings: Record<string, unkn
 }
 
 /** Runs a batch statement whose row has `after` (the last time key it selected) and moves the table's cursor. */
-async function batch(em: EntityManager, table: string, cursor: SweepCursor, sql: string, bindings: Record<string, unknown>): Promise<BatchResult> {
+async function batch(
+  em: EntityManager,
+  table: string,
+  cursor: SweepCursor,
+  sql: string,
+  bindings: Record<string, unknown>,
+): Promise<BatchResult> {
   const row = (await runSql<CountRow>(em, sql, { ...bindings, after: cursor[table] ?? START }, { planEachCall: true })).rows[0];
   return { ...toCount(row), cursor: row?.after ? { ...cursor, [table]: row.after } : cursor };
 }
 
-const NOT_HELD = (alias: string) => `${alias}.contact_id <> all(cast(:heldContacts as uuid[])) and ${alias}.conversation_id <> all(cast(:heldConversations as uuid[]))`;
+const NOT_HELD = (alias: string) =>
+  `${alias}.contact_id <> all(cast(:heldContacts as uuid[])) and ${alias}.conversation_id <> all(cast(:heldConversations as uuid[]))`;
 
 /** A message the sweep may delete once expired: settled (handled or sent). */
 const SETTLED = (alias: string) => `${alias}.status <> 'queued' and (${alias}.direction = 'outbound' or ${alias}.handled_at is not null)`;
@@ -112,7 +119,12 @@ const EXPIRED_MESSAGES = `from messages m
    and ${NOT_HELD('m')}`;
 
 const messageContent: KindSql = {
-  preview: (em, scope) => one(em, `select count(*) as rows, sum(pg_column_size(m.*) + coalesce(cast(m.media ->> 'sizeBytes' as bigint), 0)) as bytes, count(m.media -> 'storageKey') as files ${EXPIRED_MESSAGES}`, bind(scope)),
+  preview: (em, scope) =>
+    one(
+      em,
+      `select count(*) as rows, sum(pg_column_size(m.*) + coalesce(cast(m.media ->> 'sizeBytes' as bigint), 0)) as bytes, count(m.media -> 'storageKey') as files ${EXPIRED_MESSAGES}`,
+      bind(scope),
+    ),
   // A message's file goes with its row (queued for deletion here), and the WhatsApp copy of what we sent.
   deleteBatch: (em, scope, limit, cursor) =>
     batch(
@@ -144,7 +156,12 @@ const EXPIRED_MEDIA = `from messages m
    and not (m.created_at < cast(:messageCutoff as timestamptz) and ${SETTLED('m')})`;
 
 const mediaFiles: KindSql = {
-  preview: (em, scope) => one(em, `select count(*) as rows, sum(coalesce(cast(m.media ->> 'sizeBytes' as bigint), 0)) as bytes, count(*) as files ${EXPIRED_MEDIA}`, bind(scope)),
+  preview: (em, scope) =>
+    one(
+      em,
+      `select count(*) as rows, sum(coalesce(cast(m.media ->> 'sizeBytes' as bigint), 0)) as bytes, count(*) as files ${EXPIRED_MEDIA}`,
+      bind(scope),
+    ),
   deleteBatch: (em, scope, limit, cursor) =>
     batch(
       em,
@@ -202,7 +219,8 @@ const EXPIRED_RECIPIENTS = `from broadcasts b join broadcast_recipients r on r.b
    and (r.contact_id is null or r.contact_id <> all(cast(:heldContacts as uuid[])))`;
 
 const broadcastRecipients: KindSql = {
-  preview: (em, scope) => one(em, `select count(*) as rows, sum(pg_column_size(r.*)) as bytes, 0 as files ${EXPIRED_RECIPIENTS}`, bind(scope)),
+  preview: (em, scope) =>
+    one(em, `select count(*) as rows, sum(pg_column_size(r.*)) as bytes, 0 as files ${EXPIRED_RECIPIENTS}`, bind(scope)),
   deleteBatch: async (em, scope, limit, cursor) => ({
     ...(await one(
       em,
@@ -241,7 +259,13 @@ function byCreatedAt(table: 'usage_events' | 'audit_log'): KindSql {
 export const CONVERSATION_EVENT_TABLES = ['conversation_events', 'conversation_notes'] as const;
 
 async function tableColumns(em: EntityManager, table: string): Promise<Set<string>> {
-  const rows = (await runSql<{ column: string }>(em, `select column_name as "column" from information_schema.columns where table_schema = current_schema() and table_name = :table`, { table })).rows;
+  const rows = (
+    await runSql<{ column: string }>(
+      em,
+      `select column_name as "column" from information_schema.columns where table_schema = current_schema() and table_name = :table`,
+      { table },
+    )
+  ).rows;
   return new Set(rows.map((r) => r.column));
 }
 
@@ -311,5 +335,12 @@ export async function previewInactiveContacts(em: EntityManager, scope: KindScop
 }
 
 export async function inactiveContactIds(em: EntityManager, scope: KindScope, limit: number): Promise<string[]> {
-  return (await runSql<{ id: string }>(em, `select c.id ${INACTIVE_CONTACTS} order by c.created_at limit :limit for update skip locked`, bind(scope, limit), { planEachCall: true })).rows.map((r) => r.id);
+  return (
+    await runSql<{ id: string }>(
+      em,
+      `select c.id ${INACTIVE_CONTACTS} order by c.created_at limit :limit for update skip locked`,
+      bind(scope, limit),
+      { planEachCall: true },
+    )
+  ).rows.map((r) => r.id);
 }

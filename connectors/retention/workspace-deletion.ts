@@ -14,8 +14,17 @@ import { removePendingFiles, type PrivacyFiles } from './privacy-files.ts';
 export const WORKSPACE_DELETION_GRACE_MS = 7 * 24 * 60 * 60_000;
 
 /** Schedules the workspace's deletion; refused while the workspace is under a legal hold. Returns when it will happen. */
-export async function requestWorkspaceDeletion(em: EntityManager, p: { workspaceId: string; userId: string | null; now: Date }): Promise<Date> {
-  const hold = (await runSql<{ id: string; reason: string }>(em, `select id, reason from legal_holds where workspace_id = :workspaceId and scope = 'workspace' and released_at is null limit 1`, p)).rows[0];
+export async function requestWorkspaceDeletion(
+  em: EntityManager,
+  p: { workspaceId: string; userId: string | null; now: Date },
+): Promise<Date> {
+  const hold = (
+    await runSql<{ id: string; reason: string }>(
+      em,
+      `select id, reason from legal_holds where workspace_id = :workspaceId and scope = 'workspace' and released_at is null limit 1`,
+      p,
+    )
+  ).rows[0];
   if (hold) throw new LegalHoldError('workspace', hold.id, hold.reason);
   const due = new Date(p.now.getTime() + WORKSPACE_DELETION_GRACE_MS);
   const row = (
@@ -30,7 +39,11 @@ export async function requestWorkspaceDeletion(em: EntityManager, p: { workspace
 }
 
 export async function cancelWorkspaceDeletion(em: EntityManager, workspaceId: string): Promise<void> {
-  await runSql(em, `update workspaces set deletion_requested_at = null, deletion_due_at = null, deletion_requested_by = null where id = :workspaceId`, { workspaceId });
+  await runSql(
+    em,
+    `update workspaces set deletion_requested_at = null, deletion_due_at = null, deletion_requested_by = null where id = :workspaceId`,
+    { workspaceId },
+  );
 }
 
 /**
@@ -39,7 +52,10 @@ export async function cancelWorkspaceDeletion(em: EntityManager, workspaceId: st
  * cascades from `workspaces`), usage data included. A workspace under a legal hold waits.
  * Each deletion is audited with no workspace (the workspace's own log goes with it).
  */
-export async function deleteDueWorkspaces(deps: { orm: Orm; files: PrivacyFiles; config: Config; logger: Logger }, now: Date): Promise<string[]> {
+export async function deleteDueWorkspaces(
+  deps: { orm: Orm; files: PrivacyFiles; config: Config; logger: Logger },
+  now: Date,
+): Promise<string[]> {
   const em = deps.orm.em.fork();
   const due = (
     await runSql<{ id: string; requestedBy: string | null }>(
@@ -52,7 +68,9 @@ export async function deleteDueWorkspaces(deps: { orm: Orm; files: PrivacyFiles;
   const deleted: string[] = [];
   for (const w of due) {
     const channels = await em.fork().transactional(async (tx) => {
-      const channelIds = (await runSql<{ id: string }>(tx, `select id from channels where workspace_id = :id`, { id: w.id })).rows.map((r) => r.id);
+      const channelIds = (await runSql<{ id: string }>(tx, `select id from channels where workspace_id = :id`, { id: w.id })).rows.map(
+        (r) => r.id,
+      );
       await runSql(
         tx,
         `insert into pending_file_deletions (kind, key)
@@ -63,7 +81,12 @@ export async function deleteDueWorkspaces(deps: { orm: Orm; files: PrivacyFiles;
       );
       await runSql(tx, `delete from usage_events where workspace_id = :id`, { id: w.id });
       await runSql(tx, `delete from workspaces where id = :id`, { id: w.id });
-      audit(tx, { workspaceId: null, actor: w.requestedBy ? { kind: 'user', id: w.requestedBy } : { kind: 'system', id: null }, action: 'workspace.deleted', target: { kind: 'workspace', id: w.id } });
+      audit(tx, {
+        workspaceId: null,
+        actor: w.requestedBy ? { kind: 'user', id: w.requestedBy } : { kind: 'system', id: null },
+        action: 'workspace.deleted',
+        target: { kind: 'workspace', id: w.id },
+      });
       return channelIds;
     });
     await removePendingFiles(em, deps.files);
@@ -82,7 +105,10 @@ export async function deleteDueWorkspaces(deps: { orm: Orm; files: PrivacyFiles;
  * usage data. Refused for the only owner of a workspace that has other members (SoleOwnerError).
  * A workspace where they are the only member is deleted with them, at once.
  */
-export async function deleteUserAccount(em: EntityManager, p: { userId: string; ip: string | null }): Promise<{ deletedWorkspaces: string[] }> {
+export async function deleteUserAccount(
+  em: EntityManager,
+  p: { userId: string; ip: string | null },
+): Promise<{ deletedWorkspaces: string[] }> {
   const memberships = (
     await runSql<{ workspaceId: string; role: string; owners: string; members: string }>(
       em,
@@ -93,15 +119,28 @@ export async function deleteUserAccount(em: EntityManager, p: { userId: string; 
       { userId: p.userId },
     )
   ).rows;
-  const blocked = memberships.filter((m) => m.role === 'owner' && Number(m.owners) === 1 && Number(m.members) > 1).map((m) => m.workspaceId);
+  const blocked = memberships
+    .filter((m) => m.role === 'owner' && Number(m.owners) === 1 && Number(m.members) > 1)
+    .map((m) => m.workspaceId);
   if (blocked.length > 0) throw new SoleOwnerError(blocked);
   const alone = memberships.filter((m) => Number(m.members) === 1).map((m) => m.workspaceId);
   for (const m of memberships) {
-    if (!alone.includes(m.workspaceId)) audit(em, { workspaceId: m.workspaceId, actor: { kind: 'user', id: p.userId }, action: 'user.deleted', target: { kind: 'user', id: p.userId }, ip: p.ip });
+    if (!alone.includes(m.workspaceId))
+      audit(em, {
+        workspaceId: m.workspaceId,
+        actor: { kind: 'user', id: p.userId },
+        action: 'user.deleted',
+        target: { kind: 'user', id: p.userId },
+        ip: p.ip,
+      });
   }
   for (const workspaceId of alone) {
     // Their own workspace, with no one else in it: it goes with the account (grace has no one to serve).
-    await runSql(em, `update workspaces set deletion_requested_at = now(), deletion_due_at = now(), deletion_requested_by = null where id = :workspaceId`, { workspaceId });
+    await runSql(
+      em,
+      `update workspaces set deletion_requested_at = now(), deletion_due_at = now(), deletion_requested_by = null where id = :workspaceId`,
+      { workspaceId },
+    );
   }
   await runSql(em, `delete from usage_events where user_id = :userId`, { userId: p.userId });
   await runSql(em, `delete from users where id = :userId`, { userId: p.userId });

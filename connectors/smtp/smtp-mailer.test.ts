@@ -62,7 +62,11 @@ describe('when an email is sent through SMTP_URL', () => {
     const smtp = await fakeSmtpServer();
     server = smtp.server;
     const mailer = new SmtpMailer({ url: `smtp://127.0.0.1:${smtp.port}?ignoreTLS=true`, from: 'OneMessage <no-reply@example.test>' });
-    await mailer.send({ to: 'sam@example.com', subject: 'You are invited', text: 'Open https://om.example.test/#/invitations/accept?token=abc' });
+    await mailer.send({
+      to: 'sam@example.com',
+      subject: 'You are invited',
+      text: 'Open https://om.example.test/#/invitations/accept?token=abc',
+    });
     expect(smtp.messages).toHaveLength(1);
     expect(smtp.messages[0]!.from).toContain('no-reply@example.test');
     expect(smtp.messages[0]!.to).toEqual(['RCPT TO:<sam@example.com>']);

@@ -13,7 +13,10 @@ export class SmtpMailer implements Mailer {
 
   constructor(smtp: { url: string; from: string }) {
     // nodemailer reads host, port, TLS and credentials from the URL (`smtps://user:pass@host:465`).
-    this.transport = nodemailer.createTransport({ url: smtp.url, connectionTimeout: SMTP_TIMEOUT_MS, greetingTimeout: SMTP_TIMEOUT_MS, socketTimeout: SMTP_TIMEOUT_MS }, { from: smtp.from });
+    this.transport = nodemailer.createTransport(
+      { url: smtp.url, connectionTimeout: SMTP_TIMEOUT_MS, greetingTimeout: SMTP_TIMEOUT_MS, socketTimeout: SMTP_TIMEOUT_MS },
+      { from: smtp.from },
+    );
   }
 
   async send(mail: OutgoingMail): Promise<void> {

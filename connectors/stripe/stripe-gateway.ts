@@ -1,7 +1,15 @@
 import Stripe from 'stripe';
 import { SUBSCRIPTION_STATUSES, type SubscriptionStatus } from '../../engine/billing/subscription-plan.ts';
 import { WebhookRejectedError } from '../../engine/errors/webhook-rejected.error.ts';
-import type { BillingAddress, BillingEvent, BillingProvider, CardSummary, ProviderCustomer, ProviderInvoice, ProviderSubscription } from '../../engine/ports/billing-provider.port.ts';
+import type {
+  BillingAddress,
+  BillingEvent,
+  BillingProvider,
+  CardSummary,
+  ProviderCustomer,
+  ProviderInvoice,
+  ProviderSubscription,
+} from '../../engine/ports/billing-provider.port.ts';
 
 export interface StripeGatewayOptions {
   secretKey: string;
@@ -26,11 +34,22 @@ export class StripeGateway implements BillingProvider {
       maxNetworkRetries: 2,
       timeout: opts.timeoutMs ?? STRIPE_TIMEOUT_MS,
       telemetry: false,
-      ...(api ? { host: api.hostname, port: api.port || (api.protocol === 'https:' ? 443 : 80), protocol: api.protocol === 'https:' ? 'https' : 'http' } : {}),
+      ...(api
+        ? {
+            host: api.hostname,
+            port: api.port || (api.protocol === 'https:' ? 443 : 80),
+            protocol: api.protocol === 'https:' ? 'https' : 'http',
+          }
+        : {}),
     });
   }
 
-  async createCustomer(input: { workspaceId: string; name: string; email: string | null; idempotencyKey: string }): Promise<{ id: string }> {
+  async createCustomer(input: {
+    workspaceId: string;
+    name: string;
+    email: string | null;
+    idempotencyKey: string;
+  }): Promise<{ id: string }> {
     const customer = await this.stripe.customers.create(
       { name: input.name, ...(input.email ? { email: input.email } : {}), metadata: { workspaceId: input.workspaceId } },
       { idempotencyKey: input.idempotencyKey },
@@ -38,7 +57,13 @@ export class StripeGateway implements BillingProvider {
     return { id: customer.id };
   }
 
-  async createCheckoutSession(input: { customerId: string; priceId: string; workspaceId: string; successUrl: string; cancelUrl: string }): Promise<{ url: string }> {
+  async createCheckoutSession(input: {
+    customerId: string;
+    priceId: string;
+    workspaceId: string;
+    successUrl: string;
+    cancelUrl: string;
+  }): Promise<{ url: string }> {
     const session = await this.stripe.checkout.sessions.create({
       mode: 'subscription',
       customer: input.customerId,
@@ -69,7 +94,12 @@ export class StripeGateway implements BillingProvider {
     const customer = await this.stripe.customers.retrieve(id, { expand: ['invoice_settings.default_payment_method'] });
     if (customer.deleted) return { id: customer.id, deleted: true, address: null, card: null };
     const pm = customer.invoice_settings?.default_payment_method;
-    return { id: customer.id, deleted: false, address: toAddress(customer.address ?? null), card: typeof pm === 'object' && pm !== null ? toCard(pm) : null };
+    return {
+      id: customer.id,
+      deleted: false,
+      address: toAddress(customer.address ?? null),
+      card: typeof pm === 'object' && pm !== null ? toCard(pm) : null,
+    };
   }
 
   verifyEvent(rawBody: Buffer, signatureHeader: string | undefined): BillingEvent {
@@ -106,7 +136,14 @@ function toCard(pm: Stripe.PaymentMethod): CardSummary | null {
 
 function toAddress(address: Stripe.Address | null): BillingAddress | null {
   if (!address) return null;
-  return { line1: address.line1 ?? null, line2: address.line2 ?? null, city: address.city ?? null, postalCode: address.postal_code ?? null, state: address.state ?? null, country: address.country ?? null };
+  return {
+    line1: address.line1 ?? null,
+    line2: address.line2 ?? null,
+    city: address.city ?? null,
+    postalCode: address.postal_code ?? null,
+    state: address.state ?? null,
+    country: address.country ?? null,
+  };
 }
 
 function toSubscription(sub: Stripe.Subscription): ProviderSubscription {
@@ -128,7 +165,8 @@ function toSubscription(sub: Stripe.Subscription): ProviderSubscription {
 
 function toInvoice(invoice: Stripe.Invoice): ProviderInvoice {
   const legacy = invoice as unknown as { subscription?: string | { id: string } | null };
-  const parent = (invoice as unknown as { parent?: { subscription_details?: { subscription?: string | { id: string } } | null } | null }).parent;
+  const parent = (invoice as unknown as { parent?: { subscription_details?: { subscription?: string | { id: string } } | null } | null })
+    .parent;
   return {
     id: invoice.id ?? '',
     customerId: idOf(invoice.customer) ?? '',
@@ -149,7 +187,13 @@ function toEvent(event: Stripe.Event): BillingEvent {
   switch (event.type) {
     case 'checkout.session.completed': {
       const s = event.data.object;
-      return { ...base, type: event.type, customerId: idOf(s.customer), subscriptionId: idOf(s.subscription), workspaceId: s.client_reference_id ?? s.metadata?.workspaceId ?? null };
+      return {
+        ...base,
+        type: event.type,
+        customerId: idOf(s.customer),
+        subscriptionId: idOf(s.subscription),
+        workspaceId: s.client_reference_id ?? s.metadata?.workspaceId ?? null,
+      };
     }
     case 'customer.subscription.created':
     case 'customer.subscription.updated':

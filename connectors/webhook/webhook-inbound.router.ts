@@ -48,7 +48,12 @@ export function webhookInboundRouter(deps: WebhookInboundDeps): Router {
       if (!row?.credentials) return problem(res, 404, 'not_found', 'channel was not found');
       const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const secret = openWebhookSecret(deps.secretKey, channelId, row.credentials);
-      const bad = verifyWebhook(secret, { timestamp: req.get(TIMESTAMP_HEADER), signature: req.get(SIGNATURE_HEADER) }, body, deps.clock.now().getTime());
+      const bad = verifyWebhook(
+        secret,
+        { timestamp: req.get(TIMESTAMP_HEADER), signature: req.get(SIGNATURE_HEADER) },
+        body,
+        deps.clock.now().getTime(),
+      );
       if (bad) return problem(res, 401, bad, `the request is not signed for this channel (${bad.replace(/_/g, ' ')})`);
 
       // Checked on the raw bytes before parsing, as the API's JSON parser does (api/json-body-parser.ts).
@@ -71,7 +76,13 @@ export function webhookInboundRouter(deps: WebhookInboundDeps): Router {
       if (!parsed.success) return problem(res, 400, 'validation_failed', 'the webhook payload is invalid', zodIssueDetails(parsed.error));
       const event = parsed.data;
       if (event.event === 'status') {
-        const applied = await deps.statuses.apply({ channelId, providerMessageId: event.messageId, status: event.status, at: event.at ?? deps.clock.now(), reason: event.reason });
+        const applied = await deps.statuses.apply({
+          channelId,
+          providerMessageId: event.messageId,
+          status: event.status,
+          at: event.at ?? deps.clock.now(),
+          reason: event.reason,
+        });
         return void res.status(202).json({ applied });
       }
       const accepted = await deps.inbound.accept({
@@ -84,7 +95,12 @@ export function webhookInboundRouter(deps: WebhookInboundDeps): Router {
         quotedProviderMessageId: event.replyTo,
         sentAt: event.sentAt,
       });
-      res.status(accepted.duplicate ? 200 : 202).json({ messageId: accepted.messageId, conversationId: accepted.conversationId, contactId: accepted.contactId, duplicate: accepted.duplicate });
+      res.status(accepted.duplicate ? 200 : 202).json({
+        messageId: accepted.messageId,
+        conversationId: accepted.conversationId,
+        contactId: accepted.contactId,
+        duplicate: accepted.duplicate,
+      });
     } catch (err) {
       next(err);
     }

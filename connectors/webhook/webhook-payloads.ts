@@ -13,7 +13,14 @@ const InboundMessageEvent = z.object({
   from: z.object({ id: z.string().min(1).max(200), phone: Phone.optional(), name: z.string().max(200).optional() }),
   type: z.enum(['text', 'image', 'video', 'audio', 'document']).default('text'),
   text: z.string().max(MAX_TEXT_CHARS).optional(),
-  media: z.object({ url: z.url({ protocol: /^https?$/ }), mimeType: z.string().max(200).optional(), fileName: z.string().max(500).optional(), caption: z.string().max(4096).optional() }).optional(),
+  media: z
+    .object({
+      url: z.url({ protocol: /^https?$/ }),
+      mimeType: z.string().max(200).optional(),
+      fileName: z.string().max(500).optional(),
+      caption: z.string().max(4096).optional(),
+    })
+    .optional(),
   replyTo: z.string().max(200).optional(),
   sentAt: z.coerce.date().optional(),
 });

@@ -12,8 +12,17 @@ describe('verifyWebhook', () => {
   });
 
   it('refuses a changed body, another secret, or a signature moved to another timestamp', () => {
-    expect(verifyWebhook(secret, { timestamp: String(ts), signature: signWebhook(secret, ts, body) }, Buffer.from('{"event":"message","id":"m2"}'), now)).toBe('bad_signature');
-    expect(verifyWebhook(secret, { timestamp: String(ts), signature: signWebhook('b'.repeat(64), ts, body) }, body, now)).toBe('bad_signature');
+    expect(
+      verifyWebhook(
+        secret,
+        { timestamp: String(ts), signature: signWebhook(secret, ts, body) },
+        Buffer.from('{"event":"message","id":"m2"}'),
+        now,
+      ),
+    ).toBe('bad_signature');
+    expect(verifyWebhook(secret, { timestamp: String(ts), signature: signWebhook('b'.repeat(64), ts, body) }, body, now)).toBe(
+      'bad_signature',
+    );
     expect(verifyWebhook(secret, { timestamp: String(ts + 1), signature: signWebhook(secret, ts, body) }, body, now)).toBe('bad_signature');
   });
 
@@ -21,7 +30,9 @@ describe('verifyWebhook', () => {
     const old = ts - MAX_SKEW_MS / 1000 - 1;
     expect(verifyWebhook(secret, { timestamp: String(old), signature: signWebhook(secret, old, body) }, body, now)).toBe('stale_timestamp');
     const future = ts + MAX_SKEW_MS / 1000 + 1;
-    expect(verifyWebhook(secret, { timestamp: String(future), signature: signWebhook(secret, future, body) }, body, now)).toBe('stale_timestamp');
+    expect(verifyWebhook(secret, { timestamp: String(future), signature: signWebhook(secret, future, body) }, body, now)).toBe(
+      'stale_timestamp',
+    );
   });
 
   it('refuses missing headers and a timestamp that is not a number', () => {

@@ -19,7 +19,12 @@ export function signWebhook(secret: string, timestampS: number, body: string | B
 export type SignatureProblem = 'missing_signature' | 'bad_timestamp' | 'stale_timestamp' | 'bad_signature';
 
 /** Checks a request's timestamp and signature; returns what is wrong, or null when it is genuine. */
-export function verifyWebhook(secret: string, headers: { timestamp?: string; signature?: string }, body: Buffer, nowMs: number): SignatureProblem | null {
+export function verifyWebhook(
+  secret: string,
+  headers: { timestamp?: string; signature?: string },
+  body: Buffer,
+  nowMs: number,
+): SignatureProblem | null {
   if (!headers.signature || !headers.timestamp) return 'missing_signature';
   if (!/^\d{1,12}$/.test(headers.timestamp)) return 'bad_timestamp';
   const timestampS = Number(headers.timestamp);

@@ -23,10 +23,15 @@ export class WebhookConnector implements ChannelConnector {
   constructor(private readonly deps: { orm: Orm; http: SafeHttpClient; secretKey: Buffer; clock: Clock }) {}
 
   async send(message: OutboundSend): Promise<SendReceipt> {
-    const row = (await runSql<{ settings: unknown; credentials: Buffer | null }>(this.deps.orm.em.fork(), CHANNEL_SQL, { channelId: message.channelId })).rows[0];
+    const row = (
+      await runSql<{ settings: unknown; credentials: Buffer | null }>(this.deps.orm.em.fork(), CHANNEL_SQL, {
+        channelId: message.channelId,
+      })
+    ).rows[0];
     if (!row) throw new WebhookDeliveryRefusedError(message.channelId, 'the webhook channel no longer exists');
     const settings = WebhookSettingsSchema.safeParse(row.settings);
-    if (!settings.success || !row.credentials) throw new WebhookDeliveryRefusedError(message.channelId, 'the webhook channel has no valid URL or secret');
+    if (!settings.success || !row.credentials)
+      throw new WebhookDeliveryRefusedError(message.channelId, 'the webhook channel has no valid URL or secret');
     const secret = openWebhookSecret(this.deps.secretKey, message.channelId, row.credentials);
     const payload = {
       event: 'message',
@@ -39,7 +44,12 @@ export class WebhookConnector implements ChannelConnector {
     const timestampS = Math.floor(this.deps.clock.now().getTime() / 1000);
     // The client serialises the body with JSON.stringify too, so the signed bytes are the sent bytes.
     const signature = signWebhook(secret, timestampS, JSON.stringify(payload));
-    const res = await this.deps.http.request({ method: 'POST', url: settings.data.url, headers: { [TIMESTAMP_HEADER]: String(timestampS), [SIGNATURE_HEADER]: signature }, body: payload });
+    const res = await this.deps.http.request({
+      method: 'POST',
+      url: settings.data.url,
+      headers: { [TIMESTAMP_HEADER]: String(timestampS), [SIGNATURE_HEADER]: signature },
+      body: payload,
+    });
     if (res.status >= 200 && res.status < 300) return { providerMessageId: message.messageId };
     if (res.status >= 500 || res.status === 429) throw new WebhookDeliveryRetryError(message.channelId, res.status);
     throw new WebhookDeliveryRefusedError(message.channelId, `the webhook refused the message with ${res.status}`);

@@ -1,4 +1,14 @@
-import { BufferJSON, initAuthCreds, makeCacheableSignalKeyStore, proto, type AuthenticationCreds, type AuthenticationState, type SignalDataSet, type SignalDataTypeMap, type SignalKeyStore } from '@whiskeysockets/baileys';
+import {
+  BufferJSON,
+  initAuthCreds,
+  makeCacheableSignalKeyStore,
+  proto,
+  type AuthenticationCreds,
+  type AuthenticationState,
+  type SignalDataSet,
+  type SignalDataTypeMap,
+  type SignalKeyStore,
+} from '@whiskeysockets/baileys';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { openJsonText, sealText } from './sealed-json.ts';
 import type { Orm } from '../../platform/db/orm.ts';
@@ -58,7 +68,9 @@ export class PostgresAuthStore implements SignalKeyStore {
     const out: { [id: string]: SignalDataTypeMap[T] } = {};
     for (const [id, value] of Object.entries(found)) {
       // Baileys expects the proto class here, as its own file store returns it.
-      out[id] = (type === 'app-state-sync-key' ? proto.Message.AppStateSyncKeyData.fromObject(value as object) : value) as SignalDataTypeMap[T];
+      out[id] = (
+        type === 'app-state-sync-key' ? proto.Message.AppStateSyncKeyData.fromObject(value as object) : value
+      ) as SignalDataTypeMap[T];
     }
     return out;
   }
@@ -77,9 +89,14 @@ export class PostgresAuthStore implements SignalKeyStore {
 
   private async read(type: string, ids: string[]): Promise<Record<string, unknown>> {
     if (ids.length === 0) return {};
-    const { rows } = await runSql<{ id: string; value: Buffer }>(this.deps.orm.em.fork(), SELECT_SQL, { channelId: this.deps.channelId, type, ids: ids.join('\u001f') });
+    const { rows } = await runSql<{ id: string; value: Buffer }>(this.deps.orm.em.fork(), SELECT_SQL, {
+      channelId: this.deps.channelId,
+      type,
+      ids: ids.join('\u001f'),
+    });
     const out: Record<string, unknown> = {};
-    for (const row of rows) out[row.id] = openJsonText(this.deps.secretKey, row.value, authAad(this.deps.channelId, type, row.id), BufferJSON.reviver);
+    for (const row of rows)
+      out[row.id] = openJsonText(this.deps.secretKey, row.value, authAad(this.deps.channelId, type, row.id), BufferJSON.reviver);
     return out;
   }
 
@@ -91,7 +108,15 @@ export class PostgresAuthStore implements SignalKeyStore {
         const deletes: string[] = [];
         for (const [id, value] of Object.entries(entries)) {
           if (value === null || value === undefined) deletes.push(id);
-          else upserts.push({ id, value: sealText(this.deps.secretKey, JSON.stringify(value, BufferJSON.replacer), authAad(this.deps.channelId, type, id)).toString('base64') });
+          else
+            upserts.push({
+              id,
+              value: sealText(
+                this.deps.secretKey,
+                JSON.stringify(value, BufferJSON.replacer),
+                authAad(this.deps.channelId, type, id),
+              ).toString('base64'),
+            });
         }
         if (upserts.length) await runSql(em, UPSERT_SQL, { channelId: this.deps.channelId, type, rows: JSON.stringify(upserts) });
         if (deletes.length) await runSql(em, DELETE_SQL, { channelId: this.deps.channelId, type, ids: deletes.join('\u001f') });
@@ -113,7 +138,10 @@ export class PostgresAuthStore implements SignalKeyStore {
  * `initAuthCreds` before the first login) and the key store behind Baileys' own cache.
  * `saveCreds` writes the creds object Baileys mutates in place on `creds.update`.
  */
-export async function loadAuthState(store: PostgresAuthStore, logger: Logger): Promise<{ state: AuthenticationState; saveCreds: () => Promise<void> }> {
+export async function loadAuthState(
+  store: PostgresAuthStore,
+  logger: Logger,
+): Promise<{ state: AuthenticationState; saveCreds: () => Promise<void> }> {
   const creds = (await store.readCreds()) ?? initAuthCreds();
   const state: AuthenticationState = { creds, keys: makeCacheableSignalKeyStore(store, logger) };
   return { state, saveCreds: () => store.writeCreds(state.creds) };

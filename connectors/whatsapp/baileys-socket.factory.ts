@@ -18,7 +18,8 @@ export const baileysSocketFactory: WaSocketFactory = (opts) => {
     sendMessage: (jid, content, options) => sock.sendMessage(jid, content, { messageId: options.messageId }),
     sendPresenceUpdate: (type, jid) => sock.sendPresenceUpdate(type, jid),
     requestPairingCode: (phone) => sock.requestPairingCode(phone),
-    downloadMedia: (message) => downloadMediaMessage(message, 'buffer', {}, { logger: opts.logger, reuploadRequest: sock.updateMediaMessage }),
+    downloadMedia: (message) =>
+      downloadMediaMessage(message, 'buffer', {}, { logger: opts.logger, reuploadRequest: sock.updateMediaMessage }),
     logout: () => sock.logout(),
     end: () => sock.end(undefined),
   };

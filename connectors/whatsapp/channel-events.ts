@@ -31,7 +31,8 @@ export class ChannelEvents {
 
   async publish(channelId: string, event: ChannelEvent): Promise<void> {
     const payload = JSON.stringify(event);
-    if (event.type === 'qr' || event.type === 'pairing_code') await this.deps.redis.set(this.loginKey(channelId), payload, 'PX', LOGIN_CODE_TTL_MS);
+    if (event.type === 'qr' || event.type === 'pairing_code')
+      await this.deps.redis.set(this.loginKey(channelId), payload, 'PX', LOGIN_CODE_TTL_MS);
     else if (event.status !== 'qr' && event.status !== 'pairing') await this.deps.redis.del(this.loginKey(channelId));
     await this.deps.redis.publish(this.topic(channelId), payload);
   }

@@ -44,13 +44,24 @@ export class ChannelLeases {
 
   /** Takes the lease when nobody holds it; null when another holder does. */
   async acquire(channelId: string): Promise<HeldLease | null> {
-    const token = Number(await this.deps.redis.eval(ACQUIRE_LUA, 2, this.leaseKey(channelId), this.fenceKey(channelId), this.deps.holderId, String(this.deps.ttlMs)));
+    const token = Number(
+      await this.deps.redis.eval(
+        ACQUIRE_LUA,
+        2,
+        this.leaseKey(channelId),
+        this.fenceKey(channelId),
+        this.deps.holderId,
+        String(this.deps.ttlMs),
+      ),
+    );
     return token > 0 ? { channelId, token } : null;
   }
 
   /** Extends the lease; false when it was lost (expired, or taken by another holder). */
   async renew(lease: HeldLease): Promise<boolean> {
-    return Number(await this.deps.redis.eval(RENEW_LUA, 1, this.leaseKey(lease.channelId), this.value(lease), String(this.deps.ttlMs))) === 1;
+    return (
+      Number(await this.deps.redis.eval(RENEW_LUA, 1, this.leaseKey(lease.channelId), this.value(lease), String(this.deps.ttlMs))) === 1
+    );
   }
 
   /** Gives the lease up so another process may take it at once (graceful shutdown). */

@@ -34,7 +34,11 @@ export class FakeWaSocket implements WaSocket {
     if (this.sendFailure) throw this.sendFailure;
     this.sent.push({ jid, content, messageId: options.messageId });
     const text = (content as { text?: string }).text;
-    return proto.WebMessageInfo.fromObject({ key: { remoteJid: jid, fromMe: true, id: options.messageId }, message: text ? { conversation: text } : { imageMessage: { caption: 'media' } }, status: proto.WebMessageInfo.Status.PENDING }) as WAMessage;
+    return proto.WebMessageInfo.fromObject({
+      key: { remoteJid: jid, fromMe: true, id: options.messageId },
+      message: text ? { conversation: text } : { imageMessage: { caption: 'media' } },
+      status: proto.WebMessageInfo.Status.PENDING,
+    }) as WAMessage;
   }
 
   async sendPresenceUpdate(type: string, jid: string): Promise<void> {

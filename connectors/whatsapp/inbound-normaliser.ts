@@ -1,4 +1,15 @@
-import { getContentType, isJidBroadcast, isJidGroup, isJidNewsletter, isJidStatusBroadcast, jidNormalizedUser, normalizeMessageContent, proto, toNumber, type WAMessage } from '@whiskeysockets/baileys';
+import {
+  getContentType,
+  isJidBroadcast,
+  isJidGroup,
+  isJidNewsletter,
+  isJidStatusBroadcast,
+  jidNormalizedUser,
+  normalizeMessageContent,
+  proto,
+  toNumber,
+  type WAMessage,
+} from '@whiskeysockets/baileys';
 import { z } from 'zod';
 import { MAX_TEXT_CHARS, type MessageType } from '../../engine/messages/message-content.ts';
 import type { InboundMessage } from '../../engine/ports/inbound-message.ts';
@@ -17,7 +28,15 @@ export type NormalisedWaEvent =
   | { kind: 'ignored'; reason: string }
   | { kind: 'message'; message: InboundMessage; media: PendingMedia | null }
   /** Sent by the owner from the phone: recorded as outbound by a human. */
-  | { kind: 'owner_message'; providerMessageId: string; identities: WaIdentity[]; type: MessageType; text: string | null; sentAt: Date | null; metadata: Record<string, unknown> }
+  | {
+      kind: 'owner_message';
+      providerMessageId: string;
+      identities: WaIdentity[];
+      type: MessageType;
+      text: string | null;
+      sentAt: Date | null;
+      metadata: Record<string, unknown>;
+    }
   | { kind: 'edit'; targetProviderMessageId: string; text: string; at: Date | null }
   | { kind: 'delete'; targetProviderMessageId: string; at: Date | null }
   /**
@@ -29,7 +48,15 @@ export type NormalisedWaEvent =
    * A vote on a poll, attached to the poll (decrypted where its key is known), never a message of
    * its own. `voterJids`: the spellings (phone, LID) the vote may be encrypted for.
    */
-  | { kind: 'poll_vote'; targetProviderMessageId: string; pollWaId: string; by: string; voterJids: string[]; vote: EncryptedVote | null; at: Date | null };
+  | {
+      kind: 'poll_vote';
+      targetProviderMessageId: string;
+      pollWaId: string;
+      by: string;
+      voterJids: string[];
+      vote: EncryptedVote | null;
+      at: Date | null;
+    };
 
 export interface NormaliseContext {
   channelId: string;
@@ -89,7 +116,8 @@ export function normaliseWaMessage(msg: WAMessage, ctx: NormaliseContext): Norma
 function normaliseChecked(msg: WAMessage, ctx: NormaliseContext): NormalisedWaEvent {
   const key = msg.key;
   const checked = WaKeySchema.safeParse(key);
-  if (!checked.success) return { kind: 'ignored', reason: `invalid_key: ${checked.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}` };
+  if (!checked.success)
+    return { kind: 'ignored', reason: `invalid_key: ${checked.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}` };
   const remoteJid = key.remoteJid ?? '';
   if (isJidStatusBroadcast(remoteJid)) return { kind: 'ignored', reason: 'status_broadcast' };
   if (isJidNewsletter(remoteJid)) return { kind: 'ignored', reason: 'newsletter' };
@@ -106,7 +134,8 @@ function normaliseChecked(msg: WAMessage, ctx: NormaliseContext): NormalisedWaEv
   // A view-once message reaches a linked device without its content (only the phone may open
   // it): a placeholder shows the agent that something was sent. Not for a stub, as above.
   const viewOncePlaceholder = !waType && !msg.messageStubType && isViewOnce(msg);
-  if ((!content || !waType) && !viewOncePlaceholder) return { kind: 'ignored', reason: msg.messageStubType ? `stub:${msg.messageStubType}` : 'no_content' };
+  if ((!content || !waType) && !viewOncePlaceholder)
+    return { kind: 'ignored', reason: msg.messageStubType ? `stub:${msg.messageStubType}` : 'no_content' };
   const at = dateOfSeconds(msg.messageTimestamp);
 
   if (content && waType === 'protocolMessage') {
@@ -146,12 +175,18 @@ function normaliseChecked(msg: WAMessage, ctx: NormaliseContext): NormalisedWaEv
     const by = voter ? voter[0]?.value : 'me';
     if (!by) return { kind: 'ignored', reason: 'unknown_sender' };
     const voterJids = voter ? jidSpellings(senderJids(key, group).reverse()) : ctx.ownJids;
-    const vote = bytesOf(u.vote?.encPayload) && bytesOf(u.vote?.encIv) ? { encPayload: bytesOf(u.vote?.encPayload)!, encIv: bytesOf(u.vote?.encIv)! } : null;
+    const vote =
+      bytesOf(u.vote?.encPayload) && bytesOf(u.vote?.encIv)
+        ? { encPayload: bytesOf(u.vote?.encPayload)!, encIv: bytesOf(u.vote?.encIv)! }
+        : null;
     return { kind: 'poll_vote', targetProviderMessageId: target, pollWaId: pollKey.id, by, voterJids, vote, at };
   }
 
   const body = content && waType ? bodyOf(content, waType, remoteJid, ctx) : { type: 'view_once' as const, media: null, metadata: {} };
-  const poll = content && waType && POLL_TYPES.has(waType) ? pollOf(content, waType, key.fromMe ? ctx.ownJids : jidSpellings(senderJids(key, group).reverse())) : null;
+  const poll =
+    content && waType && POLL_TYPES.has(waType)
+      ? pollOf(content, waType, key.fromMe ? ctx.ownJids : jidSpellings(senderJids(key, group).reverse()))
+      : null;
   if (poll) Object.assign(body, { type: 'poll', text: poll.question || undefined, metadata: { poll } });
   const metadata: Record<string, unknown> = { waType, remoteJid, ...body.metadata };
   if (group) metadata.groupJid = remoteJid;
@@ -160,7 +195,9 @@ function normaliseChecked(msg: WAMessage, ctx: NormaliseContext): NormalisedWaEv
 
   const identities = senderIdentities(key, group);
   if (key.fromMe) {
-    const chat = senderJids(key, false).map(identityOf).filter((i): i is WaIdentity => i !== null);
+    const chat = senderJids(key, false)
+      .map(identityOf)
+      .filter((i): i is WaIdentity => i !== null);
     return { kind: 'owner_message', providerMessageId, identities: chat, type: body.type, text: body.text ?? null, sentAt: at, metadata };
   }
   if (identities.length === 0) return { kind: 'ignored', reason: 'unknown_sender' };
@@ -168,14 +205,24 @@ function normaliseChecked(msg: WAMessage, ctx: NormaliseContext): NormalisedWaEv
   const message: InboundMessage = {
     channelId: ctx.channelId,
     providerMessageId,
-    from: { phone, name: typeof msg.pushName === 'string' ? msg.pushName.slice(0, 200) || undefined : undefined, externalIds: identities.map((i) => ({ kind: i.kind, value: i.value })) },
+    from: {
+      phone,
+      name: typeof msg.pushName === 'string' ? msg.pushName.slice(0, 200) || undefined : undefined,
+      externalIds: identities.map((i) => ({ kind: i.kind, value: i.value })),
+    },
     type: body.type,
     text: body.text,
     quotedProviderMessageId: body.quoted,
     sentAt: at ?? undefined,
     metadata,
   };
-  if (body.media) message.media = { mimeType: body.media.mimeType ?? undefined, sizeBytes: body.media.sizeBytes ?? undefined, fileName: body.media.fileName ?? undefined, caption: body.caption };
+  if (body.media)
+    message.media = {
+      mimeType: body.media.mimeType ?? undefined,
+      sizeBytes: body.media.sizeBytes ?? undefined,
+      fileName: body.media.fileName ?? undefined,
+      caption: body.caption,
+    };
   return { kind: 'message', message, media: body.media };
 }
 
@@ -193,7 +240,8 @@ function bodyOf(content: proto.IMessage, waType: string, remoteJid: string, ctx:
   const contextInfo = typeof node === 'object' && node ? node.contextInfo : null;
   const quoted = contextInfo?.stanzaId ? quotedId(contextInfo, remoteJid, ctx) : undefined;
   if (waType === 'conversation') return { type: 'text', text: content.conversation ?? '', media: null, metadata: {} };
-  if (waType === 'extendedTextMessage') return { type: 'text', text: content.extendedTextMessage?.text ?? '', quoted, media: null, metadata: {} };
+  if (waType === 'extendedTextMessage')
+    return { type: 'text', text: content.extendedTextMessage?.text ?? '', quoted, media: null, metadata: {} };
   const mediaType = MEDIA_TYPES[waType];
   if (mediaType && typeof node === 'object' && node) {
     const caption = node.caption ? node.caption.slice(0, MAX_CAPTION_CHARS) : undefined;
@@ -210,12 +258,41 @@ function bodyOf(content: proto.IMessage, waType: string, remoteJid: string, ctx:
   if (waType === 'locationMessage' || waType === 'liveLocationMessage') {
     const l = (content.locationMessage ?? content.liveLocationMessage)!;
     // A live location has no name or address, but may carry a caption (what the sender typed).
-    const named = 'name' in l ? [l.name, l.address].filter(Boolean).join(', ') : 'caption' in l && typeof l.caption === 'string' ? l.caption.slice(0, MAX_CAPTION_CHARS) : '';
-    return { type: 'location', text: named || undefined, quoted, media: null, metadata: { location: { latitude: l.degreesLatitude ?? null, longitude: l.degreesLongitude ?? null, name: 'name' in l ? (l.name ?? null) : null, address: 'address' in l ? (l.address ?? null) : null, live: waType === 'liveLocationMessage' } } };
+    const named =
+      'name' in l
+        ? [l.name, l.address].filter(Boolean).join(', ')
+        : 'caption' in l && typeof l.caption === 'string'
+          ? l.caption.slice(0, MAX_CAPTION_CHARS)
+          : '';
+    return {
+      type: 'location',
+      text: named || undefined,
+      quoted,
+      media: null,
+      metadata: {
+        location: {
+          latitude: l.degreesLatitude ?? null,
+          longitude: l.degreesLongitude ?? null,
+          name: 'name' in l ? (l.name ?? null) : null,
+          address: 'address' in l ? (l.address ?? null) : null,
+          live: waType === 'liveLocationMessage',
+        },
+      },
+    };
   }
   if (waType === 'contactMessage' || waType === 'contactsArrayMessage') {
     const cards = content.contactMessage ? [content.contactMessage] : (content.contactsArrayMessage?.contacts ?? []);
-    return { type: 'contact', text: cards.map((c) => c.displayName).filter(Boolean).join(', ') || undefined, quoted, media: null, metadata: { contacts: cards.map((c) => ({ displayName: c.displayName ?? null, vcard: c.vcard ?? null })) } };
+    return {
+      type: 'contact',
+      text:
+        cards
+          .map((c) => c.displayName)
+          .filter(Boolean)
+          .join(', ') || undefined,
+      quoted,
+      media: null,
+      metadata: { contacts: cards.map((c) => ({ displayName: c.displayName ?? null, vcard: c.vcard ?? null })) },
+    };
   }
   return { type: 'unsupported', quoted, media: null, metadata: { unsupportedType: waType } };
 }
@@ -231,7 +308,13 @@ export function editedTextOf(edited: proto.IMessage | null | undefined): string 
   const c = normalizeMessageContent(edited);
   // An edit wrapped once more as a protocol message (as older clients send it).
   const inner = c?.protocolMessage?.editedMessage ? normalizeMessageContent(c.protocolMessage.editedMessage) : c;
-  const text = inner?.conversation ?? inner?.extendedTextMessage?.text ?? inner?.imageMessage?.caption ?? inner?.videoMessage?.caption ?? inner?.documentMessage?.caption ?? null;
+  const text =
+    inner?.conversation ??
+    inner?.extendedTextMessage?.text ??
+    inner?.imageMessage?.caption ??
+    inner?.videoMessage?.caption ??
+    inner?.documentMessage?.caption ??
+    null;
   return typeof text === 'string' ? text.slice(0, MAX_TEXT_CHARS) : null;
 }
 
@@ -261,7 +344,12 @@ export function dateOfSeconds(value: unknown): Date | null {
   return Number.isNaN(at.getTime()) ? null : at;
 }
 
-const POLL_TYPES: ReadonlySet<string> = new Set(['pollCreationMessage', 'pollCreationMessageV2', 'pollCreationMessageV3', 'pollCreationMessageV5']);
+const POLL_TYPES: ReadonlySet<string> = new Set([
+  'pollCreationMessage',
+  'pollCreationMessageV2',
+  'pollCreationMessageV3',
+  'pollCreationMessageV5',
+]);
 const MAX_POLL_OPTIONS = 32;
 
 /** A poll's question and options, and what its votes need to be decrypted (see poll-votes.ts). */
@@ -269,17 +357,33 @@ function pollOf(content: proto.IMessage, waType: string, creatorJids: string[]):
   const p = (content as Record<string, unknown>)[waType] as proto.Message.IPollCreationMessage | null | undefined;
   if (!p || typeof p !== 'object') return null;
   // Array.from, not map: a sparse array (holes in logged JSON) would keep its holes through map.
-  const options = Array.from((Array.isArray(p.options) ? p.options : []).slice(0, MAX_POLL_OPTIONS), (o) => (typeof o?.optionName === 'string' ? o.optionName.slice(0, 200) : ''));
+  const options = Array.from((Array.isArray(p.options) ? p.options : []).slice(0, MAX_POLL_OPTIONS), (o) =>
+    typeof o?.optionName === 'string' ? o.optionName.slice(0, 200) : '',
+  );
   const secret = bytesOf(content.messageContextInfo?.messageSecret);
   const count = Number(p.selectableOptionsCount);
-  return { question: typeof p.name === 'string' ? p.name.slice(0, MAX_CAPTION_CHARS) : '', options, selectableCount: Number.isInteger(count) && count >= 0 ? count : null, encKey: secret ? Buffer.from(secret).toString('base64') : null, creatorJids, votes: {}, tallies: Object.fromEntries(options.map((o) => [o, 0])) };
+  return {
+    question: typeof p.name === 'string' ? p.name.slice(0, MAX_CAPTION_CHARS) : '',
+    options,
+    selectableCount: Number.isInteger(count) && count >= 0 ? count : null,
+    encKey: secret ? Buffer.from(secret).toString('base64') : null,
+    creatorJids,
+    votes: {},
+    tallies: Object.fromEntries(options.map((o) => [o, 0])),
+  };
 }
 
 /** Bytes as they come: a Uint8Array in process, a base64 string (or a Buffer's JSON) in logs. */
 function bytesOf(value: unknown): Uint8Array | null {
   if (value instanceof Uint8Array) return value.length ? value : null;
   if (typeof value === 'string' && value) return Buffer.from(value, 'base64');
-  if (value && typeof value === 'object' && (value as { type?: unknown }).type === 'Buffer' && Array.isArray((value as { data?: unknown }).data)) return Uint8Array.from((value as { data: number[] }).data);
+  if (
+    value &&
+    typeof value === 'object' &&
+    (value as { type?: unknown }).type === 'Buffer' &&
+    Array.isArray((value as { data?: unknown }).data)
+  )
+    return Uint8Array.from((value as { data: number[] }).data);
   return null;
 }
 

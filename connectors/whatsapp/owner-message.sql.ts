@@ -46,7 +46,10 @@ export interface OwnerMessageInput {
 }
 
 /** Records an owner's message; `recorded` is false for an unknown contact or a repeat. */
-export async function recordOwnerMessage(em: EntityManager, input: OwnerMessageInput): Promise<{ recorded: boolean; pausedBot: boolean; knownConversation: boolean }> {
+export async function recordOwnerMessage(
+  em: EntityManager,
+  input: OwnerMessageInput,
+): Promise<{ recorded: boolean; pausedBot: boolean; knownConversation: boolean }> {
   const { rows } = await runSql<{ messageId: string | null; paused: number; conversations: number }>(em, OWNER_MESSAGE_SQL, {
     channelId: input.channelId,
     identities: input.identities.map((i) => `${i.kind}:${i.value}`).join(','),
@@ -64,5 +67,7 @@ export async function recordOwnerMessage(em: EntityManager, input: OwnerMessageI
 
 /** Pauses the bot in a conversation the owner just wrote in from the phone. */
 export async function pauseBotInConversation(em: EntityManager, conversationId: string): Promise<void> {
-  await runSql(em, `update conversations set bot_paused = true, updated_at = now() where id = :conversationId and not bot_paused`, { conversationId });
+  await runSql(em, `update conversations set bot_paused = true, updated_at = now() where id = :conversationId and not bot_paused`, {
+    conversationId,
+  });
 }

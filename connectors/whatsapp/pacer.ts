@@ -49,7 +49,11 @@ export class Pacer {
     const s = this.deps.settings();
     const now = this.deps.clock.now().getTime();
     const sent = await this.deps.log.since(now - DAY_MS);
-    const waitMs = Math.max(capWait(sent, now, MINUTE_MS, s.perMinute), capWait(sent, now, HOUR_MS, s.perHour), capWait(sent, now, DAY_MS, s.perDay));
+    const waitMs = Math.max(
+      capWait(sent, now, MINUTE_MS, s.perMinute),
+      capWait(sent, now, HOUR_MS, s.perHour),
+      capWait(sent, now, DAY_MS, s.perDay),
+    );
     if (waitMs > 0) throw new RateLimitedError(Math.ceil(waitMs / 1000));
     const last = sent.at(-1);
     if (last !== undefined) {

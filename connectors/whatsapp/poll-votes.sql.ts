@@ -11,7 +11,11 @@ const SAVE_SQL = `update messages set metadata = jsonb_set(metadata, '{poll}', c
  * Changes a stored poll under its row lock (two votes on one poll never lose each other);
  * false when we do not have the poll.
  */
-export async function updatePoll(em: EntityManager, target: { channelId: string; providerMessageId: string }, change: (poll: StoredPoll) => StoredPoll): Promise<boolean> {
+export async function updatePoll(
+  em: EntityManager,
+  target: { channelId: string; providerMessageId: string },
+  change: (poll: StoredPoll) => StoredPoll,
+): Promise<boolean> {
   return em.transactional(async (tx) => {
     const row = (await runSql<{ poll: unknown }>(tx, LOCK_SQL, target)).rows[0];
     const parsed = StoredPollSchema.safeParse(row?.poll);

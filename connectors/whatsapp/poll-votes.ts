@@ -42,7 +42,10 @@ export function decryptVote(poll: StoredPoll, vote: EncryptedVote, ctx: { pollWa
         // AES-GCM refuses a wrong key: not this spelling of the JIDs.
         continue;
       }
-      const aggregate = getAggregateVotesInPollMessage({ message: { pollCreationMessage: { options: poll.options.map((optionName) => ({ optionName })) } }, pollUpdates: [{ pollUpdateMessageKey: { remoteJid: voterJid }, vote: decrypted }] });
+      const aggregate = getAggregateVotesInPollMessage({
+        message: { pollCreationMessage: { options: poll.options.map((optionName) => ({ optionName })) } },
+        pollUpdates: [{ pollUpdateMessageKey: { remoteJid: voterJid }, vote: decrypted }],
+      });
       return aggregate.filter((o) => o.voters.length > 0).map((o) => o.name);
     }
   }

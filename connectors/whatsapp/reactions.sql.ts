@@ -14,8 +14,14 @@ const REMOVE_SQL = `update messages set metadata = jsonb_set(metadata, '{reactio
  where channel_id = cast(:channelId as uuid) and provider_message_id = :providerMessageId`;
 
 /** Puts `by`'s reaction on a stored message (null emoji: takes it off); false when we do not have the message. */
-export async function applyReaction(em: EntityManager, change: { channelId: string; providerMessageId: string; by: string; emoji: string | null; at: Date }): Promise<boolean> {
+export async function applyReaction(
+  em: EntityManager,
+  change: { channelId: string; providerMessageId: string; by: string; emoji: string | null; at: Date },
+): Promise<boolean> {
   const { channelId, providerMessageId, by, emoji, at } = change;
-  const result = emoji === null ? await runSql(em, REMOVE_SQL, { channelId, providerMessageId, by }) : await runSql(em, SET_SQL, { channelId, providerMessageId, by, emoji, at: at.toISOString() });
+  const result =
+    emoji === null
+      ? await runSql(em, REMOVE_SQL, { channelId, providerMessageId, by })
+      : await runSql(em, SET_SQL, { channelId, providerMessageId, by, emoji, at: at.toISOString() });
   return result.rowCount > 0;
 }

@@ -1,7 +1,15 @@
 import { Boom } from '@hapi/boom';
 import { DisconnectReason } from '@whiskeysockets/baileys';
 import { describe, expect, it } from 'vitest';
-import { BACKOFF_BASE_MS, BACKOFF_MAX_MS, BREAKER_COOLDOWN_MS, BREAKER_FAILURES, disconnectCause, RECONNECT_POLICY, ReconnectBackoff } from './reconnect-policy.ts';
+import {
+  BACKOFF_BASE_MS,
+  BACKOFF_MAX_MS,
+  BREAKER_COOLDOWN_MS,
+  BREAKER_FAILURES,
+  disconnectCause,
+  RECONNECT_POLICY,
+  ReconnectBackoff,
+} from './reconnect-policy.ts';
 
 const closeWith = (statusCode: number) => new Boom('closed', { statusCode });
 
@@ -21,15 +29,24 @@ describe('disconnectCause and RECONNECT_POLICY', () => {
     expect(RECONNECT_POLICY[disconnectCause(closeWith(code))]).toEqual({ status, action });
   });
 
-  it.each(['ENOTFOUND', 'ECONNREFUSED', 'ETIMEDOUT', 'EAI_AGAIN'])('names a socket that cannot reach WhatsApp (%s, which Baileys reports as a 408) network_unreachable, and backs off', (code) => {
-    const socketError = Object.assign(new Error(`getaddrinfo ${code} web.whatsapp.com`), { code });
-    const close = new Boom(`WebSocket Error (${socketError.message})`, { statusCode: DisconnectReason.connectionLost, data: socketError });
-    expect(disconnectCause(close)).toBe('network_unreachable');
-    expect(RECONNECT_POLICY.network_unreachable).toEqual({ status: 'disconnected', action: 'backoff' });
-  });
+  it.each(['ENOTFOUND', 'ECONNREFUSED', 'ETIMEDOUT', 'EAI_AGAIN'])(
+    'names a socket that cannot reach WhatsApp (%s, which Baileys reports as a 408) network_unreachable, and backs off',
+    (code) => {
+      const socketError = Object.assign(new Error(`getaddrinfo ${code} web.whatsapp.com`), { code });
+      const close = new Boom(`WebSocket Error (${socketError.message})`, {
+        statusCode: DisconnectReason.connectionLost,
+        data: socketError,
+      });
+      expect(disconnectCause(close)).toBe('network_unreachable');
+      expect(RECONNECT_POLICY.network_unreachable).toEqual({ status: 'disconnected', action: 'backoff' });
+    },
+  );
 
   it('keeps a dropped connection (ECONNRESET) a lost connection, not an unreachable server', () => {
-    const close = new Boom('WebSocket Error (read ECONNRESET)', { statusCode: DisconnectReason.connectionLost, data: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }) });
+    const close = new Boom('WebSocket Error (read ECONNRESET)', {
+      statusCode: DisconnectReason.connectionLost,
+      data: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }),
+    });
     expect(disconnectCause(close)).toBe('connection_lost');
   });
 

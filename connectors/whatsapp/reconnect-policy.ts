@@ -4,7 +4,18 @@ import type { ChannelStatus } from '../../engine/channels/channel-kind.ts';
  * Baileys reports a close with a numeric code, and gives 408 to both "connection lost" and
  * "timed out"; we name the causes ourselves and decide per cause, in one table.
  */
-export type DisconnectCause = 'logged_out' | 'restart_required' | 'connection_replaced' | 'forbidden' | 'connection_closed' | 'connection_lost' | 'network_unreachable' | 'bad_session' | 'multidevice_mismatch' | 'unavailable' | 'unknown';
+export type DisconnectCause =
+  | 'logged_out'
+  | 'restart_required'
+  | 'connection_replaced'
+  | 'forbidden'
+  | 'connection_closed'
+  | 'connection_lost'
+  | 'network_unreachable'
+  | 'bad_session'
+  | 'multidevice_mismatch'
+  | 'unavailable'
+  | 'unknown';
 
 /**
  * Socket errors meaning this server cannot reach WhatsApp at all (no DNS, refused, no route,

@@ -29,17 +29,24 @@ export class SentContentStore {
 
   async save(channelId: string, waMessageId: string, content: proto.IMessage): Promise<void> {
     const json = JSON.stringify(proto.Message.toObject(proto.Message.fromObject(content)), BufferJSON.replacer);
-    await runSql(this.deps.orm.em.fork(), SAVE_SQL, { channelId, id: waMessageId, content: sealText(this.deps.secretKey, json, aad(channelId, waMessageId)) });
+    await runSql(this.deps.orm.em.fork(), SAVE_SQL, {
+      channelId,
+      id: waMessageId,
+      content: sealText(this.deps.secretKey, json, aad(channelId, waMessageId)),
+    });
   }
 
   /** Deletes content older than SENT_CONTENT_KEEP_MS (one batch); returns the rows deleted. */
   async prune(now: Date): Promise<number> {
-    return (await runSql(this.deps.orm.em.fork(), PRUNE_SQL, { before: new Date(now.getTime() - SENT_CONTENT_KEEP_MS).toISOString() })).rowCount;
+    return (await runSql(this.deps.orm.em.fork(), PRUNE_SQL, { before: new Date(now.getTime() - SENT_CONTENT_KEEP_MS).toISOString() }))
+      .rowCount;
   }
 
   async get(channelId: string, waMessageId: string): Promise<proto.IMessage | undefined> {
     const row = (await runSql<{ content: Buffer }>(this.deps.orm.em.fork(), GET_SQL, { channelId, id: waMessageId })).rows[0];
     if (!row) return undefined;
-    return proto.Message.fromObject(openJsonText(this.deps.secretKey, row.content, aad(channelId, waMessageId), BufferJSON.reviver) as object);
+    return proto.Message.fromObject(
+      openJsonText(this.deps.secretKey, row.content, aad(channelId, waMessageId), BufferJSON.reviver) as object,
+    );
   }
 }

@@ -44,7 +44,8 @@ export function normaliseWaUpdate(item: unknown, ctx: UpdateNormaliseContext): N
 
 function normaliseChecked(item: unknown, ctx: UpdateNormaliseContext): NormalisedWaUpdate {
   const checked = WaUpdateItemSchema.safeParse(item);
-  if (!checked.success) return { kind: 'skipped', reason: `invalid_update: ${checked.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}` };
+  if (!checked.success)
+    return { kind: 'skipped', reason: `invalid_update: ${checked.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}` };
   const { key } = checked.data;
   const update = checked.data.update as Partial<proto.IWebMessageInfo>;
   const providerMessageId = providerIdOf(key);
@@ -53,11 +54,13 @@ function normaliseChecked(item: unknown, ctx: UpdateNormaliseContext): Normalise
   if (typeof update.status === 'number' && key.fromMe) changes.push({ kind: 'status', providerMessageId, status: update.status });
 
   const isContentChange = update.message !== undefined;
-  if (isContentChange && key.remoteJid && isJidGroup(key.remoteJid) && !ctx.groupsEnabled) return changes.length ? { kind: 'changes', changes } : { kind: 'skipped', reason: 'group_disabled' };
+  if (isContentChange && key.remoteJid && isJidGroup(key.remoteJid) && !ctx.groupsEnabled)
+    return changes.length ? { kind: 'changes', changes } : { kind: 'skipped', reason: 'group_disabled' };
   if (update.message && typeof update.message === 'object') {
     // Baileys turns a MESSAGE_EDIT into this update: the key is the edited message's (the chat's
     // key with the inner id), the message is `{ editedMessage: { message } }`. It is never a new message.
-    if (!update.message.editedMessage) return changes.length ? { kind: 'changes', changes } : { kind: 'skipped', reason: 'message_update_not_an_edit' };
+    if (!update.message.editedMessage)
+      return changes.length ? { kind: 'changes', changes } : { kind: 'skipped', reason: 'message_update_not_an_edit' };
     const text = editedTextOf(update.message.editedMessage.message);
     if (text === null) return changes.length ? { kind: 'changes', changes } : { kind: 'skipped', reason: 'edit_without_text' };
     changes.push({ kind: 'edit', targetProviderMessageId: providerMessageId, text, at: dateOfSeconds(update.messageTimestamp) });

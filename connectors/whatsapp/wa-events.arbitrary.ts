@@ -7,7 +7,11 @@ import { content, encryptedPollVote, waMessage } from './wa-messages.fixture.ts'
  * normalisers know, in process and as logged JSON) with paths removed or replaced by anything,
  * and plain random values.
  */
-export const PROPERTY_CTX = { channelId: '00000000-0000-4000-8000-000000000001', groupsEnabled: true, ownJids: ['15550009999@s.whatsapp.net', '999000@lid'] };
+export const PROPERTY_CTX = {
+  channelId: '00000000-0000-4000-8000-000000000001',
+  groupsEnabled: true,
+  ownJids: ['15550009999@s.whatsapp.net', '999000@lid'],
+};
 const CONTACT = '15551234567@s.whatsapp.net';
 const secret = Uint8Array.from({ length: 32 }, (_, i) => i);
 
@@ -15,21 +19,59 @@ const secret = Uint8Array.from({ length: 32 }, (_, i) => i);
 const upserts = (): unknown[] => {
   const live = [
     waMessage({ message: content({ conversation: 'hi' }) }),
-    waMessage({ remoteJid: '123@lid', remoteJidAlt: CONTACT, message: content({ extendedTextMessage: { text: 'yes', contextInfo: { stanzaId: 'Q', participant: CONTACT } } }) }),
+    waMessage({
+      remoteJid: '123@lid',
+      remoteJidAlt: CONTACT,
+      message: content({ extendedTextMessage: { text: 'yes', contextInfo: { stanzaId: 'Q', participant: CONTACT } } }),
+    }),
     waMessage({ message: content({ imageMessage: { mimetype: 'image/jpeg', caption: 'c', fileLength: 10 } }) }),
-    waMessage({ message: content({ protocolMessage: { type: proto.Message.ProtocolMessage.Type.MESSAGE_EDIT, key: { remoteJid: PROPERTY_CTX.ownJids[0], fromMe: true, id: 'O' }, editedMessage: { conversation: 'e' } } }) }),
-    waMessage({ message: content({ protocolMessage: { type: proto.Message.ProtocolMessage.Type.REVOKE, key: { remoteJid: PROPERTY_CTX.ownJids[0], fromMe: true, id: 'O' } } }) }),
+    waMessage({
+      message: content({
+        protocolMessage: {
+          type: proto.Message.ProtocolMessage.Type.MESSAGE_EDIT,
+          key: { remoteJid: PROPERTY_CTX.ownJids[0], fromMe: true, id: 'O' },
+          editedMessage: { conversation: 'e' },
+        },
+      }),
+    }),
+    waMessage({
+      message: content({
+        protocolMessage: {
+          type: proto.Message.ProtocolMessage.Type.REVOKE,
+          key: { remoteJid: PROPERTY_CTX.ownJids[0], fromMe: true, id: 'O' },
+        },
+      }),
+    }),
     waMessage({ message: content({ reactionMessage: { key: { remoteJid: CONTACT, fromMe: true, id: 'O' }, text: '❤️' } }) }),
-    waMessage({ message: content({ pollCreationMessageV3: { name: 'q', options: [{ optionName: 'a' }] }, messageContextInfo: { messageSecret: secret } }) }),
-    waMessage({ message: content({ pollUpdateMessage: { pollCreationMessageKey: { remoteJid: CONTACT, fromMe: false, id: 'P' }, vote: encryptedPollVote({ pollEncKey: secret, pollMsgId: 'P', pollCreatorJid: CONTACT, voterJid: CONTACT, optionNames: ['a'] }) } }) }),
+    waMessage({
+      message: content({
+        pollCreationMessageV3: { name: 'q', options: [{ optionName: 'a' }] },
+        messageContextInfo: { messageSecret: secret },
+      }),
+    }),
+    waMessage({
+      message: content({
+        pollUpdateMessage: {
+          pollCreationMessageKey: { remoteJid: CONTACT, fromMe: false, id: 'P' },
+          vote: encryptedPollVote({ pollEncKey: secret, pollMsgId: 'P', pollCreatorJid: CONTACT, voterJid: CONTACT, optionNames: ['a'] }),
+        },
+      }),
+    }),
     waMessage({ message: content({ liveLocationMessage: { degreesLatitude: 1, caption: 'x' } }) }),
-    waMessage({ remoteJid: '120363111111111111@g.us', participant: '222@lid', message: content({ viewOnceMessageV2: { message: { imageMessage: { mimetype: 'image/jpeg' } } } }) }),
+    waMessage({
+      remoteJid: '120363111111111111@g.us',
+      participant: '222@lid',
+      message: content({ viewOnceMessageV2: { message: { imageMessage: { mimetype: 'image/jpeg' } } } }),
+    }),
   ];
   return [...live, ...live.map((m) => JSON.parse(JSON.stringify(m)) as unknown)];
 };
 const updates = (): unknown[] => [
   { key: { remoteJid: CONTACT, fromMe: true, id: 'A' }, update: { status: proto.WebMessageInfo.Status.READ } },
-  { key: { remoteJid: CONTACT, fromMe: false, id: 'B' }, update: { message: proto.Message.fromObject({ editedMessage: { message: { conversation: 'x' } } }), messageTimestamp: 1_764_000_000 } },
+  {
+    key: { remoteJid: CONTACT, fromMe: false, id: 'B' },
+    update: { message: proto.Message.fromObject({ editedMessage: { message: { conversation: 'x' } } }), messageTimestamp: 1_764_000_000 },
+  },
   { key: { remoteJid: CONTACT, fromMe: false, id: 'C' }, update: { message: null, messageStubType: proto.WebMessageInfo.StubType.REVOKE } },
 ];
 
@@ -45,26 +87,29 @@ function mutate(value: unknown, path: (string | number)[], replacement: unknown,
   const copy = Array.isArray(value) ? [...value] : { ...(value as Record<string, unknown>) };
   const [head, ...rest] = path;
   if (rest.length === 0 && remove) delete (copy as Record<string | number, unknown>)[head!];
-  else (copy as Record<string | number, unknown>)[head!] = mutate((value as Record<string | number, unknown>)[head!], rest, replacement, remove);
+  else
+    (copy as Record<string | number, unknown>)[head!] = mutate(
+      (value as Record<string | number, unknown>)[head!],
+      rest,
+      replacement,
+      remove,
+    );
   return copy;
 }
 
 const garbled = (bases: () => unknown[]) =>
   fc.oneof(
     fc.anything(),
-    fc
-      .tuple(fc.nat(), fc.array(fc.tuple(fc.nat(), fc.anything(), fc.boolean()), { maxLength: 4 }))
-      .map(([which, changes]) => {
-        const all = bases();
-        let value = all[which % all.length];
-        for (const [at, replacement, remove] of changes) {
-          const paths = pathsOf(value);
-          value = mutate(value, paths[at % paths.length]!, replacement, remove);
-        }
-        return value;
-      }),
+    fc.tuple(fc.nat(), fc.array(fc.tuple(fc.nat(), fc.anything(), fc.boolean()), { maxLength: 4 })).map(([which, changes]) => {
+      const all = bases();
+      let value = all[which % all.length];
+      for (const [at, replacement, remove] of changes) {
+        const paths = pathsOf(value);
+        value = mutate(value, paths[at % paths.length]!, replacement, remove);
+      }
+      return value;
+    }),
   );
-
 
 /** An upserted message, real or garbled. */
 export const garbledUpsert = (): fc.Arbitrary<unknown> => garbled(upserts);

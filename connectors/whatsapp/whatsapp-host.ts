@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../engine/clock.ts';
-import type { ChannelConnector, OutboundSend, ProviderStatusUpdate, SendHandOver, SendReceipt } from '../../engine/ports/channel-connector.port.ts';
+import type {
+  ChannelConnector,
+  OutboundSend,
+  ProviderStatusUpdate,
+  SendHandOver,
+  SendReceipt,
+} from '../../engine/ports/channel-connector.port.ts';
 import type { InboundSink } from '../../engine/ports/inbound-message.ts';
 import type { Orm } from '../../platform/db/orm.ts';
 import type { Logger } from '../../platform/logger.ts';
@@ -190,7 +196,10 @@ export class WhatsappHost implements ChannelConnector {
       // Redis lost the fencing counter (flushed, failed over): never write under a lower token.
       // Raise the counter past the fence, so that the next round takes the channel with a valid one.
       const fence = await sessionFence(this.deps.orm.em.fork(), channelId);
-      this.log.error({ channelId, token: lease.token, fence }, 'whatsapp lease token is older than the session fence; raising the counter and retrying next round');
+      this.log.error(
+        { channelId, token: lease.token, fence },
+        'whatsapp lease token is older than the session fence; raising the counter and retrying next round',
+      );
       await this.leases.raiseTokenFloor(channelId, fence);
       await this.leases.release(lease);
       return;
@@ -214,7 +223,10 @@ export class WhatsappHost implements ChannelConnector {
       schedule: this.deps.schedule ?? realSchedule,
       random: this.deps.random ?? Math.random,
       logger: this.log,
-      onFenced: (id) => void this.drop(id, /* release= */ false).catch((err: unknown) => this.log.error({ err, channelId: id }, 'could not drop a fenced-off session')),
+      onFenced: (id) =>
+        void this.drop(id, /* release= */ false).catch((err: unknown) =>
+          this.log.error({ err, channelId: id }, 'could not drop a fenced-off session'),
+        ),
     });
     this.held.set(channelId, { lease, session, renewedAtMs: this.deps.clock.now().getTime() });
     this.log.info({ channelId, token: lease.token }, 'whatsapp session taken');
@@ -231,7 +243,9 @@ export class WhatsappHost implements ChannelConnector {
     const entry = this.held.get(channelId);
     if (!entry) return;
     this.held.delete(channelId);
-    await this.sendGate?.releaseChannel(channelId).catch((err: unknown) => this.log.warn({ err, channelId }, 'could not stop the send worker'));
+    await this.sendGate
+      ?.releaseChannel(channelId)
+      .catch((err: unknown) => this.log.warn({ err, channelId }, 'could not stop the send worker'));
     await entry.session.stop();
     if (release) await this.leases.release(entry.lease).catch(() => undefined);
   }

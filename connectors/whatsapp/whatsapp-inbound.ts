@@ -43,7 +43,10 @@ export class WhatsappInbound {
   readonly counts = { updatesApplied: 0, updatesSkipped: 0 };
 
   constructor(
-    private readonly deps: Pick<SessionDeps, 'channelId' | 'orm' | 'inbound' | 'statuses' | 'media' | 'mediaMaxBytes' | 'clock' | 'sleep'> & { store: PostgresAuthStore; log: Logger; isOwnSend(id: string): boolean },
+    private readonly deps: Pick<
+      SessionDeps,
+      'channelId' | 'orm' | 'inbound' | 'statuses' | 'media' | 'mediaMaxBytes' | 'clock' | 'sleep'
+    > & { store: PostgresAuthStore; log: Logger; isOwnSend(id: string): boolean },
     private readonly session: SessionView,
   ) {}
 
@@ -53,7 +56,11 @@ export class WhatsappInbound {
       return;
     }
     if (msg.key.fromMe && msg.key.id && this.deps.isOwnSend(msg.key.id)) return;
-    const event = normaliseWaMessage(msg, { channelId: this.deps.channelId, groupsEnabled: this.session.settings.groupsEnabled, ownJids: this.session.ownJids });
+    const event = normaliseWaMessage(msg, {
+      channelId: this.deps.channelId,
+      groupsEnabled: this.session.settings.groupsEnabled,
+      ownJids: this.session.ownJids,
+    });
     await this.apply(event, msg);
   }
 
@@ -62,7 +69,8 @@ export class WhatsappInbound {
     const at = this.deps.clock.now();
     switch (event.kind) {
       case 'ignored':
-        if (EXPECTED_IGNORE_REASONS.has(event.reason) || event.reason.startsWith('protocol:') || event.reason.startsWith('stub:')) this.deps.log.debug({ reason: event.reason, id: msg.key.id }, 'whatsapp message ignored');
+        if (EXPECTED_IGNORE_REASONS.has(event.reason) || event.reason.startsWith('protocol:') || event.reason.startsWith('stub:'))
+          this.deps.log.debug({ reason: event.reason, id: msg.key.id }, 'whatsapp message ignored');
         else this.deps.log.warn({ reason: event.reason, id: msg.key.id }, 'whatsapp message not usable; ignored');
         return;
       case 'edit':
@@ -73,17 +81,39 @@ export class WhatsappInbound {
         const target = { channelId: this.deps.channelId, providerMessageId: event.targetProviderMessageId };
         const found = await updatePoll(em, target, (poll) => {
           const options = event.vote ? decryptVote(poll, event.vote, { pollWaId: event.pollWaId, voterJids: event.voterJids }) : null;
-          if (options === null) this.deps.log.info({ target: event.targetProviderMessageId }, 'poll vote we cannot decrypt (no key for this poll); kept as an unknown choice');
+          if (options === null)
+            this.deps.log.info(
+              { target: event.targetProviderMessageId },
+              'poll vote we cannot decrypt (no key for this poll); kept as an unknown choice',
+            );
           return withVote(poll, event.by, options, event.at ?? at);
         });
         if (!found) this.deps.log.info({ target: event.targetProviderMessageId }, 'vote on a poll we do not have');
         return;
       }
       case 'reaction':
-        if (!(await applyReaction(em, { channelId: this.deps.channelId, providerMessageId: event.targetProviderMessageId, by: event.by, emoji: event.emoji, at: event.at ?? at }))) this.deps.log.info({ target: event.targetProviderMessageId }, 'reaction to a message we do not have');
+        if (
+          !(await applyReaction(em, {
+            channelId: this.deps.channelId,
+            providerMessageId: event.targetProviderMessageId,
+            by: event.by,
+            emoji: event.emoji,
+            at: event.at ?? at,
+          }))
+        )
+          this.deps.log.info({ target: event.targetProviderMessageId }, 'reaction to a message we do not have');
         return;
       case 'owner_message': {
-        const result = await recordOwnerMessage(em, { channelId: this.deps.channelId, providerMessageId: event.providerMessageId, identities: event.identities, type: event.type, text: event.text, metadata: event.metadata, at: event.sentAt ?? at, pauseBot: this.session.settings.pauseBotOnOwnerMessage });
+        const result = await recordOwnerMessage(em, {
+          channelId: this.deps.channelId,
+          providerMessageId: event.providerMessageId,
+          identities: event.identities,
+          type: event.type,
+          text: event.text,
+          metadata: event.metadata,
+          at: event.sentAt ?? at,
+          pauseBot: this.session.settings.pauseBotOnOwnerMessage,
+        });
         if (result.knownConversation) return;
         // A chat the product has not seen yet (the owner writing first): its contact and
         // conversation are created with the message, as for a first inbound message.
@@ -113,7 +143,10 @@ export class WhatsappInbound {
   private async applyChange(change: Extract<NormalisedWaEvent, { kind: 'edit' | 'delete' }>): Promise<void> {
     const em = this.deps.orm.em.fork();
     const at = change.at ?? this.deps.clock.now();
-    const applied = change.kind === 'edit' ? await applyEdit(em, this.deps.channelId, change.targetProviderMessageId, change.text, at) : await applyDelete(em, this.deps.channelId, change.targetProviderMessageId, at);
+    const applied =
+      change.kind === 'edit'
+        ? await applyEdit(em, this.deps.channelId, change.targetProviderMessageId, change.text, at)
+        : await applyDelete(em, this.deps.channelId, change.targetProviderMessageId, at);
     if (!applied) this.deps.log.info({ target: change.targetProviderMessageId, kind: change.kind }, 'change of a message we do not have');
   }
 
@@ -133,7 +166,12 @@ export class WhatsappInbound {
         const lidUser = lid.value.split('@')[0]!;
         const pnUser = (await this.deps.store.get('lid-mapping', [`${lidUser}_reverse`]))[`${lidUser}_reverse`];
         const pn = pnUser ? identityOf(`${pnUser}@s.whatsapp.net`) : null;
-        if (pn?.kind === 'wa_jid') message.from = { ...message.from, phone: message.from.phone ?? pn.phone ?? undefined, externalIds: [...ids, { kind: 'wa_jid', value: pn.value }] };
+        if (pn?.kind === 'wa_jid')
+          message.from = {
+            ...message.from,
+            phone: message.from.phone ?? pn.phone ?? undefined,
+            externalIds: [...ids, { kind: 'wa_jid', value: pn.value }],
+          };
       } else if (jid) {
         const pnUser = jid.value.split('@')[0]!;
         const lidUser = (await this.deps.store.get('lid-mapping', [pnUser]))[pnUser];
@@ -157,7 +195,10 @@ export class WhatsappInbound {
       } catch (err) {
         const retryable = !(err instanceof AppError) || err.disposition === 'retry';
         if (!retryable || attempt >= ACCEPT_ATTEMPTS) {
-          this.deps.log.error({ err, providerMessageId: message.providerMessageId, attempt }, 'whatsapp inbound message could not be stored');
+          this.deps.log.error(
+            { err, providerMessageId: message.providerMessageId, attempt },
+            'whatsapp inbound message could not be stored',
+          );
           return;
         }
         await this.deps.sleep(ACCEPT_RETRY_BASE_MS * 2 ** (attempt - 1));
@@ -166,7 +207,11 @@ export class WhatsappInbound {
   }
 
   /** Downloads media into the store; on failure the message still flows, marked. */
-  private async download(msg: WAMessage, media: PendingMedia, message: InboundMessage): Promise<{ storageKey?: string; sizeBytes?: number }> {
+  private async download(
+    msg: WAMessage,
+    media: PendingMedia,
+    message: InboundMessage,
+  ): Promise<{ storageKey?: string; sizeBytes?: number }> {
     const socket = this.session.socket;
     if (media.sizeBytes !== null && media.sizeBytes > this.deps.mediaMaxBytes) {
       message.metadata = { ...message.metadata, mediaError: 'too_large' };
@@ -196,7 +241,8 @@ export class WhatsappInbound {
       const normalised = normaliseWaUpdate(item, { groupsEnabled: this.session.settings.groupsEnabled });
       if (normalised.kind === 'skipped') {
         this.counts.updatesSkipped++;
-        if (normalised.reason.startsWith('invalid_update')) this.deps.log.warn({ reason: normalised.reason }, 'whatsapp update item not usable; skipped');
+        if (normalised.reason.startsWith('invalid_update'))
+          this.deps.log.warn({ reason: normalised.reason }, 'whatsapp update item not usable; skipped');
         else this.deps.log.debug({ reason: normalised.reason }, 'whatsapp update item skipped');
         continue;
       }
@@ -209,7 +255,14 @@ export class WhatsappInbound {
     switch (change.kind) {
       case 'status': {
         const status = STATUS_BY_WA[change.status];
-        if (status) await this.deps.statuses.apply({ channelId: this.deps.channelId, providerMessageId: change.providerMessageId, status, at: this.deps.clock.now(), reason: status === 'failed' ? 'whatsapp reported an error' : undefined });
+        if (status)
+          await this.deps.statuses.apply({
+            channelId: this.deps.channelId,
+            providerMessageId: change.providerMessageId,
+            status,
+            at: this.deps.clock.now(),
+            reason: status === 'failed' ? 'whatsapp reported an error' : undefined,
+          });
         return;
       }
       case 'edit':

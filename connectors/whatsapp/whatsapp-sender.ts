@@ -21,10 +21,19 @@ export class WhatsappSender {
   private readonly ownSendIds = new Set<string>();
 
   constructor(
-    private readonly deps: Pick<SessionDeps, 'channelId' | 'media' | 'fetchMedia' | 'sendLog' | 'sentContent' | 'clock' | 'sleep' | 'random'> & { log: Logger },
+    private readonly deps: Pick<
+      SessionDeps,
+      'channelId' | 'media' | 'fetchMedia' | 'sendLog' | 'sentContent' | 'clock' | 'sleep' | 'random'
+    > & { log: Logger },
     private readonly session: SessionView,
   ) {
-    this.pacer = new Pacer({ clock: deps.clock, sleep: deps.sleep, random: deps.random, settings: () => session.settings.pacing, log: deps.sendLog });
+    this.pacer = new Pacer({
+      clock: deps.clock,
+      sleep: deps.sleep,
+      random: deps.random,
+      settings: () => session.settings.pacing,
+      log: deps.sendLog,
+    });
   }
 
   /** True for the WhatsApp id of a message this session sent (its echo comes back as the owner's). */
@@ -69,7 +78,10 @@ export class WhatsappSender {
     }
     await this.pacer.recordSend();
     const id = sent?.key.id ?? waId;
-    if (sent?.message) await this.deps.sentContent.save(this.deps.channelId, id, sent.message).catch((err: unknown) => this.deps.log.warn({ err }, 'could not keep sent content for retries'));
+    if (sent?.message)
+      await this.deps.sentContent
+        .save(this.deps.channelId, id, sent.message)
+        .catch((err: unknown) => this.deps.log.warn({ err }, 'could not keep sent content for retries'));
     return { providerMessageId: `me/${id}` };
   }
 

@@ -95,9 +95,17 @@ export class WhatsappSession {
   constructor(private readonly deps: SessionDeps) {
     this.log = deps.logger.child({ channelId: deps.channelId });
     this.backoff = new ReconnectBackoff(deps.random);
-    this.store = new PostgresAuthStore({ orm: deps.orm, secretKey: deps.secretKey, channelId: deps.channelId, fenceToken: deps.fenceToken });
+    this.store = new PostgresAuthStore({
+      orm: deps.orm,
+      secretKey: deps.secretKey,
+      channelId: deps.channelId,
+      fenceToken: deps.fenceToken,
+    });
     this.sender = new WhatsappSender({ ...deps, log: this.log }, this.state);
-    this.inbound = new WhatsappInbound({ ...deps, store: this.store, log: this.log, isOwnSend: (id) => this.sender.isOwnSend(id) }, this.state);
+    this.inbound = new WhatsappInbound(
+      { ...deps, store: this.store, log: this.log, isOwnSend: (id) => this.sender.isOwnSend(id) },
+      this.state,
+    );
   }
 
   get channelId(): string {
@@ -159,7 +167,8 @@ export class WhatsappSession {
     const socket = this.state.socket;
     this.state.phase = 'stopped';
     this.cancelTimer?.();
-    if (socket) await socket.logout().catch((err: unknown) => this.log.warn({ err }, 'whatsapp logout call failed; wiping the session anyway'));
+    if (socket)
+      await socket.logout().catch((err: unknown) => this.log.warn({ err }, 'whatsapp logout call failed; wiping the session anyway'));
     socket?.end();
     this.state.socket = null;
     await this.wipe(reason);
@@ -207,7 +216,11 @@ export class WhatsappSession {
       this.state.ownJids = [creds.me?.id, creds.me?.lid].filter((j): j is string => !!j).map((j) => jidNormalizedUser(j));
       const me = identityOf(creds.me?.id);
       const phone = me?.kind === 'wa_jid' ? me.phone : null;
-      await this.setStatus(this.state.paused ? 'restricted' : 'connected', this.state.paused ? 'sending paused after a restriction' : null, phone);
+      await this.setStatus(
+        this.state.paused ? 'restricted' : 'connected',
+        this.state.paused ? 'sending paused after a restriction' : null,
+        phone,
+      );
     }
     if (update.connection === 'close') await this.onClose(update.lastDisconnect?.error);
   }
@@ -279,7 +292,13 @@ export class WhatsappSession {
   private async alert(action: string, details: Record<string, unknown>): Promise<void> {
     const em = this.deps.orm.em.fork();
     const row = await loadSession(em, this.deps.channelId);
-    audit(em, { workspaceId: row?.workspaceId ?? null, actor: { kind: 'system', id: null }, action, target: { kind: 'channel', id: this.deps.channelId }, details });
+    audit(em, {
+      workspaceId: row?.workspaceId ?? null,
+      actor: { kind: 'system', id: null },
+      action,
+      target: { kind: 'channel', id: this.deps.channelId },
+      details,
+    });
     await em.flush();
     this.log.error({ action, ...details }, 'whatsapp channel needs attention');
   }
@@ -321,4 +340,3 @@ export class WhatsappSession {
     return this.deps.clock.now().toISOString();
   }
 }
-

@@ -49,7 +49,11 @@ export async function claimSession(em: EntityManager, channelId: string, token: 
 
 /** The fence of a channel's session: the newest token that wrote (0 before any). */
 export async function sessionFence(em: EntityManager, channelId: string): Promise<number> {
-  const row = (await runSql<{ fence: string }>(em, `select fence_token as fence from whatsapp_sessions where channel_id = cast(:channelId as uuid)`, { channelId })).rows[0];
+  const row = (
+    await runSql<{ fence: string }>(em, `select fence_token as fence from whatsapp_sessions where channel_id = cast(:channelId as uuid)`, {
+      channelId,
+    })
+  ).rows[0];
   return row ? Number(row.fence) : 0;
 }
 
@@ -72,6 +76,12 @@ export async function setDesired(em: EntityManager, channelId: string, desired: 
 }
 
 /** Records the channel's status and the reason, visible in the API. */
-export async function setChannelStatus(em: EntityManager, channelId: string, status: ChannelStatus, reason: string | null, display: string | null = null): Promise<void> {
+export async function setChannelStatus(
+  em: EntityManager,
+  channelId: string,
+  status: ChannelStatus,
+  reason: string | null,
+  display: string | null = null,
+): Promise<void> {
   await runSql(em, STATUS_SQL, { channelId, status, reason, display });
 }

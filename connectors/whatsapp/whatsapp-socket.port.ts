@@ -1,4 +1,12 @@
-import type { AnyMessageContent, AuthenticationState, BaileysEventMap, proto, WAMessage, WAMessageKey, WAPresence } from '@whiskeysockets/baileys';
+import type {
+  AnyMessageContent,
+  AuthenticationState,
+  BaileysEventMap,
+  proto,
+  WAMessage,
+  WAMessageKey,
+  WAPresence,
+} from '@whiskeysockets/baileys';
 import type { Logger } from '../../platform/logger.ts';
 
 /*
@@ -9,7 +17,8 @@ import type { Logger } from '../../platform/logger.ts';
  */
 
 /** The Baileys events the session listens to. */
-export type WaEventName = 'connection.update' | 'creds.update' | 'messages.upsert' | 'messages.update' | 'message-receipt.update' | 'lid-mapping.update';
+export type WaEventName =
+  'connection.update' | 'creds.update' | 'messages.upsert' | 'messages.update' | 'message-receipt.update' | 'lid-mapping.update';
 export type WaEventMap = Pick<BaileysEventMap, WaEventName>;
 
 export interface WaSocketOptions {

@@ -7,9 +7,25 @@ import { SessionProvider } from './session/session-context.tsx';
 import { cssVariablesResolver, theme } from './theme.ts';
 
 /** Everything a page needs around it: the UI kit (theme, notifications, modals), the query cache and the session. Tests wrap pages in it too (env="test": no transitions, no portals). */
-export function AppProviders({ children, queryClient, styleNonce, env }: { children: ReactNode; queryClient: QueryClient; styleNonce?: string; env?: 'test' }) {
+export function AppProviders({
+  children,
+  queryClient,
+  styleNonce,
+  env,
+}: {
+  children: ReactNode;
+  queryClient: QueryClient;
+  styleNonce?: string;
+  env?: 'test';
+}) {
   return (
-    <MantineProvider theme={theme} cssVariablesResolver={cssVariablesResolver} defaultColorScheme="light" getStyleNonce={styleNonce ? () => styleNonce : undefined} env={env}>
+    <MantineProvider
+      theme={theme}
+      cssVariablesResolver={cssVariablesResolver}
+      defaultColorScheme="light"
+      getStyleNonce={styleNonce ? () => styleNonce : undefined}
+      env={env}
+    >
       <QueryClientProvider client={queryClient}>
         <SessionProvider>
           <ModalsProvider>

@@ -8,5 +8,6 @@
   // The session is the httpOnly cookie, which a same-origin fetch sends; signed out, the answers are 401s the app reads as such.
   window.__onemessageSessionPrefetch = fetch('/api/v1/auth/me', { credentials: 'same-origin' });
   var match = location.pathname.match(/^\/flows\/([0-9a-f-]{36})$/) || location.hash.match(/^#\/flows\/([0-9a-f-]{36})$/);
-  if (match) window.__onemessageFlowPrefetch = { id: match[1], response: fetch('/api/v1/flows/' + match[1], { credentials: 'same-origin' }) };
+  if (match)
+    window.__onemessageFlowPrefetch = { id: match[1], response: fetch('/api/v1/flows/' + match[1], { credentials: 'same-origin' }) };
 })();

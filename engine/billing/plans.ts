@@ -1,7 +1,14 @@
 import { z } from 'zod';
 
 /** What a plan allows; `null` means unlimited. */
-export const ENTITLEMENTS = ['messagesPerPeriod', 'numbers', 'seats', 'activeFlows', 'broadcastRecipientsPerMonth', 'retentionDays'] as const;
+export const ENTITLEMENTS = [
+  'messagesPerPeriod',
+  'numbers',
+  'seats',
+  'activeFlows',
+  'broadcastRecipientsPerMonth',
+  'retentionDays',
+] as const;
 export type Entitlement = (typeof ENTITLEMENTS)[number];
 export type Entitlements = Record<Entitlement, number | null>;
 
@@ -24,7 +31,10 @@ export const PlanSchema = z.strictObject({
   id: z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/, 'a plan id is lower-case letters, digits, - and _'),
   name: z.string().min(1).max(60),
   /** The Stripe price (recurring) a Checkout for this plan subscribes to; null for a plan nobody buys (free). */
-  stripePriceId: z.string().regex(/^price_\w+$/).nullable(),
+  stripePriceId: z
+    .string()
+    .regex(/^price_\w+$/)
+    .nullable(),
   /** What the plan card shows as its price ("$49 / month"); the price itself lives in Stripe. */
   priceLabel: z.string().max(60).default(''),
   entitlements: z.strictObject({
@@ -42,12 +52,17 @@ export type Plan = z.infer<typeof PlanSchema>;
 export const PlansFileSchema = z
   .array(PlanSchema)
   .min(1)
-  .refine((plans) => plans.some((p) => p.id === FREE_PLAN_ID), { message: `one plan must have the id "${FREE_PLAN_ID}": the plan of a workspace without a subscription` })
+  .refine((plans) => plans.some((p) => p.id === FREE_PLAN_ID), {
+    message: `one plan must have the id "${FREE_PLAN_ID}": the plan of a workspace without a subscription`,
+  })
   .refine((plans) => new Set(plans.map((p) => p.id)).size === plans.length, { message: 'plan ids must be unique' })
-  .refine((plans) => {
-    const prices = plans.flatMap((p) => (p.stripePriceId ? [p.stripePriceId] : []));
-    return new Set(prices).size === prices.length;
-  }, { message: 'a Stripe price belongs to one plan only' });
+  .refine(
+    (plans) => {
+      const prices = plans.flatMap((p) => (p.stripePriceId ? [p.stripePriceId] : []));
+      return new Set(prices).size === prices.length;
+    },
+    { message: 'a Stripe price belongs to one plan only' },
+  );
 
 /** Billing off (no STRIPE_SECRET_KEY): every workspace has this plan, with no limit. */
 export const SELF_HOSTED_PLAN: Plan = {
@@ -55,7 +70,14 @@ export const SELF_HOSTED_PLAN: Plan = {
   name: 'Self-hosted',
   stripePriceId: null,
   priceLabel: '',
-  entitlements: { messagesPerPeriod: null, numbers: null, seats: null, activeFlows: null, broadcastRecipientsPerMonth: null, retentionDays: null },
+  entitlements: {
+    messagesPerPeriod: null,
+    numbers: null,
+    seats: null,
+    activeFlows: null,
+    broadcastRecipientsPerMonth: null,
+    retentionDays: null,
+  },
 };
 
 /** The documented defaults; `STRIPE_PRICE_PRO` and `STRIPE_PRICE_BUSINESS` give the paid ones their prices. */
@@ -73,14 +95,28 @@ export function defaultPlans(prices: { pro: string | null; business: string | nu
       name: 'Pro',
       stripePriceId: prices.pro,
       priceLabel: '$49 / month',
-      entitlements: { messagesPerPeriod: 50_000, numbers: 5, seats: 10, activeFlows: 50, broadcastRecipientsPerMonth: 25_000, retentionDays: 365 },
+      entitlements: {
+        messagesPerPeriod: 50_000,
+        numbers: 5,
+        seats: 10,
+        activeFlows: 50,
+        broadcastRecipientsPerMonth: 25_000,
+        retentionDays: 365,
+      },
     },
     {
       id: 'business',
       name: 'Business',
       stripePriceId: prices.business,
       priceLabel: '$199 / month',
-      entitlements: { messagesPerPeriod: 500_000, numbers: 25, seats: 50, activeFlows: null, broadcastRecipientsPerMonth: 250_000, retentionDays: 730 },
+      entitlements: {
+        messagesPerPeriod: 500_000,
+        numbers: 25,
+        seats: 50,
+        activeFlows: null,
+        broadcastRecipientsPerMonth: 250_000,
+        retentionDays: 730,
+      },
     },
   ];
 }

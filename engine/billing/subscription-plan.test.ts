@@ -5,7 +5,7 @@ import { planForSubscription } from './subscription-plan.ts';
 const catalog = new PlanCatalog(defaultPlans({ pro: 'price_pro', business: 'price_business' }));
 
 describe('planForSubscription', () => {
-  it('gives the price\'s plan while the subscription is active or trialing', () => {
+  it("gives the price's plan while the subscription is active or trialing", () => {
     expect(planForSubscription({ status: 'active', priceId: 'price_business' }, catalog, 'free').planId).toBe('business');
     expect(planForSubscription({ status: 'trialing', priceId: 'price_pro' }, catalog, 'free').planId).toBe('pro');
   });
@@ -15,11 +15,15 @@ describe('planForSubscription', () => {
   });
 
   it('moves to free when the subscription ends', () => {
-    for (const status of ['canceled', 'unpaid', 'incomplete_expired', 'paused'] as const) expect(planForSubscription({ status, priceId: 'price_pro' }, catalog, 'pro').planId).toBe('free');
+    for (const status of ['canceled', 'unpaid', 'incomplete_expired', 'paused'] as const)
+      expect(planForSubscription({ status, priceId: 'price_pro' }, catalog, 'pro').planId).toBe('free');
   });
 
   it('keeps the current plan for an incomplete first payment and for an unknown price', () => {
     expect(planForSubscription({ status: 'incomplete', priceId: 'price_pro' }, catalog, 'free').planId).toBe('free');
-    expect(planForSubscription({ status: 'active', priceId: 'price_other' }, catalog, 'pro')).toEqual({ planId: 'pro', unknownPrice: true });
+    expect(planForSubscription({ status: 'active', priceId: 'price_other' }, catalog, 'pro')).toEqual({
+      planId: 'pro',
+      unknownPrice: true,
+    });
   });
 });

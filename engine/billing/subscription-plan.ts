@@ -1,7 +1,16 @@
 import { FREE_PLAN_ID, type PlanCatalog } from './plans.ts';
 
 /** Stripe's subscription statuses. */
-export const SUBSCRIPTION_STATUSES = ['incomplete', 'incomplete_expired', 'trialing', 'active', 'past_due', 'canceled', 'unpaid', 'paused'] as const;
+export const SUBSCRIPTION_STATUSES = [
+  'incomplete',
+  'incomplete_expired',
+  'trialing',
+  'active',
+  'past_due',
+  'canceled',
+  'unpaid',
+  'paused',
+] as const;
 export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number];
 
 /**
@@ -18,7 +27,11 @@ const ENDS_PLAN: ReadonlySet<SubscriptionStatus> = new Set(['canceled', 'incompl
  * payment is still being confirmed) keeps whatever plan it had; a price this server does not know
  * keeps the current plan too, and is reported by the caller.
  */
-export function planForSubscription(sub: { status: SubscriptionStatus; priceId: string | null }, catalog: PlanCatalog, currentPlanId: string): { planId: string; unknownPrice: boolean } {
+export function planForSubscription(
+  sub: { status: SubscriptionStatus; priceId: string | null },
+  catalog: PlanCatalog,
+  currentPlanId: string,
+): { planId: string; unknownPrice: boolean } {
   if (ENDS_PLAN.has(sub.status)) return { planId: FREE_PLAN_ID, unknownPrice: false };
   if (!KEEPS_PLAN.has(sub.status)) return { planId: currentPlanId, unknownPrice: false };
   const plan = sub.priceId === null ? undefined : catalog.planForPrice(sub.priceId);

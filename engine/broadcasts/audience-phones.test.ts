@@ -3,12 +3,17 @@ import { audiencePhones } from './audience-phones.ts';
 
 describe('audiencePhones', () => {
   it('normalises a list and drops repeats', () => {
-    expect(audiencePhones({ kind: 'phones', phones: ['+1 555 000 1111', '0015550001111', '+33 6 12 34 56 78'] })).toEqual({ phones: ['+15550001111', '+33612345678'], problems: [] });
+    expect(audiencePhones({ kind: 'phones', phones: ['+1 555 000 1111', '0015550001111', '+33 6 12 34 56 78'] })).toEqual({
+      phones: ['+15550001111', '+33612345678'],
+      problems: [],
+    });
   });
 
   it('names each entry that is not a phone', () => {
     const { problems } = audiencePhones({ kind: 'phones', phones: ['+15550001111', '555-1234'] });
-    expect(problems).toEqual([{ code: 'phone_invalid', message: expect.stringContaining('entry 2: "555-1234"'), path: 'audience.phones.1' }]);
+    expect(problems).toEqual([
+      { code: 'phone_invalid', message: expect.stringContaining('entry 2: "555-1234"'), path: 'audience.phones.1' },
+    ]);
   });
 
   it('reads the "phone" column of a CSV with a header, quotes included', () => {

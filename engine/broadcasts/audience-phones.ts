@@ -8,8 +8,14 @@ const MAX_PHONE_PROBLEMS = 20;
  * The phones of an explicit audience, normalised to E.164 and without repeats, or every line
  * that is not a phone (the first MAX_PHONE_PROBLEMS of them, then a count).
  */
-export function audiencePhones(audience: { kind: 'phones'; phones: readonly string[] } | { kind: 'csv'; csv: string }): { phones: string[]; problems: BroadcastProblem[] } {
-  const entries = audience.kind === 'phones' ? audience.phones.map((value, i) => ({ value, path: `audience.phones.${i}`, label: `entry ${i + 1}` })) : csvPhoneCells(audience.csv);
+export function audiencePhones(audience: { kind: 'phones'; phones: readonly string[] } | { kind: 'csv'; csv: string }): {
+  phones: string[];
+  problems: BroadcastProblem[];
+} {
+  const entries =
+    audience.kind === 'phones'
+      ? audience.phones.map((value, i) => ({ value, path: `audience.phones.${i}`, label: `entry ${i + 1}` }))
+      : csvPhoneCells(audience.csv);
   if ('problem' in entries) return { phones: [], problems: [entries.problem] };
   const phones = new Set<string>();
   const problems: BroadcastProblem[] = [];
@@ -21,9 +27,19 @@ export function audiencePhones(audience: { kind: 'phones'; phones: readonly stri
       continue;
     }
     bad += 1;
-    if (bad <= MAX_PHONE_PROBLEMS) problems.push({ code: 'phone_invalid', message: `${entry.label}: "${entry.value.slice(0, 40)}" is not a phone number in international form (+15551234567)`, path: entry.path });
+    if (bad <= MAX_PHONE_PROBLEMS)
+      problems.push({
+        code: 'phone_invalid',
+        message: `${entry.label}: "${entry.value.slice(0, 40)}" is not a phone number in international form (+15551234567)`,
+        path: entry.path,
+      });
   }
-  if (bad > MAX_PHONE_PROBLEMS) problems.push({ code: 'phone_invalid', message: `${bad - MAX_PHONE_PROBLEMS} more entries are not phone numbers`, path: audience.kind === 'phones' ? 'audience.phones' : 'audience.csv' });
+  if (bad > MAX_PHONE_PROBLEMS)
+    problems.push({
+      code: 'phone_invalid',
+      message: `${bad - MAX_PHONE_PROBLEMS} more entries are not phone numbers`,
+      path: audience.kind === 'phones' ? 'audience.phones' : 'audience.csv',
+    });
   return { phones: [...phones], problems };
 }
 
@@ -58,9 +74,16 @@ function csvPhoneCells(csv: string): { value: string; path: string; label: strin
   const lines = csv.split(/\r?\n/);
   const first = csvCells(lines[0] ?? '');
   const headerIndex = first.findIndex((c) => /^(phone|phone number|mobile|number|msisdn)$/i.test(c));
-  const looksLikeHeader = headerIndex !== -1 || (first.length > 0 && first.every((c) => c !== '' && toE164(c) === null && !/\d{5}/.test(c)));
+  const looksLikeHeader =
+    headerIndex !== -1 || (first.length > 0 && first.every((c) => c !== '' && toE164(c) === null && !/\d{5}/.test(c)));
   if (looksLikeHeader && headerIndex === -1 && first.length > 1) {
-    return { problem: { code: 'csv_invalid', message: `the CSV has a header but no "phone" column (columns: ${first.slice(0, 10).join(', ')})`, path: 'audience.csv' } };
+    return {
+      problem: {
+        code: 'csv_invalid',
+        message: `the CSV has a header but no "phone" column (columns: ${first.slice(0, 10).join(', ')})`,
+        path: 'audience.csv',
+      },
+    };
   }
   const column = Math.max(0, headerIndex);
   const cells: { value: string; path: string; label: string }[] = [];

@@ -31,7 +31,11 @@ export type Audience = z.infer<typeof AudienceSchema>;
 
 export const BroadcastContentSchema = z.discriminatedUnion('kind', [
   /** A text template (`{{contact.name | "there"}}`), with an optional media URL sent as its caption's carrier. */
-  z.strictObject({ kind: z.literal('message'), text: z.string().min(1).max(MAX_BROADCAST_TEXT_CHARS), mediaUrl: z.url().max(2_000).optional() }),
+  z.strictObject({
+    kind: z.literal('message'),
+    text: z.string().min(1).max(MAX_BROADCAST_TEXT_CHARS),
+    mediaUrl: z.url().max(2_000).optional(),
+  }),
   /**
    * A saved template, by reference: each recipient gets the variant of their `language` attribute
    * (else the fallback), filled in for them. The version sent is the one current when the
@@ -44,17 +48,23 @@ export const BroadcastContentSchema = z.discriminatedUnion('kind', [
 export type BroadcastContent = z.infer<typeof BroadcastContentSchema>;
 
 /** A local date and time "YYYY-MM-DDTHH:MM", read in the schedule's time zone. */
-const LocalDateTimeSchema = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d$/, 'must be a local date and time "YYYY-MM-DDTHH:MM"');
+const LocalDateTimeSchema = z
+  .string()
+  .regex(/^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d$/, 'must be a local date and time "YYYY-MM-DDTHH:MM"');
 
 export const BroadcastScheduleSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('now') }),
   z.strictObject({ kind: z.literal('at'), localTime: LocalDateTimeSchema, timezone: TimeZoneSchema }),
   z.strictObject({
     kind: z.literal('recurring'),
-    cron: z.string().min(1).max(200).superRefine((cron, ctx) => {
-      const error = cronError(cron);
-      if (error !== null) ctx.addIssue({ code: 'custom', message: error });
-    }),
+    cron: z
+      .string()
+      .min(1)
+      .max(200)
+      .superRefine((cron, ctx) => {
+        const error = cronError(cron);
+        if (error !== null) ctx.addIssue({ code: 'custom', message: error });
+      }),
     timezone: TimeZoneSchema,
   }),
 ]);

@@ -11,9 +11,17 @@ describe('parseBroadcastTemplate', () => {
   });
 
   it('accepts contact fields, attributes and workspace fields', () => {
-    const { template, problems } = parseBroadcastTemplate('Hi {{contact.name | "there"}} from {{workspace.name}}, your plan: {{contact.attributes.plan}}');
+    const { template, problems } = parseBroadcastTemplate(
+      'Hi {{contact.name | "there"}} from {{workspace.name}}, your plan: {{contact.attributes.plan}}',
+    );
     expect(problems).toEqual([]);
-    const text = renderTemplate(template!, broadcastTemplateContext({ contact: { id: 'c1', name: null, phone: '+15550001', tags: [], attributes: { plan: 'gold' } }, workspace: { name: 'Acme', timezone: 'UTC' } }));
+    const text = renderTemplate(
+      template!,
+      broadcastTemplateContext({
+        contact: { id: 'c1', name: null, phone: '+15550001', tags: [], attributes: { plan: 'gold' } },
+        workspace: { name: 'Acme', timezone: 'UTC' },
+      }),
+    );
     expect(text).toBe('Hi there from Acme, your plan: gold');
   });
 
@@ -31,10 +39,21 @@ describe('parseBroadcastTemplate', () => {
 });
 
 describe('templateBroadcastProblems', () => {
-  const content = (text: string, mediaUrl?: string) => ({ fallbackLanguage: 'en', variants: [{ language: 'en', text: 'Hi {{contact.name}}' }, { language: 'es', text, ...(mediaUrl ? { mediaUrl } : {}) }] });
+  const content = (text: string, mediaUrl?: string) => ({
+    fallbackLanguage: 'en',
+    variants: [
+      { language: 'en', text: 'Hi {{contact.name}}' },
+      { language: 'es', text, ...(mediaUrl ? { mediaUrl } : {}) },
+    ],
+  });
 
   it("accepts the contact's fields and attributes (also at the top level) and the workspace's", () => {
-    expect(templateBroadcastProblems('Offer', content('Hola {{contact.plan}} {{contact.attributes.city}} {{workspace.name}}', 'https://cdn.example.com/{{contact.id}}.jpg'))).toEqual([]);
+    expect(
+      templateBroadcastProblems(
+        'Offer',
+        content('Hola {{contact.plan}} {{contact.attributes.city}} {{workspace.name}}', 'https://cdn.example.com/{{contact.id}}.jpg'),
+      ),
+    ).toEqual([]);
   });
 
   it('names the template, the variable and the language a broadcast cannot fill', () => {
@@ -42,7 +61,8 @@ describe('templateBroadcastProblems', () => {
       {
         code: 'template_unknown_variable',
         path: 'content.templateId',
-        message: 'the template "Offer" uses {{conversation.id}} in its es media URL, which a broadcast cannot fill (it knows the contact and the workspace only): edit the template, or write the message here',
+        message:
+          'the template "Offer" uses {{conversation.id}} in its es media URL, which a broadcast cannot fill (it knows the contact and the workspace only): edit the template, or write the message here',
       },
     ]);
   });

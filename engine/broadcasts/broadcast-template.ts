@@ -19,21 +19,30 @@ export interface BroadcastTemplateFacts {
 function unknownVariable(path: readonly string[]): string | null {
   const [root, field, key] = path;
   if (root === 'contact') {
-    if (field === undefined || !CONTACT_FIELDS.has(field)) return `contact.${field ?? ''} is not a contact field (use ${[...CONTACT_FIELDS].join(', ')})`;
+    if (field === undefined || !CONTACT_FIELDS.has(field))
+      return `contact.${field ?? ''} is not a contact field (use ${[...CONTACT_FIELDS].join(', ')})`;
     if (field === 'attributes' && key === undefined) return 'name the attribute: contact.attributes.<key>';
     return null;
   }
   if (root === 'workspace') {
-    if (field === undefined || !WORKSPACE_FIELDS.has(field)) return `workspace.${field ?? ''} is not a workspace field (use ${[...WORKSPACE_FIELDS].join(', ')})`;
+    if (field === undefined || !WORKSPACE_FIELDS.has(field))
+      return `workspace.${field ?? ''} is not a workspace field (use ${[...WORKSPACE_FIELDS].join(', ')})`;
     return null;
   }
   return `"${path.join('.')}" is not available in a broadcast: only contact.* and workspace.* are`;
 }
 
 /** Parses a broadcast text; every malformed placeholder and unknown variable is a problem. */
-export function parseBroadcastTemplate(text: string, path = 'content.text'): { template: ParsedTemplate | null; problems: BroadcastProblem[] } {
+export function parseBroadcastTemplate(
+  text: string,
+  path = 'content.text',
+): { template: ParsedTemplate | null; problems: BroadcastProblem[] } {
   const parsed = parseTemplate(text);
-  if (!parsed.ok) return { template: null, problems: parsed.problems.map((p) => ({ code: 'template_invalid', message: `${p.message} (at character ${p.offset})`, path })) };
+  if (!parsed.ok)
+    return {
+      template: null,
+      problems: parsed.problems.map((p) => ({ code: 'template_invalid', message: `${p.message} (at character ${p.offset})`, path })),
+    };
   const problems: BroadcastProblem[] = [];
   for (const part of parsed.template.parts) {
     if (part.kind !== 'value') continue;
@@ -57,10 +66,17 @@ export function broadcastTemplateContext(facts: BroadcastTemplateFacts): Templat
 export function templateBroadcastProblems(templateName: string, content: TemplateContent): BroadcastProblem[] {
   const problems: BroadcastProblem[] = [];
   for (const variant of content.variants) {
-    for (const [where, source] of [['text', variant.text], ['media URL', variant.mediaUrl ?? '']] as const) {
+    for (const [where, source] of [
+      ['text', variant.text],
+      ['media URL', variant.mediaUrl ?? ''],
+    ] as const) {
       const parsed = parseTemplate(source);
       if (!parsed.ok) {
-        problems.push({ code: 'template_invalid', message: `the template "${templateName}" (${variant.language}) no longer reads: edit it`, path: 'content.templateId' });
+        problems.push({
+          code: 'template_invalid',
+          message: `the template "${templateName}" (${variant.language}) no longer reads: edit it`,
+          path: 'content.templateId',
+        });
         continue;
       }
       for (const part of parsed.template.parts) {

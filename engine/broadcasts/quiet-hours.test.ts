@@ -34,7 +34,7 @@ describe('quietUntil', () => {
   });
 
   describe('in a time zone other than UTC', () => {
-    it('reads the window on that zone\'s wall clock', () => {
+    it("reads the window on that zone's wall clock", () => {
       // 20:30 UTC is 21:30 in Paris (winter, UTC+1): quiet until 08:00 Paris = 07:00 UTC.
       expect(quietUntil(new Date('2026-01-15T20:30:00Z'), night, 'Europe/Paris')?.toISOString()).toBe('2026-01-16T07:00:00.000Z');
       // 20:30 UTC is 15:30 in New York: not quiet.

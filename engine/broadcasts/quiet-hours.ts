@@ -24,5 +24,7 @@ export function quietUntil(instant: Date, window: QuietWindow, timeZone: string)
   const ends = instantsForWallTime(endDate, end, timeZone);
   const first = ends[0] as Date;
   // The end is never before the instant (a fall-back overlap can repeat a wall time).
-  return first.getTime() > instant.getTime() ? first : (ends.find((d) => d.getTime() > instant.getTime()) ?? new Date(instant.getTime() + 60_000));
+  return first.getTime() > instant.getTime()
+    ? first
+    : (ends.find((d) => d.getTime() > instant.getTime()) ?? new Date(instant.getTime() + 60_000));
 }

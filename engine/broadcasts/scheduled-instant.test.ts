@@ -10,6 +10,8 @@ describe('scheduledInstant', () => {
 
   it('reads a local time in its time zone', () => {
     // 09:30 in New York in summer is 13:30 UTC.
-    expect(scheduledInstant({ kind: 'at', localTime: '2026-06-02T09:30', timezone: 'America/New_York' }, now).toISOString()).toBe('2026-06-02T13:30:00.000Z');
+    expect(scheduledInstant({ kind: 'at', localTime: '2026-06-02T09:30', timezone: 'America/New_York' }, now).toISOString()).toBe(
+      '2026-06-02T13:30:00.000Z',
+    );
   });
 });

@@ -7,5 +7,9 @@ export function scheduledInstant(schedule: Exclude<BroadcastSchedule, { kind: 'r
   const [date = '', time = ''] = schedule.localTime.split('T');
   const [year, month, day] = date.split('-').map(Number);
   const [hours, minutes] = time.split(':').map(Number);
-  return instantsForWallTime({ year: year ?? 0, month: month ?? 1, day: day ?? 1 }, (hours ?? 0) * 60 + (minutes ?? 0), schedule.timezone)[0] as Date;
+  return instantsForWallTime(
+    { year: year ?? 0, month: month ?? 1, day: day ?? 1 },
+    (hours ?? 0) * 60 + (minutes ?? 0),
+    schedule.timezone,
+  )[0] as Date;
 }

@@ -11,9 +11,12 @@ export class SegmentInvalidError extends ValidationError {
     readonly problems: readonly SegmentProblem[],
     options?: { cause?: unknown },
   ) {
-    super(`the segment rule has ${problems.length} problem${problems.length === 1 ? '' : 's'}: ${problems.map((p) => p.message).join('; ')}`, {
-      details: problems,
-      ...(options?.cause === undefined ? {} : { cause: options.cause }),
-    });
+    super(
+      `the segment rule has ${problems.length} problem${problems.length === 1 ? '' : 's'}: ${problems.map((p) => p.message).join('; ')}`,
+      {
+        details: problems,
+        ...(options?.cause === undefined ? {} : { cause: options.cause }),
+      },
+    );
   }
 }

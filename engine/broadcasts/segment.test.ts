@@ -19,7 +19,13 @@ const ada: SegmentFactsContact = {
 const codes = (rule: unknown) => validateSegmentRule(rule).map((p) => p.code);
 
 describe('when a segment rule reads the opt-in state, the last message and the channel', () => {
-  const bea: SegmentFactsContact = { ...ada, lastSeenAt: new Date('2026-11-01T00:00:00Z'), daysSinceLastMessage: 40, optIn: 'opted_in', channels: ['ch-whatsapp', 'ch-sandbox'] };
+  const bea: SegmentFactsContact = {
+    ...ada,
+    lastSeenAt: new Date('2026-11-01T00:00:00Z'),
+    daysSinceLastMessage: 40,
+    optIn: 'opted_in',
+    channels: ['ch-whatsapp', 'ch-sandbox'],
+  };
 
   it('selects contacts who opted in, and not those who never said', () => {
     const rule = { '==': [{ var: 'contact.optIn' }, 'opted_in'] };
@@ -51,7 +57,11 @@ describe('when a segment rule reads the contact', () => {
   it('matches on tags, attributes, name and phone', () => {
     expect(compileSegment({ in: ['vip', { var: 'contact.tags' }] }).matches(ada)).toBe(true);
     expect(compileSegment({ in: ['churned', { var: 'contact.tags' }] }).matches(ada)).toBe(false);
-    expect(compileSegment({ and: [{ '==': [{ var: 'contact.attributes.plan' }, 'pro'] }, { '>=': [{ var: 'contact.attributes.age' }, 30] }] }).matches(ada)).toBe(true);
+    expect(
+      compileSegment({
+        and: [{ '==': [{ var: 'contact.attributes.plan' }, 'pro'] }, { '>=': [{ var: 'contact.attributes.age' }, 30] }],
+      }).matches(ada),
+    ).toBe(true);
     expect(compileSegment({ '==': [{ var: 'contact.name' }, 'Ada'] }).matches(ada)).toBe(true);
     expect(compileSegment({ '==': [{ substr: [{ var: 'contact.phone' }, 0, 5] }, '+1555'] }).matches(ada)).toBe(true);
   });
@@ -77,7 +87,13 @@ describe('when a segment rule reads the contact', () => {
 
 describe('when segmentFacts builds the data a rule sees', () => {
   it('holds the contact fields, dates as ISO strings, and no prototype', () => {
-    const facts = segmentFacts({ ...ada, lastSeenAt: new Date('2025-04-02T08:30:00.000Z'), daysSinceLastMessage: 12, optIn: 'opted_in', channels: ['ch-1'] }) as { contact: Record<string, unknown> };
+    const facts = segmentFacts({
+      ...ada,
+      lastSeenAt: new Date('2025-04-02T08:30:00.000Z'),
+      daysSinceLastMessage: 12,
+      optIn: 'opted_in',
+      channels: ['ch-1'],
+    }) as { contact: Record<string, unknown> };
     expect({ ...facts.contact, attributes: { ...(facts.contact.attributes as object) } }).toEqual({
       id: ada.id,
       name: 'Ada',
@@ -148,7 +164,9 @@ describe('when a segment rule is refused', () => {
     const error = thrown as SegmentInvalidError;
     expect(error.code).toBe('validation_failed');
     expect(error.name).toBe('SegmentInvalidError');
-    expect(error.message).toBe('the segment rule has 2 problems: the operator "log" is not allowed; a segment reads only the contact: "message.text" is not a "contact." path');
+    expect(error.message).toBe(
+      'the segment rule has 2 problems: the operator "log" is not allowed; a segment reads only the contact: "message.text" is not a "contact." path',
+    );
     expect(error.problems.map((p) => p.code)).toEqual(['jsonlogic_operator_not_allowed', 'segment_variable_outside_contact']);
     expect(error.details).toEqual(error.problems);
   });
@@ -173,7 +191,8 @@ describe('when a rule reads only some contact fields', () => {
     ];
     const contacts = [ada, { ...ada, tags: [], attributes: {}, name: null, lastSeenAt: new Date('2025-04-01T00:00:00.000Z') }];
     for (const rule of rules) {
-      for (const contact of contacts) expect(compileSegment(rule).matches(contact), JSON.stringify(rule)).toBe(evaluateCondition(rule, segmentFacts(contact)));
+      for (const contact of contacts)
+        expect(compileSegment(rule).matches(contact), JSON.stringify(rule)).toBe(evaluateCondition(rule, segmentFacts(contact)));
     }
   });
 });

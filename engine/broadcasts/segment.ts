@@ -1,5 +1,13 @@
 import { JsonLogicEvaluationError } from '../flows/json-logic-evaluation.error.ts';
-import { compileCondition, JSONLOGIC_ALLOWED_OPERATORS, MAX_JSONLOGIC_DEPTH, MAX_JSONLOGIC_NODES, toJsonLogicData, validateJsonLogic, type JsonLogicProblemCode } from '../flows/json-logic.ts';
+import {
+  compileCondition,
+  JSONLOGIC_ALLOWED_OPERATORS,
+  MAX_JSONLOGIC_DEPTH,
+  MAX_JSONLOGIC_NODES,
+  toJsonLogicData,
+  validateJsonLogic,
+  type JsonLogicProblemCode,
+} from '../flows/json-logic.ts';
 import { SegmentInvalidError } from './segment-invalid.error.ts';
 
 /*
@@ -104,7 +112,11 @@ function checkContactPath(key: unknown, path: Path, scope: ContactScope): void {
   const [root, field] = text.split('.');
   if (root !== 'contact') {
     const what = text === '' ? 'the whole data' : `"${text}"`;
-    scope.problems.push({ code: 'segment_variable_outside_contact', message: `a segment reads only the contact: ${what} is not a "contact." path`, path });
+    scope.problems.push({
+      code: 'segment_variable_outside_contact',
+      message: `a segment reads only the contact: ${what} is not a "contact." path`,
+      path,
+    });
     return;
   }
   if (field === undefined) {
@@ -183,7 +195,13 @@ export function validateSegmentRule(rule: unknown): SegmentProblem[] {
   if (typeof rule === 'boolean') return [];
   if (rule === null || typeof rule !== 'object' || Array.isArray(rule)) {
     const what = rule === null ? 'null' : Array.isArray(rule) ? 'a list' : `a ${typeof rule}`;
-    return [{ code: 'segment_rule_not_condition', message: `a segment rule must be a json-logic operator object or a boolean, not ${what}`, path: [] }];
+    return [
+      {
+        code: 'segment_rule_not_condition',
+        message: `a segment rule must be a json-logic operator object or a boolean, not ${what}`,
+        path: [],
+      },
+    ];
   }
   return [...validateJsonLogic(rule), ...contactScope(rule).problems];
 }
@@ -230,7 +248,10 @@ export function compileSegment(rule: unknown): CompiledSegment {
       } catch (error) {
         if (!(error instanceof JsonLogicEvaluationError)) throw error;
         // A rule throws when it treats a whole object as a value (`cat` of contact.attributes): the rule is what to fix.
-        throw new SegmentInvalidError([{ code: 'segment_evaluation_failed', message: `the rule could not be evaluated against contact ${contact.id}` }], { cause: error });
+        throw new SegmentInvalidError(
+          [{ code: 'segment_evaluation_failed', message: `the rule could not be evaluated against contact ${contact.id}` }],
+          { cause: error },
+        );
       }
     },
   };

@@ -14,7 +14,9 @@ export const TagSchema = z.string().trim().min(1).max(MAX_TAG_CHARS).regex(TAG_P
 
 /** Attribute names become template variables (`{{contact.plan}}`), so they stay simple. */
 export const ATTRIBUTE_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
-export const AttributeNameSchema = z.string().regex(ATTRIBUTE_NAME_PATTERN, 'an attribute name is a letter or _ then up to 63 letters, digits or _');
+export const AttributeNameSchema = z
+  .string()
+  .regex(ATTRIBUTE_NAME_PATTERN, 'an attribute name is a letter or _ then up to 63 letters, digits or _');
 export const MAX_ATTRIBUTE_VALUE_CHARS = 2_000;
 export const AttributeValueSchema = z.union([z.string().max(MAX_ATTRIBUTE_VALUE_CHARS), z.number(), z.boolean(), z.null()]);
 export const MAX_ATTRIBUTES = 100;

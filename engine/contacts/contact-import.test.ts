@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { attributeNameOf, detectDelimiter, guessColumns, ImportColumnsError, ImportOptionsSchema, planColumns, readImportRow } from './contact-import.ts';
+import {
+  attributeNameOf,
+  detectDelimiter,
+  guessColumns,
+  ImportColumnsError,
+  ImportOptionsSchema,
+  planColumns,
+  readImportRow,
+} from './contact-import.ts';
 
 const options = (o: object = {}) => ImportOptionsSchema.parse(o);
 
@@ -43,11 +51,17 @@ describe('when a row is read', () => {
 
   it('names every problem of the row at once', () => {
     const result = readImportRow(['', 'x'.repeat(201), 'ok, no!', 'pro'], plan);
-    expect(result).toEqual({ ok: false, problem: 'no phone number; the name is longer than 200 characters; “no!” cannot be a tag (letters, digits, space, _ : - only, up to 64)' });
+    expect(result).toEqual({
+      ok: false,
+      problem:
+        'no phone number; the name is longer than 200 characters; “no!” cannot be a tag (letters, digits, space, _ : - only, up to 64)',
+    });
   });
 
   it('refuses chosen columns the file does not have, naming them', () => {
     expect(() => planColumns(['phone'], options({ columns: { phone: 'Mobile', name: 'Who' } }))).toThrow(ImportColumnsError);
-    expect(() => planColumns(['phone'], options({ columns: { phone: 'Mobile', name: 'Who' } }))).toThrow('the file has no column “Mobile”, “Who”');
+    expect(() => planColumns(['phone'], options({ columns: { phone: 'Mobile', name: 'Who' } }))).toThrow(
+      'the file has no column “Mobile”, “Who”',
+    );
   });
 });

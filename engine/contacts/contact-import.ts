@@ -1,5 +1,16 @@
 import { z } from 'zod';
-import { ATTRIBUTE_NAME_PATTERN, AttributeNameSchema, MAX_ATTRIBUTE_VALUE_CHARS, MAX_ATTRIBUTES, MAX_NAME_CHARS, MAX_TAG_CHARS, MAX_TAGS, TAG_LIST_SEPARATOR, TAG_PATTERN, TagSchema } from './contact-fields.ts';
+import {
+  ATTRIBUTE_NAME_PATTERN,
+  AttributeNameSchema,
+  MAX_ATTRIBUTE_VALUE_CHARS,
+  MAX_ATTRIBUTES,
+  MAX_NAME_CHARS,
+  MAX_TAG_CHARS,
+  MAX_TAGS,
+  TAG_LIST_SEPARATOR,
+  TAG_PATTERN,
+  TagSchema,
+} from './contact-fields.ts';
 import { toE164 } from './phone.ts';
 
 /*
@@ -21,7 +32,10 @@ export const ImportColumnsSchema = z.strictObject({
   name: ColumnName.nullable().default(null),
   /** Columns whose cells list tags, separated by commas or semicolons. */
   tags: z.array(ColumnName).max(20).default([]),
-  attributes: z.array(z.strictObject({ column: ColumnName, attribute: AttributeNameSchema })).max(MAX_ATTRIBUTES).default([]),
+  attributes: z
+    .array(z.strictObject({ column: ColumnName, attribute: AttributeNameSchema }))
+    .max(MAX_ATTRIBUTES)
+    .default([]),
 });
 export type ImportColumns = z.output<typeof ImportColumnsSchema>;
 
@@ -45,7 +59,21 @@ export const ImportOptionsSchema = z.strictObject({
 export type ImportOptionsInput = z.input<typeof ImportOptionsSchema>;
 export type ImportOptions = z.output<typeof ImportOptionsSchema>;
 
-const PHONE_HEADERS = ['phone', 'phone number', 'mobile', 'mobile number', 'cell', 'whatsapp', 'telephone', 'tel', 'number', 'msisdn', 'telefone', 'celular', 'teléfono'];
+const PHONE_HEADERS = [
+  'phone',
+  'phone number',
+  'mobile',
+  'mobile number',
+  'cell',
+  'whatsapp',
+  'telephone',
+  'tel',
+  'number',
+  'msisdn',
+  'telefone',
+  'celular',
+  'teléfono',
+];
 const NAME_HEADERS = ['name', 'full name', 'contact name', 'nome', 'nombre'];
 const TAG_HEADERS = ['tags', 'tag', 'labels', 'label'];
 /** Columns of our own export that are not attributes (consent and dates are never imported). */
@@ -177,7 +205,8 @@ export function readImportRow(cells: readonly string[], plan: ColumnPlan): RowRe
     for (const raw of (cells[index] ?? '').split(TAG_LIST_SEPARATOR)) {
       const tag = raw.trim();
       if (!tag) continue;
-      if (tag.length > MAX_TAG_CHARS || !TAG_PATTERN.test(tag)) problems.push(`${quoted(tag)} cannot be a tag (letters, digits, space, _ : - only, up to ${MAX_TAG_CHARS})`);
+      if (tag.length > MAX_TAG_CHARS || !TAG_PATTERN.test(tag))
+        problems.push(`${quoted(tag)} cannot be a tag (letters, digits, space, _ : - only, up to ${MAX_TAG_CHARS})`);
       else tags.add(tag);
     }
   }

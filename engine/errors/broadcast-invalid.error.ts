@@ -6,6 +6,9 @@ export class BroadcastInvalidError extends AppError {
   readonly code = 'broadcast_invalid';
   readonly disposition = 'user';
   constructor(readonly problems: readonly BroadcastProblem[]) {
-    super(`the broadcast has ${problems.length === 1 ? 'a problem' : `${problems.length} problems`}: ${problems.map((p) => p.message).join('; ')}`, { details: problems });
+    super(
+      `the broadcast has ${problems.length === 1 ? 'a problem' : `${problems.length} problems`}: ${problems.map((p) => p.message).join('; ')}`,
+      { details: problems },
+    );
   }
 }

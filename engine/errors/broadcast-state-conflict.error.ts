@@ -11,6 +11,8 @@ export class BroadcastStateConflictError extends AppError {
     readonly state: BroadcastState,
     allowedFrom: readonly BroadcastState[],
   ) {
-    super(`cannot ${action} broadcast ${broadcastId}: it is ${state}; ${action} works on a broadcast that is ${allowedFrom.join(' or ')}`, { details: { state, allowedFrom } });
+    super(`cannot ${action} broadcast ${broadcastId}: it is ${state}; ${action} works on a broadcast that is ${allowedFrom.join(' or ')}`, {
+      details: { state, allowedFrom },
+    });
   }
 }

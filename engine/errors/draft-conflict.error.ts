@@ -13,8 +13,11 @@ export class DraftConflictError extends AppError {
     readonly baseRevision: number,
     readonly currentRevision: number,
   ) {
-    super(`this flow was changed elsewhere: you edited revision ${baseRevision}, the current revision is ${currentRevision}; reload it and apply your change again`, {
-      details: { currentRevision },
-    });
+    super(
+      `this flow was changed elsewhere: you edited revision ${baseRevision}, the current revision is ${currentRevision}; reload it and apply your change again`,
+      {
+        details: { currentRevision },
+      },
+    );
   }
 }

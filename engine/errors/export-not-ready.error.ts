@@ -8,6 +8,13 @@ export class ExportNotReadyError extends AppError {
     readonly exportId: string,
     readonly status: string,
   ) {
-    super(status === 'expired' ? 'this export has expired (archives are kept 7 days): request a new one' : status === 'failed' ? 'this export failed: request a new one' : 'this export is still being built: download it when its status is ready', { details: { exportId, status } });
+    super(
+      status === 'expired'
+        ? 'this export has expired (archives are kept 7 days): request a new one'
+        : status === 'failed'
+          ? 'this export failed: request a new one'
+          : 'this export is still being built: download it when its status is ready',
+      { details: { exportId, status } },
+    );
   }
 }

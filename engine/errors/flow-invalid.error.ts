@@ -9,6 +9,8 @@ export class FlowInvalidError extends AppError {
     readonly flowId: string,
     readonly problems: readonly FlowProblem[],
   ) {
-    super(`the flow has ${problems.length} problem${problems.length === 1 ? '' : 's'} to fix before it can be published`, { details: problems });
+    super(`the flow has ${problems.length} problem${problems.length === 1 ? '' : 's'} to fix before it can be published`, {
+      details: problems,
+    });
   }
 }

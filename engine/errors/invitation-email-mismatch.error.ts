@@ -8,6 +8,8 @@ export class InvitationEmailMismatchError extends AppError {
   readonly code = 'invitation_email_mismatch';
   readonly disposition = 'user';
   constructor(readonly invitationId: string) {
-    super('this invitation was sent to another email address; log out, then open the link again and log in (or sign up) with the invited email');
+    super(
+      'this invitation was sent to another email address; log out, then open the link again and log in (or sign up) with the invited email',
+    );
   }
 }

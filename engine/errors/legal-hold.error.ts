@@ -12,6 +12,8 @@ export class LegalHoldError extends AppError {
     readonly holdId: string,
     reason: string,
   ) {
-    super(`this contact's data is under a legal hold on the ${scope} ("${reason}"): release the hold before erasing`, { details: { holdId, scope } });
+    super(`this contact's data is under a legal hold on the ${scope} ("${reason}"): release the hold before erasing`, {
+      details: { holdId, scope },
+    });
   }
 }

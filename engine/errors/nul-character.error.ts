@@ -5,6 +5,8 @@ export class NulCharacterError extends AppError {
   readonly code = 'nul_character';
   readonly disposition = 'user';
   constructor(readonly path: string) {
-    super(`the request holds the NUL character (\\u0000)${path ? ` at ${path}` : ''}, which cannot be stored; remove it`, { details: { path } });
+    super(`the request holds the NUL character (\\u0000)${path ? ` at ${path}` : ''}, which cannot be stored; remove it`, {
+      details: { path },
+    });
   }
 }

@@ -8,8 +8,11 @@ export class PlanLimitReachedError extends AppError {
     readonly workspaceId: string,
     readonly limit: { entitlement: string; label: string; planName: string; limit: number; used: number },
   ) {
-    super(`your ${limit.planName} plan allows ${limit.limit} ${limit.label} and this workspace has ${limit.used}; remove one or upgrade the plan in Billing`, {
-      details: { entitlement: limit.entitlement, plan: limit.planName, limit: limit.limit, used: limit.used },
-    });
+    super(
+      `your ${limit.planName} plan allows ${limit.limit} ${limit.label} and this workspace has ${limit.used}; remove one or upgrade the plan in Billing`,
+      {
+        details: { entitlement: limit.entitlement, plan: limit.planName, limit: limit.limit, used: limit.used },
+      },
+    );
   }
 }

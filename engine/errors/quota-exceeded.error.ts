@@ -11,8 +11,17 @@ export class QuotaExceededError extends AppError {
     readonly workspaceId: string,
     readonly quota: { entitlement: string; planName: string; limit: number; used: number; periodEnd: Date },
   ) {
-    super(`your ${quota.planName} plan allows ${quota.limit} ${quota.entitlement} and all of them are used until ${quota.periodEnd.toISOString().slice(0, 10)}; upgrade the plan in Billing, or wait for the next period`, {
-      details: { entitlement: quota.entitlement, plan: quota.planName, limit: quota.limit, used: quota.used, periodEnd: quota.periodEnd.toISOString() },
-    });
+    super(
+      `your ${quota.planName} plan allows ${quota.limit} ${quota.entitlement} and all of them are used until ${quota.periodEnd.toISOString().slice(0, 10)}; upgrade the plan in Billing, or wait for the next period`,
+      {
+        details: {
+          entitlement: quota.entitlement,
+          plan: quota.planName,
+          limit: quota.limit,
+          used: quota.used,
+          periodEnd: quota.periodEnd.toISOString(),
+        },
+      },
+    );
   }
 }

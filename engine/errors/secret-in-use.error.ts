@@ -12,8 +12,11 @@ export class SecretInUseError extends AppError {
     readonly secretName: string,
     readonly flows: readonly { id: string; name: string }[],
   ) {
-    super(`the secret "${secretName}" is used by ${flows.length} active flow${flows.length === 1 ? '' : 's'} (${flows.map((f) => f.name).join(', ')}): change or deactivate them first, or replace the value instead`, {
-      details: { flows },
-    });
+    super(
+      `the secret "${secretName}" is used by ${flows.length} active flow${flows.length === 1 ? '' : 's'} (${flows.map((f) => f.name).join(', ')}): change or deactivate them first, or replace the value instead`,
+      {
+        details: { flows },
+      },
+    );
   }
 }

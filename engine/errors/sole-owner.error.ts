@@ -9,6 +9,8 @@ export class SoleOwnerError extends AppError {
   readonly code = 'sole_owner';
   readonly disposition = 'user';
   constructor(readonly workspaceIds: readonly string[]) {
-    super('you are the only owner of a workspace that has other members: make another member owner, or delete the workspace first', { details: { workspaceIds } });
+    super('you are the only owner of a workspace that has other members: make another member owner, or delete the workspace first', {
+      details: { workspaceIds },
+    });
   }
 }

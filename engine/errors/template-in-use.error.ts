@@ -31,7 +31,9 @@ function usesOf(users: TemplateUsers): { uses: string[]; remedies: string[] } {
   }
   if (cannedResponses.length > 0) {
     const one = cannedResponses.length === 1;
-    uses.push(`${one ? 'the canned response' : `${cannedResponses.length} canned responses:`} ${quoted(cannedResponses.map((c) => `/${c.shortcut}`))}`);
+    uses.push(
+      `${one ? 'the canned response' : `${cannedResponses.length} canned responses:`} ${quoted(cannedResponses.map((c) => `/${c.shortcut}`))}`,
+    );
     remedies.push(`give ${one ? 'it' : 'them'} a text or another template, or delete ${one ? 'it' : 'them'}`);
   }
   return { uses, remedies };

@@ -9,6 +9,8 @@ export class TemplateMissingError extends AppError {
   readonly code = 'template_missing';
   readonly disposition = 'never';
   constructor(readonly templateId: string) {
-    super(`this step sends a saved template that its published flow version does not hold (${templateId}): pick the template again in the node and publish`);
+    super(
+      `this step sends a saved template that its published flow version does not hold (${templateId}): pick the template again in the node and publish`,
+    );
   }
 }

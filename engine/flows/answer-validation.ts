@@ -2,7 +2,17 @@ import { toE164 } from '../contacts/phone.ts';
 import type { AnswerValidation } from './nodes/ask-question.node.ts';
 
 /** Why an answer was refused; the runtime may word its re-ask after it. */
-export type AnswerRefusal = 'empty' | 'too_short' | 'too_long' | 'not_a_number' | 'not_an_integer' | 'too_small' | 'too_large' | 'not_an_email' | 'not_a_phone' | 'not_a_choice';
+export type AnswerRefusal =
+  | 'empty'
+  | 'too_short'
+  | 'too_long'
+  | 'not_a_number'
+  | 'not_an_integer'
+  | 'too_small'
+  | 'too_large'
+  | 'not_an_email'
+  | 'not_a_phone'
+  | 'not_a_choice';
 
 export type AnswerCheck = { ok: true; value: string | number } | { ok: false; reason: AnswerRefusal };
 
@@ -51,7 +61,9 @@ export function validateAnswer(rule: AnswerValidation, rawAnswer: string): Answe
     case 'number':
       return checkNumber(answer, rule);
     case 'email':
-      return answer.length <= MAX_EMAIL_CHARS && EMAIL.test(answer) ? { ok: true, value: answer.toLowerCase() } : { ok: false, reason: 'not_an_email' };
+      return answer.length <= MAX_EMAIL_CHARS && EMAIL.test(answer)
+        ? { ok: true, value: answer.toLowerCase() }
+        : { ok: false, reason: 'not_an_email' };
     case 'phone': {
       const phone = toE164(answer);
       return phone === null ? { ok: false, reason: 'not_a_phone' } : { ok: true, value: phone };

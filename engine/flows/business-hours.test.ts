@@ -3,7 +3,17 @@ import { isOpenAt, nextOpeningAt } from './business-hours.ts';
 import { WeeklyHoursSchema } from './nodes/business-hours.node.ts';
 
 const NINE_TO_FIVE = [{ from: '09:00', to: '17:00' }];
-const hours = WeeklyHoursSchema.parse({ monday: NINE_TO_FIVE, tuesday: NINE_TO_FIVE, wednesday: NINE_TO_FIVE, thursday: NINE_TO_FIVE, friday: NINE_TO_FIVE, saturday: [{ from: '10:00', to: '12:00' }, { from: '22:00', to: '24:00' }] });
+const hours = WeeklyHoursSchema.parse({
+  monday: NINE_TO_FIVE,
+  tuesday: NINE_TO_FIVE,
+  wednesday: NINE_TO_FIVE,
+  thursday: NINE_TO_FIVE,
+  friday: NINE_TO_FIVE,
+  saturday: [
+    { from: '10:00', to: '12:00' },
+    { from: '22:00', to: '24:00' },
+  ],
+});
 
 describe('when opening hours are checked in a time zone', () => {
   it('is open from the start of an interval until just before its end', () => {

@@ -8,11 +8,13 @@ import { parseTemplate } from './template.ts';
  */
 
 /** Header names whose value is a credential whatever it looks like. */
-const CREDENTIAL_HEADER = /^(authorization|x-api-key|api-key|apikey|x-auth-token|x-access-token|x-token|token|x-secret|cookie)$|api[-_]?key|secret|token|password/i;
+const CREDENTIAL_HEADER =
+  /^(authorization|x-api-key|api-key|apikey|x-auth-token|x-access-token|x-token|token|x-secret|cookie)$|api[-_]?key|secret|token|password/i;
 /** `Bearer …`, `Basic …`, `Token …` followed by something that is not a placeholder. */
 const AUTH_SCHEME = /\b(bearer|basic|token)\s+[A-Za-z0-9._~+/=-]{8,}/i;
 /** Prefixes of well-known API keys (Stripe, Slack, GitHub, AWS, OpenAI-style). */
-const KNOWN_PREFIX = /\b(sk|rk|pk)_(live|test)_[A-Za-z0-9]{8,}|\bxox[abprs]-[A-Za-z0-9-]{8,}|\bgh[pousr]_[A-Za-z0-9]{20,}|\bgithub_pat_[A-Za-z0-9_]{20,}|\bAKIA[0-9A-Z]{16}\b|\bsk-[A-Za-z0-9_-]{20,}/;
+const KNOWN_PREFIX =
+  /\b(sk|rk|pk)_(live|test)_[A-Za-z0-9]{8,}|\bxox[abprs]-[A-Za-z0-9-]{8,}|\bgh[pousr]_[A-Za-z0-9]{20,}|\bgithub_pat_[A-Za-z0-9_]{20,}|\bAKIA[0-9A-Z]{16}\b|\bsk-[A-Za-z0-9_-]{20,}/;
 /** `api_key=…`, `access_token=…` in a query string or form body. */
 const KEY_PARAMETER = /\b(api[-_]?key|apikey|access[-_]?token|auth[-_]?token|token|secret|password|key)=[^&\s]{8,}/i;
 /** A long run of token characters (slashes and dots excluded, so paths and hosts are not tokens). */
@@ -48,7 +50,8 @@ function looksRandom(token: string): boolean {
 export function credentialHint(value: string, headerName?: string): string | null {
   const literal = literalText(value);
   const scheme = literal.replace(/^\s*(bearer|basic|token)\s*/i, '').trim();
-  if (headerName !== undefined && CREDENTIAL_HEADER.test(headerName) && scheme.length >= MIN_HEADER_CREDENTIAL_CHARS) return `the ${headerName} header holds a credential`;
+  if (headerName !== undefined && CREDENTIAL_HEADER.test(headerName) && scheme.length >= MIN_HEADER_CREDENTIAL_CHARS)
+    return `the ${headerName} header holds a credential`;
   if (AUTH_SCHEME.test(literal)) return 'it holds an authorization credential';
   if (KNOWN_PREFIX.test(literal)) return 'it holds what looks like an API key';
   if (KEY_PARAMETER.test(literal)) return 'it holds a key or token parameter';

@@ -3,7 +3,8 @@ import { cronError } from './cron.ts';
 
 describe('when a schedule trigger has a cron expression', () => {
   it('accepts the usual five-field forms', () => {
-    for (const cron of ['0 9 * * 1-5', '*/15 * * * *', '0 0 1 jan,jul ?', '30 8 * * MON-FRI', '0 12 * * 7']) expect(cronError(cron), cron).toBeNull();
+    for (const cron of ['0 9 * * 1-5', '*/15 * * * *', '0 0 1 jan,jul ?', '30 8 * * MON-FRI', '0 12 * * 7'])
+      expect(cronError(cron), cron).toBeNull();
   });
 
   it('refuses a wrong field count, values out of range and backwards ranges', () => {

@@ -44,7 +44,8 @@ function itemError(item: string, field: CronField): string | null {
 /** Checks a five-field cron expression; returns the reason it is wrong, or null. */
 export function cronError(expression: string): string | null {
   const fields = expression.trim().split(/\s+/);
-  if (fields.length !== FIELDS.length) return `a cron expression has ${FIELDS.length} fields (minute hour day-of-month month day-of-week), this one has ${fields.length}`;
+  if (fields.length !== FIELDS.length)
+    return `a cron expression has ${FIELDS.length} fields (minute hour day-of-month month day-of-week), this one has ${fields.length}`;
   for (const [i, text] of fields.entries()) {
     const field = FIELDS[i] as CronField;
     for (const item of text.split(',')) {

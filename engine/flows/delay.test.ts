@@ -5,13 +5,21 @@ const at = (iso: string) => new Date(iso);
 
 describe('when a delay is a duration', () => {
   it('is due that long after now', () => {
-    expect(computeDelayDueAt({ mode: 'duration', duration: { amount: 90, unit: 'minutes' } }, { now: at('2025-01-01T10:00:00Z'), workspaceTimeZone: 'UTC' })).toEqual(at('2025-01-01T11:30:00Z'));
+    expect(
+      computeDelayDueAt(
+        { mode: 'duration', duration: { amount: 90, unit: 'minutes' } },
+        { now: at('2025-01-01T10:00:00Z'), workspaceTimeZone: 'UTC' },
+      ),
+    ).toEqual(at('2025-01-01T11:30:00Z'));
   });
 });
 
 describe('when a delay waits until a time of day', () => {
   it('is due later today when the time has not come yet, in the workspace time zone', () => {
-    const due = computeDelayDueAt({ mode: 'until_time', time: '09:00' }, { now: at('2025-01-15T06:00:00Z'), workspaceTimeZone: 'Europe/Paris' });
+    const due = computeDelayDueAt(
+      { mode: 'until_time', time: '09:00' },
+      { now: at('2025-01-15T06:00:00Z'), workspaceTimeZone: 'Europe/Paris' },
+    );
     expect(due).toEqual(at('2025-01-15T08:00:00Z'));
   });
 
@@ -21,7 +29,10 @@ describe('when a delay waits until a time of day', () => {
   });
 
   it('uses the node time zone over the workspace one', () => {
-    const due = computeDelayDueAt({ mode: 'until_time', time: '09:00', timezone: 'Asia/Tokyo' }, { now: at('2025-01-15T06:00:00Z'), workspaceTimeZone: 'Europe/Paris' });
+    const due = computeDelayDueAt(
+      { mode: 'until_time', time: '09:00', timezone: 'Asia/Tokyo' },
+      { now: at('2025-01-15T06:00:00Z'), workspaceTimeZone: 'Europe/Paris' },
+    );
     expect(due).toEqual(at('2025-01-16T00:00:00Z'));
   });
 });
@@ -29,13 +40,19 @@ describe('when a delay waits until a time of day', () => {
 describe('when the clocks change for daylight saving', () => {
   it('keeps 09:00 local across the spring change (one hour less in UTC)', () => {
     // Saturday 2025-03-29 10:00 Paris (UTC+1) → Sunday 09:00 Paris is UTC+2 after the change at 02:00.
-    const due = computeDelayDueAt({ mode: 'until_time', time: '09:00' }, { now: at('2025-03-29T09:00:00Z'), workspaceTimeZone: 'Europe/Paris' });
+    const due = computeDelayDueAt(
+      { mode: 'until_time', time: '09:00' },
+      { now: at('2025-03-29T09:00:00Z'), workspaceTimeZone: 'Europe/Paris' },
+    );
     expect(due).toEqual(at('2025-03-30T07:00:00Z'));
   });
 
   it('moves a time inside the spring-forward gap to after the gap', () => {
     // 02:30 does not exist in Paris on 2025-03-30; it resolves to 03:30 CEST = 01:30Z.
-    const due = computeDelayDueAt({ mode: 'until_time', time: '02:30' }, { now: at('2025-03-29T12:00:00Z'), workspaceTimeZone: 'Europe/Paris' });
+    const due = computeDelayDueAt(
+      { mode: 'until_time', time: '02:30' },
+      { now: at('2025-03-29T12:00:00Z'), workspaceTimeZone: 'Europe/Paris' },
+    );
     expect(due).toEqual(at('2025-03-30T01:30:00Z'));
   });
 

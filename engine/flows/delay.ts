@@ -21,7 +21,8 @@ export interface DelayContext {
  */
 export function computeDelayDueAt(config: DelayConfig, context: DelayContext): Date {
   if (config.mode === 'duration') return new Date(context.now.getTime() + durationToMs(config.duration));
-  if (config.mode === 'until_open') return nextOpeningAt(context.workspaceBusinessHours ?? DEFAULT_BUSINESS_HOURS, context.now, context.workspaceTimeZone) ?? context.now;
+  if (config.mode === 'until_open')
+    return nextOpeningAt(context.workspaceBusinessHours ?? DEFAULT_BUSINESS_HOURS, context.now, context.workspaceTimeZone) ?? context.now;
   const timeZone = config.timezone ?? context.workspaceTimeZone;
   const local = zonedParts(context.now, timeZone);
   const today = { year: local.year, month: local.month, day: local.day };

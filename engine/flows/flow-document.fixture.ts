@@ -36,5 +36,8 @@ export function keywordTrigger(id: string, keywords: string[], mode: 'exact' | '
 
 /** "hi" → send a reply: the smallest valid flow. */
 export function replyFlow(): ReturnType<typeof doc> {
-  return doc([keywordTrigger('t', ['hi']), node('send', 'send_message', { text: 'Hello {{contact.name | "there"}}' })], [edge('t', 'out', 'send')]);
+  return doc(
+    [keywordTrigger('t', ['hi']), node('send', 'send_message', { text: 'Hello {{contact.name | "there"}}' })],
+    [edge('t', 'out', 'send')],
+  );
 }

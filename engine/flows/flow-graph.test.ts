@@ -5,7 +5,10 @@ import { validateFlow } from './validate-flow.ts';
 
 describe('when the runtime follows a port', () => {
   const result = validateFlow(
-    doc([keywordTrigger('t', ['hi']), node('c', 'condition', { rule: true }), node('yes', 'end')], [edge('t', 'out', 'c'), edge('c', 'true', 'yes')]),
+    doc(
+      [keywordTrigger('t', ['hi']), node('c', 'condition', { rule: true }), node('yes', 'end')],
+      [edge('t', 'out', 'c'), edge('c', 'true', 'yes')],
+    ),
   );
   if (!result.ok) throw new Error('fixture must be valid');
   const graph = compileFlowGraph(result.flow);

@@ -50,9 +50,13 @@ function nodeSchemaFor<T extends string, S extends z.ZodType>(definition: NodeDe
 }
 
 type FlowNodeFor<D> =
-  D extends NodeDefinition<infer T, infer S> ? { id: string; type: T; label?: string | undefined; config: z.output<S>; position: Position } : never;
+  D extends NodeDefinition<infer T, infer S>
+    ? { id: string; type: T; label?: string | undefined; config: z.output<S>; position: Position }
+    : never;
 type FlowNodeInputFor<D> =
-  D extends NodeDefinition<infer T, infer S> ? { id: string; type: T; label?: string | undefined; config: z.input<S>; position: Position } : never;
+  D extends NodeDefinition<infer T, infer S>
+    ? { id: string; type: T; label?: string | undefined; config: z.input<S>; position: Position }
+    : never;
 
 /** A node of a valid flow: a discriminated union on `type`, each with its own parsed config. */
 export type FlowNode = FlowNodeFor<CatalogEntry>;
@@ -68,7 +72,10 @@ const nodeSchemas = NODE_CATALOG.map((definition) => nodeSchemaFor(definition as
  * One node, discriminated on `type` from the catalog. The union is built from the catalog at
  * run time, so its static type is declared (FlowNode) rather than inferred.
  */
-export const FlowNodeSchema = z.discriminatedUnion('type', nodeSchemas as [AnyNodeSchema, ...AnyNodeSchema[]]) as unknown as z.ZodType<FlowNode, FlowNodeInput>;
+export const FlowNodeSchema = z.discriminatedUnion('type', nodeSchemas as [AnyNodeSchema, ...AnyNodeSchema[]]) as unknown as z.ZodType<
+  FlowNode,
+  FlowNodeInput
+>;
 
 /**
  * The flow document shared by the editor, the API and the engine. Parsing with it checks shape

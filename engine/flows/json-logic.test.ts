@@ -50,12 +50,18 @@ describe('when a rule reaches for a prototype', () => {
   });
 
   it('reports a var path computed by another operator, which could be assembled at run time', () => {
-    expect(validateJsonLogic({ var: [{ cat: ['__pro', 'to__'] }] })).toEqual([expect.objectContaining({ code: 'jsonlogic_forbidden_path', path: ['var', 0] })]);
+    expect(validateJsonLogic({ var: [{ cat: ['__pro', 'to__'] }] })).toEqual([
+      expect.objectContaining({ code: 'jsonlogic_forbidden_path', path: ['var', 0] }),
+    ]);
   });
 
   it('reports forbidden keys of missing and missing_some', () => {
-    expect(validateJsonLogic({ missing: ['a', 'constructor'] })).toEqual([expect.objectContaining({ code: 'jsonlogic_forbidden_path', path: ['missing', 1] })]);
-    expect(validateJsonLogic({ missing_some: [1, ['prototype']] })).toEqual([expect.objectContaining({ code: 'jsonlogic_forbidden_path', path: ['missing_some', 1, 0] })]);
+    expect(validateJsonLogic({ missing: ['a', 'constructor'] })).toEqual([
+      expect.objectContaining({ code: 'jsonlogic_forbidden_path', path: ['missing', 1] }),
+    ]);
+    expect(validateJsonLogic({ missing_some: [1, ['prototype']] })).toEqual([
+      expect.objectContaining({ code: 'jsonlogic_forbidden_path', path: ['missing_some', 1, 0] }),
+    ]);
   });
 
   it('cannot read inherited names such as toString from the data', () => {

@@ -11,15 +11,44 @@ import { UnsafeJsonLogicError } from './unsafe-json-logic.error.ts';
  */
 export const JSONLOGIC_ALLOWED_OPERATORS: ReadonlySet<string> = new Set([
   // data access
-  'var', 'missing', 'missing_some',
+  'var',
+  'missing',
+  'missing_some',
   // logic and comparison
-  'if', '?:', '==', '===', '!=', '!==', '!', '!!', 'or', 'and', '>', '>=', '<', '<=',
+  'if',
+  '?:',
+  '==',
+  '===',
+  '!=',
+  '!==',
+  '!',
+  '!!',
+  'or',
+  'and',
+  '>',
+  '>=',
+  '<',
+  '<=',
   // arithmetic
-  '+', '-', '*', '/', '%', 'min', 'max',
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  'min',
+  'max',
   // arrays
-  'map', 'filter', 'reduce', 'all', 'none', 'some', 'merge', 'in',
+  'map',
+  'filter',
+  'reduce',
+  'all',
+  'none',
+  'some',
+  'merge',
+  'in',
   // strings
-  'cat', 'substr',
+  'cat',
+  'substr',
 ]);
 
 /** Deepest nesting of a rule; a hand-written condition rarely passes 6. */
@@ -168,13 +197,17 @@ function applyChecked(rule: unknown, data: unknown): boolean {
   jsonLogic.apply = (logic, d) => {
     if (--stepsLeft < 0) throw new JsonLogicBudgetExceeded(`more than ${MAX_JSONLOGIC_STEPS} steps`);
     const value: unknown = unbounded(logic, d);
-    if ((typeof value === 'string' || Array.isArray(value)) && value.length > MAX_JSONLOGIC_VALUE_LENGTH) throw new JsonLogicBudgetExceeded(`a value longer than ${MAX_JSONLOGIC_VALUE_LENGTH}`);
+    if ((typeof value === 'string' || Array.isArray(value)) && value.length > MAX_JSONLOGIC_VALUE_LENGTH)
+      throw new JsonLogicBudgetExceeded(`a value longer than ${MAX_JSONLOGIC_VALUE_LENGTH}`);
     return value;
   };
   try {
     return jsonLogic.truthy(jsonLogic.apply(rule as jsonLogic.RulesLogic, data));
   } catch (error) {
-    const message = error instanceof JsonLogicBudgetExceeded ? `the condition takes too much work on this data (${error.message}); simplify it` : 'the condition could not be evaluated against this data';
+    const message =
+      error instanceof JsonLogicBudgetExceeded
+        ? `the condition takes too much work on this data (${error.message}); simplify it`
+        : 'the condition could not be evaluated against this data';
     throw new JsonLogicEvaluationError(message, { cause: error });
   } finally {
     jsonLogic.apply = unbounded;

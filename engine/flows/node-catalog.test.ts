@@ -9,14 +9,33 @@ describe('when the editor reads the catalog', () => {
 
   it('lists the first set of node kinds from the issue', () => {
     expect(NODE_CATALOG.map((d) => d.type)).toEqual([
-      'message_received', 'schedule', 'inbound_webhook',
-      'condition', 'switch', 'ab_split', 'delay', 'wait_for_reply', 'business_hours',
-      'send_message', 'ask_question', 'set_contact_attribute', 'add_tag', 'remove_tag', 'http_request', 'hand_off', 'opt_out', 'opt_in', 'start_flow', 'end',
+      'message_received',
+      'schedule',
+      'inbound_webhook',
+      'condition',
+      'switch',
+      'ab_split',
+      'delay',
+      'wait_for_reply',
+      'business_hours',
+      'send_message',
+      'ask_question',
+      'set_contact_attribute',
+      'add_tag',
+      'remove_tag',
+      'http_request',
+      'hand_off',
+      'opt_out',
+      'opt_in',
+      'start_flow',
+      'end',
     ]);
   });
 
   it('gives every kind a default config that passes its schema, except start_flow which needs a flow picked', () => {
-    const failing = NODE_CATALOG.filter((d) => !(d.configSchema as { safeParse(v: unknown): { success: boolean } }).safeParse(d.defaultConfig).success).map((d) => d.type);
+    const failing = NODE_CATALOG.filter(
+      (d) => !(d.configSchema as { safeParse(v: unknown): { success: boolean } }).safeParse(d.defaultConfig).success,
+    ).map((d) => d.type);
     expect(failing).toEqual(['start_flow']);
   });
 
@@ -28,17 +47,29 @@ describe('when the editor reads the catalog', () => {
 describe('when ports depend on the config', () => {
   it('gives a switch one port per case, in order, then default', () => {
     const definition = findNodeDefinition('switch');
-    const config = definition?.configSchema.parse({ cases: [{ id: 'b', label: 'B', rule: true }, { id: 'a', label: 'A', rule: false }] });
+    const config = definition?.configSchema.parse({
+      cases: [
+        { id: 'b', label: 'B', rule: true },
+        { id: 'a', label: 'A', rule: false },
+      ],
+    });
     expect(definition?.outputs(config).map((p) => p.id)).toEqual(['b', 'a', 'default']);
   });
 
   it('refuses a switch case named like the default port', () => {
-    expect(findNodeDefinition('switch')?.configSchema.safeParse({ cases: [{ id: 'default', label: 'D', rule: true }] }).success).toBe(false);
+    expect(findNodeDefinition('switch')?.configSchema.safeParse({ cases: [{ id: 'default', label: 'D', rule: true }] }).success).toBe(
+      false,
+    );
   });
 
   it('gives an A/B split one port per branch', () => {
     const definition = findNodeDefinition('ab_split');
-    const config = definition?.configSchema.parse({ branches: [{ id: 'x', label: 'X', weight: 1 }, { id: 'y', label: 'Y', weight: 3 }] });
+    const config = definition?.configSchema.parse({
+      branches: [
+        { id: 'x', label: 'X', weight: 1 },
+        { id: 'y', label: 'Y', weight: 3 },
+      ],
+    });
     expect(definition?.outputs(config).map((p) => p.id)).toEqual(['x', 'y']);
   });
 
@@ -46,7 +77,9 @@ describe('when ports depend on the config', () => {
     const definition = findNodeDefinition('ask_question');
     const base = { prompt: 'Name?', storeAs: { target: 'variable', name: 'name' } };
     expect(definition?.outputs(definition.configSchema.parse(base)).map((p) => p.id)).toEqual(['answered', 'invalid']);
-    expect(definition?.outputs(definition.configSchema.parse({ ...base, timeout: { amount: 1, unit: 'hours' } })).map((p) => p.id)).toEqual(['answered', 'invalid', 'timeout']);
+    expect(definition?.outputs(definition.configSchema.parse({ ...base, timeout: { amount: 1, unit: 'hours' } })).map((p) => p.id)).toEqual(
+      ['answered', 'invalid', 'timeout'],
+    );
   });
 
   it('gives terminal actions no ports', () => {
@@ -64,8 +97,12 @@ describe('when a config breaks a node rule', () => {
   });
 
   it('refuses a delay longer than 30 days, an unknown time zone and a bad cron', () => {
-    expect(findNodeDefinition('delay')?.configSchema.safeParse({ mode: 'duration', duration: { amount: 31, unit: 'days' } }).success).toBe(false);
-    expect(findNodeDefinition('delay')?.configSchema.safeParse({ mode: 'until_time', time: '09:00', timezone: 'Mars/Olympus' }).success).toBe(false);
+    expect(findNodeDefinition('delay')?.configSchema.safeParse({ mode: 'duration', duration: { amount: 31, unit: 'days' } }).success).toBe(
+      false,
+    );
+    expect(
+      findNodeDefinition('delay')?.configSchema.safeParse({ mode: 'until_time', time: '09:00', timezone: 'Mars/Olympus' }).success,
+    ).toBe(false);
     expect(findNodeDefinition('schedule')?.configSchema.safeParse({ cron: '61 * * * *' }).success).toBe(false);
   });
 
@@ -78,7 +115,9 @@ describe('when a config breaks a node rule', () => {
   });
 
   it('refuses business hours that close before they open', () => {
-    expect(findNodeDefinition('business_hours')?.configSchema.safeParse({ hours: { monday: [{ from: '17:00', to: '09:00' }] } }).success).toBe(false);
+    expect(
+      findNodeDefinition('business_hours')?.configSchema.safeParse({ hours: { monday: [{ from: '17:00', to: '09:00' }] } }).success,
+    ).toBe(false);
   });
 });
 

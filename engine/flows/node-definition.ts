@@ -51,7 +51,9 @@ export interface NodeDefinition<TType extends string = string, TSchema extends z
 }
 
 /** Declares a node kind, keeping its literal type name and its config types. */
-export function defineNode<const TType extends string, TSchema extends z.ZodType>(definition: NodeDefinition<TType, TSchema>): NodeDefinition<TType, TSchema> {
+export function defineNode<const TType extends string, TSchema extends z.ZodType>(
+  definition: NodeDefinition<TType, TSchema>,
+): NodeDefinition<TType, TSchema> {
   return Object.freeze(definition);
 }
 

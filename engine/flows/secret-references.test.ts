@@ -7,7 +7,12 @@ describe('secretReferences', () => {
     const flow = doc(
       [
         keywordTrigger('t', ['hi']),
-        node('a', 'http_request', { method: 'POST', url: 'https://x.example/?k={{secrets.A_KEY}}', headers: [{ name: 'Authorization', value: 'Bearer {{secrets.A_KEY}}' }], body: { b: ['{{secrets.B_KEY}}'] } }),
+        node('a', 'http_request', {
+          method: 'POST',
+          url: 'https://x.example/?k={{secrets.A_KEY}}',
+          headers: [{ name: 'Authorization', value: 'Bearer {{secrets.A_KEY}}' }],
+          body: { b: ['{{secrets.B_KEY}}'] },
+        }),
         node('b', 'http_request', { url: 'https://y.example/', headers: [{ name: 'X-Key', value: '{{ secrets.B_KEY }}' }] }),
       ],
       [edge('t', 'out', 'a'), edge('a', 'success', 'b')],
@@ -20,7 +25,11 @@ describe('secretReferences', () => {
   });
 
   it('ignores text that only mentions secrets and nodes whose config does not parse', () => {
-    const flow = doc([keywordTrigger('t', ['hi']), node('s', 'send_message', { text: 'see {{secrets.A_KEY}}' }), node('bad', 'http_request', { url: 'ftp://x', headers: [{ name: 'K', value: '{{secrets.C}}' }] })]);
+    const flow = doc([
+      keywordTrigger('t', ['hi']),
+      node('s', 'send_message', { text: 'see {{secrets.A_KEY}}' }),
+      node('bad', 'http_request', { url: 'ftp://x', headers: [{ name: 'K', value: '{{secrets.C}}' }] }),
+    ]);
     expect(secretReferences(flow as never)).toEqual([]);
   });
 });

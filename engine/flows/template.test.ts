@@ -3,11 +3,17 @@ import { InvalidTemplateError } from './invalid-template.error.ts';
 import { SecretMissingError } from '../errors/secret-missing.error.ts';
 import { parseTemplate, readOwnPath, renderTemplate, renderTemplateText, secretNamesOf } from './template.ts';
 
-const context = { contact: { name: 'Ada', tags: ['vip', 'lead'], attributes: { plan: 'pro' }, empty: '' }, vars: { email: 'ada@example.com', count: 3, order: { id: 7 } }, message: { text: 'PRICE' } };
+const context = {
+  contact: { name: 'Ada', tags: ['vip', 'lead'], attributes: { plan: 'pro' }, empty: '' },
+  vars: { email: 'ada@example.com', count: 3, order: { id: 7 } },
+  message: { text: 'PRICE' },
+};
 
 describe('when a template has placeholders', () => {
   it('substitutes values from the context', () => {
-    expect(renderTemplateText('Hi {{contact.name}}, you said {{ message.text }}; we will write to {{vars.email}}.', context)).toBe('Hi Ada, you said PRICE; we will write to ada@example.com.');
+    expect(renderTemplateText('Hi {{contact.name}}, you said {{ message.text }}; we will write to {{vars.email}}.', context)).toBe(
+      'Hi Ada, you said PRICE; we will write to ada@example.com.',
+    );
   });
 
   it('prints numbers, lists and objects', () => {
@@ -68,7 +74,9 @@ describe('when a template is malformed', () => {
     expect(parsed.ok).toBe(false);
     if (parsed.ok) return;
     expect(parsed.problems.map((p) => p.offset)).toEqual([0, 6, 31, 45, 64]);
-    expect(parsed.problems[2]?.message).toBe('"unknown" is not a known value; start with one of contact, vars, message, conversation, trigger, workspace');
+    expect(parsed.problems[2]?.message).toBe(
+      '"unknown" is not a known value; start with one of contact, vars, message, conversation, trigger, workspace',
+    );
   });
 
   it('throws InvalidTemplateError when asked to render it', () => {
@@ -96,11 +104,15 @@ describe('when a template names a secret', () => {
 
   it('renders the value passed by the caller, encoded like any value', () => {
     expect(renderTemplateText('Bearer {{secrets.API_TOKEN}}', {}, { secrets })).toBe('Bearer tok en/+&=');
-    expect(renderTemplateText('https://x.example/?k={{secrets.API_TOKEN}}', {}, { secrets, encode: encodeURIComponent })).toBe('https://x.example/?k=tok%20en%2F%2B%26%3D');
+    expect(renderTemplateText('https://x.example/?k={{secrets.API_TOKEN}}', {}, { secrets, encode: encodeURIComponent })).toBe(
+      'https://x.example/?k=tok%20en%2F%2B%26%3D',
+    );
   });
 
   it('refuses to render without secrets passed in, so message rendering can never reach one', () => {
-    expect(() => renderTemplateText('{{secrets.API_TOKEN}}', { secrets: { API_TOKEN: 'from the context' } } as never)).toThrow(InvalidTemplateError);
+    expect(() => renderTemplateText('{{secrets.API_TOKEN}}', { secrets: { API_TOKEN: 'from the context' } } as never)).toThrow(
+      InvalidTemplateError,
+    );
   });
 
   it('throws SecretMissingError for a name the caller did not resolve', () => {

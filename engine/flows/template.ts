@@ -24,7 +24,8 @@ export const MAX_TEMPLATE_PLACEHOLDERS = 100;
 /** Most segments in one placeholder path. */
 export const MAX_TEMPLATE_PATH_SEGMENTS = 8;
 
-export type TemplatePart = { kind: 'text'; text: string } | { kind: 'value'; path: readonly string[]; fallback: string } | { kind: 'secret'; name: string };
+export type TemplatePart =
+  { kind: 'text'; text: string } | { kind: 'value'; path: readonly string[]; fallback: string } | { kind: 'secret'; name: string };
 
 /** A parsed template, ready to render many times. */
 export interface ParsedTemplate {
@@ -52,7 +53,8 @@ export interface ParseOptions {
 /** `secrets.NAME`: exactly one name, and no default (a missing secret must fail, not send a stand-in). */
 function secretPart(path: readonly string[], hasFallback: boolean): TemplatePart | string {
   const name = path[1];
-  if (path.length !== 2 || name === undefined || !SECRET_NAME.test(name)) return 'a secret is written {{secrets.NAME}}, with a name of letters, digits and "_"';
+  if (path.length !== 2 || name === undefined || !SECRET_NAME.test(name))
+    return 'a secret is written {{secrets.NAME}}, with a name of letters, digits and "_"';
   if (hasFallback) return 'a secret has no default: create the secret instead';
   return { kind: 'secret', name };
 }
@@ -101,7 +103,8 @@ function parseStringLiteral(literal: string): string | null {
   return out;
 }
 
-const SECRET_NOT_ALLOWED = 'a secret can only be used in an HTTP request\'s URL, headers and body: a message or any other text must never carry one';
+const SECRET_NOT_ALLOWED =
+  "a secret can only be used in an HTTP request's URL, headers and body: a message or any other text must never carry one";
 
 /** Parses a template, reporting every malformed placeholder with its offset. */
 export function parseTemplate(source: string, options: ParseOptions = {}): TemplateParseResult {
@@ -125,7 +128,8 @@ export function parseTemplate(source: string, options: ParseOptions = {}): Templ
     }
     const part = parsePlaceholder(source.slice(open + 2, close));
     if (typeof part === 'string') problems.push({ message: part, offset: open });
-    else if (part.kind === 'secret' && !options.allowSecrets) problems.push({ message: SECRET_NOT_ALLOWED, offset: open, code: 'secret_not_allowed' });
+    else if (part.kind === 'secret' && !options.allowSecrets)
+      problems.push({ message: SECRET_NOT_ALLOWED, offset: open, code: 'secret_not_allowed' });
     else parts.push(part);
     cursor = close + 2;
   }

@@ -65,7 +65,12 @@ describe('when two flows are equally specific', () => {
 
 describe('when one flow has several matching triggers', () => {
   it('returns the flow once, with its most specific trigger', () => {
-    const result = validateFlow(doc([node('any', 'message_received'), keywordTrigger('kw', ['hi']), node('e', 'end')], [edge('any', 'out', 'e'), edge('kw', 'out', 'e', 'e2')]));
+    const result = validateFlow(
+      doc(
+        [node('any', 'message_received'), keywordTrigger('kw', ['hi']), node('e', 'end')],
+        [edge('any', 'out', 'e'), edge('kw', 'out', 'e', 'e2')],
+      ),
+    );
     if (!result.ok) throw new Error('fixture');
     const index = compileTriggerIndex([{ flowId: 'f', versionId: 'v', publishedAt: new Date(0), flow: result.flow }]);
     expect(matchTriggers(index, facts('hi')).matches).toEqual([{ flowId: 'f', versionId: 'v', nodeId: 'kw', rank: 'exact' }]);
@@ -80,14 +85,19 @@ describe('when keywords are matched', () => {
   });
 
   it('matches contains and starts-with on whole words only', () => {
-    const index = compileTriggerIndex([publish('c', keywordTrigger('t', ['hi'], 'contains')), publish('s', keywordTrigger('t', ['hi'], 'starts_with'))]);
+    const index = compileTriggerIndex([
+      publish('c', keywordTrigger('t', ['hi'], 'contains')),
+      publish('s', keywordTrigger('t', ['hi'], 'starts_with')),
+    ]);
     expect(flowIds(index, facts('oh hi!'))).toEqual(['c']);
     expect(flowIds(index, facts('hi, there'))).toEqual(['s', 'c']);
     expect(flowIds(index, facts('this is hiking'))).toEqual([]);
   });
 
   it('respects a case-sensitive keyword', () => {
-    const index = compileTriggerIndex([publish('f', node('t', 'message_received', { match: { kind: 'keyword', keywords: ['SKU'], caseInsensitive: false } }))]);
+    const index = compileTriggerIndex([
+      publish('f', node('t', 'message_received', { match: { kind: 'keyword', keywords: ['SKU'], caseInsensitive: false } })),
+    ]);
     expect(flowIds(index, facts('SKU'))).toEqual(['f']);
     expect(flowIds(index, facts('sku'))).toEqual([]);
   });
@@ -100,9 +110,13 @@ describe('when keywords are matched', () => {
 
 describe('when a trigger has a regex', () => {
   it('applies the case-insensitive option', () => {
-    const insensitive = compileTriggerIndex([publish('f', node('t', 'message_received', { match: { kind: 'regex', pattern: '^order #?\\d+$' } }))]);
+    const insensitive = compileTriggerIndex([
+      publish('f', node('t', 'message_received', { match: { kind: 'regex', pattern: '^order #?\\d+$' } })),
+    ]);
     expect(flowIds(insensitive, facts('ORDER #1234'))).toEqual(['f']);
-    const sensitive = compileTriggerIndex([publish('f', node('t', 'message_received', { match: { kind: 'regex', pattern: '^order', caseInsensitive: false } }))]);
+    const sensitive = compileTriggerIndex([
+      publish('f', node('t', 'message_received', { match: { kind: 'regex', pattern: '^order', caseInsensitive: false } })),
+    ]);
     expect(flowIds(sensitive, facts('ORDER 1'))).toEqual([]);
   });
 
@@ -134,23 +148,46 @@ describe('when a workspace publishes more regex triggers than one message may co
   const fitting = Math.floor(MAX_WORKSPACE_PATTERN_PROGRAM_SIZE / compiled.pattern.programSize);
 
   it('keeps the ones published first within the budget, leaves out the later ones and says why, and keeps keyword triggers', () => {
-    const flows = Array.from({ length: fitting + 2 }, (_, i) => publish(`r${i}`, node('t', 'message_received', { match: { kind: 'regex', pattern: costly } })));
+    const flows = Array.from({ length: fitting + 2 }, (_, i) =>
+      publish(`r${i}`, node('t', 'message_received', { match: { kind: 'regex', pattern: costly } })),
+    );
     const index = compileTriggerIndex([...flows.reverse(), publish('k', keywordTrigger('t', ['hello']))]);
     expect(index.triggers.map((t) => t.flowId)).toEqual(['k', ...Array.from({ length: fitting }, (_, i) => `r${i}`)]);
-    expect(index.skipped).toEqual([fitting, fitting + 1].map((i) => ({ flowId: `r${i}`, nodeId: 't', cause: 'over_budget', reason: expect.stringContaining('too big to check on every message') })));
+    expect(index.skipped).toEqual(
+      [fitting, fitting + 1].map((i) => ({
+        flowId: `r${i}`,
+        nodeId: 't',
+        cause: 'over_budget',
+        reason: expect.stringContaining('too big to check on every message'),
+      })),
+    );
   });
 
-  it('tells a publication which triggers it would push out: its own, or an active flow\'s, never one left out already', () => {
-    const active = Array.from({ length: fitting }, (_, i) => publish(`r${i}`, node('t', 'message_received', { match: { kind: 'regex', pattern: costly } })));
+  it("tells a publication which triggers it would push out: its own, or an active flow's, never one left out already", () => {
+    const active = Array.from({ length: fitting }, (_, i) =>
+      publish(`r${i}`, node('t', 'message_received', { match: { kind: 'regex', pattern: costly } })),
+    );
     const candidate = publish('new', node('t', 'message_received', { match: { kind: 'regex', pattern: costly } }));
     expect(triggersPushedOut(active, candidate)).toEqual([expect.objectContaining({ flowId: 'new', nodeId: 't', cause: 'over_budget' })]);
     // "contains" keywords rank before every regex and cost a step each: enough of them push the last regex out.
     const spare = MAX_WORKSPACE_PATTERN_PROGRAM_SIZE - fitting * compiled.pattern.programSize;
     const words = Array.from({ length: spare + 1 }, (_, i) => `word${i}`);
-    const containsTriggers = Array.from({ length: Math.ceil(words.length / 50) }, (_, i) => keywordTrigger(`t${i}`, words.slice(i * 50, i * 50 + 50), 'contains'));
-    const containsFlow = validateFlow(doc([...containsTriggers, node('e', 'end')], containsTriggers.map((t) => edge(t.id, 'out', 'e'))));
+    const containsTriggers = Array.from({ length: Math.ceil(words.length / 50) }, (_, i) =>
+      keywordTrigger(`t${i}`, words.slice(i * 50, i * 50 + 50), 'contains'),
+    );
+    const containsFlow = validateFlow(
+      doc(
+        [...containsTriggers, node('e', 'end')],
+        containsTriggers.map((t) => edge(t.id, 'out', 'e')),
+      ),
+    );
     if (!containsFlow.ok) throw new Error(JSON.stringify(containsFlow.problems));
-    const contains: PublishedFlow = { flowId: 'kw', versionId: 'kw-v1', publishedAt: new Date(Date.UTC(2026, 0, 1)), flow: containsFlow.flow };
+    const contains: PublishedFlow = {
+      flowId: 'kw',
+      versionId: 'kw-v1',
+      publishedAt: new Date(Date.UTC(2026, 0, 1)),
+      flow: containsFlow.flow,
+    };
     expect(triggersPushedOut(active, contains).map((t) => t.flowId)).toEqual([`r${fitting - 1}`]);
     // The candidate, left out already, is not reported again.
     expect(triggersPushedOut([...active, candidate], contains).map((t) => t.flowId)).toEqual([`r${fitting - 1}`]);
@@ -204,7 +241,10 @@ describe('when a trigger has conditions beyond the text', () => {
   });
 
   it('evaluates json-logic over message, contact and conversation', () => {
-    const index = compileTriggerIndex([publish('pro', keywordTrigger('t', ['hi'])), publish('f', node('t', 'message_received', { condition: { '==': [{ var: 'contact.attributes.plan' }, 'free'] } }))]);
+    const index = compileTriggerIndex([
+      publish('pro', keywordTrigger('t', ['hi'])),
+      publish('f', node('t', 'message_received', { condition: { '==': [{ var: 'contact.attributes.plan' }, 'free'] } })),
+    ]);
     expect(flowIds(index, facts('hi'))).toEqual(['pro']);
     expect(flowIds(index, facts('hi', { contact: { attributes: { plan: 'free' } } }))).toEqual(['pro', 'f']);
   });
@@ -216,7 +256,10 @@ describe('when a trigger has conditions beyond the text', () => {
 });
 
 describe('when the message is a global keyword', () => {
-  const index = compileTriggerIndex([publish('stop-flow', keywordTrigger('t', ['stop'])), publish('start-flow', keywordTrigger('t', ['start']))]);
+  const index = compileTriggerIndex([
+    publish('stop-flow', keywordTrigger('t', ['stop'])),
+    publish('start-flow', keywordTrigger('t', ['start'])),
+  ]);
 
   it('recognises STOP as an opt-out before any flow, and starts none', () => {
     expect(matchTriggers(index, facts('Stop.'))).toEqual({ globalKeyword: { action: 'opt_out', keyword: 'STOP' }, matches: [] });
@@ -228,7 +271,10 @@ describe('when the message is a global keyword', () => {
   });
 
   it('recognises START as an opt-in and still lets flows match', () => {
-    expect(matchTriggers(index, facts('start'))).toEqual({ globalKeyword: { action: 'opt_in', keyword: 'START' }, matches: [expect.objectContaining({ flowId: 'start-flow' })] });
+    expect(matchTriggers(index, facts('start'))).toEqual({
+      globalKeyword: { action: 'opt_in', keyword: 'START' },
+      matches: [expect.objectContaining({ flowId: 'start-flow' })],
+    });
   });
 
   it('uses the configured list instead of the default one', () => {

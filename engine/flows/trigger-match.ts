@@ -209,7 +209,15 @@ export function matchTriggers(index: TriggerIndex, facts: InboundFacts): Trigger
 
   const normalised = rawText === undefined ? undefined : normaliseText(rawText);
   const folded = normalised === undefined ? undefined : foldCase(normalised);
-  const text = normalised === undefined || normalised === '' ? undefined : { normalised, folded: folded!, normalisedBare: stripTrailingPunctuation(normalised), foldedBare: stripTrailingPunctuation(folded!) };
+  const text =
+    normalised === undefined || normalised === ''
+      ? undefined
+      : {
+          normalised,
+          folded: folded!,
+          normalisedBare: stripTrailingPunctuation(normalised),
+          foldedBare: stripTrailingPunctuation(folded!),
+        };
   let data: unknown;
   const matches: TriggerMatch[] = [];
   const flowsMatched = new Set<string>();
@@ -241,6 +249,12 @@ export function matchTriggers(index: TriggerIndex, facts: InboundFacts): Trigger
  */
 export function triggersPushedOut(active: readonly PublishedFlow[], added: PublishedFlow): SkippedTrigger[] {
   const key = (s: SkippedTrigger) => `${s.flowId}/${s.nodeId}`;
-  const before = new Set(compileTriggerIndex(active).skipped.filter((s) => s.cause === 'over_budget').map(key));
-  return compileTriggerIndex([...active.filter((f) => f.flowId !== added.flowId), added]).skipped.filter((s) => s.cause === 'over_budget' && !before.has(key(s)));
+  const before = new Set(
+    compileTriggerIndex(active)
+      .skipped.filter((s) => s.cause === 'over_budget')
+      .map(key),
+  );
+  return compileTriggerIndex([...active.filter((f) => f.flowId !== added.flowId), added]).skipped.filter(
+    (s) => s.cause === 'over_budget' && !before.has(key(s)),
+  );
 }

@@ -15,13 +15,27 @@ function flowWith(trigger: ReturnType<typeof node>): Flow {
 }
 
 function named(flowId: string, trigger: ReturnType<typeof node>, opts: { minute?: number; priority?: number } = {}): NamedFlow {
-  return { flowId, name: flowId, versionId: `${flowId}-v1`, publishedAt: new Date(Date.UTC(2025, 0, 1, 0, opts.minute ?? 0)), priority: opts.priority, flow: flowWith(trigger) };
+  return {
+    flowId,
+    name: flowId,
+    versionId: `${flowId}-v1`,
+    publishedAt: new Date(Date.UTC(2025, 0, 1, 0, opts.minute ?? 0)),
+    priority: opts.priority,
+    flow: flowWith(trigger),
+  };
 }
 
 describe('when a flow has a higher priority', () => {
   it('starts before a more specific trigger of a flow with a lower priority', () => {
-    const index = compileTriggerIndex([named('exact', keywordTrigger('t', ['hi'])), named('catch-all', node('t', 'message_received', { match: { kind: 'any' } }), { priority: 5 })]);
-    const result = matchTriggers(index, { message: { channelId: CHANNEL, type: 'text', text: 'hi' }, contact: {}, conversation: { isFirstMessage: false } });
+    const index = compileTriggerIndex([
+      named('exact', keywordTrigger('t', ['hi'])),
+      named('catch-all', node('t', 'message_received', { match: { kind: 'any' } }), { priority: 5 }),
+    ]);
+    const result = matchTriggers(index, {
+      message: { channelId: CHANNEL, type: 'text', text: 'hi' },
+      contact: {},
+      conversation: { isFirstMessage: false },
+    });
     expect(result.matches.map((m) => m.flowId)).toEqual(['catch-all', 'exact']);
   });
 });
@@ -33,7 +47,9 @@ describe('findTriggerOverlaps', () => {
     const [overlap, ...rest] = findTriggerOverlaps(draft, [older]);
     expect(rest).toEqual([]);
     expect(overlap).toMatchObject({ otherFlowName: 'Price list', example: 'hi', winnerFlowName: 'Price list', reason: 'published_first' });
-    expect(overlap!.message).toBe('"Price list" also answers "hi": "Price list" wins because it was published first (both triggers are equally specific and have the same priority).');
+    expect(overlap!.message).toBe(
+      '"Price list" also answers "hi": "Price list" wins because it was published first (both triggers are equally specific and have the same priority).',
+    );
   });
 
   it('says a keyword beats a catch-all because it is more specific', () => {

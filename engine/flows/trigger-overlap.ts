@@ -35,7 +35,10 @@ const ANY_TEXT_PROBE = 'anything else 7f3a';
 /** The texts worth trying against both flows: every keyword either trigger lists, and a neutral one. */
 function probesOf(flows: readonly Flow[]): string[] {
   const texts = new Set<string>();
-  for (const flow of flows) for (const node of flow.nodes) if (node.type === 'message_received' && node.config.match.kind === 'keyword') for (const k of node.config.match.keywords) texts.add(k);
+  for (const flow of flows)
+    for (const node of flow.nodes)
+      if (node.type === 'message_received' && node.config.match.kind === 'keyword')
+        for (const k of node.config.match.keywords) texts.add(k);
   texts.add(ANY_TEXT_PROBE);
   return [...texts];
 }
@@ -69,7 +72,11 @@ export function findTriggerOverlaps(candidate: NamedFlow, active: readonly Named
     if (channelId === null) continue;
     const index = compileTriggerIndex([candidate, other]);
     const both = (text: string) => {
-      const result = matchTriggers(index, { message: { channelId, type: 'text', text }, contact: {}, conversation: { isFirstMessage: true } });
+      const result = matchTriggers(index, {
+        message: { channelId, type: 'text', text },
+        contact: {},
+        conversation: { isFirstMessage: true },
+      });
       return result.matches.length === 2 ? result.matches : null;
     };
     const probes = probesOf([candidate.flow, other.flow]);
@@ -118,7 +125,12 @@ export function describeTriggers(flow: Flow): string {
   for (const node of flow.nodes) {
     if (node.type !== 'message_received') continue;
     const { match } = node.config;
-    if (match.kind === 'keyword') parts.push(...match.keywords.map((k) => `"${k}"${match.mode === 'exact' ? '' : match.mode === 'starts_with' ? ' (at the start)' : ' (anywhere)'}`));
+    if (match.kind === 'keyword')
+      parts.push(
+        ...match.keywords.map(
+          (k) => `"${k}"${match.mode === 'exact' ? '' : match.mode === 'starts_with' ? ' (at the start)' : ' (anywhere)'}`,
+        ),
+      );
     else if (match.kind === 'regex') parts.push(`messages matching /${match.pattern}/`);
     else parts.push(node.config.condition === undefined ? 'any message' : 'messages meeting its condition');
     if (node.config.firstMessageOnly) parts[parts.length - 1] += ' as the first message of a conversation';

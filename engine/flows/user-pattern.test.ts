@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { checkPattern, compileUserPattern, MAX_PATTERN_CHARS, MAX_PATTERN_INPUT_CHARS, MAX_PATTERN_PROGRAM_SIZE, type UserPattern } from './user-pattern.ts';
+import {
+  checkPattern,
+  compileUserPattern,
+  MAX_PATTERN_CHARS,
+  MAX_PATTERN_INPUT_CHARS,
+  MAX_PATTERN_PROGRAM_SIZE,
+  type UserPattern,
+} from './user-pattern.ts';
 
 const codes = (pattern: string) => checkPattern(pattern, true).map((p) => p.code);
 const problemOf = (pattern: string) => {
@@ -15,7 +22,16 @@ const compiled = (pattern: string, caseInsensitive = true): UserPattern => {
 
 describe('when a trigger pattern is ordinary', () => {
   it('accepts it', () => {
-    for (const pattern of ['^price(s)?$', '\\border\\s+#?\\d{3,8}\\b', '^(yes|no)$', '[a-z]+@[a-z]+\\.com', '\\(1\\)+', '(?<size>small|large)', '\\\\1', '([|(]x)+']) {
+    for (const pattern of [
+      '^price(s)?$',
+      '\\border\\s+#?\\d{3,8}\\b',
+      '^(yes|no)$',
+      '[a-z]+@[a-z]+\\.com',
+      '\\(1\\)+',
+      '(?<size>small|large)',
+      '\\\\1',
+      '([|(]x)+',
+    ]) {
       expect(codes(pattern), pattern).toEqual([]);
     }
   });
@@ -59,7 +75,8 @@ describe('when a pattern uses syntax that RE2 lacks', () => {
     for (const pattern of ['price(?= now)', 'price(?! later)']) {
       expect(problemOf(pattern)).toEqual({
         code: 'regex_unsupported',
-        message: 'this pattern uses a look-ahead (?=…) or (?!…), which OneMessage does not support; match the text itself instead, or add a condition to the trigger',
+        message:
+          'this pattern uses a look-ahead (?=…) or (?!…), which OneMessage does not support; match the text itself instead, or add a condition to the trigger',
       });
     }
   });
@@ -67,32 +84,47 @@ describe('when a pattern uses syntax that RE2 lacks', () => {
   it('names a look-behind', () => {
     for (const pattern of ['(?<=#)\\d+', '(?<!no )thanks']) {
       expect(problemOf(pattern)?.code).toBe('regex_unsupported');
-      expect(problemOf(pattern)?.message).toMatch(/^this pattern uses a look-behind \(\?<=…\) or \(\?<!…\), which OneMessage does not support; /);
+      expect(problemOf(pattern)?.message).toMatch(
+        /^this pattern uses a look-behind \(\?<=…\) or \(\?<!…\), which OneMessage does not support; /,
+      );
     }
   });
 
   it('names a backreference, numbered or named', () => {
-    expect(problemOf('(a)\\1')).toEqual({ code: 'regex_unsupported', message: 'this pattern refers back to an earlier group (\\1), which OneMessage does not support; write out the text you expect instead' });
+    expect(problemOf('(a)\\1')).toEqual({
+      code: 'regex_unsupported',
+      message:
+        'this pattern refers back to an earlier group (\\1), which OneMessage does not support; write out the text you expect instead',
+    });
     expect(problemOf('(?<q>a)\\k<q>')?.message).toMatch(/^this pattern refers back to an earlier group \(\\k\)/);
   });
 
   it('names possessive repeats and atomic groups', () => {
-    expect(problemOf('a++')).toEqual({ code: 'regex_unsupported', message: 'this pattern uses a possessive repeat (++), which OneMessage does not support; use + alone' });
+    expect(problemOf('a++')).toEqual({
+      code: 'regex_unsupported',
+      message: 'this pattern uses a possessive repeat (++), which OneMessage does not support; use + alone',
+    });
     expect(problemOf('a*+b')?.message).toMatch(/possessive repeat \(\*\+\).*use \* alone$/);
     expect(problemOf('a{2,3}+')?.message).toMatch(/possessive repeat \(\{2,3\}\+\).*use \{2,3\} alone$/);
-    expect(problemOf('(?>ab)c')).toEqual({ code: 'regex_unsupported', message: 'this pattern uses an atomic group (?>…), which OneMessage does not support; use a plain group (?:…)' });
+    expect(problemOf('(?>ab)c')).toEqual({
+      code: 'regex_unsupported',
+      message: 'this pattern uses an atomic group (?>…), which OneMessage does not support; use a plain group (?:…)',
+    });
   });
 
   it('suggests \\x{…} for a \\u escape', () => {
     expect(problemOf('caf\\u00e9')).toEqual({
       code: 'regex_unsupported',
-      message: 'this pattern writes a character as \\u followed by its code, which OneMessage does not support; type the character itself, or write its code as \\x{00e9}',
+      message:
+        'this pattern writes a character as \\u followed by its code, which OneMessage does not support; type the character itself, or write its code as \\x{00e9}',
     });
   });
 
   it('names any other escape or group it does not understand', () => {
     expect(problemOf('end\\Z')?.message).toBe('this pattern uses \\Z, which OneMessage does not support; use $ for the end of the message');
-    expect(problemOf('\\e')?.message).toBe('this pattern uses \\e, which OneMessage does not support; remove the backslash to match the letter itself');
+    expect(problemOf('\\e')?.message).toBe(
+      'this pattern uses \\e, which OneMessage does not support; remove the backslash to match the letter itself',
+    );
     expect(problemOf('(?x) a b')?.code).toBe('regex_unsupported');
   });
 });
@@ -108,7 +140,9 @@ describe('when a pattern would be too costly to run on every message', () => {
 
   it('reports regex_unsafe for a repeat count RE2 refuses as too large', () => {
     expect(problemOf('a{1001}')?.code).toBe('regex_unsafe');
-    expect(problemOf('(a{100}){100}')?.message).toMatch(/^this pattern is too big to check on every message: a repeat such as \{100\} may count to at most 1,000/);
+    expect(problemOf('(a{100}){100}')?.message).toMatch(
+      /^this pattern is too big to check on every message: a repeat such as \{100\} may count to at most 1,000/,
+    );
   });
 });
 

@@ -80,12 +80,14 @@ const UNSUPPORTED_SYNTAX: readonly { error: string; when: (fragment: string) => 
   {
     error: RE2_ERROR.invalidPerlOp,
     when: (f) => f.startsWith('(?=') || f.startsWith('(?!'),
-    message: () => `this pattern uses a look-ahead (?=…) or (?!…), ${NOT_SUPPORTED}; match the text itself instead, or add a condition to the trigger`,
+    message: () =>
+      `this pattern uses a look-ahead (?=…) or (?!…), ${NOT_SUPPORTED}; match the text itself instead, or add a condition to the trigger`,
   },
   {
     error: RE2_ERROR.invalidNamedCapture,
     when: (f) => f.startsWith('(?<=') || f.startsWith('(?<!'),
-    message: () => `this pattern uses a look-behind (?<=…) or (?<!…), ${NOT_SUPPORTED}; match the text itself instead, or add a condition to the trigger`,
+    message: () =>
+      `this pattern uses a look-behind (?<=…) or (?<!…), ${NOT_SUPPORTED}; match the text itself instead, or add a condition to the trigger`,
   },
   {
     error: RE2_ERROR.invalidEscape,
@@ -95,7 +97,8 @@ const UNSUPPORTED_SYNTAX: readonly { error: string; when: (fragment: string) => 
   {
     error: RE2_ERROR.invalidEscape,
     when: (f) => f === '\\u',
-    message: () => `this pattern writes a character as \\u followed by its code, ${NOT_SUPPORTED}; type the character itself, or write its code as \\x{00e9}`,
+    message: () =>
+      `this pattern writes a character as \\u followed by its code, ${NOT_SUPPORTED}; type the character itself, or write its code as \\x{00e9}`,
   },
   {
     error: RE2_ERROR.invalidEscape,
@@ -120,7 +123,8 @@ const UNSUPPORTED_SYNTAX: readonly { error: string; when: (fragment: string) => 
   {
     error: RE2_ERROR.invalidPerlOp,
     when: () => true,
-    message: (f) => `this pattern uses ${f}, ${NOT_SUPPORTED}; the flags it understands are (?i), (?m), (?s) and (?U), and groups are (…), (?:…) and (?<name>…)`,
+    message: (f) =>
+      `this pattern uses ${f}, ${NOT_SUPPORTED}; the flags it understands are (?i), (?m), (?s) and (?U), and groups are (…), (?:…) and (?<name>…)`,
   },
 ];
 
@@ -134,7 +138,10 @@ function problemOfSyntaxError(error: RE2JSSyntaxException): PatternProblem {
   const unsupported = UNSUPPORTED_SYNTAX.find((s) => s.error === error.error && s.when(fragment));
   if (unsupported) return { code: 'regex_unsupported', message: unsupported.message(fragment) };
   if (error.error === RE2_ERROR.invalidRepeatSize && !isOutOfOrderCount(fragment)) {
-    return { code: 'regex_unsafe', message: `${TOO_BIG}: a repeat such as ${fragment} may count to at most 1,000, repeats inside repeats included; use smaller counts` };
+    return {
+      code: 'regex_unsafe',
+      message: `${TOO_BIG}: a repeat such as ${fragment} may count to at most 1,000, repeats inside repeats included; use smaller counts`,
+    };
   }
   if (error.error === RE2_ERROR.large || error.error === RE2_ERROR.nestingDepth) {
     return { code: 'regex_unsafe', message: `${TOO_BIG}: ${error.error}; use smaller repeat counts or fewer nested groups` };
@@ -161,7 +168,13 @@ function problemOfCompileError(source: string): PatternProblem {
 /** Compiles a user's pattern with RE2 semantics, or says in the user's words why it cannot run. */
 export function compileUserPattern(source: string, caseInsensitive: boolean): PatternCompilation {
   if (source.length > MAX_PATTERN_CHARS) {
-    return { ok: false, problem: { code: 'regex_too_long', message: `a pattern may have at most ${MAX_PATTERN_CHARS} characters (this one has ${source.length})` } };
+    return {
+      ok: false,
+      problem: {
+        code: 'regex_too_long',
+        message: `a pattern may have at most ${MAX_PATTERN_CHARS} characters (this one has ${source.length})`,
+      },
+    };
   }
   let re: RE2JS;
   try {
@@ -174,7 +187,10 @@ export function compileUserPattern(source: string, caseInsensitive: boolean): Pa
   if (size > MAX_PATTERN_PROGRAM_SIZE) {
     return {
       ok: false,
-      problem: { code: 'regex_unsafe', message: `${TOO_BIG}: it counts as ${size} steps per character, at most ${MAX_PATTERN_PROGRAM_SIZE} are allowed; use smaller repeat counts, such as {1,50} instead of {1,500}` },
+      problem: {
+        code: 'regex_unsafe',
+        message: `${TOO_BIG}: it counts as ${size} steps per character, at most ${MAX_PATTERN_PROGRAM_SIZE} are allowed; use smaller repeat counts, such as {1,50} instead of {1,500}`,
+      },
     };
   }
   return { ok: true, pattern: { source, programSize: size, test: (text) => re.test(text.slice(0, MAX_PATTERN_INPUT_CHARS)) } };

@@ -38,8 +38,21 @@ describe('when the flow is valid', () => {
 
   it('accepts a loop that goes through a wait for reply', () => {
     const flow = doc(
-      [keywordTrigger('t', ['menu']), node('ask', 'send_message', { text: 'Reply 1 or 2' }), node('wait', 'wait_for_reply'), node('check', 'condition', { rule: { '==': [{ var: 'message.text' }, '1'] } }), node('done', 'end')],
-      [edge('t', 'out', 'ask'), edge('ask', 'out', 'wait'), edge('wait', 'reply', 'check'), edge('wait', 'timeout', 'done'), edge('check', 'true', 'done'), edge('check', 'false', 'ask')],
+      [
+        keywordTrigger('t', ['menu']),
+        node('ask', 'send_message', { text: 'Reply 1 or 2' }),
+        node('wait', 'wait_for_reply'),
+        node('check', 'condition', { rule: { '==': [{ var: 'message.text' }, '1'] } }),
+        node('done', 'end'),
+      ],
+      [
+        edge('t', 'out', 'ask'),
+        edge('ask', 'out', 'wait'),
+        edge('wait', 'reply', 'check'),
+        edge('wait', 'timeout', 'done'),
+        edge('check', 'true', 'done'),
+        edge('check', 'false', 'ask'),
+      ],
     );
     expect(validateFlow(flow)).toMatchObject({ ok: true });
   });
@@ -76,12 +89,19 @@ describe('when the document itself is malformed', () => {
 
 describe('when nodes are wrong', () => {
   it('reports invalid_config with the path inside the config', () => {
-    const flow = doc([keywordTrigger('t', ['hi']), node('http', 'http_request', { url: 'https://api.example.com', timeoutMs: 60_000 })], [edge('t', 'out', 'http')]);
+    const flow = doc(
+      [keywordTrigger('t', ['hi']), node('http', 'http_request', { url: 'https://api.example.com', timeoutMs: 60_000 })],
+      [edge('t', 'out', 'http')],
+    );
     expectProblem(flow, { code: 'invalid_config', nodeId: 'http', path: ['nodes', 1, 'config', 'timeoutMs'] });
   });
 
   it('reports unknown_node_type', () => {
-    expectProblem(doc([keywordTrigger('t', ['hi']), node('x', 'teleport')], [edge('t', 'out', 'x')]), { code: 'unknown_node_type', nodeId: 'x', path: ['nodes', 1, 'type'] });
+    expectProblem(doc([keywordTrigger('t', ['hi']), node('x', 'teleport')], [edge('t', 'out', 'x')]), {
+      code: 'unknown_node_type',
+      nodeId: 'x',
+      path: ['nodes', 1, 'type'],
+    });
   });
 
   it('reports no_trigger when no node starts the flow', () => {
@@ -89,8 +109,15 @@ describe('when nodes are wrong', () => {
   });
 
   it('reports duplicate_id for two nodes and for two edges with the same id', () => {
-    expectProblem(doc([keywordTrigger('t', ['hi']), keywordTrigger('t', ['hello'])]), { code: 'duplicate_id', nodeId: 't', path: ['nodes', 1, 'id'] });
-    const flow = doc([keywordTrigger('t', ['hi']), node('a', 'end'), node('b', 'end')], [edge('t', 'out', 'a', 'e1'), edge('t', 'out', 'b', 'e1')]);
+    expectProblem(doc([keywordTrigger('t', ['hi']), keywordTrigger('t', ['hello'])]), {
+      code: 'duplicate_id',
+      nodeId: 't',
+      path: ['nodes', 1, 'id'],
+    });
+    const flow = doc(
+      [keywordTrigger('t', ['hi']), node('a', 'end'), node('b', 'end')],
+      [edge('t', 'out', 'a', 'e1'), edge('t', 'out', 'b', 'e1')],
+    );
     expectProblem(flow, { code: 'duplicate_id', edgeId: 'e1', path: ['edges', 1, 'id'] });
   });
 
@@ -111,13 +138,19 @@ describe('when edges are wrong', () => {
   });
 
   it('reports edge_wrong_port for a handle the source does not have', () => {
-    const flow = doc([keywordTrigger('t', ['hi']), node('c', 'condition', { rule: true }), node('e', 'end')], [edge('t', 'out', 'c'), edge('c', 'maybe', 'e', 'bad')]);
+    const flow = doc(
+      [keywordTrigger('t', ['hi']), node('c', 'condition', { rule: true }), node('e', 'end')],
+      [edge('t', 'out', 'c'), edge('c', 'maybe', 'e', 'bad')],
+    );
     const problem = expectProblem(flow, { code: 'edge_wrong_port', edgeId: 'bad', nodeId: 'c' });
     expect(problem.message).toBe('"Condition" has no output "maybe" (its outputs: "true", "false")');
   });
 
   it('reports edge_wrong_port for an edge into a trigger', () => {
-    const flow = doc([keywordTrigger('t', ['hi']), node('s', 'send_message', { text: 'x' })], [edge('t', 'out', 's'), edge('s', 'out', 't', 'back')]);
+    const flow = doc(
+      [keywordTrigger('t', ['hi']), node('s', 'send_message', { text: 'x' })],
+      [edge('t', 'out', 's'), edge('s', 'out', 't', 'back')],
+    );
     expectProblem(flow, { code: 'edge_wrong_port', edgeId: 'back', nodeId: 't', path: ['edges', 1, 'target'] });
   });
 
@@ -135,7 +168,10 @@ describe('when edges are wrong', () => {
   });
 
   it('reports edge_port_taken for a second edge out of the same port', () => {
-    const flow = doc([keywordTrigger('t', ['hi']), node('a', 'end'), node('b', 'end')], [edge('t', 'out', 'a', 'e1'), edge('t', 'out', 'b', 'e2')]);
+    const flow = doc(
+      [keywordTrigger('t', ['hi']), node('a', 'end'), node('b', 'end')],
+      [edge('t', 'out', 'a', 'e1'), edge('t', 'out', 'b', 'e2')],
+    );
     expectProblem(flow, { code: 'edge_port_taken', edgeId: 'e2', nodeId: 't' });
   });
 });
@@ -151,14 +187,22 @@ describe('when the graph loops', () => {
   });
 
   it('reports a node that loops onto itself', () => {
-    const flow = doc([keywordTrigger('t', ['hi']), node('c', 'condition', { rule: true }), node('e', 'end')], [edge('t', 'out', 'c'), edge('c', 'true', 'c'), edge('c', 'false', 'e')]);
+    const flow = doc(
+      [keywordTrigger('t', ['hi']), node('c', 'condition', { rule: true }), node('e', 'end')],
+      [edge('t', 'out', 'c'), edge('c', 'true', 'c'), edge('c', 'false', 'e')],
+    );
     expectProblem(flow, { code: 'cycle_without_wait', nodeId: 'c' });
   });
 
   it('finds the loop without a wait even when another loop through the same node has one', () => {
     // c -true-> d -out-> c has no wait; c -false-> w -reply-> c has one.
     const flow = doc(
-      [keywordTrigger('t', ['hi']), node('c', 'condition', { rule: true }), node('d', 'add_tag', { tag: 'x' }), node('w', 'wait_for_reply')],
+      [
+        keywordTrigger('t', ['hi']),
+        node('c', 'condition', { rule: true }),
+        node('d', 'add_tag', { tag: 'x' }),
+        node('w', 'wait_for_reply'),
+      ],
       [edge('t', 'out', 'c'), edge('c', 'true', 'd'), edge('d', 'out', 'c'), edge('c', 'false', 'w'), edge('w', 'reply', 'c')],
     );
     expect(codes(flow)).toEqual(['cycle_without_wait']);
@@ -167,7 +211,10 @@ describe('when the graph loops', () => {
 
 describe('when expressions inside configs are unsafe', () => {
   it('reports jsonlogic_operator_not_allowed with the path to the operator', () => {
-    const flow = doc([keywordTrigger('t', ['hi']), node('c', 'condition', { rule: { and: [true, { log: 'x' }] } })], [edge('t', 'out', 'c')]);
+    const flow = doc(
+      [keywordTrigger('t', ['hi']), node('c', 'condition', { rule: { and: [true, { log: 'x' }] } })],
+      [edge('t', 'out', 'c')],
+    );
     expectProblem(flow, { code: 'jsonlogic_operator_not_allowed', nodeId: 'c', path: ['nodes', 1, 'config', 'rule', 'and', 1, 'log'] });
   });
 
@@ -177,13 +224,22 @@ describe('when expressions inside configs are unsafe', () => {
   });
 
   it('reports jsonlogic_invalid for an object with two operators', () => {
-    const flow = doc([keywordTrigger('t', ['hi']), node('c', 'condition', { rule: { '==': [1, 1], '!=': [1, 2] } })], [edge('t', 'out', 'c')]);
+    const flow = doc(
+      [keywordTrigger('t', ['hi']), node('c', 'condition', { rule: { '==': [1, 1], '!=': [1, 2] } })],
+      [edge('t', 'out', 'c')],
+    );
     expectProblem(flow, { code: 'jsonlogic_invalid', nodeId: 'c' });
   });
 
   it('reports regex_too_long, regex_invalid, regex_unsupported and regex_unsafe on message triggers', () => {
     const trigger = (id: string, pattern: string) => node(id, 'message_received', { match: { kind: 'regex', pattern } });
-    const flow = doc([trigger('long', 'a'.repeat(201)), trigger('broken', '(unclosed'), trigger('lookahead', 'price(?= now)'), trigger('huge', '\\p{L}{1000}z'), trigger('nested', '^(a+)+$')]);
+    const flow = doc([
+      trigger('long', 'a'.repeat(201)),
+      trigger('broken', '(unclosed'),
+      trigger('lookahead', 'price(?= now)'),
+      trigger('huge', '\\p{L}{1000}z'),
+      trigger('nested', '^(a+)+$'),
+    ]);
     expectProblem(flow, { code: 'regex_too_long', nodeId: 'long', path: ['nodes', 0, 'config', 'match', 'pattern'] });
     expectProblem(flow, { code: 'regex_invalid', nodeId: 'broken' });
     expectProblem(flow, { code: 'regex_unsupported', nodeId: 'lookahead', path: ['nodes', 2, 'config', 'match', 'pattern'] });
@@ -200,43 +256,76 @@ describe('when expressions inside configs are unsafe', () => {
     const costly = Array.from({ length: 4 }, (_, i) => trigger(`costly${i}`, 'a.{290}$'));
     const flow = doc([...costly, trigger('broken', '(unclosed')]);
     const regexProblems = problemsOf(flow).filter((p) => p.code.startsWith('regex_'));
-    expect(regexProblems.filter((p) => p.nodeId?.startsWith('costly'))).toEqual([expect.objectContaining({ code: 'regex_unsafe', nodeId: 'costly3', message: expect.stringContaining('together are too big') })]);
+    expect(regexProblems.filter((p) => p.nodeId?.startsWith('costly'))).toEqual([
+      expect.objectContaining({ code: 'regex_unsafe', nodeId: 'costly3', message: expect.stringContaining('together are too big') }),
+    ]);
     // Past the budget a pattern is not compiled: the broken one is reported as over it, not as broken.
-    expect(regexProblems.filter((p) => p.nodeId === 'broken').map((p) => p.message)).toEqual([expect.stringContaining('together are too big')]);
+    expect(regexProblems.filter((p) => p.nodeId === 'broken').map((p) => p.message)).toEqual([
+      expect.stringContaining('together are too big'),
+    ]);
   });
 
   it('reports template_invalid for a placeholder that does not parse', () => {
-    const flow = doc([keywordTrigger('t', ['hi']), node('s', 'send_message', { text: 'Hi {{contact.name | there}}' })], [edge('t', 'out', 's')]);
+    const flow = doc(
+      [keywordTrigger('t', ['hi']), node('s', 'send_message', { text: 'Hi {{contact.name | there}}' })],
+      [edge('t', 'out', 's')],
+    );
     expectProblem(flow, { code: 'template_invalid', nodeId: 's', path: ['nodes', 1, 'config', 'text'] });
   });
 
   it('reports template_invalid inside an HTTP request body', () => {
-    const flow = doc([keywordTrigger('t', ['hi']), node('h', 'http_request', { method: 'POST', url: 'https://x.example', body: { user: { id: '{{contact.constructor}}' } } })], [edge('t', 'out', 'h')]);
+    const flow = doc(
+      [
+        keywordTrigger('t', ['hi']),
+        node('h', 'http_request', { method: 'POST', url: 'https://x.example', body: { user: { id: '{{contact.constructor}}' } } }),
+      ],
+      [edge('t', 'out', 'h')],
+    );
     expectProblem(flow, { code: 'template_invalid', nodeId: 'h', path: ['nodes', 1, 'config', 'body', 'user', 'id'] });
   });
 });
 
 describe('when a flow names secrets', () => {
-  const httpFlow = (config: Record<string, unknown>) => doc([keywordTrigger('t', ['hi']), node('h', 'http_request', config)], [edge('t', 'out', 'h')]);
-  const withBearer = httpFlow({ url: 'https://api.example.com/charge', headers: [{ name: 'Authorization', value: 'Bearer {{secrets.STRIPE_KEY}}' }] });
+  const httpFlow = (config: Record<string, unknown>) =>
+    doc([keywordTrigger('t', ['hi']), node('h', 'http_request', config)], [edge('t', 'out', 'h')]);
+  const withBearer = httpFlow({
+    url: 'https://api.example.com/charge',
+    headers: [{ name: 'Authorization', value: 'Bearer {{secrets.STRIPE_KEY}}' }],
+  });
 
   it('accepts {{secrets.NAME}} in an HTTP request URL, header and body', () => {
-    const flow = httpFlow({ method: 'POST', url: 'https://api.example.com/x?key={{secrets.KEY_A}}', headers: [{ name: 'Authorization', value: 'Bearer {{secrets.KEY_B}}' }], body: { token: '{{secrets.KEY_C}}' } });
+    const flow = httpFlow({
+      method: 'POST',
+      url: 'https://api.example.com/x?key={{secrets.KEY_A}}',
+      headers: [{ name: 'Authorization', value: 'Bearer {{secrets.KEY_B}}' }],
+      body: { token: '{{secrets.KEY_C}}' },
+    });
     expect(validateFlow(flow, { secretNames: new Set(['KEY_A', 'KEY_B', 'KEY_C']) })).toMatchObject({ ok: true, warnings: [] });
   });
 
   it('refuses a secret in a message text with secret_not_allowed on the node', () => {
-    const flow = doc([keywordTrigger('t', ['hi']), node('s', 'send_message', { text: 'Your key: {{secrets.STRIPE_KEY}}' })], [edge('t', 'out', 's')]);
+    const flow = doc(
+      [keywordTrigger('t', ['hi']), node('s', 'send_message', { text: 'Your key: {{secrets.STRIPE_KEY}}' })],
+      [edge('t', 'out', 's')],
+    );
     const problem = expectProblem(flow, { code: 'secret_not_allowed', nodeId: 's', path: ['nodes', 1, 'config', 'text'] });
     expect(problem.message).toContain("only be used in an HTTP request's URL, headers and body");
   });
 
   it('refuses a secret in a contact attribute value and in a media URL', () => {
     const flow = doc(
-      [keywordTrigger('t', ['hi']), node('a', 'set_contact_attribute', { key: 'k', value: '{{secrets.X_KEY}}' }), node('s', 'send_message', { text: 'hi', mediaUrl: 'https://m.example/{{secrets.X_KEY}}' })],
+      [
+        keywordTrigger('t', ['hi']),
+        node('a', 'set_contact_attribute', { key: 'k', value: '{{secrets.X_KEY}}' }),
+        node('s', 'send_message', { text: 'hi', mediaUrl: 'https://m.example/{{secrets.X_KEY}}' }),
+      ],
       [edge('t', 'out', 'a'), edge('a', 'out', 's')],
     );
-    expect(problemsOf(flow).filter((p) => p.code === 'secret_not_allowed').map((p) => p.nodeId)).toEqual(['a', 's']);
+    expect(
+      problemsOf(flow)
+        .filter((p) => p.code === 'secret_not_allowed')
+        .map((p) => p.nodeId),
+    ).toEqual(['a', 's']);
   });
 
   it('refuses a default on a secret placeholder', () => {
@@ -259,13 +348,19 @@ describe('when a flow names secrets', () => {
 
 describe('when a send_message node sends a saved template', () => {
   const TEMPLATE_ID = '0196f0b2-8a4c-7d3e-9f10-2b3c4d5e6f70';
-  const templateFlow = () => doc([keywordTrigger('t', ['hi']), { ...node('s', 'send_message', { templateId: TEMPLATE_ID }), label: 'Welcome' }], [edge('t', 'out', 's')]);
+  const templateFlow = () =>
+    doc(
+      [keywordTrigger('t', ['hi']), { ...node('s', 'send_message', { templateId: TEMPLATE_ID }), label: 'Welcome' }],
+      [edge('t', 'out', 's')],
+    );
 
   it('reports template_missing named by the node label when the workspace has no such template', () => {
     const result = validateFlow(templateFlow(), { templateIds: new Set() });
     const problem = !result.ok ? result.problems.find((p) => p.code === 'template_missing') : undefined;
     expect(problem).toMatchObject({ nodeId: 's', path: ['nodes', 1, 'config', 'templateId'] });
-    expect(problem?.message).toBe('"Welcome" sends a saved template that no longer exists: pick another template, or write the message in the node');
+    expect(problem?.message).toBe(
+      '"Welcome" sends a saved template that no longer exists: pick another template, or write the message in the node',
+    );
     seenCodes.add('template_missing');
   });
 
@@ -279,33 +374,74 @@ describe('when a send_message node sends a saved template', () => {
 });
 
 describe('when a credential is typed into an HTTP request in plain text', () => {
-  const httpFlow = (config: Record<string, unknown>) => doc([keywordTrigger('t', ['hi']), node('h', 'http_request', config)], [edge('t', 'out', 'h')]);
+  const httpFlow = (config: Record<string, unknown>) =>
+    doc([keywordTrigger('t', ['hi']), node('h', 'http_request', config)], [edge('t', 'out', 'h')]);
 
   it.each([
-    ['an Authorization header', { url: 'https://api.example.com', headers: [{ name: 'Authorization', value: 'Bearer abc123def456' }] }, ['headers', 0, 'value']],
-    ['a Stripe live key in any header', { url: 'https://api.example.com', headers: [{ name: 'X-Custom', value: 'sk_live_51HxYzAbCdEf' }] }, ['headers', 0, 'value']],
-    ['an X-Api-Key header', { url: 'https://api.example.com', headers: [{ name: 'X-Api-Key', value: 'a1b2c3d4e5f6' }] }, ['headers', 0, 'value']],
+    [
+      'an Authorization header',
+      { url: 'https://api.example.com', headers: [{ name: 'Authorization', value: 'Bearer abc123def456' }] },
+      ['headers', 0, 'value'],
+    ],
+    [
+      'a Stripe live key in any header',
+      { url: 'https://api.example.com', headers: [{ name: 'X-Custom', value: 'sk_live_51HxYzAbCdEf' }] },
+      ['headers', 0, 'value'],
+    ],
+    [
+      'an X-Api-Key header',
+      { url: 'https://api.example.com', headers: [{ name: 'X-Api-Key', value: 'a1b2c3d4e5f6' }] },
+      ['headers', 0, 'value'],
+    ],
     ['an api_key parameter in the URL', { url: 'https://api.example.com/v1?api_key=abcdef123456' }, ['url']],
-    ['a long random token in the body', { method: 'POST', url: 'https://api.example.com', body: { auth: 'Zx9Qw8Er7Ty6Ui5Op4As3Df2Gh1Jk0LmNbVc' } }, ['body', 'auth']],
+    [
+      'a long random token in the body',
+      { method: 'POST', url: 'https://api.example.com', body: { auth: 'Zx9Qw8Er7Ty6Ui5Op4As3Df2Gh1Jk0LmNbVc' } },
+      ['body', 'auth'],
+    ],
   ])('warns about %s but still lets the flow publish', (_name, config, path) => {
     const result = validateFlow(httpFlow(config));
     expect(result.ok).toBe(true);
     const warnings = result.ok ? result.warnings : [];
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatchObject({ code: 'credential_in_plain_text', severity: 'warning', nodeId: 'h', path: ['nodes', 1, 'config', ...path] });
+    expect(warnings[0]).toMatchObject({
+      code: 'credential_in_plain_text',
+      severity: 'warning',
+      nodeId: 'h',
+      path: ['nodes', 1, 'config', ...path],
+    });
     expect(warnings[0]!.message).toContain('{{secrets.NAME}}');
     seenCodes.add('credential_in_plain_text');
   });
 
   it.each([
-    ['a secret in the Authorization header', { url: 'https://api.example.com', headers: [{ name: 'Authorization', value: 'Bearer {{secrets.API_TOKEN}}' }] }],
-    ['ordinary headers, ids and paths', { url: 'https://api.example.com/customers/0196f0b2-8a4c-7d3e-9f10-2b3c4d5e6f70?phone={{contact.phone}}', headers: [{ name: 'Accept', value: 'application/json' }, { name: 'X-Request-Source', value: 'onemessage-flow' }] }],
+    [
+      'a secret in the Authorization header',
+      { url: 'https://api.example.com', headers: [{ name: 'Authorization', value: 'Bearer {{secrets.API_TOKEN}}' }] },
+    ],
+    [
+      'ordinary headers, ids and paths',
+      {
+        url: 'https://api.example.com/customers/0196f0b2-8a4c-7d3e-9f10-2b3c4d5e6f70?phone={{contact.phone}}',
+        headers: [
+          { name: 'Accept', value: 'application/json' },
+          { name: 'X-Request-Source', value: 'onemessage-flow' },
+        ],
+      },
+    ],
   ])('does not warn about %s', (_name, config) => {
     expect(validateFlow(httpFlow(config))).toMatchObject({ ok: true, warnings: [] });
   });
 
   it('lists the warning beside blocking problems when the flow has both', () => {
-    const flow = doc([keywordTrigger('t', ['hi']), node('h', 'http_request', { url: 'https://api.example.com', headers: [{ name: 'Authorization', value: 'Bearer abc123def456' }] }), node('lost', 'end')], [edge('t', 'out', 'h')]);
+    const flow = doc(
+      [
+        keywordTrigger('t', ['hi']),
+        node('h', 'http_request', { url: 'https://api.example.com', headers: [{ name: 'Authorization', value: 'Bearer abc123def456' }] }),
+        node('lost', 'end'),
+      ],
+      [edge('t', 'out', 'h')],
+    );
     expect(codes(flow).sort()).toEqual(['credential_in_plain_text', 'unreachable_node']);
   });
 });
@@ -313,10 +449,25 @@ describe('when a credential is typed into an HTTP request in plain text', () => 
 describe('when a document has many problems at once', () => {
   it('returns every one of them', () => {
     const flow = doc(
-      [node('s', 'send_message', { text: '{{oops' }), node('s', 'end'), node('u', 'mystery'), node('c', 'condition', { rule: { method: ['x', 'y'] } })],
+      [
+        node('s', 'send_message', { text: '{{oops' }),
+        node('s', 'end'),
+        node('u', 'mystery'),
+        node('c', 'condition', { rule: { method: ['x', 'y'] } }),
+      ],
       [edge('s', 'out', 'nowhere'), edge('c', 'true', 'c')],
     );
-    expect(new Set(codes(flow))).toEqual(new Set(['template_invalid', 'duplicate_id', 'unknown_node_type', 'jsonlogic_operator_not_allowed', 'edge_missing_node', 'no_trigger', 'cycle_without_wait']));
+    expect(new Set(codes(flow))).toEqual(
+      new Set([
+        'template_invalid',
+        'duplicate_id',
+        'unknown_node_type',
+        'jsonlogic_operator_not_allowed',
+        'edge_missing_node',
+        'no_trigger',
+        'cycle_without_wait',
+      ]),
+    );
   });
 });
 
@@ -329,7 +480,14 @@ describe('when the test suite is complete', () => {
 describe('problem messages', () => {
   it('name nodes by their label (else their kind), never by id, and fields in words, never by document path', () => {
     const result = validateFlow(
-      doc([keywordTrigger('t', ['hi']), { ...node('send_mxb0xwxr7ows', 'send_message', { text: 'x' }), label: 'Say thanks' }, node('send_other', 'send_message', { text: '' })], [edge('t', 'out', 'send_other')]),
+      doc(
+        [
+          keywordTrigger('t', ['hi']),
+          { ...node('send_mxb0xwxr7ows', 'send_message', { text: 'x' }), label: 'Say thanks' },
+          node('send_other', 'send_message', { text: '' }),
+        ],
+        [edge('t', 'out', 'send_other')],
+      ),
     );
     if (result.ok) throw new Error('expected problems');
     const messages = result.problems.map((p) => p.message);

@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { FLOW_SCHEMA_VERSION, FlowEdgeSchema, MAX_FLOW_EDGES, MAX_FLOW_NODES, NodeShellSchema, type Flow, type FlowEdge, type FlowNode } from './flow.schema.ts';
+import {
+  FLOW_SCHEMA_VERSION,
+  FlowEdgeSchema,
+  MAX_FLOW_EDGES,
+  MAX_FLOW_NODES,
+  NodeShellSchema,
+  type Flow,
+  type FlowEdge,
+  type FlowNode,
+} from './flow.schema.ts';
 import { credentialHint } from './credential-hint.ts';
 import { isBlocking, type FlowProblem } from './flow-problem.ts';
 import { validateJsonLogic } from './json-logic.ts';
@@ -60,19 +69,41 @@ interface CheckedNode {
  * positions) say nothing a person needs. `whole`: what to say when the path is empty.
  */
 export function fieldInWords(path: readonly (string | number)[], whole: string): string {
-  const words = path.filter((p): p is string => typeof p === 'string').map((p) => p.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/_/g, ' ').toLowerCase());
+  const words = path
+    .filter((p): p is string => typeof p === 'string')
+    .map((p) =>
+      p
+        .replace(/([a-z])([A-Z])/g, '$1 $2')
+        .replace(/_/g, ' ')
+        .toLowerCase(),
+    );
   if (words.length === 0) return whole;
   const text = words.join(' › ');
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-function zodProblems(error: z.ZodError, code: 'invalid_document' | 'invalid_config', prefix: Path, ids: { nodeId?: string; edgeId?: string }): FlowProblem[] {
+function zodProblems(
+  error: z.ZodError,
+  code: 'invalid_document' | 'invalid_config',
+  prefix: Path,
+  ids: { nodeId?: string; edgeId?: string },
+): FlowProblem[] {
   return error.issues.map((issue) => {
     const local = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
     const path = [...prefix, ...local];
     // The path stays machine-readable in `path`; the message names the field in words.
-    const whole = code === 'invalid_config' ? 'Settings' : ids.edgeId !== undefined || ids.nodeId !== undefined ? (ids.edgeId !== undefined ? 'Connection' : 'Node') : 'Document';
-    const where = code === 'invalid_config' || ids.nodeId !== undefined || ids.edgeId !== undefined ? fieldInWords(local, whole) : path.join('.') || 'document';
+    const whole =
+      code === 'invalid_config'
+        ? 'Settings'
+        : ids.edgeId !== undefined || ids.nodeId !== undefined
+          ? ids.edgeId !== undefined
+            ? 'Connection'
+            : 'Node'
+          : 'Document';
+    const where =
+      code === 'invalid_config' || ids.nodeId !== undefined || ids.edgeId !== undefined
+        ? fieldInWords(local, whole)
+        : path.join('.') || 'document';
     return { code, message: `${where}: ${issue.message}`, path, ...ids };
   });
 }
@@ -92,8 +123,15 @@ interface PatternBudget {
   left: number;
 }
 
-function patternProblems(pattern: string, caseInsensitive: boolean, budget: PatternBudget): { code: FlowProblem['code']; message: string }[] {
-  const tooBig = { code: 'regex_unsafe' as const, message: `the flow's regex triggers together are too big to check on every message (at most ${MAX_WORKSPACE_PATTERN_PROGRAM_SIZE} steps per character for the whole workspace); use keyword triggers, or fewer and smaller patterns` };
+function patternProblems(
+  pattern: string,
+  caseInsensitive: boolean,
+  budget: PatternBudget,
+): { code: FlowProblem['code']; message: string }[] {
+  const tooBig = {
+    code: 'regex_unsafe' as const,
+    message: `the flow's regex triggers together are too big to check on every message (at most ${MAX_WORKSPACE_PATTERN_PROGRAM_SIZE} steps per character for the whole workspace); use keyword triggers, or fewer and smaller patterns`,
+  };
   if (budget.left <= 0) return [tooBig];
   const compiled = compileUserPattern(pattern, caseInsensitive);
   if (!compiled.ok) {
@@ -105,7 +143,13 @@ function patternProblems(pattern: string, caseInsensitive: boolean, budget: Patt
   return budget.left < 0 ? [tooBig] : [];
 }
 
-function expressionProblems(expressions: NodeExpressions, nodeId: string, configPath: Path, options: ValidateFlowOptions, budget: PatternBudget): FlowProblem[] {
+function expressionProblems(
+  expressions: NodeExpressions,
+  nodeId: string,
+  configPath: Path,
+  options: ValidateFlowOptions,
+  budget: PatternBudget,
+): FlowProblem[] {
   const problems: FlowProblem[] = [];
   for (const { path, rule } of expressions.jsonLogic ?? []) {
     for (const p of validateJsonLogic(rule)) {
@@ -113,36 +157,65 @@ function expressionProblems(expressions: NodeExpressions, nodeId: string, config
     }
   }
   for (const { path, pattern, caseInsensitive } of expressions.regexes ?? []) {
-    for (const p of patternProblems(pattern, caseInsensitive, budget)) problems.push({ code: p.code, message: p.message, nodeId, path: [...configPath, ...path] });
+    for (const p of patternProblems(pattern, caseInsensitive, budget))
+      problems.push({ code: p.code, message: p.message, nodeId, path: [...configPath, ...path] });
   }
   for (const { path, source, allowsSecrets } of expressions.templates ?? []) {
     const parsed = parseTemplate(source, { allowSecrets: allowsSecrets === true });
     if (!parsed.ok) {
-      for (const p of parsed.problems) problems.push({ code: p.code ?? 'template_invalid', message: `${p.message} (at character ${p.offset})`, nodeId, path: [...configPath, ...path] });
+      for (const p of parsed.problems)
+        problems.push({
+          code: p.code ?? 'template_invalid',
+          message: `${p.message} (at character ${p.offset})`,
+          nodeId,
+          path: [...configPath, ...path],
+        });
       continue;
     }
     for (const name of secretNamesOf(parsed.template)) {
       if (options.secretNames && !options.secretNames.has(name)) {
-        problems.push({ code: 'secret_unknown', message: `the secret "${name}" does not exist in this workspace: create it under Secrets, or correct the name`, nodeId, path: [...configPath, ...path] });
+        problems.push({
+          code: 'secret_unknown',
+          message: `the secret "${name}" does not exist in this workspace: create it under Secrets, or correct the name`,
+          nodeId,
+          path: [...configPath, ...path],
+        });
       }
     }
   }
   for (const { path, value, headerName } of expressions.outgoingText ?? []) {
     const hint = credentialHint(value, headerName);
     if (hint) {
-      problems.push({ code: 'credential_in_plain_text', severity: 'warning', message: `${hint} in plain text, which anyone who can read this flow sees: store it as a secret and write {{secrets.NAME}} here instead`, nodeId, path: [...configPath, ...path] });
+      problems.push({
+        code: 'credential_in_plain_text',
+        severity: 'warning',
+        message: `${hint} in plain text, which anyone who can read this flow sees: store it as a secret and write {{secrets.NAME}} here instead`,
+        nodeId,
+        path: [...configPath, ...path],
+      });
     }
   }
   return problems;
 }
 
 /** A node sending a saved template the workspace no longer has (deleted, or from another workspace's export). */
-function templateProblems(expressions: NodeExpressions, nodeId: string, name: string, configPath: Path, options: ValidateFlowOptions): FlowProblem[] {
+function templateProblems(
+  expressions: NodeExpressions,
+  nodeId: string,
+  name: string,
+  configPath: Path,
+  options: ValidateFlowOptions,
+): FlowProblem[] {
   const known = options.templateIds;
   if (!known) return [];
   return (expressions.messageTemplates ?? [])
     .filter((ref) => !known.has(ref.templateId))
-    .map((ref) => ({ code: 'template_missing' as const, message: `"${name}" sends a saved template that no longer exists: pick another template, or write the message in the node`, nodeId, path: [...configPath, ...ref.path] }));
+    .map((ref) => ({
+      code: 'template_missing' as const,
+      message: `"${name}" sends a saved template that no longer exists: pick another template, or write the message in the node`,
+      nodeId,
+      path: [...configPath, ...ref.path],
+    }));
 }
 
 /** Tarjan's strongly connected components, iteratively (a 1,000-node chain must not blow the stack). */
@@ -206,10 +279,18 @@ export function validateFlow(doc: unknown, options: ValidateFlowOptions = {}): F
   try {
     size = JSON.stringify(doc)?.length ?? 0;
   } catch {
-    return { ok: false, problems: [{ code: 'invalid_document', message: 'the document is not JSON (a cycle or a value JSON cannot hold)' }] };
+    return {
+      ok: false,
+      problems: [{ code: 'invalid_document', message: 'the document is not JSON (a cycle or a value JSON cannot hold)' }],
+    };
   }
   if (size > MAX_FLOW_DOCUMENT_CHARS) {
-    return { ok: false, problems: [{ code: 'invalid_document', message: `the document has ${size} characters; at most ${MAX_FLOW_DOCUMENT_CHARS} are allowed` }] };
+    return {
+      ok: false,
+      problems: [
+        { code: 'invalid_document', message: `the document has ${size} characters; at most ${MAX_FLOW_DOCUMENT_CHARS} are allowed` },
+      ],
+    };
   }
   const envelope = EnvelopeSchema.safeParse(doc);
   if (!envelope.success) return { ok: false, problems: zodProblems(envelope.error, 'invalid_document', [], {}) };
@@ -228,7 +309,12 @@ export function validateFlow(doc: unknown, options: ValidateFlowOptions = {}): F
     }
     const { id, type } = shell.data;
     if (nodes.has(id)) {
-      problems.push({ code: 'duplicate_id', message: `the node id "${id}" is used by more than one node`, nodeId: id, path: [...nodePath, 'id'] });
+      problems.push({
+        code: 'duplicate_id',
+        message: `the node id "${id}" is used by more than one node`,
+        nodeId: id,
+        path: [...nodePath, 'id'],
+      });
       return;
     }
     const definition = findNodeDefinition(type);
@@ -269,33 +355,64 @@ export function validateFlow(doc: unknown, options: ValidateFlowOptions = {}): F
     }
     const edge = parsed.data;
     if (edgeIds.has(edge.id)) {
-      problems.push({ code: 'duplicate_id', message: `the edge id "${edge.id}" is used by more than one edge`, edgeId: edge.id, path: [...edgePath, 'id'] });
+      problems.push({
+        code: 'duplicate_id',
+        message: `the edge id "${edge.id}" is used by more than one edge`,
+        edgeId: edge.id,
+        path: [...edgePath, 'id'],
+      });
       return;
     }
     edgeIds.add(edge.id);
     const source = nodes.get(edge.source);
     const target = nodes.get(edge.target);
     let usable = true;
-    for (const [end, node, field] of [['source', source, edge.source], ['target', target, edge.target]] as const) {
+    for (const [end, node, field] of [
+      ['source', source, edge.source],
+      ['target', target, edge.target],
+    ] as const) {
       if (!node) {
-        problems.push({ code: 'edge_missing_node', message: `the edge's ${end} "${field}" is not a node of this flow`, edgeId: edge.id, path: [...edgePath, end] });
+        problems.push({
+          code: 'edge_missing_node',
+          message: `the edge's ${end} "${field}" is not a node of this flow`,
+          edgeId: edge.id,
+          path: [...edgePath, end],
+        });
         usable = false;
       }
     }
     if (!source || !target) return;
     if (source.ports && !source.ports.some((p) => p.id === edge.sourceHandle)) {
       const known = source.ports.map((p) => `"${p.id}"`).join(', ') || 'none';
-      problems.push({ code: 'edge_wrong_port', message: `"${source.name}" has no output "${edge.sourceHandle}" (its outputs: ${known})`, edgeId: edge.id, nodeId: source.id, path: [...edgePath, 'sourceHandle'] });
+      problems.push({
+        code: 'edge_wrong_port',
+        message: `"${source.name}" has no output "${edge.sourceHandle}" (its outputs: ${known})`,
+        edgeId: edge.id,
+        nodeId: source.id,
+        path: [...edgePath, 'sourceHandle'],
+      });
       usable = false;
     }
     if (target.definition?.category === 'trigger') {
-      problems.push({ code: 'edge_wrong_port', message: `"${target.name}" is a trigger: a flow starts there, so nothing can lead to it`, edgeId: edge.id, nodeId: target.id, path: [...edgePath, 'target'] });
+      problems.push({
+        code: 'edge_wrong_port',
+        message: `"${target.name}" is a trigger: a flow starts there, so nothing can lead to it`,
+        edgeId: edge.id,
+        nodeId: target.id,
+        path: [...edgePath, 'target'],
+      });
       usable = false;
     }
     const portKey = `${edge.source}\u0000${edge.sourceHandle}`;
     const holder = takenPorts.get(portKey);
     if (usable && holder !== undefined) {
-      problems.push({ code: 'edge_port_taken', message: `output "${edge.sourceHandle}" of "${source.name}" is already connected to another node: an output has one next step`, edgeId: edge.id, nodeId: source.id, path: [...edgePath, 'sourceHandle'] });
+      problems.push({
+        code: 'edge_port_taken',
+        message: `output "${edge.sourceHandle}" of "${source.name}" is already connected to another node: an output has one next step`,
+        edgeId: edge.id,
+        nodeId: source.id,
+        path: [...edgePath, 'sourceHandle'],
+      });
       usable = false;
     }
     if (!usable) return;
@@ -319,7 +436,13 @@ export function validateFlow(doc: unknown, options: ValidateFlowOptions = {}): F
       }
     }
     for (const node of nodes.values()) {
-      if (!reached.has(node.id)) problems.push({ code: 'unreachable_node', message: `"${node.name}" cannot be reached from any trigger: connect it below a trigger, or delete it`, nodeId: node.id, path: ['nodes', node.index] });
+      if (!reached.has(node.id))
+        problems.push({
+          code: 'unreachable_node',
+          message: `"${node.name}" cannot be reached from any trigger: connect it below a trigger, or delete it`,
+          nodeId: node.id,
+          path: ['nodes', node.index],
+        });
     }
   }
 
@@ -327,13 +450,20 @@ export function validateFlow(doc: unknown, options: ValidateFlowOptions = {}): F
   const spinning = [...nodes.values()].filter((n) => n.definition !== undefined && !n.definition.waits);
   const spinningIds = new Set(spinning.map((n) => n.id));
   const innerSuccessors = (id: string) => (successors.get(id) ?? []).filter((s) => spinningIds.has(s));
-  for (const component of stronglyConnected(spinning.map((n) => n.id), innerSuccessors)) {
+  for (const component of stronglyConnected(
+    spinning.map((n) => n.id),
+    innerSuccessors,
+  )) {
     const first = component[0] as string;
     const isCycle = component.length > 1 || innerSuccessors(first).includes(first);
     if (!isCycle) continue;
     const ordered = component.map((id) => nodes.get(id) as CheckedNode).sort((a, b) => a.index - b.index);
     const head = ordered[0] as CheckedNode;
-    const named = ordered.slice(0, MAX_NODES_NAMED).map((n) => `"${n.name}"`).join(', ') + (ordered.length > MAX_NODES_NAMED ? ', …' : '');
+    const named =
+      ordered
+        .slice(0, MAX_NODES_NAMED)
+        .map((n) => `"${n.name}"`)
+        .join(', ') + (ordered.length > MAX_NODES_NAMED ? ', …' : '');
     problems.push({
       code: 'cycle_without_wait',
       message: `nodes ${named} form a loop with no delay, wait for reply or question in it`,

@@ -1,7 +1,20 @@
 import { z } from 'zod';
 
 /** Message types the platform understands; connectors map provider kinds onto these. */
-export const MESSAGE_TYPES = ['text', 'image', 'video', 'audio', 'document', 'sticker', 'location', 'contact', 'reaction', 'poll', 'view_once', 'unsupported'] as const;
+export const MESSAGE_TYPES = [
+  'text',
+  'image',
+  'video',
+  'audio',
+  'document',
+  'sticker',
+  'location',
+  'contact',
+  'reaction',
+  'poll',
+  'view_once',
+  'unsupported',
+] as const;
 export type MessageType = (typeof MESSAGE_TYPES)[number];
 
 /** Where a media file lives (our media store or a URL), and what it is. */

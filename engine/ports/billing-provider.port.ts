@@ -71,7 +71,13 @@ export interface BillingProvider {
   /** Creates the workspace's customer; the same idempotency key answers the same customer. */
   createCustomer(input: { workspaceId: string; name: string; email: string | null; idempotencyKey: string }): Promise<{ id: string }>;
   /** A hosted Checkout page that subscribes the customer to the price. */
-  createCheckoutSession(input: { customerId: string; priceId: string; workspaceId: string; successUrl: string; cancelUrl: string }): Promise<{ url: string }>;
+  createCheckoutSession(input: {
+    customerId: string;
+    priceId: string;
+    workspaceId: string;
+    successUrl: string;
+    cancelUrl: string;
+  }): Promise<{ url: string }>;
   /** A hosted portal page where the customer manages their card, plan and invoices. */
   createPortalSession(input: { customerId: string; returnUrl: string }): Promise<{ url: string }>;
   retrieveSubscription(id: string): Promise<ProviderSubscription>;

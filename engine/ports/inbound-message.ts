@@ -4,9 +4,15 @@ import { MAX_TEXT_CHARS, MediaRefSchema, MESSAGE_TYPES } from '../messages/messa
 /** How the sender is known to the channel: a phone (E.164) and/or a channel-side id. */
 export const InboundSenderSchema = z
   .object({
-    phone: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number such as +15551234567').optional(),
+    phone: z
+      .string()
+      .regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number such as +15551234567')
+      .optional(),
     /** A channel-side id such as a WhatsApp JID or LID, or a webhook sender id. */
-    externalIds: z.array(z.object({ kind: z.enum(['wa_jid', 'wa_lid', 'external']), value: z.string().min(1).max(200) })).max(4).default([]),
+    externalIds: z
+      .array(z.object({ kind: z.enum(['wa_jid', 'wa_lid', 'external']), value: z.string().min(1).max(200) }))
+      .max(4)
+      .default([]),
     name: z.string().max(200).optional(),
   })
   .refine((s) => s.phone !== undefined || s.externalIds.length > 0, { message: 'a sender needs a phone or an external id' });

@@ -5,7 +5,16 @@ import { z } from 'zod';
  * (`null`: kept until deleted by hand). Listed in sweep order: children before parents (a
  * message's file before its row, run steps with their runs), contacts last.
  */
-export const RETENTION_KINDS = ['media_files', 'message_content', 'run_steps', 'conversation_events', 'broadcast_recipients', 'usage_data', 'audit_log', 'inactive_contacts'] as const;
+export const RETENTION_KINDS = [
+  'media_files',
+  'message_content',
+  'run_steps',
+  'conversation_events',
+  'broadcast_recipients',
+  'usage_data',
+  'audit_log',
+  'inactive_contacts',
+] as const;
 export type RetentionKind = (typeof RETENTION_KINDS)[number];
 
 /** Words for each kind, for the editor and error messages. */
@@ -55,7 +64,13 @@ export const RetentionPolicyPatchSchema = z
     conversation_events: Days.optional(),
     broadcast_recipients: Days.optional(),
     usage_data: Days.optional(),
-    audit_log: z.number().int().min(MIN_AUDIT_LOG_DAYS, `the audit log is kept at least ${MIN_AUDIT_LOG_DAYS} days`).max(MAX_RETENTION_DAYS).nullable().optional(),
+    audit_log: z
+      .number()
+      .int()
+      .min(MIN_AUDIT_LOG_DAYS, `the audit log is kept at least ${MIN_AUDIT_LOG_DAYS} days`)
+      .max(MAX_RETENTION_DAYS)
+      .nullable()
+      .optional(),
     inactive_contacts: Days.optional(),
   })
   .strict();
@@ -77,7 +92,10 @@ export function cutoffOf(policy: RetentionPolicy, kind: RetentionKind, now: Date
 }
 
 /** The kinds whose value changed, as `{ kind: [old, new] }` (for the audit log). */
-export function policyChanges(before: RetentionPolicy, after: RetentionPolicy): Partial<Record<RetentionKind, [number | null, number | null]>> {
+export function policyChanges(
+  before: RetentionPolicy,
+  after: RetentionPolicy,
+): Partial<Record<RetentionKind, [number | null, number | null]>> {
   const changes: Partial<Record<RetentionKind, [number | null, number | null]>> = {};
   for (const kind of RETENTION_KINDS) if (before[kind] !== after[kind]) changes[kind] = [before[kind], after[kind]];
   return changes;

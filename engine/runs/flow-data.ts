@@ -3,7 +3,14 @@ import type { ContactFacts, RunFacts, RunState } from './run-types.ts';
 
 /** `{{contact.…}}`: the contact's fields, and its attributes also at the top level (`{{contact.plan}}`). */
 export function contactTemplateValues(contact: ContactFacts): Record<string, unknown> {
-  return { ...contact.attributes, id: contact.id, phone: contact.phone, name: contact.name, tags: contact.tags, attributes: contact.attributes };
+  return {
+    ...contact.attributes,
+    id: contact.id,
+    phone: contact.phone,
+    name: contact.name,
+    tags: contact.tags,
+    attributes: contact.attributes,
+  };
 }
 
 /**
@@ -12,5 +19,12 @@ export function contactTemplateValues(contact: ContactFacts): Record<string, unk
  */
 export function flowData(facts: Readonly<RunFacts>, state: Readonly<RunState>): TemplateContext {
   const contact = facts.contact ? contactTemplateValues(facts.contact) : undefined;
-  return { contact, message: facts.message ?? undefined, conversation: facts.conversation ?? undefined, vars: state.vars, trigger: facts.trigger, workspace: facts.workspace };
+  return {
+    contact,
+    message: facts.message ?? undefined,
+    conversation: facts.conversation ?? undefined,
+    vars: state.vars,
+    trigger: facts.trigger,
+    workspace: facts.workspace,
+  };
 }

@@ -8,7 +8,14 @@ type HttpMethod = (typeof HTTP_METHODS)[number];
 /** An HTTP call made by a flow; the runtime implements it with the SSRF-guarded client. */
 export interface FlowHttpPort {
   /** `sameOriginRedirectsOnly`: the request carries secrets; a redirect to another origin fails instead of being followed. */
-  request(req: { method: HttpMethod; url: string; headers: Record<string, string>; body?: unknown; timeoutMs: number; sameOriginRedirectsOnly?: boolean }): Promise<{ status: number; headers: Record<string, string>; body: unknown }>;
+  request(req: {
+    method: HttpMethod;
+    url: string;
+    headers: Record<string, string>;
+    body?: unknown;
+    timeoutMs: number;
+    sameOriginRedirectsOnly?: boolean;
+  }): Promise<{ status: number; headers: Record<string, string>; body: unknown }>;
 }
 
 /** Everything a node executor may read; it returns changes instead of mutating any of it. */

@@ -1,6 +1,16 @@
 import type { NodeType } from '../flows/node-catalog.ts';
 import { askQuestionExecutor } from './executors/ask-question.executor.ts';
-import { addTagExecutor, endExecutor, handOffExecutor, optInExecutor, optOutExecutor, removeTagExecutor, sendMessageExecutor, setContactAttributeExecutor, startFlowExecutor } from './executors/action.executors.ts';
+import {
+  addTagExecutor,
+  endExecutor,
+  handOffExecutor,
+  optInExecutor,
+  optOutExecutor,
+  removeTagExecutor,
+  sendMessageExecutor,
+  setContactAttributeExecutor,
+  startFlowExecutor,
+} from './executors/action.executors.ts';
 import { httpRequestExecutor } from './executors/http-request.executor.ts';
 import { abSplitExecutor, businessHoursExecutor, conditionExecutor, switchExecutor } from './executors/logic.executors.ts';
 import { triggerExecutor } from './executors/trigger.executors.ts';

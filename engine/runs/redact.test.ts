@@ -17,12 +17,46 @@ function dig(value: unknown, depth: number): unknown {
 
 describe('when a step record holds secrets', () => {
   it('replaces the values of secret-looking keys, whatever they hold', () => {
-    const redacted = redactSecrets({ apiKey: 'k', api_key: 'k', Authorization: 'Bearer x', passwd: 'p', password: 'p', sessionToken: 't', cookie: 'c', signature: 's', clientSecret: { nested: 'x' }, plan: 'pro' });
-    expect(redacted).toEqual({ apiKey: REDACTED, api_key: REDACTED, Authorization: REDACTED, passwd: REDACTED, password: REDACTED, sessionToken: REDACTED, cookie: REDACTED, signature: REDACTED, clientSecret: REDACTED, plan: 'pro' });
+    const redacted = redactSecrets({
+      apiKey: 'k',
+      api_key: 'k',
+      Authorization: 'Bearer x',
+      passwd: 'p',
+      password: 'p',
+      sessionToken: 't',
+      cookie: 'c',
+      signature: 's',
+      clientSecret: { nested: 'x' },
+      plan: 'pro',
+    });
+    expect(redacted).toEqual({
+      apiKey: REDACTED,
+      api_key: REDACTED,
+      Authorization: REDACTED,
+      passwd: REDACTED,
+      password: REDACTED,
+      sessionToken: REDACTED,
+      cookie: REDACTED,
+      signature: REDACTED,
+      clientSecret: REDACTED,
+      plan: 'pro',
+    });
   });
 
   it('replaces the value of a { name, value } header whose name looks secret, and only that one', () => {
-    expect(redactSecrets({ headers: [{ name: 'X-Api-Key', value: 'k' }, { name: 'Accept', value: 'json' }] })).toEqual({ headers: [{ name: 'X-Api-Key', value: REDACTED }, { name: 'Accept', value: 'json' }] });
+    expect(
+      redactSecrets({
+        headers: [
+          { name: 'X-Api-Key', value: 'k' },
+          { name: 'Accept', value: 'json' },
+        ],
+      }),
+    ).toEqual({
+      headers: [
+        { name: 'X-Api-Key', value: REDACTED },
+        { name: 'Accept', value: 'json' },
+      ],
+    });
   });
 
   // The write-time copy stopped walking at depth 20 and kept what lay below as it was: a token at depth 25 was stored.

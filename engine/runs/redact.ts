@@ -22,5 +22,10 @@ export function redactSecrets(value: unknown, depth = 0): unknown {
   const record = value as Record<string, unknown>;
   const secretHeader = typeof record.name === 'string' && SECRET_KEY.test(record.name);
   // fromEntries: a `__proto__` key of parsed JSON stays an own property instead of setting the prototype.
-  return Object.fromEntries(Object.entries(record).map(([key, v]) => [key, SECRET_KEY.test(key) || (secretHeader && key === 'value') ? REDACTED : redactSecrets(v, depth + 1)]));
+  return Object.fromEntries(
+    Object.entries(record).map(([key, v]) => [
+      key,
+      SECRET_KEY.test(key) || (secretHeader && key === 'value') ? REDACTED : redactSecrets(v, depth + 1),
+    ]),
+  );
 }

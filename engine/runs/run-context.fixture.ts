@@ -42,5 +42,15 @@ export function emptyState(): RunState {
 
 /** What a node executor sees, at WEDNESDAY_10_UTC unless `now` says otherwise. */
 export function nodeContext(overrides: Partial<NodeContext> = {}): NodeContext {
-  return { nodeId: 'n1', facts: runFacts(), state: emptyState(), now: WEDNESDAY_10_UTC, random: () => 0, http: noHttp, secrets: noSecrets, templates: new Map(), ...overrides };
+  return {
+    nodeId: 'n1',
+    facts: runFacts(),
+    state: emptyState(),
+    now: WEDNESDAY_10_UTC,
+    random: () => 0,
+    http: noHttp,
+    secrets: noSecrets,
+    templates: new Map(),
+    ...overrides,
+  };
 }

@@ -22,7 +22,16 @@ function input(flow: CompiledFlow, overrides: Partial<AdvanceInput> = {}): Advan
     clock.tick(7);
     return at;
   };
-  return { flow, nodeId: 't', state: emptyState(), facts: runFacts(), stepCount: 0, executors: NODE_EXECUTORS, ports: { now, random: () => 0, http: noHttp, secrets: noSecrets }, ...overrides };
+  return {
+    flow,
+    nodeId: 't',
+    state: emptyState(),
+    facts: runFacts(),
+    stepCount: 0,
+    executors: NODE_EXECUTORS,
+    ports: { now, random: () => 0, http: noHttp, secrets: noSecrets },
+    ...overrides,
+  };
 }
 
 const reply = (text: string): Resume => ({ kind: 'reply', message: { id: 'reply-1', text, type: 'text' } });
@@ -34,11 +43,19 @@ describe('when a run goes through its steps without waiting', () => {
       keywordTrigger('t', ['hi']),
       node('tag', 'add_tag', { tag: 'lead' }),
       node('attr', 'set_contact_attribute', { key: 'plan', value: 'gold' }),
-      node('check', 'condition', { rule: { and: [{ '==': [{ var: 'contact.plan' }, 'gold'] }, { in: ['lead', { var: 'contact.tags' }] }] } }),
+      node('check', 'condition', {
+        rule: { and: [{ '==': [{ var: 'contact.plan' }, 'gold'] }, { in: ['lead', { var: 'contact.tags' }] }] },
+      }),
       node('yes', 'send_message', { text: 'Welcome, {{contact.plan}} member {{contact.name}}' }),
       node('no', 'send_message', { text: 'no' }),
     ],
-    [edge('t', 'out', 'tag'), edge('tag', 'out', 'attr'), edge('attr', 'out', 'check'), edge('check', 'true', 'yes'), edge('check', 'false', 'no')],
+    [
+      edge('t', 'out', 'tag'),
+      edge('tag', 'out', 'attr'),
+      edge('attr', 'out', 'check'),
+      edge('check', 'true', 'yes'),
+      edge('check', 'false', 'no'),
+    ],
   );
 
   it('executes each node once, in order, and completes where no port leads further', async () => {
@@ -72,12 +89,20 @@ describe('when a run goes through its steps without waiting', () => {
 });
 
 describe('when a run loops', () => {
-  const loop = version('v1', [keywordTrigger('t', ['hi']), node('again', 'add_tag', { tag: 'x' })], [edge('t', 'out', 'again'), edge('again', 'out', 'again')]);
+  const loop = version(
+    'v1',
+    [keywordTrigger('t', ['hi']), node('again', 'add_tag', { tag: 'x' })],
+    [edge('t', 'out', 'again'), edge('again', 'out', 'again')],
+  );
 
   it(`stops at ${MAX_STEPS_PER_RUN} steps with a step_limit reason naming the node it would have run`, async () => {
     const result = await advanceRun(input(loop));
     expect(result.steps).toHaveLength(MAX_STEPS_PER_RUN);
-    expect(result.outcome).toEqual({ status: 'stopped', nodeId: 'again', reason: `step_limit: the run executed ${MAX_STEPS_PER_RUN} steps` });
+    expect(result.outcome).toEqual({
+      status: 'stopped',
+      nodeId: 'again',
+      reason: `step_limit: the run executed ${MAX_STEPS_PER_RUN} steps`,
+    });
   });
 
   it('counts the steps of earlier advances toward the limit', async () => {
@@ -100,13 +125,19 @@ describe('when the node to run is not in the flow version', () => {
     const result = await advanceRun(input(flow, { nodeId: 'gone' }));
     const error = { code: 'missing_node', message: 'node "gone" is not in this flow version' };
     expect(result.outcome).toEqual({ status: 'failed', nodeId: 'gone', error });
-    expect(result.steps).toEqual([expect.objectContaining({ seq: 1, nodeId: 'gone', nodeType: 'unknown', error, effects: [], port: null })]);
+    expect(result.steps).toEqual([
+      expect.objectContaining({ seq: 1, nodeId: 'gone', nodeType: 'unknown', error, effects: [], port: null }),
+    ]);
   });
 
   it('fails the run with unknown_node_type when no executor knows the node', async () => {
     const executors = new Map([...NODE_EXECUTORS].filter(([type]) => type !== 'message_received'));
     const result = await advanceRun(input(flow, { executors }));
-    expect(result.outcome).toEqual({ status: 'failed', nodeId: 't', error: { code: 'unknown_node_type', message: 'no executor for node type "message_received"' } });
+    expect(result.outcome).toEqual({
+      status: 'failed',
+      nodeId: 't',
+      error: { code: 'unknown_node_type', message: 'no executor for node type "message_received"' },
+    });
     expect(result.steps[0]).toMatchObject({ nodeType: 'message_received', input: null });
   });
 });
@@ -124,7 +155,9 @@ describe('when a node executor throws', () => {
   });
 
   it('records step_failed for a thrown value without a code', async () => {
-    const result = await advanceRun(input(flow, { executors: new Map<string, NodeExecutor>([['boom', () => Promise.reject('plain text')]]) }));
+    const result = await advanceRun(
+      input(flow, { executors: new Map<string, NodeExecutor>([['boom', () => Promise.reject('plain text')]]) }),
+    );
     expect(result.outcome).toMatchObject({ error: { code: 'step_failed', message: 'plain text' } });
   });
 });
@@ -132,7 +165,12 @@ describe('when a node executor throws', () => {
 describe('when a node waits', () => {
   const flow = version(
     'v1',
-    [keywordTrigger('t', ['hi']), node('ask', 'wait_for_reply', { timeout: { amount: 1, unit: 'hours' }, saveReplyAs: 'answer' }), node('thanks', 'send_message', { text: 'Thanks for "{{vars.answer}}"' }), node('late', 'send_message', { text: 'Too late' })],
+    [
+      keywordTrigger('t', ['hi']),
+      node('ask', 'wait_for_reply', { timeout: { amount: 1, unit: 'hours' }, saveReplyAs: 'answer' }),
+      node('thanks', 'send_message', { text: 'Thanks for "{{vars.answer}}"' }),
+      node('late', 'send_message', { text: 'Too late' }),
+    ],
     [edge('t', 'out', 'ask'), edge('ask', 'reply', 'thanks'), edge('ask', 'timeout', 'late')],
   );
 
@@ -145,7 +183,9 @@ describe('when a node waits', () => {
 
   it('resumes on that node with the reply, which only that node sees, and records it on the step', async () => {
     const seen: unknown[] = [];
-    const spy = (type: string): NodeExecutor => (config, ctx) => (seen.push([type, ctx.resume?.kind ?? null]), NODE_EXECUTORS.get(type)!(config, ctx));
+    const spy =
+      (type: string): NodeExecutor =>
+      (config, ctx) => (seen.push([type, ctx.resume?.kind ?? null]), NODE_EXECUTORS.get(type)!(config, ctx));
     const executors = new Map([...NODE_EXECUTORS].map(([type]) => [type, spy(type)]));
     const result = await advanceRun(input(flow, { nodeId: 'ask', stepCount: 2, resume: reply('blue'), executors }));
     expect(seen).toEqual([
@@ -154,7 +194,10 @@ describe('when a node waits', () => {
     ]);
     expect(result.outcome).toEqual({ status: 'completed', nodeId: 'thanks' });
     expect(result.state.vars).toEqual({ answer: 'blue' });
-    expect(result.steps[0]!.input).toEqual({ config: { timeout: { amount: 1, unit: 'hours' }, saveReplyAs: 'answer' }, resume: reply('blue') });
+    expect(result.steps[0]!.input).toEqual({
+      config: { timeout: { amount: 1, unit: 'hours' }, saveReplyAs: 'answer' },
+      resume: reply('blue'),
+    });
     expect(result.steps[1]!.effects).toEqual([{ kind: 'send', text: 'Thanks for "blue"' }]);
   });
 
@@ -169,7 +212,11 @@ describe('when a node waits', () => {
 
 describe('when a run is pinned to a flow version', () => {
   // Version 2 reworded the reply and removed the node the run waits on in version 1.
-  const v1 = version('v1', [keywordTrigger('t', ['hi']), node('wait', 'wait_for_reply', {}), node('send', 'send_message', { text: 'old reply' })], [edge('t', 'out', 'wait'), edge('wait', 'reply', 'send')]);
+  const v1 = version(
+    'v1',
+    [keywordTrigger('t', ['hi']), node('wait', 'wait_for_reply', {}), node('send', 'send_message', { text: 'old reply' })],
+    [edge('t', 'out', 'wait'), edge('wait', 'reply', 'send')],
+  );
   const v2 = version('v2', [keywordTrigger('t', ['hi']), node('send', 'send_message', { text: 'new reply' })], [edge('t', 'out', 'send')]);
 
   it('follows the nodes and edges of the version it is given, whatever was published since', async () => {
@@ -186,7 +233,13 @@ describe('when a run is pinned to a flow version', () => {
 
 describe('when a node ends the run itself', () => {
   it('stops the run with the reason the executor gives', async () => {
-    const flow = compileFlow('v1', { nodes: [{ id: 't', type: 'limit', config: {} }, { id: 'n', type: 'limit', config: {} }], edges: [{ source: 't', sourceHandle: 'out', target: 'n' }] });
+    const flow = compileFlow('v1', {
+      nodes: [
+        { id: 't', type: 'limit', config: {} },
+        { id: 'n', type: 'limit', config: {} },
+      ],
+      edges: [{ source: 't', sourceHandle: 'out', target: 'n' }],
+    });
     const limit: NodeExecutor = () => ({ port: 'out', stop: { reason: 'run_limit: too many runs' } });
     const result = await advanceRun(input(flow, { executors: new Map([['limit', limit]]) }));
     expect(result.outcome).toEqual({ status: 'stopped', nodeId: 't', reason: 'run_limit: too many runs' });
@@ -202,7 +255,10 @@ describe('when a node ends the run itself', () => {
 
 describe('when a step input or output holds a secret', () => {
   it('records the step with the secret values redacted, while the executor saw them', async () => {
-    const flow = compileFlow('v1', { nodes: [{ id: 't', type: 'probe', config: { headers: [{ name: 'Authorization', value: 'Bearer abc' }], apiKey: 'k-123' } }], edges: [] });
+    const flow = compileFlow('v1', {
+      nodes: [{ id: 't', type: 'probe', config: { headers: [{ name: 'Authorization', value: 'Bearer abc' }], apiKey: 'k-123' } }],
+      edges: [],
+    });
     let seenConfig: unknown;
     const probe: NodeExecutor = (config) => ((seenConfig = config), { port: null, output: { token: 'tok-1', ok: true } });
     const result = await advanceRun(input(flow, { executors: new Map([['probe', probe]]) }));

@@ -51,8 +51,22 @@ export async function advanceRun(input: AdvanceInput): Promise<AdvanceResult> {
     const executor = node && input.executors.get(node.type);
     const startedAt = input.ports.now();
     if (!node || !executor) {
-      const error = { code: node ? 'unknown_node_type' : 'missing_node', message: node ? `no executor for node type "${node.type}"` : `node "${nodeId}" is not in this flow version` };
-      steps.push({ seq: input.stepCount + steps.length + 1, nodeId, nodeType: node?.type ?? 'unknown', input: null, output: null, port: null, error, effects: [], startedAt, finishedAt: startedAt });
+      const error = {
+        code: node ? 'unknown_node_type' : 'missing_node',
+        message: node ? `no executor for node type "${node.type}"` : `node "${nodeId}" is not in this flow version`,
+      };
+      steps.push({
+        seq: input.stepCount + steps.length + 1,
+        nodeId,
+        nodeType: node?.type ?? 'unknown',
+        input: null,
+        output: null,
+        port: null,
+        error,
+        effects: [],
+        startedAt,
+        finishedAt: startedAt,
+      });
       return finish({ status: 'failed', nodeId, error });
     }
     // Steps are shown in the run history: secrets in a config (an API key header) are not kept.
@@ -60,17 +74,49 @@ export async function advanceRun(input: AdvanceInput): Promise<AdvanceResult> {
     const stepInput = redactSecrets({ config: node.config, ...(resume ? { resume } : {}) });
     let result;
     try {
-      result = await executor(node.config, { nodeId, facts, state, resume, now: startedAt, random: input.ports.random, http: input.ports.http, secrets: input.ports.secrets, templates: input.flow.templates });
+      result = await executor(node.config, {
+        nodeId,
+        facts,
+        state,
+        resume,
+        now: startedAt,
+        random: input.ports.random,
+        http: input.ports.http,
+        secrets: input.ports.secrets,
+        templates: input.flow.templates,
+      });
     } catch (err) {
       const error = describeError(err);
-      steps.push({ seq: input.stepCount + steps.length + 1, nodeId, nodeType: node.type, input: stepInput, output: null, port: null, error, effects: [], startedAt, finishedAt: input.ports.now() });
+      steps.push({
+        seq: input.stepCount + steps.length + 1,
+        nodeId,
+        nodeType: node.type,
+        input: stepInput,
+        output: null,
+        port: null,
+        error,
+        effects: [],
+        startedAt,
+        finishedAt: input.ports.now(),
+      });
       return finish({ status: 'failed', nodeId, error });
     }
     resume = undefined;
     const effects = result.effects ?? [];
     if (result.state) state = result.state;
     facts = factsAfterEffects(facts, effects);
-    steps.push({ seq: input.stepCount + steps.length + 1, nodeId, nodeType: node.type, input: stepInput, output: redactSecrets(result.output ?? null), port: result.port ?? null, error: null, effects, startedAt, finishedAt: input.ports.now() });
+    steps.push({
+      seq: input.stepCount + steps.length + 1,
+      nodeId,
+      nodeType: node.type,
+      input: stepInput,
+      output: redactSecrets(result.output ?? null),
+      port: result.port ?? null,
+      error: null,
+      effects,
+      startedAt,
+      finishedAt: input.ports.now(),
+    });
 
     if (result.stop) return finish({ status: 'stopped', nodeId, reason: result.stop.reason });
     if (result.wait) return finish({ status: 'waiting', nodeId, wait: result.wait });

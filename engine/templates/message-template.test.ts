@@ -26,7 +26,11 @@ describe('when a contact language chooses the variant', () => {
   });
 
   it('renders the chosen variant like a send_message text', () => {
-    expect(renderTemplateContent(content, 'pt', { contact: { name: 'Ana' } })).toEqual({ language: 'pt-br', text: 'Olá Ana', mediaUrl: null });
+    expect(renderTemplateContent(content, 'pt', { contact: { name: 'Ana' } })).toEqual({
+      language: 'pt-br',
+      text: 'Olá Ana',
+      mediaUrl: null,
+    });
   });
 });
 
@@ -38,8 +42,17 @@ describe('when a template is written', () => {
   });
 
   it('refuses two variants of one language and a placeholder that does not parse', () => {
-    const result = TemplateContentSchema.safeParse({ fallbackLanguage: 'en', variants: [{ language: 'en', text: 'Hi {{oops' }, { language: 'EN', text: 'Hi' }] });
-    expect(result.error?.issues.map((i) => i.message)).toEqual(['a "{{" is never closed by "}}" (at character 3)', 'the language "en" has two variants: keep one']);
+    const result = TemplateContentSchema.safeParse({
+      fallbackLanguage: 'en',
+      variants: [
+        { language: 'en', text: 'Hi {{oops' },
+        { language: 'EN', text: 'Hi' },
+      ],
+    });
+    expect(result.error?.issues.map((i) => i.message)).toEqual([
+      'a "{{" is never closed by "}}" (at character 3)',
+      'the language "en" has two variants: keep one',
+    ]);
   });
 
   it('refuses a secret in a template text', () => {

@@ -61,10 +61,20 @@ export const TemplateContentSchema = z
   .superRefine((content, ctx) => {
     const seen = new Set<string>();
     content.variants.forEach((v, i) => {
-      if (seen.has(v.language)) ctx.addIssue({ code: 'custom', message: `the language "${v.language}" has two variants: keep one`, path: ['variants', i, 'language'] });
+      if (seen.has(v.language))
+        ctx.addIssue({
+          code: 'custom',
+          message: `the language "${v.language}" has two variants: keep one`,
+          path: ['variants', i, 'language'],
+        });
       seen.add(v.language);
     });
-    if (!seen.has(content.fallbackLanguage)) ctx.addIssue({ code: 'custom', message: `the fallback language "${content.fallbackLanguage}" has no variant: add one or pick another fallback`, path: ['fallbackLanguage'] });
+    if (!seen.has(content.fallbackLanguage))
+      ctx.addIssue({
+        code: 'custom',
+        message: `the fallback language "${content.fallbackLanguage}" has no variant: add one or pick another fallback`,
+        path: ['fallbackLanguage'],
+      });
   });
 export type TemplateContent = z.output<typeof TemplateContentSchema>;
 export type TemplateContentInput = z.input<typeof TemplateContentSchema>;
@@ -88,11 +98,22 @@ export function pickVariant(content: TemplateContent, language: unknown): Templa
   if (typeof language !== 'string' || language.trim() === '') return fallback;
   const wanted = normaliseLanguage(language);
   const base = wanted.split('-')[0];
-  return content.variants.find((v) => v.language === wanted) ?? content.variants.find((v) => v.language === base) ?? content.variants.find((v) => v.language.split('-')[0] === base) ?? fallback;
+  return (
+    content.variants.find((v) => v.language === wanted) ??
+    content.variants.find((v) => v.language === base) ??
+    content.variants.find((v) => v.language.split('-')[0] === base) ??
+    fallback
+  );
 }
 
 /** The contact a preview renders for when none is named: every field filled, so every placeholder shows. */
-export const SAMPLE_CONTACT = Object.freeze({ id: '00000000-0000-4000-8000-000000000000', name: 'Alex Sample', phone: '+15550100123', attributes: {}, tags: ['sample'] });
+export const SAMPLE_CONTACT = Object.freeze({
+  id: '00000000-0000-4000-8000-000000000000',
+  name: 'Alex Sample',
+  phone: '+15550100123',
+  attributes: {},
+  tags: ['sample'],
+});
 
 /** The contact attribute that chooses a template's language variant. */
 export const LANGUAGE_ATTRIBUTE = 'language';

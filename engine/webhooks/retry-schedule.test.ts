@@ -6,7 +6,9 @@ const noJitter = () => 0.5;
 describe('nextRetryAt', () => {
   it('waits exponentially longer after each failed attempt, up to the cap', () => {
     const created = new Date('2026-01-01T00:00:00Z');
-    const delays = [1, 2, 3, 4, 5, 6, 7, 8].map((attempts) => nextRetryAt(DEFAULT_RETRY_POLICY, attempts, created, created, noJitter)!.getTime() - created.getTime());
+    const delays = [1, 2, 3, 4, 5, 6, 7, 8].map(
+      (attempts) => nextRetryAt(DEFAULT_RETRY_POLICY, attempts, created, created, noJitter)!.getTime() - created.getTime(),
+    );
     expect(delays.slice(0, 5)).toEqual([10_000, 40_000, 160_000, 640_000, 2_560_000]);
     expect(delays[6]).toBe(DEFAULT_RETRY_POLICY.maxDelayMs);
     expect(delays[7]).toBe(DEFAULT_RETRY_POLICY.maxDelayMs);

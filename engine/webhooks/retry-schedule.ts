@@ -24,7 +24,13 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = { firstDelayMs: 10_000, factor:
  * `createdAt`, or null when the delivery window is over. The last retry is moved earlier to fall
  * inside the window rather than dropped.
  */
-export function nextRetryAt(policy: RetryPolicy, attempts: number, createdAt: Date, now: Date, random: () => number = Math.random): Date | null {
+export function nextRetryAt(
+  policy: RetryPolicy,
+  attempts: number,
+  createdAt: Date,
+  now: Date,
+  random: () => number = Math.random,
+): Date | null {
   const end = createdAt.getTime() + DELIVERY_WINDOW_MS;
   if (now.getTime() >= end) return null;
   const base = Math.min(policy.firstDelayMs * policy.factor ** Math.max(attempts - 1, 0), policy.maxDelayMs);

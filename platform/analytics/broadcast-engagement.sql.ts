@@ -73,7 +73,9 @@ export async function broadcastEngagement(em: EntityManager, broadcastIds: reado
   // engagement bench); the probes themselves take a few microseconds each.
   const rows = await em.fork().transactional(async (tx) => {
     await runSql(tx, `set local jit = off`, {});
-    return (await runSql<BroadcastEngagement & { broadcastId: string }>(tx, ENGAGEMENT_SQL, { broadcastIds, replyHours: REPLY_ATTRIBUTION_HOURS })).rows;
+    return (
+      await runSql<BroadcastEngagement & { broadcastId: string }>(tx, ENGAGEMENT_SQL, { broadcastIds, replyHours: REPLY_ATTRIBUTION_HOURS })
+    ).rows;
   });
   for (const { broadcastId, ...counts } of rows) byBroadcast.set(broadcastId, counts);
   return byBroadcast;

@@ -15,7 +15,8 @@ export interface Dashboard {
 // the partial index contacts_test, are left out of each statement once (an init plan), rather than
 // probing the contact of every message counted.
 // coalesce: a row whose contact was erased (contact_id null) counts.
-const NOT_TEST_CONTACT = (column: string) => `not coalesce(${column} = any(array(select id from contacts where workspace_id = :workspaceId and is_test)), false)`;
+const NOT_TEST_CONTACT = (column: string) =>
+  `not coalesce(${column} = any(array(select id from contacts where workspace_id = :workspaceId and is_test)), false)`;
 
 // messages_workspace_created (workspace_id, created_at) bounds every scan to the window.
 const PER_DAY_SQL = `
@@ -55,10 +56,19 @@ const RESPONSE_SQL = `
    group by a.sender
    order by a.sender`;
 
-export async function loadDashboard(em: EntityManager, workspaceId: string, opts: { days: number; timeZone: string; now: Date }): Promise<Dashboard> {
+export async function loadDashboard(
+  em: EntityManager,
+  workspaceId: string,
+  opts: { days: number; timeZone: string; now: Date },
+): Promise<Dashboard> {
   const since = new Date(opts.now.getTime() - opts.days * 24 * 3600 * 1000);
   const [perDay, active, response] = await Promise.all([
-    runSql<{ day: string; inbound: number; outbound: number }>(em, PER_DAY_SQL, { workspaceId, now: opts.now, tz: opts.timeZone, days: opts.days }),
+    runSql<{ day: string; inbound: number; outbound: number }>(em, PER_DAY_SQL, {
+      workspaceId,
+      now: opts.now,
+      tz: opts.timeZone,
+      days: opts.days,
+    }),
     runSql<Dashboard['activeConversations']>(em, ACTIVE_SQL, { workspaceId, now: opts.now }),
     runSql<Dashboard['responseTimes'][number]>(em, RESPONSE_SQL, { workspaceId, since }),
   ]);

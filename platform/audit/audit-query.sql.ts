@@ -44,7 +44,12 @@ const SELECT_PAGE = `
   limit :limit`;
 
 /** One page of the workspace's audit log, newest first, after `beforeId` when given. */
-export async function findAuditEntries(em: EntityManager, workspaceId: string, filter: AuditFilter, pageOpts: { beforeId: string | null; limit: number }): Promise<AuditRow[]> {
+export async function findAuditEntries(
+  em: EntityManager,
+  workspaceId: string,
+  filter: AuditFilter,
+  pageOpts: { beforeId: string | null; limit: number },
+): Promise<AuditRow[]> {
   const res = await runSql<AuditRow>(em, SELECT_PAGE, {
     workspaceId,
     beforeId: pageOpts.beforeId,
@@ -59,6 +64,10 @@ export async function findAuditEntries(em: EntityManager, workspaceId: string, f
 
 /** The distinct actions the workspace's log holds, for the action filter. */
 export async function auditActions(em: EntityManager, workspaceId: string): Promise<string[]> {
-  const res = await runSql<{ action: string }>(em, `select distinct action from audit_log where workspace_id = :workspaceId order by action`, { workspaceId });
+  const res = await runSql<{ action: string }>(
+    em,
+    `select distinct action from audit_log where workspace_id = :workspaceId order by action`,
+    { workspaceId },
+  );
   return res.rows.map((r) => r.action);
 }

@@ -39,19 +39,29 @@ function toAccount(row: Record<string, unknown> | undefined): BillingAccount | n
 
 /** The workspace's account, or null when it never had one. `lock`: held to the end of the transaction. */
 export async function loadAccount(em: EntityManager, workspaceId: string, opts: { lock?: boolean } = {}): Promise<BillingAccount | null> {
-  const { rows } = await runSql<Record<string, unknown>>(em, `select ${COLUMNS} from billing_accounts where workspace_id = :workspaceId${opts.lock ? ' for update' : ''}`, { workspaceId });
+  const { rows } = await runSql<Record<string, unknown>>(
+    em,
+    `select ${COLUMNS} from billing_accounts where workspace_id = :workspaceId${opts.lock ? ' for update' : ''}`,
+    { workspaceId },
+  );
   return toAccount(rows[0]);
 }
 
 /** The account of a Stripe customer (locked), or null for a customer this server did not create. */
 export async function accountOfCustomer(em: EntityManager, customerId: string): Promise<BillingAccount | null> {
-  const { rows } = await runSql<Record<string, unknown>>(em, `select ${COLUMNS} from billing_accounts where stripe_customer_id = :customerId for update`, { customerId });
+  const { rows } = await runSql<Record<string, unknown>>(
+    em,
+    `select ${COLUMNS} from billing_accounts where stripe_customer_id = :customerId for update`,
+    { customerId },
+  );
   return toAccount(rows[0]);
 }
 
 /** Creates the account row if missing and answers it locked: two checkouts at once create one customer. */
 export async function lockOrCreateAccount(em: EntityManager, workspaceId: string): Promise<BillingAccount> {
-  await runSql(em, `insert into billing_accounts (workspace_id) values (:workspaceId) on conflict (workspace_id) do nothing`, { workspaceId });
+  await runSql(em, `insert into billing_accounts (workspace_id) values (:workspaceId) on conflict (workspace_id) do nothing`, {
+    workspaceId,
+  });
   return (await loadAccount(em, workspaceId, { lock: true }))!;
 }
 

@@ -41,15 +41,31 @@ export function loadBillingConfig(e: BillingEnv, warn: (msg: string) => void): B
     const parsed = PlansFileSchema.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      throw new ConfigError(`BILLING_PLANS_FILE ${e.BILLING_PLANS_FILE}: ${issue.path.length ? `${issue.path.join('.')}: ` : ''}${issue.message}`);
+      throw new ConfigError(
+        `BILLING_PLANS_FILE ${e.BILLING_PLANS_FILE}: ${issue.path.length ? `${issue.path.join('.')}: ` : ''}${issue.message}`,
+      );
     }
     plans = parsed.data;
   } else {
     plans = defaultPlans({ pro: e.STRIPE_PRICE_PRO ?? null, business: e.STRIPE_PRICE_BUSINESS ?? null });
   }
   if (!e.STRIPE_SECRET_KEY) return { stripe: null, plans };
-  if (!e.STRIPE_WEBHOOK_SECRET) throw new ConfigError('STRIPE_WEBHOOK_SECRET is required with STRIPE_SECRET_KEY: without the webhook, payments would never change a plan');
+  if (!e.STRIPE_WEBHOOK_SECRET)
+    throw new ConfigError(
+      'STRIPE_WEBHOOK_SECRET is required with STRIPE_SECRET_KEY: without the webhook, payments would never change a plan',
+    );
   const unpriced = plans.filter((p) => p.id !== 'free' && p.stripePriceId === null).map((p) => p.id);
-  if (unpriced.length) warn(`billing: the plans ${unpriced.join(', ')} have no Stripe price (STRIPE_PRICE_PRO, STRIPE_PRICE_BUSINESS or BILLING_PLANS_FILE), so nobody can buy them`);
-  return { stripe: { secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET, webhookToleranceS: e.STRIPE_WEBHOOK_TOLERANCE_S, apiUrl: e.STRIPE_API_URL ?? null }, plans };
+  if (unpriced.length)
+    warn(
+      `billing: the plans ${unpriced.join(', ')} have no Stripe price (STRIPE_PRICE_PRO, STRIPE_PRICE_BUSINESS or BILLING_PLANS_FILE), so nobody can buy them`,
+    );
+  return {
+    stripe: {
+      secretKey: e.STRIPE_SECRET_KEY,
+      webhookSecret: e.STRIPE_WEBHOOK_SECRET,
+      webhookToleranceS: e.STRIPE_WEBHOOK_TOLERANCE_S,
+      apiUrl: e.STRIPE_API_URL ?? null,
+    },
+    plans,
+  };
 }

@@ -34,21 +34,46 @@ function cardChange(card: CardSummary, at: Date) {
  * the event that wrote them and ignore older events.
  */
 export class BillingEventProcessor {
-  constructor(private readonly deps: { orm: Orm; provider: BillingProvider; catalog: PlanCatalog; logger: Logger; planChanged?: (workspaceId: string) => Promise<void> }) {}
+  constructor(
+    private readonly deps: {
+      orm: Orm;
+      provider: BillingProvider;
+      catalog: PlanCatalog;
+      logger: Logger;
+      planChanged?: (workspaceId: string) => Promise<void>;
+    },
+  ) {}
 
   /** Processes the event; answers what was done (the job's return value). Throws to be retried. */
   async process(eventId: string): Promise<string> {
     const em = this.deps.orm.em.fork();
-    const row = (await runSql<{ payload: unknown; processedAt: Date | null }>(em, `select payload, processed_at as "processedAt" from billing_events where id = :eventId`, { eventId })).rows[0];
+    const row = (
+      await runSql<{ payload: unknown; processedAt: Date | null }>(
+        em,
+        `select payload, processed_at as "processedAt" from billing_events where id = :eventId`,
+        { eventId },
+      )
+    ).rows[0];
     if (!row) return 'unknown event';
     if (row.processedAt !== null || row.payload === null) return 'already processed';
     const event = parseStoredEvent(row.payload);
     try {
       const result = await this.apply(em, event);
-      if (result.planChangedFor) await this.deps.planChanged?.(result.planChangedFor).catch((err: unknown) => this.deps.logger.warn({ err, workspaceId: result.planChangedFor }, 'billing: follow-up of a plan change failed; the billing reconciler does it later'));
+      if (result.planChangedFor)
+        await this.deps
+          .planChanged?.(result.planChangedFor)
+          .catch((err: unknown) =>
+            this.deps.logger.warn(
+              { err, workspaceId: result.planChangedFor },
+              'billing: follow-up of a plan change failed; the billing reconciler does it later',
+            ),
+          );
       return result.outcome;
     } catch (err) {
-      await runSql(em, `update billing_events set attempts = attempts + 1, last_error = :error where id = :eventId`, { eventId, error: String((err as Error).message ?? err).slice(0, 500) });
+      await runSql(em, `update billing_events set attempts = attempts + 1, last_error = :error where id = :eventId`, {
+        eventId,
+        error: String((err as Error).message ?? err).slice(0, 500),
+      });
       throw err;
     }
   }
@@ -59,7 +84,8 @@ export class BillingEventProcessor {
         if (!event.subscriptionId) return this.claimed(em, event, async () => 'ignored: no subscription');
         const sub = await this.deps.provider.retrieveSubscription(event.subscriptionId);
         return this.withAccount(em, event, sub.customerId, (tx, account) => {
-          if (event.workspaceId !== null && event.workspaceId !== account.workspaceId) return Promise.resolve({ outcome: 'ignored: checkout of another workspace' });
+          if (event.workspaceId !== null && event.workspaceId !== account.workspaceId)
+            return Promise.resolve({ outcome: 'ignored: checkout of another workspace' });
           return this.applySubscription(tx, account, sub, event.created);
         });
       }
@@ -71,7 +97,12 @@ export class BillingEventProcessor {
       }
       case 'customer.subscription.trial_will_end':
         return this.withAccount(em, event, event.customerId, async (tx, account) => {
-          audit(tx, { workspaceId: account.workspaceId, actor: SYSTEM, action: 'billing.trial_will_end', details: { trialEnd: event.trialEnd?.toISOString() ?? null } });
+          audit(tx, {
+            workspaceId: account.workspaceId,
+            actor: SYSTEM,
+            action: 'billing.trial_will_end',
+            details: { trialEnd: event.trialEnd?.toISOString() ?? null },
+          });
           return { outcome: 'owners told: the trial ends soon' };
         });
       case 'invoice.paid':
@@ -87,13 +118,32 @@ export class BillingEventProcessor {
              on conflict (id) do update set number = excluded.number, status = excluded.status, amount_due = excluded.amount_due, amount_paid = excluded.amount_paid,
                     hosted_invoice_url = excluded.hosted_invoice_url, event_at = excluded.event_at
               where billing_invoices.workspace_id = excluded.workspace_id and billing_invoices.event_at <= excluded.event_at`,
-            { id: invoice.id, workspaceId: account.workspaceId, number: invoice.number, status: invoice.status, amountDue: invoice.amountDue, amountPaid: invoice.amountPaid, currency: invoice.currency, url: invoice.hostedInvoiceUrl, createdAt: invoice.createdAt, eventAt: event.created },
+            {
+              id: invoice.id,
+              workspaceId: account.workspaceId,
+              number: invoice.number,
+              status: invoice.status,
+              amountDue: invoice.amountDue,
+              amountPaid: invoice.amountPaid,
+              currency: invoice.currency,
+              url: invoice.hostedInvoiceUrl,
+              createdAt: invoice.createdAt,
+              eventAt: event.created,
+            },
           );
           if (event.type !== 'invoice.paid') {
-            audit(tx, { workspaceId: account.workspaceId, actor: SYSTEM, action: event.type === 'invoice.payment_failed' ? 'billing.payment_failed' : 'billing.payment_action_required', details: { invoiceNumber: invoice.number, amountDue: invoice.amountDue, currency: invoice.currency } });
+            audit(tx, {
+              workspaceId: account.workspaceId,
+              actor: SYSTEM,
+              action: event.type === 'invoice.payment_failed' ? 'billing.payment_failed' : 'billing.payment_action_required',
+              details: { invoiceNumber: invoice.number, amountDue: invoice.amountDue, currency: invoice.currency },
+            });
           }
           const applied = sub ? await this.applySubscription(tx, account, sub, event.created) : null;
-          return { outcome: `invoice ${invoice.status}${applied ? `; ${applied.outcome}` : ''}`, ...(applied?.planChangedFor ? { planChangedFor: applied.planChangedFor } : {}) };
+          return {
+            outcome: `invoice ${invoice.status}${applied ? `; ${applied.outcome}` : ''}`,
+            ...(applied?.planChangedFor ? { planChangedFor: applied.planChangedFor } : {}),
+          };
         });
       }
       case 'payment_method.attached': {
@@ -124,7 +174,12 @@ export class BillingEventProcessor {
   }
 
   /** Runs `write` with the customer's account locked, in the transaction that claims the event. */
-  private withAccount(em: EntityManager, event: BillingEvent, customerId: string | null, write: (tx: EntityManager, account: BillingAccount) => Promise<{ outcome: string; planChangedFor?: string }>): Promise<{ outcome: string; planChangedFor?: string }> {
+  private withAccount(
+    em: EntityManager,
+    event: BillingEvent,
+    customerId: string | null,
+    write: (tx: EntityManager, account: BillingAccount) => Promise<{ outcome: string; planChangedFor?: string }>,
+  ): Promise<{ outcome: string; planChangedFor?: string }> {
     return this.claimedWith(em, event, async (tx) => {
       const account = customerId ? await accountOfCustomer(tx, customerId) : null;
       // A customer this server did not create (another product on the same Stripe account).
@@ -138,25 +193,44 @@ export class BillingEventProcessor {
   }
 
   /** One transaction: claims the event (or finds it processed meanwhile), writes, records the outcome. */
-  private async claimedWith(em: EntityManager, event: BillingEvent, write: (tx: EntityManager) => Promise<{ outcome: string; planChangedFor?: string }>): Promise<{ outcome: string; planChangedFor?: string }> {
+  private async claimedWith(
+    em: EntityManager,
+    event: BillingEvent,
+    write: (tx: EntityManager) => Promise<{ outcome: string; planChangedFor?: string }>,
+  ): Promise<{ outcome: string; planChangedFor?: string }> {
     return em.transactional(async (tx) => {
       const claim = await runSql(tx, `select id from billing_events where id = :id and processed_at is null for update`, { id: event.id });
       if (claim.rowCount === 0) return { outcome: 'already processed' };
       const result = await write(tx);
-      await runSql(tx, `update billing_events set processed_at = now(), outcome = :outcome, payload = null, attempts = attempts + 1, last_error = null where id = :id`, { id: event.id, outcome: result.outcome });
+      await runSql(
+        tx,
+        `update billing_events set processed_at = now(), outcome = :outcome, payload = null, attempts = attempts + 1, last_error = null where id = :id`,
+        { id: event.id, outcome: result.outcome },
+      );
       return result;
     });
   }
 
   /** Writes the subscription's current state (read from Stripe) to the account, the plan and the usage period. */
-  private async applySubscription(tx: EntityManager, account: BillingAccount, sub: ProviderSubscription, eventAt: Date): Promise<{ outcome: string; planChangedFor?: string }> {
+  private async applySubscription(
+    tx: EntityManager,
+    account: BillingAccount,
+    sub: ProviderSubscription,
+    eventAt: Date,
+  ): Promise<{ outcome: string; planChangedFor?: string }> {
     if (account.stripeSubscriptionId !== null && account.stripeSubscriptionId !== sub.id && ENDED.has(sub.status)) {
       return { outcome: `ignored: ${sub.id} is not the workspace's subscription any more` };
     }
-    const workspace = (await runSql<{ plan: string }>(tx, `select plan from workspaces where id = :id for update`, { id: account.workspaceId })).rows[0];
+    const workspace = (
+      await runSql<{ plan: string }>(tx, `select plan from workspaces where id = :id for update`, { id: account.workspaceId })
+    ).rows[0];
     if (!workspace) return { outcome: 'ignored: workspace deleted' };
     const { planId, unknownPrice } = planForSubscription(sub, this.deps.catalog, workspace.plan);
-    if (unknownPrice) this.deps.logger.error({ workspaceId: account.workspaceId, priceId: sub.priceId }, 'billing: a subscription to a price no plan names; the plan is left as it was (check BILLING_PLANS_FILE or STRIPE_PRICE_*)');
+    if (unknownPrice)
+      this.deps.logger.error(
+        { workspaceId: account.workspaceId, priceId: sub.priceId },
+        'billing: a subscription to a price no plan names; the plan is left as it was (check BILLING_PLANS_FILE or STRIPE_PRICE_*)',
+      );
     await updateAccount(tx, account.workspaceId, {
       stripeSubscriptionId: sub.id,
       subscriptionStatus: sub.status,
@@ -185,7 +259,13 @@ export class BillingEventProcessor {
     }
     if (planId === workspace.plan) return { outcome: `plan ${planId} (${sub.status})` };
     await runSql(tx, `update workspaces set plan = :planId, updated_at = now() where id = :id`, { id: account.workspaceId, planId });
-    audit(tx, { workspaceId: account.workspaceId, actor: SYSTEM, action: 'billing.plan_changed', target: { kind: 'workspace', id: account.workspaceId }, details: { from: workspace.plan, to: planId, status: sub.status } });
+    audit(tx, {
+      workspaceId: account.workspaceId,
+      actor: SYSTEM,
+      action: 'billing.plan_changed',
+      target: { kind: 'workspace', id: account.workspaceId },
+      details: { from: workspace.plan, to: planId, status: sub.status },
+    });
     return { outcome: `plan ${workspace.plan} → ${planId} (${sub.status})`, planChangedFor: account.workspaceId };
   }
 }

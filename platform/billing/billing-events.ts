@@ -12,7 +12,12 @@ export interface BillingEventJobData {
 }
 
 /** Retries with backoff (1 s, 2 s, 4 s … about 8.5 minutes in all): Stripe or the database may be away for a while. */
-export const BILLING_EVENT_JOB_OPTIONS: JobsOptions = { attempts: 10, backoff: { type: 'exponential', delay: 1_000 }, removeOnComplete: 1_000, removeOnFail: 5_000 };
+export const BILLING_EVENT_JOB_OPTIONS: JobsOptions = {
+  attempts: 10,
+  backoff: { type: 'exponential', delay: 1_000 },
+  removeOnComplete: 1_000,
+  removeOnFail: 5_000,
+};
 
 /** A recorded event, as the processor reads it. */
 export interface StoredBillingEvent {
@@ -38,7 +43,13 @@ export async function recordBillingEvent(em: EntityManager, event: BillingEvent)
      select true as inserted, true as pending from ins
      union all
      select false, processed_at is null from billing_events where id = :id and not exists (select 1 from ins)`,
-    { id: event.id, type: event.type === 'unhandled' ? event.providerType : event.type, customerId: event.customerId, created: event.created, payload: JSON.stringify(event) },
+    {
+      id: event.id,
+      type: event.type === 'unhandled' ? event.providerType : event.type,
+      customerId: event.customerId,
+      created: event.created,
+      payload: JSON.stringify(event),
+    },
   );
   const row = rows[0];
   return { duplicate: !row?.inserted, pending: row?.pending ?? false };
@@ -46,7 +57,9 @@ export async function recordBillingEvent(em: EntityManager, event: BillingEvent)
 
 /** Adds the event's processing job (idempotent: one job per event id). */
 export async function enqueueBillingEvent(queues: QueueFactory, eventId: string): Promise<void> {
-  await queues.queue<BillingEventJobData>(BILLING_EVENTS_QUEUE).add(BILLING_EVENT_JOB, { eventId }, { ...BILLING_EVENT_JOB_OPTIONS, jobId: `billing-event-${eventId}` });
+  await queues
+    .queue<BillingEventJobData>(BILLING_EVENTS_QUEUE)
+    .add(BILLING_EVENT_JOB, { eventId }, { ...BILLING_EVENT_JOB_OPTIONS, jobId: `billing-event-${eventId}` });
 }
 
 /** Parses the stored payload back into the event (dates were serialised as ISO strings). */

@@ -27,7 +27,16 @@ export class BillingJobs {
   private readonly periodic: PeriodicPass;
   private readonly broadcasts: BroadcastCommands;
 
-  constructor(private readonly deps: { orm: Orm; queues: QueueFactory; clock: Clock; logger: Logger; billing: Billing; processor: BillingEventProcessor }) {
+  constructor(
+    private readonly deps: {
+      orm: Orm;
+      queues: QueueFactory;
+      clock: Clock;
+      logger: Logger;
+      billing: Billing;
+      processor: BillingEventProcessor;
+    },
+  ) {
     this.periodic = new PeriodicPass(() => this.runOnce(), { logger: deps.logger, message: 'billing reconciler pass failed' });
     this.broadcasts = new BroadcastCommands({ queues: deps.queues, clock: deps.clock, logger: deps.logger });
   }
@@ -46,7 +55,9 @@ export class BillingJobs {
       },
       { concurrency: BILLING_EVENTS_IN_FLIGHT },
     );
-    this.worker.on('failed', (job, err) => this.deps.logger.warn({ err, eventId: job?.data.eventId, attempts: job?.attemptsMade }, 'billing event failed; it is retried'));
+    this.worker.on('failed', (job, err) =>
+      this.deps.logger.warn({ err, eventId: job?.data.eventId, attempts: job?.attemptsMade }, 'billing event failed; it is retried'),
+    );
     this.periodic.start(intervalMs);
   }
 
@@ -59,9 +70,17 @@ export class BillingJobs {
   async runOnce(): Promise<{ requeued: number; resumed: number }> {
     const em = this.deps.orm.em.fork();
     const before = new Date(this.deps.clock.now().getTime() - BILLING_EVENT_GRACE_MS);
-    const lost = await runSql<{ id: string }>(em, `select id from billing_events where processed_at is null and received_at < :before order by received_at limit 500`, { before });
+    const lost = await runSql<{ id: string }>(
+      em,
+      `select id from billing_events where processed_at is null and received_at < :before order by received_at limit 500`,
+      { before },
+    );
     for (const { id } of lost.rows) await enqueueBillingEvent(this.deps.queues, id);
-    const paused = await runSql<{ workspaceId: string }>(em, `select distinct workspace_id as "workspaceId" from broadcasts where state = 'paused' and state_reason like :reason`, { reason: `${QUOTA_EXCEEDED_REASON}%` });
+    const paused = await runSql<{ workspaceId: string }>(
+      em,
+      `select distinct workspace_id as "workspaceId" from broadcasts where state = 'paused' and state_reason like :reason`,
+      { reason: `${QUOTA_EXCEEDED_REASON}%` },
+    );
     let resumed = 0;
     for (const { workspaceId } of paused.rows) resumed += await this.resumeQuotaPaused(workspaceId);
     return { requeued: lost.rows.length, resumed };
@@ -75,7 +94,11 @@ export class BillingJobs {
     } catch {
       return 0;
     }
-    const { rows } = await runSql<{ id: string }>(em, `select id from broadcasts where workspace_id = :workspaceId and state = 'paused' and state_reason like :reason`, { workspaceId, reason: `${QUOTA_EXCEEDED_REASON}%` });
+    const { rows } = await runSql<{ id: string }>(
+      em,
+      `select id from broadcasts where workspace_id = :workspaceId and state = 'paused' and state_reason like :reason`,
+      { workspaceId, reason: `${QUOTA_EXCEEDED_REASON}%` },
+    );
     for (const { id } of rows) {
       await this.broadcasts.resume(em, workspaceId, id);
       this.deps.logger.info({ broadcastId: id, workspaceId }, 'broadcast resumed: quota available again');

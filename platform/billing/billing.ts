@@ -1,6 +1,13 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Clock } from '../../engine/clock.ts';
-import { ENTITLEMENT_LABELS, ENTITLEMENTS, PlanCatalog, SELF_HOSTED_PLAN, type Entitlement, type Plan } from '../../engine/billing/plans.ts';
+import {
+  ENTITLEMENT_LABELS,
+  ENTITLEMENTS,
+  PlanCatalog,
+  SELF_HOSTED_PLAN,
+  type Entitlement,
+  type Plan,
+} from '../../engine/billing/plans.ts';
 import { thresholdReached, type UsageThreshold } from '../../engine/billing/usage-thresholds.ts';
 import { BillingDisabledError } from '../../engine/errors/billing-disabled.error.ts';
 import { ValidationError } from '../../engine/errors/app-error.ts';
@@ -37,7 +44,16 @@ export interface BillingOverview {
   alert: { threshold: UsageThreshold; entitlement: Entitlement; label: string } | null;
   card: CardSummary | null;
   billingAddress: BillingAddress | null;
-  invoices: { id: string; number: string | null; status: string; amountDue: number; amountPaid: number; currency: string; hostedInvoiceUrl: string | null; createdAt: Date }[];
+  invoices: {
+    id: string;
+    number: string | null;
+    status: string;
+    amountDue: number;
+    amountPaid: number;
+    currency: string;
+    hostedInvoiceUrl: string | null;
+    createdAt: Date;
+  }[];
 }
 
 /** The editor's billing page, where Checkout and the portal send the owner back. */
@@ -53,7 +69,16 @@ export class Billing {
   readonly meter: UsageMeter;
   readonly enabled: boolean;
 
-  constructor(private readonly deps: { config: BillingConfig | undefined; provider: BillingProvider | null; orm: Orm; queues: QueueFactory; clock: Clock; publicUrl: string }) {
+  constructor(
+    private readonly deps: {
+      config: BillingConfig | undefined;
+      provider: BillingProvider | null;
+      orm: Orm;
+      queues: QueueFactory;
+      clock: Clock;
+      publicUrl: string;
+    },
+  ) {
     this.enabled = Boolean(deps.config?.stripe) && deps.provider !== null;
     this.catalog = new PlanCatalog(deps.config?.plans ?? []);
     this.meter = new UsageMeter(this.enabled ? this.catalog.plans : null);
@@ -82,9 +107,19 @@ export class Billing {
     if (!this.enabled) return;
     const plan = await this.planOf(em, workspaceId);
     const usage = await this.usage(em, workspaceId);
-    for (const [entitlement, used] of [['messagesPerPeriod', usage.automatedMessages], ['broadcastRecipientsPerMonth', usage.broadcastRecipients]] as const) {
+    for (const [entitlement, used] of [
+      ['messagesPerPeriod', usage.automatedMessages],
+      ['broadcastRecipientsPerMonth', usage.broadcastRecipients],
+    ] as const) {
       const limit = plan.entitlements[entitlement];
-      if (limit !== null && used >= limit) throw new QuotaExceededError(workspaceId, { entitlement: ENTITLEMENT_LABELS[entitlement], planName: plan.name, limit, used, periodEnd: usage.periodEnd });
+      if (limit !== null && used >= limit)
+        throw new QuotaExceededError(workspaceId, {
+          entitlement: ENTITLEMENT_LABELS[entitlement],
+          planName: plan.name,
+          limit,
+          used,
+          periodEnd: usage.periodEnd,
+        });
     }
   }
 
@@ -98,17 +133,35 @@ export class Billing {
       seats: await countUsed(em, workspaceId, 'seats'),
       activeFlows: await countUsed(em, workspaceId, 'activeFlows'),
     };
-    const usedOf: Record<Entitlement, number | null> = { messagesPerPeriod: usage.automatedMessages, broadcastRecipientsPerMonth: usage.broadcastRecipients, retentionDays: null, ...counted };
+    const usedOf: Record<Entitlement, number | null> = {
+      messagesPerPeriod: usage.automatedMessages,
+      broadcastRecipientsPerMonth: usage.broadcastRecipients,
+      retentionDays: null,
+      ...counted,
+    };
     const lines: UsageLine[] = ENTITLEMENTS.map((entitlement) => {
       const used = usedOf[entitlement];
       const limit = plan.entitlements[entitlement];
-      return { entitlement, label: ENTITLEMENT_LABELS[entitlement], used, limit, threshold: used === null ? null : thresholdReached(used, limit) };
+      return {
+        entitlement,
+        label: ENTITLEMENT_LABELS[entitlement],
+        used,
+        limit,
+        threshold: used === null ? null : thresholdReached(used, limit),
+      };
     });
-    lines.splice(1, 0, { entitlement: 'agentMessages', label: "agents' replies this period (not limited)", used: usage.agentMessages, limit: null, threshold: null });
+    lines.splice(1, 0, {
+      entitlement: 'agentMessages',
+      label: "agents' replies this period (not limited)",
+      used: usage.agentMessages,
+      limit: null,
+      threshold: null,
+    });
     let alert: BillingOverview['alert'] = null;
     for (const line of lines) {
       if (line.threshold === null || line.entitlement === 'agentMessages') continue;
-      if (!alert || line.threshold > alert.threshold) alert = { threshold: line.threshold, entitlement: line.entitlement, label: line.label };
+      if (!alert || line.threshold > alert.threshold)
+        alert = { threshold: line.threshold, entitlement: line.entitlement, label: line.label };
     }
     const invoices = this.enabled
       ? (
@@ -123,12 +176,23 @@ export class Billing {
     return {
       enabled: this.enabled,
       plan,
-      plans: this.enabled ? this.catalog.plans.map((p) => ({ ...p, current: p.id === plan.id, purchasable: p.stripePriceId !== null })) : [],
-      subscription: account?.subscriptionStatus ? { status: account.subscriptionStatus, cancelAtPeriodEnd: account.cancelAtPeriodEnd } : null,
+      plans: this.enabled
+        ? this.catalog.plans.map((p) => ({ ...p, current: p.id === plan.id, purchasable: p.stripePriceId !== null }))
+        : [],
+      subscription: account?.subscriptionStatus
+        ? { status: account.subscriptionStatus, cancelAtPeriodEnd: account.cancelAtPeriodEnd }
+        : null,
       period: { start: usage.periodStart, end: usage.periodEnd },
       usage: lines,
       alert,
-      card: account?.cardLast4 ? { brand: account.cardBrand ?? 'card', last4: account.cardLast4, expMonth: account.cardExpMonth ?? 0, expYear: account.cardExpYear ?? 0 } : null,
+      card: account?.cardLast4
+        ? {
+            brand: account.cardBrand ?? 'card',
+            last4: account.cardLast4,
+            expMonth: account.cardExpMonth ?? 0,
+            expYear: account.cardExpYear ?? 0,
+          }
+        : null,
       billingAddress: account?.billingAddress ?? null,
       invoices,
     };
@@ -139,10 +203,24 @@ export class Billing {
    * customer is created on the first checkout, under the account row's lock (and with an
    * idempotency key), so two clicks at once make one customer.
    */
-  async checkout(em: EntityManager, input: { workspaceId: string; planId: string; actor: AuditInput['actor']; email: string | null }): Promise<{ url: string }> {
+  async checkout(
+    em: EntityManager,
+    input: { workspaceId: string; planId: string; actor: AuditInput['actor']; email: string | null },
+  ): Promise<{ url: string }> {
     const provider = this.requireProvider();
     const plan = this.catalog.has(input.planId) ? this.catalog.plan(input.planId) : null;
-    if (!plan?.stripePriceId) throw new ValidationError(`plan ${input.planId} cannot be bought here`, { details: [{ path: 'plan', message: `must be one of: ${this.catalog.plans.filter((p) => p.stripePriceId).map((p) => p.id).join(', ')}` }] });
+    if (!plan?.stripePriceId)
+      throw new ValidationError(`plan ${input.planId} cannot be bought here`, {
+        details: [
+          {
+            path: 'plan',
+            message: `must be one of: ${this.catalog.plans
+              .filter((p) => p.stripePriceId)
+              .map((p) => p.id)
+              .join(', ')}`,
+          },
+        ],
+      });
     const customerId = await this.customerOf(em, input.workspaceId, input.email);
     const { url } = await provider.createCheckoutSession({
       customerId,
@@ -151,7 +229,13 @@ export class Billing {
       successUrl: `${this.deps.publicUrl}${BILLING_PAGE_PATH}?checkout=done`,
       cancelUrl: `${this.deps.publicUrl}${BILLING_PAGE_PATH}?checkout=cancelled`,
     });
-    audit(em, { workspaceId: input.workspaceId, actor: input.actor, action: 'billing.checkout_started', target: { kind: 'workspace', id: input.workspaceId }, details: { plan: plan.id } });
+    audit(em, {
+      workspaceId: input.workspaceId,
+      actor: input.actor,
+      action: 'billing.checkout_started',
+      target: { kind: 'workspace', id: input.workspaceId },
+      details: { plan: plan.id },
+    });
     await em.flush();
     return { url };
   }
@@ -182,8 +266,15 @@ export class Billing {
     return em.transactional(async (tx) => {
       const account = await lockOrCreateAccount(tx, workspaceId);
       if (account.stripeCustomerId) return account.stripeCustomerId;
-      const name = (await runSql<{ name: string }>(tx, `select name from workspaces where id = :workspaceId`, { workspaceId })).rows[0]?.name ?? 'Workspace';
-      const { id } = await this.requireProvider().createCustomer({ workspaceId, name, email, idempotencyKey: `onemessage-customer-${workspaceId}` });
+      const name =
+        (await runSql<{ name: string }>(tx, `select name from workspaces where id = :workspaceId`, { workspaceId })).rows[0]?.name ??
+        'Workspace';
+      const { id } = await this.requireProvider().createCustomer({
+        workspaceId,
+        name,
+        email,
+        idempotencyKey: `onemessage-customer-${workspaceId}`,
+      });
       await updateAccount(tx, workspaceId, { stripeCustomerId: id });
       return id;
     });

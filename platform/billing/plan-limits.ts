@@ -31,7 +31,8 @@ export async function assertCanAdd(em: EntityManager, workspaceId: string, plan:
   if (limit === null) return;
   await runSql(em, `select pg_advisory_xact_lock(hashtextextended(:key, 0))`, { key: `plan-limit:${workspaceId}:${entitlement}` });
   const used = await countUsed(em, workspaceId, entitlement);
-  if (used + 1 > limit) throw new PlanLimitReachedError(workspaceId, { entitlement, label: ENTITLEMENT_LABELS[entitlement], planName: plan.name, limit, used });
+  if (used + 1 > limit)
+    throw new PlanLimitReachedError(workspaceId, { entitlement, label: ENTITLEMENT_LABELS[entitlement], planName: plan.name, limit, used });
 }
 
 /** The retention kinds that hold message history, which the plan's `retentionDays` caps. */
@@ -42,12 +43,18 @@ export const MESSAGE_HISTORY_KINDS = ['message_content', 'media_files'] as const
  * ever, included), for the kinds being changed only. Checked when an admin changes the policy;
  * it never deletes anything by itself (a downgrade keeps the data until the policy is changed).
  */
-export function assertRetentionWithinPlan(workspaceId: string, plan: Plan, changed: Partial<Record<string, number | null>>, labels: Record<string, string>): void {
+export function assertRetentionWithinPlan(
+  workspaceId: string,
+  plan: Plan,
+  changed: Partial<Record<string, number | null>>,
+  labels: Record<string, string>,
+): void {
   const maxDays = plan.entitlements.retentionDays;
   if (maxDays === null) return;
   for (const kind of MESSAGE_HISTORY_KINDS) {
     if (!(kind in changed)) continue;
     const asked = changed[kind] ?? null;
-    if (asked === null || asked > maxDays) throw new RetentionOverPlanError(workspaceId, { kind, label: labels[kind] ?? kind, planName: plan.name, maxDays, asked });
+    if (asked === null || asked > maxDays)
+      throw new RetentionOverPlanError(workspaceId, { kind, label: labels[kind] ?? kind, planName: plan.name, maxDays, asked });
   }
 }

@@ -134,10 +134,22 @@ export async function readUsage(em: EntityManager, workspaceId: string, clock: C
   const periodStart = new Date(row.periodStart);
   const periodEnd = new Date(row.periodEnd);
   if (now < periodEnd) {
-    return { periodStart, periodEnd, automatedMessages: row.automatedMessages + row.automatedBefore, agentMessages: row.agentMessages + row.agentBefore, broadcastRecipients: row.broadcastRecipients + row.recipientsBefore };
+    return {
+      periodStart,
+      periodEnd,
+      automatedMessages: row.automatedMessages + row.automatedBefore,
+      agentMessages: row.agentMessages + row.agentBefore,
+      broadcastRecipients: row.broadcastRecipients + row.recipientsBefore,
+    };
   }
   const start = now < addMonth(periodEnd) ? periodEnd : new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
-  return { periodStart: start, periodEnd: addMonth(start), automatedMessages: row.automatedAfter, agentMessages: row.agentAfter, broadcastRecipients: row.recipientsAfter };
+  return {
+    periodStart: start,
+    periodEnd: addMonth(start),
+    automatedMessages: row.automatedAfter,
+    agentMessages: row.agentAfter,
+    broadcastRecipients: row.recipientsAfter,
+  };
 }
 
 function addMonth(d: Date): Date {

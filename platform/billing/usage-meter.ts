@@ -116,7 +116,17 @@ export class UsageMeter {
   readonly limits: string | null;
 
   constructor(plans: readonly Plan[] | null) {
-    this.limits = plans === null ? null : JSON.stringify(Object.fromEntries(plans.map((p) => [p.id, { messages: p.entitlements.messagesPerPeriod, recipients: p.entitlements.broadcastRecipientsPerMonth }])));
+    this.limits =
+      plans === null
+        ? null
+        : JSON.stringify(
+            Object.fromEntries(
+              plans.map((p) => [
+                p.id,
+                { messages: p.entitlements.messagesPerPeriod, recipients: p.entitlements.broadcastRecipientsPerMonth },
+              ]),
+            ),
+          );
   }
 
   /** Counts and never refuses: billing off. */
@@ -157,14 +167,27 @@ counted as (
     for (const r of rows) {
       const lines = [
         { entitlement: 'messagesPerPeriod', used: r.used, before: r.used - r.granted, limit: r.messageLimit },
-        { entitlement: 'broadcastRecipientsPerMonth', used: r.recipientsUsed, before: r.recipientsUsed - r.recipientsGranted, limit: r.recipientLimit },
+        {
+          entitlement: 'broadcastRecipientsPerMonth',
+          used: r.recipientsUsed,
+          before: r.recipientsUsed - r.recipientsGranted,
+          limit: r.recipientLimit,
+        },
       ] as const;
       for (const line of lines) {
         for (const threshold of crossedThresholds(line.before, line.used, line.limit)) {
           entries.push({
             id: newId(),
             workspaceId: r.workspaceId,
-            details: JSON.stringify({ entitlement: line.entitlement, label: ENTITLEMENT_LABELS[line.entitlement], threshold, used: line.used, limit: line.limit, plan: r.plan, periodEnd: r.periodEnd.toISOString() }),
+            details: JSON.stringify({
+              entitlement: line.entitlement,
+              label: ENTITLEMENT_LABELS[line.entitlement],
+              threshold,
+              used: line.used,
+              limit: line.limit,
+              plan: r.plan,
+              periodEnd: r.periodEnd.toISOString(),
+            }),
           });
         }
       }
@@ -182,6 +205,10 @@ counted as (
   /** Gives back messages counted but not recorded (two identical sends at once: the key existed). */
   async giveBack(em: EntityManager, workspaceId: string, automated: number, agent: number): Promise<void> {
     if (automated === 0 && agent === 0) return;
-    await runSql(em, `update billing_usage set automated_messages = greatest(automated_messages - :automated, 0), agent_messages = greatest(agent_messages - :agent, 0) where workspace_id = :workspaceId`, { workspaceId, automated, agent });
+    await runSql(
+      em,
+      `update billing_usage set automated_messages = greatest(automated_messages - :automated, 0), agent_messages = greatest(agent_messages - :agent, 0) where workspace_id = :workspaceId`,
+      { workspaceId, automated, agent },
+    );
   }
 }

@@ -45,8 +45,16 @@ export async function reconcileUsage(em: EntityManager, workspaceId: string): Pr
     const before = (await runSql<UsageCounts>(tx, LOCKED_USAGE_SQL, { workspaceId })).rows[0];
     if (!before) throw new Error(`workspace ${workspaceId} has no usage row`);
     const after = (await runSql<UsageCounts>(tx, COUNT_SQL, { workspaceId, refused: QUOTA_EXCEEDED_REASON })).rows[0]!;
-    await runSql(tx, `delete from billing_usage_deltas d using billing_usage u where d.workspace_id = :workspaceId and u.workspace_id = d.workspace_id and d.counted_at < u.period_end`, { workspaceId });
-    await runSql(tx, `update billing_usage set automated_messages = :a, agent_messages = :g, broadcast_recipients = :r, updated_at = now() where workspace_id = :workspaceId`, { workspaceId, a: after.automatedMessages, g: after.agentMessages, r: after.broadcastRecipients });
+    await runSql(
+      tx,
+      `delete from billing_usage_deltas d using billing_usage u where d.workspace_id = :workspaceId and u.workspace_id = d.workspace_id and d.counted_at < u.period_end`,
+      { workspaceId },
+    );
+    await runSql(
+      tx,
+      `update billing_usage set automated_messages = :a, agent_messages = :g, broadcast_recipients = :r, updated_at = now() where workspace_id = :workspaceId`,
+      { workspaceId, a: after.automatedMessages, g: after.agentMessages, r: after.broadcastRecipients },
+    );
     return { before, after };
   });
 }

@@ -32,7 +32,9 @@ export function sortRecipients(b: BroadcastRow, rows: readonly PendingRecipient[
       sorted.skips.push({ id: r.id, reason: blocker });
       continue;
     }
-    const until = b.quietHours ? quietUntil(now, b.quietHours, recipientTimeZone(b.quietHours, r.attributes ?? {}, workspaceTimeZone)) : null;
+    const until = b.quietHours
+      ? quietUntil(now, b.quietHours, recipientTimeZone(b.quietHours, r.attributes ?? {}, workspaceTimeZone))
+      : null;
     if (until !== null) {
       sorted.deferred.push(r.id);
       if (sorted.deferredUntil === null || until < sorted.deferredUntil) sorted.deferredUntil = until;
@@ -58,7 +60,12 @@ export interface OpenedBatch<K extends BroadcastContent['kind']> {
  * (else its due time); then takes the batch's pending recipients, sorts them, and records those in
  * quiet hours as waiting. Skips are the caller's to write, with any it adds.
  */
-export async function openBatch<K extends BroadcastContent['kind']>(em: EntityManager, data: BroadcastBatchJobData, kinds: readonly K[], now: Date): Promise<'stale' | { dueAt: Date } | OpenedBatch<K>> {
+export async function openBatch<K extends BroadcastContent['kind']>(
+  em: EntityManager,
+  data: BroadcastBatchJobData,
+  kinds: readonly K[],
+  now: Date,
+): Promise<'stale' | { dueAt: Date } | OpenedBatch<K>> {
   const b = await loadBroadcast(em, data.broadcastId, { lock: 'share' });
   if (b.state !== 'running' || b.generation !== data.generation || !(kinds as readonly string[]).includes(b.content.kind)) return 'stale';
   const dueAt = batchDueAt(data.batch, { batch: b.paceAnchorBatch, at: b.paceAnchorAt ?? now }, b.batchSize, b.effectivePacePerMinute);
@@ -73,19 +80,32 @@ export async function openBatch<K extends BroadcastContent['kind']>(em: EntityMa
   if (!context) return 'stale';
   const sorted = sortRecipients(b, await lockPendingRecipients(em, b.id, data.batch), context.timezone, now);
   if (sorted.deferredUntil !== null) await deferRecipients(em, sorted.deferred, sorted.deferredUntil, now);
-  return { b: b as OpenedBatch<K>['b'], workspace: { name: context.name, timezone: context.timezone }, channelKind: context.channelKind, sorted };
+  return {
+    b: b as OpenedBatch<K>['b'],
+    workspace: { name: context.name, timezone: context.timezone },
+    channelKind: context.channelKind,
+    sorted,
+  };
 }
 
 /** Adds the check that completes a broadcast once none of its messages waits any more (one per generation at a time). */
 export async function addFinishCheck(queues: QueueFactory, broadcastId: string, generation: number): Promise<void> {
-  await queues.queue<BroadcastJobData>(BROADCASTS_QUEUE).add('finish', { kind: 'finish', broadcastId }, { ...BROADCAST_JOB_OPTIONS, jobId: `finish-${broadcastId}-${generation}` });
+  await queues
+    .queue<BroadcastJobData>(BROADCASTS_QUEUE)
+    .add('finish', { kind: 'finish', broadcastId }, { ...BROADCAST_JOB_OPTIONS, jobId: `finish-${broadcastId}-${generation}` });
 }
 
 /**
  * What a batch job does last: when recipients wait out their quiet hours, `addLater` adds the
  * batch's job for then; otherwise, once nothing of the broadcast is pending, its finish check.
  */
-export async function closeBatch(em: EntityManager, queues: QueueFactory, data: BroadcastBatchJobData, deferredUntil: Date | null, addLater: (at: Date) => Promise<unknown>): Promise<void> {
+export async function closeBatch(
+  em: EntityManager,
+  queues: QueueFactory,
+  data: BroadcastBatchJobData,
+  deferredUntil: Date | null,
+  addLater: (at: Date) => Promise<unknown>,
+): Promise<void> {
   if (deferredUntil !== null) await addLater(deferredUntil);
   else if (!(await hasPendingRecipients(em, data.broadcastId))) await addFinishCheck(queues, data.broadcastId, data.generation);
 }

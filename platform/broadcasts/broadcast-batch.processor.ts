@@ -111,12 +111,19 @@ export class BroadcastBatchProcessor {
   private readonly insertMessagesStatement: string;
 
   /** `meter`: the plans' quotas (billing on); without it messages are counted and never refused. */
-  constructor(private readonly deps: { orm: Orm; queues: QueueFactory; clock: Clock; logger: Logger; sender: BatchSender; meter?: UsageMeter }) {
+  constructor(
+    private readonly deps: { orm: Orm; queues: QueueFactory; clock: Clock; logger: Logger; sender: BatchSender; meter?: UsageMeter },
+  ) {
     this.meter = deps.meter ?? UsageMeter.unlimited();
     this.insertMessagesStatement = insertMessagesSql(this.meter);
   }
 
-  async process(job: Job<BroadcastBatchJobData>, token: string | undefined, queues: { own: Queue<BroadcastBatchJobData>; send: Queue<SendJobData> }, concurrency: number): Promise<BatchOutcome> {
+  async process(
+    job: Job<BroadcastBatchJobData>,
+    token: string | undefined,
+    queues: { own: Queue<BroadcastBatchJobData>; send: Queue<SendJobData> },
+    concurrency: number,
+  ): Promise<BatchOutcome> {
     const data = job.data;
     const now = this.deps.clock.now();
     const em = this.deps.orm.em.fork();
@@ -130,19 +137,35 @@ export class BroadcastBatchProcessor {
     // A retried job also sends what its killed predecessor recorded but did not send (claimed again: the in-flight check decides).
     if (job.attemptsStarted > 1) {
       const recordedNow = new Set(recorded.rows.map((r) => r.id));
-      const leftovers = (await runSql<{ id: string }>(em, LEFTOVER_SQL, { broadcastId: data.broadcastId, batch: data.batch })).rows.map((r) => r.id).filter((id) => !recordedNow.has(id));
+      const leftovers = (await runSql<{ id: string }>(em, LEFTOVER_SQL, { broadcastId: data.broadcastId, batch: data.batch })).rows
+        .map((r) => r.id)
+        .filter((id) => !recordedNow.has(id));
       const more = await this.deps.sender.send(leftovers, queues.send, concurrency);
       result.sent += more.sent;
       result.failed += more.failed;
       result.handedOff += more.handedOff;
     }
     await closeBatch(em, this.deps.queues, data, recorded.deferredUntil, (at) =>
-      queues.own.add(BATCH_JOB_NAME, data, { ...BROADCAST_JOB_OPTIONS, jobId: batchJobId(data, at.getTime()), delay: Math.max(0, at.getTime() - this.deps.clock.now().getTime()) }),
+      queues.own.add(BATCH_JOB_NAME, data, {
+        ...BROADCAST_JOB_OPTIONS,
+        jobId: batchJobId(data, at.getTime()),
+        delay: Math.max(0, at.getTime() - this.deps.clock.now().getTime()),
+      }),
     );
-    return { sent: result.sent, failed: result.failed, handedOff: result.handedOff, skipped: recorded.skipped, deferred: recorded.deferred };
+    return {
+      sent: result.sent,
+      failed: result.failed,
+      handedOff: result.handedOff,
+      skipped: recorded.skipped,
+      deferred: recorded.deferred,
+    };
   }
 
-  private async record(em: EntityManager, job: Job<BroadcastBatchJobData>, now: Date): Promise<'stale' | { dueAt: Date } | { rows: SendRow[]; skipped: number; deferred: number; deferredUntil: Date | null }> {
+  private async record(
+    em: EntityManager,
+    job: Job<BroadcastBatchJobData>,
+    now: Date,
+  ): Promise<'stale' | { dueAt: Date } | { rows: SendRow[]; skipped: number; deferred: number; deferredUntil: Date | null }> {
     const opened = await openBatch(em, job.data, ['message', 'template'], now);
     if (opened === 'stale' || 'dueAt' in opened) return opened;
     const { b, workspace, channelKind, sorted } = opened;
@@ -158,8 +181,18 @@ export class BroadcastBatchProcessor {
    * in the recipient's language variant (else the fallback), with the renderer every template
    * send uses, so its media URL too may differ per recipient.
    */
-  private async renderer(em: EntityManager, b: OpenedBatch<'message' | 'template'>['b'], workspace: { name: string; timezone: string }): Promise<(r: PendingRecipient) => { text: string; mediaUrl: string | null }> {
-    const facts = (r: PendingRecipient) => ({ id: r.contactId, name: r.name, phone: r.phone, tags: r.tags ?? [], attributes: r.attributes ?? {} });
+  private async renderer(
+    em: EntityManager,
+    b: OpenedBatch<'message' | 'template'>['b'],
+    workspace: { name: string; timezone: string },
+  ): Promise<(r: PendingRecipient) => { text: string; mediaUrl: string | null }> {
+    const facts = (r: PendingRecipient) => ({
+      id: r.contactId,
+      name: r.name,
+      phone: r.phone,
+      tags: r.tags ?? [],
+      attributes: r.attributes ?? {},
+    });
     if (b.content.kind === 'message') {
       const template = parseBroadcastTemplate(b.content.text).template;
       if (!template) throw new Error(`broadcast ${b.id} has a template that no longer parses`);
@@ -170,7 +203,10 @@ export class BroadcastBatchProcessor {
     if (!version) throw new Error(`broadcast ${b.id} started with no template version recorded`);
     return (r) => {
       const contact = facts(r);
-      const rendered = renderTemplateContent(version.content, contact.attributes[LANGUAGE_ATTRIBUTE], { contact: contactTemplateValues(contact), workspace });
+      const rendered = renderTemplateContent(version.content, contact.attributes[LANGUAGE_ATTRIBUTE], {
+        contact: contactTemplateValues(contact),
+        workspace,
+      });
       return { text: rendered.text, mediaUrl: rendered.mediaUrl };
     };
   }
@@ -193,7 +229,11 @@ export class BroadcastBatchProcessor {
     const keys = ready.map((r) => recipientMessageKey(b.id, r.id));
     const messages = ready.map((r) => {
       const { text, mediaUrl } = content.render(r);
-      return { text, type: mediaUrl === null ? ('text' as const) : mediaTypeOf(mediaUrl), media: mediaUrl === null ? null : { url: mediaUrl } };
+      return {
+        text,
+        type: mediaUrl === null ? ('text' as const) : mediaTypeOf(mediaUrl),
+        media: mediaUrl === null ? null : { url: mediaUrl },
+      };
     });
     const texts = messages.map((m) => m.text);
     const batchJob = { queue: job.queueName, id: job.id };
@@ -221,7 +261,9 @@ export class BroadcastBatchProcessor {
     const existing = keys.filter((k) => !byKey.has(k));
     const existingIds = new Map<string, string>();
     if (existing.length > 0) {
-      for (const row of (await runSql<{ id: string; key: string }>(em, EXISTING_BY_KEY_SQL, { channelId: b.channelId, keys: existing })).rows) existingIds.set(row.key, row.id);
+      for (const row of (await runSql<{ id: string; key: string }>(em, EXISTING_BY_KEY_SQL, { channelId: b.channelId, keys: existing }))
+        .rows)
+        existingIds.set(row.key, row.id);
     }
     // A recipient with neither a new nor an earlier message was held back by the quota: it stays pending.
     const recorded = ready.flatMap((r, i) => {
@@ -231,7 +273,14 @@ export class BroadcastBatchProcessor {
     await markRecipientsQueued(em, recorded, now);
     if (recorded.length < ready.length) await this.pauseForQuota(em, b, metered[0], now);
 
-    const externalIds = new Map((await runSql<{ contactId: string; externalIds: SendRow['externalIds'] }>(em, EXTERNAL_IDS_SQL, { channelId: b.channelId, contactIds })).rows.map((r) => [r.contactId, r.externalIds]));
+    const externalIds = new Map(
+      (
+        await runSql<{ contactId: string; externalIds: SendRow['externalIds'] }>(em, EXTERNAL_IDS_SQL, {
+          channelId: b.channelId,
+          contactIds,
+        })
+      ).rows.map((r) => [r.contactId, r.externalIds]),
+    );
     const rows: SendRow[] = [];
     ready.forEach((r, i) => {
       const row = byKey.get(keys[i] as string);
@@ -268,9 +317,21 @@ export class BroadcastBatchProcessor {
    * it when the quota returns (a new period, a bigger plan).
    */
   private async pauseForQuota(em: EntityManager, b: BroadcastRow, metered: MeteredRow | undefined, now: Date): Promise<void> {
-    const limit = metered ? (metered.recipientLimit !== null && metered.recipientsUsed >= metered.recipientLimit ? `${metered.recipientLimit} broadcast recipients` : `${metered.messageLimit ?? 0} automated messages`) : 'its quota';
+    const limit = metered
+      ? metered.recipientLimit !== null && metered.recipientsUsed >= metered.recipientLimit
+        ? `${metered.recipientLimit} broadcast recipients`
+        : `${metered.messageLimit ?? 0} automated messages`
+      : 'its quota';
     const until = metered ? ` until ${metered.periodEnd.toISOString().slice(0, 10)}` : '';
-    await writeState(em, b.id, { state: 'paused', stateReason: `${QUOTA_EXCEEDED_REASON}: the ${metered?.plan ?? ''} plan's ${limit} are used${until}; it resumes by itself when the quota returns` }, now);
+    await writeState(
+      em,
+      b.id,
+      {
+        state: 'paused',
+        stateReason: `${QUOTA_EXCEEDED_REASON}: the ${metered?.plan ?? ''} plan's ${limit} are used${until}; it resumes by itself when the quota returns`,
+      },
+      now,
+    );
     this.deps.logger.info({ broadcastId: b.id, workspaceId: b.workspaceId }, 'broadcast paused: quota exceeded');
   }
 }

@@ -1,6 +1,14 @@
 import { batchDueAt } from '../../engine/broadcasts/broadcast-pace.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
-import { BATCH_JOB_NAME, BROADCAST_JOB_OPTIONS, BROADCASTS_QUEUE, batchJobId, broadcastSendQueueName, type BroadcastBatchJobData, type BroadcastJobData } from './broadcast-queues.ts';
+import {
+  BATCH_JOB_NAME,
+  BROADCAST_JOB_OPTIONS,
+  BROADCASTS_QUEUE,
+  batchJobId,
+  broadcastSendQueueName,
+  type BroadcastBatchJobData,
+  type BroadcastJobData,
+} from './broadcast-queues.ts';
 import type { BroadcastRow } from './broadcast-store.ts';
 
 /** A broadcast's batch jobs run after the channel's own sends (auto-replies, agents' answers) waiting at the same moment. */
@@ -21,8 +29,12 @@ export async function enqueueBatches(queues: QueueFactory, b: BroadcastRow, batc
     return { data, opts: { ...BROADCAST_JOB_OPTIONS, jobId: batchJobId(data), delay, priority: BATCH_JOB_PRIORITY } };
   });
   if (b.content.kind === 'flow') {
-    await queues.queue<BroadcastJobData>(BROADCASTS_QUEUE).addBulk(jobs.map((j) => ({ name: 'flow-batch', data: { kind: 'flow-batch', ...j.data }, opts: j.opts })));
+    await queues
+      .queue<BroadcastJobData>(BROADCASTS_QUEUE)
+      .addBulk(jobs.map((j) => ({ name: 'flow-batch', data: { kind: 'flow-batch', ...j.data }, opts: j.opts })));
   } else {
-    await queues.queue<BroadcastBatchJobData>(broadcastSendQueueName(b.channelId)).addBulk(jobs.map((j) => ({ name: BATCH_JOB_NAME, data: j.data, opts: j.opts })));
+    await queues
+      .queue<BroadcastBatchJobData>(broadcastSendQueueName(b.channelId))
+      .addBulk(jobs.map((j) => ({ name: BATCH_JOB_NAME, data: j.data, opts: j.opts })));
   }
 }

@@ -23,7 +23,11 @@ export interface CheckedBroadcast {
  * segment rule is safe, every phone is a phone, the template's variables exist. With
  * `forScheduling`, also what only matters once it is scheduled: a start time in the past.
  */
-export async function checkBroadcast(em: EntityManager, b: CheckedBroadcast, opts: { forScheduling: boolean; now: Date }): Promise<BroadcastProblem[]> {
+export async function checkBroadcast(
+  em: EntityManager,
+  b: CheckedBroadcast,
+  opts: { forScheduling: boolean; now: Date },
+): Promise<BroadcastProblem[]> {
   const problems: BroadcastProblem[] = [];
   const { rows } = await runSql<{ channelFound: boolean; flowFound: boolean | null; flowPublished: boolean | null }>(
     em,
@@ -33,10 +37,21 @@ export async function checkBroadcast(em: EntityManager, b: CheckedBroadcast, opt
     { channelId: b.channelId, workspaceId: b.workspaceId, flowId: b.content.kind === 'flow' ? b.content.flowId : null },
   );
   const found = rows[0];
-  if (!found?.channelFound) problems.push({ code: 'channel_not_found', message: `channel ${b.channelId} does not exist in this workspace`, path: 'channelId' });
+  if (!found?.channelFound)
+    problems.push({ code: 'channel_not_found', message: `channel ${b.channelId} does not exist in this workspace`, path: 'channelId' });
   if (b.content.kind === 'flow') {
-    if (!found?.flowFound) problems.push({ code: 'flow_not_found', message: `flow ${b.content.flowId} does not exist in this workspace`, path: 'content.flowId' });
-    else if (!found.flowPublished) problems.push({ code: 'flow_not_published', message: 'the flow must be published and active to start it for each recipient', path: 'content.flowId' });
+    if (!found?.flowFound)
+      problems.push({
+        code: 'flow_not_found',
+        message: `flow ${b.content.flowId} does not exist in this workspace`,
+        path: 'content.flowId',
+      });
+    else if (!found.flowPublished)
+      problems.push({
+        code: 'flow_not_published',
+        message: 'the flow must be published and active to start it for each recipient',
+        path: 'content.flowId',
+      });
   } else if (b.content.kind === 'template') {
     problems.push(...(await templateProblems(em, b.workspaceId, b.content.templateId)));
   } else {
@@ -50,7 +65,11 @@ export async function checkBroadcast(em: EntityManager, b: CheckedBroadcast, opt
     problems.push(...audiencePhones(b.audience).problems);
   }
   if (opts.forScheduling && b.schedule.kind === 'at' && scheduledInstant(b.schedule, opts.now).getTime() <= opts.now.getTime()) {
-    problems.push({ code: 'schedule_in_past', message: `${b.schedule.localTime} in ${b.schedule.timezone} is in the past`, path: 'schedule.localTime' });
+    problems.push({
+      code: 'schedule_in_past',
+      message: `${b.schedule.localTime} in ${b.schedule.timezone} is in the past`,
+      path: 'schedule.localTime',
+    });
   }
   return problems;
 }
@@ -66,6 +85,12 @@ export async function templateProblems(em: EntityManager, workspaceId: string, t
     return templateBroadcastProblems(template.name, template.content);
   } catch (err) {
     if (!(err instanceof NotFoundError)) throw err;
-    return [{ code: 'template_not_found', message: 'the chosen template does not exist (it may have been deleted): pick another template, or write the message here', path: 'content.templateId' }];
+    return [
+      {
+        code: 'template_not_found',
+        message: 'the chosen template does not exist (it may have been deleted): pick another template, or write the message here',
+        path: 'content.templateId',
+      },
+    ];
   }
 }

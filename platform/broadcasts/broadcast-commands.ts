@@ -48,7 +48,19 @@ export class BroadcastCommands {
       em,
       `insert into broadcasts (id, workspace_id, name, channel_id, audience, content, schedule, quiet_hours, pace_per_minute, state, created_by, created_at, updated_at)
        values (:id, :workspaceId, :name, :channelId, cast(:audience as jsonb), cast(:content as jsonb), cast(:schedule as jsonb), cast(:quietHours as jsonb), cast(:pace as integer), 'draft', cast(:userId as uuid), :now, :now)`,
-      { id, workspaceId, name: spec.name, channelId: spec.channelId, audience: JSON.stringify(spec.audience), content: JSON.stringify(spec.content), schedule: JSON.stringify(spec.schedule), quietHours: spec.quietHours === null ? null : JSON.stringify(spec.quietHours), pace: spec.pacePerMinute, userId, now },
+      {
+        id,
+        workspaceId,
+        name: spec.name,
+        channelId: spec.channelId,
+        audience: JSON.stringify(spec.audience),
+        content: JSON.stringify(spec.content),
+        schedule: JSON.stringify(spec.schedule),
+        quietHours: spec.quietHours === null ? null : JSON.stringify(spec.quietHours),
+        pace: spec.pacePerMinute,
+        userId,
+        now,
+      },
     );
     return loadBroadcast(em, id);
   }
@@ -62,17 +74,46 @@ export class BroadcastCommands {
     const after = await em.transactional(async (tem) => {
       const b = await this.lockFor(tem, workspaceId, id, 'edit');
       const started = b.startedAt !== null;
-      if (started && (patch.audience !== undefined || patch.content !== undefined || patch.channelId !== undefined || patch.schedule !== undefined)) {
-        throw new BroadcastInvalidError([{ code: 'not_editable', message: 'a broadcast that has started keeps its channel, audience, content and schedule; only its name, pace and quiet hours may change', path: '' }]);
+      if (
+        started &&
+        (patch.audience !== undefined || patch.content !== undefined || patch.channelId !== undefined || patch.schedule !== undefined)
+      ) {
+        throw new BroadcastInvalidError([
+          {
+            code: 'not_editable',
+            message:
+              'a broadcast that has started keeps its channel, audience, content and schedule; only its name, pace and quiet hours may change',
+            path: '',
+          },
+        ]);
       }
-      const merged = { name: b.name, channelId: b.channelId, audience: b.audience, content: b.content, schedule: b.schedule, quietHours: b.quietHours, pacePerMinute: b.pacePerMinute, ...patch };
+      const merged = {
+        name: b.name,
+        channelId: b.channelId,
+        audience: b.audience,
+        content: b.content,
+        schedule: b.schedule,
+        quietHours: b.quietHours,
+        pacePerMinute: b.pacePerMinute,
+        ...patch,
+      };
       const now = this.deps.clock.now();
       refuseProblems(await checkBroadcast(tem, { workspaceId, ...merged }, { forScheduling: b.state === 'scheduled', now }));
       await runSql(
         tem,
         `update broadcasts set name = :name, channel_id = :channelId, audience = cast(:audience as jsonb), content = cast(:content as jsonb), schedule = cast(:schedule as jsonb),
                 quiet_hours = cast(:quietHours as jsonb), pace_per_minute = cast(:pace as integer), updated_at = :now where id = :id`,
-        { id, name: merged.name, channelId: merged.channelId, audience: JSON.stringify(merged.audience), content: JSON.stringify(merged.content), schedule: JSON.stringify(merged.schedule), quietHours: merged.quietHours === null ? null : JSON.stringify(merged.quietHours), pace: merged.pacePerMinute, now },
+        {
+          id,
+          name: merged.name,
+          channelId: merged.channelId,
+          audience: JSON.stringify(merged.audience),
+          content: JSON.stringify(merged.content),
+          schedule: JSON.stringify(merged.schedule),
+          quietHours: merged.quietHours === null ? null : JSON.stringify(merged.quietHours),
+          pace: merged.pacePerMinute,
+          now,
+        },
       );
       if (b.state === 'scheduled') await writeState(tem, id, { state: 'scheduled', generation: b.generation + 1 }, now);
       return loadBroadcast(tem, id);
@@ -98,7 +139,12 @@ export class BroadcastCommands {
       const problems = await checkBroadcast(tem, b, { forScheduling: true, now });
       if (problems.length === 0 && b.schedule.kind !== 'recurring') {
         const reachable = await reachableAudience(tem, workspaceId, b);
-        if (reachable === 0) problems.push({ code: 'audience_empty', message: 'no contact that may receive automated messages matches this audience', path: 'audience' });
+        if (reachable === 0)
+          problems.push({
+            code: 'audience_empty',
+            message: 'no contact that may receive automated messages matches this audience',
+            path: 'audience',
+          });
       }
       refuseProblems(problems);
       await writeState(tem, id, { state: 'scheduled', stateReason: null, generation: b.generation + 1 }, now);
@@ -133,10 +179,19 @@ export class BroadcastCommands {
       }
       const pending = await pendingBatches(tem, id);
       // The pace may have been edited while paused; the batches keep their size, their due times follow the new pace.
-      const channel = (await runSql<{ kind: ChannelKind; settings: unknown }>(tem, `select kind, settings from channels where id = :id`, { id: b.channelId })).rows[0];
+      const channel = (
+        await runSql<{ kind: ChannelKind; settings: unknown }>(tem, `select kind, settings from channels where id = :id`, {
+          id: b.channelId,
+        })
+      ).rows[0];
       const pace = channel ? effectivePace(b.pacePerMinute, channelPaceCap(channel.kind, channel.settings)) : b.effectivePacePerMinute;
       await runSql(tem, `update broadcasts set effective_pace_per_minute = cast(:pace as integer) where id = :id`, { id, pace });
-      await writeState(tem, id, { state: 'running', stateReason: null, generation, paceAnchorBatch: pending[0] ?? 0, paceAnchorAt: now }, now);
+      await writeState(
+        tem,
+        id,
+        { state: 'running', stateReason: null, generation, paceAnchorBatch: pending[0] ?? 0, paceAnchorAt: now },
+        now,
+      );
       return { row: await loadBroadcast(tem, id), batches: pending };
     });
     if (batches === null) return this.arm(em, row);
@@ -152,10 +207,15 @@ export class BroadcastCommands {
     const cancelled = await em.transactional(async (tem) => {
       await this.lockFor(tem, workspaceId, id, 'cancel');
       await writeState(tem, id, { state: 'cancelled', stateReason: `cancelled by ${by}`, nextRunAt: null, finishedAt: now }, now);
-      await runSql(tem, `update broadcast_recipients set state = 'skipped', skip_reason = 'cancelled', updated_at = :now where broadcast_id = :id and state = 'pending'`, { id, now });
+      await runSql(
+        tem,
+        `update broadcast_recipients set state = 'skipped', skip_reason = 'cancelled', updated_at = :now where broadcast_id = :id and state = 'pending'`,
+        { id, now },
+      );
       return loadBroadcast(tem, id);
     });
-    if (cancelled.schedule.kind === 'recurring' && cancelled.parentId === null) await this.queue.removeJobScheduler(recurringSchedulerId(id));
+    if (cancelled.schedule.kind === 'recurring' && cancelled.parentId === null)
+      await this.queue.removeJobScheduler(recurringSchedulerId(id));
     return cancelled;
   }
 
@@ -165,13 +225,21 @@ export class BroadcastCommands {
     let nextRunAt: Date;
     if (b.schedule.kind === 'recurring' && b.parentId === null) {
       const schedulerId = recurringSchedulerId(b.id);
-      await this.queue.upsertJobScheduler(schedulerId, { pattern: b.schedule.cron, tz: b.schedule.timezone }, { name: 'occurrence', data: { kind: 'occurrence', broadcastId: b.id }, opts: BROADCAST_JOB_OPTIONS });
+      await this.queue.upsertJobScheduler(
+        schedulerId,
+        { pattern: b.schedule.cron, tz: b.schedule.timezone },
+        { name: 'occurrence', data: { kind: 'occurrence', broadcastId: b.id }, opts: BROADCAST_JOB_OPTIONS },
+      );
       const scheduler = await this.queue.getJobScheduler(schedulerId);
       nextRunAt = new Date(scheduler?.next ?? now.getTime());
     } else {
       const at = b.schedule.kind === 'recurring' ? now : scheduledInstant(b.schedule, now);
       nextRunAt = at.getTime() < now.getTime() ? now : at;
-      await this.queue.add('start', { kind: 'start', broadcastId: b.id }, { ...BROADCAST_JOB_OPTIONS, jobId: startJobId(b.id, b.generation), delay: Math.max(0, nextRunAt.getTime() - now.getTime()) });
+      await this.queue.add(
+        'start',
+        { kind: 'start', broadcastId: b.id },
+        { ...BROADCAST_JOB_OPTIONS, jobId: startJobId(b.id, b.generation), delay: Math.max(0, nextRunAt.getTime() - now.getTime()) },
+      );
     }
     await runSql(em, `update broadcasts set next_run_at = :nextRunAt where id = :id and state = 'scheduled'`, { id: b.id, nextRunAt });
     return { ...b, nextRunAt };

@@ -8,7 +8,13 @@ import type { Logger } from '../logger.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
 import { closeBatch, openBatch } from './broadcast-batch-opening.ts';
-import { BROADCAST_JOB_OPTIONS, BROADCASTS_QUEUE, batchJobId, type BroadcastBatchJobData, type BroadcastJobData } from './broadcast-queues.ts';
+import {
+  BROADCAST_JOB_OPTIONS,
+  BROADCASTS_QUEUE,
+  batchJobId,
+  type BroadcastBatchJobData,
+  type BroadcastJobData,
+} from './broadcast-queues.ts';
 import { ensureConversations, markRecipientsQueued, skipRecipients } from './broadcast-recipients.sql.ts';
 
 export type FlowBatchOutcome = 'stale' | { dueAt: Date } | { started: number; skipped: number; deferred: number };
@@ -21,7 +27,15 @@ export type FlowBatchOutcome = 'stale' | { dueAt: Date } | { started: number; sk
  * Recipients are skipped as `flow_inactive` when the flow was deactivated since.
  */
 export class BroadcastFlowBatchProcessor {
-  constructor(private readonly deps: { orm: Orm; queues: QueueFactory; clock: Clock; logger: Logger; triggered: Pick<TriggeredRuns, 'startForContact' | 'afterCommit'> }) {}
+  constructor(
+    private readonly deps: {
+      orm: Orm;
+      queues: QueueFactory;
+      clock: Clock;
+      logger: Logger;
+      triggered: Pick<TriggeredRuns, 'startForContact' | 'afterCommit'>;
+    },
+  ) {}
 
   async process(data: BroadcastBatchJobData): Promise<FlowBatchOutcome> {
     const now = this.deps.clock.now();
@@ -31,12 +45,23 @@ export class BroadcastFlowBatchProcessor {
     if (outcome === 'stale' || 'dueAt' in outcome) return outcome;
     await this.deps.triggered.afterCommit(after);
     await closeBatch(em, this.deps.queues, data, outcome.deferredUntil, (at) =>
-      this.deps.queues.queue<BroadcastJobData>(BROADCASTS_QUEUE).add('flow-batch', { kind: 'flow-batch', ...data }, { ...BROADCAST_JOB_OPTIONS, jobId: batchJobId(data, at.getTime()), delay: Math.max(0, at.getTime() - now.getTime()) }),
+      this.deps.queues
+        .queue<BroadcastJobData>(BROADCASTS_QUEUE)
+        .add(
+          'flow-batch',
+          { kind: 'flow-batch', ...data },
+          { ...BROADCAST_JOB_OPTIONS, jobId: batchJobId(data, at.getTime()), delay: Math.max(0, at.getTime() - now.getTime()) },
+        ),
     );
     return { started: outcome.started, skipped: outcome.skipped, deferred: outcome.deferred };
   }
 
-  private async record(em: EntityManager, data: BroadcastBatchJobData, now: Date, after: AfterCommit): Promise<'stale' | { dueAt: Date } | { started: number; skipped: number; deferred: number; deferredUntil: Date | null }> {
+  private async record(
+    em: EntityManager,
+    data: BroadcastBatchJobData,
+    now: Date,
+    after: AfterCommit,
+  ): Promise<'stale' | { dueAt: Date } | { started: number; skipped: number; deferred: number; deferredUntil: Date | null }> {
     const opened = await openBatch(em, data, ['flow'], now);
     if (opened === 'stale' || 'dueAt' in opened) return opened;
     const { b, sorted } = opened;
@@ -53,12 +78,25 @@ export class BroadcastFlowBatchProcessor {
       skips.push({ id: r.id, reason: 'opted_out' });
       return false;
     });
-    const conversations = await ensureConversations(em, { workspaceId: b.workspaceId, channelId: b.channelId, contactIds: ready.map((r) => r.contactId), now, newId });
+    const conversations = await ensureConversations(em, {
+      workspaceId: b.workspaceId,
+      channelId: b.channelId,
+      contactIds: ready.map((r) => r.contactId),
+      now,
+      newId,
+    });
     const queued: { id: string; messageId: null; runId: string }[] = [];
     for (const r of ready) {
       const runId = await this.deps.triggered.startForContact(
         em,
-        { workspaceId: b.workspaceId, flowId: b.content.flowId, contactId: r.contactId, conversationId: conversations.get(r.contactId) as string, channelId: b.channelId, trigger: { kind: 'broadcast', broadcastId: b.id, recipientId: r.id } },
+        {
+          workspaceId: b.workspaceId,
+          flowId: b.content.flowId,
+          contactId: r.contactId,
+          conversationId: conversations.get(r.contactId) as string,
+          channelId: b.channelId,
+          trigger: { kind: 'broadcast', broadcastId: b.id, recipientId: r.id },
+        },
         after,
       );
       if (runId === null) skips.push({ id: r.id, reason: 'flow_inactive' });

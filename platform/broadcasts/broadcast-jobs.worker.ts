@@ -42,13 +42,23 @@ export class BroadcastJobs {
   private readonly flowBatches: BroadcastFlowBatchProcessor;
   private worker: Worker<BroadcastJobData> | null = null;
 
-  constructor(private readonly deps: { orm: Orm; queues: QueueFactory; clock: Clock; logger: Logger; triggered: Pick<TriggeredRuns, 'startForContact' | 'afterCommit'> }) {
+  constructor(
+    private readonly deps: {
+      orm: Orm;
+      queues: QueueFactory;
+      clock: Clock;
+      logger: Logger;
+      triggered: Pick<TriggeredRuns, 'startForContact' | 'afterCommit'>;
+    },
+  ) {
     this.starter = new BroadcastStarter(deps);
     this.flowBatches = new BroadcastFlowBatchProcessor(deps);
   }
 
   start(): void {
-    this.worker = this.deps.queues.worker<BroadcastJobData>(BROADCASTS_QUEUE, (job, token) => this.process(job, token), { concurrency: BROADCAST_JOBS_IN_FLIGHT });
+    this.worker = this.deps.queues.worker<BroadcastJobData>(BROADCASTS_QUEUE, (job, token) => this.process(job, token), {
+      concurrency: BROADCAST_JOBS_IN_FLIGHT,
+    });
     this.worker.on('failed', (job, err) => this.deps.logger.warn({ err, job: job?.name, data: job?.data }, 'broadcast job failed'));
   }
 
@@ -70,7 +80,8 @@ export class BroadcastJobs {
         return this.finish(job, token, data.broadcastId);
       case 'flow-batch': {
         const outcome = await this.flowBatches.process(data);
-        if (outcome !== 'stale' && 'dueAt' in outcome) return this.later(job, token, outcome.dueAt.getTime() - this.deps.clock.now().getTime());
+        if (outcome !== 'stale' && 'dueAt' in outcome)
+          return this.later(job, token, outcome.dueAt.getTime() - this.deps.clock.now().getTime());
         return outcome;
       }
     }
@@ -88,10 +99,16 @@ export class BroadcastJobs {
     const { rows } = await runSql<{ id: string }>(em, INSERT_OCCURRENCE_SQL, { id: newId(), parentId, occurrenceKey, now });
     const occurrenceId = rows[0]?.id ?? null;
     if (occurrenceId !== null) {
-      await this.deps.queues.queue<BroadcastJobData>(BROADCASTS_QUEUE).add('start', { kind: 'start', broadcastId: occurrenceId }, { ...BROADCAST_JOB_OPTIONS, jobId: startJobId(occurrenceId, 0) });
+      await this.deps.queues
+        .queue<BroadcastJobData>(BROADCASTS_QUEUE)
+        .add('start', { kind: 'start', broadcastId: occurrenceId }, { ...BROADCAST_JOB_OPTIONS, jobId: startJobId(occurrenceId, 0) });
     }
     const scheduler = await this.deps.queues.queue(BROADCASTS_QUEUE).getJobScheduler(recurringSchedulerId(parentId));
-    await runSql(em, `update broadcasts set next_run_at = cast(:next as timestamptz), updated_at = :now where id = :id and state = 'scheduled'`, { id: parentId, next: scheduler?.next ? new Date(scheduler.next) : null, now });
+    await runSql(
+      em,
+      `update broadcasts set next_run_at = cast(:next as timestamptz), updated_at = :now where id = :id and state = 'scheduled'`,
+      { id: parentId, next: scheduler?.next ? new Date(scheduler.next) : null, now },
+    );
     return { occurrenceId };
   }
 
@@ -108,7 +125,8 @@ export class BroadcastJobs {
     const now = this.deps.clock.now();
     await em.transactional(async (tem) => {
       const locked = await loadBroadcast(tem, broadcastId, { lock: 'update' });
-      if (locked.state === 'running' && !(await hasPendingRecipients(tem, broadcastId))) await writeState(tem, broadcastId, { state: 'completed', finishedAt: now }, now);
+      if (locked.state === 'running' && !(await hasPendingRecipients(tem, broadcastId)))
+        await writeState(tem, broadcastId, { state: 'completed', finishedAt: now }, now);
     });
     this.deps.logger.info({ broadcastId }, 'broadcast completed');
     return 'completed';

@@ -3,7 +3,10 @@ import { runSql } from '../pipeline/run-sql.ts';
 import type { SegmentContact } from './segment-scan.ts';
 
 /** A pending recipient of a batch, with what its message and consent check need: its contact's fields as a segment reads them. */
-export interface PendingRecipient extends Omit<SegmentContact, 'id' | 'createdAt' | 'lastSeenAt' | 'daysSinceLastMessage' | 'optIn' | 'channels'> {
+export interface PendingRecipient extends Omit<
+  SegmentContact,
+  'id' | 'createdAt' | 'lastSeenAt' | 'daysSinceLastMessage' | 'optIn' | 'channels'
+> {
   id: string;
   contactId: string;
 }
@@ -41,9 +44,18 @@ update broadcast_recipients r set state = 'queued', message_id = q.message_id, r
  where r.id = q.id and r.state = 'pending'`;
 
 /** Records that each recipient's message (or run) exists. */
-export async function markRecipientsQueued(em: EntityManager, queued: readonly { id: string; messageId: string | null; runId: string | null }[], now: Date): Promise<void> {
+export async function markRecipientsQueued(
+  em: EntityManager,
+  queued: readonly { id: string; messageId: string | null; runId: string | null }[],
+  now: Date,
+): Promise<void> {
   if (queued.length === 0) return;
-  await runSql(em, MARK_QUEUED_SQL, { ids: queued.map((q) => q.id), messageIds: queued.map((q) => q.messageId), runIds: queued.map((q) => q.runId), now });
+  await runSql(em, MARK_QUEUED_SQL, {
+    ids: queued.map((q) => q.id),
+    messageIds: queued.map((q) => q.messageId),
+    runIds: queued.map((q) => q.runId),
+    now,
+  });
 }
 
 /*
@@ -71,14 +83,26 @@ select id, contact_id as "contactId" from conversations
  where channel_id = :channelId and contact_id = any(cast(:contactIds as uuid[])) and status <> 'resolved'`;
 
 /** The open conversation of each contact on the channel, created where there is none. */
-export async function ensureConversations(em: EntityManager, p: { workspaceId: string; channelId: string; contactIds: readonly string[]; now: Date; newId: () => string }): Promise<Map<string, string>> {
+export async function ensureConversations(
+  em: EntityManager,
+  p: { workspaceId: string; channelId: string; contactIds: readonly string[]; now: Date; newId: () => string },
+): Promise<Map<string, string>> {
   const byContact = new Map<string, string>();
   if (p.contactIds.length === 0) return byContact;
-  const { rows } = await runSql<{ id: string; contactId: string }>(em, ENSURE_CONVERSATIONS_SQL, { workspaceId: p.workspaceId, channelId: p.channelId, now: p.now, ids: p.contactIds.map(() => p.newId()), contactIds: p.contactIds });
+  const { rows } = await runSql<{ id: string; contactId: string }>(em, ENSURE_CONVERSATIONS_SQL, {
+    workspaceId: p.workspaceId,
+    channelId: p.channelId,
+    now: p.now,
+    ids: p.contactIds.map(() => p.newId()),
+    contactIds: p.contactIds,
+  });
   for (const row of rows) byContact.set(row.contactId, row.id);
   const missing = p.contactIds.filter((id) => !byContact.has(id));
   if (missing.length > 0) {
-    for (const row of (await runSql<{ id: string; contactId: string }>(em, ACTIVE_CONVERSATIONS_SQL, { channelId: p.channelId, contactIds: missing })).rows) byContact.set(row.contactId, row.id);
+    for (const row of (
+      await runSql<{ id: string; contactId: string }>(em, ACTIVE_CONVERSATIONS_SQL, { channelId: p.channelId, contactIds: missing })
+    ).rows)
+      byContact.set(row.contactId, row.id);
   }
   return byContact;
 }

@@ -6,7 +6,15 @@ import { runSql } from '../pipeline/run-sql.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
 import { addFinishCheck } from './broadcast-batch-opening.ts';
 import { enqueueBatches } from './broadcast-batches.ts';
-import { BROADCAST_JOB_OPTIONS, BROADCASTS_QUEUE, batchJobId, broadcastSendQueueName, recurringSchedulerId, startJobId, type BroadcastJobData } from './broadcast-queues.ts';
+import {
+  BROADCAST_JOB_OPTIONS,
+  BROADCASTS_QUEUE,
+  batchJobId,
+  broadcastSendQueueName,
+  recurringSchedulerId,
+  startJobId,
+  type BroadcastJobData,
+} from './broadcast-queues.ts';
 import { BROADCAST_COLUMNS, toBroadcastRow, type BroadcastRow } from './broadcast-store.ts';
 import { PeriodicPass } from '../runtime/periodic-pass.ts';
 
@@ -39,17 +47,28 @@ export class BroadcastReconciler {
     const overdue = new Date(now.getTime() - this.graceMs);
     const queue = this.deps.queues.queue<BroadcastJobData>(BROADCASTS_QUEUE);
     let added = 0;
-    const { rows } = await runSql<Record<string, unknown>>(em, `select ${BROADCAST_COLUMNS} from broadcasts b where b.state in ('scheduled', 'running')`);
+    const { rows } = await runSql<Record<string, unknown>>(
+      em,
+      `select ${BROADCAST_COLUMNS} from broadcasts b where b.state in ('scheduled', 'running')`,
+    );
     for (const b of rows.map(toBroadcastRow)) {
       if (b.state === 'scheduled' && b.schedule.kind === 'recurring' && b.parentId === null) {
         if (!(await queue.getJobScheduler(recurringSchedulerId(b.id)))) {
-          await queue.upsertJobScheduler(recurringSchedulerId(b.id), { pattern: b.schedule.cron, tz: b.schedule.timezone }, { name: 'occurrence', data: { kind: 'occurrence', broadcastId: b.id }, opts: BROADCAST_JOB_OPTIONS });
+          await queue.upsertJobScheduler(
+            recurringSchedulerId(b.id),
+            { pattern: b.schedule.cron, tz: b.schedule.timezone },
+            { name: 'occurrence', data: { kind: 'occurrence', broadcastId: b.id }, opts: BROADCAST_JOB_OPTIONS },
+          );
           added += 1;
         }
       } else if (b.state === 'scheduled') {
         if (b.nextRunAt !== null && b.nextRunAt < overdue && !ALIVE.has(await queue.getJobState(startJobId(b.id, b.generation)))) {
           await queue.remove(startJobId(b.id, b.generation));
-          await queue.add('start', { kind: 'start', broadcastId: b.id }, { ...BROADCAST_JOB_OPTIONS, jobId: startJobId(b.id, b.generation) });
+          await queue.add(
+            'start',
+            { kind: 'start', broadcastId: b.id },
+            { ...BROADCAST_JOB_OPTIONS, jobId: startJobId(b.id, b.generation) },
+          );
           added += 1;
         }
       } else {
@@ -73,7 +92,8 @@ export class BroadcastReconciler {
       await addFinishCheck(this.deps.queues, b.id, b.generation);
       return 0;
     }
-    const batchQueue = b.content.kind === 'flow' ? this.deps.queues.queue(BROADCASTS_QUEUE) : this.deps.queues.queue(broadcastSendQueueName(b.channelId));
+    const batchQueue =
+      b.content.kind === 'flow' ? this.deps.queues.queue(BROADCASTS_QUEUE) : this.deps.queues.queue(broadcastSendQueueName(b.channelId));
     const lost: number[] = [];
     for (const row of rows) {
       const due = batchDueAt(row.batch, { batch: b.paceAnchorBatch, at: b.paceAnchorAt ?? now }, b.batchSize, b.effectivePacePerMinute);

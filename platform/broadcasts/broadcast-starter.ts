@@ -22,7 +22,11 @@ export const CHANNEL_WAIT_MS = 30_000;
 const START_EARLY_TOLERANCE_MS = 1_000;
 
 /** What a start job did. */
-export type StartOutcome = { kind: 'started'; recipients: number; skipped: number; snapshotMs: number; enqueueMs: number } | { kind: 'waiting'; retryInMs: number } | { kind: 'not-due' } | { kind: 'failed'; reason: string };
+export type StartOutcome =
+  | { kind: 'started'; recipients: number; skipped: number; snapshotMs: number; enqueueMs: number }
+  | { kind: 'waiting'; retryInMs: number }
+  | { kind: 'not-due' }
+  | { kind: 'failed'; reason: string };
 
 interface ChannelRow {
   kind: ChannelKind;
@@ -69,14 +73,28 @@ export class BroadcastStarter {
     const em = this.deps.orm.em.fork();
     const first = await loadBroadcast(em, broadcastId);
     const now = this.deps.clock.now();
-    if (first.state !== 'scheduled' || (first.nextRunAt !== null && first.nextRunAt.getTime() > now.getTime() + START_EARLY_TOLERANCE_MS)) return { kind: 'not-due' };
-    const channel = (await runSql<ChannelRow>(em, `select kind, status, settings, deleted_at as "deletedAt" from channels where id = :id`, { id: first.channelId })).rows[0];
+    if (first.state !== 'scheduled' || (first.nextRunAt !== null && first.nextRunAt.getTime() > now.getTime() + START_EARLY_TOLERANCE_MS))
+      return { kind: 'not-due' };
+    const channel = (
+      await runSql<ChannelRow>(em, `select kind, status, settings, deleted_at as "deletedAt" from channels where id = :id`, {
+        id: first.channelId,
+      })
+    ).rows[0];
     if (!channel || channel.deletedAt !== null) {
-      await writeState(em, broadcastId, { state: 'failed', stateReason: 'channel_deleted: the broadcast\'s channel was deleted', finishedAt: now, nextRunAt: null }, now);
+      await writeState(
+        em,
+        broadcastId,
+        { state: 'failed', stateReason: "channel_deleted: the broadcast's channel was deleted", finishedAt: now, nextRunAt: null },
+        now,
+      );
       return { kind: 'failed', reason: 'channel_deleted' };
     }
     if (channel.status !== 'connected') {
-      await runSql(em, `update broadcasts set state_reason = :reason, updated_at = :now where id = :id and state = 'scheduled'`, { id: broadcastId, reason: `channel_not_connected: the channel is ${channel.status}; the broadcast starts when it connects`, now });
+      await runSql(em, `update broadcasts set state_reason = :reason, updated_at = :now where id = :id and state = 'scheduled'`, {
+        id: broadcastId,
+        reason: `channel_not_connected: the channel is ${channel.status}; the broadcast starts when it connects`,
+        now,
+      });
       return { kind: 'waiting', retryInMs: CHANNEL_WAIT_MS };
     }
 
@@ -86,18 +104,43 @@ export class BroadcastStarter {
       if (b.state !== 'scheduled') return null;
       const unsendable = await this.recordTemplateVersion(tem, b);
       if (unsendable !== null) {
-        await writeState(tem, broadcastId, { state: 'failed', stateReason: `${unsendable.code}: ${unsendable.message}`, finishedAt: now, nextRunAt: null }, now);
+        await writeState(
+          tem,
+          broadcastId,
+          { state: 'failed', stateReason: `${unsendable.code}: ${unsendable.message}`, finishedAt: now, nextRunAt: null },
+          now,
+        );
         return { b, counts: { recipients: 0, skipped: 0 }, started: false, reason: unsendable.code as string };
       }
       const pace = effectivePace(b.pacePerMinute, channelPaceCap(channel.kind, channel.settings));
       const batchSize = batchSizeFor(pace);
       const counts = await this.snapshot(tem, b, batchSize, now);
       if (counts.recipients === 0) {
-        await writeState(tem, broadcastId, { state: 'failed', stateReason: `empty_audience: no contact that may receive automated messages matched when it started (${counts.skipped} skipped)`, startedAt: now, finishedAt: now, nextRunAt: null }, now);
+        await writeState(
+          tem,
+          broadcastId,
+          {
+            state: 'failed',
+            stateReason: `empty_audience: no contact that may receive automated messages matched when it started (${counts.skipped} skipped)`,
+            startedAt: now,
+            finishedAt: now,
+            nextRunAt: null,
+          },
+          now,
+        );
         return { b, counts, started: false, reason: 'empty_audience' as string };
       }
-      await runSql(tem, `update broadcasts set effective_pace_per_minute = cast(:pace as integer), batch_size = :batchSize, batch_count = :batchCount where id = :id`, { id: broadcastId, pace, batchSize, batchCount: Math.ceil(counts.recipients / batchSize) });
-      await writeState(tem, broadcastId, { state: 'running', stateReason: null, startedAt: now, nextRunAt: null, paceAnchorBatch: 0, paceAnchorAt: now }, now);
+      await runSql(
+        tem,
+        `update broadcasts set effective_pace_per_minute = cast(:pace as integer), batch_size = :batchSize, batch_count = :batchCount where id = :id`,
+        { id: broadcastId, pace, batchSize, batchCount: Math.ceil(counts.recipients / batchSize) },
+      );
+      await writeState(
+        tem,
+        broadcastId,
+        { state: 'running', stateReason: null, startedAt: now, nextRunAt: null, paceAnchorBatch: 0, paceAnchorAt: now },
+        now,
+      );
       return { b: await loadBroadcast(tem, broadcastId), counts, started: true, reason: null };
     });
     if (!result) return { kind: 'not-due' };
@@ -120,12 +163,21 @@ export class BroadcastStarter {
     if (b.content.kind !== 'template') return null;
     const [problem] = await templateProblems(em, b.workspaceId, b.content.templateId);
     if (problem) return problem;
-    await runSql(em, `update broadcasts set template_version_id = (select current_version_id from message_templates where id = :templateId) where id = :id`, { id: b.id, templateId: b.content.templateId });
+    await runSql(
+      em,
+      `update broadcasts set template_version_id = (select current_version_id from message_templates where id = :templateId) where id = :id`,
+      { id: b.id, templateId: b.content.templateId },
+    );
     return null;
   }
 
   /** Writes the recipient rows; answers how many may be sent to and how many were skipped. */
-  private async snapshot(em: EntityManager, b: BroadcastRow, batchSize: number, now: Date): Promise<{ recipients: number; skipped: number }> {
+  private async snapshot(
+    em: EntityManager,
+    b: BroadcastRow,
+    batchSize: number,
+    now: Date,
+  ): Promise<{ recipients: number; skipped: number }> {
     let recipients = 0;
     let skipped = 0;
     const write = async (contacts: readonly AudienceContact[]) => {
@@ -146,7 +198,8 @@ export class BroadcastStarter {
           skipped += 1;
         }
       }
-      if (ids.length > 0) await runSql(em, INSERT_RECIPIENTS_SQL, { broadcastId: b.id, workspaceId: b.workspaceId, now, ids, contactIds, batches, reasons });
+      if (ids.length > 0)
+        await runSql(em, INSERT_RECIPIENTS_SQL, { broadcastId: b.id, workspaceId: b.workspaceId, now, ids, contactIds, batches, reasons });
     };
     if (b.audience.kind === 'segment') {
       await scanSegment(em, { workspaceId: b.workspaceId, rule: b.audience.rule }, write);

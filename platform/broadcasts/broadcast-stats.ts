@@ -16,8 +16,15 @@ export interface BroadcastStats {
  * Each broadcast's counts per recipient status and skip reason, progress, and an estimated finish
  * from the pace (or the rate so far); the recipients of all of them are counted in one statement.
  */
-export async function broadcastStats(em: EntityManager, broadcasts: readonly BroadcastRow[], now: Date): Promise<Map<string, BroadcastStats>> {
-  const counts = await recipientCounts(em, broadcasts.filter((b) => b.startedAt !== null).map((b) => b.id));
+export async function broadcastStats(
+  em: EntityManager,
+  broadcasts: readonly BroadcastRow[],
+  now: Date,
+): Promise<Map<string, BroadcastStats>> {
+  const counts = await recipientCounts(
+    em,
+    broadcasts.filter((b) => b.startedAt !== null).map((b) => b.id),
+  );
   return new Map(broadcasts.map((b) => [b.id, statsOf(b, counts.get(b.id) ?? [], now)]));
 }
 
@@ -30,7 +37,8 @@ function statsOf(b: BroadcastRow, counts: readonly RecipientCount[], now: Date):
     total += row.count;
     optedOutAfter += row.optedOutAfter;
     byStatus[row.status as RecipientStatus] = (byStatus[row.status as RecipientStatus] ?? 0) + row.count;
-    if (row.status === 'skipped' && row.skipReason !== null) skippedByReason[row.skipReason as SkipReason] = (skippedByReason[row.skipReason as SkipReason] ?? 0) + row.count;
+    if (row.status === 'skipped' && row.skipReason !== null)
+      skippedByReason[row.skipReason as SkipReason] = (skippedByReason[row.skipReason as SkipReason] ?? 0) + row.count;
   }
   const pending = byStatus.pending;
   const percentDone = total === 0 ? (b.state === 'completed' ? 100 : 0) : Math.round(((total - pending) / total) * 1000) / 10;

@@ -59,7 +59,11 @@ export function toBroadcastRow(raw: Record<string, unknown>): BroadcastRow {
  * Loads a broadcast; with `workspaceId`, only the workspace's own (else NotFoundError). `lock`
  * takes the row lock that orders state changes: a batch job reads `for share`, a command `for update`.
  */
-export async function loadBroadcast(em: EntityManager, id: string, opts: { workspaceId?: string; lock?: 'share' | 'update' } = {}): Promise<BroadcastRow> {
+export async function loadBroadcast(
+  em: EntityManager,
+  id: string,
+  opts: { workspaceId?: string; lock?: 'share' | 'update' } = {},
+): Promise<BroadcastRow> {
   const lock = opts.lock === 'update' ? 'for update' : opts.lock === 'share' ? 'for share' : '';
   const { rows } = await runSql<Record<string, unknown>>(
     em,
@@ -155,13 +159,20 @@ export async function recipientCounts(em: EntityManager, broadcastIds: readonly 
       group by 1, 2, 3`,
     { broadcastIds },
   );
-  for (const r of rows) byBroadcast.get(r.broadcastId)?.push({ status: r.status, skipReason: r.skipReason, count: Number(r.count), optedOutAfter: Number(r.optedOutAfter) });
+  for (const r of rows)
+    byBroadcast
+      .get(r.broadcastId)
+      ?.push({ status: r.status, skipReason: r.skipReason, count: Number(r.count), optedOutAfter: Number(r.optedOutAfter) });
   return byBroadcast;
 }
 
 /** True when the broadcast has recipients not yet recorded in the outbox. */
 export async function hasPendingRecipients(em: EntityManager, broadcastId: string): Promise<boolean> {
-  const { rows } = await runSql<{ pending: boolean }>(em, `select exists (select 1 from broadcast_recipients where broadcast_id = :broadcastId and state = 'pending') as pending`, { broadcastId });
+  const { rows } = await runSql<{ pending: boolean }>(
+    em,
+    `select exists (select 1 from broadcast_recipients where broadcast_id = :broadcastId and state = 'pending') as pending`,
+    { broadcastId },
+  );
   return rows[0]?.pending === true;
 }
 
@@ -178,6 +189,10 @@ export async function hasQueuedMessages(em: EntityManager, broadcastId: string):
 
 /** Pending batches of a running broadcast, in order (to add their jobs at a resume or after a loss). */
 export async function pendingBatches(em: EntityManager, broadcastId: string): Promise<number[]> {
-  const { rows } = await runSql<{ batch: number }>(em, `select distinct batch from broadcast_recipients where broadcast_id = :broadcastId and state = 'pending' order by batch`, { broadcastId });
+  const { rows } = await runSql<{ batch: number }>(
+    em,
+    `select distinct batch from broadcast_recipients where broadcast_id = :broadcastId and state = 'pending' order by batch`,
+    { broadcastId },
+  );
   return rows.map((r) => r.batch);
 }

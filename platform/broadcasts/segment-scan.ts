@@ -34,7 +34,10 @@ export const SEGMENT_SCAN_BATCH_ROWS = 500;
 /** A timestamp as node-postgres hands it over: MikroORM sets its parser to keep Postgres' text. */
 type PgTimestamp = Date | string;
 
-interface ScanRow extends Omit<SegmentContact, 'optedOutAt' | 'restrictedAt' | 'erasedAt' | 'createdAt' | 'lastSeenAt' | 'daysSinceLastMessage' | 'optIn' | 'channels'> {
+interface ScanRow extends Omit<
+  SegmentContact,
+  'optedOutAt' | 'restrictedAt' | 'erasedAt' | 'createdAt' | 'lastSeenAt' | 'daysSinceLastMessage' | 'optIn' | 'channels'
+> {
   daysSinceLastMessage?: number | null;
   optIn?: SegmentOptIn;
   channels?: string[];
@@ -65,7 +68,12 @@ const COMPUTED_COLUMNS: Partial<Record<ContactField, string>> = {
 };
 
 function columnsFor(fieldsRead: ReadonlySet<ContactField>): string {
-  return [COLUMNS, ...Object.entries(COMPUTED_COLUMNS).filter(([field]) => fieldsRead.has(field as ContactField)).map(([, sql]) => sql)].join(',\n  ');
+  return [
+    COLUMNS,
+    ...Object.entries(COMPUTED_COLUMNS)
+      .filter(([field]) => fieldsRead.has(field as ContactField))
+      .map(([, sql]) => sql),
+  ].join(',\n  ');
 }
 
 function toDate(value: PgTimestamp): Date;

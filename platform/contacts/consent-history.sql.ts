@@ -29,7 +29,17 @@ export async function recordConsent(em: EntityManager, e: ConsentEvent): Promise
     em,
     `insert into consent_events (id, workspace_id, contact_id, action, source, channel_id, actor_user_id, run_id, created_at)
      values (:id, :workspaceId, :contactId, :action, :source, cast(:channelId as uuid), cast(:actorUserId as uuid), cast(:runId as uuid), :at)`,
-    { id: newId(), workspaceId: e.workspaceId, contactId: e.contactId, action: e.action, source: e.source, channelId: e.channelId ?? null, actorUserId: e.actorUserId ?? null, runId: e.runId ?? null, at: e.at },
+    {
+      id: newId(),
+      workspaceId: e.workspaceId,
+      contactId: e.contactId,
+      action: e.action,
+      source: e.source,
+      channelId: e.channelId ?? null,
+      actorUserId: e.actorUserId ?? null,
+      runId: e.runId ?? null,
+      at: e.at,
+    },
   );
   await emitEvents(em, contactOptedOutEvents(e));
 }

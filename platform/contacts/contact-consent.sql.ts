@@ -19,7 +19,10 @@ export interface ConsentChange {
  * and the broadcasts that reached the contact lately count it. The caller stops its runs.
  */
 export async function optOutContact(em: EntityManager, change: ConsentChange): Promise<void> {
-  await runSql(em, `update contacts set opted_out_at = coalesce(opted_out_at, :now), updated_at = :now where id = :id`, { id: change.contactId, now: change.at });
+  await runSql(em, `update contacts set opted_out_at = coalesce(opted_out_at, :now), updated_at = :now where id = :id`, {
+    id: change.contactId,
+    now: change.at,
+  });
   await recordConsent(em, { ...change, action: 'opt_out' });
   await countBroadcastOptOut(em, change.contactId, change.at);
 }

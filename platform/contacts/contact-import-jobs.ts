@@ -13,7 +13,12 @@ import { ContactImportRunner } from './contact-import.runner.ts';
  * A job that dies is retried and resumes after the rows already written.
  */
 export const CONTACT_IMPORT_QUEUE = 'contact-imports';
-const JOB_OPTIONS = { attempts: 3, backoff: { type: 'exponential', delay: 5_000 }, removeOnComplete: true, removeOnFail: { age: 7 * 24 * 3600 } };
+const JOB_OPTIONS = {
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 5_000 },
+  removeOnComplete: true,
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
 
 export interface ContactImportJobData {
   importId: string;
@@ -29,7 +34,9 @@ export interface ContactImportDeps {
 
 /** Queues an import's run (its dry run, or the import itself). `run` tells the dry run and the start of one import apart. */
 export async function enqueueContactImport(queues: QueueFactory, importId: string, run: 'check' | 'import'): Promise<void> {
-  await queues.queue<ContactImportJobData>(CONTACT_IMPORT_QUEUE).add('import', { importId }, { ...JOB_OPTIONS, jobId: `import-${importId}-${run}` });
+  await queues
+    .queue<ContactImportJobData>(CONTACT_IMPORT_QUEUE)
+    .add('import', { importId }, { ...JOB_OPTIONS, jobId: `import-${importId}-${run}` });
 }
 
 /** The worker role's part: runs imports, one at a time per process (each keeps a connection busy). */
@@ -55,7 +62,11 @@ export class ContactImportJobs {
     try {
       return await this.runner.run(job.data.importId);
     } catch (err) {
-      if (final || err instanceof UnrecoverableError) await this.runner.fail(job.data.importId, 'the import stopped on an error; the rows counted so far were written. Try again, or contact your administrator if it keeps failing.');
+      if (final || err instanceof UnrecoverableError)
+        await this.runner.fail(
+          job.data.importId,
+          'the import stopped on an error; the rows counted so far were written. Try again, or contact your administrator if it keeps failing.',
+        );
       throw err;
     }
   }

@@ -2,11 +2,28 @@ import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { CsvError, parse } from 'csv-parse';
 import type { Clock } from '../../engine/clock.ts';
-import { ImportColumnsError, MAX_IMPORT_ROWS, planColumns, readImportRow, type ColumnPlan, type ImportedContact } from '../../engine/contacts/contact-import.ts';
+import {
+  ImportColumnsError,
+  MAX_IMPORT_ROWS,
+  planColumns,
+  readImportRow,
+  type ColumnPlan,
+  type ImportedContact,
+} from '../../engine/contacts/contact-import.ts';
 import { audit } from '../audit/audit-log.ts';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
-import { addProgress, finishImport, insertProblems, loadImport, markRunning, startLanes, type ImportCounts, type ImportProblem, type ImportRow } from './contact-import.store.ts';
+import {
+  addProgress,
+  finishImport,
+  insertProblems,
+  loadImport,
+  markRunning,
+  startLanes,
+  type ImportCounts,
+  type ImportProblem,
+  type ImportRow,
+} from './contact-import.store.ts';
 import { importFilePath, type ImportFiles } from './contact-import-files.ts';
 import { countWouldUpsert, upsertContacts } from './contact-upsert.sql.ts';
 import { runSql } from '../pipeline/run-sql.ts';
@@ -80,13 +97,20 @@ export class ContactImportRunner {
     if (!(await markRunning(em, importId, this.deps.clock.now()))) return 'not_runnable';
     const row = (await loadImport(em, importId))!;
     if (!row.fileKey) {
-      await finishImport(em, importId, { status: 'failed', error: 'the uploaded file is no longer available: upload it again', now: this.deps.clock.now(), keepFile: false });
+      await finishImport(em, importId, {
+        status: 'failed',
+        error: 'the uploaded file is no longer available: upload it again',
+        now: this.deps.clock.now(),
+        keepFile: false,
+      });
       return 'done';
     }
     const path = importFilePath(this.deps.files, row.fileKey);
     try {
       const { records, truncated } = await this.readAndWrite(row, path);
-      const note = truncated ? `only the first ${MAX_IMPORT_ROWS.toLocaleString('en-US')} rows were read: import the rest as another file` : undefined;
+      const note = truncated
+        ? `only the first ${MAX_IMPORT_ROWS.toLocaleString('en-US')} rows were read: import the rest as another file`
+        : undefined;
       await this.finish(row, { status: row.dryRun ? 'checked' : 'completed', rowsTotal: records, error: note });
     } catch (err) {
       if (err instanceof ImportFileUnreadableError || err instanceof ImportColumnsError) {
@@ -106,7 +130,10 @@ export class ContactImportRunner {
     await this.finish(row, { status: 'failed', error: message });
   }
 
-  private async finish(row: ImportRow, p: { status: 'checked' | 'completed' | 'failed'; rowsTotal?: number; error?: string }): Promise<void> {
+  private async finish(
+    row: ImportRow,
+    p: { status: 'checked' | 'completed' | 'failed'; rowsTotal?: number; error?: string },
+  ): Promise<void> {
     // A dry run keeps its file: starting the import reads it again.
     const keepFile = p.status === 'checked';
     const em = this.deps.orm.em.fork();
@@ -133,7 +160,14 @@ export class ContactImportRunner {
     const lanes = lanesDone.length;
     const resumeAll = Math.min(...lanesDone);
     const parser = createReadStream(path).pipe(
-      parse({ delimiter: row.options.delimiter, bom: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: false, max_record_size: 1_000_000 }),
+      parse({
+        delimiter: row.options.delimiter,
+        bom: true,
+        relax_column_count: true,
+        relax_quotes: true,
+        skip_empty_lines: false,
+        max_record_size: 1_000_000,
+      }),
     );
     let plan: ColumnPlan | null = null;
     let records = 0;
@@ -182,7 +216,11 @@ export class ContactImportRunner {
     } catch (err) {
       parser.destroy();
       await writing.catch(() => undefined);
-      if (err instanceof CsvError) throw new ImportFileUnreadableError(`the file could not be read as CSV near line ${(err as CsvError & { lines?: number }).lines ?? '?'}: ${err.message}`, { cause: err });
+      if (err instanceof CsvError)
+        throw new ImportFileUnreadableError(
+          `the file could not be read as CSV near line ${(err as CsvError & { lines?: number }).lines ?? '?'}: ${err.message}`,
+          { cause: err },
+        );
       throw err;
     }
     return { records, truncated };
@@ -190,7 +228,9 @@ export class ContactImportRunner {
 
   /** Writes each lane's share of a batch in a transaction of its own, the lanes at once. */
   private async writeBatch(row: ImportRow, batch: Batch, seen: Set<string>): Promise<void> {
-    const writes = batch.lanes.map((part, index) => (part.rowsDone === 0 ? Promise.resolve() : this.writeLane(row, part, { index, through: batch.through }, seen)));
+    const writes = batch.lanes.map((part, index) =>
+      part.rowsDone === 0 ? Promise.resolve() : this.writeLane(row, part, { index, through: batch.through }, seen),
+    );
     // Every lane ends before the batch counts as written (or failed): a retry never overlaps a lane still writing.
     const failed = (await Promise.allSettled(writes)).find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;

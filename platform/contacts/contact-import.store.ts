@@ -49,7 +49,11 @@ const COLUMNS = `id, workspace_id as "workspaceId", requested_by as "requestedBy
   dry_run as "dryRun", status, rows_total as "rowsTotal", lanes_done as "lanesDone", rows_done as "rowsDone", created, updated, skipped, failed, error,
   created_at as "createdAt", started_at as "startedAt", finished_at as "finishedAt"`;
 
-type RawImportRow = Omit<ImportRow, 'createdAt' | 'startedAt' | 'finishedAt'> & { createdAt: Date | string; startedAt: Date | string | null; finishedAt: Date | string | null };
+type RawImportRow = Omit<ImportRow, 'createdAt' | 'startedAt' | 'finishedAt'> & {
+  createdAt: Date | string;
+  startedAt: Date | string | null;
+  finishedAt: Date | string | null;
+};
 
 function toDate(v: Date | string | null): Date | null {
   return v === null ? null : v instanceof Date ? v : new Date(v);
@@ -59,7 +63,19 @@ function toImportRow(r: RawImportRow): ImportRow {
   return { ...r, createdAt: toDate(r.createdAt)!, startedAt: toDate(r.startedAt), finishedAt: toDate(r.finishedAt) };
 }
 
-export async function insertImport(em: EntityManager, p: { id: string; workspaceId: string; requestedBy: string | null; fileName: string; fileKey: string; options: ImportRow['options']; rowsTotal: number; now: Date }): Promise<ImportRow> {
+export async function insertImport(
+  em: EntityManager,
+  p: {
+    id: string;
+    workspaceId: string;
+    requestedBy: string | null;
+    fileName: string;
+    fileKey: string;
+    options: ImportRow['options'];
+    rowsTotal: number;
+    now: Date;
+  },
+): Promise<ImportRow> {
   const { rows } = await runSql<RawImportRow>(
     em,
     `insert into contact_imports (id, workspace_id, requested_by, file_name, file_key, options, dry_run, status, rows_total, created_at)
@@ -71,7 +87,10 @@ export async function insertImport(em: EntityManager, p: { id: string; workspace
 }
 
 export async function findImport(em: EntityManager, workspaceId: string, id: string): Promise<ImportRow | null> {
-  const { rows } = await runSql<RawImportRow>(em, `select ${COLUMNS} from contact_imports where id = :id and workspace_id = :workspaceId`, { id, workspaceId });
+  const { rows } = await runSql<RawImportRow>(em, `select ${COLUMNS} from contact_imports where id = :id and workspace_id = :workspaceId`, {
+    id,
+    workspaceId,
+  });
   return rows[0] ? toImportRow(rows[0]) : null;
 }
 
@@ -82,13 +101,21 @@ export async function loadImport(em: EntityManager, id: string): Promise<ImportR
 }
 
 export async function listImports(em: EntityManager, workspaceId: string, limit: number): Promise<ImportRow[]> {
-  const { rows } = await runSql<RawImportRow>(em, `select ${COLUMNS} from contact_imports where workspace_id = :workspaceId order by created_at desc, id desc limit :limit`, { workspaceId, limit });
+  const { rows } = await runSql<RawImportRow>(
+    em,
+    `select ${COLUMNS} from contact_imports where workspace_id = :workspaceId order by created_at desc, id desc limit :limit`,
+    { workspaceId, limit },
+  );
   return rows.map(toImportRow);
 }
 
 /** Marks the import running (from queued, or running again after a crash); false when it is in no state to run. */
 export async function markRunning(em: EntityManager, id: string, now: Date): Promise<boolean> {
-  const { rowCount } = await runSql(em, `update contact_imports set status = 'running', started_at = coalesce(started_at, :now) where id = :id and status in ('queued', 'running')`, { id, now });
+  const { rowCount } = await runSql(
+    em,
+    `update contact_imports set status = 'running', started_at = coalesce(started_at, :now) where id = :id and status in ('queued', 'running')`,
+    { id, now },
+  );
   return rowCount === 1;
 }
 
@@ -111,7 +138,12 @@ export async function startLanes(em: EntityManager, id: string, lanes: number): 
  * Adds a lane's share of a batch to the counters and moves the lane's place to the batch's last
  * data row; run in the transaction that writes the lane's rows of the batch.
  */
-export async function addProgress(em: EntityManager, id: string, delta: ImportCounts, lane: { index: number; through: number }): Promise<void> {
+export async function addProgress(
+  em: EntityManager,
+  id: string,
+  delta: ImportCounts,
+  lane: { index: number; through: number },
+): Promise<void> {
   await runSql(
     em,
     `update contact_imports set rows_done = rows_done + :rowsDone, created = created + :created, updated = updated + :updated,
@@ -132,7 +164,11 @@ export async function insertProblems(em: EntityManager, importId: string, proble
   );
 }
 
-export async function finishImport(em: EntityManager, id: string, p: { status: 'checked' | 'completed' | 'failed'; rowsTotal?: number; error?: string; now: Date; keepFile: boolean }): Promise<void> {
+export async function finishImport(
+  em: EntityManager,
+  id: string,
+  p: { status: 'checked' | 'completed' | 'failed'; rowsTotal?: number; error?: string; now: Date; keepFile: boolean },
+): Promise<void> {
   await runSql(
     em,
     `update contact_imports set status = :status, finished_at = :now, error = :error, rows_total = coalesce(cast(:rowsTotal as integer), rows_total),
@@ -165,7 +201,11 @@ async function resetCheckedImport(em: EntityManager, workspaceId: string, id: st
 
 /** The first problems of an import, by row, for the page. */
 export async function firstProblems(em: EntityManager, importId: string, limit: number): Promise<ImportProblem[]> {
-  const { rows } = await runSql<ImportProblem>(em, `select row_number as row, problem, "values" from contact_import_problems where import_id = :importId order by row_number limit :limit`, { importId, limit });
+  const { rows } = await runSql<ImportProblem>(
+    em,
+    `select row_number as row, problem, "values" from contact_import_problems where import_id = :importId order by row_number limit :limit`,
+    { importId, limit },
+  );
   return rows;
 }
 

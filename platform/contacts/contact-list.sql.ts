@@ -80,14 +80,22 @@ function pageStatement(filter: ContactFilter, sort: ContactSort, after: boolean)
   return `select ${COLUMNS}, cast(${s.key} as text) as "sortKey" from contacts where ${where.join(' and ')} order by ${s.key} ${dir}, id ${dir} limit :limit`;
 }
 
-type Raw = Omit<ContactListRow, 'optedOutAt' | 'restrictedAt' | 'erasedAt' | 'createdAt' | 'lastSeenAt'> & Record<'optedOutAt' | 'restrictedAt' | 'erasedAt' | 'lastSeenAt', Date | string | null> & { createdAt: Date | string };
+type Raw = Omit<ContactListRow, 'optedOutAt' | 'restrictedAt' | 'erasedAt' | 'createdAt' | 'lastSeenAt'> &
+  Record<'optedOutAt' | 'restrictedAt' | 'erasedAt' | 'lastSeenAt', Date | string | null> & { createdAt: Date | string };
 
 function date(v: Date | string | null): Date | null {
   return v === null ? null : v instanceof Date ? v : new Date(v);
 }
 
 function toRow(r: Raw): ContactListRow {
-  return { ...r, optedOutAt: date(r.optedOutAt), restrictedAt: date(r.restrictedAt), erasedAt: date(r.erasedAt), createdAt: date(r.createdAt)!, lastSeenAt: date(r.lastSeenAt) };
+  return {
+    ...r,
+    optedOutAt: date(r.optedOutAt),
+    restrictedAt: date(r.restrictedAt),
+    erasedAt: date(r.erasedAt),
+    createdAt: date(r.createdAt)!,
+    lastSeenAt: date(r.lastSeenAt),
+  };
 }
 
 export interface KeysetCursor {
@@ -95,7 +103,14 @@ export interface KeysetCursor {
   id: string;
 }
 
-async function readPage(em: EntityManager, workspaceId: string, filter: ContactFilter, sort: ContactSort, cursor: KeysetCursor | null, limit: number): Promise<ContactListRow[]> {
+async function readPage(
+  em: EntityManager,
+  workspaceId: string,
+  filter: ContactFilter,
+  sort: ContactSort,
+  cursor: KeysetCursor | null,
+  limit: number,
+): Promise<ContactListRow[]> {
   const bindings: Record<string, unknown> = { workspaceId, limit };
   if (filter.q) bindings.pattern = `%${searchNeedle(filter.q)}%`;
   if (filter.tag) bindings.tag = filter.tag;
@@ -141,7 +156,10 @@ export async function listContacts(
 }
 
 /** Every contact of the filter, in batches (the export and bulk tagging), in the given order. */
-export async function* eachContactBatch(em: EntityManager, p: { workspaceId: string; filter: ContactFilter; sort?: ContactSort; batchRows?: number }): AsyncGenerator<ContactListRow[]> {
+export async function* eachContactBatch(
+  em: EntityManager,
+  p: { workspaceId: string; filter: ContactFilter; sort?: ContactSort; batchRows?: number },
+): AsyncGenerator<ContactListRow[]> {
   const segment = p.filter.segment === undefined || p.filter.segment === null ? null : compileSegment(p.filter.segment);
   const sort = p.sort ?? 'oldest';
   const size = p.batchRows ?? 1_000;
@@ -169,6 +187,11 @@ export async function attributeNamesOf(em: EntityManager, workspaceId: string, f
     where.push('tags @> array[cast(:tag as text)]');
     bindings.tag = filter.tag;
   }
-  const { rows } = await runSql<{ name: string }>(em, `select distinct k as name from contacts, jsonb_object_keys(attributes) as k where ${where.join(' and ')} order by k limit :max`, bindings, { planEachCall: true });
+  const { rows } = await runSql<{ name: string }>(
+    em,
+    `select distinct k as name from contacts, jsonb_object_keys(attributes) as k where ${where.join(' and ')} order by k limit :max`,
+    bindings,
+    { planEachCall: true },
+  );
   return rows.map((r) => r.name);
 }

@@ -12,8 +12,16 @@ const REMOVE = `update contacts set tags = array(select t from unnest(tags) as t
   where workspace_id = :workspaceId and id = any(cast(:ids as uuid[])) and tags && cast(:tags as text[])`;
 
 /** Adds (or removes) `tags` on the workspace's contacts named by `ids`; returns how many contacts changed. */
-export async function retagContacts(em: EntityManager, p: { workspaceId: string; ids: string[]; tags: string[]; action: 'add' | 'remove'; now: Date }): Promise<number> {
+export async function retagContacts(
+  em: EntityManager,
+  p: { workspaceId: string; ids: string[]; tags: string[]; action: 'add' | 'remove'; now: Date },
+): Promise<number> {
   if (p.ids.length === 0 || p.tags.length === 0) return 0;
-  const { rowCount } = await runSql(em, p.action === 'add' ? ADD : REMOVE, { workspaceId: p.workspaceId, ids: p.ids, tags: p.tags, now: p.now });
+  const { rowCount } = await runSql(em, p.action === 'add' ? ADD : REMOVE, {
+    workspaceId: p.workspaceId,
+    ids: p.ids,
+    tags: p.tags,
+    now: p.now,
+  });
   return rowCount;
 }

@@ -70,10 +70,18 @@ const UPSERT_SKIP = `insert into contacts (id, workspace_id, phone, name, attrib
   returning true as inserted`;
 
 /** Writes a batch of imported rows in one statement; run inside the batch's transaction. */
-export async function upsertContacts(em: EntityManager, p: { workspaceId: string; rows: ImportedContact[]; mode: 'update' | 'skip'; now: Date }): Promise<UpsertCounts> {
+export async function upsertContacts(
+  em: EntityManager,
+  p: { workspaceId: string; rows: ImportedContact[]; mode: 'update' | 'skip'; now: Date },
+): Promise<UpsertCounts> {
   if (p.rows.length === 0) return { created: 0, updated: 0, skipped: 0 };
   const { merged, folded } = mergeByPhone(p.rows, p.mode);
-  const { rows } = await runSql<{ created: string }>(em, countInserted(p.mode === 'update' ? UPSERT_UPDATE : UPSERT_SKIP), { workspaceId: p.workspaceId, now: p.now, rows: JSON.stringify(merged) }, { planEachCall: true });
+  const { rows } = await runSql<{ created: string }>(
+    em,
+    countInserted(p.mode === 'update' ? UPSERT_UPDATE : UPSERT_SKIP),
+    { workspaceId: p.workspaceId, now: p.now, rows: JSON.stringify(merged) },
+    { planEachCall: true },
+  );
   const created = Number(rows[0]!.created);
   if (p.mode === 'update') return { created, updated: merged.length - created + folded, skipped: 0 };
   return { created, updated: 0, skipped: merged.length - created + folded };
@@ -83,10 +91,17 @@ export async function upsertContacts(em: EntityManager, p: { workspaceId: string
  * What a batch would do, without writing: each row's phone looked up among the workspace's
  * contacts and among the phones of the file read before (`seen`, which this adds to).
  */
-export async function countWouldUpsert(em: EntityManager, p: { workspaceId: string; rows: ImportedContact[]; mode: 'update' | 'skip'; seen: Set<string> }): Promise<UpsertCounts> {
+export async function countWouldUpsert(
+  em: EntityManager,
+  p: { workspaceId: string; rows: ImportedContact[]; mode: 'update' | 'skip'; seen: Set<string> },
+): Promise<UpsertCounts> {
   if (p.rows.length === 0) return { created: 0, updated: 0, skipped: 0 };
   const phones = [...new Set(p.rows.map((r) => r.phone))];
-  const { rows } = await runSql<{ phone: string }>(em, `select phone from contacts where workspace_id = :workspaceId and phone = any(cast(:phones as text[]))`, { workspaceId: p.workspaceId, phones });
+  const { rows } = await runSql<{ phone: string }>(
+    em,
+    `select phone from contacts where workspace_id = :workspaceId and phone = any(cast(:phones as text[]))`,
+    { workspaceId: p.workspaceId, phones },
+  );
   const existing = new Set(rows.map((r) => r.phone));
   let created = 0;
   let again = 0;

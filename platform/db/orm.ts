@@ -12,7 +12,14 @@ export function ormOptions(databaseUrl: string, opts: { poolMax?: number } = {})
     entities,
     extensions: [Migrator],
     discovery: { warnWhenNoEntities: false },
-    migrations: { migrationsList: migrations, tableName: 'mikro_orm_migrations', transactional: true, allOrNothing: true, snapshot: false, silent: true },
+    migrations: {
+      migrationsList: migrations,
+      tableName: 'mikro_orm_migrations',
+      transactional: true,
+      allOrNothing: true,
+      snapshot: false,
+      silent: true,
+    },
     pool: { min: 0, max: opts.poolMax ?? 10 },
     // The identity map is per request or job: code always works on `orm.em.fork()`.
     allowGlobalContext: false,

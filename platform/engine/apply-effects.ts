@@ -15,7 +15,8 @@ export interface HandOffPort {
 import { optInContact, optOutContact } from '../contacts/contact-consent.sql.ts';
 
 /** What happened to one effect, recorded on its step so the run history explains it. */
-export type EffectResult = { kind: Effect['kind']; applied: true; messageId?: string } | { kind: Effect['kind']; applied: false; reason: string };
+export type EffectResult =
+  { kind: Effect['kind']; applied: true; messageId?: string } | { kind: Effect['kind']; applied: false; reason: string };
 
 /**
  * Applies a step's effects inside the run's transaction. A send becomes an outbox row whose
@@ -83,25 +84,53 @@ export async function applyEffects(
         break;
       }
       case 'set_attribute':
-        await runSql(em, `update contacts set attributes = attributes || jsonb_build_object(cast(:key as text), cast(:value as text)), updated_at = :now where id = :id`, { id: run.contactId, key: effect.key, value: effect.value, now: deps.now });
+        await runSql(
+          em,
+          `update contacts set attributes = attributes || jsonb_build_object(cast(:key as text), cast(:value as text)), updated_at = :now where id = :id`,
+          { id: run.contactId, key: effect.key, value: effect.value, now: deps.now },
+        );
         results.push({ kind: effect.kind, applied: true });
         break;
       case 'add_tag':
-        await runSql(em, `update contacts set tags = array_append(tags, cast(:tag as text)), updated_at = :now where id = :id and not (cast(:tag as text) = any(tags))`, { id: run.contactId, tag: effect.tag, now: deps.now });
+        await runSql(
+          em,
+          `update contacts set tags = array_append(tags, cast(:tag as text)), updated_at = :now where id = :id and not (cast(:tag as text) = any(tags))`,
+          { id: run.contactId, tag: effect.tag, now: deps.now },
+        );
         results.push({ kind: effect.kind, applied: true });
         break;
       case 'remove_tag':
-        await runSql(em, `update contacts set tags = array_remove(tags, cast(:tag as text)), updated_at = :now where id = :id`, { id: run.contactId, tag: effect.tag, now: deps.now });
+        await runSql(em, `update contacts set tags = array_remove(tags, cast(:tag as text)), updated_at = :now where id = :id`, {
+          id: run.contactId,
+          tag: effect.tag,
+          now: deps.now,
+        });
         results.push({ kind: effect.kind, applied: true });
         break;
       case 'opt_out':
         deps.contactReachable = false;
-        if (run.contactId !== null) await optOutContact(em, { workspaceId: run.workspaceId, contactId: run.contactId, source: 'node', channelId: run.channelId, runId: run.id, at: deps.now });
+        if (run.contactId !== null)
+          await optOutContact(em, {
+            workspaceId: run.workspaceId,
+            contactId: run.contactId,
+            source: 'node',
+            channelId: run.channelId,
+            runId: run.id,
+            at: deps.now,
+          });
         results.push({ kind: effect.kind, applied: true });
         break;
       case 'opt_in':
         deps.contactReachable = false;
-        if (run.contactId !== null) await optInContact(em, { workspaceId: run.workspaceId, contactId: run.contactId, source: 'node', channelId: run.channelId, runId: run.id, at: deps.now });
+        if (run.contactId !== null)
+          await optInContact(em, {
+            workspaceId: run.workspaceId,
+            contactId: run.contactId,
+            source: 'node',
+            channelId: run.channelId,
+            runId: run.id,
+            at: deps.now,
+          });
         results.push({ kind: effect.kind, applied: true });
         break;
       case 'hand_off': {
@@ -110,8 +139,23 @@ export async function applyEffects(
           break;
         }
         // The inbox moves the conversation to a team's queue (or an available agent) and writes its event.
-        const handed = await deps.handOff.handOff(em, { workspaceId: run.workspaceId, conversationId: run.conversationId, runId: run.id, teamId: effect.teamId, agentId: effect.agentId, note: effect.note }, out.inbox);
-        results.push(handed.applied ? { kind: effect.kind, applied: true } : { kind: effect.kind, applied: false, reason: handed.reason ?? 'not handed off' });
+        const handed = await deps.handOff.handOff(
+          em,
+          {
+            workspaceId: run.workspaceId,
+            conversationId: run.conversationId,
+            runId: run.id,
+            teamId: effect.teamId,
+            agentId: effect.agentId,
+            note: effect.note,
+          },
+          out.inbox,
+        );
+        results.push(
+          handed.applied
+            ? { kind: effect.kind, applied: true }
+            : { kind: effect.kind, applied: false, reason: handed.reason ?? 'not handed off' },
+        );
         break;
       }
       case 'start_flow':

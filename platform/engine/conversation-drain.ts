@@ -91,12 +91,28 @@ export class ConversationDrain {
       afterCommit: (after: AfterCommit) => Promise<void>;
     },
   ) {
-    this.batcher = new DrainBatcher((ids) => this.drainBatch(ids), (id) => this.drainAlone(id), { maxBatch: MAX_DRAIN_BATCH, batchesInFlight: DRAIN_BATCHES_IN_FLIGHT }, deps.logger);
+    this.batcher = new DrainBatcher(
+      (ids) => this.drainBatch(ids),
+      (id) => this.drainAlone(id),
+      { maxBatch: MAX_DRAIN_BATCH, batchesInFlight: DRAIN_BATCHES_IN_FLIGHT },
+      deps.logger,
+    );
   }
 
   /** Asks for the conversation to be drained; the message id as job id makes repeats no-ops. */
   async enqueue(conversationId: string, messageId: string, delayMs = 0): Promise<void> {
-    await this.deps.queues.queue<InboxJobData>(INBOX_QUEUE).add('drain', { conversationId }, { jobId: messageId, delay: delayMs, removeOnComplete: true, removeOnFail: 1_000, attempts: 5, backoff: { type: 'exponential', delay: DRAIN_RETRY_DELAY_MS } });
+    await this.deps.queues.queue<InboxJobData>(INBOX_QUEUE).add(
+      'drain',
+      { conversationId },
+      {
+        jobId: messageId,
+        delay: delayMs,
+        removeOnComplete: true,
+        removeOnFail: 1_000,
+        attempts: 5,
+        backoff: { type: 'exponential', delay: DRAIN_RETRY_DELAY_MS },
+      },
+    );
   }
 
   /**
@@ -113,7 +129,10 @@ export class ConversationDrain {
       .catch(async (err: unknown) => {
         this.deps.logger.warn({ err, conversationId, messageId }, 'draining the conversation here failed; a drain job retries it');
         await this.enqueue(conversationId, messageId, DRAIN_RETRY_DELAY_MS).catch((enqueueErr: unknown) =>
-          this.deps.logger.error({ err: enqueueErr, conversationId, messageId }, 'could not enqueue the drain job; the engine reconciler will'),
+          this.deps.logger.error(
+            { err: enqueueErr, conversationId, messageId },
+            'could not enqueue the drain job; the engine reconciler will',
+          ),
         );
       })
       .finally(() => this.drainingHere.delete(drained));
@@ -122,8 +141,16 @@ export class ConversationDrain {
 
   /** Starts this process's inbox worker; accepted messages are drained here from now on (see `accepted`). */
   startWorker(concurrency = INBOX_CONCURRENCY): void {
-    const worker = this.deps.queues.worker<InboxJobData>(INBOX_QUEUE, (job: Job<InboxJobData>) => this.drain(job.data.conversationId), { concurrency, ...QUICK_STALL_DETECTION });
-    worker.on('failed', (job, err) => this.deps.logger.warn({ err, conversationId: job?.data.conversationId, attemptsMade: job?.attemptsMade }, 'drain job failed; it is retried'));
+    const worker = this.deps.queues.worker<InboxJobData>(INBOX_QUEUE, (job: Job<InboxJobData>) => this.drain(job.data.conversationId), {
+      concurrency,
+      ...QUICK_STALL_DETECTION,
+    });
+    worker.on('failed', (job, err) =>
+      this.deps.logger.warn(
+        { err, conversationId: job?.data.conversationId, attemptsMade: job?.attemptsMade },
+        'drain job failed; it is retried',
+      ),
+    );
     this.drainsHere = true;
   }
 
@@ -205,7 +232,10 @@ export class ConversationDrain {
       await this.deps.afterCommit(after);
     } catch (err) {
       // The messages are handled: their sends and timers are redone by the reconcilers.
-      this.deps.logger.error({ err, sends: after.sends.length, timers: after.timers.length }, 'dispatching a drain batch\'s sends or timers failed; the reconcilers redo it');
+      this.deps.logger.error(
+        { err, sends: after.sends.length, timers: after.timers.length },
+        "dispatching a drain batch's sends or timers failed; the reconcilers redo it",
+      );
     }
     // The locks are released: a message committed while they were held (after the batch read the
     // inboxes; its own job found the lock taken, or shared this batch's request) is seen now.
@@ -262,13 +292,27 @@ export class ConversationDrain {
     const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     const recorded = await this.deps.orm.em.fork().transactional(async (em) => {
       if (!(await tryLockConversation(em, conversationId))) return null;
-      return (await runSql<{ failures: number; gaveUp: boolean }>(em, RECORD_HANDLING_FAILURE_SQL, { id: messageId, error: error.slice(0, 1_000), maxFailures: MAX_HANDLING_FAILURES })).rows[0] ?? null;
+      return (
+        (
+          await runSql<{ failures: number; gaveUp: boolean }>(em, RECORD_HANDLING_FAILURE_SQL, {
+            id: messageId,
+            error: error.slice(0, 1_000),
+            maxFailures: MAX_HANDLING_FAILURES,
+          })
+        ).rows[0] ?? null
+      );
     });
     if (!recorded?.gaveUp) {
-      this.deps.logger.warn({ err, conversationId, messageId, failures: recorded?.failures }, 'handling an inbound message failed; it is retried');
+      this.deps.logger.warn(
+        { err, conversationId, messageId, failures: recorded?.failures },
+        'handling an inbound message failed; it is retried',
+      );
       return false;
     }
-    this.deps.logger.error({ err, conversationId, messageId, failures: recorded.failures }, 'handling an inbound message failed too often: it is set aside (metadata.engine) and the conversation moves on');
+    this.deps.logger.error(
+      { err, conversationId, messageId, failures: recorded.failures },
+      'handling an inbound message failed too often: it is set aside (metadata.engine) and the conversation moves on',
+    );
     return true;
   }
 }

@@ -7,10 +7,20 @@ import { DrainBatcher, type BatchVerdict } from './drain-batcher.ts';
  * answers `done` for every conversation it is not told otherwise about, as the real runner does.
  */
 function controlledBatches() {
-  const batches: { ids: string[]; finish: (verdicts?: Record<string, BatchVerdict>) => void; answer: (verdicts: Map<string, BatchVerdict>) => void; fail: (err: Error) => void }[] = [];
+  const batches: {
+    ids: string[];
+    finish: (verdicts?: Record<string, BatchVerdict>) => void;
+    answer: (verdicts: Map<string, BatchVerdict>) => void;
+    fail: (err: Error) => void;
+  }[] = [];
   const run = (ids: string[]) =>
     new Promise<Map<string, BatchVerdict>>((resolve, reject) => {
-      batches.push({ ids, finish: (verdicts = {}) => resolve(new Map(ids.map((id) => [id, verdicts[id] ?? 'done']))), answer: resolve, fail: reject });
+      batches.push({
+        ids,
+        finish: (verdicts = {}) => resolve(new Map(ids.map((id) => [id, verdicts[id] ?? 'done']))),
+        answer: resolve,
+        fail: reject,
+      });
     });
   return { batches, run };
 }
@@ -128,7 +138,9 @@ describe('DrainBatcher', () => {
     const cause = new Error('deadlock detected');
     batches[0]!.fail(cause);
     await drained;
-    expect(warnings).toEqual([{ fields: { err: cause, conversationIds: ['a'] }, message: 'a drain batch failed; each of its conversations is drained alone' }]);
+    expect(warnings).toEqual([
+      { fields: { err: cause, conversationIds: ['a'] }, message: 'a drain batch failed; each of its conversations is drained alone' },
+    ]);
   });
 
   it('rejects a conversation the batch answered no verdict for with an InvariantError, instead of passing it as drained', async () => {
@@ -138,6 +150,9 @@ describe('DrainBatcher', () => {
     batches[0]!.answer(new Map());
     const err = await answered.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InvariantError);
-    expect(err).toMatchObject({ message: 'the drain batch answered no verdict for conversation answered', subject: { conversationId: 'answered' } });
+    expect(err).toMatchObject({
+      message: 'the drain batch answered no verdict for conversation answered',
+      subject: { conversationId: 'answered' },
+    });
   });
 });

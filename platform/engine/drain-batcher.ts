@@ -98,7 +98,8 @@ export class DrainBatcher {
         continue;
       }
       this.inBatch.delete(id);
-      if (verdict === undefined) request.reject(new InvariantError(`the drain batch answered no verdict for conversation ${id}`, { conversationId: id }));
+      if (verdict === undefined)
+        request.reject(new InvariantError(`the drain batch answered no verdict for conversation ${id}`, { conversationId: id }));
       else if (verdict === 'again') this.requeue(id, request);
       else request.resolve();
     }

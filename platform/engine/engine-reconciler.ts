@@ -55,10 +55,12 @@ export class EngineReconciler {
       // Gone (Redis lost it), or failed (its attempts used up while the conversation stayed busy
       // or the database was down): the run would wait for ever. A job still waiting, delayed or
       // active is on its way; an active one whose worker died is moved back by stall detection.
-      if ((await removeIfFailed(queue, jobId)) || !(await queue.getJob(jobId))) lost.push({ runId: run.id, waitSeq: run.stepCount, dueAt: new Date(run.dueAt) });
+      if ((await removeIfFailed(queue, jobId)) || !(await queue.getJob(jobId)))
+        lost.push({ runId: run.id, waitSeq: run.stepCount, dueAt: new Date(run.dueAt) });
     }
     await this.deps.timers.schedule(lost);
-    if (unhandled.rows.length || lost.length) this.deps.logger.info({ drains: unhandled.rows.length, timers: lost.length }, 'engine reconciler re-sent lost jobs');
+    if (unhandled.rows.length || lost.length)
+      this.deps.logger.info({ drains: unhandled.rows.length, timers: lost.length }, 'engine reconciler re-sent lost jobs');
     return { drains: unhandled.rows.length, timers: lost.length };
   }
 

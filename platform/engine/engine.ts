@@ -50,13 +50,50 @@ export class Engine {
 
   constructor(private readonly deps: EngineDeps) {
     const logger = deps.logger.child({ component: 'engine' });
-    this.flows = new FlowCache({ redis: deps.redis, prefix: deps.prefix, buildIndex: (flows, workspaceId) => buildTriggerIndex(flows, workspaceId, logger) });
-    this.executor = new RunExecutor({ outbox: deps.outbox, flows: this.flows, executors: NODE_EXECUTORS, http: deps.http, secrets: deps.secrets, clock: deps.clock, handOff: deps.inbox, ...(deps.random ? { random: deps.random } : {}) });
+    this.flows = new FlowCache({
+      redis: deps.redis,
+      prefix: deps.prefix,
+      buildIndex: (flows, workspaceId) => buildTriggerIndex(flows, workspaceId, logger),
+    });
+    this.executor = new RunExecutor({
+      outbox: deps.outbox,
+      flows: this.flows,
+      executors: NODE_EXECUTORS,
+      http: deps.http,
+      secrets: deps.secrets,
+      clock: deps.clock,
+      handOff: deps.inbox,
+      ...(deps.random ? { random: deps.random } : {}),
+    });
     const handler = new InboundHandler({ executor: this.executor, flows: this.flows, clock: deps.clock });
     const afterCommit = (after: AfterCommit) => this.afterCommit(after);
-    this.drain = new ConversationDrain({ orm: deps.orm, queues: deps.queues, logger, clock: deps.clock, handler, outbox: deps.outbox, afterCommit });
-    this.timers = new RunTimers({ orm: deps.orm, queues: deps.queues, logger, clock: deps.clock, executor: this.executor, outbox: deps.outbox, drain: this.drain, afterCommit });
-    this.triggered = new TriggeredRuns({ orm: deps.orm, queues: deps.queues, logger, flows: this.flows, executor: this.executor, afterCommit });
+    this.drain = new ConversationDrain({
+      orm: deps.orm,
+      queues: deps.queues,
+      logger,
+      clock: deps.clock,
+      handler,
+      outbox: deps.outbox,
+      afterCommit,
+    });
+    this.timers = new RunTimers({
+      orm: deps.orm,
+      queues: deps.queues,
+      logger,
+      clock: deps.clock,
+      executor: this.executor,
+      outbox: deps.outbox,
+      drain: this.drain,
+      afterCommit,
+    });
+    this.triggered = new TriggeredRuns({
+      orm: deps.orm,
+      queues: deps.queues,
+      logger,
+      flows: this.flows,
+      executor: this.executor,
+      afterCommit,
+    });
     this.reconciler = new EngineReconciler({ orm: deps.orm, queues: deps.queues, logger, drain: this.drain, timers: this.timers });
   }
 
@@ -85,7 +122,11 @@ export class Engine {
 
   /** After a transaction commits: dispatch its sends, schedule its timers. */
   private async afterCommit(after: AfterCommit): Promise<void> {
-    await Promise.all([after.sends.length ? this.deps.outbox.dispatch(after.sends) : undefined, this.timers.schedule(after.timers), hasInboxWork(after) ? this.deps.inbox.afterCommit(after.inbox) : undefined]);
+    await Promise.all([
+      after.sends.length ? this.deps.outbox.dispatch(after.sends) : undefined,
+      this.timers.schedule(after.timers),
+      hasInboxWork(after) ? this.deps.inbox.afterCommit(after.inbox) : undefined,
+    ]);
   }
 }
 

@@ -32,9 +32,7 @@ export class FlowCache<TIndex = ActiveFlow[]> {
   private readonly versions = new Map<string, CompiledFlow & { document: Flow }>();
   private readonly workspaces = new Map<string, WorkspaceEntry<TIndex>>();
 
-  constructor(
-    private readonly deps: { redis: Redis; prefix: string; buildIndex: (flows: ActiveFlow[], workspaceId: string) => TIndex },
-  ) {}
+  constructor(private readonly deps: { redis: Redis; prefix: string; buildIndex: (flows: ActiveFlow[], workspaceId: string) => TIndex }) {}
 
   private generationKey(workspaceId: string): string {
     return `${this.deps.prefix}:flows-generation:${workspaceId}`;
@@ -49,7 +47,11 @@ export class FlowCache<TIndex = ActiveFlow[]> {
   async version(em: EntityManager, versionId: string): Promise<CompiledFlow & { document: Flow }> {
     const cached = this.versions.get(versionId);
     if (cached) return cached;
-    const { rows } = await runSql<{ document: Flow; templateVersions: Record<string, string> }>(em, `select document, template_versions as "templateVersions" from flow_versions where id = :versionId`, { versionId });
+    const { rows } = await runSql<{ document: Flow; templateVersions: Record<string, string> }>(
+      em,
+      `select document, template_versions as "templateVersions" from flow_versions where id = :versionId`,
+      { versionId },
+    );
     if (!rows[0]) throw new InvariantError(`flow version ${versionId} does not exist`, { flowVersionId: versionId });
     // The pinned template versions are immutable too, so they are cached with the version.
     const templates = await loadTemplateVersions(em, Object.values(rows[0].templateVersions));
@@ -71,7 +73,11 @@ export class FlowCache<TIndex = ActiveFlow[]> {
   }
 
   /** The active published version of one flow and the node a "start another flow" enters by. */
-  async activeVersionOf(em: EntityManager, workspaceId: string, flowId: string): Promise<{ versionId: string; entryNodeId: string } | null> {
+  async activeVersionOf(
+    em: EntityManager,
+    workspaceId: string,
+    flowId: string,
+  ): Promise<{ versionId: string; entryNodeId: string } | null> {
     const { rows } = await runSql<{ versionId: string }>(
       em,
       `select v.id as "versionId" from flows f join flow_versions v on v.flow_id = f.id and v.version = f.published_version

@@ -22,7 +22,9 @@ export const RUN_LIMIT_WINDOW_MS = 60_000;
 
 /** The flow a (test) version belongs to. */
 async function testFlowIdOf(em: EntityManager, versionId: string): Promise<string> {
-  const { rows } = await runSql<{ flowId: string }>(em, `select flow_id as "flowId" from flow_versions where id = :versionId`, { versionId });
+  const { rows } = await runSql<{ flowId: string }>(em, `select flow_id as "flowId" from flow_versions where id = :versionId`, {
+    versionId,
+  });
   return rows[0]!.flowId;
 }
 
@@ -153,22 +155,43 @@ export class InboundHandler {
    * Handles the message. `batch`: the caller handles it with others in one transaction; it read
    * the workspace's triggers already, and the new rows wait in its write batch.
    */
-  async handle(em: EntityManager, msg: PendingMessage, after: AfterCommit, batch?: { triggers: WorkspaceTriggers; writes: RunWriteBatch }): Promise<string> {
+  async handle(
+    em: EntityManager,
+    msg: PendingMessage,
+    after: AfterCommit,
+    batch?: { triggers: WorkspaceTriggers; writes: RunWriteBatch },
+  ): Promise<string> {
     // In the transaction that marks the message handled: one event per message, committed with it.
     await emitEvent(em, messageReceivedEvent(msg));
-    if (msg.testFlowVersionId === null) return this.decide(em, msg, after, batch?.triggers ?? (await this.deps.flows.index(em, msg.workspaceId)), batch);
+    if (msg.testFlowVersionId === null)
+      return this.decide(em, msg, after, batch?.triggers ?? (await this.deps.flows.index(em, msg.workspaceId)), batch);
     // The test chat: the workspace's global keywords, and the pinned version's triggers only.
     const workspace = await this.deps.flows.index(em, msg.workspaceId);
     const pinned = await this.deps.flows.version(em, msg.testFlowVersionId);
     const flowId = await testFlowIdOf(em, msg.testFlowVersionId);
-    const index = { ...compileTriggerIndex([{ flowId, versionId: msg.testFlowVersionId, publishedAt: new Date(0), flow: pinned.document }]), globalKeywords: workspace.globalKeywords, callsOut: true, firstPublishedAt: { [flowId]: 0 } };
+    const index = {
+      ...compileTriggerIndex([{ flowId, versionId: msg.testFlowVersionId, publishedAt: new Date(0), flow: pinned.document }]),
+      globalKeywords: workspace.globalKeywords,
+      callsOut: true,
+      firstPublishedAt: { [flowId]: 0 },
+    };
     const outcome = await this.decide(em, msg, after, index);
     const explanation = explainOutcome(outcome, pinned.document);
-    await runSql(em, `update messages set metadata = metadata || jsonb_build_object('outcome', jsonb_build_object('code', cast(:code as text), 'explanation', cast(:explanation as text))) where id = :id`, { id: msg.id, code: outcome, explanation });
+    await runSql(
+      em,
+      `update messages set metadata = metadata || jsonb_build_object('outcome', jsonb_build_object('code', cast(:code as text), 'explanation', cast(:explanation as text))) where id = :id`,
+      { id: msg.id, code: outcome, explanation },
+    );
     return outcome;
   }
 
-  private async decide(em: EntityManager, msg: PendingMessage, after: AfterCommit, index: WorkspaceTriggers, batch?: { triggers: WorkspaceTriggers; writes: RunWriteBatch }): Promise<string> {
+  private async decide(
+    em: EntityManager,
+    msg: PendingMessage,
+    after: AfterCommit,
+    index: WorkspaceTriggers,
+    batch?: { triggers: WorkspaceTriggers; writes: RunWriteBatch },
+  ): Promise<string> {
     const now = this.deps.clock.now();
     const messageFacts = { id: msg.id, text: msg.text, type: msg.type };
     const contact = { id: msg.contactId, ...msg.contact };
@@ -179,12 +202,25 @@ export class InboundHandler {
     });
     // Global keywords work whatever the flows say, and for paused bots too.
     if (result.globalKeyword?.action === 'opt_out') {
-      await optOutContact(em, { workspaceId: msg.workspaceId, contactId: msg.contactId, source: 'keyword', channelId: msg.channelId, at: now });
-      for (const run of await lockWaitingRunsOfContact(em, msg.contactId)) await stopRun(em, run.id, 'opted_out: the contact asked to stop', now);
+      await optOutContact(em, {
+        workspaceId: msg.workspaceId,
+        contactId: msg.contactId,
+        source: 'keyword',
+        channelId: msg.channelId,
+        at: now,
+      });
+      for (const run of await lockWaitingRunsOfContact(em, msg.contactId))
+        await stopRun(em, run.id, 'opted_out: the contact asked to stop', now);
       return 'opted_out';
     }
     if (result.globalKeyword?.action === 'opt_in') {
-      await optInContact(em, { workspaceId: msg.workspaceId, contactId: msg.contactId, source: 'keyword', channelId: msg.channelId, at: now });
+      await optInContact(em, {
+        workspaceId: msg.workspaceId,
+        contactId: msg.contactId,
+        source: 'keyword',
+        channelId: msg.channelId,
+        at: now,
+      });
       return 'opted_in';
     }
     if (msg.contactBlocked) return 'contact_blocked';
@@ -224,7 +260,11 @@ export class InboundHandler {
       },
     };
     if (msg.recentRuns >= MAX_RUNS_PER_CONTACT_PER_MINUTE) {
-      await this.deps.executor.refuse(em, params, `run_limit: ${MAX_RUNS_PER_CONTACT_PER_MINUTE} runs already started for this contact in the last minute`);
+      await this.deps.executor.refuse(
+        em,
+        params,
+        `run_limit: ${MAX_RUNS_PER_CONTACT_PER_MINUTE} runs already started for this contact in the last minute`,
+      );
       return 'run_limit';
     }
     await this.deps.executor.start(em, params, after, advance);

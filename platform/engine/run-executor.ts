@@ -91,14 +91,26 @@ export class RunExecutor {
       stepCount: 0,
       trigger: params.trigger,
     };
-    await this.advance(em, run, params.triggerNodeId, params.message, undefined, after, depth, { ...opts, newRunStartedAt: this.deps.clock.now(), facts: params.facts });
+    await this.advance(em, run, params.triggerNodeId, params.message, undefined, after, depth, {
+      ...opts,
+      newRunStartedAt: this.deps.clock.now(),
+      facts: params.facts,
+    });
     return run.id;
   }
 
   /** Records a run that a limit kept from starting, so that the reason is visible. */
   async refuse(em: EntityManager, params: StartRunParams, reason: string): Promise<void> {
     const now = this.deps.clock.now();
-    await insertRuns(em, [{ run: { ...params, id: newId(), startedAt: now }, outcome: { status: 'stopped', nodeId: null, reason }, state: { vars: {}, attempts: {} }, stepCount: 0, now }]);
+    await insertRuns(em, [
+      {
+        run: { ...params, id: newId(), startedAt: now },
+        outcome: { status: 'stopped', nodeId: null, reason },
+        state: { vars: {}, attempts: {} },
+        stepCount: 0,
+        now,
+      },
+    ]);
   }
 
   /** Wakes a waiting run (locked by the caller) with a reply or its timeout. */
@@ -109,9 +121,20 @@ export class RunExecutor {
     await this.advance(em, run, run.currentNodeId, message, resume, after, 0, { ...opts, newRunStartedAt: null, facts: undefined });
   }
 
-  private async advance(em: EntityManager, run: RunRow, nodeId: string, message: RunFacts['message'], resume: Resume | undefined, after: AfterCommit, depth: number, mode: AdvanceMode): Promise<void> {
+  private async advance(
+    em: EntityManager,
+    run: RunRow,
+    nodeId: string,
+    message: RunFacts['message'],
+    resume: Resume | undefined,
+    after: AfterCommit,
+    depth: number,
+    mode: AdvanceMode,
+  ): Promise<void> {
     // The contact is locked before anything else is written (see lockContact for the lock order).
-    const contact = mode.contact ?? (run.contactId ? { lockedReachable: (await lockContact(em, run.contactId))?.reachable === true } : { lockedReachable: false });
+    const contact =
+      mode.contact ??
+      (run.contactId ? { lockedReachable: (await lockContact(em, run.contactId))?.reachable === true } : { lockedReachable: false });
     const flow = await this.deps.flows.version(em, run.flowVersionId);
     // A run woken by its timer has no message of its own: it keeps the one that started or last resumed it.
     const messageId = message ? message.id : (run.state.messageId ?? null);
@@ -125,7 +148,12 @@ export class RunExecutor {
       stepCount: run.stepCount,
       resume,
       executors: this.deps.executors,
-      ports: { now: () => this.deps.clock.now(), random: this.deps.random ?? Math.random, http: this.deps.http, secrets: this.deps.secrets.resolverFor(em, run.workspaceId) },
+      ports: {
+        now: () => this.deps.clock.now(),
+        random: this.deps.random ?? Math.random,
+        http: this.deps.http,
+        secrets: this.deps.secrets.resolverFor(em, run.workspaceId),
+      },
     });
     const newState: RunState = { vars: result.state.vars, attempts: result.state.attempts, ...(messageId ? { messageId } : {}) };
     const now = this.deps.clock.now();
@@ -141,10 +169,24 @@ export class RunExecutor {
     await emitEvents(em, runFinishedEvents(run, result.outcome, now));
     const startFlows: string[] = [];
     const steps = [];
-    const effectsCtx = { outbox: this.deps.outbox, handOff: this.deps.handOff, now, contactReachable: contact.lockedReachable, ...(mode.writes ? { writes: mode.writes } : {}) };
+    const effectsCtx = {
+      outbox: this.deps.outbox,
+      handOff: this.deps.handOff,
+      now,
+      contactReachable: contact.lockedReachable,
+      ...(mode.writes ? { writes: mode.writes } : {}),
+    };
     for (const step of result.steps) {
-      const effectResults = step.effects.length ? await applyEffects(em, effectsCtx, run, step.seq, step.effects, { sends: after.sends, startFlows, inbox: after.inbox }) : [];
-      steps.push({ ...step, id: newId(), workspaceId: run.workspaceId, runId: run.id, output: effectResults.length ? { result: step.output, effects: effectResults } : step.output });
+      const effectResults = step.effects.length
+        ? await applyEffects(em, effectsCtx, run, step.seq, step.effects, { sends: after.sends, startFlows, inbox: after.inbox })
+        : [];
+      steps.push({
+        ...step,
+        id: newId(),
+        workspaceId: run.workspaceId,
+        runId: run.id,
+        output: effectResults.length ? { result: step.output, effects: effectResults } : step.output,
+      });
     }
     if (mode.writes) mode.writes.steps.push(...steps);
     else await insertSteps(em, steps);
@@ -155,9 +197,25 @@ export class RunExecutor {
       if (depth >= MAX_START_FLOW_DEPTH) break;
       const target = await this.deps.flows.activeVersionOf(em, run.workspaceId, flowId);
       if (!target) continue;
-      const params = { workspaceId: run.workspaceId, flowId, flowVersionId: target.versionId, triggerNodeId: target.entryNodeId, contactId: run.contactId, conversationId: run.conversationId, channelId: run.channelId, trigger: { startedBy: run.id }, message: facts.message };
+      const params = {
+        workspaceId: run.workspaceId,
+        flowId,
+        flowVersionId: target.versionId,
+        triggerNodeId: target.entryNodeId,
+        contactId: run.contactId,
+        conversationId: run.conversationId,
+        channelId: run.channelId,
+        trigger: { startedBy: run.id },
+        message: facts.message,
+      };
       // The contact stays locked; its consent may have changed in this advance (effectsCtx tracks it).
-      await this.start(em, params, after, { contact: { lockedReachable: effectsCtx.contactReachable }, ...(mode.writes ? { writes: mode.writes } : {}) }, depth + 1);
+      await this.start(
+        em,
+        params,
+        after,
+        { contact: { lockedReachable: effectsCtx.contactReachable }, ...(mode.writes ? { writes: mode.writes } : {}) },
+        depth + 1,
+      );
     }
   }
 }

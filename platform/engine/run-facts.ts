@@ -40,13 +40,21 @@ export async function loadRunFacts(
        left join conversations conv on conv.id = cast(:conversationId as uuid) and conv.workspace_id = w.id
        left join messages m on m.id = cast(:messageId as uuid) and m.workspace_id = w.id
       where w.id = :workspaceId`,
-    { workspaceId: ids.workspaceId, contactId: ids.contactId, conversationId: ids.conversationId, messageId: message && !('text' in message) ? message.id : null },
+    {
+      workspaceId: ids.workspaceId,
+      contactId: ids.contactId,
+      conversationId: ids.conversationId,
+      messageId: message && !('text' in message) ? message.id : null,
+    },
   );
   const row = rows[0];
   if (!row) throw new InvariantError(`workspace ${ids.workspaceId} does not exist`, { workspaceId: ids.workspaceId });
   return {
-    contact: row.contactId ? { id: row.contactId, phone: row.phone, name: row.name, attributes: row.attributes ?? {}, tags: row.tags ?? [] } : null,
-    message: message && 'text' in message ? message : row.messageId ? { id: row.messageId, text: row.messageText, type: row.messageType! } : null,
+    contact: row.contactId
+      ? { id: row.contactId, phone: row.phone, name: row.name, attributes: row.attributes ?? {}, tags: row.tags ?? [] }
+      : null,
+    message:
+      message && 'text' in message ? message : row.messageId ? { id: row.messageId, text: row.messageText, type: row.messageType! } : null,
     conversation: row.conversationId ? { id: row.conversationId, channelId: row.channelId!, status: row.conversationStatus! } : null,
     trigger,
     workspace: { id: ids.workspaceId, timezone: row.timezone, businessHours: row.businessHours },

@@ -43,7 +43,11 @@ export async function lockRunAndEarlierDue(em: EntityManager, runId: string): Pr
 
 /** Every waiting run of a contact (for an opt-out), locked. */
 export async function lockWaitingRunsOfContact(em: EntityManager, contactId: string): Promise<RunRow[]> {
-  const { rows } = await runSql<RunRow>(em, `select ${RUN_COLUMNS} from runs where contact_id = :contactId and status = 'waiting' for update`, { contactId });
+  const { rows } = await runSql<RunRow>(
+    em,
+    `select ${RUN_COLUMNS} from runs where contact_id = :contactId and status = 'waiting' for update`,
+    { contactId },
+  );
   return rows;
 }
 
@@ -70,7 +74,9 @@ function outcomeColumns(outcome: AdvanceOutcome, state: RunState, stepCount: num
 
 /** A new run as it stands after its first advance (or a run a limit refused, with a `stopped` outcome). */
 export interface NewRun {
-  run: Pick<RunRow, 'id' | 'workspaceId' | 'flowId' | 'flowVersionId' | 'contactId' | 'conversationId' | 'channelId' | 'trigger'> & { startedAt: Date };
+  run: Pick<RunRow, 'id' | 'workspaceId' | 'flowId' | 'flowVersionId' | 'contactId' | 'conversationId' | 'channelId' | 'trigger'> & {
+    startedAt: Date;
+  };
   outcome: AdvanceOutcome;
   state: RunState;
   stepCount: number;
@@ -118,7 +124,14 @@ export async function insertRuns(em: EntityManager, runs: readonly NewRun[]): Pr
 }
 
 /** Records where a run stands after advancing, with its new state and step count. */
-export async function saveRunOutcome(em: EntityManager, runId: string, outcome: AdvanceOutcome, state: RunState, stepCount: number, now: Date): Promise<void> {
+export async function saveRunOutcome(
+  em: EntityManager,
+  runId: string,
+  outcome: AdvanceOutcome,
+  state: RunState,
+  stepCount: number,
+  now: Date,
+): Promise<void> {
   await runSql(
     em,
     `update runs set status = :status, current_node_id = :nodeId, state = cast(:state as jsonb), wait = cast(:wait as jsonb),
@@ -146,7 +159,11 @@ export async function lockContact(em: EntityManager, contactId: string): Promise
 
 /** Stops a run (an opt-out, a deactivated flow) with a reason the run history shows. */
 export async function stopRun(em: EntityManager, runId: string, reason: string, now: Date): Promise<void> {
-  await runSql(em, `update runs set status = 'stopped', stop_reason = :reason, wait = null, due_at = null, updated_at = :now, ended_at = :now where id = :runId and status in ('running', 'waiting')`, { runId, reason, now });
+  await runSql(
+    em,
+    `update runs set status = 'stopped', stop_reason = :reason, wait = null, due_at = null, updated_at = :now, ended_at = :now where id = :runId and status in ('running', 'waiting')`,
+    { runId, reason, now },
+  );
 }
 
 /** An executed step of a run, as `run_steps` records it. */

@@ -45,13 +45,23 @@ export class RunTimers {
       timers.map((t) => ({
         name: 'wake',
         data: { runId: t.runId, waitSeq: t.waitSeq },
-        opts: { jobId: timerJobId(t.runId, t.waitSeq), delay: Math.max(0, t.dueAt.getTime() - now), removeOnComplete: true, removeOnFail: 1_000, attempts: BUSY_ATTEMPTS, backoff: { type: 'fixed', delay: BUSY_RETRY_MS } },
+        opts: {
+          jobId: timerJobId(t.runId, t.waitSeq),
+          delay: Math.max(0, t.dueAt.getTime() - now),
+          removeOnComplete: true,
+          removeOnFail: 1_000,
+          attempts: BUSY_ATTEMPTS,
+          backoff: { type: 'fixed', delay: BUSY_RETRY_MS },
+        },
       })),
     );
   }
 
   startWorker(concurrency = 8): void {
-    this.deps.queues.worker<TimerJobData>(TIMER_QUEUE, (job: Job<TimerJobData>) => this.fire(job.data.runId, job.data.waitSeq), { concurrency, ...QUICK_STALL_DETECTION });
+    this.deps.queues.worker<TimerJobData>(TIMER_QUEUE, (job: Job<TimerJobData>) => this.fire(job.data.runId, job.data.waitSeq), {
+      concurrency,
+      ...QUICK_STALL_DETECTION,
+    });
   }
 
   /**
@@ -61,7 +71,11 @@ export class RunTimers {
    * that died) are woken first, in the same transaction, and their own jobs then find nothing to do.
    */
   async fire(runId: string, waitSeq: number): Promise<void> {
-    const { rows } = await runSql<{ conversationId: string | null }>(this.deps.orm.em.fork(), `select conversation_id as "conversationId" from runs where id = :runId`, { runId });
+    const { rows } = await runSql<{ conversationId: string | null }>(
+      this.deps.orm.em.fork(),
+      `select conversation_id as "conversationId" from runs where id = :runId`,
+      { runId },
+    );
     if (!rows[0]) return;
     const work = async (em: EntityManager, after: AfterCommit) => {
       const { run, earlier } = await lockRunAndEarlierDue(em, runId);
@@ -75,7 +89,8 @@ export class RunTimers {
     const conversationId = rows[0].conversationId;
     if (conversationId) {
       // Under the conversation's lock, like its messages: a timeout and a reply never interleave.
-      if (!(await this.deps.drain.withConversation(conversationId, work))) throw new UnavailableError(`conversation ${conversationId} is busy; the timer of run ${runId} retries`);
+      if (!(await this.deps.drain.withConversation(conversationId, work)))
+        throw new UnavailableError(`conversation ${conversationId} is busy; the timer of run ${runId} retries`);
       return;
     }
     const after = emptyAfterCommit();

@@ -33,7 +33,8 @@ export class RunWriteBatch {
     const batchJobs = this.outbox.sendTogether(this.messages);
     const inserted = await this.outbox.insertQueuedRows(em, this.messages);
     const conflicting = this.messages.find((m) => !inserted.has(m.id));
-    if (conflicting) throw new Error(`outbound message with key ${conflicting.idempotency_key} exists already; the batch is redone message by message`);
+    if (conflicting)
+      throw new Error(`outbound message with key ${conflicting.idempotency_key} exists already; the batch is redone message by message`);
     for (const send of after.sends) {
       const batchJobId = batchJobs.get(send.messageId);
       if (batchJobId !== undefined) send.batchJobId = batchJobId;

@@ -15,7 +15,13 @@ import { selectActiveFlowVersions } from './active-flow-versions.sql.ts';
  * with the flows named, it is a choice they can make. `publishedAt`: now for a publication, the
  * version's own time for switching a flow on again.
  */
-export async function assertTriggersFit(em: EntityManager, workspaceId: string, flowId: string, document: Flow, publishedAt: Date): Promise<void> {
+export async function assertTriggersFit(
+  em: EntityManager,
+  workspaceId: string,
+  flowId: string,
+  document: Flow,
+  publishedAt: Date,
+): Promise<void> {
   const versions = await selectActiveFlowVersions(em, workspaceId);
   const { rows } = await runSql<{ id: string; document: Flow; name: string; flowId: string }>(
     em,
@@ -32,8 +38,15 @@ export async function assertTriggersFit(em: EntityManager, workspaceId: string, 
   const names = new Map(rows.map((r) => [r.flowId, r.name]));
   const problems: FlowProblem[] = pushedOut.map((t) =>
     t.flowId === flowId
-      ? { code: 'regex_unsafe', nodeId: t.nodeId, message: `together with the workspace's other active flows, this flow's regex and "contains" keyword triggers are too big to check on every message (at most ${MAX_WORKSPACE_PATTERN_PROGRAM_SIZE} steps per character for the whole workspace): use exact or starts-with keywords, fewer or smaller patterns, or switch off another flow that uses them` }
-      : { code: 'regex_unsafe', message: `publishing this flow would switch off a trigger of the flow "${names.get(t.flowId) ?? t.flowId}": the workspace's regex and "contains" keyword triggers together would be too big to check on every message (at most ${MAX_WORKSPACE_PATTERN_PROGRAM_SIZE} steps per character); use exact or starts-with keywords, fewer or smaller patterns, or switch off a flow that uses them` },
+      ? {
+          code: 'regex_unsafe',
+          nodeId: t.nodeId,
+          message: `together with the workspace's other active flows, this flow's regex and "contains" keyword triggers are too big to check on every message (at most ${MAX_WORKSPACE_PATTERN_PROGRAM_SIZE} steps per character for the whole workspace): use exact or starts-with keywords, fewer or smaller patterns, or switch off another flow that uses them`,
+        }
+      : {
+          code: 'regex_unsafe',
+          message: `publishing this flow would switch off a trigger of the flow "${names.get(t.flowId) ?? t.flowId}": the workspace's regex and "contains" keyword triggers together would be too big to check on every message (at most ${MAX_WORKSPACE_PATTERN_PROGRAM_SIZE} steps per character); use exact or starts-with keywords, fewer or smaller patterns, or switch off a flow that uses them`,
+        },
   );
   throw new FlowInvalidError(flowId, problems);
 }

@@ -8,10 +8,14 @@ import { selectActiveFlowVersions } from './active-flow-versions.sql.ts';
 export async function activeNamedFlows(em: EntityManager, workspaceId: string): Promise<NamedFlow[]> {
   const versions = await selectActiveFlowVersions(em, workspaceId);
   if (versions.length === 0) return [];
-  const { rows } = await runSql<{ id: string; document: Flow }>(em, `select id, document from flow_versions where id = any(cast(:versionIds as uuid[])) and workspace_id = :workspaceId`, {
-    versionIds: versions.map((v) => v.versionId),
-    workspaceId,
-  });
+  const { rows } = await runSql<{ id: string; document: Flow }>(
+    em,
+    `select id, document from flow_versions where id = any(cast(:versionIds as uuid[])) and workspace_id = :workspaceId`,
+    {
+      versionIds: versions.map((v) => v.versionId),
+      workspaceId,
+    },
+  );
   const documents = new Map(rows.map((r) => [r.id, r.document]));
   return versions.flatMap((v) => {
     const flow = documents.get(v.versionId);
@@ -24,7 +28,16 @@ export async function activeNamedFlows(em: EntityManager, workspaceId: string): 
  * each overlap names the flow that wins and why (see findTriggerOverlaps). `publishedAt`: now for
  * a publication about to happen.
  */
-export async function triggerOverlapsOf(em: EntityManager, workspaceId: string, flow: { id: string; name: string; priority: number }, document: Flow, publishedAt: Date): Promise<TriggerOverlap[]> {
+export async function triggerOverlapsOf(
+  em: EntityManager,
+  workspaceId: string,
+  flow: { id: string; name: string; priority: number },
+  document: Flow,
+  publishedAt: Date,
+): Promise<TriggerOverlap[]> {
   const active = await activeNamedFlows(em, workspaceId);
-  return findTriggerOverlaps({ flowId: flow.id, versionId: 'candidate', name: flow.name, priority: flow.priority, publishedAt, flow: document }, active);
+  return findTriggerOverlaps(
+    { flowId: flow.id, versionId: 'candidate', name: flow.name, priority: flow.priority, publishedAt, flow: document },
+    active,
+  );
 }

@@ -69,8 +69,24 @@ export class TriggeredRuns {
       const version = await this.deps.flows.version(em, flow.versionId);
       const trigger = version.document.nodes.find((n) => n.type === 'inbound_webhook');
       if (!trigger) throw new NotFoundError('webhook');
-      const { rows } = await runSql<{ workspaceId: string }>(em, `select workspace_id as "workspaceId" from flows where id = :flowId`, { flowId });
-      return this.deps.executor.start(em, { workspaceId: rows[0]!.workspaceId, flowId, flowVersionId: flow.versionId, triggerNodeId: trigger.id, contactId: null, conversationId: null, channelId: null, trigger: { kind: 'webhook', body: body as Record<string, unknown> }, message: null }, after);
+      const { rows } = await runSql<{ workspaceId: string }>(em, `select workspace_id as "workspaceId" from flows where id = :flowId`, {
+        flowId,
+      });
+      return this.deps.executor.start(
+        em,
+        {
+          workspaceId: rows[0]!.workspaceId,
+          flowId,
+          flowVersionId: flow.versionId,
+          triggerNodeId: trigger.id,
+          contactId: null,
+          conversationId: null,
+          channelId: null,
+          trigger: { kind: 'webhook', body: body as Record<string, unknown> },
+          message: null,
+        },
+        after,
+      );
     });
     await this.deps.afterCommit(after);
     return { runId };
@@ -82,10 +98,26 @@ export class TriggeredRuns {
    * messages may reach it. Null when the flow is not active any more. Hand `after` to
    * `afterCommit` once the transaction committed.
    */
-  async startForContact(em: EntityManager, p: { workspaceId: string; flowId: string; contactId: string; conversationId: string; channelId: string; trigger: Record<string, unknown> }, after: AfterCommit): Promise<string | null> {
+  async startForContact(
+    em: EntityManager,
+    p: {
+      workspaceId: string;
+      flowId: string;
+      contactId: string;
+      conversationId: string;
+      channelId: string;
+      trigger: Record<string, unknown>;
+    },
+    after: AfterCommit,
+  ): Promise<string | null> {
     const target = await this.deps.flows.activeVersionOf(em, p.workspaceId, p.flowId);
     if (!target) return null;
-    return this.deps.executor.start(em, { ...p, flowVersionId: target.versionId, triggerNodeId: target.entryNodeId, message: null }, after, { contact: { lockedReachable: true } });
+    return this.deps.executor.start(
+      em,
+      { ...p, flowVersionId: target.versionId, triggerNodeId: target.entryNodeId, message: null },
+      after,
+      { contact: { lockedReachable: true } },
+    );
   }
 
   /** Carries out what committed runs asked for (sends to dispatch, timers, drains). */
@@ -108,7 +140,11 @@ export class TriggeredRuns {
       const doc: Flow = (await this.deps.flows.version(em, row.versionId)).document;
       for (const node of doc.nodes) {
         if (node.type !== 'schedule') continue;
-        desired.set(schedulerId(workspaceId, row.flowId, node.id), { pattern: node.config.cron, tz: node.config.timezone ?? row.timezone, data: { workspaceId, flowId: row.flowId, nodeId: node.id } });
+        desired.set(schedulerId(workspaceId, row.flowId, node.id), {
+          pattern: node.config.cron,
+          tz: node.config.timezone ?? row.timezone,
+          data: { workspaceId, flowId: row.flowId, nodeId: node.id },
+        });
       }
     }
     const queue = this.deps.queues.queue<ScheduleJobData>(SCHEDULE_QUEUE);
@@ -120,7 +156,10 @@ export class TriggeredRuns {
   }
 
   startWorker(): void {
-    this.deps.queues.worker<ScheduleJobData>(SCHEDULE_QUEUE, (job: Job<ScheduleJobData>) => this.fire(job.data, new Date(job.timestamp)), { concurrency: 4, ...QUICK_STALL_DETECTION });
+    this.deps.queues.worker<ScheduleJobData>(SCHEDULE_QUEUE, (job: Job<ScheduleJobData>) => this.fire(job.data, new Date(job.timestamp)), {
+      concurrency: 4,
+      ...QUICK_STALL_DETECTION,
+    });
   }
 
   /** A schedule fired: start a run of the flow's current version if it still has that trigger. */
@@ -131,7 +170,21 @@ export class TriggeredRuns {
       if (!flow) return;
       const version = await this.deps.flows.version(em, flow.versionId);
       if (!version.document.nodes.some((n) => n.id === data.nodeId && n.type === 'schedule')) return;
-      await this.deps.executor.start(em, { workspaceId: data.workspaceId, flowId: data.flowId, flowVersionId: flow.versionId, triggerNodeId: data.nodeId, contactId: null, conversationId: null, channelId: null, trigger: { kind: 'schedule', firedAt: firedAt.toISOString() }, message: null }, after);
+      await this.deps.executor.start(
+        em,
+        {
+          workspaceId: data.workspaceId,
+          flowId: data.flowId,
+          flowVersionId: flow.versionId,
+          triggerNodeId: data.nodeId,
+          contactId: null,
+          conversationId: null,
+          channelId: null,
+          trigger: { kind: 'schedule', firedAt: firedAt.toISOString() },
+          message: null,
+        },
+        after,
+      );
     });
     await this.deps.afterCommit(after);
   }

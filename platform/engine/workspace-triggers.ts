@@ -16,7 +16,23 @@ export interface WorkspaceTriggers extends TriggerIndex {
  * flow still looks active in the editor, so the log is where an operator finds why it is silent.
  */
 export function buildTriggerIndex(flows: ActiveFlow[], workspaceId: string, logger: Logger): WorkspaceTriggers {
-  const index = compileTriggerIndex(flows.map((f) => ({ flowId: f.flowId, versionId: f.versionId, publishedAt: new Date(f.publishedAt), priority: f.priority, flow: f.document })));
-  for (const skipped of index.skipped) logger.warn({ workspaceId, flowId: skipped.flowId, nodeId: skipped.nodeId, reason: skipped.reason }, 'trigger left out of the trigger index');
-  return { ...index, callsOut: flows.some((f) => flowCallsOut(f.document)), firstPublishedAt: Object.fromEntries(flows.map((f) => [f.flowId, new Date(f.firstPublishedAt).getTime()])) };
+  const index = compileTriggerIndex(
+    flows.map((f) => ({
+      flowId: f.flowId,
+      versionId: f.versionId,
+      publishedAt: new Date(f.publishedAt),
+      priority: f.priority,
+      flow: f.document,
+    })),
+  );
+  for (const skipped of index.skipped)
+    logger.warn(
+      { workspaceId, flowId: skipped.flowId, nodeId: skipped.nodeId, reason: skipped.reason },
+      'trigger left out of the trigger index',
+    );
+  return {
+    ...index,
+    callsOut: flows.some((f) => flowCallsOut(f.document)),
+    firstPublishedAt: Object.fromEntries(flows.map((f) => [f.flowId, new Date(f.firstPublishedAt).getTime()])),
+  };
 }

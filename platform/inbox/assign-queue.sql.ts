@@ -103,7 +103,11 @@ export interface AssignedConversation {
  * One assignment statement for a team's queue (see ASSIGN_QUEUE_SQL); answers what it assigned.
  * A full batch means more may be assignable: the caller runs it again.
  */
-export async function assignQueue(em: EntityManager, teamId: string, opts: { now: Date; graceMs: number; after: InboxAfterCommit }): Promise<AssignedConversation[]> {
+export async function assignQueue(
+  em: EntityManager,
+  teamId: string,
+  opts: { now: Date; graceMs: number; after: InboxAfterCommit },
+): Promise<AssignedConversation[]> {
   const { rows } = await runSql<AssignedConversation>(em, ASSIGN_QUEUE_SQL, {
     teamId,
     now: opts.now,

@@ -1,5 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { botPausedInState, canTransition, statusOfState, type ConversationState, type ConversationTransition } from '../../engine/conversations/conversation-state.ts';
+import {
+  botPausedInState,
+  canTransition,
+  statusOfState,
+  type ConversationState,
+  type ConversationTransition,
+} from '../../engine/conversations/conversation-state.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../engine/errors/app-error.ts';
 import { newId } from '../ids.ts';
 import { runSql } from '../pipeline/run-sql.ts';
@@ -34,14 +40,22 @@ const CONVERSATION_COLUMNS = `id, workspace_id as "workspaceId", channel_id as "
  * SKIP LOCKED, so it never waits on anyone.
  */
 export async function lockConversation(em: EntityManager, workspaceId: string, id: string): Promise<ConversationRow> {
-  const { rows } = await runSql<ConversationRow>(em, `select ${CONVERSATION_COLUMNS} from conversations where id = :id and workspace_id = :workspaceId for update`, { id, workspaceId });
+  const { rows } = await runSql<ConversationRow>(
+    em,
+    `select ${CONVERSATION_COLUMNS} from conversations where id = :id and workspace_id = :workspaceId for update`,
+    { id, workspaceId },
+  );
   if (!rows[0]) throw new NotFoundError('conversation', id);
   return parseConversationRow(rows[0]);
 }
 
 /** Locks the agent's assigned conversations, in id order (the lock order above). */
 export async function lockAssignedTo(em: EntityManager, workspaceId: string, userId: string): Promise<ConversationRow[]> {
-  const { rows } = await runSql<ConversationRow>(em, `select ${CONVERSATION_COLUMNS} from conversations where workspace_id = :workspaceId and assignee_user_id = :userId and state = 'assigned' order by id for update`, { workspaceId, userId });
+  const { rows } = await runSql<ConversationRow>(
+    em,
+    `select ${CONVERSATION_COLUMNS} from conversations where workspace_id = :workspaceId and assignee_user_id = :userId and state = 'assigned' order by id for update`,
+    { workspaceId, userId },
+  );
   return rows.map(parseConversationRow);
 }
 
@@ -70,7 +84,12 @@ export interface AgentSlot {
  * Locks the agents' rows (creating them for members who never set an availability), in user id
  * order. A user who is not a member of the workspace has no row and is left out.
  */
-export async function lockAgents(em: EntityManager, workspaceId: string, userIds: string[], opts: { teamId: string | null; now: Date; graceMs: number }): Promise<Map<string, AgentSlot>> {
+export async function lockAgents(
+  em: EntityManager,
+  workspaceId: string,
+  userIds: string[],
+  opts: { teamId: string | null; now: Date; graceMs: number },
+): Promise<Map<string, AgentSlot>> {
   const ids = [...new Set(userIds)].sort();
   if (ids.length === 0) return new Map();
   await runSql(
@@ -80,7 +99,7 @@ export async function lockAgents(em: EntityManager, workspaceId: string, userIds
      on conflict do nothing`,
     { workspaceId, ids },
   );
-  const { rows } = await runSql<Omit<AgentSlot, "present"> & { lastSeenAt: Date | string | null }>(
+  const { rows } = await runSql<Omit<AgentSlot, 'present'> & { lastSeenAt: Date | string | null }>(
     em,
     `select a.user_id as "userId", a.availability, a.last_seen_at as "lastSeenAt", a.load,
             coalesce(inteam.capacity,
@@ -97,7 +116,19 @@ export async function lockAgents(em: EntityManager, workspaceId: string, userIds
     { workspaceId, ids, teamId: opts.teamId, defaultCapacity: DEFAULT_AGENT_CAPACITY },
   );
   const since = opts.now.getTime() - opts.graceMs;
-  return new Map(rows.map((r) => [r.userId, { userId: r.userId, availability: r.availability, load: r.load, capacity: r.capacity, inTeam: r.inTeam, present: r.lastSeenAt !== null && toDate(r.lastSeenAt)!.getTime() > since }]));
+  return new Map(
+    rows.map((r) => [
+      r.userId,
+      {
+        userId: r.userId,
+        availability: r.availability,
+        load: r.load,
+        capacity: r.capacity,
+        inTeam: r.inTeam,
+        present: r.lastSeenAt !== null && toDate(r.lastSeenAt)!.getTime() > since,
+      },
+    ]),
+  );
 }
 
 /** Where a move takes the conversation. Fields left out keep their value. */
@@ -129,8 +160,17 @@ export interface MoveContext {
  * hand-off timeout from its own start (the timer names the wait by `state_changed_at`), not only
  * the first one.
  */
-export async function writeMove(em: EntityManager, row: ConversationRow, transition: ConversationTransition, to: MoveTarget, ctx: MoveContext): Promise<ConversationRow> {
-  if (!canTransition(row.state, transition)) throw new ConflictError(`a ${row.state} conversation cannot be moved by ${transition.replace('_', ' ')}`, { details: { state: row.state, transition } });
+export async function writeMove(
+  em: EntityManager,
+  row: ConversationRow,
+  transition: ConversationTransition,
+  to: MoveTarget,
+  ctx: MoveContext,
+): Promise<ConversationRow> {
+  if (!canTransition(row.state, transition))
+    throw new ConflictError(`a ${row.state} conversation cannot be moved by ${transition.replace('_', ' ')}`, {
+      details: { state: row.state, transition },
+    });
   const holdsSlot = (state: ConversationState) => state === 'assigned';
   const fromSlot = holdsSlot(row.state) ? row.assigneeUserId : null;
   const toSlot = holdsSlot(to.state) ? to.assigneeUserId : null;
@@ -202,13 +242,23 @@ export async function writeMove(em: EntityManager, row: ConversationRow, transit
   if (fromSlot && fromSlot !== toSlot) for (const team of await teamsOf(em, row.workspaceId, fromSlot)) ctx.after.kick.add(team);
   if (to.state === 'queued' && teamId) ctx.after.kick.add(teamId);
   const timeoutSeconds = teamRows[0]?.timeoutSeconds;
-  if (to.state === 'queued' && timeoutSeconds) ctx.after.timers.push({ kind: 'handoff_timeout', conversationId: row.id, waitStartedAt: ctx.now, dueAt: new Date(ctx.now.getTime() + timeoutSeconds * 1000) });
+  if (to.state === 'queued' && timeoutSeconds)
+    ctx.after.timers.push({
+      kind: 'handoff_timeout',
+      conversationId: row.id,
+      waitStartedAt: ctx.now,
+      dueAt: new Date(ctx.now.getTime() + timeoutSeconds * 1000),
+    });
   return { ...row, state: to.state, assigneeUserId: to.assigneeUserId, teamId, queuedAt, snoozedUntil, stateChangedAt: ctx.now };
 }
 
 /** The teams an agent is a member of. */
 export async function teamsOf(em: EntityManager, workspaceId: string, userId: string): Promise<string[]> {
-  const { rows } = await runSql<{ teamId: string }>(em, `select team_id as "teamId" from team_members where workspace_id = :workspaceId and user_id = :userId`, { workspaceId, userId });
+  const { rows } = await runSql<{ teamId: string }>(
+    em,
+    `select team_id as "teamId" from team_members where workspace_id = :workspaceId and user_id = :userId`,
+    { workspaceId, userId },
+  );
   return rows.map((r) => r.teamId);
 }
 
@@ -217,11 +267,24 @@ export async function teamsOf(em: EntityManager, workspaceId: string, userId: st
  * never offline, and (unless `self`: an agent taking it, who is present by acting, and may be
  * away) online and present.
  */
-export function requireRoom(agent: AgentSlot | undefined, opts: { teamId: string | null; self: boolean; alreadyOwns?: boolean }): AgentSlot {
+export function requireRoom(
+  agent: AgentSlot | undefined,
+  opts: { teamId: string | null; self: boolean; alreadyOwns?: boolean },
+): AgentSlot {
   if (!agent) throw new ValidationError('that person is not a member of this workspace');
-  if (!agent.inTeam) throw new ConflictError('that agent is not a member of the conversation\'s team: transfer it to one of their teams instead', { details: { teamId: opts.teamId } });
-  if (opts.self && agent.availability === 'offline') throw new ConflictError('you are offline: set yourself online or away to take conversations');
-  if (!opts.self && (agent.availability !== 'online' || !agent.present)) throw new ConflictError(`that agent is ${agent.availability === 'online' ? 'not connected' : agent.availability} and cannot be given conversations now`);
-  if (!opts.alreadyOwns && agent.load >= agent.capacity) throw new ConflictError(`that agent already has ${agent.load} open conversations, their capacity`, { details: { load: agent.load, capacity: agent.capacity } });
+  if (!agent.inTeam)
+    throw new ConflictError("that agent is not a member of the conversation's team: transfer it to one of their teams instead", {
+      details: { teamId: opts.teamId },
+    });
+  if (opts.self && agent.availability === 'offline')
+    throw new ConflictError('you are offline: set yourself online or away to take conversations');
+  if (!opts.self && (agent.availability !== 'online' || !agent.present))
+    throw new ConflictError(
+      `that agent is ${agent.availability === 'online' ? 'not connected' : agent.availability} and cannot be given conversations now`,
+    );
+  if (!opts.alreadyOwns && agent.load >= agent.capacity)
+    throw new ConflictError(`that agent already has ${agent.load} open conversations, their capacity`, {
+      details: { load: agent.load, capacity: agent.capacity },
+    });
   return agent;
 }

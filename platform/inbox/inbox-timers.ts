@@ -10,7 +10,15 @@ export const INBOX_TIMER_QUEUE = 'inbox-timers';
 const TIMER_ATTEMPTS = 20;
 const TIMER_BACKOFF_MS = 500;
 
-type TimerJobData = { kind: InboxTimer['kind']; conversationId?: string; workspaceId?: string; userId?: string; waitStartedAt?: string; /** Jobs scheduled before waits were named by their start. */ queuedAt?: string; dueAt: string };
+type TimerJobData = {
+  kind: InboxTimer['kind'];
+  conversationId?: string;
+  workspaceId?: string;
+  userId?: string;
+  waitStartedAt?: string;
+  /** Jobs scheduled before waits were named by their start. */ queuedAt?: string;
+  dueAt: string;
+};
 
 /**
  * The job id of a timer, deterministic as the engine's (`timer-<runId>-<step>`): scheduling the
@@ -60,7 +68,14 @@ export class InboxTimers {
       timers.map((t) => ({
         name: t.kind,
         data: toData(t),
-        opts: { jobId: inboxTimerJobId(t), delay: Math.max(0, t.dueAt.getTime() - now), removeOnComplete: true, removeOnFail: 1_000, attempts: TIMER_ATTEMPTS, backoff: { type: 'fixed', delay: TIMER_BACKOFF_MS } },
+        opts: {
+          jobId: inboxTimerJobId(t),
+          delay: Math.max(0, t.dueAt.getTime() - now),
+          removeOnComplete: true,
+          removeOnFail: 1_000,
+          attempts: TIMER_ATTEMPTS,
+          backoff: { type: 'fixed', delay: TIMER_BACKOFF_MS },
+        },
       })),
     );
   }

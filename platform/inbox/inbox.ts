@@ -11,7 +11,16 @@ import { runSql } from '../pipeline/run-sql.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
 import type { Redis } from '../redis.ts';
 import { assignQueue, MAX_ASSIGNED_PER_STATEMENT } from './assign-queue.sql.ts';
-import { lockAgents, lockAssignedTo, lockConversation, requireRoom, teamsOf, toDate, writeMove, type ConversationRow } from './conversation-moves.ts';
+import {
+  lockAgents,
+  lockAssignedTo,
+  lockConversation,
+  requireRoom,
+  teamsOf,
+  toDate,
+  writeMove,
+  type ConversationRow,
+} from './conversation-moves.ts';
 import { InboxBus } from './inbox-bus.ts';
 import { emptyInboxAfterCommit, SYSTEM_ACTOR, type InboxActor, type InboxAfterCommit, type InboxTimer } from './inbox-effects.ts';
 import { InboxTimers } from './inbox-timers.ts';
@@ -108,7 +117,10 @@ export class Inbox {
     const key = `${workspaceId}/${userId}`;
     this.connections.set(key, (this.connections.get(key) ?? 0) + 1);
     // Three beats per grace period (at most one per 30 s): one late beat never lapses a connected agent.
-    this.heartbeat ??= setInterval(() => void this.beat(), Math.max(250, Math.min(30_000, Math.floor(this.deps.presenceGraceMs / 3)))).unref();
+    this.heartbeat ??= setInterval(
+      () => void this.beat(),
+      Math.max(250, Math.min(30_000, Math.floor(this.deps.presenceGraceMs / 3))),
+    ).unref();
     await this.seen(workspaceId, [userId], { connected: true });
     let released = false;
     return async () => {
@@ -130,7 +142,10 @@ export class Inbox {
       const [workspaceId, userId] = key.split('/') as [string, string];
       byWorkspace.set(workspaceId, [...(byWorkspace.get(workspaceId) ?? []), userId]);
     }
-    for (const [workspaceId, userIds] of byWorkspace) await this.seen(workspaceId, userIds, { connected: true }).catch((err: unknown) => this.logger.warn({ err }, 'inbox presence heartbeat failed'));
+    for (const [workspaceId, userIds] of byWorkspace)
+      await this.seen(workspaceId, userIds, { connected: true }).catch((err: unknown) =>
+        this.logger.warn({ err }, 'inbox presence heartbeat failed'),
+      );
   }
 
   /** Resolves once no assignment pass runs in this process (tests). */
@@ -151,11 +166,16 @@ export class Inbox {
     const kicks = [...after.kick];
     if (this.assigner) for (const teamId of kicks) this.assigner.kick(teamId);
     // conversation.state_changed webhooks: recorded once the move committed (the inbox's one after-commit step).
-    const work: Promise<unknown>[] = [this.bus.publish(after.events), this.timers.schedule(after.timers), emitEvents(this.deps.orm.em.fork(), conversationMovedEvents(after.events))];
+    const work: Promise<unknown>[] = [
+      this.bus.publish(after.events),
+      this.timers.schedule(after.timers),
+      emitEvents(this.deps.orm.em.fork(), conversationMovedEvents(after.events)),
+    ];
     if (!this.assigner && kicks.length) work.push(this.bus.publishKicks(kicks));
     if (after.sends.length) work.push(this.deps.outbox.dispatch(after.sends));
     const results = await Promise.allSettled(work);
-    for (const r of results) if (r.status === 'rejected') this.logger.warn({ err: r.reason }, 'inbox after-commit step failed; the inbox reconciler catches up');
+    for (const r of results)
+      if (r.status === 'rejected') this.logger.warn({ err: r.reason }, 'inbox after-commit step failed; the inbox reconciler catches up');
   }
 
   // ---- entering the queue ----
@@ -185,10 +205,18 @@ export class Inbox {
   /** The team a conversation entering the queue goes to: the one asked for, else the routing rules, else the default. */
   private async chooseTeam(em: EntityManager, row: ConversationRow, askedTeamId: string | null): Promise<TeamRow | null> {
     if (askedTeamId) {
-      const { rows } = await runSql<TeamRow>(em, `select ${TEAM_COLUMNS} from teams t where t.workspace_id = :workspaceId and t.id = :teamId`, { workspaceId: row.workspaceId, teamId: askedTeamId });
+      const { rows } = await runSql<TeamRow>(
+        em,
+        `select ${TEAM_COLUMNS} from teams t where t.workspace_id = :workspaceId and t.id = :teamId`,
+        { workspaceId: row.workspaceId, teamId: askedTeamId },
+      );
       if (rows[0]) return rows[0];
     }
-    const { rows: rules } = await runSql<{ id: string; teamId: string; condition: unknown }>(em, `select id, team_id as "teamId", condition from routing_rules where workspace_id = :workspaceId and enabled order by position, id`, { workspaceId: row.workspaceId });
+    const { rows: rules } = await runSql<{ id: string; teamId: string; condition: unknown }>(
+      em,
+      `select id, team_id as "teamId", condition from routing_rules where workspace_id = :workspaceId and enabled order by position, id`,
+      { workspaceId: row.workspaceId },
+    );
     if (rules.length > 0) {
       const { rows } = await runSql<RoutingFacts>(
         em,
@@ -202,18 +230,32 @@ export class Inbox {
       );
       const rule = rows[0] ? routeByRules(rules, rows[0]) : null;
       if (rule) {
-        const { rows: teams } = await runSql<TeamRow>(em, `select ${TEAM_COLUMNS} from teams t where t.id = :teamId`, { teamId: rule.teamId });
+        const { rows: teams } = await runSql<TeamRow>(em, `select ${TEAM_COLUMNS} from teams t where t.id = :teamId`, {
+          teamId: rule.teamId,
+        });
         if (teams[0]) return teams[0];
       }
     }
-    const { rows } = await runSql<TeamRow>(em, `select ${TEAM_COLUMNS} from teams t where t.workspace_id = :workspaceId and t.is_default`, { workspaceId: row.workspaceId });
+    const { rows } = await runSql<TeamRow>(em, `select ${TEAM_COLUMNS} from teams t where t.workspace_id = :workspaceId and t.is_default`, {
+      workspaceId: row.workspaceId,
+    });
     return rows[0] ?? null;
   }
 
   private async enterQueue(
     em: EntityManager,
     row: ConversationRow,
-    opts: { transition: 'hand_off' | 'transfer'; teamId: string | null; agentId: string | null; note: string | null; actor: InboxActor; reason: string; detail?: Record<string, unknown>; after: InboxAfterCommit; keepQueuedAt?: boolean },
+    opts: {
+      transition: 'hand_off' | 'transfer';
+      teamId: string | null;
+      agentId: string | null;
+      note: string | null;
+      actor: InboxActor;
+      reason: string;
+      detail?: Record<string, unknown>;
+      after: InboxAfterCommit;
+      keepQueuedAt?: boolean;
+    },
   ): Promise<ConversationRow> {
     const now = this.deps.clock.now();
     const team = await this.chooseTeam(em, row, opts.teamId);
@@ -222,25 +264,57 @@ export class Inbox {
     let agentId = opts.agentId;
     let why = opts.reason;
     if (!agentId && team?.sticky) {
-      const { rows } = await runSql<{ userId: string }>(em, `select to_assignee_user_id as "userId" from conversation_events where contact_id = :contactId and to_assignee_user_id is not null order by seq desc limit 1`, { contactId: row.contactId });
+      const { rows } = await runSql<{ userId: string }>(
+        em,
+        `select to_assignee_user_id as "userId" from conversation_events where contact_id = :contactId and to_assignee_user_id is not null order by seq desc limit 1`,
+        { contactId: row.contactId },
+      );
       if (rows[0]) {
         agentId = rows[0].userId;
         why = `${opts.reason}; back to the contact's last agent`;
       }
     }
     if (agentId && agentId !== row.assigneeUserId) {
-      const agents = await lockAgents(em, row.workspaceId, [...(row.state === 'assigned' && row.assigneeUserId ? [row.assigneeUserId] : []), agentId], { teamId, now, graceMs: this.deps.presenceGraceMs });
+      const agents = await lockAgents(
+        em,
+        row.workspaceId,
+        [...(row.state === 'assigned' && row.assigneeUserId ? [row.assigneeUserId] : []), agentId],
+        { teamId, now, graceMs: this.deps.presenceGraceMs },
+      );
       const agent = agents.get(agentId);
       const available = agent && agent.inTeam && agent.availability === 'online' && agent.present && agent.load < agent.capacity;
       if (available) {
-        return writeMove(em, row, opts.transition, { state: 'assigned', assigneeUserId: agentId, teamId, queuedAt: opts.keepQueuedAt ? (row.queuedAt ?? now) : now, handoffNote: opts.note ?? undefined }, { now, actor: opts.actor, reason: why, detail: opts.detail ?? {}, after: opts.after });
+        return writeMove(
+          em,
+          row,
+          opts.transition,
+          {
+            state: 'assigned',
+            assigneeUserId: agentId,
+            teamId,
+            queuedAt: opts.keepQueuedAt ? (row.queuedAt ?? now) : now,
+            handoffNote: opts.note ?? undefined,
+          },
+          { now, actor: opts.actor, reason: why, detail: opts.detail ?? {}, after: opts.after },
+        );
       }
     } else if (row.state === 'assigned' && row.assigneeUserId) {
       await lockAgents(em, row.workspaceId, [row.assigneeUserId], { teamId, now, graceMs: this.deps.presenceGraceMs });
     }
     const queuedAt = opts.keepQueuedAt ? (row.queuedAt ?? now) : now;
-    const moved = await writeMove(em, row, opts.transition, { state: 'queued', assigneeUserId: null, teamId, queuedAt, handoffNote: opts.note ?? undefined }, { now, actor: opts.actor, reason: opts.reason, detail: opts.detail ?? {}, after: opts.after });
-    if (team?.autoResolveHours) opts.after.timers.push({ kind: 'auto_resolve', conversationId: row.id, dueAt: new Date(now.getTime() + team.autoResolveHours * 3_600_000) });
+    const moved = await writeMove(
+      em,
+      row,
+      opts.transition,
+      { state: 'queued', assigneeUserId: null, teamId, queuedAt, handoffNote: opts.note ?? undefined },
+      { now, actor: opts.actor, reason: opts.reason, detail: opts.detail ?? {}, after: opts.after },
+    );
+    if (team?.autoResolveHours)
+      opts.after.timers.push({
+        kind: 'auto_resolve',
+        conversationId: row.id,
+        dueAt: new Date(now.getTime() + team.autoResolveHours * 3_600_000),
+      });
     return moved;
   }
 
@@ -251,12 +325,26 @@ export class Inbox {
     return this.transact(async (em, after) => {
       const now = this.deps.clock.now();
       const row = await lockConversation(em, workspaceId, conversationId);
-      if (row.state !== 'bot' && row.state !== 'queued') throw new ConflictError(row.state === 'assigned' ? 'someone already has this conversation' : `a ${row.state} conversation cannot be taken`, { details: { state: row.state } });
+      if (row.state !== 'bot' && row.state !== 'queued')
+        throw new ConflictError(
+          row.state === 'assigned' ? 'someone already has this conversation' : `a ${row.state} conversation cannot be taken`,
+          { details: { state: row.state } },
+        );
       const agents = await lockAgents(em, workspaceId, [userId], { teamId: row.teamId, now, graceMs: this.deps.presenceGraceMs });
       requireRoom(agents.get(userId), { teamId: row.teamId, self: true });
       // Acting in the inbox is being present.
-      await runSql(em, `update agent_status set last_seen_at = greatest(last_seen_at, cast(:now as timestamptz)) where workspace_id = :workspaceId and user_id = :userId`, { workspaceId, userId, now });
-      return writeMove(em, row, 'take', { state: 'assigned', assigneeUserId: userId, queuedAt: row.queuedAt ?? now }, { now, actor, reason: 'taken by the agent', after });
+      await runSql(
+        em,
+        `update agent_status set last_seen_at = greatest(last_seen_at, cast(:now as timestamptz)) where workspace_id = :workspaceId and user_id = :userId`,
+        { workspaceId, userId, now },
+      );
+      return writeMove(
+        em,
+        row,
+        'take',
+        { state: 'assigned', assigneeUserId: userId, queuedAt: row.queuedAt ?? now },
+        { now, actor, reason: 'taken by the agent', after },
+      );
     });
   }
 
@@ -267,37 +355,95 @@ export class Inbox {
       const row = await lockConversation(em, workspaceId, conversationId);
       if (row.state === 'resolved') throw new ConflictError('a resolved conversation cannot be assigned: reopen it first');
       const holders = row.state === 'assigned' && row.assigneeUserId ? [row.assigneeUserId] : [];
-      const agents = await lockAgents(em, workspaceId, [...holders, agentId], { teamId: row.teamId, now, graceMs: this.deps.presenceGraceMs });
-      requireRoom(agents.get(agentId), { teamId: row.teamId, self: false, alreadyOwns: row.state === 'assigned' && row.assigneeUserId === agentId });
-      return writeMove(em, row, 'assign', { state: 'assigned', assigneeUserId: agentId, queuedAt: row.queuedAt ?? now }, { now, actor, reason: row.assigneeUserId && row.state === 'assigned' ? 'reassigned by a supervisor' : 'assigned by a supervisor', after });
+      const agents = await lockAgents(em, workspaceId, [...holders, agentId], {
+        teamId: row.teamId,
+        now,
+        graceMs: this.deps.presenceGraceMs,
+      });
+      requireRoom(agents.get(agentId), {
+        teamId: row.teamId,
+        self: false,
+        alreadyOwns: row.state === 'assigned' && row.assigneeUserId === agentId,
+      });
+      return writeMove(
+        em,
+        row,
+        'assign',
+        { state: 'assigned', assigneeUserId: agentId, queuedAt: row.queuedAt ?? now },
+        {
+          now,
+          actor,
+          reason: row.assigneeUserId && row.state === 'assigned' ? 'reassigned by a supervisor' : 'assigned by a supervisor',
+          after,
+        },
+      );
     });
   }
 
   /** Moves a conversation to another team's queue, or straight to one of its agents. */
-  transfer(workspaceId: string, conversationId: string, to: { teamId: string; agentId?: string | undefined; note?: string | undefined }, actor: InboxActor): Promise<ConversationRow> {
+  transfer(
+    workspaceId: string,
+    conversationId: string,
+    to: { teamId: string; agentId?: string | undefined; note?: string | undefined },
+    actor: InboxActor,
+  ): Promise<ConversationRow> {
     return this.transact(async (em, after) => {
       const now = this.deps.clock.now();
       const row = await lockConversation(em, workspaceId, conversationId);
-      const { rows } = await runSql<{ id: string }>(em, `select id from teams where workspace_id = :workspaceId and id = :teamId`, { workspaceId, teamId: to.teamId });
+      const { rows } = await runSql<{ id: string }>(em, `select id from teams where workspace_id = :workspaceId and id = :teamId`, {
+        workspaceId,
+        teamId: to.teamId,
+      });
       if (!rows[0]) throw new NotFoundError('team', to.teamId);
-      if (row.state === 'bot' || row.state === 'resolved') throw new ConflictError(`a ${row.state} conversation cannot be transferred: hand it off or reopen it first`);
+      if (row.state === 'bot' || row.state === 'resolved')
+        throw new ConflictError(`a ${row.state} conversation cannot be transferred: hand it off or reopen it first`);
       if (to.agentId) {
         const holders = row.state === 'assigned' && row.assigneeUserId ? [row.assigneeUserId] : [];
-        const agents = await lockAgents(em, workspaceId, [...holders, to.agentId], { teamId: to.teamId, now, graceMs: this.deps.presenceGraceMs });
-        requireRoom(agents.get(to.agentId), { teamId: to.teamId, self: false, alreadyOwns: row.state === 'assigned' && row.assigneeUserId === to.agentId });
-        return writeMove(em, row, 'transfer', { state: 'assigned', assigneeUserId: to.agentId, teamId: to.teamId, handoffNote: to.note ?? undefined }, { now, actor, reason: to.note ? `transferred: ${to.note}` : 'transferred', after });
+        const agents = await lockAgents(em, workspaceId, [...holders, to.agentId], {
+          teamId: to.teamId,
+          now,
+          graceMs: this.deps.presenceGraceMs,
+        });
+        requireRoom(agents.get(to.agentId), {
+          teamId: to.teamId,
+          self: false,
+          alreadyOwns: row.state === 'assigned' && row.assigneeUserId === to.agentId,
+        });
+        return writeMove(
+          em,
+          row,
+          'transfer',
+          { state: 'assigned', assigneeUserId: to.agentId, teamId: to.teamId, handoffNote: to.note ?? undefined },
+          { now, actor, reason: to.note ? `transferred: ${to.note}` : 'transferred', after },
+        );
       }
-      if (row.state === 'assigned' && row.assigneeUserId) await lockAgents(em, workspaceId, [row.assigneeUserId], { teamId: null, now, graceMs: this.deps.presenceGraceMs });
-      return writeMove(em, row, 'transfer', { state: 'queued', assigneeUserId: null, teamId: to.teamId, queuedAt: row.queuedAt ?? now, handoffNote: to.note ?? undefined }, { now, actor, reason: to.note ? `transferred to the team's queue: ${to.note}` : "transferred to the team's queue", after });
+      if (row.state === 'assigned' && row.assigneeUserId)
+        await lockAgents(em, workspaceId, [row.assigneeUserId], { teamId: null, now, graceMs: this.deps.presenceGraceMs });
+      return writeMove(
+        em,
+        row,
+        'transfer',
+        { state: 'queued', assigneeUserId: null, teamId: to.teamId, queuedAt: row.queuedAt ?? now, handoffNote: to.note ?? undefined },
+        { now, actor, reason: to.note ? `transferred to the team's queue: ${to.note}` : "transferred to the team's queue", after },
+      );
     });
   }
 
   /** Resolves a conversation and refills the slot it frees (one statement, see resolveAndRefill); 409 when it is resolved already. */
   async resolve(workspaceId: string, conversationId: string, actor: InboxActor, reason = 'resolved'): Promise<RefillOutcome> {
     const after = emptyInboxAfterCommit();
-    const outcome = await resolveAndRefill(this.deps.orm.em.fork(), workspaceId, conversationId, { now: this.deps.clock.now(), actor, reason, after, graceMs: this.deps.presenceGraceMs });
+    const outcome = await resolveAndRefill(this.deps.orm.em.fork(), workspaceId, conversationId, {
+      now: this.deps.clock.now(),
+      actor,
+      reason,
+      after,
+      graceMs: this.deps.presenceGraceMs,
+    });
     if (!outcome) {
-      const { rows } = await runSql(this.deps.orm.em.fork(), `select 1 from conversations where id = :id and workspace_id = :workspaceId`, { id: conversationId, workspaceId });
+      const { rows } = await runSql(this.deps.orm.em.fork(), `select 1 from conversations where id = :id and workspace_id = :workspaceId`, {
+        id: conversationId,
+        workspaceId,
+      });
       if (rows.length === 0) throw new NotFoundError('conversation', conversationId);
       throw new ConflictError('the conversation is already resolved');
     }
@@ -314,14 +460,34 @@ export class Inbox {
       const now = this.deps.clock.now();
       const row = await lockConversation(em, workspaceId, conversationId);
       if (row.state !== 'resolved') throw new ConflictError(`a ${row.state} conversation is not resolved`);
-      const { rows: newer } = await runSql<{ id: string }>(em, `select id from conversations where channel_id = :channelId and contact_id = :contactId and status <> 'resolved' and id <> :id`, { channelId: row.channelId, contactId: row.contactId, id: row.id });
-      if (newer[0]) throw new ConflictError('the contact has a newer open conversation on this channel: continue there', { details: { conversationId: newer[0].id } });
+      const { rows: newer } = await runSql<{ id: string }>(
+        em,
+        `select id from conversations where channel_id = :channelId and contact_id = :contactId and status <> 'resolved' and id <> :id`,
+        { channelId: row.channelId, contactId: row.contactId, id: row.id },
+      );
+      if (newer[0])
+        throw new ConflictError('the contact has a newer open conversation on this channel: continue there', {
+          details: { conversationId: newer[0].id },
+        });
       if (actor.userId) {
         const agents = await lockAgents(em, workspaceId, [actor.userId], { teamId: row.teamId, now, graceMs: this.deps.presenceGraceMs });
         const me = agents.get(actor.userId);
-        if (me && me.inTeam && me.load < me.capacity) return writeMove(em, row, 'reopen', { state: 'assigned', assigneeUserId: actor.userId, queuedAt: now }, { now, actor, reason: 'reopened', after });
+        if (me && me.inTeam && me.load < me.capacity)
+          return writeMove(
+            em,
+            row,
+            'reopen',
+            { state: 'assigned', assigneeUserId: actor.userId, queuedAt: now },
+            { now, actor, reason: 'reopened', after },
+          );
       }
-      return writeMove(em, row, 'reopen', { state: 'queued', assigneeUserId: null, queuedAt: now }, { now, actor, reason: 'reopened', after });
+      return writeMove(
+        em,
+        row,
+        'reopen',
+        { state: 'queued', assigneeUserId: null, queuedAt: now },
+        { now, actor, reason: 'reopened', after },
+      );
     });
   }
 
@@ -331,8 +497,15 @@ export class Inbox {
     if (until.getTime() - now.getTime() > MAX_SNOOZE_MS) throw new ValidationError('snooze for at most 30 days');
     return this.transact(async (em, after) => {
       const row = await lockConversation(em, workspaceId, conversationId);
-      if (row.state === 'assigned' && row.assigneeUserId) await lockAgents(em, workspaceId, [row.assigneeUserId], { teamId: null, now, graceMs: this.deps.presenceGraceMs });
-      const moved = await writeMove(em, row, 'snooze', { state: 'snoozed', assigneeUserId: row.assigneeUserId, snoozedUntil: until }, { now, actor, reason: `snoozed until ${until.toISOString()}`, after });
+      if (row.state === 'assigned' && row.assigneeUserId)
+        await lockAgents(em, workspaceId, [row.assigneeUserId], { teamId: null, now, graceMs: this.deps.presenceGraceMs });
+      const moved = await writeMove(
+        em,
+        row,
+        'snooze',
+        { state: 'snoozed', assigneeUserId: row.assigneeUserId, snoozedUntil: until },
+        { now, actor, reason: `snoozed until ${until.toISOString()}`, after },
+      );
       after.timers.push({ kind: 'snooze_end', conversationId, dueAt: until });
       return moved;
     });
@@ -342,14 +515,30 @@ export class Inbox {
   private async wake(em: EntityManager, row: ConversationRow, reason: string, after: InboxAfterCommit): Promise<void> {
     const now = this.deps.clock.now();
     if (row.assigneeUserId) {
-      const agents = await lockAgents(em, row.workspaceId, [row.assigneeUserId], { teamId: row.teamId, now, graceMs: this.deps.presenceGraceMs });
+      const agents = await lockAgents(em, row.workspaceId, [row.assigneeUserId], {
+        teamId: row.teamId,
+        now,
+        graceMs: this.deps.presenceGraceMs,
+      });
       const agent = agents.get(row.assigneeUserId);
       if (agent && agent.availability === 'online' && agent.present && agent.load < agent.capacity) {
-        await writeMove(em, row, 'wake', { state: 'assigned', assigneeUserId: row.assigneeUserId }, { now, actor: SYSTEM_ACTOR, reason, after });
+        await writeMove(
+          em,
+          row,
+          'wake',
+          { state: 'assigned', assigneeUserId: row.assigneeUserId },
+          { now, actor: SYSTEM_ACTOR, reason, after },
+        );
         return;
       }
     }
-    await writeMove(em, row, 'wake', { state: 'queued', assigneeUserId: null }, { now, actor: SYSTEM_ACTOR, reason: `${reason}; its agent is not available`, after });
+    await writeMove(
+      em,
+      row,
+      'wake',
+      { state: 'queued', assigneeUserId: null },
+      { now, actor: SYSTEM_ACTOR, reason: `${reason}; its agent is not available`, after },
+    );
   }
 
   // ---- availability and presence ----
@@ -371,7 +560,8 @@ export class Inbox {
         { workspaceId, userId, availability, now },
       );
       if (availability === 'online') for (const team of await teamsOf(em, workspaceId, userId)) after.kick.add(team);
-      if (availability === 'online') after.timers.push({ kind: 'presence_lapse', workspaceId, userId, dueAt: new Date(now.getTime() + this.deps.presenceGraceMs + 1) });
+      if (availability === 'online')
+        after.timers.push({ kind: 'presence_lapse', workspaceId, userId, dueAt: new Date(now.getTime() + this.deps.presenceGraceMs + 1) });
     }).then(async () => {
       if (availability === 'offline') await this.requeueAgent(workspaceId, userId, 'its agent went offline');
     });
@@ -392,7 +582,9 @@ export class Inbox {
       { workspaceId, ids: [...userIds], now, presentSince: new Date(now.getTime() - this.deps.presenceGraceMs) },
     );
     // An online agent coming back (or connecting first) lets their teams' queues move.
-    for (const r of rows) if (opts.connected && !r.wasPresent && r.availability === 'online') for (const t of await teamsOf(em, workspaceId, r.userId)) after.kick.add(t);
+    for (const r of rows)
+      if (opts.connected && !r.wasPresent && r.availability === 'online')
+        for (const t of await teamsOf(em, workspaceId, r.userId)) after.kick.add(t);
     await this.afterCommit(after);
   }
 
@@ -410,7 +602,14 @@ export class Inbox {
       const rows = await lockAssignedTo(em, workspaceId, userId);
       const agent = (await lockAgents(em, workspaceId, [userId], { teamId: null, now, graceMs: this.deps.presenceGraceMs })).get(userId);
       if (onlyIfLapsed && agent && agent.present && agent.availability !== 'offline') return 0;
-      for (const row of rows) await writeMove(em, row, 'requeue', { state: 'queued', assigneeUserId: null, queuedAt: row.queuedAt ?? now }, { now, actor: SYSTEM_ACTOR, reason, after });
+      for (const row of rows)
+        await writeMove(
+          em,
+          row,
+          'requeue',
+          { state: 'queued', assigneeUserId: null, queuedAt: row.queuedAt ?? now },
+          { now, actor: SYSTEM_ACTOR, reason, after },
+        );
       return rows.length;
     });
   }
@@ -423,7 +622,11 @@ export class Inbox {
     for (;;) {
       // One statement, committed on its own: its locks are held only while it runs.
       const after = emptyInboxAfterCommit();
-      const assigned = await assignQueue(this.deps.orm.em.fork(), teamId, { now: this.deps.clock.now(), graceMs: this.deps.presenceGraceMs, after });
+      const assigned = await assignQueue(this.deps.orm.em.fork(), teamId, {
+        now: this.deps.clock.now(),
+        graceMs: this.deps.presenceGraceMs,
+        after,
+      });
       await this.afterCommit(after);
       total += assigned.length;
       if (assigned.length < MAX_ASSIGNED_PER_STATEMENT) return total;
@@ -439,31 +642,60 @@ export class Inbox {
 
   async fireTimer(timer: InboxTimer): Promise<void> {
     if (timer.kind === 'presence_lapse') {
-      const { rows } = await runSql<{ lastSeenAt: Date | string | null }>(this.deps.orm.em.fork(), `select last_seen_at as "lastSeenAt" from agent_status where workspace_id = :workspaceId and user_id = :userId`, timer);
+      const { rows } = await runSql<{ lastSeenAt: Date | string | null }>(
+        this.deps.orm.em.fork(),
+        `select last_seen_at as "lastSeenAt" from agent_status where workspace_id = :workspaceId and user_id = :userId`,
+        timer,
+      );
       const seen = toDate(rows[0]?.lastSeenAt)?.getTime() ?? 0;
       if (seen > this.deps.clock.now().getTime() - this.deps.presenceGraceMs) return;
-      await this.requeueAgent(timer.workspaceId, timer.userId, 'its agent disconnected longer than the grace period', /* onlyIfLapsed= */ true);
+      await this.requeueAgent(
+        timer.workspaceId,
+        timer.userId,
+        'its agent disconnected longer than the grace period',
+        /* onlyIfLapsed= */ true,
+      );
       return;
     }
-    const { rows } = await runSql<{ workspaceId: string }>(this.deps.orm.em.fork(), `select workspace_id as "workspaceId" from conversations where id = :id`, { id: timer.conversationId });
+    const { rows } = await runSql<{ workspaceId: string }>(
+      this.deps.orm.em.fork(),
+      `select workspace_id as "workspaceId" from conversations where id = :id`,
+      { id: timer.conversationId },
+    );
     if (!rows[0]) return;
     const workspaceId = rows[0].workspaceId;
     await this.transact(async (em, after) => {
       const now = this.deps.clock.now();
       const row = await lockConversation(em, workspaceId, timer.conversationId);
       if (timer.kind === 'snooze_end') {
-        if (row.state === 'snoozed' && row.snoozedUntil && row.snoozedUntil.getTime() <= now.getTime() + 1_000) await this.wake(em, row, 'snooze ended', after);
+        if (row.state === 'snoozed' && row.snoozedUntil && row.snoozedUntil.getTime() <= now.getTime() + 1_000)
+          await this.wake(em, row, 'snooze ended', after);
         return;
       }
-      const team = row.teamId ? (await runSql<TeamRow>(em, `select ${TEAM_COLUMNS} from teams t where t.id = :teamId`, { teamId: row.teamId })).rows[0] : undefined;
+      const team = row.teamId
+        ? (await runSql<TeamRow>(em, `select ${TEAM_COLUMNS} from teams t where t.id = :teamId`, { teamId: row.teamId })).rows[0]
+        : undefined;
       if (timer.kind === 'handoff_timeout') {
         // Still in the wait this timer was set for: every move out of the queue (and back) changes state_changed_at.
         if (row.state !== 'queued' || row.stateChangedAt.getTime() !== timer.waitStartedAt.getTime()) return;
         const minutes = team?.handoffTimeoutSeconds ? Math.round(team.handoffTimeoutSeconds / 60) : null;
-        await writeMove(em, row, 'timeout', { state: 'bot', assigneeUserId: null, queuedAt: null }, { now, actor: SYSTEM_ACTOR, reason: `no agent took it within ${minutes ?? '?'} minutes; the bot answers again`, after });
+        await writeMove(
+          em,
+          row,
+          'timeout',
+          { state: 'bot', assigneeUserId: null, queuedAt: null },
+          { now, actor: SYSTEM_ACTOR, reason: `no agent took it within ${minutes ?? '?'} minutes; the bot answers again`, after },
+        );
         if (team?.handoffTimeoutMessage) {
           try {
-            const queued = await this.deps.outbox.queueSend(em, { workspaceId, conversationId: row.id, type: 'text', text: team.handoffTimeoutMessage, idempotencyKey: `handoff-timeout:${row.id}:${timer.waitStartedAt.getTime()}`, sender: 'bot' });
+            const queued = await this.deps.outbox.queueSend(em, {
+              workspaceId,
+              conversationId: row.id,
+              type: 'text',
+              text: team.handoffTimeoutMessage,
+              idempotencyKey: `handoff-timeout:${row.id}:${timer.waitStartedAt.getTime()}`,
+              sender: 'bot',
+            });
             if (queued.created) after.sends.push(queued);
           } catch (err) {
             if (!(err instanceof ContactUnreachableError)) throw err;
@@ -474,14 +706,25 @@ export class Inbox {
       // auto_resolve: after N hours of the contact's silence while a human has it.
       if (row.state !== 'queued' && row.state !== 'assigned' && row.state !== 'snoozed') return;
       if (!team?.autoResolveHours) return;
-      const { rows: facts } = await runSql<{ silentSince: Date | string }>(em, `select greatest(coalesce(last_inbound_at, queued_at, state_changed_at), coalesce(queued_at, state_changed_at), coalesce(snoozed_until, state_changed_at)) as "silentSince" from conversations where id = :id`, { id: row.id });
+      const { rows: facts } = await runSql<{ silentSince: Date | string }>(
+        em,
+        `select greatest(coalesce(last_inbound_at, queued_at, state_changed_at), coalesce(queued_at, state_changed_at), coalesce(snoozed_until, state_changed_at)) as "silentSince" from conversations where id = :id`,
+        { id: row.id },
+      );
       const due = toDate(facts[0]!.silentSince)!.getTime() + team.autoResolveHours * 3_600_000;
       if (due > now.getTime() || row.state === 'snoozed') {
         after.timers.push({ kind: 'auto_resolve', conversationId: row.id, dueAt: new Date(Math.max(due, now.getTime() + 1_000)) });
         return;
       }
-      if (row.state === 'assigned' && row.assigneeUserId) await lockAgents(em, workspaceId, [row.assigneeUserId], { teamId: null, now, graceMs: this.deps.presenceGraceMs });
-      await writeMove(em, row, 'resolve', { state: 'resolved', assigneeUserId: row.assigneeUserId }, { now, actor: SYSTEM_ACTOR, reason: `resolved after ${team.autoResolveHours} hours without a message from the contact`, after });
+      if (row.state === 'assigned' && row.assigneeUserId)
+        await lockAgents(em, workspaceId, [row.assigneeUserId], { teamId: null, now, graceMs: this.deps.presenceGraceMs });
+      await writeMove(
+        em,
+        row,
+        'resolve',
+        { state: 'resolved', assigneeUserId: row.assigneeUserId },
+        { now, actor: SYSTEM_ACTOR, reason: `resolved after ${team.autoResolveHours} hours without a message from the contact`, after },
+      );
     });
   }
 
@@ -490,12 +733,20 @@ export class Inbox {
   /** A new inbound message: live inboxes hear of it, and a snoozed conversation wakes. */
   readonly onInboundAccepted = (accepted: AcceptedInbound): Promise<void> => {
     // Not awaited: the inbound pipeline answers its caller without waiting for live inboxes.
-    if (!accepted.duplicate) void this.inboundArrived(accepted).catch((err: unknown) => this.logger.warn({ err, conversationId: accepted.conversationId }, 'inbox: an inbound message was not handled'));
+    if (!accepted.duplicate)
+      void this.inboundArrived(accepted).catch((err: unknown) =>
+        this.logger.warn({ err, conversationId: accepted.conversationId }, 'inbox: an inbound message was not handled'),
+      );
     return Promise.resolve();
   };
 
   private async inboundArrived(accepted: AcceptedInbound): Promise<void> {
-    await this.messageAdded({ workspaceId: accepted.workspaceId, conversationId: accepted.conversationId, messageId: accepted.messageId, direction: 'inbound' });
+    await this.messageAdded({
+      workspaceId: accepted.workspaceId,
+      conversationId: accepted.conversationId,
+      messageId: accepted.messageId,
+      direction: 'inbound',
+    });
     // Known from the statement that stored the message: no look-up per inbound message. The lock below re-checks it.
     if (!accepted.conversationSnoozed) return;
     await this.transact(async (tem, after) => {
@@ -505,7 +756,16 @@ export class Inbox {
   }
 
   /** Tells live inboxes about a new message in a conversation. */
-  async messageAdded(m: { workspaceId: string; conversationId: string; messageId: string; direction: 'inbound' | 'outbound' }): Promise<void> {
-    await this.bus.publish([{ type: 'message', workspaceId: m.workspaceId, conversationId: m.conversationId, messageId: m.messageId, direction: m.direction }]).catch((err: unknown) => this.logger.warn({ err }, 'inbox message event not published'));
+  async messageAdded(m: {
+    workspaceId: string;
+    conversationId: string;
+    messageId: string;
+    direction: 'inbound' | 'outbound';
+  }): Promise<void> {
+    await this.bus
+      .publish([
+        { type: 'message', workspaceId: m.workspaceId, conversationId: m.conversationId, messageId: m.messageId, direction: m.direction },
+      ])
+      .catch((err: unknown) => this.logger.warn({ err }, 'inbox message event not published'));
   }
 }

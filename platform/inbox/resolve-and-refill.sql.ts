@@ -171,7 +171,12 @@ function refillOutcome(row: ResolveRow): RefillOutcome {
  * Resolves a conversation and refills the slot it frees, in one statement (see
  * RESOLVE_AND_REFILL_SQL); what became of the slot, or null when it was missing or resolved already.
  */
-export async function resolveAndRefill(em: EntityManager, workspaceId: string, id: string, ctx: MoveContext & { graceMs: number }): Promise<RefillOutcome | null> {
+export async function resolveAndRefill(
+  em: EntityManager,
+  workspaceId: string,
+  id: string,
+  ctx: MoveContext & { graceMs: number },
+): Promise<RefillOutcome | null> {
   const eventId = newId();
   const refillEventId = newId();
   const { rows } = await runSql<ResolveRow>(em, RESOLVE_AND_REFILL_SQL, {
@@ -188,10 +193,34 @@ export async function resolveAndRefill(em: EntityManager, workspaceId: string, i
   });
   const row = rows[0];
   if (!row) return null;
-  ctx.after.events.push({ type: 'conversation', eventId, workspaceId, conversationId: id, teamId: row.teamId, fromState: row.fromState, toState: 'resolved', fromAssigneeUserId: row.fromAssigneeUserId, toAssigneeUserId: row.fromAssigneeUserId, reason: ctx.reason, at: ctx.now.toISOString() });
+  ctx.after.events.push({
+    type: 'conversation',
+    eventId,
+    workspaceId,
+    conversationId: id,
+    teamId: row.teamId,
+    fromState: row.fromState,
+    toState: 'resolved',
+    fromAssigneeUserId: row.fromAssigneeUserId,
+    toAssigneeUserId: row.fromAssigneeUserId,
+    reason: ctx.reason,
+    at: ctx.now.toISOString(),
+  });
   if (row.refilledId) {
     const at = row.refilledAt ? new Date(row.refilledAt) : ctx.now;
-    ctx.after.events.push({ type: 'conversation', eventId: refillEventId, workspaceId, conversationId: row.refilledId, teamId: row.refilledTeamId, fromState: 'queued', toState: 'assigned', fromAssigneeUserId: null, toAssigneeUserId: row.fromAssigneeUserId, reason: 'assigned by the team', at: at.toISOString() });
+    ctx.after.events.push({
+      type: 'conversation',
+      eventId: refillEventId,
+      workspaceId,
+      conversationId: row.refilledId,
+      teamId: row.refilledTeamId,
+      fromState: 'queued',
+      toState: 'assigned',
+      fromAssigneeUserId: null,
+      toAssigneeUserId: row.fromAssigneeUserId,
+      reason: 'assigned by the team',
+      at: at.toISOString(),
+    });
     return 'refilled';
   }
   // The slot was not refilled here: the assigner's pass of the agent's teams uses it.

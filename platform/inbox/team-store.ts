@@ -52,9 +52,19 @@ export const teamStore = {
     return rows[0];
   },
 
-  async create(em: EntityManager, workspaceId: string, settings: TeamSettings, members: { userId: string; capacity?: number | null | undefined }[], now: Date): Promise<string> {
+  async create(
+    em: EntityManager,
+    workspaceId: string,
+    settings: TeamSettings,
+    members: { userId: string; capacity?: number | null | undefined }[],
+    now: Date,
+  ): Promise<string> {
     const id = newId();
-    if (settings.isDefault) await runSql(em, `update teams set is_default = false, updated_at = :now where workspace_id = :workspaceId and is_default`, { workspaceId, now });
+    if (settings.isDefault)
+      await runSql(em, `update teams set is_default = false, updated_at = :now where workspace_id = :workspaceId and is_default`, {
+        workspaceId,
+        now,
+      });
     try {
       await runSql(
         em,
@@ -71,27 +81,49 @@ export const teamStore = {
 
   async update(em: EntityManager, workspaceId: string, id: string, patch: Partial<TeamSettings>, now: Date): Promise<void> {
     await this.get(em, workspaceId, id);
-    if (patch.isDefault) await runSql(em, `update teams set is_default = false, updated_at = :now where workspace_id = :workspaceId and is_default and id <> :id`, { workspaceId, id, now });
+    if (patch.isDefault)
+      await runSql(
+        em,
+        `update teams set is_default = false, updated_at = :now where workspace_id = :workspaceId and is_default and id <> :id`,
+        { workspaceId, id, now },
+      );
     const entries = Object.entries(patch).filter(([, v]) => v !== undefined) as [keyof TeamSettings, unknown][];
     if (entries.length === 0) return;
     // Column names come from the fixed table above, never from the request.
     const sets = entries.map(([key]) => `${COLUMN_OF[key]} = :${key}`).join(', ');
     try {
-      await runSql(em, `update teams set ${sets}, updated_at = :now where workspace_id = :workspaceId and id = :id`, { ...Object.fromEntries(entries), workspaceId, id, now }, { planEachCall: true });
+      await runSql(
+        em,
+        `update teams set ${sets}, updated_at = :now where workspace_id = :workspaceId and id = :id`,
+        { ...Object.fromEntries(entries), workspaceId, id, now },
+        { planEachCall: true },
+      );
     } catch (err) {
       throw nameTaken(err, String(patch.name));
     }
   },
 
   /** Replaces the team's members; each must be a member of the workspace. */
-  async setMembers(em: EntityManager, workspaceId: string, teamId: string, members: { userId: string; capacity?: number | null | undefined }[]): Promise<void> {
+  async setMembers(
+    em: EntityManager,
+    workspaceId: string,
+    teamId: string,
+    members: { userId: string; capacity?: number | null | undefined }[],
+  ): Promise<void> {
     const ids = [...new Set(members.map((m) => m.userId))];
     if (ids.length !== members.length) throw new ValidationError('a person is listed twice in the team');
     if (ids.length > 0) {
-      const { rows } = await runSql<{ userId: string }>(em, `select user_id as "userId" from memberships where workspace_id = :workspaceId and user_id = any(cast(:ids as uuid[]))`, { workspaceId, ids });
+      const { rows } = await runSql<{ userId: string }>(
+        em,
+        `select user_id as "userId" from memberships where workspace_id = :workspaceId and user_id = any(cast(:ids as uuid[]))`,
+        { workspaceId, ids },
+      );
       const known = new Set(rows.map((r) => r.userId));
       const unknown = ids.filter((u) => !known.has(u));
-      if (unknown.length) throw new ValidationError('only members of this workspace can join its teams', { details: unknown.map((u) => ({ path: 'members', message: `${u} is not a member of this workspace` })) });
+      if (unknown.length)
+        throw new ValidationError('only members of this workspace can join its teams', {
+          details: unknown.map((u) => ({ path: 'members', message: `${u} is not a member of this workspace` })),
+        });
     }
     await runSql(em, `delete from team_members where team_id = :teamId and not (user_id = any(cast(:ids as uuid[])))`, { teamId, ids });
     if (ids.length > 0) {
@@ -102,14 +134,25 @@ export const teamStore = {
          on conflict (team_id, user_id) do update set capacity = excluded.capacity`,
         { teamId, workspaceId, members: JSON.stringify(members.map((m) => ({ user_id: m.userId, capacity: m.capacity ?? null }))) },
       );
-      await runSql(em, `insert into agent_status (workspace_id, user_id) select :workspaceId, unnest(cast(:ids as uuid[])) on conflict do nothing`, { workspaceId, ids });
+      await runSql(
+        em,
+        `insert into agent_status (workspace_id, user_id) select :workspaceId, unnest(cast(:ids as uuid[])) on conflict do nothing`,
+        { workspaceId, ids },
+      );
     }
   },
 
   async delete(em: EntityManager, workspaceId: string, id: string): Promise<Team> {
     const team = await this.get(em, workspaceId, id);
-    const { rows } = await runSql<{ n: number }>(em, `select count(*)::int as n from conversations where team_id = :id and state in ('queued', 'assigned', 'snoozed')`, { id });
-    if (rows[0]!.n > 0) throw new ConflictError(`the team still has ${rows[0]!.n} open conversations: transfer or resolve them first`, { details: { openConversations: rows[0]!.n } });
+    const { rows } = await runSql<{ n: number }>(
+      em,
+      `select count(*)::int as n from conversations where team_id = :id and state in ('queued', 'assigned', 'snoozed')`,
+      { id },
+    );
+    if (rows[0]!.n > 0)
+      throw new ConflictError(`the team still has ${rows[0]!.n} open conversations: transfer or resolve them first`, {
+        details: { openConversations: rows[0]!.n },
+      });
     await runSql(em, `delete from teams where workspace_id = :workspaceId and id = :id`, { workspaceId, id });
     return team;
   },

@@ -22,11 +22,36 @@ export class ProcessMetrics {
   /** `openQueues` is asked at each scrape: queues opened after start-up are included. */
   constructor(openQueues: () => Queue[]) {
     collectDefaultMetrics({ register: this.registry });
-    this.httpRequests = new Counter({ name: 'http_requests_total', help: 'HTTP requests answered', labelNames: ['method', 'route', 'status'], registers: [this.registry] });
-    this.httpDuration = new Histogram({ name: 'http_request_duration_seconds', help: 'Time to answer an HTTP request', labelNames: ['method', 'route'], buckets: HTTP_DURATION_BUCKETS_SECONDS, registers: [this.registry] });
-    this.jobsProcessed = new Counter({ name: 'jobs_processed_total', help: 'Jobs that completed in this process', labelNames: ['queue'], registers: [this.registry] });
-    this.jobsFailed = new Counter({ name: 'jobs_failed_total', help: 'Job attempts that failed in this process (a retried job counts once per failed attempt)', labelNames: ['queue'], registers: [this.registry] });
-    this.usageEventsDropped = new Counter({ name: 'usage_events_dropped_total', help: 'Usage events dropped because the buffer was full or a batch was refused', registers: [this.registry] });
+    this.httpRequests = new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests answered',
+      labelNames: ['method', 'route', 'status'],
+      registers: [this.registry],
+    });
+    this.httpDuration = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'Time to answer an HTTP request',
+      labelNames: ['method', 'route'],
+      buckets: HTTP_DURATION_BUCKETS_SECONDS,
+      registers: [this.registry],
+    });
+    this.jobsProcessed = new Counter({
+      name: 'jobs_processed_total',
+      help: 'Jobs that completed in this process',
+      labelNames: ['queue'],
+      registers: [this.registry],
+    });
+    this.jobsFailed = new Counter({
+      name: 'jobs_failed_total',
+      help: 'Job attempts that failed in this process (a retried job counts once per failed attempt)',
+      labelNames: ['queue'],
+      registers: [this.registry],
+    });
+    this.usageEventsDropped = new Counter({
+      name: 'usage_events_dropped_total',
+      help: 'Usage events dropped because the buffer was full or a batch was refused',
+      registers: [this.registry],
+    });
     new Gauge({
       name: 'queue_jobs',
       help: 'Jobs per queue and state, read from Redis at scrape time',

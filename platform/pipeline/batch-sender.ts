@@ -6,7 +6,16 @@ import { AppError } from '../../engine/errors/app-error.ts';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
 import type { ConnectorRegistry } from './connector-registry.ts';
-import { claimSends, recordFailed, recordRetryable, recordSent, sendRefusal, toOutboundSend, type SendRow, type SendState } from './send-claim.ts';
+import {
+  claimSends,
+  recordFailed,
+  recordRetryable,
+  recordSent,
+  sendRefusal,
+  toOutboundSend,
+  type SendRow,
+  type SendState,
+} from './send-claim.ts';
 import { DEFAULT_SEND_RETRY, SEND_JOB_NAME, sendJobOptions, type SendJobData } from './send-job.ts';
 import { handOverOf, wakeSends } from './send-message.processor.ts';
 
@@ -46,7 +55,12 @@ export class BatchSender {
    * connector, a caller claims no more than it sends at once, so that a crash puts no more messages
    * in doubt than single send jobs would.
    */
-  async send(messageIds: readonly string[], queue: Queue<SendJobData>, concurrency: number, claimAtOnce = messageIds.length): Promise<BatchSendResult> {
+  async send(
+    messageIds: readonly string[],
+    queue: Queue<SendJobData>,
+    concurrency: number,
+    claimAtOnce = messageIds.length,
+  ): Promise<BatchSendResult> {
     const total: BatchSendResult = { sent: 0, failed: 0, handedOff: 0, alreadyHandled: 0 };
     const em = this.deps.orm.em.fork();
     for (let start = 0; start < messageIds.length; start += Math.max(1, claimAtOnce)) {
@@ -113,10 +127,21 @@ export class BatchSender {
     }
     if (failures.length > 0) this.deps.logger.warn({ count: failures.length, first: failures[0] }, 'batch: outbound messages failed');
     if (handOff.length > 0) {
-      await queue.addBulk(handOff.map((h) => ({ name: SEND_JOB_NAME, data: { messageId: h.messageId }, opts: { ...sendJobOptions(h.messageId, DEFAULT_SEND_RETRY), delay: h.delayMs } })));
+      await queue.addBulk(
+        handOff.map((h) => ({
+          name: SEND_JOB_NAME,
+          data: { messageId: h.messageId },
+          opts: { ...sendJobOptions(h.messageId, DEFAULT_SEND_RETRY), delay: h.delayMs },
+        })),
+      );
     }
     await wakeSends(queue, next, this.deps.logger);
-    return { sent: sent.length, failed: failures.length, handedOff: handOff.length, alreadyHandled: rows.length - sent.length - failures.length - handOff.length };
+    return {
+      sent: sent.length,
+      failed: failures.length,
+      handedOff: handOff.length,
+      alreadyHandled: rows.length - sent.length - failures.length - handOff.length,
+    };
   }
 }
 

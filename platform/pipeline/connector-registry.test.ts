@@ -7,7 +7,9 @@ import { ConnectorRegistry } from './connector-registry.ts';
 const connector = (kind: ChannelKind): ChannelConnector => ({ kind, send: async () => ({ providerMessageId: 'p' }) });
 
 function registry(): ConnectorRegistry {
-  return new ConnectorRegistry().register(connector('sandbox'), { deduplicatesSends: true }).register(connector('whatsapp'), { deduplicatesSends: false, marksHandOver: true });
+  return new ConnectorRegistry()
+    .register(connector('sandbox'), { deduplicatesSends: true })
+    .register(connector('whatsapp'), { deduplicatesSends: false, marksHandOver: true });
 }
 
 describe('when connectors mark the hand-over themselves', () => {
@@ -18,7 +20,12 @@ describe('when connectors mark the hand-over themselves', () => {
 
   // The batch sender and the single send job each built this list; claimed metadata must follow the registry.
   it('gives an already claimed message of such a kind no in-flight mark, and marks the others', () => {
-    const sender = new BatchSender({ orm: null as never, connectors: registry(), logger: null as never, clock: { now: () => new Date(0) } });
+    const sender = new BatchSender({
+      orm: null as never,
+      connectors: registry(),
+      logger: null as never,
+      clock: { now: () => new Date(0) },
+    });
     const at = new Date('2026-01-01T00:00:00.000Z');
     expect(sender.claimedMetadata('whatsapp', at)).toEqual({ attempts: 1 });
     expect(sender.claimedMetadata('sandbox', at)).toEqual({ attempts: 1, inFlightSince: at.toISOString() });

@@ -50,8 +50,15 @@ export class ConnectorRegistry {
   register(connector: ChannelConnector, opts: ConnectorOptions): this {
     if (this.byKind.has(connector.kind)) throw new Error(`a connector for ${connector.kind} channels is already registered`);
     const sendsInFlightPerChannel = opts.sendsInFlightPerChannel ?? 1;
-    if (!Number.isInteger(sendsInFlightPerChannel) || sendsInFlightPerChannel < 1) throw new Error(`sendsInFlightPerChannel must be a positive whole number, got ${sendsInFlightPerChannel}`);
-    this.byKind.set(connector.kind, { connector, deduplicatesSends: opts.deduplicatesSends, hostedByLease: opts.hostedByLease ?? false, sendsInFlightPerChannel, marksHandOver: opts.marksHandOver ?? false });
+    if (!Number.isInteger(sendsInFlightPerChannel) || sendsInFlightPerChannel < 1)
+      throw new Error(`sendsInFlightPerChannel must be a positive whole number, got ${sendsInFlightPerChannel}`);
+    this.byKind.set(connector.kind, {
+      connector,
+      deduplicatesSends: opts.deduplicatesSends,
+      hostedByLease: opts.hostedByLease ?? false,
+      sendsInFlightPerChannel,
+      marksHandOver: opts.marksHandOver ?? false,
+    });
     return this;
   }
 

@@ -11,7 +11,10 @@ interface Statement {
 }
 
 /** A group commit over a fake write that records its statements and leaves them in flight. */
-function groupCommit(limits: { maxItems: number; keyOf?: (item: string) => string }): { commit: GroupCommit<string, string>; statements: Statement[] } {
+function groupCommit(limits: { maxItems: number; keyOf?: (item: string) => string }): {
+  commit: GroupCommit<string, string>;
+  statements: Statement[];
+} {
   const statements: Statement[] = [];
   const write = (items: string[]) =>
     new Promise<string[]>((resolve, reject) => {
@@ -129,6 +132,8 @@ describe('when a statement throws', () => {
 
 describe('when the limit is not a positive whole number', () => {
   it('refuses it at construction, since no statement could take an item', () => {
-    expect(() => new GroupCommit(async (items: string[]) => items, { maxItems: 0 })).toThrow(new RangeError('maxItems must be a positive integer, got 0'));
+    expect(() => new GroupCommit(async (items: string[]) => items, { maxItems: 0 })).toThrow(
+      new RangeError('maxItems must be a positive integer, got 0'),
+    );
   });
 });

@@ -39,7 +39,8 @@ export class GroupCommit<Item, Result> {
     private readonly write: BatchWrite<Item, Result>,
     private readonly limits: GroupCommitLimits<Item>,
   ) {
-    if (!Number.isInteger(limits.maxItems) || limits.maxItems < 1) throw new RangeError(`maxItems must be a positive integer, got ${limits.maxItems}`);
+    if (!Number.isInteger(limits.maxItems) || limits.maxItems < 1)
+      throw new RangeError(`maxItems must be a positive integer, got ${limits.maxItems}`);
   }
 
   /** Resolves with the item's own result once the statement that wrote it has returned. */
@@ -59,7 +60,11 @@ export class GroupCommit<Item, Result> {
         const batch = this.takeBatch();
         try {
           const results = await this.write(batch.map((p) => p.item));
-          if (results.length !== batch.length) throw new InvariantError(`a batch write answered ${results.length} results for ${batch.length} items`, { results: results.length, items: batch.length });
+          if (results.length !== batch.length)
+            throw new InvariantError(`a batch write answered ${results.length} results for ${batch.length} items`, {
+              results: results.length,
+              items: batch.length,
+            });
           batch.forEach((p, i) => p.resolve(results[i] as Result));
         } catch (err) {
           for (const p of batch) p.reject(err);

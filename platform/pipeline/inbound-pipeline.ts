@@ -1,7 +1,14 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Clock } from '../../engine/clock.ts';
 import { NotFoundError, ValidationError } from '../../engine/errors/app-error.ts';
-import { InboundMessageSchema, type AcceptedInbound, type InboundListener, type InboundMessage, type InboundSink, type NormalisedInbound } from '../../engine/ports/inbound-message.ts';
+import {
+  InboundMessageSchema,
+  type AcceptedInbound,
+  type InboundListener,
+  type InboundMessage,
+  type InboundSink,
+  type NormalisedInbound,
+} from '../../engine/ports/inbound-message.ts';
 import type { Orm } from '../db/orm.ts';
 import { newId } from '../ids.ts';
 import type { Logger } from '../logger.ts';
@@ -58,7 +65,10 @@ export class InboundPipeline implements InboundSink {
     // conversation) twice, which fails the statement; the later message waits for the next one
     // and is judged after the earlier (a channel is not enough of a key: a workspace's channels
     // share its contacts).
-    this.sharedStores = new GroupCommit((rows) => this.storeTogether(rows), { maxItems: MAX_STORES_PER_STATEMENT, keyOf: (row) => row.phone! });
+    this.sharedStores = new GroupCommit((rows) => this.storeTogether(rows), {
+      maxItems: MAX_STORES_PER_STATEMENT,
+      keyOf: (row) => row.phone!,
+    });
   }
 
   /** Registers a listener called after commit, once per new (non-duplicate) message. */
@@ -91,11 +101,26 @@ export class InboundPipeline implements InboundSink {
     const stored = await this.store(em, toRow(message, this.deps.clock.now(), author));
     if (stored === null) {
       // Nothing stored: the channel is not live, or the message is a repeat (stored before, or by a concurrent accept that committed first).
-      const { rows } = await runSql<ChannelAndDuplicate>(em, CHANNEL_AND_DUPLICATE_SQL, { channelId: message.channelId, providerMessageId: message.providerMessageId });
+      const { rows } = await runSql<ChannelAndDuplicate>(em, CHANNEL_AND_DUPLICATE_SQL, {
+        channelId: message.channelId,
+        providerMessageId: message.providerMessageId,
+      });
       const channel = rows[0];
       if (!channel || channel.deletedAt !== null) throw new NotFoundError('channel', message.channelId);
-      if (channel.messageId === null) throw new InvariantError(`inbound message ${message.channelId}/${message.providerMessageId} conflicted but cannot be found`, { channelId: message.channelId, providerMessageId: message.providerMessageId });
-      return { messageId: channel.messageId, conversationId: channel.conversationId!, contactId: channel.contactId!, workspaceId: channel.workspaceId, channelId: message.channelId, duplicate: true, conversationSnoozed: false };
+      if (channel.messageId === null)
+        throw new InvariantError(`inbound message ${message.channelId}/${message.providerMessageId} conflicted but cannot be found`, {
+          channelId: message.channelId,
+          providerMessageId: message.providerMessageId,
+        });
+      return {
+        messageId: channel.messageId,
+        conversationId: channel.conversationId!,
+        contactId: channel.contactId!,
+        workspaceId: channel.workspaceId,
+        channelId: message.channelId,
+        duplicate: true,
+        conversationSnoozed: false,
+      };
     }
 
     const accepted: AcceptedInbound = { ...stored, channelId: message.channelId, duplicate: false };
@@ -144,7 +169,10 @@ export class InboundPipeline implements InboundSink {
       try {
         await listener(accepted);
       } catch (err) {
-        this.deps.logger.error({ err, messageId: accepted.messageId, channelId: accepted.channelId }, 'inbound listener failed; the message is stored');
+        this.deps.logger.error(
+          { err, messageId: accepted.messageId, channelId: accepted.channelId },
+          'inbound listener failed; the message is stored',
+        );
       }
     }
   }
@@ -175,7 +203,10 @@ function toRow(message: NormalisedInbound, now: Date, author: InboundRow['author
     media: message.media ?? null,
     metadata: message.metadata,
     // `sent` is when the contact (or the owner) sent it, the provider's time when known.
-    statusTimes: author === 'contact' ? { sent: (message.sentAt ?? now).toISOString(), received: nowIso } : { sent: (message.sentAt ?? now).toISOString() },
+    statusTimes:
+      author === 'contact'
+        ? { sent: (message.sentAt ?? now).toISOString(), received: nowIso }
+        : { sent: (message.sentAt ?? now).toISOString() },
     quotedProviderMessageId: message.quotedProviderMessageId ?? null,
     author,
   };

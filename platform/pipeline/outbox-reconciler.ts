@@ -32,7 +32,17 @@ export class OutboxReconciler {
   private readonly afterMs: number;
   private readonly batchRows: number;
 
-  constructor(private readonly deps: { orm: Orm; queues: QueueFactory; outbox: Outbox; logger: Logger; clock: Clock; afterMs?: number; batchRows?: number }) {
+  constructor(
+    private readonly deps: {
+      orm: Orm;
+      queues: QueueFactory;
+      outbox: Outbox;
+      logger: Logger;
+      clock: Clock;
+      afterMs?: number;
+      batchRows?: number;
+    },
+  ) {
     this.periodic = new PeriodicPass(() => this.runOnce(), { logger: deps.logger, message: 'outbox reconciler pass failed' });
     this.afterMs = deps.afterMs ?? DEFAULT_RECONCILE_AFTER_MS;
     this.batchRows = deps.batchRows ?? DEFAULT_RECONCILE_BATCH_ROWS;
@@ -41,7 +51,11 @@ export class OutboxReconciler {
   /** One pass: returns how many messages were dispatched again. */
   async runOnce(): Promise<number> {
     const before = new Date(this.deps.clock.now().getTime() - this.afterMs);
-    const { rows } = await runSql<{ messageId: string; channelId: string; batchJob: { queue: string; id: string } | null }>(this.deps.orm.em.fork(), STALE_QUEUED_SQL, { before, limitRows: this.batchRows });
+    const { rows } = await runSql<{ messageId: string; channelId: string; batchJob: { queue: string; id: string } | null }>(
+      this.deps.orm.em.fork(),
+      STALE_QUEUED_SQL,
+      { before, limitRows: this.batchRows },
+    );
     const lost: { messageId: string; channelId: string }[] = [];
     for (const row of rows) {
       // A broadcast batch recorded it and sends it itself: while that job lives, it is not lost.
@@ -59,7 +73,10 @@ export class OutboxReconciler {
     }
     if (lost.length > 0) {
       await this.deps.outbox.dispatch(lost);
-      this.deps.logger.warn({ count: lost.length, messageIds: lost.map((l) => l.messageId) }, 'outbox reconciler re-dispatched queued messages');
+      this.deps.logger.warn(
+        { count: lost.length, messageIds: lost.map((l) => l.messageId) },
+        'outbox reconciler re-dispatched queued messages',
+      );
     }
     return lost.length;
   }

@@ -11,7 +11,19 @@ import { OutboundRequestSchema, type OutboundRequest } from './outbound-request.
 import { runSql } from './run-sql.ts';
 import { METERED_JSON, meteredRowsOf, UsageMeter } from '../billing/usage-meter.ts';
 import { QUOTA_EXCEEDED_REASON } from '../../engine/billing/usage-thresholds.ts';
-import { DEFAULT_SEND_RETRY, newSendBatchJob, SEND_BATCH_JOB_NAME, SEND_JOB_NAME, sendBatchJobOptions, sendJobOptions, sendQueueName, type BatchJobRef, type SendBatchJobData, type SendJobData, type SendRetryPolicy } from './send-job.ts';
+import {
+  DEFAULT_SEND_RETRY,
+  newSendBatchJob,
+  SEND_BATCH_JOB_NAME,
+  SEND_JOB_NAME,
+  sendBatchJobOptions,
+  sendJobOptions,
+  sendQueueName,
+  type BatchJobRef,
+  type SendBatchJobData,
+  type SendJobData,
+  type SendRetryPolicy,
+} from './send-job.ts';
 import { InvariantError } from '../../engine/errors/invariant.error.ts';
 import { zodIssueDetails } from '../../engine/errors/zod-issue-details.ts';
 
@@ -145,7 +157,9 @@ export class Outbox {
   private readonly insertQueuedStatement: string;
 
   /** `meter`: the plans' quotas (billing on); without it messages are counted and never refused. */
-  constructor(private readonly deps: { orm: Orm; queues: QueueFactory; logger: Logger; clock: Clock; retry?: SendRetryPolicy; meter?: UsageMeter }) {
+  constructor(
+    private readonly deps: { orm: Orm; queues: QueueFactory; logger: Logger; clock: Clock; retry?: SendRetryPolicy; meter?: UsageMeter },
+  ) {
     this.retry = deps.retry ?? DEFAULT_SEND_RETRY;
     this.meter = deps.meter ?? UsageMeter.unlimited();
     this.insertQueuedStatement = insertQueuedSql(this.meter);
@@ -160,11 +174,21 @@ export class Outbox {
   async queueSend(em: EntityManager, request: OutboundRequest, reachable?: ReachableTarget): Promise<QueuedSend> {
     const req = parseRequest(request);
     if (reachable) return this.insertQueued(em, req, reachable);
-    const { rows } = await runSql<Target>(em, TARGET_SQL, { conversationId: req.conversationId, workspaceId: req.workspaceId, idempotencyKey: req.idempotencyKey });
+    const { rows } = await runSql<Target>(em, TARGET_SQL, {
+      conversationId: req.conversationId,
+      workspaceId: req.workspaceId,
+      idempotencyKey: req.idempotencyKey,
+    });
     const target = rows[0];
     if (!target) throw new NotFoundError('conversation', req.conversationId);
-    if (req.channelId !== undefined && req.channelId !== target.channelId) throw new ValidationError(`conversation ${req.conversationId} belongs to another channel`, { details: [{ path: 'channelId', message: 'must be the conversation\'s channel' }] });
-    if (req.contactId !== undefined && req.contactId !== target.contactId) throw new ValidationError(`conversation ${req.conversationId} belongs to another contact`, { details: [{ path: 'contactId', message: 'must be the conversation\'s contact' }] });
+    if (req.channelId !== undefined && req.channelId !== target.channelId)
+      throw new ValidationError(`conversation ${req.conversationId} belongs to another channel`, {
+        details: [{ path: 'channelId', message: "must be the conversation's channel" }],
+      });
+    if (req.contactId !== undefined && req.contactId !== target.contactId)
+      throw new ValidationError(`conversation ${req.conversationId} belongs to another contact`, {
+        details: [{ path: 'contactId', message: "must be the conversation's contact" }],
+      });
     if (target.existingId !== null) return { messageId: target.existingId, channelId: target.channelId, created: false };
     if (target.channelDeletedAt !== null) throw new NotFoundError('channel', target.channelId);
     const blocker = automatedSendBlocker(target, req.sender);
@@ -208,7 +232,12 @@ export class Outbox {
   }
 
   /** Rows counted by the statement but not inserted (their key existed): their count is given back. */
-  private async giveBackUnrecorded(em: EntityManager, rows: readonly QueuedMessageRow[], inserted: ReadonlySet<string>, metered: readonly { workspaceId: string; granted: number }[]): Promise<void> {
+  private async giveBackUnrecorded(
+    em: EntityManager,
+    rows: readonly QueuedMessageRow[],
+    inserted: ReadonlySet<string>,
+    metered: readonly { workspaceId: string; granted: number }[],
+  ): Promise<void> {
     for (const { workspaceId, granted } of metered) {
       const ofWorkspace = rows.filter((r) => r.workspace_id === workspaceId).sort((a, b) => (a.id < b.id ? -1 : 1));
       let seq = 0;
@@ -254,7 +283,11 @@ export class Outbox {
     // A concurrent request with the same key committed first.
     const existing = await runSql<{ id: string }>(em, EXISTING_SQL, { channelId: target.channelId, idempotencyKey: req.idempotencyKey });
     const existingId = existing.rows[0]?.id;
-    if (!existingId) throw new InvariantError(`outbound message with key ${req.idempotencyKey} conflicted but cannot be found`, { channelId: target.channelId, idempotencyKey: req.idempotencyKey });
+    if (!existingId)
+      throw new InvariantError(`outbound message with key ${req.idempotencyKey} conflicted but cannot be found`, {
+        channelId: target.channelId,
+        idempotencyKey: req.idempotencyKey,
+      });
     return { messageId: existingId, channelId: target.channelId, created: false };
   }
 
@@ -299,10 +332,14 @@ export class Outbox {
       ...[...singles].map(([channelId, messageIds]) =>
         this.deps.queues
           .queue<SendJobData>(sendQueueName(channelId))
-          .addBulk(messageIds.map((messageId) => ({ name: SEND_JOB_NAME, data: { messageId }, opts: sendJobOptions(messageId, this.retry) }))),
+          .addBulk(
+            messageIds.map((messageId) => ({ name: SEND_JOB_NAME, data: { messageId }, opts: sendJobOptions(messageId, this.retry) })),
+          ),
       ),
       ...[...batches].map(([jobId, { channelId, messageIds }]) =>
-        this.deps.queues.queue<SendBatchJobData>(sendQueueName(channelId)).add(SEND_BATCH_JOB_NAME, { messageIds }, sendBatchJobOptions(jobId, this.retry)),
+        this.deps.queues
+          .queue<SendBatchJobData>(sendQueueName(channelId))
+          .add(SEND_BATCH_JOB_NAME, { messageIds }, sendBatchJobOptions(jobId, this.retry)),
       ),
     ]);
   }
@@ -318,7 +355,10 @@ export class Outbox {
       try {
         await this.dispatch([queued]);
       } catch (err) {
-        this.deps.logger.warn({ err, messageId: queued.messageId, channelId: queued.channelId }, 'send dispatch failed; the outbox reconciler will dispatch it');
+        this.deps.logger.warn(
+          { err, messageId: queued.messageId, channelId: queued.channelId },
+          'send dispatch failed; the outbox reconciler will dispatch it',
+        );
       }
     }
     return { messageId: queued.messageId, created: queued.created };

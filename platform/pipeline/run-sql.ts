@@ -81,7 +81,12 @@ export interface RunSqlOptions {
  * not collide with type names used in `::type` casts; the statements here write
  * `cast(:x as type)` for bound values.
  */
-export async function runSql<Row = Record<string, unknown>>(em: EntityManager, sql: string, bindings: Record<string, unknown> = {}, opts: RunSqlOptions = {}): Promise<SqlResult<Row>> {
+export async function runSql<Row = Record<string, unknown>>(
+  em: EntityManager,
+  sql: string,
+  bindings: Record<string, unknown> = {},
+  opts: RunSqlOptions = {},
+): Promise<SqlResult<Row>> {
   const statement = compile(sql, bindings);
   // A transaction's knex client hands out the transaction's own connection.
   const client = (em.getTransactionContext<Knex.Transaction>() ?? em.getKnex()).client as unknown as {
@@ -91,7 +96,9 @@ export async function runSql<Row = Record<string, unknown>>(em: EntityManager, s
   const connection = await client.acquireConnection();
   try {
     const values = statement.names.map((n) => bindings[n]);
-    const res = await connection.query(opts.planEachCall || !namedStatements ? { text: statement.text, values } : { name: statement.name, text: statement.text, values });
+    const res = await connection.query(
+      opts.planEachCall || !namedStatements ? { text: statement.text, values } : { name: statement.name, text: statement.text, values },
+    );
     return { rows: res.rows as Row[], rowCount: res.rowCount ?? 0 };
   } finally {
     await client.releaseConnection(connection);

@@ -53,7 +53,16 @@ export class SandboxReceipts implements SandboxReceiptScheduler {
   private readonly deliveredAfterMs: number;
   private readonly readAfterMs: number;
 
-  constructor(private readonly deps: { queues: QueueFactory; statuses: StatusSink; clock: Clock; logger: Logger; deliveredAfterMs?: number; readAfterMs?: number }) {
+  constructor(
+    private readonly deps: {
+      queues: QueueFactory;
+      statuses: StatusSink;
+      clock: Clock;
+      logger: Logger;
+      deliveredAfterMs?: number;
+      readAfterMs?: number;
+    },
+  ) {
     this.deliveredAfterMs = deps.deliveredAfterMs ?? DEFAULT_DELIVERED_AFTER_MS;
     this.readAfterMs = deps.readAfterMs ?? DEFAULT_READ_AFTER_MS;
   }
@@ -67,9 +76,13 @@ export class SandboxReceipts implements SandboxReceiptScheduler {
 
   /** Runs the receipts of every sandbox channel in this process. */
   startWorker(concurrency = 8): void {
-    const worker = this.deps.queues.worker<ReceiptJobData>(SANDBOX_RECEIPTS_QUEUE, (job: Job<ReceiptJobData>) => this.report(job), { concurrency, ...QUICK_STALL_DETECTION });
+    const worker = this.deps.queues.worker<ReceiptJobData>(SANDBOX_RECEIPTS_QUEUE, (job: Job<ReceiptJobData>) => this.report(job), {
+      concurrency,
+      ...QUICK_STALL_DETECTION,
+    });
     worker.on('failed', (job, err) => {
-      if (job && job.attemptsMade >= JOB_ATTEMPTS) this.deps.logger.warn({ err, receipts: job.data.receipts.length, status: job.data.status }, 'sandbox receipts failed');
+      if (job && job.attemptsMade >= JOB_ATTEMPTS)
+        this.deps.logger.warn({ err, receipts: job.data.receipts.length, status: job.data.status }, 'sandbox receipts failed');
     });
   }
 
@@ -86,7 +99,11 @@ export class SandboxReceipts implements SandboxReceiptScheduler {
     ];
     const notYet = receipts.filter((_, i) => !applied[i]);
     if (notYet.length > 0 && round < DELIVERED_ROUNDS) {
-      next.push({ name: 'delivered', data: { status: 'delivered', receipts: notYet, round: round + 1 }, opts: { jobId: `${job.id}-again`, delay: this.deliveredAfterMs } });
+      next.push({
+        name: 'delivered',
+        data: { status: 'delivered', receipts: notYet, round: round + 1 },
+        opts: { jobId: `${job.id}-again`, delay: this.deliveredAfterMs },
+      });
     }
     await this.add(next);
   }
@@ -98,7 +115,11 @@ export class SandboxReceipts implements SandboxReceiptScheduler {
       const jobs = [];
       for (let i = 0; i < batch.length; i += MAX_RECEIPTS_PER_JOB) {
         const receipts = batch.slice(i, i + MAX_RECEIPTS_PER_JOB).map((p) => p.receipt);
-        jobs.push({ name: 'delivered', data: { status: 'delivered' as const, receipts, round: 1 }, opts: { delay: this.deliveredAfterMs } });
+        jobs.push({
+          name: 'delivered',
+          data: { status: 'delivered' as const, receipts, round: 1 },
+          opts: { delay: this.deliveredAfterMs },
+        });
       }
       await this.add(jobs);
       for (const p of batch) p.done.resolve();
@@ -112,7 +133,13 @@ export class SandboxReceipts implements SandboxReceiptScheduler {
       jobs.map((j) => ({
         ...j,
         // Done or given up, a job is dropped: it names people's messages.
-        opts: { ...j.opts, removeOnComplete: true, removeOnFail: true, attempts: JOB_ATTEMPTS, backoff: { type: 'fixed', delay: this.deliveredAfterMs } },
+        opts: {
+          ...j.opts,
+          removeOnComplete: true,
+          removeOnFail: true,
+          attempts: JOB_ATTEMPTS,
+          backoff: { type: 'fixed', delay: this.deliveredAfterMs },
+        },
       })),
     );
   }

@@ -99,8 +99,20 @@ select m.id, m.workspace_id as "workspaceId", m.channel_id as "channelId", m.con
  * read the rows through the partial index on status = 'queued' and its dead entries (an engine
  * reply's send took 61 ms at p50 at 200 messages/s, 8 ms planned each call).
  */
-export async function claimSends(em: EntityManager, messageIds: readonly string[], startedAt: Date, selfMarkingKinds: readonly ChannelKind[]): Promise<SendRow[]> {
-  return (await runSql<SendRow>(em, CLAIM_SQL, { messageIds, startedAt: startedAt.toISOString(), selfMarkingKinds: selfMarkingKinds.join(',') }, { planEachCall: true })).rows;
+export async function claimSends(
+  em: EntityManager,
+  messageIds: readonly string[],
+  startedAt: Date,
+  selfMarkingKinds: readonly ChannelKind[],
+): Promise<SendRow[]> {
+  return (
+    await runSql<SendRow>(
+      em,
+      CLAIM_SQL,
+      { messageIds, startedAt: startedAt.toISOString(), selfMarkingKinds: selfMarkingKinds.join(',') },
+      { planEachCall: true },
+    )
+  ).rows;
 }
 
 /**
@@ -179,11 +191,23 @@ export interface SentMessage {
  */
 export async function recordSentEach(em: EntityManager, sent: readonly SentMessage[], at: Date): Promise<Map<string, string | null>> {
   if (sent.length === 0) return new Map();
-  const { rows } = await runSql<{ messageId: string; nextId: string | null; workspaceId: string; channelId: string; conversationId: string | null; contactId: string | null }>(em, RECORD_SENT_SQL, {
-    messageIds: sent.map((s) => s.messageId),
-    providerMessageIds: sent.map((s) => s.providerMessageId),
-    times: JSON.stringify({ sent: at.toISOString() }),
-  }, { planEachCall: true });
+  const { rows } = await runSql<{
+    messageId: string;
+    nextId: string | null;
+    workspaceId: string;
+    channelId: string;
+    conversationId: string | null;
+    contactId: string | null;
+  }>(
+    em,
+    RECORD_SENT_SQL,
+    {
+      messageIds: sent.map((s) => s.messageId),
+      providerMessageIds: sent.map((s) => s.providerMessageId),
+      times: JSON.stringify({ sent: at.toISOString() }),
+    },
+    { planEachCall: true },
+  );
   await emitEvents(em, messageStatusEvents(rows.map((r) => ({ ...r, status: 'sent', at }))));
   return new Map(rows.map((r) => [r.messageId, r.nextId]));
 }
@@ -208,7 +232,13 @@ returning messages.workspace_id as "workspaceId", messages.channel_id as "channe
 
 /** Records a message as failed; answers the next queued message of its conversation, if any. */
 export async function recordFailed(em: EntityManager, messageId: string, reason: string, at: Date): Promise<string | null> {
-  const { rows } = await runSql<{ nextId: string | null; workspaceId: string; channelId: string; conversationId: string | null; contactId: string | null }>(em, RECORD_FAILED_SQL, { messageId, reason, times: JSON.stringify({ failed: at.toISOString() }) });
+  const { rows } = await runSql<{
+    nextId: string | null;
+    workspaceId: string;
+    channelId: string;
+    conversationId: string | null;
+    contactId: string | null;
+  }>(em, RECORD_FAILED_SQL, { messageId, reason, times: JSON.stringify({ failed: at.toISOString() }) });
   await emitEvents(em, messageStatusEvents(rows.map((r) => ({ ...r, messageId, status: 'failed', failureReason: reason, at }))));
   return rows[0]?.nextId ?? null;
 }

@@ -8,7 +8,17 @@ import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
 import type { ConnectorRegistry } from './connector-registry.ts';
 import { GroupCommit } from './group-commit.ts';
-import { claimSends, markInFlight, recordFailed, recordRetryable, recordSentEach, sendRefusal, toOutboundSend, type SendRow, type SentMessage } from './send-claim.ts';
+import {
+  claimSends,
+  markInFlight,
+  recordFailed,
+  recordRetryable,
+  recordSentEach,
+  sendRefusal,
+  toOutboundSend,
+  type SendRow,
+  type SentMessage,
+} from './send-claim.ts';
 import type { SendJobData } from './send-job.ts';
 
 /** What the processor did with a job (the job's return value, visible in the dashboard). */
@@ -60,8 +70,14 @@ export class SendMessageProcessor {
     this.selfMarkingKinds = deps.connectors.selfMarkingKinds();
     // One message twice in a statement (a stalled job run again here while its first run goes on)
     // would be claimed once and sent by both: apart, the second sees the first's attempt in flight.
-    this.claims = new GroupCommit((messageIds) => this.claimTogether(messageIds), { maxItems: MAX_SENDS_PER_STATEMENT, keyOf: (messageId) => messageId });
-    this.sentRecords = new GroupCommit((sent) => this.recordSentTogether(sent), { maxItems: MAX_SENDS_PER_STATEMENT, keyOf: (s) => s.messageId });
+    this.claims = new GroupCommit((messageIds) => this.claimTogether(messageIds), {
+      maxItems: MAX_SENDS_PER_STATEMENT,
+      keyOf: (messageId) => messageId,
+    });
+    this.sentRecords = new GroupCommit((sent) => this.recordSentTogether(sent), {
+      maxItems: MAX_SENDS_PER_STATEMENT,
+      keyOf: (s) => s.messageId,
+    });
   }
 
   /** The BullMQ processor for send jobs; `queue` is the job's own, to wake the conversation's next message. */
@@ -84,7 +100,10 @@ export class SendMessageProcessor {
     const refusal = sendRefusal(row, registered);
     if (refusal !== null || !registered) return fail(refusal ?? `no connector for ${row.channelKind} channels`);
     if (row.previousSend.inFlightSince !== undefined) {
-      this.deps.logger.warn({ messageId, since: row.previousSend.inFlightSince }, 'resending after an interrupted attempt; the connector deduplicates');
+      this.deps.logger.warn(
+        { messageId, since: row.previousSend.inFlightSince },
+        'resending after an interrupted attempt; the connector deduplicates',
+      );
     }
 
     let providerMessageId: string;
@@ -114,7 +133,14 @@ export class SendMessageProcessor {
     return sent.map((s) => next.get(s.messageId) ?? null);
   }
 
-  private async onSendError(em: EntityManager, job: Job<SendJobData>, token: string | undefined, row: SendRow, err: unknown, fail: (reason: string) => Promise<never>): Promise<never> {
+  private async onSendError(
+    em: EntityManager,
+    job: Job<SendJobData>,
+    token: string | undefined,
+    row: SendRow,
+    err: unknown,
+    fail: (reason: string) => Promise<never>,
+  ): Promise<never> {
     if (!(err instanceof AppError)) throw err;
     const messageId = row.id;
     const reason = `${err.code}: ${err.message}`;

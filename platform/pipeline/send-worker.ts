@@ -68,7 +68,17 @@ export class SendWorker {
   private subscriber: Redis | null = null;
   private stopped = false;
 
-  constructor(private readonly deps: { orm: Orm; queues: QueueFactory; redis: Redis; connectors: ConnectorRegistry; logger: Logger; clock: Clock; meter?: UsageMeter }) {
+  constructor(
+    private readonly deps: {
+      orm: Orm;
+      queues: QueueFactory;
+      redis: Redis;
+      connectors: ConnectorRegistry;
+      logger: Logger;
+      clock: Clock;
+      meter?: UsageMeter;
+    },
+  ) {
     this.processor = new SendMessageProcessor(deps);
     this.sender = new BatchSender(deps);
     this.batches = new BroadcastBatchProcessor({ ...deps, sender: this.sender });
@@ -86,7 +96,9 @@ export class SendWorker {
     this.subscriber = subscriber;
     subscriber.on('message', (topic: string, channelId: string) => {
       if (topic !== this.announcements) return;
-      this.ensureWorker(channelId).catch((err: unknown) => this.deps.logger.error({ err, channelId }, 'could not start a send worker for an announced channel'));
+      this.ensureWorker(channelId).catch((err: unknown) =>
+        this.deps.logger.error({ err, channelId }, 'could not start a send worker for an announced channel'),
+      );
     });
     await subscriber.subscribe(this.announcements);
     const { rows } = await runSql<{ id: string; kind: ChannelKind }>(this.deps.orm.em.fork(), LIVE_CHANNELS_SQL);
@@ -147,7 +159,8 @@ export class SendWorker {
     const kind = knownKind ?? (await runSql<{ kind: ChannelKind }>(this.deps.orm.em.fork(), CHANNEL_SQL, { channelId })).rows[0]?.kind;
     const registered = kind === undefined ? undefined : this.deps.connectors.get(kind);
     if (this.stopped || kind === undefined || !registered) {
-      if (kind !== undefined) this.deps.logger.debug({ channelId, kind }, 'no connector for this channel kind in this process; not sending for it');
+      if (kind !== undefined)
+        this.deps.logger.debug({ channelId, kind }, 'no connector for this channel kind in this process; not sending for it');
       return null;
     }
     if (registered.hostedByLease && !this.hosted.has(channelId)) return null;
@@ -162,18 +175,35 @@ export class SendWorker {
     const claimAtOnce = registered.deduplicatesSends || registered.marksHandOver ? undefined : batchSends;
     const worker = this.deps.queues.worker<SendJobData | SendBatchJobData>(
       name,
-      (job, token) => ('messageIds' in job.data ? this.sender.send(job.data.messageIds, queue, batchSends, claimAtOnce) : this.processor.process(job as Job<SendJobData>, token, queue)),
+      (job, token) =>
+        'messageIds' in job.data
+          ? this.sender.send(job.data.messageIds, queue, batchSends, claimAtOnce)
+          : this.processor.process(job as Job<SendJobData>, token, queue),
       { concurrency: registered.sendsInFlightPerChannel },
     );
-    worker.on('failed', (job, err) => this.deps.logger.warn({ err, channelId, jobId: job?.id, data: job?.data, attemptsMade: job?.attemptsMade }, 'send job failed'));
+    worker.on('failed', (job, err) =>
+      this.deps.logger.warn({ err, channelId, jobId: job?.id, data: job?.data, attemptsMade: job?.attemptsMade }, 'send job failed'),
+    );
     worker.on('error', (err) => this.deps.logger.error({ err, channelId }, 'send worker error'));
     const batchQueue = this.deps.queues.queue<BroadcastBatchJobData>(broadcastSendQueueName(channelId));
     const batches = this.deps.queues.worker<BroadcastBatchJobData>(
       broadcastSendQueueName(channelId),
-      (job, token) => this.batches.process(job, token, { own: batchQueue, send: queue }, Math.min(SENDS_IN_FLIGHT_PER_BATCH, registered.sendsInFlightPerChannel)),
-      { concurrency: Math.min(BROADCAST_BATCHES_IN_FLIGHT, registered.sendsInFlightPerChannel), lockDuration: BROADCAST_BATCH_LOCK_MS, stalledInterval: BROADCAST_BATCH_STALLED_CHECK_MS },
+      (job, token) =>
+        this.batches.process(
+          job,
+          token,
+          { own: batchQueue, send: queue },
+          Math.min(SENDS_IN_FLIGHT_PER_BATCH, registered.sendsInFlightPerChannel),
+        ),
+      {
+        concurrency: Math.min(BROADCAST_BATCHES_IN_FLIGHT, registered.sendsInFlightPerChannel),
+        lockDuration: BROADCAST_BATCH_LOCK_MS,
+        stalledInterval: BROADCAST_BATCH_STALLED_CHECK_MS,
+      },
     );
-    batches.on('failed', (job, err) => this.deps.logger.warn({ err, channelId, data: job?.data, attemptsMade: job?.attemptsMade }, 'broadcast batch job failed'));
+    batches.on('failed', (job, err) =>
+      this.deps.logger.warn({ err, channelId, data: job?.data, attemptsMade: job?.attemptsMade }, 'broadcast batch job failed'),
+    );
     batches.on('error', (err) => this.deps.logger.error({ err, channelId }, 'broadcast batch worker error'));
     this.deps.logger.info({ channelId, kind }, 'send worker started');
     return { send: worker, batches };

@@ -36,7 +36,6 @@ export interface StoredInbound {
   conversationSnoozed: boolean;
 }
 
-
 /*
  * One statement (one round trip, one commit) stores a batch of inbound messages, each row on its
  * own: it finds the channel's workspace and stores the contact, its identities, the conversation

@@ -21,7 +21,9 @@ export const HTTP_DRAIN_MS = 3_000;
 const IDLE_SWEEP_MS = 100;
 
 /** The pipelines the HTTP API hands work to; built by the composition root. */
-export type ApiPipelines = Pick<ApiDeps, 'inbound' | 'outbound' | 'channels' | 'flows' | 'flowWebhooks' | 'inbox'> & { mailer?: ApiDeps['mailer'] };
+export type ApiPipelines = Pick<ApiDeps, 'inbound' | 'outbound' | 'channels' | 'flows' | 'flowWebhooks' | 'inbox'> & {
+  mailer?: ApiDeps['mailer'];
+};
 
 /** The express app of the api role: the API plus health, readiness, metrics and the queue dashboard. */
 export function buildHttpApp(rt: Runtime, pipelines: ApiPipelines, usage: UsageRecorder): Express {
@@ -47,7 +49,12 @@ export function buildHttpApp(rt: Runtime, pipelines: ApiPipelines, usage: UsageR
       healthRouter(),
       readinessRouter([postgresProbe(rt.orm), redisProbe(rt.redis)]),
       metricsRouter(rt.metrics, rt.config.operator, operatorAttempts),
-      queueDashboardRouter({ operator: rt.config.operator, https: rt.config.publicUrl.startsWith('https:'), openQueues: () => rt.queues.openQueues(), attempts: operatorAttempts }),
+      queueDashboardRouter({
+        operator: rt.config.operator,
+        https: rt.config.publicUrl.startsWith('https:'),
+        openQueues: () => rt.queues.openQueues(),
+        attempts: operatorAttempts,
+      }),
     ],
   };
   return createApp(deps);
@@ -65,13 +72,20 @@ export interface ApiRoleHandle {
 
 /** The api role: serves HTTP on config.host:config.port. */
 export async function startApiRole(rt: Runtime, pipelines: ApiPipelines): Promise<ApiRoleHandle> {
-  const usage = new UsageRecorder({ orm: rt.orm, logger: rt.logger.child({ component: 'usage' }), onDropped: (rows) => rt.metrics.usageEventsDropped.inc(rows) });
+  const usage = new UsageRecorder({
+    orm: rt.orm,
+    logger: rt.logger.child({ component: 'usage' }),
+    onDropped: (rows) => rt.metrics.usageEventsDropped.inc(rows),
+  });
   usage.start();
   const app = buildHttpApp(rt, pipelines, usage);
   const server = app.listen(rt.config.port, rt.config.host);
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;
-  rt.logger.info({ host: rt.config.host, port }, `api: listening on http://${rt.config.host === '0.0.0.0' ? 'localhost' : rt.config.host}:${port}`);
+  rt.logger.info(
+    { host: rt.config.host, port },
+    `api: listening on http://${rt.config.host === '0.0.0.0' ? 'localhost' : rt.config.host}:${port}`,
+  );
   return {
     server,
     port,

@@ -42,10 +42,28 @@ export async function startConnectorRole(rt: Runtime, deps: { inbound?: InboundS
   const sandbox = new SandboxConnector({ receipts, clock: rt.clock, logger: logger.child({ connector: 'sandbox' }) });
   // The sandbox derives its provider id from the message id, so a resend after a crash is
   // recognised; it has no pace to keep, so a channel sends many messages at once.
-  const connectors = new ConnectorRegistry().register(sandbox, { deduplicatesSends: true, sendsInFlightPerChannel: SANDBOX_SENDS_IN_FLIGHT }).register(whatsapp, { deduplicatesSends: false, hostedByLease: true, marksHandOver: true })
+  const connectors = new ConnectorRegistry()
+    .register(sandbox, { deduplicatesSends: true, sendsInFlightPerChannel: SANDBOX_SENDS_IN_FLIGHT })
+    .register(whatsapp, { deduplicatesSends: false, hostedByLease: true, marksHandOver: true })
     // The receiving service may drop a repeat by our message id, but nothing guarantees it does.
-    .register(new WebhookConnector({ orm: rt.orm, http: new SafeHttpClient({ allowHosts: rt.config.httpAllowHosts }), secretKey: rt.config.secretKey, clock: rt.clock }), { deduplicatesSends: false });
-  const sendWorker = new SendWorker({ orm: rt.orm, queues: rt.queues, redis: rt.redis, connectors, logger, clock: rt.clock, meter: rt.billing.meter });
+    .register(
+      new WebhookConnector({
+        orm: rt.orm,
+        http: new SafeHttpClient({ allowHosts: rt.config.httpAllowHosts }),
+        secretKey: rt.config.secretKey,
+        clock: rt.clock,
+      }),
+      { deduplicatesSends: false },
+    );
+  const sendWorker = new SendWorker({
+    orm: rt.orm,
+    queues: rt.queues,
+    redis: rt.redis,
+    connectors,
+    logger,
+    clock: rt.clock,
+    meter: rt.billing.meter,
+  });
   await sendWorker.start();
   await whatsapp.start(sendWorker);
   logger.info({ channels: (await sendWorker.activeChannels()).length }, 'connector: send workers started');
@@ -65,6 +83,13 @@ export async function startConnectorRole(rt: Runtime, deps: { inbound?: InboundS
  * only publishes the announcement, so the topic stays defined in one place.
  */
 export function channelAnnouncer(rt: Runtime): { channelAdded(channelId: string): Promise<void> } {
-  const announcer = new SendWorker({ orm: rt.orm, queues: rt.queues, redis: rt.redis, connectors: new ConnectorRegistry(), logger: rt.logger.child({ role: 'api' }), clock: rt.clock });
+  const announcer = new SendWorker({
+    orm: rt.orm,
+    queues: rt.queues,
+    redis: rt.redis,
+    connectors: new ConnectorRegistry(),
+    logger: rt.logger.child({ role: 'api' }),
+    clock: rt.clock,
+  });
   return { channelAdded: (channelId) => announcer.channelAdded(channelId) };
 }

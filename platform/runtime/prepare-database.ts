@@ -41,11 +41,17 @@ export async function createDatabaseIfMissing(databaseUrl: string, logger: Logge
 }
 
 /** What `start` and `api` do before serving: migrate, then seed the demo workspace. */
-export async function prepareDatabase(orm: Orm, opts: { databaseUrl: string; demo: { email: string; password: string }; clock: Clock; logger: Logger }): Promise<void> {
+export async function prepareDatabase(
+  orm: Orm,
+  opts: { databaseUrl: string; demo: { email: string; password: string }; clock: Clock; logger: Logger },
+): Promise<void> {
   const applied = await migrateWithLock(orm, opts.databaseUrl);
   opts.logger.info({ applied }, applied.length ? `applied ${applied.length} migration(s)` : 'database schema is up to date');
   const seeded = await seedDemo(orm, { email: opts.demo.email, password: opts.demo.password, clock: opts.clock });
-  opts.logger.info({ workspaceId: seeded.workspaceId, created: seeded.createdWorkspace }, seeded.createdWorkspace ? `demo workspace created; log in as ${opts.demo.email}` : 'demo workspace present');
+  opts.logger.info(
+    { workspaceId: seeded.workspaceId, created: seeded.createdWorkspace },
+    seeded.createdWorkspace ? `demo workspace created; log in as ${opts.demo.email}` : 'demo workspace present',
+  );
 }
 
 /**
@@ -63,6 +69,8 @@ export async function readMigrationStatus(orm: Orm): Promise<MigrationStatus> {
 export async function requireMigratedSchema(orm: Orm): Promise<void> {
   const { pending } = await readMigrationStatus(orm);
   if (pending.length) {
-    throw new StartupError(`the database schema is behind (${pending.length} pending migration(s)): run \`onemessage migrate up\` or start an api process first`);
+    throw new StartupError(
+      `the database schema is behind (${pending.length} pending migration(s)): run \`onemessage migrate up\` or start an api process first`,
+    );
   }
 }

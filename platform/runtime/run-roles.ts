@@ -55,7 +55,11 @@ export function startupLine(config: { publicUrl: string; env: string; demo: { em
  * graceful shutdown. Roles know nothing of each other: what one offers another (the connector's
  * `channelAdded` to the API) is handed over here.
  */
-export async function runRoles(roles: readonly RoleName[], env: NodeJS.ProcessEnv = process.env, opts: RunRolesOptions = {}): Promise<RunningProcess> {
+export async function runRoles(
+  roles: readonly RoleName[],
+  env: NodeJS.ProcessEnv = process.env,
+  opts: RunRolesOptions = {},
+): Promise<RunningProcess> {
   const started = Date.now();
   const has = (role: RoleName) => roles.includes(role);
   // The logger's level comes from the config, so warnings raised while reading it wait a moment.
@@ -75,12 +79,38 @@ export async function runRoles(roles: readonly RoleName[], env: NodeJS.ProcessEn
     else await requireMigratedSchema(rt.orm);
 
     const inbound = new InboundPipeline({ orm: rt.orm, logger: logger.child({ component: 'inbound' }), clock });
-    const outbox = new Outbox({ orm: rt.orm, queues: rt.queues, logger: logger.child({ component: 'outbox' }), clock, meter: rt.billing.meter });
+    const outbox = new Outbox({
+      orm: rt.orm,
+      queues: rt.queues,
+      logger: logger.child({ component: 'outbox' }),
+      clock,
+      meter: rt.billing.meter,
+    });
     const http = new SafeHttpClient({ allowHosts: config.httpAllowHosts });
     const secrets = new WorkspaceSecrets(config.secretKey);
-    const inbox = new Inbox({ orm: rt.orm, redis: rt.redis, queues: rt.queues, logger, clock, outbox, prefix: config.redisPrefix, presenceGraceMs: config.inbox?.presenceGraceMs ?? DEFAULT_PRESENCE_GRACE_MS });
+    const inbox = new Inbox({
+      orm: rt.orm,
+      redis: rt.redis,
+      queues: rt.queues,
+      logger,
+      clock,
+      outbox,
+      prefix: config.redisPrefix,
+      presenceGraceMs: config.inbox?.presenceGraceMs ?? DEFAULT_PRESENCE_GRACE_MS,
+    });
     stopSteps.push({ name: 'stop the inbox assigner and its live updates', run: () => inbox.stop() });
-    const engine = new Engine({ orm: rt.orm, redis: rt.redis, queues: rt.queues, logger, clock, outbox, http, secrets, prefix: config.redisPrefix, inbox });
+    const engine = new Engine({
+      orm: rt.orm,
+      redis: rt.redis,
+      queues: rt.queues,
+      logger,
+      clock,
+      outbox,
+      http,
+      secrets,
+      prefix: config.redisPrefix,
+      inbox,
+    });
     // Accepted messages are handed to the engine: their conversation's drain job is enqueued.
     inbound.onAccepted(engine.onInboundAccepted);
     // ... and to the support inbox: live inboxes hear of them, a snoozed conversation wakes.
@@ -91,7 +121,17 @@ export async function runRoles(roles: readonly RoleName[], env: NodeJS.ProcessEn
     const worker = has('worker') ? await startWorkerRole(rt, { outbox, engine, inbox }) : null;
     if (worker) stopSteps.push({ name: 'stop the engine workers and reconcilers', run: () => worker.stop() });
     const mailer = opts.mailer ?? (config.smtp ? new SmtpMailer(config.smtp) : undefined);
-    const api = has('api') ? await startApiRole(rt, { mailer, inbound, outbound: outbox, inbox, channels: connector ?? channelAnnouncer(rt), flows: { changed: (workspaceId) => engine.flowsChanged(workspaceId) }, flowWebhooks: { start: (flowId, tokenHash, body) => engine.triggered.startFromWebhook(flowId, tokenHash, body) } }) : null;
+    const api = has('api')
+      ? await startApiRole(rt, {
+          mailer,
+          inbound,
+          outbound: outbox,
+          inbox,
+          channels: connector ?? channelAnnouncer(rt),
+          flows: { changed: (workspaceId) => engine.flowsChanged(workspaceId) },
+          flowWebhooks: { start: (flowId, tokenHash, body) => engine.triggered.startFromWebhook(flowId, tokenHash, body) },
+        })
+      : null;
     if (api) {
       // HTTP stops first so that no new work arrives while the rest drains.
       stopSteps.unshift({ name: 'stop accepting HTTP connections and finish requests in flight', run: () => api.stopHttp() });

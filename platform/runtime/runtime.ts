@@ -46,9 +46,22 @@ export async function openRuntime(config: Config, logger: Logger, clock: Clock =
   const metrics = new ProcessMetrics(() => queues?.openQueues() ?? []);
   queues = new MeteredQueueFactory(redis, config.redisPrefix, metrics, logger.child({ component: 'queues' }));
   const stripe = config.billing?.stripe;
-  const provider = stripe ? new StripeGateway({ secretKey: stripe.secretKey, webhookSecret: stripe.webhookSecret, webhookToleranceS: stripe.webhookToleranceS, apiUrl: stripe.apiUrl }) : null;
+  const provider = stripe
+    ? new StripeGateway({
+        secretKey: stripe.secretKey,
+        webhookSecret: stripe.webhookSecret,
+        webhookToleranceS: stripe.webhookToleranceS,
+        apiUrl: stripe.apiUrl,
+      })
+    : null;
   const billing = new Billing({ config: config.billing, provider, orm, queues, clock, publicUrl: config.publicUrl });
-  const webhooks = WebhookEvents.attach(orm, { redis, prefix: config.redisPrefix, queues, logger: logger.child({ component: 'webhooks' }), clock });
+  const webhooks = WebhookEvents.attach(orm, {
+    redis,
+    prefix: config.redisPrefix,
+    queues,
+    logger: logger.child({ component: 'webhooks' }),
+    clock,
+  });
   await webhooks.start();
   return { config, logger, clock, orm, redis, queues, metrics, tokens: new SessionTokens(config.secretKey), billing, webhooks };
 }

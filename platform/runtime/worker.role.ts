@@ -56,27 +56,75 @@ export async function startWorkerRole(rt: Runtime, deps: { outbox: Outbox; engin
   let billingJobs: BillingJobs | null = null;
   const provider = rt.billing.provider;
   if (provider) {
-    const processor = new BillingEventProcessor({ orm: rt.orm, provider, catalog: rt.billing.catalog, logger: billingLogger, planChanged: async (workspaceId) => void (await billingJobs?.resumeQuotaPaused(workspaceId)) });
-    billingJobs = new BillingJobs({ orm: rt.orm, queues: rt.queues, clock: rt.clock, logger: billingLogger, billing: rt.billing, processor });
+    const processor = new BillingEventProcessor({
+      orm: rt.orm,
+      provider,
+      catalog: rt.billing.catalog,
+      logger: billingLogger,
+      planChanged: async (workspaceId) => void (await billingJobs?.resumeQuotaPaused(workspaceId)),
+    });
+    billingJobs = new BillingJobs({
+      orm: rt.orm,
+      queues: rt.queues,
+      clock: rt.clock,
+      logger: billingLogger,
+      billing: rt.billing,
+      processor,
+    });
     billingJobs.start(BILLING_RECONCILE_INTERVAL_MS);
   }
-  const privacyDeps = { orm: rt.orm, queues: rt.queues, config: rt.config, clock: rt.clock, logger: logger.child({ component: 'retention' }) };
+  const privacyDeps = {
+    orm: rt.orm,
+    queues: rt.queues,
+    config: rt.config,
+    clock: rt.clock,
+    logger: logger.child({ component: 'retention' }),
+  };
   const retention = new RetentionJobs({ ...privacyDeps, service: new PrivacyService(privacyDeps) });
   retention.start();
-  const contactImports = new ContactImportJobs({ orm: rt.orm, queues: rt.queues, config: rt.config, clock: rt.clock, logger: logger.child({ component: 'contact-imports' }) });
+  const contactImports = new ContactImportJobs({
+    orm: rt.orm,
+    queues: rt.queues,
+    config: rt.config,
+    clock: rt.clock,
+    logger: logger.child({ component: 'contact-imports' }),
+  });
   contactImports.start();
   await deps.inbox.startWorker();
-  const inboxReconciler = new InboxReconciler({ orm: rt.orm, inbox: deps.inbox, clock: rt.clock, logger: logger.child({ component: 'inbox' }) });
+  const inboxReconciler = new InboxReconciler({
+    orm: rt.orm,
+    inbox: deps.inbox,
+    clock: rt.clock,
+    logger: logger.child({ component: 'inbox' }),
+  });
   inboxReconciler.start(INBOX_RECONCILE_INTERVAL_MS);
   const webhookLogger = logger.child({ component: 'webhooks' });
   // Redirects are not followed: a receiver that moved is told to register its new address.
-  const deliverer = new WebhookDeliverer({ orm: rt.orm, http: new SafeHttpClient({ allowHosts: rt.config.httpAllowHosts, maxRedirects: 0 }), secretKey: rt.config.secretKey, clock: rt.clock, logger: webhookLogger, events: rt.webhooks });
+  const deliverer = new WebhookDeliverer({
+    orm: rt.orm,
+    http: new SafeHttpClient({ allowHosts: rt.config.httpAllowHosts, maxRedirects: 0 }),
+    secretKey: rt.config.secretKey,
+    clock: rt.clock,
+    logger: webhookLogger,
+    events: rt.webhooks,
+  });
   const webhookJobs = new WebhookJobs({ orm: rt.orm, queues: rt.queues, deliverer, clock: rt.clock, logger: webhookLogger });
   webhookJobs.start(WEBHOOK_RECONCILE_INTERVAL_MS);
   logger.info({ intervalMs: RECONCILE_INTERVAL_MS }, 'worker: engine workers and reconcilers started');
   return {
     async stop() {
-      await Promise.all([reconciler.stop(), webhookJobs.stop(), broadcastReconciler.stop(), inboxReconciler.stop(), broadcasts.stop(), retention.stop(), contactImports.stop(), deps.engine.stop(), billingJobs?.stop(), usageFolder.stop()]);
+      await Promise.all([
+        reconciler.stop(),
+        webhookJobs.stop(),
+        broadcastReconciler.stop(),
+        inboxReconciler.stop(),
+        broadcasts.stop(),
+        retention.stop(),
+        contactImports.stop(),
+        deps.engine.stop(),
+        billingJobs?.stop(),
+        usageFolder.stop(),
+      ]);
     },
   };
 }

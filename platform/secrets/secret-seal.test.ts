@@ -14,7 +14,8 @@ describe('when a secret value is sealed for its workspace', () => {
 
   it('holds no readable trace of the value', () => {
     const sealed = sealSecretValue(key, place, VALUE);
-    for (const text of [sealed.toString('utf8'), sealed.toString('latin1'), sealed.toString('hex'), sealed.toString('base64')]) expect(text).not.toContain(VALUE);
+    for (const text of [sealed.toString('utf8'), sealed.toString('latin1'), sealed.toString('hex'), sealed.toString('base64')])
+      expect(text).not.toContain(VALUE);
   });
 
   it.each([

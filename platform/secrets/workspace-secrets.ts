@@ -46,7 +46,9 @@ function toSummary(row: SummaryRow): SecretSummary {
 
 /** The names of a workspace's secrets, for validating flows that name them (no value is read). */
 export async function workspaceSecretNames(em: EntityManager, workspaceId: string): Promise<Set<string>> {
-  const { rows } = await runSql<{ name: string }>(em, `select name from workspace_secrets where workspace_id = :workspaceId`, { workspaceId });
+  const { rows } = await runSql<{ name: string }>(em, `select name from workspace_secrets where workspace_id = :workspaceId`, {
+    workspaceId,
+  });
   return new Set(rows.map((r) => r.name));
 }
 
@@ -59,12 +61,20 @@ export class WorkspaceSecrets {
   constructor(private readonly secretKey: Buffer) {}
 
   async list(em: EntityManager, workspaceId: string): Promise<SecretSummary[]> {
-    const { rows } = await runSql<SummaryRow>(em, `select ${SUMMARY_COLUMNS} from workspace_secrets s left join users u on u.id = s.created_by where s.workspace_id = :workspaceId order by s.name`, { workspaceId });
+    const { rows } = await runSql<SummaryRow>(
+      em,
+      `select ${SUMMARY_COLUMNS} from workspace_secrets s left join users u on u.id = s.created_by where s.workspace_id = :workspaceId order by s.name`,
+      { workspaceId },
+    );
     return rows.map(toSummary);
   }
 
   /** Creates a secret; SecretNameTakenError when the name exists (replace its value instead). */
-  async create(em: EntityManager, workspaceId: string, input: { name: string; value: string; createdBy: string | null }): Promise<SecretSummary> {
+  async create(
+    em: EntityManager,
+    workspaceId: string,
+    input: { name: string; value: string; createdBy: string | null },
+  ): Promise<SecretSummary> {
     const id = newId();
     const sealed = sealSecretValue(this.secretKey, { workspaceId, secretId: id, name: input.name }, input.value);
     // `on conflict do nothing`: two creates of one name race on the unique index, not on a read.
@@ -75,14 +85,22 @@ export class WorkspaceSecrets {
       { id, workspaceId, name: input.name, sealed, last4: input.value.slice(-SHOWN_VALUE_CHARS), createdBy: input.createdBy },
     );
     if (rows.length === 0) {
-      const { rows: existing } = await runSql<{ id: string }>(em, `select id from workspace_secrets where workspace_id = :workspaceId and name = :name`, { workspaceId, name: input.name });
+      const { rows: existing } = await runSql<{ id: string }>(
+        em,
+        `select id from workspace_secrets where workspace_id = :workspaceId and name = :name`,
+        { workspaceId, name: input.name },
+      );
       throw new SecretNameTakenError(input.name, existing[0]?.id ?? '');
     }
     return this.get(em, workspaceId, id);
   }
 
   async get(em: EntityManager, workspaceId: string, id: string): Promise<SecretSummary> {
-    const { rows } = await runSql<SummaryRow>(em, `select ${SUMMARY_COLUMNS} from workspace_secrets s left join users u on u.id = s.created_by where s.workspace_id = :workspaceId and s.id = :id`, { workspaceId, id });
+    const { rows } = await runSql<SummaryRow>(
+      em,
+      `select ${SUMMARY_COLUMNS} from workspace_secrets s left join users u on u.id = s.created_by where s.workspace_id = :workspaceId and s.id = :id`,
+      { workspaceId, id },
+    );
     if (!rows[0]) throw new NotFoundError('secret', id);
     return toSummary(rows[0]);
   }
@@ -91,7 +109,11 @@ export class WorkspaceSecrets {
   async replace(em: EntityManager, workspaceId: string, id: string, value: string, now: Date): Promise<SecretSummary> {
     const current = await this.get(em, workspaceId, id);
     const sealed = sealSecretValue(this.secretKey, { workspaceId, secretId: id, name: current.name }, value);
-    await runSql(em, `update workspace_secrets set sealed_value = :sealed, value_last4 = :last4, updated_at = :now where workspace_id = :workspaceId and id = :id`, { sealed, last4: value.slice(-SHOWN_VALUE_CHARS), now, workspaceId, id });
+    await runSql(
+      em,
+      `update workspace_secrets set sealed_value = :sealed, value_last4 = :last4, updated_at = :now where workspace_id = :workspaceId and id = :id`,
+      { sealed, last4: value.slice(-SHOWN_VALUE_CHARS), now, workspaceId, id },
+    );
     return { ...current, last4: value.slice(-SHOWN_VALUE_CHARS), updatedAt: now };
   }
 
@@ -109,7 +131,9 @@ export class WorkspaceSecrets {
         where f.workspace_id = :workspaceId and f.active and f.deleted_at is null and strpos(cast(v.document as text), :name) > 0`,
       { workspaceId, name: secret.name },
     );
-    const users = rows.filter((r) => secretReferences(r.document).some((ref) => ref.name === secret.name)).map((r) => ({ id: r.id, name: r.name }));
+    const users = rows
+      .filter((r) => secretReferences(r.document).some((ref) => ref.name === secret.name))
+      .map((r) => ({ id: r.id, name: r.name }));
     if (users.length > 0) throw new SecretInUseError(secret.name, users);
     await runSql(em, `delete from workspace_secrets where workspace_id = :workspaceId and id = :id`, { workspaceId, id });
     return secret;

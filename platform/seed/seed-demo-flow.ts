@@ -25,7 +25,10 @@ export async function seedDemoFlow(tx: EntityManager, workspaceId: string, now: 
 
   const exported = JSON.parse(readFileSync(DEMO_FLOW_FILE, 'utf8')) as ExportedFlow;
   const validation = validateFlow(exported.document);
-  if (!validation.ok) throw new Error(`examples/flows/keyword-auto-reply.json is not a valid flow: ${validation.problems.map((p) => `${p.code} ${p.message}`).join('; ')}`);
+  if (!validation.ok)
+    throw new Error(
+      `examples/flows/keyword-auto-reply.json is not a valid flow: ${validation.problems.map((p) => `${p.code} ${p.message}`).join('; ')}`,
+    );
   const flowId = newId();
   await runSql(
     tx,

@@ -26,8 +26,25 @@ export const DEMO_CHANNEL_NAME = 'Demo sandbox';
 
 /** Sample contacts and what they said, so that the inbox is not empty on first start. */
 const DEMO_CHATS = [
-  { phone: '+15550100001', name: 'Ada Lovelace', tags: ['lead'], lines: [['in', 'Hi! What does the Pro plan cost?'], ['out', 'Hello Ada! Pro is 29 EUR a month. Shall I send you the price list?'], ['in', 'Yes please']] },
-  { phone: '+15550100002', name: 'Grace Hopper', tags: ['customer'], lines: [['in', 'My order has not arrived yet'], ['out', 'Sorry about that, Grace. An agent will look at it right away.']] },
+  {
+    phone: '+15550100001',
+    name: 'Ada Lovelace',
+    tags: ['lead'],
+    lines: [
+      ['in', 'Hi! What does the Pro plan cost?'],
+      ['out', 'Hello Ada! Pro is 29 EUR a month. Shall I send you the price list?'],
+      ['in', 'Yes please'],
+    ],
+  },
+  {
+    phone: '+15550100002',
+    name: 'Grace Hopper',
+    tags: ['customer'],
+    lines: [
+      ['in', 'My order has not arrived yet'],
+      ['out', 'Sorry about that, Grace. An agent will look at it right away.'],
+    ],
+  },
   { phone: '+15550100003', name: 'Alan Turing', tags: [], lines: [['in', 'PRICE']] },
 ] as const;
 
@@ -51,14 +68,20 @@ export async function seedDemo(orm: Orm, opts: DemoSeedOptions): Promise<DemoSee
   return em.transactional(async (tx) => {
     const now = opts.clock.now();
     const inserted = (
-      await runSql<{ id: string }>(tx, `insert into workspaces (id, name, is_demo, created_at, updated_at) values (:id, :name, true, :now, :now) on conflict (is_demo) where is_demo do nothing returning id`, {
-        id: newId(),
-        name: DEMO_WORKSPACE_NAME,
-        now,
-      })
+      await runSql<{ id: string }>(
+        tx,
+        `insert into workspaces (id, name, is_demo, created_at, updated_at) values (:id, :name, true, :now, :now) on conflict (is_demo) where is_demo do nothing returning id`,
+        {
+          id: newId(),
+          name: DEMO_WORKSPACE_NAME,
+          now,
+        },
+      )
     ).rows;
     const createdWorkspace = inserted.length > 0;
-    const workspaceId = createdWorkspace ? inserted[0]!.id : (await runSql<{ id: string }>(tx, `select id from workspaces where is_demo`)).rows[0]!.id;
+    const workspaceId = createdWorkspace
+      ? inserted[0]!.id
+      : (await runSql<{ id: string }>(tx, `select id from workspaces where is_demo`)).rows[0]!.id;
 
     let createdUser = false;
     if (passwordHash) {
@@ -70,7 +93,11 @@ export async function seedDemo(orm: Orm, opts: DemoSeedOptions): Promise<DemoSee
       createdUser = rows.length > 0;
     }
     const userId = (await findUserId(tx, email))!;
-    await runSql(tx, `insert into memberships (id, workspace_id, user_id, role, created_at) values (:id, :workspaceId, :userId, 'owner', :now) on conflict (workspace_id, user_id) do nothing`, { id: newId(), workspaceId, userId, now });
+    await runSql(
+      tx,
+      `insert into memberships (id, workspace_id, user_id, role, created_at) values (:id, :workspaceId, :userId, 'owner', :now) on conflict (workspace_id, user_id) do nothing`,
+      { id: newId(), workspaceId, userId, now },
+    );
 
     if (createdWorkspace) await seedSampleData(tx, workspaceId, now);
     await seedDemoFlow(tx, workspaceId, now);
@@ -121,14 +148,18 @@ async function seedSampleData(tx: EntityManager, workspaceId: string, now: Date)
       `insert into contacts (id, workspace_id, phone, name, tags, created_at, updated_at, last_seen_at) values (:contactId, :workspaceId, :phone, :name, cast(:tags as text[]), :now, :now, :lastInboundAt)`,
       { contactId, workspaceId, phone: chat.phone, name: chat.name, tags: [...chat.tags], now, lastInboundAt },
     );
-    await runSql(tx, `insert into contact_identities (id, workspace_id, contact_id, channel_id, kind, value, created_at) values (:id, :workspaceId, :contactId, :channelId, 'phone', :phone, :now)`, {
-      id: newId(),
-      workspaceId,
-      contactId,
-      channelId,
-      phone: chat.phone,
-      now,
-    });
+    await runSql(
+      tx,
+      `insert into contact_identities (id, workspace_id, contact_id, channel_id, kind, value, created_at) values (:id, :workspaceId, :contactId, :channelId, 'phone', :phone, :now)`,
+      {
+        id: newId(),
+        workspaceId,
+        contactId,
+        channelId,
+        phone: chat.phone,
+        now,
+      },
+    );
     await runSql(
       tx,
       `insert into conversations (id, workspace_id, channel_id, contact_id, status, last_message_at, last_inbound_at, created_at, updated_at)

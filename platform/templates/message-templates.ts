@@ -3,7 +3,14 @@ import { ConflictError, NotFoundError } from '../../engine/errors/app-error.ts';
 import { TemplateInUseError, type TemplateUsers } from '../../engine/errors/template-in-use.error.ts';
 import { contactTemplateValues } from '../../engine/runs/flow-data.ts';
 import type { ContactFacts } from '../../engine/runs/run-types.ts';
-import { LANGUAGE_ATTRIBUTE, renderTemplateContent, TemplateContentSchema, type MessageTemplateVersion, type RenderedTemplate, type TemplateContent } from '../../engine/templates/message-template.ts';
+import {
+  LANGUAGE_ATTRIBUTE,
+  renderTemplateContent,
+  TemplateContentSchema,
+  type MessageTemplateVersion,
+  type RenderedTemplate,
+  type TemplateContent,
+} from '../../engine/templates/message-template.ts';
 import { templateReferences } from '../../engine/templates/template-references.ts';
 import { newId } from '../ids.ts';
 import { runSql } from '../pipeline/run-sql.ts';
@@ -68,7 +75,12 @@ const SELECT_TEMPLATE = `select t.id, t.name, v.version, v.id as "versionId", v.
 
 /** Rows are parsed at the boundary: a stored content is a `TemplateContent` again (languages normalised). */
 function toTemplate(row: TemplateRow): MessageTemplate {
-  return { ...row, content: TemplateContentSchema.parse(row.content), createdAt: new Date(row.createdAt), updatedAt: new Date(row.updatedAt) };
+  return {
+    ...row,
+    content: TemplateContentSchema.parse(row.content),
+    createdAt: new Date(row.createdAt),
+    updatedAt: new Date(row.updatedAt),
+  };
 }
 
 /** Unique-name violation (`message_templates_name`) as a user's error. */
@@ -84,7 +96,11 @@ export class TemplateNameTakenError extends ConflictError {
 }
 
 export async function listTemplates(em: EntityManager, workspaceId: string): Promise<MessageTemplate[]> {
-  const { rows } = await runSql<TemplateRow>(em, `${SELECT_TEMPLATE} where t.workspace_id = :workspaceId and t.deleted_at is null order by lower(t.name), t.id`, { workspaceId });
+  const { rows } = await runSql<TemplateRow>(
+    em,
+    `${SELECT_TEMPLATE} where t.workspace_id = :workspaceId and t.deleted_at is null order by lower(t.name), t.id`,
+    { workspaceId },
+  );
   return rows.map(toTemplate);
 }
 
@@ -93,14 +109,26 @@ export async function listTemplates(em: EntityManager, workspaceId: string): Pro
  * locks its row until the transaction ends: what is about to reference it (a broadcast, a canned
  * response) and a delete, which locks it `for update`, then happen one after the other.
  */
-export async function getTemplate(em: EntityManager, workspaceId: string, id: string, opts: { lock?: 'share' } = {}): Promise<MessageTemplate> {
+export async function getTemplate(
+  em: EntityManager,
+  workspaceId: string,
+  id: string,
+  opts: { lock?: 'share' } = {},
+): Promise<MessageTemplate> {
   const lock = opts.lock === 'share' ? 'for share of t' : '';
-  const { rows } = await runSql<TemplateRow>(em, `${SELECT_TEMPLATE} where t.workspace_id = :workspaceId and t.id = :id and t.deleted_at is null ${lock}`, { workspaceId, id });
+  const { rows } = await runSql<TemplateRow>(
+    em,
+    `${SELECT_TEMPLATE} where t.workspace_id = :workspaceId and t.id = :id and t.deleted_at is null ${lock}`,
+    { workspaceId, id },
+  );
   if (!rows[0]) throw new NotFoundError('template', id);
   return toTemplate(rows[0]);
 }
 
-async function insertVersion(em: EntityManager, input: { workspaceId: string; templateId: string; version: number; content: TemplateContent; createdBy: string | null; now: Date }): Promise<string> {
+async function insertVersion(
+  em: EntityManager,
+  input: { workspaceId: string; templateId: string; version: number; content: TemplateContent; createdBy: string | null; now: Date },
+): Promise<string> {
   const id = newId();
   await runSql(
     em,
@@ -111,7 +139,11 @@ async function insertVersion(em: EntityManager, input: { workspaceId: string; te
 }
 
 /** Creates a template with its version 1. */
-export async function createTemplate(em: EntityManager, workspaceId: string, input: { name: string; content: TemplateContent; createdBy: string | null; now: Date }): Promise<string> {
+export async function createTemplate(
+  em: EntityManager,
+  workspaceId: string,
+  input: { name: string; content: TemplateContent; createdBy: string | null; now: Date },
+): Promise<string> {
   const id = newId();
   const versionId = newId();
   try {
@@ -133,15 +165,35 @@ export async function createTemplate(em: EntityManager, workspaceId: string, inp
  * broadcasts and canned responses send the current version from then on; published flow
  * versions keep the version they pinned.
  */
-export async function editTemplate(em: EntityManager, workspaceId: string, id: string, input: { name?: string | undefined; content?: TemplateContent | undefined; editedBy: string | null; now: Date }): Promise<void> {
+export async function editTemplate(
+  em: EntityManager,
+  workspaceId: string,
+  id: string,
+  input: { name?: string | undefined; content?: TemplateContent | undefined; editedBy: string | null; now: Date },
+): Promise<void> {
   // The row lock serialises edits of one template, so version numbers are taken in order.
-  const { rows } = await runSql<{ name: string }>(em, `select name from message_templates where workspace_id = :workspaceId and id = :id and deleted_at is null for update`, { workspaceId, id });
+  const { rows } = await runSql<{ name: string }>(
+    em,
+    `select name from message_templates where workspace_id = :workspaceId and id = :id and deleted_at is null for update`,
+    { workspaceId, id },
+  );
   if (!rows[0]) throw new NotFoundError('template', id);
   const current = await getTemplate(em, workspaceId, id);
   const name = input.name ?? current.name;
-  const versionId = await insertVersion(em, { workspaceId, templateId: id, version: current.version + 1, content: input.content ?? current.content, createdBy: input.editedBy, now: input.now });
+  const versionId = await insertVersion(em, {
+    workspaceId,
+    templateId: id,
+    version: current.version + 1,
+    content: input.content ?? current.content,
+    createdBy: input.editedBy,
+    now: input.now,
+  });
   try {
-    await runSql(em, `update message_templates set name = :name, current_version_id = :versionId, updated_at = :now where workspace_id = :workspaceId and id = :id`, { name, versionId, now: input.now, workspaceId, id });
+    await runSql(
+      em,
+      `update message_templates set name = :name, current_version_id = :versionId, updated_at = :now where workspace_id = :workspaceId and id = :id`,
+      { name, versionId, now: input.now, workspaceId, id },
+    );
   } catch (err) {
     throw nameTaken(err, name);
   }
@@ -150,7 +202,14 @@ export async function editTemplate(em: EntityManager, workspaceId: string, id: s
 /** The versions of one template, newest first, each with what sends it now. */
 export async function listTemplateVersions(em: EntityManager, workspaceId: string, id: string): Promise<MessageTemplateVersionSummary[]> {
   await getTemplate(em, workspaceId, id);
-  const { rows } = await runSql<{ id: string; version: number; content: unknown; createdById: string | null; createdByName: string | null; createdAt: Date }>(
+  const { rows } = await runSql<{
+    id: string;
+    version: number;
+    content: unknown;
+    createdById: string | null;
+    createdByName: string | null;
+    createdAt: Date;
+  }>(
     em,
     `select v.id, v.version, v.content, v.created_by as "createdById", u.name as "createdByName", v.created_at as "createdAt"
        from message_template_versions v left join users u on u.id = v.created_by
@@ -173,7 +232,11 @@ export async function listTemplateVersions(em: EntityManager, workspaceId: strin
  * Which version of a template each flow's published version pinned, and each started
  * broadcast recorded (the 20 most recent: a recurring broadcast makes one per occurrence).
  */
-async function versionPins(em: EntityManager, workspaceId: string, templateId: string): Promise<{ flows: (VersionFlowPin & { versionId: string })[]; broadcasts: (VersionBroadcastPin & { versionId: string })[] }> {
+async function versionPins(
+  em: EntityManager,
+  workspaceId: string,
+  templateId: string,
+): Promise<{ flows: (VersionFlowPin & { versionId: string })[]; broadcasts: (VersionBroadcastPin & { versionId: string })[] }> {
   const flows = await runSql<VersionFlowPin & { versionId: string }>(
     em,
     `select f.id, f.name, v.version as "flowVersion", f.active, v.template_versions ->> cast(:templateId as text) as "versionId"
@@ -216,7 +279,11 @@ async function templateUsers(em: EntityManager, workspaceId: string, templateId:
       order by created_at, id`,
     { workspaceId, templateId },
   );
-  const { rows: cannedResponses } = await runSql<{ id: string; shortcut: string }>(em, `select id, shortcut from canned_responses where workspace_id = :workspaceId and template_id = :templateId order by shortcut`, { workspaceId, templateId });
+  const { rows: cannedResponses } = await runSql<{ id: string; shortcut: string }>(
+    em,
+    `select id, shortcut from canned_responses where workspace_id = :workspaceId and template_id = :templateId order by shortcut`,
+    { workspaceId, templateId },
+  );
   return { flows, broadcasts, cannedResponses };
 }
 
@@ -228,18 +295,30 @@ async function templateUsers(em: EntityManager, workspaceId: string, templateId:
  * Drafts (of flows and broadcasts) that send it show a problem.
  */
 export async function deleteTemplate(em: EntityManager, workspaceId: string, id: string, now: Date): Promise<MessageTemplate> {
-  const { rows } = await runSql<{ id: string }>(em, `select id from message_templates where workspace_id = :workspaceId and id = :id and deleted_at is null for update`, { workspaceId, id });
+  const { rows } = await runSql<{ id: string }>(
+    em,
+    `select id from message_templates where workspace_id = :workspaceId and id = :id and deleted_at is null for update`,
+    { workspaceId, id },
+  );
   if (!rows[0]) throw new NotFoundError('template', id);
   const template = await getTemplate(em, workspaceId, id);
   const users = await templateUsers(em, workspaceId, id);
   if (users.flows.length + users.broadcasts.length + users.cannedResponses.length > 0) throw new TemplateInUseError(template.name, users);
-  await runSql(em, `update message_templates set deleted_at = :now, updated_at = :now where workspace_id = :workspaceId and id = :id`, { now, workspaceId, id });
+  await runSql(em, `update message_templates set deleted_at = :now, updated_at = :now where workspace_id = :workspaceId and id = :id`, {
+    now,
+    workspaceId,
+    id,
+  });
   return template;
 }
 
 /** The ids of the workspace's live templates, for validating flows that send them. */
 export async function workspaceTemplateIds(em: EntityManager, workspaceId: string): Promise<Set<string>> {
-  const { rows } = await runSql<{ id: string }>(em, `select id from message_templates where workspace_id = :workspaceId and deleted_at is null`, { workspaceId });
+  const { rows } = await runSql<{ id: string }>(
+    em,
+    `select id from message_templates where workspace_id = :workspaceId and deleted_at is null`,
+    { workspaceId },
+  );
   return new Set(rows.map((r) => r.id));
 }
 
@@ -248,7 +327,11 @@ export async function workspaceTemplateIds(em: EntityManager, workspaceId: strin
  * the template's current version. Call after validating with `workspaceTemplateIds` (a template
  * deleted meanwhile is simply left out, and its step fails with template_missing).
  */
-export async function pinTemplateVersions(em: EntityManager, workspaceId: string, document: { nodes: readonly { id: string; type: string; config: unknown }[] }): Promise<Record<string, string>> {
+export async function pinTemplateVersions(
+  em: EntityManager,
+  workspaceId: string,
+  document: { nodes: readonly { id: string; type: string; config: unknown }[] },
+): Promise<Record<string, string>> {
   const ids = [...new Set(templateReferences(document).map((r) => r.templateId))];
   if (ids.length === 0) return {};
   const { rows } = await runSql<{ id: string; versionId: string }>(
@@ -275,7 +358,18 @@ export async function loadTemplateVersions(em: EntityManager, versionIds: readon
  * variant of `language` (the contact's `language` attribute unless one is asked for), its
  * variables filled from the contact (attributes also at the top level) and the workspace.
  */
-export async function renderTemplateForContact(em: EntityManager, workspaceId: string, content: TemplateContent, contact: ContactFacts, language?: string): Promise<RenderedTemplate> {
-  const { rows } = await runSql<{ name: string; timezone: string }>(em, `select name, timezone from workspaces where id = :workspaceId`, { workspaceId });
-  return renderTemplateContent(content, language ?? contact.attributes[LANGUAGE_ATTRIBUTE], { contact: contactTemplateValues(contact), workspace: rows[0] });
+export async function renderTemplateForContact(
+  em: EntityManager,
+  workspaceId: string,
+  content: TemplateContent,
+  contact: ContactFacts,
+  language?: string,
+): Promise<RenderedTemplate> {
+  const { rows } = await runSql<{ name: string; timezone: string }>(em, `select name, timezone from workspaces where id = :workspaceId`, {
+    workspaceId,
+  });
+  return renderTemplateContent(content, language ?? contact.attributes[LANGUAGE_ATTRIBUTE], {
+    contact: contactTemplateValues(contact),
+    workspace: rows[0],
+  });
 }

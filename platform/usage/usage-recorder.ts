@@ -144,7 +144,11 @@ export class UsageRecorder implements RequestObserver {
     await this.opts.orm.em
       .fork()
       .getConnection()
-      .execute(`insert into usage_events (id, workspace_id, user_id, ip, user_agent, method, path, status, duration_ms, created_at) values ${tuples}`, params, 'run');
+      .execute(
+        `insert into usage_events (id, workspace_id, user_id, ip, user_agent, method, path, status, duration_ms, created_at) values ${tuples}`,
+        params,
+        'run',
+      );
   }
 
   private trim(): void {

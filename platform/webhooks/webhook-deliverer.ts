@@ -71,7 +71,18 @@ interface Sent {
 export class WebhookDeliverer {
   private readonly policy: RetryPolicy;
 
-  constructor(private readonly deps: { orm: Orm; http: SafeHttpClient; secretKey: Buffer; clock: Clock; logger: Logger; events: WebhookEvents | null; policy?: RetryPolicy; random?: () => number }) {
+  constructor(
+    private readonly deps: {
+      orm: Orm;
+      http: SafeHttpClient;
+      secretKey: Buffer;
+      clock: Clock;
+      logger: Logger;
+      events: WebhookEvents | null;
+      policy?: RetryPolicy;
+      random?: () => number;
+    },
+  ) {
     this.policy = deps.policy ?? DEFAULT_RETRY_POLICY;
   }
 
@@ -107,10 +118,27 @@ export class WebhookDeliverer {
     try {
       const res = await this.deps.http.request({ method: 'POST', url: row.url, headers, jsonText: body, timeoutMs: DELIVERY_TIMEOUT_MS });
       const text = typeof res.body === 'string' ? res.body : res.body === undefined || res.body === null ? '' : JSON.stringify(res.body);
-      return { ok: res.status >= 200 && res.status < 300, statusCode: res.status, durationMs: Math.round(performance.now() - started), error: res.status >= 200 && res.status < 300 ? null : `the endpoint answered ${res.status}`, excerpt: text.slice(0, RESPONSE_EXCERPT_CHARS) || null };
+      return {
+        ok: res.status >= 200 && res.status < 300,
+        statusCode: res.status,
+        durationMs: Math.round(performance.now() - started),
+        error: res.status >= 200 && res.status < 300 ? null : `the endpoint answered ${res.status}`,
+        excerpt: text.slice(0, RESPONSE_EXCERPT_CHARS) || null,
+      };
     } catch (err) {
-      const message = err instanceof TooManyRedirectsError ? 'the endpoint answered with a redirect: webhooks do not follow redirects, register the final address' : err instanceof AppError ? err.message : `the request failed: ${String(err)}`;
-      return { ok: false, statusCode: null, durationMs: Math.round(performance.now() - started), error: message.slice(0, ERROR_CHARS), excerpt: null };
+      const message =
+        err instanceof TooManyRedirectsError
+          ? 'the endpoint answered with a redirect: webhooks do not follow redirects, register the final address'
+          : err instanceof AppError
+            ? err.message
+            : `the request failed: ${String(err)}`;
+      return {
+        ok: false,
+        statusCode: null,
+        durationMs: Math.round(performance.now() - started),
+        error: message.slice(0, ERROR_CHARS),
+        excerpt: null,
+      };
     }
   }
 
@@ -130,7 +158,17 @@ export class WebhookDeliverer {
         em,
         `insert into webhook_attempts (id, delivery_id, workspace_id, attempted_at, manual, status_code, duration_ms, error, response_excerpt)
          values (:id, :deliveryId, :workspaceId, :now, :manual, cast(:statusCode as integer), :durationMs, cast(:error as text), cast(:excerpt as text))`,
-        { id: newId(), deliveryId: row.id, workspaceId: row.workspaceId, now, manual, statusCode: sent.statusCode, durationMs: sent.durationMs, error: sent.error, excerpt: sent.excerpt },
+        {
+          id: newId(),
+          deliveryId: row.id,
+          workspaceId: row.workspaceId,
+          now,
+          manual,
+          statusCode: sent.statusCode,
+          durationMs: sent.durationMs,
+          error: sent.error,
+          excerpt: sent.excerpt,
+        },
       );
       // A manual attempt that failed leaves the delivery's course as it was (pending ones keep their schedule).
       const status = outcome.kind === 'succeeded' ? 'succeeded' : outcome.kind === 'failed' && !manual ? 'failed' : null;
@@ -142,12 +180,22 @@ export class WebhookDeliverer {
                 next_attempt_at = case when cast(:status as text) is not null then null when cast(:retryAt as timestamptz) is not null then cast(:retryAt as timestamptz) else next_attempt_at end,
                 finished_at = case when cast(:status as text) is not null then cast(:now as timestamptz) else finished_at end
           where id = :id`,
-        { id: row.id, now, statusCode: sent.statusCode, status, error: sent.error, retryAt: outcome.kind === 'retry' ? outcome.retryAt : null },
+        {
+          id: row.id,
+          now,
+          statusCode: sent.statusCode,
+          status,
+          error: sent.error,
+          retryAt: outcome.kind === 'retry' ? outcome.retryAt : null,
+        },
       );
       disabled = await this.trackEndpointHealth(em, row, sent.ok, now);
     });
     if (disabled) {
-      this.deps.logger.warn({ endpointId: row.endpointId, workspaceId: row.workspaceId }, 'webhook endpoint disabled after failing for a day');
+      this.deps.logger.warn(
+        { endpointId: row.endpointId, workspaceId: row.workspaceId },
+        'webhook endpoint disabled after failing for a day',
+      );
       await this.deps.events?.changed(row.workspaceId);
       return outcome.kind === 'retry' ? { kind: 'failed' } : outcome;
     }
@@ -161,7 +209,9 @@ export class WebhookDeliverer {
    */
   private async trackEndpointHealth(em: EntityManager, row: DeliveryRow, ok: boolean, now: Date): Promise<boolean> {
     if (ok) {
-      await runSql(em, `update webhook_endpoints set failing_since = null where id = :id and failing_since is not null`, { id: row.endpointId });
+      await runSql(em, `update webhook_endpoints set failing_since = null where id = :id and failing_since is not null`, {
+        id: row.endpointId,
+      });
       return false;
     }
     const { rows } = await runSql<{ disable: boolean }>(
@@ -172,9 +222,19 @@ export class WebhookDeliverer {
       { id: row.endpointId, now, disableBefore: new Date(now.getTime() - DISABLE_AFTER_FAILING_MS) },
     );
     if (!rows[0]?.disable) return false;
-    await runSql(em, `update webhook_endpoints set enabled = false, disabled_reason = 'failing', disabled_at = :now, updated_at = :now where id = :id`, { id: row.endpointId, now });
+    await runSql(
+      em,
+      `update webhook_endpoints set enabled = false, disabled_reason = 'failing', disabled_at = :now, updated_at = :now where id = :id`,
+      { id: row.endpointId, now },
+    );
     await failPendingDeliveries(em, row.endpointId, 'endpoint_disabled: the endpoint failed for a day and was disabled', now);
-    audit(em, { workspaceId: row.workspaceId, actor: { kind: 'system', id: null }, action: 'webhook.endpoint_disabled', target: { kind: 'webhook_endpoint', id: row.endpointId }, details: { failingForHours: DISABLE_AFTER_FAILING_MS / 3_600_000 } });
+    audit(em, {
+      workspaceId: row.workspaceId,
+      actor: { kind: 'system', id: null },
+      action: 'webhook.endpoint_disabled',
+      target: { kind: 'webhook_endpoint', id: row.endpointId },
+      details: { failingForHours: DISABLE_AFTER_FAILING_MS / 3_600_000 },
+    });
     return true;
   }
 }

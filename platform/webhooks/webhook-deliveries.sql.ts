@@ -35,7 +35,12 @@ function parseSummary(r: DeliverySummary): DeliverySummary {
 }
 
 /** The endpoint's latest deliveries, newest first (the endpoint must be the workspace's). */
-export async function listDeliveries(em: EntityManager, workspaceId: string, endpointId: string, opts: { status?: string; limit: number }): Promise<DeliverySummary[]> {
+export async function listDeliveries(
+  em: EntityManager,
+  workspaceId: string,
+  endpointId: string,
+  opts: { status?: string; limit: number },
+): Promise<DeliverySummary[]> {
   const { rows } = await runSql<DeliverySummary>(
     em,
     `select ${SUMMARY_COLUMNS}
@@ -49,7 +54,11 @@ export async function listDeliveries(em: EntityManager, workspaceId: string, end
 }
 
 /** One delivery of the workspace with its event's payload and every attempt, oldest first. */
-export async function getDelivery(em: EntityManager, workspaceId: string, id: string): Promise<DeliverySummary & { payload: unknown; attemptLog: AttemptLine[] }> {
+export async function getDelivery(
+  em: EntityManager,
+  workspaceId: string,
+  id: string,
+): Promise<DeliverySummary & { payload: unknown; attemptLog: AttemptLine[] }> {
   const { rows } = await runSql<DeliverySummary & { payload: unknown }>(
     em,
     `select ${SUMMARY_COLUMNS}, ev.payload from webhook_deliveries d join webhook_events ev on ev.id = d.event_id where d.workspace_id = :workspaceId and d.id = :id`,
@@ -62,7 +71,11 @@ export async function getDelivery(em: EntityManager, workspaceId: string, id: st
        from webhook_attempts where delivery_id = :id order by attempted_at, id`,
     { id },
   );
-  return { ...parseSummary(rows[0]), payload: rows[0].payload, attemptLog: attempts.rows.map((a) => ({ ...a, attemptedAt: new Date(a.attemptedAt) })) };
+  return {
+    ...parseSummary(rows[0]),
+    payload: rows[0].payload,
+    attemptLog: attempts.rows.map((a) => ({ ...a, attemptedAt: new Date(a.attemptedAt) })),
+  };
 }
 
 /** Manual attempts of one delivery at most: a redelivery button is not a load generator. */

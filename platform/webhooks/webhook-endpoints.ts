@@ -36,7 +36,14 @@ const ENDPOINT_COLUMNS = `e.id, e.workspace_id as "workspaceId", e.url, e.descri
 
 function parse(row: WebhookEndpoint): WebhookEndpoint {
   const date = (d: Date | string | null) => (d === null ? null : new Date(d));
-  return { ...row, disabledAt: date(row.disabledAt), failingSince: date(row.failingSince), previousSecretExpiresAt: date(row.previousSecretExpiresAt), createdAt: new Date(row.createdAt), updatedAt: new Date(row.updatedAt) };
+  return {
+    ...row,
+    disabledAt: date(row.disabledAt),
+    failingSince: date(row.failingSince),
+    previousSecretExpiresAt: date(row.previousSecretExpiresAt),
+    createdAt: new Date(row.createdAt),
+    updatedAt: new Date(row.updatedAt),
+  };
 }
 
 /** The workspace's webhook endpoints: what they listen to and how they are doing. The signing secret never leaves here but on creation and rotation. */
@@ -44,18 +51,31 @@ export class WebhookEndpoints {
   constructor(private readonly secretKey: Buffer) {}
 
   async list(em: EntityManager, workspaceId: string, now: Date): Promise<WebhookEndpoint[]> {
-    const { rows } = await runSql<WebhookEndpoint>(em, `select ${ENDPOINT_COLUMNS} from webhook_endpoints e where e.workspace_id = :workspaceId order by e.created_at`, { workspaceId, since: new Date(now.getTime() - 86_400_000) });
+    const { rows } = await runSql<WebhookEndpoint>(
+      em,
+      `select ${ENDPOINT_COLUMNS} from webhook_endpoints e where e.workspace_id = :workspaceId order by e.created_at`,
+      { workspaceId, since: new Date(now.getTime() - 86_400_000) },
+    );
     return rows.map(parse);
   }
 
   async get(em: EntityManager, workspaceId: string, id: string, now: Date): Promise<WebhookEndpoint> {
-    const { rows } = await runSql<WebhookEndpoint>(em, `select ${ENDPOINT_COLUMNS} from webhook_endpoints e where e.workspace_id = :workspaceId and e.id = :id`, { workspaceId, id, since: new Date(now.getTime() - 86_400_000) });
+    const { rows } = await runSql<WebhookEndpoint>(
+      em,
+      `select ${ENDPOINT_COLUMNS} from webhook_endpoints e where e.workspace_id = :workspaceId and e.id = :id`,
+      { workspaceId, id, since: new Date(now.getTime() - 86_400_000) },
+    );
     if (!rows[0]) throw new NotFoundError('webhook', id);
     return parse(rows[0]);
   }
 
   /** Creates an endpoint; answers it with its signing secret, which is shown this once. */
-  async create(em: EntityManager, workspaceId: string, input: { url: string; description: string; eventTypes: WebhookEventType[]; createdBy: string | null }, now: Date): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
+  async create(
+    em: EntityManager,
+    workspaceId: string,
+    input: { url: string; description: string; eventTypes: WebhookEventType[]; createdBy: string | null },
+    now: Date,
+  ): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
     const id = newId();
     const secret = newSigningSecret();
     const { rowCount } = await runSql(
@@ -63,14 +83,30 @@ export class WebhookEndpoints {
       `insert into webhook_endpoints (id, workspace_id, url, description, event_types, sealed_secret, created_by, created_at, updated_at)
        select :id, :workspaceId, :url, :description, cast(:eventTypes as text[]), :sealed, cast(:createdBy as uuid), :now, :now
         where (select count(*) from webhook_endpoints where workspace_id = :workspaceId) < :max`,
-      { id, workspaceId, url: input.url, description: input.description, eventTypes: input.eventTypes, sealed: sealSigningSecret(this.secretKey, workspaceId, id, secret), createdBy: input.createdBy, now, max: MAX_ENDPOINTS_PER_WORKSPACE },
+      {
+        id,
+        workspaceId,
+        url: input.url,
+        description: input.description,
+        eventTypes: input.eventTypes,
+        sealed: sealSigningSecret(this.secretKey, workspaceId, id, secret),
+        createdBy: input.createdBy,
+        now,
+        max: MAX_ENDPOINTS_PER_WORKSPACE,
+      },
     );
     if (rowCount === 0) throw new TooManyWebhooksError(MAX_ENDPOINTS_PER_WORKSPACE);
     return { endpoint: await this.get(em, workspaceId, id, now), secret };
   }
 
   /** Changes an endpoint. Turning it on again clears its failure streak; turning it off stops its pending deliveries. */
-  async update(em: EntityManager, workspaceId: string, id: string, patch: { url?: string; description?: string; eventTypes?: WebhookEventType[]; enabled?: boolean }, now: Date): Promise<WebhookEndpoint> {
+  async update(
+    em: EntityManager,
+    workspaceId: string,
+    id: string,
+    patch: { url?: string; description?: string; eventTypes?: WebhookEventType[]; enabled?: boolean },
+    now: Date,
+  ): Promise<WebhookEndpoint> {
     const { rowCount } = await runSql(
       em,
       `update webhook_endpoints set
@@ -83,7 +119,15 @@ export class WebhookEndpoints {
               failing_since = case when cast(:enabled as boolean) and not enabled then null else failing_since end,
               updated_at = :now
         where id = :id and workspace_id = :workspaceId`,
-      { id, workspaceId, url: patch.url ?? null, description: patch.description ?? null, eventTypes: patch.eventTypes ?? null, enabled: patch.enabled ?? null, now },
+      {
+        id,
+        workspaceId,
+        url: patch.url ?? null,
+        description: patch.description ?? null,
+        eventTypes: patch.eventTypes ?? null,
+        enabled: patch.enabled ?? null,
+        now,
+      },
     );
     if (rowCount === 0) throw new NotFoundError('webhook', id);
     if (patch.enabled === false) await failPendingDeliveries(em, id, 'endpoint_turned_off: the endpoint was turned off', now);
@@ -91,7 +135,10 @@ export class WebhookEndpoints {
   }
 
   async delete(em: EntityManager, workspaceId: string, id: string): Promise<void> {
-    const { rowCount } = await runSql(em, `delete from webhook_endpoints where id = :id and workspace_id = :workspaceId`, { id, workspaceId });
+    const { rowCount } = await runSql(em, `delete from webhook_endpoints where id = :id and workspace_id = :workspaceId`, {
+      id,
+      workspaceId,
+    });
     if (rowCount === 0) throw new NotFoundError('webhook', id);
   }
 
@@ -112,5 +159,9 @@ export class WebhookEndpoints {
 
 /** Ends the pending deliveries of an endpoint that stopped (turned off or disabled): they can still be redelivered by hand. */
 export async function failPendingDeliveries(em: EntityManager, endpointId: string, reason: string, now: Date): Promise<void> {
-  await runSql(em, `update webhook_deliveries set status = 'failed', failure_reason = :reason, next_attempt_at = null, finished_at = :now where endpoint_id = :endpointId and status = 'pending'`, { endpointId, reason, now });
+  await runSql(
+    em,
+    `update webhook_deliveries set status = 'failed', failure_reason = :reason, next_attempt_at = null, finished_at = :now where endpoint_id = :endpointId and status = 'pending'`,
+    { endpointId, reason, now },
+  );
 }

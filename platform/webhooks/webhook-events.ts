@@ -73,7 +73,9 @@ export class WebhookEvents {
   private readonly pending = new WeakMap<object, string[]>();
 
   /** `redis` null: a detached hub (see `of`), whose entries expire but hear of no change. */
-  constructor(private readonly deps: { redis: Redis | null; prefix: string; queues: QueueFactory | null; logger: Logger | null; clock: Clock }) {}
+  constructor(
+    private readonly deps: { redis: Redis | null; prefix: string; queues: QueueFactory | null; logger: Logger | null; clock: Clock },
+  ) {}
 
   /** Binds a hub to the ORM: `emitEvents` on any of its entity managers uses it, and its commits enqueue the deliveries. */
   static attach(orm: Orm, deps: ConstructorParameters<typeof WebhookEvents>[0]): WebhookEvents {
@@ -173,7 +175,9 @@ export class WebhookEvents {
   async enqueue(deliveryIds: readonly string[]): Promise<void> {
     if (!this.deps.queues || deliveryIds.length === 0) return;
     try {
-      await this.deps.queues.queue<WebhookJobData>(WEBHOOK_QUEUE).addBulk(deliveryIds.map((deliveryId) => ({ name: 'deliver', data: { deliveryId }, opts: deliveryJobOptions(deliveryId) })));
+      await this.deps.queues
+        .queue<WebhookJobData>(WEBHOOK_QUEUE)
+        .addBulk(deliveryIds.map((deliveryId) => ({ name: 'deliver', data: { deliveryId }, opts: deliveryJobOptions(deliveryId) })));
     } catch (err) {
       this.deps.logger?.warn({ err, deliveries: deliveryIds.length }, 'could not enqueue webhook deliveries; the webhook reconciler will');
     }

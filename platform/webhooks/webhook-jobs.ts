@@ -88,5 +88,11 @@ export class WebhookJobs {
 
 /** Enqueues one manual attempt of a delivery (any process may: the worker role runs it). */
 export async function redeliver(queues: QueueFactory, deliveryId: string): Promise<void> {
-  await queues.queue<WebhookJobData>(WEBHOOK_QUEUE).add('redeliver', { deliveryId, manual: true }, { removeOnComplete: true, removeOnFail: 1_000, attempts: 3, backoff: { type: 'exponential', delay: 1_000 } });
+  await queues
+    .queue<WebhookJobData>(WEBHOOK_QUEUE)
+    .add(
+      'redeliver',
+      { deliveryId, manual: true },
+      { removeOnComplete: true, removeOnFail: 1_000, attempts: 3, backoff: { type: 'exponential', delay: 1_000 } },
+    );
 }

@@ -15,15 +15,24 @@ export function checkEndpointUrl(raw: string, allowHosts: readonly string[]): st
   } catch {
     throw new ValidationError(`${raw} is not a web address`, { details: [{ path: 'url', message: 'not a valid URL' }] });
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ValidationError('the address must start with https:// (or http://)', { details: [{ path: 'url', message: 'only http and https' }] });
-  if (url.username !== '' || url.password !== '') throw new ValidationError('put no user name or password in the address: the signature proves who sends', { details: [{ path: 'url', message: 'credentials in the URL' }] });
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new ValidationError('the address must start with https:// (or http://)', {
+      details: [{ path: 'url', message: 'only http and https' }],
+    });
+  if (url.username !== '' || url.password !== '')
+    throw new ValidationError('put no user name or password in the address: the signature proves who sends', {
+      details: [{ path: 'url', message: 'credentials in the URL' }],
+    });
   const host = unbracket(url.hostname);
   const allowed = allowHosts.some((h) => h.toLowerCase() === host.toLowerCase());
   const reason = allowed ? undefined : isIP(host) !== 0 ? addressBlockReason(host) : hostnameBlockReason(host);
   if (reason !== undefined) {
-    throw new ValidationError(`${host} is a private or internal address (${reason.replace(/_/g, ' ')}): this server does not send webhooks there unless its HTTP_ALLOW_HOSTS setting names it`, {
-      details: [{ path: 'url', message: `blocked address: ${reason}` }],
-    });
+    throw new ValidationError(
+      `${host} is a private or internal address (${reason.replace(/_/g, ' ')}): this server does not send webhooks there unless its HTTP_ALLOW_HOSTS setting names it`,
+      {
+        details: [{ path: 'url', message: `blocked address: ${reason}` }],
+      },
+    );
   }
   return url.href;
 }

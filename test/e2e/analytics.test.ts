@@ -28,9 +28,11 @@ describe.skipIf(!HAS_CHROMIUM)('flow analytics and the dashboard in Chromium', {
     // The demo flow, run by real (not test-chat) contacts through the sandbox channel.
     flowId = (await owner.get('/api/v1/flows')).body.items[0].id as string;
     const channelId = (await owner.get('/api/v1/channels')).body.items[0].id as string;
-    for (const from of SENDERS) expect((await owner.post(`/api/v1/channels/${channelId}/sandbox/inbound`, { from, text: 'hi' })).status).toBeLessThan(300);
+    for (const from of SENDERS)
+      expect((await owner.post(`/api/v1/channels/${channelId}/sandbox/inbound`, { from, text: 'hi' })).status).toBeLessThan(300);
     // Until the three runs have finished (bounded: the hook's own timeout).
-    while ((await owner.get(`/api/v1/flows/${flowId}/analytics`)).body.totals.completed < SENDERS.length) await new Promise((r) => setTimeout(r, 200));
+    while ((await owner.get(`/api/v1/flows/${flowId}/analytics`)).body.totals.completed < SENDERS.length)
+      await new Promise((r) => setTimeout(r, 200));
     browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     await violations.watch(context);
@@ -54,7 +56,9 @@ describe.skipIf(!HAS_CHROMIUM)('flow analytics and the dashboard in Chromium', {
     const last = await owner.get(`/api/v1/flows/${flowId}/analytics?lastRuns=1`);
     expect(last.body.totals.runs).toBe(1);
     expect(last.body.nodes.every((n: { reached: number }) => n.reached === 1)).toBe(true);
-    const future = await owner.get(`/api/v1/flows/${flowId}/analytics?from=${encodeURIComponent(new Date(Date.now() + 3_600_000).toISOString())}`);
+    const future = await owner.get(
+      `/api/v1/flows/${flowId}/analytics?from=${encodeURIComponent(new Date(Date.now() + 3_600_000).toISOString())}`,
+    );
     expect(future.body.totals.runs).toBe(0);
   });
 

@@ -24,17 +24,26 @@ describe.skipIf(!HAS_CHROMIUM)('the billing page in Chromium', { timeout: E2E_TE
     await fake.start();
     api = await startTestApi(billingEnv(fake));
     base = `http://127.0.0.1:${api.process.port}`;
-    const signup = await api.client.post('/api/v1/auth/signup', { email: EMAIL, password: PASSWORD, name: 'Olga Owner', workspaceName: 'Billing Co' });
+    const signup = await api.client.post('/api/v1/auth/signup', {
+      email: EMAIL,
+      password: PASSWORD,
+      name: 'Olga Owner',
+      workspaceName: 'Billing Co',
+    });
     expect(signup.status).toBe(201);
     workspaceId = signup.body.workspace.id;
     // 900 of the free plan's 1,000 automated messages already sent this period (the counter the outbox keeps).
-    await runSql(api.env.orm.em.fork(), `update billing_usage set automated_messages = 900 where workspace_id = :workspaceId`, { workspaceId });
+    await runSql(api.env.orm.em.fork(), `update billing_usage set automated_messages = 900 where workspace_id = :workspaceId`, {
+      workspaceId,
+    });
     browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     await violations.watch(context);
     page = await context.newPage();
     // Stripe's hosted Checkout page stands in here: the browser must not reach the internet.
-    await context.route('https://checkout.stripe.test/**', (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<h1>Stripe Checkout (test)</h1>' }));
+    await context.route('https://checkout.stripe.test/**', (route) =>
+      route.fulfill({ status: 200, contentType: 'text/html', body: '<h1>Stripe Checkout (test)</h1>' }),
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -73,19 +82,59 @@ describe.skipIf(!HAS_CHROMIUM)('the billing page in Chromium', { timeout: E2E_TE
     await page.goto(`${base}/settings/billing`);
     await page.getByRole('button', { name: 'Upgrade to Pro' }).click();
     await page.waitForURL(/^https:\/\/checkout\.stripe\.test\/c\/pay\/cs_test_/);
-    expect(fake.requests.filter((r) => r.path === '/v1/checkout/sessions').map((r) => r.params.get('line_items[0][price]'))).toEqual([PRICE_PRO]);
+    expect(fake.requests.filter((r) => r.path === '/v1/checkout/sessions').map((r) => r.params.get('line_items[0][price]'))).toEqual([
+      PRICE_PRO,
+    ]);
   });
 
   it('shows the new plan, the card and the invoice once Stripe confirms, and the banner is gone', async () => {
     const customerId = [...fake.customers.keys()][0]!;
     const now = Math.floor(Date.now() / 1000);
-    fake.setSubscription({ id: 'sub_Fke2e', customer: customerId, status: 'active', price: PRICE_PRO, current_period_start: now, current_period_end: now + 30 * 86_400, card: { brand: 'visa', last4: '4242', exp_month: 8, exp_year: 2031 } });
+    fake.setSubscription({
+      id: 'sub_Fke2e',
+      customer: customerId,
+      status: 'active',
+      price: PRICE_PRO,
+      current_period_start: now,
+      current_period_end: now + 30 * 86_400,
+      card: { brand: 'visa', last4: '4242', exp_month: 8, exp_year: 2031 },
+    });
     for (const event of [
-      { id: 'evt_Fke2e1', type: 'checkout.session.completed', created: now, object: { id: 'cs_test_Fke2e', object: 'checkout.session', customer: customerId, subscription: 'sub_Fke2e', client_reference_id: workspaceId } },
-      { id: 'evt_Fke2e2', type: 'invoice.paid', created: now, object: { id: 'in_Fke2e', object: 'invoice', customer: customerId, number: 'BILL-0001', status: 'paid', amount_due: 4900, amount_paid: 4900, currency: 'usd', hosted_invoice_url: 'https://invoice.stripe.test/i/Fke2e', created: now } },
+      {
+        id: 'evt_Fke2e1',
+        type: 'checkout.session.completed',
+        created: now,
+        object: {
+          id: 'cs_test_Fke2e',
+          object: 'checkout.session',
+          customer: customerId,
+          subscription: 'sub_Fke2e',
+          client_reference_id: workspaceId,
+        },
+      },
+      {
+        id: 'evt_Fke2e2',
+        type: 'invoice.paid',
+        created: now,
+        object: {
+          id: 'in_Fke2e',
+          object: 'invoice',
+          customer: customerId,
+          number: 'BILL-0001',
+          status: 'paid',
+          amount_due: 4900,
+          amount_paid: 4900,
+          currency: 'usd',
+          hosted_invoice_url: 'https://invoice.stripe.test/i/Fke2e',
+          created: now,
+        },
+      },
     ]) {
       const { body, signature } = signedEvent(event);
-      const res = await api.client.request('post', '/hooks/stripe', undefined, { rawBody: body, headers: { 'content-type': 'application/json', 'stripe-signature': signature } });
+      const res = await api.client.request('post', '/hooks/stripe', undefined, {
+        rawBody: body,
+        headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+      });
       expect(res.status).toBe(200);
     }
     await page.goto(`${base}/settings/billing?checkout=done`);

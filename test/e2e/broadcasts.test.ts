@@ -22,7 +22,10 @@ const count = (page: Page, status: string) => page.locator(`[data-status="${stat
 const audienceCount = (page: Page) => page.getByTestId('audience-count').textContent();
 const stateOf = (page: Page) => page.locator('main [data-state]').first().getAttribute('data-state');
 /** The reached-at-least numbers of the detail page's cards, in the chart's order. */
-const cardNumbers = (page: Page) => Promise.all(['sent', 'delivered', 'read', 'failed'].map((k) => page.locator(`main .mantine-Card-root [data-number="${k}"]`).first().textContent()));
+const cardNumbers = (page: Page) =>
+  Promise.all(
+    ['sent', 'delivered', 'read', 'failed'].map((k) => page.locator(`main .mantine-Card-root [data-number="${k}"]`).first().textContent()),
+  );
 
 describe.skipIf(!HAS_CHROMIUM)('the broadcasts page in Chromium', { timeout: E2E_TEST_TIMEOUT_MS }, () => {
   let api: TestApi;
@@ -34,13 +37,22 @@ describe.skipIf(!HAS_CHROMIUM)('the broadcasts page in Chromium', { timeout: E2E
     ensureEditorBuilt();
     api = await startTestApi();
     base = `http://127.0.0.1:${api.process.port}`;
-    const signup = await api.client.post('/api/v1/auth/signup', { email: EMAIL, password: PASSWORD, name: 'Bea', workspaceName: 'Broadcasts' });
+    const signup = await api.client.post('/api/v1/auth/signup', {
+      email: EMAIL,
+      password: PASSWORD,
+      name: 'Bea',
+      workspaceName: 'Broadcasts',
+    });
     expect(signup.status).toBe(201);
     const client = api.client.as(signup.body.token);
     const channel = await client.post('/api/v1/channels', { kind: 'sandbox', name: 'Sandbox line' });
     expect(channel.status).toBe(201);
     for (const contact of CONTACTS) {
-      const inbound = await client.post(`/api/v1/channels/${channel.body.id}/sandbox/inbound`, { from: contact.phone, name: contact.name, text: 'hello' });
+      const inbound = await client.post(`/api/v1/channels/${channel.body.id}/sandbox/inbound`, {
+        from: contact.phone,
+        name: contact.name,
+        text: 'hello',
+      });
       expect(inbound.status).toBe(202);
       if (contact.vip) expect((await client.patch(`/api/v1/contacts/${inbound.body.contactId}`, { tags: ['vip'] })).status).toBe(200);
     }
@@ -109,7 +121,9 @@ describe.skipIf(!HAS_CHROMIUM)('the broadcasts page in Chromium', { timeout: E2E
     await page.getByRole('link', { name: '← Broadcasts' }).click();
     const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: 'Spring sale' }) });
     await poll(() => row.getByRole('progressbar').getAttribute('aria-valuenow')).toBe('100');
-    expect(await Promise.all(['sent', 'delivered', 'read', 'failed'].map((k) => row.locator(`[data-number="${k}"]`).textContent()))).toEqual(cards);
+    expect(
+      await Promise.all(['sent', 'delivered', 'read', 'failed'].map((k) => row.locator(`[data-number="${k}"]`).textContent())),
+    ).toEqual(cards);
     await screenshot(page, 'broadcasts-03-list');
   });
 
@@ -159,11 +173,18 @@ describe.skipIf(!HAS_CHROMIUM)('the broadcasts page in Chromium', { timeout: E2E
     await poll(() => stateOf(page)).toBe('cancelled');
     // The confirmation closes with a transition: until it is gone its button has the same name.
     await poll(() => page.getByRole('dialog').count()).toBe(0);
-    for (const name of ['Pause', 'Resume', 'Cancel broadcast']) expect(await page.locator('#root').getByRole('button', { name }).isEnabled()).toBe(false);
+    for (const name of ['Pause', 'Resume', 'Cancel broadcast'])
+      expect(await page.locator('#root').getByRole('button', { name }).isEnabled()).toBe(false);
     await screenshot(page, 'broadcasts-06-cancelled');
 
     await page.getByRole('link', { name: '← Broadcasts' }).click();
-    await poll(() => page.getByRole('row').filter({ has: page.getByRole('link', { name: 'Slow drip' }) }).locator('[data-state]').getAttribute('data-state')).toBe('cancelled');
+    await poll(() =>
+      page
+        .getByRole('row')
+        .filter({ has: page.getByRole('link', { name: 'Slow drip' }) })
+        .locator('[data-state]')
+        .getAttribute('data-state'),
+    ).toBe('cancelled');
     expect(await page.getByRole('link', { name: 'Slow drip' }).count()).toBe(1);
   });
 });

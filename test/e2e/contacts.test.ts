@@ -28,7 +28,12 @@ describe.skipIf(!HAS_CHROMIUM)('the Contacts page in Chromium', { timeout: E2E_T
     ensureEditorBuilt();
     api = await startTestApi({ ONEMESSAGE_DATA_DIR: `/tmp/onemessage-contacts-e2e-${process.pid}` });
     base = `http://127.0.0.1:${api.process.port}`;
-    const signup = await api.client.post('/api/v1/auth/signup', { email: 'marketer@example.com', password: 'correct horse battery', name: 'Mia Marketer', workspaceName: 'Contacts Co' });
+    const signup = await api.client.post('/api/v1/auth/signup', {
+      email: 'marketer@example.com',
+      password: 'correct horse battery',
+      name: 'Mia Marketer',
+      workspaceName: 'Contacts Co',
+    });
     browser = await launchChromium();
     page = await signedInPage(browser, base, signup, violations);
   }, 120_000);
@@ -107,7 +112,10 @@ describe.skipIf(!HAS_CHROMIUM)('the Contacts page in Chromium', { timeout: E2E_T
     await screenshot(page, 'contacts-06-contact');
     const cookie = (await page.context().cookies()).find((c) => c.name === 'om_session')!.value;
     const ana = await api.client.as(cookie).get(`/api/v1/contacts?phone=${encodeURIComponent('+5511987654321')}`);
-    expect(ana.body.items[0]).toMatchObject({ attributes: { cidade: 'São Paulo', plano: 'pro' }, tags: ['vip', 'newsletter', 'black-friday'] });
+    expect(ana.body.items[0]).toMatchObject({
+      attributes: { cidade: 'São Paulo', plano: 'pro' },
+      tags: ['vip', 'newsletter', 'black-friday'],
+    });
     expect(await violations.all()).toEqual([]);
   });
 });

@@ -18,7 +18,12 @@ describe.skipIf(!HAS_CHROMIUM)('the Content-Security-Policy in Chromium', { time
     ensureEditorBuilt();
     api = await startTestApi({ ADMIN_USER: OPERATOR.username, ADMIN_PASSWORD: OPERATOR.password });
     base = `http://127.0.0.1:${api.process.port}`;
-    const signup = await api.client.post('/api/v1/auth/signup', { email: EMAIL, password: PASSWORD, name: 'Cass', workspaceName: 'Headers' });
+    const signup = await api.client.post('/api/v1/auth/signup', {
+      email: EMAIL,
+      password: PASSWORD,
+      name: 'Cass',
+      workspaceName: 'Headers',
+    });
     expect(signup.status).toBe(201);
     browser = await launchChromium();
   }, 120_000);
@@ -64,8 +69,20 @@ describe.skipIf(!HAS_CHROMIUM)('the Content-Security-Policy in Chromium', { time
     const res = await page.goto(`${base}/admin/queues`);
     expect(res?.status()).toBe(200);
     // Bull Board's own scripts replaced its loading placeholder with the app and listed the queues over its API.
-    await poll(() => page.getByText('OneMessage queues').first().isVisible().catch(() => false)).toBe(true);
-    await poll(() => page.getByText('engine-inbox').first().isVisible().catch(() => false)).toBe(true);
+    await poll(() =>
+      page
+        .getByText('OneMessage queues')
+        .first()
+        .isVisible()
+        .catch(() => false),
+    ).toBe(true);
+    await poll(() =>
+      page
+        .getByText('engine-inbox')
+        .first()
+        .isVisible()
+        .catch(() => false),
+    ).toBe(true);
     await poll(() => page.getByText('Loading...').count()).toBe(0);
     await screenshot(page, 'csp-03-queue-dashboard');
     expect(await violations.all()).toEqual([]);

@@ -26,7 +26,8 @@ async function connect(page: Page, from: Locator, port: string, to: Locator): Pr
 
 const inputOf = (node: Locator): Locator => node.locator('.react-flow__handle[data-handleid="in"]');
 
-const nodeOfKind = (page: Page, kind: string): Locator => page.locator('.react-flow__node').filter({ has: page.locator('.flow-node-kind', { hasText: kind }) });
+const nodeOfKind = (page: Page, kind: string): Locator =>
+  page.locator('.react-flow__node').filter({ has: page.locator('.flow-node-kind', { hasText: kind }) });
 
 // Browser steps on a CI machine that runs other test files beside them can take far longer than usual.
 describe.skipIf(!HAS_CHROMIUM)('the flow editor in Chromium', { timeout: E2E_TEST_TIMEOUT_MS }, () => {

@@ -16,7 +16,12 @@ import { violationRecorder } from './support/csp-violations.ts';
 import { ensureEditorBuilt } from './support/editor-build.ts';
 
 const RUN = Date.now();
-const OWNER = { name: 'Olivia Owner', email: `inbox-owner-${RUN}@example.com`, password: 'correct horse battery', workspace: 'Acme Support' };
+const OWNER = {
+  name: 'Olivia Owner',
+  email: `inbox-owner-${RUN}@example.com`,
+  password: 'correct horse battery',
+  workspace: 'Acme Support',
+};
 const AGENT = { name: 'Alex Agent', email: `inbox-agent-${RUN}@example.com`, password: 'agent horse battery', role: 'agent' };
 const CONTACT = { phone: '+15550107777', name: 'Ada Lovelace' };
 /** Long enough for inbound → run → hand-off → live event, or reply → outbox → sandbox → delivered, on a loaded 2-core machine. */
@@ -24,7 +29,10 @@ const LIVE_TIMEOUT_MS = 30_000;
 const WIDE = { width: 1440, height: 900 };
 const NARROW = { width: 800, height: 900 };
 /** A 2×2 red PNG: the contact's "receipt". */
-const RECEIPT_PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000002000000020802000000fdd49a73000000164944415478da63f8cfc0f09f8181e13f03c37f0600470806fe3a8d27f20000000049454e44ae426082', 'hex');
+const RECEIPT_PNG = Buffer.from(
+  '89504e470d0a1a0a0000000d4948445200000002000000020802000000fdd49a73000000164944415478da63f8cfc0f09f8181e13f03c37f0600470806fe3a8d27f20000000049454e44ae426082',
+  'hex',
+);
 
 /** Each page is looked at as a support agent would: at laptop width and at a narrow window. */
 async function screenshots(page: Page, name: string): Promise<void> {
@@ -40,8 +48,13 @@ async function screenshots(page: Page, name: string): Promise<void> {
 
 /** The green "saved" notifications close by themselves after a while; a screenshot shows the page under them. */
 async function dismissNotifications(page: Page): Promise<void> {
-  for (const close of await page.locator('.mantine-Notification-root .mantine-Notification-closeButton').all()) await close.click().catch(() => undefined);
-  await page.locator('.mantine-Notification-root').first().waitFor({ state: 'detached' }).catch(() => undefined);
+  for (const close of await page.locator('.mantine-Notification-root .mantine-Notification-closeButton').all())
+    await close.click().catch(() => undefined);
+  await page
+    .locator('.mantine-Notification-root')
+    .first()
+    .waitFor({ state: 'detached' })
+    .catch(() => undefined);
 }
 
 /** A choice of a segmented control (its radio input is hidden under the label). */
@@ -69,7 +82,8 @@ describe.skipIf(!HAS_CHROMIUM)('the support inbox in Chromium', { timeout: E2E_T
   }
 
   const nav = (page: Page, label: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label, exact: true });
-  const conversationRow = (page: Page) => page.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: new RegExp(`^${CONTACT.name}`) });
+  const conversationRow = (page: Page) =>
+    page.getByRole('list', { name: 'Conversations' }).getByRole('button', { name: new RegExp(`^${CONTACT.name}`) });
   const stateOf = (page: Page) => page.getByTestId('conversation-state').getAttribute('data-state');
 
   beforeAll(async () => {
@@ -77,7 +91,12 @@ describe.skipIf(!HAS_CHROMIUM)('the support inbox in Chromium', { timeout: E2E_T
     dataDir = await mkdtemp(join(tmpdir(), 'om-e2e-inbox-'));
     api = await startTestApi({ ONEMESSAGE_DATA_DIR: dataDir });
     base = `http://127.0.0.1:${api.process.port}`;
-    const signup = await api.client.post('/api/v1/auth/signup', { email: OWNER.email, password: OWNER.password, name: OWNER.name, workspaceName: OWNER.workspace });
+    const signup = await api.client.post('/api/v1/auth/signup', {
+      email: OWNER.email,
+      password: OWNER.password,
+      name: OWNER.name,
+      workspaceName: OWNER.workspace,
+    });
     expect(signup.status).toBe(201);
     owner = api.client.as(signup.body.token);
     workspaceId = signup.body.workspace.id;
@@ -88,7 +107,12 @@ describe.skipIf(!HAS_CHROMIUM)('the support inbox in Chromium', { timeout: E2E_T
       api,
       signup.body.workspace.id,
       doc(
-        [keywordTrigger('help', ['help'], 'starts_with'), node('handoff', 'hand_off', { note: 'asks for a refund' }), keywordTrigger('hi', ['hi']), node('reply', 'send_message', { text: 'Hello from the bot' })],
+        [
+          keywordTrigger('help', ['help'], 'starts_with'),
+          node('handoff', 'hand_off', { note: 'asks for a refund' }),
+          keywordTrigger('hi', ['hi']),
+          node('reply', 'send_message', { text: 'Hello from the bot' }),
+        ],
         [edge('help', 'out', 'handoff'), edge('hi', 'out', 'reply')],
       ),
       'Support bot',
@@ -214,7 +238,12 @@ describe.skipIf(!HAS_CHROMIUM)('the support inbox in Chromium', { timeout: E2E_T
     expect(await receipt.getAttribute('src')).toMatch(new RegExp(`^/api/v1/conversations/${conversationId}/messages/[0-9a-f-]+/media$`));
     expect(await history.getByLabel('Reactions: 🙏').count()).toBe(1);
     // Opening it reads it: the agent's read position is kept by the server, and the list's unread count goes.
-    await poll(async () => ((await agent.client.get('/api/v1/conversations?state=queued')).body.items as { id: string; unreadCount: number }[]).find((c) => c.id === conversationId)?.unreadCount).toBe(0);
+    await poll(
+      async () =>
+        ((await agent.client.get('/api/v1/conversations?state=queued')).body.items as { id: string; unreadCount: number }[]).find(
+          (c) => c.id === conversationId,
+        )?.unreadCount,
+    ).toBe(0);
     expect(await conversationRow(agentPage).getAttribute('aria-label')).not.toContain('unread');
     expect(await agentPage.getByRole('alert').filter({ hasText: 'Hand-off note' }).textContent()).toContain('asks for a refund');
     await poll(() => agentPage.getByRole('region', { name: 'Contact' }).textContent()).toContain('Support bot');
@@ -228,7 +257,10 @@ describe.skipIf(!HAS_CHROMIUM)('the support inbox in Chromium', { timeout: E2E_T
     const box = agentPage.getByRole('textbox', { name: 'Reply to the contact' });
     await box.click();
     await agentPage.keyboard.type('/ref');
-    await agentPage.getByRole('listbox', { name: 'Quick replies' }).getByRole('option', { name: /refund/ }).waitFor();
+    await agentPage
+      .getByRole('listbox', { name: 'Quick replies' })
+      .getByRole('option', { name: /refund/ })
+      .waitFor();
     await screenshot(agentPage, 'inbox-agent-quick-reply-1440');
     await agentPage.keyboard.press('Enter');
     const filled = `Hi ${CONTACT.name}, your refund is on its way: it takes 5 days.`;
@@ -238,7 +270,13 @@ describe.skipIf(!HAS_CHROMIUM)('the support inbox in Chromium', { timeout: E2E_T
 
     // The contact gets it on the sandbox channel: the outbound message is sent and reported delivered.
     await poll(async () => {
-      const messages = (await owner.get(`/api/v1/conversations/${conversationId}/messages`)).body.items as { direction: string; sender: string; text: string; status: string; authorUserId: string | null }[];
+      const messages = (await owner.get(`/api/v1/conversations/${conversationId}/messages`)).body.items as {
+        direction: string;
+        sender: string;
+        text: string;
+        status: string;
+        authorUserId: string | null;
+      }[];
       const reply = messages.find((m) => m.direction === 'outbound' && m.sender === 'agent');
       return reply && { text: reply.text, author: reply.authorUserId, delivered: ['delivered', 'read'].includes(reply.status) };
     }, LIVE_TIMEOUT_MS).toEqual({ text: filled, author: agent.userId, delivered: true });
@@ -251,7 +289,9 @@ describe.skipIf(!HAS_CHROMIUM)('the support inbox in Chromium', { timeout: E2E_T
     await agentPage.getByRole('button', { name: 'Add note' }).click();
     await poll(() => agentPage.getByRole('note', { name: /^Note by/ }).textContent()).toContain('Refund issued in Stripe, ref 4242');
     // A note is never sent: the contact's messages have only the agent's one reply.
-    const outbound = (await owner.get(`/api/v1/conversations/${conversationId}/messages`)).body.items.filter((m: { direction: string }) => m.direction === 'outbound');
+    const outbound = (await owner.get(`/api/v1/conversations/${conversationId}/messages`)).body.items.filter(
+      (m: { direction: string }) => m.direction === 'outbound',
+    );
     expect(outbound.map((m: { text: string }) => m.text)).not.toContain('Refund issued in Stripe, ref 4242');
     await screenshots(agentPage, 'agent-conversation-assigned');
 
@@ -270,7 +310,11 @@ describe.skipIf(!HAS_CHROMIUM)('the support inbox in Chromium', { timeout: E2E_T
   it("the bot answers the contact's next message", async () => {
     const next = await contactWrites('hi');
     await poll(async () => {
-      const messages = (await owner.get(`/api/v1/conversations/${next.conversationId}/messages`)).body.items as { direction: string; sender: string; text: string }[];
+      const messages = (await owner.get(`/api/v1/conversations/${next.conversationId}/messages`)).body.items as {
+        direction: string;
+        sender: string;
+        text: string;
+      }[];
       return messages.filter((m) => m.direction === 'outbound').map((m) => `${m.sender}: ${m.text}`);
     }, LIVE_TIMEOUT_MS).toContain('bot: Hello from the bot');
     expect((await owner.get(`/api/v1/conversations/${next.conversationId}`)).body.state).toBe('bot');

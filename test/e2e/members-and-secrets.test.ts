@@ -57,7 +57,12 @@ describe.skipIf(!HAS_CHROMIUM)('members, invitations, logout and secrets in Chro
     const port = await freePort();
     api = await startTestApi({ PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}` });
     base = `http://127.0.0.1:${api.process.port}`;
-    const other = await api.client.post('/api/v1/auth/signup', { email: EXISTING.email, password: EXISTING.password, name: EXISTING.name, workspaceName: EXISTING.workspace });
+    const other = await api.client.post('/api/v1/auth/signup', {
+      email: EXISTING.email,
+      password: EXISTING.password,
+      name: EXISTING.name,
+      workspaceName: EXISTING.workspace,
+    });
     expect(other.status).toBe(201);
     browser = await launchChromium();
     // The clipboard is allowed, as a browser asked by the person would: Copy link is tried for real.
@@ -102,7 +107,6 @@ describe.skipIf(!HAS_CHROMIUM)('members, invitations, logout and secrets in Chro
     invitedLink = link;
   });
 
-
   it('the invited person opens the link in their own browser, creates their account and lands in the workspace as an agent', async () => {
     const page = await strangerPage();
     await page.goto(invitedLink);
@@ -114,7 +118,12 @@ describe.skipIf(!HAS_CHROMIUM)('members, invitations, logout and secrets in Chro
     await page.getByRole('button', { name: 'Create account and join' }).click();
 
     await page.waitForURL(/\/flows$/);
-    await poll(() => page.locator('input[aria-label="Workspace"]').inputValue().catch(() => '')).toBe(OWNER.workspace);
+    await poll(() =>
+      page
+        .locator('input[aria-label="Workspace"]')
+        .inputValue()
+        .catch(() => ''),
+    ).toBe(OWNER.workspace);
     expect(await page.getByText(AGENT.email).isVisible()).toBe(true);
     await screenshot(page, 'members-04-agent-lands-on-flows');
     const me = await api.client.as(await sessionTokenOf(page)).get('/api/v1/auth/me');
@@ -177,7 +186,12 @@ describe.skipIf(!HAS_CHROMIUM)('members, invitations, logout and secrets in Chro
     await join.click();
 
     await page.waitForURL(/\/flows$/);
-    await poll(() => page.locator('input[aria-label="Workspace"]').inputValue().catch(() => '')).toBe(OWNER.workspace);
+    await poll(() =>
+      page
+        .locator('input[aria-label="Workspace"]')
+        .inputValue()
+        .catch(() => ''),
+    ).toBe(OWNER.workspace);
     // Both workspaces are theirs now: the one they had and the one they joined.
     await page.locator('input[aria-label="Workspace"]').click();
     expect(await page.getByRole('option').allTextContents()).toEqual(expect.arrayContaining([OWNER.workspace, EXISTING.workspace]));

@@ -38,7 +38,13 @@ describe.skipIf(!HAS_CHROMIUM)('every page of the router, signed in as the demo 
     const channels = await owner.get('/api/v1/channels');
     const sandbox = (channels.body.items as { id: string; kind: string }[]).find((c) => c.kind === 'sandbox');
     expect(sandbox).toBeDefined();
-    const broadcast = await owner.post('/api/v1/broadcasts', { name: 'Spring sale', channelId: sandbox!.id, audience: { kind: 'phones', phones: ['+15550000001'] }, content: { kind: 'message', text: 'Hello' }, schedule: { kind: 'now' } });
+    const broadcast = await owner.post('/api/v1/broadcasts', {
+      name: 'Spring sale',
+      channelId: sandbox!.id,
+      audience: { kind: 'phones', phones: ['+15550000001'] },
+      content: { kind: 'message', text: 'Hello' },
+      schedule: { kind: 'now' },
+    });
     expect(broadcast.status).toBe(201);
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: WIDTHS[0], height: 900 } });
@@ -65,7 +71,10 @@ describe.skipIf(!HAS_CHROMIUM)('every page of the router, signed in as the demo 
     const collection = `${param.replace(/Id$/, '')}s`;
     const answer = await owner.get(`/api/v1/${collection}?limit=1`);
     const first = (answer.body?.items as { id: string }[] | undefined)?.[0];
-    if (answer.status !== 200 || !first) throw new Error(`no :${param} to visit: GET /api/v1/${collection} answered ${answer.status} with ${first ? 'items' : 'no item'}; create one in this test's setup`);
+    if (answer.status !== 200 || !first)
+      throw new Error(
+        `no :${param} to visit: GET /api/v1/${collection} answered ${answer.status} with ${first ? 'items' : 'no item'}; create one in this test's setup`,
+      );
     return first.id;
   }
 

@@ -8,7 +8,7 @@ import { ensureEditorBuilt } from './support/editor-build.ts';
 
 const PHONE = '+15553334444';
 
-describe.skipIf(!HAS_CHROMIUM)('the Privacy page and a contact\'s data requests in Chromium', { timeout: E2E_TEST_TIMEOUT_MS }, () => {
+describe.skipIf(!HAS_CHROMIUM)("the Privacy page and a contact's data requests in Chromium", { timeout: E2E_TEST_TIMEOUT_MS }, () => {
   let api: TestApi;
   let browser: Browser;
   let page: Page;
@@ -19,7 +19,12 @@ describe.skipIf(!HAS_CHROMIUM)('the Privacy page and a contact\'s data requests 
     ensureEditorBuilt();
     api = await startTestApi({ ONEMESSAGE_DATA_DIR: `/tmp/onemessage-privacy-e2e-${process.pid}` });
     base = `http://127.0.0.1:${api.process.port}`;
-    const signup = await api.client.post('/api/v1/auth/signup', { email: 'privacy-owner@example.com', password: 'correct horse battery', name: 'Pat Privacy', workspaceName: 'Privacy Co' });
+    const signup = await api.client.post('/api/v1/auth/signup', {
+      email: 'privacy-owner@example.com',
+      password: 'correct horse battery',
+      name: 'Pat Privacy',
+      workspaceName: 'Privacy Co',
+    });
     const owner = api.client.as(signup.body.token);
     const channel = await owner.post('/api/v1/channels', { kind: 'sandbox', name: 'Sandbox' });
     await owner.post(`/api/v1/channels/${channel.body.id}/sandbox/inbound`, { from: PHONE, text: 'hello there', name: 'Sam Subject' });
@@ -56,7 +61,9 @@ describe.skipIf(!HAS_CHROMIUM)('the Privacy page and a contact\'s data requests 
     await screenshot(page, 'privacy-03-erase-confirmation');
     await page.getByRole('dialog').getByRole('button', { name: 'Erase contact' }).click();
     await page.getByRole('heading', { name: 'Privacy', level: 1 }).waitFor();
-    const left = await api.client.as((await page.context().cookies()).find((c) => c.name === 'om_session')!.value).get(`/api/v1/contacts?phone=${encodeURIComponent(PHONE)}`);
+    const left = await api.client
+      .as((await page.context().cookies()).find((c) => c.name === 'om_session')!.value)
+      .get(`/api/v1/contacts?phone=${encodeURIComponent(PHONE)}`);
     expect(left.body.items).toEqual([]);
     expect(await violations.all()).toEqual([]);
   });

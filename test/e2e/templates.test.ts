@@ -10,7 +10,8 @@ import { ensureEditorBuilt } from './support/editor-build.ts';
 /** Long enough for a reply to go inbound → run → outbox → sandbox send on a loaded 2-core machine. */
 const REPLY_TIMEOUT_MS = 30_000;
 
-const nodeNamed = (page: Page, name: string): Locator => page.locator('.react-flow__node').filter({ has: page.locator('.flow-node-title', { hasText: name }) });
+const nodeNamed = (page: Page, name: string): Locator =>
+  page.locator('.react-flow__node').filter({ has: page.locator('.flow-node-title', { hasText: name }) });
 
 describe.skipIf(!HAS_CHROMIUM)('saved templates in Chromium', { timeout: E2E_TEST_TIMEOUT_MS }, () => {
   let api: TestApi;
@@ -25,7 +26,12 @@ describe.skipIf(!HAS_CHROMIUM)('saved templates in Chromium', { timeout: E2E_TES
     ensureEditorBuilt();
     api = await startTestApi();
     base = `http://127.0.0.1:${api.process.port}`;
-    const signup = await api.client.post('/api/v1/auth/signup', { email: 'templates-e2e@example.com', password: 'correct horse battery', name: 'Mia Marketer', workspaceName: 'Mia & Co' });
+    const signup = await api.client.post('/api/v1/auth/signup', {
+      email: 'templates-e2e@example.com',
+      password: 'correct horse battery',
+      name: 'Mia Marketer',
+      workspaceName: 'Mia & Co',
+    });
     owner = api.client.as(signup.body.token);
     await owner.post('/api/v1/channels', { kind: 'sandbox', name: 'Sandbox' });
     // "hi" → a message that still says what to write: the test switches it to the template.
@@ -34,7 +40,13 @@ describe.skipIf(!HAS_CHROMIUM)('saved templates in Chromium', { timeout: E2E_TES
       document: {
         schemaVersion: 1,
         nodes: [
-          { id: 'trigger', type: 'message_received', label: 'Says hi', config: { match: { kind: 'keyword', keywords: ['hi'] } }, position: { x: 0, y: 0 } },
+          {
+            id: 'trigger',
+            type: 'message_received',
+            label: 'Says hi',
+            config: { match: { kind: 'keyword', keywords: ['hi'] } },
+            position: { x: 0, y: 0 },
+          },
           { id: 'reply', type: 'send_message', label: 'Welcome', config: { text: 'Written by hand' }, position: { x: 0, y: 180 } },
         ],
         edges: [{ id: 'e', source: 'trigger', sourceHandle: 'out', target: 'reply' }],
@@ -76,7 +88,19 @@ describe.skipIf(!HAS_CHROMIUM)('saved templates in Chromium', { timeout: E2E_TES
     expect(await row.textContent()).toContain('es');
     await screenshot(page, 'templates-02-list');
     const saved = (await owner.get('/api/v1/templates')).body.items;
-    expect(saved).toEqual([expect.objectContaining({ name: 'Warm welcome', version: 1, content: { fallbackLanguage: 'en', variants: [{ language: 'en', text: 'Welcome aboard, {{contact.name | "friend"}}!' }, { language: 'es', text: '¡Bienvenido, {{contact.name}}!' }] } })]);
+    expect(saved).toEqual([
+      expect.objectContaining({
+        name: 'Warm welcome',
+        version: 1,
+        content: {
+          fallbackLanguage: 'en',
+          variants: [
+            { language: 'en', text: 'Welcome aboard, {{contact.name | "friend"}}!' },
+            { language: 'es', text: '¡Bienvenido, {{contact.name}}!' },
+          ],
+        },
+      }),
+    ]);
   });
 
   it('uses it in a flow: Send message → Use a template, publish, and the test chat shows it rendered with the contact name', async () => {
@@ -87,7 +111,10 @@ describe.skipIf(!HAS_CHROMIUM)('saved templates in Chromium', { timeout: E2E_TES
     await page.getByRole('option', { name: 'Warm welcome' }).click();
     await poll(() => page.getByLabel('Template text').textContent()).toContain('Welcome aboard');
     await screenshot(page, 'templates-03-node-uses-template');
-    await poll(async () => (await owner.get(`/api/v1/flows/${flowId}`)).body.document.nodes[1].config.templateId, REPLY_TIMEOUT_MS).toBeTruthy();
+    await poll(
+      async () => (await owner.get(`/api/v1/flows/${flowId}`)).body.document.nodes[1].config.templateId,
+      REPLY_TIMEOUT_MS,
+    ).toBeTruthy();
 
     await page.getByRole('button', { name: 'Publish…' }).click();
     await page.getByRole('button', { name: 'Publish now' }).click();
@@ -95,7 +122,10 @@ describe.skipIf(!HAS_CHROMIUM)('saved templates in Chromium', { timeout: E2E_TES
 
     await page.getByRole('tab', { name: 'Test chat' }).click();
     // The choice is a segmented control: its radio is hidden behind its label.
-    await page.locator('label').filter({ hasText: /^Published v1$/ }).click();
+    await page
+      .locator('label')
+      .filter({ hasText: /^Published v1$/ })
+      .click();
     await poll(() => page.getByRole('radio', { name: 'Published v1' }).isChecked()).toBe(true);
     await page.getByLabel('Message as the test contact').fill('hi');
     await page.getByRole('button', { name: 'Send', exact: true }).click();
@@ -105,8 +135,13 @@ describe.skipIf(!HAS_CHROMIUM)('saved templates in Chromium', { timeout: E2E_TES
     expect(await violations.all()).toEqual([]);
   });
 
-  it("broadcasts it: picked with a preview in each language, and each contact gets their language", async () => {
-    const lucia = await owner.post('/api/v1/contacts', { phone: '+15557300001', name: 'Lucía', tags: ['launch'], attributes: { language: 'es' } });
+  it('broadcasts it: picked with a preview in each language, and each contact gets their language', async () => {
+    const lucia = await owner.post('/api/v1/contacts', {
+      phone: '+15557300001',
+      name: 'Lucía',
+      tags: ['launch'],
+      attributes: { language: 'es' },
+    });
     const ben = await owner.post('/api/v1/contacts', { phone: '+15557300002', name: 'Ben', tags: ['launch'] });
     await page.goto(`${base}/broadcasts/new`);
     await page.getByRole('textbox', { name: /^Name/ }).fill('Launch welcome');
@@ -129,14 +164,27 @@ describe.skipIf(!HAS_CHROMIUM)('saved templates in Chromium', { timeout: E2E_TES
     await poll(() => settings.textContent(), REPLY_TIMEOUT_MS).toContain('template “Warm welcome”, version 1 (current when it started)');
     await screenshot(page, 'templates-06-broadcast-sent');
     await poll(async () => {
-      const rows = (await owner.get(`/api/v1/conversations?limit=50`)).body.items as { contactId: string; lastMessage: { excerpt: string | null } | null }[];
-      return Object.fromEntries(rows.filter((r) => [lucia.body.id, ben.body.id].includes(r.contactId)).map((r) => [r.contactId, r.lastMessage?.excerpt]));
+      const rows = (await owner.get(`/api/v1/conversations?limit=50`)).body.items as {
+        contactId: string;
+        lastMessage: { excerpt: string | null } | null;
+      }[];
+      return Object.fromEntries(
+        rows.filter((r) => [lucia.body.id, ben.body.id].includes(r.contactId)).map((r) => [r.contactId, r.lastMessage?.excerpt]),
+      );
     }, REPLY_TIMEOUT_MS).toEqual({ [lucia.body.id]: '¡Bienvenido, Lucía!', [ben.body.id]: 'Welcome aboard, Ben!' });
   });
 
   it('shows the history: each version, who saved it, its text per language, and the flow and broadcast sending it', async () => {
     const [template] = (await owner.get('/api/v1/templates')).body.items;
-    await owner.patch(`/api/v1/templates/${template.id}`, { content: { fallbackLanguage: 'en', variants: [{ language: 'en', text: 'Welcome back, {{contact.name | "friend"}}!' }, { language: 'es', text: '¡Bienvenido de nuevo, {{contact.name}}!' }] } });
+    await owner.patch(`/api/v1/templates/${template.id}`, {
+      content: {
+        fallbackLanguage: 'en',
+        variants: [
+          { language: 'en', text: 'Welcome back, {{contact.name | "friend"}}!' },
+          { language: 'es', text: '¡Bienvenido de nuevo, {{contact.name}}!' },
+        ],
+      },
+    });
     await page.goto(`${base}/templates`);
     await page.getByRole('button', { name: 'History of Warm welcome' }).click();
     const dialog = page.getByRole('dialog', { name: 'History of “Warm welcome”' });
@@ -154,13 +202,16 @@ describe.skipIf(!HAS_CHROMIUM)('saved templates in Chromium', { timeout: E2E_TES
     await screenshot(page, 'templates-07-history');
   });
 
-  it('makes a quick reply of it, which agents get in the contact\'s language', async () => {
+  it("makes a quick reply of it, which agents get in the contact's language", async () => {
     await page.goto(`${base}/settings/quick-replies`);
     await page.getByRole('button', { name: 'New quick reply' }).click();
     const dialog = page.getByRole('dialog', { name: 'New quick reply' });
     await dialog.getByLabel('Shortcut').fill('welcome');
     await dialog.getByLabel('Title').fill('Welcome');
-    await dialog.locator('label').filter({ hasText: /^Use a template$/ }).click();
+    await dialog
+      .locator('label')
+      .filter({ hasText: /^Use a template$/ })
+      .click();
     await dialog.getByRole('combobox', { name: 'Template' }).click();
     await page.getByRole('option', { name: 'Warm welcome' }).click();
     await poll(() => dialog.getByTestId('template-preview').textContent()).toContain('Welcome back, Alex Sample!');
@@ -170,9 +221,15 @@ describe.skipIf(!HAS_CHROMIUM)('saved templates in Chromium', { timeout: E2E_TES
     const row = page.getByRole('table', { name: 'Quick replies' }).getByRole('row').filter({ hasText: '/welcome' });
     await poll(() => row.textContent()).toContain('Template “Warm welcome”');
     const [canned] = (await owner.get('/api/v1/canned-responses')).body.items;
-    const conversation = (await owner.get('/api/v1/conversations?limit=50')).body.items.find((c: { contact: { name: string } }) => c.contact.name === 'Lucía');
+    const conversation = (await owner.get('/api/v1/conversations?limit=50')).body.items.find(
+      (c: { contact: { name: string } }) => c.contact.name === 'Lucía',
+    );
     const rendered = await owner.post(`/api/v1/canned-responses/${canned.id}/render`, { conversationId: conversation.id });
-    expect(rendered.body).toMatchObject({ text: '¡Bienvenido de nuevo, Lucía!', language: 'es', template: { name: 'Warm welcome', version: 2 } });
+    expect(rendered.body).toMatchObject({
+      text: '¡Bienvenido de nuevo, Lucía!',
+      language: 'es',
+      template: { name: 'Warm welcome', version: 2 },
+    });
     expect(await violations.all()).toEqual([]);
   });
 });

@@ -25,7 +25,12 @@ describe.skipIf(!HAS_CHROMIUM)('event webhooks in Chromium', { timeout: E2E_TEST
     // The local receiver is on 127.0.0.1, which the operator's allow-list opens to webhooks.
     api = await startTestApi({ HTTP_ALLOW_HOSTS: '127.0.0.1' });
     base = `http://127.0.0.1:${api.process.port}`;
-    const signup = await api.client.post('/api/v1/auth/signup', { email: 'hooks-owner@example.com', password: 'correct horse battery', name: 'Olivia Owner', workspaceName: 'Hooks & Co' });
+    const signup = await api.client.post('/api/v1/auth/signup', {
+      email: 'hooks-owner@example.com',
+      password: 'correct horse battery',
+      name: 'Olivia Owner',
+      workspaceName: 'Hooks & Co',
+    });
     owner = api.client.as(signup.body.token);
     browser = await launchChromium();
     page = await signedInPage(browser, base, signup, violations);
@@ -49,7 +54,10 @@ describe.skipIf(!HAS_CHROMIUM)('event webhooks in Chromium', { timeout: E2E_TEST
     await dialog.getByLabel('Address').fill('http://10.0.0.8/hook');
     await dialog.getByLabel('A contact sent a message').check();
     await dialog.getByRole('button', { name: 'Add webhook' }).click();
-    await dialog.getByText(/HTTP_ALLOW_HOSTS/).first().waitFor();
+    await dialog
+      .getByText(/HTTP_ALLOW_HOSTS/)
+      .first()
+      .waitFor();
     await screenshot(page, 'webhooks-02-private-address-refused');
     await dialog.getByLabel('Address').fill(receiver.url);
     await dialog.getByLabel('Description').fill('Our CRM');
@@ -67,7 +75,11 @@ describe.skipIf(!HAS_CHROMIUM)('event webhooks in Chromium', { timeout: E2E_TEST
 
   it('a contact writes, and a signed delivery arrives at the receiver and shows in the deliveries', async () => {
     const channel = await owner.post('/api/v1/channels', { kind: 'sandbox', name: 'Sandbox' });
-    await owner.post(`/api/v1/channels/${channel.body.id}/sandbox/inbound`, { from: '+15550007777', text: 'hello from a customer', name: 'Carla' });
+    await owner.post(`/api/v1/channels/${channel.body.id}/sandbox/inbound`, {
+      from: '+15550007777',
+      text: 'hello from a customer',
+      name: 'Carla',
+    });
     await poll(() => receiver.received.length).toBeGreaterThan(0);
     const got = receiver.received.find((r) => r.body.includes('hello from a customer'))!;
     const payload = new Webhook(secret).verify(got.body, got.headers) as { type: string; data: { text: string } };

@@ -34,7 +34,12 @@ export function analyticsFixture(api: TestApi) {
   }
 
   async function signUp(name: string): Promise<Workspace> {
-    const signup = await api.client.post('/api/v1/auth/signup', { email: `${name}@example.com`, password: `password-${name}`, name, workspaceName: name });
+    const signup = await api.client.post('/api/v1/auth/signup', {
+      email: `${name}@example.com`,
+      password: `password-${name}`,
+      name,
+      workspaceName: name,
+    });
     const client = api.client.as(signup.body.token);
     const channel = await client.post('/api/v1/channels', { kind: 'sandbox', name: `${name} sandbox` });
     return { client, workspaceId: signup.body.workspace.id, channelId: channel.body.id, session: signup };
@@ -42,19 +47,37 @@ export function analyticsFixture(api: TestApi) {
 
   let phoneSeq = 0;
   async function contact(ws: Workspace, opts: { test?: boolean } = {}) {
-    const seeded = await seedContact(api.env.orm.em.fork(), { workspaceId: ws.workspaceId, channelId: ws.channelId, phone: `+1555010${String(phoneSeq++).padStart(4, '0')}` });
+    const seeded = await seedContact(api.env.orm.em.fork(), {
+      workspaceId: ws.workspaceId,
+      channelId: ws.channelId,
+      phone: `+1555010${String(phoneSeq++).padStart(4, '0')}`,
+    });
     if (opts.test) await sql(`update contacts set is_test = true where id = :id`, { id: seeded.contactId });
     return { ...seeded, ws };
   }
 
   /** A message as the inbound store (inbound) or the outbox and status updater (outbound) leave it. */
-  async function message(c: SeededContact, m: { direction: 'inbound' | 'outbound'; sender: string; at: Date; status?: string; times?: Record<string, Date> }): Promise<string> {
+  async function message(
+    c: SeededContact,
+    m: { direction: 'inbound' | 'outbound'; sender: string; at: Date; status?: string; times?: Record<string, Date> },
+  ): Promise<string> {
     const id = newId();
     const times = Object.fromEntries(Object.entries(m.times ?? {}).map(([k, v]) => [k, v.toISOString()]));
     await sql(
       `insert into messages (id, workspace_id, channel_id, conversation_id, contact_id, direction, sender, type, text, status, status_times, created_at)
        values (:id, :workspaceId, :channelId, :conversationId, :contactId, :direction, :sender, 'text', 'hello', :status, cast(:times as jsonb), :at)`,
-      { id, workspaceId: c.ws.workspaceId, channelId: c.ws.channelId, conversationId: c.conversationId, contactId: c.contactId, direction: m.direction, sender: m.sender, status: m.status ?? (m.direction === 'inbound' ? 'received' : 'sent'), times: JSON.stringify(times), at: m.at },
+      {
+        id,
+        workspaceId: c.ws.workspaceId,
+        channelId: c.ws.channelId,
+        conversationId: c.conversationId,
+        contactId: c.contactId,
+        direction: m.direction,
+        sender: m.sender,
+        status: m.status ?? (m.direction === 'inbound' ? 'received' : 'sent'),
+        times: JSON.stringify(times),
+        at: m.at,
+      },
     );
     return id;
   }
@@ -65,7 +88,15 @@ export function analyticsFixture(api: TestApi) {
     await sql(
       `insert into broadcasts (id, workspace_id, name, channel_id, audience, content, schedule, state, started_at, finished_at, created_at)
        values (:id, :workspaceId, :name, :channelId, '{"kind":"segment","rule":{"==":[1,1]}}', cast(:content as jsonb), '{"kind":"now"}', :state, :startedAt, :startedAt, coalesce(cast(:startedAt as timestamptz), now()))`,
-      { id, workspaceId: ws.workspaceId, channelId: ws.channelId, name, content: JSON.stringify(content), state: startedAt ? 'completed' : 'draft', startedAt },
+      {
+        id,
+        workspaceId: ws.workspaceId,
+        channelId: ws.channelId,
+        name,
+        content: JSON.stringify(content),
+        state: startedAt ? 'completed' : 'draft',
+        startedAt,
+      },
     );
     return id;
   }
@@ -119,12 +150,26 @@ export function analyticsFixture(api: TestApi) {
   };
 
   /** A run as the engine leaves it, with its steps: [node id, node type, port left by (null: it went no further)]. */
-  async function run(flow: { flowId: string; versionId: string }, c: SeededContact, r: { status: string; startedAt: Date; steps: [string, string, string | null][]; currentNodeId?: string }) {
+  async function run(
+    flow: { flowId: string; versionId: string },
+    c: SeededContact,
+    r: { status: string; startedAt: Date; steps: [string, string, string | null][]; currentNodeId?: string },
+  ) {
     const runId = newId();
     await sql(
       `insert into runs (id, workspace_id, flow_id, flow_version_id, contact_id, conversation_id, channel_id, status, current_node_id, started_at, updated_at)
        values (:runId, :workspaceId, :flowId, :versionId, :contactId, :conversationId, :channelId, :status, :currentNodeId, :startedAt, :startedAt)`,
-      { runId, workspaceId: c.ws.workspaceId, ...flow, contactId: c.contactId, conversationId: c.conversationId, channelId: c.ws.channelId, status: r.status, currentNodeId: r.currentNodeId ?? null, startedAt: r.startedAt },
+      {
+        runId,
+        workspaceId: c.ws.workspaceId,
+        ...flow,
+        contactId: c.contactId,
+        conversationId: c.conversationId,
+        channelId: c.ws.channelId,
+        status: r.status,
+        currentNodeId: r.currentNodeId ?? null,
+        startedAt: r.startedAt,
+      },
     );
     for (const [seq, [nodeId, nodeType, port]] of r.steps.entries()) {
       await sql(
@@ -133,7 +178,6 @@ export function analyticsFixture(api: TestApi) {
       );
     }
   }
-
 
   return { sql, signUp, contact, message, broadcast, recipient, reply, plus, run, FLOW_DOCUMENT };
 }

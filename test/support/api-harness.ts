@@ -20,17 +20,21 @@ export interface TestApi {
  */
 export async function startTestApi(extraEnv: Record<string, string> = {}, opts: Pick<RunRolesOptions, 'mailer'> = {}): Promise<TestApi> {
   const env = await createTestEnv();
-  const proc = await runRoles(['api', 'worker', 'connector'], {
-    DATABASE_URL: env.config.databaseUrl,
-    REDIS_URL: env.config.redisUrl,
-    REDIS_PREFIX: env.config.redisPrefix,
-    PORT: '0',
-    HOST: '127.0.0.1',
-    ONEMESSAGE_SECRET_KEY: env.config.secretKey.toString('hex'),
-    LOG_LEVEL: env.config.logLevel,
-    NODE_ENV: 'test',
-    ...extraEnv,
-  }, { exit: () => undefined, listenForSignals: false, ...opts });
+  const proc = await runRoles(
+    ['api', 'worker', 'connector'],
+    {
+      DATABASE_URL: env.config.databaseUrl,
+      REDIS_URL: env.config.redisUrl,
+      REDIS_PREFIX: env.config.redisPrefix,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      ONEMESSAGE_SECRET_KEY: env.config.secretKey.toString('hex'),
+      LOG_LEVEL: env.config.logLevel,
+      NODE_ENV: 'test',
+      ...extraEnv,
+    },
+    { exit: () => undefined, listenForSignals: false, ...opts },
+  );
   return {
     env,
     client: new ApiClient(`http://127.0.0.1:${proc.port}`),

@@ -64,7 +64,8 @@ export function parseDockerfile(text: string): Stage[] {
 export function execForm(instruction: Instruction): string[] {
   const args = instruction.args.replace(/^(--\S+\s+)+/, '').replace(/^CMD\s+/, '');
   const parsed: unknown = JSON.parse(args);
-  if (!Array.isArray(parsed) || !parsed.every((a) => typeof a === 'string')) throw new Error(`Dockerfile line ${instruction.line}: ${instruction.keyword} must be in exec form`);
+  if (!Array.isArray(parsed) || !parsed.every((a) => typeof a === 'string'))
+    throw new Error(`Dockerfile line ${instruction.line}: ${instruction.keyword} must be in exec form`);
   return parsed as string[];
 }
 
@@ -104,7 +105,16 @@ export function replayDockerfile(stages: Stage[], opts: ReplayOptions): Map<stri
   const ignore = readDockerignore(opts.context);
   const states = new Map<string, StageState>();
   for (const stage of stages) {
-    const state: StageState = { root: join(opts.into, stage.name), workdir: '/', env: {}, user: 'root', entrypoint: [], cmd: [], healthcheck: null, recorded: [] };
+    const state: StageState = {
+      root: join(opts.into, stage.name),
+      workdir: '/',
+      env: {},
+      user: 'root',
+      entrypoint: [],
+      cmd: [],
+      healthcheck: null,
+      recorded: [],
+    };
     mkdirSync(state.root, { recursive: true });
     const inImage = (p: string) => join(state.root, posix.resolve(state.workdir, p));
     for (const ins of stage.instructions) {
@@ -146,7 +156,14 @@ export function replayDockerfile(stages: Stage[], opts: ReplayOptions): Map<stri
   return states;
 }
 
-function copy(ins: Instruction, state: StageState, states: Map<string, StageState>, context: string, ignore: RegExp[], inImage: (p: string) => string): void {
+function copy(
+  ins: Instruction,
+  state: StageState,
+  states: Map<string, StageState>,
+  context: string,
+  ignore: RegExp[],
+  inImage: (p: string) => string,
+): void {
   const words = ins.args.split(/\s+/);
   const from = words.find((w) => w.startsWith('--from='))?.slice('--from='.length);
   const paths = words.filter((w) => !w.startsWith('--'));
@@ -162,7 +179,8 @@ function copy(ins: Instruction, state: StageState, states: Map<string, StageStat
       source = resolve(context, src);
       if (relative(context, source).startsWith('..')) throw new Error(`Dockerfile line ${ins.line}: ${src} is outside the build context`);
     }
-    if (!existsSync(source)) throw new Error(`Dockerfile line ${ins.line}: COPY ${src}: not found${from ? ` in stage ${from}` : ' in the build context'}`);
+    if (!existsSync(source))
+      throw new Error(`Dockerfile line ${ins.line}: COPY ${src}: not found${from ? ` in stage ${from}` : ' in the build context'}`);
     const isDir = statSync(source).isDirectory();
     const target = dest.endsWith('/') || paths.length > 1 ? join(inImage(dest), isDir ? '' : posix.basename(src)) : inImage(dest);
     mkdirSync(dirname(target), { recursive: true });
@@ -179,7 +197,8 @@ function run(command: string, ins: Instruction, state: StageState, inImage: (p: 
   const words = command.split(/\s+/);
   const is = (...expected: string[]) => words.length === expected.length && expected.every((w, i) => words[i] === w);
   if (is('npm', 'ci') || is('npm', 'ci', '--omit=dev')) {
-    if (!existsSync(join(cwd, 'package-lock.json'))) throw new Error(`Dockerfile line ${ins.line}: npm ci without package-lock.json in ${state.workdir}`);
+    if (!existsSync(join(cwd, 'package-lock.json')))
+      throw new Error(`Dockerfile line ${ins.line}: npm ci without package-lock.json in ${state.workdir}`);
     if (opts.npm === 'registry') {
       execFileSync('npm', words.slice(1), { cwd, env, stdio: 'pipe' });
       return;
@@ -215,7 +234,8 @@ function linkInstalledPackages(context: string, cwd: string, omitDev: boolean): 
   if (omitDev) {
     // Nested dev-only packages came with their parent folder: remove them as npm would not install them.
     for (const [path, meta] of Object.entries(lock.packages)) {
-      if (meta.dev && path.includes('/node_modules/', 'node_modules/'.length) && existsSync(join(cwd, path))) execFileSync('rm', ['-rf', join(cwd, path)]);
+      if (meta.dev && path.includes('/node_modules/', 'node_modules/'.length) && existsSync(join(cwd, path)))
+        execFileSync('rm', ['-rf', join(cwd, path)]);
     }
   }
 }
@@ -232,7 +252,12 @@ function readDockerignore(context: string): RegExp[] {
       const body = pattern
         .replace(/^\/+|\/+$/g, '')
         .split('**')
-        .map((part) => part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]'))
+        .map((part) =>
+          part
+            .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+            .replace(/\*/g, '[^/]*')
+            .replace(/\?/g, '[^/]'),
+        )
         .join('.*');
       // A pattern names a path and everything under it.
       return new RegExp(`^${body}(/.*)?$`);

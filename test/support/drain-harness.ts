@@ -59,11 +59,26 @@ export async function startDrainHarness(handler: InboundHandler, workspaceName: 
   const pipeline = new InboundPipeline({ orm: env.orm, logger, clock: systemClock });
   const queues = new QueueFactory(env.redis, env.config.redisPrefix);
   const outbox = new Outbox({ orm: env.orm, queues, logger, clock: systemClock });
-  const drain = new ConversationDrain({ orm: env.orm, queues, logger, clock: systemClock, handler, outbox, afterCommit: async () => undefined });
+  const drain = new ConversationDrain({
+    orm: env.orm,
+    queues,
+    logger,
+    clock: systemClock,
+    handler,
+    outbox,
+    afterCommit: async () => undefined,
+  });
   const workspaceId = newId();
   const channelId = newId();
-  await runSql(env.orm.em.fork(), `insert into workspaces (id, name) values (:workspaceId, :workspaceName)`, { workspaceId, workspaceName });
-  await runSql(env.orm.em.fork(), `insert into channels (id, workspace_id, kind, name, status) values (:channelId, :workspaceId, 'sandbox', 'Sandbox', 'connected')`, { channelId, workspaceId });
+  await runSql(env.orm.em.fork(), `insert into workspaces (id, name) values (:workspaceId, :workspaceName)`, {
+    workspaceId,
+    workspaceName,
+  });
+  await runSql(
+    env.orm.em.fork(),
+    `insert into channels (id, workspace_id, kind, name, status) values (:channelId, :workspaceId, 'sandbox', 'Sandbox', 'connected')`,
+    { channelId, workspaceId },
+  );
   return {
     env,
     drain,

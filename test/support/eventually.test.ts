@@ -31,6 +31,8 @@ describe('when a test waits for a condition', () => {
   });
 
   it('ends at once with the error a check throws', async () => {
-    await expect(eventually(async () => Promise.reject(new Error('the process exited with 1')))).rejects.toThrow('the process exited with 1');
+    await expect(eventually(async () => Promise.reject(new Error('the process exited with 1')))).rejects.toThrow(
+      'the process exited with 1',
+    );
   });
 });

@@ -17,7 +17,12 @@ export interface EventuallyOptions {
  * `options` may be the timeout in ms alone.
  */
 export async function eventually<T>(check: () => Promise<T | undefined>, options: number | EventuallyOptions = {}): Promise<T> {
-  const { timeoutMs = 10_000, intervalMs = 25, what = 'the condition', progress } = typeof options === 'number' ? { timeoutMs: options } : options;
+  const {
+    timeoutMs = 10_000,
+    intervalMs = 25,
+    what = 'the condition',
+    progress,
+  } = typeof options === 'number' ? { timeoutMs: options } : options;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -11,7 +11,12 @@ const orm = await openOrm(databaseUrl);
 let peakHeap = 0;
 const sampler = setInterval(() => (peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed)), 5);
 try {
-  const status = await new ContactExportBuilder({ orm, files: { media: new LocalMediaStore(mediaDir), exportsDir }, clock: systemClock, logger: createLogger('warn') }).build(exportId);
+  const status = await new ContactExportBuilder({
+    orm,
+    files: { media: new LocalMediaStore(mediaDir), exportsDir },
+    clock: systemClock,
+    logger: createLogger('warn'),
+  }).build(exportId);
   clearInterval(sampler);
   console.log(JSON.stringify({ status, peakHeapMb: Math.round(peakHeap / 1e6) }));
 } finally {

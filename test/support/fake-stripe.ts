@@ -101,7 +101,8 @@ export class FakeStripe {
     const params = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
     const idempotencyKey = req.headers['idempotency-key'] as string | undefined;
     this.requests.push({ method: req.method ?? 'GET', path: url.pathname, params, idempotencyKey });
-    if (req.headers.authorization !== `Bearer ${FAKE_STRIPE_KEY}`) return { status: 401, body: { error: { type: 'invalid_request_error', message: 'Invalid API Key provided' } } };
+    if (req.headers.authorization !== `Bearer ${FAKE_STRIPE_KEY}`)
+      return { status: 401, body: { error: { type: 'invalid_request_error', message: 'Invalid API Key provided' } } };
     const key = idempotencyKey ? `${req.method} ${url.pathname} ${idempotencyKey}` : null;
     if (key && this.idempotent.has(key)) return { status: 200, body: this.idempotent.get(key) };
     const answer = this.route(req.method ?? 'GET', url.pathname, params);
@@ -113,7 +114,13 @@ export class FakeStripe {
     let m: RegExpMatchArray | null;
     if (method === 'POST' && path === '/v1/customers') {
       const id = this.nextId('cus');
-      const customer: FakeCustomer = { id, name: params.get('name') ?? '', metadata: { workspaceId: params.get('metadata[workspaceId]') ?? '' }, address: null, card: null };
+      const customer: FakeCustomer = {
+        id,
+        name: params.get('name') ?? '',
+        metadata: { workspaceId: params.get('metadata[workspaceId]') ?? '' },
+        address: null,
+        card: null,
+      };
       this.customers.set(id, customer);
       return { status: 200, body: this.customerObject(customer) };
     }
@@ -124,12 +131,30 @@ export class FakeStripe {
     if (method === 'POST' && path === '/v1/checkout/sessions') {
       if (!this.customers.has(params.get('customer') ?? '')) return notFound('customer');
       const id = this.nextId('cs_test');
-      return { status: 200, body: { id, object: 'checkout.session', mode: params.get('mode'), customer: params.get('customer'), url: `https://checkout.stripe.test/c/pay/${id}` } };
+      return {
+        status: 200,
+        body: {
+          id,
+          object: 'checkout.session',
+          mode: params.get('mode'),
+          customer: params.get('customer'),
+          url: `https://checkout.stripe.test/c/pay/${id}`,
+        },
+      };
     }
     if (method === 'POST' && path === '/v1/billing_portal/sessions') {
       if (!this.customers.has(params.get('customer') ?? '')) return notFound('customer');
       const id = this.nextId('bps');
-      return { status: 200, body: { id, object: 'billing_portal.session', customer: params.get('customer'), url: `https://billing.stripe.test/p/session/${id}`, return_url: params.get('return_url') } };
+      return {
+        status: 200,
+        body: {
+          id,
+          object: 'billing_portal.session',
+          customer: params.get('customer'),
+          url: `https://billing.stripe.test/p/session/${id}`,
+          return_url: params.get('return_url'),
+        },
+      };
     }
     if (method === 'GET' && (m = path.match(/^\/v1\/subscriptions\/(\w+)$/))) {
       const sub = this.subscriptions.get(m[1]!);
@@ -166,7 +191,10 @@ export function paymentMethodObject(customer: string, card: FakeCard): Record<st
     customer,
     card: { ...card, number: '4242424242424242', cvc: '123', fingerprint: 'Xt5EWLLDS7FJjR1c', funding: 'credit', country: 'US' },
     metadata: { note: 'card 4000 0566 5566 5556 on file' },
-    billing_details: { name: 'Payer', address: { line1: '1 Main St', city: 'Springfield', postal_code: '12345', country: 'US', line2: null, state: null } },
+    billing_details: {
+      name: 'Payer',
+      address: { line1: '1 Main St', city: 'Springfield', postal_code: '12345', country: 'US', line2: null, state: null },
+    },
   };
 }
 
@@ -178,19 +206,54 @@ export function subscriptionObject(sub: FakeSubscription): Record<string, unknow
     status: sub.status,
     cancel_at_period_end: sub.cancel_at_period_end ?? false,
     default_payment_method: sub.card ? paymentMethodObject(sub.customer, sub.card) : null,
-    items: { object: 'list', data: [{ id: `si_${sub.id}`, object: 'subscription_item', price: { id: sub.price, object: 'price' }, current_period_start: sub.current_period_start, current_period_end: sub.current_period_end }] },
+    items: {
+      object: 'list',
+      data: [
+        {
+          id: `si_${sub.id}`,
+          object: 'subscription_item',
+          price: { id: sub.price, object: 'price' },
+          current_period_start: sub.current_period_start,
+          current_period_end: sub.current_period_end,
+        },
+      ],
+    },
     metadata: {},
   };
 }
 
 /** A webhook delivery: the JSON body and its Stripe-Signature header, signed with the SDK's test helper. */
-export function signedEvent(event: { id: string; type: string; created: number; object: Record<string, unknown> }, opts: { secret?: string; timestamp?: number } = {}): { body: string; signature: string } {
-  const body = JSON.stringify({ id: event.id, object: 'event', api_version: '2025-11-17.clover', created: event.created, type: event.type, livemode: false, pending_webhooks: 1, request: { id: null, idempotency_key: null }, data: { object: event.object } });
-  const signature = Stripe.webhooks.generateTestHeaderString({ payload: body, secret: opts.secret ?? FAKE_WEBHOOK_SECRET, ...(opts.timestamp === undefined ? {} : { timestamp: opts.timestamp }) });
+export function signedEvent(
+  event: { id: string; type: string; created: number; object: Record<string, unknown> },
+  opts: { secret?: string; timestamp?: number } = {},
+): { body: string; signature: string } {
+  const body = JSON.stringify({
+    id: event.id,
+    object: 'event',
+    api_version: '2025-11-17.clover',
+    created: event.created,
+    type: event.type,
+    livemode: false,
+    pending_webhooks: 1,
+    request: { id: null, idempotency_key: null },
+    data: { object: event.object },
+  });
+  const signature = Stripe.webhooks.generateTestHeaderString({
+    payload: body,
+    secret: opts.secret ?? FAKE_WEBHOOK_SECRET,
+    ...(opts.timestamp === undefined ? {} : { timestamp: opts.timestamp }),
+  });
   return { body, signature };
 }
 
 /** The environment that turns billing on against the fake. */
 export function billingEnv(fake: FakeStripe, extra: Record<string, string> = {}): Record<string, string> {
-  return { STRIPE_SECRET_KEY: FAKE_STRIPE_KEY, STRIPE_WEBHOOK_SECRET: FAKE_WEBHOOK_SECRET, STRIPE_API_URL: fake.url, STRIPE_PRICE_PRO: PRICE_PRO, STRIPE_PRICE_BUSINESS: PRICE_BUSINESS, ...extra };
+  return {
+    STRIPE_SECRET_KEY: FAKE_STRIPE_KEY,
+    STRIPE_WEBHOOK_SECRET: FAKE_WEBHOOK_SECRET,
+    STRIPE_API_URL: fake.url,
+    STRIPE_PRICE_PRO: PRICE_PRO,
+    STRIPE_PRICE_BUSINESS: PRICE_BUSINESS,
+    ...extra,
+  };
 }

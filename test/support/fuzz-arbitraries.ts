@@ -64,12 +64,17 @@ function fromJsonSchema(s: JsonSchema, defs: Record<string, JsonSchema>, depth: 
     case 'null':
       return fc.constant(null);
     case 'array':
-      return fc.array(s.items ? fromJsonSchema(s.items, defs, depth + 1) : fc.jsonValue(), { minLength: s.minItems ?? 0, maxLength: Math.min(s.maxItems ?? 4, Math.max(s.minItems ?? 0, 4)) });
+      return fc.array(s.items ? fromJsonSchema(s.items, defs, depth + 1) : fc.jsonValue(), {
+        minLength: s.minItems ?? 0,
+        maxLength: Math.min(s.maxItems ?? 4, Math.max(s.minItems ?? 0, 4)),
+      });
     case 'object': {
       const props = s.properties ?? {};
       const keys = Object.keys(props);
       if (keys.length === 0) return fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 });
-      return fc.record(Object.fromEntries(keys.map((k) => [k, fromJsonSchema(props[k]!, defs, depth + 1)])), { requiredKeys: (s.required ?? []).filter((k) => keys.includes(k)) });
+      return fc.record(Object.fromEntries(keys.map((k) => [k, fromJsonSchema(props[k]!, defs, depth + 1)])), {
+        requiredKeys: (s.required ?? []).filter((k) => keys.includes(k)),
+      });
     }
     default:
       return fc.jsonValue({ maxDepth: 3 });
@@ -90,7 +95,11 @@ function stringOf(s: JsonSchema): fc.Arbitrary<string> {
   }
   const min = s.minLength ?? 0;
   const max = Math.max(min, Math.min(s.maxLength ?? 40, 300));
-  return fc.oneof(fc.string({ minLength: min, maxLength: max }), fc.string({ unit: 'grapheme', minLength: min, maxLength: max }), fc.constantFrom('+15551234567', 'hi', 'sandbox', 'webhook', 'whatsapp', 'owner', 'agent', '{{contact.name}}'));
+  return fc.oneof(
+    fc.string({ minLength: min, maxLength: max }),
+    fc.string({ unit: 'grapheme', minLength: min, maxLength: max }),
+    fc.constantFrom('+15551234567', 'hi', 'sandbox', 'webhook', 'whatsapp', 'owner', 'agent', '{{contact.name}}'),
+  );
 }
 
 /** Every path into a JSON value. */
@@ -104,7 +113,13 @@ function mutateAt(value: unknown, path: (string | number)[], replacement: unknow
   const copy = Array.isArray(value) ? [...value] : value && typeof value === 'object' ? { ...(value as Record<string, unknown>) } : {};
   const [head, ...rest] = path;
   if (rest.length === 0 && remove) delete (copy as Record<string | number, unknown>)[head!];
-  else (copy as Record<string | number, unknown>)[head!] = mutateAt((copy as Record<string | number, unknown>)[head!], rest, replacement, remove);
+  else
+    (copy as Record<string | number, unknown>)[head!] = mutateAt(
+      (copy as Record<string | number, unknown>)[head!],
+      rest,
+      replacement,
+      remove,
+    );
   return copy;
 }
 
@@ -112,22 +127,48 @@ function mutateAt(value: unknown, path: (string | number)[], replacement: unknow
 const nasty = (): fc.Arbitrary<unknown> =>
   fc.oneof(
     fc.jsonValue({ maxDepth: 3 }),
-    fc.constantFrom(null, '', ' ', 0, -1, 1e308, -0, true, [], {}, '__proto__', 'constructor', '\u0000', '😀'.repeat(50), 'a'.repeat(70_000), '../../etc/passwd', "'; drop table x; --", '{{', '}}'),
+    fc.constantFrom(
+      null,
+      '',
+      ' ',
+      0,
+      -1,
+      1e308,
+      -0,
+      true,
+      [],
+      {},
+      '__proto__',
+      'constructor',
+      '\u0000',
+      '😀'.repeat(50),
+      'a'.repeat(70_000),
+      '../../etc/passwd',
+      "'; drop table x; --",
+      '{{',
+      '}}',
+    ),
     fc.integer({ min: 1, max: 40 }).map((n) => JSON.parse('['.repeat(n) + ']'.repeat(n)) as unknown),
     fc.double(),
   );
 
 /** `base`'s values with up to four paths removed or replaced by a nasty value (or a key added). */
 export function mutated(base: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> {
-  return fc.tuple(base, fc.array(fc.tuple(fc.nat(), nasty(), fc.constantFrom('replace', 'remove', 'add')), { minLength: 1, maxLength: 4 }), fc.string({ minLength: 1, maxLength: 12 })).map(([value, changes, extraKey]) => {
-    let v = value;
-    for (const [at, replacement, how] of changes) {
-      const paths = pathsOf(v);
-      const path = paths[at % paths.length]!;
-      v = how === 'add' ? mutateAt(v, [...path, extraKey], replacement, false) : mutateAt(v, path, replacement, how === 'remove');
-    }
-    return v;
-  });
+  return fc
+    .tuple(
+      base,
+      fc.array(fc.tuple(fc.nat(), nasty(), fc.constantFrom('replace', 'remove', 'add')), { minLength: 1, maxLength: 4 }),
+      fc.string({ minLength: 1, maxLength: 12 }),
+    )
+    .map(([value, changes, extraKey]) => {
+      let v = value;
+      for (const [at, replacement, how] of changes) {
+        const paths = pathsOf(v);
+        const path = paths[at % paths.length]!;
+        v = how === 'add' ? mutateAt(v, [...path, extraKey], replacement, false) : mutateAt(v, path, replacement, how === 'remove');
+      }
+      return v;
+    });
 }
 
 /** Valid-looking values of `schema`, half of them mutated. */

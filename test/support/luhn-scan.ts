@@ -45,7 +45,11 @@ export async function findLuhnNumbers(em: EntityManager): Promise<LuhnHit[]> {
   const hits: LuhnHit[] = [];
   for (const { table, column } of columns) {
     if (NOT_DATA.has(table)) continue;
-    const rows = await em.getConnection().execute<{ v: string }[]>(`select "${column}"::text as v from "${table}" where "${column}"::text ~ '[0-9]{4}[ -]?[0-9]{4}[ -]?[0-9]{4}[ -]?[0-9]'`);
+    const rows = await em
+      .getConnection()
+      .execute<{ v: string }[]>(
+        `select "${column}"::text as v from "${table}" where "${column}"::text ~ '[0-9]{4}[ -]?[0-9]{4}[ -]?[0-9]{4}[ -]?[0-9]'`,
+      );
     for (const { v } of rows) {
       for (const match of v.matchAll(CANDIDATE)) {
         const digits = match[0].replace(/[ -]/g, '');

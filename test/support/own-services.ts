@@ -88,7 +88,11 @@ export async function startOwnRedis(): Promise<OwnRedis> {
   const port = await freeServicePort();
   let child: ChildProcess | undefined;
   const start = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     const deadline = Date.now() + 10_000;
@@ -154,7 +158,8 @@ export async function startOwnPgBouncer(target: { host: string; port: number }, 
     } catch {
       break; // taken: PgBouncer listens
     }
-    if (Date.now() > deadline) throw new Error(`pgbouncer did not listen on ${port}: ${await readFile(join(dir, 'pgbouncer.log'), 'utf8').catch(() => '')}`);
+    if (Date.now() > deadline)
+      throw new Error(`pgbouncer did not listen on ${port}: ${await readFile(join(dir, 'pgbouncer.log'), 'utf8').catch(() => '')}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
@@ -196,7 +201,30 @@ export async function startOwnRedisCluster(masters = 3): Promise<OwnRedisCluster
   try {
     for (let i = 0; i < masters; i++) {
       const [port, busPort] = [await freeServicePort(), await freeServicePort()];
-      const child = spawn('redis-server', ['--port', String(port), '--cluster-port', String(busPort), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--dir', dir, '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(
+        'redis-server',
+        [
+          '--port',
+          String(port),
+          '--cluster-port',
+          String(busPort),
+          '--bind',
+          '127.0.0.1',
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          join(dir, `nodes-${port}.conf`),
+          '--dir',
+          dir,
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          '--maxmemory-policy',
+          'noeviction',
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
       children.push(child);
       let out = '';
       child.stdout!.on('data', (d: Buffer) => (out += d.toString()));

@@ -7,12 +7,27 @@ import { runSql } from '../../platform/pipeline/run-sql.ts';
 const DAY_MS = 86_400_000;
 
 /** One contact with a conversation on a channel, as the inbound store would write it. */
-export async function seedContact(em: EntityManager, p: { workspaceId: string; channelId: string; phone: string; name?: string }): Promise<{ contactId: string; conversationId: string }> {
+export async function seedContact(
+  em: EntityManager,
+  p: { workspaceId: string; channelId: string; phone: string; name?: string },
+): Promise<{ contactId: string; conversationId: string }> {
   const contactId = newId();
   const conversationId = newId();
-  await runSql(em, `insert into contacts (id, workspace_id, phone, name, last_seen_at) values (:contactId, :workspaceId, :phone, :name, now())`, { contactId, workspaceId: p.workspaceId, phone: p.phone, name: p.name ?? 'Someone' });
-  await runSql(em, `insert into contact_identities (id, workspace_id, contact_id, channel_id, kind, value) values (:id, :workspaceId, :contactId, :channelId, 'phone', :phone)`, { id: newId(), workspaceId: p.workspaceId, contactId, channelId: p.channelId, phone: p.phone });
-  await runSql(em, `insert into conversations (id, workspace_id, channel_id, contact_id) values (:conversationId, :workspaceId, :channelId, :contactId)`, { conversationId, workspaceId: p.workspaceId, channelId: p.channelId, contactId });
+  await runSql(
+    em,
+    `insert into contacts (id, workspace_id, phone, name, last_seen_at) values (:contactId, :workspaceId, :phone, :name, now())`,
+    { contactId, workspaceId: p.workspaceId, phone: p.phone, name: p.name ?? 'Someone' },
+  );
+  await runSql(
+    em,
+    `insert into contact_identities (id, workspace_id, contact_id, channel_id, kind, value) values (:id, :workspaceId, :contactId, :channelId, 'phone', :phone)`,
+    { id: newId(), workspaceId: p.workspaceId, contactId, channelId: p.channelId, phone: p.phone },
+  );
+  await runSql(
+    em,
+    `insert into conversations (id, workspace_id, channel_id, contact_id) values (:conversationId, :workspaceId, :channelId, :contactId)`,
+    { conversationId, workspaceId: p.workspaceId, channelId: p.channelId, contactId },
+  );
   return { contactId, conversationId };
 }
 
@@ -22,7 +37,16 @@ export async function seedContact(em: EntityManager, p: { workspaceId: string; c
  */
 export async function seedMessages(
   em: EntityManager,
-  p: { workspaceId: string; channelId: string; contactId: string; conversationId: string; count: number; ageDays: number; text: string; mediaDir?: string },
+  p: {
+    workspaceId: string;
+    channelId: string;
+    contactId: string;
+    conversationId: string;
+    count: number;
+    ageDays: number;
+    text: string;
+    mediaDir?: string;
+  },
 ): Promise<{ ids: string[]; files: string[] }> {
   const ids: string[] = [];
   const files: string[] = [];
@@ -67,7 +91,17 @@ export async function seedMessages(
 /** A run of a flow version `ageDays` old, with `steps` steps; `status` waiting keeps it waiting. */
 export async function seedRun(
   em: EntityManager,
-  p: { workspaceId: string; flowId: string; versionId: string; contactId: string; conversationId: string; channelId: string; status: 'completed' | 'waiting' | 'failed'; ageDays: number; steps: number },
+  p: {
+    workspaceId: string;
+    flowId: string;
+    versionId: string;
+    contactId: string;
+    conversationId: string;
+    channelId: string;
+    status: 'completed' | 'waiting' | 'failed';
+    ageDays: number;
+    steps: number;
+  },
 ): Promise<string> {
   const runId = newId();
   const at = new Date(Date.now() - p.ageDays * DAY_MS).toISOString();
@@ -79,13 +113,17 @@ export async function seedRun(
     { runId, ...p, at },
   );
   for (let seq = 1; seq <= p.steps; seq++) {
-    await runSql(em, `insert into run_steps (id, workspace_id, run_id, seq, node_id, node_type, input, output, started_at, finished_at) values (:id, :workspaceId, :runId, :seq, 'n1', 'send_message', '{"text":"private step"}', '{}', :at, :at)`, {
-      id: newId(),
-      workspaceId: p.workspaceId,
-      runId,
-      seq,
-      at,
-    });
+    await runSql(
+      em,
+      `insert into run_steps (id, workspace_id, run_id, seq, node_id, node_type, input, output, started_at, finished_at) values (:id, :workspaceId, :runId, :seq, 'n1', 'send_message', '{"text":"private step"}', '{}', :at, :at)`,
+      {
+        id: newId(),
+        workspaceId: p.workspaceId,
+        runId,
+        seq,
+        at,
+      },
+    );
   }
   return runId;
 }

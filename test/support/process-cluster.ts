@@ -65,7 +65,12 @@ export class ProcessCluster {
    */
   static async create(services: { pgBase?: string; redisUrl?: string; env?: Record<string, string> } = {}): Promise<ProcessCluster> {
     const port = await freePort();
-    const { env, databaseUrl, id } = cliEnv({ PORT: String(port), LOG_LEVEL: 'warn', ...(services.redisUrl ? { REDIS_URL: services.redisUrl } : {}), ...services.env });
+    const { env, databaseUrl, id } = cliEnv({
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      ...(services.redisUrl ? { REDIS_URL: services.redisUrl } : {}),
+      ...services.env,
+    });
     if (!services.pgBase) return new ProcessCluster(env, databaseUrl, `http://127.0.0.1:${port}`);
     const ownUrl = `${services.pgBase}/om_cluster_${id}`;
     return new ProcessCluster({ ...env, DATABASE_URL: ownUrl }, ownUrl, `http://127.0.0.1:${port}`);
@@ -79,7 +84,11 @@ export class ProcessCluster {
   spawn(role: RoleName, env: Record<string, string> = {}): RoleProcess {
     const child = spawnCli([role], { ...this.env, ...env });
     const output = collect(child);
-    const exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as NodeJS.Signals | null, at: Date.now() }));
+    const exited = once(child, 'exit').then(([code, signal]) => ({
+      code: code as number | null,
+      signal: signal as NodeJS.Signals | null,
+      at: Date.now(),
+    }));
     const proc: RoleProcess = { role, child, pid: child.pid!, output, exited };
     this.processes.add(proc);
     return proc;
@@ -105,7 +114,10 @@ export class ProcessCluster {
   /** Waits until `count` BullMQ workers (one per worker process) are connected to `queueName`. */
   async waitForQueueWorkers(queueName: string, count: number, timeoutMs = PROCESS_READY_MS): Promise<void> {
     const queue = this.queue(queueName);
-    await eventually(async () => ((await queue.getWorkersCount()) >= count ? true : undefined), { timeoutMs, what: `${count} workers on ${queueName}` });
+    await eventually(async () => ((await queue.getWorkersCount()) >= count ? true : undefined), {
+      timeoutMs,
+      what: `${count} workers on ${queueName}`,
+    });
   }
 
   /** Each process's warnings, errors and stderr (the last `maxLines` of each), to explain a failed test. */
@@ -157,8 +169,18 @@ export class ProcessCluster {
     if (!validation.ok) throw new Error(`invalid test flow: ${JSON.stringify(validation.problems)}`);
     const flowId = newId();
     const versionId = newId();
-    await this.sql(`insert into flows (id, workspace_id, name, draft, active, published_version) values ($1, $2, $3, $4::jsonb, true, 1)`, [flowId, workspaceId, name, JSON.stringify(document)]);
-    await this.sql(`insert into flow_versions (id, workspace_id, flow_id, version, document) values ($1, $2, $3, 1, $4::jsonb)`, [versionId, workspaceId, flowId, JSON.stringify(validation.flow)]);
+    await this.sql(`insert into flows (id, workspace_id, name, draft, active, published_version) values ($1, $2, $3, $4::jsonb, true, 1)`, [
+      flowId,
+      workspaceId,
+      name,
+      JSON.stringify(document),
+    ]);
+    await this.sql(`insert into flow_versions (id, workspace_id, flow_id, version, document) values ($1, $2, $3, 1, $4::jsonb)`, [
+      versionId,
+      workspaceId,
+      flowId,
+      JSON.stringify(validation.flow),
+    ]);
     await new FlowCache({ redis: this.redis, prefix: this.redisPrefix, buildIndex: () => null }).invalidate(workspaceId);
     return { flowId, versionId };
   }
@@ -186,7 +208,6 @@ export class ProcessCluster {
 function isAlive(p: RoleProcess): boolean {
   return p.child.exitCode === null && p.child.signalCode === null;
 }
-
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -63,4 +63,3 @@ export async function createTestEnv(overrides: Partial<Config> = {}): Promise<Te
     },
   };
 }
-

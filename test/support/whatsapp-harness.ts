@@ -47,9 +47,29 @@ export async function startWhatsappHarness(env: TestEnv, opts: { settings?: Reco
   inbound.onAccepted(async (accepted) => void handedToEngine.push(accepted));
   const queues = new QueueFactory(env.redis, env.config.redisPrefix);
   const outbox = new Outbox({ orm: env.orm, queues, logger, clock: systemClock });
-  const inbox = new Inbox({ orm: env.orm, redis: env.redis, queues, logger, clock: systemClock, outbox, prefix: env.config.redisPrefix, presenceGraceMs: DEFAULT_PRESENCE_GRACE_MS });
+  const inbox = new Inbox({
+    orm: env.orm,
+    redis: env.redis,
+    queues,
+    logger,
+    clock: systemClock,
+    outbox,
+    prefix: env.config.redisPrefix,
+    presenceGraceMs: DEFAULT_PRESENCE_GRACE_MS,
+  });
   const engine = opts.engine
-    ? new Engine({ orm: env.orm, redis: env.redis, queues, logger, clock: systemClock, outbox, http: new SafeHttpClient(), secrets: new WorkspaceSecrets(env.config.secretKey), prefix: env.config.redisPrefix, inbox })
+    ? new Engine({
+        orm: env.orm,
+        redis: env.redis,
+        queues,
+        logger,
+        clock: systemClock,
+        outbox,
+        http: new SafeHttpClient(),
+        secrets: new WorkspaceSecrets(env.config.secretKey),
+        prefix: env.config.redisPrefix,
+        inbox,
+      })
     : null;
   if (engine) {
     inbound.onAccepted(engine.onInboundAccepted);
@@ -104,15 +124,20 @@ export async function startWhatsappHarness(env: TestEnv, opts: { settings?: Reco
     sql,
     advance: (ms: number) => (now += ms),
     /** A WhatsApp channel with a connect request (QR, or a pairing phone), taken by the host. */
-    async connectChannel(connect: { pairingPhone?: string; settings?: Record<string, unknown> } = {}): Promise<{ channelId: string; workspaceId: string; socket: FakeWaSocket }> {
+    async connectChannel(
+      connect: { pairingPhone?: string; settings?: Record<string, unknown> } = {},
+    ): Promise<{ channelId: string; workspaceId: string; socket: FakeWaSocket }> {
       const workspaceId = newId();
       const channelId = newId();
       await sql(`insert into workspaces (id, name) values (:workspaceId, 'WA')`, { workspaceId });
-      await sql(`insert into channels (id, workspace_id, kind, name, status, status_reason, settings) values (:channelId, :workspaceId, 'whatsapp', 'Phone', 'disconnected', 'not_connected', cast(:settings as jsonb))`, {
-        channelId,
-        workspaceId,
-        settings: JSON.stringify(connect.settings ?? opts.settings ?? {}),
-      });
+      await sql(
+        `insert into channels (id, workspace_id, kind, name, status, status_reason, settings) values (:channelId, :workspaceId, 'whatsapp', 'Phone', 'disconnected', 'not_connected', cast(:settings as jsonb))`,
+        {
+          channelId,
+          workspaceId,
+          settings: JSON.stringify(connect.settings ?? opts.settings ?? {}),
+        },
+      );
       await requestConnect(env.orm.em.fork(), channelId, connect.pairingPhone ?? null);
       const before = fake.sockets.length;
       await host.tick();
@@ -131,7 +156,12 @@ export async function startWhatsappHarness(env: TestEnv, opts: { settings?: Reco
       await host.session(channelId)?.settled();
     },
     async channel(channelId: string): Promise<{ status: string; status_reason: string | null; display_identifier: string | null }> {
-      return (await sql<{ status: string; status_reason: string | null; display_identifier: string | null }>(`select status, status_reason, display_identifier from channels where id = :channelId`, { channelId }))[0]!;
+      return (
+        await sql<{ status: string; status_reason: string | null; display_identifier: string | null }>(
+          `select status, status_reason, display_identifier from channels where id = :channelId`,
+          { channelId },
+        )
+      )[0]!;
     },
     /** Collects the channel's live events until the returned function is called. */
     async collectEvents(channelId: string): Promise<{ events: ChannelEvent[]; stop: () => Promise<void> }> {
@@ -151,8 +181,14 @@ export async function startWhatsappHarness(env: TestEnv, opts: { settings?: Reco
       const validation = validateFlow(document);
       if (!validation.ok) throw new Error(`invalid test flow: ${JSON.stringify(validation.problems)}`);
       const flowId = newId();
-      await sql(`insert into flows (id, workspace_id, name, draft, active, published_version) values (:flowId, :workspaceId, 'test flow', cast(:doc as jsonb), true, 1)`, { flowId, workspaceId, doc: JSON.stringify(document) });
-      await sql(`insert into flow_versions (id, workspace_id, flow_id, version, document) values (:versionId, :workspaceId, :flowId, 1, cast(:doc as jsonb))`, { versionId: newId(), workspaceId, flowId, doc: JSON.stringify(validation.flow) });
+      await sql(
+        `insert into flows (id, workspace_id, name, draft, active, published_version) values (:flowId, :workspaceId, 'test flow', cast(:doc as jsonb), true, 1)`,
+        { flowId, workspaceId, doc: JSON.stringify(document) },
+      );
+      await sql(
+        `insert into flow_versions (id, workspace_id, flow_id, version, document) values (:versionId, :workspaceId, :flowId, 1, cast(:doc as jsonb))`,
+        { versionId: newId(), workspaceId, flowId, doc: JSON.stringify(validation.flow) },
+      );
       await engine.flowsChanged(workspaceId);
       return { flowId };
     },

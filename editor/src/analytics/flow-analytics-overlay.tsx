@@ -52,7 +52,13 @@ export const FlowAnalyticsOverlay = memo(function FlowAnalyticsOverlay({ flowId 
             <Switch label="Show analytics" checked={on} onChange={(e) => setOn(e.currentTarget.checked)} size="sm" />
             {on && (
               <>
-                <SegmentedControl size="xs" data={MODES} value={mode} onChange={(v) => setMode(v as 'runs' | 'dates')} aria-label="Count runs by" />
+                <SegmentedControl
+                  size="xs"
+                  data={MODES}
+                  value={mode}
+                  onChange={(v) => setMode(v as 'runs' | 'dates')}
+                  aria-label="Count runs by"
+                />
                 {mode === 'runs' ? (
                   <SegmentedControl size="xs" data={WINDOWS} value={lastRuns} onChange={setLastRuns} aria-label="Runs counted" />
                 ) : (
@@ -89,7 +95,8 @@ export const FlowAnalyticsOverlay = memo(function FlowAnalyticsOverlay({ flowId 
 function Totals({ data }: { data: FlowAnalytics }) {
   const t = data.totals;
   const ranged = data.window.from !== null;
-  if (t.runs === 0) return <Text size="xs">{ranged ? 'No runs started on these days' : 'No runs yet'} (test chat runs are not counted).</Text>;
+  if (t.runs === 0)
+    return <Text size="xs">{ranged ? 'No runs started on these days' : 'No runs yet'} (test chat runs are not counted).</Text>;
   return (
     <Stack gap={4}>
       <Group gap="md" wrap="nowrap" aria-label="Flow totals">
@@ -131,9 +138,20 @@ function NodeBadges({ data }: { data: FlowAnalytics }) {
         const reached = c?.reached ?? 0;
         const dropped = c ? c.stoppedHere - c.waiting : 0;
         const share = data.totals.runs > 0 ? Math.round((reached / data.totals.runs) * 100) : 0;
-        const ports = c ? Object.entries(c.ports).map(([port, n]) => `${port}: ${n}`).join(', ') : '';
+        const ports = c
+          ? Object.entries(c.ports)
+              .map(([port, n]) => `${port}: ${n}`)
+              .join(', ')
+          : '';
         return (
-          <div key={node.id} style={{ position: 'absolute', transform: `translate(${node.position.x}px, ${node.position.y + (node.measured?.height ?? 60) + 6}px)`, pointerEvents: 'all' }}>
+          <div
+            key={node.id}
+            style={{
+              position: 'absolute',
+              transform: `translate(${node.position.x}px, ${node.position.y + (node.measured?.height ?? 60) + 6}px)`,
+              pointerEvents: 'all',
+            }}
+          >
             <Tooltip label={ports ? `Left by ${ports}` : 'No run left this node'} withArrow>
               <Group gap={4} wrap="nowrap" data-analytics-node={node.id} aria-label={`${reached} runs reached this node`}>
                 <Badge size="sm" variant="filled" color="blue">

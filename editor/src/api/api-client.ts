@@ -71,12 +71,24 @@ export class ApiClient {
     return headers;
   }
 
-  private async request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal, raw?: { body: Blob; contentType: string }): Promise<T> {
+  private async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    signal?: AbortSignal,
+    raw?: { body: Blob; contentType: string },
+  ): Promise<T> {
     let res: Response;
     try {
       const headers = this.headers(method, body !== undefined);
       if (raw) headers['content-type'] = raw.contentType;
-      res = await fetch(this.base + path, { method, headers, credentials: 'same-origin', body: raw ? raw.body : body === undefined ? undefined : JSON.stringify(body), signal });
+      res = await fetch(this.base + path, {
+        method,
+        headers,
+        credentials: 'same-origin',
+        body: raw ? raw.body : body === undefined ? undefined : JSON.stringify(body),
+        signal,
+      });
     } catch (cause) {
       if ((cause as Error).name === 'AbortError') throw cause;
       throw new ApiError(0, 'network_error', 'The server could not be reached. Check your connection and try again.');
@@ -87,7 +99,12 @@ export class ApiClient {
     if (!res.ok) {
       const error = (parsed as { error?: { code?: string; message?: string; details?: unknown } } | undefined)?.error;
       if (res.status === 401) this.onUnauthorized();
-      throw new ApiError(res.status, error?.code ?? `http_${res.status}`, error?.message ?? `The server answered ${res.status}.`, error?.details);
+      throw new ApiError(
+        res.status,
+        error?.code ?? `http_${res.status}`,
+        error?.message ?? `The server answered ${res.status}.`,
+        error?.details,
+      );
     }
     return parsed as T;
   }

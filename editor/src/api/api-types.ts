@@ -1,11 +1,38 @@
 import type { z } from 'zod';
-import type { BroadcastComparisonDto, BroadcastDto, BroadcastEngagementAnswerDto, BroadcastRecipientDto, BroadcastStatsDto, BroadcastTimelineDto, SegmentPreviewDto } from '../../../api/dto/broadcast.dto.ts';
+import type {
+  BroadcastComparisonDto,
+  BroadcastDto,
+  BroadcastEngagementAnswerDto,
+  BroadcastRecipientDto,
+  BroadcastStatsDto,
+  BroadcastTimelineDto,
+  SegmentPreviewDto,
+} from '../../../api/dto/broadcast.dto.ts';
 import type { ChannelDto } from '../../../api/dto/channel.dto.ts';
 import type { ContactDto } from '../../../api/dto/contact.dto.ts';
 import type { ConversationDto } from '../../../api/dto/conversation.dto.ts';
-import type { AVAILABILITIES, AvailabilityDto, CannedRenderDto, CannedResponseDto, ConversationListItemDto, ConversationNoteDto, InboxAgentDto, ReadMarkerDto, RoutingRuleDto, TeamFiguresDto, TimelineItemDto } from '../../../api/dto/inbox.dto.ts';
+import type {
+  AVAILABILITIES,
+  AvailabilityDto,
+  CannedRenderDto,
+  CannedResponseDto,
+  ConversationListItemDto,
+  ConversationNoteDto,
+  InboxAgentDto,
+  ReadMarkerDto,
+  RoutingRuleDto,
+  TeamFiguresDto,
+  TimelineItemDto,
+} from '../../../api/dto/inbox.dto.ts';
 import type { TEAM_STRATEGIES, TeamDto } from '../../../api/dto/team.dto.ts';
-import type { FlowDto, FlowExportDto, FlowListItemDto, FlowSummaryDto, FlowVersionDetailDto, FlowVersionDto } from '../../../api/dto/flow.dto.ts';
+import type {
+  FlowDto,
+  FlowExportDto,
+  FlowListItemDto,
+  FlowSummaryDto,
+  FlowVersionDetailDto,
+  FlowVersionDto,
+} from '../../../api/dto/flow.dto.ts';
 import type { CreatedInvitationDto, InvitationDto, InvitationLookupDto } from '../../../api/dto/invitation.dto.ts';
 import type { MemberDto } from '../../../api/dto/member.dto.ts';
 import type { MessageDto } from '../../../api/dto/message.dto.ts';
@@ -49,7 +76,8 @@ type MessageAnswer = z.infer<typeof MessageDto>;
 /** A message with its delivery times and reactions, as GET /conversations/:id/messages answers it. */
 export type MessageDetail = MessageAnswer;
 /** A chat message as the test chat shows it: an answer's fields it reads (a message just typed, not yet answered, has only these). */
-export type Message = Pick<MessageAnswer, 'id' | 'direction' | 'sender' | 'text' | 'status' | 'createdAt'> & Partial<Pick<MessageAnswer, 'reactions' | 'outcome'>>;
+export type Message = Pick<MessageAnswer, 'id' | 'direction' | 'sender' | 'text' | 'status' | 'createdAt'> &
+  Partial<Pick<MessageAnswer, 'reactions' | 'outcome'>>;
 
 export type RunSummary = z.infer<typeof RunDto>;
 export type RunStep = z.infer<typeof RunStepDto>;

@@ -1,7 +1,6 @@
 import { QueryClient } from '@tanstack/react-query';
 import { ApiError } from './api-client.ts';
 
-
 /**
  * The editor's one QueryClient. Answers are refetched when a page mounts and when the window regains focus; a failed
  * read is retried once unless the API said no (4xx: retrying cannot change the answer).

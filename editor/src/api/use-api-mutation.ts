@@ -19,7 +19,10 @@ export interface ApiMutationOptions<TVars, TResult> {
  * The one way a page writes through the API: the call, the invalidation of what it changed, and
  * its outcome as a notification. `mutation.error` stays available for forms that show it inline.
  */
-export function useApiMutation<TVars = void, TResult = unknown>(call: (api: ApiClient, vars: TVars) => Promise<TResult>, options: ApiMutationOptions<TVars, TResult> = {}) {
+export function useApiMutation<TVars = void, TResult = unknown>(
+  call: (api: ApiClient, vars: TVars) => Promise<TResult>,
+  options: ApiMutationOptions<TVars, TResult> = {},
+) {
   const { api } = useSession();
   const queryClient = useQueryClient();
   return useMutation<TResult, Error, TVars>({

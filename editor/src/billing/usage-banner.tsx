@@ -10,12 +10,16 @@ export function alertText(alert: NonNullable<BillingInfo['alert']>, periodEnd: s
   if (alert.threshold === 100) {
     return {
       title: `You have used all your ${alert.label}`,
-      body: alert.entitlement === 'messagesPerPeriod' || alert.entitlement === 'broadcastRecipientsPerMonth'
-        ? `Flows and broadcasts send nothing more until ${until} (agents' replies still go out). Upgrade to send again now.`
-        : 'Nothing more can be added until you remove one or upgrade.',
+      body:
+        alert.entitlement === 'messagesPerPeriod' || alert.entitlement === 'broadcastRecipientsPerMonth'
+          ? `Flows and broadcasts send nothing more until ${until} (agents' replies still go out). Upgrade to send again now.`
+          : 'Nothing more can be added until you remove one or upgrade.',
     };
   }
-  return { title: `You have used ${alert.threshold} % of your ${alert.label}`, body: `The period ends on ${until}. Upgrade before you run out.` };
+  return {
+    title: `You have used ${alert.threshold} % of your ${alert.label}`,
+    body: `The period ends on ${until}. Upgrade before you run out.`,
+  };
 }
 
 /** At 80, 90 and 100 % of a limit: a banner on every page, for owners (others never load billing). */

@@ -23,7 +23,10 @@ type AudienceFields = Pick<BroadcastDraft, 'audienceKind' | 'rule' | 'phonesText
 /** Who receives the broadcast: a segment rule with its live count, a pasted list, or a CSV file. */
 export function AudienceField({ value, onChange }: { value: AudienceFields; onChange: (patch: Partial<AudienceFields>) => void }) {
   const { api } = useSession();
-  const fetchPreview = useCallback((rule: unknown, signal: AbortSignal) => api.post<SegmentPreview>('/segments/preview', { rule }, signal), [api]);
+  const fetchPreview = useCallback(
+    (rule: unknown, signal: AbortSignal) => api.post<SegmentPreview>('/segments/preview', { rule }, signal),
+    [api],
+  );
   const segment = useSegmentPreview(value.rule, value.audienceKind === 'segment', fetchPreview);
 
   async function readCsv(event: ChangeEvent<HTMLInputElement>) {
@@ -35,7 +38,11 @@ export function AudienceField({ value, onChange }: { value: AudienceFields; onCh
   return (
     <Fieldset legend="Audience" variant="unstyled" styles={{ legend: { fontWeight: 700, marginBottom: 4 } }}>
       <Stack gap="sm">
-        <Radio.Group value={value.audienceKind} onChange={(kind) => onChange({ audienceKind: kind as AudienceFields['audienceKind'] })} aria-label="Audience kind">
+        <Radio.Group
+          value={value.audienceKind}
+          onChange={(kind) => onChange({ audienceKind: kind as AudienceFields['audienceKind'] })}
+          aria-label="Audience kind"
+        >
           <Group gap="lg">
             {KINDS.map((k) => (
               <Radio key={k.kind} value={k.kind} label={k.label} />
@@ -47,7 +54,13 @@ export function AudienceField({ value, onChange }: { value: AudienceFields; onCh
             <Text size="sm" c="dimmed">
               Contacts who match these conditions. Opted-out, restricted and erased contacts are always left out.
             </Text>
-            <ConditionBuilder label="Segment rule" value={value.rule} variables={SEGMENT_VARIABLES} fields="segment" onChange={(rule) => onChange({ rule })} />
+            <ConditionBuilder
+              label="Segment rule"
+              value={value.rule}
+              variables={SEGMENT_VARIABLES}
+              fields="segment"
+              onChange={(rule) => onChange({ rule })}
+            />
             <ErrorWithDetails error={segment.error} />
             <SegmentCount preview={segment.error ? null : segment.preview} stale={segment.stale} />
           </>
@@ -75,7 +88,8 @@ export function AudienceField({ value, onChange }: { value: AudienceFields; onCh
               <input type="file" accept=".csv,text/csv" className="visually-hidden" onChange={(e) => void readCsv(e)} />
             </Button>
             <Text size="sm" c="dimmed">
-              The column headed “phone” is used, or the first column; numbers in international form (+15551234567).{value.csvFileName ? ` File: ${value.csvFileName}.` : ''}
+              The column headed “phone” is used, or the first column; numbers in international form (+15551234567).
+              {value.csvFileName ? ` File: ${value.csvFileName}.` : ''}
             </Text>
             {value.csv && <PhonesCount preview={audiencePhones({ kind: 'csv', csv: value.csv })} />}
           </>
@@ -87,13 +101,19 @@ export function AudienceField({ value, onChange }: { value: AudienceFields; onCh
 
 /** The segment's live count, what of it cannot be messaged, and a few of its contacts. */
 export function SegmentCount({ preview, stale }: { preview: SegmentPreview | null; stale: boolean }) {
-  if (!preview) return <p className="hint" aria-live="polite">{stale ? 'Counting the audience…' : ''}</p>;
+  if (!preview)
+    return (
+      <p className="hint" aria-live="polite">
+        {stale ? 'Counting the audience…' : ''}
+      </p>
+    );
   const { opted_out, restricted, erased } = preview.excluded;
   const reachable = Math.max(0, preview.count - opted_out - restricted - erased);
   return (
     <div className="audience-count" aria-live="polite" data-stale={stale}>
       <p>
-        <strong data-testid="audience-count">{preview.count}</strong> {preview.count === 1 ? 'contact matches' : 'contacts match'}; <strong>{reachable}</strong> can be messaged
+        <strong data-testid="audience-count">{preview.count}</strong> {preview.count === 1 ? 'contact matches' : 'contacts match'};{' '}
+        <strong>{reachable}</strong> can be messaged
         {stale && <span className="muted"> (updating…)</span>}
       </p>
       <p className="hint" data-testid="audience-excluded">

@@ -3,7 +3,12 @@ import type { BroadcastComparisonItem } from '../api/api-types.ts';
 import { comparisonRow, shownShare, sortRows } from './broadcast-comparison.ts';
 import { percentOf } from './broadcast-numbers.ts';
 
-function item(name: string, startedAt: string, byStatus: Record<string, number>, rates: { replyRate: number | null; optOutRate: number | null }): BroadcastComparisonItem {
+function item(
+  name: string,
+  startedAt: string,
+  byStatus: Record<string, number>,
+  rates: { replyRate: number | null; optOutRate: number | null },
+): BroadcastComparisonItem {
   const full = { pending: 0, sent: 0, delivered: 0, read: 0, failed: 0, skipped: 0, ...byStatus };
   return {
     id: `00000000-0000-7000-8000-00000000000${name.length}`,
@@ -14,7 +19,14 @@ function item(name: string, startedAt: string, byStatus: Record<string, number>,
     contentKind: 'message',
     startedAt,
     finishedAt: startedAt,
-    stats: { total: Object.values(full).reduce((a, b) => a + b, 0), byStatus: full, skippedByReason: { opted_out: 0, restricted: 0, erased: 0, cancelled: 0, flow_inactive: 0 }, optedOutAfter: 0, percentDone: 100, estimatedFinishAt: null },
+    stats: {
+      total: Object.values(full).reduce((a, b) => a + b, 0),
+      byStatus: full,
+      skippedByReason: { opted_out: 0, restricted: 0, erased: 0, cancelled: 0, flow_inactive: 0 },
+      optedOutAfter: 0,
+      percentDone: 100,
+      estimatedFinishAt: null,
+    },
     engagement: { delivered: full.delivered + full.read, replied: 0, optedOut: 0, ...rates },
   };
 }

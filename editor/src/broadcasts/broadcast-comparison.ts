@@ -26,7 +26,11 @@ export interface ComparisonSort {
   descending: boolean;
 }
 
-const AUDIENCE_WORDS: Record<BroadcastComparisonItem['audienceKind'], string> = { segment: 'Segment', phones: 'Pasted phones', csv: 'CSV file' };
+const AUDIENCE_WORDS: Record<BroadcastComparisonItem['audienceKind'], string> = {
+  segment: 'Segment',
+  phones: 'Pasted phones',
+  csv: 'CSV file',
+};
 
 export function comparisonRow(item: BroadcastComparisonItem): ComparisonRow {
   const n = broadcastNumbers(item.stats);

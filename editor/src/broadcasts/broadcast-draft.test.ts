@@ -19,7 +19,19 @@ describe('the create form as the API body', () => {
   });
 
   it("uses the workspace's time zone when the field is left empty, and the pace as a number", () => {
-    const spec = toSpecInput({ ...newDraft(), name: 'Weekly', channelId: CHANNEL, text: 'x', scheduleKind: 'recurring', cron: ' 0 9 * * 1 ', pace: '30', quietHours: true }, 'Europe/Paris');
+    const spec = toSpecInput(
+      {
+        ...newDraft(),
+        name: 'Weekly',
+        channelId: CHANNEL,
+        text: 'x',
+        scheduleKind: 'recurring',
+        cron: ' 0 9 * * 1 ',
+        pace: '30',
+        quietHours: true,
+      },
+      'Europe/Paris',
+    );
     expect(spec.schedule).toEqual({ kind: 'recurring', cron: '0 9 * * 1', timezone: 'Europe/Paris' });
     expect(spec.pacePerMinute).toBe(30);
     expect(spec.quietHours).toEqual({ start: '21:00', end: '08:00', timezone: 'contact' });
@@ -33,7 +45,9 @@ describe('the create form as the API body', () => {
 
   it("lists the API schema's problems by field before anything is sent", () => {
     const problems = checkDraft(toSpecInput({ ...newDraft(), scheduleKind: 'at', localTime: '', pace: '0' }, 'UTC'));
-    expect(problems.map((p) => p.path)).toEqual(expect.arrayContaining(['name', 'channelId', 'content.text', 'schedule.localTime', 'pacePerMinute']));
+    expect(problems.map((p) => p.path)).toEqual(
+      expect.arrayContaining(['name', 'channelId', 'content.text', 'schedule.localTime', 'pacePerMinute']),
+    );
   });
 });
 
@@ -62,12 +76,17 @@ describe('a broadcast that sends a saved template', () => {
   const TEMPLATE = '0196a3f0-7c2e-7a11-8b1c-00000000aaaa';
 
   it('sends the template by id and gives it back when edited', () => {
-    const spec = toSpecInput({ ...newDraft(), name: 'Offer', channelId: CHANNEL, contentKind: 'template', templateId: TEMPLATE, text: 'kept for later' }, 'UTC');
+    const spec = toSpecInput(
+      { ...newDraft(), name: 'Offer', channelId: CHANNEL, contentKind: 'template', templateId: TEMPLATE, text: 'kept for later' },
+      'UTC',
+    );
     expect(spec.content).toEqual({ kind: 'template', templateId: TEMPLATE });
     expect(draftOf(spec)).toMatchObject({ contentKind: 'template', templateId: TEMPLATE });
   });
 
   it('asks for a template in words when none is picked', () => {
-    expect(checkDraft(toSpecInput({ ...newDraft(), name: 'Offer', channelId: CHANNEL, contentKind: 'template' }, 'UTC'))).toEqual([{ path: 'content.templateId', message: 'pick a template, or write the message' }]);
+    expect(checkDraft(toSpecInput({ ...newDraft(), name: 'Offer', channelId: CHANNEL, contentKind: 'template' }, 'UTC'))).toEqual([
+      { path: 'content.templateId', message: 'pick a template, or write the message' },
+    ]);
   });
 });

@@ -87,7 +87,11 @@ export function toSpecInput(draft: BroadcastDraft, fallbackTimezone: string): Br
         ? { kind: 'template', templateId: draft.templateId }
         : { kind: 'flow', flowId: draft.flowId };
   const schedule: BroadcastSpecInput['schedule'] =
-    draft.scheduleKind === 'now' ? { kind: 'now' } : draft.scheduleKind === 'at' ? { kind: 'at', localTime: draft.localTime, timezone } : { kind: 'recurring', cron: draft.cron.trim(), timezone };
+    draft.scheduleKind === 'now'
+      ? { kind: 'now' }
+      : draft.scheduleKind === 'at'
+        ? { kind: 'at', localTime: draft.localTime, timezone }
+        : { kind: 'recurring', cron: draft.cron.trim(), timezone };
   return {
     name: draft.name,
     channelId: draft.channelId,
@@ -108,7 +112,8 @@ export interface FieldProblem {
 /** What the API's schema finds wrong with the body (empty when it would accept its shape). */
 export function checkDraft(spec: BroadcastSpecInput): FieldProblem[] {
   // No template picked yet: said in words, rather than as the schema's "invalid UUID".
-  if (spec.content.kind === 'template' && spec.content.templateId === '') return [{ path: 'content.templateId', message: 'pick a template, or write the message' }];
+  if (spec.content.kind === 'template' && spec.content.templateId === '')
+    return [{ path: 'content.templateId', message: 'pick a template, or write the message' }];
   const result = BroadcastSpecSchema.safeParse(spec);
   return result.success ? [] : result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
 }
@@ -149,5 +154,7 @@ export function draftOf(spec: BroadcastSpecInput): BroadcastDraft {
  */
 export function changedFields(next: BroadcastSpecInput, before: BroadcastSpecInput): Partial<BroadcastSpecInput> {
   const keys = Object.keys(next) as (keyof BroadcastSpecInput)[];
-  return Object.fromEntries(keys.filter((k) => JSON.stringify(next[k] ?? null) !== JSON.stringify(before[k] ?? null)).map((k) => [k, next[k]]));
+  return Object.fromEntries(
+    keys.filter((k) => JSON.stringify(next[k] ?? null) !== JSON.stringify(before[k] ?? null)).map((k) => [k, next[k]]),
+  );
 }

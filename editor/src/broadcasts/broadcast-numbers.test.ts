@@ -13,7 +13,15 @@ const stats = (byStatus: Record<string, number>) => ({
 
 describe('when a broadcast counts how far its messages got', () => {
   it('counts a read message as delivered and sent too', () => {
-    expect(broadcastNumbers(stats({ sent: 2, delivered: 3, read: 5, failed: 1, skipped: 4, pending: 1 }))).toEqual({ recipients: 16, sent: 10, delivered: 8, read: 5, failed: 1, skipped: 4, waiting: 1 });
+    expect(broadcastNumbers(stats({ sent: 2, delivered: 3, read: 5, failed: 1, skipped: 4, pending: 1 }))).toEqual({
+      recipients: 16,
+      sent: 10,
+      delivered: 8,
+      read: 5,
+      failed: 1,
+      skipped: 4,
+      waiting: 1,
+    });
   });
 
   it('keeps sent ≥ delivered ≥ read, and every recipient counted once across sent, failed, skipped and waiting', () => {

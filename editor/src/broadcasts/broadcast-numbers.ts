@@ -42,7 +42,8 @@ export const REACHED_SERIES = [
 ] as const;
 
 /** The sentence that says how the numbers count, shown beside them. */
-export const REACHED_EXPLANATION = 'Each number counts the recipients who reached at least that step: a read message was also delivered and sent.';
+export const REACHED_EXPLANATION =
+  'Each number counts the recipients who reached at least that step: a read message was also delivered and sent.';
 
 /** A share of the recipients, rounded down so that 100% means all ("37%"); "—" when there are none. */
 export function percentOf(part: number, whole: number): string {

@@ -6,7 +6,8 @@ const endedAgo = (ms: number) => new Date(NOW - ms).toISOString();
 
 describe('how often the detail page refreshes a broadcast', () => {
   it('polls every second while it is scheduled, running or paused', () => {
-    for (const state of ['scheduled', 'running', 'paused'] as const) expect(pollIntervalMs({ state, finishedAt: null }, NOW)).toBe(LIVE_POLL_MS);
+    for (const state of ['scheduled', 'running', 'paused'] as const)
+      expect(pollIntervalMs({ state, finishedAt: null }, NOW)).toBe(LIVE_POLL_MS);
   });
 
   it('does not poll a draft', () => {

@@ -48,13 +48,27 @@ describe('the numbers of a broadcast', () => {
   it('shows where each recipient is right now, every status including the ones at 0', () => {
     renderInApp(<CurrentStatus stats={stats({ byStatus: byStatus({ pending: 4, read: 6 }) })} />);
     const count = (status: string) => document.querySelector(`[data-status="${status}"]`)?.textContent;
-    expect([count('pending'), count('sent'), count('delivered'), count('read'), count('failed'), count('skipped')]).toEqual(['4', '0', '0', '6', '0', '0']);
+    expect([count('pending'), count('sent'), count('delivered'), count('read'), count('failed'), count('skipped')]).toEqual([
+      '4',
+      '0',
+      '0',
+      '6',
+      '0',
+      '0',
+    ]);
   });
 
   it('shows the cards as reached at least, labelled so: sent ≥ delivered ≥ read', () => {
     renderInApp(<NumberCards stats={stats()} />);
     const number = (key: string) => document.querySelector(`[data-number="${key}"]`)?.textContent;
-    expect([number('recipients'), number('sent'), number('delivered'), number('read'), number('failed'), number('skipped')]).toEqual(['10', '6', '5', '2', '1', '1']);
+    expect([number('recipients'), number('sent'), number('delivered'), number('read'), number('failed'), number('skipped')]).toEqual([
+      '10',
+      '6',
+      '5',
+      '2',
+      '1',
+      '1',
+    ]);
     expect(screen.getByText(/reached at least that step/)).toBeTruthy();
   });
 

@@ -12,7 +12,15 @@ export const SKIP_REASON_LABELS: Record<SkipReason, string> = {
   flow_inactive: 'flow inactive',
 };
 
-const STATE_COLORS: Record<Broadcast['state'], string> = { draft: 'gray', scheduled: 'blue', running: 'teal', paused: 'yellow', completed: 'green', cancelled: 'gray', failed: 'red' };
+const STATE_COLORS: Record<Broadcast['state'], string> = {
+  draft: 'gray',
+  scheduled: 'blue',
+  running: 'teal',
+  paused: 'yellow',
+  completed: 'green',
+  cancelled: 'gray',
+  failed: 'red',
+};
 
 /** The state, with its reason when it has one ("scheduled: channel not connected"). */
 export function StateBadge({ state, reason }: { state: Broadcast['state']; reason: string | null }) {
@@ -45,7 +53,12 @@ export function NumberCards({ stats }: { stats: BroadcastStats }) {
   const n = broadcastNumbers(stats);
   const cards = [
     { key: 'recipients', label: 'Recipients', value: n.recipients, share: null },
-    ...REACHED_SERIES.map((s) => ({ key: s.key, label: s.key === 'failed' ? 'Failed' : `${s.label}`, value: n[s.key], share: percentOf(n[s.key], n.recipients) })),
+    ...REACHED_SERIES.map((s) => ({
+      key: s.key,
+      label: s.key === 'failed' ? 'Failed' : `${s.label}`,
+      value: n[s.key],
+      share: percentOf(n[s.key], n.recipients),
+    })),
     { key: 'skipped', label: 'Skipped', value: n.skipped, share: percentOf(n.skipped, n.recipients) },
   ];
   return (
@@ -105,7 +118,9 @@ export function SkippedCounts({ stats }: { stats: BroadcastStats }) {
   const reasons = SKIP_REASONS.filter((r) => (stats.skippedByReason[r] ?? 0) > 0);
   return (
     <Text size="sm" c="dimmed" data-testid="skipped-counts">
-      {reasons.length === 0 ? 'None skipped' : `Skipped: ${reasons.map((r) => `${stats.skippedByReason[r]} ${SKIP_REASON_LABELS[r]}`).join(', ')}`}
+      {reasons.length === 0
+        ? 'None skipped'
+        : `Skipped: ${reasons.map((r) => `${stats.skippedByReason[r]} ${SKIP_REASON_LABELS[r]}`).join(', ')}`}
       {' · '}
       {stats.optedOutAfter} opted out after receiving it
     </Text>

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { describeBroadcast } from './broadcast-summary.tsx';
 
 const base = { content: { kind: 'message', text: 'Hello' }, schedule: { kind: 'now' }, quietHours: null, pacePerMinute: null } as const;
-const audienceOf = (audience: unknown) => describeBroadcast({ ...base, audience } as Parameters<typeof describeBroadcast>[0]).find((d) => d.term === 'Audience')!.value;
+const audienceOf = (audience: unknown) =>
+  describeBroadcast({ ...base, audience } as Parameters<typeof describeBroadcast>[0]).find((d) => d.term === 'Audience')!.value;
 
 describe('a broadcast audience in words', () => {
   it('counts pasted phone numbers, one or many', () => {

@@ -15,11 +15,20 @@ function segmentLabel(path: string): string {
 /** Who a segment reaches, in words; the rule itself only when the builder cannot read it. */
 function segmentWords(rule: unknown): string {
   const words = describeCondition(rule, segmentLabel);
-  return words === null ? `contacts matching an advanced rule ${JSON.stringify(rule)}` : words === 'always' ? 'every contact' : `contacts where ${words}`;
+  return words === null
+    ? `contacts matching an advanced rule ${JSON.stringify(rule)}`
+    : words === 'always'
+      ? 'every contact'
+      : `contacts where ${words}`;
 }
 
 /** A broadcast's audience, content and schedule in words, for the detail page. */
-export function describeBroadcast(b: Pick<Broadcast, 'audience' | 'content' | 'schedule' | 'quietHours' | 'pacePerMinute'> & { templateVersion?: Broadcast['templateVersion'] }, templateName?: string): { term: string; value: string }[] {
+export function describeBroadcast(
+  b: Pick<Broadcast, 'audience' | 'content' | 'schedule' | 'quietHours' | 'pacePerMinute'> & {
+    templateVersion?: Broadcast['templateVersion'];
+  },
+  templateName?: string,
+): { term: string; value: string }[] {
   const audience =
     b.audience.kind === 'segment'
       ? segmentWords(b.audience.rule)
@@ -36,12 +45,21 @@ export function describeBroadcast(b: Pick<Broadcast, 'audience' | 'content' | 's
           : `${template}, as it is when the broadcast starts, in each contact's language`
         : `flow ${b.content.flowId}`;
   const schedule =
-    b.schedule.kind === 'now' ? 'as soon as scheduled' : b.schedule.kind === 'at' ? `at ${b.schedule.localTime.replace('T', ' ')} (${b.schedule.timezone})` : `recurring “${b.schedule.cron}” (${b.schedule.timezone})`;
+    b.schedule.kind === 'now'
+      ? 'as soon as scheduled'
+      : b.schedule.kind === 'at'
+        ? `at ${b.schedule.localTime.replace('T', ' ')} (${b.schedule.timezone})`
+        : `recurring “${b.schedule.cron}” (${b.schedule.timezone})`;
   return [
     { term: 'Audience', value: audience },
     { term: 'Content', value: content },
     { term: 'Schedule', value: schedule },
-    { term: 'Quiet hours', value: b.quietHours ? `${b.quietHours.start} to ${b.quietHours.end}, ${b.quietHours.timezone === 'contact' ? "each contact's clock" : "the workspace's clock"}` : 'none' },
+    {
+      term: 'Quiet hours',
+      value: b.quietHours
+        ? `${b.quietHours.start} to ${b.quietHours.end}, ${b.quietHours.timezone === 'contact' ? "each contact's clock" : "the workspace's clock"}`
+        : 'none',
+    },
     { term: 'Pace', value: b.pacePerMinute === null ? "the channel's own" : `${b.pacePerMinute} per minute` },
   ];
 }

@@ -25,7 +25,12 @@ export function ComparisonTable({ comparison }: { comparison: BroadcastCompariso
     { key: 'startedAt', label: 'Sent at', definition: 'When the broadcast started sending.' },
     { key: 'recipients', label: 'Audience', definition: 'Who it was for, and how many recipients it had.', numeric: true },
     { key: 'sent', label: 'Sent', definition: 'Recipients whose message was sent, delivered or read.', numeric: true },
-    { key: 'deliveredShare', label: 'Delivered', definition: 'Recipients whose message was delivered or read, as a share of the recipients.', numeric: true },
+    {
+      key: 'deliveredShare',
+      label: 'Delivered',
+      definition: 'Recipients whose message was delivered or read, as a share of the recipients.',
+      numeric: true,
+    },
     { key: 'readShare', label: 'Read', definition: 'Recipients who read it, as a share of the recipients.', numeric: true },
     { key: 'replyRate', label: 'Replied', definition: definitions.replyRate, numeric: true },
     { key: 'optOutRate', label: 'Opted out', definition: definitions.optOutRate, numeric: true },
@@ -33,12 +38,18 @@ export function ComparisonTable({ comparison }: { comparison: BroadcastCompariso
   const rows = sortRows(comparison.items.map(comparisonRow), sort);
   const press = (column: ComparisonColumn) =>
     // A first press sorts names A→Z and numbers highest first; a second press reverses.
-    setSort((current) => (current.column === column ? { column, descending: !current.descending } : { column, descending: column !== 'name' }));
+    setSort((current) =>
+      current.column === column ? { column, descending: !current.descending } : { column, descending: column !== 'name' },
+    );
 
   const header = (c: Column): ReactNode => {
     const active = sort.column === c.key;
     return (
-      <Table.Th key={c.key} ta={c.numeric ? 'right' : undefined} aria-sort={active ? (sort.descending ? 'descending' : 'ascending') : 'none'}>
+      <Table.Th
+        key={c.key}
+        ta={c.numeric ? 'right' : undefined}
+        aria-sort={active ? (sort.descending ? 'descending' : 'ascending') : 'none'}
+      >
         <Group gap={4} justify={c.numeric ? 'flex-end' : 'flex-start'} wrap="nowrap">
           {c.definition ? <DefinedLabel label={c.label} definition={c.definition} /> : <span>{c.label}</span>}
           <UnstyledButton onClick={() => press(c.key)} aria-label={`Sort by ${c.label}`} fz="sm" c={active ? undefined : 'dimmed'} px={2}>
@@ -94,8 +105,9 @@ export function ComparisonTable({ comparison }: { comparison: BroadcastCompariso
         </Table>
       </Table.ScrollContainer>
       <Text size="xs" c="dimmed">
-        Delivered and Read are shares of the recipients (reached at least that step); Replied and Opted out are shares of the delivered recipients, replies within{' '}
-        {definitions.replyWindowHours} hours of delivery and opt-outs within {definitions.optOutWindowDays} days. A flow broadcast sends no message of its own, so it has no rates (—).
+        Delivered and Read are shares of the recipients (reached at least that step); Replied and Opted out are shares of the delivered
+        recipients, replies within {definitions.replyWindowHours} hours of delivery and opt-outs within {definitions.optOutWindowDays} days.
+        A flow broadcast sends no message of its own, so it has no rates (—).
       </Text>
     </Stack>
   );

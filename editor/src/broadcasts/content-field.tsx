@@ -9,12 +9,24 @@ import type { BroadcastDraft } from './broadcast-draft.ts';
 type ContentFields = Pick<BroadcastDraft, 'contentKind' | 'text' | 'mediaUrl' | 'templateId' | 'flowId'>;
 
 /** What each recipient gets: a message written here (media optional), a saved template, or a run of a published flow. */
-export function ContentField({ value, flows, onChange }: { value: ContentFields; flows: FlowListItem[] | null; onChange: (patch: Partial<ContentFields>) => void }) {
+export function ContentField({
+  value,
+  flows,
+  onChange,
+}: {
+  value: ContentFields;
+  flows: FlowListItem[] | null;
+  onChange: (patch: Partial<ContentFields>) => void;
+}) {
   const published = flows?.filter((f) => f.publishedVersion !== null) ?? [];
   return (
     <Fieldset legend="Content" variant="unstyled" styles={{ legend: { fontWeight: 700, marginBottom: 4 } }}>
       <Stack gap="sm">
-        <Radio.Group value={value.contentKind} onChange={(kind) => onChange({ contentKind: kind as ContentFields['contentKind'] })} aria-label="Content kind">
+        <Radio.Group
+          value={value.contentKind}
+          onChange={(kind) => onChange({ contentKind: kind as ContentFields['contentKind'] })}
+          aria-label="Content kind"
+        >
           <Group gap="lg">
             <Radio value="message" label="Write a message" />
             <Radio value="template" label="Use a template" />
@@ -24,7 +36,13 @@ export function ContentField({ value, flows, onChange }: { value: ContentFields;
         {value.contentKind === 'message' ? (
           <>
             <TemplateField label="Message text" value={value.text} onChange={(text) => onChange({ text })} multiline required />
-            <TextInput type="url" label="Media URL (optional)" value={value.mediaUrl} onChange={(e) => onChange({ mediaUrl: e.currentTarget.value })} placeholder="https://example.com/offer.jpg" />
+            <TextInput
+              type="url"
+              label="Media URL (optional)"
+              value={value.mediaUrl}
+              onChange={(e) => onChange({ mediaUrl: e.currentTarget.value })}
+              placeholder="https://example.com/offer.jpg"
+            />
           </>
         ) : value.contentKind === 'template' ? (
           <TemplatePicker templateId={value.templateId} onChange={(templateId) => onChange({ templateId })} />
@@ -32,8 +50,13 @@ export function ContentField({ value, flows, onChange }: { value: ContentFields;
           <NativeSelect
             label="Flow"
             value={value.flowId}
-            description={flows !== null && published.length === 0 ? 'No published flow yet: publish one in the flow editor first.' : undefined}
-            data={[{ value: '', label: 'choose a published flow…' }, ...published.map((f) => ({ value: f.id, label: `${f.name} (v${f.publishedVersion}${f.active ? '' : ', inactive'})` }))]}
+            description={
+              flows !== null && published.length === 0 ? 'No published flow yet: publish one in the flow editor first.' : undefined
+            }
+            data={[
+              { value: '', label: 'choose a published flow…' },
+              ...published.map((f) => ({ value: f.id, label: `${f.name} (v${f.publishedVersion}${f.active ? '' : ', inactive'})` })),
+            ]}
             onChange={(e) => onChange({ flowId: e.currentTarget.value })}
           />
         )}
@@ -74,9 +97,14 @@ function TemplatePicker({ templateId, onChange }: { templateId: string; onChange
       />
       {picked && (
         <>
-          <TemplatePreview key={picked.id} content={picked.content} title={`“${picked.name}” (version ${picked.version}) for a sample contact`} />
+          <TemplatePreview
+            key={picked.id}
+            content={picked.content}
+            title={`“${picked.name}” (version ${picked.version}) for a sample contact`}
+          />
           <Text size="sm" c="dimmed">
-            Each recipient gets the language of their <code>language</code> attribute, else {picked.content.fallbackLanguage}. The broadcast sends the template as it is when it starts: edits made while it sends do not change it.
+            Each recipient gets the language of their <code>language</code> attribute, else {picked.content.fallbackLanguage}. The broadcast
+            sends the template as it is when it starts: edits made while it sends do not change it.
           </Text>
         </>
       )}

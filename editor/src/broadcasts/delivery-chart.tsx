@@ -18,7 +18,12 @@ export function DeliveryChart({ timeline }: { timeline: BroadcastTimeline | unde
   if (!timeline || points.length === 0) return <Text c="dimmed">Nothing sent yet: the chart starts with the first message.</Text>;
   const last = points.at(-1)!;
   return (
-    <figure style={{ margin: 0 }} role="img" aria-label={`Delivery over time: ${REACHED_SERIES.map((s) => `${last[s.key]} ${s.label.toLowerCase()}`).join(', ')}`} data-chart-totals={REACHED_SERIES.map((s) => last[s.key]).join(',')}>
+    <figure
+      style={{ margin: 0 }}
+      role="img"
+      aria-label={`Delivery over time: ${REACHED_SERIES.map((s) => `${last[s.key]} ${s.label.toLowerCase()}`).join(', ')}`}
+      data-chart-totals={REACHED_SERIES.map((s) => last[s.key]).join(',')}
+    >
       <LineChart
         h={240}
         data={points}

@@ -6,7 +6,13 @@ import { percentOf } from './broadcast-numbers.ts';
 export function DefinedLabel({ label, definition }: { label: string; definition: string }) {
   return (
     <Tooltip label={definition} multiline w={320} withArrow events={{ hover: true, focus: true, touch: true }}>
-      <Text span inherit tabIndex={0} style={{ textDecoration: 'underline dotted', textUnderlineOffset: 3, cursor: 'help' }} aria-description={definition}>
+      <Text
+        span
+        inherit
+        tabIndex={0}
+        style={{ textDecoration: 'underline dotted', textUnderlineOffset: 3, cursor: 'help' }}
+        aria-description={definition}
+      >
         {label}
       </Text>
     </Tooltip>
@@ -40,8 +46,8 @@ export function EngagementCards({ engagement, definitions }: { engagement: Broad
         ))}
       </SimpleGrid>
       <Text size="xs" c="dimmed">
-        Replies count within {definitions.replyWindowHours} hours of delivery, opt-outs within {definitions.optOutWindowDays} days; both are shares of the delivered recipients. Hover a
-        rate for its definition.
+        Replies count within {definitions.replyWindowHours} hours of delivery, opt-outs within {definitions.optOutWindowDays} days; both are
+        shares of the delivered recipients. Hover a rate for its definition.
       </Text>
     </Stack>
   );

@@ -5,7 +5,14 @@ import { QueryState } from '../api/query-state.tsx';
 import { RECIPIENT_STATUSES, type RecipientStatus } from '../../../engine/broadcasts/broadcast-state.ts';
 import { SKIP_REASON_LABELS } from './broadcast-progress.tsx';
 
-const STATUS_COLORS: Record<RecipientStatus, string> = { pending: 'gray', sent: 'blue', delivered: 'teal', read: 'grape', failed: 'red', skipped: 'yellow' };
+const STATUS_COLORS: Record<RecipientStatus, string> = {
+  pending: 'gray',
+  sent: 'blue',
+  delivered: 'teal',
+  read: 'grape',
+  failed: 'red',
+  skipped: 'yellow',
+};
 
 /**
  * The broadcast's recipients, filterable by their current status. `version` changes when the
@@ -32,7 +39,12 @@ export function RecipientsTable({ broadcastId, version }: { broadcastId: string;
       <QueryState query={recipients} label="recipients">
         {(data) => {
           const rows = data.pages.flatMap((p) => p.items);
-          if (rows.length === 0) return <Text c="dimmed">{status ? `No recipient is ${status}.` : 'No recipients yet: they are chosen when the broadcast starts.'}</Text>;
+          if (rows.length === 0)
+            return (
+              <Text c="dimmed">
+                {status ? `No recipient is ${status}.` : 'No recipients yet: they are chosen when the broadcast starts.'}
+              </Text>
+            );
           return (
             <>
               <Table.ScrollContainer minWidth={560}>
@@ -49,7 +61,13 @@ export function RecipientsTable({ broadcastId, version }: { broadcastId: string;
                   <Table.Tbody>
                     {rows.map((r) => (
                       <Table.Tr key={r.id}>
-                        <Table.Td>{r.contact.name ?? <Text span c="dimmed">unnamed</Text>}</Table.Td>
+                        <Table.Td>
+                          {r.contact.name ?? (
+                            <Text span c="dimmed">
+                              unnamed
+                            </Text>
+                          )}
+                        </Table.Td>
                         <Table.Td>{r.contact.phone ?? ''}</Table.Td>
                         <Table.Td>
                           <Badge color={STATUS_COLORS[r.status]} variant="light" tt="none">

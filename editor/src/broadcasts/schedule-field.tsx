@@ -16,16 +16,30 @@ export function ScheduleField({ value, onChange }: { value: ScheduleFields; onCh
   return (
     <Fieldset legend="Schedule" variant="unstyled" styles={{ legend: { fontWeight: 700, marginBottom: 4 } }}>
       <Stack gap="sm">
-        <Radio.Group value={value.scheduleKind} onChange={(kind) => onChange({ scheduleKind: kind as ScheduleFields['scheduleKind'] })} aria-label="When">
+        <Radio.Group
+          value={value.scheduleKind}
+          onChange={(kind) => onChange({ scheduleKind: kind as ScheduleFields['scheduleKind'] })}
+          aria-label="When"
+        >
           <Group gap="lg">
             {KINDS.map((k) => (
               <Radio key={k.kind} value={k.kind} label={k.label} />
             ))}
           </Group>
         </Radio.Group>
-        {value.scheduleKind === 'at' && <TextInput type="datetime-local" label="Local date and time" value={value.localTime} onChange={(e) => onChange({ localTime: e.currentTarget.value.slice(0, 16) })} w={260} />}
+        {value.scheduleKind === 'at' && (
+          <TextInput
+            type="datetime-local"
+            label="Local date and time"
+            value={value.localTime}
+            onChange={(e) => onChange({ localTime: e.currentTarget.value.slice(0, 16) })}
+            w={260}
+          />
+        )}
         {value.scheduleKind === 'recurring' && <CronField label="Repeat" value={value.cron} onChange={(cron) => onChange({ cron })} />}
-        {value.scheduleKind !== 'now' && <TimezoneField label="Time zone" value={value.timezone} onChange={(timezone) => onChange({ timezone: timezone ?? '' })} />}
+        {value.scheduleKind !== 'now' && (
+          <TimezoneField label="Time zone" value={value.timezone} onChange={(timezone) => onChange({ timezone: timezone ?? '' })} />
+        )}
       </Stack>
     </Fieldset>
   );
@@ -38,11 +52,27 @@ export function QuietHoursField({ value, onChange }: { value: QuietHoursFields; 
   return (
     <Fieldset legend="Quiet hours" variant="unstyled" styles={{ legend: { fontWeight: 700, marginBottom: 4 } }}>
       <Stack gap="sm">
-        <Checkbox label="Do not send during quiet hours" checked={value.quietHours} onChange={(e) => onChange({ quietHours: e.currentTarget.checked })} />
+        <Checkbox
+          label="Do not send during quiet hours"
+          checked={value.quietHours}
+          onChange={(e) => onChange({ quietHours: e.currentTarget.checked })}
+        />
         {value.quietHours && (
           <Group gap="sm" align="flex-end">
-            <TextInput type="time" label="From" value={value.quietStart} onChange={(e) => onChange({ quietStart: e.currentTarget.value })} w={130} />
-            <TextInput type="time" label="Until" value={value.quietEnd} onChange={(e) => onChange({ quietEnd: e.currentTarget.value })} w={130} />
+            <TextInput
+              type="time"
+              label="From"
+              value={value.quietStart}
+              onChange={(e) => onChange({ quietStart: e.currentTarget.value })}
+              w={130}
+            />
+            <TextInput
+              type="time"
+              label="Until"
+              value={value.quietEnd}
+              onChange={(e) => onChange({ quietEnd: e.currentTarget.value })}
+              w={130}
+            />
             <NativeSelect
               label="On whose clock"
               value={value.quietTimezone}

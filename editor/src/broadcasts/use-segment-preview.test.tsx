@@ -9,7 +9,11 @@ const previewOf = (count: number): SegmentPreview => ({ count, excluded: { opted
 
 function Probe({ rule, fetchPreview, enabled = true }: { rule: unknown; fetchPreview: FetchPreview; enabled?: boolean }) {
   const { preview, stale, error } = useSegmentPreview(rule, enabled, fetchPreview);
-  return <p data-testid="probe">{error ? `error ${error.message} ${error.problems.map((p) => p.path).join()}` : `${preview?.count ?? 'none'}${stale ? ' stale' : ''}`}</p>;
+  return (
+    <p data-testid="probe">
+      {error ? `error ${error.message} ${error.problems.map((p) => p.path).join()}` : `${preview?.count ?? 'none'}${stale ? ' stale' : ''}`}
+    </p>
+  );
 }
 const shown = () => screen.getByTestId('probe').textContent;
 

@@ -10,7 +10,11 @@ export function autoLayout(nodes: readonly EditorNode[], edges: readonly EditorE
   const graph = new dagre.graphlib.Graph();
   graph.setGraph({ rankdir: 'TB', nodesep: 40, ranksep: 70 });
   graph.setDefaultEdgeLabel(() => ({}));
-  for (const node of nodes) graph.setNode(node.id, { width: node.measured?.width ?? DEFAULT_NODE_WIDTH_PX, height: node.measured?.height ?? DEFAULT_NODE_HEIGHT_PX });
+  for (const node of nodes)
+    graph.setNode(node.id, {
+      width: node.measured?.width ?? DEFAULT_NODE_WIDTH_PX,
+      height: node.measured?.height ?? DEFAULT_NODE_HEIGHT_PX,
+    });
   for (const edge of edges) graph.setEdge(edge.source, edge.target);
   dagre.layout(graph);
   return nodes.map((node) => {

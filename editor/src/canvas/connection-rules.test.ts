@@ -6,7 +6,13 @@ const doc = {
   schemaVersion: 1 as const,
   nodes: [
     { id: 't', type: 'message_received', position: { x: 0, y: 0 }, config: { match: { kind: 'keyword', keywords: ['hi'] } } },
-    { id: 'c', type: 'condition', label: 'Is pro?', position: { x: 0, y: 100.4 }, config: { rule: { '==': [{ var: 'contact.attributes.plan' }, 'pro'] } } },
+    {
+      id: 'c',
+      type: 'condition',
+      label: 'Is pro?',
+      position: { x: 0, y: 100.4 },
+      config: { rule: { '==': [{ var: 'contact.attributes.plan' }, 'pro'] } },
+    },
     { id: 'm', type: 'send_message', position: { x: 0, y: 200 }, config: { text: 'hello' } },
   ],
   edges: [{ id: 'e1', source: 't', sourceHandle: 'out', target: 'c' }],
@@ -14,7 +20,8 @@ const doc = {
 
 describe('connection rules while dragging', () => {
   const { nodes, edges } = toCanvas(doc);
-  const connect = (source: string, sourceHandle: string, target: string, existing: EditorEdge[] = edges) => connectionRefusal({ source, sourceHandle, target, targetHandle: 'in' }, nodes, existing);
+  const connect = (source: string, sourceHandle: string, target: string, existing: EditorEdge[] = edges) =>
+    connectionRefusal({ source, sourceHandle, target, targetHandle: 'in' }, nodes, existing);
 
   it('allows an output that exists and is free, to a node that is not a trigger', () => {
     expect(connect('c', 'true', 'm')).toBeNull();

@@ -13,7 +13,9 @@ export function connectionRefusal(connection: Connection | Edge, nodes: readonly
   if (!source || !target) return 'both ends must be nodes';
   if (source.id === target.id) return 'a node cannot connect to itself';
   if (findNodeDefinition(target.data.kind)?.category === 'trigger') return 'a trigger starts a flow and takes no incoming connection';
-  if (!portsOf(source.data.kind, source.data.config).some((p) => p.id === connection.sourceHandle)) return 'this output does not exist on the node';
-  if (edges.some((e) => e.source === connection.source && e.sourceHandle === connection.sourceHandle)) return 'this output is already connected: one connection per output';
+  if (!portsOf(source.data.kind, source.data.config).some((p) => p.id === connection.sourceHandle))
+    return 'this output does not exist on the node';
+  if (edges.some((e) => e.source === connection.source && e.sourceHandle === connection.sourceHandle))
+    return 'this output is already connected: one connection per output';
   return null;
 }

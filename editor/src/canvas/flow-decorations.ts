@@ -19,7 +19,13 @@ export interface FlowDecorations {
   stepsByNode: ReadonlyMap<string, NodeStep>;
 }
 
-export const EMPTY_DECORATIONS: FlowDecorations = { problemsByNode: new Map(), pathNodes: new Set(), failedNode: null, runCounts: new Map(), stepsByNode: new Map() };
+export const EMPTY_DECORATIONS: FlowDecorations = {
+  problemsByNode: new Map(),
+  pathNodes: new Set(),
+  failedNode: null,
+  runCounts: new Map(),
+  stepsByNode: new Map(),
+};
 
 export const FlowDecorationsContext = createContext<FlowDecorations>(EMPTY_DECORATIONS);
 

@@ -1,6 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { EditHistory } from './edit-history.ts';
-import { addNode, connect, connectionTargets, copySelection, deleteNode, NODE_SPACING_Y_PX, nodeNames, paste, setPortTarget, updateNodeData, type Snapshot } from './flow-edits.ts';
+import {
+  addNode,
+  connect,
+  connectionTargets,
+  copySelection,
+  deleteNode,
+  NODE_SPACING_Y_PX,
+  nodeNames,
+  paste,
+  setPortTarget,
+  updateNodeData,
+  type Snapshot,
+} from './flow-edits.ts';
 import { toCanvas, toDocument } from './flow-mapping.ts';
 import { hasUnpublishedChanges } from './publish-state.ts';
 import { validateFlow } from '../../../engine/flows/validate-flow.ts';
@@ -8,14 +20,23 @@ import { validateFlow } from '../../../engine/flows/validate-flow.ts';
 const DOC = {
   schemaVersion: 1 as const,
   nodes: [
-    { id: 't', type: 'message_received', label: 'Says hi', position: { x: 0, y: 0 }, config: { match: { kind: 'keyword', keywords: ['hi'] } } },
+    {
+      id: 't',
+      type: 'message_received',
+      label: 'Says hi',
+      position: { x: 0, y: 0 },
+      config: { match: { kind: 'keyword', keywords: ['hi'] } },
+    },
     { id: 'm', type: 'send_message', position: { x: 0, y: 200 }, config: { text: 'hello' } },
     { id: 'm2', type: 'send_message', position: { x: 400, y: 200 }, config: { text: 'bye' } },
   ],
   edges: [{ id: 'e1', source: 't', sourceHandle: 'out', target: 'm' }],
 };
 const start = (): Snapshot => toCanvas(DOC);
-const overlaps = (s: Snapshot) => s.nodes.some((a, i) => s.nodes.some((b, j) => i < j && Math.abs(a.position.x - b.position.x) < 200 && Math.abs(a.position.y - b.position.y) < 100));
+const overlaps = (s: Snapshot) =>
+  s.nodes.some((a, i) =>
+    s.nodes.some((b, j) => i < j && Math.abs(a.position.x - b.position.x) < 200 && Math.abs(a.position.y - b.position.y) < 100),
+  );
 
 describe('adding a node', () => {
   it('lands where it was dropped when the spot is free, selected alone', () => {

@@ -21,14 +21,20 @@ const PASTE_OFFSET_PX = 40;
 
 /** Whether a node already sits at `spot` (they would overlap). */
 function taken(spot: { x: number; y: number }, nodes: readonly EditorNode[], ignore?: ReadonlySet<string>): boolean {
-  return nodes.some((n) => !ignore?.has(n.id) && Math.abs(n.position.x - spot.x) < NODE_SPACING_X_PX && Math.abs(n.position.y - spot.y) < NODE_SPACING_Y_PX);
+  return nodes.some(
+    (n) => !ignore?.has(n.id) && Math.abs(n.position.x - spot.x) < NODE_SPACING_X_PX && Math.abs(n.position.y - spot.y) < NODE_SPACING_Y_PX,
+  );
 }
 
 /**
  * The free spot nearest `start` where a new node lands without covering another: `start` itself
  * when free, else the first free spot below it (flows read top to bottom), then beside it.
  */
-export function freeSpotNear(start: { x: number; y: number }, nodes: readonly EditorNode[], ignore?: ReadonlySet<string>): { x: number; y: number } {
+export function freeSpotNear(
+  start: { x: number; y: number },
+  nodes: readonly EditorNode[],
+  ignore?: ReadonlySet<string>,
+): { x: number; y: number } {
   if (!taken(start, nodes, ignore)) return start;
   // Rings of growing distance: below first, then to the right, then to the left.
   for (let ring = 1; ring < 200; ring++) {
@@ -44,11 +50,23 @@ export function freeSpotNear(start: { x: number; y: number }, nodes: readonly Ed
 }
 
 /** Adds a node of `kind` (its default config) at the free spot nearest `at`, selected alone. */
-export function addNode(state: Snapshot, kind: string, at: { x: number; y: number }, id = newElementId(kind.split('_')[0]!)): { state: Snapshot; node: EditorNode } | null {
+export function addNode(
+  state: Snapshot,
+  kind: string,
+  at: { x: number; y: number },
+  id = newElementId(kind.split('_')[0]!),
+): { state: Snapshot; node: EditorNode } | null {
   const definition = findNodeDefinition(kind);
   if (!definition) return null;
   const data: FlowNodeData = { kind, config: structuredClone(definition.defaultConfig) };
-  const node: EditorNode = { id, type: 'flow', position: freeSpotNear(at, state.nodes), selected: true, data, ariaLabel: nodeAriaLabel(data) };
+  const node: EditorNode = {
+    id,
+    type: 'flow',
+    position: freeSpotNear(at, state.nodes),
+    selected: true,
+    data,
+    ariaLabel: nodeAriaLabel(data),
+  };
   return { state: { nodes: [...deselected(state.nodes), node], edges: state.edges }, node };
 }
 
@@ -70,14 +88,22 @@ export function updateNodeData(state: Snapshot, id: string, data: FlowNodeData):
 export function connect(state: Snapshot, c: Connection, id = newElementId('e')): { state: Snapshot } | { refused: string } {
   const refused = connectionRefusal(c, state.nodes, state.edges);
   if (refused) return { refused };
-  return { state: { nodes: state.nodes, edges: [...state.edges, { id, source: c.source, sourceHandle: c.sourceHandle, target: c.target, targetHandle: TARGET_HANDLE }] } };
+  return {
+    state: {
+      nodes: state.nodes,
+      edges: [...state.edges, { id, source: c.source, sourceHandle: c.sourceHandle, target: c.target, targetHandle: TARGET_HANDLE }],
+    },
+  };
 }
 
 /** Points a node's output port at `target`, replacing its edge, or removes the edge when null (the node panel's pickers). */
 export function setPortTarget(state: Snapshot, source: string, port: string, target: string | null, id = newElementId('e')): Snapshot {
   return {
     nodes: state.nodes,
-    edges: [...state.edges.filter((e) => !(e.source === source && e.sourceHandle === port)), ...(target ? [{ id, source, sourceHandle: port, target, targetHandle: TARGET_HANDLE }] : [])],
+    edges: [
+      ...state.edges.filter((e) => !(e.source === source && e.sourceHandle === port)),
+      ...(target ? [{ id, source, sourceHandle: port, target, targetHandle: TARGET_HANDLE }] : []),
+    ],
   };
 }
 
@@ -94,7 +120,11 @@ export function copySelection(state: Snapshot): Snapshot | null {
  * spot is taken, selected alone. Answers the new state and what the next paste copies (this
  * paste, so that it lands a step further).
  */
-export function paste(state: Snapshot, clipboard: Snapshot, newId: (prefix: string) => string = newElementId): { state: Snapshot; clipboard: Snapshot } {
+export function paste(
+  state: Snapshot,
+  clipboard: Snapshot,
+  newId: (prefix: string) => string = newElementId,
+): { state: Snapshot; clipboard: Snapshot } {
   const idMap = new Map(clipboard.nodes.map((n) => [n.id, newId(n.data.kind.split('_')[0]!)]));
   const shifted = clipboard.nodes.map((n) => ({ x: n.position.x + PASTE_OFFSET_PX, y: n.position.y + PASTE_OFFSET_PX }));
   // The whole copy moves by one offset, so that it keeps its shape.
@@ -102,8 +132,19 @@ export function paste(state: Snapshot, clipboard: Snapshot, newId: (prefix: stri
   const free = freeSpotNear(anchor, state.nodes);
   const dx = free.x - anchor.x;
   const dy = free.y - anchor.y;
-  const nodes = clipboard.nodes.map((n, i): EditorNode => ({ ...structuredClone(n), id: idMap.get(n.id)!, selected: true, position: { x: shifted[i]!.x + dx, y: shifted[i]!.y + dy } }));
-  const edges = clipboard.edges.map((e): EditorEdge => ({ ...e, id: newId('e'), source: idMap.get(e.source)!, target: idMap.get(e.target)!, selected: false }));
+  const nodes = clipboard.nodes.map((n, i): EditorNode => ({
+    ...structuredClone(n),
+    id: idMap.get(n.id)!,
+    selected: true,
+    position: { x: shifted[i]!.x + dx, y: shifted[i]!.y + dy },
+  }));
+  const edges = clipboard.edges.map((e): EditorEdge => ({
+    ...e,
+    id: newId('e'),
+    source: idMap.get(e.source)!,
+    target: idMap.get(e.target)!,
+    selected: false,
+  }));
   return { state: { nodes: [...deselected(state.nodes), ...nodes], edges: [...state.edges, ...edges] }, clipboard: { nodes, edges } };
 }
 
@@ -131,5 +172,7 @@ export function nodeNames(nodes: readonly Pick<EditorNode, 'id' | 'data'>[]): Ma
 /** The nodes an output may lead to, by name: every node but this one and the triggers. */
 export function connectionTargets(nodes: readonly EditorNode[], from: string): { id: string; label: string }[] {
   const names = nodeNames(nodes);
-  return nodes.filter((n) => n.id !== from && findNodeDefinition(n.data.kind)?.category !== 'trigger').map((n) => ({ id: n.id, label: names.get(n.id)! }));
+  return nodes
+    .filter((n) => n.id !== from && findNodeDefinition(n.data.kind)?.category !== 'trigger')
+    .map((n) => ({ id: n.id, label: names.get(n.id)! }));
 }

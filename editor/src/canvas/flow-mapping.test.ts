@@ -4,7 +4,12 @@ import { portsOf } from './flow-mapping.ts';
 
 describe('the ports of a node on the canvas', () => {
   it('follows the config of a kind whose ports are built from it (a switch: one port per case, then Default)', () => {
-    const config = { cases: [{ id: 'yes', label: 'Yes', rule: { '==': [1, 1] } }, { id: 'no', label: 'No', rule: { '==': [1, 2] } }] };
+    const config = {
+      cases: [
+        { id: 'yes', label: 'Yes', rule: { '==': [1, 1] } },
+        { id: 'no', label: 'No', rule: { '==': [1, 2] } },
+      ],
+    };
     expect(portsOf('switch', config).map((p) => p.id)).toEqual(['yes', 'no', 'default']);
   });
 

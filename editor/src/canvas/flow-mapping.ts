@@ -36,10 +36,17 @@ interface DocEdge {
 /** The canvas nodes and edges of a flow document (as saved: possibly unfinished). */
 export function toCanvas(doc: FlowDocumentJson): { nodes: EditorNode[]; edges: EditorEdge[] } {
   const nodes = (doc.nodes as DocNode[]).map((n): EditorNode => {
-    const data: FlowNodeData = n.label === undefined ? { kind: n.type, config: n.config } : { kind: n.type, label: n.label, config: n.config };
+    const data: FlowNodeData =
+      n.label === undefined ? { kind: n.type, config: n.config } : { kind: n.type, label: n.label, config: n.config };
     return { id: n.id, type: 'flow', position: { x: n.position?.x ?? 0, y: n.position?.y ?? 0 }, data, ariaLabel: nodeAriaLabel(data) };
   });
-  const edges = (doc.edges as DocEdge[]).map((e): EditorEdge => ({ id: e.id, source: e.source, sourceHandle: e.sourceHandle, target: e.target, targetHandle: TARGET_HANDLE }));
+  const edges = (doc.edges as DocEdge[]).map((e): EditorEdge => ({
+    id: e.id,
+    source: e.source,
+    sourceHandle: e.sourceHandle,
+    target: e.target,
+    targetHandle: TARGET_HANDLE,
+  }));
   return { nodes, edges };
 }
 

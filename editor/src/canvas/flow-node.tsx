@@ -24,7 +24,14 @@ export const FlowNodeView = memo(function FlowNodeView({ id, data, selected }: N
   const ports = portsOf(data.kind, data.config);
   const onPath = pathNodes.has(id);
   const count = runCounts.get(id);
-  const classes = ['flow-node', `category-${definition?.category ?? 'unknown'}`, selected ? 'selected' : '', problems.length > 0 ? (onlyWarnings ? 'has-warnings' : 'has-problems') : '', onPath ? 'on-path' : '', failedNode === id ? 'failed' : ''];
+  const classes = [
+    'flow-node',
+    `category-${definition?.category ?? 'unknown'}`,
+    selected ? 'selected' : '',
+    problems.length > 0 ? (onlyWarnings ? 'has-warnings' : 'has-problems') : '',
+    onPath ? 'on-path' : '',
+    failedNode === id ? 'failed' : '',
+  ];
   const summary = nodeSummary(data.kind, data.config);
   return (
     <div className={classes.filter(Boolean).join(' ')} data-node-id={id} data-on-path={onPath ? 'true' : undefined}>
@@ -54,7 +61,10 @@ export const FlowNodeView = memo(function FlowNodeView({ id, data, selected }: N
 }, sameDrawnProps);
 
 /** The props a node draws from (its decorations come from context and re-render it themselves). */
-function sameDrawnProps(a: Pick<NodeProps<EditorNode>, 'id' | 'data' | 'selected'>, b: Pick<NodeProps<EditorNode>, 'id' | 'data' | 'selected'>): boolean {
+function sameDrawnProps(
+  a: Pick<NodeProps<EditorNode>, 'id' | 'data' | 'selected'>,
+  b: Pick<NodeProps<EditorNode>, 'id' | 'data' | 'selected'>,
+): boolean {
   return a.id === b.id && a.data === b.data && a.selected === b.selected;
 }
 

@@ -17,7 +17,9 @@ const CATEGORIES: readonly NodeCategory[] = ['trigger', 'logic', 'action'];
 export const Palette = memo(function Palette({ onAdd }: { onAdd: (type: string) => void }) {
   const [query, setQuery] = useState('');
   const q = query.trim().toLowerCase();
-  const matches = NODE_CATALOG.filter((d) => !q || d.label.toLowerCase().includes(q) || d.description.toLowerCase().includes(q) || d.type.includes(q));
+  const matches = NODE_CATALOG.filter(
+    (d) => !q || d.label.toLowerCase().includes(q) || d.description.toLowerCase().includes(q) || d.type.includes(q),
+  );
 
   function onDragStart(event: DragEvent<HTMLButtonElement>, type: string) {
     event.dataTransfer.setData(PALETTE_MIME, type);
@@ -26,7 +28,14 @@ export const Palette = memo(function Palette({ onAdd }: { onAdd: (type: string) 
 
   return (
     <nav className="palette" aria-label="Node palette">
-      <TextInput type="search" label="Search nodes" size="xs" value={query} onChange={(e) => setQuery(e.currentTarget.value)} placeholder="send, delay, tag…" />
+      <TextInput
+        type="search"
+        label="Search nodes"
+        size="xs"
+        value={query}
+        onChange={(e) => setQuery(e.currentTarget.value)}
+        placeholder="send, delay, tag…"
+      />
       {CATEGORIES.map((category) => {
         const items = matches.filter((d) => d.category === category);
         if (items.length === 0) return null;

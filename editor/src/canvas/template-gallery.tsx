@@ -19,7 +19,11 @@ export function TemplateGallery({ onUse }: { onUse: (document: FlowDocumentJson)
   const [templates, setTemplates] = useState<Template[] | null>(null);
   useEffect(() => {
     let cancelled = false;
-    void Promise.all(Object.keys(TEMPLATE_LOADERS).sort().map((key) => TEMPLATE_LOADERS[key]!())).then((loaded) => !cancelled && setTemplates(loaded));
+    void Promise.all(
+      Object.keys(TEMPLATE_LOADERS)
+        .sort()
+        .map((key) => TEMPLATE_LOADERS[key]!()),
+    ).then((loaded) => !cancelled && setTemplates(loaded));
     return () => {
       cancelled = true;
     };
@@ -30,7 +34,8 @@ export function TemplateGallery({ onUse }: { onUse: (document: FlowDocumentJson)
         This flow is empty
       </Title>
       <Text size="sm">
-        Drag a <strong>Message received</strong> trigger from the left to start, then add what should happen below it. Or start from a template:
+        Drag a <strong>Message received</strong> trigger from the left to start, then add what should happen below it. Or start from a
+        template:
       </Text>
       <Stack component="ul" gap={8} m={0} mt="sm" p={0} style={{ listStyle: 'none' }}>
         {templates?.map((t) => (

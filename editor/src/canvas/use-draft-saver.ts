@@ -52,7 +52,9 @@ export function useDraftSaver(api: ApiClient, flow: FlowDetail | null, editCount
       if (err instanceof ApiError && err.code === 'draft_conflict') {
         conflicted.current = true;
         setStatus('conflict');
-        setError('This flow was changed in another tab or by someone else since you opened it. Your latest changes here are not saved. Reload to get the newest version, then redo your changes.');
+        setError(
+          'This flow was changed in another tab or by someone else since you opened it. Your latest changes here are not saved. Reload to get the newest version, then redo your changes.',
+        );
       } else {
         dirty.current = true;
         setStatus('error');

@@ -11,7 +11,15 @@ const KINDS = [
 ];
 
 /** Adding a channel: its kind, a name, and a webhook's outbound URL. */
-export function AddChannelModal({ opened, onClose, onCreated }: { opened: boolean; onClose: () => void; onCreated: (channel: Channel) => void }) {
+export function AddChannelModal({
+  opened,
+  onClose,
+  onCreated,
+}: {
+  opened: boolean;
+  onClose: () => void;
+  onCreated: (channel: Channel) => void;
+}) {
   const [kind, setKind] = useState('sandbox');
   const add = useApiMutation((api, body: Record<string, string>) => api.post<Channel>('/channels', body), {
     invalidates: [channelKeys.all],
@@ -34,9 +42,25 @@ export function AddChannelModal({ opened, onClose, onCreated }: { opened: boolea
     <Modal opened={opened} onClose={onClose} title="Add a channel">
       <form onSubmit={submit}>
         <Stack gap="md">
-          <Select label="Kind" data={KINDS} value={kind} onChange={(v) => v && setKind(v)} allowDeselect={false} comboboxProps={{ withinPortal: false }} />
+          <Select
+            label="Kind"
+            data={KINDS}
+            value={kind}
+            onChange={(v) => v && setKind(v)}
+            allowDeselect={false}
+            comboboxProps={{ withinPortal: false }}
+          />
           <TextInput name="name" label="Name" required maxLength={100} placeholder="Support line" data-autofocus />
-          {kind === 'webhook' && <TextInput name="url" type="url" label="Outbound URL" description="Where OneMessage posts the messages flows send." required placeholder="https://example.com/onemessage" />}
+          {kind === 'webhook' && (
+            <TextInput
+              name="url"
+              type="url"
+              label="Outbound URL"
+              description="Where OneMessage posts the messages flows send."
+              required
+              placeholder="https://example.com/onemessage"
+            />
+          )}
           <Group justify="flex-end">
             <Button variant="default" onClick={onClose}>
               Cancel

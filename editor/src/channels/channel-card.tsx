@@ -7,7 +7,19 @@ import { WhatsAppConnect } from './whatsapp-connect.tsx';
 const KIND_LABELS: Record<string, string> = { sandbox: 'Sandbox', whatsapp: 'WhatsApp', webhook: 'Webhook' };
 
 /** One channel: its name, kind and state in words; rename, settings and delete; a WhatsApp number's login. */
-export function ChannelCard({ channel, canManage, onRename, onSettings, onDelete }: { channel: Channel; canManage: boolean; onRename: () => void; onSettings: () => void; onDelete: () => void }) {
+export function ChannelCard({
+  channel,
+  canManage,
+  onRename,
+  onSettings,
+  onDelete,
+}: {
+  channel: Channel;
+  canManage: boolean;
+  onRename: () => void;
+  onSettings: () => void;
+  onDelete: () => void;
+}) {
   const live = useChannelEvents(channel);
   const words = channelStatusWords({ kind: channel.kind, status: live.status, statusReason: live.statusReason });
   return (

@@ -30,8 +30,13 @@ export function ChannelSettingsModal({ channel, onClose }: { channel: Channel | 
 
 function SettingsForm({ channel, onClose }: { channel: Channel; onClose: () => void }) {
   const [form, setForm] = useState(() => formOf(channel.settings));
-  const save = useApiMutation((api, body: WhatsappSettingsForm) => api.patch<Channel>(`/channels/${channel.id}/settings`, body), { invalidates: [channelKeys.all], success: 'Settings saved.', onSuccess: onClose });
-  const pace = (key: keyof PacingSettings, value: string | number) => setForm((f) => ({ ...f, pacing: { ...f.pacing, [key]: typeof value === 'number' ? value : f.pacing[key] } }));
+  const save = useApiMutation((api, body: WhatsappSettingsForm) => api.patch<Channel>(`/channels/${channel.id}/settings`, body), {
+    invalidates: [channelKeys.all],
+    success: 'Settings saved.',
+    onSuccess: onClose,
+  });
+  const pace = (key: keyof PacingSettings, value: string | number) =>
+    setForm((f) => ({ ...f, pacing: { ...f.pacing, [key]: typeof value === 'number' ? value : f.pacing[key] } }));
 
   return (
     <form
@@ -41,7 +46,12 @@ function SettingsForm({ channel, onClose }: { channel: Channel; onClose: () => v
       }}
     >
       <Stack gap="md">
-        <Switch label="Answer group chats" description="Off: messages in WhatsApp groups are ignored by flows and the inbox." checked={form.groupsEnabled} onChange={(e) => setForm({ ...form, groupsEnabled: e.currentTarget.checked })} />
+        <Switch
+          label="Answer group chats"
+          description="Off: messages in WhatsApp groups are ignored by flows and the inbox."
+          checked={form.groupsEnabled}
+          onChange={(e) => setForm({ ...form, groupsEnabled: e.currentTarget.checked })}
+        />
         <Switch
           label="Pause the bot when you write from the phone"
           description="When you answer a contact yourself in WhatsApp, automated messages to that conversation stop."

@@ -27,7 +27,13 @@ async function renderQr(data: string): Promise<string> {
  */
 export function useChannelEvents(channel: Channel): ChannelLiveState {
   const { api } = useSession();
-  const [state, setState] = useState<ChannelLiveState>({ status: channel.status, statusReason: channel.statusReason, qrImage: null, pairingCode: null, streamError: null });
+  const [state, setState] = useState<ChannelLiveState>({
+    status: channel.status,
+    statusReason: channel.statusReason,
+    qrImage: null,
+    pairingCode: null,
+    streamError: null,
+  });
 
   useEffect(() => {
     if (channel.kind !== 'whatsapp') return;
@@ -35,7 +41,10 @@ export function useChannelEvents(channel: Channel): ChannelLiveState {
     (async () => {
       const res = await api.stream(`/channels/${channel.id}/events`, abort.signal);
       if (!res.ok) {
-        setState((s) => ({ ...s, streamError: `Live updates are not available (the server answered ${res.status}). Reload the page to see the latest state.` }));
+        setState((s) => ({
+          ...s,
+          streamError: `Live updates are not available (the server answered ${res.status}). Reload the page to see the latest state.`,
+        }));
         return;
       }
       await readServerEvents(res, ({ data }) => {
@@ -49,7 +58,13 @@ export function useChannelEvents(channel: Channel): ChannelLiveState {
         if (d.type === 'status' && typeof d.status === 'string') {
           const status = d.status;
           const statusReason = typeof d.reason === 'string' ? d.reason : null;
-          setState((s) => ({ ...s, status, statusReason, qrImage: status === 'qr' ? s.qrImage : null, pairingCode: status === 'pairing' ? s.pairingCode : null }));
+          setState((s) => ({
+            ...s,
+            status,
+            statusReason,
+            qrImage: status === 'qr' ? s.qrImage : null,
+            pairingCode: status === 'pairing' ? s.pairingCode : null,
+          }));
         }
       });
     })().catch((err: unknown) => {

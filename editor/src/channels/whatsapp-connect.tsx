@@ -24,8 +24,14 @@ export function pairingPhoneOf(input: string): { phone: string | null; error: st
 export function WhatsAppConnect({ channel, live }: { channel: Channel; live: ChannelLiveState }) {
   const words = channelStatusWords({ kind: 'whatsapp', status: live.status, statusReason: live.statusReason });
   const [phoneError, setPhoneError] = useState<string | null>(null);
-  const connect = useApiMutation((api, pairingPhone: string | null) => api.post(`/channels/${channel.id}/connect`, pairingPhone ? { pairingPhone } : {}), { invalidates: [channelKeys.all], notifyError: false });
-  const logout = useApiMutation((api) => api.post(`/channels/${channel.id}/logout`), { invalidates: [channelKeys.all], success: 'The number is logged out from this server.' });
+  const connect = useApiMutation(
+    (api, pairingPhone: string | null) => api.post(`/channels/${channel.id}/connect`, pairingPhone ? { pairingPhone } : {}),
+    { invalidates: [channelKeys.all], notifyError: false },
+  );
+  const logout = useApiMutation((api) => api.post(`/channels/${channel.id}/logout`), {
+    invalidates: [channelKeys.all],
+    success: 'The number is logged out from this server.',
+  });
 
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -38,7 +44,12 @@ export function WhatsAppConnect({ channel, live }: { channel: Channel; live: Cha
   return (
     <Stack gap="sm">
       {words.advice && !live.qrImage && (
-        <Alert color={words.color === 'green' ? 'green' : words.color === 'red' ? 'red' : words.color === 'yellow' ? 'yellow' : 'blue'} variant="light" title={words.label} role="status">
+        <Alert
+          color={words.color === 'green' ? 'green' : words.color === 'red' ? 'red' : words.color === 'yellow' ? 'yellow' : 'blue'}
+          variant="light"
+          title={words.label}
+          role="status"
+        >
           {words.advice}
         </Alert>
       )}
@@ -59,7 +70,14 @@ export function WhatsAppConnect({ channel, live }: { channel: Channel; live: Cha
       {live.status !== 'connected' && (
         <form onSubmit={submit} noValidate>
           <Group align="flex-start" gap="sm">
-            <TextInput name="pairingPhone" label="Phone for a pairing code (optional)" description="Leave empty to scan a QR code instead." placeholder="+5511999998888" error={phoneError} w={320} />
+            <TextInput
+              name="pairingPhone"
+              label="Phone for a pairing code (optional)"
+              description="Leave empty to scan a QR code instead."
+              placeholder="+5511999998888"
+              error={phoneError}
+              w={320}
+            />
             <Button type="submit" mt={46} loading={connect.isPending} disabled={busy}>
               {words.canRetry && live.statusReason !== 'not_connected' && live.statusReason !== null ? 'Connect again' : 'Connect'}
             </Button>

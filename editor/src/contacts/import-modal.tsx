@@ -1,8 +1,31 @@
-import { Alert, Anchor, Button, Checkbox, FileInput, Group, Modal, MultiSelect, Progress, SegmentedControl, Select, SimpleGrid, Stack, Table, Text, TextInput } from '@mantine/core';
+import {
+  Alert,
+  Anchor,
+  Button,
+  Checkbox,
+  FileInput,
+  Group,
+  Modal,
+  MultiSelect,
+  Progress,
+  SegmentedControl,
+  Select,
+  SimpleGrid,
+  Stack,
+  Table,
+  Text,
+  TextInput,
+} from '@mantine/core';
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useMemo, useState } from 'react';
 import { attributeNameOf, detectDelimiter, guessColumns, type ImportColumns } from '../../../engine/contacts/contact-import.ts';
-import { contactListKeys, useContactImport, useStartImport, useUploadImport, type ContactImport } from '../api/queries/contact-list.queries.ts';
+import {
+  contactListKeys,
+  useContactImport,
+  useStartImport,
+  useUploadImport,
+  type ContactImport,
+} from '../api/queries/contact-list.queries.ts';
 import { QueryState } from '../api/query-state.tsx';
 import { messageOf } from '../error-message.ts';
 import { COUNTRY_OPTIONS } from './countries.ts';
@@ -54,7 +77,10 @@ function ImportForm({ onStarted }: { onStarted: (i: ContactImport) => void }) {
     };
   }, [file]);
 
-  const others = useMemo(() => header.filter((h) => columns && h !== columns.phone && h !== columns.name && !columns.tags.includes(h)), [header, columns]);
+  const others = useMemo(
+    () => header.filter((h) => columns && h !== columns.phone && h !== columns.name && !columns.tags.includes(h)),
+    [header, columns],
+  );
   const send = (dryRun: boolean) => {
     if (!file || !columns) return;
     upload.mutate({ file, options: { columns, defaultCountry: country, onExisting, dryRun } });
@@ -62,13 +88,41 @@ function ImportForm({ onStarted }: { onStarted: (i: ContactImport) => void }) {
 
   return (
     <Stack gap="md">
-      <FileInput label="CSV file" placeholder="Choose a .csv file" accept=".csv,text/csv" value={file} onChange={setFile} description="Exported from a spreadsheet or another tool: one contact per row, a header row with the column names. Up to 1,000,000 rows." clearable />
+      <FileInput
+        label="CSV file"
+        placeholder="Choose a .csv file"
+        accept=".csv,text/csv"
+        value={file}
+        onChange={setFile}
+        description="Exported from a spreadsheet or another tool: one contact per row, a header row with the column names. Up to 1,000,000 rows."
+        clearable
+      />
       {columns && (
         <>
           <SimpleGrid cols={{ base: 1, sm: 3 }}>
-            <Select label="Phone column" data={header} value={columns.phone || null} onChange={(v) => setColumns({ ...columns, phone: v ?? '' })} required />
-            <Select label="Name column" data={header} value={columns.name} onChange={(v) => setColumns({ ...columns, name: v })} clearable placeholder="No name" />
-            <MultiSelect label="Tag columns" data={header} value={columns.tags} onChange={(v) => setColumns({ ...columns, tags: v })} placeholder="None" description="Tags separated by commas" />
+            <Select
+              label="Phone column"
+              data={header}
+              value={columns.phone || null}
+              onChange={(v) => setColumns({ ...columns, phone: v ?? '' })}
+              required
+            />
+            <Select
+              label="Name column"
+              data={header}
+              value={columns.name}
+              onChange={(v) => setColumns({ ...columns, name: v })}
+              clearable
+              placeholder="No name"
+            />
+            <MultiSelect
+              label="Tag columns"
+              data={header}
+              value={columns.tags}
+              onChange={(v) => setColumns({ ...columns, tags: v })}
+              placeholder="None"
+              description="Tags separated by commas"
+            />
           </SimpleGrid>
           {others.length > 0 && (
             <Stack gap={4}>
@@ -86,7 +140,10 @@ function ImportForm({ onStarted }: { onStarted: (i: ContactImport) => void }) {
                       onChange={(e) => {
                         const rest = columns.attributes.filter((a) => a.column !== column);
                         const attribute = attributeNameOf(column);
-                        setColumns({ ...columns, attributes: e.currentTarget.checked && attribute ? [...rest, { column, attribute }] : rest });
+                        setColumns({
+                          ...columns,
+                          attributes: e.currentTarget.checked && attribute ? [...rest, { column, attribute }] : rest,
+                        });
                       }}
                     />
                     {mapped && (
@@ -94,7 +151,14 @@ function ImportForm({ onStarted }: { onStarted: (i: ContactImport) => void }) {
                         size="xs"
                         aria-label={`Attribute name for ${column}`}
                         value={mapped.attribute}
-                        onChange={(e) => setColumns({ ...columns, attributes: columns.attributes.map((a) => (a.column === column ? { ...a, attribute: e.currentTarget.value } : a)) })}
+                        onChange={(e) =>
+                          setColumns({
+                            ...columns,
+                            attributes: columns.attributes.map((a) =>
+                              a.column === column ? { ...a, attribute: e.currentTarget.value } : a,
+                            ),
+                          })
+                        }
                         description={`Used in messages as {{contact.${mapped.attribute}}}`}
                       />
                     )}
@@ -104,7 +168,16 @@ function ImportForm({ onStarted }: { onStarted: (i: ContactImport) => void }) {
             </Stack>
           )}
           <SimpleGrid cols={{ base: 1, sm: 2 }}>
-            <Select label="Country of local numbers" description="Numbers written without +country code are read in this country" data={COUNTRY_OPTIONS} value={country} onChange={setCountry} searchable clearable placeholder="None: every number has its +country code" />
+            <Select
+              label="Country of local numbers"
+              description="Numbers written without +country code are read in this country"
+              data={COUNTRY_OPTIONS}
+              value={country}
+              onChange={setCountry}
+              searchable
+              clearable
+              placeholder="None: every number has its +country code"
+            />
             <Stack gap={4}>
               <Text size="sm" fw={500}>
                 Phones that are already contacts
@@ -128,7 +201,12 @@ function ImportForm({ onStarted }: { onStarted: (i: ContactImport) => void }) {
         </Alert>
       )}
       <Group justify="flex-end">
-        <Button variant="default" disabled={!columns?.phone} loading={upload.isPending && upload.variables?.options.dryRun} onClick={() => send(true)}>
+        <Button
+          variant="default"
+          disabled={!columns?.phone}
+          loading={upload.isPending && upload.variables?.options.dryRun}
+          onClick={() => send(true)}
+        >
           Check the file first
         </Button>
         <Button disabled={!columns?.phone} loading={upload.isPending && !upload.variables?.options.dryRun} onClick={() => send(false)}>
@@ -165,7 +243,12 @@ function ImportProgress({ importId, onDone }: { importId: string; onDone: () => 
         return (
           <Stack gap="md">
             <Text fw={500}>{STATUS_WORDS[i.status]}</Text>
-            <Progress value={percent} size="lg" animated={i.status === 'running' || i.status === 'queued'} aria-label={`Import progress ${percent}%`} />
+            <Progress
+              value={percent}
+              size="lg"
+              animated={i.status === 'running' || i.status === 'queued'}
+              aria-label={`Import progress ${percent}%`}
+            />
             <Text size="sm" c="dimmed" data-testid="import-rows">
               {i.rowsDone.toLocaleString()} of {total.toLocaleString()} rows read
             </Text>
@@ -198,7 +281,10 @@ function ImportProgress({ importId, onDone }: { importId: string; onDone: () => 
                         <Table.Td>{p.row}</Table.Td>
                         <Table.Td>
                           <Text size="sm" c="dimmed" lineClamp={1}>
-                            {p.values.filter((v) => v.trim()).slice(0, 3).join(' · ')}
+                            {p.values
+                              .filter((v) => v.trim())
+                              .slice(0, 3)
+                              .join(' · ')}
                           </Text>
                         </Table.Td>
                         <Table.Td>{p.problem}</Table.Td>

@@ -20,7 +20,14 @@ export function NewContactModal({ opened, onClose }: { opened: boolean; onClose:
     <Modal opened={opened} onClose={onClose} title="New contact">
       <Stack gap="sm">
         <SimpleGrid cols={2}>
-          <TextInput label="Phone" placeholder="+15551234567" value={phone} onChange={(e) => setPhone(e.currentTarget.value)} required data-autofocus />
+          <TextInput
+            label="Phone"
+            placeholder="+15551234567"
+            value={phone}
+            onChange={(e) => setPhone(e.currentTarget.value)}
+            required
+            data-autofocus
+          />
           <Select label="Country (for a local number)" data={COUNTRY_OPTIONS} value={country} onChange={setCountry} searchable clearable />
         </SimpleGrid>
         <TextInput label="Name" value={name} onChange={(e) => setName(e.currentTarget.value)} />
@@ -30,7 +37,11 @@ export function NewContactModal({ opened, onClose }: { opened: boolean; onClose:
           <Button variant="default" onClick={onClose}>
             Cancel
           </Button>
-          <Button disabled={!phone.trim()} loading={create.isPending} onClick={() => create.mutate({ phone, defaultCountry: country ?? undefined, name: name.trim() || undefined, tags })}>
+          <Button
+            disabled={!phone.trim()}
+            loading={create.isPending}
+            onClick={() => create.mutate({ phone, defaultCountry: country ?? undefined, name: name.trim() || undefined, tags })}
+          >
             Add contact
           </Button>
         </Group>

@@ -14,15 +14,39 @@ export interface Choice {
  * One choice among a few known options: a segmented control when they are few and short (all
  * visible at once), a drop-down list otherwise. `empty` adds a "none" option (an optional choice).
  */
-export function ChoiceField({ label, value, options, onChange, empty, error, description }: { label: string; value: string; options: readonly Choice[]; onChange: (value: string) => void; empty?: string; error?: string; description?: string }) {
+export function ChoiceField({
+  label,
+  value,
+  options,
+  onChange,
+  empty,
+  error,
+  description,
+}: {
+  label: string;
+  value: string;
+  options: readonly Choice[];
+  onChange: (value: string) => void;
+  empty?: string;
+  error?: string;
+  description?: string;
+}) {
   const id = useId();
   const all = empty === undefined ? options : [{ value: '', label: empty }, ...options];
   // A segmented control always shows one option chosen: a value, or the "none" option.
-  const segmented = all.length <= SEGMENTS_MAX && all.every((o) => o.label.length <= SEGMENT_LABEL_MAX_CHARS) && (value !== '' || empty !== undefined);
+  const segmented =
+    all.length <= SEGMENTS_MAX && all.every((o) => o.label.length <= SEGMENT_LABEL_MAX_CHARS) && (value !== '' || empty !== undefined);
   if (segmented) {
     return (
       <Input.Wrapper label={label} labelElement="div" id={id} error={error} description={description}>
-        <SegmentedControl aria-label={label} fullWidth size="xs" value={value} data={all.map((o) => ({ value: o.value, label: o.label }))} onChange={onChange} />
+        <SegmentedControl
+          aria-label={label}
+          fullWidth
+          size="xs"
+          value={value}
+          data={all.map((o) => ({ value: o.value, label: o.label }))}
+          onChange={onChange}
+        />
       </Input.Wrapper>
     );
   }

@@ -31,7 +31,9 @@ afterEach(cleanup);
 describe('the condition builder', () => {
   it('shows a single comparison as one row of field, operator and value', () => {
     render(<Harness initial={{ '==': [{ var: 'contact.attributes.plan' }, 'pro'] }} seen={[]} />);
-    expect((screen.getAllByLabelText('Field').find((el) => el.tagName === 'INPUT') as HTMLInputElement).value).toBe('contact.attributes.plan');
+    expect((screen.getAllByLabelText('Field').find((el) => el.tagName === 'INPUT') as HTMLInputElement).value).toBe(
+      'contact.attributes.plan',
+    );
     expect((screen.getByLabelText('Operator') as HTMLSelectElement).value).toBe('equals');
     expect((screen.getByLabelText('Value') as HTMLInputElement).value).toBe('pro');
   });
@@ -82,7 +84,15 @@ describe('the condition builder', () => {
   describe('when it edits a segment (contact facts from a list, the JSON behind "Advanced")', () => {
     it('starts a new condition on a contact field and offers only contact fields, by name', () => {
       const seen: unknown[] = [];
-      renderInApp(<ConditionBuilder label="Rule" value={{ in: ['vip', { var: 'contact.tags' }] }} variables={SEGMENT_VARIABLES} fields="segment" onChange={(next) => seen.push(next)} />);
+      renderInApp(
+        <ConditionBuilder
+          label="Rule"
+          value={{ in: ['vip', { var: 'contact.tags' }] }}
+          variables={SEGMENT_VARIABLES}
+          fields="segment"
+          onChange={(next) => seen.push(next)}
+        />,
+      );
       fireEvent.click(screen.getByRole('button', { name: 'Add condition' }));
       expect(seen.at(-1)).toEqual({ and: [{ in: ['vip', { var: 'contact.tags' }] }, { '==': [{ var: 'contact.tags' }, ''] }] });
       const offered = [...(screen.getByLabelText('Field') as HTMLSelectElement).options];
@@ -95,7 +105,18 @@ describe('the condition builder', () => {
       const seen: unknown[] = [];
       function Segment() {
         const [rule, setRule] = useState<unknown>({ '==': [{ var: 'contact.tags' }, ''] });
-        return <ConditionBuilder label="Rule" value={rule} variables={SEGMENT_VARIABLES} fields="segment" onChange={(next) => { seen.push(next); setRule(next); }} />;
+        return (
+          <ConditionBuilder
+            label="Rule"
+            value={rule}
+            variables={SEGMENT_VARIABLES}
+            fields="segment"
+            onChange={(next) => {
+              seen.push(next);
+              setRule(next);
+            }}
+          />
+        );
       }
       renderInApp(<Segment />);
       fireEvent.change(screen.getByLabelText('Field'), { target: { value: 'contact.attributes.' } });

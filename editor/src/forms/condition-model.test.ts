@@ -10,8 +10,15 @@ describe('a condition in words', () => {
   });
 
   it('joins a group with and/or and brackets nested groups', () => {
-    const rule = { or: [{ '!!': { var: 'contact.attributes.vip' } }, { and: [{ in: ['vip', { var: 'contact.tags' }] }, { '>': [{ var: 'contact.attributes.orders' }, 3] }] }] };
-    expect(describeCondition(rule, labelOf)).toBe('contact.attributes.vip is set or (Contact tags contains “vip” and contact.attributes.orders is greater than “3”)');
+    const rule = {
+      or: [
+        { '!!': { var: 'contact.attributes.vip' } },
+        { and: [{ in: ['vip', { var: 'contact.tags' }] }, { '>': [{ var: 'contact.attributes.orders' }, 3] }] },
+      ],
+    };
+    expect(describeCondition(rule, labelOf)).toBe(
+      'contact.attributes.vip is set or (Contact tags contains “vip” and contact.attributes.orders is greater than “3”)',
+    );
   });
 
   it('gives up on rules the builder cannot read, so that the page shows their JSON', () => {

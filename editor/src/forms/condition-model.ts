@@ -27,7 +27,8 @@ interface OperatorSpec {
   read(rule: Record<string, unknown>): { field: string; value: string } | null;
 }
 
-const isVar = (x: unknown): x is VarRef => typeof x === 'object' && x !== null && !Array.isArray(x) && Object.keys(x).length === 1 && typeof (x as VarRef).var === 'string';
+const isVar = (x: unknown): x is VarRef =>
+  typeof x === 'object' && x !== null && !Array.isArray(x) && Object.keys(x).length === 1 && typeof (x as VarRef).var === 'string';
 const scalar = (x: unknown): x is string | number | boolean => typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean';
 
 /** Numbers stay numbers in comparisons ("age > 18"), other text stays text. */

@@ -105,13 +105,18 @@ describe('validation problems in the config form', () => {
     expect(ofSend.map((p) => p.message).join(' ')).not.toMatch(/nodes\.|send_mxb0xwxr7ows/);
     const errors = fieldErrorsOf(ofSend);
     expect([...errors.keys()]).toEqual(['text']);
-    const { container } = render(<ConfigForm schema={configJsonSchema('send_message')!} value={{ text: '' }} onChange={() => undefined} errors={errors} />);
+    const { container } = render(
+      <ConfigForm schema={configJsonSchema('send_message')!} value={{ text: '' }} onChange={() => undefined} errors={errors} />,
+    );
     const slot = container.querySelector('[data-field-error="text"]')!;
     expect(slot.querySelector('textarea')).toBeTruthy();
     // Mantine's error slot: the field is marked invalid and described by the message.
     const field = slot.querySelector('textarea')!;
     expect(field.getAttribute('aria-invalid')).toBe('true');
-    const described = field.getAttribute('aria-describedby')!.split(' ').map((id) => document.getElementById(id)?.textContent);
+    const described = field
+      .getAttribute('aria-describedby')!
+      .split(' ')
+      .map((id) => document.getElementById(id)?.textContent);
     expect(described).toContain(errors.get('text')![0]);
   });
 

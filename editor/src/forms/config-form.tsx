@@ -26,7 +26,17 @@ type Change = (value: Value) => void;
  * second (templates, conditions, cron, time zones); anything unrecognised is raw JSON, so no
  * config is ever uneditable. A validation problem shows on the field it concerns (`errors`).
  */
-export function ConfigForm({ schema, value, onChange, errors }: { schema: JsonSchema; value: Value; onChange: Change; errors?: ReadonlyMap<string, readonly string[]> }) {
+export function ConfigForm({
+  schema,
+  value,
+  onChange,
+  errors,
+}: {
+  schema: JsonSchema;
+  value: Value;
+  onChange: Change;
+  errors?: ReadonlyMap<string, readonly string[]>;
+}) {
   return (
     <Stack className="config-form" gap="sm">
       <FieldErrorsContext.Provider value={errors ?? NO_ERRORS}>
@@ -50,11 +60,16 @@ const FieldPathContext = createContext('');
 export function fieldKeyOf(path: readonly (string | number)[]): string | null {
   const at = path.indexOf('config');
   if (at < 0) return null;
-  return path.slice(at + 1).filter((p): p is string => typeof p === 'string').join('/');
+  return path
+    .slice(at + 1)
+    .filter((p): p is string => typeof p === 'string')
+    .join('/');
 }
 
 /** The problems' messages by field, for ConfigForm's `errors`. The message loses its field prefix: it shows on the field. */
-export function fieldErrorsOf(problems: readonly { path?: readonly (string | number)[] | undefined; message: string }[]): Map<string, string[]> {
+export function fieldErrorsOf(
+  problems: readonly { path?: readonly (string | number)[] | undefined; message: string }[],
+): Map<string, string[]> {
   const byField = new Map<string, string[]>();
   for (const problem of problems) {
     const key = problem.path ? fieldKeyOf(problem.path) : null;
@@ -86,7 +101,8 @@ function SchemaField(props: FieldProps) {
   const error = useFieldError();
   if (isJsonValue(schema)) {
     if (CONDITION_FIELDS.has(name)) {
-      if (value === undefined && !required) return <OptionalAdd label={label} onAdd={() => onChange({ '==': [{ var: 'message.text' }, ''] })} />;
+      if (value === undefined && !required)
+        return <OptionalAdd label={label} onAdd={() => onChange({ '==': [{ var: 'message.text' }, ''] })} />;
       return (
         <Removable show={!required} label={label} onRemove={() => onChange(undefined)}>
           <ConditionBuilder label={label} value={value} onChange={onChange} />
@@ -105,7 +121,14 @@ function SchemaField(props: FieldProps) {
     case 'array':
       return <ArrayField {...props} />;
     case 'boolean':
-      return <Checkbox label={label} checked={value === undefined ? schema.default === true : value === true} onChange={(e) => onChange(e.currentTarget.checked)} error={error} />;
+      return (
+        <Checkbox
+          label={label}
+          checked={value === undefined ? schema.default === true : value === true}
+          onChange={(e) => onChange(e.currentTarget.checked)}
+          error={error}
+        />
+      );
     case 'integer':
     case 'number':
       return <NumberField {...props} />;
@@ -175,7 +198,10 @@ function VariantField({ name, label, schema, value, onChange, required, root }: 
   if (key === null) return <JsonField label={label} value={value} onChange={onChange} error={error} />;
   const variants = schema.oneOf!;
   const current = variants.find((v) => v.properties?.[key]?.const === record?.[key]);
-  const rest: JsonSchema | undefined = current && { ...current, properties: Object.fromEntries(Object.entries(current.properties ?? {}).filter(([k]) => k !== key)) };
+  const rest: JsonSchema | undefined = current && {
+    ...current,
+    properties: Object.fromEntries(Object.entries(current.properties ?? {}).filter(([k]) => k !== key)),
+  };
   const choice = (
     <ChoiceField
       label={root ? humanize(key) : `${label}: ${humanize(key).toLowerCase()}`}
@@ -193,7 +219,17 @@ function VariantField({ name, label, schema, value, onChange, required, root }: 
       }}
     />
   );
-  const fields = rest && record && <ObjectField name={name} label={label} schema={rest} value={record} required onChange={(next) => onChange({ ...(next as object), [key]: record[key] })} root />;
+  const fields = rest && record && (
+    <ObjectField
+      name={name}
+      label={label}
+      schema={rest}
+      value={record}
+      required
+      onChange={(next) => onChange({ ...(next as object), [key]: record[key] })}
+      root
+    />
+  );
   if (root)
     return (
       <>
@@ -224,7 +260,12 @@ function AnyOfField(props: FieldProps) {
     return (
       <Fieldset legend={label} variant="filled" p="sm">
         <Stack gap="sm">
-          <Checkbox label={`${humanize(String(constant.const))} ${label.toLowerCase()}`} checked={isConst} onChange={(e) => onChange(e.currentTarget.checked ? constant.const : defaultFor(other))} error={error} />
+          <Checkbox
+            label={`${humanize(String(constant.const))} ${label.toLowerCase()}`}
+            checked={isConst}
+            onChange={(e) => onChange(e.currentTarget.checked ? constant.const : defaultFor(other))}
+            error={error}
+          />
           {!isConst && <SchemaField {...props} label={`Which ${label.toLowerCase()}`} schema={other} />}
         </Stack>
       </Fieldset>
@@ -237,7 +278,8 @@ function ArrayField({ label, schema, value, onChange }: FieldProps) {
   const error = useFieldError();
   const items = Array.isArray(value) ? value : [];
   const itemSchema = schema.items ?? {};
-  if (itemSchema.type === 'string' && !itemSchema.enum) return <StringListField label={label} values={items as string[]} onChange={onChange} error={error} />;
+  if (itemSchema.type === 'string' && !itemSchema.enum)
+    return <StringListField label={label} values={items as string[]} onChange={onChange} error={error} />;
   return (
     <Fieldset legend={label} variant="filled" p="sm">
       <Stack gap="sm">
@@ -253,13 +295,24 @@ function ArrayField({ label, schema, value, onChange }: FieldProps) {
               onChange={(next) => onChange(items.map((it, i) => (i === index ? next : it)))}
             />
             <Group justify="flex-end">
-              <Button variant="subtle" color="red" size="xs" onClick={() => onChange(items.filter((_, i) => i !== index))} disabled={items.length <= (schema.minItems ?? 0)}>
+              <Button
+                variant="subtle"
+                color="red"
+                size="xs"
+                onClick={() => onChange(items.filter((_, i) => i !== index))}
+                disabled={items.length <= (schema.minItems ?? 0)}
+              >
                 Remove {label.toLowerCase()} {index + 1}
               </Button>
             </Group>
           </Stack>
         ))}
-        <Button variant="light" size="xs" disabled={schema.maxItems !== undefined && items.length >= schema.maxItems} onClick={() => onChange([...items, defaultFor(itemSchema)])}>
+        <Button
+          variant="light"
+          size="xs"
+          disabled={schema.maxItems !== undefined && items.length >= schema.maxItems}
+          onClick={() => onChange([...items, defaultFor(itemSchema)])}
+        >
           Add to {label.toLowerCase()}
         </Button>
       </Stack>
@@ -275,7 +328,17 @@ function StringField({ name, label, schema, value, onChange, required }: FieldPr
   if (schema.const !== undefined) return null;
   if (name === 'cron') return <CronField label={label} value={text} onChange={set} error={error} />;
   if (name === 'timezone') return <TimezoneField label={label} value={value as string | undefined} onChange={onChange} error={error} />;
-  if (TEMPLATE_FIELDS.has(name)) return <TemplateField label={label} value={text} onChange={set} multiline={MULTILINE_TEMPLATE_FIELDS.has(name)} required={required} error={error} />;
+  if (TEMPLATE_FIELDS.has(name))
+    return (
+      <TemplateField
+        label={label}
+        value={text}
+        onChange={set}
+        multiline={MULTILINE_TEMPLATE_FIELDS.has(name)}
+        required={required}
+        error={error}
+      />
+    );
   if (schema.enum) {
     return (
       <ChoiceField
@@ -288,7 +351,17 @@ function StringField({ name, label, schema, value, onChange, required }: FieldPr
       />
     );
   }
-  return <TextInput label={label} type={schema.pattern === TIME_OF_DAY_PATTERN ? 'time' : 'text'} value={text} maxLength={schema.maxLength} withAsterisk={required} error={error} onChange={(e) => set(e.currentTarget.value)} />;
+  return (
+    <TextInput
+      label={label}
+      type={schema.pattern === TIME_OF_DAY_PATTERN ? 'time' : 'text'}
+      value={text}
+      maxLength={schema.maxLength}
+      withAsterisk={required}
+      error={error}
+      onChange={(e) => set(e.currentTarget.value)}
+    />
+  );
 }
 
 function NumberField({ label, schema, value, onChange, required }: FieldProps) {

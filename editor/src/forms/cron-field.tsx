@@ -2,7 +2,17 @@ import { TextInput } from '@mantine/core';
 import { describeCron } from './cron-description.ts';
 
 /** A cron expression with its meaning in words under it (or why it is invalid). */
-export function CronField({ label, value, onChange, error }: { label: string; value: string; onChange: (value: string) => void; error?: string }) {
+export function CronField({
+  label,
+  value,
+  onChange,
+  error,
+}: {
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  error?: string;
+}) {
   const described = describeCron(value);
   return (
     <TextInput

@@ -5,7 +5,19 @@ import { useEffect, useState } from 'react';
  * Any JSON value as text. The text is kept while it does not parse (so typing is not
  * interrupted) and the value changes only when it does.
  */
-export function JsonField({ label, value, onChange, rows = 6, error }: { label: string; value: unknown; onChange: (value: unknown) => void; rows?: number; error?: string }) {
+export function JsonField({
+  label,
+  value,
+  onChange,
+  rows = 6,
+  error,
+}: {
+  label: string;
+  value: unknown;
+  onChange: (value: unknown) => void;
+  rows?: number;
+  error?: string;
+}) {
   const [text, setText] = useState(() => stringify(value));
   const [parseError, setParseError] = useState<string | null>(null);
   useEffect(() => {

@@ -40,7 +40,8 @@ export const SEGMENT_FIELDS: readonly SegmentField[] = [
 
 /** The list entry a row's field belongs to, and the attribute name when it is an attribute; null for a field not in the list. */
 export function segmentFieldOf(path: string): { field: SegmentField; attribute: string | null } | null {
-  if (path.startsWith(ATTRIBUTE_PREFIX)) return { field: SEGMENT_FIELDS.find((f) => f.path === ATTRIBUTE_PREFIX)!, attribute: path.slice(ATTRIBUTE_PREFIX.length) };
+  if (path.startsWith(ATTRIBUTE_PREFIX))
+    return { field: SEGMENT_FIELDS.find((f) => f.path === ATTRIBUTE_PREFIX)!, attribute: path.slice(ATTRIBUTE_PREFIX.length) };
   const field = SEGMENT_FIELDS.find((f) => f.path === path);
   return field ? { field, attribute: null } : null;
 }

@@ -12,13 +12,26 @@ type Config = Record<string, unknown>;
  * URL) or "Use a template" (a saved template picked by name). The template wins when both are
  * set; switching back to writing drops the template and keeps the text written before.
  */
-export function SendMessageSettings({ schema, value, onChange, errors }: { schema: JsonSchema; value: unknown; onChange: (config: Config) => void; errors: ReadonlyMap<string, readonly string[]> }) {
+export function SendMessageSettings({
+  schema,
+  value,
+  onChange,
+  errors,
+}: {
+  schema: JsonSchema;
+  value: unknown;
+  onChange: (config: Config) => void;
+  errors: ReadonlyMap<string, readonly string[]>;
+}) {
   const config = (typeof value === 'object' && value !== null ? value : {}) as Config;
   const [mode, setMode] = useState<'write' | 'template'>(typeof config.templateId === 'string' ? 'template' : 'write');
   const templates = useTemplates();
   const { templateId: _templateId, ...written } = config;
   // The generated form shows the text and media fields only: the template is picked below.
-  const writeSchema: JsonSchema = { ...schema, properties: Object.fromEntries(Object.entries(schema.properties ?? {}).filter(([key]) => key !== 'templateId')) };
+  const writeSchema: JsonSchema = {
+    ...schema,
+    properties: Object.fromEntries(Object.entries(schema.properties ?? {}).filter(([key]) => key !== 'templateId')),
+  };
   const templateError = errors.get('templateId')?.join(' ');
   const options = (templates.data?.items ?? []).map((t) => ({ value: t.id, label: t.name }));
   const picked = typeof config.templateId === 'string' ? config.templateId : null;
@@ -43,7 +56,9 @@ export function SendMessageSettings({ schema, value, onChange, errors }: { schem
           <Select
             label="Template"
             placeholder={templates.isLoading ? 'Loading templates…' : 'Pick a template'}
-            data={picked && !options.some((o) => o.value === picked) ? [...options, { value: picked, label: 'A deleted template' }] : options}
+            data={
+              picked && !options.some((o) => o.value === picked) ? [...options, { value: picked, label: 'A deleted template' }] : options
+            }
             value={picked}
             searchable
             nothingFoundMessage="No template has that name"

@@ -2,8 +2,21 @@ import { describe, expect, it } from 'vitest';
 import type { CannedResponse } from '../api/api-types.ts';
 import { insertCanned, matchCanned, slashTokenAt } from './canned-picker.ts';
 
-const canned = (shortcut: string, title: string): CannedResponse => ({ id: shortcut, shortcut, title, text: `text of ${shortcut}`, template: null, createdAt: '', updatedAt: '' });
-const ITEMS = [canned('hello', 'Greeting'), canned('refund', 'Refund policy'), canned('thanks', 'Say thanks'), canned('hours', 'Opening hours')];
+const canned = (shortcut: string, title: string): CannedResponse => ({
+  id: shortcut,
+  shortcut,
+  title,
+  text: `text of ${shortcut}`,
+  template: null,
+  createdAt: '',
+  updatedAt: '',
+});
+const ITEMS = [
+  canned('hello', 'Greeting'),
+  canned('refund', 'Refund policy'),
+  canned('thanks', 'Say thanks'),
+  canned('hours', 'Opening hours'),
+];
 
 describe('the quick-reply token at the caret', () => {
   it('is a slash at the start or after a space, with what follows up to the caret', () => {
@@ -30,6 +43,9 @@ describe('matching quick replies', () => {
 describe('inserting a quick reply', () => {
   it('replaces the token with the filled text and puts the caret after it', () => {
     const text = 'Hi! /ref and more';
-    expect(insertCanned(text, { start: 4, end: 8, query: 'ref' }, 'Refunds take 5 days.')).toEqual({ text: 'Hi! Refunds take 5 days. and more', caret: 24 });
+    expect(insertCanned(text, { start: 4, end: 8, query: 'ref' }, 'Refunds take 5 days.')).toEqual({
+      text: 'Hi! Refunds take 5 days. and more',
+      caret: 24,
+    });
   });
 });

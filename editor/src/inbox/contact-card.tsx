@@ -13,14 +13,24 @@ function valueText(value: unknown): string {
 
 /** The run of a flow that last ran before the conversation came to the inbox (the hand-off's run); none while the bot has it. */
 export function runThatLedHere(items: readonly TimelineItem[]): Extract<TimelineItem, { kind: 'run' }> | null {
-  const handOff = items.findLast((i) => i.kind === 'event' && (i.toState === 'queued' || i.toState === 'assigned') && i.fromState === 'bot');
+  const handOff = items.findLast(
+    (i) => i.kind === 'event' && (i.toState === 'queued' || i.toState === 'assigned') && i.fromState === 'bot',
+  );
   if (!handOff) return null;
   const runs = items.filter((i): i is Extract<TimelineItem, { kind: 'run' }> => i.kind === 'run' && i.at <= handOff.at);
   return runs.at(-1) ?? null;
 }
 
 /** Who the contact is: name, phone, tags, attributes, opt-out, their other conversations, and the run that led here. */
-export function ContactCard({ conversation, timeline, onOpen }: { conversation: Conversation; timeline: readonly TimelineItem[]; onOpen: (id: string) => void }) {
+export function ContactCard({
+  conversation,
+  timeline,
+  onOpen,
+}: {
+  conversation: Conversation;
+  timeline: readonly TimelineItem[];
+  onOpen: (id: string) => void;
+}) {
   const contact = useContact(conversation.contactId);
   const others = useConversations({ contactId: conversation.contactId });
   const run = runThatLedHere(timeline);
@@ -109,8 +119,8 @@ export function ContactCard({ conversation, timeline, onOpen }: { conversation: 
           </Text>
         ) : (
           <Stack gap={2} mt={2} component="ul" p={0} m={0} style={{ listStyle: 'none' }} aria-label="Other conversations">
-            {others.data!.items
-              .filter((o) => o.id !== conversation.id)
+            {others
+              .data!.items.filter((o) => o.id !== conversation.id)
               .slice(0, 10)
               .map((o) => (
                 <li key={o.id}>

@@ -12,7 +12,7 @@ export function snoozeChoices(now: Date): { label: string; until: Date }[] {
   tomorrow.setDate(now.getDate() + 1);
   tomorrow.setHours(9, 0, 0, 0);
   const monday = new Date(now);
-  monday.setDate(now.getDate() + (((8 - now.getDay()) % 7) || 7));
+  monday.setDate(now.getDate() + ((8 - now.getDay()) % 7 || 7));
   monday.setHours(9, 0, 0, 0);
   return [
     { label: 'For 1 hour', until: new Date(now.getTime() + HOUR_MS) },
@@ -26,7 +26,19 @@ export function snoozeChoices(now: Date): { label: string; until: Date }[] {
  * What the person can do with the conversation now: take it (from the bot or the queue),
  * resolve, snooze or transfer it (theirs, or any for a supervisor), reopen it once resolved.
  */
-export function ConversationActions({ conversation: c, myUserId, supervisor, teams, nameOf }: { conversation: Conversation; myUserId: string | null; supervisor: boolean; teams: Team[]; nameOf: (userId: string | null) => string }) {
+export function ConversationActions({
+  conversation: c,
+  myUserId,
+  supervisor,
+  teams,
+  nameOf,
+}: {
+  conversation: Conversation;
+  myUserId: string | null;
+  supervisor: boolean;
+  teams: Team[];
+  nameOf: (userId: string | null) => string;
+}) {
   const take = useTake();
   const resolve = useResolve();
   const reopen = useReopen();
@@ -83,7 +95,11 @@ export function ConversationActions({ conversation: c, myUserId, supervisor, tea
           <Menu.Dropdown>
             <Menu.Label>Agents of {team.name}</Menu.Label>
             {team.members.map((m) => (
-              <Menu.Item key={m.userId} disabled={m.userId === c.assigneeUserId} onClick={() => assign.mutate({ id: c.id, userId: m.userId })}>
+              <Menu.Item
+                key={m.userId}
+                disabled={m.userId === c.assigneeUserId}
+                onClick={() => assign.mutate({ id: c.id, userId: m.userId })}
+              >
                 {nameOf(m.userId)}
               </Menu.Item>
             ))}
@@ -100,7 +116,19 @@ export function ConversationActions({ conversation: c, myUserId, supervisor, tea
   );
 }
 
-function TransferModal({ opened, onClose, conversation, teams, nameOf }: { opened: boolean; onClose: () => void; conversation: Conversation; teams: Team[]; nameOf: (userId: string | null) => string }) {
+function TransferModal({
+  opened,
+  onClose,
+  conversation,
+  teams,
+  nameOf,
+}: {
+  opened: boolean;
+  onClose: () => void;
+  conversation: Conversation;
+  teams: Team[];
+  nameOf: (userId: string | null) => string;
+}) {
   const transfer = useTransfer();
   const [teamId, setTeamId] = useState<string | null>(null);
   const [agentId, setAgentId] = useState<string | null>(null);
@@ -130,7 +158,14 @@ function TransferModal({ opened, onClose, conversation, teams, nameOf }: { opene
           clearable
           disabled={!team}
         />
-        <Textarea label="Note for whoever gets it (optional)" maxLength={500} value={note} onChange={(e) => setNote(e.currentTarget.value)} autosize minRows={2} />
+        <Textarea
+          label="Note for whoever gets it (optional)"
+          maxLength={500}
+          value={note}
+          onChange={(e) => setNote(e.currentTarget.value)}
+          autosize
+          minRows={2}
+        />
         <Group justify="flex-end">
           <Button variant="default" onClick={onClose}>
             Cancel

@@ -8,15 +8,34 @@ const OUTBOUND_SENDER: Record<string, string> = { bot: 'Bot', agent: 'Agent', ow
 /** What the last message was, in one line: "You: On its way", "Bot: Hello", "Photo: the receipt". */
 export function lastMessageLine(m: ConversationListItem['lastMessage'], myUserId: string | null): string | null {
   if (!m) return null;
-  const kind = { image: 'Photo', video: 'Video', audio: 'Voice message', document: 'Document', sticker: 'Sticker', location: 'Location' }[m.type];
+  const kind = { image: 'Photo', video: 'Video', audio: 'Voice message', document: 'Document', sticker: 'Sticker', location: 'Location' }[
+    m.type
+  ];
   const body = kind ? (m.excerpt ? `${kind}: ${m.excerpt}` : kind) : (m.excerpt ?? 'Deleted message');
   if (m.direction === 'inbound') return body;
-  const who = m.sender === 'agent' && m.authorUserId !== null && m.authorUserId === myUserId ? 'You' : (OUTBOUND_SENDER[m.sender] ?? 'Sent');
+  const who =
+    m.sender === 'agent' && m.authorUserId !== null && m.authorUserId === myUserId ? 'You' : (OUTBOUND_SENDER[m.sender] ?? 'Sent');
   return `${who}: ${body}`;
 }
 
 /** The conversations of one tab (the queue longest waiting first, others newest activity first); the open one highlighted, unread ones bold with their count. */
-export function ConversationList({ items, selectedId, onSelect, teams, now, emptyText, myUserId }: { items: ConversationListItem[]; selectedId: string | null; onSelect: (id: string) => void; teams: Map<string, Team>; now: number; emptyText: string; myUserId: string | null }) {
+export function ConversationList({
+  items,
+  selectedId,
+  onSelect,
+  teams,
+  now,
+  emptyText,
+  myUserId,
+}: {
+  items: ConversationListItem[];
+  selectedId: string | null;
+  onSelect: (id: string) => void;
+  teams: Map<string, Team>;
+  now: number;
+  emptyText: string;
+  myUserId: string | null;
+}) {
   if (items.length === 0)
     return (
       <Text c="dimmed" size="sm" p="md">
@@ -26,13 +45,35 @@ export function ConversationList({ items, selectedId, onSelect, teams, now, empt
   return (
     <Stack gap={0} component="ul" role="list" aria-label="Conversations" m={0} p={0} style={{ listStyle: 'none' }}>
       {items.map((c) => (
-        <ConversationRow key={c.id} conversation={c} selected={c.id === selectedId} onSelect={onSelect} teamName={c.teamId ? teams.get(c.teamId)?.name : undefined} now={now} myUserId={myUserId} />
+        <ConversationRow
+          key={c.id}
+          conversation={c}
+          selected={c.id === selectedId}
+          onSelect={onSelect}
+          teamName={c.teamId ? teams.get(c.teamId)?.name : undefined}
+          now={now}
+          myUserId={myUserId}
+        />
       ))}
     </Stack>
   );
 }
 
-function ConversationRow({ conversation: c, selected, onSelect, teamName, now, myUserId }: { conversation: ConversationListItem; selected: boolean; onSelect: (id: string) => void; teamName: string | undefined; now: number; myUserId: string | null }) {
+function ConversationRow({
+  conversation: c,
+  selected,
+  onSelect,
+  teamName,
+  now,
+  myUserId,
+}: {
+  conversation: ConversationListItem;
+  selected: boolean;
+  onSelect: (id: string) => void;
+  teamName: string | undefined;
+  now: number;
+  myUserId: string | null;
+}) {
   const unread = selected ? 0 : c.unreadCount;
   const name = contactLabel(c.contact);
   const waiting = c.state === 'queued' && c.queuedAt;
@@ -48,7 +89,10 @@ function ConversationRow({ conversation: c, selected, onSelect, teamName, now, m
         w="100%"
         px="sm"
         py={10}
-        style={{ borderBottom: '1px solid var(--mantine-color-default-border)', background: selected ? 'var(--mantine-color-blue-light)' : undefined }}
+        style={{
+          borderBottom: '1px solid var(--mantine-color-default-border)',
+          background: selected ? 'var(--mantine-color-blue-light)' : undefined,
+        }}
       >
         <Group justify="space-between" wrap="nowrap" gap="xs">
           <Group gap={6} wrap="nowrap" style={{ minWidth: 0 }}>

@@ -24,17 +24,55 @@ function replyBlockedReason(c: Conversation): string | null {
 }
 
 /** One conversation: who and where it is, what can be done, the hand-off note, the whole history, and the reply box. */
-export function ConversationView({ conversationId, viewer, onBack, onContact, aside }: { conversationId: string; viewer: ViewerContext; onBack?: () => void; onContact?: () => void; aside?: (c: Conversation, timeline: TimelineItem[]) => React.ReactNode }) {
+export function ConversationView({
+  conversationId,
+  viewer,
+  onBack,
+  onContact,
+  aside,
+}: {
+  conversationId: string;
+  viewer: ViewerContext;
+  onBack?: () => void;
+  onContact?: () => void;
+  aside?: (c: Conversation, timeline: TimelineItem[]) => React.ReactNode;
+}) {
   const conversation = useConversation(conversationId);
   const timeline = useTimeline(conversationId);
   return (
     <QueryState query={conversation} label="conversation">
-      {(c) => <Loaded conversation={c} items={timeline.data?.items ?? []} timelineLoading={timeline.isPending} viewer={viewer} onBack={onBack} onContact={onContact} aside={aside} />}
+      {(c) => (
+        <Loaded
+          conversation={c}
+          items={timeline.data?.items ?? []}
+          timelineLoading={timeline.isPending}
+          viewer={viewer}
+          onBack={onBack}
+          onContact={onContact}
+          aside={aside}
+        />
+      )}
     </QueryState>
   );
 }
 
-function Loaded({ conversation: c, items, timelineLoading, viewer, onBack, onContact, aside }: { conversation: Conversation; items: TimelineItem[]; timelineLoading: boolean; viewer: ViewerContext; onBack?: () => void; onContact?: () => void; aside?: (c: Conversation, timeline: TimelineItem[]) => React.ReactNode }) {
+function Loaded({
+  conversation: c,
+  items,
+  timelineLoading,
+  viewer,
+  onBack,
+  onContact,
+  aside,
+}: {
+  conversation: Conversation;
+  items: TimelineItem[];
+  timelineLoading: boolean;
+  viewer: ViewerContext;
+  onBack?: () => void;
+  onContact?: () => void;
+  aside?: (c: Conversation, timeline: TimelineItem[]) => React.ReactNode;
+}) {
   const contact = useContact(c.contactId).data;
   const messages = useConversationMessages(c.id).data?.items;
   const details = useMemo(() => new Map<string, MessageDetail>((messages ?? []).map((m) => [m.id, m])), [messages]);
@@ -54,7 +92,15 @@ function Loaded({ conversation: c, items, timelineLoading, viewer, onBack, onCon
 
   return (
     <Group align="stretch" gap="md" wrap="nowrap" h="100%">
-      <Paper withBorder radius="md" p="sm" h="100%" style={{ flex: 1, minWidth: 0, display: 'flex', flexDirection: 'column', gap: 'var(--mantine-spacing-sm)' }} component="section" aria-label="Conversation">
+      <Paper
+        withBorder
+        radius="md"
+        p="sm"
+        h="100%"
+        style={{ flex: 1, minWidth: 0, display: 'flex', flexDirection: 'column', gap: 'var(--mantine-spacing-sm)' }}
+        component="section"
+        aria-label="Conversation"
+      >
         <Group justify="space-between" align="flex-start" gap="xs">
           <div style={{ minWidth: 0 }}>
             <Group gap="xs">
@@ -72,7 +118,11 @@ function Loaded({ conversation: c, items, timelineLoading, viewer, onBack, onCon
             </Group>
             <Text size="sm" c="dimmed">
               {team ? `Team ${team.name}` : 'No team'}
-              {c.assigneeUserId ? (c.state === 'resolved' ? ` · handled by ${viewer.nameOf(c.assigneeUserId)}` : ` · with ${viewer.nameOf(c.assigneeUserId)}`) : ''}
+              {c.assigneeUserId
+                ? c.state === 'resolved'
+                  ? ` · handled by ${viewer.nameOf(c.assigneeUserId)}`
+                  : ` · with ${viewer.nameOf(c.assigneeUserId)}`
+                : ''}
               {c.state === 'snoozed' && c.snoozedUntil ? ` · until ${timeOf(c.snoozedUntil)}` : ''}
               {onContact && (
                 <>
@@ -84,7 +134,13 @@ function Loaded({ conversation: c, items, timelineLoading, viewer, onBack, onCon
               )}
             </Text>
           </div>
-          <ConversationActions conversation={c} myUserId={viewer.myUserId} supervisor={viewer.supervisor} teams={viewer.teams} nameOf={viewer.nameOf} />
+          <ConversationActions
+            conversation={c}
+            myUserId={viewer.myUserId}
+            supervisor={viewer.supervisor}
+            teams={viewer.teams}
+            nameOf={viewer.nameOf}
+          />
         </Group>
         {c.handoffNote && c.state !== 'resolved' && (
           <Alert variant="light" color="orange" title="Hand-off note" py="xs">

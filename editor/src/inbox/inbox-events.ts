@@ -19,7 +19,9 @@ export type LiveStatus = 'connecting' | 'live' | 'reconnecting';
 export function applyInboxEvent(queryClient: QueryClient, event: InboxStreamEvent): void {
   const id = event.conversationId;
   if (event.type === 'conversation') {
-    queryClient.setQueryData<Conversation>(inboxKeys.conversation(id), (c) => (c ? { ...c, state: event.toState, assigneeUserId: event.toAssigneeUserId, teamId: event.teamId, stateChangedAt: event.at } : c));
+    queryClient.setQueryData<Conversation>(inboxKeys.conversation(id), (c) =>
+      c ? { ...c, state: event.toState, assigneeUserId: event.toAssigneeUserId, teamId: event.teamId, stateChangedAt: event.at } : c,
+    );
     void queryClient.invalidateQueries({ queryKey: inboxKeys.conversation(id) });
     void queryClient.invalidateQueries({ queryKey: inboxKeys.availability });
     void queryClient.invalidateQueries({ queryKey: ['inbox'] });
@@ -31,7 +33,8 @@ export function applyInboxEvent(queryClient: QueryClient, event: InboxStreamEven
 
 /** After a reconnect, events may have been missed: every inbox read is fetched again. */
 export function refreshAllInbox(queryClient: QueryClient): void {
-  for (const queryKey of [inboxKeys.lists, ['conversation'], ['inbox'], inboxKeys.availability]) void queryClient.invalidateQueries({ queryKey });
+  for (const queryKey of [inboxKeys.lists, ['conversation'], ['inbox'], inboxKeys.availability])
+    void queryClient.invalidateQueries({ queryKey });
 }
 
 function parse(data: string): InboxStreamEvent | null {

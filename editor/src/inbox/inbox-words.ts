@@ -42,7 +42,9 @@ export function since(iso: string, now: number): string {
 export function timeOf(iso: string, now = Date.now()): string {
   const at = new Date(iso);
   const today = new Date(now).toDateString() === at.toDateString();
-  return today ? at.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : at.toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  return today
+    ? at.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
+    : at.toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 }
 
 /** A contact as the inbox names them: their name, else their phone, else "Unknown contact". */

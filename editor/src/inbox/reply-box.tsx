@@ -44,7 +44,12 @@ export function ReplyBox({ conversationId, disabledReason }: { conversationId: s
     try {
       const filled = await api.post<CannedRender>(`/canned-responses/${item.id}/render`, { conversationId });
       const next = insertCanned(text, token, filled.text);
-      if (filled.mediaUrl) notifications.show({ color: 'yellow', title: `The template's media is not attached`, message: `Replies from the inbox are text only; send the link if the contact needs it: ${filled.mediaUrl}` });
+      if (filled.mediaUrl)
+        notifications.show({
+          color: 'yellow',
+          title: `The template's media is not attached`,
+          message: `Replies from the inbox are text only; send the link if the contact needs it: ${filled.mediaUrl}`,
+        });
       setText(next.text);
       setToken(null);
       requestAnimationFrame(() => {
@@ -95,7 +100,19 @@ export function ReplyBox({ conversationId, disabledReason }: { conversationId: s
   return (
     <Stack gap={6} pos="relative">
       {matches.length > 0 && (
-        <Paper withBorder shadow="md" p={4} pos="absolute" bottom="100%" left={0} right={0} mb={4} style={{ zIndex: 5 }} role="listbox" aria-label="Quick replies">
+        <Paper
+          withBorder
+          shadow="md"
+          p={4}
+          pos="absolute"
+          bottom="100%"
+          left={0}
+          right={0}
+          mb={4}
+          style={{ zIndex: 5 }}
+          role="listbox"
+          aria-label="Quick replies"
+        >
           {matches.map((m, i) => (
             <UnstyledButton
               key={m.id}
@@ -133,7 +150,11 @@ export function ReplyBox({ conversationId, disabledReason }: { conversationId: s
           aria-label="Write a reply or a note"
         />
         <Text size="xs" c="dimmed">
-          {mode === 'reply' ? (canned.length > 0 ? 'Type / for quick replies · Ctrl+Enter sends' : 'Ctrl+Enter sends') : 'Seen by your team only, never sent to the contact'}
+          {mode === 'reply'
+            ? canned.length > 0
+              ? 'Type / for quick replies · Ctrl+Enter sends'
+              : 'Ctrl+Enter sends'
+            : 'Seen by your team only, never sent to the contact'}
         </Text>
       </Group>
       <Textarea

@@ -89,7 +89,15 @@ function formatBytes(bytes: number): string {
 }
 
 /** A message: the contact's on the left, ours on the right, with media, the delivery status and the reactions on it. */
-export function MessageBubble({ item, detail, nameOf }: { item: MessageItem; detail: MessageDetail | undefined; nameOf: (userId: string | null) => string }) {
+export function MessageBubble({
+  item,
+  detail,
+  nameOf,
+}: {
+  item: MessageItem;
+  detail: MessageDetail | undefined;
+  nameOf: (userId: string | null) => string;
+}) {
   const ours = item.direction === 'outbound';
   const reactions = item.reactions;
   const failed = item.status === 'failed';
@@ -132,7 +140,13 @@ export function MessageBubble({ item, detail, nameOf }: { item: MessageItem; det
           {reactions.length > 0 && (
             <Group gap={2} aria-label={`Reactions: ${reactions.map((r) => r.emoji).join(' ')}`}>
               {reactions.map((r, i) => (
-                <Badge key={`${r.emoji}-${i}`} size="sm" variant="default" radius="xl" title={r.fromUs ? 'Reaction from this phone' : 'Reaction from the contact'}>
+                <Badge
+                  key={`${r.emoji}-${i}`}
+                  size="sm"
+                  variant="default"
+                  radius="xl"
+                  title={r.fromUs ? 'Reaction from this phone' : 'Reaction from the contact'}
+                >
                   {r.emoji}
                 </Badge>
               ))}
@@ -147,7 +161,15 @@ export function MessageBubble({ item, detail, nameOf }: { item: MessageItem; det
 /** An internal note: for the team only, never sent. */
 export function NoteCard({ item, nameOf }: { item: Extract<TimelineItem, { kind: 'note' }>; nameOf: (userId: string | null) => string }) {
   return (
-    <Paper px="sm" py={6} radius="md" bg="var(--mantine-color-yellow-light)" role="note" aria-label={`Note by ${nameOf(item.authorUserId)}`} data-note-id={item.id}>
+    <Paper
+      px="sm"
+      py={6}
+      radius="md"
+      bg="var(--mantine-color-yellow-light)"
+      role="note"
+      aria-label={`Note by ${nameOf(item.authorUserId)}`}
+      data-note-id={item.id}
+    >
       <Text size="xs" fw={600}>
         Note by {nameOf(item.authorUserId)} · {timeOf(item.at)} · not sent to the contact
       </Text>

@@ -13,7 +13,10 @@ export function useViewer(): ViewerContext & { seesAll: boolean; works: boolean;
   const role = (me?.role ?? 'agent') as Role;
   const names = useMemo(() => new Map((members ?? []).map((m) => [m.userId, m.name || m.email])), [members]);
   const myUserId = me?.user?.id ?? null;
-  const nameOf = useCallback((userId: string | null) => (userId === null ? 'Someone' : userId === myUserId ? 'you' : (names.get(userId) ?? 'a former member')), [names, myUserId]);
+  const nameOf = useCallback(
+    (userId: string | null) => (userId === null ? 'Someone' : userId === myUserId ? 'you' : (names.get(userId) ?? 'a former member')),
+    [names, myUserId],
+  );
   return {
     myUserId,
     supervisor: can(role, 'inbox.supervise'),

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { ApiError } from '../api/api-client.ts';
 import { acceptStep, invitationErrorText, invitationSentence, tokenOfUrl } from './invitation-view.ts';
 
-const invitation = { email: 'sam@example.com', role: 'agent' as const, workspaceName: 'Workspace X', inviterName: 'Ada', expiresAt: '2030-01-01T00:00:00.000Z', hasAccount: false };
+const invitation = {
+  email: 'sam@example.com',
+  role: 'agent' as const,
+  workspaceName: 'Workspace X',
+  inviterName: 'Ada',
+  expiresAt: '2030-01-01T00:00:00.000Z',
+  hasAccount: false,
+};
 
 describe('when the accept page decides what to ask', () => {
   it('asks for a name and password when the invited email has no account', () => {

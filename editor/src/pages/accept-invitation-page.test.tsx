@@ -5,8 +5,20 @@ import { renderInApp } from '../test-support/render-in-app.tsx';
 import { AcceptInvitationPage } from './accept-invitation-page.tsx';
 
 const TOKEN = 'tok_abcdefghijklmnopqrstuvwxyz0123456789ABCDEF';
-const INVITATION = { email: 'sam@example.com', role: 'agent', workspaceName: 'Workspace X', inviterName: 'Ada', expiresAt: '2030-01-01T00:00:00.000Z', hasAccount: false };
-const SESSION = { token: 'session', user: { id: 'u', email: 'sam@example.com', name: 'Sam' }, workspace: { id: 'w', name: 'Workspace X' }, role: 'agent' };
+const INVITATION = {
+  email: 'sam@example.com',
+  role: 'agent',
+  workspaceName: 'Workspace X',
+  inviterName: 'Ada',
+  expiresAt: '2030-01-01T00:00:00.000Z',
+  hasAccount: false,
+};
+const SESSION = {
+  token: 'session',
+  user: { id: 'u', email: 'sam@example.com', name: 'Sam' },
+  workspace: { id: 'w', name: 'Workspace X' },
+  role: 'agent',
+};
 
 /** The API as the page sees it: the lookup answers `lookup`; an accept answers a session. */
 function fakeApi(lookup: { status: number; body: unknown }) {
@@ -14,7 +26,8 @@ function fakeApi(lookup: { status: number; body: unknown }) {
   const fetch = vi.fn(async (url: string, init?: RequestInit) => {
     const path = url.replace('/api/v1', '');
     calls.push({ path, body: init?.body ? JSON.parse(String(init.body)) : undefined });
-    const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+    const json = (body: unknown, status = 200) =>
+      new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
     if (path === '/invitations/lookup') return json(lookup.body, lookup.status);
     if (path === '/invitations/accept') return json(SESSION);
     return json({ error: { code: 'unauthenticated', message: 'no session' } }, 401);
@@ -50,7 +63,11 @@ describe('the accept-invitation page', () => {
     fireEvent.change(screen.getByLabelText(/^Choose a password/), { target: { value: 'a long password' } });
     fireEvent.click(screen.getByRole('button', { name: 'Create account and join' }));
     await act(async () => undefined);
-    expect(api.calls.find((c) => c.path === '/invitations/accept')?.body).toEqual({ token: TOKEN, name: 'Sam', password: 'a long password' });
+    expect(api.calls.find((c) => c.path === '/invitations/accept')?.body).toEqual({
+      token: TOKEN,
+      name: 'Sam',
+      password: 'a long password',
+    });
     expect(router.state.location.pathname).toBe('/flows');
   });
 
@@ -61,7 +78,14 @@ describe('the accept-invitation page', () => {
   });
 
   it('explains an expired link in plain words', async () => {
-    await open(fakeApi({ status: 410, body: { error: { code: 'invitation_expired', message: 'this invitation has expired; ask the workspace admin for a new one' } } }));
-    expect(screen.getByRole('alert').textContent).toContain('This invitation has expired. Ask the person who invited you to send a new one.');
+    await open(
+      fakeApi({
+        status: 410,
+        body: { error: { code: 'invitation_expired', message: 'this invitation has expired; ask the workspace admin for a new one' } },
+      }),
+    );
+    expect(screen.getByRole('alert').textContent).toContain(
+      'This invitation has expired. Ask the person who invited you to send a new one.',
+    );
   });
 });

@@ -17,13 +17,17 @@ export function AcceptInvitationPage() {
   const navigate = useNavigate();
   const [token] = useState(() => tokenOfUrl(window.location));
   const [invitation, setInvitation] = useState<InvitationLookup | null>(null);
-  const [failure, setFailure] = useState<string | null>(token ? null : 'This link has no invitation in it. Open the whole link from your invitation email or message.');
+  const [failure, setFailure] = useState<string | null>(
+    token ? null : 'This link has no invitation in it. Open the whole link from your invitation email or message.',
+  );
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
     if (!token) return;
-    new ApiClient().post<InvitationLookup>('/invitations/lookup', { token }).then(setInvitation, (err: unknown) => setFailure(invitationErrorText(err)));
+    new ApiClient()
+      .post<InvitationLookup>('/invitations/lookup', { token })
+      .then(setInvitation, (err: unknown) => setFailure(invitationErrorText(err)));
   }, [token]);
 
   async function run(action: () => Promise<SessionAnswer>) {
@@ -42,7 +46,13 @@ export function AcceptInvitationPage() {
   function createAccount(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    void run(() => new ApiClient().post<SessionAnswer>('/invitations/accept', { token, name: String(form.get('name') ?? ''), password: String(form.get('password') ?? '') }));
+    void run(() =>
+      new ApiClient().post<SessionAnswer>('/invitations/accept', {
+        token,
+        name: String(form.get('name') ?? ''),
+        password: String(form.get('password') ?? ''),
+      }),
+    );
   }
 
   // Logging in only stores the session; the page then offers to join.
@@ -52,7 +62,12 @@ export function AcceptInvitationPage() {
     setBusy(true);
     setError(null);
     try {
-      signIn(await new ApiClient().post<SessionAnswer>('/auth/login', { email: invitation?.email, password: String(form.get('password') ?? '') }));
+      signIn(
+        await new ApiClient().post<SessionAnswer>('/auth/login', {
+          email: invitation?.email,
+          password: String(form.get('password') ?? ''),
+        }),
+      );
     } catch (err) {
       setError(invitationErrorText(err));
     } finally {
@@ -90,7 +105,8 @@ export function AcceptInvitationPage() {
       <Stack gap="md">
         <Text>{invitationSentence(invitation)}</Text>
         <Text size="sm" c="dimmed">
-          The invitation is for {invitation.email}. It works once, until {new Date(invitation.expiresAt).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' })}.
+          The invitation is for {invitation.email}. It works once, until{' '}
+          {new Date(invitation.expiresAt).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' })}.
         </Text>
         {step === 'join' && (
           <>
@@ -121,7 +137,14 @@ export function AcceptInvitationPage() {
             <Stack gap="sm">
               <Text>Create your account to accept.</Text>
               <TextInput name="name" label="Your name" required autoComplete="name" />
-              <PasswordInput name="password" label="Choose a password" description="At least 8 characters" required minLength={8} autoComplete="new-password" />
+              <PasswordInput
+                name="password"
+                label="Choose a password"
+                description="At least 8 characters"
+                required
+                minLength={8}
+                autoComplete="new-password"
+              />
               <Button type="submit" loading={busy}>
                 Create account and join
               </Button>

@@ -26,29 +26,53 @@ export function ApiKeysPage() {
   const [created, setCreated] = useState<CreatedApiKey | null>(null);
   return (
     <>
-      <PageHeader title="API keys" description="Keys that let another system use this workspace through the API, each with the rights of a role. Send one as Authorization: Bearer <key>." />
+      <PageHeader
+        title="API keys"
+        description="Keys that let another system use this workspace through the API, each with the rights of a role. Send one as Authorization: Bearer <key>."
+      />
       <CreateKeyForm onCreated={setCreated} />
       {created && <NewKey apiKey={created} onDone={() => setCreated(null)} />}
       <QueryState query={keys} label="API keys">
-        {(items) => (items.length === 0 ? <EmptyState title="No API keys yet.">Create one for each system that calls the API, so that you can revoke it alone.</EmptyState> : <KeysTable keys={items} onRevoked={(id) => created?.id === id && setCreated(null)} />)}
+        {(items) =>
+          items.length === 0 ? (
+            <EmptyState title="No API keys yet.">
+              Create one for each system that calls the API, so that you can revoke it alone.
+            </EmptyState>
+          ) : (
+            <KeysTable keys={items} onRevoked={(id) => created?.id === id && setCreated(null)} />
+          )
+        }
       </QueryState>
     </>
   );
 }
 
 function CreateKeyForm({ onCreated }: { onCreated: (key: CreatedApiKey) => void }) {
-  const create = useApiMutation((api, body: { name: string; role: string }) => api.post<CreatedApiKey>('/api-keys', body), { invalidates: [teamKeys.apiKeys], onSuccess: onCreated });
+  const create = useApiMutation((api, body: { name: string; role: string }) => api.post<CreatedApiKey>('/api-keys', body), {
+    invalidates: [teamKeys.apiKeys],
+    onSuccess: onCreated,
+  });
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const element = event.currentTarget;
     const form = new FormData(element);
-    create.mutate({ name: String(form.get('name') ?? '').trim(), role: String(form.get('role') ?? 'marketer') }, { onSuccess: () => element.reset() });
+    create.mutate(
+      { name: String(form.get('name') ?? '').trim(), role: String(form.get('role') ?? 'marketer') },
+      { onSuccess: () => element.reset() },
+    );
   }
   return (
     <Card withBorder mb="lg" component="form" onSubmit={submit} aria-label="Create an API key" autoComplete="off">
       <Group align="flex-end" gap="sm" wrap="wrap">
         <TextInput name="name" label="Name" required maxLength={100} placeholder="CRM sync" description="What uses it" w={260} />
-        <NativeSelect name="role" label="Rights" data={ROLES} defaultValue="marketer" w={300} description="A key never has more rights than you" />
+        <NativeSelect
+          name="role"
+          label="Rights"
+          data={ROLES}
+          defaultValue="marketer"
+          w={300}
+          description="A key never has more rights than you"
+        />
         <Button type="submit" loading={create.isPending}>
           Create key
         </Button>
@@ -75,7 +99,15 @@ function NewKey({ apiKey, onDone }: { apiKey: CreatedApiKey; onDone: () => void 
       <Stack gap="sm">
         <Text size="sm">Copy this key now and keep it somewhere safe: it is shown only once. Lost it? Revoke it and create another.</Text>
         <Group gap="sm" wrap="nowrap">
-          <TextInput ref={input} readOnly aria-label="API key" value={apiKey.secret} onFocus={(e) => e.currentTarget.select()} ff="monospace" style={{ flex: 1 }} />
+          <TextInput
+            ref={input}
+            readOnly
+            aria-label="API key"
+            value={apiKey.secret}
+            onFocus={(e) => e.currentTarget.select()}
+            ff="monospace"
+            style={{ flex: 1 }}
+          />
           <Button variant="default" onClick={() => void copy()}>
             {copied === 'copied' ? 'Copied' : 'Copy key'}
           </Button>
@@ -90,9 +122,17 @@ function NewKey({ apiKey, onDone }: { apiKey: CreatedApiKey; onDone: () => void 
 }
 
 function KeysTable({ keys, onRevoked }: { keys: ApiKey[]; onRevoked: (id: string) => void }) {
-  const revoke = useApiMutation((api, key: ApiKey) => api.delete(`/api-keys/${key.id}`), { invalidates: [teamKeys.apiKeys], success: (_r, k) => `${k.name} no longer works.`, onSuccess: (_r, k) => onRevoked(k.id) });
+  const revoke = useApiMutation((api, key: ApiKey) => api.delete(`/api-keys/${key.id}`), {
+    invalidates: [teamKeys.apiKeys],
+    success: (_r, k) => `${k.name} no longer works.`,
+    onSuccess: (_r, k) => onRevoked(k.id),
+  });
   async function ask(key: ApiKey) {
-    const ok = await confirmAction({ title: `Revoke ${key.name}?`, message: 'Every system using this key is refused from now on. This cannot be undone: a new key would have to be given to them.', confirmLabel: 'Revoke key' });
+    const ok = await confirmAction({
+      title: `Revoke ${key.name}?`,
+      message: 'Every system using this key is refused from now on. This cannot be undone: a new key would have to be given to them.',
+      confirmLabel: 'Revoke key',
+    });
     if (ok) revoke.mutate(key);
   }
   return (

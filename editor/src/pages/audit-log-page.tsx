@@ -2,7 +2,14 @@ import { Button, Card, Code, Group, Select, Table, Text } from '@mantine/core';
 import { DatePickerInput } from '@mantine/dates';
 import { useMemo, useState } from 'react';
 import { useMembers } from '../api/queries/members.queries.ts';
-import { auditQueryString, useApiKeys, useAuditActions, useAuditLog, type AuditEntry, type AuditFilter } from '../api/queries/team.queries.ts';
+import {
+  auditQueryString,
+  useApiKeys,
+  useAuditActions,
+  useAuditLog,
+  type AuditEntry,
+  type AuditFilter,
+} from '../api/queries/team.queries.ts';
 import { QueryState } from '../api/query-state.tsx';
 import { EmptyState, PageHeader } from '../shell/page-header.tsx';
 import { pickedRange, type PickedDay } from '../shell/picked-days.ts';
@@ -27,7 +34,11 @@ export function AuditLogPage() {
   const filter = useMemo<AuditFilter>(() => {
     // The end day is included: the range ends at the start of the day after it.
     const days = pickedRange(range);
-    return { ...(actorId ? { actorId } : {}), ...(action ? { action } : {}), ...(days ? { from: days.from.toISOString(), to: days.to.toISOString() } : {}) };
+    return {
+      ...(actorId ? { actorId } : {}),
+      ...(action ? { action } : {}),
+      ...(days ? { from: days.from.toISOString(), to: days.to.toISOString() } : {}),
+    };
   }, [actorId, action, range]);
   const log = useAuditLog(filter);
   const members = useMembers();
@@ -45,8 +56,26 @@ export function AuditLogPage() {
       <Card withBorder mb="lg" component="section" aria-label="Filters">
         <Group align="flex-end" gap="sm" wrap="wrap">
           <Select label="Who" placeholder="Anyone" data={actorOptions} value={actorId} onChange={setActorId} clearable searchable w={240} />
-          <Select label="What" placeholder="Any action" data={(actions.data ?? []).map((a) => ({ value: a, label: actionName(a) }))} value={action} onChange={setAction} clearable searchable w={260} />
-          <DatePickerInput type="range" label="When" placeholder="Any day" value={range} onChange={(v) => setRange(v as [PickedDay, PickedDay])} clearable allowSingleDateInRange w={280} />
+          <Select
+            label="What"
+            placeholder="Any action"
+            data={(actions.data ?? []).map((a) => ({ value: a, label: actionName(a) }))}
+            value={action}
+            onChange={setAction}
+            clearable
+            searchable
+            w={260}
+          />
+          <DatePickerInput
+            type="range"
+            label="When"
+            placeholder="Any day"
+            value={range}
+            onChange={(v) => setRange(v as [PickedDay, PickedDay])}
+            clearable
+            allowSingleDateInRange
+            w={280}
+          />
           <Button component="a" href={exportUrl} download variant="default">
             Export CSV
           </Button>
@@ -78,7 +107,15 @@ export function AuditLogPage() {
                         </Table.Td>
                         <Table.Td>{actorName(e)}</Table.Td>
                         <Table.Td>{actionName(e.action)}</Table.Td>
-                        <Table.Td>{Object.keys(e.details).length > 0 ? <Code>{JSON.stringify(e.details)}</Code> : <Text c="dimmed" size="sm">—</Text>}</Table.Td>
+                        <Table.Td>
+                          {Object.keys(e.details).length > 0 ? (
+                            <Code>{JSON.stringify(e.details)}</Code>
+                          ) : (
+                            <Text c="dimmed" size="sm">
+                              —
+                            </Text>
+                          )}
+                        </Table.Td>
                       </Table.Tr>
                     ))}
                   </Table.Tbody>

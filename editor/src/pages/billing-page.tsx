@@ -53,7 +53,9 @@ export function BillingPage() {
 
 function BillingDetails({ billing }: { billing: BillingInfo }) {
   const portal = usePortal();
-  const status = billing.subscription ? (STATUS_WORDS[billing.subscription.status] ?? { label: billing.subscription.status, color: 'gray' }) : null;
+  const status = billing.subscription
+    ? (STATUS_WORDS[billing.subscription.status] ?? { label: billing.subscription.status, color: 'gray' })
+    : null;
   return (
     <>
       {!billing.enabled && (
@@ -137,7 +139,13 @@ function UsageBar({ line }: { line: BillingInfo['usage'][number] }) {
           {line.limit !== null ? ` (${Math.floor(percent)} %)` : ''}
         </Text>
       </Group>
-      {line.limit !== null && <Progress value={percent} color={line.threshold ? BAR_COLOR[line.threshold] : 'blue'} aria-label={`${line.label}: ${Math.floor(percent)} % used`} />}
+      {line.limit !== null && (
+        <Progress
+          value={percent}
+          color={line.threshold ? BAR_COLOR[line.threshold] : 'blue'}
+          aria-label={`${line.label}: ${Math.floor(percent)} % used`}
+        />
+      )}
     </div>
   );
 }
@@ -165,7 +173,12 @@ function PlanCard({ plan, current, purchasable }: { plan: PlanInfo; current: boo
         <List.Item>{e.retentionDays === null ? 'history kept without limit' : `${e.retentionDays} days of history`}</List.Item>
       </List>
       {!current && purchasable && (
-        <Button fullWidth loading={checkout.isPending && checkout.variables === plan.id} onClick={() => checkout.mutate(plan.id)} aria-label={`Upgrade to ${plan.name}`}>
+        <Button
+          fullWidth
+          loading={checkout.isPending && checkout.variables === plan.id}
+          onClick={() => checkout.mutate(plan.id)}
+          aria-label={`Upgrade to ${plan.name}`}
+        >
           Upgrade
         </Button>
       )}
@@ -195,7 +208,13 @@ function PaymentDetails({ billing }: { billing: BillingInfo }) {
           <Text size="sm" c="dimmed">
             Billing address
           </Text>
-          <Text>{address ? [address.line1, address.line2, [address.postalCode, address.city].filter(Boolean).join(' '), address.state, address.country].filter(Boolean).join(', ') : 'None yet.'}</Text>
+          <Text>
+            {address
+              ? [address.line1, address.line2, [address.postalCode, address.city].filter(Boolean).join(' '), address.state, address.country]
+                  .filter(Boolean)
+                  .join(', ')
+              : 'None yet.'}
+          </Text>
         </Card>
       </SimpleGrid>
       <Card withBorder padding={0}>

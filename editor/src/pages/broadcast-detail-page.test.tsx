@@ -31,7 +31,14 @@ function broadcastIn(state: Broadcast['state'], percentDone: number, extra: Part
     finishedAt: null,
     createdAt: '2026-11-26T09:59:00.000Z',
     updatedAt: '2026-11-26T10:00:00.000Z',
-    stats: { total: 4, byStatus: { pending: 4 - done, sent: 0, delivered: done, read: 0, failed: 0, skipped: 0 }, skippedByReason: NONE_SKIPPED, optedOutAfter: 0, percentDone, estimatedFinishAt: null },
+    stats: {
+      total: 4,
+      byStatus: { pending: 4 - done, sent: 0, delivered: done, read: 0, failed: 0, skipped: 0 },
+      skippedByReason: NONE_SKIPPED,
+      optedOutAfter: 0,
+      percentDone,
+      estimatedFinishAt: null,
+    },
     ...extra,
   };
 }
@@ -43,12 +50,21 @@ function fakeApi(states: Broadcast[]) {
   const fetch = vi.fn(async (url: string, init?: RequestInit) => {
     const path = url.replace('/api/v1', '');
     calls.push(`${init?.method ?? 'GET'} ${path}`);
-    const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+    const json = (body: unknown, status = 200) =>
+      new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
     if (path === `/broadcasts/${ID}`) return json(states[Math.min(served++, states.length - 1)]);
     if (path === `/broadcasts/${ID}/timeline`) return json({ bucketSeconds: 60, buckets: [] });
     if (path.startsWith(`/broadcasts/${ID}/recipients`)) return json({ items: [], nextCursor: null });
-    if (path.startsWith(`/broadcasts?parentId=${ID}`)) return json({ items: [broadcastIn('completed', 100, { id: OCCURRENCE_ID, name: 'Spring sale · 2026-11-26 09:00 UTC', parentId: ID })], nextCursor: null });
-    if (path === `/broadcasts/${ID}/pause`) return json({ error: { code: 'broadcast_state_conflict', message: 'the broadcast is completed: pause needs scheduled or running' } }, 409);
+    if (path.startsWith(`/broadcasts?parentId=${ID}`))
+      return json({
+        items: [broadcastIn('completed', 100, { id: OCCURRENCE_ID, name: 'Spring sale · 2026-11-26 09:00 UTC', parentId: ID })],
+        nextCursor: null,
+      });
+    if (path === `/broadcasts/${ID}/pause`)
+      return json(
+        { error: { code: 'broadcast_state_conflict', message: 'the broadcast is completed: pause needs scheduled or running' } },
+        409,
+      );
     return json({ error: { code: 'not_found', message: 'no route' } }, 404);
   });
   return { fetch, calls, broadcastGets: () => calls.filter((c) => c === `GET /broadcasts/${ID}`).length };
@@ -77,7 +93,12 @@ describe('the broadcast detail page', () => {
   });
 
   it('polls every second while it runs, and stops once it has ended and its late reports are in', async () => {
-    const api = fakeApi([broadcastIn('running', 25), broadcastIn('running', 50), broadcastIn('running', 75), broadcastIn('completed', 100, { finishedAt: '2026-11-26T10:30:00.000Z' })]);
+    const api = fakeApi([
+      broadcastIn('running', 25),
+      broadcastIn('running', 50),
+      broadcastIn('running', 75),
+      broadcastIn('completed', 100, { finishedAt: '2026-11-26T10:30:00.000Z' }),
+    ]);
     vi.stubGlobal('fetch', api.fetch);
     renderInApp(<BroadcastDetailPage broadcastId={ID} />);
     await act(() => vi.advanceTimersByTimeAsync(10));
@@ -103,13 +124,21 @@ describe('the broadcast detail page', () => {
   });
 
   it('lists the occurrences of a recurring broadcast, each linked with its state and progress', async () => {
-    const api = fakeApi([broadcastIn('scheduled', 0, { schedule: { kind: 'recurring', cron: '0 9 * * 1', timezone: 'Europe/Paris' }, startedAt: null, nextRunAt: '2026-11-30T08:00:00.000Z' })]);
+    const api = fakeApi([
+      broadcastIn('scheduled', 0, {
+        schedule: { kind: 'recurring', cron: '0 9 * * 1', timezone: 'Europe/Paris' },
+        startedAt: null,
+        nextRunAt: '2026-11-30T08:00:00.000Z',
+      }),
+    ]);
     vi.stubGlobal('fetch', api.fetch);
     renderInApp(<BroadcastDetailPage broadcastId={ID} />);
     await act(() => vi.advanceTimersByTimeAsync(10));
     const link = screen.getByRole('link', { name: 'Spring sale · 2026-11-26 09:00 UTC' });
     expect(link.getAttribute('href')).toBe(`/broadcasts/${OCCURRENCE_ID}`);
-    expect(screen.getByRole('progressbar', { name: 'Progress of Spring sale · 2026-11-26 09:00 UTC' }).getAttribute('aria-valuenow')).toBe('100');
+    expect(screen.getByRole('progressbar', { name: 'Progress of Spring sale · 2026-11-26 09:00 UTC' }).getAttribute('aria-valuenow')).toBe(
+      '100',
+    );
     expect(api.calls.some((c) => c.startsWith(`GET /broadcasts/${ID}/recipients`))).toBe(false);
   });
 });

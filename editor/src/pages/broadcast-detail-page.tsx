@@ -67,15 +67,34 @@ function BroadcastDetail({ broadcast }: { broadcast: Broadcast }) {
       void queryClient.invalidateQueries({ queryKey: broadcastKeys.list() });
     },
   });
-  const remove = useApiMutation((api) => api.delete(`/broadcasts/${id}`), { invalidates: [broadcastKeys.all], success: 'Draft deleted.', onSuccess: () => void navigate('/broadcasts') });
+  const remove = useApiMutation((api) => api.delete(`/broadcasts/${id}`), {
+    invalidates: [broadcastKeys.all],
+    success: 'Draft deleted.',
+    onSuccess: () => void navigate('/broadcasts'),
+  });
 
   async function run(action: Exclude<BroadcastAction, 'edit'>) {
-    if (action === 'cancel' && !(await confirmAction({ title: 'Cancel this broadcast?', message: 'Recipients not reached yet will not get it. Messages already sent stay sent.', confirmLabel: 'Cancel broadcast' }))) return;
+    if (
+      action === 'cancel' &&
+      !(await confirmAction({
+        title: 'Cancel this broadcast?',
+        message: 'Recipients not reached yet will not get it. Messages already sent stay sent.',
+        confirmLabel: 'Cancel broadcast',
+      }))
+    )
+      return;
     // A refusal (the broadcast moved on meanwhile): the page shows the state it is really in.
     apply.mutate(action, { onError: () => void queryClient.invalidateQueries({ queryKey: broadcastKeys.one(id) }) });
   }
   async function confirmDelete() {
-    if (await confirmAction({ title: 'Delete this draft?', message: 'It was never sent; nothing else changes.', confirmLabel: 'Delete draft' })) remove.mutate();
+    if (
+      await confirmAction({
+        title: 'Delete this draft?',
+        message: 'It was never sent; nothing else changes.',
+        confirmLabel: 'Delete draft',
+      })
+    )
+      remove.mutate();
   }
 
   const updates = live ? 'Updating live' : collecting ? 'Collecting the last delivery and read reports' : final ? 'Final numbers' : null;
@@ -90,7 +109,13 @@ function BroadcastDetail({ broadcast }: { broadcast: Broadcast }) {
         </Group>
         <Group gap="xs">
           {ACTIONS.filter((a) => a.action !== 'schedule' || broadcast.state === 'draft').map((a) => (
-            <Button key={a.action} variant={a.action === 'schedule' ? 'filled' : a.danger ? 'light' : 'default'} color={a.danger ? 'red' : undefined} disabled={apply.isPending || !canApply(a.action, broadcast.state)} onClick={() => void run(a.action)}>
+            <Button
+              key={a.action}
+              variant={a.action === 'schedule' ? 'filled' : a.danger ? 'light' : 'default'}
+              color={a.danger ? 'red' : undefined}
+              disabled={apply.isPending || !canApply(a.action, broadcast.state)}
+              onClick={() => void run(a.action)}
+            >
               {a.label}
             </Button>
           ))}
@@ -134,7 +159,11 @@ function BroadcastDetail({ broadcast }: { broadcast: Broadcast }) {
         </Title>
         <BroadcastSummary broadcast={broadcast} />
       </Stack>
-      {broadcast.schedule.kind === 'recurring' && broadcast.parentId === null ? <OccurrencesList parentId={id} /> : <RecipientsTable broadcastId={id} version={`${broadcast.state}:${JSON.stringify(broadcast.stats.byStatus)}`} />}
+      {broadcast.schedule.kind === 'recurring' && broadcast.parentId === null ? (
+        <OccurrencesList parentId={id} />
+      ) : (
+        <RecipientsTable broadcastId={id} version={`${broadcast.state}:${JSON.stringify(broadcast.stats.byStatus)}`} />
+      )}
     </Stack>
   );
 }

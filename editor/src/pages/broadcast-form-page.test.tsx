@@ -31,19 +31,35 @@ function fakeApi() {
     const path = url.replace('/api/v1', '');
     const body: unknown = init?.body ? JSON.parse(String(init.body)) : undefined;
     requests.push({ method, path, body });
-    const json = (answer: unknown, status = 200) => new Response(JSON.stringify(answer), { status, headers: { 'content-type': 'application/json' } });
+    const json = (answer: unknown, status = 200) =>
+      new Response(JSON.stringify(answer), { status, headers: { 'content-type': 'application/json' } });
     if (path === '/channels') return json({ items: [{ id: CHANNEL, kind: 'sandbox', name: 'Test line', status: 'connected' }] });
     if (path.startsWith('/flows')) return json({ items: [], nextCursor: null });
-    if (path === '/auth/me') return json({ user: null, workspace: { id: 'w', name: 'W', timezone: 'Europe/Paris' }, role: 'owner', workspaces: [] });
+    if (path === '/auth/me')
+      return json({ user: null, workspace: { id: 'w', name: 'W', timezone: 'Europe/Paris' }, role: 'owner', workspaces: [] });
     if (path === '/segments/preview') {
       const vip = JSON.stringify(body).includes('vip');
-      return json({ count: vip ? 2 : 5, excluded: { opted_out: 1, restricted: 0, erased: 0 }, sample: [{ id: 'c1', name: 'Ada', phone: '+15550001', tags: ['vip'] }] });
+      return json({
+        count: vip ? 2 : 5,
+        excluded: { opted_out: 1, restricted: 0, erased: 0 },
+        sample: [{ id: 'c1', name: 'Ada', phone: '+15550001', tags: ['vip'] }],
+      });
     }
     if (method === 'POST' && path === '/broadcasts') return json({ id: CREATED }, 201);
     if (method === 'PATCH' && path === `/broadcasts/${CREATED}`) return json({ id: CREATED });
     if (method === 'GET' && path === `/broadcasts/${CREATED}`) return json(PAUSED);
     if (path === `/broadcasts/${CREATED}/schedule`) {
-      if (++schedules === 1) return json({ error: { code: 'broadcast_invalid', message: 'the broadcast cannot be scheduled', details: [{ path: 'audience', message: 'no contact can be messaged' }] } }, 400);
+      if (++schedules === 1)
+        return json(
+          {
+            error: {
+              code: 'broadcast_invalid',
+              message: 'the broadcast cannot be scheduled',
+              details: [{ path: 'audience', message: 'no contact can be messaged' }],
+            },
+          },
+          400,
+        );
       return json({ id: CREATED, state: 'scheduled' });
     }
     return json({ error: { code: 'not_found', message: `no route ${method} ${path}` } }, 404);
@@ -78,7 +94,10 @@ describe('the new broadcast form', () => {
     await settle();
     expect(screen.getByTestId('audience-count').textContent).toBe('2');
     // Three edits inside the debounce delay: one request for the last rule.
-    expect(api.requests.filter((r) => r.path === '/segments/preview').map((r) => r.body)).toEqual([{ rule: { '!!': { var: 'contact.phone' } } }, { rule: { in: ['vip', { var: 'contact.tags' }] } }]);
+    expect(api.requests.filter((r) => r.path === '/segments/preview').map((r) => r.body)).toEqual([
+      { rule: { '!!': { var: 'contact.phone' } } },
+      { rule: { in: ['vip', { var: 'contact.tags' }] } },
+    ]);
   });
 
   it('lists what the schema finds wrong before sending anything', async () => {
@@ -106,9 +125,17 @@ describe('the new broadcast form', () => {
 
     fireEvent.click(screen.getByRole('button', { name: 'Schedule and send now' }));
     await settle();
-    expect(api.requests.filter((r) => r.path === '/broadcasts' || r.path === `/broadcasts/${CREATED}`).map((r) => r.method)).toEqual(['POST', 'PATCH']);
+    expect(api.requests.filter((r) => r.path === '/broadcasts' || r.path === `/broadcasts/${CREATED}`).map((r) => r.method)).toEqual([
+      'POST',
+      'PATCH',
+    ]);
     expect(router.state.location.pathname).toBe(`/broadcasts/${CREATED}`);
-    expect(api.requests.find((r) => r.method === 'POST' && r.path === '/broadcasts')!.body).toMatchObject({ name: 'Spring sale', channelId: CHANNEL, schedule: { kind: 'now' }, pacePerMinute: null });
+    expect(api.requests.find((r) => r.method === 'POST' && r.path === '/broadcasts')!.body).toMatchObject({
+      name: 'Spring sale',
+      channelId: CHANNEL,
+      schedule: { kind: 'now' },
+      pacePerMinute: null,
+    });
   });
 
   it('counts the phones of an uploaded CSV as the server will read them, and sends the file as the audience', async () => {
@@ -128,7 +155,9 @@ describe('the new broadcast form', () => {
     fireEvent.change(screen.getByLabelText(/^Message text/), { target: { value: 'Hi' } });
     fireEvent.click(screen.getByRole('button', { name: 'Save as draft' }));
     await settle();
-    expect(api.requests.find((r) => r.method === 'POST' && r.path === '/broadcasts')!.body).toMatchObject({ audience: { kind: 'csv', csv } });
+    expect(api.requests.find((r) => r.method === 'POST' && r.path === '/broadcasts')!.body).toMatchObject({
+      audience: { kind: 'csv', csv },
+    });
     expect(api.requests.some((r) => r.path.endsWith('/schedule'))).toBe(false);
   });
 

@@ -32,7 +32,11 @@ export function BroadcastFormPage({ broadcastId }: { broadcastId?: string }) {
 
 function EditBroadcast({ broadcastId }: { broadcastId: string }) {
   const broadcast = useBroadcast(broadcastId);
-  return <QueryState query={broadcast} label="the broadcast">{(b) => <BroadcastForm original={b} />}</QueryState>;
+  return (
+    <QueryState query={broadcast} label="the broadcast">
+      {(b) => <BroadcastForm original={b} />}
+    </QueryState>
+  );
 }
 
 function BroadcastForm({ original }: { original: Broadcast | null }) {
@@ -101,13 +105,28 @@ function BroadcastForm({ original }: { original: Broadcast | null }) {
         <Stack gap="md">
           <Card withBorder>
             <Stack gap="sm">
-              <TextInput label="Name" value={draft.name} onChange={(e) => update({ name: e.currentTarget.value })} maxLength={200} required placeholder="Spring sale" />
+              <TextInput
+                label="Name"
+                value={draft.name}
+                onChange={(e) => update({ name: e.currentTarget.value })}
+                maxLength={200}
+                required
+                placeholder="Spring sale"
+              />
               <NativeSelect
                 label="Channel"
                 value={draft.channelId}
                 onChange={(e) => update({ channelId: e.currentTarget.value })}
-                data={channels?.length === 0 ? [{ value: '', label: 'no channel yet: add one on the Channels page' }] : (channels ?? []).map((c) => ({ value: c.id, label: `${c.name} (${c.kind}, ${c.status})` }))}
-                description={channel && channel.status !== 'connected' ? `This channel is ${channel.status}: a scheduled broadcast waits until it is connected.` : undefined}
+                data={
+                  channels?.length === 0
+                    ? [{ value: '', label: 'no channel yet: add one on the Channels page' }]
+                    : (channels ?? []).map((c) => ({ value: c.id, label: `${c.name} (${c.kind}, ${c.status})` }))
+                }
+                description={
+                  channel && channel.status !== 'connected'
+                    ? `This channel is ${channel.status}: a scheduled broadcast waits until it is connected.`
+                    : undefined
+                }
               />
             </Stack>
           </Card>

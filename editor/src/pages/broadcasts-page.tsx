@@ -25,7 +25,11 @@ export function BroadcastsPage() {
   );
   return (
     <>
-      <PageHeader title="Broadcasts" description="One message, or a flow, for a segment of your contacts: now, at a time, or on a schedule." actions={newButton} />
+      <PageHeader
+        title="Broadcasts"
+        description="One message, or a flow, for a segment of your contacts: now, at a time, or on a schedule."
+        actions={newButton}
+      />
       <Tabs value={view} onChange={(v) => setParams(v === 'compare' ? { view: 'compare' } : {}, { replace: true })} keepMounted={false}>
         <Tabs.List mb="md">
           <Tabs.Tab value="all">All broadcasts</Tabs.Tab>
@@ -48,7 +52,9 @@ function RecentComparison() {
     <QueryState query={comparison} label="the comparison">
       {(data) =>
         data.items.length === 0 ? (
-          <EmptyState title="Nothing to compare yet">Broadcasts show here once they start sending: sent, delivered and read, and how many replied or opted out.</EmptyState>
+          <EmptyState title="Nothing to compare yet">
+            Broadcasts show here once they start sending: sent, delivered and read, and how many replied or opted out.
+          </EmptyState>
         ) : (
           <ComparisonTable comparison={data} />
         )
@@ -65,7 +71,12 @@ function BroadcastList() {
       <QueryState query={broadcasts} label="broadcasts">
         {(data) => {
           const items = data.pages.flatMap((p) => p.items);
-          if (items.length === 0) return <EmptyState title="No broadcasts yet">Press New broadcast to message a segment of your contacts, with a live count of who it reaches.</EmptyState>;
+          if (items.length === 0)
+            return (
+              <EmptyState title="No broadcasts yet">
+                Press New broadcast to message a segment of your contacts, with a live count of who it reaches.
+              </EmptyState>
+            );
           const names = new Map(items.map((b) => [b.id, b.name]));
           return (
             <Stack gap="sm">
@@ -109,11 +120,21 @@ function BroadcastList() {
                           <Table.Td miw={150}>
                             <ProgressBar percent={b.stats.percentDone} label={`Progress of ${b.name}`} />
                           </Table.Td>
-                          <Table.Td ta="right" data-number="recipients">{n.recipients}</Table.Td>
-                          <Table.Td ta="right" data-number="sent">{n.sent}</Table.Td>
-                          <Table.Td ta="right" data-number="delivered">{n.delivered}</Table.Td>
-                          <Table.Td ta="right" data-number="read">{n.read}</Table.Td>
-                          <Table.Td ta="right" data-number="failed">{n.failed}</Table.Td>
+                          <Table.Td ta="right" data-number="recipients">
+                            {n.recipients}
+                          </Table.Td>
+                          <Table.Td ta="right" data-number="sent">
+                            {n.sent}
+                          </Table.Td>
+                          <Table.Td ta="right" data-number="delivered">
+                            {n.delivered}
+                          </Table.Td>
+                          <Table.Td ta="right" data-number="read">
+                            {n.read}
+                          </Table.Td>
+                          <Table.Td ta="right" data-number="failed">
+                            {n.failed}
+                          </Table.Td>
                           <Table.Td>
                             <Text size="sm">{whenOf(b)}</Text>
                           </Table.Td>

@@ -1,4 +1,20 @@
-import { ActionIcon, Badge, Button, Code, Group, Modal, Paper, SegmentedControl, Select, Stack, Table, Text, Textarea, TextInput, Title } from '@mantine/core';
+import {
+  ActionIcon,
+  Badge,
+  Button,
+  Code,
+  Group,
+  Modal,
+  Paper,
+  SegmentedControl,
+  Select,
+  Stack,
+  Table,
+  Text,
+  Textarea,
+  TextInput,
+  Title,
+} from '@mantine/core';
 import { modals } from '@mantine/modals';
 import { useState } from 'react';
 import type { CannedResponse } from '../api/api-types.ts';
@@ -28,7 +44,9 @@ export function CannedResponsesPage() {
         <Button onClick={() => setEditing('new')}>New quick reply</Button>
       </Group>
       <Text c="dimmed" size="sm">
-        Agents type <Code>/</Code> and the shortcut in the reply box. Write <Code>{'{{contact.name}}'}</Code> for the contact's name, or <Code>{'{{contact.name | "there"}}'}</Code> with a fallback. Or use a saved template: the agent gets it in the contact's language, filled in and ready to edit before sending.
+        Agents type <Code>/</Code> and the shortcut in the reply box. Write <Code>{'{{contact.name}}'}</Code> for the contact's name, or{' '}
+        <Code>{'{{contact.name | "there"}}'}</Code> with a fallback. Or use a saved template: the agent gets it in the contact's language,
+        filled in and ready to edit before sending.
       </Text>
       <QueryState query={list} label="quick replies">
         {({ items }) =>
@@ -83,24 +101,53 @@ export function CannedResponsesPage() {
           )
         }
       </QueryState>
-      {editing && <CannedForm key={editing === 'new' ? 'new' : editing.id} canned={editing === 'new' ? null : editing} onClose={() => setEditing(null)} />}
+      {editing && (
+        <CannedForm
+          key={editing === 'new' ? 'new' : editing.id}
+          canned={editing === 'new' ? null : editing}
+          onClose={() => setEditing(null)}
+        />
+      )}
     </Stack>
   );
 }
 
 function CannedForm({ canned, onClose }: { canned: CannedResponse | null; onClose: () => void }) {
-  const [value, setValue] = useState(() => ({ shortcut: canned?.shortcut ?? '', title: canned?.title ?? '', text: canned?.text ?? '', templateId: canned?.template?.id ?? '' }));
+  const [value, setValue] = useState(() => ({
+    shortcut: canned?.shortcut ?? '',
+    title: canned?.title ?? '',
+    text: canned?.text ?? '',
+    templateId: canned?.template?.id ?? '',
+  }));
   const [mode, setMode] = useState<'text' | 'template'>(canned?.template ? 'template' : 'text');
   const templates = useTemplates();
   const picked = templates.data?.items.find((t) => t.id === value.templateId) ?? null;
   const save = useSaveCanned();
-  const body: CannedInput = mode === 'text' ? { shortcut: value.shortcut.trim(), title: value.title.trim(), text: value.text.trim() } : { shortcut: value.shortcut.trim(), title: value.title.trim(), templateId: value.templateId };
-  const ready = value.shortcut.trim() !== '' && value.title.trim() !== '' && (mode === 'text' ? value.text.trim() !== '' : value.templateId !== '');
+  const body: CannedInput =
+    mode === 'text'
+      ? { shortcut: value.shortcut.trim(), title: value.title.trim(), text: value.text.trim() }
+      : { shortcut: value.shortcut.trim(), title: value.title.trim(), templateId: value.templateId };
+  const ready =
+    value.shortcut.trim() !== '' && value.title.trim() !== '' && (mode === 'text' ? value.text.trim() !== '' : value.templateId !== '');
   return (
     <Modal opened onClose={onClose} title={canned ? `Edit /${canned.shortcut}` : 'New quick reply'} size="lg">
       <Stack>
-        <TextInput label="Shortcut" description="Lower-case letters, digits, - and _" leftSection="/" maxLength={40} required value={value.shortcut} onChange={(e) => setValue({ ...value, shortcut: e.currentTarget.value.toLowerCase() })} />
-        <TextInput label="Title" maxLength={100} required value={value.title} onChange={(e) => setValue({ ...value, title: e.currentTarget.value })} />
+        <TextInput
+          label="Shortcut"
+          description="Lower-case letters, digits, - and _"
+          leftSection="/"
+          maxLength={40}
+          required
+          value={value.shortcut}
+          onChange={(e) => setValue({ ...value, shortcut: e.currentTarget.value.toLowerCase() })}
+        />
+        <TextInput
+          label="Title"
+          maxLength={100}
+          required
+          value={value.title}
+          onChange={(e) => setValue({ ...value, title: e.currentTarget.value })}
+        />
         <SegmentedControl
           aria-label="What it inserts"
           value={mode}
@@ -111,7 +158,16 @@ function CannedForm({ canned, onClose }: { canned: CannedResponse | null; onClos
           ]}
         />
         {mode === 'text' ? (
-          <Textarea label="Text" required autosize minRows={3} maxLength={4096} value={value.text} onChange={(e) => setValue({ ...value, text: e.currentTarget.value })} placeholder={'Hi {{contact.name | "there"}}, thanks for waiting!'} />
+          <Textarea
+            label="Text"
+            required
+            autosize
+            minRows={3}
+            maxLength={4096}
+            value={value.text}
+            onChange={(e) => setValue({ ...value, text: e.currentTarget.value })}
+            placeholder={'Hi {{contact.name | "there"}}, thanks for waiting!'}
+          />
         ) : (
           <>
             <Select
@@ -127,7 +183,8 @@ function CannedForm({ canned, onClose }: { canned: CannedResponse | null; onClos
             />
             {picked && <TemplatePreview key={picked.id} content={picked.content} />}
             <Text size="sm" c="dimmed">
-              The agent gets the template as it is when they use it, in the contact's language (else its fallback), and can edit it before sending. Inbox replies are text: a template's media is not attached.
+              The agent gets the template as it is when they use it, in the contact's language (else its fallback), and can edit it before
+              sending. Inbox replies are text: a template's media is not attached.
             </Text>
           </>
         )}
@@ -140,7 +197,11 @@ function CannedForm({ canned, onClose }: { canned: CannedResponse | null; onClos
           <Button variant="default" onClick={onClose}>
             Cancel
           </Button>
-          <Button onClick={() => save.mutate({ id: canned?.id ?? null, canned: body }, { onSuccess: onClose })} loading={save.isPending} disabled={!ready}>
+          <Button
+            onClick={() => save.mutate({ id: canned?.id ?? null, canned: body }, { onSuccess: onClose })}
+            loading={save.isPending}
+            disabled={!ready}
+          >
             Save
           </Button>
         </Group>

@@ -14,7 +14,8 @@ import { EmptyState, PageHeader } from '../shell/page-header.tsx';
 
 /** What deleting a channel does, said before it is done (DELETE /channels/:id). */
 export function deleteChannelMessage(channel: Channel): string {
-  const whatsapp = channel.kind === 'whatsapp' ? ' The WhatsApp number is logged out of this server (its link on the phone is removed).' : '';
+  const whatsapp =
+    channel.kind === 'whatsapp' ? ' The WhatsApp number is logged out of this server (its link on the phone is removed).' : '';
   return `Nothing more is sent or received through it: flows and broadcasts that use it stop reaching contacts there.${whatsapp} Its past conversations and messages are kept, read-only, until the workspace's retention period deletes them.`;
 }
 
@@ -27,7 +28,10 @@ export function ChannelsPage() {
   const [secret, setSecret] = useState<{ channel: string; value: string } | null>(null);
   const [renaming, setRenaming] = useState<Channel | null>(null);
   const [configuring, setConfiguring] = useState<Channel | null>(null);
-  const remove = useApiMutation((api, channel: Channel) => api.delete(`/channels/${channel.id}`), { invalidates: [channelKeys.all], success: (_r, c) => `Deleted “${c.name}”.` });
+  const remove = useApiMutation((api, channel: Channel) => api.delete(`/channels/${channel.id}`), {
+    invalidates: [channelKeys.all],
+    success: (_r, c) => `Deleted “${c.name}”.`,
+  });
 
   function created(channel: Channel) {
     // The webhook's signing secret is in this answer only: shown until dismissed, never stored.
@@ -35,7 +39,8 @@ export function ChannelsPage() {
   }
 
   async function confirmDelete(channel: Channel) {
-    if (await confirmAction({ title: `Delete “${channel.name}”?`, message: deleteChannelMessage(channel), confirmLabel: 'Delete channel' })) remove.mutate(channel);
+    if (await confirmAction({ title: `Delete “${channel.name}”?`, message: deleteChannelMessage(channel), confirmLabel: 'Delete channel' }))
+      remove.mutate(channel);
   }
 
   return (
@@ -46,7 +51,15 @@ export function ChannelsPage() {
         actions={canManage && <Button onClick={() => setAdding(true)}>Add channel</Button>}
       />
       {secret && (
-        <Alert color="blue" variant="light" mb="md" title={`Signing secret of “${secret.channel}” (shown once, copy it now)`} withCloseButton onClose={() => setSecret(null)} closeButtonLabel="Done">
+        <Alert
+          color="blue"
+          variant="light"
+          mb="md"
+          title={`Signing secret of “${secret.channel}” (shown once, copy it now)`}
+          withCloseButton
+          onClose={() => setSecret(null)}
+          closeButtonLabel="Done"
+        >
           <Group gap="sm">
             <Code>{secret.value}</Code>
             <CopyButton value={secret.value}>
@@ -68,7 +81,14 @@ export function ChannelsPage() {
           ) : (
             <Stack component="ul" gap="md" p={0} m={0} style={{ listStyle: 'none' }}>
               {items.map((c) => (
-                <ChannelCard key={c.id} channel={c} canManage={canManage} onRename={() => setRenaming(c)} onSettings={() => setConfiguring(c)} onDelete={() => void confirmDelete(c)} />
+                <ChannelCard
+                  key={c.id}
+                  channel={c}
+                  canManage={canManage}
+                  onRename={() => setRenaming(c)}
+                  onSettings={() => setConfiguring(c)}
+                  onDelete={() => void confirmDelete(c)}
+                />
               ))}
             </Stack>
           )
@@ -82,7 +102,11 @@ export function ChannelsPage() {
 }
 
 function RenameChannelModal({ channel, onClose }: { channel: Channel | null; onClose: () => void }) {
-  const rename = useApiMutation((api, { id, name }: { id: string; name: string }) => api.patch(`/channels/${id}`, { name }), { invalidates: [channelKeys.all], success: 'Channel renamed.', onSuccess: onClose });
+  const rename = useApiMutation((api, { id, name }: { id: string; name: string }) => api.patch(`/channels/${id}`, { name }), {
+    invalidates: [channelKeys.all],
+    success: 'Channel renamed.',
+    onSuccess: onClose,
+  });
   return (
     <Modal opened={channel !== null} onClose={onClose} title={channel ? `Rename “${channel.name}”` : ''}>
       {channel && (

@@ -21,7 +21,8 @@ export function ContactPage({ contactId }: { contactId: string }) {
   async function confirmDelete(c: Contact) {
     const ok = await confirmAction({
       title: `Delete ${c.name ?? c.phone ?? 'this contact'}?`,
-      message: 'Their conversations, messages, media files and runs are deleted for good; broadcast totals keep an anonymous count. This cannot be undone.',
+      message:
+        'Their conversations, messages, media files and runs are deleted for good; broadcast totals keep an anonymous count. This cannot be undone.',
       confirmLabel: 'Delete contact',
     });
     if (ok) remove.mutate(contactId);
@@ -58,7 +59,8 @@ export function ContactPage({ contactId }: { contactId: string }) {
             {c.restricted && <Badge color="orange">restricted</Badge>}
             {c.legalHold && <Badge color="red">legal hold</Badge>}
             <Text size="sm" c="dimmed">
-              Added {new Date(c.createdAt).toLocaleDateString()} · last message {c.lastSeenAt ? new Date(c.lastSeenAt).toLocaleString() : 'never'}
+              Added {new Date(c.createdAt).toLocaleDateString()} · last message{' '}
+              {c.lastSeenAt ? new Date(c.lastSeenAt).toLocaleString() : 'never'}
             </Text>
           </Group>
           <SimpleGrid cols={{ base: 1, md: 2 }} spacing="lg">
@@ -109,7 +111,13 @@ function DetailsCard({ contact }: { contact: Contact }) {
       </Title>
       <Stack gap="sm">
         <TextInput label="Name" value={name} onChange={(e) => setName(e.currentTarget.value)} />
-        <TagsInput label="Tags" value={tags} onChange={setTags} disabled={!editable} placeholder={editable ? 'Type a tag, press Enter' : undefined} />
+        <TagsInput
+          label="Tags"
+          value={tags}
+          onChange={setTags}
+          disabled={!editable}
+          placeholder={editable ? 'Type a tag, press Enter' : undefined}
+        />
         <Text size="sm" fw={500}>
           Attributes
         </Text>
@@ -120,10 +128,28 @@ function DetailsCard({ contact }: { contact: Contact }) {
         )}
         {rows.map((r, i) => (
           <Group key={i} gap="xs" wrap="nowrap">
-            <TextInput aria-label="Attribute name" placeholder="plan" value={r.name} disabled={!editable} onChange={(e) => setRows(rows.map((x, j) => (j === i ? { ...x, name: e.currentTarget.value } : x)))} w="40%" />
-            <TextInput aria-label={`Value of ${r.name || 'the attribute'}`} value={r.value} disabled={!editable} onChange={(e) => setRows(rows.map((x, j) => (j === i ? { ...x, value: e.currentTarget.value } : x)))} style={{ flex: 1 }} />
+            <TextInput
+              aria-label="Attribute name"
+              placeholder="plan"
+              value={r.name}
+              disabled={!editable}
+              onChange={(e) => setRows(rows.map((x, j) => (j === i ? { ...x, name: e.currentTarget.value } : x)))}
+              w="40%"
+            />
+            <TextInput
+              aria-label={`Value of ${r.name || 'the attribute'}`}
+              value={r.value}
+              disabled={!editable}
+              onChange={(e) => setRows(rows.map((x, j) => (j === i ? { ...x, value: e.currentTarget.value } : x)))}
+              style={{ flex: 1 }}
+            />
             {editable && (
-              <ActionIcon variant="subtle" color="red" aria-label={`Remove ${r.name || 'the attribute'}`} onClick={() => setRows(rows.filter((_, j) => j !== i))}>
+              <ActionIcon
+                variant="subtle"
+                color="red"
+                aria-label={`Remove ${r.name || 'the attribute'}`}
+                onClick={() => setRows(rows.filter((_, j) => j !== i))}
+              >
                 ✕
               </ActionIcon>
             )}
@@ -146,7 +172,12 @@ function DetailsCard({ contact }: { contact: Contact }) {
   );
 }
 
-const CONSENT_WORDS: Record<string, string> = { opt_out: 'Opted out', opt_in: 'Opted in', restrict: 'Processing restricted', unrestrict: 'Restriction lifted' };
+const CONSENT_WORDS: Record<string, string> = {
+  opt_out: 'Opted out',
+  opt_in: 'Opted in',
+  restrict: 'Processing restricted',
+  unrestrict: 'Restriction lifted',
+};
 const SOURCE_WORDS: Record<string, string> = { keyword: 'a keyword they sent', node: 'a flow', api: 'the API', editor: 'the editor' };
 
 function ConsentCard({ contactId }: { contactId: string }) {
@@ -240,7 +271,13 @@ function RunsCard({ contactId }: { contactId: string }) {
   );
 }
 
-const RUN_STATUS_WORDS: Record<string, string> = { running: 'running', waiting: 'waiting for a reply or a timer', completed: 'finished', failed: 'failed', stopped: 'stopped' };
+const RUN_STATUS_WORDS: Record<string, string> = {
+  running: 'running',
+  waiting: 'waiting for a reply or a timer',
+  completed: 'finished',
+  failed: 'failed',
+  stopped: 'stopped',
+};
 
 function RunLine({ flowId, status, startedAt }: { flowId: string; status: string; startedAt: string }) {
   const name = useFlowName(flowId);

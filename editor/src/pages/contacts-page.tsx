@@ -2,7 +2,14 @@ import { Anchor, Badge, Button, Checkbox, Collapse, Group, Paper, Select, Stack,
 import { useDebouncedValue } from '@mantine/hooks';
 import { useState } from 'react';
 import { Link } from 'react-router';
-import { filterQuery, useBulkTags, useContactList, type BulkTarget, type ContactListFilter, type ContactSort } from '../api/queries/contact-list.queries.ts';
+import {
+  filterQuery,
+  useBulkTags,
+  useContactList,
+  type BulkTarget,
+  type ContactListFilter,
+  type ContactSort,
+} from '../api/queries/contact-list.queries.ts';
 import { useCan } from '../api/queries/use-can.ts';
 import { QueryState } from '../api/query-state.tsx';
 import { DEFAULT_SEGMENT_RULE } from '../broadcasts/broadcast-draft.ts';
@@ -69,8 +76,21 @@ export function ContactsPage() {
       />
       <Stack gap="md">
         <Group align="flex-end" gap="sm">
-          <TextInput label="Search" placeholder="Name, phone, tag or attribute value" value={search} onChange={(e) => setSearch(e.currentTarget.value)} style={{ flex: 1 }} />
-          <Select label="Sort" data={SORT_OPTIONS} value={sort} onChange={(v) => setSort((v as ContactSort | null) ?? 'newest')} allowDeselect={false} w={220} />
+          <TextInput
+            label="Search"
+            placeholder="Name, phone, tag or attribute value"
+            value={search}
+            onChange={(e) => setSearch(e.currentTarget.value)}
+            style={{ flex: 1 }}
+          />
+          <Select
+            label="Sort"
+            data={SORT_OPTIONS}
+            value={sort}
+            onChange={(v) => setSort((v as ContactSort | null) ?? 'newest')}
+            allowDeselect={false}
+            w={220}
+          />
           <Button variant={segmentOn ? 'filled' : 'default'} onClick={() => setSegmentOn((on) => !on)} aria-expanded={segmentOn}>
             {segmentOn ? 'Remove the segment filter' : 'Filter by segment'}
           </Button>
@@ -85,7 +105,11 @@ export function ContactsPage() {
         {manage && (selected.size > 0 || wholeFilter) && (
           <BulkTagBar
             count={wholeFilter ? null : selected.size}
-            target={wholeFilter ? { kind: 'filter', filter: { q: filter.q || undefined, segment: filter.segment ?? undefined } } : { kind: 'ids', ids: [...selected] }}
+            target={
+              wholeFilter
+                ? { kind: 'filter', filter: { q: filter.q || undefined, segment: filter.segment ?? undefined } }
+                : { kind: 'ids', ids: [...selected] }
+            }
             canWholeFilter={!wholeFilter && allShown && Boolean(list.hasNextPage)}
             onWholeFilter={() => setWholeFilter(true)}
             onClear={() => {
@@ -100,7 +124,10 @@ export function ContactsPage() {
               filtered ? (
                 <EmptyState title="No contact matches">Try fewer words, or another segment.</EmptyState>
               ) : (
-                <EmptyState title="No contacts yet" action={manage ? <Button onClick={() => setImporting(true)}>Import a CSV file</Button> : undefined}>
+                <EmptyState
+                  title="No contacts yet"
+                  action={manage ? <Button onClick={() => setImporting(true)}>Import a CSV file</Button> : undefined}
+                >
                   Contacts appear when people message your channels, or import them from a spreadsheet.
                 </EmptyState>
               )
@@ -111,7 +138,11 @@ export function ContactsPage() {
                     <Table.Tr>
                       {manage && (
                         <Table.Th w={40}>
-                          <Checkbox aria-label="Select every contact shown" checked={allShown} onChange={(e) => setSelected(e.currentTarget.checked ? new Set(contacts.map((c) => c.id)) : new Set())} />
+                          <Checkbox
+                            aria-label="Select every contact shown"
+                            checked={allShown}
+                            onChange={(e) => setSelected(e.currentTarget.checked ? new Set(contacts.map((c) => c.id)) : new Set())}
+                          />
                         </Table.Th>
                       )}
                       <Table.Th>Name</Table.Th>
@@ -126,7 +157,11 @@ export function ContactsPage() {
                       <Table.Tr key={c.id}>
                         {manage && (
                           <Table.Td>
-                            <Checkbox aria-label={`Select ${c.name ?? c.phone ?? 'contact'}`} checked={wholeFilter || selected.has(c.id)} onChange={(e) => toggle(c.id, e.currentTarget.checked)} />
+                            <Checkbox
+                              aria-label={`Select ${c.name ?? c.phone ?? 'contact'}`}
+                              checked={wholeFilter || selected.has(c.id)}
+                              onChange={(e) => toggle(c.id, e.currentTarget.checked)}
+                            />
                           </Table.Td>
                         )}
                         <Table.Td>
@@ -175,7 +210,19 @@ export function ContactsPage() {
 }
 
 /** Tags added to or removed from the selected contacts, or from every contact of the filter. */
-function BulkTagBar({ count, target, canWholeFilter, onWholeFilter, onClear }: { count: number | null; target: BulkTarget; canWholeFilter: boolean; onWholeFilter: () => void; onClear: () => void }) {
+function BulkTagBar({
+  count,
+  target,
+  canWholeFilter,
+  onWholeFilter,
+  onClear,
+}: {
+  count: number | null;
+  target: BulkTarget;
+  canWholeFilter: boolean;
+  onWholeFilter: () => void;
+  onClear: () => void;
+}) {
   const [tags, setTags] = useState<string[]>([]);
   const bulk = useBulkTags();
   const run = (action: 'add' | 'remove') => bulk.mutate({ action, tags, target }, { onSuccess: () => setTags([]) });
@@ -201,7 +248,12 @@ function BulkTagBar({ count, target, canWholeFilter, onWholeFilter, onClear }: {
         <Button disabled={tags.length === 0} loading={bulk.isPending && bulk.variables?.action === 'add'} onClick={() => run('add')}>
           Add tags
         </Button>
-        <Button variant="default" disabled={tags.length === 0} loading={bulk.isPending && bulk.variables?.action === 'remove'} onClick={() => run('remove')}>
+        <Button
+          variant="default"
+          disabled={tags.length === 0}
+          loading={bulk.isPending && bulk.variables?.action === 'remove'}
+          onClick={() => run('remove')}
+        >
           Remove tags
         </Button>
       </Group>

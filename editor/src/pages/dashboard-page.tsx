@@ -22,7 +22,10 @@ export function DashboardPage() {
   const dashboard = useDashboard(Number(days));
   return (
     <>
-      <PageHeader title="Dashboard" description="How much is said, how many conversations are going on, and how fast contacts get an answer." />
+      <PageHeader
+        title="Dashboard"
+        description="How much is said, how many conversations are going on, and how fast contacts get an answer."
+      />
       <Group mb="md">
         <SegmentedControl data={PERIODS} value={days} onChange={setDays} aria-label="Period" />
       </Group>
@@ -36,14 +39,33 @@ export function DashboardPage() {
 function DashboardBody({ data }: { data: DashboardData }) {
   const bot = data.responseTimes.find((r) => r.sender === 'bot');
   const agent = data.responseTimes.find((r) => r.sender === 'agent');
-  const total = data.messagesPerDay.reduce((sum, d) => ({ inbound: sum.inbound + d.inbound, outbound: sum.outbound + d.outbound }), { inbound: 0, outbound: 0 });
+  const total = data.messagesPerDay.reduce((sum, d) => ({ inbound: sum.inbound + d.inbound, outbound: sum.outbound + d.outbound }), {
+    inbound: 0,
+    outbound: 0,
+  });
   return (
     <Stack gap="lg">
       <SimpleGrid cols={{ base: 1, sm: 2, lg: 4 }}>
-        <Stat label="Active conversations (24 h)" value={data.activeConversations.last24h.toLocaleString()} hint={`${data.activeConversations.queued} waiting for an agent, ${data.activeConversations.assigned} with an agent`} />
+        <Stat
+          label="Active conversations (24 h)"
+          value={data.activeConversations.last24h.toLocaleString()}
+          hint={`${data.activeConversations.queued} waiting for an agent, ${data.activeConversations.assigned} with an agent`}
+        />
         <Stat label="Messages received" value={total.inbound.toLocaleString()} hint={`Sent: ${total.outbound.toLocaleString()}`} />
-        <Stat label="Bot answers in (median)" value={bot ? duration(bot.medianSeconds) : '—'} hint={bot ? `90% within ${duration(bot.p90Seconds)}, ${bot.answered.toLocaleString()} answers` : 'No bot answers in this period'} />
-        <Stat label="Agent answers in (median)" value={agent ? duration(agent.medianSeconds) : '—'} hint={agent ? `90% within ${duration(agent.p90Seconds)}, ${agent.answered.toLocaleString()} answers` : 'No agent answers in this period'} />
+        <Stat
+          label="Bot answers in (median)"
+          value={bot ? duration(bot.medianSeconds) : '—'}
+          hint={bot ? `90% within ${duration(bot.p90Seconds)}, ${bot.answered.toLocaleString()} answers` : 'No bot answers in this period'}
+        />
+        <Stat
+          label="Agent answers in (median)"
+          value={agent ? duration(agent.medianSeconds) : '—'}
+          hint={
+            agent
+              ? `90% within ${duration(agent.p90Seconds)}, ${agent.answered.toLocaleString()} answers`
+              : 'No agent answers in this period'
+          }
+        />
       </SimpleGrid>
       <Card withBorder component="section" aria-labelledby="per-day-title">
         <Title order={2} size="h4" id="per-day-title" mb="sm">
@@ -51,7 +73,11 @@ function DashboardBody({ data }: { data: DashboardData }) {
         </Title>
         <BarChart
           h={280}
-          data={data.messagesPerDay.map((d) => ({ day: new Date(`${d.day}T12:00:00`).toLocaleDateString(undefined, { month: 'short', day: 'numeric' }), Received: d.inbound, Sent: d.outbound }))}
+          data={data.messagesPerDay.map((d) => ({
+            day: new Date(`${d.day}T12:00:00`).toLocaleDateString(undefined, { month: 'short', day: 'numeric' }),
+            Received: d.inbound,
+            Sent: d.outbound,
+          }))}
           dataKey="day"
           series={[
             { name: 'Received', color: 'blue.6' },

@@ -4,7 +4,13 @@ import { Link } from 'react-router';
 import type { FlowDetail } from '../api/api-types.ts';
 import type { SaveStatus } from '../canvas/use-draft-saver.ts';
 
-const SAVE_TEXT: Record<SaveStatus, string> = { saved: 'All changes saved', unsaved: 'Unsaved changes…', saving: 'Saving…', conflict: 'Not saved: conflict', error: 'Not saved' };
+const SAVE_TEXT: Record<SaveStatus, string> = {
+  saved: 'All changes saved',
+  unsaved: 'Unsaved changes…',
+  saving: 'Saving…',
+  conflict: 'Not saved: conflict',
+  error: 'Not saved',
+};
 
 /** What the header says about publication: never published, published and current, or behind the draft. */
 function publicationText(flow: FlowDetail | null, unpublished: boolean): { text: string; tone: 'muted' | 'warn' } {
@@ -53,7 +59,12 @@ export const EditorToolbar = memo(function EditorToolbar(props: {
         {SAVE_TEXT[props.saveStatus]}
       </Text>
       <Group gap={6} ml="auto" wrap="wrap">
-        <Button size="xs" variant={props.paletteOpen ? 'light' : 'default'} aria-pressed={props.paletteOpen} onClick={props.onTogglePalette}>
+        <Button
+          size="xs"
+          variant={props.paletteOpen ? 'light' : 'default'}
+          aria-pressed={props.paletteOpen}
+          onClick={props.onTogglePalette}
+        >
           Nodes
         </Button>
         <Tooltip label="Ctrl+Z">

@@ -1,5 +1,15 @@
 import { FlowAnalyticsOverlay } from '../analytics/flow-analytics-overlay.tsx';
-import { Background, Controls, MiniMap, ReactFlow, ReactFlowProvider, useNodesInitialized, useReactFlow, type Connection, type FinalConnectionState } from '@xyflow/react';
+import {
+  Background,
+  Controls,
+  MiniMap,
+  ReactFlow,
+  ReactFlowProvider,
+  useNodesInitialized,
+  useReactFlow,
+  type Connection,
+  type FinalConnectionState,
+} from '@xyflow/react';
 import { Alert, Anchor, Button, Drawer, Group, Stack, Text } from '@mantine/core';
 import { useElementSize } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
@@ -72,7 +82,10 @@ function FlowEditor({ flowId }: { flowId: string }) {
   const wrapper = useRef<HTMLDivElement>(null);
   const clipboard = useRef<edits.Snapshot | null>(null);
 
-  const isValidConnection = useCallback((c: Connection | EditorEdge) => connectionRefusal(c, current().nodes, current().edges) === null, [current]);
+  const isValidConnection = useCallback(
+    (c: Connection | EditorEdge) => connectionRefusal(c, current().nodes, current().edges) === null,
+    [current],
+  );
   const onConnect = useCallback(
     (c: Connection) => {
       const result = edits.connect(current(), c);
@@ -85,10 +98,16 @@ function FlowEditor({ flowId }: { flowId: string }) {
     (event: MouseEvent | TouchEvent, state: FinalConnectionState) => {
       if (state.isValid || !state.fromNode) return;
       const point = 'changedTouches' in event ? event.changedTouches[0] : event;
-      const under = point ? document.elementFromPoint(point.clientX, point.clientY)?.closest('.react-flow__node')?.getAttribute('data-id') : null;
+      const under = point
+        ? document.elementFromPoint(point.clientX, point.clientY)?.closest('.react-flow__node')?.getAttribute('data-id')
+        : null;
       const targetId = state.toNode?.id ?? under;
       if (!targetId) return;
-      const reason = connectionRefusal({ source: state.fromNode.id, sourceHandle: state.fromHandle?.id ?? null, target: targetId, targetHandle: TARGET_HANDLE }, current().nodes, current().edges);
+      const reason = connectionRefusal(
+        { source: state.fromNode.id, sourceHandle: state.fromHandle?.id ?? null, target: targetId, targetHandle: TARGET_HANDLE },
+        current().nodes,
+        current().edges,
+      );
       if (reason) notify(`Connection refused: ${reason}.`);
     },
     [current],
@@ -99,13 +118,17 @@ function FlowEditor({ flowId }: { flowId: string }) {
       let position = at;
       if (!position) {
         const rect = wrapper.current?.getBoundingClientRect();
-        position = rf.screenToFlowPosition({ x: (rect?.left ?? 0) + (rect?.width ?? 0) / 2, y: (rect?.top ?? 0) + (rect?.height ?? 0) / 3 });
+        position = rf.screenToFlowPosition({
+          x: (rect?.left ?? 0) + (rect?.width ?? 0) / 2,
+          y: (rect?.top ?? 0) + (rect?.height ?? 0) / 3,
+        });
       }
       const added = edits.addNode(current(), type, position);
       if (!added) return;
       apply(() => added.state);
       // Moved to free room, it may be out of view: follow it, so the user sees what was added.
-      if (added.node.position.x !== position.x || added.node.position.y !== position.y) void rf.setCenter(added.node.position.x + 110, added.node.position.y + 45, { zoom: rf.getZoom(), duration: 200 });
+      if (added.node.position.x !== position.x || added.node.position.y !== position.y)
+        void rf.setCenter(added.node.position.x + 110, added.node.position.y + 45, { zoom: rf.getZoom(), duration: 200 });
     },
     [rf, apply, current],
   );
@@ -150,7 +173,10 @@ function FlowEditor({ flowId }: { flowId: string }) {
       select(new Set([nodeId]));
       setTab('node');
       setSideOpen(true);
-      void rf.setCenter(node.position.x + (node.measured?.width ?? 200) / 2, node.position.y + (node.measured?.height ?? 80) / 2, { zoom: 1.2, duration: 300 });
+      void rf.setCenter(node.position.x + (node.measured?.width ?? 200) / 2, node.position.y + (node.measured?.height ?? 80) / 2, {
+        zoom: 1.2,
+        duration: 300,
+      });
     },
     [rf, select],
   );
@@ -188,11 +214,24 @@ function FlowEditor({ flowId }: { flowId: string }) {
   const minimapShown = useShownWhenIdle(flow !== null && (nodesMeasured || nodes.length === 0));
   // A failed save is told like every other failed write; a conflict also stays on screen with Reload.
   useEffect(() => {
-    if (saver.error) notifications.show({ id: 'draft-save', color: 'red', title: 'The draft was not saved', message: saver.error, autoClose: saver.status !== 'conflict' });
+    if (saver.error)
+      notifications.show({
+        id: 'draft-save',
+        color: 'red',
+        title: 'The draft was not saved',
+        message: saver.error,
+        autoClose: saver.status !== 'conflict',
+      });
   }, [saver.error, saver.status]);
   const problemMap = useMemo(() => problemsByNode(problems), [problems]);
   const decorations = useMemo<FlowDecorations>(
-    () => ({ problemsByNode: problemMap, pathNodes: new Set(runPath?.nodeIds ?? []), failedNode: runPath?.failedNodeId ?? null, runCounts, stepsByNode: runPath?.stepsByNode ?? EMPTY_STEPS }),
+    () => ({
+      problemsByNode: problemMap,
+      pathNodes: new Set(runPath?.nodeIds ?? []),
+      failedNode: runPath?.failedNodeId ?? null,
+      runCounts,
+      stepsByNode: runPath?.stepsByNode ?? EMPTY_STEPS,
+    }),
     [problemMap, runPath, runCounts],
   );
   const shownEdges = useMemo(() => {
@@ -206,7 +245,11 @@ function FlowEditor({ flowId }: { flowId: string }) {
   const nodeLabel = useCallback((id: string) => edits.nodeNames(current().nodes).get(id) ?? 'a deleted node', [current]);
 
   const connectionsOf = (node: EditorNode): NodeConnections => ({
-    outputs: portsOf(node.data.kind, node.data.config).map((port) => ({ port: port.id, label: port.label, target: edges.find((e) => e.source === node.id && e.sourceHandle === port.id)?.target ?? null })),
+    outputs: portsOf(node.data.kind, node.data.config).map((port) => ({
+      port: port.id,
+      label: port.label,
+      target: edges.find((e) => e.source === node.id && e.sourceHandle === port.id)?.target ?? null,
+    })),
     targets: edits.connectionTargets(nodes, node.id),
     connect: (port, target) => apply((s) => edits.setPortTarget(s, node.id, port, target)),
   });
@@ -225,22 +268,22 @@ function FlowEditor({ flowId }: { flowId: string }) {
   return (
     <div className={`editor${paletteOpen ? '' : ' palette-closed'}${sideOpen ? '' : ' side-closed'}`}>
       <div ref={header.ref}>
-      <EditorToolbar
-        flow={flow}
-        saveStatus={saver.status}
-        unpublished={doc.unpublished}
-        canUndo={doc.canUndo}
-        canRedo={doc.canRedo}
-        paletteOpen={paletteOpen}
-        sideOpen={sideOpen}
-        onUndo={doc.undo}
-        onRedo={doc.redo}
-        onLayout={toolbar.layout}
-        onFit={toolbar.fit}
-        onPublish={toolbar.publish}
-        onTogglePalette={toolbar.togglePalette}
-        onToggleSide={toolbar.toggleSide}
-      />
+        <EditorToolbar
+          flow={flow}
+          saveStatus={saver.status}
+          unpublished={doc.unpublished}
+          canUndo={doc.canUndo}
+          canRedo={doc.canRedo}
+          paletteOpen={paletteOpen}
+          sideOpen={sideOpen}
+          onUndo={doc.undo}
+          onRedo={doc.redo}
+          onLayout={toolbar.layout}
+          onFit={toolbar.fit}
+          onPublish={toolbar.publish}
+          onTogglePalette={toolbar.togglePalette}
+          onToggleSide={toolbar.toggleSide}
+        />
       </div>
       {saver.status === 'conflict' && saver.error && (
         <Alert color="red" variant="light" radius={0} role="alert">
@@ -276,7 +319,14 @@ function FlowEditor({ flowId }: { flowId: string }) {
         </Suspense>
       )}
       <div className="editor-body">
-        <PanelSlot top={header.height} narrow={narrow} opened={paletteOpen} position="left" label="Node palette" onClose={() => setPaletteOpen(false)}>
+        <PanelSlot
+          top={header.height}
+          narrow={narrow}
+          opened={paletteOpen}
+          position="left"
+          label="Node palette"
+          onClose={() => setPaletteOpen(false)}
+        >
           <Palette onAdd={addNode} />
         </PanelSlot>
         <div className="canvas" ref={wrapper} onDragOver={(e) => e.preventDefault()} onDrop={onDrop}>
@@ -308,7 +358,14 @@ function FlowEditor({ flowId }: { flowId: string }) {
           </FlowDecorationsContext.Provider>
           {flow && nodes.length === 0 && <TemplateGallery onUse={replaceDocument} />}
         </div>
-        <PanelSlot top={header.height} narrow={narrow} opened={sideOpen} position="right" label="Side panel" onClose={() => setSideOpen(false)}>
+        <PanelSlot
+          top={header.height}
+          narrow={narrow}
+          opened={sideOpen}
+          position="right"
+          label="Side panel"
+          onClose={() => setSideOpen(false)}
+        >
           <SidePanel
             tab={tab}
             onTab={setTab}
@@ -362,7 +419,23 @@ function useShownWhenIdle(ready: boolean): boolean {
  * Where the palette and the side panel sit: beside the canvas in a wide window, and as drawers
  * over the canvas below NARROW_WINDOW_PX (no overlay: the canvas stays usable beside them).
  */
-function PanelSlot({ top, narrow, opened, position, label, onClose, children }: { top: number; narrow: boolean; opened: boolean; position: 'left' | 'right'; label: string; onClose: () => void; children: ReactNode }) {
+function PanelSlot({
+  top,
+  narrow,
+  opened,
+  position,
+  label,
+  onClose,
+  children,
+}: {
+  top: number;
+  narrow: boolean;
+  opened: boolean;
+  position: 'left' | 'right';
+  label: string;
+  onClose: () => void;
+  children: ReactNode;
+}) {
   if (!narrow) return opened ? children : null;
   return (
     <Drawer

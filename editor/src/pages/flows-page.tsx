@@ -18,7 +18,10 @@ export function FlowsPage() {
   const navigate = useNavigate();
   const [renaming, setRenaming] = useState<FlowListItem | null>(null);
 
-  const create = useApiMutation((api, name: string) => api.post<FlowDetail>('/flows', { name }), { ...invalidatesFlows, onSuccess: (flow) => void navigate(`/flows/${flow.id}`) });
+  const create = useApiMutation((api, name: string) => api.post<FlowDetail>('/flows', { name }), {
+    ...invalidatesFlows,
+    onSuccess: (flow) => void navigate(`/flows/${flow.id}`),
+  });
   const importFile = useApiMutation(
     async (api, file: File) => {
       let parsed: Partial<FlowExport>;
@@ -27,7 +30,11 @@ export function FlowsPage() {
       } catch {
         throw new Error(`${file.name} is not JSON: export a flow from OneMessage and import that file`);
       }
-      return api.post<FlowDetail>('/flows/import', { name: parsed.name, description: parsed.description ?? null, document: parsed.document });
+      return api.post<FlowDetail>('/flows/import', {
+        name: parsed.name,
+        description: parsed.description ?? null,
+        document: parsed.document,
+      });
     },
     { ...invalidatesFlows, success: (flow) => `Imported “${flow.name}”.` },
   );
@@ -66,7 +73,9 @@ export function FlowsPage() {
       <QueryState query={flows} label="flows">
         {(items) =>
           items.length === 0 ? (
-            <EmptyState title="No flows yet">Give your first flow a name above and press Create flow: it starts with a trigger, and you add the steps on the canvas.</EmptyState>
+            <EmptyState title="No flows yet">
+              Give your first flow a name above and press Create flow: it starts with a trigger, and you add the steps on the canvas.
+            </EmptyState>
           ) : (
             <FlowsTable flows={items} onRename={setRenaming} />
           )
@@ -95,11 +104,23 @@ function FlowsTable({ flows, onRename }: { flows: FlowListItem[]; onRename: (flo
     },
     { ...invalidatesFlows, success: (_r, flow) => `Duplicated “${flow.name}”.` },
   );
-  const exportFlow = useApiMutation(async (api, flow: FlowListItem) => downloadJson(`${flow.name}.flow.json`, await api.get<FlowExport>(`/flows/${flow.id}/export`)));
-  const remove = useApiMutation((api, flow: FlowListItem) => api.delete(`/flows/${flow.id}`), { ...invalidatesFlows, success: (_r, flow) => `Deleted “${flow.name}”.` });
+  const exportFlow = useApiMutation(async (api, flow: FlowListItem) =>
+    downloadJson(`${flow.name}.flow.json`, await api.get<FlowExport>(`/flows/${flow.id}/export`)),
+  );
+  const remove = useApiMutation((api, flow: FlowListItem) => api.delete(`/flows/${flow.id}`), {
+    ...invalidatesFlows,
+    success: (_r, flow) => `Deleted “${flow.name}”.`,
+  });
 
   async function confirmDelete(flow: FlowListItem) {
-    if (await confirmAction({ title: `Delete “${flow.name}”?`, message: 'It stops answering messages at once. Its past runs stay in the history.', confirmLabel: 'Delete flow' })) remove.mutate(flow);
+    if (
+      await confirmAction({
+        title: `Delete “${flow.name}”?`,
+        message: 'It stops answering messages at once. Its past runs stay in the history.',
+        confirmLabel: 'Delete flow',
+      })
+    )
+      remove.mutate(flow);
   }
 
   return (
@@ -124,7 +145,15 @@ function FlowsTable({ flows, onRename }: { flows: FlowListItem[]; onRename: (flo
                   {flow.name}
                 </Text>
               </Table.Td>
-              <Table.Td>{flow.publishedVersion === null ? <Badge color="gray" variant="light">draft only</Badge> : <Badge variant="light">version {flow.publishedVersion}</Badge>}</Table.Td>
+              <Table.Td>
+                {flow.publishedVersion === null ? (
+                  <Badge color="gray" variant="light">
+                    draft only
+                  </Badge>
+                ) : (
+                  <Badge variant="light">version {flow.publishedVersion}</Badge>
+                )}
+              </Table.Td>
               <Table.Td>
                 <Switch
                   checked={flow.active}
@@ -149,7 +178,13 @@ function FlowsTable({ flows, onRename }: { flows: FlowListItem[]; onRename: (flo
                   <Button size="xs" variant="subtle" aria-label={`Export ${flow.name}`} onClick={() => exportFlow.mutate(flow)}>
                     Export
                   </Button>
-                  <Button size="xs" variant="subtle" color="red" aria-label={`Delete ${flow.name}`} onClick={() => void confirmDelete(flow)}>
+                  <Button
+                    size="xs"
+                    variant="subtle"
+                    color="red"
+                    aria-label={`Delete ${flow.name}`}
+                    onClick={() => void confirmDelete(flow)}
+                  >
                     Delete
                   </Button>
                 </Group>
@@ -163,7 +198,11 @@ function FlowsTable({ flows, onRename }: { flows: FlowListItem[]; onRename: (flo
 }
 
 function RenameModal({ flow, onClose }: { flow: FlowListItem | null; onClose: () => void }) {
-  const rename = useApiMutation((api, { id, name, baseRevision }: { id: string; name: string; baseRevision: number }) => api.patch(`/flows/${id}`, { name, baseRevision }), { ...invalidatesFlows, onSuccess: onClose });
+  const rename = useApiMutation(
+    (api, { id, name, baseRevision }: { id: string; name: string; baseRevision: number }) =>
+      api.patch(`/flows/${id}`, { name, baseRevision }),
+    { ...invalidatesFlows, onSuccess: onClose },
+  );
   return (
     <Modal opened={flow !== null} onClose={onClose} title={flow ? `Rename “${flow.name}”` : ''}>
       {flow && (

@@ -6,8 +6,33 @@ import { renderInApp } from '../test-support/render-in-app.tsx';
 import { InboxPage } from './inbox-page.tsx';
 
 const ME = '0196a3f0-0000-7000-8000-0000000000a1';
-const TEAM: Team = { id: '0196a3f0-0000-7000-8000-0000000000b1', name: 'Support', strategy: 'manual', sticky: false, defaultCapacity: 5, isDefault: true, handoffTimeoutSeconds: null, handoffTimeoutMessage: null, autoResolveHours: null, members: [{ userId: ME, capacity: null }], createdAt: '', updatedAt: '' };
-const CONTACT: Contact = { id: '0196a3f0-0000-7000-8000-0000000000c1', phone: '+15550001111', name: 'Ada Lovelace', attributes: { plan: 'gold' }, tags: ['vip'], optedOut: true, restricted: false, legalHold: false, erased: false, createdAt: '', lastSeenAt: null };
+const TEAM: Team = {
+  id: '0196a3f0-0000-7000-8000-0000000000b1',
+  name: 'Support',
+  strategy: 'manual',
+  sticky: false,
+  defaultCapacity: 5,
+  isDefault: true,
+  handoffTimeoutSeconds: null,
+  handoffTimeoutMessage: null,
+  autoResolveHours: null,
+  members: [{ userId: ME, capacity: null }],
+  createdAt: '',
+  updatedAt: '',
+};
+const CONTACT: Contact = {
+  id: '0196a3f0-0000-7000-8000-0000000000c1',
+  phone: '+15550001111',
+  name: 'Ada Lovelace',
+  attributes: { plan: 'gold' },
+  tags: ['vip'],
+  optedOut: true,
+  restricted: false,
+  legalHold: false,
+  erased: false,
+  createdAt: '',
+  lastSeenAt: null,
+};
 const CONVERSATION: ConversationListItem = {
   id: '0196a3f0-0000-7000-8000-0000000000d1',
   channelId: '0196a3f0-0000-7000-8000-0000000000e1',
@@ -24,17 +49,97 @@ const CONVERSATION: ConversationListItem = {
   lastMessageAt: '2026-12-06T09:58:00.000Z',
   createdAt: '2026-12-06T09:50:00.000Z',
   contact: { name: 'Ada Lovelace', phone: '+15550001111' },
-  lastMessage: { excerpt: 'Passing you to a person', type: 'text', direction: 'outbound', sender: 'bot', authorUserId: null, at: '2026-12-06T09:57:40.000Z' },
+  lastMessage: {
+    excerpt: 'Passing you to a person',
+    type: 'text',
+    direction: 'outbound',
+    sender: 'bot',
+    authorUserId: null,
+    at: '2026-12-06T09:57:40.000Z',
+  },
   unreadCount: 3,
 };
 const FLOW_ID = '0196a3f0-0000-7000-8000-0000000000f1';
 const TIMELINE: TimelineItem[] = [
-  { kind: 'message', at: '2026-12-06T09:57:00.000Z', id: '0196a3f0-0000-7000-8000-000000000101', direction: 'inbound', sender: 'contact', authorUserId: null, type: 'text', text: 'I want my money back', media: null, status: 'received', reactions: [{ emoji: '👍', fromUs: true, at: null }] },
-  { kind: 'run', at: '2026-12-06T09:57:01.000Z', id: '0196a3f0-0000-7000-8000-000000000102', flowId: FLOW_ID, status: 'completed', endedAt: '2026-12-06T09:57:02.000Z' },
-  { kind: 'message', at: '2026-12-06T09:57:30.000Z', id: '0196a3f0-0000-7000-8000-000000000103', direction: 'inbound', sender: 'contact', authorUserId: null, type: 'image', text: null, media: { url: '/api/v1/conversations/x/messages/y/media', mimeType: 'image/jpeg', caption: 'my receipt', fileName: null, sizeBytes: 52_000 }, status: 'received', reactions: [] },
-  { kind: 'message', at: '2026-12-06T09:57:35.000Z', id: '0196a3f0-0000-7000-8000-000000000106', direction: 'inbound', sender: 'contact', authorUserId: null, type: 'image', text: null, media: { url: null, mimeType: 'image/jpeg', fileName: 'elsewhere.jpg', caption: null, sizeBytes: null }, status: 'received', reactions: [] },
-  { kind: 'message', at: '2026-12-06T09:57:40.000Z', id: '0196a3f0-0000-7000-8000-000000000104', direction: 'outbound', sender: 'bot', authorUserId: null, type: 'text', text: 'Passing you to a person', media: null, status: 'read', reactions: [] },
-  { kind: 'event', at: '2026-12-06T09:58:00.000Z', id: '0196a3f0-0000-7000-8000-000000000105', actorKind: 'flow', actorUserId: null, fromState: 'bot', toState: 'queued', fromAssigneeUserId: null, toAssigneeUserId: null, teamId: TEAM.id, reason: 'handed off by a flow: wants a refund' },
+  {
+    kind: 'message',
+    at: '2026-12-06T09:57:00.000Z',
+    id: '0196a3f0-0000-7000-8000-000000000101',
+    direction: 'inbound',
+    sender: 'contact',
+    authorUserId: null,
+    type: 'text',
+    text: 'I want my money back',
+    media: null,
+    status: 'received',
+    reactions: [{ emoji: '👍', fromUs: true, at: null }],
+  },
+  {
+    kind: 'run',
+    at: '2026-12-06T09:57:01.000Z',
+    id: '0196a3f0-0000-7000-8000-000000000102',
+    flowId: FLOW_ID,
+    status: 'completed',
+    endedAt: '2026-12-06T09:57:02.000Z',
+  },
+  {
+    kind: 'message',
+    at: '2026-12-06T09:57:30.000Z',
+    id: '0196a3f0-0000-7000-8000-000000000103',
+    direction: 'inbound',
+    sender: 'contact',
+    authorUserId: null,
+    type: 'image',
+    text: null,
+    media: {
+      url: '/api/v1/conversations/x/messages/y/media',
+      mimeType: 'image/jpeg',
+      caption: 'my receipt',
+      fileName: null,
+      sizeBytes: 52_000,
+    },
+    status: 'received',
+    reactions: [],
+  },
+  {
+    kind: 'message',
+    at: '2026-12-06T09:57:35.000Z',
+    id: '0196a3f0-0000-7000-8000-000000000106',
+    direction: 'inbound',
+    sender: 'contact',
+    authorUserId: null,
+    type: 'image',
+    text: null,
+    media: { url: null, mimeType: 'image/jpeg', fileName: 'elsewhere.jpg', caption: null, sizeBytes: null },
+    status: 'received',
+    reactions: [],
+  },
+  {
+    kind: 'message',
+    at: '2026-12-06T09:57:40.000Z',
+    id: '0196a3f0-0000-7000-8000-000000000104',
+    direction: 'outbound',
+    sender: 'bot',
+    authorUserId: null,
+    type: 'text',
+    text: 'Passing you to a person',
+    media: null,
+    status: 'read',
+    reactions: [],
+  },
+  {
+    kind: 'event',
+    at: '2026-12-06T09:58:00.000Z',
+    id: '0196a3f0-0000-7000-8000-000000000105',
+    actorKind: 'flow',
+    actorUserId: null,
+    fromState: 'bot',
+    toState: 'queued',
+    fromAssigneeUserId: null,
+    toAssigneeUserId: null,
+    teamId: TEAM.id,
+    reason: 'handed off by a flow: wants a refund',
+  },
 ];
 
 /** The EventSource the page opens, driven by the test. */
@@ -69,9 +174,12 @@ function fakeApi(role: string) {
     const path = url.replace('/api/v1', '');
     const method = init?.method ?? 'GET';
     calls.push({ method, path, body: init?.body ? JSON.parse(String(init.body)) : undefined });
-    const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
-    if (path === '/auth/me') return json({ user: { id: ME, email: 'me@example.com', name: 'Me' }, workspace: { id: 'w', name: 'W' }, role, workspaces: [] });
-    if (path === '/members') return json({ items: [{ id: 'm', userId: ME, email: 'me@example.com', name: 'Mia Agent', role, createdAt: '' }] });
+    const json = (body: unknown, status = 200) =>
+      new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+    if (path === '/auth/me')
+      return json({ user: { id: ME, email: 'me@example.com', name: 'Me' }, workspace: { id: 'w', name: 'W' }, role, workspaces: [] });
+    if (path === '/members')
+      return json({ items: [{ id: 'm', userId: ME, email: 'me@example.com', name: 'Mia Agent', role, createdAt: '' }] });
     if (path === '/teams') return json({ items: [TEAM] });
     if (path.startsWith('/conversations?')) {
       const params = new URLSearchParams(path.split('?')[1]);
@@ -83,7 +191,27 @@ function fakeApi(role: string) {
     if (path === `/conversations/${CONVERSATION.id}`) return json(conversation);
     if (path === `/conversations/${CONVERSATION.id}/timeline`) return json({ items: TIMELINE });
     if (path.startsWith(`/conversations/${CONVERSATION.id}/messages?`))
-      return json({ items: [{ id: TIMELINE[0]!.id, conversationId: CONVERSATION.id, direction: 'inbound', sender: 'contact', authorUserId: null, type: 'text', text: 'I want my money back', media: null, status: 'received', statusTimes: {}, failureReason: null, providerMessageId: null, reactions: [], createdAt: '' }], nextCursor: null });
+      return json({
+        items: [
+          {
+            id: TIMELINE[0]!.id,
+            conversationId: CONVERSATION.id,
+            direction: 'inbound',
+            sender: 'contact',
+            authorUserId: null,
+            type: 'text',
+            text: 'I want my money back',
+            media: null,
+            status: 'received',
+            statusTimes: {},
+            failureReason: null,
+            providerMessageId: null,
+            reactions: [],
+            createdAt: '',
+          },
+        ],
+        nextCursor: null,
+      });
     if (path === `/conversations/${CONVERSATION.id}/take` && method === 'POST') {
       conversation = { ...conversation, state: 'assigned', assigneeUserId: ME };
       queue = [conversation];
@@ -97,7 +225,19 @@ function fakeApi(role: string) {
     }
     if (path === `/contacts/${CONTACT.id}`) return json(CONTACT);
     if (path === `/flows/${FLOW_ID}`) return json({ id: FLOW_ID, name: 'Support bot' });
-    if (path === '/canned-responses') return json({ items: [{ id: 'c1', shortcut: 'refund', title: 'Refund policy', text: 'Hi {{contact.name}}, refunds take 5 days.', createdAt: '', updatedAt: '' }] });
+    if (path === '/canned-responses')
+      return json({
+        items: [
+          {
+            id: 'c1',
+            shortcut: 'refund',
+            title: 'Refund policy',
+            text: 'Hi {{contact.name}}, refunds take 5 days.',
+            createdAt: '',
+            updatedAt: '',
+          },
+        ],
+      });
     if (path === '/canned-responses/c1/render') return json({ text: 'Hi Ada Lovelace, refunds take 5 days.' });
     if (path === '/me/availability') return json({ availability: 'online', connected: true, load: 0, lastSeenAt: null });
     return json({ error: { code: 'not_found', message: `no route ${path}` } }, 404);
@@ -124,7 +264,16 @@ async function openInbox(role: string, path = '/inbox?tab=queue', conversationId
 /** A laptop-wide window: the list, the conversation and the contact side by side. */
 function wideWindow() {
   window.matchMedia = (query: string) =>
-    ({ matches: query.includes('min-width'), media: query, onchange: null, addEventListener: () => undefined, removeEventListener: () => undefined, addListener: () => undefined, removeListener: () => undefined, dispatchEvent: () => false }) as MediaQueryList;
+    ({
+      matches: query.includes('min-width'),
+      media: query,
+      onchange: null,
+      addEventListener: () => undefined,
+      removeEventListener: () => undefined,
+      addListener: () => undefined,
+      removeListener: () => undefined,
+      dispatchEvent: () => false,
+    }) as MediaQueryList;
 }
 
 beforeEach(() => {
@@ -163,7 +312,9 @@ describe('the inbox page', () => {
     await openInbox('agent', `/inbox/${CONVERSATION.id}?tab=queue`, CONVERSATION.id);
     const history = screen.getByRole('log', { name: 'Conversation history' });
     expect(history.textContent).toContain('I want my money back');
-    expect((within(history).getByRole('img', { name: 'my receipt' }) as HTMLImageElement).getAttribute('src')).toBe('/api/v1/conversations/x/messages/y/media');
+    expect((within(history).getByRole('img', { name: 'my receipt' }) as HTMLImageElement).getAttribute('src')).toBe(
+      '/api/v1/conversations/x/messages/y/media',
+    );
     // A file this server does not hold is named, not loaded.
     expect(within(history).queryByRole('img', { name: /elsewhere/ })).toBeNull();
     expect(history.textContent).toContain('Photo: elsewhere.jpg (image/jpeg)');
@@ -218,7 +369,21 @@ describe('the inbox page', () => {
     const { api } = await openInbox('agent');
     const NEW_ID = '0196a3f0-0000-7000-8000-0000000000d2';
     api.arrive({ ...CONVERSATION, id: NEW_ID, lastMessageAt: '2026-12-06T10:00:00.000Z', handoffNote: 'billing question' });
-    await act(async () => FakeEventSource.last!.emit('conversation', { type: 'conversation', eventId: 'e', workspaceId: 'w', conversationId: NEW_ID, teamId: TEAM.id, fromState: 'bot', toState: 'queued', fromAssigneeUserId: null, toAssigneeUserId: null, reason: 'handed off by a flow', at: '2026-12-06T10:00:00.000Z' }));
+    await act(async () =>
+      FakeEventSource.last!.emit('conversation', {
+        type: 'conversation',
+        eventId: 'e',
+        workspaceId: 'w',
+        conversationId: NEW_ID,
+        teamId: TEAM.id,
+        fromState: 'bot',
+        toState: 'queued',
+        fromAssigneeUserId: null,
+        toAssigneeUserId: null,
+        reason: 'handed off by a flow',
+        at: '2026-12-06T10:00:00.000Z',
+      }),
+    );
     for (let i = 0; i < 3; i++) await settle();
     expect(screen.getAllByText('“billing question”')).toHaveLength(1);
     expect(within(screen.getByRole('tab', { name: /Team queue/ })).getByLabelText('2 unread')).toBeTruthy();

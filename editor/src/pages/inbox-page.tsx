@@ -26,9 +26,26 @@ interface TabSpec {
 /** The tabs a person sees: everyone works Mine, Team queue and Unassigned; those who see every conversation get All. */
 export function inboxTabs(seesAll: boolean): TabSpec[] {
   const tabs: TabSpec[] = [
-    { tab: 'mine', label: 'Mine', filter: { assignee: 'me' }, hide: ['resolved', 'bot'], empty: 'Nothing assigned to you. Take one from the team queue.' },
-    { tab: 'queue', label: 'Team queue', filter: { state: 'queued' }, empty: 'Nobody is waiting. New hand-offs appear here as they arrive.' },
-    { tab: 'unassigned', label: 'Unassigned', filter: { assignee: 'none' }, hide: ['resolved'], empty: 'Every open conversation has an agent or the bot.' },
+    {
+      tab: 'mine',
+      label: 'Mine',
+      filter: { assignee: 'me' },
+      hide: ['resolved', 'bot'],
+      empty: 'Nothing assigned to you. Take one from the team queue.',
+    },
+    {
+      tab: 'queue',
+      label: 'Team queue',
+      filter: { state: 'queued' },
+      empty: 'Nobody is waiting. New hand-offs appear here as they arrive.',
+    },
+    {
+      tab: 'unassigned',
+      label: 'Unassigned',
+      filter: { assignee: 'none' },
+      hide: ['resolved'],
+      empty: 'Every open conversation has an agent or the bot.',
+    },
   ];
   if (seesAll) tabs.push({ tab: 'all', label: 'All', filter: {}, empty: 'No conversations match.' });
   return tabs;
@@ -76,9 +93,15 @@ export function InboxPage({ conversationId }: { conversationId?: string }) {
   const onEvent = useCallback(
     (event: InboxStreamEvent) => {
       if (event.type !== 'conversation') return;
-      if (event.toState === 'assigned' && event.toAssigneeUserId === viewer.myUserId && event.fromAssigneeUserId !== viewer.myUserId && event.reason !== 'taken by the agent')
+      if (
+        event.toState === 'assigned' &&
+        event.toAssigneeUserId === viewer.myUserId &&
+        event.fromAssigneeUserId !== viewer.myUserId &&
+        event.reason !== 'taken by the agent'
+      )
         notifications.show({ color: 'blue', title: 'A conversation is yours', message: event.reason });
-      else if (event.toState === 'queued' && event.fromState !== 'queued') notifications.show({ color: 'orange', title: 'A contact is waiting', message: event.reason });
+      else if (event.toState === 'queued' && event.fromState !== 'queued')
+        notifications.show({ color: 'orange', title: 'A contact is waiting', message: event.reason });
     },
     [viewer.myUserId],
   );
@@ -94,10 +117,20 @@ export function InboxPage({ conversationId }: { conversationId?: string }) {
   // Every tab's list, for its unread count; the shown one with the search, the team and the state.
   const lists = tabs.map((spec) => {
     const shown = spec.tab === tab;
-    const filter: ConversationFilter = { ...spec.filter, ...(shown && q ? { q } : {}), ...(shown && teamId && spec.tab !== 'mine' ? { teamId } : {}), ...(shown && spec.tab === 'all' && state ? { state } : {}) };
+    const filter: ConversationFilter = {
+      ...spec.filter,
+      ...(shown && q ? { q } : {}),
+      ...(shown && teamId && spec.tab !== 'mine' ? { teamId } : {}),
+      ...(shown && spec.tab === 'all' && state ? { state } : {}),
+    };
     return { spec, filter };
   });
-  const queries = [useConversations(lists[0]!.filter), useConversations(lists[1]!.filter), useConversations(lists[2]!.filter), useConversations(lists[3]?.filter ?? {}, lists.length > 3)];
+  const queries = [
+    useConversations(lists[0]!.filter),
+    useConversations(lists[1]!.filter),
+    useConversations(lists[2]!.filter),
+    useConversations(lists[3]?.filter ?? {}, lists.length > 3),
+  ];
   const current = lists.findIndex((l) => l.spec.tab === tab);
   const currentQuery = queries[current]!;
   const items = visible(currentQuery.data?.items, lists[current]!.spec);
@@ -111,7 +144,14 @@ export function InboxPage({ conversationId }: { conversationId?: string }) {
   };
 
   const listPane = (
-    <Paper withBorder radius="md" h="100%" style={{ display: 'flex', flexDirection: 'column', overflow: 'hidden' }} w={medium ? LIST_WIDTH_PX[wide ? 'wide' : 'medium'] : '100%'} miw={medium ? LIST_WIDTH_PX[wide ? 'wide' : 'medium'] : undefined}>
+    <Paper
+      withBorder
+      radius="md"
+      h="100%"
+      style={{ display: 'flex', flexDirection: 'column', overflow: 'hidden' }}
+      w={medium ? LIST_WIDTH_PX[wide ? 'wide' : 'medium'] : '100%'}
+      miw={medium ? LIST_WIDTH_PX[wide ? 'wide' : 'medium'] : undefined}
+    >
       <Stack gap="xs" p="xs">
         <Group justify="space-between" gap="xs">
           <Title order={1} size="h3">
@@ -119,7 +159,13 @@ export function InboxPage({ conversationId }: { conversationId?: string }) {
           </Title>
           <LiveBadge status={live} />
         </Group>
-        <TextInput aria-label="Search conversations" placeholder="Search name, phone or message" value={search} onChange={(e) => setSearch(e.currentTarget.value)} size="xs" />
+        <TextInput
+          aria-label="Search conversations"
+          placeholder="Search name, phone or message"
+          value={search}
+          onChange={(e) => setSearch(e.currentTarget.value)}
+          size="xs"
+        />
         <Tabs value={tab} onChange={selectTab} variant="pills">
           <Tabs.List>
             {lists.map((l, i) => {
@@ -146,8 +192,25 @@ export function InboxPage({ conversationId }: { conversationId?: string }) {
         </Tabs>
         {tab !== 'mine' && viewer.teams.length > 0 && (
           <Group gap="xs" grow>
-            <Select size="xs" aria-label="Team" placeholder="All teams" clearable data={viewer.teams.map((t) => ({ value: t.id, label: t.name }))} value={teamId} onChange={setTeamId} />
-            {tab === 'all' && <Select size="xs" aria-label="State" data={STATE_FILTER} value={state} onChange={(v) => setState(v ?? '')} allowDeselect={false} />}
+            <Select
+              size="xs"
+              aria-label="Team"
+              placeholder="All teams"
+              clearable
+              data={viewer.teams.map((t) => ({ value: t.id, label: t.name }))}
+              value={teamId}
+              onChange={setTeamId}
+            />
+            {tab === 'all' && (
+              <Select
+                size="xs"
+                aria-label="State"
+                data={STATE_FILTER}
+                value={state}
+                onChange={(v) => setState(v ?? '')}
+                allowDeselect={false}
+              />
+            )}
           </Group>
         )}
       </Stack>
@@ -161,7 +224,15 @@ export function InboxPage({ conversationId }: { conversationId?: string }) {
             Loading…
           </Text>
         ) : (
-          <ConversationList items={items} selectedId={conversationId ?? null} onSelect={open} teams={new Map(viewer.teams.map((t) => [t.id, t]))} now={now} emptyText={q ? `No conversation matches “${q}”.` : lists[current]!.spec.empty} myUserId={viewer.myUserId} />
+          <ConversationList
+            items={items}
+            selectedId={conversationId ?? null}
+            onSelect={open}
+            teams={new Map(viewer.teams.map((t) => [t.id, t]))}
+            now={now}
+            emptyText={q ? `No conversation matches “${q}”.` : lists[current]!.spec.empty}
+            myUserId={viewer.myUserId}
+          />
         )}
       </ScrollArea>
     </Paper>
@@ -180,7 +251,14 @@ export function InboxPage({ conversationId }: { conversationId?: string }) {
 
   const conversationPane = conversationId ? (
     <Box h="100%" style={{ flex: 1, minWidth: 0 }}>
-      <ConversationView key={conversationId} conversationId={conversationId} viewer={viewer} onBack={medium ? undefined : back} onContact={wide ? undefined : contactDrawer.open} aside={aside} />
+      <ConversationView
+        key={conversationId}
+        conversationId={conversationId}
+        viewer={viewer}
+        onBack={medium ? undefined : back}
+        onContact={wide ? undefined : contactDrawer.open}
+        aside={aside}
+      />
     </Box>
   ) : (
     <Paper withBorder radius="md" h="100%" style={{ flex: 1 }}>
@@ -209,7 +287,13 @@ export function InboxPage({ conversationId }: { conversationId?: string }) {
 function LiveBadge({ status }: { status: LiveStatus }) {
   const words = { live: 'Live', connecting: 'Connecting…', reconnecting: 'Reconnecting…' }[status];
   return (
-    <Badge size="sm" variant="dot" color={status === 'live' ? 'green' : 'orange'} data-live={status} title={status === 'live' ? 'New conversations and messages appear as they arrive' : 'The live connection is down: trying again'}>
+    <Badge
+      size="sm"
+      variant="dot"
+      color={status === 'live' ? 'green' : 'orange'}
+      data-live={status}
+      title={status === 'live' ? 'New conversations and messages appear as they arrive' : 'The live connection is down: trying again'}
+    >
       {words}
     </Badge>
   );

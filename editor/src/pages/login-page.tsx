@@ -24,7 +24,12 @@ export function LoginPage() {
       const answer =
         mode === 'login'
           ? await api.post<SessionAnswer>('/auth/login', { email: field('email'), password: field('password') })
-          : await api.post<SessionAnswer>('/auth/signup', { email: field('email'), password: field('password'), name: field('name'), workspaceName: field('workspaceName') });
+          : await api.post<SessionAnswer>('/auth/signup', {
+              email: field('email'),
+              password: field('password'),
+              name: field('name'),
+              workspaceName: field('workspaceName'),
+            });
       signIn(answer);
     } catch (err) {
       setError(messageOf(err));
@@ -40,11 +45,23 @@ export function LoginPage() {
           {mode === 'signup' && (
             <>
               <TextInput name="name" label="Your name" required autoComplete="name" />
-              <TextInput name="workspaceName" label="Workspace name" description="Your company or team; you can invite others to it." required />
+              <TextInput
+                name="workspaceName"
+                label="Workspace name"
+                description="Your company or team; you can invite others to it."
+                required
+              />
             </>
           )}
           <TextInput name="email" type="email" label="Email" required autoComplete="email" />
-          <PasswordInput name="password" label="Password" required minLength={mode === 'signup' ? 8 : 1} description={mode === 'signup' ? 'At least 8 characters' : undefined} autoComplete={mode === 'login' ? 'current-password' : 'new-password'} />
+          <PasswordInput
+            name="password"
+            label="Password"
+            required
+            minLength={mode === 'signup' ? 8 : 1}
+            description={mode === 'signup' ? 'At least 8 characters' : undefined}
+            autoComplete={mode === 'login' ? 'current-password' : 'new-password'}
+          />
           {error && (
             <Alert color="red" variant="light" role="alert">
               {error}

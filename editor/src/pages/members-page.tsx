@@ -68,7 +68,13 @@ export function MembersPage() {
             Pending invitations
           </Title>
           <QueryState query={invitations} label="invitations">
-            {(items) => (items.length === 0 ? <Text c="dimmed">No pending invitations.</Text> : <PendingList invitations={items} onRevoked={(id) => created?.id === id && setCreated(null)} />)}
+            {(items) =>
+              items.length === 0 ? (
+                <Text c="dimmed">No pending invitations.</Text>
+              ) : (
+                <PendingList invitations={items} onRevoked={(id) => created?.id === id && setCreated(null)} />
+              )
+            }
           </QueryState>
         </Stack>
       )}
@@ -77,12 +83,18 @@ export function MembersPage() {
 }
 
 function InviteForm({ onCreated }: { onCreated: (invitation: CreatedInvitation) => void }) {
-  const invite = useApiMutation((api, body: { email: string; role: string }) => api.post<CreatedInvitation>('/invitations', body), { invalidates: [memberKeys.invitations], onSuccess: onCreated });
+  const invite = useApiMutation((api, body: { email: string; role: string }) => api.post<CreatedInvitation>('/invitations', body), {
+    invalidates: [memberKeys.invitations],
+    onSuccess: onCreated,
+  });
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const element = event.currentTarget;
     const form = new FormData(element);
-    invite.mutate({ email: String(form.get('email') ?? '').trim(), role: String(form.get('role') ?? 'agent') }, { onSuccess: () => element.reset() });
+    invite.mutate(
+      { email: String(form.get('email') ?? '').trim(), role: String(form.get('role') ?? 'agent') },
+      { onSuccess: () => element.reset() },
+    );
   }
   return (
     <Card withBorder mb="lg" component="form" onSubmit={submit} aria-label="Invite someone">
@@ -116,7 +128,10 @@ function InvitationLink({ invitation, onDone }: { invitation: CreatedInvitation;
     <Alert color="blue" variant="light" mb="lg" role="status" aria-label={`Invitation link for ${invitation.email}`}>
       <Stack gap="sm">
         <Text size="sm">
-          {invitation.emailed ? `Invitation emailed to ${invitation.email}. You can also send them this link yourself.` : `Send this link to ${invitation.email} yourself: no email was sent.`} It is shown only now, and works once, for 7 days.
+          {invitation.emailed
+            ? `Invitation emailed to ${invitation.email}. You can also send them this link yourself.`
+            : `Send this link to ${invitation.email} yourself: no email was sent.`}{' '}
+          It is shown only now, and works once, for 7 days.
         </Text>
         <Group gap="sm" wrap="nowrap">
           <TextInput
@@ -135,14 +150,20 @@ function InvitationLink({ invitation, onDone }: { invitation: CreatedInvitation;
             Done
           </Button>
         </Group>
-        {copied === 'select' && <Text size="sm">Your browser did not allow copying: the link is selected, press Ctrl+C (⌘C on a Mac).</Text>}
+        {copied === 'select' && (
+          <Text size="sm">Your browser did not allow copying: the link is selected, press Ctrl+C (⌘C on a Mac).</Text>
+        )}
       </Stack>
     </Alert>
   );
 }
 
 function PendingList({ invitations, onRevoked }: { invitations: PendingInvitation[]; onRevoked: (id: string) => void }) {
-  const revoke = useApiMutation((api, invitation: PendingInvitation) => api.delete(`/invitations/${invitation.id}`), { invalidates: [memberKeys.invitations], success: (_r, i) => `The invitation of ${i.email} no longer works.`, onSuccess: (_r, i) => onRevoked(i.id) });
+  const revoke = useApiMutation((api, invitation: PendingInvitation) => api.delete(`/invitations/${invitation.id}`), {
+    invalidates: [memberKeys.invitations],
+    success: (_r, i) => `The invitation of ${i.email} no longer works.`,
+    onSuccess: (_r, i) => onRevoked(i.id),
+  });
   if (invitations.length === 0) return <EmptyState title="No pending invitations" />;
   return (
     <Stack component="ul" gap="xs" p={0} m={0} style={{ listStyle: 'none' }}>
@@ -167,14 +188,33 @@ function PendingList({ invitations, onRevoked }: { invitations: PendingInvitatio
 
 /** A member's role, changed in place (the API refuses to leave the workspace without an owner, and says so). */
 function RoleSelect({ member }: { member: Member }) {
-  const change = useApiMutation((api, role: string) => api.patch(`/members/${member.id}`, { role }), { invalidates: [memberKeys.all], success: (_r, role) => `${member.name} is now ${roleName(role).toLowerCase()}.` });
-  return <NativeSelect aria-label={`Access of ${member.name}`} data={ROLES} value={member.role} disabled={change.isPending} onChange={(e) => change.mutate(e.currentTarget.value)} w={280} />;
+  const change = useApiMutation((api, role: string) => api.patch(`/members/${member.id}`, { role }), {
+    invalidates: [memberKeys.all],
+    success: (_r, role) => `${member.name} is now ${roleName(role).toLowerCase()}.`,
+  });
+  return (
+    <NativeSelect
+      aria-label={`Access of ${member.name}`}
+      data={ROLES}
+      value={member.role}
+      disabled={change.isPending}
+      onChange={(e) => change.mutate(e.currentTarget.value)}
+      w={280}
+    />
+  );
 }
 
 function RemoveMember({ member }: { member: Member }) {
-  const remove = useApiMutation((api) => api.delete(`/members/${member.id}`), { invalidates: [memberKeys.all], success: `${member.name} was removed from the workspace.` });
+  const remove = useApiMutation((api) => api.delete(`/members/${member.id}`), {
+    invalidates: [memberKeys.all],
+    success: `${member.name} was removed from the workspace.`,
+  });
   async function ask() {
-    const ok = await confirmAction({ title: `Remove ${member.name}?`, message: `${member.name} can no longer open this workspace and is logged out everywhere. Their account stays; invite them again to bring them back.`, confirmLabel: 'Remove member' });
+    const ok = await confirmAction({
+      title: `Remove ${member.name}?`,
+      message: `${member.name} can no longer open this workspace and is logged out everywhere. Their account stays; invite them again to bring them back.`,
+      confirmLabel: 'Remove member',
+    });
     if (ok) remove.mutate();
   }
   return (

@@ -12,17 +12,26 @@ export function PrivacyContactPage({ contactId }: { contactId: string }) {
   const exports = useContactExports(contactId);
   const consent = useConsentHistory(contactId);
   const navigate = useNavigate();
-  const requestExport = useApiMutation((api) => api.post(`/contacts/${contactId}/export`), { invalidates: [privacyKeys.exports(contactId)], success: 'Export started.' });
+  const requestExport = useApiMutation((api) => api.post(`/contacts/${contactId}/export`), {
+    invalidates: [privacyKeys.exports(contactId)],
+    success: 'Export started.',
+  });
   const restrict = useApiMutation((api, restricted: boolean) => api.patch(`/contacts/${contactId}`, { restricted }), {
     invalidates: [privacyKeys.contact(contactId), privacyKeys.consent(contactId)],
-    success: (_r, restricted) => (restricted ? 'Processing restricted: no automated message or broadcast reaches them.' : 'Restriction lifted.'),
+    success: (_r, restricted) =>
+      restricted ? 'Processing restricted: no automated message or broadcast reaches them.' : 'Restriction lifted.',
   });
-  const erase = useApiMutation((api) => api.post(`/contacts/${contactId}/erase`), { success: 'Contact erased.', onSuccess: () => void navigate('/privacy') });
+  const erase = useApiMutation((api) => api.post(`/contacts/${contactId}/erase`), {
+    success: 'Contact erased.',
+    onSuccess: () => void navigate('/privacy'),
+  });
 
   async function confirmRestrict(restricted: boolean) {
     const ok = await confirmAction({
       title: restricted ? 'Restrict processing?' : 'Lift the restriction?',
-      message: restricted ? 'Flows stop for this contact (waiting runs end) and broadcasts skip them. Their data is kept.' : 'Flows and broadcasts may reach this contact again.',
+      message: restricted
+        ? 'Flows stop for this contact (waiting runs end) and broadcasts skip them. Their data is kept.'
+        : 'Flows and broadcasts may reach this contact again.',
       confirmLabel: restricted ? 'Restrict' : 'Lift restriction',
       danger: restricted,
     });
@@ -31,7 +40,8 @@ export function PrivacyContactPage({ contactId }: { contactId: string }) {
   async function confirmErase() {
     const ok = await confirmAction({
       title: 'Erase this contact?',
-      message: 'Their messages, media files, notes, runs and consent history are deleted for good; broadcast totals keep an anonymous count. This cannot be undone.',
+      message:
+        'Their messages, media files, notes, runs and consent history are deleted for good; broadcast totals keep an anonymous count. This cannot be undone.',
       confirmLabel: 'Erase contact',
     });
     if (ok) erase.mutate();
@@ -104,7 +114,9 @@ export function PrivacyContactPage({ contactId }: { contactId: string }) {
                           <Table.Tr key={i}>
                             <Table.Td>{new Date(e.at).toLocaleString()}</Table.Td>
                             <Table.Td>{e.action.replace('_', ' ')}</Table.Td>
-                            <Table.Td>{{ keyword: 'keyword they sent', node: 'a flow', api: 'the API', editor: 'the editor' }[e.source] ?? e.source}</Table.Td>
+                            <Table.Td>
+                              {{ keyword: 'keyword they sent', node: 'a flow', api: 'the API', editor: 'the editor' }[e.source] ?? e.source}
+                            </Table.Td>
                           </Table.Tr>
                         ))}
                       </Table.Tbody>

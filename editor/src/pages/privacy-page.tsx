@@ -1,7 +1,15 @@
 import { Badge, Button, Card, Group, NumberInput, Progress, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useState, type FormEvent } from 'react';
 import { useNavigate } from 'react-router';
-import { privacyKeys, useLegalHolds, useRetentionPolicy, useRetentionPreview, useSweeps, type RetentionPolicy, type Sweep } from '../api/queries/privacy.queries.ts';
+import {
+  privacyKeys,
+  useLegalHolds,
+  useRetentionPolicy,
+  useRetentionPreview,
+  useSweeps,
+  type RetentionPolicy,
+  type Sweep,
+} from '../api/queries/privacy.queries.ts';
 import { QueryState } from '../api/query-state.tsx';
 import { useApiMutation } from '../api/use-api-mutation.ts';
 import { useSession } from '../session/session-context.tsx';
@@ -31,7 +39,10 @@ export function PrivacyPage() {
   const policy = useRetentionPolicy();
   return (
     <>
-      <PageHeader title="Privacy" description="How long this workspace keeps each kind of data, what must be kept for legal reasons, and the nightly clean-up." />
+      <PageHeader
+        title="Privacy"
+        description="How long this workspace keeps each kind of data, what must be kept for legal reasons, and the nightly clean-up."
+      />
       <Stack gap="xl">
         <QueryState query={policy} label="retention policy">
           {(p) => <PolicyCard policy={p} />}
@@ -58,7 +69,8 @@ function PolicyCard({ policy }: { policy: RetentionPolicy }) {
         Retention policy
       </Title>
       <Text size="sm" c="dimmed" mb="md">
-        Data older than its period is deleted by the scheduled sweep ({sweepTime(policy.schedule.cron)}, {policy.schedule.timezone} time). Leave a period empty to keep that data.
+        Data older than its period is deleted by the scheduled sweep ({sweepTime(policy.schedule.cron)}, {policy.schedule.timezone} time).
+        Leave a period empty to keep that data.
       </Text>
       <Table verticalSpacing="xs">
         <Table.Thead>
@@ -84,7 +96,19 @@ function PolicyCard({ policy }: { policy: RetentionPolicy }) {
                     onChange={(v) => setDays({ ...days, [k.kind]: typeof v === 'number' ? v : null })}
                   />
                 </Table.Td>
-                <Table.Td>{p ? (p.days === null ? <Text span size="sm" c="dimmed">kept</Text> : `${p.rows.toLocaleString()} rows · ${formatBytes(p.bytes)}`) : '…'}</Table.Td>
+                <Table.Td>
+                  {p ? (
+                    p.days === null ? (
+                      <Text span size="sm" c="dimmed">
+                        kept
+                      </Text>
+                    ) : (
+                      `${p.rows.toLocaleString()} rows · ${formatBytes(p.bytes)}`
+                    )
+                  ) : (
+                    '…'
+                  )}
+                </Table.Td>
               </Table.Tr>
             );
           })}
@@ -108,9 +132,19 @@ const STATUS_COLOR: Record<Sweep['status'], string> = { queued: 'gray', running:
 
 function SweepsCard() {
   const sweeps = useSweeps();
-  const start = useApiMutation((api, body: { dryRun: boolean }) => api.post('/retention/sweeps', body), { invalidates: [privacyKeys.sweeps], success: (_r, b) => (b.dryRun ? 'Dry run started.' : 'Sweep started.') });
+  const start = useApiMutation((api, body: { dryRun: boolean }) => api.post('/retention/sweeps', body), {
+    invalidates: [privacyKeys.sweeps],
+    success: (_r, b) => (b.dryRun ? 'Dry run started.' : 'Sweep started.'),
+  });
   async function runNow() {
-    if (await confirmAction({ title: 'Run the sweep now?', message: 'Data older than its retention period is deleted now, with its files. This cannot be undone.', confirmLabel: 'Delete expired data' })) start.mutate({ dryRun: false });
+    if (
+      await confirmAction({
+        title: 'Run the sweep now?',
+        message: 'Data older than its retention period is deleted now, with its files. This cannot be undone.',
+        confirmLabel: 'Delete expired data',
+      })
+    )
+      start.mutate({ dryRun: false });
   }
   return (
     <Card withBorder aria-label="Sweeps">
@@ -139,10 +173,15 @@ function SweepsCard() {
                     <Badge color={STATUS_COLOR[s.status]}>{s.status}</Badge>
                     {s.dryRun && <Badge variant="outline">dry run</Badge>}
                     <Text size="sm">
-                      {new Date(s.createdAt).toLocaleString()} · {s.trigger === 'schedule' ? 'scheduled' : s.trigger === 'cli' ? 'command line' : 'run by an admin'}
+                      {new Date(s.createdAt).toLocaleString()} ·{' '}
+                      {s.trigger === 'schedule' ? 'scheduled' : s.trigger === 'cli' ? 'command line' : 'run by an admin'}
                     </Text>
                   </Group>
-                  {s.error && <Text c="red" size="sm">{s.error}</Text>}
+                  {s.error && (
+                    <Text c="red" size="sm">
+                      {s.error}
+                    </Text>
+                  )}
                   {s.kinds
                     .filter((k) => k.status !== 'kept')
                     .map((k) => (
@@ -152,7 +191,9 @@ function SweepsCard() {
                         </Text>
                         <Progress value={k.percent} w={200} aria-label={`${k.label}: ${k.percent}%`} />
                         <Text size="xs" c="dimmed">
-                          {s.dryRun ? `would delete ${k.total.toLocaleString()}` : `${k.deleted.toLocaleString()} of ${k.total.toLocaleString()} deleted · ${formatBytes(k.bytes)}`}
+                          {s.dryRun
+                            ? `would delete ${k.total.toLocaleString()}`
+                            : `${k.deleted.toLocaleString()} of ${k.total.toLocaleString()} deleted · ${formatBytes(k.bytes)}`}
                           {k.status === 'skipped' ? ' · skipped (legal hold)' : ''}
                         </Text>
                       </Group>
@@ -169,8 +210,14 @@ function SweepsCard() {
 
 function HoldsCard() {
   const holds = useLegalHolds();
-  const place = useApiMutation((api, body: Record<string, string>) => api.post('/legal-holds', body), { invalidates: [privacyKeys.holds, privacyKeys.preview], success: 'Legal hold placed.' });
-  const release = useApiMutation((api, id: string) => api.delete(`/legal-holds/${id}`), { invalidates: [privacyKeys.holds, privacyKeys.preview], success: 'Legal hold released.' });
+  const place = useApiMutation((api, body: Record<string, string>) => api.post('/legal-holds', body), {
+    invalidates: [privacyKeys.holds, privacyKeys.preview],
+    success: 'Legal hold placed.',
+  });
+  const release = useApiMutation((api, id: string) => api.delete(`/legal-holds/${id}`), {
+    invalidates: [privacyKeys.holds, privacyKeys.preview],
+    success: 'Legal hold released.',
+  });
   const [scope, setScope] = useState<string>('workspace');
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -183,7 +230,14 @@ function HoldsCard() {
     place.mutate(body, { onSuccess: () => element.reset() });
   }
   async function confirmRelease(id: string) {
-    if (await confirmAction({ title: 'Release this legal hold?', message: 'Its data follows the retention policy again from the next sweep, and may be erased.', confirmLabel: 'Release hold' })) release.mutate(id);
+    if (
+      await confirmAction({
+        title: 'Release this legal hold?',
+        message: 'Its data follows the retention policy again from the next sweep, and may be erased.',
+        confirmLabel: 'Release hold',
+      })
+    )
+      release.mutate(id);
   }
   return (
     <Card withBorder aria-label="Legal holds">
@@ -194,14 +248,27 @@ function HoldsCard() {
         Held data is never swept or erased until the hold is released.
       </Text>
       <form onSubmit={submit} aria-label="Place a legal hold">
-      <Group align="flex-end" gap="sm" mb="md">
-        <Select label="Hold" data={[{ value: 'workspace', label: 'The whole workspace' }, { value: 'contact', label: 'A contact' }, { value: 'conversation', label: 'A conversation' }]} value={scope} onChange={(v) => setScope(v ?? 'workspace')} w={200} allowDeselect={false} />
-        {scope !== 'workspace' && <TextInput name="target" label={scope === 'contact' ? 'Contact id' : 'Conversation id'} required w={320} />}
-        <TextInput name="reason" label="Reason" required maxLength={500} w={280} placeholder="Case or request it is kept for" />
-        <Button type="submit" loading={place.isPending}>
-          Place hold
-        </Button>
-      </Group>
+        <Group align="flex-end" gap="sm" mb="md">
+          <Select
+            label="Hold"
+            data={[
+              { value: 'workspace', label: 'The whole workspace' },
+              { value: 'contact', label: 'A contact' },
+              { value: 'conversation', label: 'A conversation' },
+            ]}
+            value={scope}
+            onChange={(v) => setScope(v ?? 'workspace')}
+            w={200}
+            allowDeselect={false}
+          />
+          {scope !== 'workspace' && (
+            <TextInput name="target" label={scope === 'contact' ? 'Contact id' : 'Conversation id'} required w={320} />
+          )}
+          <TextInput name="reason" label="Reason" required maxLength={500} w={280} placeholder="Case or request it is kept for" />
+          <Button type="submit" loading={place.isPending}>
+            Place hold
+          </Button>
+        </Group>
       </form>
       <QueryState query={holds} label="legal holds">
         {(items) =>
@@ -214,7 +281,13 @@ function HoldsCard() {
                   <Table.Tr key={h.id}>
                     <Table.Td>{h.scope === 'workspace' ? 'Whole workspace' : `${h.scope} ${h.contactId ?? h.conversationId}`}</Table.Td>
                     <Table.Td>{h.reason}</Table.Td>
-                    <Table.Td>{h.active ? <Badge color="orange">active</Badge> : <Badge color="gray">released {new Date(h.releasedAt!).toLocaleDateString()}</Badge>}</Table.Td>
+                    <Table.Td>
+                      {h.active ? (
+                        <Badge color="orange">active</Badge>
+                      ) : (
+                        <Badge color="gray">released {new Date(h.releasedAt!).toLocaleDateString()}</Badge>
+                      )}
+                    </Table.Td>
                     <Table.Td>
                       {h.active && (
                         <Button size="xs" variant="subtle" onClick={() => void confirmRelease(h.id)}>
@@ -253,12 +326,12 @@ function ContactSearchCard() {
         Find a contact by phone to export, restrict or erase their data.
       </Text>
       <form onSubmit={(e) => void submit(e)} aria-label="Find a contact">
-      <Group align="flex-end" gap="sm">
-        <TextInput name="phone" label="Phone" placeholder="+15551234567" required w={240} />
-        <Button type="submit" variant="default">
-          Find contact
-        </Button>
-      </Group>
+        <Group align="flex-end" gap="sm">
+          <TextInput name="phone" label="Phone" placeholder="+15551234567" required w={240} />
+          <Button type="submit" variant="default">
+            Find contact
+          </Button>
+        </Group>
       </form>
       {message && <Text mt="sm">{message}</Text>}
     </Card>

@@ -3,7 +3,14 @@ import { modals } from '@mantine/modals';
 import { useState } from 'react';
 import { Link } from 'react-router';
 import type { RoutingRule } from '../api/api-types.ts';
-import { useDeleteRoutingRule, useMoveRoutingRule, useRoutingRules, useSaveRoutingRule, useTeams, type RoutingRuleInput } from '../api/queries/teams.queries.ts';
+import {
+  useDeleteRoutingRule,
+  useMoveRoutingRule,
+  useRoutingRules,
+  useSaveRoutingRule,
+  useTeams,
+  type RoutingRuleInput,
+} from '../api/queries/teams.queries.ts';
 import { QueryState } from '../api/query-state.tsx';
 import { ConditionBuilder } from '../forms/condition-builder.tsx';
 import { describeCondition } from '../forms/condition-model.ts';
@@ -46,7 +53,12 @@ export function RoutingRulesPage() {
     ordered.forEach((r, position) => r.position !== position && move.mutate({ id: r.id, position }));
   };
   const confirmDelete = (rule: RoutingRule) =>
-    modals.openConfirmModal({ title: `Delete the rule “${rule.name}”?`, labels: { confirm: 'Delete', cancel: 'Keep it' }, confirmProps: { color: 'red' }, onConfirm: () => remove.mutate(rule) });
+    modals.openConfirmModal({
+      title: `Delete the rule “${rule.name}”?`,
+      labels: { confirm: 'Delete', cancel: 'Keep it' },
+      confirmProps: { color: 'red' },
+      onConfirm: () => remove.mutate(rule),
+    });
 
   return (
     <Stack gap="lg">
@@ -57,7 +69,8 @@ export function RoutingRulesPage() {
         </Button>
       </Group>
       <Text c="dimmed" size="sm">
-        When a flow hands a conversation off without naming a team, these rules are tried from the top: the first that matches picks the team. When none matches, the default team gets it.
+        When a flow hands a conversation off without naming a team, these rules are tried from the top: the first that matches picks the
+        team. When none matches, the default team gets it.
       </Text>
       {teams.length === 0 && (
         <Text>
@@ -90,10 +103,22 @@ export function RoutingRulesPage() {
                     <Table.Tr key={r.id} data-rule={r.name}>
                       <Table.Td>
                         <Group gap={2} wrap="nowrap">
-                          <ActionIcon size="sm" variant="subtle" aria-label={`Move ${r.name} up`} disabled={i === 0} onClick={() => swap(items, i, -1)}>
+                          <ActionIcon
+                            size="sm"
+                            variant="subtle"
+                            aria-label={`Move ${r.name} up`}
+                            disabled={i === 0}
+                            onClick={() => swap(items, i, -1)}
+                          >
                             ↑
                           </ActionIcon>
-                          <ActionIcon size="sm" variant="subtle" aria-label={`Move ${r.name} down`} disabled={i === items.length - 1} onClick={() => swap(items, i, 1)}>
+                          <ActionIcon
+                            size="sm"
+                            variant="subtle"
+                            aria-label={`Move ${r.name} down`}
+                            disabled={i === items.length - 1}
+                            onClick={() => swap(items, i, 1)}
+                          >
                             ↓
                           </ActionIcon>
                         </Group>
@@ -108,7 +133,11 @@ export function RoutingRulesPage() {
                         <Text size="sm">{teamName(r.teamId)}</Text>
                       </Table.Td>
                       <Table.Td>
-                        <Switch aria-label={`${r.name} is on`} checked={r.enabled} onChange={(e) => save.mutate({ id: r.id, rule: { enabled: e.currentTarget.checked } })} />
+                        <Switch
+                          aria-label={`${r.name} is on`}
+                          checked={r.enabled}
+                          onChange={(e) => save.mutate({ id: r.id, rule: { enabled: e.currentTarget.checked } })}
+                        />
                       </Table.Td>
                       <Table.Td>
                         <EditDeleteActions name={r.name} onEdit={() => setEditing(r)} onDelete={() => confirmDelete(r)} />
@@ -121,7 +150,14 @@ export function RoutingRulesPage() {
           )
         }
       </QueryState>
-      {editing && <RuleForm key={editing === 'new' ? 'new' : editing.id} rule={editing === 'new' ? null : editing} teams={teams.map((t) => ({ value: t.id, label: t.name }))} onClose={() => setEditing(null)} />}
+      {editing && (
+        <RuleForm
+          key={editing === 'new' ? 'new' : editing.id}
+          rule={editing === 'new' ? null : editing}
+          teams={teams.map((t) => ({ value: t.id, label: t.name }))}
+          onClose={() => setEditing(null)}
+        />
+      )}
     </Stack>
   );
 }
@@ -143,14 +179,37 @@ function RuleWords({ rule }: { rule: unknown }) {
 }
 
 function RuleForm({ rule, teams, onClose }: { rule: RoutingRule | null; teams: { value: string; label: string }[]; onClose: () => void }) {
-  const [value, setValue] = useState<RoutingRuleInput>(() => ({ name: rule?.name ?? '', condition: rule?.condition ?? STARTING_CONDITION, teamId: rule?.teamId ?? teams[0]?.value ?? '', enabled: rule?.enabled ?? true }));
+  const [value, setValue] = useState<RoutingRuleInput>(() => ({
+    name: rule?.name ?? '',
+    condition: rule?.condition ?? STARTING_CONDITION,
+    teamId: rule?.teamId ?? teams[0]?.value ?? '',
+    enabled: rule?.enabled ?? true,
+  }));
   const save = useSaveRoutingRule();
   return (
     <Modal opened onClose={onClose} title={rule ? `Edit “${rule.name}”` : 'New routing rule'} size="xl">
       <Stack>
-        <TextInput label="Name" required maxLength={100} value={value.name} onChange={(e) => setValue({ ...value, name: e.currentTarget.value })} placeholder="Invoices to billing" />
-        <ConditionBuilder label="When" value={value.condition} variables={ROUTING_VARIABLES} onChange={(condition) => setValue({ ...value, condition })} />
-        <Select label="Send to team" data={teams} value={value.teamId} onChange={(v) => v && setValue({ ...value, teamId: v })} allowDeselect={false} />
+        <TextInput
+          label="Name"
+          required
+          maxLength={100}
+          value={value.name}
+          onChange={(e) => setValue({ ...value, name: e.currentTarget.value })}
+          placeholder="Invoices to billing"
+        />
+        <ConditionBuilder
+          label="When"
+          value={value.condition}
+          variables={ROUTING_VARIABLES}
+          onChange={(condition) => setValue({ ...value, condition })}
+        />
+        <Select
+          label="Send to team"
+          data={teams}
+          value={value.teamId}
+          onChange={(v) => v && setValue({ ...value, teamId: v })}
+          allowDeselect={false}
+        />
         <Switch label="On" checked={value.enabled} onChange={(e) => setValue({ ...value, enabled: e.currentTarget.checked })} />
         {save.error && (
           <Text c="red.8" size="sm" role="alert">
@@ -161,7 +220,11 @@ function RuleForm({ rule, teams, onClose }: { rule: RoutingRule | null; teams: {
           <Button variant="default" onClick={onClose}>
             Cancel
           </Button>
-          <Button onClick={() => save.mutate({ id: rule?.id ?? null, rule: { ...value, name: value.name.trim() } }, { onSuccess: onClose })} loading={save.isPending} disabled={!value.name.trim() || !value.teamId}>
+          <Button
+            onClick={() => save.mutate({ id: rule?.id ?? null, rule: { ...value, name: value.name.trim() } }, { onSuccess: onClose })}
+            loading={save.isPending}
+            disabled={!value.name.trim() || !value.teamId}
+          >
             Save rule
           </Button>
         </Group>

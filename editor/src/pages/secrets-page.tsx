@@ -25,7 +25,8 @@ export function SecretsPage() {
         title="Secrets"
         description={
           <>
-            API keys and tokens for HTTP request nodes. Write <Code>{'{{secrets.NAME}}'}</Code> in a node's URL, headers or body; the value is never shown again, not even here.
+            API keys and tokens for HTTP request nodes. Write <Code>{'{{secrets.NAME}}'}</Code> in a node's URL, headers or body; the value
+            is never shown again, not even here.
           </>
         }
       />
@@ -38,7 +39,13 @@ export function SecretsPage() {
       {manages && <AddSecretForm />}
       {reads === true && (
         <QueryState query={secrets} label="secrets">
-          {(items) => (items.length === 0 ? <EmptyState title="No secrets yet.">Add the API key a flow's HTTP request needs, then use it by name.</EmptyState> : <SecretsTable secrets={items} manages={manages} onReplace={setReplacing} />)}
+          {(items) =>
+            items.length === 0 ? (
+              <EmptyState title="No secrets yet.">Add the API key a flow's HTTP request needs, then use it by name.</EmptyState>
+            ) : (
+              <SecretsTable secrets={items} manages={manages} onReplace={setReplacing} />
+            )
+          }
         </QueryState>
       )}
       <ReplaceModal secret={replacing} onClose={() => setReplacing(null)} />
@@ -47,18 +54,42 @@ export function SecretsPage() {
 }
 
 function AddSecretForm() {
-  const add = useApiMutation((api, body: { name: string; value: string }) => api.post('/secrets', body), { invalidates: [secretKeys.all], success: (_r, b) => `Secret ${b.name} saved.` });
+  const add = useApiMutation((api, body: { name: string; value: string }) => api.post('/secrets', body), {
+    invalidates: [secretKeys.all],
+    success: (_r, b) => `Secret ${b.name} saved.`,
+  });
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const element = event.currentTarget;
     const data = new FormData(element);
-    add.mutate({ name: String(data.get('name') ?? '').trim(), value: String(data.get('value') ?? '') }, { onSuccess: () => element.reset() });
+    add.mutate(
+      { name: String(data.get('name') ?? '').trim(), value: String(data.get('value') ?? '') },
+      { onSuccess: () => element.reset() },
+    );
   }
   return (
     <Card withBorder mb="lg" component="form" onSubmit={submit} autoComplete="off" aria-label="Add a secret">
       <Group align="flex-end" gap="sm" wrap="wrap">
-        <TextInput name="name" label="Name" required maxLength={64} pattern="[A-Za-z_][A-Za-z0-9_]*" placeholder="STRIPE_KEY" description="Letters, digits and _" w={240} />
-        <PasswordInput name="value" label="Value" required minLength={8} maxLength={4096} autoComplete="new-password" description="At least 8 characters" w={320} />
+        <TextInput
+          name="name"
+          label="Name"
+          required
+          maxLength={64}
+          pattern="[A-Za-z_][A-Za-z0-9_]*"
+          placeholder="STRIPE_KEY"
+          description="Letters, digits and _"
+          w={240}
+        />
+        <PasswordInput
+          name="value"
+          label="Value"
+          required
+          minLength={8}
+          maxLength={4096}
+          autoComplete="new-password"
+          description="At least 8 characters"
+          w={320}
+        />
         <Button type="submit" loading={add.isPending}>
           Add secret
         </Button>
@@ -68,9 +99,19 @@ function AddSecretForm() {
 }
 
 function SecretsTable({ secrets, manages, onReplace }: { secrets: Secret[]; manages: boolean; onReplace: (secret: Secret) => void }) {
-  const remove = useApiMutation((api, secret: Secret) => api.delete(`/secrets/${secret.id}`), { invalidates: [secretKeys.all], success: (_r, s) => `Secret ${s.name} deleted.` });
+  const remove = useApiMutation((api, secret: Secret) => api.delete(`/secrets/${secret.id}`), {
+    invalidates: [secretKeys.all],
+    success: (_r, s) => `Secret ${s.name} deleted.`,
+  });
   async function confirmDelete(secret: Secret) {
-    if (await confirmAction({ title: `Delete the secret ${secret.name}?`, message: 'HTTP request nodes that use it send an empty value from now on.', confirmLabel: 'Delete secret' })) remove.mutate(secret);
+    if (
+      await confirmAction({
+        title: `Delete the secret ${secret.name}?`,
+        message: 'HTTP request nodes that use it send an empty value from now on.',
+        confirmLabel: 'Delete secret',
+      })
+    )
+      remove.mutate(secret);
   }
   return (
     <Table.ScrollContainer minWidth={640}>
@@ -114,7 +155,11 @@ function SecretsTable({ secrets, manages, onReplace }: { secrets: Secret[]; mana
 }
 
 function ReplaceModal({ secret, onClose }: { secret: Secret | null; onClose: () => void }) {
-  const replace = useApiMutation((api, { id, value }: { id: string; value: string }) => api.patch(`/secrets/${id}`, { value }), { invalidates: [secretKeys.all], success: 'New value saved.', onSuccess: onClose });
+  const replace = useApiMutation((api, { id, value }: { id: string; value: string }) => api.patch(`/secrets/${id}`, { value }), {
+    invalidates: [secretKeys.all],
+    success: 'New value saved.',
+    onSuccess: onClose,
+  });
   return (
     <Modal opened={secret !== null} onClose={onClose} title={secret ? `New value of ${secret.name}` : ''}>
       {secret && (
@@ -125,7 +170,15 @@ function ReplaceModal({ secret, onClose }: { secret: Secret | null; onClose: () 
             replace.mutate({ id: secret.id, value: String(new FormData(e.currentTarget).get('value') ?? '') });
           }}
         >
-          <PasswordInput name="value" label="New value" required minLength={8} maxLength={4096} autoComplete="new-password" data-autofocus />
+          <PasswordInput
+            name="value"
+            label="New value"
+            required
+            minLength={8}
+            maxLength={4096}
+            autoComplete="new-password"
+            data-autofocus
+          />
           <Group justify="flex-end" mt="md">
             <Button variant="default" onClick={onClose}>
               Cancel

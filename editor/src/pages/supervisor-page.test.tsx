@@ -7,14 +7,61 @@ import { SupervisorPage } from './supervisor-page.tsx';
 
 const NOW = Date.parse('2026-12-06T10:00:00.000Z');
 const TEAM_ID = '0196a3f0-0000-7000-8000-0000000000b1';
-const FIGURES: TeamFigures[] = [{ teamId: TEAM_ID, name: 'Support', queued: 2, assigned: 3, longestWaitSeconds: 720, overSla: 1, waitP50Seconds: 95, waitP90Seconds: 4_000 }];
+const FIGURES: TeamFigures[] = [
+  {
+    teamId: TEAM_ID,
+    name: 'Support',
+    queued: 2,
+    assigned: 3,
+    longestWaitSeconds: 720,
+    overSla: 1,
+    waitP50Seconds: 95,
+    waitP90Seconds: 4_000,
+  },
+];
 const AGENTS: InboxAgent[] = [
-  { userId: 'u1', name: 'Ana', email: 'ana@example.com', availability: 'online', connected: true, load: 3, capacity: 3, teamIds: [TEAM_ID] },
-  { userId: 'u2', name: 'Ben', email: 'ben@example.com', availability: 'online', connected: false, load: 0, capacity: 5, teamIds: [TEAM_ID] },
+  {
+    userId: 'u1',
+    name: 'Ana',
+    email: 'ana@example.com',
+    availability: 'online',
+    connected: true,
+    load: 3,
+    capacity: 3,
+    teamIds: [TEAM_ID],
+  },
+  {
+    userId: 'u2',
+    name: 'Ben',
+    email: 'ben@example.com',
+    availability: 'online',
+    connected: false,
+    load: 0,
+    capacity: 5,
+    teamIds: [TEAM_ID],
+  },
 ];
 function queued(id: string, contactId: string, name: string, minutesAgo: number): ConversationListItem {
   const at = new Date(NOW - minutesAgo * 60_000).toISOString();
-  return { id, channelId: 'ch', contactId, status: 'pending', state: 'queued', stateChangedAt: at, assigneeUserId: null, teamId: TEAM_ID, botPaused: true, queuedAt: at, snoozedUntil: null, handoffNote: null, lastMessageAt: at, createdAt: at, contact: { name, phone: null }, lastMessage: null, unreadCount: 0 };
+  return {
+    id,
+    channelId: 'ch',
+    contactId,
+    status: 'pending',
+    state: 'queued',
+    stateChangedAt: at,
+    assigneeUserId: null,
+    teamId: TEAM_ID,
+    botPaused: true,
+    queuedAt: at,
+    snoozedUntil: null,
+    handoffNote: null,
+    lastMessageAt: at,
+    createdAt: at,
+    contact: { name, phone: null },
+    lastMessage: null,
+    unreadCount: 0,
+  };
 }
 
 function fakeApi() {
@@ -22,13 +69,39 @@ function fakeApi() {
   const fetch = vi.fn(async (url: string) => {
     const path = url.replace('/api/v1', '');
     calls.push(path);
-    const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
-    if (path === '/auth/me') return json({ user: { id: 'sup', email: 's@example.com', name: 'Sue' }, workspace: { id: 'w', name: 'W' }, role: 'admin', workspaces: [] });
+    const json = (body: unknown, status = 200) =>
+      new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+    if (path === '/auth/me')
+      return json({
+        user: { id: 'sup', email: 's@example.com', name: 'Sue' },
+        workspace: { id: 'w', name: 'W' },
+        role: 'admin',
+        workspaces: [],
+      });
     if (path === '/members') return json({ items: [] });
-    if (path === '/teams') return json({ items: [{ id: TEAM_ID, name: 'Support', strategy: 'round_robin', sticky: false, defaultCapacity: 5, isDefault: true, handoffTimeoutSeconds: null, handoffTimeoutMessage: null, autoResolveHours: null, members: [], createdAt: '', updatedAt: '' }] });
+    if (path === '/teams')
+      return json({
+        items: [
+          {
+            id: TEAM_ID,
+            name: 'Support',
+            strategy: 'round_robin',
+            sticky: false,
+            defaultCapacity: 5,
+            isDefault: true,
+            handoffTimeoutSeconds: null,
+            handoffTimeoutMessage: null,
+            autoResolveHours: null,
+            members: [],
+            createdAt: '',
+            updatedAt: '',
+          },
+        ],
+      });
     if (path.startsWith('/inbox/overview?')) return json({ teams: FIGURES });
     if (path === '/inbox/agents') return json({ items: AGENTS });
-    if (path.startsWith('/conversations?')) return json({ items: [queued('c-old', 'k-old', 'Olga Old', 12), queued('c-new', 'k-new', 'Nina New', 2)], nextCursor: null });
+    if (path.startsWith('/conversations?'))
+      return json({ items: [queued('c-old', 'k-old', 'Olga Old', 12), queued('c-new', 'k-new', 'Nina New', 2)], nextCursor: null });
     return json({ error: { code: 'not_found', message: path } }, 404);
   });
   return { fetch, calls };
@@ -39,7 +112,13 @@ const settle = () => act(() => new Promise((resolve) => setTimeout(resolve, 20))
 beforeEach(() => {
   vi.useFakeTimers({ now: NOW, toFake: ['Date'] });
   localStorage.clear();
-  vi.stubGlobal('EventSource', class { addEventListener() {} close() {} });
+  vi.stubGlobal(
+    'EventSource',
+    class {
+      addEventListener() {}
+      close() {}
+    },
+  );
 });
 afterEach(() => {
   cleanup();
@@ -71,10 +150,22 @@ describe('the supervisor page', () => {
     renderInApp(<SupervisorPage />);
     for (let i = 0; i < 5; i++) await settle();
     const late = () => within(screen.getByRole('region', { name: 'Waiting longer than the target' }));
-    await vi.waitFor(() => expect(late().getAllByRole('link').map((a) => a.textContent)).toEqual(['Olga Old']));
+    await vi.waitFor(() =>
+      expect(
+        late()
+          .getAllByRole('link')
+          .map((a) => a.textContent),
+      ).toEqual(['Olga Old']),
+    );
     fireEvent.change(screen.getByLabelText('Target wait (minutes)'), { target: { value: '1' } });
     for (let i = 0; i < 5; i++) await settle();
-    await vi.waitFor(() => expect(late().getAllByRole('link').map((a) => a.textContent)).toEqual(['Olga Old', 'Nina New']));
+    await vi.waitFor(() =>
+      expect(
+        late()
+          .getAllByRole('link')
+          .map((a) => a.textContent),
+      ).toEqual(['Olga Old', 'Nina New']),
+    );
     expect(api.calls).toContain('/inbox/overview?slaSeconds=60');
   });
 });

@@ -37,13 +37,23 @@ export function SupervisorPage() {
     setSlaMinutes(minutes);
     localStorage.setItem(SLA_STORAGE_KEY, String(minutes));
   };
-  const late = (queued.data?.items ?? []).filter((c) => c.queuedAt && now - Date.parse(c.queuedAt) > slaMinutes * 60_000).sort((a, b) => Date.parse(a.queuedAt!) - Date.parse(b.queuedAt!));
+  const late = (queued.data?.items ?? [])
+    .filter((c) => c.queuedAt && now - Date.parse(c.queuedAt) > slaMinutes * 60_000)
+    .sort((a, b) => Date.parse(a.queuedAt!) - Date.parse(b.queuedAt!));
 
   return (
     <Stack gap="lg">
       <Group justify="space-between" align="center">
         <Title order={1}>Supervisor</Title>
-        <NumberInput label="Target wait (minutes)" description="Waiting longer than this counts as late" value={slaMinutes} onChange={changeSla} min={1} max={1440} w={220} />
+        <NumberInput
+          label="Target wait (minutes)"
+          description="Waiting longer than this counts as late"
+          value={slaMinutes}
+          onChange={changeSla}
+          min={1}
+          max={1440}
+          w={220}
+        />
       </Group>
       <QueryState query={overview} label="team figures">
         {({ teams }) => <TeamFiguresView teams={teams} slaMinutes={slaMinutes} />}
@@ -91,7 +101,11 @@ function TeamFiguresView({ teams, slaMinutes }: { teams: TeamFigures[]; slaMinut
   if (teams.length === 0)
     return (
       <Text c="dimmed">
-        No teams yet. <Anchor component={Link} to="/settings/teams">Create a team</Anchor> to start routing conversations to people.
+        No teams yet.{' '}
+        <Anchor component={Link} to="/settings/teams">
+          Create a team
+        </Anchor>{' '}
+        to start routing conversations to people.
       </Text>
     );
   return (
@@ -163,7 +177,10 @@ function AgentsTable({ agents, teams }: { agents: InboxAgent[]; teams: Team[] })
                 {a.name || a.email}
               </Text>
               <Text size="xs" c="dimmed">
-                {a.teamIds.map((id) => teamName.get(id) ?? '').filter(Boolean).join(', ')}
+                {a.teamIds
+                  .map((id) => teamName.get(id) ?? '')
+                  .filter(Boolean)
+                  .join(', ')}
               </Text>
             </Table.Td>
             <Table.Td>
@@ -180,7 +197,12 @@ function AgentsTable({ agents, teams }: { agents: InboxAgent[]; teams: Team[] })
               <Text size="xs">
                 {a.load} of {a.capacity}
               </Text>
-              <Progress value={a.capacity > 0 ? Math.min(100, (100 * a.load) / a.capacity) : 0} color={a.load >= a.capacity ? 'red' : 'blue'} size="sm" aria-label={`${a.name || a.email}: ${a.load} of ${a.capacity} conversations`} />
+              <Progress
+                value={a.capacity > 0 ? Math.min(100, (100 * a.load) / a.capacity) : 0}
+                color={a.load >= a.capacity ? 'red' : 'blue'}
+                size="sm"
+                aria-label={`${a.name || a.email}: ${a.load} of ${a.capacity} conversations`}
+              />
             </Table.Td>
           </Table.Tr>
         ))}

@@ -5,7 +5,20 @@ import type { Team } from '../api/api-types.ts';
 import { renderInApp } from '../test-support/render-in-app.tsx';
 import { TeamsPage } from './teams-page.tsx';
 
-const TEAM: Team = { id: '0196a3f0-0000-7000-8000-0000000000b1', name: 'Billing', strategy: 'least_busy', sticky: true, defaultCapacity: 4, isDefault: false, handoffTimeoutSeconds: 900, handoffTimeoutMessage: 'Sorry!', autoResolveHours: 24, members: [{ userId: 'u1', capacity: 2 }], createdAt: '', updatedAt: '' };
+const TEAM: Team = {
+  id: '0196a3f0-0000-7000-8000-0000000000b1',
+  name: 'Billing',
+  strategy: 'least_busy',
+  sticky: true,
+  defaultCapacity: 4,
+  isDefault: false,
+  handoffTimeoutSeconds: 900,
+  handoffTimeoutMessage: 'Sorry!',
+  autoResolveHours: 24,
+  members: [{ userId: 'u1', capacity: 2 }],
+  createdAt: '',
+  updatedAt: '',
+};
 
 function fakeApi() {
   const calls: { method: string; path: string; body: unknown }[] = [];
@@ -13,9 +26,17 @@ function fakeApi() {
     const path = url.replace('/api/v1', '');
     const method = init?.method ?? 'GET';
     calls.push({ method, path, body: init?.body ? JSON.parse(String(init.body)) : undefined });
-    const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
-    if (path === '/auth/me') return json({ user: { id: 'a', email: 'a@example.com', name: 'Ad' }, workspace: { id: 'w', name: 'W' }, role: 'admin', workspaces: [] });
-    if (path === '/members') return json({ items: [{ id: 'm1', userId: 'u1', email: 'ana@example.com', name: 'Ana', role: 'agent', createdAt: '' }] });
+    const json = (body: unknown, status = 200) =>
+      new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+    if (path === '/auth/me')
+      return json({
+        user: { id: 'a', email: 'a@example.com', name: 'Ad' },
+        workspace: { id: 'w', name: 'W' },
+        role: 'admin',
+        workspaces: [],
+      });
+    if (path === '/members')
+      return json({ items: [{ id: 'm1', userId: 'u1', email: 'ana@example.com', name: 'Ana', role: 'agent', createdAt: '' }] });
     if (path === '/teams' && method === 'GET') return json({ items: [TEAM] });
     if (path === `/teams/${TEAM.id}` && method === 'PATCH') return json(TEAM);
     if (path === `/teams/${TEAM.id}/members` && method === 'PUT') return json(TEAM);
@@ -57,7 +78,16 @@ describe('the teams page', () => {
     for (let i = 0; i < 5; i++) await settle();
     const writes = api.calls.filter((c) => c.method !== 'GET');
     expect(writes.map((c) => `${c.method} ${c.path}`)).toEqual([`PATCH /teams/${TEAM.id}`, `PUT /teams/${TEAM.id}/members`]);
-    expect(writes[0]!.body).toEqual({ name: 'Billing', strategy: 'least_busy', sticky: true, defaultCapacity: 4, isDefault: false, handoffTimeoutSeconds: 1800, handoffTimeoutMessage: 'Sorry!', autoResolveHours: 24 });
+    expect(writes[0]!.body).toEqual({
+      name: 'Billing',
+      strategy: 'least_busy',
+      sticky: true,
+      defaultCapacity: 4,
+      isDefault: false,
+      handoffTimeoutSeconds: 1800,
+      handoffTimeoutMessage: 'Sorry!',
+      autoResolveHours: 24,
+    });
     expect(writes[1]!.body).toEqual({ members: [{ userId: 'u1', capacity: 2 }] });
   });
 });

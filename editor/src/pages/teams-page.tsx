@@ -1,4 +1,20 @@
-import { Badge, Button, Group, Modal, MultiSelect, NumberInput, Paper, Select, Stack, Switch, Table, Text, Textarea, TextInput, Title } from '@mantine/core';
+import {
+  Badge,
+  Button,
+  Group,
+  Modal,
+  MultiSelect,
+  NumberInput,
+  Paper,
+  Select,
+  Stack,
+  Switch,
+  Table,
+  Text,
+  Textarea,
+  TextInput,
+  Title,
+} from '@mantine/core';
 import { modals } from '@mantine/modals';
 import { useState } from 'react';
 import type { Team, TeamInput, TeamStrategy } from '../api/api-types.ts';
@@ -14,7 +30,17 @@ export const STRATEGIES: { value: TeamStrategy; label: string; means: string }[]
   { value: 'manual', label: 'Manual', means: 'Nobody is assigned: agents take conversations from the queue.' },
 ];
 
-const EMPTY_TEAM: TeamInput = { name: '', strategy: 'round_robin', sticky: false, defaultCapacity: 5, isDefault: false, handoffTimeoutSeconds: null, handoffTimeoutMessage: null, autoResolveHours: null, members: [] };
+const EMPTY_TEAM: TeamInput = {
+  name: '',
+  strategy: 'round_robin',
+  sticky: false,
+  defaultCapacity: 5,
+  isDefault: false,
+  handoffTimeoutSeconds: null,
+  handoffTimeoutMessage: null,
+  autoResolveHours: null,
+  members: [],
+};
 
 /** Support teams for admins: who works which queue, how conversations are shared out, capacity, timeouts. */
 export function TeamsPage() {
@@ -27,7 +53,11 @@ export function TeamsPage() {
   const confirmDelete = (team: Team) =>
     modals.openConfirmModal({
       title: `Delete the team ${team.name}?`,
-      children: <Text size="sm">Its routing rules are deleted with it. A team with open conversations cannot be deleted: transfer or resolve them first.</Text>,
+      children: (
+        <Text size="sm">
+          Its routing rules are deleted with it. A team with open conversations cannot be deleted: transfer or resolve them first.
+        </Text>
+      ),
       labels: { confirm: 'Delete team', cancel: 'Keep it' },
       confirmProps: { color: 'red' },
       onConfirm: () => remove.mutate(team),
@@ -40,7 +70,8 @@ export function TeamsPage() {
         <Button onClick={() => setEditing('new')}>New team</Button>
       </Group>
       <Text c="dimmed" size="sm">
-        A hand-off goes to the team its flow names, else to the first routing rule that matches, else to the default team. Agents who are online with room get its conversations, oldest first.
+        A hand-off goes to the team its flow names, else to the first routing rule that matches, else to the default team. Agents who are
+        online with room get its conversations, oldest first.
       </Text>
       <QueryState query={teams} label="teams">
         {({ items }) =>
@@ -80,10 +111,18 @@ export function TeamsPage() {
                         </Text>
                       </Table.Td>
                       <Table.Td>
-                        <Text size="sm">{t.members.length === 0 ? 'Nobody yet' : t.members.map((m) => `${nameOf(m.userId)}${m.capacity ? ` (${m.capacity})` : ''}`).join(', ')}</Text>
+                        <Text size="sm">
+                          {t.members.length === 0
+                            ? 'Nobody yet'
+                            : t.members.map((m) => `${nameOf(m.userId)}${m.capacity ? ` (${m.capacity})` : ''}`).join(', ')}
+                        </Text>
                       </Table.Td>
                       <Table.Td>
-                        <Text size="sm">{t.handoffTimeoutSeconds ? `back to the bot after ${durationWords(t.handoffTimeoutSeconds)}` : 'waits for an agent'}</Text>
+                        <Text size="sm">
+                          {t.handoffTimeoutSeconds
+                            ? `back to the bot after ${durationWords(t.handoffTimeoutSeconds)}`
+                            : 'waits for an agent'}
+                        </Text>
                         {t.autoResolveHours && (
                           <Text size="xs" c="dimmed">
                             resolved after {t.autoResolveHours} h of silence
@@ -101,13 +140,34 @@ export function TeamsPage() {
           )
         }
       </QueryState>
-      {editing && <TeamForm key={editing === 'new' ? 'new' : editing.id} team={editing === 'new' ? null : editing} onClose={() => setEditing(null)} members={members.map((m) => ({ value: m.userId, label: `${m.name} (${m.email})` }))} />}
+      {editing && (
+        <TeamForm
+          key={editing === 'new' ? 'new' : editing.id}
+          team={editing === 'new' ? null : editing}
+          onClose={() => setEditing(null)}
+          members={members.map((m) => ({ value: m.userId, label: `${m.name} (${m.email})` }))}
+        />
+      )}
     </Stack>
   );
 }
 
 function TeamForm({ team, onClose, members }: { team: Team | null; onClose: () => void; members: { value: string; label: string }[] }) {
-  const [value, setValue] = useState<TeamInput>(() => (team ? { name: team.name, strategy: team.strategy, sticky: team.sticky, defaultCapacity: team.defaultCapacity, isDefault: team.isDefault, handoffTimeoutSeconds: team.handoffTimeoutSeconds, handoffTimeoutMessage: team.handoffTimeoutMessage, autoResolveHours: team.autoResolveHours, members: team.members } : EMPTY_TEAM));
+  const [value, setValue] = useState<TeamInput>(() =>
+    team
+      ? {
+          name: team.name,
+          strategy: team.strategy,
+          sticky: team.sticky,
+          defaultCapacity: team.defaultCapacity,
+          isDefault: team.isDefault,
+          handoffTimeoutSeconds: team.handoffTimeoutSeconds,
+          handoffTimeoutMessage: team.handoffTimeoutMessage,
+          autoResolveHours: team.autoResolveHours,
+          members: team.members,
+        }
+      : EMPTY_TEAM,
+  );
   const create = useCreateTeam();
   const update = useUpdateTeam();
   const saving = create.isPending || update.isPending;
@@ -115,7 +175,11 @@ function TeamForm({ team, onClose, members }: { team: Team | null; onClose: () =
   const timeoutMinutes = value.handoffTimeoutSeconds === null ? '' : Math.round(value.handoffTimeoutSeconds / 60);
 
   function save() {
-    const body: TeamInput = { ...value, name: value.name.trim(), handoffTimeoutMessage: value.handoffTimeoutSeconds === null ? null : value.handoffTimeoutMessage?.trim() || null };
+    const body: TeamInput = {
+      ...value,
+      name: value.name.trim(),
+      handoffTimeoutMessage: value.handoffTimeoutSeconds === null ? null : value.handoffTimeoutMessage?.trim() || null,
+    };
     if (team) update.mutate({ id: team.id, team: body }, { onSuccess: onClose });
     else create.mutate(body, { onSuccess: onClose });
   }
@@ -124,12 +188,32 @@ function TeamForm({ team, onClose, members }: { team: Team | null; onClose: () =
     <Modal opened onClose={onClose} title={team ? `Edit ${team.name}` : 'New team'} size="lg">
       <Stack>
         <TextInput label="Name" required maxLength={100} value={value.name} onChange={(e) => set('name', e.currentTarget.value)} />
-        <Select label="Assignment" allowDeselect={false} data={STRATEGIES.map((s) => ({ value: s.value, label: `${s.label}: ${s.means}` }))} value={value.strategy} onChange={(v) => v && set('strategy', v as TeamStrategy)} />
+        <Select
+          label="Assignment"
+          allowDeselect={false}
+          data={STRATEGIES.map((s) => ({ value: s.value, label: `${s.label}: ${s.means}` }))}
+          value={value.strategy}
+          onChange={(v) => v && set('strategy', v as TeamStrategy)}
+        />
         <Group grow align="flex-start">
-          <NumberInput label="Conversations per agent at once" min={1} max={1000} value={value.defaultCapacity} onChange={(v) => typeof v === 'number' && set('defaultCapacity', v)} />
+          <NumberInput
+            label="Conversations per agent at once"
+            min={1}
+            max={1000}
+            value={value.defaultCapacity}
+            onChange={(v) => typeof v === 'number' && set('defaultCapacity', v)}
+          />
           <Stack gap="xs" pt="lg">
-            <Switch label="Returning contacts go back to their agent" checked={value.sticky} onChange={(e) => set('sticky', e.currentTarget.checked)} />
-            <Switch label="Default team for hand-offs" checked={value.isDefault} onChange={(e) => set('isDefault', e.currentTarget.checked)} />
+            <Switch
+              label="Returning contacts go back to their agent"
+              checked={value.sticky}
+              onChange={(e) => set('sticky', e.currentTarget.checked)}
+            />
+            <Switch
+              label="Default team for hand-offs"
+              checked={value.isDefault}
+              onChange={(e) => set('isDefault', e.currentTarget.checked)}
+            />
           </Stack>
         </Group>
         <MultiSelect
@@ -138,7 +222,12 @@ function TeamForm({ team, onClose, members }: { team: Team | null; onClose: () =
           searchable
           data={members}
           value={value.members.map((m) => m.userId)}
-          onChange={(ids) => set('members', ids.map((userId) => value.members.find((m) => m.userId === userId) ?? { userId, capacity: null }))}
+          onChange={(ids) =>
+            set(
+              'members',
+              ids.map((userId) => value.members.find((m) => m.userId === userId) ?? { userId, capacity: null }),
+            )
+          }
         />
         {value.members.length > 0 && (
           <Stack gap={4}>
@@ -157,7 +246,12 @@ function TeamForm({ team, onClose, members }: { team: Team | null; onClose: () =
                   max={1000}
                   placeholder={String(value.defaultCapacity)}
                   value={m.capacity ?? ''}
-                  onChange={(v) => set('members', value.members.map((o) => (o.userId === m.userId ? { ...o, capacity: typeof v === 'number' ? v : null } : o)))}
+                  onChange={(v) =>
+                    set(
+                      'members',
+                      value.members.map((o) => (o.userId === m.userId ? { ...o, capacity: typeof v === 'number' ? v : null } : o)),
+                    )
+                  }
                 />
               </Group>
             ))}
@@ -172,10 +266,25 @@ function TeamForm({ team, onClose, members }: { team: Team | null; onClose: () =
             value={timeoutMinutes}
             onChange={(v) => set('handoffTimeoutSeconds', typeof v === 'number' ? v * 60 : null)}
           />
-          <NumberInput label="Resolve after hours of silence" description="Empty: never on its own" min={1} max={24 * 90} value={value.autoResolveHours ?? ''} onChange={(v) => set('autoResolveHours', typeof v === 'number' ? v : null)} />
+          <NumberInput
+            label="Resolve after hours of silence"
+            description="Empty: never on its own"
+            min={1}
+            max={24 * 90}
+            value={value.autoResolveHours ?? ''}
+            onChange={(v) => set('autoResolveHours', typeof v === 'number' ? v : null)}
+          />
         </Group>
         {value.handoffTimeoutSeconds !== null && (
-          <Textarea label="Message to the contact when nobody took it" maxLength={1000} autosize minRows={2} value={value.handoffTimeoutMessage ?? ''} onChange={(e) => set('handoffTimeoutMessage', e.currentTarget.value)} placeholder="Sorry, everyone is busy: our assistant is back to help." />
+          <Textarea
+            label="Message to the contact when nobody took it"
+            maxLength={1000}
+            autosize
+            minRows={2}
+            value={value.handoffTimeoutMessage ?? ''}
+            onChange={(e) => set('handoffTimeoutMessage', e.currentTarget.value)}
+            placeholder="Sorry, everyone is busy: our assistant is back to help."
+          />
         )}
         <Group justify="flex-end">
           <Button variant="default" onClick={onClose}>

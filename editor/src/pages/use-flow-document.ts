@@ -102,10 +102,16 @@ export function useFlowDocument(flowId: string): FlowDocumentState {
   // The workspace's secret names, so that a misspelt {{secrets.NAME}} shows while editing; when
   // they cannot be read, the server still checks them at publish.
   const secrets = useSecrets(useCan('secrets.read') === true);
-  const secretNames = useMemo<ReadonlySet<string> | null>(() => (secrets.data ? new Set(secrets.data.map((s) => s.name)) : null), [secrets.data]);
+  const secretNames = useMemo<ReadonlySet<string> | null>(
+    () => (secrets.data ? new Set(secrets.data.map((s) => s.name)) : null),
+    [secrets.data],
+  );
   // Likewise the saved templates, so that a node sending a deleted one shows its problem.
   const templates = useTemplates();
-  const templateIds = useMemo<ReadonlySet<string> | null>(() => (templates.data ? new Set(templates.data.items.map((t) => t.id)) : null), [templates.data]);
+  const templateIds = useMemo<ReadonlySet<string> | null>(
+    () => (templates.data ? new Set(templates.data.items.map((t) => t.id)) : null),
+    [templates.data],
+  );
 
   // Validation and the publish state: the engine's own validateFlow, on the document being edited.
   useEffect(() => {
@@ -118,7 +124,10 @@ export function useFlowDocument(flowId: string): FlowDocumentState {
   }, [editCount, currentDocument, secretNames, templateIds]);
   useEffect(() => {
     if (publishedDocument === undefined || !flow) return;
-    const timer = setTimeout(() => setUnpublished(hasUnpublishedChanges(currentDocument(), publishedDocument)), editCount === 0 ? 0 : VALIDATE_DELAY_MS);
+    const timer = setTimeout(
+      () => setUnpublished(hasUnpublishedChanges(currentDocument(), publishedDocument)),
+      editCount === 0 ? 0 : VALIDATE_DELAY_MS,
+    );
     return () => clearTimeout(timer);
   }, [editCount, currentDocument, publishedDocument, flow]);
 
@@ -188,7 +197,10 @@ export function useFlowDocument(flowId: string): FlowDocumentState {
   const onNodesChange = useCallback(
     (changes: NodeChange<EditorNode>[]) => {
       onNodesChangeBase(changes);
-      if (changes.some((c) => c.type === 'remove' || c.type === 'add' || (c.type === 'position' && !c.dragging && c.position !== undefined))) markEdited();
+      if (
+        changes.some((c) => c.type === 'remove' || c.type === 'add' || (c.type === 'position' && !c.dragging && c.position !== undefined))
+      )
+        markEdited();
     },
     [onNodesChangeBase, markEdited],
   );
@@ -202,14 +214,11 @@ export function useFlowDocument(flowId: string): FlowDocumentState {
 
   const current = useCallback((): Snapshot => ({ nodes: nodesRef.current, edges: edgesRef.current }), []);
   const setFlow = useCallback((update: (f: FlowDetail) => FlowDetail) => setFlowState((f) => (f ? update(f) : f)), []);
-  const published = useCallback(
-    (changes: Partial<FlowDetail>, document: unknown) => {
-      setFlowState((f) => (f ? { ...f, ...changes } : f));
-      setPublishedDocument(document);
-      setUnpublished(false);
-    },
-    [],
-  );
+  const published = useCallback((changes: Partial<FlowDetail>, document: unknown) => {
+    setFlowState((f) => (f ? { ...f, ...changes } : f));
+    setPublishedDocument(document);
+    setUnpublished(false);
+  }, []);
 
   return {
     flow,

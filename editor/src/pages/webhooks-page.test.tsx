@@ -24,8 +24,10 @@ const ENDPOINT: WebhookEndpoint = {
 function fakeApi(role: string) {
   return vi.fn(async (url: string) => {
     const path = url.replace('/api/v1', '');
-    const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
-    if (path === '/auth/me') return json({ user: { id: 'a', email: 'a@example.com', name: 'Ad' }, workspace: { id: 'w', name: 'W' }, role, workspaces: [] });
+    const json = (body: unknown, status = 200) =>
+      new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+    if (path === '/auth/me')
+      return json({ user: { id: 'a', email: 'a@example.com', name: 'Ad' }, workspace: { id: 'w', name: 'W' }, role, workspaces: [] });
     if (path === '/webhooks') return json({ items: [ENDPOINT] });
     return json({ error: { code: 'not_found', message: path } }, 404);
   });
@@ -71,7 +73,13 @@ describe('the banner of a webhook the server turned off', () => {
 describe('endpointState', () => {
   it('tells a failing endpoint still on from one turned off by a person', () => {
     expect(endpointState({ ...ENDPOINT, enabled: true, disabledReason: null })).toEqual({ label: 'Failing', color: 'orange' });
-    expect(endpointState({ ...ENDPOINT, enabled: false, disabledReason: 'turned_off', failingSince: null })).toEqual({ label: 'Turned off', color: 'gray' });
-    expect(endpointState({ ...ENDPOINT, enabled: true, disabledReason: null, failingSince: null })).toEqual({ label: 'Active', color: 'green' });
+    expect(endpointState({ ...ENDPOINT, enabled: false, disabledReason: 'turned_off', failingSince: null })).toEqual({
+      label: 'Turned off',
+      color: 'gray',
+    });
+    expect(endpointState({ ...ENDPOINT, enabled: true, disabledReason: null, failingSince: null })).toEqual({
+      label: 'Active',
+      color: 'green',
+    });
   });
 });

@@ -1,4 +1,21 @@
-import { Alert, Badge, Button, Card, Checkbox, Code, CopyButton, Drawer, Group, Modal, ScrollArea, Stack, Switch, Table, Text, TextInput } from '@mantine/core';
+import {
+  Alert,
+  Badge,
+  Button,
+  Card,
+  Checkbox,
+  Code,
+  CopyButton,
+  Drawer,
+  Group,
+  Modal,
+  ScrollArea,
+  Stack,
+  Switch,
+  Table,
+  Text,
+  TextInput,
+} from '@mantine/core';
 import { useState } from 'react';
 import { WEBHOOK_EVENT_LABELS, WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../../../engine/webhooks/webhook-event-type.ts';
 import type { WebhookDelivery, WebhookEndpoint } from '../api/api-types.ts';
@@ -15,7 +32,9 @@ type EndpointForm = { url: string; description: string; eventTypes: WebhookEvent
 /** Where a webhook stands, in words. */
 export function endpointState(e: WebhookEndpoint): { label: string; color: string } {
   if (e.enabled) return e.failingSince ? { label: 'Failing', color: 'orange' } : { label: 'Active', color: 'green' };
-  return e.disabledReason === 'failing' ? { label: 'Turned off after failing for a day', color: 'red' } : { label: 'Turned off', color: 'gray' };
+  return e.disabledReason === 'failing'
+    ? { label: 'Turned off after failing for a day', color: 'red' }
+    : { label: 'Turned off', color: 'gray' };
 }
 
 const DELIVERY_STATUS: Record<WebhookDelivery['status'], { label: string; color: string }> = {
@@ -55,30 +74,70 @@ export function WebhooksPage() {
             ) : (
               <Stack gap="md">
                 {items.map((e) => (
-                  <EndpointCard key={e.id} endpoint={e} onEdit={() => setEditing(e)} onDeliveries={() => setViewing(e)} onSecret={setSecret} />
+                  <EndpointCard
+                    key={e.id}
+                    endpoint={e}
+                    onEdit={() => setEditing(e)}
+                    onDeliveries={() => setViewing(e)}
+                    onSecret={setSecret}
+                  />
                 ))}
               </Stack>
             )
           }
         </QueryState>
       )}
-      <EndpointModal editing={editing} onClose={() => setEditing(null)} onCreated={(value) => setSecret({ title: 'Your signing secret', value })} />
+      <EndpointModal
+        editing={editing}
+        onClose={() => setEditing(null)}
+        onCreated={(value) => setSecret({ title: 'Your signing secret', value })}
+      />
       <SecretModal secret={secret} onClose={() => setSecret(null)} />
       <DeliveriesDrawer endpoint={viewing} onClose={() => setViewing(null)} />
     </>
   );
 }
 
-function EndpointCard({ endpoint: e, onEdit, onDeliveries, onSecret }: { endpoint: WebhookEndpoint; onEdit: () => void; onDeliveries: () => void; onSecret: (s: { title: string; value: string }) => void }) {
+function EndpointCard({
+  endpoint: e,
+  onEdit,
+  onDeliveries,
+  onSecret,
+}: {
+  endpoint: WebhookEndpoint;
+  onEdit: () => void;
+  onDeliveries: () => void;
+  onSecret: (s: { title: string; value: string }) => void;
+}) {
   const state = endpointState(e);
-  const toggle = useApiMutation((api, enabled: boolean) => api.patch(`/webhooks/${e.id}`, { enabled }), { invalidates: [webhookKeys.all], success: (_r, on) => (on ? 'Webhook turned on.' : 'Webhook turned off.') });
-  const rotate = useApiMutation((api) => api.post<{ secret: string }>(`/webhooks/${e.id}/rotate-secret`, {}), { invalidates: [webhookKeys.all], onSuccess: (r) => onSecret({ title: 'Your new signing secret', value: r.secret }) });
+  const toggle = useApiMutation((api, enabled: boolean) => api.patch(`/webhooks/${e.id}`, { enabled }), {
+    invalidates: [webhookKeys.all],
+    success: (_r, on) => (on ? 'Webhook turned on.' : 'Webhook turned off.'),
+  });
+  const rotate = useApiMutation((api) => api.post<{ secret: string }>(`/webhooks/${e.id}/rotate-secret`, {}), {
+    invalidates: [webhookKeys.all],
+    onSuccess: (r) => onSecret({ title: 'Your new signing secret', value: r.secret }),
+  });
   const remove = useApiMutation((api) => api.delete(`/webhooks/${e.id}`), { invalidates: [webhookKeys.all], success: 'Webhook deleted.' });
   async function confirmRotate() {
-    if (await confirmAction({ title: 'Make a new signing secret?', message: 'Calls are signed with both the old and the new secret for 24 hours: put the new one in your receiver before then.', confirmLabel: 'Make a new secret' })) rotate.mutate();
+    if (
+      await confirmAction({
+        title: 'Make a new signing secret?',
+        message: 'Calls are signed with both the old and the new secret for 24 hours: put the new one in your receiver before then.',
+        confirmLabel: 'Make a new secret',
+      })
+    )
+      rotate.mutate();
   }
   async function confirmDelete() {
-    if (await confirmAction({ title: 'Delete this webhook?', message: `${e.url} hears of nothing more, and its delivery log is deleted.`, confirmLabel: 'Delete webhook' })) remove.mutate();
+    if (
+      await confirmAction({
+        title: 'Delete this webhook?',
+        message: `${e.url} hears of nothing more, and its delivery log is deleted.`,
+        confirmLabel: 'Delete webhook',
+      })
+    )
+      remove.mutate();
   }
   return (
     <Card withBorder aria-label={`Webhook ${e.url}`}>
@@ -99,10 +158,24 @@ function EndpointCard({ endpoint: e, onEdit, onDeliveries, onSecret }: { endpoin
           <Text size="sm" c="dimmed">
             Last 24 hours: {e.recent.succeeded} delivered, {e.recent.pending} retrying, {e.recent.failed} failed
           </Text>
-          {e.failingSince && e.enabled && <Text size="sm" c="orange">Failing since {new Date(e.failingSince).toLocaleString()}: after a day of failures it is turned off.</Text>}
-          {e.disabledReason === 'failing' && <Text size="sm" c="red">Every call failed for a day, so it was turned off on {new Date(e.disabledAt!).toLocaleString()}. Fix the receiver, then turn it on again.</Text>}
+          {e.failingSince && e.enabled && (
+            <Text size="sm" c="orange">
+              Failing since {new Date(e.failingSince).toLocaleString()}: after a day of failures it is turned off.
+            </Text>
+          )}
+          {e.disabledReason === 'failing' && (
+            <Text size="sm" c="red">
+              Every call failed for a day, so it was turned off on {new Date(e.disabledAt!).toLocaleString()}. Fix the receiver, then turn
+              it on again.
+            </Text>
+          )}
         </Stack>
-        <Switch checked={e.enabled} onChange={(ev) => toggle.mutate(ev.currentTarget.checked)} label={e.enabled ? 'On' : 'Off'} aria-label={`Webhook ${e.url} on`} />
+        <Switch
+          checked={e.enabled}
+          onChange={(ev) => toggle.mutate(ev.currentTarget.checked)}
+          label={e.enabled ? 'On' : 'Off'}
+          aria-label={`Webhook ${e.url} on`}
+        />
       </Group>
       <Group gap="xs" mt="sm">
         <Button size="xs" variant="light" onClick={onDeliveries}>
@@ -122,27 +195,59 @@ function EndpointCard({ endpoint: e, onEdit, onDeliveries, onSecret }: { endpoin
   );
 }
 
-function EndpointModal({ editing, onClose, onCreated }: { editing: WebhookEndpoint | 'new' | null; onClose: () => void; onCreated: (secret: string) => void }) {
+function EndpointModal({
+  editing,
+  onClose,
+  onCreated,
+}: {
+  editing: WebhookEndpoint | 'new' | null;
+  onClose: () => void;
+  onCreated: (secret: string) => void;
+}) {
   const isNew = editing === 'new';
-  const initial: EndpointForm = editing && editing !== 'new' ? { url: editing.url, description: editing.description, eventTypes: editing.eventTypes } : { url: '', description: '', eventTypes: ['message.received'] };
+  const initial: EndpointForm =
+    editing && editing !== 'new'
+      ? { url: editing.url, description: editing.description, eventTypes: editing.eventTypes }
+      : { url: '', description: '', eventTypes: ['message.received'] };
   return (
     <Modal opened={editing !== null} onClose={onClose} title={isNew ? 'Add a webhook' : 'Edit the webhook'} size="lg">
-      {editing !== null && <EndpointFormBody key={isNew ? 'new' : editing.id} id={isNew ? null : editing.id} initial={initial} onClose={onClose} onCreated={onCreated} />}
+      {editing !== null && (
+        <EndpointFormBody
+          key={isNew ? 'new' : editing.id}
+          id={isNew ? null : editing.id}
+          initial={initial}
+          onClose={onClose}
+          onCreated={onCreated}
+        />
+      )}
     </Modal>
   );
 }
 
-function EndpointFormBody({ id, initial, onClose, onCreated }: { id: string | null; initial: EndpointForm; onClose: () => void; onCreated: (secret: string) => void }) {
+function EndpointFormBody({
+  id,
+  initial,
+  onClose,
+  onCreated,
+}: {
+  id: string | null;
+  initial: EndpointForm;
+  onClose: () => void;
+  onCreated: (secret: string) => void;
+}) {
   const [form, setForm] = useState<EndpointForm>(initial);
-  const save = useApiMutation((api, body: EndpointForm) => (id ? api.patch(`/webhooks/${id}`, body) : api.post<{ secret: string }>('/webhooks', body)), {
-    invalidates: [webhookKeys.all],
-    success: id ? 'Webhook saved.' : 'Webhook added.',
-    notifyError: false,
-    onSuccess: (r) => {
-      onClose();
-      if (!id) onCreated((r as { secret: string }).secret);
+  const save = useApiMutation(
+    (api, body: EndpointForm) => (id ? api.patch(`/webhooks/${id}`, body) : api.post<{ secret: string }>('/webhooks', body)),
+    {
+      invalidates: [webhookKeys.all],
+      success: id ? 'Webhook saved.' : 'Webhook added.',
+      notifyError: false,
+      onSuccess: (r) => {
+        onClose();
+        if (!id) onCreated((r as { secret: string }).secret);
+      },
     },
-  });
+  );
   return (
     <form
       onSubmit={(e) => {
@@ -151,9 +256,29 @@ function EndpointFormBody({ id, initial, onClose, onCreated }: { id: string | nu
       }}
     >
       <Stack gap="sm">
-        <TextInput label="Address" description="Where the calls go (https://…). A private or internal address works only if the server's HTTP_ALLOW_HOSTS setting names it." required value={form.url} onChange={(e) => setForm({ ...form, url: e.currentTarget.value })} placeholder="https://crm.example.com/hooks/onemessage" data-autofocus />
-        <TextInput label="Description" value={form.description} maxLength={200} onChange={(e) => setForm({ ...form, description: e.currentTarget.value })} placeholder="Our CRM" />
-        <Checkbox.Group label="Events" description="What this address hears of" value={form.eventTypes} onChange={(v) => setForm({ ...form, eventTypes: v as WebhookEventType[] })} required>
+        <TextInput
+          label="Address"
+          description="Where the calls go (https://…). A private or internal address works only if the server's HTTP_ALLOW_HOSTS setting names it."
+          required
+          value={form.url}
+          onChange={(e) => setForm({ ...form, url: e.currentTarget.value })}
+          placeholder="https://crm.example.com/hooks/onemessage"
+          data-autofocus
+        />
+        <TextInput
+          label="Description"
+          value={form.description}
+          maxLength={200}
+          onChange={(e) => setForm({ ...form, description: e.currentTarget.value })}
+          placeholder="Our CRM"
+        />
+        <Checkbox.Group
+          label="Events"
+          description="What this address hears of"
+          value={form.eventTypes}
+          onChange={(v) => setForm({ ...form, eventTypes: v as WebhookEventType[] })}
+          required
+        >
           <Stack gap={6} mt="xs">
             {WEBHOOK_EVENT_TYPES.map((t) => (
               <Checkbox key={t} value={t} label={WEBHOOK_EVENT_LABELS[t]} />
@@ -183,12 +308,21 @@ function SecretModal({ secret, onClose }: { secret: { title: string; value: stri
     <Modal opened={secret !== null} onClose={onClose} title={secret?.title ?? ''} size="lg">
       {secret && (
         <Stack gap="sm">
-          <Text size="sm">Put it in your receiver to check each call's signature (the Standard Webhooks libraries do it in one line). It is shown only now.</Text>
+          <Text size="sm">
+            Put it in your receiver to check each call's signature (the Standard Webhooks libraries do it in one line). It is shown only
+            now.
+          </Text>
           <Code block aria-label="Signing secret" style={{ wordBreak: 'break-all' }}>
             {secret.value}
           </Code>
           <Group justify="flex-end">
-            <CopyButton value={secret.value}>{({ copied, copy }) => <Button variant="default" onClick={copy}>{copied ? 'Copied' : 'Copy'}</Button>}</CopyButton>
+            <CopyButton value={secret.value}>
+              {({ copied, copy }) => (
+                <Button variant="default" onClick={copy}>
+                  {copied ? 'Copied' : 'Copy'}
+                </Button>
+              )}
+            </CopyButton>
             <Button onClick={onClose}>I have stored it</Button>
           </Group>
         </Stack>
@@ -271,7 +405,11 @@ function DeliveryModal({ deliveryId, endpointId, onClose }: { deliveryId: string
               </Button>
             </Group>
             {d.status === 'pending' && d.nextAttemptAt && <Text size="sm">Next try {new Date(d.nextAttemptAt).toLocaleString()}.</Text>}
-            {d.status === 'failed' && d.failureReason && <Text size="sm" c="red">Gave up: {d.failureReason}</Text>}
+            {d.status === 'failed' && d.failureReason && (
+              <Text size="sm" c="red">
+                Gave up: {d.failureReason}
+              </Text>
+            )}
             <Table verticalSpacing="xs" aria-label="Attempts">
               <Table.Thead>
                 <Table.Tr>

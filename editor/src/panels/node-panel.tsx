@@ -24,13 +24,28 @@ const NO_TARGET = '';
  * are listed above the form. The connection pickers name nodes by their labels, and are the
  * keyboard's way to draw edges: dragging needs a pointer.
  */
-export function NodePanel({ node, problems, connections, onChange, onDelete }: { node: EditorNode; problems: readonly FlowProblem[]; connections: NodeConnections; onChange: (data: FlowNodeData) => void; onDelete: () => void }) {
+export function NodePanel({
+  node,
+  problems,
+  connections,
+  onChange,
+  onDelete,
+}: {
+  node: EditorNode;
+  problems: readonly FlowProblem[];
+  connections: NodeConnections;
+  onChange: (data: FlowNodeData) => void;
+  onDelete: () => void;
+}) {
   const id = useId();
   const definition = findNodeDefinition(node.data.kind);
   const schema = configJsonSchema(node.data.kind);
   const fieldErrors = fieldErrorsOf(problems);
   const general = problems.filter((p) => !(p.path && fieldKeyOf(p.path) && fieldErrors.has(fieldKeyOf(p.path)!)));
-  const targets = [{ value: NO_TARGET, label: 'None (the run ends here)' }, ...connections.targets.map((t) => ({ value: t.id, label: t.label }))];
+  const targets = [
+    { value: NO_TARGET, label: 'None (the run ends here)' },
+    ...connections.targets.map((t) => ({ value: t.id, label: t.label })),
+  ];
   return (
     <Stack component="section" className="panel node-panel" aria-labelledby={`${id}-title`} gap="sm">
       <div>
@@ -64,9 +79,19 @@ export function NodePanel({ node, problems, connections, onChange, onDelete }: {
         }}
       />
       {schema && node.data.kind === 'send_message' ? (
-        <SendMessageSettings schema={schema} value={node.data.config} errors={fieldErrors} onChange={(config) => onChange({ ...node.data, config })} />
+        <SendMessageSettings
+          schema={schema}
+          value={node.data.config}
+          errors={fieldErrors}
+          onChange={(config) => onChange({ ...node.data, config })}
+        />
       ) : schema ? (
-        <ConfigForm schema={schema} value={node.data.config} errors={fieldErrors} onChange={(config) => onChange({ ...node.data, config })} />
+        <ConfigForm
+          schema={schema}
+          value={node.data.config}
+          errors={fieldErrors}
+          onChange={(config) => onChange({ ...node.data, config })}
+        />
       ) : (
         <Alert color="red" variant="light">
           This kind of node is unknown to this version: delete it.

@@ -53,7 +53,10 @@ export function PublishDialog({
   const publish = useApiMutation(
     async (api, text: string) => {
       await saver.flush();
-      const answer = await api.post<{ flow: FlowDetail; version: { version: number } }>(`/flows/${flow.id}/publish`, { ...(text ? { note: text } : {}), baseRevision: saver.revision() });
+      const answer = await api.post<{ flow: FlowDetail; version: { version: number } }>(`/flows/${flow.id}/publish`, {
+        ...(text ? { note: text } : {}),
+        baseRevision: saver.revision(),
+      });
       const published = await queryClient.fetchQuery(flowVersionQuery(api, flow.id, answer.version.version));
       return { flow: answer.flow, version: answer.version.version, document: published.document };
     },
@@ -109,7 +112,8 @@ export function PublishDialog({
                 ))}
               </List>
               <Text c="dimmed" size="xs">
-                Which flow starts: the higher priority first, then the more specific trigger (exact keyword, starts with, contains, pattern, condition, any message), then the flow published first.
+                Which flow starts: the higher priority first, then the more specific trigger (exact keyword, starts with, contains, pattern,
+                condition, any message), then the flow published first.
               </Text>
             </Alert>
           )}
@@ -125,11 +129,23 @@ export function PublishDialog({
               error={priorityValid ? undefined : 'Priority is a whole number from -1000 to 1000.'}
               style={{ flex: 1 }}
             />
-            <Button variant="default" onClick={() => priorityValid && savePriority.mutate(priority)} loading={savePriority.isPending} disabled={!priorityValid || priority === (flow.priority ?? 0)}>
+            <Button
+              variant="default"
+              onClick={() => priorityValid && savePriority.mutate(priority)}
+              loading={savePriority.isPending}
+              disabled={!priorityValid || priority === (flow.priority ?? 0)}
+            >
               Save priority
             </Button>
           </Group>
-          <TextInput label="Note for this version (optional)" data-autofocus maxLength={500} placeholder="What changed" value={note} onChange={(e) => setNote(e.currentTarget.value)} />
+          <TextInput
+            label="Note for this version (optional)"
+            data-autofocus
+            maxLength={500}
+            placeholder="What changed"
+            value={note}
+            onChange={(e) => setNote(e.currentTarget.value)}
+          />
           {publish.error && (
             <Alert color="red" variant="light" role="alert">
               {publishRefusal(publish.error)}

@@ -20,5 +20,9 @@ export interface NodeStep {
 export function runPathOf(run: RunDetail): RunPath {
   const failed = run.steps.find((s) => s.error !== null && s.error !== undefined);
   const stepsByNode = new Map(run.steps.map((s) => [s.nodeId, { input: s.input, output: s.output, error: s.error, port: s.port }]));
-  return { nodeIds: run.steps.map((s) => s.nodeId), failedNodeId: failed?.nodeId ?? (run.status === 'failed' ? run.currentNodeId : null), stepsByNode };
+  return {
+    nodeIds: run.steps.map((s) => s.nodeId),
+    failedNodeId: failed?.nodeId ?? (run.status === 'failed' ? run.currentNodeId : null),
+    stepsByNode,
+  };
 }

@@ -27,7 +27,13 @@ export function runHeadline(run: RunSummary): string {
   return `${who}${phone}${said}`;
 }
 
-const STATUS_WORDS: Record<string, string> = { running: 'running', waiting: 'waiting', completed: 'finished', failed: 'failed', stopped: 'stopped' };
+const STATUS_WORDS: Record<string, string> = {
+  running: 'running',
+  waiting: 'waiting',
+  completed: 'finished',
+  failed: 'failed',
+  stopped: 'stopped',
+};
 
 /** A run's status in words, with the version it ran. */
 export function runStatusText(run: RunSummary): string {
@@ -66,8 +72,13 @@ export function runStory(run: RunDetail, nodeLabel: (nodeId: string) => string):
         break;
       case 'ask_question':
         if (typeof out.asked === 'string') lines.push({ who: 'bot', text: out.asked, seq: step.seq });
-        if ('answer' in out) lines.push({ who: 'contact', text: str(out.answer), seq: step.seq }, { who: 'flow', text: `“${name}” accepted the answer.`, seq: step.seq });
-        if (typeof out.refused === 'string') lines.push({ who: 'flow', text: `“${name}” did not accept the answer: ${out.refused}.`, seq: step.seq });
+        if ('answer' in out)
+          lines.push(
+            { who: 'contact', text: str(out.answer), seq: step.seq },
+            { who: 'flow', text: `“${name}” accepted the answer.`, seq: step.seq },
+          );
+        if (typeof out.refused === 'string')
+          lines.push({ who: 'flow', text: `“${name}” did not accept the answer: ${out.refused}.`, seq: step.seq });
         break;
       case 'wait_for_reply':
         if (typeof out.reply === 'string') lines.push({ who: 'contact', text: out.reply, seq: step.seq });
@@ -83,10 +94,20 @@ export function runStory(run: RunDetail, nodeLabel: (nodeId: string) => string):
         lines.push({ who: 'flow', text: `Removed the tag “${str(out.tag)}”.`, seq: step.seq });
         break;
       case 'delay':
-        lines.push({ who: 'flow', text: `Waiting at “${name}” until ${typeof out.dueAt === 'string' ? new Date(out.dueAt).toLocaleString() : 'later'}.`, seq: step.seq });
+        lines.push({
+          who: 'flow',
+          text: `Waiting at “${name}” until ${typeof out.dueAt === 'string' ? new Date(out.dueAt).toLocaleString() : 'later'}.`,
+          seq: step.seq,
+        });
         break;
       default:
-        lines.push({ who: 'flow', text: step.port ? `“${name}” went the “${portLabel(step.nodeType, step.port)}” way.` : `“${name}”${kind ? '' : ' (unknown node)'} ran.`, seq: step.seq });
+        lines.push({
+          who: 'flow',
+          text: step.port
+            ? `“${name}” went the “${portLabel(step.nodeType, step.port)}” way.`
+            : `“${name}”${kind ? '' : ' (unknown node)'} ran.`,
+          seq: step.seq,
+        });
     }
   }
   if (run.status === 'stopped' && run.stopReason) lines.push({ who: 'error', text: `Stopped: ${run.stopReason}.`, seq: null });

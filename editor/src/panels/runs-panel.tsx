@@ -11,7 +11,17 @@ import { runHeadline, runStatusText, runStory } from './run-story.ts';
 const WHO = { contact: 'Contact', bot: 'Bot', flow: 'Flow', error: 'Problem' } as const;
 
 /** The flow's recent runs, live; opening one draws its path and tells it as a conversation, with the raw data behind a toggle. */
-export function RunsPanel({ flowId, nodeLabel, onPath, onCounts }: { flowId: string; nodeLabel: (id: string) => string; onPath: (path: RunPath | null) => void; onCounts: (counts: ReadonlyMap<string, number>) => void }) {
+export function RunsPanel({
+  flowId,
+  nodeLabel,
+  onPath,
+  onCounts,
+}: {
+  flowId: string;
+  nodeLabel: (id: string) => string;
+  onPath: (path: RunPath | null) => void;
+  onCounts: (counts: ReadonlyMap<string, number>) => void;
+}) {
   const runs = useFlowRuns(flowId);
   const [openId, setOpenId] = useState<string | null>(null);
   const open = useRun(openId);
@@ -25,7 +35,8 @@ export function RunsPanel({ flowId, nodeLabel, onPath, onCounts }: { flowId: str
   const count = useApiMutation(async (api) => {
     const details = await Promise.all((runs.data ?? []).map((r) => queryClient.fetchQuery(runQuery(api, r.id))));
     const counts = new Map<string, number>();
-    for (const detail of details) for (const nodeId of new Set(detail.steps.map((s) => s.nodeId))) counts.set(nodeId, (counts.get(nodeId) ?? 0) + 1);
+    for (const detail of details)
+      for (const nodeId of new Set(detail.steps.map((s) => s.nodeId))) counts.set(nodeId, (counts.get(nodeId) ?? 0) + 1);
     onCounts(counts);
   });
 
@@ -54,7 +65,11 @@ export function RunsPanel({ flowId, nodeLabel, onPath, onCounts }: { flowId: str
                     p="xs"
                     aria-current={openId === run.id ? 'true' : undefined}
                     onClick={() => setOpenId(run.id)}
-                    style={{ border: `1px solid var(--mantine-color-${openId === run.id ? 'blue-6' : 'gray-3'})`, borderRadius: 'var(--mantine-radius-sm)', background: 'var(--mantine-color-body)' }}
+                    style={{
+                      border: `1px solid var(--mantine-color-${openId === run.id ? 'blue-6' : 'gray-3'})`,
+                      borderRadius: 'var(--mantine-radius-sm)',
+                      background: 'var(--mantine-color-body)',
+                    }}
                   >
                     <Text size="sm" fw={openId === run.id ? 700 : 500}>
                       {runHeadline(run)}
@@ -75,7 +90,17 @@ export function RunsPanel({ flowId, nodeLabel, onPath, onCounts }: { flowId: str
   );
 }
 
-function RunDetailView({ run, nodeLabel, showData, onShowData }: { run: RunDetail; nodeLabel: (id: string) => string; showData: boolean; onShowData: (show: boolean) => void }) {
+function RunDetailView({
+  run,
+  nodeLabel,
+  showData,
+  onShowData,
+}: {
+  run: RunDetail;
+  nodeLabel: (id: string) => string;
+  showData: boolean;
+  onShowData: (show: boolean) => void;
+}) {
   return (
     <Stack aria-label="Run details" gap="xs">
       <Title order={3} size="h5">
@@ -100,7 +125,16 @@ function RunDetailView({ run, nodeLabel, showData, onShowData }: { run: RunDetai
                 {nodeLabel(step.nodeId)}
               </Text>
               <Code block style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere', maxHeight: '14rem', overflowY: 'auto' }}>
-                {JSON.stringify({ input: step.input, output: step.output, ...(step.error ? { error: step.error } : {}), ...(step.port ? { port: step.port } : {}) }, null, 2)}
+                {JSON.stringify(
+                  {
+                    input: step.input,
+                    output: step.output,
+                    ...(step.error ? { error: step.error } : {}),
+                    ...(step.port ? { port: step.port } : {}),
+                  },
+                  null,
+                  2,
+                )}
               </Code>
             </li>
           ))}

@@ -34,7 +34,8 @@ function storedContact(flowId: string): { id: string; phone: string } | null {
 
 /** What a refused test message means for the person testing, in words. */
 function refusalOf(err: unknown): string {
-  if (err instanceof ApiError && err.code === 'flow_invalid') return 'The draft has problems, so it cannot run yet: fix them (Problems tab), or test the published version.';
+  if (err instanceof ApiError && err.code === 'flow_invalid')
+    return 'The draft has problems, so it cannot run yet: fix them (Problems tab), or test the published version.';
   if (err instanceof ApiError && err.code === 'flow_not_published') return 'This flow has no published version yet: test the draft.';
   return messageOf(err);
 }
@@ -46,7 +47,16 @@ function refusalOf(err: unknown): string {
  * it never counts in broadcast audiences or analytics. The path of the run that the last message
  * started or resumed is drawn on the canvas; each new message clears the previous one.
  */
-export function TestChatPanel({ flow, saver, onPath }: { flow: FlowDetail; document: () => FlowDocumentJson; saver: DraftSaver; onPath: (path: RunPath | null) => void }) {
+export function TestChatPanel({
+  flow,
+  saver,
+  onPath,
+}: {
+  flow: FlowDetail;
+  document: () => FlowDocumentJson;
+  saver: DraftSaver;
+  onPath: (path: RunPath | null) => void;
+}) {
   const { api } = useSession();
   const queryClient = useQueryClient();
   const [target, setTarget] = useState<Target>('draft');
@@ -94,7 +104,12 @@ export function TestChatPanel({ flow, saver, onPath }: { flow: FlowDetail; docum
     async (client, typed: string) => {
       // The server runs the draft it has: the edits of the last moments are saved first.
       if (target === 'draft') await saver.flush();
-      return client.post<TestMessageAnswer>(`/flows/${flow.id}/test-chat/messages`, { text: typed, target, ...(contact ? { contactId: contact.id } : {}), clientMessageId: crypto.randomUUID() });
+      return client.post<TestMessageAnswer>(`/flows/${flow.id}/test-chat/messages`, {
+        text: typed,
+        target,
+        ...(contact ? { contactId: contact.id } : {}),
+        clientMessageId: crypto.randomUUID(),
+      });
     },
     {
       notifyError: false,
@@ -107,7 +122,17 @@ export function TestChatPanel({ flow, saver, onPath }: { flow: FlowDetail; docum
         setLastSent(answer.messageId);
         setConversationId(answer.conversationId);
         setText('');
-        setLocal((old) => [...old, { id: `local-${answer.messageId}`, direction: 'inbound', sender: 'contact', text: typed, status: 'received', createdAt: new Date().toISOString() }]);
+        setLocal((old) => [
+          ...old,
+          {
+            id: `local-${answer.messageId}`,
+            direction: 'inbound',
+            sender: 'contact',
+            text: typed,
+            status: 'received',
+            createdAt: new Date().toISOString(),
+          },
+        ]);
       },
     },
   );
@@ -164,12 +189,17 @@ export function TestChatPanel({ flow, saver, onPath }: { flow: FlowDetail; docum
         onChange={(value) => setTarget(value as Target)}
         data={[
           { value: 'draft', label: 'Draft (not published)' },
-          { value: 'published', label: `Published${flow.publishedVersion !== null ? ` v${flow.publishedVersion}` : ''}`, disabled: flow.publishedVersion === null },
+          {
+            value: 'published',
+            label: `Published${flow.publishedVersion !== null ? ` v${flow.publishedVersion}` : ''}`,
+            disabled: flow.publishedVersion === null,
+          },
         ]}
       />
       <Text size="sm" c="dimmed">
         {target === 'draft' ? 'Runs the draft as it is now, before you publish it. ' : 'Runs the version your contacts get. '}
-        Only this flow answers here. {contact ? `You write as the test contact ${contact.phone}.` : 'You write as a new test contact.'} Test contacts never count in broadcasts or analytics.
+        Only this flow answers here. {contact ? `You write as the test contact ${contact.phone}.` : 'You write as a new test contact.'} Test
+        contacts never count in broadcasts or analytics.
       </Text>
       {noSandbox && (
         <Alert color="yellow" variant="light" title="The test chat needs a sandbox channel">
@@ -178,20 +208,54 @@ export function TestChatPanel({ flow, saver, onPath }: { flow: FlowDetail; docum
           </Button>
         </Alert>
       )}
-      <Stack component="ol" ref={log} role="log" aria-live="polite" aria-label="Conversation" gap={6} m={0} p="xs" mih="10rem" mah="45vh" bg="var(--mantine-color-gray-0)" style={{ listStyle: 'none', overflowY: 'auto', borderRadius: 'var(--mantine-radius-sm)' }}>
+      <Stack
+        component="ol"
+        ref={log}
+        role="log"
+        aria-live="polite"
+        aria-label="Conversation"
+        gap={6}
+        m={0}
+        p="xs"
+        mih="10rem"
+        mah="45vh"
+        bg="var(--mantine-color-gray-0)"
+        style={{ listStyle: 'none', overflowY: 'auto', borderRadius: 'var(--mantine-radius-sm)' }}
+      >
         {messages.map((m) => {
           const mine = m.direction === 'inbound';
           return (
             <Stack component="li" key={m.id} gap={4} align={mine ? 'flex-end' : 'flex-start'}>
-              <Paper px="sm" py={6} radius="lg" withBorder={!mine} bg={mine ? 'var(--mantine-color-teal-1)' : undefined} maw="85%" style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}>
+              <Paper
+                px="sm"
+                py={6}
+                radius="lg"
+                withBorder={!mine}
+                bg={mine ? 'var(--mantine-color-teal-1)' : undefined}
+                maw="85%"
+                style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}
+              >
                 <Box component="span" className="visually-hidden">
                   {mine ? 'You: ' : 'Bot: '}
                 </Box>
                 {m.text ?? `(${m.status})`}
-                {m.reactions?.length ? <span aria-label={`Reactions: ${m.reactions.map((r) => r.emoji).join(' ')}`}> {m.reactions.map((r) => r.emoji).join('')}</span> : null}
+                {m.reactions?.length ? (
+                  <span aria-label={`Reactions: ${m.reactions.map((r) => r.emoji).join(' ')}`}>
+                    {' '}
+                    {m.reactions.map((r) => r.emoji).join('')}
+                  </span>
+                ) : null}
               </Paper>
               {m.outcome?.explanation && (
-                <Text role="note" size="xs" c="orange.9" bg="var(--mantine-color-yellow-0)" px="xs" py={4} style={{ alignSelf: 'stretch', borderRadius: 'var(--mantine-radius-sm)' }}>
+                <Text
+                  role="note"
+                  size="xs"
+                  c="orange.9"
+                  bg="var(--mantine-color-yellow-0)"
+                  px="xs"
+                  py={4}
+                  style={{ alignSelf: 'stretch', borderRadius: 'var(--mantine-radius-sm)' }}
+                >
                   {m.outcome.explanation}
                 </Text>
               )}
@@ -210,7 +274,13 @@ export function TestChatPanel({ flow, saver, onPath }: { flow: FlowDetail; docum
         </Alert>
       )}
       <Group component="form" onSubmit={submit} gap="xs" wrap="nowrap" align="flex-start">
-        <TextInput aria-label="Message as the test contact" placeholder="Type as the contact…" value={text} onChange={(e) => setText(e.currentTarget.value)} style={{ flex: 1, minWidth: 0 }} />
+        <TextInput
+          aria-label="Message as the test contact"
+          placeholder="Type as the contact…"
+          value={text}
+          onChange={(e) => setText(e.currentTarget.value)}
+          style={{ flex: 1, minWidth: 0 }}
+        />
         <Button type="submit" disabled={!text.trim()} loading={send.isPending}>
           Send
         </Button>

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { diffSummary } from './version-diff.ts';
 
-const doc = (config: Record<string, unknown>) => ({ schemaVersion: 1 as const, nodes: [{ id: 't', type: 'message_received', position: { x: 0, y: 0 }, config }], edges: [] });
+const doc = (config: Record<string, unknown>) => ({
+  schemaVersion: 1 as const,
+  nodes: [{ id: 't', type: 'message_received', position: { x: 0, y: 0 }, config }],
+  edges: [],
+});
 
 describe('comparing a version with the draft', () => {
   it('sees no change when only the key order differs (the server stores documents as jsonb, which reorders keys)', () => {

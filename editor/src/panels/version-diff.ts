@@ -6,7 +6,10 @@ interface DiffNode {
 }
 
 /** What changed between two documents, by node id: added, removed, changed (config, label or type). */
-export function diffSummary(from: FlowDocumentJson, to: FlowDocumentJson): { added: number; removed: number; changed: number; edgesChanged: boolean } {
+export function diffSummary(
+  from: FlowDocumentJson,
+  to: FlowDocumentJson,
+): { added: number; removed: number; changed: number; edgesChanged: boolean } {
   const key = (n: unknown) => {
     const { position: _p, ...rest } = n as DiffNode & { position?: unknown };
     // Key order is not a change: the server's copy comes back from jsonb with its keys reordered.
@@ -21,6 +24,11 @@ export function diffSummary(from: FlowDocumentJson, to: FlowDocumentJson): { add
     else if (before.get(id) !== value) changed += 1;
   }
   const removed = [...before.keys()].filter((id) => !after.has(id)).length;
-  const edgeSet = (d: FlowDocumentJson) => JSON.stringify((d.edges as { source: string; sourceHandle: string; target: string }[]).map((e) => `${e.source}:${e.sourceHandle}>${e.target}`).sort());
+  const edgeSet = (d: FlowDocumentJson) =>
+    JSON.stringify(
+      (d.edges as { source: string; sourceHandle: string; target: string }[])
+        .map((e) => `${e.source}:${e.sourceHandle}>${e.target}`)
+        .sort(),
+    );
   return { added, removed, changed, edgesChanged: edgeSet(from) !== edgeSet(to) };
 }

@@ -9,7 +9,15 @@ import { confirmAction } from '../shell/confirm.tsx';
 import { diffSummary } from './version-diff.ts';
 
 /** Published versions, what each changes against the current draft, and restoring one as the draft. */
-export function VersionsPanel({ flowId, current, onRestore }: { flowId: string; current: () => FlowDocumentJson; onRestore: (doc: FlowDocumentJson) => void }) {
+export function VersionsPanel({
+  flowId,
+  current,
+  onRestore,
+}: {
+  flowId: string;
+  current: () => FlowDocumentJson;
+  onRestore: (doc: FlowDocumentJson) => void;
+}) {
   const versions = useFlowVersions(flowId);
   const queryClient = useQueryClient();
   const [diffs, setDiffs] = useState<Record<number, string>>({});
@@ -17,13 +25,24 @@ export function VersionsPanel({ flowId, current, onRestore }: { flowId: string; 
   const compare = useApiMutation(async (api, version: number) => {
     const detail = await queryClient.fetchQuery(flowVersionQuery(api, flowId, version));
     const d = diffSummary(detail.document, current());
-    const parts = [d.added && `${d.added} added`, d.removed && `${d.removed} removed`, d.changed && `${d.changed} changed`, d.edgesChanged && 'connections changed'].filter(Boolean);
-    setDiffs((old) => ({ ...old, [version]: parts.length === 0 ? 'The draft is the same as this version.' : `Draft vs v${version}: ${parts.join(', ')}.` }));
+    const parts = [
+      d.added && `${d.added} added`,
+      d.removed && `${d.removed} removed`,
+      d.changed && `${d.changed} changed`,
+      d.edgesChanged && 'connections changed',
+    ].filter(Boolean);
+    setDiffs((old) => ({
+      ...old,
+      [version]: parts.length === 0 ? 'The draft is the same as this version.' : `Draft vs v${version}: ${parts.join(', ')}.`,
+    }));
   });
   // The restored document becomes the draft through the editor (saved by the draft saver, undoable).
-  const restore = useApiMutation(async (api, version: number) => onRestore((await queryClient.fetchQuery(flowVersionQuery(api, flowId, version))).document), {
-    success: (_, version) => `Version ${version} is the draft now. Publish it to make it live.`,
-  });
+  const restore = useApiMutation(
+    async (api, version: number) => onRestore((await queryClient.fetchQuery(flowVersionQuery(api, flowId, version))).document),
+    {
+      success: (_, version) => `Version ${version} is the draft now. Publish it to make it live.`,
+    },
+  );
 
   async function askRestore(version: number) {
     const confirmed = await confirmAction({
@@ -55,7 +74,12 @@ export function VersionsPanel({ flowId, current, onRestore }: { flowId: string; 
                   </Text>
                   {v.note && <Text size="sm">{v.note}</Text>}
                   <Group gap="xs" mt={6}>
-                    <Button size="xs" variant="default" onClick={() => compare.mutate(v.version)} loading={compare.isPending && compare.variables === v.version}>
+                    <Button
+                      size="xs"
+                      variant="default"
+                      onClick={() => compare.mutate(v.version)}
+                      loading={compare.isPending && compare.variables === v.version}
+                    >
                       Compare with draft
                     </Button>
                     <Button size="xs" variant="default" onClick={() => void askRestore(v.version)}>

@@ -6,15 +6,24 @@ import { renderInApp } from '../test-support/render-in-app.tsx';
 import { meKey } from '../api/queries/session.queries.ts';
 import { useSession } from './session-context.tsx';
 
-const ANSWER: SessionAnswer = { token: 'the-session-token', user: { id: 'u', email: 'ada@example.com', name: 'Ada', createdAt: '2026-01-01T00:00:00.000Z' }, workspace: { id: 'w', name: 'W', timezone: 'UTC', plan: 'free', createdAt: '2026-01-01T00:00:00.000Z' }, role: 'owner' };
+const ANSWER: SessionAnswer = {
+  token: 'the-session-token',
+  user: { id: 'u', email: 'ada@example.com', name: 'Ada', createdAt: '2026-01-01T00:00:00.000Z' },
+  workspace: { id: 'w', name: 'W', timezone: 'UTC', plan: 'free', createdAt: '2026-01-01T00:00:00.000Z' },
+  role: 'owner',
+};
 
 /** The server as the session sees it: /auth/me answers `meStatus`; every call is recorded. */
 function fakeServer(meStatus: number) {
   const calls: { method: string; path: string; headers: Record<string, string> }[] = [];
   const fetch = vi.fn(async (url: string, init?: RequestInit) => {
     calls.push({ method: init?.method ?? 'GET', path: url, headers: (init?.headers ?? {}) as Record<string, string> });
-    const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
-    if (url === '/api/v1/auth/me') return meStatus === 200 ? json({ user: ANSWER.user, workspace: ANSWER.workspace, role: 'owner', workspaces: [] }) : json({ error: { code: 'unauthenticated', message: 'log in' } }, meStatus);
+    const json = (body: unknown, status = 200) =>
+      new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+    if (url === '/api/v1/auth/me')
+      return meStatus === 200
+        ? json({ user: ANSWER.user, workspace: ANSWER.workspace, role: 'owner', workspaces: [] })
+        : json({ error: { code: 'unauthenticated', message: 'log in' } }, meStatus);
     if (url === '/api/v1/auth/logout') return new Response(null, { status: 204 });
     if (url === '/api/v1/flows') return json({ id: 'f' }, 201);
     return json({ error: { code: 'not_found', message: 'no route' } }, 404);
@@ -28,9 +37,15 @@ function Probe() {
   return (
     <>
       <output>{status}</output>
-      <button type="button" onClick={() => signIn(ANSWER)}>sign in</button>
-      <button type="button" onClick={() => void api.post('/flows', { name: 'x' })}>create</button>
-      <button type="button" onClick={() => void signOut()}>sign out</button>
+      <button type="button" onClick={() => signIn(ANSWER)}>
+        sign in
+      </button>
+      <button type="button" onClick={() => void api.post('/flows', { name: 'x' })}>
+        create
+      </button>
+      <button type="button" onClick={() => void signOut()}>
+        sign out
+      </button>
     </>
   );
 }
@@ -56,7 +71,9 @@ describe('the editor session', () => {
   it('takes the answer index.html started loading, asks no second time, and keeps it as the caller', async () => {
     const calls = fakeServer(500);
     const me = { user: ANSWER.user, workspace: ANSWER.workspace, role: 'owner', workspaces: [] };
-    window.__onemessageSessionPrefetch = Promise.resolve(new Response(JSON.stringify(me), { status: 200, headers: { 'content-type': 'application/json' } }));
+    window.__onemessageSessionPrefetch = Promise.resolve(
+      new Response(JSON.stringify(me), { status: 200, headers: { 'content-type': 'application/json' } }),
+    );
     const { queryClient } = renderInApp(<Probe />);
     await settle();
     expect(status()).toBe('signed-in');
@@ -101,7 +118,10 @@ describe('the editor session', () => {
     await settle();
     fireEvent.click(screen.getByRole('button', { name: 'sign out' }));
     await settle();
-    expect(calls.find((c) => c.path === '/api/v1/auth/logout')).toMatchObject({ method: 'POST', headers: { 'x-csrf-token': 'csrf-value' } });
+    expect(calls.find((c) => c.path === '/api/v1/auth/logout')).toMatchObject({
+      method: 'POST',
+      headers: { 'x-csrf-token': 'csrf-value' },
+    });
     expect(status()).toBe('signed-out');
   });
 });

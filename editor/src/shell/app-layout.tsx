@@ -1,4 +1,17 @@
-import { ActionIcon, AppShell, Burger, Button, Group, NavLink, ScrollArea, Select, Text, Tooltip, useComputedColorScheme, useMantineColorScheme } from '@mantine/core';
+import {
+  ActionIcon,
+  AppShell,
+  Burger,
+  Button,
+  Group,
+  NavLink,
+  ScrollArea,
+  Select,
+  Text,
+  Tooltip,
+  useComputedColorScheme,
+  useMantineColorScheme,
+} from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { useQueryClient } from '@tanstack/react-query';
 import { Link, Outlet, useLocation, useNavigate } from 'react-router';
@@ -33,7 +46,11 @@ export function AppLayout() {
   const settings = items.filter((i) => i.section === 'settings');
 
   return (
-    <AppShell header={{ height: HEADER_HEIGHT_PX }} navbar={{ width: NAVBAR_WIDTH_PX, breakpoint: 'md', collapsed: { mobile: !opened } }} padding="lg">
+    <AppShell
+      header={{ height: HEADER_HEIGHT_PX }}
+      navbar={{ width: NAVBAR_WIDTH_PX, breakpoint: 'md', collapsed: { mobile: !opened } }}
+      padding="lg"
+    >
       <AppShell.Header>
         <Group h="100%" px="md" justify="space-between" wrap="nowrap">
           <Group gap="sm" wrap="nowrap">

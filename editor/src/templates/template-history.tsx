@@ -43,7 +43,11 @@ function VersionCard({ version, current }: { version: MessageTemplateVersion; cu
       <Stack gap={4}>
         {version.content.variants.map((variant) => (
           <Group key={variant.language} gap="xs" align="flex-start" wrap="nowrap">
-            <Badge variant={variant.language === version.content.fallbackLanguage ? 'filled' : 'light'} miw={56} title={variant.language === version.content.fallbackLanguage ? 'fallback language' : undefined}>
+            <Badge
+              variant={variant.language === version.content.fallbackLanguage ? 'filled' : 'light'}
+              miw={56}
+              title={variant.language === version.content.fallbackLanguage ? 'fallback language' : undefined}
+            >
               {variant.language}
             </Badge>
             <Stack gap={0}>

@@ -1,7 +1,13 @@
 import { Group, Paper, Select, Stack, Text, Title } from '@mantine/core';
 import { useMemo, useState } from 'react';
 import { contactTemplateValues } from '../../../engine/runs/flow-data.ts';
-import { normaliseLanguage, renderTemplateContent, SAMPLE_CONTACT, TemplateContentSchema, type TemplateContentInput } from '../../../engine/templates/message-template.ts';
+import {
+  normaliseLanguage,
+  renderTemplateContent,
+  SAMPLE_CONTACT,
+  TemplateContentSchema,
+  type TemplateContentInput,
+} from '../../../engine/templates/message-template.ts';
 import { useMe } from '../api/queries/session.queries.ts';
 
 /**
@@ -9,7 +15,13 @@ import { useMe } from '../api/queries/session.queries.ts';
  * renderer, in the page), in the language chosen (the fallback until one is): unsaved edits show
  * at once, with the problems that would refuse them.
  */
-export function TemplatePreview({ content, title = `Preview for ${SAMPLE_CONTACT.name}` }: { content: TemplateContentInput; title?: string }) {
+export function TemplatePreview({
+  content,
+  title = `Preview for ${SAMPLE_CONTACT.name}`,
+}: {
+  content: TemplateContentInput;
+  title?: string;
+}) {
   const workspace = useMe().data?.workspace;
   const [language, setLanguage] = useState<string | null>(null);
   const parsed = useMemo(() => TemplateContentSchema.safeParse(content), [content]);
@@ -17,7 +29,10 @@ export function TemplatePreview({ content, title = `Preview for ${SAMPLE_CONTACT
   const rendered = useMemo(() => {
     if (!parsed.success) return null;
     const contact = { ...SAMPLE_CONTACT, attributes: {}, tags: [...SAMPLE_CONTACT.tags] };
-    return renderTemplateContent(parsed.data, language ?? parsed.data.fallbackLanguage, { contact: contactTemplateValues(contact), workspace: { name: workspace?.name ?? '', timezone: workspace?.timezone ?? 'UTC' } });
+    return renderTemplateContent(parsed.data, language ?? parsed.data.fallbackLanguage, {
+      contact: contactTemplateValues(contact),
+      workspace: { name: workspace?.name ?? '', timezone: workspace?.timezone ?? 'UTC' },
+    });
   }, [parsed, language, workspace]);
   return (
     <Stack gap="xs" aria-label="Preview">
@@ -25,7 +40,17 @@ export function TemplatePreview({ content, title = `Preview for ${SAMPLE_CONTACT
         <Title order={3} size="h5">
           {title}
         </Title>
-        <Select size="xs" label="Contact's language" w={160} data={languages} value={language && languages.includes(normaliseLanguage(language)) ? normaliseLanguage(language) : null} placeholder="fallback" clearable onChange={setLanguage} comboboxProps={{ withinPortal: true }} />
+        <Select
+          size="xs"
+          label="Contact's language"
+          w={160}
+          data={languages}
+          value={language && languages.includes(normaliseLanguage(language)) ? normaliseLanguage(language) : null}
+          placeholder="fallback"
+          clearable
+          onChange={setLanguage}
+          comboboxProps={{ withinPortal: true }}
+        />
       </Group>
       {rendered ? (
         <Paper withBorder p="md" radius="md" bg="green.0" data-testid="template-preview">

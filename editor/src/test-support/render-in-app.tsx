@@ -8,13 +8,25 @@ import { AppProviders } from '../app-providers.tsx';
 function ensureMatchMedia(): void {
   if (typeof window.matchMedia === 'function') return;
   window.matchMedia = (query: string) =>
-    ({ matches: false, media: query, onchange: null, addEventListener: () => undefined, removeEventListener: () => undefined, addListener: () => undefined, removeListener: () => undefined, dispatchEvent: () => false }) as MediaQueryList;
+    ({
+      matches: false,
+      media: query,
+      onchange: null,
+      addEventListener: () => undefined,
+      removeEventListener: () => undefined,
+      addListener: () => undefined,
+      removeListener: () => undefined,
+      dispatchEvent: () => false,
+    }) as MediaQueryList;
 }
 
 /** happy-dom has no `document.fonts`, which Mantine's autosizing Textarea listens to. */
 function ensureDocumentFonts(): void {
   if ('fonts' in document && document.fonts) return;
-  Object.defineProperty(document, 'fonts', { configurable: true, value: { addEventListener: () => undefined, removeEventListener: () => undefined, ready: Promise.resolve() } });
+  Object.defineProperty(document, 'fonts', {
+    configurable: true,
+    value: { addEventListener: () => undefined, removeEventListener: () => undefined, ready: Promise.resolve() },
+  });
 }
 
 /**
@@ -26,5 +38,13 @@ export function renderInApp(ui: ReactNode, { path = '/' }: { path?: string } = {
   ensureDocumentFonts();
   const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false }, mutations: { retry: false } } });
   const router = createMemoryRouter([{ path: '*', element: ui }], { initialEntries: [path] });
-  return { ...render(<AppProviders queryClient={queryClient} env="test"><RouterProvider router={router} /></AppProviders>), router, queryClient };
+  return {
+    ...render(
+      <AppProviders queryClient={queryClient} env="test">
+        <RouterProvider router={router} />
+      </AppProviders>,
+    ),
+    router,
+    queryClient,
+  };
 }

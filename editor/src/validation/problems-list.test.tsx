@@ -36,13 +36,20 @@ describe('the validation display', () => {
   });
 
   it('lists a warning apart and says the flow can still be published when nothing else is wrong', () => {
-    const warning = { code: 'credential_in_plain_text' as const, severity: 'warning' as const, nodeId: 'call', message: 'the Authorization header holds a credential in plain text' };
+    const warning = {
+      code: 'credential_in_plain_text' as const,
+      severity: 'warning' as const,
+      nodeId: 'call',
+      message: 'the Authorization header holds a credential in plain text',
+    };
     render(<ProblemsList problems={[warning]} nodeLabel={(id) => id} onJump={() => undefined} />);
     expect(screen.getByRole('status').textContent).toBe('1 warning: this flow can be published, but read it first');
     expect(screen.getByRole('list', { name: 'Validation problems' }).textContent).toContain('Warning, call: the Authorization header');
     cleanup();
     render(<ProblemsList problems={[...problemsOf(UNCONNECTED), warning]} nodeLabel={(id) => id} onJump={() => undefined} />);
-    expect(screen.getByRole('status').textContent).toBe(`${problemsOf(UNCONNECTED).length} problems to fix before publishing, and 1 warning`);
+    expect(screen.getByRole('status').textContent).toBe(
+      `${problemsOf(UNCONNECTED).length} problems to fix before publishing, and 1 warning`,
+    );
   });
 
   it('says the flow can be published when there is no problem', () => {
@@ -53,6 +60,11 @@ describe('the validation display', () => {
   it('groups problems by node for the canvas, leaving out flow-wide ones', () => {
     const byNode = problemsByNode([...problemsOf(UNCONNECTED), { code: 'no_trigger', message: 'no trigger' }]);
     expect([...byNode.keys()]).toEqual(['reply']);
-    expect(byNode.get('reply')!.map((p) => p.code).sort()).toEqual(['invalid_config', 'unreachable_node']);
+    expect(
+      byNode
+        .get('reply')!
+        .map((p) => p.code)
+        .sort(),
+    ).toEqual(['invalid_config', 'unreachable_node']);
   });
 });

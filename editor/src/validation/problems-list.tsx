@@ -15,7 +15,15 @@ function summary(problems: readonly FlowProblem[]): string {
  * node it concerns. Warnings (a credential typed into a header) are listed too but do not block
  * publishing. Empty means the flow can be published.
  */
-export function ProblemsList({ problems, nodeLabel, onJump }: { problems: readonly FlowProblem[]; nodeLabel: (nodeId: string) => string; onJump: (nodeId: string) => void }) {
+export function ProblemsList({
+  problems,
+  nodeLabel,
+  onJump,
+}: {
+  problems: readonly FlowProblem[];
+  nodeLabel: (nodeId: string) => string;
+  onJump: (nodeId: string) => void;
+}) {
   if (problems.length === 0) {
     return (
       <p className="ok" role="status">

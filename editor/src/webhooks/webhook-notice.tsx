@@ -12,7 +12,13 @@ export function WebhookNotice() {
   const disabled = (useWebhooks(manages).data ?? []).filter((e) => e.disabledReason === 'failing');
   if (disabled.length === 0) return null;
   return (
-    <Alert color="red" variant="light" title={disabled.length === 1 ? 'A webhook was turned off' : `${disabled.length} webhooks were turned off`} mb="md" role="status">
+    <Alert
+      color="red"
+      variant="light"
+      title={disabled.length === 1 ? 'A webhook was turned off' : `${disabled.length} webhooks were turned off`}
+      mb="md"
+      role="status"
+    >
       <Text size="sm">
         {disabled.map((e) => e.url).join(', ')} failed for a day, so nothing more is sent there.{' '}
         <Anchor component={Link} to="/settings/webhooks" size="sm">

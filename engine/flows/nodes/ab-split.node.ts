@@ -16,7 +16,8 @@ export const AbSplitConfigSchema = z
       if (seen.has(b.id)) ctx.addIssue({ code: 'custom', path: ['branches', i, 'id'], message: `the branch id "${b.id}" is used twice` });
       seen.add(b.id);
     });
-    if (config.branches.every((b) => b.weight === 0)) ctx.addIssue({ code: 'custom', path: ['branches'], message: 'at least one branch needs a weight above 0' });
+    if (config.branches.every((b) => b.weight === 0))
+      ctx.addIssue({ code: 'custom', path: ['branches'], message: 'at least one branch needs a weight above 0' });
   });
 export type AbSplitConfig = z.output<typeof AbSplitConfigSchema>;
 

@@ -6,8 +6,17 @@ import { MAX_SEND_TEXT_CHARS } from './send-message.node.ts';
 
 /** How an answer is checked; see answer-validation.ts for the rules of each kind. */
 export const AnswerValidationSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('text'), minLength: z.number().int().min(0).max(4_096).default(1), maxLength: z.number().int().min(1).max(4_096).default(1_000) }),
-  z.strictObject({ kind: z.literal('number'), min: z.number().finite().optional(), max: z.number().finite().optional(), integer: z.boolean().default(false) }),
+  z.strictObject({
+    kind: z.literal('text'),
+    minLength: z.number().int().min(0).max(4_096).default(1),
+    maxLength: z.number().int().min(1).max(4_096).default(1_000),
+  }),
+  z.strictObject({
+    kind: z.literal('number'),
+    min: z.number().finite().optional(),
+    max: z.number().finite().optional(),
+    integer: z.boolean().default(false),
+  }),
   z.strictObject({ kind: z.literal('email') }),
   z.strictObject({ kind: z.literal('phone') }),
   z.strictObject({
@@ -51,10 +60,18 @@ export const askQuestionNode = defineNode({
   label: 'Ask question',
   description: 'Asks a question, waits for the answer, checks it, re-asks when invalid, and stores it.',
   configSchema: AskQuestionConfigSchema,
-  defaultConfig: { prompt: 'What is your email?', validation: { kind: 'email' }, retries: 2, storeAs: { target: 'contact_attribute', key: 'email' } },
+  defaultConfig: {
+    prompt: 'What is your email?',
+    validation: { kind: 'email' },
+    retries: 2,
+    storeAs: { target: 'contact_attribute', key: 'email' },
+  },
   waits: true,
   outputs: (config) => (config.timeout === undefined ? [ANSWERED, INVALID] : [ANSWERED, INVALID, TIMEOUT]),
   expressions: (config) => ({
-    templates: [{ path: ['prompt'], source: config.prompt }, ...(config.retryPrompt === undefined ? [] : [{ path: ['retryPrompt'], source: config.retryPrompt }])],
+    templates: [
+      { path: ['prompt'], source: config.prompt },
+      ...(config.retryPrompt === undefined ? [] : [{ path: ['retryPrompt'], source: config.retryPrompt }]),
+    ],
   }),
 });

@@ -26,7 +26,15 @@ export type BusinessHoursConfig = z.output<typeof BusinessHoursConfigSchema>;
 const OFFICE_DAY = [{ from: '09:00', to: '17:00' }];
 
 /** A workspace's business hours until an admin sets them: Monday to Friday, 09:00 to 17:00. */
-export const DEFAULT_BUSINESS_HOURS: WeeklyHours = { monday: OFFICE_DAY, tuesday: OFFICE_DAY, wednesday: OFFICE_DAY, thursday: OFFICE_DAY, friday: OFFICE_DAY, saturday: [], sunday: [] };
+export const DEFAULT_BUSINESS_HOURS: WeeklyHours = {
+  monday: OFFICE_DAY,
+  tuesday: OFFICE_DAY,
+  wednesday: OFFICE_DAY,
+  thursday: OFFICE_DAY,
+  friday: OFFICE_DAY,
+  saturday: [],
+  sunday: [],
+};
 
 export const businessHoursNode = defineNode({
   type: 'business_hours',

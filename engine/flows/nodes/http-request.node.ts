@@ -7,7 +7,18 @@ export const MAX_HTTP_TIMEOUT_MS = 10_000;
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 // The runtime sets these itself; letting a flow set them would break framing or the SSRF guard.
-const FORBIDDEN_HEADERS: ReadonlySet<string> = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'upgrade', 'te', 'trailer', 'expect', 'proxy-authorization', 'keep-alive']);
+const FORBIDDEN_HEADERS: ReadonlySet<string> = new Set([
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'upgrade',
+  'te',
+  'trailer',
+  'expect',
+  'proxy-authorization',
+  'keep-alive',
+]);
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 
 export const HttpHeaderSchema = z.strictObject({
@@ -53,7 +64,13 @@ export const httpRequestNode = defineNode({
   label: 'HTTP request',
   description: 'Calls an external HTTP API (public addresses only) and keeps the response in a variable.',
   configSchema: HttpRequestConfigSchema,
-  defaultConfig: { method: 'GET', url: 'https://api.example.com/customers?phone={{contact.phone}}', headers: [], timeoutMs: 5_000, resultVariable: 'response' },
+  defaultConfig: {
+    method: 'GET',
+    url: 'https://api.example.com/customers?phone={{contact.phone}}',
+    headers: [],
+    timeoutMs: 5_000,
+    resultVariable: 'response',
+  },
   waits: false,
   callsOut: true,
   outputs: () => [

@@ -42,13 +42,20 @@ export const messageReceivedNode = defineNode({
   label: 'Message received',
   description: 'Starts the flow when a message arrives that matches keywords, a pattern or a condition.',
   configSchema: MessageReceivedConfigSchema,
-  defaultConfig: { channels: 'all', match: { kind: 'keyword', mode: 'exact', keywords: ['hi'], caseInsensitive: true }, firstMessageOnly: false },
+  defaultConfig: {
+    channels: 'all',
+    match: { kind: 'keyword', mode: 'exact', keywords: ['hi'], caseInsensitive: true },
+    firstMessageOnly: false,
+  },
   waits: false,
   outputs: () => [NEXT_PORT],
   expressions(config): NodeExpressions {
     return {
       jsonLogic: config.condition === undefined ? [] : [{ path: ['condition'], rule: config.condition }],
-      regexes: config.match.kind === 'regex' ? [{ path: ['match', 'pattern'], pattern: config.match.pattern, caseInsensitive: config.match.caseInsensitive }] : [],
+      regexes:
+        config.match.kind === 'regex'
+          ? [{ path: ['match', 'pattern'], pattern: config.match.pattern, caseInsensitive: config.match.caseInsensitive }]
+          : [],
     };
   },
 });

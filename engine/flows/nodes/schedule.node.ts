@@ -4,10 +4,13 @@ import { defineNode, NEXT_PORT } from '../node-definition.ts';
 import { TimeZoneSchema } from '../zoned-time.ts';
 
 export const ScheduleConfigSchema = z.strictObject({
-  cron: z.string().max(200).superRefine((cron, ctx) => {
-    const error = cronError(cron);
-    if (error !== null) ctx.addIssue({ code: 'custom', message: error });
-  }),
+  cron: z
+    .string()
+    .max(200)
+    .superRefine((cron, ctx) => {
+      const error = cronError(cron);
+      if (error !== null) ctx.addIssue({ code: 'custom', message: error });
+    }),
   /** IANA time zone of the cron expression; the workspace's time zone when absent. */
   timezone: TimeZoneSchema.optional(),
 });

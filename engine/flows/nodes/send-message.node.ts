@@ -20,7 +20,10 @@ export const SendMessageConfigSchema = z
       .regex(/^https?:\/\//i, 'must start with http:// or https://')
       .optional(),
   })
-  .refine((c) => c.templateId !== undefined || c.text.trim() !== '' || c.mediaUrl !== undefined, { message: 'a message needs text, a media URL or a template', path: ['text'] });
+  .refine((c) => c.templateId !== undefined || c.text.trim() !== '' || c.mediaUrl !== undefined, {
+    message: 'a message needs text, a media URL or a template',
+    path: ['text'],
+  });
 export type SendMessageConfig = z.output<typeof SendMessageConfigSchema>;
 
 export const sendMessageNode = defineNode({
@@ -34,6 +37,9 @@ export const sendMessageNode = defineNode({
   outputs: () => [NEXT_PORT],
   expressions: (config) => ({
     ...(config.templateId === undefined ? {} : { messageTemplates: [{ path: ['templateId'], templateId: config.templateId }] }),
-    templates: [{ path: ['text'], source: config.text }, ...(config.mediaUrl === undefined ? [] : [{ path: ['mediaUrl'], source: config.mediaUrl }])],
+    templates: [
+      { path: ['text'], source: config.text },
+      ...(config.mediaUrl === undefined ? [] : [{ path: ['mediaUrl'], source: config.mediaUrl }]),
+    ],
   }),
 });

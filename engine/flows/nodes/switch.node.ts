@@ -17,7 +17,8 @@ export const SwitchConfigSchema = z
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
     config.cases.forEach((c, i) => {
-      if (c.id === SWITCH_DEFAULT_PORT) ctx.addIssue({ code: 'custom', path: ['cases', i, 'id'], message: `"${SWITCH_DEFAULT_PORT}" is the port for no match` });
+      if (c.id === SWITCH_DEFAULT_PORT)
+        ctx.addIssue({ code: 'custom', path: ['cases', i, 'id'], message: `"${SWITCH_DEFAULT_PORT}" is the port for no match` });
       if (seen.has(c.id)) ctx.addIssue({ code: 'custom', path: ['cases', i, 'id'], message: `the case id "${c.id}" is used twice` });
       seen.add(c.id);
     });

@@ -35,7 +35,10 @@ describe('when the contact answers an Ask question node', () => {
   const waiting: RunState = { vars: {}, attempts: { ask: 0, other: 3 } };
 
   it('stores a valid answer in the contact attribute, takes `answered` and forgets its attempts', async () => {
-    const result = await askQuestionExecutor(emailQuestion, nodeContext({ nodeId: 'ask', state: waiting, resume: reply(' Sam@Example.COM ') }));
+    const result = await askQuestionExecutor(
+      emailQuestion,
+      nodeContext({ nodeId: 'ask', state: waiting, resume: reply(' Sam@Example.COM ') }),
+    );
     expect(result.port).toBe('answered');
     expect(result.effects).toEqual([{ kind: 'set_attribute', key: 'email', value: 'sam@example.com' }]);
     expect(result.state).toEqual({ vars: {}, attempts: { other: 3 } });
@@ -43,8 +46,15 @@ describe('when the contact answers an Ask question node', () => {
   });
 
   it('stores a valid answer in a run variable when asked to, with the value the validation gives', async () => {
-    const age = AskQuestionConfigSchema.parse({ prompt: 'Age?', validation: { kind: 'number', integer: true }, storeAs: { target: 'variable', name: 'age' } });
-    const result = await askQuestionExecutor(age, nodeContext({ nodeId: 'ask', state: { vars: { kept: 1 }, attempts: { ask: 0 } }, resume: reply('42') }));
+    const age = AskQuestionConfigSchema.parse({
+      prompt: 'Age?',
+      validation: { kind: 'number', integer: true },
+      storeAs: { target: 'variable', name: 'age' },
+    });
+    const result = await askQuestionExecutor(
+      age,
+      nodeContext({ nodeId: 'ask', state: { vars: { kept: 1 }, attempts: { ask: 0 } }, resume: reply('42') }),
+    );
     expect(result).toMatchObject({ port: 'answered', state: { vars: { kept: 1, age: 42 }, attempts: {} }, output: { answer: 42 } });
     expect(result.effects).toBeUndefined();
   });
@@ -59,24 +69,39 @@ describe('when the contact answers an Ask question node', () => {
   });
 
   it('re-asks with the prompt itself when the node has no retry prompt', async () => {
-    const noRetryPrompt = AskQuestionConfigSchema.parse({ prompt: 'Email?', validation: { kind: 'email' }, storeAs: { target: 'variable', name: 'email' } });
+    const noRetryPrompt = AskQuestionConfigSchema.parse({
+      prompt: 'Email?',
+      validation: { kind: 'email' },
+      storeAs: { target: 'variable', name: 'email' },
+    });
     const result = await askQuestionExecutor(noRetryPrompt, nodeContext({ nodeId: 'ask', state: emptyState(), resume: reply('nope') }));
     expect(result.effects).toEqual([{ kind: 'send', text: 'Email?' }]);
   });
 
   it('takes `invalid` once its retries are spent, sending nothing more', async () => {
-    const result = await askQuestionExecutor(emailQuestion, nodeContext({ nodeId: 'ask', state: { vars: {}, attempts: { ask: 1 } }, resume: reply('still no') }));
+    const result = await askQuestionExecutor(
+      emailQuestion,
+      nodeContext({ nodeId: 'ask', state: { vars: {}, attempts: { ask: 1 } }, resume: reply('still no') }),
+    );
     expect(result).toEqual({ port: 'invalid', state: { vars: {}, attempts: {} }, output: { refused: 'not_an_email' } });
   });
 
   it('treats a reply without text (a picture) as an empty answer', async () => {
-    const result = await askQuestionExecutor(emailQuestion, nodeContext({ nodeId: 'ask', state: { vars: {}, attempts: { ask: 1 } }, resume: reply(null) }));
+    const result = await askQuestionExecutor(
+      emailQuestion,
+      nodeContext({ nodeId: 'ask', state: { vars: {}, attempts: { ask: 1 } }, resume: reply(null) }),
+    );
     expect(result.port).toBe('invalid');
   });
 });
 
 describe('when an Ask question node times out', () => {
   it('takes `timeout` without sending or storing anything', async () => {
-    expect(await askQuestionExecutor(emailQuestion, nodeContext({ nodeId: 'ask', state: { vars: {}, attempts: { ask: 0 } }, resume: { kind: 'timeout' } }))).toEqual({ port: 'timeout' });
+    expect(
+      await askQuestionExecutor(
+        emailQuestion,
+        nodeContext({ nodeId: 'ask', state: { vars: {}, attempts: { ask: 0 } }, resume: { kind: 'timeout' } }),
+      ),
+    ).toEqual({ port: 'timeout' });
   });
 });

@@ -31,10 +31,23 @@ export const askQuestionExecutor: NodeExecutor<AskQuestionConfig> = (config, ctx
   if (check.ok) {
     const target = config.storeAs;
     if (target.target === 'variable') {
-      return { port: 'answered', state: { vars: { ...ctx.state.vars, [target.name]: check.value }, attempts: otherAttempts }, output: { answer: check.value } };
+      return {
+        port: 'answered',
+        state: { vars: { ...ctx.state.vars, [target.name]: check.value }, attempts: otherAttempts },
+        output: { answer: check.value },
+      };
     }
-    return { port: 'answered', state: { ...ctx.state, attempts: otherAttempts }, effects: [{ kind: 'set_attribute', key: target.key, value: String(check.value) }], output: { answer: check.value } };
+    return {
+      port: 'answered',
+      state: { ...ctx.state, attempts: otherAttempts },
+      effects: [{ kind: 'set_attribute', key: target.key, value: String(check.value) }],
+      output: { answer: check.value },
+    };
   }
-  if (attempts < config.retries) return { ...ask(config, ctx, config.retryPrompt ?? config.prompt, attempts + 1), output: { refused: check.reason, attempt: attempts + 2 } };
+  if (attempts < config.retries)
+    return {
+      ...ask(config, ctx, config.retryPrompt ?? config.prompt, attempts + 1),
+      output: { refused: check.reason, attempt: attempts + 2 },
+    };
   return { port: 'invalid', state: { ...ctx.state, attempts: otherAttempts }, output: { refused: check.reason } };
 };

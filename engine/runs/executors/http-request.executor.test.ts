@@ -7,7 +7,13 @@ import type { RunFacts } from '../run-types.ts';
 import { httpRequestExecutor, secretNamesIn } from './http-request.executor.ts';
 
 const TOKEN = 'sk_live_51HxYzAbCdEfGhIj';
-const facts: RunFacts = { contact: { id: 'c1', phone: '+15550001111', name: 'Sam', attributes: {}, tags: [] }, message: null, conversation: null, trigger: {}, workspace: { id: 'w1', timezone: 'UTC' } };
+const facts: RunFacts = {
+  contact: { id: 'c1', phone: '+15550001111', name: 'Sam', attributes: {}, tags: [] },
+  message: null,
+  conversation: null,
+  trigger: {},
+  workspace: { id: 'w1', timezone: 'UTC' },
+};
 
 type Sent = Parameters<FlowHttpPort['request']>[0];
 
@@ -50,25 +56,40 @@ describe('when an HTTP request node names a secret', () => {
     const { ctx, sent, asked } = context(async () => ({ status: 200, headers: {}, body: { ok: true } }), { STRIPE_KEY: TOKEN });
     const result = await httpRequestExecutor(config, ctx);
     expect(asked).toEqual([['STRIPE_KEY']]);
-    expect(sent[0]).toMatchObject({ url: `https://api.example.com/charge?key=${TOKEN}&phone=%2B15550001111`, headers: { Authorization: `Bearer ${TOKEN}` }, body: { token: TOKEN, name: 'Sam' }, sameOriginRedirectsOnly: true });
+    expect(sent[0]).toMatchObject({
+      url: `https://api.example.com/charge?key=${TOKEN}&phone=%2B15550001111`,
+      headers: { Authorization: `Bearer ${TOKEN}` },
+      body: { token: TOKEN, name: 'Sam' },
+      sameOriginRedirectsOnly: true,
+    });
     expect(result.port).toBe('success');
   });
 
   it('keeps no resolved value in the step output or the run variable, even when the server echoes it', async () => {
-    const { ctx } = context(async (req) => ({ status: 200, headers: { 'x-echo': req.headers.Authorization! }, body: { received: req.body, url: req.url } }), { STRIPE_KEY: TOKEN });
+    const { ctx } = context(
+      async (req) => ({ status: 200, headers: { 'x-echo': req.headers.Authorization! }, body: { received: req.body, url: req.url } }),
+      { STRIPE_KEY: TOKEN },
+    );
     const result = await httpRequestExecutor(config, ctx);
     const kept = JSON.stringify({ output: result.output, state: result.state });
     expect(kept).not.toContain(TOKEN);
     expect(kept).toContain('[secret STRIPE_KEY]');
-    expect(result.state?.vars.response).toMatchObject({ headers: { 'x-echo': 'Bearer [secret STRIPE_KEY]' }, body: { received: { token: '[secret STRIPE_KEY]', name: 'Sam' } } });
+    expect(result.state?.vars.response).toMatchObject({
+      headers: { 'x-echo': 'Bearer [secret STRIPE_KEY]' },
+      body: { received: { token: '[secret STRIPE_KEY]', name: 'Sam' } },
+    });
   });
 
   it('keeps no resolved value in an error that quotes the request', async () => {
-    const { ctx } = context(async (req) => Promise.reject(Object.assign(new Error(`refused ${req.url}`), { code: 'address_refused' })), { STRIPE_KEY: TOKEN });
+    const { ctx } = context(async (req) => Promise.reject(Object.assign(new Error(`refused ${req.url}`), { code: 'address_refused' })), {
+      STRIPE_KEY: TOKEN,
+    });
     const result = await httpRequestExecutor(config, ctx);
     expect(result.port).toBe('error');
     expect(JSON.stringify({ output: result.output, state: result.state })).not.toContain(TOKEN);
-    expect(result.output).toMatchObject({ error: { code: 'address_refused', message: 'refused https://api.example.com/charge?key=[secret STRIPE_KEY]&phone=%2B15550001111' } });
+    expect(result.output).toMatchObject({
+      error: { code: 'address_refused', message: 'refused https://api.example.com/charge?key=[secret STRIPE_KEY]&phone=%2B15550001111' },
+    });
   });
 
   it('fails the step with SecretMissingError, sending nothing, when the secret no longer exists', async () => {

@@ -27,7 +27,8 @@ export function secretNamesIn(config: HttpRequestConfig): string[] {
 function renderJson(value: unknown, data: TemplateContext, options: RenderOptions): unknown {
   if (typeof value === 'string') return renderTemplateText(value, data, options);
   if (Array.isArray(value)) return value.map((v) => renderJson(v, data, options));
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderJson(v, data, options)]));
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderJson(v, data, options)]));
   return value;
 }
 
@@ -55,12 +56,30 @@ export const httpRequestExecutor: NodeExecutor<HttpRequestConfig> = async (confi
   try {
     // A redirect keeps custom headers and (on 307/308) the body: with secrets in them, it must not leave the origin.
     const sameOrigin = names.length > 0 ? { sameOriginRedirectsOnly: true } : {};
-    const res = await ctx.http.request({ method: config.method, url, headers, ...(body === undefined ? {} : { body }), timeoutMs: config.timeoutMs, ...sameOrigin });
+    const res = await ctx.http.request({
+      method: config.method,
+      url,
+      headers,
+      ...(body === undefined ? {} : { body }),
+      timeoutMs: config.timeoutMs,
+      ...sameOrigin,
+    });
     const result = keep({ status: res.status, headers: res.headers, body: res.body });
-    return { port: res.status < 400 ? 'success' : 'error', state: { ...ctx.state, vars: { ...ctx.state.vars, [config.resultVariable]: result } }, output: keep({ url, status: res.status }) };
+    return {
+      port: res.status < 400 ? 'success' : 'error',
+      state: { ...ctx.state, vars: { ...ctx.state.vars, [config.resultVariable]: result } },
+      output: keep({ url, status: res.status }),
+    };
   } catch (err) {
     const e = err as { code?: unknown; message?: unknown };
-    const error = keep({ code: typeof e.code === 'string' ? e.code : 'http_failed', message: typeof e.message === 'string' ? e.message : String(err) });
-    return { port: 'error', state: { ...ctx.state, vars: { ...ctx.state.vars, [config.resultVariable]: { error } } }, output: keep({ url, error }) };
+    const error = keep({
+      code: typeof e.code === 'string' ? e.code : 'http_failed',
+      message: typeof e.message === 'string' ? e.message : String(err),
+    });
+    return {
+      port: 'error',
+      state: { ...ctx.state, vars: { ...ctx.state.vars, [config.resultVariable]: { error } } },
+      output: keep({ url, error }),
+    };
   }
 };

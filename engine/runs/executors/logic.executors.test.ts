@@ -81,7 +81,10 @@ describe('when a run reaches a Business hours node with a time zone of its own',
   it('reads the hours in that time zone, not the workspace one', async () => {
     // Wednesday 10:00 UTC is 19:00 in Tokyo: open in UTC by the default hours, closed in Tokyo.
     expect(await businessHoursExecutor(ownZone, nodeContext({ state: emptyState() }))).toEqual({ port: 'closed', output: { open: false } });
-    expect(await businessHoursExecutor(BusinessHoursConfigSchema.parse({}), nodeContext())).toEqual({ port: 'open', output: { open: true } });
+    expect(await businessHoursExecutor(BusinessHoursConfigSchema.parse({}), nodeContext())).toEqual({
+      port: 'open',
+      output: { open: true },
+    });
   });
 
   it('moves with the injected now', async () => {

@@ -29,6 +29,10 @@ export const abSplitExecutor: NodeExecutor<AbSplitConfig> = (config, ctx) => {
 
 /** Follows `open` or `closed` by the weekly hours in the node's (or workspace's) time zone. */
 export const businessHoursExecutor: NodeExecutor<BusinessHoursConfig> = (config, ctx) => {
-  const open = isOpenAt(config.hours ?? ctx.facts.workspace.businessHours ?? DEFAULT_BUSINESS_HOURS, ctx.now, config.timezone ?? ctx.facts.workspace.timezone);
+  const open = isOpenAt(
+    config.hours ?? ctx.facts.workspace.businessHours ?? DEFAULT_BUSINESS_HOURS,
+    ctx.now,
+    config.timezone ?? ctx.facts.workspace.timezone,
+  );
   return { port: open ? 'open' : 'closed', output: { open } };
 };

@@ -25,7 +25,13 @@ const pinned: MessageTemplateVersion = {
 function context(contact: Partial<ContactFacts>, templates: ReadonlyMap<string, MessageTemplateVersion>): NodeContext {
   return {
     nodeId: 's',
-    facts: { contact: { id: 'c1', phone: '+15550100', name: null, attributes: {}, tags: [], ...contact }, message: null, conversation: null, trigger: {}, workspace: { id: 'w', timezone: 'UTC' } },
+    facts: {
+      contact: { id: 'c1', phone: '+15550100', name: null, attributes: {}, tags: [], ...contact },
+      message: null,
+      conversation: null,
+      trigger: {},
+      workspace: { id: 'w', timezone: 'UTC' },
+    },
     state: { vars: {}, attempts: {} },
     now: new Date(0),
     random: () => 0,
@@ -39,13 +45,19 @@ const byTemplate = SendMessageConfigSchema.parse({ templateId: TEMPLATE_ID });
 
 describe('when a send_message node sends a saved template', () => {
   it('sends the pinned version in the language of the contact, rendered with its values', async () => {
-    const result = await sendMessageExecutor(byTemplate, context({ name: 'Ana Lucía', attributes: { language: 'es-MX' } }, new Map([[TEMPLATE_ID, pinned]])));
+    const result = await sendMessageExecutor(
+      byTemplate,
+      context({ name: 'Ana Lucía', attributes: { language: 'es-MX' } }, new Map([[TEMPLATE_ID, pinned]])),
+    );
     expect(result.effects).toEqual([{ kind: 'send', text: '¡Hola Ana Lucía!', mediaUrl: 'https://cdn.example.com/Ana%20Luc%C3%ADa.jpg' }]);
     expect(result.output).toMatchObject({ template: { id: TEMPLATE_ID, name: 'Welcome', version: 3, language: 'es' } });
   });
 
   it('falls back to the fallback language when the contact has none of the variants', async () => {
-    const result = await sendMessageExecutor(byTemplate, context({ name: 'Jan', attributes: { language: 'nl' } }, new Map([[TEMPLATE_ID, pinned]])));
+    const result = await sendMessageExecutor(
+      byTemplate,
+      context({ name: 'Jan', attributes: { language: 'nl' } }, new Map([[TEMPLATE_ID, pinned]])),
+    );
     expect(result.effects).toEqual([{ kind: 'send', text: 'Hi Jan!' }]);
   });
 

@@ -9,7 +9,10 @@ const at = (ms: number) => new Date(WEDNESDAY_10_UTC.getTime() + ms).toISOString
 describe('when a run reaches a Delay node', () => {
   it('waits on a timer for the duration from the injected now', async () => {
     const config = DelayConfigSchema.parse({ mode: 'duration', duration: { amount: 90, unit: 'seconds' } });
-    expect(await delayExecutor(config, nodeContext())).toEqual({ wait: { kind: 'timer', dueAt: at(90_000) }, output: { dueAt: at(90_000) } });
+    expect(await delayExecutor(config, nodeContext())).toEqual({
+      wait: { kind: 'timer', dueAt: at(90_000) },
+      output: { dueAt: at(90_000) },
+    });
   });
 
   it('waits until the next time the wall clock reads the time, in the node time zone', async () => {
@@ -35,20 +38,39 @@ describe('when a run reaches a Wait for reply node', () => {
   const config = WaitForReplyConfigSchema.parse({ timeout: { amount: 2, unit: 'hours' }, saveReplyAs: 'answer' });
 
   it('waits for a reply until its timeout', async () => {
-    expect(await waitForReplyExecutor(config, nodeContext())).toEqual({ wait: { kind: 'reply', dueAt: at(2 * 3_600_000) }, output: { dueAt: at(2 * 3_600_000) } });
+    expect(await waitForReplyExecutor(config, nodeContext())).toEqual({
+      wait: { kind: 'reply', dueAt: at(2 * 3_600_000) },
+      output: { dueAt: at(2 * 3_600_000) },
+    });
   });
 
   it('waits 24 hours by default', async () => {
-    expect((await waitForReplyExecutor(WaitForReplyConfigSchema.parse({}), nodeContext())).wait).toEqual({ kind: 'reply', dueAt: at(24 * 3_600_000) });
+    expect((await waitForReplyExecutor(WaitForReplyConfigSchema.parse({}), nodeContext())).wait).toEqual({
+      kind: 'reply',
+      dueAt: at(24 * 3_600_000),
+    });
   });
 
   it('takes `reply` and saves the text in the named variable, keeping the other variables', async () => {
-    const result = await waitForReplyExecutor(config, nodeContext({ state: { vars: { kept: true }, attempts: {} }, resume: { kind: 'reply', message: { id: 'r', text: 'yes please', type: 'text' } } }));
-    expect(result).toEqual({ port: 'reply', state: { vars: { kept: true, answer: 'yes please' }, attempts: {} }, output: { reply: 'yes please' } });
+    const result = await waitForReplyExecutor(
+      config,
+      nodeContext({
+        state: { vars: { kept: true }, attempts: {} },
+        resume: { kind: 'reply', message: { id: 'r', text: 'yes please', type: 'text' } },
+      }),
+    );
+    expect(result).toEqual({
+      port: 'reply',
+      state: { vars: { kept: true, answer: 'yes please' }, attempts: {} },
+      output: { reply: 'yes please' },
+    });
   });
 
   it('takes `reply` without changing the state when it saves nothing', async () => {
-    const result = await waitForReplyExecutor(WaitForReplyConfigSchema.parse({}), nodeContext({ resume: { kind: 'reply', message: { id: 'r', text: 'ok', type: 'text' } } }));
+    const result = await waitForReplyExecutor(
+      WaitForReplyConfigSchema.parse({}),
+      nodeContext({ resume: { kind: 'reply', message: { id: 'r', text: 'ok', type: 'text' } } }),
+    );
     expect(result).toEqual({ port: 'reply', output: { reply: 'ok' } });
   });
 

@@ -7,7 +7,11 @@ import type { NodeExecutor } from '../node-executor.ts';
 /** Waits on a timer, then continues. */
 export const delayExecutor: NodeExecutor<DelayConfig> = (config, ctx) => {
   if (ctx.resume?.kind === 'timeout') return { port: 'out' };
-  const dueAt = computeDelayDueAt(config, { now: ctx.now, workspaceTimeZone: ctx.facts.workspace.timezone, workspaceBusinessHours: ctx.facts.workspace.businessHours });
+  const dueAt = computeDelayDueAt(config, {
+    now: ctx.now,
+    workspaceTimeZone: ctx.facts.workspace.timezone,
+    workspaceBusinessHours: ctx.facts.workspace.businessHours,
+  });
   return { wait: { kind: 'timer', dueAt: dueAt.toISOString() }, output: { dueAt: dueAt.toISOString() } };
 };
 

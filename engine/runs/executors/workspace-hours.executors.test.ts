@@ -53,7 +53,12 @@ describe('when a Delay waits until business hours open', () => {
 
   it('is due at once while the hours are open, and continues when woken', async () => {
     const workspace = { id: 'w', timezone: 'Europe/Paris', businessHours: SATURDAY_MORNINGS };
-    expect((await delayExecutor({ mode: 'until_open' }, contextAt('2025-01-18T10:00:00Z', workspace))).wait).toEqual({ kind: 'timer', dueAt: '2025-01-18T10:00:00.000Z' });
-    expect(await delayExecutor({ mode: 'until_open' }, { ...contextAt('2025-01-18T10:00:00Z', workspace), resume: { kind: 'timeout' } })).toEqual({ port: 'out' });
+    expect((await delayExecutor({ mode: 'until_open' }, contextAt('2025-01-18T10:00:00Z', workspace))).wait).toEqual({
+      kind: 'timer',
+      dueAt: '2025-01-18T10:00:00.000Z',
+    });
+    expect(
+      await delayExecutor({ mode: 'until_open' }, { ...contextAt('2025-01-18T10:00:00Z', workspace), resume: { kind: 'timeout' } }),
+    ).toEqual({ port: 'out' });
   });
 });

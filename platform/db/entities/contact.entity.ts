@@ -17,7 +17,10 @@ export const ContactSchema = defineEntity({
     erasedAt: p.datetime().nullable(),
     consent: p.json<Record<string, unknown>>().default('{}'),
     createdAt: p.datetime().onCreate(() => new Date()),
-    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+    updatedAt: p
+      .datetime()
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date()),
     lastSeenAt: p.datetime().nullable(),
     /** Created by the editor's test chat: never in segments, broadcast audiences, analytics or quotas. */
     isTest: p.boolean().default(false),

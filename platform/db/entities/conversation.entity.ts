@@ -23,7 +23,10 @@ export const ConversationSchema = defineEntity({
     lastMessageAt: p.datetime().onCreate(() => new Date()),
     lastInboundAt: p.datetime().nullable(),
     createdAt: p.datetime().onCreate(() => new Date()),
-    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+    updatedAt: p
+      .datetime()
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date()),
     resolvedAt: p.datetime().nullable(),
   },
 });

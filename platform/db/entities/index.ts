@@ -13,4 +13,19 @@ import { UsageEventSchema } from './usage-event.entity.ts';
 import { UserSchema } from './user.entity.ts';
 import { WorkspaceSchema } from './workspace.entity.ts';
 
-export const entities = [WorkspaceSchema, UserSchema, MembershipSchema, ApiKeySchema, ChannelSchema, ContactSchema, ContactIdentitySchema, ConversationSchema, MessageSchema, UsageEventSchema, AuditEntrySchema, FlowRecordSchema, FlowVersionSchema, InvitationSchema];
+export const entities = [
+  WorkspaceSchema,
+  UserSchema,
+  MembershipSchema,
+  ApiKeySchema,
+  ChannelSchema,
+  ContactSchema,
+  ContactIdentitySchema,
+  ConversationSchema,
+  MessageSchema,
+  UsageEventSchema,
+  AuditEntrySchema,
+  FlowRecordSchema,
+  FlowVersionSchema,
+  InvitationSchema,
+];

@@ -10,7 +10,10 @@ export const UserSchema = defineEntity({
     /** scrypt parameters, salt and hash; never serialised. */
     passwordHash: p.text().hidden(),
     createdAt: p.datetime().onCreate(() => new Date()),
-    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+    updatedAt: p
+      .datetime()
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date()),
     lastLoginAt: p.datetime().nullable(),
     /** Session tokens carry the version current when issued; bumping it ends every older token. */
     tokenVersion: p.integer().default(0),

@@ -14,7 +14,10 @@ export const WorkspaceSchema = defineEntity({
     businessHours: p.json<WeeklyHours>().nullable(),
     isDemo: p.boolean().default(false),
     createdAt: p.datetime().onCreate(() => new Date()),
-    updatedAt: p.datetime().onCreate(() => new Date()).onUpdate(() => new Date()),
+    updatedAt: p
+      .datetime()
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date()),
   },
 });
 export type Workspace = InferEntity<typeof WorkspaceSchema>;

@@ -14,7 +14,13 @@ export async function addSessionCookies(context: BrowserContext, base: string, s
   const cookies = session.headers.getSetCookie().map((line) => {
     const [pair] = line.split(';');
     const eq = pair!.indexOf('=');
-    return { name: pair!.slice(0, eq), value: decodeURIComponent(pair!.slice(eq + 1)), url: base, sameSite: 'Strict' as const, httpOnly: pair!.startsWith('om_session=') };
+    return {
+      name: pair!.slice(0, eq),
+      value: decodeURIComponent(pair!.slice(eq + 1)),
+      url: base,
+      sameSite: 'Strict' as const,
+      httpOnly: pair!.startsWith('om_session='),
+    };
   });
   await context.addCookies(cookies);
 }
@@ -23,7 +29,12 @@ export async function addSessionCookies(context: BrowserContext, base: string, s
  * A page at 1440 × 900 signed in as `session` (an API signup or login), its content-security
  * violations recorded by `violations`.
  */
-export async function signedInPage(browser: Browser, base: string, session: ApiResponse, violations: { watch(context: BrowserContext): Promise<void> }): Promise<Page> {
+export async function signedInPage(
+  browser: Browser,
+  base: string,
+  session: ApiResponse,
+  violations: { watch(context: BrowserContext): Promise<void> },
+): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
   await violations.watch(context);
   await addSessionCookies(context, base, session);

@@ -25,7 +25,8 @@ export function violationRecorder() {
     /** The violations so far, of the pages still open and from the console of every page. */
     async all(): Promise<string[]> {
       const fromEvents: string[] = [];
-      for (const page of pages.filter((p) => !p.isClosed())) fromEvents.push(...((await page.evaluate('window.__cspViolations ?? []')) as string[]));
+      for (const page of pages.filter((p) => !p.isClosed()))
+        fromEvents.push(...((await page.evaluate('window.__cspViolations ?? []')) as string[]));
       return [...fromEvents, ...fromConsole];
     },
   };

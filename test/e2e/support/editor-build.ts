@@ -22,6 +22,10 @@ export function ensureEditorBuilt(): void {
   if (existsSync(DIST_INDEX) && statSync(DIST_INDEX).mtimeMs >= sourcesAt) return;
   const vite = join(REPO_ROOT, 'node_modules/vite/bin/vite.js');
   // NODE_ENV=production: vitest's NODE_ENV=test would otherwise give React's development build.
-  const result = spawnSync(process.execPath, [vite, 'build', '--config', 'editor/vite.config.ts', '--logLevel', 'warn'], { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production' } });
+  const result = spawnSync(process.execPath, [vite, 'build', '--config', 'editor/vite.config.ts', '--logLevel', 'warn'], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
   if (result.status !== 0) throw new Error(`editor build failed:\n${result.stdout}\n${result.stderr}`);
 }

@@ -25,7 +25,14 @@ export function pagesOfRoutes(routes: readonly RouteLike[], parent = ''): Walked
   const pages: WalkedPage[] = [];
   const visit = (list: readonly RouteLike[], base: string) => {
     for (const route of list) {
-      const path = route.path === undefined ? base : route.path === '*' ? UNKNOWN_PATH : route.path.startsWith('/') ? route.path : `${base.replace(/\/$/, '')}/${route.path}`;
+      const path =
+        route.path === undefined
+          ? base
+          : route.path === '*'
+            ? UNKNOWN_PATH
+            : route.path.startsWith('/')
+              ? route.path
+              : `${base.replace(/\/$/, '')}/${route.path}`;
       const shown = route.element !== undefined || route.index === true || (route.path !== undefined && !route.children);
       if (shown && path && !isRedirect(route.element) && !seen.has(path)) {
         seen.add(path);

@@ -14,7 +14,8 @@ export interface RunWindowQuery {
 }
 
 export const analyticsKeys = {
-  flow: (flowId: string, window: RunWindowQuery) => ['flow-analytics', flowId, window.lastRuns, window.from ?? null, window.to ?? null] as const,
+  flow: (flowId: string, window: RunWindowQuery) =>
+    ['flow-analytics', flowId, window.lastRuns, window.from ?? null, window.to ?? null] as const,
   dashboard: (days: number) => ['dashboard', days] as const,
 };
 
@@ -35,5 +36,9 @@ export function useFlowAnalytics(flowId: string, window: RunWindowQuery, enabled
 
 export function useDashboard(days: number) {
   const { api } = useSession();
-  return useQuery({ queryKey: analyticsKeys.dashboard(days), queryFn: ({ signal }) => api.get<DashboardData>(`/analytics/dashboard?days=${days}`, signal), placeholderData: keepPreviousData });
+  return useQuery({
+    queryKey: analyticsKeys.dashboard(days),
+    queryFn: ({ signal }) => api.get<DashboardData>(`/analytics/dashboard?days=${days}`, signal),
+    placeholderData: keepPreviousData,
+  });
 }

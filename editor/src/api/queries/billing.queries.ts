@@ -24,12 +24,19 @@ export function useCanManageBilling(): boolean {
 export function useBilling() {
   const { api } = useSession();
   const enabled = useCanManageBilling();
-  return useQuery({ queryKey: billingKey, queryFn: ({ signal }) => api.get<BillingInfo>('/billing', signal), enabled, refetchInterval: BILLING_REFRESH_MS });
+  return useQuery({
+    queryKey: billingKey,
+    queryFn: ({ signal }) => api.get<BillingInfo>('/billing', signal),
+    enabled,
+    refetchInterval: BILLING_REFRESH_MS,
+  });
 }
 
 /** Opens Stripe Checkout for a plan (the browser leaves for Stripe's page). */
 export function useCheckout() {
-  return useApiMutation((api, plan: string) => api.post<{ url: string }>('/billing/checkout', { plan }), { onSuccess: ({ url }) => window.location.assign(url) });
+  return useApiMutation((api, plan: string) => api.post<{ url: string }>('/billing/checkout', { plan }), {
+    onSuccess: ({ url }) => window.location.assign(url),
+  });
 }
 
 /** Opens Stripe's Customer Portal (card, plan, invoices, cancel). */

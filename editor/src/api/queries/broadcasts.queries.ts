@@ -1,5 +1,12 @@
 import { keepPreviousData, useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import type { Broadcast, BroadcastComparison, BroadcastEngagementAnswer, BroadcastRecipient, BroadcastTimeline, Page } from '../api-types.ts';
+import type {
+  Broadcast,
+  BroadcastComparison,
+  BroadcastEngagementAnswer,
+  BroadcastRecipient,
+  BroadcastTimeline,
+  Page,
+} from '../api-types.ts';
 import { FINAL_BROADCAST_STATES } from '../../../../engine/broadcasts/broadcast-state.ts';
 import type { RecipientStatus } from '../../../../engine/broadcasts/broadcast-state.ts';
 import { pollIntervalMs } from '../../broadcasts/broadcast-polling.ts';
@@ -35,7 +42,8 @@ export function useBroadcasts() {
   const { api } = useSession();
   return useInfiniteQuery({
     queryKey: broadcastKeys.list(),
-    queryFn: ({ pageParam, signal }) => api.get<Page<Broadcast>>(`/broadcasts?limit=${PAGE_SIZE}${pageParam ? `&cursor=${encodeURIComponent(pageParam)}` : ''}`, signal),
+    queryFn: ({ pageParam, signal }) =>
+      api.get<Page<Broadcast>>(`/broadcasts?limit=${PAGE_SIZE}${pageParam ? `&cursor=${encodeURIComponent(pageParam)}` : ''}`, signal),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.nextCursor,
     refetchInterval: (query) => (query.state.data?.pages.some((p) => p.items.some(isLive)) ? LIST_POLL_MS : false),
@@ -55,7 +63,11 @@ export function useBroadcast(id: string) {
 /** The delivery chart's counts over time, asked again while the broadcast is polled. */
 export function useBroadcastTimeline(id: string, polling: boolean) {
   const { api } = useSession();
-  return useQuery({ queryKey: broadcastKeys.timeline(id), queryFn: ({ signal }) => api.get<BroadcastTimeline>(`/broadcasts/${id}/timeline`, signal), refetchInterval: polling ? TIMELINE_POLL_MS : false });
+  return useQuery({
+    queryKey: broadcastKeys.timeline(id),
+    queryFn: ({ signal }) => api.get<BroadcastTimeline>(`/broadcasts/${id}/timeline`, signal),
+    refetchInterval: polling ? TIMELINE_POLL_MS : false,
+  });
 }
 
 /**
@@ -83,7 +95,8 @@ export function useOccurrences(parentId: string) {
   const { api } = useSession();
   return useQuery({
     queryKey: broadcastKeys.occurrences(parentId),
-    queryFn: ({ signal }) => api.get<Page<Broadcast>>(`/broadcasts?parentId=${parentId}&limit=${OCCURRENCES_SHOWN}`, signal).then((p) => p.items),
+    queryFn: ({ signal }) =>
+      api.get<Page<Broadcast>>(`/broadcasts?parentId=${parentId}&limit=${OCCURRENCES_SHOWN}`, signal).then((p) => p.items),
     refetchInterval: OCCURRENCES_POLL_MS,
   });
 }
@@ -91,11 +104,20 @@ export function useOccurrences(parentId: string) {
 /** A broadcast's reply and opt-out rates, with the sentences that define them. */
 export function useBroadcastEngagement(id: string, enabled: boolean) {
   const { api } = useSession();
-  return useQuery({ queryKey: broadcastKeys.engagement(id), queryFn: ({ signal }) => api.get<BroadcastEngagementAnswer>(`/broadcasts/${id}/engagement`, signal), enabled, refetchInterval: ENGAGEMENT_POLL_MS });
+  return useQuery({
+    queryKey: broadcastKeys.engagement(id),
+    queryFn: ({ signal }) => api.get<BroadcastEngagementAnswer>(`/broadcasts/${id}/engagement`, signal),
+    enabled,
+    refetchInterval: ENGAGEMENT_POLL_MS,
+  });
 }
 
 /** The most recently started broadcasts side by side (numbers and rates). */
 export function useBroadcastComparison(limit: number) {
   const { api } = useSession();
-  return useQuery({ queryKey: broadcastKeys.comparison(limit), queryFn: ({ signal }) => api.get<BroadcastComparison>(`/analytics/broadcasts?limit=${limit}`, signal), refetchInterval: ENGAGEMENT_POLL_MS });
+  return useQuery({
+    queryKey: broadcastKeys.comparison(limit),
+    queryFn: ({ signal }) => api.get<BroadcastComparison>(`/analytics/broadcasts?limit=${limit}`, signal),
+    refetchInterval: ENGAGEMENT_POLL_MS,
+  });
 }

@@ -10,5 +10,9 @@ export const channelKeys = {
 /** The workspace's channels. While one is connecting, the list is asked again every few seconds. */
 export function useChannels({ pollMs }: { pollMs?: number } = {}) {
   const { api } = useSession();
-  return useQuery({ queryKey: channelKeys.list(), queryFn: ({ signal }) => api.get<{ items: Channel[] }>('/channels', signal).then((p) => p.items), refetchInterval: pollMs ?? false });
+  return useQuery({
+    queryKey: channelKeys.list(),
+    queryFn: ({ signal }) => api.get<{ items: Channel[] }>('/channels', signal).then((p) => p.items),
+    refetchInterval: pollMs ?? false,
+  });
 }

@@ -57,7 +57,10 @@ export function useContactList(filter: ContactListFilter) {
 
 export function useContactRuns(contactId: string) {
   const { api } = useSession();
-  return useQuery({ queryKey: contactListKeys.runs(contactId), queryFn: ({ signal }) => api.get<Page<RunSummary>>(`/contacts/${contactId}/runs?limit=20`, signal) });
+  return useQuery({
+    queryKey: contactListKeys.runs(contactId),
+    queryFn: ({ signal }) => api.get<Page<RunSummary>>(`/contacts/${contactId}/runs?limit=20`, signal),
+  });
 }
 
 /** One import, polled every second while it is queued or running (its progress bar moves). */
@@ -72,39 +75,57 @@ export function useContactImport(id: string | null) {
 }
 
 export function useCreateContact(onCreated: (c: Contact) => void) {
-  return useApiMutation((api, input: { phone: string; defaultCountry?: string; name?: string; tags?: string[] }) => api.post<Contact>('/contacts', input), {
-    invalidates: [contactListKeys.lists],
-    success: 'Contact added.',
-    onSuccess: onCreated,
-    notifyError: false,
-  });
+  return useApiMutation(
+    (api, input: { phone: string; defaultCountry?: string; name?: string; tags?: string[] }) => api.post<Contact>('/contacts', input),
+    {
+      invalidates: [contactListKeys.lists],
+      success: 'Contact added.',
+      onSuccess: onCreated,
+      notifyError: false,
+    },
+  );
 }
 
 export function useUpdateContact(contactId: string) {
-  return useApiMutation((api, patch: { name?: string | null; attributes?: Record<string, string | null>; tags?: string[] }) => api.patch<Contact>(`/contacts/${contactId}`, patch), {
-    invalidates: [contactListKeys.contact(contactId), contactListKeys.lists],
-    success: 'Contact saved.',
-  });
+  return useApiMutation(
+    (api, patch: { name?: string | null; attributes?: Record<string, string | null>; tags?: string[] }) =>
+      api.patch<Contact>(`/contacts/${contactId}`, patch),
+    {
+      invalidates: [contactListKeys.contact(contactId), contactListKeys.lists],
+      success: 'Contact saved.',
+    },
+  );
 }
 
 export function useDeleteContact(onDeleted: () => void) {
-  return useApiMutation((api, contactId: string) => api.delete(`/contacts/${contactId}`), { invalidates: [contactListKeys.lists], success: 'Contact deleted.', onSuccess: onDeleted });
+  return useApiMutation((api, contactId: string) => api.delete(`/contacts/${contactId}`), {
+    invalidates: [contactListKeys.lists],
+    success: 'Contact deleted.',
+    onSuccess: onDeleted,
+  });
 }
 
 export type BulkTarget = { kind: 'ids'; ids: string[] } | { kind: 'filter'; filter: { q?: string; segment?: unknown } };
 
 export function useBulkTags() {
-  return useApiMutation((api, input: { action: 'add' | 'remove'; tags: string[]; target: BulkTarget }) => api.post<{ changed: number }>('/contacts/bulk-tags', input), {
-    invalidates: [contactListKeys.lists],
-    success: (r, v) => `${v.action === 'add' ? 'Tagged' : 'Untagged'} ${r.changed} ${r.changed === 1 ? 'contact' : 'contacts'}.`,
-  });
+  return useApiMutation(
+    (api, input: { action: 'add' | 'remove'; tags: string[]; target: BulkTarget }) =>
+      api.post<{ changed: number }>('/contacts/bulk-tags', input),
+    {
+      invalidates: [contactListKeys.lists],
+      success: (r, v) => `${v.action === 'add' ? 'Tagged' : 'Untagged'} ${r.changed} ${r.changed === 1 ? 'contact' : 'contacts'}.`,
+    },
+  );
 }
 
 /** Sends the file itself as the body; the options ride in the query string. */
 export function useUploadImport(onStarted: (i: ContactImport) => void) {
   return useApiMutation(
     (api, input: { file: File; options: ImportOptionsInput }) => {
-      const params = new URLSearchParams({ options: JSON.stringify(input.options), fileName: input.file.name.slice(0, 200) || 'contacts.csv' });
+      const params = new URLSearchParams({
+        options: JSON.stringify(input.options),
+        fileName: input.file.name.slice(0, 200) || 'contacts.csv',
+      });
       return api.upload<ContactImport>(`/contacts/imports?${params}`, input.file, 'text/csv');
     },
     { invalidates: [contactListKeys.imports], onSuccess: onStarted, notifyError: false },

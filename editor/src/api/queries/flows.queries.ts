@@ -37,7 +37,10 @@ const CHAT_REFRESH_MS = 700;
 
 export function useFlows() {
   const { api } = useSession();
-  return useQuery({ queryKey: flowKeys.list(), queryFn: ({ signal }) => api.get<Page<FlowListItem>>(`/flows?limit=${FLOW_LIST_LIMIT}`, signal).then((p) => p.items) });
+  return useQuery({
+    queryKey: flowKeys.list(),
+    queryFn: ({ signal }) => api.get<Page<FlowListItem>>(`/flows?limit=${FLOW_LIST_LIMIT}`, signal).then((p) => p.items),
+  });
 }
 
 /**
@@ -60,7 +63,10 @@ export function useFlowDetail(flowId: string) {
 /** The flow's published versions, newest first. */
 export function useFlowVersions(flowId: string) {
   const { api } = useSession();
-  return useQuery({ queryKey: flowKeys.versions(flowId), queryFn: ({ signal }) => api.get<Page<FlowVersion>>(`/flows/${flowId}/versions?limit=50`, signal).then((p) => p.items) });
+  return useQuery({
+    queryKey: flowKeys.versions(flowId),
+    queryFn: ({ signal }) => api.get<Page<FlowVersion>>(`/flows/${flowId}/versions?limit=50`, signal).then((p) => p.items),
+  });
 }
 
 /** The query of one published version's document (versions never change: cached for good). */
@@ -70,7 +76,11 @@ export function useFlowVersion(flowId: string, version: number | null) {
 }
 
 export function flowVersionQuery(api: ReturnType<typeof useSession>['api'], flowId: string, version: number) {
-  return { queryKey: flowKeys.version(flowId, version), queryFn: () => api.get<FlowVersionDetail>(`/flows/${flowId}/versions/${version}`), staleTime: Infinity };
+  return {
+    queryKey: flowKeys.version(flowId, version),
+    queryFn: () => api.get<FlowVersionDetail>(`/flows/${flowId}/versions/${version}`),
+    staleTime: Infinity,
+  };
 }
 
 /** The flow's recent runs, refetched every 2 s while shown; `limit` is how many. */
@@ -118,7 +128,11 @@ export function useConversationMessages(conversationId: string | null) {
   return useQuery({
     queryKey: conversationKeys.messages(conversationId ?? ''),
     queryFn: ({ signal }) =>
-      api.get<Page<Message>>(`/conversations/${conversationId}/messages?limit=200`, signal).then((page) => [...page.items].sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1))),
+      api
+        .get<Page<Message>>(`/conversations/${conversationId}/messages?limit=200`, signal)
+        .then((page) =>
+          [...page.items].sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1)),
+        ),
     enabled: conversationId !== null,
     refetchInterval: CHAT_REFRESH_MS,
   });

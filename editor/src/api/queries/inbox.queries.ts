@@ -1,5 +1,17 @@
 import { useQuery } from '@tanstack/react-query';
-import type { Availability, Conversation, ConversationListItem, ConversationNote, InboxAgent, MessageDetail, MyAvailability, Page, ReadMarker, TeamFigures, TimelineItem } from '../api-types.ts';
+import type {
+  Availability,
+  Conversation,
+  ConversationListItem,
+  ConversationNote,
+  InboxAgent,
+  MessageDetail,
+  MyAvailability,
+  Page,
+  ReadMarker,
+  TeamFigures,
+  TimelineItem,
+} from '../api-types.ts';
 import { useSession } from '../../session/session-context.tsx';
 import { useApiMutation } from '../use-api-mutation.ts';
 
@@ -36,7 +48,11 @@ function queryString(filter: ConversationFilter): string {
 /** A list of conversations with their contact, last message and unread count: most recent activity first, the queue longest waiting first. */
 export function useConversations(filter: ConversationFilter, enabled = true) {
   const { api } = useSession();
-  return useQuery({ queryKey: inboxKeys.list(filter), queryFn: ({ signal }) => api.get<Page<ConversationListItem>>(`/conversations?${queryString(filter)}`, signal), enabled });
+  return useQuery({
+    queryKey: inboxKeys.list(filter),
+    queryFn: ({ signal }) => api.get<Page<ConversationListItem>>(`/conversations?${queryString(filter)}`, signal),
+    enabled,
+  });
 }
 
 /**
@@ -44,7 +60,10 @@ export function useConversations(filter: ConversationFilter, enabled = true) {
  * API per person): the lists' unread counts follow.
  */
 export function useMarkRead() {
-  return useApiMutation((api, id: string) => api.put<ReadMarker>(`/conversations/${id}/read`, {}), { invalidates: () => [inboxKeys.lists], notifyError: false });
+  return useApiMutation((api, id: string) => api.put<ReadMarker>(`/conversations/${id}/read`, {}), {
+    invalidates: () => [inboxKeys.lists],
+    notifyError: false,
+  });
 }
 
 export function useConversation(id: string) {
@@ -55,7 +74,10 @@ export function useConversation(id: string) {
 /** Messages, notes, state changes and runs in one list, oldest first. */
 export function useTimeline(id: string) {
   const { api } = useSession();
-  return useQuery({ queryKey: inboxKeys.timeline(id), queryFn: ({ signal }) => api.get<{ items: TimelineItem[] }>(`/conversations/${id}/timeline`, signal) });
+  return useQuery({
+    queryKey: inboxKeys.timeline(id),
+    queryFn: ({ signal }) => api.get<{ items: TimelineItem[] }>(`/conversations/${id}/timeline`, signal),
+  });
 }
 
 /**
@@ -64,13 +86,21 @@ export function useTimeline(id: string) {
  */
 export function useConversationMessages(id: string) {
   const { api } = useSession();
-  return useQuery({ queryKey: inboxKeys.messages(id), queryFn: ({ signal }) => api.get<Page<MessageDetail>>(`/conversations/${id}/messages?limit=200`, signal) });
+  return useQuery({
+    queryKey: inboxKeys.messages(id),
+    queryFn: ({ signal }) => api.get<Page<MessageDetail>>(`/conversations/${id}/messages?limit=200`, signal),
+  });
 }
 
 /** The caller's availability in the inbox (only for roles that work it). */
 export function useMyAvailability(enabled: boolean) {
   const { api } = useSession();
-  return useQuery({ queryKey: inboxKeys.availability, queryFn: ({ signal }) => api.get<MyAvailability>('/me/availability', signal), enabled, staleTime: 30_000 });
+  return useQuery({
+    queryKey: inboxKeys.availability,
+    queryFn: ({ signal }) => api.get<MyAvailability>('/me/availability', signal),
+    enabled,
+    staleTime: 30_000,
+  });
 }
 
 export function useSetAvailability() {
@@ -83,50 +113,86 @@ export function useSetAvailability() {
 /** Supervisors: the agents of the teams with their availability and load. */
 export function useInboxAgents(enabled = true) {
   const { api } = useSession();
-  return useQuery({ queryKey: inboxKeys.agents, queryFn: ({ signal }) => api.get<{ items: InboxAgent[] }>('/inbox/agents', signal), enabled, refetchInterval: 15_000 });
+  return useQuery({
+    queryKey: inboxKeys.agents,
+    queryFn: ({ signal }) => api.get<{ items: InboxAgent[] }>('/inbox/agents', signal),
+    enabled,
+    refetchInterval: 15_000,
+  });
 }
 
 /** Supervisors: per team the queue, the longest wait, the conversations over the target and today's waits. */
 export function useInboxOverview(slaSeconds: number) {
   const { api } = useSession();
-  return useQuery({ queryKey: inboxKeys.overview(slaSeconds), queryFn: ({ signal }) => api.get<{ teams: TeamFigures[] }>(`/inbox/overview?slaSeconds=${slaSeconds}`, signal), refetchInterval: 15_000 });
+  return useQuery({
+    queryKey: inboxKeys.overview(slaSeconds),
+    queryFn: ({ signal }) => api.get<{ teams: TeamFigures[] }>(`/inbox/overview?slaSeconds=${slaSeconds}`, signal),
+    refetchInterval: 15_000,
+  });
 }
 
 /** What a move of a conversation changes: the conversation, its timeline, every list, and who has what. */
 const moved = (id: string) => [inboxKeys.conversation(id), inboxKeys.timeline(id), inboxKeys.lists, inboxKeys.availability, ['inbox']];
 
 export function useTake() {
-  return useApiMutation((api, id: string) => api.post<Conversation>(`/conversations/${id}/take`), { invalidates: (_r, id) => moved(id), success: 'The conversation is yours.' });
+  return useApiMutation((api, id: string) => api.post<Conversation>(`/conversations/${id}/take`), {
+    invalidates: (_r, id) => moved(id),
+    success: 'The conversation is yours.',
+  });
 }
 export function useResolve() {
-  return useApiMutation((api, id: string) => api.post<Conversation>(`/conversations/${id}/resolve`), { invalidates: (_r, id) => moved(id), success: 'Resolved: the bot answers this contact again.' });
+  return useApiMutation((api, id: string) => api.post<Conversation>(`/conversations/${id}/resolve`), {
+    invalidates: (_r, id) => moved(id),
+    success: 'Resolved: the bot answers this contact again.',
+  });
 }
 export function useReopen() {
-  return useApiMutation((api, id: string) => api.post<Conversation>(`/conversations/${id}/reopen`), { invalidates: (_r, id) => moved(id), success: 'Reopened.' });
+  return useApiMutation((api, id: string) => api.post<Conversation>(`/conversations/${id}/reopen`), {
+    invalidates: (_r, id) => moved(id),
+    success: 'Reopened.',
+  });
 }
 export function useSnooze() {
-  return useApiMutation((api, { id, until }: { id: string; until: Date }) => api.post<Conversation>(`/conversations/${id}/snooze`, { until: until.toISOString() }), {
-    invalidates: (_r, { id }) => moved(id),
-    success: (c) => `Snoozed until ${new Date(c.snoozedUntil ?? Date.now()).toLocaleString()}.`,
-  });
+  return useApiMutation(
+    (api, { id, until }: { id: string; until: Date }) =>
+      api.post<Conversation>(`/conversations/${id}/snooze`, { until: until.toISOString() }),
+    {
+      invalidates: (_r, { id }) => moved(id),
+      success: (c) => `Snoozed until ${new Date(c.snoozedUntil ?? Date.now()).toLocaleString()}.`,
+    },
+  );
 }
 export function useTransfer() {
-  return useApiMutation((api, { id, ...body }: { id: string; teamId: string; agentId?: string; note?: string }) => api.post<Conversation>(`/conversations/${id}/transfer`, body), {
-    invalidates: (_r, { id }) => moved(id),
-    success: 'Transferred.',
-  });
+  return useApiMutation(
+    (api, { id, ...body }: { id: string; teamId: string; agentId?: string; note?: string }) =>
+      api.post<Conversation>(`/conversations/${id}/transfer`, body),
+    {
+      invalidates: (_r, { id }) => moved(id),
+      success: 'Transferred.',
+    },
+  );
 }
 export function useAssign() {
-  return useApiMutation((api, { id, userId }: { id: string; userId: string }) => api.post<Conversation>(`/conversations/${id}/assign`, { userId }), { invalidates: (_r, { id }) => moved(id), success: 'Assigned.' });
+  return useApiMutation(
+    (api, { id, userId }: { id: string; userId: string }) => api.post<Conversation>(`/conversations/${id}/assign`, { userId }),
+    { invalidates: (_r, { id }) => moved(id), success: 'Assigned.' },
+  );
 }
 
 export function useAddNote() {
-  return useApiMutation((api, { id, text }: { id: string; text: string }) => api.post<ConversationNote>(`/conversations/${id}/notes`, { text }), { invalidates: (_r, { id }) => [inboxKeys.timeline(id)] });
+  return useApiMutation(
+    (api, { id, text }: { id: string; text: string }) => api.post<ConversationNote>(`/conversations/${id}/notes`, { text }),
+    { invalidates: (_r, { id }) => [inboxKeys.timeline(id)] },
+  );
 }
 
 /** A reply to the contact: through the outbox and the channel's pacing; the client id makes a retried click send once. */
 export function useSendReply() {
-  return useApiMutation((api, { id, text, clientMessageId }: { id: string; text: string; clientMessageId: string }) => api.post<{ messageId: string; created: boolean }>(`/conversations/${id}/messages`, { text, clientMessageId }), {
-    invalidates: (_r, { id }) => [inboxKeys.timeline(id), inboxKeys.messages(id), inboxKeys.lists],
-  });
+  return useApiMutation(
+    (api, { id, text, clientMessageId }: { id: string; text: string; clientMessageId: string }) =>
+      api.post<{ messageId: string; created: boolean }>(`/conversations/${id}/messages`, { text, clientMessageId }),
+    {
+      invalidates: (_r, { id }) => [inboxKeys.timeline(id), inboxKeys.messages(id), inboxKeys.lists],
+    },
+  );
 }

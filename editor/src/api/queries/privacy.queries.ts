@@ -1,6 +1,13 @@
 import { useQuery } from '@tanstack/react-query';
 import type { z } from 'zod';
-import type { ConsentEventDto, ExportDto, LegalHoldDto, RetentionPolicyDto, RetentionPreviewDto, SweepDto } from '../../../../api/dto/privacy.dto.ts';
+import type {
+  ConsentEventDto,
+  ExportDto,
+  LegalHoldDto,
+  RetentionPolicyDto,
+  RetentionPreviewDto,
+  SweepDto,
+} from '../../../../api/dto/privacy.dto.ts';
 import type { Contact } from '../api-types.ts';
 import { useSession } from '../../session/session-context.tsx';
 
@@ -44,12 +51,18 @@ export function useSweeps() {
 
 export function useLegalHolds() {
   const { api } = useSession();
-  return useQuery({ queryKey: privacyKeys.holds, queryFn: ({ signal }) => api.get<{ items: LegalHold[] }>('/legal-holds', signal).then((p) => p.items) });
+  return useQuery({
+    queryKey: privacyKeys.holds,
+    queryFn: ({ signal }) => api.get<{ items: LegalHold[] }>('/legal-holds', signal).then((p) => p.items),
+  });
 }
 
 export function usePrivacyContact(contactId: string) {
   const { api } = useSession();
-  return useQuery({ queryKey: privacyKeys.contact(contactId), queryFn: ({ signal }) => api.get<Contact>(`/contacts/${contactId}`, signal) });
+  return useQuery({
+    queryKey: privacyKeys.contact(contactId),
+    queryFn: ({ signal }) => api.get<Contact>(`/contacts/${contactId}`, signal),
+  });
 }
 
 /** A contact's exports, polled every second while one is being built. */
@@ -64,5 +77,8 @@ export function useContactExports(contactId: string) {
 
 export function useConsentHistory(contactId: string) {
   const { api } = useSession();
-  return useQuery({ queryKey: privacyKeys.consent(contactId), queryFn: ({ signal }) => api.get<{ items: ConsentEvent[] }>(`/contacts/${contactId}/consent`, signal).then((p) => p.items) });
+  return useQuery({
+    queryKey: privacyKeys.consent(contactId),
+    queryFn: ({ signal }) => api.get<{ items: ConsentEvent[] }>(`/contacts/${contactId}/consent`, signal).then((p) => p.items),
+  });
 }

@@ -32,7 +32,10 @@ export const teamKeys = {
 
 export function useApiKeys() {
   const { api } = useSession();
-  return useQuery({ queryKey: teamKeys.apiKeys, queryFn: ({ signal }) => api.get<{ items: ApiKey[] }>('/api-keys', signal).then((p) => p.items) });
+  return useQuery({
+    queryKey: teamKeys.apiKeys,
+    queryFn: ({ signal }) => api.get<{ items: ApiKey[] }>('/api-keys', signal).then((p) => p.items),
+  });
 }
 
 export function useWorkspaceSettings() {
@@ -64,5 +67,8 @@ export function useAuditLog(filter: AuditFilter) {
 
 export function useAuditActions() {
   const { api } = useSession();
-  return useQuery({ queryKey: teamKeys.auditActions, queryFn: ({ signal }) => api.get<{ items: string[] }>('/audit-log/actions', signal).then((p) => p.items) });
+  return useQuery({
+    queryKey: teamKeys.auditActions,
+    queryFn: ({ signal }) => api.get<{ items: string[] }>('/audit-log/actions', signal).then((p) => p.items),
+  });
 }

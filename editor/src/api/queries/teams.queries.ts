@@ -12,7 +12,10 @@ export function useTeams() {
 }
 
 export function useCreateTeam() {
-  return useApiMutation((api, team: TeamInput) => api.post<Team>('/teams', team), { invalidates: [teamKeys.teams, ['inbox']], success: (t) => `Team ${t.name} created.` });
+  return useApiMutation((api, team: TeamInput) => api.post<Team>('/teams', team), {
+    invalidates: [teamKeys.teams, ['inbox']],
+    success: (t) => `Team ${t.name} created.`,
+  });
 }
 
 /** Saves a team's settings, then its members (two calls of the API: settings and the member list). */
@@ -28,28 +31,44 @@ export function useUpdateTeam() {
 }
 
 export function useDeleteTeam() {
-  return useApiMutation((api, team: Team) => api.delete(`/teams/${team.id}`), { invalidates: [teamKeys.teams, teamKeys.routingRules, ['inbox']], success: (_r, t) => `Team ${t.name} deleted.` });
+  return useApiMutation((api, team: Team) => api.delete(`/teams/${team.id}`), {
+    invalidates: [teamKeys.teams, teamKeys.routingRules, ['inbox']],
+    success: (_r, t) => `Team ${t.name} deleted.`,
+  });
 }
 
 export function useRoutingRules() {
   const { api } = useSession();
-  return useQuery({ queryKey: teamKeys.routingRules, queryFn: ({ signal }) => api.get<{ items: RoutingRule[] }>('/routing-rules', signal) });
+  return useQuery({
+    queryKey: teamKeys.routingRules,
+    queryFn: ({ signal }) => api.get<{ items: RoutingRule[] }>('/routing-rules', signal),
+  });
 }
 
 export type RoutingRuleInput = Pick<RoutingRule, 'name' | 'condition' | 'teamId' | 'enabled'> & { position?: number };
 
 export function useSaveRoutingRule() {
-  return useApiMutation((api, { id, rule }: { id: string | null; rule: Partial<RoutingRuleInput> }) => (id ? api.patch<RoutingRule>(`/routing-rules/${id}`, rule) : api.post<RoutingRule>('/routing-rules', rule)), {
-    invalidates: [teamKeys.routingRules],
-    success: (r) => `Rule “${r.name}” saved.`,
-  });
+  return useApiMutation(
+    (api, { id, rule }: { id: string | null; rule: Partial<RoutingRuleInput> }) =>
+      id ? api.patch<RoutingRule>(`/routing-rules/${id}`, rule) : api.post<RoutingRule>('/routing-rules', rule),
+    {
+      invalidates: [teamKeys.routingRules],
+      success: (r) => `Rule “${r.name}” saved.`,
+    },
+  );
 }
 
 /** Moves a rule without a notification (reordering saves two rules at once). */
 export function useMoveRoutingRule() {
-  return useApiMutation((api, { id, position }: { id: string; position: number }) => api.patch<RoutingRule>(`/routing-rules/${id}`, { position }), { invalidates: [teamKeys.routingRules] });
+  return useApiMutation(
+    (api, { id, position }: { id: string; position: number }) => api.patch<RoutingRule>(`/routing-rules/${id}`, { position }),
+    { invalidates: [teamKeys.routingRules] },
+  );
 }
 
 export function useDeleteRoutingRule() {
-  return useApiMutation((api, rule: RoutingRule) => api.delete(`/routing-rules/${rule.id}`), { invalidates: [teamKeys.routingRules], success: (_r, rule) => `Rule “${rule.name}” deleted.` });
+  return useApiMutation((api, rule: RoutingRule) => api.delete(`/routing-rules/${rule.id}`), {
+    invalidates: [teamKeys.routingRules],
+    success: (_r, rule) => `Rule “${rule.name}” deleted.`,
+  });
 }

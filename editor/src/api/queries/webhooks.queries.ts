@@ -14,14 +14,19 @@ const DELIVERIES_REFRESH_MS = 3_000;
 /** The workspace's webhook endpoints: asked only of a role that manages them (`enabled`). */
 export function useWebhooks(enabled: boolean) {
   const { api } = useSession();
-  return useQuery({ queryKey: webhookKeys.all, queryFn: ({ signal }) => api.get<{ items: WebhookEndpoint[] }>('/webhooks', signal).then((p) => p.items), enabled });
+  return useQuery({
+    queryKey: webhookKeys.all,
+    queryFn: ({ signal }) => api.get<{ items: WebhookEndpoint[] }>('/webhooks', signal).then((p) => p.items),
+    enabled,
+  });
 }
 
 export function useWebhookDeliveries(endpointId: string | null) {
   const { api } = useSession();
   return useQuery({
     queryKey: webhookKeys.deliveries(endpointId ?? ''),
-    queryFn: ({ signal }) => api.get<{ items: WebhookDelivery[] }>(`/webhooks/${endpointId}/deliveries?limit=50`, signal).then((p) => p.items),
+    queryFn: ({ signal }) =>
+      api.get<{ items: WebhookDelivery[] }>(`/webhooks/${endpointId}/deliveries?limit=50`, signal).then((p) => p.items),
     enabled: endpointId !== null,
     refetchInterval: DELIVERIES_REFRESH_MS,
   });
