@@ -259,6 +259,8 @@ export const accountRoutes = [
       'Delete your own account (with your password): your memberships, sessions and usage data go; a workspace where you are the only member goes with it. 409 sole_owner when you are the only owner of a workspace with other members',
     tag: 'auth',
     auth: 'workspace.read',
+    // The account's sessions end with it: no credential of it may be trusted from the cache.
+    endsCredentials: true,
     body: z.strictObject({ password: z.string().min(1).max(200) }),
     response: z.object({ deleted: z.literal(true), deletedWorkspaces: z.array(z.uuid()) }),
     exampleBody: { password: 'correct horse battery' },
