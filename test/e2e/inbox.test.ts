@@ -161,7 +161,7 @@ describe.skipIf(!HAS_CHROMIUM)('the support inbox in Chromium', { timeout: E2E_T
     const canned = ownerPage.getByRole('dialog', { name: 'New quick reply' });
     await canned.getByLabel('Shortcut').fill('refund');
     await canned.getByLabel('Title').fill('Refund on its way');
-    await canned.getByLabel('Text').fill('Hi {{contact.name | "there"}}, your refund is on its way: it takes 5 days.');
+    await canned.getByRole('textbox', { name: /^Text/ }).fill('Hi {{contact.name | "there"}}, your refund is on its way: it takes 5 days.');
     await canned.getByRole('button', { name: 'Save' }).click();
     await poll(() => ownerPage.getByRole('table', { name: 'Quick replies' }).textContent()).toContain('/refund');
     await screenshots(ownerPage, 'quick-replies');
