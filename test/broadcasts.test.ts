@@ -319,7 +319,11 @@ describe("when a broadcast has quiet hours on the contact's clock", () => {
     // Their batch comes back when the quiet hours end: a delayed job due at not_before.
     const sendQueue = new Queue(broadcastSendQueueName(channelId), { connection: api.env.redis, prefix: api.env.config.redisPrefix });
     try {
-      const later = (await sendQueue.getDelayed()).filter((job) => job.id?.startsWith(`batch-${id}-`));
+      // Enqueued after the batch's rows commit, so it may come a moment after they show.
+      const later = await eventually(async () => {
+        const jobs = (await sendQueue.getDelayed()).filter((job) => job.id?.startsWith(`batch-${id}-`));
+        return jobs.length > 0 ? jobs : undefined;
+      });
       expect(later).toHaveLength(1);
       // The job's own clock reading differs from the batch's by the few ms between them.
       expect(Math.abs(later[0]!.timestamp + later[0]!.delay - new Date(held[0]!.notBefore).getTime())).toBeLessThan(1_000);
