@@ -38,8 +38,15 @@ interface Sample {
   load: string;
 }
 
-/** Memory grows less than this share of its mean per hour: "flat". */
+/** Memory's floor grows less than this share of its mean per hour: "flat". */
 const FLAT_MEMORY_SHARE_PER_HOUR = 0.1;
+/*
+ * A sample catches the heap anywhere on its garbage-collection sawtooth (a worker's heap swung
+ * between 82 and 226 MB from one minute to the next in a 60-minute soak), so a slope through the
+ * samples is mostly where the last few landed. A leak raises the floor: flatness is judged on the
+ * lowest value of each window of this many minutes.
+ */
+const FLOOR_WINDOW_MINUTES = 5;
 /** p99 grows less than this share of its mean per hour (or 20 ms/h): "flat". */
 const FLAT_P99_SHARE_PER_HOUR = 0.25;
 
@@ -105,6 +112,7 @@ async function main(): Promise<void> {
     let minuteAccepted = 0;
     let minuteLatencies: number[] = [];
     let lost = 0;
+    let accepted = 0;
     const started = Date.now();
     const end = started + minutes * 60_000;
     let nextSample = started + 60_000;
@@ -124,6 +132,8 @@ async function main(): Promise<void> {
           inFlight--;
           if (r.accepted) {
             minuteAccepted++;
+            // Also those still in flight at the last sample: the samples' sum misses them.
+            accepted++;
             minuteLatencies.push(r.latencyMs);
           } else lost++;
         });
@@ -157,7 +167,7 @@ async function main(): Promise<void> {
           ),
         }),
       );
-    console.log(JSON.stringify(verdict(samples, warmup, { lost, sent: seq, rate })));
+    console.log(JSON.stringify(verdict(samples, warmup, { lost, sent: seq, accepted, rate })));
   } finally {
     redis.disconnect();
     await stop();
@@ -268,7 +278,17 @@ function round(n: number): number {
   return Math.round(n * 10) / 10;
 }
 
-function verdict(samples: Sample[], warmup: number, totals: { lost: number; sent: number; rate: number }) {
+/** The lowest point of each window of FLOOR_WINDOW_MINUTES consecutive samples, at the window's middle. */
+function floors(points: readonly { x: number; y: number }[]): { x: number; y: number }[] {
+  const out: { x: number; y: number }[] = [];
+  for (let i = 0; i + FLOOR_WINDOW_MINUTES <= points.length; i += FLOOR_WINDOW_MINUTES) {
+    const window = points.slice(i, i + FLOOR_WINDOW_MINUTES);
+    out.push({ x: (window[0]!.x + window.at(-1)!.x) / 2, y: Math.min(...window.map((p) => p.y)) });
+  }
+  return out;
+}
+
+function verdict(samples: Sample[], warmup: number, totals: { lost: number; sent: number; accepted: number; rate: number }) {
   const steady = samples.filter((s) => s.minute > warmup);
   const perHour = (ys: { x: number; y: number }[]) => slope(ys) * 60;
   const mean = (ys: number[]) => (ys.length ? ys.reduce((a, b) => a + b, 0) / ys.length : 0);
@@ -280,18 +300,23 @@ function verdict(samples: Sample[], warmup: number, totals: { lost: number; sent
         .filter((p) => `${p.role}:${p.pid}` === key && p.rssMb !== null)
         .map((p) => ({ x: s.minute, rss: p.rssMb!, heap: p.heapMb })),
     );
-    const rssSlope = perHour(pts.map((p) => ({ x: p.x, y: p.rss })));
+    const rssPts = pts.map((p) => ({ x: p.x, y: p.rss }));
     const heapPts = pts.filter((p) => p.heap !== null).map((p) => ({ x: p.x, y: p.heap! }));
-    const heapSlope = perHour(heapPts);
-    const rssMean = mean(pts.map((p) => p.rss));
+    const rssMean = mean(rssPts.map((p) => p.y));
     const heapMean = mean(heapPts.map((p) => p.y));
+    const rssFloorSlope = perHour(floors(rssPts));
+    const heapFloorSlope = perHour(floors(heapPts));
     return {
       process: key,
       rssMbMean: round(rssMean),
-      rssMbPerHour: round(rssSlope),
+      rssMbPerHour: round(perHour(rssPts)),
+      rssFloorMbPerHour: round(rssFloorSlope),
       heapMbMean: round(heapMean),
-      heapMbPerHour: round(heapSlope),
-      flat: rssSlope <= FLAT_MEMORY_SHARE_PER_HOUR * rssMean && (heapPts.length < 2 || heapSlope <= FLAT_MEMORY_SHARE_PER_HOUR * heapMean),
+      heapMbPerHour: round(perHour(heapPts)),
+      heapFloorMbPerHour: round(heapFloorSlope),
+      flat:
+        rssFloorSlope <= FLAT_MEMORY_SHARE_PER_HOUR * rssMean &&
+        (heapPts.length < 2 * FLOOR_WINDOW_MINUTES || heapFloorSlope <= FLAT_MEMORY_SHARE_PER_HOUR * heapMean),
     };
   });
   const p99 = steady.map((s) => ({ x: s.minute, y: s.handleP99Ms }));
@@ -301,15 +326,14 @@ function verdict(samples: Sample[], warmup: number, totals: { lost: number; sent
   const half = Math.floor(keys.length / 2);
   const firstHalfMax = Math.max(0, ...keys.slice(0, half));
   const secondHalfMax = Math.max(0, ...keys.slice(half));
-  const accepted = samples.reduce((a, s) => a + s.accepted, 0);
   return {
     soak: 'done',
     minutes: samples.length,
     rate: totals.rate,
     sent: totals.sent,
-    accepted,
+    accepted: totals.accepted,
     lost: totals.lost,
-    achievedRate: round(accepted / Math.max(1, samples.length * 60)),
+    achievedRate: round(totals.accepted / Math.max(1, samples.length * 60)),
     memoryFlat: memory.every((m) => m.flat),
     memory,
     handleP99MsMean: Math.round(p99Mean),
