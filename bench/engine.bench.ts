@@ -186,7 +186,7 @@ export async function runEngineBench(args: string[]): Promise<void> {
 }
 
 /** Drives one phase at a time, each with contacts of its own, and reads back what the product recorded. */
-class PhaseRunner {
+export class PhaseRunner {
   private phaseIndex = 0;
 
   constructor(

@@ -1,5 +1,6 @@
 import { runBroadcastBench } from './broadcast.bench.ts';
 import { runEditorBench } from './editor.bench.ts';
+import { runIngressBench } from './ingress.bench.ts';
 import { runEngagementBench } from './broadcast-engagement.bench.ts';
 import { runEngineBench } from './engine.bench.ts';
 import { runImportBench } from './import.bench.ts';
@@ -17,6 +18,10 @@ const BENCHES: Record<string, { summary: string; run: (args: string[]) => Promis
   engagement: {
     summary: 'reply and opt-out rates of a 100k-recipient broadcast against the recipient counts every broadcast page already reads',
     run: runEngagementBench,
+  },
+  ingress: {
+    summary: 'HTTP connections posting to the sandbox and webhook-channel inbound routes, a new sender each, against the in-process engine',
+    run: runIngressBench,
   },
   editor: { summary: 'a 300-node flow in headless Chromium: load to an interactive canvas, and one edit', run: runEditorBench },
   engine: { summary: 'inbound → flow → sandbox reply: closed-loop throughput, open-loop latency, BullMQ baseline', run: runEngineBench },

@@ -1,0 +1,215 @@
+import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { systemClock } from '../engine/clock.ts';
+import { createLogger } from '../platform/logger.ts';
+import { InboundPipeline } from '../platform/pipeline/inbound-pipeline.ts';
+import { PhaseRunner } from './engine.bench.ts';
+import { loadAverage, startBench, wholeNumberOption } from './support/bench-process.ts';
+import type { BenchEnv } from './support/bench-env.ts';
+import { cpuPerMessage, cpuSnapshot } from './support/cpu-usage.ts';
+import { BENCH_KEYWORD, createWorkspace, postJson, publishBenchFlow, type BenchWorkspace } from './support/engine-fixture.ts';
+import type { IngressLoadResult, IngressLoadSpec } from './support/ingress-load.ts';
+import { formatSummary, summarise } from './support/percentiles.ts';
+import { readPhaseTimings } from './support/phase-timings.ts';
+import { ReplyCounter } from './support/reply-counter.ts';
+
+const USAGE = `npm run bench -- ingress [options]
+  --connections N       HTTP connections posting at once (50)
+  --messages N          messages per HTTP route (10000)
+  --engine-messages N   messages of the in-process engine closed loop measured in the same run (10000)
+  --warmup N            messages over HTTP before anything is measured (1000)
+  --routes LIST         sandbox,webhook (both)`;
+
+const LOAD_FILE = fileURLToPath(new URL('./support/ingress-load.ts', import.meta.url));
+/** No reply for this long: the product is stuck and the bench fails rather than hang. */
+const STALL_MS = 30_000;
+
+function progress(line: string): void {
+  console.log(`[bench ingress] ${line}`);
+}
+
+type Route = 'sandbox' | 'webhook';
+
+/** What one HTTP phase measured. */
+interface RouteFigures {
+  accepted_per_s: number;
+  http_p99_ms: number;
+  reply_p99_ms: number;
+}
+
+/**
+ * The HTTP ingress bench (issue 19): the whole product in this process, the bench flow (keyword
+ * → condition → reply), N HTTP connections posting to an inbound route from a process of their
+ * own with a new sender per message, against the engine's in-process closed loop of the same run.
+ */
+export async function runIngressBench(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      connections: { type: 'string', default: '50' },
+      messages: { type: 'string', default: '10000' },
+      'engine-messages': { type: 'string', default: '10000' },
+      warmup: { type: 'string', default: '1000' },
+      routes: { type: 'string', default: 'sandbox,webhook' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const int = (name: string, raw: string, min = 0) => wholeNumberOption(name, raw, USAGE, min);
+  const connections = int('connections', values.connections, 1);
+  const messages = int('messages', values.messages, 1);
+  const engineMessages = int('engine-messages', values['engine-messages'], 1);
+  const warmup = int('warmup', values.warmup);
+  const routes = values.routes.split(',').map((r) => r.trim());
+  for (const r of routes)
+    if (r !== 'sandbox' && r !== 'webhook') throw new Error(`--routes takes sandbox and webhook, not "${r}"\n${USAGE}`);
+
+  // The webhook channel's replies are POSTed here (a service that answers 200 at once).
+  const receiver = await startReceiver();
+  const { env, stopListening } = await startBench(progress, undefined, { HTTP_ALLOW_HOSTS: '127.0.0.1' });
+  let replies: ReplyCounter | null = null;
+  try {
+    const ws = await createWorkspace(env, 1);
+    const sandboxId = ws.channelIds[0]!;
+    const webhook = (await postJson(
+      env.baseUrl,
+      '/api/v1/channels',
+      { kind: 'webhook', name: 'Bench webhook', url: `http://127.0.0.1:${receiver.port}/inbox` },
+      ws.token,
+    )) as { id: string; webhookSecret: string };
+    await publishBenchFlow(env, ws.workspaceId);
+    replies = await ReplyCounter.open(env.redisUrl, env.redisPrefix, [sandboxId, webhook.id]);
+    const http = new HttpPhases(env, ws, replies, connections);
+    const credentials: Record<Route, { channelId: string; credential: string }> = {
+      sandbox: { channelId: sandboxId, credential: ws.token },
+      webhook: { channelId: webhook.id, credential: webhook.webhookSecret },
+    };
+
+    if (warmup > 0) {
+      await http.run('warmup', 'sandbox', credentials.sandbox, warmup);
+      progress(`warmup: ${warmup} messages over HTTP`);
+    }
+
+    const inbound = new InboundPipeline({
+      orm: env.orm,
+      logger: createLogger('warn').child({ component: 'bench-inbound' }),
+      clock: systemClock,
+    });
+    inbound.onAccepted(env.product.engine.onInboundAccepted);
+    const engine = await new PhaseRunner(env, ws, inbound, replies, 2_000).closed('engine', engineMessages, 200);
+    progress(
+      `engine in process (closed loop, concurrency 200): ${engine.throughputPerS}/s; CPU per message: product ${engine.cpu.nodeMs} ms, PostgreSQL ${engine.cpu.postgresMs} ms; load ${loadAverage()}`,
+    );
+
+    const figures: Partial<Record<Route, RouteFigures>> = {};
+    for (const route of routes as Route[]) figures[route] = await http.run(route, route, credentials[route], messages);
+
+    const target = Math.round(0.8 * engine.throughputPerS);
+    for (const [route, f] of Object.entries(figures))
+      progress(
+        `targets (${route}): accepted ≥ 0.8 × engine (${target}/s): ${f.accepted_per_s >= target ? 'met' : 'MISSED'}; http p99 ≤ 50 ms: ${f.http_p99_ms <= 50 ? 'met' : 'MISSED'}; reply p99 ≤ 100 ms: ${f.reply_p99_ms <= 100 ? 'met' : 'MISSED'}`,
+      );
+    progress(`load average at end: ${loadAverage()}`);
+    const result = {
+      bench: 'ingress',
+      connections,
+      ...(figures.sandbox ?? {}),
+      engine_in_process_per_s: engine.throughputPerS,
+      ...(figures.webhook ? { webhook: figures.webhook } : {}),
+    };
+    await replies.close();
+    replies = null;
+    await env.cleanup();
+    console.log(JSON.stringify(result));
+  } finally {
+    stopListening();
+    if (replies) await replies.close().catch(() => undefined);
+    await env.cleanup();
+    receiver.server.close();
+  }
+}
+
+/** Runs the load generator against one route and reads the replies' timings back from the product. */
+class HttpPhases {
+  private phoneBlock = 300;
+
+  constructor(
+    private readonly env: BenchEnv,
+    private readonly ws: BenchWorkspace,
+    private readonly replies: ReplyCounter,
+    private readonly connections: number,
+  ) {}
+
+  private cpu() {
+    return cpuSnapshot(this.env.orm, this.env.redis, `om_bench_${this.env.id}`);
+  }
+
+  async run(phase: string, route: Route, target: { channelId: string; credential: string }, count: number): Promise<RouteFigures> {
+    const base = this.replies.count;
+    const startedMs = Date.now();
+    const cpuBefore = await this.cpu();
+    const spec: IngressLoadSpec = {
+      baseUrl: this.env.baseUrl,
+      route,
+      ...target,
+      connections: this.connections,
+      count,
+      phase,
+      phonePrefix: String(this.phoneBlock++),
+      text: BENCH_KEYWORD,
+    };
+    const load = await runLoad(spec);
+    const accepted = load.statuses['202'] ?? 0;
+    if (accepted !== count)
+      throw new Error(`${phase}: ${accepted} of ${count} requests accepted; answers by status ${JSON.stringify(load.statuses)}`);
+    await this.replies.waitFor(base + count, STALL_MS);
+    const cpuAfter = await this.cpu();
+    const cpu = cpuPerMessage(cpuBefore, cpuAfter, count);
+    const timings = await readPhaseTimings(this.env.orm, this.ws.workspaceId, phase, new Date(startedMs));
+    if (timings.replied !== count) throw new Error(`${phase}: ${timings.replied} of ${count} messages have a reply recorded sent`);
+    const http = summarise(load.acceptedMs);
+    const reply = summarise(timings.endToEndMs);
+    const acceptedPerS = Math.round((accepted / load.wallMs) * 1000);
+    progress(
+      `${phase} (${route}, ${this.connections} connections): ${acceptedPerS} accepted/s, answered end to end ${Math.round((count / timings.spanMs) * 1000)}/s; load ${loadAverage()}`,
+    );
+    progress(`  ${phase}: HTTP request (load generator side) ${formatSummary(http)}`);
+    progress(`  ${phase}: inbound received → reply sent       ${formatSummary(reply)}`);
+    progress(`  ${phase}: received → drain tx began           ${formatSummary(summarise(timings.toHandledMs))}`);
+    progress(
+      `  ${phase}: CPU per message: product ${cpu.nodeMs} ms, PostgreSQL ${cpu.postgresMs} ms, load generator ${Math.round((load.cpuMs / count) * 100) / 100} ms`,
+    );
+    return { accepted_per_s: acceptedPerS, http_p99_ms: http.p99, reply_p99_ms: reply.p99 };
+  }
+}
+
+function runLoad(spec: IngressLoadSpec): Promise<IngressLoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', LOAD_FILE, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`the load generator exited with ${code}`));
+      resolve(JSON.parse(out.trim().split('\n').at(-1)!) as IngressLoadResult);
+    });
+  });
+}
+
+function startReceiver(): Promise<{ server: Server; port: number }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port })),
+  );
+}
