@@ -14,6 +14,7 @@ import { runSql } from '../platform/pipeline/run-sql.ts';
 import { loadAverage, startBench, wholeNumberOption } from './support/bench-process.ts';
 import { BENCH_KEYWORD, benchPhone, createContacts, createWorkspace, publishBenchFlow } from './support/engine-fixture.ts';
 import { cpuPerMessage, cpuSnapshot } from './support/cpu-usage.ts';
+import { PhaseDiagnostics } from './support/phase-diagnostics.ts';
 import { openLoop } from './support/load.ts';
 import { formatSummary, summarise } from './support/percentiles.ts';
 import { readPhaseTimings, type PhaseTimings } from './support/phase-timings.ts';
@@ -57,6 +58,7 @@ export async function runRetentionBench(args: string[]): Promise<void> {
   const batchRows = wholeNumberOption('batch-rows', values['batch-rows'], USAGE, 1);
   const { env, stopListening } = await startBench(progress);
   let replies: ReplyCounter | null = null;
+  let diagnostics: PhaseDiagnostics | null = null;
   const mediaDir = `/tmp/onemessage-retention-bench-${env.id}`;
   try {
     const ws = await createWorkspace(env, 2);
@@ -110,13 +112,17 @@ export async function runRetentionBench(args: string[]): Promise<void> {
         });
       };
     await openLoop({ ratePerS: inboundRate, durationS: 2, send: send('warm'), replies });
+    diagnostics = PhaseDiagnostics.start(env.orm, env.databaseUrl, `om_bench_${env.id}`);
     const idleStart = new Date();
+    await diagnostics.begin('idle before');
     await openLoop({ ratePerS: inboundRate, durationS: IDLE_S, send: send('idle'), replies });
+    const idleBeforeDiagnostics = await diagnostics.end();
     const idleBefore = await readPhaseTimings(env.orm, ws.workspaceId, 'idle', idleStart);
     progress(
       `auto-replies before the sweep: ${idleBefore.endToEndMs.length} at ${inboundRate}/s: end to end ${formatSummary(summarise(idleBefore.endToEndMs))}`,
     );
     progress(`  ${segments(idleBefore)}`);
+    for (const line of idleBeforeDiagnostics) progress(`  ${line}`);
 
     const sweep = (await insertSweep(em, {
       id: newId(),
@@ -139,7 +145,14 @@ export async function runRetentionBench(args: string[]): Promise<void> {
     const cpuBefore = await cpuSnapshot(env.orm, env.redis, `om_bench_${env.id}`);
     const sweepStarted = performance.now();
     let sweepDone = false;
+    await diagnostics.begin('sweep');
     const sweeping = runner.run(sweep.id).finally(() => (sweepDone = true));
+    // The sweep's phase ends with the sweep, not with the 5-second chunk of replies that outlives it.
+    const d = diagnostics;
+    const sweepDiagnostics = sweeping.then(
+      () => d.end(),
+      () => [] as string[],
+    );
     const samples: TimelineSample[] = [];
     const sampling = values.timeline ? sampleTimeline(env.orm, ws.workspaceId, sweep.id, () => sweepDone, samples) : Promise.resolve();
     let chunk = 0;
@@ -165,11 +178,18 @@ export async function runRetentionBench(args: string[]): Promise<void> {
     // one 15-second phase of about 300 replies put its p99 anywhere from 43 to 97 ms on a quiet
     // machine (bench/README.md), and the phase after the sweep sees the same drift as the sweep.
     const idleAfterStart = new Date();
+    const duringDiagnostics = await sweepDiagnostics;
+    await diagnostics.begin('idle after');
     await openLoop({ ratePerS: inboundRate, durationS: IDLE_S, send: send('idle-after'), replies });
+    const idleAfterDiagnostics = await diagnostics.end();
+    await diagnostics.stop();
+    diagnostics = null;
     const idleAfter = await readPhaseTimings(env.orm, ws.workspaceId, 'idle-after', idleAfterStart);
     progress(
       `auto-replies after the sweep: ${idleAfter.endToEndMs.length} at ${inboundRate}/s: end to end ${formatSummary(summarise(idleAfter.endToEndMs))}`,
     );
+    progress(`  ${segments(idleAfter)}`);
+    for (const line of idleAfterDiagnostics) progress(`  ${line}`);
     const idle = summarise([...idleBefore.endToEndMs, ...idleAfter.endToEndMs]);
     progress(`auto-replies with no sweep (before and after): end to end ${formatSummary(idle)}`);
     const rowsPerS = Math.round(deleted / (sweepMs / 1000));
@@ -192,6 +212,7 @@ export async function runRetentionBench(args: string[]): Promise<void> {
     );
     progress(`auto-replies during the sweep: ${during.count} at ${inboundRate}/s: end to end ${formatSummary(during)}`);
     progress(`  ${segments(duringTimings)}`);
+    for (const line of duringDiagnostics) progress(`  ${line}`);
     if (values.timeline) printTimeline(samples, duringTimings);
     progress(
       `targets: ≥ 50000 rows/s: ${rowsPerS >= 50_000 ? 'met' : 'MISSED'}; p99 during ≤ 2 × idle: ${during.p99 <= 2 * idle.p99 ? 'met' : 'MISSED'} (machine shared with other work: figures are noisy)`,
@@ -211,6 +232,7 @@ export async function runRetentionBench(args: string[]): Promise<void> {
     console.log(JSON.stringify(result));
   } finally {
     stopListening();
+    if (diagnostics) await diagnostics.stop().catch(() => undefined);
     if (replies) await replies.close().catch(() => undefined);
     await rm(mediaDir, { recursive: true, force: true });
     await env.cleanup();

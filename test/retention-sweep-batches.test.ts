@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KIND_SQL, type SweepCursor } from '../connectors/retention/sweep-kinds.sql.ts';
+import { setUpBatch, SWEEP_APPLICATION_NAME, walCompressionFor } from '../connectors/retention/sweep-session.sql.ts';
 import { newId } from '../platform/ids.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
 import { createTestEnv, type TestEnv } from './support/test-env.ts';
@@ -80,5 +81,31 @@ describe('when the sweep goes on from its cursor', () => {
       { handled: true, future: true },
       { handled: true, future: true },
     ]);
+  });
+});
+
+describe("when a batch's transaction is set up", () => {
+  const SETTINGS = `select current_setting('synchronous_commit') as sync, current_setting('application_name') as app, current_setting('wal_compression') as wal`;
+
+  it('compresses its WAL where the connection may, names its backend, and does not wait for the disk at commit', async () => {
+    // The test server's role is a superuser (PostgreSQL 15 or later): it may set wal_compression.
+    const compression = await walCompressionFor(env.orm.em.fork());
+    expect(['lz4', 'on']).toContain(compression);
+    const inside = await env.orm.em.fork().transactional(async (tx) => {
+      await setUpBatch(tx, compression);
+      return (await runSql(tx, SETTINGS)).rows[0];
+    });
+    expect(inside).toEqual({ sync: 'off', app: SWEEP_APPLICATION_NAME, wal: compression });
+  });
+
+  it('runs uncompressed, as before, where the role may not set wal_compression', async () => {
+    const compression = await env.orm.em.fork().transactional(async (tx) => {
+      // A role with no SET privilege on wal_compression (a built-in one: no role is created on the shared server).
+      await runSql(tx, `set local role pg_monitor`);
+      const decided = await walCompressionFor(tx);
+      await setUpBatch(tx, decided);
+      return { decided, settings: (await runSql(tx, SETTINGS)).rows[0] };
+    });
+    expect(compression).toEqual({ decided: null, settings: { sync: 'off', app: SWEEP_APPLICATION_NAME, wal: 'off' } });
   });
 });

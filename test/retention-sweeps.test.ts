@@ -165,7 +165,11 @@ describe('when a sweep runs over expired, recent, held and running data', () => 
     seeded.oldRun = await seedRun(em, { workspaceId, ...flow, ...gone, channelId, status: 'completed', ageDays: 60, steps: 3 });
     seeded.waitingRun = await seedRun(em, { workspaceId, ...flow, ...waiting, channelId, status: 'waiting', ageDays: 60, steps: 2 });
     seeded.heldRun = await seedRun(em, { workspaceId, ...flow, ...held, channelId, status: 'failed', ageDays: 60, steps: 2 });
-    // An unhandled inbound message is the engine's inbox: never swept, however old.
+    // An unhandled inbound message is the engine's inbox: never swept, however old. The engine's
+    // reconciler drains any inbound message left unhandled past its grace (5 s), and this one is 60
+    // days old: handled by its next pass (every 5 s), it would be settled and swept with the others
+    // ("deleted 31 of 30"). Stopped first, so the message stays unhandled for as long as this file runs.
+    await api.process.engine.reconciler.stop();
     seeded.unhandled = newId();
     await runSql(
       em,

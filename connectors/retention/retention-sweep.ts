@@ -8,6 +8,7 @@ import { runSql } from '../../platform/pipeline/run-sql.ts';
 import { eraseContactInTx } from './contact-erasure.sql.ts';
 import { DEFAULT_PRESSURE, InboundPressure, type PressureOptions } from './inbound-pressure.ts';
 import { activeHolds } from './legal-holds.sql.ts';
+import { setUpBatch, walCompressionFor, type WalCompression } from './sweep-session.sql.ts';
 import { removePendingFiles, type PrivacyFiles } from './privacy-files.ts';
 import {
   claimSweep,
@@ -104,7 +105,8 @@ export class RetentionSweepRunner {
       if (!sweep.dryRun) {
         const pressure = new InboundPressure({ orm: this.deps.orm, workspaceId: sweep.workspaceId, options: o.pressure });
         await pressure.measureBaseline();
-        for (const kind of SWEEP_ORDER) await this.sweepKind(sweep, kind, pressure);
+        const walCompression = await walCompressionFor(em);
+        for (const kind of SWEEP_ORDER) await this.sweepKind(sweep, kind, pressure, walCompression);
         pausedMs = Math.round(pressure.pausedMs);
       }
       await this.deps.orm.em.fork().transactional(async (tx) => {
@@ -160,7 +162,7 @@ export class RetentionSweepRunner {
     }
   }
 
-  private async sweepKind(sweep: SweepRow, kind: RetentionKind, pressure: InboundPressure): Promise<void> {
+  private async sweepKind(sweep: SweepRow, kind: RetentionKind, pressure: InboundPressure, walCompression: WalCompression): Promise<void> {
     const cutoff = sweep.cutoffs[kind];
     let progress = sweep.progress[kind]!;
     if (!cutoff || progress.status === 'done' || progress.status === 'kept' || progress.status === 'skipped') return;
@@ -183,7 +185,7 @@ export class RetentionSweepRunner {
         this.deps.orm.em.fork().transactional(async (tx) => {
           // A batch lost in a crash is deleted again by the resumed sweep (its cursor and counts are
           // lost with it): its commit need not wait for the disk, nor make live commits wait behind it.
-          await runSql(tx, `set local synchronous_commit = off`);
+          await setUpBatch(tx, walCompression);
           const result: BatchResult =
             kind === 'inactive_contacts'
               ? { ...(await this.eraseInactive(tx, scope, limit)), cursor: {} }
