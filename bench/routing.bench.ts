@@ -242,7 +242,12 @@ export async function runRoutingBench(args: string[]): Promise<void> {
 }
 
 /** CPU used so far by the bench, its worker processes, the bench database's PostgreSQL backends and Redis. */
-async function routingCpu(orm: Orm, redis: Redis, database: string, children: ChildProcess[]): Promise<CpuSnapshot & { workersMs: number }> {
+async function routingCpu(
+  orm: Orm,
+  redis: Redis,
+  database: string,
+  children: ChildProcess[],
+): Promise<CpuSnapshot & { workersMs: number }> {
   const workers = await Promise.all(children.map((c) => processCpuMs(c.pid!)));
   return { ...(await cpuSnapshot(orm, redis, database)), workersMs: workers.reduce<number>((a, b) => a + (b ?? 0), 0) };
 }

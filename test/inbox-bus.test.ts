@@ -54,9 +54,14 @@ describe('the inbox bus', () => {
       const second = [moved(a, 'c3', 'resolved'), moved(b, 'c4', 'resolved')];
       await Promise.all([bus.publish(first), bus.publish(second)]);
 
-      await eventually(async () => (messages.length === 2 && heard.length === 3 ? true : undefined), { what: '2 messages, 3 events heard' });
+      await eventually(async () => (messages.length === 2 && heard.length === 3 ? true : undefined), {
+        what: '2 messages, 3 events heard',
+      });
       expect(messages.map((m) => [m.channel.split(':').at(-1), (JSON.parse(m.payload) as InboxEvent[]).length]).sort()).toEqual(
-        [[a, 3], [b, 1]].sort(),
+        [
+          [a, 3],
+          [b, 1],
+        ].sort(),
       );
       expect(heard.map((e) => (e as ConversationMoved).conversationId)).toEqual(['c1', 'c2', 'c3']);
       await unsubscribe();
