@@ -66,8 +66,8 @@ export class InboxBus {
       else byChannel.set(channel, [e]);
     }
     if (byChannel.size === 1) {
-      const [[channel, list]] = byChannel;
-      await this.deps.redis.publish(channel, JSON.stringify(list));
+      // The usual case (one workspace): a plain PUBLISH, no pipeline object.
+      for (const [channel, list] of byChannel) await this.deps.redis.publish(channel, JSON.stringify(list));
       return;
     }
     const pipeline = this.deps.redis.pipeline();
