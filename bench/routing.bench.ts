@@ -4,18 +4,21 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { dropDatabase, ensureDatabase } from '../platform/db/ensure-database.ts';
 import { migrateUp } from '../platform/db/migrate.ts';
-import { openOrm } from '../platform/db/orm.ts';
+import { openOrm, type Orm } from '../platform/db/orm.ts';
 import { InboxBus } from '../platform/inbox/inbox-bus.ts';
 import { createLogger } from '../platform/logger.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
-import { createRedis, deleteKeysMatching } from '../platform/redis.ts';
+import { createRedis, deleteKeysMatching, type Redis } from '../platform/redis.ts';
 import { BENCH_PG_BASE, BENCH_REDIS_URL } from './support/bench-env.ts';
 import { loadAverage, wholeNumberOption } from './support/bench-process.ts';
+import { cpuPerMessage, cpuSnapshot, type CpuSnapshot } from './support/cpu-usage.ts';
+import { processCpuMs } from './support/process-cpu.ts';
 import { percentile } from './support/percentiles.ts';
 
 const USAGE =
   'usage: npm run bench -- routing [--conversations 10000] [--teams 5] [--agents 200] [--capacity 5] [--workers 4] [--think-ms 5]';
 const WORKER_FILE = fileURLToPath(new URL('./support/routing-worker.ts', import.meta.url));
+const CPU_PROFILE_HOOK = fileURLToPath(new URL('./support/cpu-profile.hook.mjs', import.meta.url));
 const RUN_TIMEOUT_MS = 10 * 60_000;
 
 function options(args: string[]): {
@@ -117,7 +120,9 @@ export async function runRoutingBench(args: string[]): Promise<void> {
 
     for (let w = 0; w < o.workers; w++) {
       const mine = agentIds.filter((_, i) => i % o.workers === w);
-      const child = spawn(process.execPath, ['--import', 'tsx', WORKER_FILE], {
+      // CPU_PROFILE_DIR: each worker process writes a CPU profile of the measured phase, "workers ready" to its exit (cpu-profile.hook.mjs).
+      const profile = process.env.CPU_PROFILE_DIR ? ['--import', CPU_PROFILE_HOOK] : [];
+      const child = spawn(process.execPath, ['--import', 'tsx', ...profile, WORKER_FILE], {
         env: {
           ...process.env,
           DATABASE_URL: databaseUrl,
@@ -127,6 +132,7 @@ export async function runRoutingBench(args: string[]): Promise<void> {
           BENCH_AGENT_IDS: mine.join(','),
           BENCH_THINK_MS: String(o.thinkMs),
           LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+          CPU_PROFILE_ON_SIGNAL: '1',
         },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
@@ -135,6 +141,8 @@ export async function runRoutingBench(args: string[]): Promise<void> {
     await Promise.all(children.map((c) => waitForLine(c, 'ready')));
     progress('workers ready; agents come online (every process hears the kicks)');
     const bus = new InboxBus({ redis, prefix, logger: createLogger('warn') });
+    const cpuBefore = await routingCpu(orm, redis, `om_bench_${id}`, children);
+    if (process.env.CPU_PROFILE_DIR) for (const c of children) c.kill('SIGUSR2');
     const started = Date.now();
     await bus.publishKicks(teamIds);
     for (;;) {
@@ -150,6 +158,10 @@ export async function runRoutingBench(args: string[]): Promise<void> {
       if (rows[0]!.resolved >= o.conversations) break;
       if (Date.now() - started > RUN_TIMEOUT_MS) throw new Error('the routing bench did not finish in 10 minutes');
     }
+    const cpu = cpuPerResolve(cpuBefore, await routingCpu(orm, redis, `om_bench_${id}`, children), o.conversations);
+    progress(
+      `CPU per resolve: worker processes ${cpu.workersMs} ms, PostgreSQL ${cpu.postgresMs} ms, Redis ${cpu.redisMs} ms (shared with anything else using it), bench ${cpu.nodeMs} ms; total ${cpu.totalMs} ms; load ${loadAverage()}`,
+    );
     // What became of each freed slot, as each process's resolves answered (the causes of a slot left to a pass).
     const reports = await Promise.all(children.map((c) => stopWorker(c)));
     const outcomes: Record<string, number> = {};
@@ -227,6 +239,32 @@ export async function runRoutingBench(args: string[]): Promise<void> {
     await deleteKeysMatching(redis, `${prefix}:*`);
     redis.disconnect();
   }
+}
+
+/** CPU used so far by the bench, its worker processes, the bench database's PostgreSQL backends and Redis. */
+async function routingCpu(
+  orm: Orm,
+  redis: Redis,
+  database: string,
+  children: ChildProcess[],
+): Promise<CpuSnapshot & { workersMs: number }> {
+  const workers = await Promise.all(children.map((c) => processCpuMs(c.pid!)));
+  return { ...(await cpuSnapshot(orm, redis, database)), workersMs: workers.reduce<number>((a, b) => a + (b ?? 0), 0) };
+}
+
+/**
+ * CPU ms per resolve (each conversation is resolved once) from "workers ready" to the last resolve:
+ * the figure that bounds the rate on a 2-core machine, and moves much less with the load than the rate.
+ */
+function cpuPerResolve(
+  before: CpuSnapshot & { workersMs: number },
+  after: CpuSnapshot & { workersMs: number },
+  resolves: number,
+): CpuSnapshot & { workersMs: number; totalMs: number } {
+  const per = cpuPerMessage(before, after, resolves);
+  const workersMs = Math.round(((after.workersMs - before.workersMs) / resolves) * 100) / 100;
+  const totalMs = Math.round((workersMs + per.nodeMs + per.postgresMs + per.redisMs) * 100) / 100;
+  return { ...per, workersMs, totalMs };
 }
 
 interface WorkerReport {

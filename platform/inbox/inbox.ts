@@ -161,15 +161,18 @@ export class Inbox {
     return result;
   }
 
-  /** Publishes the events, schedules the timers, dispatches the sends, kicks the teams. */
-  async afterCommit(after: InboxAfterCommit): Promise<void> {
+  /**
+   * Publishes the events, schedules the timers, dispatches the sends, kicks the teams. `em`: an
+   * entity manager outside any transaction the caller has at hand (else a fork of its own).
+   */
+  async afterCommit(after: InboxAfterCommit, em?: EntityManager): Promise<void> {
     const kicks = [...after.kick];
     if (this.assigner) for (const teamId of kicks) this.assigner.kick(teamId);
     // conversation.state_changed webhooks: recorded once the move committed (the inbox's one after-commit step).
     const work: Promise<unknown>[] = [
       this.bus.publish(after.events),
       this.timers.schedule(after.timers),
-      emitEvents(this.deps.orm.em.fork(), conversationMovedEvents(after.events)),
+      emitEvents(em ?? this.deps.orm.em.fork(), conversationMovedEvents(after.events)),
     ];
     if (!this.assigner && kicks.length) work.push(this.bus.publishKicks(kicks));
     if (after.sends.length) work.push(this.deps.outbox.dispatch(after.sends));
@@ -432,7 +435,9 @@ export class Inbox {
   /** Resolves a conversation and refills the slot it frees (one statement, see resolveAndRefill); 409 when it is resolved already. */
   async resolve(workspaceId: string, conversationId: string, actor: InboxActor, reason = 'resolved'): Promise<RefillOutcome> {
     const after = emptyInboxAfterCommit();
-    const outcome = await resolveAndRefill(this.deps.orm.em.fork(), workspaceId, conversationId, {
+    // One fork for the statement and the after-commit step (no transaction: the statement is one).
+    const em = this.deps.orm.em.fork();
+    const outcome = await resolveAndRefill(em, workspaceId, conversationId, {
       now: this.deps.clock.now(),
       actor,
       reason,
@@ -440,14 +445,14 @@ export class Inbox {
       graceMs: this.deps.presenceGraceMs,
     });
     if (!outcome) {
-      const { rows } = await runSql(this.deps.orm.em.fork(), `select 1 from conversations where id = :id and workspace_id = :workspaceId`, {
+      const { rows } = await runSql(em, `select 1 from conversations where id = :id and workspace_id = :workspaceId`, {
         id: conversationId,
         workspaceId,
       });
       if (rows.length === 0) throw new NotFoundError('conversation', conversationId);
       throw new ConflictError('the conversation is already resolved');
     }
-    await this.afterCommit(after);
+    await this.afterCommit(after, em);
     return outcome;
   }
 
@@ -622,12 +627,13 @@ export class Inbox {
     for (;;) {
       // One statement, committed on its own: its locks are held only while it runs.
       const after = emptyInboxAfterCommit();
-      const assigned = await assignQueue(this.deps.orm.em.fork(), teamId, {
+      const em = this.deps.orm.em.fork();
+      const assigned = await assignQueue(em, teamId, {
         now: this.deps.clock.now(),
         graceMs: this.deps.presenceGraceMs,
         after,
       });
-      await this.afterCommit(after);
+      await this.afterCommit(after, em);
       total += assigned.length;
       if (assigned.length < MAX_ASSIGNED_PER_STATEMENT) return total;
     }

@@ -21,7 +21,12 @@ interface CompiledSql {
 
 /** Bounds the cache of compiled statements (they are a fixed set of literals in the code). */
 const MAX_COMPILED_STATEMENTS = 2_000;
-const compiled = new Map<string, CompiledSql>();
+/*
+ * By statement text, then by its binding names. Keyed by the text itself: the statements are
+ * string constants, whose hash V8 computes once and keeps, so a look-up costs nothing per call
+ * however long the statement (a key built per call, text + names, was hashed in full each time).
+ */
+const compiled = new Map<string, Map<string, CompiledSql>>();
 
 /*
  * `:name` where `name` is a binding: the same rule as knex's raw named bindings (a `::type` cast
@@ -30,8 +35,14 @@ const compiled = new Map<string, CompiledSql>();
 const NAMED_BINDING = /(?<!:):(\w+)/g;
 
 function compile(sql: string, bindings: Record<string, unknown>): CompiledSql {
-  const key = `${sql}\u0000${Object.keys(bindings).sort().join(',')}`;
-  let found = compiled.get(key);
+  let bySql = compiled.get(sql);
+  if (!bySql) {
+    if (compiled.size >= MAX_COMPILED_STATEMENTS) compiled.clear();
+    bySql = new Map();
+    compiled.set(sql, bySql);
+  }
+  const key = Object.keys(bindings).sort().join(',');
+  let found = bySql.get(key);
   if (!found) {
     const names: string[] = [];
     const text = sql.replace(NAMED_BINDING, (match, name: string) => {
@@ -40,8 +51,7 @@ function compile(sql: string, bindings: Record<string, unknown>): CompiledSql {
       return `$${names.push(name)}`;
     });
     found = { name: `om_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`, text, names };
-    if (compiled.size >= MAX_COMPILED_STATEMENTS) compiled.clear();
-    compiled.set(key, found);
+    bySql.set(key, found);
   }
   return found;
 }
