@@ -32,8 +32,15 @@ export interface BenchEnv {
  * Starts api + worker + connector in-process through the real composition root (`runRoles`),
  * as `onemessage start` does, on a fresh database `om_bench_<id>` (migrated by the api role).
  */
-/** `roles`: the roles run in this process (a bench may run one apart, to measure it alone). */
-export async function startBenchEnv(logLevel = 'warn', roles: RoleName[] = ['api', 'worker', 'connector']): Promise<BenchEnv> {
+/**
+ * `roles`: the roles run in this process (a bench may run one apart, to measure it alone);
+ * `extraEnv`: more settings for the product (billing on, for example).
+ */
+export async function startBenchEnv(
+  logLevel = 'warn',
+  roles: RoleName[] = ['api', 'worker', 'connector'],
+  extraEnv: Record<string, string> = {},
+): Promise<BenchEnv> {
   const id = randomBytes(5).toString('hex');
   const secretKeyHex = randomBytes(32).toString('hex');
   const databaseUrl = `${BENCH_PG_BASE}/om_bench_${id}`;
@@ -67,6 +74,7 @@ export async function startBenchEnv(logLevel = 'warn', roles: RoleName[] = ['api
         ONEMESSAGE_SECRET_KEY: secretKeyHex,
         LOG_LEVEL: logLevel,
         NODE_ENV: 'production',
+        ...extraEnv,
       },
       // The bench ends the process itself, after cleaning up.
       { exit: () => undefined, listenForSignals: false },

@@ -20,9 +20,10 @@ export function loadAverage(): string {
 export async function startBench(
   progress: (line: string) => void,
   roles?: RoleName[],
+  extraEnv: Record<string, string> = {},
 ): Promise<{ env: BenchEnv; stopListening: () => void }> {
   progress(`load average at start: ${loadAverage()} (${availableParallelism()} CPUs)`);
-  const env = await startBenchEnv(process.env.LOG_LEVEL ?? 'warn', roles);
+  const env = await startBenchEnv(process.env.LOG_LEVEL ?? 'warn', roles, extraEnv);
   const stopListening = cleanUpOnInterrupt(env, progress);
   try {
     const { rows } = await runSql<{ setting: string }>(env.orm.em.fork(), `select current_setting('autovacuum') as setting`);
