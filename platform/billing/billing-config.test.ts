@@ -18,8 +18,9 @@ function plansFile(content: unknown): string {
 /** The "Default plans" table of the README: plan id → entitlements, as an owner reads them there. */
 function readmeDefaults(): Record<string, Entitlements> {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-  const section = readme.slice(readme.indexOf('Default plans'));
-  const rows = section.split('\n').filter((line) => /^\| `\w+` \|/.test(line));
+  // The table right after the heading line, up to the blank line that ends it.
+  const table = readme.slice(readme.indexOf('Default plans')).split('\n\n')[1] ?? '';
+  const rows = table.split('\n').filter((line) => /^\| `\w+` \|/.test(line));
   const value = (cell: string): number | null => (cell === 'unlimited' ? null : Number(cell.replace(/,| days/g, '')));
   return Object.fromEntries(
     rows.map((line) => {
