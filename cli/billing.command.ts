@@ -14,7 +14,9 @@ export function billingCommand(): Command {
         const { runSql } = await import('../platform/pipeline/run-sql.ts');
         await withDatabase(async (orm) => {
           const em = orm.em.fork();
-          const found = await runSql(em, `select 1 from billing_usage where workspace_id::text = :workspaceId`, { workspaceId: opts.workspace });
+          const found = await runSql(em, `select 1 from billing_usage where workspace_id::text = :workspaceId`, {
+            workspaceId: opts.workspace,
+          });
           if (found.rowCount === 0) {
             process.stderr.write(`no workspace ${opts.workspace}\n`);
             process.exitCode = 1;

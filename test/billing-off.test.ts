@@ -64,7 +64,8 @@ describe('when STRIPE_SECRET_KEY is not set', () => {
 
   it('limits nothing: numbers, seats and message history beyond what the free plan allows', async () => {
     for (const name of ['Sales', 'Support']) expect((await owner.post('/api/v1/channels', { kind: 'whatsapp', name })).status).toBe(201);
-    for (const n of [1, 2, 3, 4]) expect((await owner.post('/api/v1/invitations', { email: `m${n}@example.com`, role: 'agent' })).status).toBe(201);
+    for (const n of [1, 2, 3, 4])
+      expect((await owner.post('/api/v1/invitations', { email: `m${n}@example.com`, role: 'agent' })).status).toBe(201);
     expect((await owner.put('/api/v1/retention/policy', { policy: { message_content: null } })).status).toBe(200);
   });
 

@@ -289,40 +289,53 @@ describe('when Redis is down', () => {
     expect(statuses.filter((s) => s.failureReason === 'quota_exceeded')).toHaveLength(3);
   });
 
-  it('acknowledges a Stripe event at once, recorded in PostgreSQL, and the billing reconciler queues it once Redis answers', { timeout: 60_000 }, async () => {
-    const unused = () => {
-      throw new Error('Stripe is not called to accept an event');
-    };
-    const provider: BillingProvider = {
-      createCustomer: unused,
-      createCheckoutSession: unused,
-      createPortalSession: unused,
-      retrieveSubscription: unused,
-      retrieveCustomer: unused,
-      verifyEvent: unused,
-    };
-    const config = {
-      stripe: { secretKey: 'sk_test_x', webhookSecret: 'whsec_x', webhookToleranceS: 300, apiUrl: null },
-      plans: defaultPlans({ pro: null, business: null }),
-    };
-    const deps = { config, provider, orm: env.orm, clock: systemClock, publicUrl: 'http://localhost' };
-    const offline = new Billing({ ...deps, queues: productQueues });
-    const event = { id: 'evt_Fkredisdown', created: new Date(), customerId: null, type: 'unhandled', providerType: 'charge.updated' } as const;
-    // Regression: the answer waited for the job to be added, which waits for Redis: Stripe got no answer until Redis came back.
-    expect(await offline.acceptEvent(event)).toEqual({ duplicate: false });
-    const recorded = await sql<{ processed: boolean }>(`select processed_at is not null as processed from billing_events where id = :id`, {
-      id: event.id,
-    });
-    expect(recorded).toEqual([{ processed: false }]);
+  it(
+    'acknowledges a Stripe event at once, recorded in PostgreSQL, and the billing reconciler queues it once Redis answers',
+    { timeout: 60_000 },
+    async () => {
+      const unused = () => {
+        throw new Error('Stripe is not called to accept an event');
+      };
+      const provider: BillingProvider = {
+        createCustomer: unused,
+        createCheckoutSession: unused,
+        createPortalSession: unused,
+        retrieveSubscription: unused,
+        retrieveCustomer: unused,
+        verifyEvent: unused,
+      };
+      const config = {
+        stripe: { secretKey: 'sk_test_x', webhookSecret: 'whsec_x', webhookToleranceS: 300, apiUrl: null },
+        plans: defaultPlans({ pro: null, business: null }),
+      };
+      const deps = { config, provider, orm: env.orm, clock: systemClock, publicUrl: 'http://localhost' };
+      const offline = new Billing({ ...deps, queues: productQueues });
+      const event = {
+        id: 'evt_Fkredisdown',
+        created: new Date(),
+        customerId: null,
+        type: 'unhandled',
+        providerType: 'charge.updated',
+      } as const;
+      // Regression: the answer waited for the job to be added, which waits for Redis: Stripe got no answer until Redis came back.
+      expect(await offline.acceptEvent(event)).toEqual({ duplicate: false });
+      const recorded = await sql<{ processed: boolean }>(
+        `select processed_at is not null as processed from billing_events where id = :id`,
+        {
+          id: event.id,
+        },
+      );
+      expect(recorded).toEqual([{ processed: false }]);
 
-    // Redis answers again (here: the test's own): the reconciler queues what waited longer than its grace period, and it is processed.
-    const later = { now: () => new Date(Date.now() + BILLING_EVENT_GRACE_MS + 1_000) };
-    const billing = new Billing({ ...deps, queues });
-    const processor = new BillingEventProcessor({ orm: env.orm, provider, catalog: billing.catalog, logger });
-    const jobs = new BillingJobs({ orm: env.orm, queues, clock: later, logger, billing, processor });
-    expect((await jobs.runOnce()).requeued).toBe(1);
-    expect(await queues.queue(BILLING_EVENTS_QUEUE).getJobState(`billing-event-${event.id}`)).toBe('waiting');
-    expect(await processor.process(event.id)).toBe('ignored: charge.updated is not used');
-    expect((await jobs.runOnce()).requeued).toBe(0);
-  });
+      // Redis answers again (here: the test's own): the reconciler queues what waited longer than its grace period, and it is processed.
+      const later = { now: () => new Date(Date.now() + BILLING_EVENT_GRACE_MS + 1_000) };
+      const billing = new Billing({ ...deps, queues });
+      const processor = new BillingEventProcessor({ orm: env.orm, provider, catalog: billing.catalog, logger });
+      const jobs = new BillingJobs({ orm: env.orm, queues, clock: later, logger, billing, processor });
+      expect((await jobs.runOnce()).requeued).toBe(1);
+      expect(await queues.queue(BILLING_EVENTS_QUEUE).getJobState(`billing-event-${event.id}`)).toBe('waiting');
+      expect(await processor.process(event.id)).toBe('ignored: charge.updated is not used');
+      expect((await jobs.runOnce()).requeued).toBe(0);
+    },
+  );
 });

@@ -124,7 +124,7 @@ describe('before any payment', () => {
     expect(paths['/api/v1/billing/portal'].post['x-capability']).toBe('billing.manage');
   });
 
-    it("is the owner's alone: an admin is refused", async () => {
+  it("is the owner's alone: an admin is refused", async () => {
     const admin = await inviteMember(owner, { email: 'admin@example.com', role: 'admin', name: 'Admin', password: 'password-admin-1' });
     for (const [method, path] of [
       ['get', '/api/v1/billing'],
@@ -495,7 +495,10 @@ describe('when a payment fails', () => {
       },
     });
     expect(await processed('evt_Fkaction')).toBe('invoice open; plan business (past_due)');
-    expect((await billing()).invoices.find((i: { id: string }) => i.id === 'in_Fkfour')).toMatchObject({ status: 'open', amountDue: 19900 });
+    expect((await billing()).invoices.find((i: { id: string }) => i.id === 'in_Fkfour')).toMatchObject({
+      status: 'open',
+      amountDue: 19900,
+    });
     const entry = (await owner.get('/api/v1/audit-log')).body.items.find(
       (e: { action: string }) => e.action === 'billing.payment_action_required',
     );
@@ -531,7 +534,12 @@ describe('after the whole round trip', () => {
   it('stores no card number anywhere: no column of any table holds a 13 to 19 digit number that passes the Luhn check', async () => {
     // The fixtures carried 4242424242424242 and "4000 0566 5566 5556" in the payment method's fields.
     // An event waits in billing_events with its reduced payload until processed: one is kept unprocessed here, so that its payload is scanned too.
-    const gateway = new StripeGateway({ secretKey: FAKE_STRIPE_KEY, webhookSecret: FAKE_WEBHOOK_SECRET, webhookToleranceS: 300, apiUrl: fake.url });
+    const gateway = new StripeGateway({
+      secretKey: FAKE_STRIPE_KEY,
+      webhookSecret: FAKE_WEBHOOK_SECRET,
+      webhookToleranceS: 300,
+      apiUrl: fake.url,
+    });
     const waiting = signedEvent({
       id: 'evt_Fkwaiting',
       type: 'payment_method.attached',

@@ -121,9 +121,13 @@ describe("when an operator recounts a workspace's usage", () => {
       expect(res.code, res.stderr).toBe(0);
       expect(res.stdout).toContain("before: 42 automated messages, 0 agents' replies, 0 broadcast recipients\n");
       expect(res.stdout).toContain("after: 0 automated messages, 0 agents' replies, 0 broadcast recipients\n");
-      const { rows } = await runSql<{ n: number }>(orm.em.fork(), `select automated_messages as n from billing_usage where workspace_id = :workspaceId`, {
-        workspaceId,
-      });
+      const { rows } = await runSql<{ n: number }>(
+        orm.em.fork(),
+        `select automated_messages as n from billing_usage where workspace_id = :workspaceId`,
+        {
+          workspaceId,
+        },
+      );
       expect(rows[0]!.n).toBe(0);
     } finally {
       await orm.close();

@@ -81,7 +81,10 @@ describe('when BILLING_PLANS_FILE is given', () => {
   };
 
   it('replaces the defaults with its plans (null: unlimited)', () => {
-    const { plans } = loadBillingConfig({ ...ON, STRIPE_PRICE_PRO: 'price_pro', BILLING_PLANS_FILE: plansFile([free, team]) }, () => undefined);
+    const { plans } = loadBillingConfig(
+      { ...ON, STRIPE_PRICE_PRO: 'price_pro', BILLING_PLANS_FILE: plansFile([free, team]) },
+      () => undefined,
+    );
     expect(plans.map((p) => p.id)).toEqual(['free', 'team']);
     expect(plans[1]!.entitlements.messagesPerPeriod).toBeNull();
     expect(plans[0]!.priceLabel).toBe('');
@@ -90,9 +93,7 @@ describe('when BILLING_PLANS_FILE is given', () => {
   it('refuses a file without a free plan, with a missing entitlement, or that is not JSON, naming the file and the problem', () => {
     const noFree = plansFile([team]);
     expect(() => loadBillingConfig({ ...ON, BILLING_PLANS_FILE: noFree }, () => undefined)).toThrow(
-      new ConfigError(
-        `BILLING_PLANS_FILE ${noFree}: one plan must have the id "free": the plan of a workspace without a subscription`,
-      ),
+      new ConfigError(`BILLING_PLANS_FILE ${noFree}: one plan must have the id "free": the plan of a workspace without a subscription`),
     );
     const { retentionDays: _, ...fewer } = free.entitlements;
     const missing = plansFile([{ ...free, entitlements: fewer }]);
@@ -112,7 +113,9 @@ describe('when STRIPE_SECRET_KEY is set', () => {
   });
 
   it('keeps the keys, the tolerance and another API address', () => {
-    expect(loadBillingConfig({ ...ON, STRIPE_WEBHOOK_TOLERANCE_S: 60, STRIPE_API_URL: 'http://127.0.0.1:12111' }, () => undefined).stripe).toEqual({
+    expect(
+      loadBillingConfig({ ...ON, STRIPE_WEBHOOK_TOLERANCE_S: 60, STRIPE_API_URL: 'http://127.0.0.1:12111' }, () => undefined).stripe,
+    ).toEqual({
       secretKey: 'sk_test_x',
       webhookSecret: 'whsec_x',
       webhookToleranceS: 60,
