@@ -107,33 +107,40 @@ describe('when migrations are reverted and applied through the CLI', () => {
 });
 
 describe("when an operator recounts a workspace's usage", () => {
-  it('replaces the counters with the count from the messages table and prints both, and names a workspace it does not know', async () => {
-    const { env, databaseUrl } = cliEnv();
-    created.push(databaseUrl);
-    expect((await runCli(['migrate', 'up'], env)).code).toBe(0);
-    const orm = await openOrm(databaseUrl, { poolMax: 1 });
-    const workspaceId = newId();
-    try {
-      await runSql(orm.em.fork(), `insert into workspaces (id, name) values (:workspaceId, 'Recount')`, { workspaceId });
-      // A counter that drifted (a restore from backup, say): no message was sent.
-      await runSql(orm.em.fork(), `update billing_usage set automated_messages = 42 where workspace_id = :workspaceId`, { workspaceId });
-      const res = await runCli(['billing', 'reconcile-usage', '--workspace', workspaceId], env);
-      expect(res.code, res.stderr).toBe(0);
-      expect(res.stdout).toContain("before: 42 automated messages, 0 agents' replies, 0 broadcast recipients\n");
-      expect(res.stdout).toContain("after: 0 automated messages, 0 agents' replies, 0 broadcast recipients\n");
-      const { rows } = await runSql<{ n: number }>(
-        orm.em.fork(),
-        `select automated_messages as n from billing_usage where workspace_id = :workspaceId`,
-        {
-          workspaceId,
-        },
-      );
-      expect(rows[0]!.n).toBe(0);
-    } finally {
-      await orm.close();
-    }
-    const unknown = await runCli(['billing', 'reconcile-usage', '--workspace', 'nope'], env);
-    expect(unknown.code).toBe(1);
-    expect(unknown.stderr.trim()).toBe('no workspace nope');
-  }, 60_000);
+  /** Each command starts tsx and opens the database; `migrate up` applies every migration. */
+  const CLI_RECOUNT_TIMEOUT_MS = 120_000;
+
+  it(
+    'replaces the counters with the count from the messages table and prints both, and names a workspace it does not know',
+    async () => {
+      const { env, databaseUrl } = cliEnv();
+      created.push(databaseUrl);
+      expect((await runCli(['migrate', 'up'], env, CLI_RECOUNT_TIMEOUT_MS)).code).toBe(0);
+      const orm = await openOrm(databaseUrl, { poolMax: 1 });
+      const workspaceId = newId();
+      try {
+        await runSql(orm.em.fork(), `insert into workspaces (id, name) values (:workspaceId, 'Recount')`, { workspaceId });
+        // A counter that drifted (a restore from backup, say): no message was sent.
+        await runSql(orm.em.fork(), `update billing_usage set automated_messages = 42 where workspace_id = :workspaceId`, { workspaceId });
+        const res = await runCli(['billing', 'reconcile-usage', '--workspace', workspaceId], env, CLI_RECOUNT_TIMEOUT_MS);
+        expect(res.code, res.stderr).toBe(0);
+        expect(res.stdout).toContain("before: 42 automated messages, 0 agents' replies, 0 broadcast recipients\n");
+        expect(res.stdout).toContain("after: 0 automated messages, 0 agents' replies, 0 broadcast recipients\n");
+        const { rows } = await runSql<{ n: number }>(
+          orm.em.fork(),
+          `select automated_messages as n from billing_usage where workspace_id = :workspaceId`,
+          {
+            workspaceId,
+          },
+        );
+        expect(rows[0]!.n).toBe(0);
+      } finally {
+        await orm.close();
+      }
+      const unknown = await runCli(['billing', 'reconcile-usage', '--workspace', 'nope'], env, CLI_RECOUNT_TIMEOUT_MS);
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr.trim()).toBe('no workspace nope');
+    },
+    4 * CLI_RECOUNT_TIMEOUT_MS,
+  );
 });
