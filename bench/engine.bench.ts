@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { systemClock } from '../engine/clock.ts';
 import { createLogger } from '../platform/logger.ts';
 import { InboundPipeline } from '../platform/pipeline/inbound-pipeline.ts';
+import { runSql } from '../platform/pipeline/run-sql.ts';
 import { loadAverage, startBench, wholeNumberOption } from './support/bench-process.ts';
 import type { BenchEnv } from './support/bench-env.ts';
 import { bullmqBaseline } from './support/bullmq-baseline.ts';
@@ -30,7 +31,10 @@ const USAGE = `npm run bench -- engine [options]
   --baseline-jobs N     empty jobs of the BullMQ baseline (20000)
   --warmup N            messages before anything is measured (2000)
   --channels N          sandbox channels the conversations are spread over (1); a diagnostic:
-                        each channel sends one message at a time`;
+                        each channel sends one message at a time
+  --billing off|on      off (the default): no STRIPE_SECRET_KEY, replies counted without a limit;
+                        on: billing on (Stripe keys that are never used on this path) and the bench
+                        workspace on the business plan, so every reply passes the exact quota check`;
 
 interface EngineBenchOptions {
   conversations: number;
@@ -42,6 +46,7 @@ interface EngineBenchOptions {
   baselineJobs: number;
   warmup: number;
   channels: number;
+  billing: boolean;
 }
 
 function parseOptions(args: string[]): EngineBenchOptions {
@@ -57,6 +62,7 @@ function parseOptions(args: string[]): EngineBenchOptions {
       'baseline-jobs': { type: 'string', default: '20000' },
       warmup: { type: 'string', default: '2000' },
       channels: { type: 'string', default: '1' },
+      billing: { type: 'string', default: 'off' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -67,6 +73,7 @@ function parseOptions(args: string[]): EngineBenchOptions {
   const int = (name: string, raw: string) => wholeNumberOption(name, raw, USAGE);
   const concurrencies = values.concurrency.split(',').map((c) => int('concurrency', c.trim()));
   if (concurrencies.length === 0 || concurrencies.some((c) => c === 0)) throw new Error(`--concurrency needs positive numbers\n${USAGE}`);
+  if (values.billing !== 'on' && values.billing !== 'off') throw new Error(`--billing is on or off, got "${values.billing}"\n${USAGE}`);
   return {
     conversations: int('conversations', values.conversations),
     messages: int('messages', values.messages),
@@ -77,8 +84,25 @@ function parseOptions(args: string[]): EngineBenchOptions {
     baselineJobs: int('baseline-jobs', values['baseline-jobs']),
     warmup: int('warmup', values.warmup),
     channels: Math.max(1, int('channels', values.channels)),
+    billing: values.billing === 'on',
   };
 }
+
+/*
+ * Billing on, as a paying server runs it: a Stripe key and webhook secret (never used on the
+ * message path; the API address is a closed local port, so a call would fail here rather than
+ * reach Stripe) and the default plans. The bench workspace is put on `business` (500,000
+ * automated messages a period): far more than a run sends, so no reply is refused, and each one
+ * goes through the exact, locked counting of platform/billing/usage-meter.ts.
+ */
+const BILLING_ON_ENV = {
+  STRIPE_SECRET_KEY: 'sk_test_bench',
+  STRIPE_WEBHOOK_SECRET: 'whsec_bench',
+  STRIPE_API_URL: 'http://127.0.0.1:9',
+  STRIPE_PRICE_PRO: 'price_bench_pro',
+  STRIPE_PRICE_BUSINESS: 'price_bench_business',
+};
+const BILLING_BENCH_PLAN = 'business';
 
 function progress(line: string): void {
   console.log(`[bench engine] ${line}`);
@@ -102,13 +126,20 @@ interface PhaseReport {
  */
 export async function runEngineBench(args: string[]): Promise<void> {
   const opts = parseOptions(args);
-  const { env, stopListening } = await startBench(progress);
+  const { env, stopListening } = await startBench(progress, undefined, opts.billing ? BILLING_ON_ENV : {});
   let replies: ReplyCounter | null = null;
   try {
     progress(
       `product started on database om_bench_${env.id}, redis prefix ${env.redisPrefix}; ${opts.channels} sandbox channel(s), ${opts.conversations} conversations`,
     );
     const ws = await createWorkspace(env, opts.channels);
+    if (opts.billing) {
+      await runSql(env.orm.em.fork(), `update workspaces set plan = :plan where id = :workspaceId`, {
+        plan: BILLING_BENCH_PLAN,
+        workspaceId: ws.workspaceId,
+      });
+      progress(`billing on: the workspace is on the ${BILLING_BENCH_PLAN} plan; each reply is counted and checked against its quota`);
+    } else progress('billing off: replies are counted (usage deltas), never limited');
     await publishBenchFlow(env, ws.workspaceId);
     replies = await ReplyCounter.open(env.redisUrl, env.redisPrefix, ws.channelIds);
     // The inbound pipeline as the api role builds it, listened to by the product's engine.
@@ -166,6 +197,7 @@ export async function runEngineBench(args: string[]): Promise<void> {
     progress(`load average at end: ${loadAverage()}`);
     const result = {
       bench: 'engine',
+      billing: opts.billing ? 'on' : 'off',
       messages: closed.messages,
       throughput_per_s: closed.throughputPerS,
       p50_ms: latency.p50,

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { ROLE_NAMES, type RoleName } from '../platform/runtime/role-name.ts';
+import { billingCommand } from './billing.command.ts';
 import { action } from './fail.ts';
 import { migrateCommand } from './migrate.command.ts';
 import { retentionCommand } from './retention.command.ts';
@@ -38,6 +39,7 @@ const program = new Command('onemessage')
   .addCommand(roleCommand('connector', ['connector'], ROLE_HELP.connector))
   .addCommand(migrateCommand())
   .addCommand(seedDemoCommand())
-  .addCommand(retentionCommand());
+  .addCommand(retentionCommand())
+  .addCommand(billingCommand());
 
 await program.parseAsync(process.argv);

@@ -5,7 +5,12 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../engine/clock.ts';
 import type { Plan } from '../engine/billing/plans.ts';
-import { SELF_HOSTED_PLAN } from '../engine/billing/plans.ts';
+import { defaultPlans, SELF_HOSTED_PLAN } from '../engine/billing/plans.ts';
+import type { BillingProvider } from '../engine/ports/billing-provider.port.ts';
+import { Billing } from '../platform/billing/billing.ts';
+import { BillingEventProcessor } from '../platform/billing/billing-event.processor.ts';
+import { BILLING_EVENT_GRACE_MS, BillingJobs } from '../platform/billing/billing-jobs.ts';
+import { BILLING_EVENTS_QUEUE } from '../platform/billing/billing-events.ts';
 import { UsageMeter } from '../platform/billing/usage-meter.ts';
 import { reconcileUsage } from '../platform/billing/usage-reconcile.ts';
 import { readUsage } from '../platform/billing/usage-deltas.ts';
@@ -14,6 +19,7 @@ import { Outbox } from '../platform/pipeline/outbox.ts';
 import type { OutboundRequest } from '../platform/pipeline/outbound-request.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
 import { QueueFactory } from '../platform/queues/queue-factory.ts';
+import { createRedis } from '../platform/redis.ts';
 import { createTestEnv, type TestEnv } from './support/test-env.ts';
 
 const logger = pino({ level: 'silent' });
@@ -234,6 +240,9 @@ describe('when billing is off', () => {
 describe('when Redis is down', () => {
   let redis: ChildProcess;
   let deadQueues: QueueFactory;
+  /** A connection made as the product makes its own (createRedis: commands wait for Redis to return), opened while Redis was up. */
+  let productQueues: QueueFactory;
+  let productRedis: ReturnType<typeof createRedis>;
   const port = 41_317;
 
   beforeAll(async () => {
@@ -253,12 +262,18 @@ describe('when Redis is down', () => {
     const connection = new Redis({ port, maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: () => 1_000 });
     connection.on('error', () => undefined);
     deadQueues = new QueueFactory(connection, 'omquota');
+    productRedis = createRedis(`redis://127.0.0.1:${port}`);
+    productRedis.on('error', () => undefined);
+    productQueues = new QueueFactory(productRedis, 'omquota');
+    await productQueues.queue(BILLING_EVENTS_QUEUE).waitUntilReady();
     redis.kill('SIGKILL');
     await once(redis, 'exit');
   });
 
   afterAll(async () => {
     await deadQueues.close(100).catch(() => undefined);
+    // Ends the reconnect attempts; a command still waiting for Redis fails (and is caught where it was sent).
+    productRedis.disconnect();
   });
 
   it('still enforces the quota exactly (the check lives in PostgreSQL): closed at the limit, open below it; the sends wait for Redis', async () => {
@@ -273,4 +288,54 @@ describe('when Redis is down', () => {
     expect(statuses.filter((s) => s.status === 'queued')).toHaveLength(LIMIT);
     expect(statuses.filter((s) => s.failureReason === 'quota_exceeded')).toHaveLength(3);
   });
+
+  it(
+    'acknowledges a Stripe event at once, recorded in PostgreSQL, and the billing reconciler queues it once Redis answers',
+    { timeout: 60_000 },
+    async () => {
+      const unused = () => {
+        throw new Error('Stripe is not called to accept an event');
+      };
+      const provider: BillingProvider = {
+        createCustomer: unused,
+        createCheckoutSession: unused,
+        createPortalSession: unused,
+        retrieveSubscription: unused,
+        retrieveCustomer: unused,
+        verifyEvent: unused,
+      };
+      const config = {
+        stripe: { secretKey: 'sk_test_x', webhookSecret: 'whsec_x', webhookToleranceS: 300, apiUrl: null },
+        plans: defaultPlans({ pro: null, business: null }),
+      };
+      const deps = { config, provider, orm: env.orm, clock: systemClock, publicUrl: 'http://localhost' };
+      const offline = new Billing({ ...deps, queues: productQueues });
+      const event = {
+        id: 'evt_Fkredisdown',
+        created: new Date(),
+        customerId: null,
+        type: 'unhandled',
+        providerType: 'charge.updated',
+      } as const;
+      // Regression: the answer waited for the job to be added, which waits for Redis: Stripe got no answer until Redis came back.
+      expect(await offline.acceptEvent(event)).toEqual({ duplicate: false });
+      const recorded = await sql<{ processed: boolean }>(
+        `select processed_at is not null as processed from billing_events where id = :id`,
+        {
+          id: event.id,
+        },
+      );
+      expect(recorded).toEqual([{ processed: false }]);
+
+      // Redis answers again (here: the test's own): the reconciler queues what waited longer than its grace period, and it is processed.
+      const later = { now: () => new Date(Date.now() + BILLING_EVENT_GRACE_MS + 1_000) };
+      const billing = new Billing({ ...deps, queues });
+      const processor = new BillingEventProcessor({ orm: env.orm, provider, catalog: billing.catalog, logger });
+      const jobs = new BillingJobs({ orm: env.orm, queues, clock: later, logger, billing, processor });
+      expect((await jobs.runOnce()).requeued).toBe(1);
+      expect(await queues.queue(BILLING_EVENTS_QUEUE).getJobState(`billing-event-${event.id}`)).toBe('waiting');
+      expect(await processor.process(event.id)).toBe('ignored: charge.updated is not used');
+      expect((await jobs.runOnce()).requeued).toBe(0);
+    },
+  );
 });

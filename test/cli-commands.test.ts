@@ -1,5 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { dropDatabase } from '../platform/db/ensure-database.ts';
+import { openOrm } from '../platform/db/orm.ts';
+import { newId } from '../platform/ids.ts';
+import { runSql } from '../platform/pipeline/run-sql.ts';
 import { cliEnv, killRunningClis, runCli } from './support/cli-process.ts';
 
 const created: string[] = [];
@@ -51,6 +54,7 @@ describe.concurrent('when a command is asked for --help', () => {
     ['migrate', 'down'],
     ['migrate', 'status'],
     ['seed-demo'],
+    ['billing', 'reconcile-usage'],
   ];
   it.each(commands.map((c) => [c.join(' ') || '(none)', c] as const))('prints the usage of %s and exits 0', async (_name, args) => {
     const res = await runCli([...args, '--help'], cliEnv().env);
@@ -60,7 +64,7 @@ describe.concurrent('when a command is asked for --help', () => {
 
   it('lists every command at the top level', async () => {
     const res = await runCli(['--help'], cliEnv().env);
-    for (const command of ['start', 'api', 'worker', 'connector', 'migrate', 'seed-demo'])
+    for (const command of ['start', 'api', 'worker', 'connector', 'migrate', 'seed-demo', 'retention', 'billing'])
       expect(res.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
   });
 });
@@ -100,4 +104,43 @@ describe('when migrations are reverted and applied through the CLI', () => {
     expect(res.code).not.toBe(0);
     expect(res.stderr).toContain('must be a whole number of 1 or more');
   });
+});
+
+describe("when an operator recounts a workspace's usage", () => {
+  /** Each command starts tsx and opens the database; `migrate up` applies every migration. */
+  const CLI_RECOUNT_TIMEOUT_MS = 120_000;
+
+  it(
+    'replaces the counters with the count from the messages table and prints both, and names a workspace it does not know',
+    async () => {
+      const { env, databaseUrl } = cliEnv();
+      created.push(databaseUrl);
+      expect((await runCli(['migrate', 'up'], env, CLI_RECOUNT_TIMEOUT_MS)).code).toBe(0);
+      const orm = await openOrm(databaseUrl, { poolMax: 1 });
+      const workspaceId = newId();
+      try {
+        await runSql(orm.em.fork(), `insert into workspaces (id, name) values (:workspaceId, 'Recount')`, { workspaceId });
+        // A counter that drifted (a restore from backup, say): no message was sent.
+        await runSql(orm.em.fork(), `update billing_usage set automated_messages = 42 where workspace_id = :workspaceId`, { workspaceId });
+        const res = await runCli(['billing', 'reconcile-usage', '--workspace', workspaceId], env, CLI_RECOUNT_TIMEOUT_MS);
+        expect(res.code, res.stderr).toBe(0);
+        expect(res.stdout).toContain("before: 42 automated messages, 0 agents' replies, 0 broadcast recipients\n");
+        expect(res.stdout).toContain("after: 0 automated messages, 0 agents' replies, 0 broadcast recipients\n");
+        const { rows } = await runSql<{ n: number }>(
+          orm.em.fork(),
+          `select automated_messages as n from billing_usage where workspace_id = :workspaceId`,
+          {
+            workspaceId,
+          },
+        );
+        expect(rows[0]!.n).toBe(0);
+      } finally {
+        await orm.close();
+      }
+      const unknown = await runCli(['billing', 'reconcile-usage', '--workspace', 'nope'], env, CLI_RECOUNT_TIMEOUT_MS);
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr.trim()).toBe('no workspace nope');
+    },
+    4 * CLI_RECOUNT_TIMEOUT_MS,
+  );
 });

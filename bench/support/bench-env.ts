@@ -34,7 +34,7 @@ export interface BenchEnv {
  */
 /**
  * `roles`: the roles run in this process (a bench may run one apart, to measure it alone);
- * `extraEnv`: settings added to the product's (e.g. HTTP_ALLOW_HOSTS for a receiver on loopback).
+ * `extraEnv`: more settings for the product (billing on; HTTP_ALLOW_HOSTS for a receiver on loopback).
  */
 export async function startBenchEnv(
   logLevel = 'warn',

@@ -20,7 +20,7 @@ export function loadAverage(): string {
 export async function startBench(
   progress: (line: string) => void,
   roles?: RoleName[],
-  extraEnv?: Record<string, string>,
+  extraEnv: Record<string, string> = {},
 ): Promise<{ env: BenchEnv; stopListening: () => void }> {
   progress(`load average at start: ${loadAverage()} (${availableParallelism()} CPUs)`);
   const env = await startBenchEnv(process.env.LOG_LEVEL ?? 'warn', roles, extraEnv);

@@ -247,11 +247,15 @@ export class Billing {
     return provider.createPortalSession({ customerId, returnUrl: `${this.deps.publicUrl}${BILLING_PAGE_PATH}` });
   }
 
-  /** Records a verified webhook event once and queues its processing. */
+  /**
+   * Records a verified webhook event once and queues its processing. Answers once it is recorded,
+   * without waiting for the job: a Redis connection waits for Redis to return before it fails,
+   * and Stripe must not wait with it. A job lost that way is queued by the billing reconciler
+   * (BILLING_EVENT_GRACE_MS after the event arrived).
+   */
   async acceptEvent(event: BillingEvent): Promise<{ duplicate: boolean }> {
     const recorded = await recordBillingEvent(this.deps.orm.em.fork(), event);
-    // Recorded is what matters: if Redis is away, the billing reconciler queues it later.
-    if (recorded.pending) await enqueueBillingEvent(this.deps.queues, event.id).catch(() => undefined);
+    if (recorded.pending) void enqueueBillingEvent(this.deps.queues, event.id).catch(() => undefined);
     return { duplicate: recorded.duplicate };
   }
 

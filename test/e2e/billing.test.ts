@@ -44,6 +44,9 @@ describe.skipIf(!HAS_CHROMIUM)('the billing page in Chromium', { timeout: E2E_TE
     await context.route('https://checkout.stripe.test/**', (route) =>
       route.fulfill({ status: 200, contentType: 'text/html', body: '<h1>Stripe Checkout (test)</h1>' }),
     );
+    await context.route('https://billing.stripe.test/**', (route) =>
+      route.fulfill({ status: 200, contentType: 'text/html', body: '<h1>Stripe Customer Portal (test)</h1>' }),
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -76,6 +79,18 @@ describe.skipIf(!HAS_CHROMIUM)('the billing page in Chromium', { timeout: E2E_TE
     // The banner is on every page, not only this one.
     await page.goto(`${base}/flows`);
     await poll(() => page.getByRole('status', { name: /You have used 90 %/ }).isVisible()).toBe(true);
+  });
+
+  it('tells the owner at 100 % that flows and broadcasts have stopped and that agents still reply', async () => {
+    await runSql(api.env.orm.em.fork(), `update billing_usage set automated_messages = 1000 where workspace_id = :workspaceId`, {
+      workspaceId,
+    });
+    await page.goto(`${base}/settings/billing`);
+    const banner = page.getByRole('status', { name: /You have used all your automated messages per billing period/ });
+    await poll(() => banner.isVisible()).toBe(true);
+    expect(await banner.textContent()).toContain("agents' replies still go out");
+    expect(await page.getByRole('progressbar', { name: 'automated messages per billing period: 100 % used' }).isVisible()).toBe(true);
+    await screenshot(page, 'billing-100-percent-1440');
   });
 
   it('sends the owner to Stripe Checkout for the plan chosen', async () => {
@@ -144,6 +159,16 @@ describe.skipIf(!HAS_CHROMIUM)('the billing page in Chromium', { timeout: E2E_TE
     expect(await page.getByRole('link', { name: 'View invoice' }).getAttribute('href')).toBe('https://invoice.stripe.test/i/Fke2e');
     expect(await page.getByText(/You have used/).count()).toBe(0);
     await screenshot(page, 'billing-pro-1440');
+  });
+
+  it("sends the owner to Stripe's Customer Portal from Manage billing, coming back to this page", async () => {
+    await page.goto(`${base}/settings/billing`);
+    await page.getByRole('button', { name: 'Manage billing' }).click();
+    await page.waitForURL(/^https:\/\/billing\.stripe\.test\/p\/session\//);
+    const portal = fake.requests.filter((r) => r.path === '/v1/billing_portal/sessions');
+    expect(portal.map((r) => [r.params.get('customer'), r.params.get('return_url')])).toEqual([
+      [[...fake.customers.keys()][0], expect.stringMatching(/^http:\/\/localhost:\d+\/settings\/billing$/)],
+    ]);
     expect(await violations.all()).toEqual([]);
   });
 });

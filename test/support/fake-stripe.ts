@@ -222,12 +222,16 @@ export function subscriptionObject(sub: FakeSubscription): Record<string, unknow
   };
 }
 
-/** A webhook delivery: the JSON body and its Stripe-Signature header, signed with the SDK's test helper. */
+/**
+ * A webhook delivery: the JSON body and its Stripe-Signature header, signed with the SDK's test
+ * helper. `pretty`: indented, as Stripe sends its bodies (a server that parsed and re-serialised
+ * the JSON before checking the signature would refuse it).
+ */
 export function signedEvent(
   event: { id: string; type: string; created: number; object: Record<string, unknown> },
-  opts: { secret?: string; timestamp?: number } = {},
+  opts: { secret?: string; timestamp?: number; pretty?: boolean } = {},
 ): { body: string; signature: string } {
-  const body = JSON.stringify({
+  const envelope = {
     id: event.id,
     object: 'event',
     api_version: '2025-11-17.clover',
@@ -237,7 +241,8 @@ export function signedEvent(
     pending_webhooks: 1,
     request: { id: null, idempotency_key: null },
     data: { object: event.object },
-  });
+  };
+  const body = opts.pretty ? JSON.stringify(envelope, null, 2) : JSON.stringify(envelope);
   const signature = Stripe.webhooks.generateTestHeaderString({
     payload: body,
     secret: opts.secret ?? FAKE_WEBHOOK_SECRET,
