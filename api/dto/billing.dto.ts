@@ -8,6 +8,9 @@ const Entitlements = z.object(
 );
 const PlanDto = z.object({ id: z.string(), name: z.string(), priceLabel: z.string(), entitlements: Entitlements });
 
+/** Where the browser goes next: a Stripe Checkout or customer portal page. */
+export const BillingRedirectDto = z.object({ url: z.string() });
+
 export const BillingDto = z.object({
   enabled: z.boolean().describe('false: billing is off on this server; every workspace has the unlimited self-hosted plan'),
   plan: PlanDto,

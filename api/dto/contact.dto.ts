@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import type { Contact } from '../../platform/db/entities/contact.entity.ts';
 
+/** How many contacts a bulk tag change changed. */
+export const BulkTagsAnswerDto = z.object({ changed: z.number().int() });
+
 export const ContactDto = z.object({
   id: z.uuid(),
   phone: z.string().nullable(),

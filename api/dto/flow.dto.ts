@@ -89,6 +89,9 @@ export const FlowVersionDto = z.object({
 
 export const FlowVersionDetailDto = FlowVersionDto.extend({ document: z.record(z.string(), z.unknown()) });
 
+/** What publishing answers: the flow as it is now, the version made, and the active flows whose triggers overlap it. */
+export const PublishAnswerDto = z.object({ flow: FlowDto, version: FlowVersionDto, overlaps: z.array(TriggerOverlapDto) });
+
 /** The portable form of a flow: what export returns, import accepts and examples/flows/ holds. */
 export const FlowExportDto = z.object({
   name: z.string(),

@@ -38,6 +38,9 @@ export const TeamFiguresDto = z.object({
   waitP90Seconds: z.number().nullable(),
 });
 
+/** GET /inbox/overview: each team's figures. */
+export const InboxOverviewDto = z.object({ teams: z.array(TeamFiguresDto) });
+
 export const RoutingRuleDto = z.object({
   id: z.uuid(),
   name: z.string(),

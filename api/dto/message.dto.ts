@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import type { Message } from '../../platform/db/entities/message.entity.ts';
 
+/** A reply accepted for sending (202): its message, and whether this call made it (false: the same clientMessageId was sent before). */
+export const SentMessageDto = z.object({ messageId: z.uuid(), created: z.boolean() });
+
 export const MessageDto = z.object({
   id: z.uuid(),
   conversationId: z.uuid(),

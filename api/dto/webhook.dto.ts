@@ -81,3 +81,12 @@ export const WebhookDeliveryDetailDto = WebhookDeliveryDto.extend({ payload: z.u
 export function toWebhookAttemptDto(a: AttemptLine): z.infer<typeof WebhookAttemptDto> {
   return { ...a, attemptedAt: a.attemptedAt.toISOString() };
 }
+
+/** The signing secret (whsec_…), answered on creation and rotation only. */
+const WebhookSecretDto = z.object({
+  secret: z.string().describe('the signing secret (whsec_…): shown this once, store it in the receiver'),
+});
+/** A new endpoint, with its signing secret shown this once. */
+export const CreatedWebhookEndpointDto = WebhookEndpointDto.extend(WebhookSecretDto.shape);
+/** A rotated secret, and until when the previous one still signs. */
+export const RotatedWebhookSecretDto = WebhookSecretDto.extend({ previousValidUntil: z.string() });

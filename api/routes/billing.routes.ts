@@ -1,10 +1,8 @@
 import { z } from 'zod';
 import { UserSchema } from '../../platform/db/entities/user.entity.ts';
-import { BillingDto, toBillingDto } from '../dto/billing.dto.ts';
+import { BillingDto, BillingRedirectDto, toBillingDto } from '../dto/billing.dto.ts';
 import { defineRoute } from '../route.ts';
 import { actorOf } from './actor.ts';
-
-const UrlDto = z.object({ url: z.string() });
 
 export const billingRoutes = [
   defineRoute({
@@ -26,7 +24,7 @@ export const billingRoutes = [
     tag: 'billing',
     auth: 'billing.manage',
     body: z.strictObject({ plan: z.string().min(1).max(40) }),
-    response: UrlDto,
+    response: BillingRedirectDto,
     exampleBody: { plan: 'pro' },
     async handler({ deps, em, auth, body }) {
       const user = auth.userId ? await em.findOne(UserSchema, { id: auth.userId }, { fields: ['email'] }) : null;
@@ -45,7 +43,7 @@ export const billingRoutes = [
       "Stripe's Customer Portal for the workspace (card, plan, invoices, cancel); open its URL. 409 billing_disabled when billing is off",
     tag: 'billing',
     auth: 'billing.manage',
-    response: UrlDto,
+    response: BillingRedirectDto,
     async handler({ deps, em, auth }) {
       return deps.billing.portal(em, auth.workspaceId);
     },

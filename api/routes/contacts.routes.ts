@@ -28,7 +28,7 @@ import { retagContacts } from '../../platform/contacts/contact-tags.sql.ts';
 import { ContactSchema } from '../../platform/db/entities/contact.entity.ts';
 import { newId } from '../../platform/ids.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
-import { ContactDto, toContactDto } from '../dto/contact.dto.ts';
+import { BulkTagsAnswerDto, ContactDto, toContactDto } from '../dto/contact.dto.ts';
 import { decodeCursor, encodeCursor, PageQuery } from '../pagination.ts';
 import { defineRoute } from '../route.ts';
 import { actorOf } from './actor.ts';
@@ -196,7 +196,7 @@ export const contactRoutes = [
         z.strictObject({ kind: z.literal('filter'), filter: FilterBody }),
       ]),
     }),
-    response: z.object({ changed: z.number().int() }),
+    response: BulkTagsAnswerDto,
     exampleBody: { action: 'add', tags: ['vip'], target: { kind: 'filter', filter: { q: 'ada' } } },
     async handler({ deps, em, auth, body, req }) {
       const tags = [...new Set(body.tags)];

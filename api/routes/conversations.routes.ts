@@ -12,7 +12,7 @@ import { runSql } from '../../platform/pipeline/run-sql.ts';
 import { ConversationDto, toConversationDto } from '../dto/conversation.dto.ts';
 import { privacyFilesOf } from '../../connectors/retention/privacy-files.ts';
 import { ConversationListItemDto, ConversationNoteDto, ReadMarkerDto, TimelineItemDto } from '../dto/inbox.dto.ts';
-import { MessageDto, toMessageDto } from '../dto/message.dto.ts';
+import { MessageDto, SentMessageDto, toMessageDto } from '../dto/message.dto.ts';
 import { decodeCursor, page, PageQuery } from '../pagination.ts';
 import { defineRoute, type AuthContext } from '../route.ts';
 import { findVisibleConversation, inboxActorOf, personOf, seesAll, VISIBLE_TO_AGENT_SQL } from './conversation-access.ts';
@@ -220,7 +220,7 @@ export const conversationRoutes = [
       /** A client-chosen key: retrying with the same key never sends twice. */
       clientMessageId: z.string().min(1).max(100).optional(),
     }),
-    response: z.object({ messageId: z.uuid(), created: z.boolean() }),
+    response: SentMessageDto,
     exampleBody: { text: 'Hello from the team', clientMessageId: 'reply-1' },
     async handler({ deps, em, auth, params, body }) {
       const conversation = await findConversation(em, auth, params.id);

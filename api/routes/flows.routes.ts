@@ -31,6 +31,7 @@ import {
   FlowVersionDetailDto,
   TriggerOverlapDto,
   FlowVersionDto,
+  PublishAnswerDto,
   toFlowDto,
   toFlowSummaryDto,
   toFlowVersionDetailDto,
@@ -361,7 +362,7 @@ export const flowRoutes = [
       /** When set, publishing refuses with draft_conflict unless this is still the current draft revision. */
       baseRevision: z.number().int().min(1).optional(),
     }),
-    response: z.object({ flow: FlowDto, version: FlowVersionDto, overlaps: z.array(TriggerOverlapDto) }),
+    response: PublishAnswerDto,
     exampleBody: { note: 'First version' },
     async handler({ deps, em, auth, params, body, req }) {
       const { flow, version, warnings, overlaps } = await em.transactional(async (tx) => {

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
 import type { InboxEvent } from '../../platform/inbox/inbox-effects.ts';
-import { AVAILABILITIES, AvailabilityDto, InboxAgentDto, TeamFiguresDto } from '../dto/inbox.dto.ts';
+import { AVAILABILITIES, AvailabilityDto, InboxAgentDto, InboxOverviewDto } from '../dto/inbox.dto.ts';
 import { defineRoute, type AuthContext } from '../route.ts';
 import { personOf, seesAll } from './conversation-access.ts';
 
@@ -143,7 +143,7 @@ export const inboxRoutes = [
         .max(7 * 86_400)
         .default(300),
     }),
-    response: z.object({ teams: z.array(TeamFiguresDto) }),
+    response: InboxOverviewDto,
     async handler({ deps, em, auth, query }) {
       const now = deps.clock.now();
       const dayStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));

@@ -8,6 +8,8 @@ import { WebhookEndpoints } from '../../platform/webhooks/webhook-endpoints.ts';
 import { redeliver } from '../../platform/webhooks/webhook-jobs.ts';
 import { checkEndpointUrl } from '../../platform/webhooks/webhook-url.ts';
 import {
+  CreatedWebhookEndpointDto,
+  RotatedWebhookSecretDto,
   toWebhookAttemptDto,
   toWebhookDeliveryDto,
   toWebhookEndpointDto,
@@ -23,7 +25,6 @@ import { defineRoute } from '../route.ts';
 import { actorOf } from './actor.ts';
 
 const IdParams = z.object({ id: z.uuid() });
-const SecretAnswer = z.object({ secret: z.string().describe('the signing secret (whsec_…): shown this once, store it in the receiver') });
 
 /*
  * Event webhooks: endpoints that hear of the workspace's events, signed per Standard Webhooks.
@@ -65,7 +66,7 @@ export const webhookRoutes = [
     auth: 'webhooks.manage',
     status: 201,
     body: z.strictObject({ url: WebhookUrlInput, description: WebhookDescriptionInput.default(''), eventTypes: WebhookEventTypesInput }),
-    response: WebhookEndpointDto.extend(SecretAnswer.shape),
+    response: CreatedWebhookEndpointDto,
     exampleBody: { url: 'https://hooks.example.com/onemessage', description: 'CRM', eventTypes: ['message.received'] },
     async handler({ deps, em, auth, body, req }) {
       const url = checkEndpointUrl(body.url, deps.config.httpAllowHosts);
@@ -173,7 +174,7 @@ export const webhookRoutes = [
     tag: 'webhooks',
     auth: 'webhooks.manage',
     params: IdParams,
-    response: SecretAnswer.extend({ previousValidUntil: z.string() }),
+    response: RotatedWebhookSecretDto,
     exampleBody: {},
     async handler({ deps, em, auth, params, req }) {
       const rotated = await em.transactional(async (tx) => {

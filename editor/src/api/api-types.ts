@@ -8,8 +8,9 @@ import type {
   BroadcastTimelineDto,
   SegmentPreviewDto,
 } from '../../../api/dto/broadcast.dto.ts';
+import type { BillingRedirectDto } from '../../../api/dto/billing.dto.ts';
 import type { ChannelDto } from '../../../api/dto/channel.dto.ts';
-import type { ContactDto } from '../../../api/dto/contact.dto.ts';
+import type { BulkTagsAnswerDto, ContactDto } from '../../../api/dto/contact.dto.ts';
 import type { ConversationDto } from '../../../api/dto/conversation.dto.ts';
 import type {
   AVAILABILITIES,
@@ -19,6 +20,7 @@ import type {
   ConversationListItemDto,
   ConversationNoteDto,
   InboxAgentDto,
+  InboxOverviewDto,
   ReadMarkerDto,
   RoutingRuleDto,
   TeamFiguresDto,
@@ -32,14 +34,21 @@ import type {
   FlowSummaryDto,
   FlowVersionDetailDto,
   FlowVersionDto,
+  PublishAnswerDto,
 } from '../../../api/dto/flow.dto.ts';
 import type { CreatedInvitationDto, InvitationDto, InvitationLookupDto } from '../../../api/dto/invitation.dto.ts';
 import type { MemberDto } from '../../../api/dto/member.dto.ts';
-import type { MessageDto } from '../../../api/dto/message.dto.ts';
+import type { MessageDto, SentMessageDto } from '../../../api/dto/message.dto.ts';
 import type { RunDetailDto, RunDto, RunStepDto } from '../../../api/dto/run.dto.ts';
 import type { SecretDto } from '../../../api/dto/secret.dto.ts';
 import type { TemplateDto, TemplatePreviewDto, TemplateVersionDto } from '../../../api/dto/template.dto.ts';
-import type { WebhookDeliveryDetailDto, WebhookDeliveryDto, WebhookEndpointDto } from '../../../api/dto/webhook.dto.ts';
+import type {
+  CreatedWebhookEndpointDto,
+  RotatedWebhookSecretDto,
+  WebhookDeliveryDetailDto,
+  WebhookDeliveryDto,
+  WebhookEndpointDto,
+} from '../../../api/dto/webhook.dto.ts';
 import type { MeDto, SessionDto } from '../../../api/dto/session.dto.ts';
 import type { InboxEvent } from '../../../platform/inbox/inbox-effects.ts';
 
@@ -70,11 +79,15 @@ export type FlowDetail = WithDocument<z.infer<typeof FlowDto>>;
 export type FlowVersion = z.infer<typeof FlowVersionDto>;
 export type FlowVersionDetail = WithDocument<z.infer<typeof FlowVersionDetailDto>>;
 export type FlowExport = WithDocument<z.infer<typeof FlowExportDto>>;
+/** What POST /flows/:id/publish answers. */
+export type PublishAnswer = z.infer<typeof PublishAnswerDto>;
 
 export type Channel = z.infer<typeof ChannelDto>;
 type MessageAnswer = z.infer<typeof MessageDto>;
 /** A message with its delivery times and reactions, as GET /conversations/:id/messages answers it. */
 export type MessageDetail = MessageAnswer;
+/** What POST /conversations/:id/messages answers (202). */
+export type SentMessage = z.infer<typeof SentMessageDto>;
 /** A chat message as the test chat shows it: an answer's fields it reads (a message just typed, not yet answered, has only these). */
 export type Message = Pick<MessageAnswer, 'id' | 'direction' | 'sender' | 'text' | 'status' | 'createdAt'> &
   Partial<Pick<MessageAnswer, 'reactions' | 'outcome'>>;
@@ -112,13 +125,17 @@ export type Availability = (typeof AVAILABILITIES)[number];
 export type MyAvailability = z.infer<typeof AvailabilityDto>;
 export type InboxAgent = z.infer<typeof InboxAgentDto>;
 export type TeamFigures = z.infer<typeof TeamFiguresDto>;
+export type InboxOverview = z.infer<typeof InboxOverviewDto>;
 export type Team = z.infer<typeof TeamDto>;
 export type TeamInput = Omit<Team, 'id' | 'createdAt' | 'updatedAt'>;
 export type TeamStrategy = (typeof TEAM_STRATEGIES)[number];
 export type RoutingRule = z.infer<typeof RoutingRuleDto>;
 export type CannedResponse = z.infer<typeof CannedResponseDto>;
 export type CannedRender = z.infer<typeof CannedRenderDto>;
+/** Where POST /billing/checkout and /billing/portal send the browser. */
+export type BillingRedirect = z.infer<typeof BillingRedirectDto>;
 export type Contact = z.infer<typeof ContactDto>;
+export type BulkTagsAnswer = z.infer<typeof BulkTagsAnswerDto>;
 /** One event of the inbox's live stream (GET /inbox/events), as the server publishes it. */
 export type InboxStreamEvent = InboxEvent;
 
@@ -131,6 +148,8 @@ export interface Page<T> {
 export type WebhookEndpoint = z.infer<typeof WebhookEndpointDto>;
 export type WebhookDelivery = z.infer<typeof WebhookDeliveryDto>;
 export type WebhookDeliveryDetail = z.infer<typeof WebhookDeliveryDetailDto>;
+export type CreatedWebhookEndpoint = z.infer<typeof CreatedWebhookEndpointDto>;
+export type RotatedWebhookSecret = z.infer<typeof RotatedWebhookSecretDto>;
 
 /** A saved message template with its current version. */
 export type MessageTemplate = z.infer<typeof TemplateDto>;

@@ -10,7 +10,7 @@ import {
   type Connection,
   type FinalConnectionState,
 } from '@xyflow/react';
-import { Alert, Anchor, Button, Drawer, Group, Stack, Text } from '@mantine/core';
+import { Alert, Anchor, Button, Center, Drawer, Group, Loader, Stack, Text } from '@mantine/core';
 import { useElementSize } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
 import { Link } from 'react-router';
@@ -265,6 +265,16 @@ function FlowEditor({ flowId }: { flowId: string }) {
     );
   }
 
+  // Nothing of the editor until the flow has answered (usually already there: index.html asked for
+  // it first): the header, panels and canvas are then rendered, laid out and painted once, with
+  // the flow's nodes, rather than once empty and again when the flow comes (npm run bench -- editor).
+  if (!flow)
+    return (
+      <Center h="50vh" aria-busy="true">
+        <Loader aria-label="Loading the flow" />
+      </Center>
+    );
+
   return (
     <div className={`editor${paletteOpen ? '' : ' palette-closed'}${sideOpen ? '' : ' side-closed'}`}>
       <div ref={header.ref}>
@@ -297,7 +307,7 @@ function FlowEditor({ flowId }: { flowId: string }) {
           </Group>
         </Alert>
       )}
-      {publishOpen && flow && (
+      {publishOpen && (
         <Suspense fallback={null}>
           <PublishDialog
             flow={flow}
@@ -356,7 +366,7 @@ function FlowEditor({ flowId }: { flowId: string }) {
               <FlowAnalyticsOverlay flowId={flowId} />
             </ReactFlow>
           </FlowDecorationsContext.Provider>
-          {flow && nodes.length === 0 && <TemplateGallery onUse={replaceDocument} />}
+          {nodes.length === 0 && <TemplateGallery onUse={replaceDocument} />}
         </div>
         <PanelSlot
           top={header.height}
@@ -385,9 +395,9 @@ function FlowEditor({ flowId }: { flowId: string }) {
               )
             }
             problems={<ProblemsList problems={problems} nodeLabel={nodeLabel} onJump={jumpTo} />}
-            testChat={flow && <TestChatPanel flow={flow} document={doc.currentDocument} saver={saver} onPath={setRunPath} />}
-            runs={flow && <RunsPanel flowId={flow.id} nodeLabel={nodeLabel} onPath={setRunPath} onCounts={setRunCounts} />}
-            versions={flow && <VersionsPanel flowId={flow.id} current={doc.currentDocument} onRestore={replaceDocument} />}
+            testChat={<TestChatPanel flow={flow} document={doc.currentDocument} saver={saver} onPath={setRunPath} />}
+            runs={<RunsPanel flowId={flow.id} nodeLabel={nodeLabel} onPath={setRunPath} onCounts={setRunCounts} />}
+            versions={<VersionsPanel flowId={flow.id} current={doc.currentDocument} onRestore={replaceDocument} />}
           />
         </PanelSlot>
       </div>

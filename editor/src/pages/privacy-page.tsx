@@ -10,6 +10,7 @@ import {
   type RetentionPolicy,
   type Sweep,
 } from '../api/queries/privacy.queries.ts';
+import type { Contact, Page } from '../api/api-types.ts';
 import { QueryState } from '../api/query-state.tsx';
 import { useApiMutation } from '../api/use-api-mutation.ts';
 import { useSession } from '../session/session-context.tsx';
@@ -313,7 +314,7 @@ function ContactSearchCard() {
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const phone = String(new FormData(event.currentTarget).get('phone') ?? '').trim();
-    const found = await api.get<{ items: { id: string }[] }>(`/contacts?phone=${encodeURIComponent(phone)}&limit=1`);
+    const found = await api.get<Page<Contact>>(`/contacts?phone=${encodeURIComponent(phone)}&limit=1`);
     if (found.items[0]) void navigate(`/privacy/contacts/${found.items[0].id}`);
     else setMessage(`No contact has the phone ${phone}.`);
   }

@@ -76,20 +76,23 @@ export function useFlowDocument(flowId: string): FlowDocumentState {
   const saver = useDraftSaver(api, flow, editCount, currentDocument);
   const markEdited = useCallback(() => setEditCount((c) => c + 1), []);
 
-  // The loaded flow becomes the canvas once; from then on the editor owns the document.
+  // The loaded flow becomes the canvas once; from then on the editor owns the document. Set while
+  // rendering, not in an effect: React renders again at once with the canvas, before any child,
+  // so the editor's tree is rendered once with the 300 nodes of a large flow instead of once
+  // empty and once more when an effect fills it (npm run bench -- editor).
   const loaded = useFlowDetail(flowId);
-  const initialized = useRef<string | null>(null);
-  useEffect(() => {
+  const [initializedId, setInitializedId] = useState<string | null>(null);
+  if (loaded.data && initializedId !== loaded.data.id) {
     const data = loaded.data;
-    if (!data || initialized.current === data.id) return;
-    initialized.current = data.id;
     const canvas = toCanvas(data.document);
+    setInitializedId(data.id);
     setNodes(canvas.nodes);
     setEdges(canvas.edges);
-    history.current.reset(canvas);
     setProblems(data.problems);
     setFlowState(data);
-  }, [loaded.data, setNodes, setEdges]);
+    // The history's first entry; no render reads it before the next edit.
+    history.current.reset(canvas);
+  }
 
   // The published document, to tell whether the draft differs from it (after publishing, the
   // editor sets it itself).
@@ -100,28 +103,35 @@ export function useFlowDocument(flowId: string): FlowDocumentState {
   }, [flow, publishedVersion.data]);
 
   // The workspace's secret names, so that a misspelt {{secrets.NAME}} shows while editing; when
-  // they cannot be read, the server still checks them at publish.
-  const secrets = useSecrets(useCan('secrets.read') === true);
+  // they cannot be read, the server still checks them at publish. Both lists serve only the
+  // validation of edits (the loaded flow comes with the server's problems), so they are asked for
+  // at the first edit: their answers do not re-render a large canvas while it loads.
+  const edited = editCount > 0;
+  const secrets = useSecrets(useCan('secrets.read') === true && edited);
   const secretNames = useMemo<ReadonlySet<string> | null>(
     () => (secrets.data ? new Set(secrets.data.map((s) => s.name)) : null),
     [secrets.data],
   );
   // Likewise the saved templates, so that a node sending a deleted one shows its problem.
-  const templates = useTemplates();
+  const templates = useTemplates(edited);
   const templateIds = useMemo<ReadonlySet<string> | null>(
     () => (templates.data ? new Set(templates.data.items.map((t) => t.id)) : null),
     [templates.data],
   );
 
+  // Until both lists have answered (or failed), the problems stay as they were rather than lose a
+  // secret's or a template's problem for a moment.
+  const listsLoading = secrets.isLoading || templates.isLoading;
+
   // Validation and the publish state: the engine's own validateFlow, on the document being edited.
   useEffect(() => {
-    if (editCount === 0) return;
+    if (editCount === 0 || listsLoading) return;
     const timer = setTimeout(() => {
       const result = validateFlow(currentDocument(), { ...(secretNames ? { secretNames } : {}), ...(templateIds ? { templateIds } : {}) });
       setProblems(result.ok ? result.warnings : result.problems);
     }, VALIDATE_DELAY_MS);
     return () => clearTimeout(timer);
-  }, [editCount, currentDocument, secretNames, templateIds]);
+  }, [editCount, listsLoading, currentDocument, secretNames, templateIds]);
   useEffect(() => {
     if (publishedDocument === undefined || !flow) return;
     const timer = setTimeout(

@@ -18,7 +18,7 @@ import {
 } from '@mantine/core';
 import { useState } from 'react';
 import { WEBHOOK_EVENT_LABELS, WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../../../engine/webhooks/webhook-event-type.ts';
-import type { WebhookDelivery, WebhookEndpoint } from '../api/api-types.ts';
+import type { CreatedWebhookEndpoint, RotatedWebhookSecret, WebhookDelivery, WebhookEndpoint } from '../api/api-types.ts';
 import { useCan } from '../api/queries/use-can.ts';
 import { useWebhookDeliveries, useWebhookDelivery, useWebhooks, webhookKeys } from '../api/queries/webhooks.queries.ts';
 import { QueryState } from '../api/query-state.tsx';
@@ -114,7 +114,7 @@ function EndpointCard({
     invalidates: [webhookKeys.all],
     success: (_r, on) => (on ? 'Webhook turned on.' : 'Webhook turned off.'),
   });
-  const rotate = useApiMutation((api) => api.post<{ secret: string }>(`/webhooks/${e.id}/rotate-secret`, {}), {
+  const rotate = useApiMutation((api) => api.post<RotatedWebhookSecret>(`/webhooks/${e.id}/rotate-secret`, {}), {
     invalidates: [webhookKeys.all],
     onSuccess: (r) => onSecret({ title: 'Your new signing secret', value: r.secret }),
   });
@@ -237,14 +237,15 @@ function EndpointFormBody({
 }) {
   const [form, setForm] = useState<EndpointForm>(initial);
   const save = useApiMutation(
-    (api, body: EndpointForm) => (id ? api.patch(`/webhooks/${id}`, body) : api.post<{ secret: string }>('/webhooks', body)),
+    (api, body: EndpointForm) =>
+      id ? api.patch(`/webhooks/${id}`, body).then(() => null) : api.post<CreatedWebhookEndpoint>('/webhooks', body),
     {
       invalidates: [webhookKeys.all],
       success: id ? 'Webhook saved.' : 'Webhook added.',
       notifyError: false,
       onSuccess: (r) => {
         onClose();
-        if (!id) onCreated((r as { secret: string }).secret);
+        if (r) onCreated(r.secret);
       },
     },
   );

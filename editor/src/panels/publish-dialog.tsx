@@ -3,7 +3,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { isBlocking, type FlowProblem } from '../../../engine/flows/flow-problem.ts';
 import { ApiError } from '../api/api-client.ts';
-import type { FlowDetail, FlowSummary } from '../api/api-types.ts';
+import type { FlowDetail, FlowSummary, PublishAnswer } from '../api/api-types.ts';
 import { flowKeys, flowVersionQuery, useTriggerOverlaps } from '../api/queries/flows.queries.ts';
 import { useApiMutation } from '../api/use-api-mutation.ts';
 import type { DraftSaver } from '../canvas/use-draft-saver.ts';
@@ -53,7 +53,7 @@ export function PublishDialog({
   const publish = useApiMutation(
     async (api, text: string) => {
       await saver.flush();
-      const answer = await api.post<{ flow: FlowDetail; version: { version: number } }>(`/flows/${flow.id}/publish`, {
+      const answer = await api.post<PublishAnswer>(`/flows/${flow.id}/publish`, {
         ...(text ? { note: text } : {}),
         baseRevision: saver.revision(),
       });

@@ -1,5 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import type { BillingDto } from '../../../../api/dto/billing.dto.ts';
+import type { BillingRedirect } from '../api-types.ts';
 import { can, type Role } from '../../../../engine/tenancy/role.ts';
 import { useSession } from '../../session/session-context.tsx';
 import { useApiMutation } from '../use-api-mutation.ts';
@@ -34,12 +35,12 @@ export function useBilling() {
 
 /** Opens Stripe Checkout for a plan (the browser leaves for Stripe's page). */
 export function useCheckout() {
-  return useApiMutation((api, plan: string) => api.post<{ url: string }>('/billing/checkout', { plan }), {
+  return useApiMutation((api, plan: string) => api.post<BillingRedirect>('/billing/checkout', { plan }), {
     onSuccess: ({ url }) => window.location.assign(url),
   });
 }
 
 /** Opens Stripe's Customer Portal (card, plan, invoices, cancel). */
 export function usePortal() {
-  return useApiMutation((api) => api.post<{ url: string }>('/billing/portal'), { onSuccess: ({ url }) => window.location.assign(url) });
+  return useApiMutation((api) => api.post<BillingRedirect>('/billing/portal'), { onSuccess: ({ url }) => window.location.assign(url) });
 }

@@ -1,6 +1,6 @@
 import { keepPreviousData, useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import type { Page, RunSummary } from '../api-types.ts';
-import type { Contact } from '../api-types.ts';
+import type { BulkTagsAnswer, Contact } from '../api-types.ts';
 import type { ContactImportDto } from '../../../../api/dto/contact-import.dto.ts';
 import type { ImportOptionsInput } from '../../../../engine/contacts/contact-import.ts';
 import { useSession } from '../../session/session-context.tsx';
@@ -110,7 +110,7 @@ export type BulkTarget = { kind: 'ids'; ids: string[] } | { kind: 'filter'; filt
 export function useBulkTags() {
   return useApiMutation(
     (api, input: { action: 'add' | 'remove'; tags: string[]; target: BulkTarget }) =>
-      api.post<{ changed: number }>('/contacts/bulk-tags', input),
+      api.post<BulkTagsAnswer>('/contacts/bulk-tags', input),
     {
       invalidates: [contactListKeys.lists],
       success: (r, v) => `${v.action === 'add' ? 'Tagged' : 'Untagged'} ${r.changed} ${r.changed === 1 ? 'contact' : 'contacts'}.`,

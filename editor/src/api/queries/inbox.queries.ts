@@ -7,9 +7,10 @@ import type {
   InboxAgent,
   MessageDetail,
   MyAvailability,
+  InboxOverview,
   Page,
   ReadMarker,
-  TeamFigures,
+  SentMessage,
   TimelineItem,
 } from '../api-types.ts';
 import { useSession } from '../../session/session-context.tsx';
@@ -126,7 +127,7 @@ export function useInboxOverview(slaSeconds: number) {
   const { api } = useSession();
   return useQuery({
     queryKey: inboxKeys.overview(slaSeconds),
-    queryFn: ({ signal }) => api.get<{ teams: TeamFigures[] }>(`/inbox/overview?slaSeconds=${slaSeconds}`, signal),
+    queryFn: ({ signal }) => api.get<InboxOverview>(`/inbox/overview?slaSeconds=${slaSeconds}`, signal),
     refetchInterval: 15_000,
   });
 }
@@ -190,7 +191,7 @@ export function useAddNote() {
 export function useSendReply() {
   return useApiMutation(
     (api, { id, text, clientMessageId }: { id: string; text: string; clientMessageId: string }) =>
-      api.post<{ messageId: string; created: boolean }>(`/conversations/${id}/messages`, { text, clientMessageId }),
+      api.post<SentMessage>(`/conversations/${id}/messages`, { text, clientMessageId }),
     {
       invalidates: (_r, { id }) => [inboxKeys.timeline(id), inboxKeys.messages(id), inboxKeys.lists],
     },
