@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { runSql } from '../platform/pipeline/run-sql.ts';
+import { runSql, useNamedStatements } from '../platform/pipeline/run-sql.ts';
 import { createTestEnv, type TestEnv } from './support/test-env.ts';
 
 let env: TestEnv;
@@ -84,5 +84,24 @@ describe('runSql', () => {
     expect(seen).toBe(1);
     const { rows } = await runSql<{ exists: boolean }>(em, `select to_regclass('pg_temp.run_sql_probe') is not null as exists`);
     expect(rows[0]!.exists).toBe(false);
+  });
+
+  // PgBouncer in transaction mode (DATABASE_PREPARED_STATEMENTS=off): no statement may stay prepared on a server connection.
+  it('prepares a named statement on the connection, and none when named statements are off', async () => {
+    const prepared = (tx: Parameters<typeof runSql>[0], marker: string) =>
+      runSql<{ n: number }>(tx, `select count(*) as n from pg_prepared_statements where statement like :pattern`, { pattern: `%${marker}%` });
+    const seen = await env.orm.em.fork().transactional(async (tx) => {
+      try {
+        useNamedStatements(false);
+        await runSql(tx, `select 'unnamed-probe' as marker`);
+        const unnamed = (await prepared(tx, 'unnamed-probe')).rows[0]!.n;
+        useNamedStatements(true);
+        await runSql(tx, `select 'named-probe' as marker`);
+        return { unnamed, named: (await prepared(tx, 'named-probe')).rows[0]!.n };
+      } finally {
+        useNamedStatements(true);
+      }
+    });
+    expect(seen).toEqual({ unnamed: 0, named: 1 });
   });
 });
