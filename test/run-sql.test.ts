@@ -54,12 +54,19 @@ describe('runSql', () => {
 
   it('parses each row with the given parser', async () => {
     const Row = z.object({ id: z.number(), name: z.string().nullable() });
-    const { rows } = await runSql(env.orm.em.fork(), `select 1 as id, null as name union all select 2, 'b'`, {}, { parseRow: (r) => Row.parse(r) });
+    const { rows } = await runSql(
+      env.orm.em.fork(),
+      `select 1 as id, null as name union all select 2, 'b'`,
+      {},
+      { parseRow: (r) => Row.parse(r) },
+    );
     expect(rows).toEqual([
       { id: 1, name: null },
       { id: 2, name: 'b' },
     ]);
-    await expect(runSql(env.orm.em.fork(), `select 'x' as id, null as name`, {}, { parseRow: (r) => Row.parse(r) })).rejects.toThrow(z.ZodError);
+    await expect(runSql(env.orm.em.fork(), `select 'x' as id, null as name`, {}, { parseRow: (r) => Row.parse(r) })).rejects.toThrow(
+      z.ZodError,
+    );
   });
 
   it("sends a literal '?' (a jsonb operator) as it is", async () => {
@@ -89,7 +96,9 @@ describe('runSql', () => {
   // PgBouncer in transaction mode (DATABASE_PREPARED_STATEMENTS=off): no statement may stay prepared on a server connection.
   it('prepares a named statement on the connection, and none when named statements are off', async () => {
     const prepared = (tx: Parameters<typeof runSql>[0], marker: string) =>
-      runSql<{ n: number }>(tx, `select count(*) as n from pg_prepared_statements where statement like :pattern`, { pattern: `%${marker}%` });
+      runSql<{ n: number }>(tx, `select count(*) as n from pg_prepared_statements where statement like :pattern`, {
+        pattern: `%${marker}%`,
+      });
     const seen = await env.orm.em.fork().transactional(async (tx) => {
       try {
         useNamedStatements(false);

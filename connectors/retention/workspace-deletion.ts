@@ -119,9 +119,7 @@ export async function deleteUserAccount(
       { userId: p.userId },
     )
   ).rows;
-  const blocked = memberships
-    .filter((m) => m.role === 'owner' && m.owners === 1 && m.members > 1)
-    .map((m) => m.workspaceId);
+  const blocked = memberships.filter((m) => m.role === 'owner' && m.owners === 1 && m.members > 1).map((m) => m.workspaceId);
   if (blocked.length > 0) throw new SoleOwnerError(blocked);
   const alone = memberships.filter((m) => m.members === 1).map((m) => m.workspaceId);
   for (const m of memberships) {

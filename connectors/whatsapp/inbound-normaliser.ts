@@ -117,8 +117,7 @@ export function normaliseWaMessage(msg: WAMessage, ctx: NormaliseContext): Norma
 function normaliseChecked(msg: WAMessage, ctx: NormaliseContext): NormalisedWaEvent {
   const key = msg.key;
   const checked = WaKeySchema.safeParse(key);
-  if (!checked.success)
-    return { kind: 'ignored', reason: `invalid_key: ${zodIssueLine(checked.error)}` };
+  if (!checked.success) return { kind: 'ignored', reason: `invalid_key: ${zodIssueLine(checked.error)}` };
   const remoteJid = key.remoteJid ?? '';
   if (isJidStatusBroadcast(remoteJid)) return { kind: 'ignored', reason: 'status_broadcast' };
   if (isJidNewsletter(remoteJid)) return { kind: 'ignored', reason: 'newsletter' };

@@ -45,8 +45,7 @@ export function normaliseWaUpdate(item: unknown, ctx: UpdateNormaliseContext): N
 
 function normaliseChecked(item: unknown, ctx: UpdateNormaliseContext): NormalisedWaUpdate {
   const checked = WaUpdateItemSchema.safeParse(item);
-  if (!checked.success)
-    return { kind: 'skipped', reason: `invalid_update: ${zodIssueLine(checked.error)}` };
+  if (!checked.success) return { kind: 'skipped', reason: `invalid_update: ${zodIssueLine(checked.error)}` };
   const { key } = checked.data;
   const update = checked.data.update as Partial<proto.IWebMessageInfo>;
   const providerMessageId = providerIdOf(key);

@@ -27,7 +27,6 @@ const COLUMNS = `workspace_id as "workspaceId", stripe_customer_id as "stripeCus
   cancel_at_period_end as "cancelAtPeriodEnd", card_brand as "cardBrand", card_last4 as "cardLast4", card_exp_month as "cardExpMonth", card_exp_year as "cardExpYear",
   billing_address as "billingAddress", subscription_event_at as "subscriptionEventAt", card_event_at as "cardEventAt", address_event_at as "addressEventAt"`;
 
-
 /** The workspace's account, or null when it never had one. `lock`: held to the end of the transaction. */
 export async function loadAccount(em: EntityManager, workspaceId: string, opts: { lock?: boolean } = {}): Promise<BillingAccount | null> {
   const { rows } = await runSql<BillingAccount>(

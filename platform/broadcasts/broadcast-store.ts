@@ -150,7 +150,8 @@ export async function recipientCounts(em: EntityManager, broadcastIds: readonly 
       group by 1, 2, 3`,
     { broadcastIds },
   );
-  for (const r of rows) byBroadcast.get(r.broadcastId)?.push({ status: r.status, skipReason: r.skipReason, count: r.count, optedOutAfter: r.optedOutAfter });
+  for (const r of rows)
+    byBroadcast.get(r.broadcastId)?.push({ status: r.status, skipReason: r.skipReason, count: r.count, optedOutAfter: r.optedOutAfter });
   return byBroadcast;
 }
 

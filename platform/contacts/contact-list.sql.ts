@@ -99,7 +99,9 @@ async function readPage(
   if (filter.phone) bindings.phone = filter.phone;
   if (cursor) Object.assign(bindings, { cursorAt: cursor.at, cursorId: cursor.id });
   // Planned at each call: whether the trigram index or the order's index is best depends on the needle.
-  const { rows } = await runSql<ContactListRow>(em, pageStatement(filter, sort, cursor !== null), bindings, { planEachCall: Boolean(filter.q) });
+  const { rows } = await runSql<ContactListRow>(em, pageStatement(filter, sort, cursor !== null), bindings, {
+    planEachCall: Boolean(filter.q),
+  });
   return rows;
 }
 

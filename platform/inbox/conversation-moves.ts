@@ -59,7 +59,6 @@ export async function lockAssignedTo(em: EntityManager, workspaceId: string, use
   return rows;
 }
 
-
 /** An agent's row, locked: their availability, presence, load and capacity in a team. */
 export interface AgentSlot {
   userId: string;

@@ -46,7 +46,10 @@ function parseSafeInteger(text: string): number {
 }
 
 /** node-postgres's parser of text[] (its typings name only the scalar types' oids). */
-const parseTextArray = (pg.types.getTypeParser as (oid: number, format: 'text') => (text: string) => (string | null)[])(OID.textArray, 'text');
+const parseTextArray = (pg.types.getTypeParser as (oid: number, format: 'text') => (text: string) => (string | null)[])(
+  OID.textArray,
+  'text',
+);
 
 const arrayOf =
   <T>(parse: (text: string) => T) =>
