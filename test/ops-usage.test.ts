@@ -41,14 +41,18 @@ async function paths(): Promise<string[]> {
 /** An ORM whose queries fail as when Postgres is down, and that counts INSERTs. */
 function downOrm(): { orm: Orm; inserts: () => number } {
   let inserts = 0;
+  // The part of an entity manager runSql uses: no transaction, and a knex whose statements fail to connect.
   const orm = {
     em: {
       fork: () => ({
-        getConnection: () => ({
-          execute: async () => {
-            inserts++;
-            throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
-          },
+        getTransactionContext: () => undefined,
+        getKnex: () => ({
+          raw: () => ({
+            options: async () => {
+              inserts++;
+              throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+            },
+          }),
         }),
       }),
     },

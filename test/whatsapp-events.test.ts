@@ -32,23 +32,17 @@ const CONTACT = '15551234567@s.whatsapp.net';
 const senderSide = (id: string) => ({ remoteJid: '15550009999@s.whatsapp.net', fromMe: true, id });
 
 async function messagesOf(channelId: string) {
-  const rows = await wa.sql<{
+  return wa.sql<{
     provider_message_id: string;
     type: string;
     text: string | null;
     metadata: Record<string, unknown>;
-    edited_at: string | null;
-    deleted_at: string | null;
+    edited_at: Date | null;
+    deleted_at: Date | null;
   }>(
     `select provider_message_id, type, text, metadata, edited_at, deleted_at from messages where channel_id = :channelId order by created_at, id`,
     { channelId },
   );
-  // Raw rows carry timestamps as text: parsed here so that the tests compare instants.
-  return rows.map((r) => ({
-    ...r,
-    edited_at: r.edited_at ? new Date(r.edited_at) : null,
-    deleted_at: r.deleted_at ? new Date(r.deleted_at) : null,
-  }));
 }
 
 async function openWithMessage(id: string, text: string, settings?: Record<string, unknown>) {

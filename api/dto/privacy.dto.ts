@@ -129,7 +129,7 @@ export function toExportDto(e: ExportRow): z.infer<typeof ExportDto> {
     contactId: e.contactId,
     status: e.status,
     progress: e.progress,
-    sizeBytes: e.sizeBytes === null ? null : Number(e.sizeBytes),
+    sizeBytes: e.sizeBytes,
     error: e.error,
     requestedBy: e.requestedBy,
     createdAt: iso(e.createdAt)!,

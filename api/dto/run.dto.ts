@@ -97,7 +97,7 @@ export const RunDetailDto = RunDto.extend({
   steps: z.array(RunStepDto),
 });
 
-const iso = (d: Date | null): string | null => (d ? new Date(d).toISOString() : null);
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
 export function toRunDto(r: RunRow): z.infer<typeof RunDto> {
   return {
@@ -114,8 +114,8 @@ export function toRunDto(r: RunRow): z.infer<typeof RunDto> {
     stopReason: r.stopReason,
     error: redactSecrets(r.error ?? null),
     dueAt: iso(r.dueAt),
-    startedAt: new Date(r.startedAt).toISOString(),
-    updatedAt: new Date(r.updatedAt).toISOString(),
+    startedAt: r.startedAt.toISOString(),
+    updatedAt: r.updatedAt.toISOString(),
     endedAt: iso(r.endedAt),
     draftTest: r.draftTest,
     contactName: r.contactName,
@@ -126,8 +126,7 @@ export function toRunDto(r: RunRow): z.infer<typeof RunDto> {
 }
 
 export function toRunStepDto(s: RunStepRow): z.infer<typeof RunStepDto> {
-  const startedAt = new Date(s.startedAt);
-  const finishedAt = new Date(s.finishedAt);
+  const { startedAt, finishedAt } = s;
   return {
     seq: s.seq,
     nodeId: s.nodeId,

@@ -7,7 +7,7 @@ import {
 } from '../../platform/analytics/broadcast-engagement.sql.ts';
 import { OPT_OUT_ATTRIBUTION_DAYS } from '../../platform/broadcasts/broadcast-opt-outs.ts';
 import { broadcastStats } from '../../platform/broadcasts/broadcast-stats.ts';
-import { BROADCAST_COLUMNS, loadBroadcast, toBroadcastRow } from '../../platform/broadcasts/broadcast-store.ts';
+import { BROADCAST_COLUMNS, loadBroadcast, type BroadcastRow } from '../../platform/broadcasts/broadcast-store.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
 import { BroadcastComparisonDto, BroadcastEngagementAnswerDto, type BroadcastEngagementDto } from '../dto/broadcast.dto.ts';
 import { defineRoute } from '../route.ts';
@@ -48,14 +48,13 @@ export const broadcastAnalyticsRoutes = [
     response: BroadcastComparisonDto,
     async handler({ deps, em, auth, query }) {
       // A recurring broadcast never starts itself (its occurrences do): only broadcasts with recipients are compared.
-      const { rows } = await runSql<Record<string, unknown>>(
+      const { rows: broadcasts } = await runSql<BroadcastRow>(
         em,
         `select ${BROADCAST_COLUMNS} from broadcasts b
           where b.workspace_id = :workspaceId and b.started_at is not null
           order by b.started_at desc, b.id desc limit :limit`,
         { workspaceId: auth.workspaceId, limit: query.limit },
       );
-      const broadcasts = rows.map(toBroadcastRow);
       const ids = broadcasts.map((b) => b.id);
       const [stats, engagement] = await Promise.all([broadcastStats(em, broadcasts, deps.clock.now()), broadcastEngagement(em, ids)]);
       return {

@@ -10,7 +10,6 @@ import {
   loadBroadcast,
   RECIPIENT_JOINS,
   RECIPIENT_STATUS_SQL,
-  toBroadcastRow,
   type BroadcastRow,
 } from '../../platform/broadcasts/broadcast-store.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
@@ -137,7 +136,7 @@ export const broadcastRoutes = [
     response: z.object({ items: z.array(BroadcastDto), nextCursor: z.string().nullable() }),
     async handler({ deps, em, auth, query }) {
       const cursor = decodeCursor(query.cursor);
-      const { rows } = await runSql<Record<string, unknown> & { cursorAt: string }>(
+      const { rows } = await runSql<BroadcastRow & { cursorAt: string }>(
         em,
         `select ${BROADCAST_COLUMNS}, cast(b.created_at as text) as "cursorAt" from broadcasts b
           where b.workspace_id = :workspaceId
@@ -152,8 +151,8 @@ export const broadcastRoutes = [
           limit: query.limit + 1,
         },
       );
-      const result = page(rows, query.limit, (r) => ({ at: r.cursorAt, id: r.id as string }));
-      return { items: await toDtos(em, result.items.map(toBroadcastRow), deps.clock.now()), nextCursor: result.nextCursor };
+      const result = page(rows, query.limit, (r) => ({ at: r.cursorAt, id: r.id }));
+      return { items: await toDtos(em, result.items, deps.clock.now()), nextCursor: result.nextCursor };
     },
   }),
   defineRoute({
@@ -255,12 +254,12 @@ export const broadcastRoutes = [
         failureReason: string | null;
         messageId: string | null;
         runId: string | null;
-        updatedAt: string;
+        updatedAt: Date;
       }>(
         em,
         `select * from (
            select r.id, r.contact_id as "contactId", c.name, c.phone, c.tags, ${RECIPIENT_STATUS_SQL} as status, r.skip_reason as "skipReason",
-                  coalesce(m.failure_reason, run.error ->> 'message') as "failureReason", r.message_id as "messageId", r.run_id as "runId", cast(r.updated_at as text) as "updatedAt"
+                  coalesce(m.failure_reason, run.error ->> 'message') as "failureReason", r.message_id as "messageId", r.run_id as "runId", r.updated_at as "updatedAt"
              from broadcast_recipients r join contacts c on c.id = r.contact_id ${RECIPIENT_JOINS}
             where r.broadcast_id = :broadcastId and (cast(:cursorId as uuid) is null or r.id > cast(:cursorId as uuid))
          ) x where (cast(:status as text) is null or x.status = :status)
@@ -277,7 +276,7 @@ export const broadcastRoutes = [
           failureReason: r.failureReason,
           messageId: r.messageId,
           runId: r.runId,
-          updatedAt: new Date(r.updatedAt).toISOString(),
+          updatedAt: r.updatedAt.toISOString(),
         })),
         nextCursor: result.nextCursor,
       };
@@ -297,14 +296,14 @@ export const broadcastRoutes = [
       if (b.startedAt === null) return { bucketSeconds: 60, buckets: [] };
       const end = b.finishedAt ?? deps.clock.now();
       const bucketSeconds = end.getTime() - b.startedAt.getTime() <= MINUTE_BUCKETS_UP_TO_MS ? 60 : 3600;
-      const { rows } = await runSql<{ at: string; sent: string; delivered: string; read: string; failed: string }>(
+      const { rows } = await runSql<{ at: Date; sent: number; delivered: number; read: number; failed: number }>(
         em,
         // "Reached at least": a recipient counts as sent from the first of its sent, delivered or
         // read times, as delivered from the first of delivered or read (WhatsApp may report a read
         // with no delivery before it), as read from its read time; a failed one only as failed. A
         // recipient whose status says more than its message's times (a report with no time) counts
         // from its last update. So the running totals end on the numbers of the broadcast's stats.
-        `select cast(date_bin(make_interval(secs => :bucketSeconds), cast(e.at as timestamptz), cast(:origin as timestamptz)) as text) as at,
+        `select date_bin(make_interval(secs => :bucketSeconds), cast(e.at as timestamptz), cast(:origin as timestamptz)) as at,
                 count(*) filter (where e.kind = 'sent') as sent, count(*) filter (where e.kind = 'delivered') as delivered,
                 count(*) filter (where e.kind = 'read') as read, count(*) filter (where e.kind = 'failed') as failed
            from (select r.updated_at, m.status_times, ${RECIPIENT_STATUS_SQL} as status
@@ -323,11 +322,11 @@ export const broadcastRoutes = [
       return {
         bucketSeconds,
         buckets: rows.map((r) => ({
-          at: new Date(r.at).toISOString(),
-          sent: Number(r.sent),
-          delivered: Number(r.delivered),
-          read: Number(r.read),
-          failed: Number(r.failed),
+          at: r.at.toISOString(),
+          sent: r.sent,
+          delivered: r.delivered,
+          read: r.read,
+          failed: r.failed,
         })),
       };
     },

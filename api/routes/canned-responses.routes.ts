@@ -44,8 +44,8 @@ const toDto = (r: Row): z.infer<typeof CannedResponseDto> => ({
   title: r.title,
   text: r.text,
   template: r.templateId === null ? null : { id: r.templateId, name: r.templateName ?? '' },
-  createdAt: new Date(r.createdAt).toISOString(),
-  updatedAt: new Date(r.updatedAt).toISOString(),
+  createdAt: r.createdAt.toISOString(),
+  updatedAt: r.updatedAt.toISOString(),
 });
 
 async function getCanned(em: EntityManager, workspaceId: string, id: string): Promise<Row> {

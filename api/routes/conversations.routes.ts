@@ -74,7 +74,7 @@ interface ListRow {
   lastDirection: 'inbound' | 'outbound' | null;
   lastSender: string | null;
   lastAuthorUserId: string | null;
-  lastAt: Date | string | null;
+  lastAt: Date | null;
   unreadCount: number;
 }
 
@@ -525,7 +525,7 @@ function toListItem(c: Conversation, r: ListRow): z.infer<typeof ConversationLis
             direction: r.lastDirection,
             sender: r.lastSender,
             authorUserId: r.lastAuthorUserId,
-            at: new Date(r.lastAt).toISOString(),
+            at: r.lastAt.toISOString(),
           }
         : null,
     unreadCount: r.unreadCount,
@@ -533,7 +533,7 @@ function toListItem(c: Conversation, r: ListRow): z.infer<typeof ConversationLis
 }
 
 async function readMarker(em: EntityManager, conversationId: string, userId: string): Promise<z.infer<typeof ReadMarkerDto>> {
-  const { rows } = await runSql<{ lastReadMessageId: string | null; readAt: Date | string | null; unreadCount: number }>(
+  const { rows } = await runSql<{ lastReadMessageId: string | null; readAt: Date | null; unreadCount: number }>(
     em,
     `select r.last_read_message_id as "lastReadMessageId", r.read_at as "readAt",
             (select count(*)::int from (select 1 from messages m where m.conversation_id = :conversationId and m.direction = 'inbound'
@@ -545,7 +545,7 @@ async function readMarker(em: EntityManager, conversationId: string, userId: str
   return {
     conversationId,
     lastReadMessageId: r.lastReadMessageId,
-    readAt: r.readAt === null ? null : new Date(r.readAt).toISOString(),
+    readAt: r.readAt === null ? null : r.readAt.toISOString(),
     unreadCount: r.unreadCount,
   };
 }

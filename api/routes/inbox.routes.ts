@@ -24,7 +24,7 @@ async function availabilityOf(
     { workspaceId, userId },
   );
   const r = rows[0] ?? { availability: 'offline' as const, load: 0, lastSeenAt: null };
-  const lastSeenAt = r.lastSeenAt === null ? null : new Date(r.lastSeenAt);
+  const { lastSeenAt } = r;
   return {
     availability: r.availability,
     load: r.load,

@@ -33,15 +33,15 @@ const DAY_MS = 24 * 3600 * 1000;
 async function assertUnderDailyCap(em: EntityManager, workspaceId: string, now: Date): Promise<void> {
   const since = new Date(now.getTime() - DAY_MS);
   const [row] = (
-    await runSql<{ n: number; oldest: string | null }>(
+    await runSql<{ n: number; oldest: Date | null }>(
       em,
       `select count(*)::int as n, min(created_at) as oldest from invitations where workspace_id = :workspaceId and created_at > :since`,
       { workspaceId, since },
     )
   ).rows;
   if (!row || row.n < INVITATIONS_PER_DAY) return;
-  // The driver hands timestamps over as text here; the slot frees when the oldest leaves the day.
-  const freedAt = new Date(row.oldest!).getTime() + DAY_MS;
+  // The slot frees when the oldest leaves the day.
+  const freedAt = row.oldest!.getTime() + DAY_MS;
   throw new RateLimitedError(Math.max(1, Math.ceil((freedAt - now.getTime()) / 1000)));
 }
 /** 32 random bytes in base64url are 43 characters; anything much longer is not a token of ours. */

@@ -191,7 +191,7 @@ export const contactPrivacyRoutes = [
         workspaceId: auth.workspaceId,
       });
       if (found.rowCount === 0) throw new NotFoundError('contact', params.id);
-      return { items: (await consentHistory(em, auth.workspaceId, params.id)).map((e) => ({ ...e, at: new Date(e.at).toISOString() })) };
+      return { items: (await consentHistory(em, auth.workspaceId, params.id)).map((e) => ({ ...e, at: e.at.toISOString() })) };
     },
   }),
 ];

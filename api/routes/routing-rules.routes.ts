@@ -21,7 +21,7 @@ type RoutingRuleRow = Omit<z.infer<typeof RoutingRuleDto>, 'createdAt' | 'update
 const SELECT = `select id, name, position, condition, team_id as "teamId", enabled, created_at as "createdAt", updated_at as "updatedAt" from routing_rules`;
 
 function toDto(r: RoutingRuleRow): z.infer<typeof RoutingRuleDto> {
-  return { ...r, createdAt: new Date(r.createdAt).toISOString(), updatedAt: new Date(r.updatedAt).toISOString() };
+  return { ...r, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString() };
 }
 
 async function getRule(em: EntityManager, workspaceId: string, id: string): Promise<RoutingRuleRow> {

@@ -8,7 +8,7 @@ import { actorOf } from './actor.ts';
 const IdParams = z.object({ id: z.uuid() });
 
 function toTeamDto(t: Team): TeamDto {
-  return { ...t, createdAt: new Date(t.createdAt).toISOString(), updatedAt: new Date(t.updatedAt).toISOString() };
+  return { ...t, createdAt: t.createdAt.toISOString(), updatedAt: t.updatedAt.toISOString() };
 }
 
 /*

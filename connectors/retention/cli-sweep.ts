@@ -29,7 +29,7 @@ export async function runCliSweep(p: {
   let sweep: SweepRow | null = await findActiveSweep(em, p.workspaceId);
   if (sweep && p.dryRun)
     throw new Error(`workspace ${p.workspaceId} has an unfinished sweep (${sweep.id}): run without --dry-run to finish it first`);
-  if (sweep) p.print(`resuming sweep ${sweep.id} (started ${new Date(sweep.createdAt).toISOString()})`);
+  if (sweep) p.print(`resuming sweep ${sweep.id} (started ${sweep.createdAt.toISOString()})`);
   else {
     sweep = await insertSweep(em, {
       id: newId(),
@@ -55,7 +55,7 @@ export async function runCliSweep(p: {
     if ((await runner.run(sweep.id, { final: true })) === 'completed') break;
     const now = await findSweep(p.orm.em.fork(), p.workspaceId, sweep.id);
     if (!now || now.status === 'completed' || now.status === 'failed') break;
-    p.print(`waiting for the previous runner's lease (until ${now.leaseUntil ? new Date(now.leaseUntil).toISOString() : 'now'})`);
+    p.print(`waiting for the previous runner's lease (until ${now.leaseUntil ? now.leaseUntil.toISOString() : 'now'})`);
     await new Promise((resolve) => setTimeout(resolve, p.pollMs));
   }
   const done = (await findSweep(p.orm.em.fork(), p.workspaceId, sweep.id))!;

@@ -29,7 +29,7 @@ export interface ExportRow {
   status: ExportStatus;
   progress: number;
   fileKey: string | null;
-  sizeBytes: string | null;
+  sizeBytes: number | null;
   error: string | null;
   requestedBy: string | null;
   createdAt: Date;
@@ -270,9 +270,8 @@ export class ContactExportBuilder {
     await this.progress(em, e.id, 5);
 
     // Messages, oldest first; a media file still in the store is named in the archive.
-    const totalMessages = Number(
-      (await runSql<{ n: string }>(tx, `select count(*) as n from messages where contact_id = :contactId`, b)).rows[0]!.n,
-    );
+    const totalMessages = (await runSql<{ n: number }>(tx, `select count(*) as n from messages where contact_id = :contactId`, b)).rows[0]!
+      .n;
     const media = this.deps.files.media;
     const withMediaFile = async (m: Json): Promise<Json> => {
       if (counts.messages % PROGRESS_EVERY_MESSAGES === 0)

@@ -4,6 +4,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Config } from '../../platform/config.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
 import { LocalMediaStore, type MediaStore } from '../whatsapp/media-store.ts';
+import { InvariantError } from '../../engine/errors/invariant.error.ts';
 
 /** Files removed per pass of `removePendingFiles`. */
 const FILE_DELETIONS_PER_PASS = 500;
@@ -25,7 +26,7 @@ export function privacyFilesOf(config: Config): PrivacyFiles {
 
 /** The path of an export archive; its key is `<workspace id>/<export id>.zip`, never outside the folder. */
 export function exportPath(files: PrivacyFiles, key: string): string {
-  if (!isInside(files.exportsDir, key)) throw new Error(`export key ${key} is outside the exports folder`);
+  if (!isInside(files.exportsDir, key)) throw new InvariantError('the export key is outside the exports folder', { key });
   return resolve(join(files.exportsDir, key));
 }
 

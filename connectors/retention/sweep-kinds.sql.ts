@@ -83,11 +83,12 @@ function bind(scope: KindScope, limit?: number): Record<string, unknown> {
   };
 }
 
-function toCount(row: { rows?: string | number; bytes?: string | number | null; files?: string | number } | undefined): KindCount {
-  return { rows: Number(row?.rows ?? 0), bytes: Number(row?.bytes ?? 0), files: Number(row?.files ?? 0) };
+function toCount(row: CountRow | undefined): KindCount {
+  return { rows: row?.rows ?? 0, bytes: row?.bytes ?? 0, files: row?.files ?? 0 };
 }
 
-type CountRow = { rows: string; bytes: string; files: string; after: string | null };
+/** `bytes` is null when nothing was counted (a sum over no rows); `after` is Postgres' text of a timestamp (microseconds kept). */
+type CountRow = { rows: number; bytes: number | null; files: number; after: string | null };
 
 async function one(em: EntityManager, sql: string, bindings: Record<string, unknown>): Promise<KindCount> {
   // Planned per call: the counts and cutoffs vary a lot between workspaces and runs.

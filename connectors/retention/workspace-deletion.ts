@@ -35,7 +35,7 @@ export async function requestWorkspaceDeletion(
       { ...p, due },
     )
   ).rows[0]!;
-  return new Date(row.due);
+  return row.due;
 }
 
 export async function cancelWorkspaceDeletion(em: EntityManager, workspaceId: string): Promise<void> {
@@ -110,7 +110,7 @@ export async function deleteUserAccount(
   p: { userId: string; ip: string | null },
 ): Promise<{ deletedWorkspaces: string[] }> {
   const memberships = (
-    await runSql<{ workspaceId: string; role: string; owners: string; members: string }>(
+    await runSql<{ workspaceId: string; role: string; owners: number; members: number }>(
       em,
       `select m.workspace_id as "workspaceId", m.role,
               (select count(*) from memberships o where o.workspace_id = m.workspace_id and o.role = 'owner') as owners,
@@ -119,11 +119,9 @@ export async function deleteUserAccount(
       { userId: p.userId },
     )
   ).rows;
-  const blocked = memberships
-    .filter((m) => m.role === 'owner' && Number(m.owners) === 1 && Number(m.members) > 1)
-    .map((m) => m.workspaceId);
+  const blocked = memberships.filter((m) => m.role === 'owner' && m.owners === 1 && m.members > 1).map((m) => m.workspaceId);
   if (blocked.length > 0) throw new SoleOwnerError(blocked);
-  const alone = memberships.filter((m) => Number(m.members) === 1).map((m) => m.workspaceId);
+  const alone = memberships.filter((m) => m.members === 1).map((m) => m.workspaceId);
   for (const m of memberships) {
     if (!alone.includes(m.workspaceId))
       audit(em, {

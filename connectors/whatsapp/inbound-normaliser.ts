@@ -11,6 +11,7 @@ import {
   type WAMessage,
 } from '@whiskeysockets/baileys';
 import { z } from 'zod';
+import { zodIssueLine } from '../../engine/errors/zod-issue-details.ts';
 import { MAX_TEXT_CHARS, type MessageType } from '../../engine/messages/message-content.ts';
 import type { InboundMessage } from '../../engine/ports/inbound-message.ts';
 import type { EncryptedVote, StoredPoll } from './poll-votes.ts';
@@ -116,8 +117,7 @@ export function normaliseWaMessage(msg: WAMessage, ctx: NormaliseContext): Norma
 function normaliseChecked(msg: WAMessage, ctx: NormaliseContext): NormalisedWaEvent {
   const key = msg.key;
   const checked = WaKeySchema.safeParse(key);
-  if (!checked.success)
-    return { kind: 'ignored', reason: `invalid_key: ${checked.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}` };
+  if (!checked.success) return { kind: 'ignored', reason: `invalid_key: ${zodIssueLine(checked.error)}` };
   const remoteJid = key.remoteJid ?? '';
   if (isJidStatusBroadcast(remoteJid)) return { kind: 'ignored', reason: 'status_broadcast' };
   if (isJidNewsletter(remoteJid)) return { kind: 'ignored', reason: 'newsletter' };

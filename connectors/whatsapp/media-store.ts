@@ -1,6 +1,7 @@
 import { mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { dirname, join, resolve, sep } from 'node:path';
+import { InvariantError } from '../../engine/errors/invariant.error.ts';
 
 /** Where downloaded and outbound media live. */
 export interface MediaStore {
@@ -64,7 +65,7 @@ export class LocalMediaStore implements MediaStore {
   /** A key never leaves the root (a stored key is data, and data may be hostile). */
   private pathOf(storageKey: string): string {
     const path = resolve(join(this.root, storageKey));
-    if (!path.startsWith(this.root + sep)) throw new Error(`media storage key ${storageKey} is outside the media store`);
+    if (!path.startsWith(this.root + sep)) throw new InvariantError('the media storage key is outside the media store', { storageKey });
     return path;
   }
 }

@@ -1,5 +1,6 @@
 import { isJidGroup, proto } from '@whiskeysockets/baileys';
 import { z } from 'zod';
+import { zodIssueLine } from '../../engine/errors/zod-issue-details.ts';
 import { dateOfSeconds, editedTextOf } from './inbound-normaliser.ts';
 import { providerIdOf } from './wa-ids.ts';
 
@@ -44,8 +45,7 @@ export function normaliseWaUpdate(item: unknown, ctx: UpdateNormaliseContext): N
 
 function normaliseChecked(item: unknown, ctx: UpdateNormaliseContext): NormalisedWaUpdate {
   const checked = WaUpdateItemSchema.safeParse(item);
-  if (!checked.success)
-    return { kind: 'skipped', reason: `invalid_update: ${checked.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}` };
+  if (!checked.success) return { kind: 'skipped', reason: `invalid_update: ${zodIssueLine(checked.error)}` };
   const { key } = checked.data;
   const update = checked.data.update as Partial<proto.IWebMessageInfo>;
   const providerMessageId = providerIdOf(key);

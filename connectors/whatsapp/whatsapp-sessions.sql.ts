@@ -50,11 +50,11 @@ export async function claimSession(em: EntityManager, channelId: string, token: 
 /** The fence of a channel's session: the newest token that wrote (0 before any). */
 export async function sessionFence(em: EntityManager, channelId: string): Promise<number> {
   const row = (
-    await runSql<{ fence: string }>(em, `select fence_token as fence from whatsapp_sessions where channel_id = cast(:channelId as uuid)`, {
+    await runSql<{ fence: number }>(em, `select fence_token as fence from whatsapp_sessions where channel_id = cast(:channelId as uuid)`, {
       channelId,
     })
   ).rows[0];
-  return row ? Number(row.fence) : 0;
+  return row?.fence ?? 0;
 }
 
 export async function loadSession(em: EntityManager, channelId: string): Promise<SessionRow | null> {

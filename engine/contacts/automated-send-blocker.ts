@@ -6,9 +6,9 @@ export type OutboundSender = 'bot' | 'agent' | 'owner' | 'broadcast';
 
 /** The contact fields that decide whether automation may write to them. */
 export interface ContactReachability {
-  optedOutAt: Date | string | null;
-  restrictedAt: Date | string | null;
-  erasedAt: Date | string | null;
+  optedOutAt: Date | null;
+  restrictedAt: Date | null;
+  erasedAt: Date | null;
 }
 
 const AUTOMATED: ReadonlySet<OutboundSender> = new Set(['bot', 'broadcast']);

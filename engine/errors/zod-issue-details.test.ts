@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { zodIssueDetails } from './zod-issue-details.ts';
+import { zodIssueDetails, zodIssueLine } from './zod-issue-details.ts';
 
 describe('when an input fails its zod schema', () => {
   it('lists every issue with its dotted path, array positions included, and the message', () => {
@@ -21,5 +21,14 @@ describe('when an input fails its zod schema', () => {
   it('writes a symbol key in words instead of throwing', () => {
     const error = new z.ZodError([{ code: 'custom', path: ['meta', Symbol('tag')], message: 'bad tag', input: null }]);
     expect(zodIssueDetails(error)).toEqual([{ path: 'meta.Symbol(tag)', message: 'bad tag' }]);
+  });
+
+  // The WhatsApp normalisers joined the path with Array#join in a copy of their own, which threw on a symbol key.
+  it('writes the issues on one line for a skip reason, a symbol key in words', () => {
+    const error = new z.ZodError([
+      { code: 'custom', path: ['key', 'id'], message: 'missing', input: null },
+      { code: 'custom', path: ['meta', Symbol('tag')], message: 'bad tag', input: null },
+    ]);
+    expect(zodIssueLine(error)).toBe('key.id missing; meta.Symbol(tag) bad tag');
   });
 });

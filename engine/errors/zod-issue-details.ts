@@ -14,3 +14,10 @@ export interface IssueDetail {
 export function zodIssueDetails(error: z.ZodError): IssueDetail[] {
   return error.issues.map((issue) => ({ path: issue.path.map((key) => String(key)).join('.'), message: issue.message }));
 }
+
+/** The same issues on one line, for a log or a skip reason: `key.id Invalid input; …`. */
+export function zodIssueLine(error: z.ZodError): string {
+  return zodIssueDetails(error)
+    .map((d) => `${d.path} ${d.message}`)
+    .join('; ');
+}

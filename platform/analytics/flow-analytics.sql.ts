@@ -109,10 +109,5 @@ export async function flowNodeCounts(em: EntityManager, workspaceId: string, flo
 
 /** The window's runs by outcome, hand-offs and opt-outs. */
 export async function flowTotals(em: EntityManager, workspaceId: string, flowId: string, window: RunWindow): Promise<FlowTotals> {
-  const row = (await runSql<FlowTotals>(em, TOTALS_SQL, bindings(workspaceId, flowId, window))).rows[0]!;
-  return {
-    ...row,
-    firstStartedAt: row.firstStartedAt ? new Date(row.firstStartedAt) : null,
-    lastStartedAt: row.lastStartedAt ? new Date(row.lastStartedAt) : null,
-  };
+  return (await runSql<FlowTotals>(em, TOTALS_SQL, bindings(workspaceId, flowId, window))).rows[0]!;
 }

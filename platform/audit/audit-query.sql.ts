@@ -59,7 +59,7 @@ export async function findAuditEntries(
     toAt: filter.to ?? null,
     limit: pageOpts.limit,
   });
-  return res.rows.map((r) => ({ ...r, createdAt: new Date(r.createdAt) }));
+  return res.rows;
 }
 
 /** The distinct actions the workspace's log holds, for the action filter. */

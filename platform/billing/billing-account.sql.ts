@@ -27,34 +27,24 @@ const COLUMNS = `workspace_id as "workspaceId", stripe_customer_id as "stripeCus
   cancel_at_period_end as "cancelAtPeriodEnd", card_brand as "cardBrand", card_last4 as "cardLast4", card_exp_month as "cardExpMonth", card_exp_year as "cardExpYear",
   billing_address as "billingAddress", subscription_event_at as "subscriptionEventAt", card_event_at as "cardEventAt", address_event_at as "addressEventAt"`;
 
-const DATE_FIELDS = ['currentPeriodStart', 'currentPeriodEnd', 'subscriptionEventAt', 'cardEventAt', 'addressEventAt'] as const;
-
-/** A row as the driver answers it (timestamps as text), parsed into its type. */
-function toAccount(row: Record<string, unknown> | undefined): BillingAccount | null {
-  if (!row) return null;
-  const account = { ...row } as Record<string, unknown>;
-  for (const field of DATE_FIELDS) account[field] = row[field] == null ? null : new Date(String(row[field]));
-  return account as unknown as BillingAccount;
-}
-
 /** The workspace's account, or null when it never had one. `lock`: held to the end of the transaction. */
 export async function loadAccount(em: EntityManager, workspaceId: string, opts: { lock?: boolean } = {}): Promise<BillingAccount | null> {
-  const { rows } = await runSql<Record<string, unknown>>(
+  const { rows } = await runSql<BillingAccount>(
     em,
     `select ${COLUMNS} from billing_accounts where workspace_id = :workspaceId${opts.lock ? ' for update' : ''}`,
     { workspaceId },
   );
-  return toAccount(rows[0]);
+  return rows[0] ?? null;
 }
 
 /** The account of a Stripe customer (locked), or null for a customer this server did not create. */
 export async function accountOfCustomer(em: EntityManager, customerId: string): Promise<BillingAccount | null> {
-  const { rows } = await runSql<Record<string, unknown>>(
+  const { rows } = await runSql<BillingAccount>(
     em,
     `select ${COLUMNS} from billing_accounts where stripe_customer_id = :customerId for update`,
     { customerId },
   );
-  return toAccount(rows[0]);
+  return rows[0] ?? null;
 }
 
 /** Creates the account row if missing and answers it locked: two checkouts at once create one customer. */

@@ -104,8 +104,8 @@ select u.period_start as "periodStart", u.period_end as "periodEnd",
  group by u.workspace_id`;
 
 interface UsageReadRow {
-  periodStart: string;
-  periodEnd: string;
+  periodStart: Date;
+  periodEnd: Date;
   automatedMessages: number;
   agentMessages: number;
   broadcastRecipients: number;
@@ -130,9 +130,7 @@ export async function readUsage(em: EntityManager, workspaceId: string, clock: C
     const start = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
     return { periodStart: start, periodEnd: addMonth(start), automatedMessages: 0, agentMessages: 0, broadcastRecipients: 0 };
   }
-  // Timestamps come back as text from the driver: parsed here, at the boundary.
-  const periodStart = new Date(row.periodStart);
-  const periodEnd = new Date(row.periodEnd);
+  const { periodStart, periodEnd } = row;
   if (now < periodEnd) {
     return {
       periodStart,

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { QUOTA_EXCEEDED_REASON } from '../../engine/billing/usage-thresholds.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import type { UsageCounts } from './usage-deltas.ts';
+import { InvariantError } from '../../engine/errors/invariant.error.ts';
 
 /*
  * What the counters should say, from the messages themselves: the outbound messages recorded in
@@ -43,7 +44,7 @@ export async function reconcileUsage(em: EntityManager, workspaceId: string): Pr
     // SHARE conflicts with the ROW EXCLUSIVE lock of an insert: sends of every workspace wait for this short transaction.
     await runSql(tx, `lock table billing_usage_deltas in share mode`);
     const before = (await runSql<UsageCounts>(tx, LOCKED_USAGE_SQL, { workspaceId })).rows[0];
-    if (!before) throw new Error(`workspace ${workspaceId} has no usage row`);
+    if (!before) throw new InvariantError('the workspace has no usage row', { workspaceId });
     const after = (await runSql<UsageCounts>(tx, COUNT_SQL, { workspaceId, refused: QUOTA_EXCEEDED_REASON })).rows[0]!;
     await runSql(
       tx,

@@ -22,6 +22,7 @@ import { BATCH_JOB_NAME, BROADCAST_JOB_OPTIONS, batchJobId, type BroadcastBatchJ
 import { closeBatch, openBatch, type OpenedBatch } from './broadcast-batch-opening.ts';
 import { ensureConversations, markRecipientsQueued, skipRecipients, type PendingRecipient } from './broadcast-recipients.sql.ts';
 import { writeState, type BroadcastRow } from './broadcast-store.ts';
+import { InvariantError } from '../../engine/errors/invariant.error.ts';
 
 /** What a batch job did (its return value, visible in the dashboard). */
 export type BatchOutcome = 'stale' | { sent: number; failed: number; handedOff: number; skipped: number; deferred: number };
@@ -195,12 +196,12 @@ export class BroadcastBatchProcessor {
     });
     if (b.content.kind === 'message') {
       const template = parseBroadcastTemplate(b.content.text).template;
-      if (!template) throw new Error(`broadcast ${b.id} has a template that no longer parses`);
+      if (!template) throw new InvariantError('the broadcast has a template that no longer parses', { broadcastId: b.id });
       const mediaUrl = b.content.mediaUrl ?? null;
       return (r) => ({ text: renderTemplate(template, broadcastTemplateContext({ contact: facts(r), workspace })), mediaUrl });
     }
     const [version] = b.templateVersionId === null ? [] : await loadTemplateVersions(em, [b.templateVersionId]);
-    if (!version) throw new Error(`broadcast ${b.id} started with no template version recorded`);
+    if (!version) throw new InvariantError('the broadcast started with no template version recorded', { broadcastId: b.id });
     return (r) => {
       const contact = facts(r);
       const rendered = renderTemplateContent(version.content, contact.attributes[LANGUAGE_ATTRIBUTE], {

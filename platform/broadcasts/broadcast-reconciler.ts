@@ -15,7 +15,7 @@ import {
   startJobId,
   type BroadcastJobData,
 } from './broadcast-queues.ts';
-import { BROADCAST_COLUMNS, toBroadcastRow, type BroadcastRow } from './broadcast-store.ts';
+import { BROADCAST_COLUMNS, type BroadcastRow } from './broadcast-store.ts';
 import { PeriodicPass } from '../runtime/periodic-pass.ts';
 
 /** Work overdue by this much is taken for lost (its job is gone from Redis) and added again. */
@@ -47,11 +47,11 @@ export class BroadcastReconciler {
     const overdue = new Date(now.getTime() - this.graceMs);
     const queue = this.deps.queues.queue<BroadcastJobData>(BROADCASTS_QUEUE);
     let added = 0;
-    const { rows } = await runSql<Record<string, unknown>>(
+    const { rows } = await runSql<BroadcastRow>(
       em,
       `select ${BROADCAST_COLUMNS} from broadcasts b where b.state in ('scheduled', 'running')`,
     );
-    for (const b of rows.map(toBroadcastRow)) {
+    for (const b of rows) {
       if (b.state === 'scheduled' && b.schedule.kind === 'recurring' && b.parentId === null) {
         if (!(await queue.getJobScheduler(recurringSchedulerId(b.id)))) {
           await queue.upsertJobScheduler(
@@ -82,7 +82,7 @@ export class BroadcastReconciler {
   private async reconcileRunning(b: BroadcastRow, now: Date, overdue: Date): Promise<number> {
     const em = this.deps.orm.em.fork();
     // A batch with a recipient never looked at is due at its pace; one whose recipients all wait out quiet hours, when the first may go.
-    const { rows } = await runSql<{ batch: number; fresh: boolean; notBefore: string | null }>(
+    const { rows } = await runSql<{ batch: number; fresh: boolean; notBefore: Date | null }>(
       em,
       `select batch, bool_or(not_before is null) as fresh, min(not_before) as "notBefore"
          from broadcast_recipients where broadcast_id = :id and state = 'pending' group by batch order by batch`,
@@ -97,7 +97,7 @@ export class BroadcastReconciler {
     const lost: number[] = [];
     for (const row of rows) {
       const due = batchDueAt(row.batch, { batch: b.paceAnchorBatch, at: b.paceAnchorAt ?? now }, b.batchSize, b.effectivePacePerMinute);
-      const notBefore = row.notBefore === null ? null : new Date(row.notBefore);
+      const notBefore = row.notBefore;
       const dueAt = !row.fresh && notBefore !== null && notBefore > due ? notBefore : due;
       if (dueAt >= overdue) continue;
       const jobId = batchJobId({ broadcastId: b.id, batch: row.batch, generation: b.generation });

@@ -187,7 +187,7 @@ export class BroadcastStarter {
       const reasons: (string | null)[] = [];
       for (const c of contacts) {
         // The snapshot's moment: a contact created after it is not part of this broadcast.
-        if (new Date(c.createdAt).getTime() > now.getTime()) continue;
+        if (c.createdAt.getTime() > now.getTime()) continue;
         const reason = automatedSendBlocker(c, 'broadcast');
         ids.push(newId());
         contactIds.push(c.id);

@@ -46,15 +46,6 @@ export const BROADCAST_COLUMNS = `b.id, b.workspace_id as "workspaceId", b.paren
   b.template_version_id as "templateVersionId", (select tv.version from message_template_versions tv where tv.id = b.template_version_id) as "templateVersion",
   b.started_at as "startedAt", b.finished_at as "finishedAt", b.created_at as "createdAt", b.updated_at as "updatedAt"`;
 
-const DATE_FIELDS = ['nextRunAt', 'paceAnchorAt', 'startedAt', 'finishedAt', 'createdAt', 'updatedAt'] as const;
-
-/** A row as node-postgres returns it (timestamps as text, the ORM's setting) turned into a BroadcastRow. */
-export function toBroadcastRow(raw: Record<string, unknown>): BroadcastRow {
-  const row = { ...raw } as Record<string, unknown>;
-  for (const field of DATE_FIELDS) if (row[field] !== null && row[field] !== undefined) row[field] = new Date(row[field] as string);
-  return row as unknown as BroadcastRow;
-}
-
 /**
  * Loads a broadcast; with `workspaceId`, only the workspace's own (else NotFoundError). `lock`
  * takes the row lock that orders state changes: a batch job reads `for share`, a command `for update`.
@@ -65,14 +56,14 @@ export async function loadBroadcast(
   opts: { workspaceId?: string; lock?: 'share' | 'update' } = {},
 ): Promise<BroadcastRow> {
   const lock = opts.lock === 'update' ? 'for update' : opts.lock === 'share' ? 'for share' : '';
-  const { rows } = await runSql<Record<string, unknown>>(
+  const { rows } = await runSql<BroadcastRow>(
     em,
     `select ${BROADCAST_COLUMNS} from broadcasts b where b.id = :id and (cast(:workspaceId as uuid) is null or b.workspace_id = cast(:workspaceId as uuid)) ${lock}`,
     { id, workspaceId: opts.workspaceId ?? null },
   );
   const row = rows[0];
   if (!row) throw new NotFoundError('broadcast', id);
-  return toBroadcastRow(row);
+  return row;
 }
 
 /** The state columns a transition writes. */
@@ -151,7 +142,7 @@ export interface RecipientCount {
 export async function recipientCounts(em: EntityManager, broadcastIds: readonly string[]): Promise<Map<string, RecipientCount[]>> {
   const byBroadcast = new Map<string, RecipientCount[]>(broadcastIds.map((id) => [id, []]));
   if (broadcastIds.length === 0) return byBroadcast;
-  const { rows } = await runSql<{ broadcastId: string; status: string; skipReason: string | null; count: string; optedOutAfter: string }>(
+  const { rows } = await runSql<{ broadcastId: string; status: string; skipReason: string | null; count: number; optedOutAfter: number }>(
     em,
     `select r.broadcast_id as "broadcastId", ${RECIPIENT_STATUS_SQL} as status, r.skip_reason as "skipReason", count(*) as count, count(r.opted_out_at) as "optedOutAfter"
        from broadcast_recipients r ${RECIPIENT_JOINS}
@@ -160,9 +151,7 @@ export async function recipientCounts(em: EntityManager, broadcastIds: readonly 
     { broadcastIds },
   );
   for (const r of rows)
-    byBroadcast
-      .get(r.broadcastId)
-      ?.push({ status: r.status, skipReason: r.skipReason, count: Number(r.count), optedOutAfter: Number(r.optedOutAfter) });
+    byBroadcast.get(r.broadcastId)?.push({ status: r.status, skipReason: r.skipReason, count: r.count, optedOutAfter: r.optedOutAfter });
   return byBroadcast;
 }
 

@@ -31,20 +31,10 @@ export interface SegmentContact {
  */
 export const SEGMENT_SCAN_BATCH_ROWS = 500;
 
-/** A timestamp as node-postgres hands it over: MikroORM sets its parser to keep Postgres' text. */
-type PgTimestamp = Date | string;
-
-interface ScanRow extends Omit<
-  SegmentContact,
-  'optedOutAt' | 'restrictedAt' | 'erasedAt' | 'createdAt' | 'lastSeenAt' | 'daysSinceLastMessage' | 'optIn' | 'channels'
-> {
+interface ScanRow extends Omit<SegmentContact, 'createdAt' | 'daysSinceLastMessage' | 'optIn' | 'channels'> {
   daysSinceLastMessage?: number | null;
   optIn?: SegmentOptIn;
   channels?: string[];
-  optedOutAt: PgTimestamp | null;
-  restrictedAt: PgTimestamp | null;
-  erasedAt: PgTimestamp | null;
-  lastSeenAt: PgTimestamp | null;
   /** Postgres' own text of created_at: the keyset needs its microseconds, which a JS Date drops. */
   createdAtText: string;
 }
@@ -76,12 +66,6 @@ function columnsFor(fieldsRead: ReadonlySet<ContactField>): string {
   ].join(',\n  ');
 }
 
-function toDate(value: PgTimestamp): Date;
-function toDate(value: PgTimestamp | null): Date | null;
-function toDate(value: PgTimestamp | null): Date | null {
-  return value === null || value instanceof Date ? value : new Date(value);
-}
-
 function toSegmentContact(row: ScanRow): SegmentContact {
   return {
     id: row.id,
@@ -89,11 +73,11 @@ function toSegmentContact(row: ScanRow): SegmentContact {
     phone: row.phone,
     tags: row.tags,
     attributes: row.attributes,
-    optedOutAt: toDate(row.optedOutAt),
-    restrictedAt: toDate(row.restrictedAt),
-    erasedAt: toDate(row.erasedAt),
-    createdAt: toDate(row.createdAtText),
-    lastSeenAt: toDate(row.lastSeenAt),
+    optedOutAt: row.optedOutAt,
+    restrictedAt: row.restrictedAt,
+    erasedAt: row.erasedAt,
+    createdAt: new Date(row.createdAtText),
+    lastSeenAt: row.lastSeenAt,
     daysSinceLastMessage: row.daysSinceLastMessage ?? null,
     optIn: row.optIn ?? 'unknown',
     channels: row.channels ?? [],

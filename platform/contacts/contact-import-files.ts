@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Config } from '../config.ts';
+import { InvariantError } from '../../engine/errors/invariant.error.ts';
 
 /**
  * Where uploaded CSV files wait for their import job: `<data dir>/imports/<workspace>/<import>.csv`,
@@ -22,7 +23,7 @@ export function importFileKey(workspaceId: string, importId: string): string {
 /** The path of an import's file; never outside the imports folder. */
 export function importFilePath(files: ImportFiles, key: string): string {
   const path = resolve(join(files.dir, key));
-  if (!path.startsWith(files.dir + sep)) throw new Error(`import key ${key} is outside the imports folder`);
+  if (!path.startsWith(files.dir + sep)) throw new InvariantError('the import key is outside the imports folder', { key });
   return path;
 }
 

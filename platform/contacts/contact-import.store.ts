@@ -49,20 +49,6 @@ const COLUMNS = `id, workspace_id as "workspaceId", requested_by as "requestedBy
   dry_run as "dryRun", status, rows_total as "rowsTotal", lanes_done as "lanesDone", rows_done as "rowsDone", created, updated, skipped, failed, error,
   created_at as "createdAt", started_at as "startedAt", finished_at as "finishedAt"`;
 
-type RawImportRow = Omit<ImportRow, 'createdAt' | 'startedAt' | 'finishedAt'> & {
-  createdAt: Date | string;
-  startedAt: Date | string | null;
-  finishedAt: Date | string | null;
-};
-
-function toDate(v: Date | string | null): Date | null {
-  return v === null ? null : v instanceof Date ? v : new Date(v);
-}
-
-function toImportRow(r: RawImportRow): ImportRow {
-  return { ...r, createdAt: toDate(r.createdAt)!, startedAt: toDate(r.startedAt), finishedAt: toDate(r.finishedAt) };
-}
-
 export async function insertImport(
   em: EntityManager,
   p: {
@@ -76,37 +62,37 @@ export async function insertImport(
     now: Date;
   },
 ): Promise<ImportRow> {
-  const { rows } = await runSql<RawImportRow>(
+  const { rows } = await runSql<ImportRow>(
     em,
     `insert into contact_imports (id, workspace_id, requested_by, file_name, file_key, options, dry_run, status, rows_total, created_at)
      values (:id, :workspaceId, :requestedBy, :fileName, :fileKey, cast(:options as jsonb), :dryRun, 'queued', :rowsTotal, :now)
      returning ${COLUMNS}`,
     { ...p, options: JSON.stringify(p.options), dryRun: p.options.dryRun },
   );
-  return toImportRow(rows[0]!);
+  return rows[0]!;
 }
 
 export async function findImport(em: EntityManager, workspaceId: string, id: string): Promise<ImportRow | null> {
-  const { rows } = await runSql<RawImportRow>(em, `select ${COLUMNS} from contact_imports where id = :id and workspace_id = :workspaceId`, {
+  const { rows } = await runSql<ImportRow>(em, `select ${COLUMNS} from contact_imports where id = :id and workspace_id = :workspaceId`, {
     id,
     workspaceId,
   });
-  return rows[0] ? toImportRow(rows[0]) : null;
+  return rows[0] ?? null;
 }
 
 /** The import a job names, whatever its workspace (the job carries only the id). */
 export async function loadImport(em: EntityManager, id: string): Promise<ImportRow | null> {
-  const { rows } = await runSql<RawImportRow>(em, `select ${COLUMNS} from contact_imports where id = :id`, { id });
-  return rows[0] ? toImportRow(rows[0]) : null;
+  const { rows } = await runSql<ImportRow>(em, `select ${COLUMNS} from contact_imports where id = :id`, { id });
+  return rows[0] ?? null;
 }
 
 export async function listImports(em: EntityManager, workspaceId: string, limit: number): Promise<ImportRow[]> {
-  const { rows } = await runSql<RawImportRow>(
+  const { rows } = await runSql<ImportRow>(
     em,
     `select ${COLUMNS} from contact_imports where workspace_id = :workspaceId order by created_at desc, id desc limit :limit`,
     { workspaceId, limit },
   );
-  return rows.map(toImportRow);
+  return rows;
 }
 
 /** Marks the import running (from queued, or running again after a crash); false when it is in no state to run. */

@@ -80,24 +80,6 @@ function pageStatement(filter: ContactFilter, sort: ContactSort, after: boolean)
   return `select ${COLUMNS}, cast(${s.key} as text) as "sortKey" from contacts where ${where.join(' and ')} order by ${s.key} ${dir}, id ${dir} limit :limit`;
 }
 
-type Raw = Omit<ContactListRow, 'optedOutAt' | 'restrictedAt' | 'erasedAt' | 'createdAt' | 'lastSeenAt'> &
-  Record<'optedOutAt' | 'restrictedAt' | 'erasedAt' | 'lastSeenAt', Date | string | null> & { createdAt: Date | string };
-
-function date(v: Date | string | null): Date | null {
-  return v === null ? null : v instanceof Date ? v : new Date(v);
-}
-
-function toRow(r: Raw): ContactListRow {
-  return {
-    ...r,
-    optedOutAt: date(r.optedOutAt),
-    restrictedAt: date(r.restrictedAt),
-    erasedAt: date(r.erasedAt),
-    createdAt: date(r.createdAt)!,
-    lastSeenAt: date(r.lastSeenAt),
-  };
-}
-
 export interface KeysetCursor {
   at: string;
   id: string;
@@ -117,8 +99,10 @@ async function readPage(
   if (filter.phone) bindings.phone = filter.phone;
   if (cursor) Object.assign(bindings, { cursorAt: cursor.at, cursorId: cursor.id });
   // Planned at each call: whether the trigram index or the order's index is best depends on the needle.
-  const { rows } = await runSql<Raw>(em, pageStatement(filter, sort, cursor !== null), bindings, { planEachCall: Boolean(filter.q) });
-  return rows.map(toRow);
+  const { rows } = await runSql<ContactListRow>(em, pageStatement(filter, sort, cursor !== null), bindings, {
+    planEachCall: Boolean(filter.q),
+  });
+  return rows;
 }
 
 /**

@@ -76,13 +76,13 @@ export async function upsertContacts(
 ): Promise<UpsertCounts> {
   if (p.rows.length === 0) return { created: 0, updated: 0, skipped: 0 };
   const { merged, folded } = mergeByPhone(p.rows, p.mode);
-  const { rows } = await runSql<{ created: string }>(
+  const { rows } = await runSql<{ created: number }>(
     em,
     countInserted(p.mode === 'update' ? UPSERT_UPDATE : UPSERT_SKIP),
     { workspaceId: p.workspaceId, now: p.now, rows: JSON.stringify(merged) },
     { planEachCall: true },
   );
-  const created = Number(rows[0]!.created);
+  const { created } = rows[0]!;
   if (p.mode === 'update') return { created, updated: merged.length - created + folded, skipped: 0 };
   return { created, updated: 0, skipped: merged.length - created + folded };
 }

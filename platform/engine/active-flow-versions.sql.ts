@@ -21,15 +21,7 @@ export interface ActiveFlowVersion {
 
 /** The published versions of a workspace's active, not deleted flows, oldest publication first. */
 export async function selectActiveFlowVersions(em: EntityManager, workspaceId: string): Promise<ActiveFlowVersion[]> {
-  const { rows } = await runSql<{
-    flowId: string;
-    versionId: string;
-    version: number;
-    publishedAt: Date | string;
-    priority: number;
-    name: string;
-    firstPublishedAt: Date | string;
-  }>(
+  const { rows } = await runSql<ActiveFlowVersion>(
     em,
     `select f.id as "flowId", v.id as "versionId", v.version, v.created_at as "publishedAt", f.priority, f.name,
             (select min(first.created_at) from flow_versions first where first.flow_id = f.id and first.test_revision is null) as "firstPublishedAt"
@@ -38,13 +30,5 @@ export async function selectActiveFlowVersions(em: EntityManager, workspaceId: s
       order by v.created_at, f.id`,
     { workspaceId },
   );
-  return rows.map((r) => ({
-    flowId: r.flowId,
-    versionId: r.versionId,
-    version: Number(r.version),
-    publishedAt: new Date(r.publishedAt),
-    priority: Number(r.priority),
-    name: r.name,
-    firstPublishedAt: new Date(r.firstPublishedAt),
-  }));
+  return rows;
 }

@@ -56,7 +56,7 @@ export class EngineReconciler {
       // or the database was down): the run would wait for ever. A job still waiting, delayed or
       // active is on its way; an active one whose worker died is moved back by stall detection.
       if ((await removeIfFailed(queue, jobId)) || !(await queue.getJob(jobId)))
-        lost.push({ runId: run.id, waitSeq: run.stepCount, dueAt: new Date(run.dueAt) });
+        lost.push({ runId: run.id, waitSeq: run.stepCount, dueAt: run.dueAt });
     }
     await this.deps.timers.schedule(lost);
     if (unhandled.rows.length || lost.length)

@@ -236,7 +236,7 @@ export class InboundHandler {
 
     // Only flows published before the message arrived: a message handled late (no worker was
     // running, or seeded history) is never replayed into a flow published after it.
-    const receivedAt = new Date(msg.receivedAt).getTime();
+    const receivedAt = msg.receivedAt.getTime();
     const match = result.matches.find((m) => (index.firstPublishedAt[m.flowId] ?? 0) <= receivedAt);
     if (!match) return result.matches.length ? 'published_after_arrival' : 'no_match';
     const trigger = { kind: 'message', messageId: msg.id };

@@ -20,7 +20,7 @@ export function buildTriggerIndex(flows: ActiveFlow[], workspaceId: string, logg
     flows.map((f) => ({
       flowId: f.flowId,
       versionId: f.versionId,
-      publishedAt: new Date(f.publishedAt),
+      publishedAt: f.publishedAt,
       priority: f.priority,
       flow: f.document,
     })),
@@ -33,6 +33,6 @@ export function buildTriggerIndex(flows: ActiveFlow[], workspaceId: string, logg
   return {
     ...index,
     callsOut: flows.some((f) => flowCallsOut(f.document)),
-    firstPublishedAt: Object.fromEntries(flows.map((f) => [f.flowId, new Date(f.firstPublishedAt).getTime()])),
+    firstPublishedAt: Object.fromEntries(flows.map((f) => [f.flowId, f.firstPublishedAt.getTime()])),
   };
 }

@@ -127,7 +127,7 @@ export async function assignQueue(
       fromAssigneeUserId: null,
       toAssigneeUserId: r.userId,
       reason: 'assigned by the team',
-      at: new Date(r.at).toISOString(),
+      at: r.at.toISOString(),
     });
   }
   return rows;

@@ -46,7 +46,7 @@ export async function lockConversation(em: EntityManager, workspaceId: string, i
     { id, workspaceId },
   );
   if (!rows[0]) throw new NotFoundError('conversation', id);
-  return parseConversationRow(rows[0]);
+  return rows[0];
 }
 
 /** Locks the agent's assigned conversations, in id order (the lock order above). */
@@ -56,17 +56,7 @@ export async function lockAssignedTo(em: EntityManager, workspaceId: string, use
     `select ${CONVERSATION_COLUMNS} from conversations where workspace_id = :workspaceId and assignee_user_id = :userId and state = 'assigned' order by id for update`,
     { workspaceId, userId },
   );
-  return rows.map(parseConversationRow);
-}
-
-/** Timestamps read with raw SQL arrive as text (the ORM's driver setting): parsed here, at the boundary. */
-export function toDate(value: Date | string | null | undefined): Date | null {
-  if (value === null || value === undefined) return null;
-  return value instanceof Date ? value : new Date(value);
-}
-
-function parseConversationRow(r: ConversationRow): ConversationRow {
-  return { ...r, queuedAt: toDate(r.queuedAt), snoozedUntil: toDate(r.snoozedUntil), stateChangedAt: toDate(r.stateChangedAt)! };
+  return rows;
 }
 
 /** An agent's row, locked: their availability, presence, load and capacity in a team. */
@@ -99,7 +89,7 @@ export async function lockAgents(
      on conflict do nothing`,
     { workspaceId, ids },
   );
-  const { rows } = await runSql<Omit<AgentSlot, 'present'> & { lastSeenAt: Date | string | null }>(
+  const { rows } = await runSql<Omit<AgentSlot, 'present'> & { lastSeenAt: Date | null }>(
     em,
     `select a.user_id as "userId", a.availability, a.last_seen_at as "lastSeenAt", a.load,
             coalesce(inteam.capacity,
@@ -125,7 +115,7 @@ export async function lockAgents(
         load: r.load,
         capacity: r.capacity,
         inTeam: r.inTeam,
-        present: r.lastSeenAt !== null && toDate(r.lastSeenAt)!.getTime() > since,
+        present: r.lastSeenAt !== null && r.lastSeenAt.getTime() > since,
       },
     ]),
   );

@@ -70,7 +70,7 @@ export class InboxReconciler {
       `select id, snoozed_until as "snoozedUntil" from conversations where state = 'snoozed' and snoozed_until <= cast(:now as timestamptz) order by snoozed_until limit :limit`,
       { now, limit: BATCH_ROWS },
     );
-    for (const c of snoozed) await this.deps.inbox.fireTimer({ kind: 'snooze_end', conversationId: c.id, dueAt: new Date(c.snoozedUntil) });
+    for (const c of snoozed) await this.deps.inbox.fireTimer({ kind: 'snooze_end', conversationId: c.id, dueAt: c.snoozedUntil });
     return { requeuedAgents: lapsed.length + gone.length, kicked: teams.length, woken: snoozed.length };
   }
 }

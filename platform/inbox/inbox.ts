@@ -17,7 +17,6 @@ import {
   lockConversation,
   requireRoom,
   teamsOf,
-  toDate,
   writeMove,
   type ConversationRow,
 } from './conversation-moves.ts';
@@ -648,12 +647,12 @@ export class Inbox {
 
   async fireTimer(timer: InboxTimer): Promise<void> {
     if (timer.kind === 'presence_lapse') {
-      const { rows } = await runSql<{ lastSeenAt: Date | string | null }>(
+      const { rows } = await runSql<{ lastSeenAt: Date | null }>(
         this.deps.orm.em.fork(),
         `select last_seen_at as "lastSeenAt" from agent_status where workspace_id = :workspaceId and user_id = :userId`,
         timer,
       );
-      const seen = toDate(rows[0]?.lastSeenAt)?.getTime() ?? 0;
+      const seen = rows[0]?.lastSeenAt?.getTime() ?? 0;
       if (seen > this.deps.clock.now().getTime() - this.deps.presenceGraceMs) return;
       await this.requeueAgent(
         timer.workspaceId,
@@ -712,12 +711,12 @@ export class Inbox {
       // auto_resolve: after N hours of the contact's silence while a human has it.
       if (row.state !== 'queued' && row.state !== 'assigned' && row.state !== 'snoozed') return;
       if (!team?.autoResolveHours) return;
-      const { rows: facts } = await runSql<{ silentSince: Date | string }>(
+      const { rows: facts } = await runSql<{ silentSince: Date }>(
         em,
         `select greatest(coalesce(last_inbound_at, queued_at, state_changed_at), coalesce(queued_at, state_changed_at), coalesce(snoozed_until, state_changed_at)) as "silentSince" from conversations where id = :id`,
         { id: row.id },
       );
-      const due = toDate(facts[0]!.silentSince)!.getTime() + team.autoResolveHours * 3_600_000;
+      const due = facts[0]!.silentSince.getTime() + team.autoResolveHours * 3_600_000;
       if (due > now.getTime() || row.state === 'snoozed') {
         after.timers.push({ kind: 'auto_resolve', conversationId: row.id, dueAt: new Date(Math.max(due, now.getTime() + 1_000)) });
         return;

@@ -130,7 +130,7 @@ interface ResolveRow {
   teamId: string | null;
   refilledId: string | null;
   refilledTeamId: string | null;
-  refilledAt: Date | string | null;
+  refilledAt: Date | null;
   freedTeams: string[];
   agentAvailable: boolean | null;
   teamsWithRoom: number;
@@ -207,7 +207,7 @@ export async function resolveAndRefill(
     at: ctx.now.toISOString(),
   });
   if (row.refilledId) {
-    const at = row.refilledAt ? new Date(row.refilledAt) : ctx.now;
+    const at = row.refilledAt ?? ctx.now;
     ctx.after.events.push({
       type: 'conversation',
       eventId: refillEventId,

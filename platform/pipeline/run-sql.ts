@@ -1,15 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager, Knex } from '@mikro-orm/postgresql';
+import { sqlTypeParsers } from './sql-type-parsers.ts';
 
 /** The rows a statement returned and how many rows it changed. */
 export interface SqlResult<Row> {
   rows: Row[];
   rowCount: number;
-}
-
-/** The part of a node-postgres client runSql uses. */
-interface PgConnection {
-  query(config: { name?: string; text: string; values: unknown[] }): Promise<{ rows: unknown[]; rowCount: number | null }>;
 }
 
 /** A statement with `:name` bindings rewritten to `$n` placeholders, and its prepared-statement name. */
@@ -68,7 +64,7 @@ export function useNamedStatements(enabled: boolean): void {
   namedStatements = enabled;
 }
 
-export interface RunSqlOptions {
+export interface RunSqlOptions<Row> {
   /**
    * Plan the statement at each call, with its values (an unnamed statement), instead of reusing
    * the connection's plan. For a cheap-to-plan statement whose best plan depends on how many
@@ -77,40 +73,55 @@ export interface RunSqlOptions {
    * grows, until the next ANALYZE.
    */
   planEachCall?: boolean;
+  /**
+   * Turns each row, as the driver parsed it (`sql-type-parsers.ts`), into `Row`: a zod schema's
+   * `parse` or a typed mapper. Without it the row type is the statement's promise, unchecked.
+   */
+  parseRow?: (row: Record<string, unknown>) => Row;
+}
+
+/** node-postgres's query config, which knex passes on as it is (`.options()`). */
+interface PgQueryOptions {
+  name?: string;
+  values: unknown[];
+  types: typeof sqlTypeParsers;
+}
+
+/** What knex answers for a raw statement on PostgreSQL: node-postgres's result. */
+interface PgResult {
+  rows: Record<string, unknown>[];
+  rowCount: number | null;
 }
 
 /**
  * Runs one SQL statement with named `:bindings` on `em`'s connection, inside `em`'s transaction
  * when it has one.
  *
- * Why not `em.execute` or knex's `raw`: the statements of the hot paths (inbound store, drain,
+ * Why not `em.execute` or knex's bindings: the statements of the hot paths (inbound store, drain,
  * send claim) are large CTEs whose parse and plan cost PostgreSQL more than running them. Here
  * each distinct statement is a named prepared statement: parsed and planned once per
  * connection, then only bound and executed. The parameters travel separately (server-side
  * binding), so JSON or text from outside never becomes part of a statement. Binding names must
  * not collide with type names used in `::type` casts; the statements here write
  * `cast(:x as type)` for bound values.
+ *
+ * It goes through knex's public API (`raw(...).options(...)`, on the transaction's knex when
+ * there is one, so that it runs on that transaction's connection); the options are
+ * node-postgres's own query config: the statement's name, its values, and the type parsers.
+ * knex is given no bindings, so it sends the text as it is (MikroORM's knex client leaves a
+ * statement without bindings alone): a literal `?`, a jsonb operator, stays a `?`.
  */
 export async function runSql<Row = Record<string, unknown>>(
   em: EntityManager,
   sql: string,
   bindings: Record<string, unknown> = {},
-  opts: RunSqlOptions = {},
+  opts: RunSqlOptions<Row> = {},
 ): Promise<SqlResult<Row>> {
   const statement = compile(sql, bindings);
-  // A transaction's knex client hands out the transaction's own connection.
-  const client = (em.getTransactionContext<Knex.Transaction>() ?? em.getKnex()).client as unknown as {
-    acquireConnection(): Promise<PgConnection>;
-    releaseConnection(connection: PgConnection): Promise<unknown>;
-  };
-  const connection = await client.acquireConnection();
-  try {
-    const values = statement.names.map((n) => bindings[n]);
-    const res = await connection.query(
-      opts.planEachCall || !namedStatements ? { text: statement.text, values } : { name: statement.name, text: statement.text, values },
-    );
-    return { rows: res.rows as Row[], rowCount: res.rowCount ?? 0 };
-  } finally {
-    await client.releaseConnection(connection);
-  }
+  const knex = em.getTransactionContext<Knex.Transaction>() ?? em.getKnex();
+  const query: PgQueryOptions = { values: statement.names.map((n) => bindings[n]), types: sqlTypeParsers };
+  if (!opts.planEachCall && namedStatements) query.name = statement.name;
+  const res = (await knex.raw(statement.text).options(query)) as PgResult;
+  const rows = opts.parseRow ? res.rows.map(opts.parseRow) : (res.rows as Row[]);
+  return { rows, rowCount: res.rowCount ?? 0 };
 }

@@ -145,7 +145,7 @@ export class SendMessageProcessor {
     const messageId = row.id;
     const reason = `${err.code}: ${err.message}`;
     const now = this.deps.clock.now().getTime();
-    if (err.disposition === 'retry' && err.deferMs !== undefined && now - new Date(row.queuedAt).getTime() < MAX_DEFERRED_MS) {
+    if (err.disposition === 'retry' && err.deferMs !== undefined && now - row.queuedAt.getTime() < MAX_DEFERRED_MS) {
       // A lasting condition (a cap reached, a session reconnecting): wait without spending an attempt.
       await recordRetryable(em, messageId, reason);
       await job.moveToDelayed(now + err.deferMs, token);

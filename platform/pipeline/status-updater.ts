@@ -45,7 +45,7 @@ update messages m
  where m.id = any(array(select message_id from target)) and m.id = target.message_id
    and m.status = any(string_to_array(target.from_statuses, ','))
 returning target.i, m.id as "messageId", m.workspace_id as "workspaceId", m.channel_id as "channelId", m.conversation_id as "conversationId",
-          m.contact_id as "contactId", target.to_status as status, target.reason as "failureReason", target.reached ->> target.to_status as at`;
+          m.contact_id as "contactId", target.to_status as status, target.reason as "failureReason", cast(target.reached ->> target.to_status as timestamptz) as at`;
 
 /** Updates written in one statement at most (a burst of receipts is split). */
 const MAX_BATCH_UPDATES = 500;

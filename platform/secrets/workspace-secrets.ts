@@ -39,8 +39,8 @@ function toSummary(row: SummaryRow): SecretSummary {
     name: row.name,
     last4: row.last4,
     createdBy: row.createdById ? { id: row.createdById, name: row.createdByName ?? '' } : null,
-    createdAt: new Date(row.createdAt),
-    updatedAt: new Date(row.updatedAt),
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
   };
 }
 

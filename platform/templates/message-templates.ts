@@ -78,8 +78,6 @@ function toTemplate(row: TemplateRow): MessageTemplate {
   return {
     ...row,
     content: TemplateContentSchema.parse(row.content),
-    createdAt: new Date(row.createdAt),
-    updatedAt: new Date(row.updatedAt),
   };
 }
 
@@ -222,7 +220,7 @@ export async function listTemplateVersions(em: EntityManager, workspaceId: strin
     version: r.version,
     content: TemplateContentSchema.parse(r.content),
     createdBy: r.createdById ? { id: r.createdById, name: r.createdByName ?? '' } : null,
-    createdAt: new Date(r.createdAt),
+    createdAt: r.createdAt,
     flows: pins.flows.filter((f) => f.versionId === r.id).map(({ versionId: _, ...f }) => f),
     broadcasts: pins.broadcasts.filter((b) => b.versionId === r.id).map(({ versionId: _, ...b }) => b),
   }));
@@ -253,7 +251,7 @@ async function versionPins(
       order by b.started_at desc, b.id desc limit 20`,
     { workspaceId, templateId },
   );
-  return { flows: flows.rows, broadcasts: broadcasts.rows.map((b) => ({ ...b, startedAt: new Date(b.startedAt) })) };
+  return { flows: flows.rows, broadcasts: broadcasts.rows };
 }
 
 /** The flows whose published version sends this template (deleted flows excluded). */

@@ -2,14 +2,22 @@ import { isIP } from 'node:net';
 import type { RequestObserver, RequestRecord } from '../http/request-record.ts';
 import type { Orm } from '../db/orm.ts';
 import { newId } from '../ids.ts';
+import { runSql } from '../pipeline/run-sql.ts';
 import type { Logger } from '../logger.ts';
 
-/** Rows written by one INSERT. 500 rows × 10 columns stays far below Postgres' 65,535 bind parameters. */
+/** Rows written by one INSERT (one bound array per column). */
 export const USAGE_BATCH_ROWS = 500;
 /** How often the buffer is written when it is not full. */
 export const USAGE_FLUSH_INTERVAL_MS = 1_000;
 /** The most rows kept in memory while the database does not answer; the oldest go first. */
 export const USAGE_BUFFER_MAX_ROWS = 20_000;
+
+/** One statement for any batch size: each column is one bound array. */
+const INSERT_USAGE_SQL = `
+insert into usage_events (id, workspace_id, user_id, ip, user_agent, method, path, status, duration_ms, created_at)
+select * from unnest(cast(:ids as uuid[]), cast(:workspaceIds as uuid[]), cast(:userIds as uuid[]), cast(:ips as inet[]),
+                     cast(:userAgents as text[]), cast(:methods as text[]), cast(:paths as text[]), cast(:statuses as int[]),
+                     cast(:durationsMs as real[]), cast(:ats as timestamptz[]))`;
 
 const MAX_PATH_CHARS = 2_000;
 const MAX_USER_AGENT_CHARS = 500;
@@ -139,16 +147,18 @@ export class UsageRecorder implements RequestObserver {
   }
 
   private async insert(rows: UsageRow[]): Promise<void> {
-    const tuples = rows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
-    const params = rows.flatMap((r) => [r.id, r.workspaceId, r.userId, r.ip, r.userAgent, r.method, r.path, r.status, r.durationMs, r.at]);
-    await this.opts.orm.em
-      .fork()
-      .getConnection()
-      .execute(
-        `insert into usage_events (id, workspace_id, user_id, ip, user_agent, method, path, status, duration_ms, created_at) values ${tuples}`,
-        params,
-        'run',
-      );
+    await runSql(this.opts.orm.em.fork(), INSERT_USAGE_SQL, {
+      ids: rows.map((r) => r.id),
+      workspaceIds: rows.map((r) => r.workspaceId),
+      userIds: rows.map((r) => r.userId),
+      ips: rows.map((r) => r.ip),
+      userAgents: rows.map((r) => r.userAgent),
+      methods: rows.map((r) => r.method),
+      paths: rows.map((r) => r.path),
+      statuses: rows.map((r) => r.status),
+      durationsMs: rows.map((r) => r.durationMs),
+      ats: rows.map((r) => r.at),
+    });
   }
 
   private trim(): void {

@@ -104,7 +104,7 @@ export class WebhookDeliverer {
   private async send(row: DeliveryRow): Promise<Sent> {
     const now = this.deps.clock.now();
     const secrets = [openSigningSecret(this.deps.secretKey, row.workspaceId, row.endpointId, row.sealedSecret)];
-    if (row.previousSealedSecret && row.previousSecretExpiresAt && new Date(row.previousSecretExpiresAt) > now) {
+    if (row.previousSealedSecret && row.previousSecretExpiresAt && row.previousSecretExpiresAt > now) {
       secrets.push(openSigningSecret(this.deps.secretKey, row.workspaceId, row.endpointId, row.previousSealedSecret));
     }
     const body = JSON.stringify(row.payload);
@@ -149,7 +149,7 @@ export class WebhookDeliverer {
     if (sent.ok) outcome = { kind: 'succeeded' };
     else if (manual) outcome = { kind: 'failed' };
     else {
-      const retryAt = nextRetryAt(this.policy, attempts, new Date(row.eventCreatedAt), now, this.deps.random);
+      const retryAt = nextRetryAt(this.policy, attempts, row.eventCreatedAt, now, this.deps.random);
       outcome = retryAt ? { kind: 'retry', retryAt } : { kind: 'failed' };
     }
     let disabled = false;

@@ -29,11 +29,6 @@ export interface AttemptLine {
 const SUMMARY_COLUMNS = `d.id, d.endpoint_id as "endpointId", d.event_id as "eventId", ev.type, d.status, d.attempts, d.last_status_code as "lastStatusCode",
   d.failure_reason as "failureReason", d.next_attempt_at as "nextAttemptAt", d.last_attempt_at as "lastAttemptAt", d.created_at as "createdAt"`;
 
-function parseSummary(r: DeliverySummary): DeliverySummary {
-  const date = (d: Date | string | null) => (d === null ? null : new Date(d));
-  return { ...r, nextAttemptAt: date(r.nextAttemptAt), lastAttemptAt: date(r.lastAttemptAt), createdAt: new Date(r.createdAt) };
-}
-
 /** The endpoint's latest deliveries, newest first (the endpoint must be the workspace's). */
 export async function listDeliveries(
   em: EntityManager,
@@ -50,7 +45,7 @@ export async function listDeliveries(
       limit cast(:limitRows as integer)`,
     { workspaceId, endpointId, status: opts.status ?? null, limitRows: opts.limit },
   );
-  return rows.map(parseSummary);
+  return rows;
 }
 
 /** One delivery of the workspace with its event's payload and every attempt, oldest first. */
@@ -71,11 +66,7 @@ export async function getDelivery(
        from webhook_attempts where delivery_id = :id order by attempted_at, id`,
     { id },
   );
-  return {
-    ...parseSummary(rows[0]),
-    payload: rows[0].payload,
-    attemptLog: attempts.rows.map((a) => ({ ...a, attemptedAt: new Date(a.attemptedAt) })),
-  };
+  return { ...rows[0], attemptLog: attempts.rows };
 }
 
 /** Manual attempts of one delivery at most: a redelivery button is not a load generator. */

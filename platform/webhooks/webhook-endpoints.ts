@@ -34,18 +34,6 @@ const ENDPOINT_COLUMNS = `e.id, e.workspace_id as "workspaceId", e.url, e.descri
   (select json_build_object('succeeded', count(*) filter (where d.status = 'succeeded'), 'failed', count(*) filter (where d.status = 'failed'), 'pending', count(*) filter (where d.status = 'pending'))
      from webhook_deliveries d where d.endpoint_id = e.id and d.created_at > cast(:since as timestamptz)) as recent`;
 
-function parse(row: WebhookEndpoint): WebhookEndpoint {
-  const date = (d: Date | string | null) => (d === null ? null : new Date(d));
-  return {
-    ...row,
-    disabledAt: date(row.disabledAt),
-    failingSince: date(row.failingSince),
-    previousSecretExpiresAt: date(row.previousSecretExpiresAt),
-    createdAt: new Date(row.createdAt),
-    updatedAt: new Date(row.updatedAt),
-  };
-}
-
 /** The workspace's webhook endpoints: what they listen to and how they are doing. The signing secret never leaves here but on creation and rotation. */
 export class WebhookEndpoints {
   constructor(private readonly secretKey: Buffer) {}
@@ -56,7 +44,7 @@ export class WebhookEndpoints {
       `select ${ENDPOINT_COLUMNS} from webhook_endpoints e where e.workspace_id = :workspaceId order by e.created_at`,
       { workspaceId, since: new Date(now.getTime() - 86_400_000) },
     );
-    return rows.map(parse);
+    return rows;
   }
 
   async get(em: EntityManager, workspaceId: string, id: string, now: Date): Promise<WebhookEndpoint> {
@@ -66,7 +54,7 @@ export class WebhookEndpoints {
       { workspaceId, id, since: new Date(now.getTime() - 86_400_000) },
     );
     if (!rows[0]) throw new NotFoundError('webhook', id);
-    return parse(rows[0]);
+    return rows[0];
   }
 
   /** Creates an endpoint; answers it with its signing secret, which is shown this once. */

@@ -16,7 +16,7 @@ export function messageReceivedEvent(m: {
   contactId: string;
   type: string;
   text: string | null;
-  receivedAt: Date | string;
+  receivedAt: Date;
   contact: { phone: string | null; name: string | null };
 }): WebhookEventInput {
   return {
@@ -31,7 +31,7 @@ export function messageReceivedEvent(m: {
       contact: { id: m.contactId, phone: m.contact.phone, name: m.contact.name },
       type: m.type,
       text: m.text,
-      receivedAt: new Date(m.receivedAt).toISOString(),
+      receivedAt: m.receivedAt.toISOString(),
     },
   };
 }
@@ -45,7 +45,7 @@ export interface StatusChange {
   contactId: string | null;
   status: string;
   failureReason?: string | null;
-  at: Date | string;
+  at: Date;
 }
 
 export function messageStatusEvents(changes: readonly StatusChange[]): WebhookEventInput[] {
@@ -61,7 +61,7 @@ export function messageStatusEvents(changes: readonly StatusChange[]): WebhookEv
       contactId: c.contactId,
       status: c.status,
       failureReason: c.failureReason ?? null,
-      at: new Date(c.at).toISOString(),
+      at: c.at.toISOString(),
     },
   }));
 }

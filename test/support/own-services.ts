@@ -6,6 +6,18 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { eventually } from './eventually.ts';
+
+/** Waits until a redis-server child says it accepts connections; fails with its output if it exits or takes over 10 s. */
+async function redisReady(child: ChildProcess, port: number, output: () => string): Promise<void> {
+  await eventually(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`redis-server on ${port} exited: ${output()}`);
+      return /Ready to accept connections/.test(output()) ? true : undefined;
+    },
+    { timeoutMs: 10_000, intervalMs: 20, what: `redis-server on ${port} to start`, progress: output },
+  );
+}
 
 const run = promisify(execFile);
 
@@ -95,11 +107,7 @@ export async function startOwnRedis(): Promise<OwnRedis> {
     );
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    const deadline = Date.now() + 10_000;
-    while (!/Ready to accept connections/.test(out)) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`redis-server on ${port} did not start: ${out}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await redisReady(child, port, () => out);
   };
   await start();
   return {
@@ -151,17 +159,22 @@ export async function startOwnPgBouncer(target: { host: string; port: number }, 
   await writeFile(join(dir, 'users.txt'), '"postgres" ""\n');
   await run('chown', ['-R', 'postgres', dir]);
   await run('runuser', ['-u', 'postgres', '--', 'pgbouncer', '-d', join(dir, 'pgbouncer.ini')]);
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      await listenOn(port);
-    } catch {
-      break; // taken: PgBouncer listens
-    }
-    if (Date.now() > deadline)
-      throw new Error(`pgbouncer did not listen on ${port}: ${await readFile(join(dir, 'pgbouncer.log'), 'utf8').catch(() => '')}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await eventually(
+    async () => {
+      try {
+        await listenOn(port);
+      } catch {
+        return true; // taken: PgBouncer listens
+      }
+      return undefined;
+    },
+    {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+      what: `pgbouncer to listen on ${port}`,
+      progress: () => readFile(join(dir, 'pgbouncer.log'), 'utf8').catch(() => ''),
+    },
+  );
   return {
     port,
     baseUrl: `postgres://postgres@127.0.0.1:${port}`,
@@ -228,22 +241,19 @@ export async function startOwnRedisCluster(masters = 3): Promise<OwnRedisCluster
       children.push(child);
       let out = '';
       child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-      const deadline = Date.now() + 10_000;
-      while (!/Ready to accept connections/.test(out)) {
-        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`redis-server on ${port} did not start: ${out}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await redisReady(child, port, () => out);
       ports.push(port);
     }
     await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes']);
-    const deadline = Date.now() + 20_000;
     for (const port of ports) {
-      for (;;) {
-        const { stdout } = await run('redis-cli', ['-p', String(port), 'cluster', 'info']);
-        if (/cluster_state:ok/.test(stdout)) break;
-        if (Date.now() > deadline) throw new Error(`the cluster on ${ports.join(', ')} is not ok: ${stdout}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      let last = '';
+      await eventually(
+        async () => {
+          last = (await run('redis-cli', ['-p', String(port), 'cluster', 'info'])).stdout;
+          return /cluster_state:ok/.test(last) ? true : undefined;
+        },
+        { timeoutMs: 20_000, intervalMs: 100, what: `the cluster on ${ports.join(', ')} to be ok`, progress: () => last },
+      );
     }
   } catch (err) {
     await stop();

@@ -1,4 +1,5 @@
 import { BroadcastSpecSchema, type BroadcastSpecInput } from '../../../engine/broadcasts/broadcast-spec.ts';
+import { zodIssueDetails } from '../../../engine/errors/zod-issue-details.ts';
 import type { JsonLogicRule } from '../../../engine/flows/json-logic.ts';
 
 /**
@@ -115,7 +116,7 @@ export function checkDraft(spec: BroadcastSpecInput): FieldProblem[] {
   if (spec.content.kind === 'template' && spec.content.templateId === '')
     return [{ path: 'content.templateId', message: 'pick a template, or write the message' }];
   const result = BroadcastSpecSchema.safeParse(spec);
-  return result.success ? [] : result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+  return result.success ? [] : zodIssueDetails(result.error);
 }
 
 /** The form's state for an existing broadcast, so that `toSpecInput` gives its spec back. */
