@@ -83,7 +83,8 @@ describe('when an addition would go over the plan', () => {
     expect(second.status).toBe(402);
     expect(second.body.error).toEqual({
       code: 'plan_limit_reached',
-      message: 'your Free plan allows 1 connected WhatsApp numbers and this workspace has 1; remove one or upgrade the plan in Billing',
+      message:
+        "your Free plan's limit of connected WhatsApp numbers is 1 and this workspace has 1; remove one or upgrade the plan in Billing",
       details: { entitlement: 'numbers', plan: 'Free', limit: 1, used: 1 },
     });
     // A sandbox is not a number.
@@ -106,7 +107,7 @@ describe('when an addition would go over the plan', () => {
     const refused = await owner.post(`/api/v1/flows/${second.body.id}/publish`, {});
     expect(refused.status).toBe(402);
     expect(refused.body.error.message).toBe(
-      'your Free plan allows 1 active flows and this workspace has 1; remove one or upgrade the plan in Billing',
+      "your Free plan's limit of active flows is 1 and this workspace has 1; remove one or upgrade the plan in Billing",
     );
     // Deactivate the first, publish the second, then reactivating the first is over the limit.
     expect((await owner.patch(`/api/v1/flows/${first.body.id}`, { active: false })).status).toBe(200);

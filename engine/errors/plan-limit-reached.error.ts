@@ -9,7 +9,7 @@ export class PlanLimitReachedError extends AppError {
     readonly limit: { entitlement: string; label: string; planName: string; limit: number; used: number },
   ) {
     super(
-      `your ${limit.planName} plan allows ${limit.limit} ${limit.label} and this workspace has ${limit.used}; remove one or upgrade the plan in Billing`,
+      `your ${limit.planName} plan's limit of ${limit.label} is ${limit.limit} and this workspace has ${limit.used}; remove one or upgrade the plan in Billing`,
       {
         details: { entitlement: limit.entitlement, plan: limit.planName, limit: limit.limit, used: limit.used },
       },

@@ -32,6 +32,11 @@ function count(n: number | null): string {
   return n === null ? 'unlimited' : n.toLocaleString();
 }
 
+/** "1 seat", "5 seats", "unlimited seats". */
+function countOf(n: number | null, one: string, many: string): string {
+  return `${count(n)} ${n === 1 ? one : many}`;
+}
+
 /** The workspace's plan, usage against each limit, plans to move to, card and invoices. Owners only. */
 export function BillingPage() {
   const query = useBilling();
@@ -165,11 +170,11 @@ function PlanCard({ plan, current, purchasable }: { plan: PlanInfo; current: boo
         {plan.priceLabel}
       </Text>
       <List size="sm" spacing={4} mb="md">
-        <List.Item>{count(e.messagesPerPeriod ?? null)} automated messages a period</List.Item>
-        <List.Item>{count(e.numbers ?? null)} WhatsApp numbers</List.Item>
-        <List.Item>{count(e.seats ?? null)} seats</List.Item>
-        <List.Item>{count(e.activeFlows ?? null)} active flows</List.Item>
-        <List.Item>{count(e.broadcastRecipientsPerMonth ?? null)} broadcast recipients a period</List.Item>
+        <List.Item>{countOf(e.messagesPerPeriod ?? null, 'automated message', 'automated messages')} a period</List.Item>
+        <List.Item>{countOf(e.numbers ?? null, 'WhatsApp number', 'WhatsApp numbers')}</List.Item>
+        <List.Item>{countOf(e.seats ?? null, 'seat', 'seats')}</List.Item>
+        <List.Item>{countOf(e.activeFlows ?? null, 'active flow', 'active flows')}</List.Item>
+        <List.Item>{countOf(e.broadcastRecipientsPerMonth ?? null, 'broadcast recipient', 'broadcast recipients')} a period</List.Item>
         <List.Item>{e.retentionDays === null ? 'history kept without limit' : `${e.retentionDays} days of history`}</List.Item>
       </List>
       {!current && purchasable && (
