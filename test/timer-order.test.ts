@@ -67,10 +67,10 @@ describe('timers of one conversation', () => {
     const a = await owner.post(`/api/v1/channels/${channelId}/sandbox/inbound`, { from, text: 'step a' });
     expect(a.status).toBe(202);
     const runA = await waitingRun(a.body.conversationId, 'step a');
-    // Redis loses run a's timer (a restart without its data) before it is due.
-    const job = await timers.getJob(timerJobId(runA.id, runA.stepCount));
-    expect(job).toBeDefined();
-    await job!.remove();
+    // Redis loses run a's timer (a restart without its data) before it is due. The job is added
+    // just after the run's transaction commits, so the run can show waiting a moment before it.
+    const job = await eventually(() => timers.getJob(timerJobId(runA.id, runA.stepCount)), { what: "run a's timer job" });
+    await job.remove();
 
     const b = await owner.post(`/api/v1/channels/${channelId}/sandbox/inbound`, { from, text: 'step b' });
     expect(b.body.conversationId).toBe(a.body.conversationId);
