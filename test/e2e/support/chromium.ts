@@ -27,7 +27,8 @@ export async function launchChromium(): Promise<Browser> {
 /** A full-page screenshot named for the step it documents. */
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+  // Transitions run to their end first: a shot right after a resize caught the sidebar half way out of view.
+  await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true, animations: 'disabled' });
 }
 
 /** How long the UI gets to reach an expected state: generous, because CI machines run tests in parallel. */
