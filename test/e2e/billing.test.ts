@@ -89,7 +89,8 @@ describe.skipIf(!HAS_CHROMIUM)('the billing page in Chromium', { timeout: E2E_TE
     const banner = page.getByRole('status', { name: /You have used all your automated messages per billing period/ });
     await poll(() => banner.isVisible()).toBe(true);
     expect(await banner.textContent()).toContain("agents' replies still go out");
-    expect(await page.getByRole('progressbar', { name: 'automated messages per billing period: 100 % used' }).isVisible()).toBe(true);
+    // The banner comes from the app shell's query, the bars from the page's own: the bars may render a moment later.
+    await poll(() => page.getByRole('progressbar', { name: 'automated messages per billing period: 100 % used' }).isVisible()).toBe(true);
     await screenshot(page, 'billing-100-percent-1440');
   });
 
