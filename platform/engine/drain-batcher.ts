@@ -1,17 +1,20 @@
+import { UnavailableError } from '../../engine/errors/app-error.ts';
 import { InvariantError } from '../../engine/errors/invariant.error.ts';
 import type { Logger } from '../logger.ts';
 
 /**
- * What a batch did for one conversation: finished with it; it has more to do (it goes into a
- * later batch); or it must be handled alone (its message may wait on an outside system).
+ * What a batch did for one key (a conversation to drain, a timer to fire): finished with it; it
+ * has more to do (it goes into a later batch); it must be handled alone (its work may wait on an
+ * outside system); or another holder has its lock and it is to be retried later (its request
+ * rejects with an UnavailableError, so that its job retries).
  */
-export type BatchVerdict = 'done' | 'again' | 'alone';
+export type BatchVerdict = 'done' | 'again' | 'alone' | 'busy';
 
-/** Runs one batch; answers a verdict for every conversation of the batch, or throws (see DrainBatcher). */
-export type BatchRunner = (conversationIds: string[]) => Promise<Map<string, BatchVerdict>>;
+/** Runs one batch; answers a verdict for every key of the batch, or throws (see DrainBatcher). */
+export type BatchRunner = (keys: string[]) => Promise<Map<string, BatchVerdict>>;
 
-/** Handles one conversation alone, when its batch failed: resolves when it is drained, throws its failure. */
-export type AloneRunner = (conversationId: string) => Promise<void>;
+/** Handles one key alone, when its batch failed: resolves when it is done, throws its failure. */
+export type AloneRunner = (key: string) => Promise<void>;
 
 interface Request {
   promise: Promise<void>;
@@ -20,15 +23,17 @@ interface Request {
 }
 
 /**
- * Coalesces "drain conversation C" requests of one process into batches: conversations asked
- * for while batches are in flight are handled together by the next one (a group commit: one
- * transaction and a few statements for all of them instead of several per message).
+ * Coalesces the requests of one process ("drain conversation C", "fire timer T") into batches:
+ * keys asked for while batches are in flight are handled together by the next one (a group
+ * commit: one transaction and a few statements for all of them instead of several per key).
  *
- * - A conversation asked for again while it waits or is in a batch shares that request: the
- *   batch's holder drains everything its conversation has (see ConversationDrain).
- * - `again` puts the conversation back for the next batch, with the same request.
+ * - A key asked for again while it waits or is in a batch shares that request: the batch's
+ *   holder drains everything its conversation has (see ConversationDrain).
+ * - `again` puts the key back for the next batch, with the same request.
  * - `alone` hands it to `runAlone`, outside the batches in flight: a slow conversation never
  *   holds a batch slot.
+ * - `busy` rejects its request with an UnavailableError: another process holds its lock and its
+ *   job retries later (timers; a drain's busy conversation is `done`, its holder drains it).
  * - A batch that throws is not retried as a batch: each of its conversations is handled alone,
  *   so that one failing message fails only its own conversation's request (its job retries). The
  *   batch's error is logged: the alone runs may all succeed, and it would otherwise leave no trace.
@@ -101,6 +106,7 @@ export class DrainBatcher {
       if (verdict === undefined)
         request.reject(new InvariantError(`the drain batch answered no verdict for conversation ${id}`, { conversationId: id }));
       else if (verdict === 'again') this.requeue(id, request);
+      else if (verdict === 'busy') request.reject(new UnavailableError(`${id} is held by another process; it is retried`));
       else request.resolve();
     }
   }

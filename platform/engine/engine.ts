@@ -83,6 +83,7 @@ export class Engine {
       clock: deps.clock,
       executor: this.executor,
       outbox: deps.outbox,
+      flows: this.flows,
       drain: this.drain,
       afterCommit,
     });

@@ -2,14 +2,17 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Job } from 'bullmq';
 import { UnavailableError } from '../../engine/errors/app-error.ts';
 import type { Clock } from '../../engine/clock.ts';
+import { flowCallsOut } from '../../engine/flows/node-catalog.ts';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
 import { QUICK_STALL_DETECTION, type QueueFactory } from '../queues/queue-factory.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import { emptyAfterCommit, type AfterCommit } from './after-commit.ts';
-import { tryLockConversation } from './conversation-lock.ts';
+import { tryLockConversation, tryLockConversations } from './conversation-lock.ts';
 import type { ConversationDrain } from './conversation-drain.ts';
+import { DrainBatcher, type BatchVerdict } from './drain-batcher.ts';
 import { TIMER_QUEUE, timerJobId, type TimerJobData } from './engine-queues.ts';
+import type { FlowCache } from './flow-cache.ts';
 import type { RunExecutor } from './run-executor.ts';
 import { lockRunAndEarlierDue, type RunRow } from './run-store.ts';
 import { RunWriteBatch } from './run-write-batch.ts';
@@ -18,13 +21,44 @@ import type { Outbox } from '../pipeline/outbox.ts';
 /** Timer jobs that find their conversation busy retry this often (ms), many times. */
 const BUSY_RETRY_MS = 100;
 const BUSY_ATTEMPTS = 100;
+/**
+ * Timer jobs one process runs at once. A job mostly waits for its turn in a batch (see
+ * `fireBatch`), so this bounds how many timers can share the next batch, not the database work.
+ */
+export const TIMER_CONCURRENCY = 64;
+/** Timers fired in one transaction at most, and such batches of one process in flight at once. */
+const MAX_TIMER_BATCH = 32;
+const TIMER_BATCHES_IN_FLIGHT = 2;
+
+/** The batcher's key of a timer: its run and the step count at which the wait began. */
+const timerKey = (runId: string, waitSeq: number) => `${runId}/${waitSeq}`;
+function parseTimerKey(key: string): { runId: string; waitSeq: number } {
+  const slash = key.lastIndexOf('/');
+  return { runId: key.slice(0, slash), waitSeq: Number(key.slice(slash + 1)) };
+}
+
+/** What a batch reads of a timer's run before taking locks: what it locks and whether it may call out. */
+interface TimerTarget {
+  id: string;
+  conversationId: string | null;
+  contactId: string | null;
+  flowVersionId: string;
+}
 
 /**
  * Waits and delays are BullMQ delayed jobs with deterministic ids (run + the step count at which
  * the wait began), never polling: scheduling the same wait twice makes one job, and a timer
  * for a wait that has since ended (a reply came first) finds the run moved on and does nothing.
+ *
+ * Due timers fire in batches, as inbound messages are drained: the timer jobs a process runs at
+ * once are gathered (DrainBatcher), and one transaction locks their conversations, wakes their
+ * runs and writes what they did, with one commit. Under load that is the difference between
+ * timers on time and timers minutes late (issue 21: one transaction and three round trips per
+ * timer fell behind 100 timers/s on two cores while the batched inbound path kept up).
  */
 export class RunTimers {
+  private readonly batcher: DrainBatcher;
+
   constructor(
     private readonly deps: {
       orm: Orm;
@@ -33,10 +67,21 @@ export class RunTimers {
       clock: Clock;
       executor: RunExecutor;
       outbox: Outbox;
+      flows: Pick<FlowCache<unknown>, 'version'>;
       drain: ConversationDrain;
       afterCommit: (after: AfterCommit) => Promise<void>;
     },
-  ) {}
+  ) {
+    this.batcher = new DrainBatcher(
+      (keys) => this.fireBatch(keys),
+      (key) => {
+        const { runId, waitSeq } = parseTimerKey(key);
+        return this.fireAlone(runId, waitSeq);
+      },
+      { maxBatch: MAX_TIMER_BATCH, batchesInFlight: TIMER_BATCHES_IN_FLIGHT },
+      deps.logger,
+    );
+  }
 
   async schedule(timers: AfterCommit['timers']): Promise<void> {
     if (timers.length === 0) return;
@@ -57,7 +102,7 @@ export class RunTimers {
     );
   }
 
-  startWorker(concurrency = 8): void {
+  startWorker(concurrency = TIMER_CONCURRENCY): void {
     this.deps.queues.worker<TimerJobData>(TIMER_QUEUE, (job: Job<TimerJobData>) => this.fire(job.data.runId, job.data.waitSeq), {
       concurrency,
       ...QUICK_STALL_DETECTION,
@@ -65,12 +110,90 @@ export class RunTimers {
   }
 
   /**
-   * Wakes the run with its timeout if it still waits on the wait this timer was set for. The
-   * timers of one conversation fire in the order they were due: runs of the conversation due
-   * before this one whose timers are late (their jobs lost with Redis's data, or held by a worker
-   * that died) are woken first, in the same transaction, and their own jobs then find nothing to do.
+   * Wakes the run with its timeout if it still waits on the wait this timer was set for, in a batch
+   * with the other timers this process fires meanwhile. Rejects with an UnavailableError when
+   * another process holds the run's conversation (the job retries).
    */
-  async fire(runId: string, waitSeq: number): Promise<void> {
+  fire(runId: string, waitSeq: number): Promise<void> {
+    return this.batcher.request(timerKey(runId, waitSeq));
+  }
+
+  /**
+   * One batch of timers, in one transaction. Per timer the verdict is `busy` when another holder
+   * has its conversation, `again` when the batch wakes a run of the same contact already (the
+   * batch's rows are written at its end, see RunWriteBatch: one run per contact per batch),
+   * `alone` when its flow may call an outside system, else `done`.
+   */
+  private async fireBatch(keys: string[]): Promise<Map<string, BatchVerdict>> {
+    const verdicts = new Map<string, BatchVerdict>(keys.map((key) => [key, 'done']));
+    const timers = keys.map((key) => ({ key, ...parseTimerKey(key) }));
+    const after = emptyAfterCommit();
+    const woken = new Set<string>();
+    await this.deps.orm.em.fork().transactional(async (em) => {
+      const { rows } = await runSql<TimerTarget>(
+        em,
+        `select id, conversation_id as "conversationId", contact_id as "contactId", flow_version_id as "flowVersionId"
+           from runs where id = any(cast(:ids as uuid[]))`,
+        { ids: [...new Set(timers.map((t) => t.runId))] },
+      );
+      const targets = new Map(rows.map((r) => [r.id, r]));
+      // A run without a conversation (started by a schedule or the API) is locked by its own id.
+      const lockOf = (t: TimerTarget) => t.conversationId ?? t.id;
+      const locked = await tryLockConversations(em, [...new Set(rows.map(lockOf))]);
+      const writes = new RunWriteBatch(this.deps.outbox);
+      const contacts = new Set<string>();
+      for (const timer of timers) {
+        const target = targets.get(timer.runId);
+        if (!target) continue;
+        if (!locked.has(lockOf(target))) {
+          verdicts.set(timer.key, 'busy');
+          continue;
+        }
+        if (target.contactId !== null && contacts.has(target.contactId)) {
+          verdicts.set(timer.key, 'again');
+          continue;
+        }
+        const { run, earlier } = await lockRunAndEarlierDue(em, timer.runId);
+        if (!run || !isStillWaiting(run, timer.waitSeq)) continue;
+        if (await this.mayCallOut(em, [...earlier, run])) {
+          verdicts.set(timer.key, 'alone');
+          continue;
+        }
+        if (target.contactId !== null) contacts.add(target.contactId);
+        for (const late of earlier) await this.deps.executor.resume(em, late, { kind: 'timeout' }, after, { writes });
+        await this.deps.executor.resume(em, run, { kind: 'timeout' }, after, { writes });
+        if (target.conversationId !== null) woken.add(target.conversationId);
+      }
+      // The transaction's last statement (see RunWriteBatch.flush).
+      await writes.flush(em, after);
+    });
+    try {
+      await this.deps.afterCommit(after);
+    } catch (err) {
+      // The runs have moved on: their sends and next timers are redone by the reconcilers.
+      this.deps.logger.error(
+        { err, sends: after.sends.length, timers: after.timers.length },
+        "dispatching a timer batch's sends or timers failed; the reconcilers redo it",
+      );
+    }
+    await this.deps.drain.drainIfPending([...woken]);
+    return verdicts;
+  }
+
+  /** Whether waking these runs may wait on an outside system (an HTTP request step): such a run is woken alone. */
+  private async mayCallOut(em: EntityManager, runs: RunRow[]): Promise<boolean> {
+    for (const run of runs) if (flowCallsOut((await this.deps.flows.version(em, run.flowVersionId)).document)) return true;
+    return false;
+  }
+
+  /**
+   * One timer in a transaction of its own: the path of a timer whose run may call out, and of the
+   * timers of a batch that failed. The timers of one conversation fire in the order they were due:
+   * runs of the conversation due before this one whose timers are late (their jobs lost with
+   * Redis's data, or held by a worker that died) are woken first, in the same transaction, and their
+   * own jobs then find nothing to do.
+   */
+  private async fireAlone(runId: string, waitSeq: number): Promise<void> {
     const { rows } = await runSql<{ conversationId: string | null }>(
       this.deps.orm.em.fork(),
       `select conversation_id as "conversationId" from runs where id = :runId`,
