@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { UnavailableError } from '../../engine/errors/app-error.ts';
 import { InvariantError } from '../../engine/errors/invariant.error.ts';
 import { DrainBatcher, type BatchVerdict } from './drain-batcher.ts';
 
@@ -63,6 +64,25 @@ describe('DrainBatcher', () => {
     batches[2]!.finish();
     batches[3]!.finish();
     await Promise.all(all);
+  });
+
+  it('refuses a key another holder has (busy) with an UnavailableError, so that its job retries, and resolves the others', async () => {
+    const { batches, run } = controlledBatches();
+    const aloneRuns: string[] = [];
+    const batcher = new DrainBatcher(run, async (id) => void aloneRuns.push(id), { maxBatch: 10, batchesInFlight: 1 }, quiet);
+    const held = batcher.request('a');
+    const free = batcher.request('b');
+    batches[0]!.finish({ a: 'busy' });
+    await expect(held).rejects.toBeInstanceOf(UnavailableError);
+    batches[1]!.finish();
+    await free;
+    expect(aloneRuns).toEqual([]);
+    // Refused, not remembered: asked again, it goes into a new batch.
+    const again = batcher.request('a');
+    await tick();
+    expect(batches.map((b) => b.ids)).toEqual([['a'], ['b'], ['a']]);
+    batches[2]!.finish();
+    await again;
   });
 
   it('shares one request per conversation, and puts a conversation with more messages back until it is done', async () => {

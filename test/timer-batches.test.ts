@@ -1,0 +1,152 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { doc, edge, keywordTrigger, node } from '../engine/flows/flow-document.fixture.ts';
+import { UnavailableError } from '../engine/errors/app-error.ts';
+import { tryLockConversation } from '../platform/engine/conversation-lock.ts';
+import { runSql } from '../platform/pipeline/run-sql.ts';
+import { startTestApi, type TestApi } from './support/api-harness.ts';
+import type { ApiClient } from './support/api-client.ts';
+import { eventually } from './support/eventually.ts';
+import { publishFlow } from './support/publish-flow.ts';
+
+// Due timers fire in batches (issue 21). The chaos run's long form (100 messages/s, each with a
+// 2 s delay, workers killed every 5–10 s) had its timers 30–150 s late: every timer was a job, a
+// transaction and a turn in the drain's batches, and that path fell behind while the batched
+// inbound path kept up. These tests fire the timers themselves (their jobs are an hour away) to
+// see how they are grouped.
+
+let api: TestApi;
+let owner: ApiClient;
+let channelId: string;
+
+beforeAll(async () => {
+  api = await startTestApi();
+  const signup = await api.client.post('/api/v1/auth/signup', {
+    email: 'timer-batches@example.com',
+    password: 'password-123',
+    name: 'Owner',
+    workspaceName: 'Timer batches',
+  });
+  owner = api.client.as(signup.body.token);
+  channelId = (await owner.post('/api/v1/channels', { kind: 'sandbox', name: 'S' })).body.id;
+  await publishFlow(
+    api,
+    signup.body.workspace.id,
+    doc(
+      [
+        keywordTrigger('t', ['later'], 'starts_with'),
+        node('pause', 'delay', { mode: 'duration', duration: { amount: 1, unit: 'hours' } }),
+        node('done', 'send_message', { text: 'done {{message.text}}' }),
+      ],
+      [edge('t', 'out', 'pause'), edge('pause', 'out', 'done')],
+    ),
+    'delay',
+  );
+}, 60_000);
+
+afterAll(async () => {
+  await api?.close();
+});
+
+interface WaitingRun {
+  id: string;
+  stepCount: number;
+  conversationId: string;
+}
+
+async function sendAndWait(from: string, text: string): Promise<WaitingRun> {
+  const res = await owner.post(`/api/v1/channels/${channelId}/sandbox/inbound`, { from, text });
+  expect(res.status).toBe(202);
+  return eventually(async () => {
+    const { rows } = await runSql<WaitingRun>(
+      api.env.orm.em.fork(),
+      `select r.id, r.step_count as "stepCount", r.conversation_id as "conversationId"
+         from runs r join messages m on m.id::text = r.trigger ->> 'messageId'
+        where r.status = 'waiting' and m.text = :text`,
+      { text },
+    );
+    return rows[0];
+  });
+}
+
+const fire = (run: WaitingRun) => api.process.engine.timers.fire(run.id, run.stepCount);
+
+/** As the timer's job does: a timer refused because its conversation is held is retried shortly after. */
+async function fireAsJob(run: WaitingRun): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fire(run);
+    } catch (err) {
+      if (!(err instanceof UnavailableError) || attempt >= 20) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+async function outboundTexts(conversationId: string): Promise<string[]> {
+  const { rows } = await runSql<{ text: string }>(
+    api.env.orm.em.fork(),
+    `select text from messages where conversation_id = :conversationId and direction = 'outbound' order by id`,
+    { conversationId },
+  );
+  return rows.map((r) => r.text);
+}
+
+describe('due timers', () => {
+  it('fired together share a few transactions, and each wakes its run once', async () => {
+    const runs: WaitingRun[] = [];
+    for (let i = 0; i < 30; i++) runs.push(await sendAndWait(`+1555000${String(2000 + i)}`, `later ${i}`));
+
+    await Promise.all(runs.map(fire));
+
+    // Each woken run's row was last written by the transaction that woke it: its xmin.
+    const { rows } = await runSql<{ status: string; transactions: number }>(
+      api.env.orm.em.fork(),
+      `select min(status) as status, count(distinct xmin::text)::int as transactions from runs where id = any(cast(:ids as uuid[]))`,
+      { ids: runs.map((r) => r.id) },
+    );
+    expect(rows[0]!.status).toBe('completed');
+    // One timer per transaction made 30; a batch takes every timer asked for while the one or
+    // two before it run.
+    expect(rows[0]!.transactions).toBeLessThanOrEqual(5);
+    for (const [i, run] of runs.entries()) expect(await outboundTexts(run.conversationId)).toEqual([`done later ${i}`]);
+
+    // A second fire of the same timers finds the runs moved on and sends nothing more.
+    await Promise.all(runs.map(fire));
+    for (const [i, run] of runs.entries()) expect(await outboundTexts(run.conversationId)).toEqual([`done later ${i}`]);
+  }, 60_000);
+
+  it('of one conversation, fired at once, wake their runs in due order', async () => {
+    const a = await sendAndWait('+15550003001', 'later a');
+    const b = await sendAndWait('+15550003001', 'later b');
+    expect(b.conversationId).toBe(a.conversationId);
+
+    // b first: its batch wakes a (due earlier) before it; a's own timer (refused while b's batch
+    // holds the conversation, or in the same batch) then finds nothing to do.
+    await Promise.all([fireAsJob(b), fireAsJob(a)]);
+
+    expect(await outboundTexts(a.conversationId)).toEqual(['done later a', 'done later b']);
+  }, 30_000);
+
+  it('whose conversation another process holds are refused, so that their job retries, then fire', async () => {
+    const run = await sendAndWait('+15550004001', 'later held');
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    // Another process's transaction holding the conversation (a drain, a timer, an agent's move).
+    const holder = api.env.orm.em.fork().transactional(async (em) => {
+      expect(await tryLockConversation(em, run.conversationId)).toBe(true);
+      locked();
+      await released;
+    });
+    await isLocked;
+
+    await expect(fire(run)).rejects.toBeInstanceOf(UnavailableError);
+    expect(await outboundTexts(run.conversationId)).toEqual([]);
+
+    release();
+    await holder;
+    await fire(run);
+    expect(await outboundTexts(run.conversationId)).toEqual(['done later held']);
+  }, 30_000);
+});
