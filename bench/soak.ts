@@ -22,7 +22,7 @@ import { postgresServerCpuMs, processCpuMs } from './support/process-cpu.ts';
  * per message much less, so it is the figure to compare two builds by.
  */
 
-const USAGE = `npm run soak -- [--minutes 60] [--rate 200] [--senders 2000] [--workers 2] [--connectors 1] [--warmup-minutes 5] [--flow echo|two-replies] [--cpu-profile-dir /tmp/prof]`;
+const USAGE = `npm run soak -- [--minutes 60] [--rate 200] [--senders 2000] [--workers 2] [--connectors 1] [--warmup-minutes 5] [--flow echo|two-replies] [--cpu-profile-dir /tmp/prof] [--heap-snapshot-dir /tmp/heap]`;
 
 interface Sample {
   minute: number;
@@ -62,6 +62,7 @@ async function main(): Promise<void> {
       'warmup-minutes': { type: 'string', default: '5' },
       flow: { type: 'string', default: 'echo' },
       'cpu-profile-dir': { type: 'string' },
+      'heap-snapshot-dir': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -88,13 +89,22 @@ async function main(): Promise<void> {
         env: { CPU_PROFILE_DIR: profileDir, CPU_PROFILE_DELAY_MS: '90000', CPU_PROFILE_MS: '60000' },
       }
     : { hook: '', env: {} };
+  // --heap-snapshot-dir: every role process writes a heap snapshot (after a full GC, so live
+  // objects only) at the end of the warm-up and at the end; compare them with bench/support/heap-diff.ts.
+  const snapshotDir = values['heap-snapshot-dir'];
+  const snapshotOption = snapshotDir ? ` --heapsnapshot-signal=SIGUSR1 --diagnostic-dir=${snapshotDir}` : '';
+  const takeHeapSnapshots = (when: string) => {
+    if (!snapshotDir) return;
+    progress(`heap snapshots (${when})`);
+    for (const p of fc.cluster.alive()) p.child.kill('SIGUSR1');
+  };
   const fc = await startFaultCluster({
     workers: Number(values.workers),
     connectors: Number(values.connectors),
     progress,
     flow,
     env: profiling.env,
-    nodeOptions: `--report-on-signal --report-signal=SIGUSR2 --report-directory=${reports}${profiling.hook}`,
+    nodeOptions: `--report-on-signal --report-signal=SIGUSR2 --report-directory=${reports}${profiling.hook}${snapshotOption}`,
   });
   const stop = async () => {
     await fc.cleanup();
@@ -148,6 +158,7 @@ async function main(): Promise<void> {
         });
         samples.push(sample);
         progress(JSON.stringify(sample));
+        if (minute === warmup) takeHeapSnapshots('end of the warm-up');
         minuteSent = 0;
         minuteAccepted = 0;
         minuteLatencies = [];
@@ -156,6 +167,9 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, Math.max(0, 10 - (Date.now() - sliceStart))));
     }
     while (inFlight > 0) await new Promise((r) => setTimeout(r, 100));
+    takeHeapSnapshots('end');
+    // A snapshot of a ~100 MB heap takes its process a few seconds to write.
+    if (snapshotDir) await new Promise((r) => setTimeout(r, 20_000));
     if (minuteSent > 0)
       samples.push(
         await takeSample(fc, redis, reports, cpu, samples.length + 1, {

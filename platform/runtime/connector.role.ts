@@ -17,6 +17,15 @@ import type { Runtime } from './runtime.ts';
  */
 const SANDBOX_SENDS_IN_FLIGHT = 64;
 
+/*
+ * POSTs in flight per webhook channel. One at a time capped a channel near 100 replies/s (the
+ * ingress bench: replies 21 s late at p99). A conversation's replies still go one after the
+ * other (the claim waits for its earlier message); the receiving service sees up to this many
+ * requests at once, and a crash leaves at most this many messages in doubt (nothing guarantees the
+ * service drops a repeat, so a send found in flight after a crash fails instead of resending).
+ */
+const WEBHOOK_SENDS_IN_FLIGHT = 16;
+
 export interface ConnectorRoleHandle {
   /** Starts the send worker of a new channel here and announces it to the other processes. */
   channelAdded(channelId: string): Promise<void>;
@@ -53,7 +62,7 @@ export async function startConnectorRole(rt: Runtime, deps: { inbound?: InboundS
         secretKey: rt.config.secretKey,
         clock: rt.clock,
       }),
-      { deduplicatesSends: false },
+      { deduplicatesSends: false, sendsInFlightPerChannel: WEBHOOK_SENDS_IN_FLIGHT },
     );
   const sendWorker = new SendWorker({
     orm: rt.orm,
