@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { doc, edge, keywordTrigger, node } from '../engine/flows/flow-document.fixture.ts';
-import { DRAIN_BATCHES_IN_FLIGHT } from '../platform/engine/conversation-drain.ts';
+import { DRAIN_BATCHES_IN_FLIGHT } from '../platform/automation/conversation-drain.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
 import type { ApiClient } from './support/api-client.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { INBOX_QUEUE } from '../platform/engine/engine-queues.ts';
+import { INBOX_QUEUE } from '../platform/automation/engine-queues.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
 import { eventually } from './support/eventually.ts';
 import { scriptedHandler, startDrainHarness, type DrainHarness } from './support/drain-harness.ts';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DRAIN_BATCHES_IN_FLIGHT } from '../platform/engine/conversation-drain.ts';
+import { DRAIN_BATCHES_IN_FLIGHT } from '../platform/automation/conversation-drain.ts';
 import { fakeHandler, startDrainHarness, type DrainHarness } from './support/drain-harness.ts';
 
 let harness: DrainHarness;

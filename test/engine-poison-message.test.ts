@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_HANDLING_FAILURES } from '../platform/engine/conversation-drain.ts';
+import { MAX_HANDLING_FAILURES } from '../platform/automation/conversation-drain.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
 import { scriptedHandler, startDrainHarness, type DrainHarness } from './support/drain-harness.ts';
 

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { doc, edge, keywordTrigger, node } from '../engine/flows/flow-document.fixture.ts';
-import { INBOX_QUEUE, TIMER_QUEUE } from '../platform/engine/engine-queues.ts';
+import { INBOX_QUEUE, TIMER_QUEUE } from '../platform/automation/engine-queues.ts';
 import { sendQueueName } from '../platform/pipeline/send-job.ts';
 import type { ApiClient } from './support/api-client.ts';
 import { PROCESS_READY_MS, ProcessCluster, type RoleProcess } from './support/process-cluster.ts';

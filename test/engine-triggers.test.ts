@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { doc, edge, node } from '../engine/flows/flow-document.fixture.ts';
 import { generateRandomToken } from '../api/auth/random-token.ts';
-import { SCHEDULE_QUEUE } from '../platform/engine/triggered-runs.ts';
+import { SCHEDULE_QUEUE } from '../platform/automation/triggered-runs.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
 import { eventually } from './support/eventually.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { doc, edge, keywordTrigger, node } from '../engine/flows/flow-document.fixture.ts';
-import { TIMER_QUEUE } from '../platform/engine/engine-queues.ts';
+import { TIMER_QUEUE } from '../platform/automation/engine-queues.ts';
 import { STALL_DETECTION_MS } from '../platform/queues/queue-factory.ts';
 import { sendQueueName } from '../platform/pipeline/send-job.ts';
 import type { ApiClient } from './support/api-client.ts';

@@ -84,6 +84,6 @@ describe('when a file of platform/ imports api/', () => {
 
 describe('when a file of platform/ imports infrastructure', () => {
   it('is not refused: the runtime is where infrastructure belongs', async () => {
-    expect(await restrictedImports('platform/engine/probe.ts', "import { Queue } from 'bullmq';\nexport const q = Queue;")).toEqual([]);
+    expect(await restrictedImports('platform/automation/probe.ts', "import { Queue } from 'bullmq';\nexport const q = Queue;")).toEqual([]);
   });
 });

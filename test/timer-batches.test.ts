@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { doc, edge, keywordTrigger, node } from '../engine/flows/flow-document.fixture.ts';
 import { UnavailableError } from '../engine/errors/app-error.ts';
-import { tryLockConversation } from '../platform/engine/conversation-lock.ts';
+import { tryLockConversation } from '../platform/automation/conversation-lock.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
 import type { ApiClient } from './support/api-client.ts';

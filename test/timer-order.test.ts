@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { doc, edge, keywordTrigger, node } from '../engine/flows/flow-document.fixture.ts';
-import { TIMER_QUEUE, timerJobId } from '../platform/engine/engine-queues.ts';
+import { TIMER_QUEUE, timerJobId } from '../platform/automation/engine-queues.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
 import type { ApiClient } from './support/api-client.ts';

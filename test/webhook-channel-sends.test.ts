@@ -86,7 +86,7 @@ describe('webhook channel sends', () => {
       posts.push(signedPost({ event: 'message', id: `same-${k}`, from: { id: 'user-same' }, text: `echo same ${k}` }));
     for (const res of await Promise.all(posts)) expect(res.status).toBe(202);
 
-    await eventually(() => (received.length >= 28 && open === 0 ? true : undefined), 30_000);
+    await eventually(async () => (received.length >= 28 && open === 0 ? true : undefined), 30_000);
     expect(received).toHaveLength(28);
     // One at a time would hold one request at any moment and take 28 × 150 ms.
     expect(mostOpen).toBeGreaterThanOrEqual(4);

@@ -34,7 +34,7 @@ import { defineRoute } from '../route.ts';
 import { actorOf } from './actor.ts';
 import { privacyOf } from './retention.routes.ts';
 import { recordConsent, type ConsentAction } from '../../platform/contacts/consent-history.sql.ts';
-import { lockContact, lockWaitingRunsOfContact, stopRun } from '../../platform/engine/run-store.ts';
+import { lockContact, lockWaitingRunsOfContact, stopRun } from '../../platform/automation/run-store.ts';
 
 const IdParams = z.object({ id: z.uuid() });
 const Tag = TagSchema;

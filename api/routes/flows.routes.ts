@@ -13,10 +13,10 @@ import { FlowRecordSchema, type FlowRecord } from '../../platform/db/entities/fl
 import { FlowVersionSchema } from '../../platform/db/entities/flow-version.entity.ts';
 import { newId } from '../../platform/ids.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
-import { flowValidationOptions } from '../../platform/engine/flow-validation-options.ts';
+import { flowValidationOptions } from '../../platform/automation/flow-validation-options.ts';
 import { pinTemplateVersions } from '../../platform/templates/message-templates.ts';
-import { assertTriggersFit } from '../../platform/engine/trigger-budget.ts';
-import { triggerOverlapsOf } from '../../platform/engine/trigger-overlaps.ts';
+import { assertTriggersFit } from '../../platform/automation/trigger-budget.ts';
+import { triggerOverlapsOf } from '../../platform/automation/trigger-overlaps.ts';
 import { flowWebhookPath } from '../auth/flow-webhook-token.ts';
 import { generateRandomToken } from '../auth/random-token.ts';
 import {

@@ -9,7 +9,7 @@ import { validateFlow } from '../../engine/flows/validate-flow.ts';
 import { newId } from '../../platform/ids.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
 import { TestMessageAcceptedDto } from '../dto/test-chat.dto.ts';
-import { flowValidationOptions } from '../../platform/engine/flow-validation-options.ts';
+import { flowValidationOptions } from '../../platform/automation/flow-validation-options.ts';
 import { pinTemplateVersions } from '../../platform/templates/message-templates.ts';
 import { defineRoute } from '../route.ts';
 import { findFlow } from './flows.routes.ts';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { doc, edge, keywordTrigger, node } from '../../engine/flows/flow-document.fixture.ts';
-import { INBOX_QUEUE, TIMER_QUEUE } from '../../platform/engine/engine-queues.ts';
+import { INBOX_QUEUE, TIMER_QUEUE } from '../../platform/automation/engine-queues.ts';
 import { sendQueueName } from '../../platform/pipeline/send-job.ts';
 import type { ApiClient } from '../../test/support/api-client.ts';
 import { startOwnPostgres, startOwnRedis, type OwnPostgres, type OwnRedis } from '../../test/support/own-services.ts';

@@ -2,7 +2,7 @@ import type { Clock } from '../../engine/clock.ts';
 import { NotFoundError } from '../../engine/errors/app-error.ts';
 import { audit, type AuditInput } from '../../platform/audit/audit-log.ts';
 import type { Orm } from '../../platform/db/orm.ts';
-import { INBOX_QUEUE, TIMER_QUEUE, timerJobId } from '../../platform/engine/engine-queues.ts';
+import { INBOX_QUEUE, TIMER_QUEUE, timerJobId } from '../../platform/automation/engine-queues.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
 import { forgetSandboxReceipts } from '../../platform/pipeline/sandbox-receipts.ts';

@@ -3,7 +3,7 @@ import type { Effect, RunFacts } from './run-types.ts';
 /**
  * The facts as later steps of the same advance see them once a step's `effects` are applied to
  * the contact (attributes and tags). In memory only: the runtime writes the effects to the
- * database itself (platform/engine/apply-effects.ts).
+ * database itself (platform/automation/apply-effects.ts).
  */
 export function factsAfterEffects(facts: RunFacts, effects: readonly Effect[]): RunFacts {
   if (!facts.contact || effects.length === 0) return facts;

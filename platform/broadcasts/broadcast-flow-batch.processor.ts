@@ -1,8 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Clock } from '../../engine/clock.ts';
 import type { Orm } from '../db/orm.ts';
-import { emptyAfterCommit, type AfterCommit } from '../engine/after-commit.ts';
-import type { TriggeredRuns } from '../engine/triggered-runs.ts';
+import { emptyAfterCommit, type AfterCommit } from '../automation/after-commit.ts';
+import type { TriggeredRuns } from '../automation/triggered-runs.ts';
 import { newId } from '../ids.ts';
 import type { Logger } from '../logger.ts';
 import { runSql } from '../pipeline/run-sql.ts';

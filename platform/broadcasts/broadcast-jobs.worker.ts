@@ -1,7 +1,7 @@
 import { DelayedError, type Job, type Worker } from 'bullmq';
 import type { Clock } from '../../engine/clock.ts';
 import type { Orm } from '../db/orm.ts';
-import type { TriggeredRuns } from '../engine/triggered-runs.ts';
+import type { TriggeredRuns } from '../automation/triggered-runs.ts';
 import { newId } from '../ids.ts';
 import type { Logger } from '../logger.ts';
 import { runSql } from '../pipeline/run-sql.ts';

@@ -8,7 +8,7 @@ import { WorkspaceSecrets } from '../secrets/workspace-secrets.ts';
 import { SafeHttpClient } from '../../connectors/http/safe-http-client.ts';
 import { SmtpMailer } from '../../connectors/smtp/smtp-mailer.ts';
 import type { Mailer } from '../../engine/ports/mailer.port.ts';
-import { Engine } from '../engine/engine.ts';
+import { Engine } from '../automation/engine.ts';
 import { DEFAULT_PRESENCE_GRACE_MS, Inbox } from '../inbox/inbox.ts';
 import { startApiRole } from './api.role.ts';
 import { channelAnnouncer, startConnectorRole } from './connector.role.ts';

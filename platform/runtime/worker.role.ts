@@ -1,6 +1,6 @@
 import { BroadcastJobs } from '../broadcasts/broadcast-jobs.worker.ts';
 import { BroadcastReconciler } from '../broadcasts/broadcast-reconciler.ts';
-import type { Engine } from '../engine/engine.ts';
+import type { Engine } from '../automation/engine.ts';
 import type { Inbox } from '../inbox/inbox.ts';
 import { InboxReconciler } from '../inbox/inbox-reconciler.ts';
 import { OutboxReconciler } from '../pipeline/outbox-reconciler.ts';

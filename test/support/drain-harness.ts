@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { systemClock } from '../../engine/clock.ts';
-import { ConversationDrain } from '../../platform/engine/conversation-drain.ts';
-import type { InboundHandler, PendingMessage } from '../../platform/engine/inbound-handler.ts';
+import { ConversationDrain } from '../../platform/automation/conversation-drain.ts';
+import type { InboundHandler, PendingMessage } from '../../platform/automation/inbound-handler.ts';
 import { newId } from '../../platform/ids.ts';
 import { InboundPipeline } from '../../platform/pipeline/inbound-pipeline.ts';
 import { Outbox } from '../../platform/pipeline/outbox.ts';

@@ -5,7 +5,7 @@ import { Queue } from 'bullmq';
 import pg from 'pg';
 import { validateFlow } from '../../engine/flows/validate-flow.ts';
 import { dropDatabase } from '../../platform/db/ensure-database.ts';
-import { FlowCache } from '../../platform/engine/flow-cache.ts';
+import { FlowCache } from '../../platform/automation/flow-cache.ts';
 import { newId } from '../../platform/ids.ts';
 import { createRedis, deleteKeysMatching, type Redis } from '../../platform/redis.ts';
 import type { RoleName } from '../../platform/runtime/role-name.ts';

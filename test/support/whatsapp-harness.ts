@@ -10,7 +10,7 @@ import { WhatsappHost } from '../../connectors/whatsapp/whatsapp-host.ts';
 import { requestConnect } from '../../connectors/whatsapp/whatsapp-sessions.sql.ts';
 import { validateFlow } from '../../engine/flows/validate-flow.ts';
 import { DEFAULT_PRESENCE_GRACE_MS, Inbox } from '../../platform/inbox/inbox.ts';
-import { Engine } from '../../platform/engine/engine.ts';
+import { Engine } from '../../platform/automation/engine.ts';
 import { newId } from '../../platform/ids.ts';
 import { Outbox } from '../../platform/pipeline/outbox.ts';
 import { QueueFactory } from '../../platform/queues/queue-factory.ts';
