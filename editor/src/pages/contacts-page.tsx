@@ -172,7 +172,7 @@ export function ContactsPage() {
                         <Table.Td>
                           <Group gap={4}>
                             {c.tags.slice(0, 5).map((t) => (
-                              <Badge key={t} variant="light" size="sm">
+                              <Badge key={t} variant="light" size="sm" tt="none">
                                 {t}
                               </Badge>
                             ))}
