@@ -50,6 +50,8 @@ async function traceLoad<T>(page: Page, load: () => Promise<T>): Promise<{ resul
   const complete = new Promise<void>((resolve) => cdp.once('Tracing.tracingComplete', () => resolve()));
   await cdp.send('Tracing.start', { traceConfig: { includedCategories: TRACE_CATEGORIES.split(',') }, transferMode: 'ReportEvents' });
   const result = await load();
+  // A mark at the page's time origin (the navigation's start), so that the trace's clock can be read as load_ms is.
+  await page.evaluate("performance.mark('navigation start', { startTime: 0 })");
   await cdp.send('Tracing.end');
   await complete;
   await cdp.detach();
