@@ -78,44 +78,40 @@ describe.skipIf(!HAS_CHROMIUM)('every page of the router, signed in as the demo 
     return first.id;
   }
 
-  it(
-    'shows each page with no horizontal overflow, no badge cut short, no console error and no CSP violation',
-    { timeout: WALK_TIMEOUT_MS },
-    async () => {
-      // At run time, through a variable: the tests' tsconfig has neither JSX nor the DOM's types.
-      const routerModule = '../../editor/src/router.tsx';
-      const { routes } = (await import(routerModule)) as { routes: RouteLike[] };
-      const pages = pagesOfRoutes(routes);
-      // The walk would say nothing if it found no page (the router moved, its shape changed).
-      expect(pages.length).toBeGreaterThan(20);
-      const ids = new Map<string, string>();
-      const problems: string[] = [];
-      for (const width of WIDTHS) {
-        await page.setViewportSize({ width, height: 900 });
-        for (const { path, params } of pages) {
-          let url = path;
-          for (const param of params) {
-            if (!ids.has(param)) ids.set(param, await sampleId(param));
-            url = url.replace(`:${param}`, ids.get(param)!);
-          }
-          await page.goto(base + url);
-          await waitUntilShown(page);
-          const name = path.replace(/^\//, '').replace(/[/:]+/g, '-');
-          await screenshot(page, `walk-${name}-${width}`);
-          const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
-          if ((overflow as number) > 0) problems.push(`${url} at ${width} px is ${String(overflow)} px wider than the window`);
-          // A badge's words cut to an ellipsis ("VERSIO…" in a narrow table column) read as a broken page.
-          const clipped = (await page.evaluate(
-            "[...document.querySelectorAll('.mantine-Badge-label')].filter((l) => l.scrollWidth > l.clientWidth + 1).map((l) => l.textContent)",
-          )) as string[];
-          if (clipped.length > 0) problems.push(`${url} at ${width} px cuts badges short: ${clipped.join(', ')}`);
+  it('shows each page with no overflow, no clipped badge, no console error or CSP violation', { timeout: WALK_TIMEOUT_MS }, async () => {
+    // At run time, through a variable: the tests' tsconfig has neither JSX nor the DOM's types.
+    const routerModule = '../../editor/src/router.tsx';
+    const { routes } = (await import(routerModule)) as { routes: RouteLike[] };
+    const pages = pagesOfRoutes(routes);
+    // The walk would say nothing if it found no page (the router moved, its shape changed).
+    expect(pages.length).toBeGreaterThan(20);
+    const ids = new Map<string, string>();
+    const problems: string[] = [];
+    for (const width of WIDTHS) {
+      await page.setViewportSize({ width, height: 900 });
+      for (const { path, params } of pages) {
+        let url = path;
+        for (const param of params) {
+          if (!ids.has(param)) ids.set(param, await sampleId(param));
+          url = url.replace(`:${param}`, ids.get(param)!);
         }
+        await page.goto(base + url);
+        await waitUntilShown(page);
+        const name = path.replace(/^\//, '').replace(/[/:]+/g, '-');
+        await screenshot(page, `walk-${name}-${width}`);
+        const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+        if ((overflow as number) > 0) problems.push(`${url} at ${width} px is ${String(overflow)} px wider than the window`);
+        // A badge's words cut to an ellipsis ("VERSIO…" in a narrow table column) read as a broken page.
+        const clipped = (await page.evaluate(
+          "[...document.querySelectorAll('.mantine-Badge-label')].filter((l) => l.scrollWidth > l.clientWidth + 1).map((l) => l.textContent)",
+        )) as string[];
+        if (clipped.length > 0) problems.push(`${url} at ${width} px cuts badges short: ${clipped.join(', ')}`);
       }
-      expect(problems).toEqual([]);
-      expect(consoleErrors).toEqual([]);
-      expect(await violations.all()).toEqual([]);
-    },
-  );
+    }
+    expect(problems).toEqual([]);
+    expect(consoleErrors).toEqual([]);
+    expect(await violations.all()).toEqual([]);
+  });
 });
 
 /** A page is shown when its main region or canvas is there and no loader is left. */
