@@ -1,4 +1,6 @@
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import type { Page } from 'playwright-core';
 import { ensureEditorBuilt } from '../test/e2e/support/editor-build.ts';
 import { HAS_CHROMIUM, CHROMIUM_PATH, launchChromium } from '../test/e2e/support/chromium.ts';
 import { startBenchEnv } from './support/bench-env.ts';
@@ -8,7 +10,9 @@ import { addSessionCookies } from '../test/e2e/support/browser-session.ts';
 const USAGE = `npm run bench -- editor [options]
   --nodes N     nodes of the flow loaded (300)
   --loads N     page loads measured; the median is reported (5)
-  --edits N     edits measured; the median is reported (10)`;
+  --edits N     edits measured; the median is reported (10)
+  --trace FILE  after the measured loads, one more load recorded as a Chromium performance trace
+                (open FILE in Chrome DevTools' Performance panel or https://ui.perfetto.dev)`;
 
 /** The last line is the result; everything before it is detail for a person reading along. */
 interface EditorBenchResult {
@@ -23,6 +27,37 @@ const median = (values: number[]) => {
   return sorted[Math.floor(sorted.length / 2)]!;
 };
 
+/** The categories of Chrome DevTools' Performance panel, with JavaScript samples. */
+const TRACE_CATEGORIES = [
+  'devtools.timeline',
+  'disabled-by-default-devtools.timeline',
+  'disabled-by-default-devtools.timeline.frame',
+  'disabled-by-default-devtools.timeline.stack',
+  'v8.execute',
+  'disabled-by-default-v8.cpu_profiler',
+  'blink.user_timing',
+  'loading',
+  'latencyInfo',
+  'toplevel',
+  'netlog',
+].join(',');
+
+/** Runs `load` while Chromium records a performance trace; the events are those of the DevTools format. */
+async function traceLoad<T>(page: Page, load: () => Promise<T>): Promise<{ result: T; events: unknown[] }> {
+  const cdp = await page.context().newCDPSession(page);
+  const events: unknown[] = [];
+  cdp.on('Tracing.dataCollected', ({ value }: { value: unknown[] }) => events.push(...value));
+  const complete = new Promise<void>((resolve) => cdp.once('Tracing.tracingComplete', () => resolve()));
+  await cdp.send('Tracing.start', { traceConfig: { includedCategories: TRACE_CATEGORIES.split(',') }, transferMode: 'ReportEvents' });
+  const result = await load();
+  // A mark at the page's time origin (the navigation's start), so that the trace's clock can be read as load_ms is.
+  await page.evaluate("performance.mark('navigation start', { startTime: 0 })");
+  await cdp.send('Tracing.end');
+  await complete;
+  await cdp.detach();
+  return { result, events };
+}
+
 /**
  * Loads a large flow into the editor in headless Chromium and times (1) navigation start to an
  * interactive canvas (every node drawn and measured: React Flow hides nodes until it has measured
@@ -36,6 +71,7 @@ export async function runEditorBench(args: string[]): Promise<void> {
       nodes: { type: 'string', default: '300' },
       loads: { type: 'string', default: '5' },
       edits: { type: 'string', default: '10' },
+      trace: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -103,6 +139,16 @@ export async function runEditorBench(args: string[]): Promise<void> {
       loadTimes.push(Math.round((await handle.jsonValue()) as number));
     }
     console.error(`load_ms of each load: ${loadTimes.join(', ')}`);
+    if (values.trace) {
+      await page.goto('about:blank');
+      const traced = await traceLoad(page, async () => {
+        await page.goto(url);
+        const handle = await page.waitForFunction(interactive, nodeCount, { polling: 'raf', timeout: 60_000 });
+        return Math.round((await handle.jsonValue()) as number);
+      });
+      writeFileSync(values.trace, JSON.stringify({ traceEvents: traced.events }));
+      console.error(`traced load: load_ms ${traced.result}, trace in ${values.trace}`);
+    }
 
     await page
       .locator('.react-flow__node')

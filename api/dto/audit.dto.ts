@@ -13,3 +13,6 @@ export const AuditEntryDto = z.object({
   details: z.record(z.string(), z.unknown()),
   createdAt: z.string(),
 });
+
+/** The actions the audit log holds (GET /v1/audit-log/actions), for its filter. */
+export const AuditActionsDto = z.object({ items: z.array(z.string()) });

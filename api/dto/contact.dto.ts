@@ -1,5 +1,23 @@
 import { z } from 'zod';
+import { TagSchema } from '../../engine/contacts/contact-fields.ts';
 import type { Contact } from '../../platform/db/entities/contact.entity.ts';
+
+/** The contacts of a filter, as the Contacts page shows them (a body's form of its query). */
+export const ContactFilterBody = z.strictObject({
+  q: z.string().trim().max(200).optional(),
+  tag: TagSchema.optional(),
+  segment: z.unknown().optional(),
+});
+
+/** Tags added to or removed from the contacts named, or every contact of a filter (POST /v1/contacts/bulk-tags). */
+export const BulkTagsInput = z.strictObject({
+  action: z.enum(['add', 'remove']),
+  tags: z.array(TagSchema).min(1).max(20),
+  target: z.discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('ids'), ids: z.array(z.uuid()).min(1).max(1_000) }),
+    z.strictObject({ kind: z.literal('filter'), filter: ContactFilterBody }),
+  ]),
+});
 
 /** How many contacts a bulk tag change changed. */
 export const BulkTagsAnswerDto = z.object({ changed: z.number().int() });

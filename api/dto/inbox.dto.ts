@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CONVERSATION_STATES } from '../../engine/conversations/conversation-state.ts';
 import { ConversationDto } from './conversation.dto.ts';
 
 /*
@@ -169,4 +170,32 @@ export const TimelineItemDto = z.discriminatedUnion('kind', [
     reason: z.string(),
   }),
   z.object({ kind: z.literal('run'), at: z.string(), id: z.uuid(), flowId: z.uuid(), status: z.string(), endedAt: z.string().nullable() }),
+]);
+
+/**
+ * One event of the inbox's live stream (GET /v1/inbox/events; the SSE event's name is its `type`):
+ * a conversation changed state or owner, or a conversation has a new message. The route checks at
+ * compile time that what the inbox bus publishes (platform/inbox/inbox-effects.ts) is this.
+ */
+export const InboxStreamEventDto = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('conversation'),
+    eventId: z.uuid(),
+    workspaceId: z.uuid(),
+    conversationId: z.uuid(),
+    teamId: z.uuid().nullable(),
+    fromState: z.enum(CONVERSATION_STATES),
+    toState: z.enum(CONVERSATION_STATES),
+    fromAssigneeUserId: z.uuid().nullable(),
+    toAssigneeUserId: z.uuid().nullable(),
+    reason: z.string(),
+    at: z.string(),
+  }),
+  z.object({
+    type: z.literal('message'),
+    workspaceId: z.uuid(),
+    conversationId: z.uuid(),
+    messageId: z.uuid(),
+    direction: z.enum(['inbound', 'outbound']),
+  }),
 ]);

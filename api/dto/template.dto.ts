@@ -4,6 +4,8 @@ import type { MessageTemplate, MessageTemplateVersionSummary } from '../../platf
 
 export const TemplateNameInput = z.string().trim().min(1).max(100);
 export const TemplateContentInput = TemplateContentSchema;
+/** A new template (POST /v1/templates); an edit (PATCH) sends either field. */
+export const TemplateInput = z.strictObject({ name: TemplateNameInput, content: TemplateContentInput });
 
 const VariantDto = z.object({ language: z.string(), text: z.string(), mediaUrl: z.string().optional() });
 const ContentDto = z.object({ fallbackLanguage: z.string(), variants: z.array(VariantDto) });

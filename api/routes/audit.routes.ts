@@ -2,8 +2,9 @@ import { stringify } from 'csv-stringify/sync';
 import { z } from 'zod';
 import { ValidationError } from '../../engine/errors/app-error.ts';
 import { auditActions, findAuditEntries, type AuditFilter, type AuditRow } from '../../platform/audit/audit-query.sql.ts';
-import { AuditEntryDto } from '../dto/audit.dto.ts';
+import { AuditActionsDto, AuditEntryDto } from '../dto/audit.dto.ts';
 import { decodeCursor, page, PageQuery } from '../pagination.ts';
+import { PageDto } from '../dto/page.dto.ts';
 import { defineRoute } from '../route.ts';
 
 const AuditFilterQuery = z.object({
@@ -68,7 +69,7 @@ export const auditRoutes = [
     tag: 'audit',
     auth: 'audit.read',
     query: PageQuery.extend(AuditFilterQuery.shape),
-    response: z.object({ items: z.array(AuditEntryDto), nextCursor: z.string().nullable() }),
+    response: PageDto(AuditEntryDto),
     async handler({ em, auth, query }) {
       const cursor = decodeCursor(query.cursor);
       const rows = await findAuditEntries(em, auth.workspaceId, filterOf(query), { beforeId: cursor?.id ?? null, limit: query.limit + 1 });
@@ -82,7 +83,7 @@ export const auditRoutes = [
     summary: 'The actions the audit log holds, for its filter',
     tag: 'audit',
     auth: 'audit.read',
-    response: z.object({ items: z.array(z.string()) }),
+    response: AuditActionsDto,
     async handler({ em, auth }) {
       return { items: await auditActions(em, auth.workspaceId) };
     },

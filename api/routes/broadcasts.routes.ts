@@ -16,6 +16,7 @@ import { runSql } from '../../platform/pipeline/run-sql.ts';
 import type { ApiDeps } from '../api-deps.ts';
 import { BroadcastDto, BroadcastRecipientDto, BroadcastTimelineDto } from '../dto/broadcast.dto.ts';
 import { decodeCursor, page, PageQuery } from '../pagination.ts';
+import { PageDto } from '../dto/page.dto.ts';
 import { defineRoute, type AuthContext } from '../route.ts';
 import { actorOf } from './actor.ts';
 
@@ -133,7 +134,7 @@ export const broadcastRoutes = [
     auth: 'broadcasts.read',
     // parentId: only the occurrences of that recurring broadcast.
     query: PageQuery.extend({ parentId: z.uuid().optional() }),
-    response: z.object({ items: z.array(BroadcastDto), nextCursor: z.string().nullable() }),
+    response: PageDto(BroadcastDto),
     async handler({ deps, em, auth, query }) {
       const cursor = decodeCursor(query.cursor);
       const { rows } = await runSql<BroadcastRow & { cursorAt: string }>(
@@ -239,7 +240,7 @@ export const broadcastRoutes = [
     auth: 'broadcasts.read',
     params: IdParams,
     query: PageQuery.extend({ status: z.enum(RECIPIENT_STATUSES).optional() }),
-    response: z.object({ items: z.array(BroadcastRecipientDto), nextCursor: z.string().nullable() }),
+    response: PageDto(BroadcastRecipientDto),
     async handler({ em, auth, params, query }) {
       const b = await loadBroadcast(em, params.id, { workspaceId: auth.workspaceId });
       const cursor = decodeCursor(query.cursor);

@@ -28,8 +28,9 @@ import { retagContacts } from '../../platform/contacts/contact-tags.sql.ts';
 import { ContactSchema } from '../../platform/db/entities/contact.entity.ts';
 import { newId } from '../../platform/ids.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
-import { BulkTagsAnswerDto, ContactDto, toContactDto } from '../dto/contact.dto.ts';
+import { BulkTagsAnswerDto, BulkTagsInput, ContactDto, toContactDto } from '../dto/contact.dto.ts';
 import { decodeCursor, encodeCursor, PageQuery } from '../pagination.ts';
+import { PageDto } from '../dto/page.dto.ts';
 import { defineRoute } from '../route.ts';
 import { actorOf } from './actor.ts';
 import { privacyOf } from './retention.routes.ts';
@@ -69,11 +70,6 @@ const FilterQuery = z.object({
   phone: z.string().max(40).optional(),
   segment: SegmentQuery.optional(),
 });
-const FilterBody = z.strictObject({
-  q: z.string().trim().max(200).optional(),
-  tag: Tag.optional(),
-  segment: z.unknown().optional(),
-});
 
 function filterOf(q: { q?: string; tag?: string; phone?: string; segment?: unknown }): ContactFilter {
   return { q: q.q || null, tag: q.tag ?? null, phone: q.phone ? (toE164(q.phone) ?? q.phone) : null, segment: q.segment ?? null };
@@ -110,7 +106,7 @@ export const contactRoutes = [
     tag: 'contacts',
     auth: 'contacts.read',
     query: PageQuery.extend(FilterQuery.shape).extend({ sort: z.enum(CONTACT_SORTS).default('newest') }),
-    response: z.object({ items: z.array(ContactDto), nextCursor: z.string().nullable() }),
+    response: PageDto(ContactDto),
     async handler({ em, auth, query }) {
       // An invalid segment throws SegmentInvalidError before any read: 400 with every problem.
       const result = await listContacts(em, {
@@ -188,14 +184,7 @@ export const contactRoutes = [
       'Add or remove tags on many contacts: the ones named (`ids`, up to 1,000) or every contact of a filter (search, tag, segment); answers how many changed',
     tag: 'contacts',
     auth: 'contacts.manage',
-    body: z.strictObject({
-      action: z.enum(['add', 'remove']),
-      tags: z.array(Tag).min(1).max(20),
-      target: z.discriminatedUnion('kind', [
-        z.strictObject({ kind: z.literal('ids'), ids: z.array(z.uuid()).min(1).max(1_000) }),
-        z.strictObject({ kind: z.literal('filter'), filter: FilterBody }),
-      ]),
-    }),
+    body: BulkTagsInput,
     response: BulkTagsAnswerDto,
     exampleBody: { action: 'add', tags: ['vip'], target: { kind: 'filter', filter: { q: 'ada' } } },
     async handler({ deps, em, auth, body, req }) {

@@ -14,6 +14,7 @@ import { privacyFilesOf } from '../../connectors/retention/privacy-files.ts';
 import { ConversationListItemDto, ConversationNoteDto, ReadMarkerDto, TimelineItemDto } from '../dto/inbox.dto.ts';
 import { MessageDto, SentMessageDto, toMessageDto } from '../dto/message.dto.ts';
 import { decodeCursor, page, PageQuery } from '../pagination.ts';
+import { PageDto } from '../dto/page.dto.ts';
 import { defineRoute, type AuthContext } from '../route.ts';
 import { findVisibleConversation, inboxActorOf, personOf, seesAll, VISIBLE_TO_AGENT_SQL } from './conversation-access.ts';
 
@@ -132,7 +133,7 @@ export const conversationRoutes = [
     tag: 'conversations',
     auth: 'conversations.read',
     query: ListQuery,
-    response: z.object({ items: z.array(ConversationListItemDto), nextCursor: z.string().nullable() }),
+    response: PageDto(ConversationListItemDto),
     async handler({ em, auth, query }) {
       const cursor = decodeCursor(query.cursor);
       const order = query.order ?? (query.state === 'queued' ? 'waiting' : 'recent');
@@ -193,7 +194,7 @@ export const conversationRoutes = [
     auth: 'conversations.read',
     params: IdParams,
     query: PageQuery,
-    response: z.object({ items: z.array(MessageDto), nextCursor: z.string().nullable() }),
+    response: PageDto(MessageDto),
     async handler({ em, auth, params, query }) {
       const conversation = await findConversation(em, auth, params.id);
       const cursor = decodeCursor(query.cursor);

@@ -38,6 +38,7 @@ import {
   toFlowVersionDto,
 } from '../dto/flow.dto.ts';
 import { decodeCursor, page, PageQuery } from '../pagination.ts';
+import { PageDto } from '../dto/page.dto.ts';
 import { defineRoute, type AuthContext } from '../route.ts';
 import { actorOf } from './actor.ts';
 
@@ -156,7 +157,7 @@ export const flowRoutes = [
     tag: 'flows',
     auth: 'flows.read',
     query: PageQuery,
-    response: z.object({ items: z.array(FlowListItemDto), nextCursor: z.string().nullable() }),
+    response: PageDto(FlowListItemDto),
     async handler({ deps, em, auth, query }) {
       const where: FilterQuery<FlowRecord> = { workspaceId: auth.workspaceId, deletedAt: null };
       const cursor = decodeCursor(query.cursor);
@@ -433,7 +434,7 @@ export const flowRoutes = [
     auth: 'flows.read',
     params: IdParams,
     query: PageQuery,
-    response: z.object({ items: z.array(FlowVersionDto), nextCursor: z.string().nullable() }),
+    response: PageDto(FlowVersionDto),
     async handler({ em, auth, params, query }) {
       const flow = await findFlow(em, auth.workspaceId, params.id);
       const cursor = decodeCursor(query.cursor);

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
 import type { InboxEvent } from '../../platform/inbox/inbox-effects.ts';
-import { AVAILABILITIES, AvailabilityDto, InboxAgentDto, InboxOverviewDto } from '../dto/inbox.dto.ts';
+import { AVAILABILITIES, AvailabilityDto, InboxAgentDto, InboxOverviewDto, type InboxStreamEventDto } from '../dto/inbox.dto.ts';
 import { defineRoute, type AuthContext } from '../route.ts';
 import { personOf, seesAll } from './conversation-access.ts';
 
@@ -200,7 +200,9 @@ export const inboxRoutes = [
         chain = chain
           .then(async () => {
             if (res.writableEnded || !(await filter.wants(event))) return;
-            res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+            // What the editor reads (api/dto/inbox.dto.ts): the compiler checks the bus's events are it.
+            const data: z.input<typeof InboxStreamEventDto> = event;
+            res.write(`event: ${data.type}\ndata: ${JSON.stringify(data)}\n\n`);
           })
           .catch((err: unknown) => deps.logger.warn({ err }, 'inbox stream event not written'));
       });

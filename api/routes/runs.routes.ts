@@ -4,6 +4,7 @@ import { RUN_STATUSES } from '../../engine/runs/run-types.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
 import { RunDetailDto, RunDto, toRunDetailDto, toRunDto, type RunDetailRow, type RunRow, type RunStepRow } from '../dto/run.dto.ts';
 import { decodeCursor, page, PageQuery } from '../pagination.ts';
+import { PageDto } from '../dto/page.dto.ts';
 import { defineRoute } from '../route.ts';
 import { findFlow } from './flows.routes.ts';
 
@@ -31,7 +32,7 @@ export const runRoutes = [
     auth: 'runs.read',
     params: IdParams,
     query: PageQuery.extend({ status: z.enum(RUN_STATUSES).optional() }),
-    response: z.object({ items: z.array(RunDto), nextCursor: z.string().nullable() }),
+    response: PageDto(RunDto),
     async handler({ em, auth, params, query }) {
       const flow = await findFlow(em, auth.workspaceId, params.id);
       const cursor = decodeCursor(query.cursor);
@@ -67,7 +68,7 @@ export const runRoutes = [
     auth: 'runs.read',
     params: IdParams,
     query: PageQuery,
-    response: z.object({ items: z.array(RunDto), nextCursor: z.string().nullable() }),
+    response: PageDto(RunDto),
     async handler({ em, auth, params, query }) {
       const found = await runSql(em, `select 1 from contacts where id = :id and workspace_id = :workspaceId`, {
         id: params.id,

@@ -15,9 +15,8 @@ import {
   renderTemplateForContact,
 } from '../../platform/templates/message-templates.ts';
 import {
-  TemplateContentInput,
   TemplateDto,
-  TemplateNameInput,
+  TemplateInput,
   TemplatePreviewDto,
   TemplatePreviewInput,
   TemplateVersionDto,
@@ -77,7 +76,7 @@ export const templateRoutes = [
     tag: 'templates',
     auth: 'templates.manage',
     status: 201,
-    body: z.strictObject({ name: TemplateNameInput, content: TemplateContentInput }),
+    body: TemplateInput,
     response: TemplateDto,
     exampleBody: { name: 'Order shipped', content: exampleContent },
     async handler({ deps, em, auth, body, req }) {
@@ -121,9 +120,9 @@ export const templateRoutes = [
     tag: 'templates',
     auth: 'templates.manage',
     params: IdParams,
-    body: z
-      .strictObject({ name: TemplateNameInput.optional(), content: TemplateContentInput.optional() })
-      .refine((b) => b.name !== undefined || b.content !== undefined, { message: 'nothing to change: send name or content' }),
+    body: TemplateInput.partial().refine((b) => b.name !== undefined || b.content !== undefined, {
+      message: 'nothing to change: send name or content',
+    }),
     response: TemplateDto,
     exampleBody: { name: 'Order shipped (v2)' },
     async handler({ deps, em, auth, params, body, req }) {

@@ -79,7 +79,7 @@ describe.skipIf(!HAS_CHROMIUM)('flow analytics and the dashboard in Chromium', {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Dashboard' }).click();
     await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
     await poll(() => page.getByLabel('Active conversations (24 h)').textContent()).not.toBe('0');
-    expect(await page.getByLabel('Bot answers in (median)').textContent()).toMatch(/\d+ s|min/);
+    expect(await page.getByLabel('Bot reply time (median)').textContent()).toMatch(/\d+ s|min/);
     // A chart drawn by recharts (Mantine charts), with a bar per day.
     await poll(() => page.locator('.recharts-bar-rectangle path').count()).toBeGreaterThan(0);
     await screenshot(page, 'analytics-02-dashboard');

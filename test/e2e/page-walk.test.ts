@@ -78,7 +78,7 @@ describe.skipIf(!HAS_CHROMIUM)('every page of the router, signed in as the demo 
     return first.id;
   }
 
-  it('shows each page with no horizontal overflow, no console error and no CSP violation', { timeout: WALK_TIMEOUT_MS }, async () => {
+  it('shows each page with no overflow, no clipped badge, no console error or CSP violation', { timeout: WALK_TIMEOUT_MS }, async () => {
     // At run time, through a variable: the tests' tsconfig has neither JSX nor the DOM's types.
     const routerModule = '../../editor/src/router.tsx';
     const { routes } = (await import(routerModule)) as { routes: RouteLike[] };
@@ -101,6 +101,11 @@ describe.skipIf(!HAS_CHROMIUM)('every page of the router, signed in as the demo 
         await screenshot(page, `walk-${name}-${width}`);
         const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
         if ((overflow as number) > 0) problems.push(`${url} at ${width} px is ${String(overflow)} px wider than the window`);
+        // A badge's words cut to an ellipsis ("VERSIO…" in a narrow table column) read as a broken page.
+        const clipped = (await page.evaluate(
+          "[...document.querySelectorAll('.mantine-Badge-label')].filter((l) => l.scrollWidth > l.clientWidth + 1).map((l) => l.textContent)",
+        )) as string[];
+        if (clipped.length > 0) problems.push(`${url} at ${width} px cuts badges short: ${clipped.join(', ')}`);
       }
     }
     expect(problems).toEqual([]);

@@ -10,7 +10,8 @@ import type {
 } from '../../../api/dto/broadcast.dto.ts';
 import type { BillingRedirectDto } from '../../../api/dto/billing.dto.ts';
 import type { ChannelDto } from '../../../api/dto/channel.dto.ts';
-import type { BulkTagsAnswerDto, ContactDto } from '../../../api/dto/contact.dto.ts';
+import type { AuditActionsDto } from '../../../api/dto/audit.dto.ts';
+import type { BulkTagsAnswerDto, BulkTagsInput as BulkTagsInputDto, ContactDto } from '../../../api/dto/contact.dto.ts';
 import type { ConversationDto } from '../../../api/dto/conversation.dto.ts';
 import type {
   AVAILABILITIES,
@@ -21,6 +22,7 @@ import type {
   ConversationNoteDto,
   InboxAgentDto,
   InboxOverviewDto,
+  InboxStreamEventDto,
   ReadMarkerDto,
   RoutingRuleDto,
   TeamFiguresDto,
@@ -41,7 +43,13 @@ import type { MemberDto } from '../../../api/dto/member.dto.ts';
 import type { MessageDto, SentMessageDto } from '../../../api/dto/message.dto.ts';
 import type { RunDetailDto, RunDto, RunStepDto } from '../../../api/dto/run.dto.ts';
 import type { SecretDto } from '../../../api/dto/secret.dto.ts';
-import type { TemplateDto, TemplatePreviewDto, TemplateVersionDto } from '../../../api/dto/template.dto.ts';
+import type { PageDto } from '../../../api/dto/page.dto.ts';
+import type {
+  TemplateDto,
+  TemplateInput as TemplateInputDto,
+  TemplatePreviewDto,
+  TemplateVersionDto,
+} from '../../../api/dto/template.dto.ts';
 import type {
   CreatedWebhookEndpointDto,
   RotatedWebhookSecretDto,
@@ -50,7 +58,6 @@ import type {
   WebhookEndpointDto,
 } from '../../../api/dto/webhook.dto.ts';
 import type { MeDto, SessionDto } from '../../../api/dto/session.dto.ts';
-import type { InboxEvent } from '../../../platform/inbox/inbox-effects.ts';
 
 /**
  * The shapes of the API's answers, inferred from the API's own zod response schemas
@@ -136,14 +143,17 @@ export type CannedRender = z.infer<typeof CannedRenderDto>;
 export type BillingRedirect = z.infer<typeof BillingRedirectDto>;
 export type Contact = z.infer<typeof ContactDto>;
 export type BulkTagsAnswer = z.infer<typeof BulkTagsAnswerDto>;
-/** One event of the inbox's live stream (GET /inbox/events), as the server publishes it. */
-export type InboxStreamEvent = InboxEvent;
+/** What POST /contacts/bulk-tags takes: tags to add or remove, on contacts named or on a filter's. */
+export type BulkTagsInput = z.input<typeof BulkTagsInputDto>;
+export type BulkTarget = BulkTagsInput['target'];
+/** One event of the inbox's live stream (GET /inbox/events). */
+export type InboxStreamEvent = z.infer<typeof InboxStreamEventDto>;
 
-/** A page of a cursor-paginated list (api/pagination.ts). */
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
+/** A page of a cursor-paginated list: its items and the cursor of the next page. */
+export type Page<T> = z.infer<ReturnType<typeof PageDto<z.ZodType<T>>>>;
+
+/** What GET /audit-log/actions answers: the actions the log holds. */
+export type AuditActions = z.infer<typeof AuditActionsDto>;
 
 export type WebhookEndpoint = z.infer<typeof WebhookEndpointDto>;
 export type WebhookDelivery = z.infer<typeof WebhookDeliveryDto>;
@@ -155,3 +165,5 @@ export type RotatedWebhookSecret = z.infer<typeof RotatedWebhookSecretDto>;
 export type MessageTemplate = z.infer<typeof TemplateDto>;
 export type MessageTemplateVersion = z.infer<typeof TemplateVersionDto>;
 export type TemplatePreview = z.infer<typeof TemplatePreviewDto>;
+/** What POST /templates takes (and PATCH /templates/:id, each field optional). */
+export type TemplateInput = z.input<typeof TemplateInputDto>;

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { ChannelEventSchema } from '../../../engine/channels/channel-event.ts';
 import type { Channel } from '../api/api-types.ts';
 import { readServerEvents } from '../api/sse-events.ts';
 import { messageOf } from '../error-message.ts';
@@ -48,16 +49,14 @@ export function useChannelEvents(channel: Channel): ChannelLiveState {
         return;
       }
       await readServerEvents(res, ({ data }) => {
-        // The API's ChannelEvent: { type: 'status', status, reason } | { type: 'qr', qr } | { type: 'pairing_code', code }.
-        const d = (data ?? {}) as { type?: unknown; qr?: unknown; code?: unknown; status?: unknown; reason?: unknown };
-        if (d.type === 'qr' && typeof d.qr === 'string') void renderQr(d.qr).then((qrImage) => setState((s) => ({ ...s, qrImage })));
-        if (d.type === 'pairing_code' && typeof d.code === 'string') {
-          const pairingCode = d.code;
-          setState((s) => ({ ...s, pairingCode }));
-        }
-        if (d.type === 'status' && typeof d.status === 'string') {
-          const status = d.status;
-          const statusReason = typeof d.reason === 'string' ? d.reason : null;
+        // Read with the schema the connector publishes (engine/channels/channel-event.ts); anything else is ignored.
+        const parsed = ChannelEventSchema.safeParse(data);
+        if (!parsed.success) return;
+        const event = parsed.data;
+        if (event.type === 'qr') void renderQr(event.qr).then((qrImage) => setState((s) => ({ ...s, qrImage })));
+        if (event.type === 'pairing_code') setState((s) => ({ ...s, pairingCode: event.code }));
+        if (event.type === 'status') {
+          const { status, reason: statusReason } = event;
           setState((s) => ({
             ...s,
             status,

@@ -92,6 +92,16 @@ describe('the broadcast detail page', () => {
     expect(screen.queryByRole('button', { name: 'Schedule' })).toBeNull();
   });
 
+  it('offers a draft to be scheduled, edited or deleted, not paused, resumed or cancelled', async () => {
+    const api = fakeApi([broadcastIn('draft', 0, { startedAt: null })]);
+    vi.stubGlobal('fetch', api.fetch);
+    renderInApp(<BroadcastDetailPage broadcastId={ID} />);
+    await act(() => vi.advanceTimersByTimeAsync(10));
+    expect(button('Schedule').disabled).toBe(false);
+    expect(button('Delete draft')).toBeTruthy();
+    for (const name of ['Pause', 'Resume', 'Cancel broadcast']) expect(screen.queryByRole('button', { name })).toBeNull();
+  });
+
   it('polls every second while it runs, and stops once it has ended and its late reports are in', async () => {
     const api = fakeApi([
       broadcastIn('running', 25),

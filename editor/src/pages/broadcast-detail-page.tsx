@@ -108,7 +108,8 @@ function BroadcastDetail({ broadcast }: { broadcast: Broadcast }) {
           <StateBadge state={broadcast.state} reason={broadcast.stateReason} />
         </Group>
         <Group gap="xs">
-          {ACTIONS.filter((a) => a.action !== 'schedule' || broadcast.state === 'draft').map((a) => (
+          {/* A draft is scheduled, edited or deleted: pausing, resuming or cancelling it means nothing yet. */}
+          {ACTIONS.filter((a) => (broadcast.state === 'draft' ? a.action === 'schedule' : a.action !== 'schedule')).map((a) => (
             <Button
               key={a.action}
               variant={a.action === 'schedule' ? 'filled' : a.danger ? 'light' : 'default'}

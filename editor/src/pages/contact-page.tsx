@@ -8,6 +8,7 @@ import { useConversations } from '../api/queries/inbox.queries.ts';
 import { useConsentHistory } from '../api/queries/privacy.queries.ts';
 import { useCan } from '../api/queries/use-can.ts';
 import { QueryState } from '../api/query-state.tsx';
+import { STATE_COLORS, STATE_LABELS } from '../inbox/inbox-words.ts';
 import { confirmAction } from '../shell/confirm.tsx';
 import { PageHeader } from '../shell/page-header.tsx';
 
@@ -232,8 +233,8 @@ function ConversationsCard({ contactId }: { contactId: string }) {
                   <Anchor component={Link} to={`/inbox/${v.id}`} size="sm">
                     Last message {new Date(v.lastMessageAt).toLocaleString()}
                   </Anchor>
-                  <Badge variant="light" size="sm">
-                    {v.state}
+                  <Badge variant="light" size="sm" color={STATE_COLORS[v.state]}>
+                    {STATE_LABELS[v.state]}
                   </Badge>
                 </Group>
               ))}

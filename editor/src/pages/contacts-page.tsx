@@ -2,14 +2,8 @@ import { Anchor, Badge, Button, Checkbox, Collapse, Group, Paper, Select, Stack,
 import { useDebouncedValue } from '@mantine/hooks';
 import { useState } from 'react';
 import { Link } from 'react-router';
-import {
-  filterQuery,
-  useBulkTags,
-  useContactList,
-  type BulkTarget,
-  type ContactListFilter,
-  type ContactSort,
-} from '../api/queries/contact-list.queries.ts';
+import type { BulkTarget } from '../api/api-types.ts';
+import { filterQuery, useBulkTags, useContactList, type ContactListFilter, type ContactSort } from '../api/queries/contact-list.queries.ts';
 import { useCan } from '../api/queries/use-can.ts';
 import { QueryState } from '../api/query-state.tsx';
 import { DEFAULT_SEGMENT_RULE } from '../broadcasts/broadcast-draft.ts';
@@ -178,7 +172,7 @@ export function ContactsPage() {
                         <Table.Td>
                           <Group gap={4}>
                             {c.tags.slice(0, 5).map((t) => (
-                              <Badge key={t} variant="light" size="sm">
+                              <Badge key={t} variant="light" size="sm" tt="none">
                                 {t}
                               </Badge>
                             ))}

@@ -53,12 +53,12 @@ function DashboardBody({ data }: { data: DashboardData }) {
         />
         <Stat label="Messages received" value={total.inbound.toLocaleString()} hint={`Sent: ${total.outbound.toLocaleString()}`} />
         <Stat
-          label="Bot answers in (median)"
+          label="Bot reply time (median)"
           value={bot ? duration(bot.medianSeconds) : '—'}
           hint={bot ? `90% within ${duration(bot.p90Seconds)}, ${bot.answered.toLocaleString()} answers` : 'No bot answers in this period'}
         />
         <Stat
-          label="Agent answers in (median)"
+          label="Agent reply time (median)"
           value={agent ? duration(agent.medianSeconds) : '—'}
           hint={
             agent

@@ -147,11 +147,14 @@ function FlowsTable({ flows, onRename }: { flows: FlowListItem[]; onRename: (flo
               </Table.Td>
               <Table.Td>
                 {flow.publishedVersion === null ? (
-                  <Badge color="gray" variant="light">
+                  <Badge color="gray" variant="light" miw="max-content">
                     draft only
                   </Badge>
                 ) : (
-                  <Badge variant="light">version {flow.publishedVersion}</Badge>
+                  // As wide as its words: a narrow window's table clipped it to "VERSIO…".
+                  <Badge variant="light" miw="max-content">
+                    version {flow.publishedVersion}
+                  </Badge>
                 )}
               </Table.Td>
               <Table.Td>

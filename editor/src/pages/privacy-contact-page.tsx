@@ -1,5 +1,5 @@
 import { Anchor, Badge, Button, Card, Group, Progress, Stack, Table, Text, Title } from '@mantine/core';
-import { useNavigate } from 'react-router';
+import { Link, useNavigate } from 'react-router';
 import { privacyKeys, useConsentHistory, useContactExports, usePrivacyContact } from '../api/queries/privacy.queries.ts';
 import { QueryState } from '../api/query-state.tsx';
 import { useApiMutation } from '../api/use-api-mutation.ts';
@@ -51,7 +51,15 @@ export function PrivacyContactPage({ contactId }: { contactId: string }) {
     <QueryState query={contact} label="contact">
       {(c) => (
         <>
-          <PageHeader title={c.name ?? c.phone ?? 'Contact'} description={c.phone ?? undefined} />
+          <PageHeader
+            back={
+              <Anchor component={Link} to="/privacy" size="sm">
+                ← Privacy
+              </Anchor>
+            }
+            title={c.name ?? c.phone ?? 'Contact'}
+            description={c.phone ?? undefined}
+          />
           <Group gap="xs" mb="md">
             {c.optedOut && <Badge color="gray">opted out</Badge>}
             {c.restricted && <Badge color="orange">restricted</Badge>}

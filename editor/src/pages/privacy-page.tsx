@@ -103,8 +103,10 @@ function PolicyCard({ policy }: { policy: RetentionPolicy }) {
                       <Text span size="sm" c="dimmed">
                         kept
                       </Text>
+                    ) : p.rows === 0 ? (
+                      'nothing'
                     ) : (
-                      `${p.rows.toLocaleString()} rows · ${formatBytes(p.bytes)}`
+                      `${p.rows.toLocaleString()} ${p.rows === 1 ? 'record' : 'records'} · ${formatBytes(p.bytes)}`
                     )
                   ) : (
                     '…'

@@ -1,6 +1,6 @@
 import { keepPreviousData, useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import type { Page, RunSummary } from '../api-types.ts';
-import type { BulkTagsAnswer, Contact } from '../api-types.ts';
+import type { BulkTagsAnswer, BulkTagsInput, Contact } from '../api-types.ts';
 import type { ContactImportDto } from '../../../../api/dto/contact-import.dto.ts';
 import type { ImportOptionsInput } from '../../../../engine/contacts/contact-import.ts';
 import { useSession } from '../../session/session-context.tsx';
@@ -105,17 +105,11 @@ export function useDeleteContact(onDeleted: () => void) {
   });
 }
 
-export type BulkTarget = { kind: 'ids'; ids: string[] } | { kind: 'filter'; filter: { q?: string; segment?: unknown } };
-
 export function useBulkTags() {
-  return useApiMutation(
-    (api, input: { action: 'add' | 'remove'; tags: string[]; target: BulkTarget }) =>
-      api.post<BulkTagsAnswer>('/contacts/bulk-tags', input),
-    {
-      invalidates: [contactListKeys.lists],
-      success: (r, v) => `${v.action === 'add' ? 'Tagged' : 'Untagged'} ${r.changed} ${r.changed === 1 ? 'contact' : 'contacts'}.`,
-    },
-  );
+  return useApiMutation((api, input: BulkTagsInput) => api.post<BulkTagsAnswer>('/contacts/bulk-tags', input), {
+    invalidates: [contactListKeys.lists],
+    success: (r, v) => `${v.action === 'add' ? 'Tagged' : 'Untagged'} ${r.changed} ${r.changed === 1 ? 'contact' : 'contacts'}.`,
+  });
 }
 
 /** Sends the file itself as the body; the options ride in the query string. */

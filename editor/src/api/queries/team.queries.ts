@@ -4,7 +4,7 @@ import type { AuditEntryDto } from '../../../../api/dto/audit.dto.ts';
 import type { WorkspaceSettingsDto } from '../../../../api/dto/workspace.dto.ts';
 import type { z } from 'zod';
 import { useSession } from '../../session/session-context.tsx';
-import type { Page } from '../api-types.ts';
+import type { AuditActions, Page } from '../api-types.ts';
 
 export type ApiKey = z.infer<typeof ApiKeyDto>;
 export type CreatedApiKey = z.infer<typeof CreatedApiKeyDto>;
@@ -69,6 +69,6 @@ export function useAuditActions() {
   const { api } = useSession();
   return useQuery({
     queryKey: teamKeys.auditActions,
-    queryFn: ({ signal }) => api.get<{ items: string[] }>('/audit-log/actions', signal).then((p) => p.items),
+    queryFn: ({ signal }) => api.get<AuditActions>('/audit-log/actions', signal).then((p) => p.items),
   });
 }

@@ -1,6 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import type { TemplateContentInput } from '../../../../engine/templates/message-template.ts';
-import type { MessageTemplate, MessageTemplateVersion } from '../api-types.ts';
+import type { MessageTemplate, MessageTemplateVersion, TemplateInput } from '../api-types.ts';
 import { useSession } from '../../session/session-context.tsx';
 import { useApiMutation } from '../use-api-mutation.ts';
 
@@ -15,11 +14,6 @@ export function useTemplates(enabled = true) {
     enabled,
     staleTime: 30_000,
   });
-}
-
-export interface TemplateInput {
-  name: string;
-  content: TemplateContentInput;
 }
 
 /** Creates a template, or saves an edit as its new version. */
