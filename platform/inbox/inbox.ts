@@ -24,9 +24,18 @@ import { InboxBus } from './inbox-bus.ts';
 import { emptyInboxAfterCommit, SYSTEM_ACTOR, type InboxActor, type InboxAfterCommit, type InboxTimer } from './inbox-effects.ts';
 import { InboxTimers } from './inbox-timers.ts';
 import { resolveAndRefill, type RefillOutcome } from './resolve-and-refill.sql.ts';
+import { resolveBatch, type ResolveItem, type ResolveItemResult } from './resolve-batch.sql.ts';
+import { GroupCommit } from '../pipeline/group-commit.ts';
 import { TeamAssigner } from './team-assigner.ts';
 import { emitEvents } from '../webhooks/webhook-events.ts';
 import { conversationMovedEvents } from '../webhooks/webhook-event-payloads.ts';
+
+/** The most resolves one statement does; more wait for the next one. */
+export const RESOLVES_PER_STATEMENT = 64;
+
+/** What became of one resolve of a group (Inbox.resolveTogether). */
+type ResolvedTogether =
+  { kind: 'resolved'; outcome: RefillOutcome; done: Promise<void> } | { kind: 'not_found' } | { kind: 'failed'; error: unknown };
 
 /** Default presence grace period: an agent whose inbox is gone this long counts as offline. */
 export const DEFAULT_PRESENCE_GRACE_MS = 5 * 60_000;
@@ -83,6 +92,11 @@ export class Inbox {
   /** Live inbox connections this process serves, per workspace and agent (several tabs count once). */
   private readonly connections = new Map<string, number>();
   private heartbeat: NodeJS.Timeout | null = null;
+  /** Resolves submitted together, done by one statement (resolveTogether). */
+  private readonly resolves = new GroupCommit<ResolveItem, ResolvedTogether>((items) => this.resolveTogether(items), {
+    maxItems: RESOLVES_PER_STATEMENT,
+    keyOf: (item) => item.conversationId,
+  });
 
   constructor(private readonly deps: InboxDeps) {
     this.logger = deps.logger.child({ component: 'inbox' });
@@ -431,28 +445,72 @@ export class Inbox {
     });
   }
 
-  /** Resolves a conversation and refills the slot it frees (one statement, see resolveAndRefill); 409 when it is resolved already. */
+  /**
+   * Resolves a conversation and refills the slot it frees; 409 when it is resolved already. The
+   * resolves of this process that arrive together are done by one statement (resolveBatch, one
+   * commit for all of them: see resolveTogether), one arriving alone by its own (resolveAndRefill).
+   */
   async resolve(workspaceId: string, conversationId: string, actor: InboxActor, reason = 'resolved'): Promise<RefillOutcome> {
-    const after = emptyInboxAfterCommit();
-    // One fork for the statement and the after-commit step (no transaction: the statement is one).
-    const em = this.deps.orm.em.fork();
-    const outcome = await resolveAndRefill(em, workspaceId, conversationId, {
-      now: this.deps.clock.now(),
-      actor,
-      reason,
-      after,
-      graceMs: this.deps.presenceGraceMs,
-    });
-    if (!outcome) {
-      const { rows } = await runSql(em, `select 1 from conversations where id = :id and workspace_id = :workspaceId`, {
+    const result = await this.resolves.submit({ workspaceId, conversationId, actor, reason });
+    if (result.kind === 'failed') throw result.error;
+    if (result.kind !== 'resolved') {
+      const { rows } = await runSql(this.deps.orm.em.fork(), `select 1 from conversations where id = :id and workspace_id = :workspaceId`, {
         id: conversationId,
         workspaceId,
       });
       if (rows.length === 0) throw new NotFoundError('conversation', conversationId);
       throw new ConflictError('the conversation is already resolved');
     }
-    await this.afterCommit(after, em);
-    return outcome;
+    await result.done;
+    return result.outcome;
+  }
+
+  /**
+   * One statement for the resolves submitted together (GroupCommit: while one runs, the next ones
+   * gather), then one after-commit step for all of them, which the next statement does not wait
+   * for (each caller does). A resolve alone, those the batch leaves alone (see
+   * resolve-batch.sql.ts) and, when the batch statement fails, each of its resolves, run the
+   * one-conversation statement: a failing resolve fails only its own caller.
+   */
+  private async resolveTogether(items: ResolveItem[]): Promise<ResolvedTogether[]> {
+    const now = this.deps.clock.now();
+    const graceMs = this.deps.presenceGraceMs;
+    const em = this.deps.orm.em.fork();
+    const batch: ResolveItemResult[] =
+      items.length === 1
+        ? [{ kind: 'alone' }]
+        : await resolveBatch(em, items, { now, graceMs }).catch((err: unknown) => {
+            this.logger.warn({ err, resolves: items.length }, 'inbox: a batch of resolves failed; each is resolved alone');
+            return items.map((): ResolveItemResult => ({ kind: 'alone' }));
+          });
+    const settled = await Promise.allSettled(
+      items.map(async (item, i): Promise<{ outcome: RefillOutcome; after: InboxAfterCommit } | null> => {
+        const r = batch[i]!;
+        if (r.kind === 'resolved') return r;
+        const after = emptyInboxAfterCommit();
+        const outcome = await resolveAndRefill(items.length === 1 ? em : this.deps.orm.em.fork(), item.workspaceId, item.conversationId, {
+          now,
+          actor: item.actor,
+          reason: item.reason,
+          after,
+          graceMs,
+        });
+        return outcome ? { outcome, after } : null;
+      }),
+    );
+    const merged = emptyInboxAfterCommit();
+    for (const s of settled)
+      if (s.status === 'fulfilled' && s.value) {
+        merged.events.push(...s.value.after.events);
+        for (const t of s.value.after.kick) merged.kick.add(t);
+        merged.timers.push(...s.value.after.timers);
+        merged.sends.push(...s.value.after.sends);
+      }
+    const done = this.afterCommit(merged, em);
+    return settled.map((s): ResolvedTogether => {
+      if (s.status === 'rejected') return { kind: 'failed', error: s.reason as unknown };
+      return s.value ? { kind: 'resolved', outcome: s.value.outcome, done } : { kind: 'not_found' };
+    });
   }
 
   /**
