@@ -301,6 +301,26 @@ describe('when another transaction holds a conversation or an agent of the batch
   });
 });
 
+describe('when a resolve waits for a conversation another transaction holds', () => {
+  it('does not hold up the resolves of the process that come after it', async () => {
+    const { holds } = await seed({ ana: 3, ben: 1 });
+    await other.query('begin');
+    await other.query(`select id from conversations where id = $1 for update`, [holds.ana[0]]);
+    let waitingDone = false;
+    const waiting = inbox.resolve(workspaceId, holds.ana[0]!, { kind: 'user', userId: agents.ana }).finally(() => (waitingDone = true));
+    await new Promise((r) => setTimeout(r, 200));
+    // One resolve with another of the held agent, and one with a conversation of their own.
+    const after = await Promise.all(
+      [holds.ana[1]!, holds.ben[0]!].map((id) => inbox.resolve(workspaceId, id, { kind: 'user', userId: agents.ana })),
+    );
+    expect(after).toEqual(['refilled', 'refilled']);
+    expect(waitingDone).toBe(false);
+    await other.query('rollback');
+    expect(await waiting).toBe('refilled');
+    expect(await loads()).toMatchObject({ [agents.ana]: 3, [agents.ben]: 1 });
+  });
+});
+
 describe('when an agent of the batch is in two assigning teams', () => {
   it("leaves their resolve alone, which gives the slot to the oldest of their teams' queues", async () => {
     const { holds, queue, otherQueue } = await seed({ cleo: 1, dan: 1 });
