@@ -217,6 +217,15 @@ export async function runRoutingBench(args: string[]): Promise<void> {
       `select count(*) filter (where reason like '%(a slot freed)')::int as refills, count(*) filter (where reason not like '%(a slot freed)')::int as passes from conversation_events where workspace_id = :workspaceId and to_state = 'assigned'`,
       { workspaceId },
     );
+    // How many transactions the resolves took (the resolves of a process that arrive together share one: Inbox.resolve).
+    const { rows: resolveTx } = await runSql<{ n: number }>(
+      em,
+      `select count(distinct xmin::text)::int as n from conversation_events where workspace_id = :workspaceId and to_state = 'resolved'`,
+      { workspaceId },
+    );
+    progress(
+      `${o.conversations} resolves in ${resolveTx[0]!.n} transactions (${(o.conversations / Math.max(resolveTx[0]!.n, 1)).toFixed(1)} resolves each on average)`,
+    );
     const sorted = waits.map((w) => w.ms).sort((a, b) => a - b);
     progress(
       `assignments per worker process: ${byProcess.map((p) => p.n).join(', ')}; by a resolve refilling its slot ${byPath[0]!.refills}, by assignment passes ${byPath[0]!.passes}; free→assign p50 ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms over ${sorted.length} freed slots; load ${loadAverage()}`,

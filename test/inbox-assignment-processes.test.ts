@@ -148,6 +148,13 @@ describe('when 4 worker processes assign 1,000 queued conversations to 10 agents
     expect(byProcess.length).toBeGreaterThanOrEqual(2);
     const loads = await cluster.sql<{ load: number }>(`select load from agent_status where workspace_id = $1`, [workspaceId]);
     expect(loads.map((l) => l.load)).toEqual(Array(AGENTS).fill(0));
-    console.log(`assignment processes: ${JSON.stringify(byProcess.map((p) => p.n))}; samples: ${samples}`);
+    // How many resolves shared their statement with others (Inbox.resolve groups those that arrive together).
+    const [grouped] = await cluster.sql<{ n: number }>(
+      `select coalesce(sum(n), 0)::int as n from (select count(*) as n from conversation_events where workspace_id = $1 and to_state = 'resolved' group by xmin::text having count(*) > 1) g`,
+      [workspaceId],
+    );
+    console.log(
+      `assignment processes: ${JSON.stringify(byProcess.map((p) => p.n))}; samples: ${samples}; resolves written with others: ${grouped!.n}`,
+    );
   }, 240_000);
 });

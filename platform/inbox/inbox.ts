@@ -24,9 +24,29 @@ import { InboxBus } from './inbox-bus.ts';
 import { emptyInboxAfterCommit, SYSTEM_ACTOR, type InboxActor, type InboxAfterCommit, type InboxTimer } from './inbox-effects.ts';
 import { InboxTimers } from './inbox-timers.ts';
 import { resolveAndRefill, type RefillOutcome } from './resolve-and-refill.sql.ts';
+import { resolveBatch, type ResolveItem, type ResolveItemResult } from './resolve-batch.sql.ts';
+import { GroupCommit } from '../pipeline/group-commit.ts';
 import { TeamAssigner } from './team-assigner.ts';
 import { emitEvents } from '../webhooks/webhook-events.ts';
 import { conversationMovedEvents } from '../webhooks/webhook-event-payloads.ts';
+
+/** The most resolves one statement does; more wait for the next one. */
+export const RESOLVES_PER_STATEMENT = 16;
+
+/**
+ * How long a resolve that runs alone holds the next group back (Inbox.resolveTogether): long
+ * enough for resolves to gather behind its statement, short enough that one waiting for a lock
+ * does not hold up the others.
+ */
+const ALONE_HOLDS_GROUP_MS = 50;
+
+/**
+ * One resolve of a group (Inbox.resolveTogether): what became of the freed slot once its statement
+ * has committed, and its after-commit step; null when the conversation was missing or resolved.
+ */
+interface ResolvedTogether {
+  result: Promise<{ outcome: RefillOutcome; done: Promise<void> } | null>;
+}
 
 /** Default presence grace period: an agent whose inbox is gone this long counts as offline. */
 export const DEFAULT_PRESENCE_GRACE_MS = 5 * 60_000;
@@ -83,6 +103,11 @@ export class Inbox {
   /** Live inbox connections this process serves, per workspace and agent (several tabs count once). */
   private readonly connections = new Map<string, number>();
   private heartbeat: NodeJS.Timeout | null = null;
+  /** Resolves submitted together, done by one statement (resolveTogether). */
+  private readonly resolves = new GroupCommit<ResolveItem, ResolvedTogether>((items) => this.resolveTogether(items), {
+    maxItems: RESOLVES_PER_STATEMENT,
+    keyOf: (item) => item.conversationId,
+  });
 
   constructor(private readonly deps: InboxDeps) {
     this.logger = deps.logger.child({ component: 'inbox' });
@@ -431,28 +456,80 @@ export class Inbox {
     });
   }
 
-  /** Resolves a conversation and refills the slot it frees (one statement, see resolveAndRefill); 409 when it is resolved already. */
+  /**
+   * Resolves a conversation and refills the slot it frees; 409 when it is resolved already. The
+   * resolves of this process that arrive together are done by one statement (resolveBatch, one
+   * commit for all of them: see resolveTogether), one arriving alone by its own (resolveAndRefill).
+   */
   async resolve(workspaceId: string, conversationId: string, actor: InboxActor, reason = 'resolved'): Promise<RefillOutcome> {
-    const after = emptyInboxAfterCommit();
-    // One fork for the statement and the after-commit step (no transaction: the statement is one).
-    const em = this.deps.orm.em.fork();
-    const outcome = await resolveAndRefill(em, workspaceId, conversationId, {
-      now: this.deps.clock.now(),
-      actor,
-      reason,
-      after,
-      graceMs: this.deps.presenceGraceMs,
-    });
-    if (!outcome) {
-      const { rows } = await runSql(em, `select 1 from conversations where id = :id and workspace_id = :workspaceId`, {
+    const resolved = await (await this.resolves.submit({ workspaceId, conversationId, actor, reason })).result;
+    if (!resolved) {
+      const { rows } = await runSql(this.deps.orm.em.fork(), `select 1 from conversations where id = :id and workspace_id = :workspaceId`, {
         id: conversationId,
         workspaceId,
       });
       if (rows.length === 0) throw new NotFoundError('conversation', conversationId);
       throw new ConflictError('the conversation is already resolved');
     }
-    await this.afterCommit(after, em);
-    return outcome;
+    await resolved.done;
+    return resolved.outcome;
+  }
+
+  /**
+   * One statement for the resolves submitted together (GroupCommit: while it runs, the next ones
+   * gather), then one after-commit step for all of them, which the next statement does not wait
+   * for (each caller does). A resolve that arrives alone, those the batch leaves alone (see
+   * resolve-batch.sql.ts) and, when the batch statement fails, each of its resolves run the
+   * one-conversation statement, which may wait for a lock: the next group waits for none of those
+   * (a lone resolve holds it back ALONE_HOLDS_GROUP_MS at most), and a failing resolve fails only
+   * its own caller.
+   */
+  private async resolveTogether(items: ResolveItem[]): Promise<ResolvedTogether[]> {
+    const now = this.deps.clock.now();
+    if (items.length === 1) {
+      const result = this.resolveAlone(items[0]!, now);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        result.catch(() => undefined),
+        new Promise((resolve) => (timer = setTimeout(resolve, ALONE_HOLDS_GROUP_MS))),
+      ]).finally(() => clearTimeout(timer));
+      return [{ result }];
+    }
+    const em = this.deps.orm.em.fork();
+    const batch = await resolveBatch(em, items, { now, graceMs: this.deps.presenceGraceMs }).catch((err: unknown) => {
+      this.logger.warn({ err, resolves: items.length }, 'inbox: a batch of resolves failed; each is resolved alone');
+      return items.map((): ResolveItemResult => ({ kind: 'alone' }));
+    });
+    const merged = emptyInboxAfterCommit();
+    for (const r of batch)
+      if (r.kind === 'resolved') {
+        merged.events.push(...r.after.events);
+        for (const t of r.after.kick) merged.kick.add(t);
+        merged.timers.push(...r.after.timers);
+        merged.sends.push(...r.after.sends);
+      }
+    const done = this.afterCommit(merged, em);
+    return batch.map((r, i) => {
+      if (r.kind === 'resolved') return { result: Promise.resolve({ outcome: r.outcome, done }) };
+      const result = this.resolveAlone(items[i]!, now);
+      // Its caller awaits it once this group's results are handed out: not an unhandled rejection meanwhile.
+      result.catch(() => undefined);
+      return { result };
+    });
+  }
+
+  /** One resolve by the one-conversation statement (resolveAndRefill), its after-commit step started once it committed. */
+  private async resolveAlone(item: ResolveItem, now: Date): Promise<{ outcome: RefillOutcome; done: Promise<void> } | null> {
+    const after = emptyInboxAfterCommit();
+    const em = this.deps.orm.em.fork();
+    const outcome = await resolveAndRefill(em, item.workspaceId, item.conversationId, {
+      now,
+      actor: item.actor,
+      reason: item.reason,
+      after,
+      graceMs: this.deps.presenceGraceMs,
+    });
+    return outcome ? { outcome, done: this.afterCommit(after, em) } : null;
   }
 
   /**

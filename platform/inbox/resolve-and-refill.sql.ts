@@ -9,7 +9,8 @@ import type { MoveContext } from './conversation-moves.ts';
  * Resolve, and hand the freed slot straight to the longest waiting conversation, in one
  * statement (the hot path of a busy inbox: every resolve frees a slot, and the issue asks for
  * the freed slot to be used within a second). One round trip and one commit per resolve, and no
- * assignment pass to wait for.
+ * assignment pass to wait for. Inbox.resolve runs it for a resolve that arrives alone and for those
+ * the batch statement leaves alone (resolve-batch.sql.ts: resolves that arrive together).
  *
  * - `cur` locks the conversation (only from a state that may be resolved), then `agent` locks its
  *   agent's row: the inbox's lock order (conversation, then agent). FOR UPDATE re-reads a row
