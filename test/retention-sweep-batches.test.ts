@@ -1,12 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KIND_SQL, type SweepCursor } from '../connectors/retention/sweep-kinds.sql.ts';
-import {
-  nameSweepBackend,
-  setUpBatch,
-  SWEEP_APPLICATION_NAME,
-  SWEEP_BACKEND_FLUSH_AFTER,
-  walCompressionFor,
-} from '../connectors/retention/sweep-session.sql.ts';
+import { nameSweepBackend, setUpBatch, SWEEP_APPLICATION_NAME, walCompressionFor } from '../connectors/retention/sweep-session.sql.ts';
 import { newId } from '../platform/ids.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
 import { createTestEnv, type TestEnv } from './support/test-env.ts';
@@ -91,8 +85,7 @@ describe('when the sweep goes on from its cursor', () => {
 });
 
 describe("when a batch's transaction is set up", () => {
-  const SETTINGS = `select current_setting('synchronous_commit') as sync, current_setting('application_name') as app, current_setting('wal_compression') as wal,
-                            current_setting('backend_flush_after') as flush`;
+  const SETTINGS = `select current_setting('synchronous_commit') as sync, current_setting('application_name') as app, current_setting('wal_compression') as wal`;
 
   it('compresses its WAL where the connection may, names its backend, and does not wait for the disk at commit', async () => {
     // The test server's role is a superuser (PostgreSQL 15 or later): it may set wal_compression.
@@ -102,7 +95,7 @@ describe("when a batch's transaction is set up", () => {
       await setUpBatch(tx, compression);
       return (await runSql(tx, SETTINGS)).rows[0];
     });
-    expect(inside).toEqual({ sync: 'off', app: SWEEP_APPLICATION_NAME, wal: compression, flush: SWEEP_BACKEND_FLUSH_AFTER });
+    expect(inside).toEqual({ sync: 'off', app: SWEEP_APPLICATION_NAME, wal: compression });
   });
 
   it("names the backend of the sweep's counts too, for that transaction only", async () => {
@@ -123,10 +116,7 @@ describe("when a batch's transaction is set up", () => {
       await setUpBatch(tx, decided);
       return { decided, settings: (await runSql(tx, SETTINGS)).rows[0] };
     });
-    expect(compression).toEqual({
-      decided: null,
-      settings: { sync: 'off', app: SWEEP_APPLICATION_NAME, wal: 'off', flush: SWEEP_BACKEND_FLUSH_AFTER },
-    });
+    expect(compression).toEqual({ decided: null, settings: { sync: 'off', app: SWEEP_APPLICATION_NAME, wal: 'off' } });
   });
 });
 

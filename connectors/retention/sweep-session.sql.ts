@@ -35,13 +35,8 @@ export async function walCompressionFor(em: EntityManager): Promise<WalCompressi
   }
 }
 
-/** Written-out data the sweep's backend hands to the kernel's writeback at once (README, invariant 7). */
-export const SWEEP_BACKEND_FLUSH_AFTER = '256kB';
-
-const BATCH_SETTINGS_SQL = `select set_config('synchronous_commit', 'off', true), set_config('application_name', cast(:app as text), true),
-                                   set_config('backend_flush_after', '${SWEEP_BACKEND_FLUSH_AFTER}', true)`;
+const BATCH_SETTINGS_SQL = `select set_config('synchronous_commit', 'off', true), set_config('application_name', cast(:app as text), true)`;
 const BATCH_SETTINGS_COMPRESSED_SQL = `select set_config('synchronous_commit', 'off', true), set_config('application_name', cast(:app as text), true),
-                                             set_config('backend_flush_after', '${SWEEP_BACKEND_FLUSH_AFTER}', true),
                                              set_config('wal_compression', cast(:wal as text), true)`;
 
 /**
@@ -49,10 +44,6 @@ const BATCH_SETTINGS_COMPRESSED_SQL = `select set_config('synchronous_commit', '
  * - `synchronous_commit` off (a batch after which files leave the disk turns it on again before
  *   it commits: README, invariant 7);
  * - the application name, so the sweep's backend is told apart from live traffic;
- * - `backend_flush_after`: the sweep's backend writes out most of the buffers it dirtied itself
- *   (about 200 MB for the bench's 1,200,000 rows); handed to the kernel's writeback every 256 kB
- *   as it goes rather than left dirty in the page cache for a checkpoint's fsync to push to the
- *   disk at once, where the live commits' WAL flushes queue behind it (any role may set it);
  * - `wal_compression`, when the sweep may set it.
  */
 export async function setUpBatch(tx: EntityManager, walCompression: WalCompression): Promise<void> {
