@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KIND_SQL, type SweepCursor } from '../connectors/retention/sweep-kinds.sql.ts';
-import { setUpBatch, SWEEP_APPLICATION_NAME, walCompressionFor } from '../connectors/retention/sweep-session.sql.ts';
+import { nameSweepBackend, setUpBatch, SWEEP_APPLICATION_NAME, walCompressionFor } from '../connectors/retention/sweep-session.sql.ts';
 import { newId } from '../platform/ids.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
 import { createTestEnv, type TestEnv } from './support/test-env.ts';
@@ -98,6 +98,16 @@ describe("when a batch's transaction is set up", () => {
     expect(inside).toEqual({ sync: 'off', app: SWEEP_APPLICATION_NAME, wal: compression });
   });
 
+  it("names the backend of the sweep's counts too, for that transaction only", async () => {
+    const em = env.orm.em.fork();
+    const named = await em.transactional(async (tx) => {
+      await nameSweepBackend(tx);
+      return (await runSql<{ app: string; sync: string }>(tx, SETTINGS)).rows[0];
+    });
+    expect(named).toMatchObject({ app: SWEEP_APPLICATION_NAME, sync: 'on' });
+    expect((await runSql<{ app: string }>(em, SETTINGS)).rows[0]!.app).not.toBe(SWEEP_APPLICATION_NAME);
+  });
+
   it('runs uncompressed, as before, where the role may not set wal_compression', async () => {
     const compression = await env.orm.em.fork().transactional(async (tx) => {
       // A role with no SET privilege on wal_compression (a built-in one: no role is created on the shared server).
@@ -107,5 +117,67 @@ describe("when a batch's transaction is set up", () => {
       return { decided, settings: (await runSql(tx, SETTINGS)).rows[0] };
     });
     expect(compression).toEqual({ decided: null, settings: { sync: 'off', app: SWEEP_APPLICATION_NAME, wal: 'off' } });
+  });
+});
+
+describe('when the media kind picks the files it takes', () => {
+  // Every combination of age, direction, handled, status and file, in a workspace of its own.
+  const media = { workspaceId: newId(), channelId: newId(), contactId: newId(), conversationId: newId() };
+  const DAY_MS = 86_400_000;
+  /** The media kind's rows as one condition, as it was written before it read two indexes. */
+  const REFERENCE = `select id from messages m
+    where m.workspace_id = :workspaceId and m.media ? 'storageKey' and m.created_at < :cutoff and m.status <> 'queued'
+      and not (m.created_at < cast(:messageCutoff as timestamptz) and m.status <> 'queued' and (m.direction = 'outbound' or m.handled_at is not null))`;
+
+  beforeAll(async () => {
+    const s = (text: string, b: Record<string, unknown> = {}) => runSql(env.orm.em.fork(), text, { ...media, ...b });
+    await s(`insert into workspaces (id, name) values (:workspaceId, 'Media')`);
+    await s(
+      `insert into channels (id, workspace_id, kind, name, status) values (:channelId, :workspaceId, 'sandbox', 'Sandbox', 'connected')`,
+    );
+    await s(`insert into contacts (id, workspace_id, phone, name) values (:contactId, :workspaceId, '+15550003333', 'Someone')`);
+    await s(
+      `insert into conversations (id, workspace_id, channel_id, contact_id) values (:conversationId, :workspaceId, :channelId, :contactId)`,
+    );
+    await s(
+      `insert into messages (id, workspace_id, channel_id, conversation_id, contact_id, direction, sender, type, text, media, status, handled_at, created_at)
+       select gen_random_uuid(), :workspaceId, :channelId, :conversationId, :contactId, d, case when d = 'inbound' then 'contact' else 'bot' end, 'text', 'x',
+              case when f then jsonb_build_object('storageKey', 'k/' || gen_random_uuid() || '.jpg', 'sizeBytes', 10) else jsonb_build_object('removedAt', now()) end,
+              st, case when h then now() end, now() - make_interval(days => age)
+         from unnest(array[60, 20, 5]) age, unnest(array['inbound', 'outbound']) d, unnest(array[true, false]) h,
+              unnest(array['received', 'queued', 'sent']) st, unnest(array[true, false]) f`,
+    );
+  });
+
+  it.each([
+    { name: 'media period shorter than the message period', mediaDays: 10, messageDays: 30 },
+    { name: 'both periods equal (the defaults, the bench)', mediaDays: 30, messageDays: 30 },
+    { name: 'media period longer than the message period', mediaDays: 30, messageDays: 10 },
+    { name: 'messages kept (no message period)', mediaDays: 10, messageDays: null },
+  ])('takes the same rows as the single condition: $name', async ({ mediaDays, messageDays }) => {
+    const cutoff = new Date(Date.now() - mediaDays * DAY_MS);
+    const messageCutoff = messageDays === null ? null : new Date(Date.now() - messageDays * DAY_MS);
+    const scope = { workspaceId: media.workspaceId, cutoff, holds: noHolds, messageCutoff };
+    const expected = (
+      await runSql<{ id: string }>(env.orm.em.fork(), REFERENCE, { ...media, cutoff, messageCutoff: messageCutoff ?? '-infinity' })
+    ).rows
+      .map((r) => r.id)
+      .sort();
+    expect(expected.length).toBeGreaterThan(0);
+    expect((await KIND_SQL.media_files.preview(env.orm.em.fork(), scope)).rows).toBe(expected.length);
+    // The batch takes them (its files queued), in a transaction rolled back so that each case sees every row.
+    const taken = await env.orm.em
+      .fork()
+      .transactional(async (tx) => {
+        const r = await KIND_SQL.media_files.deleteBatch(tx, scope, 1_000, {});
+        const ids = await runSql<{ id: string }>(
+          tx,
+          `select id from messages where workspace_id = :workspaceId and media ? 'removedAt' and media ? 'sizeBytes' and not media ? 'storageKey'`,
+          media,
+        );
+        throw Object.assign(new Error('rollback'), { result: { rows: r.rows, files: r.files, ids: ids.rows.map((x) => x.id).sort() } });
+      })
+      .catch((err: { result?: { rows: number; files: number; ids: string[] } }) => err.result);
+    expect(taken).toEqual({ rows: expected.length, files: expected.length, ids: expected });
   });
 });

@@ -1,4 +1,4 @@
-import { mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { dirname, join, resolve, sep } from 'node:path';
 import { InvariantError } from '../../engine/errors/invariant.error.ts';
@@ -59,7 +59,15 @@ export class LocalMediaStore implements MediaStore {
   async remove(storageKey: string): Promise<void> {
     const path = resolve(join(this.root, storageKey));
     // A key outside the root was never a file of ours: nothing to remove there.
-    if (path.startsWith(this.root + sep)) await rm(path, { force: true });
+    if (!path.startsWith(this.root + sep)) return;
+    // One unlink, not `rm(path, { force: true })` (an lstat first, then the unlink, through
+    // Node's rimraf): a sweep removes thousands of files on the event loop that live traffic
+    // shares, and `rm` took about 2.8 times the CPU per existing file (connectors/retention/README.md).
+    try {
+      await unlink(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
   }
 
   /** A key never leaves the root (a stored key is data, and data may be hostile). */
