@@ -24,6 +24,10 @@ const BUSY_ATTEMPTS = 100;
 /**
  * Timer jobs one process runs at once. A job mostly waits for its turn in a batch (see
  * `fireBatch`), so this bounds how many timers can share the next batch, not the database work.
+ * It is also how many timers a worker killed with kill -9 holds until stall detection hands them
+ * on (STALL_DETECTION_MS late). Measured in the chaos run's long form (100 timers/s, 2 workers
+ * alive most of the time): with 64 the timer p99 was 2.3–2.6 s in three runs and 4.5 s in the one
+ * with the most kills (26); with 32 the batches were too small and timers queued (p99 24.7 s).
  */
 export const TIMER_CONCURRENCY = 64;
 /** Timers fired in one transaction at most, and such batches of one process in flight at once. */
