@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from '../connectors/webhook/webhook-signature.ts';
 import { doc, edge, keywordTrigger, node } from '../engine/flows/flow-document.fixture.ts';
@@ -7,6 +5,7 @@ import type { ApiClient } from './support/api-client.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
 import { eventually } from './support/eventually.ts';
 import { publishFlow } from './support/publish-flow.ts';
+import { WebhookReceiver } from './support/webhook-receiver.ts';
 
 // A webhook channel's replies go out several at once (one at a time capped a channel near 100
 // replies/s: the ingress bench had them 21 s late), while one conversation's replies still
@@ -16,30 +15,12 @@ let api: TestApi;
 let client: ApiClient;
 let channelId: string;
 let secret: string;
-let receiver: Server;
-/** Requests the receiving service holds at the moment, the most it held, and what it got, in arrival order. */
-let open = 0;
-let mostOpen = 0;
-const received: { to: string; text: string; openWhenArrived: number }[] = [];
+const receiver = new WebhookReceiver();
 /** The receiving service answers after this long, so that concurrent requests overlap. */
-const ANSWER_AFTER_MS = 150;
+receiver.answerAfterMs = 150;
 
 beforeAll(async () => {
-  receiver = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
-    req.on('end', () => {
-      open++;
-      mostOpen = Math.max(mostOpen, open);
-      const payload = JSON.parse(body) as { to: { externalIds: { value: string }[] }; text: string };
-      received.push({ to: payload.to.externalIds[0]!.value, text: payload.text, openWhenArrived: open });
-      setTimeout(() => {
-        open--;
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-      }, ANSWER_AFTER_MS);
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  await receiver.start();
   api = await startTestApi({ HTTP_ALLOW_HOSTS: '127.0.0.1' });
   const signup = await api.client.post('/api/v1/auth/signup', {
     email: 'hook-sends@example.com',
@@ -48,8 +29,7 @@ beforeAll(async () => {
     workspaceName: 'Hook sends',
   });
   client = api.client.as(signup.body.token);
-  const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/inbox`;
-  const created = await client.post('/api/v1/channels', { kind: 'webhook', name: 'Other service', url });
+  const created = await client.post('/api/v1/channels', { kind: 'webhook', name: 'Other service', url: receiver.url });
   expect(created.status).toBe(201);
   channelId = created.body.id;
   secret = created.body.webhookSecret;
@@ -66,7 +46,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await api?.close();
-  await new Promise((resolve) => receiver?.close(resolve));
+  await receiver.stop();
 });
 
 function signedPost(body: unknown) {
@@ -82,15 +62,21 @@ describe('webhook channel sends', () => {
   it('POST many conversations’ replies at once, and one conversation’s replies one after the other in order', async () => {
     const posts = [];
     for (let i = 0; i < 24; i++) posts.push(signedPost({ event: 'message', id: `m-${i}`, from: { id: `user-${i}` }, text: `echo ${i}` }));
-    for (let k = 0; k < 4; k++)
-      posts.push(signedPost({ event: 'message', id: `same-${k}`, from: { id: 'user-same' }, text: `echo same ${k}` }));
+    // One contact's messages one after the other, so that their order is theirs (posted at once, they may arrive in any order).
+    for (let k = 0; k < 4; k++) {
+      const res = await signedPost({ event: 'message', id: `same-${k}`, from: { id: 'user-same' }, text: `echo same ${k}` });
+      expect(res.status).toBe(202);
+    }
     for (const res of await Promise.all(posts)) expect(res.status).toBe(202);
 
-    await eventually(async () => (received.length >= 28 && open === 0 ? true : undefined), 30_000);
-    expect(received).toHaveLength(28);
+    await eventually(async () => (receiver.received.length >= 28 && receiver.open === 0 ? true : undefined), 30_000);
+    expect(receiver.received).toHaveLength(28);
     // One at a time would hold one request at any moment and take 28 × 150 ms.
-    expect(mostOpen).toBeGreaterThanOrEqual(4);
-    const same = received.filter((r) => r.to === 'user-same').map((r) => r.text);
+    expect(receiver.mostOpen).toBeGreaterThanOrEqual(4);
+    const same = receiver.received
+      .map((r) => JSON.parse(r.body) as { to: { externalIds: { value: string }[] }; text: string })
+      .filter((p) => p.to.externalIds[0]!.value === 'user-same')
+      .map((p) => p.text);
     expect(same).toEqual(['got echo same 0', 'got echo same 1', 'got echo same 2', 'got echo same 3']);
   }, 60_000);
 });

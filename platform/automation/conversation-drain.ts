@@ -4,7 +4,7 @@ import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
 import { QUICK_STALL_DETECTION, type QueueFactory } from '../queues/queue-factory.ts';
 import { runSql } from '../pipeline/run-sql.ts';
-import { emptyAfterCommit, type AfterCommit } from './after-commit.ts';
+import { dispatchCommittedBatch, emptyAfterCommit, type AfterCommit } from './after-commit.ts';
 import { tryLockConversation, tryLockConversations } from './conversation-lock.ts';
 import { DrainBatcher, type BatchVerdict } from './drain-batcher.ts';
 import { INBOX_QUEUE, type InboxJobData } from './engine-queues.ts';
@@ -251,15 +251,7 @@ export class ConversationDrain {
       // The transaction's last statement (see RunWriteBatch.flush).
       await writes.flush(em, after);
     });
-    try {
-      await this.deps.afterCommit(after);
-    } catch (err) {
-      // The messages are handled: their sends and timers are redone by the reconcilers.
-      this.deps.logger.error(
-        { err, sends: after.sends.length, timers: after.timers.length },
-        "dispatching a drain batch's sends or timers failed; the reconcilers redo it",
-      );
-    }
+    await dispatchCommittedBatch(this.deps.afterCommit, after, this.deps.logger, 'drain batch');
     // The locks are released: a message committed while they were held (after the batch read the
     // inboxes; its own job found the lock taken, or shared this batch's request) is seen now.
     const finished = [...locked].filter((id) => verdicts.get(id) === 'done');

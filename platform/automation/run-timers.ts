@@ -7,7 +7,7 @@ import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
 import { QUICK_STALL_DETECTION, type QueueFactory } from '../queues/queue-factory.ts';
 import { runSql } from '../pipeline/run-sql.ts';
-import { emptyAfterCommit, type AfterCommit } from './after-commit.ts';
+import { dispatchCommittedBatch, emptyAfterCommit, type AfterCommit } from './after-commit.ts';
 import { tryLockConversation, tryLockConversations } from './conversation-lock.ts';
 import type { ConversationDrain } from './conversation-drain.ts';
 import { DrainBatcher, type BatchVerdict } from './drain-batcher.ts';
@@ -164,24 +164,20 @@ export class RunTimers {
           continue;
         }
         if (target.contactId !== null) contacts.add(target.contactId);
-        for (const late of earlier) await this.deps.executor.resume(em, late, { kind: 'timeout' }, after, { writes });
-        await this.deps.executor.resume(em, run, { kind: 'timeout' }, after, { writes });
+        await this.wake(em, [...earlier, run], after, writes);
         if (target.conversationId !== null) woken.add(target.conversationId);
       }
       // The transaction's last statement (see RunWriteBatch.flush).
       await writes.flush(em, after);
     });
-    try {
-      await this.deps.afterCommit(after);
-    } catch (err) {
-      // The runs have moved on: their sends and next timers are redone by the reconcilers.
-      this.deps.logger.error(
-        { err, sends: after.sends.length, timers: after.timers.length },
-        "dispatching a timer batch's sends or timers failed; the reconcilers redo it",
-      );
-    }
+    await dispatchCommittedBatch(this.deps.afterCommit, after, this.deps.logger, 'timer batch');
     await this.deps.drain.drainIfPending([...woken]);
     return verdicts;
+  }
+
+  /** Wakes the runs with their timeout, in the order given (earlier-due runs of a conversation first). */
+  private async wake(em: EntityManager, runs: RunRow[], after: AfterCommit, writes: RunWriteBatch): Promise<void> {
+    for (const run of runs) await this.deps.executor.resume(em, run, { kind: 'timeout' }, after, { writes });
   }
 
   /** Whether waking these runs may wait on an outside system (an HTTP request step): such a run is woken alone. */
@@ -209,8 +205,7 @@ export class RunTimers {
       if (!run || !isStillWaiting(run, waitSeq)) return;
       // New rows wait for the end of the transaction, the outbox messages last (see RunWriteBatch.flush).
       const writes = new RunWriteBatch(this.deps.outbox);
-      for (const late of earlier) await this.deps.executor.resume(em, late, { kind: 'timeout' }, after, { writes });
-      await this.deps.executor.resume(em, run, { kind: 'timeout' }, after, { writes });
+      await this.wake(em, [...earlier, run], after, writes);
       await writes.flush(em, after);
     };
     const conversationId = rows[0].conversationId;

@@ -4,6 +4,7 @@ import { newId } from '../ids.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import { PROCESS_TAG } from './assign-queue.sql.ts';
 import type { MoveContext } from './conversation-moves.ts';
+import type { InboxAfterCommit } from './inbox-effects.ts';
 
 /*
  * Resolve, and hand the freed slot straight to the longest waiting conversation, in one
@@ -125,7 +126,8 @@ select resolved.from_state as "fromState", resolved.from_assignee as "fromAssign
        end as "agentMoved"
   from resolved`;
 
-interface ResolveRow {
+/** What a resolve statement answers of one conversation: this one's and the batch's (resolve-batch.sql.ts). */
+export interface ResolvedRow {
   fromState: ConversationState;
   fromAssigneeUserId: string | null;
   teamId: string | null;
@@ -134,7 +136,7 @@ interface ResolveRow {
   refilledAt: Date | null;
   freedTeams: string[];
   agentAvailable: boolean | null;
-  teamsWithRoom: number;
+  teamsWithRoom: number | null;
   /** On a miss: whether the snapshot saw anything queued in the agent's teams with room. */
   queueSeen: boolean | null;
   /** On a miss: whether the agent's row changed after the statement's snapshot (its lock waited). */
@@ -159,11 +161,11 @@ export type RefillOutcome =
   /** Every queued conversation was locked by another assignment (a pass, another refill) or taken just before. */
   | 'queue_locked';
 
-function refillOutcome(row: ResolveRow): RefillOutcome {
+function refillOutcome(row: ResolvedRow): RefillOutcome {
   if (row.fromState !== 'assigned') return 'no_slot';
   if (row.refilledId) return 'refilled';
   if (!row.agentAvailable) return 'agent_unavailable';
-  if (row.teamsWithRoom === 0) return 'no_room';
+  if (!row.teamsWithRoom) return 'no_room';
   if (!row.queueSeen) return 'queue_empty';
   return row.agentMoved ? 'queue_taken_after_agent_wait' : 'queue_locked';
 }
@@ -180,7 +182,7 @@ export async function resolveAndRefill(
 ): Promise<RefillOutcome | null> {
   const eventId = newId();
   const refillEventId = newId();
-  const { rows } = await runSql<ResolveRow>(em, RESOLVE_AND_REFILL_SQL, {
+  const { rows } = await runSql<ResolvedRow>(em, RESOLVE_AND_REFILL_SQL, {
     id,
     workspaceId,
     now: ctx.now,
@@ -194,25 +196,37 @@ export async function resolveAndRefill(
   });
   const row = rows[0];
   if (!row) return null;
-  ctx.after.events.push({
+  return recordResolved(ctx.after, row, { workspaceId, conversationId: id, reason: ctx.reason, eventId, refillEventId, now: ctx.now });
+}
+
+/**
+ * Tells the inbox what a resolve statement did to one conversation: its resolve, and the
+ * conversation that took its slot (or, when none did here, the teams whose assigner's pass uses
+ * the slot); answers what became of the slot.
+ */
+export function recordResolved(
+  after: InboxAfterCommit,
+  row: ResolvedRow,
+  r: { workspaceId: string; conversationId: string; reason: string; eventId: string; refillEventId: string; now: Date },
+): RefillOutcome {
+  after.events.push({
     type: 'conversation',
-    eventId,
-    workspaceId,
-    conversationId: id,
+    eventId: r.eventId,
+    workspaceId: r.workspaceId,
+    conversationId: r.conversationId,
     teamId: row.teamId,
     fromState: row.fromState,
     toState: 'resolved',
     fromAssigneeUserId: row.fromAssigneeUserId,
     toAssigneeUserId: row.fromAssigneeUserId,
-    reason: ctx.reason,
-    at: ctx.now.toISOString(),
+    reason: r.reason,
+    at: r.now.toISOString(),
   });
   if (row.refilledId) {
-    const at = row.refilledAt ?? ctx.now;
-    ctx.after.events.push({
+    after.events.push({
       type: 'conversation',
-      eventId: refillEventId,
-      workspaceId,
+      eventId: r.refillEventId,
+      workspaceId: r.workspaceId,
       conversationId: row.refilledId,
       teamId: row.refilledTeamId,
       fromState: 'queued',
@@ -220,11 +234,11 @@ export async function resolveAndRefill(
       fromAssigneeUserId: null,
       toAssigneeUserId: row.fromAssigneeUserId,
       reason: 'assigned by the team',
-      at: at.toISOString(),
+      at: (row.refilledAt ?? r.now).toISOString(),
     });
     return 'refilled';
   }
   // The slot was not refilled here: the assigner's pass of the agent's teams uses it.
-  for (const team of row.freedTeams) ctx.after.kick.add(team);
+  for (const team of row.freedTeams) after.kick.add(team);
   return refillOutcome(row);
 }

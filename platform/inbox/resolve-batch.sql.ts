@@ -1,10 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { ConversationState } from '../../engine/conversations/conversation-state.ts';
 import { newId } from '../ids.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import { PROCESS_TAG } from './assign-queue.sql.ts';
-import type { InboxActor, InboxAfterCommit } from './inbox-effects.ts';
-import type { RefillOutcome } from './resolve-and-refill.sql.ts';
+import { emptyInboxAfterCommit, type InboxActor, type InboxAfterCommit } from './inbox-effects.ts';
+import { recordResolved, type RefillOutcome, type ResolvedRow } from './resolve-and-refill.sql.ts';
 
 /*
  * Resolves several conversations, and refills the slots they free, in one statement and one
@@ -185,20 +184,9 @@ select cur.id, (resolved.id is null) as alone, cur.state as "fromState", cur.ass
   left join freed agent on resolved.from_state = 'assigned' and agent.workspace_id = cur.workspace_id and agent.user_id = cur.assignee_user_id
   cross join lateral (select resolved.from_state = 'assigned' and refills.id is null as yes) missed`;
 
-interface BatchRow {
+interface BatchRow extends ResolvedRow {
   id: string;
   alone: boolean;
-  fromState: ConversationState;
-  fromAssigneeUserId: string | null;
-  teamId: string | null;
-  refilledId: string | null;
-  refilledTeamId: string | null;
-  refilledAt: Date | null;
-  agentAvailable: boolean | null;
-  teamsWithRoom: number | null;
-  freedTeams: string[];
-  queueSeen: boolean | null;
-  agentMoved: boolean | null;
 }
 
 /** One resolve of a batch. */
@@ -250,46 +238,15 @@ export async function resolveBatch(
   return items.map((item, i): ResolveItemResult => {
     const row = byId.get(item.conversationId);
     if (!row || row.alone) return { kind: 'alone' };
-    const after: InboxAfterCommit = { events: [], kick: new Set(), timers: [], sends: [] };
-    after.events.push({
-      type: 'conversation',
-      eventId: eventIds[i]!,
+    const after = emptyInboxAfterCommit();
+    const outcome = recordResolved(after, row, {
       workspaceId: item.workspaceId,
       conversationId: item.conversationId,
-      teamId: row.teamId,
-      fromState: row.fromState,
-      toState: 'resolved',
-      fromAssigneeUserId: row.fromAssigneeUserId,
-      toAssigneeUserId: row.fromAssigneeUserId,
       reason: item.reason,
-      at: ctx.now.toISOString(),
+      eventId: eventIds[i]!,
+      refillEventId: refillEventIds[i]!,
+      now: ctx.now,
     });
-    if (row.refilledId) {
-      after.events.push({
-        type: 'conversation',
-        eventId: refillEventIds[i]!,
-        workspaceId: item.workspaceId,
-        conversationId: row.refilledId,
-        teamId: row.refilledTeamId,
-        fromState: 'queued',
-        toState: 'assigned',
-        fromAssigneeUserId: null,
-        toAssigneeUserId: row.fromAssigneeUserId,
-        reason: 'assigned by the team',
-        at: (row.refilledAt ?? ctx.now).toISOString(),
-      });
-      return { kind: 'resolved', outcome: 'refilled', after };
-    }
-    // The slot was not refilled here: the assigner's pass of the agent's teams uses it.
-    for (const team of row.freedTeams) after.kick.add(team);
-    return { kind: 'resolved', outcome: batchOutcome(row), after };
+    return { kind: 'resolved', outcome, after };
   });
-}
-
-function batchOutcome(row: BatchRow): RefillOutcome {
-  if (row.fromState !== 'assigned') return 'no_slot';
-  if (!row.agentAvailable) return 'agent_unavailable';
-  if (!row.teamsWithRoom) return 'no_room';
-  if (!row.queueSeen) return 'queue_empty';
-  return row.agentMoved ? 'queue_taken_after_agent_wait' : 'queue_locked';
 }

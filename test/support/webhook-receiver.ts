@@ -17,6 +17,11 @@ export interface ReceivedWebhook {
 export class WebhookReceiver {
   readonly received: ReceivedWebhook[] = [];
   answer: (n: number) => number = () => 200;
+  /** How long the receiver takes to answer (0: at once), so that concurrent requests overlap. */
+  answerAfterMs = 0;
+  /** Requests received and not yet answered, and the most there were at once. */
+  open = 0;
+  mostOpen = 0;
   private server: http.Server | null = null;
   private port = 0;
 
@@ -29,8 +34,15 @@ export class WebhookReceiver {
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k] = v;
         this.received.push({ headers, body: Buffer.concat(chunks).toString('utf8'), status });
-        res.writeHead(status, { 'content-type': 'text/plain' });
-        res.end(status < 300 ? 'thanks' : `receiver error ${status} ${'x'.repeat(5_000)}`);
+        this.open++;
+        this.mostOpen = Math.max(this.mostOpen, this.open);
+        const reply = () => {
+          this.open--;
+          res.writeHead(status, { 'content-type': 'text/plain' });
+          res.end(status < 300 ? 'thanks' : `receiver error ${status} ${'x'.repeat(5_000)}`);
+        };
+        if (this.answerAfterMs > 0) setTimeout(reply, this.answerAfterMs);
+        else reply();
       });
     });
     this.server.listen(0, '127.0.0.1');
