@@ -319,6 +319,31 @@ describe('SafeHttpClient', () => {
       expect((res.body as any).headers.host).toBe(`public.test:${port}`);
       expect(answers).toBe(1);
     });
+
+    it('reuses the connection for the next request to the same host, and still resolves and checks the host first', async () => {
+      const connections: number[] = [];
+      const onConnection = (socket: net.Socket): void => void connections.push(socket.remotePort ?? 0);
+      server.on('connection', onConnection);
+      try {
+        const table: Record<string, string[]> = { 'public.test': ['127.0.0.1'] };
+        const dns = fakeDns(table);
+        const client = new SafeHttpClient({ allowHosts: ['public.test'], lookup: dns });
+        for (let i = 0; i < 3; i++) {
+          expect((await client.request({ method: 'POST', url: `http://public.test:${port}/echo`, body: { i } })).status).toBe(200);
+        }
+        expect(connections).toHaveLength(1);
+        expect(dns.calls).toEqual(['public.test', 'public.test', 'public.test']);
+
+        // The name stops resolving: with its connection still open, the request fails at the lookup and never reaches the server.
+        delete table['public.test'];
+        const err = await client.request({ method: 'GET', url: `http://public.test:${port}/secret` }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(HttpConnectionError);
+        expect(seen.map((s) => s.path)).toEqual(['/echo', '/echo', '/echo']);
+        client.close();
+      } finally {
+        server.off('connection', onConnection);
+      }
+    });
   });
 
   describe('when a response redirects', () => {

@@ -78,6 +78,11 @@ const MANAGED_HEADERS: ReadonlySet<string> = new Set([
   'proxy-connection',
   'accept-encoding',
 ]);
+/**
+ * How long an idle kept-alive connection stays open: under the usual servers' own idle timeouts
+ * (Node's 5 s, nginx's 75 s), so that it is seldom reused just as the server closes it.
+ */
+const IDLE_CONNECTION_MS = 4_000;
 /** Dropped when a redirect leaves the origin, as browsers do: a token for one API must not reach another host. */
 const ORIGIN_BOUND_HEADERS: readonly string[] = ['authorization', 'cookie'];
 
@@ -92,6 +97,16 @@ export class SafeHttpClient {
   private readonly maxRedirects: number;
   private readonly defaultTimeoutMs: number;
   private readonly resolve: HostResolver;
+  /*
+   * Kept-alive connections, this client's own (so one allow-list's). Every socket in them was
+   * dialled through a vetted lookup (`vet`, then `pinnedLookup`), and a pooled socket serves only
+   * requests to the same host and port, each vetted again before it is sent (see README.md,
+   * "Connection reuse"): reuse skips the connect, never the check.
+   */
+  private readonly agents = {
+    http: new http.Agent({ keepAlive: true, timeout: IDLE_CONNECTION_MS }),
+    https: new https.Agent({ keepAlive: true, timeout: IDLE_CONNECTION_MS }),
+  };
 
   constructor(opts: SafeHttpClientOptions = {}) {
     this.allowHosts = new Set((opts.allowHosts ?? []).map(normaliseAllowedHost));
@@ -102,6 +117,12 @@ export class SafeHttpClient {
       positiveInteger('defaultTimeoutMs', opts.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS, 1),
     );
     this.resolve = opts.lookup ?? systemResolver;
+  }
+
+  /** Closes the kept-alive connections (idle ones also close by themselves, and never keep the process alive). */
+  close(): void {
+    this.agents.http.destroy();
+    this.agents.https.destroy();
   }
 
   /** Sends the request, following redirects; a non-2xx status is a response, not an error. */
@@ -121,7 +142,8 @@ export class SafeHttpClient {
     try {
       for (let redirects = 0; ; redirects++) {
         const lookup = await this.vet(target, deadline.signal);
-        const res = await send(target, method, headers, body, lookup, deadline.signal);
+        const agent = target.protocol === 'https:' ? this.agents.https : this.agents.http;
+        const res = await send(target, method, headers, body, lookup, agent, deadline.signal);
         const location = res.headers.location;
         if (!REDIRECT_STATUSES.has(res.statusCode ?? 0) || location === undefined) {
           const raw = await readCappedBody(res, this.maxResponseBytes, target.href, deadline.signal);
@@ -187,6 +209,7 @@ function send(
   headers: OutgoingHttpHeaders,
   body: string | undefined,
   lookup: LookupFunction | undefined,
+  agent: http.Agent,
   signal: AbortSignal,
 ): Promise<IncomingMessage> {
   const host = unbracket(target.hostname);
@@ -203,8 +226,8 @@ function send(
       // against it; only the address the socket dials comes from `lookup`.
       ...(secure && isIP(host) === 0 ? { servername: host } : {}),
       ...(lookup === undefined ? {} : { lookup }),
-      // A fresh connection per request: a pooled socket would skip the lookup, and so the check.
-      agent: false,
+      // A new socket dials through `lookup`; a pooled one was dialled through an earlier vetted lookup.
+      agent,
       signal,
     });
     req.on('response', resolve);

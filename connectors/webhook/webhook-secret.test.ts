@@ -1,0 +1,26 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { SealedBoxError } from '../../platform/crypto/sealed-box.ts';
+import { openWebhookSecret, sealWebhookSecret } from './webhook-secret.ts';
+
+describe('openWebhookSecret', () => {
+  const key = randomBytes(32);
+  const channelId = crypto.randomUUID();
+
+  it('answers a rotated secret, not the one opened before', () => {
+    expect(openWebhookSecret(key, channelId, sealWebhookSecret(key, channelId, 'first'))).toBe('first');
+    const rotated = sealWebhookSecret(key, channelId, 'second');
+    expect(openWebhookSecret(key, channelId, rotated)).toBe('second');
+    expect(openWebhookSecret(key, channelId, rotated)).toBe('second');
+  });
+
+  it('still refuses bytes opened before under another key, another channel, or tampered with', () => {
+    const sealed = sealWebhookSecret(key, channelId, 'kept');
+    expect(openWebhookSecret(key, channelId, sealed)).toBe('kept');
+    expect(() => openWebhookSecret(randomBytes(32), channelId, sealed)).toThrow(SealedBoxError);
+    expect(() => openWebhookSecret(key, crypto.randomUUID(), sealed)).toThrow(SealedBoxError);
+    const tampered = Buffer.from(sealed);
+    tampered[tampered.length - 1]! ^= 1;
+    expect(() => openWebhookSecret(key, channelId, tampered)).toThrow(SealedBoxError);
+  });
+});
