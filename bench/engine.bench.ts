@@ -191,8 +191,12 @@ export async function runEngineBench(args: string[]): Promise<void> {
       `BullMQ baseline: ${baseline.jobsPerS} jobs/s (64 producers adding one job at a time, worker concurrency 64); load ${loadAverage()}`,
     );
 
+    // Issue 19's targets: machines here differ up to 3× in speed, so the throughput target also holds as a share of the baseline.
+    const share = closed.throughputPerS / baseline.jobsPerS;
+    const throughputMet = closed.throughputPerS >= 2000 || share >= 0.2;
     progress(
-      `targets: throughput ≥ 1000/s: ${closed.throughputPerS >= 1000 ? 'met' : 'MISSED'}; p99 ≤ 100 ms: ${latency.p99 <= 100 ? 'met' : 'MISSED'}`,
+      `targets: throughput ≥ 2000/s or ≥ 20 % of the BullMQ baseline (${(share * 100).toFixed(1)} %): ${throughputMet ? 'met' : 'MISSED'}; ` +
+        `open-loop p99 ≤ 50 ms: ${latency.p99 <= 50 ? 'met' : 'MISSED'}`,
     );
     progress(`load average at end: ${loadAverage()}`);
     const result = {
