@@ -2,8 +2,11 @@
  * The ingress bench's load generator, a process of its own (bench/ingress.bench.ts): its HTTP
  * client costs CPU that a real sender's machine pays, not the product's event loop. Each of
  * `connections` loops posts one message, waits for the answer and posts the next, over a
- * keep-alive agent, until `count` messages are posted. A new sender (phone) per message. Prints
- * one JSON line: answers by status, each accepted request's duration, the wall time and its CPU.
+ * keep-alive agent, until `count` messages are posted (a closed loop). With `ratePerS`, it is an
+ * open loop instead: message i is posted at start + i / rate whatever the answers so far (over at
+ * most `connections` sockets; a request waiting for a socket counts that wait in its duration). A
+ * new sender (phone) per message. Prints one JSON line: answers by status, each accepted
+ * request's duration, the wall time and its CPU.
  */
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -22,6 +25,8 @@ export interface IngressLoadSpec {
   /** Senders' phones are `+1<phonePrefix><i, 7 digits>`: a new one per message. */
   phonePrefix: string;
   text: string;
+  /** Open loop: arrivals per second (absent: a closed loop of `connections`). */
+  ratePerS?: number;
 }
 
 export interface IngressLoadResult {
@@ -76,12 +81,31 @@ async function run(spec: IngressLoadSpec): Promise<IngressLoadResult> {
     while (next < spec.count) {
       const { body, headers } = requestFor(next++);
       const t0 = performance.now();
-      const status = await post(agent, url, body, headers).catch(() => 0);
-      statuses[status] = (statuses[status] ?? 0) + 1;
-      if (status === 202) acceptedMs.push(performance.now() - t0);
+      record(await post(agent, url, body, headers).catch(() => 0), t0);
     }
   };
-  await Promise.all(Array.from({ length: spec.connections }, loop));
+  const record = (status: number, t0: number): void => {
+    statuses[status] = (statuses[status] ?? 0) + 1;
+    if (status === 202) acceptedMs.push(performance.now() - t0);
+  };
+  const openLoop = async (rate: number) => {
+    const sent: Promise<void>[] = [];
+    for (let i = 0; i < spec.count; i++) {
+      const due = started + (i * 1000) / rate;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      const { body, headers } = requestFor(i);
+      // Timed from when it was due: a late start (this process or a socket busy) is the sender's wait too.
+      sent.push(
+        post(agent, url, body, headers).then(
+          (status) => record(status, due),
+          () => record(0, due),
+        ),
+      );
+    }
+    await Promise.all(sent);
+  };
+  await (spec.ratePerS === undefined ? Promise.all(Array.from({ length: spec.connections }, loop)) : openLoop(spec.ratePerS));
   const wallMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
   agent.destroy();
