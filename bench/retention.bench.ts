@@ -15,6 +15,7 @@ import { loadAverage, startBench, wholeNumberOption } from './support/bench-proc
 import { BENCH_KEYWORD, benchPhone, createContacts, createWorkspace, publishBenchFlow } from './support/engine-fixture.ts';
 import { cpuPerMessage, cpuSnapshot } from './support/cpu-usage.ts';
 import { PhaseDiagnostics } from './support/phase-diagnostics.ts';
+import { ProcessEvents } from './support/process-events.ts';
 import { openLoop } from './support/load.ts';
 import { formatSummary, summarise } from './support/percentiles.ts';
 import { readPhaseTimings, type PhaseTimings } from './support/phase-timings.ts';
@@ -25,7 +26,11 @@ const USAGE = `npm run bench -- retention [options]
   --messages N        messages in the swept workspace, half of them expired (2000000)
   --inbound-rate N    auto-reply messages per second while the sweep runs (20)
   --batch-rows N      rows per sweep transaction (5000)
-  --timeline          also print, per second of the sweep, its kind, the WAL written and the auto-replies' latency`;
+  --timeline          also print, per second of the sweep, its kind, the WAL written and the auto-replies' latency
+  --unsettled         skip the CHECKPOINT after seeding (as before session 12): the seed's checkpoint and
+                      its unwritten data files may then land in the measured phases
+  --checkpoint-at-ms N  issue a CHECKPOINT N ms into the sweep (a checkpoint's fsyncs during a sweep:
+                      the sweep's own dirty data files, not the seed's)`;
 
 function progress(line: string): void {
   console.log(`[bench retention] ${line}`);
@@ -46,6 +51,8 @@ export async function runRetentionBench(args: string[]): Promise<void> {
       'inbound-rate': { type: 'string', default: '20' },
       'batch-rows': { type: 'string', default: '5000' },
       timeline: { type: 'boolean', default: false },
+      unsettled: { type: 'boolean', default: false },
+      'checkpoint-at-ms': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -56,9 +63,12 @@ export async function runRetentionBench(args: string[]): Promise<void> {
   const messages = wholeNumberOption('messages', values.messages, USAGE, 2);
   const inboundRate = wholeNumberOption('inbound-rate', values['inbound-rate'], USAGE, 1);
   const batchRows = wholeNumberOption('batch-rows', values['batch-rows'], USAGE, 1);
+  const checkpointAtMs =
+    values['checkpoint-at-ms'] === undefined ? null : wholeNumberOption('checkpoint-at-ms', values['checkpoint-at-ms'], USAGE, 0);
   const { env, stopListening } = await startBench(progress);
   let replies: ReplyCounter | null = null;
   let diagnostics: PhaseDiagnostics | null = null;
+  const processEvents = new ProcessEvents();
   const mediaDir = `/tmp/onemessage-retention-bench-${env.id}`;
   try {
     const ws = await createWorkspace(env, 2);
@@ -91,6 +101,17 @@ export async function runRetentionBench(args: string[]): Promise<void> {
       b,
     );
 
+    if (!values.unsettled) {
+      // The seed writes some 2 GB in a minute: the checkpoint it starts and its data files not yet on
+      // the disk (Dirty in /proc/meminfo: 470 MB at the sweep's start) otherwise reach the disk in one
+      // burst whenever that checkpoint ends, 0.3–1 s in which every commit waits (bench/README.md,
+      // session 12): in the sweep's phase in some runs, in an idle one in others. A checkpoint here
+      // writes them before any phase is measured; a checkpoint the sweep's own WAL brings on still
+      // happens in its phase (--checkpoint-at-ms forces one).
+      const settled = performance.now();
+      await runSql(em, `checkpoint`);
+      progress(`checkpoint after seeding: ${Math.round(performance.now() - settled)} ms`);
+    }
     await createContacts(env, ws.workspaceId, 1, 200);
     replies = await ReplyCounter.open(env.redisUrl, env.redisPrefix, [replyChannel]);
     const inbound = new InboundPipeline({
@@ -113,6 +134,7 @@ export async function runRetentionBench(args: string[]): Promise<void> {
       };
     await openLoop({ ratePerS: inboundRate, durationS: 2, send: send('warm'), replies });
     diagnostics = PhaseDiagnostics.start(env.orm, env.databaseUrl, `om_bench_${env.id}`);
+    processEvents.start();
     const idleStart = new Date();
     await diagnostics.begin('idle before');
     await openLoop({ ratePerS: inboundRate, durationS: IDLE_S, send: send('idle'), replies });
@@ -137,7 +159,7 @@ export async function runRetentionBench(args: string[]): Promise<void> {
       orm: env.orm,
       clock: systemClock,
       logger: createLogger('warn'),
-      files: { media: new LocalMediaStore(mediaDir), exportsDir: `${mediaDir}/exports` },
+      files: { media: processEvents.recording(new LocalMediaStore(mediaDir)), exportsDir: `${mediaDir}/exports` },
       secretKey: randomBytes(32),
       options: { batchRows },
     });
@@ -146,10 +168,16 @@ export async function runRetentionBench(args: string[]): Promise<void> {
     const sweepStarted = performance.now();
     let sweepDone = false;
     let sweepRanMs = 0;
+    let sweepEndedMs = 0;
     await diagnostics.begin('sweep');
+    const checkpointing =
+      checkpointAtMs === null
+        ? Promise.resolve()
+        : new Promise((resolve) => setTimeout(resolve, checkpointAtMs)).then(() => runSql(env.orm.em.fork(), `checkpoint`));
     const sweeping = runner.run(sweep.id).finally(() => {
       sweepDone = true;
       sweepRanMs = performance.now() - sweepStarted;
+      sweepEndedMs = Date.now();
     });
     // The sweep's phase ends with the sweep, not with the 5-second chunk of replies that outlives it.
     const d = diagnostics;
@@ -163,8 +191,8 @@ export async function runRetentionBench(args: string[]): Promise<void> {
     while (!sweepDone) await openLoop({ ratePerS: inboundRate, durationS: 5, send: send('during', chunk++), replies });
     await sweeping;
     await sampling;
+    await checkpointing;
     const sweepMs = performance.now() - sweepStarted;
-    const sweepEndedMs = Date.now();
     const cpuAfter = await cpuSnapshot(env.orm, env.redis, `om_bench_${env.id}`);
     const done = (await findSweep(em, ws.workspaceId, sweep.id))!;
     let deleted = 0;
@@ -175,7 +203,8 @@ export async function runRetentionBench(args: string[]): Promise<void> {
       // Media files are rows updated (their file removed), not rows deleted.
       if (kind !== 'media_files') deleted += p.deleted;
     }
-    // Only the replies to messages received while the sweep ran: the last 5-second chunk goes on after it.
+    // Only the replies to messages received while the sweep ran: the last 5-second chunk goes on after
+    // it (until session 12 the cut was at that chunk's end, 1–4 s after the sweep's).
     const duringTimings = receivedBy(await readPhaseTimings(env.orm, ws.workspaceId, 'during', duringStart), sweepEndedMs);
     const during = summarise(duringTimings.endToEndMs);
     // The idle reference is measured before and after the sweep, the same way (rate, warm product):
@@ -186,9 +215,21 @@ export async function runRetentionBench(args: string[]): Promise<void> {
     await diagnostics.begin('idle after');
     await openLoop({ ratePerS: inboundRate, durationS: IDLE_S, send: send('idle-after'), replies });
     const idleAfterDiagnostics = await diagnostics.end();
+    const idleAfter = await readPhaseTimings(env.orm, ws.workspaceId, 'idle-after', idleAfterStart);
+    const sweepStartedMs = duringStart.getTime();
+    const spikesOf = async (replies: { receivedMs: number; endToEndMs: number }[]) => {
+      const seen = await diagnostics!.spikes(replies, sweepStartedMs);
+      return seen.map(
+        (line, i) =>
+          `${line}; bench process: ${processEvents.between(replies[i]!.receivedMs, replies[i]!.receivedMs + replies[i]!.endToEndMs)}`,
+      );
+    };
+    const spikes = {
+      during: await spikesOf(slowest(duringTimings, SPIKES_SHOWN)),
+      idle: await spikesOf(slowest(merge(idleBefore, idleAfter), SPIKES_SHOWN)),
+    };
     await diagnostics.stop();
     diagnostics = null;
-    const idleAfter = await readPhaseTimings(env.orm, ws.workspaceId, 'idle-after', idleAfterStart);
     progress(
       `auto-replies after the sweep: ${idleAfter.endToEndMs.length} at ${inboundRate}/s: end to end ${formatSummary(summarise(idleAfter.endToEndMs))}`,
     );
@@ -222,6 +263,10 @@ export async function runRetentionBench(args: string[]): Promise<void> {
     progress(`auto-replies during the sweep: ${during.count} at ${inboundRate}/s: end to end ${formatSummary(during)}`);
     progress(`  ${segments(duringTimings)}`);
     for (const line of duringDiagnostics) progress(`  ${line}`);
+    progress(`  the slowest replies during the sweep, and what the sampler saw while each was in flight:`);
+    for (const line of spikes.during) progress(`    ${line}`);
+    progress(`  the slowest replies with no sweep (before and after it):`);
+    for (const line of spikes.idle) progress(`    ${line}`);
     if (values.timeline) printTimeline(samples, duringTimings);
     progress(
       `targets: ≥ 50000 rows/s: ${rowsPerS >= 50_000 ? 'met' : 'MISSED'}; p99 during ≤ 2 × idle: ${during.p99 <= 2 * idle.p99 ? 'met' : 'MISSED'} (machine shared with other work: figures are noisy)`,
@@ -240,6 +285,7 @@ export async function runRetentionBench(args: string[]): Promise<void> {
     await env.cleanup();
     console.log(JSON.stringify(result));
   } finally {
+    processEvents.stop();
     stopListening();
     if (diagnostics) await diagnostics.stop().catch(() => undefined);
     if (replies) await replies.close().catch(() => undefined);
@@ -250,6 +296,21 @@ export async function runRetentionBench(args: string[]): Promise<void> {
 
 /** Seconds of auto-replies measured with no sweep, before it and again after it. */
 const IDLE_S = 15;
+
+/** Slowest replies of a phase shown with what the wait sampler saw while they were in flight. */
+const SPIKES_SHOWN = 5;
+
+/** The `n` slowest replies of a phase: when each was received (epoch ms) and how long it took. */
+function slowest(t: Pick<PhaseTimings, 'endToEndMs' | 'receivedMs'>, n: number): { receivedMs: number; endToEndMs: number }[] {
+  return t.endToEndMs
+    .map((endToEndMs, i) => ({ endToEndMs, receivedMs: t.receivedMs[i]! }))
+    .sort((a, b) => b.endToEndMs - a.endToEndMs)
+    .slice(0, n);
+}
+
+function merge(a: PhaseTimings, b: PhaseTimings): Pick<PhaseTimings, 'endToEndMs' | 'receivedMs'> {
+  return { endToEndMs: [...a.endToEndMs, ...b.endToEndMs], receivedMs: [...a.receivedMs, ...b.receivedMs] };
+}
 
 /** The messages of a phase received before `epochMs`. */
 function receivedBy(t: PhaseTimings, epochMs: number): PhaseTimings {

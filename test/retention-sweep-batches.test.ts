@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KIND_SQL, type SweepCursor } from '../connectors/retention/sweep-kinds.sql.ts';
-import { nameSweepBackend, setUpBatch, SWEEP_APPLICATION_NAME, walCompressionFor } from '../connectors/retention/sweep-session.sql.ts';
+import { setUpBatch, setUpCounts, SWEEP_APPLICATION_NAME, walCompressionFor } from '../connectors/retention/sweep-session.sql.ts';
 import { newId } from '../platform/ids.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
 import { createTestEnv, type TestEnv } from './support/test-env.ts';
@@ -98,14 +98,36 @@ describe("when a batch's transaction is set up", () => {
     expect(inside).toEqual({ sync: 'off', app: SWEEP_APPLICATION_NAME, wal: compression });
   });
 
-  it("names the backend of the sweep's counts too, for that transaction only", async () => {
+  it("names the backend of the sweep's counts and keeps them to one process, for that transaction only", async () => {
     const em = env.orm.em.fork();
-    const named = await em.transactional(async (tx) => {
-      await nameSweepBackend(tx);
-      return (await runSql<{ app: string; sync: string }>(tx, SETTINGS)).rows[0];
+    const COUNT_SETTINGS = `select current_setting('application_name') as app, current_setting('synchronous_commit') as sync,
+                                   current_setting('max_parallel_workers_per_gather') as workers`;
+    const before = (await runSql<{ app: string; workers: string }>(em, COUNT_SETTINGS)).rows[0]!;
+    expect(before.workers).not.toBe('0');
+    const counting = await em.transactional(async (tx) => {
+      await setUpCounts(tx);
+      return (await runSql(tx, COUNT_SETTINGS)).rows[0];
     });
-    expect(named).toMatchObject({ app: SWEEP_APPLICATION_NAME, sync: 'on' });
-    expect((await runSql<{ app: string }>(em, SETTINGS)).rows[0]!.app).not.toBe(SWEEP_APPLICATION_NAME);
+    expect(counting).toEqual({ app: SWEEP_APPLICATION_NAME, sync: 'on', workers: '0' });
+    expect((await runSql(em, COUNT_SETTINGS)).rows[0]).toEqual(before);
+  });
+
+  it('counts without parallel workers where the same count would otherwise get them', async () => {
+    const planOf = (counting: boolean) =>
+      env.orm.em.fork().transactional(async (tx) => {
+        if (counting) await setUpCounts(tx);
+        // Parallel plans made as cheap as they come: only the sweep's setting keeps the plan serial.
+        await runSql(
+          tx,
+          `select set_config('parallel_setup_cost', '0', true), set_config('parallel_tuple_cost', '0', true),
+                                 set_config('min_parallel_table_scan_size', '0', true)`,
+        );
+        return (await runSql<{ 'QUERY PLAN': string }>(tx, `explain select count(*) from messages`)).rows
+          .map((r) => r['QUERY PLAN'])
+          .join(' ');
+      });
+    expect(await planOf(false)).toMatch(/Gather/);
+    expect(await planOf(true)).not.toMatch(/Gather|Parallel/);
   });
 
   it('runs uncompressed, as before, where the role may not set wal_compression', async () => {

@@ -51,11 +51,17 @@ export async function setUpBatch(tx: EntityManager, walCompression: WalCompressi
   else await runSql(tx, BATCH_SETTINGS_SQL, { app: SWEEP_APPLICATION_NAME });
 }
 
+const COUNT_SETTINGS_SQL = `select set_config('application_name', cast(:app as text), true), set_config('max_parallel_workers_per_gather', '0', true)`;
+
 /**
- * Names the backend for the rest of the transaction (the counts a sweep takes before its first
- * batch: one statement per kind, the longest of the sweep, 0.6 s for 1,000,000 expired messages),
- * so `pg_stat_activity` tells them apart from live traffic too.
+ * The settings of the transaction in which a sweep counts what it will delete (one statement per
+ * kind, the longest of the sweep: 0.6 s for 1,000,000 expired messages), reset at its end:
+ * - the application name, so `pg_stat_activity` tells the counts apart from live traffic;
+ * - no parallel workers (`max_parallel_workers_per_gather` 0): the count of the expired messages is
+ *   a scan that PostgreSQL otherwise runs in three processes (the backend and two workers), which on
+ *   a machine of two cores left the live traffic no core for half a second at the start of each
+ *   sweep (bench/README.md, session 12). In one process it takes one core, like a batch.
  */
-export async function nameSweepBackend(tx: EntityManager): Promise<void> {
-  await runSql(tx, `select set_config('application_name', cast(:app as text), true)`, { app: SWEEP_APPLICATION_NAME });
+export async function setUpCounts(tx: EntityManager): Promise<void> {
+  await runSql(tx, COUNT_SETTINGS_SQL, { app: SWEEP_APPLICATION_NAME });
 }
