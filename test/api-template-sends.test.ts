@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BROADCAST_JOB_OPTIONS, BROADCASTS_QUEUE, startJobId } from '../platform/broadcasts/broadcast-queues.ts';
 import { doc, edge, keywordTrigger, node } from '../engine/flows/flow-document.fixture.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
@@ -196,6 +196,30 @@ describe('which version a broadcast sends', () => {
     const done = await waitForState(id, 'completed');
     expect(done.templateVersion.version).toBe(2);
     expect((await sent(id)).get(person!.id)?.text).toBe(`Launch v2, ${person!.name}`);
+  });
+
+  it('starts when moved to now even if its start job runs before the edit has returned', async () => {
+    const templateId = await createTemplate('Flash', bilingual('Flash sale, {{contact.name}}', 'Oferta'));
+    const [person] = await contacts('flash', ['en']);
+    const id = await create(
+      templateBroadcast('Flash sale', 'flash', templateId, { schedule: { kind: 'at', localTime: '2099-01-01T09:00', timezone: 'UTC' } }),
+    );
+    await schedule(id);
+    // A busy machine's order, made certain: a start job due now is processed before its add returns.
+    const add = Queue.prototype.add;
+    const spy = vi.spyOn(Queue.prototype, 'add').mockImplementation(async function (this: Queue, ...args: Parameters<Queue['add']>) {
+      const job = await add.apply(this, args);
+      if (this.name === BROADCASTS_QUEUE && args[0] === 'start' && !args[2]?.delay)
+        await eventually(async () => (['completed', 'failed', 'unknown'].includes(await job.getState()) ? true : undefined), 10_000);
+      return job;
+    });
+    try {
+      expect((await owner.patch(`/api/v1/broadcasts/${id}`, { schedule: { kind: 'now' } })).status).toBe(200);
+    } finally {
+      spy.mockRestore();
+    }
+    await waitForState(id, 'completed', 10_000);
+    expect((await sent(id)).get(person!.id)?.text).toBe(`Flash sale, ${person!.name}`);
   });
 
   it('keeps the version it started with when the template is edited while it runs', async () => {

@@ -222,7 +222,6 @@ export class BroadcastCommands {
   /** Adds the start job (one-off) or upserts the job scheduler (recurring), and records when it will run. */
   private async arm(em: EntityManager, b: BroadcastRow): Promise<BroadcastRow> {
     const now = this.deps.clock.now();
-    let nextRunAt: Date;
     if (b.schedule.kind === 'recurring' && b.parentId === null) {
       const schedulerId = recurringSchedulerId(b.id);
       await this.queue.upsertJobScheduler(
@@ -231,16 +230,23 @@ export class BroadcastCommands {
         { name: 'occurrence', data: { kind: 'occurrence', broadcastId: b.id }, opts: BROADCAST_JOB_OPTIONS },
       );
       const scheduler = await this.queue.getJobScheduler(schedulerId);
-      nextRunAt = new Date(scheduler?.next ?? now.getTime());
-    } else {
-      const at = b.schedule.kind === 'recurring' ? now : scheduledInstant(b.schedule, now);
-      nextRunAt = at.getTime() < now.getTime() ? now : at;
-      await this.queue.add(
-        'start',
-        { kind: 'start', broadcastId: b.id },
-        { ...BROADCAST_JOB_OPTIONS, jobId: startJobId(b.id, b.generation), delay: Math.max(0, nextRunAt.getTime() - now.getTime()) },
-      );
+      return this.recordNextRun(em, b, new Date(scheduler?.next ?? now.getTime()));
     }
+    const at = b.schedule.kind === 'recurring' ? now : scheduledInstant(b.schedule, now);
+    const nextRunAt = at.getTime() < now.getTime() ? now : at;
+    // Recorded before the start job is added: a job due now may run before `add` returns, and the
+    // starter refuses a broadcast whose recorded time is still ahead (an edit from 2099 to now left
+    // it scheduled for 2099 until the reconciler's next pass).
+    const armed = await this.recordNextRun(em, b, nextRunAt);
+    await this.queue.add(
+      'start',
+      { kind: 'start', broadcastId: b.id },
+      { ...BROADCAST_JOB_OPTIONS, jobId: startJobId(b.id, b.generation), delay: Math.max(0, nextRunAt.getTime() - now.getTime()) },
+    );
+    return armed;
+  }
+
+  private async recordNextRun(em: EntityManager, b: BroadcastRow, nextRunAt: Date): Promise<BroadcastRow> {
     await runSql(em, `update broadcasts set next_run_at = :nextRunAt where id = :id and state = 'scheduled'`, { id: b.id, nextRunAt });
     return { ...b, nextRunAt };
   }
