@@ -181,14 +181,22 @@ describe('when a broadcast sends a saved template', () => {
   });
 });
 
+/** A template broadcast to one new English-speaking contact, scheduled for 2099. */
+async function scheduledFor2099(name: string, content: ReturnType<typeof bilingual>) {
+  const templateId = await createTemplate(name, content);
+  const [person] = await contacts(name.toLowerCase(), ['en']);
+  const id = await create(
+    templateBroadcast(`${name} day`, name.toLowerCase(), templateId, {
+      schedule: { kind: 'at', localTime: '2099-01-01T09:00', timezone: 'UTC' },
+    }),
+  );
+  await schedule(id);
+  return { templateId, person, id };
+}
+
 describe('which version a broadcast sends', () => {
   it('sends the version current when it starts, not the one current when it was scheduled', async () => {
-    const templateId = await createTemplate('Launch', bilingual('Launch v1, {{contact.name}}', 'Lanzamiento v1'));
-    const [person] = await contacts('launch', ['en']);
-    const id = await create(
-      templateBroadcast('Launch day', 'launch', templateId, { schedule: { kind: 'at', localTime: '2099-01-01T09:00', timezone: 'UTC' } }),
-    );
-    await schedule(id);
+    const { templateId, person, id } = await scheduledFor2099('Launch', bilingual('Launch v1, {{contact.name}}', 'Lanzamiento v1'));
     expect((await owner.get(`/api/v1/broadcasts/${id}`)).body.templateVersion).toBeNull();
     await owner.patch(`/api/v1/templates/${templateId}`, { content: bilingual('Launch v2, {{contact.name}}', 'Lanzamiento v2') });
     // Moved from 2099 to now: it starts at once.
@@ -199,12 +207,7 @@ describe('which version a broadcast sends', () => {
   });
 
   it('starts when moved to now even if its start job runs before the edit has returned', async () => {
-    const templateId = await createTemplate('Flash', bilingual('Flash sale, {{contact.name}}', 'Oferta'));
-    const [person] = await contacts('flash', ['en']);
-    const id = await create(
-      templateBroadcast('Flash sale', 'flash', templateId, { schedule: { kind: 'at', localTime: '2099-01-01T09:00', timezone: 'UTC' } }),
-    );
-    await schedule(id);
+    const { person, id } = await scheduledFor2099('Flash', bilingual('Flash sale, {{contact.name}}', 'Oferta'));
     // A busy machine's order, made certain: a start job due now is processed before its add returns.
     const add = Queue.prototype.add;
     const spy = vi.spyOn(Queue.prototype, 'add').mockImplementation(async function (this: Queue, ...args: Parameters<Queue['add']>) {
