@@ -10,6 +10,7 @@ import { createLogger } from '../platform/logger.ts';
 import { Outbox } from '../platform/pipeline/outbox.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
 import { QueueFactory } from '../platform/queues/queue-factory.ts';
+import { seedWorkspaceWithSandbox } from './support/seed-workspace.ts';
 import { createTestEnv, type TestEnv } from './support/test-env.ts';
 
 /*
@@ -61,12 +62,7 @@ beforeAll(async () => {
   otherTeamId = crypto.randomUUID();
   for (const name of Object.keys(agents) as (keyof typeof agents)[]) agents[name] = crypto.randomUUID();
   const users = Object.values(agents);
-  await runSql(em, `insert into workspaces (id, name) values (:workspaceId, 'Batch')`, { workspaceId });
-  await runSql(
-    em,
-    `insert into channels (id, workspace_id, kind, name, status) values (:channelId, :workspaceId, 'sandbox', 'S', 'connected')`,
-    { channelId, workspaceId },
-  );
+  await seedWorkspaceWithSandbox(em, { workspaceId, channelId, name: 'Batch', channelName: 'S' });
   await runSql(
     em,
     `insert into users (id, email, name, password_hash) select u, u || '@batch.test', 'Agent', 'x' from unnest(cast(:users as uuid[])) u`,

@@ -3,6 +3,7 @@ import { openOrm, type Orm } from '../platform/db/orm.ts';
 import { emptyInboxAfterCommit } from '../platform/inbox/inbox-effects.ts';
 import { resolveAndRefill } from '../platform/inbox/resolve-and-refill.sql.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
+import { seedWorkspaceWithSandbox } from './support/seed-workspace.ts';
 import { createTestEnv, type TestEnv } from './support/test-env.ts';
 
 /*
@@ -34,12 +35,7 @@ beforeAll(async () => {
   const channelId = crypto.randomUUID();
   const teamIds = Array.from({ length: TEAMS }, () => crypto.randomUUID());
   const teamId = teamIds[0]!;
-  await runSql(em, `insert into workspaces (id, name) values (:workspaceId, 'Plan')`, { workspaceId });
-  await runSql(
-    em,
-    `insert into channels (id, workspace_id, kind, name, status) values (:channelId, :workspaceId, 'sandbox', 'S', 'connected')`,
-    { channelId, workspaceId },
-  );
+  await seedWorkspaceWithSandbox(em, { workspaceId, channelId, name: 'Plan', channelName: 'S' });
   await runSql(em, `insert into users (id, email, name, password_hash) values (:agentId, 'agent@plan.test', 'Agent', 'x')`, { agentId });
   await runSql(
     em,

@@ -4,6 +4,7 @@ import { openOrm, type Orm } from '../platform/db/orm.ts';
 import { emptyInboxAfterCommit } from '../platform/inbox/inbox-effects.ts';
 import { resolveAndRefill } from '../platform/inbox/resolve-and-refill.sql.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
+import { seedWorkspaceWithSandbox } from './support/seed-workspace.ts';
 import { createTestEnv, type TestEnv } from './support/test-env.ts';
 
 /*
@@ -38,12 +39,7 @@ beforeAll(async () => {
   otherAgentId = crypto.randomUUID();
   teamId = crypto.randomUUID();
   channelId = crypto.randomUUID();
-  await runSql(em, `insert into workspaces (id, name) values (:workspaceId, 'Contention')`, { workspaceId });
-  await runSql(
-    em,
-    `insert into channels (id, workspace_id, kind, name, status) values (:channelId, :workspaceId, 'sandbox', 'S', 'connected')`,
-    { channelId, workspaceId },
-  );
+  await seedWorkspaceWithSandbox(em, { workspaceId, channelId, name: 'Contention', channelName: 'S' });
   await runSql(
     em,
     `insert into users (id, email, name, password_hash) values (:agentId, 'agent@contention.test', 'Agent', 'x'), (:otherAgentId, 'other@contention.test', 'Other', 'x')`,

@@ -3,6 +3,7 @@ import { UsageMeter } from '../platform/billing/usage-meter.ts';
 import { newId } from '../platform/ids.ts';
 import { insertQueuedSql } from '../platform/pipeline/outbox.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
+import { seedWorkspaceWithSandbox } from './support/seed-workspace.ts';
 import { createTestEnv, type TestEnv } from './support/test-env.ts';
 
 /*
@@ -25,12 +26,7 @@ beforeAll(async () => {
   const em = env.orm.em.fork();
   workspaceId = newId();
   channelId = newId();
-  await runSql(em, `insert into workspaces (id, name) values (:workspaceId, 'Plan')`, { workspaceId });
-  await runSql(
-    em,
-    `insert into channels (id, workspace_id, kind, name, status) values (:channelId, :workspaceId, 'sandbox', 'S', 'connected')`,
-    { channelId, workspaceId },
-  );
+  await seedWorkspaceWithSandbox(em, { workspaceId, channelId, name: 'Plan', channelName: 'S' });
   const { rows } = await runSql<{ contactId: string; conversationId: string }>(
     em,
     `with c as (insert into contacts (id, workspace_id, phone) select gen_random_uuid(), :workspaceId, '+1555' || lpad(i::text, 7, '0') from generate_series(1, :n) i returning id)

@@ -3,6 +3,7 @@ import { KIND_SQL, type SweepCursor } from '../connectors/retention/sweep-kinds.
 import { setUpBatch, setUpCounts, SWEEP_APPLICATION_NAME, walCompressionFor } from '../connectors/retention/sweep-session.sql.ts';
 import { newId } from '../platform/ids.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
+import { seedWorkspaceWithSandbox } from './support/seed-workspace.ts';
 import { createTestEnv, type TestEnv } from './support/test-env.ts';
 
 let env: TestEnv;
@@ -29,16 +30,28 @@ async function sweepMessages(limit: number, cutoff: Date): Promise<number[]> {
   }
 }
 
+/** A workspace (with its sandbox channel), a contact and its conversation, under the ids given. */
+async function seedConversation(
+  at: { workspaceId: string; channelId: string; contactId: string; conversationId: string },
+  name: string,
+  phone: string,
+): Promise<void> {
+  const em = env.orm.em.fork();
+  await seedWorkspaceWithSandbox(em, { workspaceId: at.workspaceId, channelId: at.channelId, name });
+  await runSql(em, `insert into contacts (id, workspace_id, phone, name) values (:contactId, :workspaceId, :phone, 'Someone')`, {
+    ...at,
+    phone,
+  });
+  await runSql(
+    em,
+    `insert into conversations (id, workspace_id, channel_id, contact_id) values (:conversationId, :workspaceId, :channelId, :contactId)`,
+    at,
+  );
+}
+
 beforeAll(async () => {
   env = await createTestEnv();
-  await sql(`insert into workspaces (id, name) values (:workspaceId, 'Batches')`);
-  await sql(
-    `insert into channels (id, workspace_id, kind, name, status) values (:channelId, :workspaceId, 'sandbox', 'Sandbox', 'connected')`,
-  );
-  await sql(`insert into contacts (id, workspace_id, phone, name) values (:contactId, :workspaceId, '+15550002222', 'Someone')`);
-  await sql(
-    `insert into conversations (id, workspace_id, channel_id, contact_id) values (:conversationId, :workspaceId, :channelId, :contactId)`,
-  );
+  await seedConversation(ids, 'Batches', '+15550002222');
 }, 60_000);
 
 afterAll(async () => {
@@ -153,14 +166,7 @@ describe('when the media kind picks the files it takes', () => {
 
   beforeAll(async () => {
     const s = (text: string, b: Record<string, unknown> = {}) => runSql(env.orm.em.fork(), text, { ...media, ...b });
-    await s(`insert into workspaces (id, name) values (:workspaceId, 'Media')`);
-    await s(
-      `insert into channels (id, workspace_id, kind, name, status) values (:channelId, :workspaceId, 'sandbox', 'Sandbox', 'connected')`,
-    );
-    await s(`insert into contacts (id, workspace_id, phone, name) values (:contactId, :workspaceId, '+15550003333', 'Someone')`);
-    await s(
-      `insert into conversations (id, workspace_id, channel_id, contact_id) values (:conversationId, :workspaceId, :channelId, :contactId)`,
-    );
+    await seedConversation(media, 'Media', '+15550003333');
     await s(
       `insert into messages (id, workspace_id, channel_id, conversation_id, contact_id, direction, sender, type, text, media, status, handled_at, created_at)
        select gen_random_uuid(), :workspaceId, :channelId, :conversationId, :contactId, d, case when d = 'inbound' then 'contact' else 'bot' end, 'text', 'x',
