@@ -1,4 +1,4 @@
-import { Anchor, Button, Card, Group, Loader, Stack, Text, Title } from '@mantine/core';
+import { Button, Card, Group, Loader, Stack, Text, Title } from '@mantine/core';
 import { lazy, Suspense } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate } from 'react-router';
@@ -15,6 +15,7 @@ import { OccurrencesList } from '../broadcasts/occurrences-list.tsx';
 import { RecipientsTable } from '../broadcasts/recipients-table.tsx';
 import { useTimeReached } from '../broadcasts/use-time-reached.ts';
 import { canApply, FINAL_BROADCAST_STATES, type BroadcastAction } from '../../../engine/broadcasts/broadcast-state.ts';
+import { BackLink } from '../shell/back-link.tsx';
 import { confirmAction } from '../shell/confirm.tsx';
 
 // The chart library is the largest part of the app: loaded only when a broadcast's page opens.
@@ -37,9 +38,7 @@ export function BroadcastDetailPage({ broadcastId }: { broadcastId: string }) {
   const broadcast = useBroadcast(broadcastId);
   return (
     <>
-      <Anchor component={Link} to="/broadcasts" size="sm">
-        ← Broadcasts
-      </Anchor>
+      <BackLink to="/broadcasts">Broadcasts</BackLink>
       <QueryState query={broadcast} label="the broadcast">
         {(b) => <BroadcastDetail broadcast={b} />}
       </QueryState>

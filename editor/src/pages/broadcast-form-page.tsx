@@ -1,7 +1,7 @@
-import { Anchor, Button, Card, Group, NativeSelect, NumberInput, Stack, Text, TextInput, Title } from '@mantine/core';
+import { Button, Card, Group, NativeSelect, NumberInput, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState, type FormEvent } from 'react';
-import { Link, useNavigate } from 'react-router';
+import { useNavigate } from 'react-router';
 import type { Broadcast } from '../api/api-types.ts';
 import { broadcastKeys, useBroadcast } from '../api/queries/broadcasts.queries.ts';
 import { useChannels } from '../api/queries/channels.queries.ts';
@@ -15,6 +15,7 @@ import { ErrorWithDetails, shownError, type ShownError } from '../broadcasts/err
 import { QuietHoursField, ScheduleField } from '../broadcasts/schedule-field.tsx';
 import { MAX_PACE_PER_MINUTE } from '../../../engine/broadcasts/broadcast-spec.ts';
 import { useSession } from '../session/session-context.tsx';
+import { BackLink } from '../shell/back-link.tsx';
 
 /** The browser's own zone, for a workspace whose zone the API did not say. */
 const BROWSER_TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
@@ -86,9 +87,7 @@ function BroadcastForm({ original }: { original: Broadcast | null }) {
   const canSchedule = original === null || original.state === 'draft';
   return (
     <Stack gap="md" maw={860} component="section" aria-labelledby="broadcast-form-title">
-      <Anchor component={Link} to={original ? `/broadcasts/${original.id}` : '/broadcasts'} size="sm">
-        {original ? `← ${original.name}` : '← Broadcasts'}
-      </Anchor>
+      <BackLink to={original ? `/broadcasts/${original.id}` : '/broadcasts'}>{original ? original.name : 'Broadcasts'}</BackLink>
       <Title order={1} size="h2" id="broadcast-form-title">
         {original ? 'Edit broadcast' : 'New broadcast'}
       </Title>

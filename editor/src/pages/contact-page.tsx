@@ -9,6 +9,7 @@ import { useConsentHistory } from '../api/queries/privacy.queries.ts';
 import { useCan } from '../api/queries/use-can.ts';
 import { QueryState } from '../api/query-state.tsx';
 import { STATE_COLORS, STATE_LABELS } from '../inbox/inbox-words.ts';
+import { BackLink } from '../shell/back-link.tsx';
 import { confirmAction } from '../shell/confirm.tsx';
 import { PageHeader } from '../shell/page-header.tsx';
 
@@ -33,11 +34,7 @@ export function ContactPage({ contactId }: { contactId: string }) {
       {(c) => (
         <>
           <PageHeader
-            back={
-              <Anchor component={Link} to="/contacts" size="sm">
-                ← Contacts
-              </Anchor>
-            }
+            back={<BackLink to="/contacts">Contacts</BackLink>}
             title={c.name ?? c.phone ?? 'Contact'}
             description={c.phone ?? undefined}
             actions={

@@ -1,8 +1,8 @@
-import { Anchor, Badge, Button, Group, Text, Title, Tooltip } from '@mantine/core';
+import { Badge, Button, Group, Text, Title, Tooltip } from '@mantine/core';
 import { memo } from 'react';
-import { Link } from 'react-router';
 import type { FlowDetail } from '../api/api-types.ts';
 import type { SaveStatus } from '../canvas/use-draft-saver.ts';
+import { BackLink } from '../shell/back-link.tsx';
 
 const SAVE_TEXT: Record<SaveStatus, string> = {
   saved: 'All changes saved',
@@ -44,9 +44,7 @@ export const EditorToolbar = memo(function EditorToolbar(props: {
   const failed = props.saveStatus === 'conflict' || props.saveStatus === 'error';
   return (
     <Group component="header" className="editor-header" gap="sm" wrap="wrap">
-      <Anchor component={Link} to="/flows" size="sm">
-        ← Flows
-      </Anchor>
+      <BackLink to="/flows">Flows</BackLink>
       <Title order={1} size="h4" className="editor-title">
         {props.flow?.name ?? 'Loading…'}
       </Title>

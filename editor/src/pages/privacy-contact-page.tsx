@@ -1,8 +1,9 @@
 import { Anchor, Badge, Button, Card, Group, Progress, Stack, Table, Text, Title } from '@mantine/core';
-import { Link, useNavigate } from 'react-router';
+import { useNavigate } from 'react-router';
 import { privacyKeys, useConsentHistory, useContactExports, usePrivacyContact } from '../api/queries/privacy.queries.ts';
 import { QueryState } from '../api/query-state.tsx';
 import { useApiMutation } from '../api/use-api-mutation.ts';
+import { BackLink } from '../shell/back-link.tsx';
 import { confirmAction } from '../shell/confirm.tsx';
 import { PageHeader } from '../shell/page-header.tsx';
 
@@ -52,11 +53,7 @@ export function PrivacyContactPage({ contactId }: { contactId: string }) {
       {(c) => (
         <>
           <PageHeader
-            back={
-              <Anchor component={Link} to="/privacy" size="sm">
-                ← Privacy
-              </Anchor>
-            }
+            back={<BackLink to="/privacy">Privacy</BackLink>}
             title={c.name ?? c.phone ?? 'Contact'}
             description={c.phone ?? undefined}
           />
