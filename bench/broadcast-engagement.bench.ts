@@ -3,6 +3,7 @@ import { broadcastEngagement, ENGAGEMENT_SQL, REPLY_ATTRIBUTION_HOURS } from '..
 import { recipientCounts } from '../platform/broadcasts/broadcast-store.ts';
 import { newId } from '../platform/ids.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from '../test/support/test-sql.ts';
 import { loadAverage, startBench, wholeNumberOption } from './support/bench-process.ts';
 import { createWorkspace } from './support/engine-fixture.ts';
 
@@ -118,7 +119,7 @@ export async function runEngagementBench(args: string[]): Promise<void> {
       b,
     );
     for (const table of ['contacts', 'conversations', 'messages', 'broadcast_recipients']) await runSql(em, `analyze ${table}`);
-    const total = (await runSql<{ n: string }>(em, `select count(*) as n from messages`)).rows[0]!.n;
+    const total = (await testSql<{ n: string }>(em, `select count(*) as n from messages`)).rows[0]!.n;
     progress(
       `seeded ${recipients} recipients and ${total} messages in ${Math.round((performance.now() - seeded) / 1000)} s; load ${loadAverage()}`,
     );
@@ -142,7 +143,7 @@ export async function runEngagementBench(args: string[]): Promise<void> {
     // The plan the figures come from, for a reader checking that each recipient costs index probes only.
     const plan = await env.orm.em.fork().transactional(async (tx) => {
       await runSql(tx, `set local jit = off`, {});
-      return runSql<{ 'QUERY PLAN': string }>(tx, `explain (analyze, buffers) ${ENGAGEMENT_SQL}`, {
+      return testSql<{ 'QUERY PLAN': string }>(tx, `explain (analyze, buffers) ${ENGAGEMENT_SQL}`, {
         broadcastIds: [broadcastId],
         replyHours: REPLY_ATTRIBUTION_HOURS,
       });

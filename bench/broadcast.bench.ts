@@ -6,6 +6,7 @@ import { BROADCASTS_QUEUE } from '../platform/broadcasts/broadcast-queues.ts';
 import { createLogger } from '../platform/logger.ts';
 import { InboundPipeline } from '../platform/pipeline/inbound-pipeline.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from '../test/support/test-sql.ts';
 import { createRedis } from '../platform/redis.ts';
 import { loadAverage, startBench, wholeNumberOption } from './support/bench-process.ts';
 import { cpuPerMessage, cpuSnapshot } from './support/cpu-usage.ts';
@@ -159,7 +160,7 @@ export async function runBroadcastBench(args: string[]): Promise<void> {
     const deadline = Date.now() + COMPLETE_TIMEOUT_MS;
     let state = '';
     while (Date.now() < deadline) {
-      state = (await runSql<{ state: string }>(em, `select state from broadcasts where id = :id`, { id: created.id })).rows[0]?.state ?? '';
+      state = (await testSql<{ state: string }>(em, `select state from broadcasts where id = :id`, { id: created.id })).rows[0]?.state ?? '';
       if (state === 'completed' || state === 'failed') break;
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -169,7 +170,7 @@ export async function runBroadcastBench(args: string[]): Promise<void> {
     const cpu = cpuPerMessage(cpuBefore, await cpuSnapshot(env.orm, env.redis, `om_bench_${env.id}`), start.recipients);
 
     const sent = (
-      await runSql<{ sent: string; firstMs: number; lastMs: number; failed: string }>(
+      await testSql<{ sent: string; firstMs: number; lastMs: number; failed: string }>(
         em,
         `select count(*) filter (where m.status_times ? 'sent') as sent, count(*) filter (where m.status = 'failed') as failed,
               cast(extract(epoch from min(cast(m.status_times ->> 'sent' as timestamptz))) * 1000 as float8) as "firstMs",

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Queue } from 'bullmq';
 import { CONTACT_IMPORT_QUEUE } from '../platform/contacts/contact-import-jobs.ts';
-import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from '../test/support/test-sql.ts';
 import type { BenchEnv } from './support/bench-env.ts';
 import { loadAverage, startBench, wholeNumberOption } from './support/bench-process.ts';
 import { createWorkspace } from './support/engine-fixture.ts';
@@ -174,7 +174,7 @@ export async function runImportBench(args: string[]): Promise<void> {
     if (done.status !== 'completed') throw new Error(`import ${done.status}: ${done.error}`);
     const count = Number(
       (
-        await runSql<{ n: string }>(env.orm.em.fork(), `select count(*) as n from contacts where workspace_id = :workspaceId`, {
+        await testSql<{ n: string }>(env.orm.em.fork(), `select count(*) as n from contacts where workspace_id = :workspaceId`, {
           workspaceId: ws.workspaceId,
         })
       ).rows[0]!.n,

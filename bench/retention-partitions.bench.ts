@@ -6,6 +6,7 @@ import { dropDatabase, ensureDatabase } from '../platform/db/ensure-database.ts'
 import { migrateUp } from '../platform/db/migrate.ts';
 import { openOrm } from '../platform/db/orm.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from '../test/support/test-sql.ts';
 import { loadAverage, wholeNumberOption } from './support/bench-process.ts';
 import { BENCH_PG_BASE } from './support/bench-env.ts';
 import { seedRetentionData } from './support/retention-seed.ts';
@@ -66,7 +67,7 @@ export async function runRetentionPartitionsBench(args: string[]): Promise<void>
     );
     // Dates read back through runSql are strings or Dates depending on the driver's type parsers: made Dates here.
     const cutoff = new Date(
-      (await runSql<{ cutoff: string }>(em, `select cast(now() - make_interval(days => :days) as text) as cutoff`, { days: PERIOD_DAYS }))
+      (await testSql<{ cutoff: string }>(em, `select cast(now() - make_interval(days => :days) as text) as cutoff`, { days: PERIOD_DAYS }))
         .rows[0]!.cutoff,
     );
     await buildPartitionedCopies(em);
@@ -94,7 +95,7 @@ export async function runRetentionPartitionsBench(args: string[]): Promise<void>
     const plan: { table: string; key: string; name: string; drop: boolean; rows: number }[] = [];
     for (const { table, key } of TABLES) {
       const parts = (
-        await runSql<{ name: string; upper: string; lower: string }>(
+        await testSql<{ name: string; upper: string; lower: string }>(
           em,
           `select c.relname as name, cast(substring(pg_get_expr(c.relpartbound, c.oid) from 'TO \\(''([^'']+)''\\)') as timestamptz) as upper,
                   cast(substring(pg_get_expr(c.relpartbound, c.oid) from 'FROM \\(''([^'']+)''\\)') as timestamptz) as lower
@@ -107,7 +108,7 @@ export async function runRetentionPartitionsBench(args: string[]): Promise<void>
         if (part.lower >= cutoff) continue;
         // Counted before the clock starts: the drop itself does not need to know.
         const rows =
-          part.upper <= cutoff ? Number((await runSql<{ n: string }>(em, `select count(*) as n from ${part.name}`)).rows[0]!.n) : 0;
+          part.upper <= cutoff ? Number((await testSql<{ n: string }>(em, `select count(*) as n from ${part.name}`)).rows[0]!.n) : 0;
         plan.push({ table, key, name: part.name, drop: part.upper <= cutoff, rows });
       }
     }
@@ -162,7 +163,7 @@ export async function runRetentionPartitionsBench(args: string[]): Promise<void>
 
 async function createWorkspace(em: EntityManager): Promise<{ workspaceId: string; channelId: string; flowId: string; versionId: string }> {
   const ids = (
-    await runSql<{ w: string; c: string; f: string; v: string }>(
+    await testSql<{ w: string; c: string; f: string; v: string }>(
       em,
       `select gen_random_uuid() as w, gen_random_uuid() as c, gen_random_uuid() as f, gen_random_uuid() as v`,
     )
@@ -192,7 +193,7 @@ async function buildPartitionedCopies(em: EntityManager): Promise<void> {
   for (const { table, key } of TABLES) {
     await runSql(em, `create table ${table}_p (like ${table} including defaults) partition by range (${key})`);
     const months = (
-      await runSql<{ month: string; suffix: string }>(
+      await testSql<{ month: string; suffix: string }>(
         em,
         `select cast(m as text) as month, to_char(m, 'YYYY_MM') as suffix from (select generate_series(date_trunc('month', min(${key})), date_trunc('month', max(${key})), interval '1 month') as m from ${table}) g`,
       )
@@ -200,12 +201,12 @@ async function buildPartitionedCopies(em: EntityManager): Promise<void> {
     for (const { month, suffix } of months) {
       // DDL takes no parameters: the bound is a literal of PostgreSQL's own making.
       const to = (
-        await runSql<{ to: string }>(em, `select cast(cast(:month as timestamptz) + interval '1 month' as text) as to`, { month })
+        await testSql<{ to: string }>(em, `select cast(cast(:month as timestamptz) + interval '1 month' as text) as to`, { month })
       ).rows[0]!.to;
       await runSql(em, `create table ${table}_p_${suffix} partition of ${table}_p for values from ('${month}') to ('${to}')`);
     }
     const indexes = (
-      await runSql<{ def: string }>(
+      await testSql<{ def: string }>(
         em,
         `select pg_get_indexdef(indexrelid) as def from pg_index where indrelid = cast(:table as regclass)`,
         { table },

@@ -11,6 +11,7 @@ import { newId } from '../platform/ids.ts';
 import { createLogger } from '../platform/logger.ts';
 import { InboundPipeline } from '../platform/pipeline/inbound-pipeline.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from '../test/support/test-sql.ts';
 import { loadAverage, startBench, wholeNumberOption } from './support/bench-process.ts';
 import { BENCH_KEYWORD, benchPhone, createContacts, createWorkspace, publishBenchFlow } from './support/engine-fixture.ts';
 import { cpuPerMessage, cpuSnapshot } from './support/cpu-usage.ts';
@@ -78,7 +79,7 @@ export async function runRetentionBench(args: string[]): Promise<void> {
     const seeded = performance.now();
     const b = { workspaceId: ws.workspaceId, channelId: dataChannel };
     const flow = (
-      await runSql<{ flowId: string; versionId: string }>(
+      await testSql<{ flowId: string; versionId: string }>(
         em,
         `select flow_id as "flowId", id as "versionId" from flow_versions where workspace_id = :workspaceId limit 1`,
         b,
@@ -87,7 +88,7 @@ export async function runRetentionBench(args: string[]): Promise<void> {
     // Messages 1..N/2 are 60 days old (expired), the others 1 day old.
     await seedRetentionData(em, { ...b, ...flow }, messages, { kind: 'halves' });
     const counts = (
-      await runSql<{ messages: string; steps: string; runs: string }>(
+      await testSql<{ messages: string; steps: string; runs: string }>(
         em,
         `select (select count(*) from messages) as messages, (select count(*) from run_steps) as steps, (select count(*) from runs) as runs`,
       )
@@ -239,7 +240,7 @@ export async function runRetentionBench(args: string[]): Promise<void> {
     progress(`auto-replies with no sweep (before and after): end to end ${formatSummary(idle)}`);
     const rowsPerS = Math.round(deleted / (sweepMs / 1000));
     const timing = (
-      await runSql<{ measureMs: number; pausedMs: number }>(
+      await testSql<{ measureMs: number; pausedMs: number }>(
         em,
         `select cast(details ->> 'measureMs' as int) as "measureMs", cast(details ->> 'pausedMs' as int) as "pausedMs" from audit_log where target_id = :sweepId`,
         { sweepId: sweep.id },
@@ -272,7 +273,7 @@ export async function runRetentionBench(args: string[]): Promise<void> {
       `targets: ≥ 50000 rows/s: ${rowsPerS >= 50_000 ? 'met' : 'MISSED'}; p99 during ≤ 2 × idle: ${during.p99 <= 2 * idle.p99 ? 'met' : 'MISSED'} (machine shared with other work: figures are noisy)`,
     );
     const left = (
-      await runSql<{ n: string }>(
+      await testSql<{ n: string }>(
         em,
         `select count(*) as n from messages where workspace_id = :workspaceId and created_at < now() - interval '30 days'`,
         b,
@@ -351,7 +352,7 @@ async function sampleTimeline(orm: Orm, workspaceId: string, sweepId: string, do
       SWEEP_ORDER.find((k) => sweep?.progress[k]?.status === 'running') ??
       (SWEEP_ORDER.some((k) => sweep?.progress[k]?.status === 'pending') ? 'counting' : '-');
     const wal = (
-      await runSql<{ lsn: string; checkpoints: string }>(
+      await testSql<{ lsn: string; checkpoints: string }>(
         orm.em.fork(),
         `select cast(pg_current_wal_lsn() - '0/0' as text) as lsn, cast(checkpoints_timed + checkpoints_req as text) as checkpoints from pg_stat_bgwriter`,
       )

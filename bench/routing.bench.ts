@@ -8,6 +8,7 @@ import { openOrm, type Orm } from '../platform/db/orm.ts';
 import { InboxBus } from '../platform/inbox/inbox-bus.ts';
 import { createLogger } from '../platform/logger.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from '../test/support/test-sql.ts';
 import { createRedis, deleteKeysMatching, type Redis } from '../platform/redis.ts';
 import { BENCH_PG_BASE, BENCH_REDIS_URL } from './support/bench-env.ts';
 import { loadAverage, wholeNumberOption } from './support/bench-process.ts';
@@ -76,7 +77,7 @@ export async function runRoutingBench(args: string[]): Promise<void> {
       `insert into channels (id, workspace_id, kind, name, status) values (:channelId, :workspaceId, 'sandbox', 'bench', 'connected')`,
       { channelId, workspaceId },
     );
-    const { rows: agentRows } = await runSql<{ id: string }>(
+    const { rows: agentRows } = await testSql<{ id: string }>(
       em,
       `with u as (insert into users (id, email, name, password_hash) select gen_random_uuid(), 'agent' || i || '@bench.local', 'Agent ' || i, 'x' from generate_series(1, :agents) i returning id)
        insert into memberships (id, workspace_id, user_id, role) select gen_random_uuid(), :workspaceId, u.id, 'agent' from u returning user_id as id`,
@@ -147,7 +148,7 @@ export async function runRoutingBench(args: string[]): Promise<void> {
     await bus.publishKicks(teamIds);
     for (;;) {
       await new Promise((r) => setTimeout(r, 500));
-      const { rows } = await runSql<{ resolved: number; assigned: number }>(
+      const { rows } = await testSql<{ resolved: number; assigned: number }>(
         em,
         `select count(*) filter (where state = 'resolved')::int as resolved, count(*) filter (where state = 'assigned')::int as assigned from conversations where workspace_id = :workspaceId`,
         { workspaceId },
@@ -170,14 +171,14 @@ export async function runRoutingBench(args: string[]): Promise<void> {
       `freed slots by outcome: ${JSON.stringify(outcomes)}; agents' resolves failed ${reports.reduce((n, r) => n + r.failures, 0)}, conversations found by the agents' reload (no live event within a reload period) ${reports.reduce((n, r) => n + r.reloaded, 0)}`,
     );
 
-    const { rows: span } = await runSql<{ n: number; seconds: number }>(
+    const { rows: span } = await testSql<{ n: number; seconds: number }>(
       em,
       `select count(*)::int as n, extract(epoch from max(created_at) - min(created_at))::float8 as seconds from conversation_events where workspace_id = :workspaceId and to_state = 'assigned'`,
       { workspaceId },
     );
     // For each freed slot (a resolve of an assigned conversation), the agent's next assignment:
     // the first assignment event after it in the agent's lock order (seq).
-    const { rows: waits } = await runSql<{ ms: number }>(
+    const { rows: waits } = await testSql<{ ms: number }>(
       em,
       `with ev as (
          select seq, created_at, to_state, case when to_state = 'assigned' then to_assignee_user_id else from_assignee_user_id end as agent
@@ -190,7 +191,7 @@ export async function runRoutingBench(args: string[]): Promise<void> {
        select extract(epoch from next_assigned - created_at)::float8 * 1000 as ms from nexts where to_state = 'resolved' and next_assigned is not null`,
       { workspaceId },
     );
-    const { rows: over } = await runSql<{ n: number }>(
+    const { rows: over } = await testSql<{ n: number }>(
       em,
       `select count(*)::int as n from (
          select sum(delta) over (partition by agent order by seq) as load from (
@@ -201,24 +202,24 @@ export async function runRoutingBench(args: string[]): Promise<void> {
        ) l where load > :capacity`,
       { workspaceId, capacity: o.capacity },
     );
-    const { rows: twice } = await runSql<{ n: number }>(
+    const { rows: twice } = await testSql<{ n: number }>(
       em,
       `select count(*)::int as n from (select conversation_id from conversation_events where workspace_id = :workspaceId and to_state = 'assigned' group by conversation_id having count(*) > 1) d`,
       { workspaceId },
     );
-    const { rows: byProcess } = await runSql<{ n: number }>(
+    const { rows: byProcess } = await testSql<{ n: number }>(
       em,
       `select count(*)::int as n from conversation_events where workspace_id = :workspaceId and to_state = 'assigned' group by detail->>'process' order by 1 desc`,
       { workspaceId },
     );
     // Which path assigned: a resolve refilling its own slot, or an assignment pass (arrivals, a resolve that could not refill).
-    const { rows: byPath } = await runSql<{ refills: number; passes: number }>(
+    const { rows: byPath } = await testSql<{ refills: number; passes: number }>(
       em,
       `select count(*) filter (where reason like '%(a slot freed)')::int as refills, count(*) filter (where reason not like '%(a slot freed)')::int as passes from conversation_events where workspace_id = :workspaceId and to_state = 'assigned'`,
       { workspaceId },
     );
     // How many transactions the resolves took (the resolves of a process that arrive together share one: Inbox.resolve).
-    const { rows: resolveTx } = await runSql<{ n: number }>(
+    const { rows: resolveTx } = await testSql<{ n: number }>(
       em,
       `select count(distinct xmin::text)::int as n from conversation_events where workspace_id = :workspaceId and to_state = 'resolved'`,
       { workspaceId },

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../engine/clock.ts';
 import { validateFlow } from '../engine/flows/validate-flow.ts';
 import { newId } from '../platform/ids.ts';
-import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from './support/test-sql.ts';
 import { seedDemo } from '../platform/seed/seed-demo.ts';
 import { eventually } from './support/eventually.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
@@ -25,7 +25,7 @@ let other: ApiClient;
 let workspaceId: string;
 
 async function sql<T = any>(query: string, bindings: Record<string, unknown> = {}): Promise<T[]> {
-  return (await runSql<T>(api.env.orm.em.fork(), query, bindings)).rows;
+  return (await testSql<T>(api.env.orm.em.fork(), query, bindings)).rows;
 }
 
 async function memberClient(email: string, role: string): Promise<ApiClient> {

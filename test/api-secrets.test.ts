@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { doc, edge, keywordTrigger, node } from '../engine/flows/flow-document.fixture.ts';
 import { SealedBoxError } from '../platform/crypto/sealed-box.ts';
-import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from './support/test-sql.ts';
 import { openSecretValue } from '../platform/secrets/secret-seal.ts';
 import type { ApiClient, ApiResponse } from './support/api-client.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
@@ -32,7 +32,7 @@ let channelId: string;
 let phoneSeq = 0;
 
 async function sql<T = any>(query: string, bindings: Record<string, unknown> = {}): Promise<T[]> {
-  return (await runSql<T>(api.env.orm.em.fork(), query, bindings)).rows;
+  return (await testSql<T>(api.env.orm.em.fork(), query, bindings)).rows;
 }
 
 async function say(text: string): Promise<{ conversationId: string }> {

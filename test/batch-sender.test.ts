@@ -6,7 +6,7 @@ import { newId } from '../platform/ids.ts';
 import { BatchSender } from '../platform/pipeline/batch-sender.ts';
 import { ConnectorRegistry } from '../platform/pipeline/connector-registry.ts';
 import { Outbox } from '../platform/pipeline/outbox.ts';
-import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from './support/test-sql.ts';
 import { sendQueueName, type SendJobData } from '../platform/pipeline/send-job.ts';
 import { QueueFactory } from '../platform/queues/queue-factory.ts';
 import { createTestEnv, type TestEnv } from './support/test-env.ts';
@@ -32,7 +32,7 @@ const connector: ChannelConnector = {
 };
 
 async function sql<Row>(text: string, bindings: Record<string, unknown> = {}): Promise<Row[]> {
-  return (await runSql<Row>(env.orm.em.fork(), text, bindings)).rows;
+  return (await testSql<Row>(env.orm.em.fork(), text, bindings)).rows;
 }
 
 /** A webhook channel with `conversations` conversations, each with `texts` queued in order; answers the message ids and the channel. */

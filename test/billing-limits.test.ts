@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from './support/test-sql.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
 import type { ApiClient } from './support/api-client.ts';
 import { eventually } from './support/eventually.ts';
@@ -163,7 +163,7 @@ describe('when a broadcast reaches the quota', () => {
     expect(paused.stateReason).toMatch(
       /^quota_exceeded: the free plan's 3 automated messages are used until \d{4}-\d{2}-\d{2}; it resumes by itself when the quota returns$/,
     );
-    const { rows } = await runSql<{ n: number }>(
+    const { rows } = await testSql<{ n: number }>(
       api.env.orm.em.fork(),
       `select count(*)::int as n from messages where workspace_id = :workspaceId and sender = 'broadcast'`,
       { workspaceId },
@@ -213,7 +213,7 @@ describe('when a broadcast reaches the quota', () => {
       return b.state === 'completed' ? b : undefined;
     }, 30_000);
     expect(done.state).toBe('completed');
-    const { rows } = await runSql<{ n: number; recipients: number }>(
+    const { rows } = await testSql<{ n: number; recipients: number }>(
       api.env.orm.em.fork(),
       `select count(*)::int as n, count(distinct contact_id)::int as recipients from messages where workspace_id = :workspaceId and sender = 'broadcast'`,
       { workspaceId },

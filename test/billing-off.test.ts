@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENTITLEMENTS } from '../engine/billing/plans.ts';
-import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from './support/test-sql.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
 import type { ApiClient } from './support/api-client.ts';
 import { FakeStripe, PRICE_BUSINESS, PRICE_PRO, signedEvent } from './support/fake-stripe.ts';
@@ -58,7 +58,7 @@ describe('when STRIPE_SECRET_KEY is not set', () => {
       headers: { 'content-type': 'application/json', 'stripe-signature': signature },
     });
     expect(res.status).toBe(404);
-    const { rows } = await runSql<{ n: number }>(api.env.orm.em.fork(), `select count(*)::int as n from billing_events`);
+    const { rows } = await testSql<{ n: number }>(api.env.orm.em.fork(), `select count(*)::int as n from billing_events`);
     expect(rows[0]!.n).toBe(0);
   });
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StripeGateway } from '../connectors/stripe/stripe-gateway.ts';
 import { recordBillingEvent } from '../platform/billing/billing-events.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from './support/test-sql.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
 import type { ApiClient } from './support/api-client.ts';
 import { eventually } from './support/eventually.ts';
@@ -58,7 +59,7 @@ async function deliver(
 }
 
 async function eventRow(id: string): Promise<{ outcome: string | null; processed: boolean; payload: unknown } | undefined> {
-  const { rows } = await runSql<{ outcome: string | null; processed: boolean; payload: unknown }>(
+  const { rows } = await testSql<{ outcome: string | null; processed: boolean; payload: unknown }>(
     api.env.orm.em.fork(),
     `select outcome, processed_at is not null as processed, payload from billing_events where id = :id`,
     { id },
@@ -286,7 +287,7 @@ describe('when Stripe sends the same event twice', () => {
     const second = await deliver(event);
     expect(second.status).toBe(200);
     expect(second.body.duplicate).toBe(true);
-    const { rows } = await runSql<{ n: number; attempts: number }>(
+    const { rows } = await testSql<{ n: number; attempts: number }>(
       api.env.orm.em.fork(),
       `select count(*)::int as n, max(attempts) as attempts from billing_events where id = 'evt_Fkinvoice'`,
     );
@@ -365,7 +366,7 @@ describe('when processing an event fails', () => {
       object: subscriptionObject(held),
     });
     const failed = await eventually(async () => {
-      const { rows } = await runSql<{ attempts: number; lastError: string | null; processed: boolean }>(
+      const { rows } = await testSql<{ attempts: number; lastError: string | null; processed: boolean }>(
         api.env.orm.em.fork(),
         `select attempts, last_error as "lastError", processed_at is not null as processed from billing_events where id = 'evt_Fkretry'`,
       );
@@ -374,7 +375,7 @@ describe('when processing an event fails', () => {
     expect(failed).toMatchObject({ processed: false, lastError: expect.stringContaining('No such subscription') });
     fake.setSubscription(held);
     expect(await processed('evt_Fkretry')).toBe('plan business (active)');
-    const { rows } = await runSql<{ attempts: number; lastError: string | null }>(
+    const { rows } = await testSql<{ attempts: number; lastError: string | null }>(
       api.env.orm.em.fork(),
       `select attempts, last_error as "lastError" from billing_events where id = 'evt_Fkretry'`,
     );

@@ -7,7 +7,7 @@ import { reconcileUsage } from '../platform/billing/usage-reconcile.ts';
 import { newId } from '../platform/ids.ts';
 import { Outbox } from '../platform/pipeline/outbox.ts';
 import type { OutboundRequest } from '../platform/pipeline/outbound-request.ts';
-import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from './support/test-sql.ts';
 import { QueueFactory } from '../platform/queues/queue-factory.ts';
 import { createTestEnv, type TestEnv } from './support/test-env.ts';
 
@@ -26,7 +26,7 @@ interface Fixture {
 }
 
 async function sql<T = Record<string, unknown>>(text: string, bindings: Record<string, unknown> = {}): Promise<T[]> {
-  return (await runSql<T>(env.orm.em.fork(), text, bindings)).rows;
+  return (await testSql<T>(env.orm.em.fork(), text, bindings)).rows;
 }
 
 /** A workspace whose usage period is December 2026, with one conversation. */

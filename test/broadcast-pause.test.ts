@@ -2,7 +2,7 @@ import { QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACED_BATCH_SECONDS } from '../engine/broadcasts/broadcast-pace.ts';
 import { batchJobId, broadcastSendQueueName } from '../platform/broadcasts/broadcast-queues.ts';
-import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from './support/test-sql.ts';
 import type { Redis } from '../platform/redis.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
 import type { ApiClient } from './support/api-client.ts';
@@ -33,7 +33,7 @@ let batchEvents: QueueEvents;
 const answers = new Map<string, unknown[]>();
 
 async function sql<T = any>(query: string, bindings: Record<string, unknown> = {}): Promise<T[]> {
-  return (await runSql<T>(api.env.orm.em.fork(), query, bindings)).rows;
+  return (await testSql<T>(api.env.orm.em.fork(), query, bindings)).rows;
 }
 
 /** Inserts `count` contacts tagged `tag` in one statement; phones start with `phonePrefix`. */

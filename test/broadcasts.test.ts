@@ -6,7 +6,7 @@ import {
   broadcastSendQueueName,
   recurringSchedulerId,
 } from '../platform/broadcasts/broadcast-queues.ts';
-import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from './support/test-sql.ts';
 import { doc, keywordTrigger, node, edge } from '../engine/flows/flow-document.fixture.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
 import type { ApiClient } from './support/api-client.ts';
@@ -26,7 +26,7 @@ function broadcastsQueue(): Queue {
 }
 
 async function sql<T = any>(query: string, bindings: Record<string, unknown> = {}): Promise<T[]> {
-  return (await runSql<T>(api.env.orm.em.fork(), query, bindings)).rows;
+  return (await testSql<T>(api.env.orm.em.fork(), query, bindings)).rows;
 }
 
 /** Creates `count` contacts with these tags and attributes; answers their ids. */

@@ -3,6 +3,7 @@ import { dropDatabase } from '../platform/db/ensure-database.ts';
 import { openOrm } from '../platform/db/orm.ts';
 import { newId } from '../platform/ids.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from './support/test-sql.ts';
 import { cliEnv, killRunningClis, runCli } from './support/cli-process.ts';
 
 const created: string[] = [];
@@ -126,7 +127,7 @@ describe("when an operator recounts a workspace's usage", () => {
         expect(res.code, res.stderr).toBe(0);
         expect(res.stdout).toContain("before: 42 automated messages, 0 agents' replies, 0 broadcast recipients\n");
         expect(res.stdout).toContain("after: 0 automated messages, 0 agents' replies, 0 broadcast recipients\n");
-        const { rows } = await runSql<{ n: number }>(
+        const { rows } = await testSql<{ n: number }>(
           orm.em.fork(),
           `select automated_messages as n from billing_usage where workspace_id = :workspaceId`,
           {

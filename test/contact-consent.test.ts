@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { optInContact, optOutContact } from '../platform/contacts/contact-consent.sql.ts';
 import { newId } from '../platform/ids.ts';
-import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from './support/test-sql.ts';
 import { createTestEnv, type TestEnv } from './support/test-env.ts';
 
 // The STOP keyword and the opt-out node each had their own copy of these statements; one of them
@@ -15,7 +15,7 @@ const FIRST = new Date('2026-03-01T10:00:00.000Z');
 const LATER = new Date('2026-03-01T11:00:00.000Z');
 
 async function sql<Row>(text: string, bindings: Record<string, unknown> = {}): Promise<Row[]> {
-  return (await runSql<Row>(env.orm.em.fork(), text, bindings)).rows;
+  return (await testSql<Row>(env.orm.em.fork(), text, bindings)).rows;
 }
 
 beforeAll(async () => {

@@ -7,7 +7,7 @@ import { ensureImportDir, importFileKey, importFilesOf } from '../platform/conta
 import { insertImport, loadImport } from '../platform/contacts/contact-import.store.ts';
 import { newId } from '../platform/ids.ts';
 import { createLogger } from '../platform/logger.ts';
-import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from './support/test-sql.ts';
 import { createTestEnv, type TestEnv } from './support/test-env.ts';
 
 /*
@@ -19,7 +19,7 @@ import { createTestEnv, type TestEnv } from './support/test-env.ts';
 
 let env: TestEnv;
 const sql = <R = Record<string, unknown>>(text: string, bindings: Record<string, unknown> = {}) =>
-  runSql<R>(env.orm.em.fork(), text, bindings);
+  testSql<R>(env.orm.em.fork(), text, bindings);
 
 beforeAll(async () => {
   env = await createTestEnv();

@@ -4,6 +4,7 @@ import { listContacts } from '../platform/contacts/contact-list.sql.ts';
 import { upsertContacts } from '../platform/contacts/contact-upsert.sql.ts';
 import { newId } from '../platform/ids.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from './support/test-sql.ts';
 import { createTestEnv, type TestEnv } from './support/test-env.ts';
 
 /*
@@ -14,7 +15,7 @@ import { createTestEnv, type TestEnv } from './support/test-env.ts';
 
 let env: TestEnv;
 const sql = <R = Record<string, unknown>>(text: string, bindings: Record<string, unknown> = {}) =>
-  runSql<R>(env.orm.em.fork(), text, bindings);
+  testSql<R>(env.orm.em.fork(), text, bindings);
 
 const ATTRIBUTES: unknown[] = [
   {},

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { doc, edge, keywordTrigger, node } from '../engine/flows/flow-document.fixture.ts';
 import { DRAIN_BATCHES_IN_FLIGHT } from '../platform/automation/conversation-drain.ts';
-import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from './support/test-sql.ts';
 import type { ApiClient } from './support/api-client.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
 import { eventually } from './support/eventually.ts';
@@ -47,7 +47,7 @@ async function say(ws: Workspace, from: string, text: string): Promise<{ convers
 }
 
 async function sql<T>(query: string, bindings: Record<string, unknown> = {}): Promise<T[]> {
-  return (await runSql<T>(api.env.orm.em.fork(), query, bindings)).rows;
+  return (await testSql<T>(api.env.orm.em.fork(), query, bindings)).rows;
 }
 
 async function repliesTo(conversationIds: string[]): Promise<{ conversationId: string; text: string }[]> {

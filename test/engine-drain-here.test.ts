@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INBOX_QUEUE } from '../platform/automation/engine-queues.ts';
-import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from './support/test-sql.ts';
 import { eventually } from './support/eventually.ts';
 import { scriptedHandler, startDrainHarness, type DrainHarness } from './support/drain-harness.ts';
 
@@ -9,7 +9,7 @@ const script = scriptedHandler();
 const handled = script.handled;
 
 async function engineState(messageId: string): Promise<{ handled: boolean; failures: number | null }> {
-  const { rows } = await runSql<{ handled: boolean; failures: number | null }>(
+  const { rows } = await testSql<{ handled: boolean; failures: number | null }>(
     harness.env.orm.em.fork(),
     `select handled_at is not null as handled, cast(metadata #>> '{engine,failures}' as integer) as failures from messages where id = :id`,
     { id: messageId },

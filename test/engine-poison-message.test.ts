@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_HANDLING_FAILURES } from '../platform/automation/conversation-drain.ts';
-import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from './support/test-sql.ts';
 import { scriptedHandler, startDrainHarness, type DrainHarness } from './support/drain-harness.ts';
 
 let harness: DrainHarness;
@@ -10,7 +10,7 @@ const handled = script.handled;
 script.failWith('poison', Infinity, 'boom: this message breaks the handler');
 
 async function engineState(messageId: string): Promise<{ handled: boolean; engine: { failures?: number; lastError?: string } | null }> {
-  const { rows } = await runSql<{ handled: boolean; engine: { failures?: number; lastError?: string } | null }>(
+  const { rows } = await testSql<{ handled: boolean; engine: { failures?: number; lastError?: string } | null }>(
     harness.env.orm.em.fork(),
     `select handled_at is not null as handled, metadata -> 'engine' as engine from messages where id = :id`,
     { id: messageId },

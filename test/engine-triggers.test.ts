@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { doc, edge, node } from '../engine/flows/flow-document.fixture.ts';
 import { generateRandomToken } from '../api/auth/random-token.ts';
 import { SCHEDULE_QUEUE } from '../platform/automation/triggered-runs.ts';
-import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from './support/test-sql.ts';
 import { eventually } from './support/eventually.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
 import { publishFlow } from './support/publish-flow.ts';
@@ -13,7 +13,7 @@ let workspaceId: string;
 let schedules: Queue;
 
 async function sql<T = any>(query: string, bindings: Record<string, unknown> = {}): Promise<T[]> {
-  return (await runSql<T>(api.env.orm.em.fork(), query, bindings)).rows;
+  return (await testSql<T>(api.env.orm.em.fork(), query, bindings)).rows;
 }
 
 beforeAll(async () => {

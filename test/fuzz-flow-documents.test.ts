@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FLOW_PROBLEM_CODES } from '../engine/flows/flow-problem.ts';
 import { NODE_CATALOG } from '../engine/flows/node-catalog.ts';
 import { validateFlow } from '../engine/flows/validate-flow.ts';
-import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from './support/test-sql.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
 import type { ApiClient } from './support/api-client.ts';
 import { eventually } from './support/eventually.ts';
@@ -188,7 +188,7 @@ describe('the flows API with random and mutated documents', () => {
       await eventually(
         async () =>
           (
-            await runSql<{ handled: boolean }>(em, `select handled_at is not null as handled from messages where id = :id`, {
+            await testSql<{ handled: boolean }>(em, `select handled_at is not null as handled from messages where id = :id`, {
               id: inbound.body.messageId,
             })
           ).rows[0]?.handled

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebhookInboundSchema } from '../connectors/webhook/webhook-payloads.ts';
 import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from '../connectors/webhook/webhook-signature.ts';
-import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from './support/test-sql.ts';
 import type { ApiClient } from './support/api-client.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
 import { fromZod, mutated } from './support/fuzz-arbitraries.ts';
@@ -132,7 +132,7 @@ describe('a webhook channel with random and mutated input', () => {
 });
 
 async function storedMessages(): Promise<number> {
-  const { rows } = await runSql<{ n: number }>(
+  const { rows } = await testSql<{ n: number }>(
     api.env.orm.em.fork(),
     `select count(*)::int as n from messages where channel_id = :channelId`,
     { channelId },

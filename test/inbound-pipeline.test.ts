@@ -5,7 +5,7 @@ import { NotFoundError, ValidationError } from '../engine/errors/app-error.ts';
 import type { AcceptedInbound, InboundMessage } from '../engine/ports/inbound-message.ts';
 import { newId } from '../platform/ids.ts';
 import { InboundPipeline } from '../platform/pipeline/inbound-pipeline.ts';
-import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from './support/test-sql.ts';
 import { createTestEnv, type TestEnv } from './support/test-env.ts';
 
 let env: TestEnv;
@@ -13,7 +13,7 @@ let pipeline: InboundPipeline;
 const accepted: AcceptedInbound[] = [];
 
 async function sql<Row = Record<string, unknown>>(text: string, bindings: Record<string, unknown> = {}): Promise<Row[]> {
-  return (await runSql<Row>(env.orm.em.fork(), text, bindings)).rows;
+  return (await testSql<Row>(env.orm.em.fork(), text, bindings)).rows;
 }
 
 async function createChannel(opts: { deleted?: boolean } = {}): Promise<{ workspaceId: string; channelId: string }> {

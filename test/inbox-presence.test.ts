@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { doc, edge, keywordTrigger, node } from '../engine/flows/flow-document.fixture.ts';
-import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from './support/test-sql.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
 import type { ApiClient } from './support/api-client.ts';
 import { eventually } from './support/eventually.ts';
@@ -39,7 +39,7 @@ async function stateOf(id: string): Promise<{ state: string; assigneeUserId: str
 }
 
 async function reasons(id: string): Promise<string[]> {
-  const { rows } = await runSql<{ reason: string }>(
+  const { rows } = await testSql<{ reason: string }>(
     api.env.orm.em.fork(),
     `select reason from conversation_events where conversation_id = :id order by seq`,
     { id },
@@ -97,7 +97,7 @@ describe('when agents come online, disconnect and lapse', () => {
     );
     expect(assigned.data).toMatchObject({ toAssigneeUserId: ana.userId, teamId });
     // The contact writes again: the agent's stream hears of the new message.
-    const { rows } = await runSql<{ phone: string }>(
+    const { rows } = await testSql<{ phone: string }>(
       api.env.orm.em.fork(),
       `select c.phone from conversations conv join contacts c on c.id = conv.contact_id where conv.id = :id`,
       { id: ids[0] },

@@ -9,6 +9,7 @@ import { resolveBatch, type ResolveItem, type ResolveItemResult } from '../platf
 import { createLogger } from '../platform/logger.ts';
 import { Outbox } from '../platform/pipeline/outbox.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from './support/test-sql.ts';
 import { QueueFactory } from '../platform/queues/queue-factory.ts';
 import { seedWorkspaceWithSandbox } from './support/seed-workspace.ts';
 import { createTestEnv, type TestEnv } from './support/test-env.ts';
@@ -143,7 +144,7 @@ async function insertConversation(
   queuedSecondsAgo: number,
 ): Promise<string> {
   const em = orm.em.fork();
-  const { rows } = await runSql<{ id: string }>(
+  const { rows } = await testSql<{ id: string }>(
     em,
     `with c as (insert into contacts (id, workspace_id) values (gen_random_uuid(), :workspaceId) returning id)
      insert into conversations (id, workspace_id, channel_id, contact_id, state, status, bot_paused, team_id, assignee_user_id, queued_at)
@@ -173,7 +174,7 @@ function refills(results: ResolveItemResult[]): ([string | null, string] | null)
 }
 
 async function loads(): Promise<Record<string, number>> {
-  const { rows } = await runSql<{ userId: string; load: number; held: number }>(
+  const { rows } = await testSql<{ userId: string; load: number; held: number }>(
     orm.em.fork(),
     `select a.user_id as "userId", a.load, (select count(*)::int from conversations c where c.assignee_user_id = a.user_id and c.state = 'assigned') as held
        from agent_status a where a.workspace_id = :workspaceId`,
@@ -198,7 +199,7 @@ describe('when several agents of a team resolve at once, one of them two convers
     expect(byAgent(agents.ben)).toEqual([queue[1]]);
     expect(await loads()).toMatchObject({ [agents.ana]: 3, [agents.ben]: 3 });
 
-    const { rows: events } = await runSql<{ to: string; n: number; transactions: number }>(
+    const { rows: events } = await testSql<{ to: string; n: number; transactions: number }>(
       orm.em.fork(),
       `select to_state as "to", count(*)::int as n, count(distinct xmin::text)::int as transactions from conversation_events where workspace_id = :workspaceId group by 1 order by 1`,
       { workspaceId },
@@ -256,7 +257,7 @@ describe('when a queued conversation is resolved in the same batch as a slot of 
     const results = await batch([queue[0]!, holds.ana[0]!]);
     expect(results.map((r) => r.kind === 'resolved' && r.outcome)).toEqual(['no_slot', 'refilled']);
     expect(refills(results)[1]).toEqual([agents.ana, queue[1]]);
-    const { rows } = await runSql<{ state: string }>(orm.em.fork(), `select state from conversations where id = :id`, { id: queue[0] });
+    const { rows } = await testSql<{ state: string }>(orm.em.fork(), `select state from conversations where id = :id`, { id: queue[0] });
     expect(rows[0]!.state).toBe('resolved');
   });
 });
@@ -287,7 +288,7 @@ describe('when another transaction holds a conversation or an agent of the batch
     await new Promise((r) => setTimeout(r, 300));
     await other.query('rollback');
     expect((await resolving).sort()).toEqual(['refilled', 'refilled', 'refilled']);
-    const { rows } = await runSql<{ id: string; state: string }>(
+    const { rows } = await testSql<{ id: string; state: string }>(
       orm.em.fork(),
       `select id, state from conversations where id = any(cast(:ids as uuid[])) order by queued_at`,
       { ids: [...holds.ana, ...holds.ben, ...queue.slice(0, 4)] },
@@ -330,7 +331,7 @@ describe('when an agent of the batch is in two assigning teams', () => {
     expect(refills(results)[1]).toEqual([agents.dan, otherQueue[0]]);
 
     expect(await inbox.resolve(workspaceId, holds.cleo[0]!, { kind: 'user', userId: agents.cleo })).toBe('refilled');
-    const { rows } = await runSql<{ id: string }>(
+    const { rows } = await testSql<{ id: string }>(
       orm.em.fork(),
       `select id from conversations where assignee_user_id = :cleo and state = 'assigned'`,
       { cleo: agents.cleo },
@@ -351,7 +352,7 @@ describe('when the same conversation is resolved twice at once through Inbox.res
     expect(both.map((b) => b.status).sort()).toEqual(['fulfilled', 'rejected']);
     const failed = both.find((b) => b.status === 'rejected') as PromiseRejectedResult;
     expect(failed.reason).toBeInstanceOf(ConflictError);
-    const { rows } = await runSql<{ n: number }>(
+    const { rows } = await testSql<{ n: number }>(
       orm.em.fork(),
       `select count(*)::int as n from conversation_events where conversation_id = :id and to_state = 'resolved'`,
       { id: holds.ana[0] },
@@ -367,7 +368,7 @@ describe('when resolves of many sizes arrive on one connection', () => {
       await seed({ ana: 3, ben: 3 });
       const sizes = [2, 3, 1, 2, 4, 1, 2, 3, 2, 2, 3, 1, 2, 2];
       for (const size of sizes) {
-        const { rows } = await runSql<{ id: string; a: string }>(
+        const { rows } = await testSql<{ id: string; a: string }>(
           single.em.fork(),
           `select id, assignee_user_id as a from conversations where workspace_id = :workspaceId and state = 'assigned' and team_id = :teamId order by queued_at limit :n`,
           { workspaceId, teamId, n: size },
@@ -375,7 +376,7 @@ describe('when resolves of many sizes arrive on one connection', () => {
         const results = await resolveBatch(single.em.fork(), items(rows.map((r) => r.id)), { now: new Date(), graceMs: 60_000 });
         expect(results.every((r) => r.kind === 'resolved' && r.outcome === 'refilled')).toBe(true);
       }
-      const { rows } = await runSql<{ genericPlans: number; customPlans: number }>(
+      const { rows } = await testSql<{ genericPlans: number; customPlans: number }>(
         single.em.fork(),
         `select generic_plans::int as "genericPlans", custom_plans::int as "customPlans" from pg_prepared_statements where statement like :pattern`,
         { pattern: '%jsonb_to_recordset(%refill_teams as (%' },

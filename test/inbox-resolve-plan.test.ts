@@ -3,6 +3,7 @@ import { openOrm, type Orm } from '../platform/db/orm.ts';
 import { emptyInboxAfterCommit } from '../platform/inbox/inbox-effects.ts';
 import { resolveAndRefill } from '../platform/inbox/resolve-and-refill.sql.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from './support/test-sql.ts';
 import { seedWorkspaceWithSandbox } from './support/seed-workspace.ts';
 import { createTestEnv, type TestEnv } from './support/test-env.ts';
 
@@ -58,7 +59,7 @@ beforeAll(async () => {
     { workspaceId, agentId, load: RESOLVES },
   );
   // The agent (in the first team) holds RESOLVES conversations; QUEUED more wait over the teams, oldest first by number.
-  const { rows } = await runSql<{ id: string; state: string }>(
+  const { rows } = await testSql<{ id: string; state: string }>(
     em,
     `with c as (insert into contacts (id, workspace_id, phone) select gen_random_uuid(), :workspaceId, '+1555000' || lpad(i::text, 5, '0') from generate_series(1, :n) i returning id, phone)
      insert into conversations (id, workspace_id, channel_id, contact_id, state, status, bot_paused, team_id, assignee_user_id, queued_at)
@@ -70,7 +71,7 @@ beforeAll(async () => {
   );
   await runSql(em, `analyze`);
   assigned = rows.filter((r) => r.state === 'assigned').map((r) => r.id);
-  const { rows: waiting } = await runSql<{ id: string }>(
+  const { rows: waiting } = await testSql<{ id: string }>(
     em,
     `select id from conversations where team_id = :teamId and state = 'queued' order by queued_at limit :n`,
     { teamId, n: RESOLVES },
@@ -103,7 +104,7 @@ describe('when an agent resolves conversation after conversation on one connecti
     }
     expect(refilled).toEqual(queued);
 
-    const { rows } = await runSql<{ genericPlans: number; customPlans: number }>(
+    const { rows } = await testSql<{ genericPlans: number; customPlans: number }>(
       single.em.fork(),
       `select generic_plans::int as "genericPlans", custom_plans::int as "customPlans" from pg_prepared_statements where statement like :pattern`,
       // Bound, so that this query's own text does not match.

@@ -4,6 +4,7 @@ import { openOrm, type Orm } from '../platform/db/orm.ts';
 import { emptyInboxAfterCommit } from '../platform/inbox/inbox-effects.ts';
 import { resolveAndRefill } from '../platform/inbox/resolve-and-refill.sql.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from './support/test-sql.ts';
 import { seedWorkspaceWithSandbox } from './support/seed-workspace.ts';
 import { createTestEnv, type TestEnv } from './support/test-env.ts';
 
@@ -82,7 +83,7 @@ async function seed(): Promise<{ held: string; queue: string[] }> {
     workspaceId,
     agentId,
   });
-  const { rows } = await runSql<{ id: string; n: number }>(
+  const { rows } = await testSql<{ id: string; n: number }>(
     em,
     `with c as (insert into contacts (id, workspace_id) select gen_random_uuid(), :workspaceId from generate_series(0, :n) i returning id)
      insert into conversations (id, workspace_id, channel_id, contact_id, state, status, bot_paused, team_id, assignee_user_id, queued_at)

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalMediaStore } from '../connectors/whatsapp/media-store.ts';
 import { doc, edge, keywordTrigger, node } from '../engine/flows/flow-document.fixture.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from './support/test-sql.ts';
 import { systemClock } from '../engine/clock.ts';
 import { InboxReconciler } from '../platform/inbox/inbox-reconciler.ts';
 import { INBOX_TIMER_QUEUE } from '../platform/inbox/inbox-timers.ts';
@@ -159,7 +160,7 @@ describe('when a flow hands a conversation off to the default team', () => {
     const sent = await ana.client.post(`/api/v1/conversations/${convId}/messages`, { text: 'Hi, Ana here', clientMessageId: 'r1' });
     expect(sent.status).toBe(202);
     const message = await eventually(async () => {
-      const { rows } = await runSql<{ sender: string; authorUserId: string; status: string }>(
+      const { rows } = await testSql<{ sender: string; authorUserId: string; status: string }>(
         api.env.orm.em.fork(),
         `select sender, author_user_id as "authorUserId", status from messages where id = :id`,
         { id: sent.body.messageId },
@@ -190,7 +191,7 @@ describe('when a flow hands a conversation off to the default team', () => {
     const next = await write('hi', contactPhone);
     expect(next.conversationId).not.toBe(convId);
     await eventually(async () => {
-      const { rows } = await runSql<{ text: string }>(
+      const { rows } = await testSql<{ text: string }>(
         api.env.orm.em.fork(),
         `select text from messages where conversation_id = :id and sender = 'bot'`,
         { id: next.conversationId },
@@ -256,7 +257,7 @@ describe('what an agent sees of the conversations of their team', () => {
     await eventually(async () => ((await itemOf(ana.client))?.unreadCount === 1 ? true : undefined));
     expect((await ana.client.get(`/api/v1/conversations/${id}/read`)).body.unreadCount).toBe(1);
     // A position never moves back: marking an older message read keeps the newer position.
-    const { rows } = await runSql<{ id: string }>(
+    const { rows } = await testSql<{ id: string }>(
       api.env.orm.em.fork(),
       `select id from messages where conversation_id = :id order by id limit 1`,
       { id },
@@ -273,7 +274,7 @@ describe('what an agent sees of the conversations of their team', () => {
       await until(ids.at(-1)!, 'queued');
     }
     // A message from the first contact makes theirs the latest activity; the queue still serves them first.
-    const { rows } = await runSql<{ phone: string }>(
+    const { rows } = await testSql<{ phone: string }>(
       api.env.orm.em.fork(),
       `select c.phone from conversations conv join contacts c on c.id = conv.contact_id where conv.id = :id`,
       { id: ids[0] },
@@ -294,7 +295,7 @@ describe('what an agent sees of the conversations of their team', () => {
     const { conversationId: id } = await write('help read-case photo');
     await until(id, 'queued');
     const em = api.env.orm.em.fork();
-    const { rows } = await runSql<{ id: string; channelId: string }>(
+    const { rows } = await testSql<{ id: string; channelId: string }>(
       em,
       `select id, channel_id as "channelId" from messages where conversation_id = :id order by id limit 1`,
       { id },
@@ -412,7 +413,7 @@ describe('automatic assignment', () => {
     await until(waiting, 'assigned', owners[1], 1_000);
     expect(Date.now() - started).toBeLessThan(1_000);
     // The resolve itself handed the freed slot on, in the same statement (no assignment pass to wait for).
-    const { rows: handover } = await runSql<{ gapMs: number; reason: string }>(
+    const { rows: handover } = await testSql<{ gapMs: number; reason: string }>(
       api.env.orm.em.fork(),
       `select extract(epoch from a.created_at - r.created_at)::float8 * 1000 as "gapMs", a.reason from conversation_events r, conversation_events a
         where r.conversation_id = :resolved and r.to_state = 'resolved' and a.conversation_id = :waiting and a.to_state = 'assigned'`,
@@ -565,7 +566,7 @@ describe('supervisors, transfers and snoozes', () => {
     expect((await ana.client.get('/api/v1/me/availability')).body.load).toBe(load);
     // A contact's message wakes a snooze early.
     await ana.client.post(`/api/v1/conversations/${id}/snooze`, { until: new Date(Date.now() + 3_600_000).toISOString() });
-    const { rows } = await runSql<{ phone: string }>(
+    const { rows } = await testSql<{ phone: string }>(
       api.env.orm.em.fork(),
       `select c.phone from conversations conv join contacts c on c.id = conv.contact_id where conv.id = :id`,
       { id },
@@ -598,7 +599,7 @@ describe('timeouts', () => {
     expect(job).toBe(1);
     const c = await until(id, 'bot', null, 15_000);
     expect(c.botPaused).toBe(false);
-    const { rows } = await runSql<{ text: string; sender: string }>(
+    const { rows } = await testSql<{ text: string; sender: string }>(
       api.env.orm.em.fork(),
       `select text, sender from messages where conversation_id = :id and direction = 'outbound'`,
       { id },
@@ -641,7 +642,7 @@ describe('timeouts', () => {
     expect((await conversation(id)).state).toBe('queued');
     await api.process.inbox.fireTimer({ kind: 'handoff_timeout', conversationId: id, waitStartedAt: secondWait, dueAt: new Date() });
     expect((await conversation(id)).state).toBe('bot');
-    const { rows } = await runSql<{ text: string }>(
+    const { rows } = await testSql<{ text: string }>(
       api.env.orm.em.fork(),
       `select text from messages where conversation_id = :id and direction = 'outbound'`,
       { id },

@@ -11,7 +11,7 @@ import { ConnectorRegistry } from '../platform/pipeline/connector-registry.ts';
 import type { OutboundRequest } from '../platform/pipeline/outbound-request.ts';
 import { Outbox } from '../platform/pipeline/outbox.ts';
 import { OutboxReconciler } from '../platform/pipeline/outbox-reconciler.ts';
-import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from './support/test-sql.ts';
 import { sendQueueName } from '../platform/pipeline/send-job.ts';
 import { SendWorker } from '../platform/pipeline/send-worker.ts';
 import { StatusUpdater } from '../platform/pipeline/status-updater.ts';
@@ -36,7 +36,7 @@ const slowTexts = new Map<string, number>();
 const delivered: SandboxOutbound[] = [];
 
 async function sql<Row = Record<string, unknown>>(text: string, bindings: Record<string, unknown> = {}): Promise<Row[]> {
-  return (await runSql<Row>(env.orm.em.fork(), text, bindings)).rows;
+  return (await testSql<Row>(env.orm.em.fork(), text, bindings)).rows;
 }
 
 /** The value `probe` answers once `accept` takes it (the failure shows the last value). */

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsageMeter } from '../platform/billing/usage-meter.ts';
 import { newId } from '../platform/ids.ts';
 import { insertQueuedSql } from '../platform/pipeline/outbox.ts';
-import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from './support/test-sql.ts';
 import { seedWorkspaceWithSandbox } from './support/seed-workspace.ts';
 import { createTestEnv, type TestEnv } from './support/test-env.ts';
 
@@ -27,7 +27,7 @@ beforeAll(async () => {
   workspaceId = newId();
   channelId = newId();
   await seedWorkspaceWithSandbox(em, { workspaceId, channelId, name: 'Plan', channelName: 'S' });
-  const { rows } = await runSql<{ contactId: string; conversationId: string }>(
+  const { rows } = await testSql<{ contactId: string; conversationId: string }>(
     em,
     `with c as (insert into contacts (id, workspace_id, phone) select gen_random_uuid(), :workspaceId, '+1555' || lpad(i::text, 7, '0') from generate_series(1, :n) i returning id)
      insert into conversations (id, workspace_id, channel_id, contact_id, status)
@@ -75,7 +75,7 @@ describe('the outbox insert on a large contacts table without statistics', () =>
     }));
     const meter = UsageMeter.unlimited();
     // Bound as the outbox binds it, and planned for these values as the outbox plans it (planEachCall).
-    const { rows: explained } = await runSql<{ 'QUERY PLAN': unknown }>(
+    const { rows: explained } = await testSql<{ 'QUERY PLAN': unknown }>(
       env.orm.em.fork(),
       `explain (format json) ${insertQueuedSql(meter)}`,
       { rows: JSON.stringify(rows), conversationIds: picked.map((p) => p.conversationId), now: new Date(), limits: meter.limits },

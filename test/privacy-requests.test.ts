@@ -9,7 +9,7 @@ import { removePendingFiles } from '../connectors/retention/privacy-files.ts';
 import { deleteDueWorkspaces } from '../connectors/retention/workspace-deletion.ts';
 import { createLogger } from '../platform/logger.ts';
 import { newId } from '../platform/ids.ts';
-import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from './support/test-sql.ts';
 import { LocalMediaStore } from '../connectors/whatsapp/media-store.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
 import type { ApiClient } from './support/api-client.ts';
@@ -28,7 +28,7 @@ const dataDir = `/tmp/onemessage-privacy-test-${process.pid}`;
 const mediaDir = `${dataDir}/media`;
 
 async function sql<T = Record<string, unknown>>(text: string, bindings: Record<string, unknown> = {}): Promise<T[]> {
-  return (await runSql<T>(api.env.orm.em.fork(), text, bindings)).rows;
+  return (await testSql<T>(api.env.orm.em.fork(), text, bindings)).rows;
 }
 
 async function inbound(from: string, text: string): Promise<{ contactId: string; conversationId: string; messageId: string }> {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../platform/config.ts';
-import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from './support/test-sql.ts';
 import { createRedis, deleteKeysMatching, type Redis } from '../platform/redis.ts';
 import { runRoles, type RunningProcess } from '../platform/runtime/run-roles.ts';
 import { ApiClient } from './support/api-client.ts';
@@ -98,7 +98,7 @@ describe('a Redis Cluster of three masters', () => {
 
     const em = env.orm.em.fork();
     const rows = await eventually(async () => {
-      const { rows } = await runSql<{ conversationId: string; text: string; status: string }>(
+      const { rows } = await testSql<{ conversationId: string; text: string; status: string }>(
         em,
         `select conversation_id as "conversationId", text, status from messages where direction = 'outbound' and channel_id = :channelId order by created_at, id`,
         { channelId },

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_PATTERN_INPUT_CHARS } from '../engine/flows/user-pattern.ts';
-import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from './support/test-sql.ts';
 import { eventually } from './support/eventually.ts';
 import { publishFlow } from './support/publish-flow.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
@@ -24,7 +24,7 @@ let bystander: ApiClient;
 let channelId: string;
 
 async function sql<T = any>(query: string, bindings: Record<string, unknown> = {}): Promise<T[]> {
-  return (await runSql<T>(api.env.orm.em.fork(), query, bindings)).rows;
+  return (await testSql<T>(api.env.orm.em.fork(), query, bindings)).rows;
 }
 
 async function signup(email: string, workspaceName: string): Promise<{ client: ApiClient; workspaceId: string }> {

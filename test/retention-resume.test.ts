@@ -3,7 +3,7 @@ import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../platform/ids.ts';
-import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from './support/test-sql.ts';
 import { collect, runCli, spawnCli } from './support/cli-process.ts';
 import { eventually } from './support/eventually.ts';
 import { createTestEnv, type TestEnv } from './support/test-env.ts';
@@ -18,7 +18,7 @@ let mediaDir: string;
 let cliEnvironment: NodeJS.ProcessEnv;
 
 async function sql<T = Record<string, unknown>>(text: string, bindings: Record<string, unknown> = {}): Promise<T[]> {
-  return (await runSql<T>(env.orm.em.fork(), text, bindings)).rows;
+  return (await testSql<T>(env.orm.em.fork(), text, bindings)).rows;
 }
 
 beforeAll(async () => {

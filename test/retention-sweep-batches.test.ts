@@ -3,6 +3,7 @@ import { KIND_SQL, type SweepCursor } from '../connectors/retention/sweep-kinds.
 import { setUpBatch, setUpCounts, SWEEP_APPLICATION_NAME, walCompressionFor } from '../connectors/retention/sweep-session.sql.ts';
 import { newId } from '../platform/ids.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from './support/test-sql.ts';
 import { seedWorkspaceWithSandbox } from './support/seed-workspace.ts';
 import { createTestEnv, type TestEnv } from './support/test-env.ts';
 
@@ -11,7 +12,7 @@ const ids = { workspaceId: newId(), channelId: newId(), contactId: newId(), conv
 const noHolds = { workspace: false, contactIds: [], conversationIds: [] };
 
 async function sql<T = Record<string, unknown>>(text: string, bindings: Record<string, unknown> = {}): Promise<T[]> {
-  return (await runSql<T>(env.orm.em.fork(), text, { ...ids, ...bindings })).rows;
+  return (await testSql<T>(env.orm.em.fork(), text, { ...ids, ...bindings })).rows;
 }
 
 /** Runs message_content batches of `limit` rows until one deletes nothing; returns the rows of each batch. */
@@ -115,7 +116,7 @@ describe("when a batch's transaction is set up", () => {
     const em = env.orm.em.fork();
     const COUNT_SETTINGS = `select current_setting('application_name') as app, current_setting('synchronous_commit') as sync,
                                    current_setting('max_parallel_workers_per_gather') as workers`;
-    const before = (await runSql<{ app: string; workers: string }>(em, COUNT_SETTINGS)).rows[0]!;
+    const before = (await testSql<{ app: string; workers: string }>(em, COUNT_SETTINGS)).rows[0]!;
     expect(before.workers).not.toBe('0');
     const counting = await em.transactional(async (tx) => {
       await setUpCounts(tx);
@@ -135,7 +136,7 @@ describe("when a batch's transaction is set up", () => {
           `select set_config('parallel_setup_cost', '0', true), set_config('parallel_tuple_cost', '0', true),
                                  set_config('min_parallel_table_scan_size', '0', true)`,
         );
-        return (await runSql<{ 'QUERY PLAN': string }>(tx, `explain select count(*) from messages`)).rows
+        return (await testSql<{ 'QUERY PLAN': string }>(tx, `explain select count(*) from messages`)).rows
           .map((r) => r['QUERY PLAN'])
           .join(' ');
       });
@@ -187,7 +188,7 @@ describe('when the media kind picks the files it takes', () => {
     const messageCutoff = messageDays === null ? null : new Date(Date.now() - messageDays * DAY_MS);
     const scope = { workspaceId: media.workspaceId, cutoff, holds: noHolds, messageCutoff };
     const expected = (
-      await runSql<{ id: string }>(env.orm.em.fork(), REFERENCE, { ...media, cutoff, messageCutoff: messageCutoff ?? '-infinity' })
+      await testSql<{ id: string }>(env.orm.em.fork(), REFERENCE, { ...media, cutoff, messageCutoff: messageCutoff ?? '-infinity' })
     ).rows
       .map((r) => r.id)
       .sort();
@@ -198,7 +199,7 @@ describe('when the media kind picks the files it takes', () => {
       .fork()
       .transactional(async (tx) => {
         const r = await KIND_SQL.media_files.deleteBatch(tx, scope, 1_000, {});
-        const ids = await runSql<{ id: string }>(
+        const ids = await testSql<{ id: string }>(
           tx,
           `select id from messages where workspace_id = :workspaceId and media ? 'removedAt' and media ? 'sizeBytes' and not media ? 'storageKey'`,
           media,

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RETENTION_QUEUE, sweepSchedulerId } from '../connectors/retention/retention-jobs.ts';
 import { newId } from '../platform/ids.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from './support/test-sql.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
 import type { ApiClient } from './support/api-client.ts';
 import { eventually } from './support/eventually.ts';
@@ -25,7 +26,7 @@ function retentionQueue(): Queue {
 }
 
 async function sql<T = Record<string, unknown>>(text: string, bindings: Record<string, unknown> = {}): Promise<T[]> {
-  return (await runSql<T>(api.env.orm.em.fork(), text, bindings)).rows;
+  return (await testSql<T>(api.env.orm.em.fork(), text, bindings)).rows;
 }
 
 async function count(table: string, where: string, bindings: Record<string, unknown>): Promise<number> {

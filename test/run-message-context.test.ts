@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { doc, edge, keywordTrigger, node } from '../engine/flows/flow-document.fixture.ts';
-import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from './support/test-sql.ts';
 import { eventually } from './support/eventually.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
 import type { ApiClient } from './support/api-client.ts';
@@ -28,7 +28,7 @@ async function say(from: string, text: string): Promise<{ conversationId: string
 
 async function outbound(conversationId: string, count: number): Promise<string[]> {
   return eventually(async () => {
-    const { rows } = await runSql<{ text: string }>(
+    const { rows } = await testSql<{ text: string }>(
       api.env.orm.em.fork(),
       `select text from messages where conversation_id = :conversationId and direction = 'outbound' order by id`,
       { conversationId },
@@ -39,7 +39,7 @@ async function outbound(conversationId: string, count: number): Promise<string[]
 
 async function waiting(conversationId: string): Promise<void> {
   await eventually(async () => {
-    const { rows } = await runSql<{ status: string }>(
+    const { rows } = await testSql<{ status: string }>(
       api.env.orm.em.fork(),
       `select status from runs where conversation_id = :conversationId`,
       { conversationId },

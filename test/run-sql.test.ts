@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { InvariantError } from '../engine/errors/invariant.error.ts';
 import { runSql, useNamedStatements } from '../platform/pipeline/run-sql.ts';
 import { createTestEnv, type TestEnv } from './support/test-env.ts';
 
 let env: TestEnv;
+const Count = z.object({ n: z.number() });
 
 beforeAll(async () => {
   env = await createTestEnv();
@@ -52,28 +54,31 @@ describe('runSql', () => {
     });
   });
 
-  it('parses each row with the given parser', async () => {
-    const Row = z.object({ id: z.number(), name: z.string().nullable() });
+  it('checks each row against the given row schema, and names the statement and the column when one does not match', async () => {
+    const Row = z.object({ id: z.number(), name: z.string().nullable(), at: z.date() });
     const { rows } = await runSql(
       env.orm.em.fork(),
-      `select 1 as id, null as name union all select 2, 'b'`,
+      `select 1 as id, null as name, cast('2026-12-06T10:00:00Z' as timestamptz) as at
+       union all select 2, 'b', cast('2026-12-07T10:00:00Z' as timestamptz)`,
       {},
-      { parseRow: (r) => Row.parse(r) },
+      { row: Row },
     );
     expect(rows).toEqual([
-      { id: 1, name: null },
-      { id: 2, name: 'b' },
+      { id: 1, name: null, at: new Date('2026-12-06T10:00:00Z') },
+      { id: 2, name: 'b', at: new Date('2026-12-07T10:00:00Z') },
     ]);
-    await expect(runSql(env.orm.em.fork(), `select 'x' as id, null as name`, {}, { parseRow: (r) => Row.parse(r) })).rejects.toThrow(
-      z.ZodError,
-    );
+    const mismatch = runSql(env.orm.em.fork(), `select 'x' as id, null as name, now() as at`, {}, { row: Row });
+    await expect(mismatch).rejects.toThrow(InvariantError);
+    await expect(mismatch).rejects.toThrow(/id: Invalid input: expected number, received string/);
+    await expect(mismatch).rejects.toMatchObject({ subject: { statement: expect.stringMatching(/^om_/) } });
   });
 
   it("sends a literal '?' (a jsonb operator) as it is", async () => {
-    const { rows } = await runSql<{ has: boolean; any: boolean }>(
+    const { rows } = await runSql(
       env.orm.em.fork(),
       `select cast(:doc as jsonb) ? cast(:key as text) as has, cast(:doc as jsonb) ?| array['x', 'b'] as any`,
       { doc: { b: 1 }, key: 'a' },
+      { row: z.object({ has: z.boolean(), any: z.boolean() }) },
     );
     expect(rows[0]).toEqual({ has: false, any: true });
   });
@@ -84,21 +89,29 @@ describe('runSql', () => {
       .transactional(async (tx) => {
         await runSql(tx, `create temporary table run_sql_probe (n int) on commit drop`);
         await runSql(tx, `insert into run_sql_probe values (1)`);
-        const inside = (await runSql<{ n: number }>(tx, `select count(*) as n from run_sql_probe`)).rows[0]!.n;
+        const inside = (await runSql(tx, `select count(*) as n from run_sql_probe`, {}, { row: Count })).rows[0]!.n;
         throw Object.assign(new Error('roll back'), { inside });
       })
       .catch((err: { inside: number }) => err.inside);
     expect(seen).toBe(1);
-    const { rows } = await runSql<{ exists: boolean }>(em, `select to_regclass('pg_temp.run_sql_probe') is not null as exists`);
+    const { rows } = await runSql(
+      em,
+      `select to_regclass('pg_temp.run_sql_probe') is not null as exists`,
+      {},
+      { row: z.object({ exists: z.boolean() }) },
+    );
     expect(rows[0]!.exists).toBe(false);
   });
 
   // PgBouncer in transaction mode (DATABASE_PREPARED_STATEMENTS=off): no statement may stay prepared on a server connection.
   it('prepares a named statement on the connection, and none when named statements are off', async () => {
     const prepared = (tx: Parameters<typeof runSql>[0], marker: string) =>
-      runSql<{ n: number }>(tx, `select count(*) as n from pg_prepared_statements where statement like :pattern`, {
-        pattern: `%${marker}%`,
-      });
+      runSql(
+        tx,
+        `select count(*) as n from pg_prepared_statements where statement like :pattern`,
+        { pattern: `%${marker}%` },
+        { row: Count },
+      );
     const seen = await env.orm.em.fork().transactional(async (tx) => {
       try {
         useNamedStatements(false);

@@ -3,6 +3,7 @@ import { SegmentInvalidError } from '../engine/broadcasts/segment-invalid.error.
 import { scanSegment, type SegmentContact } from '../platform/broadcasts/segment-scan.ts';
 import { newId } from '../platform/ids.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from './support/test-sql.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
 import type { ApiClient } from './support/api-client.ts';
 import { inviteMember } from './support/invite-member.ts';
@@ -349,7 +350,7 @@ describe('when a scan reads the contacts in several batches', () => {
       const vip = i % 3 !== 0;
       seeded.push({ id: await insertContact(workspaceId, { name: `C${i}`, tags: vip ? ['vip'] : [], createdAt: at }), vip, at });
     }
-    const { rows } = await runSql<{ id: string }>(
+    const { rows } = await testSql<{ id: string }>(
       api.env.orm.em.fork(),
       'select id from contacts where workspace_id = :workspaceId order by created_at, id',
       { workspaceId },

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { doc, edge, keywordTrigger, node } from '../engine/flows/flow-document.fixture.ts';
 import { UnavailableError } from '../engine/errors/app-error.ts';
 import { tryLockConversation } from '../platform/automation/conversation-lock.ts';
-import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from './support/test-sql.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
 import type { ApiClient } from './support/api-client.ts';
 import { eventually } from './support/eventually.ts';
@@ -57,7 +57,7 @@ async function sendAndWait(from: string, text: string): Promise<WaitingRun> {
   const res = await owner.post(`/api/v1/channels/${channelId}/sandbox/inbound`, { from, text });
   expect(res.status).toBe(202);
   return eventually(async () => {
-    const { rows } = await runSql<WaitingRun>(
+    const { rows } = await testSql<WaitingRun>(
       api.env.orm.em.fork(),
       `select r.id, r.step_count as "stepCount", r.conversation_id as "conversationId"
          from runs r join messages m on m.id::text = r.trigger ->> 'messageId'
@@ -83,7 +83,7 @@ async function fireAsJob(run: WaitingRun): Promise<void> {
 }
 
 async function outboundTexts(conversationId: string): Promise<string[]> {
-  const { rows } = await runSql<{ text: string }>(
+  const { rows } = await testSql<{ text: string }>(
     api.env.orm.em.fork(),
     `select text from messages where conversation_id = :conversationId and direction = 'outbound' order by id`,
     { conversationId },
@@ -99,7 +99,7 @@ describe('due timers', () => {
     await Promise.all(runs.map(fire));
 
     // Each woken run's row was last written by the transaction that woke it: its xmin.
-    const { rows } = await runSql<{ status: string; transactions: number }>(
+    const { rows } = await testSql<{ status: string; transactions: number }>(
       api.env.orm.em.fork(),
       `select min(status) as status, count(distinct xmin::text)::int as transactions from runs where id = any(cast(:ids as uuid[]))`,
       { ids: runs.map((r) => r.id) },

@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { doc, edge, keywordTrigger, node } from '../engine/flows/flow-document.fixture.ts';
 import { TIMER_QUEUE, timerJobId } from '../platform/automation/engine-queues.ts';
-import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from './support/test-sql.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
 import type { ApiClient } from './support/api-client.ts';
 import { eventually } from './support/eventually.ts';
@@ -51,7 +51,7 @@ afterAll(async () => {
 
 async function waitingRun(conversationId: string, text: string): Promise<{ id: string; stepCount: number }> {
   return eventually(async () => {
-    const { rows } = await runSql<{ id: string; stepCount: number }>(
+    const { rows } = await testSql<{ id: string; stepCount: number }>(
       api.env.orm.em.fork(),
       `select r.id, r.step_count as "stepCount" from runs r join messages m on m.id::text = r.trigger ->> 'messageId'
         where r.conversation_id = :conversationId and r.status = 'waiting' and m.text = :text`,
@@ -79,7 +79,7 @@ describe('timers of one conversation', () => {
     // Run b's timer wakes run a first (due earlier), well before the reconciler would notice.
     const started = Date.now();
     const texts = await eventually(async () => {
-      const { rows } = await runSql<{ text: string }>(
+      const { rows } = await testSql<{ text: string }>(
         api.env.orm.em.fork(),
         `select text from messages where conversation_id = :id and direction = 'outbound' order by id`,
         { id: a.body.conversationId },

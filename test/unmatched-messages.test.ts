@@ -4,7 +4,7 @@ import { systemClock } from '../engine/clock.ts';
 import { doc, edge, node } from '../engine/flows/flow-document.fixture.ts';
 import { newId } from '../platform/ids.ts';
 import { InboundPipeline } from '../platform/pipeline/inbound-pipeline.ts';
-import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from './support/test-sql.ts';
 import { seedDemo } from '../platform/seed/seed-demo.ts';
 import { eventually } from './support/eventually.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
@@ -29,7 +29,7 @@ const catchAll = () =>
   );
 
 async function sql<T = any>(query: string, bindings: Record<string, unknown> = {}): Promise<T[]> {
-  return (await runSql<T>(api.env.orm.em.fork(), query, bindings)).rows;
+  return (await testSql<T>(api.env.orm.em.fork(), query, bindings)).rows;
 }
 
 function newPhone(): string {

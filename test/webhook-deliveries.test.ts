@@ -5,6 +5,7 @@ import type { Clock } from '../engine/clock.ts';
 import { newId } from '../platform/ids.ts';
 import { createLogger } from '../platform/logger.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from './support/test-sql.ts';
 import { QueueFactory } from '../platform/queues/queue-factory.ts';
 import { WebhookDeliverer } from '../platform/webhooks/webhook-deliverer.ts';
 import { WebhookEndpoints } from '../platform/webhooks/webhook-endpoints.ts';
@@ -27,7 +28,7 @@ const quickPolicy = { firstDelayMs: 50, factor: 2, maxDelayMs: 1_000, jitter: 0 
 let workspaceId: string;
 
 async function countRows(sql: string, bindings: Record<string, unknown>): Promise<number> {
-  return Number((await runSql<{ n: number }>(env.orm.em.fork(), sql, bindings)).rows[0]!.n);
+  return Number((await testSql<{ n: number }>(env.orm.em.fork(), sql, bindings)).rows[0]!.n);
 }
 
 async function createEndpoint(url: string, eventTypes = ['contact.opted_out' as const]): Promise<{ id: string; secret: string }> {
@@ -138,7 +139,7 @@ describe('when a delivery is attempted against a local receiver', () => {
     receiver.answer = (n) => (n < 2 ? 500 : 200);
     await emitOptOut();
     const delivery = await eventually(async () => {
-      const { rows } = await runSql<{ id: string; status: string; attempts: number }>(
+      const { rows } = await testSql<{ id: string; status: string; attempts: number }>(
         env.orm.em.fork(),
         `select id, status, attempts from webhook_deliveries where workspace_id = :workspaceId`,
         { workspaceId },
@@ -149,7 +150,7 @@ describe('when a delivery is attempted against a local receiver', () => {
     expect(receiver.received.map((r) => r.status)).toEqual([500, 500, 200]);
     expect(new Set(receiver.received.map((r) => r.headers['webhook-id'])).size).toBe(1);
     const attempts = (
-      await runSql<{ statusCode: number; excerpt: string | null; error: string | null }>(
+      await testSql<{ statusCode: number; excerpt: string | null; error: string | null }>(
         env.orm.em.fork(),
         `select status_code as "statusCode", response_excerpt as excerpt, error from webhook_attempts where delivery_id = :id order by attempted_at`,
         { id: delivery.id },
@@ -165,7 +166,7 @@ describe('when a delivery is attempted against a local receiver', () => {
     const { secret } = await createEndpoint(receiver.url);
     await emitOptOut();
     await eventually(async () => receiver.received[0]);
-    const { rows } = await runSql<{ id: string }>(
+    const { rows } = await testSql<{ id: string }>(
       env.orm.em.fork(),
       `select id from webhook_deliveries where workspace_id = :workspaceId`,
       { workspaceId },
@@ -217,7 +218,7 @@ describe('when an endpoint is on a private address', () => {
     });
     await createEndpoint(receiver.url);
     await env.orm.em.fork().transactional((em) => emitEvent(em, { workspaceId, type: 'contact.opted_out', data: {} }));
-    const { rows } = await runSql<{ id: string }>(
+    const { rows } = await testSql<{ id: string }>(
       env.orm.em.fork(),
       `select id from webhook_deliveries where workspace_id = :workspaceId`,
       { workspaceId },
@@ -226,7 +227,7 @@ describe('when an endpoint is on a private address', () => {
     const outcome = await deliverer.attempt(rows[0]!.id, { manual: true });
     expect(outcome.kind).toBe('failed');
     const attempt = (
-      await runSql<{ error: string; statusCode: number | null }>(
+      await testSql<{ error: string; statusCode: number | null }>(
         env.orm.em.fork(),
         `select error, status_code as "statusCode" from webhook_attempts where delivery_id = :id and manual`,
         { id: rows[0]!.id },
@@ -259,7 +260,7 @@ describe('when an endpoint fails for a day', () => {
         await emitEvent(em, { workspaceId, type: 'contact.opted_out', data: { n: 2 } });
       });
       const [first, second] = (
-        await runSql<{ id: string }>(
+        await testSql<{ id: string }>(
           env.orm.em.fork(),
           `select d.id from webhook_deliveries d join webhook_events e on e.id = d.event_id where d.workspace_id = :workspaceId order by e.payload #>> '{data,n}'`,
           { workspaceId },
@@ -276,7 +277,7 @@ describe('when an endpoint fails for a day', () => {
       endpoint = await new WebhookEndpoints(env.config.secretKey).get(env.orm.em.fork(), workspaceId, id, clock.now());
       expect(endpoint).toMatchObject({ enabled: false, disabledReason: 'failing' });
       const second_ = (
-        await runSql<{ status: string; failureReason: string }>(
+        await testSql<{ status: string; failureReason: string }>(
           env.orm.em.fork(),
           `select status, failure_reason as "failureReason" from webhook_deliveries where id = :id`,
           { id: second!.id },
@@ -284,7 +285,7 @@ describe('when an endpoint fails for a day', () => {
       ).rows[0]!;
       expect(second_).toEqual({ status: 'failed', failureReason: 'endpoint_disabled: the endpoint failed for a day and was disabled' });
       const notices = (
-        await runSql<{ actorKind: string; targetId: string }>(
+        await testSql<{ actorKind: string; targetId: string }>(
           env.orm.em.fork(),
           `select actor_kind as "actorKind", target_id as "targetId" from audit_log where workspace_id = :workspaceId and action = 'webhook.endpoint_disabled'`,
           { workspaceId },
@@ -320,7 +321,7 @@ describe('when an endpoint fails for a day', () => {
     ] as const) {
       nowMs = at;
       await env.orm.em.fork().transactional((em) => emitEvent(em, { workspaceId, type: 'contact.opted_out', data: { n } }));
-      const { rows } = await runSql<{ id: string }>(
+      const { rows } = await testSql<{ id: string }>(
         env.orm.em.fork(),
         `select d.id from webhook_deliveries d join webhook_events e on e.id = d.event_id where d.workspace_id = :workspaceId and e.payload #>> '{data,n}' = :n`,
         { workspaceId, n: String(n) },

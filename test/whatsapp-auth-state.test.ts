@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SealedBoxError } from '../platform/crypto/sealed-box.ts';
 import { newId } from '../platform/ids.ts';
-import { runSql } from '../platform/pipeline/run-sql.ts';
+import { testSql } from './support/test-sql.ts';
 import { authAad, loadAuthState, PostgresAuthStore } from '../connectors/whatsapp/auth-state.store.ts';
 import { StaleFenceError } from '../connectors/whatsapp/stale-fence.error.ts';
 import { ensureSessionRow } from '../connectors/whatsapp/whatsapp-sessions.sql.ts';
@@ -13,7 +13,7 @@ let env: TestEnv;
 const logger = pino({ level: 'silent' });
 
 async function sql<Row = Record<string, unknown>>(text: string, bindings: Record<string, unknown> = {}): Promise<Row[]> {
-  return (await runSql<Row>(env.orm.em.fork(), text, bindings)).rows;
+  return (await testSql<Row>(env.orm.em.fork(), text, bindings)).rows;
 }
 
 async function whatsappChannel(): Promise<string> {

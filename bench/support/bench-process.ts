@@ -1,5 +1,5 @@
 import { availableParallelism, loadavg } from 'node:os';
-import { runSql } from '../../platform/pipeline/run-sql.ts';
+import { testSql } from '../../test/support/test-sql.ts';
 import type { RoleName } from '../../platform/runtime/role-name.ts';
 import { startBenchEnv, type BenchEnv } from './bench-env.ts';
 
@@ -26,7 +26,7 @@ export async function startBench(
   const env = await startBenchEnv(process.env.LOG_LEVEL ?? 'warn', roles, extraEnv);
   const stopListening = cleanUpOnInterrupt(env, progress);
   try {
-    const { rows } = await runSql<{ setting: string }>(env.orm.em.fork(), `select current_setting('autovacuum') as setting`);
+    const { rows } = await testSql<{ setting: string }>(env.orm.em.fork(), `select current_setting('autovacuum') as setting`);
     const setting = rows[0]?.setting ?? 'unknown';
     progress(
       `PostgreSQL autovacuum: ${setting}${setting === 'off' ? ' (nothing vacuums or analyzes the bench database during the run; see bench/README.md)' : ''}`,

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Orm } from '../../platform/db/orm.ts';
 import type { Redis } from '../../platform/redis.ts';
-import { runSql } from '../../platform/pipeline/run-sql.ts';
+import { testSql } from '../../test/support/test-sql.ts';
 
 /** CPU time spent so far by this process, by the PostgreSQL backends of the bench database, and by Redis, ms. */
 export interface CpuSnapshot {
@@ -23,7 +23,7 @@ const USER_HZ = 100;
  */
 export async function cpuSnapshot(orm: Orm, redis: Redis, database: string): Promise<CpuSnapshot> {
   const usage = process.cpuUsage();
-  const { rows } = await runSql<{ pid: number }>(orm.em.fork(), `select pid from pg_stat_activity where datname = :database`, { database });
+  const { rows } = await testSql<{ pid: number }>(orm.em.fork(), `select pid from pg_stat_activity where datname = :database`, { database });
   const backends = new Map<number, number>();
   for (const { pid } of rows) {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { Orm } from '../../platform/db/orm.ts';
-import { runSql } from '../../platform/pipeline/run-sql.ts';
+import { testSql } from '../../test/support/test-sql.ts';
 
 /**
  * Where the live traffic's time goes in a phase of a bench (issue 16's retention bench: idle,
@@ -150,7 +150,7 @@ interface ServerCounters {
 
 async function serverCounters(orm: Orm): Promise<ServerCounters> {
   const row = (
-    await runSql<Record<keyof ServerCounters, string>>(
+    await testSql<Record<keyof ServerCounters, string>>(
       orm.em.fork(),
       `select w.wal_bytes as "walBytes", w.wal_fpi as "walFpi", w.wal_buffers_full as "walBuffersFull", w.wal_write as "walWrite", w.wal_sync as "walSync",
               b.checkpoints_timed + b.checkpoints_req as checkpoints, b.buffers_checkpoint as "buffersCheckpoint", b.buffers_clean as "buffersClean",

@@ -1,5 +1,5 @@
 import type { Orm } from '../../platform/db/orm.ts';
-import { runSql } from '../../platform/pipeline/run-sql.ts';
+import { testSql } from '../../test/support/test-sql.ts';
 
 /** The phase's inbound messages: acceptance time and when their drain transaction began, epoch ms. */
 const PHASE_INBOUND_SQL = `
@@ -47,11 +47,11 @@ export interface PhaseTimings {
  * to the outbox (in that transaction); `sent` is when the sandbox send worker recorded it sent.
  */
 export async function readPhaseTimings(orm: Orm, workspaceId: string, phase: string, since: Date): Promise<PhaseTimings> {
-  const inbound = await runSql<{ id: string; receivedMs: number; handledMs: number }>(orm.em.fork(), PHASE_INBOUND_SQL, {
+  const inbound = await testSql<{ id: string; receivedMs: number; handledMs: number }>(orm.em.fork(), PHASE_INBOUND_SQL, {
     workspaceId,
     pattern: `${phase}:%`,
   });
-  const replies = await runSql<{ inboundId: string; queuedMs: number; sentMs: number }>(orm.em.fork(), REPLIES_SQL, { workspaceId, since });
+  const replies = await testSql<{ inboundId: string; queuedMs: number; sentMs: number }>(orm.em.fork(), REPLIES_SQL, { workspaceId, since });
   const replyOf = new Map(replies.rows.map((r) => [r.inboundId, r]));
   const timings: PhaseTimings = {
     replied: 0,
@@ -82,7 +82,7 @@ export async function readPhaseTimings(orm: Orm, workspaceId: string, phase: str
 
 /** How the phase's messages ended in the engine (a healthy phase: every run completed). */
 export async function readRunOutcomes(orm: Orm, workspaceId: string, phase: string): Promise<Record<string, number>> {
-  const { rows } = await runSql<{ status: string; n: number }>(
+  const { rows } = await testSql<{ status: string; n: number }>(
     orm.em.fork(),
     `select r.status, cast(count(*) as int) as n
        from runs r

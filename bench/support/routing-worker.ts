@@ -10,7 +10,7 @@ import { Inbox } from '../../platform/inbox/inbox.ts';
 import type { RefillOutcome } from '../../platform/inbox/resolve-and-refill.sql.ts';
 import { createLogger } from '../../platform/logger.ts';
 import { Outbox } from '../../platform/pipeline/outbox.ts';
-import { runSql } from '../../platform/pipeline/run-sql.ts';
+import { testSql } from '../../test/support/test-sql.ts';
 import { QueueFactory } from '../../platform/queues/queue-factory.ts';
 import { createRedis } from '../../platform/redis.ts';
 
@@ -63,7 +63,7 @@ await inbox.bus.subscribe(workspaceId, (e) => {
 /** Assigned and unheard of at the last reload. */
 let unheard = new Set<string>();
 const reload = setInterval(() => {
-  void runSql<{ id: string; userId: string }>(
+  void testSql<{ id: string; userId: string }>(
     orm.em.fork(),
     `select id, assignee_user_id as "userId" from conversations where workspace_id = :workspaceId and state = 'assigned' and assignee_user_id = any(cast(:agents as uuid[]))`,
     { workspaceId, agents: [...agents] },

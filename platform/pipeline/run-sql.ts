@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager, Knex } from '@mikro-orm/postgresql';
+import type { z } from 'zod';
+import { InvariantError } from '../../engine/errors/invariant.error.ts';
 import { sqlTypeParsers } from './sql-type-parsers.ts';
 
 /** The rows a statement returned and how many rows it changed. */
@@ -64,7 +66,7 @@ export function useNamedStatements(enabled: boolean): void {
   namedStatements = enabled;
 }
 
-export interface RunSqlOptions<Row> {
+export interface RunSqlOptions {
   /**
    * Plan the statement at each call, with its values (an unnamed statement), instead of reusing
    * the connection's plan. For a cheap-to-plan statement whose best plan depends on how many
@@ -73,11 +75,14 @@ export interface RunSqlOptions<Row> {
    * grows, until the next ANALYZE.
    */
   planEachCall?: boolean;
-  /**
-   * Turns each row, as the driver parsed it (`sql-type-parsers.ts`), into `Row`: a zod schema's
-   * `parse` or a typed mapper. Without it the row type is the statement's promise, unchecked.
-   */
-  parseRow?: (row: Record<string, unknown>) => Row;
+}
+
+/** A zod schema of one row, as the driver parsed it (`sql-type-parsers.ts`). */
+export type RowSchema = z.ZodType;
+
+/** What a statement that reads rows is given: the schema each row is checked against and typed by. */
+export interface RunSqlRowOptions<S extends RowSchema> extends RunSqlOptions {
+  row: S;
 }
 
 /** node-postgres's query config, which knex passes on as it is (`.options()`). */
@@ -111,17 +116,53 @@ interface PgResult {
  * knex is given no bindings, so it sends the text as it is (MikroORM's knex client leaves a
  * statement without bindings alone): a literal `?`, a jsonb operator, stays a `?`.
  */
-export async function runSql<Row = Record<string, unknown>>(
+export async function runSql(
+  em: EntityManager,
+  sql: string,
+  bindings?: Record<string, unknown>,
+  opts?: RunSqlOptions,
+): Promise<SqlResult<Record<string, unknown>>>;
+export async function runSql<S extends RowSchema>(
+  em: EntityManager,
+  sql: string,
+  bindings: Record<string, unknown>,
+  opts: RunSqlRowOptions<S>,
+): Promise<SqlResult<z.output<S>>>;
+/**
+ * @deprecated The row type is the statement's unchecked promise: give `{ row: schema }` instead.
+ * Kept only while the statements move to row schemas; removed once none is left.
+ */
+export async function runSql<Row>(
+  em: EntityManager,
+  sql: string,
+  bindings?: Record<string, unknown>,
+  opts?: RunSqlOptions,
+): Promise<SqlResult<Row>>;
+export async function runSql(
   em: EntityManager,
   sql: string,
   bindings: Record<string, unknown> = {},
-  opts: RunSqlOptions<Row> = {},
-): Promise<SqlResult<Row>> {
+  opts: RunSqlOptions & { row?: RowSchema } = {},
+): Promise<SqlResult<unknown>> {
   const statement = compile(sql, bindings);
   const knex = em.getTransactionContext<Knex.Transaction>() ?? em.getKnex();
   const query: PgQueryOptions = { values: statement.names.map((n) => bindings[n]), types: sqlTypeParsers };
   if (!opts.planEachCall && namedStatements) query.name = statement.name;
   const res = (await knex.raw(statement.text).options(query)) as PgResult;
-  const rows = opts.parseRow ? res.rows.map(opts.parseRow) : (res.rows as Row[]);
+  const rows = opts.row ? res.rows.map((row) => parseRow(opts.row!, row, statement)) : res.rows;
   return { rows, rowCount: res.rowCount ?? 0 };
+}
+
+/**
+ * One row checked against its schema. A mismatch is a bug (the statement and its row type
+ * disagree), so it throws an InvariantError that names the statement and the columns at fault.
+ */
+function parseRow(schema: RowSchema, row: Record<string, unknown>, statement: CompiledSql): unknown {
+  const parsed = schema.safeParse(row);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(row)'}: ${i.message}`).join('; ');
+  throw new InvariantError(`a row did not have the type its statement promises (${issues})`, {
+    statement: statement.name,
+    sql: statement.text.slice(0, 200),
+  });
 }

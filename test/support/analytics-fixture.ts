@@ -1,5 +1,5 @@
 import { newId } from '../../platform/ids.ts';
-import { runSql } from '../../platform/pipeline/run-sql.ts';
+import { testSql } from './test-sql.ts';
 import type { TestApi } from './api-harness.ts';
 import type { ApiClient } from './api-client.ts';
 import { seedContact } from './privacy-fixture.ts';
@@ -30,7 +30,7 @@ const plus = (d: Date, hours: number) => new Date(d.getTime() + hours * HOUR_MS)
 
 export function analyticsFixture(api: TestApi) {
   async function sql<T = any>(query: string, bindings: Record<string, unknown> = {}): Promise<T[]> {
-    return (await runSql<T>(api.env.orm.em.fork(), query, bindings)).rows;
+    return (await testSql<T>(api.env.orm.em.fork(), query, bindings)).rows;
   }
 
   async function signUp(name: string): Promise<Workspace> {

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { runSql } from '../../platform/pipeline/run-sql.ts';
+import { testSql } from './test-sql.ts';
 
 /** True when the digits pass the Luhn check (as every card number does). */
 export function passesLuhn(digits: string): boolean {
@@ -36,7 +36,7 @@ export interface LuhnHit {
  * the Luhn check.
  */
 export async function findLuhnNumbers(em: EntityManager): Promise<LuhnHit[]> {
-  const { rows: columns } = await runSql<{ table: string; column: string }>(
+  const { rows: columns } = await testSql<{ table: string; column: string }>(
     em,
     `select c.table_name as "table", c.column_name as "column" from information_schema.columns c
        join information_schema.tables t on t.table_schema = c.table_schema and t.table_name = c.table_name

@@ -17,7 +17,7 @@ import { QueueFactory } from '../../platform/queues/queue-factory.ts';
 import { WorkspaceSecrets } from '../../platform/secrets/workspace-secrets.ts';
 import { SafeHttpClient } from '../../connectors/http/safe-http-client.ts';
 import { InboundPipeline } from '../../platform/pipeline/inbound-pipeline.ts';
-import { runSql } from '../../platform/pipeline/run-sql.ts';
+import { testSql } from './test-sql.ts';
 import { StatusUpdater } from '../../platform/pipeline/status-updater.ts';
 import type { TestEnv } from './test-env.ts';
 
@@ -109,7 +109,7 @@ export async function startWhatsappHarness(env: TestEnv, opts: { settings?: Reco
   const events = new ChannelEvents({ redis: env.redis, prefix: env.config.redisPrefix });
 
   async function sql<Row = Record<string, unknown>>(text: string, bindings: Record<string, unknown> = {}): Promise<Row[]> {
-    return (await runSql<Row>(env.orm.em.fork(), text, bindings)).rows;
+    return (await testSql<Row>(env.orm.em.fork(), text, bindings)).rows;
   }
 
   return {
