@@ -160,7 +160,8 @@ export async function runBroadcastBench(args: string[]): Promise<void> {
     const deadline = Date.now() + COMPLETE_TIMEOUT_MS;
     let state = '';
     while (Date.now() < deadline) {
-      state = (await testSql<{ state: string }>(em, `select state from broadcasts where id = :id`, { id: created.id })).rows[0]?.state ?? '';
+      state =
+        (await testSql<{ state: string }>(em, `select state from broadcasts where id = :id`, { id: created.id })).rows[0]?.state ?? '';
       if (state === 'completed' || state === 'failed') break;
       await new Promise((r) => setTimeout(r, 250));
     }

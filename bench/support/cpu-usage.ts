@@ -23,7 +23,9 @@ const USER_HZ = 100;
  */
 export async function cpuSnapshot(orm: Orm, redis: Redis, database: string): Promise<CpuSnapshot> {
   const usage = process.cpuUsage();
-  const { rows } = await testSql<{ pid: number }>(orm.em.fork(), `select pid from pg_stat_activity where datname = :database`, { database });
+  const { rows } = await testSql<{ pid: number }>(orm.em.fork(), `select pid from pg_stat_activity where datname = :database`, {
+    database,
+  });
   const backends = new Map<number, number>();
   for (const { pid } of rows) {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);

@@ -51,7 +51,10 @@ export async function readPhaseTimings(orm: Orm, workspaceId: string, phase: str
     workspaceId,
     pattern: `${phase}:%`,
   });
-  const replies = await testSql<{ inboundId: string; queuedMs: number; sentMs: number }>(orm.em.fork(), REPLIES_SQL, { workspaceId, since });
+  const replies = await testSql<{ inboundId: string; queuedMs: number; sentMs: number }>(orm.em.fork(), REPLIES_SQL, {
+    workspaceId,
+    since,
+  });
   const replyOf = new Map(replies.rows.map((r) => [r.inboundId, r]));
   const timings: PhaseTimings = {
     replied: 0,
