@@ -266,4 +266,20 @@ describe('when a step input or output holds a secret', () => {
     expect(result.steps[0]!.input).toEqual({ config: { headers: [{ name: 'Authorization', value: REDACTED }], apiKey: REDACTED } });
     expect(result.steps[0]!.output).toEqual({ token: REDACTED, ok: true });
   });
+
+  it('redacts a node config once and records the same redacted config on the steps of every later run, resume kept apart', async () => {
+    const flow = compileFlow('v1', {
+      nodes: [{ id: 't', type: 'probe', config: { password: 'p-1', nested: { secret: 's', keep: 1 } } }],
+      edges: [],
+    });
+    const probe: NodeExecutor = () => ({ port: null, output: null });
+    const executors = new Map([['probe', probe]]);
+    const first = await advanceRun(input(flow, { executors }));
+    const second = await advanceRun(input(flow, { executors, resume: reply('my token is x') }));
+    const redacted = { password: REDACTED, nested: { secret: REDACTED, keep: 1 } };
+    expect(first.steps[0]!.input).toEqual({ config: redacted });
+    expect(second.steps[0]!.input).toEqual({ config: redacted, resume: reply('my token is x') });
+    expect((second.steps[0]!.input as { config: unknown }).config).toBe((first.steps[0]!.input as { config: unknown }).config);
+    expect(flow.nodes.get('t')?.config).toEqual({ password: 'p-1', nested: { secret: 's', keep: 1 } });
+  });
 });

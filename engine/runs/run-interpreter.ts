@@ -71,7 +71,8 @@ export async function advanceRun(input: AdvanceInput): Promise<AdvanceResult> {
     }
     // Steps are shown in the run history: secrets in a config (an API key header) are not kept.
     // A `{{secrets.NAME}}` stays a template here: its value is read by the executor and scrubbed from what it returns.
-    const stepInput = redactSecrets({ config: node.config, ...(resume ? { resume } : {}) });
+    const config = redactedConfig(node.config);
+    const stepInput = resume ? { config, resume: redactSecrets(resume, 1) } : { config };
     let result;
     try {
       result = await executor(node.config, {
@@ -125,4 +126,21 @@ export async function advanceRun(input: AdvanceInput): Promise<AdvanceResult> {
     if (!next) return finish({ status: 'completed', nodeId });
     nodeId = next;
   }
+}
+
+/*
+ * A node's config redacted, once per config: a flow version is immutable and the flow cache hands
+ * out the same node objects for every run, so the copy is shared by the steps of every run of that
+ * node (nothing writes to a step's input after it is built). Depth 1: as inside the step's input.
+ */
+const redactedConfigs = new WeakMap<object, unknown>();
+
+function redactedConfig(config: unknown): unknown {
+  if (config === null || typeof config !== 'object') return config;
+  let redacted = redactedConfigs.get(config);
+  if (redacted === undefined) {
+    redacted = redactSecrets(config, 1);
+    redactedConfigs.set(config, redacted);
+  }
+  return redacted;
 }
