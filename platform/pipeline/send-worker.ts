@@ -159,8 +159,7 @@ export class SendWorker {
   }
 
   private async startWorker(channelId: string, knownKind?: ChannelKind): Promise<ChannelWorkers | null> {
-    const kind =
-      knownKind ?? (await runSql(this.deps.orm.em.fork(), CHANNEL_SQL, { channelId }, { row: LiveChannelRow })).rows[0]?.kind;
+    const kind = knownKind ?? (await runSql(this.deps.orm.em.fork(), CHANNEL_SQL, { channelId }, { row: LiveChannelRow })).rows[0]?.kind;
     const registered = kind === undefined ? undefined : this.deps.connectors.get(kind);
     if (this.stopped || kind === undefined || !registered) {
       if (kind !== undefined)
