@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import { OPT_OUT_ATTRIBUTION_DAYS } from '../broadcasts/broadcast-opt-outs.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 
@@ -22,11 +23,8 @@ export const REPLY_ATTRIBUTION_HOURS = 72;
  * A flow broadcast's recipients start runs and have no broadcast message: none is delivered in
  * this sense, so their rates are null.
  */
-export interface BroadcastEngagement {
-  delivered: number;
-  replied: number;
-  optedOut: number;
-}
+const BroadcastEngagementSchema = z.object({ delivered: z.number(), replied: z.number(), optedOut: z.number() });
+export type BroadcastEngagement = z.infer<typeof BroadcastEngagementSchema>;
 
 /*
  * Per recipient: its message by primary key, then one probe of messages_conversation
@@ -63,6 +61,8 @@ export const ENGAGEMENT_SQL = `
        order by i.id limit 1
     ) reply on true
    group by x.broadcast_id`;
+/** One row per broadcast with a delivered recipient. */
+const EngagementRow = BroadcastEngagementSchema.extend({ broadcastId: z.string() });
 
 /** Delivered, replied and opted-out recipients of several broadcasts, in one statement. */
 export async function broadcastEngagement(em: EntityManager, broadcastIds: readonly string[]): Promise<Map<string, BroadcastEngagement>> {
@@ -73,9 +73,7 @@ export async function broadcastEngagement(em: EntityManager, broadcastIds: reado
   // engagement bench); the probes themselves take a few microseconds each.
   const rows = await em.fork().transactional(async (tx) => {
     await runSql(tx, `set local jit = off`, {});
-    return (
-      await runSql<BroadcastEngagement & { broadcastId: string }>(tx, ENGAGEMENT_SQL, { broadcastIds, replyHours: REPLY_ATTRIBUTION_HOURS })
-    ).rows;
+    return (await runSql(tx, ENGAGEMENT_SQL, { broadcastIds, replyHours: REPLY_ATTRIBUTION_HOURS }, { row: EngagementRow })).rows;
   });
   for (const { broadcastId, ...counts } of rows) byBroadcast.set(broadcastId, counts);
   return byBroadcast;

@@ -1,14 +1,15 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import { runSql } from '../pipeline/run-sql.ts';
 
 /** The dashboard's figures, read from messages and conversations as they are (nothing counted on the hot path). */
 export interface Dashboard {
   /** One entry per day of the window, in the workspace's time zone, oldest first (days with none included). */
-  messagesPerDay: { day: string; inbound: number; outbound: number }[];
+  messagesPerDay: z.infer<typeof PerDayRow>[];
   /** Conversations with a message in the last 24 hours, and those a person owns or waits for now. */
-  activeConversations: { last24h: number; queued: number; assigned: number };
+  activeConversations: z.infer<typeof ActiveRow>;
   /** Seconds from a contact's message to the next answer in its conversation, by who answered. */
-  responseTimes: { sender: 'bot' | 'agent'; answered: number; medianSeconds: number; p90Seconds: number }[];
+  responseTimes: z.infer<typeof ResponseRow>[];
 }
 
 // Test-chat contacts never count (contacts.is_test): their ids, a handful per workspace found by
@@ -34,11 +35,14 @@ const PER_DAY_SQL = `
     ) m on m.day = d.day::date
    group by d.day
    order by d.day`;
+/** `day` is text (to_char); the counts are 0, never null, on a day without messages (coalesce). */
+const PerDayRow = z.object({ day: z.string(), inbound: z.number(), outbound: z.number() });
 
 const ACTIVE_SQL = `
   select (select count(*) from conversations where workspace_id = :workspaceId and last_message_at >= cast(:now as timestamptz) - interval '24 hours' and ${NOT_TEST_CONTACT('contact_id')})::int as "last24h",
          (select count(*) from conversations where workspace_id = :workspaceId and state = 'queued' and ${NOT_TEST_CONTACT('contact_id')})::int as queued,
          (select count(*) from conversations where workspace_id = :workspaceId and state = 'assigned' and ${NOT_TEST_CONTACT('contact_id')})::int as assigned`;
+const ActiveRow = z.object({ last24h: z.number(), queued: z.number(), assigned: z.number() });
 
 // The first bot or agent message after each inbound one of the window, found through
 // messages_conversation (conversation_id, id): one index probe per inbound message.
@@ -55,6 +59,13 @@ const RESPONSE_SQL = `
    where i.workspace_id = :workspaceId and i.direction = 'inbound' and i.created_at >= cast(:since as timestamptz) and ${NOT_TEST_CONTACT('i.contact_id')}
    group by a.sender
    order by a.sender`;
+/** One row per sender that answered (each group has an answer, so its percentiles are never null). */
+const ResponseRow = z.object({
+  sender: z.enum(['bot', 'agent']),
+  answered: z.number(),
+  medianSeconds: z.number(),
+  p90Seconds: z.number(),
+});
 
 export async function loadDashboard(
   em: EntityManager,
@@ -63,14 +74,9 @@ export async function loadDashboard(
 ): Promise<Dashboard> {
   const since = new Date(opts.now.getTime() - opts.days * 24 * 3600 * 1000);
   const [perDay, active, response] = await Promise.all([
-    runSql<{ day: string; inbound: number; outbound: number }>(em, PER_DAY_SQL, {
-      workspaceId,
-      now: opts.now,
-      tz: opts.timeZone,
-      days: opts.days,
-    }),
-    runSql<Dashboard['activeConversations']>(em, ACTIVE_SQL, { workspaceId, now: opts.now }),
-    runSql<Dashboard['responseTimes'][number]>(em, RESPONSE_SQL, { workspaceId, since }),
+    runSql(em, PER_DAY_SQL, { workspaceId, now: opts.now, tz: opts.timeZone, days: opts.days }, { row: PerDayRow }),
+    runSql(em, ACTIVE_SQL, { workspaceId, now: opts.now }, { row: ActiveRow }),
+    runSql(em, RESPONSE_SQL, { workspaceId, since }, { row: ResponseRow }),
   ]);
   return { messagesPerDay: perDay.rows, activeConversations: active.rows[0]!, responseTimes: response.rows };
 }

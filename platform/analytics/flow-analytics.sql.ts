@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import { runSql } from '../pipeline/run-sql.ts';
 
 /**
@@ -27,21 +28,6 @@ export interface NodeCount {
   waiting: number;
 }
 
-export interface FlowTotals {
-  runs: number;
-  completed: number;
-  failed: number;
-  stopped: number;
-  /** Running or waiting. */
-  active: number;
-  /** Runs that handed the conversation to a person. */
-  handedOff: number;
-  /** Runs whose Opt out node opted the contact out. */
-  optOuts: number;
-  firstStartedAt: Date | null;
-  lastStartedAt: Date | null;
-}
-
 const WINDOW = `
   picked as (
     select r.id, r.status, r.current_node_id, r.started_at
@@ -67,10 +53,19 @@ const NODE_COUNTS_SQL = `
          count(distinct run_id) filter (where port is not null)::int as "leftRuns"
     from steps
    group by grouping sets ((node_id), (node_id, port))`;
+/** `port` is null on a node's total (`allPorts`) and for the runs that did not leave it. */
+const NodeCountRow = z.object({
+  nodeId: z.string(),
+  port: z.string().nullable(),
+  allPorts: z.boolean(),
+  runs: z.number(),
+  leftRuns: z.number(),
+});
 
 const WAITING_SQL = `
   with ${WINDOW}
   select current_node_id as "nodeId", count(*)::int as waiting from picked where status = 'waiting' and current_node_id is not null group by current_node_id`;
+const WaitingRow = z.object({ nodeId: z.string(), waiting: z.number() });
 
 const TOTALS_SQL = `
   with ${WINDOW}
@@ -83,6 +78,22 @@ const TOTALS_SQL = `
          count(*) filter (where exists (select 1 from run_steps s where s.run_id = p.id and s.node_type = 'opt_out'))::int as "optOuts",
          min(p.started_at) as "firstStartedAt", max(p.started_at) as "lastStartedAt"
     from picked p`;
+const FlowTotalsRow = z.object({
+  runs: z.number(),
+  completed: z.number(),
+  failed: z.number(),
+  stopped: z.number(),
+  /** Running or waiting. */
+  active: z.number(),
+  /** Runs that handed the conversation to a person. */
+  handedOff: z.number(),
+  /** Runs whose Opt out node opted the contact out. */
+  optOuts: z.number(),
+  /** Null when the window has no run (min and max of no rows). */
+  firstStartedAt: z.date().nullable(),
+  lastStartedAt: z.date().nullable(),
+});
+export type FlowTotals = z.infer<typeof FlowTotalsRow>;
 
 function bindings(workspaceId: string, flowId: string, window: RunWindow) {
   return { workspaceId, flowId, fromAt: window.from, toAt: window.to, lastRuns: window.lastRuns };
@@ -92,8 +103,8 @@ function bindings(workspaceId: string, flowId: string, window: RunWindow) {
 export async function flowNodeCounts(em: EntityManager, workspaceId: string, flowId: string, window: RunWindow): Promise<NodeCount[]> {
   const b = bindings(workspaceId, flowId, window);
   const [counts, waiting] = await Promise.all([
-    runSql<{ nodeId: string; port: string | null; allPorts: boolean; runs: number; leftRuns: number }>(em, NODE_COUNTS_SQL, b),
-    runSql<{ nodeId: string; waiting: number }>(em, WAITING_SQL, b),
+    runSql(em, NODE_COUNTS_SQL, b, { row: NodeCountRow }),
+    runSql(em, WAITING_SQL, b, { row: WaitingRow }),
   ]);
   const byNode = new Map<string, NodeCount>();
   for (const row of counts.rows.filter((r) => r.allPorts)) {
@@ -109,5 +120,5 @@ export async function flowNodeCounts(em: EntityManager, workspaceId: string, flo
 
 /** The window's runs by outcome, hand-offs and opt-outs. */
 export async function flowTotals(em: EntityManager, workspaceId: string, flowId: string, window: RunWindow): Promise<FlowTotals> {
-  return (await runSql<FlowTotals>(em, TOTALS_SQL, bindings(workspaceId, flowId, window))).rows[0]!;
+  return (await runSql(em, TOTALS_SQL, bindings(workspaceId, flowId, window), { row: FlowTotalsRow })).rows[0]!;
 }

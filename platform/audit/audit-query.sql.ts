@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import { runSql } from '../pipeline/run-sql.ts';
 
 /** What the audit log page filters by; every field optional. */
@@ -12,18 +13,19 @@ export interface AuditFilter {
   to?: Date | undefined;
 }
 
-export interface AuditRow {
-  id: string;
-  actorKind: 'user' | 'api_key' | 'system';
-  actorId: string | null;
+const AuditRowSchema = z.object({
+  id: z.string(),
+  actorKind: z.enum(['user', 'api_key', 'system']),
+  actorId: z.string().nullable(),
   /** The member's name or the key's name as they are now; null for the system or a deleted actor. */
-  actorName: string | null;
-  action: string;
-  targetKind: string | null;
-  targetId: string | null;
-  details: Record<string, unknown>;
-  createdAt: Date;
-}
+  actorName: z.string().nullable(),
+  action: z.string(),
+  targetKind: z.string().nullable(),
+  targetId: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()),
+  createdAt: z.date(),
+});
+export type AuditRow = z.infer<typeof AuditRowSchema>;
 
 // Audit ids are UUIDv7, so id order is time order: pages walk `id < :beforeId` on the primary key
 // within the workspace, and the date range narrows on audit_log_workspace_created.
@@ -50,24 +52,28 @@ export async function findAuditEntries(
   filter: AuditFilter,
   pageOpts: { beforeId: string | null; limit: number },
 ): Promise<AuditRow[]> {
-  const res = await runSql<AuditRow>(em, SELECT_PAGE, {
-    workspaceId,
-    beforeId: pageOpts.beforeId,
-    actorId: filter.actorId ?? null,
-    action: filter.action ?? null,
-    fromAt: filter.from ?? null,
-    toAt: filter.to ?? null,
-    limit: pageOpts.limit,
-  });
+  const res = await runSql(
+    em,
+    SELECT_PAGE,
+    {
+      workspaceId,
+      beforeId: pageOpts.beforeId,
+      actorId: filter.actorId ?? null,
+      action: filter.action ?? null,
+      fromAt: filter.from ?? null,
+      toAt: filter.to ?? null,
+      limit: pageOpts.limit,
+    },
+    { row: AuditRowSchema },
+  );
   return res.rows;
 }
 
+const ACTIONS_SQL = `select distinct action from audit_log where workspace_id = :workspaceId order by action`;
+const ActionRow = z.object({ action: z.string() });
+
 /** The distinct actions the workspace's log holds, for the action filter. */
 export async function auditActions(em: EntityManager, workspaceId: string): Promise<string[]> {
-  const res = await runSql<{ action: string }>(
-    em,
-    `select distinct action from audit_log where workspace_id = :workspaceId order by action`,
-    { workspaceId },
-  );
+  const res = await runSql(em, ACTIONS_SQL, { workspaceId }, { row: ActionRow });
   return res.rows.map((r) => r.action);
 }

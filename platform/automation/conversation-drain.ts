@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import type { Job } from 'bullmq';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
@@ -8,7 +9,7 @@ import { dispatchCommittedBatch, emptyAfterCommit, type AfterCommit } from './af
 import { tryLockConversation, tryLockConversations } from './conversation-lock.ts';
 import { DrainBatcher, type BatchVerdict } from './drain-batcher.ts';
 import { INBOX_QUEUE, type InboxJobData } from './engine-queues.ts';
-import { NEXT_PENDING_SQL, RUN_LIMIT_WINDOW_MS, type InboundHandler, type PendingMessage } from './inbound-handler.ts';
+import { NEXT_PENDING_SQL, PendingMessageRow, RUN_LIMIT_WINDOW_MS, type InboundHandler, type PendingMessage } from './inbound-handler.ts';
 import type { WorkspaceTriggers } from './workspace-triggers.ts';
 import { RunWriteBatch } from './run-write-batch.ts';
 import type { Outbox } from '../pipeline/outbox.ts';
@@ -48,6 +49,7 @@ update messages
        handled_at = case when coalesce(cast(metadata #>> '{engine,failures}' as integer), 0) + 1 >= :maxFailures then now() else handled_at end
  where id = :id and handled_at is null
 returning cast(metadata #>> '{engine,failures}' as integer) as failures, handled_at is not null as "gaveUp"`;
+const HandlingFailureRow = z.object({ failures: z.number(), gaveUp: z.boolean() });
 
 /*
  * Planned at each call (RunSqlOptions.planEachCall): its generic plan, chosen while messages was
@@ -59,6 +61,7 @@ const MARK_HANDLED_SQL = `update messages set handled_at = now() where id = any(
 const STILL_PENDING_SQL = `
 select distinct conversation_id as id from messages
  where conversation_id = any(cast(:conversationIds as uuid[])) and direction = 'inbound' and handled_at is null`;
+const StillPendingRow = z.object({ id: z.string() });
 
 /**
  * Per-conversation ordering without BullMQ groups (see engine/README.md).
@@ -187,7 +190,7 @@ export class ConversationDrain {
    */
   async drainIfPending(conversationIds: string[]): Promise<void> {
     if (conversationIds.length === 0) return;
-    const { rows } = await runSql<{ id: string }>(this.deps.orm.em.fork(), STILL_PENDING_SQL, { conversationIds });
+    const { rows } = await runSql(this.deps.orm.em.fork(), STILL_PENDING_SQL, { conversationIds }, { row: StillPendingRow });
     await Promise.all(
       rows.map((row) =>
         this.drain(row.id).catch((err: unknown) =>
@@ -225,7 +228,7 @@ export class ConversationDrain {
       locked = await tryLockConversations(em, conversationIds);
       if (locked.size === 0) return;
       const since = new Date(this.deps.clock.now().getTime() - RUN_LIMIT_WINDOW_MS);
-      const { rows } = await runSql<PendingMessage>(em, NEXT_PENDING_SQL, { conversationIds: [...locked], since });
+      const { rows } = await runSql(em, NEXT_PENDING_SQL, { conversationIds: [...locked], since }, { row: PendingMessageRow });
       const triggers = new Map<string, WorkspaceTriggers>();
       const writes = new RunWriteBatch(this.deps.outbox);
       const contacts = new Set<string>();
@@ -256,7 +259,7 @@ export class ConversationDrain {
     // inboxes; its own job found the lock taken, or shared this batch's request) is seen now.
     const finished = [...locked].filter((id) => verdicts.get(id) === 'done');
     if (finished.length > 0) {
-      const { rows } = await runSql<{ id: string }>(this.deps.orm.em.fork(), STILL_PENDING_SQL, { conversationIds: finished });
+      const { rows } = await runSql(this.deps.orm.em.fork(), STILL_PENDING_SQL, { conversationIds: finished }, { row: StillPendingRow });
       for (const row of rows) verdicts.set(row.id, 'again');
     }
     return verdicts;
@@ -277,7 +280,7 @@ export class ConversationDrain {
         step = await this.deps.orm.em.fork().transactional(async (em) => {
           if (!(await tryLockConversation(em, conversationId))) return 'busy' as const;
           const since = new Date(this.deps.clock.now().getTime() - RUN_LIMIT_WINDOW_MS);
-          const { rows } = await runSql<PendingMessage>(em, NEXT_PENDING_SQL, { conversationIds: [conversationId], since });
+          const { rows } = await runSql(em, NEXT_PENDING_SQL, { conversationIds: [conversationId], since }, { row: PendingMessageRow });
           current = rows[0];
           if (!current) return 'empty' as const;
           const outcome = await this.deps.handler.handle(em, current, after);
@@ -294,7 +297,12 @@ export class ConversationDrain {
       if (step === 'more') continue;
       // The lock is released: a message committed while we held it (whose own job found the
       // lock taken and ended) is seen now.
-      const { rows } = await runSql<{ id: string }>(this.deps.orm.em.fork(), STILL_PENDING_SQL, { conversationIds: [conversationId] });
+      const { rows } = await runSql(
+        this.deps.orm.em.fork(),
+        STILL_PENDING_SQL,
+        { conversationIds: [conversationId] },
+        { row: StillPendingRow },
+      );
       if (rows.length === 0) return;
     }
   }
@@ -309,11 +317,12 @@ export class ConversationDrain {
       if (!(await tryLockConversation(em, conversationId))) return null;
       return (
         (
-          await runSql<{ failures: number; gaveUp: boolean }>(em, RECORD_HANDLING_FAILURE_SQL, {
-            id: messageId,
-            error: error.slice(0, 1_000),
-            maxFailures: MAX_HANDLING_FAILURES,
-          })
+          await runSql(
+            em,
+            RECORD_HANDLING_FAILURE_SQL,
+            { id: messageId, error: error.slice(0, 1_000), maxFailures: MAX_HANDLING_FAILURES },
+            { row: HandlingFailureRow },
+          )
         ).rows[0] ?? null
       );
     });

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Logger } from '../logger.ts';
 import type { Orm } from '../db/orm.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
@@ -12,6 +13,16 @@ export const UNHANDLED_GRACE_MS = 5_000;
 /** A waiting run this far past its due time has probably lost its timer. */
 export const OVERDUE_GRACE_MS = 2_000;
 const BATCH_ROWS = 500;
+
+/** The oldest unhandled inbound message of each conversation whose messages wait past the grace. */
+const UNHANDLED_SQL = `select conversation_id as "conversationId", min(id::text) as "messageId" from messages
+        where direction = 'inbound' and handled_at is null and created_at < now() - make_interval(secs => :graceS)
+        group by conversation_id limit :limit`;
+/** `messageId` is never null: each group has a message. */
+const UnhandledRow = z.object({ conversationId: z.string(), messageId: z.string() });
+
+const OVERDUE_SQL = `select id, step_count as "stepCount", due_at as "dueAt" from runs where status = 'waiting' and due_at < now() - make_interval(secs => :graceS) order by due_at limit :limit`;
+const OverdueRow = z.object({ id: z.string(), stepCount: z.number(), dueAt: z.date() });
 
 /**
  * Postgres is the truth and Redis carries signals, so a signal lost (Redis restarted without
@@ -28,13 +39,7 @@ export class EngineReconciler {
   /** One pass; returns how many jobs it re-sent. */
   async runOnce(): Promise<{ drains: number; timers: number }> {
     const em = this.deps.orm.em.fork();
-    const unhandled = await runSql<{ conversationId: string; messageId: string }>(
-      em,
-      `select conversation_id as "conversationId", min(id::text) as "messageId" from messages
-        where direction = 'inbound' and handled_at is null and created_at < now() - make_interval(secs => :graceS)
-        group by conversation_id limit :limit`,
-      { graceS: UNHANDLED_GRACE_MS / 1000, limit: BATCH_ROWS },
-    );
+    const unhandled = await runSql(em, UNHANDLED_SQL, { graceS: UNHANDLED_GRACE_MS / 1000, limit: BATCH_ROWS }, { row: UnhandledRow });
     const inbox = this.deps.queues.queue(INBOX_QUEUE);
     for (const row of unhandled.rows) {
       // A drain job that used up its attempts (a database restart longer than its backoff) is
@@ -43,11 +48,7 @@ export class EngineReconciler {
       await this.deps.drain.enqueue(row.conversationId, row.messageId);
     }
 
-    const overdue = await runSql<{ id: string; stepCount: number; dueAt: Date }>(
-      em,
-      `select id, step_count as "stepCount", due_at as "dueAt" from runs where status = 'waiting' and due_at < now() - make_interval(secs => :graceS) order by due_at limit :limit`,
-      { graceS: OVERDUE_GRACE_MS / 1000, limit: BATCH_ROWS },
-    );
+    const overdue = await runSql(em, OVERDUE_SQL, { graceS: OVERDUE_GRACE_MS / 1000, limit: BATCH_ROWS }, { row: OverdueRow });
     const queue = this.deps.queues.queue(TIMER_QUEUE);
     const lost = [];
     for (const run of overdue.rows) {

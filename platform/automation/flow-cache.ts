@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import type { Redis } from '../redis.ts';
-import type { Flow } from '../../engine/flows/flow.schema.ts';
+import { FlowSchema, type Flow } from '../../engine/flows/flow.schema.ts';
 import { compileFlow, type CompiledFlow } from '../../engine/runs/compiled-flow.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import { loadTemplateVersions } from '../templates/message-templates.ts';
@@ -9,6 +10,14 @@ import { InvariantError } from '../../engine/errors/invariant.error.ts';
 
 /** Compiled versions kept per process; versions are immutable, so entries never go stale. */
 const MAX_CACHED_VERSIONS = 2_000;
+
+const VERSION_SQL = `select document, template_versions as "templateVersions" from flow_versions where id = :versionId`;
+/** A flow version's document and its pinned template versions (template id → version id). */
+const VersionRow = z.object({ document: FlowSchema, templateVersions: z.record(z.string(), z.string()) });
+
+const PUBLISHED_VERSION_SQL = `select v.id as "versionId" from flows f join flow_versions v on v.flow_id = f.id and v.version = f.published_version
+        where f.id = :flowId and f.workspace_id = :workspaceId and f.active and f.deleted_at is null`;
+const PublishedVersionRow = z.object({ versionId: z.string() });
 
 /** A published, active flow of a workspace, as trigger matching needs it. */
 export interface ActiveFlow extends ActiveFlowVersion {
@@ -47,11 +56,7 @@ export class FlowCache<TIndex = ActiveFlow[]> {
   async version(em: EntityManager, versionId: string): Promise<CompiledFlow & { document: Flow }> {
     const cached = this.versions.get(versionId);
     if (cached) return cached;
-    const { rows } = await runSql<{ document: Flow; templateVersions: Record<string, string> }>(
-      em,
-      `select document, template_versions as "templateVersions" from flow_versions where id = :versionId`,
-      { versionId },
-    );
+    const { rows } = await runSql(em, VERSION_SQL, { versionId }, { row: VersionRow });
     if (!rows[0]) throw new InvariantError(`flow version ${versionId} does not exist`, { flowVersionId: versionId });
     // The pinned template versions are immutable too, so they are cached with the version.
     const templates = await loadTemplateVersions(em, Object.values(rows[0].templateVersions));
@@ -78,12 +83,7 @@ export class FlowCache<TIndex = ActiveFlow[]> {
     workspaceId: string,
     flowId: string,
   ): Promise<{ versionId: string; entryNodeId: string } | null> {
-    const { rows } = await runSql<{ versionId: string }>(
-      em,
-      `select v.id as "versionId" from flows f join flow_versions v on v.flow_id = f.id and v.version = f.published_version
-        where f.id = :flowId and f.workspace_id = :workspaceId and f.active and f.deleted_at is null`,
-      { flowId, workspaceId },
-    );
+    const { rows } = await runSql(em, PUBLISHED_VERSION_SQL, { flowId, workspaceId }, { row: PublishedVersionRow });
     if (!rows[0]) return null;
     const flow = await this.version(em, rows[0].versionId);
     const entry = flow.document.nodes.find((n) => n.type === 'message_received') ?? flow.document.nodes[0];

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import type { Clock } from '../../engine/clock.ts';
-import type { WeeklyHours } from '../../engine/flows/nodes/business-hours.node.ts';
+import { WeeklyHoursSchema } from '../../engine/flows/nodes/business-hours.node.ts';
 import { MAX_RUNS_PER_CONTACT_PER_MINUTE } from '../../engine/runs/run-types.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import type { AfterCommit } from './after-commit.ts';
@@ -20,11 +21,12 @@ import { messageReceivedEvent } from '../webhooks/webhook-event-payloads.ts';
 /** The window of the per-contact run limit. */
 export const RUN_LIMIT_WINDOW_MS = 60_000;
 
+const FLOW_OF_VERSION_SQL = `select flow_id as "flowId" from flow_versions where id = :versionId`;
+const FlowOfVersionRow = z.object({ flowId: z.string() });
+
 /** The flow a (test) version belongs to. */
 async function testFlowIdOf(em: EntityManager, versionId: string): Promise<string> {
-  const { rows } = await runSql<{ flowId: string }>(em, `select flow_id as "flowId" from flow_versions where id = :versionId`, {
-    versionId,
-  });
+  const { rows } = await runSql(em, FLOW_OF_VERSION_SQL, { versionId }, { row: FlowOfVersionRow });
   return rows[0]!.flowId;
 }
 
@@ -46,38 +48,6 @@ export function explainOutcome(outcome: string, flow: Flow): string | null {
     default:
       return null;
   }
-}
-
-/** An unhandled inbound message of a conversation, with everything deciding about it needs. */
-export interface PendingMessage {
-  id: string;
-  workspaceId: string;
-  channelId: string;
-  conversationId: string;
-  contactId: string;
-  type: string;
-  text: string | null;
-  /** When the message was accepted (its row's created_at). */
-  receivedAt: Date;
-  botPaused: boolean;
-  conversationStatus: string;
-  contactBlocked: boolean;
-  contact: { phone: string | null; name: string | null; attributes: Record<string, unknown>; tags: string[] };
-  isFirstMessage: boolean;
-  timezone: string;
-  businessHours: WeeklyHours | null;
-  /** The run of the conversation waiting for a reply, if any (locked by the handler when used), and its version. */
-  waitingRunId: string | null;
-  waitingRunFlowVersionId: string | null;
-  /** The conversation has further unhandled messages after this one. */
-  more: boolean;
-  /** Runs started for the contact since `:since` (the loop limit). */
-  recentRuns: number;
-  /**
-   * The flow version the editor's test chat pinned this message to (a draft snapshot or the
-   * published version): only that flow's triggers are tried. Honoured for test contacts only.
-   */
-  testFlowVersionId: string | null;
 }
 
 /*
@@ -119,6 +89,45 @@ select m.id, m.workspace_id as "workspaceId", m.channel_id as "channelId", m.con
   ) waiting on true
  order by c.id, m.id
    for no key update of c`;
+
+/** An unhandled inbound message of a conversation, with everything deciding about it needs (a row of NEXT_PENDING_SQL). */
+export const PendingMessageRow = z.object({
+  id: z.string(),
+  workspaceId: z.string(),
+  channelId: z.string(),
+  conversationId: z.string(),
+  contactId: z.string(),
+  type: z.string(),
+  text: z.string().nullable(),
+  /** When the message was accepted (its row's created_at). */
+  receivedAt: z.date(),
+  botPaused: z.boolean(),
+  conversationStatus: z.string(),
+  contactBlocked: z.boolean(),
+  contact: z.object({
+    phone: z.string().nullable(),
+    name: z.string().nullable(),
+    attributes: z.record(z.string(), z.unknown()),
+    tags: z.array(z.string()),
+  }),
+  isFirstMessage: z.boolean(),
+  timezone: z.string(),
+  /** Null until an admin sets the workspace's hours. */
+  businessHours: WeeklyHoursSchema.nullable(),
+  /** The run of the conversation waiting for a reply, if any (locked by the handler when used), and its version. */
+  waitingRunId: z.string().nullable(),
+  waitingRunFlowVersionId: z.string().nullable(),
+  /** The conversation has further unhandled messages after this one. */
+  more: z.boolean(),
+  /** Runs started for the contact since `:since` (the loop limit). */
+  recentRuns: z.number(),
+  /**
+   * The flow version the editor's test chat pinned this message to (a draft snapshot or the
+   * published version): only that flow's triggers are tried. Honoured for test contacts only.
+   */
+  testFlowVersionId: z.string().nullable(),
+});
+export type PendingMessage = z.infer<typeof PendingMessageRow>;
 
 /**
  * Decides what one inbound message does, inside the conversation's lock: a global opt-out

@@ -1,27 +1,48 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { AdvanceOutcome, RunState, RunStatus, RunWait, StepRecord } from '../../engine/runs/run-types.ts';
+import { z } from 'zod';
+import { RUN_STATUSES, type AdvanceOutcome, type RunState, type RunWait, type StepRecord } from '../../engine/runs/run-types.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 
+/** `runs.state` as the runtime writes it (RunState). */
+const RunStateSchema = z.object({
+  vars: z.record(z.string(), z.unknown()),
+  attempts: z.record(z.string(), z.number()),
+  messageId: z.string().nullable().optional(),
+}) satisfies z.ZodType<RunState>;
+
+/** `runs.wait` (RunWait). */
+const RunWaitSchema = z.object({ kind: z.enum(['reply', 'timer']), dueAt: z.string().nullable() }) satisfies z.ZodType<RunWait>;
+
 /** A run as the runtime reads it. */
-export interface RunRow {
-  id: string;
-  workspaceId: string;
-  flowId: string;
-  flowVersionId: string;
-  contactId: string | null;
-  conversationId: string | null;
-  channelId: string | null;
-  status: RunStatus;
-  currentNodeId: string | null;
-  state: RunState;
-  wait: RunWait | null;
-  stepCount: number;
-  trigger: Record<string, unknown>;
-}
+const RunRowSchema = z.object({
+  id: z.string(),
+  workspaceId: z.string(),
+  flowId: z.string(),
+  flowVersionId: z.string(),
+  contactId: z.string().nullable(),
+  conversationId: z.string().nullable(),
+  channelId: z.string().nullable(),
+  status: z.enum(RUN_STATUSES),
+  currentNodeId: z.string().nullable(),
+  state: RunStateSchema,
+  /** Null unless the run waits. */
+  wait: RunWaitSchema.nullable(),
+  stepCount: z.number(),
+  trigger: z.record(z.string(), z.unknown()),
+});
+export type RunRow = z.infer<typeof RunRowSchema>;
 
 const RUN_COLUMNS = `id, workspace_id as "workspaceId", flow_id as "flowId", flow_version_id as "flowVersionId",
   contact_id as "contactId", conversation_id as "conversationId", channel_id as "channelId", status,
   current_node_id as "currentNodeId", state, wait, step_count as "stepCount", trigger`;
+
+const LOCK_RUN_AND_EARLIER_DUE_SQL = `select ${RUN_COLUMNS} from runs
+      where id = :runId
+         or (conversation_id = (select conversation_id from runs where id = :runId) and status = 'waiting'
+             and due_at < (select due_at from runs where id = :runId))
+      order by due_at nulls last, id for update`;
+const LOCK_WAITING_RUNS_OF_CONTACT_SQL = `select ${RUN_COLUMNS} from runs where contact_id = :contactId and status = 'waiting' for update`;
+const LOCK_RUN_SQL = `select ${RUN_COLUMNS} from runs where id = :runId for update`;
 
 /**
  * The run a timer fired for, locked, and the other waiting runs of its conversation that were due
@@ -29,30 +50,18 @@ const RUN_COLUMNS = `id, workspace_id as "workspaceId", flow_id as "flowId", flo
  * by a worker that died) while this one fired. One statement for both.
  */
 export async function lockRunAndEarlierDue(em: EntityManager, runId: string): Promise<{ run: RunRow | null; earlier: RunRow[] }> {
-  const { rows } = await runSql<RunRow>(
-    em,
-    `select ${RUN_COLUMNS} from runs
-      where id = :runId
-         or (conversation_id = (select conversation_id from runs where id = :runId) and status = 'waiting'
-             and due_at < (select due_at from runs where id = :runId))
-      order by due_at nulls last, id for update`,
-    { runId },
-  );
+  const { rows } = await runSql(em, LOCK_RUN_AND_EARLIER_DUE_SQL, { runId }, { row: RunRowSchema });
   return { run: rows.find((r) => r.id === runId) ?? null, earlier: rows.filter((r) => r.id !== runId) };
 }
 
 /** Every waiting run of a contact (for an opt-out), locked. */
 export async function lockWaitingRunsOfContact(em: EntityManager, contactId: string): Promise<RunRow[]> {
-  const { rows } = await runSql<RunRow>(
-    em,
-    `select ${RUN_COLUMNS} from runs where contact_id = :contactId and status = 'waiting' for update`,
-    { contactId },
-  );
+  const { rows } = await runSql(em, LOCK_WAITING_RUNS_OF_CONTACT_SQL, { contactId }, { row: RunRowSchema });
   return rows;
 }
 
 export async function lockRun(em: EntityManager, runId: string): Promise<RunRow | null> {
-  const { rows } = await runSql<RunRow>(em, `select ${RUN_COLUMNS} from runs where id = :runId for update`, { runId });
+  const { rows } = await runSql(em, LOCK_RUN_SQL, { runId }, { row: RunRowSchema });
   return rows[0] ?? null;
 }
 
@@ -142,6 +151,9 @@ export async function saveRunOutcome(
   );
 }
 
+const LOCK_CONTACT_SQL = `select (opted_out_at is null and restricted_at is null and erased_at is null) as reachable from contacts where id = :contactId for no key update`;
+const ContactReachableRow = z.object({ reachable: z.boolean() });
+
 /**
  * Locks the contact row for the rest of the transaction and answers whether automated messages
  * may reach it. Every run transaction locks its contact before anything else it writes (the
@@ -149,11 +161,7 @@ export async function saveRunOutcome(
  * conversation), so that the two never deadlock.
  */
 export async function lockContact(em: EntityManager, contactId: string): Promise<{ reachable: boolean } | null> {
-  const { rows } = await runSql<{ reachable: boolean }>(
-    em,
-    `select (opted_out_at is null and restricted_at is null and erased_at is null) as reachable from contacts where id = :contactId for no key update`,
-    { contactId },
-  );
+  const { rows } = await runSql(em, LOCK_CONTACT_SQL, { contactId }, { row: ContactReachableRow });
   return rows[0] ?? null;
 }
 

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import type { Job } from 'bullmq';
 import { UnavailableError } from '../../engine/errors/app-error.ts';
 import type { Clock } from '../../engine/clock.ts';
@@ -42,12 +43,19 @@ function parseTimerKey(key: string): { runId: string; waitSeq: number } {
 }
 
 /** What a batch reads of a timer's run before taking locks: what it locks and whether it may call out. */
-interface TimerTarget {
-  id: string;
-  conversationId: string | null;
-  contactId: string | null;
-  flowVersionId: string;
-}
+const TIMER_TARGETS_SQL = `select id, conversation_id as "conversationId", contact_id as "contactId", flow_version_id as "flowVersionId"
+           from runs where id = any(cast(:ids as uuid[]))`;
+/** A timer's run: a run started by a schedule or the API has no conversation or contact. */
+const TimerTargetRow = z.object({
+  id: z.string(),
+  conversationId: z.string().nullable(),
+  contactId: z.string().nullable(),
+  flowVersionId: z.string(),
+});
+type TimerTarget = z.infer<typeof TimerTargetRow>;
+
+const RUN_CONVERSATION_SQL = `select conversation_id as "conversationId" from runs where id = :runId`;
+const RunConversationRow = z.object({ conversationId: z.string().nullable() });
 
 /**
  * Waits and delays are BullMQ delayed jobs with deterministic ids (run + the step count at which
@@ -134,12 +142,7 @@ export class RunTimers {
     const after = emptyAfterCommit();
     const woken = new Set<string>();
     await this.deps.orm.em.fork().transactional(async (em) => {
-      const { rows } = await runSql<TimerTarget>(
-        em,
-        `select id, conversation_id as "conversationId", contact_id as "contactId", flow_version_id as "flowVersionId"
-           from runs where id = any(cast(:ids as uuid[]))`,
-        { ids: [...new Set(timers.map((t) => t.runId))] },
-      );
+      const { rows } = await runSql(em, TIMER_TARGETS_SQL, { ids: [...new Set(timers.map((t) => t.runId))] }, { row: TimerTargetRow });
       const targets = new Map(rows.map((r) => [r.id, r]));
       // A run without a conversation (started by a schedule or the API) is locked by its own id.
       const lockOf = (t: TimerTarget) => t.conversationId ?? t.id;
@@ -194,11 +197,7 @@ export class RunTimers {
    * own jobs then find nothing to do.
    */
   private async fireAlone(runId: string, waitSeq: number): Promise<void> {
-    const { rows } = await runSql<{ conversationId: string | null }>(
-      this.deps.orm.em.fork(),
-      `select conversation_id as "conversationId" from runs where id = :runId`,
-      { runId },
-    );
+    const { rows } = await runSql(this.deps.orm.em.fork(), RUN_CONVERSATION_SQL, { runId }, { row: RunConversationRow });
     if (!rows[0]) return;
     const work = async (em: EntityManager, after: AfterCommit) => {
       const { run, earlier } = await lockRunAndEarlierDue(em, runId);

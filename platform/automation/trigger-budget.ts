@@ -1,11 +1,15 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import { FlowInvalidError } from '../../engine/errors/flow-invalid.error.ts';
 import type { FlowProblem } from '../../engine/flows/flow-problem.ts';
-import type { Flow } from '../../engine/flows/flow.schema.ts';
+import { FlowSchema, type Flow } from '../../engine/flows/flow.schema.ts';
 import { triggersPushedOut, type PublishedFlow } from '../../engine/flows/trigger-match.ts';
 import { MAX_WORKSPACE_PATTERN_PROGRAM_SIZE } from '../../engine/flows/user-pattern.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import { selectActiveFlowVersions } from './active-flow-versions.sql.ts';
+
+const NAMED_VERSIONS_SQL = `select v.id, v.document, f.name, f.id as "flowId" from flow_versions v join flows f on f.id = v.flow_id where v.id = any(cast(:versionIds as uuid[]))`;
+const NamedVersionRow = z.object({ id: z.string(), document: FlowSchema, name: z.string(), flowId: z.string() });
 
 /**
  * Refuses (FlowInvalidError) to publish or switch on `document` as flow `flowId` when the
@@ -23,11 +27,7 @@ export async function assertTriggersFit(
   publishedAt: Date,
 ): Promise<void> {
   const versions = await selectActiveFlowVersions(em, workspaceId);
-  const { rows } = await runSql<{ id: string; document: Flow; name: string; flowId: string }>(
-    em,
-    `select v.id, v.document, f.name, f.id as "flowId" from flow_versions v join flows f on f.id = v.flow_id where v.id = any(cast(:versionIds as uuid[]))`,
-    { versionIds: versions.map((v) => v.versionId) },
-  );
+  const { rows } = await runSql(em, NAMED_VERSIONS_SQL, { versionIds: versions.map((v) => v.versionId) }, { row: NamedVersionRow });
   const byVersion = new Map(rows.map((r) => [r.id, r]));
   const active: PublishedFlow[] = versions.flatMap((v) => {
     const row = byVersion.get(v.versionId);

@@ -1,20 +1,22 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Flow } from '../../engine/flows/flow.schema.ts';
+import { z } from 'zod';
+import { FlowSchema, type Flow } from '../../engine/flows/flow.schema.ts';
 import { findTriggerOverlaps, type NamedFlow, type TriggerOverlap } from '../../engine/flows/trigger-overlap.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import { selectActiveFlowVersions } from './active-flow-versions.sql.ts';
+
+const VERSION_DOCUMENTS_SQL = `select id, document from flow_versions where id = any(cast(:versionIds as uuid[])) and workspace_id = :workspaceId`;
+const VersionDocumentRow = z.object({ id: z.string(), document: FlowSchema });
 
 /** The workspace's active flows with their published documents, as overlap checks need them. */
 export async function activeNamedFlows(em: EntityManager, workspaceId: string): Promise<NamedFlow[]> {
   const versions = await selectActiveFlowVersions(em, workspaceId);
   if (versions.length === 0) return [];
-  const { rows } = await runSql<{ id: string; document: Flow }>(
+  const { rows } = await runSql(
     em,
-    `select id, document from flow_versions where id = any(cast(:versionIds as uuid[])) and workspace_id = :workspaceId`,
-    {
-      versionIds: versions.map((v) => v.versionId),
-      workspaceId,
-    },
+    VERSION_DOCUMENTS_SQL,
+    { versionIds: versions.map((v) => v.versionId), workspaceId },
+    { row: VersionDocumentRow },
   );
   const documents = new Map(rows.map((r) => [r.id, r.document]));
   return versions.flatMap((v) => {

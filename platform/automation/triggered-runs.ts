@@ -1,5 +1,6 @@
 import type { Job } from 'bullmq';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import { timingSafeEqual } from 'node:crypto';
 import { NotFoundError } from '../../engine/errors/app-error.ts';
 import type { Flow } from '../../engine/flows/flow.schema.ts';
@@ -23,11 +24,20 @@ function schedulerId(workspaceId: string, flowId: string, nodeId: string): strin
   return `schedule:${workspaceId}:${flowId}:${nodeId}`;
 }
 
-interface ActiveFlowRow {
-  flowId: string;
-  versionId: string;
-  webhookTokenHash: string | null;
-}
+const ACTIVE_FLOW_SQL = `select f.id as "flowId", v.id as "versionId", f.webhook_token_hash as "webhookTokenHash"
+         from flows f join flow_versions v on v.flow_id = f.id and v.version = f.published_version
+        where f.id = :flowId and f.active and f.deleted_at is null and (cast(:workspaceId as uuid) is null or f.workspace_id = cast(:workspaceId as uuid))`;
+/** An active flow's published version; `webhookTokenHash` is null until a webhook token is made. */
+const ActiveFlowRow = z.object({ flowId: z.string(), versionId: z.string(), webhookTokenHash: z.string().nullable() });
+type ActiveFlowRow = z.infer<typeof ActiveFlowRow>;
+
+const FLOW_WORKSPACE_SQL = `select workspace_id as "workspaceId" from flows where id = :flowId`;
+const FlowWorkspaceRow = z.object({ workspaceId: z.string() });
+
+const SCHEDULED_FLOWS_SQL = `select f.id as "flowId", v.id as "versionId", w.timezone
+         from flows f join flow_versions v on v.flow_id = f.id and v.version = f.published_version join workspaces w on w.id = f.workspace_id
+        where f.workspace_id = :workspaceId and f.active and f.deleted_at is null`;
+const ScheduledFlowRow = z.object({ flowId: z.string(), versionId: z.string(), timezone: z.string() });
 
 /**
  * Runs that start outside a conversation: inbound webhooks (`POST /hooks/flows/:id/:token`,
@@ -47,13 +57,7 @@ export class TriggeredRuns {
   ) {}
 
   private async activeFlow(em: EntityManager, flowId: string, workspaceId?: string): Promise<ActiveFlowRow | null> {
-    const { rows } = await runSql<ActiveFlowRow>(
-      em,
-      `select f.id as "flowId", v.id as "versionId", f.webhook_token_hash as "webhookTokenHash"
-         from flows f join flow_versions v on v.flow_id = f.id and v.version = f.published_version
-        where f.id = :flowId and f.active and f.deleted_at is null and (cast(:workspaceId as uuid) is null or f.workspace_id = cast(:workspaceId as uuid))`,
-      { flowId, workspaceId: workspaceId ?? null },
-    );
+    const { rows } = await runSql(em, ACTIVE_FLOW_SQL, { flowId, workspaceId: workspaceId ?? null }, { row: ActiveFlowRow });
     return rows[0] ?? null;
   }
 
@@ -69,9 +73,7 @@ export class TriggeredRuns {
       const version = await this.deps.flows.version(em, flow.versionId);
       const trigger = version.document.nodes.find((n) => n.type === 'inbound_webhook');
       if (!trigger) throw new NotFoundError('webhook');
-      const { rows } = await runSql<{ workspaceId: string }>(em, `select workspace_id as "workspaceId" from flows where id = :flowId`, {
-        flowId,
-      });
+      const { rows } = await runSql(em, FLOW_WORKSPACE_SQL, { flowId }, { row: FlowWorkspaceRow });
       return this.deps.executor.start(
         em,
         {
@@ -128,13 +130,7 @@ export class TriggeredRuns {
   /** Makes the workspace's job schedulers match the schedule triggers of its active flows. */
   async syncSchedules(workspaceId: string): Promise<void> {
     const em = this.deps.orm.em.fork();
-    const { rows } = await runSql<{ flowId: string; versionId: string; timezone: string }>(
-      em,
-      `select f.id as "flowId", v.id as "versionId", w.timezone
-         from flows f join flow_versions v on v.flow_id = f.id and v.version = f.published_version join workspaces w on w.id = f.workspace_id
-        where f.workspace_id = :workspaceId and f.active and f.deleted_at is null`,
-      { workspaceId },
-    );
+    const { rows } = await runSql(em, SCHEDULED_FLOWS_SQL, { workspaceId }, { row: ScheduledFlowRow });
     const desired = new Map<string, { pattern: string; tz: string; data: ScheduleJobData }>();
     for (const row of rows) {
       const doc: Flow = (await this.deps.flows.version(em, row.versionId)).document;

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import type { Clock } from '../../engine/clock.ts';
 import { NotFoundError, ValidationError } from '../../engine/errors/app-error.ts';
 import {
@@ -18,14 +19,6 @@ import { storeInbound, storeInboundRows, type InboundRow, type StoredInbound } f
 import { InvariantError } from '../../engine/errors/invariant.error.ts';
 import { zodIssueDetails } from '../../engine/errors/zod-issue-details.ts';
 
-interface ChannelAndDuplicate {
-  workspaceId: string;
-  deletedAt: Date | null;
-  messageId: string | null;
-  conversationId: string | null;
-  contactId: string | null;
-}
-
 /** When the store stored nothing: the channel and, when this provider id was stored before, the first message's ids. */
 const CHANNEL_AND_DUPLICATE_SQL = `
 select ch.workspace_id as "workspaceId", ch.deleted_at as "deletedAt",
@@ -33,6 +26,14 @@ select ch.workspace_id as "workspaceId", ch.deleted_at as "deletedAt",
   from channels ch
   left join messages m on m.channel_id = ch.id and m.provider_message_id = :providerMessageId
  where ch.id = :channelId`;
+/** Its row: the message's columns are null when no message has the provider id (the left join). */
+const ChannelAndDuplicateRow = z.object({
+  workspaceId: z.string(),
+  deletedAt: z.date().nullable(),
+  messageId: z.string().nullable(),
+  conversationId: z.string().nullable(),
+  contactId: z.string().nullable(),
+});
 
 /*
  * Senders known only by a channel-side id have no unique index to upsert on, so two first
@@ -101,10 +102,12 @@ export class InboundPipeline implements InboundSink {
     const stored = await this.store(em, toRow(message, this.deps.clock.now(), author));
     if (stored === null) {
       // Nothing stored: the channel is not live, or the message is a repeat (stored before, or by a concurrent accept that committed first).
-      const { rows } = await runSql<ChannelAndDuplicate>(em, CHANNEL_AND_DUPLICATE_SQL, {
-        channelId: message.channelId,
-        providerMessageId: message.providerMessageId,
-      });
+      const { rows } = await runSql(
+        em,
+        CHANNEL_AND_DUPLICATE_SQL,
+        { channelId: message.channelId, providerMessageId: message.providerMessageId },
+        { row: ChannelAndDuplicateRow },
+      );
       const channel = rows[0];
       if (!channel || channel.deletedAt !== null) throw new NotFoundError('channel', message.channelId);
       if (channel.messageId === null)

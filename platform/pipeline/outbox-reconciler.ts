@@ -3,8 +3,9 @@ import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
 import type { Outbox } from './outbox.ts';
+import { z } from 'zod';
 import { runSql } from './run-sql.ts';
-import { sendQueueName } from './send-job.ts';
+import { BatchJobRef, sendQueueName } from './send-job.ts';
 import { PeriodicPass } from '../runtime/periodic-pass.ts';
 
 /** A queued message younger than this is left alone: its dispatch may simply not have run yet. */
@@ -20,6 +21,8 @@ select id as "messageId", channel_id as "channelId", metadata -> 'batchJob' as "
  where status = 'queued' and created_at < cast(:before as timestamptz)
  order by created_at
  limit cast(:limitRows as integer)`;
+/** Its row: `batchJob` is null for a message recorded without a batch send job. */
+const StaleQueuedRow = z.object({ messageId: z.string(), channelId: z.string(), batchJob: BatchJobRef.nullable() });
 
 /**
  * Re-dispatches outbound messages that are still `queued` after a while but whose send job is
@@ -51,10 +54,11 @@ export class OutboxReconciler {
   /** One pass: returns how many messages were dispatched again. */
   async runOnce(): Promise<number> {
     const before = new Date(this.deps.clock.now().getTime() - this.afterMs);
-    const { rows } = await runSql<{ messageId: string; channelId: string; batchJob: { queue: string; id: string } | null }>(
+    const { rows } = await runSql(
       this.deps.orm.em.fork(),
       STALE_QUEUED_SQL,
       { before, limitRows: this.batchRows },
+      { row: StaleQueuedRow },
     );
     const lost: { messageId: string; channelId: string }[] = [];
     for (const row of rows) {

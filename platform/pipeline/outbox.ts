@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import type { Clock } from '../../engine/clock.ts';
 import { automatedSendBlocker } from '../../engine/contacts/automated-send-blocker.ts';
 import { NotFoundError, ValidationError } from '../../engine/errors/app-error.ts';
@@ -46,16 +47,6 @@ export interface ReachableTarget {
   contactId: string;
 }
 
-interface Target {
-  channelId: string;
-  contactId: string;
-  channelDeletedAt: Date | null;
-  optedOutAt: Date | null;
-  restrictedAt: Date | null;
-  erasedAt: Date | null;
-  existingId: string | null;
-}
-
 /** The conversation's channel and contact, the contact's consent state and a previous message with this key: one round trip. */
 const TARGET_SQL = `
 select conv.channel_id as "channelId", conv.contact_id as "contactId", ch.deleted_at as "channelDeletedAt",
@@ -66,6 +57,16 @@ select conv.channel_id as "channelId", conv.contact_id as "contactId", ch.delete
   join contacts c on c.id = conv.contact_id
   left join messages existing on existing.channel_id = conv.channel_id and existing.idempotency_key = :idempotencyKey
  where conv.id = :conversationId and conv.workspace_id = :workspaceId`;
+/** Its row: `existingId` is null when no message has the key (the left join). */
+const TargetRow = z.object({
+  channelId: z.string(),
+  contactId: z.string(),
+  channelDeletedAt: z.date().nullable(),
+  optedOutAt: z.date().nullable(),
+  restrictedAt: z.date().nullable(),
+  erasedAt: z.date().nullable(),
+  existingId: z.string().nullable(),
+});
 
 /*
  * The queued message rows are the outbox records. The statement also counts them toward the
@@ -127,6 +128,9 @@ union all
 select null, null, ${METERED_JSON} from metered`;
 }
 
+/** A row of insertQueuedSql: an inserted message (`id`, `refused`), or a workspace's metered counts (`metered`). */
+const InsertedQueuedRow = z.object({ id: z.string().nullable(), refused: z.boolean().nullable(), metered: z.unknown() });
+
 /** A queued outbound message as it is inserted (see Outbox.prepareQueued). */
 export interface QueuedMessageRow {
   id: string;
@@ -147,6 +151,7 @@ export interface QueuedMessageRow {
 }
 
 const EXISTING_SQL = `select id from messages where channel_id = :channelId and idempotency_key = :idempotencyKey`;
+const ExistingRow = z.object({ id: z.string() });
 
 /**
  * The transactional outbox for outbound messages: `queueSend` records a `queued` message inside
@@ -176,11 +181,12 @@ export class Outbox {
   async queueSend(em: EntityManager, request: OutboundRequest, reachable?: ReachableTarget): Promise<QueuedSend> {
     const req = parseRequest(request);
     if (reachable) return this.insertQueued(em, req, reachable);
-    const { rows } = await runSql<Target>(em, TARGET_SQL, {
-      conversationId: req.conversationId,
-      workspaceId: req.workspaceId,
-      idempotencyKey: req.idempotencyKey,
-    });
+    const { rows } = await runSql(
+      em,
+      TARGET_SQL,
+      { conversationId: req.conversationId, workspaceId: req.workspaceId, idempotencyKey: req.idempotencyKey },
+      { row: TargetRow },
+    );
     const target = rows[0];
     if (!target) throw new NotFoundError('conversation', req.conversationId);
     if (req.channelId !== undefined && req.channelId !== target.channelId)
@@ -215,11 +221,11 @@ export class Outbox {
   async insertQueuedRows(em: EntityManager, rows: readonly QueuedMessageRow[]): Promise<Set<string>> {
     if (rows.length === 0) return new Set();
     const conversationIds = [...new Set(rows.map((r) => r.conversation_id))];
-    const result = await runSql<{ id: string | null; refused: boolean | null; metered: unknown }>(
+    const result = await runSql(
       em,
       this.insertQueuedStatement,
       { rows: JSON.stringify(rows), conversationIds, now: this.deps.clock.now(), limits: this.meter.limits },
-      { planEachCall: true },
+      { row: InsertedQueuedRow, planEachCall: true },
     );
     const inserted = new Set<string>();
     const metered = [];
@@ -283,7 +289,12 @@ export class Outbox {
     if ((await this.insertQueuedRows(em, [row])).has(row.id)) return { messageId: row.id, channelId: target.channelId, created: true };
 
     // A concurrent request with the same key committed first.
-    const existing = await runSql<{ id: string }>(em, EXISTING_SQL, { channelId: target.channelId, idempotencyKey: req.idempotencyKey });
+    const existing = await runSql(
+      em,
+      EXISTING_SQL,
+      { channelId: target.channelId, idempotencyKey: req.idempotencyKey },
+      { row: ExistingRow },
+    );
     const existingId = existing.rows[0]?.id;
     if (!existingId)
       throw new InvariantError(`outbound message with key ${req.idempotencyKey} conflicted but cannot be found`, {

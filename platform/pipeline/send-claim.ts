@@ -1,45 +1,49 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { ChannelKind } from '../../engine/channels/channel-kind.ts';
-import { automatedSendBlocker, type OutboundSender } from '../../engine/contacts/automated-send-blocker.ts';
-import type { MediaRef, MessageType } from '../../engine/messages/message-content.ts';
-import type { MessageStatus } from '../../engine/messages/message-status.ts';
+import { z } from 'zod';
+import { CHANNEL_KINDS, type ChannelKind } from '../../engine/channels/channel-kind.ts';
+import { automatedSendBlocker } from '../../engine/contacts/automated-send-blocker.ts';
+import { MediaRefSchema, MESSAGE_TYPES } from '../../engine/messages/message-content.ts';
+import { MESSAGE_STATUSES } from '../../engine/messages/message-status.ts';
 import type { OutboundSend } from '../../engine/ports/channel-connector.port.ts';
 import type { RegisteredConnector } from './connector-registry.ts';
 import { runSql } from './run-sql.ts';
 import { emitEvents } from '../webhooks/webhook-events.ts';
 import { messageStatusEvents } from '../webhooks/webhook-event-payloads.ts';
 
-/** A queued message as a send worker needs it, with the attempt it claimed (see CLAIM_SQL). */
-export interface SendRow {
-  id: string;
-  workspaceId: string;
-  channelId: string;
-  contactId: string;
-  sender: OutboundSender;
-  idempotencyKey: string | null;
-  type: MessageType;
-  text: string | null;
-  media: MediaRef | null;
-  status: MessageStatus;
-  channelKind: ChannelKind;
-  channelDeletedAt: Date | null;
-  phone: string | null;
-  optedOutAt: Date | null;
-  restrictedAt: Date | null;
-  erasedAt: Date | null;
-  externalIds: { kind: string; value: string }[];
-  /** The attempt state before the claim; null when nothing was claimed (see CLAIM_SQL). */
-  previousSend: SendState | null;
-  queuedAt: Date;
-}
-
 /** Attempt bookkeeping kept in messages.metadata.send. */
-export interface SendState {
-  attempts?: number;
+export const SendState = z.object({
+  attempts: z.number().optional(),
   /** Set before the provider is called, cleared once the outcome is recorded: still set means a crash mid-send. */
-  inFlightSince?: string;
-  lastError?: string;
-}
+  inFlightSince: z.string().optional(),
+  lastError: z.string().optional(),
+});
+export type SendState = z.infer<typeof SendState>;
+
+/** A queued message as a send worker needs it, with the attempt it claimed (see CLAIM_SQL). */
+export const SendRow = z.object({
+  id: z.string(),
+  workspaceId: z.string(),
+  channelId: z.string(),
+  contactId: z.string(),
+  /** An outbound message's sender (the messages claimed are outbound: a contact's own are never queued). */
+  sender: z.enum(['bot', 'agent', 'owner', 'broadcast']),
+  idempotencyKey: z.string().nullable(),
+  type: z.enum(MESSAGE_TYPES),
+  text: z.string().nullable(),
+  media: MediaRefSchema.nullable(),
+  status: z.enum(MESSAGE_STATUSES),
+  channelKind: z.enum(CHANNEL_KINDS),
+  channelDeletedAt: z.date().nullable(),
+  phone: z.string().nullable(),
+  optedOutAt: z.date().nullable(),
+  restrictedAt: z.date().nullable(),
+  erasedAt: z.date().nullable(),
+  externalIds: z.array(z.object({ kind: z.string(), value: z.string() })),
+  /** The attempt state before the claim; null when nothing was claimed (see CLAIM_SQL). */
+  previousSend: SendState.nullable(),
+  queuedAt: z.date(),
+});
+export type SendRow = z.infer<typeof SendRow>;
 
 /*
  * Loads messages and claims an attempt on each in one round trip. The claim counts the attempt
@@ -106,11 +110,11 @@ export async function claimSends(
   selfMarkingKinds: readonly ChannelKind[],
 ): Promise<SendRow[]> {
   return (
-    await runSql<SendRow>(
+    await runSql(
       em,
       CLAIM_SQL,
       { messageIds, startedAt: startedAt.toISOString(), selfMarkingKinds: selfMarkingKinds.join(',') },
-      { planEachCall: true },
+      { row: SendRow, planEachCall: true },
     )
   ).rows;
 }
@@ -178,6 +182,17 @@ returning messages.id as "messageId", messages.workspace_id as "workspaceId", me
               and n.status = 'queued' and n.id > messages.id
             order by n.id limit 1) as "nextId"`;
 
+/** A message whose status RECORD_FAILED_SQL moved, with the next queued message of its conversation (null: none). */
+const RecordedStatusRow = z.object({
+  workspaceId: z.string(),
+  channelId: z.string(),
+  conversationId: z.string(),
+  contactId: z.string(),
+  nextId: z.string().nullable(),
+});
+/** A message RECORD_SENT_SQL recorded: the same, with its id. */
+const RecordedSentRow = RecordedStatusRow.extend({ messageId: z.string() });
+
 /** A message the provider took, with the id the provider gave it. */
 export interface SentMessage {
   messageId: string;
@@ -191,14 +206,7 @@ export interface SentMessage {
  */
 export async function recordSentEach(em: EntityManager, sent: readonly SentMessage[], at: Date): Promise<Map<string, string | null>> {
   if (sent.length === 0) return new Map();
-  const { rows } = await runSql<{
-    messageId: string;
-    nextId: string | null;
-    workspaceId: string;
-    channelId: string;
-    conversationId: string | null;
-    contactId: string | null;
-  }>(
+  const { rows } = await runSql(
     em,
     RECORD_SENT_SQL,
     {
@@ -206,7 +214,7 @@ export async function recordSentEach(em: EntityManager, sent: readonly SentMessa
       providerMessageIds: sent.map((s) => s.providerMessageId),
       times: JSON.stringify({ sent: at.toISOString() }),
     },
-    { planEachCall: true },
+    { row: RecordedSentRow, planEachCall: true },
   );
   await emitEvents(em, messageStatusEvents(rows.map((r) => ({ ...r, status: 'sent', at }))));
   return new Map(rows.map((r) => [r.messageId, r.nextId]));
@@ -232,13 +240,12 @@ returning messages.workspace_id as "workspaceId", messages.channel_id as "channe
 
 /** Records a message as failed; answers the next queued message of its conversation, if any. */
 export async function recordFailed(em: EntityManager, messageId: string, reason: string, at: Date): Promise<string | null> {
-  const { rows } = await runSql<{
-    nextId: string | null;
-    workspaceId: string;
-    channelId: string;
-    conversationId: string | null;
-    contactId: string | null;
-  }>(em, RECORD_FAILED_SQL, { messageId, reason, times: JSON.stringify({ failed: at.toISOString() }) });
+  const { rows } = await runSql(
+    em,
+    RECORD_FAILED_SQL,
+    { messageId, reason, times: JSON.stringify({ failed: at.toISOString() }) },
+    { row: RecordedStatusRow },
+  );
   await emitEvents(em, messageStatusEvents(rows.map((r) => ({ ...r, messageId, status: 'failed', failureReason: reason, at }))));
   return rows[0]?.nextId ?? null;
 }

@@ -1,5 +1,6 @@
 import type { JobsOptions } from 'bullmq';
 import { newId } from '../ids.ts';
+import { z } from 'zod';
 
 /** A send job carries the message id only: the message row is the state, read fresh by the worker. */
 export interface SendJobData {
@@ -26,10 +27,8 @@ export interface SendBatchJobData {
 export const SEND_BATCH_JOB_NAME = 'send-batch';
 
 /** The job that sends a message recorded in a batch: while it lives, the outbox reconciler leaves the message to it. */
-export interface BatchJobRef {
-  queue: string;
-  id: string;
-}
+export const BatchJobRef = z.object({ queue: z.string(), id: z.string() });
+export type BatchJobRef = z.infer<typeof BatchJobRef>;
 
 /** A new batch send job of the channel. */
 export function newSendBatchJob(channelId: string): BatchJobRef {

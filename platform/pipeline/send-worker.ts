@@ -1,5 +1,6 @@
 import type { Job, Worker } from 'bullmq';
-import type { ChannelKind } from '../../engine/channels/channel-kind.ts';
+import { z } from 'zod';
+import { CHANNEL_KINDS, type ChannelKind } from '../../engine/channels/channel-kind.ts';
 import type { Clock } from '../../engine/clock.ts';
 import type { UsageMeter } from '../billing/usage-meter.ts';
 import type { Orm } from '../db/orm.ts';
@@ -46,6 +47,8 @@ interface ChannelWorkers {
 
 const LIVE_CHANNELS_SQL = `select id, kind from channels where deleted_at is null`;
 const CHANNEL_SQL = `select id, kind from channels where id = :channelId and deleted_at is null`;
+/** A live channel, as both statements answer it. */
+const LiveChannelRow = z.object({ id: z.string(), kind: z.enum(CHANNEL_KINDS) });
 
 /**
  * Runs BullMQ workers on `send-<channelId>` (single sends, SendMessageProcessor, and batch sends,
@@ -101,7 +104,7 @@ export class SendWorker {
       );
     });
     await subscriber.subscribe(this.announcements);
-    const { rows } = await runSql<{ id: string; kind: ChannelKind }>(this.deps.orm.em.fork(), LIVE_CHANNELS_SQL);
+    const { rows } = await runSql(this.deps.orm.em.fork(), LIVE_CHANNELS_SQL, {}, { row: LiveChannelRow });
     await Promise.all(rows.map((row) => this.ensureWorker(row.id, row.kind)));
   }
 
@@ -156,7 +159,7 @@ export class SendWorker {
   }
 
   private async startWorker(channelId: string, knownKind?: ChannelKind): Promise<ChannelWorkers | null> {
-    const kind = knownKind ?? (await runSql<{ kind: ChannelKind }>(this.deps.orm.em.fork(), CHANNEL_SQL, { channelId })).rows[0]?.kind;
+    const kind = knownKind ?? (await runSql(this.deps.orm.em.fork(), CHANNEL_SQL, { channelId }, { row: LiveChannelRow })).rows[0]?.kind;
     const registered = kind === undefined ? undefined : this.deps.connectors.get(kind);
     if (this.stopped || kind === undefined || !registered) {
       if (kind !== undefined)

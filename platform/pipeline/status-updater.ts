@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { statusesBefore, type OutboundStatus } from '../../engine/messages/message-status.ts';
 import type { ProviderStatusUpdate } from '../../engine/ports/channel-connector.port.ts';
 import type { Orm } from '../db/orm.ts';
@@ -5,7 +6,7 @@ import type { Logger } from '../logger.ts';
 import { GroupCommit } from './group-commit.ts';
 import { runSql } from './run-sql.ts';
 import { emitEvents } from '../webhooks/webhook-events.ts';
-import { messageStatusEvents, type StatusChange } from '../webhooks/webhook-event-payloads.ts';
+import { messageStatusEvents } from '../webhooks/webhook-event-payloads.ts';
 
 /** Statuses a provider may skip on the way to another: a read message was delivered and sent. */
 const IMPLIED_BEFORE: Record<ProviderStatusUpdate['status'], OutboundStatus[]> = {
@@ -46,6 +47,19 @@ update messages m
    and m.status = any(string_to_array(target.from_statuses, ','))
 returning target.i, m.id as "messageId", m.workspace_id as "workspaceId", m.channel_id as "channelId", m.conversation_id as "conversationId",
           m.contact_id as "contactId", target.to_status as status, target.reason as "failureReason", cast(target.reached ->> target.to_status as timestamptz) as at`;
+/** A message APPLY_BATCH_SQL moved, and the input position `i` that moved it (a StatusChange of the webhook events). */
+const AppliedStatusRow = z.object({
+  i: z.number(),
+  messageId: z.string(),
+  workspaceId: z.string(),
+  channelId: z.string(),
+  conversationId: z.string(),
+  contactId: z.string(),
+  status: z.string(),
+  /** The provider's reason of a `failed` update; null for the others. */
+  failureReason: z.string().nullable(),
+  at: z.date(),
+});
 
 /** Updates written in one statement at most (a burst of receipts is split). */
 const MAX_BATCH_UPDATES = 500;
@@ -91,7 +105,7 @@ export class StatusUpdater {
     for (let attempt = 1; ; attempt++) {
       try {
         const em = this.deps.orm.em.fork();
-        const result = await runSql<{ i: number } & StatusChange>(em, APPLY_BATCH_SQL, { updates: JSON.stringify(rows) });
+        const result = await runSql(em, APPLY_BATCH_SQL, { updates: JSON.stringify(rows) }, { row: AppliedStatusRow });
         // Right after the statement (it commits alone): a process dying in between loses these events, not the statuses.
         await emitEvents(em, messageStatusEvents(result.rows));
         const applied = new Set(result.rows.map((r) => r.i));

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import { runSql } from './run-sql.ts';
 
 /** Everything the store statement writes for one new inbound message. */
@@ -27,14 +28,7 @@ export interface InboundRow {
 }
 
 /** Ids of the stored message (null: a duplicate, or no such live channel). */
-export interface StoredInbound {
-  workspaceId: string;
-  messageId: string;
-  conversationId: string;
-  contactId: string;
-  /** The conversation was snoozed when the message was stored (the inbox wakes it). */
-  conversationSnoozed: boolean;
-}
+export type StoredInbound = Omit<StoredInboundRow, 'ord'>;
 
 /*
  * One statement (one round trip, one commit) stores a batch of inbound messages, each row on its
@@ -188,6 +182,18 @@ select input.ord, message.workspace_id as "workspaceId", message.id as "messageI
   join input on input.message_id = message.id
   join conversation on conversation.id = message.conversation_id`;
 
+/** One stored row of STORE_INBOUND_SQL: the input row's `ord` and the ids of what it stored. */
+const StoredInboundRow = z.object({
+  ord: z.number(),
+  workspaceId: z.string(),
+  messageId: z.string(),
+  conversationId: z.string(),
+  contactId: z.string(),
+  /** The conversation was snoozed when the message was stored (the inbox wakes it). */
+  conversationSnoozed: z.boolean(),
+});
+type StoredInboundRow = z.infer<typeof StoredInboundRow>;
+
 /**
  * Stores inbound messages with their contacts and conversations in one statement; answers one
  * result per row, in the rows' order: null when the row was a duplicate or its channel is not
@@ -214,7 +220,7 @@ export async function storeInboundRows(em: EntityManager, rows: readonly Inbound
     status_times: row.statusTimes,
     quoted_provider_message_id: row.quotedProviderMessageId,
   }));
-  const { rows: stored } = await runSql<StoredInbound & { ord: number }>(em, STORE_INBOUND_SQL, { rows: JSON.stringify(input) });
+  const { rows: stored } = await runSql(em, STORE_INBOUND_SQL, { rows: JSON.stringify(input) }, { row: StoredInboundRow });
   const byOrd = new Map(stored.map(({ ord, ...ids }) => [ord, ids]));
   return rows.map((_, ord) => byOrd.get(ord) ?? null);
 }

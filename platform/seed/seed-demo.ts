@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import type { Clock } from '../../engine/clock.ts';
 import { hashPassword } from '../crypto/password.ts';
 import type { Orm } from '../db/orm.ts';
@@ -23,6 +24,9 @@ export interface DemoSeedResult {
 
 export const DEMO_WORKSPACE_NAME = 'Demo workspace';
 export const DEMO_CHANNEL_NAME = 'Demo sandbox';
+
+/** The row of every statement here that answers an id (an insert's `returning id`, a lookup). */
+const IdRow = z.object({ id: z.string() });
 
 /** Sample contacts and what they said, so that the inbox is not empty on first start. */
 const DEMO_CHATS = [
@@ -68,27 +72,25 @@ export async function seedDemo(orm: Orm, opts: DemoSeedOptions): Promise<DemoSee
   return em.transactional(async (tx) => {
     const now = opts.clock.now();
     const inserted = (
-      await runSql<{ id: string }>(
+      await runSql(
         tx,
         `insert into workspaces (id, name, is_demo, created_at, updated_at) values (:id, :name, true, :now, :now) on conflict (is_demo) where is_demo do nothing returning id`,
-        {
-          id: newId(),
-          name: DEMO_WORKSPACE_NAME,
-          now,
-        },
+        { id: newId(), name: DEMO_WORKSPACE_NAME, now },
+        { row: IdRow },
       )
     ).rows;
     const createdWorkspace = inserted.length > 0;
     const workspaceId = createdWorkspace
       ? inserted[0]!.id
-      : (await runSql<{ id: string }>(tx, `select id from workspaces where is_demo`)).rows[0]!.id;
+      : (await runSql(tx, `select id from workspaces where is_demo`, {}, { row: IdRow })).rows[0]!.id;
 
     let createdUser = false;
     if (passwordHash) {
-      const { rows } = await runSql<{ id: string }>(
+      const { rows } = await runSql(
         tx,
         `insert into users (id, email, name, password_hash, created_at, updated_at) values (:id, :email, 'Demo owner', :passwordHash, :now, :now) on conflict (email) do nothing returning id`,
         { id: newId(), email, passwordHash, now },
+        { row: IdRow },
       );
       createdUser = rows.length > 0;
     }
@@ -106,7 +108,7 @@ export async function seedDemo(orm: Orm, opts: DemoSeedOptions): Promise<DemoSee
 }
 
 async function findUserId(em: EntityManager, email: string): Promise<string | undefined> {
-  return (await runSql<{ id: string }>(em, `select id from users where email = :email`, { email })).rows[0]?.id;
+  return (await runSql(em, `select id from users where email = :email`, { email }, { row: IdRow })).rows[0]?.id;
 }
 
 /** The sandbox channel and sample chats; only ever called by the caller that created the workspace. */

@@ -108,8 +108,8 @@ export async function seedRun(
   await runSql(
     em,
     `insert into runs (id, workspace_id, flow_id, flow_version_id, contact_id, conversation_id, channel_id, status, state, started_at, updated_at, ended_at, wait)
-     values (:runId, :workspaceId, :flowId, :versionId, :contactId, :conversationId, :channelId, :status, '{"vars":{"email":"private@example.com"}}', :at, :at,
-             case when :status = 'waiting' then null else cast(:at as timestamptz) end, case when :status = 'waiting' then '{"kind":"reply"}'::jsonb else null end)`,
+     values (:runId, :workspaceId, :flowId, :versionId, :contactId, :conversationId, :channelId, :status, '{"vars":{"email":"private@example.com"},"attempts":{}}', :at, :at,
+             case when :status = 'waiting' then null else cast(:at as timestamptz) end, case when :status = 'waiting' then '{"kind":"reply","dueAt":null}'::jsonb else null end)`,
     { runId, ...p, at },
   );
   for (let seq = 1; seq <= p.steps; seq++) {
