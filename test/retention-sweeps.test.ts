@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RETENTION_QUEUE, sweepSchedulerId } from '../connectors/retention/retention-jobs.ts';
+import { DEFAULT_RETENTION_POLICY } from '../engine/retention/retention-policy.ts';
 import { newId } from '../platform/ids.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
 import { testSql } from './support/test-sql.ts';
@@ -287,10 +288,12 @@ describe('when a sweep runs over expired, recent, held and running data', () => 
   it('runs one sweep per workspace at a time', async () => {
     await runSql(
       api.env.orm.em.fork(),
-      `insert into retention_sweeps (id, workspace_id, status, trigger, policy, cutoffs, lease_owner, lease_until) values (:id, :workspaceId, 'running', 'cli', '{}', '{}', 'someone', now() + interval '1 hour')`,
+      `insert into retention_sweeps (id, workspace_id, status, trigger, policy, cutoffs, lease_owner, lease_until) values (:id, :workspaceId, 'running', 'cli', cast(:policy as jsonb), '{}', 'someone', now() + interval '1 hour')`,
       {
         id: newId(),
         workspaceId,
+        // A whole policy, as insertSweep writes it: the sweep's row schema reads every kind.
+        policy: JSON.stringify(DEFAULT_RETENTION_POLICY),
       },
     );
     const second = await owner.post('/api/v1/retention/sweeps', { dryRun: false });

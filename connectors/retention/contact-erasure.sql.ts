@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
 import { emitEvent } from '../../platform/webhooks/webhook-events.ts';
 import { contactErasedEvent } from '../../platform/webhooks/webhook-event-payloads.ts';
@@ -23,14 +24,27 @@ export interface ErasureResult {
 /** Tables erasure handles on its own terms (not by the generic delete of rows naming the contact). */
 const HANDLED_APART = new Set(['contacts', 'conversations', 'broadcast_recipients', 'legal_holds']);
 
+const ReferencingColumnRow = z.object({ table: z.string(), column: z.string(), refers: z.enum(['contact', 'conversation']) });
+type ReferencingColumn = z.infer<typeof ReferencingColumnRow>;
+const ContactPhoneRow = z.object({ phone: z.string().nullable() });
+const IdentityRow = z.object({ kind: z.string(), value: z.string() });
+const IdRow = z.object({ id: z.string() });
+const MessageChannelRow = z.object({ id: z.string(), channelId: z.string() });
+const WaitingRunRow = z.object({ runId: z.string(), waitSeq: z.number() });
+/** A broadcast's audience as erasure edits it; its other fields are kept as they are (written back whole). */
+const AudienceRow = z.object({
+  id: z.string(),
+  audience: z.looseObject({ kind: z.string(), phones: z.array(z.string()).optional(), csv: z.string().optional() }),
+});
+
 /**
  * Every (table, column) that refers to a contact or one of its conversations: foreign keys to
  * `contacts` / `conversations`, and columns named `contact_id` / `conversation_id` without one.
  * Read from the schema at each erasure, so a table added later is erased too.
  */
-async function referencingColumns(em: EntityManager): Promise<{ table: string; column: string; refers: 'contact' | 'conversation' }[]> {
+async function referencingColumns(em: EntityManager): Promise<ReferencingColumn[]> {
   const rows = (
-    await runSql<{ table: string; column: string; refers: 'contact' | 'conversation' }>(
+    await runSql(
       em,
       `select distinct tc.relname as "table", a.attname as "column", case rc.relname when 'contacts' then 'contact' else 'conversation' end as refers
          from pg_constraint k
@@ -43,6 +57,8 @@ async function referencingColumns(em: EntityManager): Promise<{ table: string; c
        select c.table_name, c.column_name, case c.column_name when 'contact_id' then 'contact' else 'conversation' end
          from information_schema.columns c join information_schema.tables t on t.table_schema = c.table_schema and t.table_name = c.table_name
         where c.table_schema = current_schema() and t.table_type = 'BASE TABLE' and c.column_name in ('contact_id', 'conversation_id')`,
+      {},
+      { row: ReferencingColumnRow },
     )
   ).rows;
   return rows.filter((r) => !HANDLED_APART.has(r.table));
@@ -75,34 +91,37 @@ export async function eraseContactInTx(
   p: { workspaceId: string; contactId: string; secretKey: Buffer; now: Date },
 ): Promise<ErasureResult | null> {
   const contact = (
-    await runSql<{ phone: string | null }>(
-      em,
-      `select phone from contacts where id = :contactId and workspace_id = :workspaceId for update`,
-      p,
-    )
+    await runSql(em, `select phone from contacts where id = :contactId and workspace_id = :workspaceId for update`, p, {
+      row: ContactPhoneRow,
+    })
   ).rows[0];
   if (!contact) return null;
   const ids = { contactId: p.contactId, workspaceId: p.workspaceId };
   const identities = (
-    await runSql<{ kind: string; value: string }>(em, `select kind, value from contact_identities where contact_id = :contactId`, {
-      contactId: p.contactId,
-    })
+    await runSql(
+      em,
+      `select kind, value from contact_identities where contact_id = :contactId`,
+      { contactId: p.contactId },
+      { row: IdentityRow },
+    )
   ).rows;
   const conversationIds = (
-    await runSql<{ id: string }>(em, `select id from conversations where contact_id = :contactId`, { contactId: p.contactId })
+    await runSql(em, `select id from conversations where contact_id = :contactId`, { contactId: p.contactId }, { row: IdRow })
   ).rows.map((r) => r.id);
   const messages = (
-    await runSql<{ id: string; channelId: string }>(
+    await runSql(
       em,
       `select id, channel_id as "channelId" from messages where contact_id = :contactId`,
       { contactId: p.contactId },
+      { row: MessageChannelRow },
     )
   ).rows;
   const timers = (
-    await runSql<{ runId: string; waitSeq: number }>(
+    await runSql(
       em,
       `select id as "runId", step_count as "waitSeq" from runs where (contact_id = :contactId or conversation_id = any(cast(:conversationIds as uuid[]))) and status = 'waiting'`,
       { contactId: p.contactId, conversationIds },
+      { row: WaitingRunRow },
     )
   ).rows;
 
@@ -182,10 +201,11 @@ export async function eraseContactInTx(
 /** Takes the phone out of explicit broadcast audiences (a phone list, CSV lines naming it). */
 async function removePhoneFromAudiences(em: EntityManager, workspaceId: string, phone: string): Promise<void> {
   const rows = (
-    await runSql<{ id: string; audience: { kind: string; phones?: string[]; csv?: string } }>(
+    await runSql(
       em,
       `select id, audience from broadcasts where workspace_id = :workspaceId and audience::text like :pattern for update`,
       { workspaceId, pattern: `%${phone.replace(/^\+/, '')}%` },
+      { row: AudienceRow },
     )
   ).rows;
   const digits = phone.replace(/^\+/, '');

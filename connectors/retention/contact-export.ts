@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { IsolationLevel } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ZipArchive } from 'archiver';
+import { z } from 'zod';
 import type { Clock } from '../../engine/clock.ts';
 import { NotFoundError } from '../../engine/errors/app-error.ts';
 import type { Orm } from '../../platform/db/orm.ts';
@@ -20,47 +21,48 @@ export const EXPORT_KEEP_MS = 7 * 24 * 60 * 60_000;
 /** The archive's format name and version, in its manifest (see connectors/retention/EXPORT-FORMAT.md). */
 export const EXPORT_FORMAT = { name: 'onemessage.contact-export', version: 2 } as const;
 
-export type ExportStatus = 'queued' | 'running' | 'ready' | 'failed' | 'expired';
-
-export interface ExportRow {
-  id: string;
-  workspaceId: string;
-  contactId: string;
-  status: ExportStatus;
-  progress: number;
-  fileKey: string | null;
-  sizeBytes: number | null;
-  error: string | null;
-  requestedBy: string | null;
-  createdAt: Date;
-  finishedAt: Date | null;
-  expiresAt: Date | null;
-}
+const ExportStatusSchema = z.enum(['queued', 'running', 'ready', 'failed', 'expired']);
+export type ExportStatus = z.infer<typeof ExportStatusSchema>;
 
 const COLUMNS = `id, workspace_id as "workspaceId", contact_id as "contactId", status, progress, file_key as "fileKey", size_bytes as "sizeBytes", error,
   requested_by as "requestedBy", created_at as "createdAt", finished_at as "finishedAt", expires_at as "expiresAt"`;
+/** A row of contact_exports (COLUMNS). */
+const ExportRowSchema = z.object({
+  id: z.string(),
+  workspaceId: z.string(),
+  contactId: z.string(),
+  status: ExportStatusSchema,
+  progress: z.number(),
+  fileKey: z.string().nullable(),
+  sizeBytes: z.number().nullable(),
+  error: z.string().nullable(),
+  requestedBy: z.string().nullable(),
+  createdAt: z.date(),
+  finishedAt: z.date().nullable(),
+  expiresAt: z.date().nullable(),
+});
+export type ExportRow = z.infer<typeof ExportRowSchema>;
 
 export async function findExport(em: EntityManager, workspaceId: string, id: string): Promise<ExportRow | null> {
   return (
     (
-      await runSql<ExportRow>(em, `select ${COLUMNS} from contact_exports where workspace_id = :workspaceId and id = :id`, {
-        workspaceId,
-        id,
-      })
+      await runSql(
+        em,
+        `select ${COLUMNS} from contact_exports where workspace_id = :workspaceId and id = :id`,
+        { workspaceId, id },
+        { row: ExportRowSchema },
+      )
     ).rows[0] ?? null
   );
 }
 
 export async function listExports(em: EntityManager, workspaceId: string, contactId: string | null, limit: number): Promise<ExportRow[]> {
   return (
-    await runSql<ExportRow>(
+    await runSql(
       em,
       `select ${COLUMNS} from contact_exports where workspace_id = :workspaceId and (cast(:contactId as uuid) is null or contact_id = cast(:contactId as uuid)) order by created_at desc limit :limit`,
-      {
-        workspaceId,
-        contactId,
-        limit,
-      },
+      { workspaceId, contactId, limit },
+      { row: ExportRowSchema },
     )
   ).rows;
 }
@@ -71,12 +73,13 @@ export async function insertExport(
   p: { workspaceId: string; contactId: string; requestedBy: string | null; now: Date },
 ): Promise<ExportRow> {
   const row = (
-    await runSql<ExportRow>(
+    await runSql(
       em,
       `insert into contact_exports (id, workspace_id, contact_id, status, requested_by, created_at)
        select :id, workspace_id, id, 'queued', cast(:requestedBy as uuid), :now from contacts where id = :contactId and workspace_id = :workspaceId
        returning ${COLUMNS}`,
       { id: newId(), ...p },
+      { row: ExportRowSchema },
     )
   ).rows[0];
   if (!row) throw new NotFoundError('contact', p.contactId);
@@ -84,6 +87,10 @@ export async function insertExport(
 }
 
 type Json = Record<string, unknown>;
+/** A row of the export's statements: one jsonb object (`... as row`). */
+const JsonRow = z.object({ row: z.record(z.string(), z.unknown()) });
+const CountRow = z.object({ n: z.number() });
+const ExistsRow = z.object({ ok: z.boolean() });
 
 /** Rows fetched per round trip from an export's cursors: memory stays flat whatever the history's size. */
 const EXPORT_PAGE_ROWS = 500;
@@ -99,7 +106,7 @@ async function* cursorRows(tx: EntityManager, name: string, sql: string, binding
   await runSql(tx, `declare ${name} no scroll cursor for ${sql}`, bindings, { planEachCall: true });
   try {
     for (;;) {
-      const page = (await runSql<{ row: Json }>(tx, `fetch forward ${EXPORT_PAGE_ROWS} from ${name}`)).rows;
+      const page = (await runSql(tx, `fetch forward ${EXPORT_PAGE_ROWS} from ${name}`, {}, { row: JsonRow })).rows;
       for (const r of page) yield r.row;
       if (page.length < EXPORT_PAGE_ROWS) return;
     }
@@ -168,10 +175,11 @@ export class ContactExportBuilder {
   async build(exportId: string): Promise<ExportRow['status']> {
     const em = this.deps.orm.em.fork();
     const claimed = (
-      await runSql<ExportRow>(
+      await runSql(
         em,
         `update contact_exports set status = 'running', progress = 0 where id = :exportId and status in ('queued', 'running') returning ${COLUMNS}`,
         { exportId },
+        { row: ExportRowSchema },
       )
     ).rows[0];
     if (!claimed) return 'expired';
@@ -229,18 +237,20 @@ export class ContactExportBuilder {
   private async collect(tx: EntityManager, em: EntityManager, e: ExportRow, zip: ZipArchive): Promise<Json> {
     const b = { contactId: e.contactId, workspaceId: e.workspaceId };
     const contact = (
-      await runSql<{ row: Json }>(
+      await runSql(
         tx,
         `select to_jsonb(c) - 'workspace_id' as row from contacts c where c.id = :contactId and c.workspace_id = :workspaceId`,
         b,
+        { row: JsonRow },
       )
     ).rows[0]?.row;
     if (!contact) throw new NotFoundError('contact', e.contactId);
     const identities = (
-      await runSql<{ row: Json }>(
+      await runSql(
         tx,
         `select jsonb_build_object('channelId', channel_id, 'kind', kind, 'value', value, 'createdAt', created_at) as row from contact_identities where contact_id = :contactId order by created_at`,
         b,
+        { row: JsonRow },
       )
     ).rows.map((r) => r.row);
     await appendEntry(zip, JSON.stringify({ contact, identities }, null, 2), 'contact.json');
@@ -270,8 +280,8 @@ export class ContactExportBuilder {
     await this.progress(em, e.id, 5);
 
     // Messages, oldest first; a media file still in the store is named in the archive.
-    const totalMessages = (await runSql<{ n: number }>(tx, `select count(*) as n from messages where contact_id = :contactId`, b)).rows[0]!
-      .n;
+    const totalMessages = (await runSql(tx, `select count(*) as n from messages where contact_id = :contactId`, b, { row: CountRow }))
+      .rows[0]!.n;
     const media = this.deps.files.media;
     const withMediaFile = async (m: Json): Promise<Json> => {
       if (counts.messages % PROGRESS_EVERY_MESSAGES === 0)
@@ -321,10 +331,11 @@ export class ContactExportBuilder {
       let first = true;
       for (const table of CONVERSATION_EVENT_TABLES) {
         const exists = (
-          await runSql<{ ok: boolean }>(
+          await runSql(
             tx,
             `select exists (select 1 from information_schema.columns where table_schema = current_schema() and table_name = :table and column_name = 'conversation_id') as ok`,
             { table },
+            { row: ExistsRow },
           )
         ).rows[0]?.ok;
         yield `${first ? '' : ','}\n${JSON.stringify(table)}: `;

@@ -1,20 +1,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import { LegalHoldError } from '../../engine/errors/legal-hold.error.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
 
-export type HoldScope = 'workspace' | 'contact' | 'conversation';
-
-export interface LegalHoldRow {
-  id: string;
-  scope: HoldScope;
-  contactId: string | null;
-  conversationId: string | null;
-  reason: string;
-  createdBy: string | null;
-  createdAt: Date;
-  releasedAt: Date | null;
-  releasedBy: string | null;
-}
+const HoldScopeSchema = z.enum(['workspace', 'contact', 'conversation']);
+export type HoldScope = z.infer<typeof HoldScopeSchema>;
 
 /** What a workspace's active holds keep: everything, or these contacts and conversations. */
 export interface ActiveHolds {
@@ -25,14 +15,30 @@ export interface ActiveHolds {
 
 const COLUMNS = `id, scope, contact_id as "contactId", conversation_id as "conversationId", reason, created_by as "createdBy",
   created_at as "createdAt", released_at as "releasedAt", released_by as "releasedBy"`;
+const LegalHoldRowSchema = z.object({
+  id: z.string(),
+  scope: HoldScopeSchema,
+  contactId: z.string().nullable(),
+  conversationId: z.string().nullable(),
+  reason: z.string(),
+  createdBy: z.string().nullable(),
+  createdAt: z.date(),
+  releasedAt: z.date().nullable(),
+  releasedBy: z.string().nullable(),
+});
+export type LegalHoldRow = z.infer<typeof LegalHoldRowSchema>;
+
+const ActiveHoldRow = z.object({ scope: HoldScopeSchema, contactId: z.string().nullable(), conversationId: z.string().nullable() });
+const ContactHoldRow = z.object({ id: z.string(), scope: HoldScopeSchema, reason: z.string() });
 
 /** The holds of a workspace, newest first (active ones and released ones). */
 export async function listHolds(em: EntityManager, workspaceId: string, limit: number): Promise<LegalHoldRow[]> {
   return (
-    await runSql<LegalHoldRow>(
+    await runSql(
       em,
       `select ${COLUMNS} from legal_holds where workspace_id = :workspaceId order by created_at desc limit :limit`,
       { workspaceId, limit },
+      { row: LegalHoldRowSchema },
     )
   ).rows;
 }
@@ -40,10 +46,12 @@ export async function listHolds(em: EntityManager, workspaceId: string, limit: n
 export async function findHold(em: EntityManager, workspaceId: string, id: string): Promise<LegalHoldRow | null> {
   return (
     (
-      await runSql<LegalHoldRow>(em, `select ${COLUMNS} from legal_holds where workspace_id = :workspaceId and id = :id`, {
-        workspaceId,
-        id,
-      })
+      await runSql(
+        em,
+        `select ${COLUMNS} from legal_holds where workspace_id = :workspaceId and id = :id`,
+        { workspaceId, id },
+        { row: LegalHoldRowSchema },
+      )
     ).rows[0] ?? null
   );
 }
@@ -51,10 +59,11 @@ export async function findHold(em: EntityManager, workspaceId: string, id: strin
 /** Read before every sweep batch: a hold placed while a sweep runs takes effect at its next batch. */
 export async function activeHolds(em: EntityManager, workspaceId: string): Promise<ActiveHolds> {
   const rows = (
-    await runSql<{ scope: HoldScope; contactId: string | null; conversationId: string | null }>(
+    await runSql(
       em,
       `select scope, contact_id as "contactId", conversation_id as "conversationId" from legal_holds where workspace_id = :workspaceId and released_at is null`,
       { workspaceId },
+      { row: ActiveHoldRow },
     )
   ).rows;
   return {
@@ -71,7 +80,7 @@ export async function activeHolds(em: EntityManager, workspaceId: string): Promi
  */
 export async function assertNoHoldOnContact(em: EntityManager, workspaceId: string, contactId: string): Promise<void> {
   const hold = (
-    await runSql<{ id: string; scope: HoldScope; reason: string }>(
+    await runSql(
       em,
       `select h.id, h.scope, h.reason from legal_holds h
       where h.workspace_id = :workspaceId and h.released_at is null
@@ -79,6 +88,7 @@ export async function assertNoHoldOnContact(em: EntityManager, workspaceId: stri
              or h.conversation_id in (select id from conversations where contact_id = :contactId))
       order by h.created_at limit 1`,
       { workspaceId, contactId },
+      { row: ContactHoldRow },
     )
   ).rows[0];
   if (hold) throw new LegalHoldError(hold.scope, hold.id, hold.reason);

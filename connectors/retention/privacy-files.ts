@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import type { Config } from '../../platform/config.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
 import { LocalMediaStore, type MediaStore } from '../whatsapp/media-store.ts';
@@ -10,6 +11,9 @@ import { InvariantError } from '../../engine/errors/invariant.error.ts';
 const FILE_DELETIONS_PER_PASS = 500;
 /** Files being removed at once (the file system's calls run on libuv's pool of 4 threads). */
 const FILES_IN_FLIGHT = 16;
+
+const PendingFileRow = z.object({ kind: z.enum(['media', 'export']), key: z.string() });
+type PendingFile = z.infer<typeof PendingFileRow>;
 
 /** Where this installation keeps media (the WhatsApp media store) and contact exports. */
 export interface PrivacyFiles {
@@ -43,9 +47,11 @@ export async function removePendingFiles(em: EntityManager, files: PrivacyFiles)
   let handled = 0;
   for (;;) {
     const rows = (
-      await runSql<{ kind: 'media' | 'export'; key: string }>(
+      await runSql(
         em,
         `select kind, key from pending_file_deletions order by created_at limit ${FILE_DELETIONS_PER_PASS}`,
+        {},
+        { row: PendingFileRow },
       )
     ).rows;
     if (rows.length === 0) return handled;
@@ -65,7 +71,7 @@ export async function removePendingFiles(em: EntityManager, files: PrivacyFiles)
   }
 }
 
-async function removeFile(files: PrivacyFiles, row: { kind: 'media' | 'export'; key: string }): Promise<void> {
+async function removeFile(files: PrivacyFiles, row: PendingFile): Promise<void> {
   if (row.kind === 'media') await files.media.remove(row.key);
   else if (isInside(files.exportsDir, row.key)) await rm(exportPath(files, row.key), { force: true });
 }

@@ -1,4 +1,5 @@
 import type { Job, Worker } from 'bullmq';
+import { z } from 'zod';
 import type { Clock } from '../../engine/clock.ts';
 import { NotFoundError } from '../../engine/errors/app-error.ts';
 import { RetentionSweepRunningError } from '../../engine/errors/retention-sweep-running.error.ts';
@@ -44,6 +45,8 @@ const JOB_OPTIONS = {
   removeOnComplete: true,
   removeOnFail: { age: 7 * 24 * 3600 },
 };
+
+const IdRow = z.object({ id: z.string() });
 
 export function sweepSchedulerId(workspaceId: string): string {
   return `retention-sweep-${workspaceId}`;
@@ -145,7 +148,7 @@ export class PrivacyService {
   /** Every workspace gets its scheduler (new workspaces, changed time zones), and the hourly housekeeping. */
   async syncAllSchedules(): Promise<number> {
     const ids = (
-      await runSql<{ id: string }>(this.deps.orm.em.fork(), `select id from workspaces where deletion_due_at is null order by id`)
+      await runSql(this.deps.orm.em.fork(), `select id from workspaces where deletion_due_at is null order by id`, {}, { row: IdRow })
     ).rows.map((r) => r.id);
     for (const id of ids) await this.syncSchedule(id);
     await this.queue.upsertJobScheduler(
@@ -171,9 +174,11 @@ export class PrivacyService {
     await removePendingFiles(em, this.files);
     // A sweep whose runner died with no job behind it (the CLI was killed): a worker resumes it.
     const orphans = (
-      await runSql<{ id: string }>(
+      await runSql(
         em,
         `select id from retention_sweeps where status in ('queued', 'running') and (lease_until is null or lease_until < clock_timestamp())`,
+        {},
+        { row: IdRow },
       )
     ).rows;
     for (const o of orphans) {

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import { resolvePolicy, type RetentionPolicy } from '../../engine/retention/retention-policy.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
 
@@ -14,14 +15,24 @@ export interface RetentionSettings {
   updatedBy: string | null;
 }
 
+/** The workspace with its saved settings, if any (left join: every settings column may be null). */
+const StoredSettingsRow = z.object({
+  policy: z.unknown(),
+  scheduleCron: z.string().nullable(),
+  timezone: z.string(),
+  updatedAt: z.date().nullable(),
+  updatedBy: z.string().nullable(),
+});
+
 /** A workspace's retention settings (defaults when it never saved any); null for an unknown workspace. */
 export async function loadSettings(em: EntityManager, workspaceId: string): Promise<RetentionSettings | null> {
   const row = (
-    await runSql<{ policy: unknown; scheduleCron: string | null; timezone: string; updatedAt: Date | null; updatedBy: string | null }>(
+    await runSql(
       em,
       `select s.policy, s.schedule_cron as "scheduleCron", w.timezone, s.updated_at as "updatedAt", s.updated_by as "updatedBy"
          from workspaces w left join retention_settings s on s.workspace_id = w.id where w.id = :workspaceId`,
       { workspaceId },
+      { row: StoredSettingsRow },
     )
   ).rows[0];
   if (!row) return null;

@@ -1,41 +1,50 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import { RETENTION_KINDS, type RetentionKind, type RetentionPolicy } from '../../engine/retention/retention-policy.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
 
-export type SweepStatus = 'queued' | 'running' | 'completed' | 'failed';
-export type SweepTrigger = 'schedule' | 'api' | 'cli';
+export const SWEEP_STATUSES = ['queued', 'running', 'completed', 'failed'] as const;
+export type SweepStatus = (typeof SWEEP_STATUSES)[number];
+export const SWEEP_TRIGGERS = ['schedule', 'api', 'cli'] as const;
+export type SweepTrigger = (typeof SWEEP_TRIGGERS)[number];
 /** A kind's state in a sweep: `kept` (no period set), `skipped` (a workspace hold), `pending`, `running`, `done`. */
-export type KindStatus = 'kept' | 'skipped' | 'pending' | 'running' | 'done';
+const KIND_STATUSES = ['kept', 'skipped', 'pending', 'running', 'done'] as const;
+export type KindStatus = (typeof KIND_STATUSES)[number];
 
-export interface KindProgress {
-  status: KindStatus;
+const RetentionKindKey = z.enum(RETENTION_KINDS);
+
+const KindProgressSchema = z.object({
+  status: z.enum(KIND_STATUSES),
   /** What the sweep found to delete when it began (a dry run stops there). */
-  total: number;
-  totalBytes: number;
-  deleted: number;
-  bytes: number;
-  files: number;
+  total: z.number(),
+  totalBytes: z.number(),
+  deleted: z.number(),
+  bytes: z.number(),
+  files: z.number(),
   /** Where the next batch starts (see SweepCursor); absent before the first batch. */
-  cursor?: Record<string, string>;
-}
+  cursor: z.record(z.string(), z.string()).optional(),
+});
+export type KindProgress = z.infer<typeof KindProgressSchema>;
 
-export interface SweepRow {
-  id: string;
-  workspaceId: string;
-  status: SweepStatus;
-  dryRun: boolean;
-  trigger: SweepTrigger;
-  requestedBy: string | null;
-  policy: RetentionPolicy;
-  cutoffs: Partial<Record<RetentionKind, string | null>>;
-  progress: Partial<Record<RetentionKind, KindProgress>>;
-  leaseOwner: string | null;
-  leaseUntil: Date | null;
-  error: string | null;
-  createdAt: Date;
-  startedAt: Date | null;
-  finishedAt: Date | null;
-}
+/** A row of retention_sweeps (COLUMNS); policy, cutoffs and progress are its jsonb columns as insertSweep writes them. */
+const SweepRowSchema = z.object({
+  id: z.string(),
+  workspaceId: z.string(),
+  status: z.enum(SWEEP_STATUSES),
+  dryRun: z.boolean(),
+  trigger: z.enum(SWEEP_TRIGGERS),
+  requestedBy: z.string().nullable(),
+  policy: z.record(RetentionKindKey, z.number().nullable()),
+  cutoffs: z.partialRecord(RetentionKindKey, z.string().nullable()),
+  progress: z.partialRecord(RetentionKindKey, KindProgressSchema),
+  leaseOwner: z.string().nullable(),
+  leaseUntil: z.date().nullable(),
+  error: z.string().nullable(),
+  createdAt: z.date(),
+  startedAt: z.date().nullable(),
+  finishedAt: z.date().nullable(),
+});
+export type SweepRow = z.infer<typeof SweepRowSchema>;
 
 const COLUMNS = `id, workspace_id as "workspaceId", status, dry_run as "dryRun", trigger, requested_by as "requestedBy", policy, cutoffs, progress,
   lease_owner as "leaseOwner", lease_until as "leaseUntil", error, created_at as "createdAt", started_at as "startedAt", finished_at as "finishedAt"`;
@@ -67,7 +76,7 @@ export async function insertSweep(
     progress[kind] = { status: days === null ? 'kept' : 'pending', total: 0, totalBytes: 0, deleted: 0, bytes: 0, files: 0 };
   }
   const rows = (
-    await runSql<SweepRow>(
+    await runSql(
       em,
       `insert into retention_sweeps (id, workspace_id, status, dry_run, trigger, requested_by, policy, cutoffs, progress, created_at)
        values (:id, :workspaceId, 'queued', :dryRun, :trigger, cast(:requestedBy as uuid), cast(:policy as jsonb), cast(:cutoffs as jsonb), cast(:progress as jsonb), :now)
@@ -84,6 +93,7 @@ export async function insertSweep(
         progress: JSON.stringify(progress),
         now: s.now,
       },
+      { row: SweepRowSchema },
     )
   ).rows;
   return rows[0] ?? null;
@@ -92,10 +102,12 @@ export async function insertSweep(
 export async function findSweep(em: EntityManager, workspaceId: string, id: string): Promise<SweepRow | null> {
   return (
     (
-      await runSql<SweepRow>(em, `select ${COLUMNS} from retention_sweeps where workspace_id = :workspaceId and id = :id`, {
-        workspaceId,
-        id,
-      })
+      await runSql(
+        em,
+        `select ${COLUMNS} from retention_sweeps where workspace_id = :workspaceId and id = :id`,
+        { workspaceId, id },
+        { row: SweepRowSchema },
+      )
     ).rows[0] ?? null
   );
 }
@@ -103,10 +115,11 @@ export async function findSweep(em: EntityManager, workspaceId: string, id: stri
 export async function findActiveSweep(em: EntityManager, workspaceId: string): Promise<SweepRow | null> {
   return (
     (
-      await runSql<SweepRow>(
+      await runSql(
         em,
         `select ${COLUMNS} from retention_sweeps where workspace_id = :workspaceId and status in ('queued', 'running')`,
         { workspaceId },
+        { row: SweepRowSchema },
       )
     ).rows[0] ?? null
   );
@@ -114,10 +127,11 @@ export async function findActiveSweep(em: EntityManager, workspaceId: string): P
 
 export async function listSweeps(em: EntityManager, workspaceId: string, limit: number): Promise<SweepRow[]> {
   return (
-    await runSql<SweepRow>(
+    await runSql(
       em,
       `select ${COLUMNS} from retention_sweeps where workspace_id = :workspaceId order by created_at desc limit :limit`,
       { workspaceId, limit },
+      { row: SweepRowSchema },
     )
   ).rows;
 }
@@ -129,13 +143,14 @@ export async function listSweeps(em: EntityManager, workspaceId: string, limit: 
 export async function claimSweep(em: EntityManager, id: string, owner: string, leaseMs: number): Promise<SweepRow | null> {
   return (
     (
-      await runSql<SweepRow>(
+      await runSql(
         em,
         `update retention_sweeps set status = 'running', lease_owner = :owner, lease_until = clock_timestamp() + make_interval(secs => :leaseSeconds),
                 started_at = coalesce(started_at, clock_timestamp())
           where id = :id and status in ('queued', 'running') and (lease_owner is null or lease_owner = :owner or lease_until < clock_timestamp())
           returning ${COLUMNS}`,
         { id, owner, leaseSeconds: leaseMs / 1000 },
+        { row: SweepRowSchema },
       )
     ).rows[0] ?? null
   );

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import type { RetentionKind } from '../../engine/retention/retention-policy.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
 import type { ActiveHolds } from './legal-holds.sql.ts';
@@ -83,16 +84,18 @@ function bind(scope: KindScope, limit?: number): Record<string, unknown> {
   };
 }
 
-function toCount(row: CountRow | undefined): KindCount {
+/** A count statement's row; `bytes` is null when nothing was counted (a sum over no rows). */
+const CountRow = z.object({ rows: z.number(), bytes: z.number().nullable(), files: z.number() });
+/** A batch statement's row: its counts and `after`, Postgres' text of a timestamp (microseconds kept), null when it selected nothing. */
+const BatchRow = CountRow.extend({ after: z.string().nullable() });
+
+function toCount(row: z.infer<typeof CountRow> | undefined): KindCount {
   return { rows: row?.rows ?? 0, bytes: row?.bytes ?? 0, files: row?.files ?? 0 };
 }
 
-/** `bytes` is null when nothing was counted (a sum over no rows); `after` is Postgres' text of a timestamp (microseconds kept). */
-type CountRow = { rows: number; bytes: number | null; files: number; after: string | null };
-
 async function one(em: EntityManager, sql: string, bindings: Record<string, unknown>): Promise<KindCount> {
   // Planned per call: the counts and cutoffs vary a lot between workspaces and runs.
-  return toCount((await runSql<CountRow>(em, sql, bindings, { planEachCall: true })).rows[0]);
+  return toCount((await runSql(em, sql, bindings, { row: CountRow, planEachCall: true })).rows[0]);
 }
 
 /** Runs a batch statement whose row has `after` (the last time key it selected) and moves the table's cursor. */
@@ -103,7 +106,7 @@ async function batch(
   sql: string,
   bindings: Record<string, unknown>,
 ): Promise<BatchResult> {
-  const row = (await runSql<CountRow>(em, sql, { ...bindings, after: cursor[table] ?? START }, { planEachCall: true })).rows[0];
+  const row = (await runSql(em, sql, { ...bindings, after: cursor[table] ?? START }, { row: BatchRow, planEachCall: true })).rows[0];
   return { ...toCount(row), cursor: row?.after ? { ...cursor, [table]: row.after } : cursor };
 }
 
@@ -285,12 +288,15 @@ function byCreatedAt(table: 'usage_events' | 'audit_log'): KindSql {
  */
 export const CONVERSATION_EVENT_TABLES = ['conversation_events', 'conversation_notes'] as const;
 
+const ColumnNameRow = z.object({ column: z.string() });
+
 async function tableColumns(em: EntityManager, table: string): Promise<Set<string>> {
   const rows = (
-    await runSql<{ column: string }>(
+    await runSql(
       em,
       `select column_name as "column" from information_schema.columns where table_schema = current_schema() and table_name = :table`,
       { table },
+      { row: ColumnNameRow },
     )
   ).rows;
   return new Set(rows.map((r) => r.column));
@@ -361,13 +367,13 @@ export async function previewInactiveContacts(em: EntityManager, scope: KindScop
   return one(em, `select count(*) as rows, sum(pg_column_size(c.*)) as bytes, 0 as files ${INACTIVE_CONTACTS}`, bind(scope));
 }
 
+const ContactIdRow = z.object({ id: z.string() });
+
 export async function inactiveContactIds(em: EntityManager, scope: KindScope, limit: number): Promise<string[]> {
   return (
-    await runSql<{ id: string }>(
-      em,
-      `select c.id ${INACTIVE_CONTACTS} order by c.created_at limit :limit for update skip locked`,
-      bind(scope, limit),
-      { planEachCall: true },
-    )
+    await runSql(em, `select c.id ${INACTIVE_CONTACTS} order by c.created_at limit :limit for update skip locked`, bind(scope, limit), {
+      row: ContactIdRow,
+      planEachCall: true,
+    })
   ).rows.map((r) => r.id);
 }

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
 
 /** What a sweep's backend is called in `pg_stat_activity` while a batch runs (an operator sees which backend is the sweep). */
@@ -17,14 +18,19 @@ export type WalCompression = 'lz4' | 'on' | null;
  * each heap page after a checkpoint writes the whole page. `wal_compression` is a superuser
  * setting that a role may be granted (PostgreSQL 15); without it the sweep runs as before.
  */
+/** `lz4` is null where wal_compression is no enum (`enumvals` null: a boolean before PostgreSQL 15). */
+const WalCompressionRow = z.object({ may: z.boolean(), current: z.string(), lz4: z.boolean().nullable() });
+
 export async function walCompressionFor(em: EntityManager): Promise<WalCompression> {
   try {
     const row = (
-      await runSql<{ may: boolean; current: string; lz4: boolean }>(
+      await runSql(
         em,
         `select has_parameter_privilege('wal_compression', 'SET') as may, current_setting('wal_compression') as current,
                 'lz4' = any(enumvals) as lz4
            from pg_settings where name = 'wal_compression'`,
+        {},
+        { row: WalCompressionRow },
       )
     ).rows[0];
     if (!row?.may || row.current !== 'off') return null;

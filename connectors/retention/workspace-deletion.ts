@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import { LegalHoldError } from '../../engine/errors/legal-hold.error.ts';
 import { SoleOwnerError } from '../../engine/errors/sole-owner.error.ts';
 import { audit } from '../../platform/audit/audit-log.ts';
@@ -13,26 +14,35 @@ import { removePendingFiles, type PrivacyFiles } from './privacy-files.ts';
 /** An owner's request to delete a workspace takes effect this long after it is made (it may be cancelled meanwhile). */
 export const WORKSPACE_DELETION_GRACE_MS = 7 * 24 * 60 * 60_000;
 
+const WorkspaceHoldRow = z.object({ id: z.string(), reason: z.string() });
+/** deletion_due_at as set by the request: never null (coalesce with the new date). */
+const DeletionDueRow = z.object({ due: z.date() });
+const DueWorkspaceRow = z.object({ id: z.string(), requestedBy: z.string().nullable() });
+const IdRow = z.object({ id: z.string() });
+const MembershipRow = z.object({ workspaceId: z.string(), role: z.string(), owners: z.number(), members: z.number() });
+
 /** Schedules the workspace's deletion; refused while the workspace is under a legal hold. Returns when it will happen. */
 export async function requestWorkspaceDeletion(
   em: EntityManager,
   p: { workspaceId: string; userId: string | null; now: Date },
 ): Promise<Date> {
   const hold = (
-    await runSql<{ id: string; reason: string }>(
+    await runSql(
       em,
       `select id, reason from legal_holds where workspace_id = :workspaceId and scope = 'workspace' and released_at is null limit 1`,
       p,
+      { row: WorkspaceHoldRow },
     )
   ).rows[0];
   if (hold) throw new LegalHoldError('workspace', hold.id, hold.reason);
   const due = new Date(p.now.getTime() + WORKSPACE_DELETION_GRACE_MS);
   const row = (
-    await runSql<{ due: Date }>(
+    await runSql(
       em,
       `update workspaces set deletion_requested_at = coalesce(deletion_requested_at, :now), deletion_due_at = coalesce(deletion_due_at, :due), deletion_requested_by = coalesce(deletion_requested_by, cast(:userId as uuid))
         where id = :workspaceId returning deletion_due_at as due`,
       { ...p, due },
+      { row: DeletionDueRow },
     )
   ).rows[0]!;
   return row.due;
@@ -58,17 +68,18 @@ export async function deleteDueWorkspaces(
 ): Promise<string[]> {
   const em = deps.orm.em.fork();
   const due = (
-    await runSql<{ id: string; requestedBy: string | null }>(
+    await runSql(
       em,
       `select id, deletion_requested_by as "requestedBy" from workspaces w where deletion_due_at <= :now
           and not exists (select 1 from legal_holds h where h.workspace_id = w.id and h.scope = 'workspace' and h.released_at is null)`,
       { now },
+      { row: DueWorkspaceRow },
     )
   ).rows;
   const deleted: string[] = [];
   for (const w of due) {
     const channels = await em.fork().transactional(async (tx) => {
-      const channelIds = (await runSql<{ id: string }>(tx, `select id from channels where workspace_id = :id`, { id: w.id })).rows.map(
+      const channelIds = (await runSql(tx, `select id from channels where workspace_id = :id`, { id: w.id }, { row: IdRow })).rows.map(
         (r) => r.id,
       );
       await runSql(
@@ -110,13 +121,14 @@ export async function deleteUserAccount(
   p: { userId: string; ip: string | null },
 ): Promise<{ deletedWorkspaces: string[] }> {
   const memberships = (
-    await runSql<{ workspaceId: string; role: string; owners: number; members: number }>(
+    await runSql(
       em,
       `select m.workspace_id as "workspaceId", m.role,
               (select count(*) from memberships o where o.workspace_id = m.workspace_id and o.role = 'owner') as owners,
               (select count(*) from memberships o where o.workspace_id = m.workspace_id) as members
          from memberships m where m.user_id = :userId for update`,
       { userId: p.userId },
+      { row: MembershipRow },
     )
   ).rows;
   const blocked = memberships.filter((m) => m.role === 'owner' && m.owners === 1 && m.members > 1).map((m) => m.workspaceId);

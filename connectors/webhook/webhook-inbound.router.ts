@@ -16,6 +16,7 @@ import { zodIssueDetails } from '../../engine/errors/zod-issue-details.ts';
 
 const Params = z.object({ id: z.uuid() });
 const CHANNEL_SQL = `select credentials from channels where id = cast(:channelId as uuid) and kind = 'webhook' and deleted_at is null`;
+const ChannelCredentialsRow = z.object({ credentials: z.instanceof(Buffer).nullable() });
 
 export interface WebhookInboundDeps {
   orm: Orm;
@@ -44,7 +45,7 @@ export function webhookInboundRouter(deps: WebhookInboundDeps): Router {
       const params = Params.safeParse(req.params);
       if (!params.success) return problem(res, 404, 'not_found', 'channel was not found');
       const channelId = params.data.id;
-      const row = (await runSql<{ credentials: Buffer | null }>(deps.orm.em.fork(), CHANNEL_SQL, { channelId })).rows[0];
+      const row = (await runSql(deps.orm.em.fork(), CHANNEL_SQL, { channelId }, { row: ChannelCredentialsRow })).rows[0];
       if (!row?.credentials) return problem(res, 404, 'not_found', 'channel was not found');
       const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const secret = openWebhookSecret(deps.secretKey, channelId, row.credentials);

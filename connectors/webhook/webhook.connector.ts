@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Clock } from '../../engine/clock.ts';
 import type { ChannelConnector, OutboundSend, SendReceipt } from '../../engine/ports/channel-connector.port.ts';
 import type { SafeHttpClient } from '../http/safe-http-client.ts';
@@ -9,6 +10,7 @@ import { WebhookDeliveryRefusedError, WebhookDeliveryRetryError } from './webhoo
 import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from './webhook-signature.ts';
 
 const CHANNEL_SQL = `select settings, credentials from channels where id = cast(:channelId as uuid) and kind = 'webhook' and deleted_at is null`;
+const WebhookChannelRow = z.object({ settings: z.unknown(), credentials: z.instanceof(Buffer).nullable() });
 
 /**
  * The webhook channel's sends: each message is POSTed as JSON to the channel's URL, signed like
@@ -23,11 +25,7 @@ export class WebhookConnector implements ChannelConnector {
   constructor(private readonly deps: { orm: Orm; http: SafeHttpClient; secretKey: Buffer; clock: Clock }) {}
 
   async send(message: OutboundSend): Promise<SendReceipt> {
-    const row = (
-      await runSql<{ settings: unknown; credentials: Buffer | null }>(this.deps.orm.em.fork(), CHANNEL_SQL, {
-        channelId: message.channelId,
-      })
-    ).rows[0];
+    const row = (await runSql(this.deps.orm.em.fork(), CHANNEL_SQL, { channelId: message.channelId }, { row: WebhookChannelRow })).rows[0];
     if (!row) throw new WebhookDeliveryRefusedError(message.channelId, 'the webhook channel no longer exists');
     const settings = WebhookSettingsSchema.safeParse(row.settings);
     if (!settings.success || !row.credentials)

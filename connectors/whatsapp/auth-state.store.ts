@@ -10,6 +10,7 @@ import {
   type SignalKeyStore,
 } from '@whiskeysockets/baileys';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import { openJsonText, sealText } from './sealed-json.ts';
 import type { Orm } from '../../platform/db/orm.ts';
 import type { Logger } from '../../platform/logger.ts';
@@ -32,6 +33,7 @@ const UPSERT_SQL = `insert into whatsapp_auth (channel_id, type, id, value, upda
    from jsonb_to_recordset(cast(:rows as jsonb)) as r(id text, value text)
  on conflict (channel_id, type, id) do update set value = excluded.value, updated_at = excluded.updated_at`;
 const DELETE_SQL = `delete from whatsapp_auth where channel_id = cast(:channelId as uuid) and type = cast(:type as text) and id = any(string_to_array(:ids, chr(31)))`;
+const AuthValueRow = z.object({ id: z.string(), value: z.instanceof(Buffer) });
 const SELECT_SQL = `select id, value from whatsapp_auth where channel_id = cast(:channelId as uuid) and type = cast(:type as text) and id = any(string_to_array(:ids, chr(31)))`;
 const WIPE_SQL = `delete from whatsapp_auth where channel_id = cast(:channelId as uuid)`;
 
@@ -89,11 +91,12 @@ export class PostgresAuthStore implements SignalKeyStore {
 
   private async read(type: string, ids: string[]): Promise<Record<string, unknown>> {
     if (ids.length === 0) return {};
-    const { rows } = await runSql<{ id: string; value: Buffer }>(this.deps.orm.em.fork(), SELECT_SQL, {
-      channelId: this.deps.channelId,
-      type,
-      ids: ids.join('\u001f'),
-    });
+    const { rows } = await runSql(
+      this.deps.orm.em.fork(),
+      SELECT_SQL,
+      { channelId: this.deps.channelId, type, ids: ids.join('\u001f') },
+      { row: AuthValueRow },
+    );
     const out: Record<string, unknown> = {};
     for (const row of rows)
       out[row.id] = openJsonText(this.deps.secretKey, row.value, authAad(this.deps.channelId, type, row.id), BufferJSON.reviver);

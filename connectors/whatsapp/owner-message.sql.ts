@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import { newId } from '../../platform/ids.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
 
@@ -33,6 +34,7 @@ msg as (
   returning id
 )
 select (select id from msg) as "messageId", (select count(*) from paused)::int as paused, (select count(*) from conv)::int as conversations`;
+const OwnerMessageRow = z.object({ messageId: z.string().nullable(), paused: z.number(), conversations: z.number() });
 
 export interface OwnerMessageInput {
   channelId: string;
@@ -50,17 +52,22 @@ export async function recordOwnerMessage(
   em: EntityManager,
   input: OwnerMessageInput,
 ): Promise<{ recorded: boolean; pausedBot: boolean; knownConversation: boolean }> {
-  const { rows } = await runSql<{ messageId: string | null; paused: number; conversations: number }>(em, OWNER_MESSAGE_SQL, {
-    channelId: input.channelId,
-    identities: input.identities.map((i) => `${i.kind}:${i.value}`).join(','),
-    pause: input.pauseBot,
-    messageId: newId(),
-    providerMessageId: input.providerMessageId,
-    messageType: input.type,
-    body: input.text,
-    metadata: JSON.stringify(input.metadata),
-    at: input.at.toISOString(),
-  });
+  const { rows } = await runSql(
+    em,
+    OWNER_MESSAGE_SQL,
+    {
+      channelId: input.channelId,
+      identities: input.identities.map((i) => `${i.kind}:${i.value}`).join(','),
+      pause: input.pauseBot,
+      messageId: newId(),
+      providerMessageId: input.providerMessageId,
+      messageType: input.type,
+      body: input.text,
+      metadata: JSON.stringify(input.metadata),
+      at: input.at.toISOString(),
+    },
+    { row: OwnerMessageRow },
+  );
   const row = rows[0]!;
   return { recorded: row.messageId !== null, pausedBot: row.paused > 0, knownConversation: row.conversations > 0 };
 }

@@ -1,4 +1,5 @@
 import { BufferJSON, proto } from '@whiskeysockets/baileys';
+import { z } from 'zod';
 import type { Orm } from '../../platform/db/orm.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
 import { openJsonText, sealText } from './sealed-json.ts';
@@ -6,6 +7,7 @@ import { openJsonText, sealText } from './sealed-json.ts';
 const SAVE_SQL = `insert into whatsapp_sent_content (channel_id, wa_message_id, content) values (cast(:channelId as uuid), :id, :content)
  on conflict (channel_id, wa_message_id) do nothing`;
 const GET_SQL = `select content from whatsapp_sent_content where channel_id = cast(:channelId as uuid) and wa_message_id = :id`;
+const SentContentRow = z.object({ content: z.instanceof(Buffer) });
 
 /*
  * Retries come within minutes of a send; two weeks covers a phone that was off for days. Deleted
@@ -43,7 +45,7 @@ export class SentContentStore {
   }
 
   async get(channelId: string, waMessageId: string): Promise<proto.IMessage | undefined> {
-    const row = (await runSql<{ content: Buffer }>(this.deps.orm.em.fork(), GET_SQL, { channelId, id: waMessageId })).rows[0];
+    const row = (await runSql(this.deps.orm.em.fork(), GET_SQL, { channelId, id: waMessageId }, { row: SentContentRow })).rows[0];
     if (!row) return undefined;
     return proto.Message.fromObject(
       openJsonText(this.deps.secretKey, row.content, aad(channelId, waMessageId), BufferJSON.reviver) as object,

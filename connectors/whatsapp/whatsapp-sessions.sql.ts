@@ -1,16 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { ChannelStatus } from '../../engine/channels/channel-kind.ts';
+import { z } from 'zod';
+import { CHANNEL_STATUSES, type ChannelStatus } from '../../engine/channels/channel-kind.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
-
-/** A WhatsApp channel as its session needs it. */
-export interface SessionRow {
-  channelId: string;
-  workspaceId: string;
-  desired: boolean;
-  pairingPhone: string | null;
-  settings: unknown;
-  status: ChannelStatus;
-}
 
 const ENSURE_SQL = `insert into whatsapp_sessions (channel_id) values (cast(:channelId as uuid)) on conflict (channel_id) do nothing`;
 /* Raises the fence to a new holder's token at once, so that the old holder's writes fail from now on, not from the new holder's first write. */
@@ -23,11 +14,24 @@ select ch.id as "channelId", ch.workspace_id as "workspaceId", coalesce(s.desire
        ch.settings, ch.status
   from channels ch left join whatsapp_sessions s on s.channel_id = ch.id
  where ch.id = cast(:channelId as uuid) and ch.kind = 'whatsapp' and ch.deleted_at is null`;
+/** A WhatsApp channel as its session needs it. */
+const SessionRowSchema = z.object({
+  channelId: z.string(),
+  workspaceId: z.string(),
+  desired: z.boolean(),
+  pairingPhone: z.string().nullable(),
+  settings: z.unknown(),
+  status: z.enum(CHANNEL_STATUSES),
+});
+export type SessionRow = z.infer<typeof SessionRowSchema>;
 /** Channels that want a live socket, oldest connect first (they are taken in this order). */
 const DESIRED_SQL = `
 select s.channel_id as "channelId" from whatsapp_sessions s join channels ch on ch.id = s.channel_id
  where s.desired and ch.deleted_at is null and ch.kind = 'whatsapp'
  order by s.connect_requested_at nulls last`;
+const DesiredChannelRow = z.object({ channelId: z.string() });
+const FENCE_SQL = `select fence_token as fence from whatsapp_sessions where channel_id = cast(:channelId as uuid)`;
+const FenceRow = z.object({ fence: z.number() });
 const REQUEST_CONNECT_SQL = `
 insert into whatsapp_sessions (channel_id, desired, pairing_phone, connect_requested_at, updated_at)
 values (cast(:channelId as uuid), true, cast(:pairingPhone as text), now(), now())
@@ -49,20 +53,16 @@ export async function claimSession(em: EntityManager, channelId: string, token: 
 
 /** The fence of a channel's session: the newest token that wrote (0 before any). */
 export async function sessionFence(em: EntityManager, channelId: string): Promise<number> {
-  const row = (
-    await runSql<{ fence: number }>(em, `select fence_token as fence from whatsapp_sessions where channel_id = cast(:channelId as uuid)`, {
-      channelId,
-    })
-  ).rows[0];
+  const row = (await runSql(em, FENCE_SQL, { channelId }, { row: FenceRow })).rows[0];
   return row?.fence ?? 0;
 }
 
 export async function loadSession(em: EntityManager, channelId: string): Promise<SessionRow | null> {
-  return (await runSql<SessionRow>(em, LOAD_SQL, { channelId })).rows[0] ?? null;
+  return (await runSql(em, LOAD_SQL, { channelId }, { row: SessionRowSchema })).rows[0] ?? null;
 }
 
 export async function desiredChannels(em: EntityManager): Promise<string[]> {
-  return (await runSql<{ channelId: string }>(em, DESIRED_SQL)).rows.map((r) => r.channelId);
+  return (await runSql(em, DESIRED_SQL, {}, { row: DesiredChannelRow })).rows.map((r) => r.channelId);
 }
 
 /** Marks the session wanted (a connect request), with the phone to pair by code or null for a QR. */

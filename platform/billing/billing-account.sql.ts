@@ -1,26 +1,38 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import type { BillingAddress } from '../../engine/ports/billing-provider.port.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 
+/** `billing_address` as updateAccount writes it: the provider's BillingAddress. */
+const BillingAddressSchema = z.object({
+  line1: z.string().nullable(),
+  line2: z.string().nullable(),
+  city: z.string().nullable(),
+  postalCode: z.string().nullable(),
+  state: z.string().nullable(),
+  country: z.string().nullable(),
+}) satisfies z.ZodType<BillingAddress>;
+
 /** A workspace's billing record, as stored (never a card number: brand, last 4 and expiry only). */
-export interface BillingAccount {
-  workspaceId: string;
-  stripeCustomerId: string | null;
-  stripeSubscriptionId: string | null;
-  subscriptionStatus: string | null;
-  priceId: string | null;
-  currentPeriodStart: Date | null;
-  currentPeriodEnd: Date | null;
-  cancelAtPeriodEnd: boolean;
-  cardBrand: string | null;
-  cardLast4: string | null;
-  cardExpMonth: number | null;
-  cardExpYear: number | null;
-  billingAddress: BillingAddress | null;
-  subscriptionEventAt: Date | null;
-  cardEventAt: Date | null;
-  addressEventAt: Date | null;
-}
+const BillingAccountRow = z.object({
+  workspaceId: z.string(),
+  stripeCustomerId: z.string().nullable(),
+  stripeSubscriptionId: z.string().nullable(),
+  subscriptionStatus: z.string().nullable(),
+  priceId: z.string().nullable(),
+  currentPeriodStart: z.date().nullable(),
+  currentPeriodEnd: z.date().nullable(),
+  cancelAtPeriodEnd: z.boolean(),
+  cardBrand: z.string().nullable(),
+  cardLast4: z.string().nullable(),
+  cardExpMonth: z.number().nullable(),
+  cardExpYear: z.number().nullable(),
+  billingAddress: BillingAddressSchema.nullable(),
+  subscriptionEventAt: z.date().nullable(),
+  cardEventAt: z.date().nullable(),
+  addressEventAt: z.date().nullable(),
+});
+export type BillingAccount = z.infer<typeof BillingAccountRow>;
 
 const COLUMNS = `workspace_id as "workspaceId", stripe_customer_id as "stripeCustomerId", stripe_subscription_id as "stripeSubscriptionId",
   subscription_status as "subscriptionStatus", price_id as "priceId", current_period_start as "currentPeriodStart", current_period_end as "currentPeriodEnd",
@@ -29,20 +41,22 @@ const COLUMNS = `workspace_id as "workspaceId", stripe_customer_id as "stripeCus
 
 /** The workspace's account, or null when it never had one. `lock`: held to the end of the transaction. */
 export async function loadAccount(em: EntityManager, workspaceId: string, opts: { lock?: boolean } = {}): Promise<BillingAccount | null> {
-  const { rows } = await runSql<BillingAccount>(
+  const { rows } = await runSql(
     em,
     `select ${COLUMNS} from billing_accounts where workspace_id = :workspaceId${opts.lock ? ' for update' : ''}`,
     { workspaceId },
+    { row: BillingAccountRow },
   );
   return rows[0] ?? null;
 }
 
 /** The account of a Stripe customer (locked), or null for a customer this server did not create. */
 export async function accountOfCustomer(em: EntityManager, customerId: string): Promise<BillingAccount | null> {
-  const { rows } = await runSql<BillingAccount>(
+  const { rows } = await runSql(
     em,
     `select ${COLUMNS} from billing_accounts where stripe_customer_id = :customerId for update`,
     { customerId },
+    { row: BillingAccountRow },
   );
   return rows[0] ?? null;
 }

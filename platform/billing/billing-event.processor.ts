@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import type { PlanCatalog } from '../../engine/billing/plans.ts';
 import { planForSubscription } from '../../engine/billing/subscription-plan.ts';
 import type { BillingEvent, BillingProvider, CardSummary, ProviderSubscription } from '../../engine/ports/billing-provider.port.ts';
@@ -10,6 +11,10 @@ import { accountOfCustomer, updateAccount, type BillingAccount } from './billing
 import { parseStoredEvent } from './billing-events.ts';
 
 const SYSTEM = { kind: 'system', id: null } as const;
+
+/** `payload` is null once the event is processed (kept without its body). */
+const StoredEventRow = z.object({ payload: z.unknown(), processedAt: z.date().nullable() });
+const WorkspacePlanRow = z.object({ plan: z.string() });
 
 /** Statuses after which a subscription no longer pays: an older subscription ending must not undo a newer one. */
 const ENDED = new Set(['canceled', 'incomplete_expired', 'unpaid']);
@@ -48,10 +53,11 @@ export class BillingEventProcessor {
   async process(eventId: string): Promise<string> {
     const em = this.deps.orm.em.fork();
     const row = (
-      await runSql<{ payload: unknown; processedAt: Date | null }>(
+      await runSql(
         em,
         `select payload, processed_at as "processedAt" from billing_events where id = :eventId`,
         { eventId },
+        { row: StoredEventRow },
       )
     ).rows[0];
     if (!row) return 'unknown event';
@@ -222,7 +228,7 @@ export class BillingEventProcessor {
       return { outcome: `ignored: ${sub.id} is not the workspace's subscription any more` };
     }
     const workspace = (
-      await runSql<{ plan: string }>(tx, `select plan from workspaces where id = :id for update`, { id: account.workspaceId })
+      await runSql(tx, `select plan from workspaces where id = :id for update`, { id: account.workspaceId }, { row: WorkspacePlanRow })
     ).rows[0];
     if (!workspace) return { outcome: 'ignored: workspace deleted' };
     const { planId, unknownPrice } = planForSubscription(sub, this.deps.catalog, workspace.plan);

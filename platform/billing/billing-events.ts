@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { JobsOptions } from 'bullmq';
+import { z } from 'zod';
 import type { BillingEvent } from '../../engine/ports/billing-provider.port.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
@@ -33,8 +34,10 @@ export interface StoredBillingEvent {
  * and whether it still waits to be processed (then its job is added again: the job id is the
  * event id, so a job still queued is not doubled).
  */
+const RecordedEventRow = z.object({ inserted: z.boolean(), pending: z.boolean() });
+
 export async function recordBillingEvent(em: EntityManager, event: BillingEvent): Promise<{ duplicate: boolean; pending: boolean }> {
-  const { rows } = await runSql<{ inserted: boolean; pending: boolean }>(
+  const { rows } = await runSql(
     em,
     `with ins as (
        insert into billing_events (id, type, customer_id, created, payload) values (:id, :type, :customerId, :created, cast(:payload as jsonb))
@@ -50,6 +53,7 @@ export async function recordBillingEvent(em: EntityManager, event: BillingEvent)
       created: event.created,
       payload: JSON.stringify(event),
     },
+    { row: RecordedEventRow },
   );
   const row = rows[0];
   return { duplicate: !row?.inserted, pending: row?.pending ?? false };

@@ -1,4 +1,5 @@
 import { UnrecoverableError, type Worker } from 'bullmq';
+import { z } from 'zod';
 import type { Clock } from '../../engine/clock.ts';
 import { AppError } from '../../engine/errors/app-error.ts';
 import { QUOTA_EXCEEDED_REASON } from '../../engine/billing/usage-thresholds.ts';
@@ -16,6 +17,9 @@ import { BILLING_EVENTS_QUEUE, enqueueBillingEvent, type BillingEventJobData } f
 const BILLING_EVENTS_IN_FLIGHT = 4;
 /** An event still unprocessed this long after it arrived has lost its job (Redis was away): queued again. */
 export const BILLING_EVENT_GRACE_MS = 30_000;
+
+const IdRow = z.object({ id: z.string() });
+const WorkspaceIdRow = z.object({ workspaceId: z.string() });
 
 /**
  * The worker role's part of billing: the `billing-events` queue (one job per Stripe event, with
@@ -70,16 +74,18 @@ export class BillingJobs {
   async runOnce(): Promise<{ requeued: number; resumed: number }> {
     const em = this.deps.orm.em.fork();
     const before = new Date(this.deps.clock.now().getTime() - BILLING_EVENT_GRACE_MS);
-    const lost = await runSql<{ id: string }>(
+    const lost = await runSql(
       em,
       `select id from billing_events where processed_at is null and received_at < :before order by received_at limit 500`,
       { before },
+      { row: IdRow },
     );
     for (const { id } of lost.rows) await enqueueBillingEvent(this.deps.queues, id);
-    const paused = await runSql<{ workspaceId: string }>(
+    const paused = await runSql(
       em,
       `select distinct workspace_id as "workspaceId" from broadcasts where state = 'paused' and state_reason like :reason`,
       { reason: `${QUOTA_EXCEEDED_REASON}%` },
+      { row: WorkspaceIdRow },
     );
     let resumed = 0;
     for (const { workspaceId } of paused.rows) resumed += await this.resumeQuotaPaused(workspaceId);
@@ -94,10 +100,11 @@ export class BillingJobs {
     } catch {
       return 0;
     }
-    const { rows } = await runSql<{ id: string }>(
+    const { rows } = await runSql(
       em,
       `select id from broadcasts where workspace_id = :workspaceId and state = 'paused' and state_reason like :reason`,
       { workspaceId, reason: `${QUOTA_EXCEEDED_REASON}%` },
+      { row: IdRow },
     );
     for (const { id } of rows) {
       await this.broadcasts.resume(em, workspaceId, id);

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import type { Clock } from '../../engine/clock.ts';
 import {
   ENTITLEMENT_LABELS,
@@ -44,17 +45,22 @@ export interface BillingOverview {
   alert: { threshold: UsageThreshold; entitlement: Entitlement; label: string } | null;
   card: CardSummary | null;
   billingAddress: BillingAddress | null;
-  invoices: {
-    id: string;
-    number: string | null;
-    status: string;
-    amountDue: number;
-    amountPaid: number;
-    currency: string;
-    hostedInvoiceUrl: string | null;
-    createdAt: Date;
-  }[];
+  invoices: z.infer<typeof InvoiceRow>[];
 }
+
+/** An invoice of the overview, as billing_invoices stores it (amounts in cents). */
+const InvoiceRow = z.object({
+  id: z.string(),
+  number: z.string().nullable(),
+  status: z.string(),
+  amountDue: z.number(),
+  amountPaid: z.number(),
+  currency: z.string(),
+  hostedInvoiceUrl: z.string().nullable(),
+  createdAt: z.date(),
+});
+const WorkspacePlanRow = z.object({ plan: z.string() });
+const WorkspaceNameRow = z.object({ name: z.string() });
 
 /** The editor's billing page, where Checkout and the portal send the owner back. */
 export const BILLING_PAGE_PATH = '/settings/billing';
@@ -92,7 +98,8 @@ export class Billing {
   /** The plan a workspace has now. */
   async planOf(em: EntityManager, workspaceId: string): Promise<Plan> {
     if (!this.enabled) return SELF_HOSTED_PLAN;
-    const row = (await runSql<{ plan: string }>(em, `select plan from workspaces where id = :workspaceId`, { workspaceId })).rows[0];
+    const row = (await runSql(em, `select plan from workspaces where id = :workspaceId`, { workspaceId }, { row: WorkspacePlanRow }))
+      .rows[0];
     return this.catalog.plan(row?.plan ?? 'free');
   }
 
@@ -165,11 +172,12 @@ export class Billing {
     }
     const invoices = this.enabled
       ? (
-          await runSql<BillingOverview['invoices'][number]>(
+          await runSql(
             em,
             `select id, number, status, amount_due::int as "amountDue", amount_paid::int as "amountPaid", currency, hosted_invoice_url as "hostedInvoiceUrl", created_at as "createdAt"
                from billing_invoices where workspace_id = :workspaceId order by created_at desc limit 12`,
             { workspaceId },
+            { row: InvoiceRow },
           )
         ).rows
       : [];
@@ -271,8 +279,8 @@ export class Billing {
       const account = await lockOrCreateAccount(tx, workspaceId);
       if (account.stripeCustomerId) return account.stripeCustomerId;
       const name =
-        (await runSql<{ name: string }>(tx, `select name from workspaces where id = :workspaceId`, { workspaceId })).rows[0]?.name ??
-        'Workspace';
+        (await runSql(tx, `select name from workspaces where id = :workspaceId`, { workspaceId }, { row: WorkspaceNameRow })).rows[0]
+          ?.name ?? 'Workspace';
       const { id } = await this.requireProvider().createCustomer({
         workspaceId,
         name,

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import { ENTITLEMENT_LABELS, type Plan } from '../../engine/billing/plans.ts';
 import { PlanLimitReachedError } from '../../engine/errors/plan-limit-reached.error.ts';
 import { RetentionOverPlanError } from '../../engine/errors/retention-over-plan.error.ts';
@@ -14,10 +15,11 @@ const COUNT_SQL: Record<CountedEntitlement, string> = {
                 + (select count(*) from invitations where workspace_id = :workspaceId and accepted_at is null and revoked_at is null and expires_at > now()))::int as n`,
   activeFlows: `select count(*)::int as n from flows where workspace_id = :workspaceId and active and deleted_at is null`,
 };
+const CountRow = z.object({ n: z.number() });
 
 /** How many of `entitlement` the workspace has. */
 export async function countUsed(em: EntityManager, workspaceId: string, entitlement: CountedEntitlement): Promise<number> {
-  return (await runSql<{ n: number }>(em, COUNT_SQL[entitlement], { workspaceId })).rows[0]?.n ?? 0;
+  return (await runSql(em, COUNT_SQL[entitlement], { workspaceId }, { row: CountRow })).rows[0]?.n ?? 0;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import type { Clock } from '../../engine/clock.ts';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
@@ -10,12 +11,9 @@ export const USAGE_FOLD_INTERVAL_MS = 10_000;
 /** Delta rows folded by one statement at most: a pass loops until fewer are left. */
 const FOLD_BATCH_ROWS = 5_000;
 
-/** A workspace's usage for a billing period. */
-export interface UsageCounts {
-  automatedMessages: number;
-  agentMessages: number;
-  broadcastRecipients: number;
-}
+/** A workspace's usage for a billing period (also the row of usage-reconcile.ts's statements). */
+export const UsageCountsRow = z.object({ automatedMessages: z.number(), agentMessages: z.number(), broadcastRecipients: z.number() });
+export type UsageCounts = z.infer<typeof UsageCountsRow>;
 
 export interface PeriodUsage extends UsageCounts {
   periodStart: Date;
@@ -103,19 +101,16 @@ select u.period_start as "periodStart", u.period_end as "periodEnd",
  where u.workspace_id = :workspaceId
  group by u.workspace_id`;
 
-interface UsageReadRow {
-  periodStart: Date;
-  periodEnd: Date;
-  automatedMessages: number;
-  agentMessages: number;
-  broadcastRecipients: number;
-  automatedBefore: number;
-  agentBefore: number;
-  recipientsBefore: number;
-  automatedAfter: number;
-  agentAfter: number;
-  recipientsAfter: number;
-}
+const UsageReadRow = UsageCountsRow.extend({
+  periodStart: z.date(),
+  periodEnd: z.date(),
+  automatedBefore: z.number(),
+  agentBefore: z.number(),
+  recipientsBefore: z.number(),
+  automatedAfter: z.number(),
+  agentAfter: z.number(),
+  recipientsAfter: z.number(),
+});
 
 /**
  * The workspace's usage in the period that contains now: the usage row plus the deltas not
@@ -125,7 +120,7 @@ interface UsageReadRow {
  */
 export async function readUsage(em: EntityManager, workspaceId: string, clock: Clock): Promise<PeriodUsage> {
   const now = clock.now();
-  const row = (await runSql<UsageReadRow>(em, USAGE_SQL, { workspaceId })).rows[0];
+  const row = (await runSql(em, USAGE_SQL, { workspaceId }, { row: UsageReadRow })).rows[0];
   if (!row) {
     const start = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
     return { periodStart: start, periodEnd: addMonth(start), automatedMessages: 0, agentMessages: 0, broadcastRecipients: 0 };

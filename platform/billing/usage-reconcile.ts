@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { QUOTA_EXCEEDED_REASON } from '../../engine/billing/usage-thresholds.ts';
 import { runSql } from '../pipeline/run-sql.ts';
-import type { UsageCounts } from './usage-deltas.ts';
+import { UsageCountsRow, type UsageCounts } from './usage-deltas.ts';
 import { InvariantError } from '../../engine/errors/invariant.error.ts';
 
 /*
@@ -43,9 +43,9 @@ export async function reconcileUsage(em: EntityManager, workspaceId: string): Pr
   return em.transactional(async (tx) => {
     // SHARE conflicts with the ROW EXCLUSIVE lock of an insert: sends of every workspace wait for this short transaction.
     await runSql(tx, `lock table billing_usage_deltas in share mode`);
-    const before = (await runSql<UsageCounts>(tx, LOCKED_USAGE_SQL, { workspaceId })).rows[0];
+    const before = (await runSql(tx, LOCKED_USAGE_SQL, { workspaceId }, { row: UsageCountsRow })).rows[0];
     if (!before) throw new InvariantError('the workspace has no usage row', { workspaceId });
-    const after = (await runSql<UsageCounts>(tx, COUNT_SQL, { workspaceId, refused: QUOTA_EXCEEDED_REASON })).rows[0]!;
+    const after = (await runSql(tx, COUNT_SQL, { workspaceId, refused: QUOTA_EXCEEDED_REASON }, { row: UsageCountsRow })).rows[0]!;
     await runSql(
       tx,
       `delete from billing_usage_deltas d using billing_usage u where d.workspace_id = :workspaceId and u.workspace_id = d.workspace_id and d.counted_at < u.period_end`,

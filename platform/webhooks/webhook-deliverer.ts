@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import type { SafeHttpClient } from '../../connectors/http/safe-http-client.ts';
 import { TooManyRedirectsError } from '../../connectors/http/http-request-errors.ts';
 import type { Clock } from '../../engine/clock.ts';
@@ -9,6 +10,7 @@ import type { Orm } from '../db/orm.ts';
 import { newId } from '../ids.ts';
 import type { Logger } from '../logger.ts';
 import { runSql } from '../pipeline/run-sql.ts';
+import { DeliveryStatusSchema } from './webhook-deliveries.sql.ts';
 import { failPendingDeliveries } from './webhook-endpoints.ts';
 import type { WebhookEvents } from './webhook-events.ts';
 import { openSigningSecret, signatureHeader } from './webhook-secret.ts';
@@ -20,22 +22,6 @@ const ERROR_CHARS = 500;
 export const DELIVERY_TIMEOUT_MS = 10_000;
 export const WEBHOOK_USER_AGENT = 'OneMessage-Webhooks/1';
 
-interface DeliveryRow {
-  id: string;
-  workspaceId: string;
-  status: 'pending' | 'succeeded' | 'failed';
-  attempts: number;
-  eventId: string;
-  payload: unknown;
-  eventCreatedAt: Date;
-  endpointId: string;
-  url: string;
-  enabled: boolean;
-  sealedSecret: Buffer;
-  previousSealedSecret: Buffer | null;
-  previousSecretExpiresAt: Date | null;
-}
-
 const LOAD_SQL = `
 select d.id, d.workspace_id as "workspaceId", d.status, d.attempts, d.event_id as "eventId", ev.payload, ev.created_at as "eventCreatedAt",
        ep.id as "endpointId", ep.url, ep.enabled, ep.sealed_secret as "sealedSecret", ep.previous_sealed_secret as "previousSealedSecret",
@@ -44,6 +30,24 @@ select d.id, d.workspace_id as "workspaceId", d.status, d.attempts, d.event_id a
   join webhook_events ev on ev.id = d.event_id
   join webhook_endpoints ep on ep.id = d.endpoint_id
  where d.id = :id`;
+const DeliveryRowSchema = z.object({
+  id: z.string(),
+  workspaceId: z.string(),
+  status: DeliveryStatusSchema,
+  attempts: z.number(),
+  eventId: z.string(),
+  payload: z.unknown(),
+  eventCreatedAt: z.date(),
+  endpointId: z.string(),
+  url: z.string(),
+  enabled: z.boolean(),
+  sealedSecret: z.instanceof(Buffer),
+  previousSealedSecret: z.instanceof(Buffer).nullable(),
+  previousSecretExpiresAt: z.date().nullable(),
+});
+type DeliveryRow = z.infer<typeof DeliveryRowSchema>;
+
+const DisableRow = z.object({ disable: z.boolean() });
 
 /** What one attempt came to. `retry`: try again at `retryAt`. `skipped`: nothing was sent (done already, endpoint off, gone). */
 export type AttemptOutcome = { kind: 'succeeded' } | { kind: 'failed' } | { kind: 'retry'; retryAt: Date } | { kind: 'skipped' };
@@ -90,7 +94,7 @@ export class WebhookDeliverer {
   async attempt(deliveryId: string, opts: { manual?: boolean } = {}): Promise<AttemptOutcome> {
     const manual = opts.manual ?? false;
     const em = this.deps.orm.em.fork();
-    const row = (await runSql<DeliveryRow>(em, LOAD_SQL, { id: deliveryId })).rows[0];
+    const row = (await runSql(em, LOAD_SQL, { id: deliveryId }, { row: DeliveryRowSchema })).rows[0];
     if (!row) return { kind: 'skipped' };
     if (!manual && row.status !== 'pending') return { kind: 'skipped' };
     if (!manual && !row.enabled) {
@@ -214,12 +218,13 @@ export class WebhookDeliverer {
       });
       return false;
     }
-    const { rows } = await runSql<{ disable: boolean }>(
+    const { rows } = await runSql(
       em,
       `update webhook_endpoints set failing_since = coalesce(failing_since, :now)
         where id = :id
        returning enabled and coalesce(failing_since, :now) <= cast(:disableBefore as timestamptz) as disable`,
       { id: row.endpointId, now, disableBefore: new Date(now.getTime() - DISABLE_AFTER_FAILING_MS) },
+      { row: DisableRow },
     );
     if (!rows[0]?.disable) return false;
     await runSql(

@@ -1,7 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import { NotFoundError } from '../../engine/errors/app-error.ts';
 import { TooManyWebhooksError } from '../../engine/errors/too-many-webhooks.error.ts';
-import type { WebhookEventType } from '../../engine/webhooks/webhook-event-type.ts';
+import { WebhookEventTypeSchema, type WebhookEventType } from '../../engine/webhooks/webhook-event-type.ts';
 import { newId } from '../ids.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import { newSigningSecret, sealSigningSecret } from './webhook-secret.ts';
@@ -11,47 +12,49 @@ export const PREVIOUS_SECRET_GRACE_MS = 24 * 60 * 60 * 1000;
 /** Endpoints per workspace at most. */
 export const MAX_ENDPOINTS_PER_WORKSPACE = 20;
 
-export interface WebhookEndpoint {
-  id: string;
-  workspaceId: string;
-  url: string;
-  description: string;
-  eventTypes: WebhookEventType[];
-  enabled: boolean;
-  disabledReason: 'failing' | 'turned_off' | null;
-  disabledAt: Date | null;
-  failingSince: Date | null;
-  previousSecretExpiresAt: Date | null;
-  createdAt: Date;
-  updatedAt: Date;
-  /** Deliveries of the last 24 hours, by status. */
-  recent: { succeeded: number; failed: number; pending: number };
-}
-
 const ENDPOINT_COLUMNS = `e.id, e.workspace_id as "workspaceId", e.url, e.description, e.event_types as "eventTypes", e.enabled,
   e.disabled_reason as "disabledReason", e.disabled_at as "disabledAt", e.failing_since as "failingSince",
   e.previous_secret_expires_at as "previousSecretExpiresAt", e.created_at as "createdAt", e.updated_at as "updatedAt",
   (select json_build_object('succeeded', count(*) filter (where d.status = 'succeeded'), 'failed', count(*) filter (where d.status = 'failed'), 'pending', count(*) filter (where d.status = 'pending'))
      from webhook_deliveries d where d.endpoint_id = e.id and d.created_at > cast(:since as timestamptz)) as recent`;
+const WebhookEndpointRow = z.object({
+  id: z.string(),
+  workspaceId: z.string(),
+  url: z.string(),
+  description: z.string(),
+  eventTypes: z.array(WebhookEventTypeSchema),
+  enabled: z.boolean(),
+  disabledReason: z.enum(['failing', 'turned_off']).nullable(),
+  disabledAt: z.date().nullable(),
+  failingSince: z.date().nullable(),
+  previousSecretExpiresAt: z.date().nullable(),
+  createdAt: z.date(),
+  updatedAt: z.date(),
+  /** Deliveries of the last 24 hours, by status. */
+  recent: z.object({ succeeded: z.number(), failed: z.number(), pending: z.number() }),
+});
+export type WebhookEndpoint = z.infer<typeof WebhookEndpointRow>;
 
 /** The workspace's webhook endpoints: what they listen to and how they are doing. The signing secret never leaves here but on creation and rotation. */
 export class WebhookEndpoints {
   constructor(private readonly secretKey: Buffer) {}
 
   async list(em: EntityManager, workspaceId: string, now: Date): Promise<WebhookEndpoint[]> {
-    const { rows } = await runSql<WebhookEndpoint>(
+    const { rows } = await runSql(
       em,
       `select ${ENDPOINT_COLUMNS} from webhook_endpoints e where e.workspace_id = :workspaceId order by e.created_at`,
       { workspaceId, since: new Date(now.getTime() - 86_400_000) },
+      { row: WebhookEndpointRow },
     );
     return rows;
   }
 
   async get(em: EntityManager, workspaceId: string, id: string, now: Date): Promise<WebhookEndpoint> {
-    const { rows } = await runSql<WebhookEndpoint>(
+    const { rows } = await runSql(
       em,
       `select ${ENDPOINT_COLUMNS} from webhook_endpoints e where e.workspace_id = :workspaceId and e.id = :id`,
       { workspaceId, id, since: new Date(now.getTime() - 86_400_000) },
+      { row: WebhookEndpointRow },
     );
     if (!rows[0]) throw new NotFoundError('webhook', id);
     return rows[0];

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import { systemClock, type Clock } from '../../engine/clock.ts';
 import type { WebhookEventInput, WebhookEventType } from '../../engine/webhooks/webhook-event-type.ts';
 import type { Orm } from '../db/orm.ts';
@@ -17,6 +18,7 @@ const MAX_CACHED_WORKSPACES = 50_000;
 
 const SUBSCRIBED_TYPES_SQL = `
 select distinct unnest(event_types) as type from webhook_endpoints where workspace_id = :workspaceId and enabled`;
+const SubscribedTypeRow = z.object({ type: z.string() });
 
 /*
  * One statement records the events that an enabled endpoint of their workspace subscribes to,
@@ -40,6 +42,7 @@ insert into webhook_deliveries (id, workspace_id, event_id, endpoint_id, status,
 select gen_random_uuid(), t.workspace_id, t.event_id, t.endpoint_id, 'pending', cast(:now as timestamptz), cast(:now as timestamptz)
   from targets t join recorded r on r.id = t.event_id
 returning id`;
+const DeliveryIdRow = z.object({ id: z.string() });
 
 interface CachedTypes {
   types: ReadonlySet<string>;
@@ -197,7 +200,7 @@ export class WebhookEvents {
 }
 
 async function loadSubscribedTypes(em: EntityManager, workspaceId: string): Promise<ReadonlySet<string>> {
-  const { rows } = await runSql<{ type: string }>(em, SUBSCRIBED_TYPES_SQL, { workspaceId });
+  const { rows } = await runSql(em, SUBSCRIBED_TYPES_SQL, { workspaceId }, { row: SubscribedTypeRow });
   return new Set(rows.map((r) => r.type));
 }
 
@@ -240,7 +243,7 @@ export async function emitEvents(em: EntityManager, events: readonly WebhookEven
     contact_id: e.contactId ?? null,
     conversation_id: e.conversationId ?? null,
   }));
-  const { rows: deliveries } = await runSql<{ id: string }>(em, RECORD_EVENTS_SQL, { events: JSON.stringify(rows), now });
+  const { rows: deliveries } = await runSql(em, RECORD_EVENTS_SQL, { events: JSON.stringify(rows), now }, { row: DeliveryIdRow });
   if (deliveries.length === 0) return;
   const ids = deliveries.map((d) => d.id);
   const trx = em.getTransactionContext<object>();
