@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import { NotFoundError } from '../engine/errors/app-error.ts';
-import type { ChannelKind } from '../engine/channels/channel-kind.ts';
+import { CHANNEL_KINDS, type ChannelKind } from '../engine/channels/channel-kind.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
 
 /** Channels remembered at most; when full the map starts over (a lookup each, not memory). */
@@ -8,10 +9,8 @@ const MAX_CHANNELS = 10_000;
 
 const CHANNEL_FACTS_SQL = `select workspace_id as "workspaceId", kind from channels where id = :id and deleted_at is null`;
 
-interface Facts {
-  workspaceId: string;
-  kind: ChannelKind;
-}
+const FactsRow = z.object({ workspaceId: z.string(), kind: z.enum(CHANNEL_KINDS) });
+type Facts = z.infer<typeof FactsRow>;
 
 /**
  * A channel's workspace and kind, which never change once it is created, remembered after the
@@ -26,7 +25,7 @@ export class ChannelFacts {
   async kindOf(em: () => EntityManager, workspaceId: string, channelId: string): Promise<ChannelKind> {
     let facts = this.facts.get(channelId);
     if (!facts) {
-      facts = (await runSql<Facts>(em(), CHANNEL_FACTS_SQL, { id: channelId })).rows[0];
+      facts = (await runSql(em(), CHANNEL_FACTS_SQL, { id: channelId }, { row: FactsRow })).rows[0];
       if (!facts) throw new NotFoundError('channel', channelId);
       if (this.facts.size >= MAX_CHANNELS) this.facts = new Map();
       this.facts.set(channelId, facts);

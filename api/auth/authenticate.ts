@@ -1,8 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import { UnauthenticatedError } from '../../engine/errors/app-error.ts';
-import type { Role } from '../../engine/tenancy/role.ts';
+import { ROLES } from '../../engine/tenancy/role.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
 import type { AuthContext } from '../route.ts';
 import type { SessionTokens } from './session-tokens.ts';
@@ -49,11 +50,15 @@ export function credentialOf(req: Request): Credential | null {
   return { secret: cookie, via: 'cookie' };
 }
 
-interface SessionRow {
-  role: string;
-  tokenVersion: number;
-  revoked: boolean;
-}
+const API_KEY_SQL = `select id, workspace_id as "workspaceId", role from api_keys where key_hash = :keyHash and revoked_at is null`;
+
+const ApiKeyRow = z.object({ id: z.string(), workspaceId: z.string(), role: z.enum(ROLES) });
+
+const SESSION_SQL = `select m.role, u.token_version as "tokenVersion", exists (select 1 from revoked_sessions r where r.jti = :jti) as revoked
+       from memberships m join users u on u.id = m.user_id
+       where m.user_id = :userId and m.workspace_id = :workspaceId`;
+
+const SessionRow = z.object({ role: z.enum(ROLES), tokenVersion: z.number(), revoked: z.boolean() });
 
 /**
  * Resolves a credential to the caller's workspace and role: from the cache when this process
@@ -82,13 +87,7 @@ export async function authenticate(
 async function check(em: EntityManager, tokens: SessionTokens, credential: Credential): Promise<AuthContext> {
   if (credential.secret.startsWith(API_KEY_PREFIX)) {
     // Plain statements, not the ORM: this runs before every API call the cache does not answer.
-    const key = (
-      await runSql<{ id: string; workspaceId: string; role: string }>(
-        em,
-        `select id, workspace_id as "workspaceId", role from api_keys where key_hash = :keyHash and revoked_at is null`,
-        { keyHash: hashRandomToken(credential.secret) },
-      )
-    ).rows[0];
+    const key = (await runSql(em, API_KEY_SQL, { keyHash: hashRandomToken(credential.secret) }, { row: ApiKeyRow })).rows[0];
     if (!key) throw new UnauthenticatedError('unknown or revoked API key');
     // Recorded at most once a minute per key (a check, not a cache hit, so at least once per AUTH_CACHE_TTL_MS of use), outside the request's critical path.
     void runSql(
@@ -96,17 +95,11 @@ async function check(em: EntityManager, tokens: SessionTokens, credential: Crede
       `update api_keys set last_used_at = now() where id = :id and (last_used_at is null or last_used_at < now() - interval '1 minute')`,
       { id: key.id },
     ).catch(() => undefined);
-    return { workspaceId: key.workspaceId, role: key.role as Role, actorKind: 'api_key', userId: null, apiKeyId: key.id, session: null };
+    return { workspaceId: key.workspaceId, role: key.role, actorKind: 'api_key', userId: null, apiKeyId: key.id, session: null };
   }
   const session = await tokens.verify(credential.secret);
   const row = (
-    await runSql<SessionRow>(
-      em,
-      `select m.role, u.token_version as "tokenVersion", exists (select 1 from revoked_sessions r where r.jti = :jti) as revoked
-       from memberships m join users u on u.id = m.user_id
-       where m.user_id = :userId and m.workspace_id = :workspaceId`,
-      { userId: session.userId, workspaceId: session.workspaceId, jti: session.id },
-    )
+    await runSql(em, SESSION_SQL, { userId: session.userId, workspaceId: session.workspaceId, jti: session.id }, { row: SessionRow })
   ).rows[0];
   if (!row) throw new UnauthenticatedError('you are no longer a member of this workspace; log in again');
   if (row.revoked) throw new UnauthenticatedError('this session was logged out; log in again');
@@ -114,7 +107,7 @@ async function check(em: EntityManager, tokens: SessionTokens, credential: Crede
     throw new UnauthenticatedError('this session has ended (the password was changed or every session was logged out); log in again');
   return {
     workspaceId: session.workspaceId,
-    role: row.role as Role,
+    role: row.role,
     actorKind: 'user',
     userId: session.userId,
     apiKeyId: null,

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
 import type { Session } from './session-tokens.ts';
 
@@ -22,16 +23,16 @@ export async function revokeSession(em: EntityManager, session: Pick<Session, 'i
   );
 }
 
+const BUMP_TOKEN_VERSION_SQL = `update users set token_version = token_version + 1, updated_at = now() where id = :userId returning token_version as "tokenVersion"`;
+
+const TokenVersionRow = z.object({ tokenVersion: z.number() });
+
 /**
  * Ends every session of a user, in every workspace ("log out everywhere", a password change, a
  * removal from a workspace): bumps `users.token_version`, which every older token carries.
  * Returns the new version, for a fresh token issued after it.
  */
 export async function endEverySession(em: EntityManager, userId: string): Promise<number> {
-  const { rows } = await runSql<{ tokenVersion: number }>(
-    em,
-    `update users set token_version = token_version + 1, updated_at = now() where id = :userId returning token_version as "tokenVersion"`,
-    { userId },
-  );
+  const { rows } = await runSql(em, BUMP_TOKEN_VERSION_SQL, { userId }, { row: TokenVersionRow });
   return rows[0]?.tokenVersion ?? 0;
 }

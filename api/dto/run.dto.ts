@@ -1,49 +1,54 @@
 import { z } from 'zod';
 import { redactSecrets } from '../../engine/runs/redact.ts';
-import { RUN_STATUSES, type RunStatus } from '../../engine/runs/run-types.ts';
+import { RUN_STATUSES } from '../../engine/runs/run-types.ts';
 
-/** A run as the `runs` queries of the API select it. */
-export interface RunRow {
-  id: string;
-  flowId: string;
-  flowVersionId: string;
-  version: number;
-  contactId: string | null;
-  conversationId: string | null;
-  channelId: string | null;
-  status: RunStatus;
-  currentNodeId: string | null;
-  stepCount: number;
-  stopReason: string | null;
-  error: unknown;
-  dueAt: Date | null;
-  startedAt: Date;
-  updatedAt: Date;
-  endedAt: Date | null;
-  draftTest: boolean;
-  contactName: string | null;
-  contactPhone: string | null;
-  testContact: boolean;
-  triggerText: string | null;
-}
+/**
+ * A run as the `runs` queries of the API select it (api/routes/runs.routes.ts): with its flow
+ * version (joined), its contact (left joined: none for a run without one, or a contact erased
+ * since) and the text of the message that started it (none for a run started otherwise).
+ */
+export const RunRow = z.object({
+  id: z.string(),
+  flowId: z.string(),
+  flowVersionId: z.string(),
+  version: z.number(),
+  contactId: z.string().nullable(),
+  conversationId: z.string().nullable(),
+  channelId: z.string().nullable(),
+  status: z.enum(RUN_STATUSES),
+  currentNodeId: z.string().nullable(),
+  stepCount: z.number(),
+  stopReason: z.string().nullable(),
+  error: z.unknown(),
+  dueAt: z.date().nullable(),
+  startedAt: z.date(),
+  updatedAt: z.date(),
+  endedAt: z.date().nullable(),
+  draftTest: z.boolean(),
+  contactName: z.string().nullable(),
+  contactPhone: z.string().nullable(),
+  testContact: z.boolean(),
+  triggerText: z.string().nullable(),
+});
+export type RunRow = z.infer<typeof RunRow>;
 
-export interface RunDetailRow extends RunRow {
-  state: unknown;
-  wait: unknown;
-  trigger: unknown;
-}
+/** A run with its state, its wait (null when it waits for nothing) and its trigger. */
+export const RunDetailRow = RunRow.extend({ state: z.unknown(), wait: z.unknown(), trigger: z.unknown() });
+export type RunDetailRow = z.infer<typeof RunDetailRow>;
 
-export interface RunStepRow {
-  seq: number;
-  nodeId: string;
-  nodeType: string;
-  input: unknown;
-  output: unknown;
-  port: string | null;
-  error: unknown;
-  startedAt: Date;
-  finishedAt: Date;
-}
+/** A step of a run: its input, output and error are null when the step had none. */
+export const RunStepRow = z.object({
+  seq: z.number(),
+  nodeId: z.string(),
+  nodeType: z.string(),
+  input: z.unknown(),
+  output: z.unknown(),
+  port: z.string().nullable(),
+  error: z.unknown(),
+  startedAt: z.date(),
+  finishedAt: z.date(),
+});
+export type RunStepRow = z.infer<typeof RunStepRow>;
 
 export const RunDto = z.object({
   id: z.uuid(),

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { BroadcastSpecSchema } from '../../engine/broadcasts/broadcast-spec.ts';
-import { RECIPIENT_STATUSES } from '../../engine/broadcasts/broadcast-state.ts';
+import { RECIPIENT_STATUSES, SKIP_REASONS } from '../../engine/broadcasts/broadcast-state.ts';
 import { audit } from '../../platform/audit/audit-log.ts';
 import { BroadcastCommands } from '../../platform/broadcasts/broadcast-commands.ts';
 import { broadcastStats, type BroadcastStats } from '../../platform/broadcasts/broadcast-stats.ts';
@@ -87,12 +87,15 @@ async function recordAudit(em: EntityManager, auth: AuthContext, action: string,
   await em.flush();
 }
 
+/** A member's or an API key's name. */
+const NameRow = z.object({ name: z.string() });
+
 /** Who paused or cancelled, as the state reason shows it: the member's name, or the API key's. */
 async function byWhom(em: EntityManager, auth: AuthContext): Promise<string> {
   const { rows } =
     auth.actorKind === 'user'
-      ? await runSql<{ name: string }>(em, `select name from users where id = :id`, { id: auth.userId })
-      : await runSql<{ name: string }>(em, `select name from api_keys where id = :id`, { id: auth.apiKeyId });
+      ? await runSql(em, `select name from users where id = :id`, { id: auth.userId }, { row: NameRow })
+      : await runSql(em, `select name from api_keys where id = :id`, { id: auth.apiKeyId }, { row: NameRow });
   const name = rows[0]?.name ?? 'unknown';
   return auth.actorKind === 'user' ? name : `API key "${name}"`;
 }
@@ -123,6 +126,27 @@ function actionRoute(
     },
   });
 }
+
+/**
+ * A recipient with its contact (joined, so never an erased recipient's tombstone) and its status
+ * as the API shows it; a recipient not yet sent to has no message or run.
+ */
+const RecipientRow = z.object({
+  id: z.string(),
+  contactId: z.string(),
+  name: z.string().nullable(),
+  phone: z.string().nullable(),
+  tags: z.array(z.string()),
+  status: z.enum(RECIPIENT_STATUSES),
+  skipReason: z.enum(SKIP_REASONS).nullable(),
+  failureReason: z.string().nullable(),
+  messageId: z.string().nullable(),
+  runId: z.string().nullable(),
+  updatedAt: z.date(),
+});
+
+/** One bucket of the timeline: the recipients who reached each status in it. */
+const TimelineBucketRow = z.object({ at: z.date(), sent: z.number(), delivered: z.number(), read: z.number(), failed: z.number() });
 
 export const broadcastRoutes = [
   defineRoute({
@@ -244,19 +268,7 @@ export const broadcastRoutes = [
     async handler({ em, auth, params, query }) {
       const b = await loadBroadcast(em, params.id, { workspaceId: auth.workspaceId });
       const cursor = decodeCursor(query.cursor);
-      const { rows } = await runSql<{
-        id: string;
-        contactId: string;
-        name: string | null;
-        phone: string | null;
-        tags: string[];
-        status: BroadcastRecipientDto['status'];
-        skipReason: BroadcastRecipientDto['skipReason'];
-        failureReason: string | null;
-        messageId: string | null;
-        runId: string | null;
-        updatedAt: Date;
-      }>(
+      const { rows } = await runSql(
         em,
         `select * from (
            select r.id, r.contact_id as "contactId", c.name, c.phone, c.tags, ${RECIPIENT_STATUS_SQL} as status, r.skip_reason as "skipReason",
@@ -266,6 +278,7 @@ export const broadcastRoutes = [
          ) x where (cast(:status as text) is null or x.status = :status)
          order by x.id limit :limit`,
         { broadcastId: b.id, cursorId: cursor?.id ?? null, status: query.status ?? null, limit: query.limit + 1 },
+        { row: RecipientRow },
       );
       const result = page(rows, query.limit, (r) => ({ at: '', id: r.id }));
       return {
@@ -297,7 +310,7 @@ export const broadcastRoutes = [
       if (b.startedAt === null) return { bucketSeconds: 60, buckets: [] };
       const end = b.finishedAt ?? deps.clock.now();
       const bucketSeconds = end.getTime() - b.startedAt.getTime() <= MINUTE_BUCKETS_UP_TO_MS ? 60 : 3600;
-      const { rows } = await runSql<{ at: Date; sent: number; delivered: number; read: number; failed: number }>(
+      const { rows } = await runSql(
         em,
         // "Reached at least": a recipient counts as sent from the first of its sent, delivered or
         // read times, as delivered from the first of delivered or read (WhatsApp may report a read
@@ -319,6 +332,7 @@ export const broadcastRoutes = [
           where e.at is not null
           group by 1 order by 1`,
         { broadcastId: b.id, bucketSeconds, origin: b.startedAt },
+        { row: TimelineBucketRow },
       );
       return {
         bucketSeconds,

@@ -6,10 +6,10 @@ import { audit } from '../../platform/audit/audit-log.ts';
 import { newId } from '../../platform/ids.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
 import { getTemplate, renderTemplateForContact } from '../../platform/templates/message-templates.ts';
-import type { ContactFacts } from '../../engine/runs/run-types.ts';
 import { CannedRenderDto, CannedResponseDto } from '../dto/inbox.dto.ts';
 import { defineRoute } from '../route.ts';
 import { actorOf } from './actor.ts';
+import { ContactFactsRow } from './contact-facts-row.ts';
 import { findVisibleConversation } from './conversation-access.ts';
 
 const IdParams = z.object({ id: z.uuid() });
@@ -25,20 +25,23 @@ const CannedText = z
     if (!parsed.ok) for (const p of parsed.problems) ctx.addIssue({ code: 'custom', message: p.message });
   });
 
-interface Row {
-  id: string;
-  shortcut: string;
-  title: string;
-  text: string | null;
-  templateId: string | null;
-  templateName: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-}
 const SELECT = `select c.id, c.shortcut, c.title, c.text, c.template_id as "templateId", t.name as "templateName", c.created_at as "createdAt", c.updated_at as "updatedAt"
   from canned_responses c left join message_templates t on t.id = c.template_id`;
 
-const toDto = (r: Row): z.infer<typeof CannedResponseDto> => ({
+/** A canned response: a text or a template (exactly one of the two), the template's name from the left join. */
+const CannedResponseRow = z.object({
+  id: z.string(),
+  shortcut: z.string(),
+  title: z.string(),
+  text: z.string().nullable(),
+  templateId: z.string().nullable(),
+  templateName: z.string().nullable(),
+  createdAt: z.date(),
+  updatedAt: z.date(),
+});
+type CannedResponse = z.infer<typeof CannedResponseRow>;
+
+const toDto = (r: CannedResponse): z.infer<typeof CannedResponseDto> => ({
   id: r.id,
   shortcut: r.shortcut,
   title: r.title,
@@ -48,8 +51,13 @@ const toDto = (r: Row): z.infer<typeof CannedResponseDto> => ({
   updatedAt: r.updatedAt.toISOString(),
 });
 
-async function getCanned(em: EntityManager, workspaceId: string, id: string): Promise<Row> {
-  const { rows } = await runSql<Row>(em, `${SELECT} where c.workspace_id = :workspaceId and c.id = :id`, { workspaceId, id });
+async function getCanned(em: EntityManager, workspaceId: string, id: string): Promise<CannedResponse> {
+  const { rows } = await runSql(
+    em,
+    `${SELECT} where c.workspace_id = :workspaceId and c.id = :id`,
+    { workspaceId, id },
+    { row: CannedResponseRow },
+  );
   if (!rows[0]) throw new NotFoundError('canned response', id);
   return rows[0];
 }
@@ -87,10 +95,11 @@ export const cannedResponseRoutes = [
     response: z.object({ items: z.array(CannedResponseDto) }),
     async handler({ em, auth, query }) {
       const q = query.q ? `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
-      const { rows } = await runSql<Row>(
+      const { rows } = await runSql(
         em,
         `${SELECT} where c.workspace_id = :workspaceId and (cast(:q as text) is null or c.shortcut ilike cast(:q as text) or c.title ilike cast(:q as text) or c.text ilike cast(:q as text) or t.name ilike cast(:q as text)) order by c.shortcut`,
         { workspaceId: auth.workspaceId, q },
+        { row: CannedResponseRow },
       );
       return { items: rows.map(toDto) };
     },
@@ -236,10 +245,11 @@ export const cannedResponseRoutes = [
     async handler({ em, auth, params, body }) {
       const row = await getCanned(em, auth.workspaceId, params.id);
       const conversation = await findVisibleConversation(em, auth, body.conversationId);
-      const { rows } = await runSql<ContactFacts>(
+      const { rows } = await runSql(
         em,
         `select id, name, phone, attributes, tags from contacts where id = :id and workspace_id = :workspaceId`,
         { id: conversation.contactId, workspaceId: auth.workspaceId },
+        { row: ContactFactsRow },
       );
       const contact = rows[0];
       if (!contact) throw new NotFoundError('contact', conversation.contactId);

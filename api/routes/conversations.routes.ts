@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { CONVERSATION_STATES } from '../../engine/conversations/conversation-state.ts';
 import { CONVERSATION_STATUSES } from '../../engine/conversations/conversation-status.ts';
 import { ForbiddenError, NotFoundError } from '../../engine/errors/app-error.ts';
-import { MAX_TEXT_CHARS } from '../../engine/messages/message-content.ts';
+import { MAX_TEXT_CHARS, MediaRefSchema } from '../../engine/messages/message-content.ts';
 import { CAPABILITIES, can } from '../../engine/tenancy/role.ts';
 import { ConversationSchema, type Conversation } from '../../platform/db/entities/conversation.entity.ts';
 import { MessageSchema } from '../../platform/db/entities/message.entity.ts';
@@ -66,18 +66,20 @@ const EXCERPT_CHARS = 140;
 const MAX_UNREAD_COUNTED = 99;
 const NO_MESSAGE_ID = '00000000-0000-0000-0000-000000000000';
 
-interface ListRow {
-  id: string;
-  contactName: string | null;
-  contactPhone: string | null;
-  lastExcerpt: string | null;
-  lastType: string | null;
-  lastDirection: 'inbound' | 'outbound' | null;
-  lastSender: string | null;
-  lastAuthorUserId: string | null;
-  lastAt: Date | null;
-  unreadCount: number;
-}
+/** A conversation of the list: its contact, its last message (all null when it has none) and the caller's unread count. */
+const ListRow = z.object({
+  id: z.string(),
+  contactName: z.string().nullable(),
+  contactPhone: z.string().nullable(),
+  lastExcerpt: z.string().nullable(),
+  lastType: z.string().nullable(),
+  lastDirection: z.enum(['inbound', 'outbound']).nullable(),
+  lastSender: z.string().nullable(),
+  lastAuthorUserId: z.string().nullable(),
+  lastAt: z.date().nullable(),
+  unreadCount: z.number(),
+});
+type ListRow = z.infer<typeof ListRow>;
 
 /*
  * The page of conversations first (filters, order, limit), then for that page only: the contact,
@@ -138,7 +140,7 @@ export const conversationRoutes = [
       const cursor = decodeCursor(query.cursor);
       const order = query.order ?? (query.state === 'queued' ? 'waiting' : 'recent');
       const assignee = query.assignee === 'me' ? (auth.userId ?? NO_MESSAGE_ID) : query.assignee;
-      const { rows } = await runSql<ListRow>(
+      const { rows } = await runSql(
         em,
         LIST_SQL(order),
         {
@@ -159,7 +161,7 @@ export const conversationRoutes = [
           maxUnread: MAX_UNREAD_COUNTED,
           excerptChars: EXCERPT_CHARS,
         },
-        { planEachCall: true },
+        { row: ListRow, planEachCall: true },
       );
       const found = await em.find(ConversationSchema, { id: { $in: rows.map((r) => r.id) }, workspaceId: auth.workspaceId });
       const byId = new Map(found.map((c) => [c.id, c]));
@@ -248,6 +250,14 @@ export const conversationRoutes = [
   }),
   ...inboxActionRoutes(),
 ];
+
+/** One item of a conversation's timeline: a message, a note, an event or a run, as json_build_object made it. */
+const TimelineRow = z.object({ item: z.record(z.string(), z.unknown()) });
+
+/** A message's stored media (null for a message without any). */
+const MessageMediaRow = z.object({ media: MediaRefSchema.nullable() });
+
+const MessageIdRow = z.object({ id: z.string() });
 
 function inboxActionRoutes() {
   return [
@@ -389,7 +399,7 @@ function inboxActionRoutes() {
       response: z.object({ items: z.array(TimelineItemDto) }),
       async handler({ em, auth, params, query }) {
         const conversation = await findConversation(em, auth, params.id);
-        const { rows } = await runSql<{ item: Record<string, unknown> }>(
+        const { rows } = await runSql(
           em,
           `select item from (
              select m.created_at as at, 0 as ord, m.id, json_build_object('kind', 'message', 'at', m.created_at, 'id', m.id, 'direction', m.direction, 'sender', m.sender,
@@ -412,12 +422,9 @@ function inboxActionRoutes() {
              limit :limit
            ) latest order by latest.at, latest.ord, latest.id`,
           { id: conversation.id, workspaceId: auth.workspaceId, limit: query.limit },
+          { row: TimelineRow },
         );
-        return {
-          items: rows.map((r) =>
-            TimelineItemDto.parse(timelineItem(conversation.id, normaliseTimes(r.item as unknown as Record<string, unknown>))),
-          ),
-        };
+        return { items: rows.map((r) => TimelineItemDto.parse(timelineItem(conversation.id, normaliseTimes(r.item)))) };
       },
     }),
     defineRoute({
@@ -430,10 +437,11 @@ function inboxActionRoutes() {
       params: z.object({ id: z.uuid(), messageId: z.uuid() }),
       async handler({ deps, em, auth, params, res }) {
         const conversation = await findConversation(em, auth, params.id);
-        const { rows } = await runSql<{ media: { storageKey?: string; mimeType?: string; fileName?: string } | null }>(
+        const { rows } = await runSql(
           em,
           `select media from messages where id = :messageId and conversation_id = :conversationId and workspace_id = :workspaceId and deleted_at is null`,
           { messageId: params.messageId, conversationId: conversation.id, workspaceId: auth.workspaceId },
+          { row: MessageMediaRow },
         );
         const key = rows[0]?.media?.storageKey;
         if (!key) throw new NotFoundError('media', params.messageId);
@@ -483,12 +491,13 @@ function inboxActionRoutes() {
       async handler({ deps, em, auth, params, body }) {
         const conversation = await findConversation(em, auth, params.id);
         const userId = personOf(auth);
-        const { rows } = await runSql<{ id: string }>(
+        const { rows } = await runSql(
           em,
           `select id from messages where conversation_id = :conversationId and workspace_id = :workspaceId
              and (cast(:messageId as uuid) is null or id = cast(:messageId as uuid))
            order by id desc limit 1`,
           { conversationId: conversation.id, workspaceId: auth.workspaceId, messageId: body.messageId ?? null },
+          { row: MessageIdRow },
         );
         if (body.messageId && !rows[0]) throw new NotFoundError('message', body.messageId);
         if (rows[0]) {
@@ -533,14 +542,18 @@ function toListItem(c: Conversation, r: ListRow): z.infer<typeof ConversationLis
   };
 }
 
+/** The caller's read position (none until they first read the conversation) and the contact's messages after it. */
+const ReadMarkerRow = z.object({ lastReadMessageId: z.string().nullable(), readAt: z.date().nullable(), unreadCount: z.number() });
+
 async function readMarker(em: EntityManager, conversationId: string, userId: string): Promise<z.infer<typeof ReadMarkerDto>> {
-  const { rows } = await runSql<{ lastReadMessageId: string | null; readAt: Date | null; unreadCount: number }>(
+  const { rows } = await runSql(
     em,
     `select r.last_read_message_id as "lastReadMessageId", r.read_at as "readAt",
             (select count(*)::int from (select 1 from messages m where m.conversation_id = :conversationId and m.direction = 'inbound'
                 and m.id > coalesce(r.last_read_message_id, cast(:noMessage as uuid)) limit :maxUnread) u) as "unreadCount"
        from (select 1) one left join conversation_reads r on r.conversation_id = :conversationId and r.user_id = :userId`,
     { conversationId, userId, noMessage: NO_MESSAGE_ID, maxUnread: MAX_UNREAD_COUNTED },
+    { row: ReadMarkerRow },
   );
   const r = rows[0]!;
   return {

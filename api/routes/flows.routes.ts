@@ -105,6 +105,9 @@ async function createDraftFlow(
   return flow;
 }
 
+/** How many runs of a flow have a status. */
+const RunCountRow = z.object({ flowId: z.string(), status: z.enum(RUN_STATUSES), n: z.number() });
+
 /** Runs started since `since` per flow and status, for one page of flows (one grouped query on runs_flow). */
 async function runCounts(
   em: EntityManager,
@@ -116,13 +119,14 @@ async function runCounts(
     flowIds.map((id) => [id, Object.fromEntries(RUN_STATUSES.map((s) => [s, 0])) as Record<RunStatus, number>]),
   );
   if (flowIds.length === 0) return counts;
-  const { rows } = await runSql<{ flowId: string; status: RunStatus; n: number }>(
+  const { rows } = await runSql(
     em,
     `select flow_id as "flowId", status, cast(count(*) as int) as n from runs
       where workspace_id = :workspaceId and flow_id = any(cast(string_to_array(:flowIds, ',') as uuid[])) and started_at > :since
         and not exists (select 1 from contacts c where c.id = runs.contact_id and c.is_test)
       group by flow_id, status`,
     { workspaceId, flowIds: flowIds.join(','), since },
+    { row: RunCountRow },
   );
   for (const row of rows) counts.get(row.flowId)![row.status] = row.n;
   return counts;

@@ -11,6 +11,39 @@ const STREAM_PING_MS = 25_000;
 /** How often a stream re-reads the agent's teams (a team change reaches open streams within this). */
 const TEAMS_REFRESH_MS = 30_000;
 
+/** An agent's availability and load (an agent without a row is offline). */
+const AgentStatusRow = z.object({ availability: z.enum(AVAILABILITIES), load: z.number(), lastSeenAt: z.date().nullable() });
+
+/** A team the viewer is a member of. */
+const TeamIdRow = z.object({ teamId: z.string() });
+
+/** Who may see a conversation: its team and assignee (neither, in the queue of no team). */
+const ConversationOwnersRow = z.object({ teamId: z.string().nullable(), assigneeUserId: z.string().nullable() });
+
+/** An agent of the workspace's teams: availability offline and load 0 without a status row; the most capacity of their teams. */
+const InboxAgentRow = z.object({
+  userId: z.string(),
+  name: z.string(),
+  email: z.string(),
+  availability: z.enum(AVAILABILITIES),
+  connected: z.boolean(),
+  load: z.number(),
+  capacity: z.number(),
+  teamIds: z.array(z.string()),
+});
+
+/** A team's figures; the waits are null when no conversation is queued, or none was taken today. */
+const TeamFiguresRow = z.object({
+  teamId: z.string(),
+  name: z.string(),
+  queued: z.number(),
+  assigned: z.number(),
+  longestWaitSeconds: z.number().nullable(),
+  overSla: z.number(),
+  waitP50Seconds: z.number().nullable(),
+  waitP90Seconds: z.number().nullable(),
+});
+
 async function availabilityOf(
   em: EntityManager,
   workspaceId: string,
@@ -18,10 +51,11 @@ async function availabilityOf(
   graceMs: number,
   now: Date,
 ): Promise<z.infer<typeof AvailabilityDto>> {
-  const { rows } = await runSql<{ availability: (typeof AVAILABILITIES)[number]; load: number; lastSeenAt: Date | null }>(
+  const { rows } = await runSql(
     em,
     `select availability, load, last_seen_at as "lastSeenAt" from agent_status where workspace_id = :workspaceId and user_id = :userId`,
     { workspaceId, userId },
+    { row: AgentStatusRow },
   );
   const r = rows[0] ?? { availability: 'offline' as const, load: 0, lastSeenAt: null };
   const { lastSeenAt } = r;
@@ -42,10 +76,11 @@ async function eventFilter(
   let teams = new Set<string>();
   const refresh = async () => {
     if (all || !auth.userId) return;
-    const { rows } = await runSql<{ teamId: string }>(
+    const { rows } = await runSql(
       em.fork(),
       `select team_id as "teamId" from team_members where workspace_id = :workspaceId and user_id = :userId`,
       { workspaceId: auth.workspaceId, userId: auth.userId },
+      { row: TeamIdRow },
     );
     teams = new Set(rows.map((r) => r.teamId));
   };
@@ -57,10 +92,11 @@ async function eventFilter(
     async wants(e) {
       if (all) return true;
       if (e.type === 'conversation') return visible(e.teamId, [e.fromAssigneeUserId, e.toAssigneeUserId]);
-      const { rows } = await runSql<{ teamId: string | null; assigneeUserId: string | null }>(
+      const { rows } = await runSql(
         em.fork(),
         `select team_id as "teamId", assignee_user_id as "assigneeUserId" from conversations where id = :id and workspace_id = :workspaceId`,
         { id: e.conversationId, workspaceId: auth.workspaceId },
+        { row: ConversationOwnersRow },
       );
       return rows[0] ? visible(rows[0].teamId, [rows[0].assigneeUserId]) : false;
     },
@@ -104,16 +140,7 @@ export const inboxRoutes = [
     response: z.object({ items: z.array(InboxAgentDto) }),
     async handler({ deps, em, auth }) {
       const since = new Date(deps.clock.now().getTime() - deps.inbox.presenceGraceMs);
-      const { rows } = await runSql<{
-        userId: string;
-        name: string | null;
-        email: string;
-        availability: (typeof AVAILABILITIES)[number];
-        connected: boolean;
-        load: number;
-        capacity: number;
-        teamIds: string[];
-      }>(
+      const { rows } = await runSql(
         em,
         `select tm.user_id as "userId", u.name, u.email, coalesce(a.availability, 'offline') as availability,
                 coalesce(a.last_seen_at > cast(:since as timestamptz), false) as connected, coalesce(a.load, 0) as load,
@@ -124,6 +151,7 @@ export const inboxRoutes = [
           group by tm.user_id, u.name, u.email, a.availability, a.last_seen_at, a.load
           order by u.email`,
         { workspaceId: auth.workspaceId, since },
+        { row: InboxAgentRow },
       );
       return { items: rows };
     },
@@ -147,16 +175,7 @@ export const inboxRoutes = [
     async handler({ deps, em, auth, query }) {
       const now = deps.clock.now();
       const dayStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
-      const { rows } = await runSql<{
-        teamId: string;
-        name: string;
-        queued: number;
-        assigned: number;
-        longestWaitSeconds: number | null;
-        overSla: number;
-        waitP50Seconds: number | null;
-        waitP90Seconds: number | null;
-      }>(
+      const { rows } = await runSql(
         em,
         `select t.id as "teamId", t.name,
                 (select count(*)::int from conversations c where c.team_id = t.id and c.state = 'queued') as queued,
@@ -175,6 +194,7 @@ export const inboxRoutes = [
           where t.workspace_id = :workspaceId
           order by t.name`,
         { workspaceId: auth.workspaceId, now, slaSeconds: query.slaSeconds, dayStart },
+        { row: TeamFiguresRow },
       );
       return { teams: rows };
     },

@@ -30,13 +30,17 @@ const IdParams = z.object({ id: z.uuid() });
 export const INVITATIONS_PER_DAY = 100;
 const DAY_MS = 24 * 3600 * 1000;
 
+/** The workspace's invitations of the last day: how many, and when the oldest was made (null when none). */
+const DailyInvitationsRow = z.object({ n: z.number(), oldest: z.date().nullable() });
+
 async function assertUnderDailyCap(em: EntityManager, workspaceId: string, now: Date): Promise<void> {
   const since = new Date(now.getTime() - DAY_MS);
   const [row] = (
-    await runSql<{ n: number; oldest: Date | null }>(
+    await runSql(
       em,
       `select count(*)::int as n, min(created_at) as oldest from invitations where workspace_id = :workspaceId and created_at > :since`,
       { workspaceId, since },
+      { row: DailyInvitationsRow },
     )
   ).rows;
   if (!row || row.n < INVITATIONS_PER_DAY) return;
@@ -73,6 +77,8 @@ const REVOKE_OPEN_SQL = `update invitations set revoked_at = :now
   where workspace_id = :workspaceId and email = :email and accepted_at is null and revoked_at is null
   returning id`;
 
+const RevokedInvitationRow = z.object({ id: z.string() });
+
 export const invitationRoutes = [
   defineRoute({
     method: 'post',
@@ -97,7 +103,12 @@ export const invitationRoutes = [
       let invitation: Invitation;
       try {
         invitation = await em.transactional(async (tx) => {
-          const replaced = await runSql<{ id: string }>(tx, REVOKE_OPEN_SQL, { now, workspaceId: auth.workspaceId, email: body.email });
+          const replaced = await runSql(
+            tx,
+            REVOKE_OPEN_SQL,
+            { now, workspaceId: auth.workspaceId, email: body.email },
+            { row: RevokedInvitationRow },
+          );
           for (const { id } of replaced.rows)
             audit(tx, {
               workspaceId: auth.workspaceId,

@@ -16,16 +16,32 @@ const Condition = z.json().superRefine((rule, ctx) => {
   for (const p of validateJsonLogic(rule)) ctx.addIssue({ code: 'custom', message: p.message });
 });
 
-type RoutingRuleRow = Omit<z.infer<typeof RoutingRuleDto>, 'createdAt' | 'updatedAt'> & { createdAt: Date; updatedAt: Date };
-
 const SELECT = `select id, name, position, condition, team_id as "teamId", enabled, created_at as "createdAt", updated_at as "updatedAt" from routing_rules`;
 
-function toDto(r: RoutingRuleRow): z.infer<typeof RoutingRuleDto> {
+/** A routing rule; its condition is json-logic, checked when it was written. */
+const RoutingRuleRow = z.object({
+  id: z.string(),
+  name: z.string(),
+  position: z.number(),
+  condition: z.unknown(),
+  teamId: z.string(),
+  enabled: z.boolean(),
+  createdAt: z.date(),
+  updatedAt: z.date(),
+});
+type RoutingRule = z.infer<typeof RoutingRuleRow>;
+
+function toDto(r: RoutingRule): z.infer<typeof RoutingRuleDto> {
   return { ...r, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString() };
 }
 
-async function getRule(em: EntityManager, workspaceId: string, id: string): Promise<RoutingRuleRow> {
-  const { rows } = await runSql<RoutingRuleRow>(em, `${SELECT} where workspace_id = :workspaceId and id = :id`, { workspaceId, id });
+async function getRule(em: EntityManager, workspaceId: string, id: string): Promise<RoutingRule> {
+  const { rows } = await runSql(
+    em,
+    `${SELECT} where workspace_id = :workspaceId and id = :id`,
+    { workspaceId, id },
+    { row: RoutingRuleRow },
+  );
   if (!rows[0]) throw new NotFoundError('routing rule', id);
   return rows[0];
 }
@@ -52,9 +68,12 @@ export const routingRuleRoutes = [
     auth: 'conversations.read',
     response: z.object({ items: z.array(RoutingRuleDto) }),
     async handler({ em, auth }) {
-      const { rows } = await runSql<RoutingRuleRow>(em, `${SELECT} where workspace_id = :workspaceId order by position, created_at, id`, {
-        workspaceId: auth.workspaceId,
-      });
+      const { rows } = await runSql(
+        em,
+        `${SELECT} where workspace_id = :workspaceId order by position, created_at, id`,
+        { workspaceId: auth.workspaceId },
+        { row: RoutingRuleRow },
+      );
       return { items: rows.map(toDto) };
     },
   }),

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { NotFoundError } from '../../engine/errors/app-error.ts';
 import { RUN_STATUSES } from '../../engine/runs/run-types.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
-import { RunDetailDto, RunDto, toRunDetailDto, toRunDto, type RunDetailRow, type RunRow, type RunStepRow } from '../dto/run.dto.ts';
+import { RunDetailDto, RunDetailRow, RunDto, RunRow, RunStepRow, toRunDetailDto, toRunDto } from '../dto/run.dto.ts';
 import { decodeCursor, page, PageQuery } from '../pagination.ts';
 import { PageDto } from '../dto/page.dto.ts';
 import { defineRoute } from '../route.ts';
@@ -17,6 +17,9 @@ const RUN_COLUMNS = `r.id, r.flow_id as "flowId", r.flow_version_id as "flowVers
   r.step_count as "stepCount", r.stop_reason as "stopReason", r.error, r.due_at as "dueAt", r.started_at as "startedAt",
   r.updated_at as "updatedAt", r.ended_at as "endedAt", v.test_revision is not null as "draftTest",
   c.name as "contactName", c.phone as "contactPhone", coalesce(c.is_test, false) as "testContact", tm.text as "triggerText"`;
+/** A run of a page, with its cursor: Postgres' own text of started_at (microseconds that a JS Date would drop). */
+const RunPageRow = RunRow.extend({ cursorAt: z.string() });
+
 /** Who the run is with, and the message that started it (a run started by a message). */
 const RUN_JOINS = `join flow_versions v on v.id = r.flow_version_id
   left join contacts c on c.id = r.contact_id
@@ -37,7 +40,7 @@ export const runRoutes = [
       const flow = await findFlow(em, auth.workspaceId, params.id);
       const cursor = decodeCursor(query.cursor);
       // The cursor keeps Postgres' own text of started_at: microseconds that a JS Date would drop.
-      const { rows } = await runSql<RunRow & { cursorAt: string }>(
+      const { rows } = await runSql(
         em,
         `select ${RUN_COLUMNS}, cast(r.started_at as text) as "cursorAt"
            from runs r ${RUN_JOINS}
@@ -54,6 +57,7 @@ export const runRoutes = [
           cursorId: cursor?.id ?? null,
           limit: query.limit + 1,
         },
+        { row: RunPageRow },
       );
       const result = page(rows, query.limit, (r) => ({ at: r.cursorAt, id: r.id }));
       return { items: result.items.map(toRunDto), nextCursor: result.nextCursor };
@@ -76,7 +80,7 @@ export const runRoutes = [
       });
       if (found.rowCount === 0) throw new NotFoundError('contact', params.id);
       const cursor = decodeCursor(query.cursor);
-      const { rows } = await runSql<RunRow & { cursorAt: string }>(
+      const { rows } = await runSql(
         em,
         `select ${RUN_COLUMNS}, cast(r.started_at as text) as "cursorAt"
            from runs r ${RUN_JOINS}
@@ -91,6 +95,7 @@ export const runRoutes = [
           cursorId: cursor?.id ?? null,
           limit: query.limit + 1,
         },
+        { row: RunPageRow },
       );
       const result = page(rows, query.limit, (r) => ({ at: r.cursorAt, id: r.id }));
       return { items: result.items.map(toRunDto), nextCursor: result.nextCursor };
@@ -105,20 +110,22 @@ export const runRoutes = [
     params: IdParams,
     response: RunDetailDto,
     async handler({ em, auth, params }) {
-      const { rows } = await runSql<RunDetailRow>(
+      const { rows } = await runSql(
         em,
         `select ${RUN_COLUMNS}, r.state, r.wait, r.trigger
            from runs r ${RUN_JOINS}
           where r.id = :id and r.workspace_id = :workspaceId`,
         { id: params.id, workspaceId: auth.workspaceId },
+        { row: RunDetailRow },
       );
       const run = rows[0];
       if (!run) throw new NotFoundError('run', params.id);
-      const steps = await runSql<RunStepRow>(
+      const steps = await runSql(
         em,
         `select seq, node_id as "nodeId", node_type as "nodeType", input, output, port, error, started_at as "startedAt", finished_at as "finishedAt"
            from run_steps where run_id = :id and workspace_id = :workspaceId order by seq limit :limit`,
         { id: run.id, workspaceId: auth.workspaceId, limit: MAX_STEPS_SHOWN },
+        { row: RunStepRow },
       );
       return toRunDetailDto(run, steps.rows);
     },

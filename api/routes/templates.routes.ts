@@ -25,6 +25,7 @@ import {
 } from '../dto/template.dto.ts';
 import { defineRoute } from '../route.ts';
 import { actorOf } from './actor.ts';
+import { ContactFactsRow } from './contact-facts-row.ts';
 
 const IdParams = z.object({ id: z.uuid() });
 
@@ -34,10 +35,11 @@ async function previewContact(
   contactId: string | undefined,
 ): Promise<{ facts: ContactFacts; sample: boolean }> {
   if (contactId === undefined) return { facts: { ...SAMPLE_CONTACT, attributes: {}, tags: [...SAMPLE_CONTACT.tags] }, sample: true };
-  const { rows } = await runSql<ContactFacts>(
+  const { rows } = await runSql(
     em,
     `select id, name, phone, attributes, tags from contacts where workspace_id = :workspaceId and id = :contactId and erased_at is null`,
     { workspaceId, contactId },
+    { row: ContactFactsRow },
   );
   if (!rows[0]) throw new NotFoundError('contact', contactId);
   return { facts: rows[0], sample: false };

@@ -22,6 +22,12 @@ const TEST_PHONE_PREFIX = '+999';
 const TEST_CONTACT_NAME = 'Test contact';
 const MAX_PHONE_TRIES = 5;
 
+/** A row of a statement that selects or returns only an id (a flow version, a contact, a channel). */
+const IdRow = z.object({ id: z.string() });
+
+/** A test contact: its phone is never null (the statement selects only those with one). */
+const TestContactRow = z.object({ id: z.string(), phone: z.string() });
+
 /** The test chat has no sandbox channel to talk through. */
 class NoSandboxChannelError extends AppError {
   readonly code = 'no_sandbox_channel';
@@ -41,10 +47,11 @@ async function pinnedVersion(
   const flow = await findFlow(em, workspaceId, flowId);
   if (target === 'published') {
     if (flow.publishedVersion == null) throw new FlowNotPublishedError(flow.id);
-    const { rows } = await runSql<{ id: string }>(
+    const { rows } = await runSql(
       em,
       `select id from flow_versions where flow_id = :flowId and version = :version and test_revision is null`,
       { flowId: flow.id, version: flow.publishedVersion },
+      { row: IdRow },
     );
     return { versionId: rows[0]!.id, label: `published version ${flow.publishedVersion}` };
   }
@@ -70,10 +77,11 @@ async function pinnedVersion(
       templateVersions,
     },
   );
-  const { rows } = await runSql<{ id: string }>(
+  const { rows } = await runSql(
     em,
     `select id from flow_versions where flow_id = :flowId and test_revision = :revision and template_versions = cast(:templateVersions as jsonb)`,
     { flowId: flow.id, revision: flow.draftRevision, templateVersions },
+    { row: IdRow },
   );
   return { versionId: rows[0]!.id, label: `draft (revision ${flow.draftRevision})` };
 }
@@ -81,21 +89,23 @@ async function pinnedVersion(
 /** A test contact of the workspace: the one named, or a new one with a phone in +999. */
 async function testContact(em: EntityManager, workspaceId: string, contactId: string | undefined): Promise<{ id: string; phone: string }> {
   if (contactId !== undefined) {
-    const { rows } = await runSql<{ id: string; phone: string }>(
+    const { rows } = await runSql(
       em,
       `select id, phone from contacts where id = :contactId and workspace_id = :workspaceId and is_test and phone is not null`,
       { contactId, workspaceId },
+      { row: TestContactRow },
     );
     if (!rows[0]) throw new NotFoundError('test contact', contactId);
     return rows[0];
   }
   for (let attempt = 0; attempt < MAX_PHONE_TRIES; attempt++) {
     const phone = `${TEST_PHONE_PREFIX}${String(randomInt(0, 1e12)).padStart(12, '0')}`;
-    const { rows } = await runSql<{ id: string }>(
+    const { rows } = await runSql(
       em,
       `insert into contacts (id, workspace_id, phone, name, is_test) values (:id, :workspaceId, :phone, :name, true)
        on conflict do nothing returning id`,
       { id: newId(), workspaceId, phone, name: TEST_CONTACT_NAME },
+      { row: IdRow },
     );
     if (rows[0]) return { id: rows[0].id, phone };
   }
@@ -125,10 +135,11 @@ export const testChatRoutes = [
     exampleBody: { text: 'hi', target: 'draft' },
     async handler({ deps, em, auth, params, body }) {
       const pinned = await pinnedVersion(em, auth.workspaceId, params.id, body.target);
-      const { rows: channels } = await runSql<{ id: string }>(
+      const { rows: channels } = await runSql(
         em,
         `select id from channels where workspace_id = :workspaceId and kind = 'sandbox' and deleted_at is null order by created_at, id limit 1`,
         { workspaceId: auth.workspaceId },
+        { row: IdRow },
       );
       if (!channels[0]) throw new NoSandboxChannelError();
       const contact = await testContact(em, auth.workspaceId, body.contactId);

@@ -32,6 +32,9 @@ const IdParams = z.object({ id: z.uuid() });
  * on creation and rotation, never again. Every change is audited (the endpoint's id, never its
  * secret) and tells every process to re-read the workspace's subscriptions.
  */
+/** How many times a delivery was attempted. */
+const DeliveryAttemptsRow = z.object({ attempts: z.number() });
+
 export const webhookRoutes = [
   defineRoute({
     method: 'get',
@@ -237,10 +240,11 @@ export const webhookRoutes = [
     response: z.object({ queued: z.literal(true) }),
     exampleBody: {},
     async handler({ deps, em, auth, params, req }) {
-      const { rows } = await runSql<{ attempts: number }>(
+      const { rows } = await runSql(
         em,
         `select attempts from webhook_deliveries where id = :id and workspace_id = :workspaceId`,
         { id: params.id, workspaceId: auth.workspaceId },
+        { row: DeliveryAttemptsRow },
       );
       if (!rows[0]) await getDelivery(em, auth.workspaceId, params.id);
       if (rows[0]!.attempts >= MAX_ATTEMPTS_PER_DELIVERY) throw new RateLimitedError(3_600);
