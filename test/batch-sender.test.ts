@@ -140,3 +140,21 @@ describe('a batch for a connector that cannot tell a resend from a new message',
     expect(await queue.getJob(messageIds[1]!)).toBeDefined();
   });
 });
+
+describe('a queued message whose stored media would not pass today’s input rules', () => {
+  it('is still claimed and sent: a row is read by its stored shape, not refused as input', async () => {
+    calls.length = 0;
+    const { channelId, messageIds } = await queued(1, ['with media']);
+    // Written before a rule changed (a relative URL, a caption longer than the input allows).
+    await sql(`update messages set type = 'image', media = cast(:media as jsonb) where id = :id`, {
+      id: messageIds[0],
+      media: JSON.stringify({ url: 'media/legacy.jpg', caption: 'c'.repeat(5_000), mimeType: 'image/jpeg' }),
+    });
+    expect(await sender.send(messageIds, queues.queue<SendJobData>(sendQueueName(channelId)), 1)).toEqual({
+      sent: 1,
+      failed: 0,
+      handedOff: 0,
+      alreadyHandled: 0,
+    });
+  });
+});

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { CONVERSATION_STATES } from '../../engine/conversations/conversation-state.ts';
 import { CONVERSATION_STATUSES } from '../../engine/conversations/conversation-status.ts';
 import { ForbiddenError, NotFoundError } from '../../engine/errors/app-error.ts';
-import { MAX_TEXT_CHARS, MediaRefSchema } from '../../engine/messages/message-content.ts';
+import { MAX_TEXT_CHARS, StoredMediaSchema } from '../../engine/messages/message-content.ts';
 import { CAPABILITIES, can } from '../../engine/tenancy/role.ts';
 import { ConversationSchema, type Conversation } from '../../platform/db/entities/conversation.entity.ts';
 import { MessageSchema } from '../../platform/db/entities/message.entity.ts';
@@ -255,7 +255,7 @@ export const conversationRoutes = [
 const TimelineRow = z.object({ item: z.record(z.string(), z.unknown()) });
 
 /** A message's stored media (null for a message without any). */
-const MessageMediaRow = z.object({ media: MediaRefSchema.nullable() });
+const MessageMediaRow = z.object({ media: StoredMediaSchema.nullable() });
 
 const MessageIdRow = z.object({ id: z.string() });
 

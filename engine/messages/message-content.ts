@@ -28,5 +28,19 @@ export const MediaRefSchema = z.object({
 });
 export type MediaRef = z.infer<typeof MediaRefSchema>;
 
+/**
+ * A media reference as stored in a row: the same fields, without the input rules (a URL's form,
+ * maximum lengths). A row written before a rule changed, or by a connector that took a provider's
+ * longer caption, must still load: reading it is not the place to refuse it.
+ */
+export const StoredMediaSchema = z.object({
+  url: z.string().optional(),
+  storageKey: z.string().optional(),
+  mimeType: z.string().optional(),
+  sizeBytes: z.number().optional(),
+  fileName: z.string().optional(),
+  caption: z.string().optional(),
+}) satisfies z.ZodType<MediaRef>;
+
 /** Longest text body we accept (WhatsApp's own limit is 65,536 characters). */
 export const MAX_TEXT_CHARS = 65_536;

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { CHANNEL_KINDS, type ChannelKind } from '../../engine/channels/channel-kind.ts';
 import { automatedSendBlocker } from '../../engine/contacts/automated-send-blocker.ts';
-import { MediaRefSchema, MESSAGE_TYPES } from '../../engine/messages/message-content.ts';
+import { MESSAGE_TYPES, StoredMediaSchema } from '../../engine/messages/message-content.ts';
 import { MESSAGE_STATUSES } from '../../engine/messages/message-status.ts';
 import type { OutboundSend } from '../../engine/ports/channel-connector.port.ts';
 import type { RegisteredConnector } from './connector-registry.ts';
@@ -30,7 +30,7 @@ export const SendRow = z.object({
   idempotencyKey: z.string().nullable(),
   type: z.enum(MESSAGE_TYPES),
   text: z.string().nullable(),
-  media: MediaRefSchema.nullable(),
+  media: StoredMediaSchema.nullable(),
   status: z.enum(MESSAGE_STATUSES),
   channelKind: z.enum(CHANNEL_KINDS),
   channelDeletedAt: z.date().nullable(),
