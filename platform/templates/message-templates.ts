@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import { ConflictError, NotFoundError } from '../../engine/errors/app-error.ts';
 import { TemplateInUseError, type TemplateUsers } from '../../engine/errors/template-in-use.error.ts';
 import { contactTemplateValues } from '../../engine/runs/flow-data.ts';
@@ -20,32 +21,42 @@ import { runSql } from '../pipeline/run-sql.ts';
  * current version; versions are only ever inserted. Every read filters on the workspace.
  */
 
-/** A template as lists and the editor see it: its current version's content. */
-export interface MessageTemplate {
-  id: string;
-  name: string;
-  version: number;
-  versionId: string;
-  content: TemplateContent;
-  createdAt: Date;
-  updatedAt: Date;
-}
+/**
+ * A template as lists and the editor see it: its current version's content. Rows are parsed at
+ * the boundary: a stored content is a `TemplateContent` again (languages normalised).
+ */
+const MessageTemplateRow = z.object({
+  id: z.string(),
+  name: z.string(),
+  version: z.number(),
+  versionId: z.string(),
+  content: TemplateContentSchema,
+  createdAt: z.date(),
+  updatedAt: z.date(),
+});
+export type MessageTemplate = z.infer<typeof MessageTemplateRow>;
 
 /** A flow whose published version pinned a version of a template. */
-export interface VersionFlowPin {
-  id: string;
-  name: string;
-  flowVersion: number;
-  active: boolean;
-}
+const VersionFlowPinRow = z.object({
+  id: z.string(),
+  name: z.string(),
+  flowVersion: z.number(),
+  active: z.boolean(),
+});
+export type VersionFlowPin = z.infer<typeof VersionFlowPinRow>;
 
-/** A broadcast that recorded a version of a template when it started. */
-export interface VersionBroadcastPin {
-  id: string;
-  name: string;
-  state: string;
-  startedAt: Date;
-}
+/**
+ * A broadcast that recorded a version of a template when it started. `startedAt` is never null
+ * here: `template_version_id` is written only in the transaction that starts the broadcast
+ * (which sets `started_at`, whether it runs or fails for an empty audience).
+ */
+const VersionBroadcastPinRow = z.object({
+  id: z.string(),
+  name: z.string(),
+  state: z.string(),
+  startedAt: z.date(),
+});
+export type VersionBroadcastPin = z.infer<typeof VersionBroadcastPinRow>;
 
 /** One version of a template, for its history: who wrote it, when, and what sends it now. */
 export interface MessageTemplateVersionSummary {
@@ -60,26 +71,24 @@ export interface MessageTemplateVersionSummary {
   broadcasts: VersionBroadcastPin[];
 }
 
-interface TemplateRow {
-  id: string;
-  name: string;
-  version: number;
-  versionId: string;
-  content: unknown;
-  createdAt: Date;
-  updatedAt: Date;
-}
+const IdRow = z.object({ id: z.string() });
+const NameRow = z.object({ name: z.string() });
+/** A flow or broadcast that sends a template. */
+const IdNameRow = z.object({ id: z.string(), name: z.string() });
+const CannedResponseUserRow = z.object({ id: z.string(), shortcut: z.string() });
+const CurrentVersionRow = z.object({ id: z.string(), versionId: z.string() });
+/** A pinned version as sends read it (`MessageTemplateVersion`). */
+const PinnedVersionRow = z.object({
+  id: z.string(),
+  templateId: z.string(),
+  version: z.number(),
+  name: z.string(),
+  content: TemplateContentSchema,
+});
+const WorkspaceNameRow = z.object({ name: z.string(), timezone: z.string() });
 
 const SELECT_TEMPLATE = `select t.id, t.name, v.version, v.id as "versionId", v.content, t.created_at as "createdAt", t.updated_at as "updatedAt"
   from message_templates t join message_template_versions v on v.id = t.current_version_id`;
-
-/** Rows are parsed at the boundary: a stored content is a `TemplateContent` again (languages normalised). */
-function toTemplate(row: TemplateRow): MessageTemplate {
-  return {
-    ...row,
-    content: TemplateContentSchema.parse(row.content),
-  };
-}
 
 /** Unique-name violation (`message_templates_name`) as a user's error. */
 function nameTaken(err: unknown, name: string): unknown {
@@ -94,12 +103,13 @@ export class TemplateNameTakenError extends ConflictError {
 }
 
 export async function listTemplates(em: EntityManager, workspaceId: string): Promise<MessageTemplate[]> {
-  const { rows } = await runSql<TemplateRow>(
+  const { rows } = await runSql(
     em,
     `${SELECT_TEMPLATE} where t.workspace_id = :workspaceId and t.deleted_at is null order by lower(t.name), t.id`,
     { workspaceId },
+    { row: MessageTemplateRow },
   );
-  return rows.map(toTemplate);
+  return rows;
 }
 
 /**
@@ -114,13 +124,14 @@ export async function getTemplate(
   opts: { lock?: 'share' } = {},
 ): Promise<MessageTemplate> {
   const lock = opts.lock === 'share' ? 'for share of t' : '';
-  const { rows } = await runSql<TemplateRow>(
+  const { rows } = await runSql(
     em,
     `${SELECT_TEMPLATE} where t.workspace_id = :workspaceId and t.id = :id and t.deleted_at is null ${lock}`,
     { workspaceId, id },
+    { row: MessageTemplateRow },
   );
   if (!rows[0]) throw new NotFoundError('template', id);
-  return toTemplate(rows[0]);
+  return rows[0];
 }
 
 async function insertVersion(
@@ -170,10 +181,11 @@ export async function editTemplate(
   input: { name?: string | undefined; content?: TemplateContent | undefined; editedBy: string | null; now: Date },
 ): Promise<void> {
   // The row lock serialises edits of one template, so version numbers are taken in order.
-  const { rows } = await runSql<{ name: string }>(
+  const { rows } = await runSql(
     em,
     `select name from message_templates where workspace_id = :workspaceId and id = :id and deleted_at is null for update`,
     { workspaceId, id },
+    { row: NameRow },
   );
   if (!rows[0]) throw new NotFoundError('template', id);
   const current = await getTemplate(em, workspaceId, id);
@@ -197,34 +209,42 @@ export async function editTemplate(
   }
 }
 
+/** A version as its history lists it (its author left-joined: gone, or never known, is null). */
+const TemplateVersionRow = z.object({
+  id: z.string(),
+  version: z.number(),
+  content: TemplateContentSchema,
+  createdById: z.string().nullable(),
+  createdByName: z.string().nullable(),
+  createdAt: z.date(),
+});
+
 /** The versions of one template, newest first, each with what sends it now. */
 export async function listTemplateVersions(em: EntityManager, workspaceId: string, id: string): Promise<MessageTemplateVersionSummary[]> {
   await getTemplate(em, workspaceId, id);
-  const { rows } = await runSql<{
-    id: string;
-    version: number;
-    content: unknown;
-    createdById: string | null;
-    createdByName: string | null;
-    createdAt: Date;
-  }>(
+  const { rows } = await runSql(
     em,
     `select v.id, v.version, v.content, v.created_by as "createdById", u.name as "createdByName", v.created_at as "createdAt"
        from message_template_versions v left join users u on u.id = v.created_by
       where v.workspace_id = :workspaceId and v.template_id = :id order by v.version desc`,
     { workspaceId, id },
+    { row: TemplateVersionRow },
   );
   const pins = await versionPins(em, workspaceId, id);
   return rows.map((r) => ({
     id: r.id,
     version: r.version,
-    content: TemplateContentSchema.parse(r.content),
+    content: r.content,
     createdBy: r.createdById ? { id: r.createdById, name: r.createdByName ?? '' } : null,
     createdAt: r.createdAt,
     flows: pins.flows.filter((f) => f.versionId === r.id).map(({ versionId: _, ...f }) => f),
     broadcasts: pins.broadcasts.filter((b) => b.versionId === r.id).map(({ versionId: _, ...b }) => b),
   }));
 }
+
+/** A pin with the version of the template it pinned. */
+const FlowPinRow = VersionFlowPinRow.extend({ versionId: z.string() });
+const BroadcastPinRow = VersionBroadcastPinRow.extend({ versionId: z.string() });
 
 /**
  * Which version of a template each flow's published version pinned, and each started
@@ -235,33 +255,36 @@ async function versionPins(
   workspaceId: string,
   templateId: string,
 ): Promise<{ flows: (VersionFlowPin & { versionId: string })[]; broadcasts: (VersionBroadcastPin & { versionId: string })[] }> {
-  const flows = await runSql<VersionFlowPin & { versionId: string }>(
+  const flows = await runSql(
     em,
     `select f.id, f.name, v.version as "flowVersion", f.active, v.template_versions ->> cast(:templateId as text) as "versionId"
        from flows f join flow_versions v on v.flow_id = f.id and v.version = f.published_version and v.test_revision is null
       where f.workspace_id = :workspaceId and f.deleted_at is null and v.template_versions ? cast(:templateId as text)
       order by lower(f.name), f.id`,
     { workspaceId, templateId },
+    { row: FlowPinRow },
   );
-  const broadcasts = await runSql<VersionBroadcastPin & { versionId: string; startedAt: Date }>(
+  const broadcasts = await runSql(
     em,
     `select b.id, b.name, b.state, b.started_at as "startedAt", b.template_version_id as "versionId"
        from broadcasts b join message_template_versions tv on tv.id = b.template_version_id
       where b.workspace_id = :workspaceId and tv.template_id = :templateId
       order by b.started_at desc, b.id desc limit 20`,
     { workspaceId, templateId },
+    { row: BroadcastPinRow },
   );
   return { flows: flows.rows, broadcasts: broadcasts.rows };
 }
 
 /** The flows whose published version sends this template (deleted flows excluded). */
 async function flowsPinning(em: EntityManager, workspaceId: string, templateId: string): Promise<{ id: string; name: string }[]> {
-  const { rows } = await runSql<{ id: string; name: string }>(
+  const { rows } = await runSql(
     em,
     `select f.id, f.name from flows f join flow_versions v on v.flow_id = f.id and v.version = f.published_version and v.test_revision is null
       where f.workspace_id = :workspaceId and f.deleted_at is null and v.template_versions ->> cast(:templateId as text) is not null
       order by lower(f.name), f.id`,
     { workspaceId, templateId },
+    { row: IdNameRow },
   );
   return rows;
 }
@@ -269,18 +292,20 @@ async function flowsPinning(em: EntityManager, workspaceId: string, templateId: 
 /** What sends a template now: published flow versions, unfinished broadcasts, canned responses. */
 async function templateUsers(em: EntityManager, workspaceId: string, templateId: string): Promise<TemplateUsers> {
   const flows = await flowsPinning(em, workspaceId, templateId);
-  const { rows: broadcasts } = await runSql<{ id: string; name: string }>(
+  const { rows: broadcasts } = await runSql(
     em,
     `select id, name from broadcasts
       where workspace_id = :workspaceId and state in ('scheduled', 'running', 'paused')
         and content ->> 'kind' = 'template' and content ->> 'templateId' = cast(:templateId as text)
       order by created_at, id`,
     { workspaceId, templateId },
+    { row: IdNameRow },
   );
-  const { rows: cannedResponses } = await runSql<{ id: string; shortcut: string }>(
+  const { rows: cannedResponses } = await runSql(
     em,
     `select id, shortcut from canned_responses where workspace_id = :workspaceId and template_id = :templateId order by shortcut`,
     { workspaceId, templateId },
+    { row: CannedResponseUserRow },
   );
   return { flows, broadcasts, cannedResponses };
 }
@@ -293,10 +318,11 @@ async function templateUsers(em: EntityManager, workspaceId: string, templateId:
  * Drafts (of flows and broadcasts) that send it show a problem.
  */
 export async function deleteTemplate(em: EntityManager, workspaceId: string, id: string, now: Date): Promise<MessageTemplate> {
-  const { rows } = await runSql<{ id: string }>(
+  const { rows } = await runSql(
     em,
     `select id from message_templates where workspace_id = :workspaceId and id = :id and deleted_at is null for update`,
     { workspaceId, id },
+    { row: IdRow },
   );
   if (!rows[0]) throw new NotFoundError('template', id);
   const template = await getTemplate(em, workspaceId, id);
@@ -312,10 +338,11 @@ export async function deleteTemplate(em: EntityManager, workspaceId: string, id:
 
 /** The ids of the workspace's live templates, for validating flows that send them. */
 export async function workspaceTemplateIds(em: EntityManager, workspaceId: string): Promise<Set<string>> {
-  const { rows } = await runSql<{ id: string }>(
+  const { rows } = await runSql(
     em,
     `select id from message_templates where workspace_id = :workspaceId and deleted_at is null`,
     { workspaceId },
+    { row: IdRow },
   );
   return new Set(rows.map((r) => r.id));
 }
@@ -332,10 +359,11 @@ export async function pinTemplateVersions(
 ): Promise<Record<string, string>> {
   const ids = [...new Set(templateReferences(document).map((r) => r.templateId))];
   if (ids.length === 0) return {};
-  const { rows } = await runSql<{ id: string; versionId: string }>(
+  const { rows } = await runSql(
     em,
     `select id, current_version_id as "versionId" from message_templates where workspace_id = :workspaceId and deleted_at is null and id = any(cast(:ids as uuid[]))`,
     { workspaceId, ids },
+    { row: CurrentVersionRow },
   );
   return Object.fromEntries(rows.map((r) => [r.id, r.versionId]));
 }
@@ -343,12 +371,13 @@ export async function pinTemplateVersions(
 /** Pinned versions by id, as a flow version's runs read them (immutable, so cacheable forever). */
 export async function loadTemplateVersions(em: EntityManager, versionIds: readonly string[]): Promise<MessageTemplateVersion[]> {
   if (versionIds.length === 0) return [];
-  const { rows } = await runSql<{ id: string; templateId: string; version: number; name: string; content: unknown }>(
+  const { rows } = await runSql(
     em,
     `select v.id, v.template_id as "templateId", v.version, t.name, v.content from message_template_versions v join message_templates t on t.id = v.template_id where v.id = any(cast(:versionIds as uuid[]))`,
     { versionIds: [...versionIds] },
+    { row: PinnedVersionRow },
   );
-  return rows.map((r) => ({ ...r, content: TemplateContentSchema.parse(r.content) }));
+  return rows;
 }
 
 /**
@@ -363,9 +392,12 @@ export async function renderTemplateForContact(
   contact: ContactFacts,
   language?: string,
 ): Promise<RenderedTemplate> {
-  const { rows } = await runSql<{ name: string; timezone: string }>(em, `select name, timezone from workspaces where id = :workspaceId`, {
-    workspaceId,
-  });
+  const { rows } = await runSql(
+    em,
+    `select name, timezone from workspaces where id = :workspaceId`,
+    { workspaceId },
+    { row: WorkspaceNameRow },
+  );
   return renderTemplateContent(content, language ?? contact.attributes[LANGUAGE_ATTRIBUTE], {
     contact: contactTemplateValues(contact),
     workspace: rows[0],
