@@ -1,12 +1,15 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import { newId } from '../ids.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import { emitEvents } from '../webhooks/webhook-events.ts';
 import { contactOptedOutEvents } from '../webhooks/webhook-event-payloads.ts';
 
-export type ConsentAction = 'opt_out' | 'opt_in' | 'restrict' | 'unrestrict';
+const ConsentActionSchema = z.enum(['opt_out', 'opt_in', 'restrict', 'unrestrict']);
+export type ConsentAction = z.infer<typeof ConsentActionSchema>;
 /** Where a consent change came from: a global keyword the contact sent, a flow's node, an API call, the editor. */
-export type ConsentSource = 'keyword' | 'node' | 'api' | 'editor';
+const ConsentSourceSchema = z.enum(['keyword', 'node', 'api', 'editor']);
+export type ConsentSource = z.infer<typeof ConsentSourceSchema>;
 
 export interface ConsentEvent {
   workspaceId: string;
@@ -44,23 +47,25 @@ export async function recordConsent(em: EntityManager, e: ConsentEvent): Promise
   await emitEvents(em, contactOptedOutEvents(e));
 }
 
-export interface ConsentHistoryRow {
-  action: ConsentAction;
-  source: ConsentSource;
-  channelId: string | null;
-  actorUserId: string | null;
-  runId: string | null;
-  at: Date;
-}
+const ConsentHistoryRow = z.object({
+  action: ConsentActionSchema,
+  source: ConsentSourceSchema,
+  channelId: z.string().nullable(),
+  actorUserId: z.string().nullable(),
+  runId: z.string().nullable(),
+  at: z.date(),
+});
+export type ConsentHistoryRow = z.infer<typeof ConsentHistoryRow>;
 
 /** A contact's consent history, oldest first. */
 export async function consentHistory(em: EntityManager, workspaceId: string, contactId: string): Promise<ConsentHistoryRow[]> {
   return (
-    await runSql<ConsentHistoryRow>(
+    await runSql(
       em,
       `select action, source, channel_id as "channelId", actor_user_id as "actorUserId", run_id as "runId", created_at as "at"
          from consent_events where workspace_id = :workspaceId and contact_id = :contactId order by created_at, id`,
       { workspaceId, contactId },
+      { row: ConsentHistoryRow },
     )
   ).rows;
 }

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import type { ImportedContact } from '../../engine/contacts/contact-import.ts';
 import { newId } from '../ids.ts';
 import { runSql } from '../pipeline/run-sql.ts';
@@ -59,6 +60,7 @@ const UPSERT_UPDATE = `insert into contacts (id, workspace_id, phone, name, attr
   returning (xmax = 0) as inserted`;
 
 /** The statement's rows counted in PostgreSQL: one row back rather than one per contact. */
+const CreatedCountRow = z.object({ created: z.number() });
 function countInserted(upsert: string): string {
   return `with written as (${upsert}) select count(*) filter (where inserted) as created from written`;
 }
@@ -76,16 +78,18 @@ export async function upsertContacts(
 ): Promise<UpsertCounts> {
   if (p.rows.length === 0) return { created: 0, updated: 0, skipped: 0 };
   const { merged, folded } = mergeByPhone(p.rows, p.mode);
-  const { rows } = await runSql<{ created: number }>(
+  const { rows } = await runSql(
     em,
     countInserted(p.mode === 'update' ? UPSERT_UPDATE : UPSERT_SKIP),
     { workspaceId: p.workspaceId, now: p.now, rows: JSON.stringify(merged) },
-    { planEachCall: true },
+    { row: CreatedCountRow, planEachCall: true },
   );
   const { created } = rows[0]!;
   if (p.mode === 'update') return { created, updated: merged.length - created + folded, skipped: 0 };
   return { created, updated: 0, skipped: merged.length - created + folded };
 }
+
+const PhoneRow = z.object({ phone: z.string() });
 
 /**
  * What a batch would do, without writing: each row's phone looked up among the workspace's
@@ -97,10 +101,11 @@ export async function countWouldUpsert(
 ): Promise<UpsertCounts> {
   if (p.rows.length === 0) return { created: 0, updated: 0, skipped: 0 };
   const phones = [...new Set(p.rows.map((r) => r.phone))];
-  const { rows } = await runSql<{ phone: string }>(
+  const { rows } = await runSql(
     em,
     `select phone from contacts where workspace_id = :workspaceId and phone = any(cast(:phones as text[]))`,
     { workspaceId: p.workspaceId, phones },
+    { row: PhoneRow },
   );
   const existing = new Set(rows.map((r) => r.phone));
   let created = 0;
