@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { ImportOptions } from '../../engine/contacts/contact-import.ts';
+import { z } from 'zod';
+import { ImportOptionsSchema } from '../../engine/contacts/contact-import.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 
 /*
@@ -13,37 +14,41 @@ import { runSql } from '../pipeline/run-sql.ts';
 export const IMPORT_STATUSES = ['queued', 'running', 'checked', 'completed', 'failed'] as const;
 export type ImportStatus = (typeof IMPORT_STATUSES)[number];
 
-export interface ImportCounts {
-  rowsDone: number;
-  created: number;
-  updated: number;
-  skipped: number;
-  failed: number;
-}
+const ImportCountsRow = z.object({
+  rowsDone: z.number(),
+  created: z.number(),
+  updated: z.number(),
+  skipped: z.number(),
+  failed: z.number(),
+});
+export type ImportCounts = z.infer<typeof ImportCountsRow>;
 
-export interface ImportRow extends ImportCounts {
-  id: string;
-  workspaceId: string;
-  requestedBy: string | null;
-  fileName: string;
-  fileKey: string | null;
-  options: ImportOptions & { delimiter: ',' | ';' | '\t'; header: string[] };
-  dryRun: boolean;
-  status: ImportStatus;
-  rowsTotal: number;
+const ImportRow = ImportCountsRow.extend({
+  id: z.string(),
+  workspaceId: z.string(),
+  requestedBy: z.string().nullable(),
+  fileName: z.string(),
+  fileKey: z.string().nullable(),
+  /** The options as the import was asked for, with the file's delimiter and header. */
+  options: ImportOptionsSchema.extend({ delimiter: z.enum([',', ';', '\t']), header: z.array(z.string()) }),
+  dryRun: z.boolean(),
+  status: z.enum(IMPORT_STATUSES),
+  rowsTotal: z.number(),
   /** Each lane's place in the file (see `startLanes`); empty before the first run. */
-  lanesDone: number[];
-  error: string | null;
-  createdAt: Date;
-  startedAt: Date | null;
-  finishedAt: Date | null;
-}
+  lanesDone: z.array(z.number()),
+  error: z.string().nullable(),
+  createdAt: z.date(),
+  startedAt: z.date().nullable(),
+  finishedAt: z.date().nullable(),
+});
+export type ImportRow = z.infer<typeof ImportRow>;
 
-export interface ImportProblem {
-  row: number;
-  problem: string;
-  values: string[];
-}
+const ImportProblemRow = z.object({
+  row: z.number(),
+  problem: z.string(),
+  values: z.array(z.string()),
+});
+export type ImportProblem = z.infer<typeof ImportProblemRow>;
 
 const COLUMNS = `id, workspace_id as "workspaceId", requested_by as "requestedBy", file_name as "fileName", file_key as "fileKey", options,
   dry_run as "dryRun", status, rows_total as "rowsTotal", lanes_done as "lanesDone", rows_done as "rowsDone", created, updated, skipped, failed, error,
@@ -62,35 +67,39 @@ export async function insertImport(
     now: Date;
   },
 ): Promise<ImportRow> {
-  const { rows } = await runSql<ImportRow>(
+  const { rows } = await runSql(
     em,
     `insert into contact_imports (id, workspace_id, requested_by, file_name, file_key, options, dry_run, status, rows_total, created_at)
      values (:id, :workspaceId, :requestedBy, :fileName, :fileKey, cast(:options as jsonb), :dryRun, 'queued', :rowsTotal, :now)
      returning ${COLUMNS}`,
     { ...p, options: JSON.stringify(p.options), dryRun: p.options.dryRun },
+    { row: ImportRow },
   );
   return rows[0]!;
 }
 
 export async function findImport(em: EntityManager, workspaceId: string, id: string): Promise<ImportRow | null> {
-  const { rows } = await runSql<ImportRow>(em, `select ${COLUMNS} from contact_imports where id = :id and workspace_id = :workspaceId`, {
-    id,
-    workspaceId,
-  });
+  const { rows } = await runSql(
+    em,
+    `select ${COLUMNS} from contact_imports where id = :id and workspace_id = :workspaceId`,
+    { id, workspaceId },
+    { row: ImportRow },
+  );
   return rows[0] ?? null;
 }
 
 /** The import a job names, whatever its workspace (the job carries only the id). */
 export async function loadImport(em: EntityManager, id: string): Promise<ImportRow | null> {
-  const { rows } = await runSql<ImportRow>(em, `select ${COLUMNS} from contact_imports where id = :id`, { id });
+  const { rows } = await runSql(em, `select ${COLUMNS} from contact_imports where id = :id`, { id }, { row: ImportRow });
   return rows[0] ?? null;
 }
 
 export async function listImports(em: EntityManager, workspaceId: string, limit: number): Promise<ImportRow[]> {
-  const { rows } = await runSql<ImportRow>(
+  const { rows } = await runSql(
     em,
     `select ${COLUMNS} from contact_imports where workspace_id = :workspaceId order by created_at desc, id desc limit :limit`,
     { workspaceId, limit },
+    { row: ImportRow },
   );
   return rows;
 }
@@ -110,12 +119,15 @@ export async function markRunning(em: EntityManager, id: string, now: Date): Pro
  * written). The first run fixes their number: `lanes` places, each at `rows_done` (0, or where a
  * run from before lanes stopped); a retried run gets the places its lanes committed.
  */
+const LanesDoneRow = ImportRow.pick({ lanesDone: true });
+
 export async function startLanes(em: EntityManager, id: string, lanes: number): Promise<number[]> {
-  const { rows } = await runSql<{ lanesDone: number[] }>(
+  const { rows } = await runSql(
     em,
     `update contact_imports set lanes_done = case when cardinality(lanes_done) = 0 then array_fill(rows_done, array[cast(:lanes as integer)]) else lanes_done end
      where id = :id returning lanes_done as "lanesDone"`,
     { id, lanes },
+    { row: LanesDoneRow },
   );
   return rows[0]!.lanesDone;
 }
@@ -187,10 +199,11 @@ async function resetCheckedImport(em: EntityManager, workspaceId: string, id: st
 
 /** The first problems of an import, by row, for the page. */
 export async function firstProblems(em: EntityManager, importId: string, limit: number): Promise<ImportProblem[]> {
-  const { rows } = await runSql<ImportProblem>(
+  const { rows } = await runSql(
     em,
     `select row_number as row, problem, "values" from contact_import_problems where import_id = :importId order by row_number limit :limit`,
     { importId, limit },
+    { row: ImportProblemRow },
   );
   return rows;
 }
@@ -199,10 +212,11 @@ export async function firstProblems(em: EntityManager, importId: string, limit: 
 export async function* eachProblem(em: EntityManager, importId: string, pageRows = 2_000): AsyncGenerator<ImportProblem> {
   let after = 0;
   for (;;) {
-    const { rows } = await runSql<ImportProblem>(
+    const { rows } = await runSql(
       em,
       `select row_number as row, problem, "values" from contact_import_problems where import_id = :importId and row_number > :after order by row_number limit :limit`,
       { importId, after, limit: pageRows },
+      { row: ImportProblemRow },
     );
     yield* rows;
     if (rows.length < pageRows) return;
