@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { compileSegment, type ContactField, type SegmentOptIn } from '../../engine/broadcasts/segment.ts';
+import { z } from 'zod';
+import { compileSegment, SEGMENT_OPT_IN_STATES, type ContactField, type SegmentOptIn } from '../../engine/broadcasts/segment.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 
 /** A contact as a segment scan reads it: what the rule sees, and what decides whether it may be messaged. */
@@ -31,13 +32,31 @@ export interface SegmentContact {
  */
 export const SEGMENT_SCAN_BATCH_ROWS = 500;
 
-interface ScanRow extends Omit<SegmentContact, 'createdAt' | 'daysSinceLastMessage' | 'optIn' | 'channels'> {
-  daysSinceLastMessage?: number | null;
-  optIn?: SegmentOptIn;
-  channels?: string[];
+/** The stored columns of a contact that a segment reads (this scan and the contacts page select them). */
+export const SegmentContactColumns = z.object({
+  id: z.string(),
+  name: z.string().nullable(),
+  phone: z.string().nullable(),
+  tags: z.array(z.string()),
+  attributes: z.record(z.string(), z.unknown()),
+  optedOutAt: z.date().nullable(),
+  restrictedAt: z.date().nullable(),
+  erasedAt: z.date().nullable(),
+  lastSeenAt: z.date().nullable(),
+});
+
+/** The computed columns (`COMPUTED_COLUMNS`), each selected only when the rule reads it. */
+export const SegmentComputedColumns = z.object({
+  daysSinceLastMessage: z.number().nullable().optional(),
+  optIn: z.enum(SEGMENT_OPT_IN_STATES).optional(),
+  channels: z.array(z.string()).optional(),
+});
+
+const ScanRow = SegmentContactColumns.extend(SegmentComputedColumns.shape).extend({
   /** Postgres' own text of created_at: the keyset needs its microseconds, which a JS Date drops. */
-  createdAtText: string;
-}
+  createdAtText: z.string(),
+});
+type ScanRow = z.infer<typeof ScanRow>;
 
 const COLUMNS = `id, name, phone, tags, attributes, opted_out_at as "optedOutAt", restricted_at as "restrictedAt",
   erased_at as "erasedAt", last_seen_at as "lastSeenAt", cast(created_at as text) as "createdAtText"`;
@@ -57,13 +76,15 @@ const COMPUTED_COLUMNS: Partial<Record<ContactField, string>> = {
   channels: `array(select distinct cast(ci.channel_id as text) from contact_identities ci where ci.contact_id = contacts.id) as "channels"`,
 };
 
+/** The computed columns a rule reads, for a statement over `contacts`. */
+export function computedColumnsFor(fieldsRead: ReadonlySet<ContactField>): string[] {
+  return Object.entries(COMPUTED_COLUMNS)
+    .filter(([field]) => fieldsRead.has(field as ContactField))
+    .map(([, sql]) => sql);
+}
+
 function columnsFor(fieldsRead: ReadonlySet<ContactField>): string {
-  return [
-    COLUMNS,
-    ...Object.entries(COMPUTED_COLUMNS)
-      .filter(([field]) => fieldsRead.has(field as ContactField))
-      .map(([, sql]) => sql),
-  ].join(',\n  ');
+  return [COLUMNS, ...computedColumnsFor(fieldsRead)].join(',\n  ');
 }
 
 function toSegmentContact(row: ScanRow): SegmentContact {
@@ -121,8 +142,13 @@ export async function scanSegment(
   let last: ScanRow | undefined;
   for (;;) {
     const { rows } = last
-      ? await runSql<ScanRow>(em, NEXT_BATCH, { workspaceId: params.workspaceId, cursorAt: last.createdAtText, cursorId: last.id, limit })
-      : await runSql<ScanRow>(em, FIRST_BATCH, { workspaceId: params.workspaceId, limit });
+      ? await runSql(
+          em,
+          NEXT_BATCH,
+          { workspaceId: params.workspaceId, cursorAt: last.createdAtText, cursorId: last.id, limit },
+          { row: ScanRow },
+        )
+      : await runSql(em, FIRST_BATCH, { workspaceId: params.workspaceId, limit }, { row: ScanRow });
     if (rows.length === 0) break;
     scanned += rows.length;
     const hits: SegmentContact[] = [];

@@ -1,7 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { compileSegment } from '../../engine/broadcasts/segment.ts';
+import { z } from 'zod';
+import { compileSegment, type CompiledSegment } from '../../engine/broadcasts/segment.ts';
 import { runSql } from '../pipeline/run-sql.ts';
-import type { SegmentContact } from '../broadcasts/segment-scan.ts';
+import { computedColumnsFor, SegmentComputedColumns, SegmentContactColumns } from '../broadcasts/segment-scan.ts';
 
 /*
  * The workspace's contacts as the Contacts page, the export and bulk tagging walk them: a search,
@@ -47,9 +48,25 @@ export interface ContactFilter {
   segment?: unknown;
 }
 
-export interface ContactListRow extends SegmentContact {
-  sortKey: string;
-  legalHold: boolean;
+/**
+ * A contact of a page: its stored columns, and the computed columns a segment reads (selected
+ * only when the page's rule reads them, as a segment scan does).
+ */
+const ContactListRow = SegmentContactColumns.extend(SegmentComputedColumns.shape).extend({
+  createdAt: z.date(),
+  legalHold: z.boolean(),
+  sortKey: z.string(),
+});
+export type ContactListRow = z.infer<typeof ContactListRow>;
+
+/** Whether a page's row belongs to the segment (a computed column the rule does not read is absent). */
+function inSegment(segment: CompiledSegment, row: ContactListRow): boolean {
+  return segment.matches({
+    ...row,
+    daysSinceLastMessage: row.daysSinceLastMessage ?? null,
+    optIn: row.optIn ?? 'unknown',
+    channels: row.channels ?? [],
+  });
 }
 
 /** Rows read per statement when a segment filters in JS. */
@@ -68,8 +85,8 @@ export function searchNeedle(q: string): string {
   return text.replace(/[\\%_]/g, (c) => '\\' + c);
 }
 
-/** The statement of one keyset page; its text depends only on which filters are set and the order. */
-function pageStatement(filter: ContactFilter, sort: ContactSort, after: boolean): string {
+/** The statement of one keyset page; its text depends only on which filters are set, the order and the computed columns the segment reads. */
+function pageStatement(filter: ContactFilter, sort: ContactSort, after: boolean, segment: CompiledSegment | null): string {
   const s = SORTS[sort];
   const where = ['workspace_id = :workspaceId', 'not is_test', 'erased_at is null'];
   if (filter.q) where.push(`contact_search_text(name, phone, tags, attributes) like :pattern`);
@@ -77,7 +94,8 @@ function pageStatement(filter: ContactFilter, sort: ContactSort, after: boolean)
   if (filter.phone) where.push('phone = :phone');
   if (after) where.push(`(${s.key}, id) ${s.desc ? '<' : '>'} (cast(:cursorAt as ${s.type}), cast(:cursorId as uuid))`);
   const dir = s.desc ? 'desc' : 'asc';
-  return `select ${COLUMNS}, cast(${s.key} as text) as "sortKey" from contacts where ${where.join(' and ')} order by ${s.key} ${dir}, id ${dir} limit :limit`;
+  const computed = segment ? computedColumnsFor(segment.fieldsRead).map((c) => `, ${c}`) : [];
+  return `select ${COLUMNS}${computed.join('')}, cast(${s.key} as text) as "sortKey" from contacts where ${where.join(' and ')} order by ${s.key} ${dir}, id ${dir} limit :limit`;
 }
 
 export interface KeysetCursor {
@@ -92,6 +110,7 @@ async function readPage(
   sort: ContactSort,
   cursor: KeysetCursor | null,
   limit: number,
+  segment: CompiledSegment | null,
 ): Promise<ContactListRow[]> {
   const bindings: Record<string, unknown> = { workspaceId, limit };
   if (filter.q) bindings.pattern = `%${searchNeedle(filter.q)}%`;
@@ -99,7 +118,8 @@ async function readPage(
   if (filter.phone) bindings.phone = filter.phone;
   if (cursor) Object.assign(bindings, { cursorAt: cursor.at, cursorId: cursor.id });
   // Planned at each call: whether the trigram index or the order's index is best depends on the needle.
-  const { rows } = await runSql<ContactListRow>(em, pageStatement(filter, sort, cursor !== null), bindings, {
+  const { rows } = await runSql(em, pageStatement(filter, sort, cursor !== null, segment), bindings, {
+    row: ContactListRow,
     planEachCall: Boolean(filter.q),
   });
   return rows;
@@ -115,7 +135,7 @@ export async function listContacts(
 ): Promise<{ items: ContactListRow[]; nextCursor: KeysetCursor | null }> {
   const segment = p.filter.segment === undefined || p.filter.segment === null ? null : compileSegment(p.filter.segment);
   if (!segment) {
-    const rows = await readPage(em, p.workspaceId, p.filter, p.sort, p.cursor, p.limit + 1);
+    const rows = await readPage(em, p.workspaceId, p.filter, p.sort, p.cursor, p.limit + 1, null);
     const items = rows.slice(0, p.limit);
     const last = items[items.length - 1];
     return { items, nextCursor: rows.length > p.limit && last ? { at: last.sortKey, id: last.id } : null };
@@ -125,11 +145,11 @@ export async function listContacts(
   let cursor = p.cursor;
   let scanned = 0;
   for (;;) {
-    const rows = await readPage(em, p.workspaceId, p.filter, p.sort, cursor, SEGMENT_PAGE_BATCH_ROWS);
+    const rows = await readPage(em, p.workspaceId, p.filter, p.sort, cursor, SEGMENT_PAGE_BATCH_ROWS, segment);
     for (const row of rows) {
       scanned += 1;
       cursor = { at: row.sortKey, id: row.id };
-      if (!segment.matches(row)) continue;
+      if (!inSegment(segment, row)) continue;
       items.push(row);
       // Full: the next page starts after this row (a next page may turn out empty).
       if (items.length === p.limit) return { items, nextCursor: cursor };
@@ -149,15 +169,17 @@ export async function* eachContactBatch(
   const size = p.batchRows ?? 1_000;
   let cursor: KeysetCursor | null = null;
   for (;;) {
-    const rows = await readPage(em, p.workspaceId, p.filter, sort, cursor, size);
+    const rows = await readPage(em, p.workspaceId, p.filter, sort, cursor, size, segment);
     if (rows.length === 0) return;
     const last = rows[rows.length - 1]!;
     cursor = { at: last.sortKey, id: last.id };
-    const hits = segment ? rows.filter((r) => segment.matches(r)) : rows;
+    const hits = segment ? rows.filter((r) => inSegment(segment, r)) : rows;
     if (hits.length > 0) yield hits;
     if (rows.length < size) return;
   }
 }
+
+const AttributeNameRow = z.object({ name: z.string() });
 
 /** Attribute names used by the filter's contacts (without the segment), A to Z: the export's columns. */
 export async function attributeNamesOf(em: EntityManager, workspaceId: string, filter: ContactFilter, max: number): Promise<string[]> {
@@ -171,11 +193,11 @@ export async function attributeNamesOf(em: EntityManager, workspaceId: string, f
     where.push('tags @> array[cast(:tag as text)]');
     bindings.tag = filter.tag;
   }
-  const { rows } = await runSql<{ name: string }>(
+  const { rows } = await runSql(
     em,
     `select distinct k as name from contacts, jsonb_object_keys(attributes) as k where ${where.join(' and ')} order by k limit :max`,
     bindings,
-    { planEachCall: true },
+    { row: AttributeNameRow, planEachCall: true },
   );
   return rows.map((r) => r.name);
 }
