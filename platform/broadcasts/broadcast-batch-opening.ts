@@ -1,8 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import { batchDueAt } from '../../engine/broadcasts/broadcast-pace.ts';
 import type { BroadcastContent } from '../../engine/broadcasts/broadcast-spec.ts';
 import { quietUntil } from '../../engine/broadcasts/quiet-hours.ts';
-import type { ChannelKind } from '../../engine/channels/channel-kind.ts';
+import { CHANNEL_KINDS, type ChannelKind } from '../../engine/channels/channel-kind.ts';
 import { automatedSendBlocker } from '../../engine/contacts/automated-send-blocker.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
@@ -13,6 +14,9 @@ import { recipientTimeZone } from './recipient-timezone.ts';
 
 /** A batch job that runs this much before its batch is due still sends it (timers are not exact). */
 const DUE_TOLERANCE_MS = 50;
+
+/** The broadcast's workspace and channel kind, as a batch sends with them. */
+const BatchContextRow = z.object({ name: z.string(), timezone: z.string(), channelKind: z.enum(CHANNEL_KINDS) });
 
 /** The recipients of a batch, sorted by what happens to them now. */
 export interface SortedRecipients {
@@ -71,10 +75,11 @@ export async function openBatch<K extends BroadcastContent['kind']>(
   const dueAt = batchDueAt(data.batch, { batch: b.paceAnchorBatch, at: b.paceAnchorAt ?? now }, b.batchSize, b.effectivePacePerMinute);
   if (dueAt.getTime() > now.getTime() + DUE_TOLERANCE_MS) return { dueAt };
   const context = (
-    await runSql<{ name: string; timezone: string; channelKind: ChannelKind }>(
+    await runSql(
       em,
       `select w.name, w.timezone, ch.kind as "channelKind" from workspaces w, channels ch where w.id = :workspaceId and ch.id = :channelId`,
       { workspaceId: b.workspaceId, channelId: b.channelId },
+      { row: BatchContextRow },
     )
   ).rows[0];
   if (!context) return 'stale';

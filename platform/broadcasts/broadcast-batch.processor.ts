@@ -1,5 +1,6 @@
 import { DelayedError, type Job, type Queue } from 'bullmq';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import { broadcastTemplateContext, parseBroadcastTemplate } from '../../engine/broadcasts/broadcast-template.ts';
 import type { ChannelKind } from '../../engine/channels/channel-kind.ts';
 import type { Clock } from '../../engine/clock.ts';
@@ -77,19 +78,27 @@ union all
 select null, null, null, ${METERED_JSON} from metered`;
 }
 
+/** A row of insertMessagesSql: a message it inserted, or the workspace's metered counts (METERED_JSON). */
+const InsertedMessageRow = z.object({ id: z.string(), key: z.string(), claimed: z.boolean(), metered: z.null() });
+type InsertedMessageRow = z.infer<typeof InsertedMessageRow>;
+const InsertMessagesRow = z.union([InsertedMessageRow, z.object({ id: z.null(), key: z.null(), claimed: z.null(), metered: z.unknown() })]);
+
 /** The batch's contacts' ids on the channel (a WhatsApp JID or LID), which a send may need besides the phone. */
 const EXTERNAL_IDS_SQL = `
 select contact_id as "contactId", json_agg(json_build_object('kind', kind, 'value', value) order by created_at) as "externalIds"
   from contact_identities
  where channel_id = :channelId and contact_id = any(cast(:contactIds as uuid[])) and kind <> 'phone'
  group by contact_id`;
+const ExternalIdsRow = z.object({ contactId: z.string(), externalIds: z.array(z.object({ kind: z.string(), value: z.string() })) });
 
 const EXISTING_BY_KEY_SQL = `select id, idempotency_key as "key" from messages where channel_id = :channelId and idempotency_key = any(cast(:keys as text[]))`;
+const MessageByKeyRow = z.object({ id: z.string(), key: z.string() });
 
 /** Messages of the batch recorded by an earlier attempt of its job and still waiting to be sent. */
 const LEFTOVER_SQL = `
 select m.id from broadcast_recipients r join messages m on m.id = r.message_id
  where r.broadcast_id = :broadcastId and r.batch = :batch and r.state = 'queued' and m.status = 'queued'`;
+const LeftoverRow = z.object({ id: z.string() });
 
 /** The outbox key of a recipient's message: one message per (broadcast, recipient), ever. */
 export function recipientMessageKey(broadcastId: string, recipientId: string): string {
@@ -138,7 +147,7 @@ export class BroadcastBatchProcessor {
     // A retried job also sends what its killed predecessor recorded but did not send (claimed again: the in-flight check decides).
     if (job.attemptsStarted > 1) {
       const recordedNow = new Set(recorded.rows.map((r) => r.id));
-      const leftovers = (await runSql<{ id: string }>(em, LEFTOVER_SQL, { broadcastId: data.broadcastId, batch: data.batch })).rows
+      const leftovers = (await runSql(em, LEFTOVER_SQL, { broadcastId: data.broadcastId, batch: data.batch }, { row: LeftoverRow })).rows
         .map((r) => r.id)
         .filter((id) => !recordedNow.has(id));
       const more = await this.deps.sender.send(leftovers, queues.send, concurrency);
@@ -239,31 +248,35 @@ export class BroadcastBatchProcessor {
     const texts = messages.map((m) => m.text);
     const batchJob = { queue: job.queueName, id: job.id };
     const claimed = this.deps.sender.claimedMetadata(content.channelKind, now);
-    const result = await runSql<{ id: string | null; key: string; claimed: boolean; metered: unknown }>(em, this.insertMessagesStatement, {
-      workspaceId: b.workspaceId,
-      limits: this.meter.limits,
-      channelId: b.channelId,
-      now,
-      types: messages.map((m) => m.type),
-      medias: messages.map((m) => (m.media === null ? null : JSON.stringify(m.media))),
-      statusTimes: JSON.stringify({ queued: now.toISOString() }),
-      metadata: JSON.stringify({ batchJob }),
-      claimedMetadata: JSON.stringify({ batchJob, send: claimed }),
-      ids: ready.map(() => newId()),
-      conversationIds: ready.map((r) => conversations.get(r.contactId) as string),
-      contactIds,
-      keys,
-      texts,
-    });
-    const inserted = result.rows.filter((row): row is { id: string; key: string; claimed: boolean; metered: unknown } => row.id !== null);
+    const result = await runSql(
+      em,
+      this.insertMessagesStatement,
+      {
+        workspaceId: b.workspaceId,
+        limits: this.meter.limits,
+        channelId: b.channelId,
+        now,
+        types: messages.map((m) => m.type),
+        medias: messages.map((m) => (m.media === null ? null : JSON.stringify(m.media))),
+        statusTimes: JSON.stringify({ queued: now.toISOString() }),
+        metadata: JSON.stringify({ batchJob }),
+        claimedMetadata: JSON.stringify({ batchJob, send: claimed }),
+        ids: ready.map(() => newId()),
+        conversationIds: ready.map((r) => conversations.get(r.contactId) as string),
+        contactIds,
+        keys,
+        texts,
+      },
+      { row: InsertMessagesRow },
+    );
+    const inserted = result.rows.filter((row): row is InsertedMessageRow => row.id !== null);
     const metered = meteredRowsOf(result.rows.filter((row) => row.id === null).map((row) => row.metered));
     await this.meter.recordThresholds(em, metered);
     const byKey = new Map(inserted.map((row) => [row.key, row]));
     const existing = keys.filter((k) => !byKey.has(k));
     const existingIds = new Map<string, string>();
     if (existing.length > 0) {
-      for (const row of (await runSql<{ id: string; key: string }>(em, EXISTING_BY_KEY_SQL, { channelId: b.channelId, keys: existing }))
-        .rows)
+      for (const row of (await runSql(em, EXISTING_BY_KEY_SQL, { channelId: b.channelId, keys: existing }, { row: MessageByKeyRow })).rows)
         existingIds.set(row.key, row.id);
     }
     // A recipient with neither a new nor an earlier message was held back by the quota: it stays pending.
@@ -275,12 +288,10 @@ export class BroadcastBatchProcessor {
     if (recorded.length < ready.length) await this.pauseForQuota(em, b, metered[0], now);
 
     const externalIds = new Map(
-      (
-        await runSql<{ contactId: string; externalIds: SendRow['externalIds'] }>(em, EXTERNAL_IDS_SQL, {
-          channelId: b.channelId,
-          contactIds,
-        })
-      ).rows.map((r) => [r.contactId, r.externalIds]),
+      (await runSql(em, EXTERNAL_IDS_SQL, { channelId: b.channelId, contactIds }, { row: ExternalIdsRow })).rows.map((r) => [
+        r.contactId,
+        r.externalIds,
+      ]),
     );
     const rows: SendRow[] = [];
     ready.forEach((r, i) => {

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import { audiencePhones } from '../../engine/broadcasts/audience-phones.ts';
 import type { BroadcastProblem } from '../../engine/broadcasts/broadcast-problem.ts';
 import type { Audience, BroadcastContent, BroadcastSchedule } from '../../engine/broadcasts/broadcast-spec.ts';
@@ -18,6 +19,13 @@ export interface CheckedBroadcast {
   schedule: BroadcastSchedule;
 }
 
+/** Whether the channel and the flow exist (a scalar subquery over no flow is null). */
+const ReferencesFoundRow = z.object({
+  channelFound: z.boolean(),
+  flowFound: z.boolean().nullable(),
+  flowPublished: z.boolean().nullable(),
+});
+
 /**
  * Every problem with a broadcast as written: the channel and flow exist in the workspace, the
  * segment rule is safe, every phone is a phone, the template's variables exist. With
@@ -29,12 +37,13 @@ export async function checkBroadcast(
   opts: { forScheduling: boolean; now: Date },
 ): Promise<BroadcastProblem[]> {
   const problems: BroadcastProblem[] = [];
-  const { rows } = await runSql<{ channelFound: boolean; flowFound: boolean | null; flowPublished: boolean | null }>(
+  const { rows } = await runSql(
     em,
     `select exists (select 1 from channels where id = :channelId and workspace_id = :workspaceId and deleted_at is null) as "channelFound",
             (select true from flows where id = cast(:flowId as uuid) and workspace_id = :workspaceId and deleted_at is null) as "flowFound",
             (select published_version is not null and active from flows where id = cast(:flowId as uuid) and workspace_id = :workspaceId and deleted_at is null) as "flowPublished"`,
     { channelId: b.channelId, workspaceId: b.workspaceId, flowId: b.content.kind === 'flow' ? b.content.flowId : null },
+    { row: ReferencesFoundRow },
   );
   const found = rows[0];
   if (!found?.channelFound)

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import type { Queue } from 'bullmq';
 import { audiencePhones } from '../../engine/broadcasts/audience-phones.ts';
 import { effectivePace } from '../../engine/broadcasts/broadcast-pace.ts';
@@ -6,7 +7,7 @@ import type { BroadcastProblem } from '../../engine/broadcasts/broadcast-problem
 import type { BroadcastSpec } from '../../engine/broadcasts/broadcast-spec.ts';
 import { canApply, statesAllowing, type BroadcastAction } from '../../engine/broadcasts/broadcast-state.ts';
 import { scheduledInstant } from '../../engine/broadcasts/scheduled-instant.ts';
-import type { ChannelKind } from '../../engine/channels/channel-kind.ts';
+import { CHANNEL_KINDS } from '../../engine/channels/channel-kind.ts';
 import type { Clock } from '../../engine/clock.ts';
 import { automatedSendBlocker } from '../../engine/contacts/automated-send-blocker.ts';
 import { BroadcastInvalidError } from '../../engine/errors/broadcast-invalid.error.ts';
@@ -22,6 +23,9 @@ import { enqueueBatches } from './broadcast-batches.ts';
 import { loadBroadcast, pendingBatches, writeState, type BroadcastRow } from './broadcast-store.ts';
 import { channelPaceCap } from '../../engine/channels/channel-pace-cap.ts';
 import { scanSegment } from './segment-scan.ts';
+
+/** What a channel's pace cap is computed from. */
+const ChannelPaceRow = z.object({ kind: z.enum(CHANNEL_KINDS), settings: z.unknown() });
 
 /** The spec fields a PATCH may change. */
 export type BroadcastPatch = Partial<BroadcastSpec>;
@@ -180,9 +184,7 @@ export class BroadcastCommands {
       const pending = await pendingBatches(tem, id);
       // The pace may have been edited while paused; the batches keep their size, their due times follow the new pace.
       const channel = (
-        await runSql<{ kind: ChannelKind; settings: unknown }>(tem, `select kind, settings from channels where id = :id`, {
-          id: b.channelId,
-        })
+        await runSql(tem, `select kind, settings from channels where id = :id`, { id: b.channelId }, { row: ChannelPaceRow })
       ).rows[0];
       const pace = channel ? effectivePace(b.pacePerMinute, channelPaceCap(channel.kind, channel.settings)) : b.effectivePacePerMinute;
       await runSql(tem, `update broadcasts set effective_pace_per_minute = cast(:pace as integer) where id = :id`, { id, pace });
@@ -263,17 +265,20 @@ function refuseProblems(problems: readonly BroadcastProblem[]): void {
   if (problems.length > 0) throw new BroadcastInvalidError(problems);
 }
 
+const BlockedCountRow = z.object({ blocked: z.number() });
+
 /** How many contacts of the audience automated messages may reach now (phones not yet contacts count as reachable). */
 async function reachableAudience(em: EntityManager, workspaceId: string, b: BroadcastRow): Promise<number> {
   if (b.audience.kind !== 'segment') {
     const { phones } = audiencePhones(b.audience);
-    const { rows } = await runSql<{ blocked: string }>(
+    const { rows } = await runSql(
       em,
       `select count(*) as blocked from contacts where workspace_id = :workspaceId and phone = any(cast(:phones as text[]))
           and (opted_out_at is not null or restricted_at is not null or erased_at is not null)`,
       { workspaceId, phones },
+      { row: BlockedCountRow },
     );
-    return phones.length - Number(rows[0]?.blocked ?? 0);
+    return phones.length - (rows[0]?.blocked ?? 0);
   }
   let reachable = 0;
   await scanSegment(em, { workspaceId, rule: b.audience.rule }, (matched) => {

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import type { Clock } from '../../engine/clock.ts';
 import type { Orm } from '../db/orm.ts';
 import { emptyAfterCommit, type AfterCommit } from '../automation/after-commit.ts';
@@ -18,6 +19,9 @@ import {
 import { ensureConversations, markRecipientsQueued, skipRecipients } from './broadcast-recipients.sql.ts';
 
 export type FlowBatchOutcome = 'stale' | { dueAt: Date } | { started: number; skipped: number; deferred: number };
+
+/** A recipient's contact, locked, and whether automated messages may still reach it. */
+const LockedContactRow = z.object({ id: z.string(), reachable: z.boolean() });
 
 /**
  * One batch of a broadcast that starts a flow for each recipient, run where the engine runs.
@@ -66,10 +70,11 @@ export class BroadcastFlowBatchProcessor {
     if (opened === 'stale' || 'dueAt' in opened) return opened;
     const { b, sorted } = opened;
     // A run holds its contact's lock; in id order, so batches never deadlock.
-    const locked = await runSql<{ id: string; reachable: boolean }>(
+    const locked = await runSql(
       em,
       `select id, (opted_out_at is null and restricted_at is null and erased_at is null) as reachable from contacts where id = any(cast(:ids as uuid[])) order by id for no key update`,
       { ids: sorted.ready.map((r) => r.contactId) },
+      { row: LockedContactRow },
     );
     const reachable = new Set(locked.rows.filter((r) => r.reachable).map((r) => r.id));
     const skips = [...sorted.skips];

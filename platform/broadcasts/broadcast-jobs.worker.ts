@@ -1,4 +1,5 @@
 import { DelayedError, type Job, type Worker } from 'bullmq';
+import { z } from 'zod';
 import type { Clock } from '../../engine/clock.ts';
 import type { Orm } from '../db/orm.ts';
 import type { TriggeredRuns } from '../automation/triggered-runs.ts';
@@ -31,6 +32,7 @@ select :id, p.workspace_id, p.id, :occurrenceKey, p.name || ' · ' || to_char(ca
  where p.id = :parentId and p.state = 'scheduled'
 on conflict (parent_id, occurrence_key) where parent_id is not null do nothing
 returning id`;
+const OccurrenceRow = z.object({ id: z.string() });
 
 /**
  * The worker role's part of broadcasts, on the `broadcasts` queue: start (snapshot, then batches),
@@ -96,7 +98,7 @@ export class BroadcastJobs {
   private async occurrence(parentId: string, occurrenceKey: string): Promise<{ occurrenceId: string | null }> {
     const em = this.deps.orm.em.fork();
     const now = this.deps.clock.now();
-    const { rows } = await runSql<{ id: string }>(em, INSERT_OCCURRENCE_SQL, { id: newId(), parentId, occurrenceKey, now });
+    const { rows } = await runSql(em, INSERT_OCCURRENCE_SQL, { id: newId(), parentId, occurrenceKey, now }, { row: OccurrenceRow });
     const occurrenceId = rows[0]?.id ?? null;
     if (occurrenceId !== null) {
       await this.deps.queues

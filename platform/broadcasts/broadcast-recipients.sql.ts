@@ -1,15 +1,14 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import { runSql } from '../pipeline/run-sql.ts';
-import type { SegmentContact } from './segment-scan.ts';
+import { SegmentContactColumns } from './segment-scan.ts';
 
 /** A pending recipient of a batch, with what its message and consent check need: its contact's fields as a segment reads them. */
-export interface PendingRecipient extends Omit<
-  SegmentContact,
-  'id' | 'createdAt' | 'lastSeenAt' | 'daysSinceLastMessage' | 'optIn' | 'channels'
-> {
-  id: string;
-  contactId: string;
-}
+const PendingRecipient = SegmentContactColumns.omit({ id: true, lastSeenAt: true }).extend({
+  id: z.string(),
+  contactId: z.string(),
+});
+export type PendingRecipient = z.infer<typeof PendingRecipient>;
 
 /*
  * `skip locked`: two jobs of the same batch (a duplicate added by the reconciler) split it
@@ -25,7 +24,7 @@ select r.id, r.contact_id as "contactId", c.name, c.phone, c.tags, c.attributes,
    for no key update of r skip locked`;
 
 export async function lockPendingRecipients(em: EntityManager, broadcastId: string, batch: number): Promise<PendingRecipient[]> {
-  return (await runSql<PendingRecipient>(em, PENDING_SQL, { broadcastId, batch })).rows;
+  return (await runSql(em, PENDING_SQL, { broadcastId, batch }, { row: PendingRecipient })).rows;
 }
 
 const SKIP_SQL = `
@@ -78,6 +77,9 @@ union all
 select conv.id, conv.contact_id from conversations conv join wanted w on w.contact_id = conv.contact_id
  where conv.channel_id = :channelId and conv.status <> 'resolved'`;
 
+/** A contact's open conversation (both statements above and below). */
+const ContactConversationRow = z.object({ id: z.string(), contactId: z.string() });
+
 const ACTIVE_CONVERSATIONS_SQL = `
 select id, contact_id as "contactId" from conversations
  where channel_id = :channelId and contact_id = any(cast(:contactIds as uuid[])) and status <> 'resolved'`;
@@ -89,18 +91,23 @@ export async function ensureConversations(
 ): Promise<Map<string, string>> {
   const byContact = new Map<string, string>();
   if (p.contactIds.length === 0) return byContact;
-  const { rows } = await runSql<{ id: string; contactId: string }>(em, ENSURE_CONVERSATIONS_SQL, {
-    workspaceId: p.workspaceId,
-    channelId: p.channelId,
-    now: p.now,
-    ids: p.contactIds.map(() => p.newId()),
-    contactIds: p.contactIds,
-  });
+  const { rows } = await runSql(
+    em,
+    ENSURE_CONVERSATIONS_SQL,
+    {
+      workspaceId: p.workspaceId,
+      channelId: p.channelId,
+      now: p.now,
+      ids: p.contactIds.map(() => p.newId()),
+      contactIds: p.contactIds,
+    },
+    { row: ContactConversationRow },
+  );
   for (const row of rows) byContact.set(row.contactId, row.id);
   const missing = p.contactIds.filter((id) => !byContact.has(id));
   if (missing.length > 0) {
     for (const row of (
-      await runSql<{ id: string; contactId: string }>(em, ACTIVE_CONVERSATIONS_SQL, { channelId: p.channelId, contactIds: missing })
+      await runSql(em, ACTIVE_CONVERSATIONS_SQL, { channelId: p.channelId, contactIds: missing }, { row: ContactConversationRow })
     ).rows)
       byContact.set(row.contactId, row.id);
   }

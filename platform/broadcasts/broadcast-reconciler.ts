@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Clock } from '../../engine/clock.ts';
 import { batchDueAt } from '../../engine/broadcasts/broadcast-pace.ts';
 import type { Orm } from '../db/orm.ts';
@@ -15,12 +16,14 @@ import {
   startJobId,
   type BroadcastJobData,
 } from './broadcast-queues.ts';
-import { BROADCAST_COLUMNS, type BroadcastRow } from './broadcast-store.ts';
+import { BROADCAST_COLUMNS, BroadcastRow } from './broadcast-store.ts';
 import { PeriodicPass } from '../runtime/periodic-pass.ts';
 
 /** Work overdue by this much is taken for lost (its job is gone from Redis) and added again. */
 export const DEFAULT_BROADCAST_GRACE_MS = 60_000;
 const ALIVE: ReadonlySet<string> = new Set(['active', 'waiting', 'delayed', 'prioritized', 'waiting-children']);
+/** A pending batch: whether a recipient of it was never looked at, and the first quiet-hours wait (min() of none: null). */
+const PendingBatchRow = z.object({ batch: z.number(), fresh: z.boolean(), notBefore: z.date().nullable() });
 
 /**
  * Puts back the jobs a broadcast needs when Redis lost them (or a process died between a commit
@@ -47,9 +50,11 @@ export class BroadcastReconciler {
     const overdue = new Date(now.getTime() - this.graceMs);
     const queue = this.deps.queues.queue<BroadcastJobData>(BROADCASTS_QUEUE);
     let added = 0;
-    const { rows } = await runSql<BroadcastRow>(
+    const { rows } = await runSql(
       em,
       `select ${BROADCAST_COLUMNS} from broadcasts b where b.state in ('scheduled', 'running')`,
+      {},
+      { row: BroadcastRow },
     );
     for (const b of rows) {
       if (b.state === 'scheduled' && b.schedule.kind === 'recurring' && b.parentId === null) {
@@ -82,11 +87,12 @@ export class BroadcastReconciler {
   private async reconcileRunning(b: BroadcastRow, now: Date, overdue: Date): Promise<number> {
     const em = this.deps.orm.em.fork();
     // A batch with a recipient never looked at is due at its pace; one whose recipients all wait out quiet hours, when the first may go.
-    const { rows } = await runSql<{ batch: number; fresh: boolean; notBefore: Date | null }>(
+    const { rows } = await runSql(
       em,
       `select batch, bool_or(not_before is null) as fresh, min(not_before) as "notBefore"
          from broadcast_recipients where broadcast_id = :id and state = 'pending' group by batch order by batch`,
       { id: b.id },
+      { row: PendingBatchRow },
     );
     if (rows.length === 0) {
       await addFinishCheck(this.deps.queues, b.id, b.generation);

@@ -1,10 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import { audiencePhones } from '../../engine/broadcasts/audience-phones.ts';
 import { batchSizeFor, effectivePace } from '../../engine/broadcasts/broadcast-pace.ts';
 import type { BroadcastProblem } from '../../engine/broadcasts/broadcast-problem.ts';
-import type { ChannelKind } from '../../engine/channels/channel-kind.ts';
+import { CHANNEL_KINDS } from '../../engine/channels/channel-kind.ts';
 import type { Clock } from '../../engine/clock.ts';
-import { automatedSendBlocker, type ContactReachability } from '../../engine/contacts/automated-send-blocker.ts';
+import { automatedSendBlocker } from '../../engine/contacts/automated-send-blocker.ts';
 import type { Orm } from '../db/orm.ts';
 import { newId } from '../ids.ts';
 import type { Logger } from '../logger.ts';
@@ -28,17 +29,22 @@ export type StartOutcome =
   | { kind: 'not-due' }
   | { kind: 'failed'; reason: string };
 
-interface ChannelRow {
-  kind: ChannelKind;
-  status: string;
-  settings: unknown;
-  deletedAt: Date | null;
-}
+const ChannelRow = z.object({
+  kind: z.enum(CHANNEL_KINDS),
+  status: z.string(),
+  settings: z.unknown(),
+  deletedAt: z.date().nullable(),
+});
 
-interface AudienceContact extends ContactReachability {
-  id: string;
-  createdAt: Date;
-}
+/** A contact of the audience: when it was created, and what decides whether it may be messaged. */
+const AudienceContact = z.object({
+  id: z.string(),
+  createdAt: z.date(),
+  optedOutAt: z.date().nullable(),
+  restrictedAt: z.date().nullable(),
+  erasedAt: z.date().nullable(),
+});
+type AudienceContact = z.infer<typeof AudienceContact>;
 
 const INSERT_RECIPIENTS_SQL = `
 insert into broadcast_recipients (id, broadcast_id, workspace_id, contact_id, batch, state, skip_reason, updated_at)
@@ -76,9 +82,12 @@ export class BroadcastStarter {
     if (first.state !== 'scheduled' || (first.nextRunAt !== null && first.nextRunAt.getTime() > now.getTime() + START_EARLY_TOLERANCE_MS))
       return { kind: 'not-due' };
     const channel = (
-      await runSql<ChannelRow>(em, `select kind, status, settings, deleted_at as "deletedAt" from channels where id = :id`, {
-        id: first.channelId,
-      })
+      await runSql(
+        em,
+        `select kind, status, settings, deleted_at as "deletedAt" from channels where id = :id`,
+        { id: first.channelId },
+        { row: ChannelRow },
+      )
     ).rows[0];
     if (!channel || channel.deletedAt !== null) {
       await writeState(
@@ -206,7 +215,7 @@ export class BroadcastStarter {
     } else {
       const { phones } = audiencePhones(b.audience);
       await runSql(em, UPSERT_PHONE_CONTACTS_SQL, { workspaceId: b.workspaceId, now, ids: phones.map(() => newId()), phones });
-      const { rows } = await runSql<AudienceContact>(em, PHONE_CONTACTS_SQL, { workspaceId: b.workspaceId, phones });
+      const { rows } = await runSql(em, PHONE_CONTACTS_SQL, { workspaceId: b.workspaceId, phones }, { row: AudienceContact });
       await write(rows);
     }
     return { recipients, skipped };

@@ -1,43 +1,50 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Audience, BroadcastContent, BroadcastSchedule, QuietHours } from '../../engine/broadcasts/broadcast-spec.ts';
-import type { BroadcastState } from '../../engine/broadcasts/broadcast-state.ts';
+import { z } from 'zod';
+import {
+  AudienceSchema,
+  BroadcastContentSchema,
+  BroadcastScheduleSchema,
+  QuietHoursSchema,
+} from '../../engine/broadcasts/broadcast-spec.ts';
+import { BROADCAST_STATES, type BroadcastState } from '../../engine/broadcasts/broadcast-state.ts';
 import { NotFoundError } from '../../engine/errors/app-error.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import { emitEvents } from '../webhooks/webhook-events.ts';
 import { broadcastFinishedEvents } from '../webhooks/webhook-event-payloads.ts';
 
-/** A broadcast row as the code reads it. */
-export interface BroadcastRow {
-  id: string;
-  workspaceId: string;
-  parentId: string | null;
-  occurrenceKey: string | null;
-  name: string;
-  channelId: string;
-  audience: Audience;
-  content: BroadcastContent;
-  schedule: BroadcastSchedule;
-  quietHours: QuietHours | null;
-  pacePerMinute: number | null;
-  state: BroadcastState;
-  stateReason: string | null;
-  nextRunAt: Date | null;
-  generation: number;
-  paceAnchorBatch: number;
-  paceAnchorAt: Date | null;
-  effectivePacePerMinute: number | null;
-  batchSize: number;
-  batchCount: number;
-  createdBy: string | null;
+/** A broadcast row as the code reads it (`BROADCAST_COLUMNS`). */
+export const BroadcastRow = z.object({
+  id: z.string(),
+  workspaceId: z.string(),
+  parentId: z.string().nullable(),
+  occurrenceKey: z.string().nullable(),
+  name: z.string(),
+  channelId: z.string(),
+  audience: AudienceSchema,
+  content: BroadcastContentSchema,
+  schedule: BroadcastScheduleSchema,
+  quietHours: QuietHoursSchema.nullable(),
+  pacePerMinute: z.number().nullable(),
+  state: z.enum(BROADCAST_STATES),
+  stateReason: z.string().nullable(),
+  nextRunAt: z.date().nullable(),
+  generation: z.number(),
+  paceAnchorBatch: z.number(),
+  paceAnchorAt: z.date().nullable(),
+  effectivePacePerMinute: z.number().nullable(),
+  batchSize: z.number(),
+  batchCount: z.number(),
+  createdBy: z.string().nullable(),
   /** A template broadcast's version, recorded when it started (null before, and for other content). */
-  templateVersionId: string | null;
+  templateVersionId: z.string().nullable(),
   /** That version's number, for people. */
-  templateVersion: number | null;
-  startedAt: Date | null;
-  finishedAt: Date | null;
-  createdAt: Date;
-  updatedAt: Date;
-}
+  templateVersion: z.number().nullable(),
+  startedAt: z.date().nullable(),
+  finishedAt: z.date().nullable(),
+  createdAt: z.date(),
+  updatedAt: z.date(),
+});
+export type BroadcastRow = z.infer<typeof BroadcastRow>;
 
 export const BROADCAST_COLUMNS = `b.id, b.workspace_id as "workspaceId", b.parent_id as "parentId", b.occurrence_key as "occurrenceKey", b.name,
   b.channel_id as "channelId", b.audience, b.content, b.schedule, b.quiet_hours as "quietHours", b.pace_per_minute as "pacePerMinute",
@@ -56,10 +63,11 @@ export async function loadBroadcast(
   opts: { workspaceId?: string; lock?: 'share' | 'update' } = {},
 ): Promise<BroadcastRow> {
   const lock = opts.lock === 'update' ? 'for update' : opts.lock === 'share' ? 'for share' : '';
-  const { rows } = await runSql<BroadcastRow>(
+  const { rows } = await runSql(
     em,
     `select ${BROADCAST_COLUMNS} from broadcasts b where b.id = :id and (cast(:workspaceId as uuid) is null or b.workspace_id = cast(:workspaceId as uuid)) ${lock}`,
     { id, workspaceId: opts.workspaceId ?? null },
+    { row: BroadcastRow },
   );
   const row = rows[0];
   if (!row) throw new NotFoundError('broadcast', id);
@@ -78,9 +86,18 @@ export interface StateChange {
   paceAnchorAt?: Date | null;
 }
 
+/** A broadcast as `broadcast.finished` events name it. */
+const FinishedBroadcastRow = z.object({
+  id: z.string(),
+  workspaceId: z.string(),
+  name: z.string(),
+  state: z.enum(BROADCAST_STATES),
+  stateReason: z.string().nullable(),
+});
+
 /** Writes a state change; a column not named keeps its value. */
 export async function writeState(em: EntityManager, id: string, change: StateChange, now: Date): Promise<void> {
-  const { rows } = await runSql<{ id: string; workspaceId: string; name: string; state: string; stateReason: string | null }>(
+  const { rows } = await runSql(
     em,
     `update broadcasts set state = :state,
             state_reason = case when :setReason then cast(:stateReason as text) else state_reason end,
@@ -110,6 +127,7 @@ export async function writeState(em: EntityManager, id: string, change: StateCha
       setAnchor: change.paceAnchorAt !== undefined,
       paceAnchorAt: change.paceAnchorAt ?? null,
     },
+    { row: FinishedBroadcastRow },
   );
   if (change.finishedAt) await emitEvents(em, broadcastFinishedEvents(rows, change.finishedAt));
 }
@@ -138,50 +156,68 @@ export interface RecipientCount {
   optedOutAfter: number;
 }
 
+const RecipientCountRow = z.object({
+  broadcastId: z.string(),
+  status: z.string(),
+  skipReason: z.string().nullable(),
+  count: z.number(),
+  optedOutAfter: z.number(),
+});
+
 /** Recipient counts by status, skip reason and later opt-outs, for several broadcasts in one statement. */
 export async function recipientCounts(em: EntityManager, broadcastIds: readonly string[]): Promise<Map<string, RecipientCount[]>> {
   const byBroadcast = new Map<string, RecipientCount[]>(broadcastIds.map((id) => [id, []]));
   if (broadcastIds.length === 0) return byBroadcast;
-  const { rows } = await runSql<{ broadcastId: string; status: string; skipReason: string | null; count: number; optedOutAfter: number }>(
+  const { rows } = await runSql(
     em,
     `select r.broadcast_id as "broadcastId", ${RECIPIENT_STATUS_SQL} as status, r.skip_reason as "skipReason", count(*) as count, count(r.opted_out_at) as "optedOutAfter"
        from broadcast_recipients r ${RECIPIENT_JOINS}
       where r.broadcast_id = any(cast(:broadcastIds as uuid[]))
       group by 1, 2, 3`,
     { broadcastIds },
+    { row: RecipientCountRow },
   );
   for (const r of rows)
     byBroadcast.get(r.broadcastId)?.push({ status: r.status, skipReason: r.skipReason, count: r.count, optedOutAfter: r.optedOutAfter });
   return byBroadcast;
 }
 
+const PendingRow = z.object({ pending: z.boolean() });
+
 /** True when the broadcast has recipients not yet recorded in the outbox. */
 export async function hasPendingRecipients(em: EntityManager, broadcastId: string): Promise<boolean> {
-  const { rows } = await runSql<{ pending: boolean }>(
+  const { rows } = await runSql(
     em,
     `select exists (select 1 from broadcast_recipients where broadcast_id = :broadcastId and state = 'pending') as pending`,
     { broadcastId },
+    { row: PendingRow },
   );
   return rows[0]?.pending === true;
 }
 
+const QueuedRow = z.object({ queued: z.boolean() });
+
 /** True when a message of the broadcast still waits in the outbox. */
 export async function hasQueuedMessages(em: EntityManager, broadcastId: string): Promise<boolean> {
-  const { rows } = await runSql<{ queued: boolean }>(
+  const { rows } = await runSql(
     em,
     `select exists (select 1 from broadcast_recipients r join messages m on m.id = r.message_id
                      where r.broadcast_id = :broadcastId and r.state = 'queued' and m.status = 'queued') as queued`,
     { broadcastId },
+    { row: QueuedRow },
   );
   return rows[0]?.queued === true;
 }
 
+const BatchRow = z.object({ batch: z.number() });
+
 /** Pending batches of a running broadcast, in order (to add their jobs at a resume or after a loss). */
 export async function pendingBatches(em: EntityManager, broadcastId: string): Promise<number[]> {
-  const { rows } = await runSql<{ batch: number }>(
+  const { rows } = await runSql(
     em,
     `select distinct batch from broadcast_recipients where broadcast_id = :broadcastId and state = 'pending' order by batch`,
     { broadcastId },
+    { row: BatchRow },
   );
   return rows.map((r) => r.batch);
 }
