@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import { runSql } from '../pipeline/run-sql.ts';
 import type { InboxAfterCommit } from './inbox-effects.ts';
 
@@ -91,13 +92,14 @@ with team as (
 select e.id as "eventId", e.conversation_id as "conversationId", e.to_assignee_user_id as "userId", moved.workspace_id as "workspaceId", e.created_at as "at"
   from events e join moved on moved.id = e.conversation_id`;
 
-export interface AssignedConversation {
-  eventId: string;
-  conversationId: string;
-  userId: string;
-  workspaceId: string;
-  at: Date;
-}
+const AssignedConversation = z.object({
+  eventId: z.string(),
+  conversationId: z.string(),
+  userId: z.string(),
+  workspaceId: z.string(),
+  at: z.date(),
+});
+export type AssignedConversation = z.infer<typeof AssignedConversation>;
 
 /**
  * One assignment statement for a team's queue (see ASSIGN_QUEUE_SQL); answers what it assigned.
@@ -108,13 +110,18 @@ export async function assignQueue(
   teamId: string,
   opts: { now: Date; graceMs: number; after: InboxAfterCommit },
 ): Promise<AssignedConversation[]> {
-  const { rows } = await runSql<AssignedConversation>(em, ASSIGN_QUEUE_SQL, {
-    teamId,
-    now: opts.now,
-    presentSince: new Date(opts.now.getTime() - opts.graceMs),
-    maxAssigned: MAX_ASSIGNED_PER_STATEMENT,
-    process: PROCESS_TAG,
-  });
+  const { rows } = await runSql(
+    em,
+    ASSIGN_QUEUE_SQL,
+    {
+      teamId,
+      now: opts.now,
+      presentSince: new Date(opts.now.getTime() - opts.graceMs),
+      maxAssigned: MAX_ASSIGNED_PER_STATEMENT,
+      process: PROCESS_TAG,
+    },
+    { row: AssignedConversation },
+  );
   for (const r of rows) {
     opts.after.events.push({
       type: 'conversation',

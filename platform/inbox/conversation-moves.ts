@@ -1,7 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import {
   botPausedInState,
   canTransition,
+  CONVERSATION_STATES,
   statusOfState,
   type ConversationState,
   type ConversationTransition,
@@ -15,19 +17,20 @@ import type { InboxActor, InboxAfterCommit } from './inbox-effects.ts';
 export const DEFAULT_AGENT_CAPACITY = 5;
 
 /** A conversation as the inbox moves it, read under its row lock. */
-export interface ConversationRow {
-  id: string;
-  workspaceId: string;
-  channelId: string;
-  contactId: string;
-  state: ConversationState;
-  assigneeUserId: string | null;
-  teamId: string | null;
-  queuedAt: Date | null;
-  snoozedUntil: Date | null;
+export const ConversationRow = z.object({
+  id: z.string(),
+  workspaceId: z.string(),
+  channelId: z.string(),
+  contactId: z.string(),
+  state: z.enum(CONVERSATION_STATES),
+  assigneeUserId: z.string().nullable(),
+  teamId: z.string().nullable(),
+  queuedAt: z.date().nullable(),
+  snoozedUntil: z.date().nullable(),
   /** When the conversation entered its current state (a wait in the queue started then, when queued). */
-  stateChangedAt: Date;
-}
+  stateChangedAt: z.date(),
+});
+export type ConversationRow = z.infer<typeof ConversationRow>;
 
 const CONVERSATION_COLUMNS = `id, workspace_id as "workspaceId", channel_id as "channelId", contact_id as "contactId", state,
   assignee_user_id as "assigneeUserId", team_id as "teamId", queued_at as "queuedAt", snoozed_until as "snoozedUntil",
@@ -40,10 +43,11 @@ const CONVERSATION_COLUMNS = `id, workspace_id as "workspaceId", channel_id as "
  * SKIP LOCKED, so it never waits on anyone.
  */
 export async function lockConversation(em: EntityManager, workspaceId: string, id: string): Promise<ConversationRow> {
-  const { rows } = await runSql<ConversationRow>(
+  const { rows } = await runSql(
     em,
     `select ${CONVERSATION_COLUMNS} from conversations where id = :id and workspace_id = :workspaceId for update`,
     { id, workspaceId },
+    { row: ConversationRow },
   );
   if (!rows[0]) throw new NotFoundError('conversation', id);
   return rows[0];
@@ -51,24 +55,37 @@ export async function lockConversation(em: EntityManager, workspaceId: string, i
 
 /** Locks the agent's assigned conversations, in id order (the lock order above). */
 export async function lockAssignedTo(em: EntityManager, workspaceId: string, userId: string): Promise<ConversationRow[]> {
-  const { rows } = await runSql<ConversationRow>(
+  const { rows } = await runSql(
     em,
     `select ${CONVERSATION_COLUMNS} from conversations where workspace_id = :workspaceId and assignee_user_id = :userId and state = 'assigned' order by id for update`,
     { workspaceId, userId },
+    { row: ConversationRow },
   );
   return rows;
 }
 
+export const AGENT_AVAILABILITIES = ['online', 'away', 'offline'] as const;
+
 /** An agent's row, locked: their availability, presence, load and capacity in a team. */
 export interface AgentSlot {
   userId: string;
-  availability: 'online' | 'away' | 'offline';
+  availability: (typeof AGENT_AVAILABILITIES)[number];
   present: boolean;
   load: number;
   capacity: number;
   /** Member of the team asked about (always true when no team was asked about). */
   inTeam: boolean;
 }
+
+/** An agent's row as lockAgents reads it (its presence is computed from `lastSeenAt`). */
+const AgentSlotRow = z.object({
+  userId: z.string(),
+  availability: z.enum(AGENT_AVAILABILITIES),
+  lastSeenAt: z.date().nullable(),
+  load: z.number(),
+  capacity: z.number(),
+  inTeam: z.boolean(),
+});
 
 /**
  * Locks the agents' rows (creating them for members who never set an availability), in user id
@@ -89,7 +106,7 @@ export async function lockAgents(
      on conflict do nothing`,
     { workspaceId, ids },
   );
-  const { rows } = await runSql<Omit<AgentSlot, 'present'> & { lastSeenAt: Date | null }>(
+  const { rows } = await runSql(
     em,
     `select a.user_id as "userId", a.availability, a.last_seen_at as "lastSeenAt", a.load,
             coalesce(inteam.capacity,
@@ -104,6 +121,7 @@ export async function lockAgents(
       order by a.user_id
         for update of a`,
     { workspaceId, ids, teamId: opts.teamId, defaultCapacity: DEFAULT_AGENT_CAPACITY },
+    { row: AgentSlotRow },
   );
   const since = opts.now.getTime() - opts.graceMs;
   return new Map(
@@ -140,6 +158,9 @@ export interface MoveContext {
   after: InboxAfterCommit;
 }
 
+/** The hand-off timeout of the team a move queues the conversation in (none set: null). */
+const HandoffTimeoutRow = z.object({ timeoutSeconds: z.number().nullable() });
+
 /**
  * Writes one transition of a locked conversation: the state with the older status and bot pause
  * that follow it, the agents' loads (the old owner's slot freed, the new owner's taken: both
@@ -168,7 +189,7 @@ export async function writeMove(
   const queuedAt = to.queuedAt === undefined ? row.queuedAt : to.queuedAt;
   const snoozedUntil = to.state === 'snoozed' ? (to.snoozedUntil ?? null) : null;
   const eventId = newId();
-  const { rows: teamRows } = await runSql<{ timeoutSeconds: number | null }>(
+  const { rows: teamRows } = await runSql(
     em,
     `with moved as (
        update conversations set state = :state, status = :status, bot_paused = :botPaused, assignee_user_id = cast(:assignee as uuid),
@@ -214,6 +235,7 @@ export async function writeMove(
       reason: ctx.reason,
       detail: JSON.stringify(ctx.detail ?? {}),
     },
+    { row: HandoffTimeoutRow },
   );
   ctx.after.events.push({
     type: 'conversation',
@@ -242,12 +264,15 @@ export async function writeMove(
   return { ...row, state: to.state, assigneeUserId: to.assigneeUserId, teamId, queuedAt, snoozedUntil, stateChangedAt: ctx.now };
 }
 
+const TeamIdRow = z.object({ teamId: z.string() });
+
 /** The teams an agent is a member of. */
 export async function teamsOf(em: EntityManager, workspaceId: string, userId: string): Promise<string[]> {
-  const { rows } = await runSql<{ teamId: string }>(
+  const { rows } = await runSql(
     em,
     `select team_id as "teamId" from team_members where workspace_id = :workspaceId and user_id = :userId`,
     { workspaceId, userId },
+    { row: TeamIdRow },
   );
   return rows.map((r) => r.teamId);
 }

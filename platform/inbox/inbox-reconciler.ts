@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Clock } from '../../engine/clock.ts';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
@@ -6,6 +7,11 @@ import { PeriodicPass } from '../runtime/periodic-pass.ts';
 import type { Inbox } from './inbox.ts';
 
 const BATCH_ROWS = 200;
+
+/** An agent of a workspace (the lapsed ones, and those who left it while holding conversations). */
+const AgentRow = z.object({ workspaceId: z.string(), userId: z.string() });
+const TeamIdRow = z.object({ teamId: z.string() });
+const SnoozedRow = z.object({ id: z.string(), snoozedUntil: z.date() });
 
 /**
  * Postgres is the truth; kicks and timers are signals that can be lost (a process dying between
@@ -34,25 +40,27 @@ export class InboxReconciler {
     const em = this.deps.orm.em.fork();
     const now = this.deps.clock.now();
     const presentSince = new Date(now.getTime() - this.deps.inbox.presenceGraceMs);
-    const { rows: lapsed } = await runSql<{ workspaceId: string; userId: string }>(
+    const { rows: lapsed } = await runSql(
       em,
       `select workspace_id as "workspaceId", user_id as "userId" from agent_status
         where load > 0 and (availability = 'offline' or last_seen_at is null or last_seen_at <= cast(:presentSince as timestamptz)) limit :limit`,
       { presentSince, limit: BATCH_ROWS },
+      { row: AgentRow },
     );
     for (const a of lapsed) await this.deps.inbox.requeueAgent(a.workspaceId, a.userId, 'its agent is offline', /* onlyIfLapsed= */ true);
     // A member removed from the workspace loses their agent row with the membership: what they held goes back to the queue.
-    const { rows: gone } = await runSql<{ workspaceId: string; userId: string }>(
+    const { rows: gone } = await runSql(
       em,
       `select distinct c.workspace_id as "workspaceId", c.assignee_user_id as "userId" from conversations c
         where c.state = 'assigned' and c.assignee_user_id is not null
           and not exists (select 1 from memberships m where m.workspace_id = c.workspace_id and m.user_id = c.assignee_user_id)
         limit :limit`,
       { limit: BATCH_ROWS },
+      { row: AgentRow },
     );
     for (const a of gone) await this.deps.inbox.requeueAgent(a.workspaceId, a.userId, 'its agent left the workspace');
 
-    const { rows: teams } = await runSql<{ teamId: string }>(
+    const { rows: teams } = await runSql(
       em,
       `select t.id as "teamId" from teams t
         where t.strategy <> 'manual'
@@ -62,13 +70,15 @@ export class InboxReconciler {
                          and a.load < coalesce(tm.capacity, t.default_capacity))
         limit :limit`,
       { presentSince, limit: BATCH_ROWS },
+      { row: TeamIdRow },
     );
     await this.deps.inbox.kick(teams.map((t) => t.teamId));
 
-    const { rows: snoozed } = await runSql<{ id: string; snoozedUntil: Date }>(
+    const { rows: snoozed } = await runSql(
       em,
       `select id, snoozed_until as "snoozedUntil" from conversations where state = 'snoozed' and snoozed_until <= cast(:now as timestamptz) order by snoozed_until limit :limit`,
       { now, limit: BATCH_ROWS },
+      { row: SnoozedRow },
     );
     for (const c of snoozed) await this.deps.inbox.fireTimer({ kind: 'snooze_end', conversationId: c.id, dueAt: c.snoozedUntil });
     return { requeuedAgents: lapsed.length + gone.length, kicked: teams.length, woken: snoozed.length };

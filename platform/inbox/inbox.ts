@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import type { Clock } from '../../engine/clock.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../../engine/errors/app-error.ts';
 import { ContactUnreachableError } from '../../engine/errors/contact-unreachable.error.ts';
@@ -12,6 +13,7 @@ import type { QueueFactory } from '../queues/queue-factory.ts';
 import type { Redis } from '../redis.ts';
 import { assignQueue, MAX_ASSIGNED_PER_STATEMENT } from './assign-queue.sql.ts';
 import {
+  AGENT_AVAILABILITIES,
   lockAgents,
   lockAssignedTo,
   lockConversation,
@@ -23,6 +25,7 @@ import {
 import { InboxBus } from './inbox-bus.ts';
 import { emptyInboxAfterCommit, SYSTEM_ACTOR, type InboxActor, type InboxAfterCommit, type InboxTimer } from './inbox-effects.ts';
 import { InboxTimers } from './inbox-timers.ts';
+import { Team } from './team-store.ts';
 import { resolveAndRefill, type RefillOutcome } from './resolve-and-refill.sql.ts';
 import { resolveBatch, type ResolveItem, type ResolveItemResult } from './resolve-batch.sql.ts';
 import { GroupCommit } from '../pipeline/group-commit.ts';
@@ -53,17 +56,38 @@ export const DEFAULT_PRESENCE_GRACE_MS = 5 * 60_000;
 /** The longest snooze. */
 export const MAX_SNOOZE_MS = 30 * 24 * 3_600_000;
 
-export type Availability = 'online' | 'away' | 'offline';
+export type Availability = (typeof AGENT_AVAILABILITIES)[number];
 
-interface TeamRow {
-  id: string;
-  strategy: 'round_robin' | 'least_busy' | 'manual';
-  sticky: boolean;
-  isDefault: boolean;
-  handoffTimeoutSeconds: number | null;
-  handoffTimeoutMessage: string | null;
-  autoResolveHours: number | null;
-}
+/** A team as routing and the timers read it (TEAM_COLUMNS). */
+const TeamRow = Team.pick({
+  id: true,
+  strategy: true,
+  sticky: true,
+  isDefault: true,
+  handoffTimeoutSeconds: true,
+  handoffTimeoutMessage: true,
+  autoResolveHours: true,
+});
+type TeamRow = z.infer<typeof TeamRow>;
+
+const IdRow = z.object({ id: z.string() });
+const RoutingRuleRow = z.object({ id: z.string(), teamId: z.string(), condition: z.unknown() });
+/** What a routing condition reads (`RoutingFacts`); the message is left-joined: none yet, its fields are null. */
+const RoutingFactsRow = z.object({
+  contact: z.object({
+    name: z.string().nullable(),
+    phone: z.string().nullable(),
+    attributes: z.record(z.string(), z.unknown()),
+    tags: z.array(z.string()),
+  }),
+  channel: z.object({ id: z.string(), kind: z.string() }),
+  message: z.object({ text: z.string().nullable(), type: z.string().nullable() }),
+}) satisfies z.ZodType<RoutingFacts>;
+const LastAgentRow = z.object({ userId: z.string() });
+const SeenAgentRow = z.object({ userId: z.string(), wasPresent: z.boolean(), availability: z.enum(AGENT_AVAILABILITIES) });
+const LastSeenRow = z.object({ lastSeenAt: z.date().nullable() });
+const WorkspaceIdRow = z.object({ workspaceId: z.string() });
+const SilentSinceRow = z.object({ silentSince: z.date() });
 
 const TEAM_COLUMNS = `t.id, t.strategy, t.sticky, t.is_default as "isDefault", t.handoff_timeout_seconds as "handoffTimeoutSeconds",
   t.handoff_timeout_message as "handoffTimeoutMessage", t.auto_resolve_hours as "autoResolveHours"`;
@@ -232,20 +256,22 @@ export class Inbox {
   /** The team a conversation entering the queue goes to: the one asked for, else the routing rules, else the default. */
   private async chooseTeam(em: EntityManager, row: ConversationRow, askedTeamId: string | null): Promise<TeamRow | null> {
     if (askedTeamId) {
-      const { rows } = await runSql<TeamRow>(
+      const { rows } = await runSql(
         em,
         `select ${TEAM_COLUMNS} from teams t where t.workspace_id = :workspaceId and t.id = :teamId`,
         { workspaceId: row.workspaceId, teamId: askedTeamId },
+        { row: TeamRow },
       );
       if (rows[0]) return rows[0];
     }
-    const { rows: rules } = await runSql<{ id: string; teamId: string; condition: unknown }>(
+    const { rows: rules } = await runSql(
       em,
       `select id, team_id as "teamId", condition from routing_rules where workspace_id = :workspaceId and enabled order by position, id`,
       { workspaceId: row.workspaceId },
+      { row: RoutingRuleRow },
     );
     if (rules.length > 0) {
-      const { rows } = await runSql<RoutingFacts>(
+      const { rows } = await runSql(
         em,
         `select json_build_object('name', c.name, 'phone', c.phone, 'attributes', c.attributes, 'tags', c.tags) as contact,
                 json_build_object('id', ch.id, 'kind', ch.kind) as channel,
@@ -254,18 +280,25 @@ export class Inbox {
            left join lateral (select text, type from messages where conversation_id = conv.id and direction = 'inbound' order by id desc limit 1) m on true
           where conv.id = :id`,
         { id: row.id },
+        { row: RoutingFactsRow },
       );
       const rule = rows[0] ? routeByRules(rules, rows[0]) : null;
       if (rule) {
-        const { rows: teams } = await runSql<TeamRow>(em, `select ${TEAM_COLUMNS} from teams t where t.id = :teamId`, {
-          teamId: rule.teamId,
-        });
+        const { rows: teams } = await runSql(
+          em,
+          `select ${TEAM_COLUMNS} from teams t where t.id = :teamId`,
+          { teamId: rule.teamId },
+          { row: TeamRow },
+        );
         if (teams[0]) return teams[0];
       }
     }
-    const { rows } = await runSql<TeamRow>(em, `select ${TEAM_COLUMNS} from teams t where t.workspace_id = :workspaceId and t.is_default`, {
-      workspaceId: row.workspaceId,
-    });
+    const { rows } = await runSql(
+      em,
+      `select ${TEAM_COLUMNS} from teams t where t.workspace_id = :workspaceId and t.is_default`,
+      { workspaceId: row.workspaceId },
+      { row: TeamRow },
+    );
     return rows[0] ?? null;
   }
 
@@ -291,10 +324,11 @@ export class Inbox {
     let agentId = opts.agentId;
     let why = opts.reason;
     if (!agentId && team?.sticky) {
-      const { rows } = await runSql<{ userId: string }>(
+      const { rows } = await runSql(
         em,
         `select to_assignee_user_id as "userId" from conversation_events where contact_id = :contactId and to_assignee_user_id is not null order by seq desc limit 1`,
         { contactId: row.contactId },
+        { row: LastAgentRow },
       );
       if (rows[0]) {
         agentId = rows[0].userId;
@@ -417,10 +451,12 @@ export class Inbox {
     return this.transact(async (em, after) => {
       const now = this.deps.clock.now();
       const row = await lockConversation(em, workspaceId, conversationId);
-      const { rows } = await runSql<{ id: string }>(em, `select id from teams where workspace_id = :workspaceId and id = :teamId`, {
-        workspaceId,
-        teamId: to.teamId,
-      });
+      const { rows } = await runSql(
+        em,
+        `select id from teams where workspace_id = :workspaceId and id = :teamId`,
+        { workspaceId, teamId: to.teamId },
+        { row: IdRow },
+      );
       if (!rows[0]) throw new NotFoundError('team', to.teamId);
       if (row.state === 'bot' || row.state === 'resolved')
         throw new ConflictError(`a ${row.state} conversation cannot be transferred: hand it off or reopen it first`);
@@ -541,10 +577,11 @@ export class Inbox {
       const now = this.deps.clock.now();
       const row = await lockConversation(em, workspaceId, conversationId);
       if (row.state !== 'resolved') throw new ConflictError(`a ${row.state} conversation is not resolved`);
-      const { rows: newer } = await runSql<{ id: string }>(
+      const { rows: newer } = await runSql(
         em,
         `select id from conversations where channel_id = :channelId and contact_id = :contactId and status <> 'resolved' and id <> :id`,
         { channelId: row.channelId, contactId: row.contactId, id: row.id },
+        { row: IdRow },
       );
       if (newer[0])
         throw new ConflictError('the contact has a newer open conversation on this channel: continue there', {
@@ -654,13 +691,14 @@ export class Inbox {
     const now = this.deps.clock.now();
     const after = emptyInboxAfterCommit();
     const em = this.deps.orm.em.fork();
-    const { rows } = await runSql<{ userId: string; wasPresent: boolean; availability: string }>(
+    const { rows } = await runSql(
       em,
       `with before as (select user_id, last_seen_at from agent_status where workspace_id = :workspaceId and user_id = any(cast(:ids as uuid[])))
        update agent_status a set last_seen_at = cast(:now as timestamptz)
          from before where a.workspace_id = :workspaceId and a.user_id = before.user_id
        returning a.user_id as "userId", a.availability, coalesce(before.last_seen_at > cast(:presentSince as timestamptz), false) as "wasPresent"`,
       { workspaceId, ids: [...userIds], now, presentSince: new Date(now.getTime() - this.deps.presenceGraceMs) },
+      { row: SeenAgentRow },
     );
     // An online agent coming back (or connecting first) lets their teams' queues move.
     for (const r of rows)
@@ -724,10 +762,11 @@ export class Inbox {
 
   async fireTimer(timer: InboxTimer): Promise<void> {
     if (timer.kind === 'presence_lapse') {
-      const { rows } = await runSql<{ lastSeenAt: Date | null }>(
+      const { rows } = await runSql(
         this.deps.orm.em.fork(),
         `select last_seen_at as "lastSeenAt" from agent_status where workspace_id = :workspaceId and user_id = :userId`,
         timer,
+        { row: LastSeenRow },
       );
       const seen = rows[0]?.lastSeenAt?.getTime() ?? 0;
       if (seen > this.deps.clock.now().getTime() - this.deps.presenceGraceMs) return;
@@ -739,10 +778,11 @@ export class Inbox {
       );
       return;
     }
-    const { rows } = await runSql<{ workspaceId: string }>(
+    const { rows } = await runSql(
       this.deps.orm.em.fork(),
       `select workspace_id as "workspaceId" from conversations where id = :id`,
       { id: timer.conversationId },
+      { row: WorkspaceIdRow },
     );
     if (!rows[0]) return;
     const workspaceId = rows[0].workspaceId;
@@ -755,7 +795,7 @@ export class Inbox {
         return;
       }
       const team = row.teamId
-        ? (await runSql<TeamRow>(em, `select ${TEAM_COLUMNS} from teams t where t.id = :teamId`, { teamId: row.teamId })).rows[0]
+        ? (await runSql(em, `select ${TEAM_COLUMNS} from teams t where t.id = :teamId`, { teamId: row.teamId }, { row: TeamRow })).rows[0]
         : undefined;
       if (timer.kind === 'handoff_timeout') {
         // Still in the wait this timer was set for: every move out of the queue (and back) changes state_changed_at.
@@ -788,10 +828,11 @@ export class Inbox {
       // auto_resolve: after N hours of the contact's silence while a human has it.
       if (row.state !== 'queued' && row.state !== 'assigned' && row.state !== 'snoozed') return;
       if (!team?.autoResolveHours) return;
-      const { rows: facts } = await runSql<{ silentSince: Date }>(
+      const { rows: facts } = await runSql(
         em,
         `select greatest(coalesce(last_inbound_at, queued_at, state_changed_at), coalesce(queued_at, state_changed_at), coalesce(snoozed_until, state_changed_at)) as "silentSince" from conversations where id = :id`,
         { id: row.id },
+        { row: SilentSinceRow },
       );
       const due = facts[0]!.silentSince.getTime() + team.autoResolveHours * 3_600_000;
       if (due > now.getTime() || row.state === 'snoozed') {

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { ConversationState } from '../../engine/conversations/conversation-state.ts';
+import { z } from 'zod';
+import { CONVERSATION_STATES } from '../../engine/conversations/conversation-state.ts';
 import { newId } from '../ids.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import { PROCESS_TAG } from './assign-queue.sql.ts';
@@ -127,21 +128,22 @@ select resolved.from_state as "fromState", resolved.from_assignee as "fromAssign
   from resolved`;
 
 /** What a resolve statement answers of one conversation: this one's and the batch's (resolve-batch.sql.ts). */
-export interface ResolvedRow {
-  fromState: ConversationState;
-  fromAssigneeUserId: string | null;
-  teamId: string | null;
-  refilledId: string | null;
-  refilledTeamId: string | null;
-  refilledAt: Date | null;
-  freedTeams: string[];
-  agentAvailable: boolean | null;
-  teamsWithRoom: number | null;
+export const ResolvedRow = z.object({
+  fromState: z.enum(CONVERSATION_STATES),
+  fromAssigneeUserId: z.string().nullable(),
+  teamId: z.string().nullable(),
+  refilledId: z.string().nullable(),
+  refilledTeamId: z.string().nullable(),
+  refilledAt: z.date().nullable(),
+  freedTeams: z.array(z.string()),
+  agentAvailable: z.boolean().nullable(),
+  teamsWithRoom: z.number().nullable(),
   /** On a miss: whether the snapshot saw anything queued in the agent's teams with room. */
-  queueSeen: boolean | null;
+  queueSeen: z.boolean().nullable(),
   /** On a miss: whether the agent's row changed after the statement's snapshot (its lock waited). */
-  agentMoved: boolean | null;
-}
+  agentMoved: z.boolean().nullable(),
+});
+export type ResolvedRow = z.infer<typeof ResolvedRow>;
 
 /**
  * What became of the slot a resolve freed: refilled by the resolve itself, or why not (then the
@@ -182,18 +184,23 @@ export async function resolveAndRefill(
 ): Promise<RefillOutcome | null> {
   const eventId = newId();
   const refillEventId = newId();
-  const { rows } = await runSql<ResolvedRow>(em, RESOLVE_AND_REFILL_SQL, {
-    id,
-    workspaceId,
-    now: ctx.now,
-    presentSince: new Date(ctx.now.getTime() - ctx.graceMs),
-    eventId,
-    refillEventId,
-    actorKind: ctx.actor.kind,
-    actorUserId: ctx.actor.userId,
-    reason: ctx.reason,
-    process: PROCESS_TAG,
-  });
+  const { rows } = await runSql(
+    em,
+    RESOLVE_AND_REFILL_SQL,
+    {
+      id,
+      workspaceId,
+      now: ctx.now,
+      presentSince: new Date(ctx.now.getTime() - ctx.graceMs),
+      eventId,
+      refillEventId,
+      actorKind: ctx.actor.kind,
+      actorUserId: ctx.actor.userId,
+      reason: ctx.reason,
+      process: PROCESS_TAG,
+    },
+    { row: ResolvedRow },
+  );
   const row = rows[0];
   if (!row) return null;
   return recordResolved(ctx.after, row, { workspaceId, conversationId: id, reason: ctx.reason, eventId, refillEventId, now: ctx.now });

@@ -1,9 +1,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import { newId } from '../ids.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import { PROCESS_TAG } from './assign-queue.sql.ts';
 import { emptyInboxAfterCommit, type InboxActor, type InboxAfterCommit } from './inbox-effects.ts';
-import { recordResolved, type RefillOutcome, type ResolvedRow } from './resolve-and-refill.sql.ts';
+import { recordResolved, ResolvedRow, type RefillOutcome } from './resolve-and-refill.sql.ts';
 
 /*
  * Resolves several conversations, and refills the slots they free, in one statement and one
@@ -184,10 +185,8 @@ select cur.id, (resolved.id is null) as alone, cur.state as "fromState", cur.ass
   left join freed agent on resolved.from_state = 'assigned' and agent.workspace_id = cur.workspace_id and agent.user_id = cur.assignee_user_id
   cross join lateral (select resolved.from_state = 'assigned' and refills.id is null as yes) missed`;
 
-interface BatchRow extends ResolvedRow {
-  id: string;
-  alone: boolean;
-}
+/** One conversation of the batch: resolved here, or left to be resolved alone. */
+const BatchRow = ResolvedRow.extend({ id: z.string(), alone: z.boolean() });
 
 /** One resolve of a batch. */
 export interface ResolveItem {
@@ -216,24 +215,29 @@ export async function resolveBatch(
 ): Promise<ResolveItemResult[]> {
   const eventIds = items.map(() => newId());
   const refillEventIds = items.map(() => newId());
-  const { rows } = await runSql<BatchRow>(em, RESOLVE_BATCH_SQL, {
-    // One json parameter, not arrays: a custom plan would see an array's length and weigh plans by
-    // it, and batches of a few resolves would then keep PostgreSQL from ever keeping the generic plan.
-    items: JSON.stringify(
-      items.map((item, i) => ({
-        id: item.conversationId,
-        workspace_id: item.workspaceId,
-        event_id: eventIds[i],
-        refill_event_id: refillEventIds[i],
-        actor_kind: item.actor.kind,
-        actor_user_id: item.actor.userId,
-        reason: item.reason,
-      })),
-    ),
-    now: ctx.now,
-    presentSince: new Date(ctx.now.getTime() - ctx.graceMs),
-    process: PROCESS_TAG,
-  });
+  const { rows } = await runSql(
+    em,
+    RESOLVE_BATCH_SQL,
+    {
+      // One json parameter, not arrays: a custom plan would see an array's length and weigh plans by
+      // it, and batches of a few resolves would then keep PostgreSQL from ever keeping the generic plan.
+      items: JSON.stringify(
+        items.map((item, i) => ({
+          id: item.conversationId,
+          workspace_id: item.workspaceId,
+          event_id: eventIds[i],
+          refill_event_id: refillEventIds[i],
+          actor_kind: item.actor.kind,
+          actor_user_id: item.actor.userId,
+          reason: item.reason,
+        })),
+      ),
+      now: ctx.now,
+      presentSince: new Date(ctx.now.getTime() - ctx.graceMs),
+      process: PROCESS_TAG,
+    },
+    { row: BatchRow },
+  );
   const byId = new Map(rows.map((r) => [r.id, r]));
   return items.map((item, i): ResolveItemResult => {
     const row = byId.get(item.conversationId);

@@ -1,22 +1,25 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import { ConflictError, NotFoundError, ValidationError } from '../../engine/errors/app-error.ts';
 import { newId } from '../ids.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 
-export interface Team {
-  id: string;
-  name: string;
-  strategy: 'round_robin' | 'least_busy' | 'manual';
-  sticky: boolean;
-  defaultCapacity: number;
-  isDefault: boolean;
-  handoffTimeoutSeconds: number | null;
-  handoffTimeoutMessage: string | null;
-  autoResolveHours: number | null;
-  members: { userId: string; capacity: number | null }[];
-  createdAt: Date;
-  updatedAt: Date;
-}
+/** A team as TEAM_SELECT reads it. */
+export const Team = z.object({
+  id: z.string(),
+  name: z.string(),
+  strategy: z.enum(['round_robin', 'least_busy', 'manual']),
+  sticky: z.boolean(),
+  defaultCapacity: z.number(),
+  isDefault: z.boolean(),
+  handoffTimeoutSeconds: z.number().nullable(),
+  handoffTimeoutMessage: z.string().nullable(),
+  autoResolveHours: z.number().nullable(),
+  members: z.array(z.object({ userId: z.string(), capacity: z.number().nullable() })),
+  createdAt: z.date(),
+  updatedAt: z.date(),
+});
+export type Team = z.infer<typeof Team>;
 
 export type TeamSettings = Omit<Team, 'id' | 'members' | 'createdAt' | 'updatedAt'>;
 
@@ -39,15 +42,28 @@ const COLUMN_OF: Record<keyof TeamSettings, string> = {
   autoResolveHours: 'auto_resolve_hours',
 };
 
+const MemberRow = z.object({ userId: z.string() });
+const CountRow = z.object({ n: z.number() });
+
 /** Teams of a workspace, their members and settings. SQL of the `teams` and `team_members` tables lives here. */
 export const teamStore = {
   async list(em: EntityManager, workspaceId: string): Promise<Team[]> {
-    const { rows } = await runSql<Team>(em, `${TEAM_SELECT} where t.workspace_id = :workspaceId order by t.name, t.id`, { workspaceId });
+    const { rows } = await runSql(
+      em,
+      `${TEAM_SELECT} where t.workspace_id = :workspaceId order by t.name, t.id`,
+      { workspaceId },
+      { row: Team },
+    );
     return rows;
   },
 
   async get(em: EntityManager, workspaceId: string, id: string): Promise<Team> {
-    const { rows } = await runSql<Team>(em, `${TEAM_SELECT} where t.workspace_id = :workspaceId and t.id = :id`, { workspaceId, id });
+    const { rows } = await runSql(
+      em,
+      `${TEAM_SELECT} where t.workspace_id = :workspaceId and t.id = :id`,
+      { workspaceId, id },
+      { row: Team },
+    );
     if (!rows[0]) throw new NotFoundError('team', id);
     return rows[0];
   },
@@ -113,10 +129,11 @@ export const teamStore = {
     const ids = [...new Set(members.map((m) => m.userId))];
     if (ids.length !== members.length) throw new ValidationError('a person is listed twice in the team');
     if (ids.length > 0) {
-      const { rows } = await runSql<{ userId: string }>(
+      const { rows } = await runSql(
         em,
         `select user_id as "userId" from memberships where workspace_id = :workspaceId and user_id = any(cast(:ids as uuid[]))`,
         { workspaceId, ids },
+        { row: MemberRow },
       );
       const known = new Set(rows.map((r) => r.userId));
       const unknown = ids.filter((u) => !known.has(u));
@@ -144,10 +161,11 @@ export const teamStore = {
 
   async delete(em: EntityManager, workspaceId: string, id: string): Promise<Team> {
     const team = await this.get(em, workspaceId, id);
-    const { rows } = await runSql<{ n: number }>(
+    const { rows } = await runSql(
       em,
       `select count(*)::int as n from conversations where team_id = :id and state in ('queued', 'assigned', 'snoozed')`,
       { id },
+      { row: CountRow },
     );
     if (rows[0]!.n > 0)
       throw new ConflictError(`the team still has ${rows[0]!.n} open conversations: transfer or resolve them first`, {
