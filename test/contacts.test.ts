@@ -229,6 +229,20 @@ describe('when a workspace searches, sorts, tags and exports its contacts', () =
     expect(bad.status).toBe(400);
   });
 
+  it('filters by the facts a segment computes (opt-in, channels, days since the last message), as a broadcast does', async () => {
+    const rule = {
+      and: [
+        { '==': [{ var: 'contact.optIn' }, 'unknown'] },
+        { '!': [{ in: ['no-such-channel', { var: 'contact.channels' }] }] },
+        { '>': [{ var: 'contact.daysSinceLastMessage' }, 30] },
+        { '==': [{ var: 'contact.attributes.city' }, 'Lisbon'] },
+      ],
+    };
+    const res = await client.get(`/api/v1/contacts?sort=name&segment=${encodeURIComponent(JSON.stringify(rule))}`);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(names(res)).toEqual(['adam smith', 'Maya']);
+  });
+
   it('tags the selected contacts, then every contact of a filter, and removes a tag', async () => {
     const maya = await contactByPhone(client, '+15550004003');
     const byIds = await client.post('/api/v1/contacts/bulk-tags', {
