@@ -13,7 +13,7 @@ import type { Orm } from '../db/orm.ts';
 import { newId } from '../ids.ts';
 import type { Logger } from '../logger.ts';
 import type { BatchSender } from '../pipeline/batch-sender.ts';
-import type { SendRow } from '../pipeline/send-claim.ts';
+import { SendRow } from '../pipeline/send-claim.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import { METERED_JSON, meteredRowsOf, UsageMeter, type MeteredRow } from '../billing/usage-meter.ts';
 import { QUOTA_EXCEEDED_REASON } from '../../engine/billing/usage-thresholds.ts';
@@ -89,7 +89,7 @@ select contact_id as "contactId", json_agg(json_build_object('kind', kind, 'valu
   from contact_identities
  where channel_id = :channelId and contact_id = any(cast(:contactIds as uuid[])) and kind <> 'phone'
  group by contact_id`;
-const ExternalIdsRow = z.object({ contactId: z.string(), externalIds: z.array(z.object({ kind: z.string(), value: z.string() })) });
+const ExternalIdsRow = z.object({ contactId: z.string(), externalIds: SendRow.shape.externalIds });
 
 const EXISTING_BY_KEY_SQL = `select id, idempotency_key as "key" from messages where channel_id = :channelId and idempotency_key = any(cast(:keys as text[]))`;
 const MessageByKeyRow = z.object({ id: z.string(), key: z.string() });
