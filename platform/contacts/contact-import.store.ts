@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
-import { ImportOptionsSchema } from '../../engine/contacts/contact-import.ts';
+import type { ImportOptions } from '../../engine/contacts/contact-import.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 
 /*
@@ -23,14 +23,34 @@ const ImportCountsRow = z.object({
 });
 export type ImportCounts = z.infer<typeof ImportCountsRow>;
 
+/**
+ * The options as stored: those asked for (ImportOptionsSchema's fields and defaults, without its
+ * input rules: they were checked when the import was asked for), with the file's delimiter and header.
+ */
+const StoredImportOptions = z.object({
+  columns: z
+    .object({
+      phone: z.string(),
+      name: z.string().nullable().default(null),
+      tags: z.array(z.string()).default([]),
+      attributes: z.array(z.object({ column: z.string(), attribute: z.string() })).default([]),
+    })
+    .optional(),
+  defaultCountry: z.string().nullable().default(null),
+  onExisting: z.enum(['update', 'skip']).default('skip'),
+  dryRun: z.boolean().default(false),
+  addTags: z.array(z.string()).default([]),
+  delimiter: z.enum([',', ';', '\t']),
+  header: z.array(z.string()),
+}) satisfies z.ZodType<ImportOptions>;
+
 const ImportRow = ImportCountsRow.extend({
   id: z.string(),
   workspaceId: z.string(),
   requestedBy: z.string().nullable(),
   fileName: z.string(),
   fileKey: z.string().nullable(),
-  /** The options as the import was asked for, with the file's delimiter and header. */
-  options: ImportOptionsSchema.extend({ delimiter: z.enum([',', ';', '\t']), header: z.array(z.string()) }),
+  options: StoredImportOptions,
   dryRun: z.boolean(),
   status: z.enum(IMPORT_STATUSES),
   rowsTotal: z.number(),
