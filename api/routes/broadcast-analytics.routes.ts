@@ -7,7 +7,7 @@ import {
 } from '../../platform/analytics/broadcast-engagement.sql.ts';
 import { OPT_OUT_ATTRIBUTION_DAYS } from '../../platform/broadcasts/broadcast-opt-outs.ts';
 import { broadcastStats } from '../../platform/broadcasts/broadcast-stats.ts';
-import { BROADCAST_COLUMNS, loadBroadcast, type BroadcastRow } from '../../platform/broadcasts/broadcast-store.ts';
+import { BROADCAST_COLUMNS, BroadcastRow, loadBroadcast } from '../../platform/broadcasts/broadcast-store.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
 import { BroadcastComparisonDto, BroadcastEngagementAnswerDto, type BroadcastEngagementDto } from '../dto/broadcast.dto.ts';
 import { defineRoute } from '../route.ts';
@@ -48,12 +48,13 @@ export const broadcastAnalyticsRoutes = [
     response: BroadcastComparisonDto,
     async handler({ deps, em, auth, query }) {
       // A recurring broadcast never starts itself (its occurrences do): only broadcasts with recipients are compared.
-      const { rows: broadcasts } = await runSql<BroadcastRow>(
+      const { rows: broadcasts } = await runSql(
         em,
         `select ${BROADCAST_COLUMNS} from broadcasts b
           where b.workspace_id = :workspaceId and b.started_at is not null
           order by b.started_at desc, b.id desc limit :limit`,
         { workspaceId: auth.workspaceId, limit: query.limit },
+        { row: BroadcastRow },
       );
       const ids = broadcasts.map((b) => b.id);
       const [stats, engagement] = await Promise.all([broadcastStats(em, broadcasts, deps.clock.now()), broadcastEngagement(em, ids)]);

@@ -7,10 +7,10 @@ import { BroadcastCommands } from '../../platform/broadcasts/broadcast-commands.
 import { broadcastStats, type BroadcastStats } from '../../platform/broadcasts/broadcast-stats.ts';
 import {
   BROADCAST_COLUMNS,
+  BroadcastRow,
   loadBroadcast,
   RECIPIENT_JOINS,
   RECIPIENT_STATUS_SQL,
-  type BroadcastRow,
 } from '../../platform/broadcasts/broadcast-store.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
 import type { ApiDeps } from '../api-deps.ts';
@@ -127,6 +127,9 @@ function actionRoute(
   });
 }
 
+/** A broadcast of a page, with its cursor: Postgres' own text of created_at (microseconds that a JS Date would drop). */
+const BroadcastPageRow = BroadcastRow.extend({ cursorAt: z.string() });
+
 /**
  * A recipient with its contact (joined, so never an erased recipient's tombstone) and its status
  * as the API shows it; a recipient not yet sent to has no message or run.
@@ -161,7 +164,7 @@ export const broadcastRoutes = [
     response: PageDto(BroadcastDto),
     async handler({ deps, em, auth, query }) {
       const cursor = decodeCursor(query.cursor);
-      const { rows } = await runSql<BroadcastRow & { cursorAt: string }>(
+      const { rows } = await runSql(
         em,
         `select ${BROADCAST_COLUMNS}, cast(b.created_at as text) as "cursorAt" from broadcasts b
           where b.workspace_id = :workspaceId
@@ -175,6 +178,7 @@ export const broadcastRoutes = [
           cursorId: cursor?.id ?? null,
           limit: query.limit + 1,
         },
+        { row: BroadcastPageRow },
       );
       const result = page(rows, query.limit, (r) => ({ at: r.cursorAt, id: r.id }));
       return { items: await toDtos(em, result.items, deps.clock.now()), nextCursor: result.nextCursor };
