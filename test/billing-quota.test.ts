@@ -18,6 +18,7 @@ import { newId } from '../platform/ids.ts';
 import { Outbox } from '../platform/pipeline/outbox.ts';
 import type { OutboundRequest } from '../platform/pipeline/outbound-request.ts';
 import { testSql } from './support/test-sql.ts';
+import { eventually } from './support/eventually.ts';
 import { QueueFactory } from '../platform/queues/queue-factory.ts';
 import { createRedis } from '../platform/redis.ts';
 import { createTestEnv, type TestEnv } from './support/test-env.ts';
@@ -247,17 +248,14 @@ describe('when Redis is down', () => {
 
   beforeAll(async () => {
     redis = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    const probe = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => 200 });
+    // Until the new server answers: the probe reconnects by itself (retryStrategy) until it does.
+    const probe = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => 100 });
     probe.on('error', () => undefined);
-    for (let i = 0; i < 50; i++)
-      if (
-        await probe.connect().then(
-          () => true,
-          () => false,
-        )
-      )
-        break;
-      else await new Promise((r) => setTimeout(r, 100));
+    probe.connect().catch(() => undefined);
+    await eventually(async () => (probe.status === 'ready' ? true : undefined), {
+      timeoutMs: 5_000,
+      what: 'the test redis-server answering',
+    });
     probe.disconnect();
     const connection = new Redis({ port, maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: () => 1_000 });
     connection.on('error', () => undefined);

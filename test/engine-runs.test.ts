@@ -7,6 +7,7 @@ import { systemClock } from '../engine/clock.ts';
 import { newId } from '../platform/ids.ts';
 import { InboundPipeline } from '../platform/pipeline/inbound-pipeline.ts';
 import { eventually } from './support/eventually.ts';
+import { queuesIdle } from './support/queues-idle.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
 import type { ApiClient } from './support/api-client.ts';
 import { publishFlow } from './support/publish-flow.ts';
@@ -315,8 +316,9 @@ describe('when the drain signal of a message is lost (the accepting process died
     const resent = await api.process.engine.reconciler.runOnce();
     expect(resent.drains).toBeGreaterThanOrEqual(1);
     expect(await waitForOutbound(conversationId, 1)).toEqual(['Hello Sam']);
+    // A second pass enqueues nothing more: once every job it could have enqueued is done, one reply.
     await api.process.engine.reconciler.runOnce();
-    await new Promise((r) => setTimeout(r, 300));
+    await queuesIdle(api.env.redis, api.env.config.redisPrefix);
     expect(await outboundTexts(conversationId)).toEqual(['Hello Sam']);
   });
 });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { systemClock } from '../engine/clock.ts';
 import { NotFoundError, ValidationError } from '../engine/errors/app-error.ts';
+import { FakeClock } from '../engine/runs/run-context.fixture.ts';
 import type { AcceptedInbound, InboundMessage } from '../engine/ports/inbound-message.ts';
 import { newId } from '../platform/ids.ts';
 import { InboundPipeline } from '../platform/pipeline/inbound-pipeline.ts';
@@ -98,7 +99,9 @@ describe('when the same provider message id arrives twice', () => {
   it("a redelivery later moves neither the conversation's nor the contact's activity time", async () => {
     const { channelId } = await createChannel();
     const message = textFrom(channelId, '+15550000012', 'once', 'wamid.redelivered');
-    const first = await pipeline.accept(message);
+    const clock = new FakeClock(new Date());
+    const timed = new InboundPipeline({ orm: env.orm, logger: pino({ level: 'silent' }), clock });
+    const first = await timed.accept(message);
     const times = () =>
       sql<{ lastMessageAt: Date; lastInboundAt: Date; lastSeenAt: Date }>(
         `select v.last_message_at as "lastMessageAt", v.last_inbound_at as "lastInboundAt", c.last_seen_at as "lastSeenAt"
@@ -106,8 +109,8 @@ describe('when the same provider message id arrives twice', () => {
         { id: first.conversationId },
       );
     const before = await times();
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(await pipeline.accept(message)).toEqual({ ...first, duplicate: true });
+    clock.tick(60_000);
+    expect(await timed.accept(message)).toEqual({ ...first, duplicate: true });
     expect(await times()).toEqual(before);
   });
 

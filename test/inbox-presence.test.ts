@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../engine/clock.ts';
 import { doc, edge, keywordTrigger, node } from '../engine/flows/flow-document.fixture.ts';
+import { InboxReconciler } from '../platform/inbox/inbox-reconciler.ts';
+import { createLogger } from '../platform/logger.ts';
 import { testSql } from './support/test-sql.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
 import type { ApiClient } from './support/api-client.ts';
@@ -7,6 +10,7 @@ import { eventually } from './support/eventually.ts';
 import { openEventStream, type OpenStream } from './support/event-stream.ts';
 import { inviteMember, type InvitedMember } from './support/invite-member.ts';
 import { publishFlow } from './support/publish-flow.ts';
+import { queuesIdle } from './support/queues-idle.ts';
 
 /*
  * Presence and live updates, with a grace period of 1 s (INBOX_PRESENCE_GRACE_SECONDS): an agent
@@ -21,6 +25,7 @@ let ana: InvitedMember;
 let ben: InvitedMember;
 let teamId: string;
 let phoneSeq = 0;
+const GRACE_MS = 1_000;
 
 async function handOff(): Promise<string> {
   phoneSeq += 1;
@@ -47,8 +52,18 @@ async function reasons(id: string): Promise<string[]> {
   return rows.map((r) => r.reason);
 }
 
+/** When the agent's inbox was last seen (ms). */
+async function lastSeenAt(userId: string): Promise<number> {
+  const { rows } = await testSql<{ lastSeenAt: Date }>(
+    api.env.orm.em.fork(),
+    `select last_seen_at as "lastSeenAt" from agent_status where user_id = :userId`,
+    { userId },
+  );
+  return rows[0]!.lastSeenAt.getTime();
+}
+
 beforeAll(async () => {
-  api = await startTestApi({ INBOX_PRESENCE_GRACE_SECONDS: '1' });
+  api = await startTestApi({ INBOX_PRESENCE_GRACE_SECONDS: String(GRACE_MS / 1_000) });
   const signup = await api.client.post('/api/v1/auth/signup', {
     email: 'owner@presence.test',
     password: 'password-owner-1',
@@ -123,7 +138,15 @@ describe('when agents come online, disconnect and lapse', () => {
   });
 
   it('keeps an agent with an open inbox present past the grace period, and lapses them once it closes', async () => {
-    await new Promise((r) => setTimeout(r, 2_500));
+    // A grace period passes with her inbox open: its heartbeats keep Ana seen...
+    const from = Date.now();
+    await eventually(async () => ((await lastSeenAt(ana.userId)) >= from + GRACE_MS ? true : undefined), {
+      timeoutMs: 5_000,
+      what: `Ana seen again a grace period (${GRACE_MS} ms) later`,
+    });
+    // ...so the pass that requeues lapsed agents, run now, and the timers due by now leave her conversation hers.
+    await new InboxReconciler({ orm: api.env.orm, inbox: api.process.inbox, clock: systemClock, logger: createLogger('silent') }).runOnce();
+    await queuesIdle(api.env.redis, api.env.config.redisPrefix);
     expect(await stateOf(ids[1]!)).toMatchObject({ state: 'assigned', assigneeUserId: ana.userId });
     await stream.close();
     await eventually(async () => ((await stateOf(ids[1]!)).state === 'queued' ? true : undefined), 6_000);

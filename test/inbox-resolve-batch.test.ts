@@ -10,6 +10,7 @@ import { createLogger } from '../platform/logger.ts';
 import { Outbox } from '../platform/pipeline/outbox.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
 import { testSql } from './support/test-sql.ts';
+import { untilWaitingForLock } from './support/lock-wait.ts';
 import { QueueFactory } from '../platform/queues/queue-factory.ts';
 import { seedWorkspaceWithSandbox } from './support/seed-workspace.ts';
 import { createTestEnv, type TestEnv } from './support/test-env.ts';
@@ -285,7 +286,8 @@ describe('when another transaction holds a conversation or an agent of the batch
     const resolving = Promise.all(
       [holds.ana[0]!, holds.ana[1]!, holds.ben[0]!].map((id) => inbox.resolve(workspaceId, id, { kind: 'user', userId: agents.ana })),
     );
-    await new Promise((r) => setTimeout(r, 300));
+    // The held one, left out of the batch, is resolved alone and waits for its row.
+    await untilWaitingForLock(other, 'the held conversation resolved alone, waiting for its row');
     await other.query('rollback');
     expect((await resolving).sort()).toEqual(['refilled', 'refilled', 'refilled']);
     const { rows } = await testSql<{ id: string; state: string }>(
@@ -305,7 +307,7 @@ describe('when a resolve waits for a conversation another transaction holds', ()
     await other.query(`select id from conversations where id = $1 for update`, [holds.ana[0]]);
     let waitingDone = false;
     const waiting = inbox.resolve(workspaceId, holds.ana[0]!, { kind: 'user', userId: agents.ana }).finally(() => (waitingDone = true));
-    await new Promise((r) => setTimeout(r, 200));
+    await untilWaitingForLock(other, 'the resolve of the held conversation waiting for its row');
     // One resolve with another of the held agent, and one with a conversation of their own.
     const after = await Promise.all(
       [holds.ana[1]!, holds.ben[0]!].map((id) => inbox.resolve(workspaceId, id, { kind: 'user', userId: agents.ana })),

@@ -5,6 +5,7 @@ import { emptyInboxAfterCommit } from '../platform/inbox/inbox-effects.ts';
 import { resolveAndRefill } from '../platform/inbox/resolve-and-refill.sql.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
 import { testSql } from './support/test-sql.ts';
+import { untilWaitingForLock } from './support/lock-wait.ts';
 import { seedWorkspaceWithSandbox } from './support/seed-workspace.ts';
 import { createTestEnv, type TestEnv } from './support/test-env.ts';
 
@@ -137,7 +138,7 @@ describe("when the queue's head is taken while the resolve waits for the agent's
     await other.query('begin');
     await other.query(`update agent_status set load = load where workspace_id = $1 and user_id = $2`, [workspaceId, agentId]);
     const resolving = resolveHeld(held);
-    await waitUntilBlocked();
+    await untilWaitingForLock(other, 'the resolve waiting for the agent row');
     // Meanwhile other agents' refills take the queue's head and commit.
     const em = orm.em.fork();
     await runSql(
@@ -150,15 +151,3 @@ describe("when the queue's head is taken while the resolve waits for the agent's
     expect(await resolving).toEqual({ outcome: 'refilled', refilledId: queue[HELD], kicked: 0 });
   });
 });
-
-/** Until a statement of this database waits for a row lock. */
-async function waitUntilBlocked(): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    const { rows } = await other.query<{ n: number }>(
-      `select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
-    );
-    if (rows[0]!.n > 0) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error('the resolve never waited for the agent row');
-}

@@ -13,6 +13,7 @@ import { createLogger } from '../platform/logger.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
 import type { ApiClient } from './support/api-client.ts';
 import { eventually } from './support/eventually.ts';
+import { queuesIdle } from './support/queues-idle.ts';
 import { inviteMember, type InvitedMember } from './support/invite-member.ts';
 import { publishFlow } from './support/publish-flow.ts';
 
@@ -405,7 +406,9 @@ describe('automatic assignment', () => {
     const waiting = (await write('help rr-case 4')).conversationId;
     ids.push(waiting);
     await until(waiting, 'queued');
-    await new Promise((r) => setTimeout(r, 300));
+    // Its drain job, then the assignment pass its hand-off kicked, are done: it still waits.
+    await queuesIdle(api.env.redis, api.env.config.redisPrefix);
+    await api.process.inbox.idle();
     expect((await conversation(waiting)).state).toBe('queued');
     // Capacity frees: the waiting one is assigned within a second, to the agent who freed it.
     const started = Date.now();

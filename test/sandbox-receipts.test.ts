@@ -13,6 +13,7 @@ import {
 import { QueueFactory } from '../platform/queues/queue-factory.ts';
 import { createRedis, deleteKeysMatching, type Redis } from '../platform/redis.ts';
 import { eventually } from './support/eventually.ts';
+import { queuesIdle } from './support/queues-idle.ts';
 import { TEST_REDIS_URL } from './support/test-env.ts';
 
 /** A status path that records what it was told; a message is "recorded as sent" once listed in `known`. */
@@ -93,7 +94,7 @@ describe('sandbox receipts', () => {
 
   it('reports a receipt again while its send is not recorded, and stops once it applied', async () => {
     const sink = new RecordingSink();
-    const { receipts } = receiptsWith(sink, { deliveredAfterMs: 30, readAfterMs: 400, worker: true, queuePrefix: 'late' });
+    const { receipts, queues } = receiptsWith(sink, { deliveredAfterMs: 30, readAfterMs: 400, worker: true, queuePrefix: 'late' });
     await Promise.all([
       receipts.sent({ channelId: 'c1', providerMessageId: 'sandbox:late' }),
       receipts.sent({ channelId: 'c1', providerMessageId: 'sandbox:early' }),
@@ -103,7 +104,8 @@ describe('sandbox receipts', () => {
     sink.known.add('sandbox:late');
     await eventually(async () => (sink.count('read', 'sandbox:late') >= 1 && sink.count('read', 'sandbox:early') >= 1 ? true : undefined));
     const deliveredLate = sink.count('delivered', 'sandbox:late');
-    await new Promise((r) => setTimeout(r, 300));
+    // Until no job is left, the delayed ones included: a round wrongly scheduled after it applied would have run.
+    await queuesIdle(redis, queues.prefix, { delayedDueWithinMs: Infinity });
     // Applied once, it is not reported delivered again; the one recorded at once was reported once.
     expect(sink.count('delivered', 'sandbox:late')).toBe(deliveredLate);
     expect(sink.count('delivered', 'sandbox:early')).toBe(1);

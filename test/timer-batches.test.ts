@@ -72,14 +72,19 @@ const fire = (run: WaitingRun) => api.process.engine.timers.fire(run.id, run.ste
 
 /** As the timer's job does: a timer refused because its conversation is held is retried shortly after. */
 async function fireAsJob(run: WaitingRun): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fire(run);
-    } catch (err) {
-      if (!(err instanceof UnavailableError) || attempt >= 20) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  let refused: unknown;
+  await eventually(
+    () =>
+      fire(run).then(
+        () => true as const,
+        (err: unknown) => {
+          if (!(err instanceof UnavailableError)) throw err;
+          refused = err;
+          return undefined;
+        },
+      ),
+    { timeoutMs: 2_000, intervalMs: 100, what: `the timer of run ${run.id} fired`, progress: () => String(refused) },
+  );
 }
 
 async function outboundTexts(conversationId: string): Promise<string[]> {

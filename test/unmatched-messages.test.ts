@@ -7,6 +7,7 @@ import { InboundPipeline } from '../platform/pipeline/inbound-pipeline.ts';
 import { testSql } from './support/test-sql.ts';
 import { seedDemo } from '../platform/seed/seed-demo.ts';
 import { eventually } from './support/eventually.ts';
+import { queuesIdle } from './support/queues-idle.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
 import type { ApiClient } from './support/api-client.ts';
 import { publishFlow } from './support/publish-flow.ts';
@@ -44,9 +45,9 @@ async function handled(messageId: string): Promise<void> {
 }
 
 async function settle(): Promise<void> {
-  // Give any wrongly started run time to write its reply.
+  // A reconciler pass, then every job it or anything before it enqueued is done: a wrongly started run has written its reply.
   await api.process.engine.reconciler.runOnce();
-  await new Promise((r) => setTimeout(r, 500));
+  await queuesIdle(api.env.redis, api.env.config.redisPrefix);
 }
 
 beforeAll(async () => {
