@@ -73,6 +73,15 @@ describe('runSql', () => {
     await expect(mismatch).rejects.toMatchObject({ subject: { statement: expect.stringMatching(/^om_/) } });
   });
 
+  it('gives no row type without a row schema: the compiler refuses runSql<Row> (checked by npm run check)', async () => {
+    // @ts-expect-error a row type comes from a row schema, never from the caller's word
+    const unchecked = await runSql<{ id: number }>(env.orm.em.fork(), `select 1 as id`);
+    const { rows } = await runSql(env.orm.em.fork(), `select 1 as id`);
+    // @ts-expect-error without a schema a column is unknown until it is checked
+    const id: number = rows[0]!.id;
+    expect([unchecked.rows, id]).toEqual([[{ id: 1 }], 1]);
+  });
+
   it("sends a literal '?' (a jsonb operator) as it is", async () => {
     const { rows } = await runSql(
       env.orm.em.fork(),

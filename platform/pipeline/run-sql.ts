@@ -128,16 +128,6 @@ export async function runSql<S extends RowSchema>(
   bindings: Record<string, unknown>,
   opts: RunSqlRowOptions<S>,
 ): Promise<SqlResult<z.output<S>>>;
-/**
- * @deprecated The row type is the statement's unchecked promise: give `{ row: schema }` instead.
- * Kept only while the statements move to row schemas; removed once none is left.
- */
-export async function runSql<Row>(
-  em: EntityManager,
-  sql: string,
-  bindings?: Record<string, unknown>,
-  opts?: RunSqlOptions,
-): Promise<SqlResult<Row>>;
 export async function runSql(
   em: EntityManager,
   sql: string,
