@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { TEAM_STRATEGIES } from '../../platform/inbox/team-store.ts';
 
-export const TEAM_STRATEGIES = ['round_robin', 'least_busy', 'manual'] as const;
+/** Re-exported for the editor, which reads the API's types from here. */
+export { TEAM_STRATEGIES };
 
 export const TeamMemberInput = z.strictObject({
   userId: z.uuid(),

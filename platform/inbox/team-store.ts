@@ -5,10 +5,13 @@ import { newId } from '../ids.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 
 /** A team as TEAM_SELECT reads it. */
+/** How a team hands out its conversations. */
+export const TEAM_STRATEGIES = ['round_robin', 'least_busy', 'manual'] as const;
+
 export const Team = z.object({
   id: z.string(),
   name: z.string(),
-  strategy: z.enum(['round_robin', 'least_busy', 'manual']),
+  strategy: z.enum(TEAM_STRATEGIES),
   sticky: z.boolean(),
   defaultCapacity: z.number(),
   isDefault: z.boolean(),
