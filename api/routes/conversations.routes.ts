@@ -8,7 +8,7 @@ import { CAPABILITIES, can } from '../../engine/tenancy/role.ts';
 import { ConversationSchema, type Conversation } from '../../platform/db/entities/conversation.entity.ts';
 import { MessageSchema } from '../../platform/db/entities/message.entity.ts';
 import { newId } from '../../platform/ids.ts';
-import { runSql } from '../../platform/pipeline/run-sql.ts';
+import { IdRow, runSql } from '../../platform/pipeline/run-sql.ts';
 import { ConversationDto, toConversationDto } from '../dto/conversation.dto.ts';
 import { privacyFilesOf } from '../../connectors/retention/privacy-files.ts';
 import { ConversationListItemDto, ConversationNoteDto, ReadMarkerDto, TimelineItemDto } from '../dto/inbox.dto.ts';
@@ -257,8 +257,6 @@ const TimelineRow = z.object({ item: z.record(z.string(), z.unknown()) });
 /** A message's stored media (null for a message without any). */
 const MessageMediaRow = z.object({ media: StoredMediaSchema.nullable() });
 
-const MessageIdRow = z.object({ id: z.string() });
-
 function inboxActionRoutes() {
   return [
     defineRoute({
@@ -497,7 +495,7 @@ function inboxActionRoutes() {
              and (cast(:messageId as uuid) is null or id = cast(:messageId as uuid))
            order by id desc limit 1`,
           { conversationId: conversation.id, workspaceId: auth.workspaceId, messageId: body.messageId ?? null },
-          { row: MessageIdRow },
+          { row: IdRow },
         );
         if (body.messageId && !rows[0]) throw new NotFoundError('message', body.messageId);
         if (rows[0]) {

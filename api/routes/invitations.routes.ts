@@ -8,7 +8,7 @@ import { MembershipSchema } from '../../platform/db/entities/membership.entity.t
 import { UserSchema } from '../../platform/db/entities/user.entity.ts';
 import { WorkspaceSchema } from '../../platform/db/entities/workspace.entity.ts';
 import { newId } from '../../platform/ids.ts';
-import { runSql } from '../../platform/pipeline/run-sql.ts';
+import { IdRow, runSql } from '../../platform/pipeline/run-sql.ts';
 import { authenticate, credentialOf } from '../auth/authenticate.ts';
 import { Email, Password, PersonName } from '../auth/credential-fields.ts';
 import { openSession, SessionResponse } from '../auth/session-response.ts';
@@ -77,8 +77,6 @@ const REVOKE_OPEN_SQL = `update invitations set revoked_at = :now
   where workspace_id = :workspaceId and email = :email and accepted_at is null and revoked_at is null
   returning id`;
 
-const RevokedInvitationRow = z.object({ id: z.string() });
-
 export const invitationRoutes = [
   defineRoute({
     method: 'post',
@@ -103,12 +101,7 @@ export const invitationRoutes = [
       let invitation: Invitation;
       try {
         invitation = await em.transactional(async (tx) => {
-          const replaced = await runSql(
-            tx,
-            REVOKE_OPEN_SQL,
-            { now, workspaceId: auth.workspaceId, email: body.email },
-            { row: RevokedInvitationRow },
-          );
+          const replaced = await runSql(tx, REVOKE_OPEN_SQL, { now, workspaceId: auth.workspaceId, email: body.email }, { row: IdRow });
           for (const { id } of replaced.rows)
             audit(tx, {
               workspaceId: auth.workspaceId,

@@ -7,7 +7,7 @@ import { FlowNotPublishedError } from '../../engine/errors/flow-not-published.er
 import { MAX_TEXT_CHARS } from '../../engine/messages/message-content.ts';
 import { validateFlow } from '../../engine/flows/validate-flow.ts';
 import { newId } from '../../platform/ids.ts';
-import { runSql } from '../../platform/pipeline/run-sql.ts';
+import { IdRow, runSql } from '../../platform/pipeline/run-sql.ts';
 import { TestMessageAcceptedDto } from '../dto/test-chat.dto.ts';
 import { flowValidationOptions } from '../../platform/automation/flow-validation-options.ts';
 import { pinTemplateVersions } from '../../platform/templates/message-templates.ts';
@@ -23,7 +23,6 @@ const TEST_CONTACT_NAME = 'Test contact';
 const MAX_PHONE_TRIES = 5;
 
 /** A row of a statement that selects or returns only an id (a flow version, a contact, a channel). */
-const IdRow = z.object({ id: z.string() });
 
 /** A test contact: its phone is never null (the statement selects only those with one). */
 const TestContactRow = z.object({ id: z.string(), phone: z.string() });

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
-import { runSql } from '../../platform/pipeline/run-sql.ts';
+import { IdRow, runSql } from '../../platform/pipeline/run-sql.ts';
 import { emitEvent } from '../../platform/webhooks/webhook-events.ts';
 import { contactErasedEvent } from '../../platform/webhooks/webhook-event-payloads.ts';
 
@@ -28,7 +28,6 @@ const ReferencingColumnRow = z.object({ table: z.string(), column: z.string(), r
 type ReferencingColumn = z.infer<typeof ReferencingColumnRow>;
 const ContactPhoneRow = z.object({ phone: z.string().nullable() });
 const IdentityRow = z.object({ kind: z.string(), value: z.string() });
-const IdRow = z.object({ id: z.string() });
 const MessageChannelRow = z.object({ id: z.string(), channelId: z.string() });
 const WaitingRunRow = z.object({ runId: z.string(), waitSeq: z.number() });
 /** A broadcast's audience as erasure edits it; its other fields are kept as they are (written back whole). */

@@ -1,5 +1,4 @@
 import type { Job, Worker } from 'bullmq';
-import { z } from 'zod';
 import type { Clock } from '../../engine/clock.ts';
 import { NotFoundError } from '../../engine/errors/app-error.ts';
 import { RetentionSweepRunningError } from '../../engine/errors/retention-sweep-running.error.ts';
@@ -7,7 +6,7 @@ import type { Config } from '../../platform/config.ts';
 import type { Orm } from '../../platform/db/orm.ts';
 import { newId } from '../../platform/ids.ts';
 import type { Logger } from '../../platform/logger.ts';
-import { runSql } from '../../platform/pipeline/run-sql.ts';
+import { IdRow, runSql } from '../../platform/pipeline/run-sql.ts';
 import type { QueueFactory } from '../../platform/queues/queue-factory.ts';
 import { ContactErasure } from './contact-erasure.ts';
 import { ContactExportBuilder, expireExports, insertExport, type ExportRow } from './contact-export.ts';
@@ -45,8 +44,6 @@ const JOB_OPTIONS = {
   removeOnComplete: true,
   removeOnFail: { age: 7 * 24 * 3600 },
 };
-
-const IdRow = z.object({ id: z.string() });
 
 export function sweepSchedulerId(workspaceId: string): string {
   return `retention-sweep-${workspaceId}`;

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import type { RetentionKind } from '../../engine/retention/retention-policy.ts';
-import { runSql } from '../../platform/pipeline/run-sql.ts';
+import { IdRow, runSql } from '../../platform/pipeline/run-sql.ts';
 import type { ActiveHolds } from './legal-holds.sql.ts';
 
 /** What one kind's sweep looks at: a workspace, an instant before which data is expired, the holds. */
@@ -367,12 +367,10 @@ export async function previewInactiveContacts(em: EntityManager, scope: KindScop
   return one(em, `select count(*) as rows, sum(pg_column_size(c.*)) as bytes, 0 as files ${INACTIVE_CONTACTS}`, bind(scope));
 }
 
-const ContactIdRow = z.object({ id: z.string() });
-
 export async function inactiveContactIds(em: EntityManager, scope: KindScope, limit: number): Promise<string[]> {
   return (
     await runSql(em, `select c.id ${INACTIVE_CONTACTS} order by c.created_at limit :limit for update skip locked`, bind(scope, limit), {
-      row: ContactIdRow,
+      row: IdRow,
       planEachCall: true,
     })
   ).rows.map((r) => r.id);

@@ -8,7 +8,7 @@ import { audit } from '../../platform/audit/audit-log.ts';
 import type { Config } from '../../platform/config.ts';
 import type { Orm } from '../../platform/db/orm.ts';
 import type { Logger } from '../../platform/logger.ts';
-import { runSql } from '../../platform/pipeline/run-sql.ts';
+import { IdRow, runSql } from '../../platform/pipeline/run-sql.ts';
 import { removePendingFiles, type PrivacyFiles } from './privacy-files.ts';
 
 /** An owner's request to delete a workspace takes effect this long after it is made (it may be cancelled meanwhile). */
@@ -18,7 +18,6 @@ const WorkspaceHoldRow = z.object({ id: z.string(), reason: z.string() });
 /** deletion_due_at as set by the request: never null (coalesce with the new date). */
 const DeletionDueRow = z.object({ due: z.date() });
 const DueWorkspaceRow = z.object({ id: z.string(), requestedBy: z.string().nullable() });
-const IdRow = z.object({ id: z.string() });
 const MembershipRow = z.object({ workspaceId: z.string(), role: z.string(), owners: z.number(), members: z.number() });
 
 /** Schedules the workspace's deletion; refused while the workspace is under a legal hold. Returns when it will happen. */

@@ -4,7 +4,7 @@ import type { Job } from 'bullmq';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
 import { QUICK_STALL_DETECTION, type QueueFactory } from '../queues/queue-factory.ts';
-import { runSql } from '../pipeline/run-sql.ts';
+import { IdRow, runSql } from '../pipeline/run-sql.ts';
 import { dispatchCommittedBatch, emptyAfterCommit, type AfterCommit } from './after-commit.ts';
 import { tryLockConversation, tryLockConversations } from './conversation-lock.ts';
 import { DrainBatcher, type BatchVerdict } from './drain-batcher.ts';
@@ -61,7 +61,6 @@ const MARK_HANDLED_SQL = `update messages set handled_at = now() where id = any(
 const STILL_PENDING_SQL = `
 select distinct conversation_id as id from messages
  where conversation_id = any(cast(:conversationIds as uuid[])) and direction = 'inbound' and handled_at is null`;
-const StillPendingRow = z.object({ id: z.string() });
 
 /**
  * Per-conversation ordering without BullMQ groups (see engine/README.md).
@@ -190,7 +189,7 @@ export class ConversationDrain {
    */
   async drainIfPending(conversationIds: string[]): Promise<void> {
     if (conversationIds.length === 0) return;
-    const { rows } = await runSql(this.deps.orm.em.fork(), STILL_PENDING_SQL, { conversationIds }, { row: StillPendingRow });
+    const { rows } = await runSql(this.deps.orm.em.fork(), STILL_PENDING_SQL, { conversationIds }, { row: IdRow });
     await Promise.all(
       rows.map((row) =>
         this.drain(row.id).catch((err: unknown) =>
@@ -259,7 +258,7 @@ export class ConversationDrain {
     // inboxes; its own job found the lock taken, or shared this batch's request) is seen now.
     const finished = [...locked].filter((id) => verdicts.get(id) === 'done');
     if (finished.length > 0) {
-      const { rows } = await runSql(this.deps.orm.em.fork(), STILL_PENDING_SQL, { conversationIds: finished }, { row: StillPendingRow });
+      const { rows } = await runSql(this.deps.orm.em.fork(), STILL_PENDING_SQL, { conversationIds: finished }, { row: IdRow });
       for (const row of rows) verdicts.set(row.id, 'again');
     }
     return verdicts;
@@ -297,12 +296,7 @@ export class ConversationDrain {
       if (step === 'more') continue;
       // The lock is released: a message committed while we held it (whose own job found the
       // lock taken and ended) is seen now.
-      const { rows } = await runSql(
-        this.deps.orm.em.fork(),
-        STILL_PENDING_SQL,
-        { conversationIds: [conversationId] },
-        { row: StillPendingRow },
-      );
+      const { rows } = await runSql(this.deps.orm.em.fork(), STILL_PENDING_SQL, { conversationIds: [conversationId] }, { row: IdRow });
       if (rows.length === 0) return;
     }
   }

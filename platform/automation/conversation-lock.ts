@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
-import { runSql } from '../pipeline/run-sql.ts';
+import { IdRow, runSql } from '../pipeline/run-sql.ts';
 
 /*
  * The lock key of an id: 64 bits of its MD5, so two ids sharing a lock is negligible (and would
@@ -11,7 +11,6 @@ const LOCK_KEY = (id: string) => `('x' || substr(md5(${id}), 1, 16))::bit(64)::b
 const TRY_LOCK_SQL = `select pg_try_advisory_xact_lock(${LOCK_KEY(':id')}) as locked`;
 const TryLockRow = z.object({ locked: z.boolean() });
 const TRY_LOCK_MANY_SQL = `select asked.id from unnest(cast(:ids as text[])) as asked(id) where pg_try_advisory_xact_lock(${LOCK_KEY('asked.id')})`;
-const LockedRow = z.object({ id: z.string() });
 
 /**
  * Takes the transaction-scoped advisory lock of a conversation (or of a run that has none),
@@ -24,6 +23,6 @@ export async function tryLockConversation(em: EntityManager, id: string): Promis
 
 /** Takes the locks of several conversations in one statement, without waiting; answers the ids locked. */
 export async function tryLockConversations(em: EntityManager, ids: readonly string[]): Promise<Set<string>> {
-  const { rows } = await runSql(em, TRY_LOCK_MANY_SQL, { ids }, { row: LockedRow });
+  const { rows } = await runSql(em, TRY_LOCK_MANY_SQL, { ids }, { row: IdRow });
   return new Set(rows.map((r) => r.id));
 }

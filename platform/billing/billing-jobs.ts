@@ -6,7 +6,7 @@ import { QUOTA_EXCEEDED_REASON } from '../../engine/billing/usage-thresholds.ts'
 import { BroadcastCommands } from '../broadcasts/broadcast-commands.ts';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
-import { runSql } from '../pipeline/run-sql.ts';
+import { IdRow, runSql } from '../pipeline/run-sql.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
 import { PeriodicPass } from '../runtime/periodic-pass.ts';
 import type { Billing } from './billing.ts';
@@ -18,7 +18,6 @@ const BILLING_EVENTS_IN_FLIGHT = 4;
 /** An event still unprocessed this long after it arrived has lost its job (Redis was away): queued again. */
 export const BILLING_EVENT_GRACE_MS = 30_000;
 
-const IdRow = z.object({ id: z.string() });
 const WorkspaceIdRow = z.object({ workspaceId: z.string() });
 
 /**

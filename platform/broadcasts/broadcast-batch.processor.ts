@@ -14,7 +14,7 @@ import { newId } from '../ids.ts';
 import type { Logger } from '../logger.ts';
 import type { BatchSender } from '../pipeline/batch-sender.ts';
 import { SendRow } from '../pipeline/send-claim.ts';
-import { runSql } from '../pipeline/run-sql.ts';
+import { IdRow, runSql } from '../pipeline/run-sql.ts';
 import { METERED_JSON, meteredRowsOf, UsageMeter, type MeteredRow } from '../billing/usage-meter.ts';
 import { QUOTA_EXCEEDED_REASON } from '../../engine/billing/usage-thresholds.ts';
 import type { SendJobData } from '../pipeline/send-job.ts';
@@ -98,7 +98,6 @@ const MessageByKeyRow = z.object({ id: z.string(), key: z.string() });
 const LEFTOVER_SQL = `
 select m.id from broadcast_recipients r join messages m on m.id = r.message_id
  where r.broadcast_id = :broadcastId and r.batch = :batch and r.state = 'queued' and m.status = 'queued'`;
-const LeftoverRow = z.object({ id: z.string() });
 
 /** The outbox key of a recipient's message: one message per (broadcast, recipient), ever. */
 export function recipientMessageKey(broadcastId: string, recipientId: string): string {
@@ -147,7 +146,7 @@ export class BroadcastBatchProcessor {
     // A retried job also sends what its killed predecessor recorded but did not send (claimed again: the in-flight check decides).
     if (job.attemptsStarted > 1) {
       const recordedNow = new Set(recorded.rows.map((r) => r.id));
-      const leftovers = (await runSql(em, LEFTOVER_SQL, { broadcastId: data.broadcastId, batch: data.batch }, { row: LeftoverRow })).rows
+      const leftovers = (await runSql(em, LEFTOVER_SQL, { broadcastId: data.broadcastId, batch: data.batch }, { row: IdRow })).rows
         .map((r) => r.id)
         .filter((id) => !recordedNow.has(id));
       const more = await this.deps.sender.send(leftovers, queues.send, concurrency);

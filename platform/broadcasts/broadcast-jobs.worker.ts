@@ -1,11 +1,10 @@
 import { DelayedError, type Job, type Worker } from 'bullmq';
-import { z } from 'zod';
 import type { Clock } from '../../engine/clock.ts';
 import type { Orm } from '../db/orm.ts';
 import type { TriggeredRuns } from '../automation/triggered-runs.ts';
 import { newId } from '../ids.ts';
 import type { Logger } from '../logger.ts';
-import { runSql } from '../pipeline/run-sql.ts';
+import { IdRow, runSql } from '../pipeline/run-sql.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
 import { BroadcastFlowBatchProcessor } from './broadcast-flow-batch.processor.ts';
 import { BROADCAST_JOB_OPTIONS, BROADCASTS_QUEUE, recurringSchedulerId, startJobId, type BroadcastJobData } from './broadcast-queues.ts';
@@ -32,7 +31,6 @@ select :id, p.workspace_id, p.id, :occurrenceKey, p.name || ' · ' || to_char(ca
  where p.id = :parentId and p.state = 'scheduled'
 on conflict (parent_id, occurrence_key) where parent_id is not null do nothing
 returning id`;
-const OccurrenceRow = z.object({ id: z.string() });
 
 /**
  * The worker role's part of broadcasts, on the `broadcasts` queue: start (snapshot, then batches),
@@ -98,7 +96,7 @@ export class BroadcastJobs {
   private async occurrence(parentId: string, occurrenceKey: string): Promise<{ occurrenceId: string | null }> {
     const em = this.deps.orm.em.fork();
     const now = this.deps.clock.now();
-    const { rows } = await runSql(em, INSERT_OCCURRENCE_SQL, { id: newId(), parentId, occurrenceKey, now }, { row: OccurrenceRow });
+    const { rows } = await runSql(em, INSERT_OCCURRENCE_SQL, { id: newId(), parentId, occurrenceKey, now }, { row: IdRow });
     const occurrenceId = rows[0]?.id ?? null;
     if (occurrenceId !== null) {
       await this.deps.queues

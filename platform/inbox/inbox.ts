@@ -8,7 +8,7 @@ import type { AcceptedInbound } from '../../engine/ports/inbound-message.ts';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
 import type { Outbox } from '../pipeline/outbox.ts';
-import { runSql } from '../pipeline/run-sql.ts';
+import { IdRow, runSql } from '../pipeline/run-sql.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
 import type { Redis } from '../redis.ts';
 import { assignQueue, MAX_ASSIGNED_PER_STATEMENT } from './assign-queue.sql.ts';
@@ -70,7 +70,6 @@ const TeamRow = Team.pick({
 });
 type TeamRow = z.infer<typeof TeamRow>;
 
-const IdRow = z.object({ id: z.string() });
 const RoutingRuleRow = z.object({ id: z.string(), teamId: z.string(), condition: z.unknown() });
 /** What a routing condition reads (`RoutingFacts`); the message is left-joined: none yet, its fields are null. */
 const RoutingFactsRow = z.object({

@@ -9,7 +9,7 @@ import { newId } from '../ids.ts';
 import type { Logger } from '../logger.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
 import { OutboundRequestSchema, type OutboundRequest } from './outbound-request.ts';
-import { runSql } from './run-sql.ts';
+import { IdRow, runSql } from './run-sql.ts';
 import { METERED_JSON, meteredRowsOf, UsageMeter } from '../billing/usage-meter.ts';
 import { QUOTA_EXCEEDED_REASON } from '../../engine/billing/usage-thresholds.ts';
 import {
@@ -151,7 +151,6 @@ export interface QueuedMessageRow {
 }
 
 const EXISTING_SQL = `select id from messages where channel_id = :channelId and idempotency_key = :idempotencyKey`;
-const ExistingRow = z.object({ id: z.string() });
 
 /**
  * The transactional outbox for outbound messages: `queueSend` records a `queued` message inside
@@ -289,12 +288,7 @@ export class Outbox {
     if ((await this.insertQueuedRows(em, [row])).has(row.id)) return { messageId: row.id, channelId: target.channelId, created: true };
 
     // A concurrent request with the same key committed first.
-    const existing = await runSql(
-      em,
-      EXISTING_SQL,
-      { channelId: target.channelId, idempotencyKey: req.idempotencyKey },
-      { row: ExistingRow },
-    );
+    const existing = await runSql(em, EXISTING_SQL, { channelId: target.channelId, idempotencyKey: req.idempotencyKey }, { row: IdRow });
     const existingId = existing.rows[0]?.id;
     if (!existingId)
       throw new InvariantError(`outbound message with key ${req.idempotencyKey} conflicted but cannot be found`, {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager, Knex } from '@mikro-orm/postgresql';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { InvariantError } from '../../engine/errors/invariant.error.ts';
 import { sqlTypeParsers } from './sql-type-parsers.ts';
 
@@ -79,6 +79,9 @@ export interface RunSqlOptions {
 
 /** A zod schema of one row, as the driver parsed it (`sql-type-parsers.ts`). */
 export type RowSchema = z.ZodType;
+
+/** The commonest answer: one id per row (`select id …`, `returning id`). */
+export const IdRow = z.object({ id: z.string() });
 
 /** What a statement that reads rows is given: the schema each row is checked against and typed by. */
 export interface RunSqlRowOptions<S extends RowSchema> extends RunSqlOptions {

@@ -6,7 +6,7 @@ import { SecretNameTakenError } from '../../engine/errors/secret-name-taken.erro
 import { secretReferences } from '../../engine/flows/secret-references.ts';
 import type { SecretResolver } from '../../engine/ports/secret-resolver.port.ts';
 import { newId } from '../ids.ts';
-import { runSql } from '../pipeline/run-sql.ts';
+import { IdRow, runSql } from '../pipeline/run-sql.ts';
 import { openSecretValue, sealSecretValue } from './secret-seal.ts';
 
 /** A secret as lists show it: never its value, only the value's last characters. */
@@ -43,7 +43,6 @@ const NameRow = z.object({ name: z.string() });
 const INSERT_SQL = `insert into workspace_secrets (id, workspace_id, name, sealed_value, value_last4, created_by) values (:id, :workspaceId, :name, :sealed, :last4, :createdBy)
         on conflict (workspace_id, name) do nothing returning id`;
 const ID_BY_NAME_SQL = `select id from workspace_secrets where workspace_id = :workspaceId and name = :name`;
-const IdRow = z.object({ id: z.string() });
 
 /** The published documents of the workspace's active flows whose text names the secret. */
 const FLOWS_NAMING_SQL = `select f.id, f.name, v.document from flows f join flow_versions v on v.flow_id = f.id and v.version = f.published_version

@@ -1,10 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { z } from 'zod';
 import type { Clock } from '../../engine/clock.ts';
 import { hashPassword } from '../crypto/password.ts';
 import type { Orm } from '../db/orm.ts';
 import { newId } from '../ids.ts';
-import { runSql } from '../pipeline/run-sql.ts';
+import { IdRow, runSql } from '../pipeline/run-sql.ts';
 import { seedDemoFlow } from './seed-demo-flow.ts';
 
 export interface DemoSeedOptions {
@@ -26,7 +25,6 @@ export const DEMO_WORKSPACE_NAME = 'Demo workspace';
 export const DEMO_CHANNEL_NAME = 'Demo sandbox';
 
 /** The row of every statement here that answers an id (an insert's `returning id`, a lookup). */
-const IdRow = z.object({ id: z.string() });
 
 /** Sample contacts and what they said, so that the inbox is not empty on first start. */
 const DEMO_CHATS = [

@@ -14,7 +14,7 @@ import {
 } from '../../engine/templates/message-template.ts';
 import { templateReferences } from '../../engine/templates/template-references.ts';
 import { newId } from '../ids.ts';
-import { runSql } from '../pipeline/run-sql.ts';
+import { IdRow, runSql } from '../pipeline/run-sql.ts';
 
 /*
  * The `message_templates` and `message_template_versions` tables. A template row names the
@@ -71,7 +71,6 @@ export interface MessageTemplateVersionSummary {
   broadcasts: VersionBroadcastPin[];
 }
 
-const IdRow = z.object({ id: z.string() });
 const NameRow = z.object({ name: z.string() });
 /** A flow or broadcast that sends a template. */
 const IdNameRow = z.object({ id: z.string(), name: z.string() });

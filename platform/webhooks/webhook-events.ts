@@ -6,7 +6,7 @@ import type { WebhookEventInput, WebhookEventType } from '../../engine/webhooks/
 import type { Orm } from '../db/orm.ts';
 import { newId } from '../ids.ts';
 import type { Logger } from '../logger.ts';
-import { runSql } from '../pipeline/run-sql.ts';
+import { IdRow, runSql } from '../pipeline/run-sql.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
 import type { Redis } from '../redis.ts';
 import { deliveryJobOptions, WEBHOOK_QUEUE, type WebhookJobData } from './webhook-queue.ts';
@@ -42,7 +42,6 @@ insert into webhook_deliveries (id, workspace_id, event_id, endpoint_id, status,
 select gen_random_uuid(), t.workspace_id, t.event_id, t.endpoint_id, 'pending', cast(:now as timestamptz), cast(:now as timestamptz)
   from targets t join recorded r on r.id = t.event_id
 returning id`;
-const DeliveryIdRow = z.object({ id: z.string() });
 
 interface CachedTypes {
   types: ReadonlySet<string>;
@@ -243,7 +242,7 @@ export async function emitEvents(em: EntityManager, events: readonly WebhookEven
     contact_id: e.contactId ?? null,
     conversation_id: e.conversationId ?? null,
   }));
-  const { rows: deliveries } = await runSql(em, RECORD_EVENTS_SQL, { events: JSON.stringify(rows), now }, { row: DeliveryIdRow });
+  const { rows: deliveries } = await runSql(em, RECORD_EVENTS_SQL, { events: JSON.stringify(rows), now }, { row: IdRow });
   if (deliveries.length === 0) return;
   const ids = deliveries.map((d) => d.id);
   const trx = em.getTransactionContext<object>();

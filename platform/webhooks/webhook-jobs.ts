@@ -1,9 +1,8 @@
 import { DelayedError, type Job, type Worker } from 'bullmq';
-import { z } from 'zod';
 import type { Clock } from '../../engine/clock.ts';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
-import { runSql } from '../pipeline/run-sql.ts';
+import { IdRow, runSql } from '../pipeline/run-sql.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
 import { PeriodicPass } from '../runtime/periodic-pass.ts';
 import type { WebhookDeliverer } from './webhook-deliverer.ts';
@@ -14,7 +13,6 @@ export const WEBHOOK_CONCURRENCY = 16;
 /** A pending delivery due this long ago with no live job is enqueued again. */
 const ORPHAN_AFTER_MS = 60_000;
 const RECONCILE_BATCH_ROWS = 500;
-const DeliveryIdRow = z.object({ id: z.string() });
 /** Events (with their deliveries and attempts) are kept this long, then deleted: they copy message texts. */
 export const WEBHOOK_LOG_KEEP_DAYS = 7;
 const HOUSEKEEPING_BATCH_ROWS = 5_000;
@@ -68,7 +66,7 @@ export class WebhookJobs {
       em,
       `select id from webhook_deliveries where status = 'pending' and next_attempt_at < cast(:before as timestamptz) order by next_attempt_at limit cast(:limitRows as integer)`,
       { before: new Date(now.getTime() - ORPHAN_AFTER_MS), limitRows: RECONCILE_BATCH_ROWS },
-      { row: DeliveryIdRow },
+      { row: IdRow },
     );
     const queue = this.deps.queues.queue<WebhookJobData>(WEBHOOK_QUEUE);
     let enqueued = 0;
