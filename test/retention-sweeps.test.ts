@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RETENTION_QUEUE, sweepSchedulerId } from '../connectors/retention/retention-jobs.ts';
+import { SWEEP_APPLICATION_NAME } from '../connectors/retention/sweep-session.sql.ts';
 import { DEFAULT_RETENTION_POLICY } from '../engine/retention/retention-policy.ts';
 import { newId } from '../platform/ids.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
@@ -206,6 +207,25 @@ describe('when a sweep runs over expired, recent, held and running data', () => 
     expect(byKind.usage_data.rows).toBe(14); // 7 to 20 days old
     expect(byKind.audit_log.rows).toBe(0);
     expect(byKind.inactive_contacts).toMatchObject({ days: null, rows: 0, cutoff: null });
+  });
+
+  it('counts a preview as a sweep counts: in a transaction set up for counts (named, one process)', async () => {
+    // The preview's first count reads messages; holding a lock on it keeps that count waiting where it can be seen.
+    const seen = await api.env.orm.em.fork().transactional(async (tx) => {
+      await runSql(tx, `lock table messages in access exclusive mode`);
+      const preview = owner.get('/api/v1/retention/preview');
+      const waiting = await eventually(async () => {
+        const { rows } = await testSql<{ app: string }>(
+          api.env.orm.em.fork(),
+          `select application_name as app from pg_stat_activity
+            where datname = current_database() and wait_event_type = 'Lock' and query like '%messages%'`,
+        );
+        return rows[0];
+      });
+      return { waiting, preview };
+    });
+    expect(seen.waiting.app).toBe(SWEEP_APPLICATION_NAME);
+    expect((await seen.preview).status).toBe(200);
   });
 
   it('deletes nothing on a dry run and reports what it would delete', async () => {

@@ -14,7 +14,7 @@ import { activeHolds } from '../../connectors/retention/legal-holds.sql.ts';
 import { PrivacyService } from '../../connectors/retention/retention-jobs.ts';
 import { loadSettings, saveSettings } from '../../connectors/retention/retention-settings.sql.ts';
 import { findSweep, listSweeps } from '../../connectors/retention/retention-sweep.store.ts';
-import { KIND_SQL, previewInactiveContacts } from '../../connectors/retention/sweep-kinds.sql.ts';
+import { countKind } from '../../connectors/retention/sweep-kinds.sql.ts';
 import { audit } from '../../platform/audit/audit-log.ts';
 import { assertRetentionWithinPlan } from '../../platform/billing/plan-limits.ts';
 import type { ApiDeps } from '../api-deps.ts';
@@ -124,7 +124,7 @@ export const retentionRoutes = [
         if (cutoff && !holds.workspace) {
           // The media kind leaves the messages the message kind deletes (with their files) to it.
           const scope = { workspaceId: auth.workspaceId, cutoff, holds, messageCutoff: cutoffOf(policy, 'message_content', now) };
-          count = kind === 'inactive_contacts' ? await previewInactiveContacts(em, scope) : await KIND_SQL[kind].preview(em, scope);
+          count = await countKind(em, kind, scope);
         }
         kinds.push({
           kind,

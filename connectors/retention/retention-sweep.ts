@@ -8,7 +8,7 @@ import { runSql } from '../../platform/pipeline/run-sql.ts';
 import { eraseContactInTx } from './contact-erasure.sql.ts';
 import { DEFAULT_PRESSURE, InboundPressure, type PressureOptions } from './inbound-pressure.ts';
 import { activeHolds } from './legal-holds.sql.ts';
-import { setUpBatch, setUpCounts, walCompressionFor, type WalCompression } from './sweep-session.sql.ts';
+import { setUpBatch, walCompressionFor, type WalCompression } from './sweep-session.sql.ts';
 import { removePendingFiles, type PrivacyFiles } from './privacy-files.ts';
 import {
   claimSweep,
@@ -20,10 +20,10 @@ import {
   type SweepRow,
 } from './retention-sweep.store.ts';
 import {
+  countKind,
   inactiveContactIds,
   isRetryableBatchError,
   KIND_SQL,
-  previewInactiveContacts,
   type BatchResult,
   type KindCount,
   type KindScope,
@@ -156,10 +156,7 @@ export class RetentionSweepRunner {
         continue;
       }
       const scope = scopeOf(sweep, cutoff, holds);
-      const count = await this.deps.orm.em.fork().transactional(async (tx) => {
-        await setUpCounts(tx);
-        return kind === 'inactive_contacts' ? previewInactiveContacts(tx, scope) : KIND_SQL[kind].preview(tx, scope);
-      });
+      const count = await countKind(this.deps.orm.em.fork(), kind, scope);
       await this.write(sweep, kind, { ...p, total: count.rows, totalBytes: count.bytes, status: sweep.dryRun ? 'done' : 'pending' });
     }
   }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { RetentionKind } from '../../engine/retention/retention-policy.ts';
 import { IdRow, runSql } from '../../platform/pipeline/run-sql.ts';
 import type { ActiveHolds } from './legal-holds.sql.ts';
+import { setUpCounts } from './sweep-session.sql.ts';
 
 /** What one kind's sweep looks at: a workspace, an instant before which data is expired, the holds. */
 export interface KindScope {
@@ -365,6 +366,18 @@ const INACTIVE_CONTACTS = `from contacts c
 
 export async function previewInactiveContacts(em: EntityManager, scope: KindScope): Promise<KindCount> {
   return one(em, `select count(*) as rows, sum(pg_column_size(c.*)) as bytes, 0 as files ${INACTIVE_CONTACTS}`, bind(scope));
+}
+
+/**
+ * What `kind` would delete now, counted as a sweep counts it: in a transaction of its own, set up
+ * by setUpCounts (named in pg_stat_activity, one process: no parallel workers). The one count of a
+ * kind, for a sweep's totals and for the preview an admin asks for.
+ */
+export async function countKind(em: EntityManager, kind: RetentionKind, scope: KindScope): Promise<KindCount> {
+  return em.transactional(async (tx) => {
+    await setUpCounts(tx);
+    return kind === 'inactive_contacts' ? previewInactiveContacts(tx, scope) : KIND_SQL[kind].preview(tx, scope);
+  });
 }
 
 export async function inactiveContactIds(em: EntityManager, scope: KindScope, limit: number): Promise<string[]> {
