@@ -12,6 +12,7 @@ import { createRedis } from '../platform/redis.ts';
 import { ROLE_NAMES } from '../platform/runtime/role-name.ts';
 import { collect, freePort, REPO_ROOT } from './support/cli-process.ts';
 import { entries, parseDockerfile, replayDockerfile, type StageState } from './support/dockerfile-replay.ts';
+import { eventually } from './support/eventually.ts';
 import { TEST_PG_BASE, TEST_REDIS_URL } from './support/test-env.ts';
 
 // Replays the image without Docker (DOCKER_REPLAY_NPM=registry runs the real `npm ci`s): the
@@ -155,15 +156,14 @@ describe('when the image is built and started as Docker would (replayed in a cle
     'becomes healthy by its own HEALTHCHECK, serves the editor, and stops on SIGTERM',
     async () => {
       const [, ...check] = image.healthcheck!;
-      const started = Date.now();
-      let healthy = false;
-      while (!healthy && Date.now() - started < HEALTHY_WITHIN_MS) {
-        if (child!.exitCode !== null)
-          throw new Error(`the image's command exited with ${child!.exitCode}: ${output().stderr.slice(-2000)}`);
-        healthy = spawnSync(process.execPath, check, { env, timeout: 5_000 }).status === 0;
-        if (!healthy) await new Promise((r) => setTimeout(r, 500));
-      }
-      expect(healthy, output().stderr.slice(-2000)).toBe(true);
+      await eventually(
+        async () => {
+          if (child!.exitCode !== null)
+            throw new Error(`the image's command exited with ${child!.exitCode}: ${output().stderr.slice(-2000)}`);
+          return spawnSync(process.execPath, check, { env, timeout: 5_000 }).status === 0 ? true : undefined;
+        },
+        { timeoutMs: HEALTHY_WITHIN_MS, intervalMs: 500, what: 'healthy by its HEALTHCHECK', progress: () => output().stderr.slice(-2000) },
+      );
 
       const page = await fetch(`http://127.0.0.1:${env.PORT}/flows`);
       expect(page.status).toBe(200);

@@ -2,6 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '../support/api-client.ts';
 import { startTestApi, type TestApi } from '../support/api-harness.ts';
+import { eventually } from '../support/eventually.ts';
 import { addSessionCookies } from './support/browser-session.ts';
 import { E2E_TEST_TIMEOUT_MS, HAS_CHROMIUM, launchChromium, poll, screenshot } from './support/chromium.ts';
 import { violationRecorder } from './support/csp-violations.ts';
@@ -30,9 +31,10 @@ describe.skipIf(!HAS_CHROMIUM)('flow analytics and the dashboard in Chromium', {
     const channelId = (await owner.get('/api/v1/channels')).body.items[0].id as string;
     for (const from of SENDERS)
       expect((await owner.post(`/api/v1/channels/${channelId}/sandbox/inbound`, { from, text: 'hi' })).status).toBeLessThan(300);
-    // Until the three runs have finished (bounded: the hook's own timeout).
-    while ((await owner.get(`/api/v1/flows/${flowId}/analytics`)).body.totals.completed < SENDERS.length)
-      await new Promise((r) => setTimeout(r, 200));
+    await eventually(
+      async () => ((await owner.get(`/api/v1/flows/${flowId}/analytics`)).body.totals.completed >= SENDERS.length ? true : undefined),
+      { timeoutMs: 60_000, intervalMs: 200, what: `the ${SENDERS.length} runs completed` },
+    );
     browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     await violations.watch(context);
