@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import type { Clock } from '../../engine/clock.ts';
-import { WeeklyHoursSchema } from '../../engine/flows/nodes/business-hours.node.ts';
+import { StoredWeeklyHoursSchema } from '../../engine/flows/nodes/business-hours.node.ts';
 import { MAX_RUNS_PER_CONTACT_PER_MINUTE } from '../../engine/runs/run-types.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import type { AfterCommit } from './after-commit.ts';
@@ -113,7 +113,7 @@ export const PendingMessageRow = z.object({
   isFirstMessage: z.boolean(),
   timezone: z.string(),
   /** Null until an admin sets the workspace's hours. */
-  businessHours: WeeklyHoursSchema.nullable(),
+  businessHours: StoredWeeklyHoursSchema.nullable(),
   /** The run of the conversation waiting for a reply, if any (locked by the handler when used), and its version. */
   waitingRunId: z.string().nullable(),
   waitingRunFlowVersionId: z.string().nullable(),

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
-import { WeeklyHoursSchema } from '../../engine/flows/nodes/business-hours.node.ts';
+import { StoredWeeklyHoursSchema } from '../../engine/flows/nodes/business-hours.node.ts';
 import type { RunFacts } from '../../engine/runs/run-types.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import { InvariantError } from '../../engine/errors/invariant.error.ts';
@@ -16,7 +16,7 @@ const FACTS_SQL = `select w.timezone, w.business_hours as "businessHours", c.id 
 /** Its row: the contact's, conversation's and message's columns are null when there is none (the left joins). */
 const FactsRow = z.object({
   timezone: z.string(),
-  businessHours: WeeklyHoursSchema.nullable(),
+  businessHours: StoredWeeklyHoursSchema.nullable(),
   contactId: z.string().nullable(),
   phone: z.string().nullable(),
   name: z.string().nullable(),

@@ -15,6 +15,18 @@ export const WeeklyHoursSchema = z.strictObject(
 );
 export type WeeklyHours = z.output<typeof WeeklyHoursSchema>;
 
+/**
+ * A workspace's business hours as stored (its `business_hours` column): the shape only. The input
+ * rules (times "HH:MM", "to" after "from") were checked when an admin saved them; a row read on
+ * every inbound message is not checked again.
+ */
+export const StoredWeeklyHoursSchema = z.object(
+  Object.fromEntries(WEEKDAYS.map((day) => [day, z.array(z.object({ from: z.string(), to: z.string() }))])) as Record<
+    Weekday,
+    z.ZodArray<z.ZodObject<{ from: z.ZodString; to: z.ZodString }>>
+  >,
+) satisfies z.ZodType<WeeklyHours>;
+
 export const BusinessHoursConfigSchema = z.strictObject({
   /** The workspace's time zone when absent. */
   timezone: TimeZoneSchema.optional(),
