@@ -703,6 +703,44 @@ describe('the OpenAPI document', () => {
   });
 });
 
+describe('when the process that served an agent dies before it moves their conversations', () => {
+  it('returns them to the queue in the same words as the move it missed: went offline, or presence lapsed', async () => {
+    const dora = await inviteMember(owner, { email: 'dora@inbox.test', role: 'agent', name: 'Dora', password: 'password-dora-1' });
+    const team = await createTeam({ name: 'Orphans', strategy: 'manual', members: [{ userId: dora.userId }] });
+    await owner.post('/api/v1/routing-rules', {
+      name: 'orphan',
+      condition: { in: ['orphan-case', { var: 'message.text' }] },
+      teamId: team.id,
+      position: 0,
+    });
+    const reconciler = new InboxReconciler({
+      orm: api.env.orm,
+      inbox: api.process.inbox,
+      clock: systemClock,
+      logger: createLogger('silent'),
+    });
+    const cases = [
+      {
+        set: `availability = 'online', last_seen_at = now() - interval '1 hour'`,
+        reason: 'its agent disconnected longer than the grace period',
+      },
+      { set: `availability = 'offline', last_seen_at = now()`, reason: 'its agent went offline' },
+    ];
+    for (const { set, reason } of cases) {
+      const id = (await write('help orphan-case')).conversationId;
+      await until(id, 'queued');
+      await dora.client.put('/api/v1/me/availability', { availability: 'online' });
+      const took = await dora.client.post(`/api/v1/conversations/${id}/take`);
+      expect(took.status, JSON.stringify(took.body)).toBe(200);
+      // What the dead process left: the agent's row says they are gone, and nothing moved their conversation.
+      await runSql(api.env.orm.em.fork(), `update agent_status set ${set} where user_id = :userId`, { userId: dora.userId });
+      await reconciler.runOnce();
+      expect(await conversation(id)).toMatchObject({ state: 'queued', assigneeUserId: null, teamId: team.id });
+      expect((await events(id)).at(-1)?.reason).toBe(reason);
+    }
+  });
+});
+
 describe('when a member who holds conversations leaves the workspace', () => {
   it('returns their conversations to the queue', async () => {
     const team = await createTeam({ name: 'Leavers', strategy: 'manual', members: [{ userId: cleo.userId }] });

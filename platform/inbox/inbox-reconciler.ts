@@ -4,12 +4,13 @@ import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import { PeriodicPass } from '../runtime/periodic-pass.ts';
-import type { Inbox } from './inbox.ts';
+import { REQUEUE_REASONS, type Inbox } from './inbox.ts';
 
 const BATCH_ROWS = 200;
 
 /** An agent of a workspace (the lapsed ones, and those who left it while holding conversations). */
 const AgentRow = z.object({ workspaceId: z.string(), userId: z.string() });
+const LapsedRow = AgentRow.extend({ availability: z.string() });
 const TeamIdRow = z.object({ teamId: z.string() });
 const SnoozedRow = z.object({ id: z.string(), snoozedUntil: z.date() });
 
@@ -42,12 +43,19 @@ export class InboxReconciler {
     const presentSince = new Date(now.getTime() - this.deps.inbox.presenceGraceMs);
     const { rows: lapsed } = await runSql(
       em,
-      `select workspace_id as "workspaceId", user_id as "userId" from agent_status
+      `select workspace_id as "workspaceId", user_id as "userId", availability from agent_status
         where load > 0 and (availability = 'offline' or last_seen_at is null or last_seen_at <= cast(:presentSince as timestamptz)) limit :limit`,
       { presentSince, limit: BATCH_ROWS },
-      { row: AgentRow },
+      { row: LapsedRow },
     );
-    for (const a of lapsed) await this.deps.inbox.requeueAgent(a.workspaceId, a.userId, 'its agent is offline', /* onlyIfLapsed= */ true);
+    // The same words as the move this pass stands in for: going offline, or the presence timer.
+    for (const a of lapsed)
+      await this.deps.inbox.requeueAgent(
+        a.workspaceId,
+        a.userId,
+        a.availability === 'offline' ? REQUEUE_REASONS.offline : REQUEUE_REASONS.lapsed,
+        /* onlyIfLapsed= */ true,
+      );
     // A member removed from the workspace loses their agent row with the membership: what they held goes back to the queue.
     const { rows: gone } = await runSql(
       em,

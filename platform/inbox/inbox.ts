@@ -53,6 +53,11 @@ interface ResolvedTogether {
 
 /** Default presence grace period: an agent whose inbox is gone this long counts as offline. */
 export const DEFAULT_PRESENCE_GRACE_MS = 5 * 60_000;
+/** Why an agent's conversations went back to the queue, the same words whichever pass moved them. */
+export const REQUEUE_REASONS = {
+  offline: 'its agent went offline',
+  lapsed: 'its agent disconnected longer than the grace period',
+} as const;
 /** The longest snooze. */
 export const MAX_SNOOZE_MS = 30 * 24 * 3_600_000;
 
@@ -680,7 +685,7 @@ export class Inbox {
       if (availability === 'online')
         after.timers.push({ kind: 'presence_lapse', workspaceId, userId, dueAt: new Date(now.getTime() + this.deps.presenceGraceMs + 1) });
     }).then(async () => {
-      if (availability === 'offline') await this.requeueAgent(workspaceId, userId, 'its agent went offline');
+      if (availability === 'offline') await this.requeueAgent(workspaceId, userId, REQUEUE_REASONS.offline);
     });
   }
 
@@ -769,12 +774,7 @@ export class Inbox {
       );
       const seen = rows[0]?.lastSeenAt?.getTime() ?? 0;
       if (seen > this.deps.clock.now().getTime() - this.deps.presenceGraceMs) return;
-      await this.requeueAgent(
-        timer.workspaceId,
-        timer.userId,
-        'its agent disconnected longer than the grace period',
-        /* onlyIfLapsed= */ true,
-      );
+      await this.requeueAgent(timer.workspaceId, timer.userId, REQUEUE_REASONS.lapsed, /* onlyIfLapsed= */ true);
       return;
     }
     const { rows } = await runSql(
