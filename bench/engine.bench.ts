@@ -16,7 +16,9 @@ import {
 } from './support/engine-fixture.ts';
 import { closedLoop, openLoop, type LoadResult, type SendOne } from './support/load.ts';
 import { formatSummary, summarise } from './support/percentiles.ts';
-import { readPhaseTimings, readRunOutcomes, type PhaseTimings } from './support/phase-timings.ts';
+import { PhaseDiagnostics } from './support/phase-diagnostics.ts';
+import { readPhaseTimings, readRunOutcomes, slowest, type PhaseTimings } from './support/phase-timings.ts';
+import { ProcessEvents } from './support/process-events.ts';
 import { cpuPerMessage, cpuSnapshot, type CpuSnapshot } from './support/cpu-usage.ts';
 import { ReplyCounter } from './support/reply-counter.ts';
 import { readSendJobTimings, type SendJobTimings } from './support/send-job-timings.ts';
@@ -34,7 +36,9 @@ const USAGE = `npm run bench -- engine [options]
                         each channel sends one message at a time
   --billing off|on      off (the default): no STRIPE_SECRET_KEY, replies counted without a limit;
                         on: billing on (Stripe keys that are never used on this path) and the bench
-                        workspace on the business plan, so every reply passes the exact quota check`;
+                        workspace on the business plan, so every reply passes the exact quota check
+  --diagnose            during the open loop, sample the database's backends every 20 ms (costs it
+                        some CPU) and show what the slowest replies waited on`;
 
 interface EngineBenchOptions {
   conversations: number;
@@ -47,6 +51,7 @@ interface EngineBenchOptions {
   warmup: number;
   channels: number;
   billing: boolean;
+  diagnose: boolean;
 }
 
 function parseOptions(args: string[]): EngineBenchOptions {
@@ -63,6 +68,7 @@ function parseOptions(args: string[]): EngineBenchOptions {
       warmup: { type: 'string', default: '2000' },
       channels: { type: 'string', default: '1' },
       billing: { type: 'string', default: 'off' },
+      diagnose: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -85,6 +91,7 @@ function parseOptions(args: string[]): EngineBenchOptions {
     warmup: int('warmup', values.warmup),
     channels: Math.max(1, int('channels', values.channels)),
     billing: values.billing === 'on',
+    diagnose: values.diagnose,
   };
 }
 
@@ -174,10 +181,26 @@ export async function runEngineBench(args: string[]): Promise<void> {
     );
     describeBreakdown(closed);
 
-    const open = await bench.open('open', opts.rate, opts.seconds);
+    // The sampler reads pg_stat_activity every 20 ms: it costs the database some CPU, so only when asked for.
+    const diagnostics = opts.diagnose ? PhaseDiagnostics.start(env.orm, env.databaseUrl, `om_bench_${env.id}`) : null;
+    const processEvents = new ProcessEvents();
+    processEvents.start();
+    await diagnostics?.begin('open');
+    const open = await bench.open('open', opts.rate, opts.seconds).finally(() => processEvents.stop());
     const latency = summarise(open.timings.endToEndMs);
     progress(`open loop: ${open.messages} messages at ${opts.rate}/s: end to end ${formatSummary(latency)}; load ${loadAverage()}`);
     describeBreakdown(open);
+    progress(`  open: ${slowSpread(open.timings, processEvents)}`);
+    if (diagnostics) {
+      for (const line of await diagnostics.end()) progress(`  ${line}`);
+      const worst = slowest(open.timings, SLOWEST_SHOWN);
+      const phaseStartMs = Math.min(...open.timings.receivedMs);
+      const seen = await diagnostics.spikes(worst, phaseStartMs);
+      worst.forEach((r, i) =>
+        progress(`  slow reply ${seen[i]}; bench process: ${processEvents.between(r.receivedMs, r.receivedMs + r.endToEndMs)}`),
+      );
+      await diagnostics.stop();
+    }
 
     progress(`BullMQ baseline: ${opts.baselineJobs} empty jobs...`);
     const baseline = await bullmqBaseline({
@@ -285,6 +308,36 @@ export class PhaseRunner {
     const sendJobs = await readSendJobTimings(this.env.redis, this.env.redisPrefix, this.ws.channelIds, startedMs);
     return { name, messages, timings, sendJobs, load, throughputPerS: Math.round((messages / timings.spanMs) * 1000), cpu };
   }
+}
+
+/** Slowest open-loop replies shown with what the sampler saw (`--diagnose`). */
+const SLOWEST_SHOWN = 5;
+/** Width of the windows the slowest replies are grouped into by when they were received. */
+const SPREAD_WINDOW_MS = 100;
+
+/**
+ * Whether the slowest 1 % of a phase's replies came together (a stall: every message received in
+ * the same moment waits for it) or apart (queueing spread over the phase): how many
+ * SPREAD_WINDOW_MS windows of reception time they fall in, the busiest windows, and the bench
+ * process's garbage collection during the phase.
+ */
+function slowSpread(t: PhaseTimings, events: ProcessEvents): string {
+  const n = Math.max(1, Math.ceil(t.endToEndMs.length / 100));
+  const worst = slowest(t, n);
+  const startMs = Math.min(...t.receivedMs);
+  const endMs = Math.max(...t.receivedMs.map((at, i) => at + t.endToEndMs[i]!));
+  const windows = new Map<number, { n: number; maxMs: number }>();
+  for (const r of worst) {
+    const w = Math.floor((r.receivedMs - startMs) / SPREAD_WINDOW_MS);
+    const seen = windows.get(w) ?? { n: 0, maxMs: 0 };
+    windows.set(w, { n: seen.n + 1, maxMs: Math.max(seen.maxMs, r.endToEndMs) });
+  }
+  const busiest = [...windows.entries()]
+    .sort((a, b) => b[1].n - a[1].n)
+    .slice(0, 5)
+    .map(([w, v]) => `${v.n} at t+${((w * SPREAD_WINDOW_MS) / 1000).toFixed(1)} s (up to ${Math.round(v.maxMs)} ms)`)
+    .join(', ');
+  return `slowest 1 % (${worst.length} replies, ${Math.round(worst.at(-1)?.endToEndMs ?? 0)} ms or more) received in ${windows.size} windows of ${SPREAD_WINDOW_MS} ms: ${busiest}; bench process over the phase: ${events.between(startMs, endMs)}`;
 }
 
 /** Where the time of a message goes, from the product's own timestamps. */

@@ -19,7 +19,7 @@ import { PhaseDiagnostics } from './support/phase-diagnostics.ts';
 import { ProcessEvents } from './support/process-events.ts';
 import { openLoop } from './support/load.ts';
 import { formatSummary, summarise } from './support/percentiles.ts';
-import { readPhaseTimings, type PhaseTimings } from './support/phase-timings.ts';
+import { readPhaseTimings, slowest, type PhaseTimings } from './support/phase-timings.ts';
 import { seedRetentionData } from './support/retention-seed.ts';
 import { ReplyCounter } from './support/reply-counter.ts';
 
@@ -300,14 +300,6 @@ const IDLE_S = 15;
 
 /** Slowest replies of a phase shown with what the wait sampler saw while they were in flight. */
 const SPIKES_SHOWN = 5;
-
-/** The `n` slowest replies of a phase: when each was received (epoch ms) and how long it took. */
-function slowest(t: Pick<PhaseTimings, 'endToEndMs' | 'receivedMs'>, n: number): { receivedMs: number; endToEndMs: number }[] {
-  return t.endToEndMs
-    .map((endToEndMs, i) => ({ endToEndMs, receivedMs: t.receivedMs[i]! }))
-    .sort((a, b) => b.endToEndMs - a.endToEndMs)
-    .slice(0, n);
-}
 
 function merge(a: PhaseTimings, b: PhaseTimings): Pick<PhaseTimings, 'endToEndMs' | 'receivedMs'> {
   return { endToEndMs: [...a.endToEndMs, ...b.endToEndMs], receivedMs: [...a.receivedMs, ...b.receivedMs] };

@@ -96,3 +96,11 @@ export async function readRunOutcomes(orm: Orm, workspaceId: string, phase: stri
   );
   return Object.fromEntries(rows.map((r) => [r.status, r.n]));
 }
+
+/** The `n` slowest replies of a phase: when each was received (epoch ms) and how long it took, slowest first. */
+export function slowest(t: Pick<PhaseTimings, 'endToEndMs' | 'receivedMs'>, n: number): { receivedMs: number; endToEndMs: number }[] {
+  return t.endToEndMs
+    .map((endToEndMs, i) => ({ endToEndMs, receivedMs: t.receivedMs[i]! }))
+    .sort((a, b) => b.endToEndMs - a.endToEndMs)
+    .slice(0, n);
+}
