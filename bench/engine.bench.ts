@@ -38,7 +38,9 @@ const USAGE = `npm run bench -- engine [options]
                         on: billing on (Stripe keys that are never used on this path) and the bench
                         workspace on the business plan, so every reply passes the exact quota check
   --diagnose            during the open loop, sample the database's backends every 20 ms (costs it
-                        some CPU) and show what the slowest replies waited on`;
+                        some CPU) and show what the slowest replies waited on
+  --unsettled           skip the CHECKPOINT before the open loop (as before session 15): the closed
+                        loop's data files then reach the disk during the open loop`;
 
 interface EngineBenchOptions {
   conversations: number;
@@ -52,6 +54,7 @@ interface EngineBenchOptions {
   channels: number;
   billing: boolean;
   diagnose: boolean;
+  unsettled: boolean;
 }
 
 function parseOptions(args: string[]): EngineBenchOptions {
@@ -69,6 +72,7 @@ function parseOptions(args: string[]): EngineBenchOptions {
       channels: { type: 'string', default: '1' },
       billing: { type: 'string', default: 'off' },
       diagnose: { type: 'boolean', default: false },
+      unsettled: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -92,6 +96,7 @@ function parseOptions(args: string[]): EngineBenchOptions {
     channels: Math.max(1, int('channels', values.channels)),
     billing: values.billing === 'on',
     diagnose: values.diagnose,
+    unsettled: values.unsettled,
   };
 }
 
@@ -186,7 +191,7 @@ export async function runEngineBench(args: string[]): Promise<void> {
     const processEvents = new ProcessEvents();
     processEvents.start();
     await diagnostics?.begin('open');
-    const open = await bench.open('open', opts.rate, opts.seconds).finally(() => processEvents.stop());
+    const open = await bench.open('open', opts.rate, opts.seconds, { settle: !opts.unsettled }).finally(() => processEvents.stop());
     const latency = summarise(open.timings.endToEndMs);
     progress(`open loop: ${open.messages} messages at ${opts.rate}/s: end to end ${formatSummary(latency)}; load ${loadAverage()}`);
     describeBreakdown(open);
@@ -264,8 +269,19 @@ export class PhaseRunner {
     return this.report(name, messages, load, startedMs, cpu);
   }
 
-  async open(name: string, ratePerS: number, seconds: number): Promise<PhaseReport> {
+  /**
+   * `settle`: a CHECKPOINT first. The closed loop before leaves some 100 MB of data files in the
+   * kernel's page cache, written to the disk 30 s later (vm.dirty_expire_centisecs), in the middle
+   * of the open loop: every commit's WAL flush then queues behind that burst for 100–250 ms, and
+   * the p99 of 3,000 replies is that one stall (bench/README.md, session 15).
+   */
+  async open(name: string, ratePerS: number, seconds: number, opts: { settle: boolean } = { settle: false }): Promise<PhaseReport> {
     const send = await this.prepare(name);
+    if (opts.settle) {
+      const started = performance.now();
+      await runSql(this.env.orm.em.fork(), `checkpoint`);
+      progress(`checkpoint before the ${name} phase: ${Math.round(performance.now() - started)} ms`);
+    }
     const startedMs = Date.now();
     const cpu = await this.cpu();
     const load = await openLoop({ ratePerS, durationS: seconds, send, replies: this.replies });
