@@ -66,6 +66,23 @@ describe('DrainBatcher', () => {
     await Promise.all(all);
   });
 
+  it('while a batch runs, starts another only once moreBatchesFrom conversations wait, and else gathers them for the next one', async () => {
+    const { batches, run } = controlledBatches();
+    const batcher = new DrainBatcher(run, async () => undefined, { maxBatch: 10, batchesInFlight: 2, moreBatchesFrom: 3 }, quiet);
+    const all = ['a', 'b', 'c'].map((id) => batcher.request(id));
+    // 'a' alone at once; 'b' and 'c' wait for it (fewer than 3 wait).
+    expect(batches.map((b) => b.ids)).toEqual([['a']]);
+    batches[0]!.finish();
+    await tick();
+    expect(batches.map((b) => b.ids)).toEqual([['a'], ['b', 'c']]);
+    // With that batch running, three waiting start a second one at once.
+    all.push(...['d', 'e', 'f'].map((id) => batcher.request(id)));
+    expect(batches.map((b) => b.ids)).toEqual([['a'], ['b', 'c'], ['d', 'e', 'f']]);
+    batches[1]!.finish();
+    batches[2]!.finish();
+    await Promise.all(all);
+  });
+
   it('refuses a key another holder has (busy) with an UnavailableError, so that its job retries, and resolves the others', async () => {
     const { batches, run } = controlledBatches();
     const aloneRuns: string[] = [];

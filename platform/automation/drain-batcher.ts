@@ -16,6 +16,19 @@ export type BatchRunner = (keys: string[]) => Promise<Map<string, BatchVerdict>>
 /** Handles one key alone, when its batch failed: resolves when it is done, throws its failure. */
 export type AloneRunner = (key: string) => Promise<void>;
 
+export interface DrainBatcherLimits {
+  /** Keys in one batch at most. */
+  maxBatch: number;
+  /** Batches running at once at most. */
+  batchesInFlight: number;
+  /**
+   * While a batch runs, another starts only once this many keys wait (default 1: at once). Under a
+   * light load the keys that arrive meanwhile then share the next batch instead of each taking a
+   * batch of their own; under a heavy one the batches still overlap.
+   */
+  moreBatchesFrom?: number;
+}
+
 interface Request {
   promise: Promise<void>;
   resolve: () => void;
@@ -48,7 +61,7 @@ export class DrainBatcher {
   constructor(
     private readonly runBatch: BatchRunner,
     private readonly runAlone: AloneRunner,
-    private readonly limits: { maxBatch: number; batchesInFlight: number },
+    private readonly limits: DrainBatcherLimits,
     private readonly logger: Pick<Logger, 'warn'>,
   ) {}
 
@@ -68,7 +81,8 @@ export class DrainBatcher {
   }
 
   private startBatches(): void {
-    while (this.running < this.limits.batchesInFlight && this.waiting.size > 0) {
+    const { batchesInFlight, moreBatchesFrom = 1 } = this.limits;
+    while (this.running < batchesInFlight && this.waiting.size >= (this.running === 0 ? 1 : moreBatchesFrom)) {
       const batch = new Map<string, Request>();
       for (const [id, request] of this.waiting) {
         if (batch.size >= this.limits.maxBatch) break;
