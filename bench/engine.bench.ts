@@ -21,6 +21,7 @@ import { readPhaseTimings, readRunOutcomes, slowest, type PhaseTimings } from '.
 import { ProcessEvents } from './support/process-events.ts';
 import { cpuPerMessage, cpuSnapshot, type CpuSnapshot } from './support/cpu-usage.ts';
 import { ReplyCounter } from './support/reply-counter.ts';
+import { settleWrites } from './support/settle-writes.ts';
 import { readSendJobTimings, type SendJobTimings } from './support/send-job-timings.ts';
 
 const USAGE = `npm run bench -- engine [options]
@@ -269,19 +270,10 @@ export class PhaseRunner {
     return this.report(name, messages, load, startedMs, cpu);
   }
 
-  /**
-   * `settle`: a CHECKPOINT first. The closed loop before leaves some 100 MB of data files in the
-   * kernel's page cache, written to the disk 30 s later (vm.dirty_expire_centisecs), in the middle
-   * of the open loop: every commit's WAL flush then queues behind that burst for 100–250 ms, and
-   * the p99 of 3,000 replies is that one stall (bench/README.md, session 15).
-   */
+  /** `settle`: the closed loop's data files sent to the disk first (settleWrites). */
   async open(name: string, ratePerS: number, seconds: number, opts: { settle: boolean } = { settle: false }): Promise<PhaseReport> {
     const send = await this.prepare(name);
-    if (opts.settle) {
-      const started = performance.now();
-      await runSql(this.env.orm.em.fork(), `checkpoint`);
-      progress(`checkpoint before the ${name} phase: ${Math.round(performance.now() - started)} ms`);
-    }
+    if (opts.settle) progress(`checkpoint before the ${name} phase: ${await settleWrites(this.env.orm)} ms`);
     const startedMs = Date.now();
     const cpu = await this.cpu();
     const load = await openLoop({ ratePerS, durationS: seconds, send, replies: this.replies });

@@ -22,6 +22,7 @@ import { formatSummary, summarise } from './support/percentiles.ts';
 import { readPhaseTimings, slowest, type PhaseTimings } from './support/phase-timings.ts';
 import { seedRetentionData } from './support/retention-seed.ts';
 import { ReplyCounter } from './support/reply-counter.ts';
+import { settleWrites } from './support/settle-writes.ts';
 
 const USAGE = `npm run bench -- retention [options]
   --messages N        messages in the swept workspace, half of them expired (2000000)
@@ -109,9 +110,7 @@ export async function runRetentionBench(args: string[]): Promise<void> {
       // session 12): in the sweep's phase in some runs, in an idle one in others. A checkpoint here
       // writes them before any phase is measured; a checkpoint the sweep's own WAL brings on still
       // happens in its phase (--checkpoint-at-ms forces one).
-      const settled = performance.now();
-      await runSql(em, `checkpoint`);
-      progress(`checkpoint after seeding: ${Math.round(performance.now() - settled)} ms`);
+      progress(`checkpoint after seeding: ${await settleWrites(env.orm)} ms`);
     }
     await createContacts(env, ws.workspaceId, 1, 200);
     replies = await ReplyCounter.open(env.redisUrl, env.redisPrefix, [replyChannel]);

@@ -1,0 +1,17 @@
+import type { Orm } from '../../platform/db/orm.ts';
+import { runSql } from '../../platform/pipeline/run-sql.ts';
+
+/**
+ * A CHECKPOINT before a phase whose latency is measured: the data files a previous phase wrote
+ * (a seed, a closed loop at full speed) reach the disk now rather than in the middle of the
+ * phase. Otherwise the kernel writes them in a burst 30 s after they were dirtied
+ * (vm.dirty_expire_centisecs) or a checkpoint's sync sends them at once, and every commit's WAL
+ * flush waits behind that burst for 100–250 ms: the p99 of a phase of a few thousand replies is
+ * then that one stall, not the product (bench/README.md, sessions 12 and 15). Answers how long the
+ * checkpoint took, in ms.
+ */
+export async function settleWrites(orm: Orm): Promise<number> {
+  const started = performance.now();
+  await runSql(orm.em.fork(), `checkpoint`);
+  return Math.round(performance.now() - started);
+}
