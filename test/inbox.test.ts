@@ -63,6 +63,22 @@ async function createTeam(body: Record<string, unknown>): Promise<any> {
   return res.body;
 }
 
+/** A routing rule, first in order, that sends the messages containing `word` to the team. */
+async function routeToTeam(word: string, teamId: string): Promise<void> {
+  const res = await owner.post('/api/v1/routing-rules', {
+    name: word,
+    condition: { in: [word, { var: 'message.text' }] },
+    teamId,
+    position: 0,
+  });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+}
+
+/** One pass of the inbox reconciler, now. */
+async function reconcileInbox(): Promise<void> {
+  await new InboxReconciler({ orm: api.env.orm, inbox: api.process.inbox, clock: systemClock, logger: createLogger('silent') }).runOnce();
+}
+
 async function events(conversationId: string): Promise<any[]> {
   const { rows } = await runSql(
     api.env.orm.em.fork(),
@@ -225,12 +241,7 @@ describe('what an agent sees of the conversations of their team', () => {
   let team: any;
   beforeAll(async () => {
     team = await createTeam({ name: 'Readers', strategy: 'manual', members: [{ userId: ana.userId }] });
-    await owner.post('/api/v1/routing-rules', {
-      name: 'read',
-      condition: { in: ['read-case', { var: 'message.text' }] },
-      teamId: team.id,
-      position: 0,
-    });
+    await routeToTeam('read-case', team.id);
   });
 
   it('lists the contact, the last message and the messages they have not read, per person, which reading clears', async () => {
@@ -385,12 +396,7 @@ describe('automatic assignment', () => {
       defaultCapacity: 2,
       members: [{ userId: ana.userId }, { userId: ben.userId }],
     });
-    await owner.post('/api/v1/routing-rules', {
-      name: 'rr',
-      condition: { in: ['rr-case', { var: 'message.text' }] },
-      teamId: team.id,
-      position: 0,
-    });
+    await routeToTeam('rr-case', team.id);
     // One at a time: each new conversation goes to the agent whose turn is oldest.
     const ids: string[] = [];
     const owners: string[] = [];
@@ -436,12 +442,7 @@ describe('automatic assignment', () => {
       defaultCapacity: 5,
       members: [{ userId: ana.userId }, { userId: ben.userId }],
     });
-    await owner.post('/api/v1/routing-rules', {
-      name: 'lb',
-      condition: { in: ['lb-case', { var: 'message.text' }] },
-      teamId: team.id,
-      position: 0,
-    });
+    await routeToTeam('lb-case', team.id);
     // Ana already has two of this team's conversations (taken by hand).
     const first = [(await write('help lb-case a')).conversationId, (await write('help lb-case b')).conversationId];
     for (const id of first) {
@@ -465,12 +466,7 @@ describe('automatic assignment', () => {
       defaultCapacity: 3,
       members: [{ userId: ana.userId }, { userId: cleo.userId }],
     });
-    await owner.post('/api/v1/routing-rules', {
-      name: 'off',
-      condition: { in: ['off-case', { var: 'message.text' }] },
-      teamId: team.id,
-      position: 0,
-    });
+    await routeToTeam('off-case', team.id);
     await cleo.client.put('/api/v1/me/availability', { availability: 'away' });
     const id = (await write('help off-case')).conversationId;
     await until(id, 'assigned', ana.userId);
@@ -496,12 +492,7 @@ describe('automatic assignment', () => {
       defaultCapacity: 5,
       members: [{ userId: ana.userId }, { userId: ben.userId }],
     });
-    await owner.post('/api/v1/routing-rules', {
-      name: 'sticky',
-      condition: { in: ['sticky-case', { var: 'message.text' }] },
-      teamId: team.id,
-      position: 0,
-    });
+    await routeToTeam('sticky-case', team.id);
     const phone = nextPhone();
     const first = (await write('help sticky-case', phone)).conversationId;
     const c1 = await until(first, 'assigned');
@@ -526,12 +517,7 @@ describe('supervisors, transfers and snoozes', () => {
   it('lets a supervisor assign and transfer, and refuses the same to an agent', async () => {
     const a = await createTeam({ name: 'Tier 1', strategy: 'manual', members: [{ userId: ana.userId }] });
     const b = await createTeam({ name: 'Tier 2', strategy: 'manual', members: [{ userId: ben.userId }] });
-    await owner.post('/api/v1/routing-rules', {
-      name: 't1',
-      condition: { in: ['tier-case', { var: 'message.text' }] },
-      teamId: a.id,
-      position: 0,
-    });
+    await routeToTeam('tier-case', a.id);
     const id = (await write('help tier-case')).conversationId;
     await until(id, 'queued');
     expect((await ana.client.post(`/api/v1/conversations/${id}/assign`, { userId: ana.userId })).status).toBe(403);
@@ -552,12 +538,7 @@ describe('supervisors, transfers and snoozes', () => {
 
   it('wakes a snoozed conversation at its time, back to its agent', async () => {
     const team = await createTeam({ name: 'Snooze', strategy: 'manual', members: [{ userId: ana.userId }] });
-    await owner.post('/api/v1/routing-rules', {
-      name: 'sn',
-      condition: { in: ['snooze-case', { var: 'message.text' }] },
-      teamId: team.id,
-      position: 0,
-    });
+    await routeToTeam('snooze-case', team.id);
     const id = (await write('help snooze-case')).conversationId;
     await until(id, 'queued');
     await ana.client.post(`/api/v1/conversations/${id}/take`);
@@ -588,12 +569,7 @@ describe('timeouts', () => {
       handoffTimeoutSeconds: 10,
       handoffTimeoutMessage: 'Sorry, nobody is free; the bot is back.',
     });
-    await owner.post('/api/v1/routing-rules', {
-      name: 'slow',
-      condition: { in: ['slow-case', { var: 'message.text' }] },
-      teamId: team.id,
-      position: 0,
-    });
+    await routeToTeam('slow-case', team.id);
     const id = (await write('help slow-case')).conversationId;
     const queued = await until(id, 'queued');
     const job = await api.env.redis.exists(
@@ -618,12 +594,7 @@ describe('timeouts', () => {
       handoffTimeoutMessage: 'Back to the bot.',
       members: [{ userId: ben.userId }],
     });
-    await owner.post('/api/v1/routing-rules', {
-      name: 'rewait',
-      condition: { in: ['rewait-case', { var: 'message.text' }] },
-      teamId: team.id,
-      position: 0,
-    });
+    await routeToTeam('rewait-case', team.id);
     const id = (await write('help rewait-case')).conversationId;
     const firstWait = new Date((await until(id, 'queued')).stateChangedAt);
     expect((await ben.client.put('/api/v1/me/availability', { availability: 'online' })).status).toBe(200);
@@ -655,12 +626,7 @@ describe('timeouts', () => {
 
   it("resolves a conversation after the team's hours of contact silence", async () => {
     const team = await createTeam({ name: 'Quiet', strategy: 'manual', autoResolveHours: 2 });
-    await owner.post('/api/v1/routing-rules', {
-      name: 'quiet',
-      condition: { in: ['quiet-case', { var: 'message.text' }] },
-      teamId: team.id,
-      position: 0,
-    });
+    await routeToTeam('quiet-case', team.id);
     const id = (await write('help quiet-case')).conversationId;
     await until(id, 'queued');
     const jobs = await api.env.redis.keys(`${api.env.config.redisPrefix}:${INBOX_TIMER_QUEUE}:auto-resolve-${id}-*`);
@@ -707,18 +673,7 @@ describe('when the process that served an agent dies before it moves their conve
   it('returns them to the queue in the same words as the move it missed: went offline, or presence lapsed', async () => {
     const dora = await inviteMember(owner, { email: 'dora@inbox.test', role: 'agent', name: 'Dora', password: 'password-dora-1' });
     const team = await createTeam({ name: 'Orphans', strategy: 'manual', members: [{ userId: dora.userId }] });
-    await owner.post('/api/v1/routing-rules', {
-      name: 'orphan',
-      condition: { in: ['orphan-case', { var: 'message.text' }] },
-      teamId: team.id,
-      position: 0,
-    });
-    const reconciler = new InboxReconciler({
-      orm: api.env.orm,
-      inbox: api.process.inbox,
-      clock: systemClock,
-      logger: createLogger('silent'),
-    });
+    await routeToTeam('orphan-case', team.id);
     const cases = [
       {
         set: `availability = 'online', last_seen_at = now() - interval '1 hour'`,
@@ -734,7 +689,7 @@ describe('when the process that served an agent dies before it moves their conve
       expect(took.status, JSON.stringify(took.body)).toBe(200);
       // What the dead process left: the agent's row says they are gone, and nothing moved their conversation.
       await runSql(api.env.orm.em.fork(), `update agent_status set ${set} where user_id = :userId`, { userId: dora.userId });
-      await reconciler.runOnce();
+      await reconcileInbox();
       expect(await conversation(id)).toMatchObject({ state: 'queued', assigneeUserId: null, teamId: team.id });
       expect((await events(id)).at(-1)?.reason).toBe(reason);
     }
@@ -744,23 +699,12 @@ describe('when the process that served an agent dies before it moves their conve
 describe('when a member who holds conversations leaves the workspace', () => {
   it('returns their conversations to the queue', async () => {
     const team = await createTeam({ name: 'Leavers', strategy: 'manual', members: [{ userId: cleo.userId }] });
-    await owner.post('/api/v1/routing-rules', {
-      name: 'leave',
-      condition: { in: ['leave-case', { var: 'message.text' }] },
-      teamId: team.id,
-      position: 0,
-    });
+    await routeToTeam('leave-case', team.id);
     const id = (await write('help leave-case')).conversationId;
     await until(id, 'queued');
     expect((await cleo.client.post(`/api/v1/conversations/${id}/take`)).status).toBe(200);
     expect((await owner.delete(`/api/v1/members/${cleo.memberId}`)).status).toBe(204);
-    const reconciler = new InboxReconciler({
-      orm: api.env.orm,
-      inbox: api.process.inbox,
-      clock: systemClock,
-      logger: createLogger('silent'),
-    });
-    await reconciler.runOnce();
+    await reconcileInbox();
     const c = await conversation(id);
     expect(c).toMatchObject({ state: 'queued', assigneeUserId: null, teamId: team.id });
     expect((await events(id)).at(-1)?.reason).toBe('its agent left the workspace');
