@@ -12,6 +12,13 @@ import { runSql } from '../../platform/pipeline/run-sql.ts';
  */
 export async function settleWrites(orm: Orm): Promise<number> {
   const started = performance.now();
-  await runSql(orm.em.fork(), `checkpoint`);
+  try {
+    await runSql(orm.em.fork(), `checkpoint`);
+  } catch (err) {
+    throw new Error(
+      `the bench runs CHECKPOINT before a measured phase, which needs a superuser or the pg_checkpoint role (BENCH_DATABASE_BASE_URL); --unsettled skips it: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
+    );
+  }
   return Math.round(performance.now() - started);
 }
