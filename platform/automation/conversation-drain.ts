@@ -35,6 +35,8 @@ export const DRAIN_BATCHES_IN_FLIGHT = 2;
  * bench/README.md, session 15).
  */
 export const MORE_DRAIN_BATCHES_FROM = 4;
+/** ...or once they have waited this long: a batch held up (a contact's row lock) does not hold the others up. */
+export const MORE_DRAIN_BATCHES_AFTER_MS = 50;
 /** A drain job's first retry backoff; also the delay of the job that takes over a failed drain here. */
 const DRAIN_RETRY_DELAY_MS = 200;
 
@@ -105,7 +107,12 @@ export class ConversationDrain {
     this.batcher = new DrainBatcher(
       (ids) => this.drainBatch(ids),
       (id) => this.drainAlone(id),
-      { maxBatch: MAX_DRAIN_BATCH, batchesInFlight: DRAIN_BATCHES_IN_FLIGHT, moreBatchesFrom: MORE_DRAIN_BATCHES_FROM },
+      {
+        maxBatch: MAX_DRAIN_BATCH,
+        batchesInFlight: DRAIN_BATCHES_IN_FLIGHT,
+        moreBatchesFrom: MORE_DRAIN_BATCHES_FROM,
+        moreBatchesAfterMs: MORE_DRAIN_BATCHES_AFTER_MS,
+      },
       deps.logger,
     );
   }

@@ -83,6 +83,24 @@ describe('DrainBatcher', () => {
     await Promise.all(all);
   });
 
+  it('starts another batch for keys that waited moreBatchesAfterMs for a batch held up, however few they are', async () => {
+    const { batches, run } = controlledBatches();
+    const batcher = new DrainBatcher(
+      run,
+      async () => undefined,
+      { maxBatch: 10, batchesInFlight: 2, moreBatchesFrom: 3, moreBatchesAfterMs: 20 },
+      quiet,
+    );
+    const all = ['a', 'b'].map((id) => batcher.request(id));
+    expect(batches.map((b) => b.ids)).toEqual([['a']]);
+    // 'a' is held up: 'b' does not wait for it past the bound.
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(batches.map((b) => b.ids)).toEqual([['a'], ['b']]);
+    batches[1]!.finish();
+    batches[0]!.finish();
+    await Promise.all(all);
+  });
+
   it('refuses a key another holder has (busy) with an UnavailableError, so that its job retries, and resolves the others', async () => {
     const { batches, run } = controlledBatches();
     const aloneRuns: string[] = [];

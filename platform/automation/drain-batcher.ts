@@ -27,6 +27,12 @@ export interface DrainBatcherLimits {
    * batch of their own; under a heavy one the batches still overlap.
    */
   moreBatchesFrom?: number;
+  /**
+   * How long keys wait at most for a running batch (see moreBatchesFrom) before another batch
+   * starts for them anyway: a batch held up (a row lock, a slow statement) does not hold them up
+   * too. Default: no bound.
+   */
+  moreBatchesAfterMs?: number;
 }
 
 interface Request {
@@ -57,6 +63,8 @@ export class DrainBatcher {
   private readonly waiting = new Map<string, Request>();
   private readonly inBatch = new Map<string, Request>();
   private running = 0;
+  /** Set while keys wait for a running batch (moreBatchesAfterMs): starts a batch for them when it fires. */
+  private waitBound: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly runBatch: BatchRunner,
@@ -80,9 +88,23 @@ export class DrainBatcher {
     return promise;
   }
 
-  private startBatches(): void {
-    const { batchesInFlight, moreBatchesFrom = 1 } = this.limits;
-    while (this.running < batchesInFlight && this.waiting.size >= (this.running === 0 ? 1 : moreBatchesFrom)) {
+  private startBatches(waitedLongEnough = false): void {
+    const { batchesInFlight, moreBatchesFrom = 1, moreBatchesAfterMs } = this.limits;
+    while (this.running < batchesInFlight && this.waiting.size > 0) {
+      if (this.running > 0 && this.waiting.size < moreBatchesFrom && !waitedLongEnough) {
+        // They go with the next batch, or when the bound has passed.
+        if (moreBatchesAfterMs !== undefined && this.waitBound === null)
+          this.waitBound = setTimeout(() => {
+            this.waitBound = null;
+            this.startBatches(true);
+          }, moreBatchesAfterMs).unref();
+        return;
+      }
+      waitedLongEnough = false;
+      if (this.waitBound !== null) {
+        clearTimeout(this.waitBound);
+        this.waitBound = null;
+      }
       const batch = new Map<string, Request>();
       for (const [id, request] of this.waiting) {
         if (batch.size >= this.limits.maxBatch) break;
