@@ -192,7 +192,7 @@ export async function runEngineBench(args: string[]): Promise<void> {
     const processEvents = new ProcessEvents();
     processEvents.start();
     await diagnostics?.begin('open');
-    const open = await bench.open('open', opts.rate, opts.seconds, { settle: !opts.unsettled }).finally(() => processEvents.stop());
+    const open = await bench.open('open', opts.rate, opts.seconds, !opts.unsettled).finally(() => processEvents.stop());
     const latency = summarise(open.timings.endToEndMs);
     progress(`open loop: ${open.messages} messages at ${opts.rate}/s: end to end ${formatSummary(latency)}; load ${loadAverage()}`);
     describeBreakdown(open);
@@ -271,9 +271,9 @@ export class PhaseRunner {
   }
 
   /** `settle`: the closed loop's data files sent to the disk first (settleWrites). */
-  async open(name: string, ratePerS: number, seconds: number, opts: { settle: boolean } = { settle: false }): Promise<PhaseReport> {
+  async open(name: string, ratePerS: number, seconds: number, settle: boolean): Promise<PhaseReport> {
     const send = await this.prepare(name);
-    if (opts.settle) progress(`checkpoint before the ${name} phase: ${await settleWrites(this.env.orm)} ms`);
+    if (settle) progress(`checkpoint before the ${name} phase: ${await settleWrites(this.env.orm)} ms`);
     const startedMs = Date.now();
     const cpu = await this.cpu();
     const load = await openLoop({ ratePerS, durationS: seconds, send, replies: this.replies });
