@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
 import { pino } from 'pino';
 import { systemClock } from '../engine/clock.ts';
 import { NotFoundError, ValidationError } from '../engine/errors/app-error.ts';
@@ -6,6 +7,8 @@ import { FakeClock } from '../engine/runs/run-context.fixture.ts';
 import type { AcceptedInbound, InboundMessage } from '../engine/ports/inbound-message.ts';
 import { newId } from '../platform/ids.ts';
 import { InboundPipeline } from '../platform/pipeline/inbound-pipeline.ts';
+import { LAST_SEEN_STEP_SECONDS } from '../platform/pipeline/store-inbound.sql.ts';
+import { untilWaitingForLock } from './support/lock-wait.ts';
 import { testSql } from './support/test-sql.ts';
 import { createTestEnv, type TestEnv } from './support/test-env.ts';
 
@@ -81,6 +84,75 @@ describe('when a contact writes for the first time', () => {
     await pipeline.accept({ ...textFrom(channelId, '+15550000002'), from: { phone: '+15550000002', name: 'Renamed' } });
     const [contact] = await sql<any>(`select name from contacts where id = :id`, { id: first.contactId });
     expect(contact.name).toBe('Original');
+  });
+});
+
+describe('when a contact writes again', () => {
+  it("moves the contact's last seen once a minute at most, and leaves the contact row alone in between", async () => {
+    const { channelId } = await createChannel();
+    const clock = new FakeClock(new Date('2026-12-07T10:00:00.000Z'));
+    const timed = new InboundPipeline({ orm: env.orm, logger: pino({ level: 'silent' }), clock });
+    const contactRow = async (id: string) =>
+      (
+        await sql<{ lastSeenAt: Date; version: string; lastInboundAt: Date }>(
+          `select c.last_seen_at as "lastSeenAt", c.xmin::text as version, v.last_inbound_at as "lastInboundAt"
+             from contacts c join conversations v on v.contact_id = c.id where c.id = :id`,
+          { id },
+        )
+      )[0]!;
+    const first = await timed.accept(textFrom(channelId, '+15550000003'));
+    const before = await contactRow(first.contactId);
+    expect(before.lastSeenAt.toISOString()).toBe('2026-12-07T10:00:00.000Z');
+
+    clock.tick((LAST_SEEN_STEP_SECONDS - 1) * 1000);
+    await timed.accept(textFrom(channelId, '+15550000003'));
+    const within = await contactRow(first.contactId);
+    // The conversation's times move at every message (the inbox sorts by them); the contact is not rewritten.
+    expect(within).toEqual({ ...before, lastInboundAt: clock.now() });
+
+    clock.tick(2_000);
+    await timed.accept(textFrom(channelId, '+15550000003'));
+    const after = await contactRow(first.contactId);
+    expect(after.lastSeenAt).toEqual(clock.now());
+    expect(after.version).not.toBe(before.version);
+  });
+
+  it('gives a contact found without a name the name a later message carries, within the minute', async () => {
+    const { channelId } = await createChannel();
+    const first = await pipeline.accept({ ...textFrom(channelId, '+15550000004'), from: { phone: '+15550000004' } });
+    await pipeline.accept(textFrom(channelId, '+15550000004'));
+    const [contact] = await sql<{ name: string | null }>(`select name from contacts where id = :id`, { id: first.contactId });
+    expect(contact!.name).toBe('Sam');
+  });
+
+  it('stores a message that arrives while its sender is being erased, under a new contact', async () => {
+    const { channelId } = await createChannel();
+    const first = await pipeline.accept(textFrom(channelId, '+15550000005'));
+    const eraser = new pg.Client({ connectionString: env.config.databaseUrl });
+    await eraser.connect();
+    try {
+      // An erasure as connectors/retention/contact-erasure.sql.ts runs it: the contact locked, then its rows deleted.
+      await eraser.query('begin');
+      await eraser.query('select id from contacts where id = $1 for update', [first.contactId]);
+      await eraser.query('delete from messages where contact_id = $1', [first.contactId]);
+      await eraser.query('delete from contact_identities where contact_id = $1', [first.contactId]);
+      await eraser.query('delete from conversations where contact_id = $1', [first.contactId]);
+      await eraser.query('delete from contacts where id = $1', [first.contactId]);
+      const again = pipeline.accept(textFrom(channelId, '+15550000005', 'still there?'));
+      await untilWaitingForLock(eraser, 'the message waiting for the erasure');
+      await eraser.query('commit');
+
+      const stored = await again;
+      expect(stored.duplicate).toBe(false);
+      expect(stored.contactId).not.toBe(first.contactId);
+      const [row] = await sql<{ text: string; phone: string }>(
+        `select m.text, c.phone from messages m join contacts c on c.id = m.contact_id where m.id = :id`,
+        { id: stored.messageId },
+      );
+      expect(row).toEqual({ text: 'still there?', phone: '+15550000005' });
+    } finally {
+      await eraser.end();
+    }
   });
 });
 
@@ -305,7 +377,8 @@ describe('when many accepts run at once (they share statements)', () => {
       lastInboundIsLatest: boolean;
     }>(
       `select c.phone, count(distinct c.id)::int as contacts, count(distinct v.id)::int as conversations,
-              bool_and(c.last_seen_at = latest.at) as "lastSeenIsLatest",
+              -- Last seen is kept to the minute (LAST_SEEN_STEP_SECONDS); the conversation's times exactly.
+              bool_and(c.last_seen_at <= latest.at and c.last_seen_at > latest.at - interval '${LAST_SEEN_STEP_SECONDS} seconds') as "lastSeenIsLatest",
               bool_and(v.last_message_at = latest.at) as "lastMessageIsLatest",
               bool_and(v.last_inbound_at = latest.at) as "lastInboundIsLatest"
          from conversations v

@@ -134,9 +134,20 @@ export class InboundPipeline implements InboundSink {
   /**
    * Stores the message: for a sender with a phone, in a statement shared with the accepts running
    * at once; for a sender known only by a channel-side id, in a transaction of its own that first
-   * takes the identity lock.
+   * takes the identity lock. Tried once more when a row it found was deleted before it wrote.
    */
   private async store(em: EntityManager, row: InboundRow): Promise<StoredInbound | null> {
+    try {
+      return await this.storeOnce(em, row);
+    } catch (err) {
+      // A contact the statement found was deleted before it wrote (an erasure committed meanwhile):
+      // a statement of its own, with a newer snapshot, finds none and creates one.
+      if ((err as { code?: string }).code !== FOREIGN_KEY_VIOLATION) throw err;
+      return this.storeOnce(em, row);
+    }
+  }
+
+  private async storeOnce(em: EntityManager, row: InboundRow): Promise<StoredInbound | null> {
     if (row.phone !== null) {
       const outcome = await this.sharedStores.submit(row);
       if (outcome.status === 'rejected') throw outcome.reason;
@@ -180,6 +191,9 @@ export class InboundPipeline implements InboundSink {
     }
   }
 }
+
+/** PostgreSQL's SQLSTATE for a row referring to one that is not there. */
+const FOREIGN_KEY_VIOLATION = '23503';
 
 function toRow(message: NormalisedInbound, now: Date, author: InboundRow['author']): InboundRow {
   const identities = [
