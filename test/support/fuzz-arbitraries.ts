@@ -108,10 +108,22 @@ function pathsOf(value: unknown, prefix: (string | number)[] = []): (string | nu
   return [prefix, ...Object.keys(value).flatMap((k) => pathsOf((value as Record<string, unknown>)[k], [...prefix, k]))];
 }
 
+/** A key an array can take as an element: a number, or a string of digits (`Object.keys` gives those). */
+function isArrayIndex(key: string | number): boolean {
+  return typeof key === 'number' || /^\d+$/.test(key);
+}
+
 function mutateAt(value: unknown, path: (string | number)[], replacement: unknown, remove: boolean): unknown {
   if (path.length === 0) return remove ? undefined : replacement;
-  const copy = Array.isArray(value) ? [...value] : value && typeof value === 'object' ? { ...(value as Record<string, unknown>) } : {};
   const [head, ...rest] = path;
+  // An array given a key that is not an index (an added key such as `length`) becomes an object with
+  // its elements: setting `length` to a nasty value would throw here instead of reaching the API.
+  const copy =
+    Array.isArray(value) && isArrayIndex(head!)
+      ? [...value]
+      : value && typeof value === 'object'
+        ? { ...(value as Record<string, unknown>) }
+        : {};
   if (rest.length === 0 && remove) delete (copy as Record<string | number, unknown>)[head!];
   else
     (copy as Record<string | number, unknown>)[head!] = mutateAt(
