@@ -23,6 +23,7 @@ import { Migration20261209030000_contact_search_text_without_executor } from './
 import { Migration20261210010000_billing_usage_deltas } from './Migration20261210010000_billing_usage_deltas.ts';
 import { Migration20261210020000_templates_in_broadcasts_and_replies } from './Migration20261210020000_templates_in_broadcasts_and_replies.ts';
 import { Migration20261210050000_contact_import_lanes } from './Migration20261210050000_contact_import_lanes.ts';
+import { Migration20261211010000_messages_receipts_hot } from './Migration20261211010000_messages_receipts_hot.ts';
 
 /** Every migration, in order. Listed explicitly so that no file-system glob decides what runs. */
 export const migrations = [
@@ -57,4 +58,5 @@ export const migrations = [
     class: Migration20261210020000_templates_in_broadcasts_and_replies,
   },
   { name: 'Migration20261210050000_contact_import_lanes', class: Migration20261210050000_contact_import_lanes },
+  { name: 'Migration20261211010000_messages_receipts_hot', class: Migration20261211010000_messages_receipts_hot },
 ];

@@ -59,7 +59,7 @@ message as (
   select i.id, :workspaceId, :channelId, i.conversation_id, i.contact_id, 'outbound', 'broadcast', i.idempotency_key, i.type, i.body,
          cast(i.media as jsonb), 'queued', cast(:statusTimes as jsonb),
          -- Claimed at once (the attempt counted and marked), unless an earlier message of the conversation still waits.
-         case when exists (select 1 from messages e where e.conversation_id = i.conversation_id and e.direction = 'outbound' and e.status = 'queued')
+         case when exists (select 1 from messages e where e.conversation_id = i.conversation_id and e.direction = 'outbound' and e.queued)
               then cast(:metadata as jsonb) else cast(:claimedMetadata as jsonb) end,
          :now
     from input i

@@ -14,11 +14,11 @@ const BATCH_ALIVE: ReadonlySet<string> = new Set(['active', 'waiting', 'delayed'
 /** Messages looked at per run; bounded so that a backlog never turns into one long scan. */
 export const DEFAULT_RECONCILE_BATCH_ROWS = 500;
 
-// Served by the partial index messages_queued (created_at) where status = 'queued'.
+// Served by the partial index messages_queued (created_at) where queued (status = 'queued', computed).
 const STALE_QUEUED_SQL = `
 select id as "messageId", channel_id as "channelId", metadata -> 'batchJob' as "batchJob"
   from messages
- where status = 'queued' and created_at < cast(:before as timestamptz)
+ where queued and created_at < cast(:before as timestamptz)
  order by created_at
  limit cast(:limitRows as integer)`;
 /** Its row: `batchJob` is null for a message recorded without a batch send job. */

@@ -65,7 +65,7 @@ with previous as (
      -- may become an anti join that reads every queued message per candidate (seen in a generic plan).
      and (select earlier.id from messages earlier
            where earlier.conversation_id = m.conversation_id and earlier.direction = 'outbound'
-             and earlier.status = 'queued' and earlier.id < m.id
+             and earlier.queued and earlier.id < m.id
            order by earlier.id limit 1) is null
      for update of m
 ),
@@ -100,7 +100,7 @@ select m.id, m.workspace_id as "workspaceId", m.channel_id as "channelId", m.con
  * Loads `messageIds` and claims an attempt on each that may be sent now (see CLAIM_SQL); missing ids
  * are absent. Planned at each call (RunSqlOptions.planEachCall): the generic plan chosen while the
  * tables were small scanned messages and contacts whole at every claim once they had grown, and
- * read the rows through the partial index on status = 'queued' and its dead entries (an engine
+ * read the rows through the partial index of queued messages and its dead entries (an engine
  * reply's send took 61 ms at p50 at 200 messages/s, 8 ms planned each call).
  */
 export async function claimSends(
@@ -153,7 +153,7 @@ export function toOutboundSend(row: SendRow): OutboundSend {
 /*
  * Planned at each call (see RunSqlOptions.planEachCall), with the rows given and the table as it
  * is now. Generic plans chosen on a new installation's small table went wrong both ways as it
- * grew: through the partial index on status = 'queued', walking its dead entries (every message
+ * grew: through the partial index of queued messages, walking its dead entries (every message
  * sent since the last vacuum) at each call (~1 ms for one message, the engine bench's costliest
  * statement); or, with 'queued' as a parameter, a sequential scan joined row by row with the input
  * (a broadcast's 150 sends: 22,500 comparisons, send rate 3,050/s instead of 4,500-5,400/s).
@@ -179,7 +179,7 @@ returning messages.id as "messageId", messages.workspace_id as "workspaceId", me
           messages.conversation_id as "conversationId", messages.contact_id as "contactId",
           (select n.id from messages n
             where n.conversation_id = messages.conversation_id and n.direction = 'outbound'
-              and n.status = 'queued' and n.id > messages.id
+              and n.queued and n.id > messages.id
             order by n.id limit 1) as "nextId"`;
 
 /** A message whose status RECORD_FAILED_SQL moved, with the next queued message of its conversation (null: none). */
@@ -235,7 +235,7 @@ update messages
 returning messages.workspace_id as "workspaceId", messages.channel_id as "channelId", messages.conversation_id as "conversationId", messages.contact_id as "contactId",
           (select n.id from messages n
             where n.conversation_id = messages.conversation_id and n.direction = 'outbound'
-              and n.status = 'queued' and n.id > messages.id
+              and n.queued and n.id > messages.id
             order by n.id limit 1) as "nextId"`;
 
 /** Records a message as failed; answers the next queued message of its conversation, if any. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { statusesBefore, type OutboundStatus } from '../../engine/messages/message-status.ts';
 import type { ProviderStatusUpdate } from '../../engine/ports/channel-connector.port.ts';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -89,32 +90,40 @@ export class StatusUpdater {
 
   /** Writes the updates in one statement; answers, per update, whether it changed its message. */
   private async write(updates: ProviderStatusUpdate[]): Promise<boolean[]> {
-    const rows = updates.map((update, i) => {
-      const at = update.at.toISOString();
-      return {
-        i,
-        channel_id: update.channelId,
-        provider_message_id: update.providerMessageId,
-        to_status: update.status,
-        implied: Object.fromEntries(IMPLIED_BEFORE[update.status].map((s) => [s, at])),
-        reached: { [update.status]: at },
-        reason: update.status === 'failed' ? (update.reason ?? 'the provider reported a failure') : null,
-        from_statuses: statusesBefore(update.status).join(','),
-      };
-    });
     for (let attempt = 1; ; attempt++) {
       try {
-        const em = this.deps.orm.em.fork();
-        const result = await runSql(em, APPLY_BATCH_SQL, { updates: JSON.stringify(rows) }, { row: AppliedStatusRow });
-        // Right after the statement (it commits alone): a process dying in between loses these events, not the statuses.
-        await emitEvents(em, messageStatusEvents(result.rows));
-        const applied = new Set(result.rows.map((r) => r.i));
-        return updates.map((_, i) => applied.has(i));
+        return await applyStatusBatch(this.deps.orm.em.fork(), updates);
       } catch (err) {
         if (attempt > DEADLOCK_RETRIES || (err as { code?: string }).code !== DEADLOCK_DETECTED) throw err;
       }
     }
   }
+}
+
+/**
+ * Applies status updates to their messages in one statement (APPLY_BATCH_SQL), with their events
+ * right after it; answers, per update, whether it changed its message. At most one update per
+ * message (the StatusUpdater's batches keep to that).
+ */
+export async function applyStatusBatch(em: EntityManager, updates: readonly ProviderStatusUpdate[]): Promise<boolean[]> {
+  const rows = updates.map((update, i) => {
+    const at = update.at.toISOString();
+    return {
+      i,
+      channel_id: update.channelId,
+      provider_message_id: update.providerMessageId,
+      to_status: update.status,
+      implied: Object.fromEntries(IMPLIED_BEFORE[update.status].map((s) => [s, at])),
+      reached: { [update.status]: at },
+      reason: update.status === 'failed' ? (update.reason ?? 'the provider reported a failure') : null,
+      from_statuses: statusesBefore(update.status).join(','),
+    };
+  });
+  const result = await runSql(em, APPLY_BATCH_SQL, { updates: JSON.stringify(rows) }, { row: AppliedStatusRow });
+  // Right after the statement (it commits alone): a process dying in between loses these events, not the statuses.
+  await emitEvents(em, messageStatusEvents(result.rows));
+  const applied = new Set(result.rows.map((r) => r.i));
+  return updates.map((_, i) => applied.has(i));
 }
 
 /** PostgreSQL's SQLSTATE for a deadlock: the statement was rolled back and may be retried. */
