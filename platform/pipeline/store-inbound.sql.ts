@@ -33,8 +33,8 @@ export type StoredInbound = Omit<StoredInboundRow, 'ord'>;
 /**
  * How stale a contact's `last_seen_at` may be, in seconds: a message moves it only when it is
  * older than this (or unset). The contact row (eight indexes, two of them GIN) is then written
- * once a minute of a chat, not at every message: a tenth of PostgreSQL's CPU per message in the
- * engine benchmark. Last seen is shown to the minute and segments compare it in days.
+ * once a minute of a chat, not at every message, and the store no longer waits behind a drain
+ * that holds the contact's row lock. Last seen is shown to the minute; segments compare it in days.
  */
 export const LAST_SEEN_STEP_SECONDS = 60;
 
