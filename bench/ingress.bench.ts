@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { systemClock } from '../engine/clock.ts';
@@ -12,6 +11,7 @@ import { cpuPerMessage, cpuSnapshot } from './support/cpu-usage.ts';
 import { BENCH_KEYWORD, createWorkspace, postJson, publishBenchFlow, type BenchWorkspace } from './support/engine-fixture.ts';
 import type { IngressLoadResult, IngressLoadSpec } from './support/ingress-load.ts';
 import { formatSummary, summarise } from './support/percentiles.ts';
+import { processCpuMs } from './support/process-cpu.ts';
 import { readPhaseTimings } from './support/phase-timings.ts';
 import { ReplyCounter } from './support/reply-counter.ts';
 import { settleWrites } from './support/settle-writes.ts';
@@ -28,6 +28,7 @@ const USAGE = `npm run bench -- ingress [options]
                         loops' data files then reach the disk during the open loops`;
 
 const LOAD_FILE = fileURLToPath(new URL('./support/ingress-load.ts', import.meta.url));
+const RECEIVER_FILE = fileURLToPath(new URL('./support/webhook-receiver.ts', import.meta.url));
 /** No reply for this long: the product is stuck and the bench fails rather than hang. */
 const STALL_MS = 30_000;
 
@@ -79,7 +80,7 @@ export async function runIngressBench(args: string[]): Promise<void> {
   for (const r of routes)
     if (r !== 'sandbox' && r !== 'webhook') throw new Error(`--routes takes sandbox and webhook, not "${r}"\n${USAGE}`);
 
-  // The webhook channel's replies are POSTed here (a service that answers 200 at once).
+  // The webhook channel's replies are POSTed here (a service that answers 200 at once, in a process of its own).
   const receiver = await startReceiver();
   const { env, stopListening } = await startBench(progress, undefined, { HTTP_ALLOW_HOSTS: '127.0.0.1' });
   let replies: ReplyCounter | null = null;
@@ -94,7 +95,7 @@ export async function runIngressBench(args: string[]): Promise<void> {
     )) as { id: string; webhookSecret: string };
     await publishBenchFlow(env, ws.workspaceId);
     replies = await ReplyCounter.open(env.redisUrl, env.redisPrefix, [sandboxId, webhook.id]);
-    const http = new HttpPhases(env, ws, replies, connections);
+    const http = new HttpPhases(env, ws, replies, connections, receiver.pid);
     const credentials: Record<Route, { channelId: string; credential: string }> = {
       sandbox: { channelId: sandboxId, credential: ws.token },
       webhook: { channelId: webhook.id, credential: webhook.webhookSecret },
@@ -154,7 +155,7 @@ export async function runIngressBench(args: string[]): Promise<void> {
     stopListening();
     if (replies) await replies.close().catch(() => undefined);
     await env.cleanup();
-    receiver.server.close();
+    receiver.child.kill();
   }
 }
 
@@ -167,6 +168,7 @@ class HttpPhases {
     private readonly ws: BenchWorkspace,
     private readonly replies: ReplyCounter,
     private readonly connections: number,
+    private readonly receiverPid: number,
   ) {}
 
   private cpu() {
@@ -183,6 +185,7 @@ class HttpPhases {
     const base = this.replies.count;
     const startedMs = Date.now();
     const cpuBefore = await this.cpu();
+    const receiverCpuBefore = (await processCpuMs(this.receiverPid)) ?? 0;
     const spec: IngressLoadSpec = {
       baseUrl: this.env.baseUrl,
       route,
@@ -201,6 +204,7 @@ class HttpPhases {
     await this.replies.waitFor(base + count, STALL_MS);
     const cpuAfter = await this.cpu();
     const cpu = cpuPerMessage(cpuBefore, cpuAfter, count);
+    const receiverMs = ((await processCpuMs(this.receiverPid)) ?? receiverCpuBefore) - receiverCpuBefore;
     const timings = await readPhaseTimings(this.env.orm, this.ws.workspaceId, phase, new Date(startedMs));
     if (timings.replied !== count) throw new Error(`${phase}: ${timings.replied} of ${count} messages have a reply recorded sent`);
     const http = summarise(load.acceptedMs);
@@ -213,7 +217,7 @@ class HttpPhases {
     progress(`  ${phase}: inbound received → reply sent       ${formatSummary(reply)}`);
     progress(`  ${phase}: received → drain tx began           ${formatSummary(summarise(timings.toHandledMs))}`);
     progress(
-      `  ${phase}: CPU per message: product ${cpu.nodeMs} ms, PostgreSQL ${cpu.postgresMs} ms, load generator ${Math.round((load.cpuMs / count) * 100) / 100} ms`,
+      `  ${phase}: CPU per message: product ${cpu.nodeMs} ms, PostgreSQL ${cpu.postgresMs} ms, load generator ${Math.round((load.cpuMs / count) * 100) / 100} ms, reply receiver ${Math.round((receiverMs / count) * 100) / 100} ms`,
     );
     return { accepted_per_s: acceptedPerS, http_p99_ms: http.p99, reply_p99_ms: reply.p99 };
   }
@@ -232,15 +236,20 @@ function runLoad(spec: IngressLoadSpec): Promise<IngressLoadResult> {
   });
 }
 
-function startReceiver(): Promise<{ server: Server; port: number }> {
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{}');
-    });
+/** Starts the webhook channel's receiving service (bench/support/webhook-receiver.ts); answers its port. */
+function startReceiver(): Promise<{ child: ChildProcess; pid: number; port: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', RECEIVER_FILE], { stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (!line) return;
+      child.stdout!.off('data', onData);
+      resolve({ child, pid: child.pid!, port: (JSON.parse(line) as { port: number }).port });
+    };
+    child.stdout!.on('data', onData);
+    child.on('error', reject);
+    child.on('exit', (code) => reject(new Error(`the webhook receiver exited with ${code} before listening`)));
   });
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port })),
-  );
 }
