@@ -95,7 +95,7 @@ export async function runIngressBench(args: string[]): Promise<void> {
     )) as { id: string; webhookSecret: string };
     await publishBenchFlow(env, ws.workspaceId);
     replies = await ReplyCounter.open(env.redisUrl, env.redisPrefix, [sandboxId, webhook.id]);
-    const http = new HttpPhases(env, ws, replies, connections, receiver.pid);
+    const http = new HttpPhases(env, ws, replies, connections, receiver.child.pid!);
     const credentials: Record<Route, { channelId: string; credential: string }> = {
       sandbox: { channelId: sandboxId, credential: ws.token },
       webhook: { channelId: webhook.id, credential: webhook.webhookSecret },
@@ -237,7 +237,7 @@ function runLoad(spec: IngressLoadSpec): Promise<IngressLoadResult> {
 }
 
 /** Starts the webhook channel's receiving service (bench/support/webhook-receiver.ts); answers its port. */
-function startReceiver(): Promise<{ child: ChildProcess; pid: number; port: number }> {
+function startReceiver(): Promise<{ child: ChildProcess; port: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', RECEIVER_FILE], { stdio: ['pipe', 'pipe', 'inherit'] });
     let out = '';
@@ -246,7 +246,7 @@ function startReceiver(): Promise<{ child: ChildProcess; pid: number; port: numb
       const line = out.split('\n').find((l) => l.startsWith('{'));
       if (!line) return;
       child.stdout!.off('data', onData);
-      resolve({ child, pid: child.pid!, port: (JSON.parse(line) as { port: number }).port });
+      resolve({ child, port: (JSON.parse(line) as { port: number }).port });
     };
     child.stdout!.on('data', onData);
     child.on('error', reject);

@@ -2,7 +2,7 @@ import { Migration } from '@mikro-orm/migrations';
 
 /**
  * Receipts and claims as HOT updates (heap-only tuples: the new row version goes in the same page
- * and no index gets an entry). An outbound message is written five times after its insert
+ * and no index gets an entry). An outbound message is written four times after its insert
  * (claim, sent, delivered, read); the claim changes only `metadata`, the receipts only `status`
  * and `status_times`. PostgreSQL makes an update HOT only when no column that an index uses
  * (predicates included) changes and the page has room. `status` was in the predicates of the

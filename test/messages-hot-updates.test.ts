@@ -9,7 +9,7 @@ import { testSql } from './support/test-sql.ts';
 import { createTestEnv, type TestEnv } from './support/test-env.ts';
 
 /*
- * An outbound message is written five times after its insert. The claim and the receipts must be
+ * An outbound message is written four times after its insert. The claim and the receipts must be
  * HOT updates (no index entry, the new version in the same page): for that no index of messages
  * may use a column they change, and the pages need room (migration 20261211010000).
  */

@@ -17,5 +17,4 @@ server.listen(0, '127.0.0.1', () => {
   console.log(JSON.stringify({ port: (server.address() as { port: number }).port }));
 });
 process.stdin.resume();
-process.stdin.on('end', () => process.exit(0));
 process.stdin.on('close', () => process.exit(0));

@@ -128,6 +128,7 @@ inserted_contact as (
          updated_at = excluded.updated_at
   returning id, workspace_id, phone
 ),
+-- Not read below: a data-modifying CTE runs whether or not the query reads it.
 updated_contact as (
   update contacts c
      set name = coalesce(c.name, input.name),
