@@ -4,6 +4,7 @@ import express, { type Express } from 'express';
 import type { ApiDeps } from './api-deps.ts';
 import { flowWebhookRouter } from './hooks/flow-webhook.router.ts';
 import { webhookInboundRouter } from '../connectors/webhook/webhook-inbound.router.ts';
+import { WebhookChannels } from '../connectors/webhook/webhook-channel-keys.ts';
 import { stripeWebhookRouter } from '../connectors/stripe/stripe-webhook.router.ts';
 import { StatusUpdater } from '../platform/pipeline/status-updater.ts';
 import { apiDocsRouter } from './docs/api-docs.router.ts';
@@ -84,8 +85,7 @@ export function createApp(deps: ApiDeps): Express {
   if (billingProvider) app.use(stripeWebhookRouter({ provider: billingProvider, accept: (event) => deps.billing.acceptEvent(event) }));
   app.use(
     webhookInboundRouter({
-      orm: deps.orm,
-      secretKey: deps.config.secretKey,
+      channels: new WebhookChannels({ orm: deps.orm, secretKey: deps.config.secretKey }),
       clock: deps.clock,
       bodyLimitBytes: deps.config.bodyLimitBytes,
       inbound: deps.inbound,

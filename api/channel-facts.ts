@@ -3,8 +3,9 @@ import { z } from 'zod';
 import { NotFoundError } from '../engine/errors/app-error.ts';
 import { CHANNEL_KINDS, type ChannelKind } from '../engine/channels/channel-kind.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
+import { RememberedFacts } from '../platform/remembered-facts.ts';
 
-/** Channels remembered at most; when full the map starts over (a lookup each, not memory). */
+/** Channels remembered at most. */
 const MAX_CHANNELS = 10_000;
 
 const CHANNEL_FACTS_SQL = `select workspace_id as "workspaceId", kind from channels where id = :id and deleted_at is null`;
@@ -19,19 +20,16 @@ type Facts = z.infer<typeof FactsRow>;
  * an inbound message checks it (a deleted channel's message answers NotFoundError('channel') there).
  */
 export class ChannelFacts {
-  private facts = new Map<string, Facts>();
+  private readonly facts = new RememberedFacts<Facts>(MAX_CHANNELS);
 
   /** The channel's kind when it is the workspace's (live when first seen); NotFoundError otherwise. */
   async kindOf(em: () => EntityManager, workspaceId: string, channelId: string): Promise<ChannelKind> {
-    let facts = this.facts.get(channelId);
-    if (!facts) {
-      facts = (await runSql(em(), CHANNEL_FACTS_SQL, { id: channelId }, { row: FactsRow })).rows[0];
-      if (!facts) throw new NotFoundError('channel', channelId);
-      if (this.facts.size >= MAX_CHANNELS) this.facts = new Map();
-      this.facts.set(channelId, facts);
-    }
+    const facts = await this.facts.get(
+      channelId,
+      async () => (await runSql(em(), CHANNEL_FACTS_SQL, { id: channelId }, { row: FactsRow })).rows[0],
+    );
     // Another workspace's channel is answered as a missing one.
-    if (facts.workspaceId !== workspaceId) throw new NotFoundError('channel', channelId);
+    if (!facts || facts.workspaceId !== workspaceId) throw new NotFoundError('channel', channelId);
     return facts.kind;
   }
 }

@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SafeHttpClient } from '../connectors/http/safe-http-client.ts';
 import { WebhookConnector } from '../connectors/webhook/webhook.connector.ts';
+import { WebhookChannels } from '../connectors/webhook/webhook-channel-keys.ts';
+import { claimSends, sendRefusal } from '../platform/pipeline/send-claim.ts';
 import { WebhookDeliveryRefusedError, WebhookDeliveryRetryError } from '../connectors/webhook/webhook-send.errors.ts';
 import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER, verifyWebhook } from '../connectors/webhook/webhook-signature.ts';
 import { systemClock } from '../engine/clock.ts';
@@ -146,14 +148,42 @@ describe('webhook channel inbound (POST /hooks/channels/:id)', () => {
   });
 });
 
+const connector = () =>
+  new WebhookConnector({
+    channels: new WebhookChannels({ orm: api.env.orm, secretKey: api.env.config.secretKey }),
+    http: new SafeHttpClient({ allowHosts: ['127.0.0.1'] }),
+    clock: systemClock,
+  });
+
+describe('a deleted webhook channel, after its URL and secret were read', () => {
+  it('answers a signed message and a signed status with 404, and the send claim refuses its queued messages', async () => {
+    const created = await client.post('/api/v1/channels', { kind: 'webhook', name: 'Soon gone', url: receiverUrl });
+    const gone = { id: created.body.id as string, secret: created.body.webhookSecret as string };
+    const inbound = await signedPost(message('gone-1'), gone);
+    expect(inbound.status).toBe(202);
+    const keys = new WebhookChannels({ orm: api.env.orm, secretKey: api.env.config.secretKey });
+    expect((await keys.keysOf(gone.id))?.url).toBe(receiverUrl);
+    const em = api.env.orm.em.fork();
+    const [queued] = (await em.getConnection().execute(
+      `insert into messages (id, workspace_id, channel_id, conversation_id, contact_id, direction, sender, idempotency_key, type, text, status, status_times)
+         select gen_random_uuid(), workspace_id, id, ?, ?, 'outbound', 'bot', 'gone-reply', 'text', 'hi', 'queued', '{}' from channels where id = ? returning id`,
+      [inbound.body.conversationId, inbound.body.contactId, gone.id],
+    )) as { id: string }[];
+
+    expect((await client.delete(`/api/v1/channels/${gone.id}`)).status).toBe(204);
+
+    const message2 = await signedPost(message('gone-2'), gone);
+    expect(message2.status).toBe(404);
+    expect(message2.body.error.code).toBe('not_found');
+    const status = await signedPost({ event: 'status', messageId: 'gone-msg', status: 'read' }, gone);
+    expect(status.status).toBe(404);
+    expect(await keys.isLive(gone.id)).toBe(false);
+    const [claimed] = await claimSends(em, [queued!.id], new Date(), []);
+    expect(sendRefusal(claimed!, undefined)).toBe('channel_deleted');
+  });
+});
+
 describe('webhook channel outbound (WebhookConnector)', () => {
-  const connector = () =>
-    new WebhookConnector({
-      orm: api.env.orm,
-      http: new SafeHttpClient({ allowHosts: ['127.0.0.1'] }),
-      secretKey: api.env.config.secretKey,
-      clock: systemClock,
-    });
   const send = (messageId: string) => ({
     messageId,
     workspaceId: crypto.randomUUID(),
@@ -206,9 +236,8 @@ describe('webhook channel outbound (WebhookConnector)', () => {
 
   it('is stopped by the address guard without an allow-list entry', async () => {
     const guarded = new WebhookConnector({
-      orm: api.env.orm,
+      channels: new WebhookChannels({ orm: api.env.orm, secretKey: api.env.config.secretKey }),
       http: new SafeHttpClient(),
-      secretKey: api.env.config.secretKey,
       clock: systemClock,
     });
     const err = await guarded.send(send(crypto.randomUUID())).catch((e: unknown) => e);

@@ -4,23 +4,18 @@ import type { Clock } from '../../engine/clock.ts';
 import type { ProviderStatusUpdate } from '../../engine/ports/channel-connector.port.ts';
 import type { AcceptedInbound, InboundMessage } from '../../engine/ports/inbound-message.ts';
 import { BodyTooDeepError } from '../../engine/errors/body-too-deep.error.ts';
-import type { Orm } from '../../platform/db/orm.ts';
 import { jsonNestsDeeperThan, MAX_JSON_BODY_DEPTH } from '../../platform/http/json-nesting-depth.ts';
 import { nulPath } from '../../platform/http/json-nul-character.ts';
 import { NulCharacterError } from '../../engine/errors/nul-character.error.ts';
-import { runSql } from '../../platform/pipeline/run-sql.ts';
+import type { WebhookChannels } from './webhook-channel-keys.ts';
 import { WebhookInboundSchema } from './webhook-payloads.ts';
-import { openWebhookSecret } from './webhook-secret.ts';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhook } from './webhook-signature.ts';
 import { zodIssueDetails } from '../../engine/errors/zod-issue-details.ts';
 
 const Params = z.object({ id: z.uuid() });
-const CHANNEL_SQL = `select credentials from channels where id = cast(:channelId as uuid) and kind = 'webhook' and deleted_at is null`;
-const ChannelCredentialsRow = z.object({ credentials: z.instanceof(Buffer).nullable() });
 
 export interface WebhookInboundDeps {
-  orm: Orm;
-  secretKey: Buffer;
+  channels: WebhookChannels;
   clock: Clock;
   bodyLimitBytes: number;
   inbound: { accept(message: InboundMessage): Promise<AcceptedInbound> };
@@ -45,12 +40,11 @@ export function webhookInboundRouter(deps: WebhookInboundDeps): Router {
       const params = Params.safeParse(req.params);
       if (!params.success) return problem(res, 404, 'not_found', 'channel was not found');
       const channelId = params.data.id;
-      const row = (await runSql(deps.orm.em.fork(), CHANNEL_SQL, { channelId }, { row: ChannelCredentialsRow })).rows[0];
-      if (!row?.credentials) return problem(res, 404, 'not_found', 'channel was not found');
+      const keys = await deps.channels.keysOf(channelId);
+      if (!keys) return problem(res, 404, 'not_found', 'channel was not found');
       const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      const secret = openWebhookSecret(deps.secretKey, channelId, row.credentials);
       const bad = verifyWebhook(
-        secret,
+        keys.secret,
         { timestamp: req.get(TIMESTAMP_HEADER), signature: req.get(SIGNATURE_HEADER) },
         body,
         deps.clock.now().getTime(),
@@ -77,6 +71,8 @@ export function webhookInboundRouter(deps: WebhookInboundDeps): Router {
       if (!parsed.success) return problem(res, 400, 'validation_failed', 'the webhook payload is invalid', zodIssueDetails(parsed.error));
       const event = parsed.data;
       if (event.event === 'status') {
+        // A message's statement checks its channel is live (a deleted one's answers 404); a status has none, so it is checked here.
+        if (!(await deps.channels.isLive(channelId))) return problem(res, 404, 'not_found', 'channel was not found');
         const applied = await deps.statuses.apply({
           channelId,
           providerMessageId: event.messageId,

@@ -7,14 +7,7 @@ describe('openWebhookSecret', () => {
   const key = randomBytes(32);
   const channelId = crypto.randomUUID();
 
-  it('answers a rotated secret, not the one opened before', () => {
-    expect(openWebhookSecret(key, channelId, sealWebhookSecret(key, channelId, 'first'))).toBe('first');
-    const rotated = sealWebhookSecret(key, channelId, 'second');
-    expect(openWebhookSecret(key, channelId, rotated)).toBe('second');
-    expect(openWebhookSecret(key, channelId, rotated)).toBe('second');
-  });
-
-  it('still refuses bytes opened before under another key, another channel, or tampered with', () => {
+  it('refuses the sealed bytes under another key, for another channel, or tampered with', () => {
     const sealed = sealWebhookSecret(key, channelId, 'kept');
     expect(openWebhookSecret(key, channelId, sealed)).toBe('kept');
     expect(() => openWebhookSecret(randomBytes(32), channelId, sealed)).toThrow(SealedBoxError);

@@ -1,6 +1,7 @@
 import { SandboxConnector } from '../../connectors/sandbox/sandbox.connector.ts';
 import { SafeHttpClient } from '../../connectors/http/safe-http-client.ts';
 import { WebhookConnector } from '../../connectors/webhook/webhook.connector.ts';
+import { WebhookChannels } from '../../connectors/webhook/webhook-channel-keys.ts';
 import { createWhatsappHost } from '../../connectors/whatsapp/whatsapp-host.factory.ts';
 import type { InboundSink } from '../../engine/ports/inbound-message.ts';
 import { InboundPipeline } from '../pipeline/inbound-pipeline.ts';
@@ -57,9 +58,8 @@ export async function startConnectorRole(rt: Runtime, deps: { inbound?: InboundS
     // The receiving service may drop a repeat by our message id, but nothing guarantees it does.
     .register(
       new WebhookConnector({
-        orm: rt.orm,
+        channels: new WebhookChannels({ orm: rt.orm, secretKey: rt.config.secretKey }),
         http: new SafeHttpClient({ allowHosts: rt.config.httpAllowHosts }),
-        secretKey: rt.config.secretKey,
         clock: rt.clock,
       }),
       { deduplicatesSends: false, sendsInFlightPerChannel: WEBHOOK_SENDS_IN_FLIGHT },
