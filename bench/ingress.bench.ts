@@ -45,6 +45,29 @@ interface RouteFigures {
   reply_p99_ms: number;
 }
 
+/** CPU per message of one HTTP phase, ms: on the product's side (its process, PostgreSQL, Redis), and on the senders' (load generator, reply receiver). */
+interface RouteCost {
+  serverMs: number;
+  sendersMs: number;
+}
+
+const round2 = (ms: number) => Math.round(ms * 100) / 100;
+
+/**
+ * Every process of this bench shares one machine's cores, and each phase keeps them busy: so
+ * the accepted rate over the engine's is about the engine's CPU per message over the route's,
+ * senders' included. Printed so that a run shows how far a target is from what the machine allows.
+ */
+function costLine(route: Route, cost: RouteCost, engineMs: number): string {
+  const all = cost.serverMs + cost.sendersMs;
+  return (
+    `CPU per message (${route}): product, PostgreSQL and Redis ${round2(cost.serverMs)} ms against the engine's ${round2(engineMs)} ms in process ` +
+    `(${round2(cost.serverMs / engineMs)}×); the load generator and the reply receiver, on this machine too, ${round2(cost.sendersMs)} ms more. ` +
+    `At equal CPU use the route accepts ${round2(engineMs / all)} × the engine's rate; ` +
+    `if the product's side of HTTP cost nothing, ${round2(engineMs / (engineMs + cost.sendersMs))} ×`
+  );
+}
+
 /**
  * The HTTP ingress bench (issue 19): the whole product in this process, the bench flow (keyword
  * → condition → reply), N HTTP connections posting to an inbound route from a process of their
@@ -114,18 +137,20 @@ export async function runIngressBench(args: string[]): Promise<void> {
     inbound.onAccepted(env.product.engine.onInboundAccepted);
     const engine = await new PhaseRunner(env, ws, inbound, replies, 2_000).closed('engine', engineMessages, 200);
     progress(
-      `engine in process (closed loop, concurrency 200): ${engine.throughputPerS}/s; CPU per message: product ${engine.cpu.nodeMs} ms, PostgreSQL ${engine.cpu.postgresMs} ms; load ${loadAverage()}`,
+      `engine in process (closed loop, concurrency 200): ${engine.throughputPerS}/s; CPU per message: product ${engine.cpu.nodeMs} ms, PostgreSQL ${engine.cpu.postgresMs} ms, Redis ${engine.cpu.redisMs} ms; load ${loadAverage()}`,
     );
 
     const figures: Partial<Record<Route, RouteFigures>> = {};
-    for (const route of routes as Route[]) figures[route] = await http.run(route, route, credentials[route], messages);
+    const costs: Partial<Record<Route, RouteCost>> = {};
+    for (const route of routes as Route[])
+      ({ figures: figures[route], cost: costs[route] } = await http.run(route, route, credentials[route], messages));
     // Latency where it means something: below capacity. In the closed loop, 50 connections wait
     // 50 / accepted_per_s on average by construction (Little's law), however fast each step is.
     const open: Partial<Record<Route, Omit<RouteFigures, 'accepted_per_s'>>> = {};
     if (rate > 0)
       for (const route of routes as Route[]) {
         if (!values.unsettled) progress(`checkpoint before the open-${route} phase: ${await settleWrites(env.orm)} ms`);
-        const f = await http.run(`open-${route}`, route, credentials[route], rate * seconds, rate);
+        const { figures: f } = await http.run(`open-${route}`, route, credentials[route], rate * seconds, rate);
         open[route] = { http_p99_ms: f.http_p99_ms, reply_p99_ms: f.reply_p99_ms };
       }
 
@@ -134,6 +159,8 @@ export async function runIngressBench(args: string[]): Promise<void> {
       progress(
         `targets (${route}): accepted ≥ 0.8 × engine (${target}/s): ${f.accepted_per_s >= target ? 'met' : 'MISSED'}; http p99 ≤ 50 ms: ${f.http_p99_ms <= 50 ? 'met' : 'MISSED'}; reply p99 ≤ 100 ms: ${f.reply_p99_ms <= 100 ? 'met' : 'MISSED'}`,
       );
+    const engineMs = engine.cpu.nodeMs + engine.cpu.postgresMs + engine.cpu.redisMs;
+    for (const [route, cost] of Object.entries(costs)) progress(costLine(route as Route, cost, engineMs));
     for (const [route, f] of Object.entries(open))
       progress(
         `open loop at ${rate}/s (${route}), the same latency targets below capacity: http p99 ≤ 50 ms: ${f.http_p99_ms <= 50 ? 'met' : 'MISSED'}; reply p99 ≤ 100 ms: ${f.reply_p99_ms <= 100 ? 'met' : 'MISSED'}`,
@@ -181,7 +208,7 @@ class HttpPhases {
     target: { channelId: string; credential: string },
     count: number,
     ratePerS?: number,
-  ): Promise<RouteFigures> {
+  ): Promise<{ figures: RouteFigures; cost: RouteCost }> {
     const base = this.replies.count;
     const startedMs = Date.now();
     const cpuBefore = await this.cpu();
@@ -216,10 +243,14 @@ class HttpPhases {
     progress(`  ${phase}: HTTP request (load generator side) ${formatSummary(http)}`);
     progress(`  ${phase}: inbound received → reply sent       ${formatSummary(reply)}`);
     progress(`  ${phase}: received → drain tx began           ${formatSummary(summarise(timings.toHandledMs))}`);
+    const loadMs = load.cpuMs / count;
     progress(
-      `  ${phase}: CPU per message: product ${cpu.nodeMs} ms, PostgreSQL ${cpu.postgresMs} ms, load generator ${Math.round((load.cpuMs / count) * 100) / 100} ms, reply receiver ${Math.round((receiverMs / count) * 100) / 100} ms`,
+      `  ${phase}: CPU per message: product ${cpu.nodeMs} ms, PostgreSQL ${cpu.postgresMs} ms, Redis ${cpu.redisMs} ms, load generator ${round2(loadMs)} ms, reply receiver ${round2(receiverMs / count)} ms`,
     );
-    return { accepted_per_s: acceptedPerS, http_p99_ms: http.p99, reply_p99_ms: reply.p99 };
+    return {
+      figures: { accepted_per_s: acceptedPerS, http_p99_ms: http.p99, reply_p99_ms: reply.p99 },
+      cost: { serverMs: cpu.nodeMs + cpu.postgresMs + cpu.redisMs, sendersMs: loadMs + receiverMs / count },
+    };
   }
 }
 
