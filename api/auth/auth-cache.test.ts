@@ -60,3 +60,48 @@ describe('when a credential was checked', () => {
     expect(cache.get({ ...key, via: 'cookie' })).toBeUndefined();
   });
 });
+
+describe('when requests miss together', () => {
+  it('runs one check for the credential and answers every one of them from it', async () => {
+    const { cache } = setup();
+    let checks = 0;
+    let finish!: (auth: AuthContext) => void;
+    const check = () => {
+      checks += 1;
+      return new Promise<AuthContext>((resolve) => (finish = resolve));
+    };
+    const waiting = [cache.resolve(key, check), cache.resolve(key, check), cache.resolve(key, check)];
+    finish(byKey);
+    expect(await Promise.all(waiting)).toEqual([byKey, byKey, byKey]);
+    expect(checks).toBe(1);
+    expect(await cache.resolve(key, check)).toBe(byKey);
+    expect(checks).toBe(1);
+  });
+
+  it('shares a refusal with the requests that waited for it, and checks again at the next request', async () => {
+    const { cache } = setup();
+    let checks = 0;
+    const refuse = () => {
+      checks += 1;
+      return Promise.reject(new Error('unknown or revoked API key'));
+    };
+    const outcomes = await Promise.allSettled([cache.resolve(key, refuse), cache.resolve(key, refuse)]);
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+    expect(checks).toBe(1);
+    await expect(cache.resolve(key, refuse)).rejects.toThrow('unknown or revoked API key');
+    expect(checks).toBe(2);
+  });
+
+  it('does not hand a check that began before a clear to a request that came after it', async () => {
+    const { cache } = setup();
+    let finishOld!: (auth: AuthContext) => void;
+    const old = cache.resolve(key, () => new Promise<AuthContext>((resolve) => (finishOld = resolve)));
+    cache.clear();
+    const narrowed: AuthContext = { ...byKey, role: 'agent' };
+    const after = cache.resolve(key, () => Promise.resolve(narrowed));
+    finishOld(byKey);
+    expect(await old).toBe(byKey);
+    expect(await after).toBe(narrowed);
+    expect(cache.get(key)).toBe(narrowed);
+  });
+});

@@ -72,12 +72,7 @@ export async function authenticate(
 ): Promise<AuthContext> {
   if (!credential)
     throw new UnauthenticatedError('this endpoint needs "Authorization: Bearer <token or API key>" or a session cookie; log in first');
-  const cached = deps.cache.get(credential);
-  if (cached) return cached;
-  const generation = deps.cache.generation;
-  const auth = await check(deps.em(), deps.tokens, credential);
-  deps.cache.set(credential, auth, generation);
-  return auth;
+  return deps.cache.resolve(credential, () => check(deps.em(), deps.tokens, credential));
 }
 
 /**
