@@ -4,7 +4,7 @@ import express, { type Express } from 'express';
 import type { ApiDeps } from './api-deps.ts';
 import { flowWebhookRouter } from './hooks/flow-webhook.router.ts';
 import { webhookInboundRouter } from '../connectors/webhook/webhook-inbound.router.ts';
-import { WebhookChannels } from '../connectors/webhook/webhook-channel-keys.ts';
+import { WebhookChannels } from '../connectors/webhook/webhook-channels.ts';
 import { stripeWebhookRouter } from '../connectors/stripe/stripe-webhook.router.ts';
 import { StatusUpdater } from '../platform/pipeline/status-updater.ts';
 import { apiDocsRouter } from './docs/api-docs.router.ts';

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SafeHttpClient } from '../connectors/http/safe-http-client.ts';
 import { WebhookConnector } from '../connectors/webhook/webhook.connector.ts';
-import { WebhookChannels } from '../connectors/webhook/webhook-channel-keys.ts';
+import { WebhookChannels } from '../connectors/webhook/webhook-channels.ts';
 import { claimSends, sendRefusal } from '../platform/pipeline/send-claim.ts';
 import { WebhookDeliveryRefusedError, WebhookDeliveryRetryError } from '../connectors/webhook/webhook-send.errors.ts';
 import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER, verifyWebhook } from '../connectors/webhook/webhook-signature.ts';

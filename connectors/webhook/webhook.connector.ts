@@ -1,7 +1,7 @@
 import type { Clock } from '../../engine/clock.ts';
 import type { ChannelConnector, OutboundSend, SendReceipt } from '../../engine/ports/channel-connector.port.ts';
 import type { SafeHttpClient } from '../http/safe-http-client.ts';
-import type { WebhookChannels } from './webhook-channel-keys.ts';
+import type { WebhookChannels } from './webhook-channels.ts';
 import { WebhookDeliveryRefusedError, WebhookDeliveryRetryError } from './webhook-send.errors.ts';
 import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from './webhook-signature.ts';
 

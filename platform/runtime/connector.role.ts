@@ -1,7 +1,7 @@
 import { SandboxConnector } from '../../connectors/sandbox/sandbox.connector.ts';
 import { SafeHttpClient } from '../../connectors/http/safe-http-client.ts';
 import { WebhookConnector } from '../../connectors/webhook/webhook.connector.ts';
-import { WebhookChannels } from '../../connectors/webhook/webhook-channel-keys.ts';
+import { WebhookChannels } from '../../connectors/webhook/webhook-channels.ts';
 import { createWhatsappHost } from '../../connectors/whatsapp/whatsapp-host.factory.ts';
 import type { InboundSink } from '../../engine/ports/inbound-message.ts';
 import { InboundPipeline } from '../pipeline/inbound-pipeline.ts';
