@@ -14,7 +14,7 @@ import { formatSummary, summarise } from './support/percentiles.ts';
 import { processCpuMs } from './support/process-cpu.ts';
 import { readPhaseTimings } from './support/phase-timings.ts';
 import { ReplyCounter } from './support/reply-counter.ts';
-import { settleWrites, vacuumIfAutovacuumOff } from './support/settle-writes.ts';
+import { settleWrites, vacuumAnalyze } from './support/settle-writes.ts';
 
 const USAGE = `npm run bench -- ingress [options]
   --connections N       HTTP connections posting at once (50)
@@ -106,7 +106,7 @@ export async function runIngressBench(args: string[]): Promise<void> {
 
   // The webhook channel's replies are POSTed here (a service that answers 200 at once, in a process of its own).
   const receiver = await startReceiver();
-  const { env, stopListening } = await startBench(progress, undefined, { HTTP_ALLOW_HOSTS: '127.0.0.1' });
+  const { env, stopListening, autovacuumOff } = await startBench(progress, undefined, { HTTP_ALLOW_HOSTS: '127.0.0.1' });
   let replies: ReplyCounter | null = null;
   try {
     const ws = await createWorkspace(env, 1);
@@ -138,8 +138,7 @@ export async function runIngressBench(args: string[]): Promise<void> {
     inbound.onAccepted(env.product.engine.onInboundAccepted);
     const engineRunner = new PhaseRunner(env, ws, inbound, replies, 2_000);
     const vacuumed = async (phase: string) => {
-      const ms = await vacuumIfAutovacuumOff(env.orm);
-      if (ms !== null) progress(`vacuum analyze before the ${phase} phase (autovacuum is off): ${ms} ms`);
+      if (autovacuumOff) progress(`vacuum analyze before the ${phase} phase (autovacuum is off): ${await vacuumAnalyze(env.orm)} ms`);
     };
     const enginePhase = async (name: string) => {
       await vacuumed(name);

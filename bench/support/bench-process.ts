@@ -13,21 +13,22 @@ export function loadAverage(): string {
 /**
  * Starts a bench: prints the load average, starts the product on a database of its own, cleans
  * up on Ctrl-C (call `stopListening` once the bench's own cleanup runs), and prints the server's
- * autovacuum setting. With autovacuum off (this machine's CI configuration), nothing vacuums or
- * analyzes the bench database during a run: plans chosen on the first, small tables are kept and
- * the tables bloat (bench/README.md), unlike in production.
+ * autovacuum setting (and answers whether it is off). With autovacuum off (this machine's CI
+ * configuration), nothing vacuums or analyzes the bench database during a run: plans chosen on the
+ * first, small tables are kept and the tables bloat (bench/README.md), unlike in production.
  */
 export async function startBench(
   progress: (line: string) => void,
   roles?: RoleName[],
   extraEnv: Record<string, string> = {},
-): Promise<{ env: BenchEnv; stopListening: () => void }> {
+): Promise<{ env: BenchEnv; stopListening: () => void; autovacuumOff: boolean }> {
   progress(`load average at start: ${loadAverage()} (${availableParallelism()} CPUs)`);
   const env = await startBenchEnv(process.env.LOG_LEVEL ?? 'warn', roles, extraEnv);
   const stopListening = cleanUpOnInterrupt(env, progress);
+  let setting: string;
   try {
     const { rows } = await testSql<{ setting: string }>(env.orm.em.fork(), `select current_setting('autovacuum') as setting`);
-    const setting = rows[0]?.setting ?? 'unknown';
+    setting = rows[0]?.setting ?? 'unknown';
     progress(
       `PostgreSQL autovacuum: ${setting}${setting === 'off' ? ' (nothing vacuums or analyzes the bench database during the run; see bench/README.md)' : ''}`,
     );
@@ -36,7 +37,7 @@ export async function startBench(
     await env.cleanup();
     throw err;
   }
-  return { env, stopListening };
+  return { env, stopListening, autovacuumOff: setting === 'off' };
 }
 
 /** On Ctrl-C or SIGTERM, drops the bench's database and keys before exiting; returns the function that stops listening. */

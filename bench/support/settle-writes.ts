@@ -1,8 +1,5 @@
 import type { Orm } from '../../platform/db/orm.ts';
-import { z } from 'zod';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
-
-const AutovacuumRow = z.object({ setting: z.string() });
 
 /**
  * A CHECKPOINT before a phase whose latency is measured: the data files a previous phase wrote
@@ -27,18 +24,15 @@ export async function settleWrites(orm: Orm): Promise<number> {
 }
 
 /**
- * `VACUUM ANALYZE` of the bench database before a closed loop, when autovacuum is off (this
- * machine's shared cluster, bench/README.md): otherwise each phase runs on the dead rows and the
- * stale statistics the phases before it left, which production's autovacuum would have cleared,
- * and the order of the phases decides their figures (the ingress bench's second route measured
- * 1.5–2.7 ms of PostgreSQL CPU per message against 1.1 on a cluster with autovacuum on). Answers
- * how long it took in ms, or null when autovacuum is on.
+ * `VACUUM ANALYZE` of the bench database before a closed loop, for a server with autovacuum off
+ * (this machine's shared cluster, bench/README.md; `startBench` says which): otherwise each phase
+ * runs on the dead rows and the stale statistics the phases before it left, which production's
+ * autovacuum would have cleared, and the order of the phases decides their figures (the ingress
+ * bench's second route measured 1.5–2.7 ms of PostgreSQL CPU per message against 1.1 on a cluster
+ * with autovacuum on). Answers how long it took, in ms.
  */
-export async function vacuumIfAutovacuumOff(orm: Orm): Promise<number | null> {
-  const em = orm.em.fork();
-  const { rows } = await runSql(em, `select current_setting('autovacuum') as setting`, {}, { row: AutovacuumRow });
-  if (rows[0]?.setting !== 'off') return null;
+export async function vacuumAnalyze(orm: Orm): Promise<number> {
   const started = performance.now();
-  await runSql(em, `vacuum analyze`);
+  await runSql(orm.em.fork(), `vacuum analyze`);
   return Math.round(performance.now() - started);
 }
