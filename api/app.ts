@@ -71,28 +71,12 @@ export function createApp(deps: ApiDeps): Express {
 
   app.use(securityHeaders(deps.config.publicUrl.startsWith('https:')));
 
-  for (const router of deps.extraRouters ?? []) app.use(router);
-
   const openApi = buildOpenApi(allRoutes);
   app.get('/api/openapi.json', (_req, res) => {
     res.json(openApi);
   });
-  app.use(apiDocsRouter());
 
-  app.use(flowWebhookRouter(deps));
-  // Stripe's webhook, with billing on only: verified on its raw bytes, so mounted before any JSON parser.
-  const billingProvider = deps.billing.provider;
-  if (billingProvider) app.use(stripeWebhookRouter({ provider: billingProvider, accept: (event) => deps.billing.acceptEvent(event) }));
-  app.use(
-    webhookInboundRouter({
-      channels: new WebhookChannels({ orm: deps.orm, secretKey: deps.config.secretKey }),
-      clock: deps.clock,
-      bodyLimitBytes: deps.config.bodyLimitBytes,
-      inbound: deps.inbound,
-      statuses: new StatusUpdater({ orm: deps.orm, logger: deps.logger }),
-    }),
-  );
-
+  // The API first, then the inbound hooks: the routes that take every message meet no other router on their way.
   const json = jsonBodyParser({ limit: deps.config.bodyLimitBytes, strict: true, type: ['application/json', 'application/*+json'] });
   // A broadcast's audience may be a list or a CSV of up to 100,000 phones: its routes take larger bodies (the schema bounds them).
   const broadcastJson = jsonBodyParser({
@@ -107,6 +91,24 @@ export function createApp(deps: ApiDeps): Express {
   const notFound: express.RequestHandler = (req, res) =>
     sendError(res, 404, 'route_not_found', `no route ${req.method} ${req.originalUrl}`);
   app.use('/api', notFound);
+
+  app.use(
+    webhookInboundRouter({
+      channels: new WebhookChannels({ orm: deps.orm, secretKey: deps.config.secretKey }),
+      clock: deps.clock,
+      bodyLimitBytes: deps.config.bodyLimitBytes,
+      inbound: deps.inbound,
+      statuses: new StatusUpdater({ orm: deps.orm, logger: deps.logger }),
+    }),
+  );
+  app.use(flowWebhookRouter(deps));
+  // Stripe's webhook, with billing on only: verified on its raw bytes, so mounted before any JSON parser.
+  const billingProvider = deps.billing.provider;
+  if (billingProvider) app.use(stripeWebhookRouter({ provider: billingProvider, accept: (event) => deps.billing.acceptEvent(event) }));
+
+  // Operations (health, readiness, metrics, queue dashboard) and the API reference.
+  for (const router of deps.extraRouters ?? []) app.use(router);
+  app.use(apiDocsRouter());
 
   // The editor: the built app (index.html for any of its paths) when present, otherwise a page at / saying how to build it.
   app.use(editorApp(EDITOR_DIST));

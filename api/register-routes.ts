@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Router, type Request, type RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
+import FindMyWay from 'find-my-way';
 import type { z } from 'zod';
 import { ForbiddenError, NotFoundError, ValidationError } from '../engine/errors/app-error.ts';
 import { can, CAPABILITIES, type Capability } from '../engine/tenancy/role.ts';
@@ -31,45 +32,72 @@ function parsePart(schema: z.ZodType | undefined, value: unknown, part: string, 
   });
 }
 
-/** Registers each route: authenticate, check the role, validate params/query/body, run, answer. */
-export function registerRoutes(deps: ApiDeps, routes: AnyRoute[]): Router {
-  const router = Router();
+/** How a request reaches its route: one lookup in a radix tree, whatever the number of routes. */
+const ROUTE_TABLE_OPTIONS = {
+  // As Express routes: paths match whatever their letter case, with or without a trailing slash.
+  caseSensitive: false,
+  ignoreTrailingSlash: true,
+  // Express bounds no parameter; ids here are UUIDs, and a longer value is looked up and refused as unknown.
+  maxParamLength: 1000,
+} as const;
+
+/**
+ * The API's routes, as one middleware: finds the route of the request's method and path
+ * (relative to where it is mounted), then authenticates, checks the role, validates
+ * params/query/body, runs the handler and answers. A path no route takes goes on to `next`.
+ * A GET route also answers HEAD, as with Express.
+ */
+export function registerRoutes(deps: ApiDeps, routes: AnyRoute[]): RequestHandler {
+  const table = FindMyWay(ROUTE_TABLE_OPTIONS);
   for (const route of routes) {
-    const handler: RequestHandler = async (req, res) => {
-      const state = requestState(req);
-      state.route = route.path;
-      // Forked on first use: a request answered without the ORM (a cached credential, plain statements) never pays for it.
-      let forked: EntityManager | undefined;
-      const em = () => (forked ??= deps.orm.em.fork());
-      let auth: AuthContext | null = null;
-      if (route.auth !== 'public') {
-        auth = await authenticate({ tokens: deps.tokens, cache: deps.authCache, em }, credentialOf(req));
-        state.auth = auth;
-        const capability = route.auth as Capability;
-        if (!can(auth.role, capability)) throw new ForbiddenError(CAPABILITIES[capability]);
-      }
-      const params = parsePart(route.params, req.params, 'params', route);
-      const query = parsePart(route.query, req.query, 'query', route);
-      const body = parsePart(route.body, req.body, 'body', route);
-      const result = await route.handler({
-        deps,
-        get em() {
-          return em();
-        },
-        auth,
-        params,
-        query,
-        body,
-        req,
-        res,
-      });
-      if (route.endsCredentials) deps.authCache.clear();
-      if (res.headersSent) return;
-      const status = route.status ?? 200;
-      if (result === undefined) res.status(status === 200 ? 204 : status).end();
-      else res.status(status).json(result);
-    };
-    router[route.method](route.path, handler);
+    const method = route.method === 'get' ? (['GET', 'HEAD'] as const) : route.method.toUpperCase();
+    table.on(method as FindMyWay.HTTPMethod | FindMyWay.HTTPMethod[], route.path, () => {}, routeHandler(deps, route));
   }
-  return router;
+  return (req, res, next) => {
+    // An undecodable path (a stray `%`) finds nothing, as an unknown path.
+    const found = table.find(req.method as FindMyWay.HTTPMethod, req.path);
+    if (!found) return next();
+    req.params = found.params as Record<string, string>;
+    (found.store as RouteHandler)(req, res).catch(next);
+  };
+}
+
+type RouteHandler = (req: Request, res: Response) => Promise<void>;
+
+/** One route's handling, once it is found. */
+function routeHandler(deps: ApiDeps, route: AnyRoute): RouteHandler {
+  return async (req, res) => {
+    const state = requestState(req);
+    state.route = route.path;
+    // Forked on first use: a request answered without the ORM (a cached credential, plain statements) never pays for it.
+    let forked: EntityManager | undefined;
+    const em = () => (forked ??= deps.orm.em.fork());
+    let auth: AuthContext | null = null;
+    if (route.auth !== 'public') {
+      auth = await authenticate({ tokens: deps.tokens, cache: deps.authCache, em }, credentialOf(req));
+      state.auth = auth;
+      const capability = route.auth as Capability;
+      if (!can(auth.role, capability)) throw new ForbiddenError(CAPABILITIES[capability]);
+    }
+    const params = parsePart(route.params, req.params, 'params', route);
+    const query = parsePart(route.query, req.query, 'query', route);
+    const body = parsePart(route.body, req.body, 'body', route);
+    const result = await route.handler({
+      deps,
+      get em() {
+        return em();
+      },
+      auth,
+      params,
+      query,
+      body,
+      req,
+      res,
+    });
+    if (route.endsCredentials) deps.authCache.clear();
+    if (res.headersSent) return;
+    const status = route.status ?? 200;
+    if (result === undefined) res.status(status === 200 ? 204 : status).end();
+    else res.status(status).json(result);
+  };
 }
