@@ -4,7 +4,6 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_FAILURES_PER_IP } from '../api/auth/login-rate-limit.ts';
 import type { OperatorConfig } from '../platform/config.ts';
-import { createHttpServer } from '../api/http-server.ts';
 import { buildHttpApp } from '../platform/runtime/api.role.ts';
 import { pino } from 'pino';
 import { createLogger } from '../platform/logger.ts';
@@ -41,7 +40,7 @@ function appWith(operator: OperatorConfig): ReturnType<typeof buildHttpApp> {
 }
 
 async function listen(app: ReturnType<typeof buildHttpApp>): Promise<{ server: Server; base: string }> {
-  const s = createHttpServer(app).listen(0, '127.0.0.1');
+  const s = app.listen(0, '127.0.0.1');
   await once(s, 'listening');
   return { server: s, base: `http://127.0.0.1:${(s.address() as AddressInfo).port}` };
 }

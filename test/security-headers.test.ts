@@ -4,7 +4,6 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../platform/config.ts';
 import { createLogger } from '../platform/logger.ts';
-import { createHttpServer } from '../api/http-server.ts';
 import { buildHttpApp } from '../platform/runtime/api.role.ts';
 import { openRuntime, type Runtime } from '../platform/runtime/runtime.ts';
 import { UsageRecorder } from '../platform/usage/usage-recorder.ts';
@@ -24,7 +23,7 @@ async function serve(overrides: Partial<Config>): Promise<string> {
     noPipelines,
     new UsageRecorder({ orm: rt.orm, logger: rt.logger }),
   );
-  const server = createHttpServer(app).listen(0, '127.0.0.1');
+  const server = app.listen(0, '127.0.0.1');
   servers.push(server);
   await once(server, 'listening');
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -5,7 +5,6 @@ import type { Express } from 'express';
 import type { ApiDeps } from '../../api/api-deps.ts';
 import { WhatsappSessionControl } from '../../connectors/whatsapp/whatsapp-session-control.ts';
 import { createApp } from '../../api/app.ts';
-import { createHttpServer } from '../../api/http-server.ts';
 import { healthRouter } from '../../api/ops/health.router.ts';
 import { queueDashboardRouter } from '../../api/ops/queue-dashboard.router.ts';
 import { metricsRouter } from '../../api/ops/metrics.router.ts';
@@ -80,7 +79,7 @@ export async function startApiRole(rt: Runtime, pipelines: ApiPipelines): Promis
   });
   usage.start();
   const app = buildHttpApp(rt, pipelines, usage);
-  const server = createHttpServer(app).listen(rt.config.port, rt.config.host);
+  const server = app.listen(rt.config.port, rt.config.host);
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;
   rt.logger.info(
