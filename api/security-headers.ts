@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import type { RequestHandler, Response } from 'express';
 import helmet, { contentSecurityPolicy } from 'helmet';
+import { randomBase64 } from '../platform/random-pool.ts';
 
 /** HSTS lifetime once PUBLIC_URL is https: 180 days, helmet's default and long enough to matter. */
 const HSTS_MAX_AGE_SECONDS = 180 * 24 * 3600;
@@ -75,7 +75,7 @@ export function securityHeaders(https: boolean): RequestHandler {
     referrerPolicy: { policy: 'no-referrer' },
   });
   return (req, res, next) => {
-    (res.locals as { cspNonce?: string }).cspNonce = randomBytes(NONCE_BYTES).toString('base64');
+    (res.locals as { cspNonce?: string }).cspNonce = randomBase64(NONCE_BYTES);
     headers(req, res, next);
   };
 }

@@ -1,28 +1,16 @@
-import { randomFillSync } from 'node:crypto';
+import { randomByte } from './random-pool.ts';
 
 /*
  * UUIDv7 (RFC 9562) built here rather than by the `uuid` package, whose v7 costs 6-8 µs an id
  * on this machine (a random source call and a formatting pass per id): a contact import makes
  * one per row, a sixth of the importing process's CPU (issue 20, import bench). This one takes
- * its random bytes from a pool filled 4 KB at a time and formats through a table: about 0.3 µs.
+ * its random bytes from a pool (random-pool.ts) and formats through a table: about 0.3 µs.
  *
  * Layout, as the `uuid` package lays it out: 48 bits of Unix milliseconds, the version, then a
  * 32-bit sequence (12 bits of rand_a, the variant, 20 bits of rand_b) and 42 random bits. The
  * sequence starts at a random value each millisecond and counts up within it, so the ids of one
  * process sort in the order they were made; when it runs out, the millisecond moves on by one.
  */
-
-const RANDOM_POOL_BYTES = 4_096;
-const pool = Buffer.alloc(RANDOM_POOL_BYTES);
-let poolAt = RANDOM_POOL_BYTES;
-
-function randomByte(): number {
-  if (poolAt === RANDOM_POOL_BYTES) {
-    randomFillSync(pool);
-    poolAt = 0;
-  }
-  return pool[poolAt++]!;
-}
 
 const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
 /** Largest sequence a millisecond starts at: leaves 2^31 ids before it must move on. */
