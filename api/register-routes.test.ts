@@ -115,6 +115,13 @@ describe('the route table', () => {
     expect(res.headers.get('content-type')).toMatch(/application\/json/);
   });
 
+  it("answers OPTIONS with a path's methods", async () => {
+    const res = await fetch(`${base}/api/v1/things/abc`, { method: 'OPTIONS' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('allow')).toBe('DELETE, GET, HEAD');
+    expect(await call('OPTIONS', '/api/v1/other')).toEqual({ status: 404, body: { unmatched: 'OPTIONS /api/v1/other' } });
+  });
+
   it('passes on what no route takes: another method, an unknown or undecodable path, a path outside the mount', async () => {
     expect(await call('PUT', '/api/v1/things/abc')).toEqual({ status: 404, body: { unmatched: 'PUT /api/v1/things/abc' } });
     expect(await call('GET', '/api/v1/other')).toEqual({ status: 404, body: { unmatched: 'GET /api/v1/other' } });

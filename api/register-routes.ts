@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Request, RequestHandler, Response } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import FindMyWay from 'find-my-way';
 import type { z } from 'zod';
 import { ForbiddenError, NotFoundError, ValidationError } from '../engine/errors/app-error.ts';
@@ -45,7 +45,7 @@ const ROUTE_TABLE_OPTIONS = {
  * The API's routes, as one middleware: finds the route of the request's method and path
  * (relative to where it is mounted), then authenticates, checks the role, validates
  * params/query/body, runs the handler and answers. A path no route takes goes on to `next`.
- * A GET route also answers HEAD, as with Express.
+ * A GET route also answers HEAD, and OPTIONS lists a path's methods, as with Express.
  */
 export function registerRoutes(deps: ApiDeps, routes: AnyRoute[]): RequestHandler {
   const table = FindMyWay(ROUTE_TABLE_OPTIONS);
@@ -56,13 +56,24 @@ export function registerRoutes(deps: ApiDeps, routes: AnyRoute[]): RequestHandle
   return (req, res, next) => {
     // An undecodable path (a stray `%`) finds nothing, as an unknown path.
     const found = table.find(req.method as FindMyWay.HTTPMethod, req.path);
-    if (!found) return next();
+    if (!found) return req.method === 'OPTIONS' ? answerOptions(table, req.path, res, next) : next();
     req.params = found.params as Record<string, string>;
     (found.store as RouteHandler)(req, res).catch(next);
   };
 }
 
 type RouteHandler = (req: Request, res: Response) => Promise<void>;
+
+// In alphabetical order, as Express listed them.
+const METHODS: readonly FindMyWay.HTTPMethod[] = ['DELETE', 'GET', 'HEAD', 'PATCH', 'POST', 'PUT'];
+
+/** OPTIONS on a path some route takes: its methods in `Allow`, as Express's router answered. */
+function answerOptions(table: FindMyWay.Instance<FindMyWay.HTTPVersion.V1>, path: string, res: Response, next: NextFunction): void {
+  const allowed = METHODS.filter((method) => table.find(method, path) !== null);
+  if (allowed.length === 0) return next();
+  res.setHeader('Allow', allowed.join(', '));
+  res.type('text').send(allowed.join(', '));
+}
 
 /** One route's handling, once it is found. */
 function routeHandler(deps: ApiDeps, route: AnyRoute): RouteHandler {
