@@ -13,7 +13,8 @@ export default defineConfig({
   oxc: { jsx: { runtime: 'automatic' } },
   test: {
     // The editor's browser tests need editor/dist; built once here rather than by each file.
-    globalSetup: ['test/e2e/support/editor-build.global-setup.ts'],
+    // The migrated database every test file's own database is copied from (test/support/test-env.ts).
+    globalSetup: ['test/e2e/support/editor-build.global-setup.ts', 'test/support/database-template.global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Each file has its own database and Redis prefix, so files may run in parallel.

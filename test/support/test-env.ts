@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { inject } from 'vitest';
 import type { Config } from '../../platform/config.ts';
-import { ensureDatabase, dropDatabase } from '../../platform/db/ensure-database.ts';
-import { migrateUp } from '../../platform/db/migrate.ts';
+import { dropDatabase } from '../../platform/db/ensure-database.ts';
 import { openOrm, type Orm } from '../../platform/db/orm.ts';
 import { createRedis, deleteKeysMatching, type Redis } from '../../platform/redis.ts';
 
@@ -40,15 +41,15 @@ export function testConfig(id: string, overrides: Partial<Config> = {}): Config 
 }
 
 /**
- * Creates an isolated environment for one test file: a fresh database with every migration
- * applied and a Redis key prefix of its own. `cleanup` drops both.
+ * Creates an isolated environment for one test file: a new database with every migration
+ * applied (a copy of the run's migrated template, see database-template.global-setup.ts) and a
+ * Redis key prefix of its own. `cleanup` drops both.
  */
 export async function createTestEnv(overrides: Partial<Config> = {}): Promise<TestEnv> {
   const id = randomBytes(6).toString('hex');
   const config = testConfig(id, overrides);
-  await ensureDatabase(config.databaseUrl);
+  await copyTemplate(`om_test_${id}`);
   const orm = await openOrm(config.databaseUrl);
-  await migrateUp(orm);
   const redis = createRedis(config.redisUrl);
   return {
     id,
@@ -62,4 +63,15 @@ export async function createTestEnv(overrides: Partial<Config> = {}): Promise<Te
       await dropDatabase(config.databaseUrl);
     },
   };
+}
+
+/** Creates the database `name` as a copy of the run's migrated template. */
+async function copyTemplate(name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: `${TEST_PG_BASE}/postgres` });
+  await client.connect();
+  try {
+    await client.query(`create database "${name}" template "${inject('testDatabaseTemplate')}"`);
+  } finally {
+    await client.end();
+  }
 }
