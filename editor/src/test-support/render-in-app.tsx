@@ -29,6 +29,23 @@ function ensureDocumentFonts(): void {
   });
 }
 
+/** The part of happy-dom's window API used here (`window.happyDOM`, absent from the DOM's types). */
+interface HappyDomWindow {
+  happyDOM?: { settings: { fetch: { interceptor: { beforeAsyncRequest: (context: { request: Request }) => Promise<void> } | null } } };
+}
+
+/**
+ * A request no test answered fails at once, like a request while offline. Otherwise happy-dom
+ * sends it to its page's origin, http://localhost:3000, where a developer's own server may run.
+ */
+function refuseUnansweredRequests(): void {
+  const api = (window as unknown as HappyDomWindow).happyDOM;
+  if (!api) return;
+  api.settings.fetch.interceptor = {
+    beforeAsyncRequest: ({ request }) => Promise.reject(new TypeError(`no server in component tests: ${request.method} ${request.url}`)),
+  };
+}
+
 /**
  * Renders a page as the app does (Mantine in its test mode, a fresh query cache with no retry,
  * the session, a router at `path`), for component tests under happy-dom.
@@ -36,6 +53,7 @@ function ensureDocumentFonts(): void {
 export function renderInApp(ui: ReactNode, { path = '/' }: { path?: string } = {}) {
   ensureMatchMedia();
   ensureDocumentFonts();
+  refuseUnansweredRequests();
   const queryClient = new QueryClient({ defaultOptions: { queries: { retry: false }, mutations: { retry: false } } });
   const router = createMemoryRouter([{ path: '*', element: ui }], { initialEntries: [path] });
   return {
