@@ -43,9 +43,10 @@ export function testConfig(id: string, overrides: Partial<Config> = {}): Config 
 /**
  * Creates an isolated environment for one test file: a new database with every migration
  * applied (a copy of the run's migrated template, see database-template.global-setup.ts) and a
- * Redis key prefix of its own. `cleanup` drops both.
+ * Redis key prefix of its own (its database is always on TEST_PG_BASE, where the template is).
+ * `cleanup` drops both.
  */
-export async function createTestEnv(overrides: Partial<Config> = {}): Promise<TestEnv> {
+export async function createTestEnv(overrides: Partial<Omit<Config, 'databaseUrl'>> = {}): Promise<TestEnv> {
   const id = randomBytes(6).toString('hex');
   const config = testConfig(id, overrides);
   await copyTemplate(`om_test_${id}`);
