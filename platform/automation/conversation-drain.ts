@@ -234,8 +234,12 @@ export class ConversationDrain {
    * step) and gets a transaction of its own. One message per contact per batch: a second
    * conversation of the same contact waits for the next batch, so it reads what the first one's
    * run wrote. Throws when anything fails; the batcher then handles each conversation alone.
+   *
+   * With `alone`, the batch is of one conversation (see drainAlone): its message is handled
+   * whatever it may call out to, its rows written as the run goes, and `alone.handling` says
+   * which message it was, for the failure count when the batch throws.
    */
-  private async drainBatch(conversationIds: string[]): Promise<Map<string, BatchVerdict>> {
+  private async drainBatch(conversationIds: string[], alone?: { handling?: PendingMessage }): Promise<Map<string, BatchVerdict>> {
     const verdicts = new Map<string, BatchVerdict>(conversationIds.map((id) => [id, 'done']));
     const after = emptyAfterCommit();
     let locked = new Set<string>();
@@ -245,7 +249,7 @@ export class ConversationDrain {
       const since = new Date(this.deps.clock.now().getTime() - RUN_LIMIT_WINDOW_MS);
       const { rows } = await runSql(em, NEXT_PENDING_SQL, { conversationIds: [...locked], since }, { row: PendingMessageRow });
       const triggers = new Map<string, WorkspaceTriggers>();
-      const writes = new RunWriteBatch(this.deps.outbox);
+      const writes = alone ? null : new RunWriteBatch(this.deps.outbox);
       const contacts = new Set<string>();
       const handled: string[] = [];
       for (const msg of rows) {
@@ -253,22 +257,28 @@ export class ConversationDrain {
           verdicts.set(msg.conversationId, 'again');
           continue;
         }
-        let index = triggers.get(msg.workspaceId);
-        if (!index) triggers.set(msg.workspaceId, (index = await this.deps.handler.triggers(em, msg.workspaceId)));
-        if (await this.deps.handler.mayCallOut(em, msg, index)) {
-          verdicts.set(msg.conversationId, 'alone');
-          continue;
-        }
+        let batch: { triggers: WorkspaceTriggers; writes: RunWriteBatch } | undefined;
+        if (writes) {
+          let index = triggers.get(msg.workspaceId);
+          if (!index) triggers.set(msg.workspaceId, (index = await this.deps.handler.triggers(em, msg.workspaceId)));
+          if (await this.deps.handler.mayCallOut(em, msg, index)) {
+            verdicts.set(msg.conversationId, 'alone');
+            continue;
+          }
+          batch = { triggers: index, writes };
+        } else if (alone) alone.handling = msg;
         contacts.add(msg.contactId);
-        const outcome = await this.deps.handler.handle(em, msg, after, { triggers: index, writes });
+        const outcome = await this.deps.handler.handle(em, msg, after, batch);
         this.deps.logger.debug({ conversationId: msg.conversationId, messageId: msg.id, outcome }, 'inbound message handled');
         handled.push(msg.id);
         if (msg.more) verdicts.set(msg.conversationId, 'again');
       }
       if (handled.length > 0) await runSql(em, MARK_HANDLED_SQL, { ids: handled }, { planEachCall: true });
       // The transaction's last statement (see RunWriteBatch.flush).
-      await writes.flush(em, after);
+      await writes?.flush(em, after);
     });
+    // Committed: what fails from here on is not the handling of the message.
+    if (alone) alone.handling = undefined;
     await dispatchCommittedBatch(this.deps.afterCommit, after, this.deps.logger, 'drain batch');
     // The locks are released: a message committed while they were held (after the batch read the
     // inboxes; its own job found the lock taken, or shared this batch's request) is seen now.
@@ -281,39 +291,20 @@ export class ConversationDrain {
   }
 
   /**
-   * Handles the conversation's unhandled messages one transaction each, in order: the path of a
-   * message that may call out, and of the conversations of a batch that failed. A message whose
-   * handling throws is retried (the job's attempts); after MAX_HANDLING_FAILURES it is set aside
-   * with its error and the conversation moves on.
+   * Handles the conversation's unhandled messages in batches of one conversation, one
+   * transaction per message, in order: the path of a message that may call out, and of the
+   * conversations of a batch that failed. A message whose handling throws is retried (the job's
+   * attempts); after MAX_HANDLING_FAILURES it is set aside with its error and the conversation
+   * moves on.
    */
   private async drainAlone(conversationId: string): Promise<void> {
     for (;;) {
-      const after = emptyAfterCommit();
-      let current: PendingMessage | undefined;
-      let step: 'busy' | 'empty' | 'more' | 'last';
+      const alone: { handling?: PendingMessage } = {};
       try {
-        step = await this.deps.orm.em.fork().transactional(async (em) => {
-          if (!(await tryLockConversation(em, conversationId))) return 'busy' as const;
-          const since = new Date(this.deps.clock.now().getTime() - RUN_LIMIT_WINDOW_MS);
-          const { rows } = await runSql(em, NEXT_PENDING_SQL, { conversationIds: [conversationId], since }, { row: PendingMessageRow });
-          current = rows[0];
-          if (!current) return 'empty' as const;
-          const outcome = await this.deps.handler.handle(em, current, after);
-          await runSql(em, MARK_HANDLED_SQL, { ids: [current.id] }, { planEachCall: true });
-          this.deps.logger.debug({ conversationId, messageId: current.id, outcome }, 'inbound message handled');
-          return current.more ? ('more' as const) : ('last' as const);
-        });
+        if ((await this.drainBatch([conversationId], alone)).get(conversationId) !== 'again') return;
       } catch (err) {
-        if (!current || !(await this.recordFailure(conversationId, current.id, err))) throw err;
-        step = 'more';
+        if (!alone.handling || !(await this.recordFailure(conversationId, alone.handling.id, err))) throw err;
       }
-      if (step === 'busy') return;
-      await this.deps.afterCommit(after);
-      if (step === 'more') continue;
-      // The lock is released: a message committed while we held it (whose own job found the
-      // lock taken and ended) is seen now.
-      const { rows } = await runSql(this.deps.orm.em.fork(), STILL_PENDING_SQL, { conversationIds: [conversationId] }, { row: IdRow });
-      if (rows.length === 0) return;
     }
   }
 
