@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { doc, edge, keywordTrigger, node } from '../engine/flows/flow-document.fixture.ts';
 import { UnavailableError } from '../engine/errors/app-error.ts';
@@ -17,9 +19,19 @@ import { publishFlow } from './support/publish-flow.ts';
 let api: TestApi;
 let owner: ApiClient;
 let channelId: string;
+/** A second workspace whose flow calls this test's HTTP server after its delay (a run that may call out is woken alone). */
+let callingOwner: ApiClient;
+let callingChannelId: string;
+let server: Server;
+let calls = 0;
 
 beforeAll(async () => {
-  api = await startTestApi();
+  server = createServer((_req, res) => {
+    calls += 1;
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  api = await startTestApi({ HTTP_ALLOW_HOSTS: '127.0.0.1' });
   const signup = await api.client.post('/api/v1/auth/signup', {
     email: 'timer-batches@example.com',
     password: 'password-123',
@@ -41,10 +53,33 @@ beforeAll(async () => {
     ),
     'delay',
   );
+  const calling = await api.client.post('/api/v1/auth/signup', {
+    email: 'timer-batches-calling@example.com',
+    password: 'password-123',
+    name: 'Owner',
+    workspaceName: 'Timer batches calling out',
+  });
+  callingOwner = api.client.as(calling.body.token);
+  callingChannelId = (await callingOwner.post('/api/v1/channels', { kind: 'sandbox', name: 'S' })).body.id;
+  await publishFlow(
+    api,
+    calling.body.workspace.id,
+    doc(
+      [
+        keywordTrigger('t', ['callout'], 'starts_with'),
+        node('pause', 'delay', { mode: 'duration', duration: { amount: 1, unit: 'hours' } }),
+        node('call', 'http_request', { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, timeoutMs: 10_000 }),
+        node('done', 'send_message', { text: 'called {{message.text}}' }),
+      ],
+      [edge('t', 'out', 'pause'), edge('pause', 'out', 'call'), edge('call', 'success', 'done')],
+    ),
+    'delay, then call out',
+  );
 }, 60_000);
 
 afterAll(async () => {
   await api?.close();
+  await new Promise((resolve) => server?.close(resolve));
 });
 
 interface WaitingRun {
@@ -53,8 +88,8 @@ interface WaitingRun {
   conversationId: string;
 }
 
-async function sendAndWait(from: string, text: string): Promise<WaitingRun> {
-  const res = await owner.post(`/api/v1/channels/${channelId}/sandbox/inbound`, { from, text });
+async function sendAndWait(from: string, text: string, via = { client: () => owner, channelId: () => channelId }): Promise<WaitingRun> {
+  const res = await via.client().post(`/api/v1/channels/${via.channelId()}/sandbox/inbound`, { from, text });
   expect(res.status).toBe(202);
   return eventually(async () => {
     const { rows } = await testSql<WaitingRun>(
@@ -130,6 +165,42 @@ describe('due timers', () => {
     await Promise.all([fireAsJob(b), fireAsJob(a)]);
 
     expect(await outboundTexts(a.conversationId)).toEqual(['done later a', 'done later b']);
+  }, 30_000);
+
+  it('of a run that may call out fire alone, beside a batch, and the run calls out once', async () => {
+    const calling = await sendAndWait('+15550005001', 'callout a', { client: () => callingOwner, channelId: () => callingChannelId });
+    const plain = await sendAndWait('+15550005002', 'later beside');
+
+    await Promise.all([fire(calling), fire(plain)]);
+
+    expect(await outboundTexts(calling.conversationId)).toEqual(['called callout a']);
+    expect(calls).toBe(1);
+    expect(await outboundTexts(plain.conversationId)).toEqual(['done later beside']);
+  }, 30_000);
+
+  it('leave no message behind in a conversation they held without waking its run', async () => {
+    const run = await sendAndWait('+15550006001', 'later stale');
+    // A message committed while a timer batch held the conversation: its own drain found the lock
+    // taken and left it to the holder (written here directly, so that no drain is asked for it).
+    const { rows } = await testSql<{ id: string }>(
+      api.env.orm.em.fork(),
+      `insert into messages (id, workspace_id, channel_id, conversation_id, contact_id, direction, sender, provider_message_id,
+                             type, text, metadata, status, status_times, created_at)
+       select gen_random_uuid(), workspace_id, channel_id, conversation_id, contact_id, 'inbound', 'contact', 'stale-timer-test',
+              'text', 'anything else', '{}', 'received', status_times, now()
+         from messages where conversation_id = :conversationId and direction = 'inbound' limit 1
+       returning id`,
+      { conversationId: run.conversationId },
+    );
+    // A timer of a wait that has ended: the batch locks the conversation and wakes nothing.
+    await api.process.engine.timers.fire(run.id, run.stepCount + 1);
+
+    const handled = await testSql<{ handled: boolean }>(
+      api.env.orm.em.fork(),
+      `select handled_at is not null as handled from messages where id = :id`,
+      { id: rows[0]!.id },
+    );
+    expect(handled.rows[0]!.handled).toBe(true);
   }, 30_000);
 
   it('whose conversation another process holds are refused, so that their job retries, then fire', async () => {

@@ -1,4 +1,3 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import type { Job } from 'bullmq';
 import type { Orm } from '../db/orm.ts';
@@ -176,24 +175,6 @@ export class ConversationDrain {
   async stop(): Promise<void> {
     this.drainsHere = false;
     while (this.drainingHere.size > 0) await Promise.all(this.drainingHere);
-  }
-
-  /**
-   * Runs `work` in a transaction holding the conversation's lock, then drains its inbox if a
-   * message came in meanwhile (see drainIfPending). Returns false (and does nothing) when another
-   * job holds the lock.
-   */
-  async withConversation(conversationId: string, work: (em: EntityManager, after: AfterCommit) => Promise<void>): Promise<boolean> {
-    const after = emptyAfterCommit();
-    const locked = await this.deps.orm.em.fork().transactional(async (em) => {
-      if (!(await tryLockConversation(em, conversationId))) return false;
-      await work(em, after);
-      return true;
-    });
-    if (!locked) return false;
-    await this.deps.afterCommit(after);
-    await this.drainIfPending([conversationId]);
-    return true;
   }
 
   /**

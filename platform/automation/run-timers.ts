@@ -9,7 +9,7 @@ import type { Logger } from '../logger.ts';
 import { QUICK_STALL_DETECTION, type QueueFactory } from '../queues/queue-factory.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import { dispatchCommittedBatch, emptyAfterCommit, type AfterCommit } from './after-commit.ts';
-import { tryLockConversation, tryLockConversations } from './conversation-lock.ts';
+import { tryLockConversations } from './conversation-lock.ts';
 import type { ConversationDrain } from './conversation-drain.ts';
 import { DrainBatcher, type BatchVerdict } from './drain-batcher.ts';
 import { TIMER_QUEUE, timerJobId, type TimerJobData } from './engine-queues.ts';
@@ -54,9 +54,6 @@ const TimerTargetRow = z.object({
 });
 type TimerTarget = z.infer<typeof TimerTargetRow>;
 
-const RUN_CONVERSATION_SQL = `select conversation_id as "conversationId" from runs where id = :runId`;
-const RunConversationRow = z.object({ conversationId: z.string().nullable() });
-
 /**
  * Waits and delays are BullMQ delayed jobs with deterministic ids (run + the step count at which
  * the wait began), never polling: scheduling the same wait twice makes one job, and a timer
@@ -86,10 +83,7 @@ export class RunTimers {
   ) {
     this.batcher = new DrainBatcher(
       (keys) => this.fireBatch(keys),
-      (key) => {
-        const { runId, waitSeq } = parseTimerKey(key);
-        return this.fireAlone(runId, waitSeq);
-      },
+      (key) => this.fireAlone(key),
       { maxBatch: MAX_TIMER_BATCH, batchesInFlight: TIMER_BATCHES_IN_FLIGHT },
       deps.logger,
     );
@@ -134,19 +128,26 @@ export class RunTimers {
    * One batch of timers, in one transaction. Per timer the verdict is `busy` when another holder
    * has its conversation, `again` when the batch wakes a run of the same contact already (the
    * batch's rows are written at its end, see RunWriteBatch: one run per contact per batch),
-   * `alone` when its flow may call an outside system, else `done`.
+   * `alone` when its flow may call an outside system, else `done`. With `alone` (see fireAlone)
+   * the batch's one timer wakes its run whatever the flow may call out to.
+   *
+   * The timers of one conversation fire in the order they were due: runs of the conversation due
+   * before the one woken whose timers are late (their jobs lost with Redis's data, or held by a
+   * worker that died) are woken first, in the same transaction, and their own jobs then find
+   * nothing to do.
    */
-  private async fireBatch(keys: string[]): Promise<Map<string, BatchVerdict>> {
+  private async fireBatch(keys: string[], alone = false): Promise<Map<string, BatchVerdict>> {
     const verdicts = new Map<string, BatchVerdict>(keys.map((key) => [key, 'done']));
     const timers = keys.map((key) => ({ key, ...parseTimerKey(key) }));
     const after = emptyAfterCommit();
-    const woken = new Set<string>();
+    const held = new Set<string>();
     await this.deps.orm.em.fork().transactional(async (em) => {
       const { rows } = await runSql(em, TIMER_TARGETS_SQL, { ids: [...new Set(timers.map((t) => t.runId))] }, { row: TimerTargetRow });
       const targets = new Map(rows.map((r) => [r.id, r]));
       // A run without a conversation (started by a schedule or the API) is locked by its own id.
       const lockOf = (t: TimerTarget) => t.conversationId ?? t.id;
       const locked = await tryLockConversations(em, [...new Set(rows.map(lockOf))]);
+      for (const target of rows) if (target.conversationId !== null && locked.has(target.conversationId)) held.add(target.conversationId);
       const writes = new RunWriteBatch(this.deps.outbox);
       const contacts = new Set<string>();
       for (const timer of timers) {
@@ -162,19 +163,20 @@ export class RunTimers {
         }
         const { run, earlier } = await lockRunAndEarlierDue(em, timer.runId);
         if (!run || !isStillWaiting(run, timer.waitSeq)) continue;
-        if (await this.mayCallOut(em, [...earlier, run])) {
+        if (!alone && (await this.mayCallOut(em, [...earlier, run]))) {
           verdicts.set(timer.key, 'alone');
           continue;
         }
         if (target.contactId !== null) contacts.add(target.contactId);
         await this.wake(em, [...earlier, run], after, writes);
-        if (target.conversationId !== null) woken.add(target.conversationId);
       }
       // The transaction's last statement (see RunWriteBatch.flush).
       await writes.flush(em, after);
     });
     await dispatchCommittedBatch(this.deps.afterCommit, after, this.deps.logger, 'timer batch');
-    await this.deps.drain.drainIfPending([...woken]);
+    // Every conversation whose lock the batch held, whether it woke a run there or not: a message
+    // that came in meanwhile had its drain find the lock taken and leave it to the holder.
+    await this.deps.drain.drainIfPending([...held]);
     return verdicts;
   }
 
@@ -190,38 +192,17 @@ export class RunTimers {
   }
 
   /**
-   * One timer in a transaction of its own: the path of a timer whose run may call out, and of the
-   * timers of a batch that failed. The timers of one conversation fire in the order they were due:
-   * runs of the conversation due before this one whose timers are late (their jobs lost with
-   * Redis's data, or held by a worker that died) are woken first, in the same transaction, and their
-   * own jobs then find nothing to do.
+   * One timer in a batch of its own: the path of a timer whose run may call out, and of the
+   * timers of a batch that failed. Rejects with an UnavailableError when another holder has the
+   * run's conversation (its job retries).
    */
-  private async fireAlone(runId: string, waitSeq: number): Promise<void> {
-    const { rows } = await runSql(this.deps.orm.em.fork(), RUN_CONVERSATION_SQL, { runId }, { row: RunConversationRow });
-    if (!rows[0]) return;
-    const work = async (em: EntityManager, after: AfterCommit) => {
-      const { run, earlier } = await lockRunAndEarlierDue(em, runId);
-      if (!run || !isStillWaiting(run, waitSeq)) return;
-      // New rows wait for the end of the transaction, the outbox messages last (see RunWriteBatch.flush).
-      const writes = new RunWriteBatch(this.deps.outbox);
-      await this.wake(em, [...earlier, run], after, writes);
-      await writes.flush(em, after);
-    };
-    const conversationId = rows[0].conversationId;
-    if (conversationId) {
-      // Under the conversation's lock, like its messages: a timeout and a reply never interleave.
-      if (!(await this.deps.drain.withConversation(conversationId, work)))
-        throw new UnavailableError(`conversation ${conversationId} is busy; the timer of run ${runId} retries`);
+  private async fireAlone(key: string): Promise<void> {
+    for (;;) {
+      const verdict = (await this.fireBatch([key], true)).get(key);
+      if (verdict === 'again') continue;
+      if (verdict === 'busy') throw new UnavailableError(`the conversation of the run of timer ${key} is busy; the timer retries`);
       return;
     }
-    const after = emptyAfterCommit();
-    const locked = await this.deps.orm.em.fork().transactional(async (em) => {
-      if (!(await tryLockConversation(em, runId))) return false;
-      await work(em, after);
-      return true;
-    });
-    if (!locked) throw new UnavailableError(`run ${runId} is busy; its timer retries`);
-    await this.deps.afterCommit(after);
   }
 }
 
