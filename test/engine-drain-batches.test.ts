@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { doc, edge, keywordTrigger, node } from '../engine/flows/flow-document.fixture.ts';
 import { DRAIN_BATCHES_IN_FLIGHT } from '../platform/automation/conversation-drain.ts';
 import { testSql } from './support/test-sql.ts';
-import type { ApiClient } from './support/api-client.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
+import { signUpWithSandbox, type SandboxWorkspace } from './support/sandbox-workspace.ts';
 import { eventually } from './support/eventually.ts';
 import { publishFlow } from './support/publish-flow.ts';
 
@@ -14,13 +14,8 @@ let server: Server;
 /** Responses the slow server holds until the test lets them go. */
 const held: (() => void)[] = [];
 
-interface Workspace {
-  owner: ApiClient;
-  workspaceId: string;
-  channelId: string;
-}
-let calling: Workspace;
-let plain: Workspace;
+let calling: SandboxWorkspace;
+let plain: SandboxWorkspace;
 let phoneSeq = 0;
 
 function newPhone(): string {
@@ -28,19 +23,7 @@ function newPhone(): string {
   return `+1555${String(4_000_000 + phoneSeq).padStart(7, '0')}`;
 }
 
-async function signUp(name: string): Promise<Workspace> {
-  const signup = await api.client.post('/api/v1/auth/signup', {
-    email: `${name}@example.com`,
-    password: 'password-123',
-    name: 'Owner',
-    workspaceName: name,
-  });
-  const owner = api.client.as(signup.body.token);
-  const channelId = (await owner.post('/api/v1/channels', { kind: 'sandbox', name: 'S' })).body.id as string;
-  return { owner, workspaceId: signup.body.workspace.id, channelId };
-}
-
-async function say(ws: Workspace, from: string, text: string): Promise<{ conversationId: string; messageId: string }> {
+async function say(ws: SandboxWorkspace, from: string, text: string): Promise<{ conversationId: string; messageId: string }> {
   const res = await ws.owner.post(`/api/v1/channels/${ws.channelId}/sandbox/inbound`, { from, text, name: 'Sam' });
   expect(res.status).toBe(202);
   return res.body;
@@ -73,8 +56,8 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   api = await startTestApi({ HTTP_ALLOW_HOSTS: '127.0.0.1' });
-  calling = await signUp('calling');
-  plain = await signUp('plain');
+  calling = await signUpWithSandbox(api, 'calling');
+  plain = await signUpWithSandbox(api, 'plain');
   await publishFlow(
     api,
     calling.workspaceId,

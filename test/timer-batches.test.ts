@@ -6,6 +6,7 @@ import { UnavailableError } from '../engine/errors/app-error.ts';
 import { tryLockConversation } from '../platform/automation/conversation-lock.ts';
 import { testSql } from './support/test-sql.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
+import { signUpWithSandbox } from './support/sandbox-workspace.ts';
 import type { ApiClient } from './support/api-client.ts';
 import { eventually } from './support/eventually.ts';
 import { publishFlow } from './support/publish-flow.ts';
@@ -32,17 +33,11 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   api = await startTestApi({ HTTP_ALLOW_HOSTS: '127.0.0.1' });
-  const signup = await api.client.post('/api/v1/auth/signup', {
-    email: 'timer-batches@example.com',
-    password: 'password-123',
-    name: 'Owner',
-    workspaceName: 'Timer batches',
-  });
-  owner = api.client.as(signup.body.token);
-  channelId = (await owner.post('/api/v1/channels', { kind: 'sandbox', name: 'S' })).body.id;
+  const plain = await signUpWithSandbox(api, 'timer-batches');
+  ({ owner, channelId } = plain);
   await publishFlow(
     api,
-    signup.body.workspace.id,
+    plain.workspaceId,
     doc(
       [
         keywordTrigger('t', ['later'], 'starts_with'),
@@ -53,17 +48,11 @@ beforeAll(async () => {
     ),
     'delay',
   );
-  const calling = await api.client.post('/api/v1/auth/signup', {
-    email: 'timer-batches-calling@example.com',
-    password: 'password-123',
-    name: 'Owner',
-    workspaceName: 'Timer batches calling out',
-  });
-  callingOwner = api.client.as(calling.body.token);
-  callingChannelId = (await callingOwner.post('/api/v1/channels', { kind: 'sandbox', name: 'S' })).body.id;
+  const calling = await signUpWithSandbox(api, 'timer-batches-calling');
+  ({ owner: callingOwner, channelId: callingChannelId } = calling);
   await publishFlow(
     api,
-    calling.body.workspace.id,
+    calling.workspaceId,
     doc(
       [
         keywordTrigger('t', ['callout'], 'starts_with'),
