@@ -11,22 +11,24 @@ const RANDOM_POOL_BYTES = 4_096;
 const pool = Buffer.alloc(RANDOM_POOL_BYTES);
 let poolAt = RANDOM_POOL_BYTES;
 
-/** One random byte. */
-export function randomByte(): number {
-  if (poolAt === RANDOM_POOL_BYTES) {
-    randomFillSync(pool);
-    poolAt = 0;
-  }
-  return pool[poolAt++]!;
-}
-
-/** `count` random bytes (at most the pool's size), as base64. */
-export function randomBase64(count: number): string {
+/** Where the next `count` bytes start, the pool refilled first when fewer are left. */
+function take(count: number): number {
   if (poolAt + count > RANDOM_POOL_BYTES) {
     randomFillSync(pool);
     poolAt = 0;
   }
-  const text = pool.toString('base64', poolAt, poolAt + count);
+  const at = poolAt;
   poolAt += count;
-  return text;
+  return at;
+}
+
+/** One random byte. */
+export function randomByte(): number {
+  return pool[take(1)]!;
+}
+
+/** `count` random bytes (at most the pool's size), as base64. */
+export function randomBase64(count: number): string {
+  const at = take(count);
+  return pool.toString('base64', at, at + count);
 }
