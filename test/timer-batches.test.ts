@@ -6,8 +6,7 @@ import { UnavailableError } from '../engine/errors/app-error.ts';
 import { tryLockConversation } from '../platform/automation/conversation-lock.ts';
 import { testSql } from './support/test-sql.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
-import { signUpWithSandbox } from './support/sandbox-workspace.ts';
-import type { ApiClient } from './support/api-client.ts';
+import { signUpWithSandbox, type SandboxWorkspace } from './support/sandbox-workspace.ts';
 import { eventually } from './support/eventually.ts';
 import { publishFlow } from './support/publish-flow.ts';
 
@@ -18,11 +17,9 @@ import { publishFlow } from './support/publish-flow.ts';
 // see how they are grouped.
 
 let api: TestApi;
-let owner: ApiClient;
-let channelId: string;
+let plain: SandboxWorkspace;
 /** A second workspace whose flow calls this test's HTTP server after its delay (a run that may call out is woken alone). */
-let callingOwner: ApiClient;
-let callingChannelId: string;
+let calling: SandboxWorkspace;
 let server: Server;
 let calls = 0;
 
@@ -33,8 +30,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   api = await startTestApi({ HTTP_ALLOW_HOSTS: '127.0.0.1' });
-  const plain = await signUpWithSandbox(api, 'timer-batches');
-  ({ owner, channelId } = plain);
+  plain = await signUpWithSandbox(api, 'timer-batches');
   await publishFlow(
     api,
     plain.workspaceId,
@@ -48,8 +44,7 @@ beforeAll(async () => {
     ),
     'delay',
   );
-  const calling = await signUpWithSandbox(api, 'timer-batches-calling');
-  ({ owner: callingOwner, channelId: callingChannelId } = calling);
+  calling = await signUpWithSandbox(api, 'timer-batches-calling');
   await publishFlow(
     api,
     calling.workspaceId,
@@ -77,8 +72,8 @@ interface WaitingRun {
   conversationId: string;
 }
 
-async function sendAndWait(from: string, text: string, via = { client: () => owner, channelId: () => channelId }): Promise<WaitingRun> {
-  const res = await via.client().post(`/api/v1/channels/${via.channelId()}/sandbox/inbound`, { from, text });
+async function sendAndWait(from: string, text: string, ws = plain): Promise<WaitingRun> {
+  const res = await ws.owner.post(`/api/v1/channels/${ws.channelId}/sandbox/inbound`, { from, text });
   expect(res.status).toBe(202);
   return eventually(async () => {
     const { rows } = await testSql<WaitingRun>(
@@ -157,14 +152,14 @@ describe('due timers', () => {
   }, 30_000);
 
   it('of a run that may call out fire alone, beside a batch, and the run calls out once', async () => {
-    const calling = await sendAndWait('+15550005001', 'callout a', { client: () => callingOwner, channelId: () => callingChannelId });
-    const plain = await sendAndWait('+15550005002', 'later beside');
+    const callingRun = await sendAndWait('+15550005001', 'callout a', calling);
+    const plainRun = await sendAndWait('+15550005002', 'later beside');
 
-    await Promise.all([fire(calling), fire(plain)]);
+    await Promise.all([fire(callingRun), fire(plainRun)]);
 
-    expect(await outboundTexts(calling.conversationId)).toEqual(['called callout a']);
+    expect(await outboundTexts(callingRun.conversationId)).toEqual(['called callout a']);
     expect(calls).toBe(1);
-    expect(await outboundTexts(plain.conversationId)).toEqual(['done later beside']);
+    expect(await outboundTexts(plainRun.conversationId)).toEqual(['done later beside']);
   }, 30_000);
 
   it('leave no message behind in a conversation they held without waking its run', async () => {
