@@ -13,7 +13,7 @@ export default defineConfig({
   oxc: { jsx: { runtime: 'automatic' } },
   test: {
     // The editor's browser tests need editor/dist; built once here rather than by each file.
-    // The migrated database every test file's own database is copied from (test/support/test-env.ts).
+    // The name of the migrated database every test file's own database is copied from (test/support/test-env.ts).
     globalSetup: ['test/e2e/support/editor-build.global-setup.ts', 'test/support/database-template.global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
 import type { Config } from '../../platform/config.ts';
-import { dropDatabase } from '../../platform/db/ensure-database.ts';
+import { dropDatabase, ensureDatabase } from '../../platform/db/ensure-database.ts';
+import { migrateUp } from '../../platform/db/migrate.ts';
 import { openOrm, type Orm } from '../../platform/db/orm.ts';
 import { createRedis, deleteKeysMatching, type Redis } from '../../platform/redis.ts';
 
@@ -66,12 +67,41 @@ export async function createTestEnv(overrides: Partial<Omit<Config, 'databaseUrl
   };
 }
 
-/** Creates the database `name` as a copy of the run's migrated template. */
+/** Whether this process saw the run's template migrated (see copyTemplate). */
+let templateReady = false;
+
+/**
+ * Creates the database `name` as a copy of the run's migrated template. The first caller of the
+ * run creates and migrates the template, under an advisory lock the other test processes wait
+ * on; a template whose migration failed is dropped, so that nobody copies half of one.
+ */
 async function copyTemplate(name: string): Promise<void> {
+  const template = inject('testDatabaseTemplate');
   const client = new pg.Client({ connectionString: `${TEST_PG_BASE}/postgres` });
   await client.connect();
   try {
-    await client.query(`create database "${name}" template "${inject('testDatabaseTemplate')}"`);
+    if (!templateReady) {
+      await client.query('select pg_advisory_lock(hashtext($1))', [template]);
+      try {
+        const url = `${TEST_PG_BASE}/${template}`;
+        if (await ensureDatabase(url)) {
+          const orm = await openOrm(url);
+          try {
+            await migrateUp(orm);
+          } catch (err) {
+            await orm.close();
+            await dropDatabase(url);
+            throw err;
+          }
+          // A template is copied only while nobody is connected to it.
+          await orm.close();
+        }
+      } finally {
+        await client.query('select pg_advisory_unlock(hashtext($1))', [template]);
+      }
+      templateReady = true;
+    }
+    await client.query(`create database "${name}" template "${template}"`);
   } finally {
     await client.end();
   }
