@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { systemClock } from '../engine/clock.ts';
 import type { ChannelConnector, OutboundSend } from '../engine/ports/channel-connector.port.ts';
+import { UnavailableError } from '../engine/errors/app-error.ts';
 import { newId } from '../platform/ids.ts';
 import { BatchSender } from '../platform/pipeline/batch-sender.ts';
 import { ConnectorRegistry } from '../platform/pipeline/connector-registry.ts';
@@ -21,15 +22,30 @@ const calls: string[] = [];
 /** While set, the connector's calls wait for it (a provider call in progress, or a process about to die). */
 let gate: Promise<void> | null = null;
 
+/** A text starting with this is refused by the provider as a passing condition. */
+const UNAVAILABLE = 'unavailable:';
+
 /** A webhook-kind connector that cannot tell a resend from a new message (deduplicatesSends false). */
 const connector: ChannelConnector = {
   kind: 'webhook',
   async send(message: OutboundSend) {
     calls.push(message.text ?? '');
     if (gate) await gate;
+    if (message.text?.startsWith(UNAVAILABLE)) throw new UnavailableError('the service answered 503');
     return { providerMessageId: `p-${message.messageId}` };
   },
 };
+
+/** A sender with its own retry policy (the Outbox's, in the product). */
+function senderWith(retry: { attempts: number; backoffMs: number }): BatchSender {
+  return new BatchSender({
+    orm: env.orm,
+    connectors: new ConnectorRegistry().register(connector, { deduplicatesSends: false }),
+    logger,
+    clock: systemClock,
+    retry,
+  });
+}
 
 async function sql<Row>(text: string, bindings: Record<string, unknown> = {}): Promise<Row[]> {
   return (await testSql<Row>(env.orm.em.fork(), text, bindings)).rows;
@@ -138,6 +154,45 @@ describe('a batch for a connector that cannot tell a resend from a new message',
     const queue = queues.queue<SendJobData>(sendQueueName(channelId));
     expect(await sender.send(messageIds, queue, 1)).toEqual({ sent: 1, failed: 0, handedOff: 1, alreadyHandled: 0 });
     expect(await queue.getJob(messageIds[1]!)).toBeDefined();
+  });
+});
+
+describe('a provider call that fails with a passing condition', () => {
+  it('hands the message to a single send job with the injected retry policy, after its first backoff step', async () => {
+    const { channelId, messageIds } = await queued(1, [UNAVAILABLE]);
+    const queue = queues.queue<SendJobData>(sendQueueName(channelId));
+    expect(await senderWith({ attempts: 3, backoffMs: 70 }).send(messageIds, queue, 1)).toEqual({
+      sent: 0,
+      failed: 0,
+      handedOff: 1,
+      alreadyHandled: 0,
+    });
+    const job = await queue.getJob(messageIds[0]!);
+    expect(job?.opts).toMatchObject({ attempts: 3, backoff: { type: 'exponential', delay: 70 }, delay: 70 });
+    const [row] = await sql<{ status: string; error: string | null }>(
+      `select status, metadata #>> '{send,lastError}' as error from messages where id = :id`,
+      { id: messageIds[0] },
+    );
+    expect(row).toEqual({ status: 'queued', error: 'unavailable: the service answered 503' });
+  });
+
+  it('fails the message when the policy allows one attempt, as a single send job does', async () => {
+    const { channelId, messageIds } = await queued(1, [UNAVAILABLE]);
+    const queue = queues.queue<SendJobData>(sendQueueName(channelId));
+    expect(await senderWith({ attempts: 1, backoffMs: 70 }).send(messageIds, queue, 1)).toEqual({
+      sent: 0,
+      failed: 1,
+      handedOff: 0,
+      alreadyHandled: 0,
+    });
+    expect(await queue.getJob(messageIds[0]!)).toBeUndefined();
+    const [row] = await sql<{ status: string; error: string | null }>(
+      `select status, failure_reason as error from messages where id = :id`,
+      {
+        id: messageIds[0],
+      },
+    );
+    expect(row).toEqual({ status: 'failed', error: 'unavailable: the service answered 503' });
   });
 });
 

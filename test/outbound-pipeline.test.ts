@@ -123,8 +123,10 @@ beforeAll(async () => {
   };
   // As the connector role registers the sandbox: several sends of a channel in flight at once.
   const connectors = new ConnectorRegistry().register(scripted, { deduplicatesSends: true, sendsInFlightPerChannel: 8 });
-  outbox = new Outbox({ orm: env.orm, queues, logger, clock: systemClock, retry: { attempts: 3, backoffMs: 20 } });
-  worker = new SendWorker({ orm: env.orm, queues, redis: env.redis, connectors, logger, clock: systemClock });
+  // One retry policy for the jobs the outbox queues and those a batch hands messages to, as in the product.
+  const retry = { attempts: 3, backoffMs: 20 };
+  outbox = new Outbox({ orm: env.orm, queues, logger, clock: systemClock, retry });
+  worker = new SendWorker({ orm: env.orm, queues, redis: env.redis, connectors, logger, clock: systemClock, retry });
   await worker.start();
 });
 

@@ -2,7 +2,6 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Queue } from 'bullmq';
 import type { ChannelKind } from '../../engine/channels/channel-kind.ts';
 import type { Clock } from '../../engine/clock.ts';
-import { AppError } from '../../engine/errors/app-error.ts';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
 import type { ConnectorRegistry } from './connector-registry.ts';
@@ -16,7 +15,8 @@ import {
   type SendRow,
   type SendState,
 } from './send-claim.ts';
-import { DEFAULT_SEND_RETRY, SEND_JOB_NAME, sendJobOptions, type SendJobData } from './send-job.ts';
+import { DEFAULT_SEND_RETRY, SEND_JOB_NAME, sendJobOptions, type SendJobData, type SendRetryPolicy } from './send-job.ts';
+import { decideSendFailure } from './send-failure.ts';
 import { handOverOf, wakeSends } from './send-message.processor.ts';
 
 /** What became of a batch's messages. */
@@ -37,14 +37,18 @@ export interface BatchSendResult {
  * only when the connector deduplicates. What a batch cannot finish is handed to the channel's
  * single send jobs, which keep the conversation order, retries with backoff and deferrals:
  * - a message waiting behind an earlier queued message of its conversation;
- * - a retryable provider error (its single job starts after the first backoff step);
- * - an error that is not an AppError: the attempt stays in flight, and the single job decides.
+ * - a failed provider call that decideSendFailure (send-failure.ts, the single job's judge too)
+ *   defers or retries: its single job starts after the deferral or the retry policy's first
+ *   backoff step; one whose outcome is unknown keeps its attempt in flight for the single job to judge.
  */
 export class BatchSender {
   private readonly selfMarkingKinds: readonly ChannelKind[];
+  /** The retries of the single send jobs it hands messages to: the Outbox's policy (the same default). */
+  private readonly retry: SendRetryPolicy;
 
-  constructor(private readonly deps: { orm: Orm; connectors: ConnectorRegistry; logger: Logger; clock: Clock }) {
+  constructor(private readonly deps: { orm: Orm; connectors: ConnectorRegistry; logger: Logger; clock: Clock; retry?: SendRetryPolicy }) {
     this.selfMarkingKinds = deps.connectors.selfMarkingKinds();
+    this.retry = deps.retry ?? DEFAULT_SEND_RETRY;
   }
 
   /**
@@ -107,15 +111,28 @@ export class BatchSender {
         const receipt = await registered.connector.send(toOutboundSend(row), handOverOf(em, row.id, this.deps.clock));
         sent.push({ messageId: row.id, providerMessageId: receipt.providerMessageId });
       } catch (err) {
-        if (!(err instanceof AppError)) {
-          // Whether the provider took it is unknown: the attempt stays in flight for the single job to judge.
-          this.deps.logger.warn({ err, messageId: row.id }, 'batch send failed with an unexpected error; its single send job decides');
-          handOff.push({ messageId: row.id, delayMs: DEFAULT_SEND_RETRY.backoffMs });
-        } else if (err.disposition === 'retry') {
-          await recordRetryable(em, row.id, `${err.code}: ${err.message}`);
-          handOff.push({ messageId: row.id, delayMs: err.deferMs ?? DEFAULT_SEND_RETRY.backoffMs });
-        } else {
-          failures.push({ messageId: row.id, reason: `${err.code}: ${err.message}` });
+        // Judged as a first attempt: a message handed off gets a single job with the policy's attempts in full.
+        const decision = decideSendFailure(
+          err,
+          { queuedAt: row.queuedAt, attemptsMade: 0, attempts: this.retry.attempts },
+          this.deps.clock.now(),
+        );
+        switch (decision.kind) {
+          case 'outcome-unknown':
+            this.deps.logger.warn({ err, messageId: row.id }, 'batch send failed with an unexpected error; its single send job decides');
+            handOff.push({ messageId: row.id, delayMs: this.retry.backoffMs });
+            break;
+          case 'defer':
+            await recordRetryable(em, row.id, decision.reason);
+            handOff.push({ messageId: row.id, delayMs: decision.delayMs });
+            break;
+          case 'retry':
+            await recordRetryable(em, row.id, decision.reason);
+            handOff.push({ messageId: row.id, delayMs: this.retry.backoffMs });
+            break;
+          case 'fail':
+            failures.push({ messageId: row.id, reason: decision.reason });
+            break;
         }
       }
     });
@@ -131,7 +148,7 @@ export class BatchSender {
         handOff.map((h) => ({
           name: SEND_JOB_NAME,
           data: { messageId: h.messageId },
-          opts: { ...sendJobOptions(h.messageId, DEFAULT_SEND_RETRY), delay: h.delayMs },
+          opts: { ...sendJobOptions(h.messageId, this.retry), delay: h.delayMs },
         })),
       );
     }

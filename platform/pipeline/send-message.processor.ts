@@ -2,7 +2,6 @@ import { DelayedError, Job, UnrecoverableError, type Queue } from 'bullmq';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ChannelKind } from '../../engine/channels/channel-kind.ts';
 import type { Clock } from '../../engine/clock.ts';
-import { AppError } from '../../engine/errors/app-error.ts';
 import type { SendHandOver } from '../../engine/ports/channel-connector.port.ts';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
@@ -20,12 +19,10 @@ import {
   type SentMessage,
 } from './send-claim.ts';
 import type { SendJobData } from './send-job.ts';
+import { decideSendFailure } from './send-failure.ts';
 
 /** What the processor did with a job (the job's return value, visible in the dashboard). */
 export type SendOutcome = 'sent' | 'already-handled' | 'missing';
-
-/** A message deferred by lasting conditions (caps, a paused number) fails once it has been queued this long. */
-export const MAX_DEFERRED_MS = 24 * 3600 * 1000;
 
 /*
  * How long a message waits for an earlier message of its conversation to leave before it looks
@@ -52,9 +49,9 @@ const MAX_SENDS_PER_STATEMENT = 100;
  * - the attempt is recorded before the provider is called; finding it still in flight means a
  *   worker died mid-send, and the message is resent only if the connector deduplicates sends
  *   (otherwise it fails with `send_outcome_unknown`);
- * - AppError `retry` → the job is retried with backoff (the provider did not take the message);
- *   `never`/`user`, or the last attempt → the message fails with the reason;
- * - any other error leaves the attempt in flight: whether the provider took the message is unknown.
+ * - a failed provider call is judged by decideSendFailure (send-failure.ts), as in a batch: deferred
+ *   without spending an attempt, retried with the job's backoff, failed with the reason, or left in
+ *   flight when whether the provider took the message is unknown.
  * The claim and the record of the send share their statements with the other jobs running here
  * (GroupCommit); a statement that fails fails the jobs it served, which retry as any failed job.
  */
@@ -133,6 +130,7 @@ export class SendMessageProcessor {
     return sent.map((s) => next.get(s.messageId) ?? null);
   }
 
+  /** Acts on the failure's decision (see decideSendFailure) with the job's own retries and delays. */
   private async onSendError(
     em: EntityManager,
     job: Job<SendJobData>,
@@ -141,22 +139,26 @@ export class SendMessageProcessor {
     err: unknown,
     fail: (reason: string) => Promise<never>,
   ): Promise<never> {
-    if (!(err instanceof AppError)) throw err;
-    const messageId = row.id;
-    const reason = `${err.code}: ${err.message}`;
-    const now = this.deps.clock.now().getTime();
-    if (err.disposition === 'retry' && err.deferMs !== undefined && now - row.queuedAt.getTime() < MAX_DEFERRED_MS) {
-      // A lasting condition (a cap reached, a session reconnecting): wait without spending an attempt.
-      await recordRetryable(em, messageId, reason);
-      await job.moveToDelayed(now + err.deferMs, token);
-      throw new DelayedError();
+    const now = this.deps.clock.now();
+    const decision = decideSendFailure(
+      err,
+      { queuedAt: row.queuedAt, attemptsMade: job.attemptsMade, attempts: job.opts.attempts ?? 1 },
+      now,
+    );
+    switch (decision.kind) {
+      case 'outcome-unknown':
+        // The attempt stays in flight: the job's next attempt resends only if the connector deduplicates.
+        throw err;
+      case 'defer':
+        await recordRetryable(em, row.id, decision.reason);
+        await job.moveToDelayed(now.getTime() + decision.delayMs, token);
+        throw new DelayedError();
+      case 'retry':
+        await recordRetryable(em, row.id, decision.reason);
+        throw err;
+      case 'fail':
+        return fail(decision.reason);
     }
-    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    if (err.disposition === 'retry' && !lastAttempt) {
-      await recordRetryable(em, messageId, reason);
-      throw err;
-    }
-    return fail(reason);
   }
 
   /** Marks the message failed, wakes the conversation's next message, and fails the job without retries. */

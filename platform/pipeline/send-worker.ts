@@ -10,7 +10,7 @@ import type { Redis } from '../redis.ts';
 import type { ConnectorRegistry } from './connector-registry.ts';
 import { runSql } from './run-sql.ts';
 import { SendMessageProcessor } from './send-message.processor.ts';
-import { sendQueueName, type SendBatchJobData, type SendJobData } from './send-job.ts';
+import { sendQueueName, type SendBatchJobData, type SendJobData, type SendRetryPolicy } from './send-job.ts';
 import { BatchSender } from './batch-sender.ts';
 import { BroadcastBatchProcessor } from '../broadcasts/broadcast-batch.processor.ts';
 import { broadcastSendQueueName, type BroadcastBatchJobData } from '../broadcasts/broadcast-queues.ts';
@@ -80,6 +80,8 @@ export class SendWorker {
       logger: Logger;
       clock: Clock;
       meter?: UsageMeter;
+      /** The retries of the send jobs a batch hands messages to: the Outbox's policy (both default to DEFAULT_SEND_RETRY). */
+      retry?: SendRetryPolicy;
     },
   ) {
     this.processor = new SendMessageProcessor(deps);
