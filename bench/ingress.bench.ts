@@ -44,6 +44,12 @@ interface RouteFigures {
   accepted_per_s: number;
   http_p99_ms: number;
   reply_p99_ms: number;
+  /**
+   * Replies sent per second, first accept to last reply: the rate the product keeps up with. In
+   * the closed loop the api may accept faster than the engine answers (the backlog is what
+   * reply_p99_ms measures), so accepted_per_s alone overstates it.
+   */
+  answered_per_s: number;
 }
 
 /** CPU per message of one HTTP phase, ms: on the product's side (its process, PostgreSQL, Redis), and on the senders' (load generator, reply receiver). */
@@ -164,7 +170,7 @@ export async function runIngressBench(args: string[]): Promise<void> {
     progress(`engine in process, mean of before and after the HTTP closed loops: ${engine.perS}/s`);
     // Latency where it means something: below capacity. In the closed loop, 50 connections wait
     // 50 / accepted_per_s on average by construction (Little's law), however fast each step is.
-    const open: Partial<Record<Route, Omit<RouteFigures, 'accepted_per_s'>>> = {};
+    const open: Partial<Record<Route, Pick<RouteFigures, 'http_p99_ms' | 'reply_p99_ms'>>> = {};
     if (rate > 0)
       for (const route of routes as Route[]) {
         if (!values.unsettled) progress(`checkpoint before the open-${route} phase: ${await settleWrites(env.orm)} ms`);
@@ -175,7 +181,7 @@ export async function runIngressBench(args: string[]): Promise<void> {
     const target = Math.round(0.8 * engine.perS);
     for (const [route, f] of Object.entries(figures))
       progress(
-        `targets (${route}): accepted ≥ 0.8 × engine (${target}/s): ${f.accepted_per_s >= target ? 'met' : 'MISSED'}; http p99 ≤ 50 ms: ${f.http_p99_ms <= 50 ? 'met' : 'MISSED'}; reply p99 ≤ 100 ms: ${f.reply_p99_ms <= 100 ? 'met' : 'MISSED'}`,
+        `targets (${route}): accepted ≥ 0.8 × engine (${target}/s): ${f.accepted_per_s >= target ? 'met' : 'MISSED'}; http p99 ≤ 50 ms: ${f.http_p99_ms <= 50 ? 'met' : 'MISSED'}; reply p99 ≤ 100 ms: ${f.reply_p99_ms <= 100 ? 'met' : 'MISSED'}; answered ${f.answered_per_s}/s, ${round2(f.answered_per_s / engine.perS)} × the engine`,
       );
     for (const [route, cost] of Object.entries(costs)) progress(costLine(route as Route, cost, engine.cpuMs));
     for (const [route, f] of Object.entries(open))
@@ -254,8 +260,9 @@ class HttpPhases {
     const http = summarise(load.acceptedMs);
     const reply = summarise(timings.endToEndMs);
     const acceptedPerS = Math.round((accepted / load.wallMs) * 1000);
+    const answeredPerS = Math.round((count / timings.spanMs) * 1000);
     progress(
-      `${phase} (${route}, ${ratePerS === undefined ? `${this.connections} connections` : `open loop at ${ratePerS}/s`}): ${acceptedPerS} accepted/s, answered end to end ${Math.round((count / timings.spanMs) * 1000)}/s; load ${loadAverage()}`,
+      `${phase} (${route}, ${ratePerS === undefined ? `${this.connections} connections` : `open loop at ${ratePerS}/s`}): ${acceptedPerS} accepted/s, answered end to end ${answeredPerS}/s; load ${loadAverage()}`,
     );
     progress(`  ${phase}: HTTP request (load generator side) ${formatSummary(http)}`);
     progress(`  ${phase}: inbound received → reply sent       ${formatSummary(reply)}`);
@@ -265,7 +272,7 @@ class HttpPhases {
       `  ${phase}: CPU per message: product ${cpu.nodeMs} ms, PostgreSQL ${cpu.postgresMs} ms, Redis ${cpu.redisMs} ms, load generator ${round2(loadMs)} ms, reply receiver ${round2(receiverMs / count)} ms`,
     );
     return {
-      figures: { accepted_per_s: acceptedPerS, http_p99_ms: http.p99, reply_p99_ms: reply.p99 },
+      figures: { accepted_per_s: acceptedPerS, http_p99_ms: http.p99, reply_p99_ms: reply.p99, answered_per_s: answeredPerS },
       cost: { serverMs: cpu.nodeMs + cpu.postgresMs + cpu.redisMs, sendersMs: loadMs + receiverMs / count },
     };
   }
