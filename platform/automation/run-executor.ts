@@ -7,7 +7,7 @@ import type { Resume, RunFacts, RunState } from '../../engine/runs/run-types.ts'
 import { newId } from '../ids.ts';
 import type { Outbox } from '../pipeline/outbox.ts';
 import type { AfterCommit } from './after-commit.ts';
-import { applyEffects, type HandOffPort } from './apply-effects.ts';
+import { applyEffects, type EffectResult, type EffectsContext, type HandOffPort } from './apply-effects.ts';
 import type { FlowCache } from './flow-cache.ts';
 import { loadRunFacts } from './run-facts.ts';
 import { insertRuns, insertSteps, lockContact, saveRunOutcome, type RunRow } from './run-store.ts';
@@ -167,19 +167,26 @@ export class RunExecutor {
       await saveRunOutcome(em, run.id, result.outcome, newState, stepCount, now);
     }
     await emitEvents(em, runFinishedEvents(run, result.outcome, now));
-    const startFlows: string[] = [];
-    const steps = [];
-    const effectsCtx = {
+    const effectsCtx: EffectsContext = {
       outbox: this.deps.outbox,
       handOff: this.deps.handOff,
       now,
-      contactReachable: contact.lockedReachable,
+      inbox: after.inbox,
       ...(mode.writes ? { writes: mode.writes } : {}),
     };
+    // The contact stays locked for the whole advance; a step that changes its consent clears this for the next ones.
+    let contactReachable = contact.lockedReachable;
+    const startFlows: string[] = [];
+    const steps = [];
     for (const step of result.steps) {
-      const effectResults = step.effects.length
-        ? await applyEffects(em, effectsCtx, run, step.seq, step.effects, { sends: after.sends, startFlows, inbox: after.inbox })
-        : [];
+      let effectResults: EffectResult[] = [];
+      if (step.effects.length) {
+        const applied = await applyEffects(em, effectsCtx, { run, seq: step.seq, effects: step.effects, contactReachable });
+        after.sends.push(...applied.sends);
+        startFlows.push(...applied.startFlows);
+        contactReachable = applied.contactReachable;
+        effectResults = applied.results;
+      }
       steps.push({
         ...step,
         id: newId(),
@@ -208,12 +215,12 @@ export class RunExecutor {
         trigger: { startedBy: run.id },
         message: facts.message,
       };
-      // The contact stays locked; its consent may have changed in this advance (effectsCtx tracks it).
+      // The contact stays locked; its consent may have changed in this advance (contactReachable says).
       await this.start(
         em,
         params,
         after,
-        { contact: { lockedReachable: effectsCtx.contactReachable }, ...(mode.writes ? { writes: mode.writes } : {}) },
+        { contact: { lockedReachable: contactReachable }, ...(mode.writes ? { writes: mode.writes } : {}) },
         depth + 1,
       );
     }
