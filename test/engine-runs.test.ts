@@ -270,6 +270,42 @@ describe('when a contact keeps writing while its runs update it (regression: dea
   }, 90_000);
 });
 
+describe('when a step starts another flow', () => {
+  it('runs the active version of that flow for the same contact and conversation, after a consent change in the first', async () => {
+    const started = await publishFlow(
+      api,
+      workspaceId,
+      doc(
+        [keywordTrigger('t', ['never said']), node('send', 'send_message', { text: 'from the started flow' })],
+        [edge('t', 'out', 'send')],
+      ),
+      'started',
+    );
+    // The opt-in clears what the run knew of the contact's reachability: the started flow's send is checked by the outbox.
+    const starter = await publishFlow(
+      api,
+      workspaceId,
+      doc(
+        [keywordTrigger('t', ['relay']), node('in', 'opt_in'), node('go', 'start_flow', { flowId: started.flowId })],
+        [edge('t', 'out', 'in'), edge('in', 'out', 'go')],
+      ),
+      'starter',
+    );
+    const { conversationId, contactId } = await say(newPhone(), 'relay');
+    expect(await waitForOutbound(conversationId, 1)).toEqual(['from the started flow']);
+    const runs = await sql<{ id: string; flow_id: string; contact_id: string; status: string; trigger: Record<string, unknown> }>(
+      `select id, flow_id, contact_id, status, trigger from runs where conversation_id = :conversationId`,
+      { conversationId },
+    );
+    expect(runs).toHaveLength(2);
+    const first = runs.find((r) => r.flow_id === starter.flowId)!;
+    const second = runs.find((r) => r.flow_id === started.flowId);
+    expect(second).toMatchObject({ contact_id: contactId, status: 'completed', trigger: { startedBy: first.id } });
+    const [startStep] = await sql(`select output from run_steps where run_id = :id and node_id = 'go'`, { id: first.id });
+    expect(startStep.output.effects).toEqual([{ kind: 'start_flow', applied: true }]);
+  });
+});
+
 describe('when a flow is deactivated or a new one published', () => {
   it('takes effect for the very next message', async () => {
     const phone = newPhone();

@@ -7,7 +7,7 @@ import type { Resume, RunFacts, RunState } from '../../engine/runs/run-types.ts'
 import { newId } from '../ids.ts';
 import type { Outbox } from '../pipeline/outbox.ts';
 import type { AfterCommit } from './after-commit.ts';
-import { applyEffects, type HandOffPort } from './apply-effects.ts';
+import { applyEffects, type EffectResult, type EffectsContext, type HandOffPort } from './apply-effects.ts';
 import type { FlowCache } from './flow-cache.ts';
 import { loadRunFacts } from './run-facts.ts';
 import { insertRuns, insertSteps, lockContact, saveRunOutcome, type RunRow } from './run-store.ts';
@@ -47,10 +47,25 @@ export interface AdvanceOptions {
   writes?: RunWriteBatch;
 }
 
-/** How one advance is written: a new run is inserted with its outcome, an existing one updated. */
-interface AdvanceMode extends AdvanceOptions {
+/** How a run is started: as its caller advances it, and how deep in start_flow steps it is. */
+export interface StartOptions extends AdvanceOptions {
+  /** How many start_flow steps led to this run in this transaction; only RunExecutor's own start_flow sets it. */
+  depth?: number;
+}
+
+/** One advance of a run, as start and resume ask for it. */
+interface AdvanceRequest extends AdvanceOptions {
+  /** Where the interpreter goes on: the trigger of a new run, or the node a run waits on. */
+  nodeId: string;
+  message: RunFacts['message'];
+  /** The reply or timeout that wakes a waiting run; none for a new run. */
+  resume?: Resume;
+  /** start_flow steps that led to this run (see StartOptions); at MAX_START_FLOW_DEPTH it starts no more flows. */
+  depth: number;
+  /** Set for a new run, which is inserted with its outcome; an existing run is updated. */
   newRunStartedAt: Date | null;
-  facts: RunFacts | undefined;
+  /** Facts the caller already read; loaded when absent. */
+  facts?: RunFacts;
 }
 
 /**
@@ -75,7 +90,7 @@ export class RunExecutor {
   ) {}
 
   /** Creates a run pinned to `flowVersionId` and advances it from its trigger. Returns its id. */
-  async start(em: EntityManager, params: StartRunParams, after: AfterCommit, opts: AdvanceOptions = {}, depth = 0): Promise<string> {
+  async start(em: EntityManager, params: StartRunParams, after: AfterCommit, opts: StartOptions = {}): Promise<string> {
     const run: RunRow = {
       id: newId(),
       workspaceId: params.workspaceId,
@@ -91,8 +106,11 @@ export class RunExecutor {
       stepCount: 0,
       trigger: params.trigger,
     };
-    await this.advance(em, run, params.triggerNodeId, params.message, undefined, after, depth, {
+    await this.advance(em, run, after, {
       ...opts,
+      nodeId: params.triggerNodeId,
+      message: params.message,
+      depth: opts.depth ?? 0,
       newRunStartedAt: this.deps.clock.now(),
       facts: params.facts,
     });
@@ -118,27 +136,19 @@ export class RunExecutor {
     if (!run.currentNodeId) throw new InvariantError(`run ${run.id} is waiting on no node`, { runId: run.id });
     // A reply is the run's message from now on; a timeout keeps the one it had (run.state.messageId).
     const message = resume.kind === 'reply' ? resume.message : null;
-    await this.advance(em, run, run.currentNodeId, message, resume, after, 0, { ...opts, newRunStartedAt: null, facts: undefined });
+    await this.advance(em, run, after, { ...opts, nodeId: run.currentNodeId, message, resume, depth: 0, newRunStartedAt: null });
   }
 
-  private async advance(
-    em: EntityManager,
-    run: RunRow,
-    nodeId: string,
-    message: RunFacts['message'],
-    resume: Resume | undefined,
-    after: AfterCommit,
-    depth: number,
-    mode: AdvanceMode,
-  ): Promise<void> {
+  private async advance(em: EntityManager, run: RunRow, after: AfterCommit, req: AdvanceRequest): Promise<void> {
+    const { nodeId, message, resume, depth } = req;
     // The contact is locked before anything else is written (see lockContact for the lock order).
     const contact =
-      mode.contact ??
+      req.contact ??
       (run.contactId ? { lockedReachable: (await lockContact(em, run.contactId))?.reachable === true } : { lockedReachable: false });
     const flow = await this.deps.flows.version(em, run.flowVersionId);
     // A run woken by its timer has no message of its own: it keeps the one that started or last resumed it.
     const messageId = message ? message.id : (run.state.messageId ?? null);
-    const facts = mode.facts ?? (await loadRunFacts(em, run, message ?? (messageId ? { id: messageId } : null), run.trigger));
+    const facts = req.facts ?? (await loadRunFacts(em, run, message ?? (messageId ? { id: messageId } : null), run.trigger));
     const state: RunState = { vars: run.state.vars ?? {}, attempts: run.state.attempts ?? {} };
     const result = await advanceRun({
       flow,
@@ -159,27 +169,34 @@ export class RunExecutor {
     const now = this.deps.clock.now();
     const stepCount = run.stepCount + result.steps.length;
     // Written before the effects: the run row is what their outbox rows and steps belong to.
-    if (mode.newRunStartedAt) {
-      const newRun = { run: { ...run, startedAt: mode.newRunStartedAt }, outcome: result.outcome, state: newState, stepCount, now };
-      if (mode.writes) mode.writes.runs.push(newRun);
+    if (req.newRunStartedAt) {
+      const newRun = { run: { ...run, startedAt: req.newRunStartedAt }, outcome: result.outcome, state: newState, stepCount, now };
+      if (req.writes) req.writes.runs.push(newRun);
       else await insertRuns(em, [newRun]);
     } else {
       await saveRunOutcome(em, run.id, result.outcome, newState, stepCount, now);
     }
     await emitEvents(em, runFinishedEvents(run, result.outcome, now));
-    const startFlows: string[] = [];
-    const steps = [];
-    const effectsCtx = {
+    const effectsCtx: EffectsContext = {
       outbox: this.deps.outbox,
       handOff: this.deps.handOff,
       now,
-      contactReachable: contact.lockedReachable,
-      ...(mode.writes ? { writes: mode.writes } : {}),
+      inbox: after.inbox,
+      ...(req.writes ? { writes: req.writes } : {}),
     };
+    // The contact stays locked for the whole advance; a step that changes its consent clears this for the next ones.
+    let contactReachable = contact.lockedReachable;
+    const startFlows: string[] = [];
+    const steps = [];
     for (const step of result.steps) {
-      const effectResults = step.effects.length
-        ? await applyEffects(em, effectsCtx, run, step.seq, step.effects, { sends: after.sends, startFlows, inbox: after.inbox })
-        : [];
+      let effectResults: EffectResult[] = [];
+      if (step.effects.length) {
+        const applied = await applyEffects(em, effectsCtx, { run, seq: step.seq, effects: step.effects, contactReachable });
+        after.sends.push(...applied.sends);
+        startFlows.push(...applied.startFlows);
+        contactReachable = applied.contactReachable;
+        effectResults = applied.results;
+      }
       steps.push({
         ...step,
         id: newId(),
@@ -188,7 +205,7 @@ export class RunExecutor {
         output: effectResults.length ? { result: step.output, effects: effectResults } : step.output,
       });
     }
-    if (mode.writes) mode.writes.steps.push(...steps);
+    if (req.writes) req.writes.steps.push(...steps);
     else await insertSteps(em, steps);
     if (result.outcome.status === 'waiting' && result.outcome.wait.dueAt) {
       after.timers.push({ runId: run.id, waitSeq: stepCount, dueAt: new Date(result.outcome.wait.dueAt) });
@@ -208,14 +225,12 @@ export class RunExecutor {
         trigger: { startedBy: run.id },
         message: facts.message,
       };
-      // The contact stays locked; its consent may have changed in this advance (effectsCtx tracks it).
-      await this.start(
-        em,
-        params,
-        after,
-        { contact: { lockedReachable: effectsCtx.contactReachable }, ...(mode.writes ? { writes: mode.writes } : {}) },
-        depth + 1,
-      );
+      // The contact stays locked; its consent may have changed in this advance (contactReachable says).
+      await this.start(em, params, after, {
+        contact: { lockedReachable: contactReachable },
+        ...(req.writes ? { writes: req.writes } : {}),
+        depth: depth + 1,
+      });
     }
   }
 }
