@@ -6,14 +6,12 @@ import type { QueuedSend } from '../pipeline/outbox.ts';
 export interface AfterCommit {
   sends: QueuedSend[];
   timers: { runId: string; waitSeq: number; dueAt: Date }[];
-  /** Runs created in the transaction that still have to be executed (start-flow, webhook). */
-  startedRuns: string[];
   /** What hand_off steps decided in the support inbox (events, kicks, timers). */
   inbox: InboxAfterCommit;
 }
 
 export function emptyAfterCommit(): AfterCommit {
-  return { sends: [], timers: [], startedRuns: [], inbox: emptyInboxAfterCommit() };
+  return { sends: [], timers: [], inbox: emptyInboxAfterCommit() };
 }
 
 /**
