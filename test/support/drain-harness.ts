@@ -1,7 +1,8 @@
 import { pino } from 'pino';
 import { systemClock } from '../../engine/clock.ts';
 import { ConversationDrain } from '../../platform/automation/conversation-drain.ts';
-import type { InboundHandler, InboundOutcome, PendingMessage } from '../../platform/automation/inbound-handler.ts';
+import type { PendingMessage } from '../../platform/automation/conversation-drain.sql.ts';
+import type { InboundHandler, InboundOutcome } from '../../platform/automation/inbound-handler.ts';
 import { newId } from '../../platform/ids.ts';
 import { InboundPipeline } from '../../platform/pipeline/inbound-pipeline.ts';
 import { Outbox } from '../../platform/pipeline/outbox.ts';
