@@ -13,7 +13,6 @@ const handler = fakeHandler(async (message) => {
   await gates.get(message.text ?? '');
   await sideEffects.get(message.text ?? '')?.();
   handled.push(message.text ?? '');
-  return 'handled';
 });
 
 function gate(): { promise: Promise<void>; open: () => void } {

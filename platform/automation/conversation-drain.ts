@@ -1,14 +1,13 @@
-import { z } from 'zod';
 import type { Job } from 'bullmq';
 import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
 import { QUICK_STALL_DETECTION, type QueueFactory } from '../queues/queue-factory.ts';
-import { IdRow, runSql } from '../pipeline/run-sql.ts';
 import { dispatchCommittedBatch, emptyAfterCommit, type AfterCommit } from './after-commit.ts';
 import { tryLockConversation, tryLockConversations } from './conversation-lock.ts';
 import { DrainBatcher, type BatchVerdict } from './drain-batcher.ts';
 import { INBOX_QUEUE, type InboxJobData } from './engine-queues.ts';
-import { NEXT_PENDING_SQL, PendingMessageRow, RUN_LIMIT_WINDOW_MS, type InboundHandler, type PendingMessage } from './inbound-handler.ts';
+import { RUN_LIMIT_WINDOW_MS, type InboundHandler } from './inbound-handler.ts';
+import { markHandled, recordHandlingFailure, selectNextPending, stillPending, type PendingMessage } from './conversation-drain.sql.ts';
 import type { WorkspaceTriggers } from './workspace-triggers.ts';
 import { RunWriteBatch } from './run-write-batch.ts';
 import type { Outbox } from '../pipeline/outbox.ts';
@@ -46,31 +45,6 @@ const DRAIN_RETRY_DELAY_MS = 200;
  * costs the drain job one of its attempts, retried with backoff.
  */
 export const MAX_HANDLING_FAILURES = 3;
-
-/*
- * Counts a failure of the message's handling and, at the limit, marks it handled with the error.
- * Runs in a transaction of its own (the handling's was rolled back), under the conversation lock.
- */
-const RECORD_HANDLING_FAILURE_SQL = `
-update messages
-   set metadata = jsonb_set(metadata, '{engine}', coalesce(metadata -> 'engine', '{}') || jsonb_build_object(
-         'failures', coalesce(cast(metadata #>> '{engine,failures}' as integer), 0) + 1,
-         'lastError', cast(:error as text))),
-       handled_at = case when coalesce(cast(metadata #>> '{engine,failures}' as integer), 0) + 1 >= :maxFailures then now() else handled_at end
- where id = :id and handled_at is null
-returning cast(metadata #>> '{engine,failures}' as integer) as failures, handled_at is not null as "gaveUp"`;
-const HandlingFailureRow = z.object({ failures: z.number(), gaveUp: z.boolean() });
-
-/*
- * Planned at each call (RunSqlOptions.planEachCall): its generic plan, chosen while messages was
- * small, scanned the whole table at each batch once it had grown (seen with autovacuum off).
- */
-const MARK_HANDLED_SQL = `update messages set handled_at = now() where id = any(cast(:ids as uuid[]))`;
-
-/** Of the conversations given, those with an unhandled inbound message. */
-const STILL_PENDING_SQL = `
-select distinct conversation_id as id from messages
- where conversation_id = any(cast(:conversationIds as uuid[])) and direction = 'inbound' and handled_at is null`;
 
 /**
  * Per-conversation ordering without BullMQ groups (see engine/README.md).
@@ -186,12 +160,12 @@ export class ConversationDrain {
    */
   async drainIfPending(conversationIds: string[]): Promise<void> {
     if (conversationIds.length === 0) return;
-    const { rows } = await runSql(this.deps.orm.em.fork(), STILL_PENDING_SQL, { conversationIds }, { row: IdRow });
+    const pending = await stillPending(this.deps.orm.em.fork(), conversationIds);
     await Promise.all(
-      rows.map((row) =>
-        this.drain(row.id).catch((err: unknown) =>
+      pending.map((conversationId) =>
+        this.drain(conversationId).catch((err: unknown) =>
           this.deps.logger.warn(
-            { err, conversationId: row.id },
+            { err, conversationId },
             'draining the conversation after its timers failed; the engine reconciler retries',
           ),
         ),
@@ -228,7 +202,7 @@ export class ConversationDrain {
       locked = await tryLockConversations(em, conversationIds);
       if (locked.size === 0) return;
       const since = new Date(this.deps.clock.now().getTime() - RUN_LIMIT_WINDOW_MS);
-      const { rows } = await runSql(em, NEXT_PENDING_SQL, { conversationIds: [...locked], since }, { row: PendingMessageRow });
+      const rows = await selectNextPending(em, [...locked], since);
       const triggers = new Map<string, WorkspaceTriggers>();
       const writes = alone ? null : new RunWriteBatch(this.deps.outbox);
       const contacts = new Set<string>();
@@ -254,7 +228,7 @@ export class ConversationDrain {
         handled.push(msg.id);
         if (msg.more) verdicts.set(msg.conversationId, 'again');
       }
-      if (handled.length > 0) await runSql(em, MARK_HANDLED_SQL, { ids: handled }, { planEachCall: true });
+      if (handled.length > 0) await markHandled(em, handled);
       // The transaction's last statement (see RunWriteBatch.flush).
       await writes?.flush(em, after);
     });
@@ -265,8 +239,7 @@ export class ConversationDrain {
     // inboxes; its own job found the lock taken, or shared this batch's request) is seen now.
     const finished = [...locked].filter((id) => verdicts.get(id) === 'done');
     if (finished.length > 0) {
-      const { rows } = await runSql(this.deps.orm.em.fork(), STILL_PENDING_SQL, { conversationIds: finished }, { row: IdRow });
-      for (const row of rows) verdicts.set(row.id, 'again');
+      for (const id of await stillPending(this.deps.orm.em.fork(), finished)) verdicts.set(id, 'again');
     }
     return verdicts;
   }
@@ -297,16 +270,7 @@ export class ConversationDrain {
     const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     const recorded = await this.deps.orm.em.fork().transactional(async (em) => {
       if (!(await tryLockConversation(em, conversationId))) return null;
-      return (
-        (
-          await runSql(
-            em,
-            RECORD_HANDLING_FAILURE_SQL,
-            { id: messageId, error: error.slice(0, 1_000), maxFailures: MAX_HANDLING_FAILURES },
-            { row: HandlingFailureRow },
-          )
-        ).rows[0] ?? null
-      );
+      return recordHandlingFailure(em, { id: messageId, error: error.slice(0, 1_000), maxFailures: MAX_HANDLING_FAILURES });
     });
     if (!recorded?.gaveUp) {
       this.deps.logger.warn(

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { UnavailableError } from '../../engine/errors/app-error.ts';
 import { InvariantError } from '../../engine/errors/invariant.error.ts';
 import { DrainBatcher, type BatchVerdict } from './drain-batcher.ts';
@@ -83,22 +83,29 @@ describe('DrainBatcher', () => {
     await Promise.all(all);
   });
 
-  it('starts another batch for keys that waited moreBatchesAfterMs for a batch held up, however few they are', async () => {
-    const { batches, run } = controlledBatches();
-    const batcher = new DrainBatcher(
-      run,
-      async () => undefined,
-      { maxBatch: 10, batchesInFlight: 2, moreBatchesFrom: 3, moreBatchesAfterMs: 20 },
-      quiet,
-    );
-    const all = ['a', 'b'].map((id) => batcher.request(id));
-    expect(batches.map((b) => b.ids)).toEqual([['a']]);
-    // 'a' is held up: 'b' does not wait for it past the bound.
-    await new Promise((resolve) => setTimeout(resolve, 60));
-    expect(batches.map((b) => b.ids)).toEqual([['a'], ['b']]);
-    batches[1]!.finish();
-    batches[0]!.finish();
-    await Promise.all(all);
+  describe('with a bound on how long keys wait for a running batch', () => {
+    beforeEach(() => vi.useFakeTimers());
+    afterEach(() => vi.useRealTimers());
+
+    it('starts another batch for keys that waited moreBatchesAfterMs for a batch held up, however few they are', async () => {
+      const { batches, run } = controlledBatches();
+      const batcher = new DrainBatcher(
+        run,
+        async () => undefined,
+        { maxBatch: 10, batchesInFlight: 2, moreBatchesFrom: 3, moreBatchesAfterMs: 20 },
+        quiet,
+      );
+      const all = ['a', 'b'].map((id) => batcher.request(id));
+      expect(batches.map((b) => b.ids)).toEqual([['a']]);
+      // 'a' is held up: 'b' waits for it up to the bound, not past it.
+      await vi.advanceTimersByTimeAsync(19);
+      expect(batches.map((b) => b.ids)).toEqual([['a']]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(batches.map((b) => b.ids)).toEqual([['a'], ['b']]);
+      batches[1]!.finish();
+      batches[0]!.finish();
+      await Promise.all(all);
+    });
   });
 
   it('refuses a key another holder has (busy) with an UnavailableError, so that its job retries, and resolves the others', async () => {

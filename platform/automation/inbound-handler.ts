@@ -1,7 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import type { Clock } from '../../engine/clock.ts';
-import { StoredWeeklyHoursSchema } from '../../engine/flows/nodes/business-hours.node.ts';
 import { MAX_RUNS_PER_CONTACT_PER_MINUTE } from '../../engine/runs/run-types.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import type { AfterCommit } from './after-commit.ts';
@@ -15,6 +14,7 @@ import { compileTriggerIndex, matchTriggers } from '../../engine/flows/trigger-m
 import { describeTriggers } from '../../engine/flows/trigger-overlap.ts';
 import type { Flow } from '../../engine/flows/flow.schema.ts';
 import type { WorkspaceTriggers } from './workspace-triggers.ts';
+import type { PendingMessage } from './conversation-drain.sql.ts';
 import { emitEvent } from '../webhooks/webhook-events.ts';
 import { messageReceivedEvent } from '../webhooks/webhook-event-payloads.ts';
 
@@ -30,8 +30,33 @@ async function testFlowIdOf(em: EntityManager, versionId: string): Promise<strin
   return rows[0]!.flowId;
 }
 
-/** What the test chat shows under a message that started or resumed nothing, in words; null when a run took it. */
-export function explainOutcome(outcome: string, flow: Flow): string | null {
+/**
+ * What handling one inbound message did. The drain logs it; the test chat stores it as the
+ * message's `metadata.outcome.code`, so a value, once shipped, is kept as it is.
+ */
+export type InboundOutcome =
+  /** A global stop keyword: the contact is opted out, its waiting runs stopped. */
+  | 'opted_out'
+  /** A global start keyword: the contact is opted back in. */
+  | 'opted_in'
+  /** The contact opted out, is restricted or erased: nothing automated answers it. */
+  | 'contact_blocked'
+  /** The conversation was handed to a person. */
+  | 'bot_paused'
+  /** The run waiting for a reply in the conversation got the message. */
+  | 'resumed'
+  /** Only flows published after the message arrived match it: it is not replayed into them. */
+  | 'published_after_arrival'
+  | 'no_match'
+  /** A trigger matched, but the contact reached MAX_RUNS_PER_CONTACT_PER_MINUTE. */
+  | 'run_limit'
+  | 'started';
+
+/**
+ * What the test chat shows under a message that started or resumed nothing, in words; null when a
+ * run took it. No default: an outcome without a case here fails to compile (a path without a return).
+ */
+export function explainOutcome(outcome: InboundOutcome, flow: Flow): string | null {
   switch (outcome) {
     case 'no_match':
       return `No trigger matched: this flow listens for ${describeTriggers(flow)}.`;
@@ -45,89 +70,14 @@ export function explainOutcome(outcome: string, flow: Flow): string | null {
       return 'The bot is paused in this conversation (it was handed to a person): nothing started.';
     case 'run_limit':
       return `Too many runs started for this contact in the last minute (at most ${MAX_RUNS_PER_CONTACT_PER_MINUTE}): this message started nothing.`;
-    default:
+    case 'started':
+    case 'resumed':
+      return null;
+    case 'published_after_arrival':
+      // Never in the test chat: its pinned flow counts as published at 0 (see handle).
       return null;
   }
 }
-
-/*
- * The oldest unhandled inbound message of each conversation asked for (`more`: it has others
- * after it), with the facts the handler needs, locking the contact rows (lockContact explains the
- * lock order; several contacts are locked in id order, so that two batches never wait on each
- * other in a cycle). Run only after the conversations' advisory locks are held, in a statement of
- * its own: a statement reads from a snapshot taken when it starts, so a read folded into the
- * statement that takes the lock could miss what the previous holder committed just before
- * releasing it (its message handled, its run now waiting for this reply), and handle a message twice.
- */
-export const NEXT_PENDING_SQL = `
-select m.id, m.workspace_id as "workspaceId", m.channel_id as "channelId", m.conversation_id as "conversationId", m.contact_id as "contactId",
-       m.type, m.text, m.created_at as "receivedAt", conv.bot_paused as "botPaused", conv.status as "conversationStatus",
-       (c.opted_out_at is not null or c.restricted_at is not null or c.erased_at is not null) as "contactBlocked",
-       json_build_object('phone', c.phone, 'name', c.name, 'attributes', c.attributes, 'tags', c.tags) as contact,
-       not exists (select 1 from messages p where p.conversation_id = m.conversation_id and p.direction = 'inbound' and p.id < m.id) as "isFirstMessage",
-       w.timezone, w.business_hours as "businessHours", oldest.more,
-       waiting.id as "waitingRunId", waiting.flow_version_id as "waitingRunFlowVersionId",
-       (select count(*)::int from runs r where r.contact_id = m.contact_id and r.started_at > cast(:since as timestamptz)) as "recentRuns",
-       case when c.is_test then m.metadata #>> '{test,flowVersionId}' end as "testFlowVersionId"
-  from unnest(cast(:conversationIds as uuid[])) as asked(id)
-  cross join lateral (
-    select u.id, exists (select 1 from messages n where n.conversation_id = asked.id and n.direction = 'inbound' and n.handled_at is null and n.id > u.id) as more
-      from messages u
-     where u.conversation_id = asked.id and u.direction = 'inbound' and u.handled_at is null
-     order by u.id
-     limit 1
-  ) oldest
-  join messages m on m.id = oldest.id
-  join conversations conv on conv.id = m.conversation_id
-  join contacts c on c.id = m.contact_id
-  join workspaces w on w.id = m.workspace_id
-  left join lateral (
-    select r.id, r.flow_version_id from runs r
-     where r.conversation_id = m.conversation_id and r.status = 'waiting' and r.wait ->> 'kind' = 'reply'
-     order by r.started_at desc
-     limit 1
-  ) waiting on true
- order by c.id, m.id
-   for no key update of c`;
-
-/** An unhandled inbound message of a conversation, with everything deciding about it needs (a row of NEXT_PENDING_SQL). */
-export const PendingMessageRow = z.object({
-  id: z.string(),
-  workspaceId: z.string(),
-  channelId: z.string(),
-  conversationId: z.string(),
-  contactId: z.string(),
-  type: z.string(),
-  text: z.string().nullable(),
-  /** When the message was accepted (its row's created_at). */
-  receivedAt: z.date(),
-  botPaused: z.boolean(),
-  conversationStatus: z.string(),
-  contactBlocked: z.boolean(),
-  contact: z.object({
-    phone: z.string().nullable(),
-    name: z.string().nullable(),
-    attributes: z.record(z.string(), z.unknown()),
-    tags: z.array(z.string()),
-  }),
-  isFirstMessage: z.boolean(),
-  timezone: z.string(),
-  /** Null until an admin sets the workspace's hours. */
-  businessHours: StoredWeeklyHoursSchema.nullable(),
-  /** The run of the conversation waiting for a reply, if any (locked by the handler when used), and its version. */
-  waitingRunId: z.string().nullable(),
-  waitingRunFlowVersionId: z.string().nullable(),
-  /** The conversation has further unhandled messages after this one. */
-  more: z.boolean(),
-  /** Runs started for the contact since `:since` (the loop limit). */
-  recentRuns: z.number(),
-  /**
-   * The flow version the editor's test chat pinned this message to (a draft snapshot or the
-   * published version): only that flow's triggers are tried. Honoured for test contacts only.
-   */
-  testFlowVersionId: z.string().nullable(),
-});
-export type PendingMessage = z.infer<typeof PendingMessageRow>;
 
 /**
  * Decides what one inbound message does, inside the conversation's lock: a global opt-out
@@ -169,7 +119,7 @@ export class InboundHandler {
     msg: PendingMessage,
     after: AfterCommit,
     batch?: { triggers: WorkspaceTriggers; writes: RunWriteBatch },
-  ): Promise<string> {
+  ): Promise<InboundOutcome> {
     // In the transaction that marks the message handled: one event per message, committed with it.
     await emitEvent(em, messageReceivedEvent(msg));
     if (msg.testFlowVersionId === null)
@@ -200,7 +150,7 @@ export class InboundHandler {
     after: AfterCommit,
     index: WorkspaceTriggers,
     batch?: { triggers: WorkspaceTriggers; writes: RunWriteBatch },
-  ): Promise<string> {
+  ): Promise<InboundOutcome> {
     const now = this.deps.clock.now();
     const messageFacts = { id: msg.id, text: msg.text, type: msg.type };
     const contact = { id: msg.contactId, ...msg.contact };

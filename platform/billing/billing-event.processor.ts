@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import type { PlanCatalog } from '../../engine/billing/plans.ts';
-import { planForSubscription } from '../../engine/billing/subscription-plan.ts';
+import { planForSubscription, type SubscriptionStatus } from '../../engine/billing/subscription-plan.ts';
 import type { BillingEvent, BillingProvider, CardSummary, ProviderSubscription } from '../../engine/ports/billing-provider.port.ts';
 import { audit } from '../audit/audit-log.ts';
 import type { Orm } from '../db/orm.ts';
@@ -18,6 +18,40 @@ const WorkspacePlanRow = z.object({ plan: z.string() });
 
 /** Statuses after which a subscription no longer pays: an older subscription ending must not undo a newer one. */
 const ENDED = new Set(['canceled', 'incomplete_expired', 'unpaid']);
+
+/** What writing a subscription's current state to its account did. */
+type SubscriptionOutcome =
+  | `ignored: ${string} is not the workspace's subscription any more`
+  | 'ignored: workspace deleted'
+  | `plan ${string} (${SubscriptionStatus})`
+  | `plan ${string} → ${string} (${SubscriptionStatus})`;
+
+/**
+ * What processing a billing event did, in words: the job's return value, and `billing_events.outcome`
+ * of an event claimed. The invoice's status is Stripe's, followed by what the subscription's
+ * state did when the invoice has a subscription.
+ */
+export type BillingEventOutcome =
+  | 'unknown event'
+  | 'already processed'
+  | 'ignored: unknown customer'
+  | 'ignored: no subscription'
+  | 'ignored: checkout of another workspace'
+  | `ignored: ${string} is not used`
+  | SubscriptionOutcome
+  | 'owners told: the trial ends soon'
+  | `invoice ${string}`
+  | `invoice ${string}; ${SubscriptionOutcome}`
+  | 'card unchanged'
+  | `card ${string} ${string}`
+  | 'customer unchanged'
+  | 'billing address updated';
+
+/** An event applied: its outcome, and the workspace whose plan it changed. */
+interface Applied<Outcome extends BillingEventOutcome = BillingEventOutcome> {
+  outcome: Outcome;
+  planChangedFor?: string;
+}
 
 function newer(eventAt: Date, appliedAt: Date | null): boolean {
   return appliedAt === null || eventAt.getTime() >= appliedAt.getTime();
@@ -50,7 +84,7 @@ export class BillingEventProcessor {
   ) {}
 
   /** Processes the event; answers what was done (the job's return value). Throws to be retried. */
-  async process(eventId: string): Promise<string> {
+  async process(eventId: string): Promise<BillingEventOutcome> {
     const em = this.deps.orm.em.fork();
     const row = (
       await runSql(
@@ -84,7 +118,7 @@ export class BillingEventProcessor {
     }
   }
 
-  private async apply(em: EntityManager, event: BillingEvent): Promise<{ outcome: string; planChangedFor?: string }> {
+  private async apply(em: EntityManager, event: BillingEvent): Promise<Applied> {
     switch (event.type) {
       case 'checkout.session.completed': {
         if (!event.subscriptionId) return this.claimed(em, event, async () => 'ignored: no subscription');
@@ -184,8 +218,8 @@ export class BillingEventProcessor {
     em: EntityManager,
     event: BillingEvent,
     customerId: string | null,
-    write: (tx: EntityManager, account: BillingAccount) => Promise<{ outcome: string; planChangedFor?: string }>,
-  ): Promise<{ outcome: string; planChangedFor?: string }> {
+    write: (tx: EntityManager, account: BillingAccount) => Promise<Applied>,
+  ): Promise<Applied> {
     return this.claimedWith(em, event, async (tx) => {
       const account = customerId ? await accountOfCustomer(tx, customerId) : null;
       // A customer this server did not create (another product on the same Stripe account).
@@ -194,16 +228,12 @@ export class BillingEventProcessor {
     });
   }
 
-  private claimed(em: EntityManager, event: BillingEvent, write: () => Promise<string>): Promise<{ outcome: string }> {
+  private claimed(em: EntityManager, event: BillingEvent, write: () => Promise<BillingEventOutcome>): Promise<Applied> {
     return this.claimedWith(em, event, async () => ({ outcome: await write() }));
   }
 
   /** One transaction: claims the event (or finds it processed meanwhile), writes, records the outcome. */
-  private async claimedWith(
-    em: EntityManager,
-    event: BillingEvent,
-    write: (tx: EntityManager) => Promise<{ outcome: string; planChangedFor?: string }>,
-  ): Promise<{ outcome: string; planChangedFor?: string }> {
+  private async claimedWith(em: EntityManager, event: BillingEvent, write: (tx: EntityManager) => Promise<Applied>): Promise<Applied> {
     return em.transactional(async (tx) => {
       const claim = await runSql(tx, `select id from billing_events where id = :id and processed_at is null for update`, { id: event.id });
       if (claim.rowCount === 0) return { outcome: 'already processed' };
@@ -223,7 +253,7 @@ export class BillingEventProcessor {
     account: BillingAccount,
     sub: ProviderSubscription,
     eventAt: Date,
-  ): Promise<{ outcome: string; planChangedFor?: string }> {
+  ): Promise<Applied<SubscriptionOutcome>> {
     if (account.stripeSubscriptionId !== null && account.stripeSubscriptionId !== sub.id && ENDED.has(sub.status)) {
       return { outcome: `ignored: ${sub.id} is not the workspace's subscription any more` };
     }

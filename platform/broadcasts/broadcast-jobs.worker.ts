@@ -6,9 +6,9 @@ import { newId } from '../ids.ts';
 import type { Logger } from '../logger.ts';
 import { IdRow, runSql } from '../pipeline/run-sql.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
-import { BroadcastFlowBatchProcessor } from './broadcast-flow-batch.processor.ts';
+import { BroadcastFlowBatchProcessor, type FlowBatchOutcome } from './broadcast-flow-batch.processor.ts';
 import { BROADCAST_JOB_OPTIONS, BROADCASTS_QUEUE, recurringSchedulerId, startJobId, type BroadcastJobData } from './broadcast-queues.ts';
-import { BroadcastStarter } from './broadcast-starter.ts';
+import { BroadcastStarter, type StartOutcome } from './broadcast-starter.ts';
 import { hasPendingRecipients, hasQueuedMessages, loadBroadcast, writeState } from './broadcast-store.ts';
 
 /** Jobs of the broadcasts queue handled at once by one process (snapshots are heavy; batches of flows lighter). */
@@ -31,6 +31,17 @@ select :id, p.workspace_id, p.id, :occurrenceKey, p.name || ' · ' || to_char(ca
  where p.id = :parentId and p.state = 'scheduled'
 on conflict (parent_id, occurrence_key) where parent_id is not null do nothing
 returning id`;
+
+/** What a finish check found: the broadcast is not running, still has pending recipients, or is now completed. */
+export type FinishOutcome = 'not-running' | 'pending' | 'completed';
+
+/**
+ * What a job of the broadcasts queue did (its return value). A job that is to run again later
+ * (a start waiting for its channel, a batch not due yet, a finish check with messages still
+ * queued) is moved back to the delayed jobs and answers nothing.
+ */
+export type BroadcastJobOutcome =
+  Exclude<StartOutcome, { kind: 'waiting' }> | { occurrenceId: string | null } | FinishOutcome | Exclude<FlowBatchOutcome, { dueAt: Date }>;
 
 /**
  * The worker role's part of broadcasts, on the `broadcasts` queue: start (snapshot, then batches),
@@ -66,7 +77,7 @@ export class BroadcastJobs {
     await this.worker?.close();
   }
 
-  async process(job: Job<BroadcastJobData>, token?: string): Promise<unknown> {
+  async process(job: Job<BroadcastJobData>, token?: string): Promise<BroadcastJobOutcome> {
     const data = job.data;
     switch (data.kind) {
       case 'start': {
@@ -113,7 +124,7 @@ export class BroadcastJobs {
   }
 
   /** Completes a running broadcast once no recipient is pending and none of its messages waits in the outbox. */
-  private async finish(job: Job<BroadcastJobData>, token: string | undefined, broadcastId: string): Promise<string> {
+  private async finish(job: Job<BroadcastJobData>, token: string | undefined, broadcastId: string): Promise<FinishOutcome> {
     const em = this.deps.orm.em.fork();
     const b = await loadBroadcast(em, broadcastId);
     if (b.state !== 'running') return 'not-running';

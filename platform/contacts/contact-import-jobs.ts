@@ -5,7 +5,7 @@ import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
 import { importFilesOf } from './contact-import-files.ts';
-import { ContactImportRunner } from './contact-import.runner.ts';
+import { ContactImportRunner, type ImportRunOutcome } from './contact-import.runner.ts';
 
 /**
  * The `contact-imports` queue (worker role): one job per run of an import (job id
@@ -57,7 +57,7 @@ export class ContactImportJobs {
     await this.worker?.close();
   }
 
-  async process(job: Job<ContactImportJobData>): Promise<string> {
+  async process(job: Job<ContactImportJobData>): Promise<ImportRunOutcome> {
     const final = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     try {
       return await this.runner.run(job.data.importId);

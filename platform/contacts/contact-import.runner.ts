@@ -83,6 +83,12 @@ export function laneOf(phone: string, lanes: number): number {
 }
 
 /**
+ * What running an import did (its job's return value): `done` once the import is finished,
+ * failed included; `not_runnable` when it is neither queued nor running (over, or gone).
+ */
+export type ImportRunOutcome = 'done' | 'not_runnable';
+
+/**
  * Runs one import (or its dry run) from its stored file: streams the file through csv-parse,
  * turns each row into a contact or a problem, and writes batches of IMPORT_BATCH_ROWS, split by phone into IMPORT_LANES lanes written at once,
  * each lane's share in one transaction with its counters and its place in the file. Memory holds
@@ -92,7 +98,8 @@ export function laneOf(phone: string, lanes: number): number {
 export class ContactImportRunner {
   constructor(private readonly deps: ImportRunnerDeps) {}
 
-  async run(importId: string): Promise<'done' | 'not_runnable'> {
+  /** Runs the import, unless it is in no state to run (neither queued nor running: `not_runnable`). */
+  async run(importId: string): Promise<ImportRunOutcome> {
     const em = this.deps.orm.em.fork();
     if (!(await markRunning(em, importId, this.deps.clock.now()))) return 'not_runnable';
     const row = (await loadImport(em, importId))!;

@@ -1,7 +1,8 @@
 import { pino } from 'pino';
 import { systemClock } from '../../engine/clock.ts';
 import { ConversationDrain } from '../../platform/automation/conversation-drain.ts';
-import type { InboundHandler, PendingMessage } from '../../platform/automation/inbound-handler.ts';
+import type { PendingMessage } from '../../platform/automation/conversation-drain.sql.ts';
+import type { InboundHandler, InboundOutcome } from '../../platform/automation/inbound-handler.ts';
 import { newId } from '../../platform/ids.ts';
 import { InboundPipeline } from '../../platform/pipeline/inbound-pipeline.ts';
 import { Outbox } from '../../platform/pipeline/outbox.ts';
@@ -19,12 +20,18 @@ export interface DrainHarness {
   say(phone: string, text: string): Promise<{ conversationId: string; messageId: string }>;
 }
 
-/** A handler whose workspaces have no flow calling out: every message may share a batch. */
-export function fakeHandler(handle: (message: PendingMessage) => Promise<string>): InboundHandler {
+/**
+ * A handler whose workspaces have no flow calling out: every message may share a batch. Each
+ * message answers `started` once `handle` resolves (the drain only logs the outcome).
+ */
+export function fakeHandler(handle: (message: PendingMessage) => Promise<void>): InboundHandler {
   return {
     triggers: async () => ({ callsOut: false }),
     mayCallOut: async () => false,
-    handle: (_em: unknown, message: PendingMessage) => handle(message),
+    handle: async (_em: unknown, message: PendingMessage): Promise<InboundOutcome> => {
+      await handle(message);
+      return 'started';
+    },
   } as unknown as InboundHandler;
 }
 
@@ -48,7 +55,6 @@ export function scriptedHandler(): ScriptedHandler {
       throw new Error(failure.message);
     }
     handled.push(text);
-    return 'handled';
   });
   return { handler, handled, failWith: (text, times, message = 'a passing failure') => void failures.set(text, { left: times, message }) };
 }
