@@ -16,6 +16,7 @@ import { publishFlow } from './support/publish-flow.ts';
 let api: TestApi;
 let owner: ApiClient;
 let workspaceId: string;
+let ownerId: string;
 let channelId: string;
 let phoneSeq = 0;
 
@@ -109,6 +110,7 @@ beforeAll(async () => {
   });
   owner = api.client.as(signup.body.token);
   workspaceId = signup.body.workspace.id;
+  ownerId = signup.body.user.id;
   channelId = (await owner.post('/api/v1/channels', { kind: 'sandbox', name: 'S' })).body.id;
 });
 
@@ -198,6 +200,19 @@ describe('when a broadcast to a segment runs to completion', () => {
       id: reachable[0],
     });
     expect(row!.optedOut).toBe(true);
+  });
+
+  // Regression: the contact update route set the flag through the ORM and recorded the history,
+  // but never counted the opt-out on the broadcasts that had reached the contact.
+  it('counts an opt-out recorded through the API on the broadcast, as it counts a STOP reply, with its history entry', async () => {
+    const res = await owner.patch(`/api/v1/contacts/${reachable[1]}`, { optedOut: true });
+    expect(res.status).toBe(200);
+    expect(res.body.optedOut).toBe(true);
+    expect((await owner.get(`/api/v1/broadcasts/${id}`)).body.stats.optedOutAfter).toBe(2);
+    const history = await owner.get(`/api/v1/contacts/${reachable[1]}/consent`);
+    expect(history.body.items.map((e: any) => [e.action, e.source, e.actorUserId, e.channelId])).toEqual([
+      ['opt_out', 'api', ownerId, null],
+    ]);
   });
 
   it('refuses to pause it now that it is completed, saying which states allow it', async () => {

@@ -34,7 +34,8 @@ import { PageDto } from '../dto/page.dto.ts';
 import { defineRoute } from '../route.ts';
 import { actorOf } from './actor.ts';
 import { privacyOf } from './retention.routes.ts';
-import { recordConsent, type ConsentAction } from '../../platform/contacts/consent-history.sql.ts';
+import { recordConsent } from '../../platform/contacts/consent-history.sql.ts';
+import { optInContact, optOutContact } from '../../platform/contacts/contact-consent.sql.ts';
 import { lockContact, lockWaitingRunsOfContact, stopRun } from '../../platform/automation/run-store.ts';
 
 const IdParams = z.object({ id: z.uuid() });
@@ -312,34 +313,30 @@ export const contactRoutes = [
         contact.attributes = merged;
       }
       if (body.tags) contact.tags = [...new Set(body.tags)];
-      // Each consent change that changes the state is recorded in the history, with where it came from.
-      const consent: ConsentAction[] = [];
-      if (body.optedOut !== undefined && body.optedOut !== (contact.optedOutAt !== null))
-        consent.push(body.optedOut ? 'opt_out' : 'opt_in');
-      if (body.restricted !== undefined && body.restricted !== (contact.restrictedAt !== null))
-        consent.push(body.restricted ? 'restrict' : 'unrestrict');
-      if (body.optedOut !== undefined) contact.optedOutAt = body.optedOut ? (contact.optedOutAt ?? now) : null;
-      if (body.restricted !== undefined) contact.restrictedAt = body.restricted ? (contact.restrictedAt ?? now) : null;
-      const source = auth.session?.via === 'cookie' ? 'editor' : 'api';
-      // One transaction: the flags, their history, the stopped runs and the audit entry.
+      // Only a request that changes a consent state records it in the history, with where it came from.
+      const optOut = body.optedOut !== undefined && body.optedOut !== (contact.optedOutAt !== null) ? body.optedOut : undefined;
+      const restrict = body.restricted !== undefined && body.restricted !== (contact.restrictedAt !== null) ? body.restricted : undefined;
+      // The restriction has no other writer than this route; the opt-out flag is written by
+      // optOutContact/optInContact below, as a keyword or a flow node writes it, never by the entity.
+      if (restrict !== undefined) contact.restrictedAt = restrict ? now : null;
+      const change = {
+        workspaceId: auth.workspaceId,
+        contactId: contact.id,
+        source: auth.session?.via === 'cookie' ? ('editor' as const) : ('api' as const),
+        actorUserId: auth.userId,
+        at: now,
+      };
+      // One transaction: the flags, their history, the broadcasts' opt-out count, the stopped runs and the audit entry.
       await em.begin();
       try {
         // The contact's row first, then its runs: the engine's lock order (engine/README.md).
         await lockContact(em, contact.id);
-        for (const action of consent)
-          await recordConsent(em, {
-            workspaceId: auth.workspaceId,
-            contactId: contact.id,
-            action,
-            source,
-            actorUserId: auth.userId,
-            at: now,
-          });
+        if (optOut === true) await optOutContact(em, change);
+        if (optOut === false) await optInContact(em, change);
+        if (restrict !== undefined) await recordConsent(em, { ...change, action: restrict ? 'restrict' : 'unrestrict' });
         // Opting out or restricting stops the contact's automation now: its waiting runs end.
-        if (consent.includes('opt_out') || consent.includes('restrict')) {
-          const reason = consent.includes('restrict')
-            ? 'restricted: processing of this contact was restricted'
-            : 'opted_out: an opt-out was recorded';
+        if (optOut === true || restrict === true) {
+          const reason = restrict === true ? 'restricted: processing of this contact was restricted' : 'opted_out: an opt-out was recorded';
           for (const run of await lockWaitingRunsOfContact(em, contact.id)) await stopRun(em, run.id, reason, now);
         }
         // The audit names the fields changed, never their values (they are personal data).
@@ -356,6 +353,8 @@ export const contactRoutes = [
         await em.rollback();
         throw err;
       }
+      // The opt-out flag was written by SQL, not through the entity: the answer shows the row.
+      if (optOut !== undefined) await em.refresh(contact);
       return toContactDto(contact);
     },
   }),

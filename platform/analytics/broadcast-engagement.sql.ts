@@ -15,10 +15,10 @@ export const REPLY_ATTRIBUTION_HOURS = 72;
  * - replied: a delivered recipient who sent any message (a STOP too) in the broadcast's
  *   conversation after it was sent to them and at most REPLY_ATTRIBUTION_HOURS after it was
  *   delivered.
- * - optedOut: a delivered recipient whose opt-out (a STOP reply, or an Opt out node of a flow) came
- *   within OPT_OUT_ATTRIBUTION_DAYS after the broadcast reached them: the opt-out that
- *   countBroadcastOptOut records on the recipient row, the same one as the broadcast's
- *   `optedOutAfter`.
+ * - optedOut: a delivered recipient whose opt-out (a STOP reply, an Opt out node of a flow, or one a
+ *   member recorded in the editor or the API) came within OPT_OUT_ATTRIBUTION_DAYS after the
+ *   broadcast reached them: the opt-out that countBroadcastOptOut records on the recipient row,
+ *   the same one as the broadcast's `optedOutAfter`.
  *
  * A flow broadcast's recipients start runs and have no broadcast message: none is delivered in
  * this sense, so their rates are null.

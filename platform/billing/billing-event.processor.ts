@@ -8,12 +8,12 @@ import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import { accountOfCustomer, updateAccount, type BillingAccount } from './billing-account.sql.ts';
-import { parseStoredEvent } from './billing-events.ts';
+import { StoredBillingEventSchema } from './billing-events.ts';
 
 const SYSTEM = { kind: 'system', id: null } as const;
 
 /** `payload` is null once the event is processed (kept without its body). */
-const StoredEventRow = z.object({ payload: z.unknown(), processedAt: z.date().nullable() });
+const StoredEventRow = z.object({ payload: StoredBillingEventSchema.nullable(), processedAt: z.date().nullable() });
 const WorkspacePlanRow = z.object({ plan: z.string() });
 
 /** Statuses after which a subscription no longer pays: an older subscription ending must not undo a newer one. */
@@ -96,7 +96,7 @@ export class BillingEventProcessor {
     ).rows[0];
     if (!row) return 'unknown event';
     if (row.processedAt !== null || row.payload === null) return 'already processed';
-    const event = parseStoredEvent(row.payload);
+    const event = row.payload;
     try {
       const result = await this.apply(em, event);
       if (result.planChangedFor)

@@ -66,14 +66,52 @@ export async function enqueueBillingEvent(queues: QueueFactory, eventId: string)
     .add(BILLING_EVENT_JOB, { eventId }, { ...BILLING_EVENT_JOB_OPTIONS, jobId: `billing-event-${eventId}` });
 }
 
-/** Parses the stored payload back into the event (dates were serialised as ISO strings). */
-export function parseStoredEvent(payload: unknown): BillingEvent {
-  const raw = payload as Record<string, unknown>;
-  const event = { ...raw, created: new Date(String(raw.created)) } as Record<string, unknown>;
-  if ('trialEnd' in raw) event.trialEnd = raw.trialEnd === null ? null : new Date(String(raw.trialEnd));
-  if ('invoice' in raw && raw.invoice) {
-    const invoice = raw.invoice as Record<string, unknown>;
-    event.invoice = { ...invoice, createdAt: new Date(String(invoice.createdAt)) };
-  }
-  return event as unknown as BillingEvent;
-}
+/** A time as JSON.stringify wrote it (ISO 8601), back to a Date. */
+const StoredDate = z.iso.datetime({ offset: true }).transform((text) => new Date(text));
+const StoredCard = z.object({ brand: z.string(), last4: z.string(), expMonth: z.number(), expYear: z.number() });
+const StoredInvoice = z.object({
+  id: z.string(),
+  customerId: z.string(),
+  subscriptionId: z.string().nullable(),
+  number: z.string().nullable(),
+  status: z.string(),
+  amountDue: z.number(),
+  amountPaid: z.number(),
+  currency: z.string(),
+  hostedInvoiceUrl: z.string().nullable(),
+  createdAt: StoredDate,
+});
+const base = { id: z.string(), created: StoredDate, customerId: z.string().nullable() };
+
+/**
+ * A recorded event's payload (`billing_events.payload`, the event as recordBillingEvent stored it)
+ * back into the event, dates included: the processor's row schema parses it, so a payload that
+ * is not an event is an InvariantError, not an event with Invalid Dates.
+ */
+export const StoredBillingEventSchema = z.discriminatedUnion('type', [
+  z.object({
+    ...base,
+    type: z.literal('checkout.session.completed'),
+    subscriptionId: z.string().nullable(),
+    workspaceId: z.string().nullable(),
+  }),
+  z.object({
+    ...base,
+    type: z.enum(['customer.subscription.created', 'customer.subscription.updated', 'customer.subscription.deleted']),
+    subscriptionId: z.string(),
+  }),
+  z.object({
+    ...base,
+    type: z.literal('customer.subscription.trial_will_end'),
+    subscriptionId: z.string(),
+    trialEnd: StoredDate.nullable(),
+  }),
+  z.object({
+    ...base,
+    type: z.enum(['invoice.paid', 'invoice.payment_failed', 'invoice.payment_action_required']),
+    invoice: StoredInvoice,
+  }),
+  z.object({ ...base, type: z.literal('payment_method.attached'), card: StoredCard.nullable() }),
+  z.object({ ...base, type: z.literal('customer.updated') }),
+  z.object({ ...base, type: z.literal('unhandled'), providerType: z.string() }),
+]) satisfies z.ZodType<BillingEvent>;

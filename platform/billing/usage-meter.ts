@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
 import { ENTITLEMENT_LABELS, FREE_PLAN_ID, type Plan } from '../../engine/billing/plans.ts';
 import { crossedThresholds } from '../../engine/billing/usage-thresholds.ts';
 import { newId } from '../ids.ts';
@@ -75,40 +76,28 @@ function exactMeteredCte(): string {
 )`;
 }
 
-/** One workspace's line of a counting statement's result. */
-export interface MeteredRow {
-  workspaceId: string;
-  granted: number;
-  used: number;
-  recipientsUsed: number;
-  recipientsGranted: number;
-  periodEnd: Date;
-  plan: string;
-  messageLimit: number | null;
-  recipientLimit: number | null;
-}
+/**
+ * One workspace's line of a counting statement's result: METERED_JSON as node-postgres parsed
+ * it (a JSON object, so `periodEnd` arrives as PostgreSQL's ISO text of a timestamptz). The
+ * statements' row schemas use it, so a malformed line fails the statement's row check (an
+ * InvariantError) instead of becoming NaN or an Invalid Date.
+ */
+export const MeteredRowSchema = z.object({
+  workspaceId: z.string(),
+  granted: z.number().int(),
+  used: z.number().int(),
+  recipientsUsed: z.number().int(),
+  recipientsGranted: z.number().int(),
+  periodEnd: z.iso.datetime({ offset: true }).transform((text) => new Date(text)),
+  plan: z.string(),
+  messageLimit: z.number().int().nullable(),
+  recipientLimit: z.number().int().nullable(),
+});
+export type MeteredRow = z.output<typeof MeteredRowSchema>;
 
-/** The columns a counting statement answers for its metered rows, as JSON (see `meteredRowsOf`). */
+/** The columns a counting statement answers for its metered rows, as JSON (see `MeteredRowSchema`). */
 export const METERED_JSON = `json_build_object('workspaceId', workspace_id, 'granted', granted, 'used', used, 'recipientsUsed', "recipientsUsed", 'recipientsGranted', "recipientsGranted",
   'periodEnd', "periodEnd", 'plan', plan, 'messageLimit', "messageLimit", 'recipientLimit', "recipientLimit")`;
-
-/** Parses the JSON lines of METERED_JSON into typed rows. */
-export function meteredRowsOf(values: readonly unknown[]): MeteredRow[] {
-  return values.map((v) => {
-    const r = v as Record<string, unknown>;
-    return {
-      workspaceId: String(r.workspaceId),
-      granted: Number(r.granted),
-      used: Number(r.used),
-      recipientsUsed: Number(r.recipientsUsed),
-      recipientsGranted: Number(r.recipientsGranted),
-      periodEnd: new Date(String(r.periodEnd)),
-      plan: String(r.plan),
-      messageLimit: r.messageLimit === null ? null : Number(r.messageLimit),
-      recipientLimit: r.recipientLimit === null ? null : Number(r.recipientLimit),
-    };
-  });
-}
 
 /** The quota limits per plan, as the counting statements read them (`:limits`). */
 export class UsageMeter {

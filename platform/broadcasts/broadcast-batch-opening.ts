@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { batchDueAt } from '../../engine/broadcasts/broadcast-pace.ts';
 import type { BroadcastContent } from '../../engine/broadcasts/broadcast-spec.ts';
+import type { SkipReason } from '../../engine/broadcasts/broadcast-state.ts';
 import { quietUntil } from '../../engine/broadcasts/quiet-hours.ts';
 import { CHANNEL_KINDS, type ChannelKind } from '../../engine/channels/channel-kind.ts';
 import { automatedSendBlocker } from '../../engine/contacts/automated-send-blocker.ts';
@@ -21,7 +22,7 @@ const BatchContextRow = z.object({ name: z.string(), timezone: z.string(), chann
 /** The recipients of a batch, sorted by what happens to them now. */
 export interface SortedRecipients {
   ready: PendingRecipient[];
-  skips: { id: string; reason: string }[];
+  skips: { id: string; reason: SkipReason }[];
   /** Recipients in their quiet hours, with the earliest instant one of them may be sent to. */
   deferred: string[];
   deferredUntil: Date | null;

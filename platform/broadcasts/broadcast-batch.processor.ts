@@ -15,7 +15,7 @@ import type { Logger } from '../logger.ts';
 import type { BatchSender } from '../pipeline/batch-sender.ts';
 import { SendRow } from '../pipeline/send-claim.ts';
 import { IdRow, runSql } from '../pipeline/run-sql.ts';
-import { METERED_JSON, meteredRowsOf, UsageMeter, type MeteredRow } from '../billing/usage-meter.ts';
+import { METERED_JSON, MeteredRowSchema, UsageMeter, type MeteredRow } from '../billing/usage-meter.ts';
 import { QUOTA_EXCEEDED_REASON } from '../../engine/billing/usage-thresholds.ts';
 import type { SendJobData } from '../pipeline/send-job.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
@@ -81,7 +81,10 @@ select null, null, null, ${METERED_JSON} from metered`;
 /** A row of insertMessagesSql: a message it inserted, or the workspace's metered counts (METERED_JSON). */
 const InsertedMessageRow = z.object({ id: z.string(), key: z.string(), claimed: z.boolean(), metered: z.null() });
 type InsertedMessageRow = z.infer<typeof InsertedMessageRow>;
-const InsertMessagesRow = z.union([InsertedMessageRow, z.object({ id: z.null(), key: z.null(), claimed: z.null(), metered: z.unknown() })]);
+const InsertMessagesRow = z.union([
+  InsertedMessageRow,
+  z.object({ id: z.null(), key: z.null(), claimed: z.null(), metered: MeteredRowSchema }),
+]);
 
 /** The batch's contacts' ids on the channel (a WhatsApp JID or LID), which a send may need besides the phone. */
 const EXTERNAL_IDS_SQL = `
@@ -268,8 +271,12 @@ export class BroadcastBatchProcessor {
       },
       { row: InsertMessagesRow },
     );
-    const inserted = result.rows.filter((row): row is InsertedMessageRow => row.id !== null);
-    const metered = meteredRowsOf(result.rows.filter((row) => row.id === null).map((row) => row.metered));
+    const inserted: InsertedMessageRow[] = [];
+    const metered: MeteredRow[] = [];
+    for (const row of result.rows) {
+      if (row.id === null) metered.push(row.metered);
+      else inserted.push(row);
+    }
     await this.meter.recordThresholds(em, metered);
     const byKey = new Map(inserted.map((row) => [row.key, row]));
     const existing = keys.filter((k) => !byKey.has(k));

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
+import type { SkipReason } from '../../engine/broadcasts/broadcast-state.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import { SegmentContactColumns } from './segment-scan.ts';
 
@@ -32,7 +33,7 @@ update broadcast_recipients r set state = 'skipped', skip_reason = s.reason, upd
   from unnest(cast(:ids as uuid[]), cast(:reasons as text[])) as s(id, reason)
  where r.id = s.id and r.state = 'pending'`;
 
-export async function skipRecipients(em: EntityManager, skips: readonly { id: string; reason: string }[], now: Date): Promise<void> {
+export async function skipRecipients(em: EntityManager, skips: readonly { id: string; reason: SkipReason }[], now: Date): Promise<void> {
   if (skips.length === 0) return;
   await runSql(em, SKIP_SQL, { ids: skips.map((s) => s.id), reasons: skips.map((s) => s.reason), now });
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { audiencePhones } from '../../engine/broadcasts/audience-phones.ts';
 import { batchSizeFor, effectivePace } from '../../engine/broadcasts/broadcast-pace.ts';
 import type { BroadcastProblem } from '../../engine/broadcasts/broadcast-problem.ts';
+import type { SkipReason } from '../../engine/broadcasts/broadcast-state.ts';
 import { CHANNEL_KINDS } from '../../engine/channels/channel-kind.ts';
 import type { Clock } from '../../engine/clock.ts';
 import { automatedSendBlocker } from '../../engine/contacts/automated-send-blocker.ts';
@@ -193,7 +194,7 @@ export class BroadcastStarter {
       const ids: string[] = [];
       const contactIds: string[] = [];
       const batches: number[] = [];
-      const reasons: (string | null)[] = [];
+      const reasons: (SkipReason | null)[] = [];
       for (const c of contacts) {
         // The snapshot's moment: a contact created after it is not part of this broadcast.
         if (c.createdAt.getTime() > now.getTime()) continue;

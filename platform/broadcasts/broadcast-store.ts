@@ -1,7 +1,14 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import type { Audience, BroadcastContent, BroadcastSchedule, QuietHours } from '../../engine/broadcasts/broadcast-spec.ts';
-import { BROADCAST_STATES, type BroadcastState } from '../../engine/broadcasts/broadcast-state.ts';
+import {
+  BROADCAST_STATES,
+  RECIPIENT_STATUSES,
+  SKIP_REASONS,
+  type BroadcastState,
+  type RecipientStatus,
+  type SkipReason,
+} from '../../engine/broadcasts/broadcast-state.ts';
 import { NotFoundError } from '../../engine/errors/app-error.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import { emitEvents } from '../webhooks/webhook-events.ts';
@@ -171,16 +178,16 @@ export const RECIPIENT_JOINS = `left join messages m on m.id = r.message_id
 
 /** One group of a broadcast's recipients: their status, skip reason, how many, and how many opted out after. */
 export interface RecipientCount {
-  status: string;
-  skipReason: string | null;
+  status: RecipientStatus;
+  skipReason: SkipReason | null;
   count: number;
   optedOutAfter: number;
 }
 
 const RecipientCountRow = z.object({
   broadcastId: z.string(),
-  status: z.string(),
-  skipReason: z.string().nullable(),
+  status: z.enum(RECIPIENT_STATUSES),
+  skipReason: z.enum(SKIP_REASONS).nullable(),
   count: z.number(),
   optedOutAfter: z.number(),
 });

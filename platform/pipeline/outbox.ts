@@ -10,7 +10,7 @@ import type { Logger } from '../logger.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
 import { OutboundRequestSchema, type OutboundRequest } from './outbound-request.ts';
 import { IdRow, runSql } from './run-sql.ts';
-import { METERED_JSON, meteredRowsOf, UsageMeter } from '../billing/usage-meter.ts';
+import { METERED_JSON, MeteredRowSchema, UsageMeter, type MeteredRow } from '../billing/usage-meter.ts';
 import { QUOTA_EXCEEDED_REASON } from '../../engine/billing/usage-thresholds.ts';
 import {
   DEFAULT_SEND_RETRY,
@@ -129,7 +129,10 @@ select null, null, ${METERED_JSON} from metered`;
 }
 
 /** A row of insertQueuedSql: an inserted message (`id`, `refused`), or a workspace's metered counts (`metered`). */
-const InsertedQueuedRow = z.object({ id: z.string().nullable(), refused: z.boolean().nullable(), metered: z.unknown() });
+const InsertedQueuedRow = z.union([
+  z.object({ id: z.string(), refused: z.boolean(), metered: z.null() }),
+  z.object({ id: z.null(), refused: z.null(), metered: MeteredRowSchema }),
+]);
 
 /** A queued outbound message as it is inserted (see Outbox.prepareQueued). */
 export interface QueuedMessageRow {
@@ -227,12 +230,11 @@ export class Outbox {
       { row: InsertedQueuedRow, planEachCall: true },
     );
     const inserted = new Set<string>();
-    const metered = [];
+    const meteredRows: MeteredRow[] = [];
     for (const r of result.rows) {
       if (r.id !== null) inserted.add(r.id);
-      else metered.push(r.metered);
+      else meteredRows.push(r.metered);
     }
-    const meteredRows = meteredRowsOf(metered);
     await this.meter.recordThresholds(em, meteredRows);
     if (inserted.size < rows.length) await this.giveBackUnrecorded(em, rows, inserted, meteredRows);
     return inserted;
