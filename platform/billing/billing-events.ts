@@ -20,14 +20,6 @@ export const BILLING_EVENT_JOB_OPTIONS: JobsOptions = {
   removeOnFail: 5_000,
 };
 
-/** A recorded event, as the processor reads it. */
-export interface StoredBillingEvent {
-  id: string;
-  type: string;
-  payload: BillingEvent | null;
-  processedAt: Date | null;
-}
-
 /**
  * Records a verified event once: the event id is the primary key, so a second delivery (Stripe
  * retries, or sends the same event twice) inserts nothing. Answers whether it was there already,
