@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { redactUrl } from '../../engine/redact-url.ts';
 
 /** Creates the database named in `databaseUrl` when it does not exist yet. Returns true if it created it. */
 export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
@@ -40,15 +41,4 @@ export async function dropDatabase(databaseUrl: string): Promise<void> {
 
 function quoteIdent(name: string): string {
   return '"' + name.replace(/"/g, '""') + '"';
-}
-
-/** The URL without its password, for messages and logs. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '<unparseable URL>';
-  }
 }
