@@ -1,11 +1,12 @@
 import pg from 'pg';
 import { redactUrl } from '../../engine/redact-url.ts';
+import { ConfigError } from '../config-error.ts';
 
 /** Creates the database named in `databaseUrl` when it does not exist yet. Returns true if it created it. */
 export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
   const url = new URL(databaseUrl);
   const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
-  if (!name) throw new Error(`DATABASE_URL names no database: ${redactUrl(databaseUrl)}`);
+  if (!name) throw new ConfigError(`DATABASE_URL names no database: ${redactUrl(databaseUrl)}`);
   url.pathname = '/postgres';
   const client = new pg.Client({ connectionString: url.toString() });
   await client.connect();
