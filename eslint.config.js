@@ -13,9 +13,10 @@ export default tseslint.config(
     },
   },
   {
-    // The core imports no infrastructure: adapters implement its ports (CONVENTIONS.md). Relative
-    // paths are matched by what they name, so '../../platform/x.ts' is refused from any depth.
-    // test/lint-layers.test.ts proves each rule fails on a deliberate violation.
+    // The core imports no infrastructure: adapters implement its ports (engine/README.md). Relative
+    // paths are matched by what they name, so '../../platform/x.ts' is refused from any depth; a
+    // package is refused with its subpaths ('pg/lib/client', 'ioredis/built/Redis'), which reach
+    // the same library. test/lint-layers.test.ts proves each rule fails on a deliberate violation.
     files: ['engine/**/*.ts'],
     rules: {
       'no-restricted-imports': [
@@ -28,7 +29,8 @@ export default tseslint.config(
                 'engine/ is the pure core: it declares a port for what it needs from platform/, connectors/ or api/, and they implement it.',
             },
             {
-              regex: '^(bullmq|ioredis|@mikro-orm/.*|pg|pg-.*|knex|express|@whiskeysockets/baileys|stripe|nodemailer|pino|pino-.*)$',
+              regex:
+                '^(bullmq|ioredis|@mikro-orm/[^/]+|pg|pg-[^/]+|knex|express|@whiskeysockets/baileys|stripe|nodemailer|pino|pino-[^/]+)(/|$)',
               message:
                 'engine/ is the pure core: no database, queue, HTTP server or provider library; declare a port in engine/ports instead.',
             },

@@ -1,5 +1,5 @@
 import { loadConfig, type Config } from '../platform/config.ts';
-import { redactUrl } from '../platform/db/ensure-database.ts';
+import { redactUrl } from '../engine/redact-url.ts';
 import { openOrm, type Orm } from '../platform/db/orm.ts';
 import { checkPostgres } from '../platform/dependencies.ts';
 import { createLogger } from '../platform/logger.ts';

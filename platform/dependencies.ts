@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { redactUrl } from './db/ensure-database.ts';
+import { redactUrl } from '../engine/redact-url.ts';
 import { createRedis } from './redis.ts';
 
 /** How long a start-up reachability check waits before calling a service unreachable. */

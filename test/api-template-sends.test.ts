@@ -5,6 +5,7 @@ import { doc, edge, keywordTrigger, node } from '../engine/flows/flow-document.f
 import { testSql } from './support/test-sql.ts';
 import type { ApiClient } from './support/api-client.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
+import { waitForBroadcastState } from './support/broadcast-state.ts';
 import { eventually } from './support/eventually.ts';
 
 /*
@@ -82,13 +83,6 @@ async function schedule(id: string): Promise<void> {
   expect(scheduled.status, JSON.stringify(scheduled.body)).toBe(200);
 }
 
-async function waitForState(id: string, state: string, timeoutMs = 20_000): Promise<any> {
-  return eventually(async () => {
-    const res = await owner.get(`/api/v1/broadcasts/${id}`);
-    return res.body.state === state ? res.body : undefined;
-  }, timeoutMs);
-}
-
 /** The broadcast's messages by contact id: text and media. */
 async function sent(broadcastId: string): Promise<Map<string, { text: string; type: string; media: { url: string } | null }>> {
   const rows = await sql<{ contactId: string; text: string; type: string; media: { url: string } | null }>(
@@ -146,7 +140,7 @@ describe('when a broadcast sends a saved template', () => {
     people = await contacts('spring', ['es-MX', 'en', 'de', null]);
     id = await create(templateBroadcast('Spring sale', 'spring', templateId));
     await schedule(id);
-    finished = await waitForState(id, 'completed');
+    finished = await waitForBroadcastState(owner, id, 'completed');
   });
 
   it('gives each recipient the variant of their language attribute, else the fallback, filled in for them', async () => {
@@ -201,7 +195,7 @@ describe('which version a broadcast sends', () => {
     await owner.patch(`/api/v1/templates/${templateId}`, { content: bilingual('Launch v2, {{contact.name}}', 'Lanzamiento v2') });
     // Moved from 2099 to now: it starts at once.
     expect((await owner.patch(`/api/v1/broadcasts/${id}`, { schedule: { kind: 'now' } })).status).toBe(200);
-    const done = await waitForState(id, 'completed');
+    const done = await waitForBroadcastState(owner, id, 'completed');
     expect(done.templateVersion.version).toBe(2);
     expect((await sent(id)).get(person!.id)?.text).toBe(`Launch v2, ${person!.name}`);
   });
@@ -221,7 +215,7 @@ describe('which version a broadcast sends', () => {
     } finally {
       spy.mockRestore();
     }
-    await waitForState(id, 'completed', 10_000);
+    await waitForBroadcastState(owner, id, 'completed', 10_000);
     expect((await sent(id)).get(person!.id)?.text).toBe(`Flash sale, ${person!.name}`);
   });
 
@@ -236,7 +230,7 @@ describe('which version a broadcast sends', () => {
     await owner.patch(`/api/v1/templates/${templateId}`, { content: bilingual('News v2, {{contact.name}}', 'Noticias v2') });
     // A resume sends the next batch at once.
     expect((await owner.post(`/api/v1/broadcasts/${id}/resume`, {})).status).toBe(200);
-    const done = await waitForState(id, 'completed');
+    const done = await waitForBroadcastState(owner, id, 'completed');
     expect(done.templateVersion.version).toBe(1);
     const texts = [...(await sent(id)).values()].map((m) => m.text).sort();
     expect(texts).toEqual(people.map((p) => `News v1, ${p.name}`).sort());
@@ -286,7 +280,7 @@ describe('when a broadcast names a template it cannot send', () => {
     const queue = new Queue(BROADCASTS_QUEUE, { connection: api.env.redis, prefix: api.env.config.redisPrefix });
     await queue.add('start', { kind: 'start', broadcastId: id }, { ...BROADCAST_JOB_OPTIONS, jobId: `${startJobId(id, 0)}-due` });
     await queue.close();
-    const failed = await waitForState(id, 'failed');
+    const failed = await waitForBroadcastState(owner, id, 'failed');
     expect(failed.stateReason).toBe(
       'template_unknown_variable: the template "Turns bad" uses {{vars.answer}} in its en text, which a broadcast cannot fill (it knows the contact and the workspace only): edit the template, or write the message here',
     );

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testSql } from './support/test-sql.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
 import type { ApiClient } from './support/api-client.ts';
-import { eventually } from './support/eventually.ts';
+import { waitForBroadcastState } from './support/broadcast-state.ts';
 import { billingEnv, FakeStripe, PRICE_PRO, signedEvent } from './support/fake-stripe.ts';
 
 /** Small limits so that each one is reached in a few steps. */
@@ -156,10 +156,7 @@ describe('when a broadcast reaches the quota', () => {
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     broadcastId = created.body.id;
     expect((await owner.post(`/api/v1/broadcasts/${broadcastId}/schedule`, {})).status).toBe(200);
-    const paused = await eventually(async () => {
-      const b = (await owner.get(`/api/v1/broadcasts/${broadcastId}`)).body;
-      return b.state === 'paused' ? b : undefined;
-    }, 30_000);
+    const paused = await waitForBroadcastState(owner, broadcastId, 'paused', 30_000);
     expect(paused.stateReason).toMatch(
       /^quota_exceeded: the free plan's 3 automated messages are used until \d{4}-\d{2}-\d{2}; it resumes by itself when the quota returns$/,
     );
@@ -208,10 +205,7 @@ describe('when a broadcast reaches the quota', () => {
         })
       ).status,
     ).toBe(200);
-    const done = await eventually(async () => {
-      const b = (await owner.get(`/api/v1/broadcasts/${broadcastId}`)).body;
-      return b.state === 'completed' ? b : undefined;
-    }, 30_000);
+    const done = await waitForBroadcastState(owner, broadcastId, 'completed', 30_000);
     expect(done.state).toBe('completed');
     const { rows } = await testSql<{ n: number; recipients: number }>(
       api.env.orm.em.fork(),

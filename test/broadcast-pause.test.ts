@@ -6,6 +6,7 @@ import { testSql } from './support/test-sql.ts';
 import type { Redis } from '../platform/redis.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
 import type { ApiClient } from './support/api-client.ts';
+import { waitForBroadcastState } from './support/broadcast-state.ts';
 import { eventually } from './support/eventually.ts';
 
 /*
@@ -62,13 +63,6 @@ async function startPaced(tag: string): Promise<string> {
 
 async function broadcast(id: string): Promise<any> {
   return (await owner.get(`/api/v1/broadcasts/${id}`)).body;
-}
-
-async function waitForState(id: string, state: string, timeoutMs = 30_000): Promise<any> {
-  return eventually(async () => {
-    const b = await broadcast(id);
-    return b.state === state ? b : undefined;
-  }, timeoutMs);
 }
 
 /** The broadcast's messages (every status), with the batch of their recipient. */
@@ -173,7 +167,7 @@ describe('when a paced broadcast is paused after its first batch', () => {
       const resumed = await owner.post(`/api/v1/broadcasts/${id}/resume`, {});
       expect(resumed.status, JSON.stringify(resumed.body)).toBe(200);
       expect(resumed.body.state).toBe('running');
-      const finished = await waitForState(id, 'completed', BATCH_INTERVAL_MS * 3);
+      const finished = await waitForBroadcastState(owner, id, 'completed', BATCH_INTERVAL_MS * 3);
 
       expect(await recipientShapes(id)).toEqual({ 'queued/-/1': TOTAL });
       const messages = await messagesOf(id);
@@ -249,7 +243,7 @@ describe('when contacts change while a paced broadcast runs', () => {
   beforeAll(async () => {
     await contacts(TOTAL, 'change', '+1882');
     id = await startPaced('change');
-    await waitForState(id, 'running');
+    await waitForBroadcastState(owner, id, 'running');
     const [latecomer] = await sql<{ id: string }>(
       `insert into contacts (id, workspace_id, phone, name, tags) values (gen_random_uuid(), :workspaceId, '+18839999999', 'Late', array['change']) returning id`,
       { workspaceId },
@@ -275,7 +269,7 @@ describe('when contacts change while a paced broadcast runs', () => {
     const [row] = await sql<{ state: string }>(`select state from broadcast_recipients where id = :id`, { id: stopper.recipientId });
     expect(row!.state).toBe('pending');
     expect((await broadcast(id)).state).toBe('running');
-    finished = await waitForState(id, 'completed', BATCH_INTERVAL_MS * 3);
+    finished = await waitForBroadcastState(owner, id, 'completed', BATCH_INTERVAL_MS * 3);
   }, BATCH_INTERVAL_MS * 4);
 
   it('does not send to a contact created after it started, nor count them', async () => {

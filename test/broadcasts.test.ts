@@ -10,6 +10,7 @@ import { testSql } from './support/test-sql.ts';
 import { doc, keywordTrigger, node, edge } from '../engine/flows/flow-document.fixture.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
 import type { ApiClient } from './support/api-client.ts';
+import { waitForBroadcastState } from './support/broadcast-state.ts';
 import { eventually } from './support/eventually.ts';
 import { publishFlow } from './support/publish-flow.ts';
 
@@ -85,13 +86,6 @@ async function createAndSchedule(body: Record<string, unknown>): Promise<string>
   return created.body.id;
 }
 
-async function waitForState(id: string, state: string, timeoutMs = 20_000): Promise<any> {
-  return eventually(async () => {
-    const res = await owner.get(`/api/v1/broadcasts/${id}`);
-    return res.body.state === state ? res.body : undefined;
-  }, timeoutMs);
-}
-
 async function messagesOf(broadcastId: string): Promise<{ contactId: string; text: string; idempotencyKey: string }[]> {
   return sql(
     `select m.contact_id as "contactId", m.text, m.idempotency_key as "idempotencyKey" from messages m
@@ -131,7 +125,7 @@ describe('when a broadcast to a segment runs to completion', () => {
     await contacts(1, { tags: ['vip'], erased: true });
     await contacts(5, { tags: ['other'] });
     id = await createAndSchedule(spec());
-    finished = await waitForState(id, 'completed');
+    finished = await waitForBroadcastState(owner, id, 'completed');
   });
 
   it('sends one message to each reachable contact of the segment, rendered for them, keyed by broadcast and recipient', async () => {
@@ -228,7 +222,7 @@ describe('when a broadcast names explicit phones', () => {
     const id = await createAndSchedule(
       spec({ audience: { kind: 'csv', csv: 'name,phone\nA,+16670000001\nB,+1 667 000 0002\nA again,+16670000001\n' } }),
     );
-    await waitForState(id, 'completed');
+    await waitForBroadcastState(owner, id, 'completed');
     const messages = await sql<{ phone: string }>(
       `select c.phone from messages m join contacts c on c.id = m.contact_id where m.idempotency_key like :p order by 1`,
       { p: `broadcast:${id}:%` },
@@ -426,7 +420,7 @@ describe('when a broadcast starts a flow for each recipient', () => {
     const id = await createAndSchedule(
       spec({ audience: { kind: 'segment', rule: { in: ['flow-test', { var: 'contact.tags' }] } }, content: { kind: 'flow', flowId } }),
     );
-    await waitForState(id, 'completed');
+    await waitForBroadcastState(owner, id, 'completed');
     const runs = await sql<{ contactId: string }>(
       `select r.contact_id as "contactId" from broadcast_recipients b join runs r on r.id = b.run_id where b.broadcast_id = :id`,
       { id },
@@ -456,7 +450,7 @@ describe('when the pace of a paused broadcast is raised', () => {
     const resumedAt = Date.now();
     expect((await owner.post(`/api/v1/broadcasts/${id}/resume`, {})).status).toBe(200);
     // At 6,000 a minute the five batches left are 100 ms apart.
-    await waitForState(id, 'completed', 8_000);
+    await waitForBroadcastState(owner, id, 'completed', 8_000);
     expect(Date.now() - resumedAt).toBeLessThan(8_000);
     expect(await messagesOf(id)).toHaveLength(60);
   });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INBOX_TIMER_QUEUE } from '../platform/inbox/inbox-timers.ts';
 import type { ApiClient } from './support/api-client.ts';
 import { inviteMember, type InvitedMember } from './support/invite-member.ts';
+import { eventually } from './support/eventually.ts';
 import { ProcessCluster } from './support/process-cluster.ts';
 
 /*
@@ -16,6 +17,8 @@ const AGENTS = 10;
 const CAPACITY = 5;
 const CONVERSATIONS = 1_000;
 const RESOLVERS = 6;
+/** A resolver that finds nothing assigned for this long, with conversations left, has found a stall. */
+const ASSIGNMENT_STALL_MS = 30_000;
 
 let cluster: ProcessCluster;
 let owner: ApiClient;
@@ -66,6 +69,15 @@ afterAll(async () => {
   await cluster?.cleanup();
 });
 
+/** How many of the workspace's conversations are not resolved yet. */
+async function unresolved(): Promise<number> {
+  const [left] = await cluster.sql<{ n: number }>(
+    `select count(*)::int as n from conversations where workspace_id = $1 and state <> 'resolved'`,
+    [workspaceId],
+  );
+  return left!.n;
+}
+
 describe('when 4 worker processes assign 1,000 queued conversations to 10 agents of capacity 5 while agents resolve at random', () => {
   it('never gives an agent more than 5 at once, and each conversation one owner', async () => {
     let samples = 0;
@@ -87,19 +99,23 @@ describe('when 4 worker processes assign 1,000 queued conversations to 10 agents
     let resolved = 0;
     const resolvers = Array.from({ length: RESOLVERS }, async () => {
       while (resolved < CONVERSATIONS) {
-        const picks = await cluster.sql<{ id: string }>(
-          `select id from conversations where workspace_id = $1 and state = 'assigned' order by random() limit 5`,
-          [workspaceId],
+        // Assigned conversations to resolve, or none when every conversation is resolved already.
+        const picks = await eventually(
+          async () => {
+            const assigned = await cluster.sql<{ id: string }>(
+              `select id from conversations where workspace_id = $1 and state = 'assigned' order by random() limit 5`,
+              [workspaceId],
+            );
+            return assigned.length > 0 || (await unresolved()) === 0 ? assigned : undefined;
+          },
+          {
+            timeoutMs: ASSIGNMENT_STALL_MS,
+            intervalMs: 5,
+            what: 'a conversation assigned to resolve',
+            progress: async () => `${await unresolved()} not resolved`,
+          },
         );
-        if (picks.length === 0) {
-          const [left] = await cluster.sql<{ n: number }>(
-            `select count(*)::int as n from conversations where workspace_id = $1 and state <> 'resolved'`,
-            [workspaceId],
-          );
-          if (left!.n === 0) return;
-          await new Promise((r) => setTimeout(r, 5));
-          continue;
-        }
+        if (picks.length === 0) return;
         for (const pick of picks) {
           const res = await owner.post(`/api/v1/conversations/${pick.id}/resolve`);
           if (res.status === 200) resolved += 1;

@@ -33,6 +33,24 @@ describe('when a file of engine/ imports infrastructure', () => {
     expect(messages[0]).toMatch(/^'.+' import is restricted from being used by a pattern\. engine\/ is the pure core/);
   });
 
+  // The rule matched package names exactly, so a subpath reached the same library unrefused.
+  it.each([
+    ['engine/runs/probe.ts', "import { Client } from 'pg/lib/client';\nexport const c = Client;"],
+    ['engine/runs/probe.ts', "import Redis from 'ioredis/built/Redis';\nexport const r = Redis;"],
+    ['engine/probe.ts', "import { Router } from 'express/lib/router';\nexport const r = Router;"],
+    ['engine/flows/probe.ts', "import type { EntityManager } from '@mikro-orm/core/EntityManager';\nexport type E = EntityManager;"],
+    ['engine/flows/probe.ts', "export { Worker } from 'bullmq/dist/esm/classes/worker';"],
+  ])('refuses a subpath of an infrastructure package (%s: %s)', async (path, source) => {
+    const messages = await restrictedImports(path, source);
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatch(/^'.+' import is restricted from being used by a pattern\. engine\/ is the pure core: no database/);
+  });
+
+  it('allows a package whose name only begins like a refused one', async () => {
+    const source = "import { pgTable } from 'pgvector-probe';\nimport { x } from 'expressive-probe';\nexport const all = [pgTable, x];";
+    expect(await restrictedImports('engine/runs/probe.ts', source)).toEqual([]);
+  });
+
   it('allows the core, zod and the pure libraries it uses', async () => {
     const source =
       "import { z } from 'zod';\nimport { renderTemplateText } from '../flows/template.ts';\nimport { RE2JS } from 're2js';\nexport const all = [z, renderTemplateText, RE2JS];";

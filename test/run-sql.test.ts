@@ -69,7 +69,7 @@ describe('runSql', () => {
     ]);
     const mismatch = runSql(env.orm.em.fork(), `select 'x' as id, null as name, now() as at`, {}, { row: Row });
     await expect(mismatch).rejects.toThrow(InvariantError);
-    await expect(mismatch).rejects.toThrow(/id: Invalid input: expected number, received string/);
+    await expect(mismatch).rejects.toThrow(/\(id Invalid input: expected number, received string\)/);
     await expect(mismatch).rejects.toMatchObject({ subject: { statement: expect.stringMatching(/^om_/) } });
   });
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from './support/api-client.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
+import { openEventStream } from './support/event-stream.ts';
 import { eventually } from './support/eventually.ts';
 
 let api: TestApi;
@@ -24,39 +25,6 @@ afterAll(async () => {
   delete process.env.ONEMESSAGE_WA_FAKE_SOCKET;
 });
 
-/** Reads server-sent events from `path` until `until` is true of the events so far. */
-async function readEvents(
-  path: string,
-  until: (events: { event: string; data: any }[]) => boolean,
-  start: () => Promise<unknown>,
-): Promise<{ event: string; data: any }[]> {
-  const abort = new AbortController();
-  const res = await fetch(client.baseUrl + path, { headers: { authorization: `Bearer ${client.token}` }, signal: abort.signal });
-  expect(res.status).toBe(200);
-  expect(res.headers.get('content-type')).toContain('text/event-stream');
-  const reader = res.body!.getReader();
-  const events: { event: string; data: any }[] = [];
-  let buffer = '';
-  const started = start();
-  const deadline = Date.now() + 20_000;
-  while (!until(events) && Date.now() < deadline) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buffer += Buffer.from(value).toString('utf8');
-    let end: number;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const event = /^event: (.*)$/m.exec(block)?.[1];
-      const data = /^data: (.*)$/m.exec(block)?.[1];
-      if (event && data) events.push({ event, data: JSON.parse(data) });
-    }
-  }
-  await started;
-  abort.abort();
-  return events;
-}
-
 describe('WhatsApp channels through the API', () => {
   it('creates a WhatsApp channel that waits for a login', async () => {
     const res = await client.post('/api/v1/channels', { kind: 'whatsapp', name: 'Sales phone' });
@@ -67,15 +35,24 @@ describe('WhatsApp channels through the API', () => {
   it('connects on POST /connect, with the status moving live on /events to connected', async () => {
     const created = await client.post('/api/v1/channels', { kind: 'whatsapp', name: 'Support phone' });
     const id = created.body.id as string;
-    const events = await readEvents(
-      `/api/v1/channels/${id}/events`,
-      (got) => got.some((e) => e.event === 'status' && e.data.status === 'connected'),
-      async () => {
-        const connect = await client.post(`/api/v1/channels/${id}/connect`, {});
-        expect(connect.status).toBe(202);
-        expect(connect.body.status).toBe('connecting');
-      },
-    );
+    const stream = await openEventStream(client.baseUrl, `/api/v1/channels/${id}/events`, client.token!);
+    let events: { event: string; data: any }[];
+    try {
+      expect(stream.status).toBe(200);
+      expect(stream.contentType).toContain('text/event-stream');
+      const connect = await client.post(`/api/v1/channels/${id}/connect`, {});
+      expect(connect.status).toBe(202);
+      expect(connect.body.status).toBe('connecting');
+      events = await eventually(
+        async () => {
+          const got = stream.events();
+          return got.some((e) => e.event === 'status' && e.data.status === 'connected') ? got : undefined;
+        },
+        { timeoutMs: 20_000, what: 'a connected status on the event stream', progress: () => stream.text() },
+      );
+    } finally {
+      await stream.close();
+    }
     expect(events[0]).toMatchObject({ event: 'status', data: { status: 'disconnected', reason: 'not_connected' } });
     expect(events.map((e) => e.data.status)).toContain('connected');
     const channel = await client.get(`/api/v1/channels/${id}`);

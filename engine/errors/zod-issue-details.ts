@@ -15,9 +15,12 @@ export function zodIssueDetails(error: z.ZodError): IssueDetail[] {
   return error.issues.map((issue) => ({ path: issue.path.map((key) => String(key)).join('.'), message: issue.message }));
 }
 
-/** The same issues on one line, for a log or a skip reason: `key.id Invalid input; …`. */
+/**
+ * The same issues on one line, for a log, a skip reason or an error message: `key.id Invalid
+ * input; …`; an issue of the whole input is its message alone.
+ */
 export function zodIssueLine(error: z.ZodError): string {
   return zodIssueDetails(error)
-    .map((d) => `${d.path} ${d.message}`)
+    .map((d) => (d.path === '' ? d.message : `${d.path} ${d.message}`))
     .join('; ');
 }

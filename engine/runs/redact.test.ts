@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_REDACT_DEPTH, REDACTED, redactSecrets } from './redact.ts';
+import { containsSecrets, MAX_REDACT_DEPTH, REDACTED, redactSecrets } from './redact.ts';
 
 /** `leaf` nested under `depth` objects: { d: { d: … leaf } }. */
 function nested(depth: number, leaf: unknown): unknown {
@@ -82,5 +82,23 @@ describe('when a step record holds secrets', () => {
     expect(redactSecrets('text')).toBe('text');
     expect(redactSecrets(null)).toBeNull();
     expect(redactSecrets({ a: [1, { b: 'c' }] })).toEqual({ a: [1, { b: 'c' }] });
+  });
+});
+
+describe('when asked whether a value holds secrets without copying it', () => {
+  it('answers as redactSecrets would change the value', () => {
+    const values: unknown[] = [
+      'text',
+      null,
+      { a: [1, { b: 'c' }] },
+      { a: { b: { sessionToken: 't' } } },
+      { headers: [{ name: 'Cookie', value: 'c' }] },
+      { headers: [{ name: 'Accept', value: 'json' }] },
+      JSON.parse('{"__proto__": {"token": "t"}}'),
+      nested(MAX_REDACT_DEPTH + 1, 'plain'),
+      nested(MAX_REDACT_DEPTH - 1, 'plain'),
+    ];
+    for (const value of values)
+      expect(containsSecrets(value), JSON.stringify(value)).toBe(JSON.stringify(redactSecrets(value)) !== JSON.stringify(value));
   });
 });

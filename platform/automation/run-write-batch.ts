@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { InvariantError } from '../../engine/errors/invariant.error.ts';
 import type { Outbox, QueuedMessageRow } from '../pipeline/outbox.ts';
 import type { AfterCommit } from './after-commit.ts';
 import { insertRuns, insertSteps, type NewRun, type NewStep } from './run-store.ts';
@@ -34,7 +35,13 @@ export class RunWriteBatch {
     const inserted = await this.outbox.insertQueuedRows(em, this.messages);
     const conflicting = this.messages.find((m) => !inserted.has(m.id));
     if (conflicting)
-      throw new Error(`outbound message with key ${conflicting.idempotency_key} exists already; the batch is redone message by message`);
+      throw new InvariantError(
+        `outbound message with key ${conflicting.idempotency_key} exists already; the batch is redone message by message`,
+        {
+          messageId: conflicting.id,
+          idempotencyKey: conflicting.idempotency_key,
+        },
+      );
     for (const send of after.sends) {
       const batchJobId = batchJobs.get(send.messageId);
       if (batchJobId !== undefined) send.batchJobId = batchJobId;

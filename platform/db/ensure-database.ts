@@ -1,10 +1,12 @@
 import pg from 'pg';
+import { redactUrl } from '../../engine/redact-url.ts';
+import { ConfigError } from '../config-error.ts';
 
 /** Creates the database named in `databaseUrl` when it does not exist yet. Returns true if it created it. */
 export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
   const url = new URL(databaseUrl);
   const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
-  if (!name) throw new Error(`DATABASE_URL names no database: ${redactUrl(databaseUrl)}`);
+  if (!name) throw new ConfigError(`DATABASE_URL names no database: ${redactUrl(databaseUrl)}`);
   url.pathname = '/postgres';
   const client = new pg.Client({ connectionString: url.toString() });
   await client.connect();
@@ -40,15 +42,4 @@ export async function dropDatabase(databaseUrl: string): Promise<void> {
 
 function quoteIdent(name: string): string {
   return '"' + name.replace(/"/g, '""') + '"';
-}
-
-/** The URL without its password, for messages and logs. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '<unparseable URL>';
-  }
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { InvariantError } from '../../engine/errors/invariant.error.ts';
 import type { ChannelKind } from '../../engine/channels/channel-kind.ts';
 import type { ChannelConnector } from '../../engine/ports/channel-connector.port.ts';
 import { BatchSender } from './batch-sender.ts';
@@ -29,5 +30,19 @@ describe('when connectors mark the hand-over themselves', () => {
     const at = new Date('2026-01-01T00:00:00.000Z');
     expect(sender.claimedMetadata('whatsapp', at)).toEqual({ attempts: 1 });
     expect(sender.claimedMetadata('sandbox', at)).toEqual({ attempts: 1, inFlightSince: at.toISOString() });
+  });
+});
+
+describe('when the composition root registers connectors wrongly', () => {
+  it('refuses a second connector for the same kind as a broken invariant', () => {
+    const register = () => registry().register(connector('sandbox'), { deduplicatesSends: true });
+    expect(register).toThrow(InvariantError);
+    expect(register).toThrow('a connector for sandbox channels is already registered');
+  });
+
+  it('refuses a send limit that is not a positive whole number as a broken invariant', () => {
+    const register = () => new ConnectorRegistry().register(connector('webhook'), { deduplicatesSends: true, sendsInFlightPerChannel: 0 });
+    expect(register).toThrow(InvariantError);
+    expect(register).toThrow('sendsInFlightPerChannel must be a positive whole number, got 0');
   });
 });

@@ -1,4 +1,5 @@
 import type { ChannelKind } from '../../engine/channels/channel-kind.ts';
+import { InvariantError } from '../../engine/errors/invariant.error.ts';
 import type { ChannelConnector } from '../../engine/ports/channel-connector.port.ts';
 
 /** A connector and what the send worker may assume about it. */
@@ -46,12 +47,20 @@ export interface ConnectorOptions {
 export class ConnectorRegistry {
   private readonly byKind = new Map<ChannelKind, RegisteredConnector>();
 
-  /** Adds `connector` for its kind; a second one for the same kind is a wiring bug. */
+  /**
+   * Adds `connector` for its kind. A second one for the same kind, or a send limit that is not a
+   * positive whole number, is a wiring bug of the composition root (its options are constants in
+   * the code, not settings of the environment): an InvariantError, not a ConfigError.
+   */
   register(connector: ChannelConnector, opts: ConnectorOptions): this {
-    if (this.byKind.has(connector.kind)) throw new Error(`a connector for ${connector.kind} channels is already registered`);
+    if (this.byKind.has(connector.kind))
+      throw new InvariantError(`a connector for ${connector.kind} channels is already registered`, { kind: connector.kind });
     const sendsInFlightPerChannel = opts.sendsInFlightPerChannel ?? 1;
     if (!Number.isInteger(sendsInFlightPerChannel) || sendsInFlightPerChannel < 1)
-      throw new Error(`sendsInFlightPerChannel must be a positive whole number, got ${sendsInFlightPerChannel}`);
+      throw new InvariantError(`sendsInFlightPerChannel must be a positive whole number, got ${sendsInFlightPerChannel}`, {
+        kind: connector.kind,
+        sendsInFlightPerChannel,
+      });
     this.byKind.set(connector.kind, {
       connector,
       deduplicatesSends: opts.deduplicatesSends,

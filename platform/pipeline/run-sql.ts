@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { EntityManager, Knex } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { InvariantError } from '../../engine/errors/invariant.error.ts';
+import { zodIssueLine } from '../../engine/errors/zod-issue-details.ts';
 import { sqlTypeParsers } from './sql-type-parsers.ts';
 
 /** The rows a statement returned and how many rows it changed. */
@@ -153,8 +154,7 @@ export async function runSql(
 function parseRow(schema: RowSchema, row: Record<string, unknown>, statement: CompiledSql): unknown {
   const parsed = schema.safeParse(row);
   if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(row)'}: ${i.message}`).join('; ');
-  throw new InvariantError(`a row did not have the type its statement promises (${issues})`, {
+  throw new InvariantError(`a row did not have the type its statement promises (${zodIssueLine(parsed.error)})`, {
     statement: statement.name,
     sql: statement.text.slice(0, 200),
   });

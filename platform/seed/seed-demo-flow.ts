@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { InvariantError } from '../../engine/errors/invariant.error.ts';
 import { validateFlow } from '../../engine/flows/validate-flow.ts';
 import { newId } from '../ids.ts';
 import { runSql } from '../pipeline/run-sql.ts';
@@ -26,8 +27,10 @@ export async function seedDemoFlow(tx: EntityManager, workspaceId: string, now: 
   const exported = JSON.parse(readFileSync(DEMO_FLOW_FILE, 'utf8')) as ExportedFlow;
   const validation = validateFlow(exported.document);
   if (!validation.ok)
-    throw new Error(
+    // The file ships with the code: a flow that does not validate is a bug of this release.
+    throw new InvariantError(
       `examples/flows/keyword-auto-reply.json is not a valid flow: ${validation.problems.map((p) => `${p.code} ${p.message}`).join('; ')}`,
+      { file: 'examples/flows/keyword-auto-reply.json' },
     );
   const flowId = newId();
   await runSql(
