@@ -54,4 +54,18 @@ describe('when a variable is invalid', () => {
       'invalid environment variable DATABASE_URL',
     );
   });
+
+  it('names every invalid variable at once, on one line', () => {
+    const err = (() => {
+      try {
+        loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', ONEMESSAGE_SECRET_KEY: KEY_HEX });
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(err?.message).toMatch(/^invalid environment variable \w+: .+; invalid environment variable \w+: .+$/);
+    expect(err?.message).toContain('PORT');
+    expect(err?.message).toContain('DATABASE_URL');
+    expect(err?.message).not.toContain('\n');
+  });
 });

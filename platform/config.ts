@@ -1,6 +1,7 @@
 import { isClusterUrl } from './redis.ts';
 import { z } from 'zod';
 import { ConfigError } from './config-error.ts';
+import { zodIssueDetails } from '../engine/errors/zod-issue-details.ts';
 import { loadSecretKey } from './secret-key.ts';
 import { loadBillingConfig, type BillingConfig } from './billing/billing-config.ts';
 
@@ -144,8 +145,9 @@ export const ENV_VARIABLES = Object.keys(EnvSchema.shape) as readonly string[];
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, warn: (msg: string) => void = () => {}): Config {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ConfigError(`invalid environment variable ${issue.path.join('.')}: ${issue.message}`);
+    // Every variable that is wrong, on one line: fixing them one start at a time is tedious.
+    const wrong = zodIssueDetails(parsed.error).map((d) => `invalid environment variable ${d.path}: ${d.message}`);
+    throw new ConfigError(wrong.join('; '));
   }
   const e = parsed.data;
   if (isClusterUrl(e.REDIS_URL) && !/\{[^{}]+\}/.test(e.REDIS_PREFIX)) {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { defaultPlans, PlansFileSchema, type Plan } from '../../engine/billing/plans.ts';
 import { ConfigError } from '../config-error.ts';
+import { zodIssueDetails } from '../../engine/errors/zod-issue-details.ts';
 
 /** Billing settings, read once from the environment (see README, "Billing"). */
 export interface BillingConfig {
@@ -40,10 +41,8 @@ export function loadBillingConfig(e: BillingEnv, warn: (msg: string) => void): B
     }
     const parsed = PlansFileSchema.safeParse(raw);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new ConfigError(
-        `BILLING_PLANS_FILE ${e.BILLING_PLANS_FILE}: ${issue.path.length ? `${issue.path.join('.')}: ` : ''}${issue.message}`,
-      );
+      const problems = zodIssueDetails(parsed.error).map((d) => (d.path === '' ? d.message : `${d.path}: ${d.message}`));
+      throw new ConfigError(`BILLING_PLANS_FILE ${e.BILLING_PLANS_FILE}: ${problems.join('; ')}`);
     }
     plans = parsed.data;
   } else {
