@@ -10,7 +10,7 @@ import type { BillingProvider } from '../engine/ports/billing-provider.port.ts';
 import { Billing } from '../platform/billing/billing.ts';
 import { BillingEventProcessor } from '../platform/billing/billing-event.processor.ts';
 import { BILLING_EVENT_GRACE_MS, BillingJobs } from '../platform/billing/billing-jobs.ts';
-import { BILLING_EVENTS_QUEUE } from '../platform/billing/billing-events.ts';
+import { BILLING_EVENTS_QUEUE } from '../platform/billing/billing-event-intake.ts';
 import { UsageMeter } from '../platform/billing/usage-meter.ts';
 import { reconcileUsage } from '../platform/billing/usage-reconcile.ts';
 import { readUsage } from '../platform/billing/usage-deltas.ts';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StripeGateway } from '../connectors/stripe/stripe-gateway.ts';
-import { recordBillingEvent } from '../platform/billing/billing-events.ts';
+import { recordBillingEvent } from '../platform/billing/billing-event-intake.ts';
 import { runSql } from '../platform/pipeline/run-sql.ts';
 import { testSql } from './support/test-sql.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebhookInboundSchema } from '../connectors/webhook/webhook-payloads.ts';
+import { WebhookInboundSchema } from '../connectors/webhook/channel-payloads.ts';
 import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from '../connectors/webhook/webhook-signature.ts';
 import { testSql } from './support/test-sql.ts';
 import type { ApiClient } from './support/api-client.ts';

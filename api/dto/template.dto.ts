@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { LanguageTagSchema, TemplateContentSchema } from '../../engine/templates/message-template.ts';
-import type { MessageTemplate, MessageTemplateVersionSummary } from '../../platform/templates/message-templates.ts';
+import type { MessageTemplate, MessageTemplateVersionSummary } from '../../platform/templates/template-store.ts';
 
 export const TemplateNameInput = z.string().trim().min(1).max(100);
 export const TemplateContentInput = TemplateContentSchema;

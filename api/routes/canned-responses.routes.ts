@@ -5,7 +5,7 @@ import { parseTemplate, renderTemplate } from '../../engine/flows/template.ts';
 import { audit } from '../../platform/audit/audit-log.ts';
 import { newId } from '../../platform/ids.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
-import { getTemplate, renderTemplateForContact } from '../../platform/templates/message-templates.ts';
+import { getTemplate, renderTemplateForContact } from '../../platform/templates/template-store.ts';
 import { CannedRenderDto, CannedResponseDto } from '../dto/inbox.dto.ts';
 import { defineRoute } from '../route.ts';
 import { actorOf } from './actor.ts';

@@ -14,9 +14,9 @@ import { FlowVersionSchema } from '../../platform/db/entities/flow-version.entit
 import { newId } from '../../platform/ids.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
 import { flowValidationOptions } from '../../platform/automation/flow-validation-options.ts';
-import { pinTemplateVersions } from '../../platform/templates/message-templates.ts';
+import { pinTemplateVersions } from '../../platform/templates/template-store.ts';
 import { assertTriggersFit } from '../../platform/automation/trigger-budget.ts';
-import { triggerOverlapsOf } from '../../platform/automation/trigger-overlaps.ts';
+import { triggerOverlapsOf } from '../../platform/automation/active-flow-overlaps.ts';
 import { flowWebhookPath } from '../auth/flow-webhook-token.ts';
 import { generateRandomToken } from '../auth/random-token.ts';
 import {

@@ -13,7 +13,7 @@ import {
   listTemplates,
   listTemplateVersions,
   renderTemplateForContact,
-} from '../../platform/templates/message-templates.ts';
+} from '../../platform/templates/template-store.ts';
 import {
   TemplateDto,
   TemplateInput,

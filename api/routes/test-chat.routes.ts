@@ -10,7 +10,7 @@ import { newId } from '../../platform/ids.ts';
 import { IdRow, runSql } from '../../platform/pipeline/run-sql.ts';
 import { TestMessageAcceptedDto } from '../dto/test-chat.dto.ts';
 import { flowValidationOptions } from '../../platform/automation/flow-validation-options.ts';
-import { pinTemplateVersions } from '../../platform/templates/message-templates.ts';
+import { pinTemplateVersions } from '../../platform/templates/template-store.ts';
 import { defineRoute } from '../route.ts';
 import { findFlow } from './flows.routes.ts';
 

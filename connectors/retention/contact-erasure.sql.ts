@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { IdRow, runSql } from '../../platform/pipeline/run-sql.ts';
 import { emitEvent } from '../../platform/webhooks/webhook-events.ts';
-import { contactErasedEvent } from '../../platform/webhooks/webhook-event-payloads.ts';
+import { contactErasedEvent } from '../../platform/webhooks/event-payloads.ts';
 
 /**
  * A salted hash of an erased contact's phone, for the audit log: whoever holds the installation's

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import type { Orm } from '../../platform/db/orm.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
 import { RememberedFacts } from '../../platform/remembered-facts.ts';
-import { WebhookSettingsSchema } from './webhook-payloads.ts';
-import { openWebhookSecret } from './webhook-secret.ts';
+import { WebhookSettingsSchema } from './channel-payloads.ts';
+import { openWebhookSecret } from './channel-secret.ts';
 
 const CHANNEL_SQL = `select settings, credentials from channels where id = cast(:channelId as uuid) and kind = 'webhook' and deleted_at is null`;
 const WebhookChannelRow = z.object({ settings: z.unknown(), credentials: z.instanceof(Buffer).nullable() });

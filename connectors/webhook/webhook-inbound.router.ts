@@ -8,7 +8,7 @@ import { jsonNestsDeeperThan, MAX_JSON_BODY_DEPTH } from '../../platform/http/js
 import { nulPath } from '../../platform/http/json-nul-character.ts';
 import { NulCharacterError } from '../../engine/errors/nul-character.error.ts';
 import type { WebhookChannels } from './webhook-channels.ts';
-import { WebhookInboundSchema } from './webhook-payloads.ts';
+import { WebhookInboundSchema } from './channel-payloads.ts';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhook } from './webhook-signature.ts';
 import { zodIssueDetails } from '../../engine/errors/zod-issue-details.ts';
 

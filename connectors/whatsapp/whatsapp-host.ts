@@ -11,7 +11,7 @@ import type { InboundSink } from '../../engine/ports/inbound-message.ts';
 import type { Orm } from '../../platform/db/orm.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { Redis } from '../../platform/redis.ts';
-import { ChannelEvents, parseJson } from './channel-events.ts';
+import { ChannelEvents, parseJson } from './channel-event-bus.ts';
 import { ChannelLeases, type HeldLease } from './channel-lease.ts';
 import type { MediaFetcher } from './guarded-media-fetch.ts';
 import type { MediaStore } from './media-store.ts';

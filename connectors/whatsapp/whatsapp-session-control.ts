@@ -3,7 +3,7 @@ import type { ChannelSessions } from '../../engine/ports/channel-sessions.port.t
 import type { Orm } from '../../platform/db/orm.ts';
 import { runSql } from '../../platform/pipeline/run-sql.ts';
 import type { Redis } from '../../platform/redis.ts';
-import { ChannelEvents } from './channel-events.ts';
+import { ChannelEvents } from './channel-event-bus.ts';
 import { ChannelLeases } from './channel-lease.ts';
 import { publishSessionCommand, type SessionCommand } from './session-commands.ts';
 import { requestConnect, setChannelStatus, setDesired } from './whatsapp-sessions.sql.ts';

@@ -8,7 +8,7 @@ import { audit } from '../../platform/audit/audit-log.ts';
 import type { Orm } from '../../platform/db/orm.ts';
 import type { Logger } from '../../platform/logger.ts';
 import { loadAuthState, PostgresAuthStore } from './auth-state.store.ts';
-import type { ChannelEvents } from './channel-events.ts';
+import type { ChannelEvents } from './channel-event-bus.ts';
 import type { MediaFetcher } from './guarded-media-fetch.ts';
 import type { MediaStore } from './media-store.ts';
 import type { SendLog, Sleep } from './pacer.ts';

@@ -4,7 +4,7 @@ import type { Redis } from '../redis.ts';
 import { FlowSchema, type Flow } from '../../engine/flows/flow.schema.ts';
 import { compileFlow, type CompiledFlow } from '../../engine/runs/compiled-flow.ts';
 import { runSql } from '../pipeline/run-sql.ts';
-import { loadTemplateVersions } from '../templates/message-templates.ts';
+import { loadTemplateVersions } from '../templates/template-store.ts';
 import { selectActiveFlowVersions, type ActiveFlowVersion } from './active-flow-versions.sql.ts';
 import { InvariantError } from '../../engine/errors/invariant.error.ts';
 

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ValidateFlowOptions } from '../../engine/flows/validate-flow.ts';
 import { workspaceSecretNames } from '../secrets/workspace-secrets.ts';
-import { workspaceTemplateIds } from '../templates/message-templates.ts';
+import { workspaceTemplateIds } from '../templates/template-store.ts';
 
 /**
  * What a workspace's flows are validated against when saved, tested or published: its secret

@@ -16,7 +16,7 @@ import type { Flow } from '../../engine/flows/flow.schema.ts';
 import type { WorkspaceTriggers } from './workspace-triggers.ts';
 import type { PendingMessage } from './conversation-drain.sql.ts';
 import { emitEvent } from '../webhooks/webhook-events.ts';
-import { messageReceivedEvent } from '../webhooks/webhook-event-payloads.ts';
+import { messageReceivedEvent } from '../webhooks/event-payloads.ts';
 
 /** The window of the per-contact run limit. */
 export const RUN_LIMIT_WINDOW_MS = 60_000;

@@ -13,7 +13,7 @@ import { loadRunFacts } from './run-facts.ts';
 import { insertRuns, insertSteps, lockContact, saveRunOutcome, type RunRow } from './run-store.ts';
 import type { RunWriteBatch } from './run-write-batch.ts';
 import { emitEvents } from '../webhooks/webhook-events.ts';
-import { runFinishedEvents } from '../webhooks/webhook-event-payloads.ts';
+import { runFinishedEvents } from '../webhooks/event-payloads.ts';
 import { InvariantError } from '../../engine/errors/invariant.error.ts';
 
 /** How deep "start another flow" may nest within one transaction: a flow starting itself ends. */

@@ -8,7 +8,7 @@ import type { Orm } from '../db/orm.ts';
 import type { Logger } from '../logger.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import { accountOfCustomer, updateAccount, type BillingAccount } from './billing-account.sql.ts';
-import { StoredBillingEventSchema } from './billing-events.ts';
+import { StoredBillingEventSchema } from './billing-event-intake.ts';
 
 const SYSTEM = { kind: 'system', id: null } as const;
 

@@ -11,7 +11,7 @@ import type { QueueFactory } from '../queues/queue-factory.ts';
 import { PeriodicPass } from '../runtime/periodic-pass.ts';
 import type { Billing } from './billing.ts';
 import type { BillingEventProcessor } from './billing-event.processor.ts';
-import { BILLING_EVENTS_QUEUE, enqueueBillingEvent, type BillingEventJobData } from './billing-events.ts';
+import { BILLING_EVENTS_QUEUE, enqueueBillingEvent, type BillingEventJobData } from './billing-event-intake.ts';
 
 /** Billing events handled at once by one process (each may call Stripe). */
 const BILLING_EVENTS_IN_FLIGHT = 4;

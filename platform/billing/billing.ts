@@ -20,7 +20,7 @@ import { runSql } from '../pipeline/run-sql.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
 import { loadAccount, lockOrCreateAccount, updateAccount } from './billing-account.sql.ts';
 import type { BillingConfig } from './billing-config.ts';
-import { enqueueBillingEvent, recordBillingEvent } from './billing-events.ts';
+import { enqueueBillingEvent, recordBillingEvent } from './billing-event-intake.ts';
 import { assertCanAdd, countUsed, type CountedEntitlement } from './plan-limits.ts';
 import { UsageMeter } from './usage-meter.ts';
 import { readUsage, type PeriodUsage } from './usage-deltas.ts';

@@ -7,7 +7,7 @@ import type { Clock } from '../../engine/clock.ts';
 import { renderTemplate } from '../../engine/flows/template.ts';
 import { contactTemplateValues } from '../../engine/runs/flow-data.ts';
 import { LANGUAGE_ATTRIBUTE, renderTemplateContent } from '../../engine/templates/message-template.ts';
-import { loadTemplateVersions } from '../templates/message-templates.ts';
+import { loadTemplateVersions } from '../templates/template-store.ts';
 import type { MessageType } from '../../engine/messages/message-content.ts';
 import type { Orm } from '../db/orm.ts';
 import { newId } from '../ids.ts';

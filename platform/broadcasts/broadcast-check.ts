@@ -8,7 +8,7 @@ import { scheduledInstant } from '../../engine/broadcasts/scheduled-instant.ts';
 import { validateSegmentRule } from '../../engine/broadcasts/segment.ts';
 import { NotFoundError } from '../../engine/errors/app-error.ts';
 import { runSql } from '../pipeline/run-sql.ts';
-import { getTemplate } from '../templates/message-templates.ts';
+import { getTemplate } from '../templates/template-store.ts';
 
 /** The parts of a broadcast that `checkBroadcast` looks at. */
 export interface CheckedBroadcast {

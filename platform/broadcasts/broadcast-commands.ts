@@ -19,7 +19,7 @@ import type { QueueFactory } from '../queues/queue-factory.ts';
 import { checkBroadcast } from './broadcast-check.ts';
 import { BROADCAST_JOB_OPTIONS, BROADCASTS_QUEUE, recurringSchedulerId, startJobId, type BroadcastJobData } from './broadcast-queues.ts';
 import { addFinishCheck } from './broadcast-batch-opening.ts';
-import { enqueueBatches } from './broadcast-batches.ts';
+import { enqueueBatches } from './broadcast-batch-jobs.ts';
 import { loadBroadcast, pendingBatches, writeState, type BroadcastRow } from './broadcast-store.ts';
 import { channelPaceCap } from '../../engine/channels/channel-pace-cap.ts';
 import { scanSegment } from './segment-scan.ts';

@@ -6,7 +6,7 @@ import type { Logger } from '../logger.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
 import { addFinishCheck } from './broadcast-batch-opening.ts';
-import { enqueueBatches } from './broadcast-batches.ts';
+import { enqueueBatches } from './broadcast-batch-jobs.ts';
 import {
   BROADCAST_JOB_OPTIONS,
   BROADCASTS_QUEUE,

@@ -12,7 +12,7 @@ import { newId } from '../ids.ts';
 import type { Logger } from '../logger.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import type { QueueFactory } from '../queues/queue-factory.ts';
-import { enqueueBatches } from './broadcast-batches.ts';
+import { enqueueBatches } from './broadcast-batch-jobs.ts';
 import { templateProblems } from './broadcast-check.ts';
 import { loadBroadcast, writeState, type BroadcastRow } from './broadcast-store.ts';
 import { channelPaceCap } from '../../engine/channels/channel-pace-cap.ts';

@@ -12,7 +12,7 @@ import {
 import { NotFoundError } from '../../engine/errors/app-error.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import { emitEvents } from '../webhooks/webhook-events.ts';
-import { broadcastFinishedEvents } from '../webhooks/webhook-event-payloads.ts';
+import { broadcastFinishedEvents } from '../webhooks/event-payloads.ts';
 
 /*
  * The spec's parts as stored (broadcast-spec.ts): the same fields, without the input rules

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { newId } from '../ids.ts';
 import { runSql } from '../pipeline/run-sql.ts';
 import { emitEvents } from '../webhooks/webhook-events.ts';
-import { contactOptedOutEvents } from '../webhooks/webhook-event-payloads.ts';
+import { contactOptedOutEvents } from '../webhooks/event-payloads.ts';
 
 const ConsentActionSchema = z.enum(['opt_out', 'opt_in', 'restrict', 'unrestrict']);
 export type ConsentAction = z.infer<typeof ConsentActionSchema>;

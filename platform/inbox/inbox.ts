@@ -31,7 +31,7 @@ import { resolveBatch, type ResolveItem, type ResolveItemResult } from './resolv
 import { GroupCommit } from '../pipeline/group-commit.ts';
 import { TeamAssigner } from './team-assigner.ts';
 import { emitEvents } from '../webhooks/webhook-events.ts';
-import { conversationMovedEvents } from '../webhooks/webhook-event-payloads.ts';
+import { conversationMovedEvents } from '../webhooks/event-payloads.ts';
 
 /** The most resolves one statement does; more wait for the next one. */
 export const RESOLVES_PER_STATEMENT = 16;

@@ -8,7 +8,7 @@ import type { OutboundSend } from '../../engine/ports/channel-connector.port.ts'
 import type { RegisteredConnector } from './connector-registry.ts';
 import { runSql } from './run-sql.ts';
 import { emitEvents } from '../webhooks/webhook-events.ts';
-import { messageStatusEvents } from '../webhooks/webhook-event-payloads.ts';
+import { messageStatusEvents } from '../webhooks/event-payloads.ts';
 
 /** Attempt bookkeeping kept in messages.metadata.send. */
 export const SendState = z.object({

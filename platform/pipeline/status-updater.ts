@@ -7,7 +7,7 @@ import type { Logger } from '../logger.ts';
 import { GroupCommit } from './group-commit.ts';
 import { runSql } from './run-sql.ts';
 import { emitEvents } from '../webhooks/webhook-events.ts';
-import { messageStatusEvents } from '../webhooks/webhook-event-payloads.ts';
+import { messageStatusEvents } from '../webhooks/event-payloads.ts';
 
 /** Statuses a provider may skip on the way to another: a read message was delivered and sent. */
 const IMPLIED_BEFORE: Record<ProviderStatusUpdate['status'], OutboundStatus[]> = {

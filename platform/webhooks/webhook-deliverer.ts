@@ -13,7 +13,7 @@ import { runSql } from '../pipeline/run-sql.ts';
 import { DeliveryStatusSchema } from './webhook-deliveries.sql.ts';
 import { failPendingDeliveries } from './webhook-endpoints.ts';
 import type { WebhookEvents } from './webhook-events.ts';
-import { openSigningSecret, signatureHeader } from './webhook-secret.ts';
+import { openSigningSecret, signatureHeader } from './signing-secret.ts';
 
 /** Characters of a receiver's answer kept in the attempt log (the log stays small whatever receivers answer). */
 export const RESPONSE_EXCERPT_CHARS = 1_000;

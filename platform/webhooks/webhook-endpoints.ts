@@ -5,7 +5,7 @@ import { TooManyWebhooksError } from '../../engine/errors/too-many-webhooks.erro
 import { WebhookEventTypeSchema, type WebhookEventType } from '../../engine/webhooks/webhook-event-type.ts';
 import { newId } from '../ids.ts';
 import { runSql } from '../pipeline/run-sql.ts';
-import { newSigningSecret, sealSigningSecret } from './webhook-secret.ts';
+import { newSigningSecret, sealSigningSecret } from './signing-secret.ts';
 
 /** After a rotation the previous secret signs too, this long, so that receivers can switch over. */
 export const PREVIOUS_SECRET_GRACE_MS = 24 * 60 * 60 * 1000;

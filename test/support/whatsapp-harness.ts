@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { systemClock } from '../../engine/clock.ts';
 import type { AcceptedInbound } from '../../engine/ports/inbound-message.ts';
-import { ChannelEvents } from '../../connectors/whatsapp/channel-events.ts';
+import { ChannelEvents } from '../../connectors/whatsapp/channel-event-bus.ts';
 import type { ChannelEvent } from '../../engine/channels/channel-event.ts';
 import { FAKE_OWN_JID, recordingFakeFactory, type FakeWaSocket } from '../../connectors/whatsapp/fake-wa-socket.ts';
 import { guardedMediaFetcher } from '../../connectors/whatsapp/guarded-media-fetch.ts';

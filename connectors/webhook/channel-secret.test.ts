@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { SealedBoxError } from '../../platform/crypto/sealed-box.ts';
-import { openWebhookSecret, sealWebhookSecret } from './webhook-secret.ts';
+import { openWebhookSecret, sealWebhookSecret } from './channel-secret.ts';
 
 describe('openWebhookSecret', () => {
   const key = randomBytes(32);
