@@ -62,7 +62,11 @@ export interface RouteDef<
   params?: PS;
   query?: QS;
   body?: BS;
-  /** The success response's schema, for the OpenAPI document. */
+  /**
+   * The success response's schema: the OpenAPI document's, and what leaves. The handler's answer
+   * is parsed by it before it is sent (api/checked-answer.ts): keys it does not declare are
+   * dropped, and an answer it refuses is a 500, never sent.
+   */
   response?: RS;
   /** Success status; 200 unless set. */
   status?: number;
@@ -78,7 +82,10 @@ export interface RouteDef<
   endsCredentials?: true;
   /** A valid body, used by the OpenAPI document and by tests that walk every route. */
   exampleBody?: unknown;
-  /** Answers what `response` declares (checked by the compiler), or undefined for an empty answer (204) or a stream. */
+  /**
+   * Answers what `response` declares (checked by the compiler, then by the schema at run time),
+   * or undefined for an empty answer (204) or a stream.
+   */
   handler: (ctx: RouteContext<Out<PS>, Out<QS>, Out<BS>, Auth extends 'public' ? AuthContext | null : AuthContext>) => Promise<Answer<RS>>;
 }
 
