@@ -7,6 +7,7 @@ import { can, CAPABILITIES, type Capability } from '../engine/tenancy/role.ts';
 import type { ApiDeps } from './api-deps.ts';
 import { authenticate, credentialOf } from './auth/authenticate.ts';
 import type { AnyRoute, AuthContext } from './route.ts';
+import { checkedAnswer } from './checked-answer.ts';
 import { zodIssueDetails } from '../engine/errors/zod-issue-details.ts';
 
 /** Set on the request once the caller is known, for logs, metrics and usage events. */
@@ -108,7 +109,12 @@ function routeHandler(deps: ApiDeps, route: AnyRoute): RouteHandler {
     if (route.endsCredentials) deps.authCache.clear();
     if (res.headersSent) return;
     const status = route.status ?? 200;
-    if (result === undefined) res.status(status === 200 ? 204 : status).end();
-    else res.status(status).json(result);
+    if (result === undefined) {
+      res.status(status === 200 ? 204 : status).end();
+      return;
+    }
+    // Checked before anything is set on the response: a refused answer leaves it to the error handler untouched.
+    const answer = checkedAnswer(route, result);
+    res.status(status).json(answer);
   };
 }

@@ -60,4 +60,41 @@ describe('a route handler', () => {
     ];
     expect(routes).toHaveLength(3);
   });
+
+  it('may not answer a key its response does not declare, at any depth, however the answer was built', () => {
+    const stored = { id: 'x', status: 'open' as const, at: new Date(), passwordHash: 'h' };
+    const routes = [
+      defineRoute({
+        method: 'get',
+        path: '/f',
+        summary: 'f',
+        tag: 't',
+        auth: 'public',
+        response: Answer,
+        // @ts-expect-error an entity answered as it is
+        handler: async () => stored,
+      }),
+      defineRoute({
+        method: 'get',
+        path: '/g',
+        summary: 'g',
+        tag: 't',
+        auth: 'public',
+        response: z.object({ items: z.array(z.object({ owner: Answer })) }),
+        // @ts-expect-error a spread entity deep in a list: items.owner.passwordHash
+        handler: async () => ({ items: [{ owner: { ...stored } }] }),
+      }),
+      defineRoute({
+        method: 'get',
+        path: '/h',
+        summary: 'h',
+        tag: 't',
+        auth: 'public',
+        response: z.object({ id: z.string(), attributes: z.record(z.string(), z.unknown()) }),
+        // Anything goes where the schema takes anything.
+        handler: async () => ({ id: 'x', attributes: { ...stored } }),
+      }),
+    ];
+    expect(routes).toHaveLength(3);
+  });
 });

@@ -29,6 +29,40 @@ type JsonInput<T> = T extends string
       ? { [K in keyof T]: JsonInput<T[K]> }
       : T;
 
+/**
+ * The keys an answer has, at any depth, that its declared shape does not (as `items.passwordHash`),
+ * or never. Structural typing lets them through (a spread entity, a wider variable); the response
+ * schema drops them at run time, and this says so at compile time. A shape of `unknown` (a
+ * `z.unknown()` or `z.record(…, z.unknown())` value) declares whatever it holds.
+ */
+type UndeclaredKeys<T, Shape, Path extends string = '', Depth extends unknown[] = []> = 0 extends 1 & T
+  ? never
+  : unknown extends Shape
+    ? never
+    : // Deep enough for any answer's own fields; a recursive value (a JSON rule) is its schema's to refuse.
+      Depth['length'] extends MaxCheckedDepth
+      ? never
+      : T extends Date | string | number | boolean | bigint | symbol | null | undefined
+        ? never
+        : T extends readonly (infer E)[]
+          ? UndeclaredKeys<E, ElementOf<Shape>, Path, [...Depth, unknown]>
+          : T extends object
+            ? {
+                [K in keyof T & string]: K extends KeysOf<Shape>
+                  ? UndeclaredKeys<T[K], ValueAt<Shape, K>, `${Path}${K}.`, [...Depth, unknown]>
+                  : `${Path}${K}`;
+              }[keyof T & string]
+            : never;
+type MaxCheckedDepth = 6;
+type ElementOf<Shape> = Shape extends readonly (infer E)[] ? E : never;
+/** Every key of every object member of `Shape`: a union declares what any of its members does. */
+type KeysOf<Shape> = Shape extends object ? keyof Shape : never;
+type ValueAt<Shape, K extends string> = Shape extends object ? (K extends keyof Shape ? Shape[K] : never) : never;
+/** Nothing when the answer `A` has no undeclared key; otherwise a `handler` no function matches, whose type names them. */
+type DeclaredKeysOnly<A, Declared> = [UndeclaredKeys<A, Declared>] extends [never]
+  ? unknown
+  : { handler: `answers keys its response does not declare: ${UndeclaredKeys<A, Declared>}` };
+
 export interface RouteContext<P, Q, B, A> {
   deps: ApiDeps;
   /** A fork of the ORM's entity manager for this request only (forked on first use). */
@@ -51,6 +85,8 @@ export interface RouteDef<
   BS extends Schema | undefined = Schema | undefined,
   Auth extends 'public' | Capability = 'public' | Capability,
   RS extends Schema | undefined = Schema | undefined,
+  /** The handler's answer as its type says: inferred by defineRoute, which refuses undeclared keys in it. */
+  A extends Answer<RS> = Answer<RS>,
 > {
   method: 'get' | 'post' | 'patch' | 'put' | 'delete';
   /** Express path; `:name` parameters. */
@@ -62,7 +98,11 @@ export interface RouteDef<
   params?: PS;
   query?: QS;
   body?: BS;
-  /** The success response's schema, for the OpenAPI document. */
+  /**
+   * The success response's schema: the OpenAPI document's, and what leaves. The handler's answer
+   * is parsed by it before it is sent (api/checked-answer.ts): keys it does not declare are
+   * dropped, and an answer it refuses is a 500, never sent.
+   */
   response?: RS;
   /** Success status; 200 unless set. */
   status?: number;
@@ -78,13 +118,16 @@ export interface RouteDef<
   endsCredentials?: true;
   /** A valid body, used by the OpenAPI document and by tests that walk every route. */
   exampleBody?: unknown;
-  /** Answers what `response` declares (checked by the compiler), or undefined for an empty answer (204) or a stream. */
-  handler: (ctx: RouteContext<Out<PS>, Out<QS>, Out<BS>, Auth extends 'public' ? AuthContext | null : AuthContext>) => Promise<Answer<RS>>;
+  /**
+   * Answers what `response` declares (checked by the compiler, then by the schema at run time),
+   * or undefined for an empty answer (204) or a stream.
+   */
+  handler: (ctx: RouteContext<Out<PS>, Out<QS>, Out<BS>, Auth extends 'public' ? AuthContext | null : AuthContext>) => Promise<A>;
 }
 
 // The erased form stored in route tables.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyRoute = RouteDef<any, any, any, any, any>;
+export type AnyRoute = RouteDef<any, any, any, any, any, any>;
 
 /** Declares a route with its types inferred from its schemas. */
 export function defineRoute<
@@ -93,6 +136,7 @@ export function defineRoute<
   BS extends Schema | undefined = undefined,
   Auth extends 'public' | Capability = Capability,
   RS extends Schema | undefined = undefined,
->(def: RouteDef<PS, QS, BS, Auth, RS>): AnyRoute {
+  A extends Answer<RS> = Answer<RS>,
+>(def: RouteDef<PS, QS, BS, Auth, RS, A> & DeclaredKeysOnly<A, Answer<RS>>): AnyRoute {
   return def as AnyRoute;
 }
