@@ -61,7 +61,7 @@ describe('a counting statement’s metered line', () => {
       { row: Row },
     );
     await expect(malformed).rejects.toThrow(InvariantError);
-    await expect(malformed).rejects.toThrow(/metered\.granted: Invalid input: expected number, received string/);
+    await expect(malformed).rejects.toThrow(/metered\.granted Invalid input: expected number, received string/);
   });
 
   it('is an InvariantError when the period end is not a time, not an Invalid Date', async () => {
