@@ -562,11 +562,16 @@ async function readMarker(em: EntityManager, conversationId: string, userId: str
   };
 }
 
+/** A message's stored reactions: by who reacted (`me` for the channel's own number), what and when; an entry of another shape is skipped. */
+const StoredReactions = z.record(z.string(), z.object({ emoji: z.string(), at: z.string().optional() }).nullable().catch(null));
+
 /** A message's stored media and reactions in the shape the timeline answers (the file through its same-origin route). */
 function timelineItem(conversationId: string, item: Record<string, unknown>): Record<string, unknown> {
   if (item.kind !== 'message') return item;
-  const media = item.media as { storageKey?: string; mimeType?: string; fileName?: string; caption?: string; sizeBytes?: number } | null;
-  const reactions = (item.reactions ?? {}) as Record<string, { emoji?: string; at?: string }>;
+  const media = StoredMediaSchema.nullable()
+    .catch(null)
+    .parse(item.media ?? null);
+  const reactions = StoredReactions.catch({}).parse(item.reactions ?? {});
   return {
     ...item,
     media: media
@@ -578,9 +583,7 @@ function timelineItem(conversationId: string, item: Record<string, unknown>): Re
           url: media.storageKey ? `/api/v1/conversations/${conversationId}/messages/${String(item.id)}/media` : null,
         }
       : null,
-    reactions: Object.entries(reactions)
-      .filter(([, r]) => typeof r?.emoji === 'string')
-      .map(([by, r]) => ({ emoji: r.emoji!, fromUs: by === 'me', at: r.at ?? null })),
+    reactions: Object.entries(reactions).flatMap(([by, r]) => (r ? [{ emoji: r.emoji, fromUs: by === 'me', at: r.at ?? null }] : [])),
   };
 }
 

@@ -122,10 +122,10 @@ async function runCounts(
   const { rows } = await runSql(
     em,
     `select flow_id as "flowId", status, cast(count(*) as int) as n from runs
-      where workspace_id = :workspaceId and flow_id = any(cast(string_to_array(:flowIds, ',') as uuid[])) and started_at > :since
+      where workspace_id = :workspaceId and flow_id = any(cast(:flowIds as uuid[])) and started_at > :since
         and not exists (select 1 from contacts c where c.id = runs.contact_id and c.is_test)
       group by flow_id, status`,
-    { workspaceId, flowIds: flowIds.join(','), since },
+    { workspaceId, flowIds, since },
     { row: RunCountRow },
   );
   for (const row of rows) counts.get(row.flowId)![row.status] = row.n;

@@ -32,9 +32,9 @@ const UPSERT_SQL = `insert into whatsapp_auth (channel_id, type, id, value, upda
  select cast(:channelId as uuid), cast(:type as text), r.id, decode(r.value, 'base64'), now()
    from jsonb_to_recordset(cast(:rows as jsonb)) as r(id text, value text)
  on conflict (channel_id, type, id) do update set value = excluded.value, updated_at = excluded.updated_at`;
-const DELETE_SQL = `delete from whatsapp_auth where channel_id = cast(:channelId as uuid) and type = cast(:type as text) and id = any(string_to_array(:ids, chr(31)))`;
+const DELETE_SQL = `delete from whatsapp_auth where channel_id = cast(:channelId as uuid) and type = cast(:type as text) and id = any(cast(:ids as text[]))`;
 const AuthValueRow = z.object({ id: z.string(), value: z.instanceof(Buffer) });
-const SELECT_SQL = `select id, value from whatsapp_auth where channel_id = cast(:channelId as uuid) and type = cast(:type as text) and id = any(string_to_array(:ids, chr(31)))`;
+const SELECT_SQL = `select id, value from whatsapp_auth where channel_id = cast(:channelId as uuid) and type = cast(:type as text) and id = any(cast(:ids as text[]))`;
 const WIPE_SQL = `delete from whatsapp_auth where channel_id = cast(:channelId as uuid)`;
 
 /** AAD of one auth-state value: a value copied to another channel, type or id does not decrypt. */
@@ -94,7 +94,7 @@ export class PostgresAuthStore implements SignalKeyStore {
     const { rows } = await runSql(
       this.deps.orm.em.fork(),
       SELECT_SQL,
-      { channelId: this.deps.channelId, type, ids: ids.join('\u001f') },
+      { channelId: this.deps.channelId, type, ids },
       { row: AuthValueRow },
     );
     const out: Record<string, unknown> = {};
@@ -122,7 +122,7 @@ export class PostgresAuthStore implements SignalKeyStore {
             });
         }
         if (upserts.length) await runSql(em, UPSERT_SQL, { channelId: this.deps.channelId, type, rows: JSON.stringify(upserts) });
-        if (deletes.length) await runSql(em, DELETE_SQL, { channelId: this.deps.channelId, type, ids: deletes.join('\u001f') });
+        if (deletes.length) await runSql(em, DELETE_SQL, { channelId: this.deps.channelId, type, ids: deletes });
       }
     });
   }

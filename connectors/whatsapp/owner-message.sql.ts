@@ -12,7 +12,7 @@ import { runSql } from '../../platform/pipeline/run-sql.ts';
 const OWNER_MESSAGE_SQL = `
 with contact as (
   select ci.contact_id as id from contact_identities ci
-   where ci.channel_id = cast(:channelId as uuid) and ci.kind || ':' || ci.value = any(string_to_array(:identities, ','))
+   where ci.channel_id = cast(:channelId as uuid) and ci.kind || ':' || ci.value = any(cast(:identities as text[]))
    limit 1
 ),
 conv as (
@@ -57,7 +57,7 @@ export async function recordOwnerMessage(
     OWNER_MESSAGE_SQL,
     {
       channelId: input.channelId,
-      identities: input.identities.map((i) => `${i.kind}:${i.value}`).join(','),
+      identities: input.identities.map((i) => `${i.kind}:${i.value}`),
       pause: input.pauseBot,
       messageId: newId(),
       providerMessageId: input.providerMessageId,

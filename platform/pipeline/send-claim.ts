@@ -58,7 +58,7 @@ const CLAIM_SQL = `
 with previous as (
   select m.id, coalesce(m.metadata -> 'send', '{}') as send,
          -- Connectors that wait before the provider call mark the hand-over themselves (SendHandOver).
-         (select ch.kind from channels ch where ch.id = m.channel_id) = any(string_to_array(:selfMarkingKinds, ',')) as self_marking
+         (select ch.kind from channels ch where ch.id = m.channel_id) = any(cast(:selfMarkingKinds as text[])) as self_marking
     from messages m
    where m.id = any(cast(:messageIds as uuid[])) and m.status = 'queued'
      -- A subquery with a limit stays a per-row probe of messages_outbox_conversation; a NOT EXISTS
@@ -110,12 +110,7 @@ export async function claimSends(
   selfMarkingKinds: readonly ChannelKind[],
 ): Promise<SendRow[]> {
   return (
-    await runSql(
-      em,
-      CLAIM_SQL,
-      { messageIds, startedAt: startedAt.toISOString(), selfMarkingKinds: selfMarkingKinds.join(',') },
-      { row: SendRow, planEachCall: true },
-    )
+    await runSql(em, CLAIM_SQL, { messageIds, startedAt: startedAt.toISOString(), selfMarkingKinds }, { row: SendRow, planEachCall: true })
   ).rows;
 }
 

@@ -27,7 +27,7 @@ const IMPLIED_BEFORE: Record<ProviderStatusUpdate['status'], OutboundStatus[]> =
 const APPLY_BATCH_SQL = `
 with input as (
   select * from jsonb_to_recordset(cast(:updates as jsonb))
-    as u(i int, channel_id uuid, provider_message_id text, to_status text, implied jsonb, reached jsonb, reason text, from_statuses text)
+    as u(i int, channel_id uuid, provider_message_id text, to_status text, implied jsonb, reached jsonb, reason text, from_statuses text[])
 ),
 -- One unique-index probe per update, and the rows to update found by primary key (\`= any(array)\`):
 -- a plain join lets the planner hash-join a whole scan of messages, as it did under load.
@@ -45,7 +45,7 @@ update messages m
        failure_reason = case when target.to_status = 'failed' then target.reason else m.failure_reason end
   from target
  where m.id = any(array(select message_id from target)) and m.id = target.message_id
-   and m.status = any(string_to_array(target.from_statuses, ','))
+   and m.status = any(target.from_statuses)
 returning target.i, m.id as "messageId", m.workspace_id as "workspaceId", m.channel_id as "channelId", m.conversation_id as "conversationId",
           m.contact_id as "contactId", target.to_status as status, target.reason as "failureReason", cast(target.reached ->> target.to_status as timestamptz) as at`;
 /** A message APPLY_BATCH_SQL moved, and the input position `i` that moved it (a StatusChange of the webhook events). */
@@ -116,7 +116,7 @@ export async function applyStatusBatch(em: EntityManager, updates: readonly Prov
       implied: Object.fromEntries(IMPLIED_BEFORE[update.status].map((s) => [s, at])),
       reached: { [update.status]: at },
       reason: update.status === 'failed' ? (update.reason ?? 'the provider reported a failure') : null,
-      from_statuses: statusesBefore(update.status).join(','),
+      from_statuses: statusesBefore(update.status),
     };
   });
   const result = await runSql(em, APPLY_BATCH_SQL, { updates: JSON.stringify(rows) }, { row: AppliedStatusRow });
