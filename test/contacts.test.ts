@@ -1,10 +1,12 @@
 import { parse } from 'csv-parse/sync';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImportOptionsInput } from '../engine/contacts/contact-import.ts';
 import { startTestApi, type TestApi } from './support/api-harness.ts';
 import type { ApiClient } from './support/api-client.ts';
 import { eventually } from './support/eventually.ts';
 import { inviteMember } from './support/invite-member.ts';
+import { untilWaitingForLock } from './support/lock-wait.ts';
 
 let api: TestApi;
 let owner: ApiClient;
@@ -320,5 +322,38 @@ describe('when a workspace searches, sorts, tags and exports its contacts', () =
     expect((await agent.client.post('/api/v1/contacts', { phone: '+15550004010' })).status).toBe(403);
     const maya = await contactByPhone(client, '+15550004003');
     expect((await agent.client.delete(`/api/v1/contacts/${maya.id}`)).status).toBe(403);
+  });
+});
+
+describe('when two requests opt the same contact out at once (a double click)', () => {
+  it('records one opt-out in the consent history, judged under the contact lock, and both answer the opted-out contact', async () => {
+    const created = await owner.post('/api/v1/contacts', { phone: '+12015550177', name: 'Double Click' });
+    expect(created.status).toBe(201);
+    const contactId: string = created.body.id;
+    const holder = new pg.Client({ connectionString: api.env.config.databaseUrl });
+    await holder.connect();
+    let both: Promise<{ status: number; body: any }[]>;
+    try {
+      // Both requests load the contact (not opted out), then wait for its row lock.
+      await holder.query('begin');
+      await holder.query('select id from contacts where id = $1 for update', [contactId]);
+      both = Promise.all([
+        owner.patch(`/api/v1/contacts/${contactId}`, { optedOut: true }),
+        owner.patch(`/api/v1/contacts/${contactId}`, { optedOut: true }),
+      ]);
+      // Generous: the route's first requests in a loaded run may take seconds to reach the lock.
+      await untilWaitingForLock(holder, 'the two opt-outs waiting for the contact', 2, 30_000);
+      await holder.query('commit');
+      const answers = await both;
+      expect(answers.map((a) => a.status)).toEqual([200, 200]);
+      expect(answers.map((a) => a.body.optedOut)).toEqual([true, true]);
+      const { rows } = await holder.query<{ n: number }>(
+        `select count(*)::int as n from consent_events where contact_id = $1 and action = 'opt_out'`,
+        [contactId],
+      );
+      expect(rows[0]!.n).toBe(1);
+    } finally {
+      await holder.end();
+    }
   });
 });

@@ -39,6 +39,10 @@ import { optInContact, optOutContact } from '../../platform/contacts/contact-con
 import { lockContact, lockWaitingRunsOfContact, stopRun } from '../../platform/automation/run-store.ts';
 
 const IdParams = z.object({ id: z.uuid() });
+
+/** A contact's consent flags, read once its row is locked. */
+const CONSENT_STATE_SQL = `select opted_out_at is not null as "optedOut", restricted_at is not null as restricted from contacts where id = :id`;
+const ConsentStateRow = z.object({ optedOut: z.boolean(), restricted: z.boolean() });
 const Tag = TagSchema;
 const AttributeName = AttributeNameSchema;
 const AttributeValue = AttributeValueSchema;
@@ -313,12 +317,6 @@ export const contactRoutes = [
         contact.attributes = merged;
       }
       if (body.tags) contact.tags = [...new Set(body.tags)];
-      // Only a request that changes a consent state records it in the history, with where it came from.
-      const optOut = body.optedOut !== undefined && body.optedOut !== (contact.optedOutAt !== null) ? body.optedOut : undefined;
-      const restrict = body.restricted !== undefined && body.restricted !== (contact.restrictedAt !== null) ? body.restricted : undefined;
-      // The restriction has no other writer than this route; the opt-out flag is written by
-      // optOutContact/optInContact below, as a keyword or a flow node writes it, never by the entity.
-      if (restrict !== undefined) contact.restrictedAt = restrict ? now : null;
       const change = {
         workspaceId: auth.workspaceId,
         contactId: contact.id,
@@ -331,6 +329,16 @@ export const contactRoutes = [
       try {
         // The contact's row first, then its runs: the engine's lock order (engine/README.md).
         await lockContact(em, contact.id);
+        // Only a request that changes a consent state records it in the history, with where it came
+        // from: judged on the row as it is under the lock, so that two requests sent at once (a
+        // double click) record one change, not two.
+        const { rows } = await runSql(em, CONSENT_STATE_SQL, { id: contact.id }, { row: ConsentStateRow });
+        const state = rows[0]!;
+        const optOut = body.optedOut !== undefined && body.optedOut !== state.optedOut ? body.optedOut : undefined;
+        const restrict = body.restricted !== undefined && body.restricted !== state.restricted ? body.restricted : undefined;
+        // The restriction has no other writer than this route; the opt-out flag is written by
+        // optOutContact/optInContact, as a keyword or a flow node writes it, never by the entity.
+        if (restrict !== undefined) contact.restrictedAt = restrict ? now : null;
         if (optOut === true) await optOutContact(em, change);
         if (optOut === false) await optInContact(em, change);
         if (restrict !== undefined) await recordConsent(em, { ...change, action: restrict ? 'restrict' : 'unrestrict' });
@@ -353,8 +361,9 @@ export const contactRoutes = [
         await em.rollback();
         throw err;
       }
-      // The opt-out flag was written by SQL, not through the entity: the answer shows the row.
-      if (optOut !== undefined) await em.refresh(contact);
+      // The opt-out flag is written by SQL, not through the entity, and a request sent at the same
+      // time may have changed either flag: the answer shows the row.
+      if (body.optedOut !== undefined || body.restricted !== undefined) await em.refresh(contact);
       return toContactDto(contact);
     },
   }),
