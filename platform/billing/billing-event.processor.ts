@@ -28,8 +28,8 @@ type SubscriptionOutcome =
 
 /**
  * What processing a billing event did, in words: the job's return value, and `billing_events.outcome`
- * of an event claimed. The invoice's status is Stripe's, followed by what the subscription's
- * state did when the invoice has a subscription.
+ * of an event claimed. An invoice's is Stripe's status, followed (`; …`) by a SubscriptionOutcome
+ * when the invoice has a subscription.
  */
 export type BillingEventOutcome =
   | 'unknown event'
@@ -41,7 +41,6 @@ export type BillingEventOutcome =
   | SubscriptionOutcome
   | 'owners told: the trial ends soon'
   | `invoice ${string}`
-  | `invoice ${string}; ${SubscriptionOutcome}`
   | 'card unchanged'
   | `card ${string} ${string}`
   | 'customer unchanged'
